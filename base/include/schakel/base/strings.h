@@ -1,0 +1,29 @@
+// Small string helpers shared by the modules: identifier checks, hex, joins.
+// Pure and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace schakel {
+
+// Node and organisation ids: [a-z0-9-]{3,64} (CONTRACT.md).
+bool IsValidNodeId(std::string_view id);
+// Generic object ids (users, cases, students, consents): [A-Za-z0-9._-]{1,128}.
+bool IsValidObjectId(std::string_view id);
+
+std::string ToHex(std::span<const uint8_t> bytes);
+// Lower- or upper-case hex of even length; nullopt otherwise.
+std::optional<std::vector<uint8_t>> FromHex(std::string_view hex);
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+
+// True when every byte is printable ASCII or valid UTF-8 without control
+// characters other than tab; used to keep names and reasons log-safe.
+bool IsPrintableUtf8(std::string_view s);
+
+}  // namespace schakel

@@ -1,0 +1,35 @@
+// The node's self-signed TLS certificate and its SPKI pin.
+//
+// Nodes trust no CA: each side accepts the other's certificate only when the
+// SHA-256 of its SubjectPublicKeyInfo (DER) equals the pin in the partner's
+// signed node card. The TLS key is an Ed25519 key of its own (not the
+// identity key), generated with OpenSSL; the certificate is valid for ten
+// years because validity is carried by the pin, not by dates.
+//
+// The private key PEM lives in a SecureBuffer and is stored only inside the
+// encrypted database.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "schakel/base/status.h"
+#include "schakel/crypto/secure_buffer.h"
+
+namespace schakel::crypto {
+
+struct TlsIdentity {
+  std::string certificate_pem;
+  SecureBuffer private_key_pem;  // PKCS#8 PEM, no NUL terminator
+  std::array<uint8_t, 32> spki_sha256{};
+};
+
+// A fresh key and self-signed certificate with CN = node_id.
+Result<TlsIdentity> GenerateTlsIdentity(std::string_view node_id);
+
+// SHA-256 of the certificate's SubjectPublicKeyInfo in DER.
+Result<std::array<uint8_t, 32>> SpkiSha256FromCertificatePem(std::string_view pem);
+
+}  // namespace schakel::crypto
