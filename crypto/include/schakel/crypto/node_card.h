@@ -2,14 +2,34 @@
 // its Ed25519 identity key, given to partners who compare its fingerprint out
 // of band before importing it.
 //
-// Canonical form (what `sig` covers): the card as a JSON object without the
-// "sig" member, keys sorted by their UTF-8 bytes, no insignificant white
-// space, strings escaped as JSON requires and nothing more (no \u escapes for
-// printable non-ASCII), the integer `version` in decimal. The signed message
-// is "schakel/node-card/v1\0" followed by that text.
+// Canonical form (what `sig` covers), defined so that another implementation
+// can produce it byte for byte:
+//   - one JSON object holding every field except "sig": address, created,
+//     enc_pk, enc_pk_sig, name, node_id, org_type, sign_pk, tls_spki_sha256,
+//     version -- in this order, which is the order of their UTF-8 bytes;
+//   - no white space anywhere: {"address":"...","created":"...",...,"version":1};
+//   - `version` as a decimal integer without sign or leading zeros;
+//   - sign_pk, enc_pk, enc_pk_sig in standard padded base64 (RFC 4648 sec. 4),
+//     tls_spki_sha256 as 64 lower-case hex digits, the other strings exactly as
+//     held (after JSON unescaping of the input);
+//   - in strings, `"` is written \", `\` is written \\, U+0008, U+0009,
+//     U+000A, U+000C, U+000D are written \b \t \n \f \r, the other bytes
+//     below 0x20 are written \u00xx with lower-case hex; every other byte,
+//     including DEL, '/' and all of non-ASCII UTF-8, is copied unchanged.
+// The signed message is "schakel/node-card/v1", one NUL byte, then that text.
+// Because the canonical text is rebuilt from parsed values, the layout of
+// node-card.json (order, spacing, escapes) does not matter to the signature.
 //
 // ParseNodeCard checks shape and limits, the card signature and the identity's
-// signature over enc_pk; it never trusts a field before both verify.
+// signature over enc_pk; it never trusts a field before both verify. Limits:
+// at most kMaxNodeCardBytes; exactly the eleven fields, each once, no nesting;
+// version 1; node_id [a-z0-9-]{3,64}; name printable UTF-8 of 1..200 bytes;
+// org_type [a-z_]{2,32}; address host:port (DNS name, IPv4 or [IPv6]; port
+// 1..65535); base64 fields of exactly 32 (keys) or 64 (signatures) bytes in
+// their one canonical encoding; created an RFC 3339 instant with a zone.
+//
+// Thread-safety: pure functions. Errors: kInvalidInput, message starting
+// "node card: " and naming the field or the signature that failed.
 #pragma once
 
 #include <string>
@@ -38,12 +58,17 @@ struct NodeCard {
 
 // The canonical text of the card without sig (see above).
 std::string CanonicalCardText(const NodeCard& card);
-// Fills card.sig with the identity's signature.
+// Sets card.sign_pk to the identity's public key and fills card.sig with the
+// identity's signature over the canonical text.
 void SignNodeCard(NodeCard& card, const SigningKeyPair& identity);
 // Pretty JSON with every field including sig, for node-card.json.
 std::string NodeCardToJson(const NodeCard& card);
 // Parses and verifies; errors are kInvalidInput naming the field or the
 // failed signature.
 Result<NodeCard> ParseNodeCard(std::string_view json);
+// ParseNodeCard, then refuses the card unless `fingerprint` (as typed by an
+// admin who heard it by phone; see FingerprintMatches) is its identity's.
+Result<NodeCard> ParseNodeCardWithFingerprint(std::string_view json,
+                                              std::string_view fingerprint);
 
 }  // namespace schakel::crypto

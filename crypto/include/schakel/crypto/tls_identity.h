@@ -7,7 +7,15 @@
 // years because validity is carried by the pin, not by dates.
 //
 // The private key PEM lives in a SecureBuffer and is stored only inside the
-// encrypted database.
+// encrypted database. The certificate: X.509 v3, subject = issuer = CN=node
+// id, a random 127-bit serial, valid from an hour before creation for ten
+// years, one extension (critical basicConstraints CA:FALSE), Ed25519
+// signature. OpenSSL 3 accepts such a certificate for TLS 1.3 (ed25519 is one
+// of its signature schemes); peers verify it by pin, not by chain.
+//
+// Errors: Status values; kInvalidInput for PEM text from outside, kCorruption
+// for a stored identity that does not hang together, kInternal for an
+// OpenSSL failure (its error text appended). Thread-safe.
 #pragma once
 
 #include <array>
@@ -31,5 +39,10 @@ Result<TlsIdentity> GenerateTlsIdentity(std::string_view node_id);
 
 // SHA-256 of the certificate's SubjectPublicKeyInfo in DER.
 Result<std::array<uint8_t, 32>> SpkiSha256FromCertificatePem(std::string_view pem);
+
+// Checks a stored identity: the certificate and the Ed25519 private key parse,
+// the key belongs to the certificate, and spki_sha256 is the certificate's pin.
+// For the daemon at start-up, so a damaged store fails early and clearly.
+Status CheckTlsIdentity(const TlsIdentity& identity);
 
 }  // namespace schakel::crypto
