@@ -1,5 +1,72 @@
-#include <cstdio>
-int main() {
-  std::fputs("schakeld: not built yet\n", stderr);
-  return 1;
+// schakeld: the Schakel node daemon.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "schakel/base/log.h"
+#include "schakel/config/node_config.h"
+#include "schakel/daemon/daemon.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: schakeld --dir DIR [--check-config] [--log-level LEVEL]\n"
+    "  --dir DIR         the node directory made by `schakel init` (default $SCHAKEL_DIR, else .)\n"
+    "  --check-config    validate DIR/schakel.toml and exit (0 valid, 2 invalid)\n"
+    "  --log-level L     debug, info, warn or error (overrides [log] level)\n";
+
+int Fail(const std::string& what, const schakel::Status& st) {
+  std::cerr << "schakeld: " << what << ": " << st.message() << "\n";
+  return st.ExitCode();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir;
+  bool check_only = false;
+  std::string log_level;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--dir" && i + 1 < argc) {
+      dir = argv[++i];
+    } else if (a == "--check-config") {
+      check_only = true;
+    } else if (a == "--log-level" && i + 1 < argc) {
+      log_level = argv[++i];
+    } else if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--version") {
+      std::cout << "0.1.0\n";
+      return 0;
+    } else {
+      std::cerr << "schakeld: usage: unknown or incomplete argument \"" << a << "\"\n" << kUsage;
+      return 2;
+    }
+  }
+  if (dir.empty()) {
+    const char* env = std::getenv("SCHAKEL_DIR");
+    dir = (env != nullptr && *env != '\0') ? env : ".";
+  }
+  if (check_only) {
+    auto cfg = schakel::config::LoadNodeConfig(dir);
+    if (!cfg.ok()) return Fail("config", cfg.status());
+    std::cout << dir << "/schakel.toml: valid (node " << cfg->node_id << ")\n";
+    return 0;
+  }
+  schakel::daemon::DaemonOptions options;
+  options.dir = dir;
+  auto daemon = schakel::daemon::Daemon::Create(options);
+  if (!daemon.ok()) return Fail("start", daemon.status());
+  if (!log_level.empty()) {
+    schakel::LogLevel level;
+    if (!schakel::ParseLogLevel(log_level, &level)) {
+      return Fail("usage", schakel::Status::InvalidInput("--log-level: debug, info, warn or error"));
+    }
+    schakel::SetLogLevel(level);
+  }
+  schakel::Status st = daemon.value()->Run();
+  if (!st.ok()) return Fail("run", st);
+  return 0;
 }

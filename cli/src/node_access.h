@@ -1,0 +1,31 @@
+// Private to cli/: opening the node of --dir for offline commands, and small
+// output helpers shared by the command groups.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "schakel/config/node_config.h"
+#include "schakel/store/database.h"
+#include "schakel/store/node_dir.h"
+
+namespace schakel::cli {
+
+struct OfflineNode {
+  config::NodeConfig config;
+  store::NodePaths paths;
+  std::unique_ptr<store::Database> db;
+};
+
+// Loads DIR/schakel.toml and opens DIR/data/node.db with the configured key.
+Result<OfflineNode> OpenOfflineNode(const std::string& dir);
+
+store::KeySource KeySourceFor(const config::NodeConfig& config, const store::NodePaths& paths);
+
+// Prints a JSON document on one line to ctx->io.out.
+void PrintJson(Context* ctx, const nlohmann::json& doc);
+
+}  // namespace schakel::cli

@@ -1,0 +1,82 @@
+// The node's configuration, DIR/schakel.toml (CONTRACT.md "Config").
+//
+// ParseNodeConfig validates everything it reads and reports the first problem
+// as "file:line: key: why" (kInvalidInput, exit 2): unknown tables and keys,
+// wrong types, missing required keys, bad addresses, bad ids. Nothing here
+// opens sockets or the database.
+//
+// Thread-safety: values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "schakel/base/status.h"
+#include "schakel/consent/vocabulary.h"
+
+namespace schakel::config {
+
+inline constexpr size_t kMaxConfigBytes = 256 * 1024;
+
+// "127.0.0.1:7401", "[::1]:7401", "node.example.nl:7401".
+struct Address {
+  std::string host;  // without brackets for IPv6
+  uint16_t port = 0;
+  std::string ToString() const;  // brackets IPv6 hosts again
+};
+// Parses HOST:PORT; port 1..65535, host an IPv4 address, a bracketed IPv6
+// address or a DNS name.
+Result<Address> ParseAddress(std::string_view text);
+
+struct NodeConfig {
+  // [node]
+  std::string node_id;  // REQUIRES: [a-z0-9-]{3,64}
+  std::string name;     // REQUIRES: printable, 1..200 bytes
+  consent::OrgType org_type = consent::OrgType::kSchool;
+
+  // [peer] listen: mutual TLS between nodes. Required.
+  Address peer_listen;
+  // [peer] advertise: the address partners dial, put on the node card.
+  // Default: peer_listen.
+  std::optional<Address> peer_advertise;
+  // [api] listen: the local HTTP/JSON API. Required.
+  Address api_listen;
+  // [links] listen/public_url: the dossier link server. Default: disabled.
+  std::optional<Address> links_listen;
+  std::string links_public_url;
+  // [console] listen: the staff console. Default: disabled.
+  std::optional<Address> console_listen;
+
+  // [policy] file: a privacy-protocol TOML file, relative to the node
+  // directory or absolute. Default: "" (the built-in protocol).
+  std::string policy_file;
+
+  // [retention] default_days: retain-until for shares without a
+  // purpose-specific value. Default: 180. REQUIRES: 1..3650.
+  int retention_default_days = 180;
+
+  // [store] key_file: the raw database key, relative to the node directory.
+  // Default: "secrets/db.key". passphrase_env: when set, the key is derived
+  // from the passphrase in that environment variable instead.
+  std::string key_file = "secrets/db.key";
+  std::string passphrase_env;
+
+  // [log] level: "debug", "info", "warn", "error". Default: "info".
+  std::string log_level = "info";
+
+  // The address partners dial.
+  const Address& AdvertisedPeerAddress() const {
+    return peer_advertise ? *peer_advertise : peer_listen;
+  }
+};
+
+// Parses the text of a config file; file_name appears in error messages.
+Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_name);
+// Reads DIR/schakel.toml.
+Result<NodeConfig> LoadNodeConfig(const std::string& dir);
+// The TOML that `schakel init` writes for a config.
+std::string NodeConfigToToml(const NodeConfig& config);
+
+}  // namespace schakel::config

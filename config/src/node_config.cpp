@@ -1,0 +1,314 @@
+#include "schakel/config/node_config.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "schakel/base/file.h"
+#include "schakel/base/strings.h"
+
+namespace schakel::config {
+namespace {
+
+bool IsDnsName(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  size_t label = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok || ++label > 63) return false;
+  }
+  return label > 0;
+}
+
+// Walks one TOML document, remembering the position of each value so every
+// error can say "file:line: key: why".
+class Reader {
+ public:
+  Reader(const toml::table& root, std::string_view file) : root_(root), file_(file) {}
+
+  std::string Where(const toml::node* node, std::string_view key) const {
+    std::string out(file_);
+    if (node != nullptr && node->source().begin.line > 0) {
+      out += ":" + std::to_string(node->source().begin.line);
+    }
+    out += ": ";
+    out += key;
+    return out;
+  }
+
+  Status Error(const toml::node* node, std::string_view key, std::string_view why) const {
+    return Status::InvalidInput(Where(node, key) + ": " + std::string(why));
+  }
+
+  // Refuses tables and keys the config does not know.
+  Status CheckKnown() const {
+    static const std::map<std::string, std::set<std::string>, std::less<>> kKnown = {
+        {"node", {"id", "name", "org_type"}},
+        {"peer", {"listen", "advertise"}},
+        {"api", {"listen"}},
+        {"links", {"listen", "public_url"}},
+        {"console", {"listen"}},
+        {"policy", {"file"}},
+        {"retention", {"default_days"}},
+        {"store", {"key_file", "passphrase_env"}},
+        {"log", {"level"}},
+    };
+    for (const auto& [k, v] : root_) {
+      auto it = kKnown.find(k.str());
+      if (it == kKnown.end()) return Error(&v, k.str(), "unknown table");
+      const toml::table* t = v.as_table();
+      if (t == nullptr) return Error(&v, k.str(), "expected a table like [" + std::string(k.str()) + "]");
+      for (const auto& [kk, vv] : *t) {
+        if (!it->second.count(std::string(kk.str()))) {
+          return Error(&vv, std::string(k.str()) + "." + std::string(kk.str()), "unknown key");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  const toml::node* Node(std::string_view table, std::string_view key) const {
+    const toml::table* t = root_[table].as_table();
+    if (t == nullptr) return nullptr;
+    return t->get(key);
+  }
+
+  const toml::node* TableNode(std::string_view table) const { return root_.get(table); }
+
+  Result<std::optional<std::string>> OptString(std::string_view table, std::string_view key,
+                                               size_t max_len = 512) const {
+    const toml::node* n = Node(table, key);
+    std::string name = std::string(table) + "." + std::string(key);
+    if (n == nullptr) return std::optional<std::string>();
+    const auto* s = n->as_string();
+    if (s == nullptr) return Error(n, name, "expected a string");
+    const std::string& v = s->get();
+    if (v.size() > max_len) return Error(n, name, "longer than " + std::to_string(max_len) + " bytes");
+    if (!IsPrintableUtf8(v)) return Error(n, name, "contains control characters or invalid UTF-8");
+    return std::optional<std::string>(v);
+  }
+
+  Result<std::string> String(std::string_view table, std::string_view key, size_t max_len = 512) const {
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> v, OptString(table, key, max_len));
+    if (!v) return Error(TableNode(table), std::string(table) + "." + std::string(key), "missing (required)");
+    return *v;
+  }
+
+  Result<std::optional<Address>> OptAddress(std::string_view table, std::string_view key) const {
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> v, OptString(table, key, 300));
+    if (!v) return std::optional<Address>();
+    auto a = ParseAddress(*v);
+    if (!a.ok()) return Error(Node(table, key), std::string(table) + "." + std::string(key), a.status().message());
+    return std::optional<Address>(a.value());
+  }
+
+  Result<Address> RequiredAddress(std::string_view table, std::string_view key) const {
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<Address> a, OptAddress(table, key));
+    if (!a) return Error(TableNode(table), std::string(table) + "." + std::string(key), "missing (required)");
+    return *a;
+  }
+
+ private:
+  const toml::table& root_;
+  std::string_view file_;
+};
+
+}  // namespace
+
+std::string Address::ToString() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+Result<Address> ParseAddress(std::string_view text) {
+  constexpr std::string_view kWant = "expected HOST:PORT, like 127.0.0.1:7401 or [::1]:7401";
+  if (text.empty() || text.size() > 300) return Status::InvalidInput(std::string(kWant));
+  Address a;
+  std::string_view port;
+  if (text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Status::InvalidInput(std::string(kWant));
+    }
+    a.host = std::string(text.substr(1, close - 1));
+    in6_addr addr6{};
+    if (::inet_pton(AF_INET6, a.host.c_str(), &addr6) != 1) {
+      return Status::InvalidInput("not an IPv6 address: " + a.host);
+    }
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return Status::InvalidInput(std::string(kWant));
+    a.host = std::string(text.substr(0, colon));
+    if (a.host.find(':') != std::string::npos) {
+      return Status::InvalidInput("put an IPv6 address in brackets, like [::1]:7401");
+    }
+    in_addr addr4{};
+    bool numeric = a.host.find_first_not_of("0123456789.") == std::string::npos;
+    if (numeric ? ::inet_pton(AF_INET, a.host.c_str(), &addr4) != 1 : !IsDnsName(a.host)) {
+      return Status::InvalidInput("not an IPv4 address or host name: " + a.host);
+    }
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value == 0 ||
+      value > 65535) {
+    return Status::InvalidInput("port must be a number from 1 to 65535");
+  }
+  a.port = static_cast<uint16_t>(value);
+  return a;
+}
+
+Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_name) {
+  if (text.size() > kMaxConfigBytes) {
+    return Status::InvalidInput(std::string(file_name) + ": larger than " +
+                                std::to_string(kMaxConfigBytes) + " bytes");
+  }
+  toml::table root;
+  try {
+    root = toml::parse(text, file_name);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidInput(std::string(file_name) + ":" +
+                                std::to_string(e.source().begin.line) + ": " +
+                                std::string(e.description()));
+  }
+  Reader r(root, file_name);
+  SCHAKEL_RETURN_IF_ERROR(r.CheckKnown());
+
+  NodeConfig c;
+  SCHAKEL_ASSIGN_OR_RETURN(c.node_id, r.String("node", "id", 64));
+  if (!IsValidNodeId(c.node_id)) {
+    return r.Error(r.Node("node", "id"), "node.id", "must be 3 to 64 characters of a-z, 0-9 and -");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(c.name, r.String("node", "name", 200));
+  if (c.name.empty()) return r.Error(r.Node("node", "name"), "node.name", "must not be empty");
+  SCHAKEL_ASSIGN_OR_RETURN(std::string org_type, r.String("node", "org_type", 32));
+  auto ot = consent::ParseOrgType(org_type);
+  if (!ot) {
+    return r.Error(r.Node("node", "org_type"), "node.org_type",
+                   "unknown org type \"" + org_type +
+                       "\" (one of school, wijkteam, rmc, lvs, ggd, swv, veilig_thuis)");
+  }
+  c.org_type = *ot;
+
+  SCHAKEL_ASSIGN_OR_RETURN(c.peer_listen, r.RequiredAddress("peer", "listen"));
+  SCHAKEL_ASSIGN_OR_RETURN(c.peer_advertise, r.OptAddress("peer", "advertise"));
+  SCHAKEL_ASSIGN_OR_RETURN(c.api_listen, r.RequiredAddress("api", "listen"));
+  SCHAKEL_ASSIGN_OR_RETURN(c.links_listen, r.OptAddress("links", "listen"));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> public_url, r.OptString("links", "public_url"));
+  if (public_url) {
+    if (public_url->rfind("https://", 0) != 0) {
+      return r.Error(r.Node("links", "public_url"), "links.public_url", "must start with https://");
+    }
+    c.links_public_url = *public_url;
+  }
+  if (c.links_listen && c.links_public_url.empty()) {
+    c.links_public_url = "https://" + c.links_listen->ToString();
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(c.console_listen, r.OptAddress("console", "listen"));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> policy_file, r.OptString("policy", "file", 4096));
+  if (policy_file) c.policy_file = *policy_file;
+
+  if (const toml::node* n = r.Node("retention", "default_days")) {
+    const auto* i = n->as_integer();
+    if (i == nullptr) return r.Error(n, "retention.default_days", "expected an integer");
+    if (i->get() < 1 || i->get() > 3650) {
+      return r.Error(n, "retention.default_days", "must be from 1 to 3650 days");
+    }
+    c.retention_default_days = static_cast<int>(i->get());
+  }
+
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> key_file, r.OptString("store", "key_file", 4096));
+  if (key_file) {
+    if (key_file->empty()) return r.Error(r.Node("store", "key_file"), "store.key_file", "must not be empty");
+    c.key_file = *key_file;
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> pass_env, r.OptString("store", "passphrase_env", 128));
+  if (pass_env) {
+    bool ok = !pass_env->empty();
+    for (char ch : *pass_env) {
+      if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) ok = false;
+    }
+    if (!ok) {
+      return r.Error(r.Node("store", "passphrase_env"), "store.passphrase_env",
+                     "must be an environment variable name (A-Z, 0-9, _)");
+    }
+    c.passphrase_env = *pass_env;
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> level, r.OptString("log", "level", 16));
+  if (level) {
+    if (*level != "debug" && *level != "info" && *level != "warn" && *level != "error") {
+      return r.Error(r.Node("log", "level"), "log.level", "must be debug, info, warn or error");
+    }
+    c.log_level = *level;
+  }
+  return c;
+}
+
+Result<NodeConfig> LoadNodeConfig(const std::string& dir) {
+  std::string path = dir + "/schakel.toml";
+  auto text = ReadFileLimited(path, kMaxConfigBytes);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) {
+      return Status::InvalidInput(path + ": no such file (is " + dir +
+                                  " a node directory? create one with schakel init)");
+    }
+    return text.status();
+  }
+  return ParseNodeConfig(text.value(), path);
+}
+
+namespace {
+std::string Quote(std::string_view s) {
+  std::ostringstream out;
+  out << toml::value<std::string>(std::string(s));
+  return out.str();
+}
+}  // namespace
+
+std::string NodeConfigToToml(const NodeConfig& c) {
+  std::ostringstream o;
+  o << "# Schakel node configuration. See the README, \"Running a node\".\n\n";
+  o << "[node]\n";
+  o << "id = " << Quote(c.node_id) << "\n";
+  o << "name = " << Quote(c.name) << "\n";
+  o << "org_type = " << Quote(consent::Name(c.org_type)) << "\n\n";
+  o << "[peer]\n";
+  o << "listen = " << Quote(c.peer_listen.ToString()) << "        # mutual TLS 1.3 between nodes\n";
+  if (c.peer_advertise) o << "advertise = " << Quote(c.peer_advertise->ToString()) << "\n";
+  o << "\n[api]\n";
+  o << "listen = " << Quote(c.api_listen.ToString()) << "        # local HTTP/JSON API, bearer tokens\n";
+  if (c.links_listen) {
+    o << "\n[links]\n";
+    o << "listen = " << Quote(c.links_listen->ToString()) << "        # HTTPS link pages\n";
+    o << "public_url = " << Quote(c.links_public_url) << "\n";
+  }
+  if (c.console_listen) {
+    o << "\n[console]\n";
+    o << "listen = " << Quote(c.console_listen->ToString()) << "        # HTTPS staff console\n";
+  }
+  o << "\n[policy]\n";
+  o << "file = " << Quote(c.policy_file) << "                        # empty: the built-in default privacy protocol\n";
+  o << "\n[retention]\n";
+  o << "default_days = " << c.retention_default_days << "\n";
+  o << "\n[store]\n";
+  if (c.passphrase_env.empty()) {
+    o << "key_file = " << Quote(c.key_file) << "\n";
+  } else {
+    o << "passphrase_env = " << Quote(c.passphrase_env) << "\n";
+  }
+  o << "\n[log]\nlevel = " << Quote(c.log_level) << "\n";
+  return o.str();
+}
+
+}  // namespace schakel::config

@@ -1,0 +1,144 @@
+// Database: the node's one SQLCipher database, opened with a raw 256-bit key.
+//
+// Open() keys the connection with the raw key (no PBKDF2: the key is already
+// random or Argon2id-derived), sets cipher_page_size = 4096, checks that the
+// key opens the file (a wrong key is an error, never a silently empty
+// database), turns on WAL, foreign keys and synchronous=FULL, and applies
+// the versioned migrations in store/src/migrations.cpp.
+//
+// Debian's SQLCipher is 3.4.1 on SQLite 3.15: the SQL here avoids UPSERT and
+// RETURNING.
+//
+// Thread-safety: a Database is one connection; use it from one thread at a
+// time (the daemon gives each worker its own, or guards one with a mutex).
+// Errors: Status values; SQLite's message is included, never bound values.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schakel/base/status.h"
+#include "schakel/crypto/secure_buffer.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace schakel::store {
+
+enum class OpenMode {
+  kCreate,    // the file must not exist; it is created and migrated
+  kExisting,  // the file must exist
+};
+
+class Statement;
+
+class Database {
+ public:
+  // REQUIRES: key.size() == 32.
+  static Result<std::unique_ptr<Database>> Open(const std::string& path,
+                                                const crypto::SecureBuffer& key, OpenMode mode);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs one or more statements without results.
+  Status Exec(std::string_view sql);
+  Result<Statement> Prepare(std::string_view sql);
+
+  // Transactions: BEGIN IMMEDIATE, so writers queue on the lock at the start
+  // rather than fail half-way.
+  Status Begin();
+  Status Commit();
+  void Rollback();
+
+  int64_t LastInsertRowId() const;
+  int Changes() const;
+  int SchemaVersion() const { return schema_version_; }
+  const std::string& path() const { return path_; }
+  sqlite3* raw() { return db_; }
+
+  // An online, consistent copy (still encrypted with the same key) at `to`
+  // through SQLite's backup API.
+  Status BackupTo(const std::string& to, const crypto::SecureBuffer& key);
+
+ private:
+  friend class Statement;
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status Migrate();
+  Status Error(std::string_view what) const;
+
+  sqlite3* db_;
+  std::string path_;
+  int schema_version_ = 0;
+};
+
+// A prepared statement. Bind indexes start at 1, columns at 0. Blob and text
+// columns are copied out; BlobSecret copies straight into guarded memory.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  Statement& BindBlob(int index, std::span<const uint8_t> blob);
+  Statement& BindNull(int index);
+  Statement& BindOpt(int index, const std::optional<std::string>& text);
+  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+
+  // true when a row is available, false when done.
+  Result<bool> Step();
+  // Steps once and expects the statement to be done (INSERT/UPDATE/DELETE).
+  Status Run();
+  Status Reset();
+
+  bool IsNull(int col) const;
+  int64_t Int(int col) const;
+  std::string Text(int col) const;
+  std::optional<std::string> OptText(int col) const;
+  std::vector<uint8_t> Blob(int col) const;
+  crypto::SecureBuffer BlobSecret(int col) const;
+
+ private:
+  friend class Database;
+  Statement(sqlite3_stmt* stmt, Database* db) : stmt_(stmt), db_(db) {}
+  sqlite3_stmt* stmt_;
+  Database* db_;
+  Status bind_error_;
+};
+
+// Rolls back unless Commit() was called.
+class Transaction {
+ public:
+  explicit Transaction(Database& db) : db_(db) {}
+  ~Transaction() {
+    if (active_) db_.Rollback();
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Status Begin() {
+    Status st = db_.Begin();
+    active_ = st.ok();
+    return st;
+  }
+  Status Commit() {
+    Status st = db_.Commit();
+    if (st.ok()) active_ = false;
+    return st;
+  }
+
+ private:
+  Database& db_;
+  bool active_ = false;
+};
+
+}  // namespace schakel::store

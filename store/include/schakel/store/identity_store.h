@@ -1,0 +1,43 @@
+// The node's own keys inside the encrypted database: the identity signing key,
+// the encryption keys (current and retired, kept until nothing addressed to
+// them can still arrive), the TLS identity, and small metadata.
+//
+// Private keys are read straight into SecureBuffer. Errors are Status values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "schakel/base/status.h"
+#include "schakel/crypto/identity.h"
+#include "schakel/crypto/tls_identity.h"
+#include "schakel/store/database.h"
+
+namespace schakel::store {
+
+struct EncKey {
+  int64_t key_id = 0;
+  crypto::EncryptionKeyPair pair;
+  std::string created;
+  std::optional<std::string> retired_at;
+};
+
+// Writes a brand-new node's keys in one transaction. Fails if an identity
+// exists already.
+Status SaveNewIdentity(Database& db, const crypto::SigningKeyPair& identity,
+                       const crypto::EncryptionKeyPair& enc, const crypto::TlsIdentity& tls,
+                       const std::string& created);
+
+Result<crypto::SigningKeyPair> LoadIdentity(Database& db);
+// The newest encryption key that is not retired.
+Result<EncKey> LoadCurrentEncKey(Database& db, const crypto::SigningKeyPair& identity);
+// Every encryption key whose secret is still kept (current and retired).
+Result<std::vector<EncKey>> LoadUsableEncKeys(Database& db, const crypto::SigningKeyPair& identity);
+Result<crypto::TlsIdentity> LoadCurrentTls(Database& db);
+
+Status SetMeta(Database& db, const std::string& key, const std::string& value);
+Result<std::optional<std::string>> GetMeta(Database& db, const std::string& key);
+
+}  // namespace schakel::store

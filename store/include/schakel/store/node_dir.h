@@ -1,0 +1,46 @@
+// The layout of a node directory (CONTRACT.md "Node directory") and how its
+// database is opened: with the raw key from secrets/db.key (0600), or in
+// passphrase mode with Argon2id over the passphrase in an environment
+// variable and the salt stored beside the database (data/node.salt).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "schakel/base/status.h"
+#include "schakel/crypto/key_derivation.h"
+#include "schakel/crypto/secure_buffer.h"
+#include "schakel/store/database.h"
+
+namespace schakel::store {
+
+struct NodePaths {
+  explicit NodePaths(std::string dir_in, const std::string& key_file_rel = "secrets/db.key");
+  std::string dir;
+  std::string config;     // DIR/schakel.toml
+  std::string secrets;    // DIR/secrets
+  std::string key_file;   // DIR/secrets/db.key (or as configured)
+  std::string data;       // DIR/data
+  std::string database;   // DIR/data/node.db
+  std::string salt;       // DIR/data/node.salt (passphrase mode)
+  std::string card;       // DIR/node-card.json
+};
+
+// How the database key is obtained.
+struct KeySource {
+  std::string key_file;        // used when passphrase_env is empty
+  std::string passphrase_env;  // environment variable holding the passphrase
+  crypto::PassphraseParams params;
+};
+
+// Reads or derives the node's database key.
+Result<crypto::SecureBuffer> LoadDatabaseKey(const NodePaths& paths, const KeySource& source);
+
+// Opens the existing node database.
+Result<std::unique_ptr<Database>> OpenNodeDatabase(const NodePaths& paths, const KeySource& source);
+
+// Reads the passphrase from the environment variable; kInvalidInput if unset
+// or empty. The returned buffer holds the passphrase bytes.
+Result<crypto::SecureBuffer> PassphraseFromEnv(const std::string& var);
+
+}  // namespace schakel::store

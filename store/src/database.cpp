@@ -1,0 +1,326 @@
+#include "schakel/store/database.h"
+
+#include <sqlcipher/sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "migrations.h"
+#include "schakel/base/file.h"
+
+namespace schakel::store {
+namespace {
+
+// Keys a fresh connection with a raw key: SQLCipher takes "x'<64 hex>'"
+// and then skips its own key derivation. The hex text lives in guarded
+// memory and is wiped by the buffer's destructor.
+Status KeyConnection(sqlite3* db, const crypto::SecureBuffer& key) {
+  if (key.size() != 32) return Status::Internal("database key must be 32 bytes");
+  static constexpr char kDigits[] = "0123456789abcdef";
+  crypto::SecureBuffer text(3 + 64);
+  uint8_t* p = text.data();
+  *p++ = 'x';
+  *p++ = '\'';
+  for (uint8_t b : key.span()) {
+    *p++ = static_cast<uint8_t>(kDigits[b >> 4]);
+    *p++ = static_cast<uint8_t>(kDigits[b & 0x0f]);
+  }
+  *p = '\'';
+  if (sqlite3_key(db, text.data(), static_cast<int>(text.size())) != SQLITE_OK) {
+    return Status::Internal("cannot set the database key");
+  }
+  return Status::Ok();
+}
+
+Status ConfigureConnection(sqlite3* db, const std::string& path) {
+  char* err = nullptr;
+  // cipher_page_size must be set before the first access of the file.
+  if (sqlite3_exec(db, "PRAGMA cipher_page_size = 4096;", nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown";
+    sqlite3_free(err);
+    return Status::Internal("cannot configure the cipher: " + m);
+  }
+  // The first read tells whether the key opens the file.
+  int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master;", nullptr, nullptr, &err);
+  sqlite3_free(err);
+  err = nullptr;
+  if (rc == SQLITE_NOTADB) {
+    return Status::InvalidInput(path +
+                                ": the key does not open this database (wrong key file or "
+                                "passphrase), or the file is not a Schakel database");
+  }
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    return Status::Unavailable(path + ": the database is locked by another process");
+  }
+  if (rc != SQLITE_OK) {
+    return Status::Corruption(path + ": cannot read the database: " + sqlite3_errmsg(db));
+  }
+  sqlite3_busy_timeout(db, 10000);
+  const char* pragmas =
+      "PRAGMA journal_mode = WAL;"
+      "PRAGMA synchronous = FULL;"
+      "PRAGMA foreign_keys = ON;"
+      "PRAGMA secure_delete = ON;";
+  if (sqlite3_exec(db, pragmas, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown";
+    sqlite3_free(err);
+    if (m.find("locked") != std::string::npos) {
+      return Status::Unavailable(path + ": the database is locked by another process");
+    }
+    return Status::Internal(path + ": cannot configure the database: " + m);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
+                                                 const crypto::SecureBuffer& key, OpenMode mode) {
+  bool exists = PathExists(path);
+  if (mode == OpenMode::kCreate && exists) {
+    return Status::AlreadyExists(path + " exists already");
+  }
+  if (mode == OpenMode::kExisting && !exists) {
+    return Status::NotFound(path + ": no database (create a node with schakel init)");
+  }
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
+              (mode == OpenMode::kCreate ? SQLITE_OPEN_CREATE : 0);
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<Database> db(new Database(raw, path));
+  if (rc != SQLITE_OK) {
+    return Status::IoError(path + ": cannot open the database: " +
+                           (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  SCHAKEL_RETURN_IF_ERROR(KeyConnection(raw, key));
+  SCHAKEL_RETURN_IF_ERROR(ConfigureConnection(raw, path));
+  if (mode == OpenMode::kCreate) ::chmod(path.c_str(), 0600);
+  SCHAKEL_RETURN_IF_ERROR(db->Migrate());
+  return db;
+}
+
+Database::~Database() {
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Status Database::Error(std::string_view what) const {
+  int rc = sqlite3_extended_errcode(db_) & 0xff;
+  std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_);
+  switch (rc) {
+    case SQLITE_FULL:
+      return Status::ResourceExhausted(path_ + ": disk full: " + msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(path_ + ": database busy: " + msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(path_ + ": database corrupt: " + msg);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+      return Status::IoError(path_ + ": " + msg);
+    case SQLITE_CONSTRAINT:
+      return Status::AlreadyExists(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+Status Database::Exec(std::string_view sql) {
+  std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Error("exec");
+  }
+  return Status::Ok();
+}
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return Error("prepare");
+  }
+  return Statement(stmt, this);
+}
+
+Status Database::Begin() {
+  if (sqlite3_exec(db_, "BEGIN IMMEDIATE;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Error("begin");
+  }
+  return Status::Ok();
+}
+
+Status Database::Commit() {
+  if (sqlite3_exec(db_, "COMMIT;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    Status st = Error("commit");
+    Rollback();
+    return st;
+  }
+  return Status::Ok();
+}
+
+void Database::Rollback() {
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
+}
+
+int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int Database::Changes() const { return sqlite3_changes(db_); }
+
+Status Database::Migrate() {
+  SCHAKEL_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement q, Prepare("SELECT max(version) FROM schema_version;"));
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+  int current = (row && !q.IsNull(0)) ? static_cast<int>(q.Int(0)) : 0;
+  auto migrations = Migrations();
+  if (current > static_cast<int>(migrations.size())) {
+    return Status::InvalidInput(path_ + ": the database has schema version " +
+                                std::to_string(current) + ", newer than this program knows (" +
+                                std::to_string(migrations.size()) + "); upgrade Schakel");
+  }
+  for (size_t v = static_cast<size_t>(current); v < migrations.size(); ++v) {
+    Transaction tx(*this);
+    SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+    SCHAKEL_RETURN_IF_ERROR(Exec(migrations[v]).WithContext("migration " + std::to_string(v + 1)));
+    SCHAKEL_ASSIGN_OR_RETURN(Statement ins, Prepare("INSERT INTO schema_version (version) VALUES (?);"));
+    SCHAKEL_RETURN_IF_ERROR(ins.Bind(1, static_cast<int64_t>(v + 1)).Run());
+    SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  schema_version_ = static_cast<int>(migrations.size());
+  return Status::Ok();
+}
+
+Status Database::BackupTo(const std::string& to, const crypto::SecureBuffer& key) {
+  if (PathExists(to)) return Status::AlreadyExists(to + " exists already");
+  sqlite3* dest = nullptr;
+  int rc = sqlite3_open_v2(to.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(dest, sqlite3_close_v2);
+  if (rc != SQLITE_OK) return Status::IoError(to + ": cannot create the backup file");
+  ::chmod(to.c_str(), 0600);
+  SCHAKEL_RETURN_IF_ERROR(KeyConnection(dest, key));
+  if (sqlite3_exec(dest, "PRAGMA cipher_page_size = 4096;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Status::Internal("cannot configure the backup's cipher");
+  }
+  sqlite3_backup* b = sqlite3_backup_init(dest, "main", db_, "main");
+  if (b == nullptr) return Status::Internal(std::string("backup: ") + sqlite3_errmsg(dest));
+  do {
+    rc = sqlite3_backup_step(b, 256);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(20);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) {
+    ::unlink(to.c_str());
+    if ((rc & 0xff) == SQLITE_FULL) return Status::ResourceExhausted(to + ": disk full");
+    return Status::IoError(to + ": backup failed: " + sqlite3_errmsg(dest));
+  }
+  return Status::Ok();
+}
+
+// --- Statement -----------------------------------------------------------
+
+Statement::Statement(Statement&& other) noexcept
+    : stmt_(other.stmt_), db_(other.db_), bind_error_(std::move(other.bind_error_)) {
+  other.stmt_ = nullptr;
+}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    stmt_ = other.stmt_;
+    db_ = other.db_;
+    bind_error_ = std::move(other.bind_error_);
+    other.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK && bind_error_.ok()) {
+    bind_error_ = Status::Internal("bind " + std::to_string(index));
+  }
+  return *this;
+}
+
+Statement& Statement::Bind(int index, std::string_view text) {
+  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK &&
+      bind_error_.ok()) {
+    bind_error_ = Status::Internal("bind " + std::to_string(index));
+  }
+  return *this;
+}
+
+Statement& Statement::BindOpt(int index, const std::optional<std::string>& text) {
+  return text ? Bind(index, std::string_view(*text)) : BindNull(index);
+}
+
+Statement& Statement::BindBlob(int index, std::span<const uint8_t> blob) {
+  if (sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK &&
+      bind_error_.ok()) {
+    bind_error_ = Status::Internal("bind " + std::to_string(index));
+  }
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  if (!bind_error_.ok()) return bind_error_;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return db_->Error("step");
+}
+
+Status Statement::Run() {
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, Step());
+  (void)row;
+  return Status::Ok();
+}
+
+Status Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_error_ = Status::Ok();
+  return Status::Ok();
+}
+
+bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string Statement::Text(int col) const {
+  const auto* p = sqlite3_column_text(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+}
+
+std::optional<std::string> Statement::OptText(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Text(col);
+}
+
+std::vector<uint8_t> Statement::Blob(int col) const {
+  const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, col));
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr || n <= 0) return {};
+  return std::vector<uint8_t>(p, p + n);
+}
+
+crypto::SecureBuffer Statement::BlobSecret(int col) const {
+  const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, col));
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr || n <= 0) return {};
+  return crypto::SecureBuffer::FromBytes({p, static_cast<size_t>(n)});
+}
+
+}  // namespace schakel::store

@@ -1,0 +1,103 @@
+#include "schakel/store/partners.h"
+
+#include <algorithm>
+
+namespace schakel::store {
+namespace {
+
+constexpr const char* kColumns =
+    "node_id, name, org_type, address, sign_pk, enc_pk, enc_pk_sig, tls_spki_sha256, "
+    "card_created, card_json, added, updated";
+
+template <size_t N>
+Status CopyBlob(const std::vector<uint8_t>& in, std::array<uint8_t, N>& out, const std::string& what) {
+  if (in.size() != N) return Status::Corruption("stored partner " + what + " has a bad length");
+  std::copy(in.begin(), in.end(), out.begin());
+  return Status::Ok();
+}
+
+Result<Partner> Read(Statement& s) {
+  Partner p;
+  p.card.node_id = s.Text(0);
+  p.card.name = s.Text(1);
+  p.card.org_type = s.Text(2);
+  p.card.address = s.Text(3);
+  SCHAKEL_RETURN_IF_ERROR(CopyBlob(s.Blob(4), p.card.sign_pk, "sign_pk"));
+  SCHAKEL_RETURN_IF_ERROR(CopyBlob(s.Blob(5), p.card.enc_pk, "enc_pk"));
+  SCHAKEL_RETURN_IF_ERROR(CopyBlob(s.Blob(6), p.card.enc_pk_sig, "enc_pk_sig"));
+  SCHAKEL_RETURN_IF_ERROR(CopyBlob(s.Blob(7), p.card.tls_spki_sha256, "tls pin"));
+  p.card.created = s.Text(8);
+  p.card_json = s.Text(9);
+  p.added = s.Text(10);
+  p.updated = s.Text(11);
+  return p;
+}
+
+Statement& BindCard(Statement& s, const Partner& p) {
+  return s.Bind(1, p.card.node_id)
+      .Bind(2, p.card.name)
+      .Bind(3, p.card.org_type)
+      .Bind(4, p.card.address)
+      .BindBlob(5, p.card.sign_pk)
+      .BindBlob(6, p.card.enc_pk)
+      .BindBlob(7, p.card.enc_pk_sig)
+      .BindBlob(8, p.card.tls_spki_sha256)
+      .Bind(9, p.card.created)
+      .Bind(10, p.card_json);
+}
+
+}  // namespace
+
+Result<std::optional<Partner>> FindPartner(Database& db, const std::string& node_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT ") + kColumns +
+                                                   " FROM partners WHERE node_id = ?;"));
+  s.Bind(1, node_id);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<Partner>();
+  SCHAKEL_ASSIGN_OR_RETURN(Partner p, Read(s));
+  return std::optional<Partner>(std::move(p));
+}
+
+Result<std::vector<Partner>> ListPartners(Database& db) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT ") + kColumns +
+                                                   " FROM partners ORDER BY node_id;"));
+  std::vector<Partner> out;
+  while (true) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    SCHAKEL_ASSIGN_OR_RETURN(Partner p, Read(s));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status InsertPartner(Database& db, const Partner& partner) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO partners (") + kColumns +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+  BindCard(s, partner).Bind(11, partner.added).Bind(12, partner.updated);
+  Status st = s.Run();
+  if (st.code() == Code::kAlreadyExists) {
+    return Status::AlreadyExists("partner " + partner.card.node_id + " is already known");
+  }
+  return st;
+}
+
+Status UpdatePartnerCard(Database& db, const Partner& partner) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "UPDATE partners SET node_id = ?1, name = ?2, org_type = ?3, address = ?4, sign_pk = ?5, "
+      "enc_pk = ?6, enc_pk_sig = ?7, tls_spki_sha256 = ?8, card_created = ?9, card_json = ?10, "
+      "updated = ?11 WHERE node_id = ?1;"));
+  BindCard(s, partner).Bind(11, partner.updated);
+  SCHAKEL_RETURN_IF_ERROR(s.Run());
+  if (db.Changes() == 0) return Status::NotFound("no partner " + partner.card.node_id);
+  return Status::Ok();
+}
+
+Status RemovePartner(Database& db, const std::string& node_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM partners WHERE node_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, node_id).Run());
+  if (db.Changes() == 0) return Status::NotFound("no partner " + node_id);
+  return Status::Ok();
+}
+
+}  // namespace schakel::store
