@@ -1,0 +1,367 @@
+#include "schakel/consent/engine.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <tuple>
+#include <utility>
+
+namespace schakel::consent {
+namespace {
+
+constexpr size_t kOuder = 0;
+constexpr size_t kJongere = 1;
+
+size_t RoleIndex(GrantorRole r) { return r == GrantorRole::kOuder ? kOuder : kJongere; }
+
+const std::array<Category, kCategoryCount>& SortedCategories() {
+  static const std::array<Category, kCategoryCount> kSorted = CategoriesByName();
+  return kSorted;
+}
+
+constexpr CategorySet kSpecial =
+    CategorySet::FromBits((1u << static_cast<unsigned>(Category::kGezondheid)) |
+                          (1u << static_cast<unsigned>(Category::kJustitie)));
+
+// Identifiers from the request go into messages only when they look like
+// identifiers; anything else is replaced, so a message cannot carry text
+// someone typed into an id field.
+std::string Safe(std::string_view s) {
+  bool ok = !s.empty() && s.size() <= 128 &&
+            std::all_of(s.begin(), s.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_' || c == '.';
+            });
+  return ok ? std::string(s) : std::string("(unnamed)");
+}
+
+bool Named(const std::vector<std::string>& list, std::string_view x) {
+  for (const auto& s : list) {
+    if (s == x) return true;
+  }
+  return false;
+}
+
+enum class Standing : uint8_t { kValid, kNotYetValid, kExpired, kWithdrawn };
+
+// Whether consent c is about this share, leaving time, grantor and
+// categories aside.
+bool Matches(const Consent& c, std::string_view subject_id, std::string_view purpose,
+             std::string_view recipient_id, std::string_view recipient_type) {
+  if (c.subject_id != subject_id || !Named(c.purposes, purpose)) return false;
+  for (const auto& rcp : c.recipients) {
+    if (rcp == recipient_id || rcp == recipient_type) return true;
+  }
+  return false;
+}
+
+// Withdrawal is reported before expiry and expiry before a future start:
+// the first is the one a coordinator must not try to work around.
+Standing TimeStanding(const Consent& c, Date today, Instant now) {
+  if (c.withdrawn_at && *c.withdrawn_at <= now) return Standing::kWithdrawn;
+  if (c.valid_until && today > *c.valid_until) return Standing::kExpired;
+  if (today < c.valid_from) return Standing::kNotYetValid;
+  return Standing::kValid;
+}
+
+std::string RoleWords(GrantorRole r) {
+  return r == GrantorRole::kOuder ? "a parent or guardian (ouder)" : "the young person (jongere)";
+}
+
+std::string RolePossessive(GrantorRole r) {
+  return r == GrantorRole::kOuder ? "the parent's (ouder)" : "the young person's (jongere)";
+}
+
+std::string AgeBand(int age, const AgeRules& ages) {
+  const std::string also = std::to_string(ages.jongere_also_from);
+  const std::string alone = std::to_string(ages.jongere_alone_from);
+  if (age < ages.jongere_also_from) {
+    return "the student is under " + also + ", so a parent or guardian decides";
+  }
+  if (age < ages.jongere_alone_from) {
+    return "the student is " + also + " to " + std::to_string(ages.jongere_alone_from - 1) +
+           ", so both a parent or guardian and the young person must consent";
+  }
+  return "the student is " + alone + " or older and decides alone";
+}
+
+std::string ShareWords(const Request& r) {
+  return Safe(r.purpose) + " to " + Safe(r.recipient.org_id) + " (" +
+         std::string(Name(r.recipient.org_type)) + ")";
+}
+
+void AddReason(Decision* d, std::string_view code, std::string message,
+               std::optional<Category> category = std::nullopt) {
+  d->reasons.push_back(Reason{std::string(code), std::move(message), category});
+}
+
+bool Blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+}
+
+// Meldcode: the four-eyes override. True when it holds.
+bool CheckOverride(const Request& r, Decision* d) {
+  if (!r.override) {
+    AddReason(d, kReasonOverrideMissing,
+              "A Meldcode share to Veilig Thuis needs a written justification and the approval "
+              "of a second person (four-eyes principle); none was given. Record the "
+              "justification and ask a second coordinator to approve the share.");
+    return false;
+  }
+  const Override& o = *r.override;
+  bool ok = true;
+  if (Blank(o.justification)) {
+    AddReason(d, kReasonOverrideInvalid,
+              "The Meldcode override has no justification: write down why this report is "
+              "made (the signals and the step of the meldcode reached).");
+    ok = false;
+  }
+  if (Blank(o.requested_by) || Blank(o.approved_by)) {
+    AddReason(d, kReasonOverrideInvalid,
+              "The Meldcode override must name both the person who requests the share and the "
+              "person who approves it.");
+    ok = false;
+  } else if (o.requested_by == o.approved_by) {
+    AddReason(d, kReasonOverrideInvalid,
+              "The Meldcode share was approved by the person who requested it; a second "
+              "coordinator must approve it (four-eyes principle).");
+    ok = false;
+  }
+  return ok;
+}
+
+void AddStaleReason(Decision* d, const Consent& c, Standing s, const Request& r) {
+  const std::string head =
+      "Consent " + Safe(c.id) + " of " + RoleWords(c.grantor_role) + " for " + ShareWords(r) + " ";
+  switch (s) {
+    case Standing::kWithdrawn:
+      AddReason(d, kReasonConsentWithdrawn,
+                head + "was withdrawn on " + FormatInstant(*c.withdrawn_at) +
+                    " and no longer counts. Share only with a new consent.");
+      break;
+    case Standing::kExpired:
+      AddReason(d, kReasonConsentExpired,
+                head + "expired after " + FormatDate(*c.valid_until) +
+                    ". Ask whether consent is still given and record a new consent.");
+      break;
+    case Standing::kNotYetValid:
+      AddReason(d, kReasonConsentNotYetValid,
+                head + "is valid only from " + FormatDate(c.valid_from) +
+                    ". Wait until then or record a consent valid today.");
+      break;
+    case Standing::kValid:
+      break;
+  }
+}
+
+// The consent part of the rules. Adds its reasons and, when something is
+// allowed, fills d->consents_used.
+CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet in_flow,
+                            Decision* d) {
+  const Date today = AmsterdamDate(r.now);
+  const int age = AgeInYears(r.birth_date, today);
+  if (age < 0) {
+    AddReason(d, kReasonBirthDateInFuture,
+              "The student's birth date lies after the date of the decision; correct the "
+              "birth date.");
+    return CategorySet();
+  }
+  const NeededGrantors need = NeededFor(age, ages);
+  const bool needed[2] = {need.ouder, need.jongere};
+  const std::string_view type_name = Name(r.recipient.org_type);
+
+  // Pass 1: per needed grantor role, whether a valid covering consent exists
+  // and the union of the categories such consents name. No allocation.
+  bool have[2] = {false, false};
+  CategorySet named[2];
+  bool any_stale = false;
+  bool ouder_not_needed = false;
+  for (const Consent& c : r.consents) {
+    if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
+    const size_t role = RoleIndex(c.grantor_role);
+    const Standing s = TimeStanding(c, today, r.now);
+    if (!needed[role]) {
+      if (role == kOuder && s == Standing::kValid) ouder_not_needed = true;
+      continue;
+    }
+    if (s != Standing::kValid) {
+      any_stale = true;
+      continue;
+    }
+    have[role] = true;
+    named[role] = named[role].Union(c.categories);
+  }
+
+  // The categories every needed grantor named; a needed grantor without a
+  // valid consent names nothing.
+  CategorySet named_by_all = CategorySet::All();
+  for (size_t role : {kOuder, kJongere}) {
+    if (needed[role]) named_by_all = named_by_all.Intersect(have[role] ? named[role] : CategorySet());
+  }
+  CategorySet allowed = in_flow.Intersect(named_by_all);
+  // Special categories (AVG art. 9 gezondheid, art. 10 justitie) pass only
+  // where the consents name them. The intersection above already implies
+  // this; it is spelled out so that no change to the rule can loosen it.
+  allowed = allowed.Minus(kSpecial.Minus(named_by_all));
+  const CategorySet not_consented = in_flow.Minus(allowed);
+
+  for (size_t role : {kOuder, kJongere}) {
+    if (!needed[role] || have[role]) continue;
+    const GrantorRole g = role == kOuder ? GrantorRole::kOuder : GrantorRole::kJongere;
+    std::string msg = "No valid consent of " + RoleWords(g) + " covers " + ShareWords(r) + "; " +
+                      AgeBand(age, ages) + ".";
+    if (g == GrantorRole::kJongere && !need.ouder && ouder_not_needed) {
+      msg += " A parent's consent alone is not enough at this age.";
+    }
+    msg += " Record a consent of " + RoleWords(g) + " for this purpose and recipient.";
+    AddReason(d,
+              g == GrantorRole::kOuder ? kReasonMissingConsentOuder : kReasonMissingConsentJongere,
+              std::move(msg));
+  }
+
+  // Withdrawn, expired and future consents of needed grantors that would
+  // otherwise cover the share: reported when they matter, i.e. when their
+  // grantor has no valid consent or they name a category now withheld.
+  // Sorted by consent id so that the order of consents does not matter.
+  if (any_stale) {
+    std::vector<std::pair<const Consent*, Standing>> stale;
+    for (const Consent& c : r.consents) {
+      if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
+      const size_t role = RoleIndex(c.grantor_role);
+      if (!needed[role]) continue;
+      const Standing s = TimeStanding(c, today, r.now);
+      if (s == Standing::kValid) continue;
+      if (have[role] && c.categories.Intersect(not_consented).Empty()) continue;
+      stale.emplace_back(&c, s);
+    }
+    std::sort(stale.begin(), stale.end(), [](const auto& a, const auto& b) {
+      const Consent& x = *a.first;
+      const Consent& y = *b.first;
+      return std::tie(x.id, a.second, x.grantor_role, x.valid_from, x.valid_until,
+                      x.withdrawn_at) < std::tie(y.id, b.second, y.grantor_role, y.valid_from,
+                                                 y.valid_until, y.withdrawn_at);
+    });
+    for (const auto& [c, s] : stale) AddStaleReason(d, *c, s, r);
+  }
+
+  // Categories the flow allows but a needed grantor did not name. When a
+  // grantor is missing altogether, its missing_consent reason explains them.
+  if ((!need.ouder || have[kOuder]) && (!need.jongere || have[kJongere])) {
+    for (Category cat : SortedCategories()) {
+      if (!not_consented.Has(cat)) continue;
+      const bool ouder_lacks = need.ouder && !named[kOuder].Has(cat);
+      const bool jongere_lacks = need.jongere && !named[kJongere].Has(cat);
+      const std::string who =
+          ouder_lacks && jongere_lacks
+              ? "neither " + RolePossessive(GrantorRole::kOuder) + " nor " +
+                    RolePossessive(GrantorRole::kJongere)
+              : RolePossessive(ouder_lacks ? GrantorRole::kOuder : GrantorRole::kJongere);
+      std::string msg = std::string(Name(cat)) + " is withheld: " + who +
+                        " valid consent for " + ShareWords(r) + " does not name it.";
+      if (IsSpecialCategory(cat)) {
+        msg += cat == Category::kGezondheid
+                   ? " Health data is a special category (AVG art. 9) and is shared only where "
+                     "the consent names it."
+                   : " Criminal-law data is protected by AVG art. 10 and is shared only where "
+                     "the consent names it.";
+      }
+      msg += " Ask for consent that names it, or share without it.";
+      AddReason(d, kReasonCategoryNotConsented, std::move(msg), cat);
+    }
+  }
+
+  if (!allowed.Empty()) {
+    // Pass 2: the consents the permit rests on.
+    for (const Consent& c : r.consents) {
+      if (!needed[RoleIndex(c.grantor_role)] || c.categories.Intersect(allowed).Empty()) continue;
+      if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
+      if (TimeStanding(c, today, r.now) != Standing::kValid) continue;
+      d->consents_used.push_back(c.id);
+    }
+    std::sort(d->consents_used.begin(), d->consents_used.end());
+    d->consents_used.erase(std::unique(d->consents_used.begin(), d->consents_used.end()),
+                           d->consents_used.end());
+  }
+  return allowed;
+}
+
+}  // namespace
+
+NeededGrantors NeededFor(int age, const AgeRules& ages) {
+  NeededGrantors n;
+  n.ouder = age < ages.jongere_alone_from;
+  n.jongere = age >= ages.jongere_also_from;
+  return n;
+}
+
+bool Covers(const Consent& c, std::string_view subject_id, std::string_view purpose,
+            const Party& recipient, Instant now) {
+  return Matches(c, subject_id, purpose, recipient.org_id, Name(recipient.org_type)) &&
+         TimeStanding(c, AmsterdamDate(now), now) == Standing::kValid;
+}
+
+Decision Decide(const Protocol& protocol, const Request& r) {
+  Decision d;
+  CategorySet requested;
+  for (Category c : r.categories) requested.Add(c);
+  d.withheld = requested;
+
+  if (requested.Empty()) {
+    AddReason(&d, kReasonNoCategories,
+              "The request names no data category; ask for at least one.");
+    return d;
+  }
+  if (!protocol.HasPurpose(r.purpose)) {
+    AddReason(&d, kReasonUnknownPurpose,
+              "The privacy protocol has no purpose " + Safe(r.purpose) +
+                  "; use one of the purposes it lists (schakel policy show).");
+    return d;
+  }
+  const Flow* flow = protocol.FindFlow(r.purpose, r.sender.org_type, r.recipient);
+  if (flow == nullptr) {
+    AddReason(&d, kReasonNoFlow,
+              "The privacy protocol has no flow for " + Safe(r.purpose) + " from " +
+                  std::string(Name(r.sender.org_type)) + " to " + Safe(r.recipient.org_id) +
+                  " (" + std::string(Name(r.recipient.org_type)) +
+                  "); nothing may be shared with this recipient for this purpose.");
+    return d;
+  }
+
+  const CategorySet in_flow = requested.Intersect(flow->categories);
+  for (Category c : SortedCategories()) {
+    if (!requested.Has(c) || in_flow.Has(c)) continue;
+    AddReason(&d, kReasonCategoryNotInFlow,
+              std::string(Name(c)) + " is withheld: the privacy protocol's flow " +
+                  flow->purpose + " from " + std::string(Name(r.sender.org_type)) + " to " +
+                  std::string(Name(r.recipient.org_type)) + " does not include it.",
+              c);
+  }
+
+  CategorySet allowed;
+  switch (flow->basis) {
+    case LegalBasis::kLegalObligation:
+      allowed = in_flow;
+      break;
+    case LegalBasis::kMeldcode:
+      if (CheckOverride(r, &d)) allowed = in_flow;
+      break;
+    case LegalBasis::kConsent:
+      allowed = DecideByConsent(protocol.ages(), r, in_flow, &d);
+      break;
+  }
+
+  if (allowed.Empty()) {
+    d.consents_used.clear();
+    return d;  // deny: withheld is the whole request
+  }
+  d.permit = true;
+  d.legal_basis = flow->basis;
+  d.categories = allowed;
+  d.withheld = requested.Minus(allowed);
+  d.legal_source = flow->legal_source;
+  d.retention_days = flow->retention_days;
+  return d;
+}
+
+}  // namespace schakel::consent
