@@ -62,7 +62,7 @@ std::string FormatDate(Date date) {
 Result<Instant> ParseInstant(std::string_view text) {
   constexpr std::string_view kWant =
       "an RFC 3339 instant with a zone, like 2026-11-23T10:00:00Z";
-  if (text.size() < 20 || text.size() > 40) return Status::InvalidInput(std::string("expected ") + std::string(kWant));
+  if (text.size() < 19 || text.size() > 40) return Status::InvalidInput(std::string("expected ") + std::string(kWant));
   auto date = ParseDatePrefix(text, kWant);
   if (!date.ok()) return date.status();
   int hh = 0, mi = 0, ss = 0;

@@ -1,0 +1,127 @@
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "schakel/base/file.h"
+#include "schakel/base/status.h"
+#include "schakel/base/strings.h"
+
+namespace schakel {
+namespace {
+
+TEST(Status, ExitCodesFollowTheContract) {
+  EXPECT_EQ(Status::Ok().ExitCode(), 0);
+  EXPECT_EQ(Status::InvalidInput("x").ExitCode(), 2);
+  EXPECT_EQ(Status::NotFound("x").ExitCode(), 2);
+  EXPECT_EQ(Status::AlreadyExists("x").ExitCode(), 2);
+  EXPECT_EQ(Status::Denied("x").ExitCode(), 3);
+  EXPECT_EQ(Status::Unauthenticated("x").ExitCode(), 3);
+  EXPECT_EQ(Status::IoError("x").ExitCode(), 1);
+  EXPECT_EQ(Status::Unavailable("x").ExitCode(), 1);
+  EXPECT_EQ(Status::Corruption("x").ExitCode(), 1);
+  EXPECT_EQ(Status::ResourceExhausted("x").ExitCode(), 1);
+  EXPECT_EQ(Status::Internal("x").ExitCode(), 1);
+}
+
+TEST(Status, ContextIsPrepended) {
+  Status s = Status::InvalidInput("expected a date").WithContext("consents[1].valid_from");
+  EXPECT_EQ(s.message(), "consents[1].valid_from: expected a date");
+  EXPECT_EQ(s.code(), Code::kInvalidInput);
+  EXPECT_TRUE(Status::Ok().WithContext("x").ok());
+}
+
+Result<int> Half(int x) {
+  if (x % 2) return Status::InvalidInput("odd");
+  return x / 2;
+}
+
+Result<int> Quarter(int x) {
+  SCHAKEL_ASSIGN_OR_RETURN(int h, Half(x));
+  return Half(h);
+}
+
+TEST(Result, PropagatesErrors) {
+  EXPECT_EQ(Quarter(8).value(), 2);
+  EXPECT_FALSE(Quarter(6).ok());
+  EXPECT_EQ(Quarter(6).status().message(), "odd");
+}
+
+TEST(Strings, NodeIds) {
+  EXPECT_TRUE(IsValidNodeId("school-trajectum"));
+  EXPECT_TRUE(IsValidNodeId("abc"));
+  EXPECT_FALSE(IsValidNodeId("ab"));
+  EXPECT_FALSE(IsValidNodeId(std::string(65, 'a')));
+  EXPECT_TRUE(IsValidNodeId(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidNodeId("School"));
+  EXPECT_FALSE(IsValidNodeId("a_b"));
+  EXPECT_FALSE(IsValidNodeId("a b"));
+}
+
+TEST(Strings, HexRoundTrip) {
+  std::vector<uint8_t> bytes = {0x00, 0x01, 0xab, 0xff};
+  EXPECT_EQ(ToHex(bytes), "0001abff");
+  EXPECT_EQ(FromHex("0001ABff").value(), bytes);
+  EXPECT_FALSE(FromHex("abc").has_value());
+  EXPECT_FALSE(FromHex("zz").has_value());
+}
+
+TEST(Strings, PrintableUtf8) {
+  EXPECT_TRUE(IsPrintableUtf8("Zorgcoördinator — J. Bakker"));
+  EXPECT_FALSE(IsPrintableUtf8("line\nbreak"));
+  EXPECT_FALSE(IsPrintableUtf8("\x1b[31mred"));
+  EXPECT_FALSE(IsPrintableUtf8("\xc3"));          // truncated
+  EXPECT_FALSE(IsPrintableUtf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(IsPrintableUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(IsPrintableUtf8("\xc2\x85"));      // C1 control (NEL)
+}
+
+class FileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("schakel-base-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string P(const std::string& n) { return (dir_ / n).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(FileTest, AtomicWriteSetsModeAndReplaces) {
+  ASSERT_TRUE(WriteFileAtomic(P("f"), "one", 0600).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(P("f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_TRUE(WriteFileAtomic(P("f"), "two", 0600).ok());
+  EXPECT_EQ(ReadFileLimited(P("f"), 100).value(), "two");
+  EXPECT_EQ(WriteFileAtomic(P("f"), "three", 0600, /*exclusive=*/true).code(), Code::kAlreadyExists);
+  EXPECT_EQ(ReadFileLimited(P("f"), 100).value(), "two");
+  // No temporary files are left behind.
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir_)) ++n;
+  EXPECT_EQ(n, 1u);
+}
+
+TEST_F(FileTest, ReadRefusesLargeFilesAndNonFiles) {
+  ASSERT_TRUE(WriteFileAtomic(P("big"), std::string(1000, 'x'), 0600).ok());
+  auto r = ReadFileLimited(P("big"), 999);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("larger than 999"), std::string::npos);
+  EXPECT_TRUE(ReadFileLimited(P("big"), 1000).ok());
+  EXPECT_EQ(ReadFileLimited(P("missing"), 10).status().code(), Code::kNotFound);
+  EXPECT_EQ(ReadFileLimited(dir_.string(), 10).status().code(), Code::kInvalidInput);
+}
+
+TEST_F(FileTest, MakeDirectoryIsIdempotent) {
+  ASSERT_TRUE(MakeDirectory(P("d"), 0700).ok());
+  ASSERT_TRUE(MakeDirectory(P("d"), 0700).ok());
+  ASSERT_TRUE(WriteFileAtomic(P("file"), "x", 0600).ok());
+  EXPECT_FALSE(MakeDirectory(P("file"), 0700).ok());
+}
+
+}  // namespace
+}  // namespace schakel

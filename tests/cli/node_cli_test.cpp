@@ -1,0 +1,275 @@
+// End-to-end tests of the offline node commands: init, node, partner, user.
+#include <sys/stat.h>
+
+#include <regex>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "schakel/crypto/identity.h"
+#include "schakel/crypto/node_card.h"
+#include "test_support.h"
+
+namespace schakel {
+namespace {
+
+using testing::LastLine;
+using testing::ReadAll;
+using testing::RunSchakel;
+using testing::TempDir;
+using testing::WriteAll;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777;
+}
+
+class NodeCli : public ::testing::Test {
+ protected:
+  void Init(const std::string& dir, const std::string& id, const std::string& type, int port) {
+    auto r = RunSchakel({"init", "--dir", dir, "--name", "Org " + id, "--org-id", id, "--org-type",
+                         type, "--listen", "127.0.0.1:" + std::to_string(port)});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  std::string Fingerprint(const std::string& dir) {
+    auto r = RunSchakel({"node", "fingerprint", "--dir", dir});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return Trim(r.out);
+  }
+  TempDir tmp_;
+};
+
+TEST_F(NodeCli, InitCreatesTheNodeDirectory) {
+  std::string dir = tmp_ / "school";
+  auto r = RunSchakel({"init", "--dir", dir, "--name", "Trajectum College", "--org-id",
+                       "school-trajectum", "--org-type", "school", "--listen", "127.0.0.1:17401"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ModeOf(dir + "/secrets/db.key"), 0600u);
+  EXPECT_EQ(ReadAll(dir + "/secrets/db.key").size(), 32u);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/data/node.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/schakel.toml"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/node-card.json"));
+  // The fingerprint printed by init is the one `node fingerprint` prints alone.
+  std::string fp = Fingerprint(dir);
+  EXPECT_TRUE(std::regex_match(fp, std::regex("([0-9]{5} ){11}[0-9]{5}"))) << fp;
+  EXPECT_EQ(LastLine(r.out), fp);
+  // The card on disk verifies and carries the peer address and org type.
+  auto card = crypto::ParseNodeCard(ReadAll(dir + "/node-card.json"));
+  ASSERT_TRUE(card.ok()) << card.status().message();
+  EXPECT_EQ(card->node_id, "school-trajectum");
+  EXPECT_EQ(card->org_type, "school");
+  EXPECT_EQ(card->address, "127.0.0.1:17401");
+  EXPECT_EQ(crypto::Fingerprint(card->sign_pk), fp);
+  // `node card` prints the same card.
+  auto printed = RunSchakel({"node", "card", "--dir", dir});
+  ASSERT_EQ(printed.code, 0);
+  EXPECT_TRUE(crypto::ParseNodeCard(printed.out).ok());
+  // No secret or plain SQL header in the database file.
+  std::string db = ReadAll(dir + "/data/node.db");
+  EXPECT_EQ(db.find("SQLite format 3"), std::string::npos);
+  EXPECT_EQ(db.find("Trajectum"), std::string::npos);
+}
+
+TEST_F(NodeCli, InitRefusesBadInputAndExistingNodes) {
+  std::string dir = tmp_ / "n";
+  auto bad_type = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "abc", "--org-type", "bank"});
+  EXPECT_EQ(bad_type.code, 2);
+  EXPECT_NE(bad_type.err.find("--org-type"), std::string::npos) << bad_type.err;
+  auto bad_id = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "A B", "--org-type", "school"});
+  EXPECT_EQ(bad_id.code, 2);
+  EXPECT_NE(bad_id.err.find("--org-id"), std::string::npos);
+  auto bad_listen = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "abc", "--org-type",
+                                "school", "--listen", "nohost"});
+  EXPECT_EQ(bad_listen.code, 2);
+  EXPECT_NE(bad_listen.err.find("--listen"), std::string::npos);
+  auto missing = RunSchakel({"init", "--dir", dir, "--name", "X"});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.err.rfind("schakel: ", 0), 0u) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/schakel.toml"));
+
+  Init(dir, "school-a", "school", 17401);
+  auto again = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "school-b", "--org-type", "school"});
+  EXPECT_EQ(again.code, 2);
+  EXPECT_NE(again.err.find("exists already"), std::string::npos);
+}
+
+TEST_F(NodeCli, UnknownCommandIsUsageError) {
+  auto r = RunSchakel({"frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("schakel: usage: ", 0), 0u) << r.err;
+}
+
+TEST_F(NodeCli, PartnersArePairedByCardAndFingerprint) {
+  std::string school = tmp_ / "school", team = tmp_ / "team";
+  Init(school, "school-a", "school", 17401);
+  Init(team, "wijkteam-b", "wijkteam", 17411);
+  std::string team_fp = Fingerprint(team);
+
+  auto add = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
+                         "--fingerprint", team_fp});
+  ASSERT_EQ(add.code, 0) << add.err;
+  // Typed without spaces, as people do on the phone, it still matches.
+  std::string compact = team_fp;
+  compact.erase(std::remove(compact.begin(), compact.end(), ' '), compact.end());
+  auto again = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
+                           "--fingerprint", compact, "--json"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["result"], "unchanged");
+
+  auto list = RunSchakel({"partner", "list", "--dir", school, "--json"});
+  ASSERT_EQ(list.code, 0);
+  auto j = nlohmann::json::parse(list.out);
+  ASSERT_EQ(j["partners"].size(), 1u);
+  EXPECT_EQ(j["partners"][0]["node_id"], "wijkteam-b");
+  EXPECT_EQ(j["partners"][0]["fingerprint"], team_fp);
+
+  auto remove = RunSchakel({"partner", "remove", "--dir", school, "wijkteam-b"});
+  EXPECT_EQ(remove.code, 0) << remove.err;
+  auto remove_again = RunSchakel({"partner", "remove", "--dir", school, "wijkteam-b"});
+  EXPECT_EQ(remove_again.code, 2);
+}
+
+TEST_F(NodeCli, WrongFingerprintIsRefused) {
+  std::string school = tmp_ / "school", team = tmp_ / "team";
+  Init(school, "school-a", "school", 17401);
+  Init(team, "wijkteam-b", "wijkteam", 17411);
+  std::string fp = Fingerprint(team);
+  std::string wrong = fp;
+  wrong[0] = wrong[0] == '1' ? '2' : '1';
+  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
+                       "--fingerprint", wrong});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("fingerprint does not match"), std::string::npos) << r.err;
+  // The school's own fingerprint is not the team's either.
+  auto own = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
+                         "--fingerprint", Fingerprint(school)});
+  EXPECT_EQ(own.code, 3);
+  EXPECT_EQ(RunSchakel({"partner", "list", "--dir", school, "--json"}).out.find("wijkteam-b"),
+            std::string::npos);
+}
+
+TEST_F(NodeCli, TamperedCardIsRefused) {
+  std::string school = tmp_ / "school", team = tmp_ / "team";
+  Init(school, "school-a", "school", 17401);
+  Init(team, "wijkteam-b", "wijkteam", 17411);
+  std::string fp = Fingerprint(team);
+  auto card = nlohmann::json::parse(ReadAll(team + "/node-card.json"));
+  // Each field changed to another well-formed value: only the signature can tell.
+  const std::vector<std::pair<std::string, std::string>> changes = {
+      {"name", "Evil Team"}, {"address", "127.0.0.1:1"}, {"org_type", "lvs"},
+      {"created", "2027-01-01T00:00:00Z"}};
+  for (const auto& [field, value] : changes) {
+    auto tampered = card;
+    tampered[field] = value;
+    WriteAll(tmp_ / "tampered.json", tampered.dump());
+    auto r = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "tampered.json",
+                         "--fingerprint", fp});
+    EXPECT_EQ(r.code, 2) << field;
+    EXPECT_NE(r.err.find("signature"), std::string::npos) << field << ": " << r.err;
+  }
+  WriteAll(tmp_ / "garbage.json", "{\"version\": 1, ");
+  auto g = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "garbage.json",
+                       "--fingerprint", fp});
+  EXPECT_EQ(g.code, 2);
+  WriteAll(tmp_ / "huge.json", std::string(1 << 20, ' '));
+  auto h = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "huge.json",
+                       "--fingerprint", fp});
+  EXPECT_EQ(h.code, 2);
+}
+
+TEST_F(NodeCli, ChangedKeyForAKnownNodeIsRefused) {
+  std::string school = tmp_ / "school", team = tmp_ / "team", impostor = tmp_ / "impostor";
+  Init(school, "school-a", "school", 17401);
+  Init(team, "wijkteam-b", "wijkteam", 17411);
+  // Another node claiming the same id, with its own (valid) keys and card.
+  Init(impostor, "wijkteam-b", "wijkteam", 17421);
+  ASSERT_EQ(RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
+                        "--fingerprint", Fingerprint(team)}).code, 0);
+  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", impostor + "/node-card.json",
+                       "--fingerprint", Fingerprint(impostor)});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("different identity key"), std::string::npos) << r.err;
+  auto list = nlohmann::json::parse(RunSchakel({"partner", "list", "--dir", school, "--json"}).out);
+  EXPECT_EQ(list["partners"][0]["fingerprint"], Fingerprint(team));
+}
+
+TEST_F(NodeCli, OwnCardIsRefused) {
+  std::string school = tmp_ / "school";
+  Init(school, "school-a", "school", 17401);
+  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", school + "/node-card.json",
+                       "--fingerprint", Fingerprint(school)});
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(NodeCli, UserAddPrintsTheTokenOnceOnTheLastLine) {
+  std::string school = tmp_ / "school";
+  Init(school, "school-a", "school", 17401);
+  auto r = RunSchakel({"user", "add", "--dir", school, "--name", "J. Bakker", "--role", "coordinator"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string token = LastLine(r.out);
+  EXPECT_TRUE(std::regex_match(token, std::regex("skl_[0-9a-f]{64}"))) << token;
+  auto dup = RunSchakel({"user", "add", "--dir", school, "--name", "J. Bakker", "--role", "staff"});
+  EXPECT_EQ(dup.code, 2);
+  auto bad_role = RunSchakel({"user", "add", "--dir", school, "--name", "X", "--role", "root"});
+  EXPECT_EQ(bad_role.code, 2);
+  EXPECT_NE(bad_role.err.find("--role"), std::string::npos);
+  // Two users never share a token.
+  auto other = RunSchakel({"user", "add", "--dir", school, "--name", "R. Portman", "--role", "staff"});
+  EXPECT_NE(LastLine(other.out), token);
+}
+
+TEST_F(NodeCli, WrongDatabaseKeyIsAClearError) {
+  std::string school = tmp_ / "school";
+  Init(school, "school-a", "school", 17401);
+  std::string key_path = school + "/secrets/db.key";
+  std::string other(32, '\x42');
+  WriteAll(key_path, other);
+  ::chmod(key_path.c_str(), 0600);
+  auto r = RunSchakel({"node", "fingerprint", "--dir", school});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("wrong key file or passphrase"), std::string::npos) << r.err;
+}
+
+TEST_F(NodeCli, KeyFileReadableByOthersIsRefused) {
+  std::string school = tmp_ / "school";
+  Init(school, "school-a", "school", 17401);
+  std::string key_path = school + "/secrets/db.key";
+  ::chmod(key_path.c_str(), 0644);
+  auto r = RunSchakel({"node", "fingerprint", "--dir", school});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("chmod"), std::string::npos) << r.err;
+}
+
+TEST_F(NodeCli, MissingNodeDirectoryIsAClearError) {
+  auto r = RunSchakel({"node", "fingerprint", "--dir", tmp_ / "nothing"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("schakel init"), std::string::npos) << r.err;
+}
+
+TEST_F(NodeCli, PassphraseModeDerivesTheKey) {
+  std::string dir = tmp_ / "pp";
+  ::setenv("SCHAKEL_TEST_PASSPHRASE", "correct horse battery staple", 1);
+  auto r = RunSchakel({"init", "--dir", dir, "--name", "LVS", "--org-id", "lvs-zhz", "--org-type",
+                       "lvs", "--passphrase-env", "SCHAKEL_TEST_PASSPHRASE"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/secrets/db.key"));
+  EXPECT_EQ(ReadAll(dir + "/data/node.salt").size(), 16u);
+  EXPECT_EQ(RunSchakel({"node", "fingerprint", "--dir", dir}).code, 0);
+  ::setenv("SCHAKEL_TEST_PASSPHRASE", "wrong passphrase", 1);
+  auto wrong = RunSchakel({"node", "fingerprint", "--dir", dir});
+  EXPECT_EQ(wrong.code, 2);
+  EXPECT_NE(wrong.err.find("wrong key file or passphrase"), std::string::npos) << wrong.err;
+  ::unsetenv("SCHAKEL_TEST_PASSPHRASE");
+  auto unset = RunSchakel({"node", "fingerprint", "--dir", dir});
+  EXPECT_EQ(unset.code, 2);
+  EXPECT_NE(unset.err.find("SCHAKEL_TEST_PASSPHRASE"), std::string::npos) << unset.err;
+}
+
+}  // namespace
+}  // namespace schakel

@@ -1,0 +1,152 @@
+#include "schakel/config/node_config.h"
+
+#include <gtest/gtest.h>
+
+namespace schakel::config {
+namespace {
+
+constexpr const char* kValid = R"(
+[node]
+id = "school-trajectum"
+name = "Trajectum College"
+org_type = "school"
+
+[peer]
+listen = "127.0.0.1:7401"
+
+[api]
+listen = "127.0.0.1:7402"
+
+[links]
+listen = "127.0.0.1:7403"
+public_url = "https://127.0.0.1:7403"
+
+[console]
+listen = "127.0.0.1:7404"
+
+[policy]
+file = ""
+
+[retention]
+default_days = 180
+)";
+
+TEST(NodeConfig, ParsesTheContractExample) {
+  auto c = ParseNodeConfig(kValid, "schakel.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->node_id, "school-trajectum");
+  EXPECT_EQ(c->name, "Trajectum College");
+  EXPECT_EQ(c->org_type, consent::OrgType::kSchool);
+  EXPECT_EQ(c->peer_listen.host, "127.0.0.1");
+  EXPECT_EQ(c->peer_listen.port, 7401);
+  EXPECT_EQ(c->api_listen.port, 7402);
+  ASSERT_TRUE(c->links_listen.has_value());
+  EXPECT_EQ(c->links_public_url, "https://127.0.0.1:7403");
+  ASSERT_TRUE(c->console_listen.has_value());
+  EXPECT_EQ(c->retention_default_days, 180);
+  EXPECT_EQ(c->policy_file, "");
+  EXPECT_EQ(c->key_file, "secrets/db.key");
+}
+
+TEST(NodeConfig, RoundTripsThroughToml) {
+  auto c = ParseNodeConfig(kValid, "a.toml");
+  ASSERT_TRUE(c.ok());
+  auto again = ParseNodeConfig(NodeConfigToToml(*c), "b.toml");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->node_id, c->node_id);
+  EXPECT_EQ(again->name, c->name);
+  EXPECT_EQ(again->peer_listen.ToString(), c->peer_listen.ToString());
+  EXPECT_EQ(again->api_listen.ToString(), c->api_listen.ToString());
+  EXPECT_EQ(again->links_public_url, c->links_public_url);
+  EXPECT_EQ(again->retention_default_days, c->retention_default_days);
+}
+
+struct BadCase {
+  const char* name;
+  std::string text;
+  std::string want;  // substring of the error: "file:line: key: why"
+};
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  auto pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) s.replace(pos, from.size(), to);
+  return s;
+}
+
+class NodeConfigErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(NodeConfigErrors, NamesFileLineAndKey) {
+  auto c = ParseNodeConfig(GetParam().text, "node/schakel.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kInvalidInput);
+  EXPECT_EQ(c.status().ExitCode(), 2);
+  EXPECT_NE(c.status().message().find(GetParam().want), std::string::npos)
+      << "got: " << c.status().message();
+}
+
+const std::string kV = kValid;
+INSTANTIATE_TEST_SUITE_P(
+    All, NodeConfigErrors,
+    ::testing::Values(
+        BadCase{"unknown_key", Replace(kV, "org_type = \"school\"", "org_type = \"school\"\ncolour = \"red\""),
+                "node/schakel.toml:6: node.colour: unknown key"},
+        BadCase{"unknown_table", kV + "\n[extra]\nx = 1\n", "extra: unknown table"},
+        BadCase{"wrong_type", Replace(kV, "default_days = 180", "default_days = \"180\""),
+                ":24: retention.default_days: expected an integer"},
+        BadCase{"days_range", Replace(kV, "default_days = 180", "default_days = 0"),
+                "retention.default_days: must be from 1 to 3650"},
+        BadCase{"missing_id", Replace(kV, "id = \"school-trajectum\"\n", ""), "node.id: missing"},
+        BadCase{"missing_peer", Replace(kV, "[peer]\nlisten = \"127.0.0.1:7401\"\n", ""),
+                "peer.listen: missing"},
+        BadCase{"bad_id", Replace(kV, "school-trajectum", "School_Trajectum"),
+                ":3: node.id: must be 3 to 64"},
+        BadCase{"short_id", Replace(kV, "school-trajectum", "ab"), "node.id"},
+        BadCase{"bad_org_type", Replace(kV, "org_type = \"school\"", "org_type = \"bank\""),
+                ":5: node.org_type: unknown org type \"bank\""},
+        BadCase{"bad_port", Replace(kV, "127.0.0.1:7401", "127.0.0.1:99999"),
+                ":8: peer.listen: port must be a number from 1 to 65535"},
+        BadCase{"no_port", Replace(kV, "127.0.0.1:7401", "127.0.0.1"), "peer.listen: expected HOST:PORT"},
+        BadCase{"bad_ipv4", Replace(kV, "127.0.0.1:7402", "300.1.1.1:7402"), "api.listen: not an IPv4"},
+        BadCase{"unbracketed_ipv6", Replace(kV, "127.0.0.1:7402", "::1:7402"), "api.listen: put an IPv6"},
+        BadCase{"http_public_url", Replace(kV, "https://127.0.0.1:7403", "http://x:1"),
+                "links.public_url: must start with https://"},
+        BadCase{"not_a_table", "node = 3\n", "node: expected a table"},
+        BadCase{"syntax", "[node\nid=", "node/schakel.toml:1"}),
+    [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
+
+TEST(Address, ParsesForms) {
+  auto v4 = ParseAddress("127.0.0.1:1");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->ToString(), "127.0.0.1:1");
+  auto v6 = ParseAddress("[::1]:7401");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->ToString(), "[::1]:7401");
+  auto dns = ParseAddress("node.school.example:443");
+  ASSERT_TRUE(dns.ok());
+  EXPECT_FALSE(ParseAddress("host:0").ok());
+  EXPECT_FALSE(ParseAddress("host:-1").ok());
+  EXPECT_FALSE(ParseAddress("host:12ab").ok());
+  EXPECT_FALSE(ParseAddress("ho st:12").ok());
+  EXPECT_FALSE(ParseAddress("[::zz]:12").ok());
+  EXPECT_FALSE(ParseAddress(":12").ok());
+  EXPECT_FALSE(ParseAddress(std::string(400, 'a') + ":1").ok());
+}
+
+TEST(NodeConfig, RefusesOversizeFile) {
+  std::string big = kV + "\n#" + std::string(kMaxConfigBytes, 'x') + "\n";
+  auto c = ParseNodeConfig(big, "big.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("larger than"), std::string::npos);
+}
+
+TEST(NodeConfig, MissingFileSaysWhatToDo) {
+  auto c = LoadNodeConfig("/nonexistent-schakel-dir");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().ExitCode(), 2);
+  EXPECT_NE(c.status().message().find("schakel init"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace schakel::config

@@ -1,0 +1,238 @@
+#include "schakel/store/database.h"
+
+#include <gtest/gtest.h>
+
+#include "schakel/crypto/identity.h"
+#include "schakel/crypto/tls_identity.h"
+#include "schakel/store/identity_store.h"
+#include "schakel/store/partners.h"
+#include "schakel/store/users.h"
+#include "test_support.h"
+
+namespace schakel::store {
+namespace {
+
+using schakel::testing::ReadAll;
+using schakel::testing::TempDir;
+using schakel::testing::WriteAll;
+
+constexpr const char* kMarker = "Sanne-de-Vries-MARKER-7c1f";
+
+std::unique_ptr<Database> MustOpen(const std::string& path, const crypto::SecureBuffer& key,
+                                   OpenMode mode) {
+  auto db = Database::Open(path, key, mode);
+  EXPECT_TRUE(db.ok()) << db.status().message();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+TEST(Database, CreatesMigratesAndReopens) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  {
+    auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+    ASSERT_NE(db, nullptr);
+    EXPECT_GE(db->SchemaVersion(), 1);
+    ASSERT_TRUE(SetMeta(*db, "k", "v").ok());
+  }
+  auto db = MustOpen(dir / "node.db", key, OpenMode::kExisting);
+  ASSERT_NE(db, nullptr);
+  auto v = GetMeta(*db, "k");
+  ASSERT_TRUE(v.ok());
+  ASSERT_TRUE(v->has_value());
+  EXPECT_EQ(**v, "v");
+  // Migrations ran once: one row per version.
+  auto q = db->Prepare("SELECT count(*), max(version) FROM schema_version;");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(q->Step().value());
+  EXPECT_EQ(q->Int(0), q->Int(1));
+}
+
+TEST(Database, WrongKeyIsAClearErrorAndLeavesTheFileAlone) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  { ASSERT_NE(MustOpen(dir / "node.db", key, OpenMode::kCreate), nullptr); }
+  std::string before = ReadAll(dir / "node.db");
+  auto wrong = crypto::SecureBuffer::Random(32);
+  auto db = Database::Open(dir / "node.db", wrong, OpenMode::kExisting);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().ExitCode(), 2);
+  EXPECT_NE(db.status().message().find("wrong key file or passphrase"), std::string::npos)
+      << db.status().message();
+  EXPECT_EQ(ReadAll(dir / "node.db"), before);
+  // And the right key still opens it.
+  EXPECT_NE(MustOpen(dir / "node.db", key, OpenMode::kExisting), nullptr);
+}
+
+TEST(Database, FileHoldsNoPlaintext) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  {
+    auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+    ASSERT_NE(db, nullptr);
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(SetMeta(*db, "note" + std::to_string(i), std::string(kMarker) + " bsn 111222333").ok());
+    }
+    // Read the marker back while the WAL still holds it, then scan every file.
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::string bytes = ReadAll(dir / (std::string("node.db") + suffix));
+      EXPECT_EQ(bytes.find(kMarker), std::string::npos) << "plaintext in node.db" << suffix;
+      EXPECT_EQ(bytes.find("111222333"), std::string::npos) << "BSN in node.db" << suffix;
+      EXPECT_EQ(bytes.find("SQLite format 3"), std::string::npos) << "plain header in node.db" << suffix;
+      EXPECT_EQ(bytes.find("CREATE TABLE"), std::string::npos) << "schema text in node.db" << suffix;
+    }
+  }
+  std::string bytes = ReadAll(dir / "node.db");
+  EXPECT_GT(bytes.size(), 4096u);
+  EXPECT_EQ(bytes.find(kMarker), std::string::npos);
+}
+
+TEST(Database, ExistingModeDoesNotCreate) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto db = Database::Open(dir / "missing.db", key, OpenMode::kExisting);
+  ASSERT_FALSE(db.ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "missing.db"));
+}
+
+TEST(Database, CreateModeRefusesAnExistingFile) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  { ASSERT_NE(MustOpen(dir / "node.db", key, OpenMode::kCreate), nullptr); }
+  auto db = Database::Open(dir / "node.db", key, OpenMode::kCreate);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), Code::kAlreadyExists);
+}
+
+TEST(Database, GarbageAndTruncatedFilesAreClearErrors) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  WriteAll(dir / "garbage.db", std::string(8192, '\x5a'));
+  auto g = Database::Open(dir / "garbage.db", key, OpenMode::kExisting);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("garbage.db"), std::string::npos);
+
+  { ASSERT_NE(MustOpen(dir / "node.db", key, OpenMode::kCreate), nullptr); }
+  std::string full = ReadAll(dir / "node.db");
+  WriteAll(dir / "truncated.db", full.substr(0, 100));
+  auto t = Database::Open(dir / "truncated.db", key, OpenMode::kExisting);
+  ASSERT_FALSE(t.ok());
+}
+
+TEST(Database, RefusesANewerSchema) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  {
+    auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+    ASSERT_TRUE(db->Exec("INSERT INTO schema_version (version) VALUES (999);").ok());
+  }
+  auto db = Database::Open(dir / "node.db", key, OpenMode::kExisting);
+  ASSERT_FALSE(db.ok());
+  EXPECT_NE(db.status().message().find("newer than this program"), std::string::npos);
+}
+
+TEST(Database, TransactionRollsBackUnlessCommitted) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  {
+    Transaction tx(*db);
+    ASSERT_TRUE(tx.Begin().ok());
+    ASSERT_TRUE(SetMeta(*db, "a", "1").ok());
+  }
+  EXPECT_FALSE(GetMeta(*db, "a").value().has_value());
+  {
+    Transaction tx(*db);
+    ASSERT_TRUE(tx.Begin().ok());
+    ASSERT_TRUE(SetMeta(*db, "a", "2").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  EXPECT_EQ(GetMeta(*db, "a").value().value(), "2");
+}
+
+TEST(IdentityStore, KeysRoundTrip) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  auto id = crypto::GenerateSigningKeyPair();
+  auto enc = crypto::GenerateEncryptionKeyPair(id);
+  auto tls = crypto::GenerateTlsIdentity("school-a");
+  ASSERT_TRUE(tls.ok());
+  ASSERT_TRUE(SaveNewIdentity(*db, id, enc, *tls, "2026-11-23T10:00:00Z").ok());
+  EXPECT_FALSE(SaveNewIdentity(*db, id, enc, *tls, "2026-11-23T10:00:00Z").ok());
+
+  auto loaded = LoadIdentity(*db);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->public_key, id.public_key);
+  EXPECT_TRUE(loaded->secret.Equals(id.secret.span()));
+  auto loaded_enc = LoadCurrentEncKey(*db, *loaded);
+  ASSERT_TRUE(loaded_enc.ok());
+  EXPECT_EQ(loaded_enc->pair.public_key, enc.public_key);
+  EXPECT_TRUE(loaded_enc->pair.secret.Equals(enc.secret.span()));
+  auto loaded_tls = LoadCurrentTls(*db);
+  ASSERT_TRUE(loaded_tls.ok());
+  EXPECT_EQ(loaded_tls->certificate_pem, tls->certificate_pem);
+  EXPECT_EQ(loaded_tls->spki_sha256, tls->spki_sha256);
+  EXPECT_TRUE(loaded_tls->private_key_pem.Equals(tls->private_key_pem.span()));
+}
+
+TEST(Partners, InsertFindUpdateRemove) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  Partner p;
+  p.card.node_id = "wijkteam-overvecht";
+  p.card.name = "Wijkteam Overvecht";
+  p.card.org_type = "wijkteam";
+  p.card.address = "127.0.0.1:7411";
+  p.card.sign_pk[0] = 1;
+  p.card.created = "2026-11-23T10:00:00Z";
+  p.card_json = "{}";
+  p.added = p.updated = "2026-11-23T10:00:00Z";
+  ASSERT_TRUE(InsertPartner(*db, p).ok());
+  EXPECT_EQ(InsertPartner(*db, p).code(), Code::kAlreadyExists);
+  auto found = FindPartner(*db, "wijkteam-overvecht");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->card.sign_pk, p.card.sign_pk);
+  p.card.address = "127.0.0.1:9999";
+  ASSERT_TRUE(UpdatePartnerCard(*db, p).ok());
+  EXPECT_EQ(FindPartner(*db, "wijkteam-overvecht").value()->card.address, "127.0.0.1:9999");
+  EXPECT_EQ(ListPartners(*db).value().size(), 1u);
+  ASSERT_TRUE(RemovePartner(*db, "wijkteam-overvecht").ok());
+  EXPECT_EQ(RemovePartner(*db, "wijkteam-overvecht").code(), Code::kNotFound);
+  EXPECT_FALSE(FindPartner(*db, "wijkteam-overvecht").value().has_value());
+}
+
+TEST(Users, StoresOnlyTheTokenHash) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  User u{"u-1", "J. Bakker", Role::kCoordinator, "2026-11-23T10:00:00Z", std::nullopt};
+  TokenHash h{};
+  h[0] = 7;
+  ASSERT_TRUE(InsertUser(*db, u, h).ok());
+  User same_name{"u-2", "J. Bakker", Role::kStaff, "2026-11-23T10:00:00Z", std::nullopt};
+  TokenHash h2{};
+  EXPECT_EQ(InsertUser(*db, same_name, h2).code(), Code::kAlreadyExists);
+  auto found = FindUserByTokenHash(*db, h);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->role, Role::kCoordinator);
+  EXPECT_FALSE(FindUserByTokenHash(*db, h2).value().has_value());
+  EXPECT_EQ(ParseRole("auditor"), Role::kAuditor);
+  EXPECT_FALSE(ParseRole("root").has_value());
+}
+
+TEST(Database, OnlineBackupOpensWithTheSameKey) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  ASSERT_TRUE(SetMeta(*db, "marker", kMarker).ok());
+  ASSERT_TRUE(db->BackupTo(dir / "copy.db", key).ok());
+  EXPECT_EQ(ReadAll(dir / "copy.db").find(kMarker), std::string::npos);
+  auto copy = MustOpen(dir / "copy.db", key, OpenMode::kExisting);
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(GetMeta(*copy, "marker").value().value(), kMarker);
+  EXPECT_EQ(db->BackupTo(dir / "copy.db", key).code(), Code::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace schakel::store
