@@ -58,7 +58,143 @@ CREATE TABLE users (
 );
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kV1};
+
+// Version 2: cases, consents, shares and their delivery queue, the inbox,
+// and the append-only audit log.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE cases (
+  case_id     TEXT PRIMARY KEY,
+  student_id  TEXT NOT NULL,
+  birth_date  TEXT NOT NULL,
+  created_by  TEXT NOT NULL,
+  created     TEXT NOT NULL,
+  updated     TEXT NOT NULL,
+  version     INTEGER NOT NULL
+);
+CREATE INDEX cases_student ON cases (student_id);
+CREATE TABLE case_versions (
+  case_id     TEXT NOT NULL REFERENCES cases (case_id),
+  version     INTEGER NOT NULL,
+  summary     TEXT NOT NULL,
+  updated_by  TEXT NOT NULL,
+  updated     TEXT NOT NULL,
+  PRIMARY KEY (case_id, version)
+);
+CREATE TABLE case_assignments (
+  case_id  TEXT NOT NULL REFERENCES cases (case_id),
+  user_id  TEXT NOT NULL,
+  PRIMARY KEY (case_id, user_id)
+);
+CREATE TABLE consents (
+  consent_id    TEXT PRIMARY KEY,
+  subject_id    TEXT NOT NULL,
+  grantor_role  TEXT NOT NULL CHECK (grantor_role IN ('ouder', 'jongere')),
+  purposes      TEXT NOT NULL,
+  recipients    TEXT NOT NULL,
+  categories    TEXT NOT NULL,
+  valid_from    TEXT NOT NULL,
+  valid_until   TEXT,
+  withdrawn_at  TEXT,
+  withdrawn_by  TEXT,
+  recorded_by   TEXT NOT NULL,
+  recorded_at   TEXT NOT NULL,
+  evidence      TEXT NOT NULL
+);
+CREATE INDEX consents_subject ON consents (subject_id);
+CREATE TABLE shares (
+  message_id     TEXT PRIMARY KEY,
+  case_id        TEXT NOT NULL,
+  case_version   INTEGER NOT NULL,
+  student_id     TEXT NOT NULL,
+  recipient_id   TEXT NOT NULL,
+  recipient_type TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  legal_basis    TEXT NOT NULL,
+  categories     TEXT NOT NULL,
+  withheld       TEXT NOT NULL,
+  consent_ids    TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('pending_approval', 'queued', 'delivered',
+                                                'cancelled', 'revoked', 'purged')),
+  requested_by   TEXT NOT NULL,
+  approved_by    TEXT,
+  justification  TEXT,
+  created        TEXT NOT NULL,
+  retain_until   TEXT NOT NULL,
+  body_hash      BLOB,
+  receipt        BLOB,
+  delivered_at   TEXT,
+  state_reason   TEXT,
+  state_changed  TEXT NOT NULL
+);
+CREATE INDEX shares_state ON shares (state);
+CREATE INDEX shares_case ON shares (case_id);
+CREATE TABLE outgoing (
+  id            INTEGER PRIMARY KEY,
+  kind          TEXT NOT NULL CHECK (kind IN ('share', 'revocation')),
+  message_id    TEXT NOT NULL,
+  recipient_id  TEXT NOT NULL,
+  payload       BLOB NOT NULL,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  next_attempt  INTEGER NOT NULL,
+  last_error    TEXT,
+  created       TEXT NOT NULL,
+  UNIQUE (kind, message_id)
+);
+CREATE INDEX outgoing_due ON outgoing (next_attempt);
+CREATE TABLE inbox (
+  sender_id     TEXT NOT NULL,
+  message_id    TEXT NOT NULL,
+  student_id    TEXT,
+  purpose       TEXT NOT NULL,
+  categories    TEXT NOT NULL,
+  consent_ids   TEXT NOT NULL,
+  created       TEXT NOT NULL,
+  received      TEXT NOT NULL,
+  retain_until  TEXT NOT NULL,
+  summary       TEXT,
+  body_hash     BLOB NOT NULL,
+  receipt       BLOB NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN ('received', 'purged')),
+  purged_at     TEXT,
+  purge_reason  TEXT,
+  PRIMARY KEY (sender_id, message_id)
+);
+CREATE INDEX inbox_retain ON inbox (state, retain_until);
+CREATE TABLE audit_log (
+  seq          INTEGER PRIMARY KEY,
+  ts           TEXT NOT NULL,
+  actor_user   TEXT NOT NULL,
+  actor_role   TEXT NOT NULL,
+  actor_org    TEXT NOT NULL,
+  action       TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  object       TEXT NOT NULL,
+  purpose      TEXT NOT NULL,
+  legal_basis  TEXT NOT NULL,
+  outcome      TEXT NOT NULL,
+  reason       TEXT NOT NULL,
+  source       TEXT NOT NULL,
+  prev_hash    BLOB NOT NULL CHECK (length(prev_hash) = 32),
+  hash         BLOB NOT NULL CHECK (length(hash) = 32)
+);
+CREATE INDEX audit_subject ON audit_log (subject);
+CREATE TABLE audit_checkpoints (
+  seq   INTEGER PRIMARY KEY,
+  hash  BLOB NOT NULL CHECK (length(hash) = 32),
+  ts    TEXT NOT NULL,
+  sig   BLOB NOT NULL CHECK (length(sig) = 64)
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kV1, kV2};
 
 }  // namespace
 
