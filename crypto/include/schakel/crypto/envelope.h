@@ -1,0 +1,198 @@
+// Sealed envelopes: how a share travels from one node to another, and the
+// signed receipts and revocations that answer it (DESIGN.md "How a share
+// travels"; the byte format is specified in docs/envelope.md).
+//
+// Seal signs, then encrypts. The sender's Ed25519 identity key signs a domain
+// label, the encoded header and the body; the signature and the body are
+// encrypted with XChaCha20-Poly1305 under a key derived from a fresh
+// ephemeral X25519 key and the recipient's X25519 encryption key
+// (BLAKE2b-256 over a label, the shared secret and both public keys). Every
+// byte before the ciphertext (magic, version, header, ephemeral key, nonce,
+// lengths) is associated data, so no byte of an envelope can change unnoticed.
+// The header (ids, times, purpose, consents, content type, the recipient's
+// encryption key id) stays readable for routing; the signature covers the
+// sender and recipient ids, so a recipient cannot pass a share on as if it
+// had been sent to someone else.
+//
+// Trust: PeekHeader reads the header of an untrusted envelope without keys,
+// to route it and to find the sender's key; nothing in it is authentic until
+// Open succeeds. Open returns the header and body only after decryption and
+// the signature by the expected sender key both succeed.
+//
+// Secrets: ephemeral keys, shared secrets, derived keys and plaintext live in
+// SecureBuffer and are wiped on every path, failures included. The opened
+// body stays in guarded memory inside Opened and is wiped when it goes.
+//
+// Errors: Status values (kInvalidInput for anything wrong with an envelope,
+// receipt or revocation from outside; kNotFound for an unknown recipient
+// key); Open and PeekHeader can also report an EnvelopeError so callers can
+// branch without reading messages. Thread-safety: pure functions; the key
+// lookup passed to Open is called on the caller's thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schakel/base/status.h"
+#include "schakel/base/time.h"
+#include "schakel/crypto/identity.h"
+#include "schakel/crypto/secure_buffer.h"
+
+namespace schakel::crypto {
+
+inline constexpr uint8_t kEnvelopeVersion = 1;
+inline constexpr size_t kMaxEnvelopeBytes = 16 * 1024 * 1024;  // whole envelope
+inline constexpr size_t kMaxEnvelopeHeaderBytes = 16 * 1024;   // encoded header
+inline constexpr size_t kMaxConsentIds = 256;
+
+// Names an X25519 encryption key without giving it: BLAKE2b-128 over
+// "schakel/enc-key-id/v1\0" || enc_pk.
+using EncKeyId = std::array<uint8_t, 16>;
+EncKeyId EncryptionKeyId(const PublicKey& enc_pk);
+
+// The readable, authenticated part of an envelope. Limits (checked by Seal
+// and by every reader):
+struct EnvelopeHeader {
+  uint8_t version = kEnvelopeVersion;  // Seal writes kEnvelopeVersion
+  std::string message_id;              // [A-Za-z0-9._-]{1,128}, unique per sender
+  std::string sender_id;               // node id, [a-z0-9-]{3,64}
+  std::string recipient_id;            // node id, [a-z0-9-]{3,64}
+  Instant created{};                   // 1970..9999, milliseconds
+  Instant retain_until{};              // not before created; recipients purge then
+  std::string purpose;                 // [a-z_]{1,64}, e.g. "doorverwijzing"
+  std::vector<std::string> consent_ids;  // each [A-Za-z0-9._-]{1,128}; at most kMaxConsentIds
+  std::string content_type;            // printable ASCII, 1..128 bytes
+  EncKeyId recipient_key_id{};         // Seal sets it from the recipient's key
+};
+
+// Why an envelope was refused. Values are stable.
+enum class EnvelopeError : uint8_t {
+  kNone = 0,
+  kTruncated = 1,         // shorter than its own lengths say
+  kOversize = 2,          // envelope or header beyond the limits
+  kUnknownVersion = 3,    // not version 1
+  kMalformed = 4,         // bad magic, bad field, trailing bytes
+  kWrongRecipient = 5,    // addressed to another node
+  kUnknownKey = 6,        // recipient key id not held (rotated away?)
+  kDecryptionFailed = 7,  // AEAD failure: altered, or not for our key
+  kBadSignature = 8,      // decrypts, but not signed by the expected sender key
+};
+
+// Seals `body` for the holder of recipient_enc_pk. The header's version and
+// recipient_key_id are filled in by Seal (the values passed are ignored).
+// Errors: kInvalidInput naming the header field that breaks a limit, or a body
+// that would make the envelope larger than kMaxEnvelopeBytes.
+Result<std::string> Seal(const EnvelopeHeader& header, std::string_view body,
+                         const SigningKeyPair& sender, const PublicKey& recipient_enc_pk);
+
+// Parses and checks the structure and header of an envelope without any key.
+// Untrusted: use it to route and to look up the sender's key for Open.
+Result<EnvelopeHeader> PeekHeader(std::string_view envelope, EnvelopeError* error = nullptr);
+
+// An opened envelope: the authenticated header, the sender's signature (kept
+// as proof of origin) and the body in guarded memory. Move-only.
+class Opened {
+ public:
+  const EnvelopeHeader& header() const { return header_; }
+  const Signature& signature() const { return signature_; }
+  // Views into guarded memory, valid while this Opened lives.
+  std::string_view body() const {
+    return {reinterpret_cast<const char*>(storage_.data()) + body_offset_, body_size_};
+  }
+  std::span<const uint8_t> body_bytes() const {
+    return storage_.span().subspan(body_offset_, body_size_);
+  }
+
+ private:
+  friend class EnvelopeOpener;  // only Open makes one
+  Opened(EnvelopeHeader header, const Signature& signature, SecureBuffer storage,
+         size_t body_offset, size_t body_size)
+      : header_(std::move(header)),
+        signature_(signature),
+        storage_(std::move(storage)),
+        body_offset_(body_offset),
+        body_size_(body_size) {}
+
+  EnvelopeHeader header_;
+  Signature signature_;
+  SecureBuffer storage_;  // the plaintext buffer; the key material in it is wiped
+  size_t body_offset_;
+  size_t body_size_;
+};
+
+// Finds this node's encryption key pair by key id; nullptr when not held.
+// The pair must outlive the call.
+using EncKeyLookup = std::function<const EncryptionKeyPair*(const EncKeyId&)>;
+
+// Checks the structure, that the envelope is addressed to
+// expected_recipient_id, finds the key by id, decrypts, and verifies the
+// sender's signature with expected_sender_sign_pk (the key pinned for the
+// partner named by header().sender_id). Any failure returns an error and
+// leaves no plaintext behind.
+Result<Opened> Open(std::string_view envelope, const EncKeyLookup& recipient_keys,
+                    const PublicKey& expected_sender_sign_pk,
+                    std::string_view expected_recipient_id, EnvelopeError* error = nullptr);
+// The same with a single recipient key.
+Result<Opened> Open(std::string_view envelope, const EncryptionKeyPair& recipient_key,
+                    const PublicKey& expected_sender_sign_pk,
+                    std::string_view expected_recipient_id, EnvelopeError* error = nullptr);
+
+// ---------------------------------------------------------------------------
+// Receipts: the recipient's signed statement that it stored a message.
+
+using BodyHash = std::array<uint8_t, 32>;
+// SHA-256 of the body, as the sender keeps it from sealing and the recipient
+// computes it from the opened body.
+BodyHash HashBody(std::string_view body);
+
+struct Receipt {
+  std::string message_id;
+  std::string sender_id;     // who sent the message
+  std::string recipient_id;  // who received it and signs this receipt
+  Instant received{};
+  BodyHash body_hash{};
+  Signature sig{};           // by the recipient's identity key
+};
+
+// Signs a receipt for an opened envelope, received at `received`.
+Receipt MakeReceipt(const Opened& opened, Instant received, const SigningKeyPair& recipient);
+// Checks a receipt against what was sent: the signature by the recipient's
+// identity key, and that message id, sender, recipient and body hash match.
+Status VerifyReceipt(const Receipt& receipt, const PublicKey& recipient_sign_pk,
+                     const EnvelopeHeader& sent, const BodyHash& sent_body_hash);
+// Wire form ("SCHR", docs/envelope.md); Decode checks shape, not signature.
+std::string EncodeReceipt(const Receipt& receipt);
+Result<Receipt> DecodeReceipt(std::string_view bytes);
+
+// ---------------------------------------------------------------------------
+// Revocations: the sender's signed instruction to purge a message it sent.
+
+inline constexpr size_t kMaxRevocationReasonBytes = 512;
+
+struct Revocation {
+  std::string message_id;
+  std::string sender_id;     // who sent the message and signs this revocation
+  std::string recipient_id;  // who must purge it
+  std::string reason;        // printable UTF-8, 1..512 bytes, e.g. "consent_withdrawn"
+  Instant revoked_at{};
+  Signature sig{};           // by the sender's identity key
+};
+
+// Fills in the signature. Errors: kInvalidInput for a field beyond its limits.
+Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id,
+                                  std::string recipient_id, std::string reason,
+                                  Instant revoked_at, const SigningKeyPair& sender);
+// Checks fields and the signature by the sender's identity key, and that the
+// revocation is addressed to expected_recipient_id.
+Status VerifyRevocation(const Revocation& revocation, const PublicKey& sender_sign_pk,
+                        std::string_view expected_recipient_id);
+// Wire form ("SCHV", docs/envelope.md); Decode checks shape, not signature.
+std::string EncodeRevocation(const Revocation& revocation);
+Result<Revocation> DecodeRevocation(std::string_view bytes);
+
+}  // namespace schakel::crypto
