@@ -1,0 +1,187 @@
+// `schakel policy eval` and `schakel policy show`, run in-process through
+// RunCli: exit codes, stdout/stderr, --policy files.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "schakel/cli/cli.h"
+
+namespace schakel {
+namespace {
+
+using Json = nlohmann::json;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun Policy(std::vector<std::string> args, const std::string& stdin_text = "") {
+  std::vector<std::string> argv_s = {"schakel", "policy"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<const char*> argv;
+  for (const auto& a : argv_s) argv.push_back(a.c_str());
+  std::istringstream in(stdin_text);
+  std::ostringstream out, err;
+  int code = cli::RunCli(static_cast<int>(argv.size()), argv.data(), in, out, err);
+  return {code, out.str(), err.str()};
+}
+
+Json Scenario() {
+  return Json::parse(R"({
+    "now": "2026-11-23T10:00:00Z",
+    "subject": {"id": "stu-1", "birth_date": "2012-02-01"},
+    "sender": {"org_id": "school-trajectum", "org_type": "school"},
+    "recipient": {"org_id": "wijkteam-overvecht", "org_type": "wijkteam"},
+    "purpose": "doorverwijzing",
+    "categories": ["identificatie", "hulpvraag", "gezinssituatie"],
+    "consents": [
+      {"id": "c1", "subject_id": "stu-1", "grantor_role": "ouder",
+       "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+       "categories": ["identificatie", "hulpvraag", "gezinssituatie"],
+       "valid_from": "2026-09-01", "valid_until": "2027-07-31", "withdrawn_at": null},
+      {"id": "c2", "subject_id": "stu-1", "grantor_role": "jongere",
+       "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+       "categories": ["identificatie", "hulpvraag"],
+       "valid_from": "2026-09-01", "valid_until": null, "withdrawn_at": null}
+    ],
+    "override": null
+  })");
+}
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content) {
+    char name[] = "/tmp/schakel-policy-XXXXXX";
+    int fd = mkstemp(name);
+    EXPECT_GE(fd, 0);
+    if (fd >= 0) close(fd);
+    path_ = name;
+    std::ofstream(path_) << content;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(PolicyEval, PermitPrintsTheDecisionAndExitsZero) {
+  CliRun r = Policy({"eval"}, Scenario().dump());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  Json d = Json::parse(r.out);
+  EXPECT_EQ(d["decision"], "permit");
+  EXPECT_EQ(d["legal_basis"], "consent");
+  EXPECT_EQ(d["categories"], Json({"hulpvraag", "identificatie"}));
+  EXPECT_EQ(d["withheld"], Json({"gezinssituatie"}));
+  EXPECT_EQ(d["consents_used"], Json({"c1", "c2"}));
+  EXPECT_EQ(d["reasons"][0]["code"], "category_not_consented");
+}
+
+TEST(PolicyEval, DenyIsStillExitZero) {
+  Json s = Scenario();
+  s["consents"].erase(1);
+  CliRun r = Policy({"eval"}, s.dump());
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json d = Json::parse(r.out);
+  EXPECT_EQ(d["decision"], "deny");
+  EXPECT_TRUE(d["legal_basis"].is_null());
+  EXPECT_EQ(d["reasons"][0]["code"], "missing_consent_jongere");
+}
+
+TEST(PolicyEval, BadInputIsExitTwoNamingTheField) {
+  Json s = Scenario();
+  s["consents"][1]["valid_from"] = "2026-9-1";
+  CliRun r = Policy({"eval"}, s.dump());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(r.err,
+            "schakel: policy eval: consents[1].valid_from: expected a date YYYY-MM-DD\n");
+
+  CliRun empty = Policy({"eval"}, "");
+  EXPECT_EQ(empty.code, 2);
+  EXPECT_NE(empty.err.find("schakel: policy eval: malformed JSON"), std::string::npos)
+      << empty.err;
+
+  s = Scenario();
+  s["recipient"]["org_type"] = "politie";
+  CliRun type = Policy({"eval"}, s.dump());
+  EXPECT_EQ(type.code, 2);
+  EXPECT_NE(type.err.find("recipient.org_type: unknown org type \"politie\""),
+            std::string::npos)
+      << type.err;
+
+  CliRun big = Policy({"eval"}, std::string((1 << 20) + 10, ' '));
+  EXPECT_EQ(big.code, 2);
+  EXPECT_NE(big.err.find("larger than"), std::string::npos) << big.err;
+}
+
+TEST(PolicyEval, PolicyFileChangesTheDecision) {
+  // A protocol where the young person decides alone from 12.
+  TempFile policy(R"([ages]
+jongere_also_from = 12
+jongere_alone_from = 12
+
+[[flow]]
+purpose = "doorverwijzing"
+from = ["school"]
+to = ["wijkteam"]
+legal_basis = "consent"
+categories = ["identificatie", "hulpvraag", "gezinssituatie"]
+)");
+  Json s = Scenario();
+  s["consents"].erase(0);  // only the young person's consent
+  CliRun def = Policy({"eval"}, s.dump());
+  ASSERT_EQ(def.code, 0) << def.err;
+  EXPECT_EQ(Json::parse(def.out)["decision"], "deny");
+  CliRun custom = Policy({"eval", "--policy", policy.path()}, s.dump());
+  ASSERT_EQ(custom.code, 0) << custom.err;
+  EXPECT_EQ(Json::parse(custom.out)["decision"], "permit");
+}
+
+TEST(PolicyEval, BadPolicyFileIsExitTwoWithFileAndLine) {
+  TempFile policy("[[flow]]\npurpose = \"a\"\ncolour = \"red\"\n");
+  CliRun r = Policy({"eval", "--policy", policy.path()}, Scenario().dump());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "schakel: policy eval: " + policy.path() + ":3: flow[0].colour: unknown key\n");
+  CliRun missing = Policy({"eval", "--policy", "/nonexistent/policy.toml"}, Scenario().dump());
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("/nonexistent/policy.toml"), std::string::npos) << missing.err;
+}
+
+TEST(PolicyShow, PrintsTheDefaultProtocolAsToml) {
+  CliRun r = Policy({"show"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* purpose : {"kernteamoverleg", "doorverwijzing", "overdracht_rmc",
+                              "verzuimmelding", "vsv_melding", "terugkoppeling", "meldcode"}) {
+    EXPECT_NE(r.out.find("purpose = \"" + std::string(purpose) + "\""), std::string::npos)
+        << purpose;
+  }
+  EXPECT_NE(r.out.find("Leerplichtwet 1969, art. 21"), std::string::npos);
+  // What `show` prints is a valid --policy file giving the same decisions.
+  TempFile shown(r.out);
+  CliRun again = Policy({"show", "--policy", shown.path()});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out, r.out);
+  CliRun eval = Policy({"eval", "--policy", shown.path()}, Scenario().dump());
+  CliRun eval_default = Policy({"eval"}, Scenario().dump());
+  EXPECT_EQ(eval.out, eval_default.out);
+}
+
+TEST(PolicyShow, UsageErrors) {
+  CliRun none = Policy({});
+  EXPECT_EQ(none.code, 2);
+  CliRun unknown = Policy({"frobnicate"});
+  EXPECT_EQ(unknown.code, 2);
+}
+
+}  // namespace
+}  // namespace schakel
