@@ -1,0 +1,175 @@
+// Typed queries for the node's working data: cases (with every earlier
+// version kept), consents (with evidence and withdrawal), shares (the sender's
+// view of what left), the durable delivery queue, and the inbox (the
+// recipient's view, purged on revocation or retention, leaving a tombstone).
+//
+// Times are RFC 3339 UTC with milliseconds (FormatInstantMs), so text order is
+// time order. Lists are stored as JSON arrays of names.
+//
+// Callers hold the connection's lock and open transactions where several
+// writes must land together (a share, its queue entry and its audit entry).
+// Errors: Status values from the database layer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "schakel/base/status.h"
+#include "schakel/consent/engine.h"
+#include "schakel/store/database.h"
+
+namespace schakel::store {
+
+// ---- cases ---------------------------------------------------------------
+
+struct CaseRecord {
+  std::string case_id;
+  std::string student_id;
+  std::string birth_date;  // YYYY-MM-DD
+  std::string created_by;  // user id
+  std::string created;
+  std::string updated;
+  int64_t version = 1;
+  std::string summary;     // JSON of the current version
+  std::vector<std::string> assigned;  // user ids, besides the creator
+};
+
+struct CaseVersion {
+  int64_t version = 0;
+  std::string updated_by;
+  std::string updated;
+  std::string summary;
+};
+
+// Inserts version 1. kAlreadyExists when the case id is taken.
+Status InsertCase(Database& db, const CaseRecord& record);
+// Adds a version; the earlier ones stay. kNotFound for an unknown case.
+Result<int64_t> UpdateCase(Database& db, const std::string& case_id, const std::string& student_id,
+                           const std::string& birth_date, const std::string& summary,
+                           const std::string& updated_by, const std::string& updated);
+Result<std::optional<CaseRecord>> FindCase(Database& db, const std::string& case_id);
+// All cases, or only those a user created or is assigned to.
+Result<std::vector<CaseRecord>> ListCases(Database& db, const std::optional<std::string>& visible_to);
+Result<std::vector<CaseVersion>> CaseHistory(Database& db, const std::string& case_id);
+Status AssignCase(Database& db, const std::string& case_id, const std::string& user_id);
+
+// ---- consents ------------------------------------------------------------
+
+struct ConsentRecord {
+  consent::Consent consent;
+  std::string recorded_by;
+  std::string recorded_at;
+  std::string evidence;  // how it was given: "formulier getekend 2026-09-02", ...
+  std::optional<std::string> withdrawn_by;
+};
+
+Status InsertConsent(Database& db, const ConsentRecord& record);
+Result<std::optional<ConsentRecord>> FindConsent(Database& db, const std::string& consent_id);
+Result<std::vector<ConsentRecord>> ConsentsForSubject(Database& db, const std::string& subject_id);
+// kNotFound if unknown; kAlreadyExists if already withdrawn.
+Status WithdrawConsent(Database& db, const std::string& consent_id, Instant at,
+                       const std::string& by);
+
+// ---- shares (sender side) ------------------------------------------------
+
+enum class ShareState { kPendingApproval, kQueued, kDelivered, kCancelled, kRevoked, kPurged };
+std::string_view ShareStateName(ShareState s);
+std::optional<ShareState> ParseShareState(std::string_view s);
+
+struct ShareRecord {
+  std::string message_id;
+  std::string case_id;
+  int64_t case_version = 0;
+  std::string student_id;
+  std::string recipient_id;
+  std::string recipient_type;
+  std::string purpose;
+  std::string legal_basis;
+  consent::CategorySet categories;
+  consent::CategorySet withheld;
+  std::vector<std::string> consent_ids;
+  ShareState state = ShareState::kQueued;
+  std::string requested_by;
+  std::optional<std::string> approved_by;
+  std::optional<std::string> justification;
+  std::string created;
+  std::string retain_until;
+  std::vector<uint8_t> body_hash;
+  std::vector<uint8_t> receipt;
+  std::optional<std::string> delivered_at;
+  std::optional<std::string> state_reason;
+  std::string state_changed;
+};
+
+Status InsertShare(Database& db, const ShareRecord& record);
+Result<std::optional<ShareRecord>> FindShare(Database& db, const std::string& message_id);
+Result<std::vector<ShareRecord>> ListShares(Database& db);
+// Shares that relied on a consent, in any state.
+Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::string& consent_id);
+Status SetShareState(Database& db, const std::string& message_id, ShareState state,
+                     const std::string& reason, const std::string& at);
+Status SetShareApproved(Database& db, const std::string& message_id, const std::string& approved_by,
+                        const std::string& at);
+Status MarkShareDelivered(Database& db, const std::string& message_id,
+                          const std::vector<uint8_t>& receipt, const std::string& at);
+
+// ---- the durable delivery queue -------------------------------------------
+
+struct OutgoingItem {
+  int64_t id = 0;
+  std::string kind;  // "share" or "revocation"
+  std::string message_id;
+  std::string recipient_id;
+  std::string payload;
+  int64_t attempts = 0;
+  int64_t next_attempt_ms = 0;  // Unix milliseconds
+  std::optional<std::string> last_error;
+  std::string created;
+};
+
+Status EnqueueOutgoing(Database& db, const std::string& kind, const std::string& message_id,
+                       const std::string& recipient_id, const std::string& payload,
+                       int64_t next_attempt_ms, const std::string& created);
+Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int limit);
+Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
+                          const std::string& last_error);
+Status RemoveOutgoing(Database& db, const std::string& kind, const std::string& message_id);
+Result<int64_t> CountOutgoing(Database& db);
+// The creation time of the oldest queued item, if any.
+Result<std::optional<std::string>> OldestOutgoing(Database& db);
+
+// ---- inbox (recipient side) ----------------------------------------------
+
+struct InboxRecord {
+  std::string sender_id;
+  std::string message_id;
+  std::string student_id;
+  std::string purpose;
+  consent::CategorySet categories;
+  std::vector<std::string> consent_ids;
+  std::string created;
+  std::string received;
+  std::string retain_until;
+  std::optional<std::string> summary;  // nullopt once purged
+  std::vector<uint8_t> body_hash;
+  std::vector<uint8_t> receipt;
+  std::string state;  // "received" or "purged"
+  std::optional<std::string> purged_at;
+  std::optional<std::string> purge_reason;
+};
+
+// Stores a received share once: false (and no change) when the
+// (sender, message id) pair is already known.
+Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& record);
+Result<std::optional<InboxRecord>> FindInbox(Database& db, const std::string& sender_id,
+                                             const std::string& message_id);
+Result<std::vector<InboxRecord>> ListInbox(Database& db);
+// Drops the content, keeping the tombstone. kNotFound if unknown.
+Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id,
+                  const std::string& reason, const std::string& at);
+// Received shares whose retain-until lies before `now` (RFC 3339 ms).
+Result<std::vector<InboxRecord>> ExpiredInbox(Database& db, const std::string& now);
+
+}  // namespace schakel::store
