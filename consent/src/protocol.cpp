@@ -147,7 +147,7 @@ Protocol BuildDefault() {
   using C = Category;
   using O = OrgType;
   constexpr std::string_view kConsentSource =
-      "AVG art. 6 lid 1 onder a en art. 9 lid 2 onder a (toestemming); "
+      "Toestemming: AVG art. 6 lid 1 onder a, art. 7 en art. 9 lid 2 onder a; UAVG art. 5; "
       "leeftijden: WGBO art. 7:447 en 7:450 BW, Jeugdwet art. 7.3.4";
   std::vector<Flow> flows;
   flows.push_back(Flow{"kernteamoverleg",
