@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "schakel/base/strings.h"
 #include "schakel/crypto/envelope_testing.h"
@@ -113,6 +114,26 @@ TEST(EnvelopeTest, EmptyBinaryAndLargeBodies) {
     EXPECT_EQ(opened->body(), body);
     EXPECT_TRUE(opened->header().consent_ids.empty());
   }
+}
+
+TEST(EnvelopeTest, SealAndOpenFromManyThreads) {
+  Nodes n;
+  std::vector<std::thread> threads;
+  std::vector<int> good(4, 0);
+  for (size_t t = 0; t < good.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < 50; ++i) {
+        // Sizes on both sides of the per-thread scratch limit.
+        std::string body(i % 10 == 0 ? 300 * 1024 : 100 * i + t, static_cast<char>('a' + t));
+        auto env = Seal(n.header, body, n.sender, n.recipient_enc.public_key);
+        if (!env.ok()) continue;
+        auto opened = n.OpenIt(*env);
+        if (opened.ok() && opened->body() == body) ++good[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int g : good) EXPECT_EQ(g, 50);
 }
 
 TEST(EnvelopeTest, EverySingleByteChangeIsRejected) {
