@@ -1,5 +1,15 @@
 // Keys for the database: 32 random bytes in a key file, or Argon2id over a
 // passphrase with a stored salt.
+//
+// Keys come back in SecureBuffer and are read or derived straight into it;
+// no copy is left on the stack or heap. Thread-safe.
+// Errors: DeriveKeyFromPassphrase: kInvalidInput for an empty passphrase or
+// parameters outside libsodium's range, kResourceExhausted when mem_limit
+// cannot be allocated. ReadKeyFile: kNotFound; kInvalidInput for a symbolic
+// link, a non-regular file, a size other than 32 or a mode wider than 0600
+// (the message gives the chmod that fixes it); kIoError. CreateKeyFile
+// (O_CREAT|O_EXCL, mode exactly 0600, fsync of file and folder; a half-written
+// file is removed): kAlreadyExists, kIoError, kResourceExhausted (disk full).
 #pragma once
 
 #include <array>
