@@ -8,6 +8,11 @@
 // sig || body for encryption) and skips everything Schakel adds (header
 // encoding and checks, guarded memory, wiping, the output string), so it is
 // a lower bound and the printed ratio is the price of those.
+//
+// On a shared machine, run with
+//   --benchmark_repetitions=10 --benchmark_enable_random_interleaving=true
+// so both sides see the same disturbances; the ratios use the best
+// repetition of each.
 #include <benchmark/benchmark.h>
 #include <sodium.h>
 
