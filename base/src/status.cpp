@@ -40,4 +40,14 @@ std::string_view Status::CodeName() const {
   return "internal";
 }
 
+Status Status::FromCodeName(std::string_view name, std::string msg) {
+  for (Code c : {Code::kInvalidInput, Code::kNotFound, Code::kAlreadyExists, Code::kDenied,
+                 Code::kUnauthenticated, Code::kIoError, Code::kUnavailable, Code::kCorruption,
+                 Code::kInternal, Code::kResourceExhausted}) {
+    Status s(c, "");
+    if (s.CodeName() == name) return Status(c, std::move(msg));
+  }
+  return Status(Code::kInternal, std::move(msg));
+}
+
 }  // namespace schakel

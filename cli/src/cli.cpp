@@ -41,6 +41,8 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
   AddPartnerCommands(app, &ctx);
   AddUserCommands(app, &ctx);
   AddPolicyCommands(app, &ctx);
+  AddOnlineCommands(app, &ctx);
+  AddAuditCommands(app, &ctx);
 
   try {
     app.parse(argc, argv);

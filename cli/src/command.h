@@ -50,5 +50,7 @@ void AddNodeCommands(CLI::App& app, Context* ctx);
 void AddPartnerCommands(CLI::App& app, Context* ctx);
 void AddUserCommands(CLI::App& app, Context* ctx);
 void AddPolicyCommands(CLI::App& app, Context* ctx);
+void AddOnlineCommands(CLI::App& app, Context* ctx);
+void AddAuditCommands(CLI::App& app, Context* ctx);
 
 }  // namespace schakel::cli

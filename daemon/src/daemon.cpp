@@ -12,11 +12,19 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include "api_server.h"
+#include "delivery.h"
+#include "node_core.h"
 #include "schakel/base/log.h"
+#include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
+#include "schakel/daemon/peer_server.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
+#include "schakel/store/partners.h"
+#include "service.h"
 
 namespace schakel::daemon {
 
@@ -36,42 +44,125 @@ void NotifySystemd(const std::string& state) {
   ::close(fd);
 }
 
+Result<consent::Protocol> LoadProtocolFor(const config::NodeConfig& config, const std::string& dir) {
+  if (config.policy_file.empty()) return consent::DefaultProtocol();
+  std::string path = config.policy_file[0] == '/' ? config.policy_file : dir + "/" + config.policy_file;
+  return config::LoadProtocolFile(path);
+}
+
 struct Daemon::Impl {
   DaemonOptions options;
   SystemClock system_clock;
-  config::NodeConfig config;
-  std::unique_ptr<store::Database> db;
-  crypto::SigningKeyPair identity;
+  NodeCore core;
+  std::unique_ptr<Service> service;
+  std::unique_ptr<ApiServer> api;
+  std::unique_ptr<InboxHandler> inbox;
+  std::unique_ptr<PeerServer> peer;
+  std::unique_ptr<DeliveryWorker> delivery;
   boost::asio::io_context io;
   boost::asio::signal_set signals{io};
+  boost::asio::steady_timer maintenance{io};
+  Instant started{};
+
+  void ScheduleMaintenance() {
+    maintenance.expires_after(options.maintenance_interval);
+    maintenance.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      RunMaintenance();
+      ScheduleMaintenance();
+    });
+  }
+
+  void RunMaintenance() {
+    auto purged = service->PurgeExpired();
+    if (!purged.ok()) {
+      LogError("retention: " + purged.status().message());
+    } else if (*purged > 0) {
+      LogInfo("retention: purged " + std::to_string(*purged) + " received share(s) past their retain-until");
+    }
+    std::lock_guard<std::mutex> lock(core.mu);
+    Status st = core.audit->MaybeCheckpoint();
+    if (!st.ok()) LogError("audit checkpoint: " + st.message());
+  }
 };
 
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Daemon::~Daemon() = default;
 
-const config::NodeConfig& Daemon::config() const { return impl_->config; }
+Daemon::~Daemon() {
+  if (impl_->delivery) impl_->delivery->Stop();
+  if (impl_->peer) impl_->peer->Stop();
+  if (impl_->api) impl_->api->Stop();
+}
+
+const config::NodeConfig& Daemon::config() const { return impl_->core.config; }
+
+uint16_t Daemon::api_port() const { return impl_->api ? impl_->api->port() : 0; }
+uint16_t Daemon::peer_port() const { return impl_->peer ? impl_->peer->local_address().port : 0; }
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  if (impl->options.clock == nullptr) impl->options.clock = &impl->system_clock;
-  SCHAKEL_ASSIGN_OR_RETURN(impl->config, config::LoadNodeConfig(options.dir));
+  NodeCore& core = impl->core;
+  core.dir = options.dir;
+  core.clock = options.clock != nullptr ? options.clock : &impl->system_clock;
+  SCHAKEL_ASSIGN_OR_RETURN(core.config, config::LoadNodeConfig(options.dir));
   LogLevel level = LogLevel::kInfo;
-  if (ParseLogLevel(impl->config.log_level, &level)) SetLogLevel(level);
-  store::NodePaths paths(options.dir, impl->config.key_file);
-  store::KeySource source{paths.key_file, impl->config.passphrase_env, {}};
-  SCHAKEL_ASSIGN_OR_RETURN(impl->db, store::OpenNodeDatabase(paths, source));
-  SCHAKEL_ASSIGN_OR_RETURN(impl->identity, store::LoadIdentity(*impl->db));
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> stored_id, store::GetMeta(*impl->db, "node_id"));
-  if (!stored_id || *stored_id != impl->config.node_id) {
-    return Status::InvalidInput(paths.config + ": node.id \"" + impl->config.node_id +
+  if (ParseLogLevel(core.config.log_level, &level)) SetLogLevel(level);
+  SCHAKEL_ASSIGN_OR_RETURN(core.protocol, LoadProtocolFor(core.config, options.dir));
+  store::NodePaths paths(options.dir, core.config.key_file);
+  store::KeySource source{paths.key_file, core.config.passphrase_env, {}};
+  SCHAKEL_ASSIGN_OR_RETURN(core.db, store::OpenNodeDatabase(paths, source));
+  SCHAKEL_ASSIGN_OR_RETURN(core.identity, store::LoadIdentity(*core.db));
+  SCHAKEL_ASSIGN_OR_RETURN(core.enc_keys, store::LoadUsableEncKeys(*core.db, core.identity));
+  SCHAKEL_ASSIGN_OR_RETURN(core.tls, store::LoadCurrentTls(*core.db));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> stored_id, store::GetMeta(*core.db, "node_id"));
+  if (!stored_id || *stored_id != core.config.node_id) {
+    return Status::InvalidInput(paths.config + ": node.id \"" + core.config.node_id +
                                 "\" does not match the database's node");
   }
+  SCHAKEL_ASSIGN_OR_RETURN(core.audit, audit::AuditLog::Create(*core.db, core.config.node_id, core.identity,
+                                                               *core.clock, options.audit));
+  impl->service = std::make_unique<Service>(core);
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 
 Status Daemon::Run() {
   Impl& d = *impl_;
+  NodeCore& core = d.core;
+  d.started = core.clock->Now();
+  {
+    std::lock_guard<std::mutex> lock(core.mu);
+    audit::AuditEvent e;
+    e.actor_user = "schakeld";
+    e.actor_role = "system";
+    e.action = "node.start";
+    e.outcome = "ok";
+    e.reason = core.config.policy_file.empty() ? "default_protocol" : "protocol_file";
+    e.source = "daemon";
+    SCHAKEL_RETURN_IF_ERROR(AppendAudit(core, e));
+  }
+
+  d.inbox = std::make_unique<InboxHandler>(core);
+  PeerServerOptions peer_options = d.options.peer;
+  peer_options.listen = core.config.peer_listen;
+  // Partners may be added or removed by offline commands while we run: the
+  // pin lookup asks the database each time.
+  PinLookup partners = [&core](const SpkiPin& pin) -> std::optional<std::string> {
+    std::lock_guard<std::mutex> lock(core.mu);
+    auto list = store::ListPartners(*core.db);
+    if (!list.ok()) return std::nullopt;
+    for (const auto& p : *list) {
+      if (p.card.tls_spki_sha256 == pin) return p.card.node_id;
+    }
+    return std::nullopt;
+  };
+  SCHAKEL_ASSIGN_OR_RETURN(d.peer, PeerServer::Start(core.config.node_id, core.tls, partners, *d.inbox,
+                                                     peer_options));
+  d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
+  SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
+  d.delivery = std::make_unique<DeliveryWorker>(core, d.options.delivery);
+  d.delivery->Start();
+
   d.signals.add(SIGTERM);
   d.signals.add(SIGINT);
   d.signals.async_wait([this](const boost::system::error_code& ec, int signo) {
@@ -79,21 +170,50 @@ Status Daemon::Run() {
     LogInfo(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     Stop();
   });
-  LogInfo("node " + d.config.node_id + " ready (fingerprint " +
-          crypto::Fingerprint(d.identity.public_key) + ")");
+  d.ScheduleMaintenance();
+  LogInfo("node " + core.config.node_id + " ready: peers on " + core.config.peer_listen.ToString() +
+          ", API on " + core.config.api_listen.ToString() + " (fingerprint " +
+          crypto::Fingerprint(core.identity.public_key) + ")");
   NotifySystemd("READY=1\nSTATUS=serving");
+  if (d.options.on_ready) d.options.on_ready(*this);
   auto work = boost::asio::make_work_guard(d.io);
   d.io.run();
+
   NotifySystemd("STOPPING=1");
-  LogInfo("node " + d.config.node_id + " stopped");
+  // Stop taking work, then finish what must be durable.
+  d.api->Stop();
+  d.peer->Stop();
+  d.delivery->Stop();
+  {
+    std::lock_guard<std::mutex> lock(core.mu);
+    audit::AuditEvent e;
+    e.actor_user = "schakeld";
+    e.actor_role = "system";
+    e.action = "node.stop";
+    e.outcome = "ok";
+    e.source = "daemon";
+    Status st = AppendAudit(core, e);
+    if (st.ok()) st = core.audit->Close();
+    if (!st.ok()) LogError("audit at shutdown: " + st.message());
+  }
+  LogInfo("node " + core.config.node_id + " stopped");
   return Status::Ok();
 }
 
 void Daemon::Stop() {
   boost::asio::post(impl_->io, [this] {
     impl_->signals.cancel();
+    impl_->maintenance.cancel();
     impl_->io.stop();
   });
+}
+
+void Daemon::RunMaintenanceNow() {
+  impl_->RunMaintenance();
+}
+
+void Daemon::DeliverNow() {
+  if (impl_->delivery) impl_->delivery->RunOnce();
 }
 
 }  // namespace schakel::daemon

@@ -399,6 +399,12 @@ Status SetShareApproved(Database& db, const std::string& message_id, const std::
   return Status::Ok();
 }
 
+Status SetShareBodyHash(Database& db, const std::string& message_id,
+                        const std::vector<uint8_t>& body_hash) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE shares SET body_hash = ? WHERE message_id = ?;"));
+  return s.BindBlob(1, body_hash).Bind(2, message_id).Run();
+}
+
 Status MarkShareDelivered(Database& db, const std::string& message_id,
                           const std::vector<uint8_t>& receipt, const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(

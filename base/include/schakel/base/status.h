@@ -67,6 +67,8 @@ class [[nodiscard]] Status {
   int ExitCode() const;
   // A short stable name for the code, for JSON errors: "invalid_input", ...
   std::string_view CodeName() const;
+  // The Status a CodeName() stands for; an unknown name gives kInternal.
+  static Status FromCodeName(std::string_view name, std::string msg);
 
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}

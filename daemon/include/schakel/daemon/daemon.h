@@ -7,18 +7,34 @@
 // the thread that created the daemon.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "schakel/base/clock.h"
 #include "schakel/base/status.h"
+#include "schakel/audit/audit_log.h"
 #include "schakel/config/node_config.h"
+#include "schakel/daemon/options.h"
+#include "schakel/daemon/peer_server.h"
 
 namespace schakel::daemon {
+
+class Daemon;
 
 struct DaemonOptions {
   std::string dir;                 // the node directory
   const Clock* clock = nullptr;    // Default: the system clock
+  // Default: check retention and audit checkpoints every 30 s.
+  std::chrono::milliseconds maintenance_interval{30000};
+  audit::AuditLogOptions audit;
+  PeerServerOptions peer;          // listen comes from the config
+  ApiOptions api;
+  DeliveryOptions delivery;
+  // Called on the daemon's thread once every listener is up (tests).
+  std::function<void(Daemon&)> on_ready;
 };
 
 class Daemon {
@@ -34,6 +50,13 @@ class Daemon {
   void Stop();
 
   const config::NodeConfig& config() const;
+  // The bound ports (useful when the config says port 0). Valid after ready.
+  uint16_t api_port() const;
+  uint16_t peer_port() const;
+  // Runs retention and the audit checkpoint check now (tests).
+  void RunMaintenanceNow();
+  // Processes the due part of the delivery queue now, on the caller's thread.
+  void DeliverNow();
 
  private:
   struct Impl;

@@ -112,6 +112,8 @@ Status SetShareState(Database& db, const std::string& message_id, ShareState sta
                      const std::string& reason, const std::string& at);
 Status SetShareApproved(Database& db, const std::string& message_id, const std::string& approved_by,
                         const std::string& at);
+Status SetShareBodyHash(Database& db, const std::string& message_id,
+                        const std::vector<uint8_t>& body_hash);
 Status MarkShareDelivered(Database& db, const std::string& message_id,
                           const std::vector<uint8_t>& receipt, const std::string& at);
 

@@ -1,0 +1,264 @@
+// The online commands: thin clients of the daemon's local API
+// (docs/api.md). Each sends one request with the user's bearer token; the
+// daemon decides and enforces roles; the exit code follows the daemon's
+// answer (3 for a refusal by policy or role).
+#include <ostream>
+
+#include "api_client.h"
+#include "command.h"
+#include "node_access.h"
+#include "schakel/base/file.h"
+#include "schakel/formats/json.h"
+
+namespace schakel::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxInputFile = 1024 * 1024;
+
+std::string Str(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return "";
+  const auto& v = j[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "-";
+  return v.dump();
+}
+
+std::string Names(const json& list) {
+  std::string out;
+  if (!list.is_array()) return out;
+  for (const auto& v : list) {
+    if (!out.empty()) out += ",";
+    out += v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  return out.empty() ? "-" : out;
+}
+
+// Registers `path...` as a subcommand whose action calls `run`.
+CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx,
+                 std::string what, std::function<Status()> run) {
+  CLI::App* cmd = parent->add_subcommand(name, help);
+  AddCommonOptions(cmd, ctx);
+  cmd->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");
+  cmd->callback([ctx, cmd, what = std::move(what), run = std::move(run)] {
+    if (cmd->get_subcommands().empty()) ctx->action = {what, run};
+  });
+  return cmd;
+}
+
+// Prints the body as JSON with --json, else calls `human`.
+Status Print(Context* ctx, const json& body, const std::function<void(std::ostream&)>& human) {
+  if (ctx->globals.json) {
+    PrintJson(ctx, body);
+  } else {
+    human(ctx->io.out);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadInput(const std::string& file) {
+  if (file.empty()) return Status::InvalidInput("--file: missing");
+  auto text = ReadFileLimited(file, kMaxInputFile);
+  if (!text.ok()) return text.status().WithContext("--file");
+  return text;
+}
+
+void AddCaseCommands(CLI::App& app, Context* ctx) {
+  CLI::App* c = app.add_subcommand("case", "case summaries (groeidocument)");
+  c->require_subcommand(1);
+  auto file = std::make_shared<std::string>();
+  auto id = std::make_shared<std::string>();
+  auto user = std::make_shared<std::string>();
+
+  Online(c, "add", "add a case summary from a JSON file; prints the case id", ctx, "case add", [ctx, file] {
+    SCHAKEL_ASSIGN_OR_RETURN(std::string body, ReadInput(*file));
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/cases", body));
+    return Print(ctx, r, [&](std::ostream& o) { o << Str(r, "case_id") << "\n"; });
+  })->add_option("--file", *file, "the case summary (JSON)")->required();
+
+  CLI::App* update = Online(c, "update", "replace a case summary; the earlier version is kept", ctx,
+                            "case update", [ctx, file, id] {
+    SCHAKEL_ASSIGN_OR_RETURN(std::string body, ReadInput(*file));
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "PUT", "/v1/cases/" + *id, body));
+    return Print(ctx, r, [&](std::ostream& o) { o << Str(r, "case_id") << " version " << Str(r, "version") << "\n"; });
+  });
+  update->add_option("ID", *id, "case id")->required();
+  update->add_option("--file", *file, "the new case summary (JSON)")->required();
+
+  Online(c, "show", "print a case summary", ctx, "case show", [ctx, id] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/cases/" + *id));
+    return Print(ctx, r, [&](std::ostream& o) { o << r["summary"].dump(2) << "\n"; });
+  })->add_option("ID", *id, "case id")->required();
+
+  Online(c, "list", "list the cases you may see", ctx, "case list", [ctx] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/cases"));
+    return Print(ctx, r, [&](std::ostream& o) {
+      for (const auto& k : r["cases"]) {
+        o << Str(k, "case_id") << "\t" << Str(k, "student_id") << "\tv" << Str(k, "version") << "\t"
+          << Str(k, "updated") << "\n";
+      }
+    });
+  });
+
+  CLI::App* assign = Online(c, "assign", "assign a case to a colleague", ctx, "case assign", [ctx, id, user] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/cases/" + *id + "/assign", json{{"user", *user}}.dump()));
+    return Print(ctx, r, [&](std::ostream& o) { o << *id << " assigned to " << *user << "\n"; });
+  });
+  assign->add_option("ID", *id, "case id")->required();
+  assign->add_option("--user", *user, "the colleague's user name")->required();
+}
+
+void AddConsentCommands(CLI::App& app, Context* ctx) {
+  CLI::App* c = app.add_subcommand("consent", "consents (toestemming) of parents and young people");
+  c->require_subcommand(1);
+  auto file = std::make_shared<std::string>();
+  auto evidence = std::make_shared<std::string>();
+  auto id = std::make_shared<std::string>();
+  auto student = std::make_shared<std::string>();
+
+  CLI::App* add = Online(c, "add", "record a consent from a JSON file; prints the consent id", ctx,
+                         "consent add", [ctx, file, evidence] {
+    SCHAKEL_ASSIGN_OR_RETURN(std::string text, ReadInput(*file));
+    SCHAKEL_ASSIGN_OR_RETURN(json consent, formats::ParseJsonLimited(text, {64 * 1024, 16}));
+    json body{{"consent", consent}};
+    if (!evidence->empty()) body["evidence"] = *evidence;
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consents", body.dump()));
+    return Print(ctx, r, [&](std::ostream& o) { o << Str(r, "consent_id") << "\n"; });
+  });
+  add->add_option("--file", *file, "the consent (JSON, as in a scenario, without id)")->required();
+  add->add_option("--evidence", *evidence, "how it was given, e.g. \"formulier getekend 2026-09-02\"");
+
+  Online(c, "withdraw", "withdraw a consent: queued shares are cancelled, delivered ones revoked", ctx,
+         "consent withdraw", [ctx, id] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consents/" + *id + "/withdraw", "{}"));
+    return Print(ctx, r, [&](std::ostream& o) {
+      o << "consent " << *id << " withdrawn at " << Str(r, "withdrawn_at") << "; cancelled: " << Names(r["cancelled"])
+        << "; revoked: " << Names(r["revoked"]) << "\n";
+    });
+  })->add_option("ID", *id, "consent id")->required();
+
+  Online(c, "list", "list a student's consents and the shares that relied on them", ctx, "consent list",
+         [ctx, student] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/consents?student=" + *student));
+    return Print(ctx, r, [&](std::ostream& o) {
+      for (const auto& k : r["consents"]) {
+        o << Str(k, "id") << "\t" << Str(k, "grantor_role") << "\t" << Names(k["purposes"]) << "\t"
+          << Names(k["recipients"]) << "\t" << Names(k["categories"]) << "\t" << Str(k, "valid_from") << ".."
+          << Str(k, "valid_until") << "\t" << (k["withdrawn_at"].is_null() ? "valid" : "withdrawn " + Str(k, "withdrawn_at"))
+          << "\n";
+      }
+    });
+  })->add_option("--student", *student, "student id")->required();
+}
+
+void AddShareCommands(CLI::App& app, Context* ctx) {
+  struct Args {
+    std::string case_id, to, purpose, justification;
+    std::vector<std::string> categories;
+    bool allow_partial = false, dry_run = false;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* share = Online(&app, "share", "share a case with a partner, if the gate permits", ctx, "share", [ctx, a] {
+    json body{{"case_id", a->case_id}, {"to", a->to}, {"purpose", a->purpose},
+              {"allow_partial", a->allow_partial}, {"dry_run", a->dry_run}};
+    if (!a->categories.empty()) body["categories"] = a->categories;
+    if (!a->justification.empty()) body["justification"] = a->justification;
+    json details;
+    auto r = CallApi(*ctx, "POST", "/v1/shares", body.dump(), &details);
+    if (!r.ok()) {
+      if (ctx->globals.json && details.contains("decision")) PrintJson(ctx, details);
+      return r.status();
+    }
+    return Print(ctx, *r, [&](std::ostream& o) {
+      const json& d = (*r)["decision"];
+      if (a->dry_run) {
+        o << "would " << Str(d, "decision") << ": categories " << Names(d["categories"]) << "; withheld "
+          << Names(d["withheld"]) << "\n";
+        return;
+      }
+      if (!d["withheld"].empty()) o << "withheld: " << Names(d["withheld"]) << "\n";
+      if (Str(*r, "state") == "pending_approval") o << "waiting for a second coordinator (meldcode approve)\n";
+      o << Str(*r, "message_id") << "\n";
+    });
+  });
+  share->add_option("CASE", a->case_id, "case id")->required();
+  share->add_option("--to", a->to, "the partner's node id")->required();
+  share->add_option("--purpose", a->purpose, "kernteamoverleg, doorverwijzing, overdracht_rmc, ...")->required();
+  share->add_option("--category", a->categories, "a category to send (repeat); default: all the case holds");
+  share->add_flag("--allow-partial", a->allow_partial, "send what is allowed even if some categories are withheld");
+  share->add_flag("--dry-run", a->dry_run, "only ask the gate");
+  share->add_option("--justification", a->justification, "required for a meldcode share");
+
+  CLI::App* meldcode = app.add_subcommand("meldcode", "Meldcode shares (four eyes)");
+  meldcode->require_subcommand(1);
+  auto mid = std::make_shared<std::string>();
+  Online(meldcode, "approve", "approve a colleague's pending Meldcode share", ctx, "meldcode approve", [ctx, mid] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + *mid + "/approve", "{}"));
+    return Print(ctx, r, [&](std::ostream& o) { o << Str(r, "message_id") << " approved and queued\n"; });
+  })->add_option("MSG_ID", *mid, "message id")->required();
+
+  Online(&app, "shares", "this node's outbox: what was sent or queued, and its state", ctx, "shares", [ctx] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/shares"));
+    return Print(ctx, r, [&](std::ostream& o) {
+      for (const auto& s : r["shares"]) {
+        o << Str(s, "message_id") << "\t" << Str(s, "case_id") << "\t" << Str(s, "recipient") << "\t"
+          << Str(s, "purpose") << "\t" << Str(s, "state") << "\n";
+      }
+    });
+  });
+}
+
+void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
+  // `inbox` lists; `inbox show` (a subcommand) prints one. CLI11 runs the
+  // parent's callback after the subcommand's, so the list must not
+  // overwrite the chosen action.
+  CLI::App* inbox = Online(&app, "inbox", "received shares", ctx, "inbox", [ctx] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/inbox"));
+    return Print(ctx, r, [&](std::ostream& o) {
+      for (const auto& s : r["inbox"]) {
+        o << Str(s, "message_id") << "\t" << Str(s, "from") << "\t" << Str(s, "purpose") << "\t"
+          << Names(s["categories"]) << "\t" << Str(s, "received") << "\t" << Str(s, "retain_until") << "\t"
+          << Str(s, "state") << "\n";
+      }
+    });
+  });
+  auto mid = std::make_shared<std::string>();
+  CLI::App* show = inbox->add_subcommand("show", "print a received summary (its allowed categories only)");
+  AddCommonOptions(show, ctx);
+  show->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");
+  show->add_option("MSG_ID", *mid, "message id")->required();
+  show->callback([ctx, mid] {
+    ctx->action = {"inbox show", [ctx, mid]() -> Status {
+      SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/inbox/" + *mid));
+      return Print(ctx, r, [&](std::ostream& o) {
+        if (r["summary"].is_null()) {
+          o << "purged " << Str(r, "purged_at") << " (" << Str(r, "purge_reason") << ")\n";
+        } else {
+          o << r["summary"].dump(2) << "\n";
+        }
+      });
+    }};
+  });
+
+  Online(&app, "status", "node id, version, uptime, partners, outbox depth", ctx, "status", [ctx] {
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/status"));
+    return Print(ctx, r, [&](std::ostream& o) {
+      o << "node " << Str(r, "node_id") << " (" << Str(r, "org_type") << "), version " << Str(r, "version")
+        << ", up " << Str(r, "uptime_seconds") << " s\n"
+        << "outbox: " << Str(r, "outbox_depth") << " queued, oldest " << Str(r, "oldest_queued") << "\n";
+      for (const auto& p : r["partners"]) o << "partner " << Str(p, "node_id") << " at " << Str(p, "address") << "\n";
+    });
+  });
+}
+
+}  // namespace
+
+void AddOnlineCommands(CLI::App& app, Context* ctx) {
+  AddCaseCommands(app, ctx);
+  AddConsentCommands(app, ctx);
+  AddShareCommands(app, ctx);
+  AddInboxAndStatusCommands(app, ctx);
+}
+
+}  // namespace schakel::cli

@@ -1,0 +1,34 @@
+// Tunables of the daemon's API server and delivery worker, with their
+// defaults. Values are plain data; tests shorten the time-outs.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "schakel/daemon/peer_client.h"
+
+namespace schakel::daemon {
+
+struct ApiOptions {
+  // Default: 8 KiB. Larger request headers get 431.
+  size_t header_limit = 8 * 1024;
+  // Default: 1 MiB. Larger bodies get 413.
+  size_t body_limit = 1024 * 1024;
+  // Default: 10 s to read one request once it has started.
+  std::chrono::milliseconds read_timeout{10000};
+  // Default: 30 s between requests on a kept-alive connection.
+  std::chrono::milliseconds idle_timeout{30000};
+  // Default: 64 open connections; more are answered 503 and closed.
+  int max_connections = 64;
+};
+
+struct DeliveryOptions {
+  // Default: 1 s first retry, doubling to at most 5 minutes, ±20 % jitter.
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_max{300000};
+  // Default: look at the queue at least every 2 s even without a wake-up.
+  std::chrono::milliseconds poll_interval{2000};
+  PeerClientOptions client;
+};
+
+}  // namespace schakel::daemon

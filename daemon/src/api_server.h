@@ -1,0 +1,56 @@
+// Private to daemon/: the local HTTP/1.1 + JSON API (docs/api.md), on
+// [api] listen, for the `schakel` online commands, integrations and the
+// console.
+//
+// Each request carries "Authorization: Bearer <token>"; the token is hashed
+// and looked up (Service::Authenticate); roles are enforced by the Service.
+// Limits: header 8 KiB, body 1 MiB (413 beyond), a read deadline per
+// request, an idle deadline between requests, a cap on open connections
+// (503 beyond). Errors are JSON: {"error": {"code": "...", "message": "..."}}
+// with an HTTP status that matches the code.
+//
+// Ownership and threads: owns its io_context and one thread, started by
+// Start() and joined by Stop(). Handlers run Service calls on that thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "schakel/base/status.h"
+#include "schakel/config/node_config.h"
+#include "schakel/daemon/options.h"
+#include "service.h"
+
+namespace schakel::daemon {
+
+
+// Extra routes served beside the API (metrics, audit), keyed by path prefix.
+// Returns false when it does not handle the path.
+using ExtraRoute = std::function<bool(const Caller&, const std::string& method, const std::string& target,
+                                      const std::string& body, Reply* reply, std::string* content_type)>;
+
+class ApiServer {
+ public:
+  ApiServer(Service& service, ApiOptions options);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  void AddRoute(ExtraRoute route);
+  // Binds and starts serving. Port 0 picks a free port (see port()).
+  Status Start(const config::Address& address, Instant started);
+  void Stop();
+  uint16_t port() const { return port_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace schakel::daemon

@@ -1,0 +1,362 @@
+#include "delivery.h"
+
+#include <random>
+
+#include "schakel/base/log.h"
+#include "schakel/crypto/envelope.h"
+#include "schakel/formats/case_summary.h"
+#include "schakel/formats/json.h"
+#include "schakel/store/partners.h"
+#include "schakel/store/records.h"
+#include "service.h"
+
+namespace schakel::daemon {
+namespace {
+
+constexpr std::string_view kPurgeLabel{"schakel/purge-confirmation/v1\0", 30};
+
+std::string PurgeMessage(const std::string& message_id, const std::string& sender_id,
+                         const std::string& recipient_id) {
+  std::string m(kPurgeLabel);
+  m += message_id;
+  m.push_back('\0');
+  m += sender_id;
+  m.push_back('\0');
+  m += recipient_id;
+  return m;
+}
+
+audit::AuditEvent SystemEvent(std::string action, std::string subject, std::string object,
+                              std::string purpose, std::string legal_basis, std::string outcome,
+                              std::string reason, std::string source) {
+  audit::AuditEvent e;
+  e.actor_user = "schakeld";
+  e.actor_role = "system";
+  e.action = std::move(action);
+  e.subject = std::move(subject);
+  e.object = std::move(object);
+  e.purpose = std::move(purpose);
+  e.legal_basis = std::move(legal_basis);
+  e.outcome = std::move(outcome);
+  e.reason = std::move(reason);
+  e.source = std::move(source);
+  return e;
+}
+
+Result<PeerEndpoint> EndpointFor(const store::Partner& p) {
+  auto addr = config::ParseAddress(p.card.address);
+  if (!addr.ok()) return addr.status().WithContext("partner " + p.card.node_id + " address");
+  PeerEndpoint ep;
+  ep.node_id = p.card.node_id;
+  ep.host = addr->host;
+  ep.port = addr->port;
+  ep.pin = p.card.tls_spki_sha256;
+  return ep;
+}
+
+// Keeps an audit reason to a short code list without spaces.
+std::string Short(const std::string& s) { return s.size() > 200 ? s.substr(0, 200) : s; }
+
+}  // namespace
+
+std::string MakePurgeConfirmation(const std::string& message_id, const std::string& sender_id,
+                                  const std::string& recipient_id, Instant purged_at,
+                                  const crypto::SigningKeyPair& recipient) {
+  crypto::Signature sig = crypto::Sign(recipient, PurgeMessage(message_id, sender_id, recipient_id));
+  formats::Json j{{"message_id", message_id},
+                  {"sender_id", sender_id},
+                  {"recipient_id", recipient_id},
+                  {"purged_at", FormatInstantMs(purged_at)},
+                  {"sig", crypto::Base64Encode(sig)}};
+  return j.dump();
+}
+
+Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
+                               const std::string& sender_id, const std::string& recipient_id,
+                               const crypto::PublicKey& recipient_sign_pk) {
+  SCHAKEL_ASSIGN_OR_RETURN(formats::Json j, formats::ParseJsonLimited(confirmation, {4096, 4}));
+  formats::Fields f(j, "purge confirmation");
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"message_id", "sender_id", "recipient_id", "purged_at", "sig"}));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string mid, f.String("message_id", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string sid, f.String("sender_id", 64));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string rid, f.String("recipient_id", 64));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string sig_text, f.String("sig", 128));
+  if (mid != message_id || sid != sender_id || rid != recipient_id) {
+    return Status::InvalidInput("purge confirmation is for another message");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<uint8_t> sig_bytes, crypto::Base64Decode(sig_text, 64));
+  if (sig_bytes.size() != 64) return Status::InvalidInput("purge confirmation: bad signature length");
+  crypto::Signature sig{};
+  std::copy(sig_bytes.begin(), sig_bytes.end(), sig.begin());
+  if (!crypto::Verify(recipient_sign_pk, PurgeMessage(message_id, sender_id, recipient_id), sig)) {
+    return Status::InvalidInput("purge confirmation: signature does not verify");
+  }
+  return Status::Ok();
+}
+
+// ---- DeliveryWorker ---------------------------------------------------------
+
+DeliveryWorker::DeliveryWorker(NodeCore& core, DeliveryOptions options)
+    : core_(core), options_(options) {}
+
+DeliveryWorker::~DeliveryWorker() { Stop(); }
+
+void DeliveryWorker::Start() {
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void DeliveryWorker::Stop() {
+  stop_ = true;
+  core_.WakeDelivery();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DeliveryWorker::Loop() {
+  while (!stop_) {
+    RunOnce();
+    std::unique_lock<std::mutex> lock(core_.wake_mu);
+    core_.wake.wait_for(lock, options_.poll_interval, [this] { return core_.wake_pending || stop_.load(); });
+    core_.wake_pending = false;
+  }
+}
+
+void DeliveryWorker::RunOnce() {
+  for (int round = 0; round < 100 && !stop_; ++round) {
+    std::vector<store::OutgoingItem> due;
+    {
+      std::lock_guard<std::mutex> lock(core_.mu);
+      auto items = store::DueOutgoing(*core_.db, core_.clock->Now().time_since_epoch().count(), 16);
+      if (!items.ok()) {
+        LogError("delivery: cannot read the queue: " + items.status().message());
+        return;
+      }
+      due = std::move(items).value();
+    }
+    if (due.empty()) return;
+    for (const auto& item : due) {
+      if (stop_) return;
+      Process(item);
+    }
+  }
+}
+
+void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t attempts = item.attempts + 1;
+  double backoff = static_cast<double>(options_.backoff_base.count());
+  for (int64_t i = 1; i < attempts && backoff < static_cast<double>(options_.backoff_max.count()); ++i) backoff *= 2;
+  backoff = std::min(backoff, static_cast<double>(options_.backoff_max.count()));
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  auto delay = static_cast<int64_t>(backoff * jitter(rng));
+  int64_t next = core_.clock->Now().time_since_epoch().count() + delay;
+  LogWarn("delivery of " + item.kind + " " + item.message_id + " to " + item.recipient_id +
+          " failed (attempt " + std::to_string(attempts) + ", next in " + std::to_string(delay / 1000) +
+          " s): " + why.message());
+  std::lock_guard<std::mutex> lock(core_.mu);
+  Status st = store::RescheduleOutgoing(*core_.db, item.id, attempts, next, Short(why.message()));
+  if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
+}
+
+void DeliveryWorker::Process(const store::OutgoingItem& item) {
+  store::Partner partner;
+  std::optional<store::ShareRecord> share;
+  {
+    std::unique_lock<std::mutex> lock(core_.mu);
+    auto p = store::FindPartner(*core_.db, item.recipient_id);
+    if (!p.ok()) return;
+    if (!*p) {
+      // Removed from the directory: keep trying, the admin may re-add it.
+      lock.unlock();
+      Failed(item, Status::Unavailable("partner " + item.recipient_id + " is not in the directory"));
+      return;
+    }
+    partner = **p;
+    auto s = store::FindShare(*core_.db, item.message_id);
+    if (!s.ok()) return;
+    share = *s;
+    if (item.kind == "share") {
+      std::string at = FormatInstantMs(core_.clock->Now());
+      if (!share || share->state != store::ShareState::kQueued) {
+        (void)store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+        return;
+      }
+      // Right before transmission: the consents as they are now.
+      Status recheck = RecheckShare(core_, *share);
+      if (!recheck.ok()) {
+        store::Transaction tx(*core_.db);
+        if (tx.Begin().ok() &&
+            store::SetShareState(*core_.db, item.message_id, store::ShareState::kCancelled,
+                                 Short(recheck.message()), at).ok() &&
+            store::RemoveOutgoing(*core_.db, item.kind, item.message_id).ok() &&
+            AppendAudit(core_, SystemEvent("share.cancelled", share->student_id, share->message_id,
+                                           share->purpose, share->legal_basis, "deny",
+                                           Short(recheck.message()), "delivery")).ok()) {
+          (void)tx.Commit();
+          LogInfo("share " + item.message_id + " cancelled before sending: " + recheck.message());
+        }
+        return;
+      }
+    }
+  }
+  auto endpoint = EndpointFor(partner);
+  if (!endpoint.ok()) {
+    Failed(item, endpoint.status());
+    return;
+  }
+  auto response = DeliverOnce(core_.config.node_id, core_.tls, *endpoint, item.payload, options_.client);
+  if (!response.ok()) {
+    Failed(item, response.status());
+    return;
+  }
+  std::string at = FormatInstantMs(core_.clock->Now());
+  if (item.kind == "share") {
+    auto receipt = crypto::DecodeReceipt(*response);
+    auto header = crypto::PeekHeader(item.payload);
+    crypto::BodyHash hash{};
+    if (share && share->body_hash.size() == hash.size()) {
+      std::copy(share->body_hash.begin(), share->body_hash.end(), hash.begin());
+    }
+    Status ok = !receipt.ok() ? receipt.status()
+                : !header.ok() ? header.status()
+                               : crypto::VerifyReceipt(*receipt, partner.card.sign_pk, *header, hash);
+    if (!ok.ok()) {
+      Failed(item, ok.WithContext("receipt refused"));
+      return;
+    }
+    std::lock_guard<std::mutex> lock(core_.mu);
+    store::Transaction tx(*core_.db);
+    Status st = tx.Begin();
+    if (st.ok()) {
+      std::vector<uint8_t> bytes(response->begin(), response->end());
+      st = store::MarkShareDelivered(*core_.db, item.message_id, bytes, at);
+    }
+    if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+    if (st.ok()) {
+      st = AppendAudit(core_, SystemEvent("share.delivered", share->student_id, share->message_id,
+                                          share->purpose, share->legal_basis, "ok", "receipt_verified",
+                                          "peer:" + partner.card.node_id));
+    }
+    if (st.ok()) st = tx.Commit();
+    if (!st.ok()) LogError("delivery: cannot record the receipt of " + item.message_id + ": " + st.message());
+    else LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
+    return;
+  }
+  // A revocation: the answer must be the recipient's signed purge confirmation.
+  Status ok = VerifyPurgeConfirmation(*response, item.message_id, core_.config.node_id,
+                                      partner.card.node_id, partner.card.sign_pk);
+  if (!ok.ok()) {
+    Failed(item, ok);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(core_.mu);
+  store::Transaction tx(*core_.db);
+  Status st = tx.Begin();
+  if (st.ok()) st = store::SetShareState(*core_.db, item.message_id, store::ShareState::kPurged,
+                                         "purge_confirmed_by_recipient", at);
+  if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+  if (st.ok()) {
+    st = AppendAudit(core_, SystemEvent("share.purged", share ? share->student_id : "", item.message_id,
+                                        share ? share->purpose : "", share ? share->legal_basis : "", "ok",
+                                        "purge_confirmed_by_recipient", "peer:" + partner.card.node_id));
+  }
+  if (st.ok()) st = tx.Commit();
+  if (!st.ok()) LogError("delivery: cannot record the purge of " + item.message_id + ": " + st.message());
+  else LogInfo("share " + item.message_id + " purged at " + partner.card.node_id);
+}
+
+// ---- InboxHandler -----------------------------------------------------------
+
+Result<std::string> InboxHandler::OnDeliver(const std::string& peer, std::string_view payload) {
+  if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") return Share(peer, payload);
+  if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, payload);
+  return Status::InvalidInput("unknown message type");
+}
+
+Result<std::string> InboxHandler::Share(const std::string& peer, std::string_view envelope) {
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::EnvelopeHeader peek, crypto::PeekHeader(envelope));
+  if (peek.sender_id != peer) {
+    return Status::Denied("envelope sender " + peek.sender_id + " is not the connected partner " + peer);
+  }
+  std::lock_guard<std::mutex> lock(core_.mu);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner, store::FindPartner(*core_.db, peer));
+  if (!partner) return Status::Denied("unknown partner " + peer);
+  // Idempotent: a message seen before gets its receipt again.
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
+                           store::FindInbox(*core_.db, peer, peek.message_id));
+  if (known) return std::string(known->receipt.begin(), known->receipt.end());
+
+  crypto::EncKeyLookup keys = [this](const crypto::EncKeyId& id) -> const crypto::EncryptionKeyPair* {
+    for (const auto& k : core_.enc_keys) {
+      if (crypto::EncryptionKeyId(k.pair.public_key) == id) return &k.pair;
+    }
+    return nullptr;
+  };
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::Opened opened,
+                           crypto::Open(envelope, keys, partner->card.sign_pk, core_.config.node_id));
+  const crypto::EnvelopeHeader& h = opened.header();
+  if (h.content_type != "application/vnd.schakel.case+json") {
+    return Status::InvalidInput("unsupported content type " + h.content_type);
+  }
+  auto summary = formats::ParseCaseSummary(opened.body(), true);
+  if (!summary.ok()) return summary.status().WithContext("received case summary");
+  Instant now = core_.clock->Now();
+  crypto::Receipt receipt = crypto::MakeReceipt(opened, now, core_.identity);
+  std::string receipt_bytes = crypto::EncodeReceipt(receipt);
+
+  store::InboxRecord r;
+  r.sender_id = peer;
+  r.message_id = h.message_id;
+  r.student_id = summary->student_id;
+  r.purpose = h.purpose;
+  r.categories = summary->Present();
+  r.consent_ids = h.consent_ids;
+  r.created = FormatInstantMs(h.created);
+  r.received = FormatInstantMs(now);
+  r.retain_until = FormatInstantMs(h.retain_until);
+  r.summary = std::string(opened.body());
+  crypto::BodyHash hash = crypto::HashBody(opened.body());
+  r.body_hash.assign(hash.begin(), hash.end());
+  r.receipt.assign(receipt_bytes.begin(), receipt_bytes.end());
+
+  store::Transaction tx(*core_.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_ASSIGN_OR_RETURN(bool inserted, store::InsertInboxIfNew(*core_.db, r));
+  if (inserted) {
+    audit::AuditEvent e = SystemEvent("inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", "",
+                                      "peer:" + peer);
+    e.actor_user = peer;
+    e.actor_role = "peer";
+    e.actor_org = peer;
+    SCHAKEL_RETURN_IF_ERROR(core_.audit->Append(e).status());
+  }
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  if (r.summary) crypto::Wipe(r.summary->data(), r.summary->size());
+  LogInfo("received share " + r.message_id + " from " + peer);
+  return receipt_bytes;
+}
+
+Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_view bytes) {
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::Revocation rev, crypto::DecodeRevocation(bytes));
+  if (rev.sender_id != peer) return Status::Denied("revocation sender is not the connected partner");
+  std::lock_guard<std::mutex> lock(core_.mu);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner, store::FindPartner(*core_.db, peer));
+  if (!partner) return Status::Denied("unknown partner " + peer);
+  SCHAKEL_RETURN_IF_ERROR(crypto::VerifyRevocation(rev, partner->card.sign_pk, core_.config.node_id));
+  Instant now = core_.clock->Now();
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
+                           store::FindInbox(*core_.db, peer, rev.message_id));
+  store::Transaction tx(*core_.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  if (known && known->state == "received") {
+    SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(*core_.db, peer, rev.message_id, rev.reason, FormatInstantMs(now)));
+    audit::AuditEvent e = SystemEvent("inbox.purged", known->student_id, rev.message_id, known->purpose, "",
+                                      "ok", rev.reason, "peer:" + peer);
+    SCHAKEL_RETURN_IF_ERROR(AppendAudit(core_, e));
+  }
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  LogInfo("revocation of " + rev.message_id + " from " + peer + (known ? ": purged" : ": nothing held"));
+  return MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, now, core_.identity);
+}
+
+}  // namespace schakel::daemon

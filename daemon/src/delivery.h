@@ -1,0 +1,77 @@
+// Private to daemon/: moving queued shares and revocations to partners, and
+// receiving them (the inbox), on top of the peer transport.
+//
+// DeliveryWorker: one thread that takes due items from the durable queue
+// (store "outgoing"), re-checks a share against the consents as they are now
+// (withdrawn while queued: cancelled, never sent), sends it over mutual TLS,
+// verifies the signed receipt and only then marks it delivered, keeping the
+// receipt. Failures are retried with exponential backoff and jitter, across
+// restarts, since the queue lives in the database. The database lock is never
+// held across network I/O.
+//
+// InboxHandler: the PeerHandler behind the peer server. It opens envelopes
+// from pinned partners, stores each message once (idempotent by sender and
+// message id), answers with a receipt signed by this node's identity, and
+// carries out revocations (purge, keep a tombstone, confirm with a signature).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "node_core.h"
+#include "schakel/daemon/options.h"
+#include "schakel/store/records.h"
+#include "schakel/daemon/peer_client.h"
+#include "schakel/daemon/peer_server.h"
+
+namespace schakel::daemon {
+
+
+class DeliveryWorker {
+ public:
+  DeliveryWorker(NodeCore& core, DeliveryOptions options);
+  ~DeliveryWorker();
+  DeliveryWorker(const DeliveryWorker&) = delete;
+  DeliveryWorker& operator=(const DeliveryWorker&) = delete;
+
+  void Start();
+  void Stop();
+  // Processes every due item once, on the caller's thread (tests).
+  void RunOnce();
+
+ private:
+  void Loop();
+  void Process(const store::OutgoingItem& item);
+  void Failed(const store::OutgoingItem& item, const Status& why);
+
+  NodeCore& core_;
+  DeliveryOptions options_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+class InboxHandler final : public PeerHandler {
+ public:
+  explicit InboxHandler(NodeCore& core) : core_(core) {}
+  Result<std::string> OnDeliver(const std::string& peer_node_id, std::string_view payload) override;
+
+ private:
+  Result<std::string> Share(const std::string& peer, std::string_view envelope);
+  Result<std::string> Revoke(const std::string& peer, std::string_view revocation);
+  NodeCore& core_;
+};
+
+// The recipient's signed confirmation that it purged a revoked message:
+// Ed25519 over "schakel/purge-confirmation/v1\0" || message_id || "\0" ||
+// sender_id || "\0" || recipient_id, sent as JSON
+// {"message_id", "sender_id", "recipient_id", "purged_at", "sig"}.
+std::string MakePurgeConfirmation(const std::string& message_id, const std::string& sender_id,
+                                  const std::string& recipient_id, Instant purged_at,
+                                  const crypto::SigningKeyPair& recipient);
+Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
+                               const std::string& sender_id, const std::string& recipient_id,
+                               const crypto::PublicKey& recipient_sign_pk);
+
+}  // namespace schakel::daemon

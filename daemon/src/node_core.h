@@ -1,0 +1,60 @@
+// Private to daemon/: the state of a running node shared by its parts (API,
+// delivery worker, peer handler, retention timer).
+//
+// Locking: `mu` guards the database connection and the audit log. Every
+// read or write of either takes it; no one holds it across network I/O.
+// Keys and config are set at start-up and read-only afterwards.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "schakel/audit/audit_log.h"
+#include "schakel/base/clock.h"
+#include "schakel/config/node_config.h"
+#include "schakel/consent/protocol.h"
+#include "schakel/crypto/identity.h"
+#include "schakel/crypto/tls_identity.h"
+#include "schakel/store/database.h"
+#include "schakel/store/identity_store.h"
+
+namespace schakel::daemon {
+
+struct NodeCore {
+  std::string dir;
+  config::NodeConfig config;
+  const Clock* clock = nullptr;
+  consent::Protocol protocol;
+
+  crypto::SigningKeyPair identity;
+  std::vector<store::EncKey> enc_keys;  // current and retired, for opening
+  crypto::TlsIdentity tls;
+
+  std::mutex mu;
+  std::unique_ptr<store::Database> db;      // GUARDED_BY(mu)
+  std::unique_ptr<audit::AuditLog> audit;   // GUARDED_BY(mu)
+
+  // Wakes the delivery worker when something is queued.
+  std::mutex wake_mu;
+  std::condition_variable wake;
+  bool wake_pending = false;  // GUARDED_BY(wake_mu)
+
+  void WakeDelivery() {
+    {
+      std::lock_guard<std::mutex> lock(wake_mu);
+      wake_pending = true;
+    }
+    wake.notify_all();
+  }
+};
+
+}  // namespace schakel::daemon
+
+namespace schakel::daemon {
+// Appends one audit entry, filling actor_org with this node's id.
+// REQUIRES: core.mu held.
+Status AppendAudit(NodeCore& core, audit::AuditEvent event);
+}  // namespace schakel::daemon

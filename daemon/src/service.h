@@ -1,0 +1,101 @@
+// Private to daemon/: what users can ask of their node, with roles enforced
+// here (DESIGN.md "Roles") and every decision on personal data audited.
+//
+// The API server parses HTTP and JSON into these calls; the service never sees
+// raw bytes from the network. Each call returns a Reply: a Status (the
+// contract's exit-code classes: kInvalidInput 2, kDenied 3, ...) and a JSON
+// body, which may carry details (a gate decision) even when the status is an
+// error.
+//
+// The egress gate lives here: Share() is the only path from a case to the
+// delivery queue. It asks the consent engine, projects the case onto the
+// permitted categories, seals it for the recipient and queues it, in one
+// transaction with its audit entry.
+//
+// Thread-safety: calls may come from several threads; each takes core.mu for
+// its database work.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "node_core.h"
+#include "schakel/store/records.h"
+#include "schakel/store/users.h"
+
+namespace schakel::daemon {
+
+using Json = nlohmann::json;
+
+struct Caller {
+  std::string user_id;
+  std::string name;
+  store::Role role = store::Role::kStaff;
+  std::string source = "api";  // where the request came from, for the audit log
+};
+
+struct Reply {
+  Status status;
+  Json body = Json::object();
+
+  static Reply Ok(Json body) { return Reply{Status::Ok(), std::move(body)}; }
+  static Reply Error(Status status, Json body = Json::object()) {
+    return Reply{std::move(status), std::move(body)};
+  }
+};
+
+struct ShareRequest {
+  std::string case_id;
+  std::string to;  // partner node id
+  std::string purpose;
+  std::vector<std::string> categories;  // empty: every category the case holds
+  bool allow_partial = false;
+  bool dry_run = false;
+  std::string justification;  // meldcode only
+};
+
+class Service {
+ public:
+  explicit Service(NodeCore& core) : core_(core) {}
+
+  // Finds the user a bearer token belongs to; kUnauthenticated otherwise.
+  Result<Caller> Authenticate(std::string_view bearer_token);
+
+  Reply AddCase(const Caller& c, std::string_view summary_json);
+  Reply UpdateCase(const Caller& c, const std::string& case_id, std::string_view summary_json);
+  Reply ShowCase(const Caller& c, const std::string& case_id);
+  Reply ListCases(const Caller& c);
+  Reply AssignCase(const Caller& c, const std::string& case_id, const std::string& user_name);
+
+  Reply AddConsent(const Caller& c, std::string_view consent_json);
+  Reply WithdrawConsent(const Caller& c, const std::string& consent_id);
+  Reply ListConsents(const Caller& c, const std::string& student_id);
+
+  Reply Share(const Caller& c, const ShareRequest& request);
+  Reply ApproveMeldcode(const Caller& c, const std::string& message_id);
+  Reply ListShares(const Caller& c);
+
+  Reply ListInbox(const Caller& c);
+  Reply ShowInbox(const Caller& c, const std::string& message_id);
+
+  Reply NodeStatus(const Caller& c, Instant started);
+
+  // Purges received shares whose retain-until has passed. Returns how many.
+  Result<int> PurgeExpired();
+
+ private:
+  Status Audit(const Caller& c, std::string action, std::string subject, std::string object,
+               std::string purpose, std::string legal_basis, std::string outcome,
+               std::string reason);
+  NodeCore& core_;
+};
+
+// Re-evaluates a queued share against the consents as they are now; used by
+// the delivery worker right before transmission. Returns Ok when it may still
+// go, kDenied with the reasons when it must be cancelled. REQUIRES: core.mu held.
+Status RecheckShare(NodeCore& core, const store::ShareRecord& share);
+
+}  // namespace schakel::daemon
