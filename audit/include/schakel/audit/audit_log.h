@@ -1,0 +1,156 @@
+// AuditLog: the node's append-only, hash-chained access log in the store
+// (tables audit_log and audit_checkpoints of schema v2), with checkpoints
+// signed by the node's identity key (DESIGN.md "The audit log").
+//
+// Every entry's hash covers its fields and the previous entry's hash
+// (format.h, docs/audit.md). A checkpoint is the identity's Ed25519
+// signature over (node id, seq, hash, time) of an entry; one is written when
+// `checkpoint_every_entries` entries are uncovered, when the oldest
+// uncovered entry is older than `checkpoint_every` (checked on Append and
+// MaybeCheckpoint -- the daemon calls MaybeCheckpoint on a timer), on
+// Export, and on Close. The store's triggers refuse UPDATE and DELETE on
+// both tables.
+//
+// Transactions: Append (and Checkpoint) work on their own -- each then runs
+// in its own BEGIN IMMEDIATE transaction and is durable when it returns --
+// or inside a transaction the caller opened with store::Transaction (BEGIN
+// IMMEDIATE), so that an action and its audit entry commit or roll back
+// together. Inside a caller's transaction the work runs under a SAVEPOINT:
+// a failed Append leaves the caller's transaction as it was. Nothing is
+// cached between calls (the tail of the chain is read inside the
+// transaction), so a rolled-back Append leaves no trace and other processes
+// (offline `schakel` commands) may append to the same database too.
+//
+// Ownership: the AuditLog keeps references to the Database, the identity
+// key pair and the Clock (never a copy of the secret key); all three must
+// outlive it.
+//
+// Thread-safety: none. The daemon guards its Database with a mutex; call
+// every AuditLog method under that same lock -- for Append, the lock the
+// caller's transaction runs under.
+//
+// Errors: Status values. ValidateEvent's kInvalidInput for a bad field
+// (nothing is written, nothing is cut short); store errors as the store
+// reports them; kCorruption from VerifyStored and from reading a row that
+// does not parse.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schakel/audit/format.h"
+#include "schakel/base/clock.h"
+#include "schakel/base/status.h"
+#include "schakel/crypto/identity.h"
+#include "schakel/store/database.h"
+
+namespace schakel::audit {
+
+struct AuditLogOptions {
+  // A checkpoint is written once this many entries are not covered by one.
+  // Default: 1000. REQUIRES: >= 1.
+  int64_t checkpoint_every_entries = 1000;
+  // ... or once the oldest uncovered entry is this old. Default: 300 s.
+  // REQUIRES: >= 0 (0: checkpoint after every entry).
+  std::chrono::milliseconds checkpoint_every = std::chrono::seconds(300);
+};
+
+inline constexpr size_t kMaxQueryLimit = 10000;
+
+// Which entries Query returns: all conditions hold (empty = any).
+struct AuditFilter {
+  std::string subject;           // student reference
+  std::string user;              // actor_user
+  std::string action;
+  std::optional<Instant> since;  // ts >= since
+  int64_t after_seq = 0;         // seq > after_seq, for paging
+  size_t limit = 1000;           // REQUIRES: 1..kMaxQueryLimit
+};
+
+// Everything the log holds about one student, for a subject access request
+// (AVG art. 15): who did what about them, when, why and on what basis.
+struct SubjectAccessReport {
+  std::string node_id;
+  std::string subject;
+  Instant generated{};
+  std::vector<AuditEntry> entries;  // oldest first
+  bool truncated = false;           // more entries than the report's limit
+};
+
+// Plain text (one line per entry, English, for a letter to the family) and
+// JSON (one document) renderings of a report.
+std::string SubjectReportText(const SubjectAccessReport& report);
+std::string SubjectReportJson(const SubjectAccessReport& report);
+
+class AuditLog {
+ public:
+  // Checks the arguments: node_id as in the node config ([a-z0-9-]{3,64}),
+  // a 64-byte identity secret, options within their REQUIRES.
+  static Result<std::unique_ptr<AuditLog>> Create(store::Database& db, std::string node_id,
+                                                  const crypto::SigningKeyPair& identity,
+                                                  const Clock& clock,
+                                                  AuditLogOptions options = {});
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Validates the event, appends it as the next entry (time from the Clock)
+  // and writes a checkpoint when one is due. Returns the entry's seq.
+  Result<int64_t> Append(const AuditEvent& event);
+
+  // Signs a checkpoint for the last entry unless there are no entries or
+  // the last one is covered already.
+  Status Checkpoint();
+  // Checkpoint() when one is due by count or age (AuditLogOptions).
+  Status MaybeCheckpoint();
+  // Checkpoint() and releases prepared statements; for shutdown. The log
+  // may be used again afterwards.
+  Status Close();
+
+  // Entries matching the filter, by seq ascending.
+  Result<std::vector<AuditEntry>> Query(const AuditFilter& filter);
+  // Every entry about `subject`, at most max_entries of them.
+  Result<SubjectAccessReport> SubjectReport(std::string_view subject,
+                                            size_t max_entries = 100000);
+
+  // Writes a checkpoint if entries are uncovered, then every entry and
+  // checkpoint as JSON Lines (format.h), each checkpoint right after the
+  // entry it covers, from one consistent snapshot. The caller logs the
+  // export itself (Append an "audit.export" event) before calling this.
+  Status Export(std::ostream& out);
+
+  // Recomputes the whole chain in the database and checks every checkpoint
+  // (signature under this node's key, hash of the entry at its seq).
+  // kCorruption naming the first bad seq. Entries after the last
+  // checkpoint are checked for the chain only (their checkpoint is due).
+  Status VerifyStored();
+
+  const std::string& node_id() const { return node_id_; }
+
+ private:
+  struct Statements;
+  AuditLog(store::Database& db, std::string node_id, const crypto::SigningKeyPair& identity,
+           const Clock& clock, AuditLogOptions options);
+
+  // Runs fn inside a transaction: the caller's (under a savepoint) or a new
+  // BEGIN IMMEDIATE one.
+  template <typename Fn>
+  Status InTransaction(Fn&& fn);
+  Result<Statements*> Prepared();
+  Status CheckpointLocked(bool only_if_due);
+
+  store::Database& db_;
+  std::string node_id_;
+  const crypto::SigningKeyPair& identity_;
+  const Clock& clock_;
+  AuditLogOptions options_;
+  std::unique_ptr<Statements> stmts_;
+};
+
+}  // namespace schakel::audit

@@ -1,0 +1,138 @@
+// The audit log's data and byte formats, version 1 (docs/audit.md): what an
+// entry holds, the field rules checked before anything is appended, the
+// canonical encoding an entry's SHA-256 covers, the message a checkpoint's
+// Ed25519 signature covers, and the JSON Lines of an export.
+//
+// These functions are the one definition of the formats. AuditLog (writing)
+// and VerifyExport (checking) both use them, and tests and benchmarks use
+// them to build exports by hand -- including forged ones.
+//
+// Ownership: EntryText holds views; the strings it points into must outlive
+// it. Thread-safety: pure functions and values. Errors: ValidateEvent returns
+// kInvalidInput naming the field and the rule, never the value (a rejected
+// value may be case contents that must not reach a log).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "schakel/base/status.h"
+#include "schakel/base/time.h"
+#include "schakel/crypto/identity.h"
+
+namespace schakel::audit {
+
+using Hash = std::array<uint8_t, 32>;
+
+// What happened, as the code that did it reports it. Every field is text;
+// an empty string means "does not apply" (a login has no subject).
+struct AuditEvent {
+  std::string actor_user;   // user id, or "system" for the node itself
+  std::string actor_role;   // staff, coordinator, auditor, admin, system, peer, ...
+  std::string actor_org;    // org / node id the actor belongs to
+  std::string action;       // [a-z0-9._:-]{1,64}: case.read, share.create, audit.export, ...
+  std::string subject;      // student reference ([A-Za-z0-9._-]{1,128}), never a name
+  std::string object;       // case id, message id, link id, user id, ...
+  std::string purpose;      // kernteamoverleg, doorverwijzing, ...
+  std::string legal_basis;  // consent, legal_obligation, meldcode, ...
+  std::string outcome;      // [a-z0-9._:-]{1,64}: permit, deny, ok, error, ...
+  std::string reason;       // why (a deny reason code, an override justification ref)
+  std::string source;       // api, cli, peer:<node>, link:<ip>, ...
+};
+
+// An entry as stored: the event, its place in the chain and its time.
+struct AuditEntry : AuditEvent {
+  int64_t seq = 0;   // 1, 2, 3, ... without gaps
+  Instant ts{};      // when it was appended (node clock, UTC, ms)
+  Hash prev_hash{};  // hash of entry seq-1; 32 zero bytes for seq 1
+  Hash hash{};       // ComputeEntryHash of this entry
+};
+
+// A signed statement "entry `seq` of node `node_id` has hash `hash`".
+struct AuditCheckpoint {
+  int64_t seq = 0;
+  Hash hash{};
+  Instant ts{};  // when it was signed
+  crypto::Signature sig{};
+};
+
+// Field limits (bytes of UTF-8). Longer values are refused, never cut.
+inline constexpr size_t kMaxFieldBytes = 256;
+inline constexpr size_t kMaxReasonBytes = 1024;
+inline constexpr size_t kMaxTokenBytes = 64;    // action, outcome
+inline constexpr size_t kMaxSubjectBytes = 128;
+// "2026-11-23T10:00:00.000Z": the only timestamp form in entries.
+inline constexpr size_t kTimestampBytes = 24;
+
+// Domain labels; each is hashed or signed followed by one NUL byte.
+inline constexpr std::string_view kEntryLabel = "schakel/audit-entry/v1";
+inline constexpr std::string_view kCheckpointLabel = "schakel/audit-checkpoint/v1";
+
+// The twelve text fields of an entry in the order the hash covers them.
+// Values reach the disk and other implementations: never renumber.
+enum class TextField : uint8_t {
+  kTs = 0,
+  kActorUser = 1,
+  kActorRole = 2,
+  kActorOrg = 3,
+  kAction = 4,
+  kSubject = 5,
+  kObject = 6,
+  kPurpose = 7,
+  kLegalBasis = 8,
+  kOutcome = 9,
+  kReason = 10,
+  kSource = 11,
+};
+inline constexpr size_t kTextFieldCount = 12;
+using EntryText = std::array<std::string_view, kTextFieldCount>;
+
+// "ts", "actor_user", ... as the columns of audit_log are named.
+std::string_view TextFieldName(TextField f);
+// The largest value allowed for a field: kTimestampBytes for ts,
+// kMaxReasonBytes for reason, ... .
+size_t MaxFieldBytes(TextField f);
+
+// Views of the event's fields and `ts`, in hash order.
+EntryText TextOf(const AuditEvent& event, std::string_view ts);
+
+// Checks every field: printable UTF-8 without control characters (no
+// newline, no tab), within its length limit; action and outcome non-empty
+// tokens [a-z0-9._:-]; subject empty or [A-Za-z0-9._-]{1,128}; source
+// non-empty.
+Status ValidateEvent(const AuditEvent& event);
+
+// True for exactly "YYYY-MM-DDTHH:MM:SS.mmmZ" with digits in their places
+// (as FormatInstantMs writes). Checks the shape only; cheap.
+bool IsCanonicalTimestamp(std::string_view ts);
+
+// SHA-256 over
+//   "schakel/audit-entry/v1" 0x00 || u64be(seq)
+//   || for each text field in TextField order: u16be(length) || bytes
+//   || prev_hash (32 bytes).
+// REQUIRES: seq >= 1; every field at most 65535 bytes (ValidateEvent keeps
+// them far below). Allocation-free.
+Hash ComputeEntryHash(int64_t seq, const EntryText& text, const Hash& prev_hash);
+
+// The bytes a checkpoint signature covers:
+//   "schakel/audit-checkpoint/v1" 0x00 || u16be(len) || node_id
+//   || u64be(seq) || hash (32 bytes) || u16be(len) || ts.
+std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash& hash,
+                              std::string_view ts);
+
+// Export lines (each ends with '\n'), appended to *out:
+//   {"type":"entry","seq":1,"ts":"...","actor":{"user":"...","role":"...","org":"..."},
+//    "action":"...","subject":"...","object":"...","purpose":"...","legal_basis":"...",
+//    "outcome":"...","reason":"...","source":"...","prev_hash":"<hex>","hash":"<hex>"}
+//   {"type":"checkpoint","node_id":"...","seq":1000,"ts":"...","hash":"<hex>","sig":"<base64>"}
+// Strings are escaped as JSON requires and nothing more (", \ and bytes
+// below 0x20); hashes are 64 lower-case hex digits; sig is padded base64.
+void AppendEntryLine(int64_t seq, const EntryText& text, const Hash& prev_hash, const Hash& hash,
+                     std::string* out);
+void AppendCheckpointLine(std::string_view node_id, int64_t seq, std::string_view ts,
+                          const Hash& hash, const crypto::Signature& sig, std::string* out);
+
+}  // namespace schakel::audit

@@ -1,0 +1,546 @@
+#include "schakel/audit/audit_log.h"
+
+#include <sqlcipher/sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "schakel/base/strings.h"
+
+namespace schakel::audit {
+namespace {
+
+constexpr std::string_view kEntryColumns =
+    "seq, ts, actor_user, actor_role, actor_org, action, subject, object, purpose, legal_basis, "
+    "outcome, reason, source, prev_hash, hash";
+
+// Resets a cached statement when the scope ends, so no read stays open.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(store::Statement& s) : s_(s) {}
+  ~ResetOnExit() { (void)s_.Reset(); }
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  store::Statement& s_;
+};
+
+// Ends a read transaction this code opened (a snapshot for export and
+// verification); leaves a caller's transaction alone.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(store::Database& db) : db_(db) {}
+  ~ReadSnapshot() {
+    if (own_) db_.Rollback();
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  Status Begin() {
+    if (sqlite3_get_autocommit(db_.raw()) == 0) return Status::Ok();
+    SCHAKEL_RETURN_IF_ERROR(db_.Exec("BEGIN DEFERRED;"));
+    own_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  store::Database& db_;
+  bool own_ = false;
+};
+
+struct Tail {
+  int64_t seq = 0;
+  Hash hash{};
+};
+
+Status BlobToHash(const store::Statement& q, int col, int64_t seq, std::string_view what,
+                  Hash* out) {
+  std::vector<uint8_t> b = q.Blob(col);
+  if (b.size() != out->size()) {
+    return Status::Corruption("audit log: seq " + std::to_string(seq) + ": " + std::string(what) +
+                              " is not 32 bytes");
+  }
+  std::copy(b.begin(), b.end(), out->begin());
+  return Status::Ok();
+}
+
+// Reads a row of kEntryColumns into *e, keeping the stored ts text in *ts.
+Status ReadEntryRow(const store::Statement& q, AuditEntry* e, std::string* ts) {
+  e->seq = q.Int(0);
+  *ts = q.Text(1);
+  e->actor_user = q.Text(2);
+  e->actor_role = q.Text(3);
+  e->actor_org = q.Text(4);
+  e->action = q.Text(5);
+  e->subject = q.Text(6);
+  e->object = q.Text(7);
+  e->purpose = q.Text(8);
+  e->legal_basis = q.Text(9);
+  e->outcome = q.Text(10);
+  e->reason = q.Text(11);
+  e->source = q.Text(12);
+  SCHAKEL_RETURN_IF_ERROR(BlobToHash(q, 13, e->seq, "prev_hash", &e->prev_hash));
+  SCHAKEL_RETURN_IF_ERROR(BlobToHash(q, 14, e->seq, "hash", &e->hash));
+  auto t = ParseInstant(*ts);
+  if (!t.ok() || !IsCanonicalTimestamp(*ts)) {
+    return Status::Corruption("audit log: seq " + std::to_string(e->seq) + ": bad ts");
+  }
+  e->ts = *t;
+  return Status::Ok();
+}
+
+struct CheckpointRow {
+  int64_t seq = 0;
+  Hash hash{};
+  std::string ts;
+  crypto::Signature sig{};
+};
+
+Status ReadCheckpointRow(const store::Statement& q, CheckpointRow* c) {
+  c->seq = q.Int(0);
+  SCHAKEL_RETURN_IF_ERROR(BlobToHash(q, 1, c->seq, "checkpoint hash", &c->hash));
+  c->ts = q.Text(2);
+  std::vector<uint8_t> sig = q.Blob(3);
+  if (sig.size() != c->sig.size() || !IsCanonicalTimestamp(c->ts)) {
+    return Status::Corruption("audit checkpoint for seq " + std::to_string(c->seq) +
+                              ": bad signature or time");
+  }
+  std::copy(sig.begin(), sig.end(), c->sig.begin());
+  return Status::Ok();
+}
+
+// Walks audit_checkpoints in seq order beside the entries.
+class CheckpointCursor {
+ public:
+  Status Open(store::Database& db) {
+    auto q = db.Prepare("SELECT seq, hash, ts, sig FROM audit_checkpoints ORDER BY seq;");
+    if (!q.ok()) return q.status();
+    q_.emplace(std::move(q).value());
+    return Next();
+  }
+  bool has() const { return has_; }
+  const CheckpointRow& row() const { return row_; }
+  Status Next() {
+    auto step = q_->Step();
+    if (!step.ok()) return step.status();
+    has_ = *step;
+    if (has_) return ReadCheckpointRow(*q_, &row_);
+    return Status::Ok();
+  }
+
+ private:
+  std::optional<store::Statement> q_;
+  CheckpointRow row_;
+  bool has_ = false;
+};
+
+std::string Entries(int64_t n) { return std::to_string(n) + (n == 1 ? " entry" : " entries"); }
+
+}  // namespace
+
+struct AuditLog::Statements {
+  store::Statement tail;
+  store::Statement last_checkpoint;
+  store::Statement ts_at;
+  store::Statement insert;
+  store::Statement insert_checkpoint;
+};
+
+AuditLog::AuditLog(store::Database& db, std::string node_id,
+                   const crypto::SigningKeyPair& identity, const Clock& clock,
+                   AuditLogOptions options)
+    : db_(db), node_id_(std::move(node_id)), identity_(identity), clock_(clock), options_(options) {}
+
+AuditLog::~AuditLog() = default;
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Create(store::Database& db, std::string node_id,
+                                                   const crypto::SigningKeyPair& identity,
+                                                   const Clock& clock, AuditLogOptions options) {
+  if (!IsValidNodeId(node_id)) {
+    return Status::InvalidInput("audit log: node id must be [a-z0-9-]{3,64}");
+  }
+  if (identity.secret.size() != 64) {
+    return Status::InvalidInput("audit log: the identity key must be a 64-byte Ed25519 secret");
+  }
+  if (options.checkpoint_every_entries < 1 || options.checkpoint_every.count() < 0) {
+    return Status::InvalidInput(
+        "audit log: checkpoint_every_entries must be >= 1 and checkpoint_every >= 0");
+  }
+  return std::unique_ptr<AuditLog>(
+      new AuditLog(db, std::move(node_id), identity, clock, options));
+}
+
+Result<AuditLog::Statements*> AuditLog::Prepared() {
+  if (stmts_) return stmts_.get();
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement tail,
+                           db_.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      store::Statement last_checkpoint,
+      db_.Prepare("SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement ts_at,
+                           db_.Prepare("SELECT ts FROM audit_log WHERE seq = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      store::Statement insert,
+      db_.Prepare("INSERT INTO audit_log (" + std::string(kEntryColumns) +
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      store::Statement insert_checkpoint,
+      db_.Prepare("INSERT INTO audit_checkpoints (seq, hash, ts, sig) VALUES (?, ?, ?, ?);"));
+  stmts_ = std::make_unique<Statements>(Statements{std::move(tail), std::move(last_checkpoint),
+                                                   std::move(ts_at), std::move(insert),
+                                                   std::move(insert_checkpoint)});
+  return stmts_.get();
+}
+
+template <typename Fn>
+Status AuditLog::InTransaction(Fn&& fn) {
+  if (sqlite3_get_autocommit(db_.raw()) == 0) {
+    // The caller's transaction: a savepoint makes this call all or nothing
+    // without ending it.
+    SCHAKEL_RETURN_IF_ERROR(db_.Exec("SAVEPOINT schakel_audit;"));
+    Status st = fn();
+    if (!st.ok()) {
+      (void)db_.Exec("ROLLBACK TO schakel_audit; RELEASE schakel_audit;");
+      return st;
+    }
+    return db_.Exec("RELEASE schakel_audit;");
+  }
+  store::Transaction tx(db_);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(fn());
+  return tx.Commit();
+}
+
+namespace {
+
+Result<Tail> ReadTail(store::Statement& q) {
+  ResetOnExit reset(q);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+  Tail t;
+  if (!row) return t;
+  t.seq = q.Int(0);
+  SCHAKEL_RETURN_IF_ERROR(BlobToHash(q, 1, t.seq, "hash", &t.hash));
+  return t;
+}
+
+Result<int64_t> ReadLastCheckpointSeq(store::Statement& q) {
+  ResetOnExit reset(q);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.Int(0) : int64_t{0};
+}
+
+}  // namespace
+
+Result<int64_t> AuditLog::Append(const AuditEvent& event) {
+  SCHAKEL_RETURN_IF_ERROR(ValidateEvent(event));
+  SCHAKEL_ASSIGN_OR_RETURN(Statements * s, Prepared());
+  int64_t seq = 0;
+  Status st = InTransaction([&]() -> Status {
+    SCHAKEL_ASSIGN_OR_RETURN(Tail tail, ReadTail(s->tail));
+    seq = tail.seq + 1;
+    std::string ts = FormatInstantMs(clock_.Now());
+    if (!IsCanonicalTimestamp(ts)) return Status::Internal("audit log: the clock is out of range");
+    Hash hash = ComputeEntryHash(seq, TextOf(event, ts), tail.hash);
+    store::Statement& ins = s->insert;
+    ResetOnExit reset(ins);
+    ins.Bind(1, seq)
+        .Bind(2, ts)
+        .Bind(3, event.actor_user)
+        .Bind(4, event.actor_role)
+        .Bind(5, event.actor_org)
+        .Bind(6, event.action)
+        .Bind(7, event.subject)
+        .Bind(8, event.object)
+        .Bind(9, event.purpose)
+        .Bind(10, event.legal_basis)
+        .Bind(11, event.outcome)
+        .Bind(12, event.reason)
+        .Bind(13, event.source)
+        .BindBlob(14, tail.hash)
+        .BindBlob(15, hash);
+    SCHAKEL_RETURN_IF_ERROR(ins.Run());
+    return CheckpointLocked(/*only_if_due=*/true);
+  });
+  if (!st.ok()) return st.WithContext("audit log");
+  return seq;
+}
+
+Status AuditLog::CheckpointLocked(bool only_if_due) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statements * s, Prepared());
+  SCHAKEL_ASSIGN_OR_RETURN(Tail tail, ReadTail(s->tail));
+  if (tail.seq == 0) return Status::Ok();
+  SCHAKEL_ASSIGN_OR_RETURN(int64_t covered, ReadLastCheckpointSeq(s->last_checkpoint));
+  if (covered >= tail.seq) return Status::Ok();
+  Instant now = clock_.Now();
+  if (only_if_due && tail.seq - covered < options_.checkpoint_every_entries) {
+    // Due by age when the oldest uncovered entry is old enough.
+    store::Statement& q = s->ts_at;
+    ResetOnExit reset(q);
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Bind(1, covered + 1).Step());
+    if (!row) {
+      return Status::Corruption("audit log: entry " + std::to_string(covered + 1) + " is missing");
+    }
+    auto oldest = ParseInstant(q.Text(0));
+    if (!oldest.ok()) {
+      return Status::Corruption("audit log: seq " + std::to_string(covered + 1) + ": bad ts");
+    }
+    if (now - *oldest < options_.checkpoint_every) return Status::Ok();
+  }
+  std::string ts = FormatInstantMs(now);
+  if (!IsCanonicalTimestamp(ts)) return Status::Internal("audit log: the clock is out of range");
+  crypto::Signature sig =
+      crypto::Sign(identity_, CheckpointMessage(node_id_, tail.seq, tail.hash, ts));
+  store::Statement& ins = s->insert_checkpoint;
+  ResetOnExit reset(ins);
+  ins.Bind(1, tail.seq).BindBlob(2, tail.hash).Bind(3, ts).BindBlob(4, sig);
+  return ins.Run();
+}
+
+Status AuditLog::Checkpoint() {
+  return InTransaction([&] { return CheckpointLocked(false); }).WithContext("audit checkpoint");
+}
+
+Status AuditLog::MaybeCheckpoint() {
+  return InTransaction([&] { return CheckpointLocked(true); }).WithContext("audit checkpoint");
+}
+
+Status AuditLog::Close() {
+  Status st = Checkpoint();
+  stmts_.reset();
+  return st;
+}
+
+Result<std::vector<AuditEntry>> AuditLog::Query(const AuditFilter& filter) {
+  if (filter.limit < 1 || filter.limit > kMaxQueryLimit) {
+    return Status::InvalidInput("audit query: limit must be 1.." + std::to_string(kMaxQueryLimit));
+  }
+  if (filter.after_seq < 0) return Status::InvalidInput("audit query: after_seq must be >= 0");
+  std::string sql = "SELECT " + std::string(kEntryColumns) + " FROM audit_log WHERE seq > ?";
+  if (!filter.subject.empty()) sql += " AND subject = ?";
+  if (!filter.user.empty()) sql += " AND actor_user = ?";
+  if (!filter.action.empty()) sql += " AND action = ?";
+  // The fixed-width ts text sorts as the instants do.
+  if (filter.since) sql += " AND ts >= ?";
+  sql += " ORDER BY seq LIMIT ?;";
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement q, db_.Prepare(sql));
+  int i = 1;
+  q.Bind(i++, filter.after_seq);
+  if (!filter.subject.empty()) q.Bind(i++, filter.subject);
+  if (!filter.user.empty()) q.Bind(i++, filter.user);
+  if (!filter.action.empty()) q.Bind(i++, filter.action);
+  if (filter.since) q.Bind(i++, FormatInstantMs(*filter.since));
+  q.Bind(i, static_cast<int64_t>(filter.limit));
+  std::vector<AuditEntry> out;
+  std::string ts;
+  while (true) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    AuditEntry e;
+    SCHAKEL_RETURN_IF_ERROR(ReadEntryRow(q, &e, &ts));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<SubjectAccessReport> AuditLog::SubjectReport(std::string_view subject,
+                                                    size_t max_entries) {
+  if (max_entries < 1) return Status::InvalidInput("subject report: max_entries must be >= 1");
+  if (!IsValidObjectId(subject)) {
+    return Status::InvalidInput("subject report: expected a student reference [A-Za-z0-9._-]{1,128}");
+  }
+  SubjectAccessReport report;
+  report.node_id = node_id_;
+  report.subject = std::string(subject);
+  report.generated = clock_.Now();
+  AuditFilter f;
+  f.subject = report.subject;
+  ReadSnapshot snapshot(db_);
+  SCHAKEL_RETURN_IF_ERROR(snapshot.Begin());
+  while (true) {
+    // One more than needed tells whether the report is complete.
+    size_t want = max_entries + 1 - report.entries.size();
+    f.limit = std::min(want, kMaxQueryLimit);
+    SCHAKEL_ASSIGN_OR_RETURN(std::vector<AuditEntry> page, Query(f));
+    for (auto& e : page) {
+      if (report.entries.size() == max_entries) {
+        report.truncated = true;
+        break;
+      }
+      report.entries.push_back(std::move(e));
+    }
+    if (report.truncated || page.size() < f.limit) break;
+    f.after_seq = report.entries.back().seq;
+  }
+  return report;
+}
+
+Status AuditLog::Export(std::ostream& out) {
+  SCHAKEL_RETURN_IF_ERROR(Checkpoint());
+  ReadSnapshot snapshot(db_);
+  SCHAKEL_RETURN_IF_ERROR(snapshot.Begin());
+  SCHAKEL_ASSIGN_OR_RETURN(
+      store::Statement q,
+      db_.Prepare("SELECT " + std::string(kEntryColumns) + " FROM audit_log ORDER BY seq;"));
+  CheckpointCursor cps;
+  SCHAKEL_RETURN_IF_ERROR(cps.Open(db_));
+  std::string buf;
+  buf.reserve(1 << 17);
+  auto flush = [&]() -> Status {
+    out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+    buf.clear();
+    return out.good() ? Status::Ok() : Status::IoError("audit export: cannot write the output");
+  };
+  auto write_checkpoint = [&](const CheckpointRow& c) {
+    AppendCheckpointLine(node_id_, c.seq, c.ts, c.hash, c.sig, &buf);
+  };
+  AuditEntry e;
+  std::string ts;
+  while (true) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SCHAKEL_RETURN_IF_ERROR(ReadEntryRow(q, &e, &ts));
+    // Checkpoints of seqs without an entry come out where they fall; the
+    // verifier reports them.
+    while (cps.has() && cps.row().seq < e.seq) {
+      write_checkpoint(cps.row());
+      SCHAKEL_RETURN_IF_ERROR(cps.Next());
+    }
+    AppendEntryLine(e.seq, TextOf(e, ts), e.prev_hash, e.hash, &buf);
+    while (cps.has() && cps.row().seq == e.seq) {
+      write_checkpoint(cps.row());
+      SCHAKEL_RETURN_IF_ERROR(cps.Next());
+    }
+    if (buf.size() >= (1 << 16)) SCHAKEL_RETURN_IF_ERROR(flush());
+  }
+  while (cps.has()) {
+    write_checkpoint(cps.row());
+    SCHAKEL_RETURN_IF_ERROR(cps.Next());
+  }
+  SCHAKEL_RETURN_IF_ERROR(flush());
+  out.flush();
+  return out.good() ? Status::Ok() : Status::IoError("audit export: cannot write the output");
+}
+
+Status AuditLog::VerifyStored() {
+  ReadSnapshot snapshot(db_);
+  SCHAKEL_RETURN_IF_ERROR(snapshot.Begin());
+  SCHAKEL_ASSIGN_OR_RETURN(
+      store::Statement q,
+      db_.Prepare("SELECT " + std::string(kEntryColumns) + " FROM audit_log ORDER BY seq;"));
+  CheckpointCursor cps;
+  SCHAKEL_RETURN_IF_ERROR(cps.Open(db_));
+  auto bad = [](int64_t seq, const std::string& what) {
+    return Status::Corruption("audit log: seq " + std::to_string(seq) + ": " + what);
+  };
+  Hash prev{};
+  int64_t expect = 1;
+  AuditEntry e;
+  std::string ts;
+  while (true) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SCHAKEL_RETURN_IF_ERROR(ReadEntryRow(q, &e, &ts));
+    if (e.seq != expect) {
+      return bad(std::min(e.seq, expect), "expected seq " + std::to_string(expect) + ", found " +
+                                              std::to_string(e.seq) + " (an entry is missing)");
+    }
+    if (e.prev_hash != prev) {
+      return bad(e.seq, "prev_hash is not the hash of seq " + std::to_string(e.seq - 1));
+    }
+    if (ComputeEntryHash(e.seq, TextOf(e, ts), prev) != e.hash) {
+      return bad(e.seq, "hash does not match the entry's fields (the entry was altered)");
+    }
+    if (cps.has() && cps.row().seq < e.seq) {
+      return bad(cps.row().seq, "checkpoint without its entry");
+    }
+    while (cps.has() && cps.row().seq == e.seq) {
+      const CheckpointRow& c = cps.row();
+      if (!crypto::Verify(identity_.public_key, CheckpointMessage(node_id_, c.seq, c.hash, c.ts),
+                          c.sig)) {
+        return bad(c.seq, "checkpoint signature does not verify under this node's key");
+      }
+      if (c.hash != e.hash) {
+        return bad(c.seq, "the checkpoint's signed hash differs from the entry's: entries up to "
+                          "here were rewritten");
+      }
+      SCHAKEL_RETURN_IF_ERROR(cps.Next());
+    }
+    prev = e.hash;
+    ++expect;
+  }
+  if (cps.has()) {
+    return bad(cps.row().seq, "checkpoint beyond the last entry " + std::to_string(expect - 1) +
+                                  " (entries were deleted)");
+  }
+  return Status::Ok();
+}
+
+// --- Subject access reports ----------------------------------------------
+
+std::string SubjectReportText(const SubjectAccessReport& r) {
+  std::string out;
+  out += "Access report for student " + r.subject + " (AVG art. 15)\n";
+  out += "Node " + r.node_id + ", generated " + FormatInstantMs(r.generated) + "\n";
+  out += Entries(static_cast<int64_t>(r.entries.size())) +
+         (r.truncated ? " (truncated: the log holds more; ask for a full export)" : "") + "\n";
+  std::vector<std::string> orgs, purposes;
+  for (const auto& e : r.entries) {
+    out += "\n" + FormatInstantMs(e.ts) + "  #" + std::to_string(e.seq) + "  " + e.action;
+    if (!e.object.empty()) out += " " + e.object;
+    out += "\n  by " + (e.actor_user.empty() ? std::string("-") : e.actor_user);
+    if (!e.actor_role.empty()) out += " (" + e.actor_role + ")";
+    if (!e.actor_org.empty()) out += " of " + e.actor_org;
+    out += " via " + e.source + "\n";
+    out += "  purpose " + (e.purpose.empty() ? std::string("-") : e.purpose) + ", legal basis " +
+           (e.legal_basis.empty() ? std::string("-") : e.legal_basis) + ", outcome " + e.outcome;
+    if (!e.reason.empty()) out += ", reason: " + e.reason;
+    out += "\n";
+    if (!e.actor_org.empty()) orgs.push_back(e.actor_org);
+    if (!e.purpose.empty()) purposes.push_back(e.purpose);
+  }
+  auto unique = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v.empty() ? std::string("-") : Join(v, ", ");
+  };
+  out += "\nOrganisations: " + unique(orgs) + "\nPurposes: " + unique(purposes) + "\n";
+  return out;
+}
+
+std::string SubjectReportJson(const SubjectAccessReport& r) {
+  nlohmann::json entries = nlohmann::json::array();
+  std::vector<std::string> orgs, purposes;
+  for (const auto& e : r.entries) {
+    entries.push_back({{"seq", e.seq},
+                       {"ts", FormatInstantMs(e.ts)},
+                       {"actor", {{"user", e.actor_user}, {"role", e.actor_role}, {"org", e.actor_org}}},
+                       {"action", e.action},
+                       {"object", e.object},
+                       {"purpose", e.purpose},
+                       {"legal_basis", e.legal_basis},
+                       {"outcome", e.outcome},
+                       {"reason", e.reason},
+                       {"source", e.source}});
+    if (!e.actor_org.empty()) orgs.push_back(e.actor_org);
+    if (!e.purpose.empty()) purposes.push_back(e.purpose);
+  }
+  auto unique = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  };
+  nlohmann::json doc = {{"node_id", r.node_id},
+                        {"subject", r.subject},
+                        {"generated", FormatInstantMs(r.generated)},
+                        {"count", r.entries.size()},
+                        {"truncated", r.truncated},
+                        {"organisations", unique(orgs)},
+                        {"purposes", unique(purposes)},
+                        {"entries", std::move(entries)}};
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace schakel::audit
