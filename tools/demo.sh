@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The Schakel demo: nodes on loopback in a temporary folder, narrated.
-# Exits 0 only if every step did what it says; cleans up after itself.
+# The Schakel demo: four nodes on loopback — a school, a wijkteam, the RMC and
+# leerplicht (LVS) — in a temporary folder, narrated with the fixtures'
+# students. Exits 0 only if every step did what it says; cleans up after itself.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SCHAKEL="$ROOT/build/schakel"
 SCHAKELD="$ROOT/build/schakeld"
+CASES="$ROOT/../shared/fixtures/cases"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/schakel-demo-XXXXXX")
 PIDS=()
+START=$(date +%s)
 
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -16,70 +19,163 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
-step_ok() { printf '  ok: %s\n' "$*"; }
-fail() { printf '  FAILED: %s\n' "$*" >&2; exit 1; }
+ok() { printf '  \033[32mok\033[0m %s\n' "$*"; }
+fail() {
+  printf '  \033[31mFAILED\033[0m %s\n' "$*" >&2
+  for n in school wijkteam rmc lvs; do [ -f "$WORK/$n.log" ] && sed "s/^/  [$n] /" "$WORK/$n.log" | tail -5 >&2; done
+  exit 1
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-# A free base port: four consecutive ports per node, picked by the kernel.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+# Four consecutive free ports (peer, api, links, console), chosen at random.
+free_base() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    base = random.randrange(20000, 60000, 4)
+    try:
+        socks = []
+        for p in range(base, base + 4):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
+        for s in socks: s.close()
+        print(base); break
+    except OSError:
+        for s in socks: s.close()
+PY
 }
 
-make_node() {  # dir id type name
-  local port
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    port=$(free_port)
-    [ "$port" -lt 65000 ] && break
+# as NODE TOKEN-VAR schakel-args...: run an online command as a user.
+as() { local node=$1 token=$2; shift 2; SCHAKEL_TOKEN="$token" "$SCHAKEL" --dir "$WORK/$node" "$@"; }
+expect_refused() {  # description, command...
+  local what=$1; shift
+  set +e; "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?; set -e
+  [ $rc -eq 3 ] || fail "$what: expected a refusal (exit 3), got exit $rc: $(cat "$WORK/err")"
+}
+wait_state() {  # node token message state
+  for _ in $(seq 1 100); do
+    state=$(as "$1" "$2" shares --json | json "[s['state'] for s in d['shares'] if s['message_id']=='$3'][0]")
+    [ "$state" = "$4" ] && return 0
+    sleep 0.1
   done
-  "$SCHAKEL" init --dir "$WORK/$1" --org-id "$2" --org-type "$3" --name "$4" \
-    --listen "127.0.0.1:$port" >/dev/null || fail "init $2"
-  step_ok "$4 ($2, $3) created; peer port $port"
+  fail "share $3 did not reach state $4 (it is $state)"
 }
 
-say "1. Two organisations each create a node"
-make_node school school-trajectum school "Trajectum College"
-make_node wijkteam wijkteam-overvecht wijkteam "Wijkteam Overvecht"
+say "1. Four organisations create their nodes"
+declare -A NAME=([school]="Trajectum College" [wijkteam]="Buurtteam Overvecht" [rmc]="RMC Utrecht" [lvs]="Leerplicht Utrecht")
+declare -A ID=([school]=school-trajectum [wijkteam]=wijkteam-overvecht [rmc]=rmc-utrecht [lvs]=lvs-utrecht)
+for n in school wijkteam rmc lvs; do
+  base=$(free_base)
+  "$SCHAKEL" init --dir "$WORK/$n" --name "${NAME[$n]}" --org-id "${ID[$n]}" --org-type "$n" \
+    --listen "127.0.0.1:$base" >/dev/null || fail "init $n"
+  ok "${NAME[$n]} (${ID[$n]}), peer port $base"
+done
 
-say "2. They exchange node cards and compare fingerprints by phone"
-FP_SCHOOL=$("$SCHAKEL" node fingerprint --dir "$WORK/school")
-FP_TEAM=$("$SCHAKEL" node fingerprint --dir "$WORK/wijkteam")
-echo "  school reads out:   $FP_SCHOOL"
-echo "  wijkteam reads out: $FP_TEAM"
+say "2. The school pairs with each partner: cards exchanged, fingerprints compared by phone"
+for n in wijkteam rmc lvs; do
+  fp_partner=$("$SCHAKEL" node fingerprint --dir "$WORK/$n")
+  fp_school=$("$SCHAKEL" node fingerprint --dir "$WORK/school")
+  "$SCHAKEL" partner add --dir "$WORK/school" --card "$WORK/$n/node-card.json" --fingerprint "$fp_partner" >/dev/null
+  "$SCHAKEL" partner add --dir "$WORK/$n" --card "$WORK/school/node-card.json" --fingerprint "$fp_school" >/dev/null
+  ok "school <-> ${ID[$n]}  (${fp_partner:0:17}…)"
+done
+wrong="${fp_partner:0:4}$(( (${fp_partner:4:1} + 1) % 10 ))${fp_partner:5}"
+expect_refused "mistyped fingerprint" "$SCHAKEL" partner add --dir "$WORK/wijkteam" \
+  --card "$WORK/lvs/node-card.json" --fingerprint "$wrong"
+ok "a mistyped fingerprint is refused: $(cat "$WORK/err")"
 
-say "3. A mistyped fingerprint is refused"
-WRONG="${FP_TEAM:0:4}$(( (${FP_TEAM:4:1} + 1) % 10 ))${FP_TEAM:5}"
-set +e
-"$SCHAKEL" partner add --dir "$WORK/school" --card "$WORK/wijkteam/node-card.json" \
-  --fingerprint "$WRONG" 2>"$WORK/err"
-rc=$?
-set -e
-[ $rc -eq 3 ] || fail "a wrong fingerprint was not refused (exit $rc)"
-step_ok "refused (exit 3): $(cat "$WORK/err")"
+say "3. Users: each person gets a token (shown once, only its hash is stored)"
+user() { "$SCHAKEL" user add --dir "$WORK/$1" --name "$2" --role "$3" | tail -n1; }
+MENTOR=$(user school "R. Portman (mentor)" staff)
+ZORGCO=$(user school "J. Bakker (zorgcoördinator)" coordinator)
+ZORGCO2=$(user school "A. Yilmaz (teamleider zorg)" coordinator)
+AUDITOR=$(user school "P. de Wit (privacy officer)" auditor)
+GEZINSWERKER=$(user wijkteam "S. El Amrani (gezinswerker)" staff)
+TRAJECT=$(user rmc "K. Jansen (trajectbegeleider)" staff)
+LPA=$(user lvs "M. Visser (leerplichtambtenaar)" staff)
+ok "mentor, two coordinators and an auditor at the school; one user at each partner"
 
-say "4. With the right fingerprints, each imports the other's card"
-"$SCHAKEL" partner add --dir "$WORK/school" --card "$WORK/wijkteam/node-card.json" \
-  --fingerprint "$FP_TEAM" || fail "school imports wijkteam"
-"$SCHAKEL" partner add --dir "$WORK/wijkteam" --card "$WORK/school/node-card.json" \
-  --fingerprint "$FP_SCHOOL" || fail "wijkteam imports school"
-"$SCHAKEL" partner list --dir "$WORK/school"
-
-say "5. The school adds its zorgcoördinator"
-"$SCHAKEL" user add --dir "$WORK/school" --name "J. Bakker" --role coordinator \
-  | tail -n1 | sed 's/^\(skl_.\{6\}\).*/  token: \1… (shown once; only its hash is stored)/'
-
-say "6. Both daemons start, load their keys and stop cleanly"
-for n in school wijkteam; do
+say "4. The daemons start"
+for n in school wijkteam rmc lvs; do
   "$SCHAKELD" --dir "$WORK/$n" 2>"$WORK/$n.log" &
   PIDS+=($!)
 done
-for _ in $(seq 1 50); do
-  if grep -q ready "$WORK/school.log" && grep -q ready "$WORK/wijkteam.log"; then break; fi
-  sleep 0.1
+for n in school wijkteam rmc lvs; do
+  for _ in $(seq 1 100); do grep -q "ready" "$WORK/$n.log" && break; sleep 0.05; done
+  grep -q "ready" "$WORK/$n.log" || fail "$n did not start"
 done
-grep -q ready "$WORK/school.log" || fail "school daemon did not start: $(cat "$WORK/school.log")"
-grep -q ready "$WORK/wijkteam.log" || fail "wijkteam daemon did not start: $(cat "$WORK/wijkteam.log")"
-step_ok "both daemons ready"
-for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p" || fail "daemon exited uncleanly"; done
-PIDS=()
-step_ok "both stopped on SIGTERM"
+ok "four nodes serving on loopback"
 
-say "Demo complete: two nodes paired by card and fingerprint."
+say "5. Sanne (14) — the mentor wants to refer her to the wijkteam"
+as school "$MENTOR" case add --file "$CASES/sanne.json" >/dev/null
+expect_refused "share without consent" as school "$MENTOR" share casus-2026-0042 \
+  --to wijkteam-overvecht --purpose doorverwijzing
+ok "refused, because nobody consented yet:"
+tr ';' '\n' <"$WORK/err" | grep -o 'missing_consent_[a-z]*: [^.]*' | sed 's/^/       /' | sort -u
+
+say "6. The zorgcoördinator records the consents of her mother and of Sanne herself"
+cat >"$WORK/ouder.json" <<'J'
+{"subject_id": "stu-1042", "grantor_role": "ouder", "purposes": ["doorverwijzing"],
+ "recipients": ["wijkteam"], "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
+ "valid_from": "2026-09-01", "valid_until": "2027-07-31"}
+J
+cat >"$WORK/jongere.json" <<'J'
+{"subject_id": "stu-1042", "grantor_role": "jongere", "purposes": ["doorverwijzing"],
+ "recipients": ["wijkteam"], "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
+ "valid_from": "2026-09-01", "valid_until": null}
+J
+C_OUDER=$(as school "$ZORGCO" consent add --file "$WORK/ouder.json" --evidence "toestemmingsformulier getekend")
+C_SANNE=$(as school "$ZORGCO" consent add --file "$WORK/jongere.json" --evidence "gesprek met Sanne en mentor")
+expect_refused "a mentor recording consent" as school "$MENTOR" consent add --file "$WORK/ouder.json"
+ok "consents $C_OUDER (ouder) and $C_SANNE (jongere); a mentor may not record consent (exit 3)"
+
+say "7. The referral goes, holding only what both consented to"
+MSG_SANNE=$(as school "$MENTOR" share casus-2026-0042 --to wijkteam-overvecht --purpose doorverwijzing \
+  --allow-partial | tail -n1)
+wait_state school "$MENTOR" "$MSG_SANNE" delivered
+as wijkteam "$GEZINSWERKER" inbox show "$MSG_SANNE" --json >"$WORK/sanne.json"
+got=$(json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))" <"$WORK/sanne.json")
+[ "$got" = "afspraken,gezinssituatie,hulpvraag,identificatie" ] || fail "wijkteam received: $got"
+ok "delivered with a signed receipt; the wijkteam sees: $got"
+ok "withheld: bsn, onderwijs, verzuim (not in the flow), contact (Sanne did not consent), gezondheid (nobody named it)"
+
+say "8. Noor (11) is absent without leave: a verzuimmelding to leerplicht needs no consent"
+as school "$MENTOR" case add --file "$CASES/noor.json" >/dev/null
+MSG_NOOR=$(as school "$MENTOR" share casus-2026-0155 --to lvs-utrecht --purpose verzuimmelding --allow-partial | tail -n1)
+wait_state school "$MENTOR" "$MSG_NOOR" delivered
+got=$(as lvs "$LPA" inbox show "$MSG_NOOR" --json | json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))")
+[ "$got" = "bsn,identificatie,verzuim" ] || fail "leerplicht received: $got"
+ok "legal obligation (Leerplichtwet 1969, art. 21); leerplicht sees only: $got"
+
+say "9. Daan (18) leaves school without a diploma: the RMC handover rests on his own consent"
+as school "$MENTOR" case add --file "$CASES/daan.json" >/dev/null
+cat >"$WORK/daan.json" <<'J'
+{"subject_id": "stu-2207", "grantor_role": "jongere", "purposes": ["overdracht_rmc"],
+ "recipients": ["rmc-utrecht"], "categories": ["identificatie", "contact", "onderwijs", "verzuim", "hulpvraag", "afspraken"],
+ "valid_from": "2026-11-01", "valid_until": "2027-11-01"}
+J
+as school "$ZORGCO" consent add --file "$WORK/daan.json" --evidence "Daan tekende zelf" >/dev/null
+MSG_DAAN=$(as school "$MENTOR" share casus-2026-0107 --to rmc-utrecht --purpose overdracht_rmc --allow-partial | tail -n1)
+wait_state school "$MENTOR" "$MSG_DAAN" delivered
+got=$(as rmc "$TRAJECT" inbox show "$MSG_DAAN" --json | json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))")
+ok "delivered to the RMC on Daan's own consent; they see: $got"
+
+say "10. Sanne withdraws her consent: the wijkteam's copy is purged"
+as school "$ZORGCO" consent withdraw "$C_SANNE" >/dev/null
+wait_state school "$MENTOR" "$MSG_SANNE" purged
+state=$(as wijkteam "$GEZINSWERKER" inbox show "$MSG_SANNE" --json | json "d['state']+' '+str(d['summary'])")
+[ "$state" = "purged None" ] || fail "the wijkteam still holds the share: $state"
+ok "the school's outbox says purged; the wijkteam keeps only a tombstone: $(as wijkteam "$GEZINSWERKER" inbox --json | json "[s['purge_reason'] for s in d['inbox']][0]")"
+expect_refused "sharing again after withdrawal" as school "$MENTOR" share casus-2026-0042 \
+  --to wijkteam-overvecht --purpose doorverwijzing --allow-partial
+ok "a new referral is refused again (missing_consent_jongere)"
+
+say "11. The privacy officer checks the access log"
+expect_refused "a mentor reading the audit log" as school "$MENTOR" audit export
+as school "$AUDITOR" audit export >"$WORK/audit.jsonl"
+"$SCHAKEL" audit verify --export "$WORK/audit.jsonl" --card "$WORK/school/node-card.json" >"$WORK/verify"
+ok "$(cat "$WORK/verify")"
+as school "$AUDITOR" audit subject stu-1042 | head -n 12 | sed 's/^/       /'
+
+for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p" || fail "a daemon did not stop cleanly"; done
+PIDS=()
+say "Demo complete in $(( $(date +%s) - START )) s: every step did what it said."

@@ -43,8 +43,16 @@ Result<crypto::SecureBuffer> LoadToken(const Context& ctx) {
 
 }  // namespace
 
-Result<nlohmann::json> CallApi(const Context& ctx, const std::string& method, const std::string& target,
-                               const std::string& body, nlohmann::json* details) {
+namespace {
+
+// One request; the raw answer body and its HTTP status.
+struct RawAnswer {
+  unsigned status = 0;
+  std::string body;
+};
+
+Result<RawAnswer> Send(const Context& ctx, const std::string& method, const std::string& target,
+                       const std::string& body) {
   SCHAKEL_ASSIGN_OR_RETURN(config::NodeConfig cfg, config::LoadNodeConfig(ctx.globals.dir));
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer token, LoadToken(ctx));
   const config::Address& addr = cfg.api_listen;
@@ -83,23 +91,43 @@ Result<nlohmann::json> CallApi(const Context& ctx, const std::string& method, co
     http::read(stream, buffer, parser, ec);
     if (ec) return Status::Unavailable("no answer from the daemon: " + ec.message());
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    const auto& res = parser.get();
-    auto parsed = formats::ParseJsonLimited(res.body(), {kMaxAnswerBytes, 64});
-    if (!parsed.ok()) return Status::Internal("the daemon's answer is not JSON");
-    nlohmann::json answer = std::move(parsed).value();
-    if (res.result_int() >= 200 && res.result_int() < 300) return answer;
-    std::string code = "internal", message = "HTTP " + std::to_string(res.result_int());
-    if (answer.is_object() && answer.contains("error") && answer["error"].is_object()) {
-      const auto& e = answer["error"];
-      if (e.contains("code") && e["code"].is_string()) code = e["code"].get<std::string>();
-      if (e.contains("message") && e["message"].is_string()) message = e["message"].get<std::string>();
-      answer.erase("error");
-    }
-    if (details != nullptr) *details = answer;
-    return Status::FromCodeName(code, message);
+    auto& res = parser.get();
+    return RawAnswer{res.result_int(), std::move(res.body())};
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("API call failed: ") + e.what());
   }
+}
+
+// Turns an error answer into the Status it stands for; the rest of the
+// error body goes to *details.
+Status ErrorFrom(const RawAnswer& raw, nlohmann::json* details) {
+  std::string code = "internal", message = "HTTP " + std::to_string(raw.status);
+  auto parsed = formats::ParseJsonLimited(raw.body, {kMaxAnswerBytes, 64});
+  if (parsed.ok() && parsed->is_object() && parsed->contains("error") && (*parsed)["error"].is_object()) {
+    const auto& e = (*parsed)["error"];
+    if (e.contains("code") && e["code"].is_string()) code = e["code"].get<std::string>();
+    if (e.contains("message") && e["message"].is_string()) message = e["message"].get<std::string>();
+    parsed->erase("error");
+    if (details != nullptr) *details = *parsed;
+  }
+  return Status::FromCodeName(code, message);
+}
+
+}  // namespace
+
+Result<nlohmann::json> CallApi(const Context& ctx, const std::string& method, const std::string& target,
+                               const std::string& body, nlohmann::json* details) {
+  SCHAKEL_ASSIGN_OR_RETURN(RawAnswer raw, Send(ctx, method, target, body));
+  if (raw.status < 200 || raw.status >= 300) return ErrorFrom(raw, details);
+  auto parsed = formats::ParseJsonLimited(raw.body, {kMaxAnswerBytes, 64});
+  if (!parsed.ok()) return Status::Internal("the daemon's answer is not JSON");
+  return std::move(parsed).value();
+}
+
+Result<std::string> CallApiRaw(const Context& ctx, const std::string& method, const std::string& target) {
+  SCHAKEL_ASSIGN_OR_RETURN(RawAnswer raw, Send(ctx, method, target, ""));
+  if (raw.status < 200 || raw.status >= 300) return ErrorFrom(raw, nullptr);
+  return std::move(raw.body);
 }
 
 }  // namespace schakel::cli

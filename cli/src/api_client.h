@@ -23,4 +23,7 @@ struct ApiAnswer {
 Result<nlohmann::json> CallApi(const Context& ctx, const std::string& method, const std::string& target,
                                const std::string& body = "", nlohmann::json* details = nullptr);
 
+// The same for answers that are not JSON (exports, reports): the body as is.
+Result<std::string> CallApiRaw(const Context& ctx, const std::string& method, const std::string& target);
+
 }  // namespace schakel::cli

@@ -43,6 +43,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
   AddPolicyCommands(app, &ctx);
   AddOnlineCommands(app, &ctx);
   AddAuditCommands(app, &ctx);
+  AddAuditOnlineCommands(app, &ctx);
 
   try {
     app.parse(argc, argv);

@@ -161,6 +161,22 @@ struct ApiServer::Impl {
     }
     if (method == "GET" && is({"v1", "shares"})) return service.ListShares(caller);
     if (method == "POST" && is({"v1", "shares", "*", "approve"})) return service.ApproveMeldcode(caller, p[2]);
+    if (method == "GET" && is({"v1", "audit", "export"})) return service.AuditExport(caller);
+    if (method == "GET" && is({"v1", "audit", "subject", "*"})) {
+      return service.AuditSubject(caller, p[3], t.query.count("format") && t.query.at("format") == "json");
+    }
+    if (method == "GET" && is({"v1", "audit", "entries"})) {
+      audit::AuditFilter filter;
+      if (auto it = t.query.find("student"); it != t.query.end()) filter.subject = it->second;
+      if (auto it = t.query.find("user"); it != t.query.end()) filter.user = it->second;
+      if (auto it = t.query.find("action"); it != t.query.end()) filter.action = it->second;
+      if (auto it = t.query.find("since"); it != t.query.end()) {
+        auto since = ParseInstant(it->second);
+        if (!since.ok()) return Reply::Error(since.status().WithContext("since"));
+        filter.since = *since;
+      }
+      return service.AuditQuery(caller, filter);
+    }
     if (method == "GET" && is({"v1", "inbox"})) return service.ListInbox(caller);
     if (method == "GET" && is({"v1", "inbox", "*"})) return service.ShowInbox(caller, p[2]);
     return Reply::Error(Status::NotFound("no such endpoint: " + method + " /" + Join(p, "/")));
@@ -175,6 +191,12 @@ struct ApiServer::Impl {
     auto finish = [&](const Reply& reply, const std::string& content_type = "application/json") {
       if (reply.status.ok()) {
         res.result(http::status::ok);
+        if (reply.raw) {
+          res.body() = *reply.raw;
+          res.set(http::field::content_type, reply.content_type);
+          res.prepare_payload();
+          return res;
+        }
         res.body() = content_type == "application/json" ? reply.body.dump() : reply.body.get<std::string>();
       } else {
         res.result(HttpStatusFor(reply.status));

@@ -1,6 +1,7 @@
 #include "service.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "schakel/base/strings.h"
 #include "schakel/consent/engine.h"
@@ -702,6 +703,60 @@ Reply Service::NodeStatus(const Caller& c, Instant started) {
                     {"partners", ps},
                     {"outbox_depth", *depth},
                     {"oldest_queued", *oldest ? Json(**oldest) : Json(nullptr)}});
+}
+
+namespace {
+Json EntryJson(const audit::AuditEntry& e) {
+  return Json{{"seq", e.seq},
+              {"ts", FormatInstantMs(e.ts)},
+              {"actor", {{"user", e.actor_user}, {"role", e.actor_role}, {"org", e.actor_org}}},
+              {"action", e.action},
+              {"subject", e.subject},
+              {"object", e.object},
+              {"purpose", e.purpose},
+              {"legal_basis", e.legal_basis},
+              {"outcome", e.outcome},
+              {"reason", e.reason},
+              {"source", e.source}};
+}
+}  // namespace
+
+Reply Service::AuditQuery(const Caller& c, const audit::AuditFilter& filter) {
+  if (Status st = RoleIn(c, {Role::kAuditor}, "read the audit log"); !st.ok()) return Reply::Error(st);
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto entries = core_.audit->Query(filter);
+  if (!entries.ok()) return Reply::Error(entries.status());
+  Json list = Json::array();
+  for (const auto& e : *entries) list.push_back(EntryJson(e));
+  std::string what = "subject=" + filter.subject + " user=" + filter.user + " action=" + filter.action;
+  if (Status st = Audit(c, "audit.query", filter.subject, "", "", "", "ok", what); !st.ok()) return Reply::Error(st);
+  return Reply::Ok({{"entries", list}});
+}
+
+Reply Service::AuditExport(const Caller& c) {
+  if (Status st = RoleIn(c, {Role::kAuditor}, "export the audit log"); !st.ok()) return Reply::Error(st);
+  std::lock_guard<std::mutex> lock(core_.mu);
+  // The export's own read is logged first, so the export includes it.
+  if (Status st = Audit(c, "audit.export", "", "", "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  std::ostringstream out;
+  if (Status st = core_.audit->Export(out); !st.ok()) return Reply::Error(st);
+  Reply r = Reply::Ok(Json::object());
+  r.raw = out.str();
+  r.content_type = "application/x-ndjson";
+  return r;
+}
+
+Reply Service::AuditSubject(const Caller& c, const std::string& subject, bool as_json) {
+  if (Status st = RoleIn(c, {Role::kAuditor}, "read the audit log"); !st.ok()) return Reply::Error(st);
+  if (!IsValidObjectId(subject)) return Reply::Error(Status::InvalidInput("subject: not a student id"));
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto report = core_.audit->SubjectReport(subject);
+  if (!report.ok()) return Reply::Error(report.status());
+  if (Status st = Audit(c, "audit.subject_report", subject, "", "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  Reply r = Reply::Ok(Json::object());
+  r.raw = as_json ? audit::SubjectReportJson(*report) : audit::SubjectReportText(*report);
+  r.content_type = as_json ? "application/json" : "text/plain; charset=utf-8";
+  return r;
 }
 
 Result<int> Service::PurgeExpired() {

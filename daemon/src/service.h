@@ -40,10 +40,20 @@ struct Caller {
 struct Reply {
   Status status;
   Json body = Json::object();
+  // When set, sent as is with this content type instead of `body` (exports).
+  std::optional<std::string> raw;
+  std::string content_type = "application/json";
 
-  static Reply Ok(Json body) { return Reply{Status::Ok(), std::move(body)}; }
+  static Reply Ok(Json body) {
+    Reply r;
+    r.body = std::move(body);
+    return r;
+  }
   static Reply Error(Status status, Json body = Json::object()) {
-    return Reply{std::move(status), std::move(body)};
+    Reply r;
+    r.status = std::move(status);
+    r.body = std::move(body);
+    return r;
   }
 };
 
@@ -82,6 +92,11 @@ class Service {
   Reply ShowInbox(const Caller& c, const std::string& message_id);
 
   Reply NodeStatus(const Caller& c, Instant started);
+
+  // The access log, for auditors only; each read is itself logged.
+  Reply AuditQuery(const Caller& c, const audit::AuditFilter& filter);
+  Reply AuditExport(const Caller& c);
+  Reply AuditSubject(const Caller& c, const std::string& subject, bool as_json);
 
   // Purges received shares whose retain-until has passed. Returns how many.
   Result<int> PurgeExpired();

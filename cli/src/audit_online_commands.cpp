@@ -1,0 +1,93 @@
+// `schakel audit query|export|subject`: the online half of the audit
+// commands (the offline `audit verify` is in audit_commands.cpp). Auditors
+// only; the daemon logs each read of the log.
+#include <cctype>
+#include <ostream>
+
+#include "api_client.h"
+#include "command.h"
+#include "node_access.h"
+
+namespace schakel::cli {
+namespace {
+
+using nlohmann::json;
+
+// Percent-encodes a query value (ids and RFC 3339 instants need only '+' and ':').
+std::string QueryValue(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    auto ch = static_cast<unsigned char>(c);
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+CLI::App* OnlineAudit(CLI::App* group, const std::string& name, const std::string& help, Context* ctx,
+                      std::string what, std::function<Status()> run) {
+  CLI::App* cmd = group->add_subcommand(name, help);
+  AddCommonOptions(cmd, ctx);
+  cmd->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");
+  cmd->callback([ctx, what = std::move(what), run = std::move(run)] { ctx->action = {what, run}; });
+  return cmd;
+}
+
+}  // namespace
+
+void AddAuditOnlineCommands(CLI::App& app, Context* ctx) {
+  CLI::App* group = app.get_subcommand("audit");
+  struct Filter {
+    std::string student, user, action, since;
+  };
+  auto f = std::make_shared<Filter>();
+  CLI::App* query = OnlineAudit(group, "query", "search the access log", ctx, "audit query", [ctx, f]() -> Status {
+    std::string target = "/v1/audit/entries?";
+    if (!f->student.empty()) target += "student=" + QueryValue(f->student) + "&";
+    if (!f->user.empty()) target += "user=" + QueryValue(f->user) + "&";
+    if (!f->action.empty()) target += "action=" + QueryValue(f->action) + "&";
+    if (!f->since.empty()) target += "since=" + QueryValue(f->since) + "&";
+    target.pop_back();
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", target));
+    if (ctx->globals.json) {
+      PrintJson(ctx, r);
+      return Status::Ok();
+    }
+    for (const auto& e : r["entries"]) {
+      ctx->io.out << e["seq"].dump() << "\t" << e["ts"].get<std::string>() << "\t"
+                  << e["actor"]["user"].get<std::string>() << "\t" << e["action"].get<std::string>() << "\t"
+                  << e["subject"].get<std::string>() << "\t" << e["object"].get<std::string>() << "\t"
+                  << e["outcome"].get<std::string>() << "\t" << e["reason"].get<std::string>() << "\n";
+    }
+    return Status::Ok();
+  });
+  query->add_option("--student", f->student, "student id");
+  query->add_option("--user", f->user, "user id");
+  query->add_option("--action", f->action, "action, e.g. share.denied");
+  query->add_option("--since", f->since, "RFC 3339 instant");
+
+  OnlineAudit(group, "export", "write the whole log as JSON Lines (verify it with audit verify)", ctx,
+              "audit export", [ctx]() -> Status {
+    SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", "/v1/audit/export"));
+    ctx->io.out << text;
+    return Status::Ok();
+  });
+
+  auto subject = std::make_shared<std::string>();
+  OnlineAudit(group, "subject", "who accessed a student's data, when and why (AVG art. 15)", ctx,
+              "audit subject", [ctx, subject]() -> Status {
+    std::string target = "/v1/audit/subject/" + *subject + (ctx->globals.json ? "?format=json" : "");
+    SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", target));
+    ctx->io.out << text;
+    if (!text.empty() && text.back() != '\n') ctx->io.out << "\n";
+    return Status::Ok();
+  })->add_option("STUDENT", *subject, "student id")->required();
+}
+
+}  // namespace schakel::cli
