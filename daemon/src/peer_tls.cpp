@@ -1,0 +1,200 @@
+#include "schakel/daemon/peer_tls.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <climits>
+#include <exception>
+#include <memory>
+#include <span>
+
+#include "schakel/base/strings.h"
+#include "schakel/crypto/identity.h"
+
+namespace schakel::daemon {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+std::string OpenSslError(std::string_view what) {
+  unsigned long e = ERR_get_error();
+  std::string msg(what);
+  if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    msg += " (";
+    msg += buf;
+    msg += ")";
+  }
+  ERR_clear_error();
+  return msg;
+}
+
+// The SSL ex_data slot that holds a connection's PeerVerifier. Asio keeps its
+// own verify callback in the app-data slot, so we take a slot of our own.
+int VerifierIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// Replaces OpenSSL's whole chain verification (SSL_CTX_set_cert_verify_callback):
+// no trust store, no chain building; the leaf's key pin decides.
+int CertVerifyCallback(X509_STORE_CTX* store, void* /*arg*/) {
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* verifier =
+      ssl == nullptr ? nullptr : static_cast<PeerVerifier*>(SSL_get_ex_data(ssl, VerifierIndex()));
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (verifier == nullptr || leaf == nullptr) {
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+  }
+  std::optional<SpkiPin> pin = SpkiPinOf(leaf);
+  if (!pin || !verifier->CheckPin(*pin)) {
+    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+    return 0;
+  }
+  X509_STORE_CTX_set_error(store, X509_V_OK);
+  return 1;
+}
+
+}  // namespace
+
+std::string PinHex(const SpkiPin& pin) { return ToHex(pin); }
+
+PinLookup ExpectOnePin(const SpkiPin& pin, std::string node_id) {
+  return [pin, id = std::move(node_id)](const SpkiPin& presented) -> std::optional<std::string> {
+    if (crypto::ConstantTimeEqual(pin, presented)) return id;
+    return std::nullopt;
+  };
+}
+
+std::optional<SpkiPin> SpkiPinOf(X509* cert) {
+  X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
+  if (spki == nullptr) return std::nullopt;
+  unsigned char* der = nullptr;
+  int len = i2d_X509_PUBKEY(spki, &der);
+  if (len <= 0 || der == nullptr) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  SpkiPin pin = crypto::Sha256(std::span<const uint8_t>(der, static_cast<size_t>(len)));
+  OPENSSL_free(der);
+  return pin;
+}
+
+Result<boost::asio::ssl::context> MakePeerTlsContext(PeerRole role,
+                                                      const crypto::TlsIdentity& identity) {
+  SCHAKEL_RETURN_IF_ERROR(crypto::CheckTlsIdentity(identity).WithContext("peer TLS"));
+  ERR_clear_error();
+  std::optional<boost::asio::ssl::context> ctx;
+  try {
+    ctx.emplace(role == PeerRole::kServer ? boost::asio::ssl::context::tls_server
+                                          : boost::asio::ssl::context::tls_client);
+  } catch (const std::exception&) {
+    return Status::Internal(OpenSslError("peer TLS: cannot create a context"));
+  }
+  SSL_CTX* c = ctx->native_handle();
+
+  if (SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION) != 1) {
+    return Status::Internal(OpenSslError("peer TLS: cannot restrict to TLS 1.3"));
+  }
+  // No resumption: a resumed session would carry the peer's certificate over
+  // without the pin being looked up again (a partner removed meanwhile).
+  SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  if (SSL_CTX_set_num_tickets(c, 0) != 1) {
+    return Status::Internal(OpenSslError("peer TLS: cannot turn session tickets off"));
+  }
+  // Idle connections give their read/write buffers back.
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+
+  // Our certificate.
+  const std::string& cert_pem = identity.certificate_pem;
+  BioPtr cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  if (!cert_bio) return Status::Internal(OpenSslError("peer TLS: out of memory"));
+  X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return Status::Corruption(OpenSslError("peer TLS: certificate does not parse"));
+  if (SSL_CTX_use_certificate(c, cert.get()) != 1) {
+    return Status::Internal(OpenSslError("peer TLS: cannot use the certificate"));
+  }
+
+  // Our key, read in place from guarded memory (CheckTlsIdentity bounded its
+  // size). BIO_new_mem_buf does not copy; OpenSSL decodes PEM private keys in
+  // its secure heap and cleanses what it frees.
+  const crypto::SecureBuffer& key_pem = identity.private_key_pem;
+  BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  if (!key_bio) return Status::Internal(OpenSslError("peer TLS: out of memory"));
+  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!key) return Status::Corruption(OpenSslError("peer TLS: private key does not parse"));
+  if (SSL_CTX_use_PrivateKey(c, key.get()) != 1 || SSL_CTX_check_private_key(c) != 1) {
+    return Status::Corruption(OpenSslError("peer TLS: private key does not match the certificate"));
+  }
+
+  // Both sides verify the other; the server insists on a client certificate.
+  int mode = SSL_VERIFY_PEER;
+  if (role == PeerRole::kServer) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+  SSL_CTX_set_verify(c, mode, nullptr);
+  SSL_CTX_set_cert_verify_callback(c, &CertVerifyCallback, nullptr);
+  ERR_clear_error();
+  return std::move(*ctx);
+}
+
+PeerVerifier::PeerVerifier(PinLookup lookup) : lookup_(std::move(lookup)) {}
+
+Status PeerVerifier::Attach(SSL* ssl) {
+  int index = VerifierIndex();
+  if (ssl == nullptr || index < 0 || SSL_set_ex_data(ssl, index, this) != 1) {
+    return Status::Internal(OpenSslError("peer TLS: cannot attach the pin check"));
+  }
+  return Status::Ok();
+}
+
+bool PeerVerifier::CheckPin(const SpkiPin& pin) {
+  // The callback may run more than once per handshake in principle; the last
+  // verdict stands.
+  saw_certificate_ = true;
+  presented_pin_ = pin;
+  accepted_ = false;
+  node_id_.clear();
+  if (!lookup_) return false;
+  std::optional<std::string> id;
+  try {
+    id = lookup_(pin);
+  } catch (...) {
+    return false;
+  }
+  if (!id || id->empty()) return false;
+  node_id_ = std::move(*id);
+  accepted_ = true;
+  return true;
+}
+
+Result<std::string> PeerVerifier::Confirm(SSL* ssl) const {
+  if (!accepted_) return Status::Denied("peer TLS key was not accepted");
+  X509* cert = ssl == nullptr ? nullptr : SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return Status::Denied("peer presented no certificate");
+  std::optional<SpkiPin> pin = SpkiPinOf(cert);
+  if (!pin || !crypto::ConstantTimeEqual(*pin, presented_pin_)) {
+    return Status::Denied("peer certificate is not the one whose pin was accepted");
+  }
+  return node_id_;
+}
+
+}  // namespace schakel::daemon
