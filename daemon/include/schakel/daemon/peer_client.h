@@ -1,0 +1,106 @@
+// PeerClient: one node's connection to one partner node (the client side of
+// docs/peer-protocol.md), for a delivery worker thread.
+//
+// A client dials the partner's address, runs the TLS 1.3 handshake accepting
+// only the partner's pinned key, exchanges HELLO frames (the partner must say
+// it is the node we dial), and then sends requests one at a time: Deliver()
+// writes a DELIVER frame and blocks until the RESPONSE (the partner's answer,
+// e.g. a signed receipt) or FAILURE (the partner's handler refused). The
+// connection stays open between requests and is reused; it is opened on
+// first use or by Connect(), and reopened by the next call after any error
+// that closed it.
+//
+// Status codes: kUnavailable when the partner cannot be reached, the
+// connection breaks, a deadline passes or the partner is stopping (worth a
+// retry later); kDenied when the partner's key is not the pinned one, it
+// refused our certificate, or it claims another node id; kResourceExhausted
+// when the partner has too many connections from us or our payload exceeds
+// its limit; kInvalidInput for a payload over our own limit (nothing sent);
+// kInternal for protocol violations. A FAILURE frame gives the partner's
+// handler's Status as it sent it (code and message, "peer <id>: " in front),
+// and leaves the connection open. Whether a request whose Deliver() failed
+// was processed by the partner is unknown: requests must be idempotent (the
+// delivery layer's message ids make them so).
+//
+// Threads: a client owns a private io_context that runs only inside its own
+// calls, on the calling thread; there are no background threads. It is not
+// thread-safe: one thread at a time, except Interrupt(), which may be called
+// from any thread (for shutdown): the call in progress, and every later call,
+// returns kUnavailable promptly.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "schakel/base/status.h"
+#include "schakel/crypto/tls_identity.h"
+#include "schakel/daemon/peer_protocol.h"
+#include "schakel/daemon/peer_tls.h"
+
+namespace schakel::daemon {
+namespace peer_internal {
+class ClientCore;
+}
+
+// Whom to dial: from the partner's node card.
+struct PeerEndpoint {
+  std::string node_id;  // the partner's node id; its HELLO must say this
+  std::string host;     // IP address or DNS name, IPv6 without brackets
+  uint16_t port = 0;
+  SpkiPin pin{};        // the partner's TLS key pin
+};
+
+struct PeerClientOptions {
+  // Resolving, TCP connect, TLS handshake and HELLO together. Default: 10 s.
+  std::chrono::milliseconds connect_timeout{10'000};
+  // Writing one DELIVER and receiving its answer, including the partner's
+  // processing. 16 MiB at 4 Mbit/s takes about 35 s. Default: 120 s.
+  std::chrono::milliseconds request_timeout{120'000};
+  // Payload limit for frames both ways after HELLO. Default:
+  // kDefaultMaxFramePayloadBytes. REQUIRES: 1 KiB .. 1 GiB.
+  size_t max_frame_payload_bytes = kDefaultMaxFramePayloadBytes;
+  // Local IP address to connect from. Default: "" (the system chooses).
+  std::string local_host;
+};
+
+class PeerClient {
+ public:
+  // `own_node_id` is ours (sent in HELLO), `identity` our TLS identity (its
+  // key is copied into the client's TLS context). No I/O happens here.
+  static Result<std::unique_ptr<PeerClient>> Create(std::string own_node_id,
+                                                    const crypto::TlsIdentity& identity,
+                                                    PeerEndpoint peer,
+                                                    const PeerClientOptions& options = {});
+  // Closes (see Close()).
+  ~PeerClient();
+  PeerClient(const PeerClient&) = delete;
+  PeerClient& operator=(const PeerClient&) = delete;
+
+  // Opens the connection if it is not open. Deliver() calls it as needed.
+  Status Connect();
+  // Sends one request and returns the partner's answer.
+  Result<std::string> Deliver(std::string_view payload);
+  // Ends the connection politely (TLS close_notify, waited for at most
+  // about a second). The next call reconnects.
+  void Close();
+  // Any thread; see the top of the file.
+  void Interrupt();
+
+  bool connected() const;
+  const PeerEndpoint& peer() const;
+
+ private:
+  explicit PeerClient(std::unique_ptr<peer_internal::ClientCore> core);
+  std::unique_ptr<peer_internal::ClientCore> core_;
+};
+
+// Connect, one Deliver, Close: for one-off requests.
+Result<std::string> DeliverOnce(std::string own_node_id, const crypto::TlsIdentity& identity,
+                                PeerEndpoint peer, std::string_view payload,
+                                const PeerClientOptions& options = {});
+
+}  // namespace schakel::daemon

@@ -1,0 +1,146 @@
+// PeerServer: the node's mutual-TLS listener for other nodes (the peer
+// protocol of docs/peer-protocol.md).
+//
+// It accepts TCP connections, runs a TLS 1.3 handshake that admits only
+// partners by their pinned key (peer_tls.h), exchanges HELLO frames (the
+// claimed node id must be the pinned partner's), then serves DELIVER
+// requests one after another on each connection: each payload goes to
+// PeerHandler::OnDeliver, whose answer goes back as a RESPONSE frame (or, if
+// the handler returns an error, as a FAILURE frame; the connection stays
+// open). Payloads are opaque bytes to this layer.
+//
+// Every step has a deadline and every size a limit (PeerServerOptions).
+// Malformed, oversize, unexpected or too slow frames end that connection
+// with an ERROR frame (once TLS is up) and never affect other connections.
+// Connections over the caps are refused: at accept time (total, and per
+// remote address until the peer is identified) by closing the socket at
+// once, after HELLO (per partner) with an ERROR frame.
+//
+// Ownership and threads: the server owns its io_context and
+// `options.io_threads` threads, started by Start() and joined by Stop() (or
+// the destructor). Each connection is a pair of C++20 coroutines (the session
+// and its deadline watchdog) on its own strand. The handler must outlive the
+// server.
+//
+// Thread-safety: Stop(), stats() and local_address() may be called from any
+// thread. OnDeliver is called on the server's I/O threads, never twice at
+// once for the same connection, but concurrently for different connections
+// when io_threads > 1; it blocks that thread (and that connection) while it
+// runs, so it should do bounded work (store, sign, return).
+//
+// Errors: Start() returns kInvalidInput for bad options, kUnavailable when
+// the address cannot be resolved or bound, and the TLS context's errors.
+// Per-connection failures are logged (remote address, partner node id or TLS
+// key pin; never payloads or secrets) and counted in stats().
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "schakel/base/status.h"
+#include "schakel/config/node_config.h"
+#include "schakel/crypto/tls_identity.h"
+#include "schakel/daemon/peer_protocol.h"
+#include "schakel/daemon/peer_tls.h"
+
+namespace schakel::daemon {
+namespace peer_internal {
+class ServerCore;
+}
+
+// The application behind the server: the inbox (open, store, sign a receipt).
+class PeerHandler {
+ public:
+  virtual ~PeerHandler() = default;
+  // One DELIVER from the partner `peer_node_id` (authenticated by its pinned
+  // TLS key and its HELLO). The returned bytes go back as RESPONSE; a non-OK
+  // Status goes back as FAILURE with its code and message (keep the message
+  // free of secrets and case contents: the peer sees it). Exceptions are
+  // caught and answered as kInternal. See the top of the file for threads.
+  virtual Result<std::string> OnDeliver(const std::string& peer_node_id,
+                                        std::string_view payload) = 0;
+};
+
+struct PeerServerOptions {
+  // Where to listen. REQUIRES: host set. Port 0 lets the system pick one; see
+  // PeerServer::local_address().
+  config::Address listen;
+
+  // From accept to the end of both HELLO frames (TCP, TLS handshake, HELLO).
+  // Default: 10 s.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  // From the first byte of a frame to its last, and for writing one frame.
+  // 16 MiB at 4 Mbit/s takes about 35 s. Default: 60 s.
+  std::chrono::milliseconds frame_timeout{60'000};
+  // Longest wait for the next request on an open connection; then the
+  // server sends ERROR idle_timeout and closes. Default: 120 s.
+  std::chrono::milliseconds idle_timeout{120'000};
+  // Cap on the time Stop() waits for sessions to end before it abandons
+  // them (an OnDeliver call in progress is always waited for).
+  // Default: 2 s.
+  std::chrono::milliseconds shutdown_grace{2'000};
+
+  // Open connections in total; more are closed at accept. Default: 256.
+  size_t max_connections = 256;
+  // Connections from one remote IP address that have not yet identified
+  // themselves (TLS + HELLO pending); more are closed at accept. Keeps one
+  // address from holding all slots with half-open handshakes. Default: 16.
+  size_t max_connections_per_address = 16;
+  // Identified connections per partner node id; more get ERROR
+  // too_many_connections after HELLO. Default: 8.
+  size_t max_connections_per_peer = 8;
+  // Payload limit of a frame after HELLO (before it: 512 bytes).
+  // Default: kDefaultMaxFramePayloadBytes (16 MiB + 64 KiB).
+  // REQUIRES: 1 KiB .. 1 GiB.
+  size_t max_frame_payload_bytes = kDefaultMaxFramePayloadBytes;
+
+  // Threads that run the connections (and the handler). Default: 2.
+  // REQUIRES: 1..64.
+  int io_threads = 2;
+};
+
+// Counters since Start(); for /metrics and tests.
+struct PeerServerStats {
+  uint64_t accepted = 0;            // TCP connections admitted to a session
+  uint64_t refused_capacity = 0;    // closed at accept: total or per-address cap
+  uint64_t refused_peer_limit = 0;  // identified partner over its connection cap
+  uint64_t refused_pin = 0;         // TLS key with no partner's pin, or no certificate
+  uint64_t handshake_failures = 0;  // other TLS handshake failures (version, garbage)
+  uint64_t protocol_errors = 0;     // bad or oversize frames, bad HELLO, identity mismatch
+  uint64_t timeouts = 0;            // handshake, frame or idle deadline passed
+  uint64_t requests = 0;            // DELIVER frames handed to the handler
+  uint64_t handler_failures = 0;    // of which the handler returned an error
+  uint64_t active = 0;              // sessions open now
+};
+
+class PeerServer {
+ public:
+  // Binds, listens and starts serving. `node_id` is ours (sent in HELLO);
+  // `partners` maps a presented pin to a partner's node id.
+  static Result<std::unique_ptr<PeerServer>> Start(std::string node_id,
+                                                   const crypto::TlsIdentity& identity,
+                                                   PinLookup partners, PeerHandler& handler,
+                                                   const PeerServerOptions& options);
+  // Stops (see Stop()).
+  ~PeerServer();
+  PeerServer(const PeerServer&) = delete;
+  PeerServer& operator=(const PeerServer&) = delete;
+
+  // Stops accepting, tells open sessions ERROR shutting_down and closes them,
+  // waits for them up to shutdown_grace, joins the threads. Idempotent.
+  void Stop();
+
+  // The bound address; its port is the real one when options asked for 0.
+  config::Address local_address() const;
+  PeerServerStats stats() const;
+
+ private:
+  explicit PeerServer(std::unique_ptr<peer_internal::ServerCore> core);
+  std::unique_ptr<peer_internal::ServerCore> core_;
+};
+
+}  // namespace schakel::daemon

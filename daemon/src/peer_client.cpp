@@ -1,0 +1,418 @@
+#include "schakel/daemon/peer_client.h"
+
+#include "peer_io.h"  // first: it includes <utility> before Asio
+
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "schakel/base/log.h"
+#include "schakel/base/strings.h"
+
+namespace schakel::daemon {
+namespace peer_internal {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using std::chrono::milliseconds;
+
+// Everything of a PeerClient; the io_context runs only inside Run().
+class ClientCore {
+ public:
+  ClientCore(std::string own_id, PeerEndpoint peer, const PeerClientOptions& options,
+             asio::ssl::context tls)
+      : own_id_(std::move(own_id)),
+        peer_(std::move(peer)),
+        options_(options),
+        tls_(std::move(tls)),
+        resolver_(io_) {}
+  ~ClientCore() { Close(); }
+
+  Status Connect();
+  Result<std::string> Deliver(std::string_view payload);
+  void Close();
+  void Interrupt() {
+    interrupted_ = true;
+    asio::post(io_, [this] { CancelIo(); });
+  }
+  bool connected() const { return connected_; }
+  const PeerEndpoint& peer() const { return peer_; }
+
+ private:
+  // Runs `op` on the calling thread with a deadline: when it passes, the
+  // pending operation is cancelled (and a second later the socket closed).
+  Status Run(milliseconds timeout, std::string_view doing, asio::awaitable<Status> op);
+  asio::awaitable<void> Watch(asio::steady_timer& timer, const bool& done, bool& timed_out);
+
+  asio::awaitable<Status> DoConnect();
+  asio::awaitable<Status> DoDeliver(std::string_view payload, std::string& response);
+  asio::awaitable<Status> DoShutdown();
+  // Sends ERROR before we close because the partner broke the protocol;
+  // failures are ignored (we close either way).
+  asio::awaitable<void> SendError(PeerErrorCode code, std::string why);
+
+  Status TransportFailure(const ErrorCode& ec, std::string_view doing) const;
+  Status FromPeerError(const FrameIn& in) const;
+  std::string Where() const {
+    std::string host = peer_.host.find(':') != std::string::npos ? "[" + peer_.host + "]"
+                                                                 : peer_.host;
+    return "peer " + peer_.node_id + " at " + host + ":" + std::to_string(peer_.port);
+  }
+
+  // Between requests the partner sends nothing unless it is ending the
+  // connection (ERROR idle_timeout or shutting_down, close_notify, FIN): no
+  // session tickets, no key updates. Readable now means: do not reuse.
+  bool Stale() {
+    if (!stream_) return true;
+    pollfd p{};
+    p.fd = stream_->lowest_layer().native_handle();
+    p.events = POLLIN;
+    return ::poll(&p, 1, 0) != 0;
+  }
+  void CancelIo() {
+    resolver_.cancel();
+    if (stream_) {
+      ErrorCode ignored;
+      stream_->lowest_layer().cancel(ignored);
+    }
+  }
+  void CloseNow() {
+    if (stream_) {
+      ErrorCode ignored;
+      stream_->lowest_layer().close(ignored);
+    }
+    stream_.reset();
+    connected_ = false;
+  }
+
+  const std::string own_id_;
+  const PeerEndpoint peer_;
+  const PeerClientOptions options_;
+  asio::ssl::context tls_;
+  asio::io_context io_;
+  tcp::resolver resolver_;
+  std::unique_ptr<PeerVerifier> verifier_;  // before stream_: attached to its SSL
+  std::optional<TlsStream> stream_;
+  bool connected_ = false;
+  bool failure_frame_ = false;  // the last Deliver got FAILURE: connection stays
+  std::atomic<bool> interrupted_{false};
+};
+
+Status ClientCore::Run(milliseconds timeout, std::string_view doing, asio::awaitable<Status> op) {
+  io_.restart();
+  bool done = false;
+  bool timed_out = false;
+  Status result = Status::Internal(Where() + ": operation did not complete");
+  asio::steady_timer timer(io_);
+  timer.expires_after(timeout);
+  asio::co_spawn(io_, std::move(op), [&](std::exception_ptr e, Status s) {
+    done = true;
+    timer.cancel();
+    result = e ? Status::Internal(Where() + ": unexpected failure") : std::move(s);
+  });
+  asio::co_spawn(io_, Watch(timer, done, timed_out), asio::detached);
+  try {
+    io_.run();
+  } catch (...) {
+    CloseNow();
+    return Status::Internal(Where() + ": unexpected failure");
+  }
+  if (!result.ok() && interrupted_) return Status::Unavailable(Where() + ": interrupted");
+  if (timed_out) {
+    return Status::Unavailable(Where() + ": timed out after " + std::to_string(timeout.count()) +
+                               " ms " + std::string(doing));
+  }
+  return result;
+}
+
+asio::awaitable<void> ClientCore::Watch(asio::steady_timer& timer, const bool& done,
+                                        bool& timed_out) {
+  ErrorCode ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (done || ec) co_return;
+  timed_out = true;
+  CancelIo();
+  timer.expires_after(milliseconds(1000));
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (done || ec) co_return;
+  if (stream_) {
+    ErrorCode ignored;
+    stream_->lowest_layer().close(ignored);
+  }
+}
+
+Status ClientCore::Connect() {
+  if (connected_) {
+    if (!Stale()) return Status::Ok();
+    // Nothing was sent on it yet, so opening a new one is safe.
+    LogDebug("peer: connection to " + Where() + " was ended by the partner; reconnecting");
+    CloseNow();
+  }
+  if (interrupted_) return Status::Unavailable(Where() + ": interrupted");
+  CloseNow();
+  Status s = Run(options_.connect_timeout, "connecting", DoConnect());
+  if (!s.ok()) {
+    CloseNow();
+    return s;
+  }
+  connected_ = true;
+  LogDebug("peer: connected to " + Where());
+  return s;
+}
+
+Result<std::string> ClientCore::Deliver(std::string_view payload) {
+  if (payload.size() > options_.max_frame_payload_bytes) {
+    return Status::InvalidInput(Where() + ": payload of " + std::to_string(payload.size()) +
+                                " bytes exceeds the frame limit of " +
+                                std::to_string(options_.max_frame_payload_bytes));
+  }
+  if (interrupted_) return Status::Unavailable(Where() + ": interrupted");
+  SCHAKEL_RETURN_IF_ERROR(Connect());
+  std::string response;
+  failure_frame_ = false;
+  Status s = Run(options_.request_timeout, "waiting for the answer", DoDeliver(payload, response));
+  if (!s.ok()) {
+    if (!failure_frame_ || interrupted_) CloseNow();
+    return s;
+  }
+  return response;
+}
+
+void ClientCore::Close() {
+  if (stream_ && connected_ && !interrupted_) {
+    Status ignored = Run(std::min(options_.connect_timeout, milliseconds(1000)), "closing",
+                         DoShutdown());
+    (void)ignored;
+  }
+  CloseNow();
+}
+
+asio::awaitable<Status> ClientCore::DoConnect() {
+  ErrorCode ec;
+  tcp::resolver::results_type results =
+      co_await resolver_.async_resolve(peer_.host, std::to_string(peer_.port),
+                                       tcp::resolver::numeric_service,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return Status::Unavailable(Where() + ": cannot resolve: " + ec.message());
+
+  std::optional<asio::ip::address> local;
+  if (!options_.local_host.empty()) {
+    asio::ip::address a = asio::ip::make_address(options_.local_host, ec);
+    if (ec) co_return Status::InvalidInput("peer client: local_host is not an IP address");
+    local = a;
+  }
+
+  // A fresh verifier per connection; the stream goes first (it points to it).
+  stream_.reset();
+  verifier_ = std::make_unique<PeerVerifier>(ExpectOnePin(peer_.pin, peer_.node_id));
+  stream_.emplace(io_, tls_);
+  auto& socket = stream_->lowest_layer();
+  ErrorCode last = asio::error::host_not_found;
+  bool tcp_up = false;
+  for (const auto& entry : results) {
+    ErrorCode ignored;
+    socket.close(ignored);
+    tcp::endpoint target = entry.endpoint();
+    socket.open(target.protocol(), ec);
+    if (!ec && local) socket.bind(tcp::endpoint(*local, 0), ec);
+    if (!ec) co_await socket.async_connect(target, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      tcp_up = true;
+      break;
+    }
+    last = ec;
+    if (ec == asio::error::operation_aborted || interrupted_) break;
+  }
+  if (!tcp_up) co_return Status::Unavailable(Where() + ": cannot connect: " + last.message());
+  socket.set_option(tcp::no_delay(true), ec);
+
+  Status attached = verifier_->Attach(stream_->native_handle());
+  if (!attached.ok()) co_return attached;
+  co_await stream_->async_handshake(asio::ssl::stream_base::client,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    if (verifier_->saw_certificate() && !verifier_->accepted()) {
+      LogWarn("peer: refused " + Where() + ": its TLS key has pin " +
+              PinHex(verifier_->presented_pin()) + ", the pin on file is " + PinHex(peer_.pin));
+      co_return Status::Denied(Where() + ": presented TLS key pin " +
+                               PinHex(verifier_->presented_pin()) + ", expected " +
+                               PinHex(peer_.pin) + " (unknown or changed key); refused");
+    }
+    co_return TransportFailure(ec, "TLS handshake");
+  }
+  Result<std::string> who = verifier_->Confirm(stream_->native_handle());
+  if (!who.ok()) co_return who.status().WithContext(Where());
+
+  Hello ours;
+  ours.node_id = own_id_;
+  std::string hello_bytes = EncodeHello(ours);
+  co_await WriteFrame(*stream_, FrameType::kHello, hello_bytes, ec);
+  if (ec) co_return TransportFailure(ec, "sending HELLO");
+  FrameIn in;
+  co_await ReadFrame(*stream_, kMaxHandshakeFramePayloadBytes, in, ec);
+  if (ec) co_return TransportFailure(ec, "waiting for HELLO");
+  if (in.too_large) {
+    co_await SendError(PeerErrorCode::kFrameTooLarge, "oversize frame before HELLO");
+    co_return Status::Internal(Where() + ": sent an oversize frame before HELLO");
+  }
+  if (in.type == static_cast<uint8_t>(FrameType::kError)) co_return FromPeerError(in);
+  if (in.type != static_cast<uint8_t>(FrameType::kHello)) {
+    co_await SendError(PeerErrorCode::kProtocolViolation,
+                       "expected HELLO, got " + FrameTypeName(in.type));
+    co_return Status::Internal(Where() + ": sent " + FrameTypeName(in.type) +
+                               " instead of HELLO");
+  }
+  Result<Hello> theirs = DecodeHello(in.payload);
+  if (!theirs.ok()) {
+    co_await SendError(PeerErrorCode::kProtocolViolation, theirs.status().message());
+    co_return Status::Internal(Where() + ": " + theirs.status().message());
+  }
+  if (theirs->node_id != peer_.node_id) {
+    co_await SendError(PeerErrorCode::kIdentityMismatch,
+                       "HELLO node id is not the node this TLS key is pinned to");
+    co_return Status::Denied(Where() + ": says it is \"" + theirs->node_id + "\"; refused");
+  }
+  if (!NegotiateVersion(ours, *theirs)) {
+    co_await SendError(PeerErrorCode::kUnsupportedVersion, "no protocol version in common");
+    co_return Status::Unavailable(Where() + ": speaks protocol versions " +
+                                  std::to_string(theirs->min_version) + ".." +
+                                  std::to_string(theirs->max_version) + ", we speak " +
+                                  std::to_string(ours.min_version) + ".." +
+                                  std::to_string(ours.max_version));
+  }
+  co_return Status::Ok();
+}
+
+asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, std::string& response) {
+  ErrorCode ec;
+  co_await WriteFrame(*stream_, FrameType::kDeliver, payload, ec);
+  if (ec) co_return TransportFailure(ec, "sending the request");
+  FrameIn in;
+  co_await ReadFrame(*stream_, options_.max_frame_payload_bytes, in, ec);
+  if (ec) co_return TransportFailure(ec, "waiting for the answer");
+  if (in.too_large) {
+    co_await SendError(PeerErrorCode::kFrameTooLarge, "answer exceeds the frame limit");
+    co_return Status::ResourceExhausted(Where() + ": answer of " +
+                                        std::to_string(in.announced_size) +
+                                        " bytes exceeds the frame limit");
+  }
+  switch (static_cast<FrameType>(in.type)) {
+    case FrameType::kResponse:
+      response = std::move(in.payload);
+      co_return Status::Ok();
+    case FrameType::kFailure:
+      failure_frame_ = true;
+      co_return DecodeFailure(in.payload).WithContext("peer " + peer_.node_id);
+    case FrameType::kError:
+      co_return FromPeerError(in);
+    case FrameType::kHello:
+    case FrameType::kDeliver:
+      break;
+  }
+  co_await SendError(PeerErrorCode::kProtocolViolation,
+                     "unexpected " + FrameTypeName(in.type) + " frame");
+  co_return Status::Internal(Where() + ": sent " + FrameTypeName(in.type) +
+                             " instead of an answer");
+}
+
+asio::awaitable<Status> ClientCore::DoShutdown() {
+  ErrorCode ec;
+  co_await stream_->async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  co_return Status::Ok();
+}
+
+asio::awaitable<void> ClientCore::SendError(PeerErrorCode code, std::string why) {
+  LogInfo("peer: closing connection to " + Where() + ": " +
+          PeerErrorCodeName(static_cast<uint16_t>(code)) + ": " + why);
+  std::string payload = EncodeError(code, why);
+  ErrorCode ec;
+  co_await WriteFrame(*stream_, FrameType::kError, payload, ec);
+}
+
+Status ClientCore::TransportFailure(const ErrorCode& ec, std::string_view doing) const {
+  if (IsCertificateRefusedAlert(ec)) {
+    return Status::Denied(Where() + ": refused our TLS certificate (" + DescribeError(ec) +
+                          "); does it have our node card?");
+  }
+  return Status::Unavailable(Where() + ": " + std::string(doing) + ": " + DescribeError(ec));
+}
+
+Status ClientCore::FromPeerError(const FrameIn& in) const {
+  Result<PeerError> e = DecodeError(in.payload);
+  if (!e.ok()) return Status::Internal(Where() + ": sent a malformed ERROR frame");
+  std::string text = Where() + ": " + PeerErrorCodeName(e->code) + ": " + e->message;
+  switch (static_cast<PeerErrorCode>(e->code)) {
+    case PeerErrorCode::kIdentityMismatch:
+      return Status::Denied(std::move(text));
+    case PeerErrorCode::kTooManyConnections:
+    case PeerErrorCode::kFrameTooLarge:
+      return Status::ResourceExhausted(std::move(text));
+    case PeerErrorCode::kUnsupportedVersion:
+    case PeerErrorCode::kTimeout:
+    case PeerErrorCode::kIdleTimeout:
+    case PeerErrorCode::kShuttingDown:
+      return Status::Unavailable(std::move(text));
+    case PeerErrorCode::kProtocolViolation:
+    case PeerErrorCode::kInternal:
+      break;
+  }
+  return Status::Internal(std::move(text));
+}
+
+}  // namespace peer_internal
+
+Result<std::unique_ptr<PeerClient>> PeerClient::Create(std::string own_node_id,
+                                                       const crypto::TlsIdentity& identity,
+                                                       PeerEndpoint peer,
+                                                       const PeerClientOptions& options) {
+  if (!IsValidNodeId(own_node_id)) return Status::InvalidInput("peer client: bad own node id");
+  if (!IsValidNodeId(peer.node_id)) return Status::InvalidInput("peer client: bad peer node id");
+  if (peer.host.empty() || peer.port == 0) {
+    return Status::InvalidInput("peer client: peer address needs a host and a port");
+  }
+  if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0) {
+    return Status::InvalidInput("peer client: timeouts must be positive");
+  }
+  if (options.max_frame_payload_bytes < 1024 ||
+      options.max_frame_payload_bytes > (size_t{1} << 30)) {
+    return Status::InvalidInput("peer client: max_frame_payload_bytes must be 1 KiB .. 1 GiB");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(boost::asio::ssl::context tls,
+                           MakePeerTlsContext(PeerRole::kClient, identity));
+  auto core = std::make_unique<peer_internal::ClientCore>(std::move(own_node_id), std::move(peer),
+                                                          options, std::move(tls));
+  return std::unique_ptr<PeerClient>(new PeerClient(std::move(core)));
+}
+
+PeerClient::PeerClient(std::unique_ptr<peer_internal::ClientCore> core) : core_(std::move(core)) {}
+PeerClient::~PeerClient() = default;
+Status PeerClient::Connect() { return core_->Connect(); }
+Result<std::string> PeerClient::Deliver(std::string_view payload) { return core_->Deliver(payload); }
+void PeerClient::Close() { core_->Close(); }
+void PeerClient::Interrupt() { core_->Interrupt(); }
+bool PeerClient::connected() const { return core_->connected(); }
+const PeerEndpoint& PeerClient::peer() const { return core_->peer(); }
+
+Result<std::string> DeliverOnce(std::string own_node_id, const crypto::TlsIdentity& identity,
+                                PeerEndpoint peer, std::string_view payload,
+                                const PeerClientOptions& options) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<PeerClient> client,
+                           PeerClient::Create(std::move(own_node_id), identity, std::move(peer),
+                                              options));
+  Result<std::string> answer = client->Deliver(payload);
+  client->Close();
+  return answer;
+}
+
+}  // namespace schakel::daemon

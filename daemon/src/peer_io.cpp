@@ -1,0 +1,133 @@
+#include "peer_io.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace schakel::daemon::peer_internal {
+namespace asio = boost::asio;
+namespace {
+
+// Below this, header and payload go out in one TLS record (one copy); above
+// it, as two writes without copying the payload.
+constexpr size_t kCoalesceBytes = 16 * 1024;
+
+asio::awaitable<void> ReadPayload(TlsStream& stream,
+                                  const std::array<uint8_t, kFrameHeaderBytes>& header,
+                                  size_t max_payload, FrameIn& out, ErrorCode& ec) {
+  FrameHeader h = DecodeFrameHeader(header);
+  out.type = h.type;
+  out.announced_size = h.payload_size;
+  out.payload.clear();
+  // The limit is checked on the header alone: nothing is allocated for a
+  // frame that is too large.
+  out.too_large = h.payload_size > max_payload;
+  if (out.too_large || h.payload_size == 0) co_return;
+  out.payload.resize(h.payload_size);
+  co_await asio::async_read(stream, asio::buffer(out.payload.data(), out.payload.size()),
+                            asio::redirect_error(asio::use_awaitable, ec));
+}
+
+}  // namespace
+
+asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out,
+                                ErrorCode& ec) {
+  std::array<uint8_t, kFrameHeaderBytes> header{};
+  co_await asio::async_read(stream, asio::buffer(header),
+                            asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  co_await ReadPayload(stream, header, max_payload, out, ec);
+}
+
+asio::awaitable<void> ReadHeaderStart(TlsStream& stream,
+                                      std::array<uint8_t, kFrameHeaderBytes>& header, size_t& got,
+                                      ErrorCode& ec) {
+  got = co_await stream.async_read_some(asio::buffer(header),
+                                        asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> FinishFrame(TlsStream& stream,
+                                  std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
+                                  size_t max_payload, FrameIn& out, ErrorCode& ec) {
+  if (got < kFrameHeaderBytes) {
+    co_await asio::async_read(stream, asio::buffer(header.data() + got, kFrameHeaderBytes - got),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
+  co_await ReadPayload(stream, header, max_payload, out, ec);
+}
+
+asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload,
+                                 ErrorCode& ec) {
+  std::array<uint8_t, kFrameHeaderBytes> header =
+      EncodeFrameHeader(type, static_cast<uint32_t>(payload.size()));
+  if (payload.size() <= kCoalesceBytes) {
+    std::string buf;
+    buf.reserve(kFrameHeaderBytes + payload.size());
+    buf.append(reinterpret_cast<const char*>(header.data()), header.size());
+    buf.append(payload);
+    co_await asio::async_write(stream, asio::buffer(buf),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    co_return;
+  }
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(header),
+                                            asio::buffer(payload.data(), payload.size())};
+  co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+std::string DescribeError(const ErrorCode& ec) {
+  if (ec == asio::error::operation_aborted) return "cancelled";
+  if (ec == asio::error::eof) return "connection closed";
+  if (ec == asio::ssl::error::stream_truncated) return "connection closed without TLS close";
+  if (ec.category() == asio::error::get_ssl_category()) {
+    const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+    if (reason != nullptr) return std::string("TLS: ") + reason;
+    return "TLS error " + std::to_string(ec.value());
+  }
+  return ec.message();
+}
+
+bool IsPeerClosed(const ErrorCode& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+}
+
+bool IsCertificateRefusedAlert(const ErrorCode& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  auto packed = static_cast<unsigned long>(ec.value());
+  if (ERR_GET_LIB(packed) != ERR_LIB_SSL) return false;
+  switch (ERR_GET_REASON(packed)) {
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string AddressText(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
+  std::string host = AddressText(ep.address());
+  std::string port = std::to_string(ep.port());
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + port;
+  return host + ":" + port;
+}
+
+}  // namespace schakel::daemon::peer_internal

@@ -1,0 +1,74 @@
+// Private to the daemon: frame I/O over a TLS stream, shared by PeerServer
+// and PeerClient (C++20 coroutines on Asio).
+//
+// These coroutines know nothing of deadlines: the owner of the stream runs a
+// watchdog that cancels the socket's operations when a deadline passes, and
+// the coroutine then completes with operation_aborted. Errors are returned in
+// `ec` (never thrown); a frame whose header announces more than the limit is
+// reported through FrameIn::too_large before any payload is read or
+// allocated.
+//
+// Thread-safety: a stream is used by one coroutine at a time, on its strand.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include "schakel/daemon/peer_protocol.h"
+
+namespace schakel::daemon::peer_internal {
+
+using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+using ErrorCode = boost::system::error_code;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct FrameIn {
+  uint8_t type = 0;
+  uint32_t announced_size = 0;  // from the header
+  bool too_large = false;       // announced_size > limit; payload not read
+  std::string payload;
+};
+
+// Reads one whole frame with a payload limit of `max_payload`.
+boost::asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out,
+                                       ErrorCode& ec);
+
+// Waits for the first bytes of the next frame header: on success 1..5 bytes
+// are in `header` and `got` says how many. For idle detection: the caller
+// switches from the idle deadline to the frame deadline after this.
+boost::asio::awaitable<void> ReadHeaderStart(TlsStream& stream,
+                                             std::array<uint8_t, kFrameHeaderBytes>& header,
+                                             size_t& got, ErrorCode& ec);
+
+// Completes a frame whose first `got` header bytes are in `header`.
+boost::asio::awaitable<void> FinishFrame(TlsStream& stream,
+                                         std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
+                                         size_t max_payload, FrameIn& out, ErrorCode& ec);
+
+// Writes one frame. REQUIRES: payload.size() fits in u32.
+boost::asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload,
+                                        ErrorCode& ec);
+
+// A short description of an I/O or TLS error for logs and messages.
+std::string DescribeError(const ErrorCode& ec);
+// The peer closed the connection (EOF, TLS close_notify or a TCP close
+// without it, reset): an end, not a fault, when it happens between frames.
+bool IsPeerClosed(const ErrorCode& ec);
+// A TLS alert by which the peer refused our certificate.
+bool IsCertificateRefusedAlert(const ErrorCode& ec);
+
+// "127.0.0.1:7401" / "[::1]:7401"; IPv4-mapped IPv6 shown as IPv4.
+std::string EndpointText(const boost::asio::ip::tcp::endpoint& ep);
+// The address alone, IPv4-mapped IPv6 as IPv4: the key of the per-address cap.
+std::string AddressText(const boost::asio::ip::address& address);
+
+}  // namespace schakel::daemon::peer_internal
