@@ -313,25 +313,26 @@ class LineParser {
   std::string error_;
 };
 
+// Lower-case hex digit values; -1 for every other byte (upper case too: one
+// spelling per hash).
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'a' + 10);
+  return t;
+}();
+
 bool DecodeHash(std::string_view hex, Hash* out) {
   if (hex.size() != 64) return false;
+  int bad = 0;
   for (size_t i = 0; i < 32; ++i) {
-    int v = 0;
-    for (size_t k = 0; k < 2; ++k) {
-      char c = hex[2 * i + k];
-      int d;
-      if (c >= '0' && c <= '9') {
-        d = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        d = c - 'a' + 10;
-      } else {
-        return false;  // lower-case only: one spelling per hash
-      }
-      v = v << 4 | d;
-    }
-    (*out)[i] = static_cast<uint8_t>(v);
+    int hi = kHexValue[static_cast<unsigned char>(hex[2 * i])];
+    int lo = kHexValue[static_cast<unsigned char>(hex[2 * i + 1])];
+    bad |= hi | lo;  // negative when either is -1
+    (*out)[i] = static_cast<uint8_t>((hi << 4) | (lo & 0x0f));
   }
-  return true;
+  return bad >= 0;
 }
 
 class Verifier {

@@ -15,10 +15,11 @@
 // in its own BEGIN IMMEDIATE transaction and is durable when it returns --
 // or inside a transaction the caller opened with store::Transaction (BEGIN
 // IMMEDIATE), so that an action and its audit entry commit or roll back
-// together. Inside a caller's transaction the work runs under a SAVEPOINT:
-// a failed Append leaves the caller's transaction as it was. Nothing is
-// cached between calls (the tail of the chain is read inside the
-// transaction), so a rolled-back Append leaves no trace and other processes
+// together. An event refused by validation writes nothing; after any other
+// error inside a caller's transaction the caller must roll back (the entry
+// may be written without the checkpoint that was due). Nothing is cached
+// between calls (the tail of the chain is read inside the transaction), so
+// a rolled-back Append leaves no trace and no gap, and other processes
 // (offline `schakel` commands) may append to the same database too.
 //
 // Ownership: the AuditLog keeps references to the Database, the identity
@@ -138,8 +139,7 @@ class AuditLog {
   AuditLog(store::Database& db, std::string node_id, const crypto::SigningKeyPair& identity,
            const Clock& clock, AuditLogOptions options);
 
-  // Runs fn inside a transaction: the caller's (under a savepoint) or a new
-  // BEGIN IMMEDIATE one.
+  // Runs fn inside a transaction: the caller's, or a new BEGIN IMMEDIATE one.
   template <typename Fn>
   Status InTransaction(Fn&& fn);
   Result<Statements*> Prepared();
