@@ -1,5 +1,6 @@
 #include "api_client.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
 
@@ -114,6 +115,22 @@ Status ErrorFrom(const RawAnswer& raw, nlohmann::json* details) {
 }
 
 }  // namespace
+
+std::string QueryValue(const std::string& value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : value) {
+    auto ch = static_cast<unsigned char>(c);
+    if (std::isalnum(ch) || c == '-' || c == '_' || c == '.') {
+      out.push_back(c);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
 
 Result<nlohmann::json> CallApi(const Context& ctx, const std::string& method, const std::string& target,
                                const std::string& body, nlohmann::json* details) {

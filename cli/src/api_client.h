@@ -23,6 +23,9 @@ struct ApiAnswer {
 Result<nlohmann::json> CallApi(const Context& ctx, const std::string& method, const std::string& target,
                                const std::string& body = "", nlohmann::json* details = nullptr);
 
+// Percent-encodes a query-string value.
+std::string QueryValue(const std::string& value);
+
 // The same for answers that are not JSON (exports, reports): the body as is.
 Result<std::string> CallApiRaw(const Context& ctx, const std::string& method, const std::string& target);
 

@@ -1,7 +1,6 @@
 // `schakel audit query|export|subject`: the online half of the audit
 // commands (the offline `audit verify` is in audit_commands.cpp). Auditors
 // only; the daemon logs each read of the log.
-#include <cctype>
 #include <ostream>
 
 #include "api_client.h"
@@ -12,23 +11,6 @@ namespace schakel::cli {
 namespace {
 
 using nlohmann::json;
-
-// Percent-encodes a query value (ids and RFC 3339 instants need only '+' and ':').
-std::string QueryValue(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    auto ch = static_cast<unsigned char>(c);
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
-}
 
 CLI::App* OnlineAudit(CLI::App* group, const std::string& name, const std::string& help, Context* ctx,
                       std::string what, std::function<Status()> run) {

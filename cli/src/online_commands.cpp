@@ -140,7 +140,7 @@ void AddConsentCommands(CLI::App& app, Context* ctx) {
 
   Online(c, "list", "list a student's consents and the shares that relied on them", ctx, "consent list",
          [ctx, student] {
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/consents?student=" + *student));
+    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/consents?student=" + QueryValue(*student)));
     return Print(ctx, r, [&](std::ostream& o) {
       for (const auto& k : r["consents"]) {
         o << Str(k, "id") << "\t" << Str(k, "grantor_role") << "\t" << Names(k["purposes"]) << "\t"

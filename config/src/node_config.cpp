@@ -61,6 +61,7 @@ class Reader {
         {"retention", {"default_days"}},
         {"store", {"key_file", "passphrase_env"}},
         {"log", {"level"}},
+        {"delivery", {"retry_base_ms", "retry_max_ms"}},
     };
     for (const auto& [k, v] : root_) {
       auto it = kKnown.find(k.str());
@@ -228,6 +229,19 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
     c.retention_default_days = static_cast<int>(i->get());
   }
 
+  for (const char* key : {"retry_base_ms", "retry_max_ms"}) {
+    const toml::node* n = r.Node("delivery", key);
+    if (n == nullptr) continue;
+    const auto* i = n->as_integer();
+    std::string name = std::string("delivery.") + key;
+    if (i == nullptr) return r.Error(n, name, "expected an integer (milliseconds)");
+    if (i->get() < 10 || i->get() > 86400000) return r.Error(n, name, "must be from 10 to 86400000 ms");
+    (std::string(key) == "retry_base_ms" ? c.retry_base_ms : c.retry_max_ms) = i->get();
+  }
+  if (c.retry_base_ms > c.retry_max_ms) {
+    return r.Error(r.Node("delivery", "retry_base_ms"), "delivery.retry_base_ms",
+                   "must not exceed delivery.retry_max_ms");
+  }
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> key_file, r.OptString("store", "key_file", 4096));
   if (key_file) {
     if (key_file->empty()) return r.Error(r.Node("store", "key_file"), "store.key_file", "must not be empty");
@@ -307,6 +321,7 @@ std::string NodeConfigToToml(const NodeConfig& c) {
   } else {
     o << "passphrase_env = " << Quote(c.passphrase_env) << "\n";
   }
+  o << "\n[delivery]\nretry_base_ms = " << c.retry_base_ms << "\nretry_max_ms = " << c.retry_max_ms << "\n";
   o << "\n[log]\nlevel = " << Quote(c.log_level) << "\n";
   return o.str();
 }

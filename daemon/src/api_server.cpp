@@ -42,6 +42,27 @@ Json ErrorBody(const Status& st, Json details = Json::object()) {
   return details;
 }
 
+// "%3A" -> ":"; nullopt for a malformed escape or a decoded control character.
+std::optional<std::string> PercentDecode(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      auto hex = FromHex(in.substr(i + 1, 2));
+      if (!hex) return std::nullopt;
+      out.push_back(static_cast<char>((*hex)[0]));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  if (!IsPrintableUtf8(out)) return std::nullopt;
+  return out;
+}
+
 // "/v1/cases/abc?x=1" -> path segments {"v1","cases","abc"} and the query.
 struct Target {
   std::vector<std::string> parts;
@@ -70,8 +91,9 @@ Result<Target> ParseTarget(std::string_view target) {
       std::string_view kv = qs.substr(0, amp);
       auto eq = kv.find('=');
       std::string key(kv.substr(0, eq));
-      std::string value(eq == std::string_view::npos ? "" : kv.substr(eq + 1));
-      t.query[key] = value;
+      auto value = PercentDecode(eq == std::string_view::npos ? "" : kv.substr(eq + 1));
+      if (!value || key.empty()) return Status::InvalidInput("bad query string");
+      t.query[key] = *value;
       if (amp == std::string_view::npos) break;
       qs = qs.substr(amp + 1);
     }

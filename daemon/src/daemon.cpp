@@ -160,7 +160,10 @@ Status Daemon::Run() {
                                                      peer_options));
   d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
-  d.delivery = std::make_unique<DeliveryWorker>(core, d.options.delivery);
+  DeliveryOptions delivery = d.options.delivery;
+  delivery.backoff_base = std::chrono::milliseconds(core.config.retry_base_ms);
+  delivery.backoff_max = std::chrono::milliseconds(core.config.retry_max_ms);
+  d.delivery = std::make_unique<DeliveryWorker>(core, delivery);
   d.delivery->Start();
 
   d.signals.add(SIGTERM);

@@ -63,6 +63,12 @@ struct NodeConfig {
   std::string key_file = "secrets/db.key";
   std::string passphrase_env;
 
+  // [delivery] retry_base_ms / retry_max_ms: the first retry of a failed
+  // delivery and the cap of its exponential backoff. Defaults: 1000 and
+  // 300000. REQUIRES: 10 <= base <= max <= 86400000.
+  int64_t retry_base_ms = 1000;
+  int64_t retry_max_ms = 300000;
+
   // [log] level: "debug", "info", "warn", "error". Default: "info".
   std::string log_level = "info";
 

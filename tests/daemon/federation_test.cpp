@@ -1,0 +1,319 @@
+// End-to-end: real schakeld processes on loopback, driven through the CLI.
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "federation_support.h"
+
+namespace schakel {
+namespace {
+
+using nlohmann::json;
+using testing::CaseFixture;
+using testing::Federation;
+using testing::TempDir;
+
+constexpr const char* kSanneOuder = R"({"subject_id": "stu-1042", "grantor_role": "ouder",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+constexpr const char* kSanneJongere = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam-b"],
+  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+
+std::set<std::string> Categories(const json& summary) {
+  std::set<std::string> out;
+  for (const auto& [k, v] : summary.items()) {
+    if (k != "case_id" && k != "student_id" && k != "birth_date" && k != "created" && k != "updated") out.insert(k);
+  }
+  return out;
+}
+
+class FederationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fed_.Add("school", "school-a", "school");
+    fed_.Add("team", "wijkteam-b", "wijkteam");
+    fed_.Pair("school", "team");
+    fed_.AddUser("school", "mentor", "staff");
+    fed_.AddUser("school", "other-mentor", "staff");
+    fed_.AddUser("school", "zorgco", "coordinator");
+    fed_.AddUser("school", "zorgco2", "coordinator");
+    fed_.AddUser("school", "auditor", "auditor");
+    fed_.AddUser("school", "admin", "admin");
+    fed_.AddUser("team", "gezinswerker", "staff");
+    fed_.AddUser("team", "teamcoord", "coordinator");
+  }
+
+  std::string AddConsent(const std::string& json_text) {
+    auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", json_text)});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+
+  std::string ShareSanne(std::vector<std::string> extra = {"--allow-partial"}) {
+    std::vector<std::string> args = {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = fed_.As("school", "mentor", args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return testing::LastLine(r.out);
+  }
+
+  TempDir tmp_;
+  Federation fed_{tmp_};
+};
+
+TEST_F(FederationTest, ShareIsRefusedUntilConsentedThenCarriesOnlyWhatWasConsented) {
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+
+  auto refused = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
+                                              "doorverwijzing", "--json"});
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_NE(refused.err.find("missing_consent_ouder"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("missing_consent_jongere"), std::string::npos);
+  auto decision = json::parse(refused.out)["decision"];
+  EXPECT_EQ(decision["decision"], "deny");
+
+  AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  // Without --allow-partial a permit that withholds a requested category is refused.
+  auto partial = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"});
+  EXPECT_EQ(partial.code, 3);
+  EXPECT_NE(partial.err.find("--allow-partial"), std::string::npos);
+  // A dry run asks the gate and queues nothing.
+  auto dry = fed_.AsJson("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
+                                              "doorverwijzing", "--allow-partial", "--dry-run"});
+  EXPECT_EQ(dry["decision"]["decision"], "permit");
+  EXPECT_TRUE(fed_.AsJson("school", "mentor", {"shares"})["shares"].empty());
+
+  std::string msg = ShareSanne();
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered"));
+  auto received = fed_.AsJson("team", "gezinswerker", {"inbox", "show", msg});
+  EXPECT_EQ(Categories(received["summary"]),
+            (std::set<std::string>{"afspraken", "gezinssituatie", "hulpvraag", "identificatie"}));
+  EXPECT_EQ(received["summary"]["student_id"], "stu-1042");
+  EXPECT_EQ(received["from"], "school-a");
+  std::string text = received.dump();
+  EXPECT_EQ(text.find("111222333"), std::string::npos);        // bsn not in the flow
+  EXPECT_EQ(text.find("Slaapproblemen"), std::string::npos);   // gezondheid not consented
+  EXPECT_EQ(text.find("+31 6 12345678"), std::string::npos);   // contact: Sanne did not consent
+
+  // The recipient answers with a terugkoppeling through its own gate: it
+  // needs its own consent record, so without one it is refused.
+  auto back = fed_.As("team", "gezinswerker", {"case", "add", "--file", CaseFixture("sanne.json")});
+  ASSERT_EQ(back.code, 0) << back.err;
+  auto fb = fed_.As("team", "gezinswerker", {"share", "casus-2026-0042", "--to", "school-a", "--purpose", "terugkoppeling",
+                                             "--category", "identificatie", "--category", "afspraken"});
+  EXPECT_EQ(fb.code, 3);
+  for (const char* role : {"ouder", "jongere"}) {
+    std::string c = std::string(R"({"subject_id": "stu-1042", "grantor_role": ")") + role +
+                    R"(", "purposes": ["terugkoppeling"], "recipients": ["school"], "categories": ["identificatie", "afspraken"], "valid_from": "2026-01-01"})";
+    ASSERT_EQ(fed_.As("team", "teamcoord", {"consent", "add", "--file", fed_.WriteFile("fb.json", c)}).code, 0);
+  }
+  auto fb2 = fed_.As("team", "gezinswerker", {"share", "casus-2026-0042", "--to", "school-a", "--purpose", "terugkoppeling",
+                                              "--category", "identificatie", "--category", "afspraken"});
+  ASSERT_EQ(fb2.code, 0) << fb2.err;
+  std::string fb_msg = testing::LastLine(fb2.out);
+  ASSERT_TRUE(fed_.WaitShareState("team", "gezinswerker", fb_msg, "delivered"));
+  auto at_school = fed_.AsJson("school", "mentor", {"inbox", "show", fb_msg});
+  EXPECT_EQ(Categories(at_school["summary"]), (std::set<std::string>{"afspraken", "identificatie"}));
+}
+
+TEST_F(FederationTest, RolesAreEnforcedByTheDaemon) {
+  fed_.StartNode("school");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  std::string consent_file = fed_.WriteFile("c.json", kSanneOuder);
+  struct Refusal {
+    const char* user;
+    std::vector<std::string> args;
+  };
+  const std::vector<Refusal> refusals = {
+      {"mentor", {"consent", "add", "--file", consent_file}},
+      {"other-mentor", {"case", "show", "casus-2026-0042"}},
+      {"other-mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"}},
+      {"auditor", {"case", "show", "casus-2026-0042"}},
+      {"auditor", {"case", "list"}},
+      {"auditor", {"inbox"}},
+      {"admin", {"case", "show", "casus-2026-0042"}},
+      {"admin", {"case", "list"}},
+      {"admin", {"audit", "export"}},
+      {"mentor", {"audit", "export"}},
+      {"mentor", {"audit", "query", "--student", "stu-1042"}},
+      {"zorgco", {"audit", "subject", "stu-1042"}},
+      {"mentor", {"meldcode", "approve", "m-1"}},
+  };
+  for (const auto& r : refusals) {
+    auto res = fed_.As("school", r.user, r.args);
+    EXPECT_EQ(res.code, 3) << r.user << " " << r.args[0] << " " << r.args[1] << ": " << res.err;
+  }
+  // What each role may do.
+  EXPECT_EQ(fed_.As("school", "zorgco", {"case", "show", "casus-2026-0042"}).code, 0);
+  EXPECT_EQ(fed_.As("school", "mentor", {"case", "show", "casus-2026-0042"}).code, 0);
+  EXPECT_EQ(fed_.As("school", "zorgco", {"consent", "add", "--file", consent_file}).code, 0);
+  EXPECT_EQ(fed_.As("school", "auditor", {"audit", "query", "--student", "stu-1042"}).code, 0);
+  EXPECT_EQ(fed_.As("school", "admin", {"status"}).code, 0);
+  // An assigned colleague sees the case.
+  EXPECT_EQ(fed_.As("school", "mentor", {"case", "assign", "casus-2026-0042", "--user", "other-mentor"}).code, 0);
+  EXPECT_EQ(fed_.As("school", "other-mentor", {"case", "show", "casus-2026-0042"}).code, 0);
+  // No or a wrong token: exit 3.
+  auto no_token = testing::RunSchakel({"case", "list", "--dir", fed_["school"].dir});
+  EXPECT_EQ(no_token.code, 3) << no_token.err;
+  fed_["school"].tokens["forged"] = "skl_" + std::string(64, '0');
+  EXPECT_EQ(fed_.As("school", "forged", {"case", "list"}).code, 3);
+  // Reads of case content and refusals are in the audit log.
+  auto log = fed_.AsJson("school", "auditor", {"audit", "query", "--student", "stu-1042"});
+  std::set<std::string> seen;
+  for (const auto& e : log["entries"]) seen.insert(e["action"].get<std::string>() + "/" + e["outcome"].get<std::string>());
+  EXPECT_TRUE(seen.count("case.read/ok"));
+  EXPECT_TRUE(seen.count("case.read/deny"));
+  EXPECT_TRUE(seen.count("case.create/ok"));
+  EXPECT_TRUE(seen.count("consent.record/ok"));
+}
+
+TEST_F(FederationTest, BadInputIsExitTwoNamingTheField) {
+  fed_.StartNode("school");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  struct Bad {
+    const char* user;
+    std::vector<std::string> args;
+    const char* want;
+  };
+  std::string bad_bsn = fed_.WriteFile("bsn.json", R"({"student_id": "s1", "birth_date": "2010-01-01", "bsn": "123456789"})");
+  std::string bad_json = fed_.WriteFile("bad.json", R"({"student_id": "s1", )");
+  std::string bad_cat = fed_.WriteFile("cat.json", R"({"subject_id": "s1", "grantor_role": "ouder", "purposes": ["x"],
+      "recipients": ["wijkteam"], "categories": ["schoenmaat"], "valid_from": "2026-01-01"})");
+  std::string bad_role = fed_.WriteFile("role.json", R"({"subject_id": "s1", "grantor_role": "oom", "purposes": ["x"],
+      "recipients": ["wijkteam"], "categories": ["identificatie"], "valid_from": "2026-01-01"})");
+  const std::vector<Bad> cases = {
+      {"mentor", {"case", "add", "--file", bad_bsn}, "bsn"},
+      {"mentor", {"case", "add", "--file", bad_json}, "malformed JSON"},
+      {"mentor", {"case", "add", "--file", "/nonexistent.json"}, "--file"},
+      {"zorgco", {"consent", "add", "--file", bad_cat}, "categories[0]"},
+      {"zorgco", {"consent", "add", "--file", bad_role}, "grantor_role"},
+      {"mentor", {"share", "casus-2026-0042", "--to", "nobody-here", "--purpose", "doorverwijzing"}, "unknown partner"},
+      {"mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "Door Verwijzing"}, "--purpose"},
+      {"mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--category", "schoenmaat"},
+       "--category"},
+      {"mentor", {"share", "no-such-case", "--to", "wijkteam-b", "--purpose", "doorverwijzing"}, "no case"},
+      {"zorgco", {"consent", "withdraw", "c-nope"}, "no consent"},
+      {"zorgco", {"consent", "list", "--student", "bad id!"}, "student"},
+  };
+  for (const auto& b : cases) {
+    auto r = fed_.As("school", b.user, b.args);
+    EXPECT_EQ(r.code, 2) << b.args[0] << " " << b.args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(b.want), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(FederationTest, WithdrawalWhileQueuedCancelsAndNothingArrives) {
+  fed_.StartNode("school");  // the wijkteam is offline
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  AddConsent(kSanneOuder);
+  std::string jongere = AddConsent(kSanneJongere);
+  std::string msg = ShareSanne();
+  auto status = fed_.AsJson("school", "admin", {"status"});
+  EXPECT_EQ(status["outbox_depth"], 1);
+  auto w = fed_.AsJson("school", "zorgco", {"consent", "withdraw", jongere});
+  EXPECT_EQ(w["cancelled"], json::array({msg}));
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "cancelled"));
+  EXPECT_EQ(fed_.AsJson("school", "admin", {"status"})["outbox_depth"], 0);
+  fed_.StartNode("team");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(fed_.AsJson("team", "gezinswerker", {"inbox"})["inbox"].empty());
+}
+
+TEST_F(FederationTest, WithdrawalAfterDeliveryPurgesTheRecipientsCopy) {
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  std::string ouder = AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  std::string msg = ShareSanne();
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered"));
+  // The consent list shows which shares relied on it.
+  auto consents = fed_.AsJson("school", "zorgco", {"consent", "list", "--student", "stu-1042"});
+  bool relied = false;
+  for (const auto& c : consents["consents"]) {
+    for (const auto& s : c["shares"]) relied |= s["message_id"] == msg;
+  }
+  EXPECT_TRUE(relied);
+  auto w = fed_.AsJson("school", "zorgco", {"consent", "withdraw", ouder});
+  EXPECT_EQ(w["revoked"], json::array({msg}));
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "purged"));
+  auto tomb = fed_.AsJson("team", "gezinswerker", {"inbox", "show", msg});
+  EXPECT_EQ(tomb["state"], "purged");
+  EXPECT_TRUE(tomb["summary"].is_null());
+  EXPECT_EQ(tomb["purge_reason"], "consent_withdrawn");
+  // Withdrawing twice is an error, not a second revocation.
+  EXPECT_EQ(fed_.As("school", "zorgco", {"consent", "withdraw", ouder}).code, 2);
+}
+
+TEST_F(FederationTest, OfflineRecipientGetsEverythingWhenItReturns) {
+  fed_.StartNode("school");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  std::vector<std::string> msgs;
+  for (int i = 0; i < 5; ++i) msgs.push_back(ShareSanne());
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // a few failed attempts
+  auto shares = fed_.AsJson("school", "mentor", {"shares"});
+  for (const auto& s : shares["shares"]) EXPECT_EQ(s["state"], "queued");
+  // The sender restarts while the queue is full: the queue is durable.
+  fed_.StopNode("school");
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  for (const auto& m : msgs) EXPECT_TRUE(fed_.WaitShareState("school", "mentor", m, "delivered"));
+  auto inbox = fed_.AsJson("team", "gezinswerker", {"inbox"});
+  EXPECT_EQ(inbox["inbox"].size(), msgs.size());
+}
+
+TEST_F(FederationTest, RecipientKilledMidStreamEndsWithEveryMessageExactlyOnce) {
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  std::vector<std::string> msgs;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 6; ++i) msgs.push_back(ShareSanne());
+    std::this_thread::sleep_for(std::chrono::milliseconds(40 * (round + 1)));
+    fed_.StopNode("team", /*kill=*/true);  // SIGKILL while deliveries are under way
+    fed_.StartNode("team");
+  }
+  for (const auto& m : msgs) EXPECT_TRUE(fed_.WaitShareState("school", "mentor", m, "delivered"));
+  auto inbox = fed_.AsJson("team", "gezinswerker", {"inbox"});
+  std::multiset<std::string> got;
+  for (const auto& r : inbox["inbox"]) got.insert(r["message_id"].get<std::string>());
+  EXPECT_EQ(got.size(), msgs.size());
+  for (const auto& m : msgs) EXPECT_EQ(got.count(m), 1u) << m;
+}
+
+TEST_F(FederationTest, MeldcodeNeedsJustificationAndASecondCoordinator) {
+  fed_.Add("vt", "veilig-thuis-u", "veilig_thuis");
+  fed_.Pair("school", "vt");
+  fed_.AddUser("vt", "vt-medewerker", "staff");
+  fed_.StartNode("school");
+  fed_.StartNode("vt");
+  ASSERT_EQ(fed_.As("school", "zorgco", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);
+  auto missing = fed_.As("school", "zorgco", {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode"});
+  EXPECT_EQ(missing.code, 3);
+  EXPECT_NE(missing.err.find("override_missing"), std::string::npos) << missing.err;
+  auto pending = fed_.AsJson("school", "zorgco", {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose",
+                                                  "meldcode", "--justification", "Signalen van mishandeling; stap 5."});
+  EXPECT_EQ(pending["state"], "pending_approval");
+  std::string msg = pending["message_id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(fed_.AsJson("vt", "vt-medewerker", {"inbox"})["inbox"].empty());
+  auto self = fed_.As("school", "zorgco", {"meldcode", "approve", msg});
+  EXPECT_EQ(self.code, 3) << self.err;
+  ASSERT_EQ(fed_.As("school", "zorgco2", {"meldcode", "approve", msg}).code, 0);
+  ASSERT_TRUE(fed_.WaitShareState("school", "zorgco", msg, "delivered"));
+  auto got = fed_.AsJson("vt", "vt-medewerker", {"inbox", "show", msg});
+  EXPECT_TRUE(Categories(got["summary"]).count("gezondheid"));
+}
+
+}  // namespace
+}  // namespace schakel

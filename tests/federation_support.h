@@ -1,0 +1,186 @@
+// A federation of real nodes for end-to-end tests: each node is a directory
+// made by `schakel init`, a `schakeld` child process on loopback ports the
+// test picks itself, and users with tokens. Online commands run in-process
+// through schakel::cli::RunCli, which talks HTTP to the child daemons.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "process_support.h"
+#include "test_support.h"
+
+namespace schakel::testing {
+
+// A base port with the three following ports free on 127.0.0.1.
+inline int FreePortBase() {
+  std::mt19937 rng(std::random_device{}());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int base = 20000 + static_cast<int>(rng() % 10000) * 4;
+    bool free = true;
+    std::vector<int> fds;
+    for (int p = base; p < base + 4 && free; ++p) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(p));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) free = false;
+      fds.push_back(fd);
+    }
+    for (int fd : fds) ::close(fd);
+    if (free) return base;
+  }
+  return 0;
+}
+
+struct Node {
+  std::string name;  // short name: "school"
+  std::string id;    // node id
+  std::string type;  // org type
+  std::string dir;
+  int port = 0;
+  std::map<std::string, std::string> tokens;  // user name -> token
+  std::unique_ptr<Child> daemon;
+};
+
+class Federation {
+ public:
+  explicit Federation(const TempDir& tmp) : tmp_(tmp) {}
+  ~Federation() {
+    for (auto& [name, n] : nodes_) StopNode(name, /*kill=*/true);
+  }
+
+  Node& Add(const std::string& name, const std::string& id, const std::string& type,
+            const std::string& extra_config = "retry_base_ms = 100\nretry_max_ms = 500\n") {
+    Node& n = nodes_[name];
+    n.name = name;
+    n.id = id;
+    n.type = type;
+    n.dir = tmp_ / name;
+    n.port = FreePortBase();
+    auto r = RunSchakel({"init", "--dir", n.dir, "--name", "Org " + name, "--org-id", id, "--org-type",
+                         type, "--listen", "127.0.0.1:" + std::to_string(n.port)});
+    EXPECT_EQ(r.code, 0) << r.err;
+    // Fast retries for tests.
+    std::string cfg = ReadAll(n.dir + "/schakel.toml");
+    auto pos = cfg.find("[delivery]");
+    if (pos != std::string::npos) {
+      auto end = cfg.find("\n[", pos + 1);
+      cfg.erase(pos, end == std::string::npos ? std::string::npos : end + 1 - pos);
+    }
+    cfg += "\n[delivery]\n" + extra_config;
+    WriteAll(n.dir + "/schakel.toml", cfg);
+    return n;
+  }
+
+  Node& operator[](const std::string& name) { return nodes_.at(name); }
+
+  std::string Fingerprint(const std::string& name) {
+    auto r = RunSchakel({"node", "fingerprint", "--dir", nodes_.at(name).dir});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+
+  void Pair(const std::string& a, const std::string& b) {
+    auto r1 = RunSchakel({"partner", "add", "--dir", nodes_.at(a).dir, "--card", nodes_.at(b).dir + "/node-card.json",
+                          "--fingerprint", Fingerprint(b)});
+    ASSERT_EQ(r1.code, 0) << r1.err;
+    auto r2 = RunSchakel({"partner", "add", "--dir", nodes_.at(b).dir, "--card", nodes_.at(a).dir + "/node-card.json",
+                          "--fingerprint", Fingerprint(a)});
+    ASSERT_EQ(r2.code, 0) << r2.err;
+  }
+
+  void AddUser(const std::string& node, const std::string& user, const std::string& role) {
+    auto r = RunSchakel({"user", "add", "--dir", nodes_.at(node).dir, "--name", user, "--role", role});
+    ASSERT_EQ(r.code, 0) << r.err;
+    nodes_.at(node).tokens[user] = LastLine(r.out);
+  }
+
+  // Starts schakeld and waits until its API answers.
+  void StartNode(const std::string& name) {
+    Node& n = nodes_.at(name);
+    n.daemon = std::make_unique<Child>(std::vector<std::string>{BinaryPath("schakeld"), "--dir", n.dir},
+                                       std::vector<std::string>{}, n.dir + "/daemon.log");
+    // Any user's token will do to ask for the status.
+    std::string token = n.tokens.empty() ? "" : n.tokens.begin()->second;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ReadAll(n.dir + "/daemon.log").find(" ready") != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << name << " did not start: " << ReadAll(n.dir + "/daemon.log");
+  }
+
+  void StopNode(const std::string& name, bool kill = false) {
+    Node& n = nodes_.at(name);
+    if (!n.daemon) return;
+    n.daemon->Signal(kill ? SIGKILL : SIGTERM);
+    int code = n.daemon->Wait(std::chrono::seconds(15));
+    if (!kill) {
+      EXPECT_EQ(code, 0) << name << " did not stop cleanly: " << ReadAll(n.dir + "/daemon.log");
+    }
+    n.daemon.reset();
+  }
+
+  // Runs an online command as `user` at `node`.
+  CliResult As(const std::string& node, const std::string& user, std::vector<std::string> args,
+               const std::string& input = "") {
+    Node& n = nodes_.at(node);
+    std::string token_file = n.dir + "/token-" + std::to_string(std::hash<std::string>{}(user));
+    WriteAll(token_file, n.tokens.at(user));
+    args.insert(args.end(), {"--dir", n.dir, "--token-file", token_file});
+    return RunSchakel(args, input);
+  }
+
+  nlohmann::json AsJson(const std::string& node, const std::string& user, std::vector<std::string> args) {
+    args.push_back("--json");
+    auto r = As(node, user, args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  }
+
+  // Waits (bounded) until the share reaches `state` at the sender.
+  bool WaitShareState(const std::string& node, const std::string& user, const std::string& message_id,
+                      const std::string& state, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    std::string last;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto shares = AsJson(node, user, {"shares"});
+      for (const auto& s : shares["shares"]) {
+        if (s["message_id"] == message_id) last = s["state"].get<std::string>();
+      }
+      if (last == state) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "share " << message_id << " is " << last << ", not " << state;
+    return false;
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    std::string path = tmp_ / name;
+    WriteAll(path, text);
+    return path;
+  }
+
+ private:
+  const TempDir& tmp_;
+  std::map<std::string, Node> nodes_;
+};
+
+inline std::string CaseFixture(const std::string& name) {
+  return std::string(SCHAKEL_SHARED_DIR) + "/fixtures/cases/" + name;
+}
+
+}  // namespace schakel::testing
