@@ -104,8 +104,9 @@ bool Blank(std::string_view s) {
 bool CheckOverride(const Request& r, Decision* d) {
   if (!r.override) {
     AddReason(d, kReasonOverrideMissing,
-              "A Meldcode share to Veilig Thuis needs a written justification and the approval "
-              "of a second person (four-eyes principle); none was given. Record the "
+              "A share under the Meldcode (a report to Veilig Thuis) needs a written "
+              "justification and the approval of a second person (four-eyes principle); none "
+              "was given. Record the "
               "justification and ask a second coordinator to approve the share.");
     return false;
   }

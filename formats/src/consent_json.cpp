@@ -86,7 +86,7 @@ Result<Consent> ParseConsentJson(const Json& obj, std::string path, bool require
                                       "recipients", "categories", "valid_from", "valid_until",
                                       "withdrawn_at"}));
   Consent c;
-  if (require_id || obj.contains("id")) {
+  if (require_id || (obj.contains("id") && !obj["id"].is_null())) {
     SCHAKEL_ASSIGN_OR_RETURN(c.id, ObjectIdField(f, "id"));
   }
   SCHAKEL_ASSIGN_OR_RETURN(c.subject_id, ObjectIdField(f, "subject_id"));

@@ -34,7 +34,7 @@ inline constexpr size_t kMaxPurposeLength = 64;
 
 // Reads a consent object found at `path` ("consents[1]", or "" for a
 // document of its own). With require_id the "id" is required; without it an
-// "id" is optional (left empty when absent) for the node to assign.
+// "id" is optional (left empty when absent or null) for the node to assign.
 Result<consent::Consent> ParseConsentJson(const Json& obj, std::string path, bool require_id);
 
 // A whole consent document (e.g. the file of `consent add`), at most 64 KiB.
