@@ -5,6 +5,9 @@
 // same values and refuses anything else.
 #include "schakel/audit/verify.h"
 
+#include <algorithm>
+#include <random>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -356,6 +359,45 @@ TEST_F(VerifyTest, LimitsAreKept) {
   options = {};
   options.anchor = VerifyAnchor{0, {}};
   EXPECT_EQ(VerifyExport(text_, card_, options).status().code(), Code::kInvalidInput);
+}
+
+TEST_F(VerifyTest, EverySingleByteChangeIsFound) {
+  // Any byte of the canonical export changed to any other value: a value
+  // (hash), a key or structure (malformed), a seq (order), a signature.
+  std::mt19937 rng(20261123);
+  for (int round = 0; round < 1500; ++round) {
+    std::string t = text_;
+    size_t at = std::uniform_int_distribution<size_t>(0, t.size() - 1)(rng);
+    auto old = static_cast<unsigned char>(t[at]);
+    auto delta = std::uniform_int_distribution<int>(1, 255)(rng);
+    t[at] = static_cast<char>((old + delta) & 0xff);
+    VerifyReport r = Verify(t);
+    EXPECT_FALSE(r.ok) << "byte " << at << " changed from " << int{old} << " to "
+                       << int{static_cast<unsigned char>(t[at])};
+  }
+}
+
+TEST_F(VerifyTest, ACutExportVerifiesOnlyWhenItEndsRightAfterACheckpoint) {
+  // Every third byte, and every line end and the byte before it.
+  std::vector<size_t> cuts;
+  for (size_t cut = 0; cut < text_.size(); cut += 3) cuts.push_back(cut);
+  for (size_t at = text_.find('\n'); at != std::string::npos; at = text_.find('\n', at + 1)) {
+    cuts.push_back(at);
+    cuts.push_back(at + 1);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  size_t good = 0;
+  for (size_t cut : cuts) {
+    std::string t = text_.substr(0, cut);
+    VerifyReport r = Verify(t);
+    bool after_checkpoint = t.empty() ||
+                            (t.back() == '\n' && SplitLines(t).back().find("\"checkpoint\"") != std::string::npos) ||
+                            (t.back() == '}' && SplitLines(t).back().find("\"checkpoint\"") != std::string::npos);
+    EXPECT_EQ(r.ok, after_checkpoint) << "cut at " << cut << ": " << r.Describe();
+    good += r.ok ? 1 : 0;
+  }
+  EXPECT_EQ(good, 1u + 2u * 3u);  // empty, and before and after each checkpoint's newline
 }
 
 TEST_F(VerifyTest, AnExportLargerThanTheReadBufferStreams) {

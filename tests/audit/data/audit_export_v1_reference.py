@@ -10,7 +10,7 @@ that page and not from the C++ code, using Python's hashlib and json and the
       0.25 s after the last (the node's Close()).
   audit_export_v1_reference.py check EXPORT CARD_JSON
       verifies an export against a node card's node_id and sign_pk (the card's
-      own signature is not checked here; see docs/node-card rules), printing
+      own signature is not checked here: that is node_card.h's job), printing
       "verified N entries, M checkpoints, last seq S" (exit 0) or
       "seq X (line L): <problem>" (exit 1).
 
