@@ -111,13 +111,13 @@ class Federation {
   // Starts schakeld and waits until its API answers.
   void StartNode(const std::string& name) {
     Node& n = nodes_.at(name);
+    // The log is appended to across restarts: look only at what this run writes.
+    size_t offset = ReadAll(n.dir + "/daemon.log").size();
     n.daemon = std::make_unique<Child>(std::vector<std::string>{BinaryPath("schakeld"), "--dir", n.dir},
                                        std::vector<std::string>{}, n.dir + "/daemon.log");
-    // Any user's token will do to ask for the status.
-    std::string token = n.tokens.empty() ? "" : n.tokens.begin()->second;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (ReadAll(n.dir + "/daemon.log").find(" ready") != std::string::npos) return;
+      if (ReadAll(n.dir + "/daemon.log").find(" ready", offset) != std::string::npos) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ADD_FAILURE() << name << " did not start: " << ReadAll(n.dir + "/daemon.log");

@@ -110,6 +110,7 @@ void DeliveryWorker::Stop() {
   stop_ = true;
   core_.WakeDelivery();
   if (thread_.joinable()) thread_.join();
+  clients_.clear();
 }
 
 void DeliveryWorker::Loop() {
@@ -158,6 +159,25 @@ void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) 
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
 }
 
+Result<std::string> DeliveryWorker::Send(const store::Partner& partner, const std::string& payload) {
+  SCHAKEL_ASSIGN_OR_RETURN(PeerEndpoint endpoint, EndpointFor(partner));
+  auto it = clients_.find(partner.card.node_id);
+  // A changed card (new address or pin) needs a new connection.
+  if (it != clients_.end() && (it->second->peer().host != endpoint.host || it->second->peer().port != endpoint.port ||
+                               it->second->peer().pin != endpoint.pin)) {
+    clients_.erase(it);
+    it = clients_.end();
+  }
+  if (it == clients_.end()) {
+    SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<PeerClient> client,
+                             PeerClient::Create(core_.config.node_id, core_.tls, endpoint, options_.client));
+    it = clients_.emplace(partner.card.node_id, std::move(client)).first;
+  }
+  auto response = it->second->Deliver(payload);
+  if (!response.ok()) clients_.erase(it);
+  return response;
+}
+
 void DeliveryWorker::Process(const store::OutgoingItem& item) {
   store::Partner partner;
   std::optional<store::ShareRecord> share;
@@ -199,12 +219,7 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
       }
     }
   }
-  auto endpoint = EndpointFor(partner);
-  if (!endpoint.ok()) {
-    Failed(item, endpoint.status());
-    return;
-  }
-  auto response = DeliverOnce(core_.config.node_id, core_.tls, *endpoint, item.payload, options_.client);
+  auto response = Send(partner, item.payload);
   if (!response.ok()) {
     Failed(item, response.status());
     return;

@@ -17,11 +17,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "node_core.h"
 #include "schakel/daemon/options.h"
+#include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 #include "schakel/daemon/peer_client.h"
 #include "schakel/daemon/peer_server.h"
@@ -46,10 +49,16 @@ class DeliveryWorker {
   void Process(const store::OutgoingItem& item);
   void Failed(const store::OutgoingItem& item, const Status& why);
 
+  // Sends over a kept-open connection to the partner, opening one when
+  // needed; a failed connection is dropped and opened afresh next time.
+  Result<std::string> Send(const store::Partner& partner, const std::string& payload);
+
   NodeCore& core_;
   DeliveryOptions options_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  // Used only by the worker thread (or RunOnce's caller).
+  std::map<std::string, std::unique_ptr<PeerClient>> clients_;
 };
 
 class InboxHandler final : public PeerHandler {
