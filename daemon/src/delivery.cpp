@@ -248,6 +248,9 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     }
     if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
     if (st.ok()) {
+      st = store::ExpediteOutgoing(*core_.db, partner.card.node_id, core_.clock->Now().time_since_epoch().count());
+    }
+    if (st.ok()) {
       st = AppendAudit(core_, SystemEvent("share.delivered", share->student_id, share->message_id,
                                           share->purpose, share->legal_basis, "ok", "receipt_verified",
                                           "peer:" + partner.card.node_id));

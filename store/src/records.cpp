@@ -441,6 +441,12 @@ Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t ne
   return s.Bind(1, attempts).Bind(2, next_attempt_ms).Bind(3, last_error).Bind(4, id).Run();
 }
 
+Status ExpediteOutgoing(Database& db, const std::string& recipient_id, int64_t now_ms) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "UPDATE outgoing SET next_attempt = ?1 WHERE recipient_id = ?2 AND next_attempt > ?1;"));
+  return s.Bind(1, now_ms).Bind(2, recipient_id).Run();
+}
+
 Status RemoveOutgoing(Database& db, const std::string& kind, const std::string& message_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM outgoing WHERE kind = ? AND message_id = ?;"));
   return s.Bind(1, kind).Bind(2, message_id).Run();

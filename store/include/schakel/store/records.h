@@ -137,6 +137,9 @@ Status EnqueueOutgoing(Database& db, const std::string& kind, const std::string&
 Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int limit);
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
                           const std::string& last_error);
+// Makes every item for `recipient_id` due at `now_ms` (the partner answered
+// again, so waiting out the backoff would only delay it).
+Status ExpediteOutgoing(Database& db, const std::string& recipient_id, int64_t now_ms);
 Status RemoveOutgoing(Database& db, const std::string& kind, const std::string& message_id);
 Result<int64_t> CountOutgoing(Database& db);
 // The creation time of the oldest queued item, if any.
