@@ -335,6 +335,17 @@ bool DecodeHash(std::string_view hex, Hash* out) {
   return bad >= 0;
 }
 
+// libsodium 1.0.18's decoder reads every byte >= 0x80 as '/', so a
+// signature would have many spellings; allow only the standard alphabet.
+bool IsBase64Alphabet(std::string_view text) {
+  for (char c : text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '=';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 class Verifier {
  public:
   Verifier(const crypto::NodeCard& card, const VerifyOptions& options)
@@ -469,8 +480,9 @@ class Verifier {
     if (!DecodeHash(parser_.value(kSlotHash), &hash)) {
       return Malformed("hash: expected 64 lower-case hex digits");
     }
-    auto sig_bytes = crypto::Base64Decode(parser_.value(kSlotSig), 64);
-    if (!sig_bytes.ok() || sig_bytes->size() != 64) {
+    std::string_view sig_text = parser_.value(kSlotSig);
+    auto sig_bytes = crypto::Base64Decode(sig_text, 64);
+    if (!IsBase64Alphabet(sig_text) || !sig_bytes.ok() || sig_bytes->size() != 64) {
       return Malformed("sig: expected the base64 of a 64-byte signature");
     }
     if (node_id != card_.node_id) {

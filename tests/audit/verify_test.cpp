@@ -218,6 +218,31 @@ TEST_F(VerifyTest, ACheckpointWithAChangedTimeIsFound) {
   ExpectBad(Verify(JoinLines(lines_)), VerifyProblem::kBadCheckpointSignature, 10, 12);
 }
 
+TEST_F(VerifyTest, ASignatureHasOneSpellingOnly) {
+  // libsodium's base64 decoder reads any byte >= 0x80 as '/'; the verifier
+  // must not accept such an alias of a good signature.
+  auto cp = nlohmann::json::parse(lines_[11]);  // checkpoint 10
+  std::string sig_text;
+  for (int ms = 0; sig_text.find('/') == std::string::npos; ++ms) {
+    std::string ts = "2026-11-23T10:00:10." + std::string(ms < 10 ? "00" : ms < 100 ? "0" : "") +
+                     std::to_string(ms) + "Z";
+    ASSERT_LT(ms, 1000);
+    sig_text = crypto::Base64Encode(
+        crypto::Sign(key_, CheckpointMessage(testing::kNodeId, 10, EntryHash(10), ts)));
+    cp["ts"] = ts;
+  }
+  cp["sig"] = sig_text;
+  lines_[11] = cp.dump();
+  ASSERT_TRUE(Verify(JoinLines(lines_)).ok);
+  std::string line = lines_[11];
+  size_t at = line.find(sig_text) + sig_text.find('/');
+  line[at] = '\xa8';
+  lines_[11] = line;
+  VerifyReport r = Verify(JoinLines(lines_));
+  ExpectBad(r, VerifyProblem::kMalformedLine, 11, 12);
+  EXPECT_NE(r.detail.find("sig: expected the base64"), std::string::npos) << r.detail;
+}
+
 TEST_F(VerifyTest, TheWrongCardIsRefused) {
   auto other = crypto::GenerateSigningKeyPair();
   card_ = testing::MakeCard(other);
