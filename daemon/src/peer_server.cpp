@@ -1,6 +1,6 @@
 #include "schakel/daemon/peer_server.h"
 
-#include "peer_io.h"  // first: it includes <utility> before Asio
+#include "peer_io.h"  // includes <utility> before Asio
 
 #include <algorithm>
 #include <atomic>

@@ -25,8 +25,8 @@
 // Threads: a client owns a private io_context that runs only inside its own
 // calls, on the calling thread; there are no background threads. It is not
 // thread-safe: one thread at a time, except Interrupt(), which may be called
-// from any thread (for shutdown): the call in progress, and every later call,
-// returns kUnavailable promptly.
+// from any thread while the client exists (for shutdown): the call in
+// progress, and every later call, returns kUnavailable promptly.
 #pragma once
 
 #include <chrono>

@@ -132,6 +132,7 @@ class PeerServer {
 
   // Stops accepting, tells open sessions ERROR shutting_down and closes them,
   // waits for them up to shutdown_grace, joins the threads. Idempotent.
+  // REQUIRES: not called from OnDeliver (it joins the thread running it).
   void Stop();
 
   // The bound address; its port is the real one when options asked for 0.
