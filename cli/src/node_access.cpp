@@ -1,6 +1,14 @@
 #include "node_access.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <ostream>
+
+#include "schakel/audit/audit_log.h"
+#include "schakel/base/clock.h"
+#include "schakel/base/strings.h"
+#include "schakel/store/identity_store.h"
 
 namespace schakel::cli {
 
@@ -17,6 +25,27 @@ Result<OfflineNode> OpenOfflineNode(const std::string& dir) {
   SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
                            store::OpenNodeDatabase(paths, KeySourceFor(cfg, paths)));
   return OfflineNode{std::move(cfg), std::move(paths), std::move(db)};
+}
+
+Status AuditOffline(OfflineNode& node, const std::string& action, const std::string& object,
+                    const std::string& reason) {
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*node.db));
+  SystemClock clock;
+  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
+                           audit::AuditLog::Create(*node.db, node.config.node_id, identity, clock));
+  const passwd* pw = ::getpwuid(::getuid());
+  std::string os_user = pw != nullptr && IsValidObjectId(pw->pw_name) ? pw->pw_name : "uid-" + std::to_string(::getuid());
+  audit::AuditEvent e;
+  e.actor_user = "os:" + os_user;
+  e.actor_role = "admin";
+  e.actor_org = node.config.node_id;
+  e.action = action;
+  e.object = object;
+  e.outcome = "ok";
+  e.reason = reason;
+  e.source = "cli";
+  SCHAKEL_RETURN_IF_ERROR(log->Append(e).status());
+  return log->Close();
 }
 
 void PrintJson(Context* ctx, const nlohmann::json& doc) {

@@ -25,6 +25,12 @@ Result<OfflineNode> OpenOfflineNode(const std::string& dir);
 
 store::KeySource KeySourceFor(const config::NodeConfig& config, const store::NodePaths& paths);
 
+// Appends an audit entry for an offline admin action (partner and user
+// changes) to the node's log, signed like the daemon's. The actor is the
+// local operating-system user, since offline commands carry no token.
+Status AuditOffline(OfflineNode& node, const std::string& action, const std::string& object,
+                    const std::string& reason);
+
 // Prints a JSON document on one line to ctx->io.out.
 void PrintJson(Context* ctx, const nlohmann::json& doc);
 

@@ -67,6 +67,10 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
   } else {
     SCHAKEL_RETURN_IF_ERROR(store::InsertPartner(*node.db, partner));
   }
+  if (verb != "unchanged") {
+    SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, verb == "added" ? "partner.add" : "partner.update", card.node_id,
+                                         "fingerprint_verified"));
+  }
   if (ctx->globals.json) {
     PrintJson(ctx, {{"node_id", card.node_id}, {"result", verb}});
   } else {
@@ -107,6 +111,7 @@ Status RunPartnerList(Context* ctx) {
 Status RunPartnerRemove(Context* ctx, const std::string& id) {
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
   SCHAKEL_RETURN_IF_ERROR(store::RemovePartner(*node.db, id));
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "partner.remove", id, ""));
   if (ctx->globals.json) {
     PrintJson(ctx, {{"node_id", id}, {"result", "removed"}});
   } else {

@@ -48,6 +48,7 @@ Status RunUserAdd(Context* ctx, const UserAddArgs& args) {
   }
   store::TokenHash hash = crypto::Sha256(token.span());
   SCHAKEL_RETURN_IF_ERROR(store::InsertUser(*node.db, user, hash));
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "user.create", user.user_id, std::string(store::RoleName(user.role))));
 
   std::string_view token_text(reinterpret_cast<const char*>(token.data()), token.size());
   if (ctx->globals.json) {

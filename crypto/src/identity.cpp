@@ -165,6 +165,13 @@ Result<std::vector<uint8_t>> Base64Decode(std::string_view text, size_t max_deco
                                 " bytes would need");
   }
   if (text.empty()) return std::vector<uint8_t>();  // libsodium wants a non-null buffer
+  // libsodium 1.0.18 reads every byte >= 0x80 as '/'; accept only the
+  // standard alphabet and padding, so each value has one spelling.
+  for (char c : text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+              c == '/' || c == '=';
+    if (!ok) return Status::InvalidInput("not valid base64 (standard alphabet, padded)");
+  }
   std::vector<uint8_t> out(max_decoded);
   size_t len = 0;
   const char* end = nullptr;

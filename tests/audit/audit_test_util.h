@@ -114,7 +114,8 @@ class AuditLogTest : public ::testing::Test {
   void DropTriggers() {
     ASSERT_TRUE(db_->Exec("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
                           "DROP TRIGGER audit_checkpoints_no_update;"
-                          "DROP TRIGGER audit_checkpoints_no_delete;")
+                          "DROP TRIGGER audit_checkpoints_no_delete;"
+                          "DROP TRIGGER audit_log_no_replace; DROP TRIGGER audit_checkpoints_no_replace;")
                     .ok());
   }
 
