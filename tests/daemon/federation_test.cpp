@@ -315,5 +315,61 @@ TEST_F(FederationTest, MeldcodeNeedsJustificationAndASecondCoordinator) {
   EXPECT_TRUE(Categories(got["summary"]).count("gezondheid"));
 }
 
+TEST_F(FederationTest, EveryActionLeavesItsAuditEntryAndTheMessageIdTracesBothLogs) {
+  fed_.AddUser("team", "team-auditor", "auditor");
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "show", "casus-2026-0042"}).code, 0);
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "update", "casus-2026-0042", "--file", CaseFixture("sanne.json")}).code, 0);
+  EXPECT_EQ(fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"}).code, 3);
+  AddConsent(kSanneOuder);
+  std::string jongere = AddConsent(kSanneJongere);
+  std::string msg = ShareSanne();
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered"));
+  ASSERT_EQ(fed_.As("team", "gezinswerker", {"inbox", "show", msg}).code, 0);
+  ASSERT_EQ(fed_.As("school", "zorgco", {"consent", "withdraw", jongere}).code, 0);
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "purged"));
+
+  auto school = fed_.AsJson("school", "auditor", {"audit", "query"});
+  auto team = fed_.AsJson("team", "team-auditor", {"audit", "query"});
+  std::set<std::string> school_actions, team_actions;
+  for (const auto& e : school["entries"]) school_actions.insert(e["action"].get<std::string>());
+  for (const auto& e : team["entries"]) team_actions.insert(e["action"].get<std::string>());
+  for (const char* a : {"user.create", "partner.add", "node.start", "case.create", "case.read", "case.update",
+                        "share.denied", "consent.record", "share.permitted", "share.delivered", "consent.withdraw",
+                        "share.revoked", "share.purged"}) {
+    EXPECT_TRUE(school_actions.count(a)) << "school log lacks " << a;
+  }
+  for (const char* a : {"inbox.received", "inbox.read", "inbox.purged"}) {
+    EXPECT_TRUE(team_actions.count(a)) << "team log lacks " << a;
+  }
+  // The message id is the trace between the two logs.
+  auto has = [&](const json& log, const std::string& action) {
+    for (const auto& e : log["entries"]) {
+      if (e["action"] == action && e["object"] == msg) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(school, "share.delivered"));
+  EXPECT_TRUE(has(team, "inbox.received"));
+  EXPECT_TRUE(has(team, "inbox.purged"));
+  // Reading the log is itself logged; and the log never holds case content.
+  auto again = fed_.AsJson("school", "auditor", {"audit", "query", "--action", "audit.query"});
+  EXPECT_FALSE(again["entries"].empty());
+  for (const auto* log : {&school, &team}) {
+    std::string text = log->dump();
+    for (const char* secret : {"Sanne", "de Vries", "111222333", "Slaapproblemen", "ploegendienst"}) {
+      EXPECT_EQ(text.find(secret), std::string::npos) << secret;
+    }
+  }
+  // Both exports verify offline with the node's card.
+  auto export_school = fed_.As("school", "auditor", {"audit", "export"});
+  ASSERT_EQ(export_school.code, 0);
+  std::string file = fed_.WriteFile("school-audit.jsonl", export_school.out);
+  auto verify = testing::RunSchakel({"audit", "verify", "--export", file, "--card", fed_["school"].dir + "/node-card.json"});
+  EXPECT_EQ(verify.code, 0) << verify.err;
+}
+
 }  // namespace
 }  // namespace schakel
