@@ -44,6 +44,11 @@ bool Named(const std::vector<std::string>& list, std::string_view x) {
 
 enum class Standing : uint8_t { kValid, kNotYetValid, kExpired, kWithdrawn };
 
+// What pass 1 of DecideByConsent found about each consent.
+constexpr uint8_t kMarkIgnored = 0;  // does not cover the share, or grantor not needed
+constexpr uint8_t kMarkValid = 1;    // covers it; grantor needed
+constexpr uint8_t kMarkStale = 2;    // would cover it, but expired/withdrawn/not yet valid
+
 // Whether consent c is about this share, leaving time, grantor and
 // categories aside.
 bool Matches(const Consent& c, std::string_view subject_id, std::string_view purpose,
@@ -173,12 +178,23 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
   const std::string_view type_name = Name(r.recipient.org_type);
 
   // Pass 1: per needed grantor role, whether a valid covering consent exists
-  // and the union of the categories such consents name. No allocation.
+  // and the union of the categories such consents name. Each consent's
+  // standing is kept (on the stack for up to 64 consents) so that the later
+  // passes do not compare its strings again.
+  std::array<uint8_t, 64> small_marks{};
+  std::vector<uint8_t> big_marks;
+  uint8_t* marks = small_marks.data();
+  if (r.consents.size() > small_marks.size()) {
+    big_marks.assign(r.consents.size(), kMarkIgnored);
+    marks = big_marks.data();
+  }
   bool have[2] = {false, false};
   CategorySet named[2];
   bool any_stale = false;
   bool ouder_not_needed = false;
-  for (const Consent& c : r.consents) {
+  for (size_t i = 0; i < r.consents.size(); ++i) {
+    const Consent& c = r.consents[i];
+    marks[i] = kMarkIgnored;
     if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
     const size_t role = RoleIndex(c.grantor_role);
     const Standing s = TimeStanding(c, today, r.now);
@@ -187,9 +203,11 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
       continue;
     }
     if (s != Standing::kValid) {
+      marks[i] = kMarkStale;
       any_stale = true;
       continue;
     }
+    marks[i] = kMarkValid;
     have[role] = true;
     named[role] = named[role].Union(c.categories);
   }
@@ -227,14 +245,13 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
   // Sorted by consent id so that the order of consents does not matter.
   if (any_stale) {
     std::vector<std::pair<const Consent*, Standing>> stale;
-    for (const Consent& c : r.consents) {
-      if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
-      const size_t role = RoleIndex(c.grantor_role);
-      if (!needed[role]) continue;
-      const Standing s = TimeStanding(c, today, r.now);
-      if (s == Standing::kValid) continue;
-      if (have[role] && c.categories.Intersect(not_consented).Empty()) continue;
-      stale.emplace_back(&c, s);
+    for (size_t i = 0; i < r.consents.size(); ++i) {
+      if (marks[i] != kMarkStale) continue;
+      const Consent& c = r.consents[i];
+      if (have[RoleIndex(c.grantor_role)] && c.categories.Intersect(not_consented).Empty()) {
+        continue;
+      }
+      stale.emplace_back(&c, TimeStanding(c, today, r.now));
     }
     std::sort(stale.begin(), stale.end(), [](const auto& a, const auto& b) {
       const Consent& x = *a.first;
@@ -274,11 +291,11 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
 
   if (!allowed.Empty()) {
     // Pass 2: the consents the permit rests on.
-    for (const Consent& c : r.consents) {
-      if (!needed[RoleIndex(c.grantor_role)] || c.categories.Intersect(allowed).Empty()) continue;
-      if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
-      if (TimeStanding(c, today, r.now) != Standing::kValid) continue;
-      d->consents_used.push_back(c.id);
+    for (size_t i = 0; i < r.consents.size(); ++i) {
+      const Consent& c = r.consents[i];
+      if (marks[i] == kMarkValid && !c.categories.Intersect(allowed).Empty()) {
+        d->consents_used.push_back(c.id);
+      }
     }
     std::sort(d->consents_used.begin(), d->consents_used.end());
     d->consents_used.erase(std::unique(d->consents_used.begin(), d->consents_used.end()),

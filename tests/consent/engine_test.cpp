@@ -315,6 +315,30 @@ TEST(ConsentCovers, ConsentWithSeveralPurposesAndRecipients) {
   EXPECT_TRUE(Decide(DefaultProtocol(), r).permit);
 }
 
+TEST(ConsentCovers, ManyConsents) {
+  // More consents than the engine keeps on its stack.
+  Request r = MakeRequest("2012-02-01");  // 14
+  for (int i = 0; i < 150; ++i) {
+    Consent c = MakeConsent("x" + std::to_string(i), i % 2 ? GrantorRole::kOuder
+                                                          : GrantorRole::kJongere,
+                            kThree, "kernteamoverleg");
+    r.consents.push_back(c);
+  }
+  Consent stale = Jongere("z-stale");
+  stale.withdrawn_at = T("2026-11-01T00:00:00Z");
+  r.consents.push_back(stale);
+  r.consents.push_back(Ouder("z-ouder"));
+  Decision d = Decide(DefaultProtocol(), r);
+  EXPECT_FALSE(d.permit);
+  EXPECT_TRUE(HasCode(d, kReasonConsentWithdrawn)) << Codes(d);
+  EXPECT_TRUE(HasCode(d, kReasonMissingConsentJongere)) << Codes(d);
+  r.consents.push_back(Jongere("z-jongere"));
+  d = Decide(DefaultProtocol(), r);
+  EXPECT_TRUE(d.permit) << Codes(d);
+  EXPECT_EQ(d.consents_used, (std::vector<std::string>{"z-jongere", "z-ouder"}));
+  EXPECT_TRUE(d.reasons.empty()) << Codes(d);
+}
+
 // ---- Categories -------------------------------------------------------------
 
 TEST(Categories, IntersectionAcrossNeededGrantors) {
