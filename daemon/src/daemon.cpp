@@ -132,14 +132,8 @@ Status Daemon::Run() {
   d.started = core.clock->Now();
   {
     std::lock_guard<std::mutex> lock(core.mu);
-    audit::AuditEvent e;
-    e.actor_user = "schakeld";
-    e.actor_role = "system";
-    e.action = "node.start";
-    e.outcome = "ok";
-    e.reason = core.config.policy_file.empty() ? "default_protocol" : "protocol_file";
-    e.source = "daemon";
-    SCHAKEL_RETURN_IF_ERROR(AppendAudit(core, e));
+    std::string protocol = core.config.policy_file.empty() ? "default_protocol" : "protocol_file";
+    SCHAKEL_RETURN_IF_ERROR(AppendAudit(core, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
   }
 
   d.inbox = std::make_unique<InboxHandler>(core);
@@ -189,13 +183,7 @@ Status Daemon::Run() {
   d.delivery->Stop();
   {
     std::lock_guard<std::mutex> lock(core.mu);
-    audit::AuditEvent e;
-    e.actor_user = "schakeld";
-    e.actor_role = "system";
-    e.action = "node.stop";
-    e.outcome = "ok";
-    e.source = "daemon";
-    Status st = AppendAudit(core, e);
+    Status st = AppendAudit(core, SystemEvent({"node.stop", "", "", "", "", "ok", ""}, "daemon"));
     if (st.ok()) st = core.audit->Close();
     if (!st.ok()) LogError("audit at shutdown: " + st.message());
   }

@@ -26,23 +26,6 @@ std::string PurgeMessage(const std::string& message_id, const std::string& sende
   return m;
 }
 
-audit::AuditEvent SystemEvent(std::string action, std::string subject, std::string object,
-                              std::string purpose, std::string legal_basis, std::string outcome,
-                              std::string reason, std::string source) {
-  audit::AuditEvent e;
-  e.actor_user = "schakeld";
-  e.actor_role = "system";
-  e.action = std::move(action);
-  e.subject = std::move(subject);
-  e.object = std::move(object);
-  e.purpose = std::move(purpose);
-  e.legal_basis = std::move(legal_basis);
-  e.outcome = std::move(outcome);
-  e.reason = std::move(reason);
-  e.source = std::move(source);
-  return e;
-}
-
 Result<PeerEndpoint> EndpointFor(const store::Partner& p) {
   auto addr = config::ParseAddress(p.card.address);
   if (!addr.ok()) return addr.status().WithContext("partner " + p.card.node_id + " address");
@@ -209,9 +192,9 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
             store::SetShareState(*core_.db, item.message_id, store::ShareState::kCancelled,
                                  Short(recheck.message()), at).ok() &&
             store::RemoveOutgoing(*core_.db, item.kind, item.message_id).ok() &&
-            AppendAudit(core_, SystemEvent("share.cancelled", share->student_id, share->message_id,
-                                           share->purpose, share->legal_basis, "deny",
-                                           Short(recheck.message()), "delivery")).ok()) {
+            AppendAudit(core_, SystemEvent({"share.cancelled", share->student_id, share->message_id,
+                                            share->purpose, share->legal_basis, "deny", Short(recheck.message())},
+                                           "delivery")).ok()) {
           (void)tx.Commit();
           LogInfo("share " + item.message_id + " cancelled before sending: " + recheck.message());
         }
@@ -251,8 +234,8 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
       st = store::ExpediteOutgoing(*core_.db, partner.card.node_id, core_.clock->Now().time_since_epoch().count());
     }
     if (st.ok()) {
-      st = AppendAudit(core_, SystemEvent("share.delivered", share->student_id, share->message_id,
-                                          share->purpose, share->legal_basis, "ok", "receipt_verified",
+      st = AppendAudit(core_, SystemEvent({"share.delivered", share->student_id, share->message_id, share->purpose,
+                                           share->legal_basis, "ok", "receipt_verified"},
                                           "peer:" + partner.card.node_id));
     }
     if (st.ok()) st = tx.Commit();
@@ -274,9 +257,10 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
                                          "purge_confirmed_by_recipient", at);
   if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
   if (st.ok()) {
-    st = AppendAudit(core_, SystemEvent("share.purged", share ? share->student_id : "", item.message_id,
-                                        share ? share->purpose : "", share ? share->legal_basis : "", "ok",
-                                        "purge_confirmed_by_recipient", "peer:" + partner.card.node_id));
+    st = AppendAudit(core_, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
+                                         share ? share->purpose : "", share ? share->legal_basis : "", "ok",
+                                         "purge_confirmed_by_recipient"},
+                                        "peer:" + partner.card.node_id));
   }
   if (st.ok()) st = tx.Commit();
   if (!st.ok()) LogError("delivery: cannot record the purge of " + item.message_id + ": " + st.message());
@@ -341,8 +325,8 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_ASSIGN_OR_RETURN(bool inserted, store::InsertInboxIfNew(*core_.db, r));
   if (inserted) {
-    audit::AuditEvent e = SystemEvent("inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", "",
-                                      "peer:" + peer);
+    audit::AuditEvent e =
+        SystemEvent({"inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", ""}, "peer:" + peer);
     e.actor_user = peer;
     e.actor_role = "peer";
     e.actor_org = peer;
@@ -368,8 +352,8 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   if (known && known->state == "received") {
     SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(*core_.db, peer, rev.message_id, rev.reason, FormatInstantMs(now)));
-    audit::AuditEvent e = SystemEvent("inbox.purged", known->student_id, rev.message_id, known->purpose, "",
-                                      "ok", rev.reason, "peer:" + peer);
+    audit::AuditEvent e = SystemEvent(
+        {"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", rev.reason}, "peer:" + peer);
     SCHAKEL_RETURN_IF_ERROR(AppendAudit(core_, e));
   }
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());

@@ -54,7 +54,23 @@ struct NodeCore {
 }  // namespace schakel::daemon
 
 namespace schakel::daemon {
+
+// The fields of an audit entry besides the actor.
+struct AuditWhat {
+  std::string action;
+  std::string subject;
+  std::string object;
+  std::string purpose;
+  std::string legal_basis;
+  std::string outcome;
+  std::string reason;
+};
+
+// An event by the node itself ("schakeld", role "system").
+audit::AuditEvent SystemEvent(AuditWhat what, std::string source);
+
 // Appends one audit entry, filling actor_org with this node's id.
 // REQUIRES: core.mu held.
 Status AppendAudit(NodeCore& core, audit::AuditEvent event);
+
 }  // namespace schakel::daemon

@@ -180,6 +180,21 @@ Status SealAndQueue(NodeCore& core, store::ShareRecord& share, const store::Case
 
 }  // namespace
 
+audit::AuditEvent SystemEvent(AuditWhat what, std::string source) {
+  audit::AuditEvent e;
+  e.actor_user = "schakeld";
+  e.actor_role = "system";
+  e.action = std::move(what.action);
+  e.subject = std::move(what.subject);
+  e.object = std::move(what.object);
+  e.purpose = std::move(what.purpose);
+  e.legal_basis = std::move(what.legal_basis);
+  e.outcome = std::move(what.outcome);
+  e.reason = std::move(what.reason);
+  e.source = std::move(source);
+  return e;
+}
+
 Status AppendAudit(NodeCore& core, audit::AuditEvent event) {
   if (event.actor_org.empty()) event.actor_org = core.config.node_id;
   auto seq = core.audit->Append(event);
@@ -189,18 +204,11 @@ Status AppendAudit(NodeCore& core, audit::AuditEvent event) {
 Status Service::Audit(const Caller& c, std::string action, std::string subject, std::string object,
                       std::string purpose, std::string legal_basis, std::string outcome,
                       std::string reason) {
-  audit::AuditEvent e;
+  audit::AuditEvent e = SystemEvent({std::move(action), std::move(subject), std::move(object), std::move(purpose),
+                                     std::move(legal_basis), std::move(outcome), std::move(reason)},
+                                    c.source);
   e.actor_user = c.user_id;
   e.actor_role = std::string(store::RoleName(c.role));
-  e.actor_org = core_.config.node_id;
-  e.action = std::move(action);
-  e.subject = std::move(subject);
-  e.object = std::move(object);
-  e.purpose = std::move(purpose);
-  e.legal_basis = std::move(legal_basis);
-  e.outcome = std::move(outcome);
-  e.reason = std::move(reason);
-  e.source = c.source;
   return AppendAudit(core_, std::move(e));
 }
 
@@ -767,16 +775,8 @@ Result<int> Service::PurgeExpired() {
     store::Transaction tx(*core_.db);
     SCHAKEL_RETURN_IF_ERROR(tx.Begin());
     SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(*core_.db, r.sender_id, r.message_id, "retention", now));
-    audit::AuditEvent e;
-    e.actor_user = "schakeld";
-    e.actor_role = "system";
-    e.action = "inbox.purged";
-    e.subject = r.student_id;
-    e.object = r.message_id;
-    e.purpose = r.purpose;
-    e.outcome = "ok";
-    e.reason = "retention";
-    e.source = "retention";
+    audit::AuditEvent e =
+        SystemEvent({"inbox.purged", r.student_id, r.message_id, r.purpose, "", "ok", "retention"}, "retention");
     SCHAKEL_RETURN_IF_ERROR(AppendAudit(core_, std::move(e)));
     SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   }
