@@ -44,6 +44,8 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
   AddOnlineCommands(app, &ctx);
   AddAuditCommands(app, &ctx);
   AddAuditOnlineCommands(app, &ctx);
+  AddBackupCommands(app, &ctx);
+  AddKeyCommands(app, &ctx);
 
   try {
     app.parse(argc, argv);

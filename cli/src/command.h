@@ -54,5 +54,8 @@ void AddOnlineCommands(CLI::App& app, Context* ctx);
 // Adds query/export/subject to the "audit" group; call after AddAuditCommands.
 void AddAuditOnlineCommands(CLI::App& app, Context* ctx);
 void AddAuditCommands(CLI::App& app, Context* ctx);
+void AddBackupCommands(CLI::App& app, Context* ctx);
+// Adds rotate-keys to the "node" group; call after AddNodeCommands.
+void AddKeyCommands(CLI::App& app, Context* ctx);
 
 }  // namespace schakel::cli

@@ -100,6 +100,46 @@ Result<crypto::TlsIdentity> LoadCurrentTls(Database& db) {
   return tls;
 }
 
+Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc,
+                           const crypto::TlsIdentity& tls, const std::string& card_json,
+                           const std::string& now) {
+  Transaction tx(db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "UPDATE enc_keys SET retired_at = ? WHERE retired_at IS NULL;"));
+    SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Run());
+  }
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "UPDATE tls_identity SET retired_at = ? WHERE retired_at IS NULL;"));
+    SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Run());
+  }
+  int64_t key_id = 0;
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "INSERT INTO enc_keys (public_key, secret_key, signature, created) VALUES (?, ?, ?, ?);"));
+    SCHAKEL_RETURN_IF_ERROR(s.BindBlob(1, enc.public_key)
+                                .BindBlob(2, enc.secret.span())
+                                .BindBlob(3, enc.signature)
+                                .Bind(4, now)
+                                .Run());
+    key_id = db.LastInsertRowId();
+  }
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "INSERT INTO tls_identity (cert_pem, key_pem, spki_sha256, created) VALUES (?, ?, ?, ?);"));
+    SCHAKEL_RETURN_IF_ERROR(s.Bind(1, tls.certificate_pem)
+                                .BindBlob(2, tls.private_key_pem.span())
+                                .BindBlob(3, tls.spki_sha256)
+                                .Bind(4, now)
+                                .Run());
+  }
+  SCHAKEL_RETURN_IF_ERROR(SetMeta(db, "node_card", card_json));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  return key_id;
+}
+
 Status SetMeta(Database& db, const std::string& key, const std::string& value) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
       "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?);"));

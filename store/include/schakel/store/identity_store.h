@@ -37,6 +37,15 @@ Result<EncKey> LoadCurrentEncKey(Database& db, const crypto::SigningKeyPair& ide
 Result<std::vector<EncKey>> LoadUsableEncKeys(Database& db, const crypto::SigningKeyPair& identity);
 Result<crypto::TlsIdentity> LoadCurrentTls(Database& db);
 
+// Key rotation in one transaction: marks every current encryption key and
+// TLS identity retired_at = `now` (their secrets stay, so envelopes sealed to
+// an old key while it was published still open through LoadUsableEncKeys),
+// inserts `enc` and `tls` as the current ones and stores the new signed card
+// as meta "node_card". Returns the new encryption key's key_id.
+Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc,
+                           const crypto::TlsIdentity& tls, const std::string& card_json,
+                           const std::string& now);
+
 Status SetMeta(Database& db, const std::string& key, const std::string& value);
 Result<std::optional<std::string>> GetMeta(Database& db, const std::string& key);
 

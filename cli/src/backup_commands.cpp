@@ -1,0 +1,300 @@
+// `schakel backup --to F` and `schakel restore --from F`.
+//
+// backup: a consistent copy of DIR/data/node.db through SQLite's online
+// backup API, still encrypted with the node's database key; safe while
+// schakeld runs (a write during the copy restarts it). The key itself is
+// not in the copy: keep secrets/db.key (or the passphrase and
+// data/node.salt) somewhere else.
+//
+// restore: only while nothing else has the database open. How that is
+// detected: every SQLite connection that has a WAL-mode database open holds
+// a shared lock on the "dead man switch" byte of DB-shm (byte 128) for as
+// long as it is open, schakeld included, even when idle. restore asks the
+// kernel (F_OFD_GETLK, which also sees locks of its own process) whether a
+// write lock on that byte could be placed; if not, it refuses. BEGIN
+// EXCLUSIVE would not do: in WAL mode it does not conflict with an idle
+// reader. A daemon that starts between that check and the rename is not
+// caught: stop the service (systemctl stop schakel) before restoring.
+//
+// The backup is copied to data/node.db.restore-tmp, opened there with the
+// node's key (a wrong key is refused), checked (same node id and identity
+// key, quick_check, audit chain), then the live database is kept as
+// data/node.db.before-restore-<time> (a hard link, so node.db exists at every
+// moment) and the copy is renamed over data/node.db.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ostream>
+
+#include "command.h"
+#include "node_access.h"
+#include "schakel/audit/audit_log.h"
+#include "schakel/base/clock.h"
+#include "schakel/base/file.h"
+#include "schakel/base/time.h"
+#include "schakel/store/identity_store.h"
+#include "schakel/store/node_dir.h"
+
+namespace schakel::cli {
+namespace {
+
+// SQLite's unix VFS: the WAL-index lock bytes start at 120, eight of them,
+// then the dead-man-switch byte every open connection holds shared.
+constexpr off_t kShmDmsByte = 128;
+
+// Whether any connection (of any process, this one included) has the
+// database at `db_path` open in WAL mode.
+Result<bool> DatabaseInUse(const std::string& db_path) {
+  std::string shm = db_path + "-shm";
+  int fd = ::open(shm.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;  // nobody has opened it since the last close
+    return Status::IoError(shm + ": " + std::strerror(errno));
+  }
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = kShmDmsByte;
+  probe.l_len = 1;
+  int rc = ::fcntl(fd, F_OFD_GETLK, &probe);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0) return Status::IoError(shm + ": cannot probe its locks: " + std::strerror(saved));
+  return probe.l_type != F_UNLCK;
+}
+
+// "2026-11-23T10:00:00Z" -> "20261123T100000Z", for file names.
+std::string CompactNow() {
+  std::string s;
+  for (char c : FormatInstant(NowUtc())) {
+    if (c != '-' && c != ':') s.push_back(c);
+  }
+  return s;
+}
+
+Status CopyFileDurable(const std::string& from, const std::string& to) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return Status::NotFound(from + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(in);
+    return Status::InvalidInput(from + ": not a regular file");
+  }
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) {
+    int saved = errno;
+    ::close(in);
+    return Status::IoError(to + ": " + std::strerror(saved));
+  }
+  Status result;
+  char buf[1 << 16];
+  while (result.ok()) {
+    ssize_t n = ::read(in, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result = Status::IoError(from + ": " + std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(out, buf + off, static_cast<size_t>(n - off));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        result = errno == ENOSPC ? Status::ResourceExhausted(to + ": disk full")
+                                 : Status::IoError(to + ": " + std::strerror(errno));
+        break;
+      }
+      off += w;
+    }
+  }
+  if (result.ok() && ::fsync(out) != 0) result = Status::IoError(to + ": fsync: " + std::strerror(errno));
+  ::close(out);
+  ::close(in);
+  if (!result.ok()) ::unlink(to.c_str());
+  return result;
+}
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError(dir + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Status::IoError(dir + ": fsync: " + std::strerror(errno));
+  return Status::Ok();
+}
+
+void RemoveDatabaseFiles(const std::string& path) {
+  ::unlink(path.c_str());
+  ::unlink((path + "-wal").c_str());
+  ::unlink((path + "-shm").c_str());
+  ::unlink((path + "-journal").c_str());
+}
+
+Status RunBackup(Context* ctx, const std::string& to) {
+  if (to.empty()) return Status::InvalidInput("--to: a file name is needed");
+  if (PathExists(to)) return Status::AlreadyExists("--to: " + to + " exists already; choose a new name");
+  SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer key,
+                           store::LoadDatabaseKey(node.paths, KeySourceFor(node.config, node.paths)));
+  // Logged first, so the copy holds the entry of its own making.
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "node.backup", node.config.node_id, "backup"));
+  SCHAKEL_RETURN_IF_ERROR(node.db->BackupTo(to, key));
+  struct stat st {};
+  int64_t bytes = ::stat(to.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+  if (ctx->globals.json) {
+    PrintJson(ctx, {{"node_id", node.config.node_id}, {"backup", to}, {"bytes", bytes}});
+  } else {
+    ctx->io.out << "Backed up node " << node.config.node_id << " to " << to << " (" << bytes
+                << " bytes, encrypted with the node's database key; keep "
+                << (node.config.passphrase_env.empty() ? node.paths.key_file
+                                                       : "the passphrase and " + node.paths.salt)
+                << " safe elsewhere)\n";
+  }
+  return Status::Ok();
+}
+
+// Opens the copy at `staged` and checks that it is a sound database of the
+// node whose identity key is `identity_pk`.
+Status CheckStagedCopy(const std::string& staged, const crypto::SecureBuffer& key, const std::string& node_id,
+                       const crypto::PublicKey& identity_pk, const std::string& from) {
+  auto opened = store::Database::Open(staged, key, store::OpenMode::kExisting);
+  if (!opened.ok()) {
+    if (opened.status().code() == Code::kInvalidInput) {
+      return Status::InvalidInput("--from: " + from +
+                                  ": the node's key does not open it (a backup of another node, or "
+                                  "not a Schakel backup)");
+    }
+    return opened.status().WithContext("--from: " + from);
+  }
+  std::unique_ptr<store::Database> db = std::move(opened).value();
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement q, db->Prepare("PRAGMA quick_check;"));
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || q.Text(0) != "ok") return Status::Corruption("--from: " + from + ": fails SQLite's quick_check");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> stored_id, store::GetMeta(*db, "node_id"));
+  if (!stored_id || *stored_id != node_id) {
+    return Status::Denied("--from: " + from + " is a backup of node \"" + stored_id.value_or("?") +
+                          "\", not of " + node_id);
+  }
+  auto identity = store::LoadIdentity(*db);
+  if (!identity.ok()) return identity.status().WithContext("--from: " + from);
+  if (identity->public_key != identity_pk) {
+    return Status::Denied("--from: " + from + " holds a different identity key than node " + node_id);
+  }
+  SystemClock clock;
+  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
+                           audit::AuditLog::Create(*db, node_id, *identity, clock));
+  Status verified = log->VerifyStored();
+  if (!verified.ok()) return verified.WithContext("--from: " + from + ": audit log");
+  return Status::Ok();
+}
+
+Status RunRestore(Context* ctx, const std::string& from) {
+  if (from.empty()) return Status::InvalidInput("--from: a file name is needed");
+  if (!PathExists(from)) return Status::NotFound("--from: " + from + " does not exist");
+  std::string node_id;
+  crypto::PublicKey identity_pk{};
+  crypto::SecureBuffer key;
+  std::string live;
+  std::string data_dir;
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
+    SCHAKEL_ASSIGN_OR_RETURN(key, store::LoadDatabaseKey(node.paths, KeySourceFor(node.config, node.paths)));
+    SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*node.db));
+    identity_pk = identity.public_key;
+    node_id = node.config.node_id;
+    live = node.paths.database;
+    data_dir = node.paths.data;
+  }  // our own connection closes here (checkpointing and removing the WAL)
+  SCHAKEL_ASSIGN_OR_RETURN(bool in_use, DatabaseInUse(live));
+  if (in_use) {
+    return Status::Unavailable(live + " is open in another process (is schakeld running? stop it first, "
+                               "e.g. systemctl stop schakel)");
+  }
+  if (PathExists(live + "-wal")) {
+    return Status::Unavailable(live + "-wal exists: the database was not closed cleanly; start and stop "
+                               "schakeld once, then restore");
+  }
+
+  std::string staged = live + ".restore-tmp";
+  RemoveDatabaseFiles(staged);  // a leftover of an interrupted restore
+  SCHAKEL_RETURN_IF_ERROR(CopyFileDurable(from, staged));
+  // Run as root on a packaged node, the copy must still belong to the
+  // service's user, as the database it replaces does.
+  struct stat live_st {};
+  if (::geteuid() == 0 && ::stat(live.c_str(), &live_st) == 0 &&
+      ::chown(staged.c_str(), live_st.st_uid, live_st.st_gid) != 0) {
+    int saved = errno;
+    RemoveDatabaseFiles(staged);
+    return Status::IoError(staged + ": cannot give it the database's owner: " + std::strerror(saved));
+  }
+  Status checked = CheckStagedCopy(staged, key, node_id, identity_pk, from);
+  if (!checked.ok()) {
+    RemoveDatabaseFiles(staged);
+    return checked;
+  }
+  if (PathExists(staged + "-wal")) {
+    RemoveDatabaseFiles(staged);
+    return Status::Internal(staged + ": its write-ahead log was not folded in on close");
+  }
+  ::unlink((staged + "-shm").c_str());
+
+  // Check again right before the swap: the window left is the rename itself.
+  SCHAKEL_ASSIGN_OR_RETURN(in_use, DatabaseInUse(live));
+  if (in_use) {
+    RemoveDatabaseFiles(staged);
+    return Status::Unavailable(live + " was opened by another process meanwhile; stop schakeld first");
+  }
+  std::string kept = live + ".before-restore-" + CompactNow();
+  if (::link(live.c_str(), kept.c_str()) != 0) {
+    int saved = errno;
+    RemoveDatabaseFiles(staged);
+    return Status::IoError(kept + ": cannot keep the current database: " + std::strerror(saved));
+  }
+  if (::rename(staged.c_str(), live.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(kept.c_str());
+    RemoveDatabaseFiles(staged);
+    return Status::IoError(live + ": cannot replace it: " + std::strerror(saved));
+  }
+  ::unlink((live + "-shm").c_str());  // the old index; SQLite rebuilds it
+  SCHAKEL_RETURN_IF_ERROR(SyncDirectory(data_dir));
+
+  SCHAKEL_ASSIGN_OR_RETURN(OfflineNode restored, OpenOfflineNode(ctx->globals.dir));
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(restored, "node.restore", node_id, "restore"));
+  if (ctx->globals.json) {
+    PrintJson(ctx, {{"node_id", node_id}, {"restored_from", from}, {"previous", kept}});
+  } else {
+    ctx->io.out << "Restored node " << node_id << " from " << from << "; the replaced database is kept as "
+                << kept << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddBackupCommands(CLI::App& app, Context* ctx) {
+  auto to = std::make_shared<std::string>();
+  CLI::App* backup = app.add_subcommand(
+      "backup", "write a consistent copy of the node's database, still encrypted (also while schakeld runs)");
+  AddCommonOptions(backup, ctx);
+  backup->add_option("--to", *to, "the new backup file (must not exist)")->required();
+  backup->callback([ctx, to] {
+    ctx->action = {"backup", [ctx, to] { return RunBackup(ctx, *to); }};
+  });
+
+  auto from = std::make_shared<std::string>();
+  CLI::App* restore = app.add_subcommand(
+      "restore", "put a backup of this node back (schakeld must be stopped); keeps the replaced database");
+  AddCommonOptions(restore, ctx);
+  restore->add_option("--from", *from, "a file written by schakel backup")->required();
+  restore->callback([ctx, from] {
+    ctx->action = {"restore", [ctx, from] { return RunRestore(ctx, *from); }};
+  });
+}
+
+}  // namespace schakel::cli

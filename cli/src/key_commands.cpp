@@ -1,0 +1,96 @@
+// `schakel node rotate-keys`: a new X25519 encryption key signed by the
+// identity, a new TLS identity, and a new signed card (DIR/node-card.json and
+// meta "node_card"). The identity key, and so the fingerprint, stays: a
+// partner imports the new card with `schakel partner add`, which sees the
+// same identity key and a newer card and updates its entry.
+//
+// The old encryption key is retired, not deleted: envelopes already sealed
+// to it (queued at a partner, in flight) still open, since the inbox looks
+// keys up by key id among every key whose secret is kept. The old TLS
+// identity is retired; the daemon serves the new one after a restart.
+// Wiping retired secrets after a grace period is not done yet.
+#include <ostream>
+#include <span>
+
+#include "command.h"
+#include "node_access.h"
+#include "schakel/base/file.h"
+#include "schakel/base/time.h"
+#include "schakel/consent/vocabulary.h"
+#include "schakel/crypto/identity.h"
+#include "schakel/crypto/node_card.h"
+#include "schakel/crypto/tls_identity.h"
+#include "schakel/store/identity_store.h"
+
+namespace schakel::cli {
+namespace {
+
+std::string Hex(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : bytes) {
+    s.push_back(kDigits[b >> 4]);
+    s.push_back(kDigits[b & 0x0f]);
+  }
+  return s;
+}
+
+Status RunRotateKeys(Context* ctx) {
+  SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*node.db));
+  SCHAKEL_ASSIGN_OR_RETURN(store::EncKey old_enc, store::LoadCurrentEncKey(*node.db, identity));
+
+  crypto::EncryptionKeyPair enc = crypto::GenerateEncryptionKeyPair(identity);
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::TlsIdentity tls, crypto::GenerateTlsIdentity(node.config.node_id));
+  std::string now = FormatInstant(NowUtc());
+
+  crypto::NodeCard card;
+  card.node_id = node.config.node_id;
+  card.name = node.config.name;
+  card.org_type = std::string(consent::Name(node.config.org_type));
+  card.address = node.config.AdvertisedPeerAddress().ToString();
+  card.enc_pk = enc.public_key;
+  card.enc_pk_sig = enc.signature;
+  card.tls_spki_sha256 = tls.spki_sha256;
+  card.created = now;
+  crypto::SignNodeCard(card, identity);
+  std::string card_json = crypto::NodeCardToJson(card);
+
+  SCHAKEL_ASSIGN_OR_RETURN(int64_t key_id, store::RotateKeys(*node.db, enc, tls, card_json, now));
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "node.rotate_keys", node.config.node_id, "rotation"));
+  // The database holds the card of record; the file is a copy to hand out.
+  SCHAKEL_RETURN_IF_ERROR(WriteFileAtomic(node.paths.card, card_json + "\n", 0644));
+
+  std::string fingerprint = crypto::Fingerprint(identity.public_key);
+  if (ctx->globals.json) {
+    PrintJson(ctx, {{"node_id", node.config.node_id},
+                    {"fingerprint", fingerprint},
+                    {"enc_key_id", key_id},
+                    {"retired_enc_key_id", old_enc.key_id},
+                    {"tls_spki_sha256", Hex(tls.spki_sha256)},
+                    {"card", node.paths.card}});
+  } else {
+    ctx->io.out << "Rotated the keys of node " << node.config.node_id << ": encryption key "
+                << old_enc.key_id << " retired (kept for messages in flight), new key " << key_id
+                << ", new TLS certificate\n"
+                << "Restart schakeld so that it serves them, and give " << node.paths.card
+                << " to every partner (schakel partner add --card ... --fingerprint ...).\n"
+                << "The fingerprint is unchanged:\n"
+                << fingerprint << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddKeyCommands(CLI::App& app, Context* ctx) {
+  CLI::App* node = app.get_subcommand("node");
+  CLI::App* rotate = node->add_subcommand(
+      "rotate-keys", "new encryption key and TLS certificate, and a new signed card (identity unchanged)");
+  AddCommonOptions(rotate, ctx);
+  rotate->callback([ctx] {
+    ctx->action = {"node rotate-keys", [ctx] { return RunRotateKeys(ctx); }};
+  });
+}
+
+}  // namespace schakel::cli
