@@ -10,60 +10,30 @@
 namespace schakel {
 namespace {
 
-std::string Errno(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-
- private:
-  int fd_;
-};
-
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == ENOSPC) return Status::ResourceExhausted(Errno("disk full writing", path));
-      return Status::IoError(Errno("cannot write", path));
+      if (errno == ENOSPC) return Status::ResourceExhausted(ErrnoMessage("disk full writing", path));
+      return Status::IoError(ErrnoMessage("cannot write", path));
     }
     done += static_cast<size_t>(n);
   }
   return Status::Ok();
 }
 
-std::string DirName(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 }  // namespace
 
 Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Status::NotFound(path + ": no such file");
-    return Status::IoError(Errno("cannot open", path));
+    return Status::IoError(ErrnoMessage("cannot open", path));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Status::IoError(Errno("cannot stat", path));
+  if (::fstat(fd.get(), &st) != 0) return Status::IoError(ErrnoMessage("cannot stat", path));
   if (!S_ISREG(st.st_mode)) return Status::InvalidInput(path + ": not a regular file");
   if (static_cast<unsigned long long>(st.st_size) > max_bytes) {
     return Status::InvalidInput(path + ": file is larger than " + std::to_string(max_bytes) +
@@ -80,7 +50,7 @@ Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
     ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::IoError(Errno("cannot read", path));
+      return Status::IoError(ErrnoMessage("cannot read", path));
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
@@ -97,16 +67,16 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
                        bool exclusive) {
   if (exclusive && PathExists(path)) return Status::AlreadyExists(path + " exists already");
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
-  if (fd.get() < 0) return Status::IoError(Errno("cannot create", tmp));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (fd.get() < 0) return Status::IoError(ErrnoMessage("cannot create", tmp));
   // The umask may have narrowed the mode; we want exactly `mode`.
   if (::fchmod(fd.get(), mode) != 0) {
     ::unlink(tmp.c_str());
-    return Status::IoError(Errno("cannot chmod", tmp));
+    return Status::IoError(ErrnoMessage("cannot chmod", tmp));
   }
   Status st = WriteAll(fd.get(), data, tmp);
-  if (st.ok() && ::fsync(fd.get()) != 0) st = Status::IoError(Errno("cannot fsync", tmp));
-  if (::close(fd.release()) != 0 && st.ok()) st = Status::IoError(Errno("cannot close", tmp));
+  if (st.ok() && ::fsync(fd.get()) != 0) st = Status::IoError(ErrnoMessage("cannot fsync", tmp));
+  if (::close(fd.Release()) != 0 && st.ok()) st = Status::IoError(ErrnoMessage("cannot close", tmp));
   if (!st.ok()) {
     ::unlink(tmp.c_str());
     return st;
@@ -118,15 +88,14 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
       ::unlink(tmp.c_str());
       errno = saved;
       if (errno == EEXIST) return Status::AlreadyExists(path + " exists already");
-      return Status::IoError(Errno("cannot create", path));
+      return Status::IoError(ErrnoMessage("cannot create", path));
     }
     ::unlink(tmp.c_str());
   } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
-    return Status::IoError(Errno("cannot rename onto", path));
+    return Status::IoError(ErrnoMessage("cannot rename onto", path));
   }
-  Fd dir(::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) ::fsync(dir.get());
+  SyncDirectory(DirName(path));
   return Status::Ok();
 }
 
@@ -137,7 +106,27 @@ Status MakeDirectory(const std::string& path, mode_t mode) {
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::Ok();
     return Status::InvalidInput(path + " exists and is not a directory");
   }
-  return Status::IoError(Errno("cannot create directory", path));
+  return Status::IoError(ErrnoMessage("cannot create directory", path));
+}
+
+std::string ErrnoMessage(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+std::string DirName(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+void SyncDirectory(const std::string& path) {
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 bool PathExists(const std::string& path) {

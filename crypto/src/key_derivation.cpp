@@ -1,5 +1,7 @@
 #include "schakel/crypto/key_derivation.h"
 
+#include "schakel/base/file.h"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -12,40 +14,10 @@
 namespace schakel::crypto {
 namespace {
 
-std::string Errno(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-
- private:
-  int fd_;
-};
-
 std::string Octal(mode_t mode) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
   return buf;
-}
-
-std::string DirName(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
 }
 
 }  // namespace
@@ -78,16 +50,16 @@ Result<SecureBuffer> DeriveKeyFromPassphrase(std::string_view passphrase,
 
 Result<SecureBuffer> ReadKeyFile(const std::string& path) {
   EnsureInitialised();
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Status::NotFound("key file " + path + ": no such file");
     if (errno == ELOOP) {
       return Status::InvalidInput("key file " + path + " is a symbolic link; use the file itself");
     }
-    return Status::IoError(Errno("cannot open key file", path));
+    return Status::IoError(ErrnoMessage("cannot open key file", path));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Status::IoError(Errno("cannot stat key file", path));
+  if (::fstat(fd.get(), &st) != 0) return Status::IoError(ErrnoMessage("cannot stat key file", path));
   if (!S_ISREG(st.st_mode)) {
     return Status::InvalidInput("key file " + path + " is not a regular file");
   }
@@ -109,7 +81,7 @@ Result<SecureBuffer> ReadKeyFile(const std::string& path) {
     ssize_t n = ::read(fd.get(), key.data() + got, key.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::IoError(Errno("cannot read key file", path));
+      return Status::IoError(ErrnoMessage("cannot read key file", path));
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
@@ -124,17 +96,17 @@ Result<SecureBuffer> ReadKeyFile(const std::string& path) {
 
 Result<SecureBuffer> CreateKeyFile(const std::string& path) {
   EnsureInitialised();
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd.get() < 0) {
     if (errno == EEXIST) return Status::AlreadyExists("key file " + path + " exists already");
-    return Status::IoError(Errno("cannot create key file", path));
+    return Status::IoError(ErrnoMessage("cannot create key file", path));
   }
   auto fail = [&](Status st) {
     ::unlink(path.c_str());
     return st;
   };
   // The umask can only narrow 0600; set it exactly anyway.
-  if (::fchmod(fd.get(), 0600) != 0) return fail(Status::IoError(Errno("cannot chmod", path)));
+  if (::fchmod(fd.get(), 0600) != 0) return fail(Status::IoError(ErrnoMessage("cannot chmod", path)));
   SecureBuffer key = SecureBuffer::Random(kDbKeyBytes);
   size_t done = 0;
   while (done < key.size()) {
@@ -142,19 +114,18 @@ Result<SecureBuffer> CreateKeyFile(const std::string& path) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOSPC) {
-        return fail(Status::ResourceExhausted(Errno("disk full writing key file", path)));
+        return fail(Status::ResourceExhausted(ErrnoMessage("disk full writing key file", path)));
       }
-      return fail(Status::IoError(Errno("cannot write key file", path)));
+      return fail(Status::IoError(ErrnoMessage("cannot write key file", path)));
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) return fail(Status::IoError(Errno("cannot fsync key file", path)));
+  if (::fsync(fd.get()) != 0) return fail(Status::IoError(ErrnoMessage("cannot fsync key file", path)));
   if (::close(fd.Release()) != 0) {
-    return fail(Status::IoError(Errno("cannot close key file", path)));
+    return fail(Status::IoError(ErrnoMessage("cannot close key file", path)));
   }
   // Make the new directory entry durable too.
-  Fd dir(::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) ::fsync(dir.get());
+  SyncDirectory(DirName(path));
   return key;
 }
 

@@ -26,4 +26,32 @@ Status MakeDirectory(const std::string& path, mode_t mode);
 
 bool PathExists(const std::string& path);
 
+// "what path: <strerror(errno)>", for error messages after a failed call.
+std::string ErrnoMessage(const std::string& what, const std::string& path);
+
+// The folder part of a path ("." when there is none).
+std::string DirName(const std::string& path);
+
+// fsyncs a folder, so a rename or create in it is durable.
+void SyncDirectory(const std::string& path);
+
+// Owns a file descriptor and closes it on every path.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd();
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  // Gives up ownership without closing.
+  int Release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+
+ private:
+  int fd_;
+};
+
 }  // namespace schakel
