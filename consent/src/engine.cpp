@@ -275,8 +275,8 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
               ? "neither " + RolePossessive(GrantorRole::kOuder) + " nor " +
                     RolePossessive(GrantorRole::kJongere)
               : RolePossessive(ouder_lacks ? GrantorRole::kOuder : GrantorRole::kJongere);
-      std::string msg = std::string(Name(cat)) + " is withheld: " + who +
-                        " valid consent for " + ShareWords(r) + " does not name it.";
+      std::string msg = std::string(Name(cat)) + " is withheld: " + who + " valid consent for " +
+                        ShareWords(r) + (ouder_lacks && jongere_lacks ? " names it." : " does not name it.");
       if (IsSpecialCategory(cat)) {
         msg += cat == Category::kGezondheid
                    ? " Health data is a special category (AVG art. 9) and is shared only where "
