@@ -62,6 +62,7 @@ class Reader {
         {"store", {"key_file", "passphrase_env"}},
         {"log", {"level"}},
         {"delivery", {"retry_base_ms", "retry_max_ms"}},
+        {"keys", {"retired_key_days"}},
     };
     for (const auto& [k, v] : root_) {
       auto it = kKnown.find(k.str());
@@ -238,6 +239,12 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
     if (i->get() < 10 || i->get() > 86400000) return r.Error(n, name, "must be from 10 to 86400000 ms");
     (std::string(key) == "retry_base_ms" ? c.retry_base_ms : c.retry_max_ms) = i->get();
   }
+  if (const toml::node* n = r.Node("keys", "retired_key_days")) {
+    const auto* i = n->as_integer();
+    if (i == nullptr) return r.Error(n, "keys.retired_key_days", "expected an integer");
+    if (i->get() < 1 || i->get() > 3650) return r.Error(n, "keys.retired_key_days", "must be from 1 to 3650 days");
+    c.retired_key_days = static_cast<int>(i->get());
+  }
   if (c.retry_base_ms > c.retry_max_ms) {
     return r.Error(r.Node("delivery", "retry_base_ms"), "delivery.retry_base_ms",
                    "must not exceed delivery.retry_max_ms");
@@ -322,6 +329,7 @@ std::string NodeConfigToToml(const NodeConfig& c) {
     o << "passphrase_env = " << Quote(c.passphrase_env) << "\n";
   }
   o << "\n[delivery]\nretry_base_ms = " << c.retry_base_ms << "\nretry_max_ms = " << c.retry_max_ms << "\n";
+  o << "\n[keys]\nretired_key_days = " << c.retired_key_days << "\n";
   o << "\n[log]\nlevel = " << Quote(c.log_level) << "\n";
   return o.str();
 }

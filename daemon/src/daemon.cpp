@@ -16,6 +16,7 @@
 
 #include "api_server.h"
 #include "delivery.h"
+#include "metrics.h"
 #include "node_core.h"
 #include "schakel/base/log.h"
 #include "schakel/config/protocol_file.h"
@@ -83,6 +84,37 @@ struct Daemon::Impl {
     std::lock_guard<std::mutex> lock(core.mu);
     Status st = core.audit->MaybeCheckpoint();
     if (!st.ok()) LogError("audit checkpoint: " + st.message());
+    WipeRetiredKeys();
+  }
+
+  // REQUIRES: core.mu held.
+  void WipeRetiredKeys() {
+    Instant now = core.clock->Now();
+    std::string at = FormatInstantMs(now);
+    store::Transaction tx(*core.db);
+    Status st = tx.Begin();
+    auto wiped = st.ok() ? store::WipeRetiredEncKeys(*core.db, now - std::chrono::days(core.config.retired_key_days), at)
+                         : Result<std::vector<int64_t>>(st);
+    if (!wiped.ok()) {
+      LogError("key wipe: " + wiped.status().message());
+      return;
+    }
+    for (int64_t id : *wiped) {
+      st = AppendAudit(core, SystemEvent({"key.wiped", "", "enc_key:" + std::to_string(id), "", "", "ok",
+                                          "retired_key_grace_ended"},
+                                         "maintenance"));
+      if (!st.ok()) break;
+    }
+    if (st.ok()) st = tx.Commit();
+    if (!st.ok()) {
+      LogError("key wipe: " + st.message());
+      return;
+    }
+    if (!wiped->empty()) {
+      auto keys = store::LoadUsableEncKeys(*core.db, core.identity);
+      if (keys.ok()) core.enc_keys = std::move(keys).value();
+      LogInfo("wiped " + std::to_string(wiped->size()) + " retired encryption key(s) after their grace period");
+    }
   }
 };
 
@@ -153,6 +185,7 @@ Status Daemon::Run() {
   SCHAKEL_ASSIGN_OR_RETURN(d.peer, PeerServer::Start(core.config.node_id, core.tls, partners, *d.inbox,
                                                      peer_options));
   d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
+  d.api->AddRoute(MetricsRoute(core));
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
   DeliveryOptions delivery = d.options.delivery;
   delivery.backoff_base = std::chrono::milliseconds(core.config.retry_base_ms);

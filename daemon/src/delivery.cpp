@@ -1,5 +1,6 @@
 #include "delivery.h"
 
+#include <algorithm>
 #include <random>
 
 #include "schakel/base/log.h"
@@ -288,6 +289,16 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
                            store::FindInbox(*core_.db, peer, peek.message_id));
   if (known) return std::string(known->receipt.begin(), known->receipt.end());
 
+  // A key rotated by `schakel node rotate-keys` while we run is picked up
+  // from the database the first time a partner uses it.
+  auto held = [this](const crypto::EncKeyId& id) {
+    return std::any_of(core_.enc_keys.begin(), core_.enc_keys.end(),
+                       [&](const store::EncKey& k) { return crypto::EncryptionKeyId(k.pair.public_key) == id; });
+  };
+  if (!held(peek.recipient_key_id)) {
+    auto reloaded = store::LoadUsableEncKeys(*core_.db, core_.identity);
+    if (reloaded.ok()) core_.enc_keys = std::move(reloaded).value();
+  }
   crypto::EncKeyLookup keys = [this](const crypto::EncKeyId& id) -> const crypto::EncryptionKeyPair* {
     for (const auto& k : core_.enc_keys) {
       if (crypto::EncryptionKeyId(k.pair.public_key) == id) return &k.pair;

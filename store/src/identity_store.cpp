@@ -140,6 +140,27 @@ Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc,
   return key_id;
 }
 
+Result<std::vector<int64_t>> WipeRetiredEncKeys(Database& db, Instant cutoff, const std::string& now) {
+  std::vector<int64_t> due;
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT key_id, retired_at FROM enc_keys WHERE retired_at IS NOT NULL AND secret_key IS NOT NULL;"));
+    while (true) {
+      SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      auto retired = ParseInstant(s.Text(1));
+      if (retired.ok() && *retired < cutoff) due.push_back(s.Int(0));
+    }
+  }
+  for (int64_t id : due) {
+    // secure_delete is on, so SQLite zeroes the freed bytes in its pages.
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "UPDATE enc_keys SET secret_key = NULL, wiped_at = ? WHERE key_id = ?;"));
+    SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Bind(2, id).Run());
+  }
+  return due;
+}
+
 Status SetMeta(Database& db, const std::string& key, const std::string& value) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
       "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?);"));

@@ -69,6 +69,12 @@ struct NodeConfig {
   int64_t retry_base_ms = 1000;
   int64_t retry_max_ms = 300000;
 
+  // [keys] retired_key_days: how long a retired encryption key stays usable
+  // after `schakel node rotate-keys`, so shares sealed by partners who have
+  // not yet imported the new card still open; then its secret is wiped.
+  // Default: 90. REQUIRES: 1..3650.
+  int retired_key_days = 90;
+
   // [log] level: "debug", "info", "warn", "error". Default: "info".
   std::string log_level = "info";
 

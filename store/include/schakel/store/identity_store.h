@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "schakel/base/status.h"
+#include "schakel/base/time.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/tls_identity.h"
 #include "schakel/store/database.h"
@@ -45,6 +46,11 @@ Result<crypto::TlsIdentity> LoadCurrentTls(Database& db);
 Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc,
                            const crypto::TlsIdentity& tls, const std::string& card_json,
                            const std::string& now);
+
+// Wipes the secret halves of encryption keys retired before `cutoff`: after
+// the grace period nothing sealed to them is expected any more. Returns the
+// ids of the keys wiped.
+Result<std::vector<int64_t>> WipeRetiredEncKeys(Database& db, Instant cutoff, const std::string& now);
 
 Status SetMeta(Database& db, const std::string& key, const std::string& value);
 Result<std::optional<std::string>> GetMeta(Database& db, const std::string& key);
