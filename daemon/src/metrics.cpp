@@ -1,0 +1,88 @@
+#include "metrics.h"
+
+#include <mutex>
+#include <sstream>
+
+namespace schakel::daemon {
+namespace {
+
+// Label values are vocabulary, but a protocol file names its own purposes:
+// escape as the exposition format asks.
+std::string Escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void Family(std::ostringstream& o, const char* name, const char* type, const char* help) {
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+}  // namespace
+
+std::string FormatPrometheus(const std::string& node_version, const store::NodeMetrics& m) {
+  std::ostringstream o;
+  Family(o, "schakel_build_info", "gauge", "Schakel version of this node.");
+  o << "schakel_build_info{version=\"" << Escape(node_version) << "\"} 1\n";
+  Family(o, "schakel_shares", "gauge", "Shares this node sent or queued, by state and purpose.");
+  for (const auto& [key, count] : m.shares) {
+    o << "schakel_shares{state=\"" << Escape(key.first) << "\",purpose=\"" << Escape(key.second) << "\"} "
+      << count << "\n";
+  }
+  Family(o, "schakel_outbox_depth", "gauge", "Items waiting in the outbox for delivery.");
+  o << "schakel_outbox_depth " << m.outbox_depth << "\n";
+  Family(o, "schakel_audit_entries", "gauge", "Entries in the audit log.");
+  o << "schakel_audit_entries " << m.audit_entries << "\n";
+  Family(o, "schakel_gate_decisions_total", "counter", "Egress gate decisions logged, by outcome.");
+  for (const char* outcome : {"permit", "deny"}) {
+    auto it = m.decisions.find(outcome);
+    o << "schakel_gate_decisions_total{outcome=\"" << outcome << "\"} " << (it == m.decisions.end() ? 0 : it->second)
+      << "\n";
+  }
+  for (const auto& [outcome, count] : m.decisions) {
+    if (outcome != "permit" && outcome != "deny") {
+      o << "schakel_gate_decisions_total{outcome=\"" << Escape(outcome) << "\"} " << count << "\n";
+    }
+  }
+  return o.str();
+}
+
+ExtraRoute MetricsRoute(NodeCore& core) {
+  return [&core](const Caller& caller, const std::string& method, const std::string& target,
+                 const std::string& /*body*/, Reply* reply, std::string* /*content_type*/) {
+    if (target != "/metrics" && target.rfind("/metrics?", 0) != 0) return false;
+    if (method != "GET") {
+      *reply = Reply::Error(Status::InvalidInput("/metrics: only GET"));
+      return true;
+    }
+    if (caller.role != store::Role::kAdmin) {
+      *reply = Reply::Error(Status::Denied("/metrics: only the admin role may read the metrics"));
+      return true;
+    }
+    Result<store::NodeMetrics> m = [&] {
+      std::lock_guard<std::mutex> lock(core.mu);
+      return store::CollectMetrics(*core.db);
+    }();
+    if (!m.ok()) {
+      *reply = Reply::Error(m.status());
+      return true;
+    }
+    Reply r;
+    r.raw = FormatPrometheus("0.1.0", *m);
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    *reply = std::move(r);
+    return true;
+  };
+}
+
+}  // namespace schakel::daemon

@@ -1,0 +1,31 @@
+// Counts for the node's Prometheus endpoint (GET /metrics). Only
+// vocabulary travels in these keys (share states, purposes, gate outcomes):
+// never a student, case, user or partner id, so nothing personal can end up
+// in a label.
+//
+// Errors: Status values from the store. Thread-safety: as Database.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "schakel/base/status.h"
+#include "schakel/store/database.h"
+
+namespace schakel::store {
+
+struct NodeMetrics {
+  // (state, purpose) -> shares in this node's outbox table.
+  std::map<std::pair<std::string, std::string>, int64_t> shares;
+  int64_t outbox_depth = 0;   // items (shares, revocations) waiting for delivery
+  int64_t audit_entries = 0;  // entries in the audit log
+  // outcome ("permit", "deny") -> gate decisions logged (share.permitted,
+  // share.pending_approval, share.evaluated, share.denied).
+  std::map<std::string, int64_t> decisions;
+};
+
+Result<NodeMetrics> CollectMetrics(Database& db);
+
+}  // namespace schakel::store

@@ -1,0 +1,94 @@
+// GET /metrics on a running schakeld: Prometheus text for the admin role
+// only, counts that follow what the node did, no personal data in labels.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "federation_support.h"
+
+namespace schakel {
+namespace {
+
+using testing::CaseFixture;
+using testing::Federation;
+using testing::TempDir;
+
+// A bare HTTP/1.1 GET; returns the whole response (status line, headers, body).
+std::string HttpGet(int port, const std::string& path, const std::string& token) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  req += "\r\n";
+  (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
+  TempDir tmp;
+  Federation fed(tmp);
+  fed.Add("school", "school-a", "school");
+  fed.Add("lvs", "lvs-b", "lvs");
+  fed.Pair("school", "lvs");
+  fed.AddUser("school", "mentor", "staff");
+  fed.AddUser("school", "beheer", "admin");
+  fed.StartNode("school");  // lvs stays down: the share stays queued
+  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  auto permitted = fed.As("school", "mentor", {"share", "casus-2026-0042", "--to", "lvs-b", "--purpose",
+                                              "verzuimmelding", "--allow-partial"});
+  ASSERT_EQ(permitted.code, 0) << permitted.err;
+  auto denied = fed.As("school", "mentor", {"share", "casus-2026-0042", "--to", "lvs-b", "--purpose",
+                                           "doorverwijzing"});
+  ASSERT_EQ(denied.code, 3) << denied.err;
+
+  int api = fed["school"].port + 1;
+  std::string res = HttpGet(api, "/metrics", fed["school"].tokens.at("beheer"));
+  ASSERT_NE(res.find("HTTP/1.1 200"), std::string::npos) << res;
+  EXPECT_NE(res.find("text/plain; version=0.0.4"), std::string::npos) << res;
+  std::string body = res.substr(res.find("\r\n\r\n") + 4);
+  EXPECT_NE(body.find("# TYPE schakel_shares gauge\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nschakel_shares{state=\"queued\",purpose=\"verzuimmelding\"} 1\n"), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("\nschakel_outbox_depth 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nschakel_gate_decisions_total{outcome=\"permit\"} 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nschakel_gate_decisions_total{outcome=\"deny\"} 1\n"), std::string::npos) << body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(body, m, std::regex("\nschakel_audit_entries ([0-9]+)\n"))) << body;
+  EXPECT_GE(std::stoi(m[1]), 4);  // node.start, case, two decisions (and the offline ones)
+  // Every sample line is name{labels} value, and no label carries an id.
+  for (const char* personal : {"stu-", "casus-", "lvs-b", "school-a", "mentor", "Sanne"}) {
+    EXPECT_EQ(body.find(personal), std::string::npos) << personal << " in\n" << body;
+  }
+  std::istringstream lines(body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    EXPECT_TRUE(std::regex_match(line, std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.]*\"(,[a-z_]+=\"[a-z0-9_.]*\")*\\})? [0-9]+")))
+        << line;
+  }
+
+  // Another role, or no token: refused.
+  EXPECT_NE(HttpGet(api, "/metrics", fed["school"].tokens.at("mentor")).find("HTTP/1.1 403"), std::string::npos);
+  EXPECT_NE(HttpGet(api, "/metrics", "").find("HTTP/1.1 401"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace schakel
