@@ -13,6 +13,7 @@
 #include <string>
 
 #include "command.h"
+#include "schakel/base/file.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/consent/engine.h"
 #include "schakel/consent/protocol.h"
@@ -41,21 +42,13 @@ Result<std::string> ReadAllLimited(std::istream& in, size_t max_bytes) {
   return data;
 }
 
-// The protocol in force: --policy FILE, else the built-in default.
-//
-// TODO(config): the contract also lets the node's config choose the protocol
-// ([policy] file in DIR/schakel.toml; empty means the built-in default). Wire
-// it here once the node config loader is settled: when --policy is not given
-// and ctx.globals.dir holds a schakel.toml, load it (config::LoadNodeConfig)
-// and, if its policy_file is not empty, LoadProtocolFile on it (relative to
-// the node directory); a config that does not parse is exit 2 as usual. A
-// directory without schakel.toml keeps the built-in default, so that
-// `policy eval` also works outside a node. Until then --policy is the only
-// way to use a protocol file.
+// --policy FILE, else the [policy] file of the node in --dir (when that is a
+// node directory), else the built-in protocol.
 Result<consent::Protocol> ProtocolInForce(const Context& ctx, const PolicyOptions& opts) {
-  (void)ctx;
   if (!opts.policy_file.empty()) return config::LoadProtocolFile(opts.policy_file);
-  return consent::DefaultProtocol();
+  if (!PathExists(ctx.globals.dir + "/schakel.toml")) return consent::DefaultProtocol();
+  SCHAKEL_ASSIGN_OR_RETURN(config::NodeConfig cfg, config::LoadNodeConfig(ctx.globals.dir));
+  return config::LoadProtocolInForce(cfg, ctx.globals.dir);
 }
 
 Status RunEval(Context* ctx, const PolicyOptions& opts) {

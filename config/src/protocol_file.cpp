@@ -394,4 +394,10 @@ std::string ProtocolToToml(const consent::Protocol& protocol) {
   return out;
 }
 
+Result<consent::Protocol> LoadProtocolInForce(const NodeConfig& config, const std::string& dir) {
+  if (config.policy_file.empty()) return consent::DefaultProtocol();
+  std::string path = config.policy_file[0] == '/' ? config.policy_file : dir + "/" + config.policy_file;
+  return LoadProtocolFile(path);
+}
+
 }  // namespace schakel::config

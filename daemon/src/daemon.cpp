@@ -45,12 +45,6 @@ void NotifySystemd(const std::string& state) {
   ::close(fd);
 }
 
-Result<consent::Protocol> LoadProtocolFor(const config::NodeConfig& config, const std::string& dir) {
-  if (config.policy_file.empty()) return consent::DefaultProtocol();
-  std::string path = config.policy_file[0] == '/' ? config.policy_file : dir + "/" + config.policy_file;
-  return config::LoadProtocolFile(path);
-}
-
 struct Daemon::Impl {
   DaemonOptions options;
   SystemClock system_clock;
@@ -140,7 +134,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   SCHAKEL_ASSIGN_OR_RETURN(core.config, config::LoadNodeConfig(options.dir));
   LogLevel level = LogLevel::kInfo;
   if (ParseLogLevel(core.config.log_level, &level)) SetLogLevel(level);
-  SCHAKEL_ASSIGN_OR_RETURN(core.protocol, LoadProtocolFor(core.config, options.dir));
+  SCHAKEL_ASSIGN_OR_RETURN(core.protocol, config::LoadProtocolInForce(core.config, options.dir));
   store::NodePaths paths(options.dir, core.config.key_file);
   store::KeySource source{paths.key_file, core.config.passphrase_env, {}};
   SCHAKEL_ASSIGN_OR_RETURN(core.db, store::OpenNodeDatabase(paths, source));

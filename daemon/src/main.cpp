@@ -5,6 +5,7 @@
 
 #include "schakel/base/log.h"
 #include "schakel/config/node_config.h"
+#include "schakel/config/protocol_file.h"
 #include "schakel/daemon/daemon.h"
 
 namespace {
@@ -52,7 +53,10 @@ int main(int argc, char** argv) {
   if (check_only) {
     auto cfg = schakel::config::LoadNodeConfig(dir);
     if (!cfg.ok()) return Fail("config", cfg.status());
-    std::cout << dir << "/schakel.toml: valid (node " << cfg->node_id << ")\n";
+    auto protocol = schakel::config::LoadProtocolInForce(*cfg, dir);
+    if (!protocol.ok()) return Fail("config", protocol.status().WithContext("[policy] file"));
+    std::cout << dir << "/schakel.toml: valid (node " << cfg->node_id << ", "
+              << (cfg->policy_file.empty() ? "the built-in privacy protocol" : "protocol " + cfg->policy_file) << ")\n";
     return 0;
   }
   schakel::daemon::DaemonOptions options;

@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "process_support.h"
 #include "schakel/cli/cli.h"
+#include "test_support.h"
 
 namespace schakel {
 namespace {
@@ -181,6 +183,43 @@ TEST(PolicyShow, UsageErrors) {
   EXPECT_EQ(none.code, 2);
   CliRun unknown = Policy({"frobnicate"});
   EXPECT_EQ(unknown.code, 2);
+}
+
+}  // namespace
+}  // namespace schakel
+
+namespace schakel {
+namespace {
+
+TEST(PolicyInForce, TheNodesPolicyFileIsUsedAndChecked) {
+  testing::TempDir tmp;
+  std::string dir = tmp / "node";
+  ASSERT_EQ(testing::RunSchakel({"init", "--dir", dir, "--name", "S", "--org-id", "school-p", "--org-type", "school"}).code, 0);
+  // A regional protocol with one purpose only.
+  testing::WriteAll(dir + "/regio.toml", R"([[flow]]
+purpose = "zorgoverleg_regio"
+from = ["school"]
+to = ["wijkteam"]
+legal_basis = "consent"
+categories = ["identificatie", "hulpvraag"]
+)");
+  std::string cfg = testing::ReadAll(dir + "/schakel.toml");
+  auto pos = cfg.find("file = ''");
+  ASSERT_NE(pos, std::string::npos);
+  cfg.replace(pos, 9, "file = 'regio.toml'");
+  testing::WriteAll(dir + "/schakel.toml", cfg);
+  auto show = testing::RunSchakel({"policy", "show", "--dir", dir});
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_NE(show.out.find("zorgoverleg_regio"), std::string::npos);
+  EXPECT_EQ(show.out.find("verzuimmelding"), std::string::npos);
+  // Without a node directory the built-in protocol is shown.
+  auto builtin = testing::RunSchakel({"policy", "show", "--dir", tmp.path()});
+  EXPECT_NE(builtin.out.find("verzuimmelding"), std::string::npos);
+  // A broken protocol file fails --check-config with file:line.
+  testing::WriteAll(dir + "/regio.toml", "[[flow]]\npurpose = \"x\"\nfrom = [\"bank\"]\n");
+  testing::Child check({testing::BinaryPath("schakeld"), "--dir", dir, "--check-config"}, {}, tmp / "check.log");
+  EXPECT_EQ(check.Wait(std::chrono::seconds(10)), 2);
+  EXPECT_NE(testing::ReadAll(tmp / "check.log").find("regio.toml:"), std::string::npos) << testing::ReadAll(tmp / "check.log");
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "schakel/base/status.h"
+#include "schakel/config/node_config.h"
 #include "schakel/consent/protocol.h"
 
 namespace schakel::config {
@@ -48,5 +49,9 @@ Result<consent::Protocol> LoadProtocolFile(const std::string& path);
 // The protocol as TOML in the format above, with comments; parsing the
 // result gives back an equal protocol.
 std::string ProtocolToToml(const consent::Protocol& protocol);
+
+// The protocol a node uses: its [policy] file (relative to the node
+// directory, or absolute), or the built-in default when the key is empty.
+Result<consent::Protocol> LoadProtocolInForce(const NodeConfig& config, const std::string& dir);
 
 }  // namespace schakel::config
