@@ -7,8 +7,8 @@
 // The old encryption key is retired, not deleted: envelopes already sealed
 // to it (queued at a partner, in flight) still open, since the inbox looks
 // keys up by key id among every key whose secret is kept. The old TLS
-// identity is retired; the daemon serves the new one after a restart.
-// Wiping retired secrets after a grace period is not done yet.
+// identity is retired; the daemon serves the new one after a restart. The
+// daemon wipes a retired key's secret after [keys] retired_key_days.
 #include <ostream>
 #include <span>
 
