@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# tools/fuzz.sh [SECONDS] — run every libFuzzer target (docs/fuzzing.md).
+#
+# Installs clang and libFuzzer if missing, configures build/fuzz with clang++
+# and -DSCHAKEL_FUZZ=ON (libraries with -fsanitize=fuzzer-no-link,address,
+# undefined), builds the NAME_fuzz targets and runs each for SECONDS seconds
+# (first argument, else $SECONDS... of the environment if set, else 60) on a
+# copy of its seeds in build/fuzz/corpus/NAME, so tests/fuzz/corpus stays
+# clean. New inputs libFuzzer finds stay in that copy.
+#
+# Environment: FUZZ_TARGETS="json consent" to run only some; JOBS (build).
+# Prints per target the runs executed and whether it found anything; exits 1
+# if any target crashed, leaked or timed out, naming the crash file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=${JOBS:-2}
+# bash sets $SECONDS to the shell's uptime; only a value exported by the
+# caller counts.
+if [ $# -ge 1 ]; then
+  SECS=$1
+elif printenv SECONDS >/dev/null 2>&1; then
+  SECS=$(printenv SECONDS)
+else
+  SECS=60
+fi
+case "$SECS" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a number of seconds, not '$SECS'" >&2; exit 2 ;; esac
+
+BUILD=$ROOT/build/fuzz
+ALL_TARGETS=(json scenario consent case_summary node_config protocol_toml node_card envelope
+  receipt revocation peer_protocol audit_verify)
+read -r -a TARGETS <<<"${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for p in clang libfuzzer-14-dev libclang-rt-14-dev; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return 0; fi
+  log "installing missing packages: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+configure_and_build() {
+  local launcher=()
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  log "configuring build/fuzz with clang++ (SCHAKEL_FUZZ=ON)"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSCHAKEL_FUZZ=ON -DSCHAKEL_WERROR=ON -DSCHAKEL_BENCH=OFF "${launcher[@]}" >/dev/null
+  local names=()
+  for t in "${TARGETS[@]}"; do names+=("${t}_fuzz"); done
+  log "building ${names[*]}"
+  cmake --build "$BUILD" -j"$JOBS" --target "${names[@]}"
+}
+
+install_missing
+configure_and_build
+
+failed=0
+total_runs=0
+printf '%-15s %8s %12s  %s\n' target seconds runs result
+for t in "${TARGETS[@]}"; do
+  bin=$BUILD/tests/fuzz/${t}_fuzz
+  corpus=$BUILD/corpus/$t
+  artifacts=$BUILD/artifacts/$t
+  mkdir -p "$corpus" "$artifacts"
+  cp -n "$ROOT/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
+  out=$BUILD/logs/$t.log
+  mkdir -p "$(dirname "$out")"
+  status=0
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$out" 2>&1 || status=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
+  if [ -z "$runs" ]; then
+    runs=$(grep -oE '^#[0-9]+' "$out" | tail -1 | tr -d '#' || true)
+  fi
+  runs=${runs:-0}
+  total_runs=$((total_runs + runs))
+  crash=$(grep -oE "Test unit written to [^ ]+" "$out" | tail -1 | sed 's/Test unit written to //' || true)
+  if [ "$status" -eq 0 ]; then
+    result="nothing found"
+  else
+    failed=1
+    result="FOUND (exit $status) ${crash:-no artifact}; log $out"
+  fi
+  printf '%-15s %8s %12s  %s\n' "$t" "$SECS" "$runs" "$result"
+  if [ "$status" -ne 0 ]; then
+    grep -E "ERROR: |fuzz property failed|runtime error|SUMMARY" "$out" | head -5 | sed 's/^/    /'
+  fi
+done
+printf '%-15s %8s %12s\n' total $((SECS * ${#TARGETS[@]})) "$total_runs"
+exit "$failed"
