@@ -42,7 +42,19 @@ Status RunRotateKeys(Context* ctx) {
 
   crypto::EncryptionKeyPair enc = crypto::GenerateEncryptionKeyPair(identity);
   SCHAKEL_ASSIGN_OR_RETURN(crypto::TlsIdentity tls, crypto::GenerateTlsIdentity(node.config.node_id));
-  std::string now = FormatInstant(NowUtc());
+  // The new card must be strictly newer than the one partners hold, or they
+  // could not tell a rollback to the old keys from the rotation (also when
+  // the clock stepped back since).
+  Instant at = NowUtc();
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> old_card_json, store::GetMeta(*node.db, "node_card"));
+  if (old_card_json) {
+    auto old_card = crypto::ParseNodeCard(*old_card_json);
+    if (old_card.ok()) {
+      auto old_created = ParseInstant(old_card->created);
+      if (old_created.ok() && at <= *old_created) at = *old_created + std::chrono::milliseconds(1);
+    }
+  }
+  std::string now = FormatInstantMs(at);
 
   crypto::NodeCard card;
   card.node_id = node.config.node_id;
