@@ -101,7 +101,7 @@ Status RunInit(Context* ctx, const InitArgs& args) {
   crypto::SigningKeyPair identity = crypto::GenerateSigningKeyPair();
   crypto::EncryptionKeyPair enc = crypto::GenerateEncryptionKeyPair(identity);
   SCHAKEL_ASSIGN_OR_RETURN(crypto::TlsIdentity tls, crypto::GenerateTlsIdentity(cfg.node_id));
-  std::string created = FormatInstant(NowUtc());
+  std::string created = FormatInstantMs(NowUtc());
 
   crypto::NodeCard card;
   card.node_id = cfg.node_id;

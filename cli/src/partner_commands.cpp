@@ -53,12 +53,13 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
     }
     auto old_created = ParseInstant(known->card.created);
     auto new_created = ParseInstant(card.created);
-    if (old_created.ok() && new_created.ok() && new_created.value() < old_created.value()) {
-      return Status::Denied("the card of " + card.node_id +
-                            " is older than the one already imported; refusing to roll back its keys");
-    }
     if (crypto::CanonicalCardText(known->card) == crypto::CanonicalCardText(card)) {
       verb = "unchanged";
+    } else if (!old_created.ok() || !new_created.ok() || new_created.value() <= old_created.value()) {
+      // A different card must be strictly newer: an older (or equally old)
+      // one would roll the partner's keys back.
+      return Status::Denied("the card of " + card.node_id +
+                            " is not newer than the one already imported; refusing to roll back its keys");
     } else {
       partner.added = known->added;
       SCHAKEL_RETURN_IF_ERROR(store::UpdatePartnerCard(*node.db, partner));
