@@ -44,7 +44,6 @@ constexpr size_t kPostHeaderBytes = 32 + kNonceBytes + 4;
 constexpr size_t kMinCiphertextBytes = kSigBytes + kTagBytes;
 
 constexpr int64_t kMaxInstantMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
-constexpr size_t kMaxIdBytes = 128;
 
 // ----- encoding ------------------------------------------------------------
 
