@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <random>
@@ -19,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "process_support.h"
+#include "schakel/base/clock.h"
+#include "schakel/daemon/daemon.h"
 #include "test_support.h"
 
 namespace schakel::testing {
@@ -177,6 +180,47 @@ class Federation {
  private:
   const TempDir& tmp_;
   std::map<std::string, Node> nodes_;
+};
+
+// A node's daemon run in the test's own process, on a clock the test moves,
+// with maintenance run only when the test asks (RunMaintenanceNow).
+class InProcessDaemon {
+ public:
+  InProcessDaemon(const std::string& dir, const Clock& clock) {
+    daemon::DaemonOptions options;
+    options.dir = dir;
+    options.clock = &clock;
+    options.maintenance_interval = std::chrono::hours(1);
+    std::promise<void> ready;
+    options.on_ready = [&](daemon::Daemon&) { ready.set_value(); };
+    auto d = daemon::Daemon::Create(options);
+    if (!d.ok()) {
+      ADD_FAILURE() << d.status().message();
+      return;
+    }
+    daemon_ = std::move(d).value();
+    runner_ = std::thread([this] { (void)daemon_->Run(); });
+    if (ready.get_future().wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "the in-process daemon did not get ready";
+    }
+  }
+  ~InProcessDaemon() { Stop(); }
+  InProcessDaemon(const InProcessDaemon&) = delete;
+  InProcessDaemon& operator=(const InProcessDaemon&) = delete;
+
+  bool ok() const { return daemon_ != nullptr; }
+  daemon::Daemon& operator*() { return *daemon_; }
+  daemon::Daemon* operator->() { return daemon_.get(); }
+  void Stop() {
+    if (daemon_ && runner_.joinable()) {
+      daemon_->Stop();
+      runner_.join();
+    }
+  }
+
+ private:
+  std::unique_ptr<daemon::Daemon> daemon_;
+  std::thread runner_;
 };
 
 inline std::string CaseFixture(const std::string& name) {

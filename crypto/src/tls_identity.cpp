@@ -15,35 +15,11 @@
 #include <memory>
 
 #include "schakel/crypto/identity.h"
+#include "schakel/crypto/openssl_ptr.h"
 
 namespace schakel::crypto {
 namespace {
 
-// Owners for OpenSSL objects: each frees its object on every path.
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-struct ExtFree {
-  void operator()(X509_EXTENSION* e) const { X509_EXTENSION_free(e); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, ExtFree>;
 
 constexpr size_t kMaxPemBytes = 64 * 1024;
 constexpr long kValiditySeconds = 10L * 366 * 24 * 60 * 60;  // ten years, generously

@@ -14,22 +14,14 @@
 
 #include "schakel/base/strings.h"
 #include "schakel/crypto/identity.h"
+#include "schakel/crypto/openssl_ptr.h"
 
 namespace schakel::daemon {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using crypto::BioPtr;
+using crypto::PkeyPtr;
+using crypto::X509Ptr;
 
 std::string OpenSslError(std::string_view what) {
   unsigned long e = ERR_get_error();

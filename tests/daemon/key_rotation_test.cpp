@@ -1,8 +1,6 @@
 // Key rotation while a node runs: shares sealed to the new key open without a
 // restart, shares sealed to the old key still open during the grace period,
 // and the old key's secret is wiped when the grace period ends.
-#include <future>
-
 #include <gtest/gtest.h>
 
 #include "federation_support.h"
@@ -48,16 +46,8 @@ TEST(KeyRotation, QueuedSharesToTheOldKeyStillOpenAndTheOldKeyIsWipedAfterItsGra
 
   // Leerplicht comes back with the new keys, on a clock the test moves.
   ManualClock clock(NowUtc());
-  daemon::DaemonOptions options;
-  options.dir = fed["lvs"].dir;
-  options.clock = &clock;
-  options.maintenance_interval = std::chrono::hours(1);
-  std::promise<void> ready;
-  options.on_ready = [&](daemon::Daemon&) { ready.set_value(); };
-  auto d = daemon::Daemon::Create(options);
-  ASSERT_TRUE(d.ok()) << d.status().message();
-  std::thread runner([&] { (void)d.value()->Run(); });
-  ASSERT_EQ(ready.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  testing::InProcessDaemon d(fed["lvs"].dir, clock);
+  ASSERT_TRUE(d.ok());
 
   // The share sealed to the old key opens with the retained key.
   ASSERT_TRUE(fed.WaitShareState("school", "mentor", queued, "delivered"));
@@ -68,12 +58,11 @@ TEST(KeyRotation, QueuedSharesToTheOldKeyStillOpenAndTheOldKeyIsWipedAfterItsGra
 
   // Within the grace period (default 90 days) the old key is kept...
   clock.Advance(std::chrono::days(89));
-  d.value()->RunMaintenanceNow();
+  d->RunMaintenanceNow();
   // ...after it, its secret is wiped and the wipe is audited.
   clock.Advance(std::chrono::days(2));
-  d.value()->RunMaintenanceNow();
-  d.value()->Stop();
-  runner.join();
+  d->RunMaintenanceNow();
+  d.Stop();
   store::NodePaths paths(fed["lvs"].dir);
   auto db = store::OpenNodeDatabase(paths, {paths.key_file, "", {}});
   ASSERT_TRUE(db.ok()) << db.status().message();
