@@ -25,21 +25,6 @@ constexpr size_t kMaxPemBytes = 64 * 1024;
 constexpr long kValiditySeconds = 10L * 366 * 24 * 60 * 60;  // ten years, generously
 constexpr long kBackdateSeconds = 60L * 60;  // tolerate an hour of clock skew at the peer
 
-// The most recent OpenSSL error as text, and the queue cleared so a later call
-// does not report a stale error.
-std::string OpenSslError(std::string_view what) {
-  unsigned long e = ERR_get_error();
-  std::string msg(what);
-  if (e != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    msg += " (";
-    msg += buf;
-    msg += ")";
-  }
-  ERR_clear_error();
-  return msg;
-}
 
 Result<std::array<uint8_t, 32>> SpkiSha256Of(X509* cert) {
   X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);

@@ -23,19 +23,7 @@ using crypto::BioPtr;
 using crypto::PkeyPtr;
 using crypto::X509Ptr;
 
-std::string OpenSslError(std::string_view what) {
-  unsigned long e = ERR_get_error();
-  std::string msg(what);
-  if (e != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    msg += " (";
-    msg += buf;
-    msg += ")";
-  }
-  ERR_clear_error();
-  return msg;
-}
+using crypto::OpenSslError;
 
 // The SSL ex_data slot that holds a connection's PeerVerifier. Asio keeps its
 // own verify callback in the app-data slot, so we take a slot of our own.

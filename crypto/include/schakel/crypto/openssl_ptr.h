@@ -1,14 +1,18 @@
-// Owners for OpenSSL objects, so each is freed on every path. Used by the
-// TLS identity code here and by the daemon's TLS contexts.
+// Owners for OpenSSL objects, so each is freed on every path, and the error
+// text helper. Used by the TLS identity code here and by the daemon's TLS
+// contexts.
 #pragma once
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 namespace schakel::crypto {
 
@@ -36,5 +40,21 @@ using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, ExtFree>;
+
+// "what (<the most recent OpenSSL error>)", clearing OpenSSL's error queue
+// so a later call does not report a stale error.
+inline std::string OpenSslError(std::string_view what) {
+  unsigned long e = ERR_get_error();
+  std::string msg(what);
+  if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    msg += " (";
+    msg += buf;
+    msg += ")";
+  }
+  ERR_clear_error();
+  return msg;
+}
 
 }  // namespace schakel::crypto
