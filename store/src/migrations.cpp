@@ -206,7 +206,61 @@ CREATE TRIGGER audit_checkpoints_no_replace BEFORE INSERT ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kV1, kV2, kV3};
+// Version 4: dossier links (docs/links.md) and the HTTPS identity of the
+// link server and the console. A link row keeps only what is needed to find
+// it by its URL token (the token's SHA-256) and the content sealed under a
+// key derived from the URL secret and the access code; neither the token
+// nor the code is stored.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE links (
+  link_id          TEXT PRIMARY KEY,
+  token_hash       BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+  case_id          TEXT NOT NULL,
+  case_version     INTEGER NOT NULL,
+  student_id       TEXT NOT NULL,
+  recipient_name   TEXT NOT NULL,
+  recipient_type   TEXT NOT NULL,
+  purpose          TEXT NOT NULL,
+  legal_basis      TEXT NOT NULL,
+  categories       TEXT NOT NULL,
+  withheld         TEXT NOT NULL,
+  consent_ids      TEXT NOT NULL,
+  created_by       TEXT NOT NULL,
+  created          TEXT NOT NULL,
+  expires          TEXT NOT NULL,
+  kdf_salt         BLOB,
+  nonce            BLOB,
+  ciphertext       BLOB,
+  failed_attempts  INTEGER NOT NULL DEFAULT 0,
+  state            TEXT NOT NULL CHECK (state IN ('active', 'locked', 'revoked', 'expired', 'purged')),
+  state_reason     TEXT,
+  state_changed    TEXT NOT NULL,
+  last_read        TEXT
+);
+CREATE INDEX links_case ON links (case_id);
+CREATE INDEX links_state ON links (state, expires);
+CREATE TABLE web_tls (
+  id        INTEGER PRIMARY KEY CHECK (id = 1),
+  cert_pem  TEXT NOT NULL,
+  key_pem   BLOB NOT NULL,
+  created   TEXT NOT NULL
+);
+)sql";
+
+// Version 5: console sign-in for users: an Argon2id password hash (libsodium's
+// crypto_pwhash_str format) and a TOTP secret (RFC 6238) with the last time
+// step used, so a code cannot be replayed.
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE user_credentials (
+  user_id         TEXT PRIMARY KEY REFERENCES users (user_id),
+  password_hash   TEXT NOT NULL,
+  totp_secret     BLOB CHECK (totp_secret IS NULL OR length(totp_secret) = 20),
+  totp_last_step  INTEGER NOT NULL DEFAULT 0,
+  updated         TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
 
 }  // namespace
 
