@@ -257,3 +257,93 @@ TEST(TlsIdentityTest, Tls13HandshakeWithEd25519Certificates) {
 
 }  // namespace
 }  // namespace schakel::crypto
+
+// ---- the web identity (ECDSA P-256, for browsers) ----
+namespace schakel::crypto {
+namespace {
+
+struct GnFree {
+  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
+};
+struct EkuFree {
+  void operator()(EXTENDED_KEY_USAGE* p) const { EXTENDED_KEY_USAGE_free(p); }
+};
+
+TEST(WebTlsIdentityTest, EcdsaP256KeyMatchesCertificate) {
+  auto id = GenerateWebTlsIdentity("school-trajectum", {"links.example.nl"});
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto cert = ParseCert(id->certificate_pem);
+  auto key = ParseKey(id->private_key_pem);
+  ASSERT_TRUE(cert && key);
+  EXPECT_EQ(EVP_PKEY_get_base_id(key.get()), EVP_PKEY_EC);
+  char group[64] = {};
+  size_t glen = 0;
+  ASSERT_EQ(EVP_PKEY_get_utf8_string_param(key.get(), "group", group, sizeof group, &glen), 1);
+  EXPECT_STREQ(group, "prime256v1");
+  EXPECT_EQ(X509_check_private_key(cert.get(), key.get()), 1);
+  EXPECT_EQ(PinFromPrivateKey(key.get()), id->spki_sha256);
+  EXPECT_TRUE(CheckWebTlsIdentity(*id).ok());
+  // Self-signed with SHA-256 and verifiable with its own key.
+  EXPECT_EQ(X509_verify(cert.get(), key.get()), 1);
+  EXPECT_EQ(X509_get_signature_nid(cert.get()), NID_ecdsa_with_SHA256);
+}
+
+TEST(WebTlsIdentityTest, SubjectAltNamesCoverLoopbackAndPublicHost) {
+  auto id = GenerateWebTlsIdentity("school-trajectum", {"links.example.nl", "192.0.2.7"});
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto cert = ParseCert(id->certificate_pem);
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(X509_check_host(cert.get(), "links.example.nl", 0, 0, nullptr), 1);
+  EXPECT_EQ(X509_check_host(cert.get(), "localhost", 0, 0, nullptr), 1);
+  EXPECT_EQ(X509_check_ip_asc(cert.get(), "127.0.0.1", 0), 1);
+  EXPECT_EQ(X509_check_ip_asc(cert.get(), "::1", 0), 1);
+  EXPECT_EQ(X509_check_ip_asc(cert.get(), "192.0.2.7", 0), 1);
+  EXPECT_NE(X509_check_host(cert.get(), "evil.example.nl", 0, 0, nullptr), 1);
+  EXPECT_NE(X509_check_ip_asc(cert.get(), "10.0.0.1", 0), 1);
+  std::unique_ptr<GENERAL_NAMES, GnFree> names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
+  ASSERT_TRUE(names);
+  EXPECT_EQ(sk_GENERAL_NAME_num(names.get()), 5);
+}
+
+TEST(WebTlsIdentityTest, ServerAuthAndValidityWithinBrowserLimit) {
+  auto id = GenerateWebTlsIdentity("n", {});
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto cert = ParseCert(id->certificate_pem);
+  ASSERT_TRUE(cert);
+  std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree> eku(static_cast<EXTENDED_KEY_USAGE*>(
+      X509_get_ext_d2i(cert.get(), NID_ext_key_usage, nullptr, nullptr)));
+  ASSERT_TRUE(eku);
+  ASSERT_EQ(sk_ASN1_OBJECT_num(eku.get()), 1);
+  EXPECT_EQ(OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), 0)), NID_server_auth);
+  EXPECT_TRUE(X509_get_extension_flags(cert.get()) & EXFLAG_KUSAGE);
+  int days = 0, secs = 0;
+  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()),
+                           X509_get0_notAfter(cert.get())),
+            1);
+  EXPECT_LE(days, 826);  // 825 days plus the hour of back-dating
+  EXPECT_GE(days, 800);
+  EXPECT_EQ(X509_check_ca(cert.get()), 0);
+}
+
+TEST(WebTlsIdentityTest, RejectsBadNamesAndEd25519Identities) {
+  EXPECT_FALSE(GenerateWebTlsIdentity("", {}).ok());
+  EXPECT_FALSE(GenerateWebTlsIdentity("n", {"bad host/with slash"}).ok());
+  EXPECT_FALSE(GenerateWebTlsIdentity("n", std::vector<std::string>(40, "a.example")).ok());
+  auto peer = GenerateTlsIdentity("school-trajectum");
+  ASSERT_TRUE(peer.ok());
+  auto st = CheckWebTlsIdentity(*peer);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("Ed25519"), std::string::npos);
+  // A key from another identity does not match.
+  auto a = GenerateWebTlsIdentity("a", {});
+  auto b = GenerateWebTlsIdentity("b", {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  TlsIdentity mixed;
+  mixed.certificate_pem = a->certificate_pem;
+  mixed.private_key_pem = SecureBuffer::FromBytes(b->private_key_pem.span());
+  EXPECT_FALSE(CheckWebTlsIdentity(mixed).ok());
+}
+
+}  // namespace
+}  // namespace schakel::crypto
