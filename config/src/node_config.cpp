@@ -55,8 +55,8 @@ class Reader {
         {"node", {"id", "name", "org_type"}},
         {"peer", {"listen", "advertise"}},
         {"api", {"listen"}},
-        {"links", {"listen", "public_url"}},
-        {"console", {"listen"}},
+        {"links", {"listen", "public_url", "cert_file", "key_file"}},
+        {"console", {"listen", "cert_file", "key_file"}},
         {"policy", {"file"}},
         {"retention", {"default_days"}},
         {"store", {"key_file", "passphrase_env"}},
@@ -171,6 +171,35 @@ Result<Address> ParseAddress(std::string_view text) {
   return a;
 }
 
+Result<std::string> PublicUrlHost(std::string_view url) {
+  constexpr std::string_view kScheme = "https://";
+  if (url.substr(0, kScheme.size()) != kScheme) return Status::InvalidInput("must start with https://");
+  std::string_view rest = url.substr(kScheme.size());
+  size_t end = rest.find('/');
+  std::string_view authority = rest.substr(0, end);
+  std::string_view path = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  if (path.find_first_of("?#") != std::string_view::npos || path.find("//") != std::string_view::npos) {
+    return Status::InvalidInput("must be https://HOST[:PORT][/PATH] without query or fragment");
+  }
+  for (char ch : path) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '/' || ch == '-' || ch == '_' || ch == '.' || ch == '~';
+    if (!ok) return Status::InvalidInput("path may hold only letters, digits and / - _ . ~");
+  }
+  if (authority.empty()) return Status::InvalidInput("has no host");
+  if (authority.find('@') != std::string_view::npos) return Status::InvalidInput("must not hold a user name");
+  // With a port the authority is an Address; without one, add 443 to reuse
+  // the same host checks.
+  bool has_port = authority.front() == '['
+                      ? authority.find("]:") != std::string_view::npos
+                      : authority.find(':') != std::string_view::npos;
+  std::string as_address(authority);
+  if (!has_port) as_address += ":443";
+  auto a = ParseAddress(as_address);
+  if (!a.ok()) return a.status();
+  return a->host;
+}
+
 Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_name) {
   if (text.size() > kMaxConfigBytes) {
     return Status::InvalidInput(std::string(file_name) + ": larger than " +
@@ -212,12 +241,36 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
     if (public_url->rfind("https://", 0) != 0) {
       return r.Error(r.Node("links", "public_url"), "links.public_url", "must start with https://");
     }
+    while (public_url->size() > 8 && public_url->back() == '/') public_url->pop_back();
+    auto host = PublicUrlHost(*public_url);
+    if (!host.ok()) {
+      return r.Error(r.Node("links", "public_url"), "links.public_url", host.status().message());
+    }
     c.links_public_url = *public_url;
   }
   if (c.links_listen && c.links_public_url.empty()) {
     c.links_public_url = "https://" + c.links_listen->ToString();
   }
   SCHAKEL_ASSIGN_OR_RETURN(c.console_listen, r.OptAddress("console", "listen"));
+  for (const char* table : {"links", "console"}) {
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> cert, r.OptString(table, "cert_file", 4096));
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> key, r.OptString(table, "key_file", 4096));
+    std::string t(table);
+    if (cert && cert->empty()) return r.Error(r.Node(table, "cert_file"), t + ".cert_file", "must not be empty");
+    if (key && key->empty()) return r.Error(r.Node(table, "key_file"), t + ".key_file", "must not be empty");
+    if (cert.has_value() != key.has_value()) {
+      const char* present = cert ? "cert_file" : "key_file";
+      const char* missing = cert ? "key_file" : "cert_file";
+      return r.Error(r.Node(table, present), t + "." + missing,
+                     std::string("missing: set both ") + t + ".cert_file and " + t +
+                         ".key_file, or neither (then the node's generated certificate is used)");
+    }
+    WebCertFiles& files = (t == "links") ? c.links_cert : c.console_cert;
+    if (cert) {
+      files.cert_file = *cert;
+      files.key_file = *key;
+    }
+  }
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> policy_file, r.OptString("policy", "file", 4096));
   if (policy_file) c.policy_file = *policy_file;
 
@@ -313,10 +366,18 @@ std::string NodeConfigToToml(const NodeConfig& c) {
     o << "\n[links]\n";
     o << "listen = " << Quote(c.links_listen->ToString()) << "        # HTTPS link pages\n";
     o << "public_url = " << Quote(c.links_public_url) << "\n";
+    if (c.links_cert.configured()) {
+      o << "cert_file = " << Quote(c.links_cert.cert_file) << "\n";
+      o << "key_file = " << Quote(c.links_cert.key_file) << "\n";
+    }
   }
   if (c.console_listen) {
     o << "\n[console]\n";
     o << "listen = " << Quote(c.console_listen->ToString()) << "        # HTTPS staff console\n";
+    if (c.console_cert.configured()) {
+      o << "cert_file = " << Quote(c.console_cert.cert_file) << "\n";
+      o << "key_file = " << Quote(c.console_cert.key_file) << "\n";
+    }
   }
   o << "\n[policy]\n";
   o << "file = " << Quote(c.policy_file) << "                        # empty: the built-in default privacy protocol\n";

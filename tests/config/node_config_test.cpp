@@ -61,6 +61,44 @@ TEST(NodeConfig, RoundTripsThroughToml) {
   EXPECT_EQ(again->retention_default_days, c->retention_default_days);
 }
 
+TEST(NodeConfig, WebCertificatesAreOptionalAndRoundTrip) {
+  auto plain = ParseNodeConfig(kValid, "a.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->links_cert.configured());
+  EXPECT_FALSE(plain->console_cert.configured());
+  std::string text = kValid;
+  text.replace(text.find("public_url = \"https://127.0.0.1:7403\""),
+               std::string("public_url = \"https://127.0.0.1:7403\"").size(),
+               "public_url = \"https://links.example.nl/schakel/\"\ncert_file = \"tls/links.crt\"\n"
+               "key_file = \"/etc/schakel/links.key\"");
+  text.replace(text.find("listen = \"127.0.0.1:7404\""), std::string("listen = \"127.0.0.1:7404\"").size(),
+               "listen = \"127.0.0.1:7404\"\ncert_file = \"c.crt\"\nkey_file = \"c.key\"");
+  auto c = ParseNodeConfig(text, "a.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->links_public_url, "https://links.example.nl/schakel");  // trailing slash dropped
+  EXPECT_EQ(c->links_cert.cert_file, "tls/links.crt");
+  EXPECT_EQ(c->links_cert.key_file, "/etc/schakel/links.key");
+  EXPECT_EQ(c->console_cert.cert_file, "c.crt");
+  EXPECT_EQ(c->console_cert.key_file, "c.key");
+  auto again = ParseNodeConfig(NodeConfigToToml(*c), "b.toml");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->links_cert.cert_file, "tls/links.crt");
+  EXPECT_EQ(again->console_cert.key_file, "c.key");
+  EXPECT_EQ(again->links_public_url, c->links_public_url);
+}
+
+TEST(NodeConfig, PublicUrlHost) {
+  EXPECT_EQ(PublicUrlHost("https://127.0.0.1:7403").value(), "127.0.0.1");
+  EXPECT_EQ(PublicUrlHost("https://[::1]:7403/x").value(), "::1");
+  EXPECT_EQ(PublicUrlHost("https://links.example.nl").value(), "links.example.nl");
+  EXPECT_EQ(PublicUrlHost("https://links.example.nl/a/b").value(), "links.example.nl");
+  EXPECT_FALSE(PublicUrlHost("http://x.nl").ok());
+  EXPECT_FALSE(PublicUrlHost("https://").ok());
+  EXPECT_FALSE(PublicUrlHost("https://x.nl/a b").ok());
+  EXPECT_FALSE(PublicUrlHost("https://x.nl:0").ok());
+  EXPECT_FALSE(PublicUrlHost("https://bad_host!.nl").ok());
+}
+
 struct BadCase {
   const char* name;
   std::string text;
@@ -111,6 +149,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unbracketed_ipv6", Replace(kV, "127.0.0.1:7402", "::1:7402"), "api.listen: put an IPv6"},
         BadCase{"http_public_url", Replace(kV, "https://127.0.0.1:7403", "http://x:1"),
                 "links.public_url: must start with https://"},
+        BadCase{"public_url_query", Replace(kV, "https://127.0.0.1:7403", "https://x.nl/?a=1"),
+                "links.public_url: must be https://HOST[:PORT][/PATH]"},
+        BadCase{"public_url_userinfo", Replace(kV, "https://127.0.0.1:7403", "https://u@x.nl"),
+                "links.public_url: must not hold a user name"},
+        BadCase{"links_cert_without_key",
+                Replace(kV, "public_url = \"https://127.0.0.1:7403\"",
+                        "public_url = \"https://127.0.0.1:7403\"\ncert_file = \"web.pem\""),
+                ":16: links.key_file: missing: set both links.cert_file and links.key_file"},
+        BadCase{"console_key_without_cert",
+                Replace(kV, "listen = \"127.0.0.1:7404\"", "listen = \"127.0.0.1:7404\"\nkey_file = \"k.pem\""),
+                ":19: console.cert_file: missing"},
+        BadCase{"console_cert_empty",
+                Replace(kV, "listen = \"127.0.0.1:7404\"",
+                        "listen = \"127.0.0.1:7404\"\ncert_file = \"\"\nkey_file = \"k.pem\""),
+                ":19: console.cert_file: must not be empty"},
+        BadCase{"cert_file_not_string",
+                Replace(kV, "listen = \"127.0.0.1:7404\"", "listen = \"127.0.0.1:7404\"\ncert_file = 3"),
+                ":19: console.cert_file: expected a string"},
         BadCase{"not_a_table", "node = 3\n", "node: expected a table"},
         BadCase{"syntax", "[node\nid=", "node/schakel.toml:1"}),
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });

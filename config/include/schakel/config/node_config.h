@@ -30,6 +30,18 @@ struct Address {
 // address or a DNS name.
 Result<Address> ParseAddress(std::string_view text);
 
+// The host of a [links] public_url ("https://HOST[:PORT][/PATH]"), without
+// brackets for IPv6; kInvalidInput saying what is wrong otherwise.
+Result<std::string> PublicUrlHost(std::string_view url);
+
+// A certificate configured for an HTTPS listener instead of the node's
+// generated one: PEM files, relative to the node directory or absolute.
+struct WebCertFiles {
+  std::string cert_file;  // the certificate, optionally followed by its chain
+  std::string key_file;   // the unencrypted private key (ECDSA or RSA)
+  bool configured() const { return !cert_file.empty(); }
+};
+
 struct NodeConfig {
   // [node]
   std::string node_id;  // REQUIRES: [a-z0-9-]{3,64}
@@ -45,9 +57,15 @@ struct NodeConfig {
   Address api_listen;
   // [links] listen/public_url: the dossier link server. Default: disabled.
   std::optional<Address> links_listen;
+  // No trailing slash. Default: "https://" + links_listen.
   std::string links_public_url;
+  // [links] cert_file/key_file: both or neither. Default: the generated
+  // web certificate (crypto::GenerateWebTlsIdentity), kept in the database.
+  WebCertFiles links_cert;
   // [console] listen: the staff console. Default: disabled.
   std::optional<Address> console_listen;
+  // [console] cert_file/key_file: as for [links].
+  WebCertFiles console_cert;
 
   // [policy] file: a privacy-protocol TOML file, relative to the node
   // directory or absolute. Default: "" (the built-in protocol).
