@@ -111,13 +111,14 @@ class Federation {
     nodes_.at(node).tokens[user] = LastLine(r.out);
   }
 
-  // Starts schakeld and waits until its API answers.
-  void StartNode(const std::string& name) {
+  // Starts schakeld and waits until its API answers; `env` ("K=V") is added
+  // to the daemon's environment (the fault tests' SCHAKEL_FAULT_POINT).
+  void StartNode(const std::string& name, const std::vector<std::string>& env = {}) {
     Node& n = nodes_.at(name);
     // The log is appended to across restarts: look only at what this run writes.
     size_t offset = ReadAll(n.dir + "/daemon.log").size();
     n.daemon = std::make_unique<Child>(std::vector<std::string>{BinaryPath("schakeld"), "--dir", n.dir},
-                                       std::vector<std::string>{}, n.dir + "/daemon.log");
+                                       env, n.dir + "/daemon.log");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
       if (ReadAll(n.dir + "/daemon.log").find(" ready", offset) != std::string::npos) return;

@@ -9,6 +9,7 @@
 #include "schakel/formats/json.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
+#include "fault_point.h"
 #include "service.h"
 
 namespace schakel::daemon {
@@ -135,6 +136,7 @@ void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) 
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
   auto delay = static_cast<int64_t>(backoff * jitter(rng));
   int64_t next = core_.clock->Now().time_since_epoch().count() + delay;
+  core_.reachability.FailedTo(item.recipient_id, core_.clock->Now(), why.message());
   LogWarn("delivery of " + item.kind + " " + item.message_id + " to " + item.recipient_id +
           " failed (attempt " + std::to_string(attempts) + ", next in " + std::to_string(delay / 1000) +
           " s): " + why.message());
@@ -203,6 +205,7 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
       }
     }
   }
+  FaultPoint("delivery.before_send");
   auto response = Send(partner, item.payload);
   if (!response.ok()) {
     Failed(item, response.status());
@@ -223,6 +226,8 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
       Failed(item, ok.WithContext("receipt refused"));
       return;
     }
+    core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
+    FaultPoint("delivery.after_receipt");
     std::lock_guard<std::mutex> lock(core_.mu);
     store::Transaction tx(*core_.db);
     Status st = tx.Begin();
@@ -239,6 +244,7 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
                                            share->legal_basis, "ok", "receipt_verified"},
                                           "peer:" + partner.card.node_id));
     }
+    if (st.ok()) FaultPoint("delivery.before_receipt_commit");
     if (st.ok()) st = tx.Commit();
     if (!st.ok()) LogError("delivery: cannot record the receipt of " + item.message_id + ": " + st.message());
     else LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
@@ -251,6 +257,7 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     Failed(item, ok);
     return;
   }
+  core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
   std::lock_guard<std::mutex> lock(core_.mu);
   store::Transaction tx(*core_.db);
   Status st = tx.Begin();
@@ -343,7 +350,10 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
     e.actor_org = peer;
     SCHAKEL_RETURN_IF_ERROR(core_.audit->Append(e).status());
   }
+  FaultPoint("inbox.before_commit");
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  FaultPoint("inbox.after_commit");
+  core_.reachability.DeliveredFrom(peer, now);
   if (r.summary) crypto::Wipe(r.summary->data(), r.summary->size());
   LogInfo("received share " + r.message_id + " from " + peer);
   return receipt_bytes;
@@ -368,6 +378,7 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
     SCHAKEL_RETURN_IF_ERROR(AppendAudit(core_, e));
   }
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  core_.reachability.DeliveredFrom(peer, now);
   LogInfo("revocation of " + rev.message_id + " from " + peer + (known ? ": purged" : ": nothing held"));
   return MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, now, core_.identity);
 }

@@ -2,6 +2,8 @@
 
 #include "peer_io.h"  // includes <utility> before Asio
 
+#include "fault_point_io.h"
+
 #include <poll.h>
 
 #include <algorithm>
@@ -296,6 +298,9 @@ asio::awaitable<Status> ClientCore::DoConnect() {
 
 asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, std::string& response) {
   ErrorCode ec;
+  if (FaultPointHit("peer_client.mid_frame")) {
+    co_await WriteHalfFrameThenCrash(*stream_, FrameType::kDeliver, payload, "peer_client.mid_frame");
+  }
   co_await WriteFrame(*stream_, FrameType::kDeliver, payload, ec);
   if (ec) co_return TransportFailure(ec, "sending the request");
   FrameIn in;

@@ -2,6 +2,8 @@
 
 #include "peer_io.h"  // includes <utility> before Asio
 
+#include "fault_point.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -379,6 +381,7 @@ asio::awaitable<void> Session::ServeRequests() {
 
     phase_ = Phase::kHandling;
     core_.requests_++;
+    FaultPoint("peer_server.after_read");
     Result<std::string> answer = CallHandler(in.payload);
     std::string().swap(in.payload);  // a large request need not wait for the answer's write
     if (answer.ok() && answer->size() > options.max_frame_payload_bytes) {

@@ -1,6 +1,7 @@
 #include "service.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 
 #include "schakel/base/strings.h"
@@ -10,8 +11,10 @@
 #include "schakel/formats/case_summary.h"
 #include "schakel/formats/consent_json.h"
 #include "schakel/formats/scenario.h"
+#include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
+#include "fault_point.h"
 
 namespace schakel::daemon {
 namespace {
@@ -572,7 +575,9 @@ Reply Service::Share(const Caller& c, const ShareRequest& req) {
       !st.ok()) {
     return Reply::Error(st);
   }
+  FaultPoint("share.before_commit");
   if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
+  FaultPoint("share.after_commit");
   if (!meldcode) core_.WakeDelivery();
   return Reply::Ok({{"message_id", s.message_id},
                     {"state", std::string(store::ShareStateName(s.state))},
@@ -690,27 +695,92 @@ Reply Service::ShowInbox(const Caller& c, const std::string& message_id) {
   return Reply::Ok(out);
 }
 
+namespace {
+
+Json OptInstant(const std::optional<Instant>& t) { return t ? Json(FormatInstantMs(*t)) : Json(nullptr); }
+
+// The size of a file in bytes; 0 when it does not exist (no WAL yet).
+int64_t FileBytes(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(n);
+}
+
+// When the daemon will write the next audit checkpoint: at the first
+// maintenance run at or after the time it is due (an entry appended after
+// that time writes it too); null when every entry is covered.
+Json NextCheckpoint(const NodeCore& core, const audit::CheckpointSchedule& schedule) {
+  if (!schedule.due) return nullptr;
+  int64_t due = schedule.due->time_since_epoch().count();
+  int64_t tick = core.next_maintenance_ms.load();
+  int64_t every = core.maintenance_interval.count();
+  if (tick == 0 || every <= 0 || due <= tick) return FormatInstantMs(Instant{std::chrono::milliseconds{std::max(due, tick)}});
+  int64_t ticks = (due - tick + every - 1) / every;
+  return FormatInstantMs(Instant{std::chrono::milliseconds{tick + ticks * every}});
+}
+
+}  // namespace
+
 Reply Service::NodeStatus(const Caller& c, Instant started) {
-  (void)c;
+  (void)c;  // every role may see the node's health; nothing here is personal data
   std::lock_guard<std::mutex> lock(core_.mu);
   auto partners = store::ListPartners(*core_.db);
   if (!partners.ok()) return Reply::Error(partners.status());
   auto depth = store::CountOutgoing(*core_.db);
   if (!depth.ok()) return Reply::Error(depth.status());
-  auto oldest = store::OldestOutgoing(*core_.db);
-  if (!oldest.ok()) return Reply::Error(oldest.status());
+  auto shares = store::SummarizeOutgoing(*core_.db, "share");
+  if (!shares.ok()) return Reply::Error(shares.status());
+  auto revocations = store::SummarizeOutgoing(*core_.db, "revocation");
+  if (!revocations.ok()) return Reply::Error(revocations.status());
+  auto schedule = core_.audit->Schedule();
+  if (!schedule.ok()) return Reply::Error(schedule.status());
+  Instant now = core_.clock->Now();
   Json ps = Json::array();
   for (const auto& p : *partners) {
-    ps.push_back({{"node_id", p.card.node_id}, {"org_type", p.card.org_type}, {"address", p.card.address}});
+    const std::string& id = p.card.node_id;
+    auto queued = store::SummarizeOutgoing(*core_.db, "share", id);
+    if (!queued.ok()) return Reply::Error(queued.status());
+    auto revoking = store::SummarizeOutgoing(*core_.db, "revocation", id);
+    if (!revoking.ok()) return Reply::Error(revoking.status());
+    std::optional<PartnerContact> seen = core_.reachability.Get(id);
+    Json reachable = nullptr;  // unknown: nothing sent to it since the daemon started
+    if (seen && seen->last_attempt) reachable = seen->last_attempt_ok;
+    ps.push_back({{"node_id", id},
+                  {"name", p.card.name},
+                  {"org_type", p.card.org_type},
+                  {"address", p.card.address},
+                  {"reachable", reachable},
+                  {"last_attempt", OptInstant(seen ? seen->last_attempt : std::nullopt)},
+                  {"last_success", OptInstant(seen ? seen->last_success : std::nullopt)},
+                  {"last_inbound", OptInstant(seen ? seen->last_inbound : std::nullopt)},
+                  {"last_error_at", OptInstant(seen ? seen->last_error_at : std::nullopt)},
+                  {"last_error", seen && seen->last_error_at ? Json(seen->last_error) : Json(nullptr)},
+                  {"queued_shares", queued->count},
+                  {"pending_revocations", revoking->count}});
   }
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(core_.clock->Now() - started).count();
+  store::NodePaths paths(core_.dir, core_.config.key_file);
+  int64_t db_bytes = FileBytes(paths.database);
+  int64_t wal_bytes = FileBytes(paths.database + "-wal");
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now - started).count();
   return Reply::Ok({{"node_id", core_.config.node_id},
                     {"org_type", std::string(consent::Name(core_.config.org_type))},
                     {"version", "0.1.0"},
+                    {"now", FormatInstantMs(now)},
+                    {"started", FormatInstantMs(started)},
                     {"uptime_seconds", uptime},
                     {"partners", ps},
                     {"outbox_depth", *depth},
-                    {"oldest_queued", *oldest ? Json(**oldest) : Json(nullptr)}});
+                    {"queued_shares", shares->count},
+                    {"oldest_queued", shares->oldest ? Json(*shares->oldest) : Json(nullptr)},
+                    {"pending_revocations", revocations->count},
+                    {"oldest_pending_revocation", revocations->oldest ? Json(*revocations->oldest) : Json(nullptr)},
+                    {"audit", {{"last_seq", schedule->last_seq},
+                               {"checkpointed_seq", schedule->covered_seq},
+                               {"next_checkpoint", NextCheckpoint(core_, *schedule)}}},
+                    {"database", {{"file", paths.database},
+                                  {"db_bytes", db_bytes},
+                                  {"wal_bytes", wal_bytes},
+                                  {"total_bytes", db_bytes + wal_bytes}}}});
 }
 
 namespace {
