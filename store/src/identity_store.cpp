@@ -100,6 +100,25 @@ Result<crypto::TlsIdentity> LoadCurrentTls(Database& db) {
   return tls;
 }
 
+Result<std::optional<crypto::TlsIdentity>> LoadWebTls(Database& db) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT cert_pem, key_pem FROM web_tls WHERE id = 1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<crypto::TlsIdentity>();
+  crypto::TlsIdentity tls;
+  tls.certificate_pem = s.Text(0);
+  tls.private_key_pem = s.BlobSecret(1);
+  auto pin = crypto::SpkiSha256FromCertificatePem(tls.certificate_pem);
+  if (!pin.ok()) return Status::Corruption(db.path() + ": stored web certificate: " + pin.status().message());
+  tls.spki_sha256 = *pin;
+  return std::optional<crypto::TlsIdentity>(std::move(tls));
+}
+
+Status SaveWebTls(Database& db, const crypto::TlsIdentity& tls, const std::string& created) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "INSERT OR REPLACE INTO web_tls (id, cert_pem, key_pem, created) VALUES (1, ?, ?, ?);"));
+  return s.Bind(1, tls.certificate_pem).BindBlob(2, tls.private_key_pem.span()).Bind(3, created).Run();
+}
+
 Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc,
                            const crypto::TlsIdentity& tls, const std::string& card_json,
                            const std::string& now) {
