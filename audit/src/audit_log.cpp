@@ -303,6 +303,27 @@ Status AuditLog::MaybeCheckpoint() {
   return InTransaction([&] { return CheckpointLocked(true); }).WithContext("audit checkpoint");
 }
 
+Result<CheckpointSchedule> AuditLog::Schedule() {
+  SCHAKEL_ASSIGN_OR_RETURN(Statements * s, Prepared());
+  CheckpointSchedule out;
+  SCHAKEL_ASSIGN_OR_RETURN(Tail tail, ReadTail(s->tail));
+  SCHAKEL_ASSIGN_OR_RETURN(out.covered_seq, ReadLastCheckpointSeq(s->last_checkpoint));
+  out.last_seq = tail.seq;
+  if (out.covered_seq >= out.last_seq) return out;
+  if (out.last_seq - out.covered_seq >= options_.checkpoint_every_entries) {
+    out.due = clock_.Now();
+    return out;
+  }
+  store::Statement& q = s->ts_at;
+  ResetOnExit reset(q);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Bind(1, out.covered_seq + 1).Step());
+  if (!row) return Status::Corruption("audit log: entry " + std::to_string(out.covered_seq + 1) + " is missing");
+  auto oldest = ParseInstant(q.Text(0));
+  if (!oldest.ok()) return Status::Corruption("audit log: seq " + std::to_string(out.covered_seq + 1) + ": bad ts");
+  out.due = *oldest + options_.checkpoint_every;
+  return out;
+}
+
 Status AuditLog::Close() {
   Status st = Checkpoint();
   stmts_.reset();

@@ -209,6 +209,43 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
   });
 }
 
+// `schakel status` for a person: one line per topic, one per partner.
+void PrintStatus(std::ostream& o, const json& r) {
+  o << "node " << Str(r, "node_id") << " (" << Str(r, "org_type") << "), version " << Str(r, "version")
+    << ", up " << Str(r, "uptime_seconds") << " s since " << Str(r, "started") << "\n";
+  o << "outbox: " << Str(r, "outbox_depth") << " queued item(s): " << Str(r, "queued_shares")
+    << " share(s), oldest queued " << Str(r, "oldest_queued") << "; " << Str(r, "pending_revocations")
+    << " pending revocation(s), oldest " << Str(r, "oldest_pending_revocation") << "\n";
+  const json& a = r.contains("audit") ? r["audit"] : json::object();
+  o << "audit: " << Str(a, "last_seq") << " entries, checkpointed up to " << Str(a, "checkpointed_seq")
+    << ", next checkpoint " << (a.contains("next_checkpoint") && a["next_checkpoint"].is_null()
+                                    ? std::string("when new entries are written")
+                                    : Str(a, "next_checkpoint"))
+    << "\n";
+  const json& d = r.contains("database") ? r["database"] : json::object();
+  o << "database: " << Str(d, "total_bytes") << " bytes (" << Str(d, "db_bytes") << " in " << Str(d, "file")
+    << ", " << Str(d, "wal_bytes") << " in its write-ahead log)\n";
+  if (!r.contains("partners") || !r["partners"].is_array() || r["partners"].empty()) {
+    o << "partners: none\n";
+    return;
+  }
+  for (const auto& p : r["partners"]) {
+    o << "partner " << Str(p, "node_id") << " (" << Str(p, "org_type") << ") at " << Str(p, "address") << ": ";
+    const json& reach = p.contains("reachable") ? p["reachable"] : json(nullptr);
+    if (reach.is_boolean() && reach.get<bool>()) {
+      o << "reachable, last success " << Str(p, "last_success");
+    } else if (reach.is_boolean()) {
+      o << "UNREACHABLE since " << Str(p, "last_error_at") << " (" << Str(p, "last_error") << "), last success "
+        << Str(p, "last_success");
+    } else {
+      o << "not contacted since the daemon started";
+      if (p.contains("last_inbound") && !p["last_inbound"].is_null()) o << ", last heard from " << Str(p, "last_inbound");
+    }
+    o << "; " << Str(p, "queued_shares") << " share(s) queued, " << Str(p, "pending_revocations")
+      << " revocation(s) pending\n";
+  }
+}
+
 void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
   // `inbox` lists; `inbox show` (a subcommand) prints one. CLI11 runs the
   // parent's callback after the subcommand's, so the list must not
@@ -241,14 +278,10 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
     }};
   });
 
-  Online(&app, "status", "node id, version, uptime, partners, outbox depth", ctx, "status", [ctx] {
+  Online(&app, "status", "node id, version, uptime, partners and their reachability, outbox, audit, database size",
+         ctx, "status", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/status"));
-    return Print(ctx, r, [&](std::ostream& o) {
-      o << "node " << Str(r, "node_id") << " (" << Str(r, "org_type") << "), version " << Str(r, "version")
-        << ", up " << Str(r, "uptime_seconds") << " s\n"
-        << "outbox: " << Str(r, "outbox_depth") << " queued, oldest " << Str(r, "oldest_queued") << "\n";
-      for (const auto& p : r["partners"]) o << "partner " << Str(p, "node_id") << " at " << Str(p, "address") << "\n";
-    });
+    return Print(ctx, r, [&](std::ostream& o) { PrintStatus(o, r); });
   });
 }
 

@@ -61,6 +61,7 @@ struct Daemon::Impl {
 
   void ScheduleMaintenance() {
     maintenance.expires_after(options.maintenance_interval);
+    core.next_maintenance_ms = (core.clock->Now() + options.maintenance_interval).time_since_epoch().count();
     maintenance.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       RunMaintenance();
@@ -131,6 +132,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   NodeCore& core = impl->core;
   core.dir = options.dir;
   core.clock = options.clock != nullptr ? options.clock : &impl->system_clock;
+  core.maintenance_interval = options.maintenance_interval;
   SCHAKEL_ASSIGN_OR_RETURN(core.config, config::LoadNodeConfig(options.dir));
   LogLevel level = LogLevel::kInfo;
   if (ParseLogLevel(core.config.log_level, &level)) SetLogLevel(level);

@@ -6,12 +6,15 @@
 // Keys and config are set at start-up and read-only afterwards.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "reachability.h"
 #include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
 #include "schakel/config/node_config.h"
@@ -36,6 +39,13 @@ struct NodeCore {
   std::mutex mu;
   std::unique_ptr<store::Database> db;      // GUARDED_BY(mu)
   std::unique_ptr<audit::AuditLog> audit;   // GUARDED_BY(mu)
+
+  // What was last seen of each partner (status); has its own lock.
+  Reachability reachability;
+  // When the daemon's maintenance timer (retention, audit checkpoints) fires
+  // next, in ms since the epoch on `clock`; 0 before it is scheduled.
+  std::atomic<int64_t> next_maintenance_ms{0};
+  std::chrono::milliseconds maintenance_interval{0};
 
   // Wakes the delivery worker when something is queued.
   std::mutex wake_mu;

@@ -465,6 +465,18 @@ Result<std::optional<std::string>> OldestOutgoing(Database& db) {
   return s.OptText(0);
 }
 
+Result<OutgoingSummary> SummarizeOutgoing(Database& db, const std::string& kind, const std::string& recipient_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "SELECT count(*), min(created) FROM outgoing WHERE kind = ? AND (? = '' OR recipient_id = ?);"));
+  s.Bind(1, kind).Bind(2, recipient_id).Bind(3, recipient_id);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  OutgoingSummary out;
+  if (!row) return out;
+  out.count = s.Int(0);
+  out.oldest = s.OptText(1);
+  return out;
+}
+
 // ---- inbox ----
 
 Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& r) {

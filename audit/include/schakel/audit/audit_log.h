@@ -89,6 +89,16 @@ struct SubjectAccessReport {
 std::string SubjectReportText(const SubjectAccessReport& report);
 std::string SubjectReportJson(const SubjectAccessReport& report);
 
+// Where the chain stands against its checkpoints (for `schakel status`).
+struct CheckpointSchedule {
+  int64_t last_seq = 0;       // the last entry (0: none)
+  int64_t covered_seq = 0;    // the last entry a checkpoint covers (0: none)
+  // When a checkpoint becomes due by the options (by count: now); empty
+  // when every entry is covered. MaybeCheckpoint or the next Append at or
+  // after this time writes it.
+  std::optional<Instant> due;
+};
+
 class AuditLog {
  public:
   // Checks the arguments: node_id as in the node config ([a-z0-9-]{3,64}),
@@ -110,6 +120,8 @@ class AuditLog {
   Status Checkpoint();
   // Checkpoint() when one is due by count or age (AuditLogOptions).
   Status MaybeCheckpoint();
+  // Reads where the chain stands; writes nothing.
+  Result<CheckpointSchedule> Schedule();
   // Checkpoint() and releases prepared statements; for shutdown. The log
   // may be used again afterwards.
   Status Close();

@@ -144,6 +144,15 @@ Status RemoveOutgoing(Database& db, const std::string& kind, const std::string& 
 Result<int64_t> CountOutgoing(Database& db);
 // The creation time of the oldest queued item, if any.
 Result<std::optional<std::string>> OldestOutgoing(Database& db);
+// The queued items of one kind ("share" or "revocation"), for all
+// recipients or (recipient_id not empty) one: how many, and the oldest
+// one's `created`.
+struct OutgoingSummary {
+  int64_t count = 0;
+  std::optional<std::string> oldest;
+};
+Result<OutgoingSummary> SummarizeOutgoing(Database& db, const std::string& kind,
+                                          const std::string& recipient_id = "");
 
 // ---- inbox (recipient side) ----------------------------------------------
 
