@@ -85,4 +85,40 @@ Result<std::vector<User>> ListUsers(Database& db) {
   return out;
 }
 
+Status SetCredentials(Database& db, const std::string& user_id, const std::string& password_hash,
+                      std::span<const uint8_t> totp_secret, const std::string& updated) {
+  if (totp_secret.size() != 20) return Status::InvalidInput("a TOTP secret is 20 bytes");
+  SCHAKEL_ASSIGN_OR_RETURN(Statement find, db.Prepare("SELECT 1 FROM users WHERE user_id = ?;"));
+  find.Bind(1, user_id);
+  SCHAKEL_ASSIGN_OR_RETURN(bool exists, find.Step());
+  if (!exists) return Status::NotFound("no user " + user_id);
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "INSERT OR REPLACE INTO user_credentials (user_id, password_hash, totp_secret, totp_last_step, updated) "
+      "VALUES (?, ?, ?, 0, ?);"));
+  s.Bind(1, user_id).Bind(2, password_hash).BindBlob(3, totp_secret).Bind(4, updated);
+  return s.Run();
+}
+
+Result<std::optional<Credentials>> GetCredentials(Database& db, const std::string& user_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "SELECT password_hash, totp_secret, totp_last_step, updated FROM user_credentials WHERE user_id = ?;"));
+  s.Bind(1, user_id);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<Credentials>();
+  Credentials c;
+  c.password_hash = s.Text(0);
+  if (!s.IsNull(1)) c.totp_secret = s.BlobSecret(1);
+  c.totp_last_step = s.Int(2);
+  c.updated = s.Text(3);
+  return std::optional<Credentials>(std::move(c));
+}
+
+Result<bool> UseTotpStep(Database& db, const std::string& user_id, int64_t step) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "UPDATE user_credentials SET totp_last_step = ? WHERE user_id = ? AND totp_last_step < ?;"));
+  s.Bind(1, step).Bind(2, user_id).Bind(3, step);
+  SCHAKEL_RETURN_IF_ERROR(s.Run());
+  return db.Changes() == 1;
+}
+
 }  // namespace schakel::store
