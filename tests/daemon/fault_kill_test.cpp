@@ -1,0 +1,227 @@
+// Fault tests (issue #8): SIGKILL of the sender and of the recipient at named
+// points of a delivery (daemon/src/fault_point.h). After the crash the node
+// is restarted without the fault and the delivery is left to finish; then
+// the share must be delivered exactly once (or, killed before its commit,
+// never have existed), the receipt held, the received copy readable, and
+// both databases and audit chains intact. See docs/fault-tests.md.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "federation_support.h"
+#include "schakel/audit/audit_log.h"
+#include "schakel/base/clock.h"
+#include "schakel/config/node_config.h"
+#include "schakel/crypto/envelope.h"
+#include "schakel/store/database.h"
+#include "schakel/store/identity_store.h"
+#include "schakel/store/node_dir.h"
+#include "schakel/store/records.h"
+
+namespace schakel {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::CaseFixture;
+using testing::Federation;
+using testing::TempDir;
+
+constexpr const char* kSanneOuder = R"({"subject_id": "stu-1042", "grantor_role": "ouder",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+constexpr const char* kSanneJongere = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam-b"],
+  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+
+// Opens a stopped node's database the way the offline commands do.
+std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
+  auto cfg = config::LoadNodeConfig(dir);
+  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
+  if (!cfg.ok()) return nullptr;
+  store::NodePaths paths(dir, cfg->key_file);
+  store::KeySource source;
+  source.key_file = paths.key_file;
+  source.passphrase_env = cfg->passphrase_env;
+  auto db = store::OpenNodeDatabase(paths, source);
+  EXPECT_TRUE(db.ok()) << db.status().message();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+// PRAGMA integrity_check is "ok" and the stored audit chain verifies.
+void ExpectIntact(store::Database& db, const std::string& node_id) {
+  auto q = db.Prepare("PRAGMA integrity_check;");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  auto row = q->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(q->Text(0), "ok") << node_id;
+  auto identity = store::LoadIdentity(db);
+  ASSERT_TRUE(identity.ok()) << identity.status().message();
+  SystemClock clock;
+  auto log = audit::AuditLog::Create(db, node_id, *identity, clock);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  Status verified = (*log)->VerifyStored();
+  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
+  EXPECT_TRUE((*log)->Close().ok());
+}
+
+// A case as large as a case summary may be (256 KiB), for the mid-frame kill.
+std::string LargeCase() {
+  json c = json::parse(testing::ReadAll(CaseFixture("sanne.json")));
+  c["hulpvraag"]["question"] = std::string(200 * 1024, 'x');
+  return c.dump();
+}
+
+struct KillCase {
+  const char* point;   // SCHAKEL_FAULT_POINT of the node that dies
+  const char* victim;  // "school" (sender) or "team" (recipient)
+  bool large;          // share a ~200 KiB case
+};
+
+void PrintTo(const KillCase& k, std::ostream* os) { *os << k.victim << "@" << k.point; }
+
+class FaultKill : public ::testing::TestWithParam<KillCase> {
+ protected:
+  void SetUp() override {
+    fed_.Add("school", "school-a", "school");
+    fed_.Add("team", "wijkteam-b", "wijkteam");
+    fed_.Pair("school", "team");
+    fed_.AddUser("school", "mentor", "staff");
+    fed_.AddUser("school", "zorgco", "coordinator");
+    fed_.AddUser("team", "gezinswerker", "staff");
+  }
+
+  // Waits for the victim to kill itself, then restarts it without the fault.
+  void ExpectCrashAndRestart(const std::string& victim) {
+    testing::Node& n = fed_[victim];
+    ASSERT_TRUE(n.daemon);
+    int code = n.daemon->Wait(20s);
+    EXPECT_EQ(code, 128 + SIGKILL) << victim << " did not die at " << GetParam().point << ": "
+                                   << testing::ReadAll(n.dir + "/daemon.log");
+    if (code == -1) n.daemon->Signal(SIGKILL);
+    n.daemon.reset();
+    EXPECT_NE(testing::ReadAll(n.dir + "/daemon.log").find(std::string("fault point ") + GetParam().point),
+              std::string::npos);
+    fed_.StartNode(victim);
+  }
+
+  std::vector<json> Shares() {
+    auto j = fed_.AsJson("school", "mentor", {"shares"});
+    return j["shares"].get<std::vector<json>>();
+  }
+
+  TempDir tmp_;
+  Federation fed_{tmp_};
+};
+
+TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
+  const KillCase& k = GetParam();
+  const std::vector<std::string> fault_env{std::string("SCHAKEL_FAULT_POINT=") + k.point};
+  fed_.StartNode("team", std::string(k.victim) == "team" ? fault_env : std::vector<std::string>{});
+  fed_.StartNode("school", std::string(k.victim) == "school" ? fault_env : std::vector<std::string>{});
+
+  std::string case_file = k.large ? fed_.WriteFile("large.json", LargeCase()) : CaseFixture("sanne.json");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", case_file}).code, 0);
+  for (const char* c : {kSanneOuder, kSanneJongere}) {
+    auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", c)});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  const std::vector<std::string> share_args = {"share", "casus-2026-0042", "--to", "wijkteam-b",
+                                               "--purpose", "doorverwijzing", "--allow-partial"};
+  auto shared = fed_.As("school", "mentor", share_args);
+  const bool dies_in_request = std::string(k.point).rfind("share.", 0) == 0;
+  if (dies_in_request) {
+    // The daemon died while answering: the CLI reports a failure, not a message id.
+    EXPECT_EQ(shared.code, 1) << shared.out << shared.err;
+  } else {
+    ASSERT_EQ(shared.code, 0) << shared.err;
+  }
+
+  ExpectCrashAndRestart(k.victim);
+
+  std::vector<json> shares = Shares();
+  if (std::string(k.point) == "share.before_commit") {
+    // Killed inside the transaction: nothing of the share remains.
+    EXPECT_TRUE(shares.empty()) << json(shares).dump();
+    auto again = fed_.As("school", "mentor", share_args);
+    ASSERT_EQ(again.code, 0) << again.err;
+    shares = Shares();
+  }
+  ASSERT_EQ(shares.size(), 1u) << json(shares).dump();
+  std::string msg = shares[0]["message_id"];
+  if (!dies_in_request) {
+    EXPECT_EQ(testing::LastLine(shared.out), msg);
+  }
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered", 30s));
+
+  // Exactly one readable copy at the recipient.
+  auto inbox = fed_.AsJson("team", "gezinswerker", {"inbox"});
+  ASSERT_EQ(inbox["inbox"].size(), 1u) << inbox.dump();
+  EXPECT_EQ(inbox["inbox"][0]["message_id"], msg);
+  auto shown = fed_.AsJson("team", "gezinswerker", {"inbox", "show", msg});
+  EXPECT_EQ(shown["summary"]["student_id"], "stu-1042");
+  if (k.large) {
+    EXPECT_EQ(shown["summary"]["hulpvraag"]["question"].get<std::string>().size(), 200u * 1024);
+  }
+
+  // Stop both cleanly and look at the databases themselves.
+  fed_.StopNode("school");
+  fed_.StopNode("team");
+  auto school_db = OpenNodeDb(fed_["school"].dir);
+  auto team_db = OpenNodeDb(fed_["team"].dir);
+  ASSERT_TRUE(school_db && team_db);
+  auto share = store::FindShare(*school_db, msg);
+  ASSERT_TRUE(share.ok() && *share);
+  EXPECT_EQ((*share)->state, store::ShareState::kDelivered);
+  auto receipt = crypto::DecodeReceipt(std::string((*share)->receipt.begin(), (*share)->receipt.end()));
+  EXPECT_TRUE(receipt.ok()) << "the sender holds no valid receipt: " << receipt.status().message();
+  auto queued = store::CountOutgoing(*school_db);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(*queued, 0) << "the delivered share is still in the outbox";
+  auto received = store::ListInbox(*team_db);
+  ASSERT_TRUE(received.ok());
+  ASSERT_EQ(received->size(), 1u);
+  EXPECT_EQ((*received)[0].message_id, msg);
+  EXPECT_TRUE((*received)[0].summary.has_value());
+  ExpectIntact(*school_db, "school-a");
+  ExpectIntact(*team_db, "wijkteam-b");
+
+  // Each side logged the event once, however many attempts it took.
+  auto count = [](store::Database& db, const std::string& action, const std::string& object) {
+    auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
+    EXPECT_TRUE(q.ok()) << q.status().message();
+    if (!q.ok()) return int64_t{-1};
+    q->Bind(1, action).Bind(2, object);
+    auto row = q->Step();
+    return row.ok() && *row ? q->Int(0) : int64_t{-1};
+  };
+  EXPECT_EQ(count(*school_db, "share.permitted", msg), 1);
+  EXPECT_EQ(count(*school_db, "share.delivered", msg), 1);
+  EXPECT_EQ(count(*team_db, "inbox.received", msg), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Points, FaultKill,
+    ::testing::Values(KillCase{"share.before_commit", "school", false},
+                      KillCase{"share.after_commit", "school", false},
+                      KillCase{"delivery.before_send", "school", false},
+                      KillCase{"peer_client.mid_frame", "school", true},
+                      KillCase{"delivery.after_receipt", "school", false},
+                      KillCase{"delivery.before_receipt_commit", "school", false},
+                      KillCase{"peer_server.after_read", "team", false},
+                      KillCase{"inbox.before_commit", "team", false},
+                      KillCase{"inbox.after_commit", "team", false}),
+    [](const ::testing::TestParamInfo<KillCase>& p) {
+      std::string name = std::string(p.param.victim) + "_" + p.param.point;
+      for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return name;
+    });
+
+}  // namespace
+}  // namespace schakel
