@@ -54,7 +54,8 @@ Status ConfigureConnection(sqlite3* db, const std::string& path) {
     return Status::Unavailable(path + ": the database is locked by another process");
   }
   if (rc != SQLITE_OK) {
-    return Status::Corruption(path + ": cannot read the database: " + sqlite3_errmsg(db));
+    return Status::Corruption(path + ": cannot read the database (damaged or truncated? restore it from a backup): " +
+                              sqlite3_errmsg(db));
   }
   sqlite3_busy_timeout(db, 10000);
   const char* pragmas =
@@ -83,6 +84,12 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   }
   if (mode == OpenMode::kExisting && !exists) {
     return Status::NotFound(path + ": no database (create a node with schakel init)");
+  }
+  // SQLite would take an empty file for a new database and fill it with an
+  // empty schema: a truncated node.db must be reported, not replaced.
+  struct stat file_stat {};
+  if (mode == OpenMode::kExisting && ::stat(path.c_str(), &file_stat) == 0 && file_stat.st_size == 0) {
+    return Status::Corruption(path + ": the database file is empty (truncated?); restore it from a backup");
   }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
               (mode == OpenMode::kCreate ? SQLITE_OPEN_CREATE : 0);
