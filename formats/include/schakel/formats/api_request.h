@@ -1,0 +1,52 @@
+// The local API's request parsing (docs/api.md), apart from the HTTP server so
+// that it can be unit-tested and fuzzed: the request target (path segments and
+// query string) and the small JSON bodies that are not a case or a consent
+// (those have their own parsers in case_summary.h and consent_json.h).
+//
+// Everything here is outside input from a caller holding a token: lengths,
+// segment counts and JSON size and depth are bounded; unknown JSON keys are
+// refused; errors are kInvalidInput naming the field. Pure functions,
+// thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schakel/base/status.h"
+
+namespace schakel::formats {
+
+// "/v1/cases/abc?x=1" -> segments {"v1", "cases", "abc"} and query {x: 1}.
+// Empty segments ("//") are skipped; a segment may not hold '%' (ids never
+// need escaping); the query is an urlencoded form (duplicate names refused).
+struct RequestTarget {
+  std::vector<std::string> parts;
+  std::map<std::string, std::string> query;
+};
+
+inline constexpr size_t kMaxRequestTarget = 2048;
+inline constexpr size_t kMaxTargetSegments = 16;
+
+Result<RequestTarget> ParseRequestTarget(std::string_view target);
+
+// POST /v1/shares: {"case_id", "to", "purpose", "categories"?, "allow_partial"?,
+// "dry_run"?, "justification"?}.
+struct ShareRequest {
+  std::string case_id;
+  std::string to;  // partner node id
+  std::string purpose;
+  std::vector<std::string> categories;  // empty: every category the case holds
+  bool allow_partial = false;
+  bool dry_run = false;
+  std::string justification;  // meldcode only
+};
+
+Result<ShareRequest> ParseShareRequest(std::string_view body);
+
+// A body holding one string field and nothing else, e.g. {"user": "jan"} for
+// POST /v1/cases/{id}/assign. The value: 1..200 bytes of printable text.
+Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key);
+
+}  // namespace schakel::formats

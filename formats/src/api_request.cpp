@@ -1,0 +1,92 @@
+#include "schakel/formats/api_request.h"
+
+#include "schakel/base/strings.h"
+#include "schakel/formats/form.h"
+#include "schakel/formats/json.h"
+
+namespace schakel::formats {
+namespace {
+
+constexpr JsonLimits kShareBodyLimits{64 * 1024, 8};
+constexpr JsonLimits kSmallBodyLimits{16 * 1024, 4};
+
+Result<Json> ParseObject(std::string_view body, const JsonLimits& limits) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseJsonLimited(body, limits));
+  if (!j.is_object()) return Status::InvalidInput("request body: expected a JSON object");
+  return j;
+}
+
+Result<bool> OptBool(const Json& j, const char* key) {
+  if (!j.contains(key)) return false;
+  if (!j[key].is_boolean()) return Status::InvalidInput(std::string(key) + ": expected true or false");
+  return j[key].get<bool>();
+}
+
+}  // namespace
+
+Result<RequestTarget> ParseRequestTarget(std::string_view target) {
+  if (target.empty() || target.front() != '/') {
+    return Status::InvalidInput("request target: must start with '/'");
+  }
+  if (target.size() > kMaxRequestTarget) {
+    return Status::InvalidInput("request target: longer than " + std::to_string(kMaxRequestTarget) +
+                                " bytes");
+  }
+  RequestTarget t;
+  const auto q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  size_t pos = 1;
+  while (pos <= path.size()) {
+    const auto slash = path.find('/', pos);
+    const std::string_view seg =
+        path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+    pos = slash == std::string_view::npos ? path.size() + 1 : slash + 1;
+    if (seg.empty()) continue;
+    if (seg.find('%') != std::string_view::npos || !IsPrintableUtf8(seg)) {
+      return Status::InvalidInput("request target: bad path segment");
+    }
+    if (t.parts.size() == kMaxTargetSegments) {
+      return Status::InvalidInput("request target: more than " + std::to_string(kMaxTargetSegments) +
+                                  " path segments");
+    }
+    t.parts.emplace_back(seg);
+  }
+  if (q != std::string_view::npos) {
+    FormLimits limits;
+    limits.max_body = kMaxRequestTarget;
+    auto query = ParseForm(target.substr(q + 1), limits);
+    if (!query.ok()) return query.status().WithContext("query string");
+    t.query = std::move(*query);
+  }
+  return t;
+}
+
+Result<ShareRequest> ParseShareRequest(std::string_view body) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kShareBodyLimits));
+  Fields f(j, "");
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"case_id", "to", "purpose", "categories", "allow_partial",
+                                      "dry_run", "justification"}));
+  ShareRequest r;
+  SCHAKEL_ASSIGN_OR_RETURN(r.case_id, f.String("case_id", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(r.to, f.String("to", 64));
+  SCHAKEL_ASSIGN_OR_RETURN(r.purpose, f.String("purpose", 64));
+  if (j.contains("categories")) {
+    SCHAKEL_ASSIGN_OR_RETURN(r.categories, f.StringList("categories", 16, 32));
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(r.allow_partial, OptBool(j, "allow_partial"));
+  SCHAKEL_ASSIGN_OR_RETURN(r.dry_run, OptBool(j, "dry_run"));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> just, f.OptString("justification", 2000));
+  if (just) r.justification = *just;
+  return r;
+}
+
+Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
+  Fields f(j, "");
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({key}));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string value, f.String(key, 200));
+  if (value.empty()) return Status::InvalidInput(key + ": must not be empty");
+  return value;
+}
+
+}  // namespace schakel::formats
