@@ -13,6 +13,7 @@
 
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
+#include "schakel/formats/api_request.h"
 #include "schakel/formats/json.h"
 
 namespace schakel::daemon {
@@ -42,97 +43,6 @@ Json ErrorBody(const Status& st, Json details = Json::object()) {
   return details;
 }
 
-// "%3A" -> ":"; nullopt for a malformed escape or a decoded control character.
-std::optional<std::string> PercentDecode(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      auto hex = FromHex(in.substr(i + 1, 2));
-      if (!hex) return std::nullopt;
-      out.push_back(static_cast<char>((*hex)[0]));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  if (!IsPrintableUtf8(out)) return std::nullopt;
-  return out;
-}
-
-// "/v1/cases/abc?x=1" -> path segments {"v1","cases","abc"} and the query.
-struct Target {
-  std::vector<std::string> parts;
-  std::map<std::string, std::string> query;
-};
-
-Result<Target> ParseTarget(std::string_view target) {
-  if (target.empty() || target.front() != '/' || target.size() > 2048) {
-    return Status::InvalidInput("bad request target");
-  }
-  Target t;
-  auto q = target.find('?');
-  std::string_view path = target.substr(0, q);
-  size_t pos = 1;
-  while (pos <= path.size()) {
-    auto next = path.find('/', pos);
-    std::string_view seg = path.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
-    if (!seg.empty()) t.parts.emplace_back(seg);
-    if (next == std::string_view::npos) break;
-    pos = next + 1;
-  }
-  if (q != std::string_view::npos) {
-    std::string_view qs = target.substr(q + 1);
-    while (!qs.empty()) {
-      auto amp = qs.find('&');
-      std::string_view kv = qs.substr(0, amp);
-      auto eq = kv.find('=');
-      std::string key(kv.substr(0, eq));
-      auto value = PercentDecode(eq == std::string_view::npos ? "" : kv.substr(eq + 1));
-      if (!value || key.empty()) return Status::InvalidInput("bad query string");
-      t.query[key] = *value;
-      if (amp == std::string_view::npos) break;
-      qs = qs.substr(amp + 1);
-    }
-  }
-  for (const auto& p : t.parts) {
-    if (p.find('%') != std::string::npos || !IsPrintableUtf8(p)) return Status::InvalidInput("bad path segment");
-  }
-  return t;
-}
-
-Result<ShareRequest> ParseShareRequest(const std::string& body) {
-  SCHAKEL_ASSIGN_OR_RETURN(formats::Json j, formats::ParseJsonLimited(body, {64 * 1024, 8}));
-  formats::Fields f(j, "");
-  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"case_id", "to", "purpose", "categories", "allow_partial",
-                                      "dry_run", "justification"}));
-  ShareRequest r;
-  SCHAKEL_ASSIGN_OR_RETURN(r.case_id, f.String("case_id", 128));
-  SCHAKEL_ASSIGN_OR_RETURN(r.to, f.String("to", 64));
-  SCHAKEL_ASSIGN_OR_RETURN(r.purpose, f.String("purpose", 64));
-  if (j.contains("categories")) {
-    SCHAKEL_ASSIGN_OR_RETURN(r.categories, f.StringList("categories", 16, 32));
-  }
-  for (const char* flag : {"allow_partial", "dry_run"}) {
-    if (!j.contains(flag)) continue;
-    if (!j[flag].is_boolean()) return Status::InvalidInput(std::string(flag) + ": expected true or false");
-    (std::string(flag) == "allow_partial" ? r.allow_partial : r.dry_run) = j[flag].get<bool>();
-  }
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> just, f.OptString("justification", 2000));
-  if (just) r.justification = *just;
-  return r;
-}
-
-Result<std::string> StringField(const std::string& body, const char* key) {
-  SCHAKEL_ASSIGN_OR_RETURN(formats::Json j, formats::ParseJsonLimited(body, {16 * 1024, 4}));
-  formats::Fields f(j, "");
-  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({key}));
-  return f.String(key, 200);
-}
-
 }  // namespace
 
 struct ApiServer::Impl {
@@ -147,7 +57,7 @@ struct ApiServer::Impl {
 
   Impl(Service& s, ApiOptions o) : service(s), options(o) {}
 
-  Reply Route(const Caller& caller, const std::string& method, const Target& t, const std::string& body) {
+  Reply Route(const Caller& caller, const std::string& method, const formats::RequestTarget& t, const std::string& body) {
     const auto& p = t.parts;
     auto is = [&](std::initializer_list<const char*> want) {
       if (p.size() != want.size()) return false;
@@ -165,7 +75,7 @@ struct ApiServer::Impl {
     if (method == "GET" && is({"v1", "cases", "*"})) return service.ShowCase(caller, p[2]);
     if (method == "PUT" && is({"v1", "cases", "*"})) return service.UpdateCase(caller, p[2], body);
     if (method == "POST" && is({"v1", "cases", "*", "assign"})) {
-      auto user = StringField(body, "user");
+      auto user = formats::ParseSingleStringField(body, "user");
       if (!user.ok()) return Reply::Error(user.status());
       return service.AssignCase(caller, p[2], *user);
     }
@@ -177,7 +87,7 @@ struct ApiServer::Impl {
     }
     if (method == "POST" && is({"v1", "consents", "*", "withdraw"})) return service.WithdrawConsent(caller, p[2]);
     if (method == "POST" && is({"v1", "shares"})) {
-      auto req = ParseShareRequest(body);
+      auto req = formats::ParseShareRequest(body);
       if (!req.ok()) return Reply::Error(req.status());
       return service.Share(caller, *req);
     }
@@ -242,7 +152,7 @@ struct ApiServer::Impl {
       std::string content_type = "application/json";
       if (route(*caller, method, target, req.body(), &reply, &content_type)) return finish(reply, content_type);
     }
-    auto t = ParseTarget(target);
+    auto t = formats::ParseRequestTarget(target);
     if (!t.ok()) return finish(Reply::Error(t.status()));
     return finish(Route(*caller, method, *t, req.body()));
   }

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node_core.h"
+#include "schakel/formats/api_request.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
 
@@ -57,15 +58,8 @@ struct Reply {
   }
 };
 
-struct ShareRequest {
-  std::string case_id;
-  std::string to;  // partner node id
-  std::string purpose;
-  std::vector<std::string> categories;  // empty: every category the case holds
-  bool allow_partial = false;
-  bool dry_run = false;
-  std::string justification;  // meldcode only
-};
+// POST /v1/shares, parsed by formats::ParseShareRequest.
+using ShareRequest = formats::ShareRequest;
 
 class Service {
  public:
