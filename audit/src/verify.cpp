@@ -314,12 +314,14 @@ class LineParser {
 };
 
 // Lower-case hex digit values; -1 for every other byte (upper case too: one
-// spelling per hash).
-constexpr std::array<int8_t, 256> kHexValue = [] {
-  std::array<int8_t, 256> t{};
+// spelling per hash). int16_t, not int8_t: the values widen to int in
+// DecodeHash, which is exact for both, but a signed char widening is a
+// classic sign bug that clang-tidy rightly flags.
+constexpr std::array<int16_t, 256> kHexValue = [] {
+  std::array<int16_t, 256> t{};
   for (auto& v : t) v = -1;
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<int16_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<size_t>(c)] = static_cast<int16_t>(c - 'a' + 10);
   return t;
 }();
 
@@ -405,7 +407,7 @@ class Verifier {
     report_.detail = std::move(detail);
     return false;
   }
-  bool Malformed(std::string what) {
+  bool Malformed(const std::string& what) {
     return Fail(VerifyProblem::kMalformedLine, expect_seq_, line_no_, "malformed line: " + what);
   }
 

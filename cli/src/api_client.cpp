@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-constexpr size_t kMaxAnswerBytes = 8 * 1024 * 1024;
+constexpr size_t kMaxAnswerBytes = size_t{8} * 1024 * 1024;
 
 Result<crypto::SecureBuffer> LoadToken(const Context& ctx) {
   std::string token;

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <array>
 #include <ostream>
 
 #include "schakel/audit/audit_log.h"
@@ -33,8 +34,16 @@ Status AuditOffline(OfflineNode& node, const std::string& action, const std::str
   SystemClock clock;
   SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
                            audit::AuditLog::Create(*node.db, node.config.node_id, identity, clock));
-  const passwd* pw = ::getpwuid(::getuid());
-  std::string os_user = pw != nullptr && IsValidObjectId(pw->pw_name) ? pw->pw_name : "uid-" + std::to_string(::getuid());
+  // getpwuid_r, not getpwuid: the latter returns a static buffer that any
+  // other thread's lookup overwrites. A name that does not fit, or is not a
+  // valid id, is recorded by uid instead.
+  passwd pw_storage{};
+  passwd* pw = nullptr;
+  std::array<char, 4096> pw_buf{};
+  int pw_rc = ::getpwuid_r(::getuid(), &pw_storage, pw_buf.data(), pw_buf.size(), &pw);
+  std::string os_user = pw_rc == 0 && pw != nullptr && IsValidObjectId(pw->pw_name)
+                            ? pw->pw_name
+                            : "uid-" + std::to_string(::getuid());
   audit::AuditEvent e;
   e.actor_user = "os:" + os_user;
   e.actor_role = "admin";

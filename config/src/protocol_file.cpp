@@ -355,6 +355,7 @@ std::vector<std::string> OrgTypeNames(const std::vector<OrgType>& types) {
                          });
   if (all) return {"any"};
   std::vector<std::string> out;
+  out.reserve(types.size());
   for (OrgType t : types) out.emplace_back(consent::Name(t));
   return out;
 }

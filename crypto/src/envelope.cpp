@@ -339,8 +339,8 @@ void WriteSignedPrefix(uint8_t* at, std::string_view header_bytes) {
 class Scratch {
  public:
   explicit Scratch(size_t size) : used_(size) {
-    constexpr size_t kMaxCached = 256 * 1024;
-    constexpr size_t kMinCached = 16 * 1024;
+    constexpr size_t kMaxCached = size_t{256} * 1024;
+    constexpr size_t kMinCached = size_t{16} * 1024;
     thread_local SecureBuffer cached;
     if (size <= kMaxCached) {
       if (cached.size() < size) cached = SecureBuffer(std::max(size, kMinCached));

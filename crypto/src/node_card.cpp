@@ -229,7 +229,7 @@ class CardReader {
  private:
   bool InMember() const { return depth_ == 1 && key_.has_value(); }
   bool TopLevelNotObject() { return Fail("expected a JSON object"); }
-  bool Other(std::string what) {
+  bool Other(const std::string& what) {
     if (!InMember()) return TopLevelNotObject();
     return Fail("field " + Quoted(*key_) + ": expected " +
                 (*key_ == "version" ? "an integer" : "a string") + ", got " + what);

@@ -140,7 +140,7 @@ Result<Consent> ParseConsentJson(const Json& obj, std::string path, bool require
 
 Result<Consent> ParseConsent(std::string_view json, bool require_id) {
   JsonLimits limits;
-  limits.max_bytes = 64 * 1024;
+  limits.max_bytes = size_t{64} * 1024;
   limits.max_depth = 4;
   SCHAKEL_ASSIGN_OR_RETURN(Json doc, ParseJsonLimited(json, limits));
   return ParseConsentJson(doc, "", require_id);

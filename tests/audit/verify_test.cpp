@@ -265,7 +265,7 @@ TEST_F(VerifyTest, MalformedLinesAreNamedByLineNumber) {
     std::string says;
   };
   std::string e4 = lines_[3];
-  auto replace = [&](std::string from, std::string to) {
+  auto replace = [&](const std::string& from, const std::string& to) {
     std::string s = e4;
     auto at = s.find(from);
     EXPECT_NE(at, std::string::npos) << from;

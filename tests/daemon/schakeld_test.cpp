@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include <cstring>
+#include <memory>
 
 #include <gtest/gtest.h>
 
@@ -63,6 +64,8 @@ TEST_F(Schakeld, NotifiesSystemdAndStopsCleanlyOnSigterm) {
   std::string sock_path = tmp_ / "notify.sock";
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
+  // Closed on every path, also when an ASSERT below returns early.
+  std::unique_ptr<int, void (*)(int*)> fd_owner(&fd, [](int* f) { ::close(*f); });
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   ASSERT_LT(sock_path.size(), sizeof(addr.sun_path));
@@ -82,7 +85,6 @@ TEST_F(Schakeld, NotifiesSystemdAndStopsCleanlyOnSigterm) {
   ASSERT_GT(n, 0);
   EXPECT_NE(std::string(buf, static_cast<size_t>(n)).find("STOPPING=1"), std::string::npos);
   EXPECT_EQ(c.Wait(10s), 0);
-  ::close(fd);
   std::string log = ReadAll(tmp_ / "log");
   EXPECT_NE(log.find("stopped"), std::string::npos) << log;
   // The log names the node and its fingerprint, never key material.

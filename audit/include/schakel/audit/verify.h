@@ -47,7 +47,7 @@ struct VerifyAnchor {
 struct VerifyOptions {
   // Longest line accepted (bytes, without the newline). Default: 64 KiB,
   // room for the largest entry even with every non-ASCII character escaped.
-  size_t max_line_bytes = 64 * 1024;
+  size_t max_line_bytes = size_t{64} * 1024;
   // Largest export accepted. Default: 16 GiB (tens of millions of entries);
   // reading is streamed, so this bounds time, not memory.
   uint64_t max_total_bytes = uint64_t{16} << 30;

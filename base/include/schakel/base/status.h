@@ -113,8 +113,12 @@ class [[nodiscard]] Result {
 #define SCHAKEL_CONCAT_INNER_(a, b) a##b
 #define SCHAKEL_CONCAT_(a, b) SCHAKEL_CONCAT_INNER_(a, b)
 // SCHAKEL_ASSIGN_OR_RETURN(auto x, Foo()); declares x from a Result or returns its Status.
+// `decl` is a declaration (`auto x`), which parentheses would break, so
+// clang-tidy's bugprone-macro-parentheses is a false positive here.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SCHAKEL_ASSIGN_OR_RETURN(decl, expr)                                   \
   auto SCHAKEL_CONCAT_(schakel_result_, __LINE__) = (expr);                    \
   if (!SCHAKEL_CONCAT_(schakel_result_, __LINE__).ok())                        \
     return SCHAKEL_CONCAT_(schakel_result_, __LINE__).status();                \
   decl = std::move(SCHAKEL_CONCAT_(schakel_result_, __LINE__)).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -18,7 +18,7 @@
 
 namespace schakel::config {
 
-inline constexpr size_t kMaxConfigBytes = 256 * 1024;
+inline constexpr size_t kMaxConfigBytes = size_t{256} * 1024;
 
 // "127.0.0.1:7401", "[::1]:7401", "node.example.nl:7401".
 struct Address {

@@ -28,7 +28,7 @@ inline constexpr size_t kPassphraseSaltBytes = 16;
 struct PassphraseParams {
   // Default: libsodium's MODERATE limits (3 passes, 256 MiB).
   unsigned long long ops_limit = 3;
-  size_t mem_limit = 256u * 1024u * 1024u;
+  size_t mem_limit = size_t{256} * 1024 * 1024;
 };
 
 // Argon2id(passphrase, salt) -> 32 bytes. An empty passphrase is refused.

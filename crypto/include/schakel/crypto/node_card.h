@@ -40,7 +40,7 @@
 
 namespace schakel::crypto {
 
-inline constexpr size_t kMaxNodeCardBytes = 16 * 1024;
+inline constexpr size_t kMaxNodeCardBytes = size_t{16} * 1024;
 
 struct NodeCard {
   int version = 1;

@@ -27,7 +27,7 @@
 
 namespace schakel::formats {
 
-inline constexpr size_t kMaxCaseSummaryBytes = 256 * 1024;
+inline constexpr size_t kMaxCaseSummaryBytes = size_t{256} * 1024;
 
 struct CaseSummary {
   std::string case_id;     // [A-Za-z0-9._-]{1,128}; may be empty on create (the node assigns)
