@@ -103,10 +103,10 @@ inline std::string ReadUntilClose(int fd, std::chrono::milliseconds limit, size_
   char buf[16384];
   if (closed) *closed = false;
   while (out.size() < max) {
+    // Polls at least once, also when the time is up: what has come counts.
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) != 1) break;
+    if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) != 1) break;
     ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n <= 0) {
