@@ -7,6 +7,9 @@
 #include "schakel/base/strings.h"
 #include "schakel/consent/engine.h"
 #include "schakel/crypto/envelope.h"
+#include "schakel/crypto/identity.h"
+#include "schakel/crypto/password.h"
+#include "schakel/crypto/totp.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/case_summary.h"
 #include "schakel/formats/consent_json.h"
@@ -835,6 +838,101 @@ Reply Service::AuditSubject(const Caller& c, const std::string& subject, bool as
   r.raw = as_json ? audit::SubjectReportJson(*report) : audit::SubjectReportText(*report);
   r.content_type = as_json ? "application/json" : "text/plain; charset=utf-8";
   return r;
+}
+
+// ---- console sign-in and admin views ----------------------------------------
+
+Result<Caller> Service::CheckPassword(const std::string& name, std::string_view password, const std::string& source) {
+  static const Status kWrong = Status::Unauthenticated("unknown user or wrong password");
+  if (name.empty() || name.size() > 128 || password.size() > crypto::kMaxPasswordLength) return kWrong;
+  std::optional<store::User> user;
+  std::string hash;
+  {
+    std::lock_guard<std::mutex> lock(core_.mu);
+    SCHAKEL_ASSIGN_OR_RETURN(user, store::FindUserByName(*core_.db, name));
+    if (user) {
+      SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds, store::GetCredentials(*core_.db, user->user_id));
+      if (creds) hash = creds->password_hash;
+    }
+  }
+  // Unknown users cost one hash check too, so timing does not tell which
+  // names exist.
+  static const std::string kDummyHash = crypto::HashPassword("schakel-no-such-user-dummy").value();
+  bool matches = crypto::VerifyPassword(hash.empty() ? kDummyHash : hash, password);
+  bool ok = user && !user->disabled_at && !hash.empty() && matches;
+  Caller c{user ? user->user_id : "", user ? user->name : "", user ? user->role : Role::kStaff, source};
+  std::lock_guard<std::mutex> lock(core_.mu);
+  if (!ok) {
+    audit::AuditEvent e = SystemEvent({"console.signin", "", user ? user->user_id : "", "", "", "deny",
+                                       "bad_password"}, source);
+    if (user) {
+      e.actor_user = user->user_id;
+      e.actor_role = std::string(store::RoleName(user->role));
+    }
+    (void)AppendAudit(core_, std::move(e));
+    return kWrong;
+  }
+  SCHAKEL_RETURN_IF_ERROR(Audit(c, "console.signin", "", c.user_id, "", "", "ok", "password"));
+  return c;
+}
+
+Status Service::CheckTotp(const Caller& c, std::string_view code) {
+  std::lock_guard<std::mutex> lock(core_.mu);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds, store::GetCredentials(*core_.db, c.user_id));
+  std::optional<int64_t> step;
+  if (creds && !creds->totp_secret.empty()) {
+    step = crypto::VerifyTotp(creds->totp_secret.span(), code, core_.clock->Now(), creds->totp_last_step);
+  }
+  bool ok = false;
+  if (step) {
+    SCHAKEL_ASSIGN_OR_RETURN(ok, store::UseTotpStep(*core_.db, c.user_id, *step));
+  }
+  if (!ok) {
+    (void)Audit(c, "console.signin", "", c.user_id, "", "", "deny", "bad_totp");
+    return Status::Unauthenticated("wrong, expired or already used code");
+  }
+  return Audit(c, "console.signin", "", c.user_id, "", "", "ok", "totp");
+}
+
+Reply Service::ListUsers(const Caller& c) {
+  if (Status st = RoleIn(c, {Role::kAdmin}, "list users"); !st.ok()) return Reply::Error(st);
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto users = store::ListUsers(*core_.db);
+  if (!users.ok()) return Reply::Error(users.status());
+  Json list = Json::array();
+  for (const auto& u : *users) {
+    auto creds = store::GetCredentials(*core_.db, u.user_id);
+    if (!creds.ok()) return Reply::Error(creds.status());
+    list.push_back({{"user_id", u.user_id}, {"name", u.name}, {"role", std::string(store::RoleName(u.role))},
+                    {"created", u.created}, {"disabled_at", u.disabled_at ? Json(*u.disabled_at) : Json(nullptr)},
+                    {"console", creds->has_value()}});
+  }
+  if (Status st = Audit(c, "user.list", "", "", "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  return Reply::Ok({{"users", list}});
+}
+
+Reply Service::ListPartners(const Caller& c) {
+  if (Status st = RoleIn(c, {Role::kAdmin}, "list partners"); !st.ok()) return Reply::Error(st);
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto partners = store::ListPartners(*core_.db);
+  if (!partners.ok()) return Reply::Error(partners.status());
+  Json list = Json::array();
+  for (const auto& p : *partners) {
+    list.push_back({{"node_id", p.card.node_id}, {"name", p.card.name}, {"org_type", p.card.org_type},
+                    {"address", p.card.address}, {"fingerprint", crypto::Fingerprint(p.card.sign_pk)},
+                    {"added", p.added}});
+  }
+  return Reply::Ok({{"partners", list}});
+}
+
+Reply Service::AuditVerify(const Caller& c) {
+  if (Status st = RoleIn(c, {Role::kAuditor}, "verify the audit log"); !st.ok()) return Reply::Error(st);
+  std::lock_guard<std::mutex> lock(core_.mu);
+  Status verified = core_.audit->VerifyStored();
+  (void)Audit(c, "audit.verify", "", "", "", "", verified.ok() ? "ok" : "fail",
+              verified.ok() ? "" : verified.message());
+  if (!verified.ok()) return Reply::Ok({{"ok", false}, {"problem", verified.message()}});
+  return Reply::Ok({{"ok", true}});
 }
 
 Result<int> Service::PurgeExpired() {

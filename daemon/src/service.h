@@ -92,6 +92,20 @@ class Service {
   Reply AuditExport(const Caller& c);
   Reply AuditSubject(const Caller& c, const std::string& subject, bool as_json);
 
+  // Console sign-in (docs/console.md). The password is checked against the
+  // user's Argon2id hash without holding the core lock; kUnauthenticated for
+  // an unknown user, a user without console password, a disabled user or a
+  // wrong password (one message for all). Failures and successes are audited.
+  Result<Caller> CheckPassword(const std::string& name, std::string_view password, const std::string& source);
+  // Second step: the TOTP code for the user, accepted once (replay refused).
+  Status CheckTotp(const Caller& c, std::string_view code);
+  // Admins: users (with whether they have a console password) and partners
+  // (with the fingerprints to compare out of band).
+  Reply ListUsers(const Caller& c);
+  Reply ListPartners(const Caller& c);
+  // Auditors: recomputes the stored chain and checkpoints.
+  Reply AuditVerify(const Caller& c);
+
   // Purges received shares whose retain-until has passed. Returns how many.
   Result<int> PurgeExpired();
 

@@ -1,0 +1,541 @@
+#include "console_pages.h"
+
+#include <array>
+#include <utility>
+
+namespace schakel::daemon::console {
+namespace {
+
+using store::Role;
+
+constexpr std::array<const char*, 10> kCategories = {"identificatie", "bsn",        "contact",   "onderwijs",
+                                                     "verzuim",       "hulpvraag",  "gezinssituatie",
+                                                     "gezondheid",    "justitie",   "afspraken"};
+constexpr std::array<const char*, 7> kPurposes = {"kernteamoverleg", "doorverwijzing", "overdracht_rmc",
+                                                  "verzuimmelding",  "vsv_melding",    "terugkoppeling",
+                                                  "meldcode"};
+
+std::string Str(const Json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return "";
+  const Json& v = j[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
+std::string CsrfField(const Viewer& v) {
+  return "<input type=\"hidden\" name=\"csrf\" value=\"" + Esc(v.csrf) + "\">";
+}
+
+std::string CategoryList(const Json& list) {
+  if (!list.is_array() || list.empty()) return "<em>geen</em>";
+  std::string out;
+  for (const auto& c : list) {
+    if (!out.empty()) out += ", ";
+    out += Esc(CategoryNl(c.is_string() ? c.get<std::string>() : c.dump()));
+  }
+  return out;
+}
+
+std::string Table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
+                  std::string_view caption) {
+  std::string out = "<table><caption>" + Esc(caption) + "</caption><thead><tr>";
+  for (const auto& h : headers) out += "<th scope=\"col\">" + Esc(h) + "</th>";
+  out += "</tr></thead><tbody>";
+  if (rows.empty()) {
+    out += "<tr><td colspan=\"" + std::to_string(headers.size()) + "\">Geen gegevens.</td></tr>";
+  }
+  for (const auto& row : rows) {
+    out += "<tr>";
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += i == 0 ? "<th scope=\"row\">" + row[i] + "</th>" : "<td>" + row[i] + "</td>";
+    }
+    out += "</tr>";
+  }
+  return out + "</tbody></table>";
+}
+
+std::string Document(std::string_view title, std::string_view body) {
+  return "<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<title>" + Esc(title) + " - Schakel</title>"
+         "<link rel=\"stylesheet\" href=\"/static/schakel.css\"></head><body>" +
+         std::string(body) + "</body></html>\n";
+}
+
+std::string Message(std::string_view text, bool error) {
+  if (text.empty()) return "";
+  return std::string(error ? "<p class=\"fout\" role=\"alert\">" : "<p class=\"melding\" role=\"status\">") +
+         Esc(text) + "</p>";
+}
+
+// The summary's categories as a definition list of readable text.
+std::string RenderValue(const Json& v) {
+  if (v.is_string()) return Esc(v.get<std::string>());
+  if (v.is_null()) return "<em>leeg</em>";
+  if (v.is_array()) {
+    std::string out = "<ul>";
+    for (const auto& e : v) out += "<li>" + RenderValue(e) + "</li>";
+    return out + "</ul>";
+  }
+  if (v.is_object()) {
+    std::string out = "<dl>";
+    for (const auto& [k, e] : v.items()) out += "<dt>" + Esc(k) + "</dt><dd>" + RenderValue(e) + "</dd>";
+    return out + "</dl>";
+  }
+  return Esc(v.dump());
+}
+
+std::string RenderSummary(const Json& summary) {
+  std::string out = "<dl class=\"dossier\">";
+  for (const char* c : kCategories) {
+    if (!summary.is_object() || !summary.contains(c) || summary[c].is_null()) continue;
+    out += "<dt>" + Esc(CategoryNl(c)) + "</dt><dd>" + RenderValue(summary[c]) + "</dd>";
+  }
+  return out + "</dl>";
+}
+
+std::string Options(const std::vector<std::pair<std::string, std::string>>& values, std::string_view selected) {
+  std::string out;
+  for (const auto& [value, label] : values) {
+    out += "<option value=\"" + Esc(value) + "\"" + (value == selected ? " selected" : "") + ">" + Esc(label) +
+           "</option>";
+  }
+  return out;
+}
+
+std::string CategoryCheckboxes(const std::string& prefix, const Json& checked) {
+  std::string out = "<fieldset><legend>Categorieën</legend>";
+  for (const char* c : kCategories) {
+    bool on = checked.is_array() && std::find(checked.begin(), checked.end(), Json(c)) != checked.end();
+    std::string id = prefix + "-" + c;
+    out += "<div class=\"keuze\"><input type=\"checkbox\" id=\"" + id + "\" name=\"cat_" + c + "\" value=\"1\"" +
+           (on ? " checked" : "") + "><label for=\"" + id + "\">" + Esc(CategoryNl(c)) + "</label></div>";
+  }
+  return out + "</fieldset>";
+}
+
+std::string PostButton(const Viewer& v, std::string_view action, std::string_view label,
+                       const std::vector<std::pair<std::string, std::string>>& hidden = {}) {
+  std::string out = "<form method=\"post\" action=\"" + Esc(action) + "\" class=\"inline\">" + CsrfField(v);
+  for (const auto& [k, val] : hidden) {
+    out += "<input type=\"hidden\" name=\"" + Esc(k) + "\" value=\"" + Esc(val) + "\">";
+  }
+  return out + "<button type=\"submit\">" + Esc(label) + "</button></form>";
+}
+
+}  // namespace
+
+std::string Esc(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string ReasonNl(std::string_view code) {
+  static const std::map<std::string_view, const char*> kText = {
+      {"no_flow", "Het privacyprotocol kent geen gegevensstroom voor dit doel naar dit soort organisatie."},
+      {"unknown_purpose", "Dit doel komt niet voor in het privacyprotocol."},
+      {"no_categories", "Geen van de gevraagde categorieën mag gedeeld worden."},
+      {"birth_date_in_future", "De geboortedatum van de leerling ligt in de toekomst; controleer het dossier."},
+      {"missing_consent_ouder", "Er is geen geldige toestemming van een ouder of voogd voor dit doel en deze ontvanger."},
+      {"missing_consent_jongere", "Er is geen geldige toestemming van de jongere zelf voor dit doel en deze ontvanger."},
+      {"consent_expired", "De toestemming is verlopen."},
+      {"consent_not_yet_valid", "De toestemming gaat pas later in."},
+      {"consent_withdrawn", "De toestemming is ingetrokken."},
+      {"category_not_in_flow", "Deze categorie hoort volgens het privacyprotocol niet bij dit doel."},
+      {"category_not_consented", "De toestemming noemt deze categorie niet."},
+      {"override_missing",
+       "Een Meldcode-deling vraagt een schriftelijke onderbouwing en de goedkeuring van een tweede persoon."},
+      {"override_invalid",
+       "De Meldcode-onderbouwing is ongeldig: leeg, of aanvrager en goedkeurder zijn dezelfde persoon."},
+      {"not_assigned", "Dit dossier is niet aan u toegewezen."},
+      {"same_person", "De aanvrager mag een Meldcode-deling niet zelf goedkeuren."},
+      {"categories_no_longer_allowed", "Niet alle categorieën mogen nog gedeeld worden."},
+  };
+  auto it = kText.find(code);
+  if (it != kText.end()) return it->second;
+  return "Weigering met code " + std::string(code) + ".";
+}
+
+std::string CategoryNl(std::string_view c) {
+  static const std::map<std::string_view, const char*> kText = {
+      {"identificatie", "Identificatie"}, {"bsn", "BSN"},         {"contact", "Contactgegevens"},
+      {"onderwijs", "Onderwijs"},         {"verzuim", "Verzuim"}, {"hulpvraag", "Hulpvraag"},
+      {"gezinssituatie", "Gezinssituatie"}, {"gezondheid", "Gezondheid"}, {"justitie", "Justitie"},
+      {"afspraken", "Afspraken"}};
+  auto it = kText.find(c);
+  return it != kText.end() ? it->second : std::string(c);
+}
+
+std::string StateNl(std::string_view s) {
+  static const std::map<std::string_view, const char*> kText = {
+      {"queued", "in de wachtrij"},     {"delivered", "bezorgd"},      {"cancelled", "geannuleerd"},
+      {"revoked", "ingetrokken"},       {"purged", "verwijderd"},      {"pending_approval", "wacht op goedkeuring"},
+      {"received", "ontvangen"},        {"active", "beschikbaar"}};
+  auto it = kText.find(s);
+  return it != kText.end() ? it->second : std::string(s);
+}
+
+std::string RoleNl(Role r) {
+  switch (r) {
+    case Role::kStaff: return "medewerker";
+    case Role::kCoordinator: return "zorgcoördinator";
+    case Role::kAuditor: return "auditor";
+    case Role::kAdmin: return "beheerder";
+  }
+  return "?";
+}
+
+std::string Layout(const Viewer& v, std::string_view title, std::string_view content) {
+  std::vector<std::pair<std::string, std::string>> links = {{"/", "Start"}};
+  if (v.role == Role::kStaff || v.role == Role::kCoordinator) {
+    links.insert(links.end(), {{"/dossiers", "Dossiers"}, {"/delingen", "Verzonden"}, {"/inbox", "Ontvangen"}});
+  }
+  if (v.role == Role::kCoordinator) links.emplace_back("/toestemmingen", "Toestemmingen");
+  if (v.role == Role::kAuditor) links.emplace_back("/audit", "Toegangslog");
+  if (v.role == Role::kAdmin) links.emplace_back("/beheer", "Beheer");
+  std::string nav = "<nav aria-label=\"Hoofdmenu\"><ul>";
+  for (const auto& [href, label] : links) nav += "<li><a href=\"" + href + "\">" + Esc(label) + "</a></li>";
+  nav += "</ul></nav>";
+  std::string header = "<header><p class=\"merk\">Schakel &middot; " + Esc(v.node_id) + "</p><p>Aangemeld als " +
+                       Esc(v.name) + " (" + Esc(RoleNl(v.role)) + ")</p>" +
+                       "<form method=\"post\" action=\"/afmelden\" class=\"inline\">" + CsrfField(v) +
+                       "<button type=\"submit\">Afmelden</button></form>" + nav + "</header>";
+  return Document(title, header + "<main><h1>" + Esc(title) + "</h1>" + std::string(content) + "</main>");
+}
+
+std::string SignInPage(std::string_view error) {
+  return Document("Aanmelden",
+                  "<main><h1>Aanmelden bij Schakel</h1>" + Message(error, true) +
+                      "<form method=\"post\" action=\"/aanmelden\">"
+                      "<p><label for=\"naam\">Gebruikersnaam</label><input id=\"naam\" name=\"naam\" "
+                      "autocomplete=\"username\" required maxlength=\"128\"></p>"
+                      "<p><label for=\"wachtwoord\">Wachtwoord</label><input id=\"wachtwoord\" name=\"wachtwoord\" "
+                      "type=\"password\" autocomplete=\"current-password\" required maxlength=\"1024\"></p>"
+                      "<p><button type=\"submit\">Volgende</button></p></form>"
+                      "<p>Nog geen wachtwoord? Vraag de beheerder om <code>schakel user passwd</code>.</p></main>");
+}
+
+std::string TotpPage(std::string_view csrf, std::string_view error) {
+  return Document("Tweede stap",
+                  "<main><h1>Code uit uw authenticator-app</h1>" + Message(error, true) +
+                      "<form method=\"post\" action=\"/aanmelden/code\"><input type=\"hidden\" name=\"csrf\" value=\"" +
+                      Esc(csrf) +
+                      "\"><p><label for=\"code\">Zescijferige code</label><input id=\"code\" name=\"code\" "
+                      "inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" maxlength=\"6\" "
+                      "required></p><p><button type=\"submit\">Aanmelden</button></p></form></main>");
+}
+
+std::string HomePage(const Viewer& v) {
+  std::string body = "<p>Welkom, " + Esc(v.name) + ".</p><ul>";
+  switch (v.role) {
+    case Role::kStaff:
+      body += "<li><a href=\"/dossiers\">Mijn dossiers</a>: maken, bijwerken, delen.</li>"
+              "<li><a href=\"/inbox\">Ontvangen delingen</a> en terugkoppeling.</li>";
+      break;
+    case Role::kCoordinator:
+      body += "<li><a href=\"/dossiers\">Alle dossiers</a></li><li><a href=\"/toestemmingen\">Toestemmingen per "
+              "leerling</a></li><li><a href=\"/delingen\">Verzonden delingen</a>, Meldcode goedkeuren.</li>";
+      break;
+    case Role::kAuditor: body += "<li><a href=\"/audit\">Toegangslog doorzoeken, controleren en exporteren</a></li>"; break;
+    case Role::kAdmin: body += "<li><a href=\"/beheer\">Gebruikers, partners en status</a></li>"; break;
+  }
+  body += "</ul><p>U wordt na 15 minuten zonder activiteit automatisch afgemeld.</p>";
+  return Layout(v, "Start", body);
+}
+
+std::string ErrorPage(const Viewer* v, int status, std::string_view message) {
+  std::string title = status == 403 ? "Geen toegang" : status == 404 ? "Niet gevonden" : "Er ging iets mis";
+  std::string body = Message(message, true) + "<p><a href=\"/\">Terug naar de start</a></p>";
+  if (v != nullptr) return Layout(*v, title, body);
+  return Document(title, "<main><h1>" + Esc(title) + "</h1>" + body + "</main>");
+}
+
+std::string CasesPage(const Viewer& v, const Json& list, std::string_view error) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : list.value("cases", Json::array())) {
+    std::string id = Str(c, "case_id");
+    rows.push_back({"<a href=\"/dossiers/" + Esc(id) + "\">" + Esc(id) + "</a>", Esc(Str(c, "student_id")),
+                    Esc(Str(c, "version")), Esc(Str(c, "updated"))});
+  }
+  std::string body = Message(error, true) +
+                     Table({"Dossier", "Leerling", "Versie", "Bijgewerkt"}, rows, "Dossiers die u mag zien") +
+                     "<h2>Nieuw dossier</h2><form method=\"post\" action=\"/dossiers\">" + CsrfField(v) +
+                     "<p><label for=\"student_id\">Leerlingnummer</label><input id=\"student_id\" name=\"student_id\" "
+                     "maxlength=\"128\"></p>"
+                     "<p><label for=\"birth_date\">Geboortedatum (JJJJ-MM-DD)</label><input id=\"birth_date\" "
+                     "name=\"birth_date\" type=\"date\"></p>"
+                     "<p><label for=\"naam\">Naam leerling</label><input id=\"naam\" name=\"naam\" maxlength=\"200\"></p>"
+                     "<p><label for=\"hulpvraag\">Hulpvraag</label><textarea id=\"hulpvraag\" name=\"hulpvraag\" "
+                     "rows=\"3\"></textarea></p>"
+                     "<p><label for=\"gezinssituatie\">Gezinssituatie</label><textarea id=\"gezinssituatie\" "
+                     "name=\"gezinssituatie\" rows=\"2\"></textarea></p>"
+                     "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" "
+                     "rows=\"2\"></textarea></p>"
+                     "<p><label for=\"json\">Of plak een volledig groeidocument (JSON); dit gaat voor de velden "
+                     "hierboven</label><textarea id=\"json\" name=\"json\" rows=\"6\"></textarea></p>"
+                     "<p><button type=\"submit\">Dossier opslaan</button></p></form>";
+  return Layout(v, "Dossiers", body);
+}
+
+std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
+  std::string id = Str(c, "case_id");
+  std::vector<std::vector<std::string>> versions;
+  for (const auto& ver : c.value("versions", Json::array())) {
+    versions.push_back({Esc(Str(ver, "version")), Esc(Str(ver, "updated_by")), Esc(Str(ver, "updated"))});
+  }
+  std::vector<std::pair<std::string, std::string>> partners;
+  for (const auto& p : status.value("partners", Json::array())) {
+    partners.emplace_back(Str(p, "node_id"), Str(p, "node_id") + " (" + Str(p, "org_type") + ")");
+  }
+  std::vector<std::pair<std::string, std::string>> purposes;
+  for (const char* p : kPurposes) purposes.emplace_back(p, p);
+  Json summary = c.value("summary", Json::object());
+  Json present = Json::array();
+  for (const char* cat : kCategories) {
+    if (summary.is_object() && summary.contains(cat) && !summary[cat].is_null()) present.push_back(cat);
+  }
+  std::string body =
+      "<p>Leerling <strong>" + Esc(Str(c, "student_id")) + "</strong>, versie " + Esc(Str(c, "version")) +
+      ", bijgewerkt " + Esc(Str(c, "updated")) + ".</p>" + RenderSummary(summary) +
+      "<h2>Delen</h2><form method=\"post\" action=\"/delen/voorbeeld\">" + CsrfField(v) +
+      "<input type=\"hidden\" name=\"case_id\" value=\"" + Esc(id) + "\">"
+      "<p><label for=\"to\">Partner</label><select id=\"to\" name=\"to\" required>" + Options(partners, "") +
+      "</select></p><p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\" required>" +
+      Options(purposes, "") + "</select></p>" + CategoryCheckboxes("deel", present) +
+      "<p><label for=\"justification\">Onderbouwing (alleen Meldcode)</label><textarea id=\"justification\" "
+      "name=\"justification\" rows=\"2\" maxlength=\"2000\"></textarea></p>"
+      "<p><button type=\"submit\">Bekijk wat er gedeeld wordt</button></p></form>"
+      "<h2>Versies</h2>" + Table({"Versie", "Door", "Datum"}, versions, "Versiegeschiedenis") +
+      "<h2>Bewerken (nieuwe versie)</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) + "\">" + CsrfField(v) +
+      "<p><label for=\"json\">Groeidocument (JSON)</label><textarea id=\"json\" name=\"json\" rows=\"16\">" +
+      Esc(summary.dump(2)) + "</textarea></p><p><button type=\"submit\">Nieuwe versie opslaan</button></p></form>" +
+      "<p><a href=\"/toestemmingen?leerling=" + Esc(Str(c, "student_id")) + "\">Toestemmingen van deze leerling</a></p>";
+  return Layout(v, "Dossier " + id, body);
+}
+
+std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitted, const Json& decision,
+                             std::string_view error) {
+  std::string body = "<p>Dossier <strong>" + Esc(Str(request, "case_id")) + "</strong> naar <strong>" +
+                     Esc(Str(request, "to")) + "</strong>, doel <strong>" + Esc(Str(request, "purpose")) +
+                     "</strong>.</p>" + Message(error, true);
+  if (decision.is_object()) {
+    body += "<h2>Wat gaat er mee</h2><p class=\"gaat\">" + CategoryList(decision.value("categories", Json::array())) +
+            "</p><h2>Wat wordt achtergehouden</h2><p class=\"blijft\">" +
+            CategoryList(decision.value("withheld", Json::array())) + "</p>";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : decision.value("reasons", Json::array())) {
+      std::string cat = Str(r, "category");
+      rows.push_back({Esc(cat.empty() ? "hele deling" : CategoryNl(cat)), Esc(ReasonNl(Str(r, "code"))),
+                      "<code>" + Esc(Str(r, "code")) + "</code>"});
+    }
+    if (!rows.empty()) body += Table({"Betreft", "Reden", "Code"}, rows, "Redenen van de poort");
+    std::string basis = Str(decision, "legal_basis");
+    if (!basis.empty()) body += "<p>Grondslag: " + Esc(basis) + "</p>";
+  }
+  if (permitted) {
+    std::string hidden;
+    for (const char* k : {"case_id", "to", "purpose", "justification"}) {
+      hidden += "<input type=\"hidden\" name=\"" + std::string(k) + "\" value=\"" + Esc(Str(request, k)) + "\">";
+    }
+    for (const auto& cat : request.value("categories", Json::array())) {
+      hidden += "<input type=\"hidden\" name=\"cat_" + Esc(cat.get<std::string>()) + "\" value=\"1\">";
+    }
+    body += "<form method=\"post\" action=\"/delen\">" + CsrfField(v) + hidden +
+            "<p><button type=\"submit\">Verzenden</button></p></form>";
+  } else {
+    body += "<p class=\"fout\" role=\"alert\">Deze deling wordt geweigerd en kan niet verzonden worden.</p>";
+  }
+  body += "<p><a href=\"/dossiers/" + Esc(Str(request, "case_id")) + "\">Terug naar het dossier</a></p>";
+  return Layout(v, permitted ? "Voorbeeld van de deling" : "Deling geweigerd", body);
+}
+
+std::string ShareSentPage(const Viewer& v, const Json& reply) {
+  std::string state = Str(reply, "state");
+  std::string body = "<p class=\"melding\" role=\"status\">De deling is " + Esc(StateNl(state)) +
+                     ". Berichtnummer <code>" + Esc(Str(reply, "message_id")) + "</code>.</p>";
+  if (reply.contains("decision")) {
+    body += "<p>Gedeeld: " + CategoryList(reply["decision"].value("categories", Json::array())) +
+            ".</p><p>Achtergehouden: " + CategoryList(reply["decision"].value("withheld", Json::array())) + ".</p>";
+  }
+  body += "<p><a href=\"/delingen\">Naar verzonden delingen</a></p>";
+  return Layout(v, "Deling verzonden", body);
+}
+
+std::string SharesPage(const Viewer& v, const Json& list) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : list.value("shares", Json::array())) {
+    std::string state = Str(s, "state");
+    std::string action;
+    if (state == "pending_approval" && v.role == Role::kCoordinator) {
+      action = PostButton(v, "/delingen/" + Str(s, "message_id") + "/goedkeuren", "Goedkeuren (Meldcode)");
+    }
+    rows.push_back({"<code>" + Esc(Str(s, "message_id")) + "</code>", Esc(Str(s, "case_id")),
+                    Esc(Str(s, "student_id")), Esc(Str(s, "recipient")), Esc(Str(s, "purpose")),
+                    CategoryList(s.value("categories", Json::array())), Esc(StateNl(state)), action});
+  }
+  return Layout(v, "Verzonden delingen",
+                Table({"Bericht", "Dossier", "Leerling", "Ontvanger", "Doel", "Categorieën", "Stand", "Actie"}, rows,
+                      "Uitgaande delingen"));
+}
+
+std::string InboxPage(const Viewer& v, const Json& list) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : list.value("inbox", Json::array())) {
+    std::string id = Str(r, "message_id");
+    rows.push_back({"<a href=\"/inbox/" + Esc(id) + "\">" + Esc(id) + "</a>", Esc(Str(r, "from")),
+                    Esc(Str(r, "student_id")), Esc(Str(r, "purpose")), Esc(StateNl(Str(r, "state"))),
+                    Esc(Str(r, "received"))});
+  }
+  return Layout(v, "Ontvangen delingen",
+                Table({"Bericht", "Van", "Leerling", "Doel", "Stand", "Ontvangen"}, rows, "Inbox"));
+}
+
+std::string InboxItemPage(const Viewer& v, const Json& r) {
+  std::string body = "<p>Van <strong>" + Esc(Str(r, "from")) + "</strong> over leerling <strong>" +
+                     Esc(Str(r, "student_id")) + "</strong>, doel " + Esc(Str(r, "purpose")) + ", ontvangen " +
+                     Esc(Str(r, "received")) + ", te bewaren tot " + Esc(Str(r, "retain_until")) + ".</p>";
+  if (r.contains("summary") && r["summary"].is_object()) {
+    body += RenderSummary(r["summary"]);
+    body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(Str(r, "from")) +
+            ". Dit maakt een dossier aan met de identificatie en uw afspraken, en toont eerst wat er gedeeld wordt.</p>"
+            "<form method=\"post\" action=\"/inbox/" + Esc(Str(r, "message_id")) + "/terugkoppeling\">" +
+            CsrfField(v) +
+            "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" rows=\"3\" "
+            "required></textarea></p><p><button type=\"submit\">Terugkoppeling voorbereiden</button></p></form>";
+  } else {
+    body += "<p class=\"melding\" role=\"status\">De inhoud is verwijderd (" + Esc(Str(r, "purge_reason")) +
+            "). Alleen deze registratie blijft bewaard.</p>";
+  }
+  return Layout(v, "Ontvangen deling", body);
+}
+
+std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& list, std::string_view message) {
+  std::string body = "<form method=\"get\" action=\"/toestemmingen\"><p><label for=\"leerling\">Leerlingnummer</label>"
+                     "<input id=\"leerling\" name=\"leerling\" value=\"" + Esc(student) +
+                     "\" maxlength=\"128\" required> <button type=\"submit\">Zoeken</button></p></form>" +
+                     Message(message, false);
+  if (student.empty()) return Layout(v, "Toestemmingen", body);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : list.value("consents", Json::array())) {
+    std::string shares;
+    for (const auto& s : c.value("shares", Json::array())) {
+      shares += "<li><code>" + Esc(Str(s, "message_id")) + "</code> naar " + Esc(Str(s, "recipient")) + ": " +
+                Esc(StateNl(Str(s, "state"))) + "</li>";
+    }
+    shares = shares.empty() ? "<em>nog geen</em>" : "<ul>" + shares + "</ul>";
+    std::string withdrawn = Str(c, "withdrawn_at");
+    std::string action = withdrawn.empty() && v.role == Role::kCoordinator
+                             ? PostButton(v, "/toestemmingen/" + Str(c, "id") + "/intrekken", "Intrekken",
+                                          {{"leerling", std::string(student)}})
+                             : "ingetrokken " + Esc(withdrawn);
+    std::string purposes, recipients;
+    for (const auto& p : c.value("purposes", Json::array())) purposes += (purposes.empty() ? "" : ", ") + Esc(p.get<std::string>());
+    for (const auto& p : c.value("recipients", Json::array())) recipients += (recipients.empty() ? "" : ", ") + Esc(p.get<std::string>());
+    rows.push_back({"<code>" + Esc(Str(c, "id")) + "</code>", Esc(Str(c, "grantor_role")), purposes, recipients,
+                    CategoryList(c.value("categories", Json::array())),
+                    Esc(Str(c, "valid_from")) + " t/m " + Esc(Str(c, "valid_until")), Esc(Str(c, "evidence")),
+                    shares, action});
+  }
+  body += Table({"Toestemming", "Gegeven door", "Doelen", "Ontvangers", "Categorieën", "Geldig", "Bewijs",
+                 "Delingen die erop steunen", "Actie"},
+                rows, "Toestemmingen van leerling " + std::string(student));
+  if (v.role == Role::kCoordinator) {
+    std::vector<std::pair<std::string, std::string>> grantors = {{"ouder", "ouder of voogd"}, {"jongere", "jongere"}};
+    std::vector<std::pair<std::string, std::string>> purposes;
+    for (const char* p : kPurposes) purposes.emplace_back(p, p);
+    body += "<h2>Toestemming vastleggen</h2><form method=\"post\" action=\"/toestemmingen\">" + CsrfField(v) +
+            "<input type=\"hidden\" name=\"leerling\" value=\"" + Esc(student) + "\">"
+            "<p><label for=\"grantor_role\">Gegeven door</label><select id=\"grantor_role\" name=\"grantor_role\">" +
+            Options(grantors, "ouder") + "</select></p>"
+            "<p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\">" + Options(purposes, "") +
+            "</select></p><p><label for=\"recipients\">Ontvangers (organisatie-id's of soorten, komma's ertussen)"
+            "</label><input id=\"recipients\" name=\"recipients\" required maxlength=\"500\"></p>" +
+            CategoryCheckboxes("tst", Json::array()) +
+            "<p><label for=\"valid_from\">Geldig vanaf</label><input id=\"valid_from\" name=\"valid_from\" "
+            "type=\"date\" required></p><p><label for=\"valid_until\">Geldig tot en met (leeg: geen einde)</label>"
+            "<input id=\"valid_until\" name=\"valid_until\" type=\"date\"></p>"
+            "<p><label for=\"evidence\">Bewijs (bijv. getekend formulier, datum)</label><input id=\"evidence\" "
+            "name=\"evidence\" required maxlength=\"500\"></p>"
+            "<p><button type=\"submit\">Toestemming vastleggen</button></p></form>";
+  }
+  return Layout(v, "Toestemmingen", body);
+}
+
+std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter, const Json* entries,
+                      std::string_view verify_result) {
+  auto val = [&](const char* k) {
+    auto it = filter.find(k);
+    return it == filter.end() ? std::string() : it->second;
+  };
+  std::string body =
+      "<form method=\"get\" action=\"/audit\"><fieldset><legend>Zoeken in het toegangslog</legend>"
+      "<p><label for=\"leerling\">Leerling</label><input id=\"leerling\" name=\"leerling\" value=\"" +
+      Esc(val("leerling")) + "\" maxlength=\"128\"></p><p><label for=\"gebruiker\">Gebruiker (id)</label>"
+      "<input id=\"gebruiker\" name=\"gebruiker\" value=\"" + Esc(val("gebruiker")) +
+      "\" maxlength=\"128\"></p><p><label for=\"actie\">Actie</label><input id=\"actie\" name=\"actie\" value=\"" +
+      Esc(val("actie")) + "\" maxlength=\"64\"></p><p><label for=\"sinds\">Sinds (datum)</label>"
+      "<input id=\"sinds\" name=\"sinds\" type=\"date\" value=\"" + Esc(val("sinds")) +
+      "\"></p><p><button type=\"submit\">Zoeken</button></p></fieldset></form>"
+      "<p>" + PostButton(v, "/audit/controleren", "Keten en handtekeningen controleren") +
+      " <a href=\"/audit/export\" download>Exporteren (JSON Lines)</a></p>" + Message(verify_result, false) +
+      "<form method=\"get\" action=\"/audit/inzage\"><p><label for=\"inzage\">Inzageverslag voor leerling</label>"
+      "<input id=\"inzage\" name=\"leerling\" maxlength=\"128\" required> <button type=\"submit\">Maak verslag"
+      "</button></p></form>";
+  if (entries != nullptr) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : entries->value("entries", Json::array())) {
+      const Json& a = e.value("actor", Json::object());
+      rows.push_back({Esc(Str(e, "seq")), Esc(Str(e, "ts")), Esc(Str(a, "user")) + " (" + Esc(Str(a, "role")) + ")",
+                      Esc(Str(e, "action")), Esc(Str(e, "subject")), Esc(Str(e, "object")), Esc(Str(e, "purpose")),
+                      Esc(Str(e, "legal_basis")), Esc(Str(e, "outcome")), Esc(Str(e, "reason"))});
+    }
+    body += Table({"Nr", "Tijd", "Wie", "Actie", "Leerling", "Object", "Doel", "Grondslag", "Uitkomst", "Reden"}, rows,
+                  "Gevonden regels: " + std::to_string(rows.size()));
+  }
+  return Layout(v, "Toegangslog", body);
+}
+
+std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report) {
+  return Layout(v, "Inzageverslag " + std::string(student),
+                "<p>Druk deze pagina af of sla haar op als PDF voor het verzoek om inzage.</p><pre class=\"verslag\">" +
+                    Esc(report) + "</pre>");
+}
+
+std::string AdminPage(const Viewer& v, const Json& users, const Json& partners, const Json& status) {
+  std::vector<std::vector<std::string>> urows;
+  for (const auto& u : users.value("users", Json::array())) {
+    urows.push_back({Esc(Str(u, "name")), Esc(Str(u, "user_id")), Esc(Str(u, "role")),
+                     Str(u, "console") == "true" ? "ja" : "nee", Esc(Str(u, "disabled_at"))});
+  }
+  std::vector<std::vector<std::string>> prows;
+  for (const auto& p : partners.value("partners", Json::array())) {
+    prows.push_back({Esc(Str(p, "node_id")), Esc(Str(p, "name")), Esc(Str(p, "org_type")), Esc(Str(p, "address")),
+                     "<code class=\"vingerafdruk\">" + Esc(Str(p, "fingerprint")) + "</code>", Esc(Str(p, "added"))});
+  }
+  std::string body =
+      "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(Str(status, "node_id")) +
+      "</dd><dt>Soort</dt><dd>" + Esc(Str(status, "org_type")) + "</dd><dt>Versie</dt><dd>" +
+      Esc(Str(status, "version")) + "</dd><dt>In bedrijf (seconden)</dt><dd>" + Esc(Str(status, "uptime_seconds")) +
+      "</dd><dt>Wachtrij</dt><dd>" + Esc(Str(status, "outbox_depth")) + "</dd></dl>" +
+      "<h2>Gebruikers</h2>" + Table({"Naam", "Id", "Rol", "Console-wachtwoord", "Uitgeschakeld"}, urows, "Gebruikers") +
+      "<p>Gebruikers maakt u met <code>schakel user add</code>; een wachtwoord en tweede factor met "
+      "<code>schakel user passwd</code>.</p><h2>Partners</h2>" +
+      Table({"Knooppunt", "Naam", "Soort", "Adres", "Vingerafdruk", "Toegevoegd"}, prows,
+            "Partners: vergelijk de vingerafdruk telefonisch met de partner") +
+      "";
+  return Layout(v, "Beheer", body);
+}
+
+}  // namespace schakel::daemon::console

@@ -1,0 +1,71 @@
+// Private to daemon/: the staff console's pages (docs/console.md), in Dutch.
+//
+// Pure functions from the Service's JSON replies to whole HTML documents:
+// server-rendered, no inline script or style (the CSP forbids both), a label
+// for every field, tables with <th scope>, one shared stylesheet that also
+// has print rules. Every text that comes from data is HTML-escaped here.
+// The gate's reason codes are explained in Dutch (ReasonNl).
+//
+// Thread-safe (no state).
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "schakel/store/users.h"
+
+namespace schakel::daemon::console {
+
+using Json = nlohmann::json;
+
+// Who is looking, for the navigation and the forms' CSRF token.
+struct Viewer {
+  std::string name;
+  store::Role role = store::Role::kStaff;
+  std::string csrf;
+  std::string node_id;
+};
+
+std::string Esc(std::string_view text);
+std::string ReasonNl(std::string_view code);
+std::string CategoryNl(std::string_view category);
+std::string StateNl(std::string_view state);
+std::string RoleNl(store::Role role);
+
+// The frame around every signed-in page: header, navigation for the role,
+// sign-out button, main content.
+std::string Layout(const Viewer& v, std::string_view title, std::string_view content);
+
+std::string SignInPage(std::string_view error);
+std::string TotpPage(std::string_view csrf, std::string_view error);
+std::string HomePage(const Viewer& v);
+// An error page: `message` is shown escaped.
+std::string ErrorPage(const Viewer* v, int status, std::string_view message);
+
+// Staff and coordinators.
+std::string CasesPage(const Viewer& v, const Json& list_cases, std::string_view error);
+std::string CasePage(const Viewer& v, const Json& show_case, const Json& node_status);
+// The preview of a share: what will go, what is withheld and why; a form to
+// send it. `request` holds case_id, to, purpose, categories, justification.
+std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitted, const Json& decision,
+                             std::string_view error);
+std::string ShareSentPage(const Viewer& v, const Json& reply);
+std::string SharesPage(const Viewer& v, const Json& list_shares);
+std::string InboxPage(const Viewer& v, const Json& list_inbox);
+std::string InboxItemPage(const Viewer& v, const Json& show_inbox);
+std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& list_consents,
+                         std::string_view message);
+
+// Auditors.
+std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter, const Json* entries,
+                      std::string_view verify_result);
+std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report_text);
+
+// Admins.
+std::string AdminPage(const Viewer& v, const Json& users, const Json& partners, const Json& node_status);
+
+}  // namespace schakel::daemon::console
