@@ -1,0 +1,485 @@
+#include "web_server.h"
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+
+#include "schakel/base/file.h"
+#include "schakel/base/log.h"
+#include "schakel/base/strings.h"
+#include "schakel/crypto/openssl_ptr.h"
+#include "schakel/formats/form.h"
+#include "schakel/store/identity_store.h"
+
+namespace schakel::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using crypto::BioPtr;
+using crypto::OpenSslError;
+using crypto::PkeyPtr;
+using crypto::X509Ptr;
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr size_t kMaxPemBytes = 64 * 1024;
+
+Result<ssl::context> MakeWebTlsContext(const crypto::TlsIdentity& identity) {
+  SCHAKEL_RETURN_IF_ERROR(crypto::CheckWebTlsIdentity(identity));
+  ERR_clear_error();
+  std::optional<ssl::context> ctx;
+  try {
+    ctx.emplace(ssl::context::tls_server);
+  } catch (const std::exception&) {
+    return Status::Internal(OpenSslError("web TLS: cannot create a context"));
+  }
+  SSL_CTX* c = ctx->native_handle();
+  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(c, kTls12Ciphers) != 1) {
+    return Status::Internal(OpenSslError("web TLS: cannot set the protocol versions and ciphers"));
+  }
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+
+  // The certificate, then any chain certificates after it in the PEM.
+  const std::string& pem = identity.certificate_pem;
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return Status::Internal(OpenSslError("web TLS: out of memory"));
+  X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!leaf || SSL_CTX_use_certificate(c, leaf.get()) != 1) {
+    return Status::InvalidInput(OpenSslError("web TLS: cannot use the certificate"));
+  }
+  for (int i = 0; i < 10; ++i) {
+    X509Ptr extra(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!extra) break;
+    if (SSL_CTX_add1_chain_cert(c, extra.get()) != 1) {
+      return Status::InvalidInput(OpenSslError("web TLS: cannot use a chain certificate"));
+    }
+  }
+  ERR_clear_error();  // the end of the PEM reads as an error
+  const crypto::SecureBuffer& key_pem = identity.private_key_pem;
+  BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  if (!key_bio) return Status::Internal(OpenSslError("web TLS: out of memory"));
+  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!key || SSL_CTX_use_PrivateKey(c, key.get()) != 1 || SSL_CTX_check_private_key(c) != 1) {
+    return Status::InvalidInput(OpenSslError("web TLS: the private key does not fit the certificate"));
+  }
+  ERR_clear_error();
+  return std::move(*ctx);
+}
+
+void AddSecurityHeaders(http::response<http::string_body>& res) {
+  res.set("Content-Security-Policy", kDefaultCsp);
+  res.set(http::field::cache_control, "no-store");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set(http::field::strict_transport_security, "max-age=31536000");
+  res.set(http::field::server, "schakel");
+}
+
+http::response<http::string_body> PlainResponse(http::status status, std::string text) {
+  http::response<http::string_body> res{status, 11};
+  AddSecurityHeaders(res);
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = std::move(text);
+  res.prepare_payload();
+  return res;
+}
+
+// Splits "/l/abc?x=1" into the path and the decoded query; nullopt for a
+// target a browser would not send.
+bool SplitTarget(std::string_view target, WebRequest* req) {
+  if (target.empty() || target.front() != '/' || target.size() > 2048) return false;
+  auto q = target.find('?');
+  req->path = std::string(target.substr(0, q));
+  if (!IsPrintableUtf8(req->path) || req->path.find('%') != std::string::npos ||
+      req->path.find("/..") != std::string::npos) {
+    return false;
+  }
+  if (q != std::string_view::npos) {
+    formats::FormLimits limits;
+    limits.max_body = 2048;
+    auto query = formats::ParseForm(target.substr(q + 1), limits);
+    if (!query.ok()) return false;
+    req->query = std::move(*query);
+  }
+  return true;
+}
+
+}  // namespace
+
+const std::string& SchakelCss() {
+  static const std::string kCss = R"css(/* Schakel: one stylesheet for the link pages and the staff console.
+   High contrast (text #111 on #fff, links #0b4f9c: WCAG AAA), large type,
+   visible keyboard focus, printable. No web fonts, no images. */
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+html { font-size: 112.5%; }
+body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
+       line-height: 1.55; color: #111; background: #fff; }
+.skip { position: absolute; left: -10000px; top: 0; }
+.skip:focus { left: 1rem; top: 1rem; background: #ffd400; color: #111; padding: .5rem 1rem; z-index: 10; }
+header.site { background: #0b3a66; color: #fff; padding: .75rem 1.25rem; }
+header.site .brand { font-weight: 700; letter-spacing: .02em; }
+main { max-width: 46rem; margin: 0 auto; padding: 1.25rem; }
+h1 { font-size: 1.6rem; line-height: 1.25; margin: 1rem 0 .75rem; }
+h2 { font-size: 1.25rem; margin: 1.75rem 0 .5rem; border-bottom: 2px solid #0b3a66; padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.25rem 0 .25rem; }
+p, li, dd { max-width: 40rem; }
+a { color: #0b4f9c; text-decoration: underline; }
+a:hover { color: #062e5c; }
+:focus-visible { outline: 3px solid #ffbf00; outline-offset: 2px; box-shadow: 0 0 0 5px #111; }
+label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
+.hint { color: #333; font-size: .95rem; margin: .15rem 0 .5rem; }
+input[type=text], input[type=password], input[type=email], select, textarea {
+  font: inherit; width: 100%; max-width: 22rem; padding: .55rem .65rem; color: #111; background: #fff;
+  border: 2px solid #444; border-radius: 4px; }
+input.code { letter-spacing: .15em; font-family: ui-monospace, "DejaVu Sans Mono", monospace; text-transform: uppercase; }
+button, .button { font: inherit; font-weight: 600; margin-top: 1rem; padding: .6rem 1.2rem; color: #fff;
+  background: #0b3a66; border: 2px solid #0b3a66; border-radius: 4px; cursor: pointer; }
+button:hover { background: #062544; }
+.notice { border-left: 6px solid #0b3a66; background: #eef3f8; padding: .75rem 1rem; margin: 1rem 0; }
+.error { border-left: 6px solid #b00020; background: #fdecee; color: #5f0011; padding: .75rem 1rem; margin: 1rem 0; }
+.withheld { border-left: 6px solid #6b5b00; background: #fbf6dc; padding: .75rem 1rem; margin: 1rem 0; }
+dl { margin: .25rem 0 1rem; }
+dt { font-weight: 600; margin-top: .5rem; }
+dd { margin: 0 0 0 1rem; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+th, td { text-align: left; border: 1px solid #999; padding: .35rem .5rem; vertical-align: top; }
+th { background: #eef3f8; }
+footer.site { max-width: 46rem; margin: 2rem auto; padding: 0 1.25rem; color: #333; font-size: .9rem; }
+@media print {
+  html { font-size: 11pt; }
+  header.site { background: none; color: #000; border-bottom: 2px solid #000; padding: 0 0 .25rem; }
+  .skip, form, button, .noprint { display: none !important; }
+  main { max-width: none; padding: 0; }
+  a { color: #000; }
+  h2 { border-color: #000; break-after: avoid; }
+  section { break-inside: avoid-page; }
+  .notice, .error, .withheld { background: none; border: 1px solid #000; }
+}
+)css";
+  return kCss;
+}
+
+struct WebServer::Impl {
+  WebHandler handler;
+  WebServerOptions options;
+  crypto::TlsIdentity identity;
+  std::optional<ssl::context> tls;
+  // Confined to the io thread.
+  int connections = 0;
+  int overflow = 0;
+  std::map<std::string, int> per_ip;
+  std::atomic<uint64_t> refused{0};
+  // Declared last: destroyed first, so that the session frames still pending
+  // in `io` release their slots into the maps above while they exist.
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+
+  WebResponse CallHandler(const WebRequest& req) {
+    try {
+      return handler(req);
+    } catch (const std::exception& e) {
+      LogError(options.name + ": handler failed: " + e.what());
+    } catch (...) {
+      LogError(options.name + ": handler failed");
+    }
+    return WebResponse::Text(500, "Interne fout. Probeer het later opnieuw.");
+  }
+
+  http::response<http::string_body> Handle(const http::request<http::string_body>& raw,
+                                           const std::string& client_ip) {
+    WebRequest req;
+    req.method = std::string(raw.method_string());
+    if (!SplitTarget(std::string_view(raw.target().data(), raw.target().size()), &req)) return PlainResponse(http::status::bad_request, "Ongeldig adres.");
+    if (req.path == "/static/schakel.css") {
+      if (req.method != "GET" && req.method != "HEAD") {
+        auto res = PlainResponse(http::status::method_not_allowed, "Alleen GET.");
+        res.set(http::field::allow, "GET, HEAD");
+        return res;
+      }
+      http::response<http::string_body> res{http::status::ok, 11};
+      AddSecurityHeaders(res);
+      res.set(http::field::content_type, "text/css; charset=utf-8");
+      res.body() = SchakelCss();
+      res.prepare_payload();
+      return res;
+    }
+    req.cookie = std::string(raw[http::field::cookie]);
+    req.content_type = std::string(raw[http::field::content_type]);
+    req.origin = std::string(raw[http::field::origin]);
+    req.host = std::string(raw[http::field::host]);
+    req.sec_fetch_site = std::string(raw["Sec-Fetch-Site"]);
+    req.body = raw.body();
+    req.client_ip = client_ip;
+    WebResponse out = CallHandler(req);
+    http::response<http::string_body> res{static_cast<http::status>(out.status), 11};
+    AddSecurityHeaders(res);
+    res.set(http::field::content_type, out.content_type);
+    for (const auto& [name, value] : out.headers) {
+      if (name == "Set-Cookie") {
+        res.insert(http::field::set_cookie, value);
+      } else {
+        res.set(name, value);
+      }
+    }
+    res.body() = std::move(out.body);
+    res.prepare_payload();
+    return res;
+  }
+
+  static http::status StatusForReadError(const beast::error_code& ec) {
+    if (ec == http::error::body_limit) return http::status::payload_too_large;
+    if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
+    if (ec == http::error::bad_target || ec == http::error::bad_method || ec == http::error::bad_version ||
+        ec == http::error::bad_field || ec == http::error::bad_value || ec == http::error::bad_chunk ||
+        ec == http::error::bad_content_length || ec == http::error::bad_line_ending ||
+        ec == http::error::bad_reason || ec == http::error::bad_obs_fold) {
+      return http::status::bad_request;
+    }
+    return http::status::unknown;
+  }
+
+  asio::awaitable<void> Close(Stream& stream) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ignored));
+    beast::get_lowest_layer(stream).socket().close(ignored);
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket, std::string ip) {
+    struct Slot {
+      Impl& impl;
+      std::string ip;
+      ~Slot() {
+        --impl.connections;
+        auto it = impl.per_ip.find(ip);
+        if (it != impl.per_ip.end() && --it->second <= 0) impl.per_ip.erase(it);
+      }
+    } slot{*this, ip};
+    Stream stream(std::move(socket), *tls);
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(options.handshake_timeout);
+    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      LogDebug(options.name + ": TLS handshake with " + ip + " failed: " + ec.message());
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream).socket().close(ignored);
+      co_return;
+    }
+    beast::flat_buffer buffer;
+    for (int served = 0; served < 1000; ++served) {
+      // Wait for the request to start under the idle deadline, then read all
+      // of it under one deadline, so a slow drip cannot hold the slot.
+      if (buffer.size() == 0) {
+        beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+        size_t n = co_await stream.async_read_some(buffer.prepare(4096),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+        buffer.commit(n);
+      }
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      parser.body_limit(options.body_limit);
+      beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        http::status status = StatusForReadError(ec);
+        if (status != http::status::unknown) {
+          auto res = PlainResponse(status, status == http::status::payload_too_large
+                                               ? "Verzoek te groot."
+                                               : status == http::status::request_header_fields_too_large
+                                                     ? "Kopregels te groot."
+                                                     : "Ongeldig verzoek.");
+          res.set(http::field::connection, "close");
+          beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+          co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+          co_await Close(stream);
+        }
+        co_return;
+      }
+      auto res = Handle(parser.get(), ip);
+      res.keep_alive(parser.get().keep_alive());
+      beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      if (!res.keep_alive()) break;
+    }
+    co_await Close(stream);
+  }
+
+  // Beyond the caps: a 503 page after a handshake, for as long as the
+  // overflow budget lasts.
+  asio::awaitable<void> Busy(tcp::socket socket) {
+    struct Slot {
+      int& n;
+      ~Slot() { --n; }
+    } slot{overflow};
+    Stream stream(std::move(socket), *tls);
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(std::min(options.handshake_timeout, options.read_timeout));
+    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    auto res = PlainResponse(http::status::service_unavailable,
+                             "Te veel verbindingen tegelijk. Probeer het over een minuut opnieuw.");
+    res.set(http::field::connection, "close");
+    res.set(http::field::retry_after, "60");
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    co_await Close(stream);
+  }
+
+  asio::awaitable<void> Accept() {
+    while (acceptor.is_open()) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+        continue;
+      }
+      auto remote = socket.remote_endpoint(ec);
+      if (ec) continue;
+      std::string ip = remote.address().to_string();
+      int& mine = per_ip[ip];
+      if (connections >= options.max_connections || mine >= options.max_connections_per_ip) {
+        if (mine == 0) per_ip.erase(ip);
+        refused.fetch_add(1);
+        if (overflow < options.max_overflow) {
+          ++overflow;
+          asio::co_spawn(io, Busy(std::move(socket)), asio::detached);
+        } else {
+          socket.close(ec);
+        }
+        continue;
+      }
+      ++mine;
+      ++connections;
+      asio::co_spawn(io, Session(std::move(socket), std::move(ip)), asio::detached);
+    }
+  }
+};
+
+WebServer::WebServer(const crypto::TlsIdentity& identity, WebHandler handler, WebServerOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->handler = std::move(handler);
+  impl_->options = std::move(options);
+  impl_->identity.certificate_pem = identity.certificate_pem;
+  impl_->identity.private_key_pem = crypto::SecureBuffer::FromBytes(identity.private_key_pem.span());
+  impl_->identity.spki_sha256 = identity.spki_sha256;
+}
+
+WebServer::~WebServer() { Stop(); }
+
+uint64_t WebServer::refused_connections() const { return impl_->refused.load(); }
+
+Status WebServer::Start(const config::Address& address) {
+  const std::string& name = impl_->options.name;
+  if (impl_->thread.joinable()) return Status::Internal(name + ": already started");
+  SCHAKEL_ASSIGN_OR_RETURN(ssl::context ctx, MakeWebTlsContext(impl_->identity));
+  impl_->tls.emplace(std::move(ctx));
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) return Status::InvalidInput(name + ".listen: listens on an IP address, not " + address.host);
+  tcp::endpoint ep(ip, address.port);
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable(name + ": cannot listen on " + address.ToString() + ": " + ec.message());
+  port_ = impl_->acceptor.local_endpoint().port();
+  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  Impl* impl = impl_.get();
+  impl_->thread = std::thread([impl] { impl->io.run(); });
+  return Status::Ok();
+}
+
+void WebServer::Stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  Impl* impl = impl_.get();
+  asio::post(impl_->io, [impl] {
+    boost::system::error_code ignored;
+    impl->acceptor.close(ignored);
+    impl->io.stop();
+  });
+  impl_->thread.join();
+}
+
+namespace {
+
+bool Covers(const std::string& cert_pem, const std::string& host) {
+  BioPtr bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  if (!bio) return false;
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (!cert) return false;
+  if (X509_check_ip_asc(cert.get(), host.c_str(), 0) == 1) return true;
+  return X509_check_host(cert.get(), host.c_str(), host.size(), 0, nullptr) == 1;
+}
+
+std::string Resolve(const std::string& node_dir, const std::string& path) {
+  if (!path.empty() && path.front() == '/') return path;
+  return node_dir + "/" + path;
+}
+
+}  // namespace
+
+Result<crypto::TlsIdentity> LoadOrCreateWebIdentity(store::Database& db, const std::string& node_dir,
+                                                    const config::WebCertFiles& files,
+                                                    const std::string& node_id,
+                                                    const std::vector<std::string>& hosts,
+                                                    const std::string& now) {
+  if (files.configured()) {
+    std::string cert_path = Resolve(node_dir, files.cert_file);
+    std::string key_path = Resolve(node_dir, files.key_file);
+    SCHAKEL_ASSIGN_OR_RETURN(std::string cert, ReadFileLimited(cert_path, kMaxPemBytes));
+    SCHAKEL_ASSIGN_OR_RETURN(std::string key, ReadFileLimited(key_path, kMaxPemBytes));
+    crypto::TlsIdentity id;
+    id.certificate_pem = std::move(cert);
+    id.private_key_pem = crypto::SecureBuffer::FromBytes(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+    OPENSSL_cleanse(key.data(), key.size());
+    Status st = crypto::CheckWebTlsIdentity(id);
+    if (!st.ok()) return Status::InvalidInput(cert_path + " / " + key_path + ": " + st.message());
+    auto pin = crypto::SpkiSha256FromCertificatePem(id.certificate_pem);
+    if (!pin.ok()) return pin.status().WithContext(cert_path);
+    id.spki_sha256 = *pin;
+    return id;
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<crypto::TlsIdentity> stored, store::LoadWebTls(db));
+  if (stored) {
+    bool all = crypto::CheckWebTlsIdentity(*stored).ok();
+    for (const auto& h : hosts) all = all && Covers(stored->certificate_pem, h);
+    if (all) return std::move(*stored);
+    LogInfo("web TLS: the stored certificate does not cover every host; generating a new one");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::TlsIdentity fresh, crypto::GenerateWebTlsIdentity(node_id, hosts));
+  SCHAKEL_RETURN_IF_ERROR(store::SaveWebTls(db, fresh, now));
+  return fresh;
+}
+
+}  // namespace schakel::daemon

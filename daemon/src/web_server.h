@@ -1,0 +1,155 @@
+// Private to daemon/: a small, generic HTTPS/1.1 server for browser pages
+// (the dossier link pages, the staff console).
+//
+// API in one paragraph. Build a WebServer with the web TLS identity
+// (LoadOrCreateWebIdentity: a configured PEM pair or the generated ECDSA
+// certificate kept in the database), a WebHandler and WebServerOptions; call
+// Start(address) (port 0 picks a free port, see port()) and Stop() (also done
+// by the destructor). For every request except GET /static/schakel.css (the
+// one shared stylesheet, served by the server itself) the handler gets a
+// parsed WebRequest (method, path without query, decoded query map, the
+// headers a page needs: Cookie, Content-Type, Origin, Host, Sec-Fetch-Site;
+// the body; the client IP) and returns a WebResponse (status, content type,
+// body, extra headers such as Set-Cookie or Location). The server always adds
+// the security headers (kDefaultCsp unless the handler sets its own
+// Content-Security-Policy to tighten it, Cache-Control: no-store,
+// Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff,
+// X-Frame-Options: DENY, Strict-Transport-Security), so a handler cannot
+// forget them. Handlers run one at a time on the server's own thread: a
+// handler that does slow work (Argon2id) delays other requests of this
+// server only.
+//
+// Limits, like the API: header 8 KiB (431), body 64 KiB (413), a TLS
+// handshake deadline (half-open connections), an idle deadline for a request
+// to start and one deadline for the whole request once it has (slow drip),
+// a cap on open connections and one per client IP (503 beyond, written
+// after a handshake under a small overflow budget; past that the connection
+// is just closed). TLS 1.2 or 1.3, ECDHE AEAD suites only.
+//
+// Errors: Start returns a Status; request errors become HTTP statuses.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "schakel/base/status.h"
+#include "schakel/config/node_config.h"
+#include "schakel/crypto/tls_identity.h"
+#include "schakel/store/database.h"
+
+namespace schakel::daemon {
+
+inline constexpr const char* kDefaultCsp =
+    "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
+
+struct WebRequest {
+  std::string method;                         // "GET", "POST", ...
+  std::string path;                           // "/l/abc", without the query
+  std::map<std::string, std::string> query;   // decoded
+  std::string cookie;                         // raw Cookie header ("" when absent)
+  std::string content_type;                   // raw Content-Type
+  std::string origin;                         // raw Origin
+  std::string host;                           // raw Host
+  std::string sec_fetch_site;                 // raw Sec-Fetch-Site
+  std::string body;
+  std::string client_ip;                      // the TCP peer's address
+};
+
+struct WebResponse {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+  // Extra headers, e.g. {"Set-Cookie", ...}, {"Location", ...}, or a stricter
+  // {"Content-Security-Policy", ...}.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static WebResponse Html(int status, std::string body) {
+    WebResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+  }
+  static WebResponse Text(int status, std::string body) {
+    WebResponse r;
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = std::move(body);
+    return r;
+  }
+  static WebResponse Redirect(std::string location) {
+    WebResponse r;
+    r.status = 303;
+    r.content_type = "text/plain; charset=utf-8";
+    r.headers.emplace_back("Location", std::move(location));
+    return r;
+  }
+};
+
+using WebHandler = std::function<WebResponse(const WebRequest&)>;
+
+struct WebServerOptions {
+  // Used in log lines ("links", "console").
+  std::string name = "web";
+  // Default: 8 KiB. Larger request headers get 431.
+  size_t header_limit = 8 * 1024;
+  // Default: 64 KiB. Larger bodies get 413.
+  size_t body_limit = 64 * 1024;
+  // Default: 10 s for the TLS handshake.
+  std::chrono::milliseconds handshake_timeout{10000};
+  // Default: 10 s to read one whole request once its first byte arrived.
+  std::chrono::milliseconds read_timeout{10000};
+  // Default: 30 s for a (next) request to start.
+  std::chrono::milliseconds idle_timeout{30000};
+  // Default: 128 open connections, 16 per client IP.
+  int max_connections = 128;
+  int max_connections_per_ip = 16;
+  // Default: 16 connections at a time get a 503 page beyond the caps; more
+  // are closed at once.
+  int max_overflow = 16;
+};
+
+// The stylesheet served at /static/schakel.css.
+const std::string& SchakelCss();
+
+class WebServer {
+ public:
+  WebServer(const crypto::TlsIdentity& identity, WebHandler handler, WebServerOptions options = {});
+  ~WebServer();
+  WebServer(const WebServer&) = delete;
+  WebServer& operator=(const WebServer&) = delete;
+
+  // Builds the TLS context and binds; fails with a clear Status for a bad
+  // identity or an address in use.
+  Status Start(const config::Address& address);
+  void Stop();
+  uint16_t port() const { return port_; }
+
+  // Connections turned away (503 or closed) because of the caps.
+  uint64_t refused_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_ = 0;
+};
+
+// The HTTPS identity for a listener: the configured PEM files when `files` is
+// set (relative to node_dir; checked: they parse, the key matches, the key
+// is not Ed25519), otherwise the generated one stored in the database,
+// created (crypto::GenerateWebTlsIdentity with CN = node_id and SANs for
+// `hosts`) and saved on first use or when a host is no longer covered by it.
+// The caller serialises database access.
+Result<crypto::TlsIdentity> LoadOrCreateWebIdentity(store::Database& db, const std::string& node_dir,
+                                                    const config::WebCertFiles& files,
+                                                    const std::string& node_id,
+                                                    const std::vector<std::string>& hosts,
+                                                    const std::string& now);
+
+}  // namespace schakel::daemon
