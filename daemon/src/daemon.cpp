@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "api_server.h"
+#include "console_server.h"
 #include "delivery.h"
 #include "metrics.h"
 #include "node_core.h"
@@ -51,6 +52,8 @@ struct Daemon::Impl {
   NodeCore core;
   std::unique_ptr<Service> service;
   std::unique_ptr<ApiServer> api;
+  std::unique_ptr<ConsoleServer> console;       // [console] listen: the staff console
+  std::unique_ptr<WebServer> console_web;
   std::unique_ptr<InboxHandler> inbox;
   std::unique_ptr<PeerServer> peer;
   std::unique_ptr<DeliveryWorker> delivery;
@@ -119,11 +122,13 @@ Daemon::~Daemon() {
   if (impl_->delivery) impl_->delivery->Stop();
   if (impl_->peer) impl_->peer->Stop();
   if (impl_->api) impl_->api->Stop();
+  if (impl_->console_web) impl_->console_web->Stop();
 }
 
 const config::NodeConfig& Daemon::config() const { return impl_->core.config; }
 
 uint16_t Daemon::api_port() const { return impl_->api ? impl_->api->port() : 0; }
+uint16_t Daemon::console_port() const { return impl_->console_web ? impl_->console_web->port() : 0; }
 uint16_t Daemon::peer_port() const { return impl_->peer ? impl_->peer->local_address().port : 0; }
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
@@ -183,6 +188,28 @@ Status Daemon::Run() {
   d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
   d.api->AddRoute(MetricsRoute(core));
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
+  if (core.config.console_listen) {
+    // The staff console: HTTPS pages over the same Service as the API.
+    crypto::TlsIdentity web_identity;
+    {
+      std::lock_guard<std::mutex> lock(core.mu);
+      SCHAKEL_ASSIGN_OR_RETURN(web_identity,
+                               LoadOrCreateWebIdentity(*core.db, core.dir, core.config.console_cert,
+                                                       core.config.node_id, {core.config.console_listen->host},
+                                                       FormatInstant(core.clock->Now())));
+    }
+    ConsoleOptions console_options;
+    console_options.node_id = core.config.node_id;
+    console_options.started = d.started;
+    d.console = std::make_unique<ConsoleServer>(*d.service, *core.clock, console_options);
+    WebServerOptions web_options;
+    web_options.name = "console";
+    d.console_web = std::make_unique<WebServer>(
+        web_identity, [console = d.console.get()](const WebRequest& r) { return console->Handle(r); }, web_options);
+    SCHAKEL_RETURN_IF_ERROR(d.console_web->Start(*core.config.console_listen));
+    LogInfo("staff console on https://" + core.config.console_listen->host + ":" +
+            std::to_string(d.console_web->port()));
+  }
   DeliveryOptions delivery = d.options.delivery;
   delivery.backoff_base = std::chrono::milliseconds(core.config.retry_base_ms);
   delivery.backoff_max = std::chrono::milliseconds(core.config.retry_max_ms);
@@ -208,6 +235,7 @@ Status Daemon::Run() {
   NotifySystemd("STOPPING=1");
   // Stop taking work, then finish what must be durable.
   d.api->Stop();
+  if (d.console_web) d.console_web->Stop();
   d.peer->Stop();
   d.delivery->Stop();
   {

@@ -53,6 +53,8 @@ class Daemon {
   // The bound ports (useful when the config says port 0). Valid after ready.
   uint16_t api_port() const;
   uint16_t peer_port() const;
+  // The staff console's HTTPS port; 0 when [console] listen is not set.
+  uint16_t console_port() const;
   // Runs retention and the audit checkpoint check now (tests).
   void RunMaintenanceNow();
   // Processes the due part of the delivery queue now, on the caller's thread.

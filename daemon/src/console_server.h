@@ -1,0 +1,71 @@
+// Private to daemon/: the staff console (docs/console.md), the request
+// handler served by a WebServer on [console] listen.
+//
+// Every page that touches data calls the same Service methods as the JSON
+// API, with a Caller whose source is "console"; roles, the egress gate and
+// the audit log are enforced there. This class adds only what a browser
+// needs: sign-in (password, then TOTP), sessions in a __Host- cookie
+// (HttpOnly, Secure, SameSite=Strict), a CSRF token in every form checked on
+// every POST, a same-origin check of Origin / Sec-Fetch-Site, and a limit on
+// failed sign-ins per user and per client address.
+//
+// Thread-safety: Handle() may be called from any thread; the sessions and the
+// sign-in throttle lock their own state.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "console_sessions.h"
+#include "schakel/base/clock.h"
+#include "service.h"
+#include "web_server.h"
+
+namespace schakel::daemon {
+
+inline constexpr const char* kConsoleCookie = "__Host-schakel_sessie";
+
+struct ConsoleOptions {
+  ConsoleSessionOptions sessions;
+  // Failed sign-in steps (password or code) before a user name is locked.
+  // Default: 5 within `lockout`.
+  int max_failures_per_user = 5;
+  // Failed sign-in steps from one client address before it is locked.
+  // Default: 20 within `lockout`.
+  int max_failures_per_ip = 20;
+  // Default: 15 minutes.
+  std::chrono::milliseconds lockout = std::chrono::minutes(15);
+  std::string node_id;
+  Instant started{};
+};
+
+class ConsoleServer {
+ public:
+  ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options);
+  WebResponse Handle(const WebRequest& request);
+  ConsoleSessions& sessions() { return sessions_; }
+
+ private:
+  struct Throttle {
+    int failures = 0;
+    Instant first{};
+  };
+  bool Locked(const std::string& key);
+  void Fail(const std::string& key, int limit);
+  void Clear(const std::string& key);
+
+  WebResponse SignedIn(const WebRequest& req, const ConsoleSession& session, const std::string& session_id,
+                       const std::map<std::string, std::string>& form);
+
+  Service& service_;
+  const Clock& clock_;
+  ConsoleOptions options_;
+  ConsoleSessions sessions_;
+  std::mutex throttle_mu_;
+  std::map<std::string, Throttle> throttle_;  // GUARDED_BY(throttle_mu_)
+};
+
+}  // namespace schakel::daemon

@@ -1,0 +1,295 @@
+// Real-browser test of the staff console (issue #10), run by ctest (label
+// "browser"): two real schakeld nodes on loopback (a school and a wijkteam,
+// partners of each other) set up with the schakel CLI, driven with Debian's
+// chromium through playwright-core. TOTP codes are computed from the secret
+// that `schakel user passwd` prints, as an authenticator app would.
+//
+// Usage: node console.test.mjs   (env SCHAKEL_BIN: folder with schakel and
+// schakeld; SCHAKEL_SCREENSHOTS: where to put console-*.png)
+import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.SCHAKEL_BIN || path.resolve('build');
+const SHOTS = process.env.SCHAKEL_SCREENSHOTS || path.join(BIN, 'screenshots');
+const PASSWORD = 'een heel lang wachtwoord voor de test';
+const STEP_TIMEOUT = 20000;
+mkdirSync(SHOTS, { recursive: true });
+
+function log(...args) { console.log('[console.test]', ...args); }
+
+function schakel(args, input = '') {
+  const r = spawnSync(path.join(BIN, 'schakel'), args, { input, encoding: 'utf8', timeout: 60000 });
+  if (r.status !== 0) throw new Error(`schakel ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+// Four consecutive free ports (peer, api, links, console).
+async function freePortBase() {
+  const tryBind = (port) => new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+  for (let i = 0; i < 200; i++) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    let ok = true;
+    for (let p = base; p < base + 4 && ok; p++) ok = await tryBind(p);
+    if (ok) return base;
+  }
+  throw new Error('no four free consecutive ports');
+}
+
+function base32Decode(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const c of s.replace(/=+$/, '')) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+
+function totp(secret, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', secret).update(counter).digest();
+  const o = mac[19] & 0x0f;
+  const bin = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
+  return String(bin % 1000000).padStart(6, '0');
+}
+
+function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(); });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > deadline) reject(new Error(`port ${port} did not open`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'schakel-console-'));
+const daemons = [];
+let browser;
+
+async function makeNode(name, id, type) {
+  const dir = path.join(tmp, name);
+  const base = await freePortBase();
+  schakel(['init', '--dir', dir, '--name', `Org ${name}`, '--org-id', id, '--org-type', type,
+           '--listen', `127.0.0.1:${base}`]);
+  let cfg = readFileSync(path.join(dir, 'schakel.toml'), 'utf8');
+  cfg = cfg.replace(/\[delivery\][^[]*/, '[delivery]\nretry_base_ms = 100\nretry_max_ms = 500\n\n');
+  writeFileSync(path.join(dir, 'schakel.toml'), cfg);
+  return { name, id, dir, console: base + 3, users: {} };
+}
+
+function addUser(node, user, role) {
+  schakel(['user', 'add', '--dir', node.dir, '--name', user, '--role', role]);
+  const out = schakel(['user', 'passwd', '--dir', node.dir, user], PASSWORD + '\n');
+  const m = out.match(/secret=([A-Z2-7]+)&issuer=Schakel/);
+  assert.ok(m, 'user passwd printed an otpauth URI');
+  node.users[user] = base32Decode(m[1]);
+}
+
+function pair(a, b) {
+  const fp = schakel(['node', 'fingerprint', '--dir', b.dir]).trim();
+  schakel(['partner', 'add', '--dir', a.dir, '--card', path.join(b.dir, 'node-card.json'), '--fingerprint', fp]);
+}
+
+async function startDaemon(node) {
+  const child = spawn(path.join(BIN, 'schakeld'), ['--dir', node.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr.on('data', (d) => { node.log = (node.log || '') + d; });
+  daemons.push(child);
+  await waitForPort(node.console, 20000);
+}
+
+async function signIn(node, user) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'nl-NL' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  await page.goto(`https://127.0.0.1:${node.console}/`);
+  assert.match(page.url(), /\/aanmelden$/);
+  await page.getByLabel('Gebruikersnaam').fill(user);
+  await page.getByLabel('Wachtwoord').fill(PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Volgende' }).click()]);
+  if (!/\/aanmelden\/code$/.test(page.url())) {
+    throw new Error(`password step of ${user} failed: ${page.url()}: ${await page.textContent('body')}`);
+  }
+  await page.getByLabel('Zescijferige code').fill(totp(node.users[user]));
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Aanmelden' }).click()]);
+  if (!/\/$/.test(page.url())) {
+    await shot(page, `signin-failed-${user}`);
+    throw new Error(`sign-in of ${user} did not reach the start page: ${page.url()}: ${await page.textContent('body')}`);
+  }
+  assert.match(await page.textContent('header'), new RegExp(`Aangemeld als ${user}`));
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === '__Host-schakel_sessie');
+  assert.ok(session && session.httpOnly && session.secure && session.sameSite === 'Strict', 'strict session cookie');
+  return page;
+}
+
+// Reloads `url` until `predicate(page)` holds, for at most `ms`.
+async function poll(page, url, predicate, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    await page.goto(url);
+    if (await predicate(page)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await page.waitForTimeout(300);
+  }
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `console-${name}.png`), fullPage: true });
+
+function isoDate(d) { return d.toISOString().slice(0, 10); }
+
+async function main() {
+  const school = await makeNode('school', 'school-a', 'school');
+  const wijkteam = await makeNode('wijkteam', 'wijkteam-b', 'wijkteam');
+  pair(school, wijkteam);
+  pair(wijkteam, school);
+  addUser(school, 'mentor', 'staff');
+  addUser(school, 'zorg', 'coordinator');
+  addUser(school, 'privacy', 'auditor');
+  addUser(wijkteam, 'hulpverlener', 'staff');
+  await startDaemon(school);
+  await startDaemon(wijkteam);
+  log('nodes up; console ports', school.console, wijkteam.console);
+
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
+
+  // 1. Sign in with TOTP, create a case.
+  const mentor = await signIn(school, 'mentor');
+  await shot(mentor, 'home');
+  await mentor.goto(`https://127.0.0.1:${school.console}/dossiers`);
+  await mentor.getByLabel('Leerlingnummer').fill('stu-1');
+  await mentor.getByLabel('Geboortedatum (JJJJ-MM-DD)').fill('2016-05-01');
+  await mentor.getByLabel('Naam leerling').fill('Sanne de Vries');
+  await mentor.getByLabel('Hulpvraag').fill('Hoe krijgen we Sanne weer op school?');
+  await mentor.getByLabel('Gezinssituatie').fill('Ouders gescheiden.');
+  await mentor.getByRole('button', { name: 'Dossier opslaan' }).click();
+  await mentor.waitForURL(/\/dossiers\/casus-/);
+  const caseUrl = mentor.url();
+  assert.match(await mentor.textContent('main'), /Hoe krijgen we Sanne weer op school\?/);
+  await shot(mentor, 'case');
+
+  // 2. A share refused with its reason shown (no consent yet).
+  const askShare = async () => {
+    await mentor.goto(caseUrl);
+    await mentor.getByLabel('Partner').selectOption('wijkteam-b');
+    await mentor.getByLabel('Doel').selectOption('doorverwijzing');
+    await mentor.getByRole('button', { name: 'Bekijk wat er gedeeld wordt' }).click();
+    await mentor.waitForURL(/\/delen\/voorbeeld$/);
+  };
+  await askShare();
+  assert.match(await mentor.textContent('h1'), /Deling geweigerd/);
+  assert.match(await mentor.textContent('main'), /geen geldige toestemming van een ouder of voogd/);
+  assert.equal(await mentor.getByRole('button', { name: 'Verzenden' }).count(), 0);
+  await shot(mentor, 'share-refused');
+
+  // 3. The coordinator records the parent's consent (not for gezinssituatie).
+  const zorg = await signIn(school, 'zorg');
+  await zorg.goto(`https://127.0.0.1:${school.console}/toestemmingen?leerling=stu-1`);
+  await zorg.getByLabel('Gegeven door').selectOption('ouder');
+  await zorg.getByLabel('Doel').selectOption('doorverwijzing');
+  await zorg.getByLabel(/^Ontvangers/).fill('wijkteam');
+  await zorg.getByLabel('Identificatie').check();
+  await zorg.getByLabel('Hulpvraag').check();
+  await zorg.getByLabel('Geldig vanaf').fill(isoDate(new Date(Date.now() - 30 * 86400e3)));
+  await zorg.getByLabel('Bewijs (bijv. getekend formulier, datum)').fill('Getekend formulier moeder');
+  await zorg.getByRole('button', { name: 'Toestemming vastleggen' }).click();
+  await zorg.waitForURL(/melding=vastgelegd/);
+  assert.match(await zorg.textContent('table'), /Getekend formulier moeder/);
+  await shot(zorg, 'consent');
+
+  // 4. The preview shows what goes and what is withheld and why; then send.
+  await askShare();
+  assert.match(await mentor.textContent('h1'), /Voorbeeld van de deling/);
+  assert.match(await mentor.textContent('.gaat'), /Hulpvraag/);
+  assert.match(await mentor.textContent('.gaat'), /Identificatie/);
+  assert.match(await mentor.textContent('.blijft'), /Gezinssituatie/);
+  assert.match(await mentor.textContent('main'), /De toestemming noemt deze categorie niet/);
+  await shot(mentor, 'share-preview');
+  await mentor.getByRole('button', { name: 'Verzenden' }).click();
+  await mentor.waitForURL(/\/delen$/);
+  assert.match(await mentor.textContent('main'), /Berichtnummer/);
+
+  // 5. Visible in the partner's console inbox, without the withheld category.
+  const wt = await signIn(wijkteam, 'hulpverlener');
+  const inboxUrl = `https://127.0.0.1:${wijkteam.console}/inbox`;
+  await poll(wt, inboxUrl, async (p) => /stu-1/.test(await p.textContent('main')), 30000, 'the share in the inbox');
+  await shot(wt, 'inbox');
+  await wt.locator('main table a').first().click();
+  const itemUrl = wt.url();
+  assert.match(await wt.textContent('main'), /Hoe krijgen we Sanne weer op school\?/);
+  assert.doesNotMatch(await wt.textContent('main'), /Ouders gescheiden/);
+  await shot(wt, 'inbox-item');
+
+  // 6. The coordinator sees the share that relied on the consent, withdraws
+  // it, and the partner's copy is gone.
+  const consentsUrl = `https://127.0.0.1:${school.console}/toestemmingen?leerling=stu-1`;
+  await poll(zorg, consentsUrl, async (p) => /bezorgd/.test(await p.textContent('table')), 30000, 'delivered state');
+  await zorg.getByRole('button', { name: 'Intrekken' }).click();
+  await zorg.waitForURL(/melding=ingetrokken/);
+  assert.match(await zorg.textContent('table'), /ingetrokken/);
+  await shot(zorg, 'consent-withdrawn');
+  await poll(wt, itemUrl, async (p) => /De inhoud is verwijderd/.test(await p.textContent('main')), 30000,
+             'the partner copy purged');
+  assert.doesNotMatch(await wt.textContent('main'), /Hoe krijgen we Sanne/);
+  await shot(wt, 'inbox-purged');
+
+  // 7. The auditor finds all of it in the log, verifies and can export it.
+  const privacy = await signIn(school, 'privacy');
+  await privacy.goto(`https://127.0.0.1:${school.console}/audit`);
+  await privacy.getByLabel('Leerling', { exact: true }).fill('stu-1');
+  await privacy.getByRole('button', { name: 'Zoeken' }).click();
+  await privacy.waitForURL(/leerling=stu-1/);
+  const auditText = await privacy.textContent('table');
+  for (const action of ['case.create', 'share.denied', 'consent.record', 'share.permitted', 'consent.withdraw',
+                        'share.revoked', 'case.read']) {
+    assert.ok(auditText.includes(action), `audit log shows ${action}`);
+  }
+  assert.doesNotMatch(auditText, /Hoe krijgen we Sanne/);  // no case content for auditors
+  await shot(privacy, 'audit');
+  await privacy.getByRole('button', { name: 'Keten en handtekeningen controleren' }).click();
+  assert.match(await privacy.textContent('main'), /ongeschonden/);
+
+  // 8. A staff member is refused the audit pages.
+  const refused = await mentor.goto(`https://127.0.0.1:${school.console}/audit`);
+  assert.equal(refused.status(), 403);
+  assert.match(await mentor.textContent('h1'), /Geen toegang/);
+  const refusedExport = await mentor.goto(`https://127.0.0.1:${school.console}/audit/inzage?leerling=stu-1`);
+  assert.equal(refusedExport.status(), 403);
+  await shot(mentor, 'refused');
+  log('all console flows passed');
+}
+
+let failed = false;
+const overall = setTimeout(() => { console.error('[console.test] overall timeout'); process.exit(1); }, 240000);
+try {
+  await main();
+} catch (e) {
+  failed = true;
+  console.error('[console.test] FAILED:', e);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  for (const d of daemons) d.kill('SIGTERM');
+  clearTimeout(overall);
+  if (!failed) rmSync(tmp, { recursive: true, force: true });
+  else console.error('[console.test] node directories kept in', tmp);
+}
+process.exit(failed ? 1 : 0);

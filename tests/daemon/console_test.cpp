@@ -1,0 +1,342 @@
+// The staff console over real HTTPS against an in-process schakeld with a
+// manual clock: sign-in with password and TOTP, cookie flags, session
+// fixation, CSRF and cross-site refusals, idle time-out, sign-out, TOTP
+// replay, lockout, and each role's refusals.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <regex>
+
+#include "federation_support.h"
+#include "schakel/crypto/totp.h"
+
+namespace schakel::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+
+constexpr const char* kPassword = "een heel lang wachtwoord";
+const std::string kCookie = "__Host-schakel_sessie";
+
+struct Resp {
+  int status = 0;
+  std::string body;
+  std::vector<std::string> set_cookies;
+  std::string location;
+  std::string content_type;
+  std::string csp;
+  // The session id this response sets, "" if none.
+  std::string SessionId() const {
+    for (const auto& c : set_cookies) {
+      if (c.rfind(kCookie + "=", 0) == 0) return c.substr(kCookie.size() + 1, c.find(';') - kCookie.size() - 1);
+    }
+    return "";
+  }
+  std::string Csrf() const {
+    std::smatch m;
+    static const std::regex re("name=\"csrf\" value=\"([0-9a-f]{64})\"");
+    return std::regex_search(body, m, re) ? m[1].str() : "";
+  }
+};
+
+struct Req {
+  std::string method = "GET";
+  std::string target = "/";
+  std::string body;
+  std::string session;                 // cookie value
+  std::string origin = "same";         // "same": https://host; "": none; else as given
+  std::string sec_fetch_site;
+};
+
+Resp Send(int port, const Req& r) {
+  asio::io_context io;
+  ssl::context ctx(ssl::context::tls_client);
+  ctx.set_verify_mode(ssl::verify_none);  // the console's self-signed certificate
+  beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(20));
+  asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port));
+  beast::get_lowest_layer(stream).connect(ep);
+  stream.handshake(ssl::stream_base::client);
+  http::request<http::string_body> req{r.method == "POST" ? http::verb::post : http::verb::get, r.target, 11};
+  std::string host = "127.0.0.1:" + std::to_string(port);
+  req.set(http::field::host, host);
+  if (!r.session.empty()) req.set(http::field::cookie, kCookie + "=" + r.session);
+  if (r.method == "POST") {
+    req.set(http::field::content_type, "application/x-www-form-urlencoded");
+    if (r.origin == "same") req.set(http::field::origin, "https://" + host);
+    else if (!r.origin.empty()) req.set(http::field::origin, r.origin);
+  }
+  if (!r.sec_fetch_site.empty()) req.set("Sec-Fetch-Site", r.sec_fetch_site);
+  req.body() = r.body;
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(stream, buf, res);
+  Resp out;
+  out.status = static_cast<int>(res.result_int());
+  out.body = res.body();
+  for (const auto& f : res) {
+    if (f.name() == http::field::set_cookie) out.set_cookies.emplace_back(f.value());
+  }
+  out.location = std::string(res[http::field::location]);
+  out.content_type = std::string(res[http::field::content_type]);
+  out.csp = std::string(res["Content-Security-Policy"]);
+  beast::error_code ec;
+  stream.shutdown(ec);
+  return out;
+}
+
+std::string UrlEncode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out.push_back(static_cast<char>(c));
+    else { out.push_back('%'); out.push_back(kHex[c >> 4]); out.push_back(kHex[c & 15]); }
+  }
+  return out;
+}
+
+class ConsoleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_ / "school";
+    port_ = FreePortBase();
+    auto r = RunSchakel({"init", "--dir", dir_, "--name", "School A", "--org-id", "school-a", "--org-type",
+                         "school", "--listen", "127.0.0.1:" + std::to_string(port_)});
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const char* role : {"staff", "coordinator", "auditor", "admin"}) AddUser(std::string("u") + role, role);
+    daemon_ = std::make_unique<InProcessDaemon>(dir_, clock_);
+    ASSERT_TRUE(daemon_->ok());
+    console_ = (*daemon_)->console_port();
+    ASSERT_NE(console_, 0);
+  }
+
+  void AddUser(const std::string& name, const std::string& role) {
+    auto add = RunSchakel({"user", "add", "--dir", dir_, "--name", name, "--role", role});
+    ASSERT_EQ(add.code, 0) << add.err;
+    auto pw = RunSchakel({"user", "passwd", "--dir", dir_, name}, std::string(kPassword) + "\n");
+    ASSERT_EQ(pw.code, 0) << pw.err;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(pw.out, m, std::regex("secret=([A-Z2-7]+)&")));
+    secrets_[name] = *crypto::Base32Decode(m[1].str());
+  }
+
+  std::string Code(const std::string& name, int step_offset = 0) {
+    int64_t step = crypto::TotpStep(clock_.Now()) + step_offset;
+    return crypto::FormatOtp(crypto::Hotp(secrets_[name], static_cast<uint64_t>(step)));
+  }
+
+  Resp Post(const std::string& target, const std::string& body, const std::string& session = "") {
+    Req r;
+    r.method = "POST";
+    r.target = target;
+    r.body = body;
+    r.session = session;
+    return Send(console_, r);
+  }
+  Resp Get(const std::string& target, const std::string& session = "") {
+    Req r;
+    r.target = target;
+    r.session = session;
+    return Send(console_, r);
+  }
+
+  // Password step; returns the pending session id.
+  std::string Password(const std::string& name, const std::string& password = kPassword) {
+    Resp r = Post("/aanmelden", "naam=" + UrlEncode(name) + "&wachtwoord=" + UrlEncode(password));
+    if (r.status != 303) return "";
+    EXPECT_EQ(r.location, "/aanmelden/code");
+    return r.SessionId();
+  }
+  // Both steps; returns the signed-in session id.
+  std::string SignIn(const std::string& name) {
+    std::string pending = Password(name);
+    EXPECT_FALSE(pending.empty());
+    Resp page = Get("/aanmelden/code", pending);
+    EXPECT_EQ(page.status, 200);
+    Resp done = Post("/aanmelden/code", "csrf=" + page.Csrf() + "&code=" + Code(name), pending);
+    EXPECT_EQ(done.status, 303) << done.body;
+    clock_.Advance(std::chrono::seconds(30));  // the next sign-in uses a new code
+    return done.SessionId();
+  }
+  std::string CsrfOf(const std::string& session) { return Get("/dossiers", session).Csrf(); }
+
+  TempDir tmp_;
+  std::string dir_;
+  int port_ = 0;
+  int console_ = 0;
+  ManualClock clock_{NowUtc()};
+  std::map<std::string, std::vector<uint8_t>> secrets_;
+  std::unique_ptr<InProcessDaemon> daemon_;
+};
+
+TEST_F(ConsoleTest, SignInWithTotpSetsAFreshStrictCookie) {
+  Resp form = Get("/");
+  EXPECT_EQ(form.status, 303);
+  EXPECT_EQ(form.location, "/aanmelden");
+  Resp page = Get("/aanmelden");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<label for=\"wachtwoord\">"), std::string::npos);
+  EXPECT_NE(page.csp.find("script-src 'self'"), std::string::npos);
+
+  // A cookie planted before sign-in is not adopted.
+  const std::string planted(64, 'a');
+  Req r;
+  r.method = "POST";
+  r.target = "/aanmelden";
+  r.body = std::string("naam=ustaff&wachtwoord=") + UrlEncode(kPassword);
+  r.session = planted;
+  Resp pw = Send(console_, r);
+  ASSERT_EQ(pw.status, 303);
+  std::string pending = pw.SessionId();
+  ASSERT_EQ(pending.size(), 64u);
+  EXPECT_NE(pending, planted);
+  ASSERT_EQ(pw.set_cookies.size(), 1u);
+  const std::string& cookie = pw.set_cookies[0];
+  EXPECT_EQ(cookie.rfind("__Host-schakel_sessie=", 0), 0u);
+  for (const char* flag : {"; Path=/", "; Secure", "; HttpOnly", "; SameSite=Strict"}) {
+    EXPECT_NE(cookie.find(flag), std::string::npos) << flag << " in " << cookie;
+  }
+  EXPECT_EQ(cookie.find("Domain"), std::string::npos);
+  // The pending session does not open pages.
+  EXPECT_EQ(Get("/dossiers", pending).status, 303);
+  EXPECT_EQ(Get("/dossiers", planted).status, 303);
+
+  Resp code_page = Get("/aanmelden/code", pending);
+  ASSERT_EQ(code_page.status, 200);
+  Resp wrong = Post("/aanmelden/code", "csrf=" + code_page.Csrf() + "&code=000000", pending);
+  EXPECT_EQ(wrong.status, 401);
+  Resp done = Post("/aanmelden/code", "csrf=" + code_page.Csrf() + "&code=" + Code("ustaff"), pending);
+  ASSERT_EQ(done.status, 303);
+  EXPECT_EQ(done.location, "/");
+  std::string session = done.SessionId();
+  ASSERT_EQ(session.size(), 64u);
+  EXPECT_NE(session, pending);  // a fresh id at sign-in
+  Resp home = Get("/", session);
+  EXPECT_EQ(home.status, 200);
+  EXPECT_NE(home.body.find("Aangemeld als ustaff"), std::string::npos);
+  EXPECT_EQ(Get("/", pending).status, 303);  // the pending id is dead
+}
+
+TEST_F(ConsoleTest, TotpCodeIsRefusedWhenReplayed) {
+  std::string pending = Password("ustaff");
+  Resp page = Get("/aanmelden/code", pending);
+  std::string code = Code("ustaff");
+  ASSERT_EQ(Post("/aanmelden/code", "csrf=" + page.Csrf() + "&code=" + code, pending).status, 303);
+  // Same code, same 30 s window, a new password step.
+  std::string again = Password("ustaff");
+  Resp page2 = Get("/aanmelden/code", again);
+  Resp replay = Post("/aanmelden/code", "csrf=" + page2.Csrf() + "&code=" + code, again);
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_NE(replay.body.find("al gebruikt"), std::string::npos);
+  EXPECT_TRUE(replay.SessionId().empty());
+}
+
+TEST_F(ConsoleTest, CsrfAndCrossSiteRequestsAreRefused) {
+  std::string s = SignIn("ustaff");
+  std::string csrf = CsrfOf(s);
+  ASSERT_EQ(csrf.size(), 64u);
+  const std::string fields = "student_id=stu-1&birth_date=2014-03-02&naam=Sanne";
+  EXPECT_EQ(Post("/dossiers", fields, s).status, 403);  // missing
+  std::string wrong = csrf;
+  wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(Post("/dossiers", "csrf=" + wrong + "&" + fields, s).status, 403);
+  Req cross;
+  cross.method = "POST";
+  cross.target = "/dossiers";
+  cross.body = "csrf=" + csrf + "&" + fields;
+  cross.session = s;
+  cross.origin = "https://evil.example";
+  EXPECT_EQ(Send(console_, cross).status, 403);
+  cross.origin = "";
+  cross.sec_fetch_site = "cross-site";
+  EXPECT_EQ(Send(console_, cross).status, 403);
+  cross.origin = "null";  // an opaque origin (sandboxed frame, data: URL) without Sec-Fetch-Site
+  cross.sec_fetch_site = "";
+  EXPECT_EQ(Send(console_, cross).status, 403);
+  // Another session's token does not work either.
+  std::string other = SignIn("ucoordinator");
+  EXPECT_EQ(Post("/dossiers", "csrf=" + CsrfOf(other) + "&" + fields, s).status, 403);
+  // Nothing was created by the refused requests.
+  EXPECT_EQ(Get("/dossiers", s).body.find("stu-1"), std::string::npos);
+  Resp ok = Post("/dossiers", "csrf=" + csrf + "&" + fields, s);
+  EXPECT_EQ(ok.status, 303) << ok.body;
+  EXPECT_NE(Get("/dossiers", s).body.find("stu-1"), std::string::npos);
+}
+
+TEST_F(ConsoleTest, IdleTimeoutAndSignOut) {
+  std::string s = SignIn("ustaff");
+  clock_.Advance(std::chrono::minutes(14));
+  ASSERT_EQ(Get("/", s).status, 200);
+  clock_.Advance(std::chrono::minutes(16));
+  Resp expired = Get("/", s);
+  EXPECT_EQ(expired.status, 303);
+  EXPECT_EQ(expired.location, "/aanmelden");
+
+  std::string s2 = SignIn("ustaff");
+  std::string csrf = CsrfOf(s2);
+  EXPECT_EQ(Post("/afmelden", "", s2).status, 403);  // sign-out needs the token too
+  Resp out = Post("/afmelden", "csrf=" + csrf, s2);
+  EXPECT_EQ(out.status, 303);
+  ASSERT_EQ(out.set_cookies.size(), 1u);
+  EXPECT_NE(out.set_cookies[0].find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(Get("/", s2).status, 303);
+}
+
+TEST_F(ConsoleTest, EachRoleIsRefusedOtherRolesPages) {
+  std::string staff = SignIn("ustaff");
+  std::string auditor = SignIn("uauditor");
+  std::string admin = SignIn("uadmin");
+  std::string coordinator = SignIn("ucoordinator");
+  for (const char* page : {"/audit", "/audit?leerling=stu-1", "/audit/export", "/audit/inzage?leerling=stu-1",
+                           "/beheer"}) {
+    EXPECT_EQ(Get(page, staff).status, 403) << page;
+    EXPECT_EQ(Get(page, coordinator).status, 403) << page;
+  }
+  EXPECT_EQ(Post("/audit/controleren", "csrf=" + Get("/", staff).Csrf(), staff).status, 403);
+  for (const char* page : {"/dossiers", "/inbox", "/delingen", "/toestemmingen?leerling=stu-1", "/beheer"}) {
+    EXPECT_EQ(Get(page, auditor).status, 403) << page;
+  }
+  for (const char* page : {"/dossiers", "/inbox", "/audit", "/audit/export"}) {
+    EXPECT_EQ(Get(page, admin).status, 403) << page;
+  }
+  // Staff may not record consents.
+  std::string csrf = Get("/", staff).Csrf();
+  EXPECT_EQ(Post("/toestemmingen", "csrf=" + csrf + "&leerling=stu-1&grantor_role=ouder&purpose=doorverwijzing"
+                                   "&recipients=wijkteam&cat_identificatie=1&valid_from=2026-01-01&evidence=formulier",
+                 staff).status, 403);
+  // And each role's own pages open.
+  EXPECT_EQ(Get("/audit?leerling=stu-1", auditor).status, 200);
+  Resp exported = Get("/audit/export", auditor);
+  EXPECT_EQ(exported.status, 200);
+  EXPECT_NE(exported.body.find("console.signin"), std::string::npos);
+  EXPECT_EQ(Get("/beheer", admin).status, 200);
+  EXPECT_EQ(Get("/dossiers", staff).status, 200);
+  EXPECT_EQ(Get("/toestemmingen?leerling=stu-1", coordinator).status, 200);
+}
+
+TEST_F(ConsoleTest, LockoutAfterRepeatedWrongPasswords) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Password("ustaff", "verkeerd wachtwoord 123"), "") << i;
+  Resp locked = Post("/aanmelden", std::string("naam=ustaff&wachtwoord=") + UrlEncode(kPassword));
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_TRUE(locked.SessionId().empty());
+  // Another user is not locked by it; after the lockout period the user may try again.
+  EXPECT_FALSE(Password("ucoordinator").empty());
+  clock_.Advance(std::chrono::minutes(16));
+  EXPECT_FALSE(Password("ustaff").empty());
+}
+
+}  // namespace
+}  // namespace schakel::testing
