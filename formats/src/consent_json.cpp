@@ -10,7 +10,6 @@ namespace schakel::formats {
 namespace {
 
 using consent::Category;
-using consent::CategorySet;
 using consent::Consent;
 
 // A value is quoted back in an error only when it looks like a name.
