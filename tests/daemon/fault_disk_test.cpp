@@ -250,11 +250,16 @@ TEST_F(FaultDisk, RecipientWithAFullDiskRefusesTheShareUntilSpaceReturns) {
   // The recipient refuses (and says why in its log); the sender keeps it queued.
   auto deadline = std::chrono::steady_clock::now() + 15s;
   while (std::chrono::steady_clock::now() < deadline &&
-         testing::ReadAll(fed_["school"].dir + "/daemon.log").find("disk full") == std::string::npos) {
+         testing::ReadAll(fed_["school"].dir + "/daemon.log").find("disk is full") == std::string::npos) {
     std::this_thread::sleep_for(50ms);
   }
-  EXPECT_NE(testing::ReadAll(fed_["school"].dir + "/daemon.log").find("disk full"), std::string::npos)
-      << testing::ReadAll(fed_["school"].dir + "/daemon.log");
+  std::string school_log = testing::ReadAll(fed_["school"].dir + "/daemon.log");
+  EXPECT_NE(school_log.find("the receiving node's disk is full"), std::string::npos) << school_log;
+  // The partner learns that the disk is full, not the recipient's paths or
+  // SQLite's words; the recipient's own log has those.
+  EXPECT_EQ(school_log.find(fed_["team"].dir), std::string::npos) << school_log;
+  std::string team_log = testing::ReadAll(fed_["team"].dir + "/daemon.log");
+  EXPECT_NE(team_log.find(fed_["team"].dir + "/data/node.db: disk full"), std::string::npos) << team_log;
   for (const auto& s : fed_.AsJson("school", "mentor", {"shares"})["shares"]) EXPECT_EQ(s["state"], "queued");
   EXPECT_EQ(fed_["team"].daemon->Wait(10ms), -1) << "the recipient exited on a full disk";
   EXPECT_TRUE(fed_.AsJson("team", "gezinswerker", {"inbox"})["inbox"].empty());
