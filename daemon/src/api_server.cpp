@@ -55,7 +55,7 @@ struct ApiServer::Impl {
   std::atomic<int> connections{0};
   std::vector<ExtraRoute> routes;
 
-  Impl(Service& s, ApiOptions o) : service(s), options(o) {}
+  Impl(Service& s, ApiOptions o) : service(s), options(std::move(o)) {}
 
   Reply Route(const Caller& caller, const std::string& method, const formats::RequestTarget& t, const std::string& body) {
     const auto& p = t.parts;
@@ -227,7 +227,7 @@ struct ApiServer::Impl {
 };
 
 ApiServer::ApiServer(Service& service, ApiOptions options)
-    : impl_(std::make_unique<Impl>(service, options)) {}
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {}
 
 ApiServer::~ApiServer() { Stop(); }
 

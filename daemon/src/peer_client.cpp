@@ -337,6 +337,8 @@ asio::awaitable<Status> ClientCore::DoShutdown() {
   co_return Status::Ok();
 }
 
+// `why` by value: a coroutine must own what it uses after a co_await.
+// cppcheck-suppress passedByValue
 asio::awaitable<void> ClientCore::SendError(PeerErrorCode code, std::string why) {
   LogInfo("peer: closing connection to " + Where() + ": " +
           PeerErrorCodeName(static_cast<uint16_t>(code)) + ": " + why);
