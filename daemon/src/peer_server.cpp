@@ -480,9 +480,33 @@ void Session::OnHandshakeFailed(const ErrorCode& ec) {
   LogInfo("peer: TLS handshake with " + remote_ + " failed: " + DescribeError(ec));
 }
 
+// A handler's failure as the partner sees it. Failures of this node's own
+// storage (disk full, I/O, corruption, a locked database, internal errors)
+// are logged here in full and reach the partner without local detail such as
+// file paths or SQLite messages; refusals of the request itself pass as they are.
+Status ForPartner(const Status& failure, const std::string& who) {
+  LogWarn("peer: request from " + who + " failed: " + failure.message());
+  switch (failure.code()) {
+    case Code::kResourceExhausted:
+      return Status::ResourceExhausted("the receiving node's disk is full; try again later");
+    case Code::kIoError:
+      return Status::IoError("the receiving node could not store the request; try again later");
+    case Code::kCorruption:
+      return Status::Corruption("the receiving node could not store the request; try again later");
+    case Code::kUnavailable:
+      return Status::Unavailable("the receiving node is busy; try again later");
+    case Code::kInternal:
+      return Status::Internal("the receiving node failed to process the request");
+    default:
+      return failure;
+  }
+}
+
 Result<std::string> Session::CallHandler(std::string_view payload) {
   try {
-    return core_.handler_.OnDeliver(peer_id_, payload);
+    Result<std::string> answer = core_.handler_.OnDeliver(peer_id_, payload);
+    if (!answer.ok()) return ForPartner(answer.status(), Who());
+    return answer;
   } catch (const std::exception&) {
   } catch (...) {
   }
