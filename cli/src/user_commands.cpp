@@ -100,7 +100,10 @@ Result<crypto::SecureBuffer> ReadPassword(Context* ctx) {
     }
     buf.data()[n++] = static_cast<uint8_t>(ch);
   }
-  ch = 0;
+  // Wipe, not `ch = 0`: a plain store to a variable never read again is
+  // dropped by the optimiser (clang-analyzer DeadStores), leaving the last
+  // password byte on the stack.
+  crypto::Wipe(&ch, sizeof ch);
   if (tty) {
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
     ctx->io.err << "\n";
