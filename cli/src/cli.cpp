@@ -42,6 +42,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
   AddUserCommands(app, &ctx);
   AddPolicyCommands(app, &ctx);
   AddOnlineCommands(app, &ctx);
+  AddLinkCommands(app, &ctx);
   AddAuditCommands(app, &ctx);
   AddAuditOnlineCommands(app, &ctx);
   AddBackupCommands(app, &ctx);

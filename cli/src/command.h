@@ -51,6 +51,7 @@ void AddPartnerCommands(CLI::App& app, Context* ctx);
 void AddUserCommands(CLI::App& app, Context* ctx);
 void AddPolicyCommands(CLI::App& app, Context* ctx);
 void AddOnlineCommands(CLI::App& app, Context* ctx);
+void AddLinkCommands(CLI::App& app, Context* ctx);
 // Adds query/export/subject to the "audit" group; call after AddAuditCommands.
 void AddAuditOnlineCommands(CLI::App& app, Context* ctx);
 void AddAuditCommands(CLI::App& app, Context* ctx);

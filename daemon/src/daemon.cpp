@@ -26,6 +26,7 @@
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
+#include "link_service.h"
 #include "service.h"
 
 namespace schakel::daemon {
@@ -54,6 +55,8 @@ struct Daemon::Impl {
   std::unique_ptr<ApiServer> api;
   std::unique_ptr<ConsoleServer> console;       // [console] listen: the staff console
   std::unique_ptr<WebServer> console_web;
+  std::unique_ptr<LinkService> links;            // dossier links (API routes and pages)
+  std::unique_ptr<WebServer> links_web;          // [links] listen
   std::unique_ptr<InboxHandler> inbox;
   std::unique_ptr<PeerServer> peer;
   std::unique_ptr<DeliveryWorker> delivery;
@@ -73,6 +76,10 @@ struct Daemon::Impl {
   }
 
   void RunMaintenance() {
+    if (links) {
+      auto expired = links->ExpireDue();
+      if (!expired.ok()) LogError("links: " + expired.status().message());
+    }
     auto purged = service->PurgeExpired();
     if (!purged.ok()) {
       LogError("retention: " + purged.status().message());
@@ -187,6 +194,8 @@ Status Daemon::Run() {
                                                      peer_options));
   d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
   d.api->AddRoute(MetricsRoute(core));
+  d.links = std::make_unique<LinkService>(core, *d.service);
+  d.api->AddRoute(LinkApiRoute(*d.links));
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
   if (core.config.console_listen) {
     // The staff console: HTTPS pages over the same Service as the API.
@@ -209,6 +218,26 @@ Status Daemon::Run() {
     SCHAKEL_RETURN_IF_ERROR(d.console_web->Start(*core.config.console_listen));
     LogInfo("staff console on https://" + core.config.console_listen->host + ":" +
             std::to_string(d.console_web->port()));
+  }
+  if (core.config.links_listen) {
+    // The dossier link pages: HTTPS with the web identity.
+    crypto::TlsIdentity web_identity;
+    {
+      std::vector<std::string> hosts = {core.config.links_listen->host};
+      auto public_host = config::PublicUrlHost(core.config.links_public_url);
+      if (public_host.ok() && *public_host != hosts.front()) hosts.push_back(*public_host);
+      std::lock_guard<std::mutex> lock(core.mu);
+      SCHAKEL_ASSIGN_OR_RETURN(web_identity,
+                               LoadOrCreateWebIdentity(*core.db, core.dir, core.config.links_cert,
+                                                       core.config.node_id, hosts,
+                                                       FormatInstant(core.clock->Now())));
+    }
+    WebServerOptions web_options;
+    web_options.name = "links";
+    d.links_web = std::make_unique<WebServer>(
+        web_identity, [links = d.links.get()](const WebRequest& r) { return links->HandlePage(r); }, web_options);
+    SCHAKEL_RETURN_IF_ERROR(d.links_web->Start(*core.config.links_listen));
+    LogInfo("link pages on https://" + core.config.links_listen->host + ":" + std::to_string(d.links_web->port()));
   }
   DeliveryOptions delivery = d.options.delivery;
   delivery.backoff_base = std::chrono::milliseconds(core.config.retry_base_ms);
@@ -236,6 +265,7 @@ Status Daemon::Run() {
   // Stop taking work, then finish what must be durable.
   d.api->Stop();
   if (d.console_web) d.console_web->Stop();
+  if (d.links_web) d.links_web->Stop();
   d.peer->Stop();
   d.delivery->Stop();
   {

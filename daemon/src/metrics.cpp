@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "link_service.h"
+
 #include <mutex>
 #include <sstream>
 
@@ -54,6 +56,15 @@ std::string FormatPrometheus(const std::string& node_version, const store::NodeM
       o << "schakel_gate_decisions_total{outcome=\"" << Escape(outcome) << "\"} " << count << "\n";
     }
   }
+  const LinkCounters& links = GlobalLinkCounters();
+  Family(o, "schakel_link_page_views_total", "counter", "Dossier link code pages shown.");
+  o << "schakel_link_page_views_total " << links.page_views.load() << "\n";
+  Family(o, "schakel_link_code_attempts_total", "counter", "Access codes tried on dossier links, by result.");
+  o << "schakel_link_code_attempts_total{result=\"ok\"} " << links.reads.load() << "\n";
+  o << "schakel_link_code_attempts_total{result=\"wrong\"} " << links.wrong_codes.load() << "\n";
+  o << "schakel_link_code_attempts_total{result=\"rate_limited\"} " << links.rate_limited.load() << "\n";
+  Family(o, "schakel_link_locks_total", "counter", "Dossier links locked after too many wrong codes.");
+  o << "schakel_link_locks_total " << links.locks.load() << "\n";
   return o.str();
 }
 

@@ -122,13 +122,11 @@ Json ConsentJson(const store::ConsentRecord& r) {
 
 // The consent-engine request for sharing a case's student with a partner.
 Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase,
-                                      const store::Partner& partner, const std::string& purpose,
+                                      const consent::Party& recipient, const std::string& purpose,
                                       std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override) {
   auto birth = ParseDate(kase.birth_date);
   if (!birth.ok()) return Status::Corruption("stored case has a bad birth date");
-  auto org_type = consent::ParseOrgType(partner.card.org_type);
-  if (!org_type) return Status::Corruption("partner " + partner.card.node_id + " has an unknown org type");
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records,
                            store::ConsentsForSubject(*core.db, kase.student_id));
   consent::Request req;
@@ -136,12 +134,22 @@ Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& k
   req.subject_id = kase.student_id;
   req.birth_date = *birth;
   req.sender = {core.config.node_id, core.config.org_type};
-  req.recipient = {partner.card.node_id, *org_type};
+  req.recipient = recipient;
   req.purpose = purpose;
   req.categories = std::move(categories);
   for (auto& r : records) req.consents.push_back(std::move(r.consent));
   req.override = std::move(override);
   return req;
+}
+
+Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase,
+                                      const store::Partner& partner, const std::string& purpose,
+                                      std::vector<consent::Category> categories,
+                                      std::optional<consent::Override> override) {
+  auto org_type = consent::ParseOrgType(partner.card.org_type);
+  if (!org_type) return Status::Corruption("partner " + partner.card.node_id + " has an unknown org type");
+  return BuildRequest(core, kase, consent::Party{partner.card.node_id, *org_type}, purpose, std::move(categories),
+                      std::move(override));
 }
 
 Result<store::CaseRecord> LoadCase(NodeCore& core, const std::string& case_id) {
@@ -477,29 +485,20 @@ Reply Service::ListConsents(const Caller& c, const std::string& student_id) {
 
 // ---- the egress gate -------------------------------------------------------
 
-Reply Service::Share(const Caller& c, const ShareRequest& req) {
-  if (Status st = RoleIn(c, {Role::kStaff, Role::kCoordinator}, "share cases"); !st.ok()) return Reply::Error(st);
-  if (!IsPurposeName(req.purpose)) return Reply::Error(Status::InvalidInput("--purpose: not a purpose name"));
-  if (!IsValidNodeId(req.to)) return Reply::Error(Status::InvalidInput("--to: not a node id"));
+Reply Service::Gate(const Caller& c, const GateRequest& g, GateResult* out) {
   std::vector<consent::Category> requested;
-  for (const auto& name : req.categories) {
+  for (const auto& name : g.categories) {
     auto cat = consent::ParseCategory(name);
     if (!cat) return Reply::Error(Status::InvalidInput("--category: unknown category \"" + name + "\""));
     requested.push_back(*cat);
   }
-  if (req.justification.size() > 2000 || !IsPrintableUtf8(req.justification)) {
-    return Reply::Error(Status::InvalidInput("--justification: at most 2000 printable characters"));
-  }
-
-  std::lock_guard<std::mutex> lock(core_.mu);
-  auto kase = LoadCase(core_, req.case_id);
+  const std::string denied = g.action + ".denied";
+  auto kase = LoadCase(core_, g.case_id);
   if (!kase.ok()) return Reply::Error(kase.status());
   if (!CanSeeCase(c, *kase)) {
-    (void)Audit(c, "share.denied", kase->student_id, req.case_id, req.purpose, "", "deny", "not_assigned");
-    return Reply::Error(Status::Denied("case " + req.case_id + " is not yours"));
+    (void)Audit(c, denied, kase->student_id, g.case_id, g.purpose, "", "deny", "not_assigned");
+    return Reply::Error(Status::Denied("case " + g.case_id + " is not yours"));
   }
-  auto partner = LoadPartner(core_, req.to);
-  if (!partner.ok()) return Reply::Error(partner.status());
   if (requested.empty()) {
     auto summary = formats::ParseCaseSummary(kase->summary, true);
     if (!summary.ok()) return Reply::Error(summary.status());
@@ -507,39 +506,63 @@ Reply Service::Share(const Caller& c, const ShareRequest& req) {
       if (summary->Present().Has(cat)) requested.push_back(cat);
     }
   }
-  // A Meldcode share is decided as if a second person had approved; it waits
-  // for that approval before it is sealed.
-  std::optional<consent::Override> override;
-  auto org_type = consent::ParseOrgType(partner->card.org_type);
-  const consent::Flow* flow =
-      org_type ? core_.protocol.FindFlow(req.purpose, core_.config.org_type, {req.to, *org_type}) : nullptr;
-  bool meldcode = flow != nullptr && flow->basis == consent::LegalBasis::kMeldcode;
-  if (meldcode && !req.justification.empty()) {
-    override = consent::Override{c.user_id, kPendingApprover, req.justification};
-  }
-  auto request = BuildRequest(core_, *kase, *partner, req.purpose, requested, override);
+  auto request = BuildRequest(core_, *kase, g.recipient, g.purpose, requested, g.override);
   if (!request.ok()) return Reply::Error(request.status());
   consent::Decision d = consent::Decide(core_.protocol, *request);
   Json decision = formats::DecisionToJsonValue(d);
   const std::string legal = d.legal_basis ? std::string(consent::Name(*d.legal_basis)) : "";
-
   if (!d.permit) {
-    if (Status st = Audit(c, "share.denied", kase->student_id, req.case_id + "->" + req.to,
-                          req.purpose, legal, "deny", ReasonCodes(d));
+    if (Status st = Audit(c, denied, kase->student_id, g.audit_object, g.purpose, legal, "deny", ReasonCodes(d));
         !st.ok()) {
       return Reply::Error(st);
     }
-    return Reply::Error(Status::Denied("share refused: " + ReasonText(d)), {{"decision", decision}});
+    return Reply::Error(Status::Denied(g.action + " refused: " + ReasonText(d)), {{"decision", decision}});
   }
-  if (!d.withheld.Empty() && !req.allow_partial) {
-    (void)Audit(c, "share.denied", kase->student_id, req.case_id + "->" + req.to, req.purpose, legal,
-                "deny", "partial_not_allowed," + ReasonCodes(d));
+  if (!d.withheld.Empty() && !g.allow_partial) {
+    (void)Audit(c, denied, kase->student_id, g.audit_object, g.purpose, legal, "deny",
+                "partial_not_allowed," + ReasonCodes(d));
     std::vector<std::string> held;
     for (const auto& n : CategoryNames(d.withheld)) held.push_back(n.get<std::string>());
-    return Reply::Error(Status::Denied("share refused: it would withhold " + Join(held, ", ") + " (" +
+    return Reply::Error(Status::Denied(g.action + " refused: it would withhold " + Join(held, ", ") + " (" +
                                        ReasonText(d) + "); add --allow-partial to send only what is allowed"),
                         {{"decision", decision}});
   }
+  out->kase = std::move(*kase);
+  out->decision = std::move(d);
+  out->decision_json = std::move(decision);
+  out->legal_basis = legal;
+  return Reply::Ok(Json::object());
+}
+
+Reply Service::Share(const Caller& c, const ShareRequest& req) {
+  if (Status st = RoleIn(c, {Role::kStaff, Role::kCoordinator}, "share cases"); !st.ok()) return Reply::Error(st);
+  if (!IsPurposeName(req.purpose)) return Reply::Error(Status::InvalidInput("--purpose: not a purpose name"));
+  if (!IsValidNodeId(req.to)) return Reply::Error(Status::InvalidInput("--to: not a node id"));
+  if (req.justification.size() > 2000 || !IsPrintableUtf8(req.justification)) {
+    return Reply::Error(Status::InvalidInput("--justification: at most 2000 printable characters"));
+  }
+
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto partner = LoadPartner(core_, req.to);
+  if (!partner.ok()) return Reply::Error(partner.status());
+  auto org_type = consent::ParseOrgType(partner->card.org_type);
+  if (!org_type) return Reply::Error(Status::Corruption("partner " + req.to + " has an unknown org type"));
+  // A Meldcode share is decided as if a second person had approved; it waits
+  // for that approval before it is sealed.
+  std::optional<consent::Override> override;
+  const consent::Flow* flow = core_.protocol.FindFlow(req.purpose, core_.config.org_type, {req.to, *org_type});
+  bool meldcode = flow != nullptr && flow->basis == consent::LegalBasis::kMeldcode;
+  if (meldcode && !req.justification.empty()) {
+    override = consent::Override{c.user_id, kPendingApprover, req.justification};
+  }
+  GateRequest gate{req.case_id, req.purpose, {req.to, *org_type}, req.categories, req.allow_partial, override,
+                   "share", req.case_id + "->" + req.to};
+  GateResult decided;
+  if (Reply refused = Gate(c, gate, &decided); !refused.status.ok()) return refused;
+  const store::CaseRecord* kase = &decided.kase;
+  const consent::Decision& d = decided.decision;
+  const Json& decision = decided.decision_json;
+  const std::string& legal = decided.legal_basis;
   if (req.dry_run) {
     (void)Audit(c, "share.evaluated", kase->student_id, req.case_id + "->" + req.to, req.purpose, legal,
                 "permit", ReasonCodes(d));

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node_core.h"
+#include "schakel/consent/engine.h"
 #include "schakel/formats/api_request.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
@@ -61,6 +62,25 @@ struct Reply {
 // POST /v1/shares, parsed by formats::ParseShareRequest.
 using ShareRequest = formats::ShareRequest;
 
+// What the egress gate decides on: Share() and dossier links (link_service.h)
+// both go through Service::Gate.
+struct GateRequest {
+  std::string case_id;
+  std::string purpose;
+  consent::Party recipient;
+  std::vector<std::string> categories;  // names; empty: every category the case holds
+  bool allow_partial = false;
+  std::optional<consent::Override> override;
+  std::string action;        // audit action prefix: "share", "link"
+  std::string audit_object;  // object of a denial's audit entry
+};
+struct GateResult {
+  store::CaseRecord kase;
+  consent::Decision decision;
+  Json decision_json;
+  std::string legal_basis;
+};
+
 class Service {
  public:
   explicit Service(NodeCore& core) : core_(core) {}
@@ -79,6 +99,12 @@ class Service {
   Reply ListConsents(const Caller& c, const std::string& student_id);
 
   Reply Share(const Caller& c, const ShareRequest& request);
+  // The egress gate: case access for the caller's role, the consent engine's
+  // decision, and the partial rule (a permit that withholds a requested
+  // category is refused unless allow_partial). Denials are audited as
+  // "<action>.denied" and returned with the decision; on permit `out` holds
+  // the case and decision and the Reply is Ok. REQUIRES: core.mu held.
+  Reply Gate(const Caller& c, const GateRequest& g, GateResult* out);
   Reply ApproveMeldcode(const Caller& c, const std::string& message_id);
   Reply ListShares(const Caller& c);
 

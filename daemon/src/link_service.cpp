@@ -1,0 +1,669 @@
+#include "link_service.h"
+
+#include <algorithm>
+
+#include "api_server.h"
+#include "html.h"
+#include "schakel/base/log.h"
+#include "schakel/base/strings.h"
+#include "schakel/consent/vocabulary.h"
+#include "schakel/formats/case_summary.h"
+#include "schakel/formats/form.h"
+#include "schakel/formats/json.h"
+
+namespace schakel::daemon {
+namespace {
+
+using store::Role;
+
+constexpr const char* kSelect =
+    "SELECT link_id, case_id, case_version, student_id, recipient_name, recipient_type, purpose, legal_basis, "
+    "categories, withheld, created_by, created, expires, failed_attempts, state, kdf_salt, nonce, ciphertext "
+    "FROM links ";
+
+struct LinkRow {
+  std::string link_id, case_id, student_id, recipient_name, recipient_type, purpose, legal_basis;
+  int64_t case_version = 0;
+  std::string categories, withheld, created_by, created, expires, state;
+  int64_t failed_attempts = 0;
+  bool has_content = false;
+  crypto::SealedLink sealed;
+};
+
+LinkRow ReadRow(const store::Statement& s) {
+  LinkRow r;
+  r.link_id = s.Text(0);
+  r.case_id = s.Text(1);
+  r.case_version = s.Int(2);
+  r.student_id = s.Text(3);
+  r.recipient_name = s.Text(4);
+  r.recipient_type = s.Text(5);
+  r.purpose = s.Text(6);
+  r.legal_basis = s.Text(7);
+  r.categories = s.Text(8);
+  r.withheld = s.Text(9);
+  r.created_by = s.Text(10);
+  r.created = s.Text(11);
+  r.expires = s.Text(12);
+  r.failed_attempts = s.Int(13);
+  r.state = s.Text(14);
+  if (!s.IsNull(15) && !s.IsNull(16) && !s.IsNull(17)) {
+    auto salt = s.Blob(15);
+    auto nonce = s.Blob(16);
+    if (salt.size() == r.sealed.salt.size() && nonce.size() == r.sealed.nonce.size()) {
+      std::copy(salt.begin(), salt.end(), r.sealed.salt.begin());
+      std::copy(nonce.begin(), nonce.end(), r.sealed.nonce.begin());
+      auto ct = s.Blob(17);
+      r.sealed.ciphertext.assign(ct.begin(), ct.end());
+      r.has_content = true;
+    }
+  }
+  return r;
+}
+
+Result<std::optional<LinkRow>> FindBy(store::Database& db, const std::string& where,
+                                      const std::function<void(store::Statement&)>& bind) {
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, db.Prepare(std::string(kSelect) + where));
+  bind(s);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<LinkRow>();
+  return std::optional<LinkRow>(ReadRow(s));
+}
+
+std::string CategoryList(consent::CategorySet set) {
+  std::vector<std::string> names;
+  for (consent::Category c : consent::CategoriesByName()) {
+    if (set.Has(c)) names.emplace_back(consent::Name(c));
+  }
+  return Join(names, ",");
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t comma = s.find(',', pos);
+    out.push_back(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+bool IsPurposeName(std::string_view p) {
+  if (p.empty() || p.size() > 64) return false;
+  return std::all_of(p.begin(), p.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+  });
+}
+
+Status Audit(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
+             const std::string& object, const std::string& purpose, const std::string& legal,
+             std::string outcome, std::string reason) {
+  audit::AuditEvent e = SystemEvent({std::move(action), subject, object, purpose, legal, std::move(outcome),
+                                     std::move(reason)},
+                                    c != nullptr ? c->source : "links");
+  if (c != nullptr) {
+    e.actor_user = c->user_id;
+    e.actor_role = std::string(store::RoleName(c->role));
+  }
+  return AppendAudit(core, std::move(e));
+}
+
+Json RowJson(const LinkRow& r) {
+  return Json{{"link_id", r.link_id},         {"case_id", r.case_id},
+              {"for", r.recipient_name},      {"type", r.recipient_type},
+              {"purpose", r.purpose},         {"legal_basis", r.legal_basis},
+              {"categories", SplitList(r.categories)}, {"withheld", SplitList(r.withheld)},
+              {"created_by", r.created_by},   {"created", r.created},
+              {"expires", r.expires},         {"state", r.state},
+              {"failed_attempts", r.failed_attempts}};
+}
+
+// An unparsable stored expiry counts as expired long ago.
+Instant ExpiresAt(const std::string& text) {
+  auto t = ParseInstant(text);
+  return t.ok() ? *t : Instant{};
+}
+
+bool MayManage(const Caller& c, const LinkRow& r) {
+  return c.role == Role::kCoordinator || (c.role == Role::kStaff && r.created_by == c.user_id);
+}
+
+// ---- pages ----
+
+const char* DutchCategory(std::string_view name) {
+  static const std::map<std::string_view, const char*> kNames = {
+      {"identificatie", "Identificatie"}, {"bsn", "Burgerservicenummer"},
+      {"contact", "Contactgegevens"},     {"onderwijs", "Onderwijs"},
+      {"verzuim", "Verzuim"},             {"hulpvraag", "Hulpvraag"},
+      {"gezinssituatie", "Gezinssituatie"}, {"gezondheid", "Gezondheid"},
+      {"justitie", "Justitie"},           {"afspraken", "Afspraken"}};
+  auto it = kNames.find(name);
+  return it == kNames.end() ? "Overig" : it->second;
+}
+
+std::string DutchKey(const std::string& key) {
+  static const std::map<std::string, std::string> kKeys = {
+      {"name", "Naam"}, {"school", "School"}, {"class", "Klas"}, {"guardians", "Ouders/verzorgers"},
+      {"relation", "Relatie"}, {"phone", "Telefoon"}, {"email", "E-mail"}, {"level", "Niveau"},
+      {"year", "Leerjaar"}, {"notes", "Toelichting"}, {"unauthorised_hours_4w", "Ongeoorloofd verzuim (uren, 4 weken)"},
+      {"question", "Vraag"}, {"signals", "Signalen"}, {"hindering", "Belemmerende factoren"},
+      {"supporting", "Beschermende factoren"}, {"tried", "Al geprobeerd"}, {"coordinator", "Casuscoördinator"},
+      {"actions", "Acties"}, {"what", "Wat"}, {"who", "Wie"}, {"when", "Wanneer"},
+      {"next_evaluation", "Volgende evaluatie"}};
+  auto it = kKeys.find(key);
+  return it == kKeys.end() ? key : it->second;
+}
+
+std::string RenderValue(const formats::Json& v, int depth) {
+  if (depth > 8) return "…";
+  if (v.is_null()) return "<p>—</p>";
+  if (v.is_string()) return "<p>" + html::Escape(v.get<std::string>()) + "</p>";
+  if (v.is_boolean()) return std::string("<p>") + (v.get<bool>() ? "ja" : "nee") + "</p>";
+  if (v.is_number()) return "<p>" + html::Escape(v.dump()) + "</p>";
+  if (v.is_array()) {
+    std::string o = "<ul>";
+    for (const auto& e : v) o += "<li>" + RenderValue(e, depth + 1) + "</li>";
+    return o + "</ul>";
+  }
+  std::string o = "<dl>";
+  for (const auto& [k, e] : v.items()) {
+    o += "<dt>" + html::Escape(DutchKey(k)) + "</dt><dd>" + RenderValue(e, depth + 1) + "</dd>";
+  }
+  return o + "</dl>";
+}
+
+std::string RenderCase(const std::string& json, const LinkRow& r) {
+  auto parsed = formats::ParseJsonLimited(json, {1024 * 1024, 16});
+  std::string o = "<h1>Dossier</h1>\n";
+  o += "<p class=\"notice\">Gedeeld met " + html::Escape(r.recipient_name) + " voor het doel <strong>" +
+       html::Escape(r.purpose) + "</strong>. Deze link verloopt op " + html::Escape(r.expires.substr(0, 10)) +
+       ". Bewaar of verspreid deze gegevens niet verder dan nodig.</p>\n";
+  if (!parsed.ok()) return o + "<p class=\"error\">De inhoud kon niet worden weergegeven.</p>";
+  const formats::Json& j = *parsed;
+  o += "<section><h2>Over wie</h2><dl>";
+  if (j.contains("student_id")) o += "<dt>Leerlingnummer</dt><dd>" + html::Escape(j["student_id"].get<std::string>()) + "</dd>";
+  if (j.contains("birth_date")) o += "<dt>Geboortedatum</dt><dd>" + html::Escape(j["birth_date"].get<std::string>()) + "</dd>";
+  if (j.contains("case_id")) o += "<dt>Dossiernummer</dt><dd>" + html::Escape(j["case_id"].get<std::string>()) + "</dd>";
+  o += "</dl></section>\n";
+  for (consent::Category c : consent::kAllCategories) {
+    std::string name(consent::Name(c));
+    if (!j.contains(name)) continue;
+    o += "<section id=\"cat-" + name + "\"><h2>" + DutchCategory(name) + "</h2>" + RenderValue(j[name], 0) +
+         "</section>\n";
+  }
+  if (!r.withheld.empty()) {
+    std::vector<std::string> held;
+    for (const auto& n : SplitList(r.withheld)) held.push_back(DutchCategory(n));
+    o += "<p class=\"withheld\">Niet gedeeld (geen grondslag of toestemming): " + html::Escape(Join(held, ", ")) +
+         ".</p>\n";
+  }
+  return o;
+}
+
+WebResponse Page(int status, const std::string& title, const std::string& body) {
+  html::Page p;
+  p.title = title + " — Schakel";
+  p.body_html = body;
+  return WebResponse::Html(status, html::Layout(p));
+}
+
+WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
+  std::string b = "<h1>Beveiligd dossier</h1>\n";
+  b += "<p>U heeft een link ontvangen naar vertrouwelijke gegevens. Vul de toegangscode in die u via een ander "
+       "kanaal (telefoon of sms) van de afzender heeft gekregen.</p>\n";
+  if (!error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(error) + "</p>\n";
+  b += "<form method=\"post\" action=\"/l/" + html::Escape(token) + "\">\n";
+  html::Field f;
+  f.id = "code";
+  f.label = "Toegangscode";
+  f.hint = "10 tekens, bijvoorbeeld ABCDE-23456. Hoofdletters en het streepje zijn niet nodig.";
+  f.inputmode = "text";
+  f.extra_class = "code";
+  f.maxlength = 16;
+  f.required = true;
+  b += html::Input(f);
+  b += html::Submit("Dossier openen");
+  b += "</form>\n";
+  return Page(status, "Toegangscode", b);
+}
+
+WebResponse Gone(const std::string& state) {
+  std::string why;
+  if (state == "locked") {
+    why = "Deze link is geblokkeerd na te veel onjuiste toegangscodes. Neem contact op met de afzender voor een "
+          "nieuwe code.";
+  } else if (state == "revoked") {
+    why = "De afzender heeft deze link ingetrokken. Neem contact op met de afzender als u de gegevens nog nodig heeft.";
+  } else {
+    why = "Deze link is verlopen. Neem contact op met de afzender als u de gegevens nog nodig heeft.";
+  }
+  return Page(410, "Link niet meer geldig", "<h1>Link niet meer geldig</h1>\n<p class=\"notice\">" + why + "</p>\n");
+}
+
+WebResponse NotFound() {
+  return Page(404, "Niet gevonden",
+              "<h1>Niet gevonden</h1>\n<p>Deze link bestaat niet. Controleer of u het hele adres heeft "
+              "overgenomen.</p>\n");
+}
+
+}  // namespace
+
+LinkCounters& GlobalLinkCounters() {
+  static LinkCounters counters;
+  return counters;
+}
+
+LinkService::LinkService(NodeCore& core, Service& service, LinkOptions options)
+    : core_(core), service_(service), options_(options), per_ip_(*core.clock, options.per_ip) {}
+
+Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
+  if (c.role != Role::kStaff && c.role != Role::kCoordinator) {
+    return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not create links"));
+  }
+  if (core_.config.links_public_url.empty()) {
+    return Reply::Error(Status::InvalidInput("links are not configured: set [links] listen (and public_url)"));
+  }
+  if (req.for_name.empty() || req.for_name.size() > 200 || !IsPrintableUtf8(req.for_name)) {
+    return Reply::Error(Status::InvalidInput("--for: 1 to 200 printable characters"));
+  }
+  auto org_type = consent::ParseOrgType(req.org_type);
+  if (!org_type) return Reply::Error(Status::InvalidInput("--type: unknown org type \"" + req.org_type + "\""));
+  if (!IsPurposeName(req.purpose)) return Reply::Error(Status::InvalidInput("--purpose: not a purpose name"));
+  if (req.expires_days < 1 || req.expires_days > kMaxLinkDays) {
+    return Reply::Error(Status::InvalidInput("--expires: from 1 to " + std::to_string(kMaxLinkDays) + " days"));
+  }
+
+  std::lock_guard<std::mutex> lock(core_.mu);
+  GateRequest gate{req.case_id, req.purpose, {"link", *org_type}, req.categories, req.allow_partial,
+                   std::nullopt, "link", req.case_id + "->link:" + req.org_type};
+  GateResult decided;
+  if (Reply refused = service_.Gate(c, gate, &decided); !refused.status.ok()) return refused;
+  auto summary = formats::ParseCaseSummary(decided.kase.summary, true);
+  if (!summary.ok()) return Reply::Error(summary.status());
+  std::string projected = formats::Project(*summary, decided.decision.categories);
+
+  std::string link_id = "l-" + ToHex(crypto::SecureBuffer::Random(8).span());
+  std::string token = crypto::NewLinkToken();
+  std::string code = crypto::NewAccessCode();
+  auto normalised = crypto::NormaliseAccessCode(code);
+  auto sealed = crypto::SealLinkContent(token, *normalised, link_id, projected, options_.kdf);
+  if (!sealed.ok()) return Reply::Error(sealed.status());
+  Instant now = core_.clock->Now();
+  std::string created = FormatInstantMs(now);
+  std::string expires = FormatInstantMs(now + std::chrono::days{req.expires_days});
+  auto hash = crypto::LinkTokenHash(token);
+  std::vector<std::string> consents;
+  for (const auto& id : decided.decision.consents_used) consents.push_back(id);
+
+  store::Transaction tx(*core_.db);
+  if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
+  {
+    auto s = core_.db->Prepare(
+        "INSERT INTO links (link_id, token_hash, case_id, case_version, student_id, recipient_name, "
+        "recipient_type, purpose, legal_basis, categories, withheld, consent_ids, created_by, created, expires, "
+        "kdf_salt, nonce, ciphertext, failed_attempts, state, state_changed) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?);");
+    if (!s.ok()) return Reply::Error(s.status());
+    Status st = s->Bind(1, link_id)
+                    .BindBlob(2, hash)
+                    .Bind(3, decided.kase.case_id)
+                    .Bind(4, decided.kase.version)
+                    .Bind(5, decided.kase.student_id)
+                    .Bind(6, req.for_name)
+                    .Bind(7, req.org_type)
+                    .Bind(8, req.purpose)
+                    .Bind(9, decided.legal_basis)
+                    .Bind(10, CategoryList(decided.decision.categories))
+                    .Bind(11, CategoryList(decided.decision.withheld))
+                    .Bind(12, Join(consents, ","))
+                    .Bind(13, c.user_id)
+                    .Bind(14, created)
+                    .Bind(15, expires)
+                    .BindBlob(16, sealed->salt)
+                    .BindBlob(17, sealed->nonce)
+                    .BindBlob(18, sealed->ciphertext)
+                    .Bind(19, created)
+                    .Run();
+    if (!st.ok()) return Reply::Error(st);
+  }
+  if (Status st = Audit(core_, &c, "link.created", decided.kase.student_id, link_id, req.purpose,
+                        decided.legal_basis, "permit", "for:" + req.org_type);
+      !st.ok()) {
+    return Reply::Error(st);
+  }
+  if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
+  return Reply::Ok({{"link_id", link_id},
+                    {"url", core_.config.links_public_url + "/l/" + token},
+                    {"code", code},
+                    {"expires", expires},
+                    {"categories", SplitList(CategoryList(decided.decision.categories))},
+                    {"withheld", SplitList(CategoryList(decided.decision.withheld))},
+                    {"decision", decided.decision_json}});
+}
+
+Reply LinkService::List(const Caller& c) {
+  if (c.role != Role::kStaff && c.role != Role::kCoordinator) {
+    return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not list links"));
+  }
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto s = core_.db->Prepare(std::string(kSelect) + "ORDER BY created DESC LIMIT 1000;");
+  if (!s.ok()) return Reply::Error(s.status());
+  Json out = Json::array();
+  while (true) {
+    auto row = s->Step();
+    if (!row.ok()) return Reply::Error(row.status());
+    if (!*row) break;
+    LinkRow r = ReadRow(*s);
+    if (MayManage(c, r)) out.push_back(RowJson(r));
+  }
+  return Reply::Ok({{"links", out}});
+}
+
+Reply LinkService::Revoke(const Caller& c, const std::string& link_id) {
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto row = FindBy(*core_.db, "WHERE link_id = ?;", [&](store::Statement& s) { s.Bind(1, link_id); });
+  if (!row.ok()) return Reply::Error(row.status());
+  if (!*row) return Reply::Error(Status::NotFound("no link " + link_id));
+  const LinkRow& r = **row;
+  if (!MayManage(c, r)) {
+    (void)Audit(core_, &c, "link.revoke", r.student_id, link_id, r.purpose, r.legal_basis, "deny", "not_yours");
+    return Reply::Error(Status::Denied("link " + link_id + " is not yours"));
+  }
+  if (r.state == "revoked" || r.state == "expired" || r.state == "purged") {
+    return Reply::Error(Status::InvalidInput("link " + link_id + " is already " + r.state));
+  }
+  store::Transaction tx(*core_.db);
+  if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
+  auto s = core_.db->Prepare(
+      "UPDATE links SET state = 'revoked', state_reason = 'revoked', state_changed = ?, kdf_salt = NULL, "
+      "nonce = NULL, ciphertext = NULL WHERE link_id = ?;");
+  if (!s.ok()) return Reply::Error(s.status());
+  if (Status st = s->Bind(1, FormatInstantMs(core_.clock->Now())).Bind(2, link_id).Run(); !st.ok()) {
+    return Reply::Error(st);
+  }
+  if (Status st = Audit(core_, &c, "link.revoked", r.student_id, link_id, r.purpose, r.legal_basis, "ok", "");
+      !st.ok()) {
+    return Reply::Error(st);
+  }
+  if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
+  return Reply::Ok({{"link_id", link_id}, {"state", "revoked"}});
+}
+
+Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
+  if (c.role != Role::kStaff && c.role != Role::kCoordinator) {
+    return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not manage links"));
+  }
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto row = FindBy(*core_.db, "WHERE link_id = ?;", [&](store::Statement& s) { s.Bind(1, link_id); });
+  if (!row.ok()) return Reply::Error(row.status());
+  if (!*row) return Reply::Error(Status::NotFound("no link " + link_id));
+  const LinkRow r = **row;
+  if (!MayManage(c, r)) return Reply::Error(Status::Denied("link " + link_id + " is not yours"));
+  if (r.state != "active" && r.state != "locked") {
+    return Reply::Error(Status::InvalidInput("link " + link_id + " is " + r.state + "; create a new link instead"));
+  }
+  if (ExpiresAt(r.expires) <= core_.clock->Now()) {
+    return Reply::Error(Status::InvalidInput("link " + link_id + " has expired; create a new link instead"));
+  }
+  auto org_type = consent::ParseOrgType(r.recipient_type);
+  if (!org_type) return Reply::Error(Status::Corruption("link " + link_id + ": bad stored org type"));
+  // The same request as at creation, decided again on the case as it is now.
+  std::vector<std::string> cats = SplitList(r.categories);
+  for (const auto& w : SplitList(r.withheld)) cats.push_back(w);
+  GateRequest gate{r.case_id, r.purpose, {"link", *org_type}, cats, !r.withheld.empty(), std::nullopt, "link",
+                   link_id};
+  GateResult decided;
+  if (Reply refused = service_.Gate(c, gate, &decided); !refused.status.ok()) return refused;
+  auto summary = formats::ParseCaseSummary(decided.kase.summary, true);
+  if (!summary.ok()) return Reply::Error(summary.status());
+  std::string projected = formats::Project(*summary, decided.decision.categories);
+  std::string token = crypto::NewLinkToken();
+  std::string code = crypto::NewAccessCode();
+  auto sealed = crypto::SealLinkContent(token, *crypto::NormaliseAccessCode(code), link_id, projected, options_.kdf);
+  if (!sealed.ok()) return Reply::Error(sealed.status());
+  auto hash = crypto::LinkTokenHash(token);
+  store::Transaction tx(*core_.db);
+  if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
+  auto s = core_.db->Prepare(
+      "UPDATE links SET token_hash = ?, kdf_salt = ?, nonce = ?, ciphertext = ?, failed_attempts = 0, "
+      "state = 'active', state_reason = 'new_code', state_changed = ?, case_version = ?, categories = ?, "
+      "withheld = ? WHERE link_id = ?;");
+  if (!s.ok()) return Reply::Error(s.status());
+  Status st = s->BindBlob(1, hash)
+                  .BindBlob(2, sealed->salt)
+                  .BindBlob(3, sealed->nonce)
+                  .BindBlob(4, sealed->ciphertext)
+                  .Bind(5, FormatInstantMs(core_.clock->Now()))
+                  .Bind(6, decided.kase.version)
+                  .Bind(7, CategoryList(decided.decision.categories))
+                  .Bind(8, CategoryList(decided.decision.withheld))
+                  .Bind(9, link_id)
+                  .Run();
+  if (!st.ok()) return Reply::Error(st);
+  if (st = Audit(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", "");
+      !st.ok()) {
+    return Reply::Error(st);
+  }
+  if (st = tx.Commit(); !st.ok()) return Reply::Error(st);
+  return Reply::Ok({{"link_id", link_id},
+                    {"url", core_.config.links_public_url + "/l/" + token},
+                    {"code", code},
+                    {"expires", r.expires}});
+}
+
+Result<int> LinkService::ExpireDue() {
+  std::lock_guard<std::mutex> lock(core_.mu);
+  std::string now = FormatInstantMs(core_.clock->Now());
+  std::vector<LinkRow> due;
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement s,
+                             core_.db->Prepare(std::string(kSelect) +
+                                               "WHERE state IN ('active', 'locked') AND expires <= ? LIMIT 1000;"));
+    s.Bind(1, now);
+    while (true) {
+      SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      due.push_back(ReadRow(s));
+    }
+  }
+  if (due.empty()) return 0;
+  store::Transaction tx(*core_.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  for (const auto& r : due) {
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core_.db->Prepare(
+        "UPDATE links SET state = 'expired', state_reason = 'expired', state_changed = ?, kdf_salt = NULL, "
+        "nonce = NULL, ciphertext = NULL WHERE link_id = ?;"));
+    SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Bind(2, r.link_id).Run());
+    SCHAKEL_RETURN_IF_ERROR(
+        Audit(core_, nullptr, "link.expired", r.student_id, r.link_id, r.purpose, r.legal_basis, "ok", "expired"));
+  }
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  return static_cast<int>(due.size());
+}
+
+WebResponse LinkService::HandlePage(const WebRequest& req) {
+  constexpr std::string_view kPrefix = "/l/";
+  if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
+  std::string token = req.path.substr(kPrefix.size());
+  if (!crypto::IsLinkTokenShape(token)) return NotFound();
+  if (req.method != "GET" && req.method != "POST") {
+    WebResponse r = WebResponse::Text(405, "Alleen GET en POST.");
+    r.headers.emplace_back("Allow", "GET, POST");
+    return r;
+  }
+  auto hash = crypto::LinkTokenHash(token);
+  auto lookup = [&]() -> Result<std::optional<LinkRow>> {
+    return FindBy(*core_.db, "WHERE token_hash = ?;", [&](store::Statement& s) { s.BindBlob(1, hash); });
+  };
+  LinkRow row;
+  {
+    std::lock_guard<std::mutex> lock(core_.mu);
+    auto found = lookup();
+    if (!found.ok()) {
+      LogError("links: " + found.status().message());
+      return WebResponse::Text(500, "Interne fout. Probeer het later opnieuw.");
+    }
+    if (!*found) return NotFound();
+    row = std::move(**found);
+    Instant now = core_.clock->Now();
+    if ((row.state == "active" || row.state == "locked") && ExpiresAt(row.expires) <= now) {
+      row.state = "expired";
+      auto s = core_.db->Prepare(
+          "UPDATE links SET state = 'expired', state_reason = 'expired', state_changed = ?, kdf_salt = NULL, "
+          "nonce = NULL, ciphertext = NULL WHERE link_id = ?;");
+      if (s.ok()) (void)s->Bind(1, FormatInstantMs(now)).Bind(2, row.link_id).Run();
+      (void)Audit(core_, nullptr, "link.expired", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok",
+                  "expired");
+    }
+    if (row.state != "active") {
+      (void)Audit(core_, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+                  row.state);
+      return Gone(row.state);
+    }
+    if (req.method == "GET") {
+      GlobalLinkCounters().page_views++;
+      (void)Audit(core_, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok",
+                  "code_page");
+      return CodeForm(200, token, "");
+    }
+  }
+  // POST: the code. Same-origin only when the browser says where it came from.
+  if (req.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return Page(415, "Ongeldig verzoek", "<h1>Ongeldig verzoek</h1><p>Gebruik het formulier op de pagina.</p>");
+  }
+  // With Referrer-Policy: no-referrer browsers send "Origin: null" on form
+  // posts; Sec-Fetch-Site still tells same-origin apart.
+  bool cross_origin = !req.sec_fetch_site.empty()
+                          ? req.sec_fetch_site != "same-origin" && req.sec_fetch_site != "none"
+                          : !req.origin.empty() && req.origin != "null" && req.origin != "https://" + req.host;
+  if (cross_origin) {
+    return Page(403, "Geweigerd", "<h1>Geweigerd</h1><p>Dit formulier kan alleen vanaf deze pagina worden verstuurd.</p>");
+  }
+  if (!per_ip_.Allow(req.client_ip)) {
+    GlobalLinkCounters().rate_limited++;
+    WebResponse r = Page(429, "Even wachten",
+                         "<h1>Te veel pogingen</h1><p class=\"error\">Er zijn vanaf uw verbinding te veel codes "
+                         "geprobeerd. Probeer het over een kwartier opnieuw.</p>");
+    r.headers.emplace_back("Retry-After", "900");
+    return r;
+  }
+  formats::FormLimits limits;
+  limits.max_body = 1024;
+  limits.max_fields = 4;
+  limits.max_value = 64;
+  auto form = formats::ParseForm(req.body, limits);
+  std::string typed = form.ok() && form->count("code") ? form->at("code") : "";
+  auto code = crypto::NormaliseAccessCode(typed);
+  Result<crypto::SecureBuffer> opened = Status::Unauthenticated("malformed code");
+  if (code && row.has_content) {
+    opened = crypto::OpenLinkContent(token, *code, row.link_id, row.sealed, options_.kdf);
+  }
+  std::lock_guard<std::mutex> lock(core_.mu);
+  auto again = lookup();  // the state may have changed while Argon2id ran
+  if (!again.ok() || !*again) return NotFound();
+  if ((*again)->state != "active") return Gone((*again)->state);
+  if (!opened.ok()) {
+    GlobalLinkCounters().wrong_codes++;
+    int64_t failed = (*again)->failed_attempts + 1;
+    bool lock_now = failed >= kMaxWrongCodes;
+    std::string now = FormatInstantMs(core_.clock->Now());
+    auto s = core_.db->Prepare(
+        lock_now ? "UPDATE links SET failed_attempts = ?, state = 'locked', state_reason = 'too_many_wrong_codes', "
+                   "state_changed = ? WHERE link_id = ?;"
+                 : "UPDATE links SET failed_attempts = ? WHERE link_id = ?;");
+    if (s.ok()) {
+      if (lock_now) {
+        (void)s->Bind(1, failed).Bind(2, now).Bind(3, row.link_id).Run();
+      } else {
+        (void)s->Bind(1, failed).Bind(2, row.link_id).Run();
+      }
+    }
+    (void)Audit(core_, nullptr, "link.wrong_code", row.student_id, row.link_id, row.purpose, row.legal_basis,
+                "deny", "attempt " + std::to_string(failed));
+    if (lock_now) {
+      GlobalLinkCounters().locks++;
+      (void)Audit(core_, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+                  "too_many_wrong_codes");
+      return Gone("locked");
+    }
+    int64_t left = kMaxWrongCodes - failed;
+    return CodeForm(403, token, "Deze toegangscode is onjuist. U heeft nog " + std::to_string(left) +
+                                    (left == 1 ? " poging." : " pogingen."));
+  }
+  GlobalLinkCounters().reads++;
+  {
+    auto s = core_.db->Prepare("UPDATE links SET last_read = ? WHERE link_id = ?;");
+    if (s.ok()) (void)s->Bind(1, FormatInstantMs(core_.clock->Now())).Bind(2, row.link_id).Run();
+  }
+  (void)Audit(core_, nullptr, "link.read", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok", "");
+  std::string json(reinterpret_cast<const char*>(opened->data()), opened->size());
+  WebResponse page = Page(200, "Dossier", RenderCase(json, row));
+  std::fill(json.begin(), json.end(), '\0');
+  return page;
+}
+
+ExtraRoute LinkApiRoute(LinkService& links) {
+  return [&links](const Caller& caller, const std::string& method, const std::string& target,
+                  const std::string& body, Reply* reply, std::string* /*content_type*/) {
+    constexpr std::string_view kBase = "/v1/links";
+    if (target.compare(0, kBase.size(), kBase) != 0) return false;
+    std::string rest = target.substr(kBase.size());
+    if (rest.empty() && method == "GET") {
+      *reply = links.List(caller);
+      return true;
+    }
+    if (rest.empty() && method == "POST") {
+      auto parsed = [&]() -> Result<LinkCreateRequest> {
+        SCHAKEL_ASSIGN_OR_RETURN(formats::Json j, formats::ParseJsonLimited(body, {64 * 1024, 8}));
+        formats::Fields f(j, "");
+        SCHAKEL_RETURN_IF_ERROR(
+            f.OnlyKeys({"case_id", "for", "type", "purpose", "categories", "expires_days", "allow_partial"}));
+        LinkCreateRequest r;
+        SCHAKEL_ASSIGN_OR_RETURN(r.case_id, f.String("case_id", 128));
+        SCHAKEL_ASSIGN_OR_RETURN(r.for_name, f.String("for", 200));
+        SCHAKEL_ASSIGN_OR_RETURN(r.org_type, f.String("type", 32));
+        SCHAKEL_ASSIGN_OR_RETURN(r.purpose, f.String("purpose", 64));
+        if (j.contains("categories")) {
+          SCHAKEL_ASSIGN_OR_RETURN(r.categories, f.StringList("categories", 16, 32));
+        }
+        if (j.contains("expires_days")) {
+          if (!j["expires_days"].is_number_integer()) return Status::InvalidInput("expires_days: expected an integer");
+          r.expires_days = j["expires_days"].get<int>();
+        }
+        if (j.contains("allow_partial")) {
+          if (!j["allow_partial"].is_boolean()) return Status::InvalidInput("allow_partial: expected true or false");
+          r.allow_partial = j["allow_partial"].get<bool>();
+        }
+        return r;
+      }();
+      *reply = parsed.ok() ? links.Create(caller, *parsed) : Reply::Error(parsed.status());
+      return true;
+    }
+    // /{id}/revoke, /{id}/new-code
+    if (method == "POST" && rest.size() > 1 && rest[0] == '/') {
+      auto slash = rest.find('/', 1);
+      if (slash != std::string::npos) {
+        std::string id = rest.substr(1, slash - 1);
+        std::string verb = rest.substr(slash + 1);
+        if (!IsValidObjectId(id)) {
+          *reply = Reply::Error(Status::InvalidInput("not a link id"));
+          return true;
+        }
+        if (verb == "revoke") {
+          *reply = links.Revoke(caller, id);
+          return true;
+        }
+        if (verb == "new-code") {
+          *reply = links.NewCode(caller, id);
+          return true;
+        }
+      }
+    }
+    *reply = Reply::Error(Status::NotFound("no such endpoint: " + method + " " + target));
+    return true;
+  };
+}
+
+}  // namespace schakel::daemon

@@ -1,0 +1,92 @@
+// Private to daemon/: dossier links (docs/links.md) — creation through the
+// egress gate, the list, revocation, a new code, the link pages served on
+// [links] listen, and expiry.
+//
+// A link is decided exactly like a share to the recipient's org type
+// (Service::Gate: roles, consent, flow, minimisation, --allow-partial). The
+// projected case JSON is sealed under Argon2id(token || code) (see
+// crypto/link_secret.h); the row keeps SHA-256(token), salt, nonce and
+// ciphertext, never the token or the code. The pages: GET /l/{token} asks
+// for the code and never reveals or uses up anything; POST /l/{token} with
+// the right code shows the content. Five wrong codes lock the link; code
+// attempts are also limited per client IP. Every page view, wrong code,
+// lock, read, expiry and revocation is audited (source "links", subject the
+// student id; the client IP is not logged in the audit entry).
+//
+// Thread-safety: database work under core.mu; Argon2id runs without it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api_server.h"
+#include "node_core.h"
+#include "rate_limiter.h"
+#include "schakel/crypto/link_secret.h"
+#include "service.h"
+#include "web_server.h"
+
+namespace schakel::daemon {
+
+inline constexpr int kMaxWrongCodes = 5;
+inline constexpr int kDefaultLinkDays = 7;
+inline constexpr int kMaxLinkDays = 30;
+
+struct LinkCreateRequest {
+  std::string case_id;
+  std::string for_name;   // the person, e.g. "dr. A. Jansen (jeugdarts)"
+  std::string org_type;   // the recipient's org type
+  std::string purpose;
+  std::vector<std::string> categories;
+  int expires_days = kDefaultLinkDays;
+  bool allow_partial = false;
+};
+
+struct LinkOptions {
+  crypto::LinkKdfParams kdf;
+  RateLimiterOptions per_ip{.max_attempts = 20, .window = std::chrono::minutes(15), .max_keys = 10000};
+};
+
+// Counters for /metrics (no personal data).
+struct LinkCounters {
+  std::atomic<uint64_t> page_views{0};
+  std::atomic<uint64_t> wrong_codes{0};
+  std::atomic<uint64_t> reads{0};
+  std::atomic<uint64_t> locks{0};
+  std::atomic<uint64_t> rate_limited{0};
+};
+LinkCounters& GlobalLinkCounters();
+
+class LinkService {
+ public:
+  LinkService(NodeCore& core, Service& service, LinkOptions options = {});
+
+  Reply Create(const Caller& c, const LinkCreateRequest& req);
+  Reply List(const Caller& c);
+  Reply Revoke(const Caller& c, const std::string& link_id);
+  // A new token and code for a link (locked or active): the content is
+  // decided and sealed again from the current case through the gate; the
+  // old URL and code stop working.
+  Reply NewCode(const Caller& c, const std::string& link_id);
+
+  // The link server's handler.
+  WebResponse HandlePage(const WebRequest& req);
+
+  // Marks links past their expiry expired and drops their ciphertext.
+  // Returns how many.
+  Result<int> ExpireDue();
+
+ private:
+  NodeCore& core_;
+  Service& service_;
+  LinkOptions options_;
+  RateLimiter per_ip_;
+};
+
+// POST/GET /v1/links, POST /v1/links/{id}/revoke, POST /v1/links/{id}/new-code
+// for ApiServer::AddRoute. `links` must outlive the server.
+ExtraRoute LinkApiRoute(LinkService& links);
+
+}  // namespace schakel::daemon
