@@ -1,7 +1,11 @@
 #include "console_pages.h"
 
+#include <algorithm>
+
 #include <array>
 #include <utility>
+
+#include "html.h"
 
 namespace schakel::daemon::console {
 namespace {
@@ -59,13 +63,14 @@ std::string Document(std::string_view title, std::string_view body) {
   return "<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
          "<title>" + Esc(title) + " - Schakel</title>"
-         "<link rel=\"stylesheet\" href=\"/static/schakel.css\"></head><body>" +
+         "<link rel=\"stylesheet\" href=\"/static/schakel.css\"></head><body>"
+         "<a class=\"skip\" href=\"#inhoud\">Naar de inhoud</a>" +
          std::string(body) + "</body></html>\n";
 }
 
 std::string Message(std::string_view text, bool error) {
   if (text.empty()) return "";
-  return std::string(error ? "<p class=\"fout\" role=\"alert\">" : "<p class=\"melding\" role=\"status\">") +
+  return std::string(error ? "<p class=\"error\" role=\"alert\">" : "<p class=\"notice\" role=\"status\">") +
          Esc(text) + "</p>";
 }
 
@@ -126,21 +131,7 @@ std::string PostButton(const Viewer& v, std::string_view action, std::string_vie
 
 }  // namespace
 
-std::string Esc(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string Esc(std::string_view text) { return html::Escape(text); }
 
 std::string ReasonNl(std::string_view code) {
   static const std::map<std::string_view, const char*> kText = {
@@ -208,16 +199,16 @@ std::string Layout(const Viewer& v, std::string_view title, std::string_view con
   std::string nav = "<nav aria-label=\"Hoofdmenu\"><ul>";
   for (const auto& [href, label] : links) nav += "<li><a href=\"" + href + "\">" + Esc(label) + "</a></li>";
   nav += "</ul></nav>";
-  std::string header = "<header><p class=\"merk\">Schakel &middot; " + Esc(v.node_id) + "</p><p>Aangemeld als " +
+  std::string header = "<header class=\"site\"><p class=\"brand\">Schakel &middot; " + Esc(v.node_id) + "</p><p>Aangemeld als " +
                        Esc(v.name) + " (" + Esc(RoleNl(v.role)) + ")</p>" +
                        "<form method=\"post\" action=\"/afmelden\" class=\"inline\">" + CsrfField(v) +
                        "<button type=\"submit\">Afmelden</button></form>" + nav + "</header>";
-  return Document(title, header + "<main><h1>" + Esc(title) + "</h1>" + std::string(content) + "</main>");
+  return Document(title, header + "<main id=\"inhoud\" class=\"wide\"><h1>" + Esc(title) + "</h1>" + std::string(content) + "</main>");
 }
 
 std::string SignInPage(std::string_view error) {
   return Document("Aanmelden",
-                  "<main><h1>Aanmelden bij Schakel</h1>" + Message(error, true) +
+                  "<main id=\"inhoud\"><h1>Aanmelden bij Schakel</h1>" + Message(error, true) +
                       "<form method=\"post\" action=\"/aanmelden\">"
                       "<p><label for=\"naam\">Gebruikersnaam</label><input id=\"naam\" name=\"naam\" "
                       "autocomplete=\"username\" required maxlength=\"128\"></p>"
@@ -229,7 +220,7 @@ std::string SignInPage(std::string_view error) {
 
 std::string TotpPage(std::string_view csrf, std::string_view error) {
   return Document("Tweede stap",
-                  "<main><h1>Code uit uw authenticator-app</h1>" + Message(error, true) +
+                  "<main id=\"inhoud\"><h1>Code uit uw authenticator-app</h1>" + Message(error, true) +
                       "<form method=\"post\" action=\"/aanmelden/code\"><input type=\"hidden\" name=\"csrf\" value=\"" +
                       Esc(csrf) +
                       "\"><p><label for=\"code\">Zescijferige code</label><input id=\"code\" name=\"code\" "
@@ -259,7 +250,7 @@ std::string ErrorPage(const Viewer* v, int status, std::string_view message) {
   std::string title = status == 403 ? "Geen toegang" : status == 404 ? "Niet gevonden" : "Er ging iets mis";
   std::string body = Message(message, true) + "<p><a href=\"/\">Terug naar de start</a></p>";
   if (v != nullptr) return Layout(*v, title, body);
-  return Document(title, "<main><h1>" + Esc(title) + "</h1>" + body + "</main>");
+  return Document(title, "<main id=\"inhoud\"><h1>" + Esc(title) + "</h1>" + body + "</main>");
 }
 
 std::string CasesPage(const Viewer& v, const Json& list, std::string_view error) {
@@ -331,8 +322,8 @@ std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitte
                      Esc(Str(request, "to")) + "</strong>, doel <strong>" + Esc(Str(request, "purpose")) +
                      "</strong>.</p>" + Message(error, true);
   if (decision.is_object()) {
-    body += "<h2>Wat gaat er mee</h2><p class=\"gaat\">" + CategoryList(decision.value("categories", Json::array())) +
-            "</p><h2>Wat wordt achtergehouden</h2><p class=\"blijft\">" +
+    body += "<h2>Wat gaat er mee</h2><p class=\"notice gaat\">" + CategoryList(decision.value("categories", Json::array())) +
+            "</p><h2>Wat wordt achtergehouden</h2><p class=\"withheld blijft\">" +
             CategoryList(decision.value("withheld", Json::array())) + "</p>";
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : decision.value("reasons", Json::array())) {
@@ -355,7 +346,7 @@ std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitte
     body += "<form method=\"post\" action=\"/delen\">" + CsrfField(v) + hidden +
             "<p><button type=\"submit\">Verzenden</button></p></form>";
   } else {
-    body += "<p class=\"fout\" role=\"alert\">Deze deling wordt geweigerd en kan niet verzonden worden.</p>";
+    body += "<p class=\"error\" role=\"alert\">Deze deling wordt geweigerd en kan niet verzonden worden.</p>";
   }
   body += "<p><a href=\"/dossiers/" + Esc(Str(request, "case_id")) + "\">Terug naar het dossier</a></p>";
   return Layout(v, permitted ? "Voorbeeld van de deling" : "Deling geweigerd", body);
@@ -363,7 +354,7 @@ std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitte
 
 std::string ShareSentPage(const Viewer& v, const Json& reply) {
   std::string state = Str(reply, "state");
-  std::string body = "<p class=\"melding\" role=\"status\">De deling is " + Esc(StateNl(state)) +
+  std::string body = "<p class=\"notice\" role=\"status\">De deling is " + Esc(StateNl(state)) +
                      ". Berichtnummer <code>" + Esc(Str(reply, "message_id")) + "</code>.</p>";
   if (reply.contains("decision")) {
     body += "<p>Gedeeld: " + CategoryList(reply["decision"].value("categories", Json::array())) +
@@ -415,7 +406,7 @@ std::string InboxItemPage(const Viewer& v, const Json& r) {
             "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" rows=\"3\" "
             "required></textarea></p><p><button type=\"submit\">Terugkoppeling voorbereiden</button></p></form>";
   } else {
-    body += "<p class=\"melding\" role=\"status\">De inhoud is verwijderd (" + Esc(Str(r, "purge_reason")) +
+    body += "<p class=\"notice\" role=\"status\">De inhoud is verwijderd (" + Esc(Str(r, "purge_reason")) +
             "). Alleen deze registratie blijft bewaard.</p>";
   }
   return Layout(v, "Ontvangen deling", body);

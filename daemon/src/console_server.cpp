@@ -19,7 +19,6 @@ using store::Role;
 constexpr std::array<const char*, 10> kCategories = {"identificatie", "bsn",        "contact",   "onderwijs",
                                                      "verzuim",       "hulpvraag",  "gezinssituatie",
                                                      "gezondheid",    "justitie",   "afspraken"};
-constexpr size_t kMaxThrottleEntries = 10000;
 
 int HttpStatus(const Status& st) {
   switch (st.code()) {
@@ -99,40 +98,20 @@ std::vector<std::string> SplitList(const std::string& s) {
 }  // namespace
 
 ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options)
-    : service_(service), clock_(clock), options_(std::move(options)), sessions_(clock, options_.sessions) {}
+    : service_(service),
+      clock_(clock),
+      options_(std::move(options)),
+      sessions_(clock, options_.sessions),
+      user_failures_(clock, RateLimiterOptions{options_.max_failures_per_user, options_.lockout, 10000}),
+      ip_failures_(clock, RateLimiterOptions{options_.max_failures_per_ip, options_.lockout, 10000}) {}
 
-bool ConsoleServer::Locked(const std::string& key) {
-  std::lock_guard<std::mutex> lock(throttle_mu_);
-  auto it = throttle_.find(key);
-  if (it == throttle_.end()) return false;
-  if (clock_.Now() - it->second.first >= options_.lockout) {
-    throttle_.erase(it);
-    return false;
-  }
-  int limit = key.rfind("ip:", 0) == 0 ? options_.max_failures_per_ip : options_.max_failures_per_user;
-  return it->second.failures >= limit;
+bool ConsoleServer::Locked(const std::string& user_key, const std::string& ip_key) {
+  return !user_failures_.WouldAllow(user_key) || !ip_failures_.WouldAllow(ip_key);
 }
 
-void ConsoleServer::Fail(const std::string& key, int /*limit*/) {
-  std::lock_guard<std::mutex> lock(throttle_mu_);
-  Instant now = clock_.Now();
-  if (throttle_.size() >= kMaxThrottleEntries) {
-    for (auto it = throttle_.begin(); it != throttle_.end();) {
-      it = now - it->second.first >= options_.lockout ? throttle_.erase(it) : std::next(it);
-    }
-    if (throttle_.size() >= kMaxThrottleEntries) throttle_.erase(throttle_.begin());
-  }
-  auto& t = throttle_[key];
-  if (t.failures == 0 || now - t.first >= options_.lockout) {
-    t.failures = 0;
-    t.first = now;
-  }
-  ++t.failures;
-}
-
-void ConsoleServer::Clear(const std::string& key) {
-  std::lock_guard<std::mutex> lock(throttle_mu_);
-  throttle_.erase(key);
+void ConsoleServer::Fail(const std::string& user_key, const std::string& ip_key) {
+  (void)user_failures_.Allow(user_key);
+  (void)ip_failures_.Allow(ip_key);
 }
 
 WebResponse ConsoleServer::Handle(const WebRequest& req) {
@@ -159,7 +138,7 @@ WebResponse ConsoleServer::Handle(const WebRequest& req) {
     // ever issued by this step and the next (no fixation).
     std::string name = Field(form, "naam");
     const std::string user_key = "user:" + name;
-    if (Locked(user_key) || Locked(ip_key)) {
+    if (Locked(user_key, ip_key)) {
       return Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw."));
     }
     Caller c;
@@ -168,8 +147,7 @@ WebResponse ConsoleServer::Handle(const WebRequest& req) {
       std::string& pw = form["wachtwoord"];
       crypto::Wipe(pw.data(), pw.size());
       if (!checked.ok()) {
-        Fail(user_key, options_.max_failures_per_user);
-        Fail(ip_key, options_.max_failures_per_ip);
+        Fail(user_key, ip_key);
         return Page(401, console::SignInPage("Onbekende gebruikersnaam of verkeerd wachtwoord."));
       }
       c = *checked;
@@ -186,20 +164,19 @@ WebResponse ConsoleServer::Handle(const WebRequest& req) {
       return Page(403, console::ErrorPage(nullptr, 403, "Het formulier is verlopen of ongeldig (CSRF)."));
     }
     const std::string user_key = "user:" + session->caller.name;
-    if (Locked(user_key) || Locked(ip_key)) {
+    if (Locked(user_key, ip_key)) {
       sessions_.Destroy(cookie_id);
       return WithCookie(Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw.")),
                         ClearCookie());
     }
     Status st = service_.CheckTotp(session->caller, Field(form, "code"));
     if (!st.ok()) {
-      Fail(user_key, options_.max_failures_per_user);
-      Fail(ip_key, options_.max_failures_per_ip);
+      Fail(user_key, ip_key);
       return Page(401, console::TotpPage(session->csrf_token, "Deze code klopt niet, is verlopen of al gebruikt."));
     }
     auto fresh = sessions_.Promote(cookie_id);
     if (!fresh) return WebResponse::Redirect("/aanmelden");
-    Clear(user_key);
+    user_failures_.Reset(user_key);
     return WithCookie(WebResponse::Redirect("/"), SessionCookie(*fresh));
   }
 

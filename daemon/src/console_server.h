@@ -10,7 +10,7 @@
 // failed sign-ins per user and per client address.
 //
 // Thread-safety: Handle() may be called from any thread; the sessions and the
-// sign-in throttle lock their own state.
+// rate limiters lock their own state.
 #pragma once
 
 #include <chrono>
@@ -20,6 +20,7 @@
 #include <string>
 
 #include "console_sessions.h"
+#include "rate_limiter.h"
 #include "schakel/base/clock.h"
 #include "service.h"
 #include "web_server.h"
@@ -49,13 +50,9 @@ class ConsoleServer {
   ConsoleSessions& sessions() { return sessions_; }
 
  private:
-  struct Throttle {
-    int failures = 0;
-    Instant first{};
-  };
-  bool Locked(const std::string& key);
-  void Fail(const std::string& key, int limit);
-  void Clear(const std::string& key);
+  // Whether a user name or client address has used up its failed attempts.
+  bool Locked(const std::string& user_key, const std::string& ip_key);
+  void Fail(const std::string& user_key, const std::string& ip_key);
 
   WebResponse SignedIn(const WebRequest& req, const ConsoleSession& session, const std::string& session_id,
                        const std::map<std::string, std::string>& form);
@@ -64,8 +61,8 @@ class ConsoleServer {
   const Clock& clock_;
   ConsoleOptions options_;
   ConsoleSessions sessions_;
-  std::mutex throttle_mu_;
-  std::map<std::string, Throttle> throttle_;  // GUARDED_BY(throttle_mu_)
+  RateLimiter user_failures_;  // failed sign-in steps per user name
+  RateLimiter ip_failures_;    // failed sign-in steps per client address
 };
 
 }  // namespace schakel::daemon

@@ -172,7 +172,22 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; border: 1px solid #999; padding: .35rem .5rem; vertical-align: top; }
 th { background: #eef3f8; }
 footer.site { max-width: 46rem; margin: 2rem auto; padding: 0 1.25rem; color: #333; font-size: .9rem; }
+/* Staff console */
+main.wide { max-width: 72rem; }
+header.site a { color: #fff; }
+header.site p { margin: .2rem 0; }
+header.site nav ul { list-style: none; padding: 0; margin: .5rem 0 0; display: flex; flex-wrap: wrap; gap: 1.25rem; }
+form.inline { display: inline; }
+form.inline button { margin-top: .25rem; padding: .3rem .8rem; }
+header.site form.inline button { background: #fff; color: #0b3a66; border-color: #fff; }
+.keuze label { display: inline; font-weight: 400; margin: 0 0 0 .4rem; }
+fieldset { border: 1px solid #999; margin: 1rem 0; max-width: 40rem; }
+input[type=date] { font: inherit; padding: .5rem; border: 2px solid #444; border-radius: 4px; }
+textarea { max-width: 40rem; }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+pre.verslag { white-space: pre-wrap; font-size: .9rem; }
 @media print {
+  header.site nav { display: none; }
   html { font-size: 11pt; }
   header.site { background: none; color: #000; border-bottom: 2px solid #000; padding: 0 0 .25rem; }
   .skip, form, button, .noprint { display: none !important; }
