@@ -1,6 +1,6 @@
 #include "fault_point_io.h"  // includes peer_io.h, which includes <utility> before Asio
 
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill(), which <csignal> need not declare
 #include <unistd.h>
 
 #include <array>
