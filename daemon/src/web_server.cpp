@@ -217,7 +217,7 @@ struct WebServer::Impl {
   tcp::acceptor acceptor{io};
   std::thread thread;
 
-  WebResponse CallHandler(const WebRequest& req) {
+  WebResponse CallHandler(const WebRequest& req) const {
     try {
       return handler(req);
     } catch (const std::exception& e) {
