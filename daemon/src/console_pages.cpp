@@ -292,6 +292,8 @@ std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
   }
   std::vector<std::pair<std::string, std::string>> purposes;
   for (const char* p : kPurposes) purposes.emplace_back(p, p);
+  std::vector<std::pair<std::string, std::string>> orgs;
+  for (const char* o : {"ggd", "wijkteam", "rmc", "lvs", "swv", "veilig_thuis", "school"}) orgs.emplace_back(o, o);
   Json summary = c.value("summary", Json::object());
   Json present = Json::array();
   for (const char* cat : kCategories) {
@@ -308,6 +310,16 @@ std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
       "<p><label for=\"justification\">Onderbouwing (alleen Meldcode)</label><textarea id=\"justification\" "
       "name=\"justification\" rows=\"2\" maxlength=\"2000\"></textarea></p>"
       "<p><button type=\"submit\">Bekijk wat er gedeeld wordt</button></p></form>"
+      "<h2>Dossierlink voor iemand zonder knooppunt</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) +
+      "/link\">" + CsrfField(v) +
+      "<p><label for=\"for_name\">Voor (naam en functie)</label><input id=\"for_name\" name=\"for_name\" "
+      "required maxlength=\"200\"></p><p><label for=\"org_type\">Soort organisatie</label><select id=\"org_type\" "
+      "name=\"org_type\">" + Options(orgs, "ggd") + "</select></p><p><label for=\"link_purpose\">Doel van de link</label>"
+      "<select id=\"link_purpose\" name=\"purpose\">" + Options(purposes, "") + "</select></p>" +
+      CategoryCheckboxes("link", present) +
+      "<p><label for=\"days\">Geldig (dagen, 1 tot 30)</label><input id=\"days\" name=\"days\" "
+      "inputmode=\"numeric\" value=\"7\" maxlength=\"2\"></p>"
+      "<p><button type=\"submit\">Link maken</button></p></form>"
       "<h2>Versies</h2>" + Table({"Versie", "Door", "Datum"}, versions, "Versiegeschiedenis") +
       "<h2>Bewerken (nieuwe versie)</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) + "\">" + CsrfField(v) +
       "<p><label for=\"json\">Groeidocument (JSON)</label><textarea id=\"json\" name=\"json\" rows=\"16\">" +
@@ -362,6 +374,20 @@ std::string ShareSentPage(const Viewer& v, const Json& reply) {
   }
   body += "<p><a href=\"/delingen\">Naar verzonden delingen</a></p>";
   return Layout(v, "Deling verzonden", body);
+}
+
+std::string LinkCreatedPage(const Viewer& v, const Json& reply) {
+  std::string body =
+      "<p class=\"notice\" role=\"status\">De link is gemaakt. Link en code worden <strong>alleen nu</strong> "
+      "getoond: stuur de link per mail en geef de code via een ander kanaal (telefoon, sms).</p>"
+      "<dl><dt>Link</dt><dd><code class=\"link-url\">" + Esc(Str(reply, "url")) +
+      "</code></dd><dt>Toegangscode</dt><dd><code class=\"link-code\">" + Esc(Str(reply, "code")) +
+      "</code></dd><dt>Verloopt</dt><dd>" + Esc(Str(reply, "expires")) + "</dd></dl>";
+  if (reply.contains("decision")) {
+    body += "<p>Gedeeld: " + CategoryList(reply["decision"].value("categories", Json::array())) +
+            ".</p><p>Achtergehouden: " + CategoryList(reply["decision"].value("withheld", Json::array())) + ".</p>";
+  }
+  return Layout(v, "Dossierlink gemaakt", body);
 }
 
 std::string SharesPage(const Viewer& v, const Json& list) {

@@ -54,6 +54,8 @@ std::string CasePage(const Viewer& v, const Json& show_case, const Json& node_st
 std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitted, const Json& decision,
                              std::string_view error);
 std::string ShareSentPage(const Viewer& v, const Json& reply);
+// A new dossier link: its URL and access code, shown only this once.
+std::string LinkCreatedPage(const Viewer& v, const Json& reply);
 std::string SharesPage(const Viewer& v, const Json& list_shares);
 std::string InboxPage(const Viewer& v, const Json& list_inbox);
 std::string InboxItemPage(const Viewer& v, const Json& show_inbox);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "console_pages.h"
+#include "link_service.h"
 #include "schakel/base/strings.h"
 #include "schakel/base/time.h"
 #include "schakel/crypto/secure_buffer.h"
@@ -97,8 +98,9 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 }  // namespace
 
-ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options)
+ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, LinkService* links)
     : service_(service),
+      links_(links),
       clock_(clock),
       options_(std::move(options)),
       sessions_(clock, options_.sessions),
@@ -261,6 +263,30 @@ WebResponse ConsoleServer::SignedIn(const WebRequest& req, const ConsoleSession&
     Reply r = service_.UpdateCase(c, p[1], Field(form, "json"));
     if (!r.status.ok()) return fail(r);
     return WebResponse::Redirect("/dossiers/" + p[1]);
+  }
+  if (post && is({"dossiers", "*", "link"}) && links_ != nullptr) {
+    LinkCreateRequest lr;
+    lr.case_id = p[1];
+    lr.for_name = Field(form, "for_name");
+    lr.org_type = Field(form, "org_type");
+    lr.purpose = Field(form, "purpose");
+    lr.categories = CheckedCategories(form);
+    lr.allow_partial = true;  // the page names what is withheld
+    int days = 0;
+    for (char ch : Field(form, "days")) {
+      if (ch < '0' || ch > '9' || days > 100) return Page(400, console::ErrorPage(&v, 400, "Ongeldig aantal dagen."));
+      days = days * 10 + (ch - '0');
+    }
+    lr.expires_days = days == 0 ? kDefaultLinkDays : days;
+    Reply r = links_->Create(c, lr);
+    Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
+    if (!r.status.ok()) {
+      Json request = {{"case_id", lr.case_id}, {"to", lr.for_name + " (" + lr.org_type + ")"},
+                      {"purpose", lr.purpose}, {"categories", lr.categories}, {"justification", ""}};
+      return Page(HttpStatus(r.status), console::SharePreviewPage(v, request, false, decision,
+                                                                  decision.is_null() ? r.status.message() : ""));
+    }
+    return Page(200, console::LinkCreatedPage(v, r.body));
   }
   if (post && (is({"delen", "voorbeeld"}) || is({"delen"}))) {
     ShareRequest sr;

@@ -43,9 +43,13 @@ struct ConsoleOptions {
   Instant started{};
 };
 
+class LinkService;
+
 class ConsoleServer {
  public:
-  ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options);
+  // `links` may be null (then the console offers no dossier links); it must
+  // outlive this server.
+  ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, LinkService* links = nullptr);
   WebResponse Handle(const WebRequest& request);
   ConsoleSessions& sessions() { return sessions_; }
 
@@ -58,6 +62,7 @@ class ConsoleServer {
                        const std::map<std::string, std::string>& form);
 
   Service& service_;
+  LinkService* links_;
   const Clock& clock_;
   ConsoleOptions options_;
   ConsoleSessions sessions_;

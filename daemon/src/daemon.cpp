@@ -210,7 +210,7 @@ Status Daemon::Run() {
     ConsoleOptions console_options;
     console_options.node_id = core.config.node_id;
     console_options.started = d.started;
-    d.console = std::make_unique<ConsoleServer>(*d.service, *core.clock, console_options);
+    d.console = std::make_unique<ConsoleServer>(*d.service, *core.clock, console_options, d.links.get());
     WebServerOptions web_options;
     web_options.name = "console";
     d.console_web = std::make_unique<WebServer>(

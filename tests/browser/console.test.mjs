@@ -191,7 +191,7 @@ async function main() {
   const askShare = async () => {
     await mentor.goto(caseUrl);
     await mentor.getByLabel('Partner').selectOption('wijkteam-b');
-    await mentor.getByLabel('Doel').selectOption('doorverwijzing');
+    await mentor.getByLabel('Doel', { exact: true }).selectOption('doorverwijzing');
     await mentor.getByRole('button', { name: 'Bekijk wat er gedeeld wordt' }).click();
     await mentor.waitForURL(/\/delen\/voorbeeld$/);
   };
@@ -227,6 +227,18 @@ async function main() {
   await mentor.getByRole('button', { name: 'Verzenden' }).click();
   await mentor.waitForURL(/\/delen$/);
   assert.match(await mentor.textContent('main'), /Berichtnummer/);
+
+  // 4b. A dossier link for someone without a node: URL and code shown once.
+  await mentor.goto(caseUrl);
+  await mentor.getByLabel('Voor (naam en functie)').fill('J. de Boer (wijkteam, zonder knooppunt)');
+  await mentor.getByLabel('Soort organisatie').selectOption('wijkteam');
+  await mentor.getByLabel('Doel van de link').selectOption('doorverwijzing');
+  await mentor.getByRole('button', { name: 'Link maken' }).click();
+  await mentor.waitForURL(/\/link$/);
+  assert.match(await mentor.textContent('h1'), /Dossierlink gemaakt/);
+  assert.match(await mentor.textContent('.link-url'), /\/l\/[A-Za-z0-9_-]+/);
+  assert.match(await mentor.textContent('.link-code'), /^[A-Z0-9]{5}-[A-Z0-9]{5}$/);
+  await shot(mentor, 'link');
 
   // 5. Visible in the partner's console inbox, without the withheld category.
   const wt = await signIn(wijkteam, 'hulpverlener');
