@@ -26,6 +26,18 @@
 
 namespace schakel::testing {
 
+// The consents that let the school share Sanne's case (stu-1042, born
+// 2012-05-01: 12 to 15, so an ouder and the jongere are both needed) with
+// wijkteam-b for a doorverwijzing; the jongere leaves out "contact".
+constexpr const char* kSanneOuder = R"({"subject_id": "stu-1042", "grantor_role": "ouder",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+constexpr const char* kSanneJongere = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam-b"],
+  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+
 // A base port with the three following ports free on 127.0.0.1.
 inline int FreePortBase() {
   std::mt19937 rng(std::random_device{}());

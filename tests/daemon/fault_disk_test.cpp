@@ -35,14 +35,8 @@ using testing::CaseFixture;
 using testing::Federation;
 using testing::TempDir;
 
-constexpr const char* kSanneOuder = R"({"subject_id": "stu-1042", "grantor_role": "ouder",
-  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
-  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
-  "valid_from": "2026-01-01", "valid_until": null})";
-constexpr const char* kSanneJongere = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
-  "purposes": ["doorverwijzing"], "recipients": ["wijkteam-b"],
-  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
-  "valid_from": "2026-01-01", "valid_until": null})";
+using testing::kSanneJongere;
+using testing::kSanneOuder;
 
 // Moves DIR/data onto a tmpfs of `bytes`, keeping its files; unmounts (lazily)
 // at destruction, the files with it.

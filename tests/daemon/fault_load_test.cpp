@@ -28,14 +28,8 @@ using testing::Listener;
 using testing::SlowDrip;
 using testing::TempDir;
 
-constexpr const char* kSanneOuder = R"({"subject_id": "stu-1042", "grantor_role": "ouder",
-  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
-  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
-  "valid_from": "2026-01-01", "valid_until": null})";
-constexpr const char* kSanneJongere = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
-  "purposes": ["doorverwijzing"], "recipients": ["wijkteam-b"],
-  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
-  "valid_from": "2026-01-01", "valid_until": null})";
+using testing::kSanneJongere;
+using testing::kSanneOuder;
 
 // The daemon's handshake (peer) and request-read (API) deadlines are 10 s;
 // an abuser must be cut off within this.
