@@ -291,6 +291,7 @@ std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
     partners.emplace_back(Str(p, "node_id"), Str(p, "node_id") + " (" + Str(p, "org_type") + ")");
   }
   std::vector<std::pair<std::string, std::string>> purposes;
+  purposes.reserve(kPurposes.size());
   for (const char* p : kPurposes) purposes.emplace_back(p, p);
   std::vector<std::pair<std::string, std::string>> orgs;
   for (const char* o : {"ggd", "wijkteam", "rmc", "lvs", "swv", "veilig_thuis", "school"}) orgs.emplace_back(o, o);
@@ -471,6 +472,7 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& 
   if (v.role == Role::kCoordinator) {
     std::vector<std::pair<std::string, std::string>> grantors = {{"ouder", "ouder of voogd"}, {"jongere", "jongere"}};
     std::vector<std::pair<std::string, std::string>> purposes;
+    purposes.reserve(kPurposes.size());
     for (const char* p : kPurposes) purposes.emplace_back(p, p);
     body += "<h2>Toestemming vastleggen</h2><form method=\"post\" action=\"/toestemmingen\">" + CsrfField(v) +
             "<input type=\"hidden\" name=\"leerling\" value=\"" + Esc(student) + "\">"

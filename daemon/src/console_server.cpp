@@ -74,7 +74,7 @@ std::string Field(const std::map<std::string, std::string>& form, const std::str
 std::vector<std::string> CheckedCategories(const std::map<std::string, std::string>& form) {
   std::vector<std::string> out;
   for (const char* c : kCategories) {
-    if (form.count(std::string("cat_") + c)) out.push_back(c);
+    if (form.count(std::string("cat_") + c)) out.emplace_back(c);
   }
   return out;
 }

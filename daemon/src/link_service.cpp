@@ -195,7 +195,7 @@ std::string RenderCase(const std::string& json, const LinkRow& r) {
   }
   if (!r.withheld.empty()) {
     std::vector<std::string> held;
-    for (const auto& n : SplitList(r.withheld)) held.push_back(DutchCategory(n));
+    for (const auto& n : SplitList(r.withheld)) held.emplace_back(DutchCategory(n));
     o += "<p class=\"withheld\">Niet gedeeld (geen grondslag of toestemming): " + html::Escape(Join(held, ", ")) +
          ".</p>\n";
   }
@@ -255,7 +255,7 @@ LinkCounters& GlobalLinkCounters() {
   return counters;
 }
 
-LinkService::LinkService(NodeCore& core, Service& service, LinkOptions options)
+LinkService::LinkService(NodeCore& core, Service& service, const LinkOptions& options)
     : core_(core), service_(service), options_(options), per_ip_(*core.clock, options.per_ip) {}
 
 Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {

@@ -61,7 +61,7 @@ LinkCounters& GlobalLinkCounters();
 
 class LinkService {
  public:
-  LinkService(NodeCore& core, Service& service, LinkOptions options = {});
+  LinkService(NodeCore& core, Service& service, const LinkOptions& options = {});
 
   Reply Create(const Caller& c, const LinkCreateRequest& req);
   Reply List(const Caller& c);

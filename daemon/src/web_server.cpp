@@ -229,7 +229,7 @@ struct WebServer::Impl {
   }
 
   http::response<http::string_body> Handle(const http::request<http::string_body>& raw,
-                                           const std::string& client_ip) {
+                                           const std::string& client_ip) const {
     WebRequest req;
     req.method = std::string(raw.method_string());
     if (!SplitTarget(std::string_view(raw.target().data(), raw.target().size()), &req)) return PlainResponse(http::status::bad_request, "Ongeldig adres.");
