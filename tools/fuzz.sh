@@ -28,7 +28,7 @@ case "$SECS" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a number of seconds,
 
 BUILD=$ROOT/build/fuzz
 ALL_TARGETS=(json scenario consent case_summary node_config protocol_toml node_card envelope
-  receipt revocation peer_protocol audit_verify)
+  receipt revocation peer_protocol audit_verify form api_request)
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
 log() { printf '==> %s\n' "$*" >&2; }
