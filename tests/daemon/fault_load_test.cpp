@@ -19,6 +19,16 @@
 namespace schakel {
 namespace {
 
+// How much the daemon's resident memory may grow under the abuse below. Under
+// AddressSanitizer freed memory sits in ASan's quarantine (256 MiB by
+// default) and every allocation carries redzones and shadow, so the bound is
+// wider there; it is still a bound.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kRssGrowthBoundKb = 768 * 1024;
+#else
+constexpr long kRssGrowthBoundKb = 64 * 1024;
+#endif
+
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::CaseFixture;
@@ -173,7 +183,8 @@ TEST_F(FaultLoad, AbusiveClientsDoNotStarvePartnersOrUsers) {
   // Still alive, memory bounded, descriptors given back.
   EXPECT_EQ(fed_["team"].daemon->Wait(10ms), -1) << "the daemon exited under load";
   long rss_after = testing::VmRssKb(team);
-  EXPECT_LT(rss_after - rss_before, 64 * 1024) << "VmRSS grew from " << rss_before << " to " << rss_after << " KiB";
+  EXPECT_LT(rss_after - rss_before, kRssGrowthBoundKb)
+      << "VmRSS grew from " << rss_before << " to " << rss_after << " KiB";
   long fds_after = -1;
   for (int i = 0; i < 50; ++i) {
     fds_after = testing::OpenFds(team);
