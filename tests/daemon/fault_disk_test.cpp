@@ -205,7 +205,8 @@ TEST_F(FaultDisk, SenderRefusesNewWorkWhileFullAndRecovers) {
   auto shared = fed_.As("school", "mentor", share_args);
   ASSERT_EQ(shared.code, 0) << shared.err;
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", testing::LastLine(shared.out), "delivered"));
-  for (const auto& s : fed_.AsJson("school", "mentor", {"shares"})["shares"]) {
+  const json outbox = fed_.AsJson("school", "mentor", {"shares"});  // the loop below must not outlive it
+  for (const auto& s : outbox["shares"]) {
     EXPECT_TRUE(fed_.WaitShareState("school", "mentor", s["message_id"], "delivered"));
   }
 
@@ -254,7 +255,8 @@ TEST_F(FaultDisk, RecipientWithAFullDiskRefusesTheShareUntilSpaceReturns) {
   EXPECT_EQ(school_log.find(fed_["team"].dir), std::string::npos) << school_log;
   std::string team_log = testing::ReadAll(fed_["team"].dir + "/daemon.log");
   EXPECT_NE(team_log.find(fed_["team"].dir + "/data/node.db: disk full"), std::string::npos) << team_log;
-  for (const auto& s : fed_.AsJson("school", "mentor", {"shares"})["shares"]) EXPECT_EQ(s["state"], "queued");
+  const json queued = fed_.AsJson("school", "mentor", {"shares"});  // the loop below must not outlive it
+  for (const auto& s : queued["shares"]) EXPECT_EQ(s["state"], "queued");
   EXPECT_EQ(fed_["team"].daemon->Wait(10ms), -1) << "the recipient exited on a full disk";
   EXPECT_TRUE(fed_.AsJson("team", "gezinswerker", {"inbox"})["inbox"].empty());
 
