@@ -131,6 +131,12 @@ TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
   if (dies_in_request) {
     // The daemon died while answering: the CLI reports a failure, not a message id.
     EXPECT_EQ(shared.code, 1) << shared.out << shared.err;
+  } else if (std::string(k.victim) == "school") {
+    // The share is committed before the delivery worker wakes; the worker may
+    // reach its crash point before the API's answer is written (seen under
+    // ASan), so the CLI may see the connection drop. What counts is checked
+    // below: exactly one share, delivered once.
+    EXPECT_TRUE(shared.code == 0 || shared.code == 1) << shared.out << shared.err;
   } else {
     ASSERT_EQ(shared.code, 0) << shared.err;
   }
@@ -147,7 +153,7 @@ TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
   }
   ASSERT_EQ(shares.size(), 1u) << json(shares).dump();
   std::string msg = shares[0]["message_id"];
-  if (!dies_in_request) {
+  if (!dies_in_request && shared.code == 0) {
     EXPECT_EQ(testing::LastLine(shared.out), msg);
   }
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered", 30s));
