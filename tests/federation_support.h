@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <future>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <random>
@@ -121,6 +122,28 @@ class Federation {
     auto r = RunSchakel({"user", "add", "--dir", nodes_.at(node).dir, "--name", user, "--role", role});
     ASSERT_EQ(r.code, 0) << r.err;
     nodes_.at(node).tokens[user] = LastLine(r.out);
+  }
+
+  // The pair most daemon tests use: school-a (school) and wijkteam-b
+  // (wijkteam) as "school" and "team", partners of each other, with a mentor
+  // (staff) and zorgco (coordinator) at the school and a gezinswerker (staff)
+  // at the team. Wrap in ASSERT_NO_FATAL_FAILURE.
+  void AddSchoolAndTeam() {
+    Add("school", "school-a", "school");
+    Add("team", "wijkteam-b", "wijkteam");
+    ASSERT_NO_FATAL_FAILURE(Pair("school", "team"));
+    ASSERT_NO_FATAL_FAILURE(AddUser("school", "mentor", "staff"));
+    ASSERT_NO_FATAL_FAILURE(AddUser("school", "zorgco", "coordinator"));
+    ASSERT_NO_FATAL_FAILURE(AddUser("team", "gezinswerker", "staff"));
+  }
+
+  // Records consents (JSON, as for `schakel consent add`) at a running node
+  // as `user`. Wrap in ASSERT_NO_FATAL_FAILURE.
+  void AddConsents(const std::string& node, const std::string& user, std::initializer_list<const char*> consents) {
+    for (const char* c : consents) {
+      auto r = As(node, user, {"consent", "add", "--file", WriteFile("consent.json", c)});
+      ASSERT_EQ(r.code, 0) << r.err;
+    }
   }
 
   // Starts schakeld and waits until its API answers; `env` ("K=V") is added
@@ -237,7 +260,7 @@ class InProcessDaemon {
 };
 
 inline std::string CaseFixture(const std::string& name) {
-  return std::string(SCHAKEL_SHARED_DIR) + "/fixtures/cases/" + name;
+  return std::string(SCHAKEL_FIXTURES_DIR) + "/cases/" + name;
 }
 
 }  // namespace schakel::testing

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SCHAKEL="$ROOT/build/schakel"
 SCHAKELD="$ROOT/build/schakeld"
-CASES="$ROOT/../shared/fixtures/cases"
+CASES="$ROOT/tests/fixtures/cases"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/schakel-demo-XXXXXX")
 PIDS=()
 START=$(date +%s)

@@ -2,10 +2,10 @@
 # ctest driver for link.test.mjs: a fresh node in a temp dir, schakeld on
 # loopback ports picked here, a case, two consents and a link; then the
 # browser test; then the daemon is stopped. Usage:
-#   run_link_test.sh BUILD_DIR SHARED_DIR
+#   run_link_test.sh BUILD_DIR FIXTURES_DIR (tests/fixtures)
 set -eu
 build=$1
-shared=$2
+fixtures=$2
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 pid=""
@@ -44,7 +44,7 @@ until "$build/schakel" status --dir "$dir" --token-file "$tmp/mentor.token" >/de
   if [ $i -gt 150 ]; then echo "schakeld did not start"; cat "$tmp/daemon.log"; exit 1; fi
   sleep 0.1
 done
-"$build/schakel" case add --dir "$dir" --token-file "$tmp/mentor.token" --file "$shared/fixtures/cases/sanne.json" >/dev/null
+"$build/schakel" case add --dir "$dir" --token-file "$tmp/mentor.token" --file "$fixtures/cases/sanne.json" >/dev/null
 cat > "$tmp/ouder.json" <<'J'
 {"subject_id": "stu-1042", "grantor_role": "ouder", "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],

@@ -1,5 +1,5 @@
-// Every scenario of shared/fixtures/consent-scenarios.json, compared as
-// shared/fixtures/README.md says: decision, legal_basis, categories, withheld
+// Every scenario of tests/fixtures/consent-scenarios.json, compared as
+// tests/fixtures/README.md says: decision, legal_basis, categories, withheld
 // and consents_used equal; every expected reason code present.
 #include <algorithm>
 #include <random>
@@ -19,7 +19,7 @@ namespace {
 
 using formats::Json;
 
-const char* kFixtures = SCHAKEL_SHARED_DIR "/fixtures/consent-scenarios.json";
+const char* kFixtures = SCHAKEL_FIXTURES_DIR "/consent-scenarios.json";
 
 Json LoadFixtures() {
   auto text = ReadFileLimited(kFixtures, 8 << 20);

@@ -133,19 +133,7 @@ std::string BigCase(int i) {
 class FaultDisk : public ::testing::Test {
  protected:
   void SetUp() override {
-    fed_.Add("school", "school-a", "school");
-    fed_.Add("team", "wijkteam-b", "wijkteam");
-    fed_.Pair("school", "team");
-    fed_.AddUser("school", "mentor", "staff");
-    fed_.AddUser("school", "zorgco", "coordinator");
-    fed_.AddUser("team", "gezinswerker", "staff");
-  }
-
-  void AddConsents() {
-    for (const char* c : {kSanneOuder, kSanneJongere}) {
-      auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", c)});
-      ASSERT_EQ(r.code, 0) << r.err;
-    }
+    ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam());
   }
 
   TempDir tmp_;
@@ -158,7 +146,7 @@ TEST_F(FaultDisk, SenderRefusesNewWorkWhileFullAndRecovers) {
   fed_.StartNode("team");
   fed_.StartNode("school");
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
-  AddConsents();
+  ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere}));
 
   ASSERT_GT(disk.Fill(), 0u);
   // Writes until one is refused (the WAL may have room for the first few).
@@ -234,7 +222,7 @@ TEST_F(FaultDisk, RecipientWithAFullDiskRefusesTheShareUntilSpaceReturns) {
   json c = json::parse(testing::ReadAll(CaseFixture("sanne.json")));
   c["hulpvraag"]["question"] = std::string(200 * 1024, 'q');
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", fed_.WriteFile("c.json", c.dump())}).code, 0);
-  AddConsents();
+  ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere}));
 
   ASSERT_GT(disk.Fill(), 0u);
   auto shared = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",

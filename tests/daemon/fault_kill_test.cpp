@@ -81,12 +81,7 @@ void PrintTo(const KillCase& k, std::ostream* os) { *os << k.victim << "@" << k.
 class FaultKill : public ::testing::TestWithParam<KillCase> {
  protected:
   void SetUp() override {
-    fed_.Add("school", "school-a", "school");
-    fed_.Add("team", "wijkteam-b", "wijkteam");
-    fed_.Pair("school", "team");
-    fed_.AddUser("school", "mentor", "staff");
-    fed_.AddUser("school", "zorgco", "coordinator");
-    fed_.AddUser("team", "gezinswerker", "staff");
+    ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam());
   }
 
   // Waits for the victim to kill itself, then restarts it without the fault.
@@ -120,10 +115,7 @@ TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
 
   std::string case_file = k.large ? fed_.WriteFile("large.json", LargeCase()) : CaseFixture("sanne.json");
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", case_file}).code, 0);
-  for (const char* c : {kSanneOuder, kSanneJongere}) {
-    auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", c)});
-    ASSERT_EQ(r.code, 0) << r.err;
-  }
+  ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere}));
   const std::vector<std::string> share_args = {"share", "casus-2026-0042", "--to", "wijkteam-b",
                                                "--purpose", "doorverwijzing", "--allow-partial"};
   auto shared = fed_.As("school", "mentor", share_args);

@@ -50,19 +50,11 @@ constexpr auto kServed = 5s;
 class FaultLoad : public ::testing::Test {
  protected:
   void SetUp() override {
-    fed_.Add("school", "school-a", "school");
-    fed_.Add("team", "wijkteam-b", "wijkteam");
-    fed_.Pair("school", "team");
-    fed_.AddUser("school", "mentor", "staff");
-    fed_.AddUser("school", "zorgco", "coordinator");
-    fed_.AddUser("team", "gezinswerker", "staff");
+    ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam());
     fed_.StartNode("team");
     fed_.StartNode("school");
     ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
-    for (const char* c : {kSanneOuder, kSanneJongere}) {
-      auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", c)});
-      ASSERT_EQ(r.code, 0) << r.err;
-    }
+    ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere}));
   }
 
   // The team node's listeners: peer and API always, the HTTPS listeners

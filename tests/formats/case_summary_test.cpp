@@ -8,7 +8,7 @@ namespace schakel::formats {
 namespace {
 
 std::string Fixture(const std::string& name) {
-  std::string text = testing::ReadAll(std::string(SCHAKEL_SHARED_DIR) + "/fixtures/cases/" + name);
+  std::string text = testing::ReadAll(std::string(SCHAKEL_FIXTURES_DIR) + "/cases/" + name);
   EXPECT_FALSE(text.empty()) << "missing fixture " << name;
   return text;
 }
