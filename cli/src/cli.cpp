@@ -5,11 +5,11 @@
 
 #include "command.h"
 #include "schakel/base/strings.h"
+#include "schakel/base/version.h"
 
 namespace schakel::cli {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
 
 // One line, printable: error messages never carry control characters that
 // could forge log lines.
@@ -34,7 +34,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
                "end-to-end encrypted and only as the privacy protocol and consent allow",
                "schakel"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", std::string(kVersion));
   AddCommonOptions(&app, &ctx);
   AddInitCommand(app, &ctx);
   AddNodeCommands(app, &ctx);

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "schakel/base/version.h"
+
 namespace schakel::daemon {
 namespace {
 
@@ -89,7 +91,7 @@ ExtraRoute MetricsRoute(NodeCore& core) {
       return true;
     }
     Reply r;
-    r.raw = FormatPrometheus("0.1.0", *m);
+    r.raw = FormatPrometheus(std::string(kVersion), *m);
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     *reply = std::move(r);
     return true;
