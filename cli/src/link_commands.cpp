@@ -6,38 +6,12 @@
 #include "api_client.h"
 #include "command.h"
 #include "node_access.h"
+#include "online_support.h"
 
 namespace schakel::cli {
 namespace {
 
 using nlohmann::json;
-
-std::string Str(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key)) return "";
-  const auto& v = j[key];
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-std::string Names(const json& list) {
-  std::string out;
-  if (!list.is_array()) return "-";
-  for (const auto& v : list) {
-    if (!out.empty()) out += ",";
-    out += v.is_string() ? v.get<std::string>() : v.dump();
-  }
-  return out.empty() ? "-" : out;
-}
-
-CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx,
-                 std::string what, std::function<Status()> run) {
-  CLI::App* cmd = parent->add_subcommand(name, help);
-  AddCommonOptions(cmd, ctx);
-  cmd->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");
-  cmd->callback([ctx, cmd, what = std::move(what), run = std::move(run)] {
-    if (cmd->get_subcommands().empty()) ctx->action = {what, run};
-  });
-  return cmd;
-}
 
 Result<int> ParseDays(const std::string& text) {
   std::string digits = text;
@@ -48,18 +22,15 @@ Result<int> ParseDays(const std::string& text) {
   return std::stoi(digits);
 }
 
-void PrintLink(Context* ctx, const json& r) {
-  if (ctx->globals.json) {
-    PrintJson(ctx, r);
-    return;
-  }
-  std::ostream& o = ctx->io.out;
-  const json& withheld = r.contains("withheld") ? r["withheld"] : json::array();
-  if (!withheld.empty()) o << "withheld: " << Names(withheld) << "\n";
-  o << "link: " << Str(r, "link_id") << " (expires " << Str(r, "expires") << ")\n";
-  o << Str(r, "url") << "\n";
-  o << "access code (give it by phone or SMS, not with the link):\n";
-  o << Str(r, "code") << "\n";
+Status PrintLink(Context* ctx, const json& r) {
+  return PrintResult(ctx, r, [&](std::ostream& o) {
+    const std::string withheld = JsonNames(r.value("withheld", json::array()));
+    if (!withheld.empty() && withheld != "-") o << "withheld: " << withheld << "\n";
+    o << "link: " << JsonText(r, "link_id") << " (expires " << JsonText(r, "expires") << ")\n";
+    o << JsonText(r, "url") << "\n";
+    o << "access code (give it by phone or SMS, not with the link):\n";
+    o << JsonText(r, "code") << "\n";
+  });
 }
 
 }  // namespace
@@ -85,8 +56,7 @@ void AddLinkCommands(CLI::App& app, Context* ctx) {
       if (ctx->globals.json && details.contains("decision")) PrintJson(ctx, details);
       return r.status();
     }
-    PrintLink(ctx, *r);
-    return Status::Ok();
+    return PrintLink(ctx, *r);
   });
   create->add_option("CASE", a->case_id, "case id")->required();
   create->add_option("--for", a->for_name, "the person the link is for")->required();
@@ -98,31 +68,22 @@ void AddLinkCommands(CLI::App& app, Context* ctx) {
 
   Online(l, "list", "list links (yours; a coordinator sees all)", ctx, "link list", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/links"));
-    if (ctx->globals.json) {
-      PrintJson(ctx, r);
-      return Status::Ok();
-    }
-    for (const auto& x : r["links"]) {
-      ctx->io.out << Str(x, "link_id") << "  " << Str(x, "case_id") << "  " << Str(x, "for") << " ("
-                  << Str(x, "type") << ")  " << Str(x, "purpose") << "  " << Str(x, "state") << "  expires "
-                  << Str(x, "expires") << "\n";
-    }
-    return Status::Ok();
+    return PrintResult(ctx, r, [&](std::ostream& o) {
+      for (const auto& x : r["links"]) {
+        o << JsonText(x, "link_id") << "  " << JsonText(x, "case_id") << "  " << JsonText(x, "for") << " ("
+          << JsonText(x, "type") << ")  " << JsonText(x, "purpose") << "  " << JsonText(x, "state") << "  expires "
+          << JsonText(x, "expires") << "\n";
+      }
+    });
   });
   Online(l, "revoke", "revoke a link: its page answers 410 and the content is deleted", ctx, "link revoke", [ctx, a] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/links/" + a->id + "/revoke", "{}"));
-    if (ctx->globals.json) {
-      PrintJson(ctx, r);
-    } else {
-      ctx->io.out << Str(r, "link_id") << " revoked\n";
-    }
-    return Status::Ok();
+    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "link_id") << " revoked\n"; });
   })->add_option("ID", a->id, "link id")->required();
   Online(l, "new-code", "a new URL and code for a (locked) link, decided again on the current case", ctx,
          "link new-code", [ctx, a] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/links/" + a->id + "/new-code", "{}"));
-    PrintLink(ctx, r);
-    return Status::Ok();
+    return PrintLink(ctx, r);
   })->add_option("ID", a->id, "link id")->required();
 }
 

@@ -7,6 +7,7 @@
 #include "api_client.h"
 #include "command.h"
 #include "node_access.h"
+#include "online_support.h"
 #include "schakel/base/file.h"
 #include "schakel/formats/json.h"
 
@@ -16,46 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxInputFile = 1024 * 1024;
-
-std::string Str(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key)) return "";
-  const auto& v = j[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "-";
-  return v.dump();
-}
-
-std::string Names(const json& list) {
-  std::string out;
-  if (!list.is_array()) return out;
-  for (const auto& v : list) {
-    if (!out.empty()) out += ",";
-    out += v.is_string() ? v.get<std::string>() : v.dump();
-  }
-  return out.empty() ? "-" : out;
-}
-
-// Registers `path...` as a subcommand whose action calls `run`.
-CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx,
-                 std::string what, std::function<Status()> run) {
-  CLI::App* cmd = parent->add_subcommand(name, help);
-  AddCommonOptions(cmd, ctx);
-  cmd->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");
-  cmd->callback([ctx, cmd, what = std::move(what), run = std::move(run)] {
-    if (cmd->get_subcommands().empty()) ctx->action = {what, run};
-  });
-  return cmd;
-}
-
-// Prints the body as JSON with --json, else calls `human`.
-Status Print(Context* ctx, const json& body, const std::function<void(std::ostream&)>& human) {
-  if (ctx->globals.json) {
-    PrintJson(ctx, body);
-  } else {
-    human(ctx->io.out);
-  }
-  return Status::Ok();
-}
 
 Result<std::string> ReadInput(const std::string& file) {
   if (file.empty()) return Status::InvalidInput("--file: missing");
@@ -74,36 +35,36 @@ void AddCaseCommands(CLI::App& app, Context* ctx) {
   Online(c, "add", "add a case summary from a JSON file; prints the case id", ctx, "case add", [ctx, file] {
     SCHAKEL_ASSIGN_OR_RETURN(std::string body, ReadInput(*file));
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/cases", body));
-    return Print(ctx, r, [&](std::ostream& o) { o << Str(r, "case_id") << "\n"; });
+    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "case_id") << "\n"; });
   })->add_option("--file", *file, "the case summary (JSON)")->required();
 
   CLI::App* update = Online(c, "update", "replace a case summary; the earlier version is kept", ctx,
                             "case update", [ctx, file, id] {
     SCHAKEL_ASSIGN_OR_RETURN(std::string body, ReadInput(*file));
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "PUT", "/v1/cases/" + *id, body));
-    return Print(ctx, r, [&](std::ostream& o) { o << Str(r, "case_id") << " version " << Str(r, "version") << "\n"; });
+    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "case_id") << " version " << JsonText(r, "version") << "\n"; });
   });
   update->add_option("ID", *id, "case id")->required();
   update->add_option("--file", *file, "the new case summary (JSON)")->required();
 
   Online(c, "show", "print a case summary", ctx, "case show", [ctx, id] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/cases/" + *id));
-    return Print(ctx, r, [&](std::ostream& o) { o << r["summary"].dump(2) << "\n"; });
+    return PrintResult(ctx, r, [&](std::ostream& o) { o << r["summary"].dump(2) << "\n"; });
   })->add_option("ID", *id, "case id")->required();
 
   Online(c, "list", "list the cases you may see", ctx, "case list", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/cases"));
-    return Print(ctx, r, [&](std::ostream& o) {
+    return PrintResult(ctx, r, [&](std::ostream& o) {
       for (const auto& k : r["cases"]) {
-        o << Str(k, "case_id") << "\t" << Str(k, "student_id") << "\tv" << Str(k, "version") << "\t"
-          << Str(k, "updated") << "\n";
+        o << JsonText(k, "case_id") << "\t" << JsonText(k, "student_id") << "\tv" << JsonText(k, "version") << "\t"
+          << JsonText(k, "updated") << "\n";
       }
     });
   });
 
   CLI::App* assign = Online(c, "assign", "assign a case to a colleague", ctx, "case assign", [ctx, id, user] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/cases/" + *id + "/assign", json{{"user", *user}}.dump()));
-    return Print(ctx, r, [&](std::ostream& o) { o << *id << " assigned to " << *user << "\n"; });
+    return PrintResult(ctx, r, [&](std::ostream& o) { o << *id << " assigned to " << *user << "\n"; });
   });
   assign->add_option("ID", *id, "case id")->required();
   assign->add_option("--user", *user, "the colleague's user name")->required();
@@ -124,7 +85,7 @@ void AddConsentCommands(CLI::App& app, Context* ctx) {
     json body{{"consent", consent}};
     if (!evidence->empty()) body["evidence"] = *evidence;
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consents", body.dump()));
-    return Print(ctx, r, [&](std::ostream& o) { o << Str(r, "consent_id") << "\n"; });
+    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "consent_id") << "\n"; });
   });
   add->add_option("--file", *file, "the consent (JSON, as in a scenario, without id)")->required();
   add->add_option("--evidence", *evidence, "how it was given, e.g. \"formulier getekend 2026-09-02\"");
@@ -132,20 +93,20 @@ void AddConsentCommands(CLI::App& app, Context* ctx) {
   Online(c, "withdraw", "withdraw a consent: queued shares are cancelled, delivered ones revoked", ctx,
          "consent withdraw", [ctx, id] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consents/" + *id + "/withdraw", "{}"));
-    return Print(ctx, r, [&](std::ostream& o) {
-      o << "consent " << *id << " withdrawn at " << Str(r, "withdrawn_at") << "; cancelled: " << Names(r["cancelled"])
-        << "; revoked: " << Names(r["revoked"]) << "\n";
+    return PrintResult(ctx, r, [&](std::ostream& o) {
+      o << "consent " << *id << " withdrawn at " << JsonText(r, "withdrawn_at") << "; cancelled: " << JsonNames(r["cancelled"])
+        << "; revoked: " << JsonNames(r["revoked"]) << "; links revoked: " << JsonNames(r["links_revoked"]) << "\n";
     });
   })->add_option("ID", *id, "consent id")->required();
 
   Online(c, "list", "list a student's consents and the shares that relied on them", ctx, "consent list",
          [ctx, student] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/consents?student=" + QueryValue(*student)));
-    return Print(ctx, r, [&](std::ostream& o) {
+    return PrintResult(ctx, r, [&](std::ostream& o) {
       for (const auto& k : r["consents"]) {
-        o << Str(k, "id") << "\t" << Str(k, "grantor_role") << "\t" << Names(k["purposes"]) << "\t"
-          << Names(k["recipients"]) << "\t" << Names(k["categories"]) << "\t" << Str(k, "valid_from") << ".."
-          << Str(k, "valid_until") << "\t" << (k["withdrawn_at"].is_null() ? "valid" : "withdrawn " + Str(k, "withdrawn_at"))
+        o << JsonText(k, "id") << "\t" << JsonText(k, "grantor_role") << "\t" << JsonNames(k["purposes"]) << "\t"
+          << JsonNames(k["recipients"]) << "\t" << JsonNames(k["categories"]) << "\t" << JsonText(k, "valid_from") << ".."
+          << JsonText(k, "valid_until") << "\t" << (k["withdrawn_at"].is_null() ? "valid" : "withdrawn " + JsonText(k, "withdrawn_at"))
           << "\n";
       }
     });
@@ -170,16 +131,16 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
       if (ctx->globals.json && details.contains("decision")) PrintJson(ctx, details);
       return r.status();
     }
-    return Print(ctx, *r, [&](std::ostream& o) {
+    return PrintResult(ctx, *r, [&](std::ostream& o) {
       const json& d = (*r)["decision"];
       if (a->dry_run) {
-        o << "would " << Str(d, "decision") << ": categories " << Names(d["categories"]) << "; withheld "
-          << Names(d["withheld"]) << "\n";
+        o << "would " << JsonText(d, "decision") << ": categories " << JsonNames(d["categories"]) << "; withheld "
+          << JsonNames(d["withheld"]) << "\n";
         return;
       }
-      if (!d["withheld"].empty()) o << "withheld: " << Names(d["withheld"]) << "\n";
-      if (Str(*r, "state") == "pending_approval") o << "waiting for a second coordinator (meldcode approve)\n";
-      o << Str(*r, "message_id") << "\n";
+      if (!d["withheld"].empty()) o << "withheld: " << JsonNames(d["withheld"]) << "\n";
+      if (JsonText(*r, "state") == "pending_approval") o << "waiting for a second coordinator (meldcode approve)\n";
+      o << JsonText(*r, "message_id") << "\n";
     });
   });
   share->add_option("CASE", a->case_id, "case id")->required();
@@ -195,15 +156,15 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
   auto mid = std::make_shared<std::string>();
   Online(meldcode, "approve", "approve a colleague's pending Meldcode share", ctx, "meldcode approve", [ctx, mid] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + *mid + "/approve", "{}"));
-    return Print(ctx, r, [&](std::ostream& o) { o << Str(r, "message_id") << " approved and queued\n"; });
+    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "message_id") << " approved and queued\n"; });
   })->add_option("MSG_ID", *mid, "message id")->required();
 
   Online(&app, "shares", "this node's outbox: what was sent or queued, and its state", ctx, "shares", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/shares"));
-    return Print(ctx, r, [&](std::ostream& o) {
+    return PrintResult(ctx, r, [&](std::ostream& o) {
       for (const auto& s : r["shares"]) {
-        o << Str(s, "message_id") << "\t" << Str(s, "case_id") << "\t" << Str(s, "recipient") << "\t"
-          << Str(s, "purpose") << "\t" << Str(s, "state") << "\n";
+        o << JsonText(s, "message_id") << "\t" << JsonText(s, "case_id") << "\t" << JsonText(s, "recipient") << "\t"
+          << JsonText(s, "purpose") << "\t" << JsonText(s, "state") << "\n";
       }
     });
   });
@@ -211,37 +172,37 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
 
 // `schakel status` for a person: one line per topic, one per partner.
 void PrintStatus(std::ostream& o, const json& r) {
-  o << "node " << Str(r, "node_id") << " (" << Str(r, "org_type") << "), version " << Str(r, "version")
-    << ", up " << Str(r, "uptime_seconds") << " s since " << Str(r, "started") << "\n";
-  o << "outbox: " << Str(r, "outbox_depth") << " queued item(s): " << Str(r, "queued_shares")
-    << " share(s), oldest queued " << Str(r, "oldest_queued") << "; " << Str(r, "pending_revocations")
-    << " pending revocation(s), oldest " << Str(r, "oldest_pending_revocation") << "\n";
+  o << "node " << JsonText(r, "node_id") << " (" << JsonText(r, "org_type") << "), version " << JsonText(r, "version")
+    << ", up " << JsonText(r, "uptime_seconds") << " s since " << JsonText(r, "started") << "\n";
+  o << "outbox: " << JsonText(r, "outbox_depth") << " queued item(s): " << JsonText(r, "queued_shares")
+    << " share(s), oldest queued " << JsonText(r, "oldest_queued") << "; " << JsonText(r, "pending_revocations")
+    << " pending revocation(s), oldest " << JsonText(r, "oldest_pending_revocation") << "\n";
   const json& a = r.contains("audit") ? r["audit"] : json::object();
-  o << "audit: " << Str(a, "last_seq") << " entries, checkpointed up to " << Str(a, "checkpointed_seq")
+  o << "audit: " << JsonText(a, "last_seq") << " entries, checkpointed up to " << JsonText(a, "checkpointed_seq")
     << ", next checkpoint " << (a.contains("next_checkpoint") && a["next_checkpoint"].is_null()
                                     ? std::string("when new entries are written")
-                                    : Str(a, "next_checkpoint"))
+                                    : JsonText(a, "next_checkpoint"))
     << "\n";
   const json& d = r.contains("database") ? r["database"] : json::object();
-  o << "database: " << Str(d, "total_bytes") << " bytes (" << Str(d, "db_bytes") << " in " << Str(d, "file")
-    << ", " << Str(d, "wal_bytes") << " in its write-ahead log)\n";
+  o << "database: " << JsonText(d, "total_bytes") << " bytes (" << JsonText(d, "db_bytes") << " in " << JsonText(d, "file")
+    << ", " << JsonText(d, "wal_bytes") << " in its write-ahead log)\n";
   if (!r.contains("partners") || !r["partners"].is_array() || r["partners"].empty()) {
     o << "partners: none\n";
     return;
   }
   for (const auto& p : r["partners"]) {
-    o << "partner " << Str(p, "node_id") << " (" << Str(p, "org_type") << ") at " << Str(p, "address") << ": ";
+    o << "partner " << JsonText(p, "node_id") << " (" << JsonText(p, "org_type") << ") at " << JsonText(p, "address") << ": ";
     const json& reach = p.contains("reachable") ? p["reachable"] : json(nullptr);
     if (reach.is_boolean() && reach.get<bool>()) {
-      o << "reachable, last success " << Str(p, "last_success");
+      o << "reachable, last success " << JsonText(p, "last_success");
     } else if (reach.is_boolean()) {
-      o << "UNREACHABLE since " << Str(p, "last_error_at") << " (" << Str(p, "last_error") << "), last success "
-        << Str(p, "last_success");
+      o << "UNREACHABLE since " << JsonText(p, "last_error_at") << " (" << JsonText(p, "last_error") << "), last success "
+        << JsonText(p, "last_success");
     } else {
       o << "not contacted since the daemon started";
-      if (p.contains("last_inbound") && !p["last_inbound"].is_null()) o << ", last heard from " << Str(p, "last_inbound");
+      if (p.contains("last_inbound") && !p["last_inbound"].is_null()) o << ", last heard from " << JsonText(p, "last_inbound");
     }
-    o << "; " << Str(p, "queued_shares") << " share(s) queued, " << Str(p, "pending_revocations")
+    o << "; " << JsonText(p, "queued_shares") << " share(s) queued, " << JsonText(p, "pending_revocations")
       << " revocation(s) pending\n";
   }
 }
@@ -252,11 +213,11 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
   // overwrite the chosen action.
   CLI::App* inbox = Online(&app, "inbox", "received shares", ctx, "inbox", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/inbox"));
-    return Print(ctx, r, [&](std::ostream& o) {
+    return PrintResult(ctx, r, [&](std::ostream& o) {
       for (const auto& s : r["inbox"]) {
-        o << Str(s, "message_id") << "\t" << Str(s, "from") << "\t" << Str(s, "purpose") << "\t"
-          << Names(s["categories"]) << "\t" << Str(s, "received") << "\t" << Str(s, "retain_until") << "\t"
-          << Str(s, "state") << "\n";
+        o << JsonText(s, "message_id") << "\t" << JsonText(s, "from") << "\t" << JsonText(s, "purpose") << "\t"
+          << JsonNames(s["categories"]) << "\t" << JsonText(s, "received") << "\t" << JsonText(s, "retain_until") << "\t"
+          << JsonText(s, "state") << "\n";
       }
     });
   });
@@ -268,9 +229,9 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
   show->callback([ctx, mid] {
     ctx->action = {"inbox show", [ctx, mid]() -> Status {
       SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/inbox/" + *mid));
-      return Print(ctx, r, [&](std::ostream& o) {
+      return PrintResult(ctx, r, [&](std::ostream& o) {
         if (r["summary"].is_null()) {
-          o << "purged " << Str(r, "purged_at") << " (" << Str(r, "purge_reason") << ")\n";
+          o << "purged " << JsonText(r, "purged_at") << " (" << JsonText(r, "purge_reason") << ")\n";
         } else {
           o << r["summary"].dump(2) << "\n";
         }
@@ -281,7 +242,7 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
   Online(&app, "status", "node id, version, uptime, partners and their reachability, outbox, audit, database size",
          ctx, "status", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/status"));
-    return Print(ctx, r, [&](std::ostream& o) { PrintStatus(o, r); });
+    return PrintResult(ctx, r, [&](std::ostream& o) { PrintStatus(o, r); });
   });
 }
 

@@ -1,0 +1,49 @@
+#include "online_support.h"
+
+#include <ostream>
+
+#include "node_access.h"
+
+namespace schakel::cli {
+
+using nlohmann::json;
+
+CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx,
+                 std::string what, std::function<Status()> run) {
+  CLI::App* cmd = parent->add_subcommand(name, help);
+  AddCommonOptions(cmd, ctx);
+  cmd->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");
+  cmd->callback([ctx, cmd, what = std::move(what), run = std::move(run)] {
+    if (cmd->get_subcommands().empty()) ctx->action = {what, run};
+  });
+  return cmd;
+}
+
+std::string JsonText(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return "";
+  const auto& v = j[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "-";
+  return v.dump();
+}
+
+std::string JsonNames(const json& list) {
+  std::string out;
+  if (!list.is_array()) return out;
+  for (const auto& v : list) {
+    if (!out.empty()) out += ",";
+    out += v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  return out.empty() ? "-" : out;
+}
+
+Status PrintResult(Context* ctx, const json& body, const std::function<void(std::ostream&)>& human) {
+  if (ctx->globals.json) {
+    PrintJson(ctx, body);
+  } else {
+    human(ctx->io.out);
+  }
+  return Status::Ok();
+}
+
+}  // namespace schakel::cli
