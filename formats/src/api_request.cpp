@@ -80,6 +80,27 @@ Result<ShareRequest> ParseShareRequest(std::string_view body) {
   return r;
 }
 
+Result<LinkRequest> ParseLinkRequest(std::string_view body) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kShareBodyLimits));
+  Fields f(j, "");
+  SCHAKEL_RETURN_IF_ERROR(
+      f.OnlyKeys({"case_id", "for", "type", "purpose", "categories", "expires_days", "allow_partial"}));
+  LinkRequest r;
+  SCHAKEL_ASSIGN_OR_RETURN(r.case_id, f.String("case_id", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(r.for_name, f.String("for", 200));
+  SCHAKEL_ASSIGN_OR_RETURN(r.org_type, f.String("type", 32));
+  SCHAKEL_ASSIGN_OR_RETURN(r.purpose, f.String("purpose", 64));
+  if (j.contains("categories")) {
+    SCHAKEL_ASSIGN_OR_RETURN(r.categories, f.StringList("categories", 16, 32));
+  }
+  if (j.contains("expires_days")) {
+    SCHAKEL_ASSIGN_OR_RETURN(long long days, f.Integer("expires_days", 1, kMaxLinkDays));
+    r.expires_days = static_cast<int>(days);
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(r.allow_partial, OptBool(j, "allow_partial"));
+  return r;
+}
+
 Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
   Fields f(j, "");

@@ -84,6 +84,33 @@ TEST(ParseShareRequest, ErrorsNameTheField) {
   EXPECT_FALSE(ParseShareRequest(many + "]}").ok());
 }
 
+TEST(ParseLinkRequest, ReadsEveryFieldAndDefaultsTheExpiry) {
+  auto r = ParseLinkRequest(
+      R"j({"case_id":"casus-1","for":"dr. A. Jansen (jeugdarts)","type":"ggd","purpose":"doorverwijzing",)j"
+      R"j("categories":["identificatie"],"expires_days":30,"allow_partial":true})j");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->for_name, "dr. A. Jansen (jeugdarts)");
+  EXPECT_EQ(r->org_type, "ggd");
+  EXPECT_EQ(r->categories, (std::vector<std::string>{"identificatie"}));
+  EXPECT_EQ(r->expires_days, 30);
+  EXPECT_TRUE(r->allow_partial);
+  auto d = ParseLinkRequest(R"({"case_id":"c","for":"x","type":"ggd","purpose":"p"})");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->expires_days, kDefaultLinkDays);
+  EXPECT_FALSE(d->allow_partial);
+}
+
+TEST(ParseLinkRequest, ExpiryIsBoundedBeforeItBecomesAnInt) {
+  // 2^32 + 7 would wrap to 7 in an int; it must be refused, as must 0 and 31.
+  for (const char* days : {"0", "31", "-1", "4294967303", "1e3", "\"7\""}) {
+    auto r = ParseLinkRequest(std::string(R"({"case_id":"c","for":"x","type":"ggd","purpose":"p","expires_days":)") +
+                              days + "}");
+    ASSERT_FALSE(r.ok()) << days;
+    EXPECT_NE(r.status().message().find("expires_days"), std::string::npos) << r.status().message();
+  }
+  EXPECT_FALSE(ParseLinkRequest(R"({"case_id":"c","for":"x","type":"ggd","purpose":"p","code":"x"})").ok());
+}
+
 TEST(ParseSingleStringField, OneNonEmptyStringOnly) {
   auto ok = ParseSingleStringField(R"({"user":"jan"})", "user");
   ASSERT_TRUE(ok.ok());

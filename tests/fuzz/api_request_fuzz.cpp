@@ -1,7 +1,8 @@
-// formats::ParseRequestTarget, ParseShareRequest and ParseSingleStringField
-// (the local API's request target and bodies) on arbitrary bytes.
-// Properties: a parsed target re-assembled from its parts parses to the same
-// parts; a parsed share request serialised again parses to the same request.
+// formats::ParseRequestTarget, ParseShareRequest, ParseLinkRequest and
+// ParseSingleStringField (the local API's request target and bodies) on
+// arbitrary bytes. Properties: a parsed target re-assembled from its parts
+// parses to the same parts; a parsed share or link request serialised again
+// parses to the same request.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,6 +40,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                again->purpose == share->purpose && again->categories == share->categories &&
                again->allow_partial == share->allow_partial && again->dry_run == share->dry_run &&
                again->justification == share->justification);
+  }
+
+  auto link = ParseLinkRequest(text);
+  if (link.ok()) {
+    FUZZ_CHECK(link->expires_days >= 1 && link->expires_days <= kMaxLinkDays);
+    nlohmann::json j = {{"case_id", link->case_id}, {"for", link->for_name},
+                        {"type", link->org_type},   {"purpose", link->purpose},
+                        {"categories", link->categories}, {"expires_days", link->expires_days},
+                        {"allow_partial", link->allow_partial}};
+    auto again = ParseLinkRequest(j.dump());
+    FUZZ_CHECK(again.ok());
+    FUZZ_CHECK(again->case_id == link->case_id && again->for_name == link->for_name &&
+               again->org_type == link->org_type && again->purpose == link->purpose &&
+               again->categories == link->categories && again->expires_days == link->expires_days &&
+               again->allow_partial == link->allow_partial);
   }
 
   auto field = ParseSingleStringField(text, "user");

@@ -45,6 +45,24 @@ struct ShareRequest {
 
 Result<ShareRequest> ParseShareRequest(std::string_view body);
 
+// POST /v1/links: {"case_id", "for", "type", "purpose", "categories"?,
+// "expires_days"? (1..kMaxLinkDays, default kDefaultLinkDays),
+// "allow_partial"?}.
+inline constexpr int kDefaultLinkDays = 7;
+inline constexpr int kMaxLinkDays = 30;
+
+struct LinkRequest {
+  std::string case_id;
+  std::string for_name;  // the person, e.g. "dr. A. Jansen (jeugdarts)"
+  std::string org_type;  // the recipient's org type
+  std::string purpose;
+  std::vector<std::string> categories;  // empty: every category the case holds
+  int expires_days = kDefaultLinkDays;
+  bool allow_partial = false;
+};
+
+Result<LinkRequest> ParseLinkRequest(std::string_view body);
+
 // A body holding one string field and nothing else, e.g. {"user": "jan"} for
 // POST /v1/cases/{id}/assign. The value: 1..200 bytes of printable text.
 Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key);
