@@ -258,6 +258,45 @@ LinkCounters& GlobalLinkCounters() {
 LinkService::LinkService(NodeCore& core, Service& service, const LinkOptions& options)
     : core_(core), service_(service), options_(options), per_ip_(*core.clock, options.per_ip) {}
 
+struct LinkService::Sealed {
+  GateResult decided;
+  std::string token;
+  std::string code;
+  std::optional<crypto::SealedLink> sealed;
+};
+
+Reply LinkService::DecideAndSeal(const Caller& c, const GateRequest& gate, const std::string& link_id,
+                                 std::unique_lock<std::mutex>* lock, Sealed* out) {
+  std::string projected;
+  {
+    std::lock_guard<std::mutex> decide(core_.mu);
+    if (Reply refused = service_.Gate(c, gate, &out->decided); !refused.status.ok()) return refused;
+    auto summary = formats::ParseCaseSummary(out->decided.kase.summary, true);
+    if (!summary.ok()) return Reply::Error(summary.status());
+    projected = formats::Project(*summary, out->decided.decision.categories);
+  }
+  out->token = crypto::NewLinkToken();
+  out->code = crypto::NewAccessCode();
+  auto sealed = crypto::SealLinkContent(out->token, *crypto::NormaliseAccessCode(out->code), link_id, projected,
+                                        options_.kdf);
+  crypto::Wipe(projected.data(), projected.size());
+  if (!sealed.ok()) return Reply::Error(sealed.status());
+  out->sealed = std::move(*sealed);
+
+  lock->lock();
+  // A consent withdrawn while the content was being sealed would not find
+  // this link to revoke: refuse rather than store it.
+  for (const auto& id : out->decided.decision.consents_used) {
+    auto consent = store::FindConsent(*core_.db, id);
+    if (!consent.ok()) return Reply::Error(consent.status());
+    if (!*consent || (*consent)->consent.withdrawn_at) {
+      return Reply::Error(Status::Denied("consent " + id + " was withdrawn while the link was being made; "
+                                         "nothing was created"));
+    }
+  }
+  return Reply::Ok({});
+}
+
 Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
   if (c.role != Role::kStaff && c.role != Role::kCoordinator) {
     return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not create links"));
@@ -275,27 +314,20 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
     return Reply::Error(Status::InvalidInput("--expires: from 1 to " + std::to_string(kMaxLinkDays) + " days"));
   }
 
-  std::lock_guard<std::mutex> lock(core_.mu);
   GateRequest gate{req.case_id, req.purpose, {"link", *org_type}, req.categories, req.allow_partial,
                    std::nullopt, "link", req.case_id + "->link:" + req.org_type};
-  GateResult decided;
-  if (Reply refused = service_.Gate(c, gate, &decided); !refused.status.ok()) return refused;
-  auto summary = formats::ParseCaseSummary(decided.kase.summary, true);
-  if (!summary.ok()) return Reply::Error(summary.status());
-  std::string projected = formats::Project(*summary, decided.decision.categories);
-
-  std::string link_id = "l-" + ToHex(crypto::SecureBuffer::Random(8).span());
-  std::string token = crypto::NewLinkToken();
-  std::string code = crypto::NewAccessCode();
-  auto normalised = crypto::NormaliseAccessCode(code);
-  auto sealed = crypto::SealLinkContent(token, *normalised, link_id, projected, options_.kdf);
-  if (!sealed.ok()) return Reply::Error(sealed.status());
+  const std::string link_id = "l-" + ToHex(crypto::SecureBuffer::Random(8).span());
+  std::unique_lock<std::mutex> lock(core_.mu, std::defer_lock);
+  Sealed made;
+  if (Reply refused = DecideAndSeal(c, gate, link_id, &lock, &made); !refused.status.ok()) return refused;
+  const GateResult& decided = made.decided;
+  const std::optional<crypto::SealedLink>& sealed = made.sealed;
+  const std::string& token = made.token;
+  const std::string& code = made.code;
   Instant now = core_.clock->Now();
   std::string created = FormatInstantMs(now);
   std::string expires = FormatInstantMs(now + std::chrono::days{req.expires_days});
   auto hash = crypto::LinkTokenHash(token);
-  std::vector<std::string> consents;
-  for (const auto& id : decided.decision.consents_used) consents.push_back(id);
 
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
@@ -317,7 +349,7 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
                     .Bind(9, decided.legal_basis)
                     .Bind(10, CategoryList(decided.decision.categories))
                     .Bind(11, CategoryList(decided.decision.withheld))
-                    .Bind(12, Join(consents, ","))
+                    .Bind(12, Join(decided.decision.consents_used, ","))
                     .Bind(13, c.user_id)
                     .Bind(14, created)
                     .Bind(15, expires)
@@ -376,11 +408,7 @@ Reply LinkService::Revoke(const Caller& c, const std::string& link_id) {
   }
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
-  auto s = core_.db->Prepare(
-      "UPDATE links SET state = 'revoked', state_reason = 'revoked', state_changed = ?, kdf_salt = NULL, "
-      "nonce = NULL, ciphertext = NULL WHERE link_id = ?;");
-  if (!s.ok()) return Reply::Error(s.status());
-  if (Status st = s->Bind(1, FormatInstantMs(core_.clock->Now())).Bind(2, link_id).Run(); !st.ok()) {
+  if (Status st = store::RevokeLink(*core_.db, link_id, "revoked", FormatInstantMs(core_.clock->Now())); !st.ok()) {
     return Reply::Error(st);
   }
   if (Status st = Audit(core_, &c, "link.revoked", r.student_id, link_id, r.purpose, r.legal_basis, "ok", "");
@@ -395,7 +423,7 @@ Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
   if (c.role != Role::kStaff && c.role != Role::kCoordinator) {
     return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not manage links"));
   }
-  std::lock_guard<std::mutex> lock(core_.mu);
+  std::unique_lock<std::mutex> lock(core_.mu);
   auto row = FindBy(*core_.db, "WHERE link_id = ?;", [&](store::Statement& s) { s.Bind(1, link_id); });
   if (!row.ok()) return Reply::Error(row.status());
   if (!*row) return Reply::Error(Status::NotFound("no link " + link_id));
@@ -409,47 +437,48 @@ Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
   }
   auto org_type = consent::ParseOrgType(r.recipient_type);
   if (!org_type) return Reply::Error(Status::Corruption("link " + link_id + ": bad stored org type"));
+  lock.unlock();
   // The same request as at creation, decided again on the case as it is now.
   std::vector<std::string> cats = SplitList(r.categories);
   for (const auto& w : SplitList(r.withheld)) cats.push_back(w);
   GateRequest gate{r.case_id, r.purpose, {"link", *org_type}, cats, !r.withheld.empty(), std::nullopt, "link",
                    link_id};
-  GateResult decided;
-  if (Reply refused = service_.Gate(c, gate, &decided); !refused.status.ok()) return refused;
-  auto summary = formats::ParseCaseSummary(decided.kase.summary, true);
-  if (!summary.ok()) return Reply::Error(summary.status());
-  std::string projected = formats::Project(*summary, decided.decision.categories);
-  std::string token = crypto::NewLinkToken();
-  std::string code = crypto::NewAccessCode();
-  auto sealed = crypto::SealLinkContent(token, *crypto::NormaliseAccessCode(code), link_id, projected, options_.kdf);
-  if (!sealed.ok()) return Reply::Error(sealed.status());
-  auto hash = crypto::LinkTokenHash(token);
+  Sealed made;
+  if (Reply refused = DecideAndSeal(c, gate, link_id, &lock, &made); !refused.status.ok()) return refused;
+  const GateResult& decided = made.decided;
+  auto hash = crypto::LinkTokenHash(made.token);
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
+  // Only a link still active or locked gets the new code: it may have been
+  // revoked or expired while the content was being sealed.
   auto s = core_.db->Prepare(
       "UPDATE links SET token_hash = ?, kdf_salt = ?, nonce = ?, ciphertext = ?, failed_attempts = 0, "
       "state = 'active', state_reason = 'new_code', state_changed = ?, case_version = ?, categories = ?, "
-      "withheld = ? WHERE link_id = ?;");
+      "withheld = ?, consent_ids = ? WHERE link_id = ? AND state IN ('active', 'locked');");
   if (!s.ok()) return Reply::Error(s.status());
   Status st = s->BindBlob(1, hash)
-                  .BindBlob(2, sealed->salt)
-                  .BindBlob(3, sealed->nonce)
-                  .BindBlob(4, sealed->ciphertext)
+                  .BindBlob(2, made.sealed->salt)
+                  .BindBlob(3, made.sealed->nonce)
+                  .BindBlob(4, made.sealed->ciphertext)
                   .Bind(5, FormatInstantMs(core_.clock->Now()))
                   .Bind(6, decided.kase.version)
                   .Bind(7, CategoryList(decided.decision.categories))
                   .Bind(8, CategoryList(decided.decision.withheld))
-                  .Bind(9, link_id)
+                  .Bind(9, Join(decided.decision.consents_used, ","))
+                  .Bind(10, link_id)
                   .Run();
   if (!st.ok()) return Reply::Error(st);
+  if (core_.db->Changes() == 0) {
+    return Reply::Error(Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead"));
+  }
   if (st = Audit(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", "");
       !st.ok()) {
     return Reply::Error(st);
   }
   if (st = tx.Commit(); !st.ok()) return Reply::Error(st);
   return Reply::Ok({{"link_id", link_id},
-                    {"url", core_.config.links_public_url + "/l/" + token},
-                    {"code", code},
+                    {"url", core_.config.links_public_url + "/l/" + made.token},
+                    {"code", made.code},
                     {"expires", r.expires}});
 }
 
@@ -615,29 +644,7 @@ ExtraRoute LinkApiRoute(LinkService& links) {
       return true;
     }
     if (rest.empty() && method == "POST") {
-      auto parsed = [&]() -> Result<LinkCreateRequest> {
-        SCHAKEL_ASSIGN_OR_RETURN(formats::Json j, formats::ParseJsonLimited(body, {64 * 1024, 8}));
-        formats::Fields f(j, "");
-        SCHAKEL_RETURN_IF_ERROR(
-            f.OnlyKeys({"case_id", "for", "type", "purpose", "categories", "expires_days", "allow_partial"}));
-        LinkCreateRequest r;
-        SCHAKEL_ASSIGN_OR_RETURN(r.case_id, f.String("case_id", 128));
-        SCHAKEL_ASSIGN_OR_RETURN(r.for_name, f.String("for", 200));
-        SCHAKEL_ASSIGN_OR_RETURN(r.org_type, f.String("type", 32));
-        SCHAKEL_ASSIGN_OR_RETURN(r.purpose, f.String("purpose", 64));
-        if (j.contains("categories")) {
-          SCHAKEL_ASSIGN_OR_RETURN(r.categories, f.StringList("categories", 16, 32));
-        }
-        if (j.contains("expires_days")) {
-          if (!j["expires_days"].is_number_integer()) return Status::InvalidInput("expires_days: expected an integer");
-          r.expires_days = j["expires_days"].get<int>();
-        }
-        if (j.contains("allow_partial")) {
-          if (!j["allow_partial"].is_boolean()) return Status::InvalidInput("allow_partial: expected true or false");
-          r.allow_partial = j["allow_partial"].get<bool>();
-        }
-        return r;
-      }();
+      auto parsed = formats::ParseLinkRequest(body);
       *reply = parsed.ok() ? links.Create(caller, *parsed) : Reply::Error(parsed.status());
       return true;
     }

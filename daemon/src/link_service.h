@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,24 +26,17 @@
 #include "node_core.h"
 #include "rate_limiter.h"
 #include "schakel/crypto/link_secret.h"
+#include "schakel/formats/api_request.h"
 #include "service.h"
 #include "web_server.h"
 
 namespace schakel::daemon {
 
 inline constexpr int kMaxWrongCodes = 5;
-inline constexpr int kDefaultLinkDays = 7;
-inline constexpr int kMaxLinkDays = 30;
-
-struct LinkCreateRequest {
-  std::string case_id;
-  std::string for_name;   // the person, e.g. "dr. A. Jansen (jeugdarts)"
-  std::string org_type;   // the recipient's org type
-  std::string purpose;
-  std::vector<std::string> categories;
-  int expires_days = kDefaultLinkDays;
-  bool allow_partial = false;
-};
+using formats::kDefaultLinkDays;
+using formats::kMaxLinkDays;
+// POST /v1/links (parsed by formats::ParseLinkRequest) and the console's link form.
+using LinkCreateRequest = formats::LinkRequest;
 
 struct LinkOptions {
   crypto::LinkKdfParams kdf;
@@ -79,6 +73,14 @@ class LinkService {
   Result<int> ExpireDue();
 
  private:
+  struct Sealed;
+  // Decides `gate` under core.mu, seals the projected case under a new token
+  // and code WITHOUT the lock (Argon2id takes a good part of a second and
+  // would hold up every delivery and request), then takes the lock again into
+  // *lock and refuses if a consent the decision used was withdrawn meanwhile.
+  Reply DecideAndSeal(const Caller& c, const GateRequest& gate, const std::string& link_id,
+                      std::unique_lock<std::mutex>* lock, Sealed* out);
+
   NodeCore& core_;
   Service& service_;
   LinkOptions options_;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "schakel/base/strings.h"
+#include "schakel/base/version.h"
 #include "schakel/consent/engine.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/identity.h"
@@ -447,10 +448,26 @@ Reply Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
       revoked.push_back(s.message_id);
     }
   }
+  // Dossier links that relied on the consent stop working at once: their
+  // sealed content is deleted, as a delivered share is revoked.
+  auto links = store::OpenLinksUsingConsent(*core_.db, consent_id);
+  if (!links.ok()) return Reply::Error(links.status());
+  Json links_revoked = Json::array();
+  for (const auto& l : *links) {
+    if (Status st = store::RevokeLink(*core_.db, l.link_id, "consent_withdrawn", at); !st.ok()) {
+      return Reply::Error(st);
+    }
+    if (Status st = Audit(c, "link.revoked", l.student_id, l.link_id, l.purpose, l.legal_basis, "ok",
+                          "consent_withdrawn");
+        !st.ok()) {
+      return Reply::Error(st);
+    }
+    links_revoked.push_back(l.link_id);
+  }
   if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
   core_.WakeDelivery();
   return Reply::Ok({{"consent_id", consent_id}, {"withdrawn_at", at}, {"cancelled", cancelled},
-                    {"revoked", revoked}});
+                    {"revoked", revoked}, {"links_revoked", links_revoked}});
 }
 
 Reply Service::ListConsents(const Caller& c, const std::string& student_id) {
@@ -790,7 +807,7 @@ Reply Service::NodeStatus(const Caller& c, Instant started) {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now - started).count();
   return Reply::Ok({{"node_id", core_.config.node_id},
                     {"org_type", std::string(consent::Name(core_.config.org_type))},
-                    {"version", "0.1.0"},
+                    {"version", std::string(kVersion)},
                     {"now", FormatInstantMs(now)},
                     {"started", FormatInstantMs(started)},
                     {"uptime_seconds", uptime},

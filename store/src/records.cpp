@@ -381,6 +381,30 @@ Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::str
   return All<ShareRecord>(s, ReadShare);
 }
 
+Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::string& consent_id) {
+  // consent_ids is a comma-separated list; consent ids hold no commas.
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "SELECT link_id, student_id, purpose, legal_basis FROM links WHERE state IN ('active', 'locked') "
+      "AND instr(',' || consent_ids || ',', ',' || ? || ',') > 0 ORDER BY created;"));
+  s.Bind(1, consent_id);
+  std::vector<OpenLinkRef> out;
+  while (true) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3)});
+  }
+  return out;
+}
+
+Status RevokeLink(Database& db, const std::string& link_id, const std::string& reason, const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+      "UPDATE links SET state = 'revoked', state_reason = ?, state_changed = ?, kdf_salt = NULL, nonce = NULL, "
+      "ciphertext = NULL WHERE link_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, reason).Bind(2, at).Bind(3, link_id).Run());
+  if (db.Changes() == 0) return Status::NotFound("no link " + link_id);
+  return Status::Ok();
+}
+
 Status SetShareState(Database& db, const std::string& message_id, ShareState state,
                      const std::string& reason, const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(

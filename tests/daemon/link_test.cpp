@@ -39,10 +39,7 @@ class LinkTest : public ::testing::Test {
     fed_.AddUser("school", "privacy", "auditor");
     fed_.StartNode("school");
     ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
-    for (const char* c : {kOuder, kJongere}) {
-      auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", c)});
-      ASSERT_EQ(r.code, 0) << r.err;
-    }
+    ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kOuder, kJongere}));
     port_ = static_cast<uint16_t>(fed_["school"].port + 2);
   }
 
@@ -222,6 +219,39 @@ TEST_F(LinkTest, RevokedAndUnknownLinks) {
   EXPECT_NE(audit.out.find("link.revoked"), std::string::npos);
 }
 
+TEST_F(LinkTest, WithdrawingAConsentRevokesTheLinksThatReliedOnIt) {
+  Link l = Create();
+  std::string ouder;
+  const nlohmann::json list = fed_.AsJson("school", "zorgco", {"consent", "list", "--student", "stu-1042"});
+  for (const auto& c : list["consents"]) {
+    if (c["grantor_role"] == "ouder") ouder = c["id"];
+  }
+  ASSERT_FALSE(ouder.empty());
+  auto w = fed_.AsJson("school", "zorgco", {"consent", "withdraw", ouder});
+  EXPECT_EQ(w["links_revoked"], nlohmann::json::array({l.id})) << w.dump();
+  // The link is gone at once, also for someone holding the URL and the code.
+  auto gone = WebRequestOnce(port_, "GET", "/l/" + l.token);
+  EXPECT_EQ(gone.status, 410);
+  auto post = Post(l, l.code);
+  EXPECT_EQ(post.status, 410);
+  EXPECT_EQ(post.body.find("Sanne"), std::string::npos);
+  auto audit = fed_.As("school", "privacy", {"audit", "query", "--action", "link.revoked", "--json"});
+  EXPECT_NE(audit.out.find("consent_withdrawn"), std::string::npos) << audit.out;
+  // Its sealed content is deleted.
+  fed_.StopNode("school");
+  auto key = crypto::ReadKeyFile(fed_["school"].dir + "/secrets/db.key");
+  ASSERT_TRUE(key.ok());
+  auto db = store::Database::Open(fed_["school"].dir + "/data/node.db", *key, store::OpenMode::kExisting);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  auto s = (*db)->Prepare("SELECT state, state_reason, ciphertext IS NULL FROM links WHERE link_id = ?;");
+  ASSERT_TRUE(s.ok());
+  s->Bind(1, l.id);
+  ASSERT_TRUE(*s->Step());
+  EXPECT_EQ(s->Text(0), "revoked");
+  EXPECT_EQ(s->Text(1), "consent_withdrawn");
+  EXPECT_EQ(s->Int(2), 1);
+}
+
 TEST_F(LinkTest, AttemptsAreLimitedPerClientAddress) {
   // 20 code attempts per client IP per 15 minutes, over all links.
   std::vector<Link> links;
@@ -246,9 +276,7 @@ TEST(LinkExpiry, ExpiredLinksAnswer410AndMaintenancePurgesThem) {
   InProcessDaemon d(fed["school"].dir, clock);
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
-  for (const char* c : {kOuder, kJongere}) {
-    ASSERT_EQ(fed.As("school", "zorgco", {"consent", "add", "--file", fed.WriteFile("consent.json", c)}).code, 0);
-  }
+  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuder, kJongere}));
   auto port = static_cast<uint16_t>(fed["school"].port + 2);
   std::vector<std::string> tokens;
   for (const char* days : {"1d", "2d"}) {

@@ -117,6 +117,20 @@ Status SetShareBodyHash(Database& db, const std::string& message_id,
 Status MarkShareDelivered(Database& db, const std::string& message_id,
                           const std::vector<uint8_t>& receipt, const std::string& at);
 
+// ---- dossier links (docs/links.md; the rest lives in daemon/src/link_service)
+
+// A link that can still be opened (active or locked) and relied on a consent.
+struct OpenLinkRef {
+  std::string link_id;
+  std::string student_id;
+  std::string purpose;
+  std::string legal_basis;
+};
+Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::string& consent_id);
+// Revokes a link: state 'revoked' with `reason`, its sealed content deleted
+// (salt, nonce, ciphertext). kNotFound for an unknown link.
+Status RevokeLink(Database& db, const std::string& link_id, const std::string& reason, const std::string& at);
+
 // ---- the durable delivery queue -------------------------------------------
 
 struct OutgoingItem {
