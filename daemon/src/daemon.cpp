@@ -22,7 +22,7 @@
 #include "schakel/base/log.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
-#include "schakel/daemon/peer_server.h"
+#include "schakel/peer/peer_server.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
@@ -58,7 +58,7 @@ struct Daemon::Impl {
   std::unique_ptr<LinkService> links;            // dossier links (API routes and pages)
   std::unique_ptr<WebServer> links_web;          // [links] listen
   std::unique_ptr<InboxHandler> inbox;
-  std::unique_ptr<PeerServer> peer;
+  std::unique_ptr<peer::PeerServer> peer;
   std::unique_ptr<DeliveryWorker> delivery;
   boost::asio::io_context io;
   boost::asio::signal_set signals{io};
@@ -177,11 +177,11 @@ Status Daemon::Run() {
   }
 
   d.inbox = std::make_unique<InboxHandler>(core);
-  PeerServerOptions peer_options = d.options.peer;
+  peer::PeerServerOptions peer_options = d.options.peer;
   peer_options.listen = core.config.peer_listen;
   // Partners may be added or removed by offline commands while we run: the
   // pin lookup asks the database each time.
-  PinLookup partners = [&core](const SpkiPin& pin) -> std::optional<std::string> {
+  peer::PinLookup partners = [&core](const peer::SpkiPin& pin) -> std::optional<std::string> {
     std::lock_guard<std::mutex> lock(core.mu);
     auto list = store::ListPartners(*core.db);
     if (!list.ok()) return std::nullopt;
@@ -190,7 +190,7 @@ Status Daemon::Run() {
     }
     return std::nullopt;
   };
-  SCHAKEL_ASSIGN_OR_RETURN(d.peer, PeerServer::Start(core.config.node_id, core.tls, partners, *d.inbox,
+  SCHAKEL_ASSIGN_OR_RETURN(d.peer, peer::PeerServer::Start(core.config.node_id, core.tls, partners, *d.inbox,
                                                      peer_options));
   d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
   d.api->AddRoute(MetricsRoute(core));

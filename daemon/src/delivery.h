@@ -26,8 +26,8 @@
 #include "schakel/daemon/options.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
-#include "schakel/daemon/peer_client.h"
-#include "schakel/daemon/peer_server.h"
+#include "schakel/peer/peer_client.h"
+#include "schakel/peer/peer_server.h"
 
 namespace schakel::daemon {
 
@@ -58,10 +58,10 @@ class DeliveryWorker {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   // Used only by the worker thread (or RunOnce's caller).
-  std::map<std::string, std::unique_ptr<PeerClient>> clients_;
+  std::map<std::string, std::unique_ptr<peer::PeerClient>> clients_;
 };
 
-class InboxHandler final : public PeerHandler {
+class InboxHandler final : public peer::PeerHandler {
  public:
   explicit InboxHandler(NodeCore& core) : core_(core) {}
   Result<std::string> OnDeliver(const std::string& peer_node_id, std::string_view payload) override;

@@ -18,7 +18,7 @@
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
-#include "fault_point.h"
+#include "schakel/base/fault_point.h"
 
 namespace schakel::daemon {
 namespace {

@@ -1,5 +1,5 @@
 // Fault tests (issue #8): SIGKILL of the sender and of the recipient at named
-// points of a delivery (daemon/src/fault_point.h). After the crash the node
+// points of a delivery (base/include/schakel/base/fault_point.h). After the crash the node
 // is restarted without the fault and the delivery is left to finish; then
 // the share must be delivered exactly once (or, killed before its commit,
 // never have existed), the receipt held, the received copy readable, and

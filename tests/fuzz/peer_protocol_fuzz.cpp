@@ -12,11 +12,11 @@
 
 #include "fuzz_support.h"
 #include "schakel/base/status.h"
-#include "schakel/daemon/peer_protocol.h"
+#include "schakel/peer/peer_protocol.h"
 
 namespace {
 
-namespace daemon = schakel::daemon;
+namespace daemon = schakel::peer;
 
 void CheckHeader(std::string_view bytes) {
   if (bytes.size() < daemon::kFrameHeaderBytes) return;

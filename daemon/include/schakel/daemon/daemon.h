@@ -18,7 +18,7 @@
 #include "schakel/audit/audit_log.h"
 #include "schakel/config/node_config.h"
 #include "schakel/daemon/options.h"
-#include "schakel/daemon/peer_server.h"
+#include "schakel/peer/peer_server.h"
 
 namespace schakel::daemon {
 
@@ -30,7 +30,7 @@ struct DaemonOptions {
   // Default: check retention and audit checkpoints every 30 s.
   std::chrono::milliseconds maintenance_interval{30000};
   audit::AuditLogOptions audit;
-  PeerServerOptions peer;          // listen comes from the config
+  peer::PeerServerOptions peer;          // listen comes from the config
   ApiOptions api;
   DeliveryOptions delivery;
   // Called on the daemon's thread once every listener is up (tests).

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstddef>
 
-#include "schakel/daemon/peer_client.h"
+#include "schakel/peer/peer_client.h"
 
 namespace schakel::daemon {
 
@@ -28,7 +28,7 @@ struct DeliveryOptions {
   std::chrono::milliseconds backoff_max{300000};
   // Default: look at the queue at least every 2 s even without a wake-up.
   std::chrono::milliseconds poll_interval{2000};
-  PeerClientOptions client;
+  peer::PeerClientOptions client;
 };
 
 }  // namespace schakel::daemon

@@ -1,8 +1,8 @@
-#include "schakel/daemon/peer_server.h"
+#include "schakel/peer/peer_server.h"
 
 #include "peer_io.h"  // includes <utility> before Asio
 
-#include "fault_point.h"
+#include "schakel/base/fault_point.h"
 
 #include <algorithm>
 #include <atomic>
@@ -26,7 +26,7 @@
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 namespace peer_internal {
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -769,4 +769,4 @@ void PeerServer::Stop() { core_->Stop(); }
 config::Address PeerServer::local_address() const { return core_->local_address(); }
 PeerServerStats PeerServer::stats() const { return core_->Stats(); }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

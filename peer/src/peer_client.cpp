@@ -1,4 +1,4 @@
-#include "schakel/daemon/peer_client.h"
+#include "schakel/peer/peer_client.h"
 
 #include "peer_io.h"  // includes <utility> before Asio
 
@@ -23,7 +23,7 @@
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 namespace peer_internal {
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -422,4 +422,4 @@ Result<std::string> DeliverOnce(std::string own_node_id, const crypto::TlsIdenti
   return answer;
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

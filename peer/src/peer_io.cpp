@@ -11,7 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-namespace schakel::daemon::peer_internal {
+namespace schakel::peer::peer_internal {
 namespace asio = boost::asio;
 namespace {
 
@@ -130,4 +130,4 @@ std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
   return host + ":" + port;
 }
 
-}  // namespace schakel::daemon::peer_internal
+}  // namespace schakel::peer::peer_internal

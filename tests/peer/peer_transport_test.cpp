@@ -33,12 +33,12 @@
 #include <boost/asio/write.hpp>
 
 #include "schakel/crypto/tls_identity.h"
-#include "schakel/daemon/peer_client.h"
-#include "schakel/daemon/peer_protocol.h"
-#include "schakel/daemon/peer_server.h"
-#include "schakel/daemon/peer_tls.h"
+#include "schakel/peer/peer_client.h"
+#include "schakel/peer/peer_protocol.h"
+#include "schakel/peer/peer_server.h"
+#include "schakel/peer/peer_tls.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 namespace {
 
 namespace asio = boost::asio;
@@ -995,4 +995,4 @@ TEST(PeerVerifierTest, LookupDecidesAndThrowingLookupRefuses) {
 }
 
 }  // namespace
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

@@ -44,10 +44,10 @@
 #include "schakel/base/status.h"
 #include "schakel/config/node_config.h"
 #include "schakel/crypto/tls_identity.h"
-#include "schakel/daemon/peer_protocol.h"
-#include "schakel/daemon/peer_tls.h"
+#include "schakel/peer/peer_protocol.h"
+#include "schakel/peer/peer_tls.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 namespace peer_internal {
 class ServerCore;
 }
@@ -144,4 +144,4 @@ class PeerServer {
   std::unique_ptr<peer_internal::ServerCore> core_;
 };
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

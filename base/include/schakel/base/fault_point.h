@@ -1,4 +1,4 @@
-// Private to the daemon: named crash points for the fault tests
+// Named crash points for the fault tests
 // (tests/daemon/fault_kill_test.cpp, docs/fault-tests.md).
 //
 // Compiled in only when CMake's SCHAKEL_FAULT_POINTS is ON (the default for
@@ -14,7 +14,7 @@
 
 #include <string_view>
 
-namespace schakel::daemon {
+namespace schakel {
 
 #ifdef SCHAKEL_FAULT_POINTS
 // Counts a pass through `name`; true when this pass is the one to crash at.
@@ -31,4 +31,4 @@ inline void FaultPoint(std::string_view name) {
   if (FaultPointHit(name)) FaultCrash(name);
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel

@@ -23,9 +23,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 
-#include "schakel/daemon/peer_protocol.h"
+#include "schakel/peer/peer_protocol.h"
 
-namespace schakel::daemon::peer_internal {
+namespace schakel::peer::peer_internal {
 
 using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
 using ErrorCode = boost::system::error_code;
@@ -71,4 +71,4 @@ std::string EndpointText(const boost::asio::ip::tcp::endpoint& ep);
 // The address alone, IPv4-mapped IPv6 as IPv4: the key of the per-address cap.
 std::string AddressText(const boost::asio::ip::address& address);
 
-}  // namespace schakel::daemon::peer_internal
+}  // namespace schakel::peer::peer_internal

@@ -1,4 +1,4 @@
-// Private to the daemon: the "mid-frame" crash point of the fault tests
+// Private to peer/: the "mid-frame" crash point of the fault tests
 // (see fault_point.h), apart so that fault_point.h needs no Asio.
 #pragma once
 
@@ -8,9 +8,9 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "fault_point.h"
+#include "schakel/base/fault_point.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 
 // Writes the frame header and the first half of `payload` to `stream`,
 // waits for the bytes to leave, then crashes (FaultCrash). Called only when
@@ -19,4 +19,4 @@ boost::asio::awaitable<void> WriteHalfFrameThenCrash(peer_internal::TlsStream& s
                                                      FrameType type, std::string_view payload,
                                                      std::string_view name);
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

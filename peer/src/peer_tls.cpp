@@ -1,4 +1,4 @@
-#include "schakel/daemon/peer_tls.h"
+#include "schakel/peer/peer_tls.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -16,7 +16,7 @@
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/openssl_ptr.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 namespace {
 
 using crypto::BioPtr;
@@ -177,4 +177,4 @@ Result<std::string> PeerVerifier::Confirm(SSL* ssl) const {
   return node_id_;
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

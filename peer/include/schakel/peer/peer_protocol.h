@@ -27,7 +27,7 @@
 
 #include "schakel/base/status.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 
 // The protocol versions this build speaks; HELLO offers the range.
 inline constexpr uint16_t kPeerProtocolMinVersion = 1;
@@ -105,4 +105,4 @@ std::string EncodeFailure(const Status& status);
 // and so does an empty (malformed) payload.
 Status DecodeFailure(std::string_view payload);
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

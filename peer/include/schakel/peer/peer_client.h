@@ -38,10 +38,10 @@
 
 #include "schakel/base/status.h"
 #include "schakel/crypto/tls_identity.h"
-#include "schakel/daemon/peer_protocol.h"
-#include "schakel/daemon/peer_tls.h"
+#include "schakel/peer/peer_protocol.h"
+#include "schakel/peer/peer_tls.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 namespace peer_internal {
 class ClientCore;
 }
@@ -103,4 +103,4 @@ Result<std::string> DeliverOnce(std::string own_node_id, const crypto::TlsIdenti
                                 PeerEndpoint peer, std::string_view payload,
                                 const PeerClientOptions& options = {});
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

@@ -44,7 +44,7 @@
 #include "schakel/base/status.h"
 #include "schakel/crypto/tls_identity.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 
 // SHA-256 of a certificate's SubjectPublicKeyInfo (DER): a node card's TLS pin.
 using SpkiPin = std::array<uint8_t, 32>;
@@ -98,4 +98,4 @@ class PeerVerifier {
 // cannot be encoded. `cert` is an X509*.
 std::optional<SpkiPin> SpkiPinOf(X509* cert);
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

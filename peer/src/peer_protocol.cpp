@@ -1,10 +1,10 @@
-#include "schakel/daemon/peer_protocol.h"
+#include "schakel/peer/peer_protocol.h"
 
 #include <algorithm>
 
 #include "schakel/base/strings.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 namespace {
 
 void PutU16(std::string& out, uint16_t v) {
@@ -181,4 +181,4 @@ Status DecodeFailure(std::string_view payload) {
   return Status::Internal(std::move(message));
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer
