@@ -5,7 +5,7 @@
 #include <array>
 #include <utility>
 
-#include "html.h"
+#include "schakel/http/html.h"
 
 namespace schakel::daemon::console {
 namespace {
@@ -131,7 +131,7 @@ std::string PostButton(const Viewer& v, std::string_view action, std::string_vie
 
 }  // namespace
 
-std::string Esc(std::string_view text) { return html::Escape(text); }
+std::string Esc(std::string_view text) { return http::html::Escape(text); }
 
 std::string ReasonNl(std::string_view code) {
   static const std::map<std::string_view, const char*> kText = {

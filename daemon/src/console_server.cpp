@@ -41,12 +41,12 @@ std::string ClearCookie() {
   return std::string(kConsoleCookie) + "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0";
 }
 
-WebResponse WithCookie(WebResponse r, const std::string& cookie) {
+http::WebResponse WithCookie(http::WebResponse r, const std::string& cookie) {
   r.headers.emplace_back("Set-Cookie", cookie);
   return r;
 }
 
-std::string CookieId(const WebRequest& req) {
+std::string CookieId(const http::WebRequest& req) {
   auto cookies = formats::ParseCookieHeader(req.cookie);
   if (!cookies.ok()) return "";
   auto it = cookies->find(kConsoleCookie);
@@ -57,7 +57,7 @@ std::string CookieId(const WebRequest& req) {
 // browsers) is same-origin, and Origin, when sent, is https://<Host>. Under
 // our Referrer-Policy: no-referrer, Chromium sends "Origin: null" for a
 // same-origin form; that is accepted only with Sec-Fetch-Site: same-origin.
-bool SameOrigin(const WebRequest& req) {
+bool SameOrigin(const http::WebRequest& req) {
   if (!req.sec_fetch_site.empty() && req.sec_fetch_site != "same-origin" && req.sec_fetch_site != "none") {
     return false;
   }
@@ -79,7 +79,7 @@ std::vector<std::string> CheckedCategories(const std::map<std::string, std::stri
   return out;
 }
 
-WebResponse Page(int status, std::string html) { return WebResponse::Html(status, std::move(html)); }
+http::WebResponse Page(int status, std::string html) { return http::WebResponse::Html(status, std::move(html)); }
 
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
@@ -104,8 +104,8 @@ ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOption
       clock_(clock),
       options_(std::move(options)),
       sessions_(clock, options_.sessions),
-      user_failures_(clock, RateLimiterOptions{options_.max_failures_per_user, options_.lockout, 10000}),
-      ip_failures_(clock, RateLimiterOptions{options_.max_failures_per_ip, options_.lockout, 10000}) {}
+      user_failures_(clock, http::RateLimiterOptions{options_.max_failures_per_user, options_.lockout, 10000}),
+      ip_failures_(clock, http::RateLimiterOptions{options_.max_failures_per_ip, options_.lockout, 10000}) {}
 
 bool ConsoleServer::Locked(const std::string& user_key, const std::string& ip_key) {
   return !user_failures_.WouldAllow(user_key) || !ip_failures_.WouldAllow(ip_key);
@@ -116,7 +116,7 @@ void ConsoleServer::Fail(const std::string& user_key, const std::string& ip_key)
   (void)ip_failures_.Allow(ip_key);
 }
 
-WebResponse ConsoleServer::Handle(const WebRequest& req) {
+http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
   if (req.method != "GET" && req.method != "POST") return Page(405, console::ErrorPage(nullptr, 405, "Methode niet toegestaan."));
   std::map<std::string, std::string> form;
   if (req.method == "POST") {
@@ -156,11 +156,11 @@ WebResponse ConsoleServer::Handle(const WebRequest& req) {
     }
     c.source = "console:" + req.client_ip;
     std::string pending = sessions_.StartPending(c);
-    return WithCookie(WebResponse::Redirect("/aanmelden/code"), SessionCookie(pending));
+    return WithCookie(http::WebResponse::Redirect("/aanmelden/code"), SessionCookie(pending));
   }
   if (req.path == "/aanmelden/code") {
     auto session = sessions_.Find(cookie_id);
-    if (!session || session->signed_in) return WebResponse::Redirect("/aanmelden");
+    if (!session || session->signed_in) return http::WebResponse::Redirect("/aanmelden");
     if (req.method == "GET") return Page(200, console::TotpPage(session->csrf_token, ""));
     if (!ConsoleSessions::CsrfMatches(*session, Field(form, "csrf"))) {
       return Page(403, console::ErrorPage(nullptr, 403, "Het formulier is verlopen of ongeldig (CSRF)."));
@@ -177,14 +177,14 @@ WebResponse ConsoleServer::Handle(const WebRequest& req) {
       return Page(401, console::TotpPage(session->csrf_token, "Deze code klopt niet, is verlopen of al gebruikt."));
     }
     auto fresh = sessions_.Promote(cookie_id);
-    if (!fresh) return WebResponse::Redirect("/aanmelden");
+    if (!fresh) return http::WebResponse::Redirect("/aanmelden");
     user_failures_.Reset(user_key);
-    return WithCookie(WebResponse::Redirect("/"), SessionCookie(*fresh));
+    return WithCookie(http::WebResponse::Redirect("/"), SessionCookie(*fresh));
   }
 
   auto session = sessions_.Find(cookie_id);
   if (!session || !session->signed_in) {
-    if (req.method == "GET") return WebResponse::Redirect("/aanmelden");
+    if (req.method == "GET") return http::WebResponse::Redirect("/aanmelden");
     return Page(403, console::ErrorPage(nullptr, 403, "U bent niet (meer) aangemeld."));
   }
   if (req.method == "POST" && !ConsoleSessions::CsrfMatches(*session, Field(form, "csrf"))) {
@@ -192,12 +192,12 @@ WebResponse ConsoleServer::Handle(const WebRequest& req) {
   }
   if (req.path == "/afmelden" && req.method == "POST") {
     sessions_.Destroy(cookie_id);
-    return WithCookie(WebResponse::Redirect("/aanmelden"), ClearCookie());
+    return WithCookie(http::WebResponse::Redirect("/aanmelden"), ClearCookie());
   }
   return SignedIn(req, *session, cookie_id, form);
 }
 
-WebResponse ConsoleServer::SignedIn(const WebRequest& req, const ConsoleSession& session, const std::string&,
+http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const ConsoleSession& session, const std::string&,
                                     const std::map<std::string, std::string>& form) {
   const Caller& c = session.caller;
   Viewer v{c.name, c.role, session.csrf_token, options_.node_id};
@@ -251,7 +251,7 @@ WebResponse ConsoleServer::SignedIn(const WebRequest& req, const ConsoleSession&
       Reply list = service_.ListCases(c);
       return Page(HttpStatus(r.status), console::CasesPage(v, list.body, "Niet opgeslagen: " + r.status.message()));
     }
-    return WebResponse::Redirect("/dossiers/" + r.body.value("case_id", ""));
+    return http::WebResponse::Redirect("/dossiers/" + r.body.value("case_id", ""));
   }
   if (get && is({"dossiers", "*"})) {
     Reply r = service_.ShowCase(c, p[1]);
@@ -262,7 +262,7 @@ WebResponse ConsoleServer::SignedIn(const WebRequest& req, const ConsoleSession&
   if (post && is({"dossiers", "*"})) {
     Reply r = service_.UpdateCase(c, p[1], Field(form, "json"));
     if (!r.status.ok()) return fail(r);
-    return WebResponse::Redirect("/dossiers/" + p[1]);
+    return http::WebResponse::Redirect("/dossiers/" + p[1]);
   }
   if (post && is({"dossiers", "*", "link"}) && links_ != nullptr) {
     LinkCreateRequest lr;
@@ -317,7 +317,7 @@ WebResponse ConsoleServer::SignedIn(const WebRequest& req, const ConsoleSession&
   if (post && is({"delingen", "*", "goedkeuren"})) {
     Reply r = service_.ApproveMeldcode(c, p[1]);
     if (!r.status.ok()) return fail(r);
-    return WebResponse::Redirect("/delingen");
+    return http::WebResponse::Redirect("/delingen");
   }
   if (get && is({"inbox"})) {
     Reply r = service_.ListInbox(c);
@@ -377,12 +377,12 @@ WebResponse ConsoleServer::SignedIn(const WebRequest& req, const ConsoleSession&
                     {"withdrawn_at", nullptr}};
     Reply r = service_.AddConsent(c, Json{{"consent", consent}, {"evidence", Field(form, "evidence")}}.dump());
     if (!r.status.ok()) return fail(r);
-    return WebResponse::Redirect("/toestemmingen?leerling=" + student + "&melding=vastgelegd");
+    return http::WebResponse::Redirect("/toestemmingen?leerling=" + student + "&melding=vastgelegd");
   }
   if (post && is({"toestemmingen", "*", "intrekken"})) {
     Reply r = service_.WithdrawConsent(c, p[1]);
     if (!r.status.ok()) return fail(r);
-    return WebResponse::Redirect("/toestemmingen?leerling=" + Field(form, "leerling") + "&melding=ingetrokken");
+    return http::WebResponse::Redirect("/toestemmingen?leerling=" + Field(form, "leerling") + "&melding=ingetrokken");
   }
 
   // ---- audit (auditors) ----
@@ -421,7 +421,7 @@ WebResponse ConsoleServer::SignedIn(const WebRequest& req, const ConsoleSession&
   if (get && is({"audit", "export"})) {
     Reply r = service_.AuditExport(c);
     if (!r.status.ok()) return fail(r);
-    WebResponse out;
+    http::WebResponse out;
     out.status = 200;
     out.content_type = r.content_type;
     out.body = r.raw.value_or("");

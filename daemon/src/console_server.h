@@ -1,5 +1,5 @@
 // Private to daemon/: the staff console (docs/console.md), the request
-// handler served by a WebServer on [console] listen.
+// handler served by an http::WebServer on [console] listen.
 //
 // Every page that touches data calls the same Service methods as the JSON
 // API, with a Caller whose source is "console"; roles, the egress gate and
@@ -20,10 +20,10 @@
 #include <string>
 
 #include "console_sessions.h"
-#include "rate_limiter.h"
+#include "schakel/http/rate_limiter.h"
 #include "schakel/base/clock.h"
 #include "service.h"
-#include "web_server.h"
+#include "schakel/http/web_server.h"
 
 namespace schakel::daemon {
 
@@ -50,7 +50,7 @@ class ConsoleServer {
   // `links` may be null (then the console offers no dossier links); it must
   // outlive this server.
   ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, LinkService* links = nullptr);
-  WebResponse Handle(const WebRequest& request);
+  http::WebResponse Handle(const http::WebRequest& request);
   ConsoleSessions& sessions() { return sessions_; }
 
  private:
@@ -58,7 +58,7 @@ class ConsoleServer {
   bool Locked(const std::string& user_key, const std::string& ip_key);
   void Fail(const std::string& user_key, const std::string& ip_key);
 
-  WebResponse SignedIn(const WebRequest& req, const ConsoleSession& session, const std::string& session_id,
+  http::WebResponse SignedIn(const http::WebRequest& req, const ConsoleSession& session, const std::string& session_id,
                        const std::map<std::string, std::string>& form);
 
   Service& service_;
@@ -66,8 +66,8 @@ class ConsoleServer {
   const Clock& clock_;
   ConsoleOptions options_;
   ConsoleSessions sessions_;
-  RateLimiter user_failures_;  // failed sign-in steps per user name
-  RateLimiter ip_failures_;    // failed sign-in steps per client address
+  http::RateLimiter user_failures_;  // failed sign-in steps per user name
+  http::RateLimiter ip_failures_;    // failed sign-in steps per client address
 };
 
 }  // namespace schakel::daemon

@@ -54,9 +54,9 @@ struct Daemon::Impl {
   std::unique_ptr<Service> service;
   std::unique_ptr<ApiServer> api;
   std::unique_ptr<ConsoleServer> console;       // [console] listen: the staff console
-  std::unique_ptr<WebServer> console_web;
+  std::unique_ptr<http::WebServer> console_web;
   std::unique_ptr<LinkService> links;            // dossier links (API routes and pages)
-  std::unique_ptr<WebServer> links_web;          // [links] listen
+  std::unique_ptr<http::WebServer> links_web;          // [links] listen
   std::unique_ptr<InboxHandler> inbox;
   std::unique_ptr<peer::PeerServer> peer;
   std::unique_ptr<DeliveryWorker> delivery;
@@ -203,7 +203,7 @@ Status Daemon::Run() {
     {
       std::lock_guard<std::mutex> lock(core.mu);
       SCHAKEL_ASSIGN_OR_RETURN(web_identity,
-                               LoadOrCreateWebIdentity(*core.db, core.dir, core.config.console_cert,
+                               http::LoadOrCreateWebIdentity(*core.db, core.dir, core.config.console_cert,
                                                        core.config.node_id, {core.config.console_listen->host},
                                                        FormatInstant(core.clock->Now())));
     }
@@ -211,10 +211,10 @@ Status Daemon::Run() {
     console_options.node_id = core.config.node_id;
     console_options.started = d.started;
     d.console = std::make_unique<ConsoleServer>(*d.service, *core.clock, console_options, d.links.get());
-    WebServerOptions web_options;
+    http::WebServerOptions web_options;
     web_options.name = "console";
-    d.console_web = std::make_unique<WebServer>(
-        web_identity, [console = d.console.get()](const WebRequest& r) { return console->Handle(r); }, web_options);
+    d.console_web = std::make_unique<http::WebServer>(
+        web_identity, [console = d.console.get()](const http::WebRequest& r) { return console->Handle(r); }, web_options);
     SCHAKEL_RETURN_IF_ERROR(d.console_web->Start(*core.config.console_listen));
     LogInfo("staff console on https://" + core.config.console_listen->host + ":" +
             std::to_string(d.console_web->port()));
@@ -228,14 +228,14 @@ Status Daemon::Run() {
       if (public_host.ok() && *public_host != hosts.front()) hosts.push_back(*public_host);
       std::lock_guard<std::mutex> lock(core.mu);
       SCHAKEL_ASSIGN_OR_RETURN(web_identity,
-                               LoadOrCreateWebIdentity(*core.db, core.dir, core.config.links_cert,
+                               http::LoadOrCreateWebIdentity(*core.db, core.dir, core.config.links_cert,
                                                        core.config.node_id, hosts,
                                                        FormatInstant(core.clock->Now())));
     }
-    WebServerOptions web_options;
+    http::WebServerOptions web_options;
     web_options.name = "links";
-    d.links_web = std::make_unique<WebServer>(
-        web_identity, [links = d.links.get()](const WebRequest& r) { return links->HandlePage(r); }, web_options);
+    d.links_web = std::make_unique<http::WebServer>(
+        web_identity, [links = d.links.get()](const http::WebRequest& r) { return links->HandlePage(r); }, web_options);
     SCHAKEL_RETURN_IF_ERROR(d.links_web->Start(*core.config.links_listen));
     LogInfo("link pages on https://" + core.config.links_listen->host + ":" + std::to_string(d.links_web->port()));
   }

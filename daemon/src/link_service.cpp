@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "api_server.h"
-#include "html.h"
+#include "schakel/http/html.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 #include "schakel/consent/vocabulary.h"
@@ -12,6 +12,7 @@
 #include "schakel/formats/json.h"
 
 namespace schakel::daemon {
+namespace html = http::html;
 namespace {
 
 using store::Role;
@@ -202,14 +203,14 @@ std::string RenderCase(const std::string& json, const LinkRow& r) {
   return o;
 }
 
-WebResponse Page(int status, const std::string& title, const std::string& body) {
+http::WebResponse Page(int status, const std::string& title, const std::string& body) {
   html::Page p;
   p.title = title + " — Schakel";
   p.body_html = body;
-  return WebResponse::Html(status, html::Layout(p));
+  return http::WebResponse::Html(status, html::Layout(p));
 }
 
-WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
+http::WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
   std::string b = "<h1>Beveiligd dossier</h1>\n";
   b += "<p>U heeft een link ontvangen naar vertrouwelijke gegevens. Vul de toegangscode in die u via een ander "
        "kanaal (telefoon of sms) van de afzender heeft gekregen.</p>\n";
@@ -229,7 +230,7 @@ WebResponse CodeForm(int status, const std::string& token, const std::string& er
   return Page(status, "Toegangscode", b);
 }
 
-WebResponse Gone(const std::string& state) {
+http::WebResponse Gone(const std::string& state) {
   std::string why;
   if (state == "locked") {
     why = "Deze link is geblokkeerd na te veel onjuiste toegangscodes. Neem contact op met de afzender voor een "
@@ -242,7 +243,7 @@ WebResponse Gone(const std::string& state) {
   return Page(410, "Link niet meer geldig", "<h1>Link niet meer geldig</h1>\n<p class=\"notice\">" + why + "</p>\n");
 }
 
-WebResponse NotFound() {
+http::WebResponse NotFound() {
   return Page(404, "Niet gevonden",
               "<h1>Niet gevonden</h1>\n<p>Deze link bestaat niet. Controleer of u het hele adres heeft "
               "overgenomen.</p>\n");
@@ -512,13 +513,13 @@ Result<int> LinkService::ExpireDue() {
   return static_cast<int>(due.size());
 }
 
-WebResponse LinkService::HandlePage(const WebRequest& req) {
+http::WebResponse LinkService::HandlePage(const http::WebRequest& req) {
   constexpr std::string_view kPrefix = "/l/";
   if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
   std::string token = req.path.substr(kPrefix.size());
   if (!crypto::IsLinkTokenShape(token)) return NotFound();
   if (req.method != "GET" && req.method != "POST") {
-    WebResponse r = WebResponse::Text(405, "Alleen GET en POST.");
+    http::WebResponse r = http::WebResponse::Text(405, "Alleen GET en POST.");
     r.headers.emplace_back("Allow", "GET, POST");
     return r;
   }
@@ -532,7 +533,7 @@ WebResponse LinkService::HandlePage(const WebRequest& req) {
     auto found = lookup();
     if (!found.ok()) {
       LogError("links: " + found.status().message());
-      return WebResponse::Text(500, "Interne fout. Probeer het later opnieuw.");
+      return http::WebResponse::Text(500, "Interne fout. Probeer het later opnieuw.");
     }
     if (!*found) return NotFound();
     row = std::move(**found);
@@ -572,7 +573,7 @@ WebResponse LinkService::HandlePage(const WebRequest& req) {
   }
   if (!per_ip_.Allow(req.client_ip)) {
     GlobalLinkCounters().rate_limited++;
-    WebResponse r = Page(429, "Even wachten",
+    http::WebResponse r = Page(429, "Even wachten",
                          "<h1>Te veel pogingen</h1><p class=\"error\">Er zijn vanaf uw verbinding te veel codes "
                          "geprobeerd. Probeer het over een kwartier opnieuw.</p>");
     r.headers.emplace_back("Retry-After", "900");
@@ -628,7 +629,7 @@ WebResponse LinkService::HandlePage(const WebRequest& req) {
   }
   (void)Audit(core_, nullptr, "link.read", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok", "");
   std::string json(reinterpret_cast<const char*>(opened->data()), opened->size());
-  WebResponse page = Page(200, "Dossier", RenderCase(json, row));
+  http::WebResponse page = Page(200, "Dossier", RenderCase(json, row));
   std::fill(json.begin(), json.end(), '\0');
   return page;
 }

@@ -24,11 +24,11 @@
 
 #include "api_server.h"
 #include "node_core.h"
-#include "rate_limiter.h"
+#include "schakel/http/rate_limiter.h"
 #include "schakel/crypto/link_secret.h"
 #include "schakel/formats/api_request.h"
 #include "service.h"
-#include "web_server.h"
+#include "schakel/http/web_server.h"
 
 namespace schakel::daemon {
 
@@ -40,7 +40,7 @@ using LinkCreateRequest = formats::LinkRequest;
 
 struct LinkOptions {
   crypto::LinkKdfParams kdf;
-  RateLimiterOptions per_ip{.max_attempts = 20, .window = std::chrono::minutes(15), .max_keys = 10000};
+  http::RateLimiterOptions per_ip{.max_attempts = 20, .window = std::chrono::minutes(15), .max_keys = 10000};
 };
 
 // Counters for /metrics (no personal data).
@@ -66,7 +66,7 @@ class LinkService {
   Reply NewCode(const Caller& c, const std::string& link_id);
 
   // The link server's handler.
-  WebResponse HandlePage(const WebRequest& req);
+  http::WebResponse HandlePage(const http::WebRequest& req);
 
   // Marks links past their expiry expired and drops their ciphertext.
   // Returns how many.
@@ -84,7 +84,7 @@ class LinkService {
   NodeCore& core_;
   Service& service_;
   LinkOptions options_;
-  RateLimiter per_ip_;
+  http::RateLimiter per_ip_;
 };
 
 // POST/GET /v1/links, POST /v1/links/{id}/revoke, POST /v1/links/{id}/new-code

@@ -1,4 +1,4 @@
-// Private to daemon/: a small, generic HTTPS/1.1 server for browser pages
+// http/: a small, generic HTTPS/1.1 server for browser pages
 // (the dossier link pages, the staff console).
 //
 // API in one paragraph. Build a WebServer with the web TLS identity
@@ -43,7 +43,7 @@
 #include "schakel/crypto/tls_identity.h"
 #include "schakel/store/database.h"
 
-namespace schakel::daemon {
+namespace schakel::http {
 
 inline constexpr const char* kDefaultCsp =
     "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; "
@@ -152,4 +152,4 @@ Result<crypto::TlsIdentity> LoadOrCreateWebIdentity(store::Database& db, const s
                                                     const std::vector<std::string>& hosts,
                                                     const std::string& now);
 
-}  // namespace schakel::daemon
+}  // namespace schakel::http

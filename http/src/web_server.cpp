@@ -1,4 +1,4 @@
-#include "web_server.h"
+#include "schakel/http/web_server.h"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
 
@@ -28,12 +28,12 @@
 #include "schakel/formats/form.h"
 #include "schakel/store/identity_store.h"
 
-namespace schakel::daemon {
+namespace schakel::http {
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using crypto::BioPtr;
@@ -91,20 +91,20 @@ Result<ssl::context> MakeWebTlsContext(const crypto::TlsIdentity& identity) {
   return std::move(*ctx);
 }
 
-void AddSecurityHeaders(http::response<http::string_body>& res) {
+void AddSecurityHeaders(bhttp::response<bhttp::string_body>& res) {
   res.set("Content-Security-Policy", kDefaultCsp);
-  res.set(http::field::cache_control, "no-store");
+  res.set(bhttp::field::cache_control, "no-store");
   res.set("Referrer-Policy", "no-referrer");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
-  res.set(http::field::strict_transport_security, "max-age=31536000");
-  res.set(http::field::server, "schakel");
+  res.set(bhttp::field::strict_transport_security, "max-age=31536000");
+  res.set(bhttp::field::server, "schakel");
 }
 
-http::response<http::string_body> PlainResponse(http::status status, std::string text) {
-  http::response<http::string_body> res{status, 11};
+bhttp::response<bhttp::string_body> PlainResponse(bhttp::status status, std::string text) {
+  bhttp::response<bhttp::string_body> res{status, 11};
   AddSecurityHeaders(res);
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
   res.body() = std::move(text);
   res.prepare_payload();
   return res;
@@ -228,38 +228,38 @@ struct WebServer::Impl {
     return WebResponse::Text(500, "Interne fout. Probeer het later opnieuw.");
   }
 
-  http::response<http::string_body> Handle(const http::request<http::string_body>& raw,
+  bhttp::response<bhttp::string_body> Handle(const bhttp::request<bhttp::string_body>& raw,
                                            const std::string& client_ip) const {
     WebRequest req;
     req.method = std::string(raw.method_string());
-    if (!SplitTarget(std::string_view(raw.target().data(), raw.target().size()), &req)) return PlainResponse(http::status::bad_request, "Ongeldig adres.");
+    if (!SplitTarget(std::string_view(raw.target().data(), raw.target().size()), &req)) return PlainResponse(bhttp::status::bad_request, "Ongeldig adres.");
     if (req.path == "/static/schakel.css") {
       if (req.method != "GET" && req.method != "HEAD") {
-        auto res = PlainResponse(http::status::method_not_allowed, "Alleen GET.");
-        res.set(http::field::allow, "GET, HEAD");
+        auto res = PlainResponse(bhttp::status::method_not_allowed, "Alleen GET.");
+        res.set(bhttp::field::allow, "GET, HEAD");
         return res;
       }
-      http::response<http::string_body> res{http::status::ok, 11};
+      bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
       AddSecurityHeaders(res);
-      res.set(http::field::content_type, "text/css; charset=utf-8");
+      res.set(bhttp::field::content_type, "text/css; charset=utf-8");
       res.body() = SchakelCss();
       res.prepare_payload();
       return res;
     }
-    req.cookie = std::string(raw[http::field::cookie]);
-    req.content_type = std::string(raw[http::field::content_type]);
-    req.origin = std::string(raw[http::field::origin]);
-    req.host = std::string(raw[http::field::host]);
+    req.cookie = std::string(raw[bhttp::field::cookie]);
+    req.content_type = std::string(raw[bhttp::field::content_type]);
+    req.origin = std::string(raw[bhttp::field::origin]);
+    req.host = std::string(raw[bhttp::field::host]);
     req.sec_fetch_site = std::string(raw["Sec-Fetch-Site"]);
     req.body = raw.body();
     req.client_ip = client_ip;
     WebResponse out = CallHandler(req);
-    http::response<http::string_body> res{static_cast<http::status>(out.status), 11};
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), 11};
     AddSecurityHeaders(res);
-    res.set(http::field::content_type, out.content_type);
+    res.set(bhttp::field::content_type, out.content_type);
     for (const auto& [name, value] : out.headers) {
       if (name == "Set-Cookie") {
-        res.insert(http::field::set_cookie, value);
+        res.insert(bhttp::field::set_cookie, value);
       } else {
         res.set(name, value);
       }
@@ -269,16 +269,16 @@ struct WebServer::Impl {
     return res;
   }
 
-  static http::status StatusForReadError(const beast::error_code& ec) {
-    if (ec == http::error::body_limit) return http::status::payload_too_large;
-    if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
-    if (ec == http::error::bad_target || ec == http::error::bad_method || ec == http::error::bad_version ||
-        ec == http::error::bad_field || ec == http::error::bad_value || ec == http::error::bad_chunk ||
-        ec == http::error::bad_content_length || ec == http::error::bad_line_ending ||
-        ec == http::error::bad_reason || ec == http::error::bad_obs_fold) {
-      return http::status::bad_request;
+  static bhttp::status StatusForReadError(const beast::error_code& ec) {
+    if (ec == bhttp::error::body_limit) return bhttp::status::payload_too_large;
+    if (ec == bhttp::error::header_limit) return bhttp::status::request_header_fields_too_large;
+    if (ec == bhttp::error::bad_target || ec == bhttp::error::bad_method || ec == bhttp::error::bad_version ||
+        ec == bhttp::error::bad_field || ec == bhttp::error::bad_value || ec == bhttp::error::bad_chunk ||
+        ec == bhttp::error::bad_content_length || ec == bhttp::error::bad_line_ending ||
+        ec == bhttp::error::bad_reason || ec == bhttp::error::bad_obs_fold) {
+      return bhttp::status::bad_request;
     }
-    return http::status::unknown;
+    return bhttp::status::unknown;
   }
 
   asio::awaitable<void> Close(Stream& stream) {
@@ -319,22 +319,22 @@ struct WebServer::Impl {
         if (ec) break;
         buffer.commit(n);
       }
-      http::request_parser<http::string_body> parser;
+      bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
       beast::get_lowest_layer(stream).expires_after(options.read_timeout);
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        http::status status = StatusForReadError(ec);
-        if (status != http::status::unknown) {
-          auto res = PlainResponse(status, status == http::status::payload_too_large
+        bhttp::status status = StatusForReadError(ec);
+        if (status != bhttp::status::unknown) {
+          auto res = PlainResponse(status, status == bhttp::status::payload_too_large
                                                ? "Verzoek te groot."
-                                               : status == http::status::request_header_fields_too_large
+                                               : status == bhttp::status::request_header_fields_too_large
                                                      ? "Kopregels te groot."
                                                      : "Ongeldig verzoek.");
-          res.set(http::field::connection, "close");
+          res.set(bhttp::field::connection, "close");
           beast::get_lowest_layer(stream).expires_after(options.read_timeout);
-          co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+          co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
           co_await Close(stream);
         }
         co_return;
@@ -342,7 +342,7 @@ struct WebServer::Impl {
       auto res = Handle(parser.get(), ip);
       res.keep_alive(parser.get().keep_alive());
       beast::get_lowest_layer(stream).expires_after(options.read_timeout);
-      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       if (!res.keep_alive()) break;
     }
@@ -361,11 +361,11 @@ struct WebServer::Impl {
     beast::get_lowest_layer(stream).expires_after(std::min(options.handshake_timeout, options.read_timeout));
     co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    auto res = PlainResponse(http::status::service_unavailable,
+    auto res = PlainResponse(bhttp::status::service_unavailable,
                              "Te veel verbindingen tegelijk. Probeer het over een minuut opnieuw.");
-    res.set(http::field::connection, "close");
-    res.set(http::field::retry_after, "60");
-    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    res.set(bhttp::field::connection, "close");
+    res.set(bhttp::field::retry_after, "60");
+    co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     co_await Close(stream);
   }
 
@@ -497,4 +497,4 @@ Result<crypto::TlsIdentity> LoadOrCreateWebIdentity(store::Database& db, const s
   return fresh;
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::http

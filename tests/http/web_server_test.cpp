@@ -2,7 +2,7 @@
 // handler sees, size limits, deadlines (half-open handshake, slow drip),
 // connection caps, TLS versions; and the web identity (generated, stored,
 // configured).
-#include "web_server.h"
+#include "schakel/http/web_server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -19,9 +19,9 @@
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
 #include "test_support.h"
-#include "web_client.h"
+#include "daemon/web_client.h"
 
-namespace schakel::daemon {
+namespace schakel::http {
 namespace {
 
 using schakel::testing::TempDir;
@@ -338,4 +338,4 @@ TEST(WebIdentity, ConfiguredFilesAreUsedAndChecked) {
 }
 
 }  // namespace
-}  // namespace schakel::daemon
+}  // namespace schakel::http

@@ -1,4 +1,4 @@
-// Private to daemon/: HTML building blocks for the link pages and the staff
+// http/: HTML building blocks for the link pages and the staff
 // console. Everything a page shows from data goes through HtmlEscape; the
 // layout adds no inline script or style (the CSP forbids them) and links the
 // one stylesheet, /static/schakel.css. Pages are Dutch (lang="nl"), start
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace schakel::daemon::html {
+namespace schakel::http::html {
 
 // Escapes & < > " ' so the result is safe as element text and inside a
 // double- or single-quoted attribute value.
@@ -47,4 +47,4 @@ std::string Hidden(std::string_view name, std::string_view value);
 // <button type="submit">.
 std::string Submit(std::string_view label);
 
-}  // namespace schakel::daemon::html
+}  // namespace schakel::http::html

@@ -1,6 +1,6 @@
-#include "html.h"
+#include "schakel/http/html.h"
 
-namespace schakel::daemon::html {
+namespace schakel::http::html {
 
 std::string Escape(std::string_view text) {
   std::string out;
@@ -61,4 +61,4 @@ std::string Submit(std::string_view label) {
   return "<button type=\"submit\">" + Escape(label) + "</button>\n";
 }
 
-}  // namespace schakel::daemon::html
+}  // namespace schakel::http::html

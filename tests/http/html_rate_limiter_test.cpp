@@ -5,11 +5,11 @@
 #include <thread>
 #include <vector>
 
-#include "html.h"
-#include "rate_limiter.h"
+#include "schakel/http/html.h"
+#include "schakel/http/rate_limiter.h"
 #include "schakel/base/clock.h"
 
-namespace schakel::daemon {
+namespace schakel::http {
 namespace {
 
 TEST(Html, EscapesTextAndAttributes) {
@@ -108,4 +108,4 @@ TEST(RateLimiter, CountsExactlyUnderConcurrency) {
 }
 
 }  // namespace
-}  // namespace schakel::daemon
+}  // namespace schakel::http

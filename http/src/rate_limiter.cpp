@@ -1,6 +1,6 @@
-#include "rate_limiter.h"
+#include "schakel/http/rate_limiter.h"
 
-namespace schakel::daemon {
+namespace schakel::http {
 
 RateLimiter::RateLimiter(const Clock& clock, RateLimiterOptions options) : clock_(clock), options_(options) {}
 
@@ -55,4 +55,4 @@ size_t RateLimiter::tracked_keys() const {
   return entries_.size();
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::http

@@ -1,4 +1,4 @@
-// Private to daemon/: a per-key attempt limiter (sliding window), e.g. code
+// http/: a per-key attempt limiter (sliding window), e.g. code
 // attempts per client IP on the link pages or sign-ins on the console.
 //
 // Allow(key) records an attempt at clock.Now() and says whether it is within
@@ -19,7 +19,7 @@
 
 #include "schakel/base/clock.h"
 
-namespace schakel::daemon {
+namespace schakel::http {
 
 struct RateLimiterOptions {
   // Default: 20 attempts per 15 minutes per key.
@@ -57,4 +57,4 @@ class RateLimiter {
   std::list<std::string> lru_;                      // GUARDED_BY(mu_), most recent first
 };
 
-}  // namespace schakel::daemon
+}  // namespace schakel::http
