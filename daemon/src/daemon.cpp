@@ -105,7 +105,7 @@ struct Daemon::Impl {
       return;
     }
     for (int64_t id : *wiped) {
-      st = AppendAudit(core, SystemEvent({"key.wiped", "", "enc_key:" + std::to_string(id), "", "", "ok",
+      st = AuditOrFail(core, SystemEvent({"key.wiped", "", "enc_key:" + std::to_string(id), "", "", "ok",
                                           "retired_key_grace_ended"},
                                          "maintenance"));
       if (!st.ok()) break;
@@ -173,7 +173,7 @@ Status Daemon::Run() {
   {
     std::lock_guard<std::mutex> lock(core.mu);
     std::string protocol = core.config.policy_file.empty() ? "default_protocol" : "protocol_file";
-    SCHAKEL_RETURN_IF_ERROR(AppendAudit(core, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
   }
 
   d.inbox = std::make_unique<InboxHandler>(core);
@@ -270,7 +270,7 @@ Status Daemon::Run() {
   d.delivery->Stop();
   {
     std::lock_guard<std::mutex> lock(core.mu);
-    Status st = AppendAudit(core, SystemEvent({"node.stop", "", "", "", "", "ok", ""}, "daemon"));
+    Status st = AuditOrFail(core, SystemEvent({"node.stop", "", "", "", "", "ok", ""}, "daemon"));
     if (st.ok()) st = core.audit->Close();
     if (!st.ok()) LogError("audit at shutdown: " + st.message());
   }

@@ -1,6 +1,8 @@
 #include "delivery.h"
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
 #include <random>
 
 #include "schakel/base/log.h"
@@ -41,6 +43,23 @@ Result<peer::PeerEndpoint> EndpointFor(const store::Partner& p) {
 
 // Keeps an audit reason to a short code list without spaces.
 std::string Short(const std::string& s) { return s.size() > 200 ? s.substr(0, 200) : s; }
+
+// A database error here is this node's, not the partner's: the item stays
+// queued and is looked at again after a backoff, without marking the partner
+// unreachable. REQUIRES: core.mu not held.
+void RetryAfterLocalError(NodeCore& core, const store::OutgoingItem& item, const Status& why,
+                          const DeliveryOptions& options) {
+  int64_t attempts = item.attempts + 1;
+  std::chrono::milliseconds delay = options.backoff_base;
+  for (int64_t i = 1; i < attempts && delay < options.backoff_max; ++i) delay *= 2;
+  delay = std::min(delay, options.backoff_max);
+  LogError("delivery: " + item.kind + " " + item.message_id + " kept in the queue after a local error (next in " +
+           std::to_string(delay.count() / 1000) + " s): " + why.message());
+  std::lock_guard<std::mutex> lock(core.mu);
+  int64_t next = core.clock->Now().time_since_epoch().count() + delay.count();
+  Status st = store::RescheduleOutgoing(*core.db, item.id, attempts, next, Short("local: " + why.message()));
+  if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
+}
 
 }  // namespace
 
@@ -170,7 +189,12 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
   {
     std::unique_lock<std::mutex> lock(core_.mu);
     auto p = store::FindPartner(*core_.db, item.recipient_id);
-    if (!p.ok()) return;
+    if (!p.ok()) {
+      // Kept in the queue and tried again later, as after a failed send.
+      lock.unlock();
+      RetryAfterLocalError(core_, item, p.status().WithContext("reading the partner"), options_);
+      return;
+    }
     if (!*p) {
       // Removed from the directory: keep trying, the admin may re-add it.
       lock.unlock();
@@ -179,28 +203,51 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     }
     partner = **p;
     auto s = store::FindShare(*core_.db, item.message_id);
-    if (!s.ok()) return;
+    if (!s.ok()) {
+      lock.unlock();
+      RetryAfterLocalError(core_, item, s.status().WithContext("reading the share"), options_);
+      return;
+    }
     share = *s;
     if (item.kind == "share") {
       std::string at = FormatInstantMs(core_.clock->Now());
       if (!share || share->state != store::ShareState::kQueued) {
-        (void)store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+        Status removed = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+        if (!removed.ok()) {
+          lock.unlock();
+          RetryAfterLocalError(core_, item, removed.WithContext("dropping a share no longer queued"), options_);
+        }
         return;
       }
       // Right before transmission: the consents as they are now.
       Status recheck = RecheckShare(core_, *share);
       if (!recheck.ok()) {
-        store::Transaction tx(*core_.db);
-        if (tx.Begin().ok() &&
-            store::SetShareState(*core_.db, item.message_id, store::ShareState::kCancelled,
-                                 Short(recheck.message()), at).ok() &&
-            store::RemoveOutgoing(*core_.db, item.kind, item.message_id).ok() &&
-            AppendAudit(core_, SystemEvent({"share.cancelled", share->student_id, share->message_id,
-                                            share->purpose, share->legal_basis, "deny", Short(recheck.message())},
-                                           "delivery")).ok()) {
-          (void)tx.Commit();
-          LogInfo("share " + item.message_id + " cancelled before sending: " + recheck.message());
+        // The cancellation, the queue item's removal and the entry together,
+        // or none: then the item stays queued, is not sent (the recheck
+        // runs again first) and is tried again later.
+        Status st;
+        {
+          store::Transaction tx(*core_.db);
+          st = tx.Begin();
+          if (st.ok()) {
+            st = store::SetShareState(*core_.db, item.message_id, store::ShareState::kCancelled,
+                                      Short(recheck.message()), at);
+          }
+          if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+          if (st.ok()) {
+            st = AuditOrFail(core_, SystemEvent({"share.cancelled", share->student_id, share->message_id,
+                                                 share->purpose, share->legal_basis, "deny",
+                                                 Short(recheck.message())},
+                                                "delivery"));
+          }
+          if (st.ok()) st = tx.Commit();
+        }  // rolled back here unless committed
+        if (!st.ok()) {
+          lock.unlock();
+          RetryAfterLocalError(core_, item, st.WithContext("cancelling before sending"), options_);
+          return;
         }
+        LogInfo("share " + item.message_id + " cancelled before sending: " + recheck.message());
         return;
       }
     }
@@ -228,25 +275,30 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     }
     core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
     FaultPoint("delivery.after_receipt");
-    std::lock_guard<std::mutex> lock(core_.mu);
-    store::Transaction tx(*core_.db);
-    Status st = tx.Begin();
-    if (st.ok()) {
-      std::vector<uint8_t> bytes(response->begin(), response->end());
-      st = store::MarkShareDelivered(*core_.db, item.message_id, bytes, at);
+    Status st;
+    {
+      std::lock_guard<std::mutex> lock(core_.mu);
+      store::Transaction tx(*core_.db);
+      st = tx.Begin();
+      if (st.ok()) {
+        std::vector<uint8_t> bytes(response->begin(), response->end());
+        st = store::MarkShareDelivered(*core_.db, item.message_id, bytes, at);
+      }
+      if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+      if (st.ok()) {
+        st = store::ExpediteOutgoing(*core_.db, partner.card.node_id, core_.clock->Now().time_since_epoch().count());
+      }
+      if (st.ok()) {
+        st = AuditOrFail(core_, SystemEvent({"share.delivered", share->student_id, share->message_id, share->purpose,
+                                             share->legal_basis, "ok", "receipt_verified"},
+                                            "peer:" + partner.card.node_id));
+      }
+      if (st.ok()) FaultPoint("delivery.before_receipt_commit");
+      if (st.ok()) st = tx.Commit();
     }
-    if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
-    if (st.ok()) {
-      st = store::ExpediteOutgoing(*core_.db, partner.card.node_id, core_.clock->Now().time_since_epoch().count());
-    }
-    if (st.ok()) {
-      st = AppendAudit(core_, SystemEvent({"share.delivered", share->student_id, share->message_id, share->purpose,
-                                           share->legal_basis, "ok", "receipt_verified"},
-                                          "peer:" + partner.card.node_id));
-    }
-    if (st.ok()) FaultPoint("delivery.before_receipt_commit");
-    if (st.ok()) st = tx.Commit();
-    if (!st.ok()) LogError("delivery: cannot record the receipt of " + item.message_id + ": " + st.message());
+    // Not recorded: the item stays queued and is sent again later; the
+    // recipient answers a message it has with the same receipt.
+    if (!st.ok()) RetryAfterLocalError(core_, item, st.WithContext("recording the receipt"), options_);
     else LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
     return;
   }
@@ -258,20 +310,23 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     return;
   }
   core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
-  std::lock_guard<std::mutex> lock(core_.mu);
-  store::Transaction tx(*core_.db);
-  Status st = tx.Begin();
-  if (st.ok()) st = store::SetShareState(*core_.db, item.message_id, store::ShareState::kPurged,
-                                         "purge_confirmed_by_recipient", at);
-  if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
-  if (st.ok()) {
-    st = AppendAudit(core_, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
-                                         share ? share->purpose : "", share ? share->legal_basis : "", "ok",
-                                         "purge_confirmed_by_recipient"},
-                                        "peer:" + partner.card.node_id));
+  Status st;
+  {
+    std::lock_guard<std::mutex> lock(core_.mu);
+    store::Transaction tx(*core_.db);
+    st = tx.Begin();
+    if (st.ok()) st = store::SetShareState(*core_.db, item.message_id, store::ShareState::kPurged,
+                                           "purge_confirmed_by_recipient", at);
+    if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+    if (st.ok()) {
+      st = AuditOrFail(core_, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
+                                           share ? share->purpose : "", share ? share->legal_basis : "", "ok",
+                                           "purge_confirmed_by_recipient"},
+                                          "peer:" + partner.card.node_id));
+    }
+    if (st.ok()) st = tx.Commit();
   }
-  if (st.ok()) st = tx.Commit();
-  if (!st.ok()) LogError("delivery: cannot record the purge of " + item.message_id + ": " + st.message());
+  if (!st.ok()) RetryAfterLocalError(core_, item, st.WithContext("recording the purge"), options_);
   else LogInfo("share " + item.message_id + " purged at " + partner.card.node_id);
 }
 
@@ -380,7 +435,7 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
     SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(*core_.db, peer, rev.message_id, rev.reason, FormatInstantMs(now)));
     audit::AuditEvent e = SystemEvent(
         {"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", rev.reason}, "peer:" + peer);
-    SCHAKEL_RETURN_IF_ERROR(AppendAudit(core_, e));
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core_, e));
   }
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.reachability.DeliveredFrom(peer, now);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api_server.h"
+#include "schakel/base/fault_inject.h"
 #include "schakel/http/html.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
@@ -98,9 +99,9 @@ bool IsPurposeName(std::string_view p) {
   });
 }
 
-Status Audit(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
-             const std::string& object, const std::string& purpose, const std::string& legal,
-             std::string outcome, std::string reason) {
+audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::string& subject,
+                            const std::string& object, const std::string& purpose, const std::string& legal,
+                            std::string outcome, std::string reason) {
   audit::AuditEvent e = SystemEvent({std::move(action), subject, object, purpose, legal, std::move(outcome),
                                      std::move(reason)},
                                     c != nullptr ? c->source : "links");
@@ -108,7 +109,23 @@ Status Audit(NodeCore& core, const Caller* c, std::string action, const std::str
     e.actor_user = c->user_id;
     e.actor_role = std::string(store::RoleName(c->role));
   }
-  return AppendAudit(core, std::move(e));
+  return e;
+}
+
+// The audit policy of node_core.h; `c` is null for the link pages, whose
+// visitor is nobody we know.
+[[nodiscard]] Status AuditOrFail(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
+                                 const std::string& object, const std::string& purpose, const std::string& legal,
+                                 std::string outcome, std::string reason) {
+  return daemon::AuditOrFail(core, LinkEvent(c, std::move(action), subject, object, purpose, legal,
+                                             std::move(outcome), std::move(reason)));
+}
+
+void AuditBestEffort(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
+                     const std::string& object, const std::string& purpose, const std::string& legal,
+                     std::string outcome, std::string reason) {
+  daemon::AuditBestEffort(core, LinkEvent(c, std::move(action), subject, object, purpose, legal,
+                                          std::move(outcome), std::move(reason)));
 }
 
 Json RowJson(const LinkRow& r) {
@@ -243,10 +260,63 @@ http::WebResponse Gone(const std::string& state) {
   return Page(410, "Link niet meer geldig", "<h1>Link niet meer geldig</h1>\n<p class=\"notice\">" + why + "</p>\n");
 }
 
+// Something could not be written or read: the visitor sees no content and
+// no code form, only that it failed.
+http::WebResponse InternalError() {
+  return Page(500, "Interne fout",
+              "<h1>Interne fout</h1>\n<p class=\"error\">Interne fout. Probeer het later opnieuw.</p>\n");
+}
+
 http::WebResponse NotFound() {
   return Page(404, "Niet gevonden",
               "<h1>Niet gevonden</h1>\n<p>Deze link bestaat niet. Controleer of u het hele adres heeft "
               "overgenomen.</p>\n");
+}
+
+// Expires a link found past its expiry when visited, with its entry.
+Status ExpireOnView(NodeCore& core, const LinkRow& row, Instant now) {
+  store::Transaction tx(*core.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core.db->Prepare(
+      "UPDATE links SET state = 'expired', state_reason = 'expired', state_changed = ?, kdf_salt = NULL, "
+      "nonce = NULL, ciphertext = NULL WHERE link_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, FormatInstantMs(now)).Bind(2, row.link_id).Run());
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core, nullptr, "link.expired", row.student_id, row.link_id, row.purpose,
+                                      row.legal_basis, "ok", "expired"));
+  return tx.Commit();
+}
+
+// Counts one code attempt on an active link. False when the link is no
+// longer active.
+Result<bool> CountAttempt(NodeCore& core, const std::string& link_id) {
+  if (FaultFail("links.wrong_code_update")) return Status::IoError("links: injected failure (links.wrong_code_update)");
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core.db->Prepare(
+      "UPDATE links SET failed_attempts = failed_attempts + 1 WHERE link_id = ? AND state = 'active';"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, link_id).Run());
+  return core.db->Changes() > 0;
+}
+
+// Locks a link after too many wrong codes.
+Status LockLink(NodeCore& core, const std::string& link_id) {
+  if (FaultFail("links.wrong_code_update")) return Status::IoError("links: injected failure (links.wrong_code_update)");
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core.db->Prepare(
+      "UPDATE links SET state = 'locked', state_reason = 'too_many_wrong_codes', state_changed = ? "
+      "WHERE link_id = ?;"));
+  return s.Bind(1, FormatInstantMs(core.clock->Now())).Bind(2, link_id).Run();
+}
+
+// Records that the content was read: last_read, the attempt given back and
+// the link.read entry together, committed, or none.
+Status RecordRead(NodeCore& core, const LinkRow& row) {
+  store::Transaction tx(*core.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  // The right code gives back the attempt counted before it was tried.
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core.db->Prepare(
+      "UPDATE links SET last_read = ?, failed_attempts = max(failed_attempts - 1, 0) WHERE link_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, FormatInstantMs(core.clock->Now())).Bind(2, row.link_id).Run());
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(core, nullptr, "link.read", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok", ""));
+  return tx.Commit();
 }
 
 }  // namespace
@@ -361,8 +431,8 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
                     .Run();
     if (!st.ok()) return Reply::Error(st);
   }
-  if (Status st = Audit(core_, &c, "link.created", decided.kase.student_id, link_id, req.purpose,
-                        decided.legal_basis, "permit", "for:" + req.org_type);
+  if (Status st = AuditOrFail(core_, &c, "link.created", decided.kase.student_id, link_id, req.purpose,
+                              decided.legal_basis, "permit", "for:" + req.org_type);
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -401,7 +471,7 @@ Reply LinkService::Revoke(const Caller& c, const std::string& link_id) {
   if (!*row) return Reply::Error(Status::NotFound("no link " + link_id));
   const LinkRow& r = **row;
   if (!MayManage(c, r)) {
-    (void)Audit(core_, &c, "link.revoke", r.student_id, link_id, r.purpose, r.legal_basis, "deny", "not_yours");
+    AuditBestEffort(core_, &c, "link.revoke", r.student_id, link_id, r.purpose, r.legal_basis, "deny", "not_yours");
     return Reply::Error(Status::Denied("link " + link_id + " is not yours"));
   }
   if (r.state == "revoked" || r.state == "expired" || r.state == "purged") {
@@ -412,7 +482,7 @@ Reply LinkService::Revoke(const Caller& c, const std::string& link_id) {
   if (Status st = store::RevokeLink(*core_.db, link_id, "revoked", FormatInstantMs(core_.clock->Now())); !st.ok()) {
     return Reply::Error(st);
   }
-  if (Status st = Audit(core_, &c, "link.revoked", r.student_id, link_id, r.purpose, r.legal_basis, "ok", "");
+  if (Status st = AuditOrFail(core_, &c, "link.revoked", r.student_id, link_id, r.purpose, r.legal_basis, "ok", "");
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -472,7 +542,7 @@ Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
   if (core_.db->Changes() == 0) {
     return Reply::Error(Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead"));
   }
-  if (st = Audit(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", "");
+  if (st = AuditOrFail(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", "");
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -507,7 +577,7 @@ Result<int> LinkService::ExpireDue() {
         "nonce = NULL, ciphertext = NULL WHERE link_id = ?;"));
     SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Bind(2, r.link_id).Run());
     SCHAKEL_RETURN_IF_ERROR(
-        Audit(core_, nullptr, "link.expired", r.student_id, r.link_id, r.purpose, r.legal_basis, "ok", "expired"));
+        AuditOrFail(core_, nullptr, "link.expired", r.student_id, r.link_id, r.purpose, r.legal_basis, "ok", "expired"));
   }
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return static_cast<int>(due.size());
@@ -533,29 +603,30 @@ http::WebResponse LinkService::HandlePage(const http::WebRequest& req) {
     auto found = lookup();
     if (!found.ok()) {
       LogError("links: " + found.status().message());
-      return http::WebResponse::Text(500, "Interne fout. Probeer het later opnieuw.");
+      return InternalError();
     }
     if (!*found) return NotFound();
     row = std::move(**found);
     Instant now = core_.clock->Now();
     if ((row.state == "active" || row.state == "locked") && ExpiresAt(row.expires) <= now) {
+      // The content is deleted and the link expired with its audit entry, or
+      // not at all: then the visitor gets an error, never the code form.
+      if (Status st = ExpireOnView(core_, row, now); !st.ok()) {
+        LogError("links: cannot expire " + row.link_id + ": " + st.message());
+        return InternalError();
+      }
       row.state = "expired";
-      auto s = core_.db->Prepare(
-          "UPDATE links SET state = 'expired', state_reason = 'expired', state_changed = ?, kdf_salt = NULL, "
-          "nonce = NULL, ciphertext = NULL WHERE link_id = ?;");
-      if (s.ok()) (void)s->Bind(1, FormatInstantMs(now)).Bind(2, row.link_id).Run();
-      (void)Audit(core_, nullptr, "link.expired", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok",
-                  "expired");
     }
     if (row.state != "active") {
-      (void)Audit(core_, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
-                  row.state);
+      AuditBestEffort(core_, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+                      row.state);
       return Gone(row.state);
     }
     if (req.method == "GET") {
       GlobalLinkCounters().page_views++;
-      (void)Audit(core_, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok",
-                  "code_page");
+      // The code page holds nothing of the case: its view may go unrecorded.
+      AuditBestEffort(core_, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok",
+                      "code_page");
       return CodeForm(200, token, "");
     }
   }
@@ -586,48 +657,68 @@ http::WebResponse LinkService::HandlePage(const http::WebRequest& req) {
   auto form = formats::ParseForm(req.body, limits);
   std::string typed = form.ok() && form->count("code") ? form->at("code") : "";
   auto code = crypto::NormaliseAccessCode(typed);
+  // The attempt is counted before the code is tried: an attempt that cannot
+  // be counted is never tried, so a failing database does not hand out free
+  // guesses (a right code gives its attempt back below).
+  {
+    std::lock_guard<std::mutex> lock(core_.mu);
+    auto counted = CountAttempt(core_, row.link_id);
+    if (!counted.ok()) {
+      LogError("links: cannot count an attempt for " + row.link_id + ": " + counted.status().message());
+      return InternalError();
+    }
+    if (!*counted) {  // no longer active since the lookup above
+      auto now_found = lookup();
+      if (!now_found.ok()) {
+        LogError("links: " + now_found.status().message());
+        return InternalError();
+      }
+      if (!*now_found) return NotFound();
+      return Gone((*now_found)->state);
+    }
+  }
   Result<crypto::SecureBuffer> opened = Status::Unauthenticated("malformed code");
   if (code && row.has_content) {
     opened = crypto::OpenLinkContent(token, *code, row.link_id, row.sealed, options_.kdf);
   }
   std::lock_guard<std::mutex> lock(core_.mu);
   auto again = lookup();  // the state may have changed while Argon2id ran
-  if (!again.ok() || !*again) return NotFound();
+  if (!again.ok()) {
+    LogError("links: " + again.status().message());
+    return InternalError();
+  }
+  if (!*again) return NotFound();
   if ((*again)->state != "active") return Gone((*again)->state);
   if (!opened.ok()) {
     GlobalLinkCounters().wrong_codes++;
-    int64_t failed = (*again)->failed_attempts + 1;
+    int64_t failed = (*again)->failed_attempts;  // this attempt included
     bool lock_now = failed >= kMaxWrongCodes;
-    std::string now = FormatInstantMs(core_.clock->Now());
-    auto s = core_.db->Prepare(
-        lock_now ? "UPDATE links SET failed_attempts = ?, state = 'locked', state_reason = 'too_many_wrong_codes', "
-                   "state_changed = ? WHERE link_id = ?;"
-                 : "UPDATE links SET failed_attempts = ? WHERE link_id = ?;");
-    if (s.ok()) {
-      if (lock_now) {
-        (void)s->Bind(1, failed).Bind(2, now).Bind(3, row.link_id).Run();
-      } else {
-        (void)s->Bind(1, failed).Bind(2, row.link_id).Run();
+    if (lock_now) {
+      if (Status st = LockLink(core_, row.link_id); !st.ok()) {
+        LogError("links: cannot lock " + row.link_id + ": " + st.message());
+        return InternalError();
       }
     }
-    (void)Audit(core_, nullptr, "link.wrong_code", row.student_id, row.link_id, row.purpose, row.legal_basis,
-                "deny", "attempt " + std::to_string(failed));
+    // Denials, and the lock already holds: rolling it back because its entry
+    // failed would open the door again.
+    AuditBestEffort(core_, nullptr, "link.wrong_code", row.student_id, row.link_id, row.purpose, row.legal_basis,
+                    "deny", "attempt " + std::to_string(failed));
     if (lock_now) {
       GlobalLinkCounters().locks++;
-      (void)Audit(core_, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
-                  "too_many_wrong_codes");
+      AuditBestEffort(core_, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis,
+                      "deny", "too_many_wrong_codes");
       return Gone("locked");
     }
     int64_t left = kMaxWrongCodes - failed;
     return CodeForm(403, token, "Deze toegangscode is onjuist. U heeft nog " + std::to_string(left) +
                                     (left == 1 ? " poging." : " pogingen."));
   }
-  GlobalLinkCounters().reads++;
-  {
-    auto s = core_.db->Prepare("UPDATE links SET last_read = ? WHERE link_id = ?;");
-    if (s.ok()) (void)s->Bind(1, FormatInstantMs(core_.clock->Now())).Bind(2, row.link_id).Run();
+  // The content is shown only once its reading is on record.
+  if (Status st = RecordRead(core_, row); !st.ok()) {
+    LogError("links: cannot record the reading of " + row.link_id + ": " + st.message());
+    return InternalError();
   }
-  (void)Audit(core_, nullptr, "link.read", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok", "");
+  GlobalLinkCounters().reads++;
   std::string json(reinterpret_cast<const char*>(opened->data()), opened->size());
   http::WebResponse page = Page(200, "Dossier", RenderCase(json, row));
   std::fill(json.begin(), json.end(), '\0');

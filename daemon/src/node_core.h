@@ -79,8 +79,25 @@ struct AuditWhat {
 // An event by the node itself ("schakeld", role "system").
 audit::AuditEvent SystemEvent(AuditWhat what, std::string source);
 
-// Appends one audit entry, filling actor_org with this node's id.
-// REQUIRES: core.mu held.
-Status AppendAudit(NodeCore& core, audit::AuditEvent event);
+// The audit policy (docs/audit.md). An action on personal data happens only
+// once its audit entry is written; an entry about something that did not
+// happen may be lost, but not silently. Each entry is written by exactly one
+// of these two, chosen where it is written:
+//
+// AuditOrFail: for everything that happens (content shown, data stored,
+// changed, sent, deleted, a link made or expired). On an error the caller
+// MUST NOT go on: it rolls back the transaction holding the action, does
+// not show the content, and answers an error. Write the entry inside the
+// action's transaction, before its commit.
+//
+// AuditBestEffort: only for entries about things that did not happen
+// (denials and refusals, a link's code page viewed without content, a
+// dry run). A failure is logged at error level with the action, the object
+// id and the status message only (never the subject, reason or anything
+// personal) and the caller goes on with its refusal.
+//
+// Both fill actor_org with this node's id. REQUIRES: core.mu held.
+[[nodiscard]] Status AuditOrFail(NodeCore& core, audit::AuditEvent event);
+void AuditBestEffort(NodeCore& core, audit::AuditEvent event);
 
 }  // namespace schakel::daemon

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "schakel/base/fault_inject.h"
+#include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 #include "schakel/base/version.h"
 #include "schakel/consent/engine.h"
@@ -210,21 +212,49 @@ audit::AuditEvent SystemEvent(AuditWhat what, std::string source) {
   return e;
 }
 
+namespace {
+
+// The one writer under both policies (node_core.h).
 Status AppendAudit(NodeCore& core, audit::AuditEvent event) {
   if (event.actor_org.empty()) event.actor_org = core.config.node_id;
+  if (FaultFail("audit.append")) return Status::IoError("audit log: injected failure (audit.append)");
   auto seq = core.audit->Append(event);
   return seq.ok() ? Status::Ok() : seq.status().WithContext("audit log");
 }
 
-Status Service::Audit(const Caller& c, std::string action, std::string subject, std::string object,
-                      std::string purpose, std::string legal_basis, std::string outcome,
-                      std::string reason) {
-  audit::AuditEvent e = SystemEvent({std::move(action), std::move(subject), std::move(object), std::move(purpose),
-                                     std::move(legal_basis), std::move(outcome), std::move(reason)},
-                                    c.source);
+audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what) {
+  audit::AuditEvent e = SystemEvent(std::move(what), c.source);
   e.actor_user = c.user_id;
   e.actor_role = std::string(store::RoleName(c.role));
-  return AppendAudit(core_, std::move(e));
+  return e;
+}
+
+}  // namespace
+
+Status AuditOrFail(NodeCore& core, audit::AuditEvent event) { return AppendAudit(core, std::move(event)); }
+
+void AuditBestEffort(NodeCore& core, audit::AuditEvent event) {
+  // The subject and reason may be personal; the action and object id are not.
+  std::string action = event.action;
+  std::string object = event.object;
+  Status st = AppendAudit(core, std::move(event));
+  if (!st.ok()) LogError("audit: entry " + action + " on " + object + " not written: " + st.message());
+}
+
+Status Service::AuditOrFail(const Caller& c, std::string action, std::string subject, std::string object,
+                            std::string purpose, std::string legal_basis, std::string outcome,
+                            std::string reason) {
+  return daemon::AuditOrFail(core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object),
+                                                    std::move(purpose), std::move(legal_basis),
+                                                    std::move(outcome), std::move(reason)}));
+}
+
+void Service::AuditBestEffort(const Caller& c, std::string action, std::string subject, std::string object,
+                              std::string purpose, std::string legal_basis, std::string outcome,
+                              std::string reason) {
+  daemon::AuditBestEffort(core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object),
+                                                 std::move(purpose), std::move(legal_basis),
+                                                 std::move(outcome), std::move(reason)}));
 }
 
 Result<Caller> Service::Authenticate(std::string_view token) {
@@ -257,7 +287,9 @@ Reply Service::AddCase(const Caller& c, std::string_view summary_json) {
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
   if (Status st = store::InsertCase(*core_.db, r); !st.ok()) return Reply::Error(st);
-  if (Status st = Audit(c, "case.create", r.student_id, r.case_id, "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  if (Status st = AuditOrFail(c, "case.create", r.student_id, r.case_id, "", "", "ok", ""); !st.ok()) {
+    return Reply::Error(st);
+  }
   if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
   return Reply::Ok({{"case_id", r.case_id}, {"version", 1}});
 }
@@ -280,7 +312,9 @@ Reply Service::UpdateCase(const Caller& c, const std::string& case_id, std::stri
   auto version = store::UpdateCase(*core_.db, case_id, s.student_id, FormatDate(s.birth_date),
                                    s.document.dump(), c.user_id, FormatInstantMs(core_.clock->Now()));
   if (!version.ok()) return Reply::Error(version.status());
-  if (Status st = Audit(c, "case.update", s.student_id, case_id, "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  if (Status st = AuditOrFail(c, "case.update", s.student_id, case_id, "", "", "ok", ""); !st.ok()) {
+    return Reply::Error(st);
+  }
   if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
   return Reply::Ok({{"case_id", case_id}, {"version", *version}});
 }
@@ -291,12 +325,14 @@ Reply Service::ShowCase(const Caller& c, const std::string& case_id) {
   auto kase = LoadCase(core_, case_id);
   if (!kase.ok()) return Reply::Error(kase.status());
   if (!CanSeeCase(c, *kase)) {
-    (void)Audit(c, "case.read", kase->student_id, case_id, "", "", "deny", "not_assigned");
+    AuditBestEffort(c, "case.read", kase->student_id, case_id, "", "", "deny", "not_assigned");
     return Reply::Error(Status::Denied("case " + case_id + " is not yours"));
   }
   auto history = store::CaseHistory(*core_.db, case_id);
   if (!history.ok()) return Reply::Error(history.status());
-  if (Status st = Audit(c, "case.read", kase->student_id, case_id, "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  if (Status st = AuditOrFail(c, "case.read", kase->student_id, case_id, "", "", "ok", ""); !st.ok()) {
+    return Reply::Error(st);
+  }
   Json versions = Json::array();
   for (const auto& v : *history) {
     versions.push_back({{"version", v.version}, {"updated_by", v.updated_by}, {"updated", v.updated}});
@@ -341,7 +377,7 @@ Reply Service::AssignCase(const Caller& c, const std::string& case_id, const std
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
   if (Status st = store::AssignCase(*core_.db, case_id, (*user)->user_id); !st.ok()) return Reply::Error(st);
-  if (Status st = Audit(c, "case.assign", kase->student_id, case_id, "", "", "ok", (*user)->user_id); !st.ok()) {
+  if (Status st = AuditOrFail(c, "case.assign", kase->student_id, case_id, "", "", "ok", (*user)->user_id); !st.ok()) {
     return Reply::Error(st);
   }
   if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
@@ -387,9 +423,9 @@ Reply Service::AddConsent(const Caller& c, std::string_view body) {
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
   if (Status st = store::InsertConsent(*core_.db, r); !st.ok()) return Reply::Error(st);
-  if (Status st = Audit(c, "consent.record", r.consent.subject_id, r.consent.id,
-                        Join(r.consent.purposes, ","), "consent", "ok",
-                        std::string(consent::Name(r.consent.grantor_role)));
+  if (Status st = AuditOrFail(c, "consent.record", r.consent.subject_id, r.consent.id,
+                              Join(r.consent.purposes, ","), "consent", "ok",
+                              std::string(consent::Name(r.consent.grantor_role)));
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -411,7 +447,7 @@ Reply Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
   if (Status st = store::WithdrawConsent(*core_.db, consent_id, now, c.user_id); !st.ok()) return Reply::Error(st);
   const std::string& subject = (*record)->consent.subject_id;
-  if (Status st = Audit(c, "consent.withdraw", subject, consent_id, "", "consent", "ok", ""); !st.ok()) {
+  if (Status st = AuditOrFail(c, "consent.withdraw", subject, consent_id, "", "consent", "ok", ""); !st.ok()) {
     return Reply::Error(st);
   }
   Json cancelled = Json::array(), revoked = Json::array();
@@ -421,8 +457,8 @@ Reply Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
         return Reply::Error(st);
       }
       if (Status st = store::RemoveOutgoing(*core_.db, "share", s.message_id); !st.ok()) return Reply::Error(st);
-      if (Status st = Audit(c, "share.cancelled", s.student_id, s.message_id, s.purpose, s.legal_basis,
-                            "ok", "consent_withdrawn");
+      if (Status st = AuditOrFail(c, "share.cancelled", s.student_id, s.message_id, s.purpose, s.legal_basis,
+                                  "ok", "consent_withdrawn");
           !st.ok()) {
         return Reply::Error(st);
       }
@@ -440,8 +476,8 @@ Reply Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
       if (Status st = store::SetShareState(*core_.db, s.message_id, ShareState::kRevoked, "consent_withdrawn", at); !st.ok()) {
         return Reply::Error(st);
       }
-      if (Status st = Audit(c, "share.revoked", s.student_id, s.message_id, s.purpose, s.legal_basis,
-                            "ok", "consent_withdrawn");
+      if (Status st = AuditOrFail(c, "share.revoked", s.student_id, s.message_id, s.purpose, s.legal_basis,
+                                  "ok", "consent_withdrawn");
           !st.ok()) {
         return Reply::Error(st);
       }
@@ -457,8 +493,8 @@ Reply Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
     if (Status st = store::RevokeLink(*core_.db, l.link_id, "consent_withdrawn", at); !st.ok()) {
       return Reply::Error(st);
     }
-    if (Status st = Audit(c, "link.revoked", l.student_id, l.link_id, l.purpose, l.legal_basis, "ok",
-                          "consent_withdrawn");
+    if (Status st = AuditOrFail(c, "link.revoked", l.student_id, l.link_id, l.purpose, l.legal_basis, "ok",
+                                "consent_withdrawn");
         !st.ok()) {
       return Reply::Error(st);
     }
@@ -496,7 +532,9 @@ Reply Service::ListConsents(const Caller& c, const std::string& student_id) {
     j["shares"] = shares;
     list.push_back(std::move(j));
   }
-  if (Status st = Audit(c, "consent.read", student_id, "", "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  if (Status st = AuditOrFail(c, "consent.read", student_id, "", "", "", "ok", ""); !st.ok()) {
+    return Reply::Error(st);
+  }
   return Reply::Ok({{"student_id", student_id}, {"consents", list}});
 }
 
@@ -513,7 +551,7 @@ Reply Service::Gate(const Caller& c, const GateRequest& g, GateResult* out) {
   auto kase = LoadCase(core_, g.case_id);
   if (!kase.ok()) return Reply::Error(kase.status());
   if (!CanSeeCase(c, *kase)) {
-    (void)Audit(c, denied, kase->student_id, g.case_id, g.purpose, "", "deny", "not_assigned");
+    AuditBestEffort(c, denied, kase->student_id, g.case_id, g.purpose, "", "deny", "not_assigned");
     return Reply::Error(Status::Denied("case " + g.case_id + " is not yours"));
   }
   if (requested.empty()) {
@@ -529,14 +567,11 @@ Reply Service::Gate(const Caller& c, const GateRequest& g, GateResult* out) {
   Json decision = formats::DecisionToJsonValue(d);
   const std::string legal = d.legal_basis ? std::string(consent::Name(*d.legal_basis)) : "";
   if (!d.permit) {
-    if (Status st = Audit(c, denied, kase->student_id, g.audit_object, g.purpose, legal, "deny", ReasonCodes(d));
-        !st.ok()) {
-      return Reply::Error(st);
-    }
+    AuditBestEffort(c, denied, kase->student_id, g.audit_object, g.purpose, legal, "deny", ReasonCodes(d));
     return Reply::Error(Status::Denied(g.action + " refused: " + ReasonText(d)), {{"decision", decision}});
   }
   if (!d.withheld.Empty() && !g.allow_partial) {
-    (void)Audit(c, denied, kase->student_id, g.audit_object, g.purpose, legal, "deny",
+    AuditBestEffort(c, denied, kase->student_id, g.audit_object, g.purpose, legal, "deny",
                 "partial_not_allowed," + ReasonCodes(d));
     std::vector<std::string> held;
     for (const auto& n : CategoryNames(d.withheld)) held.push_back(n.get<std::string>());
@@ -581,7 +616,7 @@ Reply Service::Share(const Caller& c, const ShareRequest& req) {
   const Json& decision = decided.decision_json;
   const std::string& legal = decided.legal_basis;
   if (req.dry_run) {
-    (void)Audit(c, "share.evaluated", kase->student_id, req.case_id + "->" + req.to, req.purpose, legal,
+    AuditBestEffort(c, "share.evaluated", kase->student_id, req.case_id + "->" + req.to, req.purpose, legal,
                 "permit", ReasonCodes(d));
     return Reply::Ok({{"dry_run", true}, {"decision", decision}});
   }
@@ -613,8 +648,8 @@ Reply Service::Share(const Caller& c, const ShareRequest& req) {
   if (!meldcode) {
     if (Status st = SealAndQueue(core_, s, *kase, *partner); !st.ok()) return Reply::Error(st);
   }
-  if (Status st = Audit(c, meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
-                        s.message_id, s.purpose, legal, "permit", ReasonCodes(d));
+  if (Status st = AuditOrFail(c, meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
+                              s.message_id, s.purpose, legal, "permit", ReasonCodes(d));
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -639,7 +674,7 @@ Reply Service::ApproveMeldcode(const Caller& c, const std::string& message_id) {
                                              std::string(store::ShareStateName(s.state)) + ")"));
   }
   if (s.requested_by == c.user_id) {
-    (void)Audit(c, "share.approve", s.student_id, message_id, s.purpose, s.legal_basis, "deny", "same_person");
+    AuditBestEffort(c, "share.approve", s.student_id, message_id, s.purpose, s.legal_basis, "deny", "same_person");
     return Reply::Error(Status::Denied("a Meldcode share needs a second person: the requester may not approve it"));
   }
   auto kase = LoadCase(core_, s.case_id);
@@ -661,15 +696,21 @@ Reply Service::ApproveMeldcode(const Caller& c, const std::string& message_id) {
     if (Status st = store::SetShareState(*core_.db, message_id, ShareState::kCancelled, ReasonCodes(d), at); !st.ok()) {
       return Reply::Error(st);
     }
-    (void)Audit(c, "share.cancelled", s.student_id, message_id, s.purpose, s.legal_basis, "deny", ReasonCodes(d));
+    // The cancellation is a change to the share: it and its entry go
+    // together, or the share stays pending (it is not sent either way).
+    if (Status st = AuditOrFail(c, "share.cancelled", s.student_id, message_id, s.purpose, s.legal_basis, "deny",
+                                ReasonCodes(d));
+        !st.ok()) {
+      return Reply::Error(st);
+    }
     if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
     return Reply::Error(Status::Denied("share refused on approval: " + ReasonText(d)),
                         {{"decision", formats::DecisionToJsonValue(d)}});
   }
   if (Status st = store::SetShareApproved(*core_.db, message_id, c.user_id, at); !st.ok()) return Reply::Error(st);
   if (Status st = SealAndQueue(core_, s, *kase, *partner); !st.ok()) return Reply::Error(st);
-  if (Status st = Audit(c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis, "permit",
-                        "meldcode_second_approval");
+  if (Status st = AuditOrFail(c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis, "permit",
+                              "meldcode_second_approval");
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -723,7 +764,7 @@ Reply Service::ShowInbox(const Caller& c, const std::string& message_id) {
   if (it == items->end()) return Reply::Error(Status::NotFound("no received share " + message_id));
   Json out = InboxJson(*it);
   if (!it->summary) {
-    (void)Audit(c, "inbox.read", it->student_id, message_id, it->purpose, "", "purged",
+    AuditBestEffort(c, "inbox.read", it->student_id, message_id, it->purpose, "", "purged",
                 it->purge_reason.value_or(""));
     out["summary"] = nullptr;
     return Reply::Ok(out);
@@ -731,7 +772,7 @@ Reply Service::ShowInbox(const Caller& c, const std::string& message_id) {
   // Shown only in its permitted categories, whatever the stored text holds.
   auto summary = formats::ParseCaseSummary(*it->summary, true);
   if (!summary.ok()) return Reply::Error(Status::Corruption("stored inbox summary does not parse"));
-  if (Status st = Audit(c, "inbox.read", it->student_id, message_id, it->purpose, "", "ok", ""); !st.ok()) {
+  if (Status st = AuditOrFail(c, "inbox.read", it->student_id, message_id, it->purpose, "", "ok", ""); !st.ok()) {
     return Reply::Error(st);
   }
   out["summary"] = Json::parse(formats::Project(*summary, it->categories));
@@ -850,7 +891,9 @@ Reply Service::AuditQuery(const Caller& c, const audit::AuditFilter& filter) {
   Json list = Json::array();
   for (const auto& e : *entries) list.push_back(EntryJson(e));
   std::string what = "subject=" + filter.subject + " user=" + filter.user + " action=" + filter.action;
-  if (Status st = Audit(c, "audit.query", filter.subject, "", "", "", "ok", what); !st.ok()) return Reply::Error(st);
+  if (Status st = AuditOrFail(c, "audit.query", filter.subject, "", "", "", "ok", what); !st.ok()) {
+    return Reply::Error(st);
+  }
   return Reply::Ok({{"entries", list}});
 }
 
@@ -858,7 +901,9 @@ Reply Service::AuditExport(const Caller& c) {
   if (Status st = RoleIn(c, {Role::kAuditor}, "export the audit log"); !st.ok()) return Reply::Error(st);
   std::lock_guard<std::mutex> lock(core_.mu);
   // The export's own read is logged first, so the export includes it.
-  if (Status st = Audit(c, "audit.export", "", "", "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  if (Status st = AuditOrFail(c, "audit.export", "", "", "", "", "ok", ""); !st.ok()) {
+    return Reply::Error(st);
+  }
   std::ostringstream out;
   if (Status st = core_.audit->Export(out); !st.ok()) return Reply::Error(st);
   Reply r = Reply::Ok(Json::object());
@@ -873,7 +918,9 @@ Reply Service::AuditSubject(const Caller& c, const std::string& subject, bool as
   std::lock_guard<std::mutex> lock(core_.mu);
   auto report = core_.audit->SubjectReport(subject);
   if (!report.ok()) return Reply::Error(report.status());
-  if (Status st = Audit(c, "audit.subject_report", subject, "", "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  if (Status st = AuditOrFail(c, "audit.subject_report", subject, "", "", "", "ok", ""); !st.ok()) {
+    return Reply::Error(st);
+  }
   Reply r = Reply::Ok(Json::object());
   r.raw = as_json ? audit::SubjectReportJson(*report) : audit::SubjectReportText(*report);
   r.content_type = as_json ? "application/json" : "text/plain; charset=utf-8";
@@ -909,10 +956,10 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
       e.actor_user = user->user_id;
       e.actor_role = std::string(store::RoleName(user->role));
     }
-    (void)AppendAudit(core_, std::move(e));
+    daemon::AuditBestEffort(core_, std::move(e));
     return kWrong;
   }
-  SCHAKEL_RETURN_IF_ERROR(Audit(c, "console.signin", "", c.user_id, "", "", "ok", "password"));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "console.signin", "", c.user_id, "", "", "ok", "password"));
   return c;
 }
 
@@ -928,10 +975,10 @@ Status Service::CheckTotp(const Caller& c, std::string_view code) {
     SCHAKEL_ASSIGN_OR_RETURN(ok, store::UseTotpStep(*core_.db, c.user_id, *step));
   }
   if (!ok) {
-    (void)Audit(c, "console.signin", "", c.user_id, "", "", "deny", "bad_totp");
+    AuditBestEffort(c, "console.signin", "", c.user_id, "", "", "deny", "bad_totp");
     return Status::Unauthenticated("wrong, expired or already used code");
   }
-  return Audit(c, "console.signin", "", c.user_id, "", "", "ok", "totp");
+  return AuditOrFail(c, "console.signin", "", c.user_id, "", "", "ok", "totp");
 }
 
 Reply Service::ListUsers(const Caller& c) {
@@ -947,7 +994,9 @@ Reply Service::ListUsers(const Caller& c) {
                     {"created", u.created}, {"disabled_at", u.disabled_at ? Json(*u.disabled_at) : Json(nullptr)},
                     {"console", creds->has_value()}});
   }
-  if (Status st = Audit(c, "user.list", "", "", "", "", "ok", ""); !st.ok()) return Reply::Error(st);
+  if (Status st = AuditOrFail(c, "user.list", "", "", "", "", "ok", ""); !st.ok()) {
+    return Reply::Error(st);
+  }
   return Reply::Ok({{"users", list}});
 }
 
@@ -969,7 +1018,7 @@ Reply Service::AuditVerify(const Caller& c) {
   if (Status st = RoleIn(c, {Role::kAuditor}, "verify the audit log"); !st.ok()) return Reply::Error(st);
   std::lock_guard<std::mutex> lock(core_.mu);
   Status verified = core_.audit->VerifyStored();
-  (void)Audit(c, "audit.verify", "", "", "", "", verified.ok() ? "ok" : "fail",
+  AuditBestEffort(c, "audit.verify", "", "", "", "", verified.ok() ? "ok" : "fail",
               verified.ok() ? "" : verified.message());
   if (!verified.ok()) return Reply::Ok({{"ok", false}, {"problem", verified.message()}});
   return Reply::Ok({{"ok", true}});
@@ -985,7 +1034,7 @@ Result<int> Service::PurgeExpired() {
     SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(*core_.db, r.sender_id, r.message_id, "retention", now));
     audit::AuditEvent e =
         SystemEvent({"inbox.purged", r.student_id, r.message_id, r.purpose, "", "ok", "retention"}, "retention");
-    SCHAKEL_RETURN_IF_ERROR(AppendAudit(core_, std::move(e)));
+    SCHAKEL_RETURN_IF_ERROR(daemon::AuditOrFail(core_, std::move(e)));
     SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   }
   return static_cast<int>(expired.size());

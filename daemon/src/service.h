@@ -136,9 +136,12 @@ class Service {
   Result<int> PurgeExpired();
 
  private:
-  Status Audit(const Caller& c, std::string action, std::string subject, std::string object,
-               std::string purpose, std::string legal_basis, std::string outcome,
-               std::string reason);
+  // The audit policy of node_core.h, with the caller as the actor.
+  [[nodiscard]] Status AuditOrFail(const Caller& c, std::string action, std::string subject, std::string object,
+                                   std::string purpose, std::string legal_basis, std::string outcome,
+                                   std::string reason);
+  void AuditBestEffort(const Caller& c, std::string action, std::string subject, std::string object,
+                       std::string purpose, std::string legal_basis, std::string outcome, std::string reason);
   NodeCore& core_;
 };
 

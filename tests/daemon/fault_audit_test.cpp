@@ -1,0 +1,264 @@
+// Fault tests for the audit policy (docs/audit.md): with audit appends made
+// to fail by SCHAKEL_FAULT_FAIL (base/fault_inject.h), an action that must be
+// audited does not happen — a dossier link's content is not shown, a share
+// is refused and nothing is queued, a case is not shown — while refusals
+// still refuse. And a link's wrong-code counter that cannot be written gives
+// no answer about the code at all. Real schakeld processes on loopback; see
+// docs/fault-tests.md.
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "federation_support.h"
+#include "schakel/audit/audit_log.h"
+#include "schakel/config/node_config.h"
+#include "schakel/store/database.h"
+#include "schakel/store/identity_store.h"
+#include "schakel/store/node_dir.h"
+#include "schakel/store/records.h"
+#include "web_client.h"
+
+namespace schakel {
+namespace {
+
+using testing::CaseFixture;
+using testing::Federation;
+using testing::LastLine;
+using testing::TempDir;
+using testing::WebReply;
+using testing::WebRequestOnce;
+
+using testing::kSanneJongere;
+using testing::kSanneOuder;
+
+// The jongere's consent for any wijkteam, as a link's recipient is known
+// only by its type (kSanneJongere names wijkteam-b).
+constexpr const char* kJongereForLinks = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+
+// node.start is the first audit append of a run: it is written, every one
+// after it fails.
+const std::vector<std::string> kAuditFailsAfterStart{"SCHAKEL_FAULT_FAIL=audit.append:2"};
+
+const std::vector<std::pair<std::string, std::string>> kForm = {
+    {"Content-Type", "application/x-www-form-urlencoded"}};
+
+struct Link {
+  std::string token, code, id;
+};
+
+std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
+  auto cfg = config::LoadNodeConfig(dir);
+  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
+  if (!cfg.ok()) return nullptr;
+  store::NodePaths paths(dir, cfg->key_file);
+  store::KeySource source;
+  source.key_file = paths.key_file;
+  source.passphrase_env = cfg->passphrase_env;
+  auto db = store::OpenNodeDatabase(paths, source);
+  EXPECT_TRUE(db.ok()) << db.status().message();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+int64_t CountEntries(store::Database& db, const std::string& action, const std::string& object) {
+  auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
+  EXPECT_TRUE(q.ok()) << q.status().message();
+  if (!q.ok()) return -1;
+  q->Bind(1, action).Bind(2, object);
+  auto row = q->Step();
+  return row.ok() && *row ? q->Int(0) : -1;
+}
+
+void ExpectChainIntact(store::Database& db, const std::string& node_id) {
+  auto identity = store::LoadIdentity(db);
+  ASSERT_TRUE(identity.ok()) << identity.status().message();
+  SystemClock clock;
+  auto log = audit::AuditLog::Create(db, node_id, *identity, clock);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  Status verified = (*log)->VerifyStored();
+  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
+  EXPECT_TRUE((*log)->Close().ok());
+}
+
+class FaultAudit : public ::testing::Test {
+ protected:
+  // The school and the team, Sanne's case and consents at the school, set up
+  // with a healthy audit log; the school is left stopped.
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam());
+    fed_.StartNode("school");
+    ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+    ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere, kJongereForLinks}));
+    links_port_ = static_cast<uint16_t>(fed_["school"].port + 2);
+  }
+
+  Link CreateLink() {
+    auto r = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "dr. A. Jansen", "--type",
+                                          "wijkteam", "--purpose", "doorverwijzing", "--allow-partial"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    Link l;
+    l.code = LastLine(r.out);
+    std::smatch m;
+    if (std::regex_search(r.out, m, std::regex("/l/([A-Za-z0-9_-]{43})"))) l.token = m[1];
+    if (std::regex_search(r.out, m, std::regex("link: (l-[0-9a-f]+)"))) l.id = m[1];
+    EXPECT_FALSE(l.token.empty()) << r.out;
+    EXPECT_FALSE(l.id.empty()) << r.out;
+    return l;
+  }
+
+  WebReply Post(const Link& l, const std::string& code) {
+    return WebRequestOnce(links_port_, "POST", "/l/" + l.token, kForm, "code=" + code);
+  }
+
+  std::string Log(const std::string& node) { return testing::ReadAll(fed_[node].dir + "/daemon.log"); }
+
+  TempDir tmp_;
+  Federation fed_{tmp_};
+  uint16_t links_port_ = 0;
+};
+
+TEST_F(FaultAudit, LinkContentIsNotShownWhenItsReadCannotBeAudited) {
+  Link l = CreateLink();
+  ASSERT_FALSE(l.token.empty());
+  fed_.StopNode("school");
+  fed_.StartNode("school", kAuditFailsAfterStart);
+
+  // The code page holds nothing of the case: shown, its entry's loss logged
+  // with the action and link id only.
+  auto get = WebRequestOnce(links_port_, "GET", "/l/" + l.token);
+  EXPECT_EQ(get.status, 200) << get.error;
+  EXPECT_EQ(get.body.find("Sanne"), std::string::npos);
+
+  auto right = Post(l, l.code);
+  EXPECT_EQ(right.status, 500) << right.body;
+  EXPECT_NE(right.body.find("Interne fout"), std::string::npos) << right.body;
+  EXPECT_EQ(right.body.find("Sanne"), std::string::npos) << "content shown without its link.read entry";
+  EXPECT_EQ(right.body.find("Hulpvraag"), std::string::npos);
+  EXPECT_EQ(right.body.find("Toegangscode"), std::string::npos) << "no code form either";
+
+  std::string log = Log("school");
+  EXPECT_NE(log.find("audit: entry link.view on " + l.id + " not written"), std::string::npos) << log;
+  EXPECT_NE(log.find("cannot record the reading of " + l.id), std::string::npos) << log;
+  EXPECT_EQ(log.find("stu-1042"), std::string::npos) << "the student id in the log: " << log;
+
+  fed_.StopNode("school");
+  auto db = OpenNodeDb(fed_["school"].dir);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(CountEntries(*db, "link.read", l.id), 0);
+  auto q = db->Prepare("SELECT last_read IS NULL, failed_attempts, state FROM links WHERE link_id = ?;");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  q->Bind(1, l.id);
+  auto row = q->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(q->Int(0), 1) << "last_read written without its audit entry";
+  EXPECT_EQ(q->Text(2), "active");
+  ASSERT_NO_FATAL_FAILURE(ExpectChainIntact(*db, "school-a"));
+  db.reset();
+
+  // With the audit log healthy again the same code opens the link.
+  fed_.StartNode("school");
+  auto again = Post(l, l.code);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_NE(again.body.find("Sanne"), std::string::npos);
+}
+
+TEST_F(FaultAudit, ShareIsRefusedAndNothingQueuedWhenItCannotBeAudited) {
+  fed_.StopNode("school");
+  fed_.StartNode("team");
+  fed_.StartNode("school", kAuditFailsAfterStart);
+  auto shared = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
+                                             "doorverwijzing", "--allow-partial"});
+  EXPECT_NE(shared.code, 0) << shared.out;
+  EXPECT_EQ(shared.out.find("m-"), std::string::npos) << "a message id was handed out: " << shared.out;
+
+  // Give a wrongly queued share the time to arrive (fast retries), bounded.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto inbox = fed_.AsJson("team", "gezinswerker", {"inbox"});
+  EXPECT_EQ(inbox["inbox"].size(), 0u) << inbox.dump();
+
+  fed_.StopNode("school");
+  fed_.StopNode("team");
+  auto db = OpenNodeDb(fed_["school"].dir);
+  ASSERT_TRUE(db);
+  auto queued = store::CountOutgoing(*db);
+  ASSERT_TRUE(queued.ok()) << queued.status().message();
+  EXPECT_EQ(*queued, 0);
+  auto shares = store::ListShares(*db);
+  ASSERT_TRUE(shares.ok()) << shares.status().message();
+  EXPECT_TRUE(shares->empty()) << shares->size() << " share(s) stored";
+  ASSERT_NO_FATAL_FAILURE(ExpectChainIntact(*db, "school-a"));
+}
+
+TEST_F(FaultAudit, ReadsAndChangesFailButRefusalsStillRefuse) {
+  fed_.StopNode("school");
+  fed_.StartNode("school", kAuditFailsAfterStart);
+  // A read of the case must be audited: refused, nothing of it printed.
+  auto shown = fed_.As("school", "mentor", {"case", "show", "casus-2026-0042"});
+  EXPECT_NE(shown.code, 0);
+  EXPECT_EQ(shown.out.find("Sanne"), std::string::npos) << shown.out;
+  // A new case is not stored.
+  nlohmann::json other = nlohmann::json::parse(testing::ReadAll(CaseFixture("sanne.json")));
+  other["case_id"] = "casus-2026-0043";
+  auto added = fed_.As("school", "zorgco", {"case", "add", "--file", fed_.WriteFile("other.json", other.dump())});
+  EXPECT_NE(added.code, 0);
+  // A link is not made: no URL, no code.
+  auto link = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam",
+                                           "--purpose", "doorverwijzing", "--allow-partial"});
+  EXPECT_NE(link.code, 0);
+  EXPECT_EQ(link.out.find("/l/"), std::string::npos) << link.out;
+  // A refusal is still a refusal (exit 3), its entry's loss only logged.
+  auto refused = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "X", "--type", "rmc",
+                                              "--purpose", "doorverwijzing"});
+  EXPECT_EQ(refused.code, 3) << refused.err;
+
+  fed_.StopNode("school");
+  auto db = OpenNodeDb(fed_["school"].dir);
+  ASSERT_TRUE(db);
+  auto links = db->Prepare("SELECT count(*) FROM links;");
+  ASSERT_TRUE(links.ok());
+  auto row = links->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(links->Int(0), 0);
+  auto cases = db->Prepare("SELECT count(*) FROM cases;");
+  ASSERT_TRUE(cases.ok()) << cases.status().message();
+  row = cases->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(cases->Int(0), 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectChainIntact(*db, "school-a"));
+}
+
+TEST_F(FaultAudit, UncountableCodeAttemptsGetNoAnswer) {
+  Link l = CreateLink();
+  ASSERT_FALSE(l.token.empty());
+  fed_.StopNode("school");
+  fed_.StartNode("school", {"SCHAKEL_FAULT_FAIL=links.wrong_code_update"});
+  // More tries than the lock allows: none is answered "wrong", none is
+  // counted, and not even the right code is tried.
+  for (int i = 0; i < 7; ++i) {
+    auto wrong = Post(l, "AAAAA-AAAAA");
+    EXPECT_EQ(wrong.status, 500) << wrong.body;
+    EXPECT_EQ(wrong.body.find("onjuist"), std::string::npos) << wrong.body;
+    EXPECT_EQ(wrong.body.find("poging"), std::string::npos) << wrong.body;
+  }
+  auto right = Post(l, l.code);
+  EXPECT_EQ(right.status, 500) << right.body;
+  EXPECT_EQ(right.body.find("Sanne"), std::string::npos) << right.body;
+
+  fed_.StopNode("school");
+  fed_.StartNode("school");
+  auto wrong = Post(l, "AAAAA-AAAAA");
+  EXPECT_EQ(wrong.status, 403) << wrong.body;
+  EXPECT_NE(wrong.body.find("nog 4 pogingen"), std::string::npos) << wrong.body;
+  auto opened = Post(l, l.code);
+  EXPECT_EQ(opened.status, 200) << opened.body;
+  EXPECT_NE(opened.body.find("Sanne"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace schakel
