@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "console_pages.h"
+#include "schakel/http/router.h"
 #include "link_service.h"
 #include "schakel/base/strings.h"
 #include "schakel/base/time.h"
@@ -194,259 +195,313 @@ http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
     sessions_.Destroy(cookie_id);
     return WithCookie(http::WebResponse::Redirect("/aanmelden"), ClearCookie());
   }
-  return SignedIn(req, *session, cookie_id, form);
+  return SignedIn(req, *session, form);
 }
 
-http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const ConsoleSession& session, const std::string&,
-                                    const std::map<std::string, std::string>& form) {
-  const Caller& c = session.caller;
-  Viewer v{c.name, c.role, session.csrf_token, options_.node_id};
-  auto fail = [&](const Reply& r) {
-    return Page(HttpStatus(r.status), console::ErrorPage(&v, HttpStatus(r.status), r.status.message()));
-  };
-  auto query = [&](const char* k) {
-    auto it = req.query.find(k);
+// ---- the signed-in pages: one row per page, one handler per row ----------
+
+struct ConsoleServer::PageCall {
+  const http::WebRequest& req;
+  const Caller& caller;
+  const console::Viewer& viewer;
+  const std::map<std::string, std::string>& form;
+  std::vector<std::string> params;  // the "*" segments of the route
+
+  std::string Query(const char* key) const {
+    auto it = req.query.find(key);
     return it == req.query.end() ? std::string() : it->second;
-  };
-  // "/dossiers/abc/x" -> {"dossiers", "abc", "x"}
-  std::vector<std::string> p;
-  for (size_t pos = 1; pos <= req.path.size() && p.size() < 8;) {
-    size_t next = req.path.find('/', pos);
-    std::string seg = req.path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-    if (!seg.empty()) p.push_back(seg);
-    if (next == std::string::npos) break;
-    pos = next + 1;
   }
-  const bool get = req.method == "GET", post = req.method == "POST";
-  auto is = [&](std::initializer_list<const char*> want) {
-    if (p.size() != want.size()) return false;
-    size_t i = 0;
-    for (const char* w : want) {
-      if (std::string(w) != "*" && p[i] != w) return false;
-      ++i;
-    }
-    return true;
-  };
+  std::string Form(const char* key) const { return Field(form, key); }
+  const std::string& Param(size_t i) const { return params.at(i); }
+  // A refusal or failure from the Service as an error page.
+  http::WebResponse Fail(const Status& st) const {
+    return Page(HttpStatus(st), console::ErrorPage(&viewer, HttpStatus(st), st.message()));
+  }
+};
 
-  if (get && p.empty()) return Page(200, console::HomePage(v));
+namespace {
 
-  // ---- cases and shares (staff, coordinators) ----
-  if (get && is({"dossiers"})) {
-    Reply r = service_.ListCases(c);
-    if (!r.status.ok()) return fail(r);
-    return Page(200, console::CasesPage(v, r.body, ""));
-  }
-  if (post && is({"dossiers"})) {
-    std::string doc = Field(form, "json");
-    if (doc.find_first_not_of(" \r\n\t") == std::string::npos) {
-      Json j = {{"student_id", Field(form, "student_id")}, {"birth_date", Field(form, "birth_date")}};
-      if (!Field(form, "naam").empty()) j["identificatie"] = {{"name", Field(form, "naam")}};
-      if (!Field(form, "hulpvraag").empty()) j["hulpvraag"] = {{"question", Field(form, "hulpvraag")}};
-      if (!Field(form, "gezinssituatie").empty()) j["gezinssituatie"] = {{"notes", Field(form, "gezinssituatie")}};
-      if (!Field(form, "afspraken").empty()) j["afspraken"] = {{"notes", Field(form, "afspraken")}};
-      doc = j.dump();
-    }
-    Reply r = service_.AddCase(c, doc);
-    if (!r.status.ok()) {
-      Reply list = service_.ListCases(c);
-      return Page(HttpStatus(r.status), console::CasesPage(v, list.body, "Niet opgeslagen: " + r.status.message()));
-    }
-    return http::WebResponse::Redirect("/dossiers/" + r.body.value("case_id", ""));
-  }
-  if (get && is({"dossiers", "*"})) {
-    Reply r = service_.ShowCase(c, p[1]);
-    if (!r.status.ok()) return fail(r);
-    Reply status = service_.NodeStatus(c, options_.started);
-    return Page(200, console::CasePage(v, r.body, status.body));
-  }
-  if (post && is({"dossiers", "*"})) {
-    Reply r = service_.UpdateCase(c, p[1], Field(form, "json"));
-    if (!r.status.ok()) return fail(r);
-    return http::WebResponse::Redirect("/dossiers/" + p[1]);
-  }
-  if (post && is({"dossiers", "*", "link"}) && links_ != nullptr) {
-    LinkCreateRequest lr;
-    lr.case_id = p[1];
-    lr.for_name = Field(form, "for_name");
-    lr.org_type = Field(form, "org_type");
-    lr.purpose = Field(form, "purpose");
-    lr.categories = CheckedCategories(form);
-    lr.allow_partial = true;  // the page names what is withheld
-    int days = 0;
-    for (char ch : Field(form, "days")) {
-      if (ch < '0' || ch > '9' || days > 100) return Page(400, console::ErrorPage(&v, 400, "Ongeldig aantal dagen."));
-      days = days * 10 + (ch - '0');
-    }
-    lr.expires_days = days == 0 ? kDefaultLinkDays : days;
-    Reply r = links_->Create(c, lr);
-    Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
-    if (!r.status.ok()) {
-      Json request = {{"case_id", lr.case_id}, {"to", lr.for_name + " (" + lr.org_type + ")"},
-                      {"purpose", lr.purpose}, {"categories", lr.categories}, {"justification", ""}};
-      return Page(HttpStatus(r.status), console::SharePreviewPage(v, request, false, decision,
-                                                                  decision.is_null() ? r.status.message() : ""));
-    }
-    return Page(200, console::LinkCreatedPage(v, r.body));
-  }
-  if (post && (is({"delen", "voorbeeld"}) || is({"delen"}))) {
-    ShareRequest sr;
-    sr.case_id = Field(form, "case_id");
-    sr.to = Field(form, "to");
-    sr.purpose = Field(form, "purpose");
-    sr.categories = CheckedCategories(form);
-    sr.justification = Field(form, "justification");
-    sr.allow_partial = true;  // the preview showed exactly what is withheld
-    sr.dry_run = p.size() == 2;
-    Json request = {{"case_id", sr.case_id}, {"to", sr.to}, {"purpose", sr.purpose},
-                    {"categories", sr.categories}, {"justification", sr.justification}};
-    Reply r = service_.Share(c, sr);
-    Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
-    if (!r.status.ok()) {
-      int code = HttpStatus(r.status);
-      return Page(code, console::SharePreviewPage(v, request, false, decision,
-                                                  decision.is_null() ? r.status.message() : ""));
-    }
-    if (sr.dry_run) return Page(200, console::SharePreviewPage(v, request, true, decision, ""));
-    return Page(200, console::ShareSentPage(v, r.body));
-  }
-  if (get && is({"delingen"})) {
-    Reply r = service_.ListShares(c);
-    if (!r.status.ok()) return fail(r);
-    return Page(200, console::SharesPage(v, r.body));
-  }
-  if (post && is({"delingen", "*", "goedkeuren"})) {
-    Reply r = service_.ApproveMeldcode(c, p[1]);
-    if (!r.status.ok()) return fail(r);
-    return http::WebResponse::Redirect("/delingen");
-  }
-  if (get && is({"inbox"})) {
-    Reply r = service_.ListInbox(c);
-    if (!r.status.ok()) return fail(r);
-    return Page(200, console::InboxPage(v, r.body));
-  }
-  if (get && is({"inbox", "*"})) {
-    Reply r = service_.ShowInbox(c, p[1]);
-    if (!r.status.ok()) return fail(r);
-    return Page(200, console::InboxItemPage(v, r.body));
-  }
-  if (post && is({"inbox", "*", "terugkoppeling"})) {
-    Reply r = service_.ShowInbox(c, p[1]);
-    if (!r.status.ok()) return fail(r);
-    const Json& summary = r.body["summary"];
-    if (!summary.is_object()) {
-      return Page(410, console::ErrorPage(&v, 410, "De inhoud van deze deling is verwijderd."));
-    }
-    Json doc = {{"student_id", summary.value("student_id", "")}, {"birth_date", summary.value("birth_date", "")}};
-    if (summary.contains("identificatie")) doc["identificatie"] = summary["identificatie"];
-    doc["afspraken"] = {{"notes", Field(form, "afspraken")}, {"in_reactie_op", p[1]}};
-    Reply added = service_.AddCase(c, doc.dump());
-    if (!added.status.ok()) return fail(added);
-    ShareRequest sr;
-    sr.case_id = added.body.value("case_id", "");
-    sr.to = r.body.value("from", "");
-    sr.purpose = "terugkoppeling";
-    sr.categories = {"identificatie", "afspraken"};
-    sr.allow_partial = true;
-    sr.dry_run = true;
-    Json request = {{"case_id", sr.case_id}, {"to", sr.to}, {"purpose", sr.purpose},
-                    {"categories", sr.categories}, {"justification", ""}};
-    Reply preview = service_.Share(c, sr);
-    Json decision = preview.body.contains("decision") ? preview.body["decision"] : Json(nullptr);
-    return Page(preview.status.ok() ? 200 : HttpStatus(preview.status),
-                console::SharePreviewPage(v, request, preview.status.ok(), decision,
-                                          preview.status.ok() || !decision.is_null() ? "" : preview.status.message()));
-  }
+uint32_t RoleBit(Role r) { return 1u << static_cast<unsigned>(r); }
 
-  // ---- consents (coordinators; staff may read their own students') ----
-  if (get && is({"toestemmingen"})) {
-    std::string student = query("leerling");
-    if (student.empty()) return Page(200, console::ConsentsPage(v, "", Json::object(), ""));
-    Reply r = service_.ListConsents(c, student);
-    if (!r.status.ok()) return fail(r);
-    return Page(200, console::ConsentsPage(v, student, r.body, query("melding")));
-  }
-  if (post && is({"toestemmingen"})) {
-    std::string student = Field(form, "leerling");
-    Json consent = {{"subject_id", student},
-                    {"grantor_role", Field(form, "grantor_role")},
-                    {"purposes", Json::array({Field(form, "purpose")})},
-                    {"recipients", SplitList(Field(form, "recipients"))},
-                    {"categories", CheckedCategories(form)},
-                    {"valid_from", Field(form, "valid_from")},
-                    {"valid_until", Field(form, "valid_until").empty() ? Json(nullptr) : Json(Field(form, "valid_until"))},
-                    {"withdrawn_at", nullptr}};
-    Reply r = service_.AddConsent(c, Json{{"consent", consent}, {"evidence", Field(form, "evidence")}}.dump());
-    if (!r.status.ok()) return fail(r);
-    return http::WebResponse::Redirect("/toestemmingen?leerling=" + student + "&melding=vastgelegd");
-  }
-  if (post && is({"toestemmingen", "*", "intrekken"})) {
-    Reply r = service_.WithdrawConsent(c, p[1]);
-    if (!r.status.ok()) return fail(r);
-    return http::WebResponse::Redirect("/toestemmingen?leerling=" + Field(form, "leerling") + "&melding=ingetrokken");
-  }
+}  // namespace
 
-  // ---- audit (auditors) ----
-  if (get && is({"audit"})) {
+const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
+  // Roles here are the ones the console itself checks; every page's data
+  // call is checked (and a refusal audited) by the Service as well.
+  static const http::RouteTable<PageHandler> table({
+      {"GET", "/", 0, &ConsoleServer::Home},
+      // cases and shares (staff, coordinators)
+      {"GET", "/dossiers", 0, &ConsoleServer::CasesPage},
+      {"POST", "/dossiers", 0, &ConsoleServer::AddCase},
+      {"GET", "/dossiers/*", 0, &ConsoleServer::CasePage},
+      {"POST", "/dossiers/*", 0, &ConsoleServer::UpdateCase},
+      {"POST", "/dossiers/*/link", 0, &ConsoleServer::CreateLink},
+      {"POST", "/delen/voorbeeld", 0, &ConsoleServer::SharePreview},
+      {"POST", "/delen", 0, &ConsoleServer::ShareSend},
+      {"GET", "/delingen", 0, &ConsoleServer::SharesPage},
+      {"POST", "/delingen/*/goedkeuren", 0, &ConsoleServer::ApproveMeldcode},
+      {"GET", "/inbox", 0, &ConsoleServer::InboxPage},
+      {"GET", "/inbox/*", 0, &ConsoleServer::InboxItemPage},
+      {"POST", "/inbox/*/terugkoppeling", 0, &ConsoleServer::Feedback},
+      // consents (coordinators; staff may read their own students')
+      {"GET", "/toestemmingen", 0, &ConsoleServer::ConsentsPage},
+      {"POST", "/toestemmingen", 0, &ConsoleServer::AddConsent},
+      {"POST", "/toestemmingen/*/intrekken", 0, &ConsoleServer::WithdrawConsent},
+      // the access log (auditors)
+      {"GET", "/audit", RoleBit(Role::kAuditor), &ConsoleServer::AuditPage},
+      {"POST", "/audit/controleren", 0, &ConsoleServer::AuditVerify},
+      {"GET", "/audit/export", 0, &ConsoleServer::AuditExport},
+      {"GET", "/audit/inzage", 0, &ConsoleServer::AuditSubject},
+      // administration (admins)
+      {"GET", "/beheer", 0, &ConsoleServer::AdminPage},
+  });
+  return table;
+}
+
+http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const ConsoleSession& session,
+                                          const std::map<std::string, std::string>& form) {
+  const Caller& c = session.caller;
+  const Viewer v{c.name, c.role, session.csrf_token, options_.node_id};
+  auto match = Routes().Find(req.method, req.path);
+  if (match.route == nullptr) return Page(404, console::ErrorPage(&v, 404, "Deze pagina bestaat niet."));
+  if (match.route->roles != 0 && (match.route->roles & RoleBit(c.role)) == 0) {
     // The navigation page itself shows no data; the Service refuses every
     // data call for other roles, and so does the console.
-    if (c.role != Role::kAuditor) {
-      return Page(403, console::ErrorPage(&v, 403, "Alleen auditors mogen het toegangslog zien."));
-    }
-    std::map<std::string, std::string> filter;
-    for (const char* k : {"leerling", "gebruiker", "actie", "sinds"}) {
-      if (!query(k).empty()) filter[k] = query(k);
-    }
-    if (filter.empty() && !req.query.count("zoek")) return Page(200, console::AuditPage(v, filter, nullptr, ""));
-    audit::AuditFilter f;
-    f.subject = query("leerling");
-    f.user = query("gebruiker");
-    f.action = query("actie");
-    if (!query("sinds").empty()) {
-      auto since = ParseInstant(query("sinds") + "T00:00:00Z");
-      if (!since.ok()) return Page(400, console::ErrorPage(&v, 400, "Ongeldige datum bij 'sinds'."));
-      f.since = *since;
-    }
-    Reply r = service_.AuditQuery(c, f);
-    if (!r.status.ok()) return fail(r);
-    return Page(200, console::AuditPage(v, filter, &r.body, ""));
+    return Page(403, console::ErrorPage(&v, 403, "Alleen auditors mogen het toegangslog zien."));
   }
-  if (post && is({"audit", "controleren"})) {
-    Reply r = service_.AuditVerify(c);
-    if (!r.status.ok()) return fail(r);
-    std::string result = r.body.value("ok", false)
-                             ? "Het toegangslog is ongeschonden: de keten en alle handtekeningen kloppen."
-                             : "Het toegangslog is NIET in orde: " + r.body.value("problem", std::string());
-    return Page(200, console::AuditPage(v, {}, nullptr, result));
-  }
-  if (get && is({"audit", "export"})) {
-    Reply r = service_.AuditExport(c);
-    if (!r.status.ok()) return fail(r);
-    http::WebResponse out;
-    out.status = 200;
-    out.content_type = r.content_type;
-    out.body = r.raw.value_or("");
-    out.headers.emplace_back("Content-Disposition",
-                             "attachment; filename=\"toegangslog-" + options_.node_id + ".jsonl\"");
-    return out;
-  }
-  if (get && is({"audit", "inzage"})) {
-    std::string student = query("leerling");
-    Reply r = service_.AuditSubject(c, student, false);
-    if (!r.status.ok()) return fail(r);
-    return Page(200, console::SubjectReportPage(v, student, r.raw.value_or("")));
-  }
+  const PageCall call{req, c, v, form, std::move(match.params)};
+  return (this->*(match.route->handler))(call);
+}
 
-  // ---- admin ----
-  if (get && is({"beheer"})) {
-    Reply users = service_.ListUsers(c);
-    if (!users.status.ok()) return fail(users);
-    Reply partners = service_.ListPartners(c);
-    if (!partners.status.ok()) return fail(partners);
-    Reply status = service_.NodeStatus(c, options_.started);
-    if (!status.status.ok()) return fail(status);
-    return Page(200, console::AdminPage(v, users.body, partners.body, status.body));
+http::WebResponse ConsoleServer::Home(const PageCall& p) { return Page(200, console::HomePage(p.viewer)); }
+
+http::WebResponse ConsoleServer::CasesPage(const PageCall& p) {
+  Reply r = service_.ListCases(p.caller);
+  if (!r.status.ok()) return p.Fail(r.status);
+  return Page(200, console::CasesPage(p.viewer, r.body, ""));
+}
+
+http::WebResponse ConsoleServer::AddCase(const PageCall& p) {
+  std::string doc = p.Form("json");
+  if (doc.find_first_not_of(" \r\n\t") == std::string::npos) {
+    Json j = {{"student_id", p.Form("student_id")}, {"birth_date", p.Form("birth_date")}};
+    if (!p.Form("naam").empty()) j["identificatie"] = {{"name", p.Form("naam")}};
+    if (!p.Form("hulpvraag").empty()) j["hulpvraag"] = {{"question", p.Form("hulpvraag")}};
+    if (!p.Form("gezinssituatie").empty()) j["gezinssituatie"] = {{"notes", p.Form("gezinssituatie")}};
+    if (!p.Form("afspraken").empty()) j["afspraken"] = {{"notes", p.Form("afspraken")}};
+    doc = j.dump();
   }
-  return Page(404, console::ErrorPage(&v, 404, "Deze pagina bestaat niet."));
+  Reply r = service_.AddCase(p.caller, doc);
+  if (!r.status.ok()) {
+    Reply list = service_.ListCases(p.caller);
+    return Page(HttpStatus(r.status), console::CasesPage(p.viewer, list.body, "Niet opgeslagen: " + r.status.message()));
+  }
+  return http::WebResponse::Redirect("/dossiers/" + r.body.value("case_id", ""));
+}
+
+http::WebResponse ConsoleServer::CasePage(const PageCall& p) {
+  Reply r = service_.ShowCase(p.caller, p.Param(0));
+  if (!r.status.ok()) return p.Fail(r.status);
+  Reply status = service_.NodeStatus(p.caller, options_.started);
+  return Page(200, console::CasePage(p.viewer, r.body, status.body));
+}
+
+http::WebResponse ConsoleServer::UpdateCase(const PageCall& p) {
+  Reply r = service_.UpdateCase(p.caller, p.Param(0), p.Form("json"));
+  if (!r.status.ok()) return p.Fail(r.status);
+  return http::WebResponse::Redirect("/dossiers/" + p.Param(0));
+}
+
+http::WebResponse ConsoleServer::CreateLink(const PageCall& p) {
+  if (links_ == nullptr) return Page(404, console::ErrorPage(&p.viewer, 404, "Deze pagina bestaat niet."));
+  LinkCreateRequest lr;
+  lr.case_id = p.Param(0);
+  lr.for_name = p.Form("for_name");
+  lr.org_type = p.Form("org_type");
+  lr.purpose = p.Form("purpose");
+  lr.categories = CheckedCategories(p.form);
+  lr.allow_partial = true;  // the page names what is withheld
+  int days = 0;
+  for (char ch : p.Form("days")) {
+    if (ch < '0' || ch > '9' || days > 100) {
+      return Page(400, console::ErrorPage(&p.viewer, 400, "Ongeldig aantal dagen."));
+    }
+    days = days * 10 + (ch - '0');
+  }
+  lr.expires_days = days == 0 ? kDefaultLinkDays : days;
+  Reply r = links_->Create(p.caller, lr);
+  Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
+  if (!r.status.ok()) {
+    Json request = {{"case_id", lr.case_id}, {"to", lr.for_name + " (" + lr.org_type + ")"},
+                    {"purpose", lr.purpose}, {"categories", lr.categories}, {"justification", ""}};
+    return Page(HttpStatus(r.status), console::SharePreviewPage(p.viewer, request, false, decision,
+                                                                decision.is_null() ? r.status.message() : ""));
+  }
+  return Page(200, console::LinkCreatedPage(p.viewer, r.body));
+}
+
+http::WebResponse ConsoleServer::SharePreview(const PageCall& p) { return ShareForm(p, true); }
+http::WebResponse ConsoleServer::ShareSend(const PageCall& p) { return ShareForm(p, false); }
+
+http::WebResponse ConsoleServer::ShareForm(const PageCall& p, bool dry_run) {
+  ShareRequest sr;
+  sr.case_id = p.Form("case_id");
+  sr.to = p.Form("to");
+  sr.purpose = p.Form("purpose");
+  sr.categories = CheckedCategories(p.form);
+  sr.justification = p.Form("justification");
+  sr.allow_partial = true;  // the preview showed exactly what is withheld
+  sr.dry_run = dry_run;
+  Json request = {{"case_id", sr.case_id}, {"to", sr.to}, {"purpose", sr.purpose},
+                  {"categories", sr.categories}, {"justification", sr.justification}};
+  Reply r = service_.Share(p.caller, sr);
+  Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
+  if (!r.status.ok()) {
+    return Page(HttpStatus(r.status), console::SharePreviewPage(p.viewer, request, false, decision,
+                                                                decision.is_null() ? r.status.message() : ""));
+  }
+  if (sr.dry_run) return Page(200, console::SharePreviewPage(p.viewer, request, true, decision, ""));
+  return Page(200, console::ShareSentPage(p.viewer, r.body));
+}
+
+http::WebResponse ConsoleServer::SharesPage(const PageCall& p) {
+  Reply r = service_.ListShares(p.caller);
+  if (!r.status.ok()) return p.Fail(r.status);
+  return Page(200, console::SharesPage(p.viewer, r.body));
+}
+
+http::WebResponse ConsoleServer::ApproveMeldcode(const PageCall& p) {
+  Reply r = service_.ApproveMeldcode(p.caller, p.Param(0));
+  if (!r.status.ok()) return p.Fail(r.status);
+  return http::WebResponse::Redirect("/delingen");
+}
+
+http::WebResponse ConsoleServer::InboxPage(const PageCall& p) {
+  Reply r = service_.ListInbox(p.caller);
+  if (!r.status.ok()) return p.Fail(r.status);
+  return Page(200, console::InboxPage(p.viewer, r.body));
+}
+
+http::WebResponse ConsoleServer::InboxItemPage(const PageCall& p) {
+  Reply r = service_.ShowInbox(p.caller, p.Param(0));
+  if (!r.status.ok()) return p.Fail(r.status);
+  return Page(200, console::InboxItemPage(p.viewer, r.body));
+}
+
+// Terugkoppeling: a new case at this node holding the agreed actions, and a
+// share preview back to the sender for the purpose "terugkoppeling".
+http::WebResponse ConsoleServer::Feedback(const PageCall& p) {
+  Reply r = service_.ShowInbox(p.caller, p.Param(0));
+  if (!r.status.ok()) return p.Fail(r.status);
+  const Json& summary = r.body["summary"];
+  if (!summary.is_object()) {
+    return Page(410, console::ErrorPage(&p.viewer, 410, "De inhoud van deze deling is verwijderd."));
+  }
+  Json doc = {{"student_id", summary.value("student_id", "")}, {"birth_date", summary.value("birth_date", "")}};
+  if (summary.contains("identificatie")) doc["identificatie"] = summary["identificatie"];
+  doc["afspraken"] = {{"notes", p.Form("afspraken")}, {"in_reactie_op", p.Param(0)}};
+  Reply added = service_.AddCase(p.caller, doc.dump());
+  if (!added.status.ok()) return p.Fail(added.status);
+  ShareRequest sr;
+  sr.case_id = added.body.value("case_id", "");
+  sr.to = r.body.value("from", "");
+  sr.purpose = "terugkoppeling";
+  sr.categories = {"identificatie", "afspraken"};
+  sr.allow_partial = true;
+  sr.dry_run = true;
+  Json request = {{"case_id", sr.case_id}, {"to", sr.to}, {"purpose", sr.purpose},
+                  {"categories", sr.categories}, {"justification", ""}};
+  Reply preview = service_.Share(p.caller, sr);
+  Json decision = preview.body.contains("decision") ? preview.body["decision"] : Json(nullptr);
+  return Page(preview.status.ok() ? 200 : HttpStatus(preview.status),
+              console::SharePreviewPage(p.viewer, request, preview.status.ok(), decision,
+                                        preview.status.ok() || !decision.is_null() ? "" : preview.status.message()));
+}
+
+http::WebResponse ConsoleServer::ConsentsPage(const PageCall& p) {
+  std::string student = p.Query("leerling");
+  if (student.empty()) return Page(200, console::ConsentsPage(p.viewer, "", Json::object(), ""));
+  Reply r = service_.ListConsents(p.caller, student);
+  if (!r.status.ok()) return p.Fail(r.status);
+  return Page(200, console::ConsentsPage(p.viewer, student, r.body, p.Query("melding")));
+}
+
+http::WebResponse ConsoleServer::AddConsent(const PageCall& p) {
+  std::string student = p.Form("leerling");
+  Json consent = {{"subject_id", student},
+                  {"grantor_role", p.Form("grantor_role")},
+                  {"purposes", Json::array({p.Form("purpose")})},
+                  {"recipients", SplitList(p.Form("recipients"))},
+                  {"categories", CheckedCategories(p.form)},
+                  {"valid_from", p.Form("valid_from")},
+                  {"valid_until", p.Form("valid_until").empty() ? Json(nullptr) : Json(p.Form("valid_until"))},
+                  {"withdrawn_at", nullptr}};
+  Reply r = service_.AddConsent(p.caller, Json{{"consent", consent}, {"evidence", p.Form("evidence")}}.dump());
+  if (!r.status.ok()) return p.Fail(r.status);
+  return http::WebResponse::Redirect("/toestemmingen?leerling=" + student + "&melding=vastgelegd");
+}
+
+http::WebResponse ConsoleServer::WithdrawConsent(const PageCall& p) {
+  Reply r = service_.WithdrawConsent(p.caller, p.Param(0));
+  if (!r.status.ok()) return p.Fail(r.status);
+  return http::WebResponse::Redirect("/toestemmingen?leerling=" + p.Form("leerling") + "&melding=ingetrokken");
+}
+
+http::WebResponse ConsoleServer::AuditPage(const PageCall& p) {
+  std::map<std::string, std::string> filter;
+  for (const char* k : {"leerling", "gebruiker", "actie", "sinds"}) {
+    if (!p.Query(k).empty()) filter[k] = p.Query(k);
+  }
+  if (filter.empty() && !p.req.query.count("zoek")) return Page(200, console::AuditPage(p.viewer, filter, nullptr, ""));
+  audit::AuditFilter f;
+  f.subject = p.Query("leerling");
+  f.user = p.Query("gebruiker");
+  f.action = p.Query("actie");
+  if (!p.Query("sinds").empty()) {
+    auto since = ParseInstant(p.Query("sinds") + "T00:00:00Z");
+    if (!since.ok()) return Page(400, console::ErrorPage(&p.viewer, 400, "Ongeldige datum bij 'sinds'."));
+    f.since = *since;
+  }
+  Reply r = service_.AuditQuery(p.caller, f);
+  if (!r.status.ok()) return p.Fail(r.status);
+  return Page(200, console::AuditPage(p.viewer, filter, &r.body, ""));
+}
+
+http::WebResponse ConsoleServer::AuditVerify(const PageCall& p) {
+  Reply r = service_.AuditVerify(p.caller);
+  if (!r.status.ok()) return p.Fail(r.status);
+  std::string result = r.body.value("ok", false)
+                           ? "Het toegangslog is ongeschonden: de keten en alle handtekeningen kloppen."
+                           : "Het toegangslog is NIET in orde: " + r.body.value("problem", std::string());
+  return Page(200, console::AuditPage(p.viewer, {}, nullptr, result));
+}
+
+http::WebResponse ConsoleServer::AuditExport(const PageCall& p) {
+  Reply r = service_.AuditExport(p.caller);
+  if (!r.status.ok()) return p.Fail(r.status);
+  http::WebResponse out;
+  out.status = 200;
+  out.content_type = r.content_type;
+  out.body = r.raw.value_or("");
+  out.headers.emplace_back("Content-Disposition", "attachment; filename=\"toegangslog-" + options_.node_id + ".jsonl\"");
+  return out;
+}
+
+http::WebResponse ConsoleServer::AuditSubject(const PageCall& p) {
+  std::string student = p.Query("leerling");
+  Reply r = service_.AuditSubject(p.caller, student, false);
+  if (!r.status.ok()) return p.Fail(r.status);
+  return Page(200, console::SubjectReportPage(p.viewer, student, r.raw.value_or("")));
+}
+
+http::WebResponse ConsoleServer::AdminPage(const PageCall& p) {
+  Reply users = service_.ListUsers(p.caller);
+  if (!users.status.ok()) return p.Fail(users.status);
+  Reply partners = service_.ListPartners(p.caller);
+  if (!partners.status.ok()) return p.Fail(partners.status);
+  Reply status = service_.NodeStatus(p.caller, options_.started);
+  if (!status.status.ok()) return p.Fail(status.status);
+  return Page(200, console::AdminPage(p.viewer, users.body, partners.body, status.body));
 }
 
 }  // namespace schakel::daemon

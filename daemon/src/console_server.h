@@ -23,6 +23,7 @@
 #include "schakel/http/rate_limiter.h"
 #include "schakel/base/clock.h"
 #include "service.h"
+#include "schakel/http/router.h"
 #include "schakel/http/web_server.h"
 
 namespace schakel::daemon {
@@ -58,8 +59,36 @@ class ConsoleServer {
   bool Locked(const std::string& user_key, const std::string& ip_key);
   void Fail(const std::string& user_key, const std::string& ip_key);
 
-  http::WebResponse SignedIn(const http::WebRequest& req, const ConsoleSession& session, const std::string& session_id,
-                       const std::map<std::string, std::string>& form);
+  // A signed-in request whose CSRF token (on POST) was checked: looked up in
+  // Routes() and handed to its page handler.
+  http::WebResponse SignedIn(const http::WebRequest& req, const ConsoleSession& session,
+                             const std::map<std::string, std::string>& form);
+
+  struct PageCall;
+  using PageHandler = http::WebResponse (ConsoleServer::*)(const PageCall&);
+  static const http::RouteTable<PageHandler>& Routes();
+  http::WebResponse Home(const PageCall& p);
+  http::WebResponse CasesPage(const PageCall& p);
+  http::WebResponse AddCase(const PageCall& p);
+  http::WebResponse CasePage(const PageCall& p);
+  http::WebResponse UpdateCase(const PageCall& p);
+  http::WebResponse CreateLink(const PageCall& p);
+  http::WebResponse SharePreview(const PageCall& p);
+  http::WebResponse ShareSend(const PageCall& p);
+  http::WebResponse ShareForm(const PageCall& p, bool dry_run);
+  http::WebResponse SharesPage(const PageCall& p);
+  http::WebResponse ApproveMeldcode(const PageCall& p);
+  http::WebResponse InboxPage(const PageCall& p);
+  http::WebResponse InboxItemPage(const PageCall& p);
+  http::WebResponse Feedback(const PageCall& p);
+  http::WebResponse ConsentsPage(const PageCall& p);
+  http::WebResponse AddConsent(const PageCall& p);
+  http::WebResponse WithdrawConsent(const PageCall& p);
+  http::WebResponse AuditPage(const PageCall& p);
+  http::WebResponse AuditVerify(const PageCall& p);
+  http::WebResponse AuditExport(const PageCall& p);
+  http::WebResponse AuditSubject(const PageCall& p);
+  http::WebResponse AdminPage(const PageCall& p);
 
   Service& service_;
   LinkService* links_;
