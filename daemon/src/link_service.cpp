@@ -18,58 +18,19 @@ namespace {
 
 using store::Role;
 
-constexpr const char* kSelect =
-    "SELECT link_id, case_id, case_version, student_id, recipient_name, recipient_type, purpose, legal_basis, "
-    "categories, withheld, created_by, created, expires, failed_attempts, state, kdf_salt, nonce, ciphertext "
-    "FROM links ";
+using LinkRow = store::LinkRecord;
 
-struct LinkRow {
-  std::string link_id, case_id, student_id, recipient_name, recipient_type, purpose, legal_basis;
-  int64_t case_version = 0;
-  std::string categories, withheld, created_by, created, expires, state;
-  int64_t failed_attempts = 0;
-  bool has_content = false;
+// The stored content as crypto wants it; nullopt once deleted, or when the
+// stored salt or nonce has the wrong size (then no code opens it).
+std::optional<crypto::SealedLink> SealedOf(const LinkRow& r) {
   crypto::SealedLink sealed;
-};
-
-LinkRow ReadRow(const store::Statement& s) {
-  LinkRow r;
-  r.link_id = s.Text(0);
-  r.case_id = s.Text(1);
-  r.case_version = s.Int(2);
-  r.student_id = s.Text(3);
-  r.recipient_name = s.Text(4);
-  r.recipient_type = s.Text(5);
-  r.purpose = s.Text(6);
-  r.legal_basis = s.Text(7);
-  r.categories = s.Text(8);
-  r.withheld = s.Text(9);
-  r.created_by = s.Text(10);
-  r.created = s.Text(11);
-  r.expires = s.Text(12);
-  r.failed_attempts = s.Int(13);
-  r.state = s.Text(14);
-  if (!s.IsNull(15) && !s.IsNull(16) && !s.IsNull(17)) {
-    auto salt = s.Blob(15);
-    auto nonce = s.Blob(16);
-    if (salt.size() == r.sealed.salt.size() && nonce.size() == r.sealed.nonce.size()) {
-      std::copy(salt.begin(), salt.end(), r.sealed.salt.begin());
-      std::copy(nonce.begin(), nonce.end(), r.sealed.nonce.begin());
-      auto ct = s.Blob(17);
-      r.sealed.ciphertext.assign(ct.begin(), ct.end());
-      r.has_content = true;
-    }
+  if (!r.has_content || r.kdf_salt.size() != sealed.salt.size() || r.nonce.size() != sealed.nonce.size()) {
+    return std::nullopt;
   }
-  return r;
-}
-
-Result<std::optional<LinkRow>> FindBy(store::Database& db, const std::string& where,
-                                      const std::function<void(store::Statement&)>& bind) {
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, db.Prepare(std::string(kSelect) + where));
-  bind(s);
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<LinkRow>();
-  return std::optional<LinkRow>(ReadRow(s));
+  std::copy(r.kdf_salt.begin(), r.kdf_salt.end(), sealed.salt.begin());
+  std::copy(r.nonce.begin(), r.nonce.end(), sealed.nonce.begin());
+  sealed.ciphertext = r.ciphertext;
+  return sealed;
 }
 
 std::string CategoryList(consent::CategorySet set) {
@@ -277,10 +238,7 @@ http::WebResponse NotFound() {
 Status ExpireOnView(NodeCore& core, const LinkRow& row, Instant now) {
   store::Transaction tx(*core.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core.db->Prepare(
-      "UPDATE links SET state = 'expired', state_reason = 'expired', state_changed = ?, kdf_salt = NULL, "
-      "nonce = NULL, ciphertext = NULL WHERE link_id = ?;"));
-  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, FormatInstantMs(now)).Bind(2, row.link_id).Run());
+  SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(*core.db, row.link_id, FormatInstantMs(now)));
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core, nullptr, "link.expired", row.student_id, row.link_id, row.purpose,
                                       row.legal_basis, "ok", "expired"));
   return tx.Commit();
@@ -290,19 +248,13 @@ Status ExpireOnView(NodeCore& core, const LinkRow& row, Instant now) {
 // longer active.
 Result<bool> CountAttempt(NodeCore& core, const std::string& link_id) {
   if (FaultFail("links.wrong_code_update")) return Status::IoError("links: injected failure (links.wrong_code_update)");
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core.db->Prepare(
-      "UPDATE links SET failed_attempts = failed_attempts + 1 WHERE link_id = ? AND state = 'active';"));
-  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, link_id).Run());
-  return core.db->Changes() > 0;
+  return store::CountLinkAttempt(*core.db, link_id);
 }
 
 // Locks a link after too many wrong codes.
 Status LockLink(NodeCore& core, const std::string& link_id) {
   if (FaultFail("links.wrong_code_update")) return Status::IoError("links: injected failure (links.wrong_code_update)");
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core.db->Prepare(
-      "UPDATE links SET state = 'locked', state_reason = 'too_many_wrong_codes', state_changed = ? "
-      "WHERE link_id = ?;"));
-  return s.Bind(1, FormatInstantMs(core.clock->Now())).Bind(2, link_id).Run();
+  return store::LockLink(*core.db, link_id, FormatInstantMs(core.clock->Now()));
 }
 
 // Records that the content was read: last_read, the attempt given back and
@@ -310,10 +262,7 @@ Status LockLink(NodeCore& core, const std::string& link_id) {
 Status RecordRead(NodeCore& core, const LinkRow& row) {
   store::Transaction tx(*core.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  // The right code gives back the attempt counted before it was tried.
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core.db->Prepare(
-      "UPDATE links SET last_read = ?, failed_attempts = max(failed_attempts - 1, 0) WHERE link_id = ?;"));
-  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, FormatInstantMs(core.clock->Now())).Bind(2, row.link_id).Run());
+  SCHAKEL_RETURN_IF_ERROR(store::RecordLinkRead(*core.db, row.link_id, FormatInstantMs(core.clock->Now())));
   SCHAKEL_RETURN_IF_ERROR(
       AuditOrFail(core, nullptr, "link.read", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok", ""));
   return tx.Commit();
@@ -403,33 +352,23 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
   {
-    auto s = core_.db->Prepare(
-        "INSERT INTO links (link_id, token_hash, case_id, case_version, student_id, recipient_name, "
-        "recipient_type, purpose, legal_basis, categories, withheld, consent_ids, created_by, created, expires, "
-        "kdf_salt, nonce, ciphertext, failed_attempts, state, state_changed) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?);");
-    if (!s.ok()) return Reply::Error(s.status());
-    Status st = s->Bind(1, link_id)
-                    .BindBlob(2, hash)
-                    .Bind(3, decided.kase.case_id)
-                    .Bind(4, decided.kase.version)
-                    .Bind(5, decided.kase.student_id)
-                    .Bind(6, req.for_name)
-                    .Bind(7, req.org_type)
-                    .Bind(8, req.purpose)
-                    .Bind(9, decided.legal_basis)
-                    .Bind(10, CategoryList(decided.decision.categories))
-                    .Bind(11, CategoryList(decided.decision.withheld))
-                    .Bind(12, Join(decided.decision.consents_used, ","))
-                    .Bind(13, c.user_id)
-                    .Bind(14, created)
-                    .Bind(15, expires)
-                    .BindBlob(16, sealed->salt)
-                    .BindBlob(17, sealed->nonce)
-                    .BindBlob(18, sealed->ciphertext)
-                    .Bind(19, created)
-                    .Run();
-    if (!st.ok()) return Reply::Error(st);
+    store::LinkRecord r;
+    r.link_id = link_id;
+    r.case_id = decided.kase.case_id;
+    r.case_version = decided.kase.version;
+    r.student_id = decided.kase.student_id;
+    r.recipient_name = req.for_name;
+    r.recipient_type = req.org_type;
+    r.purpose = req.purpose;
+    r.legal_basis = decided.legal_basis;
+    r.categories = CategoryList(decided.decision.categories);
+    r.withheld = CategoryList(decided.decision.withheld);
+    r.consent_ids = Join(decided.decision.consents_used, ",");
+    r.created_by = c.user_id;
+    r.created = created;
+    r.expires = expires;
+    store::LinkSecret secret{hash, sealed->salt, sealed->nonce, sealed->ciphertext};
+    if (Status st = store::InsertLink(*core_.db, r, secret); !st.ok()) return Reply::Error(st);
   }
   if (Status st = AuditOrFail(core_, &c, "link.created", decided.kase.student_id, link_id, req.purpose,
                               decided.legal_basis, "permit", "for:" + req.org_type);
@@ -451,14 +390,10 @@ Reply LinkService::List(const Caller& c) {
     return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not list links"));
   }
   std::lock_guard<std::mutex> lock(core_.mu);
-  auto s = core_.db->Prepare(std::string(kSelect) + "ORDER BY created DESC LIMIT 1000;");
-  if (!s.ok()) return Reply::Error(s.status());
+  auto links = store::ListLinks(*core_.db, 1000);
+  if (!links.ok()) return Reply::Error(links.status());
   Json out = Json::array();
-  while (true) {
-    auto row = s->Step();
-    if (!row.ok()) return Reply::Error(row.status());
-    if (!*row) break;
-    LinkRow r = ReadRow(*s);
+  for (const LinkRow& r : *links) {
     if (MayManage(c, r)) out.push_back(RowJson(r));
   }
   return Reply::Ok({{"links", out}});
@@ -466,7 +401,7 @@ Reply LinkService::List(const Caller& c) {
 
 Reply LinkService::Revoke(const Caller& c, const std::string& link_id) {
   std::lock_guard<std::mutex> lock(core_.mu);
-  auto row = FindBy(*core_.db, "WHERE link_id = ?;", [&](store::Statement& s) { s.Bind(1, link_id); });
+  auto row = store::FindLink(*core_.db, link_id);
   if (!row.ok()) return Reply::Error(row.status());
   if (!*row) return Reply::Error(Status::NotFound("no link " + link_id));
   const LinkRow& r = **row;
@@ -495,7 +430,7 @@ Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
     return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not manage links"));
   }
   std::unique_lock<std::mutex> lock(core_.mu);
-  auto row = FindBy(*core_.db, "WHERE link_id = ?;", [&](store::Statement& s) { s.Bind(1, link_id); });
+  auto row = store::FindLink(*core_.db, link_id);
   if (!row.ok()) return Reply::Error(row.status());
   if (!*row) return Reply::Error(Status::NotFound("no link " + link_id));
   const LinkRow r = **row;
@@ -522,31 +457,22 @@ Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
   // Only a link still active or locked gets the new code: it may have been
   // revoked or expired while the content was being sealed.
-  auto s = core_.db->Prepare(
-      "UPDATE links SET token_hash = ?, kdf_salt = ?, nonce = ?, ciphertext = ?, failed_attempts = 0, "
-      "state = 'active', state_reason = 'new_code', state_changed = ?, case_version = ?, categories = ?, "
-      "withheld = ?, consent_ids = ? WHERE link_id = ? AND state IN ('active', 'locked');");
-  if (!s.ok()) return Reply::Error(s.status());
-  Status st = s->BindBlob(1, hash)
-                  .BindBlob(2, made.sealed->salt)
-                  .BindBlob(3, made.sealed->nonce)
-                  .BindBlob(4, made.sealed->ciphertext)
-                  .Bind(5, FormatInstantMs(core_.clock->Now()))
-                  .Bind(6, decided.kase.version)
-                  .Bind(7, CategoryList(decided.decision.categories))
-                  .Bind(8, CategoryList(decided.decision.withheld))
-                  .Bind(9, Join(decided.decision.consents_used, ","))
-                  .Bind(10, link_id)
-                  .Run();
-  if (!st.ok()) return Reply::Error(st);
-  if (core_.db->Changes() == 0) {
+  store::LinkSecret secret{hash, made.sealed->salt, made.sealed->nonce, made.sealed->ciphertext};
+  auto updated = store::UpdateLinkCode(*core_.db, link_id, secret, decided.kase.version,
+                                       CategoryList(decided.decision.categories),
+                                       CategoryList(decided.decision.withheld),
+                                       Join(decided.decision.consents_used, ","),
+                                       FormatInstantMs(core_.clock->Now()));
+  if (!updated.ok()) return Reply::Error(updated.status());
+  if (!*updated) {
     return Reply::Error(Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead"));
   }
-  if (st = AuditOrFail(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", "");
+  if (Status st = AuditOrFail(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis,
+                              "permit", "");
       !st.ok()) {
     return Reply::Error(st);
   }
-  if (st = tx.Commit(); !st.ok()) return Reply::Error(st);
+  if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
   return Reply::Ok({{"link_id", link_id},
                     {"url", core_.config.links_public_url + "/l/" + made.token},
                     {"code", made.code},
@@ -556,26 +482,12 @@ Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
 Result<int> LinkService::ExpireDue() {
   std::lock_guard<std::mutex> lock(core_.mu);
   std::string now = FormatInstantMs(core_.clock->Now());
-  std::vector<LinkRow> due;
-  {
-    SCHAKEL_ASSIGN_OR_RETURN(store::Statement s,
-                             core_.db->Prepare(std::string(kSelect) +
-                                               "WHERE state IN ('active', 'locked') AND expires <= ? LIMIT 1000;"));
-    s.Bind(1, now);
-    while (true) {
-      SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      due.push_back(ReadRow(s));
-    }
-  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<LinkRow> due, store::DueLinks(*core_.db, now, 1000));
   if (due.empty()) return 0;
   store::Transaction tx(*core_.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   for (const auto& r : due) {
-    SCHAKEL_ASSIGN_OR_RETURN(store::Statement s, core_.db->Prepare(
-        "UPDATE links SET state = 'expired', state_reason = 'expired', state_changed = ?, kdf_salt = NULL, "
-        "nonce = NULL, ciphertext = NULL WHERE link_id = ?;"));
-    SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Bind(2, r.link_id).Run());
+    SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(*core_.db, r.link_id, now));
     SCHAKEL_RETURN_IF_ERROR(
         AuditOrFail(core_, nullptr, "link.expired", r.student_id, r.link_id, r.purpose, r.legal_basis, "ok", "expired"));
   }
@@ -595,7 +507,7 @@ http::WebResponse LinkService::HandlePage(const http::WebRequest& req) {
   }
   auto hash = crypto::LinkTokenHash(token);
   auto lookup = [&]() -> Result<std::optional<LinkRow>> {
-    return FindBy(*core_.db, "WHERE token_hash = ?;", [&](store::Statement& s) { s.BindBlob(1, hash); });
+    return store::FindLinkByTokenHash(*core_.db, hash);
   };
   LinkRow row;
   {
@@ -678,8 +590,8 @@ http::WebResponse LinkService::HandlePage(const http::WebRequest& req) {
     }
   }
   Result<crypto::SecureBuffer> opened = Status::Unauthenticated("malformed code");
-  if (code && row.has_content) {
-    opened = crypto::OpenLinkContent(token, *code, row.link_id, row.sealed, options_.kdf);
+  if (auto sealed = SealedOf(row); code && sealed) {
+    opened = crypto::OpenLinkContent(token, *code, row.link_id, *sealed, options_.kdf);
   }
   std::lock_guard<std::mutex> lock(core_.mu);
   auto again = lookup();  // the state may have changed while Argon2id ran

@@ -13,6 +13,9 @@
 // lock, read, expiry and revocation is audited (source "links", subject the
 // student id; the client IP is not logged in the audit entry).
 //
+// The links table is read and written only through store/records.h
+// (LinkRecord and its functions); this file holds no SQL.
+//
 // Thread-safety: database work under core.mu; Argon2id runs without it.
 #pragma once
 

@@ -260,5 +260,53 @@ TEST_F(FaultAudit, UncountableCodeAttemptsGetNoAnswer) {
   EXPECT_NE(opened.body.find("Sanne"), std::string::npos);
 }
 
+TEST_F(FaultAudit, ADeliveryWhoseEntryFailsIsKeptAndDeliveredOnce) {
+  // Queued while the team is away, with a healthy audit log.
+  auto shared = fed_.AsJson("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
+                                                 "doorverwijzing", "--allow-partial"});
+  ASSERT_TRUE(shared.contains("message_id")) << shared.dump();
+  const std::string msg = shared["message_id"];
+  fed_.StopNode("school");
+
+  // The receipt comes back but share.delivered cannot be written: the share
+  // stays queued and is sent again, bounded by the test's wait.
+  fed_.StartNode("team");
+  fed_.StartNode("school", kAuditFailsAfterStart);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline &&
+         Log("school").find("kept in the queue after a local error") == std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(Log("school").find("delivery: share " + msg + " kept in the queue after a local error"),
+            std::string::npos)
+      << Log("school");
+  fed_.StopNode("school");
+  {
+    auto db = OpenNodeDb(fed_["school"].dir);
+    ASSERT_TRUE(db);
+    auto share = store::FindShare(*db, msg);
+    ASSERT_TRUE(share.ok() && *share);
+    EXPECT_EQ((*share)->state, store::ShareState::kQueued);
+    auto queued = store::CountOutgoing(*db);
+    ASSERT_TRUE(queued.ok());
+    EXPECT_EQ(*queued, 1) << "the share left the queue without its entry";
+    EXPECT_EQ(CountEntries(*db, "share.delivered", msg), 0);
+    ASSERT_NO_FATAL_FAILURE(ExpectChainIntact(*db, "school-a"));
+  }
+
+  // Healthy again: delivered, once.
+  fed_.StartNode("school");
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered", std::chrono::seconds(20)));
+  auto inbox = fed_.AsJson("team", "gezinswerker", {"inbox"});
+  ASSERT_EQ(inbox["inbox"].size(), 1u) << inbox.dump();
+  fed_.StopNode("school");
+  fed_.StopNode("team");
+  auto school_db = OpenNodeDb(fed_["school"].dir);
+  auto team_db = OpenNodeDb(fed_["team"].dir);
+  ASSERT_TRUE(school_db && team_db);
+  EXPECT_EQ(CountEntries(*school_db, "share.delivered", msg), 1);
+  EXPECT_EQ(CountEntries(*team_db, "inbox.received", msg), 1);
+}
+
 }  // namespace
 }  // namespace schakel

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -117,7 +118,70 @@ Status SetShareBodyHash(Database& db, const std::string& message_id,
 Status MarkShareDelivered(Database& db, const std::string& message_id,
                           const std::vector<uint8_t>& receipt, const std::string& at);
 
-// ---- dossier links (docs/links.md; the rest lives in daemon/src/link_service)
+// ---- dossier links (docs/links.md)
+
+// A dossier link as stored. Categories, withheld and consent ids are kept
+// as "a,b" text (the other tables use JSON; the on-disk format is left as
+// it is until a migration changes it).
+struct LinkRecord {
+  std::string link_id;
+  std::string case_id;
+  int64_t case_version = 0;
+  std::string student_id;
+  std::string recipient_name;
+  std::string recipient_type;
+  std::string purpose;
+  std::string legal_basis;
+  std::string categories;   // "a,b"
+  std::string withheld;     // "a,b"
+  std::string consent_ids;  // "a,b"
+  std::string created_by;
+  std::string created;
+  std::string expires;
+  int64_t failed_attempts = 0;
+  std::string state;  // active, locked, revoked, expired, purged
+  // The sealed content; all three empty once it is deleted (revoked,
+  // expired) — has_content says whether a whole set is there.
+  bool has_content = false;
+  std::vector<uint8_t> kdf_salt;
+  std::vector<uint8_t> nonce;
+  std::vector<uint8_t> ciphertext;
+};
+
+// The sealed content of a link and the hash of its token (a new one on a
+// new code).
+struct LinkSecret {
+  std::span<const uint8_t> token_hash;
+  std::span<const uint8_t> kdf_salt;
+  std::span<const uint8_t> nonce;
+  std::span<const uint8_t> ciphertext;
+};
+
+// Stores a new active link with no failed attempts (state_changed = created).
+Status InsertLink(Database& db, const LinkRecord& record, const LinkSecret& secret);
+Result<std::optional<LinkRecord>> FindLink(Database& db, const std::string& link_id);
+Result<std::optional<LinkRecord>> FindLinkByTokenHash(Database& db, std::span<const uint8_t> token_hash);
+// The newest `limit` links, newest first.
+Result<std::vector<LinkRecord>> ListLinks(Database& db, int limit);
+// Active or locked links whose expiry is at or before `now`, at most `limit`.
+Result<std::vector<LinkRecord>> DueLinks(Database& db, const std::string& now, int limit);
+// A new token and content for a link still active or locked: active again,
+// failed attempts 0, state_reason 'new_code'. False when the link is no
+// longer active or locked.
+Result<bool> UpdateLinkCode(Database& db, const std::string& link_id, const LinkSecret& secret,
+                            int64_t case_version, const std::string& categories, const std::string& withheld,
+                            const std::string& consent_ids, const std::string& at);
+// State 'expired', its sealed content deleted.
+Status MarkLinkExpired(Database& db, const std::string& link_id, const std::string& at);
+// Counts one code attempt on an active link, before the code is tried.
+// False when the link is no longer active.
+Result<bool> CountLinkAttempt(Database& db, const std::string& link_id);
+// Locks a link after too many wrong codes.
+Status LockLink(Database& db, const std::string& link_id, const std::string& at);
+// After the right code: last_read, and the attempt counted before it was
+// tried given back.
+Status RecordLinkRead(Database& db, const std::string& link_id, const std::string& at);
+
 
 // A link that can still be opened (active or locked) and relied on a consent.
 struct OpenLinkRef {
