@@ -26,6 +26,7 @@
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
+#include "link_pages.h"
 #include "link_service.h"
 #include "service.h"
 
@@ -56,6 +57,7 @@ struct Daemon::Impl {
   std::unique_ptr<ConsoleServer> console;       // [console] listen: the staff console
   std::unique_ptr<http::WebServer> console_web;
   std::unique_ptr<LinkService> links;            // dossier links (API routes and pages)
+  std::unique_ptr<LinkPages> link_pages;          // what the link pages show
   std::unique_ptr<http::WebServer> links_web;          // [links] listen
   std::unique_ptr<InboxHandler> inbox;
   std::unique_ptr<peer::PeerServer> peer;
@@ -234,8 +236,10 @@ Status Daemon::Run() {
     }
     http::WebServerOptions web_options;
     web_options.name = "links";
+    d.link_pages = std::make_unique<LinkPages>(*d.links, *core.clock);
     d.links_web = std::make_unique<http::WebServer>(
-        web_identity, [links = d.links.get()](const http::WebRequest& r) { return links->HandlePage(r); }, web_options);
+        web_identity, [pages = d.link_pages.get()](const http::WebRequest& r) { return pages->Handle(r); },
+        web_options);
     SCHAKEL_RETURN_IF_ERROR(d.links_web->Start(*core.config.links_listen));
     LogInfo("link pages on https://" + core.config.links_listen->host + ":" + std::to_string(d.links_web->port()));
   }

@@ -4,7 +4,6 @@
 
 #include "api_server.h"
 #include "schakel/base/fault_inject.h"
-#include "schakel/http/html.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 #include "schakel/consent/vocabulary.h"
@@ -13,7 +12,6 @@
 #include "schakel/formats/json.h"
 
 namespace schakel::daemon {
-namespace html = http::html;
 namespace {
 
 using store::Role;
@@ -109,131 +107,6 @@ bool MayManage(const Caller& c, const LinkRow& r) {
   return c.role == Role::kCoordinator || (c.role == Role::kStaff && r.created_by == c.user_id);
 }
 
-// ---- pages ----
-
-const char* DutchCategory(std::string_view name) {
-  static const std::map<std::string_view, const char*> kNames = {
-      {"identificatie", "Identificatie"}, {"bsn", "Burgerservicenummer"},
-      {"contact", "Contactgegevens"},     {"onderwijs", "Onderwijs"},
-      {"verzuim", "Verzuim"},             {"hulpvraag", "Hulpvraag"},
-      {"gezinssituatie", "Gezinssituatie"}, {"gezondheid", "Gezondheid"},
-      {"justitie", "Justitie"},           {"afspraken", "Afspraken"}};
-  auto it = kNames.find(name);
-  return it == kNames.end() ? "Overig" : it->second;
-}
-
-std::string DutchKey(const std::string& key) {
-  static const std::map<std::string, std::string> kKeys = {
-      {"name", "Naam"}, {"school", "School"}, {"class", "Klas"}, {"guardians", "Ouders/verzorgers"},
-      {"relation", "Relatie"}, {"phone", "Telefoon"}, {"email", "E-mail"}, {"level", "Niveau"},
-      {"year", "Leerjaar"}, {"notes", "Toelichting"}, {"unauthorised_hours_4w", "Ongeoorloofd verzuim (uren, 4 weken)"},
-      {"question", "Vraag"}, {"signals", "Signalen"}, {"hindering", "Belemmerende factoren"},
-      {"supporting", "Beschermende factoren"}, {"tried", "Al geprobeerd"}, {"coordinator", "Casuscoördinator"},
-      {"actions", "Acties"}, {"what", "Wat"}, {"who", "Wie"}, {"when", "Wanneer"},
-      {"next_evaluation", "Volgende evaluatie"}};
-  auto it = kKeys.find(key);
-  return it == kKeys.end() ? key : it->second;
-}
-
-std::string RenderValue(const formats::Json& v, int depth) {
-  if (depth > 8) return "…";
-  if (v.is_null()) return "<p>—</p>";
-  if (v.is_string()) return "<p>" + html::Escape(v.get<std::string>()) + "</p>";
-  if (v.is_boolean()) return std::string("<p>") + (v.get<bool>() ? "ja" : "nee") + "</p>";
-  if (v.is_number()) return "<p>" + html::Escape(v.dump()) + "</p>";
-  if (v.is_array()) {
-    std::string o = "<ul>";
-    for (const auto& e : v) o += "<li>" + RenderValue(e, depth + 1) + "</li>";
-    return o + "</ul>";
-  }
-  std::string o = "<dl>";
-  for (const auto& [k, e] : v.items()) {
-    o += "<dt>" + html::Escape(DutchKey(k)) + "</dt><dd>" + RenderValue(e, depth + 1) + "</dd>";
-  }
-  return o + "</dl>";
-}
-
-std::string RenderCase(const std::string& json, const LinkRow& r) {
-  auto parsed = formats::ParseJsonLimited(json, {1024 * 1024, 16});
-  std::string o = "<h1>Dossier</h1>\n";
-  o += "<p class=\"notice\">Gedeeld met " + html::Escape(r.recipient_name) + " voor het doel <strong>" +
-       html::Escape(r.purpose) + "</strong>. Deze link verloopt op " + html::Escape(r.expires.substr(0, 10)) +
-       ". Bewaar of verspreid deze gegevens niet verder dan nodig.</p>\n";
-  if (!parsed.ok()) return o + "<p class=\"error\">De inhoud kon niet worden weergegeven.</p>";
-  const formats::Json& j = *parsed;
-  o += "<section><h2>Over wie</h2><dl>";
-  if (j.contains("student_id")) o += "<dt>Leerlingnummer</dt><dd>" + html::Escape(j["student_id"].get<std::string>()) + "</dd>";
-  if (j.contains("birth_date")) o += "<dt>Geboortedatum</dt><dd>" + html::Escape(j["birth_date"].get<std::string>()) + "</dd>";
-  if (j.contains("case_id")) o += "<dt>Dossiernummer</dt><dd>" + html::Escape(j["case_id"].get<std::string>()) + "</dd>";
-  o += "</dl></section>\n";
-  for (consent::Category c : consent::kAllCategories) {
-    std::string name(consent::Name(c));
-    if (!j.contains(name)) continue;
-    o += "<section id=\"cat-" + name + "\"><h2>" + DutchCategory(name) + "</h2>" + RenderValue(j[name], 0) +
-         "</section>\n";
-  }
-  if (!r.withheld.empty()) {
-    std::vector<std::string> held;
-    for (const auto& n : SplitList(r.withheld)) held.emplace_back(DutchCategory(n));
-    o += "<p class=\"withheld\">Niet gedeeld (geen grondslag of toestemming): " + html::Escape(Join(held, ", ")) +
-         ".</p>\n";
-  }
-  return o;
-}
-
-http::WebResponse Page(int status, const std::string& title, const std::string& body) {
-  html::Page p;
-  p.title = title + " — Schakel";
-  p.body_html = body;
-  return http::WebResponse::Html(status, html::Layout(p));
-}
-
-http::WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
-  std::string b = "<h1>Beveiligd dossier</h1>\n";
-  b += "<p>U heeft een link ontvangen naar vertrouwelijke gegevens. Vul de toegangscode in die u via een ander "
-       "kanaal (telefoon of sms) van de afzender heeft gekregen.</p>\n";
-  if (!error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(error) + "</p>\n";
-  b += "<form method=\"post\" action=\"/l/" + html::Escape(token) + "\">\n";
-  html::Field f;
-  f.id = "code";
-  f.label = "Toegangscode";
-  f.hint = "10 tekens, bijvoorbeeld ABCDE-23456. Hoofdletters en het streepje zijn niet nodig.";
-  f.inputmode = "text";
-  f.extra_class = "code";
-  f.maxlength = 16;
-  f.required = true;
-  b += html::Input(f);
-  b += html::Submit("Dossier openen");
-  b += "</form>\n";
-  return Page(status, "Toegangscode", b);
-}
-
-http::WebResponse Gone(const std::string& state) {
-  std::string why;
-  if (state == "locked") {
-    why = "Deze link is geblokkeerd na te veel onjuiste toegangscodes. Neem contact op met de afzender voor een "
-          "nieuwe code.";
-  } else if (state == "revoked") {
-    why = "De afzender heeft deze link ingetrokken. Neem contact op met de afzender als u de gegevens nog nodig heeft.";
-  } else {
-    why = "Deze link is verlopen. Neem contact op met de afzender als u de gegevens nog nodig heeft.";
-  }
-  return Page(410, "Link niet meer geldig", "<h1>Link niet meer geldig</h1>\n<p class=\"notice\">" + why + "</p>\n");
-}
-
-// Something could not be written or read: the visitor sees no content and
-// no code form, only that it failed.
-http::WebResponse InternalError() {
-  return Page(500, "Interne fout",
-              "<h1>Interne fout</h1>\n<p class=\"error\">Interne fout. Probeer het later opnieuw.</p>\n");
-}
-
-http::WebResponse NotFound() {
-  return Page(404, "Niet gevonden",
-              "<h1>Niet gevonden</h1>\n<p>Deze link bestaat niet. Controleer of u het hele adres heeft "
-              "overgenomen.</p>\n");
-}
-
 // Expires a link found past its expiry when visited, with its entry.
 Status ExpireOnView(NodeCore& core, const LinkRow& row, Instant now) {
   store::Transaction tx(*core.db);
@@ -268,6 +141,31 @@ Status RecordRead(NodeCore& core, const LinkRow& row) {
   return tx.Commit();
 }
 
+// The link a visitor's token names, when it is active. Otherwise nullopt,
+// with *out saying why (not found, or gone with its state; a gone link's
+// view is audited as denied). A link past its expiry is expired here, its
+// content deleted with its entry, or not at all (an error).
+// REQUIRES: core.mu held.
+Result<std::optional<LinkRow>> FindForVisit(NodeCore& core, const std::array<uint8_t, 32>& token_hash,
+                                            LinkVisit* out) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, store::FindLinkByTokenHash(*core.db, token_hash));
+  if (!found) return std::optional<LinkRow>();
+  LinkRow row = std::move(*found);
+  Instant now = core.clock->Now();
+  if ((row.state == "active" || row.state == "locked") && ExpiresAt(row.expires) <= now) {
+    SCHAKEL_RETURN_IF_ERROR(ExpireOnView(core, row, now).WithContext("cannot expire " + row.link_id));
+    row.state = "expired";
+  }
+  if (row.state != "active") {
+    AuditBestEffort(core, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+                    row.state);
+    out->kind = LinkVisit::Kind::kGone;
+    out->state = row.state;
+    return std::optional<LinkRow>();
+  }
+  return std::optional<LinkRow>(std::move(row));
+}
+
 }  // namespace
 
 LinkCounters& GlobalLinkCounters() {
@@ -276,7 +174,7 @@ LinkCounters& GlobalLinkCounters() {
 }
 
 LinkService::LinkService(NodeCore& core, Service& service, const LinkOptions& options)
-    : core_(core), service_(service), options_(options), per_ip_(*core.clock, options.per_ip) {}
+    : core_(core), service_(service), options_(options) {}
 
 struct LinkService::Sealed {
   GateResult decided;
@@ -495,122 +393,62 @@ Result<int> LinkService::ExpireDue() {
   return static_cast<int>(due.size());
 }
 
-http::WebResponse LinkService::HandlePage(const http::WebRequest& req) {
-  constexpr std::string_view kPrefix = "/l/";
-  if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
-  std::string token = req.path.substr(kPrefix.size());
-  if (!crypto::IsLinkTokenShape(token)) return NotFound();
-  if (req.method != "GET" && req.method != "POST") {
-    http::WebResponse r = http::WebResponse::Text(405, "Alleen GET en POST.");
-    r.headers.emplace_back("Allow", "GET, POST");
-    return r;
-  }
-  auto hash = crypto::LinkTokenHash(token);
-  auto lookup = [&]() -> Result<std::optional<LinkRow>> {
-    return store::FindLinkByTokenHash(*core_.db, hash);
+Result<LinkVisit> LinkService::Visit(const std::string& token) {
+  LinkVisit out;
+  if (!crypto::IsLinkTokenShape(token)) return out;  // kNotFound
+  std::lock_guard<std::mutex> lock(core_.mu);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> row, FindForVisit(core_, crypto::LinkTokenHash(token), &out));
+  if (!row) return out;
+  GlobalLinkCounters().page_views++;
+  // The code page holds nothing of the case: its view may go unrecorded.
+  AuditBestEffort(core_, nullptr, "link.view", row->student_id, row->link_id, row->purpose, row->legal_basis, "ok",
+                  "code_page");
+  out.kind = LinkVisit::Kind::kAskCode;
+  return out;
+}
+
+Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view typed_code) {
+  LinkVisit out;
+  if (!crypto::IsLinkTokenShape(token)) return out;  // kNotFound
+  const auto hash = crypto::LinkTokenHash(token);
+  auto gone = [](const std::string& state) {
+    LinkVisit g;
+    g.kind = LinkVisit::Kind::kGone;
+    g.state = state;
+    return g;
   };
   LinkRow row;
   {
     std::lock_guard<std::mutex> lock(core_.mu);
-    auto found = lookup();
-    if (!found.ok()) {
-      LogError("links: " + found.status().message());
-      return InternalError();
-    }
-    if (!*found) return NotFound();
-    row = std::move(**found);
-    Instant now = core_.clock->Now();
-    if ((row.state == "active" || row.state == "locked") && ExpiresAt(row.expires) <= now) {
-      // The content is deleted and the link expired with its audit entry, or
-      // not at all: then the visitor gets an error, never the code form.
-      if (Status st = ExpireOnView(core_, row, now); !st.ok()) {
-        LogError("links: cannot expire " + row.link_id + ": " + st.message());
-        return InternalError();
-      }
-      row.state = "expired";
-    }
-    if (row.state != "active") {
-      AuditBestEffort(core_, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
-                      row.state);
-      return Gone(row.state);
-    }
-    if (req.method == "GET") {
-      GlobalLinkCounters().page_views++;
-      // The code page holds nothing of the case: its view may go unrecorded.
-      AuditBestEffort(core_, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok",
-                      "code_page");
-      return CodeForm(200, token, "");
-    }
-  }
-  // POST: the code. Same-origin only when the browser says where it came from.
-  if (req.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
-    return Page(415, "Ongeldig verzoek", "<h1>Ongeldig verzoek</h1><p>Gebruik het formulier op de pagina.</p>");
-  }
-  // With Referrer-Policy: no-referrer browsers send "Origin: null" on form
-  // posts; Sec-Fetch-Site still tells same-origin apart.
-  bool cross_origin = !req.sec_fetch_site.empty()
-                          ? req.sec_fetch_site != "same-origin" && req.sec_fetch_site != "none"
-                          : !req.origin.empty() && req.origin != "null" && req.origin != "https://" + req.host;
-  if (cross_origin) {
-    return Page(403, "Geweigerd", "<h1>Geweigerd</h1><p>Dit formulier kan alleen vanaf deze pagina worden verstuurd.</p>");
-  }
-  if (!per_ip_.Allow(req.client_ip)) {
-    GlobalLinkCounters().rate_limited++;
-    http::WebResponse r = Page(429, "Even wachten",
-                         "<h1>Te veel pogingen</h1><p class=\"error\">Er zijn vanaf uw verbinding te veel codes "
-                         "geprobeerd. Probeer het over een kwartier opnieuw.</p>");
-    r.headers.emplace_back("Retry-After", "900");
-    return r;
-  }
-  formats::FormLimits limits;
-  limits.max_body = 1024;
-  limits.max_fields = 4;
-  limits.max_value = 64;
-  auto form = formats::ParseForm(req.body, limits);
-  std::string typed = form.ok() && form->count("code") ? form->at("code") : "";
-  auto code = crypto::NormaliseAccessCode(typed);
-  // The attempt is counted before the code is tried: an attempt that cannot
-  // be counted is never tried, so a failing database does not hand out free
-  // guesses (a right code gives its attempt back below).
-  {
-    std::lock_guard<std::mutex> lock(core_.mu);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, FindForVisit(core_, hash, &out));
+    if (!found) return out;
+    row = std::move(*found);
+    // The attempt is counted before the code is tried: an attempt that
+    // cannot be counted is never tried, so a failing database does not hand
+    // out free guesses (a right code gives its attempt back below).
     auto counted = CountAttempt(core_, row.link_id);
-    if (!counted.ok()) {
-      LogError("links: cannot count an attempt for " + row.link_id + ": " + counted.status().message());
-      return InternalError();
-    }
+    if (!counted.ok()) return counted.status().WithContext("cannot count an attempt for " + row.link_id);
     if (!*counted) {  // no longer active since the lookup above
-      auto now_found = lookup();
-      if (!now_found.ok()) {
-        LogError("links: " + now_found.status().message());
-        return InternalError();
-      }
-      if (!*now_found) return NotFound();
-      return Gone((*now_found)->state);
+      SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> now_found, store::FindLinkByTokenHash(*core_.db, hash));
+      if (!now_found) return out;
+      return gone(now_found->state);
     }
   }
+  auto code = crypto::NormaliseAccessCode(typed_code);
   Result<crypto::SecureBuffer> opened = Status::Unauthenticated("malformed code");
   if (auto sealed = SealedOf(row); code && sealed) {
     opened = crypto::OpenLinkContent(token, *code, row.link_id, *sealed, options_.kdf);
   }
   std::lock_guard<std::mutex> lock(core_.mu);
-  auto again = lookup();  // the state may have changed while Argon2id ran
-  if (!again.ok()) {
-    LogError("links: " + again.status().message());
-    return InternalError();
-  }
-  if (!*again) return NotFound();
-  if ((*again)->state != "active") return Gone((*again)->state);
+  // The state may have changed while Argon2id ran.
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> again, store::FindLinkByTokenHash(*core_.db, hash));
+  if (!again) return out;
+  if (again->state != "active") return gone(again->state);
   if (!opened.ok()) {
     GlobalLinkCounters().wrong_codes++;
-    int64_t failed = (*again)->failed_attempts;  // this attempt included
+    int64_t failed = again->failed_attempts;  // this attempt included
     bool lock_now = failed >= kMaxWrongCodes;
-    if (lock_now) {
-      if (Status st = LockLink(core_, row.link_id); !st.ok()) {
-        LogError("links: cannot lock " + row.link_id + ": " + st.message());
-        return InternalError();
-      }
-    }
+    if (lock_now) SCHAKEL_RETURN_IF_ERROR(LockLink(core_, row.link_id).WithContext("cannot lock " + row.link_id));
     // Denials, and the lock already holds: rolling it back because its entry
     // failed would open the door again.
     AuditBestEffort(core_, nullptr, "link.wrong_code", row.student_id, row.link_id, row.purpose, row.legal_basis,
@@ -619,22 +457,22 @@ http::WebResponse LinkService::HandlePage(const http::WebRequest& req) {
       GlobalLinkCounters().locks++;
       AuditBestEffort(core_, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis,
                       "deny", "too_many_wrong_codes");
-      return Gone("locked");
+      return gone("locked");
     }
-    int64_t left = kMaxWrongCodes - failed;
-    return CodeForm(403, token, "Deze toegangscode is onjuist. U heeft nog " + std::to_string(left) +
-                                    (left == 1 ? " poging." : " pogingen."));
+    out.kind = LinkVisit::Kind::kWrongCode;
+    out.attempts_left = static_cast<int>(kMaxWrongCodes - failed);
+    return out;
   }
   // The content is shown only once its reading is on record.
-  if (Status st = RecordRead(core_, row); !st.ok()) {
-    LogError("links: cannot record the reading of " + row.link_id + ": " + st.message());
-    return InternalError();
-  }
+  SCHAKEL_RETURN_IF_ERROR(RecordRead(core_, row).WithContext("cannot record the reading of " + row.link_id));
   GlobalLinkCounters().reads++;
-  std::string json(reinterpret_cast<const char*>(opened->data()), opened->size());
-  http::WebResponse page = Page(200, "Dossier", RenderCase(json, row));
-  std::fill(json.begin(), json.end(), '\0');
-  return page;
+  out.kind = LinkVisit::Kind::kContent;
+  out.content = std::move(opened).value();
+  out.recipient_name = row.recipient_name;
+  out.purpose = row.purpose;
+  out.expires = row.expires;
+  out.withheld = SplitList(row.withheld);
+  return out;
 }
 
 ExtraRoute LinkApiRoute(LinkService& links) {

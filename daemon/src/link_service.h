@@ -1,15 +1,14 @@
 // Private to daemon/: dossier links (docs/links.md) — creation through the
-// egress gate, the list, revocation, a new code, the link pages served on
-// [links] listen, and expiry.
+// egress gate, the list, revocation, a new code, what a visitor of a link
+// may see (Visit, Open; the pages themselves are link_pages.h), and expiry.
 //
 // A link is decided exactly like a share to the recipient's org type
 // (Service::Gate: roles, consent, flow, minimisation, --allow-partial). The
 // projected case JSON is sealed under Argon2id(token || code) (see
 // crypto/link_secret.h); the row keeps SHA-256(token), salt, nonce and
-// ciphertext, never the token or the code. The pages: GET /l/{token} asks
-// for the code and never reveals or uses up anything; POST /l/{token} with
-// the right code shows the content. Five wrong codes lock the link; code
-// attempts are also limited per client IP. Every page view, wrong code,
+// ciphertext, never the token or the code. Visit (the code page) never
+// reveals or uses up anything; Open with the right code gives the content.
+// Five wrong codes lock the link. Every page view, wrong code,
 // lock, read, expiry and revocation is audited (source "links", subject the
 // student id; the client IP is not logged in the audit entry).
 //
@@ -27,11 +26,10 @@
 
 #include "api_server.h"
 #include "node_core.h"
-#include "schakel/http/rate_limiter.h"
 #include "schakel/crypto/link_secret.h"
+#include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/api_request.h"
 #include "service.h"
-#include "schakel/http/web_server.h"
 
 namespace schakel::daemon {
 
@@ -43,7 +41,27 @@ using LinkCreateRequest = formats::LinkRequest;
 
 struct LinkOptions {
   crypto::LinkKdfParams kdf;
-  http::RateLimiterOptions per_ip{.max_attempts = 20, .window = std::chrono::minutes(15), .max_keys = 10000};
+};
+
+// What a visitor of a link may be shown; decided here, rendered by the link
+// pages.
+struct LinkVisit {
+  enum class Kind {
+    kNotFound,   // no such link
+    kGone,       // locked, revoked or expired (`state`)
+    kAskCode,    // active: ask for the access code
+    kWrongCode,  // the code did not open it; `attempts_left` more before it locks
+    kContent,    // the code opened it
+  };
+  Kind kind = Kind::kNotFound;
+  std::string state;
+  int attempts_left = 0;
+  // kContent: the projected case (JSON) and what the page says about it.
+  crypto::SecureBuffer content;
+  std::string recipient_name;
+  std::string purpose;
+  std::string expires;
+  std::vector<std::string> withheld;  // category names
 };
 
 // Counters for /metrics (no personal data).
@@ -68,8 +86,13 @@ class LinkService {
   // old URL and code stop working.
   Reply NewCode(const Caller& c, const std::string& link_id);
 
-  // The link server's handler.
-  http::WebResponse HandlePage(const http::WebRequest& req);
+  // A visit without a code (GET /l/{token}): never reveals or uses up
+  // anything. A link past its expiry is expired now. Errors: storage
+  // failures (the page shows nothing but that it failed).
+  Result<LinkVisit> Visit(const std::string& token);
+  // A code for the link (POST /l/{token}): counted as an attempt before it
+  // is tried; the content only once its reading is audited.
+  Result<LinkVisit> Open(const std::string& token, std::string_view typed_code);
 
   // Marks links past their expiry expired and drops their ciphertext.
   // Returns how many.
@@ -87,7 +110,6 @@ class LinkService {
   NodeCore& core_;
   Service& service_;
   LinkOptions options_;
-  http::RateLimiter per_ip_;
 };
 
 // POST/GET /v1/links, POST /v1/links/{id}/revoke, POST /v1/links/{id}/new-code

@@ -1,0 +1,219 @@
+#include "link_pages.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schakel/base/log.h"
+#include "schakel/base/strings.h"
+#include "schakel/consent/vocabulary.h"
+#include "schakel/formats/form.h"
+#include "schakel/formats/json.h"
+#include "schakel/http/html.h"
+
+namespace schakel::daemon {
+namespace {
+
+namespace html = http::html;
+
+const char* DutchCategory(std::string_view name) {
+  static const std::map<std::string_view, const char*> kNames = {
+      {"identificatie", "Identificatie"}, {"bsn", "Burgerservicenummer"},
+      {"contact", "Contactgegevens"},     {"onderwijs", "Onderwijs"},
+      {"verzuim", "Verzuim"},             {"hulpvraag", "Hulpvraag"},
+      {"gezinssituatie", "Gezinssituatie"}, {"gezondheid", "Gezondheid"},
+      {"justitie", "Justitie"},           {"afspraken", "Afspraken"}};
+  auto it = kNames.find(name);
+  return it == kNames.end() ? "Overig" : it->second;
+}
+
+std::string DutchKey(const std::string& key) {
+  static const std::map<std::string, std::string> kKeys = {
+      {"name", "Naam"}, {"school", "School"}, {"class", "Klas"}, {"guardians", "Ouders/verzorgers"},
+      {"relation", "Relatie"}, {"phone", "Telefoon"}, {"email", "E-mail"}, {"level", "Niveau"},
+      {"year", "Leerjaar"}, {"notes", "Toelichting"}, {"unauthorised_hours_4w", "Ongeoorloofd verzuim (uren, 4 weken)"},
+      {"question", "Vraag"}, {"signals", "Signalen"}, {"hindering", "Belemmerende factoren"},
+      {"supporting", "Beschermende factoren"}, {"tried", "Al geprobeerd"}, {"coordinator", "Casuscoördinator"},
+      {"actions", "Acties"}, {"what", "Wat"}, {"who", "Wie"}, {"when", "Wanneer"},
+      {"next_evaluation", "Volgende evaluatie"}};
+  auto it = kKeys.find(key);
+  return it == kKeys.end() ? key : it->second;
+}
+
+std::string RenderValue(const formats::Json& v, int depth) {
+  if (depth > 8) return "…";
+  if (v.is_null()) return "<p>—</p>";
+  if (v.is_string()) return "<p>" + html::Escape(v.get<std::string>()) + "</p>";
+  if (v.is_boolean()) return std::string("<p>") + (v.get<bool>() ? "ja" : "nee") + "</p>";
+  if (v.is_number()) return "<p>" + html::Escape(v.dump()) + "</p>";
+  if (v.is_array()) {
+    std::string o = "<ul>";
+    for (const auto& e : v) o += "<li>" + RenderValue(e, depth + 1) + "</li>";
+    return o + "</ul>";
+  }
+  std::string o = "<dl>";
+  for (const auto& [k, e] : v.items()) {
+    o += "<dt>" + html::Escape(DutchKey(k)) + "</dt><dd>" + RenderValue(e, depth + 1) + "</dd>";
+  }
+  return o + "</dl>";
+}
+
+std::string RenderCase(const std::string& json, const LinkVisit& r) {
+  auto parsed = formats::ParseJsonLimited(json, {1024 * 1024, 16});
+  std::string o = "<h1>Dossier</h1>\n";
+  o += "<p class=\"notice\">Gedeeld met " + html::Escape(r.recipient_name) + " voor het doel <strong>" +
+       html::Escape(r.purpose) + "</strong>. Deze link verloopt op " + html::Escape(r.expires.substr(0, 10)) +
+       ". Bewaar of verspreid deze gegevens niet verder dan nodig.</p>\n";
+  if (!parsed.ok()) return o + "<p class=\"error\">De inhoud kon niet worden weergegeven.</p>";
+  const formats::Json& j = *parsed;
+  o += "<section><h2>Over wie</h2><dl>";
+  if (j.contains("student_id")) o += "<dt>Leerlingnummer</dt><dd>" + html::Escape(j["student_id"].get<std::string>()) + "</dd>";
+  if (j.contains("birth_date")) o += "<dt>Geboortedatum</dt><dd>" + html::Escape(j["birth_date"].get<std::string>()) + "</dd>";
+  if (j.contains("case_id")) o += "<dt>Dossiernummer</dt><dd>" + html::Escape(j["case_id"].get<std::string>()) + "</dd>";
+  o += "</dl></section>\n";
+  for (consent::Category c : consent::kAllCategories) {
+    std::string name(consent::Name(c));
+    if (!j.contains(name)) continue;
+    o += "<section id=\"cat-" + name + "\"><h2>" + DutchCategory(name) + "</h2>" + RenderValue(j[name], 0) +
+         "</section>\n";
+  }
+  if (!r.withheld.empty()) {
+    std::vector<std::string> held;
+    for (const auto& n : r.withheld) held.emplace_back(DutchCategory(n));
+    o += "<p class=\"withheld\">Niet gedeeld (geen grondslag of toestemming): " + html::Escape(Join(held, ", ")) +
+         ".</p>\n";
+  }
+  return o;
+}
+
+http::WebResponse Page(int status, const std::string& title, const std::string& body) {
+  html::Page p;
+  p.title = title + " — Schakel";
+  p.body_html = body;
+  return http::WebResponse::Html(status, html::Layout(p));
+}
+
+http::WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
+  std::string b = "<h1>Beveiligd dossier</h1>\n";
+  b += "<p>U heeft een link ontvangen naar vertrouwelijke gegevens. Vul de toegangscode in die u via een ander "
+       "kanaal (telefoon of sms) van de afzender heeft gekregen.</p>\n";
+  if (!error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(error) + "</p>\n";
+  b += "<form method=\"post\" action=\"/l/" + html::Escape(token) + "\">\n";
+  html::Field f;
+  f.id = "code";
+  f.label = "Toegangscode";
+  f.hint = "10 tekens, bijvoorbeeld ABCDE-23456. Hoofdletters en het streepje zijn niet nodig.";
+  f.inputmode = "text";
+  f.extra_class = "code";
+  f.maxlength = 16;
+  f.required = true;
+  b += html::Input(f);
+  b += html::Submit("Dossier openen");
+  b += "</form>\n";
+  return Page(status, "Toegangscode", b);
+}
+
+http::WebResponse Gone(const std::string& state) {
+  std::string why;
+  if (state == "locked") {
+    why = "Deze link is geblokkeerd na te veel onjuiste toegangscodes. Neem contact op met de afzender voor een "
+          "nieuwe code.";
+  } else if (state == "revoked") {
+    why = "De afzender heeft deze link ingetrokken. Neem contact op met de afzender als u de gegevens nog nodig heeft.";
+  } else {
+    why = "Deze link is verlopen. Neem contact op met de afzender als u de gegevens nog nodig heeft.";
+  }
+  return Page(410, "Link niet meer geldig", "<h1>Link niet meer geldig</h1>\n<p class=\"notice\">" + why + "</p>\n");
+}
+
+// Something could not be written or read: the visitor sees no content and
+// no code form, only that it failed.
+http::WebResponse InternalError() {
+  return Page(500, "Interne fout",
+              "<h1>Interne fout</h1>\n<p class=\"error\">Interne fout. Probeer het later opnieuw.</p>\n");
+}
+
+http::WebResponse NotFound() {
+  return Page(404, "Niet gevonden",
+              "<h1>Niet gevonden</h1>\n<p>Deze link bestaat niet. Controleer of u het hele adres heeft "
+              "overgenomen.</p>\n");
+}
+
+}  // namespace
+
+LinkPages::LinkPages(LinkService& links, const Clock& clock, const LinkPageOptions& options)
+    : links_(links), per_ip_(clock, options.per_ip) {}
+
+http::WebResponse LinkPages::Handle(const http::WebRequest& req) {
+  constexpr std::string_view kPrefix = "/l/";
+  if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
+  const std::string token = req.path.substr(kPrefix.size());
+  if (!crypto::IsLinkTokenShape(token)) return NotFound();
+  if (req.method != "GET" && req.method != "POST") {
+    http::WebResponse r = http::WebResponse::Text(405, "Alleen GET en POST.");
+    r.headers.emplace_back("Allow", "GET, POST");
+    return r;
+  }
+  Result<LinkVisit> visit = Status::Internal("not decided");
+  if (req.method == "GET") {
+    visit = links_.Visit(token);
+  } else {
+    // POST: the code. Same-origin only when the browser says where it came from.
+    if (req.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+      return Page(415, "Ongeldig verzoek", "<h1>Ongeldig verzoek</h1><p>Gebruik het formulier op de pagina.</p>");
+    }
+    // With Referrer-Policy: no-referrer browsers send "Origin: null" on form
+    // posts; Sec-Fetch-Site still tells same-origin apart.
+    bool cross_origin = !req.sec_fetch_site.empty()
+                            ? req.sec_fetch_site != "same-origin" && req.sec_fetch_site != "none"
+                            : !req.origin.empty() && req.origin != "null" && req.origin != "https://" + req.host;
+    if (cross_origin) {
+      return Page(403, "Geweigerd",
+                  "<h1>Geweigerd</h1><p>Dit formulier kan alleen vanaf deze pagina worden verstuurd.</p>");
+    }
+    if (!per_ip_.Allow(req.client_ip)) {
+      GlobalLinkCounters().rate_limited++;
+      http::WebResponse r = Page(429, "Even wachten",
+                                 "<h1>Te veel pogingen</h1><p class=\"error\">Er zijn vanaf uw verbinding te veel "
+                                 "codes geprobeerd. Probeer het over een kwartier opnieuw.</p>");
+      r.headers.emplace_back("Retry-After", "900");
+      return r;
+    }
+    formats::FormLimits limits;
+    limits.max_body = 1024;
+    limits.max_fields = 4;
+    limits.max_value = 64;
+    auto form = formats::ParseForm(req.body, limits);
+    const std::string typed = form.ok() && form->count("code") ? form->at("code") : "";
+    visit = links_.Open(token, typed);
+  }
+  if (!visit.ok()) {
+    LogError("links: " + visit.status().message());
+    return InternalError();
+  }
+  switch (visit->kind) {
+    case LinkVisit::Kind::kNotFound:
+      return NotFound();
+    case LinkVisit::Kind::kGone:
+      return Gone(visit->state);
+    case LinkVisit::Kind::kAskCode:
+      return CodeForm(200, token, "");
+    case LinkVisit::Kind::kWrongCode: {
+      const int left = visit->attempts_left;
+      return CodeForm(403, token,
+                      "Deze toegangscode is onjuist. U heeft nog " + std::to_string(left) +
+                          (left == 1 ? " poging." : " pogingen."));
+    }
+    case LinkVisit::Kind::kContent: {
+      std::string json(reinterpret_cast<const char*>(visit->content.data()), visit->content.size());
+      http::WebResponse page = Page(200, "Dossier", RenderCase(json, *visit));
+      std::fill(json.begin(), json.end(), '\0');
+      return page;
+    }
+  }
+  return InternalError();
+}
+
+}  // namespace schakel::daemon
