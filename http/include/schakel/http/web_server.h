@@ -16,25 +16,22 @@
 // API in one paragraph. Build a WebServer with the web TLS identity
 // (LoadOrCreateWebIdentity: a configured PEM pair or the generated ECDSA
 // certificate kept in the database), a WebHandler and WebServerOptions, or
-// without an identity for plain HTTP; call
-// Start(address) (port 0 picks a free port, see port()) and Stop() (also done
-// by the destructor). For every request except GET /static/schakel.css (the
-// one shared stylesheet, served by the server itself unless
-// serve_stylesheet is off) the handler gets a
+// without an identity for plain HTTP; call Start(address) (port 0 picks a
+// free port, see port()) and Stop() (also done by the destructor). For every
+// request except GET /static/schakel.css (the one shared stylesheet, served
+// by the server itself unless serve_stylesheet is off) the handler gets a
 // parsed WebRequest (method, path without query, decoded query map, the
-// headers a page needs: Cookie, Content-Type, Origin, Host, Sec-Fetch-Site,
-// Authorization; the raw target; the body; the client IP) and returns a
-// WebResponse (status, content type,
-// body, extra headers such as Set-Cookie or Location). With browser_headers
-// (the default) the server always adds the security headers (kDefaultCsp
-// unless the handler sets its own
-// Content-Security-Policy to tighten it, Cache-Control: no-store,
+// headers a handler needs: Cookie, Content-Type, Origin, Host,
+// Sec-Fetch-Site, Authorization; the raw target; the body; the client IP)
+// and returns a WebResponse (status, content type, body, extra headers such
+// as Set-Cookie or Location). With browser_headers (the default) the server
+// always adds the security headers (kDefaultCsp unless the handler sets its
+// own Content-Security-Policy to tighten it, Cache-Control: no-store,
 // Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff,
 // X-Frame-Options: DENY, Strict-Transport-Security), so a handler cannot
 // forget them; without, only Cache-Control: no-store. Handlers run one at a
-// time on the server's own thread: a
-// handler that does slow work (Argon2id) delays other requests of this
-// server only.
+// time on the server's own thread: a handler that does slow work (Argon2id)
+// delays other requests of this server only.
 //
 // Limits (defaults below): header 8 KiB (431), body 64 KiB (413), the
 // deadlines and caps above. TLS 1.2 or 1.3, ECDHE AEAD suites only.
