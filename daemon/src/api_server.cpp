@@ -40,8 +40,9 @@ http::WebServerOptions WebOptionsFor(const ApiOptions& o) {
   w.split_target = false;  // formats::ParseRequestTarget and the ExtraRoutes read the raw target
   w.header_limit = o.header_limit;
   w.body_limit = o.body_limit;
-  // The first request must arrive whole within the read deadline; later
-  // ones may start within the idle deadline.
+  // A new connection must start its request within the read deadline (one
+  // that sends nothing is cut off soon); later requests may start within the
+  // idle deadline. Each is then read within the read deadline.
   w.first_request_timeout = o.read_timeout;
   w.read_timeout = o.read_timeout;
   w.idle_timeout = o.idle_timeout;
