@@ -1,25 +1,28 @@
 // Private to daemon/: the local HTTP/1.1 + JSON API (docs/api.md), on
 // [api] listen, for the `schakel` online commands, integrations and the
-// console.
+// console. A route set over the daemon's one HTTP core (http/web_server.h,
+// plain TCP, no browser headers): the accept loop, limits, deadlines and
+// caps are the core's.
 //
 // Each request carries "Authorization: Bearer <token>"; the token is hashed
 // and looked up (Service::Authenticate); roles are enforced by the Service.
-// Limits: header 8 KiB, body 1 MiB (413 beyond), a read deadline per
-// request, an idle deadline between requests, a cap on open connections
-// (503 beyond). Errors are JSON: {"error": {"code": "...", "message": "..."}}
-// with an HTTP status that matches the code.
+// Limits (ApiOptions): header 8 KiB (431), body 1 MiB (413), a read deadline
+// per request, an idle deadline between requests, a cap on open connections
+// and one per client address (503 beyond). Errors are JSON, also those the
+// core gives by itself (400, 413, 431, 500, 503):
+// {"error": {"code": "...", "message": "..."}} with an HTTP status that
+// matches the code (http::HttpStatusFor).
 //
-// Ownership and threads: owns its io_context and one thread, started by
-// Start() and joined by Stop(). Handlers run Service calls on that thread.
+// Ownership and threads: the core owns its io_context and one thread,
+// started by Start() and joined by Stop(). Handlers run Service calls on
+// that thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "schakel/base/status.h"
 #include "schakel/config/node_config.h"
@@ -27,7 +30,6 @@
 #include "service.h"
 
 namespace schakel::daemon {
-
 
 // Extra routes served beside the API (metrics, audit), keyed by path prefix.
 // Returns false when it does not handle the path.

@@ -17,6 +17,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -40,7 +42,9 @@ using crypto::BioPtr;
 using crypto::OpenSslError;
 using crypto::PkeyPtr;
 using crypto::X509Ptr;
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = beast::tcp_stream;
+using BeastResponse = bhttp::response<bhttp::string_body>;
 
 constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
@@ -101,14 +105,48 @@ void AddSecurityHeaders(bhttp::response<bhttp::string_body>& res) {
   res.set(bhttp::field::server, "schakel");
 }
 
-bhttp::response<bhttp::string_body> PlainResponse(bhttp::status status, std::string text) {
-  bhttp::response<bhttp::string_body> res{status, 11};
-  AddSecurityHeaders(res);
-  res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
-  res.body() = std::move(text);
-  res.prepare_payload();
-  return res;
+// What the client still sends after an answer that ends the connection (an
+// error, the 503) is read and dropped, at most this much under a short
+// deadline, before the socket is closed: closing with unread data resets
+// the connection, and the client may then lose the answer (a 413 written
+// while the body was still coming).
+constexpr size_t kDrainBytes = 1024 * 1024;
+constexpr std::chrono::seconds kCloseDeadline{2};
+
+template <class Stream>
+asio::awaitable<void> Drain(Stream& stream) {
+  beast::get_lowest_layer(stream).expires_after(kCloseDeadline);
+  std::array<char, 4096> sink;
+  size_t drained = 0;
+  beast::error_code ec;
+  while (!ec && drained < kDrainBytes) {
+    drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
+
+asio::awaitable<void> Close(TlsStream& stream) {
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).expires_after(kCloseDeadline);
+  co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ignored));
+  beast::get_lowest_layer(stream).socket().close(ignored);
+}
+
+// Plain TCP: the FIN after the answer tells the client it is complete; what
+// it still sends is drained.
+asio::awaitable<void> Close(PlainStream& stream) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  co_await Drain(stream);
+  stream.socket().close(ec);
+}
+
+// After an answer the client may not have waited for (an error, the 503).
+asio::awaitable<void> CloseAfterError(TlsStream& stream) {
+  co_await Drain(stream);
+  co_await Close(stream);
+}
+
+asio::awaitable<void> CloseAfterError(PlainStream& stream) { co_await Close(stream); }
 
 // Splits "/l/abc?x=1" into the path and the decoded query; nullopt for a
 // target a browser would not send.
@@ -131,6 +169,20 @@ bool SplitTarget(std::string_view target, WebRequest* req) {
 }
 
 }  // namespace
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case Code::kOk: return 200;
+    case Code::kInvalidInput: return 400;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists: return 409;
+    case Code::kDenied: return 403;
+    case Code::kUnauthenticated: return 401;
+    case Code::kUnavailable: return 503;
+    case Code::kResourceExhausted: return 507;
+    default: return 500;
+  }
+}
 
 const std::string& SchakelCss() {
   static const std::string kCss = R"css(/* Schakel: one stylesheet for the link pages and the staff console.
@@ -225,37 +277,31 @@ struct WebServer::Impl {
     } catch (...) {
       LogError(options.name + ": handler failed");
     }
-    return WebResponse::Text(500, "Interne fout. Probeer het later opnieuw.");
+    return ErrorAnswer(500, "Interne fout. Probeer het later opnieuw.", "internal error");
   }
 
-  bhttp::response<bhttp::string_body> Handle(const bhttp::request<bhttp::string_body>& raw,
-                                           const std::string& client_ip) const {
-    WebRequest req;
-    req.method = std::string(raw.method_string());
-    if (!SplitTarget(std::string_view(raw.target().data(), raw.target().size()), &req)) return PlainResponse(bhttp::status::bad_request, "Ongeldig adres.");
-    if (req.path == "/static/schakel.css") {
-      if (req.method != "GET" && req.method != "HEAD") {
-        auto res = PlainResponse(bhttp::status::method_not_allowed, "Alleen GET.");
-        res.set(bhttp::field::allow, "GET, HEAD");
-        return res;
+  WebResponse ErrorAnswer(int status, std::string text, std::string reason) const {
+    CoreError error{status, std::move(text), std::move(reason)};
+    if (options.error_page) {
+      try {
+        return options.error_page(error);
+      } catch (...) {
+        LogError(options.name + ": error page failed");
       }
-      bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
-      AddSecurityHeaders(res);
-      res.set(bhttp::field::content_type, "text/css; charset=utf-8");
-      res.body() = SchakelCss();
-      res.prepare_payload();
-      return res;
     }
-    req.cookie = std::string(raw[bhttp::field::cookie]);
-    req.content_type = std::string(raw[bhttp::field::content_type]);
-    req.origin = std::string(raw[bhttp::field::origin]);
-    req.host = std::string(raw[bhttp::field::host]);
-    req.sec_fetch_site = std::string(raw["Sec-Fetch-Site"]);
-    req.body = raw.body();
-    req.client_ip = client_ip;
-    WebResponse out = CallHandler(req);
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), 11};
-    AddSecurityHeaders(res);
+    return WebResponse::Text(error.status, std::move(error.text));
+  }
+
+  // Every answer goes out through here: the headers the options ask for,
+  // then the handler's, and Beast's framing (Content-Length from the body).
+  BeastResponse ToBeast(WebResponse out) const {
+    BeastResponse res{static_cast<bhttp::status>(out.status), 11};
+    if (options.browser_headers) {
+      AddSecurityHeaders(res);
+    } else {
+      res.set(bhttp::field::cache_control, "no-store");
+      res.set(bhttp::field::server, "schakel");
+    }
     res.set(bhttp::field::content_type, out.content_type);
     for (const auto& [name, value] : out.headers) {
       if (name == "Set-Cookie") {
@@ -267,6 +313,38 @@ struct WebServer::Impl {
     res.body() = std::move(out.body);
     res.prepare_payload();
     return res;
+  }
+
+  BeastResponse Handle(const bhttp::request<bhttp::string_body>& raw, const std::string& client_ip) const {
+    WebRequest req;
+    req.method = std::string(raw.method_string());
+    std::string_view target(raw.target().data(), raw.target().size());
+    req.target = std::string(target);
+    if (!options.split_target) {
+      req.path = std::string(target.substr(0, target.find('?')));
+    } else if (!SplitTarget(target, &req)) {
+      return ToBeast(ErrorAnswer(400, "Ongeldig adres.", "invalid request target"));
+    }
+    if (options.serve_stylesheet && req.path == "/static/schakel.css") {
+      if (req.method != "GET" && req.method != "HEAD") {
+        WebResponse res = WebResponse::Text(405, "Alleen GET.");
+        res.headers.emplace_back("Allow", "GET, HEAD");
+        return ToBeast(std::move(res));
+      }
+      WebResponse res;
+      res.content_type = "text/css; charset=utf-8";
+      res.body = SchakelCss();
+      return ToBeast(std::move(res));
+    }
+    req.cookie = std::string(raw[bhttp::field::cookie]);
+    req.content_type = std::string(raw[bhttp::field::content_type]);
+    req.origin = std::string(raw[bhttp::field::origin]);
+    req.host = std::string(raw[bhttp::field::host]);
+    req.sec_fetch_site = std::string(raw["Sec-Fetch-Site"]);
+    req.authorization = std::string(raw[bhttp::field::authorization]);
+    req.body = raw.body();
+    req.client_ip = client_ip;
+    return ToBeast(CallHandler(req));
   }
 
   static bhttp::status StatusForReadError(const beast::error_code& ec) {
@@ -281,39 +359,24 @@ struct WebServer::Impl {
     return bhttp::status::unknown;
   }
 
-  asio::awaitable<void> Close(Stream& stream) {
-    beast::error_code ignored;
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ignored));
-    beast::get_lowest_layer(stream).socket().close(ignored);
+  static const char* TextForReadError(bhttp::status status) {
+    if (status == bhttp::status::payload_too_large) return "Verzoek te groot.";
+    if (status == bhttp::status::request_header_fields_too_large) return "Kopregels te groot.";
+    return "Ongeldig verzoek.";
   }
 
-  asio::awaitable<void> Session(tcp::socket socket, std::string ip) {
-    struct Slot {
-      Impl& impl;
-      std::string ip;
-      ~Slot() {
-        --impl.connections;
-        auto it = impl.per_ip.find(ip);
-        if (it != impl.per_ip.end() && --it->second <= 0) impl.per_ip.erase(it);
-      }
-    } slot{*this, ip};
-    Stream stream(std::move(socket), *tls);
+  // The requests of one connection, on TLS (after the handshake) or plain
+  // TCP alike.
+  template <class Stream>
+  asio::awaitable<void> Serve(Stream& stream, const std::string& ip) {
     beast::error_code ec;
-    beast::get_lowest_layer(stream).expires_after(options.handshake_timeout);
-    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      LogDebug(options.name + ": TLS handshake with " + ip + " failed: " + ec.message());
-      beast::error_code ignored;
-      beast::get_lowest_layer(stream).socket().close(ignored);
-      co_return;
-    }
     beast::flat_buffer buffer;
     for (int served = 0; served < 1000; ++served) {
       // Wait for the request to start under the idle deadline, then read all
       // of it under one deadline, so a slow drip cannot hold the slot.
       if (buffer.size() == 0) {
-        beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+        bool first = served == 0 && options.first_request_timeout.count() > 0;
+        beast::get_lowest_layer(stream).expires_after(first ? options.first_request_timeout : options.idle_timeout);
         size_t n = co_await stream.async_read_some(buffer.prepare(4096),
                                                    asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
@@ -327,15 +390,11 @@ struct WebServer::Impl {
       if (ec) {
         bhttp::status status = StatusForReadError(ec);
         if (status != bhttp::status::unknown) {
-          auto res = PlainResponse(status, status == bhttp::status::payload_too_large
-                                               ? "Verzoek te groot."
-                                               : status == bhttp::status::request_header_fields_too_large
-                                                     ? "Kopregels te groot."
-                                                     : "Ongeldig verzoek.");
+          auto res = ToBeast(ErrorAnswer(static_cast<int>(status), TextForReadError(status), ec.message()));
           res.set(bhttp::field::connection, "close");
           beast::get_lowest_layer(stream).expires_after(options.read_timeout);
           co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-          co_await Close(stream);
+          co_await CloseAfterError(stream);
         }
         co_return;
       }
@@ -349,24 +408,65 @@ struct WebServer::Impl {
     co_await Close(stream);
   }
 
-  // Beyond the caps: a 503 page after a handshake, for as long as the
-  // overflow budget lasts.
+  asio::awaitable<void> Session(tcp::socket socket, std::string ip) {
+    struct Slot {
+      Impl& impl;
+      std::string ip;
+      ~Slot() {
+        --impl.connections;
+        auto it = impl.per_ip.find(ip);
+        if (it != impl.per_ip.end() && --it->second <= 0) impl.per_ip.erase(it);
+      }
+    } slot{*this, ip};
+    if (!options.tls) {
+      PlainStream stream(std::move(socket));
+      co_await Serve(stream, ip);
+      co_return;
+    }
+    TlsStream stream(std::move(socket), *tls);
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(options.handshake_timeout);
+    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      LogDebug(options.name + ": TLS handshake with " + ip + " failed: " + ec.message());
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream).socket().close(ignored);
+      co_return;
+    }
+    co_await Serve(stream, ip);
+  }
+
+  template <class Stream>
+  asio::awaitable<void> WriteBusy(Stream& stream) {
+    auto res = ToBeast(ErrorAnswer(503, "Te veel verbindingen tegelijk. Probeer het over een minuut opnieuw.",
+                                   "too many open connections"));
+    res.set(bhttp::field::connection, "close");
+    res.set(bhttp::field::retry_after, "60");
+    beast::error_code ec;
+    co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    co_await CloseAfterError(stream);
+  }
+
+  // Beyond the caps: a 503 answer (after a handshake on TLS), for as long as
+  // the overflow budget lasts.
   asio::awaitable<void> Busy(tcp::socket socket) {
     struct Slot {
       int& n;
       ~Slot() { --n; }
     } slot{overflow};
-    Stream stream(std::move(socket), *tls);
+    auto deadline = std::min(options.handshake_timeout, options.read_timeout);
+    if (!options.tls) {
+      PlainStream stream(std::move(socket));
+      stream.expires_after(deadline);
+      co_await WriteBusy(stream);
+      co_return;
+    }
+    TlsStream stream(std::move(socket), *tls);
     beast::error_code ec;
-    beast::get_lowest_layer(stream).expires_after(std::min(options.handshake_timeout, options.read_timeout));
+    beast::get_lowest_layer(stream).expires_after(deadline);
     co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    auto res = PlainResponse(bhttp::status::service_unavailable,
-                             "Te veel verbindingen tegelijk. Probeer het over een minuut opnieuw.");
-    res.set(bhttp::field::connection, "close");
-    res.set(bhttp::field::retry_after, "60");
-    co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    co_await Close(stream);
+    co_await WriteBusy(stream);
   }
 
   asio::awaitable<void> Accept() {
@@ -408,6 +508,12 @@ WebServer::WebServer(const crypto::TlsIdentity& identity, WebHandler handler, We
   impl_->identity.spki_sha256 = identity.spki_sha256;
 }
 
+WebServer::WebServer(WebHandler handler, WebServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->handler = std::move(handler);
+  impl_->options = std::move(options);
+  impl_->options.tls = false;
+}
+
 WebServer::~WebServer() { Stop(); }
 
 uint64_t WebServer::refused_connections() const { return impl_->refused.load(); }
@@ -415,8 +521,10 @@ uint64_t WebServer::refused_connections() const { return impl_->refused.load(); 
 Status WebServer::Start(const config::Address& address) {
   const std::string& name = impl_->options.name;
   if (impl_->thread.joinable()) return Status::Internal(name + ": already started");
-  SCHAKEL_ASSIGN_OR_RETURN(ssl::context ctx, MakeWebTlsContext(impl_->identity));
-  impl_->tls.emplace(std::move(ctx));
+  if (impl_->options.tls) {
+    SCHAKEL_ASSIGN_OR_RETURN(ssl::context ctx, MakeWebTlsContext(impl_->identity));
+    impl_->tls.emplace(std::move(ctx));
+  }
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(address.host, ec);
   if (ec) return Status::InvalidInput(name + ".listen: listens on an IP address, not " + address.host);

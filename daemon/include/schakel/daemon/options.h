@@ -20,6 +20,12 @@ struct ApiOptions {
   std::chrono::milliseconds idle_timeout{30000};
   // Default: 64 open connections; more are answered 503 and closed.
   int max_connections = 64;
+  // Default: 16 open connections from one client address, so that one
+  // client cannot take all 64; more are answered 503 and closed.
+  int max_connections_per_address = 16;
+  // Default: 16 connections at a time get the 503 answer beyond the caps;
+  // more are closed at once.
+  int max_overflow = 16;
 };
 
 struct DeliveryOptions {

@@ -1,32 +1,43 @@
-// http/: a small, generic HTTPS/1.1 server for browser pages
-// (the dossier link pages, the staff console).
+// http/: the one HTTP/1.1 core of the daemon, over TLS (the staff console,
+// the dossier link pages) or plain TCP (the local API on loopback).
+//
+// What the core does, once for every listener: one accept loop on its own
+// thread; limits on the request header (431) and body (413); a TLS handshake
+// deadline, an idle deadline for a request to start and one deadline for the
+// whole request once it has (slow drip); a cap on open connections and one
+// per client IP, with a 503 answer beyond them (written under a small
+// overflow budget; past that the connection is just closed); one map from
+// Status to HTTP status (HttpStatusFor). Handlers only see parsed requests.
+// Every answer the core writes itself (400, 413, 431, 500, 503) goes through
+// WebServerOptions::error_page, so the API answers JSON and the pages text;
+// every answer is framed by Beast (prepare_payload), so its Content-Length
+// is the body's.
 //
 // API in one paragraph. Build a WebServer with the web TLS identity
 // (LoadOrCreateWebIdentity: a configured PEM pair or the generated ECDSA
-// certificate kept in the database), a WebHandler and WebServerOptions; call
-// Start(address) (port 0 picks a free port, see port()) and Stop() (also done
-// by the destructor). For every request except GET /static/schakel.css (the
-// one shared stylesheet, served by the server itself) the handler gets a
+// certificate kept in the database), a WebHandler and WebServerOptions, or
+// without an identity for plain HTTP; call Start(address) (port 0 picks a
+// free port, see port()) and Stop() (also done by the destructor). For every
+// request except GET /static/schakel.css (the one shared stylesheet, served
+// by the server itself unless serve_stylesheet is off) the handler gets a
 // parsed WebRequest (method, path without query, decoded query map, the
-// headers a page needs: Cookie, Content-Type, Origin, Host, Sec-Fetch-Site;
-// the body; the client IP) and returns a WebResponse (status, content type,
-// body, extra headers such as Set-Cookie or Location). The server always adds
-// the security headers (kDefaultCsp unless the handler sets its own
-// Content-Security-Policy to tighten it, Cache-Control: no-store,
+// headers a handler needs: Cookie, Content-Type, Origin, Host,
+// Sec-Fetch-Site, Authorization; the raw target; the body; the client IP)
+// and returns a WebResponse (status, content type, body, extra headers such
+// as Set-Cookie or Location). With browser_headers (the default) the server
+// always adds the security headers (kDefaultCsp unless the handler sets its
+// own Content-Security-Policy to tighten it, Cache-Control: no-store,
 // Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff,
 // X-Frame-Options: DENY, Strict-Transport-Security), so a handler cannot
-// forget them. Handlers run one at a time on the server's own thread: a
-// handler that does slow work (Argon2id) delays other requests of this
-// server only.
+// forget them; without, only Cache-Control: no-store. Handlers run one at a
+// time on the server's own thread: a handler that does slow work (Argon2id)
+// delays other requests of this server only.
 //
-// Limits, like the API: header 8 KiB (431), body 64 KiB (413), a TLS
-// handshake deadline (half-open connections), an idle deadline for a request
-// to start and one deadline for the whole request once it has (slow drip),
-// a cap on open connections and one per client IP (503 beyond, written
-// after a handshake under a small overflow budget; past that the connection
-// is just closed). TLS 1.2 or 1.3, ECDHE AEAD suites only.
+// Limits (defaults below): header 8 KiB (431), body 64 KiB (413), the
+// deadlines and caps above. TLS 1.2 or 1.3, ECDHE AEAD suites only.
 //
-// Errors: Start returns a Status; request errors become HTTP statuses.
+// Errors: Start returns a Status; request errors become HTTP statuses; a
+// handler that throws gets a 500 (the exception does not leave the core).
 #pragma once
 
 #include <chrono>
@@ -58,6 +69,8 @@ struct WebRequest {
   std::string origin;                         // raw Origin
   std::string host;                           // raw Host
   std::string sec_fetch_site;                 // raw Sec-Fetch-Site
+  std::string authorization;                  // raw Authorization
+  std::string target;                         // the raw request target, with the query
   std::string body;
   std::string client_ip;                      // the TCP peer's address
 };
@@ -94,6 +107,21 @@ struct WebResponse {
 
 using WebHandler = std::function<WebResponse(const WebRequest&)>;
 
+// An answer the core gives without asking the handler: a request it cannot
+// read (400, 413, 431), a handler that threw (500), a connection beyond the
+// caps (503).
+struct CoreError {
+  int status = 500;
+  std::string text;    // short, Dutch, for people (the default page shows it)
+  std::string reason;  // short, English, for programs (e.g. Beast's parse error)
+};
+using ErrorPage = std::function<WebResponse(const CoreError&)>;
+
+// The one map from a Status code to an HTTP status: invalid_input 400,
+// unauthenticated 401, denied 403, not_found 404, already_exists 409,
+// unavailable 503, resource_exhausted 507, anything else 500.
+int HttpStatusFor(const Status& status);
+
 struct WebServerOptions {
   // Used in log lines ("links", "console").
   std::string name = "web";
@@ -113,6 +141,26 @@ struct WebServerOptions {
   // Default: 16 connections at a time get a 503 page beyond the caps; more
   // are closed at once.
   int max_overflow = 16;
+  // Default: TLS with the identity given to the constructor. false: plain
+  // HTTP (the local API, on loopback); the constructor without an identity
+  // sets it.
+  bool tls = true;
+  // Default: the browser security headers above on every answer; off for
+  // the API, whose clients are programs (Cache-Control: no-store stays).
+  bool browser_headers = true;
+  // Default: the server answers GET /static/schakel.css itself.
+  bool serve_stylesheet = true;
+  // Default: the target is split into path and decoded query and a target a
+  // browser would not send is refused (400) before the handler. false: the
+  // handler gets the raw target (WebRequest::target; path is the part before
+  // '?') and checks it itself.
+  bool split_target = true;
+  // Default: 0, the idle deadline. The deadline for the first request on a
+  // connection to start (after the TLS handshake).
+  std::chrono::milliseconds first_request_timeout{0};
+  // Default: empty: WebResponse::Text(status, text). The answer for the
+  // errors the core produces itself (see CoreError); the API answers JSON.
+  ErrorPage error_page;
 };
 
 // The stylesheet served at /static/schakel.css.
@@ -121,12 +169,14 @@ const std::string& SchakelCss();
 class WebServer {
  public:
   WebServer(const crypto::TlsIdentity& identity, WebHandler handler, WebServerOptions options = {});
+  // Plain HTTP: options.tls is taken as false.
+  WebServer(WebHandler handler, WebServerOptions options);
   ~WebServer();
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;
 
-  // Builds the TLS context and binds; fails with a clear Status for a bad
-  // identity or an address in use.
+  // Builds the TLS context (TLS only) and binds; fails with a clear Status
+  // for a bad identity or an address in use.
   Status Start(const config::Address& address);
   void Stop();
   uint16_t port() const { return port_; }
