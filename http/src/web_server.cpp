@@ -27,6 +27,7 @@
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 #include "schakel/crypto/openssl_ptr.h"
+#include "schakel/crypto/tls_context.h"
 #include "schakel/formats/form.h"
 #include "schakel/store/identity_store.h"
 
@@ -39,60 +40,17 @@ namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using crypto::BioPtr;
-using crypto::OpenSslError;
-using crypto::PkeyPtr;
 using crypto::X509Ptr;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using PlainStream = beast::tcp_stream;
 using BeastResponse = bhttp::response<bhttp::string_body>;
 
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
-    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
 constexpr size_t kMaxPemBytes = 64 * 1024;
 
+// crypto/ builds the context; Asio takes ownership of the handle.
 Result<ssl::context> MakeWebTlsContext(const crypto::TlsIdentity& identity) {
-  SCHAKEL_RETURN_IF_ERROR(crypto::CheckWebTlsIdentity(identity));
-  ERR_clear_error();
-  std::optional<ssl::context> ctx;
-  try {
-    ctx.emplace(ssl::context::tls_server);
-  } catch (const std::exception&) {
-    return Status::Internal(OpenSslError("web TLS: cannot create a context"));
-  }
-  SSL_CTX* c = ctx->native_handle();
-  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(c, kTls12Ciphers) != 1) {
-    return Status::Internal(OpenSslError("web TLS: cannot set the protocol versions and ciphers"));
-  }
-  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
-
-  // The certificate, then any chain certificates after it in the PEM.
-  const std::string& pem = identity.certificate_pem;
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return Status::Internal(OpenSslError("web TLS: out of memory"));
-  X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!leaf || SSL_CTX_use_certificate(c, leaf.get()) != 1) {
-    return Status::InvalidInput(OpenSslError("web TLS: cannot use the certificate"));
-  }
-  for (int i = 0; i < 10; ++i) {
-    X509Ptr extra(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    if (!extra) break;
-    if (SSL_CTX_add1_chain_cert(c, extra.get()) != 1) {
-      return Status::InvalidInput(OpenSslError("web TLS: cannot use a chain certificate"));
-    }
-  }
-  ERR_clear_error();  // the end of the PEM reads as an error
-  const crypto::SecureBuffer& key_pem = identity.private_key_pem;
-  BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
-  if (!key_bio) return Status::Internal(OpenSslError("web TLS: out of memory"));
-  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (!key || SSL_CTX_use_PrivateKey(c, key.get()) != 1 || SSL_CTX_check_private_key(c) != 1) {
-    return Status::InvalidInput(OpenSslError("web TLS: the private key does not fit the certificate"));
-  }
-  ERR_clear_error();
-  return std::move(*ctx);
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SslCtxPtr ctx, crypto::MakeWebSslCtx(identity));
+  return ssl::context(ctx.release());
 }
 
 void AddSecurityHeaders(bhttp::response<bhttp::string_body>& res) {
