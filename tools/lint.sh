@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 DIR=${LINT_DIR:-build/lint}
 JOBS=${JOBS:-2}
-TIDY_FILTER=${TIDY_FILTER:-"^$ROOT/(base|consent|formats|config|crypto|store|audit|peer|daemon|cli)/src/"}
+TIDY_FILTER=${TIDY_FILTER:-"^$ROOT/(base|consent|formats|config|crypto|store|audit|service|peer|http|daemon|cli)/src/"}
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -27,7 +27,7 @@
 #include "schakel/base/status.h"
 #include "schakel/config/node_config.h"
 #include "schakel/daemon/options.h"
-#include "service.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 

@@ -6,7 +6,7 @@
 
 #include "console_pages.h"
 #include "schakel/http/router.h"
-#include "link_service.h"
+#include "service_names.h"
 #include "schakel/base/strings.h"
 #include "schakel/base/time.h"
 #include "schakel/crypto/secure_buffer.h"

@@ -22,7 +22,7 @@
 #include "console_sessions.h"
 #include "schakel/http/rate_limiter.h"
 #include "schakel/base/clock.h"
-#include "service.h"
+#include "service_names.h"
 #include "schakel/http/router.h"
 #include "schakel/http/web_server.h"
 

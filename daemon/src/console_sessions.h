@@ -27,7 +27,7 @@
 #include <string_view>
 
 #include "schakel/base/clock.h"
-#include "service.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 

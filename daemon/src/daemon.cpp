@@ -18,7 +18,7 @@
 #include "console_server.h"
 #include "delivery.h"
 #include "metrics.h"
-#include "node_core.h"
+#include "service_names.h"
 #include "schakel/base/log.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
@@ -26,9 +26,8 @@
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
+#include "link_api.h"
 #include "link_pages.h"
-#include "link_service.h"
-#include "service.h"
 
 namespace schakel::daemon {
 

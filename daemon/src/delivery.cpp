@@ -12,7 +12,7 @@
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 #include "schakel/base/fault_point.h"
-#include "service.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 namespace {

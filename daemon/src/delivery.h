@@ -22,7 +22,7 @@
 #include <string>
 #include <thread>
 
-#include "node_core.h"
+#include "service_names.h"
 #include "schakel/daemon/options.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"

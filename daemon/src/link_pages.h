@@ -11,7 +11,7 @@
 
 #include <chrono>
 
-#include "link_service.h"
+#include "service_names.h"
 #include "schakel/base/clock.h"
 #include "schakel/http/rate_limiter.h"
 #include "schakel/http/web_server.h"

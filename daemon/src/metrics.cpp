@@ -1,6 +1,6 @@
 #include "metrics.h"
 
-#include "link_service.h"
+#include "service_names.h"
 
 #include <mutex>
 #include <sstream>

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "api_server.h"
-#include "node_core.h"
+#include "service_names.h"
 #include "schakel/store/metrics.h"
 
 namespace schakel::daemon {

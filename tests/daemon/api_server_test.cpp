@@ -22,8 +22,7 @@
 
 #include "api_server.h"
 #include "load_support.h"
-#include "node_core.h"
-#include "service.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 namespace {

@@ -1,4 +1,4 @@
-// Private to daemon/: what the node last saw of each partner, for
+// What the node last saw of each partner, for
 // `schakel status`. The delivery worker records every attempt to send to a
 // partner (success, or the error), the inbox handler every message a partner
 // delivered to us. Nothing here is personal data: node ids, times and
@@ -15,7 +15,7 @@
 
 #include "schakel/base/clock.h"
 
-namespace schakel::daemon {
+namespace schakel::service {
 
 struct PartnerContact {
   // The last delivery attempt to the partner, and whether it succeeded.
@@ -54,4 +54,4 @@ class Reachability {
   std::map<std::string, PartnerContact> contacts_;  // GUARDED_BY(mu_)
 };
 
-}  // namespace schakel::daemon
+}  // namespace schakel::service

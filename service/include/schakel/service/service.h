@@ -1,4 +1,4 @@
-// Private to daemon/: what users can ask of their node, with roles enforced
+// What users can ask of their node, with roles enforced
 // here (DESIGN.md "Roles") and every decision on personal data audited.
 //
 // The API server parses HTTP and JSON into these calls; the service never sees
@@ -22,13 +22,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "node_core.h"
+#include "schakel/service/node_core.h"
 #include "schakel/consent/engine.h"
 #include "schakel/formats/api_request.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
 
-namespace schakel::daemon {
+namespace schakel::service {
 
 using Json = nlohmann::json;
 
@@ -150,4 +150,4 @@ class Service {
 // go, kDenied with the reasons when it must be cancelled. REQUIRES: core.mu held.
 Status RecheckShare(NodeCore& core, const store::ShareRecord& share);
 
-}  // namespace schakel::daemon
+}  // namespace schakel::service

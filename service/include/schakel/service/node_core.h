@@ -1,4 +1,4 @@
-// Private to daemon/: the state of a running node shared by its parts (API,
+// The state of a running node shared by its parts (API,
 // delivery worker, peer handler, retention timer).
 //
 // Locking: `mu` guards the database connection and the audit log. Every
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "reachability.h"
+#include "schakel/service/reachability.h"
 #include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
 #include "schakel/config/node_config.h"
@@ -24,7 +24,7 @@
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
 
-namespace schakel::daemon {
+namespace schakel::service {
 
 struct NodeCore {
   std::string dir;
@@ -61,9 +61,9 @@ struct NodeCore {
   }
 };
 
-}  // namespace schakel::daemon
+}  // namespace schakel::service
 
-namespace schakel::daemon {
+namespace schakel::service {
 
 // The fields of an audit entry besides the actor.
 struct AuditWhat {
@@ -100,4 +100,4 @@ audit::AuditEvent SystemEvent(AuditWhat what, std::string source);
 [[nodiscard]] Status AuditOrFail(NodeCore& core, audit::AuditEvent event);
 void AuditBestEffort(NodeCore& core, audit::AuditEvent event);
 
-}  // namespace schakel::daemon
+}  // namespace schakel::service

@@ -1,8 +1,7 @@
-#include "link_service.h"
+#include "schakel/service/link_service.h"
 
 #include <algorithm>
 
-#include "api_server.h"
 #include "schakel/base/fault_inject.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
@@ -11,7 +10,7 @@
 #include "schakel/formats/form.h"
 #include "schakel/formats/json.h"
 
-namespace schakel::daemon {
+namespace schakel::service {
 namespace {
 
 using store::Role;
@@ -76,14 +75,14 @@ audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::stri
 [[nodiscard]] Status AuditOrFail(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
                                  const std::string& object, const std::string& purpose, const std::string& legal,
                                  std::string outcome, std::string reason) {
-  return daemon::AuditOrFail(core, LinkEvent(c, std::move(action), subject, object, purpose, legal,
+  return service::AuditOrFail(core, LinkEvent(c, std::move(action), subject, object, purpose, legal,
                                              std::move(outcome), std::move(reason)));
 }
 
 void AuditBestEffort(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
                      const std::string& object, const std::string& purpose, const std::string& legal,
                      std::string outcome, std::string reason) {
-  daemon::AuditBestEffort(core, LinkEvent(c, std::move(action), subject, object, purpose, legal,
+  service::AuditBestEffort(core, LinkEvent(c, std::move(action), subject, object, purpose, legal,
                                           std::move(outcome), std::move(reason)));
 }
 
@@ -475,44 +474,4 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
   return out;
 }
 
-ExtraRoute LinkApiRoute(LinkService& links) {
-  return [&links](const Caller& caller, const std::string& method, const std::string& target,
-                  const std::string& body, Reply* reply, std::string* /*content_type*/) {
-    constexpr std::string_view kBase = "/v1/links";
-    if (target.compare(0, kBase.size(), kBase) != 0) return false;
-    std::string rest = target.substr(kBase.size());
-    if (rest.empty() && method == "GET") {
-      *reply = links.List(caller);
-      return true;
-    }
-    if (rest.empty() && method == "POST") {
-      auto parsed = formats::ParseLinkRequest(body);
-      *reply = parsed.ok() ? links.Create(caller, *parsed) : Reply::Error(parsed.status());
-      return true;
-    }
-    // /{id}/revoke, /{id}/new-code
-    if (method == "POST" && rest.size() > 1 && rest[0] == '/') {
-      auto slash = rest.find('/', 1);
-      if (slash != std::string::npos) {
-        std::string id = rest.substr(1, slash - 1);
-        std::string verb = rest.substr(slash + 1);
-        if (!IsValidObjectId(id)) {
-          *reply = Reply::Error(Status::InvalidInput("not a link id"));
-          return true;
-        }
-        if (verb == "revoke") {
-          *reply = links.Revoke(caller, id);
-          return true;
-        }
-        if (verb == "new-code") {
-          *reply = links.NewCode(caller, id);
-          return true;
-        }
-      }
-    }
-    *reply = Reply::Error(Status::NotFound("no such endpoint: " + method + " " + target));
-    return true;
-  };
-}
-
-}  // namespace schakel::daemon
+}  // namespace schakel::service

@@ -1,4 +1,4 @@
-#include "service.h"
+#include "schakel/service/service.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -22,7 +22,7 @@
 #include "schakel/store/records.h"
 #include "schakel/base/fault_point.h"
 
-namespace schakel::daemon {
+namespace schakel::service {
 namespace {
 
 using store::Role;
@@ -244,7 +244,7 @@ void AuditBestEffort(NodeCore& core, audit::AuditEvent event) {
 Status Service::AuditOrFail(const Caller& c, std::string action, std::string subject, std::string object,
                             std::string purpose, std::string legal_basis, std::string outcome,
                             std::string reason) {
-  return daemon::AuditOrFail(core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object),
+  return service::AuditOrFail(core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object),
                                                     std::move(purpose), std::move(legal_basis),
                                                     std::move(outcome), std::move(reason)}));
 }
@@ -252,7 +252,7 @@ Status Service::AuditOrFail(const Caller& c, std::string action, std::string sub
 void Service::AuditBestEffort(const Caller& c, std::string action, std::string subject, std::string object,
                               std::string purpose, std::string legal_basis, std::string outcome,
                               std::string reason) {
-  daemon::AuditBestEffort(core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object),
+  service::AuditBestEffort(core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object),
                                                  std::move(purpose), std::move(legal_basis),
                                                  std::move(outcome), std::move(reason)}));
 }
@@ -956,7 +956,7 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
       e.actor_user = user->user_id;
       e.actor_role = std::string(store::RoleName(user->role));
     }
-    daemon::AuditBestEffort(core_, std::move(e));
+    service::AuditBestEffort(core_, std::move(e));
     return kWrong;
   }
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "console.signin", "", c.user_id, "", "", "ok", "password"));
@@ -1034,7 +1034,7 @@ Result<int> Service::PurgeExpired() {
     SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(*core_.db, r.sender_id, r.message_id, "retention", now));
     audit::AuditEvent e =
         SystemEvent({"inbox.purged", r.student_id, r.message_id, r.purpose, "", "ok", "retention"}, "retention");
-    SCHAKEL_RETURN_IF_ERROR(daemon::AuditOrFail(core_, std::move(e)));
+    SCHAKEL_RETURN_IF_ERROR(service::AuditOrFail(core_, std::move(e)));
     SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   }
   return static_cast<int>(expired.size());
@@ -1058,4 +1058,4 @@ Status RecheckShare(NodeCore& core, const store::ShareRecord& s) {
   return Status::Ok();
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::service

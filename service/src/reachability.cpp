@@ -1,6 +1,6 @@
-#include "reachability.h"
+#include "schakel/service/reachability.h"
 
-namespace schakel::daemon {
+namespace schakel::service {
 
 PartnerContact* Reachability::Slot(const std::string& node_id) {
   auto it = contacts_.find(node_id);
@@ -43,4 +43,4 @@ std::optional<PartnerContact> Reachability::Get(const std::string& node_id) cons
   return it->second;
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::service

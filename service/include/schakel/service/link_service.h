@@ -1,4 +1,4 @@
-// Private to daemon/: dossier links (docs/links.md) — creation through the
+// Dossier links (docs/links.md) — creation through the
 // egress gate, the list, revocation, a new code, what a visitor of a link
 // may see (Visit, Open; the pages themselves are link_pages.h), and expiry.
 //
@@ -24,14 +24,13 @@
 #include <string>
 #include <vector>
 
-#include "api_server.h"
-#include "node_core.h"
+#include "schakel/service/node_core.h"
 #include "schakel/crypto/link_secret.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/api_request.h"
-#include "service.h"
+#include "schakel/service/service.h"
 
-namespace schakel::daemon {
+namespace schakel::service {
 
 inline constexpr int kMaxWrongCodes = 5;
 using formats::kDefaultLinkDays;
@@ -112,8 +111,4 @@ class LinkService {
   LinkOptions options_;
 };
 
-// POST/GET /v1/links, POST /v1/links/{id}/revoke, POST /v1/links/{id}/new-code
-// for ApiServer::AddRoute. `links` must outlive the server.
-ExtraRoute LinkApiRoute(LinkService& links);
-
-}  // namespace schakel::daemon
+}  // namespace schakel::service
