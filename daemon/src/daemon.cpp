@@ -16,7 +16,7 @@
 
 #include "api_server.h"
 #include "console_server.h"
-#include "delivery.h"
+#include "schakel/peer/delivery.h"
 #include "metrics.h"
 #include "service_names.h"
 #include "schakel/base/log.h"
@@ -58,9 +58,9 @@ struct Daemon::Impl {
   std::unique_ptr<LinkService> links;            // dossier links (API routes and pages)
   std::unique_ptr<LinkPages> link_pages;          // what the link pages show
   std::unique_ptr<http::WebServer> links_web;          // [links] listen
-  std::unique_ptr<InboxHandler> inbox;
+  std::unique_ptr<peer::InboxHandler> inbox;
   std::unique_ptr<peer::PeerServer> peer;
-  std::unique_ptr<DeliveryWorker> delivery;
+  std::unique_ptr<peer::DeliveryWorker> delivery;
   boost::asio::io_context io;
   boost::asio::signal_set signals{io};
   boost::asio::steady_timer maintenance{io};
@@ -177,7 +177,7 @@ Status Daemon::Run() {
     SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
   }
 
-  d.inbox = std::make_unique<InboxHandler>(core);
+  d.inbox = std::make_unique<peer::InboxHandler>(core);
   peer::PeerServerOptions peer_options = d.options.peer;
   peer_options.listen = core.config.peer_listen;
   // Partners may be added or removed by offline commands while we run: the
@@ -245,7 +245,7 @@ Status Daemon::Run() {
   DeliveryOptions delivery = d.options.delivery;
   delivery.backoff_base = std::chrono::milliseconds(core.config.retry_base_ms);
   delivery.backoff_max = std::chrono::milliseconds(core.config.retry_max_ms);
-  d.delivery = std::make_unique<DeliveryWorker>(core, delivery);
+  d.delivery = std::make_unique<peer::DeliveryWorker>(core, delivery);
   d.delivery->Start();
 
   d.signals.add(SIGTERM);

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstddef>
 
-#include "schakel/peer/peer_client.h"
+#include "schakel/peer/delivery.h"
 
 namespace schakel::daemon {
 
@@ -28,13 +28,7 @@ struct ApiOptions {
   int max_overflow = 16;
 };
 
-struct DeliveryOptions {
-  // Default: 1 s first retry, doubling to at most 5 minutes, ±20 % jitter.
-  std::chrono::milliseconds backoff_base{1000};
-  std::chrono::milliseconds backoff_max{300000};
-  // Default: look at the queue at least every 2 s even without a wake-up.
-  std::chrono::milliseconds poll_interval{2000};
-  peer::PeerClientOptions client;
-};
+// The delivery worker's tunables (schakel/peer/delivery.h).
+using peer::DeliveryOptions;
 
 }  // namespace schakel::daemon

@@ -1,4 +1,4 @@
-#include "delivery.h"
+#include "schakel/peer/delivery.h"
 
 #include <algorithm>
 #include <chrono>
@@ -12,9 +12,14 @@
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 #include "schakel/base/fault_point.h"
-#include "service_names.h"
+#include "schakel/service/service.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
+
+using service::AuditOrFail;
+using service::Json;
+using service::RecheckShare;
+using service::SystemEvent;
 namespace {
 
 constexpr std::string_view kPurgeLabel{"schakel/purge-confirmation/v1\0", 30};
@@ -30,10 +35,10 @@ std::string PurgeMessage(const std::string& message_id, const std::string& sende
   return m;
 }
 
-Result<peer::PeerEndpoint> EndpointFor(const store::Partner& p) {
+Result<PeerEndpoint> EndpointFor(const store::Partner& p) {
   auto addr = config::ParseAddress(p.card.address);
   if (!addr.ok()) return addr.status().WithContext("partner " + p.card.node_id + " address");
-  peer::PeerEndpoint ep;
+  PeerEndpoint ep;
   ep.node_id = p.card.node_id;
   ep.host = addr->host;
   ep.port = addr->port;
@@ -165,7 +170,7 @@ void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) 
 }
 
 Result<std::string> DeliveryWorker::Send(const store::Partner& partner, const std::string& payload) {
-  SCHAKEL_ASSIGN_OR_RETURN(peer::PeerEndpoint endpoint, EndpointFor(partner));
+  SCHAKEL_ASSIGN_OR_RETURN(PeerEndpoint endpoint, EndpointFor(partner));
   auto it = clients_.find(partner.card.node_id);
   // A changed card (new address or pin) needs a new connection.
   if (it != clients_.end() && (it->second->peer().host != endpoint.host || it->second->peer().port != endpoint.port ||
@@ -174,8 +179,8 @@ Result<std::string> DeliveryWorker::Send(const store::Partner& partner, const st
     it = clients_.end();
   }
   if (it == clients_.end()) {
-    SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<peer::PeerClient> client,
-                             peer::PeerClient::Create(core_.config.node_id, core_.tls, endpoint, options_.client));
+    SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<PeerClient> client,
+                             PeerClient::Create(core_.config.node_id, core_.tls, endpoint, options_.client));
     it = clients_.emplace(partner.card.node_id, std::move(client)).first;
   }
   auto response = it->second->Deliver(payload);
@@ -443,4 +448,4 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
   return MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, now, core_.identity);
 }
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer

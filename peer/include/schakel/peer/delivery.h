@@ -1,4 +1,4 @@
-// Private to daemon/: moving queued shares and revocations to partners, and
+// Moving queued shares and revocations to partners, and
 // receiving them (the inbox), on top of the peer transport.
 //
 // DeliveryWorker: one thread that takes due items from the durable queue
@@ -22,15 +22,24 @@
 #include <string>
 #include <thread>
 
-#include "service_names.h"
-#include "schakel/daemon/options.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
+#include "schakel/service/node_core.h"
 
-namespace schakel::daemon {
+namespace schakel::peer {
 
+using service::NodeCore;
+
+struct DeliveryOptions {
+  // Default: 1 s first retry, doubling to at most 5 minutes, ±20 % jitter.
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_max{300000};
+  // Default: look at the queue at least every 2 s even without a wake-up.
+  std::chrono::milliseconds poll_interval{2000};
+  PeerClientOptions client;
+};
 
 class DeliveryWorker {
  public:
@@ -58,10 +67,10 @@ class DeliveryWorker {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   // Used only by the worker thread (or RunOnce's caller).
-  std::map<std::string, std::unique_ptr<peer::PeerClient>> clients_;
+  std::map<std::string, std::unique_ptr<PeerClient>> clients_;
 };
 
-class InboxHandler final : public peer::PeerHandler {
+class InboxHandler final : public PeerHandler {
  public:
   explicit InboxHandler(NodeCore& core) : core_(core) {}
   Result<std::string> OnDeliver(const std::string& peer_node_id, std::string_view payload) override;
@@ -83,4 +92,4 @@ Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string&
                                const std::string& sender_id, const std::string& recipient_id,
                                const crypto::PublicKey& recipient_sign_pk);
 
-}  // namespace schakel::daemon
+}  // namespace schakel::peer
