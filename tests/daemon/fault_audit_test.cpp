@@ -28,6 +28,7 @@ namespace {
 using testing::CaseFixture;
 using testing::Federation;
 using testing::LastLine;
+using testing::OpenNodeDb;
 using testing::TempDir;
 using testing::WebReply;
 using testing::WebRequestOnce;
@@ -52,19 +53,6 @@ const std::vector<std::pair<std::string, std::string>> kForm = {
 struct Link {
   std::string token, code, id;
 };
-
-std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
-  auto cfg = config::LoadNodeConfig(dir);
-  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
-  if (!cfg.ok()) return nullptr;
-  store::NodePaths paths(dir, cfg->key_file);
-  store::KeySource source;
-  source.key_file = paths.key_file;
-  source.passphrase_env = cfg->passphrase_env;
-  auto db = store::OpenNodeDatabase(paths, source);
-  EXPECT_TRUE(db.ok()) << db.status().message();
-  return db.ok() ? std::move(db).value() : nullptr;
-}
 
 int64_t CountEntries(store::Database& db, const std::string& action, const std::string& object) {
   auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");

@@ -33,6 +33,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::CaseFixture;
 using testing::Federation;
+using testing::OpenNodeDb;
 using testing::TempDir;
 
 using testing::kSanneJongere;
@@ -89,19 +90,6 @@ class SmallDisk {
   std::string error_;
   bool mounted_ = false;
 };
-
-std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
-  auto cfg = config::LoadNodeConfig(dir);
-  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
-  if (!cfg.ok()) return nullptr;
-  store::NodePaths paths(dir, cfg->key_file);
-  store::KeySource source;
-  source.key_file = paths.key_file;
-  source.passphrase_env = cfg->passphrase_env;
-  auto db = store::OpenNodeDatabase(paths, source);
-  EXPECT_TRUE(db.ok()) << db.status().message();
-  return db.ok() ? std::move(db).value() : nullptr;
-}
 
 void ExpectIntact(const std::string& dir, const std::string& node_id) {
   auto db = OpenNodeDb(dir);

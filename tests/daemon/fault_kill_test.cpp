@@ -27,24 +27,11 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::CaseFixture;
 using testing::Federation;
+using testing::OpenNodeDb;
 using testing::TempDir;
 
 using testing::kSanneJongere;
 using testing::kSanneOuder;
-
-// Opens a stopped node's database the way the offline commands do.
-std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
-  auto cfg = config::LoadNodeConfig(dir);
-  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
-  if (!cfg.ok()) return nullptr;
-  store::NodePaths paths(dir, cfg->key_file);
-  store::KeySource source;
-  source.key_file = paths.key_file;
-  source.passphrase_env = cfg->passphrase_env;
-  auto db = store::OpenNodeDatabase(paths, source);
-  EXPECT_TRUE(db.ok()) << db.status().message();
-  return db.ok() ? std::move(db).value() : nullptr;
-}
 
 // PRAGMA integrity_check is "ok" and the stored audit chain verifies.
 void ExpectIntact(store::Database& db, const std::string& node_id) {
