@@ -21,10 +21,12 @@
 #include <nlohmann/json.hpp>
 
 #include "process_support.h"
+#include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
 #include "schakel/config/node_config.h"
 #include "schakel/daemon/daemon.h"
 #include "schakel/store/database.h"
+#include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
 #include "test_support.h"
 
@@ -285,6 +287,28 @@ inline std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
   auto db = store::OpenNodeDatabase(paths, source);
   EXPECT_TRUE(db.ok()) << db.status().message();
   return db.ok() ? std::move(db).value() : nullptr;
+}
+
+// The audit chain stored in `db` (node `node_id`) verifies.
+inline void ExpectChainIntact(store::Database& db, const std::string& node_id) {
+  auto identity = store::LoadIdentity(db);
+  ASSERT_TRUE(identity.ok()) << identity.status().message();
+  SystemClock clock;
+  auto log = audit::AuditLog::Create(db, node_id, *identity, clock);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  Status verified = (*log)->VerifyStored();
+  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
+  EXPECT_TRUE((*log)->Close().ok());
+}
+
+// PRAGMA integrity_check is "ok" and the stored audit chain verifies.
+inline void ExpectIntact(store::Database& db, const std::string& node_id) {
+  auto q = db.Prepare("PRAGMA integrity_check;");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  auto row = q->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(q->Text(0), "ok") << node_id;
+  ExpectChainIntact(db, node_id);
 }
 
 inline std::string CaseFixture(const std::string& name) {

@@ -26,6 +26,7 @@ namespace schakel {
 namespace {
 
 using testing::CaseFixture;
+using testing::ExpectChainIntact;
 using testing::Federation;
 using testing::LastLine;
 using testing::OpenNodeDb;
@@ -61,17 +62,6 @@ int64_t CountEntries(store::Database& db, const std::string& action, const std::
   q->Bind(1, action).Bind(2, object);
   auto row = q->Step();
   return row.ok() && *row ? q->Int(0) : -1;
-}
-
-void ExpectChainIntact(store::Database& db, const std::string& node_id) {
-  auto identity = store::LoadIdentity(db);
-  ASSERT_TRUE(identity.ok()) << identity.status().message();
-  SystemClock clock;
-  auto log = audit::AuditLog::Create(db, node_id, *identity, clock);
-  ASSERT_TRUE(log.ok()) << log.status().message();
-  Status verified = (*log)->VerifyStored();
-  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
-  EXPECT_TRUE((*log)->Close().ok());
 }
 
 class FaultAudit : public ::testing::Test {

@@ -91,22 +91,11 @@ class SmallDisk {
   bool mounted_ = false;
 };
 
+// The stopped node in `dir` opens, and its database and audit chain are intact.
 void ExpectIntact(const std::string& dir, const std::string& node_id) {
   auto db = OpenNodeDb(dir);
   ASSERT_TRUE(db);
-  auto q = db->Prepare("PRAGMA integrity_check;");
-  ASSERT_TRUE(q.ok()) << q.status().message();
-  auto row = q->Step();
-  ASSERT_TRUE(row.ok() && *row);
-  EXPECT_EQ(q->Text(0), "ok") << node_id;
-  auto identity = store::LoadIdentity(*db);
-  ASSERT_TRUE(identity.ok()) << identity.status().message();
-  SystemClock clock;
-  auto log = audit::AuditLog::Create(*db, node_id, *identity, clock);
-  ASSERT_TRUE(log.ok()) << log.status().message();
-  Status verified = (*log)->VerifyStored();
-  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
-  EXPECT_TRUE((*log)->Close().ok());
+  testing::ExpectIntact(*db, node_id);
 }
 
 // A ~100 KiB case: a few of them outgrow whatever the WAL file has spare.
