@@ -21,8 +21,13 @@
 #include <nlohmann/json.hpp>
 
 #include "process_support.h"
+#include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
+#include "schakel/config/node_config.h"
 #include "schakel/daemon/daemon.h"
+#include "schakel/store/database.h"
+#include "schakel/store/identity_store.h"
+#include "schakel/store/node_dir.h"
 #include "test_support.h"
 
 namespace schakel::testing {
@@ -135,6 +140,16 @@ class Federation {
     ASSERT_NO_FATAL_FAILURE(AddUser("school", "mentor", "staff"));
     ASSERT_NO_FATAL_FAILURE(AddUser("school", "zorgco", "coordinator"));
     ASSERT_NO_FATAL_FAILURE(AddUser("team", "gezinswerker", "staff"));
+  }
+
+  // The pair the retention, key rotation and metrics tests use: school-a
+  // (school) and lvs-b (lvs) as "school" and "lvs", partners of each other,
+  // with a mentor (staff) at the school. Wrap in ASSERT_NO_FATAL_FAILURE.
+  void AddSchoolAndLvs() {
+    Add("school", "school-a", "school");
+    Add("lvs", "lvs-b", "lvs");
+    ASSERT_NO_FATAL_FAILURE(Pair("school", "lvs"));
+    ASSERT_NO_FATAL_FAILURE(AddUser("school", "mentor", "staff"));
   }
 
   // Records consents (JSON, as for `schakel consent add`) at a running node
@@ -258,6 +273,43 @@ class InProcessDaemon {
   std::unique_ptr<daemon::Daemon> daemon_;
   std::thread runner_;
 };
+
+// Opens a stopped node's database the way the offline commands do; null (and
+// a test failure) when its configuration or database does not open.
+inline std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
+  auto cfg = config::LoadNodeConfig(dir);
+  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
+  if (!cfg.ok()) return nullptr;
+  store::NodePaths paths(dir, cfg->key_file);
+  store::KeySource source;
+  source.key_file = paths.key_file;
+  source.passphrase_env = cfg->passphrase_env;
+  auto db = store::OpenNodeDatabase(paths, source);
+  EXPECT_TRUE(db.ok()) << db.status().message();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+// The audit chain stored in `db` (node `node_id`) verifies.
+inline void ExpectChainIntact(store::Database& db, const std::string& node_id) {
+  auto identity = store::LoadIdentity(db);
+  ASSERT_TRUE(identity.ok()) << identity.status().message();
+  SystemClock clock;
+  auto log = audit::AuditLog::Create(db, node_id, *identity, clock);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  Status verified = (*log)->VerifyStored();
+  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
+  EXPECT_TRUE((*log)->Close().ok());
+}
+
+// PRAGMA integrity_check is "ok" and the stored audit chain verifies.
+inline void ExpectIntact(store::Database& db, const std::string& node_id) {
+  auto q = db.Prepare("PRAGMA integrity_check;");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  auto row = q->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(q->Text(0), "ok") << node_id;
+  ExpectChainIntact(db, node_id);
+}
 
 inline std::string CaseFixture(const std::string& name) {
   return std::string(SCHAKEL_FIXTURES_DIR) + "/cases/" + name;

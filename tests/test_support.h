@@ -84,4 +84,21 @@ inline std::string LastLine(const std::string& text) {
   return last;
 }
 
+// Runs `schakel init` for a node "Org ID" (org id `id`, type `type`) in `dir`,
+// listening on 127.0.0.1:PORT. Wrap in ASSERT_NO_FATAL_FAILURE.
+inline void InitNode(const std::string& dir, const std::string& id, const std::string& type, int port) {
+  auto r = RunSchakel({"init", "--dir", dir, "--name", "Org " + id, "--org-id", id, "--org-type", type,
+                       "--listen", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_EQ(r.code, 0) << r.err;
+}
+
+// What `schakel node fingerprint --dir DIR` prints, without the line end.
+inline std::string NodeFingerprint(const std::string& dir) {
+  auto r = RunSchakel({"node", "fingerprint", "--dir", dir});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::string fp = r.out;
+  while (!fp.empty() && (fp.back() == '\n' || fp.back() == ' ')) fp.pop_back();
+  return fp;
+}
+
 }  // namespace schakel::testing

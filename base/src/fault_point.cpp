@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <string>
 
+#include "fault_spec.h"
 #include "schakel/base/log.h"
 
 namespace schakel {
@@ -14,27 +14,14 @@ namespace {
 
 #ifdef SCHAKEL_FAULT_POINTS
 struct Armed {
-  std::string name;   // empty: nothing armed
-  long nth = 1;       // crash on this pass
+  internal::FaultSpec spec;  // name empty: nothing armed; crash on pass nth
   std::atomic<long> passes{0};
 };
 
 Armed& ArmedPoint() {
   static Armed* armed = [] {
     auto* a = new Armed;  // never freed: a crash may come from any thread at any time
-    const char* env = std::getenv("SCHAKEL_FAULT_POINT");
-    if (env == nullptr || *env == '\0') return a;
-    std::string spec(env);
-    if (spec.size() > 128) return a;
-    auto colon = spec.find(':');
-    if (colon != std::string::npos) {
-      char* end = nullptr;
-      long n = std::strtol(spec.c_str() + colon + 1, &end, 10);
-      if (end == nullptr || *end != '\0' || n < 1 || n > 1000000) return a;
-      a->nth = n;
-      spec.resize(colon);
-    }
-    a->name = spec;
+    a->spec = internal::ReadFaultSpec("SCHAKEL_FAULT_POINT");
     return a;
   }();
   return *armed;
@@ -46,8 +33,8 @@ Armed& ArmedPoint() {
 #ifdef SCHAKEL_FAULT_POINTS
 bool FaultPointHit(std::string_view name) {
   Armed& a = ArmedPoint();
-  if (a.name.empty() || a.name != name) return false;
-  return a.passes.fetch_add(1) + 1 == a.nth;
+  if (a.spec.name.empty() || a.spec.name != name) return false;
+  return a.passes.fetch_add(1) + 1 == a.spec.nth;
 }
 #endif
 

@@ -103,18 +103,7 @@ Status RunInit(Context* ctx, const InitArgs& args) {
   SCHAKEL_ASSIGN_OR_RETURN(crypto::TlsIdentity tls, crypto::GenerateTlsIdentity(cfg.node_id));
   std::string created = FormatInstantMs(NowUtc());
 
-  crypto::NodeCard card;
-  card.node_id = cfg.node_id;
-  card.name = cfg.name;
-  card.org_type = std::string(consent::Name(cfg.org_type));
-  card.address = cfg.AdvertisedPeerAddress().ToString();
-  card.sign_pk = identity.public_key;
-  card.enc_pk = enc.public_key;
-  card.enc_pk_sig = enc.signature;
-  card.tls_spki_sha256 = tls.spki_sha256;
-  card.created = created;
-  crypto::SignNodeCard(card, identity);
-  std::string card_json = crypto::NodeCardToJson(card);
+  std::string card_json = SignedNodeCardJson(cfg, identity, enc, tls, created);
 
   {
     SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,

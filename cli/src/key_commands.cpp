@@ -16,7 +16,6 @@
 #include "node_access.h"
 #include "schakel/base/file.h"
 #include "schakel/base/time.h"
-#include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/node_card.h"
 #include "schakel/crypto/tls_identity.h"
@@ -56,17 +55,7 @@ Status RunRotateKeys(Context* ctx) {
   }
   std::string now = FormatInstantMs(at);
 
-  crypto::NodeCard card;
-  card.node_id = node.config.node_id;
-  card.name = node.config.name;
-  card.org_type = std::string(consent::Name(node.config.org_type));
-  card.address = node.config.AdvertisedPeerAddress().ToString();
-  card.enc_pk = enc.public_key;
-  card.enc_pk_sig = enc.signature;
-  card.tls_spki_sha256 = tls.spki_sha256;
-  card.created = now;
-  crypto::SignNodeCard(card, identity);
-  std::string card_json = crypto::NodeCardToJson(card);
+  std::string card_json = SignedNodeCardJson(node.config, identity, enc, tls, now);
 
   SCHAKEL_ASSIGN_OR_RETURN(int64_t key_id, store::RotateKeys(*node.db, enc, tls, card_json, now));
   SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "node.rotate_keys", node.config.node_id, "rotation"));

@@ -9,6 +9,8 @@
 #include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
 #include "schakel/base/strings.h"
+#include "schakel/consent/vocabulary.h"
+#include "schakel/crypto/node_card.h"
 #include "schakel/store/identity_store.h"
 
 namespace schakel::cli {
@@ -18,6 +20,22 @@ store::KeySource KeySourceFor(const config::NodeConfig& config, const store::Nod
   source.key_file = paths.key_file;
   source.passphrase_env = config.passphrase_env;
   return source;
+}
+
+std::string SignedNodeCardJson(const config::NodeConfig& config, const crypto::SigningKeyPair& identity,
+                               const crypto::EncryptionKeyPair& enc, const crypto::TlsIdentity& tls,
+                               const std::string& created) {
+  crypto::NodeCard card;
+  card.node_id = config.node_id;
+  card.name = config.name;
+  card.org_type = std::string(consent::Name(config.org_type));
+  card.address = config.AdvertisedPeerAddress().ToString();
+  card.enc_pk = enc.public_key;
+  card.enc_pk_sig = enc.signature;
+  card.tls_spki_sha256 = tls.spki_sha256;
+  card.created = created;
+  crypto::SignNodeCard(card, identity);  // sets sign_pk too
+  return crypto::NodeCardToJson(card);
 }
 
 Result<OfflineNode> OpenOfflineNode(const std::string& dir) {

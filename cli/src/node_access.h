@@ -9,6 +9,8 @@
 
 #include "command.h"
 #include "schakel/config/node_config.h"
+#include "schakel/crypto/identity.h"
+#include "schakel/crypto/tls_identity.h"
 #include "schakel/store/database.h"
 #include "schakel/store/node_dir.h"
 
@@ -30,6 +32,14 @@ store::KeySource KeySourceFor(const config::NodeConfig& config, const store::Nod
 // local operating-system user, since offline commands carry no token.
 Status AuditOffline(OfflineNode& node, const std::string& action, const std::string& object,
                     const std::string& reason);
+
+// The node's card for `config` with these keys, created at `created` and
+// signed by `identity`, as JSON: `init` writes the first one and
+// `rotate-keys` each new one, built the same way so that the two cannot drift
+// apart in what a card holds.
+std::string SignedNodeCardJson(const config::NodeConfig& config, const crypto::SigningKeyPair& identity,
+                               const crypto::EncryptionKeyPair& enc, const crypto::TlsIdentity& tls,
+                               const std::string& created);
 
 // Prints a JSON document on one line to ctx->io.out.
 void PrintJson(Context* ctx, const nlohmann::json& doc);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "rows.h"
+
 namespace schakel::store {
 namespace {
 
@@ -52,23 +54,13 @@ Result<std::optional<Partner>> FindPartner(Database& db, const std::string& node
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT ") + kColumns +
                                                    " FROM partners WHERE node_id = ?;"));
   s.Bind(1, node_id);
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<Partner>();
-  SCHAKEL_ASSIGN_OR_RETURN(Partner p, Read(s));
-  return std::optional<Partner>(std::move(p));
+  return OneRow<Partner>(s, Read);
 }
 
 Result<std::vector<Partner>> ListPartners(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT ") + kColumns +
                                                    " FROM partners ORDER BY node_id;"));
-  std::vector<Partner> out;
-  while (true) {
-    SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SCHAKEL_ASSIGN_OR_RETURN(Partner p, Read(s));
-    out.push_back(std::move(p));
-  }
-  return out;
+  return AllRows<Partner>(s, Read);
 }
 
 Status InsertPartner(Database& db, const Partner& partner) {

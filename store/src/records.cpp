@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rows.h"
 #include "schakel/base/time.h"
 
 namespace schakel::store {
@@ -37,26 +38,6 @@ consent::CategorySet CategoriesFrom(const std::string& text) {
   return set;
 }
 
-template <typename T, typename ReadFn>
-Result<std::vector<T>> All(Statement& s, ReadFn read) {
-  std::vector<T> out;
-  while (true) {
-    SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SCHAKEL_ASSIGN_OR_RETURN(T item, read(s));
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
-template <typename T, typename ReadFn>
-Result<std::optional<T>> One(Statement& s, ReadFn read) {
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<T>();
-  SCHAKEL_ASSIGN_OR_RETURN(T item, read(s));
-  return std::optional<T>(std::move(item));
-}
-
 // ---- cases ----
 
 constexpr const char* kCaseSelect =
@@ -67,7 +48,7 @@ Result<std::vector<std::string>> Assigned(Database& db, const std::string& case_
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
       "SELECT user_id FROM case_assignments WHERE case_id = ? ORDER BY user_id;"));
   s.Bind(1, case_id);
-  return All<std::string>(s, [](Statement& st) -> Result<std::string> { return st.Text(0); });
+  return AllRows<std::string>(s, [](Statement& st) -> Result<std::string> { return st.Text(0); });
 }
 
 Result<CaseRecord> ReadCase(Statement& s) {
@@ -244,7 +225,7 @@ Result<int64_t> UpdateCase(Database& db, const std::string& case_id, const std::
 Result<std::optional<CaseRecord>> FindCase(Database& db, const std::string& case_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kCaseSelect) + "WHERE c.case_id = ?;"));
   s.Bind(1, case_id);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<CaseRecord> r, One<CaseRecord>(s, ReadCase));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<CaseRecord> r, OneRow<CaseRecord>(s, ReadCase));
   if (r) {
     SCHAKEL_ASSIGN_OR_RETURN(r->assigned, Assigned(db, case_id));
   }
@@ -260,7 +241,7 @@ Result<std::vector<CaseRecord>> ListCases(Database& db, const std::optional<std:
   sql += "ORDER BY c.case_id;";
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
   if (visible_to) s.Bind(1, *visible_to);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<CaseRecord> out, All<CaseRecord>(s, ReadCase));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<CaseRecord> out, AllRows<CaseRecord>(s, ReadCase));
   for (auto& r : out) {
     SCHAKEL_ASSIGN_OR_RETURN(r.assigned, Assigned(db, r.case_id));
   }
@@ -272,7 +253,7 @@ Result<std::vector<CaseVersion>> CaseHistory(Database& db, const std::string& ca
       "SELECT version, updated_by, updated, summary FROM case_versions WHERE case_id = ? "
       "ORDER BY version;"));
   s.Bind(1, case_id);
-  return All<CaseVersion>(s, [](Statement& st) -> Result<CaseVersion> {
+  return AllRows<CaseVersion>(s, [](Statement& st) -> Result<CaseVersion> {
     return CaseVersion{st.Int(0), st.Text(1), st.Text(2), st.Text(3)};
   });
 }
@@ -305,14 +286,14 @@ Status InsertConsent(Database& db, const ConsentRecord& r) {
 Result<std::optional<ConsentRecord>> FindConsent(Database& db, const std::string& consent_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kConsentSelect) + "WHERE consent_id = ?;"));
   s.Bind(1, consent_id);
-  return One<ConsentRecord>(s, ReadConsent);
+  return OneRow<ConsentRecord>(s, ReadConsent);
 }
 
 Result<std::vector<ConsentRecord>> ConsentsForSubject(Database& db, const std::string& subject_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kConsentSelect) +
                                                    "WHERE subject_id = ? ORDER BY consent_id;"));
   s.Bind(1, subject_id);
-  return All<ConsentRecord>(s, ReadConsent);
+  return AllRows<ConsentRecord>(s, ReadConsent);
 }
 
 Status WithdrawConsent(Database& db, const std::string& consent_id, Instant at, const std::string& by) {
@@ -365,12 +346,12 @@ Status InsertShare(Database& db, const ShareRecord& r) {
 Result<std::optional<ShareRecord>> FindShare(Database& db, const std::string& message_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kShareSelect) + "WHERE message_id = ?;"));
   s.Bind(1, message_id);
-  return One<ShareRecord>(s, ReadShare);
+  return OneRow<ShareRecord>(s, ReadShare);
 }
 
 Result<std::vector<ShareRecord>> ListShares(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kShareSelect) + "ORDER BY created, message_id;"));
-  return All<ShareRecord>(s, ReadShare);
+  return AllRows<ShareRecord>(s, ReadShare);
 }
 
 Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::string& consent_id) {
@@ -378,7 +359,7 @@ Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::str
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kShareSelect) +
                                                    "WHERE instr(consent_ids, ?) > 0 ORDER BY created;"));
   s.Bind(1, json(consent_id).dump());
-  return All<ShareRecord>(s, ReadShare);
+  return AllRows<ShareRecord>(s, ReadShare);
 }
 
 namespace {
@@ -388,7 +369,7 @@ constexpr const char* kLinkColumns =
     "categories, withheld, consent_ids, created_by, created, expires, failed_attempts, state, kdf_salt, nonce, "
     "ciphertext FROM links ";
 
-LinkRecord ReadLink(const Statement& s) {
+Result<LinkRecord> ReadLink(Statement& s) {
   LinkRecord r;
   r.link_id = s.Text(0);
   r.case_id = s.Text(1);
@@ -413,22 +394,6 @@ LinkRecord ReadLink(const Statement& s) {
     r.has_content = true;
   }
   return r;
-}
-
-Result<std::vector<LinkRecord>> ReadLinks(Statement& s) {
-  std::vector<LinkRecord> out;
-  while (true) {
-    SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadLink(s));
-  }
-  return out;
-}
-
-Result<std::optional<LinkRecord>> ReadOneLink(Statement& s) {
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<LinkRecord>();
-  return std::optional<LinkRecord>(ReadLink(s));
 }
 
 }  // namespace
@@ -464,26 +429,26 @@ Status InsertLink(Database& db, const LinkRecord& r, const LinkSecret& secret) {
 Result<std::optional<LinkRecord>> FindLink(Database& db, const std::string& link_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kLinkColumns) + "WHERE link_id = ?;"));
   s.Bind(1, link_id);
-  return ReadOneLink(s);
+  return OneRow<LinkRecord>(s, ReadLink);
 }
 
 Result<std::optional<LinkRecord>> FindLinkByTokenHash(Database& db, std::span<const uint8_t> token_hash) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kLinkColumns) + "WHERE token_hash = ?;"));
   s.BindBlob(1, token_hash);
-  return ReadOneLink(s);
+  return OneRow<LinkRecord>(s, ReadLink);
 }
 
 Result<std::vector<LinkRecord>> ListLinks(Database& db, int limit) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kLinkColumns) + "ORDER BY created DESC LIMIT ?;"));
   s.Bind(1, static_cast<int64_t>(limit));
-  return ReadLinks(s);
+  return AllRows<LinkRecord>(s, ReadLink);
 }
 
 Result<std::vector<LinkRecord>> DueLinks(Database& db, const std::string& now, int limit) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kLinkColumns) +
                                                    "WHERE state IN ('active', 'locked') AND expires <= ? LIMIT ?;"));
   s.Bind(1, now).Bind(2, static_cast<int64_t>(limit));
-  return ReadLinks(s);
+  return AllRows<LinkRecord>(s, ReadLink);
 }
 
 Result<bool> UpdateLinkCode(Database& db, const std::string& link_id, const LinkSecret& secret,
@@ -540,13 +505,9 @@ Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::
       "SELECT link_id, student_id, purpose, legal_basis FROM links WHERE state IN ('active', 'locked') "
       "AND instr(',' || consent_ids || ',', ',' || ? || ',') > 0 ORDER BY created;"));
   s.Bind(1, consent_id);
-  std::vector<OpenLinkRef> out;
-  while (true) {
-    SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3)});
-  }
-  return out;
+  return AllRows<OpenLinkRef>(s, [](Statement& st) -> Result<OpenLinkRef> {
+    return OpenLinkRef{st.Text(0), st.Text(1), st.Text(2), st.Text(3)};
+  });
 }
 
 Status RevokeLink(Database& db, const std::string& link_id, const std::string& reason, const std::string& at) {
@@ -608,7 +569,7 @@ Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int 
       "SELECT id, kind, message_id, recipient_id, payload, attempts, next_attempt, last_error, "
       "created FROM outgoing WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?;"));
   s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
-  return All<OutgoingItem>(s, ReadOutgoing);
+  return AllRows<OutgoingItem>(s, ReadOutgoing);
 }
 
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
@@ -674,12 +635,12 @@ Result<std::optional<InboxRecord>> FindInbox(Database& db, const std::string& se
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kInboxSelect) +
                                                    "WHERE sender_id = ? AND message_id = ?;"));
   s.Bind(1, sender_id).Bind(2, message_id);
-  return One<InboxRecord>(s, ReadInbox);
+  return OneRow<InboxRecord>(s, ReadInbox);
 }
 
 Result<std::vector<InboxRecord>> ListInbox(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kInboxSelect) + "ORDER BY received, message_id;"));
-  return All<InboxRecord>(s, ReadInbox);
+  return AllRows<InboxRecord>(s, ReadInbox);
 }
 
 Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id,
@@ -699,7 +660,7 @@ Result<std::vector<InboxRecord>> ExpiredInbox(Database& db, const std::string& n
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kInboxSelect) +
                                                    "WHERE state = 'received' AND retain_until < ?;"));
   s.Bind(1, now);
-  return All<InboxRecord>(s, ReadInbox);
+  return AllRows<InboxRecord>(s, ReadInbox);
 }
 
 }  // namespace schakel::store

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "rows.h"
+
 namespace schakel::store {
 namespace {
 
@@ -18,13 +20,6 @@ Result<User> Read(Statement& s) {
   u.created = s.Text(3);
   u.disabled_at = s.OptText(4);
   return u;
-}
-
-Result<std::optional<User>> FindOne(Statement& s) {
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<User>();
-  SCHAKEL_ASSIGN_OR_RETURN(User u, Read(s));
-  return std::optional<User>(std::move(u));
 }
 
 }  // namespace
@@ -62,27 +57,20 @@ Result<std::optional<User>> FindUserByTokenHash(Database& db, const TokenHash& t
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
       "SELECT user_id, name, role, created, disabled_at FROM users WHERE token_hash = ?;"));
   s.BindBlob(1, token_hash);
-  return FindOne(s);
+  return OneRow<User>(s, Read);
 }
 
 Result<std::optional<User>> FindUserByName(Database& db, const std::string& name) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
       "SELECT user_id, name, role, created, disabled_at FROM users WHERE name = ?;"));
   s.Bind(1, name);
-  return FindOne(s);
+  return OneRow<User>(s, Read);
 }
 
 Result<std::vector<User>> ListUsers(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
       "SELECT user_id, name, role, created, disabled_at FROM users ORDER BY name;"));
-  std::vector<User> out;
-  while (true) {
-    SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    SCHAKEL_ASSIGN_OR_RETURN(User u, Read(s));
-    out.push_back(std::move(u));
-  }
-  return out;
+  return AllRows<User>(s, Read);
 }
 
 Status SetCredentials(Database& db, const std::string& user_id, const std::string& password_hash,

@@ -13,16 +13,13 @@
 namespace schakel {
 namespace {
 
+using testing::InitNode;
 using testing::LastLine;
+using testing::NodeFingerprint;
 using testing::ReadAll;
 using testing::RunSchakel;
 using testing::TempDir;
 using testing::WriteAll;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 unsigned ModeOf(const std::string& path) {
   struct stat st {};
@@ -32,16 +29,6 @@ unsigned ModeOf(const std::string& path) {
 
 class NodeCli : public ::testing::Test {
  protected:
-  void Init(const std::string& dir, const std::string& id, const std::string& type, int port) {
-    auto r = RunSchakel({"init", "--dir", dir, "--name", "Org " + id, "--org-id", id, "--org-type",
-                         type, "--listen", "127.0.0.1:" + std::to_string(port)});
-    ASSERT_EQ(r.code, 0) << r.err;
-  }
-  std::string Fingerprint(const std::string& dir) {
-    auto r = RunSchakel({"node", "fingerprint", "--dir", dir});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return Trim(r.out);
-  }
   TempDir tmp_;
 };
 
@@ -56,7 +43,7 @@ TEST_F(NodeCli, InitCreatesTheNodeDirectory) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/schakel.toml"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/node-card.json"));
   // The fingerprint printed by init is the one `node fingerprint` prints alone.
-  std::string fp = Fingerprint(dir);
+  std::string fp = NodeFingerprint(dir);
   EXPECT_TRUE(std::regex_match(fp, std::regex("([0-9]{5} ){11}[0-9]{5}"))) << fp;
   EXPECT_EQ(LastLine(r.out), fp);
   // The card on disk verifies and carries the peer address and org type.
@@ -93,7 +80,7 @@ TEST_F(NodeCli, InitRefusesBadInputAndExistingNodes) {
   EXPECT_EQ(missing.err.rfind("schakel: ", 0), 0u) << missing.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/schakel.toml"));
 
-  Init(dir, "school-a", "school", 17401);
+  InitNode(dir, "school-a", "school", 17401);
   auto again = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "school-b", "--org-type", "school"});
   EXPECT_EQ(again.code, 2);
   EXPECT_NE(again.err.find("exists already"), std::string::npos);
@@ -107,9 +94,9 @@ TEST_F(NodeCli, UnknownCommandIsUsageError) {
 
 TEST_F(NodeCli, PartnersArePairedByCardAndFingerprint) {
   std::string school = tmp_ / "school", team = tmp_ / "team";
-  Init(school, "school-a", "school", 17401);
-  Init(team, "wijkteam-b", "wijkteam", 17411);
-  std::string team_fp = Fingerprint(team);
+  InitNode(school, "school-a", "school", 17401);
+  InitNode(team, "wijkteam-b", "wijkteam", 17411);
+  std::string team_fp = NodeFingerprint(team);
 
   auto add = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
                          "--fingerprint", team_fp});
@@ -137,9 +124,9 @@ TEST_F(NodeCli, PartnersArePairedByCardAndFingerprint) {
 
 TEST_F(NodeCli, WrongFingerprintIsRefused) {
   std::string school = tmp_ / "school", team = tmp_ / "team";
-  Init(school, "school-a", "school", 17401);
-  Init(team, "wijkteam-b", "wijkteam", 17411);
-  std::string fp = Fingerprint(team);
+  InitNode(school, "school-a", "school", 17401);
+  InitNode(team, "wijkteam-b", "wijkteam", 17411);
+  std::string fp = NodeFingerprint(team);
   std::string wrong = fp;
   wrong[0] = wrong[0] == '1' ? '2' : '1';
   auto r = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
@@ -148,7 +135,7 @@ TEST_F(NodeCli, WrongFingerprintIsRefused) {
   EXPECT_NE(r.err.find("fingerprint does not match"), std::string::npos) << r.err;
   // The school's own fingerprint is not the team's either.
   auto own = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
-                         "--fingerprint", Fingerprint(school)});
+                         "--fingerprint", NodeFingerprint(school)});
   EXPECT_EQ(own.code, 3);
   EXPECT_EQ(RunSchakel({"partner", "list", "--dir", school, "--json"}).out.find("wijkteam-b"),
             std::string::npos);
@@ -156,9 +143,9 @@ TEST_F(NodeCli, WrongFingerprintIsRefused) {
 
 TEST_F(NodeCli, TamperedCardIsRefused) {
   std::string school = tmp_ / "school", team = tmp_ / "team";
-  Init(school, "school-a", "school", 17401);
-  Init(team, "wijkteam-b", "wijkteam", 17411);
-  std::string fp = Fingerprint(team);
+  InitNode(school, "school-a", "school", 17401);
+  InitNode(team, "wijkteam-b", "wijkteam", 17411);
+  std::string fp = NodeFingerprint(team);
   auto card = nlohmann::json::parse(ReadAll(team + "/node-card.json"));
   // Each field changed to another well-formed value: only the signature can tell.
   const std::vector<std::pair<std::string, std::string>> changes = {
@@ -185,31 +172,31 @@ TEST_F(NodeCli, TamperedCardIsRefused) {
 
 TEST_F(NodeCli, ChangedKeyForAKnownNodeIsRefused) {
   std::string school = tmp_ / "school", team = tmp_ / "team", impostor = tmp_ / "impostor";
-  Init(school, "school-a", "school", 17401);
-  Init(team, "wijkteam-b", "wijkteam", 17411);
+  InitNode(school, "school-a", "school", 17401);
+  InitNode(team, "wijkteam-b", "wijkteam", 17411);
   // Another node claiming the same id, with its own (valid) keys and card.
-  Init(impostor, "wijkteam-b", "wijkteam", 17421);
+  InitNode(impostor, "wijkteam-b", "wijkteam", 17421);
   ASSERT_EQ(RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
-                        "--fingerprint", Fingerprint(team)}).code, 0);
+                        "--fingerprint", NodeFingerprint(team)}).code, 0);
   auto r = RunSchakel({"partner", "add", "--dir", school, "--card", impostor + "/node-card.json",
-                       "--fingerprint", Fingerprint(impostor)});
+                       "--fingerprint", NodeFingerprint(impostor)});
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("different identity key"), std::string::npos) << r.err;
   auto list = nlohmann::json::parse(RunSchakel({"partner", "list", "--dir", school, "--json"}).out);
-  EXPECT_EQ(list["partners"][0]["fingerprint"], Fingerprint(team));
+  EXPECT_EQ(list["partners"][0]["fingerprint"], NodeFingerprint(team));
 }
 
 TEST_F(NodeCli, OwnCardIsRefused) {
   std::string school = tmp_ / "school";
-  Init(school, "school-a", "school", 17401);
+  InitNode(school, "school-a", "school", 17401);
   auto r = RunSchakel({"partner", "add", "--dir", school, "--card", school + "/node-card.json",
-                       "--fingerprint", Fingerprint(school)});
+                       "--fingerprint", NodeFingerprint(school)});
   EXPECT_EQ(r.code, 2);
 }
 
 TEST_F(NodeCli, UserAddPrintsTheTokenOnceOnTheLastLine) {
   std::string school = tmp_ / "school";
-  Init(school, "school-a", "school", 17401);
+  InitNode(school, "school-a", "school", 17401);
   auto r = RunSchakel({"user", "add", "--dir", school, "--name", "J. Bakker", "--role", "coordinator"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string token = LastLine(r.out);
@@ -226,7 +213,7 @@ TEST_F(NodeCli, UserAddPrintsTheTokenOnceOnTheLastLine) {
 
 TEST_F(NodeCli, WrongDatabaseKeyIsAClearError) {
   std::string school = tmp_ / "school";
-  Init(school, "school-a", "school", 17401);
+  InitNode(school, "school-a", "school", 17401);
   std::string key_path = school + "/secrets/db.key";
   std::string other(32, '\x42');
   WriteAll(key_path, other);
@@ -238,7 +225,7 @@ TEST_F(NodeCli, WrongDatabaseKeyIsAClearError) {
 
 TEST_F(NodeCli, KeyFileReadableByOthersIsRefused) {
   std::string school = tmp_ / "school";
-  Init(school, "school-a", "school", 17401);
+  InitNode(school, "school-a", "school", 17401);
   std::string key_path = school + "/secrets/db.key";
   ::chmod(key_path.c_str(), 0644);
   auto r = RunSchakel({"node", "fingerprint", "--dir", school});

@@ -19,21 +19,12 @@ namespace {
 
 using Json = nlohmann::json;
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
+using CliRun = testing::CliResult;
 
+// `schakel policy ARGS...`, in-process like every other CLI test.
 CliRun Policy(std::vector<std::string> args, const std::string& stdin_text = "") {
-  std::vector<std::string> argv_s = {"schakel", "policy"};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<const char*> argv;
-  for (const auto& a : argv_s) argv.push_back(a.c_str());
-  std::istringstream in(stdin_text);
-  std::ostringstream out, err;
-  int code = cli::RunCli(static_cast<int>(argv.size()), argv.data(), in, out, err);
-  return {code, out.str(), err.str()};
+  args.insert(args.begin(), "policy");
+  return testing::RunSchakel(std::move(args), stdin_text);
 }
 
 Json Scenario() {

@@ -22,15 +22,12 @@
 namespace schakel {
 namespace {
 
+using testing::InitNode;
+using testing::NodeFingerprint;
 using testing::ReadAll;
 using testing::RunSchakel;
 using testing::TempDir;
 using testing::WriteAll;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 std::unique_ptr<store::Database> OpenNode(const std::string& dir) {
   store::NodePaths paths(dir);
@@ -73,16 +70,6 @@ int64_t CountAudit(store::Database& db, const std::string& action) {
 
 class RotateBackup : public ::testing::Test {
  protected:
-  void Init(const std::string& dir, const std::string& id, const std::string& type, int port) {
-    auto r = RunSchakel({"init", "--dir", dir, "--name", "Org " + id, "--org-id", id, "--org-type",
-                         type, "--listen", "127.0.0.1:" + std::to_string(port)});
-    ASSERT_EQ(r.code, 0) << r.err;
-  }
-  std::string Fingerprint(const std::string& dir) {
-    auto r = RunSchakel({"node", "fingerprint", "--dir", dir});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return Trim(r.out);
-  }
   crypto::NodeCard Card(const std::string& dir) {
     auto card = crypto::ParseNodeCard(ReadAll(dir + "/node-card.json"));
     EXPECT_TRUE(card.ok()) << card.status().message();
@@ -93,7 +80,7 @@ class RotateBackup : public ::testing::Test {
 
 TEST_F(RotateBackup, RestoreBringsBackTheBackupAndKeepsTheReplacedDatabase) {
   std::string dir = tmp_ / "school";
-  Init(dir, "school-a", "school", 17501);
+  InitNode(dir, "school-a", "school", 17501);
   AddCase(dir, "case-before");
   std::string backup = tmp_ / "school.backup";
   auto b = RunSchakel({"backup", "--dir", dir, "--to", backup, "--json"});
@@ -148,7 +135,7 @@ TEST_F(RotateBackup, RestoreBringsBackTheBackupAndKeepsTheReplacedDatabase) {
 
 TEST_F(RotateBackup, RestoreRefusesWhileTheDatabaseIsOpen) {
   std::string dir = tmp_ / "school";
-  Init(dir, "school-a", "school", 17511);
+  InitNode(dir, "school-a", "school", 17511);
   std::string backup = tmp_ / "b";
   ASSERT_EQ(RunSchakel({"backup", "--dir", dir, "--to", backup}).code, 0);
   AddCase(dir, "case-after");
@@ -171,8 +158,8 @@ TEST_F(RotateBackup, RestoreRefusesWhileTheDatabaseIsOpen) {
 TEST_F(RotateBackup, RestoreRefusesABackupOfAnotherNode) {
   std::string a = tmp_ / "a";
   std::string other = tmp_ / "other";
-  Init(a, "school-a", "school", 17521);
-  Init(other, "school-b", "school", 17531);
+  InitNode(a, "school-a", "school", 17521);
+  InitNode(other, "school-b", "school", 17531);
   std::string foreign = tmp_ / "foreign";
   ASSERT_EQ(RunSchakel({"backup", "--dir", other, "--to", foreign}).code, 0);
   // Another node's backup does not open with this node's key.
@@ -210,9 +197,9 @@ TEST_F(RotateBackup, RestoreRefusesABackupOfAnotherNode) {
 TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
   std::string a = tmp_ / "school";
   std::string b = tmp_ / "wijkteam";
-  Init(a, "school-a", "school", 17541);
-  Init(b, "wijkteam-b", "wijkteam", 17551);
-  std::string fp = Fingerprint(a);
+  InitNode(a, "school-a", "school", 17541);
+  InitNode(b, "wijkteam-b", "wijkteam", 17551);
+  std::string fp = NodeFingerprint(a);
   crypto::NodeCard before = Card(a);
   ASSERT_EQ(RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp}).code, 0);
 
@@ -248,7 +235,7 @@ TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
 
   crypto::NodeCard after = Card(a);
   EXPECT_EQ(after.sign_pk, before.sign_pk);
-  EXPECT_EQ(Fingerprint(a), fp);
+  EXPECT_EQ(NodeFingerprint(a), fp);
   EXPECT_NE(after.enc_pk, before.enc_pk);
   EXPECT_NE(after.tls_spki_sha256, before.tls_spki_sha256);
   EXPECT_EQ(after.address, "127.0.0.1:17641");
@@ -322,10 +309,10 @@ TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
 TEST_F(RotateBackup, ACardWithAChangedIdentityKeyIsStillRefused) {
   std::string a = tmp_ / "school";
   std::string b = tmp_ / "wijkteam";
-  Init(a, "school-a", "school", 17561);
-  Init(b, "wijkteam-b", "wijkteam", 17571);
+  InitNode(a, "school-a", "school", 17561);
+  InitNode(b, "wijkteam-b", "wijkteam", 17571);
   ASSERT_EQ(RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint",
-                        Fingerprint(a)})
+                        NodeFingerprint(a)})
                 .code,
             0);
   ASSERT_EQ(RunSchakel({"node", "rotate-keys", "--dir", a}).code, 0);
@@ -343,7 +330,7 @@ TEST_F(RotateBackup, ACardWithAChangedIdentityKeyIsStillRefused) {
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_NE(r.err.find("different identity key"), std::string::npos) << r.err;
   auto list = RunSchakel({"partner", "list", "--dir", b, "--json"});
-  EXPECT_EQ(nlohmann::json::parse(list.out).at("partners")[0].at("fingerprint"), Fingerprint(a));
+  EXPECT_EQ(nlohmann::json::parse(list.out).at("partners")[0].at("fingerprint"), NodeFingerprint(a));
 }
 
 }  // namespace

@@ -26,8 +26,10 @@ namespace schakel {
 namespace {
 
 using testing::CaseFixture;
+using testing::ExpectChainIntact;
 using testing::Federation;
 using testing::LastLine;
+using testing::OpenNodeDb;
 using testing::TempDir;
 using testing::WebReply;
 using testing::WebRequestOnce;
@@ -53,19 +55,6 @@ struct Link {
   std::string token, code, id;
 };
 
-std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
-  auto cfg = config::LoadNodeConfig(dir);
-  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
-  if (!cfg.ok()) return nullptr;
-  store::NodePaths paths(dir, cfg->key_file);
-  store::KeySource source;
-  source.key_file = paths.key_file;
-  source.passphrase_env = cfg->passphrase_env;
-  auto db = store::OpenNodeDatabase(paths, source);
-  EXPECT_TRUE(db.ok()) << db.status().message();
-  return db.ok() ? std::move(db).value() : nullptr;
-}
-
 int64_t CountEntries(store::Database& db, const std::string& action, const std::string& object) {
   auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
   EXPECT_TRUE(q.ok()) << q.status().message();
@@ -73,17 +62,6 @@ int64_t CountEntries(store::Database& db, const std::string& action, const std::
   q->Bind(1, action).Bind(2, object);
   auto row = q->Step();
   return row.ok() && *row ? q->Int(0) : -1;
-}
-
-void ExpectChainIntact(store::Database& db, const std::string& node_id) {
-  auto identity = store::LoadIdentity(db);
-  ASSERT_TRUE(identity.ok()) << identity.status().message();
-  SystemClock clock;
-  auto log = audit::AuditLog::Create(db, node_id, *identity, clock);
-  ASSERT_TRUE(log.ok()) << log.status().message();
-  Status verified = (*log)->VerifyStored();
-  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
-  EXPECT_TRUE((*log)->Close().ok());
 }
 
 class FaultAudit : public ::testing::Test {

@@ -33,6 +33,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::CaseFixture;
 using testing::Federation;
+using testing::OpenNodeDb;
 using testing::TempDir;
 
 using testing::kSanneJongere;
@@ -90,35 +91,11 @@ class SmallDisk {
   bool mounted_ = false;
 };
 
-std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
-  auto cfg = config::LoadNodeConfig(dir);
-  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
-  if (!cfg.ok()) return nullptr;
-  store::NodePaths paths(dir, cfg->key_file);
-  store::KeySource source;
-  source.key_file = paths.key_file;
-  source.passphrase_env = cfg->passphrase_env;
-  auto db = store::OpenNodeDatabase(paths, source);
-  EXPECT_TRUE(db.ok()) << db.status().message();
-  return db.ok() ? std::move(db).value() : nullptr;
-}
-
+// The stopped node in `dir` opens, and its database and audit chain are intact.
 void ExpectIntact(const std::string& dir, const std::string& node_id) {
   auto db = OpenNodeDb(dir);
   ASSERT_TRUE(db);
-  auto q = db->Prepare("PRAGMA integrity_check;");
-  ASSERT_TRUE(q.ok()) << q.status().message();
-  auto row = q->Step();
-  ASSERT_TRUE(row.ok() && *row);
-  EXPECT_EQ(q->Text(0), "ok") << node_id;
-  auto identity = store::LoadIdentity(*db);
-  ASSERT_TRUE(identity.ok()) << identity.status().message();
-  SystemClock clock;
-  auto log = audit::AuditLog::Create(*db, node_id, *identity, clock);
-  ASSERT_TRUE(log.ok()) << log.status().message();
-  Status verified = (*log)->VerifyStored();
-  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
-  EXPECT_TRUE((*log)->Close().ok());
+  testing::ExpectIntact(*db, node_id);
 }
 
 // A ~100 KiB case: a few of them outgrow whatever the WAL file has spare.

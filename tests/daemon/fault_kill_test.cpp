@@ -26,42 +26,13 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::CaseFixture;
+using testing::ExpectIntact;
 using testing::Federation;
+using testing::OpenNodeDb;
 using testing::TempDir;
 
 using testing::kSanneJongere;
 using testing::kSanneOuder;
-
-// Opens a stopped node's database the way the offline commands do.
-std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
-  auto cfg = config::LoadNodeConfig(dir);
-  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
-  if (!cfg.ok()) return nullptr;
-  store::NodePaths paths(dir, cfg->key_file);
-  store::KeySource source;
-  source.key_file = paths.key_file;
-  source.passphrase_env = cfg->passphrase_env;
-  auto db = store::OpenNodeDatabase(paths, source);
-  EXPECT_TRUE(db.ok()) << db.status().message();
-  return db.ok() ? std::move(db).value() : nullptr;
-}
-
-// PRAGMA integrity_check is "ok" and the stored audit chain verifies.
-void ExpectIntact(store::Database& db, const std::string& node_id) {
-  auto q = db.Prepare("PRAGMA integrity_check;");
-  ASSERT_TRUE(q.ok()) << q.status().message();
-  auto row = q->Step();
-  ASSERT_TRUE(row.ok() && *row);
-  EXPECT_EQ(q->Text(0), "ok") << node_id;
-  auto identity = store::LoadIdentity(db);
-  ASSERT_TRUE(identity.ok()) << identity.status().message();
-  SystemClock clock;
-  auto log = audit::AuditLog::Create(db, node_id, *identity, clock);
-  ASSERT_TRUE(log.ok()) << log.status().message();
-  Status verified = (*log)->VerifyStored();
-  EXPECT_TRUE(verified.ok()) << node_id << ": " << verified.message();
-  EXPECT_TRUE((*log)->Close().ok());
-}
 
 // A case as large as a case summary may be (256 KiB), for the mid-frame kill.
 std::string LargeCase() {

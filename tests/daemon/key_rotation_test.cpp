@@ -20,11 +20,8 @@ using testing::TempDir;
 TEST(KeyRotation, QueuedSharesToTheOldKeyStillOpenAndTheOldKeyIsWipedAfterItsGrace) {
   TempDir tmp;
   Federation fed(tmp);
-  fed.Add("school", "school-a", "school");
-  fed.Add("lvs", "lvs-b", "lvs");
-  fed.Pair("school", "lvs");
-  fed.AddUser("school", "mentor", "staff");
-  fed.AddUser("lvs", "lpa", "staff");
+  ASSERT_NO_FATAL_FAILURE(fed.AddSchoolAndLvs());
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("lvs", "lpa", "staff"));
   fed.StartNode("school");
   ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);
   auto share = [&] {

@@ -45,11 +45,8 @@ std::string HttpGet(int port, const std::string& path, const std::string& token)
 TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   TempDir tmp;
   Federation fed(tmp);
-  fed.Add("school", "school-a", "school");
-  fed.Add("lvs", "lvs-b", "lvs");
-  fed.Pair("school", "lvs");
-  fed.AddUser("school", "mentor", "staff");
-  fed.AddUser("school", "beheer", "admin");
+  ASSERT_NO_FATAL_FAILURE(fed.AddSchoolAndLvs());
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "beheer", "admin"));
   fed.StartNode("school");  // lvs stays down: the share stays queued
   ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
   auto permitted = fed.As("school", "mentor", {"share", "casus-2026-0042", "--to", "lvs-b", "--purpose",

@@ -16,11 +16,8 @@ using testing::TempDir;
 TEST(Retention, RecipientPurgesOnRetainUntil) {
   TempDir tmp;
   Federation fed(tmp);
-  fed.Add("school", "school-a", "school");
-  fed.Add("lvs", "lvs-b", "lvs");
-  fed.Pair("school", "lvs");
-  fed.AddUser("school", "mentor", "staff");
-  fed.AddUser("lvs", "lpa", "staff");
+  ASSERT_NO_FATAL_FAILURE(fed.AddSchoolAndLvs());
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("lvs", "lpa", "staff"));
   fed.StartNode("school");
 
   ManualClock clock(NowUtc());
