@@ -40,8 +40,7 @@ const char* kBase = "2026-11-23T10:00:00Z";
 
 std::string TempPath(const std::string& name) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/schakel-audit-bench-" +
-                    std::to_string(::getpid());
+  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/schakel-audit-bench-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   return dir + "/" + name;
 }
@@ -49,9 +48,8 @@ std::string TempPath(const std::string& name) {
 void RemoveTemp() {
   const char* tmp = std::getenv("TMPDIR");
   std::error_code ec;
-  std::filesystem::remove_all(std::string(tmp && *tmp ? tmp : "/tmp") + "/schakel-audit-bench-" +
-                                  std::to_string(::getpid()),
-                              ec);
+  std::filesystem::remove_all(
+      std::string(tmp && *tmp ? tmp : "/tmp") + "/schakel-audit-bench-" + std::to_string(::getpid()), ec);
 }
 
 AuditEvent Event(int64_t i) {
@@ -328,16 +326,14 @@ class RatioReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::ReportRuns(runs);
   }
   void PrintRatios() const {
-    std::printf("\nAudit log / raw operation per entry, best repetition of this run "
-                "(wall time; CPU time in brackets):\n");
+    std::printf(
+        "\nAudit log / raw operation per entry, best repetition of this run "
+        "(wall time; CPU time in brackets):\n");
     Ratio("append, durable commit each", "BM_AuditAppendDurable/min_time:2.000/real_time",
           "BM_RawInsertDurable/min_time:2.000/real_time");
-    Ratio("append, 1000 per commit", "BM_AuditAppendBatched/real_time",
-          "BM_RawInsertBatched/real_time");
-    Ratio("verify 1e5 (memory) / SHA-256", "BM_VerifyExportMemory/100000/real_time",
-          "BM_RawSha256/100000/real_time");
-    Ratio("verify 1e6 (file) / SHA-256", "BM_VerifyExportFile/1000000/real_time",
-          "BM_RawSha256/1000000/real_time");
+    Ratio("append, 1000 per commit", "BM_AuditAppendBatched/real_time", "BM_RawInsertBatched/real_time");
+    Ratio("verify 1e5 (memory) / SHA-256", "BM_VerifyExportMemory/100000/real_time", "BM_RawSha256/100000/real_time");
+    Ratio("verify 1e6 (file) / SHA-256", "BM_VerifyExportFile/1000000/real_time", "BM_RawSha256/1000000/real_time");
   }
 
  private:
@@ -349,10 +345,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
     auto [sr, sc] = s->second;
     auto [rr, rc] = r->second;
-    std::printf("  %-31s %9.2f us vs %9.2f us  ratio %5.2f  [%8.2f us vs %8.2f us  ratio %5.2f]"
-                "  %.0f vs %.0f entries/s\n",
-                what, sr / 1000.0, rr / 1000.0, sr / rr, sc / 1000.0, rc / 1000.0, sc / rc,
-                1e9 / sr, 1e9 / rr);
+    std::printf(
+        "  %-31s %9.2f us vs %9.2f us  ratio %5.2f  [%8.2f us vs %8.2f us  ratio %5.2f]"
+        "  %.0f vs %.0f entries/s\n",
+        what, sr / 1000.0, rr / 1000.0, sr / rr, sc / 1000.0, rc / 1000.0, sc / rc, 1e9 / sr, 1e9 / rr);
   }
   std::map<std::string, std::pair<double, double>> best_;
 };

@@ -50,8 +50,7 @@ void Loop(benchmark::State& state, F op) {
   auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   if (state.iterations() > 0 && g_hash64_ns > 0) {
-    state.counters["x_hash64"] =
-        ns.count() / static_cast<double>(state.iterations()) / g_hash64_ns;
+    state.counters["x_hash64"] = ns.count() / static_cast<double>(state.iterations()) / g_hash64_ns;
   }
 }
 
@@ -75,13 +74,11 @@ Request FifteenYearOld(bool all_matching) {
   r.sender = Party{"school-trajectum", OrgType::kSchool};
   r.recipient = Party{"ggd-regio-utrecht", OrgType::kGgd};
   r.purpose = "kernteamoverleg";
-  r.categories = {Category::kIdentificatie, Category::kOnderwijs, Category::kVerzuim,
-                  Category::kHulpvraag, Category::kGezinssituatie, Category::kGezondheid};
-  const CategorySet wide = Cats({Category::kIdentificatie, Category::kContact,
-                                 Category::kOnderwijs, Category::kVerzuim, Category::kHulpvraag,
-                                 Category::kGezinssituatie, Category::kAfspraken});
-  const char* purposes[] = {"kernteamoverleg", "doorverwijzing", "overdracht_rmc",
-                            "terugkoppeling"};
+  r.categories = {Category::kIdentificatie, Category::kOnderwijs,      Category::kVerzuim,
+                  Category::kHulpvraag,     Category::kGezinssituatie, Category::kGezondheid};
+  const CategorySet wide = Cats({Category::kIdentificatie, Category::kContact, Category::kOnderwijs, Category::kVerzuim,
+                                 Category::kHulpvraag, Category::kGezinssituatie, Category::kAfspraken});
+  const char* purposes[] = {"kernteamoverleg", "doorverwijzing", "overdracht_rmc", "terugkoppeling"};
   const char* recipients[] = {"ggd", "wijkteam", "ggd-regio-utrecht", "swv", "lvs"};
   for (int i = 0; i < 20; ++i) {
     Consent c;

@@ -99,8 +99,8 @@ double RawSodiumMicros(size_t size, int n) {
     std::copy(sig.begin(), sig.end(), back.begin());
     std::copy(body.begin(), body.end(), back.begin() + 64);
     unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &clen, back.data(), back.size(), nullptr, 0, nullptr,
-                                               nonce, key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &clen, back.data(), back.size(), nullptr, 0, nullptr, nonce,
+                                               key);
     // open
     if (crypto_scalarmult(shared, rsk, epk) != 0) Die("scalarmult");
     crypto_generichash(key, 32, shared, 32, epk, 32);
@@ -169,13 +169,14 @@ int main(int argc, char** argv) {
   std::string tmp = std::filesystem::temp_directory_path() / ("schakel-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(tmp);
 
-
   int base = PortBase();
   Node school{tmp + "/school", nullptr, {}}, lvs{tmp + "/lvs", nullptr, {}};
-  if (Run({"init", "--dir", school.dir, "--name", "School", "--org-id", "school-a", "--org-type", "school",
-           "--listen", "127.0.0.1:" + std::to_string(base)}).code != 0 ||
+  if (Run({"init", "--dir", school.dir, "--name", "School", "--org-id", "school-a", "--org-type", "school", "--listen",
+           "127.0.0.1:" + std::to_string(base)})
+              .code != 0 ||
       Run({"init", "--dir", lvs.dir, "--name", "LVS", "--org-id", "lvs-b", "--org-type", "lvs", "--listen",
-           "127.0.0.1:" + std::to_string(base + 4)}).code != 0) {
+           "127.0.0.1:" + std::to_string(base + 4)})
+              .code != 0) {
     Die("init failed (ports taken?)");
   }
   // Short retries, as an operator would set for a LAN, so the drain measures
@@ -198,79 +199,90 @@ int main(int argc, char** argv) {
   Run({"partner", "add", "--dir", lvs.dir, "--card", school.dir + "/node-card.json", "--fingerprint", fp(school.dir)});
   std::string token = LastLine(Run({"user", "add", "--dir", school.dir, "--name", "mentor", "--role", "staff"}).out);
   std::string token_file = tmp + "/token";
-  { std::FILE* f = std::fopen(token_file.c_str(), "w"); std::fputs(token.c_str(), f); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(token_file.c_str(), "w");
+    std::fputs(token.c_str(), f);
+    std::fclose(f);
+  }
   StartNode(school);
   StartNode(lvs);
 
   std::printf("Schakel end-to-end delivery on loopback (%d shares per size)\n\n", per_size);
-  std::printf("live: shares queued one by one through the API while both nodes run (latency = queued to receipt)\n"
-              "drain: shares queued while the recipient is down, then delivered when it returns\n\n");
+  std::printf(
+      "live: shares queued one by one through the API while both nodes run (latency = queued to receipt)\n"
+      "drain: shares queued while the recipient is down, then delivered when it returns\n\n");
   std::printf("%-8s %-6s %12s %12s %12s %12s\n", "summary", "mode", "shares/s", "p50 ms", "p99 ms", "queue ms/op");
   std::vector<std::pair<size_t, double>> throughput;
   for (size_t size : {size_t{4096}, size_t{65536}}) {
     std::string case_id = "casus-bench-" + std::to_string(size);
-    json c = {{"case_id", case_id}, {"student_id", "stu-bench"}, {"birth_date", "2012-05-01"},
-              {"identificatie", {{"name", "Bench Leerling"}}}, {"bsn", "111222333"},
-              {"verzuim", {{"notes", std::string(size - 200, 'v')}}}};
+    json c = {{"case_id", case_id},         {"student_id", "stu-bench"},
+              {"birth_date", "2012-05-01"}, {"identificatie", {{"name", "Bench Leerling"}}},
+              {"bsn", "111222333"},         {"verzuim", {{"notes", std::string(size - 200, 'v')}}}};
     std::string case_file = tmp + "/case-" + std::to_string(size) + ".json";
-    { std::FILE* f = std::fopen(case_file.c_str(), "w"); std::fputs(c.dump().c_str(), f); std::fclose(f); }
-    if (Run({"case", "add", "--dir", school.dir, "--token-file", token_file, "--file", case_file}).code != 0) Die("case add");
-   for (bool drain : {false, true}) {
-    // Drain: queue everything while the recipient is down, then time how fast
-    // the queue empties once it is back (the delivery pipeline alone).
-    if (drain) {
-      lvs.daemon->Stop();
-      lvs.thread.join();
+    {
+      std::FILE* f = std::fopen(case_file.c_str(), "w");
+      std::fputs(c.dump().c_str(), f);
+      std::fclose(f);
     }
-    auto t0 = Clock::now();
-    schakel::Instant round_start = schakel::NowUtc();
-    for (int i = 0; i < per_size; ++i) {
-      auto r = Run({"share", case_id, "--dir", school.dir, "--token-file", token_file, "--to", "lvs-b", "--purpose",
-                    "verzuimmelding"});
-      if (r.code != 0) Die("share: " + r.err);
-    }
-    double queue_ms = Seconds(Clock::now() - t0) * 1000 / per_size;
-    schakel::Instant drain_start = schakel::NowUtc();
-    if (drain) {
-      StartNode(lvs);
-      drain_start = schakel::NowUtc();
-    }
-    // Wait (bounded) for every share to be delivered.
-    json shares;
-    auto deadline = Clock::now() + std::chrono::minutes(5);
-    while (Clock::now() < deadline) {
-      auto r = Run({"shares", "--dir", school.dir, "--token-file", token_file, "--json"});
-      shares = json::parse(r.out);
-      int done = 0, total = 0;
-      for (const auto& s : shares["shares"]) {
-        if (s["case_id"] != case_id || s["created"].get<std::string>() < schakel::FormatInstantMs(round_start)) continue;
-        ++total;
-        done += s["state"] == "delivered";
+    if (Run({"case", "add", "--dir", school.dir, "--token-file", token_file, "--file", case_file}).code != 0)
+      Die("case add");
+    for (bool drain : {false, true}) {
+      // Drain: queue everything while the recipient is down, then time how fast
+      // the queue empties once it is back (the delivery pipeline alone).
+      if (drain) {
+        lvs.daemon->Stop();
+        lvs.thread.join();
       }
-      if (total == per_size && done == total) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      auto t0 = Clock::now();
+      schakel::Instant round_start = schakel::NowUtc();
+      for (int i = 0; i < per_size; ++i) {
+        auto r = Run({"share", case_id, "--dir", school.dir, "--token-file", token_file, "--to", "lvs-b", "--purpose",
+                      "verzuimmelding"});
+        if (r.code != 0) Die("share: " + r.err);
+      }
+      double queue_ms = Seconds(Clock::now() - t0) * 1000 / per_size;
+      schakel::Instant drain_start = schakel::NowUtc();
+      if (drain) {
+        StartNode(lvs);
+        drain_start = schakel::NowUtc();
+      }
+      // Wait (bounded) for every share to be delivered.
+      json shares;
+      auto deadline = Clock::now() + std::chrono::minutes(5);
+      while (Clock::now() < deadline) {
+        auto r = Run({"shares", "--dir", school.dir, "--token-file", token_file, "--json"});
+        shares = json::parse(r.out);
+        int done = 0, total = 0;
+        for (const auto& s : shares["shares"]) {
+          if (s["case_id"] != case_id || s["created"].get<std::string>() < schakel::FormatInstantMs(round_start))
+            continue;
+          ++total;
+          done += s["state"] == "delivered";
+        }
+        if (total == per_size && done == total) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      std::vector<double> latency;
+      schakel::Instant first_created = schakel::Instant::max(), last_delivered = schakel::Instant::min();
+      for (const auto& s : shares["shares"]) {
+        if (s["case_id"] != case_id || s["delivered_at"].is_null()) continue;
+        auto created = *schakel::ParseInstant(s["created"].get<std::string>());
+        if (created < round_start) continue;
+        if (drain) created = std::max(created, drain_start);
+        auto delivered = *schakel::ParseInstant(s["delivered_at"].get<std::string>());
+        latency.push_back(static_cast<double>((delivered - created).count()));
+        first_created = std::min(first_created, created);
+        last_delivered = std::max(last_delivered, delivered);
+      }
+      if (static_cast<int>(latency.size()) != per_size) Die("not every share was delivered in time");
+      std::sort(latency.begin(), latency.end());
+      double span = std::chrono::duration<double>(last_delivered - first_created).count();
+      double rate = per_size / span;
+      if (drain) throughput.emplace_back(size, rate);
+      std::printf("%-8s %-6s %12.1f %12.1f %12.1f %12.2f\n", size == 4096 ? "4 KB" : "64 KB", drain ? "drain" : "live",
+                  rate, drain ? 0.0 : latency[latency.size() / 2],
+                  drain ? 0.0 : latency[std::min(latency.size() - 1, latency.size() * 99 / 100)], queue_ms);
     }
-    std::vector<double> latency;
-    schakel::Instant first_created = schakel::Instant::max(), last_delivered = schakel::Instant::min();
-    for (const auto& s : shares["shares"]) {
-      if (s["case_id"] != case_id || s["delivered_at"].is_null()) continue;
-      auto created = *schakel::ParseInstant(s["created"].get<std::string>());
-      if (created < round_start) continue;
-      if (drain) created = std::max(created, drain_start);
-      auto delivered = *schakel::ParseInstant(s["delivered_at"].get<std::string>());
-      latency.push_back(static_cast<double>((delivered - created).count()));
-      first_created = std::min(first_created, created);
-      last_delivered = std::max(last_delivered, delivered);
-    }
-    if (static_cast<int>(latency.size()) != per_size) Die("not every share was delivered in time");
-    std::sort(latency.begin(), latency.end());
-    double span = std::chrono::duration<double>(last_delivered - first_created).count();
-    double rate = per_size / span;
-    if (drain) throughput.emplace_back(size, rate);
-    std::printf("%-8s %-6s %12.1f %12.1f %12.1f %12.2f\n", size == 4096 ? "4 KB" : "64 KB", drain ? "drain" : "live",
-                rate, drain ? 0.0 : latency[latency.size() / 2],
-                drain ? 0.0 : latency[std::min(latency.size() - 1, latency.size() * 99 / 100)], queue_ms);
-   }
   }
   school.daemon->Stop();
   lvs.daemon->Stop();

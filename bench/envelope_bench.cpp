@@ -139,25 +139,22 @@ struct Raw {
     Kdf(eph_pk);
     randombytes_buf(nonce, sizeof nonce);
     unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(ciphertext.data(), &clen, plaintext.data(),
-                                               plaintext.size(), ad.data(), ad.size(), nullptr,
-                                               nonce, key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ciphertext.data(), &clen, plaintext.data(), plaintext.size(), ad.data(),
+                                               ad.size(), nullptr, nonce, key);
   }
 
   bool OpenOnce() {
     if (crypto_scalarmult(shared, rcpt_sk, eph_pk) != 0) return false;
     Kdf(eph_pk);
     unsigned long long mlen = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(decrypted.data(), &mlen, nullptr,
-                                                   ciphertext.data(), ciphertext.size(), ad.data(),
-                                                   ad.size(), nonce, key) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(decrypted.data(), &mlen, nullptr, ciphertext.data(),
+                                                   ciphertext.size(), ad.data(), ad.size(), nonce, key) != 0) {
       return false;
     }
     // Verify over prefix || body. `message` holds the same bytes as the
     // decrypted body, so the raw pipeline need not copy it into place.
     if (mlen != decrypted.size()) return false;
-    return crypto_sign_verify_detached(decrypted.data(), message.data(), message.size(),
-                                       sender_pk) == 0;
+    return crypto_sign_verify_detached(decrypted.data(), message.data(), message.size(), sender_pk) == 0;
   }
 };
 
@@ -218,8 +215,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
         auto s = best_ns_.find(std::string("BM_Schakel") + what + "/" + size);
         auto r = best_ns_.find(std::string("BM_Raw") + what + "/" + size);
         if (s == best_ns_.end() || r == best_ns_.end() || r->second <= 0) continue;
-        std::printf("  %-9s %6s B body: %9.1f us vs %9.1f us  ratio %.2f\n", what, size,
-                    s->second / 1000.0, r->second / 1000.0, s->second / r->second);
+        std::printf("  %-9s %6s B body: %9.1f us vs %9.1f us  ratio %.2f\n", what, size, s->second / 1000.0,
+                    r->second / 1000.0, s->second / r->second);
       }
     }
   }

@@ -91,8 +91,8 @@ class Federation {
     n.type = type;
     n.dir = tmp_ / name;
     n.port = FreePortBase();
-    auto r = RunSchakel({"init", "--dir", n.dir, "--name", "Org " + name, "--org-id", id, "--org-type",
-                         type, "--listen", "127.0.0.1:" + std::to_string(n.port)});
+    auto r = RunSchakel({"init", "--dir", n.dir, "--name", "Org " + name, "--org-id", id, "--org-type", type,
+                         "--listen", "127.0.0.1:" + std::to_string(n.port)});
     EXPECT_EQ(r.code, 0) << r.err;
     // Fast retries for tests.
     std::string cfg = ReadAll(n.dir + "/schakel.toml");
@@ -167,8 +167,8 @@ class Federation {
     Node& n = nodes_.at(name);
     // The log is appended to across restarts: look only at what this run writes.
     size_t offset = ReadAll(n.dir + "/daemon.log").size();
-    n.daemon = std::make_unique<Child>(std::vector<std::string>{BinaryPath("schakeld"), "--dir", n.dir},
-                                       env, n.dir + "/daemon.log");
+    n.daemon = std::make_unique<Child>(std::vector<std::string>{BinaryPath("schakeld"), "--dir", n.dir}, env,
+                                       n.dir + "/daemon.log");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
       if (ReadAll(n.dir + "/daemon.log").find(" ready", offset) != std::string::npos) return;
@@ -311,8 +311,6 @@ inline void ExpectIntact(store::Database& db, const std::string& node_id) {
   ExpectChainIntact(db, node_id);
 }
 
-inline std::string CaseFixture(const std::string& name) {
-  return std::string(SCHAKEL_FIXTURES_DIR) + "/cases/" + name;
-}
+inline std::string CaseFixture(const std::string& name) { return std::string(SCHAKEL_FIXTURES_DIR) + "/cases/" + name; }
 
 }  // namespace schakel::testing

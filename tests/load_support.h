@@ -78,8 +78,7 @@ inline int ConnectTcp(int port, const std::string& source = "",
 }
 
 // Sends all of `data` (bounded by `limit`); false if the peer closed or time ran out.
-inline bool SendAll(int fd, std::string_view data,
-                    std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+inline bool SendAll(int fd, std::string_view data, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   size_t sent = 0;
   while (sent < data.size()) {
@@ -266,8 +265,8 @@ class SlowDrip {
   }
   void Closed() {
     closed_ = true;
-    closed_after_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_)
-                           .count();
+    closed_after_ms_ =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_).count();
   }
 
   std::string data_;
@@ -298,8 +297,6 @@ inline int ConnectStorm(int port, int n, std::chrono::milliseconds limit, const 
 
 // The first bytes of a TLS ClientHello record that is never finished: a
 // record header announcing 512 bytes, and 5 of them.
-inline std::string PartialClientHello() {
-  return std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03", 10);
-}
+inline std::string PartialClientHello() { return std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03", 10); }
 
 }  // namespace schakel::testing

@@ -14,9 +14,7 @@
 
 namespace schakel::testing {
 
-inline std::string BinaryPath(const std::string& name) {
-  return std::string(SCHAKEL_BINARY_DIR) + "/" + name;
-}
+inline std::string BinaryPath(const std::string& name) { return std::string(SCHAKEL_BINARY_DIR) + "/" + name; }
 
 // A child process; killed with SIGKILL if still running at destruction.
 class Child {

@@ -87,8 +87,8 @@ inline std::string LastLine(const std::string& text) {
 // Runs `schakel init` for a node "Org ID" (org id `id`, type `type`) in `dir`,
 // listening on 127.0.0.1:PORT. Wrap in ASSERT_NO_FATAL_FAILURE.
 inline void InitNode(const std::string& dir, const std::string& id, const std::string& type, int port) {
-  auto r = RunSchakel({"init", "--dir", dir, "--name", "Org " + id, "--org-id", id, "--org-type", type,
-                       "--listen", "127.0.0.1:" + std::to_string(port)});
+  auto r = RunSchakel({"init", "--dir", dir, "--name", "Org " + id, "--org-id", id, "--org-type", type, "--listen",
+                       "127.0.0.1:" + std::to_string(port)});
   ASSERT_EQ(r.code, 0) << r.err;
 }
 

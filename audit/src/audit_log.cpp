@@ -56,12 +56,10 @@ struct Tail {
   Hash hash{};
 };
 
-Status BlobToHash(const store::Statement& q, int col, int64_t seq, std::string_view what,
-                  Hash* out) {
+Status BlobToHash(const store::Statement& q, int col, int64_t seq, std::string_view what, Hash* out) {
   std::vector<uint8_t> b = q.Blob(col);
   if (b.size() != out->size()) {
-    return Status::Corruption("audit log: seq " + std::to_string(seq) + ": " + std::string(what) +
-                              " is not 32 bytes");
+    return Status::Corruption("audit log: seq " + std::to_string(seq) + ": " + std::string(what) + " is not 32 bytes");
   }
   std::copy(b.begin(), b.end(), out->begin());
   return Status::Ok();
@@ -105,8 +103,7 @@ Status ReadCheckpointRow(const store::Statement& q, CheckpointRow* c) {
   c->ts = q.Text(2);
   std::vector<uint8_t> sig = q.Blob(3);
   if (sig.size() != c->sig.size() || !IsCanonicalTimestamp(c->ts)) {
-    return Status::Corruption("audit checkpoint for seq " + std::to_string(c->seq) +
-                              ": bad signature or time");
+    return Status::Corruption("audit checkpoint for seq " + std::to_string(c->seq) + ": bad signature or time");
   }
   std::copy(sig.begin(), sig.end(), c->sig.begin());
   return Status::Ok();
@@ -149,16 +146,15 @@ struct AuditLog::Statements {
   store::Statement insert_checkpoint;
 };
 
-AuditLog::AuditLog(store::Database& db, std::string node_id,
-                   const crypto::SigningKeyPair& identity, const Clock& clock,
+AuditLog::AuditLog(store::Database& db, std::string node_id, const crypto::SigningKeyPair& identity, const Clock& clock,
                    AuditLogOptions options)
     : db_(db), node_id_(std::move(node_id)), identity_(identity), clock_(clock), options_(options) {}
 
 AuditLog::~AuditLog() = default;
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Create(store::Database& db, std::string node_id,
-                                                   const crypto::SigningKeyPair& identity,
-                                                   const Clock& clock, AuditLogOptions options) {
+                                                   const crypto::SigningKeyPair& identity, const Clock& clock,
+                                                   AuditLogOptions options) {
   if (!IsValidNodeId(node_id)) {
     return Status::InvalidInput("audit log: node id must be [a-z0-9-]{3,64}");
   }
@@ -166,32 +162,25 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Create(store::Database& db, std::str
     return Status::InvalidInput("audit log: the identity key must be a 64-byte Ed25519 secret");
   }
   if (options.checkpoint_every_entries < 1 || options.checkpoint_every.count() < 0) {
-    return Status::InvalidInput(
-        "audit log: checkpoint_every_entries must be >= 1 and checkpoint_every >= 0");
+    return Status::InvalidInput("audit log: checkpoint_every_entries must be >= 1 and checkpoint_every >= 0");
   }
-  return std::unique_ptr<AuditLog>(
-      new AuditLog(db, std::move(node_id), identity, clock, options));
+  return std::unique_ptr<AuditLog>(new AuditLog(db, std::move(node_id), identity, clock, options));
 }
 
 Result<AuditLog::Statements*> AuditLog::Prepared() {
   if (stmts_) return stmts_.get();
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement tail,
                            db_.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;"));
-  SCHAKEL_ASSIGN_OR_RETURN(
-      store::Statement last_checkpoint,
-      db_.Prepare("SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1;"));
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement ts_at,
-                           db_.Prepare("SELECT ts FROM audit_log WHERE seq = ?;"));
-  SCHAKEL_ASSIGN_OR_RETURN(
-      store::Statement insert,
-      db_.Prepare("INSERT INTO audit_log (" + std::string(kEntryColumns) +
-                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
-  SCHAKEL_ASSIGN_OR_RETURN(
-      store::Statement insert_checkpoint,
-      db_.Prepare("INSERT INTO audit_checkpoints (seq, hash, ts, sig) VALUES (?, ?, ?, ?);"));
-  stmts_ = std::make_unique<Statements>(Statements{std::move(tail), std::move(last_checkpoint),
-                                                   std::move(ts_at), std::move(insert),
-                                                   std::move(insert_checkpoint)});
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement last_checkpoint,
+                           db_.Prepare("SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement ts_at, db_.Prepare("SELECT ts FROM audit_log WHERE seq = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement insert,
+                           db_.Prepare("INSERT INTO audit_log (" + std::string(kEntryColumns) +
+                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement insert_checkpoint,
+                           db_.Prepare("INSERT INTO audit_checkpoints (seq, hash, ts, sig) VALUES (?, ?, ?, ?);"));
+  stmts_ = std::make_unique<Statements>(Statements{std::move(tail), std::move(last_checkpoint), std::move(ts_at),
+                                                   std::move(insert), std::move(insert_checkpoint)});
   return stmts_.get();
 }
 
@@ -287,8 +276,7 @@ Status AuditLog::CheckpointLocked(bool only_if_due) {
   }
   std::string ts = FormatInstantMs(now);
   if (!IsCanonicalTimestamp(ts)) return Status::Internal("audit log: the clock is out of range");
-  crypto::Signature sig =
-      crypto::Sign(identity_, CheckpointMessage(node_id_, tail.seq, tail.hash, ts));
+  crypto::Signature sig = crypto::Sign(identity_, CheckpointMessage(node_id_, tail.seq, tail.hash, ts));
   store::Statement& ins = s->insert_checkpoint;
   ResetOnExit reset(ins);
   ins.Bind(1, tail.seq).BindBlob(2, tail.hash).Bind(3, ts).BindBlob(4, sig);
@@ -362,8 +350,7 @@ Result<std::vector<AuditEntry>> AuditLog::Query(const AuditFilter& filter) {
   return out;
 }
 
-Result<SubjectAccessReport> AuditLog::SubjectReport(std::string_view subject,
-                                                    size_t max_entries) {
+Result<SubjectAccessReport> AuditLog::SubjectReport(std::string_view subject, size_t max_entries) {
   if (max_entries < 1) return Status::InvalidInput("subject report: max_entries must be >= 1");
   if (!IsValidObjectId(subject)) {
     return Status::InvalidInput("subject report: expected a student reference [A-Za-z0-9._-]{1,128}");
@@ -398,9 +385,8 @@ Status AuditLog::Export(std::ostream& out) {
   SCHAKEL_RETURN_IF_ERROR(Checkpoint());
   ReadSnapshot snapshot(db_);
   SCHAKEL_RETURN_IF_ERROR(snapshot.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(
-      store::Statement q,
-      db_.Prepare("SELECT " + std::string(kEntryColumns) + " FROM audit_log ORDER BY seq;"));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement q,
+                           db_.Prepare("SELECT " + std::string(kEntryColumns) + " FROM audit_log ORDER BY seq;"));
   CheckpointCursor cps;
   SCHAKEL_RETURN_IF_ERROR(cps.Open(db_));
   std::string buf;
@@ -444,9 +430,8 @@ Status AuditLog::Export(std::ostream& out) {
 Status AuditLog::VerifyStored() {
   ReadSnapshot snapshot(db_);
   SCHAKEL_RETURN_IF_ERROR(snapshot.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(
-      store::Statement q,
-      db_.Prepare("SELECT " + std::string(kEntryColumns) + " FROM audit_log ORDER BY seq;"));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement q,
+                           db_.Prepare("SELECT " + std::string(kEntryColumns) + " FROM audit_log ORDER BY seq;"));
   CheckpointCursor cps;
   SCHAKEL_RETURN_IF_ERROR(cps.Open(db_));
   auto bad = [](int64_t seq, const std::string& what) {
@@ -475,13 +460,13 @@ Status AuditLog::VerifyStored() {
     }
     while (cps.has() && cps.row().seq == e.seq) {
       const CheckpointRow& c = cps.row();
-      if (!crypto::Verify(identity_.public_key, CheckpointMessage(node_id_, c.seq, c.hash, c.ts),
-                          c.sig)) {
+      if (!crypto::Verify(identity_.public_key, CheckpointMessage(node_id_, c.seq, c.hash, c.ts), c.sig)) {
         return bad(c.seq, "checkpoint signature does not verify under this node's key");
       }
       if (c.hash != e.hash) {
-        return bad(c.seq, "the checkpoint's signed hash differs from the entry's: entries up to "
-                          "here were rewritten");
+        return bad(c.seq,
+                   "the checkpoint's signed hash differs from the entry's: entries up to "
+                   "here were rewritten");
       }
       SCHAKEL_RETURN_IF_ERROR(cps.Next());
     }
@@ -489,8 +474,8 @@ Status AuditLog::VerifyStored() {
     ++expect;
   }
   if (cps.has()) {
-    return bad(cps.row().seq, "checkpoint beyond the last entry " + std::to_string(expect - 1) +
-                                  " (entries were deleted)");
+    return bad(cps.row().seq,
+               "checkpoint beyond the last entry " + std::to_string(expect - 1) + " (entries were deleted)");
   }
   return Status::Ok();
 }
@@ -549,14 +534,10 @@ std::string SubjectReportJson(const SubjectAccessReport& r) {
     v.erase(std::unique(v.begin(), v.end()), v.end());
     return v;
   };
-  nlohmann::json doc = {{"node_id", r.node_id},
-                        {"subject", r.subject},
-                        {"generated", FormatInstantMs(r.generated)},
-                        {"count", r.entries.size()},
-                        {"truncated", r.truncated},
-                        {"organisations", unique(orgs)},
-                        {"purposes", unique(purposes)},
-                        {"entries", std::move(entries)}};
+  nlohmann::json doc = {
+      {"node_id", r.node_id},         {"subject", r.subject},         {"generated", FormatInstantMs(r.generated)},
+      {"count", r.entries.size()},    {"truncated", r.truncated},     {"organisations", unique(orgs)},
+      {"purposes", unique(purposes)}, {"entries", std::move(entries)}};
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -11,8 +11,8 @@ namespace schakel::audit {
 namespace {
 
 constexpr std::array<std::string_view, kTextFieldCount> kFieldNames = {
-    "ts",      "actor_user", "actor_role",  "actor_org", "action", "subject",
-    "object",  "purpose",    "legal_basis", "outcome",   "reason", "source"};
+    "ts",     "actor_user", "actor_role",  "actor_org", "action", "subject",
+    "object", "purpose",    "legal_basis", "outcome",   "reason", "source"};
 
 // Feeds SHA-256 through a stack buffer, so the dozens of small pieces of an
 // entry cost one or two compression calls' worth of bookkeeping, not one
@@ -81,8 +81,7 @@ void AppendU64(std::string* out, uint64_t v) {
 bool IsToken(std::string_view s) {
   if (s.empty() || s.size() > kMaxTokenBytes) return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == ':' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -141,8 +140,8 @@ size_t MaxFieldBytes(TextField f) {
 }
 
 EntryText TextOf(const AuditEvent& e, std::string_view ts) {
-  return {ts,         e.actor_user, e.actor_role,  e.actor_org, e.action, e.subject,
-          e.object,   e.purpose,    e.legal_basis, e.outcome,   e.reason, e.source};
+  return {ts,       e.actor_user, e.actor_role,  e.actor_org, e.action, e.subject,
+          e.object, e.purpose,    e.legal_basis, e.outcome,   e.reason, e.source};
 }
 
 Status ValidateEvent(const AuditEvent& event) {
@@ -152,8 +151,8 @@ Status ValidateEvent(const AuditEvent& event) {
     std::string_view v = text[i];
     std::string name(TextFieldName(field));
     if (v.size() > MaxFieldBytes(field)) {
-      return Status::InvalidInput("audit entry: " + name + ": longer than " +
-                                  std::to_string(MaxFieldBytes(field)) + " bytes");
+      return Status::InvalidInput("audit entry: " + name + ": longer than " + std::to_string(MaxFieldBytes(field)) +
+                                  " bytes");
     }
     // IsPrintableUtf8 lets a tab through; an audit field keeps to one
     // printable line without it, so that text reports cannot be forged.
@@ -202,8 +201,7 @@ Hash ComputeEntryHash(int64_t seq, const EntryText& text, const Hash& prev_hash)
   return w.Finish();
 }
 
-std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash& hash,
-                              std::string_view ts) {
+std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash& hash, std::string_view ts) {
   std::string m;
   m.reserve(kCheckpointLabel.size() + 1 + 2 + node_id.size() + 8 + 32 + 2 + ts.size());
   m.append(kCheckpointLabel);
@@ -217,8 +215,7 @@ std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash&
   return m;
 }
 
-void AppendEntryLine(int64_t seq, const EntryText& text, const Hash& prev_hash, const Hash& hash,
-                     std::string* out) {
+void AppendEntryLine(int64_t seq, const EntryText& text, const Hash& prev_hash, const Hash& hash, std::string* out) {
   auto field = [&](TextField f) { return text[static_cast<size_t>(f)]; };
   out->append("{\"type\":\"entry\",\"seq\":");
   out->append(std::to_string(seq));
@@ -253,8 +250,8 @@ void AppendEntryLine(int64_t seq, const EntryText& text, const Hash& prev_hash, 
   out->append("}\n");
 }
 
-void AppendCheckpointLine(std::string_view node_id, int64_t seq, std::string_view ts,
-                          const Hash& hash, const crypto::Signature& sig, std::string* out) {
+void AppendCheckpointLine(std::string_view node_id, int64_t seq, std::string_view ts, const Hash& hash,
+                          const crypto::Signature& sig, std::string* out) {
   out->append("{\"type\":\"checkpoint\",\"node_id\":");
   AppendJsonString(node_id, out);
   out->append(",\"seq\":");

@@ -41,29 +41,37 @@ struct KeyName {
   Slot slot;
 };
 
-constexpr KeyName kTopKeys[] = {
-    {"type", kSlotType},         {"seq", kSlotSeq},         {"ts", kSlotTs},
-    {"actor", kSlotActor},       {"action", kSlotAction},   {"subject", kSlotSubject},
-    {"object", kSlotObject},     {"purpose", kSlotPurpose}, {"legal_basis", kSlotLegalBasis},
-    {"outcome", kSlotOutcome},   {"reason", kSlotReason},   {"source", kSlotSource},
-    {"prev_hash", kSlotPrevHash}, {"hash", kSlotHash},      {"node_id", kSlotNodeId},
-    {"sig", kSlotSig}};
+constexpr KeyName kTopKeys[] = {{"type", kSlotType},
+                                {"seq", kSlotSeq},
+                                {"ts", kSlotTs},
+                                {"actor", kSlotActor},
+                                {"action", kSlotAction},
+                                {"subject", kSlotSubject},
+                                {"object", kSlotObject},
+                                {"purpose", kSlotPurpose},
+                                {"legal_basis", kSlotLegalBasis},
+                                {"outcome", kSlotOutcome},
+                                {"reason", kSlotReason},
+                                {"source", kSlotSource},
+                                {"prev_hash", kSlotPrevHash},
+                                {"hash", kSlotHash},
+                                {"node_id", kSlotNodeId},
+                                {"sig", kSlotSig}};
 constexpr KeyName kActorKeys[] = {{"user", kSlotUser}, {"role", kSlotRole}, {"org", kSlotOrg}};
 
 constexpr uint32_t Bit(Slot s) { return uint32_t{1} << s; }
 
-constexpr uint32_t kEntrySlots =
-    Bit(kSlotType) | Bit(kSlotSeq) | Bit(kSlotTs) | Bit(kSlotActor) | Bit(kSlotAction) |
-    Bit(kSlotSubject) | Bit(kSlotObject) | Bit(kSlotPurpose) | Bit(kSlotLegalBasis) |
-    Bit(kSlotOutcome) | Bit(kSlotReason) | Bit(kSlotSource) | Bit(kSlotPrevHash) |
-    Bit(kSlotHash) | Bit(kSlotUser) | Bit(kSlotRole) | Bit(kSlotOrg);
-constexpr uint32_t kCheckpointSlots = Bit(kSlotType) | Bit(kSlotNodeId) | Bit(kSlotSeq) |
-                                      Bit(kSlotTs) | Bit(kSlotHash) | Bit(kSlotSig);
+constexpr uint32_t kEntrySlots = Bit(kSlotType) | Bit(kSlotSeq) | Bit(kSlotTs) | Bit(kSlotActor) | Bit(kSlotAction) |
+                                 Bit(kSlotSubject) | Bit(kSlotObject) | Bit(kSlotPurpose) | Bit(kSlotLegalBasis) |
+                                 Bit(kSlotOutcome) | Bit(kSlotReason) | Bit(kSlotSource) | Bit(kSlotPrevHash) |
+                                 Bit(kSlotHash) | Bit(kSlotUser) | Bit(kSlotRole) | Bit(kSlotOrg);
+constexpr uint32_t kCheckpointSlots =
+    Bit(kSlotType) | Bit(kSlotNodeId) | Bit(kSlotSeq) | Bit(kSlotTs) | Bit(kSlotHash) | Bit(kSlotSig);
 
 // The slot of each text field of an entry, in hash order (TextField).
-constexpr Slot kTextSlots[kTextFieldCount] = {
-    kSlotTs,      kSlotUser,    kSlotRole,       kSlotOrg,     kSlotAction, kSlotSubject,
-    kSlotObject,  kSlotPurpose, kSlotLegalBasis, kSlotOutcome, kSlotReason, kSlotSource};
+constexpr Slot kTextSlots[kTextFieldCount] = {kSlotTs,         kSlotUser,    kSlotRole,   kSlotOrg,
+                                              kSlotAction,     kSlotSubject, kSlotObject, kSlotPurpose,
+                                              kSlotLegalBasis, kSlotOutcome, kSlotReason, kSlotSource};
 
 std::string_view SlotName(Slot s) {
   if (s == kSlotUser) return "actor.user";
@@ -143,10 +151,9 @@ class LineParser {
         }
       }
       if (slot == kSlotCount) {
-        bool plain = !key.empty() && key.size() <= 32 &&
-                     std::all_of(key.begin(), key.end(), [](char c) {
-                       return (c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9');
-                     });
+        bool plain = !key.empty() && key.size() <= 32 && std::all_of(key.begin(), key.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9');
+        });
         return Fail(plain ? "unknown field \"" + std::string(key) + "\"" : "unknown field");
       }
       if (seen_ & Bit(slot)) return Fail("field " + std::string(SlotName(slot)) + " appears twice");
@@ -341,8 +348,8 @@ bool DecodeHash(std::string_view hex, Hash* out) {
 // signature would have many spellings; allow only the standard alphabet.
 bool IsBase64Alphabet(std::string_view text) {
   for (char c : text) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/' || c == '=';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
     if (!ok) return false;
   }
   return true;
@@ -350,8 +357,7 @@ bool IsBase64Alphabet(std::string_view text) {
 
 class Verifier {
  public:
-  Verifier(const crypto::NodeCard& card, const VerifyOptions& options)
-      : card_(card), options_(options) {}
+  Verifier(const crypto::NodeCard& card, const VerifyOptions& options) : card_(card), options_(options) {}
 
   // Checks one line (without its newline). Returns false once a problem
   // was found; the report is then final.
@@ -380,15 +386,13 @@ class Verifier {
     if (failed_) return std::move(report_);
     if (options_.anchor && options_.anchor->seq > report_.last_seq) {
       Fail(VerifyProblem::kTruncatedBeforeAnchor, report_.last_seq + 1, 0,
-           "the export ends at seq " + std::to_string(report_.last_seq) +
-               ", before the anchor's seq " + std::to_string(options_.anchor->seq) +
-               ": entries were cut off");
+           "the export ends at seq " + std::to_string(report_.last_seq) + ", before the anchor's seq " +
+               std::to_string(options_.anchor->seq) + ": entries were cut off");
       return std::move(report_);
     }
     if (report_.last_seq > report_.last_checkpoint_seq) {
       Fail(VerifyProblem::kNotCovered, report_.last_checkpoint_seq + 1, 0,
-           "entries " + std::to_string(report_.last_checkpoint_seq + 1) + " to " +
-               std::to_string(report_.last_seq) +
+           "entries " + std::to_string(report_.last_checkpoint_seq + 1) + " to " + std::to_string(report_.last_seq) +
                " are not covered by a checkpoint: they are unverified (added or altered "
                "without the node's key, or the export was cut after them)");
       return std::move(report_);
@@ -449,8 +453,8 @@ class Verifier {
     }
     if (seq != expect_seq_) {
       return Fail(VerifyProblem::kSeqOutOfOrder, std::min(seq, expect_seq_), line_no_,
-                  "expected seq " + std::to_string(expect_seq_) + ", found seq " +
-                      std::to_string(seq) + ": an entry is missing, repeated or out of order");
+                  "expected seq " + std::to_string(expect_seq_) + ", found seq " + std::to_string(seq) +
+                      ": an entry is missing, repeated or out of order");
     }
     if (prev != last_hash_) {
       return Fail(VerifyProblem::kBrokenChain, seq, line_no_,
@@ -511,8 +515,8 @@ class Verifier {
     if (hash != last_hash_) {
       return Fail(VerifyProblem::kCheckpointHashMismatch, seq, line_no_,
                   "the signed hash differs from the entry's hash: entries after seq " +
-                      std::to_string(report_.last_checkpoint_seq) + " up to " +
-                      std::to_string(seq) + " were rewritten");
+                      std::to_string(report_.last_checkpoint_seq) + " up to " + std::to_string(seq) +
+                      " were rewritten");
     }
     report_.last_checkpoint_seq = seq;
     report_.last_checkpoint_hash = hash;
@@ -581,12 +585,10 @@ std::string VerifyReport::Describe() const {
   return where + ": " + std::string(VerifyProblemName(problem)) + ": " + detail;
 }
 
-Result<VerifyReport> VerifyExport(std::string_view jsonl, const crypto::NodeCard& card,
-                                  const VerifyOptions& options) {
+Result<VerifyReport> VerifyExport(std::string_view jsonl, const crypto::NodeCard& card, const VerifyOptions& options) {
   SCHAKEL_RETURN_IF_ERROR(CheckOptions(options));
   if (jsonl.size() > options.max_total_bytes) {
-    return Status::InvalidInput("export larger than " + std::to_string(options.max_total_bytes) +
-                                " bytes");
+    return Status::InvalidInput("export larger than " + std::to_string(options.max_total_bytes) + " bytes");
   }
   Verifier v(card, options);
   size_t pos = 0;
@@ -599,8 +601,7 @@ Result<VerifyReport> VerifyExport(std::string_view jsonl, const crypto::NodeCard
   return v.Finish();
 }
 
-Result<VerifyReport> VerifyExport(std::istream& in, const crypto::NodeCard& card,
-                                  const VerifyOptions& options) {
+Result<VerifyReport> VerifyExport(std::istream& in, const crypto::NodeCard& card, const VerifyOptions& options) {
   SCHAKEL_RETURN_IF_ERROR(CheckOptions(options));
   Verifier v(card, options);
   // A window over the stream: whole lines are handed out as views of it;
@@ -634,8 +635,7 @@ Result<VerifyReport> VerifyExport(std::istream& in, const crypto::NodeCard& card
     if (got == 0 || in.eof()) eof = true;
     total += got;
     if (total > options.max_total_bytes) {
-      return Status::InvalidInput("export larger than " +
-                                  std::to_string(options.max_total_bytes) + " bytes");
+      return Status::InvalidInput("export larger than " + std::to_string(options.max_total_bytes) + " bytes");
     }
     end += got;
   }

@@ -1,11 +1,11 @@
 #include "schakel/base/file.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace schakel {
 namespace {
@@ -36,8 +36,7 @@ Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
   if (::fstat(fd.get(), &st) != 0) return Status::IoError(ErrnoMessage("cannot stat", path));
   if (!S_ISREG(st.st_mode)) return Status::InvalidInput(path + ": not a regular file");
   if (static_cast<unsigned long long>(st.st_size) > max_bytes) {
-    return Status::InvalidInput(path + ": file is larger than " + std::to_string(max_bytes) +
-                                " bytes");
+    return Status::InvalidInput(path + ": file is larger than " + std::to_string(max_bytes) + " bytes");
   }
   std::string out;
   out.resize(max_bytes < 65536 ? max_bytes + 1 : static_cast<size_t>(st.st_size) + 1);
@@ -56,15 +55,13 @@ Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
     got += static_cast<size_t>(n);
   }
   if (got > max_bytes) {
-    return Status::InvalidInput(path + ": file is larger than " + std::to_string(max_bytes) +
-                                " bytes");
+    return Status::InvalidInput(path + ": file is larger than " + std::to_string(max_bytes) + " bytes");
   }
   out.resize(got);
   return out;
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
-                       bool exclusive) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode, bool exclusive) {
   if (exclusive && PathExists(path)) return Status::AlreadyExists(path + " exists already");
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));

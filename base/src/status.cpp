@@ -25,25 +25,35 @@ int Status::ExitCode() const {
 
 std::string_view Status::CodeName() const {
   switch (code_) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidInput: return "invalid_input";
-    case Code::kNotFound: return "not_found";
-    case Code::kAlreadyExists: return "already_exists";
-    case Code::kDenied: return "denied";
-    case Code::kUnauthenticated: return "unauthenticated";
-    case Code::kIoError: return "io_error";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kCorruption: return "corruption";
-    case Code::kInternal: return "internal";
-    case Code::kResourceExhausted: return "resource_exhausted";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidInput:
+      return "invalid_input";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kAlreadyExists:
+      return "already_exists";
+    case Code::kDenied:
+      return "denied";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
+    case Code::kIoError:
+      return "io_error";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kInternal:
+      return "internal";
+    case Code::kResourceExhausted:
+      return "resource_exhausted";
   }
   return "internal";
 }
 
 Status Status::FromCodeName(std::string_view name, std::string msg) {
-  for (Code c : {Code::kInvalidInput, Code::kNotFound, Code::kAlreadyExists, Code::kDenied,
-                 Code::kUnauthenticated, Code::kIoError, Code::kUnavailable, Code::kCorruption,
-                 Code::kInternal, Code::kResourceExhausted}) {
+  for (Code c : {Code::kInvalidInput, Code::kNotFound, Code::kAlreadyExists, Code::kDenied, Code::kUnauthenticated,
+                 Code::kIoError, Code::kUnavailable, Code::kCorruption, Code::kInternal, Code::kResourceExhausted}) {
     Status s(c, "");
     if (s.CodeName() == name) return Status(c, std::move(msg));
   }

@@ -23,8 +23,8 @@ bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {
 
 Result<Date> ParseDatePrefix(std::string_view text, std::string_view what) {
   int y = 0, m = 0, d = 0;
-  if (text.size() < 10 || !ParseDigits(text, 0, 4, &y) || text[4] != '-' ||
-      !ParseDigits(text, 5, 2, &m) || text[7] != '-' || !ParseDigits(text, 8, 2, &d)) {
+  if (text.size() < 10 || !ParseDigits(text, 0, 4, &y) || text[4] != '-' || !ParseDigits(text, 5, 2, &m) ||
+      text[7] != '-' || !ParseDigits(text, 8, 2, &d)) {
     return Status::InvalidInput(std::string("expected ") + std::string(what));
   }
   if (y < 1900 || y > 9999) {
@@ -54,14 +54,13 @@ Result<Date> ParseDate(std::string_view text) {
 
 std::string FormatDate(Date date) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()));
   return buf;
 }
 
 Result<Instant> ParseInstant(std::string_view text) {
-  constexpr std::string_view kWant =
-      "an RFC 3339 instant with a zone, like 2026-11-23T10:00:00Z";
+  constexpr std::string_view kWant = "an RFC 3339 instant with a zone, like 2026-11-23T10:00:00Z";
   if (text.size() < 19 || text.size() > 40) return Status::InvalidInput(std::string("expected ") + std::string(kWant));
   auto date = ParseDatePrefix(text, kWant);
   if (!date.ok()) return date.status();
@@ -104,8 +103,8 @@ Result<Instant> ParseInstant(std::string_view text) {
   }
   if (pos != text.size()) return Status::InvalidInput("trailing characters after the instant");
   using namespace std::chrono;
-  Instant t = Instant{sys_days{date.value()}} + hours{hh} + minutes{mi} + seconds{ss} +
-              milliseconds{millis} - minutes{offset_minutes};
+  Instant t = Instant{sys_days{date.value()}} + hours{hh} + minutes{mi} + seconds{ss} + milliseconds{millis} -
+              minutes{offset_minutes};
   return t;
 }
 
@@ -115,9 +114,8 @@ std::string FormatInstantMs(Instant t) {
   Date date{day};
   auto ms = (t - day).count();
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02d.%03dZ", FormatDate(date).c_str(),
-                static_cast<int>(ms / 3600000), static_cast<int>(ms / 60000 % 60),
-                static_cast<int>(ms / 1000 % 60), static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02d.%03dZ", FormatDate(date).c_str(), static_cast<int>(ms / 3600000),
+                static_cast<int>(ms / 60000 % 60), static_cast<int>(ms / 1000 % 60), static_cast<int>(ms % 1000));
   return buf;
 }
 
@@ -154,12 +152,8 @@ int AgeInYears(Date birth, Date on) {
   return years;
 }
 
-Date AddDays(Date d, int64_t n) {
-  return Date{std::chrono::sys_days{d} + std::chrono::days{n}};
-}
+Date AddDays(Date d, int64_t n) { return Date{std::chrono::sys_days{d} + std::chrono::days{n}}; }
 
-Instant NowUtc() {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
+Instant NowUtc() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
 
 }  // namespace schakel

@@ -68,8 +68,8 @@ Result<RawAnswer> Send(const Context& ctx, const std::string& method, const std:
     stream.expires_after(std::chrono::seconds(10));
     stream.connect(endpoints, ec);
     if (ec) {
-      return Status::Unavailable("the daemon does not answer on " + addr.ToString() +
-                                 " (is schakeld running for " + ctx.globals.dir + "?)");
+      return Status::Unavailable("the daemon does not answer on " + addr.ToString() + " (is schakeld running for " +
+                                 ctx.globals.dir + "?)");
     }
     http::request<http::string_body> req;
     req.method(http::string_to_verb(method));

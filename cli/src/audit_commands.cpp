@@ -102,8 +102,8 @@ Status RunAuditVerify(Context* ctx, const VerifyArgs& args) {
   } else if (r.ok) {
     ctx->io.out << r.Describe();
     if (!anchor_text.empty()) {
-      ctx->io.out << "; last checkpoint signed " << r.last_checkpoint_ts
-                  << ", keep --anchor " << anchor_text << " for the next verification";
+      ctx->io.out << "; last checkpoint signed " << r.last_checkpoint_ts << ", keep --anchor " << anchor_text
+                  << " for the next verification";
     }
     ctx->io.out << "\n";
   }
@@ -126,9 +126,7 @@ void AddAuditCommands(CLI::App& app, Context* ctx) {
   verify->add_option("--anchor", args->anchor,
                      "SEQ:HASH of a checkpoint kept from an earlier verification; the export "
                      "must extend it (detects truncation and rewriting)");
-  verify->callback([ctx, args] {
-    ctx->action = {"audit verify", [ctx, args] { return RunAuditVerify(ctx, *args); }};
-  });
+  verify->callback([ctx, args] { ctx->action = {"audit verify", [ctx, args] { return RunAuditVerify(ctx, *args); }}; });
 }
 
 }  // namespace schakel::cli

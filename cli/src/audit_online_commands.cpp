@@ -12,8 +12,8 @@ namespace {
 
 using nlohmann::json;
 
-CLI::App* OnlineAudit(CLI::App* group, const std::string& name, const std::string& help, Context* ctx,
-                      std::string what, std::function<Status()> run) {
+CLI::App* OnlineAudit(CLI::App* group, const std::string& name, const std::string& help, Context* ctx, std::string what,
+                      std::function<Status()> run) {
   CLI::App* cmd = group->add_subcommand(name, help);
   AddCommonOptions(cmd, ctx);
   cmd->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");
@@ -54,22 +54,24 @@ void AddAuditOnlineCommands(CLI::App& app, Context* ctx) {
   query->add_option("--action", f->action, "action, e.g. share.denied");
   query->add_option("--since", f->since, "RFC 3339 instant");
 
-  OnlineAudit(group, "export", "write the whole log as JSON Lines (verify it with audit verify)", ctx,
-              "audit export", [ctx]() -> Status {
-    SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", "/v1/audit/export"));
-    ctx->io.out << text;
-    return Status::Ok();
-  });
+  OnlineAudit(group, "export", "write the whole log as JSON Lines (verify it with audit verify)", ctx, "audit export",
+              [ctx]() -> Status {
+                SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", "/v1/audit/export"));
+                ctx->io.out << text;
+                return Status::Ok();
+              });
 
   auto subject = std::make_shared<std::string>();
-  OnlineAudit(group, "subject", "who accessed a student's data, when and why (AVG art. 15)", ctx,
-              "audit subject", [ctx, subject]() -> Status {
-    std::string target = "/v1/audit/subject/" + *subject + (ctx->globals.json ? "?format=json" : "");
-    SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", target));
-    ctx->io.out << text;
-    if (!text.empty() && text.back() != '\n') ctx->io.out << "\n";
-    return Status::Ok();
-  })->add_option("STUDENT", *subject, "student id")->required();
+  OnlineAudit(group, "subject", "who accessed a student's data, when and why (AVG art. 15)", ctx, "audit subject",
+              [ctx, subject]() -> Status {
+                std::string target = "/v1/audit/subject/" + *subject + (ctx->globals.json ? "?format=json" : "");
+                SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", target));
+                ctx->io.out << text;
+                if (!text.empty() && text.back() != '\n') ctx->io.out << "\n";
+                return Status::Ok();
+              })
+      ->add_option("STUDENT", *subject, "student id")
+      ->required();
 }
 
 }  // namespace schakel::cli

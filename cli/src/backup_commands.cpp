@@ -149,8 +149,7 @@ Status RunBackup(Context* ctx, const std::string& to) {
   } else {
     ctx->io.out << "Backed up node " << node.config.node_id << " to " << to << " (" << bytes
                 << " bytes, encrypted with the node's database key; keep "
-                << (node.config.passphrase_env.empty() ? node.paths.key_file
-                                                       : "the passphrase and " + node.paths.salt)
+                << (node.config.passphrase_env.empty() ? node.paths.key_file : "the passphrase and " + node.paths.salt)
                 << " safe elsewhere)\n";
   }
   return Status::Ok();
@@ -177,8 +176,8 @@ Status CheckStagedCopy(const std::string& staged, const crypto::SecureBuffer& ke
   }
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> stored_id, store::GetMeta(*db, "node_id"));
   if (!stored_id || *stored_id != node_id) {
-    return Status::Denied("--from: " + from + " is a backup of node \"" + stored_id.value_or("?") +
-                          "\", not of " + node_id);
+    return Status::Denied("--from: " + from + " is a backup of node \"" + stored_id.value_or("?") + "\", not of " +
+                          node_id);
   }
   auto identity = store::LoadIdentity(*db);
   if (!identity.ok()) return identity.status().WithContext("--from: " + from);
@@ -212,11 +211,13 @@ Status RunRestore(Context* ctx, const std::string& from) {
   }  // our own connection closes here (checkpointing and removing the WAL)
   SCHAKEL_ASSIGN_OR_RETURN(bool in_use, DatabaseInUse(live));
   if (in_use) {
-    return Status::Unavailable(live + " is open in another process (is schakeld running? stop it first, "
+    return Status::Unavailable(live +
+                               " is open in another process (is schakeld running? stop it first, "
                                "e.g. systemctl stop schakel)");
   }
   if (PathExists(live + "-wal")) {
-    return Status::Unavailable(live + "-wal exists: the database was not closed cleanly; start and stop "
+    return Status::Unavailable(live +
+                               "-wal exists: the database was not closed cleanly; start and stop "
                                "schakeld once, then restore");
   }
 
@@ -269,8 +270,8 @@ Status RunRestore(Context* ctx, const std::string& from) {
   if (ctx->globals.json) {
     PrintJson(ctx, {{"node_id", node_id}, {"restored_from", from}, {"previous", kept}});
   } else {
-    ctx->io.out << "Restored node " << node_id << " from " << from << "; the replaced database is kept as "
-                << kept << "\n";
+    ctx->io.out << "Restored node " << node_id << " from " << from << "; the replaced database is kept as " << kept
+                << "\n";
   }
   return Status::Ok();
 }
@@ -283,18 +284,14 @@ void AddBackupCommands(CLI::App& app, Context* ctx) {
       "backup", "write a consistent copy of the node's database, still encrypted (also while schakeld runs)");
   AddCommonOptions(backup, ctx);
   backup->add_option("--to", *to, "the new backup file (must not exist)")->required();
-  backup->callback([ctx, to] {
-    ctx->action = {"backup", [ctx, to] { return RunBackup(ctx, *to); }};
-  });
+  backup->callback([ctx, to] { ctx->action = {"backup", [ctx, to] { return RunBackup(ctx, *to); }}; });
 
   auto from = std::make_shared<std::string>();
   CLI::App* restore = app.add_subcommand(
       "restore", "put a backup of this node back (schakeld must be stopped); keeps the replaced database");
   AddCommonOptions(restore, ctx);
   restore->add_option("--from", *from, "a file written by schakel backup")->required();
-  restore->callback([ctx, from] {
-    ctx->action = {"restore", [ctx, from] { return RunRestore(ctx, *from); }};
-  });
+  restore->callback([ctx, from] { ctx->action = {"restore", [ctx, from] { return RunRestore(ctx, *from); }}; });
 }
 
 }  // namespace schakel::cli

@@ -10,7 +10,6 @@
 namespace schakel::cli {
 namespace {
 
-
 // One line, printable: error messages never carry control characters that
 // could forge log lines.
 std::string OneLine(std::string s) {
@@ -27,12 +26,12 @@ void AddCommonOptions(CLI::App* cmd, Context* ctx) {
   cmd->add_flag("--json", ctx->globals.json, "print results as one JSON document");
 }
 
-int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& out,
-           std::ostream& err) {
+int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err) {
   Context ctx{Globals{}, Io{in, out, err}, Action{}};
-  CLI::App app{"schakel: share case summaries between school and care partners, "
-               "end-to-end encrypted and only as the privacy protocol and consent allow",
-               "schakel"};
+  CLI::App app{
+      "schakel: share case summaries between school and care partners, "
+      "end-to-end encrypted and only as the privacy protocol and consent allow",
+      "schakel"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(kVersion));
   AddCommonOptions(&app, &ctx);

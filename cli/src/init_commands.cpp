@@ -44,7 +44,8 @@ Result<config::NodeConfig> ConfigFromArgs(const InitArgs& a) {
   c.org_type = *ot;
   auto peer = config::ParseAddress(a.listen);
   if (!peer.ok()) return peer.status().WithContext("--listen");
-  if (peer->port > 65532) return Status::InvalidInput("--listen: port must leave room for three more (api, links, console)");
+  if (peer->port > 65532)
+    return Status::InvalidInput("--listen: port must leave room for three more (api, links, console)");
   c.peer_listen = *peer;
   auto next = [&](uint16_t k) {
     config::Address x = *peer;
@@ -90,12 +91,12 @@ Status RunInit(Context* ctx, const InitArgs& args) {
   } else {
     SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer pass, store::PassphraseFromEnv(cfg.passphrase_env));
     auto salt = crypto::RandomSalt();
-    SCHAKEL_RETURN_IF_ERROR(WriteFileAtomic(
-        paths.salt, std::string_view(reinterpret_cast<const char*>(salt.data()), salt.size()),
-        0600, /*exclusive=*/true));
-    SCHAKEL_ASSIGN_OR_RETURN(
-        db_key, crypto::DeriveKeyFromPassphrase(
-                    std::string_view(reinterpret_cast<const char*>(pass.data()), pass.size()), salt));
+    SCHAKEL_RETURN_IF_ERROR(WriteFileAtomic(paths.salt,
+                                            std::string_view(reinterpret_cast<const char*>(salt.data()), salt.size()),
+                                            0600, /*exclusive=*/true));
+    SCHAKEL_ASSIGN_OR_RETURN(db_key,
+                             crypto::DeriveKeyFromPassphrase(
+                                 std::string_view(reinterpret_cast<const char*>(pass.data()), pass.size()), salt));
   }
 
   crypto::SigningKeyPair identity = crypto::GenerateSigningKeyPair();
@@ -119,13 +120,9 @@ Status RunInit(Context* ctx, const InitArgs& args) {
 
   std::string fingerprint = crypto::Fingerprint(identity.public_key);
   if (ctx->globals.json) {
-    PrintJson(ctx, {{"node_id", cfg.node_id},
-                    {"dir", dir},
-                    {"fingerprint", fingerprint},
-                    {"card", paths.card}});
+    PrintJson(ctx, {{"node_id", cfg.node_id}, {"dir", dir}, {"fingerprint", fingerprint}, {"card", paths.card}});
   } else {
-    ctx->io.out << "Created node " << cfg.node_id << " (" << consent::Name(cfg.org_type) << ") in "
-                << dir << "\n"
+    ctx->io.out << "Created node " << cfg.node_id << " (" << consent::Name(cfg.org_type) << ") in " << dir << "\n"
                 << "Give " << paths.card << " to your partners and read them this fingerprint:\n"
                 << fingerprint << "\n";
   }
@@ -146,16 +143,13 @@ void AddInitCommand(CLI::App& app, Context* ctx) {
   AddCommonOptions(cmd, ctx);
   cmd->add_option("--name", args->name, "the organisation's name, as partners will see it")->required();
   cmd->add_option("--org-id", args->org_id, "this node's id, [a-z0-9-]{3,64}")->required();
-  cmd->add_option("--org-type", args->org_type,
-                  "school, wijkteam, rmc, lvs, ggd, swv or veilig_thuis")->required();
+  cmd->add_option("--org-type", args->org_type, "school, wijkteam, rmc, lvs, ggd, swv or veilig_thuis")->required();
   cmd->add_option("--listen", args->listen,
                   "peer address HOST:PORT; the API, links and console take the next three ports");
   cmd->add_option("--passphrase-env", args->passphrase_env,
                   "derive the database key from the passphrase in this environment variable "
                   "instead of a key file");
-  cmd->callback([ctx, args] {
-    ctx->action = {"init", [ctx, args] { return RunInit(ctx, *args); }};
-  });
+  cmd->callback([ctx, args] { ctx->action = {"init", [ctx, args] { return RunInit(ctx, *args); }}; });
 }
 
 void AddNodeCommands(CLI::App& app, Context* ctx) {

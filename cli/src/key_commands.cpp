@@ -71,9 +71,8 @@ Status RunRotateKeys(Context* ctx) {
                     {"tls_spki_sha256", Hex(tls.spki_sha256)},
                     {"card", node.paths.card}});
   } else {
-    ctx->io.out << "Rotated the keys of node " << node.config.node_id << ": encryption key "
-                << old_enc.key_id << " retired (kept for messages in flight), new key " << key_id
-                << ", new TLS certificate\n"
+    ctx->io.out << "Rotated the keys of node " << node.config.node_id << ": encryption key " << old_enc.key_id
+                << " retired (kept for messages in flight), new key " << key_id << ", new TLS certificate\n"
                 << "Restart schakeld so that it serves them, and give " << node.paths.card
                 << " to every partner (schakel partner add --card ... --fingerprint ...).\n"
                 << "The fingerprint is unchanged:\n"
@@ -89,9 +88,7 @@ void AddKeyCommands(CLI::App& app, Context* ctx) {
   CLI::App* rotate = node->add_subcommand(
       "rotate-keys", "new encryption key and TLS certificate, and a new signed card (identity unchanged)");
   AddCommonOptions(rotate, ctx);
-  rotate->callback([ctx] {
-    ctx->action = {"node rotate-keys", [ctx] { return RunRotateKeys(ctx); }};
-  });
+  rotate->callback([ctx] { ctx->action = {"node rotate-keys", [ctx] { return RunRotateKeys(ctx); }}; });
 }
 
 }  // namespace schakel::cli

@@ -59,9 +59,8 @@ Status AuditOffline(OfflineNode& node, const std::string& action, const std::str
   passwd* pw = nullptr;
   std::array<char, 4096> pw_buf{};
   int pw_rc = ::getpwuid_r(::getuid(), &pw_storage, pw_buf.data(), pw_buf.size(), &pw);
-  std::string os_user = pw_rc == 0 && pw != nullptr && IsValidObjectId(pw->pw_name)
-                            ? pw->pw_name
-                            : "uid-" + std::to_string(::getuid());
+  std::string os_user =
+      pw_rc == 0 && pw != nullptr && IsValidObjectId(pw->pw_name) ? pw->pw_name : "uid-" + std::to_string(::getuid());
   audit::AuditEvent e;
   e.actor_user = "os:" + os_user;
   e.actor_role = "admin";

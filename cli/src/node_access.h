@@ -30,8 +30,7 @@ store::KeySource KeySourceFor(const config::NodeConfig& config, const store::Nod
 // Appends an audit entry for an offline admin action (partner and user
 // changes) to the node's log, signed like the daemon's. The actor is the
 // local operating-system user, since offline commands carry no token.
-Status AuditOffline(OfflineNode& node, const std::string& action, const std::string& object,
-                    const std::string& reason);
+Status AuditOffline(OfflineNode& node, const std::string& action, const std::string& object, const std::string& reason);
 
 // The node's card for `config` with these keys, created at `created` and
 // signed by `identity`, as JSON: `init` writes the first one and

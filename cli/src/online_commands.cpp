@@ -32,25 +32,33 @@ void AddCaseCommands(CLI::App& app, Context* ctx) {
   auto id = std::make_shared<std::string>();
   auto user = std::make_shared<std::string>();
 
-  Online(c, "add", "add a case summary from a JSON file; prints the case id", ctx, "case add", [ctx, file] {
-    SCHAKEL_ASSIGN_OR_RETURN(std::string body, ReadInput(*file));
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/cases", body));
-    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "case_id") << "\n"; });
-  })->add_option("--file", *file, "the case summary (JSON)")->required();
+  Online(c, "add", "add a case summary from a JSON file; prints the case id", ctx, "case add",
+         [ctx, file] {
+           SCHAKEL_ASSIGN_OR_RETURN(std::string body, ReadInput(*file));
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/cases", body));
+           return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "case_id") << "\n"; });
+         })
+      ->add_option("--file", *file, "the case summary (JSON)")
+      ->required();
 
-  CLI::App* update = Online(c, "update", "replace a case summary; the earlier version is kept", ctx,
-                            "case update", [ctx, file, id] {
-    SCHAKEL_ASSIGN_OR_RETURN(std::string body, ReadInput(*file));
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "PUT", "/v1/cases/" + *id, body));
-    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "case_id") << " version " << JsonText(r, "version") << "\n"; });
-  });
+  CLI::App* update =
+      Online(c, "update", "replace a case summary; the earlier version is kept", ctx, "case update", [ctx, file, id] {
+        SCHAKEL_ASSIGN_OR_RETURN(std::string body, ReadInput(*file));
+        SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "PUT", "/v1/cases/" + *id, body));
+        return PrintResult(ctx, r, [&](std::ostream& o) {
+          o << JsonText(r, "case_id") << " version " << JsonText(r, "version") << "\n";
+        });
+      });
   update->add_option("ID", *id, "case id")->required();
   update->add_option("--file", *file, "the new case summary (JSON)")->required();
 
-  Online(c, "show", "print a case summary", ctx, "case show", [ctx, id] {
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/cases/" + *id));
-    return PrintResult(ctx, r, [&](std::ostream& o) { o << r["summary"].dump(2) << "\n"; });
-  })->add_option("ID", *id, "case id")->required();
+  Online(c, "show", "print a case summary", ctx, "case show",
+         [ctx, id] {
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/cases/" + *id));
+           return PrintResult(ctx, r, [&](std::ostream& o) { o << r["summary"].dump(2) << "\n"; });
+         })
+      ->add_option("ID", *id, "case id")
+      ->required();
 
   Online(c, "list", "list the cases you may see", ctx, "case list", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/cases"));
@@ -63,7 +71,8 @@ void AddCaseCommands(CLI::App& app, Context* ctx) {
   });
 
   CLI::App* assign = Online(c, "assign", "assign a case to a colleague", ctx, "case assign", [ctx, id, user] {
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/cases/" + *id + "/assign", json{{"user", *user}}.dump()));
+    SCHAKEL_ASSIGN_OR_RETURN(json r,
+                             CallApi(*ctx, "POST", "/v1/cases/" + *id + "/assign", json{{"user", *user}}.dump()));
     return PrintResult(ctx, r, [&](std::ostream& o) { o << *id << " assigned to " << *user << "\n"; });
   });
   assign->add_option("ID", *id, "case id")->required();
@@ -78,39 +87,45 @@ void AddConsentCommands(CLI::App& app, Context* ctx) {
   auto id = std::make_shared<std::string>();
   auto student = std::make_shared<std::string>();
 
-  CLI::App* add = Online(c, "add", "record a consent from a JSON file; prints the consent id", ctx,
-                         "consent add", [ctx, file, evidence] {
-    SCHAKEL_ASSIGN_OR_RETURN(std::string text, ReadInput(*file));
-    SCHAKEL_ASSIGN_OR_RETURN(json consent, formats::ParseJsonLimited(text, {64 * 1024, 16}));
-    json body{{"consent", consent}};
-    if (!evidence->empty()) body["evidence"] = *evidence;
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consents", body.dump()));
-    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "consent_id") << "\n"; });
-  });
+  CLI::App* add = Online(c, "add", "record a consent from a JSON file; prints the consent id", ctx, "consent add",
+                         [ctx, file, evidence] {
+                           SCHAKEL_ASSIGN_OR_RETURN(std::string text, ReadInput(*file));
+                           SCHAKEL_ASSIGN_OR_RETURN(json consent, formats::ParseJsonLimited(text, {64 * 1024, 16}));
+                           json body{{"consent", consent}};
+                           if (!evidence->empty()) body["evidence"] = *evidence;
+                           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consents", body.dump()));
+                           return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "consent_id") << "\n"; });
+                         });
   add->add_option("--file", *file, "the consent (JSON, as in a scenario, without id)")->required();
   add->add_option("--evidence", *evidence, "how it was given, e.g. \"formulier getekend 2026-09-02\"");
 
   Online(c, "withdraw", "withdraw a consent: queued shares are cancelled, delivered ones revoked", ctx,
-         "consent withdraw", [ctx, id] {
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consents/" + *id + "/withdraw", "{}"));
-    return PrintResult(ctx, r, [&](std::ostream& o) {
-      o << "consent " << *id << " withdrawn at " << JsonText(r, "withdrawn_at") << "; cancelled: " << JsonNames(r["cancelled"])
-        << "; revoked: " << JsonNames(r["revoked"]) << "; links revoked: " << JsonNames(r["links_revoked"]) << "\n";
-    });
-  })->add_option("ID", *id, "consent id")->required();
+         "consent withdraw",
+         [ctx, id] {
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consents/" + *id + "/withdraw", "{}"));
+           return PrintResult(ctx, r, [&](std::ostream& o) {
+             o << "consent " << *id << " withdrawn at " << JsonText(r, "withdrawn_at")
+               << "; cancelled: " << JsonNames(r["cancelled"]) << "; revoked: " << JsonNames(r["revoked"])
+               << "; links revoked: " << JsonNames(r["links_revoked"]) << "\n";
+           });
+         })
+      ->add_option("ID", *id, "consent id")
+      ->required();
 
   Online(c, "list", "list a student's consents and the shares that relied on them", ctx, "consent list",
          [ctx, student] {
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/consents?student=" + QueryValue(*student)));
-    return PrintResult(ctx, r, [&](std::ostream& o) {
-      for (const auto& k : r["consents"]) {
-        o << JsonText(k, "id") << "\t" << JsonText(k, "grantor_role") << "\t" << JsonNames(k["purposes"]) << "\t"
-          << JsonNames(k["recipients"]) << "\t" << JsonNames(k["categories"]) << "\t" << JsonText(k, "valid_from") << ".."
-          << JsonText(k, "valid_until") << "\t" << (k["withdrawn_at"].is_null() ? "valid" : "withdrawn " + JsonText(k, "withdrawn_at"))
-          << "\n";
-      }
-    });
-  })->add_option("--student", *student, "student id")->required();
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/consents?student=" + QueryValue(*student)));
+           return PrintResult(ctx, r, [&](std::ostream& o) {
+             for (const auto& k : r["consents"]) {
+               o << JsonText(k, "id") << "\t" << JsonText(k, "grantor_role") << "\t" << JsonNames(k["purposes"]) << "\t"
+                 << JsonNames(k["recipients"]) << "\t" << JsonNames(k["categories"]) << "\t"
+                 << JsonText(k, "valid_from") << ".." << JsonText(k, "valid_until") << "\t"
+                 << (k["withdrawn_at"].is_null() ? "valid" : "withdrawn " + JsonText(k, "withdrawn_at")) << "\n";
+             }
+           });
+         })
+      ->add_option("--student", *student, "student id")
+      ->required();
 }
 
 void AddShareCommands(CLI::App& app, Context* ctx) {
@@ -121,8 +136,11 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
   };
   auto a = std::make_shared<Args>();
   CLI::App* share = Online(&app, "share", "share a case with a partner, if the gate permits", ctx, "share", [ctx, a] {
-    json body{{"case_id", a->case_id}, {"to", a->to}, {"purpose", a->purpose},
-              {"allow_partial", a->allow_partial}, {"dry_run", a->dry_run}};
+    json body{{"case_id", a->case_id},
+              {"to", a->to},
+              {"purpose", a->purpose},
+              {"allow_partial", a->allow_partial},
+              {"dry_run", a->dry_run}};
     if (!a->categories.empty()) body["categories"] = a->categories;
     if (!a->justification.empty()) body["justification"] = a->justification;
     json details;
@@ -154,10 +172,14 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
   CLI::App* meldcode = app.add_subcommand("meldcode", "Meldcode shares (four eyes)");
   meldcode->require_subcommand(1);
   auto mid = std::make_shared<std::string>();
-  Online(meldcode, "approve", "approve a colleague's pending Meldcode share", ctx, "meldcode approve", [ctx, mid] {
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + *mid + "/approve", "{}"));
-    return PrintResult(ctx, r, [&](std::ostream& o) { o << JsonText(r, "message_id") << " approved and queued\n"; });
-  })->add_option("MSG_ID", *mid, "message id")->required();
+  Online(meldcode, "approve", "approve a colleague's pending Meldcode share", ctx, "meldcode approve",
+         [ctx, mid] {
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + *mid + "/approve", "{}"));
+           return PrintResult(ctx, r,
+                              [&](std::ostream& o) { o << JsonText(r, "message_id") << " approved and queued\n"; });
+         })
+      ->add_option("MSG_ID", *mid, "message id")
+      ->required();
 
   Online(&app, "shares", "this node's outbox: what was sent or queued, and its state", ctx, "shares", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/shares"));
@@ -179,28 +201,30 @@ void PrintStatus(std::ostream& o, const json& r) {
     << " pending revocation(s), oldest " << JsonText(r, "oldest_pending_revocation") << "\n";
   const json& a = r.contains("audit") ? r["audit"] : json::object();
   o << "audit: " << JsonText(a, "last_seq") << " entries, checkpointed up to " << JsonText(a, "checkpointed_seq")
-    << ", next checkpoint " << (a.contains("next_checkpoint") && a["next_checkpoint"].is_null()
-                                    ? std::string("when new entries are written")
-                                    : JsonText(a, "next_checkpoint"))
+    << ", next checkpoint "
+    << (a.contains("next_checkpoint") && a["next_checkpoint"].is_null() ? std::string("when new entries are written")
+                                                                        : JsonText(a, "next_checkpoint"))
     << "\n";
   const json& d = r.contains("database") ? r["database"] : json::object();
-  o << "database: " << JsonText(d, "total_bytes") << " bytes (" << JsonText(d, "db_bytes") << " in " << JsonText(d, "file")
-    << ", " << JsonText(d, "wal_bytes") << " in its write-ahead log)\n";
+  o << "database: " << JsonText(d, "total_bytes") << " bytes (" << JsonText(d, "db_bytes") << " in "
+    << JsonText(d, "file") << ", " << JsonText(d, "wal_bytes") << " in its write-ahead log)\n";
   if (!r.contains("partners") || !r["partners"].is_array() || r["partners"].empty()) {
     o << "partners: none\n";
     return;
   }
   for (const auto& p : r["partners"]) {
-    o << "partner " << JsonText(p, "node_id") << " (" << JsonText(p, "org_type") << ") at " << JsonText(p, "address") << ": ";
+    o << "partner " << JsonText(p, "node_id") << " (" << JsonText(p, "org_type") << ") at " << JsonText(p, "address")
+      << ": ";
     const json& reach = p.contains("reachable") ? p["reachable"] : json(nullptr);
     if (reach.is_boolean() && reach.get<bool>()) {
       o << "reachable, last success " << JsonText(p, "last_success");
     } else if (reach.is_boolean()) {
-      o << "UNREACHABLE since " << JsonText(p, "last_error_at") << " (" << JsonText(p, "last_error") << "), last success "
-        << JsonText(p, "last_success");
+      o << "UNREACHABLE since " << JsonText(p, "last_error_at") << " (" << JsonText(p, "last_error")
+        << "), last success " << JsonText(p, "last_success");
     } else {
       o << "not contacted since the daemon started";
-      if (p.contains("last_inbound") && !p["last_inbound"].is_null()) o << ", last heard from " << JsonText(p, "last_inbound");
+      if (p.contains("last_inbound") && !p["last_inbound"].is_null())
+        o << ", last heard from " << JsonText(p, "last_inbound");
     }
     o << "; " << JsonText(p, "queued_shares") << " share(s) queued, " << JsonText(p, "pending_revocations")
       << " revocation(s) pending\n";
@@ -216,8 +240,8 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
     return PrintResult(ctx, r, [&](std::ostream& o) {
       for (const auto& s : r["inbox"]) {
         o << JsonText(s, "message_id") << "\t" << JsonText(s, "from") << "\t" << JsonText(s, "purpose") << "\t"
-          << JsonNames(s["categories"]) << "\t" << JsonText(s, "received") << "\t" << JsonText(s, "retain_until") << "\t"
-          << JsonText(s, "state") << "\n";
+          << JsonNames(s["categories"]) << "\t" << JsonText(s, "received") << "\t" << JsonText(s, "retain_until")
+          << "\t" << JsonText(s, "state") << "\n";
       }
     });
   });
@@ -228,22 +252,22 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
   show->add_option("MSG_ID", *mid, "message id")->required();
   show->callback([ctx, mid] {
     ctx->action = {"inbox show", [ctx, mid]() -> Status {
-      SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/inbox/" + *mid));
-      return PrintResult(ctx, r, [&](std::ostream& o) {
-        if (r["summary"].is_null()) {
-          o << "purged " << JsonText(r, "purged_at") << " (" << JsonText(r, "purge_reason") << ")\n";
-        } else {
-          o << r["summary"].dump(2) << "\n";
-        }
-      });
-    }};
+                     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/inbox/" + *mid));
+                     return PrintResult(ctx, r, [&](std::ostream& o) {
+                       if (r["summary"].is_null()) {
+                         o << "purged " << JsonText(r, "purged_at") << " (" << JsonText(r, "purge_reason") << ")\n";
+                       } else {
+                         o << r["summary"].dump(2) << "\n";
+                       }
+                     });
+                   }};
   });
 
-  Online(&app, "status", "node id, version, uptime, partners and their reachability, outbox, audit, database size",
-         ctx, "status", [ctx] {
-    SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/status"));
-    return PrintResult(ctx, r, [&](std::ostream& o) { PrintStatus(o, r); });
-  });
+  Online(&app, "status", "node id, version, uptime, partners and their reachability, outbox, audit, database size", ctx,
+         "status", [ctx] {
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/status"));
+           return PrintResult(ctx, r, [&](std::ostream& o) { PrintStatus(o, r); });
+         });
 }
 
 }  // namespace

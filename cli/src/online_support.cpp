@@ -8,8 +8,8 @@ namespace schakel::cli {
 
 using nlohmann::json;
 
-CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx,
-                 std::string what, std::function<Status()> run) {
+CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx, std::string what,
+                 std::function<Status()> run) {
   CLI::App* cmd = parent->add_subcommand(name, help);
   AddCommonOptions(cmd, ctx);
   cmd->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");

@@ -15,8 +15,8 @@ namespace schakel::cli {
 
 // Registers `name` under `parent` as an online subcommand (common options and
 // --token-file); when it is the one chosen, `run` becomes ctx->action.
-CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx,
-                 std::string what, std::function<Status()> run);
+CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx, std::string what,
+                 std::function<Status()> run);
 
 // The value at `key` as text for a human line: strings as they are, null as
 // "-", other values as JSON; "" when absent.

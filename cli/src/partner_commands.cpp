@@ -49,7 +49,8 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
       return Status::Denied("partner " + card.node_id +
                             " is known with a different identity key; if the partner really "
                             "has a new identity, confirm it by phone and remove the old entry "
-                            "first (schakel partner remove " + card.node_id + ")");
+                            "first (schakel partner remove " +
+                            card.node_id + ")");
     }
     auto old_created = ParseInstant(known->card.created);
     auto new_created = ParseInstant(card.created);
@@ -69,14 +70,13 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
     SCHAKEL_RETURN_IF_ERROR(store::InsertPartner(*node.db, partner));
   }
   if (verb != "unchanged") {
-    SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, verb == "added" ? "partner.add" : "partner.update", card.node_id,
-                                         "fingerprint_verified"));
+    SCHAKEL_RETURN_IF_ERROR(
+        AuditOffline(node, verb == "added" ? "partner.add" : "partner.update", card.node_id, "fingerprint_verified"));
   }
   if (ctx->globals.json) {
     PrintJson(ctx, {{"node_id", card.node_id}, {"result", verb}});
   } else {
-    ctx->io.out << "Partner " << card.node_id << " (" << card.org_type << ", " << card.name << ") "
-                << verb << "\n";
+    ctx->io.out << "Partner " << card.node_id << " (" << card.org_type << ", " << card.name << ") " << verb << "\n";
   }
   return Status::Ok();
 }
@@ -102,8 +102,7 @@ Status RunPartnerList(Context* ctx) {
     ctx->io.out << "No partners yet (add one with schakel partner add --card F --fingerprint FP)\n";
   }
   for (const auto& p : partners) {
-    ctx->io.out << p.card.node_id << "\t" << p.card.org_type << "\t" << p.card.address << "\t"
-                << p.card.name << "\n"
+    ctx->io.out << p.card.node_id << "\t" << p.card.org_type << "\t" << p.card.address << "\t" << p.card.name << "\n"
                 << "\tfingerprint " << crypto::Fingerprint(p.card.sign_pk) << "\n";
   }
   return Status::Ok();
@@ -131,8 +130,8 @@ void AddPartnerCommands(CLI::App& app, Context* ctx) {
   CLI::App* add = partner->add_subcommand("add", "import a partner's card after comparing its fingerprint");
   AddCommonOptions(add, ctx);
   add->add_option("--card", add_args->card_file, "the partner's node-card.json")->required();
-  add->add_option("--fingerprint", add_args->fingerprint,
-                  "the fingerprint the partner read to you, e.g. by phone")->required();
+  add->add_option("--fingerprint", add_args->fingerprint, "the fingerprint the partner read to you, e.g. by phone")
+      ->required();
   add->callback([ctx, add_args] {
     ctx->action = {"partner add", [ctx, add_args] { return RunPartnerAdd(ctx, *add_args); }};
   });

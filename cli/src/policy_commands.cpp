@@ -34,8 +34,7 @@ Result<std::string> ReadAllLimited(std::istream& in, size_t max_bytes) {
     in.read(buf, sizeof buf);
     data.append(buf, static_cast<size_t>(in.gcount()));
     if (data.size() > max_bytes) {
-      return Status::InvalidInput("stdin: the scenario is larger than " +
-                                  std::to_string(max_bytes) + " bytes");
+      return Status::InvalidInput("stdin: the scenario is larger than " + std::to_string(max_bytes) + " bytes");
     }
   }
   if (in.bad()) return Status::IoError("stdin: read error");
@@ -53,8 +52,7 @@ Result<consent::Protocol> ProtocolInForce(const Context& ctx, const PolicyOption
 
 Status RunEval(Context* ctx, const PolicyOptions& opts) {
   SCHAKEL_ASSIGN_OR_RETURN(consent::Protocol protocol, ProtocolInForce(*ctx, opts));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string input,
-                           ReadAllLimited(ctx->io.in, formats::kMaxScenarioBytes));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string input, ReadAllLimited(ctx->io.in, formats::kMaxScenarioBytes));
   SCHAKEL_ASSIGN_OR_RETURN(consent::Request request, formats::ParseScenario(input));
   consent::Decision decision = consent::Decide(protocol, request);
   ctx->io.out << formats::DecisionToJson(decision) << "\n";
@@ -72,8 +70,8 @@ Status RunShow(Context* ctx, const PolicyOptions& opts) {
 }  // namespace
 
 void AddPolicyCommands(CLI::App& app, Context* ctx) {
-  CLI::App* policy = app.add_subcommand(
-      "policy", "evaluate a scenario against the privacy protocol, or show the protocol");
+  CLI::App* policy =
+      app.add_subcommand("policy", "evaluate a scenario against the privacy protocol, or show the protocol");
   policy->require_subcommand(1);
   auto opts = std::make_shared<PolicyOptions>();
   const std::string policy_help =
@@ -83,16 +81,12 @@ void AddPolicyCommands(CLI::App& app, Context* ctx) {
       "eval", "read a scenario (JSON) from stdin and print the decision (exit 0 permit or deny)");
   AddCommonOptions(eval, ctx);
   eval->add_option("--policy", opts->policy_file, policy_help);
-  eval->callback([ctx, opts] {
-    ctx->action = Action{"policy eval", [ctx, opts] { return RunEval(ctx, *opts); }};
-  });
+  eval->callback([ctx, opts] { ctx->action = Action{"policy eval", [ctx, opts] { return RunEval(ctx, *opts); }}; });
 
   CLI::App* show = policy->add_subcommand("show", "print the privacy protocol in force as TOML");
   AddCommonOptions(show, ctx);
   show->add_option("--policy", opts->policy_file, policy_help);
-  show->callback([ctx, opts] {
-    ctx->action = Action{"policy show", [ctx, opts] { return RunShow(ctx, *opts); }};
-  });
+  show->callback([ctx, opts] { ctx->action = Action{"policy show", [ctx, opts] { return RunShow(ctx, *opts); }}; });
 }
 
 }  // namespace schakel::cli

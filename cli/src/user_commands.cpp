@@ -17,8 +17,8 @@
 #include "schakel/base/time.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/password.h"
-#include "schakel/crypto/totp.h"
 #include "schakel/crypto/secure_buffer.h"
+#include "schakel/crypto/totp.h"
 #include "schakel/store/users.h"
 
 namespace schakel::cli {
@@ -63,14 +63,12 @@ Status RunUserAdd(Context* ctx, const UserAddArgs& args) {
   std::string_view token_text(reinterpret_cast<const char*>(token.data()), token.size());
   if (ctx->globals.json) {
     std::string t(token_text);
-    PrintJson(ctx, {{"user_id", user.user_id},
-                    {"name", user.name},
-                    {"role", store::RoleName(user.role)},
-                    {"token", t}});
+    PrintJson(ctx,
+              {{"user_id", user.user_id}, {"name", user.name}, {"role", store::RoleName(user.role)}, {"token", t}});
     crypto::Wipe(t.data(), t.size());
   } else {
-    ctx->io.out << "User " << user.name << " (" << store::RoleName(user.role) << ", id "
-                << user.user_id << ") created. Their token, shown only now:\n"
+    ctx->io.out << "User " << user.name << " (" << store::RoleName(user.role) << ", id " << user.user_id
+                << ") created. Their token, shown only now:\n"
                 << token_text << "\n";
   }
   return Status::Ok();
@@ -124,10 +122,9 @@ Status RunUserPasswd(Context* ctx, const std::string& name) {
   if (user->disabled_at) return Status::InvalidInput("user \"" + name + "\" is disabled");
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer password, ReadPassword(ctx));
   SCHAKEL_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(std::string_view(
-                                                  reinterpret_cast<const char*>(password.data()), password.size())));
+                                                 reinterpret_cast<const char*>(password.data()), password.size())));
   crypto::SecureBuffer secret = crypto::SecureBuffer::Random(crypto::kTotpSecretBytes);
-  SCHAKEL_RETURN_IF_ERROR(
-      store::SetCredentials(*node.db, user->user_id, hash, secret.span(), FormatInstant(NowUtc())));
+  SCHAKEL_RETURN_IF_ERROR(store::SetCredentials(*node.db, user->user_id, hash, secret.span(), FormatInstant(NowUtc())));
   SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "user.passwd", user->user_id, "password_and_totp_reset"));
 
   std::string account = user->name + "@" + node.config.node_id;
@@ -156,12 +153,10 @@ void AddUserCommands(CLI::App& app, Context* ctx) {
   AddCommonOptions(add, ctx);
   add->add_option("--name", args->name, "the user's name")->required();
   add->add_option("--role", args->role, "staff, coordinator, auditor or admin")->required();
-  add->callback([ctx, args] {
-    ctx->action = {"user add", [ctx, args] { return RunUserAdd(ctx, *args); }};
-  });
+  add->callback([ctx, args] { ctx->action = {"user add", [ctx, args] { return RunUserAdd(ctx, *args); }}; });
   auto passwd_name = std::make_shared<std::string>();
-  CLI::App* passwd = user->add_subcommand(
-      "passwd", "set a user's console password (from stdin) and a new TOTP secret, printed once");
+  CLI::App* passwd =
+      user->add_subcommand("passwd", "set a user's console password (from stdin) and a new TOTP secret, printed once");
   AddCommonOptions(passwd, ctx);
   passwd->add_option("name", *passwd_name, "the user's name")->required();
   passwd->callback([ctx, passwd_name] {

@@ -163,8 +163,7 @@ Result<Address> ParseAddress(std::string_view text) {
   }
   unsigned value = 0;
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value == 0 ||
-      value > 65535) {
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
     return Status::InvalidInput("port must be a number from 1 to 65535");
   }
   a.port = static_cast<uint16_t>(value);
@@ -182,17 +181,16 @@ Result<std::string> PublicUrlHost(std::string_view url) {
     return Status::InvalidInput("must be https://HOST[:PORT][/PATH] without query or fragment");
   }
   for (char ch : path) {
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '/' || ch == '-' || ch == '_' || ch == '.' || ch == '~';
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '/' ||
+              ch == '-' || ch == '_' || ch == '.' || ch == '~';
     if (!ok) return Status::InvalidInput("path may hold only letters, digits and / - _ . ~");
   }
   if (authority.empty()) return Status::InvalidInput("has no host");
   if (authority.find('@') != std::string_view::npos) return Status::InvalidInput("must not hold a user name");
   // With a port the authority is an Address; without one, add 443 to reuse
   // the same host checks.
-  bool has_port = authority.front() == '['
-                      ? authority.find("]:") != std::string_view::npos
-                      : authority.find(':') != std::string_view::npos;
+  bool has_port = authority.front() == '[' ? authority.find("]:") != std::string_view::npos
+                                           : authority.find(':') != std::string_view::npos;
   std::string as_address(authority);
   if (!has_port) as_address += ":443";
   auto a = ParseAddress(as_address);
@@ -202,15 +200,13 @@ Result<std::string> PublicUrlHost(std::string_view url) {
 
 Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_name) {
   if (text.size() > kMaxConfigBytes) {
-    return Status::InvalidInput(std::string(file_name) + ": larger than " +
-                                std::to_string(kMaxConfigBytes) + " bytes");
+    return Status::InvalidInput(std::string(file_name) + ": larger than " + std::to_string(kMaxConfigBytes) + " bytes");
   }
   toml::table root;
   try {
     root = toml::parse(text, file_name);
   } catch (const toml::parse_error& e) {
-    return Status::InvalidInput(std::string(file_name) + ":" +
-                                std::to_string(e.source().begin.line) + ": " +
+    return Status::InvalidInput(std::string(file_name) + ":" + std::to_string(e.source().begin.line) + ": " +
                                 std::string(e.description()));
   }
   Reader r(root, file_name);
@@ -227,8 +223,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
   auto ot = consent::ParseOrgType(org_type);
   if (!ot) {
     return r.Error(r.Node("node", "org_type"), "node.org_type",
-                   "unknown org type \"" + org_type +
-                       "\" (one of school, wijkteam, rmc, lvs, ggd, swv, veilig_thuis)");
+                   "unknown org type \"" + org_type + "\" (one of school, wijkteam, rmc, lvs, ggd, swv, veilig_thuis)");
   }
   c.org_type = *ot;
 

@@ -26,8 +26,7 @@ using consent::OrgType;
 // A value is quoted back in an error only when it looks like a name.
 std::string Echo(std::string_view s) {
   bool ok = !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
   return ok ? " \"" + std::string(s) + "\"" : std::string();
 }
@@ -38,8 +37,7 @@ class Reader {
  public:
   explicit Reader(std::string_view file) : file_(file) {}
 
-  Status Error(const toml::source_region& where, std::string_view key,
-               std::string_view why) const {
+  Status Error(const toml::source_region& where, std::string_view key, std::string_view why) const {
     std::string msg(file_);
     if (where.begin.line > 0) msg += ":" + std::to_string(where.begin.line);
     msg += ": ";
@@ -59,8 +57,8 @@ class Reader {
     return Status::Ok();
   }
 
-  Result<std::string> String(const toml::table& t, const std::string& path,
-                             std::string_view key, bool required, size_t max_len) const {
+  Result<std::string> String(const toml::table& t, const std::string& path, std::string_view key, bool required,
+                             size_t max_len) const {
     const toml::node* n = t.get(key);
     if (n == nullptr) {
       if (required) return Error(t.source(), Path(path, key), "missing");
@@ -70,8 +68,7 @@ class Reader {
     if (s == nullptr) return Error(n->source(), Path(path, key), "expected a string");
     const std::string& v = s->get();
     if (v.size() > max_len) {
-      return Error(n->source(), Path(path, key),
-                   "longer than " + std::to_string(max_len) + " bytes");
+      return Error(n->source(), Path(path, key), "longer than " + std::to_string(max_len) + " bytes");
     }
     if (!IsPrintableUtf8(v)) {
       return Error(n->source(), Path(path, key), "contains control characters");
@@ -81,8 +78,7 @@ class Reader {
 
   // A list of strings; each entry is handed to `each(index, value, node)`.
   template <typename F>
-  Status StringList(const toml::table& t, const std::string& path, std::string_view key,
-                    bool required, F each) const {
+  Status StringList(const toml::table& t, const std::string& path, std::string_view key, bool required, F each) const {
     const toml::node* n = t.get(key);
     if (n == nullptr) {
       if (required) return Error(t.source(), Path(path, key), "missing");
@@ -101,16 +97,15 @@ class Reader {
     return Status::Ok();
   }
 
-  Result<std::optional<int>> Int(const toml::table& t, const std::string& path,
-                                 std::string_view key, int min, int max) const {
+  Result<std::optional<int>> Int(const toml::table& t, const std::string& path, std::string_view key, int min,
+                                 int max) const {
     const toml::node* n = t.get(key);
     if (n == nullptr) return std::optional<int>();
     const auto* v = n->as_integer();
     if (v == nullptr) return Error(n->source(), Path(path, key), "expected an integer");
     int64_t x = v->get();
     if (x < min || x > max) {
-      return Error(n->source(), Path(path, key),
-                   "out of range " + std::to_string(min) + ".." + std::to_string(max));
+      return Error(n->source(), Path(path, key), "out of range " + std::to_string(min) + ".." + std::to_string(max));
     }
     return std::optional<int>(static_cast<int>(x));
   }
@@ -124,12 +119,11 @@ class Reader {
 };
 
 // An org type list: names, or ["any"] for every type.
-Status OrgTypes(const Reader& rd, const toml::table& t, const std::string& path,
-                std::string_view key, bool required, std::vector<OrgType>* out) {
+Status OrgTypes(const Reader& rd, const toml::table& t, const std::string& path, std::string_view key, bool required,
+                std::vector<OrgType>* out) {
   bool any = false;
   Status st = rd.StringList(
-      t, path, key, required,
-      [&](size_t i, const std::string& s, const toml::node& n, const std::string& where) {
+      t, path, key, required, [&](size_t i, const std::string& s, const toml::node& n, const std::string& where) {
         if (s == "any") {
           if (i != 0 || t.get(key)->as_array()->size() != 1) {
             return rd.Error(n.source(), where, "\"any\" must stand alone in the list");
@@ -141,8 +135,7 @@ Status OrgTypes(const Reader& rd, const toml::table& t, const std::string& path,
         if (!o) {
           std::string names;
           for (OrgType x : consent::kAllOrgTypes) names += std::string(consent::Name(x)) + ", ";
-          return rd.Error(n.source(), where,
-                          "unknown org type" + Echo(s) + " (expected one of: " + names + "any)");
+          return rd.Error(n.source(), where, "unknown org type" + Echo(s) + " (expected one of: " + names + "any)");
         }
         if (std::find(out->begin(), out->end(), *o) != out->end()) {
           return rd.Error(n.source(), where, "listed twice");
@@ -155,9 +148,8 @@ Status OrgTypes(const Reader& rd, const toml::table& t, const std::string& path,
 }
 
 Result<Flow> ReadFlow(const Reader& rd, const toml::table& t, const std::string& path) {
-  SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(t, path,
-                                      {"purpose", "from", "to", "to_orgs", "legal_basis",
-                                       "legal_source", "categories", "retention_days"}));
+  SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(
+      t, path, {"purpose", "from", "to", "to_orgs", "legal_basis", "legal_source", "categories", "retention_days"}));
   Flow f;
   SCHAKEL_ASSIGN_OR_RETURN(f.purpose, rd.String(t, path, "purpose", true, 64));
 
@@ -165,16 +157,14 @@ Result<Flow> ReadFlow(const Reader& rd, const toml::table& t, const std::string&
   auto b = consent::ParseLegalBasis(basis);
   if (!b) {
     return rd.Error(t.get("legal_basis")->source(), Reader::Path(path, "legal_basis"),
-                    "unknown legal basis" + Echo(basis) +
-                        " (expected one of: consent, legal_obligation, meldcode)");
+                    "unknown legal basis" + Echo(basis) + " (expected one of: consent, legal_obligation, meldcode)");
   }
   f.basis = *b;
 
   SCHAKEL_RETURN_IF_ERROR(OrgTypes(rd, t, path, "from", true, &f.from));
   SCHAKEL_RETURN_IF_ERROR(OrgTypes(rd, t, path, "to", t.get("to_orgs") == nullptr, &f.to));
   SCHAKEL_RETURN_IF_ERROR(rd.StringList(
-      t, path, "to_orgs", false,
-      [&](size_t, const std::string& s, const toml::node& n, const std::string& where) {
+      t, path, "to_orgs", false, [&](size_t, const std::string& s, const toml::node& n, const std::string& where) {
         if (!IsValidNodeId(s)) return rd.Error(n.source(), where, "not an org id ([a-z0-9-]{3,64})");
         if (std::find(f.to_orgs.begin(), f.to_orgs.end(), s) != f.to_orgs.end()) {
           return rd.Error(n.source(), where, "listed twice");
@@ -187,8 +177,7 @@ Result<Flow> ReadFlow(const Reader& rd, const toml::table& t, const std::string&
 
   bool all = false;
   SCHAKEL_RETURN_IF_ERROR(rd.StringList(
-      t, path, "categories", true,
-      [&](size_t i, const std::string& s, const toml::node& n, const std::string& where) {
+      t, path, "categories", true, [&](size_t i, const std::string& s, const toml::node& n, const std::string& where) {
         if (s == "all") {
           if (i != 0 || t.get("categories")->as_array()->size() != 1) {
             return rd.Error(n.source(), where, "\"all\" must stand alone in the list");
@@ -206,8 +195,7 @@ Result<Flow> ReadFlow(const Reader& rd, const toml::table& t, const std::string&
         if (!c) {
           std::string names;
           for (Category x : consent::kAllCategories) names += std::string(consent::Name(x)) + ", ";
-          return rd.Error(n.source(), where,
-                          "unknown category" + Echo(s) + " (expected one of: " + names + "all)");
+          return rd.Error(n.source(), where, "unknown category" + Echo(s) + " (expected one of: " + names + "all)");
         }
         if (f.categories.Has(*c)) return rd.Error(n.source(), where, "listed twice");
         f.categories.Add(*c);
@@ -232,8 +220,8 @@ toml::source_region WhereIs(const toml::table& t, const std::string& field) {
 Result<consent::Protocol> ParseProtocolToml(std::string_view text, std::string_view file_name) {
   const Reader rd(file_name);
   if (text.size() > kMaxProtocolFileBytes) {
-    return Status::InvalidInput(std::string(file_name) + ": larger than " +
-                                std::to_string(kMaxProtocolFileBytes) + " bytes");
+    return Status::InvalidInput(std::string(file_name) + ": larger than " + std::to_string(kMaxProtocolFileBytes) +
+                                " bytes");
   }
   toml::table doc;
   try {
@@ -252,28 +240,23 @@ Result<consent::Protocol> ParseProtocolToml(std::string_view text, std::string_v
     if (const toml::node* n = doc.get("ages")) {
       ages_table = n->as_table();
       if (ages_table == nullptr) return rd.Error(n->source(), "ages", "expected a table [ages]");
-      SCHAKEL_RETURN_IF_ERROR(
-          rd.OnlyKeys(*ages_table, "ages", {"jongere_also_from", "jongere_alone_from"}));
+      SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(*ages_table, "ages", {"jongere_also_from", "jongere_alone_from"}));
       SCHAKEL_ASSIGN_OR_RETURN(auto also, rd.Int(*ages_table, "ages", "jongere_also_from", 0, 18));
-      SCHAKEL_ASSIGN_OR_RETURN(auto alone,
-                               rd.Int(*ages_table, "ages", "jongere_alone_from", 0, 18));
+      SCHAKEL_ASSIGN_OR_RETURN(auto alone, rd.Int(*ages_table, "ages", "jongere_alone_from", 0, 18));
       if (also) ages.jongere_also_from = *also;
       if (alone) ages.jongere_alone_from = *alone;
     }
 
     const toml::node* flows_node = doc.get("flow");
     if (flows_node == nullptr) {
-      return rd.Error(toml::source_region{}, "flow",
-                      "missing: the protocol needs at least one [[flow]]");
+      return rd.Error(toml::source_region{}, "flow", "missing: the protocol needs at least one [[flow]]");
     }
     const toml::array* flows_array = flows_node->as_array();
     if (flows_array == nullptr) {
-      return rd.Error(flows_node->source(), "flow",
-                      "expected flows as [[flow]] tables (an array of tables)");
+      return rd.Error(flows_node->source(), "flow", "expected flows as [[flow]] tables (an array of tables)");
     }
     if (flows_array->empty()) {
-      return rd.Error(flows_node->source(), "flow",
-                      "missing: the protocol needs at least one [[flow]]");
+      return rd.Error(flows_node->source(), "flow", "missing: the protocol needs at least one [[flow]]");
     }
     if (flows_array->size() > 1000) {
       return rd.Error(flows_node->source(), "flow", "more than 1000 flows");
@@ -321,11 +304,21 @@ std::string Quote(std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -350,9 +343,7 @@ std::string StringArray(const std::vector<std::string>& items) {
 
 std::vector<std::string> OrgTypeNames(const std::vector<OrgType>& types) {
   bool all = std::all_of(consent::kAllOrgTypes.begin(), consent::kAllOrgTypes.end(),
-                         [&](OrgType t) {
-                           return std::find(types.begin(), types.end(), t) != types.end();
-                         });
+                         [&](OrgType t) { return std::find(types.begin(), types.end(), t) != types.end(); });
   if (all) return {"any"};
   std::vector<std::string> out;
   out.reserve(types.size());
@@ -380,8 +371,7 @@ std::string ProtocolToToml(const consent::Protocol& protocol) {
     out += "\n[[flow]]\n";
     out += "purpose = " + Quote(f.purpose) + "\n";
     out += "from = " + StringArray(OrgTypeNames(f.from)) + "\n";
-    out += "to = " + StringArray(f.to.empty() ? std::vector<std::string>{} : OrgTypeNames(f.to)) +
-           "\n";
+    out += "to = " + StringArray(f.to.empty() ? std::vector<std::string>{} : OrgTypeNames(f.to)) + "\n";
     if (!f.to_orgs.empty()) out += "to_orgs = " + StringArray(f.to_orgs) + "\n";
     out += "legal_basis = " + Quote(consent::Name(f.basis)) + "\n";
     if (!f.legal_source.empty()) out += "legal_source = " + Quote(f.legal_source) + "\n";

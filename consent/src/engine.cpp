@@ -19,19 +19,17 @@ const std::array<Category, kCategoryCount>& SortedCategories() {
   return kSorted;
 }
 
-constexpr CategorySet kSpecial =
-    CategorySet::FromBits((1u << static_cast<unsigned>(Category::kGezondheid)) |
-                          (1u << static_cast<unsigned>(Category::kJustitie)));
+constexpr CategorySet kSpecial = CategorySet::FromBits((1u << static_cast<unsigned>(Category::kGezondheid)) |
+                                                       (1u << static_cast<unsigned>(Category::kJustitie)));
 
 // Identifiers from the request go into messages only when they look like
 // identifiers; anything else is replaced, so a message cannot carry text
 // someone typed into an id field.
 std::string Safe(std::string_view s) {
-  bool ok = !s.empty() && s.size() <= 128 &&
-            std::all_of(s.begin(), s.end(), [](char c) {
-              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '_' || c == '.';
-            });
+  bool ok = !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
   return ok ? std::string(s) : std::string("(unnamed)");
 }
 
@@ -51,8 +49,8 @@ constexpr uint8_t kMarkStale = 2;    // would cover it, but expired/withdrawn/no
 
 // Whether consent c is about this share, leaving time, grantor and
 // categories aside.
-bool Matches(const Consent& c, std::string_view subject_id, std::string_view purpose,
-             std::string_view recipient_id, std::string_view recipient_type) {
+bool Matches(const Consent& c, std::string_view subject_id, std::string_view purpose, std::string_view recipient_id,
+             std::string_view recipient_type) {
   if (c.subject_id != subject_id || !Named(c.purposes, purpose)) return false;
   for (const auto& rcp : c.recipients) {
     if (rcp == recipient_id || rcp == recipient_type) return true;
@@ -91,8 +89,7 @@ std::string AgeBand(int age, const AgeRules& ages) {
 }
 
 std::string ShareWords(const Request& r) {
-  return Safe(r.purpose) + " to " + Safe(r.recipient.org_id) + " (" +
-         std::string(Name(r.recipient.org_type)) + ")";
+  return Safe(r.purpose) + " to " + Safe(r.recipient.org_id) + " (" + std::string(Name(r.recipient.org_type)) + ")";
 }
 
 void AddReason(Decision* d, std::string_view code, std::string message,
@@ -101,8 +98,7 @@ void AddReason(Decision* d, std::string_view code, std::string message,
 }
 
 bool Blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
 // Meldcode: the four-eyes override. True when it holds.
@@ -138,8 +134,7 @@ bool CheckOverride(const Request& r, Decision* d) {
 }
 
 void AddStaleReason(Decision* d, const Consent& c, Standing s, const Request& r) {
-  const std::string head =
-      "Consent " + Safe(c.id) + " of " + RoleWords(c.grantor_role) + " for " + ShareWords(r) + " ";
+  const std::string head = "Consent " + Safe(c.id) + " of " + RoleWords(c.grantor_role) + " for " + ShareWords(r) + " ";
   switch (s) {
     case Standing::kWithdrawn:
       AddReason(d, kReasonConsentWithdrawn,
@@ -163,8 +158,7 @@ void AddStaleReason(Decision* d, const Consent& c, Standing s, const Request& r)
 
 // The consent part of the rules. Adds its reasons and, when something is
 // allowed, fills d->consents_used.
-CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet in_flow,
-                            Decision* d) {
+CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet in_flow, Decision* d) {
   const Date today = AmsterdamDate(r.now);
   const int age = AgeInYears(r.birth_date, today);
   if (age < 0) {
@@ -228,15 +222,13 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
   for (size_t role : {kOuder, kJongere}) {
     if (!needed[role] || have[role]) continue;
     const GrantorRole g = role == kOuder ? GrantorRole::kOuder : GrantorRole::kJongere;
-    std::string msg = "No valid consent of " + RoleWords(g) + " covers " + ShareWords(r) + "; " +
-                      AgeBand(age, ages) + ".";
+    std::string msg =
+        "No valid consent of " + RoleWords(g) + " covers " + ShareWords(r) + "; " + AgeBand(age, ages) + ".";
     if (g == GrantorRole::kJongere && !need.ouder && ouder_not_needed) {
       msg += " A parent's consent alone is not enough at this age.";
     }
     msg += " Record a consent of " + RoleWords(g) + " for this purpose and recipient.";
-    AddReason(d,
-              g == GrantorRole::kOuder ? kReasonMissingConsentOuder : kReasonMissingConsentJongere,
-              std::move(msg));
+    AddReason(d, g == GrantorRole::kOuder ? kReasonMissingConsentOuder : kReasonMissingConsentJongere, std::move(msg));
   }
 
   // Withdrawn, expired and future consents of needed grantors that would
@@ -256,9 +248,8 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
     std::sort(stale.begin(), stale.end(), [](const auto& a, const auto& b) {
       const Consent& x = *a.first;
       const Consent& y = *b.first;
-      return std::tie(x.id, a.second, x.grantor_role, x.valid_from, x.valid_until,
-                      x.withdrawn_at) < std::tie(y.id, b.second, y.grantor_role, y.valid_from,
-                                                 y.valid_until, y.withdrawn_at);
+      return std::tie(x.id, a.second, x.grantor_role, x.valid_from, x.valid_until, x.withdrawn_at) <
+             std::tie(y.id, b.second, y.grantor_role, y.valid_from, y.valid_until, y.withdrawn_at);
     });
     for (const auto& [c, s] : stale) AddStaleReason(d, *c, s, r);
   }
@@ -272,11 +263,10 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
       const bool jongere_lacks = need.jongere && !named[kJongere].Has(cat);
       const std::string who =
           ouder_lacks && jongere_lacks
-              ? "neither " + RolePossessive(GrantorRole::kOuder) + " nor " +
-                    RolePossessive(GrantorRole::kJongere)
+              ? "neither " + RolePossessive(GrantorRole::kOuder) + " nor " + RolePossessive(GrantorRole::kJongere)
               : RolePossessive(ouder_lacks ? GrantorRole::kOuder : GrantorRole::kJongere);
-      std::string msg = std::string(Name(cat)) + " is withheld: " + who + " valid consent for " +
-                        ShareWords(r) + (ouder_lacks && jongere_lacks ? " names it." : " does not name it.");
+      std::string msg = std::string(Name(cat)) + " is withheld: " + who + " valid consent for " + ShareWords(r) +
+                        (ouder_lacks && jongere_lacks ? " names it." : " does not name it.");
       if (IsSpecialCategory(cat)) {
         msg += cat == Category::kGezondheid
                    ? " Health data is a special category (AVG art. 9) and is shared only where "
@@ -298,8 +288,7 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
       }
     }
     std::sort(d->consents_used.begin(), d->consents_used.end());
-    d->consents_used.erase(std::unique(d->consents_used.begin(), d->consents_used.end()),
-                           d->consents_used.end());
+    d->consents_used.erase(std::unique(d->consents_used.begin(), d->consents_used.end()), d->consents_used.end());
   }
   return allowed;
 }
@@ -313,8 +302,8 @@ NeededGrantors NeededFor(int age, const AgeRules& ages) {
   return n;
 }
 
-bool Covers(const Consent& c, std::string_view subject_id, std::string_view purpose,
-            const Party& recipient, Instant now) {
+bool Covers(const Consent& c, std::string_view subject_id, std::string_view purpose, const Party& recipient,
+            Instant now) {
   return Matches(c, subject_id, purpose, recipient.org_id, Name(recipient.org_type)) &&
          TimeStanding(c, AmsterdamDate(now), now) == Standing::kValid;
 }
@@ -326,8 +315,7 @@ Decision Decide(const Protocol& protocol, const Request& r) {
   d.withheld = requested;
 
   if (requested.Empty()) {
-    AddReason(&d, kReasonNoCategories,
-              "The request names no data category; ask for at least one.");
+    AddReason(&d, kReasonNoCategories, "The request names no data category; ask for at least one.");
     return d;
   }
   if (!protocol.HasPurpose(r.purpose)) {
@@ -340,8 +328,8 @@ Decision Decide(const Protocol& protocol, const Request& r) {
   if (flow == nullptr) {
     AddReason(&d, kReasonNoFlow,
               "The privacy protocol has no flow for " + Safe(r.purpose) + " from " +
-                  std::string(Name(r.sender.org_type)) + " to " + Safe(r.recipient.org_id) +
-                  " (" + std::string(Name(r.recipient.org_type)) +
+                  std::string(Name(r.sender.org_type)) + " to " + Safe(r.recipient.org_id) + " (" +
+                  std::string(Name(r.recipient.org_type)) +
                   "); nothing may be shared with this recipient for this purpose.");
     return d;
   }
@@ -350,9 +338,9 @@ Decision Decide(const Protocol& protocol, const Request& r) {
   for (Category c : SortedCategories()) {
     if (!requested.Has(c) || in_flow.Has(c)) continue;
     AddReason(&d, kReasonCategoryNotInFlow,
-              std::string(Name(c)) + " is withheld: the privacy protocol's flow " +
-                  flow->purpose + " from " + std::string(Name(r.sender.org_type)) + " to " +
-                  std::string(Name(r.recipient.org_type)) + " does not include it.",
+              std::string(Name(c)) + " is withheld: the privacy protocol's flow " + flow->purpose + " from " +
+                  std::string(Name(r.sender.org_type)) + " to " + std::string(Name(r.recipient.org_type)) +
+                  " does not include it.",
               c);
   }
 

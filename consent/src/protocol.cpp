@@ -10,9 +10,8 @@ namespace {
 
 bool IsValidPurpose(std::string_view p) {
   if (p.empty() || p.size() > 64) return false;
-  return std::all_of(p.begin(), p.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
+  return std::all_of(p.begin(), p.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
 }
 
 template <typename T>
@@ -70,8 +69,7 @@ std::optional<FlowProblem> CheckFlow(const Flow& f, size_t i) {
 
 std::optional<FlowProblem> CheckProtocol(const std::vector<Flow>& flows, const AgeRules& ages) {
   if (ages.jongere_also_from < 0 || ages.jongere_also_from > ages.jongere_alone_from) {
-    return FlowProblem{FlowProblem::kAgeRules, "jongere_also_from",
-                       "must lie between 0 and jongere_alone_from"};
+    return FlowProblem{FlowProblem::kAgeRules, "jongere_also_from", "must lie between 0 and jongere_alone_from"};
   }
   if (ages.jongere_alone_from > 18) {
     return FlowProblem{FlowProblem::kAgeRules, "jongere_alone_from", "must be at most 18"};
@@ -94,8 +92,7 @@ std::optional<FlowProblem> CheckProtocol(const std::vector<Flow>& flows, const A
       }
       return FlowProblem{i, "",
                          "overlaps " + Index(j) + ": both allow purpose " + f.purpose + " from " +
-                             std::string(Name(*sender)) + " to " + what +
-                             "; merge them into one flow"};
+                             std::string(Name(*sender)) + " to " + what + "; merge them into one flow"};
     }
   }
   return std::nullopt;
@@ -103,8 +100,7 @@ std::optional<FlowProblem> CheckProtocol(const std::vector<Flow>& flows, const A
 
 Result<Protocol> Protocol::Create(std::vector<Flow> flows, AgeRules ages) {
   if (auto p = CheckProtocol(flows, ages)) {
-    std::string where = p->flow_index == FlowProblem::kAgeRules ? std::string("ages")
-                                                                : Index(p->flow_index);
+    std::string where = p->flow_index == FlowProblem::kAgeRules ? std::string("ages") : Index(p->flow_index);
     if (!p->field.empty()) where += "." + p->field;
     return Status::InvalidInput(where + ": " + p->message);
   }
@@ -120,12 +116,10 @@ Result<Protocol> Protocol::Create(std::vector<Flow> flows, AgeRules ages) {
 }
 
 bool Protocol::HasPurpose(std::string_view purpose) const {
-  return std::any_of(flows_.begin(), flows_.end(),
-                     [&](const Flow& f) { return f.purpose == purpose; });
+  return std::any_of(flows_.begin(), flows_.end(), [&](const Flow& f) { return f.purpose == purpose; });
 }
 
-const Flow* Protocol::FindFlow(std::string_view purpose, OrgType sender_type,
-                               const Party& recipient) const {
+const Flow* Protocol::FindFlow(std::string_view purpose, OrgType sender_type, const Party& recipient) const {
   const Flow* by_type = nullptr;
   for (const Flow& f : flows_) {
     if (f.purpose != purpose || !Contains(f.from, sender_type)) continue;
@@ -156,26 +150,25 @@ Protocol BuildDefault() {
                        {},
                        LegalBasis::kConsent,
                        std::string(kConsentSource),
-                       Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim,
-                             C::kHulpvraag, C::kGezinssituatie, C::kGezondheid, C::kAfspraken}),
+                       Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim, C::kHulpvraag,
+                             C::kGezinssituatie, C::kGezondheid, C::kAfspraken}),
                        std::nullopt});
-  flows.push_back(Flow{"doorverwijzing",
-                       {O::kSchool},
-                       {O::kWijkteam, O::kGgd},
-                       {},
-                       LegalBasis::kConsent,
-                       std::string(kConsentSource),
-                       Cats({C::kIdentificatie, C::kContact, C::kHulpvraag, C::kGezinssituatie,
-                             C::kGezondheid, C::kAfspraken}),
-                       std::nullopt});
+  flows.push_back(
+      Flow{"doorverwijzing",
+           {O::kSchool},
+           {O::kWijkteam, O::kGgd},
+           {},
+           LegalBasis::kConsent,
+           std::string(kConsentSource),
+           Cats({C::kIdentificatie, C::kContact, C::kHulpvraag, C::kGezinssituatie, C::kGezondheid, C::kAfspraken}),
+           std::nullopt});
   flows.push_back(Flow{"overdracht_rmc",
                        {O::kSchool},
                        {O::kRmc},
                        {},
                        LegalBasis::kConsent,
                        std::string(kConsentSource),
-                       Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim,
-                             C::kHulpvraag, C::kAfspraken}),
+                       Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim, C::kHulpvraag, C::kAfspraken}),
                        std::nullopt});
   flows.push_back(Flow{"verzuimmelding",
                        {O::kSchool},

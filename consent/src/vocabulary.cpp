@@ -17,42 +17,60 @@ std::optional<E> Lookup(std::string_view s, const std::array<E, N>& all) {
 
 std::string_view Name(OrgType t) {
   switch (t) {
-    case OrgType::kSchool: return "school";
-    case OrgType::kWijkteam: return "wijkteam";
-    case OrgType::kRmc: return "rmc";
-    case OrgType::kLvs: return "lvs";
-    case OrgType::kGgd: return "ggd";
-    case OrgType::kSwv: return "swv";
-    case OrgType::kVeiligThuis: return "veilig_thuis";
+    case OrgType::kSchool:
+      return "school";
+    case OrgType::kWijkteam:
+      return "wijkteam";
+    case OrgType::kRmc:
+      return "rmc";
+    case OrgType::kLvs:
+      return "lvs";
+    case OrgType::kGgd:
+      return "ggd";
+    case OrgType::kSwv:
+      return "swv";
+    case OrgType::kVeiligThuis:
+      return "veilig_thuis";
   }
   return "?";
 }
 
 std::string_view Name(Category c) {
   switch (c) {
-    case Category::kIdentificatie: return "identificatie";
-    case Category::kBsn: return "bsn";
-    case Category::kContact: return "contact";
-    case Category::kOnderwijs: return "onderwijs";
-    case Category::kVerzuim: return "verzuim";
-    case Category::kHulpvraag: return "hulpvraag";
-    case Category::kGezinssituatie: return "gezinssituatie";
-    case Category::kGezondheid: return "gezondheid";
-    case Category::kJustitie: return "justitie";
-    case Category::kAfspraken: return "afspraken";
+    case Category::kIdentificatie:
+      return "identificatie";
+    case Category::kBsn:
+      return "bsn";
+    case Category::kContact:
+      return "contact";
+    case Category::kOnderwijs:
+      return "onderwijs";
+    case Category::kVerzuim:
+      return "verzuim";
+    case Category::kHulpvraag:
+      return "hulpvraag";
+    case Category::kGezinssituatie:
+      return "gezinssituatie";
+    case Category::kGezondheid:
+      return "gezondheid";
+    case Category::kJustitie:
+      return "justitie";
+    case Category::kAfspraken:
+      return "afspraken";
   }
   return "?";
 }
 
-std::string_view Name(GrantorRole r) {
-  return r == GrantorRole::kOuder ? "ouder" : "jongere";
-}
+std::string_view Name(GrantorRole r) { return r == GrantorRole::kOuder ? "ouder" : "jongere"; }
 
 std::string_view Name(LegalBasis b) {
   switch (b) {
-    case LegalBasis::kConsent: return "consent";
-    case LegalBasis::kLegalObligation: return "legal_obligation";
-    case LegalBasis::kMeldcode: return "meldcode";
+    case LegalBasis::kConsent:
+      return "consent";
+    case LegalBasis::kLegalObligation:
+      return "legal_obligation";
+    case LegalBasis::kMeldcode:
+      return "meldcode";
   }
   return "?";
 }
@@ -63,8 +81,7 @@ std::optional<GrantorRole> ParseGrantorRole(std::string_view s) {
   return Lookup(s, std::array{GrantorRole::kOuder, GrantorRole::kJongere});
 }
 std::optional<LegalBasis> ParseLegalBasis(std::string_view s) {
-  return Lookup(s, std::array{LegalBasis::kConsent, LegalBasis::kLegalObligation,
-                              LegalBasis::kMeldcode});
+  return Lookup(s, std::array{LegalBasis::kConsent, LegalBasis::kLegalObligation, LegalBasis::kMeldcode});
 }
 
 std::array<Category, kCategoryCount> CategoriesByName() {

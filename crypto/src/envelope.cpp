@@ -67,9 +67,7 @@ void PutStr(std::string& out, std::string_view s) {
 void PutBytes(std::string& out, std::span<const uint8_t> b) {
   out.append(reinterpret_cast<const char*>(b.data()), b.size());
 }
-void PutLabel(std::string& out, const char* label, size_t size_with_nul) {
-  out.append(label, size_with_nul);
-}
+void PutLabel(std::string& out, const char* label, size_t size_with_nul) { out.append(label, size_with_nul); }
 
 int64_t ToMs(Instant t) { return t.time_since_epoch().count(); }
 Instant FromMs(int64_t ms) { return Instant{milliseconds{ms}}; }
@@ -152,8 +150,7 @@ bool IsValidInstant(Instant t) { return ToMs(t) >= 0 && ToMs(t) <= kMaxInstantMs
 // field, never its value: values from outside may be anything.
 Status CheckHeaderFields(const EnvelopeHeader& h) {
   auto bad = [](std::string_view field, std::string_view want) {
-    return Status::InvalidInput("header field \"" + std::string(field) + "\": expected " +
-                                std::string(want));
+    return Status::InvalidInput("header field \"" + std::string(field) + "\": expected " + std::string(want));
   };
   if (!IsValidObjectId(h.message_id)) return bad("message_id", "[A-Za-z0-9._-]{1,128}");
   if (!IsValidNodeId(h.sender_id)) return bad("sender_id", "a node id [a-z0-9-]{3,64}");
@@ -205,8 +202,8 @@ Status DecodeHeader(std::string_view bytes, EnvelopeHeader* h) {
   if (!r.Str(&h->purpose)) return short_at("purpose");
   if (!r.U16(&n)) return short_at("consent_ids");
   if (n > kMaxConsentIds) {
-    return Status::InvalidInput("header field \"consent_ids\": expected at most " +
-                                std::to_string(kMaxConsentIds) + " ids");
+    return Status::InvalidInput("header field \"consent_ids\": expected at most " + std::to_string(kMaxConsentIds) +
+                                " ids");
   }
   h->consent_ids.resize(n);
   for (auto& id : h->consent_ids) {
@@ -224,8 +221,7 @@ Status DecodeHeader(std::string_view bytes, EnvelopeHeader* h) {
 
 // ----- the envelope's structure ------------------------------------------
 
-Status Refuse(EnvelopeError* out, EnvelopeError kind, const std::string& msg,
-              Code code = Code::kInvalidInput) {
+Status Refuse(EnvelopeError* out, EnvelopeError kind, const std::string& msg, Code code = Code::kInvalidInput) {
   if (out) *out = kind;
   std::string full = "envelope: " + msg;
   return code == Code::kNotFound ? Status::NotFound(full) : Status::InvalidInput(full);
@@ -248,9 +244,9 @@ Status ParseEnvelope(std::string_view env, Parsed* p, EnvelopeError* error) {
                       std::to_string(kMaxEnvelopeBytes));
   }
   auto truncated = [&](size_t need) {
-    return Refuse(error, EnvelopeError::kTruncated,
-                  "truncated: " + std::to_string(env.size()) + " bytes where at least " +
-                      std::to_string(need) + " are needed");
+    return Refuse(
+        error, EnvelopeError::kTruncated,
+        "truncated: " + std::to_string(env.size()) + " bytes where at least " + std::to_string(need) + " are needed");
   };
   size_t magic_len = std::min(env.size(), sizeof kMagic);
   if (magic_len > 0 && std::memcmp(env.data(), kMagic, magic_len) != 0) {
@@ -270,8 +266,8 @@ Status ParseEnvelope(std::string_view env, Parsed* p, EnvelopeError* error) {
   if (!r.U32(&header_len)) return truncated(kPreHeaderBytes);
   if (header_len > kMaxEnvelopeHeaderBytes) {
     return Refuse(error, EnvelopeError::kOversize,
-                  "oversize header: " + std::to_string(header_len) +
-                      " bytes, more than the limit of " + std::to_string(kMaxEnvelopeHeaderBytes));
+                  "oversize header: " + std::to_string(header_len) + " bytes, more than the limit of " +
+                      std::to_string(kMaxEnvelopeHeaderBytes));
   }
   size_t fixed = kPreHeaderBytes + header_len + kPostHeaderBytes;
   if (env.size() < fixed) return truncated(fixed);
@@ -283,18 +279,16 @@ Status ParseEnvelope(std::string_view env, Parsed* p, EnvelopeError* error) {
   size_t total = fixed + ct_len;
   if (total > kMaxEnvelopeBytes) {
     return Refuse(error, EnvelopeError::kOversize,
-                  "oversize: its lengths say " + std::to_string(total) +
-                      " bytes, more than the limit of " + std::to_string(kMaxEnvelopeBytes));
+                  "oversize: its lengths say " + std::to_string(total) + " bytes, more than the limit of " +
+                      std::to_string(kMaxEnvelopeBytes));
   }
   if (env.size() < total) return truncated(total);
   if (env.size() > total) {
-    return Refuse(error, EnvelopeError::kMalformed,
-                  std::to_string(env.size() - total) + " bytes after the end");
+    return Refuse(error, EnvelopeError::kMalformed, std::to_string(env.size() - total) + " bytes after the end");
   }
   if (ct_len < kMinCiphertextBytes) {
     return Refuse(error, EnvelopeError::kMalformed,
-                  "ciphertext of " + std::to_string(ct_len) +
-                      " bytes is shorter than a signature and a tag");
+                  "ciphertext of " + std::to_string(ct_len) + " bytes is shorter than a signature and a tag");
   }
   p->associated = env.substr(0, fixed);
   p->ciphertext = env.substr(fixed);
@@ -305,8 +299,7 @@ Status ParseEnvelope(std::string_view env, Parsed* p, EnvelopeError* error) {
 }
 
 // BLAKE2b-256(label || shared || ephemeral_pk || recipient_pk) into key.
-void DeriveKey(const uint8_t* shared, const PublicKey& ephemeral_pk, const PublicKey& recipient_pk,
-               uint8_t* key) {
+void DeriveKey(const uint8_t* shared, const PublicKey& ephemeral_pk, const PublicKey& recipient_pk, uint8_t* key) {
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, kKeyBytes);
   crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(kKdfLabel), sizeof kKdfLabel);
@@ -362,9 +355,9 @@ class Scratch {
 };
 
 // Seal with optional fixed randomness (tests only).
-Result<std::string> SealImpl(const EnvelopeHeader& header, std::string_view body,
-                             const SigningKeyPair& sender, const PublicKey& recipient_enc_pk,
-                             const uint8_t* fixed_ephemeral, const uint8_t* fixed_nonce) {
+Result<std::string> SealImpl(const EnvelopeHeader& header, std::string_view body, const SigningKeyPair& sender,
+                             const PublicKey& recipient_enc_pk, const uint8_t* fixed_ephemeral,
+                             const uint8_t* fixed_nonce) {
   EnsureInitialised();
   SCHAKEL_RETURN_IF_ERROR(CheckHeaderFields(header).WithContext("envelope"));
   if (sender.secret.size() != crypto_sign_SECRETKEYBYTES) {
@@ -373,8 +366,7 @@ Result<std::string> SealImpl(const EnvelopeHeader& header, std::string_view body
   const std::string header_bytes = EncodeHeader(header, EncryptionKeyId(recipient_enc_pk));
   if (header_bytes.size() > kMaxEnvelopeHeaderBytes) {
     return Status::InvalidInput("envelope: header of " + std::to_string(header_bytes.size()) +
-                                " bytes, more than the limit of " +
-                                std::to_string(kMaxEnvelopeHeaderBytes));
+                                " bytes, more than the limit of " + std::to_string(kMaxEnvelopeHeaderBytes));
   }
   const size_t fixed = kPreHeaderBytes + header_bytes.size() + kPostHeaderBytes;
   const size_t overhead = fixed + kMinCiphertextBytes;
@@ -436,8 +428,8 @@ Result<std::string> SealImpl(const EnvelopeHeader& header, std::string_view body
   PutU32(out, static_cast<uint32_t>(plaintext_len + kTagBytes));
   out.resize(fixed + plaintext_len + kTagBytes);
   unsigned long long clen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(U8Ptr(out) + fixed, &clen, plaintext, plaintext_len,
-                                             U8Ptr(out), fixed, nullptr, nonce.data(), key);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(U8Ptr(out) + fixed, &clen, plaintext, plaintext_len, U8Ptr(out), fixed,
+                                             nullptr, nonce.data(), key);
   // `work` (key, plaintext) is wiped when it goes out of scope.
   return out;
 }
@@ -475,10 +467,8 @@ Status CheckRevocationFields(const Revocation& v) {
   if (!IsValidObjectId(v.message_id)) return Status::InvalidInput("revocation: bad message_id");
   if (!IsValidNodeId(v.sender_id)) return Status::InvalidInput("revocation: bad sender_id");
   if (!IsValidNodeId(v.recipient_id)) return Status::InvalidInput("revocation: bad recipient_id");
-  if (v.reason.empty() || v.reason.size() > kMaxRevocationReasonBytes ||
-      !IsPrintableUtf8(v.reason)) {
-    return Status::InvalidInput("revocation: reason must be 1.." +
-                                std::to_string(kMaxRevocationReasonBytes) +
+  if (v.reason.empty() || v.reason.size() > kMaxRevocationReasonBytes || !IsPrintableUtf8(v.reason)) {
+    return Status::InvalidInput("revocation: reason must be 1.." + std::to_string(kMaxRevocationReasonBytes) +
                                 " bytes of printable UTF-8");
   }
   if (!IsValidInstant(v.revoked_at)) return Status::InvalidInput("revocation: bad time");
@@ -500,9 +490,8 @@ bool SameKeyId(const EncKeyId& a, const EncKeyId& b) { return ConstantTimeEqual(
 // Makes Opened values; a class so that Opened can befriend it.
 class EnvelopeOpener {
  public:
-  static Result<Opened> Run(std::string_view envelope, const EncKeyLookup& lookup,
-                            const PublicKey& sender_pk, std::string_view expected_recipient_id,
-                            EnvelopeError* error) {
+  static Result<Opened> Run(std::string_view envelope, const EncKeyLookup& lookup, const PublicKey& sender_pk,
+                            std::string_view expected_recipient_id, EnvelopeError* error) {
     EnsureInitialised();
     Parsed p;
     SCHAKEL_RETURN_IF_ERROR(ParseEnvelope(envelope, &p, error));
@@ -516,8 +505,7 @@ class EnvelopeOpener {
     if (pair == nullptr || pair->secret.size() != 32 ||
         !SameKeyId(EncryptionKeyId(pair->public_key), h.recipient_key_id)) {
       return Refuse(error, EnvelopeError::kUnknownKey,
-                    "encrypted to an encryption key this node does not hold (key id " +
-                        ToHex(h.recipient_key_id) + ")",
+                    "encrypted to an encryption key this node does not hold (key id " + ToHex(h.recipient_key_id) + ")",
                     Code::kNotFound);
     }
 
@@ -542,9 +530,9 @@ class EnvelopeOpener {
     sodium_memzero(shared, 32);
     uint8_t* plaintext = work.data() + body_at - kSigBytes;
     unsigned long long plen = 0;
-    int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
-        plaintext, &plen, nullptr, U8Ptr(p.ciphertext), p.ciphertext.size(), U8Ptr(p.associated),
-        p.associated.size(), p.nonce.data(), key);
+    int rc =
+        crypto_aead_xchacha20poly1305_ietf_decrypt(plaintext, &plen, nullptr, U8Ptr(p.ciphertext), p.ciphertext.size(),
+                                                   U8Ptr(p.associated), p.associated.size(), p.nonce.data(), key);
     sodium_memzero(key, kKeyBytes);
     if (rc != 0) return decryption_failed();  // `work` is wiped by its destructor
 
@@ -552,11 +540,9 @@ class EnvelopeOpener {
     std::memcpy(sig.data(), plaintext, kSigBytes);
     uint8_t* signed_msg = work.data() + body_at - prefix;
     WriteSignedPrefix(signed_msg, p.header_bytes);
-    if (crypto_sign_verify_detached(sig.data(), signed_msg, prefix + body_len, sender_pk.data()) !=
-        0) {
+    if (crypto_sign_verify_detached(sig.data(), signed_msg, prefix + body_len, sender_pk.data()) != 0) {
       return Refuse(error, EnvelopeError::kBadSignature,
-                    "bad signature: not signed by the expected key of sender \"" + h.sender_id +
-                        "\"");
+                    "bad signature: not signed by the expected key of sender \"" + h.sender_id + "\"");
     }
     if (error) *error = EnvelopeError::kNone;
     return Opened(std::move(p.header), sig, std::move(work), body_at, body_len);
@@ -574,8 +560,8 @@ EncKeyId EncryptionKeyId(const PublicKey& enc_pk) {
   return id;
 }
 
-Result<std::string> Seal(const EnvelopeHeader& header, std::string_view body,
-                         const SigningKeyPair& sender, const PublicKey& recipient_enc_pk) {
+Result<std::string> Seal(const EnvelopeHeader& header, std::string_view body, const SigningKeyPair& sender,
+                         const PublicKey& recipient_enc_pk) {
   return SealImpl(header, body, sender, recipient_enc_pk, nullptr, nullptr);
 }
 
@@ -586,21 +572,19 @@ Result<EnvelopeHeader> PeekHeader(std::string_view envelope, EnvelopeError* erro
 }
 
 Result<Opened> Open(std::string_view envelope, const EncKeyLookup& recipient_keys,
-                    const PublicKey& expected_sender_sign_pk,
-                    std::string_view expected_recipient_id, EnvelopeError* error) {
-  return EnvelopeOpener::Run(envelope, recipient_keys, expected_sender_sign_pk,
-                             expected_recipient_id, error);
+                    const PublicKey& expected_sender_sign_pk, std::string_view expected_recipient_id,
+                    EnvelopeError* error) {
+  return EnvelopeOpener::Run(envelope, recipient_keys, expected_sender_sign_pk, expected_recipient_id, error);
 }
 
 Result<Opened> Open(std::string_view envelope, const EncryptionKeyPair& recipient_key,
-                    const PublicKey& expected_sender_sign_pk,
-                    std::string_view expected_recipient_id, EnvelopeError* error) {
+                    const PublicKey& expected_sender_sign_pk, std::string_view expected_recipient_id,
+                    EnvelopeError* error) {
   const EncKeyId id = EncryptionKeyId(recipient_key.public_key);
   EncKeyLookup lookup = [&](const EncKeyId& wanted) -> const EncryptionKeyPair* {
     return SameKeyId(wanted, id) ? &recipient_key : nullptr;
   };
-  return EnvelopeOpener::Run(envelope, lookup, expected_sender_sign_pk, expected_recipient_id,
-                             error);
+  return EnvelopeOpener::Run(envelope, lookup, expected_sender_sign_pk, expected_recipient_id, error);
 }
 
 // ----- receipts --------------------------------------------------------------
@@ -618,11 +602,10 @@ Receipt MakeReceipt(const Opened& opened, Instant received, const SigningKeyPair
   return r;
 }
 
-Status VerifyReceipt(const Receipt& receipt, const PublicKey& recipient_sign_pk,
-                     const EnvelopeHeader& sent, const BodyHash& sent_body_hash) {
+Status VerifyReceipt(const Receipt& receipt, const PublicKey& recipient_sign_pk, const EnvelopeHeader& sent,
+                     const BodyHash& sent_body_hash) {
   SCHAKEL_RETURN_IF_ERROR(CheckReceiptFields(receipt));
-  if (!Verify(recipient_sign_pk,
-              Labelled(kReceiptLabel, sizeof kReceiptLabel, ReceiptFields(receipt)), receipt.sig)) {
+  if (!Verify(recipient_sign_pk, Labelled(kReceiptLabel, sizeof kReceiptLabel, ReceiptFields(receipt)), receipt.sig)) {
     return Status::InvalidInput("receipt: bad signature: not signed by the recipient's key");
   }
   if (receipt.message_id != sent.message_id || receipt.sender_id != sent.sender_id ||
@@ -657,8 +640,8 @@ Result<Receipt> DecodeReceipt(std::string_view bytes) {
   if (version != kReceiptVersion) {
     return Status::InvalidInput("receipt: unknown version " + std::to_string(version));
   }
-  if (!r.Str(&out.message_id) || !r.Str(&out.sender_id) || !r.Str(&out.recipient_id) ||
-      !r.I64(&received) || !r.Bytes(&out.body_hash) || !r.Bytes(&out.sig)) {
+  if (!r.Str(&out.message_id) || !r.Str(&out.sender_id) || !r.Str(&out.recipient_id) || !r.I64(&received) ||
+      !r.Bytes(&out.body_hash) || !r.Bytes(&out.sig)) {
     return Status::InvalidInput("receipt: truncated");
   }
   if (r.remaining() != 0) return Status::InvalidInput("receipt: bytes after the end");
@@ -669,9 +652,8 @@ Result<Receipt> DecodeReceipt(std::string_view bytes) {
 
 // ----- revocations -----------------------------------------------------------
 
-Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id,
-                                  std::string recipient_id, std::string reason,
-                                  Instant revoked_at, const SigningKeyPair& sender) {
+Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id, std::string recipient_id,
+                                  std::string reason, Instant revoked_at, const SigningKeyPair& sender) {
   Revocation v;
   v.message_id = std::move(message_id);
   v.sender_id = std::move(sender_id);
@@ -689,14 +671,12 @@ Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id,
 Status VerifyRevocation(const Revocation& revocation, const PublicKey& sender_sign_pk,
                         std::string_view expected_recipient_id) {
   SCHAKEL_RETURN_IF_ERROR(CheckRevocationFields(revocation));
-  if (!Verify(sender_sign_pk,
-              Labelled(kRevocationLabel, sizeof kRevocationLabel, RevocationFields(revocation)),
+  if (!Verify(sender_sign_pk, Labelled(kRevocationLabel, sizeof kRevocationLabel, RevocationFields(revocation)),
               revocation.sig)) {
     return Status::InvalidInput("revocation: bad signature: not signed by the sender's key");
   }
   if (revocation.recipient_id != expected_recipient_id) {
-    return Status::InvalidInput("revocation: addressed to \"" + revocation.recipient_id +
-                                "\", not to this node");
+    return Status::InvalidInput("revocation: addressed to \"" + revocation.recipient_id + "\", not to this node");
   }
   return Status::Ok();
 }
@@ -723,8 +703,8 @@ Result<Revocation> DecodeRevocation(std::string_view bytes) {
   if (version != kRevocationVersion) {
     return Status::InvalidInput("revocation: unknown version " + std::to_string(version));
   }
-  if (!r.Str(&out.message_id) || !r.Str(&out.sender_id) || !r.Str(&out.recipient_id) ||
-      !r.Str(&out.reason) || !r.I64(&at) || !r.Bytes(&out.sig)) {
+  if (!r.Str(&out.message_id) || !r.Str(&out.sender_id) || !r.Str(&out.recipient_id) || !r.Str(&out.reason) ||
+      !r.I64(&at) || !r.Bytes(&out.sig)) {
     return Status::InvalidInput("revocation: truncated");
   }
   if (r.remaining() != 0) return Status::InvalidInput("revocation: bytes after the end");
@@ -735,10 +715,8 @@ Result<Revocation> DecodeRevocation(std::string_view bytes) {
 
 namespace envelope_testing {
 
-Result<std::string> SealDeterministic(const EnvelopeHeader& header, std::string_view body,
-                                      const SigningKeyPair& sender,
-                                      const PublicKey& recipient_enc_pk,
-                                      std::span<const uint8_t> ephemeral_secret,
+Result<std::string> SealDeterministic(const EnvelopeHeader& header, std::string_view body, const SigningKeyPair& sender,
+                                      const PublicKey& recipient_enc_pk, std::span<const uint8_t> ephemeral_secret,
                                       const std::array<uint8_t, 24>& nonce) {
   if (ephemeral_secret.size() != 32) {
     return Status::InvalidInput("envelope: ephemeral secret must be 32 bytes");

@@ -8,14 +8,12 @@
 namespace schakel::crypto {
 namespace {
 
-constexpr char kEncKeyLabel[] = "schakel/enc-key/v1";         // followed by NUL
+constexpr char kEncKeyLabel[] = "schakel/enc-key/v1";           // followed by NUL
 constexpr char kFingerprintLabel[] = "schakel/fingerprint/v1";  // followed by NUL
 constexpr size_t kFingerprintGroups = 12;
 constexpr size_t kFingerprintDigits = kFingerprintGroups * 5;
 
-const unsigned char* Bytes(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
+const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 // The 60 digits of the fingerprint without separators.
 std::string FingerprintDigits(const PublicKey& sign_pk) {
@@ -24,8 +22,7 @@ std::string FingerprintDigits(const PublicKey& sign_pk) {
   crypto_hash_sha512_state st;
   crypto_hash_sha512_init(&st);
   // sizeof includes the terminating NUL, which is part of the label.
-  crypto_hash_sha512_update(&st, reinterpret_cast<const unsigned char*>(kFingerprintLabel),
-                            sizeof kFingerprintLabel);
+  crypto_hash_sha512_update(&st, reinterpret_cast<const unsigned char*>(kFingerprintLabel), sizeof kFingerprintLabel);
   crypto_hash_sha512_update(&st, sign_pk.data(), sign_pk.size());
   crypto_hash_sha512_final(&st, hash.data());
   std::string digits;
@@ -53,8 +50,7 @@ SigningKeyPair GenerateSigningKeyPair() {
 Result<SigningKeyPair> SigningKeyPairFromSecret(std::span<const uint8_t> secret64) {
   EnsureInitialised();
   if (secret64.size() != crypto_sign_SECRETKEYBYTES) {
-    return Status::InvalidInput("signing key: expected " +
-                                std::to_string(crypto_sign_SECRETKEYBYTES) + " bytes, got " +
+    return Status::InvalidInput("signing key: expected " + std::to_string(crypto_sign_SECRETKEYBYTES) + " bytes, got " +
                                 std::to_string(secret64.size()));
   }
   // Recompute the pair from the seed (the first 32 bytes) and check that the
@@ -85,9 +81,8 @@ Result<EncryptionKeyPair> EncryptionKeyPairFromSecret(std::span<const uint8_t> s
                                                       const SigningKeyPair& identity) {
   EnsureInitialised();
   if (secret32.size() != crypto_scalarmult_SCALARBYTES) {
-    return Status::InvalidInput("encryption key: expected " +
-                                std::to_string(crypto_scalarmult_SCALARBYTES) + " bytes, got " +
-                                std::to_string(secret32.size()));
+    return Status::InvalidInput("encryption key: expected " + std::to_string(crypto_scalarmult_SCALARBYTES) +
+                                " bytes, got " + std::to_string(secret32.size()));
   }
   if (identity.secret.size() != crypto_sign_SECRETKEYBYTES) {
     return Status::InvalidInput("encryption key: identity key is not loaded");
@@ -121,8 +116,7 @@ Signature Sign(const SigningKeyPair& key, std::string_view message) {
 
 bool Verify(const PublicKey& public_key, std::string_view message, const Signature& sig) {
   EnsureInitialised();
-  return crypto_sign_verify_detached(sig.data(), Bytes(message), message.size(),
-                                     public_key.data()) == 0;
+  return crypto_sign_verify_detached(sig.data(), Bytes(message), message.size(), public_key.data()) == 0;
 }
 
 std::string Fingerprint(const PublicKey& sign_pk) {
@@ -161,15 +155,14 @@ Result<std::vector<uint8_t>> Base64Decode(std::string_view text, size_t max_deco
   // Padded base64 of n bytes is 4 * ceil(n / 3) characters.
   size_t max_text = (max_decoded / 3 + (max_decoded % 3 ? 1 : 0)) * 4;
   if (text.size() > max_text) {
-    return Status::InvalidInput("base64 text longer than " + std::to_string(max_decoded) +
-                                " bytes would need");
+    return Status::InvalidInput("base64 text longer than " + std::to_string(max_decoded) + " bytes would need");
   }
   if (text.empty()) return std::vector<uint8_t>();  // libsodium wants a non-null buffer
   // libsodium 1.0.18 reads every byte >= 0x80 as '/'; accept only the
   // standard alphabet and padding, so each value has one spelling.
   for (char c : text) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-              c == '/' || c == '=';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
     if (!ok) return Status::InvalidInput("not valid base64 (standard alphabet, padded)");
   }
   std::vector<uint8_t> out(max_decoded);

@@ -38,11 +38,10 @@ Result<SecureBuffer> DeriveKeyFromPassphrase(std::string_view passphrase,
     return Status::InvalidInput("Argon2id parameters out of libsodium's range");
   }
   SecureBuffer key(kDbKeyBytes);
-  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), salt.data(),
-                    params.ops_limit, params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), salt.data(), params.ops_limit,
+                    params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     // libsodium fails here only when it cannot allocate mem_limit bytes.
-    return Status::ResourceExhausted("Argon2id: cannot allocate " +
-                                     std::to_string(params.mem_limit / (1024 * 1024)) +
+    return Status::ResourceExhausted("Argon2id: cannot allocate " + std::to_string(params.mem_limit / (1024 * 1024)) +
                                      " MiB for the passphrase key derivation");
   }
   return key;
@@ -66,12 +65,12 @@ Result<SecureBuffer> ReadKeyFile(const std::string& path) {
   if ((st.st_mode & 07777 & ~static_cast<mode_t>(0600)) != 0) {
     return Status::InvalidInput("key file " + path + " has mode " + Octal(st.st_mode) +
                                 ", wider than 0600; others could read the database key. Fix "
-                                "with: chmod 600 " + path);
+                                "with: chmod 600 " +
+                                path);
   }
   if (st.st_size != static_cast<off_t>(kDbKeyBytes)) {
     return Status::InvalidInput("key file " + path + " holds " + std::to_string(st.st_size) +
-                                " bytes; a database key file holds exactly " +
-                                std::to_string(kDbKeyBytes));
+                                " bytes; a database key file holds exactly " + std::to_string(kDbKeyBytes));
   }
   // Read straight into guarded memory, one byte more than expected to notice
   // a file that grew since fstat.
@@ -87,7 +86,8 @@ Result<SecureBuffer> ReadKeyFile(const std::string& path) {
     got += static_cast<size_t>(n);
   }
   if (got != kDbKeyBytes) {
-    return Status::InvalidInput("key file " + path + " changed size while being read; a "
+    return Status::InvalidInput("key file " + path +
+                                " changed size while being read; a "
                                 "database key file holds exactly " +
                                 std::to_string(kDbKeyBytes) + " bytes");
   }

@@ -7,8 +7,8 @@
 namespace schakel::crypto {
 namespace {
 
-Result<SecureBuffer> DeriveLinkKey(std::string_view token, std::string_view code,
-                                   const std::array<uint8_t, 16>& salt, const LinkKdfParams& params) {
+Result<SecureBuffer> DeriveLinkKey(std::string_view token, std::string_view code, const std::array<uint8_t, 16>& salt,
+                                   const LinkKdfParams& params) {
   if (!IsLinkTokenShape(token) || code.size() != kAccessCodeChars) {
     return Status::InvalidInput("link: bad token or code shape");
   }
@@ -16,8 +16,8 @@ Result<SecureBuffer> DeriveLinkKey(std::string_view token, std::string_view code
   std::copy(token.begin(), token.end(), reinterpret_cast<char*>(input.data()));
   std::copy(code.begin(), code.end(), reinterpret_cast<char*>(input.data()) + token.size());
   SecureBuffer key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
-  if (crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(input.data()), input.size(),
-                    salt.data(), params.ops_limit, params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(input.data()), input.size(), salt.data(),
+                    params.ops_limit, params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return Status::ResourceExhausted("link: Argon2id could not allocate its memory");
   }
   return key;
@@ -79,8 +79,7 @@ Result<SealedLink> SealLinkContent(std::string_view token, std::string_view code
   unsigned long long len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
       sealed.ciphertext.data(), &len, reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
-      reinterpret_cast<const unsigned char*>(link_id.data()), link_id.size(), nullptr, sealed.nonce.data(),
-      key.data());
+      reinterpret_cast<const unsigned char*>(link_id.data()), link_id.size(), nullptr, sealed.nonce.data(), key.data());
   sealed.ciphertext.resize(static_cast<size_t>(len));
   return sealed;
 }
@@ -95,8 +94,8 @@ Result<SecureBuffer> OpenLinkContent(std::string_view token, std::string_view co
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &len, nullptr, sealed.ciphertext.data(),
                                                  sealed.ciphertext.size(),
-                                                 reinterpret_cast<const unsigned char*>(link_id.data()),
-                                                 link_id.size(), sealed.nonce.data(), key.data()) != 0) {
+                                                 reinterpret_cast<const unsigned char*>(link_id.data()), link_id.size(),
+                                                 sealed.nonce.data(), key.data()) != 0) {
     return Status::Unauthenticated("link: wrong access code");
   }
   return plain;

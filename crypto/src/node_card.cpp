@@ -22,9 +22,8 @@ constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxAddressBytes = 262;  // "[" 45 "]" or 253-byte host, ":", port
 
 // The fields of a card, sorted by their bytes: the canonical order.
-constexpr std::string_view kSignedFields[] = {
-    "address",  "created",  "enc_pk",  "enc_pk_sig",      "name",
-    "node_id", "org_type", "sign_pk", "tls_spki_sha256", "version"};
+constexpr std::string_view kSignedFields[] = {"address", "created",  "enc_pk",  "enc_pk_sig",      "name",
+                                              "node_id", "org_type", "sign_pk", "tls_spki_sha256", "version"};
 
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -32,13 +31,27 @@ void AppendJsonString(std::string& out, std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -144,9 +157,9 @@ bool IsValidAddress(std::string_view a) {
 // A top-level value of the card as the SAX reader saw it.
 struct Member {
   enum class Kind { kString, kInteger, kOther } kind = Kind::kOther;
-  std::string text;         // kString
-  long long integer = 0;    // kInteger
-  std::string other;        // kOther: what it was ("a boolean", ...)
+  std::string text;       // kString
+  long long integer = 0;  // kInteger
+  std::string other;      // kOther: what it was ("a boolean", ...)
 };
 
 std::string Quoted(std::string_view key) {
@@ -212,13 +225,11 @@ class CardReader {
   }
   bool start_array(std::size_t /*size*/) { return Other("an array"); }
   bool end_array() { return false; }  // unreachable: start_array stops the parse
-  bool parse_error(std::size_t position, const std::string& /*last_token*/,
-                   const nlohmann::json::exception& ex) {
+  bool parse_error(std::size_t position, const std::string& /*last_token*/, const nlohmann::json::exception& ex) {
     if (error_.empty()) {
       std::string_view what = ex.what();
       bool utf8 = what.find("UTF-8") != std::string_view::npos;
-      error_ = std::string(utf8 ? "invalid UTF-8" : "not valid JSON") + " (at byte " +
-               std::to_string(position) + ")";
+      error_ = std::string(utf8 ? "invalid UTF-8" : "not valid JSON") + " (at byte " + std::to_string(position) + ")";
     }
     return false;
   }
@@ -231,8 +242,8 @@ class CardReader {
   bool TopLevelNotObject() { return Fail("expected a JSON object"); }
   bool Other(const std::string& what) {
     if (!InMember()) return TopLevelNotObject();
-    return Fail("field " + Quoted(*key_) + ": expected " +
-                (*key_ == "version" ? "an integer" : "a string") + ", got " + what);
+    return Fail("field " + Quoted(*key_) + ": expected " + (*key_ == "version" ? "an integer" : "a string") + ", got " +
+                what);
   }
   bool Store(Member m) {
     members_.emplace(std::move(*key_), std::move(m));
@@ -254,13 +265,12 @@ class CardReader {
 Status CardError(const std::string& msg) { return Status::InvalidInput("node card: " + msg); }
 
 template <size_t N>
-Status DecodeFixed(const std::map<std::string, Member>& m, const char* field,
-                   std::array<uint8_t, N>& out) {
+Status DecodeFixed(const std::map<std::string, Member>& m, const char* field, std::array<uint8_t, N>& out) {
   const Member& v = m.at(field);
   auto bytes = Base64Decode(v.text, N);
   if (!bytes.ok() || bytes->size() != N) {
-    return CardError(std::string("field \"") + field + "\": expected base64 of exactly " +
-                     std::to_string(N) + " bytes");
+    return CardError(std::string("field \"") + field + "\": expected base64 of exactly " + std::to_string(N) +
+                     " bytes");
   }
   std::copy(bytes->begin(), bytes->end(), out.begin());
   return Status::Ok();
@@ -296,9 +306,8 @@ std::string NodeCardToJson(const NodeCard& card) {
     return members.front().second;  // unreachable: every key is present
   };
   // The order of CONTRACT.md, for people; the signature does not depend on it.
-  constexpr std::string_view kOrder[] = {"version", "node_id", "name",       "org_type",
-                                         "address", "sign_pk", "enc_pk",     "enc_pk_sig",
-                                         "tls_spki_sha256",    "created"};
+  constexpr std::string_view kOrder[] = {"version", "node_id", "name",       "org_type",        "address",
+                                         "sign_pk", "enc_pk",  "enc_pk_sig", "tls_spki_sha256", "created"};
   std::string out = "{\n";
   for (auto key : kOrder) {
     out += "  ";
@@ -331,15 +340,13 @@ Result<NodeCard> ParseNodeCard(std::string_view json) {
   for (const auto& [k, v] : m) {
     bool want_integer = k == "version";
     if (want_integer != (v.kind == Member::Kind::kInteger)) {
-      return CardError("field \"" + k + "\": expected " +
-                       (want_integer ? "an integer" : "a string"));
+      return CardError("field \"" + k + "\": expected " + (want_integer ? "an integer" : "a string"));
     }
   }
 
   NodeCard card;
   if (m["version"].integer != 1) {
-    return CardError("unsupported version " + std::to_string(m["version"].integer) +
-                     " (this node reads version 1)");
+    return CardError("unsupported version " + std::to_string(m["version"].integer) + " (this node reads version 1)");
   }
   card.version = 1;
   card.node_id = m["node_id"].text;
@@ -348,8 +355,7 @@ Result<NodeCard> ParseNodeCard(std::string_view json) {
   }
   card.name = m["name"].text;
   if (card.name.empty() || card.name.size() > kMaxNameBytes || !IsPrintableUtf8(card.name)) {
-    return CardError("field \"name\": expected 1.." + std::to_string(kMaxNameBytes) +
-                     " bytes of printable UTF-8");
+    return CardError("field \"name\": expected 1.." + std::to_string(kMaxNameBytes) + " bytes of printable UTF-8");
   }
   card.org_type = m["org_type"].text;
   if (!IsValidOrgType(card.org_type)) {
@@ -386,14 +392,12 @@ Result<NodeCard> ParseNodeCard(std::string_view json) {
         "identity");
   }
   if (!Verify(card.sign_pk, EncKeySignedMessage(card.enc_pk), card.enc_pk_sig)) {
-    return CardError(
-        "enc_pk_sig does not verify: the encryption key is not signed by this card's identity");
+    return CardError("enc_pk_sig does not verify: the encryption key is not signed by this card's identity");
   }
   return card;
 }
 
-Result<NodeCard> ParseNodeCardWithFingerprint(std::string_view json,
-                                              std::string_view fingerprint) {
+Result<NodeCard> ParseNodeCardWithFingerprint(std::string_view json, std::string_view fingerprint) {
   SCHAKEL_ASSIGN_OR_RETURN(NodeCard card, ParseNodeCard(json));
   if (!FingerprintMatches(card.sign_pk, fingerprint)) {
     return CardError(

@@ -21,8 +21,7 @@ Result<std::string> HashPassword(std::string_view password) {
 
 bool VerifyPassword(std::string_view stored_hash, std::string_view password) {
   EnsureInitialised();
-  if (password.size() > kMaxPasswordLength || stored_hash.empty() ||
-      stored_hash.size() >= crypto_pwhash_STRBYTES) {
+  if (password.size() > kMaxPasswordLength || stored_hash.empty() || stored_hash.size() >= crypto_pwhash_STRBYTES) {
     return false;
   }
   char buf[crypto_pwhash_STRBYTES] = {};

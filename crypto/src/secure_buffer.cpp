@@ -39,8 +39,7 @@ SecureBuffer::~SecureBuffer() {
   if (data_ != nullptr) sodium_free(data_);  // wipes before freeing
 }
 
-SecureBuffer::SecureBuffer(SecureBuffer&& other) noexcept
-    : data_(other.data_), size_(other.size_) {
+SecureBuffer::SecureBuffer(SecureBuffer&& other) noexcept : data_(other.data_), size_(other.size_) {
   other.data_ = nullptr;
   other.size_ = 0;
 }
@@ -58,9 +57,7 @@ SecureBuffer& SecureBuffer::operator=(SecureBuffer&& other) noexcept {
 
 SecureBuffer SecureBuffer::Clone() const { return FromBytes(span()); }
 
-bool SecureBuffer::Equals(std::span<const uint8_t> other) const {
-  return ConstantTimeEqual(span(), other);
-}
+bool SecureBuffer::Equals(std::span<const uint8_t> other) const { return ConstantTimeEqual(span(), other); }
 
 bool ConstantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   EnsureInitialised();
@@ -70,9 +67,8 @@ bool ConstantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b) {
 }
 
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {
-  return ConstantTimeEqual(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(a.data()), a.size()),
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.data()), b.size()));
+  return ConstantTimeEqual(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(a.data()), a.size()),
+                           std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.data()), b.size()));
 }
 
 void Wipe(void* data, size_t size) {

@@ -32,10 +32,8 @@ int VerifierIndex() {
 // Replaces OpenSSL's whole chain verification (SSL_CTX_set_cert_verify_callback):
 // no trust store, no chain building; the leaf's key pin decides.
 int CertVerifyCallback(X509_STORE_CTX* store, void* /*arg*/) {
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* verifier =
-      ssl == nullptr ? nullptr : static_cast<PeerVerifier*>(SSL_get_ex_data(ssl, VerifierIndex()));
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* verifier = ssl == nullptr ? nullptr : static_cast<PeerVerifier*>(SSL_get_ex_data(ssl, VerifierIndex()));
   X509* leaf = X509_STORE_CTX_get0_cert(store);
   if (verifier == nullptr || leaf == nullptr) {
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
@@ -82,8 +80,7 @@ Result<SslCtxPtr> MakePeerSslCtx(PeerRole role, const TlsIdentity& identity) {
   if (!ctx) return Status::Internal(OpenSslError("peer TLS: cannot create a context"));
   SSL_CTX* c = ctx.get();
 
-  if (SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) != 1 ||
-      SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION) != 1) {
+  if (SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) != 1 || SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION) != 1) {
     return Status::Internal(OpenSslError("peer TLS: cannot restrict to TLS 1.3"));
   }
   // No resumption: a resumed session would carry the peer's certificate over
@@ -133,8 +130,7 @@ Result<SslCtxPtr> MakeWebSslCtx(const TlsIdentity& identity) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return Status::Internal(OpenSslError("web TLS: cannot create a context"));
   SSL_CTX* c = ctx.get();
-  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(c, kWebTls12Ciphers) != 1) {
+  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 || SSL_CTX_set_cipher_list(c, kWebTls12Ciphers) != 1) {
     return Status::Internal(OpenSslError("web TLS: cannot set the protocol versions and ciphers"));
   }
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);

@@ -23,15 +23,13 @@
 namespace schakel::crypto {
 namespace {
 
-
 constexpr size_t kMaxPemBytes = 64 * 1024;
 constexpr long kValiditySeconds = 10L * 366 * 24 * 60 * 60;  // ten years, generously
-constexpr long kBackdateSeconds = 60L * 60;  // tolerate an hour of clock skew at the peer
+constexpr long kBackdateSeconds = 60L * 60;                  // tolerate an hour of clock skew at the peer
 // Browsers refuse leaf certificates valid for more than 825 days (Apple's
 // rule, which Chromium follows for locally trusted roots too).
 constexpr long kWebValiditySeconds = 825L * 24 * 60 * 60;
 constexpr size_t kMaxWebSans = 32;
-
 
 Result<std::array<uint8_t, 32>> SpkiSha256Of(X509* cert) {
   X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
@@ -92,7 +90,7 @@ Status SetRandomSerial(X509* cert, std::string_view what) {
 }
 
 struct CertSpec {
-  std::string_view what;         // for error messages
+  std::string_view what;  // for error messages
   std::string_view common_name;
   long validity_seconds = 0;
   const EVP_MD* digest = nullptr;  // nullptr for Ed25519
@@ -142,8 +140,7 @@ Result<TlsIdentity> SelfSign(EVP_PKEY* key, const CertSpec& spec) {
     // BIO_s_secmem keeps the PEM in OpenSSL's secure heap when one is set up
     // and otherwise behaves as BIO_s_mem; either way we wipe it ourselves.
     BioPtr bio(BIO_new(BIO_s_secmem()));
-    if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr,
-                                         nullptr) != 1) {
+    if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
       if (bio) DrainToSecure(bio.get());
       return Status::Internal(OpenSslError(what + ": cannot write the private key"));
     }
@@ -171,8 +168,7 @@ Result<PkeyPtr> GenerateKey(int type, std::string_view what) {
 
 // Parses the certificate (the first one, for a chain) and the private key of
 // `identity` and checks that they belong together.
-Result<std::pair<X509Ptr, PkeyPtr>> ParseIdentity(const TlsIdentity& identity,
-                                                  std::string_view what) {
+Result<std::pair<X509Ptr, PkeyPtr>> ParseIdentity(const TlsIdentity& identity, std::string_view what) {
   const std::string w(what);
   X509Ptr cert = ReadCertificate(identity.certificate_pem);
   if (!cert) return Status::Corruption(OpenSslError(w + ": certificate does not parse"));
@@ -182,8 +178,7 @@ Result<std::pair<X509Ptr, PkeyPtr>> ParseIdentity(const TlsIdentity& identity,
   if (identity.private_key_pem.size() > kMaxPemBytes) {
     return Status::Corruption(w + ": private key PEM too large");
   }
-  BioPtr bio(BIO_new_mem_buf(identity.private_key_pem.data(),
-                             static_cast<int>(identity.private_key_pem.size())));
+  BioPtr bio(BIO_new_mem_buf(identity.private_key_pem.data(), static_cast<int>(identity.private_key_pem.size())));
   if (!bio) return Status::Internal(OpenSslError(w + ": out of memory"));
   PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!key) return Status::Corruption(OpenSslError(w + ": private key does not parse"));
@@ -203,8 +198,7 @@ bool IsIpLiteral(const std::string& host) {
 bool IsDnsName(const std::string& host) {
   if (host.empty() || host.size() > 253) return false;
   for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -228,8 +222,7 @@ Result<TlsIdentity> GenerateTlsIdentity(std::string_view node_id) {
   return SelfSign(key.get(), spec);
 }
 
-Result<TlsIdentity> GenerateWebTlsIdentity(std::string_view common_name,
-                                           const std::vector<std::string>& sans) {
+Result<TlsIdentity> GenerateWebTlsIdentity(std::string_view common_name, const std::vector<std::string>& sans) {
   EnsureInitialised();
   if (common_name.empty() || common_name.size() > 64) {
     return Status::InvalidInput("web TLS identity: common name must be 1..64 characters");
@@ -250,8 +243,7 @@ Result<TlsIdentity> GenerateWebTlsIdentity(std::string_view common_name,
     } else if (IsDnsName(host)) {
       entry = "DNS:" + host;
     } else {
-      return Status::InvalidInput("web TLS identity: \"" + host +
-                                  "\" is neither an IP address nor a DNS name");
+      return Status::InvalidInput("web TLS identity: \"" + host + "\" is neither an IP address nor a DNS name");
     }
     if (!san_value.empty()) san_value += ",";
     san_value += entry;
@@ -286,8 +278,7 @@ Status CheckWebTlsIdentity(const TlsIdentity& identity) {
 Result<std::array<uint8_t, 32>> SpkiSha256FromCertificatePem(std::string_view pem) {
   EnsureInitialised();
   if (pem.size() > kMaxPemBytes) {
-    return Status::InvalidInput("certificate PEM larger than " + std::to_string(kMaxPemBytes) +
-                                " bytes");
+    return Status::InvalidInput("certificate PEM larger than " + std::to_string(kMaxPemBytes) + " bytes");
   }
   ERR_clear_error();
   X509Ptr cert = ReadCertificate(pem);

@@ -66,7 +66,8 @@ struct ApiServer::Impl {
 
   Impl(Service& s, ApiOptions o) : service(s), options(std::move(o)) {}
 
-  Reply Route(const Caller& caller, const std::string& method, const formats::RequestTarget& t, const std::string& body) {
+  Reply Route(const Caller& caller, const std::string& method, const formats::RequestTarget& t,
+              const std::string& body) {
     const auto& p = t.parts;
     auto is = [&](std::initializer_list<const char*> want) {
       if (p.size() != want.size()) return false;

@@ -12,9 +12,9 @@ namespace {
 
 using store::Role;
 
-constexpr std::array<const char*, 10> kCategories = {"identificatie", "bsn",        "contact",   "onderwijs",
-                                                     "verzuim",       "hulpvraag",  "gezinssituatie",
-                                                     "gezondheid",    "justitie",   "afspraken"};
+constexpr std::array<const char*, 10> kCategories = {"identificatie", "bsn",       "contact",        "onderwijs",
+                                                     "verzuim",       "hulpvraag", "gezinssituatie", "gezondheid",
+                                                     "justitie",      "afspraken"};
 constexpr std::array<const char*, 7> kPurposes = {"kernteamoverleg", "doorverwijzing", "overdracht_rmc",
                                                   "verzuimmelding",  "vsv_melding",    "terugkoppeling",
                                                   "meldcode"};
@@ -27,9 +27,7 @@ std::string Str(const Json& j, const char* key) {
   return v.dump();
 }
 
-std::string CsrfField(const Viewer& v) {
-  return "<input type=\"hidden\" name=\"csrf\" value=\"" + Esc(v.csrf) + "\">";
-}
+std::string CsrfField(const Viewer& v) { return "<input type=\"hidden\" name=\"csrf\" value=\"" + Esc(v.csrf) + "\">"; }
 
 std::string CategoryList(const Json& list) {
   if (!list.is_array() || list.empty()) return "<em>geen</em>";
@@ -62,7 +60,9 @@ std::string Table(const std::vector<std::string>& headers, const std::vector<std
 std::string Document(std::string_view title, std::string_view body) {
   return "<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-         "<title>" + Esc(title) + " - Schakel</title>"
+         "<title>" +
+         Esc(title) +
+         " - Schakel</title>"
          "<link rel=\"stylesheet\" href=\"/static/schakel.css\"></head><body>"
          "<a class=\"skip\" href=\"#inhoud\">Naar de inhoud</a>" +
          std::string(body) + "</body></html>\n";
@@ -139,8 +139,10 @@ std::string ReasonNl(std::string_view code) {
       {"unknown_purpose", "Dit doel komt niet voor in het privacyprotocol."},
       {"no_categories", "Geen van de gevraagde categorieën mag gedeeld worden."},
       {"birth_date_in_future", "De geboortedatum van de leerling ligt in de toekomst; controleer het dossier."},
-      {"missing_consent_ouder", "Er is geen geldige toestemming van een ouder of voogd voor dit doel en deze ontvanger."},
-      {"missing_consent_jongere", "Er is geen geldige toestemming van de jongere zelf voor dit doel en deze ontvanger."},
+      {"missing_consent_ouder",
+       "Er is geen geldige toestemming van een ouder of voogd voor dit doel en deze ontvanger."},
+      {"missing_consent_jongere",
+       "Er is geen geldige toestemming van de jongere zelf voor dit doel en deze ontvanger."},
       {"consent_expired", "De toestemming is verlopen."},
       {"consent_not_yet_valid", "De toestemming gaat pas later in."},
       {"consent_withdrawn", "De toestemming is ingetrokken."},
@@ -160,30 +162,39 @@ std::string ReasonNl(std::string_view code) {
 }
 
 std::string CategoryNl(std::string_view c) {
-  static const std::map<std::string_view, const char*> kText = {
-      {"identificatie", "Identificatie"}, {"bsn", "BSN"},         {"contact", "Contactgegevens"},
-      {"onderwijs", "Onderwijs"},         {"verzuim", "Verzuim"}, {"hulpvraag", "Hulpvraag"},
-      {"gezinssituatie", "Gezinssituatie"}, {"gezondheid", "Gezondheid"}, {"justitie", "Justitie"},
-      {"afspraken", "Afspraken"}};
+  static const std::map<std::string_view, const char*> kText = {{"identificatie", "Identificatie"},
+                                                                {"bsn", "BSN"},
+                                                                {"contact", "Contactgegevens"},
+                                                                {"onderwijs", "Onderwijs"},
+                                                                {"verzuim", "Verzuim"},
+                                                                {"hulpvraag", "Hulpvraag"},
+                                                                {"gezinssituatie", "Gezinssituatie"},
+                                                                {"gezondheid", "Gezondheid"},
+                                                                {"justitie", "Justitie"},
+                                                                {"afspraken", "Afspraken"}};
   auto it = kText.find(c);
   return it != kText.end() ? it->second : std::string(c);
 }
 
 std::string StateNl(std::string_view s) {
   static const std::map<std::string_view, const char*> kText = {
-      {"queued", "in de wachtrij"},     {"delivered", "bezorgd"},      {"cancelled", "geannuleerd"},
-      {"revoked", "ingetrokken"},       {"purged", "verwijderd"},      {"pending_approval", "wacht op goedkeuring"},
-      {"received", "ontvangen"},        {"active", "beschikbaar"}};
+      {"queued", "in de wachtrij"}, {"delivered", "bezorgd"}, {"cancelled", "geannuleerd"},
+      {"revoked", "ingetrokken"},   {"purged", "verwijderd"}, {"pending_approval", "wacht op goedkeuring"},
+      {"received", "ontvangen"},    {"active", "beschikbaar"}};
   auto it = kText.find(s);
   return it != kText.end() ? it->second : std::string(s);
 }
 
 std::string RoleNl(Role r) {
   switch (r) {
-    case Role::kStaff: return "medewerker";
-    case Role::kCoordinator: return "zorgcoördinator";
-    case Role::kAuditor: return "auditor";
-    case Role::kAdmin: return "beheerder";
+    case Role::kStaff:
+      return "medewerker";
+    case Role::kCoordinator:
+      return "zorgcoördinator";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kAdmin:
+      return "beheerder";
   }
   return "?";
 }
@@ -199,11 +210,12 @@ std::string Layout(const Viewer& v, std::string_view title, std::string_view con
   std::string nav = "<nav aria-label=\"Hoofdmenu\"><ul>";
   for (const auto& [href, label] : links) nav += "<li><a href=\"" + href + "\">" + Esc(label) + "</a></li>";
   nav += "</ul></nav>";
-  std::string header = "<header class=\"site\"><p class=\"brand\">Schakel &middot; " + Esc(v.node_id) + "</p><p>Aangemeld als " +
-                       Esc(v.name) + " (" + Esc(RoleNl(v.role)) + ")</p>" +
+  std::string header = "<header class=\"site\"><p class=\"brand\">Schakel &middot; " + Esc(v.node_id) +
+                       "</p><p>Aangemeld als " + Esc(v.name) + " (" + Esc(RoleNl(v.role)) + ")</p>" +
                        "<form method=\"post\" action=\"/afmelden\" class=\"inline\">" + CsrfField(v) +
                        "<button type=\"submit\">Afmelden</button></form>" + nav + "</header>";
-  return Document(title, header + "<main id=\"inhoud\" class=\"wide\"><h1>" + Esc(title) + "</h1>" + std::string(content) + "</main>");
+  return Document(title, header + "<main id=\"inhoud\" class=\"wide\"><h1>" + Esc(title) + "</h1>" +
+                             std::string(content) + "</main>");
 }
 
 std::string SignInPage(std::string_view error) {
@@ -232,15 +244,21 @@ std::string HomePage(const Viewer& v) {
   std::string body = "<p>Welkom, " + Esc(v.name) + ".</p><ul>";
   switch (v.role) {
     case Role::kStaff:
-      body += "<li><a href=\"/dossiers\">Mijn dossiers</a>: maken, bijwerken, delen.</li>"
-              "<li><a href=\"/inbox\">Ontvangen delingen</a> en terugkoppeling.</li>";
+      body +=
+          "<li><a href=\"/dossiers\">Mijn dossiers</a>: maken, bijwerken, delen.</li>"
+          "<li><a href=\"/inbox\">Ontvangen delingen</a> en terugkoppeling.</li>";
       break;
     case Role::kCoordinator:
-      body += "<li><a href=\"/dossiers\">Alle dossiers</a></li><li><a href=\"/toestemmingen\">Toestemmingen per "
-              "leerling</a></li><li><a href=\"/delingen\">Verzonden delingen</a>, Meldcode goedkeuren.</li>";
+      body +=
+          "<li><a href=\"/dossiers\">Alle dossiers</a></li><li><a href=\"/toestemmingen\">Toestemmingen per "
+          "leerling</a></li><li><a href=\"/delingen\">Verzonden delingen</a>, Meldcode goedkeuren.</li>";
       break;
-    case Role::kAuditor: body += "<li><a href=\"/audit\">Toegangslog doorzoeken, controleren en exporteren</a></li>"; break;
-    case Role::kAdmin: body += "<li><a href=\"/beheer\">Gebruikers, partners en status</a></li>"; break;
+    case Role::kAuditor:
+      body += "<li><a href=\"/audit\">Toegangslog doorzoeken, controleren en exporteren</a></li>";
+      break;
+    case Role::kAdmin:
+      body += "<li><a href=\"/beheer\">Gebruikers, partners en status</a></li>";
+      break;
   }
   body += "</ul><p>U wordt na 15 minuten zonder activiteit automatisch afgemeld.</p>";
   return Layout(v, "Start", body);
@@ -260,23 +278,23 @@ std::string CasesPage(const Viewer& v, const Json& list, std::string_view error)
     rows.push_back({"<a href=\"/dossiers/" + Esc(id) + "\">" + Esc(id) + "</a>", Esc(Str(c, "student_id")),
                     Esc(Str(c, "version")), Esc(Str(c, "updated"))});
   }
-  std::string body = Message(error, true) +
-                     Table({"Dossier", "Leerling", "Versie", "Bijgewerkt"}, rows, "Dossiers die u mag zien") +
-                     "<h2>Nieuw dossier</h2><form method=\"post\" action=\"/dossiers\">" + CsrfField(v) +
-                     "<p><label for=\"student_id\">Leerlingnummer</label><input id=\"student_id\" name=\"student_id\" "
-                     "maxlength=\"128\"></p>"
-                     "<p><label for=\"birth_date\">Geboortedatum (JJJJ-MM-DD)</label><input id=\"birth_date\" "
-                     "name=\"birth_date\" type=\"date\"></p>"
-                     "<p><label for=\"naam\">Naam leerling</label><input id=\"naam\" name=\"naam\" maxlength=\"200\"></p>"
-                     "<p><label for=\"hulpvraag\">Hulpvraag</label><textarea id=\"hulpvraag\" name=\"hulpvraag\" "
-                     "rows=\"3\"></textarea></p>"
-                     "<p><label for=\"gezinssituatie\">Gezinssituatie</label><textarea id=\"gezinssituatie\" "
-                     "name=\"gezinssituatie\" rows=\"2\"></textarea></p>"
-                     "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" "
-                     "rows=\"2\"></textarea></p>"
-                     "<p><label for=\"json\">Of plak een volledig groeidocument (JSON); dit gaat voor de velden "
-                     "hierboven</label><textarea id=\"json\" name=\"json\" rows=\"6\"></textarea></p>"
-                     "<p><button type=\"submit\">Dossier opslaan</button></p></form>";
+  std::string body =
+      Message(error, true) + Table({"Dossier", "Leerling", "Versie", "Bijgewerkt"}, rows, "Dossiers die u mag zien") +
+      "<h2>Nieuw dossier</h2><form method=\"post\" action=\"/dossiers\">" + CsrfField(v) +
+      "<p><label for=\"student_id\">Leerlingnummer</label><input id=\"student_id\" name=\"student_id\" "
+      "maxlength=\"128\"></p>"
+      "<p><label for=\"birth_date\">Geboortedatum (JJJJ-MM-DD)</label><input id=\"birth_date\" "
+      "name=\"birth_date\" type=\"date\"></p>"
+      "<p><label for=\"naam\">Naam leerling</label><input id=\"naam\" name=\"naam\" maxlength=\"200\"></p>"
+      "<p><label for=\"hulpvraag\">Hulpvraag</label><textarea id=\"hulpvraag\" name=\"hulpvraag\" "
+      "rows=\"3\"></textarea></p>"
+      "<p><label for=\"gezinssituatie\">Gezinssituatie</label><textarea id=\"gezinssituatie\" "
+      "name=\"gezinssituatie\" rows=\"2\"></textarea></p>"
+      "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" "
+      "rows=\"2\"></textarea></p>"
+      "<p><label for=\"json\">Of plak een volledig groeidocument (JSON); dit gaat voor de velden "
+      "hierboven</label><textarea id=\"json\" name=\"json\" rows=\"6\"></textarea></p>"
+      "<p><button type=\"submit\">Dossier opslaan</button></p></form>";
   return Layout(v, "Dossiers", body);
 }
 
@@ -304,28 +322,34 @@ std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
       "<p>Leerling <strong>" + Esc(Str(c, "student_id")) + "</strong>, versie " + Esc(Str(c, "version")) +
       ", bijgewerkt " + Esc(Str(c, "updated")) + ".</p>" + RenderSummary(summary) +
       "<h2>Delen</h2><form method=\"post\" action=\"/delen/voorbeeld\">" + CsrfField(v) +
-      "<input type=\"hidden\" name=\"case_id\" value=\"" + Esc(id) + "\">"
-      "<p><label for=\"to\">Partner</label><select id=\"to\" name=\"to\" required>" + Options(partners, "") +
+      "<input type=\"hidden\" name=\"case_id\" value=\"" + Esc(id) +
+      "\">"
+      "<p><label for=\"to\">Partner</label><select id=\"to\" name=\"to\" required>" +
+      Options(partners, "") +
       "</select></p><p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\" required>" +
       Options(purposes, "") + "</select></p>" + CategoryCheckboxes("deel", present) +
       "<p><label for=\"justification\">Onderbouwing (alleen Meldcode)</label><textarea id=\"justification\" "
       "name=\"justification\" rows=\"2\" maxlength=\"2000\"></textarea></p>"
       "<p><button type=\"submit\">Bekijk wat er gedeeld wordt</button></p></form>"
-      "<h2>Dossierlink voor iemand zonder knooppunt</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) +
-      "/link\">" + CsrfField(v) +
+      "<h2>Dossierlink voor iemand zonder knooppunt</h2><form method=\"post\" action=\"/dossiers/" +
+      Esc(id) + "/link\">" + CsrfField(v) +
       "<p><label for=\"for_name\">Voor (naam en functie)</label><input id=\"for_name\" name=\"for_name\" "
       "required maxlength=\"200\"></p><p><label for=\"org_type\">Soort organisatie</label><select id=\"org_type\" "
-      "name=\"org_type\">" + Options(orgs, "ggd") + "</select></p><p><label for=\"link_purpose\">Doel van de link</label>"
-      "<select id=\"link_purpose\" name=\"purpose\">" + Options(purposes, "") + "</select></p>" +
-      CategoryCheckboxes("link", present) +
+      "name=\"org_type\">" +
+      Options(orgs, "ggd") +
+      "</select></p><p><label for=\"link_purpose\">Doel van de link</label>"
+      "<select id=\"link_purpose\" name=\"purpose\">" +
+      Options(purposes, "") + "</select></p>" + CategoryCheckboxes("link", present) +
       "<p><label for=\"days\">Geldig (dagen, 1 tot 30)</label><input id=\"days\" name=\"days\" "
       "inputmode=\"numeric\" value=\"7\" maxlength=\"2\"></p>"
       "<p><button type=\"submit\">Link maken</button></p></form>"
-      "<h2>Versies</h2>" + Table({"Versie", "Door", "Datum"}, versions, "Versiegeschiedenis") +
+      "<h2>Versies</h2>" +
+      Table({"Versie", "Door", "Datum"}, versions, "Versiegeschiedenis") +
       "<h2>Bewerken (nieuwe versie)</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) + "\">" + CsrfField(v) +
       "<p><label for=\"json\">Groeidocument (JSON)</label><textarea id=\"json\" name=\"json\" rows=\"16\">" +
       Esc(summary.dump(2)) + "</textarea></p><p><button type=\"submit\">Nieuwe versie opslaan</button></p></form>" +
-      "<p><a href=\"/toestemmingen?leerling=" + Esc(Str(c, "student_id")) + "\">Toestemmingen van deze leerling</a></p>";
+      "<p><a href=\"/toestemmingen?leerling=" + Esc(Str(c, "student_id")) +
+      "\">Toestemmingen van deze leerling</a></p>";
   return Layout(v, "Dossier " + id, body);
 }
 
@@ -335,7 +359,8 @@ std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitte
                      Esc(Str(request, "to")) + "</strong>, doel <strong>" + Esc(Str(request, "purpose")) +
                      "</strong>.</p>" + Message(error, true);
   if (decision.is_object()) {
-    body += "<h2>Wat gaat er mee</h2><p class=\"notice gaat\">" + CategoryList(decision.value("categories", Json::array())) +
+    body += "<h2>Wat gaat er mee</h2><p class=\"notice gaat\">" +
+            CategoryList(decision.value("categories", Json::array())) +
             "</p><h2>Wat wordt achtergehouden</h2><p class=\"withheld blijft\">" +
             CategoryList(decision.value("withheld", Json::array())) + "</p>";
     std::vector<std::vector<std::string>> rows;
@@ -381,9 +406,9 @@ std::string LinkCreatedPage(const Viewer& v, const Json& reply) {
   std::string body =
       "<p class=\"notice\" role=\"status\">De link is gemaakt. Link en code worden <strong>alleen nu</strong> "
       "getoond: stuur de link per mail en geef de code via een ander kanaal (telefoon, sms).</p>"
-      "<dl><dt>Link</dt><dd><code class=\"link-url\">" + Esc(Str(reply, "url")) +
-      "</code></dd><dt>Toegangscode</dt><dd><code class=\"link-code\">" + Esc(Str(reply, "code")) +
-      "</code></dd><dt>Verloopt</dt><dd>" + Esc(Str(reply, "expires")) + "</dd></dl>";
+      "<dl><dt>Link</dt><dd><code class=\"link-url\">" +
+      Esc(Str(reply, "url")) + "</code></dd><dt>Toegangscode</dt><dd><code class=\"link-code\">" +
+      Esc(Str(reply, "code")) + "</code></dd><dt>Verloopt</dt><dd>" + Esc(Str(reply, "expires")) + "</dd></dl>";
   if (reply.contains("decision")) {
     body += "<p>Gedeeld: " + CategoryList(reply["decision"].value("categories", Json::array())) +
             ".</p><p>Achtergehouden: " + CategoryList(reply["decision"].value("withheld", Json::array())) + ".</p>";
@@ -399,8 +424,8 @@ std::string SharesPage(const Viewer& v, const Json& list) {
     if (state == "pending_approval" && v.role == Role::kCoordinator) {
       action = PostButton(v, "/delingen/" + Str(s, "message_id") + "/goedkeuren", "Goedkeuren (Meldcode)");
     }
-    rows.push_back({"<code>" + Esc(Str(s, "message_id")) + "</code>", Esc(Str(s, "case_id")),
-                    Esc(Str(s, "student_id")), Esc(Str(s, "recipient")), Esc(Str(s, "purpose")),
+    rows.push_back({"<code>" + Esc(Str(s, "message_id")) + "</code>", Esc(Str(s, "case_id")), Esc(Str(s, "student_id")),
+                    Esc(Str(s, "recipient")), Esc(Str(s, "purpose")),
                     CategoryList(s.value("categories", Json::array())), Esc(StateNl(state)), action});
   }
   return Layout(v, "Verzonden delingen",
@@ -428,8 +453,8 @@ std::string InboxItemPage(const Viewer& v, const Json& r) {
     body += RenderSummary(r["summary"]);
     body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(Str(r, "from")) +
             ". Dit maakt een dossier aan met de identificatie en uw afspraken, en toont eerst wat er gedeeld wordt.</p>"
-            "<form method=\"post\" action=\"/inbox/" + Esc(Str(r, "message_id")) + "/terugkoppeling\">" +
-            CsrfField(v) +
+            "<form method=\"post\" action=\"/inbox/" +
+            Esc(Str(r, "message_id")) + "/terugkoppeling\">" + CsrfField(v) +
             "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" rows=\"3\" "
             "required></textarea></p><p><button type=\"submit\">Terugkoppeling voorbereiden</button></p></form>";
   } else {
@@ -440,10 +465,11 @@ std::string InboxItemPage(const Viewer& v, const Json& r) {
 }
 
 std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& list, std::string_view message) {
-  std::string body = "<form method=\"get\" action=\"/toestemmingen\"><p><label for=\"leerling\">Leerlingnummer</label>"
-                     "<input id=\"leerling\" name=\"leerling\" value=\"" + Esc(student) +
-                     "\" maxlength=\"128\" required> <button type=\"submit\">Zoeken</button></p></form>" +
-                     Message(message, false);
+  std::string body =
+      "<form method=\"get\" action=\"/toestemmingen\"><p><label for=\"leerling\">Leerlingnummer</label>"
+      "<input id=\"leerling\" name=\"leerling\" value=\"" +
+      Esc(student) + "\" maxlength=\"128\" required> <button type=\"submit\">Zoeken</button></p></form>" +
+      Message(message, false);
   if (student.empty()) return Layout(v, "Toestemmingen", body);
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : list.value("consents", Json::array())) {
@@ -459,12 +485,14 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& 
                                           {{"leerling", std::string(student)}})
                              : "ingetrokken " + Esc(withdrawn);
     std::string purposes, recipients;
-    for (const auto& p : c.value("purposes", Json::array())) purposes += (purposes.empty() ? "" : ", ") + Esc(p.get<std::string>());
-    for (const auto& p : c.value("recipients", Json::array())) recipients += (recipients.empty() ? "" : ", ") + Esc(p.get<std::string>());
+    for (const auto& p : c.value("purposes", Json::array()))
+      purposes += (purposes.empty() ? "" : ", ") + Esc(p.get<std::string>());
+    for (const auto& p : c.value("recipients", Json::array()))
+      recipients += (recipients.empty() ? "" : ", ") + Esc(p.get<std::string>());
     rows.push_back({"<code>" + Esc(Str(c, "id")) + "</code>", Esc(Str(c, "grantor_role")), purposes, recipients,
                     CategoryList(c.value("categories", Json::array())),
-                    Esc(Str(c, "valid_from")) + " t/m " + Esc(Str(c, "valid_until")), Esc(Str(c, "evidence")),
-                    shares, action});
+                    Esc(Str(c, "valid_from")) + " t/m " + Esc(Str(c, "valid_until")), Esc(Str(c, "evidence")), shares,
+                    action});
   }
   body += Table({"Toestemming", "Gegeven door", "Doelen", "Ontvangers", "Categorieën", "Geldig", "Bewijs",
                  "Delingen die erop steunen", "Actie"},
@@ -475,10 +503,13 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& 
     purposes.reserve(kPurposes.size());
     for (const char* p : kPurposes) purposes.emplace_back(p, p);
     body += "<h2>Toestemming vastleggen</h2><form method=\"post\" action=\"/toestemmingen\">" + CsrfField(v) +
-            "<input type=\"hidden\" name=\"leerling\" value=\"" + Esc(student) + "\">"
+            "<input type=\"hidden\" name=\"leerling\" value=\"" + Esc(student) +
+            "\">"
             "<p><label for=\"grantor_role\">Gegeven door</label><select id=\"grantor_role\" name=\"grantor_role\">" +
-            Options(grantors, "ouder") + "</select></p>"
-            "<p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\">" + Options(purposes, "") +
+            Options(grantors, "ouder") +
+            "</select></p>"
+            "<p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\">" +
+            Options(purposes, "") +
             "</select></p><p><label for=\"recipients\">Ontvangers (organisatie-id's of soorten, komma's ertussen)"
             "</label><input id=\"recipients\" name=\"recipients\" required maxlength=\"500\"></p>" +
             CategoryCheckboxes("tst", Json::array()) +
@@ -501,13 +532,18 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
   std::string body =
       "<form method=\"get\" action=\"/audit\"><fieldset><legend>Zoeken in het toegangslog</legend>"
       "<p><label for=\"leerling\">Leerling</label><input id=\"leerling\" name=\"leerling\" value=\"" +
-      Esc(val("leerling")) + "\" maxlength=\"128\"></p><p><label for=\"gebruiker\">Gebruiker (id)</label>"
-      "<input id=\"gebruiker\" name=\"gebruiker\" value=\"" + Esc(val("gebruiker")) +
+      Esc(val("leerling")) +
+      "\" maxlength=\"128\"></p><p><label for=\"gebruiker\">Gebruiker (id)</label>"
+      "<input id=\"gebruiker\" name=\"gebruiker\" value=\"" +
+      Esc(val("gebruiker")) +
       "\" maxlength=\"128\"></p><p><label for=\"actie\">Actie</label><input id=\"actie\" name=\"actie\" value=\"" +
-      Esc(val("actie")) + "\" maxlength=\"64\"></p><p><label for=\"sinds\">Sinds (datum)</label>"
-      "<input id=\"sinds\" name=\"sinds\" type=\"date\" value=\"" + Esc(val("sinds")) +
+      Esc(val("actie")) +
+      "\" maxlength=\"64\"></p><p><label for=\"sinds\">Sinds (datum)</label>"
+      "<input id=\"sinds\" name=\"sinds\" type=\"date\" value=\"" +
+      Esc(val("sinds")) +
       "\"></p><p><button type=\"submit\">Zoeken</button></p></fieldset></form>"
-      "<p>" + PostButton(v, "/audit/controleren", "Keten en handtekeningen controleren") +
+      "<p>" +
+      PostButton(v, "/audit/controleren", "Keten en handtekeningen controleren") +
       " <a href=\"/audit/export\" download>Exporteren (JSON Lines)</a></p>" + Message(verify_result, false) +
       "<form method=\"get\" action=\"/audit/inzage\"><p><label for=\"inzage\">Inzageverslag voor leerling</label>"
       "<input id=\"inzage\" name=\"leerling\" maxlength=\"128\" required> <button type=\"submit\">Maak verslag"
@@ -543,17 +579,17 @@ std::string AdminPage(const Viewer& v, const Json& users, const Json& partners, 
     prows.push_back({Esc(Str(p, "node_id")), Esc(Str(p, "name")), Esc(Str(p, "org_type")), Esc(Str(p, "address")),
                      "<code class=\"vingerafdruk\">" + Esc(Str(p, "fingerprint")) + "</code>", Esc(Str(p, "added"))});
   }
-  std::string body =
-      "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(Str(status, "node_id")) +
-      "</dd><dt>Soort</dt><dd>" + Esc(Str(status, "org_type")) + "</dd><dt>Versie</dt><dd>" +
-      Esc(Str(status, "version")) + "</dd><dt>In bedrijf (seconden)</dt><dd>" + Esc(Str(status, "uptime_seconds")) +
-      "</dd><dt>Wachtrij</dt><dd>" + Esc(Str(status, "outbox_depth")) + "</dd></dl>" +
-      "<h2>Gebruikers</h2>" + Table({"Naam", "Id", "Rol", "Console-wachtwoord", "Uitgeschakeld"}, urows, "Gebruikers") +
-      "<p>Gebruikers maakt u met <code>schakel user add</code>; een wachtwoord en tweede factor met "
-      "<code>schakel user passwd</code>.</p><h2>Partners</h2>" +
-      Table({"Knooppunt", "Naam", "Soort", "Adres", "Vingerafdruk", "Toegevoegd"}, prows,
-            "Partners: vergelijk de vingerafdruk telefonisch met de partner") +
-      "";
+  std::string body = "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(Str(status, "node_id")) +
+                     "</dd><dt>Soort</dt><dd>" + Esc(Str(status, "org_type")) + "</dd><dt>Versie</dt><dd>" +
+                     Esc(Str(status, "version")) + "</dd><dt>In bedrijf (seconden)</dt><dd>" +
+                     Esc(Str(status, "uptime_seconds")) + "</dd><dt>Wachtrij</dt><dd>" +
+                     Esc(Str(status, "outbox_depth")) + "</dd></dl>" + "<h2>Gebruikers</h2>" +
+                     Table({"Naam", "Id", "Rol", "Console-wachtwoord", "Uitgeschakeld"}, urows, "Gebruikers") +
+                     "<p>Gebruikers maakt u met <code>schakel user add</code>; een wachtwoord en tweede factor met "
+                     "<code>schakel user passwd</code>.</p><h2>Partners</h2>" +
+                     Table({"Knooppunt", "Naam", "Soort", "Adres", "Vingerafdruk", "Toegevoegd"}, prows,
+                           "Partners: vergelijk de vingerafdruk telefonisch met de partner") +
+                     "";
   return Layout(v, "Beheer", body);
 }
 

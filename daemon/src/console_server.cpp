@@ -5,12 +5,12 @@
 #include <utility>
 
 #include "console_pages.h"
-#include "schakel/http/router.h"
-#include "service_names.h"
 #include "schakel/base/strings.h"
 #include "schakel/base/time.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/form.h"
+#include "schakel/http/router.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 namespace {
@@ -18,20 +18,28 @@ namespace {
 using console::Viewer;
 using store::Role;
 
-constexpr std::array<const char*, 10> kCategories = {"identificatie", "bsn",        "contact",   "onderwijs",
-                                                     "verzuim",       "hulpvraag",  "gezinssituatie",
-                                                     "gezondheid",    "justitie",   "afspraken"};
+constexpr std::array<const char*, 10> kCategories = {"identificatie", "bsn",       "contact",        "onderwijs",
+                                                     "verzuim",       "hulpvraag", "gezinssituatie", "gezondheid",
+                                                     "justitie",      "afspraken"};
 
 int HttpStatus(const Status& st) {
   switch (st.code()) {
-    case Code::kOk: return 200;
-    case Code::kInvalidInput: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kAlreadyExists: return 409;
-    case Code::kDenied: return 403;
-    case Code::kUnauthenticated: return 401;
-    case Code::kUnavailable: return 503;
-    default: return 500;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidInput:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+      return 409;
+    case Code::kDenied:
+      return 403;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -118,7 +126,8 @@ void ConsoleServer::Fail(const std::string& user_key, const std::string& ip_key)
 }
 
 http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
-  if (req.method != "GET" && req.method != "POST") return Page(405, console::ErrorPage(nullptr, 405, "Methode niet toegestaan."));
+  if (req.method != "GET" && req.method != "POST")
+    return Page(405, console::ErrorPage(nullptr, 405, "Methode niet toegestaan."));
   std::map<std::string, std::string> form;
   if (req.method == "POST") {
     if (!SameOrigin(req)) {
@@ -169,8 +178,9 @@ http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
     const std::string user_key = "user:" + session->caller.name;
     if (Locked(user_key, ip_key)) {
       sessions_.Destroy(cookie_id);
-      return WithCookie(Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw.")),
-                        ClearCookie());
+      return WithCookie(
+          Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw.")),
+          ClearCookie());
     }
     Status st = service_.CheckTotp(session->caller, Field(form, "code"));
     if (!st.ok()) {
@@ -294,7 +304,8 @@ http::WebResponse ConsoleServer::AddCase(const PageCall& p) {
   Reply r = service_.AddCase(p.caller, doc);
   if (!r.status.ok()) {
     Reply list = service_.ListCases(p.caller);
-    return Page(HttpStatus(r.status), console::CasesPage(p.viewer, list.body, "Niet opgeslagen: " + r.status.message()));
+    return Page(HttpStatus(r.status),
+                console::CasesPage(p.viewer, list.body, "Niet opgeslagen: " + r.status.message()));
   }
   return http::WebResponse::Redirect("/dossiers/" + r.body.value("case_id", ""));
 }
@@ -332,8 +343,11 @@ http::WebResponse ConsoleServer::CreateLink(const PageCall& p) {
   Reply r = links_->Create(p.caller, lr);
   Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
   if (!r.status.ok()) {
-    Json request = {{"case_id", lr.case_id}, {"to", lr.for_name + " (" + lr.org_type + ")"},
-                    {"purpose", lr.purpose}, {"categories", lr.categories}, {"justification", ""}};
+    Json request = {{"case_id", lr.case_id},
+                    {"to", lr.for_name + " (" + lr.org_type + ")"},
+                    {"purpose", lr.purpose},
+                    {"categories", lr.categories},
+                    {"justification", ""}};
     return Page(HttpStatus(r.status), console::SharePreviewPage(p.viewer, request, false, decision,
                                                                 decision.is_null() ? r.status.message() : ""));
   }
@@ -352,8 +366,11 @@ http::WebResponse ConsoleServer::ShareForm(const PageCall& p, bool dry_run) {
   sr.justification = p.Form("justification");
   sr.allow_partial = true;  // the preview showed exactly what is withheld
   sr.dry_run = dry_run;
-  Json request = {{"case_id", sr.case_id}, {"to", sr.to}, {"purpose", sr.purpose},
-                  {"categories", sr.categories}, {"justification", sr.justification}};
+  Json request = {{"case_id", sr.case_id},
+                  {"to", sr.to},
+                  {"purpose", sr.purpose},
+                  {"categories", sr.categories},
+                  {"justification", sr.justification}};
   Reply r = service_.Share(p.caller, sr);
   Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
   if (!r.status.ok()) {
@@ -409,8 +426,11 @@ http::WebResponse ConsoleServer::Feedback(const PageCall& p) {
   sr.categories = {"identificatie", "afspraken"};
   sr.allow_partial = true;
   sr.dry_run = true;
-  Json request = {{"case_id", sr.case_id}, {"to", sr.to}, {"purpose", sr.purpose},
-                  {"categories", sr.categories}, {"justification", ""}};
+  Json request = {{"case_id", sr.case_id},
+                  {"to", sr.to},
+                  {"purpose", sr.purpose},
+                  {"categories", sr.categories},
+                  {"justification", ""}};
   Reply preview = service_.Share(p.caller, sr);
   Json decision = preview.body.contains("decision") ? preview.body["decision"] : Json(nullptr);
   return Page(preview.status.ok() ? 200 : HttpStatus(preview.status),
@@ -483,7 +503,8 @@ http::WebResponse ConsoleServer::AuditExport(const PageCall& p) {
   out.status = 200;
   out.content_type = r.content_type;
   out.body = r.raw.value_or("");
-  out.headers.emplace_back("Content-Disposition", "attachment; filename=\"toegangslog-" + options_.node_id + ".jsonl\"");
+  out.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"toegangslog-" + options_.node_id + ".jsonl\"");
   return out;
 }
 

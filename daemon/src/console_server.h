@@ -20,11 +20,11 @@
 #include <string>
 
 #include "console_sessions.h"
-#include "schakel/http/rate_limiter.h"
 #include "schakel/base/clock.h"
-#include "service_names.h"
+#include "schakel/http/rate_limiter.h"
 #include "schakel/http/router.h"
 #include "schakel/http/web_server.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 

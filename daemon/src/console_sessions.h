@@ -44,8 +44,8 @@ struct ConsoleSessionOptions {
 
 struct ConsoleSession {
   Caller caller;
-  bool signed_in = false;   // false: password checked, waiting for the TOTP code
-  std::string csrf_token;   // 64 hex digits
+  bool signed_in = false;  // false: password checked, waiting for the TOTP code
+  std::string csrf_token;  // 64 hex digits
   Instant created{};
   Instant last_seen{};
 };

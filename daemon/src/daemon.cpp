@@ -16,18 +16,18 @@
 
 #include "api_server.h"
 #include "console_server.h"
-#include "schakel/peer/delivery.h"
+#include "link_api.h"
+#include "link_pages.h"
 #include "metrics.h"
-#include "service_names.h"
 #include "schakel/base/log.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
+#include "schakel/peer/delivery.h"
 #include "schakel/peer/peer_server.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
-#include "link_api.h"
-#include "link_pages.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 
@@ -53,11 +53,11 @@ struct Daemon::Impl {
   NodeCore core;
   std::unique_ptr<Service> service;
   std::unique_ptr<ApiServer> api;
-  std::unique_ptr<ConsoleServer> console;       // [console] listen: the staff console
+  std::unique_ptr<ConsoleServer> console;  // [console] listen: the staff console
   std::unique_ptr<http::WebServer> console_web;
-  std::unique_ptr<LinkService> links;            // dossier links (API routes and pages)
-  std::unique_ptr<LinkPages> link_pages;          // what the link pages show
-  std::unique_ptr<http::WebServer> links_web;          // [links] listen
+  std::unique_ptr<LinkService> links;          // dossier links (API routes and pages)
+  std::unique_ptr<LinkPages> link_pages;       // what the link pages show
+  std::unique_ptr<http::WebServer> links_web;  // [links] listen
   std::unique_ptr<peer::InboxHandler> inbox;
   std::unique_ptr<peer::PeerServer> peer;
   std::unique_ptr<peer::DeliveryWorker> delivery;
@@ -99,16 +99,17 @@ struct Daemon::Impl {
     std::string at = FormatInstantMs(now);
     store::Transaction tx(*core.db);
     Status st = tx.Begin();
-    auto wiped = st.ok() ? store::WipeRetiredEncKeys(*core.db, now - std::chrono::days(core.config.retired_key_days), at)
-                         : Result<std::vector<int64_t>>(st);
+    auto wiped = st.ok()
+                     ? store::WipeRetiredEncKeys(*core.db, now - std::chrono::days(core.config.retired_key_days), at)
+                     : Result<std::vector<int64_t>>(st);
     if (!wiped.ok()) {
       LogError("key wipe: " + wiped.status().message());
       return;
     }
     for (int64_t id : *wiped) {
-      st = AuditOrFail(core, SystemEvent({"key.wiped", "", "enc_key:" + std::to_string(id), "", "", "ok",
-                                          "retired_key_grace_ended"},
-                                         "maintenance"));
+      st = AuditOrFail(
+          core, SystemEvent({"key.wiped", "", "enc_key:" + std::to_string(id), "", "", "ok", "retired_key_grace_ended"},
+                            "maintenance"));
       if (!st.ok()) break;
     }
     if (st.ok()) st = tx.Commit();
@@ -161,8 +162,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
     return Status::InvalidInput(paths.config + ": node.id \"" + core.config.node_id +
                                 "\" does not match the database's node");
   }
-  SCHAKEL_ASSIGN_OR_RETURN(core.audit, audit::AuditLog::Create(*core.db, core.config.node_id, core.identity,
-                                                               *core.clock, options.audit));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      core.audit, audit::AuditLog::Create(*core.db, core.config.node_id, core.identity, *core.clock, options.audit));
   impl->service = std::make_unique<Service>(core);
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
@@ -191,8 +192,8 @@ Status Daemon::Run() {
     }
     return std::nullopt;
   };
-  SCHAKEL_ASSIGN_OR_RETURN(d.peer, peer::PeerServer::Start(core.config.node_id, core.tls, partners, *d.inbox,
-                                                     peer_options));
+  SCHAKEL_ASSIGN_OR_RETURN(d.peer,
+                           peer::PeerServer::Start(core.config.node_id, core.tls, partners, *d.inbox, peer_options));
   d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
   d.api->AddRoute(MetricsRoute(core));
   d.links = std::make_unique<LinkService>(core, *d.service);
@@ -203,10 +204,9 @@ Status Daemon::Run() {
     crypto::TlsIdentity web_identity;
     {
       std::lock_guard<std::mutex> lock(core.mu);
-      SCHAKEL_ASSIGN_OR_RETURN(web_identity,
-                               http::LoadOrCreateWebIdentity(*core.db, core.dir, core.config.console_cert,
-                                                       core.config.node_id, {core.config.console_listen->host},
-                                                       FormatInstant(core.clock->Now())));
+      SCHAKEL_ASSIGN_OR_RETURN(web_identity, http::LoadOrCreateWebIdentity(
+                                                 *core.db, core.dir, core.config.console_cert, core.config.node_id,
+                                                 {core.config.console_listen->host}, FormatInstant(core.clock->Now())));
     }
     ConsoleOptions console_options;
     console_options.node_id = core.config.node_id;
@@ -215,7 +215,8 @@ Status Daemon::Run() {
     http::WebServerOptions web_options;
     web_options.name = "console";
     d.console_web = std::make_unique<http::WebServer>(
-        web_identity, [console = d.console.get()](const http::WebRequest& r) { return console->Handle(r); }, web_options);
+        web_identity, [console = d.console.get()](const http::WebRequest& r) { return console->Handle(r); },
+        web_options);
     SCHAKEL_RETURN_IF_ERROR(d.console_web->Start(*core.config.console_listen));
     LogInfo("staff console on https://" + core.config.console_listen->host + ":" +
             std::to_string(d.console_web->port()));
@@ -228,10 +229,9 @@ Status Daemon::Run() {
       auto public_host = config::PublicUrlHost(core.config.links_public_url);
       if (public_host.ok() && *public_host != hosts.front()) hosts.push_back(*public_host);
       std::lock_guard<std::mutex> lock(core.mu);
-      SCHAKEL_ASSIGN_OR_RETURN(web_identity,
-                               http::LoadOrCreateWebIdentity(*core.db, core.dir, core.config.links_cert,
-                                                       core.config.node_id, hosts,
-                                                       FormatInstant(core.clock->Now())));
+      SCHAKEL_ASSIGN_OR_RETURN(
+          web_identity, http::LoadOrCreateWebIdentity(*core.db, core.dir, core.config.links_cert, core.config.node_id,
+                                                      hosts, FormatInstant(core.clock->Now())));
     }
     http::WebServerOptions web_options;
     web_options.name = "links";
@@ -256,9 +256,8 @@ Status Daemon::Run() {
     Stop();
   });
   d.ScheduleMaintenance();
-  LogInfo("node " + core.config.node_id + " ready: peers on " + core.config.peer_listen.ToString() +
-          ", API on " + core.config.api_listen.ToString() + " (fingerprint " +
-          crypto::Fingerprint(core.identity.public_key) + ")");
+  LogInfo("node " + core.config.node_id + " ready: peers on " + core.config.peer_listen.ToString() + ", API on " +
+          core.config.api_listen.ToString() + " (fingerprint " + crypto::Fingerprint(core.identity.public_key) + ")");
   NotifySystemd("READY=1\nSTATUS=serving");
   if (d.options.on_ready) d.options.on_ready(*this);
   auto work = boost::asio::make_work_guard(d.io);
@@ -289,9 +288,7 @@ void Daemon::Stop() {
   });
 }
 
-void Daemon::RunMaintenanceNow() {
-  impl_->RunMaintenance();
-}
+void Daemon::RunMaintenanceNow() { impl_->RunMaintenance(); }
 
 void Daemon::DeliverNow() {
   if (impl_->delivery) impl_->delivery->RunOnce();

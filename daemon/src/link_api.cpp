@@ -9,8 +9,8 @@
 namespace schakel::daemon {
 
 ExtraRoute LinkApiRoute(LinkService& links) {
-  return [&links](const Caller& caller, const std::string& method, const std::string& target,
-                  const std::string& body, Reply* reply, std::string* /*content_type*/) {
+  return [&links](const Caller& caller, const std::string& method, const std::string& target, const std::string& body,
+                  Reply* reply, std::string* /*content_type*/) {
     constexpr std::string_view kBase = "/v1/links";
     if (target.compare(0, kBase.size(), kBase) != 0) return false;
     std::string rest = target.substr(kBase.size());

@@ -19,24 +19,43 @@ namespace {
 namespace html = http::html;
 
 const char* DutchCategory(std::string_view name) {
-  static const std::map<std::string_view, const char*> kNames = {
-      {"identificatie", "Identificatie"}, {"bsn", "Burgerservicenummer"},
-      {"contact", "Contactgegevens"},     {"onderwijs", "Onderwijs"},
-      {"verzuim", "Verzuim"},             {"hulpvraag", "Hulpvraag"},
-      {"gezinssituatie", "Gezinssituatie"}, {"gezondheid", "Gezondheid"},
-      {"justitie", "Justitie"},           {"afspraken", "Afspraken"}};
+  static const std::map<std::string_view, const char*> kNames = {{"identificatie", "Identificatie"},
+                                                                 {"bsn", "Burgerservicenummer"},
+                                                                 {"contact", "Contactgegevens"},
+                                                                 {"onderwijs", "Onderwijs"},
+                                                                 {"verzuim", "Verzuim"},
+                                                                 {"hulpvraag", "Hulpvraag"},
+                                                                 {"gezinssituatie", "Gezinssituatie"},
+                                                                 {"gezondheid", "Gezondheid"},
+                                                                 {"justitie", "Justitie"},
+                                                                 {"afspraken", "Afspraken"}};
   auto it = kNames.find(name);
   return it == kNames.end() ? "Overig" : it->second;
 }
 
 std::string DutchKey(const std::string& key) {
   static const std::map<std::string, std::string> kKeys = {
-      {"name", "Naam"}, {"school", "School"}, {"class", "Klas"}, {"guardians", "Ouders/verzorgers"},
-      {"relation", "Relatie"}, {"phone", "Telefoon"}, {"email", "E-mail"}, {"level", "Niveau"},
-      {"year", "Leerjaar"}, {"notes", "Toelichting"}, {"unauthorised_hours_4w", "Ongeoorloofd verzuim (uren, 4 weken)"},
-      {"question", "Vraag"}, {"signals", "Signalen"}, {"hindering", "Belemmerende factoren"},
-      {"supporting", "Beschermende factoren"}, {"tried", "Al geprobeerd"}, {"coordinator", "Casuscoördinator"},
-      {"actions", "Acties"}, {"what", "Wat"}, {"who", "Wie"}, {"when", "Wanneer"},
+      {"name", "Naam"},
+      {"school", "School"},
+      {"class", "Klas"},
+      {"guardians", "Ouders/verzorgers"},
+      {"relation", "Relatie"},
+      {"phone", "Telefoon"},
+      {"email", "E-mail"},
+      {"level", "Niveau"},
+      {"year", "Leerjaar"},
+      {"notes", "Toelichting"},
+      {"unauthorised_hours_4w", "Ongeoorloofd verzuim (uren, 4 weken)"},
+      {"question", "Vraag"},
+      {"signals", "Signalen"},
+      {"hindering", "Belemmerende factoren"},
+      {"supporting", "Beschermende factoren"},
+      {"tried", "Al geprobeerd"},
+      {"coordinator", "Casuscoördinator"},
+      {"actions", "Acties"},
+      {"what", "Wat"},
+      {"who", "Wie"},
+      {"when", "Wanneer"},
       {"next_evaluation", "Volgende evaluatie"}};
   auto it = kKeys.find(key);
   return it == kKeys.end() ? key : it->second;
@@ -69,9 +88,12 @@ std::string RenderCase(const std::string& json, const LinkVisit& r) {
   if (!parsed.ok()) return o + "<p class=\"error\">De inhoud kon niet worden weergegeven.</p>";
   const formats::Json& j = *parsed;
   o += "<section><h2>Over wie</h2><dl>";
-  if (j.contains("student_id")) o += "<dt>Leerlingnummer</dt><dd>" + html::Escape(j["student_id"].get<std::string>()) + "</dd>";
-  if (j.contains("birth_date")) o += "<dt>Geboortedatum</dt><dd>" + html::Escape(j["birth_date"].get<std::string>()) + "</dd>";
-  if (j.contains("case_id")) o += "<dt>Dossiernummer</dt><dd>" + html::Escape(j["case_id"].get<std::string>()) + "</dd>";
+  if (j.contains("student_id"))
+    o += "<dt>Leerlingnummer</dt><dd>" + html::Escape(j["student_id"].get<std::string>()) + "</dd>";
+  if (j.contains("birth_date"))
+    o += "<dt>Geboortedatum</dt><dd>" + html::Escape(j["birth_date"].get<std::string>()) + "</dd>";
+  if (j.contains("case_id"))
+    o += "<dt>Dossiernummer</dt><dd>" + html::Escape(j["case_id"].get<std::string>()) + "</dd>";
   o += "</dl></section>\n";
   for (consent::Category c : consent::kAllCategories) {
     std::string name(consent::Name(c));
@@ -118,8 +140,9 @@ http::WebResponse CodeForm(int status, const std::string& token, const std::stri
 http::WebResponse Gone(const std::string& state) {
   std::string why;
   if (state == "locked") {
-    why = "Deze link is geblokkeerd na te veel onjuiste toegangscodes. Neem contact op met de afzender voor een "
-          "nieuwe code.";
+    why =
+        "Deze link is geblokkeerd na te veel onjuiste toegangscodes. Neem contact op met de afzender voor een "
+        "nieuwe code.";
   } else if (state == "revoked") {
     why = "De afzender heeft deze link ingetrokken. Neem contact op met de afzender als u de gegevens nog nodig heeft.";
   } else {

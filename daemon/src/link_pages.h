@@ -11,10 +11,10 @@
 
 #include <chrono>
 
-#include "service_names.h"
 #include "schakel/base/clock.h"
 #include "schakel/http/rate_limiter.h"
 #include "schakel/http/web_server.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 

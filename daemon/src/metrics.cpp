@@ -40,8 +40,8 @@ std::string FormatPrometheus(const std::string& node_version, const store::NodeM
   o << "schakel_build_info{version=\"" << Escape(node_version) << "\"} 1\n";
   Family(o, "schakel_shares", "gauge", "Shares this node sent or queued, by state and purpose.");
   for (const auto& [key, count] : m.shares) {
-    o << "schakel_shares{state=\"" << Escape(key.first) << "\",purpose=\"" << Escape(key.second) << "\"} "
-      << count << "\n";
+    o << "schakel_shares{state=\"" << Escape(key.first) << "\",purpose=\"" << Escape(key.second) << "\"} " << count
+      << "\n";
   }
   Family(o, "schakel_outbox_depth", "gauge", "Items waiting in the outbox for delivery.");
   o << "schakel_outbox_depth " << m.outbox_depth << "\n";

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "api_server.h"
-#include "service_names.h"
 #include "schakel/store/metrics.h"
+#include "service_names.h"
 
 namespace schakel::daemon {
 

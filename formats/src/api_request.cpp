@@ -29,8 +29,7 @@ Result<RequestTarget> ParseRequestTarget(std::string_view target) {
     return Status::InvalidInput("request target: must start with '/'");
   }
   if (target.size() > kMaxRequestTarget) {
-    return Status::InvalidInput("request target: longer than " + std::to_string(kMaxRequestTarget) +
-                                " bytes");
+    return Status::InvalidInput("request target: longer than " + std::to_string(kMaxRequestTarget) + " bytes");
   }
   RequestTarget t;
   const auto q = target.find('?');
@@ -46,8 +45,7 @@ Result<RequestTarget> ParseRequestTarget(std::string_view target) {
       return Status::InvalidInput("request target: bad path segment");
     }
     if (t.parts.size() == kMaxTargetSegments) {
-      return Status::InvalidInput("request target: more than " + std::to_string(kMaxTargetSegments) +
-                                  " path segments");
+      return Status::InvalidInput("request target: more than " + std::to_string(kMaxTargetSegments) + " path segments");
     }
     t.parts.emplace_back(seg);
   }
@@ -64,8 +62,8 @@ Result<RequestTarget> ParseRequestTarget(std::string_view target) {
 Result<ShareRequest> ParseShareRequest(std::string_view body) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kShareBodyLimits));
   Fields f(j, "");
-  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"case_id", "to", "purpose", "categories", "allow_partial",
-                                      "dry_run", "justification"}));
+  SCHAKEL_RETURN_IF_ERROR(
+      f.OnlyKeys({"case_id", "to", "purpose", "categories", "allow_partial", "dry_run", "justification"}));
   ShareRequest r;
   SCHAKEL_ASSIGN_OR_RETURN(r.case_id, f.String("case_id", 128));
   SCHAKEL_ASSIGN_OR_RETURN(r.to, f.String("to", 64));

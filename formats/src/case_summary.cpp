@@ -5,8 +5,7 @@
 namespace schakel::formats {
 namespace {
 
-constexpr std::string_view kMetadata[] = {"case_id", "student_id", "birth_date", "created",
-                                          "updated"};
+constexpr std::string_view kMetadata[] = {"case_id", "student_id", "birth_date", "created", "updated"};
 
 bool IsMetadata(std::string_view key) {
   for (auto m : kMetadata) {
@@ -81,8 +80,7 @@ Result<CaseSummary> ParseCaseSummary(std::string_view json, bool require_case_id
     auto it = doc.find(std::string(consent::Name(c)));
     if (it == doc.end() || it->is_null() || c == consent::Category::kBsn) continue;
     if (!it->is_object() && !it->is_array() && !it->is_string()) {
-      return Status::InvalidInput(std::string(consent::Name(c)) +
-                                  ": expected an object, a list, a text or null");
+      return Status::InvalidInput(std::string(consent::Name(c)) + ": expected an object, a list, a text or null");
     }
   }
   s.document = std::move(doc);

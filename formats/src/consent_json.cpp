@@ -15,8 +15,7 @@ using consent::Consent;
 // A value is quoted back in an error only when it looks like a name.
 std::string Echo(std::string_view s) {
   bool ok = !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
   return ok ? " \"" + std::string(s) + "\"" : std::string();
 }
@@ -32,17 +31,17 @@ std::string OneOf(const std::array<E, N>& all) {
 }
 
 bool IsPurposeName(std::string_view p) {
-  return !p.empty() && p.size() <= kMaxPurposeLength &&
-         std::all_of(p.begin(), p.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-         });
+  return !p.empty() && p.size() <= kMaxPurposeLength && std::all_of(p.begin(), p.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
 }
 
 Result<std::string> ObjectIdField(const Fields& f, std::string_view key) {
   SCHAKEL_ASSIGN_OR_RETURN(std::string s, f.String(key, 128));
   if (!IsValidObjectId(s)) {
-    return Status::InvalidInput(f.PathOf(key) + ": expected an id of 1 to 128 characters "
-                                                "A-Z, a-z, 0-9, '.', '_' or '-'");
+    return Status::InvalidInput(f.PathOf(key) +
+                                ": expected an id of 1 to 128 characters "
+                                "A-Z, a-z, 0-9, '.', '_' or '-'");
   }
   return s;
 }
@@ -53,8 +52,7 @@ std::string Item(const Fields& f, std::string_view key, size_t i) {
 
 }  // namespace
 
-Result<std::vector<Category>> CategoryListField(const Fields& fields, std::string_view key,
-                                                size_t max_items) {
+Result<std::vector<Category>> CategoryListField(const Fields& fields, std::string_view key, size_t max_items) {
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<std::string> names, fields.StringList(key, max_items, 64));
   std::vector<Category> out;
   out.reserve(names.size());
@@ -73,17 +71,15 @@ Result<consent::OrgType> OrgTypeField(const Fields& fields, std::string_view key
   SCHAKEL_ASSIGN_OR_RETURN(std::string s, fields.String(key, 64));
   auto t = consent::ParseOrgType(s);
   if (!t) {
-    return Status::InvalidInput(fields.PathOf(key) + ": unknown org type" + Echo(s) +
-                                OneOf(consent::kAllOrgTypes));
+    return Status::InvalidInput(fields.PathOf(key) + ": unknown org type" + Echo(s) + OneOf(consent::kAllOrgTypes));
   }
   return *t;
 }
 
 Result<Consent> ParseConsentJson(const Json& obj, std::string path, bool require_id) {
   Fields f(obj, std::move(path));
-  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"id", "subject_id", "grantor_role", "purposes",
-                                      "recipients", "categories", "valid_from", "valid_until",
-                                      "withdrawn_at"}));
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"id", "subject_id", "grantor_role", "purposes", "recipients", "categories",
+                                      "valid_from", "valid_until", "withdrawn_at"}));
   Consent c;
   if (require_id || (obj.contains("id") && !obj["id"].is_null())) {
     SCHAKEL_ASSIGN_OR_RETURN(c.id, ObjectIdField(f, "id"));
@@ -98,8 +94,7 @@ Result<Consent> ParseConsentJson(const Json& obj, std::string path, bool require
   }
   c.grantor_role = *r;
 
-  SCHAKEL_ASSIGN_OR_RETURN(c.purposes,
-                           f.StringList("purposes", kMaxConsentPurposes, kMaxPurposeLength));
+  SCHAKEL_ASSIGN_OR_RETURN(c.purposes, f.StringList("purposes", kMaxConsentPurposes, kMaxPurposeLength));
   if (c.purposes.empty()) {
     return Status::InvalidInput(f.PathOf("purposes") + ": names no purpose");
   }
@@ -118,14 +113,12 @@ Result<Consent> ParseConsentJson(const Json& obj, std::string path, bool require
   for (size_t i = 0; i < c.recipients.size(); ++i) {
     const auto& rcp = c.recipients[i];
     if (!consent::ParseOrgType(rcp) && !IsValidNodeId(rcp)) {
-      return Status::InvalidInput(Item(f, "recipients", i) +
-                                  ": expected an org id ([a-z0-9-]{3,64}) or an org type" +
+      return Status::InvalidInput(Item(f, "recipients", i) + ": expected an org id ([a-z0-9-]{3,64}) or an org type" +
                                   OneOf(consent::kAllOrgTypes));
     }
   }
 
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<Category> cats,
-                           CategoryListField(f, "categories", consent::kCategoryCount * 4));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<Category> cats, CategoryListField(f, "categories", consent::kCategoryCount * 4));
   if (cats.empty()) {
     return Status::InvalidInput(f.PathOf("categories") + ": names no category");
   }

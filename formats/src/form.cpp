@@ -20,8 +20,8 @@ bool IsCookieNameChar(char c) {
 bool IsCookieValueChar(char c) {
   // cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
   auto u = static_cast<unsigned char>(c);
-  return u == 0x21 || (u >= 0x23 && u <= 0x2B) || (u >= 0x2D && u <= 0x3A) ||
-         (u >= 0x3C && u <= 0x5B) || (u >= 0x5D && u <= 0x7E);
+  return u == 0x21 || (u >= 0x23 && u <= 0x2B) || (u >= 0x2D && u <= 0x3A) || (u >= 0x3C && u <= 0x5B) ||
+         (u >= 0x5D && u <= 0x7E);
 }
 
 }  // namespace
@@ -68,21 +68,20 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body, cons
     if (!name) return Status::InvalidInput("form: a field name is badly encoded or not printable text");
     if (name->empty()) return Status::InvalidInput("form: a field has no name");
     if (name->size() > limits.max_name) {
-      return Status::InvalidInput("form: a field name is longer than " + std::to_string(limits.max_name) +
-                                  " bytes");
+      return Status::InvalidInput("form: a field name is longer than " + std::to_string(limits.max_name) + " bytes");
     }
     // Cheap bound before decoding: a decoded value is at most as long.
     if (raw_value.size() > 3 * limits.max_value) {
-      return Status::InvalidInput("form: " + Named(*name) + ": longer than " +
-                                  std::to_string(limits.max_value) + " bytes");
+      return Status::InvalidInput("form: " + Named(*name) + ": longer than " + std::to_string(limits.max_value) +
+                                  " bytes");
     }
     auto value = PercentDecode(raw_value);
     if (!value) {
       return Status::InvalidInput("form: " + Named(*name) + ": badly encoded or not printable text");
     }
     if (value->size() > limits.max_value) {
-      return Status::InvalidInput("form: " + Named(*name) + ": longer than " +
-                                  std::to_string(limits.max_value) + " bytes");
+      return Status::InvalidInput("form: " + Named(*name) + ": longer than " + std::to_string(limits.max_value) +
+                                  " bytes");
     }
     if (!out.emplace(*name, std::move(*value)).second) {
       return Status::InvalidInput("form: " + Named(*name) + ": given more than once");
@@ -93,8 +92,7 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body, cons
   return out;
 }
 
-Result<std::map<std::string, std::string>> ParseCookieHeader(std::string_view header,
-                                                             const CookieLimits& limits) {
+Result<std::map<std::string, std::string>> ParseCookieHeader(std::string_view header, const CookieLimits& limits) {
   std::map<std::string, std::string> out;
   if (header.size() > limits.max_header) {
     return Status::InvalidInput("Cookie: header longer than " + std::to_string(limits.max_header) + " bytes");
@@ -103,8 +101,7 @@ Result<std::map<std::string, std::string>> ParseCookieHeader(std::string_view he
   size_t count = 0;
   while (pos < header.size()) {
     size_t semi = header.find(';', pos);
-    std::string_view pair =
-        header.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos);
+    std::string_view pair = header.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos);
     pos = semi == std::string_view::npos ? header.size() : semi + 1;
     while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
     while (!pair.empty() && (pair.back() == ' ' || pair.back() == '\t')) pair.remove_suffix(1);
@@ -126,8 +123,8 @@ Result<std::map<std::string, std::string>> ParseCookieHeader(std::string_view he
       value = value.substr(1, value.size() - 2);
     }
     if (value.size() > limits.max_value) {
-      return Status::InvalidInput("Cookie: " + Named(name) + ": value longer than " +
-                                  std::to_string(limits.max_value) + " bytes");
+      return Status::InvalidInput("Cookie: " + Named(name) + ": value longer than " + std::to_string(limits.max_value) +
+                                  " bytes");
     }
     for (char c : value) {
       if (!IsCookieValueChar(c)) return Status::InvalidInput("Cookie: " + Named(name) + ": forbidden character");

@@ -27,8 +27,7 @@ Status CheckDepth(std::string_view text, size_t max_depth) {
       in_string = true;
     } else if (c == '{' || c == '[') {
       if (++depth > max_depth) {
-        return Status::InvalidInput("JSON nested deeper than " + std::to_string(max_depth) +
-                                    " levels");
+        return Status::InvalidInput("JSON nested deeper than " + std::to_string(max_depth) + " levels");
       }
     } else if (c == '}' || c == ']') {
       if (depth > 0) --depth;
@@ -41,8 +40,7 @@ Status CheckDepth(std::string_view text, size_t max_depth) {
 
 Result<Json> ParseJsonLimited(std::string_view text, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    return Status::InvalidInput("JSON input is larger than " + std::to_string(limits.max_bytes) +
-                                " bytes");
+    return Status::InvalidInput("JSON input is larger than " + std::to_string(limits.max_bytes) + " bytes");
   }
   SCHAKEL_RETURN_IF_ERROR(CheckDepth(text, limits.max_depth));
   // nlohmann keeps the last of duplicate keys silently, which would let
@@ -164,8 +162,7 @@ Result<std::optional<Instant>> Fields::OptInstant(std::string_view key) const {
   return std::optional<Instant>(t.value());
 }
 
-Result<std::vector<std::string>> Fields::StringList(std::string_view key, size_t max_items,
-                                                    size_t max_len) const {
+Result<std::vector<std::string>> Fields::StringList(std::string_view key, size_t max_items, size_t max_len) const {
   SCHAKEL_ASSIGN_OR_RETURN(const Json* arr, Array(key, max_items));
   std::vector<std::string> out;
   out.reserve(arr->size());
@@ -198,8 +195,7 @@ Result<const Json*> Fields::Array(std::string_view key, size_t max_items) const 
   SCHAKEL_ASSIGN_OR_RETURN(const Json* v, Get(key));
   if (!v->is_array()) return Status::InvalidInput(PathOf(key) + ": expected an array");
   if (v->size() > max_items) {
-    return Status::InvalidInput(PathOf(key) + ": more than " + std::to_string(max_items) +
-                                " items");
+    return Status::InvalidInput(PathOf(key) + ": more than " + std::to_string(max_items) + " items");
   }
   return v;
 }
@@ -209,8 +205,7 @@ Result<long long> Fields::Integer(std::string_view key, long long min, long long
   if (!v->is_number_integer()) return Status::InvalidInput(PathOf(key) + ": expected an integer");
   long long n = v->get<long long>();
   if (n < min || n > max) {
-    return Status::InvalidInput(PathOf(key) + ": out of range " + std::to_string(min) + ".." +
-                                std::to_string(max));
+    return Status::InvalidInput(PathOf(key) + ": out of range " + std::to_string(min) + ".." + std::to_string(max));
   }
   return n;
 }

@@ -89,8 +89,8 @@ J BuildDecision(const consent::Decision& d) {
 
 Result<consent::Request> ParseScenarioJson(const Json& root) {
   Fields f(root, "");
-  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"now", "subject", "sender", "recipient", "purpose",
-                                      "categories", "consents", "override"}));
+  SCHAKEL_RETURN_IF_ERROR(
+      f.OnlyKeys({"now", "subject", "sender", "recipient", "purpose", "categories", "consents", "override"}));
   consent::Request r;
   SCHAKEL_ASSIGN_OR_RETURN(r.now, f.InstantField("now"));
 
@@ -99,8 +99,9 @@ Result<consent::Request> ParseScenarioJson(const Json& root) {
   SCHAKEL_RETURN_IF_ERROR(sf.OnlyKeys({"id", "birth_date"}));
   SCHAKEL_ASSIGN_OR_RETURN(r.subject_id, sf.String("id", 128));
   if (!IsValidObjectId(r.subject_id)) {
-    return Status::InvalidInput("subject.id: expected an id of 1 to 128 characters A-Z, a-z, "
-                                "0-9, '.', '_' or '-'");
+    return Status::InvalidInput(
+        "subject.id: expected an id of 1 to 128 characters A-Z, a-z, "
+        "0-9, '.', '_' or '-'");
   }
   SCHAKEL_ASSIGN_OR_RETURN(r.birth_date, sf.DateField("birth_date"));
 
@@ -112,8 +113,7 @@ Result<consent::Request> ParseScenarioJson(const Json& root) {
     return Status::InvalidInput("purpose: expected a purpose name");
   }
 
-  SCHAKEL_ASSIGN_OR_RETURN(r.categories,
-                           CategoryListField(f, "categories", kMaxRequestCategories));
+  SCHAKEL_ASSIGN_OR_RETURN(r.categories, CategoryListField(f, "categories", kMaxRequestCategories));
   if (r.categories.empty()) {
     return Status::InvalidInput("categories: names no category; ask for at least one");
   }
@@ -122,9 +122,8 @@ Result<consent::Request> ParseScenarioJson(const Json& root) {
     SCHAKEL_ASSIGN_OR_RETURN(const Json* consents, f.Array("consents", kMaxScenarioConsents));
     r.consents.reserve(consents->size());
     for (size_t i = 0; i < consents->size(); ++i) {
-      SCHAKEL_ASSIGN_OR_RETURN(
-          consent::Consent c,
-          ParseConsentJson((*consents)[i], "consents[" + std::to_string(i) + "]", true));
+      SCHAKEL_ASSIGN_OR_RETURN(consent::Consent c,
+                               ParseConsentJson((*consents)[i], "consents[" + std::to_string(i) + "]", true));
       r.consents.push_back(std::move(c));
     }
   }
@@ -144,8 +143,7 @@ Json DecisionToJsonValue(const consent::Decision& d) { return BuildDecision<Json
 std::string DecisionToJson(const consent::Decision& d) {
   // Ids in the decision come from parsed (valid UTF-8) input, but a decision
   // may be built from other sources; never throw on a bad byte.
-  return BuildDecision<nlohmann::ordered_json>(d).dump(2, ' ', false,
-                                                       nlohmann::json::error_handler_t::replace);
+  return BuildDecision<nlohmann::ordered_json>(d).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace schakel::formats

@@ -7,12 +7,23 @@ std::string Escape(std::string_view text) {
   out.reserve(text.size() + text.size() / 8);
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -57,8 +68,6 @@ std::string Hidden(std::string_view name, std::string_view value) {
   return "<input type=\"hidden\" name=\"" + Escape(name) + "\" value=\"" + Escape(value) + "\">\n";
 }
 
-std::string Submit(std::string_view label) {
-  return "<button type=\"submit\">" + Escape(label) + "</button>\n";
-}
+std::string Submit(std::string_view label) { return "<button type=\"submit\">" + Escape(label) + "</button>\n"; }
 
 }  // namespace schakel::http::html

@@ -2,6 +2,10 @@
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
 
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,10 +16,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/crypto.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <array>
@@ -130,15 +130,24 @@ bool SplitTarget(std::string_view target, WebRequest* req) {
 
 int HttpStatusFor(const Status& status) {
   switch (status.code()) {
-    case Code::kOk: return 200;
-    case Code::kInvalidInput: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kAlreadyExists: return 409;
-    case Code::kDenied: return 403;
-    case Code::kUnauthenticated: return 401;
-    case Code::kUnavailable: return 503;
-    case Code::kResourceExhausted: return 507;
-    default: return 500;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidInput:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+      return 409;
+    case Code::kDenied:
+      return 403;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kResourceExhausted:
+      return 507;
+    default:
+      return 500;
   }
 }
 
@@ -335,8 +344,7 @@ struct WebServer::Impl {
       if (buffer.size() == 0) {
         bool first = served == 0 && options.first_request_timeout.count() > 0;
         beast::get_lowest_layer(stream).expires_after(first ? options.first_request_timeout : options.idle_timeout);
-        size_t n = co_await stream.async_read_some(buffer.prepare(4096),
-                                                   asio::redirect_error(asio::use_awaitable, ec));
+        size_t n = co_await stream.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
         buffer.commit(n);
       }
@@ -530,10 +538,8 @@ std::string Resolve(const std::string& node_dir, const std::string& path) {
 }  // namespace
 
 Result<crypto::TlsIdentity> LoadOrCreateWebIdentity(store::Database& db, const std::string& node_dir,
-                                                    const config::WebCertFiles& files,
-                                                    const std::string& node_id,
-                                                    const std::vector<std::string>& hosts,
-                                                    const std::string& now) {
+                                                    const config::WebCertFiles& files, const std::string& node_id,
+                                                    const std::vector<std::string>& hosts, const std::string& now) {
   if (files.configured()) {
     std::string cert_path = Resolve(node_dir, files.cert_file);
     std::string key_path = Resolve(node_dir, files.key_file);

@@ -5,14 +5,14 @@
 #include <mutex>
 #include <random>
 
+#include "schakel/base/fault_point.h"
 #include "schakel/base/log.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/formats/case_summary.h"
 #include "schakel/formats/json.h"
+#include "schakel/service/service.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
-#include "schakel/base/fault_point.h"
-#include "schakel/service/service.h"
 
 namespace schakel::peer {
 
@@ -24,8 +24,7 @@ namespace {
 
 constexpr std::string_view kPurgeLabel{"schakel/purge-confirmation/v1\0", 30};
 
-std::string PurgeMessage(const std::string& message_id, const std::string& sender_id,
-                         const std::string& recipient_id) {
+std::string PurgeMessage(const std::string& message_id, const std::string& sender_id, const std::string& recipient_id) {
   std::string m(kPurgeLabel);
   m += message_id;
   m.push_back('\0');
@@ -105,8 +104,7 @@ Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string&
 
 // ---- DeliveryWorker ---------------------------------------------------------
 
-DeliveryWorker::DeliveryWorker(NodeCore& core, DeliveryOptions options)
-    : core_(core), options_(std::move(options)) {}
+DeliveryWorker::DeliveryWorker(NodeCore& core, DeliveryOptions options) : core_(core), options_(std::move(options)) {}
 
 DeliveryWorker::~DeliveryWorker() { Stop(); }
 
@@ -161,9 +159,8 @@ void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) 
   auto delay = static_cast<int64_t>(backoff * jitter(rng));
   int64_t next = core_.clock->Now().time_since_epoch().count() + delay;
   core_.reachability.FailedTo(item.recipient_id, core_.clock->Now(), why.message());
-  LogWarn("delivery of " + item.kind + " " + item.message_id + " to " + item.recipient_id +
-          " failed (attempt " + std::to_string(attempts) + ", next in " + std::to_string(delay / 1000) +
-          " s): " + why.message());
+  LogWarn("delivery of " + item.kind + " " + item.message_id + " to " + item.recipient_id + " failed (attempt " +
+          std::to_string(attempts) + ", next in " + std::to_string(delay / 1000) + " s): " + why.message());
   std::lock_guard<std::mutex> lock(core_.mu);
   Status st = store::RescheduleOutgoing(*core_.db, item.id, attempts, next, Short(why.message()));
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
@@ -241,8 +238,7 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
           if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
           if (st.ok()) {
             st = AuditOrFail(core_, SystemEvent({"share.cancelled", share->student_id, share->message_id,
-                                                 share->purpose, share->legal_basis, "deny",
-                                                 Short(recheck.message())},
+                                                 share->purpose, share->legal_basis, "deny", Short(recheck.message())},
                                                 "delivery"));
           }
           if (st.ok()) st = tx.Commit();
@@ -271,7 +267,7 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     if (share && share->body_hash.size() == hash.size()) {
       std::copy(share->body_hash.begin(), share->body_hash.end(), hash.begin());
     }
-    Status ok = !receipt.ok() ? receipt.status()
+    Status ok = !receipt.ok()  ? receipt.status()
                 : !header.ok() ? header.status()
                                : crypto::VerifyReceipt(*receipt, partner.card.sign_pk, *header, hash);
     if (!ok.ok()) {
@@ -303,13 +299,15 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     }
     // Not recorded: the item stays queued and is sent again later; the
     // recipient answers a message it has with the same receipt.
-    if (!st.ok()) RetryAfterLocalError(core_, item, st.WithContext("recording the receipt"), options_);
-    else LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
+    if (!st.ok())
+      RetryAfterLocalError(core_, item, st.WithContext("recording the receipt"), options_);
+    else
+      LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
     return;
   }
   // A revocation: the answer must be the recipient's signed purge confirmation.
-  Status ok = VerifyPurgeConfirmation(*response, item.message_id, core_.config.node_id,
-                                      partner.card.node_id, partner.card.sign_pk);
+  Status ok = VerifyPurgeConfirmation(*response, item.message_id, core_.config.node_id, partner.card.node_id,
+                                      partner.card.sign_pk);
   if (!ok.ok()) {
     Failed(item, ok);
     return;
@@ -320,8 +318,9 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     std::lock_guard<std::mutex> lock(core_.mu);
     store::Transaction tx(*core_.db);
     st = tx.Begin();
-    if (st.ok()) st = store::SetShareState(*core_.db, item.message_id, store::ShareState::kPurged,
-                                           "purge_confirmed_by_recipient", at);
+    if (st.ok())
+      st = store::SetShareState(*core_.db, item.message_id, store::ShareState::kPurged, "purge_confirmed_by_recipient",
+                                at);
     if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
     if (st.ok()) {
       st = AuditOrFail(core_, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
@@ -331,8 +330,10 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     }
     if (st.ok()) st = tx.Commit();
   }
-  if (!st.ok()) RetryAfterLocalError(core_, item, st.WithContext("recording the purge"), options_);
-  else LogInfo("share " + item.message_id + " purged at " + partner.card.node_id);
+  if (!st.ok())
+    RetryAfterLocalError(core_, item, st.WithContext("recording the purge"), options_);
+  else
+    LogInfo("share " + item.message_id + " purged at " + partner.card.node_id);
 }
 
 // ---- InboxHandler -----------------------------------------------------------
@@ -352,8 +353,7 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner, store::FindPartner(*core_.db, peer));
   if (!partner) return Status::Denied("unknown partner " + peer);
   // Idempotent: a message seen before gets its receipt again.
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
-                           store::FindInbox(*core_.db, peer, peek.message_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known, store::FindInbox(*core_.db, peer, peek.message_id));
   if (known) return std::string(known->receipt.begin(), known->receipt.end());
 
   // A key rotated by `schakel node rotate-keys` while we run is picked up
@@ -432,8 +432,7 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
   if (!partner) return Status::Denied("unknown partner " + peer);
   SCHAKEL_RETURN_IF_ERROR(crypto::VerifyRevocation(rev, partner->card.sign_pk, core_.config.node_id));
   Instant now = core_.clock->Now();
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
-                           store::FindInbox(*core_.db, peer, rev.message_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known, store::FindInbox(*core_.db, peer, rev.message_id));
   store::Transaction tx(*core_.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   if (known && known->state == "received") {

@@ -15,8 +15,7 @@ namespace schakel::peer {
 // Writes the frame header and the first half of `payload` to `stream`,
 // waits for the bytes to leave, then crashes (FaultCrash). Called only when
 // FaultPointHit(name) said so.
-boost::asio::awaitable<void> WriteHalfFrameThenCrash(peer_internal::TlsStream& stream,
-                                                     FrameType type, std::string_view payload,
-                                                     std::string_view name);
+boost::asio::awaitable<void> WriteHalfFrameThenCrash(peer_internal::TlsStream& stream, FrameType type,
+                                                     std::string_view payload, std::string_view name);
 
 }  // namespace schakel::peer

@@ -32,13 +32,8 @@ using std::chrono::milliseconds;
 // Everything of a PeerClient; the io_context runs only inside Run().
 class ClientCore {
  public:
-  ClientCore(std::string own_id, PeerEndpoint peer, const PeerClientOptions& options,
-             asio::ssl::context tls)
-      : own_id_(std::move(own_id)),
-        peer_(std::move(peer)),
-        options_(options),
-        tls_(std::move(tls)),
-        resolver_(io_) {}
+  ClientCore(std::string own_id, PeerEndpoint peer, const PeerClientOptions& options, asio::ssl::context tls)
+      : own_id_(std::move(own_id)), peer_(std::move(peer)), options_(options), tls_(std::move(tls)), resolver_(io_) {}
   ~ClientCore() { Close(); }
 
   Status Connect();
@@ -67,8 +62,7 @@ class ClientCore {
   Status TransportFailure(const ErrorCode& ec, std::string_view doing) const;
   Status FromPeerError(const FrameIn& in) const;
   std::string Where() const {
-    std::string host = peer_.host.find(':') != std::string::npos ? "[" + peer_.host + "]"
-                                                                 : peer_.host;
+    std::string host = peer_.host.find(':') != std::string::npos ? "[" + peer_.host + "]" : peer_.host;
     return "peer " + peer_.node_id + " at " + host + ":" + std::to_string(peer_.port);
   }
 
@@ -132,14 +126,13 @@ Status ClientCore::Run(milliseconds timeout, std::string_view doing, asio::await
   }
   if (!result.ok() && interrupted_) return Status::Unavailable(Where() + ": interrupted");
   if (timed_out) {
-    return Status::Unavailable(Where() + ": timed out after " + std::to_string(timeout.count()) +
-                               " ms " + std::string(doing));
+    return Status::Unavailable(Where() + ": timed out after " + std::to_string(timeout.count()) + " ms " +
+                               std::string(doing));
   }
   return result;
 }
 
-asio::awaitable<void> ClientCore::Watch(asio::steady_timer& timer, const bool& done,
-                                        bool& timed_out) {
+asio::awaitable<void> ClientCore::Watch(asio::steady_timer& timer, const bool& done, bool& timed_out) {
   ErrorCode ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   if (done || ec) co_return;
@@ -193,8 +186,7 @@ Result<std::string> ClientCore::Deliver(std::string_view payload) {
 
 void ClientCore::Close() {
   if (stream_ && connected_ && !interrupted_) {
-    Status ignored = Run(std::min(options_.connect_timeout, milliseconds(1000)), "closing",
-                         DoShutdown());
+    Status ignored = Run(std::min(options_.connect_timeout, milliseconds(1000)), "closing", DoShutdown());
     (void)ignored;
   }
   CloseNow();
@@ -203,8 +195,7 @@ void ClientCore::Close() {
 asio::awaitable<Status> ClientCore::DoConnect() {
   ErrorCode ec;
   tcp::resolver::results_type results =
-      co_await resolver_.async_resolve(peer_.host, std::to_string(peer_.port),
-                                       tcp::resolver::numeric_service,
+      co_await resolver_.async_resolve(peer_.host, std::to_string(peer_.port), tcp::resolver::numeric_service,
                                        asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return Status::Unavailable(Where() + ": cannot resolve: " + ec.message());
 
@@ -241,15 +232,13 @@ asio::awaitable<Status> ClientCore::DoConnect() {
 
   Status attached = verifier_->Attach(stream_->native_handle());
   if (!attached.ok()) co_return attached;
-  co_await stream_->async_handshake(asio::ssl::stream_base::client,
-                                    asio::redirect_error(asio::use_awaitable, ec));
+  co_await stream_->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     if (verifier_->saw_certificate() && !verifier_->accepted()) {
-      LogWarn("peer: refused " + Where() + ": its TLS key has pin " +
-              PinHex(verifier_->presented_pin()) + ", the pin on file is " + PinHex(peer_.pin));
-      co_return Status::Denied(Where() + ": presented TLS key pin " +
-                               PinHex(verifier_->presented_pin()) + ", expected " +
-                               PinHex(peer_.pin) + " (unknown or changed key); refused");
+      LogWarn("peer: refused " + Where() + ": its TLS key has pin " + PinHex(verifier_->presented_pin()) +
+              ", the pin on file is " + PinHex(peer_.pin));
+      co_return Status::Denied(Where() + ": presented TLS key pin " + PinHex(verifier_->presented_pin()) +
+                               ", expected " + PinHex(peer_.pin) + " (unknown or changed key); refused");
     }
     co_return TransportFailure(ec, "TLS handshake");
   }
@@ -270,10 +259,8 @@ asio::awaitable<Status> ClientCore::DoConnect() {
   }
   if (in.type == static_cast<uint8_t>(FrameType::kError)) co_return FromPeerError(in);
   if (in.type != static_cast<uint8_t>(FrameType::kHello)) {
-    co_await SendError(PeerErrorCode::kProtocolViolation,
-                       "expected HELLO, got " + FrameTypeName(in.type));
-    co_return Status::Internal(Where() + ": sent " + FrameTypeName(in.type) +
-                               " instead of HELLO");
+    co_await SendError(PeerErrorCode::kProtocolViolation, "expected HELLO, got " + FrameTypeName(in.type));
+    co_return Status::Internal(Where() + ": sent " + FrameTypeName(in.type) + " instead of HELLO");
   }
   Result<Hello> theirs = DecodeHello(in.payload);
   if (!theirs.ok()) {
@@ -281,17 +268,14 @@ asio::awaitable<Status> ClientCore::DoConnect() {
     co_return Status::Internal(Where() + ": " + theirs.status().message());
   }
   if (theirs->node_id != peer_.node_id) {
-    co_await SendError(PeerErrorCode::kIdentityMismatch,
-                       "HELLO node id is not the node this TLS key is pinned to");
+    co_await SendError(PeerErrorCode::kIdentityMismatch, "HELLO node id is not the node this TLS key is pinned to");
     co_return Status::Denied(Where() + ": says it is \"" + theirs->node_id + "\"; refused");
   }
   if (!NegotiateVersion(ours, *theirs)) {
     co_await SendError(PeerErrorCode::kUnsupportedVersion, "no protocol version in common");
-    co_return Status::Unavailable(Where() + ": speaks protocol versions " +
-                                  std::to_string(theirs->min_version) + ".." +
+    co_return Status::Unavailable(Where() + ": speaks protocol versions " + std::to_string(theirs->min_version) + ".." +
                                   std::to_string(theirs->max_version) + ", we speak " +
-                                  std::to_string(ours.min_version) + ".." +
-                                  std::to_string(ours.max_version));
+                                  std::to_string(ours.min_version) + ".." + std::to_string(ours.max_version));
   }
   co_return Status::Ok();
 }
@@ -308,8 +292,7 @@ asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, std::str
   if (ec) co_return TransportFailure(ec, "waiting for the answer");
   if (in.too_large) {
     co_await SendError(PeerErrorCode::kFrameTooLarge, "answer exceeds the frame limit");
-    co_return Status::ResourceExhausted(Where() + ": answer of " +
-                                        std::to_string(in.announced_size) +
+    co_return Status::ResourceExhausted(Where() + ": answer of " + std::to_string(in.announced_size) +
                                         " bytes exceeds the frame limit");
   }
   switch (static_cast<FrameType>(in.type)) {
@@ -325,10 +308,8 @@ asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, std::str
     case FrameType::kDeliver:
       break;
   }
-  co_await SendError(PeerErrorCode::kProtocolViolation,
-                     "unexpected " + FrameTypeName(in.type) + " frame");
-  co_return Status::Internal(Where() + ": sent " + FrameTypeName(in.type) +
-                             " instead of an answer");
+  co_await SendError(PeerErrorCode::kProtocolViolation, "unexpected " + FrameTypeName(in.type) + " frame");
+  co_return Status::Internal(Where() + ": sent " + FrameTypeName(in.type) + " instead of an answer");
 }
 
 asio::awaitable<Status> ClientCore::DoShutdown() {
@@ -340,8 +321,8 @@ asio::awaitable<Status> ClientCore::DoShutdown() {
 // `why` by value: a coroutine must own what it uses after a co_await.
 // cppcheck-suppress passedByValue
 asio::awaitable<void> ClientCore::SendError(PeerErrorCode code, std::string why) {
-  LogInfo("peer: closing connection to " + Where() + ": " +
-          PeerErrorCodeName(static_cast<uint16_t>(code)) + ": " + why);
+  LogInfo("peer: closing connection to " + Where() + ": " + PeerErrorCodeName(static_cast<uint16_t>(code)) + ": " +
+          why);
   std::string payload = EncodeError(code, why);
   ErrorCode ec;
   co_await WriteFrame(*stream_, FrameType::kError, payload, ec);
@@ -379,10 +360,8 @@ Status ClientCore::FromPeerError(const FrameIn& in) const {
 
 }  // namespace peer_internal
 
-Result<std::unique_ptr<PeerClient>> PeerClient::Create(std::string own_node_id,
-                                                       const crypto::TlsIdentity& identity,
-                                                       PeerEndpoint peer,
-                                                       const PeerClientOptions& options) {
+Result<std::unique_ptr<PeerClient>> PeerClient::Create(std::string own_node_id, const crypto::TlsIdentity& identity,
+                                                       PeerEndpoint peer, const PeerClientOptions& options) {
   if (!IsValidNodeId(own_node_id)) return Status::InvalidInput("peer client: bad own node id");
   if (!IsValidNodeId(peer.node_id)) return Status::InvalidInput("peer client: bad peer node id");
   if (peer.host.empty() || peer.port == 0) {
@@ -391,14 +370,12 @@ Result<std::unique_ptr<PeerClient>> PeerClient::Create(std::string own_node_id,
   if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0) {
     return Status::InvalidInput("peer client: timeouts must be positive");
   }
-  if (options.max_frame_payload_bytes < 1024 ||
-      options.max_frame_payload_bytes > (size_t{1} << 30)) {
+  if (options.max_frame_payload_bytes < 1024 || options.max_frame_payload_bytes > (size_t{1} << 30)) {
     return Status::InvalidInput("peer client: max_frame_payload_bytes must be 1 KiB .. 1 GiB");
   }
-  SCHAKEL_ASSIGN_OR_RETURN(boost::asio::ssl::context tls,
-                           MakePeerTlsContext(PeerRole::kClient, identity));
-  auto core = std::make_unique<peer_internal::ClientCore>(std::move(own_node_id), std::move(peer),
-                                                          options, std::move(tls));
+  SCHAKEL_ASSIGN_OR_RETURN(boost::asio::ssl::context tls, MakePeerTlsContext(PeerRole::kClient, identity));
+  auto core =
+      std::make_unique<peer_internal::ClientCore>(std::move(own_node_id), std::move(peer), options, std::move(tls));
   return std::unique_ptr<PeerClient>(new PeerClient(std::move(core)));
 }
 
@@ -411,12 +388,10 @@ void PeerClient::Interrupt() { core_->Interrupt(); }
 bool PeerClient::connected() const { return core_->connected(); }
 const PeerEndpoint& PeerClient::peer() const { return core_->peer(); }
 
-Result<std::string> DeliverOnce(std::string own_node_id, const crypto::TlsIdentity& identity,
-                                PeerEndpoint peer, std::string_view payload,
-                                const PeerClientOptions& options) {
+Result<std::string> DeliverOnce(std::string own_node_id, const crypto::TlsIdentity& identity, PeerEndpoint peer,
+                                std::string_view payload, const PeerClientOptions& options) {
   SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<PeerClient> client,
-                           PeerClient::Create(std::move(own_node_id), identity, std::move(peer),
-                                              options));
+                           PeerClient::Create(std::move(own_node_id), identity, std::move(peer), options));
   Result<std::string> answer = client->Deliver(payload);
   client->Close();
   return answer;

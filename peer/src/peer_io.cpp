@@ -19,8 +19,7 @@ namespace {
 // it, as two writes without copying the payload.
 constexpr size_t kCoalesceBytes = 16 * 1024;
 
-asio::awaitable<void> ReadPayload(TlsStream& stream,
-                                  const std::array<uint8_t, kFrameHeaderBytes>& header,
+asio::awaitable<void> ReadPayload(TlsStream& stream, const std::array<uint8_t, kFrameHeaderBytes>& header,
                                   size_t max_payload, FrameIn& out, ErrorCode& ec) {
   FrameHeader h = DecodeFrameHeader(header);
   out.type = h.type;
@@ -37,24 +36,19 @@ asio::awaitable<void> ReadPayload(TlsStream& stream,
 
 }  // namespace
 
-asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out,
-                                ErrorCode& ec) {
+asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out, ErrorCode& ec) {
   std::array<uint8_t, kFrameHeaderBytes> header{};
-  co_await asio::async_read(stream, asio::buffer(header),
-                            asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_read(stream, asio::buffer(header), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
   co_await ReadPayload(stream, header, max_payload, out, ec);
 }
 
-asio::awaitable<void> ReadHeaderStart(TlsStream& stream,
-                                      std::array<uint8_t, kFrameHeaderBytes>& header, size_t& got,
+asio::awaitable<void> ReadHeaderStart(TlsStream& stream, std::array<uint8_t, kFrameHeaderBytes>& header, size_t& got,
                                       ErrorCode& ec) {
-  got = co_await stream.async_read_some(asio::buffer(header),
-                                        asio::redirect_error(asio::use_awaitable, ec));
+  got = co_await stream.async_read_some(asio::buffer(header), asio::redirect_error(asio::use_awaitable, ec));
 }
 
-asio::awaitable<void> FinishFrame(TlsStream& stream,
-                                  std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
+asio::awaitable<void> FinishFrame(TlsStream& stream, std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
                                   size_t max_payload, FrameIn& out, ErrorCode& ec) {
   if (got < kFrameHeaderBytes) {
     co_await asio::async_read(stream, asio::buffer(header.data() + got, kFrameHeaderBytes - got),
@@ -64,21 +58,17 @@ asio::awaitable<void> FinishFrame(TlsStream& stream,
   co_await ReadPayload(stream, header, max_payload, out, ec);
 }
 
-asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload,
-                                 ErrorCode& ec) {
-  std::array<uint8_t, kFrameHeaderBytes> header =
-      EncodeFrameHeader(type, static_cast<uint32_t>(payload.size()));
+asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload, ErrorCode& ec) {
+  std::array<uint8_t, kFrameHeaderBytes> header = EncodeFrameHeader(type, static_cast<uint32_t>(payload.size()));
   if (payload.size() <= kCoalesceBytes) {
     std::string buf;
     buf.reserve(kFrameHeaderBytes + payload.size());
     buf.append(reinterpret_cast<const char*>(header.data()), header.size());
     buf.append(payload);
-    co_await asio::async_write(stream, asio::buffer(buf),
-                               asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream, asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
     co_return;
   }
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(header),
-                                            asio::buffer(payload.data(), payload.size())};
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(payload.data(), payload.size())};
   co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
 }
 
@@ -95,8 +85,8 @@ std::string DescribeError(const ErrorCode& ec) {
 }
 
 bool IsPeerClosed(const ErrorCode& ec) {
-  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
-         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe;
 }
 
 bool IsCertificateRefusedAlert(const ErrorCode& ec) {

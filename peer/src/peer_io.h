@@ -39,24 +39,20 @@ struct FrameIn {
 };
 
 // Reads one whole frame with a payload limit of `max_payload`.
-boost::asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out,
-                                       ErrorCode& ec);
+boost::asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out, ErrorCode& ec);
 
 // Waits for the first bytes of the next frame header: on success 1..5 bytes
 // are in `header` and `got` says how many. For idle detection: the caller
 // switches from the idle deadline to the frame deadline after this.
-boost::asio::awaitable<void> ReadHeaderStart(TlsStream& stream,
-                                             std::array<uint8_t, kFrameHeaderBytes>& header,
+boost::asio::awaitable<void> ReadHeaderStart(TlsStream& stream, std::array<uint8_t, kFrameHeaderBytes>& header,
                                              size_t& got, ErrorCode& ec);
 
 // Completes a frame whose first `got` header bytes are in `header`.
-boost::asio::awaitable<void> FinishFrame(TlsStream& stream,
-                                         std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
+boost::asio::awaitable<void> FinishFrame(TlsStream& stream, std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
                                          size_t max_payload, FrameIn& out, ErrorCode& ec);
 
 // Writes one frame. REQUIRES: payload.size() fits in u32.
-boost::asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload,
-                                        ErrorCode& ec);
+boost::asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload, ErrorCode& ec);
 
 // A short description of an I/O or TLS error for logs and messages.
 std::string DescribeError(const ErrorCode& ec);

@@ -78,8 +78,7 @@ std::string PeerErrorCodeName(uint16_t code) {
 
 std::array<uint8_t, kFrameHeaderBytes> EncodeFrameHeader(FrameType type, uint32_t payload_size) {
   return {static_cast<uint8_t>(payload_size >> 24), static_cast<uint8_t>(payload_size >> 16),
-          static_cast<uint8_t>(payload_size >> 8), static_cast<uint8_t>(payload_size),
-          static_cast<uint8_t>(type)};
+          static_cast<uint8_t>(payload_size >> 8), static_cast<uint8_t>(payload_size), static_cast<uint8_t>(type)};
 }
 
 FrameHeader DecodeFrameHeader(std::span<const uint8_t, kFrameHeaderBytes> bytes) {

@@ -39,8 +39,8 @@ class Session;
 // runs its io_context is joined; sessions refer to it by reference.
 class ServerCore {
  public:
-  ServerCore(std::string node_id, PinLookup partners, PeerHandler& handler,
-             const PeerServerOptions& options, asio::ssl::context tls)
+  ServerCore(std::string node_id, PinLookup partners, PeerHandler& handler, const PeerServerOptions& options,
+             asio::ssl::context tls)
       : node_id_(std::move(node_id)),
         partners_(std::move(partners)),
         handler_(handler),
@@ -93,7 +93,7 @@ class ServerCore {
   bool stopping_ = false;
   bool accept_loop_done_ = true;  // false while the accept loop runs
 
-  std::mutex stop_mu_;  // serialises Stop()
+  std::mutex stop_mu_;    // serialises Stop()
   bool stopped_ = false;  // GUARDED_BY(stop_mu_)
 
   // Declared after everything sessions touch, so it is destroyed first: a
@@ -165,12 +165,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Result<std::string> CallHandler(std::string_view payload);
   void LogPeerError(const FrameIn& in);
 
-  milliseconds ErrorGrace() const {
-    return std::min(core_.options_.frame_timeout, milliseconds(1000));
-  }
-  std::string Who() const {
-    return peer_id_.empty() ? remote_ : peer_id_ + " (" + remote_ + ")";
-  }
+  milliseconds ErrorGrace() const { return std::min(core_.options_.frame_timeout, milliseconds(1000)); }
+  std::string Who() const { return peer_id_.empty() ? remote_ : peer_id_ + " (" + remote_ + ")"; }
 
   // A new deadline for what comes next; wakes the watchdog if it sleeps
   // past it.
@@ -243,8 +239,7 @@ asio::awaitable<void> Session::Serve() {
     co_return;
   }
   phase_ = Phase::kHandshake;
-  co_await stream_.async_handshake(asio::ssl::stream_base::server,
-                                   asio::redirect_error(asio::use_awaitable, ec));
+  co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
   if (ec || stop_requested_) {
     OnHandshakeFailed(ec);
     co_return;
@@ -267,10 +262,9 @@ asio::awaitable<void> Session::Serve() {
   }
   if (in.too_large) {
     core_.protocol_errors_++;
-    co_await Fail(PeerErrorCode::kFrameTooLarge,
-                  FrameTypeName(in.type) + " of " + std::to_string(in.announced_size) +
-                      " bytes before HELLO (limit " +
-                      std::to_string(kMaxHandshakeFramePayloadBytes) + ")");
+    co_await Fail(PeerErrorCode::kFrameTooLarge, FrameTypeName(in.type) + " of " + std::to_string(in.announced_size) +
+                                                     " bytes before HELLO (limit " +
+                                                     std::to_string(kMaxHandshakeFramePayloadBytes) + ")");
     co_return;
   }
   if (in.type == static_cast<uint8_t>(FrameType::kError)) {
@@ -279,8 +273,7 @@ asio::awaitable<void> Session::Serve() {
   }
   if (in.type != static_cast<uint8_t>(FrameType::kHello)) {
     core_.protocol_errors_++;
-    co_await Fail(PeerErrorCode::kProtocolViolation,
-                  "expected HELLO, got " + FrameTypeName(in.type));
+    co_await Fail(PeerErrorCode::kProtocolViolation, "expected HELLO, got " + FrameTypeName(in.type));
     co_return;
   }
   Result<Hello> hello = DecodeHello(in.payload);
@@ -291,10 +284,9 @@ asio::awaitable<void> Session::Serve() {
   }
   if (hello->node_id != peer_id_) {
     core_.protocol_errors_++;
-    LogWarn("peer: " + Who() + " says it is \"" + hello->node_id +
-            "\" but its TLS key is pinned to " + peer_id_ + "; refused");
-    co_await Fail(PeerErrorCode::kIdentityMismatch,
-                  "HELLO node id is not the node this TLS key is pinned to");
+    LogWarn("peer: " + Who() + " says it is \"" + hello->node_id + "\" but its TLS key is pinned to " + peer_id_ +
+            "; refused");
+    co_await Fail(PeerErrorCode::kIdentityMismatch, "HELLO node id is not the node this TLS key is pinned to");
     co_return;
   }
   Hello ours;
@@ -302,18 +294,17 @@ asio::awaitable<void> Session::Serve() {
   std::optional<uint16_t> version = NegotiateVersion(ours, *hello);
   if (!version) {
     core_.protocol_errors_++;
-    co_await Fail(PeerErrorCode::kUnsupportedVersion,
-                  "versions " + std::to_string(hello->min_version) + ".." +
-                      std::to_string(hello->max_version) + " offered, " +
-                      std::to_string(ours.min_version) + ".." +
-                      std::to_string(ours.max_version) + " spoken here");
+    co_await Fail(PeerErrorCode::kUnsupportedVersion, "versions " + std::to_string(hello->min_version) + ".." +
+                                                          std::to_string(hello->max_version) + " offered, " +
+                                                          std::to_string(ours.min_version) + ".." +
+                                                          std::to_string(ours.max_version) + " spoken here");
     co_return;
   }
   if (!core_.Identify(*this, peer_id_)) {
     core_.refused_peer_limit_++;
-    co_await Fail(PeerErrorCode::kTooManyConnections,
-                  "partner has " + std::to_string(core_.options_.max_connections_per_peer) +
-                      " connections open already");
+    co_await Fail(
+        PeerErrorCode::kTooManyConnections,
+        "partner has " + std::to_string(core_.options_.max_connections_per_peer) + " connections open already");
     co_return;
   }
   if (stop_requested_) {
@@ -362,10 +353,9 @@ asio::awaitable<void> Session::ServeRequests() {
     }
     if (in.too_large) {
       core_.protocol_errors_++;
-      co_await Fail(PeerErrorCode::kFrameTooLarge,
-                    FrameTypeName(in.type) + " of " + std::to_string(in.announced_size) +
-                        " bytes exceeds the limit of " +
-                        std::to_string(options.max_frame_payload_bytes));
+      co_await Fail(PeerErrorCode::kFrameTooLarge, FrameTypeName(in.type) + " of " + std::to_string(in.announced_size) +
+                                                       " bytes exceeds the limit of " +
+                                                       std::to_string(options.max_frame_payload_bytes));
       co_return;
     }
     if (in.type == static_cast<uint8_t>(FrameType::kError)) {
@@ -374,8 +364,7 @@ asio::awaitable<void> Session::ServeRequests() {
     }
     if (in.type != static_cast<uint8_t>(FrameType::kDeliver)) {
       core_.protocol_errors_++;
-      co_await Fail(PeerErrorCode::kProtocolViolation,
-                    "unexpected " + FrameTypeName(in.type) + " frame");
+      co_await Fail(PeerErrorCode::kProtocolViolation, "unexpected " + FrameTypeName(in.type) + " frame");
       co_return;
     }
 
@@ -399,8 +388,8 @@ asio::awaitable<void> Session::ServeRequests() {
     }
     if (ec) {
       if (timed_out_) core_.timeouts_++;
-      LogInfo("peer: sending the answer to " + Who() + " failed: " +
-              (timed_out_ ? std::string("timed out") : DescribeError(ec)));
+      LogInfo("peer: sending the answer to " + Who() +
+              " failed: " + (timed_out_ ? std::string("timed out") : DescribeError(ec)));
       co_return;
     }
   }
@@ -415,8 +404,7 @@ asio::awaitable<void> Session::OnReadFailed(const ErrorCode& ec, bool between_fr
     core_.timeouts_++;
     if (between_frames) {
       co_await Fail(PeerErrorCode::kIdleTimeout,
-                    "no request within " + std::to_string(core_.options_.idle_timeout.count()) +
-                        " ms");
+                    "no request within " + std::to_string(core_.options_.idle_timeout.count()) + " ms");
     } else {
       co_await Fail(PeerErrorCode::kTimeout, "frame not complete within its deadline");
     }
@@ -438,11 +426,10 @@ asio::awaitable<void> Session::OnReadFailed(const ErrorCode& ec, bool between_fr
 // `why` by value: a coroutine must own what it uses after a co_await.
 // cppcheck-suppress passedByValue
 asio::awaitable<void> Session::Fail(PeerErrorCode code, std::string why) {
-  LogLevel level = code == PeerErrorCode::kShuttingDown || code == PeerErrorCode::kIdleTimeout
-                       ? LogLevel::kDebug
-                       : LogLevel::kInfo;
-  Log(level, "peer: closing connection with " + Who() + ": " +
-                 PeerErrorCodeName(static_cast<uint16_t>(code)) + ": " + why);
+  LogLevel level =
+      code == PeerErrorCode::kShuttingDown || code == PeerErrorCode::kIdleTimeout ? LogLevel::kDebug : LogLevel::kInfo;
+  Log(level,
+      "peer: closing connection with " + Who() + ": " + PeerErrorCodeName(static_cast<uint16_t>(code)) + ": " + why);
   if (!tls_up_) co_return;
   SetDeadline(ErrorGrace());
   phase_ = Phase::kWriting;
@@ -459,8 +446,7 @@ void Session::OnHandshakeFailed(const ErrorCode& ec) {
   if (stop_requested_) return;
   if (verifier_.saw_certificate() && !verifier_.accepted()) {
     core_.refused_pin_++;
-    LogWarn("peer: refused " + remote_ + ": its TLS key (pin " +
-            PinHex(verifier_.presented_pin()) +
+    LogWarn("peer: refused " + remote_ + ": its TLS key (pin " + PinHex(verifier_.presented_pin()) +
             ") belongs to no partner (unknown or changed key)");
     return;
   }
@@ -470,8 +456,7 @@ void Session::OnHandshakeFailed(const ErrorCode& ec) {
     return;
   }
   if (!verifier_.saw_certificate() && ec.category() == asio::error::get_ssl_category() &&
-      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) ==
-          SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
     core_.refused_pin_++;
     LogWarn("peer: refused " + remote_ + ": it presented no certificate");
     return;
@@ -588,8 +573,8 @@ void ServerCore::StartThreads() {
 asio::awaitable<void> ServerCore::AcceptLoop() {
   for (;;) {
     ErrorCode ec;
-    tcp::socket socket(co_await acceptor_.async_accept(
-        asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec)));
+    tcp::socket socket(
+        co_await acceptor_.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec)));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       {
@@ -692,8 +677,7 @@ void ServerCore::Stop() {
   open.clear();
   {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, options_.shutdown_grace,
-                 [this] { return sessions_.empty() && accept_loop_done_; });
+    cv_.wait_for(lock, options_.shutdown_grace, [this] { return sessions_.empty() && accept_loop_done_; });
     if (!sessions_.empty()) {
       LogWarn("peer: " + std::to_string(sessions_.size()) +
               " connections did not close within the grace period; abandoning them");
@@ -725,17 +709,15 @@ PeerServerStats ServerCore::Stats() const {
 
 namespace {
 
-Status CheckOptions(const std::string& node_id, const PinLookup& partners,
-                    const PeerServerOptions& o) {
+Status CheckOptions(const std::string& node_id, const PinLookup& partners, const PeerServerOptions& o) {
   if (!IsValidNodeId(node_id)) return Status::InvalidInput("peer server: bad node id");
   if (!partners) return Status::InvalidInput("peer server: no partner pin lookup");
   if (o.listen.host.empty()) return Status::InvalidInput("peer server: listen host is empty");
-  if (o.handshake_timeout.count() <= 0 || o.frame_timeout.count() <= 0 ||
-      o.idle_timeout.count() <= 0 || o.shutdown_grace.count() < 0) {
+  if (o.handshake_timeout.count() <= 0 || o.frame_timeout.count() <= 0 || o.idle_timeout.count() <= 0 ||
+      o.shutdown_grace.count() < 0) {
     return Status::InvalidInput("peer server: timeouts must be positive");
   }
-  if (o.max_connections == 0 || o.max_connections_per_address == 0 ||
-      o.max_connections_per_peer == 0) {
+  if (o.max_connections == 0 || o.max_connections_per_address == 0 || o.max_connections_per_peer == 0) {
     return Status::InvalidInput("peer server: connection caps must be at least 1");
   }
   if (o.max_frame_payload_bytes < 1024 || o.max_frame_payload_bytes > (size_t{1} << 30)) {
@@ -749,15 +731,13 @@ Status CheckOptions(const std::string& node_id, const PinLookup& partners,
 
 }  // namespace
 
-Result<std::unique_ptr<PeerServer>> PeerServer::Start(std::string node_id,
-                                                      const crypto::TlsIdentity& identity,
+Result<std::unique_ptr<PeerServer>> PeerServer::Start(std::string node_id, const crypto::TlsIdentity& identity,
                                                       PinLookup partners, PeerHandler& handler,
                                                       const PeerServerOptions& options) {
   SCHAKEL_RETURN_IF_ERROR(CheckOptions(node_id, partners, options));
-  SCHAKEL_ASSIGN_OR_RETURN(boost::asio::ssl::context tls,
-                           MakePeerTlsContext(PeerRole::kServer, identity));
-  auto core = std::make_unique<peer_internal::ServerCore>(std::move(node_id), std::move(partners),
-                                                          handler, options, std::move(tls));
+  SCHAKEL_ASSIGN_OR_RETURN(boost::asio::ssl::context tls, MakePeerTlsContext(PeerRole::kServer, identity));
+  auto core = std::make_unique<peer_internal::ServerCore>(std::move(node_id), std::move(partners), handler, options,
+                                                          std::move(tls));
   SCHAKEL_RETURN_IF_ERROR(core->Listen());
   core->StartThreads();
   return std::unique_ptr<PeerServer>(new PeerServer(std::move(core)));

@@ -57,12 +57,12 @@ bool IsPurposeName(std::string_view p) {
   });
 }
 
-audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::string& subject,
-                            const std::string& object, const std::string& purpose, const std::string& legal,
-                            std::string outcome, std::string reason) {
-  audit::AuditEvent e = SystemEvent({std::move(action), subject, object, purpose, legal, std::move(outcome),
-                                     std::move(reason)},
-                                    c != nullptr ? c->source : "links");
+audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::string& subject, const std::string& object,
+                            const std::string& purpose, const std::string& legal, std::string outcome,
+                            std::string reason) {
+  audit::AuditEvent e =
+      SystemEvent({std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)},
+                  c != nullptr ? c->source : "links");
   if (c != nullptr) {
     e.actor_user = c->user_id;
     e.actor_role = std::string(store::RoleName(c->role));
@@ -75,24 +75,30 @@ audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::stri
 [[nodiscard]] Status AuditOrFail(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
                                  const std::string& object, const std::string& purpose, const std::string& legal,
                                  std::string outcome, std::string reason) {
-  return service::AuditOrFail(core, LinkEvent(c, std::move(action), subject, object, purpose, legal,
-                                             std::move(outcome), std::move(reason)));
+  return service::AuditOrFail(
+      core, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)));
 }
 
 void AuditBestEffort(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
                      const std::string& object, const std::string& purpose, const std::string& legal,
                      std::string outcome, std::string reason) {
-  service::AuditBestEffort(core, LinkEvent(c, std::move(action), subject, object, purpose, legal,
-                                          std::move(outcome), std::move(reason)));
+  service::AuditBestEffort(
+      core, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)));
 }
 
 Json RowJson(const LinkRow& r) {
-  return Json{{"link_id", r.link_id},         {"case_id", r.case_id},
-              {"for", r.recipient_name},      {"type", r.recipient_type},
-              {"purpose", r.purpose},         {"legal_basis", r.legal_basis},
-              {"categories", SplitList(r.categories)}, {"withheld", SplitList(r.withheld)},
-              {"created_by", r.created_by},   {"created", r.created},
-              {"expires", r.expires},         {"state", r.state},
+  return Json{{"link_id", r.link_id},
+              {"case_id", r.case_id},
+              {"for", r.recipient_name},
+              {"type", r.recipient_type},
+              {"purpose", r.purpose},
+              {"legal_basis", r.legal_basis},
+              {"categories", SplitList(r.categories)},
+              {"withheld", SplitList(r.withheld)},
+              {"created_by", r.created_by},
+              {"created", r.created},
+              {"expires", r.expires},
+              {"state", r.state},
               {"failed_attempts", r.failed_attempts}};
 }
 
@@ -145,8 +151,7 @@ Status RecordRead(NodeCore& core, const LinkRow& row) {
 // view is audited as denied). A link past its expiry is expired here, its
 // content deleted with its entry, or not at all (an error).
 // REQUIRES: core.mu held.
-Result<std::optional<LinkRow>> FindForVisit(NodeCore& core, const std::array<uint8_t, 32>& token_hash,
-                                            LinkVisit* out) {
+Result<std::optional<LinkRow>> FindForVisit(NodeCore& core, const std::array<uint8_t, 32>& token_hash, LinkVisit* out) {
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, store::FindLinkByTokenHash(*core.db, token_hash));
   if (!found) return std::optional<LinkRow>();
   LinkRow row = std::move(*found);
@@ -194,8 +199,8 @@ Reply LinkService::DecideAndSeal(const Caller& c, const GateRequest& gate, const
   }
   out->token = crypto::NewLinkToken();
   out->code = crypto::NewAccessCode();
-  auto sealed = crypto::SealLinkContent(out->token, *crypto::NormaliseAccessCode(out->code), link_id, projected,
-                                        options_.kdf);
+  auto sealed =
+      crypto::SealLinkContent(out->token, *crypto::NormaliseAccessCode(out->code), link_id, projected, options_.kdf);
   crypto::Wipe(projected.data(), projected.size());
   if (!sealed.ok()) return Reply::Error(sealed.status());
   out->sealed = std::move(*sealed);
@@ -207,7 +212,8 @@ Reply LinkService::DecideAndSeal(const Caller& c, const GateRequest& gate, const
     auto consent = store::FindConsent(*core_.db, id);
     if (!consent.ok()) return Reply::Error(consent.status());
     if (!*consent || (*consent)->consent.withdrawn_at) {
-      return Reply::Error(Status::Denied("consent " + id + " was withdrawn while the link was being made; "
+      return Reply::Error(Status::Denied("consent " + id +
+                                         " was withdrawn while the link was being made; "
                                          "nothing was created"));
     }
   }
@@ -231,8 +237,14 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
     return Reply::Error(Status::InvalidInput("--expires: from 1 to " + std::to_string(kMaxLinkDays) + " days"));
   }
 
-  GateRequest gate{req.case_id, req.purpose, {"link", *org_type}, req.categories, req.allow_partial,
-                   std::nullopt, "link", req.case_id + "->link:" + req.org_type};
+  GateRequest gate{req.case_id,
+                   req.purpose,
+                   {"link", *org_type},
+                   req.categories,
+                   req.allow_partial,
+                   std::nullopt,
+                   "link",
+                   req.case_id + "->link:" + req.org_type};
   const std::string link_id = "l-" + ToHex(crypto::SecureBuffer::Random(8).span());
   std::unique_lock<std::mutex> lock(core_.mu, std::defer_lock);
   Sealed made;
@@ -344,8 +356,7 @@ Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
   // The same request as at creation, decided again on the case as it is now.
   std::vector<std::string> cats = SplitList(r.categories);
   for (const auto& w : SplitList(r.withheld)) cats.push_back(w);
-  GateRequest gate{r.case_id, r.purpose, {"link", *org_type}, cats, !r.withheld.empty(), std::nullopt, "link",
-                   link_id};
+  GateRequest gate{r.case_id, r.purpose, {"link", *org_type}, cats, !r.withheld.empty(), std::nullopt, "link", link_id};
   Sealed made;
   if (Reply refused = DecideAndSeal(c, gate, link_id, &lock, &made); !refused.status.ok()) return refused;
   const GateResult& decided = made.decided;
@@ -355,17 +366,17 @@ Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
   // Only a link still active or locked gets the new code: it may have been
   // revoked or expired while the content was being sealed.
   store::LinkSecret secret{hash, made.sealed->salt, made.sealed->nonce, made.sealed->ciphertext};
-  auto updated = store::UpdateLinkCode(*core_.db, link_id, secret, decided.kase.version,
-                                       CategoryList(decided.decision.categories),
-                                       CategoryList(decided.decision.withheld),
-                                       Join(decided.decision.consents_used, ","),
-                                       FormatInstantMs(core_.clock->Now()));
+  auto updated =
+      store::UpdateLinkCode(*core_.db, link_id, secret, decided.kase.version, CategoryList(decided.decision.categories),
+                            CategoryList(decided.decision.withheld), Join(decided.decision.consents_used, ","),
+                            FormatInstantMs(core_.clock->Now()));
   if (!updated.ok()) return Reply::Error(updated.status());
   if (!*updated) {
-    return Reply::Error(Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead"));
+    return Reply::Error(
+        Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead"));
   }
-  if (Status st = AuditOrFail(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis,
-                              "permit", "");
+  if (Status st =
+          AuditOrFail(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", "");
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -385,8 +396,8 @@ Result<int> LinkService::ExpireDue() {
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   for (const auto& r : due) {
     SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(*core_.db, r.link_id, now));
-    SCHAKEL_RETURN_IF_ERROR(
-        AuditOrFail(core_, nullptr, "link.expired", r.student_id, r.link_id, r.purpose, r.legal_basis, "ok", "expired"));
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core_, nullptr, "link.expired", r.student_id, r.link_id, r.purpose,
+                                        r.legal_basis, "ok", "expired"));
   }
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return static_cast<int>(due.size());
@@ -454,8 +465,8 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
                     "deny", "attempt " + std::to_string(failed));
     if (lock_now) {
       GlobalLinkCounters().locks++;
-      AuditBestEffort(core_, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis,
-                      "deny", "too_many_wrong_codes");
+      AuditBestEffort(core_, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+                      "too_many_wrong_codes");
       return gone("locked");
     }
     out.kind = LinkVisit::Kind::kWrongCode;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "schakel/base/fault_inject.h"
+#include "schakel/base/fault_point.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 #include "schakel/base/version.h"
@@ -12,15 +13,14 @@
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/password.h"
-#include "schakel/crypto/totp.h"
 #include "schakel/crypto/secure_buffer.h"
+#include "schakel/crypto/totp.h"
 #include "schakel/formats/case_summary.h"
 #include "schakel/formats/consent_json.h"
 #include "schakel/formats/scenario.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
-#include "schakel/base/fault_point.h"
 
 namespace schakel::service {
 namespace {
@@ -70,8 +70,7 @@ Status RoleIn(const Caller& c, std::initializer_list<Role> roles, std::string_vi
   for (Role r : roles) {
     if (c.role == r) return Status::Ok();
   }
-  return Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not " +
-                        std::string(what));
+  return Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not " + std::string(what));
 }
 
 bool CanSeeCase(const Caller& c, const store::CaseRecord& r) {
@@ -124,9 +123,8 @@ Json ConsentJson(const store::ConsentRecord& r) {
 }
 
 // The consent-engine request for sharing a case's student with a partner.
-Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase,
-                                      const consent::Party& recipient, const std::string& purpose,
-                                      std::vector<consent::Category> categories,
+Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase, const consent::Party& recipient,
+                                      const std::string& purpose, std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override) {
   auto birth = ParseDate(kase.birth_date);
   if (!birth.ok()) return Status::Corruption("stored case has a bad birth date");
@@ -145,9 +143,8 @@ Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& k
   return req;
 }
 
-Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase,
-                                      const store::Partner& partner, const std::string& purpose,
-                                      std::vector<consent::Category> categories,
+Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase, const store::Partner& partner,
+                                      const std::string& purpose, std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override) {
   auto org_type = consent::ParseOrgType(partner.card.org_type);
   if (!org_type) return Status::Corruption("partner " + partner.card.node_id + " has an unknown org type");
@@ -189,8 +186,7 @@ Status SealAndQueue(NodeCore& core, store::ShareRecord& share, const store::Case
   share.body_hash.assign(hash.begin(), hash.end());
   SCHAKEL_RETURN_IF_ERROR(store::SetShareBodyHash(*core.db, share.message_id, share.body_hash));
   Instant now = core.clock->Now();
-  SCHAKEL_RETURN_IF_ERROR(store::EnqueueOutgoing(*core.db, "share", share.message_id,
-                                                 partner.card.node_id, *envelope,
+  SCHAKEL_RETURN_IF_ERROR(store::EnqueueOutgoing(*core.db, "share", share.message_id, partner.card.node_id, *envelope,
                                                  now.time_since_epoch().count(), FormatInstantMs(now)));
   return Status::Ok();
 }
@@ -242,19 +238,17 @@ void AuditBestEffort(NodeCore& core, audit::AuditEvent event) {
 }
 
 Status Service::AuditOrFail(const Caller& c, std::string action, std::string subject, std::string object,
-                            std::string purpose, std::string legal_basis, std::string outcome,
-                            std::string reason) {
-  return service::AuditOrFail(core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object),
-                                                    std::move(purpose), std::move(legal_basis),
-                                                    std::move(outcome), std::move(reason)}));
+                            std::string purpose, std::string legal_basis, std::string outcome, std::string reason) {
+  return service::AuditOrFail(
+      core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object), std::move(purpose),
+                             std::move(legal_basis), std::move(outcome), std::move(reason)}));
 }
 
 void Service::AuditBestEffort(const Caller& c, std::string action, std::string subject, std::string object,
-                              std::string purpose, std::string legal_basis, std::string outcome,
-                              std::string reason) {
-  service::AuditBestEffort(core_, CallerEvent(c, {std::move(action), std::move(subject), std::move(object),
-                                                 std::move(purpose), std::move(legal_basis),
-                                                 std::move(outcome), std::move(reason)}));
+                              std::string purpose, std::string legal_basis, std::string outcome, std::string reason) {
+  service::AuditBestEffort(core_,
+                           CallerEvent(c, {std::move(action), std::move(subject), std::move(object), std::move(purpose),
+                                           std::move(legal_basis), std::move(outcome), std::move(reason)}));
 }
 
 Result<Caller> Service::Authenticate(std::string_view token) {
@@ -309,8 +303,8 @@ Reply Service::UpdateCase(const Caller& c, const std::string& case_id, std::stri
   if (!CanSeeCase(c, *kase)) return Reply::Error(Status::Denied("case " + case_id + " is not yours"));
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
-  auto version = store::UpdateCase(*core_.db, case_id, s.student_id, FormatDate(s.birth_date),
-                                   s.document.dump(), c.user_id, FormatInstantMs(core_.clock->Now()));
+  auto version = store::UpdateCase(*core_.db, case_id, s.student_id, FormatDate(s.birth_date), s.document.dump(),
+                                   c.user_id, FormatInstantMs(core_.clock->Now()));
   if (!version.ok()) return Reply::Error(version.status());
   if (Status st = AuditOrFail(c, "case.update", s.student_id, case_id, "", "", "ok", ""); !st.ok()) {
     return Reply::Error(st);
@@ -357,8 +351,11 @@ Reply Service::ListCases(const Caller& c) {
   if (!cases.ok()) return Reply::Error(cases.status());
   Json list = Json::array();
   for (const auto& r : *cases) {
-    list.push_back({{"case_id", r.case_id}, {"student_id", r.student_id}, {"version", r.version},
-                    {"updated", r.updated}, {"created_by", r.created_by}});
+    list.push_back({{"case_id", r.case_id},
+                    {"student_id", r.student_id},
+                    {"version", r.version},
+                    {"updated", r.updated},
+                    {"created_by", r.created_by}});
   }
   return Reply::Ok({{"cases", list}});
 }
@@ -423,9 +420,8 @@ Reply Service::AddConsent(const Caller& c, std::string_view body) {
   store::Transaction tx(*core_.db);
   if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
   if (Status st = store::InsertConsent(*core_.db, r); !st.ok()) return Reply::Error(st);
-  if (Status st = AuditOrFail(c, "consent.record", r.consent.subject_id, r.consent.id,
-                              Join(r.consent.purposes, ","), "consent", "ok",
-                              std::string(consent::Name(r.consent.grantor_role)));
+  if (Status st = AuditOrFail(c, "consent.record", r.consent.subject_id, r.consent.id, Join(r.consent.purposes, ","),
+                              "consent", "ok", std::string(consent::Name(r.consent.grantor_role)));
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -453,31 +449,32 @@ Reply Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
   Json cancelled = Json::array(), revoked = Json::array();
   for (const auto& s : *shares) {
     if (s.state == ShareState::kQueued || s.state == ShareState::kPendingApproval) {
-      if (Status st = store::SetShareState(*core_.db, s.message_id, ShareState::kCancelled, "consent_withdrawn", at); !st.ok()) {
+      if (Status st = store::SetShareState(*core_.db, s.message_id, ShareState::kCancelled, "consent_withdrawn", at);
+          !st.ok()) {
         return Reply::Error(st);
       }
       if (Status st = store::RemoveOutgoing(*core_.db, "share", s.message_id); !st.ok()) return Reply::Error(st);
-      if (Status st = AuditOrFail(c, "share.cancelled", s.student_id, s.message_id, s.purpose, s.legal_basis,
-                                  "ok", "consent_withdrawn");
+      if (Status st = AuditOrFail(c, "share.cancelled", s.student_id, s.message_id, s.purpose, s.legal_basis, "ok",
+                                  "consent_withdrawn");
           !st.ok()) {
         return Reply::Error(st);
       }
       cancelled.push_back(s.message_id);
     } else if (s.state == ShareState::kDelivered) {
-      auto rev = crypto::MakeRevocation(s.message_id, core_.config.node_id, s.recipient_id,
-                                        "consent_withdrawn", now, core_.identity);
+      auto rev = crypto::MakeRevocation(s.message_id, core_.config.node_id, s.recipient_id, "consent_withdrawn", now,
+                                        core_.identity);
       if (!rev.ok()) return Reply::Error(rev.status());
       if (Status st = store::EnqueueOutgoing(*core_.db, "revocation", s.message_id, s.recipient_id,
-                                             crypto::EncodeRevocation(*rev),
-                                             now.time_since_epoch().count(), at);
+                                             crypto::EncodeRevocation(*rev), now.time_since_epoch().count(), at);
           !st.ok()) {
         return Reply::Error(st);
       }
-      if (Status st = store::SetShareState(*core_.db, s.message_id, ShareState::kRevoked, "consent_withdrawn", at); !st.ok()) {
+      if (Status st = store::SetShareState(*core_.db, s.message_id, ShareState::kRevoked, "consent_withdrawn", at);
+          !st.ok()) {
         return Reply::Error(st);
       }
-      if (Status st = AuditOrFail(c, "share.revoked", s.student_id, s.message_id, s.purpose, s.legal_basis,
-                                  "ok", "consent_withdrawn");
+      if (Status st = AuditOrFail(c, "share.revoked", s.student_id, s.message_id, s.purpose, s.legal_basis, "ok",
+                                  "consent_withdrawn");
           !st.ok()) {
         return Reply::Error(st);
       }
@@ -502,8 +499,11 @@ Reply Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
   }
   if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
   core_.WakeDelivery();
-  return Reply::Ok({{"consent_id", consent_id}, {"withdrawn_at", at}, {"cancelled", cancelled},
-                    {"revoked", revoked}, {"links_revoked", links_revoked}});
+  return Reply::Ok({{"consent_id", consent_id},
+                    {"withdrawn_at", at},
+                    {"cancelled", cancelled},
+                    {"revoked", revoked},
+                    {"links_revoked", links_revoked}});
 }
 
 Reply Service::ListConsents(const Caller& c, const std::string& student_id) {
@@ -526,7 +526,8 @@ Reply Service::ListConsents(const Caller& c, const std::string& student_id) {
     if (!used.ok()) return Reply::Error(used.status());
     Json shares = Json::array();
     for (const auto& s : *used) {
-      shares.push_back({{"message_id", s.message_id}, {"recipient", s.recipient_id},
+      shares.push_back({{"message_id", s.message_id},
+                        {"recipient", s.recipient_id},
                         {"state", std::string(store::ShareStateName(s.state))}});
     }
     j["shares"] = shares;
@@ -572,7 +573,7 @@ Reply Service::Gate(const Caller& c, const GateRequest& g, GateResult* out) {
   }
   if (!d.withheld.Empty() && !g.allow_partial) {
     AuditBestEffort(c, denied, kase->student_id, g.audit_object, g.purpose, legal, "deny",
-                "partial_not_allowed," + ReasonCodes(d));
+                    "partial_not_allowed," + ReasonCodes(d));
     std::vector<std::string> held;
     for (const auto& n : CategoryNames(d.withheld)) held.push_back(n.get<std::string>());
     return Reply::Error(Status::Denied(g.action + " refused: it would withhold " + Join(held, ", ") + " (" +
@@ -607,8 +608,8 @@ Reply Service::Share(const Caller& c, const ShareRequest& req) {
   if (meldcode && !req.justification.empty()) {
     override = consent::Override{c.user_id, kPendingApprover, req.justification};
   }
-  GateRequest gate{req.case_id, req.purpose, {req.to, *org_type}, req.categories, req.allow_partial, override,
-                   "share", req.case_id + "->" + req.to};
+  GateRequest gate{req.case_id, req.purpose, {req.to, *org_type},        req.categories, req.allow_partial,
+                   override,    "share",     req.case_id + "->" + req.to};
   GateResult decided;
   if (Reply refused = Gate(c, gate, &decided); !refused.status.ok()) return refused;
   const store::CaseRecord* kase = &decided.kase;
@@ -616,8 +617,8 @@ Reply Service::Share(const Caller& c, const ShareRequest& req) {
   const Json& decision = decided.decision_json;
   const std::string& legal = decided.legal_basis;
   if (req.dry_run) {
-    AuditBestEffort(c, "share.evaluated", kase->student_id, req.case_id + "->" + req.to, req.purpose, legal,
-                "permit", ReasonCodes(d));
+    AuditBestEffort(c, "share.evaluated", kase->student_id, req.case_id + "->" + req.to, req.purpose, legal, "permit",
+                    ReasonCodes(d));
     return Reply::Ok({{"dry_run", true}, {"decision", decision}});
   }
 
@@ -648,8 +649,8 @@ Reply Service::Share(const Caller& c, const ShareRequest& req) {
   if (!meldcode) {
     if (Status st = SealAndQueue(core_, s, *kase, *partner); !st.ok()) return Reply::Error(st);
   }
-  if (Status st = AuditOrFail(c, meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
-                              s.message_id, s.purpose, legal, "permit", ReasonCodes(d));
+  if (Status st = AuditOrFail(c, meldcode ? "share.pending_approval" : "share.permitted", s.student_id, s.message_id,
+                              s.purpose, legal, "permit", ReasonCodes(d));
       !st.ok()) {
     return Reply::Error(st);
   }
@@ -657,9 +658,8 @@ Reply Service::Share(const Caller& c, const ShareRequest& req) {
   if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
   FaultPoint("share.after_commit");
   if (!meldcode) core_.WakeDelivery();
-  return Reply::Ok({{"message_id", s.message_id},
-                    {"state", std::string(store::ShareStateName(s.state))},
-                    {"decision", decision}});
+  return Reply::Ok(
+      {{"message_id", s.message_id}, {"state", std::string(store::ShareStateName(s.state))}, {"decision", decision}});
 }
 
 Reply Service::ApproveMeldcode(const Caller& c, const std::string& message_id) {
@@ -765,7 +765,7 @@ Reply Service::ShowInbox(const Caller& c, const std::string& message_id) {
   Json out = InboxJson(*it);
   if (!it->summary) {
     AuditBestEffort(c, "inbox.read", it->student_id, message_id, it->purpose, "", "purged",
-                it->purge_reason.value_or(""));
+                    it->purge_reason.value_or(""));
     out["summary"] = nullptr;
     return Reply::Ok(out);
   }
@@ -798,7 +798,8 @@ Json NextCheckpoint(const NodeCore& core, const audit::CheckpointSchedule& sched
   int64_t due = schedule.due->time_since_epoch().count();
   int64_t tick = core.next_maintenance_ms.load();
   int64_t every = core.maintenance_interval.count();
-  if (tick == 0 || every <= 0 || due <= tick) return FormatInstantMs(Instant{std::chrono::milliseconds{std::max(due, tick)}});
+  if (tick == 0 || every <= 0 || due <= tick)
+    return FormatInstantMs(Instant{std::chrono::milliseconds{std::max(due, tick)}});
   int64_t ticks = (due - tick + every - 1) / every;
   return FormatInstantMs(Instant{std::chrono::milliseconds{tick + ticks * every}});
 }
@@ -858,13 +859,15 @@ Reply Service::NodeStatus(const Caller& c, Instant started) {
                     {"oldest_queued", shares->oldest ? Json(*shares->oldest) : Json(nullptr)},
                     {"pending_revocations", revocations->count},
                     {"oldest_pending_revocation", revocations->oldest ? Json(*revocations->oldest) : Json(nullptr)},
-                    {"audit", {{"last_seq", schedule->last_seq},
-                               {"checkpointed_seq", schedule->covered_seq},
-                               {"next_checkpoint", NextCheckpoint(core_, *schedule)}}},
-                    {"database", {{"file", paths.database},
-                                  {"db_bytes", db_bytes},
-                                  {"wal_bytes", wal_bytes},
-                                  {"total_bytes", db_bytes + wal_bytes}}}});
+                    {"audit",
+                     {{"last_seq", schedule->last_seq},
+                      {"checkpointed_seq", schedule->covered_seq},
+                      {"next_checkpoint", NextCheckpoint(core_, *schedule)}}},
+                    {"database",
+                     {{"file", paths.database},
+                      {"db_bytes", db_bytes},
+                      {"wal_bytes", wal_bytes},
+                      {"total_bytes", db_bytes + wal_bytes}}}});
 }
 
 namespace {
@@ -938,7 +941,8 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
     std::lock_guard<std::mutex> lock(core_.mu);
     SCHAKEL_ASSIGN_OR_RETURN(user, store::FindUserByName(*core_.db, name));
     if (user) {
-      SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds, store::GetCredentials(*core_.db, user->user_id));
+      SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds,
+                               store::GetCredentials(*core_.db, user->user_id));
       if (creds) hash = creds->password_hash;
     }
   }
@@ -950,8 +954,8 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
   Caller c{user ? user->user_id : "", user ? user->name : "", user ? user->role : Role::kStaff, source};
   std::lock_guard<std::mutex> lock(core_.mu);
   if (!ok) {
-    audit::AuditEvent e = SystemEvent({"console.signin", "", user ? user->user_id : "", "", "", "deny",
-                                       "bad_password"}, source);
+    audit::AuditEvent e =
+        SystemEvent({"console.signin", "", user ? user->user_id : "", "", "", "deny", "bad_password"}, source);
     if (user) {
       e.actor_user = user->user_id;
       e.actor_role = std::string(store::RoleName(user->role));
@@ -990,8 +994,11 @@ Reply Service::ListUsers(const Caller& c) {
   for (const auto& u : *users) {
     auto creds = store::GetCredentials(*core_.db, u.user_id);
     if (!creds.ok()) return Reply::Error(creds.status());
-    list.push_back({{"user_id", u.user_id}, {"name", u.name}, {"role", std::string(store::RoleName(u.role))},
-                    {"created", u.created}, {"disabled_at", u.disabled_at ? Json(*u.disabled_at) : Json(nullptr)},
+    list.push_back({{"user_id", u.user_id},
+                    {"name", u.name},
+                    {"role", std::string(store::RoleName(u.role))},
+                    {"created", u.created},
+                    {"disabled_at", u.disabled_at ? Json(*u.disabled_at) : Json(nullptr)},
                     {"console", creds->has_value()}});
   }
   if (Status st = AuditOrFail(c, "user.list", "", "", "", "", "ok", ""); !st.ok()) {
@@ -1007,8 +1014,11 @@ Reply Service::ListPartners(const Caller& c) {
   if (!partners.ok()) return Reply::Error(partners.status());
   Json list = Json::array();
   for (const auto& p : *partners) {
-    list.push_back({{"node_id", p.card.node_id}, {"name", p.card.name}, {"org_type", p.card.org_type},
-                    {"address", p.card.address}, {"fingerprint", crypto::Fingerprint(p.card.sign_pk)},
+    list.push_back({{"node_id", p.card.node_id},
+                    {"name", p.card.name},
+                    {"org_type", p.card.org_type},
+                    {"address", p.card.address},
+                    {"fingerprint", crypto::Fingerprint(p.card.sign_pk)},
                     {"added", p.added}});
   }
   return Reply::Ok({{"partners", list}});
@@ -1019,7 +1029,7 @@ Reply Service::AuditVerify(const Caller& c) {
   std::lock_guard<std::mutex> lock(core_.mu);
   Status verified = core_.audit->VerifyStored();
   AuditBestEffort(c, "audit.verify", "", "", "", "", verified.ok() ? "ok" : "fail",
-              verified.ok() ? "" : verified.message());
+                  verified.ok() ? "" : verified.message());
   if (!verified.ok()) return Reply::Ok({{"ok", false}, {"problem", verified.message()}});
   return Reply::Ok({{"ok", true}});
 }

@@ -54,8 +54,8 @@ Status ConfigureConnection(sqlite3* db, const std::string& path) {
     return Status::Unavailable(path + ": the database is locked by another process");
   }
   if (rc != SQLITE_OK) {
-    return Status::Corruption(path + ": cannot read the database (damaged or truncated? restore it from a backup): " +
-                              sqlite3_errmsg(db));
+    return Status::Corruption(
+        path + ": cannot read the database (damaged or truncated? restore it from a backup): " + sqlite3_errmsg(db));
   }
   sqlite3_busy_timeout(db, 10000);
   const char* pragmas =
@@ -76,8 +76,8 @@ Status ConfigureConnection(sqlite3* db, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
-                                                 const crypto::SecureBuffer& key, OpenMode mode) {
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const crypto::SecureBuffer& key,
+                                                 OpenMode mode) {
   bool exists = PathExists(path);
   if (mode == OpenMode::kCreate && exists) {
     return Status::AlreadyExists(path + " exists already");
@@ -91,14 +91,12 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   if (mode == OpenMode::kExisting && ::stat(path.c_str(), &file_stat) == 0 && file_stat.st_size == 0) {
     return Status::Corruption(path + ": the database file is empty (truncated?); restore it from a backup");
   }
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
-              (mode == OpenMode::kCreate ? SQLITE_OPEN_CREATE : 0);
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (mode == OpenMode::kCreate ? SQLITE_OPEN_CREATE : 0);
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   std::unique_ptr<Database> db(new Database(raw, path));
   if (rc != SQLITE_OK) {
-    return Status::IoError(path + ": cannot open the database: " +
-                           (raw ? sqlite3_errmsg(raw) : "out of memory"));
+    return Status::IoError(path + ": cannot open the database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   }
   sqlite3_extended_result_codes(raw, 1);
   SCHAKEL_RETURN_IF_ERROR(KeyConnection(raw, key));
@@ -145,8 +143,7 @@ Status Database::Exec(std::string_view sql) {
 
 Result<Statement> Database::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
     return Error("prepare");
   }
   return Statement(stmt, this);
@@ -182,9 +179,9 @@ Status Database::Migrate() {
   int current = (row && !q.IsNull(0)) ? static_cast<int>(q.Int(0)) : 0;
   auto migrations = Migrations();
   if (current > static_cast<int>(migrations.size())) {
-    return Status::InvalidInput(path_ + ": the database has schema version " +
-                                std::to_string(current) + ", newer than this program knows (" +
-                                std::to_string(migrations.size()) + "); upgrade Schakel");
+    return Status::InvalidInput(path_ + ": the database has schema version " + std::to_string(current) +
+                                ", newer than this program knows (" + std::to_string(migrations.size()) +
+                                "); upgrade Schakel");
   }
   for (size_t v = static_cast<size_t>(current); v < migrations.size(); ++v) {
     Transaction tx(*this);
@@ -254,8 +251,7 @@ Statement& Statement::Bind(int index, int64_t value) {
 }
 
 Statement& Statement::Bind(int index, std::string_view text) {
-  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                        SQLITE_TRANSIENT) != SQLITE_OK &&
+  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK &&
       bind_error_.ok()) {
     bind_error_ = Status::Internal("bind " + std::to_string(index));
   }
@@ -267,8 +263,7 @@ Statement& Statement::BindOpt(int index, const std::optional<std::string>& text)
 }
 
 Statement& Statement::BindBlob(int index, std::span<const uint8_t> blob) {
-  if (sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()),
-                        SQLITE_TRANSIENT) != SQLITE_OK &&
+  if (sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT) != SQLITE_OK &&
       bind_error_.ok()) {
     bind_error_ = Status::Internal("bind " + std::to_string(index));
   }

@@ -2,29 +2,27 @@
 
 namespace schakel::store {
 
-Status SaveNewIdentity(Database& db, const crypto::SigningKeyPair& identity,
-                       const crypto::EncryptionKeyPair& enc, const crypto::TlsIdentity& tls,
-                       const std::string& created) {
+Status SaveNewIdentity(Database& db, const crypto::SigningKeyPair& identity, const crypto::EncryptionKeyPair& enc,
+                       const crypto::TlsIdentity& tls, const std::string& created) {
   Transaction tx(db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "INSERT INTO identity (id, sign_pk, sign_sk, created) VALUES (1, ?, ?, ?);"));
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                             db.Prepare("INSERT INTO identity (id, sign_pk, sign_sk, created) VALUES (1, ?, ?, ?);"));
     SCHAKEL_RETURN_IF_ERROR(
         s.BindBlob(1, identity.public_key).BindBlob(2, identity.secret.span()).Bind(3, created).Run());
   }
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "INSERT INTO enc_keys (public_key, secret_key, signature, created) VALUES (?, ?, ?, ?);"));
-    SCHAKEL_RETURN_IF_ERROR(s.BindBlob(1, enc.public_key)
-                                .BindBlob(2, enc.secret.span())
-                                .BindBlob(3, enc.signature)
-                                .Bind(4, created)
-                                .Run());
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("INSERT INTO enc_keys (public_key, secret_key, signature, created) VALUES (?, ?, ?, ?);"));
+    SCHAKEL_RETURN_IF_ERROR(
+        s.BindBlob(1, enc.public_key).BindBlob(2, enc.secret.span()).BindBlob(3, enc.signature).Bind(4, created).Run());
   }
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "INSERT INTO tls_identity (cert_pem, key_pem, spki_sha256, created) VALUES (?, ?, ?, ?);"));
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("INSERT INTO tls_identity (cert_pem, key_pem, spki_sha256, created) VALUES (?, ?, ?, ?);"));
     SCHAKEL_RETURN_IF_ERROR(s.Bind(1, tls.certificate_pem)
                                 .BindBlob(2, tls.private_key_pem.span())
                                 .BindBlob(3, tls.spki_sha256)
@@ -46,8 +44,7 @@ Result<crypto::SigningKeyPair> LoadIdentity(Database& db) {
 
 namespace {
 
-Result<std::vector<EncKey>> QueryEncKeys(Database& db, const crypto::SigningKeyPair& identity,
-                                         const char* sql) {
+Result<std::vector<EncKey>> QueryEncKeys(Database& db, const crypto::SigningKeyPair& identity, const char* sql) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
   std::vector<EncKey> out;
   while (true) {
@@ -69,12 +66,11 @@ Result<std::vector<EncKey>> QueryEncKeys(Database& db, const crypto::SigningKeyP
 }  // namespace
 
 Result<EncKey> LoadCurrentEncKey(Database& db, const crypto::SigningKeyPair& identity) {
-  SCHAKEL_ASSIGN_OR_RETURN(
-      std::vector<EncKey> keys,
-      QueryEncKeys(db, identity,
-                   "SELECT key_id, secret_key, created, retired_at FROM enc_keys "
-                   "WHERE retired_at IS NULL AND secret_key IS NOT NULL "
-                   "ORDER BY key_id DESC LIMIT 1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<EncKey> keys,
+                           QueryEncKeys(db, identity,
+                                        "SELECT key_id, secret_key, created, retired_at FROM enc_keys "
+                                        "WHERE retired_at IS NULL AND secret_key IS NOT NULL "
+                                        "ORDER BY key_id DESC LIMIT 1;"));
   if (keys.empty()) return Status::Corruption(db.path() + ": the node has no current encryption key");
   return std::move(keys.front());
 }
@@ -86,9 +82,9 @@ Result<std::vector<EncKey>> LoadUsableEncKeys(Database& db, const crypto::Signin
 }
 
 Result<crypto::TlsIdentity> LoadCurrentTls(Database& db) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT cert_pem, key_pem, spki_sha256 FROM tls_identity WHERE retired_at IS NULL "
-      "ORDER BY id DESC LIMIT 1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT cert_pem, key_pem, spki_sha256 FROM tls_identity WHERE retired_at IS NULL "
+                              "ORDER BY id DESC LIMIT 1;"));
   SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return Status::Corruption(db.path() + ": the node has no TLS identity");
   crypto::TlsIdentity tls;
@@ -114,40 +110,37 @@ Result<std::optional<crypto::TlsIdentity>> LoadWebTls(Database& db) {
 }
 
 Status SaveWebTls(Database& db, const crypto::TlsIdentity& tls, const std::string& created) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT OR REPLACE INTO web_tls (id, cert_pem, key_pem, created) VALUES (1, ?, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("INSERT OR REPLACE INTO web_tls (id, cert_pem, key_pem, created) VALUES (1, ?, ?, ?);"));
   return s.Bind(1, tls.certificate_pem).BindBlob(2, tls.private_key_pem.span()).Bind(3, created).Run();
 }
 
-Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc,
-                           const crypto::TlsIdentity& tls, const std::string& card_json,
-                           const std::string& now) {
+Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc, const crypto::TlsIdentity& tls,
+                           const std::string& card_json, const std::string& now) {
   Transaction tx(db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "UPDATE enc_keys SET retired_at = ? WHERE retired_at IS NULL;"));
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE enc_keys SET retired_at = ? WHERE retired_at IS NULL;"));
     SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Run());
   }
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "UPDATE tls_identity SET retired_at = ? WHERE retired_at IS NULL;"));
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                             db.Prepare("UPDATE tls_identity SET retired_at = ? WHERE retired_at IS NULL;"));
     SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Run());
   }
   int64_t key_id = 0;
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "INSERT INTO enc_keys (public_key, secret_key, signature, created) VALUES (?, ?, ?, ?);"));
-    SCHAKEL_RETURN_IF_ERROR(s.BindBlob(1, enc.public_key)
-                                .BindBlob(2, enc.secret.span())
-                                .BindBlob(3, enc.signature)
-                                .Bind(4, now)
-                                .Run());
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("INSERT INTO enc_keys (public_key, secret_key, signature, created) VALUES (?, ?, ?, ?);"));
+    SCHAKEL_RETURN_IF_ERROR(
+        s.BindBlob(1, enc.public_key).BindBlob(2, enc.secret.span()).BindBlob(3, enc.signature).Bind(4, now).Run());
     key_id = db.LastInsertRowId();
   }
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "INSERT INTO tls_identity (cert_pem, key_pem, spki_sha256, created) VALUES (?, ?, ?, ?);"));
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("INSERT INTO tls_identity (cert_pem, key_pem, spki_sha256, created) VALUES (?, ?, ?, ?);"));
     SCHAKEL_RETURN_IF_ERROR(s.Bind(1, tls.certificate_pem)
                                 .BindBlob(2, tls.private_key_pem.span())
                                 .BindBlob(3, tls.spki_sha256)
@@ -162,8 +155,9 @@ Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc,
 Result<std::vector<int64_t>> WipeRetiredEncKeys(Database& db, Instant cutoff, const std::string& now) {
   std::vector<int64_t> due;
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "SELECT key_id, retired_at FROM enc_keys WHERE retired_at IS NOT NULL AND secret_key IS NOT NULL;"));
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("SELECT key_id, retired_at FROM enc_keys WHERE retired_at IS NOT NULL AND secret_key IS NOT NULL;"));
     while (true) {
       SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
@@ -173,16 +167,15 @@ Result<std::vector<int64_t>> WipeRetiredEncKeys(Database& db, Instant cutoff, co
   }
   for (int64_t id : due) {
     // secure_delete is on, so SQLite zeroes the freed bytes in its pages.
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "UPDATE enc_keys SET secret_key = NULL, wiped_at = ? WHERE key_id = ?;"));
+    SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                             db.Prepare("UPDATE enc_keys SET secret_key = NULL, wiped_at = ? WHERE key_id = ?;"));
     SCHAKEL_RETURN_IF_ERROR(s.Bind(1, now).Bind(2, id).Run());
   }
   return due;
 }
 
 Status SetMeta(Database& db, const std::string& key, const std::string& value) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?);"));
   return s.Bind(1, key).Bind(2, value).Run();
 }
 

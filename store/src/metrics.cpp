@@ -7,8 +7,8 @@ namespace schakel::store {
 Result<NodeMetrics> CollectMetrics(Database& db) {
   NodeMetrics m;
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement q, db.Prepare(
-        "SELECT state, purpose, count(*) FROM shares GROUP BY state, purpose;"));
+    SCHAKEL_ASSIGN_OR_RETURN(Statement q,
+                             db.Prepare("SELECT state, purpose, count(*) FROM shares GROUP BY state, purpose;"));
     while (true) {
       SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -22,10 +22,10 @@ Result<NodeMetrics> CollectMetrics(Database& db) {
     m.audit_entries = row ? q.Int(0) : 0;
   }
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement q, db.Prepare(
-        "SELECT outcome, count(*) FROM audit_log WHERE action IN "
-        "('share.permitted', 'share.pending_approval', 'share.evaluated', 'share.denied') "
-        "GROUP BY outcome;"));
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement q, db.Prepare("SELECT outcome, count(*) FROM audit_log WHERE action IN "
+                                "('share.permitted', 'share.pending_approval', 'share.evaluated', 'share.denied') "
+                                "GROUP BY outcome;"));
     while (true) {
       SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;

@@ -58,7 +58,6 @@ CREATE TABLE users (
 );
 )sql";
 
-
 // Version 2: cases, consents, shares and their delivery queue, the inbox,
 // and the append-only audit log.
 constexpr std::string_view kV2 = R"sql(

@@ -11,8 +11,7 @@ NodePaths::NodePaths(std::string dir_in, const std::string& key_file_rel)
     : dir(std::move(dir_in)),
       config(dir + "/schakel.toml"),
       secrets(dir + "/secrets"),
-      key_file(!key_file_rel.empty() && key_file_rel[0] == '/' ? key_file_rel
-                                                                : dir + "/" + key_file_rel),
+      key_file(!key_file_rel.empty() && key_file_rel[0] == '/' ? key_file_rel : dir + "/" + key_file_rel),
       data(dir + "/data"),
       database(dir + "/data/node.db"),
       salt(dir + "/data/node.salt"),
@@ -21,27 +20,23 @@ NodePaths::NodePaths(std::string dir_in, const std::string& key_file_rel)
 Result<crypto::SecureBuffer> PassphraseFromEnv(const std::string& var) {
   const char* value = std::getenv(var.c_str());
   if (value == nullptr || *value == '\0') {
-    return Status::InvalidInput("the passphrase environment variable " + var +
-                                " is not set or empty");
+    return Status::InvalidInput("the passphrase environment variable " + var + " is not set or empty");
   }
-  return crypto::SecureBuffer::FromBytes(
-      {reinterpret_cast<const uint8_t*>(value), std::strlen(value)});
+  return crypto::SecureBuffer::FromBytes({reinterpret_cast<const uint8_t*>(value), std::strlen(value)});
 }
 
 Result<crypto::SecureBuffer> LoadDatabaseKey(const NodePaths& paths, const KeySource& source) {
   if (source.passphrase_env.empty()) return crypto::ReadKeyFile(paths.key_file);
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer pass, PassphraseFromEnv(source.passphrase_env));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string salt_bytes,
-                           ReadFileLimited(paths.salt, crypto::kPassphraseSaltBytes));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string salt_bytes, ReadFileLimited(paths.salt, crypto::kPassphraseSaltBytes));
   if (salt_bytes.size() != crypto::kPassphraseSaltBytes) {
     return Status::Corruption(paths.salt + ": the passphrase salt must be " +
                               std::to_string(crypto::kPassphraseSaltBytes) + " bytes");
   }
   std::array<uint8_t, crypto::kPassphraseSaltBytes> salt{};
   std::memcpy(salt.data(), salt_bytes.data(), salt.size());
-  return crypto::DeriveKeyFromPassphrase(
-      std::string_view(reinterpret_cast<const char*>(pass.data()), pass.size()), salt,
-      source.params);
+  return crypto::DeriveKeyFromPassphrase(std::string_view(reinterpret_cast<const char*>(pass.data()), pass.size()),
+                                         salt, source.params);
 }
 
 Result<std::unique_ptr<Database>> OpenNodeDatabase(const NodePaths& paths, const KeySource& source) {

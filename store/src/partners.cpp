@@ -51,15 +51,15 @@ Statement& BindCard(Statement& s, const Partner& p) {
 }  // namespace
 
 Result<std::optional<Partner>> FindPartner(Database& db, const std::string& node_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT ") + kColumns +
-                                                   " FROM partners WHERE node_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string("SELECT ") + kColumns + " FROM partners WHERE node_id = ?;"));
   s.Bind(1, node_id);
   return OneRow<Partner>(s, Read);
 }
 
 Result<std::vector<Partner>> ListPartners(Database& db) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT ") + kColumns +
-                                                   " FROM partners ORDER BY node_id;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string("SELECT ") + kColumns + " FROM partners ORDER BY node_id;"));
   return AllRows<Partner>(s, Read);
 }
 
@@ -75,10 +75,10 @@ Status InsertPartner(Database& db, const Partner& partner) {
 }
 
 Status UpdatePartnerCard(Database& db, const Partner& partner) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE partners SET node_id = ?1, name = ?2, org_type = ?3, address = ?4, sign_pk = ?5, "
-      "enc_pk = ?6, enc_pk_sig = ?7, tls_spki_sha256 = ?8, card_created = ?9, card_json = ?10, "
-      "updated = ?11 WHERE node_id = ?1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE partners SET node_id = ?1, name = ?2, org_type = ?3, address = ?4, sign_pk = ?5, "
+                              "enc_pk = ?6, enc_pk_sig = ?7, tls_spki_sha256 = ?8, card_created = ?9, card_json = ?10, "
+                              "updated = ?11 WHERE node_id = ?1;"));
   BindCard(s, partner).Bind(11, partner.updated);
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   if (db.Changes() == 0) return Status::NotFound("no partner " + partner.card.node_id);

@@ -45,8 +45,8 @@ constexpr const char* kCaseSelect =
     "v.summary FROM cases c JOIN case_versions v ON v.case_id = c.case_id AND v.version = c.version ";
 
 Result<std::vector<std::string>> Assigned(Database& db, const std::string& case_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT user_id FROM case_assignments WHERE case_id = ? ORDER BY user_id;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("SELECT user_id FROM case_assignments WHERE case_id = ? ORDER BY user_id;"));
   s.Bind(1, case_id);
   return AllRows<std::string>(s, [](Statement& st) -> Result<std::string> { return st.Text(0); });
 }
@@ -184,17 +184,19 @@ Result<OutgoingItem> ReadOutgoing(Statement& s) {
 
 Status InsertCase(Database& db, const CaseRecord& r) {
   {
-    SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "INSERT INTO cases (case_id, student_id, birth_date, created_by, created, updated, version) "
-        "VALUES (?, ?, ?, ?, ?, ?, 1);"));
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("INSERT INTO cases (case_id, student_id, birth_date, created_by, created, updated, version) "
+                   "VALUES (?, ?, ?, ?, ?, ?, 1);"));
     s.Bind(1, r.case_id).Bind(2, r.student_id).Bind(3, r.birth_date).Bind(4, r.created_by);
     s.Bind(5, r.created).Bind(6, r.updated);
     Status st = s.Run();
     if (st.code() == Code::kAlreadyExists) return Status::AlreadyExists("case " + r.case_id + " exists already");
     SCHAKEL_RETURN_IF_ERROR(st);
   }
-  SCHAKEL_ASSIGN_OR_RETURN(Statement v, db.Prepare(
-      "INSERT INTO case_versions (case_id, version, summary, updated_by, updated) VALUES (?, 1, ?, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement v,
+      db.Prepare("INSERT INTO case_versions (case_id, version, summary, updated_by, updated) VALUES (?, 1, ?, ?, ?);"));
   v.Bind(1, r.case_id).Bind(2, r.summary).Bind(3, r.created_by).Bind(4, r.created);
   SCHAKEL_RETURN_IF_ERROR(v.Run());
   for (const auto& user : r.assigned) SCHAKEL_RETURN_IF_ERROR(AssignCase(db, r.case_id, user));
@@ -202,11 +204,11 @@ Status InsertCase(Database& db, const CaseRecord& r) {
 }
 
 Result<int64_t> UpdateCase(Database& db, const std::string& case_id, const std::string& student_id,
-                           const std::string& birth_date, const std::string& summary,
-                           const std::string& updated_by, const std::string& updated) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement u, db.Prepare(
-      "UPDATE cases SET version = version + 1, updated = ?, student_id = ?, birth_date = ? "
-      "WHERE case_id = ?;"));
+                           const std::string& birth_date, const std::string& summary, const std::string& updated_by,
+                           const std::string& updated) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement u, db.Prepare("UPDATE cases SET version = version + 1, updated = ?, student_id = ?, birth_date = ? "
+                              "WHERE case_id = ?;"));
   u.Bind(1, updated).Bind(2, student_id).Bind(3, birth_date).Bind(4, case_id);
   SCHAKEL_RETURN_IF_ERROR(u.Run());
   if (db.Changes() == 0) return Status::NotFound("no case " + case_id);
@@ -215,8 +217,9 @@ Result<int64_t> UpdateCase(Database& db, const std::string& case_id, const std::
   SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Status::NotFound("no case " + case_id);
   int64_t version = q.Int(0);
-  SCHAKEL_ASSIGN_OR_RETURN(Statement v, db.Prepare(
-      "INSERT INTO case_versions (case_id, version, summary, updated_by, updated) VALUES (?, ?, ?, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement v,
+      db.Prepare("INSERT INTO case_versions (case_id, version, summary, updated_by, updated) VALUES (?, ?, ?, ?, ?);"));
   v.Bind(1, case_id).Bind(2, version).Bind(3, summary).Bind(4, updated_by).Bind(5, updated);
   SCHAKEL_RETURN_IF_ERROR(v.Run());
   return version;
@@ -235,8 +238,9 @@ Result<std::optional<CaseRecord>> FindCase(Database& db, const std::string& case
 Result<std::vector<CaseRecord>> ListCases(Database& db, const std::optional<std::string>& visible_to) {
   std::string sql = kCaseSelect;
   if (visible_to) {
-    sql += "WHERE c.created_by = ?1 OR EXISTS (SELECT 1 FROM case_assignments a "
-           "WHERE a.case_id = c.case_id AND a.user_id = ?1) ";
+    sql +=
+        "WHERE c.created_by = ?1 OR EXISTS (SELECT 1 FROM case_assignments a "
+        "WHERE a.case_id = c.case_id AND a.user_id = ?1) ";
   }
   sql += "ORDER BY c.case_id;";
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
@@ -249,9 +253,9 @@ Result<std::vector<CaseRecord>> ListCases(Database& db, const std::optional<std:
 }
 
 Result<std::vector<CaseVersion>> CaseHistory(Database& db, const std::string& case_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT version, updated_by, updated, summary FROM case_versions WHERE case_id = ? "
-      "ORDER BY version;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT version, updated_by, updated, summary FROM case_versions WHERE case_id = ? "
+                              "ORDER BY version;"));
   s.Bind(1, case_id);
   return AllRows<CaseVersion>(s, [](Statement& st) -> Result<CaseVersion> {
     return CaseVersion{st.Int(0), st.Text(1), st.Text(2), st.Text(3)};
@@ -259,8 +263,8 @@ Result<std::vector<CaseVersion>> CaseHistory(Database& db, const std::string& ca
 }
 
 Status AssignCase(Database& db, const std::string& case_id, const std::string& user_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT OR IGNORE INTO case_assignments (case_id, user_id) VALUES (?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("INSERT OR IGNORE INTO case_assignments (case_id, user_id) VALUES (?, ?);"));
   return s.Bind(1, case_id).Bind(2, user_id).Run();
 }
 
@@ -268,10 +272,11 @@ Status AssignCase(Database& db, const std::string& case_id, const std::string& u
 
 Status InsertConsent(Database& db, const ConsentRecord& r) {
   const consent::Consent& c = r.consent;
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT INTO consents (consent_id, subject_id, grantor_role, purposes, recipients, categories, "
-      "valid_from, valid_until, withdrawn_at, withdrawn_by, recorded_by, recorded_at, evidence) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("INSERT INTO consents (consent_id, subject_id, grantor_role, purposes, recipients, categories, "
+                 "valid_from, valid_until, withdrawn_at, withdrawn_by, recorded_by, recorded_at, evidence) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
   s.Bind(1, c.id).Bind(2, c.subject_id).Bind(3, consent::Name(c.grantor_role));
   s.Bind(4, ListText(c.purposes)).Bind(5, ListText(c.recipients)).Bind(6, CategoriesText(c.categories));
   s.Bind(7, FormatDate(c.valid_from));
@@ -290,8 +295,8 @@ Result<std::optional<ConsentRecord>> FindConsent(Database& db, const std::string
 }
 
 Result<std::vector<ConsentRecord>> ConsentsForSubject(Database& db, const std::string& subject_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kConsentSelect) +
-                                                   "WHERE subject_id = ? ORDER BY consent_id;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string(kConsentSelect) + "WHERE subject_id = ? ORDER BY consent_id;"));
   s.Bind(1, subject_id);
   return AllRows<ConsentRecord>(s, ReadConsent);
 }
@@ -300,8 +305,8 @@ Status WithdrawConsent(Database& db, const std::string& consent_id, Instant at, 
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<ConsentRecord> r, FindConsent(db, consent_id));
   if (!r) return Status::NotFound("no consent " + consent_id);
   if (r->consent.withdrawn_at) return Status::AlreadyExists("consent " + consent_id + " was withdrawn already");
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE consents SET withdrawn_at = ?, withdrawn_by = ? WHERE consent_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("UPDATE consents SET withdrawn_at = ?, withdrawn_by = ? WHERE consent_id = ?;"));
   return s.Bind(1, FormatInstantMs(at)).Bind(2, by).Bind(3, consent_id).Run();
 }
 
@@ -309,12 +314,18 @@ Status WithdrawConsent(Database& db, const std::string& consent_id, Instant at, 
 
 std::string_view ShareStateName(ShareState s) {
   switch (s) {
-    case ShareState::kPendingApproval: return "pending_approval";
-    case ShareState::kQueued: return "queued";
-    case ShareState::kDelivered: return "delivered";
-    case ShareState::kCancelled: return "cancelled";
-    case ShareState::kRevoked: return "revoked";
-    case ShareState::kPurged: return "purged";
+    case ShareState::kPendingApproval:
+      return "pending_approval";
+    case ShareState::kQueued:
+      return "queued";
+    case ShareState::kDelivered:
+      return "delivered";
+    case ShareState::kCancelled:
+      return "cancelled";
+    case ShareState::kRevoked:
+      return "revoked";
+    case ShareState::kPurged:
+      return "purged";
   }
   return "?";
 }
@@ -328,12 +339,13 @@ std::optional<ShareState> ParseShareState(std::string_view s) {
 }
 
 Status InsertShare(Database& db, const ShareRecord& r) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT INTO shares (message_id, case_id, case_version, student_id, recipient_id, "
-      "recipient_type, purpose, legal_basis, categories, withheld, consent_ids, state, requested_by, "
-      "approved_by, justification, created, retain_until, body_hash, receipt, delivered_at, "
-      "state_reason, state_changed) VALUES "
-      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("INSERT INTO shares (message_id, case_id, case_version, student_id, recipient_id, "
+                 "recipient_type, purpose, legal_basis, categories, withheld, consent_ids, state, requested_by, "
+                 "approved_by, justification, created, retain_until, body_hash, receipt, delivered_at, "
+                 "state_reason, state_changed) VALUES "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?);"));
   s.Bind(1, r.message_id).Bind(2, r.case_id).Bind(3, r.case_version).Bind(4, r.student_id);
   s.Bind(5, r.recipient_id).Bind(6, r.recipient_type).Bind(7, r.purpose).Bind(8, r.legal_basis);
   s.Bind(9, CategoriesText(r.categories)).Bind(10, CategoriesText(r.withheld));
@@ -356,8 +368,8 @@ Result<std::vector<ShareRecord>> ListShares(Database& db) {
 
 Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::string& consent_id) {
   // Consent ids cannot contain quotes, so the quoted id matches one list item exactly.
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kShareSelect) +
-                                                   "WHERE instr(consent_ids, ?) > 0 ORDER BY created;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string(kShareSelect) + "WHERE instr(consent_ids, ?) > 0 ORDER BY created;"));
   s.Bind(1, json(consent_id).dump());
   return AllRows<ShareRecord>(s, ReadShare);
 }
@@ -399,11 +411,13 @@ Result<LinkRecord> ReadLink(Statement& s) {
 }  // namespace
 
 Status InsertLink(Database& db, const LinkRecord& r, const LinkSecret& secret) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT INTO links (link_id, token_hash, case_id, case_version, student_id, recipient_name, "
-      "recipient_type, purpose, legal_basis, categories, withheld, consent_ids, created_by, created, expires, "
-      "kdf_salt, nonce, ciphertext, failed_attempts, state, state_changed) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare(
+          "INSERT INTO links (link_id, token_hash, case_id, case_version, student_id, recipient_name, "
+          "recipient_type, purpose, legal_basis, categories, withheld, consent_ids, created_by, created, expires, "
+          "kdf_salt, nonce, ciphertext, failed_attempts, state, state_changed) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?);"));
   return s.Bind(1, r.link_id)
       .BindBlob(2, secret.token_hash)
       .Bind(3, r.case_id)
@@ -451,13 +465,14 @@ Result<std::vector<LinkRecord>> DueLinks(Database& db, const std::string& now, i
   return AllRows<LinkRecord>(s, ReadLink);
 }
 
-Result<bool> UpdateLinkCode(Database& db, const std::string& link_id, const LinkSecret& secret,
-                            int64_t case_version, const std::string& categories, const std::string& withheld,
-                            const std::string& consent_ids, const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE links SET token_hash = ?, kdf_salt = ?, nonce = ?, ciphertext = ?, failed_attempts = 0, "
-      "state = 'active', state_reason = 'new_code', state_changed = ?, case_version = ?, categories = ?, "
-      "withheld = ?, consent_ids = ? WHERE link_id = ? AND state IN ('active', 'locked');"));
+Result<bool> UpdateLinkCode(Database& db, const std::string& link_id, const LinkSecret& secret, int64_t case_version,
+                            const std::string& categories, const std::string& withheld, const std::string& consent_ids,
+                            const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE links SET token_hash = ?, kdf_salt = ?, nonce = ?, ciphertext = ?, failed_attempts = 0, "
+                 "state = 'active', state_reason = 'new_code', state_changed = ?, case_version = ?, categories = ?, "
+                 "withheld = ?, consent_ids = ? WHERE link_id = ? AND state IN ('active', 'locked');"));
   SCHAKEL_RETURN_IF_ERROR(s.BindBlob(1, secret.token_hash)
                               .BindBlob(2, secret.kdf_salt)
                               .BindBlob(3, secret.nonce)
@@ -473,37 +488,42 @@ Result<bool> UpdateLinkCode(Database& db, const std::string& link_id, const Link
 }
 
 Status MarkLinkExpired(Database& db, const std::string& link_id, const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE links SET state = 'expired', state_reason = 'expired', state_changed = ?, kdf_salt = NULL, "
-      "nonce = NULL, ciphertext = NULL WHERE link_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE links SET state = 'expired', state_reason = 'expired', state_changed = ?, kdf_salt = NULL, "
+                 "nonce = NULL, ciphertext = NULL WHERE link_id = ?;"));
   return s.Bind(1, at).Bind(2, link_id).Run();
 }
 
 Result<bool> CountLinkAttempt(Database& db, const std::string& link_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE links SET failed_attempts = failed_attempts + 1 WHERE link_id = ? AND state = 'active';"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE links SET failed_attempts = failed_attempts + 1 WHERE link_id = ? AND state = 'active';"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, link_id).Run());
   return db.Changes() > 0;
 }
 
 Status LockLink(Database& db, const std::string& link_id, const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE links SET state = 'locked', state_reason = 'too_many_wrong_codes', state_changed = ? "
-      "WHERE link_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE links SET state = 'locked', state_reason = 'too_many_wrong_codes', state_changed = ? "
+                 "WHERE link_id = ?;"));
   return s.Bind(1, at).Bind(2, link_id).Run();
 }
 
 Status RecordLinkRead(Database& db, const std::string& link_id, const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE links SET last_read = ?, failed_attempts = max(failed_attempts - 1, 0) WHERE link_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE links SET last_read = ?, failed_attempts = max(failed_attempts - 1, 0) WHERE link_id = ?;"));
   return s.Bind(1, at).Bind(2, link_id).Run();
 }
 
 Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::string& consent_id) {
   // consent_ids is a comma-separated list; consent ids hold no commas.
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT link_id, student_id, purpose, legal_basis FROM links WHERE state IN ('active', 'locked') "
-      "AND instr(',' || consent_ids || ',', ',' || ? || ',') > 0 ORDER BY created;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("SELECT link_id, student_id, purpose, legal_basis FROM links WHERE state IN ('active', 'locked') "
+                 "AND instr(',' || consent_ids || ',', ',' || ? || ',') > 0 ORDER BY created;"));
   s.Bind(1, consent_id);
   return AllRows<OpenLinkRef>(s, [](Statement& st) -> Result<OpenLinkRef> {
     return OpenLinkRef{st.Text(0), st.Text(1), st.Text(2), st.Text(3)};
@@ -511,18 +531,21 @@ Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::
 }
 
 Status RevokeLink(Database& db, const std::string& link_id, const std::string& reason, const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE links SET state = 'revoked', state_reason = ?, state_changed = ?, kdf_salt = NULL, nonce = NULL, "
-      "ciphertext = NULL WHERE link_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare(
+          "UPDATE links SET state = 'revoked', state_reason = ?, state_changed = ?, kdf_salt = NULL, nonce = NULL, "
+          "ciphertext = NULL WHERE link_id = ?;"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, reason).Bind(2, at).Bind(3, link_id).Run());
   if (db.Changes() == 0) return Status::NotFound("no link " + link_id);
   return Status::Ok();
 }
 
-Status SetShareState(Database& db, const std::string& message_id, ShareState state,
-                     const std::string& reason, const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE shares SET state = ?, state_reason = ?, state_changed = ? WHERE message_id = ?;"));
+Status SetShareState(Database& db, const std::string& message_id, ShareState state, const std::string& reason,
+                     const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE shares SET state = ?, state_reason = ?, state_changed = ? WHERE message_id = ?;"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, ShareStateName(state)).Bind(2, reason).Bind(3, at).Bind(4, message_id).Run());
   if (db.Changes() == 0) return Status::NotFound("no share " + message_id);
   return Status::Ok();
@@ -530,58 +553,58 @@ Status SetShareState(Database& db, const std::string& message_id, ShareState sta
 
 Status SetShareApproved(Database& db, const std::string& message_id, const std::string& approved_by,
                         const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE shares SET approved_by = ?, state = 'queued', state_changed = ? WHERE message_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE shares SET approved_by = ?, state = 'queued', state_changed = ? WHERE message_id = ?;"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, approved_by).Bind(2, at).Bind(3, message_id).Run());
   if (db.Changes() == 0) return Status::NotFound("no share " + message_id);
   return Status::Ok();
 }
 
-Status SetShareBodyHash(Database& db, const std::string& message_id,
-                        const std::vector<uint8_t>& body_hash) {
+Status SetShareBodyHash(Database& db, const std::string& message_id, const std::vector<uint8_t>& body_hash) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE shares SET body_hash = ? WHERE message_id = ?;"));
   return s.BindBlob(1, body_hash).Bind(2, message_id).Run();
 }
 
-Status MarkShareDelivered(Database& db, const std::string& message_id,
-                          const std::vector<uint8_t>& receipt, const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE shares SET state = 'delivered', receipt = ?, delivered_at = ?, state_changed = ? "
-      "WHERE message_id = ? AND state = 'queued';"));
+Status MarkShareDelivered(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
+                          const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE shares SET state = 'delivered', receipt = ?, delivered_at = ?, state_changed = ? "
+                              "WHERE message_id = ? AND state = 'queued';"));
   return s.BindBlob(1, receipt).Bind(2, at).Bind(3, at).Bind(4, message_id).Run();
 }
 
 // ---- outgoing ----
 
 Status EnqueueOutgoing(Database& db, const std::string& kind, const std::string& message_id,
-                       const std::string& recipient_id, const std::string& payload,
-                       int64_t next_attempt_ms, const std::string& created) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT INTO outgoing (kind, message_id, recipient_id, payload, next_attempt, created) "
-      "VALUES (?, ?, ?, ?, ?, ?);"));
+                       const std::string& recipient_id, const std::string& payload, int64_t next_attempt_ms,
+                       const std::string& created) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("INSERT INTO outgoing (kind, message_id, recipient_id, payload, next_attempt, created) "
+                              "VALUES (?, ?, ?, ?, ?, ?);"));
   s.Bind(1, kind).Bind(2, message_id).Bind(3, recipient_id);
   s.BindBlob(4, {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
   return s.Bind(5, next_attempt_ms).Bind(6, created).Run();
 }
 
 Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int limit) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT id, kind, message_id, recipient_id, payload, attempts, next_attempt, last_error, "
-      "created FROM outgoing WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT id, kind, message_id, recipient_id, payload, attempts, next_attempt, last_error, "
+                              "created FROM outgoing WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?;"));
   s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
   return AllRows<OutgoingItem>(s, ReadOutgoing);
 }
 
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
                           const std::string& last_error) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE outgoing SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE outgoing SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?;"));
   return s.Bind(1, attempts).Bind(2, next_attempt_ms).Bind(3, last_error).Bind(4, id).Run();
 }
 
 Status ExpediteOutgoing(Database& db, const std::string& recipient_id, int64_t now_ms) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE outgoing SET next_attempt = ?1 WHERE recipient_id = ?2 AND next_attempt > ?1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE outgoing SET next_attempt = ?1 WHERE recipient_id = ?2 AND next_attempt > ?1;"));
   return s.Bind(1, now_ms).Bind(2, recipient_id).Run();
 }
 
@@ -604,8 +627,9 @@ Result<std::optional<std::string>> OldestOutgoing(Database& db) {
 }
 
 Result<OutgoingSummary> SummarizeOutgoing(Database& db, const std::string& kind, const std::string& recipient_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT count(*), min(created) FROM outgoing WHERE kind = ? AND (? = '' OR recipient_id = ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("SELECT count(*), min(created) FROM outgoing WHERE kind = ? AND (? = '' OR recipient_id = ?);"));
   s.Bind(1, kind).Bind(2, recipient_id).Bind(3, recipient_id);
   SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
   OutgoingSummary out;
@@ -618,10 +642,10 @@ Result<OutgoingSummary> SummarizeOutgoing(Database& db, const std::string& kind,
 // ---- inbox ----
 
 Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& r) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT OR IGNORE INTO inbox (sender_id, message_id, student_id, purpose, categories, "
-      "consent_ids, created, received, retain_until, summary, body_hash, receipt, state) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received');"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("INSERT OR IGNORE INTO inbox (sender_id, message_id, student_id, purpose, categories, "
+                              "consent_ids, created, received, retain_until, summary, body_hash, receipt, state) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received');"));
   s.Bind(1, r.sender_id).Bind(2, r.message_id).Bind(3, r.student_id).Bind(4, r.purpose);
   s.Bind(5, CategoriesText(r.categories)).Bind(6, ListText(r.consent_ids)).Bind(7, r.created);
   s.Bind(8, r.received).Bind(9, r.retain_until).BindOpt(10, r.summary).BindBlob(11, r.body_hash);
@@ -632,8 +656,8 @@ Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& r) {
 
 Result<std::optional<InboxRecord>> FindInbox(Database& db, const std::string& sender_id,
                                              const std::string& message_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kInboxSelect) +
-                                                   "WHERE sender_id = ? AND message_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string(kInboxSelect) + "WHERE sender_id = ? AND message_id = ?;"));
   s.Bind(1, sender_id).Bind(2, message_id);
   return OneRow<InboxRecord>(s, ReadInbox);
 }
@@ -643,11 +667,11 @@ Result<std::vector<InboxRecord>> ListInbox(Database& db) {
   return AllRows<InboxRecord>(s, ReadInbox);
 }
 
-Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id,
-                  const std::string& reason, const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE inbox SET summary = NULL, state = 'purged', purged_at = ?, purge_reason = ? "
-      "WHERE sender_id = ? AND message_id = ? AND state = 'received';"));
+Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& reason,
+                  const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE inbox SET summary = NULL, state = 'purged', purged_at = ?, purge_reason = ? "
+                              "WHERE sender_id = ? AND message_id = ? AND state = 'received';"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, at).Bind(2, reason).Bind(3, sender_id).Bind(4, message_id).Run());
   if (db.Changes() == 0) {
     SCHAKEL_ASSIGN_OR_RETURN(std::optional<InboxRecord> known, FindInbox(db, sender_id, message_id));
@@ -657,8 +681,8 @@ Status PurgeInbox(Database& db, const std::string& sender_id, const std::string&
 }
 
 Result<std::vector<InboxRecord>> ExpiredInbox(Database& db, const std::string& now) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kInboxSelect) +
-                                                   "WHERE state = 'received' AND retain_until < ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string(kInboxSelect) + "WHERE state = 'received' AND retain_until < ?;"));
   s.Bind(1, now);
   return AllRows<InboxRecord>(s, ReadInbox);
 }

@@ -7,8 +7,7 @@
 namespace schakel::store {
 namespace {
 
-constexpr std::array<Role, 4> kRoles = {Role::kStaff, Role::kCoordinator, Role::kAuditor,
-                                        Role::kAdmin};
+constexpr std::array<Role, 4> kRoles = {Role::kStaff, Role::kCoordinator, Role::kAuditor, Role::kAdmin};
 
 Result<User> Read(Statement& s) {
   User u;
@@ -26,10 +25,14 @@ Result<User> Read(Statement& s) {
 
 std::string_view RoleName(Role r) {
   switch (r) {
-    case Role::kStaff: return "staff";
-    case Role::kCoordinator: return "coordinator";
-    case Role::kAuditor: return "auditor";
-    case Role::kAdmin: return "admin";
+    case Role::kStaff:
+      return "staff";
+    case Role::kCoordinator:
+      return "coordinator";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kAdmin:
+      return "admin";
   }
   return "?";
 }
@@ -42,8 +45,8 @@ std::optional<Role> ParseRole(std::string_view s) {
 }
 
 Status InsertUser(Database& db, const User& user, const TokenHash& token_hash) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT INTO users (user_id, name, role, token_hash, created) VALUES (?, ?, ?, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("INSERT INTO users (user_id, name, role, token_hash, created) VALUES (?, ?, ?, ?, ?);"));
   s.Bind(1, user.user_id).Bind(2, user.name).Bind(3, RoleName(user.role)).BindBlob(4, token_hash);
   s.Bind(5, user.created);
   Status st = s.Run();
@@ -54,22 +57,22 @@ Status InsertUser(Database& db, const User& user, const TokenHash& token_hash) {
 }
 
 Result<std::optional<User>> FindUserByTokenHash(Database& db, const TokenHash& token_hash) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT user_id, name, role, created, disabled_at FROM users WHERE token_hash = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT user_id, name, role, created, disabled_at FROM users WHERE token_hash = ?;"));
   s.BindBlob(1, token_hash);
   return OneRow<User>(s, Read);
 }
 
 Result<std::optional<User>> FindUserByName(Database& db, const std::string& name) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT user_id, name, role, created, disabled_at FROM users WHERE name = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("SELECT user_id, name, role, created, disabled_at FROM users WHERE name = ?;"));
   s.Bind(1, name);
   return OneRow<User>(s, Read);
 }
 
 Result<std::vector<User>> ListUsers(Database& db) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT user_id, name, role, created, disabled_at FROM users ORDER BY name;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("SELECT user_id, name, role, created, disabled_at FROM users ORDER BY name;"));
   return AllRows<User>(s, Read);
 }
 
@@ -80,16 +83,20 @@ Status SetCredentials(Database& db, const std::string& user_id, const std::strin
   find.Bind(1, user_id);
   SCHAKEL_ASSIGN_OR_RETURN(bool exists, find.Step());
   if (!exists) return Status::NotFound("no user " + user_id);
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "INSERT OR REPLACE INTO user_credentials (user_id, password_hash, totp_secret, totp_last_step, updated) "
-      "VALUES (?, ?, ?, 0, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare(
+          "INSERT OR REPLACE INTO user_credentials (user_id, password_hash, totp_secret, totp_last_step, updated) "
+          "VALUES (?, ?, ?, 0, ?);"));
   s.Bind(1, user_id).Bind(2, password_hash).BindBlob(3, totp_secret).Bind(4, updated);
   return s.Run();
 }
 
 Result<std::optional<Credentials>> GetCredentials(Database& db, const std::string& user_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "SELECT password_hash, totp_secret, totp_last_step, updated FROM user_credentials WHERE user_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare(
+          "SELECT password_hash, totp_secret, totp_last_step, updated FROM user_credentials WHERE user_id = ?;"));
   s.Bind(1, user_id);
   SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<Credentials>();
@@ -102,8 +109,9 @@ Result<std::optional<Credentials>> GetCredentials(Database& db, const std::strin
 }
 
 Result<bool> UseTotpStep(Database& db, const std::string& user_id, int64_t step) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-      "UPDATE user_credentials SET totp_last_step = ? WHERE user_id = ? AND totp_last_step < ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE user_credentials SET totp_last_step = ? WHERE user_id = ? AND totp_last_step < ?;"));
   s.Bind(1, step).Bind(2, user_id).Bind(3, step);
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   return db.Changes() == 1;

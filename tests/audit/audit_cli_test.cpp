@@ -32,9 +32,7 @@ TEST_F(AuditCli, AGoodExportVerifies) {
   auto r = RunSchakel({"audit", "verify", "--export", export_, "--card", card_});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out.rfind("verified 12 entries, 3 checkpoints, last seq 12; last checkpoint signed ", 0),
-            0u)
-      << r.out;
+  EXPECT_EQ(r.out.rfind("verified 12 entries, 3 checkpoints, last seq 12; last checkpoint signed ", 0), 0u) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
   std::string anchor = "12:" + ToHex(testing::EntryLine::Parse(SplitLines(text_)[13]).hash);
   EXPECT_NE(r.out.find("--anchor " + anchor), std::string::npos) << r.out;
@@ -87,8 +85,7 @@ TEST_F(AuditCli, AnAnchorCatchesACut) {
   EXPECT_EQ(alone.code, 0) << alone.err;
   auto anchored = RunSchakel({"audit", "verify", "--export", export_, "--card", card_, "--anchor", anchor});
   EXPECT_EQ(anchored.code, 1);
-  EXPECT_EQ(anchored.err.rfind("schakel: audit verify: seq 11: truncated_before_anchor: ", 0), 0u)
-      << anchored.err;
+  EXPECT_EQ(anchored.err.rfind("schakel: audit verify: seq 11: truncated_before_anchor: ", 0), 0u) << anchored.err;
 }
 
 TEST_F(AuditCli, ADroppedCheckpointIsReported) {
@@ -97,8 +94,7 @@ TEST_F(AuditCli, ADroppedCheckpointIsReported) {
   WriteAll(export_, JoinLines(lines));
   auto r = RunSchakel({"audit", "verify", "--export", export_, "--card", card_});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("seq 11: not_covered: entries 11 to 12 are not covered by a checkpoint"),
-            std::string::npos)
+  EXPECT_NE(r.err.find("seq 11: not_covered: entries 11 to 12 are not covered by a checkpoint"), std::string::npos)
       << r.err;
 }
 

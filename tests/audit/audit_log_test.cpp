@@ -103,8 +103,7 @@ TEST_F(AuditLogTest, CheckpointIsSignedByTheIdentityOverNodeSeqHashAndTime) {
   EXPECT_TRUE(crypto::Verify(key_.public_key, CheckpointMessage(kNodeId, 3, hash, ts), sig));
   EXPECT_FALSE(crypto::Verify(key_.public_key, CheckpointMessage("other-node", 3, hash, ts), sig));
   EXPECT_FALSE(crypto::Verify(key_.public_key, CheckpointMessage(kNodeId, 2, hash, ts), sig));
-  EXPECT_FALSE(crypto::Verify(key_.public_key,
-                              CheckpointMessage(kNodeId, 3, hash, "2026-11-23T10:00:04.000Z"), sig));
+  EXPECT_FALSE(crypto::Verify(key_.public_key, CheckpointMessage(kNodeId, 3, hash, "2026-11-23T10:00:04.000Z"), sig));
 }
 
 TEST_F(AuditLogTest, CheckpointOfAnEmptyLogWritesNothing) {
@@ -448,8 +447,7 @@ TEST_F(AuditLogTest, ExportSignsACheckpointFirstAndVerifies) {
   EXPECT_EQ(CheckpointSeqs(), (std::vector<int64_t>{3, 6, 7}));
   auto lines = testing::SplitLines(text);
   ASSERT_EQ(lines.size(), 10u);
-  EXPECT_EQ(lines[3].rfind("{\"type\":\"checkpoint\",\"node_id\":\"school-trajectum\",\"seq\":3,", 0), 0u)
-      << lines[3];
+  EXPECT_EQ(lines[3].rfind("{\"type\":\"checkpoint\",\"node_id\":\"school-trajectum\",\"seq\":3,", 0), 0u) << lines[3];
   auto report = VerifyExport(text, testing::MakeCard(key_));
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok) << report->Describe();
@@ -465,9 +463,7 @@ TEST_F(AuditLogTest, CreateRefusesBadArguments) {
   EXPECT_EQ(AuditLog::Create(*db_, "Bad Id", key_, clock_).status().code(), Code::kInvalidInput);
   crypto::SigningKeyPair empty;
   EXPECT_EQ(AuditLog::Create(*db_, kNodeId, empty, clock_).status().code(), Code::kInvalidInput);
-  EXPECT_EQ(AuditLog::Create(*db_, kNodeId, key_, clock_, {.checkpoint_every_entries = 0})
-                .status()
-                .code(),
+  EXPECT_EQ(AuditLog::Create(*db_, kNodeId, key_, clock_, {.checkpoint_every_entries = 0}).status().code(),
             Code::kInvalidInput);
 }
 

@@ -43,8 +43,7 @@ inline AuditEvent Event(int i) {
 }
 
 // A node card for `identity` that ParseNodeCard accepts.
-inline crypto::NodeCard MakeCard(const crypto::SigningKeyPair& identity,
-                                 const std::string& node_id = kNodeId) {
+inline crypto::NodeCard MakeCard(const crypto::SigningKeyPair& identity, const std::string& node_id = kNodeId) {
   crypto::NodeCard card;
   card.node_id = node_id;
   card.name = "Trajectum College";
@@ -163,8 +162,8 @@ struct EntryLine {
     auto j = nlohmann::json::parse(line);
     EntryLine e;
     e.seq = j["seq"].get<int64_t>();
-    const char* names[] = {"ts",      nullptr,       nullptr,   nullptr, "action", "subject",
-                           "object",  "purpose",     "legal_basis", "outcome", "reason", "source"};
+    const char* names[] = {"ts",     nullptr,   nullptr,       nullptr,   "action", "subject",
+                           "object", "purpose", "legal_basis", "outcome", "reason", "source"};
     for (size_t i = 0; i < kTextFieldCount; ++i) {
       if (names[i]) e.text[i] = j[names[i]].get<std::string>();
     }

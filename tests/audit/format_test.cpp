@@ -26,29 +26,26 @@ const std::string kDataDir = std::string(SCHAKEL_SOURCE_DIR) + "/tests/audit/dat
 
 // The events of audit_export_v1_reference.py, in the same order.
 std::vector<AuditEvent> KatEvents() {
-  auto ev = [](std::string user, std::string role, std::string org, std::string action,
-               std::string subject, std::string object, std::string purpose, std::string basis,
-               std::string outcome, std::string reason, std::string source) {
-    return AuditEvent{std::move(user),   std::move(role),    std::move(org),
-                      std::move(action), std::move(subject), std::move(object),
-                      std::move(purpose), std::move(basis),  std::move(outcome),
-                      std::move(reason), std::move(source)};
+  auto ev = [](std::string user, std::string role, std::string org, std::string action, std::string subject,
+               std::string object, std::string purpose, std::string basis, std::string outcome, std::string reason,
+               std::string source) {
+    return AuditEvent{std::move(user),    std::move(role),   std::move(org),     std::move(action),
+                      std::move(subject), std::move(object), std::move(purpose), std::move(basis),
+                      std::move(outcome), std::move(reason), std::move(source)};
   };
   return {
-      ev("u-1", "staff", "school-trajectum", "case.create", "stu-1", "casus-2026-0042", "", "", "ok",
+      ev("u-1", "staff", "school-trajectum", "case.create", "stu-1", "casus-2026-0042", "", "", "ok", "", "api"),
+      ev("u-1", "staff", "school-trajectum", "share.create", "stu-1", "msg-0001", "doorverwijzing", "consent", "permit",
          "", "api"),
-      ev("u-1", "staff", "school-trajectum", "share.create", "stu-1", "msg-0001", "doorverwijzing",
-         "consent", "permit", "", "api"),
-      ev("u-2", "coordinator", "school-trajectum", "share.create", "stu-1", "msg-0002",
-         "kernteamoverleg", "", "deny", "missing_consent_jongere,consent_expired", "api"),
-      ev("system", "peer", "wijkteam-overvecht", "receipt.received", "stu-1", "msg-0001",
-         "doorverwijzing", "consent", "ok", "", "peer:wijkteam-overvecht"),
-      ev("u-3", "coordinator", "school-trajectum", "share.create", "stu-2", "msg-0003", "meldcode",
-         "meldcode", "permit",
-         "justification ref \"MC-7\" \\ zorg \xe2\x80\x94 \xc3\xa9\xc3\xa8 \xf0\x9f\x98\x80", "cli"),
+      ev("u-2", "coordinator", "school-trajectum", "share.create", "stu-1", "msg-0002", "kernteamoverleg", "", "deny",
+         "missing_consent_jongere,consent_expired", "api"),
+      ev("system", "peer", "wijkteam-overvecht", "receipt.received", "stu-1", "msg-0001", "doorverwijzing", "consent",
+         "ok", "", "peer:wijkteam-overvecht"),
+      ev("u-3", "coordinator", "school-trajectum", "share.create", "stu-2", "msg-0003", "meldcode", "meldcode",
+         "permit", "justification ref \"MC-7\" \\ zorg \xe2\x80\x94 \xc3\xa9\xc3\xa8 \xf0\x9f\x98\x80", "cli"),
       ev("u-9", "auditor", "school-trajectum", "audit.export", "", "", "", "", "ok", "", "api"),
-      ev("anon", "link", "", "link.view", "stu-1", "link-5", "doorverwijzing", "consent", "deny",
-         "bad_access_code", "link:192.0.2.7"),
+      ev("anon", "link", "", "link.view", "stu-1", "link-5", "doorverwijzing", "consent", "deny", "bad_access_code",
+         "link:192.0.2.7"),
   };
 }
 
@@ -65,12 +62,10 @@ crypto::SigningKeyPair SeedKey() {
 
 TEST(AuditFormat, KnownAnswerExportComesOutByteForByte) {
   TempDir tmp;
-  auto db = store::Database::Open(tmp / "node.db", crypto::SecureBuffer::Random(32),
-                                  store::OpenMode::kCreate);
+  auto db = store::Database::Open(tmp / "node.db", crypto::SecureBuffer::Random(32), store::OpenMode::kCreate);
   ASSERT_TRUE(db.ok());
   crypto::SigningKeyPair key = SeedKey();
-  EXPECT_EQ(ToHex(key.public_key),
-            "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
+  EXPECT_EQ(ToHex(key.public_key), "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
   ManualClock clock(ParseInstant("2026-11-23T10:00:00.000Z").value());
   auto log = AuditLog::Create(**db, "school-trajectum", key, clock, {.checkpoint_every_entries = 3});
   ASSERT_TRUE(log.ok());
@@ -98,8 +93,7 @@ TEST(AuditFormat, TheReferenceVerifierAgrees) {
     GTEST_SKIP() << "python3 with the cryptography package is not installed";
   }
   TempDir tmp;
-  auto db = store::Database::Open(tmp / "node.db", crypto::SecureBuffer::Random(32),
-                                  store::OpenMode::kCreate);
+  auto db = store::Database::Open(tmp / "node.db", crypto::SecureBuffer::Random(32), store::OpenMode::kCreate);
   ASSERT_TRUE(db.ok());
   crypto::SigningKeyPair key = crypto::GenerateSigningKeyPair();
   ManualClock clock(ParseInstant("2026-11-23T10:00:00Z").value());
@@ -123,8 +117,8 @@ TEST(AuditFormat, TheReferenceVerifierAgrees) {
 
   std::string script = kDataDir + "/audit_export_v1_reference.py";
   auto run = [&](const std::string& file) {
-    std::string cmd = "python3 '" + script + "' check '" + file + "' '" + tmp / "card.json" +
-                      "' > '" + tmp / "out.txt" + "' 2>&1";
+    std::string cmd =
+        "python3 '" + script + "' check '" + file + "' '" + tmp / "card.json" + "' > '" + tmp / "out.txt" + "' 2>&1";
     int rc = std::system(cmd.c_str());
     return std::make_pair(WEXITSTATUS(rc), ReadAll(tmp / "out.txt"));
   };
@@ -184,8 +178,7 @@ TEST(AuditFormat, EveryFieldAndItsBoundaryIsHashed) {
     m2 += v;
   }
   m2 += std::string(32, '\0');
-  EXPECT_EQ(ComputeEntryHash(1, big, prev),
-            crypto::Sha256({reinterpret_cast<const uint8_t*>(m2.data()), m2.size()}));
+  EXPECT_EQ(ComputeEntryHash(1, big, prev), crypto::Sha256({reinterpret_cast<const uint8_t*>(m2.data()), m2.size()}));
 }
 
 TEST(AuditFormat, CheckpointMessageLayout) {

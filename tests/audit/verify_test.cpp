@@ -146,8 +146,7 @@ TEST_F(VerifyTest, ADroppedLastCheckpointLeavesEntriesNotCovered) {
   ExpectBad(r, VerifyProblem::kNotCovered, 11, 0);
   EXPECT_EQ(r.entries, 12);
   EXPECT_EQ(r.last_checkpoint_seq, 10);
-  EXPECT_NE(r.Describe().find("entries 11 to 12 are not covered by a checkpoint"), std::string::npos)
-      << r.Describe();
+  EXPECT_NE(r.Describe().find("entries 11 to 12 are not covered by a checkpoint"), std::string::npos) << r.Describe();
 }
 
 TEST_F(VerifyTest, AForgedEntryAppendedAtTheEndIsNotCovered) {
@@ -224,11 +223,13 @@ TEST_F(VerifyTest, ASignatureHasOneSpellingOnly) {
   auto cp = nlohmann::json::parse(lines_[11]);  // checkpoint 10
   std::string sig_text;
   for (int ms = 0; sig_text.find('/') == std::string::npos; ++ms) {
-    std::string ts = "2026-11-23T10:00:10." + std::string(ms < 10 ? "00" : ms < 100 ? "0" : "") +
+    std::string ts = "2026-11-23T10:00:10." +
+                     std::string(ms < 10    ? "00"
+                                 : ms < 100 ? "0"
+                                            : "") +
                      std::to_string(ms) + "Z";
     ASSERT_LT(ms, 1000);
-    sig_text = crypto::Base64Encode(
-        crypto::Sign(key_, CheckpointMessage(testing::kNodeId, 10, EntryHash(10), ts)));
+    sig_text = crypto::Base64Encode(crypto::Sign(key_, CheckpointMessage(testing::kNodeId, 10, EntryHash(10), ts)));
     cp["ts"] = ts;
   }
   cp["sig"] = sig_text;

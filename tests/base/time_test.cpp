@@ -1,11 +1,11 @@
 // Dates and instants (base/time.h): parsing, formatting, ages, and the
 // Europe/Amsterdam calendar date checked against the system's tzdata.
+#include <unistd.h>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <random>
 #include <string>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -35,10 +35,9 @@ TEST(ParseDate, AcceptsCalendarDays) {
 }
 
 TEST(ParseDate, RefusesEverythingElse) {
-  for (const char* bad : {"", "2026-11-2", "2026-1-23", "26-11-23", "2026/11/23", "2026-11-23x",
-                          "2026-11-23 ", " 2026-11-23", "2026-13-01", "2026-00-10", "2026-11-31",
-                          "2025-02-29", "1900-02-29", "1899-12-31", "abcd-ef-gh", "2026-11-23T00:00:00Z",
-                          "+026-11-23"}) {
+  for (const char* bad : {"", "2026-11-2", "2026-1-23", "26-11-23", "2026/11/23", "2026-11-23x", "2026-11-23 ",
+                          " 2026-11-23", "2026-13-01", "2026-00-10", "2026-11-31", "2025-02-29", "1900-02-29",
+                          "1899-12-31", "abcd-ef-gh", "2026-11-23T00:00:00Z", "+026-11-23"}) {
     auto d = ParseDate(bad);
     EXPECT_FALSE(d.ok()) << '"' << bad << '"';
     if (!d.ok()) {
@@ -71,20 +70,15 @@ TEST(ParseInstant, RefusesLocalTimesAndNonsense) {
   };
   for (auto c : {Case{"2026-11-23T10:00:00", "no zone"}, Case{"2026-11-23T10:00:00.5", "no zone"},
                  Case{"2026-11-23 10:00:00Z", "expected"}, Case{"2026-11-23", "expected"},
-                 Case{"2026-11-23T24:00:00Z", "out of range"},
-                 Case{"2026-11-23T10:60:00Z", "out of range"},
+                 Case{"2026-11-23T24:00:00Z", "out of range"}, Case{"2026-11-23T10:60:00Z", "out of range"},
                  Case{"2026-12-31T23:59:60Z", "out of range"},  // no leap seconds
-                 Case{"2026-11-23T10:00:00.Z", "fraction"},
-                 Case{"2026-11-23T10:00:00.1234567890Z", "fraction"},
-                 Case{"2026-11-23T10:00:00+0100", "offset"},
-                 Case{"2026-11-23T10:00:00+24:00", "offset"},
-                 Case{"2026-11-23T10:00:00ZZ", "trailing"},
-                 Case{"2026-11-23T10:00:00 Z", "no zone"},
+                 Case{"2026-11-23T10:00:00.Z", "fraction"}, Case{"2026-11-23T10:00:00.1234567890Z", "fraction"},
+                 Case{"2026-11-23T10:00:00+0100", "offset"}, Case{"2026-11-23T10:00:00+24:00", "offset"},
+                 Case{"2026-11-23T10:00:00ZZ", "trailing"}, Case{"2026-11-23T10:00:00 Z", "no zone"},
                  Case{"2026-02-30T10:00:00Z", "calendar"}}) {
     auto t = ParseInstant(c.text);
     ASSERT_FALSE(t.ok()) << c.text;
-    EXPECT_NE(t.status().message().find(c.message_part), std::string::npos)
-        << c.text << ": " << t.status().message();
+    EXPECT_NE(t.status().message().find(c.message_part), std::string::npos) << c.text << ": " << t.status().message();
   }
 }
 
@@ -180,10 +174,9 @@ class SystemTz : public ::testing::Test {
     if (AmsterdamDate(t) == date && AmsterdamOffset(t) == offset) {
       return ::testing::AssertionSuccess();
     }
-    return ::testing::AssertionFailure()
-           << FormatInstantMs(t) << ": ours " << FormatDate(AmsterdamDate(t)) << " +"
-           << AmsterdamOffset(t).count() << "min, tzdata " << FormatDate(date) << " +"
-           << offset.count() << "min";
+    return ::testing::AssertionFailure() << FormatInstantMs(t) << ": ours " << FormatDate(AmsterdamDate(t)) << " +"
+                                         << AmsterdamOffset(t).count() << "min, tzdata " << FormatDate(date) << " +"
+                                         << offset.count() << "min";
   }
 
  private:

@@ -57,8 +57,17 @@ class FaultFiles : public ::testing::Test {
   // A fresh node in DIR/name (key-file mode unless `passphrase_env`).
   std::string MakeNode(const std::string& name, const std::string& passphrase_env = "") {
     std::string dir = tmp_ / name;
-    std::vector<std::string> args = {"init", "--dir", dir, "--name", "Org " + name, "--org-id", "node-" + name,
-                                     "--org-type", "school", "--listen", "127.0.0.1:" + std::to_string(FreePort())};
+    std::vector<std::string> args = {"init",
+                                     "--dir",
+                                     dir,
+                                     "--name",
+                                     "Org " + name,
+                                     "--org-id",
+                                     "node-" + name,
+                                     "--org-type",
+                                     "school",
+                                     "--listen",
+                                     "127.0.0.1:" + std::to_string(FreePort())};
     if (!passphrase_env.empty()) args.insert(args.end(), {"--passphrase-env", passphrase_env});
     auto r = RunSchakel(args);
     EXPECT_EQ(r.code, 0) << r.err;
@@ -82,8 +91,7 @@ class FaultFiles : public ::testing::Test {
   }
 
   // Runs `schakeld --dir DIR` (bounded) and returns its exit code and log.
-  Outcome Daemon(const std::string& dir, const std::vector<std::string>& env = {},
-                 const std::string& extra_arg = "") {
+  Outcome Daemon(const std::string& dir, const std::vector<std::string>& env = {}, const std::string& extra_arg = "") {
     std::string log = dir + "-daemon.log";
     std::filesystem::remove(log);
     std::vector<std::string> argv = {testing::BinaryPath("schakeld"), "--dir", dir};

@@ -34,8 +34,8 @@ class NodeCli : public ::testing::Test {
 
 TEST_F(NodeCli, InitCreatesTheNodeDirectory) {
   std::string dir = tmp_ / "school";
-  auto r = RunSchakel({"init", "--dir", dir, "--name", "Trajectum College", "--org-id",
-                       "school-trajectum", "--org-type", "school", "--listen", "127.0.0.1:17401"});
+  auto r = RunSchakel({"init", "--dir", dir, "--name", "Trajectum College", "--org-id", "school-trajectum",
+                       "--org-type", "school", "--listen", "127.0.0.1:17401"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(ModeOf(dir + "/secrets/db.key"), 0600u);
   EXPECT_EQ(ReadAll(dir + "/secrets/db.key").size(), 32u);
@@ -71,8 +71,8 @@ TEST_F(NodeCli, InitRefusesBadInputAndExistingNodes) {
   auto bad_id = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "A B", "--org-type", "school"});
   EXPECT_EQ(bad_id.code, 2);
   EXPECT_NE(bad_id.err.find("--org-id"), std::string::npos);
-  auto bad_listen = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "abc", "--org-type",
-                                "school", "--listen", "nohost"});
+  auto bad_listen = RunSchakel(
+      {"init", "--dir", dir, "--name", "X", "--org-id", "abc", "--org-type", "school", "--listen", "nohost"});
   EXPECT_EQ(bad_listen.code, 2);
   EXPECT_NE(bad_listen.err.find("--listen"), std::string::npos);
   auto missing = RunSchakel({"init", "--dir", dir, "--name", "X"});
@@ -98,14 +98,14 @@ TEST_F(NodeCli, PartnersArePairedByCardAndFingerprint) {
   InitNode(team, "wijkteam-b", "wijkteam", 17411);
   std::string team_fp = NodeFingerprint(team);
 
-  auto add = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
-                         "--fingerprint", team_fp});
+  auto add =
+      RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint", team_fp});
   ASSERT_EQ(add.code, 0) << add.err;
   // Typed without spaces, as people do on the phone, it still matches.
   std::string compact = team_fp;
   compact.erase(std::remove(compact.begin(), compact.end(), ' '), compact.end());
-  auto again = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
-                           "--fingerprint", compact, "--json"});
+  auto again = RunSchakel(
+      {"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint", compact, "--json"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(nlohmann::json::parse(again.out)["result"], "unchanged");
 
@@ -129,16 +129,14 @@ TEST_F(NodeCli, WrongFingerprintIsRefused) {
   std::string fp = NodeFingerprint(team);
   std::string wrong = fp;
   wrong[0] = wrong[0] == '1' ? '2' : '1';
-  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
-                       "--fingerprint", wrong});
+  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint", wrong});
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("fingerprint does not match"), std::string::npos) << r.err;
   // The school's own fingerprint is not the team's either.
-  auto own = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
-                         "--fingerprint", NodeFingerprint(school)});
+  auto own = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint",
+                         NodeFingerprint(school)});
   EXPECT_EQ(own.code, 3);
-  EXPECT_EQ(RunSchakel({"partner", "list", "--dir", school, "--json"}).out.find("wijkteam-b"),
-            std::string::npos);
+  EXPECT_EQ(RunSchakel({"partner", "list", "--dir", school, "--json"}).out.find("wijkteam-b"), std::string::npos);
 }
 
 TEST_F(NodeCli, TamperedCardIsRefused) {
@@ -149,24 +147,20 @@ TEST_F(NodeCli, TamperedCardIsRefused) {
   auto card = nlohmann::json::parse(ReadAll(team + "/node-card.json"));
   // Each field changed to another well-formed value: only the signature can tell.
   const std::vector<std::pair<std::string, std::string>> changes = {
-      {"name", "Evil Team"}, {"address", "127.0.0.1:1"}, {"org_type", "lvs"},
-      {"created", "2027-01-01T00:00:00Z"}};
+      {"name", "Evil Team"}, {"address", "127.0.0.1:1"}, {"org_type", "lvs"}, {"created", "2027-01-01T00:00:00Z"}};
   for (const auto& [field, value] : changes) {
     auto tampered = card;
     tampered[field] = value;
     WriteAll(tmp_ / "tampered.json", tampered.dump());
-    auto r = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "tampered.json",
-                         "--fingerprint", fp});
+    auto r = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "tampered.json", "--fingerprint", fp});
     EXPECT_EQ(r.code, 2) << field;
     EXPECT_NE(r.err.find("signature"), std::string::npos) << field << ": " << r.err;
   }
   WriteAll(tmp_ / "garbage.json", "{\"version\": 1, ");
-  auto g = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "garbage.json",
-                       "--fingerprint", fp});
+  auto g = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "garbage.json", "--fingerprint", fp});
   EXPECT_EQ(g.code, 2);
   WriteAll(tmp_ / "huge.json", std::string(1 << 20, ' '));
-  auto h = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "huge.json",
-                       "--fingerprint", fp});
+  auto h = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "huge.json", "--fingerprint", fp});
   EXPECT_EQ(h.code, 2);
 }
 
@@ -176,10 +170,12 @@ TEST_F(NodeCli, ChangedKeyForAKnownNodeIsRefused) {
   InitNode(team, "wijkteam-b", "wijkteam", 17411);
   // Another node claiming the same id, with its own (valid) keys and card.
   InitNode(impostor, "wijkteam-b", "wijkteam", 17421);
-  ASSERT_EQ(RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json",
-                        "--fingerprint", NodeFingerprint(team)}).code, 0);
-  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", impostor + "/node-card.json",
-                       "--fingerprint", NodeFingerprint(impostor)});
+  ASSERT_EQ(RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint",
+                        NodeFingerprint(team)})
+                .code,
+            0);
+  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", impostor + "/node-card.json", "--fingerprint",
+                       NodeFingerprint(impostor)});
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("different identity key"), std::string::npos) << r.err;
   auto list = nlohmann::json::parse(RunSchakel({"partner", "list", "--dir", school, "--json"}).out);
@@ -189,8 +185,8 @@ TEST_F(NodeCli, ChangedKeyForAKnownNodeIsRefused) {
 TEST_F(NodeCli, OwnCardIsRefused) {
   std::string school = tmp_ / "school";
   InitNode(school, "school-a", "school", 17401);
-  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", school + "/node-card.json",
-                       "--fingerprint", NodeFingerprint(school)});
+  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", school + "/node-card.json", "--fingerprint",
+                       NodeFingerprint(school)});
   EXPECT_EQ(r.code, 2);
 }
 
@@ -242,8 +238,8 @@ TEST_F(NodeCli, MissingNodeDirectoryIsAClearError) {
 TEST_F(NodeCli, PassphraseModeDerivesTheKey) {
   std::string dir = tmp_ / "pp";
   ::setenv("SCHAKEL_TEST_PASSPHRASE", "correct horse battery staple", 1);
-  auto r = RunSchakel({"init", "--dir", dir, "--name", "LVS", "--org-id", "lvs-zhz", "--org-type",
-                       "lvs", "--passphrase-env", "SCHAKEL_TEST_PASSPHRASE"});
+  auto r = RunSchakel({"init", "--dir", dir, "--name", "LVS", "--org-id", "lvs-zhz", "--org-type", "lvs",
+                       "--passphrase-env", "SCHAKEL_TEST_PASSPHRASE"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/secrets/db.key"));
   EXPECT_EQ(ReadAll(dir + "/data/node.salt").size(), 16u);

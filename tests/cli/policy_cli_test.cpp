@@ -1,10 +1,10 @@
 // `schakel policy eval` and `schakel policy show`, run in-process through
 // RunCli: exit codes, stdout/stderr, --policy files.
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -96,21 +96,17 @@ TEST(PolicyEval, BadInputIsExitTwoNamingTheField) {
   CliRun r = Policy({"eval"}, s.dump());
   EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(r.out.empty());
-  EXPECT_EQ(r.err,
-            "schakel: policy eval: consents[1].valid_from: expected a date YYYY-MM-DD\n");
+  EXPECT_EQ(r.err, "schakel: policy eval: consents[1].valid_from: expected a date YYYY-MM-DD\n");
 
   CliRun empty = Policy({"eval"}, "");
   EXPECT_EQ(empty.code, 2);
-  EXPECT_NE(empty.err.find("schakel: policy eval: malformed JSON"), std::string::npos)
-      << empty.err;
+  EXPECT_NE(empty.err.find("schakel: policy eval: malformed JSON"), std::string::npos) << empty.err;
 
   s = Scenario();
   s["recipient"]["org_type"] = "politie";
   CliRun type = Policy({"eval"}, s.dump());
   EXPECT_EQ(type.code, 2);
-  EXPECT_NE(type.err.find("recipient.org_type: unknown org type \"politie\""),
-            std::string::npos)
-      << type.err;
+  EXPECT_NE(type.err.find("recipient.org_type: unknown org type \"politie\""), std::string::npos) << type.err;
 
   CliRun big = Policy({"eval"}, std::string((1 << 20) + 10, ' '));
   EXPECT_EQ(big.code, 2);
@@ -153,10 +149,9 @@ TEST(PolicyEval, BadPolicyFileIsExitTwoWithFileAndLine) {
 TEST(PolicyShow, PrintsTheDefaultProtocolAsToml) {
   CliRun r = Policy({"show"});
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* purpose : {"kernteamoverleg", "doorverwijzing", "overdracht_rmc",
-                              "verzuimmelding", "vsv_melding", "terugkoppeling", "meldcode"}) {
-    EXPECT_NE(r.out.find("purpose = \"" + std::string(purpose) + "\""), std::string::npos)
-        << purpose;
+  for (const char* purpose : {"kernteamoverleg", "doorverwijzing", "overdracht_rmc", "verzuimmelding", "vsv_melding",
+                              "terugkoppeling", "meldcode"}) {
+    EXPECT_NE(r.out.find("purpose = \"" + std::string(purpose) + "\""), std::string::npos) << purpose;
   }
   EXPECT_NE(r.out.find("Leerplichtwet 1969, art. 21"), std::string::npos);
   // What `show` prints is a valid --policy file giving the same decisions.
@@ -185,7 +180,9 @@ namespace {
 TEST(PolicyInForce, TheNodesPolicyFileIsUsedAndChecked) {
   testing::TempDir tmp;
   std::string dir = tmp / "node";
-  ASSERT_EQ(testing::RunSchakel({"init", "--dir", dir, "--name", "S", "--org-id", "school-p", "--org-type", "school"}).code, 0);
+  ASSERT_EQ(
+      testing::RunSchakel({"init", "--dir", dir, "--name", "S", "--org-id", "school-p", "--org-type", "school"}).code,
+      0);
   // A regional protocol with one purpose only.
   testing::WriteAll(dir + "/regio.toml", R"([[flow]]
 purpose = "zorgoverleg_regio"
@@ -210,7 +207,8 @@ categories = ["identificatie", "hulpvraag"]
   testing::WriteAll(dir + "/regio.toml", "[[flow]]\npurpose = \"x\"\nfrom = [\"bank\"]\n");
   testing::Child check({testing::BinaryPath("schakeld"), "--dir", dir, "--check-config"}, {}, tmp / "check.log");
   EXPECT_EQ(check.Wait(std::chrono::seconds(10)), 2);
-  EXPECT_NE(testing::ReadAll(tmp / "check.log").find("regio.toml:"), std::string::npos) << testing::ReadAll(tmp / "check.log");
+  EXPECT_NE(testing::ReadAll(tmp / "check.log").find("regio.toml:"), std::string::npos)
+      << testing::ReadAll(tmp / "check.log");
 }
 
 }  // namespace

@@ -281,8 +281,7 @@ TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
   }
 
   // B re-imports the new card: same identity, newer card, updated.
-  auto up = RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp,
-                        "--json"});
+  auto up = RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp, "--json"});
   ASSERT_EQ(up.code, 0) << up.err;
   EXPECT_EQ(nlohmann::json::parse(up.out).at("result"), "updated");
   auto list = RunSchakel({"partner", "list", "--dir", b, "--json"});
@@ -301,9 +300,7 @@ TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
   }
   // The old card is now a rollback.
   WriteAll(tmp_ / "old-card.json", crypto::NodeCardToJson(before));
-  EXPECT_EQ(RunSchakel({"partner", "add", "--dir", b, "--card", tmp_ / "old-card.json", "--fingerprint", fp})
-                .code,
-            3);
+  EXPECT_EQ(RunSchakel({"partner", "add", "--dir", b, "--card", tmp_ / "old-card.json", "--fingerprint", fp}).code, 3);
 }
 
 TEST_F(RotateBackup, ACardWithAChangedIdentityKeyIsStillRefused) {
@@ -311,10 +308,10 @@ TEST_F(RotateBackup, ACardWithAChangedIdentityKeyIsStillRefused) {
   std::string b = tmp_ / "wijkteam";
   InitNode(a, "school-a", "school", 17561);
   InitNode(b, "wijkteam-b", "wijkteam", 17571);
-  ASSERT_EQ(RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint",
-                        NodeFingerprint(a)})
-                .code,
-            0);
+  ASSERT_EQ(
+      RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", NodeFingerprint(a)})
+          .code,
+      0);
   ASSERT_EQ(RunSchakel({"node", "rotate-keys", "--dir", a}).code, 0);
   // Someone presents a newer card for school-a under another identity key.
   crypto::NodeCard forged = Card(a);

@@ -19,8 +19,8 @@ using schakel::testing::TempDir;
 
 TEST(UserPasswdCli, SetsArgon2idHashAndPrintsTotpSecretOnce) {
   TempDir dir;
-  auto init = RunSchakel({"init", "--dir", dir.path(), "--name", "School A", "--org-id", "school-a", "--org-type",
-                          "school"});
+  auto init =
+      RunSchakel({"init", "--dir", dir.path(), "--name", "School A", "--org-id", "school-a", "--org-type", "school"});
   ASSERT_EQ(init.code, 0) << init.err;
   auto add = RunSchakel({"user", "add", "--dir", dir.path(), "--name", "mentor", "--role", "staff"});
   ASSERT_EQ(add.code, 0) << add.err;
@@ -36,7 +36,8 @@ TEST(UserPasswdCli, SetsArgon2idHashAndPrintsTotpSecretOnce) {
   auto r = RunSchakel({"user", "passwd", "--dir", dir.path(), "mentor"}, "een lang wachtwoord\n");
   ASSERT_EQ(r.code, 0) << r.err;
   std::smatch m;
-  std::regex uri_re("otpauth://totp/Schakel:mentor@school-a\\?secret=([A-Z2-7]{32})&issuer=Schakel[^\\n]*\\n([A-Z2-7]{32})\\n");
+  std::regex uri_re(
+      "otpauth://totp/Schakel:mentor@school-a\\?secret=([A-Z2-7]{32})&issuer=Schakel[^\\n]*\\n([A-Z2-7]{32})\\n");
   ASSERT_TRUE(std::regex_search(r.out, m, uri_re)) << r.out;
   EXPECT_EQ(m[1].str(), m[2].str());
   auto secret = crypto::Base32Decode(m[2].str());
@@ -44,8 +45,7 @@ TEST(UserPasswdCli, SetsArgon2idHashAndPrintsTotpSecretOnce) {
 
   std::string key_bytes = schakel::testing::ReadAll(dir / "secrets/db.key");
   ASSERT_EQ(key_bytes.size(), 32u);
-  auto key = crypto::SecureBuffer::FromBytes(
-      {reinterpret_cast<const uint8_t*>(key_bytes.data()), key_bytes.size()});
+  auto key = crypto::SecureBuffer::FromBytes({reinterpret_cast<const uint8_t*>(key_bytes.data()), key_bytes.size()});
   auto opened = Database::Open(dir / "data/node.db", key, OpenMode::kExisting);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   struct {

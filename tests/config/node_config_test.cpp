@@ -119,8 +119,7 @@ TEST_P(NodeConfigErrors, NamesFileLineAndKey) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Code::kInvalidInput);
   EXPECT_EQ(c.status().ExitCode(), 2);
-  EXPECT_NE(c.status().message().find(GetParam().want), std::string::npos)
-      << "got: " << c.status().message();
+  EXPECT_NE(c.status().message().find(GetParam().want), std::string::npos) << "got: " << c.status().message();
 }
 
 const std::string kV = kValid;
@@ -135,10 +134,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"days_range", Replace(kV, "default_days = 180", "default_days = 0"),
                 "retention.default_days: must be from 1 to 3650"},
         BadCase{"missing_id", Replace(kV, "id = \"school-trajectum\"\n", ""), "node.id: missing"},
-        BadCase{"missing_peer", Replace(kV, "[peer]\nlisten = \"127.0.0.1:7401\"\n", ""),
-                "peer.listen: missing"},
-        BadCase{"bad_id", Replace(kV, "school-trajectum", "School_Trajectum"),
-                ":3: node.id: must be 3 to 64"},
+        BadCase{"missing_peer", Replace(kV, "[peer]\nlisten = \"127.0.0.1:7401\"\n", ""), "peer.listen: missing"},
+        BadCase{"bad_id", Replace(kV, "school-trajectum", "School_Trajectum"), ":3: node.id: must be 3 to 64"},
         BadCase{"short_id", Replace(kV, "school-trajectum", "ab"), "node.id"},
         BadCase{"bad_org_type", Replace(kV, "org_type = \"school\"", "org_type = \"bank\""),
                 ":5: node.org_type: unknown org type \"bank\""},

@@ -34,10 +34,8 @@ inline CategorySet Cats(std::initializer_list<Category> cs) {
 
 using C = Category;
 
-inline Consent MakeConsent(std::string id, GrantorRole role, CategorySet cats,
-                           std::string purpose = "doorverwijzing",
-                           std::string recipient = "wijkteam",
-                           std::string_view from = "2026-09-01",
+inline Consent MakeConsent(std::string id, GrantorRole role, CategorySet cats, std::string purpose = "doorverwijzing",
+                           std::string recipient = "wijkteam", std::string_view from = "2026-09-01",
                            std::optional<std::string_view> until = "2027-07-31") {
   Consent c;
   c.id = std::move(id);
@@ -53,8 +51,7 @@ inline Consent MakeConsent(std::string id, GrantorRole role, CategorySet cats,
 
 // A doorverwijzing from a school to a wijkteam at 2026-11-23T10:00:00Z.
 inline Request MakeRequest(std::string_view birth_date,
-                           std::vector<Category> cats = {C::kIdentificatie, C::kHulpvraag,
-                                                         C::kGezinssituatie}) {
+                           std::vector<Category> cats = {C::kIdentificatie, C::kHulpvraag, C::kGezinssituatie}) {
   Request r;
   r.now = T("2026-11-23T10:00:00Z");
   r.subject_id = "stu-1";

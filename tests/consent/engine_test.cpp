@@ -18,12 +18,8 @@ using std::chrono::milliseconds;
 
 const CategorySet kThree = Cats({C::kIdentificatie, C::kHulpvraag, C::kGezinssituatie});
 
-Consent Ouder(std::string id = "c-ouder") {
-  return MakeConsent(std::move(id), GrantorRole::kOuder, kThree);
-}
-Consent Jongere(std::string id = "c-jongere") {
-  return MakeConsent(std::move(id), GrantorRole::kJongere, kThree);
-}
+Consent Ouder(std::string id = "c-ouder") { return MakeConsent(std::move(id), GrantorRole::kOuder, kThree); }
+Consent Jongere(std::string id = "c-jongere") { return MakeConsent(std::move(id), GrantorRole::kJongere, kThree); }
 
 // ---- Ages ------------------------------------------------------------------
 
@@ -63,51 +59,39 @@ INSTANTIATE_TEST_SUITE_P(
     Birthdays, AgeBoundary,
     ::testing::Values(
         // 12th birthday on 2026-11-23 (Amsterdam).
-        AgeCase{"day_before_12_ouder_alone", "2014-11-23", "2026-11-22T10:00:00Z", true, false,
-                true, ""},
-        AgeCase{"on_12th_birthday_ouder_alone", "2014-11-23", "2026-11-23T10:00:00Z", true,
-                false, false, "missing_consent_jongere"},
-        AgeCase{"on_12th_birthday_both", "2014-11-23", "2026-11-23T10:00:00Z", true, true, true,
-                ""},
-        AgeCase{"day_after_12_ouder_alone", "2014-11-23", "2026-11-24T10:00:00Z", true, false,
-                false, "missing_consent_jongere"},
-        AgeCase{"day_before_12_jongere_alone", "2014-11-23", "2026-11-22T10:00:00Z", false, true,
-                false, "missing_consent_ouder"},
+        AgeCase{"day_before_12_ouder_alone", "2014-11-23", "2026-11-22T10:00:00Z", true, false, true, ""},
+        AgeCase{"on_12th_birthday_ouder_alone", "2014-11-23", "2026-11-23T10:00:00Z", true, false, false,
+                "missing_consent_jongere"},
+        AgeCase{"on_12th_birthday_both", "2014-11-23", "2026-11-23T10:00:00Z", true, true, true, ""},
+        AgeCase{"day_after_12_ouder_alone", "2014-11-23", "2026-11-24T10:00:00Z", true, false, false,
+                "missing_consent_jongere"},
+        AgeCase{"day_before_12_jongere_alone", "2014-11-23", "2026-11-22T10:00:00Z", false, true, false,
+                "missing_consent_ouder"},
         // 16th birthday on 2026-11-23.
-        AgeCase{"day_before_16_jongere_alone", "2010-11-23", "2026-11-22T10:00:00Z", false, true,
-                false, "missing_consent_ouder"},
+        AgeCase{"day_before_16_jongere_alone", "2010-11-23", "2026-11-22T10:00:00Z", false, true, false,
+                "missing_consent_ouder"},
         AgeCase{"day_before_16_both", "2010-11-23", "2026-11-22T10:00:00Z", true, true, true, ""},
-        AgeCase{"on_16th_birthday_jongere_alone", "2010-11-23", "2026-11-23T10:00:00Z", false,
-                true, true, ""},
-        AgeCase{"on_16th_birthday_ouder_alone", "2010-11-23", "2026-11-23T10:00:00Z", true, false,
-                false, "missing_consent_jongere"},
-        AgeCase{"day_after_16_jongere_alone", "2010-11-23", "2026-11-24T10:00:00Z", false, true,
-                true, ""},
-        AgeCase{"adult_jongere_alone", "2000-01-01", "2026-11-23T10:00:00Z", false, true, true,
-                ""},
-        AgeCase{"toddler_ouder_alone", "2024-01-01", "2026-11-23T10:00:00Z", true, false, true,
-                ""},
+        AgeCase{"on_16th_birthday_jongere_alone", "2010-11-23", "2026-11-23T10:00:00Z", false, true, true, ""},
+        AgeCase{"on_16th_birthday_ouder_alone", "2010-11-23", "2026-11-23T10:00:00Z", true, false, false,
+                "missing_consent_jongere"},
+        AgeCase{"day_after_16_jongere_alone", "2010-11-23", "2026-11-24T10:00:00Z", false, true, true, ""},
+        AgeCase{"adult_jongere_alone", "2000-01-01", "2026-11-23T10:00:00Z", false, true, true, ""},
+        AgeCase{"toddler_ouder_alone", "2024-01-01", "2026-11-23T10:00:00Z", true, false, true, ""},
         // Amsterdam midnight in winter (UTC+1): 23:00Z is already the next day.
-        AgeCase{"winter_2259Z_still_15", "2010-11-23", "2026-11-22T22:59:59.999Z", false, true,
-                false, "missing_consent_ouder"},
-        AgeCase{"winter_2300Z_is_16", "2010-11-23", "2026-11-22T23:00:00Z", false, true, true,
-                ""},
-        AgeCase{"winter_offset_form", "2010-11-23", "2026-11-23T00:00:00+01:00", false, true,
-                true, ""},
+        AgeCase{"winter_2259Z_still_15", "2010-11-23", "2026-11-22T22:59:59.999Z", false, true, false,
+                "missing_consent_ouder"},
+        AgeCase{"winter_2300Z_is_16", "2010-11-23", "2026-11-22T23:00:00Z", false, true, true, ""},
+        AgeCase{"winter_offset_form", "2010-11-23", "2026-11-23T00:00:00+01:00", false, true, true, ""},
         // Amsterdam midnight in summer (UTC+2): 22:00Z is already the next day.
-        AgeCase{"summer_2159Z_still_15", "2010-06-15", "2026-06-14T21:59:59.999Z", false, true,
-                false, "missing_consent_ouder"},
-        AgeCase{"summer_2200Z_is_16", "2010-06-15", "2026-06-14T22:00:00Z", false, true, true,
-                ""},
-        AgeCase{"summer_2300Z_is_16_not_utc_date", "2010-06-15", "2026-06-14T23:30:00Z", false,
-                true, true, ""},
+        AgeCase{"summer_2159Z_still_15", "2010-06-15", "2026-06-14T21:59:59.999Z", false, true, false,
+                "missing_consent_ouder"},
+        AgeCase{"summer_2200Z_is_16", "2010-06-15", "2026-06-14T22:00:00Z", false, true, true, ""},
+        AgeCase{"summer_2300Z_is_16_not_utc_date", "2010-06-15", "2026-06-14T23:30:00Z", false, true, true, ""},
         // 29 February: thresholds 12 and 16 fall in leap years, on 29 Feb.
-        AgeCase{"leap_28feb_still_11", "2012-02-29", "2024-02-28T12:00:00Z", true, false, true,
-                ""},
+        AgeCase{"leap_28feb_still_11", "2012-02-29", "2024-02-28T12:00:00Z", true, false, true, ""},
         AgeCase{"leap_29feb_is_12", "2012-02-29", "2024-02-29T12:00:00Z", true, false, false,
                 "missing_consent_jongere"},
-        AgeCase{"leap_29feb_is_16", "2008-02-29", "2024-02-29T12:00:00Z", false, true, true,
-                ""},
+        AgeCase{"leap_29feb_is_16", "2008-02-29", "2024-02-29T12:00:00Z", false, true, true, ""},
         AgeCase{"leap_28feb_still_15", "2008-02-29", "2024-02-28T22:59:00Z", false, true, false,
                 "missing_consent_ouder"}),
     [](const auto& p) { return std::string(p.param.name); });
@@ -117,8 +101,7 @@ TEST(AgeRulesTest, TwentyNinthFebruaryInACommonYearCountsFromFirstMarch) {
   // falls in 2025, a common year: on 1 March.
   auto p = Protocol::Create(DefaultProtocol().flows(), AgeRules{13, 16});
   ASSERT_TRUE(p.ok()) << p.status().message();
-  for (auto [now, permit] : {std::pair{"2025-02-28T12:00:00Z", true},
-                             std::pair{"2025-03-01T12:00:00Z", false}}) {
+  for (auto [now, permit] : {std::pair{"2025-02-28T12:00:00Z", true}, std::pair{"2025-03-01T12:00:00Z", false}}) {
     Request r = MakeRequest("2012-02-29");
     r.now = T(now);
     Consent c = Ouder();
@@ -215,36 +198,30 @@ INSTANTIATE_TEST_SUITE_P(
     Windows, ValidityWindow,
     ::testing::Values(
         WindowCase{"inside", "2026-11-23T10:00:00Z", "2026-09-01", "2027-07-31", "", true, ""},
-        WindowCase{"first_day", "2026-09-01T00:00:00+02:00", "2026-09-01", "2027-07-31", "", true,
-                   ""},
-        WindowCase{"day_before_from_utc_evening", "2026-08-31T21:59:59Z", "2026-09-01",
-                   "2027-07-31", "", false, "consent_not_yet_valid"},
-        WindowCase{"from_starts_at_amsterdam_midnight_summer", "2026-08-31T22:00:00Z",
-                   "2026-09-01", "2027-07-31", "", true, ""},
-        WindowCase{"from_in_the_future", "2026-11-23T10:00:00Z", "2027-01-01", "", "", false,
+        WindowCase{"first_day", "2026-09-01T00:00:00+02:00", "2026-09-01", "2027-07-31", "", true, ""},
+        WindowCase{"day_before_from_utc_evening", "2026-08-31T21:59:59Z", "2026-09-01", "2027-07-31", "", false,
                    "consent_not_yet_valid"},
-        WindowCase{"last_day", "2027-07-31T23:59:59+02:00", "2026-09-01", "2027-07-31", "", true,
+        WindowCase{"from_starts_at_amsterdam_midnight_summer", "2026-08-31T22:00:00Z", "2026-09-01", "2027-07-31", "",
+                   true, ""},
+        WindowCase{"from_in_the_future", "2026-11-23T10:00:00Z", "2027-01-01", "", "", false, "consent_not_yet_valid"},
+        WindowCase{"last_day", "2027-07-31T23:59:59+02:00", "2026-09-01", "2027-07-31", "", true, ""},
+        WindowCase{"last_day_utc_late", "2027-07-31T21:59:59.999Z", "2026-09-01", "2027-07-31", "", true, ""},
+        WindowCase{"day_after_until_amsterdam", "2027-07-31T22:00:00Z", "2026-09-01", "2027-07-31", "", false,
+                   "consent_expired"},
+        WindowCase{"until_winter_midnight", "2026-12-31T23:00:00Z", "2026-09-01", "2026-12-31", "", false,
+                   "consent_expired"},
+        WindowCase{"until_winter_before_midnight", "2026-12-31T22:59:59Z", "2026-09-01", "2026-12-31", "", true, ""},
+        WindowCase{"until_null_far_future", "2040-05-01T10:00:00Z", "2026-09-01", "", "", true, ""},
+        WindowCase{"withdrawn_before_now", "2026-11-23T10:00:00Z", "2026-09-01", "", "2026-11-23T09:59:59.999Z", false,
+                   "consent_withdrawn"},
+        WindowCase{"withdrawn_at_now", "2026-11-23T10:00:00Z", "2026-09-01", "", "2026-11-23T10:00:00Z", false,
+                   "consent_withdrawn"},
+        WindowCase{"withdrawn_at_now_other_zone", "2026-11-23T10:00:00Z", "2026-09-01", "", "2026-11-23T11:00:00+01:00",
+                   false, "consent_withdrawn"},
+        WindowCase{"withdrawn_after_now", "2026-11-23T10:00:00Z", "2026-09-01", "", "2026-11-23T10:00:00.001Z", true,
                    ""},
-        WindowCase{"last_day_utc_late", "2027-07-31T21:59:59.999Z", "2026-09-01", "2027-07-31",
-                   "", true, ""},
-        WindowCase{"day_after_until_amsterdam", "2027-07-31T22:00:00Z", "2026-09-01",
-                   "2027-07-31", "", false, "consent_expired"},
-        WindowCase{"until_winter_midnight", "2026-12-31T23:00:00Z", "2026-09-01", "2026-12-31",
-                   "", false, "consent_expired"},
-        WindowCase{"until_winter_before_midnight", "2026-12-31T22:59:59Z", "2026-09-01",
-                   "2026-12-31", "", true, ""},
-        WindowCase{"until_null_far_future", "2040-05-01T10:00:00Z", "2026-09-01", "", "", true,
-                   ""},
-        WindowCase{"withdrawn_before_now", "2026-11-23T10:00:00Z", "2026-09-01", "", 
-                   "2026-11-23T09:59:59.999Z", false, "consent_withdrawn"},
-        WindowCase{"withdrawn_at_now", "2026-11-23T10:00:00Z", "2026-09-01", "",
-                   "2026-11-23T10:00:00Z", false, "consent_withdrawn"},
-        WindowCase{"withdrawn_at_now_other_zone", "2026-11-23T10:00:00Z", "2026-09-01", "",
-                   "2026-11-23T11:00:00+01:00", false, "consent_withdrawn"},
-        WindowCase{"withdrawn_after_now", "2026-11-23T10:00:00Z", "2026-09-01", "",
-                   "2026-11-23T10:00:00.001Z", true, ""},
-        WindowCase{"withdrawn_and_expired_says_withdrawn", "2026-11-23T10:00:00Z", "2026-01-01",
-                   "2026-06-30", "2026-03-01T10:00:00Z", false, "consent_withdrawn"}),
+        WindowCase{"withdrawn_and_expired_says_withdrawn", "2026-11-23T10:00:00Z", "2026-01-01", "2026-06-30",
+                   "2026-03-01T10:00:00Z", false, "consent_withdrawn"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(ConsentStanding, RenewedConsentHidesTheOldOne) {
@@ -290,16 +267,14 @@ TEST(ConsentCovers, SubjectPurposeAndRecipientMustMatch) {
   Consent other_subject = Jongere("c1");
   other_subject.subject_id = "stu-2";
   Consent other_purpose = MakeConsent("c2", GrantorRole::kJongere, kThree, "kernteamoverleg");
-  Consent other_recipient =
-      MakeConsent("c3", GrantorRole::kJongere, kThree, "doorverwijzing", "wijkteam-zuid");
+  Consent other_recipient = MakeConsent("c3", GrantorRole::kJongere, kThree, "doorverwijzing", "wijkteam-zuid");
   Consent other_type = MakeConsent("c4", GrantorRole::kJongere, kThree, "doorverwijzing", "ggd");
   r.consents = {other_subject, other_purpose, other_recipient, other_type};
   Decision d = Decide(DefaultProtocol(), r);
   EXPECT_FALSE(d.permit);
   EXPECT_TRUE(HasCode(d, kReasonMissingConsentJongere));
 
-  Consent by_id =
-      MakeConsent("c5", GrantorRole::kJongere, kThree, "doorverwijzing", "wijkteam-overvecht");
+  Consent by_id = MakeConsent("c5", GrantorRole::kJongere, kThree, "doorverwijzing", "wijkteam-overvecht");
   r.consents.push_back(by_id);
   d = Decide(DefaultProtocol(), r);
   EXPECT_TRUE(d.permit);
@@ -319,9 +294,8 @@ TEST(ConsentCovers, ManyConsents) {
   // More consents than the engine keeps on its stack.
   Request r = MakeRequest("2012-02-01");  // 14
   for (int i = 0; i < 150; ++i) {
-    Consent c = MakeConsent("x" + std::to_string(i), i % 2 ? GrantorRole::kOuder
-                                                          : GrantorRole::kJongere,
-                            kThree, "kernteamoverleg");
+    Consent c = MakeConsent("x" + std::to_string(i), i % 2 ? GrantorRole::kOuder : GrantorRole::kJongere, kThree,
+                            "kernteamoverleg");
     r.consents.push_back(c);
   }
   Consent stale = Jongere("z-stale");
@@ -347,8 +321,7 @@ TEST(Categories, IntersectionAcrossNeededGrantors) {
   r.consents = {
       MakeConsent("o1", GrantorRole::kOuder, Cats({C::kIdentificatie, C::kContact})),
       MakeConsent("o2", GrantorRole::kOuder, Cats({C::kHulpvraag})),
-      MakeConsent("j1", GrantorRole::kJongere,
-                  Cats({C::kIdentificatie, C::kHulpvraag, C::kGezinssituatie})),
+      MakeConsent("j1", GrantorRole::kJongere, Cats({C::kIdentificatie, C::kHulpvraag, C::kGezinssituatie})),
   };
   Decision d = Decide(DefaultProtocol(), r);
   ASSERT_TRUE(d.permit) << Codes(d);
@@ -416,8 +389,7 @@ TEST(Categories, JustitieInAConsentFlowOnlyWhenNamed) {
   ASSERT_TRUE(p.ok()) << p.status().message();
   Request r = MakeRequest("2009-06-15", {C::kIdentificatie, C::kJustitie});
   r.purpose = "jeugdreclassering";
-  r.consents = {MakeConsent("c1", GrantorRole::kJongere, Cats({C::kIdentificatie}),
-                            "jeugdreclassering")};
+  r.consents = {MakeConsent("c1", GrantorRole::kJongere, Cats({C::kIdentificatie}), "jeugdreclassering")};
   Decision d = Decide(*p, r);
   ASSERT_TRUE(d.permit);
   EXPECT_EQ(d.withheld, Cats({C::kJustitie}));
@@ -472,8 +444,8 @@ TEST(Flows, DirectionMatters) {
   // terugkoppeling goes from partners to the school, not the other way.
   Request r = MakeRequest("2009-06-15", {C::kIdentificatie, C::kAfspraken});
   r.purpose = "terugkoppeling";
-  r.consents = {MakeConsent("c1", GrantorRole::kJongere,
-                            Cats({C::kIdentificatie, C::kAfspraken}), "terugkoppeling", "school")};
+  r.consents = {
+      MakeConsent("c1", GrantorRole::kJongere, Cats({C::kIdentificatie, C::kAfspraken}), "terugkoppeling", "school")};
   EXPECT_TRUE(HasCode(Decide(DefaultProtocol(), r), kReasonNoFlow));
   std::swap(r.sender, r.recipient);
   Decision d = Decide(DefaultProtocol(), r);
@@ -488,8 +460,7 @@ TEST(Flows, LegalObligationIgnoresConsents) {
   ASSERT_TRUE(d.permit) << Codes(d);
   EXPECT_EQ(d.legal_basis, LegalBasis::kLegalObligation);
   EXPECT_EQ(d.legal_source, "Leerplichtwet 1969, art. 28");
-  Consent withdrawn = MakeConsent("c1", GrantorRole::kJongere, Cats({C::kIdentificatie}),
-                                  "vsv_melding", "rmc");
+  Consent withdrawn = MakeConsent("c1", GrantorRole::kJongere, Cats({C::kIdentificatie}), "vsv_melding", "rmc");
   withdrawn.withdrawn_at = T("2026-11-01T00:00:00Z");
   r.consents = {withdrawn};
   Decision d2 = Decide(DefaultProtocol(), r);
@@ -573,22 +544,20 @@ TEST_P(BadOverride, IsInvalidAndNeverEchoesTheJustification) {
   EXPECT_FALSE(d.permit);
   EXPECT_TRUE(HasCode(d, kReasonOverrideInvalid)) << Codes(d);
   for (const auto& reason : d.reasons) {
-    if (*c.justification != '\0' && std::string(c.justification).find_first_not_of(" \t\n") !=
-                                        std::string::npos) {
+    if (*c.justification != '\0' && std::string(c.justification).find_first_not_of(" \t\n") != std::string::npos) {
       EXPECT_EQ(reason.message.find(c.justification), std::string::npos);
     }
     EXPECT_EQ(reason.message.find("u-self"), std::string::npos);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Overrides, BadOverride,
-    ::testing::Values(OverrideCase{"same_person", "u-self", "u-self", "Blauwe plekken gezien"},
-                      OverrideCase{"empty_justification", "u1", "u2", ""},
-                      OverrideCase{"blank_justification", "u1", "u2", " \n\t "},
-                      OverrideCase{"no_approver", "u-self", "", "Blauwe plekken gezien"},
-                      OverrideCase{"no_requester", "", "u2", "Blauwe plekken gezien"}),
-    [](const auto& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(Overrides, BadOverride,
+                         ::testing::Values(OverrideCase{"same_person", "u-self", "u-self", "Blauwe plekken gezien"},
+                                           OverrideCase{"empty_justification", "u1", "u2", ""},
+                                           OverrideCase{"blank_justification", "u1", "u2", " \n\t "},
+                                           OverrideCase{"no_approver", "u-self", "", "Blauwe plekken gezien"},
+                                           OverrideCase{"no_requester", "", "u2", "Blauwe plekken gezien"}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 TEST(Meldcode, OverrideDoesNotBypassConsentForOtherPurposes) {
   Request r = MakeRequest("2009-06-15");

@@ -42,9 +42,7 @@ void ExpectMatches(const Json& expect, const Json& got, const std::string& name)
   std::set<std::string> codes;
   for (const auto& r : got.at("reasons")) codes.insert(r.at("code").get<std::string>());
   for (const auto& code : expect.at("reason_codes")) {
-    EXPECT_TRUE(codes.count(code.get<std::string>()))
-        << name << ": reason " << code << " missing\n"
-        << got.dump(2);
+    EXPECT_TRUE(codes.count(code.get<std::string>())) << name << ": reason " << code << " missing\n" << got.dump(2);
   }
 }
 
@@ -82,8 +80,7 @@ TEST(ConsentFixtures, ConsentOrderDoesNotMatter) {
       consent::Request shuffled = req.value();
       std::shuffle(shuffled.consents.begin(), shuffled.consents.end(), rng);
       std::shuffle(shuffled.categories.begin(), shuffled.categories.end(), rng);
-      EXPECT_EQ(first,
-                formats::DecisionToJson(consent::Decide(consent::DefaultProtocol(), shuffled)));
+      EXPECT_EQ(first, formats::DecisionToJson(consent::Decide(consent::DefaultProtocol(), shuffled)));
     }
   }
 }

@@ -51,10 +51,18 @@ class Gen {
     c.purposes = {Chance(75) ? r.purpose : Pick(purposes_)};
     if (Chance(20)) c.purposes.push_back(Pick(purposes_));
     switch (Int(0, 3)) {
-      case 0: c.recipients = {r.recipient.org_id}; break;
-      case 1: c.recipients = {std::string(Name(r.recipient.org_type))}; break;
-      case 2: c.recipients = {std::string(Name(Pick(org_types_)))}; break;
-      default: c.recipients = {"other-org", std::string(Name(r.recipient.org_type))}; break;
+      case 0:
+        c.recipients = {r.recipient.org_id};
+        break;
+      case 1:
+        c.recipients = {std::string(Name(r.recipient.org_type))};
+        break;
+      case 2:
+        c.recipients = {std::string(Name(Pick(org_types_)))};
+        break;
+      default:
+        c.recipients = {"other-org", std::string(Name(r.recipient.org_type))};
+        break;
     }
     c.categories = Categories(55);
     if (c.categories.Empty()) c.categories.Add(Category::kIdentificatie);
@@ -74,8 +82,8 @@ class Gen {
     r.sender = Party{"org-a", Pick(org_types_)};
     r.recipient = Party{"org-b", Pick(org_types_)};
     if (Chance(60)) {  // steer towards flows that exist
-      const Flow& f = DefaultProtocol().flows()[static_cast<size_t>(
-          Int(0, static_cast<int>(DefaultProtocol().flows().size()) - 1))];
+      const Flow& f = DefaultProtocol()
+                          .flows()[static_cast<size_t>(Int(0, static_cast<int>(DefaultProtocol().flows().size()) - 1))];
       r.purpose = f.purpose;
       r.sender.org_type = Pick(f.from);
       r.recipient.org_type = Pick(f.to);
@@ -91,8 +99,7 @@ class Gen {
     const int n = Int(0, 8);
     for (int i = 0; i < n; ++i) r.consents.push_back(MakeConsentFor(r, i));
     if (Chance(40)) {
-      Override o{"u" + std::to_string(Int(1, 3)), "u" + std::to_string(Int(1, 3)),
-                 Chance(80) ? "signalen" : ""};
+      Override o{"u" + std::to_string(Int(1, 3)), "u" + std::to_string(Int(1, 3)), Chance(80) ? "signalen" : ""};
       r.override = o;
     }
     return r;
@@ -100,9 +107,8 @@ class Gen {
 
  private:
   std::mt19937 rng_;
-  std::vector<std::string> purposes_ = {"kernteamoverleg", "doorverwijzing", "overdracht_rmc",
-                                        "verzuimmelding",  "vsv_melding",    "terugkoppeling",
-                                        "meldcode",        "onbekend"};
+  std::vector<std::string> purposes_ = {"kernteamoverleg", "doorverwijzing", "overdracht_rmc", "verzuimmelding",
+                                        "vsv_melding",     "terugkoppeling", "meldcode",       "onbekend"};
   std::vector<OrgType> org_types_{kAllOrgTypes.begin(), kAllOrgTypes.end()};
 };
 
@@ -115,8 +121,8 @@ CategorySet Requested(const Request& r) {
 std::string Show(const Request& r, const Decision& d) {
   return "purpose=" + r.purpose + " from=" + std::string(Name(r.sender.org_type)) +
          " to=" + std::string(Name(r.recipient.org_type)) + " birth=" + FormatDate(r.birth_date) +
-         " now=" + FormatInstant(r.now) + " consents=" + std::to_string(r.consents.size()) +
-         "\n" + formats::DecisionToJson(d);
+         " now=" + FormatInstant(r.now) + " consents=" + std::to_string(r.consents.size()) + "\n" +
+         formats::DecisionToJson(d);
 }
 
 TEST(ConsentProperties, DecisionIsWithinRequestAndFlowAndWellShaped) {
@@ -152,8 +158,7 @@ TEST(ConsentProperties, DecisionIsWithinRequestAndFlowAndWellShaped) {
     for (Category c : kAllCategories) {
       if (!d.withheld.Has(c)) continue;
       bool explained = std::any_of(d.reasons.begin(), d.reasons.end(), [&](const Reason& x) {
-        return x.category == c && (x.code == kReasonCategoryNotInFlow ||
-                                   x.code == kReasonCategoryNotConsented);
+        return x.category == c && (x.code == kReasonCategoryNotInFlow || x.code == kReasonCategoryNotConsented);
       });
       EXPECT_TRUE(explained) << Name(c);
     }
@@ -236,8 +241,7 @@ TEST(ConsentProperties, WithdrawingAConsentNeverGrowsWhatIsPermitted) {
     if (r.consents.empty()) continue;
     Decision before = Decide(DefaultProtocol(), r);
     Request fewer = r;
-    Consent& c = fewer.consents[static_cast<size_t>(
-        g.Int(0, static_cast<int>(fewer.consents.size()) - 1))];
+    Consent& c = fewer.consents[static_cast<size_t>(g.Int(0, static_cast<int>(fewer.consents.size()) - 1))];
     c.withdrawn_at = r.now - std::chrono::milliseconds(g.Int(0, 100000));
     Decision after = Decide(DefaultProtocol(), fewer);
     SCOPED_TRACE(Show(fewer, after));

@@ -1,9 +1,9 @@
 // The privacy protocol: the default table as CONTRACT.md writes it, flow
 // matching, validation, and the TOML file (errors with file:line, round trip).
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,8 @@
 namespace schakel::consent {
 namespace {
 
-using testing::Cats;
 using testing::C;
+using testing::Cats;
 using O = OrgType;
 
 // CONTRACT.md "Default privacy protocol", transcribed independently of
@@ -31,23 +31,43 @@ struct Row {
 std::vector<Row> ContractTable() {
   const std::vector<OrgType> any(kAllOrgTypes.begin(), kAllOrgTypes.end());
   return {
-      {"kernteamoverleg", {O::kSchool}, {O::kWijkteam, O::kGgd, O::kLvs, O::kSwv},
-       LegalBasis::kConsent, "",
-       Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim, C::kHulpvraag,
-             C::kGezinssituatie, C::kGezondheid, C::kAfspraken})},
-      {"doorverwijzing", {O::kSchool}, {O::kWijkteam, O::kGgd}, LegalBasis::kConsent, "",
-       Cats({C::kIdentificatie, C::kContact, C::kHulpvraag, C::kGezinssituatie, C::kGezondheid,
-             C::kAfspraken})},
-      {"overdracht_rmc", {O::kSchool}, {O::kRmc}, LegalBasis::kConsent, "",
-       Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim, C::kHulpvraag,
-             C::kAfspraken})},
-      {"verzuimmelding", {O::kSchool}, {O::kLvs}, LegalBasis::kLegalObligation,
-       "Leerplichtwet 1969, art. 21", Cats({C::kIdentificatie, C::kBsn, C::kVerzuim})},
-      {"vsv_melding", {O::kSchool}, {O::kRmc}, LegalBasis::kLegalObligation,
+      {"kernteamoverleg",
+       {O::kSchool},
+       {O::kWijkteam, O::kGgd, O::kLvs, O::kSwv},
+       LegalBasis::kConsent,
+       "",
+       Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim, C::kHulpvraag, C::kGezinssituatie,
+             C::kGezondheid, C::kAfspraken})},
+      {"doorverwijzing",
+       {O::kSchool},
+       {O::kWijkteam, O::kGgd},
+       LegalBasis::kConsent,
+       "",
+       Cats({C::kIdentificatie, C::kContact, C::kHulpvraag, C::kGezinssituatie, C::kGezondheid, C::kAfspraken})},
+      {"overdracht_rmc",
+       {O::kSchool},
+       {O::kRmc},
+       LegalBasis::kConsent,
+       "",
+       Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim, C::kHulpvraag, C::kAfspraken})},
+      {"verzuimmelding",
+       {O::kSchool},
+       {O::kLvs},
+       LegalBasis::kLegalObligation,
+       "Leerplichtwet 1969, art. 21",
+       Cats({C::kIdentificatie, C::kBsn, C::kVerzuim})},
+      {"vsv_melding",
+       {O::kSchool},
+       {O::kRmc},
+       LegalBasis::kLegalObligation,
        "Leerplichtwet 1969, art. 28",
        Cats({C::kIdentificatie, C::kBsn, C::kOnderwijs, C::kVerzuim})},
-      {"terugkoppeling", {O::kWijkteam, O::kGgd, O::kLvs, O::kRmc, O::kSwv}, {O::kSchool},
-       LegalBasis::kConsent, "", Cats({C::kIdentificatie, C::kAfspraken})},
+      {"terugkoppeling",
+       {O::kWijkteam, O::kGgd, O::kLvs, O::kRmc, O::kSwv},
+       {O::kSchool},
+       LegalBasis::kConsent,
+       "",
+       Cats({C::kIdentificatie, C::kAfspraken})},
       {"meldcode", any, {O::kVeiligThuis}, LegalBasis::kMeldcode, "", CategorySet::All()},
   };
 }
@@ -78,11 +98,10 @@ TEST(DefaultProtocol, IsTheContractTable) {
     // ... and no other pair does.
     for (OrgType from : kAllOrgTypes) {
       for (OrgType to : kAllOrgTypes) {
-        bool in_row = std::count(row.from.begin(), row.from.end(), from) &&
-                      std::count(row.to.begin(), row.to.end(), to);
+        bool in_row =
+            std::count(row.from.begin(), row.from.end(), from) && std::count(row.to.begin(), row.to.end(), to);
         if (in_row) continue;
-        EXPECT_EQ(p.FindFlow(row.purpose, from, Party{"some-org", to}), nullptr)
-            << Name(from) << " -> " << Name(to);
+        EXPECT_EQ(p.FindFlow(row.purpose, from, Party{"some-org", to}), nullptr) << Name(from) << " -> " << Name(to);
       }
     }
   }
@@ -128,14 +147,11 @@ TEST(ProtocolCreate, RefusesBadFlows) {
       {"from", [](auto& f, auto&) { f[0].from.clear(); }, "flow[0].from: names no sender"},
       {"to", [](auto& f, auto&) { f[0].to.clear(); }, "flow[0].to: names no recipient"},
       {"to_orgs", [](auto& f, auto&) { f[0].to_orgs = {"X"}; }, "flow[0].to_orgs: not an org id"},
-      {"categories", [](auto& f, auto&) { f[0].categories = CategorySet(); },
-       "flow[0].categories: names no category"},
+      {"categories", [](auto& f, auto&) { f[0].categories = CategorySet(); }, "flow[0].categories: names no category"},
       {"legal_source", [](auto& f, auto&) { f[0].basis = LegalBasis::kLegalObligation; },
        "flow[0].legal_source: a flow on legal basis legal_obligation must name"},
-      {"retention", [](auto& f, auto&) { f[0].retention_days = 0; },
-       "flow[0].retention_days: out of range 1..3650"},
-      {"overlap_type",
-       [](auto& f, auto&) { f.push_back(Simple("a", O::kSchool, O::kGgd)); },
+      {"retention", [](auto& f, auto&) { f[0].retention_days = 0; }, "flow[0].retention_days: out of range 1..3650"},
+      {"overlap_type", [](auto& f, auto&) { f.push_back(Simple("a", O::kSchool, O::kGgd)); },
        "flow[2]: overlaps flow[0]: both allow purpose a from school to ggd"},
       {"overlap_org",
        [](auto& f, auto&) {
@@ -146,20 +162,24 @@ TEST(ProtocolCreate, RefusesBadFlows) {
          f[1].to = {O::kRmc};
        },
        "flow[1]: overlaps flow[0]: both allow purpose a from school to ggd-x"},
-      {"ages_order", [](auto&, auto& a) { a = AgeRules{17, 16}; },
+      {"ages_order",
+       [](auto&, auto& a) {
+         a = AgeRules{17, 16};
+       },
        "ages.jongere_also_from: must lie between 0 and jongere_alone_from"},
-      {"ages_high", [](auto&, auto& a) { a = AgeRules{12, 21}; },
+      {"ages_high",
+       [](auto&, auto& a) {
+         a = AgeRules{12, 21};
+       },
        "ages.jongere_alone_from: must be at most 18"},
   };
   for (const Case& c : cases) {
-    std::vector<Flow> flows = {Simple("a", O::kSchool, O::kGgd),
-                               Simple("b", O::kSchool, O::kGgd)};
+    std::vector<Flow> flows = {Simple("a", O::kSchool, O::kGgd), Simple("b", O::kSchool, O::kGgd)};
     AgeRules ages;
     c.mutate(flows, ages);
     auto p = Protocol::Create(flows, ages);
     ASSERT_FALSE(p.ok()) << c.name;
-    EXPECT_EQ(p.status().message().rfind(c.message, 0), 0u)
-        << c.name << ": " << p.status().message();
+    EXPECT_EQ(p.status().message().rfind(c.message, 0), 0u) << c.name << ": " << p.status().message();
   }
   // Same purpose, different recipients: fine. Same recipients, other purpose: fine.
   EXPECT_TRUE(Protocol::Create({Simple("a", O::kSchool, O::kGgd), Simple("a", O::kSchool, O::kRmc),
@@ -241,20 +261,16 @@ TEST_P(BadToml, NamesFileLineAndKey) {
   auto p = config::ParseProtocolToml(GetParam().text, "p.toml");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), Code::kInvalidInput);
-  EXPECT_EQ(p.status().message().rfind(GetParam().message, 0), 0u)
-      << "got: " << p.status().message();
+  EXPECT_EQ(p.status().message().rfind(GetParam().message, 0), 0u) << "got: " << p.status().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, BadToml,
     ::testing::Values(
         TomlCase{"syntax", "[[flow]]\npurpose = \"x\nfrom = []\n", "p.toml:2: not valid TOML"},
-        TomlCase{"duplicate_key", "[[flow]]\npurpose = \"a\"\npurpose = \"b\"\n",
-                 "p.toml:3: not valid TOML"},
-        TomlCase{"unknown_top", std::string("version = 1\n") + kGoodFlow,
-                 "p.toml:1: version: unknown key"},
-        TomlCase{"unknown_flow_key",
-                 std::string(kGoodFlow) + "retention = 3\n",
+        TomlCase{"duplicate_key", "[[flow]]\npurpose = \"a\"\npurpose = \"b\"\n", "p.toml:3: not valid TOML"},
+        TomlCase{"unknown_top", std::string("version = 1\n") + kGoodFlow, "p.toml:1: version: unknown key"},
+        TomlCase{"unknown_flow_key", std::string(kGoodFlow) + "retention = 3\n",
                  "p.toml:7: flow[0].retention: unknown key"},
         TomlCase{"missing_purpose",
                  "\n[[flow]]\nfrom = [\"school\"]\nto = [\"wijkteam\"]\n"
@@ -265,22 +281,19 @@ INSTANTIATE_TEST_SUITE_P(
                  "[[flow]]\npurpose = \"Door verwijzing\"\nfrom = [\"school\"]\nto = "
                  "[\"wijkteam\"]\nlegal_basis = \"consent\"\ncategories = [\"bsn\"]\n",
                  "p.toml:2: flow[0].purpose: expected 1 to 64 characters"},
-        TomlCase{"legal_basis",
-                 "[[flow]]\npurpose = \"a\"\nlegal_basis = \"gentlemens_agreement\"\n",
+        TomlCase{"legal_basis", "[[flow]]\npurpose = \"a\"\nlegal_basis = \"gentlemens_agreement\"\n",
                  "p.toml:3: flow[0].legal_basis: unknown legal basis \"gentlemens_agreement\""},
         TomlCase{"org_type",
                  "[[flow]]\npurpose = \"a\"\nlegal_basis = \"consent\"\nfrom = [\"school\", "
                  "\"politie\"]\n",
                  "p.toml:4: flow[0].from[1]: unknown org type \"politie\""},
-        TomlCase{"from_string",
-                 "[[flow]]\npurpose = \"a\"\nlegal_basis = \"consent\"\nfrom = \"school\"\n",
+        TomlCase{"from_string", "[[flow]]\npurpose = \"a\"\nlegal_basis = \"consent\"\nfrom = \"school\"\n",
                  "p.toml:4: flow[0].from: expected a list of strings"},
         TomlCase{"any_not_alone",
                  "[[flow]]\npurpose = \"a\"\nlegal_basis = \"consent\"\nfrom = [\"school\", "
                  "\"any\"]\n",
                  "p.toml:4: flow[0].from[1]: \"any\" must stand alone"},
-        TomlCase{"to_missing",
-                 "[[flow]]\npurpose = \"a\"\nlegal_basis = \"consent\"\nfrom = [\"school\"]\n",
+        TomlCase{"to_missing", "[[flow]]\npurpose = \"a\"\nlegal_basis = \"consent\"\nfrom = [\"school\"]\n",
                  "p.toml:1: flow[0].to: missing"},
         TomlCase{"to_empty",
                  "[[flow]]\npurpose = \"a\"\nlegal_basis = \"consent\"\nfrom = "
@@ -322,12 +335,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "p.toml:2: ages.jongere_also_from: must lie between"},
         TomlCase{"ages_range", std::string("[ages]\njongere_alone_from = 30\n") + kGoodFlow,
                  "p.toml:2: ages.jongere_alone_from: out of range 0..18"},
-        TomlCase{"ages_unknown", std::string("[ages]\nadult = 18\n") + kGoodFlow,
-                 "p.toml:2: ages.adult: unknown key"},
+        TomlCase{"ages_unknown", std::string("[ages]\nadult = 18\n") + kGoodFlow, "p.toml:2: ages.adult: unknown key"},
         TomlCase{"no_flows", "[ages]\njongere_also_from = 12\n",
                  "p.toml: flow: missing: the protocol needs at least one [[flow]]"},
-        TomlCase{"flow_as_table",
-                 "[flow]\npurpose = \"a\"\n", "p.toml:1: flow: expected flows as [[flow]] tables"},
+        TomlCase{"flow_as_table", "[flow]\npurpose = \"a\"\n", "p.toml:1: flow: expected flows as [[flow]] tables"},
         TomlCase{"empty_file", "", "p.toml: flow: missing"}),
     [](const auto& p) { return std::string(p.param.name); });
 

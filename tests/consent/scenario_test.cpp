@@ -58,8 +58,7 @@ TEST(ParseScenario, ReadsTheContractExample) {
 TEST(ParseScenario, OptionalPartsMayBeAbsentAndOverrideIsRead) {
   Json j = BaseScenario();
   j.erase("consents");
-  j["override"] = {{"requested_by", "u1"}, {"approved_by", "u2"},
-                   {"justification", "Signalen.\nStap 5."}};
+  j["override"] = {{"requested_by", "u1"}, {"approved_by", "u2"}, {"justification", "Signalen.\nStap 5."}};
   j["now"] = "2026-11-23T11:00:00.250+01:00";
   auto r = ParseScenario(j.dump());
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -89,8 +88,7 @@ TEST_P(BadScenario, NamesTheField) {
   auto r = ParseScenario(j.dump());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidInput);
-  EXPECT_EQ(r.status().message().rfind(GetParam().message_prefix, 0), 0u)
-      << "got: " << r.status().message();
+  EXPECT_EQ(r.status().message().rfind(GetParam().message_prefix, 0), 0u) << "got: " << r.status().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -205,8 +203,7 @@ TEST(ParseScenario, MalformedAndOversizedInput) {
     auto r = ParseScenario(text);
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.status().code(), Code::kInvalidInput);
-    EXPECT_NE(r.status().message().find("malformed JSON"), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find("malformed JSON"), std::string::npos) << r.status().message();
   }
   auto dup = ParseScenario(R"({"purpose": "a", "purpose": "b"})");
   ASSERT_FALSE(dup.ok());
@@ -285,8 +282,7 @@ TEST(DecisionJson, PermitShapeAndOrder) {
   d.categories.Add(consent::Category::kAfspraken);
   d.withheld.Add(consent::Category::kGezinssituatie);
   d.consents_used = {"c2", "c1"};
-  d.reasons.push_back({"category_not_consented", "gezinssituatie is withheld",
-                       consent::Category::kGezinssituatie});
+  d.reasons.push_back({"category_not_consented", "gezinssituatie is withheld", consent::Category::kGezinssituatie});
   const std::string text = DecisionToJson(d);
   EXPECT_EQ(text.find("\"decision\""), text.find('"'));  // "decision" comes first
   auto j = ParseJsonLimited(text);

@@ -62,8 +62,7 @@ void ExpectSameHeader(const EnvelopeHeader& a, const EnvelopeHeader& b) {
 }
 
 // Opens and expects a refusal of the given kind whose message contains `want`.
-void ExpectRefused(const Nodes& n, std::string_view env, EnvelopeError kind,
-                   std::string_view want) {
+void ExpectRefused(const Nodes& n, std::string_view env, EnvelopeError kind, std::string_view want) {
   EnvelopeError error = EnvelopeError::kNone;
   auto r = n.OpenIt(env, &error);
   ASSERT_FALSE(r.ok());
@@ -181,8 +180,7 @@ TEST(EnvelopeTest, WrongRecipient) {
   auto r = Open(env, n.recipient_enc, n.sender.public_key, "rmc-utrecht", &error);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(error, EnvelopeError::kWrongRecipient);
-  EXPECT_NE(r.status().message().find("wrong recipient: addressed to \"wijkteam-overvecht\""),
-            std::string::npos)
+  EXPECT_NE(r.status().message().find("wrong recipient: addressed to \"wijkteam-overvecht\""), std::string::npos)
       << r.status().message();
 
   // Addressed to us by name, but encrypted to another node's key.
@@ -279,8 +277,7 @@ TEST(EnvelopeTest, SealChecksTheHeader) {
     auto r = Seal(h, "x", n.sender, n.recipient_enc.public_key);
     ASSERT_FALSE(r.ok()) << field;
     EXPECT_EQ(r.status().code(), Code::kInvalidInput);
-    EXPECT_NE(r.status().message().find("header field \"" + std::string(field) + "\""),
-              std::string::npos)
+    EXPECT_NE(r.status().message().find("header field \"" + std::string(field) + "\""), std::string::npos)
         << r.status().message();
   };
   refuse([](EnvelopeHeader& h) { h.message_id = ""; }, "message_id");
@@ -289,8 +286,7 @@ TEST(EnvelopeTest, SealChecksTheHeader) {
   refuse([](EnvelopeHeader& h) { h.sender_id = "School"; }, "sender_id");
   refuse([](EnvelopeHeader& h) { h.recipient_id = "ab"; }, "recipient_id");
   refuse([](EnvelopeHeader& h) { h.created = Instant{std::chrono::milliseconds{-1}}; }, "created");
-  refuse([](EnvelopeHeader& h) { h.retain_until = h.created - std::chrono::milliseconds{1}; },
-         "retain_until");
+  refuse([](EnvelopeHeader& h) { h.retain_until = h.created - std::chrono::milliseconds{1}; }, "retain_until");
   refuse([](EnvelopeHeader& h) { h.purpose = "Doorverwijzing"; }, "purpose");
   refuse([](EnvelopeHeader& h) { h.purpose = ""; }, "purpose");
   refuse([](EnvelopeHeader& h) { h.consent_ids = {"ok", "not ok"}; }, "consent_ids");
@@ -430,8 +426,8 @@ TEST(ReceiptTest, MakeVerifyEncodeDecode) {
 TEST(RevocationTest, MakeVerifyEncodeDecode) {
   Nodes n;
   Instant at = At("2026-12-01T08:30:00Z");
-  auto made = MakeRevocation("msg-2026-0001", "school-trajectum", "wijkteam-overvecht",
-                             "consent_withdrawn", at, n.sender);
+  auto made =
+      MakeRevocation("msg-2026-0001", "school-trajectum", "wijkteam-overvecht", "consent_withdrawn", at, n.sender);
   ASSERT_TRUE(made.ok()) << made.status().message();
   const Revocation& v = *made;
   EXPECT_TRUE(VerifyRevocation(v, n.sender.public_key, "wijkteam-overvecht").ok());
@@ -457,10 +453,8 @@ TEST(RevocationTest, MakeVerifyEncodeDecode) {
   EXPECT_FALSE(MakeRevocation("m", "school-trajectum", "wijkteam-overvecht",
                               std::string(kMaxRevocationReasonBytes + 1, 'r'), at, n.sender)
                    .ok());
-  EXPECT_FALSE(
-      MakeRevocation("m", "school-trajectum", "wijkteam-overvecht", "a\nb", at, n.sender).ok());
-  EXPECT_FALSE(MakeRevocation("m/1", "school-trajectum", "wijkteam-overvecht", "r", at, n.sender)
-                   .ok());
+  EXPECT_FALSE(MakeRevocation("m", "school-trajectum", "wijkteam-overvecht", "a\nb", at, n.sender).ok());
+  EXPECT_FALSE(MakeRevocation("m/1", "school-trajectum", "wijkteam-overvecht", "r", at, n.sender).ok());
 
   std::string wire = EncodeRevocation(v);
   EXPECT_EQ(wire.substr(0, 5), std::string("SCHV\x01", 5));
@@ -587,12 +581,11 @@ TEST(EnvelopeKatTest, VectorsStillMatch) {
     std::string rwire = EncodeReceipt(receipt);
     EXPECT_EQ(ToHex({reinterpret_cast<const uint8_t*>(rwire.data()), rwire.size()}), v["receipt"]);
 
-    auto revocation = MakeRevocation(h.message_id, h.sender_id, h.recipient_id, v["reason"],
-                                     At(v["revoked_at"]), sender);
+    auto revocation =
+        MakeRevocation(h.message_id, h.sender_id, h.recipient_id, v["reason"], At(v["revoked_at"]), sender);
     ASSERT_TRUE(revocation.ok());
     std::string vwire = EncodeRevocation(*revocation);
-    EXPECT_EQ(ToHex({reinterpret_cast<const uint8_t*>(vwire.data()), vwire.size()}),
-              v["revocation"]);
+    EXPECT_EQ(ToHex({reinterpret_cast<const uint8_t*>(vwire.data()), vwire.size()}), v["revocation"]);
   }
 }
 

@@ -12,9 +12,7 @@
 namespace schakel::crypto {
 namespace {
 
-std::span<const uint8_t> AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+std::span<const uint8_t> AsBytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 // The identity used by the known-answer tests: libsodium's
 // crypto_sign_seed_keypair with the seed 00 01 02 ... 1f.
@@ -130,30 +128,21 @@ TEST(IdentityTest, FingerprintFormat) {
 //                  for i in range(12)))
 TEST(IdentityTest, FingerprintKnownAnswer) {
   SigningKeyPair key = SeededIdentity();
-  EXPECT_EQ(ToHex(key.public_key),
-            "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
-  EXPECT_EQ(Fingerprint(key.public_key),
-            "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83593");
+  EXPECT_EQ(ToHex(key.public_key), "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
+  EXPECT_EQ(Fingerprint(key.public_key), "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83593");
 }
 
 TEST(IdentityTest, FingerprintMatches) {
   SigningKeyPair key = SeededIdentity();
   const PublicKey& pk = key.public_key;
-  EXPECT_TRUE(FingerprintMatches(
-      pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83593"));
-  EXPECT_TRUE(FingerprintMatches(
-      pk, "152182705303187277613866672329750387542261854674755039783593"));
-  EXPECT_TRUE(FingerprintMatches(
-      pk, "15218-27053-03187-27761-38666-72329\n75038-75422-61854-67475-50397-83593\n"));
+  EXPECT_TRUE(FingerprintMatches(pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83593"));
+  EXPECT_TRUE(FingerprintMatches(pk, "152182705303187277613866672329750387542261854674755039783593"));
+  EXPECT_TRUE(FingerprintMatches(pk, "15218-27053-03187-27761-38666-72329\n75038-75422-61854-67475-50397-83593\n"));
   // One digit off, one group missing, one group extra, other characters.
-  EXPECT_FALSE(FingerprintMatches(
-      pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83594"));
-  EXPECT_FALSE(FingerprintMatches(
-      pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397"));
-  EXPECT_FALSE(FingerprintMatches(
-      pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83593 00000"));
-  EXPECT_FALSE(FingerprintMatches(
-      pk, "15218.27053.03187.27761.38666.72329.75038.75422.61854.67475.50397.83593"));
+  EXPECT_FALSE(FingerprintMatches(pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83594"));
+  EXPECT_FALSE(FingerprintMatches(pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397"));
+  EXPECT_FALSE(FingerprintMatches(pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83593 00000"));
+  EXPECT_FALSE(FingerprintMatches(pk, "15218.27053.03187.27761.38666.72329.75038.75422.61854.67475.50397.83593"));
   EXPECT_FALSE(FingerprintMatches(pk, ""));
   SigningKeyPair other = GenerateSigningKeyPair();
   EXPECT_FALSE(FingerprintMatches(pk, Fingerprint(other.public_key)));
@@ -161,9 +150,13 @@ TEST(IdentityTest, FingerprintMatches) {
 }
 
 TEST(IdentityTest, Base64Rfc4648Vectors) {
-  const std::pair<std::string_view, std::string_view> kVectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},       {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<std::string_view, std::string_view> kVectors[] = {{"", ""},
+                                                                    {"f", "Zg=="},
+                                                                    {"fo", "Zm8="},
+                                                                    {"foo", "Zm9v"},
+                                                                    {"foob", "Zm9vYg=="},
+                                                                    {"fooba", "Zm9vYmE="},
+                                                                    {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, b64] : kVectors) {
     EXPECT_EQ(Base64Encode(AsBytes(plain)), b64);
     auto back = Base64Decode(b64, plain.size());
@@ -178,23 +171,21 @@ TEST(IdentityTest, Base64Rfc4648Vectors) {
 }
 
 TEST(IdentityTest, Base64RefusesBadText) {
-  EXPECT_FALSE(Base64Decode("Zm9v", 2).ok());       // longer than allowed
-  EXPECT_FALSE(Base64Decode("Zg", 4).ok());         // padding missing
-  EXPECT_FALSE(Base64Decode("Zh==", 4).ok());       // non-zero padding bits
-  EXPECT_FALSE(Base64Decode("Zm9v\n", 8).ok());     // white space
-  EXPECT_FALSE(Base64Decode("Zm-v", 8).ok());       // URL-safe alphabet
-  EXPECT_FALSE(Base64Decode("Zm9v====", 8).ok());   // too much padding
-  EXPECT_FALSE(Base64Decode("Zg==Zg==", 8).ok());   // data after padding
+  EXPECT_FALSE(Base64Decode("Zm9v", 2).ok());      // longer than allowed
+  EXPECT_FALSE(Base64Decode("Zg", 4).ok());        // padding missing
+  EXPECT_FALSE(Base64Decode("Zh==", 4).ok());      // non-zero padding bits
+  EXPECT_FALSE(Base64Decode("Zm9v\n", 8).ok());    // white space
+  EXPECT_FALSE(Base64Decode("Zm-v", 8).ok());      // URL-safe alphabet
+  EXPECT_FALSE(Base64Decode("Zm9v====", 8).ok());  // too much padding
+  EXPECT_FALSE(Base64Decode("Zg==Zg==", 8).ok());  // data after padding
   auto e = Base64Decode("Zm9v", 2);
   EXPECT_EQ(e.status().code(), Code::kInvalidInput);
 }
 
 TEST(IdentityTest, Sha256KnownAnswer) {
   // FIPS 180-2, appendix B.1.
-  EXPECT_EQ(ToHex(Sha256(AsBytes("abc"))),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(ToHex(Sha256({})),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(ToHex(Sha256(AsBytes("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(ToHex(Sha256({})), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 }  // namespace

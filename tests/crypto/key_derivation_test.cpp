@@ -39,8 +39,7 @@ TEST(KeyDerivationTest, DeterministicPerSalt) {
   EXPECT_FALSE(a->Equals(c->span()));
   EXPECT_FALSE(a->Equals(d->span()));
   // Other cost parameters give another key too.
-  auto e = DeriveKeyFromPassphrase("correct horse battery staple", CountingSalt(0),
-                                   PassphraseParams{2, 64 * 1024});
+  auto e = DeriveKeyFromPassphrase("correct horse battery staple", CountingSalt(0), PassphraseParams{2, 64 * 1024});
   ASSERT_TRUE(e.ok());
   EXPECT_FALSE(a->Equals(e->span()));
 }
@@ -67,9 +66,7 @@ TEST(KeyDerivationTest, RefusesEmptyPassphraseAndBadParams) {
   EXPECT_FALSE(DeriveKeyFromPassphrase("x", CountingSalt(0), PassphraseParams{1, 1024}).ok());
 }
 
-TEST(KeyDerivationTest, RandomSaltsDiffer) {
-  EXPECT_NE(RandomSalt(), RandomSalt());
-}
+TEST(KeyDerivationTest, RandomSaltsDiffer) { EXPECT_NE(RandomSalt(), RandomSalt()); }
 
 class KeyFileTest : public ::testing::Test {
  protected:
@@ -139,10 +136,8 @@ TEST_F(KeyFileTest, ModeWiderThan0600IsRefusedWithTheFix) {
     auto r = ReadKeyFile(path);
     ASSERT_FALSE(r.ok()) << std::oct << mode;
     EXPECT_EQ(r.status().code(), Code::kInvalidInput);
-    EXPECT_NE(r.status().message().find("wider than 0600"), std::string::npos)
-        << r.status().message();
-    EXPECT_NE(r.status().message().find("chmod 600 " + path), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find("wider than 0600"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("chmod 600 " + path), std::string::npos) << r.status().message();
   }
   for (mode_t mode : {0600u, 0400u, 0200u, 0000u}) {
     WriteRaw(path, std::string(32, 'k'), mode);
@@ -150,8 +145,8 @@ TEST_F(KeyFileTest, ModeWiderThan0600IsRefusedWithTheFix) {
     // Mode 0000/0200 cannot be read by a non-root owner; root reads anyway.
     if (mode == 0600 || mode == 0400 || ::geteuid() == 0) {
       ASSERT_TRUE(r.ok()) << std::oct << mode << ": " << r.status().message();
-      EXPECT_TRUE(r->Equals(std::span<const uint8_t>(
-          reinterpret_cast<const uint8_t*>(std::string(32, 'k').data()), 32)));
+      EXPECT_TRUE(
+          r->Equals(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(std::string(32, 'k').data()), 32)));
     } else {
       EXPECT_FALSE(r.ok());
     }

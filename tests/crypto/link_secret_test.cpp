@@ -35,10 +35,10 @@ TEST(LinkSecret, NormalisesTypedCodes) {
   EXPECT_EQ(NormaliseAccessCode("abcde-23456").value(), "ABCDE23456");
   EXPECT_EQ(NormaliseAccessCode("ABCDE 23456").value(), "ABCDE23456");
   EXPECT_EQ(NormaliseAccessCode("abcde23456").value(), "ABCDE23456");
-  EXPECT_FALSE(NormaliseAccessCode("ABCDE-2345").has_value());     // too short
-  EXPECT_FALSE(NormaliseAccessCode("ABCDE-234567").has_value());   // too long
-  EXPECT_FALSE(NormaliseAccessCode("ABCD0-23456").has_value());    // 0 is not in the alphabet
-  EXPECT_FALSE(NormaliseAccessCode("ABCDI-23456").has_value());    // neither is I
+  EXPECT_FALSE(NormaliseAccessCode("ABCDE-2345").has_value());    // too short
+  EXPECT_FALSE(NormaliseAccessCode("ABCDE-234567").has_value());  // too long
+  EXPECT_FALSE(NormaliseAccessCode("ABCD0-23456").has_value());   // 0 is not in the alphabet
+  EXPECT_FALSE(NormaliseAccessCode("ABCDI-23456").has_value());   // neither is I
   EXPECT_FALSE(NormaliseAccessCode("").has_value());
 }
 

@@ -88,13 +88,12 @@ void ExpectSameCard(const NodeCard& a, const NodeCard& b) {
 
 TEST(NodeCardTest, CanonicalTextIsExactlyAsDocumented) {
   Fixture f;
-  std::string expect =
-      "{\"address\":\"127.0.0.1:7401\",\"created\":\"2026-11-23T10:00:00Z\",\"enc_pk\":\"" +
-      Base64Encode(f.card.enc_pk) + "\",\"enc_pk_sig\":\"" + Base64Encode(f.card.enc_pk_sig) +
-      "\",\"name\":\"Trajectum College\",\"node_id\":\"school-trajectum\",\"org_type\":"
-      "\"school\",\"sign_pk\":\"A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=\","
-      "\"tls_spki_sha256\":\"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeffe0e1e2e3e4e5e6e7e8e9eaebecedeeef\","
-      "\"version\":1}";
+  std::string expect = "{\"address\":\"127.0.0.1:7401\",\"created\":\"2026-11-23T10:00:00Z\",\"enc_pk\":\"" +
+                       Base64Encode(f.card.enc_pk) + "\",\"enc_pk_sig\":\"" + Base64Encode(f.card.enc_pk_sig) +
+                       "\",\"name\":\"Trajectum College\",\"node_id\":\"school-trajectum\",\"org_type\":"
+                       "\"school\",\"sign_pk\":\"A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=\","
+                       "\"tls_spki_sha256\":\"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeffe0e1e2e3e4e5e6e7e8e9eaebecedeeef\","
+                       "\"version\":1}";
   EXPECT_EQ(CanonicalCardText(f.card), expect);
   // sig is over the label, a NUL, and the canonical text.
   std::string msg = std::string("schakel/node-card/v1") + '\0' + expect;
@@ -107,8 +106,7 @@ TEST(NodeCardTest, CanonicalEscaping) {
   constexpr char kName[] = "a\"b\\c/d\te\x01\x1f\x7f\xc3\xa9\n\r\b\f";
   c.name = std::string(kName, sizeof kName - 1);
   std::string text = CanonicalCardText(c);
-  EXPECT_NE(text.find("\"name\":\"a\\\"b\\\\c/d\\te\\u0001\\u001f\x7f\xc3\xa9\\n\\r\\b\\f\""),
-            std::string::npos)
+  EXPECT_NE(text.find("\"name\":\"a\\\"b\\\\c/d\\te\\u0001\\u001f\x7f\xc3\xa9\\n\\r\\b\\f\""), std::string::npos)
       << text;
 }
 
@@ -120,8 +118,7 @@ TEST(NodeCardTest, RoundTrip) {
   ExpectSameCard(*parsed, f.card);
   EXPECT_EQ(NodeCardToJson(*parsed), json);
   // Pretty and readable: one field per line, sig last.
-  EXPECT_EQ(json.rfind("{\n  \"version\": 1,\n  \"node_id\": \"school-trajectum\",\n", 0), 0u)
-      << json;
+  EXPECT_EQ(json.rfind("{\n  \"version\": 1,\n  \"node_id\": \"school-trajectum\",\n", 0), 0u) << json;
   EXPECT_NE(json.find("\n  \"sig\": \""), std::string::npos);
 }
 
@@ -286,8 +283,8 @@ TEST(NodeCardTest, WrongShapeIsRefused) {
     j["extra"] = "x";
     ExpectRefused(j.dump(), "unknown field \"extra\"");
   }
-  for (const char* field : {"version", "node_id", "name", "org_type", "address", "sign_pk",
-                            "enc_pk", "enc_pk_sig", "tls_spki_sha256", "created", "sig"}) {
+  for (const char* field : {"version", "node_id", "name", "org_type", "address", "sign_pk", "enc_pk", "enc_pk_sig",
+                            "tls_spki_sha256", "created", "sig"}) {
     Json j = original;
     j.erase(field);
     ExpectRefused(j.dump(), std::string("missing field \"") + field + "\"");
@@ -324,16 +321,13 @@ TEST(NodeCardTest, WrongShapeIsRefused) {
 // comes from the field check and not from the signature.
 TEST(NodeCardTest, BadFieldValuesAreRefusedByName) {
   Fixture f;
-  auto refuse = [&](auto change, std::string_view want) {
-    ExpectRefused(f.Resigned(change), want);
-  };
+  auto refuse = [&](auto change, std::string_view want) { ExpectRefused(f.Resigned(change), want); };
   for (std::string id : std::vector<std::string>{"ab", std::string(65, 'a'), "School-1", "school_1", "school 1", ""}) {
     SCOPED_TRACE(id);
     refuse([&](NodeCard& c) { c.node_id = id; }, "field \"node_id\"");
   }
-  for (std::string name : {std::string(), std::string(201, 'x'), std::string("a\nb"),
-                           std::string("a\x01"), std::string("a\x7f"),
-                           std::string("\xc2\x85")}) {  // NEL, a C1 control
+  for (std::string name : {std::string(), std::string(201, 'x'), std::string("a\nb"), std::string("a\x01"),
+                           std::string("a\x7f"), std::string("\xc2\x85")}) {  // NEL, a C1 control
     SCOPED_TRACE(name);
     refuse([&](NodeCard& c) { c.name = name; }, "field \"name\"");
   }
@@ -342,22 +336,41 @@ TEST(NodeCardTest, BadFieldValuesAreRefusedByName) {
     SCOPED_TRACE(t);
     refuse([&](NodeCard& c) { c.org_type = t; }, "field \"org_type\"");
   }
-  for (std::string a : std::vector<std::string>{
-           "", "host", ":80", "host:", "host:0", "host:65536", "host:080", "host:8o", "host:-1",
-        "999.1.1.1:80", "1.2.3:80", "[::1:80", "[zz]:80", "::1:80", "[]:80", "-a.nl:80",
-        "a-.nl:80", "a..b:80", "a.b.:80", ".a:80", "host name:80", "h\xc3\xa9st:80",
-        std::string(64, 'a') + ".nl:80", std::string(254, 'a') + ":80"}) {
+  for (std::string a : std::vector<std::string>{"",
+                                                "host",
+                                                ":80",
+                                                "host:",
+                                                "host:0",
+                                                "host:65536",
+                                                "host:080",
+                                                "host:8o",
+                                                "host:-1",
+                                                "999.1.1.1:80",
+                                                "1.2.3:80",
+                                                "[::1:80",
+                                                "[zz]:80",
+                                                "::1:80",
+                                                "[]:80",
+                                                "-a.nl:80",
+                                                "a-.nl:80",
+                                                "a..b:80",
+                                                "a.b.:80",
+                                                ".a:80",
+                                                "host name:80",
+                                                "h\xc3\xa9st:80",
+                                                std::string(64, 'a') + ".nl:80",
+                                                std::string(254, 'a') + ":80"}) {
     SCOPED_TRACE(a);
     refuse([&](NodeCard& c) { c.address = a; }, "field \"address\"");
   }
-  for (std::string a : {"localhost:1", "node-1.example.nl:65535", "10.0.0.2:443",
-                        "[::1]:7401", "[2001:db8::7]:7401", "EXAMPLE.nl:80"}) {
+  for (std::string a : {"localhost:1", "node-1.example.nl:65535", "10.0.0.2:443", "[::1]:7401", "[2001:db8::7]:7401",
+                        "EXAMPLE.nl:80"}) {
     SCOPED_TRACE(a);
     auto r = ParseNodeCard(f.Resigned([&](NodeCard& c) { c.address = a; }));
     EXPECT_TRUE(r.ok()) << r.status().message();
   }
-  for (std::string t : {"2026-11-23", "2026-11-23T10:00:00", "2026-11-23 10:00:00Z",
-                        "2026-02-30T10:00:00Z", "yesterday", ""}) {
+  for (std::string t :
+       {"2026-11-23", "2026-11-23T10:00:00", "2026-11-23 10:00:00Z", "2026-02-30T10:00:00Z", "yesterday", ""}) {
     SCOPED_TRACE(t);
     refuse([&](NodeCard& c) { c.created = t; }, "field \"created\"");
   }
@@ -372,13 +385,13 @@ TEST(NodeCardTest, BadEncodingsAreRefusedByName) {
   std::string upper = pin;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   const std::vector<std::pair<std::string, std::string>> kBad = {
-      {"sign_pk", pk.substr(0, pk.size() - 4)},              // 30 bytes
-      {"sign_pk", pk + "AAAA"},                              // 35 bytes
-      {"sign_pk", pk.substr(0, pk.size() - 1)},              // padding lost
-      {"sign_pk", pk.substr(0, pk.size() - 2) + "B="},       // non-zero padding bits
+      {"sign_pk", pk.substr(0, pk.size() - 4)},         // 30 bytes
+      {"sign_pk", pk + "AAAA"},                         // 35 bytes
+      {"sign_pk", pk.substr(0, pk.size() - 1)},         // padding lost
+      {"sign_pk", pk.substr(0, pk.size() - 2) + "B="},  // non-zero padding bits
       {"sign_pk", " " + pk},
       {"enc_pk", ""},
-      {"enc_pk_sig", pk},                                    // 32 bytes where 64 belong
+      {"enc_pk_sig", pk},  // 32 bytes where 64 belong
       {"sig", sig.substr(0, sig.size() - 4)},
       {"sig", "not base64!"},
       {"tls_spki_sha256", pin.substr(2)},

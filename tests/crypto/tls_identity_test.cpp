@@ -78,8 +78,7 @@ TEST(TlsIdentityTest, CertificateContents) {
   auto id = GenerateTlsIdentity("wijkteam-overvecht");
   ASSERT_TRUE(id.ok()) << id.status().message();
   EXPECT_EQ(id->certificate_pem.rfind("-----BEGIN CERTIFICATE-----\n", 0), 0u);
-  std::string_view key_pem(reinterpret_cast<const char*>(id->private_key_pem.data()),
-                           id->private_key_pem.size());
+  std::string_view key_pem(reinterpret_cast<const char*>(id->private_key_pem.data()), id->private_key_pem.size());
   EXPECT_EQ(key_pem.rfind("-----BEGIN PRIVATE KEY-----\n", 0), 0u);  // PKCS#8
   EXPECT_NE(key_pem.back(), '\0');
 
@@ -88,9 +87,7 @@ TEST(TlsIdentityTest, CertificateContents) {
   EXPECT_EQ(X509_get_version(cert.get()), X509_VERSION_3);
 
   char cn[128] = {};
-  ASSERT_GT(X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn,
-                                      sizeof cn),
-            0);
+  ASSERT_GT(X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof cn), 0);
   EXPECT_STREQ(cn, "wijkteam-overvecht");
   EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(cert.get()), X509_get_issuer_name(cert.get())), 0);
 
@@ -101,8 +98,8 @@ TEST(TlsIdentityTest, CertificateContents) {
   EXPECT_EQ(X509_verify(cert.get(), pub), 1);  // self-signed by its own key
 
   int critical = -1;
-  Owned<BASIC_CONSTRAINTS> bc(static_cast<BASIC_CONSTRAINTS*>(
-      X509_get_ext_d2i(cert.get(), NID_basic_constraints, &critical, nullptr)));
+  Owned<BASIC_CONSTRAINTS> bc(
+      static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(cert.get(), NID_basic_constraints, &critical, nullptr)));
   ASSERT_TRUE(bc);
   EXPECT_EQ(critical, 1);
   EXPECT_EQ(bc->ca, 0);
@@ -110,9 +107,7 @@ TEST(TlsIdentityTest, CertificateContents) {
 
   // Valid now, and for (at least) ten years.
   int days = 0, secs = 0;
-  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()),
-                           X509_get0_notAfter(cert.get())),
-            1);
+  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()), X509_get0_notAfter(cert.get())), 1);
   EXPECT_GE(days, 3652);
   EXPECT_LE(days, 3662);
   EXPECT_LT(X509_cmp_current_time(X509_get0_notBefore(cert.get())), 0);
@@ -147,8 +142,9 @@ TEST(TlsIdentityTest, BadInputIsRefused) {
   damaged.replace(40, 4, "!!!!");
   EXPECT_FALSE(SpkiSha256FromCertificatePem(damaged).ok());
   // A private key is not a certificate.
-  EXPECT_FALSE(SpkiSha256FromCertificatePem(std::string_view(
-      reinterpret_cast<const char*>(id->private_key_pem.data()), id->private_key_pem.size())).ok());
+  EXPECT_FALSE(SpkiSha256FromCertificatePem(std::string_view(reinterpret_cast<const char*>(id->private_key_pem.data()),
+                                                             id->private_key_pem.size()))
+                   .ok());
 }
 
 TEST(TlsIdentityTest, CheckTlsIdentityCatchesMismatches) {
@@ -159,8 +155,7 @@ TEST(TlsIdentityTest, CheckTlsIdentityCatchesMismatches) {
   TlsIdentity wrong_key{a->certificate_pem, b->private_key_pem.Clone(), a->spki_sha256};
   Status st = CheckTlsIdentity(wrong_key);
   EXPECT_EQ(st.code(), Code::kCorruption);
-  EXPECT_NE(st.message().find("does not match the certificate"), std::string::npos)
-      << st.message();
+  EXPECT_NE(st.message().find("does not match the certificate"), std::string::npos) << st.message();
 
   TlsIdentity wrong_pin{a->certificate_pem, a->private_key_pem.Clone(), b->spki_sha256};
   st = CheckTlsIdentity(wrong_pin);
@@ -222,8 +217,7 @@ TEST(TlsIdentityTest, Tls13HandshakeWithEd25519Certificates) {
 
   bool server_done = false, client_done = false;
   for (int round = 0; round < 20 && !(server_done && client_done); ++round) {
-    for (auto [ssl, done] : {std::pair{client.get(), &client_done},
-                             std::pair{server.get(), &server_done}}) {
+    for (auto [ssl, done] : {std::pair{client.get(), &client_done}, std::pair{server.get(), &server_done}}) {
       if (*done) continue;
       int rc = SSL_do_handshake(ssl);
       if (rc == 1) {
@@ -300,8 +294,8 @@ TEST(WebTlsIdentityTest, SubjectAltNamesCoverLoopbackAndPublicHost) {
   EXPECT_EQ(X509_check_ip_asc(cert.get(), "192.0.2.7", 0), 1);
   EXPECT_NE(X509_check_host(cert.get(), "evil.example.nl", 0, 0, nullptr), 1);
   EXPECT_NE(X509_check_ip_asc(cert.get(), "10.0.0.1", 0), 1);
-  std::unique_ptr<GENERAL_NAMES, GnFree> names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
+  std::unique_ptr<GENERAL_NAMES, GnFree> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
   ASSERT_TRUE(names);
   EXPECT_EQ(sk_GENERAL_NAME_num(names.get()), 5);
 }
@@ -311,16 +305,14 @@ TEST(WebTlsIdentityTest, ServerAuthAndValidityWithinBrowserLimit) {
   ASSERT_TRUE(id.ok()) << id.status().message();
   auto cert = ParseCert(id->certificate_pem);
   ASSERT_TRUE(cert);
-  std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree> eku(static_cast<EXTENDED_KEY_USAGE*>(
-      X509_get_ext_d2i(cert.get(), NID_ext_key_usage, nullptr, nullptr)));
+  std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree> eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert.get(), NID_ext_key_usage, nullptr, nullptr)));
   ASSERT_TRUE(eku);
   ASSERT_EQ(sk_ASN1_OBJECT_num(eku.get()), 1);
   EXPECT_EQ(OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), 0)), NID_server_auth);
   EXPECT_TRUE(X509_get_extension_flags(cert.get()) & EXFLAG_KUSAGE);
   int days = 0, secs = 0;
-  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()),
-                           X509_get0_notAfter(cert.get())),
-            1);
+  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()), X509_get0_notAfter(cert.get())), 1);
   EXPECT_LE(days, 826);  // 825 days plus the hour of back-dating
   EXPECT_GE(days, 800);
   EXPECT_EQ(X509_check_ca(cert.get()), 0);

@@ -12,9 +12,7 @@
 namespace schakel::crypto {
 namespace {
 
-std::span<const uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+std::span<const uint8_t> Bytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 Instant At(int64_t unix_seconds) { return Instant{std::chrono::milliseconds{unix_seconds * 1000}}; }
 
@@ -57,8 +55,8 @@ TEST(TotpTest, Base32Rfc4648Vectors) {
 }
 
 TEST(TotpTest, Base32RefusesBadTextAndLimits) {
-  EXPECT_FALSE(Base32Decode("MZ1W").ok());        // '1' is not in the alphabet
-  EXPECT_FALSE(Base32Decode("MZ==XW").ok());      // data after padding
+  EXPECT_FALSE(Base32Decode("MZ1W").ok());    // '1' is not in the alphabet
+  EXPECT_FALSE(Base32Decode("MZ==XW").ok());  // data after padding
   EXPECT_FALSE(Base32Decode(std::string(200, 'A'), 20).ok());
   EXPECT_TRUE(Base32Decode(std::string(32, 'A'), 20).ok());  // 32 chars = 20 bytes
 }

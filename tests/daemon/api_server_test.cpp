@@ -8,11 +8,11 @@
 // server, every wait bounded.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
 
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include <chrono>
 #include <optional>
@@ -43,7 +43,7 @@ struct Answer {
   std::string content_length;  // the header as sent
   std::string retry_after;
   std::string body;
-  size_t header_bytes = 0;     // up to and including the blank line
+  size_t header_bytes = 0;  // up to and including the blank line
 };
 
 // Parses one response with Beast from what the server sent; nullopt unless

@@ -60,8 +60,8 @@ TEST(BackupDaemon, BackupWhileRunningRestoreOnlyWhenStopped) {
   ASSERT_EQ(exported.code, 0) << exported.err;
   EXPECT_NE(exported.out.find("node.restore"), std::string::npos);
   std::string export_file = fed.WriteFile("audit.jsonl", exported.out);
-  auto verified = RunSchakel({"audit", "verify", "--export", export_file, "--card",
-                              fed["school"].dir + "/node-card.json"});
+  auto verified =
+      RunSchakel({"audit", "verify", "--export", export_file, "--card", fed["school"].dir + "/node-card.json"});
   EXPECT_EQ(verified.code, 0) << verified.err << verified.out;
 }
 

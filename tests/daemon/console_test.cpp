@@ -53,8 +53,8 @@ struct Req {
   std::string method = "GET";
   std::string target = "/";
   std::string body;
-  std::string session;                 // cookie value
-  std::string origin = "same";         // "same": https://host; "": none; else as given
+  std::string session;          // cookie value
+  std::string origin = "same";  // "same": https://host; "": none; else as given
   std::string sec_fetch_site;
 };
 
@@ -73,8 +73,10 @@ Resp Send(int port, const Req& r) {
   if (!r.session.empty()) req.set(http::field::cookie, kCookie + "=" + r.session);
   if (r.method == "POST") {
     req.set(http::field::content_type, "application/x-www-form-urlencoded");
-    if (r.origin == "same") req.set(http::field::origin, "https://" + host);
-    else if (!r.origin.empty()) req.set(http::field::origin, r.origin);
+    if (r.origin == "same")
+      req.set(http::field::origin, "https://" + host);
+    else if (!r.origin.empty())
+      req.set(http::field::origin, r.origin);
   }
   if (!r.sec_fetch_site.empty()) req.set("Sec-Fetch-Site", r.sec_fetch_site);
   req.body() = r.body;
@@ -102,8 +104,13 @@ std::string UrlEncode(const std::string& s) {
   std::string out;
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out.push_back(static_cast<char>(c));
-    else { out.push_back('%'); out.push_back(kHex[c >> 4]); out.push_back(kHex[c & 15]); }
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.')
+      out.push_back(static_cast<char>(c));
+    else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
   }
   return out;
 }
@@ -113,8 +120,8 @@ class ConsoleTest : public ::testing::Test {
   void SetUp() override {
     dir_ = tmp_ / "school";
     port_ = FreePortBase();
-    auto r = RunSchakel({"init", "--dir", dir_, "--name", "School A", "--org-id", "school-a", "--org-type",
-                         "school", "--listen", "127.0.0.1:" + std::to_string(port_)});
+    auto r = RunSchakel({"init", "--dir", dir_, "--name", "School A", "--org-id", "school-a", "--org-type", "school",
+                         "--listen", "127.0.0.1:" + std::to_string(port_)});
     ASSERT_EQ(r.code, 0) << r.err;
     for (const char* role : {"staff", "coordinator", "auditor", "admin"}) AddUser(std::string("u") + role, role);
     daemon_ = std::make_unique<InProcessDaemon>(dir_, clock_);
@@ -300,8 +307,8 @@ TEST_F(ConsoleTest, EachRoleIsRefusedOtherRolesPages) {
   std::string auditor = SignIn("uauditor");
   std::string admin = SignIn("uadmin");
   std::string coordinator = SignIn("ucoordinator");
-  for (const char* page : {"/audit", "/audit?leerling=stu-1", "/audit/export", "/audit/inzage?leerling=stu-1",
-                           "/beheer"}) {
+  for (const char* page :
+       {"/audit", "/audit?leerling=stu-1", "/audit/export", "/audit/inzage?leerling=stu-1", "/beheer"}) {
     EXPECT_EQ(Get(page, staff).status, 403) << page;
     EXPECT_EQ(Get(page, coordinator).status, 403) << page;
   }
@@ -314,9 +321,13 @@ TEST_F(ConsoleTest, EachRoleIsRefusedOtherRolesPages) {
   }
   // Staff may not record consents.
   std::string csrf = Get("/", staff).Csrf();
-  EXPECT_EQ(Post("/toestemmingen", "csrf=" + csrf + "&leerling=stu-1&grantor_role=ouder&purpose=doorverwijzing"
-                                   "&recipients=wijkteam&cat_identificatie=1&valid_from=2026-01-01&evidence=formulier",
-                 staff).status, 403);
+  EXPECT_EQ(Post("/toestemmingen",
+                 "csrf=" + csrf +
+                     "&leerling=stu-1&grantor_role=ouder&purpose=doorverwijzing"
+                     "&recipients=wijkteam&cat_identificatie=1&valid_from=2026-01-01&evidence=formulier",
+                 staff)
+                .status,
+            403);
   // And each role's own pages open.
   EXPECT_EQ(Get("/audit?leerling=stu-1", auditor).status, 200);
   Resp exported = Get("/audit/export", auditor);

@@ -48,8 +48,7 @@ constexpr const char* kJongereForLinks = R"({"subject_id": "stu-1042", "grantor_
 // after it fails.
 const std::vector<std::string> kAuditFailsAfterStart{"SCHAKEL_FAULT_FAIL=audit.append:2"};
 
-const std::vector<std::pair<std::string, std::string>> kForm = {
-    {"Content-Type", "application/x-www-form-urlencoded"}};
+const std::vector<std::pair<std::string, std::string>> kForm = {{"Content-Type", "application/x-www-form-urlencoded"}};
 
 struct Link {
   std::string token, code, id;
@@ -77,8 +76,9 @@ class FaultAudit : public ::testing::Test {
   }
 
   Link CreateLink() {
-    auto r = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "dr. A. Jansen", "--type",
-                                          "wijkteam", "--purpose", "doorverwijzing", "--allow-partial"});
+    auto r = fed_.As("school", "mentor",
+                     {"link", "create", "casus-2026-0042", "--for", "dr. A. Jansen", "--type", "wijkteam", "--purpose",
+                      "doorverwijzing", "--allow-partial"});
     EXPECT_EQ(r.code, 0) << r.err;
     Link l;
     l.code = LastLine(r.out);
@@ -150,8 +150,9 @@ TEST_F(FaultAudit, ShareIsRefusedAndNothingQueuedWhenItCannotBeAudited) {
   fed_.StopNode("school");
   fed_.StartNode("team");
   fed_.StartNode("school", kAuditFailsAfterStart);
-  auto shared = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                             "doorverwijzing", "--allow-partial"});
+  auto shared =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
   EXPECT_NE(shared.code, 0) << shared.out;
   EXPECT_EQ(shared.out.find("m-"), std::string::npos) << "a message id was handed out: " << shared.out;
 
@@ -186,13 +187,15 @@ TEST_F(FaultAudit, ReadsAndChangesFailButRefusalsStillRefuse) {
   auto added = fed_.As("school", "zorgco", {"case", "add", "--file", fed_.WriteFile("other.json", other.dump())});
   EXPECT_NE(added.code, 0);
   // A link is not made: no URL, no code.
-  auto link = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam",
-                                           "--purpose", "doorverwijzing", "--allow-partial"});
+  auto link = fed_.As("school", "mentor",
+                      {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam", "--purpose",
+                       "doorverwijzing", "--allow-partial"});
   EXPECT_NE(link.code, 0);
   EXPECT_EQ(link.out.find("/l/"), std::string::npos) << link.out;
   // A refusal is still a refusal (exit 3), its entry's loss only logged.
-  auto refused = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "X", "--type", "rmc",
-                                              "--purpose", "doorverwijzing"});
+  auto refused =
+      fed_.As("school", "mentor",
+              {"link", "create", "casus-2026-0042", "--for", "X", "--type", "rmc", "--purpose", "doorverwijzing"});
   EXPECT_EQ(refused.code, 3) << refused.err;
 
   fed_.StopNode("school");
@@ -240,8 +243,9 @@ TEST_F(FaultAudit, UncountableCodeAttemptsGetNoAnswer) {
 
 TEST_F(FaultAudit, ADeliveryWhoseEntryFailsIsKeptAndDeliveredOnce) {
   // Queued while the team is away, with a healthy audit log.
-  auto shared = fed_.AsJson("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                                 "doorverwijzing", "--allow-partial"});
+  auto shared =
+      fed_.AsJson("school", "mentor",
+                  {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
   ASSERT_TRUE(shared.contains("message_id")) << shared.dump();
   const std::string msg = shared["message_id"];
   fed_.StopNode("school");
@@ -255,8 +259,7 @@ TEST_F(FaultAudit, ADeliveryWhoseEntryFailsIsKeptAndDeliveredOnce) {
          Log("school").find("kept in the queue after a local error") == std::string::npos) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_NE(Log("school").find("delivery: share " + msg + " kept in the queue after a local error"),
-            std::string::npos)
+  EXPECT_NE(Log("school").find("delivery: share " + msg + " kept in the queue after a local error"), std::string::npos)
       << Log("school");
   fed_.StopNode("school");
   {

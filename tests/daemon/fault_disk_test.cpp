@@ -109,9 +109,7 @@ std::string BigCase(int i) {
 
 class FaultDisk : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam());
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam()); }
 
   TempDir tmp_;
   Federation fed_{tmp_};
@@ -150,8 +148,8 @@ TEST_F(FaultDisk, SenderRefusesNewWorkWhileFullAndRecovers) {
   EXPECT_NE(http.find("disk full"), std::string::npos) << http.substr(0, 300);
 
   // A share is refused the same way, or, if it still fitted, is whole.
-  std::vector<std::string> share_args = {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                         "doorverwijzing", "--allow-partial"};
+  std::vector<std::string> share_args = {"share",     "casus-2026-0042", "--to",           "wijkteam-b",
+                                         "--purpose", "doorverwijzing",  "--allow-partial"};
   auto share = fed_.As("school", "mentor", share_args);
   if (share.code != 0) {
     EXPECT_EQ(share.code, 1) << share.err;
@@ -202,8 +200,9 @@ TEST_F(FaultDisk, RecipientWithAFullDiskRefusesTheShareUntilSpaceReturns) {
   ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere}));
 
   ASSERT_GT(disk.Fill(), 0u);
-  auto shared = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                             "doorverwijzing", "--allow-partial"});
+  auto shared =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
   ASSERT_EQ(shared.code, 0) << shared.err;
   std::string msg = testing::LastLine(shared.out);
 

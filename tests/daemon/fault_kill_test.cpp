@@ -51,9 +51,7 @@ void PrintTo(const KillCase& k, std::ostream* os) { *os << k.victim << "@" << k.
 
 class FaultKill : public ::testing::TestWithParam<KillCase> {
  protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam());
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam()); }
 
   // Waits for the victim to kill itself, then restarts it without the fault.
   void ExpectCrashAndRestart(const std::string& victim) {
@@ -87,8 +85,8 @@ TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
   std::string case_file = k.large ? fed_.WriteFile("large.json", LargeCase()) : CaseFixture("sanne.json");
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", case_file}).code, 0);
   ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere}));
-  const std::vector<std::string> share_args = {"share", "casus-2026-0042", "--to", "wijkteam-b",
-                                               "--purpose", "doorverwijzing", "--allow-partial"};
+  const std::vector<std::string> share_args = {"share",     "casus-2026-0042", "--to",           "wijkteam-b",
+                                               "--purpose", "doorverwijzing",  "--allow-partial"};
   auto shared = fed_.As("school", "mentor", share_args);
   const bool dies_in_request = std::string(k.point).rfind("share.", 0) == 0;
   if (dies_in_request) {
@@ -167,24 +165,23 @@ TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
   EXPECT_EQ(count(*team_db, "inbox.received", msg), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Points, FaultKill,
-    ::testing::Values(KillCase{"share.before_commit", "school", false},
-                      KillCase{"share.after_commit", "school", false},
-                      KillCase{"delivery.before_send", "school", false},
-                      KillCase{"peer_client.mid_frame", "school", true},
-                      KillCase{"delivery.after_receipt", "school", false},
-                      KillCase{"delivery.before_receipt_commit", "school", false},
-                      KillCase{"peer_server.after_read", "team", false},
-                      KillCase{"inbox.before_commit", "team", false},
-                      KillCase{"inbox.after_commit", "team", false}),
-    [](const ::testing::TestParamInfo<KillCase>& p) {
-      std::string name = std::string(p.param.victim) + "_" + p.param.point;
-      for (char& c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Points, FaultKill,
+                         ::testing::Values(KillCase{"share.before_commit", "school", false},
+                                           KillCase{"share.after_commit", "school", false},
+                                           KillCase{"delivery.before_send", "school", false},
+                                           KillCase{"peer_client.mid_frame", "school", true},
+                                           KillCase{"delivery.after_receipt", "school", false},
+                                           KillCase{"delivery.before_receipt_commit", "school", false},
+                                           KillCase{"peer_server.after_read", "team", false},
+                                           KillCase{"inbox.before_commit", "team", false},
+                                           KillCase{"inbox.after_commit", "team", false}),
+                         [](const ::testing::TestParamInfo<KillCase>& p) {
+                           std::string name = std::string(p.param.victim) + "_" + p.param.point;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace schakel

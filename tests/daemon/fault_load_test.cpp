@@ -121,8 +121,8 @@ TEST_F(FaultLoad, AbusiveClientsDoNotStarvePartnersOrUsers) {
   });
 
   // Oversize requests are refused with the right status and a closed connection.
-  std::string big_header = "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(64 * 1024, 'h') +
-                           "\r\n\r\n";
+  std::string big_header =
+      "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(64 * 1024, 'h') + "\r\n\r\n";
   auto r431 = testing::HttpExchange(api_port, big_header, kServed);
   EXPECT_EQ(testing::HttpStatus(r431), 431) << r431.substr(0, 200);
   std::string big_body = testing::HttpRequest("POST", "/v1/cases", fed_["team"].tokens.at("gezinswerker"),
@@ -141,8 +141,9 @@ TEST_F(FaultLoad, AbusiveClientsDoNotStarvePartnersOrUsers) {
   }
 
   // Meanwhile a partner delivers and a user is served, within a deadline.
-  auto shared = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                             "doorverwijzing", "--allow-partial"});
+  auto shared =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
   ASSERT_EQ(shared.code, 0) << shared.err;
   std::string msg = testing::LastLine(shared.out);
   EXPECT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered", 15s));
@@ -165,8 +166,8 @@ TEST_F(FaultLoad, AbusiveClientsDoNotStarvePartnersOrUsers) {
     while (!drips[i]->closed_by_server() && std::chrono::steady_clock::now() - t0 < kCutOff) {
       std::this_thread::sleep_for(100ms);
     }
-    EXPECT_TRUE(drips[i]->closed_by_server()) << listeners[i].name << ": a one-byte-a-second header still open after "
-                                               << drips[i]->bytes_sent() << " bytes";
+    EXPECT_TRUE(drips[i]->closed_by_server())
+        << listeners[i].name << ": a one-byte-a-second header still open after " << drips[i]->bytes_sent() << " bytes";
   }
   half_open.CloseAll();
   partial_hello.CloseAll();
@@ -184,8 +185,8 @@ TEST_F(FaultLoad, AbusiveClientsDoNotStarvePartnersOrUsers) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_LE(fds_after, fds_before + 4) << "descriptors before " << fds_before << ", after " << fds_after;
-  std::cout << "[ load ] listeners " << listeners.size() << ", storm connects " << stormed << ", VmRSS "
-            << rss_before << " -> " << rss_after << " KiB, fds " << fds_before << " -> " << fds_after << "\n";
+  std::cout << "[ load ] listeners " << listeners.size() << ", storm connects " << stormed << ", VmRSS " << rss_before
+            << " -> " << rss_after << " KiB, fds " << fds_before << " -> " << fds_after << "\n";
 }
 
 // One address may not take all of the peer port: beyond the per-address
@@ -198,8 +199,9 @@ TEST_F(FaultLoad, OneAddressCannotFillThePeerPort) {
   // The daemon keeps at most its per-address limit (16) of them.
   int closed = flood.CountClosed(3s);
   EXPECT_GE(closed, 200 - 16) << "connections from one address kept open";
-  auto shared = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                             "doorverwijzing", "--allow-partial"});
+  auto shared =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
   ASSERT_EQ(shared.code, 0) << shared.err;
   EXPECT_TRUE(fed_.WaitShareState("school", "mentor", testing::LastLine(shared.out), "delivered", 15s));
 }

@@ -63,8 +63,8 @@ TEST_F(FederationTest, ShareIsRefusedUntilConsentedThenCarriesOnlyWhatWasConsent
   fed_.StartNode("team");
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
 
-  auto refused = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                              "doorverwijzing", "--json"});
+  auto refused = fed_.As("school", "mentor",
+                         {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--json"});
   EXPECT_EQ(refused.code, 3);
   EXPECT_NE(refused.err.find("missing_consent_ouder"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("missing_consent_jongere"), std::string::npos);
@@ -74,12 +74,14 @@ TEST_F(FederationTest, ShareIsRefusedUntilConsentedThenCarriesOnlyWhatWasConsent
   AddConsent(kSanneOuder);
   AddConsent(kSanneJongere);
   // Without --allow-partial a permit that withholds a requested category is refused.
-  auto partial = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"});
+  auto partial =
+      fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"});
   EXPECT_EQ(partial.code, 3);
   EXPECT_NE(partial.err.find("--allow-partial"), std::string::npos);
   // A dry run asks the gate and queues nothing.
-  auto dry = fed_.AsJson("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                              "doorverwijzing", "--allow-partial", "--dry-run"});
+  auto dry = fed_.AsJson("school", "mentor",
+                         {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
+                          "--allow-partial", "--dry-run"});
   EXPECT_EQ(dry["decision"]["decision"], "permit");
   EXPECT_TRUE(fed_.AsJson("school", "mentor", {"shares"})["shares"].empty());
 
@@ -91,24 +93,27 @@ TEST_F(FederationTest, ShareIsRefusedUntilConsentedThenCarriesOnlyWhatWasConsent
   EXPECT_EQ(received["summary"]["student_id"], "stu-1042");
   EXPECT_EQ(received["from"], "school-a");
   std::string text = received.dump();
-  EXPECT_EQ(text.find("111222333"), std::string::npos);        // bsn not in the flow
-  EXPECT_EQ(text.find("Slaapproblemen"), std::string::npos);   // gezondheid not consented
-  EXPECT_EQ(text.find("+31 6 12345678"), std::string::npos);   // contact: Sanne did not consent
+  EXPECT_EQ(text.find("111222333"), std::string::npos);       // bsn not in the flow
+  EXPECT_EQ(text.find("Slaapproblemen"), std::string::npos);  // gezondheid not consented
+  EXPECT_EQ(text.find("+31 6 12345678"), std::string::npos);  // contact: Sanne did not consent
 
   // The recipient answers with a terugkoppeling through its own gate: it
   // needs its own consent record, so without one it is refused.
   auto back = fed_.As("team", "gezinswerker", {"case", "add", "--file", CaseFixture("sanne.json")});
   ASSERT_EQ(back.code, 0) << back.err;
-  auto fb = fed_.As("team", "gezinswerker", {"share", "casus-2026-0042", "--to", "school-a", "--purpose", "terugkoppeling",
-                                             "--category", "identificatie", "--category", "afspraken"});
+  auto fb = fed_.As("team", "gezinswerker",
+                    {"share", "casus-2026-0042", "--to", "school-a", "--purpose", "terugkoppeling", "--category",
+                     "identificatie", "--category", "afspraken"});
   EXPECT_EQ(fb.code, 3);
   for (const char* role : {"ouder", "jongere"}) {
-    std::string c = std::string(R"({"subject_id": "stu-1042", "grantor_role": ")") + role +
-                    R"(", "purposes": ["terugkoppeling"], "recipients": ["school"], "categories": ["identificatie", "afspraken"], "valid_from": "2026-01-01"})";
+    std::string c =
+        std::string(R"({"subject_id": "stu-1042", "grantor_role": ")") + role +
+        R"(", "purposes": ["terugkoppeling"], "recipients": ["school"], "categories": ["identificatie", "afspraken"], "valid_from": "2026-01-01"})";
     ASSERT_EQ(fed_.As("team", "teamcoord", {"consent", "add", "--file", fed_.WriteFile("fb.json", c)}).code, 0);
   }
-  auto fb2 = fed_.As("team", "gezinswerker", {"share", "casus-2026-0042", "--to", "school-a", "--purpose", "terugkoppeling",
-                                              "--category", "identificatie", "--category", "afspraken"});
+  auto fb2 = fed_.As("team", "gezinswerker",
+                     {"share", "casus-2026-0042", "--to", "school-a", "--purpose", "terugkoppeling", "--category",
+                      "identificatie", "--category", "afspraken"});
   ASSERT_EQ(fb2.code, 0) << fb2.err;
   std::string fb_msg = testing::LastLine(fb2.out);
   ASSERT_TRUE(fed_.WaitShareState("team", "gezinswerker", fb_msg, "delivered"));
@@ -160,7 +165,8 @@ TEST_F(FederationTest, RolesAreEnforcedByTheDaemon) {
   // Reads of case content and refusals are in the audit log.
   auto log = fed_.AsJson("school", "auditor", {"audit", "query", "--student", "stu-1042"});
   std::set<std::string> seen;
-  for (const auto& e : log["entries"]) seen.insert(e["action"].get<std::string>() + "/" + e["outcome"].get<std::string>());
+  for (const auto& e : log["entries"])
+    seen.insert(e["action"].get<std::string>() + "/" + e["outcome"].get<std::string>());
   EXPECT_TRUE(seen.count("case.read/ok"));
   EXPECT_TRUE(seen.count("case.read/deny"));
   EXPECT_TRUE(seen.count("case.create/ok"));
@@ -175,7 +181,8 @@ TEST_F(FederationTest, BadInputIsExitTwoNamingTheField) {
     std::vector<std::string> args;
     const char* want;
   };
-  std::string bad_bsn = fed_.WriteFile("bsn.json", R"({"student_id": "s1", "birth_date": "2010-01-01", "bsn": "123456789"})");
+  std::string bad_bsn =
+      fed_.WriteFile("bsn.json", R"({"student_id": "s1", "birth_date": "2010-01-01", "bsn": "123456789"})");
   std::string bad_json = fed_.WriteFile("bad.json", R"({"student_id": "s1", )");
   std::string bad_cat = fed_.WriteFile("cat.json", R"({"subject_id": "s1", "grantor_role": "ouder", "purposes": ["x"],
       "recipients": ["wijkteam"], "categories": ["schoenmaat"], "valid_from": "2026-01-01"})");
@@ -189,7 +196,8 @@ TEST_F(FederationTest, BadInputIsExitTwoNamingTheField) {
       {"zorgco", {"consent", "add", "--file", bad_role}, "grantor_role"},
       {"mentor", {"share", "casus-2026-0042", "--to", "nobody-here", "--purpose", "doorverwijzing"}, "unknown partner"},
       {"mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "Door Verwijzing"}, "--purpose"},
-      {"mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--category", "schoenmaat"},
+      {"mentor",
+       {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--category", "schoenmaat"},
        "--category"},
       {"mentor", {"share", "no-such-case", "--to", "wijkteam-b", "--purpose", "doorverwijzing"}, "no case"},
       {"zorgco", {"consent", "withdraw", "c-nope"}, "no consent"},
@@ -292,11 +300,13 @@ TEST_F(FederationTest, MeldcodeNeedsJustificationAndASecondCoordinator) {
   fed_.StartNode("school");
   fed_.StartNode("vt");
   ASSERT_EQ(fed_.As("school", "zorgco", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);
-  auto missing = fed_.As("school", "zorgco", {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode"});
+  auto missing =
+      fed_.As("school", "zorgco", {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode"});
   EXPECT_EQ(missing.code, 3);
   EXPECT_NE(missing.err.find("override_missing"), std::string::npos) << missing.err;
-  auto pending = fed_.AsJson("school", "zorgco", {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose",
-                                                  "meldcode", "--justification", "Signalen van mishandeling; stap 5."});
+  auto pending = fed_.AsJson("school", "zorgco",
+                             {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode",
+                              "--justification", "Signalen van mishandeling; stap 5."});
   EXPECT_EQ(pending["state"], "pending_approval");
   std::string msg = pending["message_id"];
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -315,8 +325,12 @@ TEST_F(FederationTest, EveryActionLeavesItsAuditEntryAndTheMessageIdTracesBothLo
   fed_.StartNode("team");
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "show", "casus-2026-0042"}).code, 0);
-  ASSERT_EQ(fed_.As("school", "mentor", {"case", "update", "casus-2026-0042", "--file", CaseFixture("sanne.json")}).code, 0);
-  EXPECT_EQ(fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"}).code, 3);
+  ASSERT_EQ(
+      fed_.As("school", "mentor", {"case", "update", "casus-2026-0042", "--file", CaseFixture("sanne.json")}).code, 0);
+  EXPECT_EQ(
+      fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"})
+          .code,
+      3);
   AddConsent(kSanneOuder);
   std::string jongere = AddConsent(kSanneJongere);
   std::string msg = ShareSanne();
@@ -330,9 +344,9 @@ TEST_F(FederationTest, EveryActionLeavesItsAuditEntryAndTheMessageIdTracesBothLo
   std::set<std::string> school_actions, team_actions;
   for (const auto& e : school["entries"]) school_actions.insert(e["action"].get<std::string>());
   for (const auto& e : team["entries"]) team_actions.insert(e["action"].get<std::string>());
-  for (const char* a : {"user.create", "partner.add", "node.start", "case.create", "case.read", "case.update",
-                        "share.denied", "consent.record", "share.permitted", "share.delivered", "consent.withdraw",
-                        "share.revoked", "share.purged"}) {
+  for (const char* a :
+       {"user.create", "partner.add", "node.start", "case.create", "case.read", "case.update", "share.denied",
+        "consent.record", "share.permitted", "share.delivered", "consent.withdraw", "share.revoked", "share.purged"}) {
     EXPECT_TRUE(school_actions.count(a)) << "school log lacks " << a;
   }
   for (const char* a : {"inbox.received", "inbox.read", "inbox.purged"}) {
@@ -361,7 +375,8 @@ TEST_F(FederationTest, EveryActionLeavesItsAuditEntryAndTheMessageIdTracesBothLo
   auto export_school = fed_.As("school", "auditor", {"audit", "export"});
   ASSERT_EQ(export_school.code, 0);
   std::string file = fed_.WriteFile("school-audit.jsonl", export_school.out);
-  auto verify = testing::RunSchakel({"audit", "verify", "--export", file, "--card", fed_["school"].dir + "/node-card.json"});
+  auto verify =
+      testing::RunSchakel({"audit", "verify", "--export", file, "--card", fed_["school"].dir + "/node-card.json"});
   EXPECT_EQ(verify.code, 0) << verify.err;
 }
 

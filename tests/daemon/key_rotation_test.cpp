@@ -25,8 +25,8 @@ TEST(KeyRotation, QueuedSharesToTheOldKeyStillOpenAndTheOldKeyIsWipedAfterItsGra
   fed.StartNode("school");
   ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);
   auto share = [&] {
-    auto r = fed.As("school", "mentor", {"share", "casus-2026-0155", "--to", "lvs-b", "--purpose", "verzuimmelding",
-                                         "--allow-partial"});
+    auto r = fed.As("school", "mentor",
+                    {"share", "casus-2026-0155", "--to", "lvs-b", "--purpose", "verzuimmelding", "--allow-partial"});
     EXPECT_EQ(r.code, 0) << r.err;
     return testing::LastLine(r.out);
   };

@@ -27,8 +27,7 @@ struct Link {
   std::string url, token, code, id;
 };
 
-const std::vector<std::pair<std::string, std::string>> kForm = {
-    {"Content-Type", "application/x-www-form-urlencoded"}};
+const std::vector<std::pair<std::string, std::string>> kForm = {{"Content-Type", "application/x-www-form-urlencoded"}};
 
 class LinkTest : public ::testing::Test {
  protected:
@@ -44,8 +43,8 @@ class LinkTest : public ::testing::Test {
   }
 
   Link Create(std::vector<std::string> extra = {"--allow-partial"}) {
-    std::vector<std::string> args = {"link", "create", "casus-2026-0042", "--for", "dr. A. Jansen",
-                                     "--type", "wijkteam", "--purpose", "doorverwijzing"};
+    std::vector<std::string> args = {"link",   "create",   "casus-2026-0042", "--for",         "dr. A. Jansen",
+                                     "--type", "wijkteam", "--purpose",       "doorverwijzing"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = fed_.As("school", "mentor", args);
     EXPECT_EQ(r.code, 0) << r.err;
@@ -74,21 +73,25 @@ class LinkTest : public ::testing::Test {
 
 TEST_F(LinkTest, GateRefusalsExit3) {
   // No flow for the purpose to this org type.
-  auto no_flow = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "X", "--type", "rmc",
-                                              "--purpose", "doorverwijzing"});
+  auto no_flow =
+      fed_.As("school", "mentor",
+              {"link", "create", "casus-2026-0042", "--for", "X", "--type", "rmc", "--purpose", "doorverwijzing"});
   EXPECT_EQ(no_flow.code, 3) << no_flow.err;
   // Every category requested, some not consented: refused without --allow-partial.
-  auto partial = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "X", "--type",
-                                              "wijkteam", "--purpose", "doorverwijzing"});
+  auto partial =
+      fed_.As("school", "mentor",
+              {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam", "--purpose", "doorverwijzing"});
   EXPECT_EQ(partial.code, 3) << partial.err;
   EXPECT_NE(partial.err.find("--allow-partial"), std::string::npos) << partial.err;
   // The auditor may not create links.
-  auto role = fed_.As("school", "privacy", {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam",
-                                            "--purpose", "doorverwijzing", "--allow-partial"});
+  auto role = fed_.As("school", "privacy",
+                      {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam", "--purpose",
+                       "doorverwijzing", "--allow-partial"});
   EXPECT_EQ(role.code, 3);
   // Bad input.
-  auto bad = fed_.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam",
-                                          "--purpose", "doorverwijzing", "--expires", "90d"});
+  auto bad = fed_.As("school", "mentor",
+                     {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam", "--purpose",
+                      "doorverwijzing", "--expires", "90d"});
   EXPECT_EQ(bad.code, 2);
 }
 
@@ -118,10 +121,9 @@ TEST_F(LinkTest, CodePageThenWrongThenRightCode) {
   EXPECT_EQ(wrong.body.find("Sanne"), std::string::npos);
 
   // Cross-site posts are refused before any attempt is counted.
-  auto cross = WebRequestOnce(port_, "POST", "/l/" + l.token,
-                              {{"Content-Type", "application/x-www-form-urlencoded"},
-                               {"Origin", "https://evil.example"}},
-                              "code=" + l.code);
+  auto cross = WebRequestOnce(
+      port_, "POST", "/l/" + l.token,
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", "https://evil.example"}}, "code=" + l.code);
   EXPECT_EQ(cross.status, 403);
   EXPECT_EQ(cross.body.find("Sanne"), std::string::npos);
   auto not_form = WebRequestOnce(port_, "POST", "/l/" + l.token, {{"Content-Type", "text/plain"}}, "code=" + l.code);
@@ -132,12 +134,12 @@ TEST_F(LinkTest, CodePageThenWrongThenRightCode) {
   for (auto& ch : typed) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   auto right = Post(l, typed);
   ASSERT_EQ(right.status, 200) << right.body;
-  EXPECT_NE(right.body.find("Sanne de Vries"), std::string::npos);       // identificatie
+  EXPECT_NE(right.body.find("Sanne de Vries"), std::string::npos);  // identificatie
   EXPECT_NE(right.body.find("<h2>Hulpvraag</h2>"), std::string::npos);
   EXPECT_NE(right.body.find("<h2>Gezinssituatie</h2>"), std::string::npos);
-  EXPECT_EQ(right.body.find("Slaapproblemen"), std::string::npos);      // gezondheid withheld
-  EXPECT_EQ(right.body.find("111222333"), std::string::npos);           // bsn withheld
-  EXPECT_EQ(right.body.find("+31 6 12345678"), std::string::npos);      // contact withheld (jongere)
+  EXPECT_EQ(right.body.find("Slaapproblemen"), std::string::npos);  // gezondheid withheld
+  EXPECT_EQ(right.body.find("111222333"), std::string::npos);       // bsn withheld
+  EXPECT_EQ(right.body.find("+31 6 12345678"), std::string::npos);  // contact withheld (jongere)
   EXPECT_NE(right.body.find("Niet gedeeld"), std::string::npos);
   EXPECT_EQ(right.Header("Cache-Control"), "no-store");
   // Reading does not use the link up either.
@@ -280,9 +282,9 @@ TEST(LinkExpiry, ExpiredLinksAnswer410AndMaintenancePurgesThem) {
   auto port = static_cast<uint16_t>(fed["school"].port + 2);
   std::vector<std::string> tokens;
   for (const char* days : {"1d", "2d"}) {
-    auto r = fed.As("school", "mentor", {"link", "create", "casus-2026-0042", "--for", "J. Jansen", "--type",
-                                         "wijkteam", "--purpose", "doorverwijzing", "--allow-partial", "--expires",
-                                         days});
+    auto r = fed.As("school", "mentor",
+                    {"link", "create", "casus-2026-0042", "--for", "J. Jansen", "--type", "wijkteam", "--purpose",
+                     "doorverwijzing", "--allow-partial", "--expires", days});
     ASSERT_EQ(r.code, 0) << r.err;
     std::smatch m;
     ASSERT_TRUE(std::regex_search(r.out, m, std::regex("/l/([A-Za-z0-9_-]{43})")));

@@ -49,11 +49,12 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "beheer", "admin"));
   fed.StartNode("school");  // lvs stays down: the share stays queued
   ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
-  auto permitted = fed.As("school", "mentor", {"share", "casus-2026-0042", "--to", "lvs-b", "--purpose",
-                                              "verzuimmelding", "--allow-partial"});
+  auto permitted =
+      fed.As("school", "mentor",
+             {"share", "casus-2026-0042", "--to", "lvs-b", "--purpose", "verzuimmelding", "--allow-partial"});
   ASSERT_EQ(permitted.code, 0) << permitted.err;
-  auto denied = fed.As("school", "mentor", {"share", "casus-2026-0042", "--to", "lvs-b", "--purpose",
-                                           "doorverwijzing"});
+  auto denied =
+      fed.As("school", "mentor", {"share", "casus-2026-0042", "--to", "lvs-b", "--purpose", "doorverwijzing"});
   ASSERT_EQ(denied.code, 3) << denied.err;
 
   int api = fed["school"].port + 1;
@@ -62,8 +63,7 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   EXPECT_NE(res.find("text/plain; version=0.0.4"), std::string::npos) << res;
   std::string body = res.substr(res.find("\r\n\r\n") + 4);
   EXPECT_NE(body.find("# TYPE schakel_shares gauge\n"), std::string::npos) << body;
-  EXPECT_NE(body.find("\nschakel_shares{state=\"queued\",purpose=\"verzuimmelding\"} 1\n"), std::string::npos)
-      << body;
+  EXPECT_NE(body.find("\nschakel_shares{state=\"queued\",purpose=\"verzuimmelding\"} 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_outbox_depth 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_gate_decisions_total{outcome=\"permit\"} 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_gate_decisions_total{outcome=\"deny\"} 1\n"), std::string::npos) << body;
@@ -78,7 +78,8 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   std::string line;
   while (std::getline(lines, line)) {
     if (line.empty() || line[0] == '#') continue;
-    EXPECT_TRUE(std::regex_match(line, std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.]*\"(,[a-z_]+=\"[a-z0-9_.]*\")*\\})? [0-9]+")))
+    EXPECT_TRUE(std::regex_match(
+        line, std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.]*\"(,[a-z_]+=\"[a-z0-9_.]*\")*\\})? [0-9]+")))
         << line;
   }
 

@@ -25,8 +25,8 @@ TEST(Retention, RecipientPurgesOnRetainUntil) {
   ASSERT_TRUE(d.ok());
 
   ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);
-  auto r = fed.As("school", "mentor", {"share", "casus-2026-0155", "--to", "lvs-b", "--purpose", "verzuimmelding",
-                                       "--allow-partial"});
+  auto r = fed.As("school", "mentor",
+                  {"share", "casus-2026-0155", "--to", "lvs-b", "--purpose", "verzuimmelding", "--allow-partial"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string msg = testing::LastLine(r.out);
   ASSERT_TRUE(fed.WaitShareState("school", "mentor", msg, "delivered"));
@@ -44,7 +44,6 @@ TEST(Retention, RecipientPurgesOnRetainUntil) {
   EXPECT_EQ(purged["state"], "purged");
   EXPECT_EQ(purged["purge_reason"], "retention");
   EXPECT_TRUE(purged["summary"].is_null());
-
 }
 
 }  // namespace

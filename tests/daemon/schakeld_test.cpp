@@ -25,8 +25,8 @@ class Schakeld : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_ / "node";
-    auto r = RunSchakel({"init", "--dir", dir_, "--name", "Trajectum", "--org-id", "school-a",
-                         "--org-type", "school", "--listen", "127.0.0.1:17501"});
+    auto r = RunSchakel({"init", "--dir", dir_, "--name", "Trajectum", "--org-id", "school-a", "--org-type", "school",
+                         "--listen", "127.0.0.1:17501"});
     ASSERT_EQ(r.code, 0) << r.err;
   }
   TempDir tmp_;

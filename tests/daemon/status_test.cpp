@@ -60,8 +60,8 @@ class StatusTest : public ::testing::Test {
   }
 
   std::string Share(const std::string& to, const std::string& purpose) {
-    auto r = fed_.As("school", "mentor",
-                     {"share", "casus-2026-0042", "--to", to, "--purpose", purpose, "--allow-partial"});
+    auto r =
+        fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", to, "--purpose", purpose, "--allow-partial"});
     EXPECT_EQ(r.code, 0) << r.err;
     return testing::LastLine(r.out);
   }
@@ -142,8 +142,7 @@ TEST_F(StatusTest, ReachableAndUnreachablePartnersQueueAndPendingRevocation) {
   // To the RMC (a legal obligation, no consent needed): nobody listens there.
   Instant before_rmc = NowUtc() - std::chrono::seconds(1);
   std::string to_rmc = Share("rmc-c", "vsv_melding");
-  json s = WaitStatus([](const json& st) { return PartnerIn(st, "rmc-c")["reachable"] == false; },
-                      "rmc-c unreachable");
+  json s = WaitStatus([](const json& st) { return PartnerIn(st, "rmc-c")["reachable"] == false; }, "rmc-c unreachable");
   const json& team = PartnerIn(s, "wijkteam-b");
   EXPECT_EQ(team["reachable"], true) << team.dump();
   EXPECT_FALSE(team["last_success"].is_null());
@@ -219,8 +218,7 @@ TEST_F(StatusTest, InboundDeliveryCountsAsContactButNotAsReachability) {
   EXPECT_FALSE(school["last_inbound"].is_null());
   EXPECT_EQ(school["last_success"], school["last_inbound"]);
   auto human = fed_.As("team", "admin", {"status"});
-  EXPECT_NE(human.out.find("not contacted since the daemon started, last heard from"), std::string::npos)
-      << human.out;
+  EXPECT_NE(human.out.find("not contacted since the daemon started, last heard from"), std::string::npos) << human.out;
   fed_.StopNode("team");
   fed_.StopNode("school");
 }

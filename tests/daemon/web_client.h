@@ -47,8 +47,8 @@ inline WebReply WebRequestOnce(uint16_t port, const std::string& method, const s
   beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
   beast::error_code ec;
   beast::get_lowest_layer(stream).expires_after(deadline);
-  beast::get_lowest_layer(stream).async_connect(
-      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), [&](beast::error_code e) { ec = e; });
+  beast::get_lowest_layer(stream).async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                                [&](beast::error_code e) { ec = e; });
   io.run();
   io.restart();
   if (ec) {

@@ -26,8 +26,7 @@ TEST(ParseRequestTarget, SkipsEmptySegmentsAndAcceptsAnEmptyQuery) {
 }
 
 TEST(ParseRequestTarget, RefusesWhatNoClientOfOursSends) {
-  for (const char* bad : {"", "v1/cases", "/v1/cases/a%2Fb", "/v1/x?a=1&a=2", "/v1/x?=1",
-                          "/v1/x?a=%zz", "/v1/\x01"}) {
+  for (const char* bad : {"", "v1/cases", "/v1/cases/a%2Fb", "/v1/x?a=1&a=2", "/v1/x?=1", "/v1/x?a=%zz", "/v1/\x01"}) {
     auto t = ParseRequestTarget(bad);
     ASSERT_FALSE(t.ok()) << bad;
     EXPECT_EQ(t.status().code(), Code::kInvalidInput) << bad;
@@ -41,10 +40,9 @@ TEST(ParseRequestTarget, RefusesWhatNoClientOfOursSends) {
 }
 
 TEST(ParseShareRequest, ReadsEveryField) {
-  auto r = ParseShareRequest(
-      R"({"case_id":"casus-1","to":"wijkteam-overvecht","purpose":"doorverwijzing",)"
-      R"("categories":["identificatie","hulpvraag"],"allow_partial":true,"dry_run":true,)"
-      R"("justification":null})");
+  auto r = ParseShareRequest(R"({"case_id":"casus-1","to":"wijkteam-overvecht","purpose":"doorverwijzing",)"
+                             R"("categories":["identificatie","hulpvraag"],"allow_partial":true,"dry_run":true,)"
+                             R"("justification":null})");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->case_id, "casus-1");
   EXPECT_EQ(r->to, "wijkteam-overvecht");
@@ -72,8 +70,7 @@ TEST(ParseShareRequest, ErrorsNameTheField) {
                         Case{R"({"case_id":"c","to":"x","purpose":"p","dry_run":"yes"})", "dry_run"},
                         Case{R"({"case_id":"c","to":"x","purpose":"p","allow_partial":1})", "allow_partial"},
                         Case{R"({"case_id":"c","to":"x","purpose":"p","extra":1})", "extra"},
-                        Case{R"({"case_id":"c","to":"x","purpose":7})", "purpose"},
-                        Case{R"([1])", "object"}}) {
+                        Case{R"({"case_id":"c","to":"x","purpose":7})", "purpose"}, Case{R"([1])", "object"}}) {
     auto r = ParseShareRequest(c.body);
     ASSERT_FALSE(r.ok()) << c.body;
     EXPECT_EQ(r.status().code(), Code::kInvalidInput);

@@ -33,8 +33,8 @@ TEST(CaseSummary, ProjectionKeepsOnlyAllowedCategoriesAndMetadata) {
   EXPECT_TRUE(projected.contains("hulpvraag"));
   EXPECT_EQ(projected["student_id"], s->student_id);
   EXPECT_EQ(projected["birth_date"], s->document["birth_date"]);
-  for (const char* gone : {"bsn", "gezinssituatie", "gezondheid", "verzuim", "contact", "onderwijs",
-                           "afspraken", "justitie"}) {
+  for (const char* gone :
+       {"bsn", "gezinssituatie", "gezondheid", "verzuim", "contact", "onderwijs", "afspraken", "justitie"}) {
     EXPECT_FALSE(projected.contains(gone)) << gone;
   }
   // Text of a withheld category does not appear anywhere in the projection.
@@ -72,8 +72,7 @@ TEST(CaseSummary, ErrorsNameTheField) {
   for (const auto& b : cases) {
     auto s = ParseCaseSummary(b.json, true);
     ASSERT_FALSE(s.ok()) << b.json;
-    EXPECT_NE(s.status().message().find(b.want), std::string::npos)
-        << b.json << " -> " << s.status().message();
+    EXPECT_NE(s.status().message().find(b.want), std::string::npos) << b.json << " -> " << s.status().message();
   }
   // Without require_case_id the node assigns one.
   EXPECT_TRUE(ParseCaseSummary(R"({"student_id":"s1","birth_date":"2010-05-01"})", false).ok());

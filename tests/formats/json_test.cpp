@@ -53,8 +53,7 @@ TEST(Fields, NamesThePathOnErrors) {
   EXPECT_EQ(sub.DateField("birth_date").status().message(), "subject.birth_date: not a calendar date");
   EXPECT_EQ(sub.String("name").status().message(), "subject.name: missing");
   EXPECT_EQ(root.StringList("list").status().message(), "list[1]: expected a string");
-  EXPECT_NE(root.InstantField("when").status().message().find("when: instant has no zone"),
-            std::string::npos);
+  EXPECT_NE(root.InstantField("when").status().message().find("when: instant has no zone"), std::string::npos);
   EXPECT_EQ(root.OnlyKeys({"subject", "list"}).message(), "when: unknown field");
   EXPECT_TRUE(root.OptString("absent").value() == std::nullopt);
 }

@@ -30,24 +30,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto share = ParseShareRequest(text);
   if (share.ok()) {
-    nlohmann::json j = {{"case_id", share->case_id},        {"to", share->to},
-                        {"purpose", share->purpose},        {"categories", share->categories},
-                        {"allow_partial", share->allow_partial}, {"dry_run", share->dry_run},
+    nlohmann::json j = {{"case_id", share->case_id},
+                        {"to", share->to},
+                        {"purpose", share->purpose},
+                        {"categories", share->categories},
+                        {"allow_partial", share->allow_partial},
+                        {"dry_run", share->dry_run},
                         {"justification", share->justification}};
     auto again = ParseShareRequest(j.dump());
     FUZZ_CHECK(again.ok());
-    FUZZ_CHECK(again->case_id == share->case_id && again->to == share->to &&
-               again->purpose == share->purpose && again->categories == share->categories &&
-               again->allow_partial == share->allow_partial && again->dry_run == share->dry_run &&
-               again->justification == share->justification);
+    FUZZ_CHECK(again->case_id == share->case_id && again->to == share->to && again->purpose == share->purpose &&
+               again->categories == share->categories && again->allow_partial == share->allow_partial &&
+               again->dry_run == share->dry_run && again->justification == share->justification);
   }
 
   auto link = ParseLinkRequest(text);
   if (link.ok()) {
     FUZZ_CHECK(link->expires_days >= 1 && link->expires_days <= kMaxLinkDays);
-    nlohmann::json j = {{"case_id", link->case_id}, {"for", link->for_name},
-                        {"type", link->org_type},   {"purpose", link->purpose},
-                        {"categories", link->categories}, {"expires_days", link->expires_days},
+    nlohmann::json j = {{"case_id", link->case_id},
+                        {"for", link->for_name},
+                        {"type", link->org_type},
+                        {"purpose", link->purpose},
+                        {"categories", link->categories},
+                        {"expires_days", link->expires_days},
                         {"allow_partial", link->allow_partial}};
     auto again = ParseLinkRequest(j.dump());
     FUZZ_CHECK(again.ok());

@@ -26,8 +26,7 @@ namespace crypto = schakel::crypto;
 std::vector<uint8_t> Hex(std::string_view hex) {
   std::vector<uint8_t> out(hex.size() / 2);
   size_t n = 0;
-  FUZZ_CHECK(sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &n,
-                            nullptr) == 0);
+  FUZZ_CHECK(sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &n, nullptr) == 0);
   out.resize(n);
   return out;
 }
@@ -54,8 +53,7 @@ const Keys& TestKeys() {
   static const Keys* keys = [] {
     FUZZ_CHECK(sodium_init() >= 0);
     auto* k = new Keys;
-    k->sender_sign_pk =
-        FromSeed("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f").public_key;
+    k->sender_sign_pk = FromSeed("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f").public_key;
     k->recipient = FromSeed("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f");
     auto enc = crypto::EncryptionKeyPairFromSecret(
         Hex("404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"), k->recipient);
@@ -68,9 +66,8 @@ const Keys& TestKeys() {
 
 bool SameHeader(const crypto::EnvelopeHeader& a, const crypto::EnvelopeHeader& b) {
   return a.version == b.version && a.message_id == b.message_id && a.sender_id == b.sender_id &&
-         a.recipient_id == b.recipient_id && a.created == b.created &&
-         a.retain_until == b.retain_until && a.purpose == b.purpose &&
-         a.consent_ids == b.consent_ids && a.content_type == b.content_type &&
+         a.recipient_id == b.recipient_id && a.created == b.created && a.retain_until == b.retain_until &&
+         a.purpose == b.purpose && a.consent_ids == b.consent_ids && a.content_type == b.content_type &&
          a.recipient_key_id == b.recipient_key_id;
 }
 
@@ -85,8 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(header.ok() == (peek_error == crypto::EnvelopeError::kNone));
 
   crypto::EnvelopeError open_error = crypto::EnvelopeError::kNone;
-  auto opened = crypto::Open(envelope, keys.recipient_enc, keys.sender_sign_pk,
-                             "wijkteam-overvecht", &open_error);
+  auto opened = crypto::Open(envelope, keys.recipient_enc, keys.sender_sign_pk, "wijkteam-overvecht", &open_error);
   FUZZ_CHECK(opened.ok() == (open_error == crypto::EnvelopeError::kNone));
   if (!header.ok()) {
     FUZZ_CHECK(!opened.ok());

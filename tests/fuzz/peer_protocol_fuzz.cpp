@@ -23,8 +23,7 @@ void CheckHeader(std::string_view bytes) {
   std::array<uint8_t, daemon::kFrameHeaderBytes> raw{};
   std::copy_n(bytes.begin(), raw.size(), reinterpret_cast<char*>(raw.data()));
   const daemon::FrameHeader header = daemon::DecodeFrameHeader(raw);
-  const auto encoded =
-      daemon::EncodeFrameHeader(static_cast<daemon::FrameType>(header.type), header.payload_size);
+  const auto encoded = daemon::EncodeFrameHeader(static_cast<daemon::FrameType>(header.type), header.payload_size);
   FUZZ_CHECK(encoded == raw);
   FUZZ_CHECK(!daemon::FrameTypeName(header.type).empty());
 }
@@ -50,8 +49,8 @@ void CheckError(std::string_view payload) {
   if (!error.ok()) return;
   FUZZ_CHECK(error->message.size() <= daemon::kMaxPeerMessageBytes);
   FUZZ_CHECK(!daemon::PeerErrorCodeName(error->code).empty());
-  auto again = daemon::DecodeError(
-      daemon::EncodeError(static_cast<daemon::PeerErrorCode>(error->code), error->message));
+  auto again =
+      daemon::DecodeError(daemon::EncodeError(static_cast<daemon::PeerErrorCode>(error->code), error->message));
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(again->code == error->code);
   FUZZ_CHECK(again->message == error->message);
@@ -71,8 +70,7 @@ void CheckFailure(std::string_view payload) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes = schakel::fuzz::AsText(data, size);
   CheckHeader(bytes);
-  const std::string_view payload =
-      bytes.substr(std::min(bytes.size(), daemon::kFrameHeaderBytes));
+  const std::string_view payload = bytes.substr(std::min(bytes.size(), daemon::kFrameHeaderBytes));
   CheckHello(payload);
   CheckError(payload);
   CheckFailure(payload);

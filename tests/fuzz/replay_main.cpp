@@ -64,8 +64,7 @@ void MutateOnce(std::vector<uint8_t>& buf, Rng& rng, int kind) {
       if (!buf.empty()) {
         const size_t at = rng.Below(buf.size());
         const size_t n = std::min(buf.size() - at, 1 + rng.Below(16));
-        buf.erase(buf.begin() + static_cast<std::ptrdiff_t>(at),
-                  buf.begin() + static_cast<std::ptrdiff_t>(at + n));
+        buf.erase(buf.begin() + static_cast<std::ptrdiff_t>(at), buf.begin() + static_cast<std::ptrdiff_t>(at + n));
       }
       break;
     case 4: {  // duplicate a range of 1..64 bytes in place
@@ -148,7 +147,6 @@ int main(int argc, char** argv) {
       ++runs;
     }
   }
-  std::printf("replayed %zu corpus files, %llu inputs\n", files.size(),
-              static_cast<unsigned long long>(runs));
+  std::printf("replayed %zu corpus files, %llu inputs\n", files.size(), static_cast<unsigned long long>(runs));
   return 0;
 }

@@ -15,8 +15,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto request = schakel::formats::ParseScenario(schakel::fuzz::AsText(data, size));
   if (!request.ok()) return 0;
-  const schakel::consent::Decision decision =
-      schakel::consent::Decide(schakel::consent::DefaultProtocol(), *request);
+  const schakel::consent::Decision decision = schakel::consent::Decide(schakel::consent::DefaultProtocol(), *request);
   const std::string out = schakel::formats::DecisionToJson(decision);
   FUZZ_CHECK(schakel::formats::ParseJsonLimited(out).ok());
   return 0;

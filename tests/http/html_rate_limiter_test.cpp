@@ -5,9 +5,9 @@
 #include <thread>
 #include <vector>
 
+#include "schakel/base/clock.h"
 #include "schakel/http/html.h"
 #include "schakel/http/rate_limiter.h"
-#include "schakel/base/clock.h"
 
 namespace schakel::http {
 namespace {

@@ -15,11 +15,11 @@
 #include <mutex>
 #include <thread>
 
+#include "daemon/web_client.h"
 #include "schakel/crypto/tls_identity.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
 #include "test_support.h"
-#include "daemon/web_client.h"
 
 namespace schakel::http {
 namespace {
@@ -93,8 +93,8 @@ TEST(WebServer, ServesHandlerWithSecurityHeadersOnEveryResponse) {
     EXPECT_EQ(rec.last.host, "127.0.0.1:" + std::to_string(server.port()));
     EXPECT_EQ(rec.last.client_ip, "127.0.0.1");
   }
-  auto post = WebRequestOnce(server.port(), "POST", "/hello",
-                             {{"Content-Type", "application/x-www-form-urlencoded"}}, "code=1");
+  auto post = WebRequestOnce(server.port(), "POST", "/hello", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                             "code=1");
   ASSERT_EQ(post.status, 200);
   {
     std::lock_guard<std::mutex> lock(rec.mu);

@@ -70,10 +70,13 @@ TEST(PeerProtocolTest, HelloRoundTripAndStrictChecks) {
   // Later versions may append fields.
   EXPECT_TRUE(DecodeHello(bytes + "more").ok());
 
-  EXPECT_FALSE(DecodeHello(std::string("\x00\x01\x00\x01", 4)).ok());              // short
+  EXPECT_FALSE(DecodeHello(std::string("\x00\x01\x00\x01", 4)).ok());               // short
   EXPECT_FALSE(DecodeHello(std::string("\x00\x01\x00\x01\x09school-a", 13)).ok());  // runs past
   EXPECT_FALSE(DecodeHello(std::string("\x00\x01\x00\x01\x08School-A", 13)).ok());  // charset
-  EXPECT_FALSE(DecodeHello(std::string("\x00\x01\x00\x01\x02" "ab", 7)).ok());         // too short id
+  EXPECT_FALSE(DecodeHello(std::string("\x00\x01\x00\x01\x02"
+                                       "ab",
+                                       7))
+                   .ok());                                                          // too short id
   EXPECT_FALSE(DecodeHello(std::string("\x00\x00\x00\x01\x08school-a", 13)).ok());  // version 0
   EXPECT_FALSE(DecodeHello(std::string("\x00\x03\x00\x02\x08school-a", 13)).ok());  // min > max
 }
@@ -102,11 +105,10 @@ TEST(PeerProtocolTest, ErrorAndFailureFramesCarryCodesAndCleanMessages) {
   Status s = DecodeFailure(EncodeFailure(Status::NotFound("no such message")));
   EXPECT_EQ(s.code(), Code::kNotFound);
   EXPECT_EQ(s.message(), "no such message");
-  EXPECT_EQ(DecodeFailure(std::string(1, '\x00')).code(), Code::kInternal);   // OK is no failure
-  EXPECT_EQ(DecodeFailure(std::string(1, '\x63')).code(), Code::kInternal);   // unknown code
+  EXPECT_EQ(DecodeFailure(std::string(1, '\x00')).code(), Code::kInternal);  // OK is no failure
+  EXPECT_EQ(DecodeFailure(std::string(1, '\x63')).code(), Code::kInternal);  // unknown code
   EXPECT_EQ(DecodeFailure("").code(), Code::kInternal);
-  EXPECT_EQ(DecodeFailure(EncodeFailure(Status::Denied(std::string(500, 'x')))).message().size(),
-            kMaxPeerMessageBytes);
+  EXPECT_EQ(DecodeFailure(EncodeFailure(Status::Denied(std::string(500, 'x')))).message().size(), kMaxPeerMessageBytes);
 }
 
 // --- fixtures ----------------------------------------------------------------
@@ -125,8 +127,7 @@ Node MakeNode(const std::string& id) {
 // Answers "receipt:<peer>:<payload>"; "fail" gets a NotFound; "slow" sleeps.
 class TestHandler : public PeerHandler {
  public:
-  Result<std::string> OnDeliver(const std::string& peer_node_id,
-                                std::string_view payload) override {
+  Result<std::string> OnDeliver(const std::string& peer_node_id, std::string_view payload) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++calls_;
@@ -179,9 +180,8 @@ class RawClient {
     s.open(tcp::v4(), ec);
     if (!ec && !from.empty()) s.bind(tcp::endpoint(asio::ip::make_address(from), 0), ec);
     if (ec) return ec;
-    ec = RunFor(milliseconds(2000), [&](auto done) {
-      s.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), done);
-    });
+    ec = RunFor(milliseconds(2000),
+                [&](auto done) { s.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), done); });
     if (!ec) s.set_option(tcp::no_delay(true), ec);
     return ec;
   }
@@ -190,19 +190,16 @@ class RawClient {
     if (verifier != nullptr) {
       EXPECT_TRUE(verifier->Attach(stream_->native_handle()).ok());
     }
-    return RunFor(milliseconds(2000), [&](auto done) {
-      stream_->async_handshake(asio::ssl::stream_base::client, done);
-    });
+    return RunFor(milliseconds(2000),
+                  [&](auto done) { stream_->async_handshake(asio::ssl::stream_base::client, done); });
   }
 
   ErrorCode WriteTcp(const std::string& bytes) {
-    return RunFor(milliseconds(2000), [&](auto done) {
-      asio::async_write(stream_->next_layer(), asio::buffer(bytes), done);
-    });
+    return RunFor(milliseconds(2000),
+                  [&](auto done) { asio::async_write(stream_->next_layer(), asio::buffer(bytes), done); });
   }
   ErrorCode WriteTls(const std::string& bytes) {
-    return RunFor(milliseconds(2000),
-                  [&](auto done) { asio::async_write(*stream_, asio::buffer(bytes), done); });
+    return RunFor(milliseconds(2000), [&](auto done) { asio::async_write(*stream_, asio::buffer(bytes), done); });
   }
   ErrorCode WriteFrame(FrameType type, const std::string& payload) {
     auto h = EncodeFrameHeader(type, static_cast<uint32_t>(payload.size()));
@@ -240,9 +237,7 @@ class RawClient {
     std::array<char, 4096> buf{};
     while (Clock::now() < end) {
       auto left = std::chrono::duration_cast<milliseconds>(end - Clock::now());
-      ErrorCode ec = RunFor(left, [&](auto done) {
-        stream_->next_layer().async_read_some(asio::buffer(buf), done);
-      });
+      ErrorCode ec = RunFor(left, [&](auto done) { stream_->next_layer().async_read_some(asio::buffer(buf), done); });
       if (ec == asio::error::timed_out) return false;
       if (ec) return true;  // EOF or reset
     }
@@ -302,8 +297,7 @@ class PeerTransportTest : public ::testing::Test {
 
   // The school's partners: the wijkteam and the RMC, not the stranger.
   PinLookup Partners() const {
-    std::map<SpkiPin, std::string> pins{{wijkteam_.tls.spki_sha256, wijkteam_.id},
-                                        {rmc_.tls.spki_sha256, rmc_.id}};
+    std::map<SpkiPin, std::string> pins{{wijkteam_.tls.spki_sha256, wijkteam_.id}, {rmc_.tls.spki_sha256, rmc_.id}};
     return [pins](const SpkiPin& pin) -> std::optional<std::string> {
       auto it = pins.find(pin);
       if (it == pins.end()) return std::nullopt;
@@ -327,16 +321,14 @@ class PeerTransportTest : public ::testing::Test {
   }
 
   void StartServer(const PeerServerOptions& options) {
-    Result<std::unique_ptr<PeerServer>> s =
-        PeerServer::Start(school_.id, school_.tls, Partners(), handler_, options);
+    Result<std::unique_ptr<PeerServer>> s = PeerServer::Start(school_.id, school_.tls, Partners(), handler_, options);
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(s).value();
     ASSERT_NE(server_->local_address().port, 0);
   }
 
   PeerEndpoint SchoolEndpoint() const {
-    return PeerEndpoint{school_.id, "127.0.0.1", server_->local_address().port,
-                        school_.tls.spki_sha256};
+    return PeerEndpoint{school_.id, "127.0.0.1", server_->local_address().port, school_.tls.spki_sha256};
   }
 
   static PeerClientOptions TestClientOptions() {
@@ -346,8 +338,7 @@ class PeerTransportTest : public ::testing::Test {
     return o;
   }
 
-  PeerClient* NewClient(const Node& me, PeerEndpoint to,
-                        PeerClientOptions options = TestClientOptions()) {
+  PeerClient* NewClient(const Node& me, PeerEndpoint to, PeerClientOptions options = TestClientOptions()) {
     Result<std::unique_ptr<PeerClient>> c = PeerClient::Create(me.id, me.tls, std::move(to), options);
     EXPECT_TRUE(c.ok()) << c.status().message();
     if (!c.ok()) return nullptr;
@@ -407,8 +398,7 @@ TEST_F(PeerTransportTest, RequestResponseRoundTrip) {
   EXPECT_EQ(*r, "receipt:wijkteam-b:");
 
   // One-off helper.
-  Result<std::string> once = DeliverOnce(rmc_.id, rmc_.tls, SchoolEndpoint(), "x",
-                                         TestClientOptions());
+  Result<std::string> once = DeliverOnce(rmc_.id, rmc_.tls, SchoolEndpoint(), "x", TestClientOptions());
   ASSERT_TRUE(once.ok()) << once.status().message();
   EXPECT_EQ(*once, "receipt:rmc-c:x");
 }
@@ -503,8 +493,7 @@ TEST_F(PeerTransportTest, ServerWithWrongPinIsRefusedByClient) {
   Result<std::string> r = c->Deliver("secret envelope");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kDenied);
-  EXPECT_NE(r.status().message().find(PinHex(school_.tls.spki_sha256)), std::string::npos)
-      << r.status().message();
+  EXPECT_NE(r.status().message().find(PinHex(school_.tls.spki_sha256)), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find(PinHex(rmc_.tls.spki_sha256)), std::string::npos);
   EXPECT_EQ(handler_.calls(), 0);
 }
@@ -677,15 +666,14 @@ TEST_F(PeerTransportTest, SlowDripClientIsCutWhileOthersAreServed) {
   asio::steady_timer timer(raw->io());
   std::function<void()> next = [&] {
     if (answered || sent == drip.size()) return;
-    asio::async_write(raw->stream(), asio::buffer(&drip[sent], 1),
-                      [&](const ErrorCode& ec, size_t) {
-                        if (ec) return;
-                        ++sent;
-                        timer.expires_after(milliseconds(200));
-                        timer.async_wait([&](const ErrorCode& e) {
-                          if (!e) next();
-                        });
-                      });
+    asio::async_write(raw->stream(), asio::buffer(&drip[sent], 1), [&](const ErrorCode& ec, size_t) {
+      if (ec) return;
+      ++sent;
+      timer.expires_after(milliseconds(200));
+      timer.async_wait([&](const ErrorCode& e) {
+        if (!e) next();
+      });
+    });
   };
   auto start = Clock::now();
   raw->io().restart();
@@ -757,8 +745,7 @@ TEST_F(PeerTransportTest, ClientTimesOutOnSilentServerAndUnreachablePort) {
   asio::io_context io;
   tcp::acceptor silent(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   // The kernel completes TCP handshakes into the backlog; nobody ever answers.
-  PeerEndpoint to{school_.id, "127.0.0.1", silent.local_endpoint().port(),
-                  school_.tls.spki_sha256};
+  PeerEndpoint to{school_.id, "127.0.0.1", silent.local_endpoint().port(), school_.tls.spki_sha256};
   PeerClientOptions o = TestClientOptions();
   o.connect_timeout = milliseconds(400);
   PeerClient* c = NewClient(wijkteam_, to, o);
@@ -950,19 +937,16 @@ TEST_F(PeerTransportTest, StopLetsTheAnswerInProgressGoOut) {
 TEST_F(PeerTransportTest, BadOptionsAndAddressesAreReported) {
   PeerServerOptions o = TestServerOptions();
   o.max_connections = 0;
-  EXPECT_EQ(PeerServer::Start(school_.id, school_.tls, Partners(), handler_, o).status().code(),
-            Code::kInvalidInput);
+  EXPECT_EQ(PeerServer::Start(school_.id, school_.tls, Partners(), handler_, o).status().code(), Code::kInvalidInput);
   o = TestServerOptions();
   o.max_frame_payload_bytes = 10;
-  EXPECT_EQ(PeerServer::Start(school_.id, school_.tls, Partners(), handler_, o).status().code(),
-            Code::kInvalidInput);
+  EXPECT_EQ(PeerServer::Start(school_.id, school_.tls, Partners(), handler_, o).status().code(), Code::kInvalidInput);
 
   // A port in use.
   StartServer(TestServerOptions());
   o = TestServerOptions();
   o.listen.port = server_->local_address().port;
-  Result<std::unique_ptr<PeerServer>> clash =
-      PeerServer::Start(school_.id, school_.tls, Partners(), handler_, o);
+  Result<std::unique_ptr<PeerServer>> clash = PeerServer::Start(school_.id, school_.tls, Partners(), handler_, o);
   EXPECT_EQ(clash.status().code(), Code::kUnavailable) << clash.status().message();
 
   // A damaged identity: key of another node.
@@ -985,9 +969,7 @@ TEST(PeerVerifierTest, LookupDecidesAndThrowingLookupRefuses) {
   EXPECT_TRUE(one.CheckPin(a));
   EXPECT_EQ(one.node_id(), "school-a");
 
-  PeerVerifier throwing([](const SpkiPin&) -> std::optional<std::string> {
-    throw std::runtime_error("store locked");
-  });
+  PeerVerifier throwing([](const SpkiPin&) -> std::optional<std::string> { throw std::runtime_error("store locked"); });
   EXPECT_FALSE(throwing.CheckPin(a));
   EXPECT_FALSE(throwing.accepted());
   EXPECT_EQ(PinHex(a).size(), 64u);

@@ -18,8 +18,7 @@ using schakel::testing::WriteAll;
 
 constexpr const char* kMarker = "Sanne-de-Vries-MARKER-7c1f";
 
-std::unique_ptr<Database> MustOpen(const std::string& path, const crypto::SecureBuffer& key,
-                                   OpenMode mode) {
+std::unique_ptr<Database> MustOpen(const std::string& path, const crypto::SecureBuffer& key, OpenMode mode) {
   auto db = Database::Open(path, key, mode);
   EXPECT_TRUE(db.ok()) << db.status().message();
   return db.ok() ? std::move(db).value() : nullptr;
@@ -56,8 +55,7 @@ TEST(Database, WrongKeyIsAClearErrorAndLeavesTheFileAlone) {
   auto db = Database::Open(dir / "node.db", wrong, OpenMode::kExisting);
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().ExitCode(), 2);
-  EXPECT_NE(db.status().message().find("wrong key file or passphrase"), std::string::npos)
-      << db.status().message();
+  EXPECT_NE(db.status().message().find("wrong key file or passphrase"), std::string::npos) << db.status().message();
   EXPECT_EQ(ReadAll(dir / "node.db"), before);
   // And the right key still opens it.
   EXPECT_NE(MustOpen(dir / "node.db", key, OpenMode::kExisting), nullptr);

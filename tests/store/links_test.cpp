@@ -104,8 +104,8 @@ TEST(LinkStore, InsertFindListAndTheCodeAttemptCycle) {
   ASSERT_TRUE(on_locked.ok());
   EXPECT_FALSE(*on_locked);
   Secret renewed(11);
-  auto updated = UpdateLinkCode(db, "l-1", renewed.View(), 3, "identificatie", "bsn,hulpvraag", "c-1",
-                                "2026-01-03T00:00:02.000Z");
+  auto updated =
+      UpdateLinkCode(db, "l-1", renewed.View(), 3, "identificatie", "bsn,hulpvraag", "c-1", "2026-01-03T00:00:02.000Z");
   ASSERT_TRUE(updated.ok() && *updated) << updated.status().message();
   auto after = FindLinkByTokenHash(db, renewed.hash);
   ASSERT_TRUE(after.ok() && after->has_value());

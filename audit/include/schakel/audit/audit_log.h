@@ -66,8 +66,8 @@ inline constexpr size_t kMaxQueryLimit = 10000;
 
 // Which entries Query returns: all conditions hold (empty = any).
 struct AuditFilter {
-  std::string subject;           // student reference
-  std::string user;              // actor_user
+  std::string subject;  // student reference
+  std::string user;     // actor_user
   std::string action;
   std::optional<Instant> since;  // ts >= since
   int64_t after_seq = 0;         // seq > after_seq, for paging
@@ -91,8 +91,8 @@ std::string SubjectReportJson(const SubjectAccessReport& report);
 
 // Where the chain stands against its checkpoints (for `schakel status`).
 struct CheckpointSchedule {
-  int64_t last_seq = 0;       // the last entry (0: none)
-  int64_t covered_seq = 0;    // the last entry a checkpoint covers (0: none)
+  int64_t last_seq = 0;     // the last entry (0: none)
+  int64_t covered_seq = 0;  // the last entry a checkpoint covers (0: none)
   // When a checkpoint becomes due by the options (by count: now); empty
   // when every entry is covered. MaybeCheckpoint or the next Append at or
   // after this time writes it.
@@ -104,8 +104,7 @@ class AuditLog {
   // Checks the arguments: node_id as in the node config ([a-z0-9-]{3,64}),
   // a 64-byte identity secret, options within their REQUIRES.
   static Result<std::unique_ptr<AuditLog>> Create(store::Database& db, std::string node_id,
-                                                  const crypto::SigningKeyPair& identity,
-                                                  const Clock& clock,
+                                                  const crypto::SigningKeyPair& identity, const Clock& clock,
                                                   AuditLogOptions options = {});
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
@@ -129,8 +128,7 @@ class AuditLog {
   // Entries matching the filter, by seq ascending.
   Result<std::vector<AuditEntry>> Query(const AuditFilter& filter);
   // Every entry about `subject`, at most max_entries of them.
-  Result<SubjectAccessReport> SubjectReport(std::string_view subject,
-                                            size_t max_entries = 100000);
+  Result<SubjectAccessReport> SubjectReport(std::string_view subject, size_t max_entries = 100000);
 
   // Writes a checkpoint if entries are uncovered, then every entry and
   // checkpoint as JSON Lines (format.h), each checkpoint right after the
@@ -148,8 +146,8 @@ class AuditLog {
 
  private:
   struct Statements;
-  AuditLog(store::Database& db, std::string node_id, const crypto::SigningKeyPair& identity,
-           const Clock& clock, AuditLogOptions options);
+  AuditLog(store::Database& db, std::string node_id, const crypto::SigningKeyPair& identity, const Clock& clock,
+           AuditLogOptions options);
 
   // Runs fn inside a transaction: the caller's, or a new BEGIN IMMEDIATE one.
   template <typename Fn>

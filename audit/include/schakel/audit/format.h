@@ -62,7 +62,7 @@ struct AuditCheckpoint {
 // Field limits (bytes of UTF-8). Longer values are refused, never cut.
 inline constexpr size_t kMaxFieldBytes = 256;
 inline constexpr size_t kMaxReasonBytes = 1024;
-inline constexpr size_t kMaxTokenBytes = 64;    // action, outcome
+inline constexpr size_t kMaxTokenBytes = 64;  // action, outcome
 inline constexpr size_t kMaxSubjectBytes = 128;
 // "2026-11-23T10:00:00.000Z": the only timestamp form in entries.
 inline constexpr size_t kTimestampBytes = 24;
@@ -120,8 +120,7 @@ Hash ComputeEntryHash(int64_t seq, const EntryText& text, const Hash& prev_hash)
 // The bytes a checkpoint signature covers:
 //   "schakel/audit-checkpoint/v1" 0x00 || u16be(len) || node_id
 //   || u64be(seq) || hash (32 bytes) || u16be(len) || ts.
-std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash& hash,
-                              std::string_view ts);
+std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash& hash, std::string_view ts);
 
 // Export lines (each ends with '\n'), appended to *out:
 //   {"type":"entry","seq":1,"ts":"...","actor":{"user":"...","role":"...","org":"..."},
@@ -130,9 +129,8 @@ std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash&
 //   {"type":"checkpoint","node_id":"...","seq":1000,"ts":"...","hash":"<hex>","sig":"<base64>"}
 // Strings are escaped as JSON requires and nothing more (", \ and bytes
 // below 0x20); hashes are 64 lower-case hex digits; sig is padded base64.
-void AppendEntryLine(int64_t seq, const EntryText& text, const Hash& prev_hash, const Hash& hash,
-                     std::string* out);
-void AppendCheckpointLine(std::string_view node_id, int64_t seq, std::string_view ts,
-                          const Hash& hash, const crypto::Signature& sig, std::string* out);
+void AppendEntryLine(int64_t seq, const EntryText& text, const Hash& prev_hash, const Hash& hash, std::string* out);
+void AppendCheckpointLine(std::string_view node_id, int64_t seq, std::string_view ts, const Hash& hash,
+                          const crypto::Signature& sig, std::string* out);
 
 }  // namespace schakel::audit

@@ -58,25 +58,25 @@ struct VerifyOptions {
 // What went wrong first. Values are stable (they reach --json output).
 enum class VerifyProblem : uint8_t {
   kNone = 0,
-  kMalformedLine = 1,             // not JSON, unknown/missing/duplicate field, bad value
-  kSeqOutOfOrder = 2,             // a gap, a repeat or a reorder in seq
-  kBrokenChain = 3,               // prev_hash is not the previous entry's hash
-  kHashMismatch = 4,              // hash is not the hash of the entry's fields
-  kCheckpointMisplaced = 5,       // not right after the entry it covers, or repeated
-  kCheckpointWrongNode = 6,       // node_id is not the card's
-  kBadCheckpointSignature = 7,    // signature does not verify under the card's key
-  kCheckpointHashMismatch = 8,    // signed hash is not the hash of the entry at its seq
-  kNotCovered = 9,                // entries after the last checkpoint
-  kAnchorMismatch = 10,           // the entry at the anchor's seq has another hash
-  kTruncatedBeforeAnchor = 11,    // the export ends before the anchor's seq
+  kMalformedLine = 1,           // not JSON, unknown/missing/duplicate field, bad value
+  kSeqOutOfOrder = 2,           // a gap, a repeat or a reorder in seq
+  kBrokenChain = 3,             // prev_hash is not the previous entry's hash
+  kHashMismatch = 4,            // hash is not the hash of the entry's fields
+  kCheckpointMisplaced = 5,     // not right after the entry it covers, or repeated
+  kCheckpointWrongNode = 6,     // node_id is not the card's
+  kBadCheckpointSignature = 7,  // signature does not verify under the card's key
+  kCheckpointHashMismatch = 8,  // signed hash is not the hash of the entry at its seq
+  kNotCovered = 9,              // entries after the last checkpoint
+  kAnchorMismatch = 10,         // the entry at the anchor's seq has another hash
+  kTruncatedBeforeAnchor = 11,  // the export ends before the anchor's seq
 };
 std::string_view VerifyProblemName(VerifyProblem p);  // "hash_mismatch", ...
 
 struct VerifyReport {
   bool ok = false;
-  int64_t entries = 0;       // entry lines that passed every check
-  int64_t checkpoints = 0;   // checkpoint lines that passed every check
-  int64_t last_seq = 0;      // seq of the last good entry (0: none)
+  int64_t entries = 0;      // entry lines that passed every check
+  int64_t checkpoints = 0;  // checkpoint lines that passed every check
+  int64_t last_seq = 0;     // seq of the last good entry (0: none)
   // The last good checkpoint: what an auditor keeps as the next anchor.
   int64_t last_checkpoint_seq = 0;
   Hash last_checkpoint_hash{};
@@ -96,7 +96,6 @@ struct VerifyReport {
 Result<VerifyReport> VerifyExport(std::string_view jsonl, const crypto::NodeCard& card,
                                   const VerifyOptions& options = {});
 // Verifies an export read from a stream (a file of any size up to the limit).
-Result<VerifyReport> VerifyExport(std::istream& in, const crypto::NodeCard& card,
-                                  const VerifyOptions& options = {});
+Result<VerifyReport> VerifyExport(std::istream& in, const crypto::NodeCard& card, const VerifyOptions& options = {});
 
 }  // namespace schakel::audit

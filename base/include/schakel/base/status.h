@@ -22,16 +22,16 @@ namespace schakel {
 
 enum class Code : std::uint8_t {
   kOk = 0,
-  kInvalidInput = 1,      // malformed input, bad usage, unknown name (exit 2)
-  kNotFound = 2,          // a named object does not exist (exit 2)
-  kAlreadyExists = 3,     // a unique object exists already (exit 2)
-  kDenied = 4,            // refused by policy or by role (exit 3)
-  kUnauthenticated = 5,   // no or wrong credentials (exit 3)
-  kIoError = 6,           // disk, file system (exit 1)
-  kUnavailable = 7,       // peer or daemon unreachable, store locked (exit 1)
-  kCorruption = 8,        // data fails integrity checks, wrong key (exit 1)
-  kInternal = 9,          // a bug or an unexpected library failure (exit 1)
-  kResourceExhausted = 10 // a limit was reached: disk full, too many (exit 1)
+  kInvalidInput = 1,       // malformed input, bad usage, unknown name (exit 2)
+  kNotFound = 2,           // a named object does not exist (exit 2)
+  kAlreadyExists = 3,      // a unique object exists already (exit 2)
+  kDenied = 4,             // refused by policy or by role (exit 3)
+  kUnauthenticated = 5,    // no or wrong credentials (exit 3)
+  kIoError = 6,            // disk, file system (exit 1)
+  kUnavailable = 7,        // peer or daemon unreachable, store locked (exit 1)
+  kCorruption = 8,         // data fails integrity checks, wrong key (exit 1)
+  kInternal = 9,           // a bug or an unexpected library failure (exit 1)
+  kResourceExhausted = 10  // a limit was reached: disk full, too many (exit 1)
 };
 
 class [[nodiscard]] Status {
@@ -48,9 +48,7 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
-  static Status ResourceExhausted(std::string msg) {
-    return Status(Code::kResourceExhausted, std::move(msg));
-  }
+  static Status ResourceExhausted(std::string msg) { return Status(Code::kResourceExhausted, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -81,7 +79,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -104,9 +102,9 @@ class [[nodiscard]] Result {
 }  // namespace schakel
 
 // Propagate a non-OK Status from an expression that yields a Status.
-#define SCHAKEL_RETURN_IF_ERROR(expr)            \
-  do {                                           \
-    ::schakel::Status schakel_status_ = (expr);  \
+#define SCHAKEL_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::schakel::Status schakel_status_ = (expr);        \
     if (!schakel_status_.ok()) return schakel_status_; \
   } while (0)
 
@@ -116,9 +114,8 @@ class [[nodiscard]] Result {
 // `decl` is a declaration (`auto x`), which parentheses would break, so
 // clang-tidy's bugprone-macro-parentheses is a false positive here.
 // NOLINTBEGIN(bugprone-macro-parentheses)
-#define SCHAKEL_ASSIGN_OR_RETURN(decl, expr)                                   \
-  auto SCHAKEL_CONCAT_(schakel_result_, __LINE__) = (expr);                    \
-  if (!SCHAKEL_CONCAT_(schakel_result_, __LINE__).ok())                        \
-    return SCHAKEL_CONCAT_(schakel_result_, __LINE__).status();                \
+#define SCHAKEL_ASSIGN_OR_RETURN(decl, expr)                                                                        \
+  auto SCHAKEL_CONCAT_(schakel_result_, __LINE__) = (expr);                                                         \
+  if (!SCHAKEL_CONCAT_(schakel_result_, __LINE__).ok()) return SCHAKEL_CONCAT_(schakel_result_, __LINE__).status(); \
   decl = std::move(SCHAKEL_CONCAT_(schakel_result_, __LINE__)).value()
 // NOLINTEND(bugprone-macro-parentheses)

@@ -11,7 +11,6 @@
 
 namespace schakel::cli {
 
-int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& out,
-           std::ostream& err);
+int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace schakel::cli

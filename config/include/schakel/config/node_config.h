@@ -97,9 +97,7 @@ struct NodeConfig {
   std::string log_level = "info";
 
   // The address partners dial.
-  const Address& AdvertisedPeerAddress() const {
-    return peer_advertise ? *peer_advertise : peer_listen;
-  }
+  const Address& AdvertisedPeerAddress() const { return peer_advertise ? *peer_advertise : peer_listen; }
 };
 
 // Parses the text of a config file; file_name appears in error messages.

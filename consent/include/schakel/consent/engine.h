@@ -91,10 +91,10 @@ struct Reason {
 
 struct Decision {
   bool permit = false;
-  std::optional<LegalBasis> legal_basis;  // nullopt on deny
-  CategorySet categories;                 // what may be sent; empty on deny
-  CategorySet withheld;                   // the rest of the request
-  std::vector<std::string> consents_used; // sorted; empty on deny
+  std::optional<LegalBasis> legal_basis;   // nullopt on deny
+  CategorySet categories;                  // what may be sent; empty on deny
+  CategorySet withheld;                    // the rest of the request
+  std::vector<std::string> consents_used;  // sorted; empty on deny
   std::vector<Reason> reasons;
   // From the flow, on permit: its legal source and retention (nullopt: the
   // node's default). Empty/nullopt on deny.
@@ -128,8 +128,8 @@ NeededGrantors NeededFor(int age, const AgeRules& ages);
 // `subject_id` at `now`, ignoring categories and grantor (CONTRACT.md
 // "Consent rules"): subject, purpose and recipient match, the Amsterdam date
 // of `now` lies within valid_from..valid_until, and it is not withdrawn.
-bool Covers(const Consent& c, std::string_view subject_id, std::string_view purpose,
-            const Party& recipient, Instant now);
+bool Covers(const Consent& c, std::string_view subject_id, std::string_view purpose, const Party& recipient,
+            Instant now);
 
 Decision Decide(const Protocol& protocol, const Request& request);
 

@@ -109,8 +109,7 @@ class Protocol {
 
   // The flow that applies, or nullptr when there is none (see the matching
   // rule at the top of this file).
-  const Flow* FindFlow(std::string_view purpose, OrgType sender_type,
-                       const Party& recipient) const;
+  const Flow* FindFlow(std::string_view purpose, OrgType sender_type, const Party& recipient) const;
 
   bool operator==(const Protocol&) const = default;
 

@@ -25,9 +25,9 @@ enum class OrgType : uint8_t {
   kSwv = 5,
   kVeiligThuis = 6,
 };
-inline constexpr std::array<OrgType, 7> kAllOrgTypes = {
-    OrgType::kSchool, OrgType::kWijkteam, OrgType::kRmc,        OrgType::kLvs,
-    OrgType::kGgd,    OrgType::kSwv,      OrgType::kVeiligThuis};
+inline constexpr std::array<OrgType, 7> kAllOrgTypes = {OrgType::kSchool,     OrgType::kWijkteam, OrgType::kRmc,
+                                                        OrgType::kLvs,        OrgType::kGgd,      OrgType::kSwv,
+                                                        OrgType::kVeiligThuis};
 
 enum class Category : uint8_t {
   kIdentificatie = 0,
@@ -43,15 +43,12 @@ enum class Category : uint8_t {
 };
 inline constexpr size_t kCategoryCount = 10;
 inline constexpr std::array<Category, kCategoryCount> kAllCategories = {
-    Category::kIdentificatie, Category::kBsn,        Category::kContact,
-    Category::kOnderwijs,     Category::kVerzuim,    Category::kHulpvraag,
-    Category::kGezinssituatie, Category::kGezondheid, Category::kJustitie,
-    Category::kAfspraken};
+    Category::kIdentificatie, Category::kBsn,       Category::kContact,        Category::kOnderwijs,
+    Category::kVerzuim,       Category::kHulpvraag, Category::kGezinssituatie, Category::kGezondheid,
+    Category::kJustitie,      Category::kAfspraken};
 
 // Special categories (AVG art. 9/10): covered only where a consent names them.
-constexpr bool IsSpecialCategory(Category c) {
-  return c == Category::kGezondheid || c == Category::kJustitie;
-}
+constexpr bool IsSpecialCategory(Category c) { return c == Category::kGezondheid || c == Category::kJustitie; }
 
 enum class GrantorRole : uint8_t { kOuder = 0, kJongere = 1 };
 
@@ -84,9 +81,7 @@ class CategorySet {
   constexpr bool SubsetOf(CategorySet o) const { return (bits_ & ~o.bits_) == 0; }
   constexpr bool operator==(const CategorySet&) const = default;
   constexpr uint32_t bits() const { return bits_; }
-  static constexpr CategorySet FromBits(uint32_t b) {
-    return CategorySet(b & ((1u << kCategoryCount) - 1));
-  }
+  static constexpr CategorySet FromBits(uint32_t b) { return CategorySet(b & ((1u << kCategoryCount) - 1)); }
 
  private:
   constexpr explicit CategorySet(uint32_t bits) : bits_(bits) {}

@@ -58,16 +58,16 @@ EncKeyId EncryptionKeyId(const PublicKey& enc_pk);
 // The readable, authenticated part of an envelope. Limits (checked by Seal
 // and by every reader):
 struct EnvelopeHeader {
-  uint8_t version = kEnvelopeVersion;  // Seal writes kEnvelopeVersion
-  std::string message_id;              // [A-Za-z0-9._-]{1,128}, unique per sender
-  std::string sender_id;               // node id, [a-z0-9-]{3,64}
-  std::string recipient_id;            // node id, [a-z0-9-]{3,64}
-  Instant created{};                   // 1970..9999, milliseconds
-  Instant retain_until{};              // not before created; recipients purge then
-  std::string purpose;                 // [a-z_]{1,64}, e.g. "doorverwijzing"
+  uint8_t version = kEnvelopeVersion;    // Seal writes kEnvelopeVersion
+  std::string message_id;                // [A-Za-z0-9._-]{1,128}, unique per sender
+  std::string sender_id;                 // node id, [a-z0-9-]{3,64}
+  std::string recipient_id;              // node id, [a-z0-9-]{3,64}
+  Instant created{};                     // 1970..9999, milliseconds
+  Instant retain_until{};                // not before created; recipients purge then
+  std::string purpose;                   // [a-z_]{1,64}, e.g. "doorverwijzing"
   std::vector<std::string> consent_ids;  // each [A-Za-z0-9._-]{1,128}; at most kMaxConsentIds
-  std::string content_type;            // printable ASCII, 1..128 bytes
-  EncKeyId recipient_key_id{};         // Seal sets it from the recipient's key
+  std::string content_type;              // printable ASCII, 1..128 bytes
+  EncKeyId recipient_key_id{};           // Seal sets it from the recipient's key
 };
 
 // Why an envelope was refused. Values are stable.
@@ -87,8 +87,8 @@ enum class EnvelopeError : uint8_t {
 // recipient_key_id are filled in by Seal (the values passed are ignored).
 // Errors: kInvalidInput naming the header field that breaks a limit, or a body
 // that would make the envelope larger than kMaxEnvelopeBytes.
-Result<std::string> Seal(const EnvelopeHeader& header, std::string_view body,
-                         const SigningKeyPair& sender, const PublicKey& recipient_enc_pk);
+Result<std::string> Seal(const EnvelopeHeader& header, std::string_view body, const SigningKeyPair& sender,
+                         const PublicKey& recipient_enc_pk);
 
 // Parses and checks the structure and header of an envelope without any key.
 // Untrusted: use it to route and to look up the sender's key for Open.
@@ -101,17 +101,12 @@ class Opened {
   const EnvelopeHeader& header() const { return header_; }
   const Signature& signature() const { return signature_; }
   // Views into guarded memory, valid while this Opened lives.
-  std::string_view body() const {
-    return {reinterpret_cast<const char*>(storage_.data()) + body_offset_, body_size_};
-  }
-  std::span<const uint8_t> body_bytes() const {
-    return storage_.span().subspan(body_offset_, body_size_);
-  }
+  std::string_view body() const { return {reinterpret_cast<const char*>(storage_.data()) + body_offset_, body_size_}; }
+  std::span<const uint8_t> body_bytes() const { return storage_.span().subspan(body_offset_, body_size_); }
 
  private:
   friend class EnvelopeOpener;  // only Open makes one
-  Opened(EnvelopeHeader header, const Signature& signature, SecureBuffer storage,
-         size_t body_offset, size_t body_size)
+  Opened(EnvelopeHeader header, const Signature& signature, SecureBuffer storage, size_t body_offset, size_t body_size)
       : header_(std::move(header)),
         signature_(signature),
         storage_(std::move(storage)),
@@ -135,12 +130,12 @@ using EncKeyLookup = std::function<const EncryptionKeyPair*(const EncKeyId&)>;
 // partner named by header().sender_id). Any failure returns an error and
 // leaves no plaintext behind.
 Result<Opened> Open(std::string_view envelope, const EncKeyLookup& recipient_keys,
-                    const PublicKey& expected_sender_sign_pk,
-                    std::string_view expected_recipient_id, EnvelopeError* error = nullptr);
+                    const PublicKey& expected_sender_sign_pk, std::string_view expected_recipient_id,
+                    EnvelopeError* error = nullptr);
 // The same with a single recipient key.
 Result<Opened> Open(std::string_view envelope, const EncryptionKeyPair& recipient_key,
-                    const PublicKey& expected_sender_sign_pk,
-                    std::string_view expected_recipient_id, EnvelopeError* error = nullptr);
+                    const PublicKey& expected_sender_sign_pk, std::string_view expected_recipient_id,
+                    EnvelopeError* error = nullptr);
 
 // ---------------------------------------------------------------------------
 // Receipts: the recipient's signed statement that it stored a message.
@@ -156,15 +151,15 @@ struct Receipt {
   std::string recipient_id;  // who received it and signs this receipt
   Instant received{};
   BodyHash body_hash{};
-  Signature sig{};           // by the recipient's identity key
+  Signature sig{};  // by the recipient's identity key
 };
 
 // Signs a receipt for an opened envelope, received at `received`.
 Receipt MakeReceipt(const Opened& opened, Instant received, const SigningKeyPair& recipient);
 // Checks a receipt against what was sent: the signature by the recipient's
 // identity key, and that message id, sender, recipient and body hash match.
-Status VerifyReceipt(const Receipt& receipt, const PublicKey& recipient_sign_pk,
-                     const EnvelopeHeader& sent, const BodyHash& sent_body_hash);
+Status VerifyReceipt(const Receipt& receipt, const PublicKey& recipient_sign_pk, const EnvelopeHeader& sent,
+                     const BodyHash& sent_body_hash);
 // Wire form ("SCHR", docs/envelope.md); Decode checks shape, not signature.
 std::string EncodeReceipt(const Receipt& receipt);
 Result<Receipt> DecodeReceipt(std::string_view bytes);
@@ -180,13 +175,12 @@ struct Revocation {
   std::string recipient_id;  // who must purge it
   std::string reason;        // printable UTF-8, 1..512 bytes, e.g. "consent_withdrawn"
   Instant revoked_at{};
-  Signature sig{};           // by the sender's identity key
+  Signature sig{};  // by the sender's identity key
 };
 
 // Fills in the signature. Errors: kInvalidInput for a field beyond its limits.
-Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id,
-                                  std::string recipient_id, std::string reason,
-                                  Instant revoked_at, const SigningKeyPair& sender);
+Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id, std::string recipient_id,
+                                  std::string reason, Instant revoked_at, const SigningKeyPair& sender);
 // Checks fields and the signature by the sender's identity key, and that the
 // revocation is addressed to expected_recipient_id.
 Status VerifyRevocation(const Revocation& revocation, const PublicKey& sender_sign_pk,

@@ -16,10 +16,8 @@ namespace schakel::crypto::envelope_testing {
 
 // Seal, with ephemeral_secret (32 bytes, X25519) and nonce (24 bytes) given
 // instead of drawn from the system's randomness.
-Result<std::string> SealDeterministic(const EnvelopeHeader& header, std::string_view body,
-                                      const SigningKeyPair& sender,
-                                      const PublicKey& recipient_enc_pk,
-                                      std::span<const uint8_t> ephemeral_secret,
+Result<std::string> SealDeterministic(const EnvelopeHeader& header, std::string_view body, const SigningKeyPair& sender,
+                                      const PublicKey& recipient_enc_pk, std::span<const uint8_t> ephemeral_secret,
                                       const std::array<uint8_t, 24>& nonce);
 
 }  // namespace schakel::crypto::envelope_testing

@@ -20,8 +20,8 @@
 
 namespace schakel::crypto {
 
-using PublicKey = std::array<uint8_t, 32>;   // Ed25519 or X25519 public key
-using Signature = std::array<uint8_t, 64>;   // Ed25519 signature
+using PublicKey = std::array<uint8_t, 32>;  // Ed25519 or X25519 public key
+using Signature = std::array<uint8_t, 64>;  // Ed25519 signature
 
 // Ed25519 identity key pair. secret is libsodium's 64-byte secret key (seed
 // followed by the public key).
@@ -35,7 +35,7 @@ struct SigningKeyPair {
 // accepts a rotated encryption key.
 struct EncryptionKeyPair {
   PublicKey public_key{};
-  SecureBuffer secret;  // 32 bytes
+  SecureBuffer secret;    // 32 bytes
   Signature signature{};  // by the identity key over EncKeySignedMessage(public_key)
 };
 

@@ -55,11 +55,9 @@ std::string NewAccessCode();
 // is not 10 characters of the alphabet after removing dashes and spaces.
 std::optional<std::string> NormaliseAccessCode(std::string_view typed);
 
-Result<SealedLink> SealLinkContent(std::string_view token, std::string_view normalised_code,
-                                   std::string_view link_id, std::string_view plaintext,
-                                   const LinkKdfParams& params = {});
-Result<SecureBuffer> OpenLinkContent(std::string_view token, std::string_view normalised_code,
-                                     std::string_view link_id, const SealedLink& sealed,
-                                     const LinkKdfParams& params = {});
+Result<SealedLink> SealLinkContent(std::string_view token, std::string_view normalised_code, std::string_view link_id,
+                                   std::string_view plaintext, const LinkKdfParams& params = {});
+Result<SecureBuffer> OpenLinkContent(std::string_view token, std::string_view normalised_code, std::string_view link_id,
+                                     const SealedLink& sealed, const LinkKdfParams& params = {});
 
 }  // namespace schakel::crypto

@@ -44,15 +44,15 @@ inline constexpr size_t kMaxNodeCardBytes = size_t{16} * 1024;
 
 struct NodeCard {
   int version = 1;
-  std::string node_id;    // [a-z0-9-]{3,64}
-  std::string name;       // printable, 1..200 bytes
-  std::string org_type;   // [a-z_]{2,32}; checked against the vocabulary by callers
-  std::string address;    // host:port of the peer listener
+  std::string node_id;   // [a-z0-9-]{3,64}
+  std::string name;      // printable, 1..200 bytes
+  std::string org_type;  // [a-z_]{2,32}; checked against the vocabulary by callers
+  std::string address;   // host:port of the peer listener
   PublicKey sign_pk{};
   PublicKey enc_pk{};
   Signature enc_pk_sig{};
   std::array<uint8_t, 32> tls_spki_sha256{};
-  std::string created;    // RFC 3339
+  std::string created;  // RFC 3339
   Signature sig{};
 };
 
@@ -68,7 +68,6 @@ std::string NodeCardToJson(const NodeCard& card);
 Result<NodeCard> ParseNodeCard(std::string_view json);
 // ParseNodeCard, then refuses the card unless `fingerprint` (as typed by an
 // admin who heard it by phone; see FingerprintMatches) is its identity's.
-Result<NodeCard> ParseNodeCardWithFingerprint(std::string_view json,
-                                              std::string_view fingerprint);
+Result<NodeCard> ParseNodeCardWithFingerprint(std::string_view json, std::string_view fingerprint);
 
 }  // namespace schakel::crypto

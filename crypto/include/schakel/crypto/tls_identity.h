@@ -57,8 +57,7 @@ Status CheckTlsIdentity(const TlsIdentity& identity);
 // common_name, subjectAltName = 127.0.0.1, ::1, localhost and each of `sans`
 // (an IP literal becomes an IP entry, a host name a DNS entry; anything else
 // is kInvalidInput). At most 32 extra names.
-Result<TlsIdentity> GenerateWebTlsIdentity(std::string_view common_name,
-                                           const std::vector<std::string>& sans);
+Result<TlsIdentity> GenerateWebTlsIdentity(std::string_view common_name, const std::vector<std::string>& sans);
 
 // Checks a web identity, generated or configured: the (first) certificate and
 // the private key parse and belong together, and the key is not Ed25519/Ed448

@@ -13,9 +13,9 @@
 #include <memory>
 #include <string>
 
+#include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
 #include "schakel/base/status.h"
-#include "schakel/audit/audit_log.h"
 #include "schakel/config/node_config.h"
 #include "schakel/daemon/options.h"
 #include "schakel/peer/peer_server.h"
@@ -25,12 +25,12 @@ namespace schakel::daemon {
 class Daemon;
 
 struct DaemonOptions {
-  std::string dir;                 // the node directory
-  const Clock* clock = nullptr;    // Default: the system clock
+  std::string dir;               // the node directory
+  const Clock* clock = nullptr;  // Default: the system clock
   // Default: check retention and audit checkpoints every 30 s.
   std::chrono::milliseconds maintenance_interval{30000};
   audit::AuditLogOptions audit;
-  peer::PeerServerOptions peer;          // listen comes from the config
+  peer::PeerServerOptions peer;  // listen comes from the config
   ApiOptions api;
   DeliveryOptions delivery;
   // Called on the daemon's thread once every listener is up (tests).

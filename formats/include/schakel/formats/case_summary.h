@@ -33,7 +33,7 @@ struct CaseSummary {
   std::string case_id;     // [A-Za-z0-9._-]{1,128}; may be empty on create (the node assigns)
   std::string student_id;  // [A-Za-z0-9._-]{1,128}
   Date birth_date;
-  Json document;           // the whole object as given (validated)
+  Json document;  // the whole object as given (validated)
 
   // Categories present with a non-null value.
   consent::CategorySet Present() const;

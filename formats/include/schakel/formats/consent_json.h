@@ -47,9 +47,7 @@ Json ConsentToJsonValue(const consent::Consent& c);
 // A list of category names at fields.key: each must be a known category
 // ("categories[2]: unknown category ..."); duplicates are allowed here and
 // count once wherever the list is used as a set. REQUIRES: max_items > 0.
-Result<std::vector<consent::Category>> CategoryListField(const Fields& fields,
-                                                         std::string_view key,
-                                                         size_t max_items);
+Result<std::vector<consent::Category>> CategoryListField(const Fields& fields, std::string_view key, size_t max_items);
 
 // An org type at fields.key ("recipient.org_type: unknown org type ...").
 Result<consent::OrgType> OrgTypeField(const Fields& fields, std::string_view key);

@@ -24,17 +24,16 @@ namespace schakel::formats {
 std::optional<std::string> PercentDecode(std::string_view in);
 
 struct FormLimits {
-  size_t max_body = 16 * 1024;   // bytes of the encoded body
+  size_t max_body = 16 * 1024;  // bytes of the encoded body
   size_t max_fields = 32;
-  size_t max_name = 64;          // bytes of a decoded field name
-  size_t max_value = 4096;       // bytes of a decoded value
+  size_t max_name = 64;     // bytes of a decoded field name
+  size_t max_value = 4096;  // bytes of a decoded value
 };
 
 // name -> value of an urlencoded body or query string. An empty body gives an
 // empty map; "a" (no '=') is a field with an empty value; empty names,
 // duplicate names and empty pairs ("a=1&&b=2") are refused.
-Result<std::map<std::string, std::string>> ParseForm(std::string_view body,
-                                                     const FormLimits& limits = {});
+Result<std::map<std::string, std::string>> ParseForm(std::string_view body, const FormLimits& limits = {});
 
 struct CookieLimits {
   size_t max_header = 4096;
@@ -47,7 +46,6 @@ struct CookieLimits {
 // are, surrounding double quotes removed, no percent-decoding). A cookie
 // name seen twice keeps the first value (browsers send the most specific
 // path first). Malformed pairs are refused.
-Result<std::map<std::string, std::string>> ParseCookieHeader(std::string_view header,
-                                                              const CookieLimits& limits = {});
+Result<std::map<std::string, std::string>> ParseCookieHeader(std::string_view header, const CookieLimits& limits = {});
 
 }  // namespace schakel::formats

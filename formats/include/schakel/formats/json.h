@@ -45,8 +45,7 @@ class Fields {
   Result<std::optional<Date>> OptDate(std::string_view key) const;
   Result<Instant> InstantField(std::string_view key) const;
   Result<std::optional<Instant>> OptInstant(std::string_view key) const;
-  Result<std::vector<std::string>> StringList(std::string_view key, size_t max_items = 64,
-                                              size_t max_len = 256) const;
+  Result<std::vector<std::string>> StringList(std::string_view key, size_t max_items = 64, size_t max_len = 256) const;
   Result<const Json*> Object(std::string_view key) const;
   Result<const Json*> OptObject(std::string_view key) const;  // nullptr when absent/null
   Result<const Json*> Array(std::string_view key, size_t max_items) const;

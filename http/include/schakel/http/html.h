@@ -17,8 +17,8 @@ namespace schakel::http::html {
 std::string Escape(std::string_view text);
 
 struct Page {
-  std::string title;       // plain text, escaped by Layout
-  std::string body_html;   // trusted HTML (built with Escape)
+  std::string title;                  // plain text, escaped by Layout
+  std::string body_html;              // trusted HTML (built with Escape)
   std::string site_name = "Schakel";  // plain text in the header bar
 };
 
@@ -34,10 +34,10 @@ struct Field {
   std::string type = "text";  // text, password, email
   std::string value;          // plain text
   std::string autocomplete = "off";
-  std::string inputmode;      // e.g. "text", "numeric"; empty: none
-  std::string extra_class;    // e.g. "code"
+  std::string inputmode;    // e.g. "text", "numeric"; empty: none
+  std::string extra_class;  // e.g. "code"
   bool required = false;
-  int maxlength = 0;          // 0: none
+  int maxlength = 0;  // 0: none
 };
 
 // <label for> + optional hint (aria-describedby) + <input>.

@@ -61,18 +61,18 @@ inline constexpr const char* kDefaultCsp =
     "frame-ancestors 'none'; base-uri 'none'";
 
 struct WebRequest {
-  std::string method;                         // "GET", "POST", ...
-  std::string path;                           // "/l/abc", without the query
-  std::map<std::string, std::string> query;   // decoded
-  std::string cookie;                         // raw Cookie header ("" when absent)
-  std::string content_type;                   // raw Content-Type
-  std::string origin;                         // raw Origin
-  std::string host;                           // raw Host
-  std::string sec_fetch_site;                 // raw Sec-Fetch-Site
-  std::string authorization;                  // raw Authorization
-  std::string target;                         // the raw request target, with the query
+  std::string method;                        // "GET", "POST", ...
+  std::string path;                          // "/l/abc", without the query
+  std::map<std::string, std::string> query;  // decoded
+  std::string cookie;                        // raw Cookie header ("" when absent)
+  std::string content_type;                  // raw Content-Type
+  std::string origin;                        // raw Origin
+  std::string host;                          // raw Host
+  std::string sec_fetch_site;                // raw Sec-Fetch-Site
+  std::string authorization;                 // raw Authorization
+  std::string target;                        // the raw request target, with the query
   std::string body;
-  std::string client_ip;                      // the TCP peer's address
+  std::string client_ip;  // the TCP peer's address
 };
 
 struct WebResponse {
@@ -197,9 +197,7 @@ class WebServer {
 // `hosts`) and saved on first use or when a host is no longer covered by it.
 // The caller serialises database access.
 Result<crypto::TlsIdentity> LoadOrCreateWebIdentity(store::Database& db, const std::string& node_dir,
-                                                    const config::WebCertFiles& files,
-                                                    const std::string& node_id,
-                                                    const std::vector<std::string>& hosts,
-                                                    const std::string& now);
+                                                    const config::WebCertFiles& files, const std::string& node_id,
+                                                    const std::vector<std::string>& hosts, const std::string& now);
 
 }  // namespace schakel::http

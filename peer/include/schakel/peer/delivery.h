@@ -22,11 +22,11 @@
 #include <string>
 #include <thread>
 
-#include "schakel/store/partners.h"
-#include "schakel/store/records.h"
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
 #include "schakel/service/node_core.h"
+#include "schakel/store/partners.h"
+#include "schakel/store/records.h"
 
 namespace schakel::peer {
 

@@ -51,7 +51,7 @@ struct PeerEndpoint {
   std::string node_id;  // the partner's node id; its HELLO must say this
   std::string host;     // IP address or DNS name, IPv6 without brackets
   uint16_t port = 0;
-  SpkiPin pin{};        // the partner's TLS key pin
+  SpkiPin pin{};  // the partner's TLS key pin
 };
 
 struct PeerClientOptions {
@@ -71,10 +71,8 @@ class PeerClient {
  public:
   // `own_node_id` is ours (sent in HELLO), `identity` our TLS identity (its
   // key is copied into the client's TLS context). No I/O happens here.
-  static Result<std::unique_ptr<PeerClient>> Create(std::string own_node_id,
-                                                    const crypto::TlsIdentity& identity,
-                                                    PeerEndpoint peer,
-                                                    const PeerClientOptions& options = {});
+  static Result<std::unique_ptr<PeerClient>> Create(std::string own_node_id, const crypto::TlsIdentity& identity,
+                                                    PeerEndpoint peer, const PeerClientOptions& options = {});
   // Closes (see Close()).
   ~PeerClient();
   PeerClient(const PeerClient&) = delete;
@@ -99,8 +97,7 @@ class PeerClient {
 };
 
 // Connect, one Deliver, Close: for one-off requests.
-Result<std::string> DeliverOnce(std::string own_node_id, const crypto::TlsIdentity& identity,
-                                PeerEndpoint peer, std::string_view payload,
-                                const PeerClientOptions& options = {});
+Result<std::string> DeliverOnce(std::string own_node_id, const crypto::TlsIdentity& identity, PeerEndpoint peer,
+                                std::string_view payload, const PeerClientOptions& options = {});
 
 }  // namespace schakel::peer

@@ -61,8 +61,7 @@ class PeerHandler {
   // Status goes back as FAILURE with its code and message (keep the message
   // free of secrets and case contents: the peer sees it). Exceptions are
   // caught and answered as kInternal. See the top of the file for threads.
-  virtual Result<std::string> OnDeliver(const std::string& peer_node_id,
-                                        std::string_view payload) = 0;
+  virtual Result<std::string> OnDeliver(const std::string& peer_node_id, std::string_view payload) = 0;
 };
 
 struct PeerServerOptions {
@@ -121,8 +120,7 @@ class PeerServer {
  public:
   // Binds, listens and starts serving. `node_id` is ours (sent in HELLO);
   // `partners` maps a presented pin to a partner's node id.
-  static Result<std::unique_ptr<PeerServer>> Start(std::string node_id,
-                                                   const crypto::TlsIdentity& identity,
+  static Result<std::unique_ptr<PeerServer>> Start(std::string node_id, const crypto::TlsIdentity& identity,
                                                    PinLookup partners, PeerHandler& handler,
                                                    const PeerServerOptions& options);
   // Stops (see Stop()).

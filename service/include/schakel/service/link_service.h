@@ -24,10 +24,10 @@
 #include <string>
 #include <vector>
 
-#include "schakel/service/node_core.h"
 #include "schakel/crypto/link_secret.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/api_request.h"
+#include "schakel/service/node_core.h"
 #include "schakel/service/service.h"
 
 namespace schakel::service {

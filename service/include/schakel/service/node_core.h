@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "schakel/service/reachability.h"
 #include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
 #include "schakel/config/node_config.h"
 #include "schakel/consent/protocol.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/tls_identity.h"
+#include "schakel/service/reachability.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
 
@@ -37,8 +37,8 @@ struct NodeCore {
   crypto::TlsIdentity tls;
 
   std::mutex mu;
-  std::unique_ptr<store::Database> db;      // GUARDED_BY(mu)
-  std::unique_ptr<audit::AuditLog> audit;   // GUARDED_BY(mu)
+  std::unique_ptr<store::Database> db;     // GUARDED_BY(mu)
+  std::unique_ptr<audit::AuditLog> audit;  // GUARDED_BY(mu)
 
   // What was last seen of each partner (status); has its own lock.
   Reachability reachability;

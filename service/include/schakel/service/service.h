@@ -22,9 +22,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "schakel/service/node_core.h"
 #include "schakel/consent/engine.h"
 #include "schakel/formats/api_request.h"
+#include "schakel/service/node_core.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
 

@@ -40,8 +40,8 @@ class Statement;
 class Database {
  public:
   // REQUIRES: key.size() == 32.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path,
-                                                const crypto::SecureBuffer& key, OpenMode mode);
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, const crypto::SecureBuffer& key,
+                                                OpenMode mode);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -27,9 +27,8 @@ struct EncKey {
 
 // Writes a brand-new node's keys in one transaction. Fails if an identity
 // exists already.
-Status SaveNewIdentity(Database& db, const crypto::SigningKeyPair& identity,
-                       const crypto::EncryptionKeyPair& enc, const crypto::TlsIdentity& tls,
-                       const std::string& created);
+Status SaveNewIdentity(Database& db, const crypto::SigningKeyPair& identity, const crypto::EncryptionKeyPair& enc,
+                       const crypto::TlsIdentity& tls, const std::string& created);
 
 Result<crypto::SigningKeyPair> LoadIdentity(Database& db);
 // The newest encryption key that is not retired.
@@ -43,9 +42,8 @@ Result<crypto::TlsIdentity> LoadCurrentTls(Database& db);
 // an old key while it was published still open through LoadUsableEncKeys),
 // inserts `enc` and `tls` as the current ones and stores the new signed card
 // as meta "node_card". Returns the new encryption key's key_id.
-Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc,
-                           const crypto::TlsIdentity& tls, const std::string& card_json,
-                           const std::string& now);
+Result<int64_t> RotateKeys(Database& db, const crypto::EncryptionKeyPair& enc, const crypto::TlsIdentity& tls,
+                           const std::string& card_json, const std::string& now);
 
 // Wipes the secret halves of encryption keys retired before `cutoff`: after
 // the grace period nothing sealed to them is expected any more. Returns the

@@ -17,13 +17,13 @@ namespace schakel::store {
 struct NodePaths {
   explicit NodePaths(std::string dir_in, const std::string& key_file_rel = "secrets/db.key");
   std::string dir;
-  std::string config;     // DIR/schakel.toml
-  std::string secrets;    // DIR/secrets
-  std::string key_file;   // DIR/secrets/db.key (or as configured)
-  std::string data;       // DIR/data
-  std::string database;   // DIR/data/node.db
-  std::string salt;       // DIR/data/node.salt (passphrase mode)
-  std::string card;       // DIR/node-card.json
+  std::string config;    // DIR/schakel.toml
+  std::string secrets;   // DIR/secrets
+  std::string key_file;  // DIR/secrets/db.key (or as configured)
+  std::string data;      // DIR/data
+  std::string database;  // DIR/data/node.db
+  std::string salt;      // DIR/data/node.salt (passphrase mode)
+  std::string card;      // DIR/node-card.json
 };
 
 // How the database key is obtained.

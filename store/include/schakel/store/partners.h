@@ -14,10 +14,10 @@
 namespace schakel::store {
 
 struct Partner {
-  crypto::NodeCard card;   // verified when it was imported
-  std::string card_json;   // as received, for re-verification and export
-  std::string added;       // RFC 3339
-  std::string updated;     // RFC 3339
+  crypto::NodeCard card;  // verified when it was imported
+  std::string card_json;  // as received, for re-verification and export
+  std::string added;      // RFC 3339
+  std::string updated;    // RFC 3339
 };
 
 Result<std::optional<Partner>> FindPartner(Database& db, const std::string& node_id);

@@ -33,7 +33,7 @@ struct CaseRecord {
   std::string created;
   std::string updated;
   int64_t version = 1;
-  std::string summary;     // JSON of the current version
+  std::string summary;                // JSON of the current version
   std::vector<std::string> assigned;  // user ids, besides the creator
 };
 
@@ -48,8 +48,8 @@ struct CaseVersion {
 Status InsertCase(Database& db, const CaseRecord& record);
 // Adds a version; the earlier ones stay. kNotFound for an unknown case.
 Result<int64_t> UpdateCase(Database& db, const std::string& case_id, const std::string& student_id,
-                           const std::string& birth_date, const std::string& summary,
-                           const std::string& updated_by, const std::string& updated);
+                           const std::string& birth_date, const std::string& summary, const std::string& updated_by,
+                           const std::string& updated);
 Result<std::optional<CaseRecord>> FindCase(Database& db, const std::string& case_id);
 // All cases, or only those a user created or is assigned to.
 Result<std::vector<CaseRecord>> ListCases(Database& db, const std::optional<std::string>& visible_to);
@@ -70,8 +70,7 @@ Status InsertConsent(Database& db, const ConsentRecord& record);
 Result<std::optional<ConsentRecord>> FindConsent(Database& db, const std::string& consent_id);
 Result<std::vector<ConsentRecord>> ConsentsForSubject(Database& db, const std::string& subject_id);
 // kNotFound if unknown; kAlreadyExists if already withdrawn.
-Status WithdrawConsent(Database& db, const std::string& consent_id, Instant at,
-                       const std::string& by);
+Status WithdrawConsent(Database& db, const std::string& consent_id, Instant at, const std::string& by);
 
 // ---- shares (sender side) ------------------------------------------------
 
@@ -109,14 +108,13 @@ Result<std::optional<ShareRecord>> FindShare(Database& db, const std::string& me
 Result<std::vector<ShareRecord>> ListShares(Database& db);
 // Shares that relied on a consent, in any state.
 Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::string& consent_id);
-Status SetShareState(Database& db, const std::string& message_id, ShareState state,
-                     const std::string& reason, const std::string& at);
+Status SetShareState(Database& db, const std::string& message_id, ShareState state, const std::string& reason,
+                     const std::string& at);
 Status SetShareApproved(Database& db, const std::string& message_id, const std::string& approved_by,
                         const std::string& at);
-Status SetShareBodyHash(Database& db, const std::string& message_id,
-                        const std::vector<uint8_t>& body_hash);
-Status MarkShareDelivered(Database& db, const std::string& message_id,
-                          const std::vector<uint8_t>& receipt, const std::string& at);
+Status SetShareBodyHash(Database& db, const std::string& message_id, const std::vector<uint8_t>& body_hash);
+Status MarkShareDelivered(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
+                          const std::string& at);
 
 // ---- dossier links (docs/links.md)
 
@@ -168,9 +166,9 @@ Result<std::vector<LinkRecord>> DueLinks(Database& db, const std::string& now, i
 // A new token and content for a link still active or locked: active again,
 // failed attempts 0, state_reason 'new_code'. False when the link is no
 // longer active or locked.
-Result<bool> UpdateLinkCode(Database& db, const std::string& link_id, const LinkSecret& secret,
-                            int64_t case_version, const std::string& categories, const std::string& withheld,
-                            const std::string& consent_ids, const std::string& at);
+Result<bool> UpdateLinkCode(Database& db, const std::string& link_id, const LinkSecret& secret, int64_t case_version,
+                            const std::string& categories, const std::string& withheld, const std::string& consent_ids,
+                            const std::string& at);
 // State 'expired', its sealed content deleted.
 Status MarkLinkExpired(Database& db, const std::string& link_id, const std::string& at);
 // Counts one code attempt on an active link, before the code is tried.
@@ -181,7 +179,6 @@ Status LockLink(Database& db, const std::string& link_id, const std::string& at)
 // After the right code: last_read, and the attempt counted before it was
 // tried given back.
 Status RecordLinkRead(Database& db, const std::string& link_id, const std::string& at);
-
 
 // A link that can still be opened (active or locked) and relied on a consent.
 struct OpenLinkRef {
@@ -210,8 +207,8 @@ struct OutgoingItem {
 };
 
 Status EnqueueOutgoing(Database& db, const std::string& kind, const std::string& message_id,
-                       const std::string& recipient_id, const std::string& payload,
-                       int64_t next_attempt_ms, const std::string& created);
+                       const std::string& recipient_id, const std::string& payload, int64_t next_attempt_ms,
+                       const std::string& created);
 Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int limit);
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
                           const std::string& last_error);
@@ -229,8 +226,7 @@ struct OutgoingSummary {
   int64_t count = 0;
   std::optional<std::string> oldest;
 };
-Result<OutgoingSummary> SummarizeOutgoing(Database& db, const std::string& kind,
-                                          const std::string& recipient_id = "");
+Result<OutgoingSummary> SummarizeOutgoing(Database& db, const std::string& kind, const std::string& recipient_id = "");
 
 // ---- inbox (recipient side) ----------------------------------------------
 
@@ -255,12 +251,11 @@ struct InboxRecord {
 // Stores a received share once: false (and no change) when the
 // (sender, message id) pair is already known.
 Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& record);
-Result<std::optional<InboxRecord>> FindInbox(Database& db, const std::string& sender_id,
-                                             const std::string& message_id);
+Result<std::optional<InboxRecord>> FindInbox(Database& db, const std::string& sender_id, const std::string& message_id);
 Result<std::vector<InboxRecord>> ListInbox(Database& db);
 // Drops the content, keeping the tombstone. kNotFound if unknown.
-Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id,
-                  const std::string& reason, const std::string& at);
+Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& reason,
+                  const std::string& at);
 // Received shares whose retain-until lies before `now` (RFC 3339 ms).
 Result<std::vector<InboxRecord>> ExpiredInbox(Database& db, const std::string& now);
 
