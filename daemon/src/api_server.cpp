@@ -4,6 +4,7 @@
 #include "schakel/base/strings.h"
 #include "schakel/formats/api_request.h"
 #include "schakel/formats/json.h"
+#include "schakel/http/router.h"
 #include "schakel/http/web_server.h"
 
 namespace schakel::daemon {
@@ -66,62 +67,86 @@ struct ApiServer::Impl {
 
   Impl(Service& s, ApiOptions o) : service(s), options(std::move(o)) {}
 
+  // What one API route gets: the caller, the parsed target, its "*"
+  // segments and the body.
+  struct Call {
+    const Caller& caller;
+    const formats::RequestTarget& target;
+    const std::vector<std::string>& params;
+    const std::string& body;
+    std::string Query(const char* key) const {
+      auto it = target.query.find(key);
+      return it == target.query.end() ? std::string() : it->second;
+    }
+  };
+  using Handler = Reply (*)(Impl&, const Call&);
+
+  // The API's routes, one row each (docs/api.md); roles are checked by the
+  // Service, per operation, and refusals audited there.
+  static const http::RouteTable<Handler>& Routes() {
+    static const http::RouteTable<Handler> table({
+        {"GET", "/v1/status", 0, [](Impl& i, const Call& c) { return i.service.NodeStatus(c.caller, i.started); }},
+        {"POST", "/v1/cases", 0, [](Impl& i, const Call& c) { return i.service.AddCase(c.caller, c.body); }},
+        {"GET", "/v1/cases", 0, [](Impl& i, const Call& c) { return i.service.ListCases(c.caller); }},
+        {"GET", "/v1/cases/*", 0, [](Impl& i, const Call& c) { return i.service.ShowCase(c.caller, c.params[0]); }},
+        {"PUT", "/v1/cases/*", 0,
+         [](Impl& i, const Call& c) { return i.service.UpdateCase(c.caller, c.params[0], c.body); }},
+        {"POST", "/v1/cases/*/assign", 0,
+         [](Impl& i, const Call& c) {
+           auto user = formats::ParseSingleStringField(c.body, "user");
+           if (!user.ok()) return Reply::Error(user.status());
+           return i.service.AssignCase(c.caller, c.params[0], *user);
+         }},
+        {"POST", "/v1/consents", 0, [](Impl& i, const Call& c) { return i.service.AddConsent(c.caller, c.body); }},
+        {"GET", "/v1/consents", 0,
+         [](Impl& i, const Call& c) {
+           if (!c.target.query.count("student")) return Reply::Error(Status::InvalidInput("student: missing"));
+           return i.service.ListConsents(c.caller, c.Query("student"));
+         }},
+        {"POST", "/v1/consents/*/withdraw", 0,
+         [](Impl& i, const Call& c) { return i.service.WithdrawConsent(c.caller, c.params[0]); }},
+        {"POST", "/v1/shares", 0,
+         [](Impl& i, const Call& c) {
+           auto req = formats::ParseShareRequest(c.body);
+           if (!req.ok()) return Reply::Error(req.status());
+           return i.service.Share(c.caller, *req);
+         }},
+        {"GET", "/v1/shares", 0, [](Impl& i, const Call& c) { return i.service.ListShares(c.caller); }},
+        {"POST", "/v1/shares/*/approve", 0,
+         [](Impl& i, const Call& c) { return i.service.ApproveMeldcode(c.caller, c.params[0]); }},
+        {"GET", "/v1/audit/export", 0, [](Impl& i, const Call& c) { return i.service.AuditExport(c.caller); }},
+        {"GET", "/v1/audit/subject/*", 0,
+         [](Impl& i, const Call& c) {
+           return i.service.AuditSubject(c.caller, c.params[0], c.Query("format") == "json");
+         }},
+        {"GET", "/v1/audit/entries", 0,
+         [](Impl& i, const Call& c) {
+           audit::AuditFilter filter;
+           filter.subject = c.Query("student");
+           filter.user = c.Query("user");
+           filter.action = c.Query("action");
+           if (c.target.query.count("since")) {
+             auto since = ParseInstant(c.Query("since"));
+             if (!since.ok()) return Reply::Error(since.status().WithContext("since"));
+             filter.since = *since;
+           }
+           return i.service.AuditQuery(c.caller, filter);
+         }},
+        {"GET", "/v1/inbox", 0, [](Impl& i, const Call& c) { return i.service.ListInbox(c.caller); }},
+        {"GET", "/v1/inbox/*", 0, [](Impl& i, const Call& c) { return i.service.ShowInbox(c.caller, c.params[0]); }},
+    });
+    return table;
+  }
+
   Reply Route(const Caller& caller, const std::string& method, const formats::RequestTarget& t,
               const std::string& body) {
-    const auto& p = t.parts;
-    auto is = [&](std::initializer_list<const char*> want) {
-      if (p.size() != want.size()) return false;
-      size_t i = 0;
-      for (const char* w : want) {
-        if (std::string(w) != "*" && p[i] != w) return false;
-        ++i;
-      }
-      return true;
-    };
-    if (p.empty() || p[0] != "v1") return Reply::Error(Status::NotFound("no such endpoint"));
-    if (method == "GET" && is({"v1", "status"})) return service.NodeStatus(caller, started);
-    if (method == "POST" && is({"v1", "cases"})) return service.AddCase(caller, body);
-    if (method == "GET" && is({"v1", "cases"})) return service.ListCases(caller);
-    if (method == "GET" && is({"v1", "cases", "*"})) return service.ShowCase(caller, p[2]);
-    if (method == "PUT" && is({"v1", "cases", "*"})) return service.UpdateCase(caller, p[2], body);
-    if (method == "POST" && is({"v1", "cases", "*", "assign"})) {
-      auto user = formats::ParseSingleStringField(body, "user");
-      if (!user.ok()) return Reply::Error(user.status());
-      return service.AssignCase(caller, p[2], *user);
+    const std::string path = "/" + Join(t.parts, "/");
+    auto match = Routes().Find(method, path);
+    if (match.route == nullptr) {
+      if (t.parts.empty() || t.parts[0] != "v1") return Reply::Error(Status::NotFound("no such endpoint"));
+      return Reply::Error(Status::NotFound("no such endpoint: " + method + " " + path));
     }
-    if (method == "POST" && is({"v1", "consents"})) return service.AddConsent(caller, body);
-    if (method == "GET" && is({"v1", "consents"})) {
-      auto it = t.query.find("student");
-      if (it == t.query.end()) return Reply::Error(Status::InvalidInput("student: missing"));
-      return service.ListConsents(caller, it->second);
-    }
-    if (method == "POST" && is({"v1", "consents", "*", "withdraw"})) return service.WithdrawConsent(caller, p[2]);
-    if (method == "POST" && is({"v1", "shares"})) {
-      auto req = formats::ParseShareRequest(body);
-      if (!req.ok()) return Reply::Error(req.status());
-      return service.Share(caller, *req);
-    }
-    if (method == "GET" && is({"v1", "shares"})) return service.ListShares(caller);
-    if (method == "POST" && is({"v1", "shares", "*", "approve"})) return service.ApproveMeldcode(caller, p[2]);
-    if (method == "GET" && is({"v1", "audit", "export"})) return service.AuditExport(caller);
-    if (method == "GET" && is({"v1", "audit", "subject", "*"})) {
-      return service.AuditSubject(caller, p[3], t.query.count("format") && t.query.at("format") == "json");
-    }
-    if (method == "GET" && is({"v1", "audit", "entries"})) {
-      audit::AuditFilter filter;
-      if (auto it = t.query.find("student"); it != t.query.end()) filter.subject = it->second;
-      if (auto it = t.query.find("user"); it != t.query.end()) filter.user = it->second;
-      if (auto it = t.query.find("action"); it != t.query.end()) filter.action = it->second;
-      if (auto it = t.query.find("since"); it != t.query.end()) {
-        auto since = ParseInstant(it->second);
-        if (!since.ok()) return Reply::Error(since.status().WithContext("since"));
-        filter.since = *since;
-      }
-      return service.AuditQuery(caller, filter);
-    }
-    if (method == "GET" && is({"v1", "inbox"})) return service.ListInbox(caller);
-    if (method == "GET" && is({"v1", "inbox", "*"})) return service.ShowInbox(caller, p[2]);
-    return Reply::Error(Status::NotFound("no such endpoint: " + method + " /" + Join(p, "/")));
+    return match.route->handler(*this, Call{caller, t, match.params, body});
   }
 
   http::WebResponse Handle(const http::WebRequest& req) {

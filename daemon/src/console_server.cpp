@@ -22,26 +22,8 @@ constexpr std::array<const char*, 10> kCategories = {"identificatie", "bsn",    
                                                      "verzuim",       "hulpvraag", "gezinssituatie", "gezondheid",
                                                      "justitie",      "afspraken"};
 
-int HttpStatus(const Status& st) {
-  switch (st.code()) {
-    case Code::kOk:
-      return 200;
-    case Code::kInvalidInput:
-      return 400;
-    case Code::kNotFound:
-      return 404;
-    case Code::kAlreadyExists:
-      return 409;
-    case Code::kDenied:
-      return 403;
-    case Code::kUnauthenticated:
-      return 401;
-    case Code::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
+// One Status -> HTTP map for every listener (a full disk is 507 here too).
+int HttpStatus(const Status& st) { return http::HttpStatusFor(st); }
 
 std::string SessionCookie(const std::string& id) {
   return std::string(kConsoleCookie) + "=" + id + "; Path=/; Secure; HttpOnly; SameSite=Strict";
