@@ -8,8 +8,8 @@
 #include <cstring>
 #include <limits>
 
+#include "envelope_internal.h"
 #include "schakel/base/strings.h"
-#include "schakel/crypto/envelope_testing.h"
 
 namespace schakel::crypto {
 namespace {
@@ -713,16 +713,15 @@ Result<Revocation> DecodeRevocation(std::string_view bytes) {
   return out;
 }
 
-namespace envelope_testing {
+namespace internal {
 
-Result<std::string> SealDeterministic(const EnvelopeHeader& header, std::string_view body, const SigningKeyPair& sender,
-                                      const PublicKey& recipient_enc_pk, std::span<const uint8_t> ephemeral_secret,
-                                      const std::array<uint8_t, 24>& nonce) {
-  if (ephemeral_secret.size() != 32) {
-    return Status::InvalidInput("envelope: ephemeral secret must be 32 bytes");
-  }
+Result<std::string> SealWithFixedRandomness(const EnvelopeHeader& header, std::string_view body,
+                                            const SigningKeyPair& sender, const PublicKey& recipient_enc_pk,
+                                            std::span<const uint8_t> ephemeral_secret,
+                                            const std::array<uint8_t, 24>& nonce) {
+  if (ephemeral_secret.size() != 32) return Status::InvalidInput("envelope: ephemeral secret must be 32 bytes");
   return SealImpl(header, body, sender, recipient_enc_pk, ephemeral_secret.data(), nonce.data());
 }
 
-}  // namespace envelope_testing
+}  // namespace internal
 }  // namespace schakel::crypto

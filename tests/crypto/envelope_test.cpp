@@ -11,8 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include "envelope_testing.h"
 #include "schakel/base/strings.h"
-#include "schakel/crypto/envelope_testing.h"
 
 namespace schakel::crypto {
 namespace {
