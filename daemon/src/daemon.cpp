@@ -87,20 +87,19 @@ struct Daemon::Impl {
     } else if (*purged > 0) {
       LogInfo("retention: purged " + std::to_string(*purged) + " received share(s) past their retain-until");
     }
-    std::lock_guard<std::mutex> lock(core.mu);
-    Status st = core.audit->MaybeCheckpoint();
+    NodeCore::Held held(core);
+    Status st = held.audit().MaybeCheckpoint();
     if (!st.ok()) LogError("audit checkpoint: " + st.message());
-    WipeRetiredKeys();
+    WipeRetiredKeys(held);
   }
 
-  // REQUIRES: core.mu held.
-  void WipeRetiredKeys() {
+  void WipeRetiredKeys(NodeCore::Held& held) {
     Instant now = core.clock->Now();
     std::string at = FormatInstantMs(now);
-    store::Transaction tx(*core.db);
+    store::Transaction tx(held.db());
     Status st = tx.Begin();
     auto wiped = st.ok()
-                     ? store::WipeRetiredEncKeys(*core.db, now - std::chrono::days(core.config.retired_key_days), at)
+                     ? store::WipeRetiredEncKeys(held.db(), now - std::chrono::days(core.config.retired_key_days), at)
                      : Result<std::vector<int64_t>>(st);
     if (!wiped.ok()) {
       LogError("key wipe: " + wiped.status().message());
@@ -108,7 +107,7 @@ struct Daemon::Impl {
     }
     for (int64_t id : *wiped) {
       st = AuditOrFail(
-          core, SystemEvent({"key.wiped", "", "enc_key:" + std::to_string(id), "", "", "ok", "retired_key_grace_ended"},
+          held, SystemEvent({"key.wiped", "", "enc_key:" + std::to_string(id), "", "", "ok", "retired_key_grace_ended"},
                             "maintenance"));
       if (!st.ok()) break;
     }
@@ -118,8 +117,8 @@ struct Daemon::Impl {
       return;
     }
     if (!wiped->empty()) {
-      auto keys = store::LoadUsableEncKeys(*core.db, core.identity);
-      if (keys.ok()) core.enc_keys = std::move(keys).value();
+      auto keys = store::LoadUsableEncKeys(held.db(), core.keys.identity());
+      if (keys.ok()) core.keys.ReplaceEncKeys(std::move(keys).value());
       LogInfo("wiped " + std::to_string(wiped->size()) + " retired encryption key(s) after their grace period");
     }
   }
@@ -153,17 +152,20 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   SCHAKEL_ASSIGN_OR_RETURN(core.protocol, config::LoadProtocolInForce(core.config, options.dir));
   store::NodePaths paths(options.dir, core.config.key_file);
   store::KeySource source{paths.key_file, core.config.passphrase_env, {}};
-  SCHAKEL_ASSIGN_OR_RETURN(core.db, store::OpenNodeDatabase(paths, source));
-  SCHAKEL_ASSIGN_OR_RETURN(core.identity, store::LoadIdentity(*core.db));
-  SCHAKEL_ASSIGN_OR_RETURN(core.enc_keys, store::LoadUsableEncKeys(*core.db, core.identity));
-  SCHAKEL_ASSIGN_OR_RETURN(core.tls, store::LoadCurrentTls(*core.db));
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> stored_id, store::GetMeta(*core.db, "node_id"));
+  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::OpenNodeDatabase(paths, source));
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*db));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::EncKey> enc_keys, store::LoadUsableEncKeys(*db, identity));
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::TlsIdentity tls, store::LoadCurrentTls(*db));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> stored_id, store::GetMeta(*db, "node_id"));
   if (!stored_id || *stored_id != core.config.node_id) {
     return Status::InvalidInput(paths.config + ": node.id \"" + core.config.node_id +
                                 "\" does not match the database's node");
   }
+  core.keys.Load(std::move(identity), std::move(enc_keys), std::move(tls));
   SCHAKEL_ASSIGN_OR_RETURN(
-      core.audit, audit::AuditLog::Create(*core.db, core.config.node_id, core.identity, *core.clock, options.audit));
+      std::unique_ptr<audit::AuditLog> log,
+      audit::AuditLog::Create(*db, core.config.node_id, core.keys.identity(), *core.clock, options.audit));
+  core.Open(std::move(db), std::move(log));
   impl->service = std::make_unique<Service>(core);
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
@@ -173,9 +175,9 @@ Status Daemon::Run() {
   NodeCore& core = d.core;
   d.started = core.clock->Now();
   {
-    std::lock_guard<std::mutex> lock(core.mu);
+    NodeCore::Held held(core);
     std::string protocol = core.config.policy_file.empty() ? "default_protocol" : "protocol_file";
-    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
   }
 
   d.inbox = std::make_unique<peer::InboxHandler>(core);
@@ -184,16 +186,16 @@ Status Daemon::Run() {
   // Partners may be added or removed by offline commands while we run: the
   // pin lookup asks the database each time.
   peer::PinLookup partners = [&core](const peer::SpkiPin& pin) -> std::optional<std::string> {
-    std::lock_guard<std::mutex> lock(core.mu);
-    auto list = store::ListPartners(*core.db);
+    NodeCore::Held held(core);
+    auto list = store::ListPartners(held.db());
     if (!list.ok()) return std::nullopt;
     for (const auto& p : *list) {
       if (p.card.tls_spki_sha256 == pin) return p.card.node_id;
     }
     return std::nullopt;
   };
-  SCHAKEL_ASSIGN_OR_RETURN(d.peer,
-                           peer::PeerServer::Start(core.config.node_id, core.tls, partners, *d.inbox, peer_options));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      d.peer, peer::PeerServer::Start(core.config.node_id, core.keys.tls(), partners, *d.inbox, peer_options));
   d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
   d.api->AddRoute(MetricsRoute(core));
   d.links = std::make_unique<LinkService>(core, *d.service);
@@ -203,9 +205,9 @@ Status Daemon::Run() {
     // The staff console: HTTPS pages over the same Service as the API.
     crypto::TlsIdentity web_identity;
     {
-      std::lock_guard<std::mutex> lock(core.mu);
+      NodeCore::Held held(core);
       SCHAKEL_ASSIGN_OR_RETURN(web_identity, http::LoadOrCreateWebIdentity(
-                                                 *core.db, core.dir, core.config.console_cert, core.config.node_id,
+                                                 held.db(), core.dir, core.config.console_cert, core.config.node_id,
                                                  {core.config.console_listen->host}, FormatInstant(core.clock->Now())));
     }
     ConsoleOptions console_options;
@@ -228,9 +230,9 @@ Status Daemon::Run() {
       std::vector<std::string> hosts = {core.config.links_listen->host};
       auto public_host = config::PublicUrlHost(core.config.links_public_url);
       if (public_host.ok() && *public_host != hosts.front()) hosts.push_back(*public_host);
-      std::lock_guard<std::mutex> lock(core.mu);
+      NodeCore::Held held(core);
       SCHAKEL_ASSIGN_OR_RETURN(
-          web_identity, http::LoadOrCreateWebIdentity(*core.db, core.dir, core.config.links_cert, core.config.node_id,
+          web_identity, http::LoadOrCreateWebIdentity(held.db(), core.dir, core.config.links_cert, core.config.node_id,
                                                       hosts, FormatInstant(core.clock->Now())));
     }
     http::WebServerOptions web_options;
@@ -257,7 +259,8 @@ Status Daemon::Run() {
   });
   d.ScheduleMaintenance();
   LogInfo("node " + core.config.node_id + " ready: peers on " + core.config.peer_listen.ToString() + ", API on " +
-          core.config.api_listen.ToString() + " (fingerprint " + crypto::Fingerprint(core.identity.public_key) + ")");
+          core.config.api_listen.ToString() + " (fingerprint " + crypto::Fingerprint(core.keys.identity().public_key) +
+          ")");
   NotifySystemd("READY=1\nSTATUS=serving");
   if (d.options.on_ready) d.options.on_ready(*this);
   auto work = boost::asio::make_work_guard(d.io);
@@ -271,9 +274,9 @@ Status Daemon::Run() {
   d.peer->Stop();
   d.delivery->Stop();
   {
-    std::lock_guard<std::mutex> lock(core.mu);
-    Status st = AuditOrFail(core, SystemEvent({"node.stop", "", "", "", "", "ok", ""}, "daemon"));
-    if (st.ok()) st = core.audit->Close();
+    NodeCore::Held held(core);
+    Status st = AuditOrFail(held, SystemEvent({"node.stop", "", "", "", "", "ok", ""}, "daemon"));
+    if (st.ok()) st = held.audit().Close();
     if (!st.ok()) LogError("audit at shutdown: " + st.message());
   }
   LogInfo("node " + core.config.node_id + " stopped");

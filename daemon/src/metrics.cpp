@@ -82,10 +82,7 @@ ExtraRoute MetricsRoute(NodeCore& core) {
       *reply = Reply::Error(Status::Denied("/metrics: only the admin role may read the metrics"));
       return true;
     }
-    Result<store::NodeMetrics> m = [&] {
-      std::lock_guard<std::mutex> lock(core.mu);
-      return store::CollectMetrics(*core.db);
-    }();
+    Result<store::NodeMetrics> m = core.WithDb([](NodeCore::Held& held) { return store::CollectMetrics(held.db()); });
     if (!m.ok()) {
       *reply = Reply::Error(m.status());
       return true;

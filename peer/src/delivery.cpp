@@ -50,7 +50,7 @@ std::string Short(const std::string& s) { return s.size() > 200 ? s.substr(0, 20
 
 // A database error here is this node's, not the partner's: the item stays
 // queued and is looked at again after a backoff, without marking the partner
-// unreachable. REQUIRES: core.mu not held.
+// unreachable. The caller does not hold the node lock.
 void RetryAfterLocalError(NodeCore& core, const store::OutgoingItem& item, const Status& why,
                           const DeliveryOptions& options) {
   int64_t attempts = item.attempts + 1;
@@ -59,9 +59,9 @@ void RetryAfterLocalError(NodeCore& core, const store::OutgoingItem& item, const
   delay = std::min(delay, options.backoff_max);
   LogError("delivery: " + item.kind + " " + item.message_id + " kept in the queue after a local error (next in " +
            std::to_string(delay.count() / 1000) + " s): " + why.message());
-  std::lock_guard<std::mutex> lock(core.mu);
+  NodeCore::Held held(core);
   int64_t next = core.clock->Now().time_since_epoch().count() + delay.count();
-  Status st = store::RescheduleOutgoing(*core.db, item.id, attempts, next, Short("local: " + why.message()));
+  Status st = store::RescheduleOutgoing(held.db(), item.id, attempts, next, Short("local: " + why.message()));
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
 }
 
@@ -133,8 +133,8 @@ void DeliveryWorker::RunOnce() {
   for (int round = 0; round < 100 && !stop_; ++round) {
     std::vector<store::OutgoingItem> due;
     {
-      std::lock_guard<std::mutex> lock(core_.mu);
-      auto items = store::DueOutgoing(*core_.db, core_.clock->Now().time_since_epoch().count(), 16);
+      NodeCore::Held held(core_);
+      auto items = store::DueOutgoing(held.db(), core_.clock->Now().time_since_epoch().count(), 16);
       if (!items.ok()) {
         LogError("delivery: cannot read the queue: " + items.status().message());
         return;
@@ -161,8 +161,8 @@ void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) 
   core_.reachability.FailedTo(item.recipient_id, core_.clock->Now(), why.message());
   LogWarn("delivery of " + item.kind + " " + item.message_id + " to " + item.recipient_id + " failed (attempt " +
           std::to_string(attempts) + ", next in " + std::to_string(delay / 1000) + " s): " + why.message());
-  std::lock_guard<std::mutex> lock(core_.mu);
-  Status st = store::RescheduleOutgoing(*core_.db, item.id, attempts, next, Short(why.message()));
+  NodeCore::Held held(core_);
+  Status st = store::RescheduleOutgoing(held.db(), item.id, attempts, next, Short(why.message()));
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
 }
 
@@ -177,7 +177,7 @@ Result<std::string> DeliveryWorker::Send(const store::Partner& partner, const st
   }
   if (it == clients_.end()) {
     SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<PeerClient> client,
-                             PeerClient::Create(core_.config.node_id, core_.tls, endpoint, options_.client));
+                             PeerClient::Create(core_.config.node_id, core_.keys.tls(), endpoint, options_.client));
     it = clients_.emplace(partner.card.node_id, std::move(client)).first;
   }
   auto response = it->second->Deliver(payload);
@@ -185,148 +185,153 @@ Result<std::string> DeliveryWorker::Send(const store::Partner& partner, const st
   return response;
 }
 
-void DeliveryWorker::Process(const store::OutgoingItem& item) {
-  store::Partner partner;
-  std::optional<store::ShareRecord> share;
+DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
+  Plan plan;
+  NodeCore::Held held(core_);
+  auto p = store::FindPartner(held.db(), item.recipient_id);
+  if (!p.ok()) return plan.Then(Plan::kRetryLocal, p.status().WithContext("reading the partner"));
+  // Removed from the directory: keep trying, the admin may re-add it.
+  if (!*p)
+    return plan.Then(Plan::kFailed, Status::Unavailable("partner " + item.recipient_id + " is not in the directory"));
+  plan.partner = **p;
+  auto s = store::FindShare(held.db(), item.message_id);
+  if (!s.ok()) return plan.Then(Plan::kRetryLocal, s.status().WithContext("reading the share"));
+  plan.share = *s;
+  if (item.kind != "share") return plan.Then(Plan::kSend, Status::Ok());
+  if (!plan.share || plan.share->state != store::ShareState::kQueued) {
+    Status removed = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
+    if (!removed.ok()) return plan.Then(Plan::kRetryLocal, removed.WithContext("dropping a share no longer queued"));
+    return plan.Then(Plan::kDone, Status::Ok());
+  }
+  // Right before transmission: the consents as they are now.
+  Status recheck = RecheckShare(core_, *plan.share);
+  if (recheck.ok()) return plan.Then(Plan::kSend, Status::Ok());
+  // The cancellation, the queue item's removal and the entry together, or
+  // none: then the item stays queued, is not sent (the recheck runs again
+  // first) and is tried again later.
+  const store::ShareRecord& share = *plan.share;
+  Status st;
   {
-    std::unique_lock<std::mutex> lock(core_.mu);
-    auto p = store::FindPartner(*core_.db, item.recipient_id);
-    if (!p.ok()) {
-      // Kept in the queue and tried again later, as after a failed send.
-      lock.unlock();
-      RetryAfterLocalError(core_, item, p.status().WithContext("reading the partner"), options_);
+    store::Transaction tx(held.db());
+    st = tx.Begin();
+    if (st.ok()) {
+      st = store::SetShareState(held.db(), item.message_id, store::ShareState::kCancelled, Short(recheck.message()),
+                                FormatInstantMs(core_.clock->Now()));
+    }
+    if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
+    if (st.ok()) {
+      st = AuditOrFail(held, SystemEvent({"share.cancelled", share.student_id, share.message_id, share.purpose,
+                                          share.legal_basis, "deny", Short(recheck.message())},
+                                         "delivery"));
+    }
+    if (st.ok()) st = tx.Commit();
+  }  // rolled back here unless committed
+  if (!st.ok()) return plan.Then(Plan::kRetryLocal, st.WithContext("cancelling before sending"));
+  LogInfo("share " + item.message_id + " cancelled before sending: " + recheck.message());
+  return plan.Then(Plan::kDone, Status::Ok());
+}
+
+void DeliveryWorker::Process(const store::OutgoingItem& item) {
+  Plan plan = Prepare(item);
+  switch (plan.next) {
+    case Plan::kDone:
       return;
-    }
-    if (!*p) {
-      // Removed from the directory: keep trying, the admin may re-add it.
-      lock.unlock();
-      Failed(item, Status::Unavailable("partner " + item.recipient_id + " is not in the directory"));
+    case Plan::kRetryLocal:
+      RetryAfterLocalError(core_, item, plan.why, options_);
       return;
-    }
-    partner = **p;
-    auto s = store::FindShare(*core_.db, item.message_id);
-    if (!s.ok()) {
-      lock.unlock();
-      RetryAfterLocalError(core_, item, s.status().WithContext("reading the share"), options_);
+    case Plan::kFailed:
+      Failed(item, plan.why);
       return;
-    }
-    share = *s;
-    if (item.kind == "share") {
-      std::string at = FormatInstantMs(core_.clock->Now());
-      if (!share || share->state != store::ShareState::kQueued) {
-        Status removed = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
-        if (!removed.ok()) {
-          lock.unlock();
-          RetryAfterLocalError(core_, item, removed.WithContext("dropping a share no longer queued"), options_);
-        }
-        return;
-      }
-      // Right before transmission: the consents as they are now.
-      Status recheck = RecheckShare(core_, *share);
-      if (!recheck.ok()) {
-        // The cancellation, the queue item's removal and the entry together,
-        // or none: then the item stays queued, is not sent (the recheck
-        // runs again first) and is tried again later.
-        Status st;
-        {
-          store::Transaction tx(*core_.db);
-          st = tx.Begin();
-          if (st.ok()) {
-            st = store::SetShareState(*core_.db, item.message_id, store::ShareState::kCancelled,
-                                      Short(recheck.message()), at);
-          }
-          if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
-          if (st.ok()) {
-            st = AuditOrFail(core_, SystemEvent({"share.cancelled", share->student_id, share->message_id,
-                                                 share->purpose, share->legal_basis, "deny", Short(recheck.message())},
-                                                "delivery"));
-          }
-          if (st.ok()) st = tx.Commit();
-        }  // rolled back here unless committed
-        if (!st.ok()) {
-          lock.unlock();
-          RetryAfterLocalError(core_, item, st.WithContext("cancelling before sending"), options_);
-          return;
-        }
-        LogInfo("share " + item.message_id + " cancelled before sending: " + recheck.message());
-        return;
-      }
-    }
+    case Plan::kSend:
+      break;
   }
   FaultPoint("delivery.before_send");
-  auto response = Send(partner, item.payload);
+  auto response = Send(plan.partner, item.payload);
   if (!response.ok()) {
     Failed(item, response.status());
     return;
   }
-  std::string at = FormatInstantMs(core_.clock->Now());
   if (item.kind == "share") {
-    auto receipt = crypto::DecodeReceipt(*response);
-    auto header = crypto::PeekHeader(item.payload);
-    crypto::BodyHash hash{};
-    if (share && share->body_hash.size() == hash.size()) {
-      std::copy(share->body_hash.begin(), share->body_hash.end(), hash.begin());
-    }
-    Status ok = !receipt.ok()  ? receipt.status()
-                : !header.ok() ? header.status()
-                               : crypto::VerifyReceipt(*receipt, partner.card.sign_pk, *header, hash);
-    if (!ok.ok()) {
-      Failed(item, ok.WithContext("receipt refused"));
-      return;
-    }
-    core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
-    FaultPoint("delivery.after_receipt");
-    Status st;
-    {
-      std::lock_guard<std::mutex> lock(core_.mu);
-      store::Transaction tx(*core_.db);
-      st = tx.Begin();
-      if (st.ok()) {
-        std::vector<uint8_t> bytes(response->begin(), response->end());
-        st = store::MarkShareDelivered(*core_.db, item.message_id, bytes, at);
-      }
-      if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
-      if (st.ok()) {
-        st = store::ExpediteOutgoing(*core_.db, partner.card.node_id, core_.clock->Now().time_since_epoch().count());
-      }
-      if (st.ok()) {
-        st = AuditOrFail(core_, SystemEvent({"share.delivered", share->student_id, share->message_id, share->purpose,
-                                             share->legal_basis, "ok", "receipt_verified"},
-                                            "peer:" + partner.card.node_id));
-      }
-      if (st.ok()) FaultPoint("delivery.before_receipt_commit");
-      if (st.ok()) st = tx.Commit();
-    }
-    // Not recorded: the item stays queued and is sent again later; the
-    // recipient answers a message it has with the same receipt.
-    if (!st.ok())
-      RetryAfterLocalError(core_, item, st.WithContext("recording the receipt"), options_);
-    else
-      LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
+    RecordReceipt(item, plan, *response);
+  } else {
+    RecordPurge(item, plan, *response);
+  }
+}
+
+void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& plan, const std::string& response) {
+  const store::Partner& partner = plan.partner;
+  const std::optional<store::ShareRecord>& share = plan.share;
+  auto receipt = crypto::DecodeReceipt(response);
+  auto header = crypto::PeekHeader(item.payload);
+  crypto::BodyHash hash{};
+  if (share && share->body_hash.size() == hash.size()) {
+    std::copy(share->body_hash.begin(), share->body_hash.end(), hash.begin());
+  }
+  Status ok = !receipt.ok()  ? receipt.status()
+              : !header.ok() ? header.status()
+                             : crypto::VerifyReceipt(*receipt, partner.card.sign_pk, *header, hash);
+  if (!ok.ok()) {
+    Failed(item, ok.WithContext("receipt refused"));
     return;
   }
+  core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
+  FaultPoint("delivery.after_receipt");
+  std::string at = FormatInstantMs(core_.clock->Now());
+  Status st;
+  {
+    NodeCore::Held held(core_);
+    store::Transaction tx(held.db());
+    st = tx.Begin();
+    if (st.ok()) {
+      std::vector<uint8_t> bytes(response.begin(), response.end());
+      st = store::MarkShareDelivered(held.db(), item.message_id, bytes, at);
+    }
+    if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
+    if (st.ok()) {
+      st = store::ExpediteOutgoing(held.db(), partner.card.node_id, core_.clock->Now().time_since_epoch().count());
+    }
+    if (st.ok()) {
+      st = AuditOrFail(held, SystemEvent({"share.delivered", share->student_id, share->message_id, share->purpose,
+                                          share->legal_basis, "ok", "receipt_verified"},
+                                         "peer:" + partner.card.node_id));
+    }
+    if (st.ok()) FaultPoint("delivery.before_receipt_commit");
+    if (st.ok()) st = tx.Commit();
+  }
+  // Not recorded: the item stays queued and is sent again later; the
+  // recipient answers a message it has with the same receipt.
+  if (!st.ok())
+    RetryAfterLocalError(core_, item, st.WithContext("recording the receipt"), options_);
+  else
+    LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
+}
+
+void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& plan, const std::string& response) {
+  const store::Partner& partner = plan.partner;
+  const std::optional<store::ShareRecord>& share = plan.share;
   // A revocation: the answer must be the recipient's signed purge confirmation.
-  Status ok = VerifyPurgeConfirmation(*response, item.message_id, core_.config.node_id, partner.card.node_id,
+  Status ok = VerifyPurgeConfirmation(response, item.message_id, core_.config.node_id, partner.card.node_id,
                                       partner.card.sign_pk);
   if (!ok.ok()) {
     Failed(item, ok);
     return;
   }
   core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
+  std::string at = FormatInstantMs(core_.clock->Now());
   Status st;
   {
-    std::lock_guard<std::mutex> lock(core_.mu);
-    store::Transaction tx(*core_.db);
+    NodeCore::Held held(core_);
+    store::Transaction tx(held.db());
     st = tx.Begin();
     if (st.ok())
-      st = store::SetShareState(*core_.db, item.message_id, store::ShareState::kPurged, "purge_confirmed_by_recipient",
+      st = store::SetShareState(held.db(), item.message_id, store::ShareState::kPurged, "purge_confirmed_by_recipient",
                                 at);
-    if (st.ok()) st = store::RemoveOutgoing(*core_.db, item.kind, item.message_id);
+    if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
     if (st.ok()) {
-      st = AuditOrFail(core_, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
-                                           share ? share->purpose : "", share ? share->legal_basis : "", "ok",
-                                           "purge_confirmed_by_recipient"},
-                                          "peer:" + partner.card.node_id));
+      st = AuditOrFail(held, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
+                                          share ? share->purpose : "", share ? share->legal_basis : "", "ok",
+                                          "purge_confirmed_by_recipient"},
+                                         "peer:" + partner.card.node_id));
     }
     if (st.ok()) st = tx.Commit();
   }
@@ -349,31 +354,26 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
   if (peek.sender_id != peer) {
     return Status::Denied("envelope sender " + peek.sender_id + " is not the connected partner " + peer);
   }
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner, store::FindPartner(*core_.db, peer));
-  if (!partner) return Status::Denied("unknown partner " + peer);
-  // Idempotent: a message seen before gets its receipt again.
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known, store::FindInbox(*core_.db, peer, peek.message_id));
-  if (known) return std::string(known->receipt.begin(), known->receipt.end());
-
-  // A key rotated by `schakel node rotate-keys` while we run is picked up
-  // from the database the first time a partner uses it.
-  auto held = [this](const crypto::EncKeyId& id) {
-    return std::any_of(core_.enc_keys.begin(), core_.enc_keys.end(),
-                       [&](const store::EncKey& k) { return crypto::EncryptionKeyId(k.pair.public_key) == id; });
-  };
-  if (!held(peek.recipient_key_id)) {
-    auto reloaded = store::LoadUsableEncKeys(*core_.db, core_.identity);
-    if (reloaded.ok()) core_.enc_keys = std::move(reloaded).value();
-  }
-  crypto::EncKeyLookup keys = [this](const crypto::EncKeyId& id) -> const crypto::EncryptionKeyPair* {
-    for (const auto& k : core_.enc_keys) {
-      if (crypto::EncryptionKeyId(k.pair.public_key) == id) return &k.pair;
+  store::Partner partner;
+  {
+    NodeCore::Held held(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> found, store::FindPartner(held.db(), peer));
+    if (!found) return Status::Denied("unknown partner " + peer);
+    partner = std::move(*found);
+    // Idempotent: a message seen before gets its receipt again.
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
+                             store::FindInbox(held.db(), peer, peek.message_id));
+    if (known) return std::string(known->receipt.begin(), known->receipt.end());
+    // A key rotated by `schakel node rotate-keys` while we run is picked up
+    // from the database the first time a partner uses it.
+    if (!core_.keys.HasEncKey(peek.recipient_key_id)) {
+      auto reloaded = store::LoadUsableEncKeys(held.db(), core_.keys.identity());
+      if (reloaded.ok()) core_.keys.ReplaceEncKeys(std::move(reloaded).value());
     }
-    return nullptr;
-  };
+  }
+  // Opening, parsing and signing the receipt happen without the node lock.
   SCHAKEL_ASSIGN_OR_RETURN(crypto::Opened opened,
-                           crypto::Open(envelope, keys, partner->card.sign_pk, core_.config.node_id));
+                           core_.keys.Open(envelope, partner.card.sign_pk, core_.config.node_id));
   const crypto::EnvelopeHeader& h = opened.header();
   if (h.content_type != "application/vnd.schakel.case+json") {
     return Status::InvalidInput("unsupported content type " + h.content_type);
@@ -381,7 +381,7 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
   auto summary = formats::ParseCaseSummary(opened.body(), true);
   if (!summary.ok()) return summary.status().WithContext("received case summary");
   Instant now = core_.clock->Now();
-  crypto::Receipt receipt = crypto::MakeReceipt(opened, now, core_.identity);
+  crypto::Receipt receipt = crypto::MakeReceipt(opened, now, core_.keys.identity());
   std::string receipt_bytes = crypto::EncodeReceipt(receipt);
 
   store::InboxRecord r;
@@ -399,27 +399,39 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
   r.body_hash.assign(hash.begin(), hash.end());
   r.receipt.assign(receipt_bytes.begin(), receipt_bytes.end());
 
-  store::Transaction tx(*core_.db);
-  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(bool inserted, store::InsertInboxIfNew(*core_.db, r));
-  if (inserted) {
-    audit::AuditEvent e =
-        SystemEvent({"inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", ""}, "peer:" + peer);
-    e.actor_user = peer;
-    e.actor_role = "peer";
-    e.actor_org = peer;
-    SCHAKEL_RETURN_IF_ERROR(core_.audit->Append(e).status());
-  }
-  FaultPoint("inbox.before_commit");
-  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
-  FaultPoint("inbox.after_commit");
-  core_.reachability.DeliveredFrom(peer, now);
+  Result<std::string> answer = StoreReceived(peer, r, receipt_bytes);
   if (r.summary) {
     // Through a reference: clang-analyzer 14 takes the second operator-> of
     // `r.summary->data(), r.summary->size()` for a reallocation (InnerPointer).
     std::string& plaintext = *r.summary;
     crypto::Wipe(plaintext.data(), plaintext.size());
   }
+  if (answer.ok()) core_.reachability.DeliveredFrom(peer, now);
+  return answer;
+}
+
+Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const store::InboxRecord& r,
+                                                const std::string& receipt_bytes) {
+  NodeCore::Held held(core_);
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_ASSIGN_OR_RETURN(bool inserted, store::InsertInboxIfNew(held.db(), r));
+  if (!inserted) {
+    // The same message arrived twice at once (a retry on a second connection
+    // while the first was being opened): the first one stored is answered.
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known, store::FindInbox(held.db(), peer, r.message_id));
+    if (!known) return Status::Internal("inbox: message " + r.message_id + " neither new nor stored");
+    return std::string(known->receipt.begin(), known->receipt.end());
+  }
+  audit::AuditEvent e =
+      SystemEvent({"inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", ""}, "peer:" + peer);
+  e.actor_user = peer;
+  e.actor_role = "peer";
+  e.actor_org = peer;
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
+  FaultPoint("inbox.before_commit");
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  FaultPoint("inbox.after_commit");
   LogInfo("received share " + r.message_id + " from " + peer);
   return receipt_bytes;
 }
@@ -427,24 +439,30 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
 Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_view bytes) {
   SCHAKEL_ASSIGN_OR_RETURN(crypto::Revocation rev, crypto::DecodeRevocation(bytes));
   if (rev.sender_id != peer) return Status::Denied("revocation sender is not the connected partner");
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner, store::FindPartner(*core_.db, peer));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner,
+                           core_.WithDb([&](NodeCore::Held& held) { return store::FindPartner(held.db(), peer); }));
   if (!partner) return Status::Denied("unknown partner " + peer);
   SCHAKEL_RETURN_IF_ERROR(crypto::VerifyRevocation(rev, partner->card.sign_pk, core_.config.node_id));
   Instant now = core_.clock->Now();
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known, store::FindInbox(*core_.db, peer, rev.message_id));
-  store::Transaction tx(*core_.db);
-  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  if (known && known->state == "received") {
-    SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(*core_.db, peer, rev.message_id, rev.reason, FormatInstantMs(now)));
-    audit::AuditEvent e = SystemEvent(
-        {"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", rev.reason}, "peer:" + peer);
-    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core_, e));
+  bool purged = false;
+  {
+    NodeCore::Held held(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
+                             store::FindInbox(held.db(), peer, rev.message_id));
+    store::Transaction tx(held.db());
+    SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+    if (known && known->state == "received") {
+      SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(held.db(), peer, rev.message_id, rev.reason, FormatInstantMs(now)));
+      audit::AuditEvent e = SystemEvent(
+          {"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", rev.reason}, "peer:" + peer);
+      SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
+      purged = true;
+    }
+    SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   }
-  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.reachability.DeliveredFrom(peer, now);
-  LogInfo("revocation of " + rev.message_id + " from " + peer + (known ? ": purged" : ": nothing held"));
-  return MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, now, core_.identity);
+  LogInfo("revocation of " + rev.message_id + " from " + peer + (purged ? ": purged" : ": nothing held"));
+  return MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, now, core_.keys.identity());
 }
 
 }  // namespace schakel::peer

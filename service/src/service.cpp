@@ -179,7 +179,7 @@ Status SealAndQueue(NodeCore& core, store::ShareRecord& share, const store::Case
   h.purpose = share.purpose;
   h.consent_ids = share.consent_ids;
   h.content_type = kContentType;
-  auto envelope = crypto::Seal(h, body, core.identity, partner.card.enc_pk);
+  auto envelope = crypto::Seal(h, body, core.keys.identity(), partner.card.enc_pk);
   crypto::BodyHash hash = crypto::HashBody(body);
   crypto::Wipe(body.data(), body.size());
   if (!envelope.ok()) return envelope.status().WithContext("sealing the share");
@@ -462,7 +462,7 @@ Reply Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
       cancelled.push_back(s.message_id);
     } else if (s.state == ShareState::kDelivered) {
       auto rev = crypto::MakeRevocation(s.message_id, core_.config.node_id, s.recipient_id, "consent_withdrawn", now,
-                                        core_.identity);
+                                        core_.keys.identity());
       if (!rev.ok()) return Reply::Error(rev.status());
       if (Status st = store::EnqueueOutgoing(*core_.db, "revocation", s.message_id, s.recipient_id,
                                              crypto::EncodeRevocation(*rev), now.time_since_epoch().count(), at);

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -54,8 +55,28 @@ class DeliveryWorker {
   void RunOnce();
 
  private:
+  // What to do with a due item, decided under the node lock.
+  struct Plan {
+    enum Next { kSend, kDone, kRetryLocal, kFailed };
+    Next next = kDone;
+    Status why;  // for kRetryLocal and kFailed
+    store::Partner partner;
+    std::optional<store::ShareRecord> share;
+    Plan& Then(Next n, Status w) {
+      next = n;
+      why = std::move(w);
+      return *this;
+    }
+  };
+
   void Loop();
+  // Reads the partner and the share; drops an item no longer queued; cancels
+  // a share the consents no longer allow (audited). Takes the node lock.
+  Plan Prepare(const store::OutgoingItem& item);
   void Process(const store::OutgoingItem& item);
+  // After a send: verify the partner's answer, then record it (node lock).
+  void RecordReceipt(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
+  void RecordPurge(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
   void Failed(const store::OutgoingItem& item, const Status& why);
 
   // Sends over a kept-open connection to the partner, opening one when
@@ -78,6 +99,10 @@ class InboxHandler final : public PeerHandler {
  private:
   Result<std::string> Share(const std::string& peer, std::string_view envelope);
   Result<std::string> Revoke(const std::string& peer, std::string_view revocation);
+  // Stores an opened share once, with its audit entry (node lock); answers
+  // its receipt, or the stored one when the message arrived meanwhile.
+  Result<std::string> StoreReceived(const std::string& peer, const store::InboxRecord& r,
+                                    const std::string& receipt_bytes);
   NodeCore& core_;
 };
 

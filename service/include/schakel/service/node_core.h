@@ -1,14 +1,26 @@
-// The state of a running node shared by its parts (API,
-// delivery worker, peer handler, retention timer).
+// The state of a running node shared by its parts (API, console, link
+// pages, delivery worker, peer handler, maintenance timer), behind narrow
+// interfaces:
 //
-// Locking: `mu` guards the database connection and the audit log. Every
-// read or write of either takes it; no one holds it across network I/O.
-// Keys and config are set at start-up and read-only afterwards.
+// - The database and the audit log are reached only through a NodeCore::Held,
+//   which holds the node lock for its lifetime (`NodeCore::Held held(core);`
+//   or `core.WithDb([&](NodeCore::Held& held) {...})`). A function that needs
+//   the lock takes a Held&, so the requirement is in its type. No one holds
+//   it across network I/O, Argon2id or sealing: read what is needed, let go,
+//   do the slow work, take it again and check nothing changed.
+// - Keys are in a KeyRing with its own lock: the identity and TLS key are set
+//   at start-up and read-only afterwards; the encryption keys can be reloaded
+//   while running (a key rotated by `schakel node rotate-keys`).
+// - Config, clock and protocol are set at start-up and read-only afterwards.
+//
+// Lock order: the node lock before the key ring's lock, never the other way.
+// The annotations (base/thread_annotations.h) let clang check this.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,8 +28,10 @@
 
 #include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
+#include "schakel/base/thread_annotations.h"
 #include "schakel/config/node_config.h"
 #include "schakel/consent/protocol.h"
+#include "schakel/crypto/envelope.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/tls_identity.h"
 #include "schakel/service/reachability.h"
@@ -26,16 +40,69 @@
 
 namespace schakel::service {
 
-struct NodeCore {
+// This node's keys.
+class KeyRing {
+ public:
+  // At start-up, before any other thread runs.
+  void Load(crypto::SigningKeyPair identity, std::vector<store::EncKey> enc_keys, crypto::TlsIdentity tls);
+
+  const crypto::SigningKeyPair& identity() const { return identity_; }
+  const crypto::TlsIdentity& tls() const { return tls_; }
+
+  // Whether an encryption key (current or retired) with this id is held.
+  bool HasEncKey(const crypto::EncKeyId& id) const SCHAKEL_EXCLUDES(mu_);
+  // Replaces the encryption keys, e.g. after a rotation or a wipe of retired ones.
+  void ReplaceEncKeys(std::vector<store::EncKey> keys) SCHAKEL_EXCLUDES(mu_);
+  // Opens an envelope with the keys held; the ring's lock is held meanwhile.
+  Result<crypto::Opened> Open(std::string_view envelope, const crypto::PublicKey& sender_sign_pk,
+                              const std::string& recipient_id) const SCHAKEL_EXCLUDES(mu_);
+
+ private:
+  crypto::SigningKeyPair identity_;
+  crypto::TlsIdentity tls_;
+  mutable Mutex mu_;
+  std::vector<store::EncKey> enc_keys_ SCHAKEL_GUARDED_BY(mu_);  // current and retired, for opening
+};
+
+class NodeCore {
+ public:
   std::string dir;
   config::NodeConfig config;
   const Clock* clock = nullptr;
   consent::Protocol protocol;
+  KeyRing keys;
 
-  crypto::SigningKeyPair identity;
-  std::vector<store::EncKey> enc_keys;  // current and retired, for opening
-  crypto::TlsIdentity tls;
+  // The node lock and, while it is held, the database and the audit log.
+  class SCHAKEL_SCOPED_CAPABILITY Held {
+   public:
+    explicit Held(NodeCore& core) SCHAKEL_ACQUIRE(core.mu) : core_(core), lock_(core.mu) {}
+    ~Held() SCHAKEL_RELEASE() = default;
+    Held(const Held&) = delete;
+    Held& operator=(const Held&) = delete;
 
+    store::Database& db() { return *core_.db; }
+    audit::AuditLog& audit() { return *core_.audit; }
+    NodeCore& core() { return core_; }
+
+   private:
+    NodeCore& core_;
+    std::lock_guard<std::mutex> lock_;
+  };
+
+  // Runs f(Held&) under the node lock and returns what it returns.
+  template <typename F>
+  auto WithDb(F&& f) -> decltype(f(std::declval<Held&>())) {
+    Held held(*this);
+    return std::forward<F>(f)(held);
+  }
+
+  // At start-up: the opened database and audit log. The node lock is not
+  // needed yet (no other thread runs), and is taken anyway.
+  void Open(std::unique_ptr<store::Database> database, std::unique_ptr<audit::AuditLog> log);
+  bool is_open() const { return db != nullptr; }
+
+  // Being removed: service.cpp still locks `mu` and reaches `db`/`audit`
+  // directly; everything else goes through Held.
   std::mutex mu;
   std::unique_ptr<store::Database> db;     // GUARDED_BY(mu)
   std::unique_ptr<audit::AuditLog> audit;  // GUARDED_BY(mu)
@@ -96,7 +163,10 @@ audit::AuditEvent SystemEvent(AuditWhat what, std::string source);
 // id and the status message only (never the subject, reason or anything
 // personal) and the caller goes on with its refusal.
 //
-// Both fill actor_org with this node's id. REQUIRES: core.mu held.
+// Both fill actor_org with this node's id.
+[[nodiscard]] Status AuditOrFail(NodeCore::Held& held, audit::AuditEvent event);
+void AuditBestEffort(NodeCore::Held& held, audit::AuditEvent event);
+// Being removed with NodeCore::mu (service.cpp).
 [[nodiscard]] Status AuditOrFail(NodeCore& core, audit::AuditEvent event);
 void AuditBestEffort(NodeCore& core, audit::AuditEvent event);
 
