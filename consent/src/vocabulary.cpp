@@ -61,6 +61,37 @@ std::string_view Name(Category c) {
   return "?";
 }
 
+std::string_view DutchLabel(Category c) {
+  switch (c) {
+    case Category::kIdentificatie:
+      return "Identificatie";
+    case Category::kBsn:
+      return "Burgerservicenummer";
+    case Category::kContact:
+      return "Contactgegevens";
+    case Category::kOnderwijs:
+      return "Onderwijs";
+    case Category::kVerzuim:
+      return "Verzuim";
+    case Category::kHulpvraag:
+      return "Hulpvraag";
+    case Category::kGezinssituatie:
+      return "Gezinssituatie";
+    case Category::kGezondheid:
+      return "Gezondheid";
+    case Category::kJustitie:
+      return "Justitie";
+    case Category::kAfspraken:
+      return "Afspraken";
+  }
+  return "Overig";
+}
+
+std::string_view DutchCategoryLabel(std::string_view wire_name) {
+  std::optional<Category> c = ParseCategory(wire_name);
+  return c ? DutchLabel(*c) : std::string_view("Overig");
+}
+
 std::string_view Name(GrantorRole r) { return r == GrantorRole::kOuder ? "ouder" : "jongere"; }
 
 std::string_view Name(LegalBasis b) {

@@ -18,21 +18,6 @@ namespace {
 
 namespace html = http::html;
 
-const char* DutchCategory(std::string_view name) {
-  static const std::map<std::string_view, const char*> kNames = {{"identificatie", "Identificatie"},
-                                                                 {"bsn", "Burgerservicenummer"},
-                                                                 {"contact", "Contactgegevens"},
-                                                                 {"onderwijs", "Onderwijs"},
-                                                                 {"verzuim", "Verzuim"},
-                                                                 {"hulpvraag", "Hulpvraag"},
-                                                                 {"gezinssituatie", "Gezinssituatie"},
-                                                                 {"gezondheid", "Gezondheid"},
-                                                                 {"justitie", "Justitie"},
-                                                                 {"afspraken", "Afspraken"}};
-  auto it = kNames.find(name);
-  return it == kNames.end() ? "Overig" : it->second;
-}
-
 std::string DutchKey(const std::string& key) {
   static const std::map<std::string, std::string> kKeys = {
       {"name", "Naam"},
@@ -98,12 +83,12 @@ std::string RenderCase(const std::string& json, const LinkVisit& r) {
   for (consent::Category c : consent::kAllCategories) {
     std::string name(consent::Name(c));
     if (!j.contains(name)) continue;
-    o += "<section id=\"cat-" + name + "\"><h2>" + DutchCategory(name) + "</h2>" + RenderValue(j[name], 0) +
-         "</section>\n";
+    o += "<section id=\"cat-" + name + "\"><h2>" + std::string(consent::DutchCategoryLabel(name)) + "</h2>" +
+         RenderValue(j[name], 0) + "</section>\n";
   }
   if (!r.withheld.empty()) {
     std::vector<std::string> held;
-    for (const auto& n : r.withheld) held.emplace_back(DutchCategory(n));
+    for (const auto& n : r.withheld) held.emplace_back(consent::DutchCategoryLabel(n));
     o += "<p class=\"withheld\">Niet gedeeld (geen grondslag of toestemming): " + html::Escape(Join(held, ", ")) +
          ".</p>\n";
   }

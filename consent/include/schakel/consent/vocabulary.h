@@ -59,6 +59,13 @@ std::string_view Name(Category c);
 std::string_view Name(GrantorRole r);
 std::string_view Name(LegalBasis b);
 
+// The Dutch label staff and parents read (console, link pages, letters):
+// "Burgerservicenummer", "Contactgegevens", ... The one list of them.
+std::string_view DutchLabel(Category c);
+// The label of a category given by wire name; "Overig" for a name that is
+// not a category (a stored value from a later version, say).
+std::string_view DutchCategoryLabel(std::string_view wire_name);
+
 std::optional<OrgType> ParseOrgType(std::string_view s);
 std::optional<Category> ParseCategory(std::string_view s);
 std::optional<GrantorRole> ParseGrantorRole(std::string_view s);
