@@ -7,7 +7,8 @@ PATH is a file or a folder (searched for *.cpp); without one, every *.cpp git
 knows of outside tests/ and bench/. A function is a top-level body: a brace
 block at namespace or class scope whose header ends in a parameter list (with
 qualifiers, a trailing return type or a constructor's initializer list after
-it); lambdas and nested blocks count toward the function around them. Its
+it); lambdas and nested blocks count toward the function around them (a
+lambda initialising a variable at namespace scope is not counted). Its
 length is the lines from its opening brace to its closing brace, both
 included. Prints "path:line: name (N lines)" for each one over N (default
 80), longest first, and exits 1 if there is any.
