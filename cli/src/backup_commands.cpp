@@ -192,36 +192,32 @@ Status CheckStagedCopy(const std::string& staged, const crypto::SecureBuffer& ke
   return Status::Ok();
 }
 
-Status RunRestore(Context* ctx, const std::string& from) {
-  if (from.empty()) return Status::InvalidInput("--from: a file name is needed");
-  if (!PathExists(from)) return Status::NotFound("--from: " + from + " does not exist");
+// What a restore needs of the node it replaces, read before its database
+// closes.
+struct RestoreTarget {
   std::string node_id;
   crypto::PublicKey identity_pk{};
   crypto::SecureBuffer key;
-  std::string live;
+  std::string live;  // the database file
   std::string data_dir;
-  {
-    SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
-    SCHAKEL_ASSIGN_OR_RETURN(key, store::LoadDatabaseKey(node.paths, KeySourceFor(node.config, node.paths)));
-    SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*node.db));
-    identity_pk = identity.public_key;
-    node_id = node.config.node_id;
-    live = node.paths.database;
-    data_dir = node.paths.data;
-  }  // our own connection closes here (checkpointing and removing the WAL)
-  SCHAKEL_ASSIGN_OR_RETURN(bool in_use, DatabaseInUse(live));
-  if (in_use) {
-    return Status::Unavailable(live +
-                               " is open in another process (is schakeld running? stop it first, "
-                               "e.g. systemctl stop schakel)");
-  }
-  if (PathExists(live + "-wal")) {
-    return Status::Unavailable(live +
-                               "-wal exists: the database was not closed cleanly; start and stop "
-                               "schakeld once, then restore");
-  }
+};
 
-  std::string staged = live + ".restore-tmp";
+Result<RestoreTarget> ReadRestoreTarget(Context* ctx) {
+  RestoreTarget t;
+  SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
+  SCHAKEL_ASSIGN_OR_RETURN(t.key, store::LoadDatabaseKey(node.paths, KeySourceFor(node.config, node.paths)));
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*node.db));
+  t.identity_pk = identity.public_key;
+  t.node_id = node.config.node_id;
+  t.live = node.paths.database;
+  t.data_dir = node.paths.data;
+  return t;
+}  // our own connection closes here (checkpointing and removing the WAL)
+
+// Copies the backup to `staged` beside the live database, with its owner,
+// and checks it; removes it again on any failure after the copy.
+Status StageBackup(const std::string& from, const std::string& staged, const RestoreTarget& t) {
+  const std::string& live = t.live;
   RemoveDatabaseFiles(staged);  // a leftover of an interrupted restore
   SCHAKEL_RETURN_IF_ERROR(CopyFileDurable(from, staged));
   // Run as root on a packaged node, the copy must still belong to the
@@ -233,7 +229,7 @@ Status RunRestore(Context* ctx, const std::string& from) {
     RemoveDatabaseFiles(staged);
     return Status::IoError(staged + ": cannot give it the database's owner: " + std::strerror(saved));
   }
-  Status checked = CheckStagedCopy(staged, key, node_id, identity_pk, from);
+  Status checked = CheckStagedCopy(staged, t.key, t.node_id, t.identity_pk, from);
   if (!checked.ok()) {
     RemoveDatabaseFiles(staged);
     return checked;
@@ -243,9 +239,14 @@ Status RunRestore(Context* ctx, const std::string& from) {
     return Status::Internal(staged + ": its write-ahead log was not folded in on close");
   }
   ::unlink((staged + "-shm").c_str());
+  return Status::Ok();
+}
 
+// Swaps the staged copy in for the live database; returns where the replaced
+// one is kept. Removes the staged copy on any failure after the check.
+Result<std::string> SwapInStaged(const std::string& staged, const std::string& live) {
   // Check again right before the swap: the window left is the rename itself.
-  SCHAKEL_ASSIGN_OR_RETURN(in_use, DatabaseInUse(live));
+  SCHAKEL_ASSIGN_OR_RETURN(bool in_use, DatabaseInUse(live));
   if (in_use) {
     RemoveDatabaseFiles(staged);
     return Status::Unavailable(live + " was opened by another process meanwhile; stop schakeld first");
@@ -263,7 +264,31 @@ Status RunRestore(Context* ctx, const std::string& from) {
     return Status::IoError(live + ": cannot replace it: " + std::strerror(saved));
   }
   ::unlink((live + "-shm").c_str());  // the old index; SQLite rebuilds it
-  SCHAKEL_RETURN_IF_ERROR(SyncDirectory(data_dir));
+  return kept;
+}
+
+Status RunRestore(Context* ctx, const std::string& from) {
+  if (from.empty()) return Status::InvalidInput("--from: a file name is needed");
+  if (!PathExists(from)) return Status::NotFound("--from: " + from + " does not exist");
+  SCHAKEL_ASSIGN_OR_RETURN(RestoreTarget t, ReadRestoreTarget(ctx));
+  const std::string& live = t.live;
+  const std::string& node_id = t.node_id;
+  SCHAKEL_ASSIGN_OR_RETURN(bool in_use, DatabaseInUse(live));
+  if (in_use) {
+    return Status::Unavailable(live +
+                               " is open in another process (is schakeld running? stop it first, "
+                               "e.g. systemctl stop schakel)");
+  }
+  if (PathExists(live + "-wal")) {
+    return Status::Unavailable(live +
+                               "-wal exists: the database was not closed cleanly; start and stop "
+                               "schakeld once, then restore");
+  }
+
+  std::string staged = live + ".restore-tmp";
+  SCHAKEL_RETURN_IF_ERROR(StageBackup(from, staged, t));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string kept, SwapInStaged(staged, live));
+  SCHAKEL_RETURN_IF_ERROR(SyncDirectory(t.data_dir));
 
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode restored, OpenOfflineNode(ctx->globals.dir));
   SCHAKEL_RETURN_IF_ERROR(AuditOffline(restored, "node.restore", node_id, "restore"));

@@ -198,6 +198,132 @@ Result<std::string> PublicUrlHost(std::string_view url) {
   return a->host;
 }
 
+namespace {
+
+// [node]: id, name, org_type.
+Status ReadNodeTable(const Reader& r, NodeConfig* c) {
+  SCHAKEL_ASSIGN_OR_RETURN(c->node_id, r.String("node", "id", 64));
+  if (!IsValidNodeId(c->node_id)) {
+    return r.Error(r.Node("node", "id"), "node.id", "must be 3 to 64 characters of a-z, 0-9 and -");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(c->name, r.String("node", "name", 200));
+  if (c->name.empty()) return r.Error(r.Node("node", "name"), "node.name", "must not be empty");
+  SCHAKEL_ASSIGN_OR_RETURN(std::string org_type, r.String("node", "org_type", 32));
+  auto ot = consent::ParseOrgType(org_type);
+  if (!ot) {
+    return r.Error(r.Node("node", "org_type"), "node.org_type",
+                   "unknown org type \"" + org_type + "\" (one of school, wijkteam, rmc, lvs, ggd, swv, veilig_thuis)");
+  }
+  c->org_type = *ot;
+  return Status::Ok();
+}
+
+// The listeners ([peer], [api], [links], [console]) and the links' public URL.
+Status ReadListeners(const Reader& r, NodeConfig* c) {
+  SCHAKEL_ASSIGN_OR_RETURN(c->peer_listen, r.RequiredAddress("peer", "listen"));
+  SCHAKEL_ASSIGN_OR_RETURN(c->peer_advertise, r.OptAddress("peer", "advertise"));
+  SCHAKEL_ASSIGN_OR_RETURN(c->api_listen, r.RequiredAddress("api", "listen"));
+  SCHAKEL_ASSIGN_OR_RETURN(c->links_listen, r.OptAddress("links", "listen"));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> public_url, r.OptString("links", "public_url"));
+  if (public_url) {
+    if (public_url->rfind("https://", 0) != 0) {
+      return r.Error(r.Node("links", "public_url"), "links.public_url", "must start with https://");
+    }
+    while (public_url->size() > 8 && public_url->back() == '/') public_url->pop_back();
+    auto host = PublicUrlHost(*public_url);
+    if (!host.ok()) {
+      return r.Error(r.Node("links", "public_url"), "links.public_url", host.status().message());
+    }
+    c->links_public_url = *public_url;
+  }
+  if (c->links_listen && c->links_public_url.empty()) {
+    c->links_public_url = "https://" + c->links_listen->ToString();
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(c->console_listen, r.OptAddress("console", "listen"));
+  return Status::Ok();
+}
+
+// [links] and [console]: cert_file and key_file, both or neither.
+Status ReadWebCerts(const Reader& r, NodeConfig* c) {
+  for (const char* table : {"links", "console"}) {
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> cert, r.OptString(table, "cert_file", 4096));
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> key, r.OptString(table, "key_file", 4096));
+    std::string t(table);
+    if (cert && cert->empty()) return r.Error(r.Node(table, "cert_file"), t + ".cert_file", "must not be empty");
+    if (key && key->empty()) return r.Error(r.Node(table, "key_file"), t + ".key_file", "must not be empty");
+    if (cert.has_value() != key.has_value()) {
+      const char* present = cert ? "cert_file" : "key_file";
+      const char* missing = cert ? "key_file" : "cert_file";
+      return r.Error(r.Node(table, present), t + "." + missing,
+                     std::string("missing: set both ") + t + ".cert_file and " + t +
+                         ".key_file, or neither (then the node's generated certificate is used)");
+    }
+    WebCertFiles& files = (t == "links") ? c->links_cert : c->console_cert;
+    if (cert) {
+      files.cert_file = *cert;
+      files.key_file = *key;
+    }
+  }
+  return Status::Ok();
+}
+
+// [retention], [delivery] and [keys]: the day and millisecond limits.
+Status ReadLimits(const Reader& r, NodeConfig* c) {
+  if (const toml::node* n = r.Node("retention", "default_days")) {
+    const auto* i = n->as_integer();
+    if (i == nullptr) return r.Error(n, "retention.default_days", "expected an integer");
+    if (i->get() < 1 || i->get() > 3650) {
+      return r.Error(n, "retention.default_days", "must be from 1 to 3650 days");
+    }
+    c->retention_default_days = static_cast<int>(i->get());
+  }
+
+  for (const char* key : {"retry_base_ms", "retry_max_ms"}) {
+    const toml::node* n = r.Node("delivery", key);
+    if (n == nullptr) continue;
+    const auto* i = n->as_integer();
+    std::string name = std::string("delivery.") + key;
+    if (i == nullptr) return r.Error(n, name, "expected an integer (milliseconds)");
+    if (i->get() < 10 || i->get() > 86400000) return r.Error(n, name, "must be from 10 to 86400000 ms");
+    (std::string(key) == "retry_base_ms" ? c->retry_base_ms : c->retry_max_ms) = i->get();
+  }
+  if (const toml::node* n = r.Node("keys", "retired_key_days")) {
+    const auto* i = n->as_integer();
+    if (i == nullptr) return r.Error(n, "keys.retired_key_days", "expected an integer");
+    if (i->get() < 1 || i->get() > 3650) return r.Error(n, "keys.retired_key_days", "must be from 1 to 3650 days");
+    c->retired_key_days = static_cast<int>(i->get());
+  }
+  if (c->retry_base_ms > c->retry_max_ms) {
+    return r.Error(r.Node("delivery", "retry_base_ms"), "delivery.retry_base_ms",
+                   "must not exceed delivery.retry_max_ms");
+  }
+  return Status::Ok();
+}
+
+// [store]: the key file or the passphrase's environment variable.
+Status ReadStoreTable(const Reader& r, NodeConfig* c) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> key_file, r.OptString("store", "key_file", 4096));
+  if (key_file) {
+    if (key_file->empty()) return r.Error(r.Node("store", "key_file"), "store.key_file", "must not be empty");
+    c->key_file = *key_file;
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> pass_env, r.OptString("store", "passphrase_env", 128));
+  if (pass_env) {
+    bool ok = !pass_env->empty();
+    for (char ch : *pass_env) {
+      if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) ok = false;
+    }
+    if (!ok) {
+      return r.Error(r.Node("store", "passphrase_env"), "store.passphrase_env",
+                     "must be an environment variable name (A-Z, 0-9, _)");
+    }
+    c->passphrase_env = *pass_env;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_name) {
   if (text.size() > kMaxConfigBytes) {
     return Status::InvalidInput(std::string(file_name) + ": larger than " + std::to_string(kMaxConfigBytes) + " bytes");
@@ -213,107 +339,14 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
   SCHAKEL_RETURN_IF_ERROR(r.CheckKnown());
 
   NodeConfig c;
-  SCHAKEL_ASSIGN_OR_RETURN(c.node_id, r.String("node", "id", 64));
-  if (!IsValidNodeId(c.node_id)) {
-    return r.Error(r.Node("node", "id"), "node.id", "must be 3 to 64 characters of a-z, 0-9 and -");
-  }
-  SCHAKEL_ASSIGN_OR_RETURN(c.name, r.String("node", "name", 200));
-  if (c.name.empty()) return r.Error(r.Node("node", "name"), "node.name", "must not be empty");
-  SCHAKEL_ASSIGN_OR_RETURN(std::string org_type, r.String("node", "org_type", 32));
-  auto ot = consent::ParseOrgType(org_type);
-  if (!ot) {
-    return r.Error(r.Node("node", "org_type"), "node.org_type",
-                   "unknown org type \"" + org_type + "\" (one of school, wijkteam, rmc, lvs, ggd, swv, veilig_thuis)");
-  }
-  c.org_type = *ot;
-
-  SCHAKEL_ASSIGN_OR_RETURN(c.peer_listen, r.RequiredAddress("peer", "listen"));
-  SCHAKEL_ASSIGN_OR_RETURN(c.peer_advertise, r.OptAddress("peer", "advertise"));
-  SCHAKEL_ASSIGN_OR_RETURN(c.api_listen, r.RequiredAddress("api", "listen"));
-  SCHAKEL_ASSIGN_OR_RETURN(c.links_listen, r.OptAddress("links", "listen"));
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> public_url, r.OptString("links", "public_url"));
-  if (public_url) {
-    if (public_url->rfind("https://", 0) != 0) {
-      return r.Error(r.Node("links", "public_url"), "links.public_url", "must start with https://");
-    }
-    while (public_url->size() > 8 && public_url->back() == '/') public_url->pop_back();
-    auto host = PublicUrlHost(*public_url);
-    if (!host.ok()) {
-      return r.Error(r.Node("links", "public_url"), "links.public_url", host.status().message());
-    }
-    c.links_public_url = *public_url;
-  }
-  if (c.links_listen && c.links_public_url.empty()) {
-    c.links_public_url = "https://" + c.links_listen->ToString();
-  }
-  SCHAKEL_ASSIGN_OR_RETURN(c.console_listen, r.OptAddress("console", "listen"));
-  for (const char* table : {"links", "console"}) {
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> cert, r.OptString(table, "cert_file", 4096));
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> key, r.OptString(table, "key_file", 4096));
-    std::string t(table);
-    if (cert && cert->empty()) return r.Error(r.Node(table, "cert_file"), t + ".cert_file", "must not be empty");
-    if (key && key->empty()) return r.Error(r.Node(table, "key_file"), t + ".key_file", "must not be empty");
-    if (cert.has_value() != key.has_value()) {
-      const char* present = cert ? "cert_file" : "key_file";
-      const char* missing = cert ? "key_file" : "cert_file";
-      return r.Error(r.Node(table, present), t + "." + missing,
-                     std::string("missing: set both ") + t + ".cert_file and " + t +
-                         ".key_file, or neither (then the node's generated certificate is used)");
-    }
-    WebCertFiles& files = (t == "links") ? c.links_cert : c.console_cert;
-    if (cert) {
-      files.cert_file = *cert;
-      files.key_file = *key;
-    }
-  }
+  SCHAKEL_RETURN_IF_ERROR(ReadNodeTable(r, &c));
+  SCHAKEL_RETURN_IF_ERROR(ReadListeners(r, &c));
+  SCHAKEL_RETURN_IF_ERROR(ReadWebCerts(r, &c));
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> policy_file, r.OptString("policy", "file", 4096));
   if (policy_file) c.policy_file = *policy_file;
 
-  if (const toml::node* n = r.Node("retention", "default_days")) {
-    const auto* i = n->as_integer();
-    if (i == nullptr) return r.Error(n, "retention.default_days", "expected an integer");
-    if (i->get() < 1 || i->get() > 3650) {
-      return r.Error(n, "retention.default_days", "must be from 1 to 3650 days");
-    }
-    c.retention_default_days = static_cast<int>(i->get());
-  }
-
-  for (const char* key : {"retry_base_ms", "retry_max_ms"}) {
-    const toml::node* n = r.Node("delivery", key);
-    if (n == nullptr) continue;
-    const auto* i = n->as_integer();
-    std::string name = std::string("delivery.") + key;
-    if (i == nullptr) return r.Error(n, name, "expected an integer (milliseconds)");
-    if (i->get() < 10 || i->get() > 86400000) return r.Error(n, name, "must be from 10 to 86400000 ms");
-    (std::string(key) == "retry_base_ms" ? c.retry_base_ms : c.retry_max_ms) = i->get();
-  }
-  if (const toml::node* n = r.Node("keys", "retired_key_days")) {
-    const auto* i = n->as_integer();
-    if (i == nullptr) return r.Error(n, "keys.retired_key_days", "expected an integer");
-    if (i->get() < 1 || i->get() > 3650) return r.Error(n, "keys.retired_key_days", "must be from 1 to 3650 days");
-    c.retired_key_days = static_cast<int>(i->get());
-  }
-  if (c.retry_base_ms > c.retry_max_ms) {
-    return r.Error(r.Node("delivery", "retry_base_ms"), "delivery.retry_base_ms",
-                   "must not exceed delivery.retry_max_ms");
-  }
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> key_file, r.OptString("store", "key_file", 4096));
-  if (key_file) {
-    if (key_file->empty()) return r.Error(r.Node("store", "key_file"), "store.key_file", "must not be empty");
-    c.key_file = *key_file;
-  }
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> pass_env, r.OptString("store", "passphrase_env", 128));
-  if (pass_env) {
-    bool ok = !pass_env->empty();
-    for (char ch : *pass_env) {
-      if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) ok = false;
-    }
-    if (!ok) {
-      return r.Error(r.Node("store", "passphrase_env"), "store.passphrase_env",
-                     "must be an environment variable name (A-Z, 0-9, _)");
-    }
-    c.passphrase_env = *pass_env;
-  }
+  SCHAKEL_RETURN_IF_ERROR(ReadLimits(r, &c));
+  SCHAKEL_RETURN_IF_ERROR(ReadStoreTable(r, &c));
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> level, r.OptString("log", "level", 16));
   if (level) {
     if (*level != "debug" && *level != "info" && *level != "warn" && *level != "error") {

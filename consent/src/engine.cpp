@@ -156,6 +156,124 @@ void AddStaleReason(Decision* d, const Consent& c, Standing s, const Request& r)
   }
 }
 
+// What pass 1 of DecideByConsent found, per grantor role (kOuder, kJongere).
+struct ConsentScan {
+  bool have[2] = {false, false};  // a valid consent covers the share
+  CategorySet named[2];           // the union of the categories those consents name
+  bool any_stale = false;         // some consent of a needed grantor is not valid now
+  bool ouder_not_needed = false;  // a valid parent's consent where none is needed
+};
+
+// Pass 1: per needed grantor role, whether a valid covering consent exists
+// and the union of the categories such consents name. Each consent's
+// standing is kept in marks (one per consent) so that the later passes do
+// not compare its strings again.
+ConsentScan ScanConsents(const Request& r, const bool (&needed)[2], Date today, uint8_t* marks) {
+  const std::string_view type_name = Name(r.recipient.org_type);
+  ConsentScan scan;
+  for (size_t i = 0; i < r.consents.size(); ++i) {
+    const Consent& c = r.consents[i];
+    marks[i] = kMarkIgnored;
+    if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
+    const size_t role = RoleIndex(c.grantor_role);
+    const Standing s = TimeStanding(c, today, r.now);
+    if (!needed[role]) {
+      if (role == kOuder && s == Standing::kValid) scan.ouder_not_needed = true;
+      continue;
+    }
+    if (s != Standing::kValid) {
+      marks[i] = kMarkStale;
+      scan.any_stale = true;
+      continue;
+    }
+    marks[i] = kMarkValid;
+    scan.have[role] = true;
+    scan.named[role] = scan.named[role].Union(c.categories);
+  }
+  return scan;
+}
+
+// A needed grantor without a valid covering consent.
+void AddMissingConsentReasons(Decision* d, const Request& r, const NeededGrantors& need, const ConsentScan& scan,
+                              int age, const AgeRules& ages) {
+  const bool needed[2] = {need.ouder, need.jongere};
+  for (size_t role : {kOuder, kJongere}) {
+    if (!needed[role] || scan.have[role]) continue;
+    const GrantorRole g = role == kOuder ? GrantorRole::kOuder : GrantorRole::kJongere;
+    std::string msg =
+        "No valid consent of " + RoleWords(g) + " covers " + ShareWords(r) + "; " + AgeBand(age, ages) + ".";
+    if (g == GrantorRole::kJongere && !need.ouder && scan.ouder_not_needed) {
+      msg += " A parent's consent alone is not enough at this age.";
+    }
+    msg += " Record a consent of " + RoleWords(g) + " for this purpose and recipient.";
+    AddReason(d, g == GrantorRole::kOuder ? kReasonMissingConsentOuder : kReasonMissingConsentJongere, std::move(msg));
+  }
+}
+
+// Withdrawn, expired and future consents of needed grantors that would
+// otherwise cover the share: reported when they matter, i.e. when their
+// grantor has no valid consent or they name a category now withheld.
+// Sorted by consent id so that the order of consents does not matter.
+void AddStaleReasons(Decision* d, const Request& r, const uint8_t* marks, const ConsentScan& scan,
+                     CategorySet not_consented, Date today) {
+  if (!scan.any_stale) return;
+  std::vector<std::pair<const Consent*, Standing>> stale;
+  for (size_t i = 0; i < r.consents.size(); ++i) {
+    if (marks[i] != kMarkStale) continue;
+    const Consent& c = r.consents[i];
+    if (scan.have[RoleIndex(c.grantor_role)] && c.categories.Intersect(not_consented).Empty()) {
+      continue;
+    }
+    stale.emplace_back(&c, TimeStanding(c, today, r.now));
+  }
+  std::sort(stale.begin(), stale.end(), [](const auto& a, const auto& b) {
+    const Consent& x = *a.first;
+    const Consent& y = *b.first;
+    return std::tie(x.id, a.second, x.grantor_role, x.valid_from, x.valid_until, x.withdrawn_at) <
+           std::tie(y.id, b.second, y.grantor_role, y.valid_from, y.valid_until, y.withdrawn_at);
+  });
+  for (const auto& [c, s] : stale) AddStaleReason(d, *c, s, r);
+}
+
+// Categories the flow allows but a needed grantor did not name. When a
+// grantor is missing altogether, its missing_consent reason explains them.
+void AddNotConsentedReasons(Decision* d, const Request& r, const NeededGrantors& need, const ConsentScan& scan,
+                            CategorySet not_consented) {
+  if ((need.ouder && !scan.have[kOuder]) || (need.jongere && !scan.have[kJongere])) return;
+  for (Category cat : SortedCategories()) {
+    if (!not_consented.Has(cat)) continue;
+    const bool ouder_lacks = need.ouder && !scan.named[kOuder].Has(cat);
+    const bool jongere_lacks = need.jongere && !scan.named[kJongere].Has(cat);
+    const std::string who =
+        ouder_lacks && jongere_lacks
+            ? "neither " + RolePossessive(GrantorRole::kOuder) + " nor " + RolePossessive(GrantorRole::kJongere)
+            : RolePossessive(ouder_lacks ? GrantorRole::kOuder : GrantorRole::kJongere);
+    std::string msg = std::string(Name(cat)) + " is withheld: " + who + " valid consent for " + ShareWords(r) +
+                      (ouder_lacks && jongere_lacks ? " names it." : " does not name it.");
+    if (IsSpecialCategory(cat)) {
+      msg += cat == Category::kGezondheid ? " Health data is a special category (AVG art. 9) and is shared only where "
+                                            "the consent names it."
+                                          : " Criminal-law data is protected by AVG art. 10 and is shared only where "
+                                            "the consent names it.";
+    }
+    msg += " Ask for consent that names it, or share without it.";
+    AddReason(d, kReasonCategoryNotConsented, std::move(msg), cat);
+  }
+}
+
+// Pass 2: the consents the permit rests on, into d->consents_used.
+void AddConsentsUsed(Decision* d, const Request& r, const uint8_t* marks, CategorySet allowed) {
+  if (allowed.Empty()) return;
+  for (size_t i = 0; i < r.consents.size(); ++i) {
+    const Consent& c = r.consents[i];
+    if (marks[i] == kMarkValid && !c.categories.Intersect(allowed).Empty()) {
+      d->consents_used.push_back(c.id);
+    }
+  }
+  std::sort(d->consents_used.begin(), d->consents_used.end());
+  d->consents_used.erase(std::unique(d->consents_used.begin(), d->consents_used.end()), d->consents_used.end());
+}
+
 // The consent part of the rules. Adds its reasons and, when something is
 // allowed, fills d->consents_used.
 CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet in_flow, Decision* d) {
@@ -169,12 +287,8 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
   }
   const NeededGrantors need = NeededFor(age, ages);
   const bool needed[2] = {need.ouder, need.jongere};
-  const std::string_view type_name = Name(r.recipient.org_type);
 
-  // Pass 1: per needed grantor role, whether a valid covering consent exists
-  // and the union of the categories such consents name. Each consent's
-  // standing is kept (on the stack for up to 64 consents) so that the later
-  // passes do not compare its strings again.
+  // Each consent's mark, on the stack for up to 64 consents.
   std::array<uint8_t, 64> small_marks{};
   std::vector<uint8_t> big_marks;
   uint8_t* marks = small_marks.data();
@@ -182,35 +296,13 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
     big_marks.assign(r.consents.size(), kMarkIgnored);
     marks = big_marks.data();
   }
-  bool have[2] = {false, false};
-  CategorySet named[2];
-  bool any_stale = false;
-  bool ouder_not_needed = false;
-  for (size_t i = 0; i < r.consents.size(); ++i) {
-    const Consent& c = r.consents[i];
-    marks[i] = kMarkIgnored;
-    if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
-    const size_t role = RoleIndex(c.grantor_role);
-    const Standing s = TimeStanding(c, today, r.now);
-    if (!needed[role]) {
-      if (role == kOuder && s == Standing::kValid) ouder_not_needed = true;
-      continue;
-    }
-    if (s != Standing::kValid) {
-      marks[i] = kMarkStale;
-      any_stale = true;
-      continue;
-    }
-    marks[i] = kMarkValid;
-    have[role] = true;
-    named[role] = named[role].Union(c.categories);
-  }
+  const ConsentScan scan = ScanConsents(r, needed, today, marks);
 
   // The categories every needed grantor named; a needed grantor without a
   // valid consent names nothing.
   CategorySet named_by_all = CategorySet::All();
   for (size_t role : {kOuder, kJongere}) {
-    if (needed[role]) named_by_all = named_by_all.Intersect(have[role] ? named[role] : CategorySet());
+    if (needed[role]) named_by_all = named_by_all.Intersect(scan.have[role] ? scan.named[role] : CategorySet());
   }
   CategorySet allowed = in_flow.Intersect(named_by_all);
   // Special categories (AVG art. 9 gezondheid, art. 10 justitie) pass only
@@ -219,77 +311,10 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
   allowed = allowed.Minus(kSpecial.Minus(named_by_all));
   const CategorySet not_consented = in_flow.Minus(allowed);
 
-  for (size_t role : {kOuder, kJongere}) {
-    if (!needed[role] || have[role]) continue;
-    const GrantorRole g = role == kOuder ? GrantorRole::kOuder : GrantorRole::kJongere;
-    std::string msg =
-        "No valid consent of " + RoleWords(g) + " covers " + ShareWords(r) + "; " + AgeBand(age, ages) + ".";
-    if (g == GrantorRole::kJongere && !need.ouder && ouder_not_needed) {
-      msg += " A parent's consent alone is not enough at this age.";
-    }
-    msg += " Record a consent of " + RoleWords(g) + " for this purpose and recipient.";
-    AddReason(d, g == GrantorRole::kOuder ? kReasonMissingConsentOuder : kReasonMissingConsentJongere, std::move(msg));
-  }
-
-  // Withdrawn, expired and future consents of needed grantors that would
-  // otherwise cover the share: reported when they matter, i.e. when their
-  // grantor has no valid consent or they name a category now withheld.
-  // Sorted by consent id so that the order of consents does not matter.
-  if (any_stale) {
-    std::vector<std::pair<const Consent*, Standing>> stale;
-    for (size_t i = 0; i < r.consents.size(); ++i) {
-      if (marks[i] != kMarkStale) continue;
-      const Consent& c = r.consents[i];
-      if (have[RoleIndex(c.grantor_role)] && c.categories.Intersect(not_consented).Empty()) {
-        continue;
-      }
-      stale.emplace_back(&c, TimeStanding(c, today, r.now));
-    }
-    std::sort(stale.begin(), stale.end(), [](const auto& a, const auto& b) {
-      const Consent& x = *a.first;
-      const Consent& y = *b.first;
-      return std::tie(x.id, a.second, x.grantor_role, x.valid_from, x.valid_until, x.withdrawn_at) <
-             std::tie(y.id, b.second, y.grantor_role, y.valid_from, y.valid_until, y.withdrawn_at);
-    });
-    for (const auto& [c, s] : stale) AddStaleReason(d, *c, s, r);
-  }
-
-  // Categories the flow allows but a needed grantor did not name. When a
-  // grantor is missing altogether, its missing_consent reason explains them.
-  if ((!need.ouder || have[kOuder]) && (!need.jongere || have[kJongere])) {
-    for (Category cat : SortedCategories()) {
-      if (!not_consented.Has(cat)) continue;
-      const bool ouder_lacks = need.ouder && !named[kOuder].Has(cat);
-      const bool jongere_lacks = need.jongere && !named[kJongere].Has(cat);
-      const std::string who =
-          ouder_lacks && jongere_lacks
-              ? "neither " + RolePossessive(GrantorRole::kOuder) + " nor " + RolePossessive(GrantorRole::kJongere)
-              : RolePossessive(ouder_lacks ? GrantorRole::kOuder : GrantorRole::kJongere);
-      std::string msg = std::string(Name(cat)) + " is withheld: " + who + " valid consent for " + ShareWords(r) +
-                        (ouder_lacks && jongere_lacks ? " names it." : " does not name it.");
-      if (IsSpecialCategory(cat)) {
-        msg += cat == Category::kGezondheid
-                   ? " Health data is a special category (AVG art. 9) and is shared only where "
-                     "the consent names it."
-                   : " Criminal-law data is protected by AVG art. 10 and is shared only where "
-                     "the consent names it.";
-      }
-      msg += " Ask for consent that names it, or share without it.";
-      AddReason(d, kReasonCategoryNotConsented, std::move(msg), cat);
-    }
-  }
-
-  if (!allowed.Empty()) {
-    // Pass 2: the consents the permit rests on.
-    for (size_t i = 0; i < r.consents.size(); ++i) {
-      const Consent& c = r.consents[i];
-      if (marks[i] == kMarkValid && !c.categories.Intersect(allowed).Empty()) {
-        d->consents_used.push_back(c.id);
-      }
-    }
-    std::sort(d->consents_used.begin(), d->consents_used.end());
-    d->consents_used.erase(std::unique(d->consents_used.begin(), d->consents_used.end()), d->consents_used.end());
-  }
+  AddMissingConsentReasons(d, r, need, scan, age, ages);
+  AddStaleReasons(d, r, marks, scan, not_consented, today);
+  AddNotConsentedReasons(d, r, need, scan, not_consented);
+  AddConsentsUsed(d, r, marks, allowed);
   return allowed;
 }
 

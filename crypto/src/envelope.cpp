@@ -1,5 +1,6 @@
-// Sealed envelopes, receipts and revocations. The byte formats are specified
-// in docs/envelope.md; keep the two in step.
+// Sealed envelopes: the header, sealing and opening. The byte format is
+// specified in docs/envelope.md; keep the two in step. Receipts and
+// revocations are in receipts.cpp.
 #include "schakel/crypto/envelope.h"
 
 #include <sodium.h>
@@ -10,24 +11,19 @@
 
 #include "envelope_internal.h"
 #include "schakel/base/strings.h"
+#include "wire_internal.h"
 
 namespace schakel::crypto {
 namespace {
 
-using std::chrono::milliseconds;
+using namespace wire;  // NOLINT(google-build-using-namespace): this module's own encoding
 
 constexpr char kMagic[4] = {'S', 'C', 'H', 'K'};
-constexpr char kReceiptMagic[4] = {'S', 'C', 'H', 'R'};
-constexpr char kRevocationMagic[4] = {'S', 'C', 'H', 'V'};
-constexpr uint8_t kReceiptVersion = 1;
-constexpr uint8_t kRevocationVersion = 1;
 
 // Domain labels; each is used with its terminating NUL (sizeof).
 constexpr char kKeyIdLabel[] = "schakel/enc-key-id/v1";
 constexpr char kKdfLabel[] = "schakel/envelope/v1/key";
 constexpr char kSignLabel[] = "schakel/envelope/v1/sign";
-constexpr char kReceiptLabel[] = "schakel/receipt/v1";
-constexpr char kRevocationLabel[] = "schakel/revocation/v1";
 
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -43,95 +39,6 @@ constexpr size_t kPreHeaderBytes = 4 + 1 + 4;
 constexpr size_t kPostHeaderBytes = 32 + kNonceBytes + 4;
 constexpr size_t kMinCiphertextBytes = kSigBytes + kTagBytes;
 
-constexpr int64_t kMaxInstantMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
-
-// ----- encoding ------------------------------------------------------------
-
-void PutU16(std::string& out, uint16_t v) {
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v & 0xff));
-}
-void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-void PutI64(std::string& out, int64_t v) {
-  auto u = static_cast<uint64_t>(v);
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((u >> shift) & 0xff));
-}
-// Strings are a 16-bit big-endian length and the bytes. Every string this
-// module writes is checked to be short first.
-void PutStr(std::string& out, std::string_view s) {
-  PutU16(out, static_cast<uint16_t>(s.size()));
-  out.append(s);
-}
-void PutBytes(std::string& out, std::span<const uint8_t> b) {
-  out.append(reinterpret_cast<const char*>(b.data()), b.size());
-}
-void PutLabel(std::string& out, const char* label, size_t size_with_nul) { out.append(label, size_with_nul); }
-
-int64_t ToMs(Instant t) { return t.time_since_epoch().count(); }
-Instant FromMs(int64_t ms) { return Instant{milliseconds{ms}}; }
-
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  size_t remaining() const { return data_.size() - pos_; }
-  size_t pos() const { return pos_; }
-  bool U8(uint8_t* v) {
-    if (remaining() < 1) return false;
-    *v = static_cast<uint8_t>(data_[pos_++]);
-    return true;
-  }
-  bool U16(uint16_t* v) {
-    if (remaining() < 2) return false;
-    *v = static_cast<uint16_t>(Byte(0) << 8 | Byte(1));
-    pos_ += 2;
-    return true;
-  }
-  bool U32(uint32_t* v) {
-    if (remaining() < 4) return false;
-    *v = static_cast<uint32_t>(Byte(0)) << 24 | static_cast<uint32_t>(Byte(1)) << 16 |
-         static_cast<uint32_t>(Byte(2)) << 8 | static_cast<uint32_t>(Byte(3));
-    pos_ += 4;
-    return true;
-  }
-  bool I64(int64_t* v) {
-    if (remaining() < 8) return false;
-    uint64_t u = 0;
-    for (size_t i = 0; i < 8; ++i) u = u << 8 | Byte(i);
-    *v = static_cast<int64_t>(u);
-    pos_ += 8;
-    return true;
-  }
-  bool Str(std::string* s) {
-    uint16_t n = 0;
-    if (!U16(&n) || remaining() < n) return false;
-    s->assign(data_.substr(pos_, n));
-    pos_ += n;
-    return true;
-  }
-  template <size_t N>
-  bool Bytes(std::array<uint8_t, N>* out) {
-    if (remaining() < N) return false;
-    std::memcpy(out->data(), data_.data() + pos_, N);
-    pos_ += N;
-    return true;
-  }
-  std::string_view Take(size_t n) {
-    std::string_view v = data_.substr(pos_, n);
-    pos_ += v.size();
-    return v;
-  }
-
- private:
-  uint32_t Byte(size_t i) const { return static_cast<unsigned char>(data_[pos_ + i]); }
-  std::string_view data_;
-  size_t pos_ = 0;
-};
-
-const uint8_t* U8Ptr(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
-uint8_t* U8Ptr(std::string& s) { return reinterpret_cast<uint8_t*>(s.data()); }
-
 // ----- field checks --------------------------------------------------------
 
 bool IsValidPurpose(std::string_view s) {
@@ -143,8 +50,6 @@ bool IsValidContentType(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
-
-bool IsValidInstant(Instant t) { return ToMs(t) >= 0 && ToMs(t) <= kMaxInstantMs; }
 
 // Checks the fields of a header (not version or key id). The message names the
 // field, never its value: values from outside may be anything.
@@ -434,55 +339,6 @@ Result<std::string> SealImpl(const EnvelopeHeader& header, std::string_view body
   return out;
 }
 
-// Receipts and revocations share the field encoding of the header.
-std::string ReceiptFields(const Receipt& r) {
-  std::string out;
-  PutStr(out, r.message_id);
-  PutStr(out, r.sender_id);
-  PutStr(out, r.recipient_id);
-  PutI64(out, ToMs(r.received));
-  PutBytes(out, r.body_hash);
-  return out;
-}
-
-std::string RevocationFields(const Revocation& v) {
-  std::string out;
-  PutStr(out, v.message_id);
-  PutStr(out, v.sender_id);
-  PutStr(out, v.recipient_id);
-  PutStr(out, v.reason);
-  PutI64(out, ToMs(v.revoked_at));
-  return out;
-}
-
-Status CheckReceiptFields(const Receipt& r) {
-  if (!IsValidObjectId(r.message_id)) return Status::InvalidInput("receipt: bad message_id");
-  if (!IsValidNodeId(r.sender_id)) return Status::InvalidInput("receipt: bad sender_id");
-  if (!IsValidNodeId(r.recipient_id)) return Status::InvalidInput("receipt: bad recipient_id");
-  if (!IsValidInstant(r.received)) return Status::InvalidInput("receipt: bad received time");
-  return Status::Ok();
-}
-
-Status CheckRevocationFields(const Revocation& v) {
-  if (!IsValidObjectId(v.message_id)) return Status::InvalidInput("revocation: bad message_id");
-  if (!IsValidNodeId(v.sender_id)) return Status::InvalidInput("revocation: bad sender_id");
-  if (!IsValidNodeId(v.recipient_id)) return Status::InvalidInput("revocation: bad recipient_id");
-  if (v.reason.empty() || v.reason.size() > kMaxRevocationReasonBytes || !IsPrintableUtf8(v.reason)) {
-    return Status::InvalidInput("revocation: reason must be 1.." + std::to_string(kMaxRevocationReasonBytes) +
-                                " bytes of printable UTF-8");
-  }
-  if (!IsValidInstant(v.revoked_at)) return Status::InvalidInput("revocation: bad time");
-  return Status::Ok();
-}
-
-std::string Labelled(const char* label, size_t size_with_nul, const std::string& fields) {
-  std::string m;
-  m.reserve(size_with_nul + fields.size());
-  PutLabel(m, label, size_with_nul);
-  m += fields;
-  return m;
-}
-
 bool SameKeyId(const EncKeyId& a, const EncKeyId& b) { return ConstantTimeEqual(a, b); }
 
 }  // namespace
@@ -585,132 +441,6 @@ Result<Opened> Open(std::string_view envelope, const EncryptionKeyPair& recipien
     return SameKeyId(wanted, id) ? &recipient_key : nullptr;
   };
   return EnvelopeOpener::Run(envelope, lookup, expected_sender_sign_pk, expected_recipient_id, error);
-}
-
-// ----- receipts --------------------------------------------------------------
-
-BodyHash HashBody(std::string_view body) { return Sha256({U8Ptr(body), body.size()}); }
-
-Receipt MakeReceipt(const Opened& opened, Instant received, const SigningKeyPair& recipient) {
-  Receipt r;
-  r.message_id = opened.header().message_id;
-  r.sender_id = opened.header().sender_id;
-  r.recipient_id = opened.header().recipient_id;
-  r.received = received;
-  r.body_hash = HashBody(opened.body());
-  r.sig = Sign(recipient, Labelled(kReceiptLabel, sizeof kReceiptLabel, ReceiptFields(r)));
-  return r;
-}
-
-Status VerifyReceipt(const Receipt& receipt, const PublicKey& recipient_sign_pk, const EnvelopeHeader& sent,
-                     const BodyHash& sent_body_hash) {
-  SCHAKEL_RETURN_IF_ERROR(CheckReceiptFields(receipt));
-  if (!Verify(recipient_sign_pk, Labelled(kReceiptLabel, sizeof kReceiptLabel, ReceiptFields(receipt)), receipt.sig)) {
-    return Status::InvalidInput("receipt: bad signature: not signed by the recipient's key");
-  }
-  if (receipt.message_id != sent.message_id || receipt.sender_id != sent.sender_id ||
-      receipt.recipient_id != sent.recipient_id) {
-    return Status::InvalidInput("receipt: for another message, sender or recipient");
-  }
-  if (!ConstantTimeEqual(receipt.body_hash, sent_body_hash)) {
-    return Status::InvalidInput("receipt: body hash differs from the body that was sent");
-  }
-  return Status::Ok();
-}
-
-std::string EncodeReceipt(const Receipt& receipt) {
-  std::string out(kReceiptMagic, sizeof kReceiptMagic);
-  out.push_back(static_cast<char>(kReceiptVersion));
-  out += ReceiptFields(receipt);
-  PutBytes(out, receipt.sig);
-  return out;
-}
-
-Result<Receipt> DecodeReceipt(std::string_view bytes) {
-  if (bytes.size() > 1024) return Status::InvalidInput("receipt: larger than 1024 bytes");
-  Reader r(bytes);
-  Receipt out;
-  std::array<uint8_t, 4> magic{};
-  uint8_t version = 0;
-  int64_t received = 0;
-  if (!r.Bytes(&magic) || std::memcmp(magic.data(), kReceiptMagic, 4) != 0) {
-    return Status::InvalidInput("receipt: not a Schakel receipt (bad magic or truncated)");
-  }
-  if (!r.U8(&version)) return Status::InvalidInput("receipt: truncated");
-  if (version != kReceiptVersion) {
-    return Status::InvalidInput("receipt: unknown version " + std::to_string(version));
-  }
-  if (!r.Str(&out.message_id) || !r.Str(&out.sender_id) || !r.Str(&out.recipient_id) || !r.I64(&received) ||
-      !r.Bytes(&out.body_hash) || !r.Bytes(&out.sig)) {
-    return Status::InvalidInput("receipt: truncated");
-  }
-  if (r.remaining() != 0) return Status::InvalidInput("receipt: bytes after the end");
-  out.received = FromMs(received);
-  SCHAKEL_RETURN_IF_ERROR(CheckReceiptFields(out));
-  return out;
-}
-
-// ----- revocations -----------------------------------------------------------
-
-Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id, std::string recipient_id,
-                                  std::string reason, Instant revoked_at, const SigningKeyPair& sender) {
-  Revocation v;
-  v.message_id = std::move(message_id);
-  v.sender_id = std::move(sender_id);
-  v.recipient_id = std::move(recipient_id);
-  v.reason = std::move(reason);
-  v.revoked_at = revoked_at;
-  SCHAKEL_RETURN_IF_ERROR(CheckRevocationFields(v));
-  if (sender.secret.size() != crypto_sign_SECRETKEYBYTES) {
-    return Status::InvalidInput("revocation: the sender's identity key is not loaded");
-  }
-  v.sig = Sign(sender, Labelled(kRevocationLabel, sizeof kRevocationLabel, RevocationFields(v)));
-  return v;
-}
-
-Status VerifyRevocation(const Revocation& revocation, const PublicKey& sender_sign_pk,
-                        std::string_view expected_recipient_id) {
-  SCHAKEL_RETURN_IF_ERROR(CheckRevocationFields(revocation));
-  if (!Verify(sender_sign_pk, Labelled(kRevocationLabel, sizeof kRevocationLabel, RevocationFields(revocation)),
-              revocation.sig)) {
-    return Status::InvalidInput("revocation: bad signature: not signed by the sender's key");
-  }
-  if (revocation.recipient_id != expected_recipient_id) {
-    return Status::InvalidInput("revocation: addressed to \"" + revocation.recipient_id + "\", not to this node");
-  }
-  return Status::Ok();
-}
-
-std::string EncodeRevocation(const Revocation& revocation) {
-  std::string out(kRevocationMagic, sizeof kRevocationMagic);
-  out.push_back(static_cast<char>(kRevocationVersion));
-  out += RevocationFields(revocation);
-  PutBytes(out, revocation.sig);
-  return out;
-}
-
-Result<Revocation> DecodeRevocation(std::string_view bytes) {
-  if (bytes.size() > 2048) return Status::InvalidInput("revocation: larger than 2048 bytes");
-  Reader r(bytes);
-  Revocation out;
-  std::array<uint8_t, 4> magic{};
-  uint8_t version = 0;
-  int64_t at = 0;
-  if (!r.Bytes(&magic) || std::memcmp(magic.data(), kRevocationMagic, 4) != 0) {
-    return Status::InvalidInput("revocation: not a Schakel revocation (bad magic or truncated)");
-  }
-  if (!r.U8(&version)) return Status::InvalidInput("revocation: truncated");
-  if (version != kRevocationVersion) {
-    return Status::InvalidInput("revocation: unknown version " + std::to_string(version));
-  }
-  if (!r.Str(&out.message_id) || !r.Str(&out.sender_id) || !r.Str(&out.recipient_id) || !r.Str(&out.reason) ||
-      !r.I64(&at) || !r.Bytes(&out.sig)) {
-    return Status::InvalidInput("revocation: truncated");
-  }
-  if (r.remaining() != 0) return Status::InvalidInput("revocation: bytes after the end");
-  out.revoked_at = FromMs(at);
-  SCHAKEL_RETURN_IF_ERROR(CheckRevocationFields(out));
-  return out;
 }
 
 namespace internal {

@@ -22,18 +22,6 @@ using service::RecheckShare;
 using service::SystemEvent;
 namespace {
 
-constexpr std::string_view kPurgeLabel{"schakel/purge-confirmation/v1\0", 30};
-
-std::string PurgeMessage(const std::string& message_id, const std::string& sender_id, const std::string& recipient_id) {
-  std::string m(kPurgeLabel);
-  m += message_id;
-  m.push_back('\0');
-  m += sender_id;
-  m.push_back('\0');
-  m += recipient_id;
-  return m;
-}
-
 Result<PeerEndpoint> EndpointFor(const store::Partner& p) {
   auto addr = config::ParseAddress(p.card.address);
   if (!addr.ok()) return addr.status().WithContext("partner " + p.card.node_id + " address");
@@ -66,41 +54,6 @@ void RetryAfterLocalError(NodeCore& core, const store::OutgoingItem& item, const
 }
 
 }  // namespace
-
-std::string MakePurgeConfirmation(const std::string& message_id, const std::string& sender_id,
-                                  const std::string& recipient_id, Instant purged_at,
-                                  const crypto::SigningKeyPair& recipient) {
-  crypto::Signature sig = crypto::Sign(recipient, PurgeMessage(message_id, sender_id, recipient_id));
-  formats::Json j{{"message_id", message_id},
-                  {"sender_id", sender_id},
-                  {"recipient_id", recipient_id},
-                  {"purged_at", FormatInstantMs(purged_at)},
-                  {"sig", crypto::Base64Encode(sig)}};
-  return j.dump();
-}
-
-Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
-                               const std::string& sender_id, const std::string& recipient_id,
-                               const crypto::PublicKey& recipient_sign_pk) {
-  SCHAKEL_ASSIGN_OR_RETURN(formats::Json j, formats::ParseJsonLimited(confirmation, {4096, 4}));
-  formats::Fields f(j, "purge confirmation");
-  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"message_id", "sender_id", "recipient_id", "purged_at", "sig"}));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string mid, f.String("message_id", 128));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string sid, f.String("sender_id", 64));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string rid, f.String("recipient_id", 64));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string sig_text, f.String("sig", 128));
-  if (mid != message_id || sid != sender_id || rid != recipient_id) {
-    return Status::InvalidInput("purge confirmation is for another message");
-  }
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<uint8_t> sig_bytes, crypto::Base64Decode(sig_text, 64));
-  if (sig_bytes.size() != 64) return Status::InvalidInput("purge confirmation: bad signature length");
-  crypto::Signature sig{};
-  std::copy(sig_bytes.begin(), sig_bytes.end(), sig.begin());
-  if (!crypto::Verify(recipient_sign_pk, PurgeMessage(message_id, sender_id, recipient_id), sig)) {
-    return Status::InvalidInput("purge confirmation: signature does not verify");
-  }
-  return Status::Ok();
-}
 
 // ---- DeliveryWorker ---------------------------------------------------------
 

@@ -53,6 +53,8 @@ class ClientCore {
   asio::awaitable<void> Watch(asio::steady_timer& timer, const bool& done, bool& timed_out);
 
   asio::awaitable<Status> DoConnect();
+  asio::awaitable<Status> DoTlsHandshake();
+  asio::awaitable<Status> DoHelloExchange();
   asio::awaitable<Status> DoDeliver(std::string_view payload, std::string& response);
   asio::awaitable<Status> DoShutdown();
   // Sends ERROR before we close because the partner broke the protocol;
@@ -230,6 +232,15 @@ asio::awaitable<Status> ClientCore::DoConnect() {
   if (!tcp_up) co_return Status::Unavailable(Where() + ": cannot connect: " + last.message());
   socket.set_option(tcp::no_delay(true), ec);
 
+  Status secured = co_await DoTlsHandshake();
+  if (!secured.ok()) co_return secured;
+  co_return co_await DoHelloExchange();
+}
+
+// TLS 1.3 on the connected socket, with the partner's key checked against
+// its pin.
+asio::awaitable<Status> ClientCore::DoTlsHandshake() {
+  ErrorCode ec;
   Status attached = verifier_->Attach(stream_->native_handle());
   if (!attached.ok()) co_return attached;
   co_await stream_->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
@@ -244,7 +255,12 @@ asio::awaitable<Status> ClientCore::DoConnect() {
   }
   Result<std::string> who = verifier_->Confirm(stream_->native_handle());
   if (!who.ok()) co_return who.status().WithContext(Where());
+  co_return Status::Ok();
+}
 
+// HELLO both ways: names checked, a version in common.
+asio::awaitable<Status> ClientCore::DoHelloExchange() {
+  ErrorCode ec;
   Hello ours;
   ours.node_id = own_id_;
   std::string hello_bytes = EncodeHello(ours);

@@ -189,4 +189,19 @@ Status VerifyRevocation(const Revocation& revocation, const PublicKey& sender_si
 std::string EncodeRevocation(const Revocation& revocation);
 Result<Revocation> DecodeRevocation(std::string_view bytes);
 
+// ---------------------------------------------------------------------------
+// Purge confirmations: the recipient's signed answer to a revocation, that it
+// purged the message. Ed25519 by the recipient's identity key over
+// "schakel/purge-confirmation/v1\0" || message_id || "\0" || sender_id ||
+// "\0" || recipient_id, sent as JSON {"message_id", "sender_id",
+// "recipient_id", "purged_at", "sig"} (purged_at beside the signature, not
+// under it).
+std::string MakePurgeConfirmation(const std::string& message_id, const std::string& sender_id,
+                                  const std::string& recipient_id, Instant purged_at, const SigningKeyPair& recipient);
+// Checks the JSON's shape (at most 4096 bytes, known keys only, no duplicates),
+// that it names this message, sender and recipient, and the signature.
+Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
+                               const std::string& sender_id, const std::string& recipient_id,
+                               const PublicKey& recipient_sign_pk);
+
 }  // namespace schakel::crypto

@@ -23,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "schakel/crypto/envelope.h"
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
 #include "schakel/service/node_core.h"
@@ -106,15 +107,9 @@ class InboxHandler final : public PeerHandler {
   NodeCore& core_;
 };
 
-// The recipient's signed confirmation that it purged a revoked message:
-// Ed25519 over "schakel/purge-confirmation/v1\0" || message_id || "\0" ||
-// sender_id || "\0" || recipient_id, sent as JSON
-// {"message_id", "sender_id", "recipient_id", "purged_at", "sig"}.
-std::string MakePurgeConfirmation(const std::string& message_id, const std::string& sender_id,
-                                  const std::string& recipient_id, Instant purged_at,
-                                  const crypto::SigningKeyPair& recipient);
-Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
-                               const std::string& sender_id, const std::string& recipient_id,
-                               const crypto::PublicKey& recipient_sign_pk);
+// The purge confirmation (the recipient's signed answer to a revocation) is a
+// signed format of crypto/ (schakel/crypto/envelope.h), named here as before.
+using crypto::MakePurgeConfirmation;
+using crypto::VerifyPurgeConfirmation;
 
 }  // namespace schakel::peer

@@ -1,0 +1,336 @@
+// Receipts, revocations and purge confirmations: the signed statements about
+// a sealed message. Receipts and revocations use the field encoding of the
+// envelope's header (docs/envelope.md); a purge confirmation is JSON.
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
+
+#include "schakel/base/strings.h"
+#include "schakel/crypto/envelope.h"
+#include "wire_internal.h"
+
+namespace schakel::crypto {
+namespace {
+
+using namespace wire;  // NOLINT(google-build-using-namespace): this module's own encoding
+
+constexpr char kReceiptMagic[4] = {'S', 'C', 'H', 'R'};
+constexpr char kRevocationMagic[4] = {'S', 'C', 'H', 'V'};
+constexpr uint8_t kReceiptVersion = 1;
+constexpr uint8_t kRevocationVersion = 1;
+
+// Domain labels; each is used with its terminating NUL (sizeof).
+constexpr char kReceiptLabel[] = "schakel/receipt/v1";
+constexpr char kRevocationLabel[] = "schakel/revocation/v1";
+constexpr char kPurgeConfirmationLabel[] = "schakel/purge-confirmation/v1";
+
+// Receipts and revocations share the field encoding of the header.
+std::string ReceiptFields(const Receipt& r) {
+  std::string out;
+  PutStr(out, r.message_id);
+  PutStr(out, r.sender_id);
+  PutStr(out, r.recipient_id);
+  PutI64(out, ToMs(r.received));
+  PutBytes(out, r.body_hash);
+  return out;
+}
+
+std::string RevocationFields(const Revocation& v) {
+  std::string out;
+  PutStr(out, v.message_id);
+  PutStr(out, v.sender_id);
+  PutStr(out, v.recipient_id);
+  PutStr(out, v.reason);
+  PutI64(out, ToMs(v.revoked_at));
+  return out;
+}
+
+Status CheckReceiptFields(const Receipt& r) {
+  if (!IsValidObjectId(r.message_id)) return Status::InvalidInput("receipt: bad message_id");
+  if (!IsValidNodeId(r.sender_id)) return Status::InvalidInput("receipt: bad sender_id");
+  if (!IsValidNodeId(r.recipient_id)) return Status::InvalidInput("receipt: bad recipient_id");
+  if (!IsValidInstant(r.received)) return Status::InvalidInput("receipt: bad received time");
+  return Status::Ok();
+}
+
+Status CheckRevocationFields(const Revocation& v) {
+  if (!IsValidObjectId(v.message_id)) return Status::InvalidInput("revocation: bad message_id");
+  if (!IsValidNodeId(v.sender_id)) return Status::InvalidInput("revocation: bad sender_id");
+  if (!IsValidNodeId(v.recipient_id)) return Status::InvalidInput("revocation: bad recipient_id");
+  if (v.reason.empty() || v.reason.size() > kMaxRevocationReasonBytes || !IsPrintableUtf8(v.reason)) {
+    return Status::InvalidInput("revocation: reason must be 1.." + std::to_string(kMaxRevocationReasonBytes) +
+                                " bytes of printable UTF-8");
+  }
+  if (!IsValidInstant(v.revoked_at)) return Status::InvalidInput("revocation: bad time");
+  return Status::Ok();
+}
+
+// ----- purge confirmations: strict JSON ------------------------------------
+// The checks formats::ParseJsonLimited and formats::Fields make, with their
+// messages (crypto/ sits below formats/).
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kPurgePath = "purge confirmation";
+
+std::string PurgeMessage(const std::string& message_id, const std::string& sender_id, const std::string& recipient_id) {
+  std::string fields = message_id;
+  fields.push_back('\0');
+  fields += sender_id;
+  fields.push_back('\0');
+  fields += recipient_id;
+  return Labelled(kPurgeConfirmationLabel, sizeof kPurgeConfirmationLabel, fields);
+}
+
+// Walks the text once, outside strings, to bound nesting before parsing.
+Status CheckJsonDepth(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) {
+        return Status::InvalidInput("JSON nested deeper than " + std::to_string(max_depth) + " levels");
+      }
+    } else if (c == '}' || c == ']') {
+      if (depth > 0) --depth;
+    }
+  }
+  return Status::Ok();
+}
+
+std::string PrintableKey(std::string k) { return k.size() > 64 || !IsPrintableUtf8(k) ? "?" : k; }
+
+// Parses within the limits and refuses a key repeated in one object.
+Result<Json> ParseStrictJson(std::string_view text, size_t max_bytes, size_t max_depth) {
+  if (text.size() > max_bytes) {
+    return Status::InvalidInput("JSON input is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  SCHAKEL_RETURN_IF_ERROR(CheckJsonDepth(text, max_depth));
+  std::vector<std::set<std::string>> keys_stack;
+  std::string duplicate;
+  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) -> bool {
+    if (event == Json::parse_event_t::object_start) {
+      keys_stack.emplace_back();
+    } else if (event == Json::parse_event_t::object_end) {
+      if (!keys_stack.empty()) keys_stack.pop_back();
+    } else if (event == Json::parse_event_t::key && !keys_stack.empty()) {
+      const auto& k = parsed.get_ref<const std::string&>();
+      if (!keys_stack.back().insert(k).second && duplicate.empty()) duplicate = k;
+    }
+    return true;
+  };
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+  } catch (const Json::parse_error& e) {
+    return Status::InvalidInput("malformed JSON at byte " + std::to_string(e.byte));
+  } catch (const std::exception&) {
+    return Status::InvalidInput("malformed JSON");
+  }
+  if (!duplicate.empty()) return Status::InvalidInput("duplicate key \"" + PrintableKey(duplicate) + "\"");
+  return j;
+}
+
+Status OnlyKeys(const Json& obj, std::initializer_list<std::string_view> allowed) {
+  if (!obj.is_object()) return Status::InvalidInput(std::string(kPurgePath) + ": expected an object");
+  for (const auto& item : obj.items()) {
+    bool known = false;
+    for (auto a : allowed) {
+      if (item.key() == a) known = true;
+    }
+    if (!known)
+      return Status::InvalidInput(std::string(kPurgePath) + "." + PrintableKey(item.key()) + ": unknown field");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> StringField(const Json& obj, std::string_view key, size_t max_len) {
+  const std::string path = std::string(kPurgePath) + "." + std::string(key);
+  auto it = obj.find(std::string(key));
+  if (it == obj.end()) return Status::InvalidInput(path + ": missing");
+  if (!it->is_string()) return Status::InvalidInput(path + ": expected a string");
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.size() > max_len) return Status::InvalidInput(path + ": longer than " + std::to_string(max_len) + " bytes");
+  return s;
+}
+
+}  // namespace
+
+// ----- receipts --------------------------------------------------------------
+
+BodyHash HashBody(std::string_view body) { return Sha256({U8Ptr(body), body.size()}); }
+
+Receipt MakeReceipt(const Opened& opened, Instant received, const SigningKeyPair& recipient) {
+  Receipt r;
+  r.message_id = opened.header().message_id;
+  r.sender_id = opened.header().sender_id;
+  r.recipient_id = opened.header().recipient_id;
+  r.received = received;
+  r.body_hash = HashBody(opened.body());
+  r.sig = Sign(recipient, Labelled(kReceiptLabel, sizeof kReceiptLabel, ReceiptFields(r)));
+  return r;
+}
+
+Status VerifyReceipt(const Receipt& receipt, const PublicKey& recipient_sign_pk, const EnvelopeHeader& sent,
+                     const BodyHash& sent_body_hash) {
+  SCHAKEL_RETURN_IF_ERROR(CheckReceiptFields(receipt));
+  if (!Verify(recipient_sign_pk, Labelled(kReceiptLabel, sizeof kReceiptLabel, ReceiptFields(receipt)), receipt.sig)) {
+    return Status::InvalidInput("receipt: bad signature: not signed by the recipient's key");
+  }
+  if (receipt.message_id != sent.message_id || receipt.sender_id != sent.sender_id ||
+      receipt.recipient_id != sent.recipient_id) {
+    return Status::InvalidInput("receipt: for another message, sender or recipient");
+  }
+  if (!ConstantTimeEqual(receipt.body_hash, sent_body_hash)) {
+    return Status::InvalidInput("receipt: body hash differs from the body that was sent");
+  }
+  return Status::Ok();
+}
+
+std::string EncodeReceipt(const Receipt& receipt) {
+  std::string out(kReceiptMagic, sizeof kReceiptMagic);
+  out.push_back(static_cast<char>(kReceiptVersion));
+  out += ReceiptFields(receipt);
+  PutBytes(out, receipt.sig);
+  return out;
+}
+
+Result<Receipt> DecodeReceipt(std::string_view bytes) {
+  if (bytes.size() > 1024) return Status::InvalidInput("receipt: larger than 1024 bytes");
+  Reader r(bytes);
+  Receipt out;
+  std::array<uint8_t, 4> magic{};
+  uint8_t version = 0;
+  int64_t received = 0;
+  if (!r.Bytes(&magic) || std::memcmp(magic.data(), kReceiptMagic, 4) != 0) {
+    return Status::InvalidInput("receipt: not a Schakel receipt (bad magic or truncated)");
+  }
+  if (!r.U8(&version)) return Status::InvalidInput("receipt: truncated");
+  if (version != kReceiptVersion) {
+    return Status::InvalidInput("receipt: unknown version " + std::to_string(version));
+  }
+  if (!r.Str(&out.message_id) || !r.Str(&out.sender_id) || !r.Str(&out.recipient_id) || !r.I64(&received) ||
+      !r.Bytes(&out.body_hash) || !r.Bytes(&out.sig)) {
+    return Status::InvalidInput("receipt: truncated");
+  }
+  if (r.remaining() != 0) return Status::InvalidInput("receipt: bytes after the end");
+  out.received = FromMs(received);
+  SCHAKEL_RETURN_IF_ERROR(CheckReceiptFields(out));
+  return out;
+}
+
+// ----- revocations -----------------------------------------------------------
+
+Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id, std::string recipient_id,
+                                  std::string reason, Instant revoked_at, const SigningKeyPair& sender) {
+  Revocation v;
+  v.message_id = std::move(message_id);
+  v.sender_id = std::move(sender_id);
+  v.recipient_id = std::move(recipient_id);
+  v.reason = std::move(reason);
+  v.revoked_at = revoked_at;
+  SCHAKEL_RETURN_IF_ERROR(CheckRevocationFields(v));
+  if (sender.secret.size() != crypto_sign_SECRETKEYBYTES) {
+    return Status::InvalidInput("revocation: the sender's identity key is not loaded");
+  }
+  v.sig = Sign(sender, Labelled(kRevocationLabel, sizeof kRevocationLabel, RevocationFields(v)));
+  return v;
+}
+
+Status VerifyRevocation(const Revocation& revocation, const PublicKey& sender_sign_pk,
+                        std::string_view expected_recipient_id) {
+  SCHAKEL_RETURN_IF_ERROR(CheckRevocationFields(revocation));
+  if (!Verify(sender_sign_pk, Labelled(kRevocationLabel, sizeof kRevocationLabel, RevocationFields(revocation)),
+              revocation.sig)) {
+    return Status::InvalidInput("revocation: bad signature: not signed by the sender's key");
+  }
+  if (revocation.recipient_id != expected_recipient_id) {
+    return Status::InvalidInput("revocation: addressed to \"" + revocation.recipient_id + "\", not to this node");
+  }
+  return Status::Ok();
+}
+
+std::string EncodeRevocation(const Revocation& revocation) {
+  std::string out(kRevocationMagic, sizeof kRevocationMagic);
+  out.push_back(static_cast<char>(kRevocationVersion));
+  out += RevocationFields(revocation);
+  PutBytes(out, revocation.sig);
+  return out;
+}
+
+Result<Revocation> DecodeRevocation(std::string_view bytes) {
+  if (bytes.size() > 2048) return Status::InvalidInput("revocation: larger than 2048 bytes");
+  Reader r(bytes);
+  Revocation out;
+  std::array<uint8_t, 4> magic{};
+  uint8_t version = 0;
+  int64_t at = 0;
+  if (!r.Bytes(&magic) || std::memcmp(magic.data(), kRevocationMagic, 4) != 0) {
+    return Status::InvalidInput("revocation: not a Schakel revocation (bad magic or truncated)");
+  }
+  if (!r.U8(&version)) return Status::InvalidInput("revocation: truncated");
+  if (version != kRevocationVersion) {
+    return Status::InvalidInput("revocation: unknown version " + std::to_string(version));
+  }
+  if (!r.Str(&out.message_id) || !r.Str(&out.sender_id) || !r.Str(&out.recipient_id) || !r.Str(&out.reason) ||
+      !r.I64(&at) || !r.Bytes(&out.sig)) {
+    return Status::InvalidInput("revocation: truncated");
+  }
+  if (r.remaining() != 0) return Status::InvalidInput("revocation: bytes after the end");
+  out.revoked_at = FromMs(at);
+  SCHAKEL_RETURN_IF_ERROR(CheckRevocationFields(out));
+  return out;
+}
+// ----- purge confirmations -------------------------------------------------
+
+std::string MakePurgeConfirmation(const std::string& message_id, const std::string& sender_id,
+                                  const std::string& recipient_id, Instant purged_at, const SigningKeyPair& recipient) {
+  Signature sig = Sign(recipient, PurgeMessage(message_id, sender_id, recipient_id));
+  Json j{{"message_id", message_id},
+         {"sender_id", sender_id},
+         {"recipient_id", recipient_id},
+         {"purged_at", FormatInstantMs(purged_at)},
+         {"sig", Base64Encode(sig)}};
+  return j.dump();
+}
+
+Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
+                               const std::string& sender_id, const std::string& recipient_id,
+                               const PublicKey& recipient_sign_pk) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseStrictJson(confirmation, 4096, 4));
+  SCHAKEL_RETURN_IF_ERROR(OnlyKeys(j, {"message_id", "sender_id", "recipient_id", "purged_at", "sig"}));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string mid, StringField(j, "message_id", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string sid, StringField(j, "sender_id", 64));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string rid, StringField(j, "recipient_id", 64));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string sig_text, StringField(j, "sig", 128));
+  if (mid != message_id || sid != sender_id || rid != recipient_id) {
+    return Status::InvalidInput("purge confirmation is for another message");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<uint8_t> sig_bytes, Base64Decode(sig_text, 64));
+  if (sig_bytes.size() != 64) return Status::InvalidInput("purge confirmation: bad signature length");
+  Signature sig{};
+  std::copy(sig_bytes.begin(), sig_bytes.end(), sig.begin());
+  if (!Verify(recipient_sign_pk, PurgeMessage(message_id, sender_id, recipient_id), sig)) {
+    return Status::InvalidInput("purge confirmation: signature does not verify");
+  }
+  return Status::Ok();
+}
+
+}  // namespace schakel::crypto

@@ -1,0 +1,232 @@
+// Typed records, shares and the outbox ("outgoing"): every SQL statement on
+// those tables.
+#include <nlohmann/json.hpp>
+
+#include "records_internal.h"
+#include "rows.h"
+#include "schakel/base/time.h"
+#include "schakel/store/records.h"
+
+namespace schakel::store {
+namespace {
+
+using internal::CategoriesFrom;
+using internal::CategoriesText;
+using internal::ListFrom;
+using internal::ListText;
+using nlohmann::json;
+
+// ---- shares ----
+
+constexpr const char* kShareSelect =
+    "SELECT message_id, case_id, case_version, student_id, recipient_id, recipient_type, purpose, "
+    "legal_basis, categories, withheld, consent_ids, state, requested_by, approved_by, "
+    "justification, created, retain_until, body_hash, receipt, delivered_at, state_reason, "
+    "state_changed FROM shares ";
+
+Result<ShareRecord> ReadShare(Statement& s) {
+  ShareRecord r;
+  r.message_id = s.Text(0);
+  r.case_id = s.Text(1);
+  r.case_version = s.Int(2);
+  r.student_id = s.Text(3);
+  r.recipient_id = s.Text(4);
+  r.recipient_type = s.Text(5);
+  r.purpose = s.Text(6);
+  r.legal_basis = s.Text(7);
+  r.categories = CategoriesFrom(s.Text(8));
+  r.withheld = CategoriesFrom(s.Text(9));
+  r.consent_ids = ListFrom(s.Text(10));
+  auto state = ParseShareState(s.Text(11));
+  if (!state) return Status::Corruption("stored share has an unknown state");
+  r.state = *state;
+  r.requested_by = s.Text(12);
+  r.approved_by = s.OptText(13);
+  r.justification = s.OptText(14);
+  r.created = s.Text(15);
+  r.retain_until = s.Text(16);
+  r.body_hash = s.Blob(17);
+  r.receipt = s.Blob(18);
+  r.delivered_at = s.OptText(19);
+  r.state_reason = s.OptText(20);
+  r.state_changed = s.Text(21);
+  return r;
+}
+
+Result<OutgoingItem> ReadOutgoing(Statement& s) {
+  OutgoingItem o;
+  o.id = s.Int(0);
+  o.kind = s.Text(1);
+  o.message_id = s.Text(2);
+  o.recipient_id = s.Text(3);
+  o.payload = s.Text(4);
+  o.attempts = s.Int(5);
+  o.next_attempt_ms = s.Int(6);
+  o.last_error = s.OptText(7);
+  o.created = s.Text(8);
+  return o;
+}
+
+}  // namespace
+
+// ---- shares ----
+
+std::string_view ShareStateName(ShareState s) {
+  switch (s) {
+    case ShareState::kPendingApproval:
+      return "pending_approval";
+    case ShareState::kQueued:
+      return "queued";
+    case ShareState::kDelivered:
+      return "delivered";
+    case ShareState::kCancelled:
+      return "cancelled";
+    case ShareState::kRevoked:
+      return "revoked";
+    case ShareState::kPurged:
+      return "purged";
+  }
+  return "?";
+}
+
+std::optional<ShareState> ParseShareState(std::string_view s) {
+  for (ShareState st : {ShareState::kPendingApproval, ShareState::kQueued, ShareState::kDelivered,
+                        ShareState::kCancelled, ShareState::kRevoked, ShareState::kPurged}) {
+    if (ShareStateName(st) == s) return st;
+  }
+  return std::nullopt;
+}
+
+Status InsertShare(Database& db, const ShareRecord& r) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("INSERT INTO shares (message_id, case_id, case_version, student_id, recipient_id, "
+                 "recipient_type, purpose, legal_basis, categories, withheld, consent_ids, state, requested_by, "
+                 "approved_by, justification, created, retain_until, body_hash, receipt, delivered_at, "
+                 "state_reason, state_changed) VALUES "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?);"));
+  s.Bind(1, r.message_id).Bind(2, r.case_id).Bind(3, r.case_version).Bind(4, r.student_id);
+  s.Bind(5, r.recipient_id).Bind(6, r.recipient_type).Bind(7, r.purpose).Bind(8, r.legal_basis);
+  s.Bind(9, CategoriesText(r.categories)).Bind(10, CategoriesText(r.withheld));
+  s.Bind(11, ListText(r.consent_ids)).Bind(12, ShareStateName(r.state)).Bind(13, r.requested_by);
+  s.BindOpt(14, r.approved_by).BindOpt(15, r.justification).Bind(16, r.created).Bind(17, r.retain_until);
+  s.BindBlob(18, r.body_hash).BindOpt(19, r.state_reason).Bind(20, r.state_changed);
+  return s.Run();
+}
+
+Result<std::optional<ShareRecord>> FindShare(Database& db, const std::string& message_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kShareSelect) + "WHERE message_id = ?;"));
+  s.Bind(1, message_id);
+  return OneRow<ShareRecord>(s, ReadShare);
+}
+
+Result<std::vector<ShareRecord>> ListShares(Database& db) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kShareSelect) + "ORDER BY created, message_id;"));
+  return AllRows<ShareRecord>(s, ReadShare);
+}
+
+Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::string& consent_id) {
+  // Consent ids cannot contain quotes, so the quoted id matches one list item exactly.
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string(kShareSelect) + "WHERE instr(consent_ids, ?) > 0 ORDER BY created;"));
+  s.Bind(1, json(consent_id).dump());
+  return AllRows<ShareRecord>(s, ReadShare);
+}
+Status SetShareState(Database& db, const std::string& message_id, ShareState state, const std::string& reason,
+                     const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE shares SET state = ?, state_reason = ?, state_changed = ? WHERE message_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, ShareStateName(state)).Bind(2, reason).Bind(3, at).Bind(4, message_id).Run());
+  if (db.Changes() == 0) return Status::NotFound("no share " + message_id);
+  return Status::Ok();
+}
+
+Status SetShareApproved(Database& db, const std::string& message_id, const std::string& approved_by,
+                        const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE shares SET approved_by = ?, state = 'queued', state_changed = ? WHERE message_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, approved_by).Bind(2, at).Bind(3, message_id).Run());
+  if (db.Changes() == 0) return Status::NotFound("no share " + message_id);
+  return Status::Ok();
+}
+
+Status SetShareBodyHash(Database& db, const std::string& message_id, const std::vector<uint8_t>& body_hash) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE shares SET body_hash = ? WHERE message_id = ?;"));
+  return s.BindBlob(1, body_hash).Bind(2, message_id).Run();
+}
+
+Status MarkShareDelivered(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
+                          const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE shares SET state = 'delivered', receipt = ?, delivered_at = ?, state_changed = ? "
+                              "WHERE message_id = ? AND state = 'queued';"));
+  return s.BindBlob(1, receipt).Bind(2, at).Bind(3, at).Bind(4, message_id).Run();
+}
+
+// ---- outgoing ----
+
+Status EnqueueOutgoing(Database& db, const std::string& kind, const std::string& message_id,
+                       const std::string& recipient_id, const std::string& payload, int64_t next_attempt_ms,
+                       const std::string& created) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("INSERT INTO outgoing (kind, message_id, recipient_id, payload, next_attempt, created) "
+                              "VALUES (?, ?, ?, ?, ?, ?);"));
+  s.Bind(1, kind).Bind(2, message_id).Bind(3, recipient_id);
+  s.BindBlob(4, {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
+  return s.Bind(5, next_attempt_ms).Bind(6, created).Run();
+}
+
+Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int limit) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT id, kind, message_id, recipient_id, payload, attempts, next_attempt, last_error, "
+                              "created FROM outgoing WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?;"));
+  s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
+  return AllRows<OutgoingItem>(s, ReadOutgoing);
+}
+
+Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
+                          const std::string& last_error) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE outgoing SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?;"));
+  return s.Bind(1, attempts).Bind(2, next_attempt_ms).Bind(3, last_error).Bind(4, id).Run();
+}
+
+Status ExpediteOutgoing(Database& db, const std::string& recipient_id, int64_t now_ms) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE outgoing SET next_attempt = ?1 WHERE recipient_id = ?2 AND next_attempt > ?1;"));
+  return s.Bind(1, now_ms).Bind(2, recipient_id).Run();
+}
+
+Status RemoveOutgoing(Database& db, const std::string& kind, const std::string& message_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM outgoing WHERE kind = ? AND message_id = ?;"));
+  return s.Bind(1, kind).Bind(2, message_id).Run();
+}
+
+Result<int64_t> CountOutgoing(Database& db) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*) FROM outgoing;"));
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
+Result<std::optional<std::string>> OldestOutgoing(Database& db) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT min(created) FROM outgoing;"));
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<std::string>();
+  return s.OptText(0);
+}
+
+Result<OutgoingSummary> SummarizeOutgoing(Database& db, const std::string& kind, const std::string& recipient_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("SELECT count(*), min(created) FROM outgoing WHERE kind = ? AND (? = '' OR recipient_id = ?);"));
+  s.Bind(1, kind).Bind(2, recipient_id).Bind(3, recipient_id);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  OutgoingSummary out;
+  if (!row) return out;
+  out.count = s.Int(0);
+  out.oldest = s.OptText(1);
+  return out;
+}
+}  // namespace schakel::store

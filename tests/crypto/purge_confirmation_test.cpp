@@ -1,0 +1,75 @@
+// Purge confirmations: a known-answer vector (computed apart from this code,
+// with Python's cryptography package, from the format in envelope.h), the
+// round trip, and what the verifier refuses.
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <string>
+
+#include "schakel/base/strings.h"
+#include "schakel/crypto/envelope.h"
+
+namespace schakel::crypto {
+namespace {
+
+// The identity key from the seed 00 01 .. 1f.
+SigningKeyPair SeededKey() {
+  EnsureInitialised();
+  std::array<uint8_t, 32> seed{};
+  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(i);
+  PublicKey pk{};
+  SecureBuffer sk(64);
+  crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data());
+  return std::move(SigningKeyPairFromSecret(sk.span())).value();
+}
+
+constexpr char kMessage[] = "msg-2026-0001";
+constexpr char kSender[] = "school-trajectum";
+constexpr char kRecipient[] = "wijkteam-overvecht";
+
+constexpr char kExpected[] =
+    R"({"message_id":"msg-2026-0001","purged_at":"2026-11-24T09:30:00.250Z","recipient_id":"wijkteam-overvecht",)"
+    R"("sender_id":"school-trajectum",)"
+    R"("sig":"qdTNPHBvipdcvj+E+u0w3xh1oU8LJAt/PtRrt1DADsbwwgQM3QBVlYOI2w9AVAMaIMR5AFuij5o8SyMCjjunAA=="})";
+
+TEST(PurgeConfirmationTest, KnownAnswer) {
+  SigningKeyPair key = SeededKey();
+  EXPECT_EQ(ToHex(key.public_key), "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
+  std::string made =
+      MakePurgeConfirmation(kMessage, kSender, kRecipient, ParseInstant("2026-11-24T09:30:00.250Z").value(), key);
+  EXPECT_EQ(made, kExpected);
+  EXPECT_TRUE(VerifyPurgeConfirmation(kExpected, kMessage, kSender, kRecipient, key.public_key).ok());
+}
+
+TEST(PurgeConfirmationTest, RoundTrip) {
+  SigningKeyPair key = GenerateSigningKeyPair();
+  std::string made =
+      MakePurgeConfirmation("m-1", "node-a", "node-b", ParseInstant("2026-01-01T00:00:00Z").value(), key);
+  EXPECT_TRUE(VerifyPurgeConfirmation(made, "m-1", "node-a", "node-b", key.public_key).ok());
+}
+
+TEST(PurgeConfirmationTest, RefusesAnotherMessageKeyOrShape) {
+  SigningKeyPair key = SeededKey();
+  SigningKeyPair other = GenerateSigningKeyPair();
+  const PublicKey& pk = key.public_key;
+  auto refused = [&](std::string_view text, const std::string& mid, const PublicKey& with) {
+    Status st = VerifyPurgeConfirmation(text, mid, kSender, kRecipient, with);
+    return st.ok() ? std::string("ok") : st.message();
+  };
+  EXPECT_EQ(refused(kExpected, "msg-2026-0002", pk), "purge confirmation is for another message");
+  EXPECT_EQ(refused(kExpected, kMessage, other.public_key), "purge confirmation: signature does not verify");
+  EXPECT_EQ(refused("[1]", kMessage, pk), "purge confirmation: expected an object");
+  EXPECT_EQ(refused("{\"extra\":1}", kMessage, pk), "purge confirmation.extra: unknown field");
+  EXPECT_EQ(refused("{}", kMessage, pk), "purge confirmation.message_id: missing");
+  EXPECT_EQ(refused("{\"message_id\":1}", kMessage, pk), "purge confirmation.message_id: expected a string");
+  EXPECT_EQ(refused("{\"sig\":\"a\",\"sig\":\"b\"}", kMessage, pk), "duplicate key \"sig\"");
+  EXPECT_EQ(refused("{", kMessage, pk).rfind("malformed JSON", 0), 0u);
+  EXPECT_EQ(refused("[[[[[1]]]]]", kMessage, pk), "JSON nested deeper than 4 levels");
+  EXPECT_EQ(refused(std::string(4097, ' '), kMessage, pk), "JSON input is larger than 4096 bytes");
+  std::string short_sig = kExpected;
+  short_sig.replace(short_sig.find("qdTN"), 4, "");
+  EXPECT_NE(refused(short_sig, kMessage, pk), "ok");
+}
+
+}  // namespace
+}  // namespace schakel::crypto
