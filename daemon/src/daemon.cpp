@@ -122,6 +122,84 @@ struct Daemon::Impl {
       LogInfo("wiped " + std::to_string(wiped->size()) + " retired encryption key(s) after their grace period");
     }
   }
+
+  // The peer listener with the inbox behind it. Partners may be added or
+  // removed by offline commands while we run: the pin lookup asks the
+  // database each time.
+  Status StartPeer() {
+    inbox = std::make_unique<peer::InboxHandler>(core);
+    peer::PeerServerOptions peer_options = options.peer;
+    peer_options.listen = core.config.peer_listen;
+    peer::PinLookup partners = [this](const peer::SpkiPin& pin) -> std::optional<std::string> {
+      NodeCore::Held held(core);
+      auto list = store::ListPartners(held.db());
+      if (!list.ok()) return std::nullopt;
+      for (const auto& p : *list) {
+        if (p.card.tls_spki_sha256 == pin) return p.card.node_id;
+      }
+      return std::nullopt;
+    };
+    SCHAKEL_ASSIGN_OR_RETURN(
+        peer, peer::PeerServer::Start(core.config.node_id, core.keys.tls(), partners, *inbox, peer_options));
+    return Status::Ok();
+  }
+
+  // The staff console: HTTPS pages over the same Service as the API.
+  Status StartConsole() {
+    crypto::TlsIdentity web_identity;
+    {
+      NodeCore::Held held(core);
+      SCHAKEL_ASSIGN_OR_RETURN(web_identity, http::LoadOrCreateWebIdentity(
+                                                 held.db(), core.dir, core.config.console_cert, core.config.node_id,
+                                                 {core.config.console_listen->host}, FormatInstant(core.clock->Now())));
+    }
+    ConsoleOptions console_options;
+    console_options.node_id = core.config.node_id;
+    console_options.started = started;
+    console = std::make_unique<ConsoleServer>(*service, *core.clock, console_options, links.get());
+    http::WebServerOptions web_options;
+    web_options.name = "console";
+    console_web = std::make_unique<http::WebServer>(
+        web_identity, [c = console.get()](const http::WebRequest& r) { return c->Handle(r); }, web_options);
+    SCHAKEL_RETURN_IF_ERROR(console_web->Start(*core.config.console_listen));
+    LogInfo("staff console on https://" + core.config.console_listen->host + ":" + std::to_string(console_web->port()));
+    return Status::Ok();
+  }
+
+  // The dossier link pages: HTTPS with the web identity.
+  Status StartLinkPages() {
+    crypto::TlsIdentity web_identity;
+    {
+      std::vector<std::string> hosts = {core.config.links_listen->host};
+      auto public_host = config::PublicUrlHost(core.config.links_public_url);
+      if (public_host.ok() && *public_host != hosts.front()) hosts.push_back(*public_host);
+      NodeCore::Held held(core);
+      SCHAKEL_ASSIGN_OR_RETURN(
+          web_identity, http::LoadOrCreateWebIdentity(held.db(), core.dir, core.config.links_cert, core.config.node_id,
+                                                      hosts, FormatInstant(core.clock->Now())));
+    }
+    http::WebServerOptions web_options;
+    web_options.name = "links";
+    link_pages = std::make_unique<LinkPages>(*links, *core.clock);
+    links_web = std::make_unique<http::WebServer>(
+        web_identity, [pages = link_pages.get()](const http::WebRequest& r) { return pages->Handle(r); }, web_options);
+    SCHAKEL_RETURN_IF_ERROR(links_web->Start(*core.config.links_listen));
+    LogInfo("link pages on https://" + core.config.links_listen->host + ":" + std::to_string(links_web->port()));
+    return Status::Ok();
+  }
+
+  // Stop taking work, then finish what must be durable.
+  void Shutdown() {
+    api->Stop();
+    if (console_web) console_web->Stop();
+    if (links_web) links_web->Stop();
+    peer->Stop();
+    delivery->Stop();
+    NodeCore::Held held(core);
+    Status st = AuditOrFail(held, SystemEvent({"node.stop", "", "", "", "", "ok", ""}, "daemon"));
+    if (st.ok()) st = held.audit().Close();
+    if (!st.ok()) LogError("audit at shutdown: " + st.message());
+  }
 };
 
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -179,71 +257,14 @@ Status Daemon::Run() {
     std::string protocol = core.config.policy_file.empty() ? "default_protocol" : "protocol_file";
     SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
   }
-
-  d.inbox = std::make_unique<peer::InboxHandler>(core);
-  peer::PeerServerOptions peer_options = d.options.peer;
-  peer_options.listen = core.config.peer_listen;
-  // Partners may be added or removed by offline commands while we run: the
-  // pin lookup asks the database each time.
-  peer::PinLookup partners = [&core](const peer::SpkiPin& pin) -> std::optional<std::string> {
-    NodeCore::Held held(core);
-    auto list = store::ListPartners(held.db());
-    if (!list.ok()) return std::nullopt;
-    for (const auto& p : *list) {
-      if (p.card.tls_spki_sha256 == pin) return p.card.node_id;
-    }
-    return std::nullopt;
-  };
-  SCHAKEL_ASSIGN_OR_RETURN(
-      d.peer, peer::PeerServer::Start(core.config.node_id, core.keys.tls(), partners, *d.inbox, peer_options));
+  SCHAKEL_RETURN_IF_ERROR(d.StartPeer());
   d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
   d.api->AddRoute(MetricsRoute(core));
   d.links = std::make_unique<LinkService>(core, *d.service);
   d.api->AddRoute(LinkApiRoute(*d.links));
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
-  if (core.config.console_listen) {
-    // The staff console: HTTPS pages over the same Service as the API.
-    crypto::TlsIdentity web_identity;
-    {
-      NodeCore::Held held(core);
-      SCHAKEL_ASSIGN_OR_RETURN(web_identity, http::LoadOrCreateWebIdentity(
-                                                 held.db(), core.dir, core.config.console_cert, core.config.node_id,
-                                                 {core.config.console_listen->host}, FormatInstant(core.clock->Now())));
-    }
-    ConsoleOptions console_options;
-    console_options.node_id = core.config.node_id;
-    console_options.started = d.started;
-    d.console = std::make_unique<ConsoleServer>(*d.service, *core.clock, console_options, d.links.get());
-    http::WebServerOptions web_options;
-    web_options.name = "console";
-    d.console_web = std::make_unique<http::WebServer>(
-        web_identity, [console = d.console.get()](const http::WebRequest& r) { return console->Handle(r); },
-        web_options);
-    SCHAKEL_RETURN_IF_ERROR(d.console_web->Start(*core.config.console_listen));
-    LogInfo("staff console on https://" + core.config.console_listen->host + ":" +
-            std::to_string(d.console_web->port()));
-  }
-  if (core.config.links_listen) {
-    // The dossier link pages: HTTPS with the web identity.
-    crypto::TlsIdentity web_identity;
-    {
-      std::vector<std::string> hosts = {core.config.links_listen->host};
-      auto public_host = config::PublicUrlHost(core.config.links_public_url);
-      if (public_host.ok() && *public_host != hosts.front()) hosts.push_back(*public_host);
-      NodeCore::Held held(core);
-      SCHAKEL_ASSIGN_OR_RETURN(
-          web_identity, http::LoadOrCreateWebIdentity(held.db(), core.dir, core.config.links_cert, core.config.node_id,
-                                                      hosts, FormatInstant(core.clock->Now())));
-    }
-    http::WebServerOptions web_options;
-    web_options.name = "links";
-    d.link_pages = std::make_unique<LinkPages>(*d.links, *core.clock);
-    d.links_web = std::make_unique<http::WebServer>(
-        web_identity, [pages = d.link_pages.get()](const http::WebRequest& r) { return pages->Handle(r); },
-        web_options);
-    SCHAKEL_RETURN_IF_ERROR(d.links_web->Start(*core.config.links_listen));
-    LogInfo("link pages on https://" + core.config.links_listen->host + ":" + std::to_string(d.links_web->port()));
-  }
+  if (core.config.console_listen) SCHAKEL_RETURN_IF_ERROR(d.StartConsole());
+  if (core.config.links_listen) SCHAKEL_RETURN_IF_ERROR(d.StartLinkPages());
   DeliveryOptions delivery = d.options.delivery;
   delivery.backoff_base = std::chrono::milliseconds(core.config.retry_base_ms);
   delivery.backoff_max = std::chrono::milliseconds(core.config.retry_max_ms);
@@ -267,18 +288,7 @@ Status Daemon::Run() {
   d.io.run();
 
   NotifySystemd("STOPPING=1");
-  // Stop taking work, then finish what must be durable.
-  d.api->Stop();
-  if (d.console_web) d.console_web->Stop();
-  if (d.links_web) d.links_web->Stop();
-  d.peer->Stop();
-  d.delivery->Stop();
-  {
-    NodeCore::Held held(core);
-    Status st = AuditOrFail(held, SystemEvent({"node.stop", "", "", "", "", "ok", ""}, "daemon"));
-    if (st.ok()) st = held.audit().Close();
-    if (!st.ok()) LogError("audit at shutdown: " + st.message());
-  }
+  d.Shutdown();
   LogInfo("node " + core.config.node_id + " stopped");
   return Status::Ok();
 }

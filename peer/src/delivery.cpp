@@ -263,8 +263,8 @@ void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& pl
   const store::Partner& partner = plan.partner;
   const std::optional<store::ShareRecord>& share = plan.share;
   // A revocation: the answer must be the recipient's signed purge confirmation.
-  Status ok = VerifyPurgeConfirmation(response, item.message_id, core_.config.node_id, partner.card.node_id,
-                                      partner.card.sign_pk);
+  Status ok = crypto::VerifyPurgeConfirmation(response, item.message_id, core_.config.node_id, partner.card.node_id,
+                                              partner.card.sign_pk);
   if (!ok.ok()) {
     Failed(item, ok);
     return;
@@ -415,7 +415,7 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
   }
   core_.reachability.DeliveredFrom(peer, now);
   LogInfo("revocation of " + rev.message_id + " from " + peer + (purged ? ": purged" : ": nothing held"));
-  return MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, now, core_.keys.identity());
+  return crypto::MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, now, core_.keys.identity());
 }
 
 }  // namespace schakel::peer

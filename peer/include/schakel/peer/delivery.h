@@ -107,9 +107,4 @@ class InboxHandler final : public PeerHandler {
   NodeCore& core_;
 };
 
-// The purge confirmation (the recipient's signed answer to a revocation) is a
-// signed format of crypto/ (schakel/crypto/envelope.h), named here as before.
-using crypto::MakePurgeConfirmation;
-using crypto::VerifyPurgeConfirmation;
-
 }  // namespace schakel::peer
