@@ -152,7 +152,10 @@ void StartNode(Node& n) {
   auto d = schakel::daemon::Daemon::Create(options);
   if (!d.ok()) Die(d.status().message());
   n.daemon = std::move(d).value();
-  n.thread = std::thread([&n] { (void)n.daemon->Run(); });
+  n.thread = std::thread([&n] {
+    schakel::Status st = n.daemon->Run();
+    if (!st.ok()) std::fprintf(stderr, "delivery_bench: node %s: %s\n", n.dir.c_str(), st.message().c_str());
+  });
   if (ready.get_future().wait_for(std::chrono::seconds(20)) != std::future_status::ready) Die("daemon not ready");
 }
 
