@@ -64,8 +64,9 @@ Json ConsentJson(const service::ConsentEntry& e) {
   j["withdrawn_by"] = OptString(r.withdrawn_by);
   Json shares = Json::array();
   for (const auto& s : e.shares) {
-    shares.push_back(
-        {{"message_id", s.message_id}, {"recipient", s.recipient}, {"state", std::string(store::ShareStateName(s.state))}});
+    shares.push_back({{"message_id", s.message_id},
+                      {"recipient", s.recipient},
+                      {"state", std::string(store::ShareStateName(s.state))}});
   }
   j["shares"] = shares;
   return j;

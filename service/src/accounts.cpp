@@ -85,8 +85,8 @@ Result<std::vector<PartnerView>> Service::ListPartners(const Caller& c) {
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(*core_.db));
   std::vector<PartnerView> list;
   for (const auto& p : partners) {
-    list.push_back({p.card.node_id, p.card.name, p.card.org_type, p.card.address, crypto::Fingerprint(p.card.sign_pk),
-                    p.added});
+    list.push_back(
+        {p.card.node_id, p.card.name, p.card.org_type, p.card.address, crypto::Fingerprint(p.card.sign_pk), p.added});
   }
   return list;
 }

@@ -44,9 +44,9 @@ Result<CaseSaved> Service::UpdateCase(const Caller& c, const std::string& case_i
   if (!CanSeeCase(c, kase)) return Status::Denied("case " + case_id + " is not yours");
   store::Transaction tx(*core_.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(int64_t version,
-                           store::UpdateCase(*core_.db, case_id, s.student_id, FormatDate(s.birth_date),
-                                             s.document.dump(), c.user_id, FormatInstantMs(core_.clock->Now())));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      int64_t version, store::UpdateCase(*core_.db, case_id, s.student_id, FormatDate(s.birth_date), s.document.dump(),
+                                         c.user_id, FormatInstantMs(core_.clock->Now())));
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "case.update", s.student_id, case_id, "", "", "ok", ""));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return CaseSaved{case_id, version};

@@ -73,8 +73,8 @@ Result<std::vector<std::string>> Service::RevokeLinksUsing(const Caller& c, cons
   std::vector<std::string> revoked;
   for (const auto& l : links) {
     SCHAKEL_RETURN_IF_ERROR(store::RevokeLink(*core_.db, l.link_id, "consent_withdrawn", at));
-    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "link.revoked", l.student_id, l.link_id, l.purpose, l.legal_basis, "ok",
-                                        "consent_withdrawn"));
+    SCHAKEL_RETURN_IF_ERROR(
+        AuditOrFail(c, "link.revoked", l.student_id, l.link_id, l.purpose, l.legal_basis, "ok", "consent_withdrawn"));
     revoked.push_back(l.link_id);
   }
   return revoked;
@@ -112,8 +112,7 @@ Result<StudentConsents> Service::ListConsents(const Caller& c, const std::string
                             [&](const store::CaseRecord& r) { return r.student_id == student_id; });
     if (!mine) return Status::Denied("no case of yours concerns student " + student_id);
   }
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records,
-                           store::ConsentsForSubject(*core_.db, student_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records, store::ConsentsForSubject(*core_.db, student_id));
   StudentConsents out;
   out.student_id = student_id;
   for (auto& r : records) {

@@ -21,8 +21,8 @@ Result<InboxView> Service::ShowInbox(const Caller& c, const std::string& message
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShowInbox));
   std::lock_guard<std::mutex> lock(core_.mu);
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::ListInbox(*core_.db));
-  auto it = std::find_if(items.begin(), items.end(),
-                         [&](const store::InboxRecord& r) { return r.message_id == message_id; });
+  auto it =
+      std::find_if(items.begin(), items.end(), [&](const store::InboxRecord& r) { return r.message_id == message_id; });
   if (it == items.end()) return Status::NotFound("no received share " + message_id);
   InboxView out;
   out.record = std::move(*it);

@@ -2,8 +2,11 @@
 // without it, store under it again if the decision still holds),
 // ApproveMeldcode, ListShares and the delivery worker's RecheckShare.
 #include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
+#include "schakel/base/fault_inject.h"
 #include "schakel/base/fault_point.h"
 #include "schakel/base/strings.h"
 #include "schakel/crypto/envelope.h"
@@ -100,9 +103,9 @@ Gated<GateResult> Service::Gate(const Caller& c, const GateRequest& g) {
   if (!d.withheld.Empty() && !g.allow_partial) {
     AuditBestEffort(c, denied, kase.student_id, g.audit_object, g.purpose, legal, "deny",
                     "partial_not_allowed," + ReasonCodes(d));
-    Status refused = Status::Denied(g.action + " refused: it would withhold " +
-                                    Join(internal::CategoryNames(d.withheld), ", ") + " (" + ReasonText(d) +
-                                    "); allow a partial share to send only what is allowed");
+    Status refused =
+        Status::Denied(g.action + " refused: it would withhold " + Join(internal::CategoryNames(d.withheld), ", ") +
+                       " (" + ReasonText(d) + "); allow a partial share to send only what is allowed");
     return {std::move(refused), std::move(d)};
   }
   return GateResult{std::move(kase), std::move(d), legal};
@@ -160,8 +163,9 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
   s.created = FormatInstantMs(now);
   s.retain_until = FormatInstantMs(now + std::chrono::days{days});
   s.state_changed = s.created;
-  return PreparedShare{std::move(gate), std::move(decided->kase), std::move(partner), std::move(decided->decision),
-                       meldcode,        std::move(s)};
+  return PreparedShare{std::move(gate),    std::move(decided->kase),
+                       std::move(partner), std::move(decided->decision),
+                       meldcode,           std::move(s)};
 }
 
 Gated<ShareOutcome> Service::Share(const Caller& c, const ShareRequest& req) {
@@ -185,6 +189,8 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
   if (!p.meldcode) {
     SCHAKEL_ASSIGN_OR_RETURN(sealed, SealShare(core_, p.share, p.kase.summary, p.partner));
   }
+  // Fault tests: a slow seal, so that a consent can be withdrawn meanwhile.
+  if (FaultFail("share.slow_seal")) std::this_thread::sleep_for(std::chrono::seconds(2));
   std::lock_guard<std::mutex> lock(core_.mu);
   Status held = internal::ConsentsStillHold(core_, p.decision.consents_used, "the share was being sealed");
   if (!held.ok() && held.code() != Code::kDenied) return held;
@@ -195,8 +201,9 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
     if (!again.ok()) return again.Refused<ShareOutcome>();
     AuditBestEffort(c, "share.denied", p.share.student_id, p.gate.audit_object, p.share.purpose, p.share.legal_basis,
                     "deny", "changed_while_sealing");
-    return Status::Unavailable("the case or a consent it relies on changed while the share was being sealed; "
-                               "nothing was sent; try again");
+    return Status::Unavailable(
+        "the case or a consent it relies on changed while the share was being sealed; "
+        "nothing was sent; try again");
   }
   store::ShareRecord& s = p.share;
   store::Transaction tx(*core_.db);
@@ -239,8 +246,8 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
     SCHAKEL_RETURN_IF_ERROR(store::SetShareState(*core_.db, message_id, ShareState::kCancelled, ReasonCodes(d), at));
     // The cancellation is a change to the share: it and its entry go
     // together, or the share stays pending (it is not sent either way).
-    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "share.cancelled", s.student_id, message_id, s.purpose, s.legal_basis,
-                                        "deny", ReasonCodes(d)));
+    SCHAKEL_RETURN_IF_ERROR(
+        AuditOrFail(c, "share.cancelled", s.student_id, message_id, s.purpose, s.legal_basis, "deny", ReasonCodes(d)));
     SCHAKEL_RETURN_IF_ERROR(tx.Commit());
     Status refused = Status::Denied("share refused on approval: " + ReasonText(d));
     return {std::move(refused), std::move(d)};
@@ -248,8 +255,8 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
   SCHAKEL_RETURN_IF_ERROR(store::SetShareApproved(*core_.db, message_id, c.user_id, at));
   SCHAKEL_ASSIGN_OR_RETURN(SealedShare sealed, SealShare(core_, s, kase.summary, partner));
   SCHAKEL_RETURN_IF_ERROR(QueueSealed(core_, s, sealed));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis,
-                                      "permit", "meldcode_second_approval"));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis, "permit",
+                                      "meldcode_second_approval"));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.WakeDelivery();
   return MeldcodeApproval{message_id, ShareState::kQueued, c.user_id};

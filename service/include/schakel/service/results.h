@@ -26,10 +26,9 @@ namespace schakel::service {
 template <typename T>
 class Gated {
  public:
-  Gated(T value) : result_(std::move(value)) {}  // NOLINT: implicit like Result<T>
+  Gated(T value) : result_(std::move(value)) {}         // NOLINT: implicit like Result<T>
   Gated(Status status) : result_(std::move(status)) {}  // NOLINT
-  Gated(Status status, consent::Decision refused_on)
-      : result_(std::move(status)), refused_on_(std::move(refused_on)) {}
+  Gated(Status status, consent::Decision refused_on) : result_(std::move(status)), refused_on_(std::move(refused_on)) {}
 
   bool ok() const { return result_.ok(); }
   const Status& status() const { return result_.status(); }
