@@ -1,4 +1,4 @@
-// The egress gate and shares: Gate, Share (decide under the lock, seal
+// Shares: Share (decide under the lock, seal
 // without it, store under it again if the decision still holds),
 // ApproveMeldcode, ListShares and the delivery worker's RecheckShare.
 #include <algorithm>
@@ -27,17 +27,6 @@ using store::Role;
 using store::ShareState;
 
 namespace {
-
-// The categories a gate request names; all the case holds when it names none.
-Result<std::vector<consent::Category>> RequestedCategories(const std::vector<std::string>& names) {
-  std::vector<consent::Category> requested;
-  for (const auto& name : names) {
-    auto cat = consent::ParseCategory(name);
-    if (!cat) return Status::InvalidInput("category: unknown category \"" + name + "\"");
-    requested.push_back(*cat);
-  }
-  return requested;
-}
 
 // The sealed envelope of a share, made without the lock.
 struct SealedShare {
@@ -79,38 +68,6 @@ Status QueueSealed(NodeCore& core, store::ShareRecord& share, const SealedShare&
 
 }  // namespace
 
-Gated<GateResult> Service::Gate(const Caller& c, const GateRequest& g) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<consent::Category> requested, RequestedCategories(g.categories));
-  const std::string denied = g.action + ".denied";
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, g.case_id));
-  if (!CanSeeCase(c, kase)) {
-    AuditBestEffort(c, denied, kase.student_id, g.case_id, g.purpose, "", "deny", "not_assigned");
-    return Status::Denied("case " + g.case_id + " is not yours");
-  }
-  if (requested.empty()) {
-    SCHAKEL_ASSIGN_OR_RETURN(formats::CaseSummary summary, formats::ParseCaseSummary(kase.summary, true));
-    requested = internal::CategoriesOf(summary.Present());
-  }
-  SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,
-                           BuildRequest(core_, kase, g.recipient, g.purpose, requested, g.override));
-  consent::Decision d = consent::Decide(core_.protocol, request);
-  const std::string legal = d.legal_basis ? std::string(consent::Name(*d.legal_basis)) : "";
-  if (!d.permit) {
-    AuditBestEffort(c, denied, kase.student_id, g.audit_object, g.purpose, legal, "deny", ReasonCodes(d));
-    Status refused = Status::Denied(g.action + " refused: " + ReasonText(d));
-    return {std::move(refused), std::move(d)};
-  }
-  if (!d.withheld.Empty() && !g.allow_partial) {
-    AuditBestEffort(c, denied, kase.student_id, g.audit_object, g.purpose, legal, "deny",
-                    "partial_not_allowed," + ReasonCodes(d));
-    Status refused =
-        Status::Denied(g.action + " refused: it would withhold " + Join(internal::CategoryNames(d.withheld), ", ") +
-                       " (" + ReasonText(d) + "); allow a partial share to send only what is allowed");
-    return {std::move(refused), std::move(d)};
-  }
-  return GateResult{std::move(kase), std::move(d), legal};
-}
-
 // A share decided under the lock, to be sealed without it.
 struct Service::PreparedShare {
   GateRequest gate;
@@ -136,7 +93,7 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
   }
   GateRequest gate{req.case_id, req.purpose, {req.to, *org_type},        req.categories, req.allow_partial,
                    override,    "share",     req.case_id + "->" + req.to};
-  Gated<GateResult> decided = Gate(c, gate);
+  Gated<GateResult> decided = gate_.Decide(c, gate);
   if (!decided.ok()) return decided.Refused<PreparedShare>();
   const consent::Decision& d = decided->decision;
   if (req.dry_run) {
@@ -197,7 +154,7 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
   SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, p.kase.case_id));
   if (!held.ok() || kase.version != p.kase.version) {
     // Answer as the gate would now; a permit still needs a new decision.
-    Gated<GateResult> again = Gate(c, p.gate);
+    Gated<GateResult> again = gate_.Decide(c, p.gate);
     if (!again.ok()) return again.Refused<ShareOutcome>();
     AuditBestEffort(c, "share.denied", p.share.student_id, p.gate.audit_object, p.share.purpose, p.share.legal_basis,
                     "deny", "changed_while_sealing");

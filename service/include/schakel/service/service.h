@@ -9,7 +9,7 @@
 // return Gated<T>, which on a refusal also carries the consent engine's
 // decision. Messages name fields and concepts, never a front end's flags.
 //
-// The egress gate lives here: Share() is the only path from a case to the
+// The egress gate (gate.h) is here: Share() is the only path from a case to the
 // delivery queue. It asks the consent engine, projects the case onto the
 // permitted categories, seals it for the recipient and queues it with its
 // audit entry. The sealing runs without the lock; the share is stored only if
@@ -26,6 +26,7 @@
 #include "schakel/consent/engine.h"
 #include "schakel/formats/api_request.h"
 #include "schakel/formats/case_summary.h"
+#include "schakel/service/gate.h"
 #include "schakel/service/node_core.h"
 #include "schakel/service/operations.h"
 #include "schakel/service/reply.h"  // only for link_service.h and peer's `service::Json`; to go with them
@@ -45,27 +46,9 @@ struct Caller {
 // POST /v1/shares, parsed by formats::ParseShareRequest.
 using ShareRequest = formats::ShareRequest;
 
-// What the egress gate decides on: Share() and dossier links (link_service.h)
-// both go through Service::Gate.
-struct GateRequest {
-  std::string case_id;
-  std::string purpose;
-  consent::Party recipient;
-  std::vector<std::string> categories;  // names; empty: every category the case holds
-  bool allow_partial = false;
-  std::optional<consent::Override> override;
-  std::string action;        // audit action prefix: "share", "link"
-  std::string audit_object;  // object of a denial's audit entry
-};
-struct GateResult {
-  store::CaseRecord kase;
-  consent::Decision decision;
-  std::string legal_basis;
-};
-
 class Service {
  public:
-  explicit Service(NodeCore& core) : core_(core) {}
+  explicit Service(NodeCore& core) : core_(core), gate_(core) {}
 
   // Finds the user a bearer token belongs to; kUnauthenticated otherwise.
   Result<Caller> Authenticate(std::string_view bearer_token);
@@ -84,11 +67,8 @@ class Service {
   Result<StudentConsents> ListConsents(const Caller& c, const std::string& student_id);
 
   Gated<ShareOutcome> Share(const Caller& c, const ShareRequest& request);
-  // The egress gate: case access for the caller's role, the consent engine's
-  // decision, and the partial rule (a permit that withholds a requested
-  // category is refused unless allow_partial). Denials are audited as
-  // "<action>.denied" and returned with the decision. REQUIRES: core.mu held.
-  Gated<GateResult> Gate(const Caller& c, const GateRequest& g);
+  // The egress gate (gate.h), for the dossier links. REQUIRES: core.mu held.
+  Gated<GateResult> Gate(const Caller& c, const GateRequest& g) { return gate_.Decide(c, g); }
   Gated<MeldcodeApproval> ApproveMeldcode(const Caller& c, const std::string& message_id);
   Result<std::vector<store::ShareRecord>> ListShares(const Caller& c);
 
@@ -136,6 +116,7 @@ class Service {
   void AuditBestEffort(const Caller& c, std::string action, std::string subject, std::string object,
                        std::string purpose, std::string legal_basis, std::string outcome, std::string reason);
   NodeCore& core_;
+  EgressGate gate_;
 };
 
 // Re-evaluates a queued share against the consents as they are now; used by
