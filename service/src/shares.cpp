@@ -66,6 +66,17 @@ Status QueueSealed(NodeCore& core, store::ShareRecord& share, const SealedShare&
                                 now.time_since_epoch().count(), FormatInstantMs(now));
 }
 
+// The share, if it is waiting for a second approval. REQUIRES: core.mu held.
+Result<store::ShareRecord> PendingShare(NodeCore& core, const std::string& message_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> found, store::FindShare(*core.db, message_id));
+  if (!found) return Status::NotFound("no share " + message_id);
+  if (found->state != ShareState::kPendingApproval) {
+    return Status::InvalidInput("share " + message_id + " is not waiting for approval (it is " +
+                                std::string(store::ShareStateName(found->state)) + ")");
+  }
+  return *found;
+}
+
 }  // namespace
 
 // A share decided under the lock, to be sealed without it.
@@ -178,14 +189,8 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
 
 Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::string& message_id) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kApproveMeldcode));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> found, store::FindShare(*core_.db, message_id));
-  if (!found) return Status::NotFound("no share " + message_id);
-  store::ShareRecord s = *found;
-  if (s.state != ShareState::kPendingApproval) {
-    return Status::InvalidInput("share " + message_id + " is not waiting for approval (it is " +
-                                std::string(store::ShareStateName(s.state)) + ")");
-  }
+  std::unique_lock<std::mutex> lock(core_.mu);
+  SCHAKEL_ASSIGN_OR_RETURN(store::ShareRecord s, PendingShare(core_, message_id));
   if (s.requested_by == c.user_id) {
     AuditBestEffort(c, "share.approve", s.student_id, message_id, s.purpose, s.legal_basis, "deny", "same_person");
     return Status::Denied("a Meldcode share needs a second person: the requester may not approve it");
@@ -196,11 +201,11 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
                            BuildRequest(core_, kase, partner, s.purpose, internal::CategoriesOf(s.categories),
                                         consent::Override{s.requested_by, c.user_id, s.justification.value_or("")}));
   consent::Decision d = consent::Decide(core_.protocol, request);
-  std::string at = FormatInstantMs(core_.clock->Now());
-  store::Transaction tx(*core_.db);
-  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   if (!d.permit || d.categories != s.categories) {
-    SCHAKEL_RETURN_IF_ERROR(store::SetShareState(*core_.db, message_id, ShareState::kCancelled, ReasonCodes(d), at));
+    store::Transaction tx(*core_.db);
+    SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+    SCHAKEL_RETURN_IF_ERROR(store::SetShareState(*core_.db, message_id, ShareState::kCancelled, ReasonCodes(d),
+                                                 FormatInstantMs(core_.clock->Now())));
     // The cancellation is a change to the share: it and its entry go
     // together, or the share stays pending (it is not sent either way).
     SCHAKEL_RETURN_IF_ERROR(
@@ -209,8 +214,21 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
     Status refused = Status::Denied("share refused on approval: " + ReasonText(d));
     return {std::move(refused), std::move(d)};
   }
-  SCHAKEL_RETURN_IF_ERROR(store::SetShareApproved(*core_.db, message_id, c.user_id, at));
+  // Sealed without the lock; stored only if the share still waits, its case
+  // is unchanged and the consents the decision used still hold.
+  lock.unlock();
   SCHAKEL_ASSIGN_OR_RETURN(SealedShare sealed, SealShare(core_, s, kase.summary, partner));
+  lock.lock();
+  SCHAKEL_RETURN_IF_ERROR(PendingShare(core_, message_id).status());
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord now, LoadCase(core_, s.case_id));
+  if (now.version != kase.version) {
+    return Status::Unavailable("the case changed while the share was being sealed; nothing was sent; try again");
+  }
+  SCHAKEL_RETURN_IF_ERROR(internal::ConsentsStillHold(core_, d.consents_used, "the share was being sealed"));
+  store::Transaction tx(*core_.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(
+      store::SetShareApproved(*core_.db, message_id, c.user_id, FormatInstantMs(core_.clock->Now())));
   SCHAKEL_RETURN_IF_ERROR(QueueSealed(core_, s, sealed));
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis, "permit",
                                       "meldcode_second_approval"));
