@@ -39,6 +39,14 @@ std::string CategoryList(const Json& list) {
   return out;
 }
 
+std::string CategoryList(consent::CategorySet set) {
+  Json names = Json::array();
+  for (consent::Category c : consent::CategoriesByName()) {
+    if (set.Has(c)) names.push_back(std::string(consent::Name(c)));
+  }
+  return CategoryList(names);
+}
+
 std::string Table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
                   std::string_view caption) {
   std::string out = "<table><caption>" + Esc(caption) + "</caption><thead><tr>";
@@ -271,12 +279,11 @@ std::string ErrorPage(const Viewer* v, int status, std::string_view message) {
   return Document(title, "<main id=\"inhoud\"><h1>" + Esc(title) + "</h1>" + body + "</main>");
 }
 
-std::string CasesPage(const Viewer& v, const Json& list, std::string_view error) {
+std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : list.value("cases", Json::array())) {
-    std::string id = Str(c, "case_id");
-    rows.push_back({"<a href=\"/dossiers/" + Esc(id) + "\">" + Esc(id) + "</a>", Esc(Str(c, "student_id")),
-                    Esc(Str(c, "version")), Esc(Str(c, "updated"))});
+  for (const auto& c : cases) {
+    rows.push_back({"<a href=\"/dossiers/" + Esc(c.case_id) + "\">" + Esc(c.case_id) + "</a>", Esc(c.student_id),
+                    Esc(std::to_string(c.version)), Esc(c.updated)});
   }
   std::string body =
       Message(error, true) + Table({"Dossier", "Leerling", "Versie", "Bijgewerkt"}, rows, "Dossiers die u mag zien") +
@@ -298,29 +305,28 @@ std::string CasesPage(const Viewer& v, const Json& list, std::string_view error)
   return Layout(v, "Dossiers", body);
 }
 
-std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
-  std::string id = Str(c, "case_id");
+std::string CasePage(const Viewer& v, const service::CaseView& c,
+                     const std::vector<service::PartnerStatus>& partner_list) {
+  const std::string& id = c.case_id;
   std::vector<std::vector<std::string>> versions;
-  for (const auto& ver : c.value("versions", Json::array())) {
-    versions.push_back({Esc(Str(ver, "version")), Esc(Str(ver, "updated_by")), Esc(Str(ver, "updated"))});
+  for (const auto& ver : c.versions) {
+    versions.push_back({Esc(std::to_string(ver.version)), Esc(ver.updated_by), Esc(ver.updated)});
   }
   std::vector<std::pair<std::string, std::string>> partners;
-  for (const auto& p : status.value("partners", Json::array())) {
-    partners.emplace_back(Str(p, "node_id"), Str(p, "node_id") + " (" + Str(p, "org_type") + ")");
-  }
+  for (const auto& p : partner_list) partners.emplace_back(p.node_id, p.node_id + " (" + p.org_type + ")");
   std::vector<std::pair<std::string, std::string>> purposes;
   purposes.reserve(kPurposes.size());
   for (const char* p : kPurposes) purposes.emplace_back(p, p);
   std::vector<std::pair<std::string, std::string>> orgs;
   for (const char* o : {"ggd", "wijkteam", "rmc", "lvs", "swv", "veilig_thuis", "school"}) orgs.emplace_back(o, o);
-  Json summary = c.value("summary", Json::object());
+  Json summary = Json::parse(c.summary_json, nullptr, false);
   Json present = Json::array();
   for (const char* cat : kCategories) {
     if (summary.is_object() && summary.contains(cat) && !summary[cat].is_null()) present.push_back(cat);
   }
   std::string body =
-      "<p>Leerling <strong>" + Esc(Str(c, "student_id")) + "</strong>, versie " + Esc(Str(c, "version")) +
-      ", bijgewerkt " + Esc(Str(c, "updated")) + ".</p>" + RenderSummary(summary) +
+      "<p>Leerling <strong>" + Esc(c.student_id) + "</strong>, versie " + Esc(std::to_string(c.version)) +
+      ", bijgewerkt " + Esc(c.updated) + ".</p>" + RenderSummary(summary) +
       "<h2>Delen</h2><form method=\"post\" action=\"/delen/voorbeeld\">" + CsrfField(v) +
       "<input type=\"hidden\" name=\"case_id\" value=\"" + Esc(id) +
       "\">"
@@ -348,8 +354,7 @@ std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
       "<h2>Bewerken (nieuwe versie)</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) + "\">" + CsrfField(v) +
       "<p><label for=\"json\">Groeidocument (JSON)</label><textarea id=\"json\" name=\"json\" rows=\"16\">" +
       Esc(summary.dump(2)) + "</textarea></p><p><button type=\"submit\">Nieuwe versie opslaan</button></p></form>" +
-      "<p><a href=\"/toestemmingen?leerling=" + Esc(Str(c, "student_id")) +
-      "\">Toestemmingen van deze leerling</a></p>";
+      "<p><a href=\"/toestemmingen?leerling=" + Esc(c.student_id) + "\">Toestemmingen van deze leerling</a></p>";
   return Layout(v, "Dossier " + id, body);
 }
 
@@ -390,14 +395,12 @@ std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitte
   return Layout(v, permitted ? "Voorbeeld van de deling" : "Deling geweigerd", body);
 }
 
-std::string ShareSentPage(const Viewer& v, const Json& reply) {
-  std::string state = Str(reply, "state");
+std::string ShareSentPage(const Viewer& v, const service::ShareOutcome& sent) {
+  std::string state(store::ShareStateName(sent.state));
   std::string body = "<p class=\"notice\" role=\"status\">De deling is " + Esc(StateNl(state)) +
-                     ". Berichtnummer <code>" + Esc(Str(reply, "message_id")) + "</code>.</p>";
-  if (reply.contains("decision")) {
-    body += "<p>Gedeeld: " + CategoryList(reply["decision"].value("categories", Json::array())) +
-            ".</p><p>Achtergehouden: " + CategoryList(reply["decision"].value("withheld", Json::array())) + ".</p>";
-  }
+                     ". Berichtnummer <code>" + Esc(sent.message_id) + "</code>.</p>";
+  body += "<p>Gedeeld: " + CategoryList(sent.decision.categories) +
+          ".</p><p>Achtergehouden: " + CategoryList(sent.decision.withheld) + ".</p>";
   body += "<p><a href=\"/delingen\">Naar verzonden delingen</a></p>";
   return Layout(v, "Deling verzonden", body);
 }
@@ -416,49 +419,48 @@ std::string LinkCreatedPage(const Viewer& v, const Json& reply) {
   return Layout(v, "Dossierlink gemaakt", body);
 }
 
-std::string SharesPage(const Viewer& v, const Json& list) {
+std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& shares) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& s : list.value("shares", Json::array())) {
-    std::string state = Str(s, "state");
+  for (const auto& s : shares) {
+    std::string state(store::ShareStateName(s.state));
     std::string action;
-    if (state == "pending_approval" && v.role == Role::kCoordinator) {
-      action = PostButton(v, "/delingen/" + Str(s, "message_id") + "/goedkeuren", "Goedkeuren (Meldcode)");
+    if (s.state == store::ShareState::kPendingApproval && v.role == Role::kCoordinator) {
+      action = PostButton(v, "/delingen/" + s.message_id + "/goedkeuren", "Goedkeuren (Meldcode)");
     }
-    rows.push_back({"<code>" + Esc(Str(s, "message_id")) + "</code>", Esc(Str(s, "case_id")), Esc(Str(s, "student_id")),
-                    Esc(Str(s, "recipient")), Esc(Str(s, "purpose")),
-                    CategoryList(s.value("categories", Json::array())), Esc(StateNl(state)), action});
+    rows.push_back({"<code>" + Esc(s.message_id) + "</code>", Esc(s.case_id), Esc(s.student_id), Esc(s.recipient_id),
+                    Esc(s.purpose), CategoryList(s.categories), Esc(StateNl(state)), action});
   }
   return Layout(v, "Verzonden delingen",
                 Table({"Bericht", "Dossier", "Leerling", "Ontvanger", "Doel", "Categorieën", "Stand", "Actie"}, rows,
                       "Uitgaande delingen"));
 }
 
-std::string InboxPage(const Viewer& v, const Json& list) {
+std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& r : list.value("inbox", Json::array())) {
-    std::string id = Str(r, "message_id");
-    rows.push_back({"<a href=\"/inbox/" + Esc(id) + "\">" + Esc(id) + "</a>", Esc(Str(r, "from")),
-                    Esc(Str(r, "student_id")), Esc(Str(r, "purpose")), Esc(StateNl(Str(r, "state"))),
-                    Esc(Str(r, "received"))});
+  for (const auto& r : inbox) {
+    rows.push_back({"<a href=\"/inbox/" + Esc(r.message_id) + "\">" + Esc(r.message_id) + "</a>", Esc(r.sender_id),
+                    Esc(r.student_id), Esc(r.purpose), Esc(StateNl(r.state)), Esc(r.received)});
   }
   return Layout(v, "Ontvangen delingen",
                 Table({"Bericht", "Van", "Leerling", "Doel", "Stand", "Ontvangen"}, rows, "Inbox"));
 }
 
-std::string InboxItemPage(const Viewer& v, const Json& r) {
-  std::string body = "<p>Van <strong>" + Esc(Str(r, "from")) + "</strong> over leerling <strong>" +
-                     Esc(Str(r, "student_id")) + "</strong>, doel " + Esc(Str(r, "purpose")) + ", ontvangen " +
-                     Esc(Str(r, "received")) + ", te bewaren tot " + Esc(Str(r, "retain_until")) + ".</p>";
-  if (r.contains("summary") && r["summary"].is_object()) {
-    body += RenderSummary(r["summary"]);
-    body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(Str(r, "from")) +
+std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
+  const store::InboxRecord& r = item.record;
+  std::string body = "<p>Van <strong>" + Esc(r.sender_id) + "</strong> over leerling <strong>" + Esc(r.student_id) +
+                     "</strong>, doel " + Esc(r.purpose) + ", ontvangen " + Esc(r.received) + ", te bewaren tot " +
+                     Esc(r.retain_until) + ".</p>";
+  const Json summary = item.summary_json ? Json::parse(*item.summary_json, nullptr, false) : Json(nullptr);
+  if (summary.is_object()) {
+    body += RenderSummary(summary);
+    body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(r.sender_id) +
             ". Dit maakt een dossier aan met de identificatie en uw afspraken, en toont eerst wat er gedeeld wordt.</p>"
             "<form method=\"post\" action=\"/inbox/" +
-            Esc(Str(r, "message_id")) + "/terugkoppeling\">" + CsrfField(v) +
+            Esc(r.message_id) + "/terugkoppeling\">" + CsrfField(v) +
             "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" rows=\"3\" "
             "required></textarea></p><p><button type=\"submit\">Terugkoppeling voorbereiden</button></p></form>";
   } else {
-    body += "<p class=\"notice\" role=\"status\">De inhoud is verwijderd (" + Esc(Str(r, "purge_reason")) +
+    body += "<p class=\"notice\" role=\"status\">De inhoud is verwijderd (" + Esc(r.purge_reason.value_or("")) +
             "). Alleen deze registratie blijft bewaard.</p>";
   }
   return Layout(v, "Ontvangen deling", body);

@@ -279,7 +279,7 @@ http::WebResponse ConsoleServer::Home(const PageCall& p) { return Page(200, cons
 http::WebResponse ConsoleServer::CasesPage(const PageCall& p) {
   auto r = service_.ListCases(p.caller);
   if (!r.ok()) return p.Fail(r.status());
-  return Page(200, console::CasesPage(p.viewer, ToJson(*r), ""));
+  return Page(200, console::CasesPage(p.viewer, *r, ""));
 }
 
 http::WebResponse ConsoleServer::AddCase(const PageCall& p) {
@@ -295,8 +295,9 @@ http::WebResponse ConsoleServer::AddCase(const PageCall& p) {
   auto r = AddCaseFrom(p.caller, doc);
   if (!r.ok()) {
     auto list = service_.ListCases(p.caller);
-    return Page(HttpStatus(r.status()), console::CasesPage(p.viewer, list.ok() ? ToJson(*list) : Json::object(),
-                                                           "Niet opgeslagen: " + r.status().message()));
+    return Page(HttpStatus(r.status()),
+                console::CasesPage(p.viewer, list.ok() ? *list : std::vector<service::CaseListItem>{},
+                                   "Niet opgeslagen: " + r.status().message()));
   }
   return http::WebResponse::Redirect("/dossiers/" + r->case_id);
 }
@@ -305,7 +306,8 @@ http::WebResponse ConsoleServer::CasePage(const PageCall& p) {
   auto r = service_.ShowCase(p.caller, p.Param(0));
   if (!r.ok()) return p.Fail(r.status());
   auto status = service_.NodeStatus(p.caller, options_.started);
-  return Page(200, console::CasePage(p.viewer, ToJson(*r), status.ok() ? ToJson(*status) : Json::object()));
+  return Page(200,
+              console::CasePage(p.viewer, *r, status.ok() ? status->partners : std::vector<service::PartnerStatus>{}));
 }
 
 http::WebResponse ConsoleServer::UpdateCase(const PageCall& p) {
@@ -372,13 +374,13 @@ http::WebResponse ConsoleServer::ShareForm(const PageCall& p, bool dry_run) {
                                                                   decision.is_null() ? r.status().message() : ""));
   }
   if (sr.dry_run) return Page(200, console::SharePreviewPage(p.viewer, request, true, ToJson(r->decision), ""));
-  return Page(200, console::ShareSentPage(p.viewer, ToJson(*r)));
+  return Page(200, console::ShareSentPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::SharesPage(const PageCall& p) {
   auto r = service_.ListShares(p.caller);
   if (!r.ok()) return p.Fail(r.status());
-  return Page(200, console::SharesPage(p.viewer, ToJson(*r)));
+  return Page(200, console::SharesPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::ApproveMeldcode(const PageCall& p) {
@@ -390,13 +392,13 @@ http::WebResponse ConsoleServer::ApproveMeldcode(const PageCall& p) {
 http::WebResponse ConsoleServer::InboxPage(const PageCall& p) {
   auto r = service_.ListInbox(p.caller);
   if (!r.ok()) return p.Fail(r.status());
-  return Page(200, console::InboxPage(p.viewer, ToJson(*r)));
+  return Page(200, console::InboxPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::InboxItemPage(const PageCall& p) {
   auto r = service_.ShowInbox(p.caller, p.Param(0));
   if (!r.ok()) return p.Fail(r.status());
-  return Page(200, console::InboxItemPage(p.viewer, ToJson(*r)));
+  return Page(200, console::InboxItemPage(p.viewer, *r));
 }
 
 // Terugkoppeling: a new case at this node holding the agreed actions, and a
