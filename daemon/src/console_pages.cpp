@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <array>
+#include <chrono>
 #include <utility>
 
 #include "schakel/http/html.h"
@@ -466,7 +467,8 @@ std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
   return Layout(v, "Ontvangen deling", body);
 }
 
-std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& list, std::string_view message) {
+std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,
+                         std::string_view message) {
   std::string body =
       "<form method=\"get\" action=\"/toestemmingen\"><p><label for=\"leerling\">Leerlingnummer</label>"
       "<input id=\"leerling\" name=\"leerling\" value=\"" +
@@ -474,27 +476,26 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& 
       Message(message, false);
   if (student.empty()) return Layout(v, "Toestemmingen", body);
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : list.value("consents", Json::array())) {
+  for (const auto& entry : consents.consents) {
+    const consent::Consent& c = entry.record.consent;
     std::string shares;
-    for (const auto& s : c.value("shares", Json::array())) {
-      shares += "<li><code>" + Esc(Str(s, "message_id")) + "</code> naar " + Esc(Str(s, "recipient")) + ": " +
-                Esc(StateNl(Str(s, "state"))) + "</li>";
+    for (const auto& s : entry.shares) {
+      shares += "<li><code>" + Esc(s.message_id) + "</code> naar " + Esc(s.recipient) + ": " +
+                Esc(StateNl(std::string(store::ShareStateName(s.state)))) + "</li>";
     }
     shares = shares.empty() ? "<em>nog geen</em>" : "<ul>" + shares + "</ul>";
-    std::string withdrawn = Str(c, "withdrawn_at");
-    std::string action = withdrawn.empty() && v.role == Role::kCoordinator
-                             ? PostButton(v, "/toestemmingen/" + Str(c, "id") + "/intrekken", "Intrekken",
-                                          {{"leerling", std::string(student)}})
-                             : "ingetrokken " + Esc(withdrawn);
+    std::string withdrawn = c.withdrawn_at ? FormatInstantMs(*c.withdrawn_at) : "";
+    std::string action =
+        withdrawn.empty() && v.role == Role::kCoordinator
+            ? PostButton(v, "/toestemmingen/" + c.id + "/intrekken", "Intrekken", {{"leerling", std::string(student)}})
+            : "ingetrokken " + Esc(withdrawn);
     std::string purposes, recipients;
-    for (const auto& p : c.value("purposes", Json::array()))
-      purposes += (purposes.empty() ? "" : ", ") + Esc(p.get<std::string>());
-    for (const auto& p : c.value("recipients", Json::array()))
-      recipients += (recipients.empty() ? "" : ", ") + Esc(p.get<std::string>());
-    rows.push_back({"<code>" + Esc(Str(c, "id")) + "</code>", Esc(Str(c, "grantor_role")), purposes, recipients,
-                    CategoryList(c.value("categories", Json::array())),
-                    Esc(Str(c, "valid_from")) + " t/m " + Esc(Str(c, "valid_until")), Esc(Str(c, "evidence")), shares,
-                    action});
+    for (const auto& p : c.purposes) purposes += (purposes.empty() ? "" : ", ") + Esc(p);
+    for (const auto& p : c.recipients) recipients += (recipients.empty() ? "" : ", ") + Esc(p);
+    rows.push_back({"<code>" + Esc(c.id) + "</code>", Esc(std::string(consent::Name(c.grantor_role))), purposes,
+                    recipients, CategoryList(c.categories),
+                    Esc(FormatDate(c.valid_from)) + " t/m " + Esc(c.valid_until ? FormatDate(*c.valid_until) : ""),
+                    Esc(entry.record.evidence), shares, action});
   }
   body += Table({"Toestemming", "Gegeven door", "Doelen", "Ontvangers", "Categorieën", "Geldig", "Bewijs",
                  "Delingen die erop steunen", "Actie"},
@@ -525,8 +526,8 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& 
   return Layout(v, "Toestemmingen", body);
 }
 
-std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter, const Json* entries,
-                      std::string_view verify_result) {
+std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter,
+                      const std::vector<audit::AuditEntry>* entries, std::string_view verify_result) {
   auto val = [&](const char* k) {
     auto it = filter.find(k);
     return it == filter.end() ? std::string() : it->second;
@@ -552,11 +553,10 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
       "</button></p></form>";
   if (entries != nullptr) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& e : entries->value("entries", Json::array())) {
-      const Json& a = e.value("actor", Json::object());
-      rows.push_back({Esc(Str(e, "seq")), Esc(Str(e, "ts")), Esc(Str(a, "user")) + " (" + Esc(Str(a, "role")) + ")",
-                      Esc(Str(e, "action")), Esc(Str(e, "subject")), Esc(Str(e, "object")), Esc(Str(e, "purpose")),
-                      Esc(Str(e, "legal_basis")), Esc(Str(e, "outcome")), Esc(Str(e, "reason"))});
+    for (const auto& e : *entries) {
+      rows.push_back({Esc(std::to_string(e.seq)), Esc(FormatInstantMs(e.ts)),
+                      Esc(e.actor_user) + " (" + Esc(e.actor_role) + ")", Esc(e.action), Esc(e.subject), Esc(e.object),
+                      Esc(e.purpose), Esc(e.legal_basis), Esc(e.outcome), Esc(e.reason)});
     }
     body += Table({"Nr", "Tijd", "Wie", "Actie", "Leerling", "Object", "Doel", "Grondslag", "Uitkomst", "Reden"}, rows,
                   "Gevonden regels: " + std::to_string(rows.size()));
@@ -570,22 +570,24 @@ std::string SubjectReportPage(const Viewer& v, std::string_view student, std::st
                     Esc(report) + "</pre>");
 }
 
-std::string AdminPage(const Viewer& v, const Json& users, const Json& partners, const Json& status) {
+std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& users,
+                      const std::vector<service::PartnerView>& partners, const service::NodeStatusView& status) {
   std::vector<std::vector<std::string>> urows;
-  for (const auto& u : users.value("users", Json::array())) {
-    urows.push_back({Esc(Str(u, "name")), Esc(Str(u, "user_id")), Esc(Str(u, "role")),
-                     Str(u, "console") == "true" ? "ja" : "nee", Esc(Str(u, "disabled_at"))});
+  for (const auto& u : users) {
+    urows.push_back({Esc(u.user.name), Esc(u.user.user_id), Esc(std::string(store::RoleName(u.user.role))),
+                     u.console ? "ja" : "nee", Esc(u.user.disabled_at.value_or(""))});
   }
   std::vector<std::vector<std::string>> prows;
-  for (const auto& p : partners.value("partners", Json::array())) {
-    prows.push_back({Esc(Str(p, "node_id")), Esc(Str(p, "name")), Esc(Str(p, "org_type")), Esc(Str(p, "address")),
-                     "<code class=\"vingerafdruk\">" + Esc(Str(p, "fingerprint")) + "</code>", Esc(Str(p, "added"))});
+  for (const auto& p : partners) {
+    prows.push_back({Esc(p.node_id), Esc(p.name), Esc(p.org_type), Esc(p.address),
+                     "<code class=\"vingerafdruk\">" + Esc(p.fingerprint) + "</code>", Esc(p.added)});
   }
-  std::string body = "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(Str(status, "node_id")) +
-                     "</dd><dt>Soort</dt><dd>" + Esc(Str(status, "org_type")) + "</dd><dt>Versie</dt><dd>" +
-                     Esc(Str(status, "version")) + "</dd><dt>In bedrijf (seconden)</dt><dd>" +
-                     Esc(Str(status, "uptime_seconds")) + "</dd><dt>Wachtrij</dt><dd>" +
-                     Esc(Str(status, "outbox_depth")) + "</dd></dl>" + "<h2>Gebruikers</h2>" +
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(status.now - status.started).count();
+  std::string body = "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(status.node_id) +
+                     "</dd><dt>Soort</dt><dd>" + Esc(status.org_type) + "</dd><dt>Versie</dt><dd>" +
+                     Esc(status.version) + "</dd><dt>In bedrijf (seconden)</dt><dd>" + Esc(std::to_string(uptime)) +
+                     "</dd><dt>Wachtrij</dt><dd>" + Esc(std::to_string(status.outbox_depth)) + "</dd></dl>" +
+                     "<h2>Gebruikers</h2>" +
                      Table({"Naam", "Id", "Rol", "Console-wachtwoord", "Uitgeschakeld"}, urows, "Gebruikers") +
                      "<p>Gebruikers maakt u met <code>schakel user add</code>; een wachtwoord en tweede factor met "
                      "<code>schakel user passwd</code>.</p><h2>Partners</h2>" +

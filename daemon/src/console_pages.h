@@ -61,15 +61,16 @@ std::string LinkCreatedPage(const Viewer& v, const Json& reply);
 std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& shares);
 std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox);
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item);
-std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& list_consents,
+std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,
                          std::string_view message);
 
 // Auditors.
-std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter, const Json* entries,
-                      std::string_view verify_result);
+std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter,
+                      const std::vector<audit::AuditEntry>* entries, std::string_view verify_result);
 std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report_text);
 
 // Admins.
-std::string AdminPage(const Viewer& v, const Json& users, const Json& partners, const Json& node_status);
+std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& users,
+                      const std::vector<service::PartnerView>& partners, const service::NodeStatusView& status);
 
 }  // namespace schakel::daemon::console

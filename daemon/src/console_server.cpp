@@ -438,10 +438,10 @@ http::WebResponse ConsoleServer::Feedback(const PageCall& p) {
 
 http::WebResponse ConsoleServer::ConsentsPage(const PageCall& p) {
   std::string student = p.Query("leerling");
-  if (student.empty()) return Page(200, console::ConsentsPage(p.viewer, "", Json::object(), ""));
+  if (student.empty()) return Page(200, console::ConsentsPage(p.viewer, "", {}, ""));
   auto r = service_.ListConsents(p.caller, student);
   if (!r.ok()) return p.Fail(r.status());
-  return Page(200, console::ConsentsPage(p.viewer, student, ToJson(*r), p.Query("melding")));
+  return Page(200, console::ConsentsPage(p.viewer, student, *r, p.Query("melding")));
 }
 
 http::WebResponse ConsoleServer::AddConsent(const PageCall& p) {
@@ -485,8 +485,7 @@ http::WebResponse ConsoleServer::AuditPage(const PageCall& p) {
   }
   auto r = service_.AuditQuery(p.caller, f);
   if (!r.ok()) return p.Fail(r.status());
-  const Json entries = ToJson(*r);
-  return Page(200, console::AuditPage(p.viewer, filter, &entries, ""));
+  return Page(200, console::AuditPage(p.viewer, filter, &*r, ""));
 }
 
 http::WebResponse ConsoleServer::AuditVerify(const PageCall& p) {
@@ -523,7 +522,7 @@ http::WebResponse ConsoleServer::AdminPage(const PageCall& p) {
   if (!partners.ok()) return p.Fail(partners.status());
   auto status = service_.NodeStatus(p.caller, options_.started);
   if (!status.ok()) return p.Fail(status.status());
-  return Page(200, console::AdminPage(p.viewer, ToJson(*users), ToJson(*partners), ToJson(*status)));
+  return Page(200, console::AdminPage(p.viewer, *users, *partners, *status));
 }
 
 }  // namespace schakel::daemon
