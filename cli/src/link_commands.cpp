@@ -44,20 +44,27 @@ void AddLinkCommands(CLI::App& app, Context* ctx) {
     bool allow_partial = false;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* create = Online(
-      l, "create", "create a link, if the gate permits; prints the URL and the code", ctx, "link create", [ctx, a] {
-        SCHAKEL_ASSIGN_OR_RETURN(int days, ParseDays(a->expires));
-        json body{{"case_id", a->case_id}, {"for", a->for_name},   {"type", a->type},
-                  {"purpose", a->purpose}, {"expires_days", days}, {"allow_partial", a->allow_partial}};
-        if (!a->categories.empty()) body["categories"] = a->categories;
-        json details;
-        auto r = CallApi(*ctx, "POST", "/v1/links", body.dump(), &details);
-        if (!r.ok()) {
-          if (ctx->globals.json && details.contains("decision")) PrintJson(ctx, details);
-          return r.status();
-        }
-        return PrintLink(ctx, *r);
-      });
+  CLI::App* create =
+      Online(l, "create", "create a link, if the gate permits; prints the URL and the code", ctx, "link create",
+             FlagHints{{"for", "--for"},
+                       {"type", "--type"},
+                       {"purpose", "--purpose"},
+                       {"expires_days", "--expires"},
+                       {"category", "--category"},
+                       {"allow_partial", "--allow-partial"}},
+             [ctx, a] {
+               SCHAKEL_ASSIGN_OR_RETURN(int days, ParseDays(a->expires));
+               json body{{"case_id", a->case_id}, {"for", a->for_name},   {"type", a->type},
+                         {"purpose", a->purpose}, {"expires_days", days}, {"allow_partial", a->allow_partial}};
+               if (!a->categories.empty()) body["categories"] = a->categories;
+               json details;
+               auto r = CallApi(*ctx, "POST", "/v1/links", body.dump(), &details);
+               if (!r.ok()) {
+                 if (ctx->globals.json && details.contains("decision")) PrintJson(ctx, details);
+                 return r.status();
+               }
+               return PrintLink(ctx, *r);
+             });
   create->add_option("CASE", a->case_id, "case id")->required();
   create->add_option("--for", a->for_name, "the person the link is for")->required();
   create->add_option("--type", a->type, "their org type (ggd, wijkteam, ...)")->required();

@@ -113,6 +113,7 @@ void AddConsentCommands(CLI::App& app, Context* ctx) {
       ->required();
 
   Online(c, "list", "list a student's consents and the shares that relied on them", ctx, "consent list",
+         FlagHints{{"student", "--student"}},
          [ctx, student] {
            SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/consents?student=" + QueryValue(*student)));
            return PrintResult(ctx, r, [&](std::ostream& o) {
@@ -135,32 +136,38 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
     bool allow_partial = false, dry_run = false;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* share = Online(&app, "share", "share a case with a partner, if the gate permits", ctx, "share", [ctx, a] {
-    json body{{"case_id", a->case_id},
-              {"to", a->to},
-              {"purpose", a->purpose},
-              {"allow_partial", a->allow_partial},
-              {"dry_run", a->dry_run}};
-    if (!a->categories.empty()) body["categories"] = a->categories;
-    if (!a->justification.empty()) body["justification"] = a->justification;
-    json details;
-    auto r = CallApi(*ctx, "POST", "/v1/shares", body.dump(), &details);
-    if (!r.ok()) {
-      if (ctx->globals.json && details.contains("decision")) PrintJson(ctx, details);
-      return r.status();
-    }
-    return PrintResult(ctx, *r, [&](std::ostream& o) {
-      const json& d = (*r)["decision"];
-      if (a->dry_run) {
-        o << "would " << JsonText(d, "decision") << ": categories " << JsonNames(d["categories"]) << "; withheld "
-          << JsonNames(d["withheld"]) << "\n";
-        return;
-      }
-      if (!d["withheld"].empty()) o << "withheld: " << JsonNames(d["withheld"]) << "\n";
-      if (JsonText(*r, "state") == "pending_approval") o << "waiting for a second coordinator (meldcode approve)\n";
-      o << JsonText(*r, "message_id") << "\n";
-    });
-  });
+  const FlagHints hints{{"to", "--to"},
+                        {"purpose", "--purpose"},
+                        {"category", "--category"},
+                        {"justification", "--justification"},
+                        {"allow_partial", "--allow-partial"}};
+  CLI::App* share =
+      Online(&app, "share", "share a case with a partner, if the gate permits", ctx, "share", hints, [ctx, a] {
+        json body{{"case_id", a->case_id},
+                  {"to", a->to},
+                  {"purpose", a->purpose},
+                  {"allow_partial", a->allow_partial},
+                  {"dry_run", a->dry_run}};
+        if (!a->categories.empty()) body["categories"] = a->categories;
+        if (!a->justification.empty()) body["justification"] = a->justification;
+        json details;
+        auto r = CallApi(*ctx, "POST", "/v1/shares", body.dump(), &details);
+        if (!r.ok()) {
+          if (ctx->globals.json && details.contains("decision")) PrintJson(ctx, details);
+          return r.status();
+        }
+        return PrintResult(ctx, *r, [&](std::ostream& o) {
+          const json& d = (*r)["decision"];
+          if (a->dry_run) {
+            o << "would " << JsonText(d, "decision") << ": categories " << JsonNames(d["categories"]) << "; withheld "
+              << JsonNames(d["withheld"]) << "\n";
+            return;
+          }
+          if (!d["withheld"].empty()) o << "withheld: " << JsonNames(d["withheld"]) << "\n";
+          if (JsonText(*r, "state") == "pending_approval") o << "waiting for a second coordinator (meldcode approve)\n";
+          o << JsonText(*r, "message_id") << "\n";
+        });
+      });
   share->add_option("CASE", a->case_id, "case id")->required();
   share->add_option("--to", a->to, "the partner's node id")->required();
   share->add_option("--purpose", a->purpose, "kernteamoverleg, doorverwijzing, overdracht_rmc, ...")->required();

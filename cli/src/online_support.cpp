@@ -19,6 +19,29 @@ CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& h
   return cmd;
 }
 
+Status WithFlagHints(const Status& st, const FlagHints& hints) {
+  if (st.ok()) return st;
+  std::string message = st.message();
+  for (const auto& [field, flag] : hints) {
+    if (field == "allow_partial") {
+      static const std::string kAdvice = "allow a partial share to send only what is allowed";
+      auto at = message.find(kAdvice);
+      if (at != std::string::npos) {
+        message.replace(at, kAdvice.size(), "add " + flag + " to send only what is allowed");
+      }
+    } else if (message.rfind(field + ": ", 0) == 0) {
+      message.replace(0, field.size(), flag);
+    }
+  }
+  return Status::FromCodeName(st.CodeName(), std::move(message));
+}
+
+CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx, std::string what,
+                 FlagHints hints, std::function<Status()> run) {
+  return Online(parent, name, help, ctx, std::move(what),
+                [hints = std::move(hints), run = std::move(run)] { return WithFlagHints(run(), hints); });
+}
+
 std::string JsonText(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key)) return "";
   const auto& v = j[key];

@@ -6,6 +6,8 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +19,16 @@ namespace schakel::cli {
 // --token-file); when it is the one chosen, `run` becomes ctx->action.
 CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx, std::string what,
                  std::function<Status()> run);
+
+// The daemon's messages name request fields ("category: unknown category
+// ..."); a command's hints map them to its flags ({"category",
+// "--category"}) for the error it prints. The field "allow_partial" turns the
+// gate's "allow a partial share" advice into "add --allow-partial".
+using FlagHints = std::vector<std::pair<std::string, std::string>>;
+Status WithFlagHints(const Status& st, const FlagHints& hints);
+// Online() with its errors passed through WithFlagHints.
+CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& help, Context* ctx, std::string what,
+                 FlagHints hints, std::function<Status()> run);
 
 // The value at `key` as text for a human line: strings as they are, null as
 // "-", other values as JSON; "" when absent.

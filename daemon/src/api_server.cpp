@@ -1,5 +1,6 @@
 #include "api_server.h"
 
+#include "api_json.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 #include "schakel/formats/api_request.h"
@@ -10,10 +11,7 @@
 namespace schakel::daemon {
 namespace {
 
-Json ErrorBody(const Status& st, Json details = Json::object()) {
-  details["error"] = {{"code", std::string(st.CodeName())}, {"message", st.message()}};
-  return details;
-}
+using service::Op;
 
 http::WebResponse JsonAnswer(int status, std::string body, std::string content_type = "application/json") {
   http::WebResponse res;
@@ -85,39 +83,59 @@ struct ApiServer::Impl {
   // Service, per operation, and refusals audited there.
   static const http::RouteTable<Handler>& Routes() {
     static const http::RouteTable<Handler> table({
-        {"GET", "/v1/status", 0, [](Impl& i, const Call& c) { return i.service.NodeStatus(c.caller, i.started); }},
-        {"POST", "/v1/cases", 0, [](Impl& i, const Call& c) { return i.service.AddCase(c.caller, c.body); }},
-        {"GET", "/v1/cases", 0, [](Impl& i, const Call& c) { return i.service.ListCases(c.caller); }},
-        {"GET", "/v1/cases/*", 0, [](Impl& i, const Call& c) { return i.service.ShowCase(c.caller, c.params[0]); }},
+        {"GET", "/v1/status", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.NodeStatus(c.caller, i.started)); }},
+        {"POST", "/v1/cases", 0,
+         [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kAddCase); !st.ok()) return Reply::Error(st);
+           auto summary = ParseCaseBody(c.body);
+           if (!summary.ok()) return Reply::Error(summary.status());
+           return JsonReply(i.service.AddCase(c.caller, std::move(*summary)));
+         }},
+        {"GET", "/v1/cases", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListCases(c.caller)); }},
+        {"GET", "/v1/cases/*", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ShowCase(c.caller, c.params[0])); }},
         {"PUT", "/v1/cases/*", 0,
-         [](Impl& i, const Call& c) { return i.service.UpdateCase(c.caller, c.params[0], c.body); }},
+         [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kUpdateCase); !st.ok()) return Reply::Error(st);
+           auto summary = ParseCaseBody(c.body);
+           if (!summary.ok()) return Reply::Error(summary.status());
+           return JsonReply(i.service.UpdateCase(c.caller, c.params[0], std::move(*summary)));
+         }},
         {"POST", "/v1/cases/*/assign", 0,
          [](Impl& i, const Call& c) {
            auto user = formats::ParseSingleStringField(c.body, "user");
            if (!user.ok()) return Reply::Error(user.status());
-           return i.service.AssignCase(c.caller, c.params[0], *user);
+           return JsonReply(i.service.AssignCase(c.caller, c.params[0], *user));
          }},
-        {"POST", "/v1/consents", 0, [](Impl& i, const Call& c) { return i.service.AddConsent(c.caller, c.body); }},
+        {"POST", "/v1/consents", 0,
+         [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kAddConsent); !st.ok()) return Reply::Error(st);
+           auto consent = ParseConsentBody(c.body);
+           if (!consent.ok()) return Reply::Error(consent.status());
+           return JsonReply(i.service.AddConsent(c.caller, std::move(*consent)), ConsentIdJson);
+         }},
         {"GET", "/v1/consents", 0,
          [](Impl& i, const Call& c) {
            if (!c.target.query.count("student")) return Reply::Error(Status::InvalidInput("student: missing"));
-           return i.service.ListConsents(c.caller, c.Query("student"));
+           return JsonReply(i.service.ListConsents(c.caller, c.Query("student")));
          }},
         {"POST", "/v1/consents/*/withdraw", 0,
-         [](Impl& i, const Call& c) { return i.service.WithdrawConsent(c.caller, c.params[0]); }},
+         [](Impl& i, const Call& c) { return JsonReply(i.service.WithdrawConsent(c.caller, c.params[0])); }},
         {"POST", "/v1/shares", 0,
          [](Impl& i, const Call& c) {
            auto req = formats::ParseShareRequest(c.body);
            if (!req.ok()) return Reply::Error(req.status());
-           return i.service.Share(c.caller, *req);
+           return JsonReply(i.service.Share(c.caller, *req));
          }},
-        {"GET", "/v1/shares", 0, [](Impl& i, const Call& c) { return i.service.ListShares(c.caller); }},
+        {"GET", "/v1/shares", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListShares(c.caller)); }},
         {"POST", "/v1/shares/*/approve", 0,
-         [](Impl& i, const Call& c) { return i.service.ApproveMeldcode(c.caller, c.params[0]); }},
-        {"GET", "/v1/audit/export", 0, [](Impl& i, const Call& c) { return i.service.AuditExport(c.caller); }},
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ApproveMeldcode(c.caller, c.params[0])); }},
+        {"GET", "/v1/audit/export", 0,
+         [](Impl& i, const Call& c) { return RawReply(i.service.AuditExport(c.caller)); }},
         {"GET", "/v1/audit/subject/*", 0,
          [](Impl& i, const Call& c) {
-           return i.service.AuditSubject(c.caller, c.params[0], c.Query("format") == "json");
+           return RawReply(i.service.AuditSubject(c.caller, c.params[0], c.Query("format") == "json"));
          }},
         {"GET", "/v1/audit/entries", 0,
          [](Impl& i, const Call& c) {
@@ -130,10 +148,11 @@ struct ApiServer::Impl {
              if (!since.ok()) return Reply::Error(since.status().WithContext("since"));
              filter.since = *since;
            }
-           return i.service.AuditQuery(c.caller, filter);
+           return JsonReply(i.service.AuditQuery(c.caller, filter));
          }},
-        {"GET", "/v1/inbox", 0, [](Impl& i, const Call& c) { return i.service.ListInbox(c.caller); }},
-        {"GET", "/v1/inbox/*", 0, [](Impl& i, const Call& c) { return i.service.ShowInbox(c.caller, c.params[0]); }},
+        {"GET", "/v1/inbox", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListInbox(c.caller)); }},
+        {"GET", "/v1/inbox/*", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ShowInbox(c.caller, c.params[0])); }},
     });
     return table;
   }

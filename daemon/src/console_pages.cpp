@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <array>
+#include <chrono>
 #include <utility>
 
 #include "schakel/http/html.h"
@@ -37,6 +38,14 @@ std::string CategoryList(const Json& list) {
     out += Esc(CategoryNl(c.is_string() ? c.get<std::string>() : c.dump()));
   }
   return out;
+}
+
+std::string CategoryList(consent::CategorySet set) {
+  Json names = Json::array();
+  for (consent::Category c : consent::CategoriesByName()) {
+    if (set.Has(c)) names.push_back(std::string(consent::Name(c)));
+  }
+  return CategoryList(names);
 }
 
 std::string Table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
@@ -271,12 +280,11 @@ std::string ErrorPage(const Viewer* v, int status, std::string_view message) {
   return Document(title, "<main id=\"inhoud\"><h1>" + Esc(title) + "</h1>" + body + "</main>");
 }
 
-std::string CasesPage(const Viewer& v, const Json& list, std::string_view error) {
+std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : list.value("cases", Json::array())) {
-    std::string id = Str(c, "case_id");
-    rows.push_back({"<a href=\"/dossiers/" + Esc(id) + "\">" + Esc(id) + "</a>", Esc(Str(c, "student_id")),
-                    Esc(Str(c, "version")), Esc(Str(c, "updated"))});
+  for (const auto& c : cases) {
+    rows.push_back({"<a href=\"/dossiers/" + Esc(c.case_id) + "\">" + Esc(c.case_id) + "</a>", Esc(c.student_id),
+                    Esc(std::to_string(c.version)), Esc(c.updated)});
   }
   std::string body =
       Message(error, true) + Table({"Dossier", "Leerling", "Versie", "Bijgewerkt"}, rows, "Dossiers die u mag zien") +
@@ -298,29 +306,28 @@ std::string CasesPage(const Viewer& v, const Json& list, std::string_view error)
   return Layout(v, "Dossiers", body);
 }
 
-std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
-  std::string id = Str(c, "case_id");
+std::string CasePage(const Viewer& v, const service::CaseView& c,
+                     const std::vector<service::PartnerStatus>& partner_list) {
+  const std::string& id = c.case_id;
   std::vector<std::vector<std::string>> versions;
-  for (const auto& ver : c.value("versions", Json::array())) {
-    versions.push_back({Esc(Str(ver, "version")), Esc(Str(ver, "updated_by")), Esc(Str(ver, "updated"))});
+  for (const auto& ver : c.versions) {
+    versions.push_back({Esc(std::to_string(ver.version)), Esc(ver.updated_by), Esc(ver.updated)});
   }
   std::vector<std::pair<std::string, std::string>> partners;
-  for (const auto& p : status.value("partners", Json::array())) {
-    partners.emplace_back(Str(p, "node_id"), Str(p, "node_id") + " (" + Str(p, "org_type") + ")");
-  }
+  for (const auto& p : partner_list) partners.emplace_back(p.node_id, p.node_id + " (" + p.org_type + ")");
   std::vector<std::pair<std::string, std::string>> purposes;
   purposes.reserve(kPurposes.size());
   for (const char* p : kPurposes) purposes.emplace_back(p, p);
   std::vector<std::pair<std::string, std::string>> orgs;
   for (const char* o : {"ggd", "wijkteam", "rmc", "lvs", "swv", "veilig_thuis", "school"}) orgs.emplace_back(o, o);
-  Json summary = c.value("summary", Json::object());
+  Json summary = Json::parse(c.summary_json, nullptr, false);
   Json present = Json::array();
   for (const char* cat : kCategories) {
     if (summary.is_object() && summary.contains(cat) && !summary[cat].is_null()) present.push_back(cat);
   }
   std::string body =
-      "<p>Leerling <strong>" + Esc(Str(c, "student_id")) + "</strong>, versie " + Esc(Str(c, "version")) +
-      ", bijgewerkt " + Esc(Str(c, "updated")) + ".</p>" + RenderSummary(summary) +
+      "<p>Leerling <strong>" + Esc(c.student_id) + "</strong>, versie " + Esc(std::to_string(c.version)) +
+      ", bijgewerkt " + Esc(c.updated) + ".</p>" + RenderSummary(summary) +
       "<h2>Delen</h2><form method=\"post\" action=\"/delen/voorbeeld\">" + CsrfField(v) +
       "<input type=\"hidden\" name=\"case_id\" value=\"" + Esc(id) +
       "\">"
@@ -348,8 +355,7 @@ std::string CasePage(const Viewer& v, const Json& c, const Json& status) {
       "<h2>Bewerken (nieuwe versie)</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) + "\">" + CsrfField(v) +
       "<p><label for=\"json\">Groeidocument (JSON)</label><textarea id=\"json\" name=\"json\" rows=\"16\">" +
       Esc(summary.dump(2)) + "</textarea></p><p><button type=\"submit\">Nieuwe versie opslaan</button></p></form>" +
-      "<p><a href=\"/toestemmingen?leerling=" + Esc(Str(c, "student_id")) +
-      "\">Toestemmingen van deze leerling</a></p>";
+      "<p><a href=\"/toestemmingen?leerling=" + Esc(c.student_id) + "\">Toestemmingen van deze leerling</a></p>";
   return Layout(v, "Dossier " + id, body);
 }
 
@@ -390,14 +396,12 @@ std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitte
   return Layout(v, permitted ? "Voorbeeld van de deling" : "Deling geweigerd", body);
 }
 
-std::string ShareSentPage(const Viewer& v, const Json& reply) {
-  std::string state = Str(reply, "state");
+std::string ShareSentPage(const Viewer& v, const service::ShareOutcome& sent) {
+  std::string state(store::ShareStateName(sent.state));
   std::string body = "<p class=\"notice\" role=\"status\">De deling is " + Esc(StateNl(state)) +
-                     ". Berichtnummer <code>" + Esc(Str(reply, "message_id")) + "</code>.</p>";
-  if (reply.contains("decision")) {
-    body += "<p>Gedeeld: " + CategoryList(reply["decision"].value("categories", Json::array())) +
-            ".</p><p>Achtergehouden: " + CategoryList(reply["decision"].value("withheld", Json::array())) + ".</p>";
-  }
+                     ". Berichtnummer <code>" + Esc(sent.message_id) + "</code>.</p>";
+  body += "<p>Gedeeld: " + CategoryList(sent.decision.categories) +
+          ".</p><p>Achtergehouden: " + CategoryList(sent.decision.withheld) + ".</p>";
   body += "<p><a href=\"/delingen\">Naar verzonden delingen</a></p>";
   return Layout(v, "Deling verzonden", body);
 }
@@ -416,55 +420,55 @@ std::string LinkCreatedPage(const Viewer& v, const Json& reply) {
   return Layout(v, "Dossierlink gemaakt", body);
 }
 
-std::string SharesPage(const Viewer& v, const Json& list) {
+std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& shares) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& s : list.value("shares", Json::array())) {
-    std::string state = Str(s, "state");
+  for (const auto& s : shares) {
+    std::string state(store::ShareStateName(s.state));
     std::string action;
-    if (state == "pending_approval" && v.role == Role::kCoordinator) {
-      action = PostButton(v, "/delingen/" + Str(s, "message_id") + "/goedkeuren", "Goedkeuren (Meldcode)");
+    if (s.state == store::ShareState::kPendingApproval && v.role == Role::kCoordinator) {
+      action = PostButton(v, "/delingen/" + s.message_id + "/goedkeuren", "Goedkeuren (Meldcode)");
     }
-    rows.push_back({"<code>" + Esc(Str(s, "message_id")) + "</code>", Esc(Str(s, "case_id")), Esc(Str(s, "student_id")),
-                    Esc(Str(s, "recipient")), Esc(Str(s, "purpose")),
-                    CategoryList(s.value("categories", Json::array())), Esc(StateNl(state)), action});
+    rows.push_back({"<code>" + Esc(s.message_id) + "</code>", Esc(s.case_id), Esc(s.student_id), Esc(s.recipient_id),
+                    Esc(s.purpose), CategoryList(s.categories), Esc(StateNl(state)), action});
   }
   return Layout(v, "Verzonden delingen",
                 Table({"Bericht", "Dossier", "Leerling", "Ontvanger", "Doel", "Categorieën", "Stand", "Actie"}, rows,
                       "Uitgaande delingen"));
 }
 
-std::string InboxPage(const Viewer& v, const Json& list) {
+std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& r : list.value("inbox", Json::array())) {
-    std::string id = Str(r, "message_id");
-    rows.push_back({"<a href=\"/inbox/" + Esc(id) + "\">" + Esc(id) + "</a>", Esc(Str(r, "from")),
-                    Esc(Str(r, "student_id")), Esc(Str(r, "purpose")), Esc(StateNl(Str(r, "state"))),
-                    Esc(Str(r, "received"))});
+  for (const auto& r : inbox) {
+    rows.push_back({"<a href=\"/inbox/" + Esc(r.message_id) + "\">" + Esc(r.message_id) + "</a>", Esc(r.sender_id),
+                    Esc(r.student_id), Esc(r.purpose), Esc(StateNl(r.state)), Esc(r.received)});
   }
   return Layout(v, "Ontvangen delingen",
                 Table({"Bericht", "Van", "Leerling", "Doel", "Stand", "Ontvangen"}, rows, "Inbox"));
 }
 
-std::string InboxItemPage(const Viewer& v, const Json& r) {
-  std::string body = "<p>Van <strong>" + Esc(Str(r, "from")) + "</strong> over leerling <strong>" +
-                     Esc(Str(r, "student_id")) + "</strong>, doel " + Esc(Str(r, "purpose")) + ", ontvangen " +
-                     Esc(Str(r, "received")) + ", te bewaren tot " + Esc(Str(r, "retain_until")) + ".</p>";
-  if (r.contains("summary") && r["summary"].is_object()) {
-    body += RenderSummary(r["summary"]);
-    body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(Str(r, "from")) +
+std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
+  const store::InboxRecord& r = item.record;
+  std::string body = "<p>Van <strong>" + Esc(r.sender_id) + "</strong> over leerling <strong>" + Esc(r.student_id) +
+                     "</strong>, doel " + Esc(r.purpose) + ", ontvangen " + Esc(r.received) + ", te bewaren tot " +
+                     Esc(r.retain_until) + ".</p>";
+  const Json summary = item.summary_json ? Json::parse(*item.summary_json, nullptr, false) : Json(nullptr);
+  if (summary.is_object()) {
+    body += RenderSummary(summary);
+    body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(r.sender_id) +
             ". Dit maakt een dossier aan met de identificatie en uw afspraken, en toont eerst wat er gedeeld wordt.</p>"
             "<form method=\"post\" action=\"/inbox/" +
-            Esc(Str(r, "message_id")) + "/terugkoppeling\">" + CsrfField(v) +
+            Esc(r.message_id) + "/terugkoppeling\">" + CsrfField(v) +
             "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" rows=\"3\" "
             "required></textarea></p><p><button type=\"submit\">Terugkoppeling voorbereiden</button></p></form>";
   } else {
-    body += "<p class=\"notice\" role=\"status\">De inhoud is verwijderd (" + Esc(Str(r, "purge_reason")) +
+    body += "<p class=\"notice\" role=\"status\">De inhoud is verwijderd (" + Esc(r.purge_reason.value_or("")) +
             "). Alleen deze registratie blijft bewaard.</p>";
   }
   return Layout(v, "Ontvangen deling", body);
 }
 
-std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& list, std::string_view message) {
+std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,
+                         std::string_view message) {
   std::string body =
       "<form method=\"get\" action=\"/toestemmingen\"><p><label for=\"leerling\">Leerlingnummer</label>"
       "<input id=\"leerling\" name=\"leerling\" value=\"" +
@@ -472,27 +476,26 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& 
       Message(message, false);
   if (student.empty()) return Layout(v, "Toestemmingen", body);
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : list.value("consents", Json::array())) {
+  for (const auto& entry : consents.consents) {
+    const consent::Consent& c = entry.record.consent;
     std::string shares;
-    for (const auto& s : c.value("shares", Json::array())) {
-      shares += "<li><code>" + Esc(Str(s, "message_id")) + "</code> naar " + Esc(Str(s, "recipient")) + ": " +
-                Esc(StateNl(Str(s, "state"))) + "</li>";
+    for (const auto& s : entry.shares) {
+      shares += "<li><code>" + Esc(s.message_id) + "</code> naar " + Esc(s.recipient) + ": " +
+                Esc(StateNl(std::string(store::ShareStateName(s.state)))) + "</li>";
     }
     shares = shares.empty() ? "<em>nog geen</em>" : "<ul>" + shares + "</ul>";
-    std::string withdrawn = Str(c, "withdrawn_at");
-    std::string action = withdrawn.empty() && v.role == Role::kCoordinator
-                             ? PostButton(v, "/toestemmingen/" + Str(c, "id") + "/intrekken", "Intrekken",
-                                          {{"leerling", std::string(student)}})
-                             : "ingetrokken " + Esc(withdrawn);
+    std::string withdrawn = c.withdrawn_at ? FormatInstantMs(*c.withdrawn_at) : "";
+    std::string action =
+        withdrawn.empty() && v.role == Role::kCoordinator
+            ? PostButton(v, "/toestemmingen/" + c.id + "/intrekken", "Intrekken", {{"leerling", std::string(student)}})
+            : "ingetrokken " + Esc(withdrawn);
     std::string purposes, recipients;
-    for (const auto& p : c.value("purposes", Json::array()))
-      purposes += (purposes.empty() ? "" : ", ") + Esc(p.get<std::string>());
-    for (const auto& p : c.value("recipients", Json::array()))
-      recipients += (recipients.empty() ? "" : ", ") + Esc(p.get<std::string>());
-    rows.push_back({"<code>" + Esc(Str(c, "id")) + "</code>", Esc(Str(c, "grantor_role")), purposes, recipients,
-                    CategoryList(c.value("categories", Json::array())),
-                    Esc(Str(c, "valid_from")) + " t/m " + Esc(Str(c, "valid_until")), Esc(Str(c, "evidence")), shares,
-                    action});
+    for (const auto& p : c.purposes) purposes += (purposes.empty() ? "" : ", ") + Esc(p);
+    for (const auto& p : c.recipients) recipients += (recipients.empty() ? "" : ", ") + Esc(p);
+    rows.push_back({"<code>" + Esc(c.id) + "</code>", Esc(std::string(consent::Name(c.grantor_role))), purposes,
+                    recipients, CategoryList(c.categories),
+                    Esc(FormatDate(c.valid_from)) + " t/m " + Esc(c.valid_until ? FormatDate(*c.valid_until) : ""),
+                    Esc(entry.record.evidence), shares, action});
   }
   body += Table({"Toestemming", "Gegeven door", "Doelen", "Ontvangers", "Categorieën", "Geldig", "Bewijs",
                  "Delingen die erop steunen", "Actie"},
@@ -523,8 +526,8 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& 
   return Layout(v, "Toestemmingen", body);
 }
 
-std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter, const Json* entries,
-                      std::string_view verify_result) {
+std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter,
+                      const std::vector<audit::AuditEntry>* entries, std::string_view verify_result) {
   auto val = [&](const char* k) {
     auto it = filter.find(k);
     return it == filter.end() ? std::string() : it->second;
@@ -550,11 +553,10 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
       "</button></p></form>";
   if (entries != nullptr) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& e : entries->value("entries", Json::array())) {
-      const Json& a = e.value("actor", Json::object());
-      rows.push_back({Esc(Str(e, "seq")), Esc(Str(e, "ts")), Esc(Str(a, "user")) + " (" + Esc(Str(a, "role")) + ")",
-                      Esc(Str(e, "action")), Esc(Str(e, "subject")), Esc(Str(e, "object")), Esc(Str(e, "purpose")),
-                      Esc(Str(e, "legal_basis")), Esc(Str(e, "outcome")), Esc(Str(e, "reason"))});
+    for (const auto& e : *entries) {
+      rows.push_back({Esc(std::to_string(e.seq)), Esc(FormatInstantMs(e.ts)),
+                      Esc(e.actor_user) + " (" + Esc(e.actor_role) + ")", Esc(e.action), Esc(e.subject), Esc(e.object),
+                      Esc(e.purpose), Esc(e.legal_basis), Esc(e.outcome), Esc(e.reason)});
     }
     body += Table({"Nr", "Tijd", "Wie", "Actie", "Leerling", "Object", "Doel", "Grondslag", "Uitkomst", "Reden"}, rows,
                   "Gevonden regels: " + std::to_string(rows.size()));
@@ -568,22 +570,24 @@ std::string SubjectReportPage(const Viewer& v, std::string_view student, std::st
                     Esc(report) + "</pre>");
 }
 
-std::string AdminPage(const Viewer& v, const Json& users, const Json& partners, const Json& status) {
+std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& users,
+                      const std::vector<service::PartnerView>& partners, const service::NodeStatusView& status) {
   std::vector<std::vector<std::string>> urows;
-  for (const auto& u : users.value("users", Json::array())) {
-    urows.push_back({Esc(Str(u, "name")), Esc(Str(u, "user_id")), Esc(Str(u, "role")),
-                     Str(u, "console") == "true" ? "ja" : "nee", Esc(Str(u, "disabled_at"))});
+  for (const auto& u : users) {
+    urows.push_back({Esc(u.user.name), Esc(u.user.user_id), Esc(std::string(store::RoleName(u.user.role))),
+                     u.console ? "ja" : "nee", Esc(u.user.disabled_at.value_or(""))});
   }
   std::vector<std::vector<std::string>> prows;
-  for (const auto& p : partners.value("partners", Json::array())) {
-    prows.push_back({Esc(Str(p, "node_id")), Esc(Str(p, "name")), Esc(Str(p, "org_type")), Esc(Str(p, "address")),
-                     "<code class=\"vingerafdruk\">" + Esc(Str(p, "fingerprint")) + "</code>", Esc(Str(p, "added"))});
+  for (const auto& p : partners) {
+    prows.push_back({Esc(p.node_id), Esc(p.name), Esc(p.org_type), Esc(p.address),
+                     "<code class=\"vingerafdruk\">" + Esc(p.fingerprint) + "</code>", Esc(p.added)});
   }
-  std::string body = "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(Str(status, "node_id")) +
-                     "</dd><dt>Soort</dt><dd>" + Esc(Str(status, "org_type")) + "</dd><dt>Versie</dt><dd>" +
-                     Esc(Str(status, "version")) + "</dd><dt>In bedrijf (seconden)</dt><dd>" +
-                     Esc(Str(status, "uptime_seconds")) + "</dd><dt>Wachtrij</dt><dd>" +
-                     Esc(Str(status, "outbox_depth")) + "</dd></dl>" + "<h2>Gebruikers</h2>" +
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(status.now - status.started).count();
+  std::string body = "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(status.node_id) +
+                     "</dd><dt>Soort</dt><dd>" + Esc(status.org_type) + "</dd><dt>Versie</dt><dd>" +
+                     Esc(status.version) + "</dd><dt>In bedrijf (seconden)</dt><dd>" + Esc(std::to_string(uptime)) +
+                     "</dd><dt>Wachtrij</dt><dd>" + Esc(std::to_string(status.outbox_depth)) + "</dd></dl>" +
+                     "<h2>Gebruikers</h2>" +
                      Table({"Naam", "Id", "Rol", "Console-wachtwoord", "Uitgeschakeld"}, urows, "Gebruikers") +
                      "<p>Gebruikers maakt u met <code>schakel user add</code>; een wachtwoord en tweede factor met "
                      "<code>schakel user passwd</code>.</p><h2>Partners</h2>" +

@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "schakel/service/results.h"
+#include "schakel/store/records.h"
 #include "schakel/store/users.h"
 
 namespace schakel::daemon::console {
@@ -47,27 +49,28 @@ std::string HomePage(const Viewer& v);
 std::string ErrorPage(const Viewer* v, int status, std::string_view message);
 
 // Staff and coordinators.
-std::string CasesPage(const Viewer& v, const Json& list_cases, std::string_view error);
-std::string CasePage(const Viewer& v, const Json& show_case, const Json& node_status);
+std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error);
+std::string CasePage(const Viewer& v, const service::CaseView& c, const std::vector<service::PartnerStatus>& partners);
 // The preview of a share: what will go, what is withheld and why; a form to
 // send it. `request` holds case_id, to, purpose, categories, justification.
 std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitted, const Json& decision,
                              std::string_view error);
-std::string ShareSentPage(const Viewer& v, const Json& reply);
+std::string ShareSentPage(const Viewer& v, const service::ShareOutcome& sent);
 // A new dossier link: its URL and access code, shown only this once.
 std::string LinkCreatedPage(const Viewer& v, const Json& reply);
-std::string SharesPage(const Viewer& v, const Json& list_shares);
-std::string InboxPage(const Viewer& v, const Json& list_inbox);
-std::string InboxItemPage(const Viewer& v, const Json& show_inbox);
-std::string ConsentsPage(const Viewer& v, std::string_view student, const Json& list_consents,
+std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& shares);
+std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox);
+std::string InboxItemPage(const Viewer& v, const service::InboxView& item);
+std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,
                          std::string_view message);
 
 // Auditors.
-std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter, const Json* entries,
-                      std::string_view verify_result);
+std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter,
+                      const std::vector<audit::AuditEntry>* entries, std::string_view verify_result);
 std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report_text);
 
 // Admins.
-std::string AdminPage(const Viewer& v, const Json& users, const Json& partners, const Json& node_status);
+std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& users,
+                      const std::vector<service::PartnerView>& partners, const service::NodeStatusView& status);
 
 }  // namespace schakel::daemon::console

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "api_json.h"
 #include "console_pages.h"
 #include "schakel/base/strings.h"
 #include "schakel/base/time.h"
@@ -88,6 +89,14 @@ std::vector<std::string> SplitList(const std::string& s) {
 }
 
 }  // namespace
+
+// A case from the console's JSON (typed in, or made from the form): the role
+// is checked before the summary is read, as the API does.
+Result<service::CaseSaved> ConsoleServer::AddCaseFrom(const Caller& c, const std::string& json) {
+  SCHAKEL_RETURN_IF_ERROR(service::Authorize(c, service::Op::kAddCase));
+  SCHAKEL_ASSIGN_OR_RETURN(formats::CaseSummary summary, ParseCaseBody(json));
+  return service_.AddCase(c, std::move(summary));
+}
 
 ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, LinkService* links)
     : service_(service),
@@ -268,9 +277,9 @@ http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const Con
 http::WebResponse ConsoleServer::Home(const PageCall& p) { return Page(200, console::HomePage(p.viewer)); }
 
 http::WebResponse ConsoleServer::CasesPage(const PageCall& p) {
-  Reply r = service_.ListCases(p.caller);
-  if (!r.status.ok()) return p.Fail(r.status);
-  return Page(200, console::CasesPage(p.viewer, r.body, ""));
+  auto r = service_.ListCases(p.caller);
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::CasesPage(p.viewer, *r, ""));
 }
 
 http::WebResponse ConsoleServer::AddCase(const PageCall& p) {
@@ -283,25 +292,30 @@ http::WebResponse ConsoleServer::AddCase(const PageCall& p) {
     if (!p.Form("afspraken").empty()) j["afspraken"] = {{"notes", p.Form("afspraken")}};
     doc = j.dump();
   }
-  Reply r = service_.AddCase(p.caller, doc);
-  if (!r.status.ok()) {
-    Reply list = service_.ListCases(p.caller);
-    return Page(HttpStatus(r.status),
-                console::CasesPage(p.viewer, list.body, "Niet opgeslagen: " + r.status.message()));
+  auto r = AddCaseFrom(p.caller, doc);
+  if (!r.ok()) {
+    auto list = service_.ListCases(p.caller);
+    return Page(HttpStatus(r.status()),
+                console::CasesPage(p.viewer, list.ok() ? *list : std::vector<service::CaseListItem>{},
+                                   "Niet opgeslagen: " + r.status().message()));
   }
-  return http::WebResponse::Redirect("/dossiers/" + r.body.value("case_id", ""));
+  return http::WebResponse::Redirect("/dossiers/" + r->case_id);
 }
 
 http::WebResponse ConsoleServer::CasePage(const PageCall& p) {
-  Reply r = service_.ShowCase(p.caller, p.Param(0));
-  if (!r.status.ok()) return p.Fail(r.status);
-  Reply status = service_.NodeStatus(p.caller, options_.started);
-  return Page(200, console::CasePage(p.viewer, r.body, status.body));
+  auto r = service_.ShowCase(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
+  auto status = service_.NodeStatus(p.caller, options_.started);
+  return Page(200,
+              console::CasePage(p.viewer, *r, status.ok() ? status->partners : std::vector<service::PartnerStatus>{}));
 }
 
 http::WebResponse ConsoleServer::UpdateCase(const PageCall& p) {
-  Reply r = service_.UpdateCase(p.caller, p.Param(0), p.Form("json"));
-  if (!r.status.ok()) return p.Fail(r.status);
+  if (Status st = service::Authorize(p.caller, service::Op::kUpdateCase); !st.ok()) return p.Fail(st);
+  auto summary = ParseCaseBody(p.Form("json"));
+  if (!summary.ok()) return p.Fail(summary.status());
+  auto r = service_.UpdateCase(p.caller, p.Param(0), std::move(*summary));
+  if (!r.ok()) return p.Fail(r.status());
   return http::WebResponse::Redirect("/dossiers/" + p.Param(0));
 }
 
@@ -353,57 +367,57 @@ http::WebResponse ConsoleServer::ShareForm(const PageCall& p, bool dry_run) {
                   {"purpose", sr.purpose},
                   {"categories", sr.categories},
                   {"justification", sr.justification}};
-  Reply r = service_.Share(p.caller, sr);
-  Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
-  if (!r.status.ok()) {
-    return Page(HttpStatus(r.status), console::SharePreviewPage(p.viewer, request, false, decision,
-                                                                decision.is_null() ? r.status.message() : ""));
+  auto r = service_.Share(p.caller, sr);
+  if (!r.ok()) {
+    Json decision = r.refused_on() ? ToJson(*r.refused_on()) : Json(nullptr);
+    return Page(HttpStatus(r.status()), console::SharePreviewPage(p.viewer, request, false, decision,
+                                                                  decision.is_null() ? r.status().message() : ""));
   }
-  if (sr.dry_run) return Page(200, console::SharePreviewPage(p.viewer, request, true, decision, ""));
-  return Page(200, console::ShareSentPage(p.viewer, r.body));
+  if (sr.dry_run) return Page(200, console::SharePreviewPage(p.viewer, request, true, ToJson(r->decision), ""));
+  return Page(200, console::ShareSentPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::SharesPage(const PageCall& p) {
-  Reply r = service_.ListShares(p.caller);
-  if (!r.status.ok()) return p.Fail(r.status);
-  return Page(200, console::SharesPage(p.viewer, r.body));
+  auto r = service_.ListShares(p.caller);
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::SharesPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::ApproveMeldcode(const PageCall& p) {
-  Reply r = service_.ApproveMeldcode(p.caller, p.Param(0));
-  if (!r.status.ok()) return p.Fail(r.status);
+  auto r = service_.ApproveMeldcode(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
   return http::WebResponse::Redirect("/delingen");
 }
 
 http::WebResponse ConsoleServer::InboxPage(const PageCall& p) {
-  Reply r = service_.ListInbox(p.caller);
-  if (!r.status.ok()) return p.Fail(r.status);
-  return Page(200, console::InboxPage(p.viewer, r.body));
+  auto r = service_.ListInbox(p.caller);
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::InboxPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::InboxItemPage(const PageCall& p) {
-  Reply r = service_.ShowInbox(p.caller, p.Param(0));
-  if (!r.status.ok()) return p.Fail(r.status);
-  return Page(200, console::InboxItemPage(p.viewer, r.body));
+  auto r = service_.ShowInbox(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::InboxItemPage(p.viewer, *r));
 }
 
 // Terugkoppeling: a new case at this node holding the agreed actions, and a
 // share preview back to the sender for the purpose "terugkoppeling".
 http::WebResponse ConsoleServer::Feedback(const PageCall& p) {
-  Reply r = service_.ShowInbox(p.caller, p.Param(0));
-  if (!r.status.ok()) return p.Fail(r.status);
-  const Json& summary = r.body["summary"];
+  auto r = service_.ShowInbox(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
+  const Json summary = r->summary_json ? Json::parse(*r->summary_json, nullptr, false) : Json(nullptr);
   if (!summary.is_object()) {
     return Page(410, console::ErrorPage(&p.viewer, 410, "De inhoud van deze deling is verwijderd."));
   }
   Json doc = {{"student_id", summary.value("student_id", "")}, {"birth_date", summary.value("birth_date", "")}};
   if (summary.contains("identificatie")) doc["identificatie"] = summary["identificatie"];
   doc["afspraken"] = {{"notes", p.Form("afspraken")}, {"in_reactie_op", p.Param(0)}};
-  Reply added = service_.AddCase(p.caller, doc.dump());
-  if (!added.status.ok()) return p.Fail(added.status);
+  auto added = AddCaseFrom(p.caller, doc.dump());
+  if (!added.ok()) return p.Fail(added.status());
   ShareRequest sr;
-  sr.case_id = added.body.value("case_id", "");
-  sr.to = r.body.value("from", "");
+  sr.case_id = added->case_id;
+  sr.to = r->record.sender_id;
   sr.purpose = "terugkoppeling";
   sr.categories = {"identificatie", "afspraken"};
   sr.allow_partial = true;
@@ -413,19 +427,21 @@ http::WebResponse ConsoleServer::Feedback(const PageCall& p) {
                   {"purpose", sr.purpose},
                   {"categories", sr.categories},
                   {"justification", ""}};
-  Reply preview = service_.Share(p.caller, sr);
-  Json decision = preview.body.contains("decision") ? preview.body["decision"] : Json(nullptr);
-  return Page(preview.status.ok() ? 200 : HttpStatus(preview.status),
-              console::SharePreviewPage(p.viewer, request, preview.status.ok(), decision,
-                                        preview.status.ok() || !decision.is_null() ? "" : preview.status.message()));
+  auto preview = service_.Share(p.caller, sr);
+  Json decision = preview.ok()           ? ToJson(preview->decision)
+                  : preview.refused_on() ? ToJson(*preview.refused_on())
+                                         : Json(nullptr);
+  return Page(preview.ok() ? 200 : HttpStatus(preview.status()),
+              console::SharePreviewPage(p.viewer, request, preview.ok(), decision,
+                                        preview.ok() || !decision.is_null() ? "" : preview.status().message()));
 }
 
 http::WebResponse ConsoleServer::ConsentsPage(const PageCall& p) {
   std::string student = p.Query("leerling");
-  if (student.empty()) return Page(200, console::ConsentsPage(p.viewer, "", Json::object(), ""));
-  Reply r = service_.ListConsents(p.caller, student);
-  if (!r.status.ok()) return p.Fail(r.status);
-  return Page(200, console::ConsentsPage(p.viewer, student, r.body, p.Query("melding")));
+  if (student.empty()) return Page(200, console::ConsentsPage(p.viewer, "", {}, ""));
+  auto r = service_.ListConsents(p.caller, student);
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::ConsentsPage(p.viewer, student, *r, p.Query("melding")));
 }
 
 http::WebResponse ConsoleServer::AddConsent(const PageCall& p) {
@@ -438,14 +454,17 @@ http::WebResponse ConsoleServer::AddConsent(const PageCall& p) {
                   {"valid_from", p.Form("valid_from")},
                   {"valid_until", p.Form("valid_until").empty() ? Json(nullptr) : Json(p.Form("valid_until"))},
                   {"withdrawn_at", nullptr}};
-  Reply r = service_.AddConsent(p.caller, Json{{"consent", consent}, {"evidence", p.Form("evidence")}}.dump());
-  if (!r.status.ok()) return p.Fail(r.status);
+  if (Status st = service::Authorize(p.caller, service::Op::kAddConsent); !st.ok()) return p.Fail(st);
+  auto parsed = ParseConsentBody(Json{{"consent", consent}, {"evidence", p.Form("evidence")}}.dump());
+  if (!parsed.ok()) return p.Fail(parsed.status());
+  auto r = service_.AddConsent(p.caller, std::move(*parsed));
+  if (!r.ok()) return p.Fail(r.status());
   return http::WebResponse::Redirect("/toestemmingen?leerling=" + student + "&melding=vastgelegd");
 }
 
 http::WebResponse ConsoleServer::WithdrawConsent(const PageCall& p) {
-  Reply r = service_.WithdrawConsent(p.caller, p.Param(0));
-  if (!r.status.ok()) return p.Fail(r.status);
+  auto r = service_.WithdrawConsent(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
   return http::WebResponse::Redirect("/toestemmingen?leerling=" + p.Form("leerling") + "&melding=ingetrokken");
 }
 
@@ -464,27 +483,26 @@ http::WebResponse ConsoleServer::AuditPage(const PageCall& p) {
     if (!since.ok()) return Page(400, console::ErrorPage(&p.viewer, 400, "Ongeldige datum bij 'sinds'."));
     f.since = *since;
   }
-  Reply r = service_.AuditQuery(p.caller, f);
-  if (!r.status.ok()) return p.Fail(r.status);
-  return Page(200, console::AuditPage(p.viewer, filter, &r.body, ""));
+  auto r = service_.AuditQuery(p.caller, f);
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::AuditPage(p.viewer, filter, &*r, ""));
 }
 
 http::WebResponse ConsoleServer::AuditVerify(const PageCall& p) {
-  Reply r = service_.AuditVerify(p.caller);
-  if (!r.status.ok()) return p.Fail(r.status);
-  std::string result = r.body.value("ok", false)
-                           ? "Het toegangslog is ongeschonden: de keten en alle handtekeningen kloppen."
-                           : "Het toegangslog is NIET in orde: " + r.body.value("problem", std::string());
+  auto r = service_.AuditVerify(p.caller);
+  if (!r.ok()) return p.Fail(r.status());
+  std::string result = r->ok ? "Het toegangslog is ongeschonden: de keten en alle handtekeningen kloppen."
+                             : "Het toegangslog is NIET in orde: " + r->problem;
   return Page(200, console::AuditPage(p.viewer, {}, nullptr, result));
 }
 
 http::WebResponse ConsoleServer::AuditExport(const PageCall& p) {
-  Reply r = service_.AuditExport(p.caller);
-  if (!r.status.ok()) return p.Fail(r.status);
+  auto r = service_.AuditExport(p.caller);
+  if (!r.ok()) return p.Fail(r.status());
   http::WebResponse out;
   out.status = 200;
-  out.content_type = r.content_type;
-  out.body = r.raw.value_or("");
+  out.content_type = r->content_type;
+  out.body = std::move(r->bytes);
   out.headers.emplace_back("Content-Disposition",
                            "attachment; filename=\"toegangslog-" + options_.node_id + ".jsonl\"");
   return out;
@@ -492,19 +510,19 @@ http::WebResponse ConsoleServer::AuditExport(const PageCall& p) {
 
 http::WebResponse ConsoleServer::AuditSubject(const PageCall& p) {
   std::string student = p.Query("leerling");
-  Reply r = service_.AuditSubject(p.caller, student, false);
-  if (!r.status.ok()) return p.Fail(r.status);
-  return Page(200, console::SubjectReportPage(p.viewer, student, r.raw.value_or("")));
+  auto r = service_.AuditSubject(p.caller, student, false);
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::SubjectReportPage(p.viewer, student, r->bytes));
 }
 
 http::WebResponse ConsoleServer::AdminPage(const PageCall& p) {
-  Reply users = service_.ListUsers(p.caller);
-  if (!users.status.ok()) return p.Fail(users.status);
-  Reply partners = service_.ListPartners(p.caller);
-  if (!partners.status.ok()) return p.Fail(partners.status);
-  Reply status = service_.NodeStatus(p.caller, options_.started);
-  if (!status.status.ok()) return p.Fail(status.status);
-  return Page(200, console::AdminPage(p.viewer, users.body, partners.body, status.body));
+  auto users = service_.ListUsers(p.caller);
+  if (!users.ok()) return p.Fail(users.status());
+  auto partners = service_.ListPartners(p.caller);
+  if (!partners.ok()) return p.Fail(partners.status());
+  auto status = service_.NodeStatus(p.caller, options_.started);
+  if (!status.ok()) return p.Fail(status.status());
+  return Page(200, console::AdminPage(p.viewer, *users, *partners, *status));
 }
 
 }  // namespace schakel::daemon

@@ -64,6 +64,9 @@ class ConsoleServer {
   http::WebResponse SignedIn(const http::WebRequest& req, const ConsoleSession& session,
                              const std::map<std::string, std::string>& form);
 
+  // Authorize, parse (as the API does), AddCase.
+  Result<service::CaseSaved> AddCaseFrom(const Caller& c, const std::string& json);
+
   struct PageCall;
   using PageHandler = http::WebResponse (ConsoleServer::*)(const PageCall&);
   static const http::RouteTable<PageHandler>& Routes();

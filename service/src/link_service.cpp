@@ -9,6 +9,8 @@
 #include "schakel/formats/case_summary.h"
 #include "schakel/formats/form.h"
 #include "schakel/formats/json.h"
+#include "schakel/formats/scenario.h"
+#include "service_internal.h"
 
 namespace schakel::service {
 namespace {
@@ -192,7 +194,12 @@ Reply LinkService::DecideAndSeal(const Caller& c, const GateRequest& gate, const
   std::string projected;
   {
     std::lock_guard<std::mutex> decide(core_.mu);
-    if (Reply refused = service_.Gate(c, gate, &out->decided); !refused.status.ok()) return refused;
+    Gated<GateResult> decided = service_.Gate(c, gate);
+    if (!decided.ok()) {
+      if (!decided.refused_on()) return Reply::Error(decided.status());
+      return Reply::Error(decided.status(), {{"decision", formats::DecisionToJsonValue(*decided.refused_on())}});
+    }
+    out->decided = std::move(*decided);
     auto summary = formats::ParseCaseSummary(out->decided.kase.summary, true);
     if (!summary.ok()) return Reply::Error(summary.status());
     projected = formats::Project(*summary, out->decided.decision.categories);
@@ -208,14 +215,9 @@ Reply LinkService::DecideAndSeal(const Caller& c, const GateRequest& gate, const
   lock->lock();
   // A consent withdrawn while the content was being sealed would not find
   // this link to revoke: refuse rather than store it.
-  for (const auto& id : out->decided.decision.consents_used) {
-    auto consent = store::FindConsent(*core_.db, id);
-    if (!consent.ok()) return Reply::Error(consent.status());
-    if (!*consent || (*consent)->consent.withdrawn_at) {
-      return Reply::Error(Status::Denied("consent " + id +
-                                         " was withdrawn while the link was being made; "
-                                         "nothing was created"));
-    }
+  if (Status held = internal::ConsentsStillHold(core_, out->decided.decision.consents_used, "the link was being made");
+      !held.ok()) {
+    return Reply::Error(held);
   }
   return Reply::Ok({});
 }
@@ -228,13 +230,13 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
     return Reply::Error(Status::InvalidInput("links are not configured: set [links] listen (and public_url)"));
   }
   if (req.for_name.empty() || req.for_name.size() > 200 || !IsPrintableUtf8(req.for_name)) {
-    return Reply::Error(Status::InvalidInput("--for: 1 to 200 printable characters"));
+    return Reply::Error(Status::InvalidInput("for: 1 to 200 printable characters"));
   }
   auto org_type = consent::ParseOrgType(req.org_type);
-  if (!org_type) return Reply::Error(Status::InvalidInput("--type: unknown org type \"" + req.org_type + "\""));
-  if (!IsPurposeName(req.purpose)) return Reply::Error(Status::InvalidInput("--purpose: not a purpose name"));
+  if (!org_type) return Reply::Error(Status::InvalidInput("type: unknown org type \"" + req.org_type + "\""));
+  if (!IsPurposeName(req.purpose)) return Reply::Error(Status::InvalidInput("purpose: not a purpose name"));
   if (req.expires_days < 1 || req.expires_days > kMaxLinkDays) {
-    return Reply::Error(Status::InvalidInput("--expires: from 1 to " + std::to_string(kMaxLinkDays) + " days"));
+    return Reply::Error(Status::InvalidInput("expires_days: from 1 to " + std::to_string(kMaxLinkDays) + " days"));
   }
 
   GateRequest gate{req.case_id,
@@ -291,7 +293,7 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
                     {"expires", expires},
                     {"categories", SplitList(CategoryList(decided.decision.categories))},
                     {"withheld", SplitList(CategoryList(decided.decision.withheld))},
-                    {"decision", decided.decision_json}});
+                    {"decision", formats::DecisionToJsonValue(decided.decision)}});
 }
 
 Reply LinkService::List(const Caller& c) {

@@ -16,6 +16,7 @@
 #include "federation_support.h"
 #include "schakel/audit/audit_log.h"
 #include "schakel/config/node_config.h"
+#include "schakel/crypto/totp.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
@@ -287,6 +288,79 @@ TEST_F(FaultAudit, ADeliveryWhoseEntryFailsIsKeptAndDeliveredOnce) {
   ASSERT_TRUE(school_db && team_db);
   EXPECT_EQ(CountEntries(*school_db, "share.delivered", msg), 1);
   EXPECT_EQ(CountEntries(*team_db, "inbox.received", msg), 1);
+}
+
+// The console session cookie a reply sets ("name=value"), "" if none.
+std::string SessionCookie(const WebReply& r) {
+  auto [from, to] = r.headers.equal_range("Set-Cookie");
+  for (auto it = from; it != to; ++it) {
+    if (it->second.rfind("__Host-schakel_sessie=", 0) == 0) return it->second.substr(0, it->second.find(';'));
+  }
+  return "";
+}
+
+std::string CsrfIn(const std::string& html) {
+  std::smatch m;
+  static const std::regex re("name=\"csrf\" value=\"([0-9a-f]{64})\"");
+  return std::regex_search(html, m, re) ? m[1].str() : "";
+}
+
+// A share is sealed without the node lock; a consent withdrawn meanwhile
+// makes the gate decide again when the lock is taken back, and the share is
+// refused: nothing stored, nothing queued. The API answers one request at a
+// time, so the withdrawal comes through the console, which has its own
+// thread.
+TEST_F(FaultAudit, ConsentWithdrawnWhileSealingRefusesTheShare) {
+  constexpr const char* kPassword = "een heel lang wachtwoord";
+  fed_.StopNode("school");
+  auto pw =
+      testing::RunSchakel({"user", "passwd", "--dir", fed_["school"].dir, "zorgco"}, std::string(kPassword) + "\n");
+  ASSERT_EQ(pw.code, 0) << pw.err;
+  std::smatch secret;
+  ASSERT_TRUE(std::regex_search(pw.out, secret, std::regex("secret=([A-Z2-7]+)&")));
+  std::vector<uint8_t> totp = *crypto::Base32Decode(secret[1].str());
+  fed_.StartNode("school", {"SCHAKEL_FAULT_FAIL=share.slow_seal"});
+  const auto console = static_cast<uint16_t>(fed_["school"].port + 3);
+
+  // The coordinator signs in to the console and opens Sanne's consents.
+  WebReply step1 = WebRequestOnce(console, "POST", "/aanmelden", kForm,
+                                  std::string("naam=zorgco&wachtwoord=") + "een+heel+lang+wachtwoord");
+  ASSERT_EQ(step1.status, 303) << step1.body;
+  std::vector<std::pair<std::string, std::string>> pending = {{"Cookie", SessionCookie(step1)}};
+  WebReply code_page = WebRequestOnce(console, "GET", "/aanmelden/code", pending);
+  auto with_form = pending;
+  with_form.insert(with_form.end(), kForm.begin(), kForm.end());
+  std::string code = crypto::FormatOtp(crypto::Hotp(totp, static_cast<uint64_t>(crypto::TotpStep(NowUtc()))));
+  WebReply step2 =
+      WebRequestOnce(console, "POST", "/aanmelden/code", with_form, "csrf=" + CsrfIn(code_page.body) + "&code=" + code);
+  ASSERT_EQ(step2.status, 303) << step2.body;
+  std::vector<std::pair<std::string, std::string>> session = {{"Cookie", SessionCookie(step2)}};
+  WebReply consents = WebRequestOnce(console, "GET", "/toestemmingen?leerling=stu-1042", session);
+  ASSERT_EQ(consents.status, 200) << consents.body;
+  auto listed = fed_.AsJson("school", "zorgco", {"consent", "list", "--student", "stu-1042"});
+  std::string ouder_id;
+  for (const auto& c : listed["consents"]) {
+    if (c["grantor_role"] == "ouder") ouder_id = c["id"].get<std::string>();
+  }
+  ASSERT_FALSE(ouder_id.empty()) << listed.dump();
+
+  testing::CliResult shared;
+  std::thread share([&] {
+    shared =
+        fed_.As("school", "mentor",
+                {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // decided, now sealing (2 s)
+  auto with_session = session;
+  with_session.insert(with_session.end(), kForm.begin(), kForm.end());
+  WebReply withdrawn = WebRequestOnce(console, "POST", "/toestemmingen/" + ouder_id + "/intrekken", with_session,
+                                      "csrf=" + CsrfIn(consents.body) + "&leerling=stu-1042");
+  share.join();
+  EXPECT_EQ(withdrawn.status, 303) << withdrawn.body;
+  EXPECT_EQ(shared.code, 3) << shared.out << shared.err;
+  EXPECT_NE(shared.err.find("missing_consent_ouder"), std::string::npos) << shared.err;
+  EXPECT_TRUE(fed_.AsJson("school", "mentor", {"shares"})["shares"].empty());
+  EXPECT_EQ(fed_.AsJson("school", "mentor", {"status"})["outbox_depth"], 0);
 }
 
 }  // namespace

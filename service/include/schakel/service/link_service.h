@@ -3,7 +3,7 @@
 // may see (Visit, Open; the pages themselves are link_pages.h), and expiry.
 //
 // A link is decided exactly like a share to the recipient's org type
-// (Service::Gate: roles, consent, flow, minimisation, --allow-partial). The
+// (Service::Gate: roles, consent, flow, minimisation, allow_partial). The
 // projected case JSON is sealed under Argon2id(token || code) (see
 // crypto/link_secret.h); the row keeps SHA-256(token), salt, nonce and
 // ciphertext, never the token or the code. Visit (the code page) never

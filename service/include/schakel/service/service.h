@@ -1,16 +1,19 @@
 // What users can ask of their node, with roles enforced
-// here (DESIGN.md "Roles") and every decision on personal data audited.
+// here (DESIGN.md "Roles"; one table: operations.h) and every decision on
+// personal data audited.
 //
-// The API server parses HTTP and JSON into these calls; the service never sees
-// raw bytes from the network. Each call returns a Reply: a Status (the
-// contract's exit-code classes: kInvalidInput 2, kDenied 3, ...) and a JSON
-// body, which may carry details (a gate decision) even when the status is an
-// error.
+// Each operation takes typed input (the API parses JSON into it, the console
+// builds it from its forms) and returns a typed Result (results.h): no JSON
+// and no HTTP here. A Status carries the contract's exit-code classes
+// (kInvalidInput 2, kDenied 3, ...); operations that pass the egress gate
+// return Gated<T>, which on a refusal also carries the consent engine's
+// decision. Messages name fields and concepts, never a front end's flags.
 //
-// The egress gate lives here: Share() is the only path from a case to the
+// The egress gate (gate.h) is here: Share() is the only path from a case to the
 // delivery queue. It asks the consent engine, projects the case onto the
-// permitted categories, seals it for the recipient and queues it, in one
-// transaction with its audit entry.
+// permitted categories, seals it for the recipient and queues it with its
+// audit entry. The sealing runs without the lock; the share is stored only if
+// the decision still holds when the lock is taken again.
 //
 // Thread-safety: calls may come from several threads; each takes core.mu for
 // its database work.
@@ -20,17 +23,18 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "schakel/consent/engine.h"
 #include "schakel/formats/api_request.h"
+#include "schakel/formats/case_summary.h"
+#include "schakel/service/gate.h"
 #include "schakel/service/node_core.h"
+#include "schakel/service/operations.h"
+#include "schakel/service/reply.h"  // only for link_service.h and peer's `service::Json`; to go with them
+#include "schakel/service/results.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
 
 namespace schakel::service {
-
-using Json = nlohmann::json;
 
 struct Caller {
   std::string user_id;
@@ -39,84 +43,45 @@ struct Caller {
   std::string source = "api";  // where the request came from, for the audit log
 };
 
-struct Reply {
-  Status status;
-  Json body = Json::object();
-  // When set, sent as is with this content type instead of `body` (exports).
-  std::optional<std::string> raw;
-  std::string content_type = "application/json";
-
-  static Reply Ok(Json body) {
-    Reply r;
-    r.body = std::move(body);
-    return r;
-  }
-  static Reply Error(Status status, Json body = Json::object()) {
-    Reply r;
-    r.status = std::move(status);
-    r.body = std::move(body);
-    return r;
-  }
-};
-
 // POST /v1/shares, parsed by formats::ParseShareRequest.
 using ShareRequest = formats::ShareRequest;
 
-// What the egress gate decides on: Share() and dossier links (link_service.h)
-// both go through Service::Gate.
-struct GateRequest {
-  std::string case_id;
-  std::string purpose;
-  consent::Party recipient;
-  std::vector<std::string> categories;  // names; empty: every category the case holds
-  bool allow_partial = false;
-  std::optional<consent::Override> override;
-  std::string action;        // audit action prefix: "share", "link"
-  std::string audit_object;  // object of a denial's audit entry
-};
-struct GateResult {
-  store::CaseRecord kase;
-  consent::Decision decision;
-  Json decision_json;
-  std::string legal_basis;
-};
-
 class Service {
  public:
-  explicit Service(NodeCore& core) : core_(core) {}
+  explicit Service(NodeCore& core) : core_(core), gate_(core) {}
 
   // Finds the user a bearer token belongs to; kUnauthenticated otherwise.
   Result<Caller> Authenticate(std::string_view bearer_token);
 
-  Reply AddCase(const Caller& c, std::string_view summary_json);
-  Reply UpdateCase(const Caller& c, const std::string& case_id, std::string_view summary_json);
-  Reply ShowCase(const Caller& c, const std::string& case_id);
-  Reply ListCases(const Caller& c);
-  Reply AssignCase(const Caller& c, const std::string& case_id, const std::string& user_name);
+  // `summary` as parsed by formats::ParseCaseSummary (case_id optional: a new
+  // one is made when empty).
+  Result<CaseSaved> AddCase(const Caller& c, formats::CaseSummary summary);
+  Result<CaseSaved> UpdateCase(const Caller& c, const std::string& case_id, formats::CaseSummary summary);
+  Result<CaseView> ShowCase(const Caller& c, const std::string& case_id);
+  Result<std::vector<CaseListItem>> ListCases(const Caller& c);
+  Result<CaseAssignment> AssignCase(const Caller& c, const std::string& case_id, const std::string& user_name);
 
-  Reply AddConsent(const Caller& c, std::string_view consent_json);
-  Reply WithdrawConsent(const Caller& c, const std::string& consent_id);
-  Reply ListConsents(const Caller& c, const std::string& student_id);
+  // Returns the consent's id (made when the consent has none).
+  Result<std::string> AddConsent(const Caller& c, NewConsent consent);
+  Result<ConsentWithdrawal> WithdrawConsent(const Caller& c, const std::string& consent_id);
+  Result<StudentConsents> ListConsents(const Caller& c, const std::string& student_id);
 
-  Reply Share(const Caller& c, const ShareRequest& request);
-  // The egress gate: case access for the caller's role, the consent engine's
-  // decision, and the partial rule (a permit that withholds a requested
-  // category is refused unless allow_partial). Denials are audited as
-  // "<action>.denied" and returned with the decision; on permit `out` holds
-  // the case and decision and the Reply is Ok. REQUIRES: core.mu held.
-  Reply Gate(const Caller& c, const GateRequest& g, GateResult* out);
-  Reply ApproveMeldcode(const Caller& c, const std::string& message_id);
-  Reply ListShares(const Caller& c);
+  Gated<ShareOutcome> Share(const Caller& c, const ShareRequest& request);
+  // The egress gate (gate.h), for the dossier links. REQUIRES: core.mu held.
+  Gated<GateResult> Gate(const Caller& c, const GateRequest& g) { return gate_.Decide(c, g); }
+  Gated<MeldcodeApproval> ApproveMeldcode(const Caller& c, const std::string& message_id);
+  Result<std::vector<store::ShareRecord>> ListShares(const Caller& c);
 
-  Reply ListInbox(const Caller& c);
-  Reply ShowInbox(const Caller& c, const std::string& message_id);
+  // The received shares, without their content (InboxRecord::summary unset).
+  Result<std::vector<store::InboxRecord>> ListInbox(const Caller& c);
+  Result<InboxView> ShowInbox(const Caller& c, const std::string& message_id);
 
-  Reply NodeStatus(const Caller& c, Instant started);
+  Result<NodeStatusView> NodeStatus(const Caller& c, Instant started);
 
   // The access log, for auditors only; each read is itself logged.
-  Reply AuditQuery(const Caller& c, const audit::AuditFilter& filter);
-  Reply AuditExport(const Caller& c);
-  Reply AuditSubject(const Caller& c, const std::string& subject, bool as_json);
+  Result<std::vector<audit::AuditEntry>> AuditQuery(const Caller& c, const audit::AuditFilter& filter);
+  Result<Export> AuditExport(const Caller& c);
+  Result<Export> AuditSubject(const Caller& c, const std::string& subject, bool as_json);
 
   // Console sign-in (docs/console.md). The password is checked against the
   // user's Argon2id hash without holding the core lock; kUnauthenticated for
@@ -127,15 +92,23 @@ class Service {
   Status CheckTotp(const Caller& c, std::string_view code);
   // Admins: users (with whether they have a console password) and partners
   // (with the fingerprints to compare out of band).
-  Reply ListUsers(const Caller& c);
-  Reply ListPartners(const Caller& c);
+  Result<std::vector<UserView>> ListUsers(const Caller& c);
+  Result<std::vector<PartnerView>> ListPartners(const Caller& c);
   // Auditors: recomputes the stored chain and checkpoints.
-  Reply AuditVerify(const Caller& c);
+  Result<AuditVerification> AuditVerify(const Caller& c);
 
   // Purges received shares whose retain-until has passed. Returns how many.
   Result<int> PurgeExpired();
 
  private:
+  struct PreparedShare;
+  Gated<PreparedShare> DecideShare(const Caller& c, const ShareRequest& req);
+  Gated<ShareOutcome> StoreShare(const Caller& c, PreparedShare& p);
+  Result<std::vector<std::string>> RevokeLinksUsing(const Caller& c, const std::string& consent_id,
+                                                    const std::string& at);
+  Status EndSharesUsing(const Caller& c, const std::vector<store::ShareRecord>& shares, Instant now,
+                        ConsentWithdrawal* out);
+
   // The audit policy of node_core.h, with the caller as the actor.
   [[nodiscard]] Status AuditOrFail(const Caller& c, std::string action, std::string subject, std::string object,
                                    std::string purpose, std::string legal_basis, std::string outcome,
@@ -143,6 +116,7 @@ class Service {
   void AuditBestEffort(const Caller& c, std::string action, std::string subject, std::string object,
                        std::string purpose, std::string legal_basis, std::string outcome, std::string reason);
   NodeCore& core_;
+  EgressGate gate_;
 };
 
 // Re-evaluates a queued share against the consents as they are now; used by

@@ -1,0 +1,70 @@
+// Private to daemon/: the service's typed results as the local API's JSON
+// bodies (docs/api.md), and the API's JSON request bodies as the service's
+// typed inputs. The console renders its pages from the same JSON.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "schakel/formats/case_summary.h"
+#include "service_names.h"
+
+namespace schakel::daemon {
+
+using Json = nlohmann::json;
+
+Json ToJson(const consent::Decision& d);
+Json ToJson(const service::CaseSaved& r);                     // {case_id, version}
+Json ToJson(const service::CaseView& r);                      // GET /v1/cases/{id}
+Json ToJson(const std::vector<service::CaseListItem>& list);  // {cases: [...]}
+Json ToJson(const service::CaseAssignment& r);                // {case_id, assigned}
+Json ToJson(const service::ConsentWithdrawal& r);             // {consent_id, withdrawn_at, cancelled, ...}
+Json ToJson(const service::StudentConsents& r);               // {student_id, consents: [...]}
+Json ToJson(const service::ShareOutcome& r);                  // {message_id, state, decision} or dry run
+Json ToJson(const service::MeldcodeApproval& r);              // {message_id, state, approved_by}
+Json ToJson(const std::vector<store::ShareRecord>& list);     // {shares: [...]}
+Json ToJson(const std::vector<store::InboxRecord>& list);     // {inbox: [...]}
+Json ToJson(const service::InboxView& r);                     // one item with its summary
+Json ToJson(const service::NodeStatusView& r);                // GET /v1/status
+Json ToJson(const std::vector<audit::AuditEntry>& list);      // {entries: [...]}
+Json ToJson(const std::vector<service::UserView>& list);      // {users: [...]}
+Json ToJson(const std::vector<service::PartnerView>& list);   // {partners: [...]}
+Json ToJson(const service::AuditVerification& r);             // {ok[, problem]}
+Json ConsentIdJson(const std::string& consent_id);            // {consent_id}
+
+// An error's body: {"error": {"code", "message"}} beside `details`.
+Json ErrorBody(const Status& st, Json details = Json::object());
+
+// A service answer as the API's JSON reply; a gate refusal carries its
+// decision beside the error.
+template <typename T, typename Render>
+Reply JsonReply(const Result<T>& r, Render render) {
+  if (!r.ok()) return Reply::Error(r.status());
+  return Reply::Ok(render(*r));
+}
+template <typename T>
+Reply JsonReply(const Result<T>& r) {
+  return JsonReply(r, [](const T& v) { return ToJson(v); });
+}
+template <typename T>
+Reply JsonReply(const service::Gated<T>& r) {
+  if (!r.ok()) {
+    Json details = Json::object();
+    if (r.refused_on()) details["decision"] = ToJson(*r.refused_on());
+    return Reply::Error(r.status(), std::move(details));
+  }
+  return Reply::Ok(ToJson(*r));
+}
+// Bytes as they are (exports).
+Reply RawReply(const Result<service::Export>& r);
+
+// POST /v1/cases and PUT /v1/cases/{id}: a case summary, case_id optional.
+Result<formats::CaseSummary> ParseCaseBody(std::string_view body);
+// POST /v1/consents: the consent itself, or {"consent": {...}, "evidence": "..."}.
+Result<service::NewConsent> ParseConsentBody(std::string_view body);
+
+}  // namespace schakel::daemon

@@ -1,0 +1,52 @@
+// The egress gate: the one decision whether a case may leave the node, for
+// shares (Service::Share, ApproveMeldcode goes through the consent engine
+// likewise) and dossier links (link_service.h). It checks the caller's right
+// to the case, asks the consent engine (protocol, the student's age, the
+// consents on file) and applies the partial rule: a permit that withholds a
+// requested category is refused unless allow_partial. Refusals are audited
+// as "<action>.denied" (best effort: nothing happened) and carry the
+// decision when the engine made one.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "schakel/consent/engine.h"
+#include "schakel/service/node_core.h"
+#include "schakel/service/results.h"
+#include "schakel/store/records.h"
+
+namespace schakel::service {
+
+struct Caller;
+
+struct GateRequest {
+  std::string case_id;
+  std::string purpose;
+  consent::Party recipient;
+  std::vector<std::string> categories;  // names; empty: every category the case holds
+  bool allow_partial = false;
+  std::optional<consent::Override> override;
+  std::string action;        // audit action prefix: "share", "link"
+  std::string audit_object;  // object of a denial's audit entry
+};
+
+struct GateResult {
+  store::CaseRecord kase;
+  consent::Decision decision;
+  std::string legal_basis;
+};
+
+class EgressGate {
+ public:
+  explicit EgressGate(NodeCore& core) : core_(core) {}
+
+  // REQUIRES: core.mu held.
+  Gated<GateResult> Decide(const Caller& c, const GateRequest& g);
+
+ private:
+  NodeCore& core_;
+};
+
+}  // namespace schakel::service

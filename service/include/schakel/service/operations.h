@@ -1,0 +1,98 @@
+// The service's operations and the roles that may perform each (DESIGN.md
+// "Roles"), in one table. Every operation of Service starts with
+// Authorize(c, Op::...); a front end may ask the same question before it
+// parses a request, so a caller without the role is refused before its input
+// is read.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "schakel/base/status.h"
+#include "schakel/store/users.h"
+
+namespace schakel::service {
+
+struct Caller;
+
+enum class Op : uint8_t {
+  kAddCase,
+  kUpdateCase,
+  kShowCase,
+  kListCases,
+  kAssignCase,
+  kAddConsent,
+  kWithdrawConsent,
+  kListConsents,
+  kShare,
+  kApproveMeldcode,
+  kListShares,
+  kListInbox,
+  kShowInbox,
+  kNodeStatus,
+  kAuditQuery,
+  kAuditExport,
+  kAuditSubject,
+  kAuditVerify,
+  kListUsers,
+  kListPartners,
+  kCount
+};
+
+using RoleMask = uint8_t;
+constexpr RoleMask RoleBit(store::Role r) { return static_cast<RoleMask>(1u << static_cast<unsigned>(r)); }
+inline constexpr RoleMask kStaffOrCoordinator = RoleBit(store::Role::kStaff) | RoleBit(store::Role::kCoordinator);
+inline constexpr RoleMask kCoordinatorOnly = RoleBit(store::Role::kCoordinator);
+inline constexpr RoleMask kAuditorOnly = RoleBit(store::Role::kAuditor);
+inline constexpr RoleMask kAdminOnly = RoleBit(store::Role::kAdmin);
+inline constexpr RoleMask kAnyRole = RoleBit(store::Role::kStaff) | RoleBit(store::Role::kCoordinator) |
+                                     RoleBit(store::Role::kAuditor) | RoleBit(store::Role::kAdmin);
+
+struct OpRule {
+  Op op;
+  RoleMask allowed;
+  std::string_view what;  // "the <role> role may not <what>"
+};
+
+// Indexed by Op.
+inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = {{
+    {Op::kAddCase, kStaffOrCoordinator, "create cases"},
+    {Op::kUpdateCase, kStaffOrCoordinator, "change cases"},
+    {Op::kShowCase, kStaffOrCoordinator, "read cases"},
+    {Op::kListCases, kStaffOrCoordinator, "list cases"},
+    {Op::kAssignCase, kStaffOrCoordinator, "assign cases"},
+    {Op::kAddConsent, kCoordinatorOnly, "record consents"},
+    {Op::kWithdrawConsent, kCoordinatorOnly, "withdraw consents"},
+    {Op::kListConsents, kStaffOrCoordinator, "read consents"},
+    {Op::kShare, kStaffOrCoordinator, "share cases"},
+    {Op::kApproveMeldcode, kCoordinatorOnly, "approve Meldcode shares"},
+    {Op::kListShares, kStaffOrCoordinator, "list shares"},
+    {Op::kListInbox, kStaffOrCoordinator, "read the inbox"},
+    {Op::kShowInbox, kStaffOrCoordinator, "read the inbox"},
+    {Op::kNodeStatus, kAnyRole, "see the node's status"},  // nothing in it is personal data
+    {Op::kAuditQuery, kAuditorOnly, "read the audit log"},
+    {Op::kAuditExport, kAuditorOnly, "export the audit log"},
+    {Op::kAuditSubject, kAuditorOnly, "read the audit log"},
+    {Op::kAuditVerify, kAuditorOnly, "verify the audit log"},
+    {Op::kListUsers, kAdminOnly, "list users"},
+    {Op::kListPartners, kAdminOnly, "list partners"},
+}};
+
+constexpr bool TableInOrder() {
+  for (size_t i = 0; i < kOpRules.size(); ++i) {
+    if (static_cast<size_t>(kOpRules[i].op) != i) return false;
+  }
+  return true;
+}
+static_assert(TableInOrder(), "kOpRules must list the operations in the order of Op");
+
+constexpr bool Allowed(Op op, store::Role role) {
+  return (kOpRules[static_cast<size_t>(op)].allowed & RoleBit(role)) != 0;
+}
+
+// Ok when the caller's role may perform `op`; kDenied ("the auditor role may
+// not share cases") otherwise. Not audited: a role refusal touches no data.
+Status Authorize(const Caller& c, Op op);
+
+}  // namespace schakel::service

@@ -1,0 +1,210 @@
+// The typed answers of the service's operations (service.h): plain structs,
+// no JSON and no HTTP. The front ends (daemon/: the API renders them as JSON,
+// the console as pages) decide how they look.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "schakel/audit/format.h"
+#include "schakel/base/status.h"
+#include "schakel/base/time.h"
+#include "schakel/consent/engine.h"
+#include "schakel/service/reachability.h"
+#include "schakel/store/records.h"
+#include "schakel/store/users.h"
+
+namespace schakel::service {
+
+// An answer the egress gate may refuse: a Result<T> that, when the consent
+// engine decided and refused, also carries that decision (the front ends show
+// it with the error). Refusals before the engine decides (roles, a case that
+// is not yours, bad input, storage) carry no decision.
+template <typename T>
+class Gated {
+ public:
+  Gated(T value) : result_(std::move(value)) {}         // NOLINT: implicit like Result<T>
+  Gated(Status status) : result_(std::move(status)) {}  // NOLINT
+  Gated(Status status, consent::Decision refused_on) : result_(std::move(status)), refused_on_(std::move(refused_on)) {}
+
+  bool ok() const { return result_.ok(); }
+  const Status& status() const { return result_.status(); }
+  T& value() { return result_.value(); }
+  const T& value() const { return result_.value(); }
+  T& operator*() { return result_.value(); }
+  const T& operator*() const { return result_.value(); }
+  T* operator->() { return &result_.value(); }
+  const T* operator->() const { return &result_.value(); }
+  // The decision a refusal was made on; empty on success and for refusals
+  // made before the consent engine was asked.
+  const std::optional<consent::Decision>& refused_on() const { return refused_on_; }
+  // This refusal as another operation's answer. REQUIRES: !ok().
+  template <typename U>
+  Gated<U> Refused() const {
+    return refused_on_ ? Gated<U>(status(), *refused_on_) : Gated<U>(status());
+  }
+
+ private:
+  Result<T> result_;
+  std::optional<consent::Decision> refused_on_;
+};
+
+// ---- cases
+
+// A case as stored after AddCase / UpdateCase.
+struct CaseSaved {
+  std::string case_id;
+  int64_t version = 1;
+};
+
+struct CaseVersionInfo {
+  int64_t version = 0;
+  std::string updated_by;
+  std::string updated;
+};
+
+struct CaseView {
+  std::string case_id;
+  std::string student_id;
+  int64_t version = 1;
+  std::string created_by;
+  std::string created;
+  std::string updated;
+  std::vector<std::string> assigned;  // user ids, besides the creator
+  std::vector<CaseVersionInfo> versions;
+  std::string summary_json;  // the current version's summary as stored (JSON text)
+};
+
+struct CaseListItem {
+  std::string case_id;
+  std::string student_id;
+  int64_t version = 1;
+  std::string updated;
+  std::string created_by;
+};
+
+struct CaseAssignment {
+  std::string case_id;
+  std::string assigned;  // user id
+};
+
+// ---- consents
+
+// A consent to record (POST /v1/consents): the consent itself and how it was
+// given.
+struct NewConsent {
+  consent::Consent consent;
+  std::string evidence = "not stated";
+};
+
+struct ConsentWithdrawal {
+  std::string consent_id;
+  std::string withdrawn_at;
+  std::vector<std::string> cancelled;      // queued shares, cancelled
+  std::vector<std::string> revoked;        // delivered shares, revocation queued
+  std::vector<std::string> links_revoked;  // dossier links, revoked
+};
+
+// A share that relied on a consent.
+struct ConsentUse {
+  std::string message_id;
+  std::string recipient;
+  store::ShareState state = store::ShareState::kQueued;
+};
+struct ConsentEntry {
+  store::ConsentRecord record;
+  std::vector<ConsentUse> shares;
+};
+struct StudentConsents {
+  std::string student_id;
+  std::vector<ConsentEntry> consents;
+};
+
+// ---- shares
+
+struct ShareOutcome {
+  bool dry_run = false;
+  // Empty for a dry run.
+  std::string message_id;
+  store::ShareState state = store::ShareState::kQueued;
+  consent::Decision decision;
+};
+
+struct MeldcodeApproval {
+  std::string message_id;
+  store::ShareState state = store::ShareState::kQueued;
+  std::string approved_by;  // user id
+};
+
+// ---- inbox
+
+// A received share with its content shown only in its permitted categories;
+// record.summary is never set (the stored text may hold more).
+struct InboxView {
+  store::InboxRecord record;
+  std::optional<std::string> summary_json;  // projected; empty once purged
+};
+
+// ---- status
+
+struct PartnerStatus {
+  std::string node_id;
+  std::string name;
+  std::string org_type;
+  std::string address;
+  std::optional<PartnerContact> seen;  // empty: nothing exchanged since start
+  int64_t queued_shares = 0;
+  int64_t pending_revocations = 0;
+};
+
+struct NodeStatusView {
+  std::string node_id;
+  std::string org_type;
+  std::string version;
+  Instant now{};
+  Instant started{};
+  std::vector<PartnerStatus> partners;
+  int64_t outbox_depth = 0;
+  store::OutgoingSummary queued_shares;
+  store::OutgoingSummary pending_revocations;
+  int64_t audit_last_seq = 0;
+  int64_t audit_checkpointed_seq = 0;
+  std::optional<Instant> next_checkpoint;
+  std::string database_file;
+  int64_t db_bytes = 0;
+  int64_t wal_bytes = 0;
+};
+
+// ---- audit
+
+// Bytes to hand out as they are (an export, a report).
+struct Export {
+  std::string bytes;
+  std::string content_type;
+};
+
+struct AuditVerification {
+  bool ok = false;
+  std::string problem;  // when not ok
+};
+
+// ---- admin views
+
+struct UserView {
+  store::User user;
+  bool console = false;  // has a console password
+};
+
+struct PartnerView {
+  std::string node_id;
+  std::string name;
+  std::string org_type;
+  std::string address;
+  std::string fingerprint;
+  std::string added;
+};
+
+}  // namespace schakel::service

@@ -1,0 +1,60 @@
+#include "schakel/service/gate.h"
+
+#include "schakel/base/strings.h"
+#include "schakel/formats/case_summary.h"
+#include "schakel/service/service.h"
+#include "service_internal.h"
+
+namespace schakel::service {
+namespace {
+
+// The categories a gate request names; all the case holds when it names none.
+Result<std::vector<consent::Category>> RequestedCategories(const std::vector<std::string>& names) {
+  std::vector<consent::Category> requested;
+  for (const auto& name : names) {
+    auto cat = consent::ParseCategory(name);
+    if (!cat) return Status::InvalidInput("category: unknown category \"" + name + "\"");
+    requested.push_back(*cat);
+  }
+  return requested;
+}
+
+}  // namespace
+
+Gated<GateResult> EgressGate::Decide(const Caller& c, const GateRequest& g) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<consent::Category> requested, RequestedCategories(g.categories));
+  const std::string denied = g.action + ".denied";
+  auto refuse = [&](const std::string& subject, const std::string& object, const std::string& legal,
+                    std::string reason) {
+    AuditBestEffort(core_,
+                    internal::CallerEvent(c, {denied, subject, object, g.purpose, legal, "deny", std::move(reason)}));
+  };
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, internal::LoadCase(core_, g.case_id));
+  if (!internal::CanSeeCase(c, kase)) {
+    refuse(kase.student_id, g.case_id, "", "not_assigned");
+    return Status::Denied("case " + g.case_id + " is not yours");
+  }
+  if (requested.empty()) {
+    SCHAKEL_ASSIGN_OR_RETURN(formats::CaseSummary summary, formats::ParseCaseSummary(kase.summary, true));
+    requested = internal::CategoriesOf(summary.Present());
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,
+                           internal::BuildRequest(core_, kase, g.recipient, g.purpose, requested, g.override));
+  consent::Decision d = consent::Decide(core_.protocol, request);
+  const std::string legal = d.legal_basis ? std::string(consent::Name(*d.legal_basis)) : "";
+  if (!d.permit) {
+    refuse(kase.student_id, g.audit_object, legal, internal::ReasonCodes(d));
+    Status refused = Status::Denied(g.action + " refused: " + internal::ReasonText(d));
+    return {std::move(refused), std::move(d)};
+  }
+  if (!d.withheld.Empty() && !g.allow_partial) {
+    refuse(kase.student_id, g.audit_object, legal, "partial_not_allowed," + internal::ReasonCodes(d));
+    Status refused =
+        Status::Denied(g.action + " refused: it would withhold " + Join(internal::CategoryNames(d.withheld), ", ") +
+                       " (" + internal::ReasonText(d) + "); allow a partial share to send only what is allowed");
+    return {std::move(refused), std::move(d)};
+  }
+  return GateResult{std::move(kase), std::move(d), legal};
+}
+
+}  // namespace schakel::service

@@ -1,0 +1,60 @@
+// Private to service/: helpers the operations' files (cases.cpp, shares.cpp,
+// consents.cpp, ...) and link_service.cpp share.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schakel/consent/engine.h"
+#include "schakel/service/node_core.h"
+#include "schakel/service/service.h"
+#include "schakel/store/partners.h"
+#include "schakel/store/records.h"
+
+namespace schakel::service::internal {
+
+inline constexpr const char* kCaseContentType = "application/vnd.schakel.case+json";
+inline constexpr const char* kPendingApprover = "(pending second approval)";
+
+// prefix + hex of `bytes` random bytes.
+std::string RandomId(const char* prefix, size_t bytes);
+
+// The names of the categories in `set`, in vocabulary order.
+std::vector<std::string> CategoryNames(consent::CategorySet set);
+std::vector<consent::Category> CategoriesOf(consent::CategorySet set);
+
+// The decision's reason codes, once each, comma-separated; and "code:
+// message" for each reason, for messages.
+std::string ReasonCodes(const consent::Decision& d);
+std::string ReasonText(const consent::Decision& d);
+
+// [a-z0-9_-]{1,64}
+bool IsPurposeName(std::string_view p);
+
+// A coordinator sees every case; staff the cases they created or are
+// assigned to; other roles none.
+bool CanSeeCase(const Caller& c, const store::CaseRecord& r);
+
+// REQUIRES for the rest: core.mu held.
+Result<store::CaseRecord> LoadCase(NodeCore& core, const std::string& case_id);
+Result<store::Partner> LoadPartner(NodeCore& core, const std::string& node_id);
+// The consent-engine request for sharing a case's student with a partner.
+Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase, const consent::Party& recipient,
+                                      const std::string& purpose, std::vector<consent::Category> categories,
+                                      std::optional<consent::Override> override);
+Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase, const store::Partner& partner,
+                                      const std::string& purpose, std::vector<consent::Category> categories,
+                                      std::optional<consent::Override> override);
+
+// After content decided under the lock was sealed without it: the consents
+// the decision used, read again now. Ok when every one is still on file and
+// not withdrawn; otherwise kDenied "consent ID was withdrawn while <doing>;
+// nothing was created". Shares and links both check this before storing.
+Status ConsentsStillHold(NodeCore& core, const std::vector<std::string>& consent_ids, std::string_view doing);
+
+// The audit event for a caller's action.
+audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what);
+
+}  // namespace schakel::service::internal

@@ -1,0 +1,272 @@
+// Shares: Share (decide under the lock, seal
+// without it, store under it again if the decision still holds),
+// ApproveMeldcode, ListShares and the delivery worker's RecheckShare.
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "schakel/base/fault_inject.h"
+#include "schakel/base/fault_point.h"
+#include "schakel/base/strings.h"
+#include "schakel/crypto/envelope.h"
+#include "schakel/crypto/secure_buffer.h"
+#include "schakel/formats/case_summary.h"
+#include "schakel/service/service.h"
+#include "service_internal.h"
+
+namespace schakel::service {
+
+using internal::BuildRequest;
+using internal::CanSeeCase;
+using internal::LoadCase;
+using internal::LoadPartner;
+using internal::ReasonCodes;
+using internal::ReasonText;
+using store::Role;
+using store::ShareState;
+
+namespace {
+
+// The sealed envelope of a share, made without the lock.
+struct SealedShare {
+  std::string envelope;
+  std::vector<uint8_t> body_hash;
+};
+
+// Projects the case onto the share's categories and seals it for the
+// partner. Needs no lock: it reads only its arguments and the node's keys.
+Result<SealedShare> SealShare(const NodeCore& core, const store::ShareRecord& share, const std::string& summary_json,
+                              const store::Partner& partner) {
+  SCHAKEL_ASSIGN_OR_RETURN(formats::CaseSummary summary, formats::ParseCaseSummary(summary_json, true));
+  std::string body = formats::Project(summary, share.categories);
+  crypto::EnvelopeHeader h;
+  h.message_id = share.message_id;
+  h.sender_id = core.config.node_id;
+  h.recipient_id = partner.card.node_id;
+  h.created = *ParseInstant(share.created);
+  h.retain_until = *ParseInstant(share.retain_until);
+  h.purpose = share.purpose;
+  h.consent_ids = share.consent_ids;
+  h.content_type = internal::kCaseContentType;
+  auto envelope = crypto::Seal(h, body, core.keys.identity(), partner.card.enc_pk);
+  crypto::BodyHash hash = crypto::HashBody(body);
+  crypto::Wipe(body.data(), body.size());
+  if (!envelope.ok()) return envelope.status().WithContext("sealing the share");
+  return SealedShare{std::move(*envelope), std::vector<uint8_t>(hash.begin(), hash.end())};
+}
+
+// Stores a sealed share's hash and queues its envelope. REQUIRES: core.mu
+// held, inside the share's transaction.
+Status QueueSealed(NodeCore& core, store::ShareRecord& share, const SealedShare& sealed) {
+  share.body_hash = sealed.body_hash;
+  SCHAKEL_RETURN_IF_ERROR(store::SetShareBodyHash(*core.db, share.message_id, share.body_hash));
+  Instant now = core.clock->Now();
+  return store::EnqueueOutgoing(*core.db, "share", share.message_id, share.recipient_id, sealed.envelope,
+                                now.time_since_epoch().count(), FormatInstantMs(now));
+}
+
+// The share, if it is waiting for a second approval. REQUIRES: core.mu held.
+Result<store::ShareRecord> PendingShare(NodeCore& core, const std::string& message_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> found, store::FindShare(*core.db, message_id));
+  if (!found) return Status::NotFound("no share " + message_id);
+  if (found->state != ShareState::kPendingApproval) {
+    return Status::InvalidInput("share " + message_id + " is not waiting for approval (it is " +
+                                std::string(store::ShareStateName(found->state)) + ")");
+  }
+  return *found;
+}
+
+}  // namespace
+
+// A share decided under the lock, to be sealed without it.
+struct Service::PreparedShare {
+  GateRequest gate;
+  store::CaseRecord kase;
+  store::Partner partner;
+  consent::Decision decision;
+  bool meldcode = false;
+  store::ShareRecord share;
+};
+
+Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareRequest& req) {
+  std::lock_guard<std::mutex> lock(core_.mu);
+  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(core_, req.to));
+  auto org_type = consent::ParseOrgType(partner.card.org_type);
+  if (!org_type) return Status::Corruption("partner " + req.to + " has an unknown org type");
+  // A Meldcode share is decided as if a second person had approved; it waits
+  // for that approval before it is sealed.
+  std::optional<consent::Override> override;
+  const consent::Flow* flow = core_.protocol.FindFlow(req.purpose, core_.config.org_type, {req.to, *org_type});
+  bool meldcode = flow != nullptr && flow->basis == consent::LegalBasis::kMeldcode;
+  if (meldcode && !req.justification.empty()) {
+    override = consent::Override{c.user_id, internal::kPendingApprover, req.justification};
+  }
+  GateRequest gate{req.case_id, req.purpose, {req.to, *org_type},        req.categories, req.allow_partial,
+                   override,    "share",     req.case_id + "->" + req.to};
+  Gated<GateResult> decided = gate_.Decide(c, gate);
+  if (!decided.ok()) return decided.Refused<PreparedShare>();
+  const consent::Decision& d = decided->decision;
+  if (req.dry_run) {
+    AuditBestEffort(c, "share.evaluated", decided->kase.student_id, gate.audit_object, req.purpose,
+                    decided->legal_basis, "permit", ReasonCodes(d));
+  }
+  Instant now = core_.clock->Now();
+  int days = d.retention_days ? *d.retention_days : core_.config.retention_default_days;
+  store::ShareRecord s;
+  s.message_id = internal::RandomId("m-", 12);
+  s.case_id = decided->kase.case_id;
+  s.case_version = decided->kase.version;
+  s.student_id = decided->kase.student_id;
+  s.recipient_id = req.to;
+  s.recipient_type = partner.card.org_type;
+  s.purpose = req.purpose;
+  s.legal_basis = decided->legal_basis;
+  s.categories = d.categories;
+  s.withheld = d.withheld;
+  s.consent_ids = d.consents_used;
+  s.state = meldcode ? ShareState::kPendingApproval : ShareState::kQueued;
+  s.requested_by = c.user_id;
+  if (meldcode) s.justification = req.justification;
+  s.created = FormatInstantMs(now);
+  s.retain_until = FormatInstantMs(now + std::chrono::days{days});
+  s.state_changed = s.created;
+  return PreparedShare{std::move(gate),    std::move(decided->kase),
+                       std::move(partner), std::move(decided->decision),
+                       meldcode,           std::move(s)};
+}
+
+Gated<ShareOutcome> Service::Share(const Caller& c, const ShareRequest& req) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShare));
+  if (!internal::IsPurposeName(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
+  if (!IsValidNodeId(req.to)) return Status::InvalidInput("to: not a node id");
+  if (req.justification.size() > 2000 || !IsPrintableUtf8(req.justification)) {
+    return Status::InvalidInput("justification: at most 2000 printable characters");
+  }
+  Gated<PreparedShare> prepared = DecideShare(c, req);
+  if (!prepared.ok()) return prepared.Refused<ShareOutcome>();
+  if (req.dry_run) return ShareOutcome{true, "", ShareState::kQueued, std::move(prepared->decision)};
+  return StoreShare(c, *prepared);
+}
+
+// Seals the prepared share (a Meldcode share is sealed only once approved)
+// without the lock, then, under it again, stores it, queues it and writes its
+// audit entry in one transaction if the gate would still decide the same.
+Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
+  std::optional<SealedShare> sealed;
+  if (!p.meldcode) {
+    SCHAKEL_ASSIGN_OR_RETURN(sealed, SealShare(core_, p.share, p.kase.summary, p.partner));
+  }
+  // Fault tests: a slow seal, so that a consent can be withdrawn meanwhile.
+  if (FaultFail("share.slow_seal")) std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::lock_guard<std::mutex> lock(core_.mu);
+  Status held = internal::ConsentsStillHold(core_, p.decision.consents_used, "the share was being sealed");
+  if (!held.ok() && held.code() != Code::kDenied) return held;
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, p.kase.case_id));
+  if (!held.ok() || kase.version != p.kase.version) {
+    // Answer as the gate would now; a permit still needs a new decision.
+    Gated<GateResult> again = gate_.Decide(c, p.gate);
+    if (!again.ok()) return again.Refused<ShareOutcome>();
+    AuditBestEffort(c, "share.denied", p.share.student_id, p.gate.audit_object, p.share.purpose, p.share.legal_basis,
+                    "deny", "changed_while_sealing");
+    return Status::Unavailable(
+        "the case or a consent it relies on changed while the share was being sealed; "
+        "nothing was sent; try again");
+  }
+  store::ShareRecord& s = p.share;
+  store::Transaction tx(*core_.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(store::InsertShare(*core_.db, s));
+  if (sealed) SCHAKEL_RETURN_IF_ERROR(QueueSealed(core_, s, *sealed));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, p.meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
+                                      s.message_id, s.purpose, s.legal_basis, "permit", ReasonCodes(p.decision)));
+  FaultPoint("share.before_commit");
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  FaultPoint("share.after_commit");
+  if (!p.meldcode) core_.WakeDelivery();
+  return ShareOutcome{false, s.message_id, s.state, std::move(p.decision)};
+}
+
+Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::string& message_id) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kApproveMeldcode));
+  std::unique_lock<std::mutex> lock(core_.mu);
+  SCHAKEL_ASSIGN_OR_RETURN(store::ShareRecord s, PendingShare(core_, message_id));
+  if (s.requested_by == c.user_id) {
+    AuditBestEffort(c, "share.approve", s.student_id, message_id, s.purpose, s.legal_basis, "deny", "same_person");
+    return Status::Denied("a Meldcode share needs a second person: the requester may not approve it");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, s.case_id));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(core_, s.recipient_id));
+  SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,
+                           BuildRequest(core_, kase, partner, s.purpose, internal::CategoriesOf(s.categories),
+                                        consent::Override{s.requested_by, c.user_id, s.justification.value_or("")}));
+  consent::Decision d = consent::Decide(core_.protocol, request);
+  if (!d.permit || d.categories != s.categories) {
+    store::Transaction tx(*core_.db);
+    SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+    SCHAKEL_RETURN_IF_ERROR(store::SetShareState(*core_.db, message_id, ShareState::kCancelled, ReasonCodes(d),
+                                                 FormatInstantMs(core_.clock->Now())));
+    // The cancellation is a change to the share: it and its entry go
+    // together, or the share stays pending (it is not sent either way).
+    SCHAKEL_RETURN_IF_ERROR(
+        AuditOrFail(c, "share.cancelled", s.student_id, message_id, s.purpose, s.legal_basis, "deny", ReasonCodes(d)));
+    SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+    Status refused = Status::Denied("share refused on approval: " + ReasonText(d));
+    return {std::move(refused), std::move(d)};
+  }
+  // Sealed without the lock; stored only if the share still waits, its case
+  // is unchanged and the consents the decision used still hold.
+  lock.unlock();
+  SCHAKEL_ASSIGN_OR_RETURN(SealedShare sealed, SealShare(core_, s, kase.summary, partner));
+  lock.lock();
+  SCHAKEL_RETURN_IF_ERROR(PendingShare(core_, message_id).status());
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord now, LoadCase(core_, s.case_id));
+  if (now.version != kase.version) {
+    return Status::Unavailable("the case changed while the share was being sealed; nothing was sent; try again");
+  }
+  SCHAKEL_RETURN_IF_ERROR(internal::ConsentsStillHold(core_, d.consents_used, "the share was being sealed"));
+  store::Transaction tx(*core_.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(
+      store::SetShareApproved(*core_.db, message_id, c.user_id, FormatInstantMs(core_.clock->Now())));
+  SCHAKEL_RETURN_IF_ERROR(QueueSealed(core_, s, sealed));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis, "permit",
+                                      "meldcode_second_approval"));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  core_.WakeDelivery();
+  return MeldcodeApproval{message_id, ShareState::kQueued, c.user_id};
+}
+
+Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListShares));
+  std::lock_guard<std::mutex> lock(core_.mu);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> shares, store::ListShares(*core_.db));
+  if (c.role != Role::kStaff) return shares;
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(*core_.db, c.user_id));
+  std::vector<store::ShareRecord> mine;
+  for (auto& s : shares) {
+    if (s.requested_by == c.user_id || std::any_of(visible.begin(), visible.end(), [&](const store::CaseRecord& r) {
+          return r.case_id == s.case_id;
+        })) {
+      mine.push_back(std::move(s));
+    }
+  }
+  return mine;
+}
+
+Status RecheckShare(NodeCore& core, const store::ShareRecord& s) {
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core, s.case_id));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(core, s.recipient_id));
+  std::optional<consent::Override> override;
+  if (s.justification) {
+    override = consent::Override{s.requested_by, s.approved_by.value_or(""), *s.justification};
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(consent::Request req, BuildRequest(core, kase, partner, s.purpose,
+                                                              internal::CategoriesOf(s.categories), override));
+  consent::Decision d = consent::Decide(core.protocol, req);
+  if (!d.permit) return Status::Denied(ReasonCodes(d));
+  if (d.categories != s.categories) return Status::Denied("categories_no_longer_allowed," + ReasonCodes(d));
+  return Status::Ok();
+}
+
+}  // namespace schakel::service

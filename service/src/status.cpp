@@ -1,0 +1,73 @@
+// The node's health for every role: partners and their reachability, the
+// outbox, the audit log's checkpoints and the database's size. Nothing here
+// is personal data.
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+
+#include "schakel/base/version.h"
+#include "schakel/service/service.h"
+#include "schakel/store/node_dir.h"
+#include "schakel/store/partners.h"
+#include "service_internal.h"
+
+namespace schakel::service {
+namespace {
+
+// The size of a file in bytes; 0 when it does not exist (no WAL yet).
+int64_t FileBytes(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(n);
+}
+
+// When the daemon will write the next audit checkpoint: at the first
+// maintenance run at or after the time it is due (an entry appended after
+// that time writes it too); empty when every entry is covered.
+std::optional<Instant> NextCheckpoint(const NodeCore& core, const audit::CheckpointSchedule& schedule) {
+  if (!schedule.due) return std::nullopt;
+  int64_t due = schedule.due->time_since_epoch().count();
+  int64_t tick = core.next_maintenance_ms.load();
+  int64_t every = core.maintenance_interval.count();
+  if (tick == 0 || every <= 0 || due <= tick) return Instant{std::chrono::milliseconds{std::max(due, tick)}};
+  int64_t ticks = (due - tick + every - 1) / every;
+  return Instant{std::chrono::milliseconds{tick + ticks * every}};
+}
+
+}  // namespace
+
+Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kNodeStatus));
+  std::lock_guard<std::mutex> lock(core_.mu);
+  NodeStatusView v;
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(*core_.db));
+  SCHAKEL_ASSIGN_OR_RETURN(v.outbox_depth, store::CountOutgoing(*core_.db));
+  SCHAKEL_ASSIGN_OR_RETURN(v.queued_shares, store::SummarizeOutgoing(*core_.db, "share"));
+  SCHAKEL_ASSIGN_OR_RETURN(v.pending_revocations, store::SummarizeOutgoing(*core_.db, "revocation"));
+  SCHAKEL_ASSIGN_OR_RETURN(audit::CheckpointSchedule schedule, core_.audit->Schedule());
+  v.now = core_.clock->Now();
+  for (const auto& p : partners) {
+    PartnerStatus ps{p.card.node_id, p.card.name, p.card.org_type, p.card.address, std::nullopt, 0, 0};
+    SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary queued, store::SummarizeOutgoing(*core_.db, "share", ps.node_id));
+    SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary revoking,
+                             store::SummarizeOutgoing(*core_.db, "revocation", ps.node_id));
+    ps.seen = core_.reachability.Get(ps.node_id);
+    ps.queued_shares = queued.count;
+    ps.pending_revocations = revoking.count;
+    v.partners.push_back(std::move(ps));
+  }
+  store::NodePaths paths(core_.dir, core_.config.key_file);
+  v.node_id = core_.config.node_id;
+  v.org_type = std::string(consent::Name(core_.config.org_type));
+  v.version = std::string(kVersion);
+  v.started = started;
+  v.audit_last_seq = schedule.last_seq;
+  v.audit_checkpointed_seq = schedule.covered_seq;
+  v.next_checkpoint = NextCheckpoint(core_, schedule);
+  v.database_file = paths.database;
+  v.db_bytes = FileBytes(paths.database);
+  v.wal_bytes = FileBytes(paths.database + "-wal");
+  return v;
+}
+
+}  // namespace schakel::service
