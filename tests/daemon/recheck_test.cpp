@@ -48,8 +48,9 @@ class RecheckTest : public ::testing::Test {
   // Shares Sanne's case with the (stopped) team; returns the message id once
   // the share is queued and its first delivery attempt has failed.
   std::string QueueShare() {
-    auto r = fed_.As("school", "mentor", {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose",
-                                          "doorverwijzing", "--allow-partial"});
+    auto r =
+        fed_.As("school", "mentor",
+                {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
     EXPECT_EQ(r.code, 0) << r.err;
     std::string id = testing::LastLine(r.out);
     EXPECT_TRUE(fed_.WaitShareState("school", "mentor", id, "queued"));
