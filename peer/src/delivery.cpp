@@ -157,7 +157,7 @@ DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
     return plan.Then(Plan::kDone, Status::Ok());
   }
   // Right before transmission: the consents as they are now.
-  Status recheck = RecheckShare(core_, *plan.share);
+  Status recheck = RecheckShare(held, *plan.share);
   if (recheck.ok()) return plan.Then(Plan::kSend, Status::Ok());
   // The cancellation, the queue item's removal and the entry together, or
   // none: then the item stays queued, is not sent (the recheck runs again

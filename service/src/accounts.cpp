@@ -19,11 +19,11 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
   std::optional<store::User> user;
   std::string hash;
   {
-    std::lock_guard<std::mutex> lock(core_.mu);
-    SCHAKEL_ASSIGN_OR_RETURN(user, store::FindUserByName(*core_.db, name));
+    NodeCore::Held held(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(user, store::FindUserByName(held.db(), name));
     if (user) {
       SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds,
-                               store::GetCredentials(*core_.db, user->user_id));
+                               store::GetCredentials(held.db(), user->user_id));
       if (creds) hash = creds->password_hash;
     }
   }
@@ -33,7 +33,7 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
   bool matches = crypto::VerifyPassword(hash.empty() ? kDummyHash : hash, password);
   bool ok = user && !user->disabled_at && !hash.empty() && matches;
   Caller c{user ? user->user_id : "", user ? user->name : "", user ? user->role : Role::kStaff, source};
-  std::lock_guard<std::mutex> lock(core_.mu);
+  NodeCore::Held held(core_);
   if (!ok) {
     audit::AuditEvent e =
         SystemEvent({"console.signin", "", user ? user->user_id : "", "", "", "deny", "bad_password"}, source);
@@ -44,45 +44,45 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
     service::AuditBestEffort(core_, std::move(e));
     return kWrong;
   }
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "console.signin", "", c.user_id, "", "", "ok", "password"));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "console.signin", "", c.user_id, "", "", "ok", "password"));
   return c;
 }
 
 Status Service::CheckTotp(const Caller& c, std::string_view code) {
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds, store::GetCredentials(*core_.db, c.user_id));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds, store::GetCredentials(held.db(), c.user_id));
   std::optional<int64_t> step;
   if (creds && !creds->totp_secret.empty()) {
     step = crypto::VerifyTotp(creds->totp_secret.span(), code, core_.clock->Now(), creds->totp_last_step);
   }
   bool ok = false;
   if (step) {
-    SCHAKEL_ASSIGN_OR_RETURN(ok, store::UseTotpStep(*core_.db, c.user_id, *step));
+    SCHAKEL_ASSIGN_OR_RETURN(ok, store::UseTotpStep(held.db(), c.user_id, *step));
   }
   if (!ok) {
-    AuditBestEffort(c, "console.signin", "", c.user_id, "", "", "deny", "bad_totp");
+    AuditBestEffort(held, c, "console.signin", "", c.user_id, "", "", "deny", "bad_totp");
     return Status::Unauthenticated("wrong, expired or already used code");
   }
-  return AuditOrFail(c, "console.signin", "", c.user_id, "", "", "ok", "totp");
+  return AuditOrFail(held, c, "console.signin", "", c.user_id, "", "", "ok", "totp");
 }
 
 Result<std::vector<UserView>> Service::ListUsers(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListUsers));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> users, store::ListUsers(*core_.db));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> users, store::ListUsers(held.db()));
   std::vector<UserView> list;
   for (auto& u : users) {
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds, store::GetCredentials(*core_.db, u.user_id));
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Credentials> creds, store::GetCredentials(held.db(), u.user_id));
     list.push_back({std::move(u), creds.has_value()});
   }
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "user.list", "", "", "", "", "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "user.list", "", "", "", "", "ok", ""));
   return list;
 }
 
 Result<std::vector<PartnerView>> Service::ListPartners(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListPartners));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(*core_.db));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(held.db()));
   std::vector<PartnerView> list;
   for (const auto& p : partners) {
     list.push_back(

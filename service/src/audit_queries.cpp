@@ -11,38 +11,38 @@ namespace schakel::service {
 
 Result<std::vector<audit::AuditEntry>> Service::AuditQuery(const Caller& c, const audit::AuditFilter& filter) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditQuery));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<audit::AuditEntry> entries, core_.audit->Query(filter));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<audit::AuditEntry> entries, held.audit().Query(filter));
   std::string what = "subject=" + filter.subject + " user=" + filter.user + " action=" + filter.action;
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "audit.query", filter.subject, "", "", "", "ok", what));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.query", filter.subject, "", "", "", "ok", what));
   return entries;
 }
 
 Result<Export> Service::AuditExport(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditExport));
-  std::lock_guard<std::mutex> lock(core_.mu);
+  NodeCore::Held held(core_);
   // The export's own read is logged first, so the export includes it.
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "audit.export", "", "", "", "", "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.export", "", "", "", "", "ok", ""));
   std::ostringstream out;
-  SCHAKEL_RETURN_IF_ERROR(core_.audit->Export(out));
+  SCHAKEL_RETURN_IF_ERROR(held.audit().Export(out));
   return Export{out.str(), "application/x-ndjson"};
 }
 
 Result<Export> Service::AuditSubject(const Caller& c, const std::string& subject, bool as_json) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditSubject));
   if (!IsValidObjectId(subject)) return Status::InvalidInput("subject: not a student id");
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(audit::SubjectAccessReport report, core_.audit->SubjectReport(subject));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "audit.subject_report", subject, "", "", "", "ok", ""));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(audit::SubjectAccessReport report, held.audit().SubjectReport(subject));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.subject_report", subject, "", "", "", "ok", ""));
   if (as_json) return Export{audit::SubjectReportJson(report), "application/json"};
   return Export{audit::SubjectReportText(report), "text/plain; charset=utf-8"};
 }
 
 Result<AuditVerification> Service::AuditVerify(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditVerify));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  Status verified = core_.audit->VerifyStored();
-  AuditBestEffort(c, "audit.verify", "", "", "", "", verified.ok() ? "ok" : "fail",
+  NodeCore::Held held(core_);
+  Status verified = held.audit().VerifyStored();
+  AuditBestEffort(held, c, "audit.verify", "", "", "", "", verified.ok() ? "ok" : "fail",
                   verified.ok() ? "" : verified.message());
   if (!verified.ok()) return AuditVerification{false, verified.message()};
   return AuditVerification{true, ""};

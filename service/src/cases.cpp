@@ -24,11 +24,11 @@ Result<CaseSaved> Service::AddCase(const Caller& c, formats::CaseSummary s) {
   r.created_by = c.user_id;
   r.created = r.updated = now;
   r.summary = s.document.dump();
-  std::lock_guard<std::mutex> lock(core_.mu);
-  store::Transaction tx(*core_.db);
+  NodeCore::Held held(core_);
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(store::InsertCase(*core_.db, r));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "case.create", r.student_id, r.case_id, "", "", "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(store::InsertCase(held.db(), r));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "case.create", r.student_id, r.case_id, "", "", "ok", ""));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return CaseSaved{r.case_id, 1};
 }
@@ -39,29 +39,29 @@ Result<CaseSaved> Service::UpdateCase(const Caller& c, const std::string& case_i
     return Status::InvalidInput("case_id: does not match the case being updated");
   }
   s.document["case_id"] = case_id;
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, case_id));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(held, case_id));
   if (!CanSeeCase(c, kase)) return Status::Denied("case " + case_id + " is not yours");
-  store::Transaction tx(*core_.db);
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_ASSIGN_OR_RETURN(
-      int64_t version, store::UpdateCase(*core_.db, case_id, s.student_id, FormatDate(s.birth_date), s.document.dump(),
+      int64_t version, store::UpdateCase(held.db(), case_id, s.student_id, FormatDate(s.birth_date), s.document.dump(),
                                          c.user_id, FormatInstantMs(core_.clock->Now())));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "case.update", s.student_id, case_id, "", "", "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "case.update", s.student_id, case_id, "", "", "ok", ""));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return CaseSaved{case_id, version};
 }
 
 Result<CaseView> Service::ShowCase(const Caller& c, const std::string& case_id) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShowCase));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, case_id));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(held, case_id));
   if (!CanSeeCase(c, kase)) {
-    AuditBestEffort(c, "case.read", kase.student_id, case_id, "", "", "deny", "not_assigned");
+    AuditBestEffort(held, c, "case.read", kase.student_id, case_id, "", "", "deny", "not_assigned");
     return Status::Denied("case " + case_id + " is not yours");
   }
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseVersion> history, store::CaseHistory(*core_.db, case_id));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "case.read", kase.student_id, case_id, "", "", "ok", ""));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseVersion> history, store::CaseHistory(held.db(), case_id));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "case.read", kase.student_id, case_id, "", "", "ok", ""));
   CaseView v;
   v.case_id = kase.case_id;
   v.student_id = kase.student_id;
@@ -77,10 +77,10 @@ Result<CaseView> Service::ShowCase(const Caller& c, const std::string& case_id) 
 
 Result<std::vector<CaseListItem>> Service::ListCases(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListCases));
-  std::lock_guard<std::mutex> lock(core_.mu);
+  NodeCore::Held held(core_);
   std::optional<std::string> visible;
   if (c.role == Role::kStaff) visible = c.user_id;
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> cases, store::ListCases(*core_.db, visible));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> cases, store::ListCases(held.db(), visible));
   std::vector<CaseListItem> list;
   list.reserve(cases.size());
   for (const auto& r : cases) list.push_back({r.case_id, r.student_id, r.version, r.updated, r.created_by});
@@ -89,17 +89,17 @@ Result<std::vector<CaseListItem>> Service::ListCases(const Caller& c) {
 
 Result<CaseAssignment> Service::AssignCase(const Caller& c, const std::string& case_id, const std::string& user_name) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAssignCase));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, case_id));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(held, case_id));
   if (c.role != Role::kCoordinator && kase.created_by != c.user_id) {
     return Status::Denied("only the case's creator or a coordinator may assign it");
   }
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserByName(*core_.db, user_name));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserByName(held.db(), user_name));
   if (!user) return Status::InvalidInput("no user named \"" + user_name + "\"");
-  store::Transaction tx(*core_.db);
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(store::AssignCase(*core_.db, case_id, user->user_id));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "case.assign", kase.student_id, case_id, "", "", "ok", user->user_id));
+  SCHAKEL_RETURN_IF_ERROR(store::AssignCase(held.db(), case_id, user->user_id));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "case.assign", kase.student_id, case_id, "", "", "ok", user->user_id));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return CaseAssignment{case_id, user->user_id};
 }

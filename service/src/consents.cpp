@@ -22,11 +22,11 @@ Result<std::string> Service::AddConsent(const Caller& c, NewConsent input) {
   r.recorded_by = c.user_id;
   r.recorded_at = FormatInstantMs(core_.clock->Now());
   r.evidence = std::move(input.evidence);
-  std::lock_guard<std::mutex> lock(core_.mu);
-  store::Transaction tx(*core_.db);
+  NodeCore::Held held(core_);
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(store::InsertConsent(*core_.db, r));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "consent.record", r.consent.subject_id, r.consent.id,
+  SCHAKEL_RETURN_IF_ERROR(store::InsertConsent(held.db(), r));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "consent.record", r.consent.subject_id, r.consent.id,
                                       Join(r.consent.purposes, ","), "consent", "ok",
                                       std::string(consent::Name(r.consent.grantor_role))));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
@@ -34,30 +34,29 @@ Result<std::string> Service::AddConsent(const Caller& c, NewConsent input) {
 }
 
 // Queued and pending shares that relied on a withdrawn consent are cancelled;
-// delivered ones get a revocation queued. REQUIRES: core.mu held, inside the
-// withdrawal's transaction.
-Status Service::EndSharesUsing(const Caller& c, const std::vector<store::ShareRecord>& shares, Instant now,
-                               ConsentWithdrawal* out) {
+// delivered ones get a revocation queued. Inside the withdrawal's transaction.
+Status Service::EndSharesUsing(NodeCore::Held& held, const Caller& c, const std::vector<store::ShareRecord>& shares,
+                               Instant now, ConsentWithdrawal* out) {
   const std::string& at = out->withdrawn_at;
   for (const auto& s : shares) {
     if (s.state == ShareState::kQueued || s.state == ShareState::kPendingApproval) {
       SCHAKEL_RETURN_IF_ERROR(
-          store::SetShareState(*core_.db, s.message_id, ShareState::kCancelled, "consent_withdrawn", at));
-      SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(*core_.db, "share", s.message_id));
-      SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "share.cancelled", s.student_id, s.message_id, s.purpose, s.legal_basis,
-                                          "ok", "consent_withdrawn"));
+          store::SetShareState(held.db(), s.message_id, ShareState::kCancelled, "consent_withdrawn", at));
+      SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(held.db(), "share", s.message_id));
+      SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.cancelled", s.student_id, s.message_id, s.purpose,
+                                          s.legal_basis, "ok", "consent_withdrawn"));
       out->cancelled.push_back(s.message_id);
     } else if (s.state == ShareState::kDelivered) {
       SCHAKEL_ASSIGN_OR_RETURN(crypto::Revocation rev,
                                crypto::MakeRevocation(s.message_id, core_.config.node_id, s.recipient_id,
                                                       "consent_withdrawn", now, core_.keys.identity()));
-      SCHAKEL_RETURN_IF_ERROR(store::EnqueueOutgoing(*core_.db, "revocation", s.message_id, s.recipient_id,
+      SCHAKEL_RETURN_IF_ERROR(store::EnqueueOutgoing(held.db(), "revocation", s.message_id, s.recipient_id,
                                                      crypto::EncodeRevocation(rev), now.time_since_epoch().count(),
                                                      at));
       SCHAKEL_RETURN_IF_ERROR(
-          store::SetShareState(*core_.db, s.message_id, ShareState::kRevoked, "consent_withdrawn", at));
-      SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "share.revoked", s.student_id, s.message_id, s.purpose, s.legal_basis,
-                                          "ok", "consent_withdrawn"));
+          store::SetShareState(held.db(), s.message_id, ShareState::kRevoked, "consent_withdrawn", at));
+      SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.revoked", s.student_id, s.message_id, s.purpose,
+                                          s.legal_basis, "ok", "consent_withdrawn"));
       out->revoked.push_back(s.message_id);
     }
   }
@@ -65,16 +64,16 @@ Status Service::EndSharesUsing(const Caller& c, const std::vector<store::ShareRe
 }
 
 // Dossier links that relied on the consent stop working at once: their
-// sealed content is deleted, as a delivered share is revoked. REQUIRES:
-// core.mu held, inside the withdrawal's transaction.
-Result<std::vector<std::string>> Service::RevokeLinksUsing(const Caller& c, const std::string& consent_id,
-                                                           const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::OpenLinkRef> links, store::OpenLinksUsingConsent(*core_.db, consent_id));
+// sealed content is deleted, as a delivered share is revoked. Inside the
+// withdrawal's transaction.
+Result<std::vector<std::string>> Service::RevokeLinksUsing(NodeCore::Held& held, const Caller& c,
+                                                           const std::string& consent_id, const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::OpenLinkRef> links, store::OpenLinksUsingConsent(held.db(), consent_id));
   std::vector<std::string> revoked;
   for (const auto& l : links) {
-    SCHAKEL_RETURN_IF_ERROR(store::RevokeLink(*core_.db, l.link_id, "consent_withdrawn", at));
-    SCHAKEL_RETURN_IF_ERROR(
-        AuditOrFail(c, "link.revoked", l.student_id, l.link_id, l.purpose, l.legal_basis, "ok", "consent_withdrawn"));
+    SCHAKEL_RETURN_IF_ERROR(store::RevokeLink(held.db(), l.link_id, "consent_withdrawn", at));
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "link.revoked", l.student_id, l.link_id, l.purpose, l.legal_basis,
+                                        "ok", "consent_withdrawn"));
     revoked.push_back(l.link_id);
   }
   return revoked;
@@ -82,21 +81,21 @@ Result<std::vector<std::string>> Service::RevokeLinksUsing(const Caller& c, cons
 
 Result<ConsentWithdrawal> Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kWithdrawConsent));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRecord> record, store::FindConsent(*core_.db, consent_id));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRecord> record, store::FindConsent(held.db(), consent_id));
   if (!record) return Status::NotFound("no consent " + consent_id);
   Instant now = core_.clock->Now();
   ConsentWithdrawal out;
   out.consent_id = consent_id;
   out.withdrawn_at = FormatInstantMs(now);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> shares, store::SharesUsingConsent(*core_.db, consent_id));
-  store::Transaction tx(*core_.db);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> shares, store::SharesUsingConsent(held.db(), consent_id));
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(store::WithdrawConsent(*core_.db, consent_id, now, c.user_id));
+  SCHAKEL_RETURN_IF_ERROR(store::WithdrawConsent(held.db(), consent_id, now, c.user_id));
   SCHAKEL_RETURN_IF_ERROR(
-      AuditOrFail(c, "consent.withdraw", record->consent.subject_id, consent_id, "", "consent", "ok", ""));
-  SCHAKEL_RETURN_IF_ERROR(EndSharesUsing(c, shares, now, &out));
-  SCHAKEL_ASSIGN_OR_RETURN(out.links_revoked, RevokeLinksUsing(c, consent_id, out.withdrawn_at));
+      AuditOrFail(held, c, "consent.withdraw", record->consent.subject_id, consent_id, "", "consent", "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(EndSharesUsing(held, c, shares, now, &out));
+  SCHAKEL_ASSIGN_OR_RETURN(out.links_revoked, RevokeLinksUsing(held, c, consent_id, out.withdrawn_at));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.WakeDelivery();
   return out;
@@ -105,24 +104,24 @@ Result<ConsentWithdrawal> Service::WithdrawConsent(const Caller& c, const std::s
 Result<StudentConsents> Service::ListConsents(const Caller& c, const std::string& student_id) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListConsents));
   if (!IsValidObjectId(student_id)) return Status::InvalidInput("student: not a student id");
-  std::lock_guard<std::mutex> lock(core_.mu);
+  NodeCore::Held held(core_);
   if (c.role == Role::kStaff) {
-    SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(*core_.db, c.user_id));
+    SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(held.db(), c.user_id));
     bool mine = std::any_of(visible.begin(), visible.end(),
                             [&](const store::CaseRecord& r) { return r.student_id == student_id; });
     if (!mine) return Status::Denied("no case of yours concerns student " + student_id);
   }
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records, store::ConsentsForSubject(*core_.db, student_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records, store::ConsentsForSubject(held.db(), student_id));
   StudentConsents out;
   out.student_id = student_id;
   for (auto& r : records) {
     ConsentEntry entry;
-    SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> used, store::SharesUsingConsent(*core_.db, r.consent.id));
+    SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> used, store::SharesUsingConsent(held.db(), r.consent.id));
     for (const auto& s : used) entry.shares.push_back({s.message_id, s.recipient_id, s.state});
     entry.record = std::move(r);
     out.consents.push_back(std::move(entry));
   }
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "consent.read", student_id, "", "", "", "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "consent.read", student_id, "", "", "", "ok", ""));
   return out;
 }
 

@@ -21,15 +21,15 @@ Result<std::vector<consent::Category>> RequestedCategories(const std::vector<std
 
 }  // namespace
 
-Gated<GateResult> EgressGate::Decide(const Caller& c, const GateRequest& g) {
+Gated<GateResult> EgressGate::Decide(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<consent::Category> requested, RequestedCategories(g.categories));
   const std::string denied = g.action + ".denied";
   auto refuse = [&](const std::string& subject, const std::string& object, const std::string& legal,
                     std::string reason) {
-    AuditBestEffort(core_,
+    AuditBestEffort(held,
                     internal::CallerEvent(c, {denied, subject, object, g.purpose, legal, "deny", std::move(reason)}));
   };
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, internal::LoadCase(core_, g.case_id));
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, internal::LoadCase(held, g.case_id));
   if (!internal::CanSeeCase(c, kase)) {
     refuse(kase.student_id, g.case_id, "", "not_assigned");
     return Status::Denied("case " + g.case_id + " is not yours");
@@ -39,7 +39,7 @@ Gated<GateResult> EgressGate::Decide(const Caller& c, const GateRequest& g) {
     requested = internal::CategoriesOf(summary.Present());
   }
   SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,
-                           internal::BuildRequest(core_, kase, g.recipient, g.purpose, requested, g.override));
+                           internal::BuildRequest(held, kase, g.recipient, g.purpose, requested, g.override));
   consent::Decision d = consent::Decide(core_.protocol, request);
   const std::string legal = d.legal_basis ? std::string(consent::Name(*d.legal_basis)) : "";
   if (!d.permit) {

@@ -193,8 +193,8 @@ Reply LinkService::DecideAndSeal(const Caller& c, const GateRequest& gate, const
                                  std::unique_lock<std::mutex>* lock, Sealed* out) {
   std::string projected;
   {
-    std::lock_guard<std::mutex> decide(core_.mu);
-    Gated<GateResult> decided = service_.Gate(c, gate);
+    NodeCore::Held decide(core_);
+    Gated<GateResult> decided = service_.Gate(decide, c, gate);
     if (!decided.ok()) {
       if (!decided.refused_on()) return Reply::Error(decided.status());
       return Reply::Error(decided.status(), {{"decision", formats::DecisionToJsonValue(*decided.refused_on())}});

@@ -65,4 +65,19 @@ void AuditBestEffort(NodeCore::Held& held, audit::AuditEvent event) {
   if (!st.ok()) LogError("audit: entry " + action + " on " + object + " not written: " + st.message());
 }
 
+// Being removed with NodeCore::mu (link_service.cpp): the caller holds mu.
+Status AuditOrFail(NodeCore& core, audit::AuditEvent event) {
+  if (event.actor_org.empty()) event.actor_org = core.config.node_id;
+  if (FaultFail("audit.append")) return Status::IoError("audit log: injected failure (audit.append)");
+  auto seq = core.audit->Append(event);
+  return seq.ok() ? Status::Ok() : seq.status().WithContext("audit log");
+}
+
+void AuditBestEffort(NodeCore& core, audit::AuditEvent event) {
+  std::string action = event.action;
+  std::string object = event.object;
+  Status st = AuditOrFail(core, std::move(event));
+  if (!st.ok()) LogError("audit: entry " + action + " on " + object + " not written: " + st.message());
+}
+
 }  // namespace schakel::service

@@ -66,25 +66,27 @@ bool CanSeeCase(const Caller& c, const store::CaseRecord& r) {
   return std::find(r.assigned.begin(), r.assigned.end(), c.user_id) != r.assigned.end();
 }
 
-Result<store::CaseRecord> LoadCase(NodeCore& core, const std::string& case_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::CaseRecord> r, store::FindCase(*core.db, case_id));
+Result<store::CaseRecord> LoadCase(NodeCore::Held& held, const std::string& case_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::CaseRecord> r, store::FindCase(held.db(), case_id));
   if (!r) return Status::NotFound("no case " + case_id);
   return *r;
 }
 
-Result<store::Partner> LoadPartner(NodeCore& core, const std::string& node_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> p, store::FindPartner(*core.db, node_id));
+Result<store::Partner> LoadPartner(NodeCore::Held& held, const std::string& node_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> p, store::FindPartner(held.db(), node_id));
   if (!p) return Status::InvalidInput("unknown partner " + node_id + " (see schakel partner list)");
   return *p;
 }
 
-Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase, const consent::Party& recipient,
-                                      const std::string& purpose, std::vector<consent::Category> categories,
+Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRecord& kase,
+                                      const consent::Party& recipient, const std::string& purpose,
+                                      std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override) {
   auto birth = ParseDate(kase.birth_date);
   if (!birth.ok()) return Status::Corruption("stored case has a bad birth date");
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records,
-                           store::ConsentsForSubject(*core.db, kase.student_id));
+                           store::ConsentsForSubject(held.db(), kase.student_id));
+  const NodeCore& core = held.core();
   consent::Request req;
   req.now = core.clock->Now();
   req.subject_id = kase.student_id;
@@ -98,15 +100,28 @@ Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& k
   return req;
 }
 
-Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase, const store::Partner& partner,
-                                      const std::string& purpose, std::vector<consent::Category> categories,
+Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRecord& kase,
+                                      const store::Partner& partner, const std::string& purpose,
+                                      std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override) {
   auto org_type = consent::ParseOrgType(partner.card.org_type);
   if (!org_type) return Status::Corruption("partner " + partner.card.node_id + " has an unknown org type");
-  return BuildRequest(core, kase, consent::Party{partner.card.node_id, *org_type}, purpose, std::move(categories),
+  return BuildRequest(held, kase, consent::Party{partner.card.node_id, *org_type}, purpose, std::move(categories),
                       std::move(override));
 }
 
+Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& consent_ids, std::string_view doing) {
+  for (const auto& id : consent_ids) {
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRecord> consent, store::FindConsent(held.db(), id));
+    if (!consent || consent->consent.withdrawn_at) {
+      return Status::Denied("consent " + id + " was withdrawn while " + std::string(doing) + "; nothing was created");
+    }
+  }
+  return Status::Ok();
+}
+
+// Being removed with NodeCore::mu (link_service.cpp still holds the lock
+// through a std::unique_lock).
 Status ConsentsStillHold(NodeCore& core, const std::vector<std::string>& consent_ids, std::string_view doing) {
   for (const auto& id : consent_ids) {
     SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRecord> consent, store::FindConsent(*core.db, id));
@@ -147,47 +162,27 @@ audit::AuditEvent SystemEvent(AuditWhat what, std::string source) {
   return e;
 }
 
-namespace {
-
-// The one writer under both policies (node_core.h).
-Status AppendAudit(NodeCore& core, audit::AuditEvent event) {
-  if (event.actor_org.empty()) event.actor_org = core.config.node_id;
-  if (FaultFail("audit.append")) return Status::IoError("audit log: injected failure (audit.append)");
-  auto seq = core.audit->Append(event);
-  return seq.ok() ? Status::Ok() : seq.status().WithContext("audit log");
-}
-
-}  // namespace
-
-Status AuditOrFail(NodeCore& core, audit::AuditEvent event) { return AppendAudit(core, std::move(event)); }
-
-void AuditBestEffort(NodeCore& core, audit::AuditEvent event) {
-  // The subject and reason may be personal; the action and object id are not.
-  std::string action = event.action;
-  std::string object = event.object;
-  Status st = AppendAudit(core, std::move(event));
-  if (!st.ok()) LogError("audit: entry " + action + " on " + object + " not written: " + st.message());
-}
-
-Status Service::AuditOrFail(const Caller& c, std::string action, std::string subject, std::string object,
-                            std::string purpose, std::string legal_basis, std::string outcome, std::string reason) {
+Status Service::AuditOrFail(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,
+                            std::string object, std::string purpose, std::string legal_basis, std::string outcome,
+                            std::string reason) {
   return service::AuditOrFail(
-      core_, internal::CallerEvent(c, {std::move(action), std::move(subject), std::move(object), std::move(purpose),
-                                       std::move(legal_basis), std::move(outcome), std::move(reason)}));
+      held, internal::CallerEvent(c, {std::move(action), std::move(subject), std::move(object), std::move(purpose),
+                                      std::move(legal_basis), std::move(outcome), std::move(reason)}));
 }
 
-void Service::AuditBestEffort(const Caller& c, std::string action, std::string subject, std::string object,
-                              std::string purpose, std::string legal_basis, std::string outcome, std::string reason) {
+void Service::AuditBestEffort(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,
+                              std::string object, std::string purpose, std::string legal_basis, std::string outcome,
+                              std::string reason) {
   service::AuditBestEffort(
-      core_, internal::CallerEvent(c, {std::move(action), std::move(subject), std::move(object), std::move(purpose),
-                                       std::move(legal_basis), std::move(outcome), std::move(reason)}));
+      held, internal::CallerEvent(c, {std::move(action), std::move(subject), std::move(object), std::move(purpose),
+                                      std::move(legal_basis), std::move(outcome), std::move(reason)}));
 }
 
 Result<Caller> Service::Authenticate(std::string_view token) {
   if (token.size() < 8 || token.size() > 256) return Status::Unauthenticated("missing or malformed bearer token");
   store::TokenHash hash = crypto::Sha256({reinterpret_cast<const uint8_t*>(token.data()), token.size()});
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserByTokenHash(*core_.db, hash));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserByTokenHash(held.db(), hash));
   if (!user || user->disabled_at) return Status::Unauthenticated("unknown or disabled token");
   return Caller{user->user_id, user->name, user->role, "api"};
 }

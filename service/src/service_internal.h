@@ -37,15 +37,17 @@ bool IsPurposeName(std::string_view p);
 // assigned to; other roles none.
 bool CanSeeCase(const Caller& c, const store::CaseRecord& r);
 
-// REQUIRES for the rest: core.mu held.
-Result<store::CaseRecord> LoadCase(NodeCore& core, const std::string& case_id);
-Result<store::Partner> LoadPartner(NodeCore& core, const std::string& node_id);
+// The rest read the database: the caller holds the node lock (NodeCore::Held).
+Result<store::CaseRecord> LoadCase(NodeCore::Held& held, const std::string& case_id);
+Result<store::Partner> LoadPartner(NodeCore::Held& held, const std::string& node_id);
 // The consent-engine request for sharing a case's student with a partner.
-Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase, const consent::Party& recipient,
-                                      const std::string& purpose, std::vector<consent::Category> categories,
+Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRecord& kase,
+                                      const consent::Party& recipient, const std::string& purpose,
+                                      std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override);
-Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& kase, const store::Partner& partner,
-                                      const std::string& purpose, std::vector<consent::Category> categories,
+Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRecord& kase,
+                                      const store::Partner& partner, const std::string& purpose,
+                                      std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override);
 
 // After content decided under the lock was sealed without it: the consents
@@ -53,6 +55,7 @@ Result<consent::Request> BuildRequest(NodeCore& core, const store::CaseRecord& k
 // not withdrawn; otherwise kDenied "consent ID was withdrawn while <doing>;
 // nothing was created". Shares and links both check this before storing.
 Status ConsentsStillHold(NodeCore& core, const std::vector<std::string>& consent_ids, std::string_view doing);
+Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& consent_ids, std::string_view doing);
 
 // The audit event for a caller's action.
 audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what);

@@ -56,19 +56,19 @@ Result<SealedShare> SealShare(const NodeCore& core, const store::ShareRecord& sh
   return SealedShare{std::move(*envelope), std::vector<uint8_t>(hash.begin(), hash.end())};
 }
 
-// Stores a sealed share's hash and queues its envelope. REQUIRES: core.mu
-// held, inside the share's transaction.
-Status QueueSealed(NodeCore& core, store::ShareRecord& share, const SealedShare& sealed) {
+// Stores a sealed share's hash and queues its envelope, inside the share's
+// transaction.
+Status QueueSealed(NodeCore::Held& held, store::ShareRecord& share, const SealedShare& sealed) {
   share.body_hash = sealed.body_hash;
-  SCHAKEL_RETURN_IF_ERROR(store::SetShareBodyHash(*core.db, share.message_id, share.body_hash));
-  Instant now = core.clock->Now();
-  return store::EnqueueOutgoing(*core.db, "share", share.message_id, share.recipient_id, sealed.envelope,
+  SCHAKEL_RETURN_IF_ERROR(store::SetShareBodyHash(held.db(), share.message_id, share.body_hash));
+  Instant now = held.core().clock->Now();
+  return store::EnqueueOutgoing(held.db(), "share", share.message_id, share.recipient_id, sealed.envelope,
                                 now.time_since_epoch().count(), FormatInstantMs(now));
 }
 
-// The share, if it is waiting for a second approval. REQUIRES: core.mu held.
-Result<store::ShareRecord> PendingShare(NodeCore& core, const std::string& message_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> found, store::FindShare(*core.db, message_id));
+// The share, if it is waiting for a second approval.
+Result<store::ShareRecord> PendingShare(NodeCore::Held& held, const std::string& message_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> found, store::FindShare(held.db(), message_id));
   if (!found) return Status::NotFound("no share " + message_id);
   if (found->state != ShareState::kPendingApproval) {
     return Status::InvalidInput("share " + message_id + " is not waiting for approval (it is " +
@@ -90,8 +90,8 @@ struct Service::PreparedShare {
 };
 
 Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareRequest& req) {
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(core_, req.to));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(held, req.to));
   auto org_type = consent::ParseOrgType(partner.card.org_type);
   if (!org_type) return Status::Corruption("partner " + req.to + " has an unknown org type");
   // A Meldcode share is decided as if a second person had approved; it waits
@@ -104,11 +104,11 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
   }
   GateRequest gate{req.case_id, req.purpose, {req.to, *org_type},        req.categories, req.allow_partial,
                    override,    "share",     req.case_id + "->" + req.to};
-  Gated<GateResult> decided = gate_.Decide(c, gate);
+  Gated<GateResult> decided = gate_.Decide(held, c, gate);
   if (!decided.ok()) return decided.Refused<PreparedShare>();
   const consent::Decision& d = decided->decision;
   if (req.dry_run) {
-    AuditBestEffort(c, "share.evaluated", decided->kase.student_id, gate.audit_object, req.purpose,
+    AuditBestEffort(held, c, "share.evaluated", decided->kase.student_id, gate.audit_object, req.purpose,
                     decided->legal_basis, "permit", ReasonCodes(d));
   }
   Instant now = core_.clock->Now();
@@ -159,26 +159,26 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
   }
   // Fault tests: a slow seal, so that a consent can be withdrawn meanwhile.
   if (FaultFail("share.slow_seal")) std::this_thread::sleep_for(std::chrono::seconds(2));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  Status held = internal::ConsentsStillHold(core_, p.decision.consents_used, "the share was being sealed");
-  if (!held.ok() && held.code() != Code::kDenied) return held;
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, p.kase.case_id));
-  if (!held.ok() || kase.version != p.kase.version) {
+  NodeCore::Held held(core_);
+  Status still = internal::ConsentsStillHold(held, p.decision.consents_used, "the share was being sealed");
+  if (!still.ok() && still.code() != Code::kDenied) return still;
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(held, p.kase.case_id));
+  if (!still.ok() || kase.version != p.kase.version) {
     // Answer as the gate would now; a permit still needs a new decision.
-    Gated<GateResult> again = gate_.Decide(c, p.gate);
+    Gated<GateResult> again = gate_.Decide(held, c, p.gate);
     if (!again.ok()) return again.Refused<ShareOutcome>();
-    AuditBestEffort(c, "share.denied", p.share.student_id, p.gate.audit_object, p.share.purpose, p.share.legal_basis,
-                    "deny", "changed_while_sealing");
+    AuditBestEffort(held, c, "share.denied", p.share.student_id, p.gate.audit_object, p.share.purpose,
+                    p.share.legal_basis, "deny", "changed_while_sealing");
     return Status::Unavailable(
         "the case or a consent it relies on changed while the share was being sealed; "
         "nothing was sent; try again");
   }
   store::ShareRecord& s = p.share;
-  store::Transaction tx(*core_.db);
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(store::InsertShare(*core_.db, s));
-  if (sealed) SCHAKEL_RETURN_IF_ERROR(QueueSealed(core_, s, *sealed));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, p.meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
+  SCHAKEL_RETURN_IF_ERROR(store::InsertShare(held.db(), s));
+  if (sealed) SCHAKEL_RETURN_IF_ERROR(QueueSealed(held, s, *sealed));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, p.meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
                                       s.message_id, s.purpose, s.legal_basis, "permit", ReasonCodes(p.decision)));
   FaultPoint("share.before_commit");
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
@@ -189,60 +189,70 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
 
 Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::string& message_id) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kApproveMeldcode));
-  std::unique_lock<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(store::ShareRecord s, PendingShare(core_, message_id));
-  if (s.requested_by == c.user_id) {
-    AuditBestEffort(c, "share.approve", s.student_id, message_id, s.purpose, s.legal_basis, "deny", "same_person");
-    return Status::Denied("a Meldcode share needs a second person: the requester may not approve it");
-  }
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core_, s.case_id));
-  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(core_, s.recipient_id));
-  SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,
-                           BuildRequest(core_, kase, partner, s.purpose, internal::CategoriesOf(s.categories),
-                                        consent::Override{s.requested_by, c.user_id, s.justification.value_or("")}));
-  consent::Decision d = consent::Decide(core_.protocol, request);
-  if (!d.permit || d.categories != s.categories) {
-    store::Transaction tx(*core_.db);
-    SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-    SCHAKEL_RETURN_IF_ERROR(store::SetShareState(*core_.db, message_id, ShareState::kCancelled, ReasonCodes(d),
-                                                 FormatInstantMs(core_.clock->Now())));
-    // The cancellation is a change to the share: it and its entry go
-    // together, or the share stays pending (it is not sent either way).
-    SCHAKEL_RETURN_IF_ERROR(
-        AuditOrFail(c, "share.cancelled", s.student_id, message_id, s.purpose, s.legal_basis, "deny", ReasonCodes(d)));
-    SCHAKEL_RETURN_IF_ERROR(tx.Commit());
-    Status refused = Status::Denied("share refused on approval: " + ReasonText(d));
-    return {std::move(refused), std::move(d)};
+  store::ShareRecord s;
+  store::CaseRecord kase;
+  store::Partner partner;
+  consent::Decision d;
+  {
+    NodeCore::Held held(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(s, PendingShare(held, message_id));
+    if (s.requested_by == c.user_id) {
+      AuditBestEffort(held, c, "share.approve", s.student_id, message_id, s.purpose, s.legal_basis, "deny",
+                      "same_person");
+      return Status::Denied("a Meldcode share needs a second person: the requester may not approve it");
+    }
+    SCHAKEL_ASSIGN_OR_RETURN(kase, LoadCase(held, s.case_id));
+    SCHAKEL_ASSIGN_OR_RETURN(partner, LoadPartner(held, s.recipient_id));
+    SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,
+                             BuildRequest(held, kase, partner, s.purpose, internal::CategoriesOf(s.categories),
+                                          consent::Override{s.requested_by, c.user_id, s.justification.value_or("")}));
+    d = consent::Decide(core_.protocol, request);
+    if (!d.permit || d.categories != s.categories) return CancelOnApproval(held, c, s, std::move(d));
   }
   // Sealed without the lock; stored only if the share still waits, its case
   // is unchanged and the consents the decision used still hold.
-  lock.unlock();
   SCHAKEL_ASSIGN_OR_RETURN(SealedShare sealed, SealShare(core_, s, kase.summary, partner));
-  lock.lock();
-  SCHAKEL_RETURN_IF_ERROR(PendingShare(core_, message_id).status());
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord now, LoadCase(core_, s.case_id));
+  NodeCore::Held held(core_);
+  SCHAKEL_RETURN_IF_ERROR(PendingShare(held, message_id).status());
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord now, LoadCase(held, s.case_id));
   if (now.version != kase.version) {
     return Status::Unavailable("the case changed while the share was being sealed; nothing was sent; try again");
   }
-  SCHAKEL_RETURN_IF_ERROR(internal::ConsentsStillHold(core_, d.consents_used, "the share was being sealed"));
-  store::Transaction tx(*core_.db);
+  SCHAKEL_RETURN_IF_ERROR(internal::ConsentsStillHold(held, d.consents_used, "the share was being sealed"));
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(
-      store::SetShareApproved(*core_.db, message_id, c.user_id, FormatInstantMs(core_.clock->Now())));
-  SCHAKEL_RETURN_IF_ERROR(QueueSealed(core_, s, sealed));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis, "permit",
-                                      "meldcode_second_approval"));
+      store::SetShareApproved(held.db(), message_id, c.user_id, FormatInstantMs(core_.clock->Now())));
+  SCHAKEL_RETURN_IF_ERROR(QueueSealed(held, s, sealed));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis,
+                                      "permit", "meldcode_second_approval"));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.WakeDelivery();
   return MeldcodeApproval{message_id, ShareState::kQueued, c.user_id};
 }
 
+// The consents no longer allow a pending Meldcode share: it is cancelled.
+// The cancellation is a change to the share: it and its entry go together,
+// or the share stays pending (it is not sent either way).
+Gated<MeldcodeApproval> Service::CancelOnApproval(NodeCore::Held& held, const Caller& c, const store::ShareRecord& s,
+                                                  consent::Decision d) {
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(store::SetShareState(held.db(), s.message_id, ShareState::kCancelled, ReasonCodes(d),
+                                               FormatInstantMs(core_.clock->Now())));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.cancelled", s.student_id, s.message_id, s.purpose, s.legal_basis,
+                                      "deny", ReasonCodes(d)));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  Status refused = Status::Denied("share refused on approval: " + ReasonText(d));
+  return {std::move(refused), std::move(d)};
+}
+
 Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListShares));
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> shares, store::ListShares(*core_.db));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> shares, store::ListShares(held.db()));
   if (c.role != Role::kStaff) return shares;
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(*core_.db, c.user_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(held.db(), c.user_id));
   std::vector<store::ShareRecord> mine;
   for (auto& s : shares) {
     if (s.requested_by == c.user_id || std::any_of(visible.begin(), visible.end(), [&](const store::CaseRecord& r) {
@@ -254,14 +264,15 @@ Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
   return mine;
 }
 
-Status RecheckShare(NodeCore& core, const store::ShareRecord& s) {
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(core, s.case_id));
-  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(core, s.recipient_id));
+Status RecheckShare(NodeCore::Held& held, const store::ShareRecord& s) {
+  const NodeCore& core = held.core();
+  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(held, s.case_id));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(held, s.recipient_id));
   std::optional<consent::Override> override;
   if (s.justification) {
     override = consent::Override{s.requested_by, s.approved_by.value_or(""), *s.justification};
   }
-  SCHAKEL_ASSIGN_OR_RETURN(consent::Request req, BuildRequest(core, kase, partner, s.purpose,
+  SCHAKEL_ASSIGN_OR_RETURN(consent::Request req, BuildRequest(held, kase, partner, s.purpose,
                                                               internal::CategoriesOf(s.categories), override));
   consent::Decision d = consent::Decide(core.protocol, req);
   if (!d.permit) return Status::Denied(ReasonCodes(d));

@@ -38,19 +38,19 @@ std::optional<Instant> NextCheckpoint(const NodeCore& core, const audit::Checkpo
 
 Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kNodeStatus));
-  std::lock_guard<std::mutex> lock(core_.mu);
+  NodeCore::Held held(core_);
   NodeStatusView v;
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(*core_.db));
-  SCHAKEL_ASSIGN_OR_RETURN(v.outbox_depth, store::CountOutgoing(*core_.db));
-  SCHAKEL_ASSIGN_OR_RETURN(v.queued_shares, store::SummarizeOutgoing(*core_.db, "share"));
-  SCHAKEL_ASSIGN_OR_RETURN(v.pending_revocations, store::SummarizeOutgoing(*core_.db, "revocation"));
-  SCHAKEL_ASSIGN_OR_RETURN(audit::CheckpointSchedule schedule, core_.audit->Schedule());
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(held.db()));
+  SCHAKEL_ASSIGN_OR_RETURN(v.outbox_depth, store::CountOutgoing(held.db()));
+  SCHAKEL_ASSIGN_OR_RETURN(v.queued_shares, store::SummarizeOutgoing(held.db(), "share"));
+  SCHAKEL_ASSIGN_OR_RETURN(v.pending_revocations, store::SummarizeOutgoing(held.db(), "revocation"));
+  SCHAKEL_ASSIGN_OR_RETURN(audit::CheckpointSchedule schedule, held.audit().Schedule());
   v.now = core_.clock->Now();
   for (const auto& p : partners) {
     PartnerStatus ps{p.card.node_id, p.card.name, p.card.org_type, p.card.address, std::nullopt, 0, 0};
-    SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary queued, store::SummarizeOutgoing(*core_.db, "share", ps.node_id));
+    SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary queued, store::SummarizeOutgoing(held.db(), "share", ps.node_id));
     SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary revoking,
-                             store::SummarizeOutgoing(*core_.db, "revocation", ps.node_id));
+                             store::SummarizeOutgoing(held.db(), "revocation", ps.node_id));
     ps.seen = core_.reachability.Get(ps.node_id);
     ps.queued_shares = queued.count;
     ps.pending_revocations = revoking.count;

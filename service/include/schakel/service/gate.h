@@ -42,8 +42,8 @@ class EgressGate {
  public:
   explicit EgressGate(NodeCore& core) : core_(core) {}
 
-  // REQUIRES: core.mu held.
-  Gated<GateResult> Decide(const Caller& c, const GateRequest& g);
+  // Reads the case and the consents under the node lock the caller holds.
+  Gated<GateResult> Decide(NodeCore::Held& held, const Caller& c, const GateRequest& g);
 
  private:
   NodeCore& core_;

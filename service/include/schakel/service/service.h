@@ -67,8 +67,10 @@ class Service {
   Result<StudentConsents> ListConsents(const Caller& c, const std::string& student_id);
 
   Gated<ShareOutcome> Share(const Caller& c, const ShareRequest& request);
-  // The egress gate (gate.h), for the dossier links. REQUIRES: core.mu held.
-  Gated<GateResult> Gate(const Caller& c, const GateRequest& g) { return gate_.Decide(c, g); }
+  // The egress gate (gate.h), for the dossier links.
+  Gated<GateResult> Gate(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
+    return gate_.Decide(held, c, g);
+  }
   Gated<MeldcodeApproval> ApproveMeldcode(const Caller& c, const std::string& message_id);
   Result<std::vector<store::ShareRecord>> ListShares(const Caller& c);
 
@@ -104,24 +106,27 @@ class Service {
   struct PreparedShare;
   Gated<PreparedShare> DecideShare(const Caller& c, const ShareRequest& req);
   Gated<ShareOutcome> StoreShare(const Caller& c, PreparedShare& p);
-  Result<std::vector<std::string>> RevokeLinksUsing(const Caller& c, const std::string& consent_id,
-                                                    const std::string& at);
-  Status EndSharesUsing(const Caller& c, const std::vector<store::ShareRecord>& shares, Instant now,
-                        ConsentWithdrawal* out);
+  Result<std::vector<std::string>> RevokeLinksUsing(NodeCore::Held& held, const Caller& c,
+                                                    const std::string& consent_id, const std::string& at);
+  Gated<MeldcodeApproval> CancelOnApproval(NodeCore::Held& held, const Caller& c, const store::ShareRecord& s,
+                                           consent::Decision d);
+  Status EndSharesUsing(NodeCore::Held& held, const Caller& c, const std::vector<store::ShareRecord>& shares,
+                        Instant now, ConsentWithdrawal* out);
 
   // The audit policy of node_core.h, with the caller as the actor.
-  [[nodiscard]] Status AuditOrFail(const Caller& c, std::string action, std::string subject, std::string object,
-                                   std::string purpose, std::string legal_basis, std::string outcome,
-                                   std::string reason);
-  void AuditBestEffort(const Caller& c, std::string action, std::string subject, std::string object,
-                       std::string purpose, std::string legal_basis, std::string outcome, std::string reason);
+  [[nodiscard]] Status AuditOrFail(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,
+                                   std::string object, std::string purpose, std::string legal_basis,
+                                   std::string outcome, std::string reason);
+  void AuditBestEffort(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,
+                       std::string object, std::string purpose, std::string legal_basis, std::string outcome,
+                       std::string reason);
   NodeCore& core_;
   EgressGate gate_;
 };
 
 // Re-evaluates a queued share against the consents as they are now; used by
 // the delivery worker right before transmission. Returns Ok when it may still
-// go, kDenied with the reasons when it must be cancelled. REQUIRES: core.mu held.
-Status RecheckShare(NodeCore& core, const store::ShareRecord& share);
+// go, kDenied with the reasons when it must be cancelled.
+Status RecheckShare(NodeCore::Held& held, const store::ShareRecord& share);
 
 }  // namespace schakel::service
