@@ -2,8 +2,9 @@
 # tools/lint.sh — static analysis of Schakel: clang-tidy (.clang-tidy) over
 # every translation unit of the libraries, the daemon and the tool, then
 # cppcheck (tools/cppcheck.sh) over every translation unit including the
-# tests. Called by `./dev lint`. Exit 0 when both are clean, 1 on findings,
-# 2 when a tool is missing.
+# tests, then Clang's thread-safety analysis (tools/thread_safety.py) over
+# the code that holds the node's locks. Called by `./dev lint`. Exit 0 when
+# all are clean, 1 on findings, 2 when a tool is missing.
 #
 #   LINT_DIR   build dir that holds the compile database (default build/lint;
 #              it is only configured, never built)
@@ -23,14 +24,15 @@ log() { printf '==> %s\n' "$*" >&2; }
 missing=()
 command -v clang-tidy-14 >/dev/null || missing+=(clang-tidy-14)
 command -v cppcheck >/dev/null || missing+=(cppcheck)
+command -v clang++-14 >/dev/null || missing+=(clang-14)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends clang-tidy-14 cppcheck >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "lint: missing ${missing[*]} (sudo apt-get install clang-tidy-14 cppcheck)" >&2
+    echo "lint: missing ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
     exit 2
   fi
 fi
@@ -78,6 +80,13 @@ if ! JOBS=$JOBS "$ROOT/tools/cppcheck.sh" "$DIR"; then
 fi
 end=$(date +%s)
 log "cppcheck took $((end - mid)) s"
+
+# Clang's thread-safety analysis: the lock annotations of base/thread_annotations.h.
+log "thread-safety analysis (clang++ -Wthread-safety, -j$JOBS)"
+if ! python3 "$ROOT/tools/thread_safety.py" "$DIR" "$JOBS"; then
+  status=1
+fi
+log "thread-safety took $(($(date +%s) - end)) s"
 
 if [ $status -eq 0 ]; then log "lint: clean"; else log "lint: findings above"; fi
 exit $status

@@ -28,8 +28,9 @@ void KeyRing::ReplaceEncKeys(std::vector<store::EncKey> keys) {
 Result<crypto::Opened> KeyRing::Open(std::string_view envelope, const crypto::PublicKey& sender_sign_pk,
                                      const std::string& recipient_id) const {
   MutexLock lock(&mu_);
-  crypto::EncKeyLookup lookup = [this](const crypto::EncKeyId& id) -> const crypto::EncryptionKeyPair* {
-    for (const auto& k : enc_keys_) {
+  const std::vector<store::EncKey>& keys = enc_keys_;  // read under the lock; the lookup runs inside it
+  crypto::EncKeyLookup lookup = [&keys](const crypto::EncKeyId& id) -> const crypto::EncryptionKeyPair* {
+    for (const auto& k : keys) {
       if (crypto::EncryptionKeyId(k.pair.public_key) == id) return &k.pair;
     }
     return nullptr;
