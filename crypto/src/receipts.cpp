@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
+#include "schakel/base/json.h"
 #include "schakel/base/strings.h"
 #include "schakel/crypto/envelope.h"
 #include "wire_internal.h"
@@ -69,13 +69,7 @@ Status CheckRevocationFields(const Revocation& v) {
   return Status::Ok();
 }
 
-// ----- purge confirmations: strict JSON ------------------------------------
-// The checks formats::ParseJsonLimited and formats::Fields make, with their
-// messages (crypto/ sits below formats/).
-
-using Json = nlohmann::json;
-
-constexpr std::string_view kPurgePath = "purge confirmation";
+// ----- purge confirmations: JSON read with base/json.h's limits -------------
 
 std::string PurgeMessage(const std::string& message_id, const std::string& sender_id, const std::string& recipient_id) {
   std::string fields = message_id;
@@ -84,91 +78,6 @@ std::string PurgeMessage(const std::string& message_id, const std::string& sende
   fields.push_back('\0');
   fields += recipient_id;
   return Labelled(kPurgeConfirmationLabel, sizeof kPurgeConfirmationLabel, fields);
-}
-
-// Walks the text once, outside strings, to bound nesting before parsing.
-Status CheckJsonDepth(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) {
-        return Status::InvalidInput("JSON nested deeper than " + std::to_string(max_depth) + " levels");
-      }
-    } else if (c == '}' || c == ']') {
-      if (depth > 0) --depth;
-    }
-  }
-  return Status::Ok();
-}
-
-std::string PrintableKey(std::string k) { return k.size() > 64 || !IsPrintableUtf8(k) ? "?" : k; }
-
-// Parses within the limits and refuses a key repeated in one object.
-Result<Json> ParseStrictJson(std::string_view text, size_t max_bytes, size_t max_depth) {
-  if (text.size() > max_bytes) {
-    return Status::InvalidInput("JSON input is larger than " + std::to_string(max_bytes) + " bytes");
-  }
-  SCHAKEL_RETURN_IF_ERROR(CheckJsonDepth(text, max_depth));
-  std::vector<std::set<std::string>> keys_stack;
-  std::string duplicate;
-  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) -> bool {
-    if (event == Json::parse_event_t::object_start) {
-      keys_stack.emplace_back();
-    } else if (event == Json::parse_event_t::object_end) {
-      if (!keys_stack.empty()) keys_stack.pop_back();
-    } else if (event == Json::parse_event_t::key && !keys_stack.empty()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (!keys_stack.back().insert(k).second && duplicate.empty()) duplicate = k;
-    }
-    return true;
-  };
-  Json j;
-  try {
-    j = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const Json::parse_error& e) {
-    return Status::InvalidInput("malformed JSON at byte " + std::to_string(e.byte));
-  } catch (const std::exception&) {
-    return Status::InvalidInput("malformed JSON");
-  }
-  if (!duplicate.empty()) return Status::InvalidInput("duplicate key \"" + PrintableKey(duplicate) + "\"");
-  return j;
-}
-
-Status OnlyKeys(const Json& obj, std::initializer_list<std::string_view> allowed) {
-  if (!obj.is_object()) return Status::InvalidInput(std::string(kPurgePath) + ": expected an object");
-  for (const auto& item : obj.items()) {
-    bool known = false;
-    for (auto a : allowed) {
-      if (item.key() == a) known = true;
-    }
-    if (!known)
-      return Status::InvalidInput(std::string(kPurgePath) + "." + PrintableKey(item.key()) + ": unknown field");
-  }
-  return Status::Ok();
-}
-
-Result<std::string> StringField(const Json& obj, std::string_view key, size_t max_len) {
-  const std::string path = std::string(kPurgePath) + "." + std::string(key);
-  auto it = obj.find(std::string(key));
-  if (it == obj.end()) return Status::InvalidInput(path + ": missing");
-  if (!it->is_string()) return Status::InvalidInput(path + ": expected a string");
-  const auto& s = it->get_ref<const std::string&>();
-  if (s.size() > max_len) return Status::InvalidInput(path + ": longer than " + std::to_string(max_len) + " bytes");
-  return s;
 }
 
 }  // namespace
@@ -314,12 +223,13 @@ std::string MakePurgeConfirmation(const std::string& message_id, const std::stri
 Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
                                const std::string& sender_id, const std::string& recipient_id,
                                const PublicKey& recipient_sign_pk) {
-  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseStrictJson(confirmation, 4096, 4));
-  SCHAKEL_RETURN_IF_ERROR(OnlyKeys(j, {"message_id", "sender_id", "recipient_id", "purged_at", "sig"}));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string mid, StringField(j, "message_id", 128));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string sid, StringField(j, "sender_id", 64));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string rid, StringField(j, "recipient_id", 64));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string sig_text, StringField(j, "sig", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseJsonLimited(confirmation, {4096, 4}));
+  JsonFields f(j, "purge confirmation");
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"message_id", "sender_id", "recipient_id", "purged_at", "sig"}));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string mid, f.String("message_id", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string sid, f.String("sender_id", 64));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string rid, f.String("recipient_id", 64));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string sig_text, f.String("sig", 128));
   if (mid != message_id || sid != sender_id || rid != recipient_id) {
     return Status::InvalidInput("purge confirmation is for another message");
   }

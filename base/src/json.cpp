@@ -1,10 +1,10 @@
-#include "schakel/formats/json.h"
+#include "schakel/base/json.h"
 
 #include <set>
 
 #include "schakel/base/strings.h"
 
-namespace schakel::formats {
+namespace schakel {
 namespace {
 
 // Walks the text once, outside strings, to bound nesting before parsing.
@@ -84,12 +84,12 @@ Result<Json> ParseJsonLimited(std::string_view text, const JsonLimits& limits) {
   return j;
 }
 
-std::string Fields::PathOf(std::string_view key) const {
+std::string JsonFields::PathOf(std::string_view key) const {
   if (path_.empty()) return std::string(key);
   return path_ + "." + std::string(key);
 }
 
-Status Fields::OnlyKeys(std::initializer_list<std::string_view> allowed) const {
+Status JsonFields::OnlyKeys(std::initializer_list<std::string_view> allowed) const {
   if (!obj_.is_object()) return Status::InvalidInput((path_.empty() ? "input" : path_) + ": expected an object");
   for (const auto& item : obj_.items()) {
     bool known = false;
@@ -105,7 +105,7 @@ Status Fields::OnlyKeys(std::initializer_list<std::string_view> allowed) const {
   return Status::Ok();
 }
 
-Result<const Json*> Fields::Get(std::string_view key) const {
+Result<const Json*> JsonFields::Get(std::string_view key) const {
   if (!obj_.is_object()) {
     return Status::InvalidInput((path_.empty() ? "input" : path_) + ": expected an object");
   }
@@ -114,7 +114,7 @@ Result<const Json*> Fields::Get(std::string_view key) const {
   return &*it;
 }
 
-Result<std::string> Fields::String(std::string_view key, size_t max_len) const {
+Result<std::string> JsonFields::String(std::string_view key, size_t max_len) const {
   SCHAKEL_ASSIGN_OR_RETURN(const Json* v, Get(key));
   if (!v->is_string()) return Status::InvalidInput(PathOf(key) + ": expected a string");
   const auto& s = v->get_ref<const std::string&>();
@@ -124,7 +124,7 @@ Result<std::string> Fields::String(std::string_view key, size_t max_len) const {
   return s;
 }
 
-Result<std::optional<std::string>> Fields::OptString(std::string_view key, size_t max_len) const {
+Result<std::optional<std::string>> JsonFields::OptString(std::string_view key, size_t max_len) const {
   if (!obj_.is_object()) return Status::InvalidInput(path_ + ": expected an object");
   auto it = obj_.find(std::string(key));
   if (it == obj_.end() || it->is_null()) return std::optional<std::string>();
@@ -132,14 +132,14 @@ Result<std::optional<std::string>> Fields::OptString(std::string_view key, size_
   return std::optional<std::string>(std::move(s));
 }
 
-Result<Date> Fields::DateField(std::string_view key) const {
+Result<Date> JsonFields::DateField(std::string_view key) const {
   SCHAKEL_ASSIGN_OR_RETURN(std::string s, String(key, 64));
   auto d = ParseDate(s);
   if (!d.ok()) return d.status().WithContext(PathOf(key));
   return d.value();
 }
 
-Result<std::optional<Date>> Fields::OptDate(std::string_view key) const {
+Result<std::optional<Date>> JsonFields::OptDate(std::string_view key) const {
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> s, OptString(key, 64));
   if (!s) return std::optional<Date>();
   auto d = ParseDate(*s);
@@ -147,14 +147,14 @@ Result<std::optional<Date>> Fields::OptDate(std::string_view key) const {
   return std::optional<Date>(d.value());
 }
 
-Result<Instant> Fields::InstantField(std::string_view key) const {
+Result<Instant> JsonFields::InstantField(std::string_view key) const {
   SCHAKEL_ASSIGN_OR_RETURN(std::string s, String(key, 64));
   auto t = ParseInstant(s);
   if (!t.ok()) return t.status().WithContext(PathOf(key));
   return t.value();
 }
 
-Result<std::optional<Instant>> Fields::OptInstant(std::string_view key) const {
+Result<std::optional<Instant>> JsonFields::OptInstant(std::string_view key) const {
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> s, OptString(key, 64));
   if (!s) return std::optional<Instant>();
   auto t = ParseInstant(*s);
@@ -162,7 +162,7 @@ Result<std::optional<Instant>> Fields::OptInstant(std::string_view key) const {
   return std::optional<Instant>(t.value());
 }
 
-Result<std::vector<std::string>> Fields::StringList(std::string_view key, size_t max_items, size_t max_len) const {
+Result<std::vector<std::string>> JsonFields::StringList(std::string_view key, size_t max_items, size_t max_len) const {
   SCHAKEL_ASSIGN_OR_RETURN(const Json* arr, Array(key, max_items));
   std::vector<std::string> out;
   out.reserve(arr->size());
@@ -177,13 +177,13 @@ Result<std::vector<std::string>> Fields::StringList(std::string_view key, size_t
   return out;
 }
 
-Result<const Json*> Fields::Object(std::string_view key) const {
+Result<const Json*> JsonFields::Object(std::string_view key) const {
   SCHAKEL_ASSIGN_OR_RETURN(const Json* v, Get(key));
   if (!v->is_object()) return Status::InvalidInput(PathOf(key) + ": expected an object");
   return v;
 }
 
-Result<const Json*> Fields::OptObject(std::string_view key) const {
+Result<const Json*> JsonFields::OptObject(std::string_view key) const {
   if (!obj_.is_object()) return Status::InvalidInput(path_ + ": expected an object");
   auto it = obj_.find(std::string(key));
   if (it == obj_.end() || it->is_null()) return static_cast<const Json*>(nullptr);
@@ -191,7 +191,7 @@ Result<const Json*> Fields::OptObject(std::string_view key) const {
   return &*it;
 }
 
-Result<const Json*> Fields::Array(std::string_view key, size_t max_items) const {
+Result<const Json*> JsonFields::Array(std::string_view key, size_t max_items) const {
   SCHAKEL_ASSIGN_OR_RETURN(const Json* v, Get(key));
   if (!v->is_array()) return Status::InvalidInput(PathOf(key) + ": expected an array");
   if (v->size() > max_items) {
@@ -200,7 +200,7 @@ Result<const Json*> Fields::Array(std::string_view key, size_t max_items) const 
   return v;
 }
 
-Result<long long> Fields::Integer(std::string_view key, long long min, long long max) const {
+Result<long long> JsonFields::Integer(std::string_view key, long long min, long long max) const {
   SCHAKEL_ASSIGN_OR_RETURN(const Json* v, Get(key));
   if (!v->is_number_integer()) return Status::InvalidInput(PathOf(key) + ": expected an integer");
   long long n = v->get<long long>();
@@ -210,4 +210,4 @@ Result<long long> Fields::Integer(std::string_view key, long long min, long long
   return n;
 }
 
-}  // namespace schakel::formats
+}  // namespace schakel
