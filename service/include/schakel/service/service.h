@@ -29,7 +29,6 @@
 #include "schakel/service/gate.h"
 #include "schakel/service/node_core.h"
 #include "schakel/service/operations.h"
-#include "schakel/service/reply.h"  // only for link_service.h and peer's `service::Json`; to go with them
 #include "schakel/service/results.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
