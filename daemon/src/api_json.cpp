@@ -252,6 +252,42 @@ Json ToJson(const service::AuditVerification& r) {
   return {{"ok", true}};
 }
 
+Json ToJson(const service::LinkCreated& r) {
+  return {{"link_id", r.link_id},
+          {"url", r.url},
+          {"code", r.code},
+          {"expires", r.expires},
+          {"categories", r.categories},
+          {"withheld", r.withheld},
+          {"decision", ToJson(r.decision)}};
+}
+
+Json ToJson(const std::vector<service::LinkView>& list) {
+  Json out = Json::array();
+  for (const auto& r : list) {
+    out.push_back({{"link_id", r.link_id},
+                   {"case_id", r.case_id},
+                   {"for", r.recipient_name},
+                   {"type", r.recipient_type},
+                   {"purpose", r.purpose},
+                   {"legal_basis", r.legal_basis},
+                   {"categories", r.categories},
+                   {"withheld", r.withheld},
+                   {"created_by", r.created_by},
+                   {"created", r.created},
+                   {"expires", r.expires},
+                   {"state", r.state},
+                   {"failed_attempts", r.failed_attempts}});
+  }
+  return {{"links", out}};
+}
+
+Json ToJson(const service::LinkRevoked& r) { return {{"link_id", r.link_id}, {"state", r.state}}; }
+
+Json ToJson(const service::LinkNewCode& r) {
+  return {{"link_id", r.link_id}, {"url", r.url}, {"code", r.code}, {"expires", r.expires}};
+}
+
 Json ErrorBody(const Status& st, Json details) {
   details["error"] = {{"code", std::string(st.CodeName())}, {"message", st.message()}};
   return details;

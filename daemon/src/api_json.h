@@ -1,8 +1,9 @@
 // Private to daemon/: the service's typed results as the local API's JSON
 // bodies (docs/api.md), and the API's JSON request bodies as the service's
-// typed inputs. The console renders its pages from the same JSON.
+// typed inputs, and Reply, an answer on its way to HTTP.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,28 @@
 namespace schakel::daemon {
 
 using Json = nlohmann::json;
+
+// One API answer before it becomes HTTP: a status and a JSON body (on an
+// error, details beside {"error": ...}), or raw bytes with their content type.
+struct Reply {
+  Status status;
+  Json body = Json::object();
+  // When set, sent as is with this content type instead of `body`.
+  std::optional<std::string> raw;
+  std::string content_type = "application/json";
+
+  static Reply Ok(Json body) {
+    Reply r;
+    r.body = std::move(body);
+    return r;
+  }
+  static Reply Error(Status status, Json body = Json::object()) {
+    Reply r;
+    r.status = std::move(status);
+    r.body = std::move(body);
+    return r;
+  }
+};
 
 Json ToJson(const consent::Decision& d);
 Json ToJson(const service::CaseSaved& r);                     // {case_id, version}
@@ -35,6 +58,10 @@ Json ToJson(const std::vector<service::UserView>& list);      // {users: [...]}
 Json ToJson(const std::vector<service::PartnerView>& list);   // {partners: [...]}
 Json ToJson(const service::AuditVerification& r);             // {ok[, problem]}
 Json ConsentIdJson(const std::string& consent_id);            // {consent_id}
+Json ToJson(const service::LinkCreated& r);                   // {link_id, url, code, expires, categories, ...}
+Json ToJson(const std::vector<service::LinkView>& list);      // {links: [...]}
+Json ToJson(const service::LinkRevoked& r);                   // {link_id, state}
+Json ToJson(const service::LinkNewCode& r);                   // {link_id, url, code, expires}
 
 // An error's body: {"error": {"code", "message"}} beside `details`.
 Json ErrorBody(const Status& st, Json details = Json::object());

@@ -1,6 +1,7 @@
 #include "api_server.h"
 
 #include "api_json.h"
+#include "metrics.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 #include "schakel/formats/api_request.h"
@@ -36,7 +37,7 @@ http::WebServerOptions WebOptionsFor(const ApiOptions& o) {
   w.tls = false;
   w.browser_headers = false;
   w.serve_stylesheet = false;
-  w.split_target = false;  // formats::ParseRequestTarget and the ExtraRoutes read the raw target
+  w.split_target = false;  // formats::ParseRequestTarget reads the raw target
   w.header_limit = o.header_limit;
   w.body_limit = o.body_limit;
   // A new connection must start its request within the read deadline (one
@@ -57,18 +58,20 @@ http::WebServerOptions WebOptionsFor(const ApiOptions& o) {
 struct ApiServer::Impl {
   Service& service;
   ApiOptions options;
+  NodeCore* core;      // for /metrics; may be null
+  LinkService* links;  // for /v1/links; may be null
   Instant started{};
-  std::vector<ExtraRoute> routes;
   // Declared last: destroyed (its thread stopped) first, while the members
   // its handler uses still exist.
   std::unique_ptr<http::WebServer> server;
 
-  Impl(Service& s, ApiOptions o) : service(s), options(std::move(o)) {}
+  Impl(Service& s, ApiOptions o, NodeCore* c, LinkService* l) : service(s), options(std::move(o)), core(c), links(l) {}
 
   // What one API route gets: the caller, the parsed target, its "*"
   // segments and the body.
   struct Call {
     const Caller& caller;
+    const std::string& method;
     const formats::RequestTarget& target;
     const std::vector<std::string>& params;
     const std::string& body;
@@ -79,8 +82,9 @@ struct ApiServer::Impl {
   };
   using Handler = Reply (*)(Impl&, const Call&);
 
-  // The API's routes, one row each (docs/api.md); roles are checked by the
-  // Service, per operation, and refusals audited there.
+  // The API's routes, one row each (docs/api.md); roles are checked per
+  // operation (operations.h) by the Service and the LinkService, and
+  // refusals audited there; /metrics checks its Op here.
   static const http::RouteTable<Handler>& Routes() {
     static const http::RouteTable<Handler> table({
         {"GET", "/v1/status", 0,
@@ -153,8 +157,49 @@ struct ApiServer::Impl {
         {"GET", "/v1/inbox", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListInbox(c.caller)); }},
         {"GET", "/v1/inbox/*", 0,
          [](Impl& i, const Call& c) { return JsonReply(i.service.ShowInbox(c.caller, c.params[0])); }},
+        {"GET", "/v1/links", 0,
+         [](Impl& i, const Call& c) {
+           if (i.links == nullptr) return NoEndpoint(c);
+           return JsonReply(i.links->List(c.caller));
+         }},
+        {"POST", "/v1/links", 0,
+         [](Impl& i, const Call& c) {
+           if (i.links == nullptr) return NoEndpoint(c);
+           if (Status st = service::Authorize(c.caller, Op::kCreateLink); !st.ok()) return Reply::Error(st);
+           auto req = formats::ParseLinkRequest(c.body);
+           if (!req.ok()) return Reply::Error(req.status());
+           return JsonReply(i.links->Create(c.caller, *req));
+         }},
+        {"POST", "/v1/links/*/revoke", 0,
+         [](Impl& i, const Call& c) {
+           if (i.links == nullptr) return NoEndpoint(c);
+           if (!IsValidObjectId(c.params[0])) return Reply::Error(Status::InvalidInput("not a link id"));
+           return JsonReply(i.links->Revoke(c.caller, c.params[0]));
+         }},
+        {"POST", "/v1/links/*/new-code", 0,
+         [](Impl& i, const Call& c) {
+           if (i.links == nullptr) return NoEndpoint(c);
+           if (!IsValidObjectId(c.params[0])) return Reply::Error(Status::InvalidInput("not a link id"));
+           return JsonReply(i.links->NewCode(c.caller, c.params[0]));
+         }},
+        // Prometheus text (metrics.h), admin only.
+        {"GET", "/metrics", 0,
+         [](Impl& i, const Call& c) {
+           if (i.core == nullptr) return NoEndpoint(c);
+           if (Status st = service::Authorize(c.caller, Op::kReadMetrics); !st.ok()) return Reply::Error(st);
+           Result<std::string> text = PrometheusText(*i.core);
+           if (!text.ok()) return Reply::Error(text.status());
+           Reply r;
+           r.raw = std::move(*text);
+           r.content_type = kPrometheusContentType;
+           return r;
+         }},
     });
     return table;
+  }
+
+  static Reply NoEndpoint(const Call& c) {
+    return Reply::Error(Status::NotFound("no such endpoint: " + c.method + " /" + Join(c.target.parts, "/")));
   }
 
   Reply Route(const Caller& caller, const std::string& method, const formats::RequestTarget& t,
@@ -165,7 +210,7 @@ struct ApiServer::Impl {
       if (t.parts.empty() || t.parts[0] != "v1") return Reply::Error(Status::NotFound("no such endpoint"));
       return Reply::Error(Status::NotFound("no such endpoint: " + method + " " + path));
     }
-    return match.route->handler(*this, Call{caller, t, match.params, body});
+    return match.route->handler(*this, Call{caller, method, t, match.params, body});
   }
 
   http::WebResponse Handle(const http::WebRequest& req) {
@@ -184,27 +229,20 @@ struct ApiServer::Impl {
     }
     auto caller = service.Authenticate(std::string_view(auth).substr(kBearer.size()));
     if (!caller.ok()) return finish(Reply::Error(caller.status()));
-    for (const auto& route : routes) {
-      Reply reply;
-      std::string content_type = "application/json";
-      if (route(*caller, req.method, req.target, req.body, &reply, &content_type)) return finish(reply, content_type);
-    }
     auto t = formats::ParseRequestTarget(req.target);
     if (!t.ok()) return finish(Reply::Error(t.status()));
     return finish(Route(*caller, req.method, *t, req.body));
   }
 };
 
-ApiServer::ApiServer(Service& service, ApiOptions options)
-    : impl_(std::make_unique<Impl>(service, std::move(options))) {
+ApiServer::ApiServer(Service& service, ApiOptions options, NodeCore* core, LinkService* links)
+    : impl_(std::make_unique<Impl>(service, std::move(options), core, links)) {
   Impl* impl = impl_.get();
   impl_->server = std::make_unique<http::WebServer>([impl](const http::WebRequest& r) { return impl->Handle(r); },
                                                     WebOptionsFor(impl_->options));
 }
 
 ApiServer::~ApiServer() { Stop(); }
-
-void ApiServer::AddRoute(ExtraRoute route) { impl_->routes.push_back(std::move(route)); }
 
 Status ApiServer::Start(const config::Address& address, Instant started) {
   impl_->started = started;

@@ -31,19 +31,16 @@
 
 namespace schakel::daemon {
 
-// Extra routes served beside the API (metrics, audit), keyed by path prefix.
-// Returns false when it does not handle the path.
-using ExtraRoute = std::function<bool(const Caller&, const std::string& method, const std::string& target,
-                                      const std::string& body, Reply* reply, std::string* content_type)>;
-
 class ApiServer {
  public:
-  ApiServer(Service& service, ApiOptions options);
+  // `core` serves GET /metrics and `links` the /v1/links routes; either may
+  // be null (then those paths are "no such endpoint"). Both must outlive the
+  // server.
+  ApiServer(Service& service, ApiOptions options, NodeCore* core = nullptr, LinkService* links = nullptr);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
-  void AddRoute(ExtraRoute route);
   // Binds and starts serving. Port 0 picks a free port (see port()).
   Status Start(const config::Address& address, Instant started);
   void Stop();

@@ -20,14 +20,6 @@ constexpr std::array<const char*, 7> kPurposes = {"kernteamoverleg", "doorverwij
                                                   "verzuimmelding",  "vsv_melding",    "terugkoppeling",
                                                   "meldcode"};
 
-std::string Str(const Json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key)) return "";
-  const Json& v = j[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "";
-  return v.dump();
-}
-
 std::string CsrfField(const Viewer& v) { return "<input type=\"hidden\" name=\"csrf\" value=\"" + Esc(v.csrf) + "\">"; }
 
 std::string CategoryList(const Json& list) {
@@ -359,40 +351,40 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
   return Layout(v, "Dossier " + id, body);
 }
 
-std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitted, const Json& decision,
-                             std::string_view error) {
-  std::string body = "<p>Dossier <strong>" + Esc(Str(request, "case_id")) + "</strong> naar <strong>" +
-                     Esc(Str(request, "to")) + "</strong>, doel <strong>" + Esc(Str(request, "purpose")) +
-                     "</strong>.</p>" + Message(error, true);
-  if (decision.is_object()) {
-    body += "<h2>Wat gaat er mee</h2><p class=\"notice gaat\">" +
-            CategoryList(decision.value("categories", Json::array())) +
-            "</p><h2>Wat wordt achtergehouden</h2><p class=\"withheld blijft\">" +
-            CategoryList(decision.value("withheld", Json::array())) + "</p>";
+std::string SharePreviewPage(const Viewer& v, const SharePreviewRequest& request, bool permitted,
+                             const consent::Decision* decision, std::string_view error) {
+  std::string body = "<p>Dossier <strong>" + Esc(request.case_id) + "</strong> naar <strong>" + Esc(request.to) +
+                     "</strong>, doel <strong>" + Esc(request.purpose) + "</strong>.</p>" + Message(error, true);
+  if (decision != nullptr) {
+    body += "<h2>Wat gaat er mee</h2><p class=\"notice gaat\">" + CategoryList(decision->categories) +
+            "</p><h2>Wat wordt achtergehouden</h2><p class=\"withheld blijft\">" + CategoryList(decision->withheld) +
+            "</p>";
     std::vector<std::vector<std::string>> rows;
-    for (const auto& r : decision.value("reasons", Json::array())) {
-      std::string cat = Str(r, "category");
-      rows.push_back({Esc(cat.empty() ? "hele deling" : CategoryNl(cat)), Esc(ReasonNl(Str(r, "code"))),
-                      "<code>" + Esc(Str(r, "code")) + "</code>"});
+    for (const auto& r : decision->reasons) {
+      rows.push_back({Esc(r.category ? CategoryNl(std::string(consent::Name(*r.category))) : "hele deling"),
+                      Esc(ReasonNl(r.code)), "<code>" + Esc(r.code) + "</code>"});
     }
     if (!rows.empty()) body += Table({"Betreft", "Reden", "Code"}, rows, "Redenen van de poort");
-    std::string basis = Str(decision, "legal_basis");
-    if (!basis.empty()) body += "<p>Grondslag: " + Esc(basis) + "</p>";
+    if (decision->legal_basis) body += "<p>Grondslag: " + Esc(consent::Name(*decision->legal_basis)) + "</p>";
   }
   if (permitted) {
     std::string hidden;
-    for (const char* k : {"case_id", "to", "purpose", "justification"}) {
-      hidden += "<input type=\"hidden\" name=\"" + std::string(k) + "\" value=\"" + Esc(Str(request, k)) + "\">";
+    const std::pair<const char*, const std::string*> fields[] = {{"case_id", &request.case_id},
+                                                                 {"to", &request.to},
+                                                                 {"purpose", &request.purpose},
+                                                                 {"justification", &request.justification}};
+    for (const auto& [k, value] : fields) {
+      hidden += "<input type=\"hidden\" name=\"" + std::string(k) + "\" value=\"" + Esc(*value) + "\">";
     }
-    for (const auto& cat : request.value("categories", Json::array())) {
-      hidden += "<input type=\"hidden\" name=\"cat_" + Esc(cat.get<std::string>()) + "\" value=\"1\">";
+    for (const auto& cat : request.categories) {
+      hidden += "<input type=\"hidden\" name=\"cat_" + Esc(cat) + "\" value=\"1\">";
     }
     body += "<form method=\"post\" action=\"/delen\">" + CsrfField(v) + hidden +
             "<p><button type=\"submit\">Verzenden</button></p></form>";
   } else {
     body += "<p class=\"error\" role=\"alert\">Deze deling wordt geweigerd en kan niet verzonden worden.</p>";
   }
-  body += "<p><a href=\"/dossiers/" + Esc(Str(request, "case_id")) + "\">Terug naar het dossier</a></p>";
+  body += "<p><a href=\"/dossiers/" + Esc(request.case_id) + "\">Terug naar het dossier</a></p>";
   return Layout(v, permitted ? "Voorbeeld van de deling" : "Deling geweigerd", body);
 }
 
@@ -406,17 +398,15 @@ std::string ShareSentPage(const Viewer& v, const service::ShareOutcome& sent) {
   return Layout(v, "Deling verzonden", body);
 }
 
-std::string LinkCreatedPage(const Viewer& v, const Json& reply) {
+std::string LinkCreatedPage(const Viewer& v, const service::LinkCreated& link) {
   std::string body =
       "<p class=\"notice\" role=\"status\">De link is gemaakt. Link en code worden <strong>alleen nu</strong> "
       "getoond: stuur de link per mail en geef de code via een ander kanaal (telefoon, sms).</p>"
       "<dl><dt>Link</dt><dd><code class=\"link-url\">" +
-      Esc(Str(reply, "url")) + "</code></dd><dt>Toegangscode</dt><dd><code class=\"link-code\">" +
-      Esc(Str(reply, "code")) + "</code></dd><dt>Verloopt</dt><dd>" + Esc(Str(reply, "expires")) + "</dd></dl>";
-  if (reply.contains("decision")) {
-    body += "<p>Gedeeld: " + CategoryList(reply["decision"].value("categories", Json::array())) +
-            ".</p><p>Achtergehouden: " + CategoryList(reply["decision"].value("withheld", Json::array())) + ".</p>";
-  }
+      Esc(link.url) + "</code></dd><dt>Toegangscode</dt><dd><code class=\"link-code\">" + Esc(link.code) +
+      "</code></dd><dt>Verloopt</dt><dd>" + Esc(link.expires) + "</dd></dl>";
+  body += "<p>Gedeeld: " + CategoryList(link.decision.categories) +
+          ".</p><p>Achtergehouden: " + CategoryList(link.decision.withheld) + ".</p>";
   return Layout(v, "Dossierlink gemaakt", body);
 }
 

@@ -1,6 +1,6 @@
 // Private to daemon/: the staff console's pages (docs/console.md), in Dutch.
 //
-// Pure functions from the Service's JSON replies to whole HTML documents:
+// Pure functions from the service's typed results to whole HTML documents:
 // server-rendered, no inline script or style (the CSP forbids both), a label
 // for every field, tables with <th scope>, one shared stylesheet that also
 // has print rules. Every text that comes from data is HTML-escaped here.
@@ -51,13 +51,22 @@ std::string ErrorPage(const Viewer* v, int status, std::string_view message);
 // Staff and coordinators.
 std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error);
 std::string CasePage(const Viewer& v, const service::CaseView& c, const std::vector<service::PartnerStatus>& partners);
-// The preview of a share: what will go, what is withheld and why; a form to
-// send it. `request` holds case_id, to, purpose, categories, justification.
-std::string SharePreviewPage(const Viewer& v, const Json& request, bool permitted, const Json& decision,
-                             std::string_view error);
+// What a share preview is about: the fields of the share form (or of the
+// link form, `to` then naming the link's recipient).
+struct SharePreviewRequest {
+  std::string case_id;
+  std::string to;
+  std::string purpose;
+  std::vector<std::string> categories;
+  std::string justification;
+};
+// The preview of a share: what will go, what is withheld and why (from
+// `decision`, when the gate decided; may be null); a form to send it.
+std::string SharePreviewPage(const Viewer& v, const SharePreviewRequest& request, bool permitted,
+                             const consent::Decision* decision, std::string_view error);
 std::string ShareSentPage(const Viewer& v, const service::ShareOutcome& sent);
 // A new dossier link: its URL and access code, shown only this once.
-std::string LinkCreatedPage(const Viewer& v, const Json& reply);
+std::string LinkCreatedPage(const Viewer& v, const service::LinkCreated& link);
 std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& shares);
 std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox);
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item);

@@ -101,7 +101,6 @@ Result<service::CaseSaved> ConsoleServer::AddCaseFrom(const Caller& c, const std
 ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, LinkService* links)
     : service_(service),
       links_(links),
-      clock_(clock),
       options_(std::move(options)),
       sessions_(clock, options_.sessions),
       user_failures_(clock, http::RateLimiterOptions{options_.max_failures_per_user, options_.lockout, 10000}),
@@ -336,18 +335,15 @@ http::WebResponse ConsoleServer::CreateLink(const PageCall& p) {
     days = days * 10 + (ch - '0');
   }
   lr.expires_days = days == 0 ? kDefaultLinkDays : days;
-  Reply r = links_->Create(p.caller, lr);
-  Json decision = r.body.contains("decision") ? r.body["decision"] : Json(nullptr);
-  if (!r.status.ok()) {
-    Json request = {{"case_id", lr.case_id},
-                    {"to", lr.for_name + " (" + lr.org_type + ")"},
-                    {"purpose", lr.purpose},
-                    {"categories", lr.categories},
-                    {"justification", ""}};
-    return Page(HttpStatus(r.status), console::SharePreviewPage(p.viewer, request, false, decision,
-                                                                decision.is_null() ? r.status.message() : ""));
+  auto r = links_->Create(p.caller, lr);
+  if (!r.ok()) {
+    console::SharePreviewRequest request{lr.case_id, lr.for_name + " (" + lr.org_type + ")", lr.purpose, lr.categories,
+                                         ""};
+    const consent::Decision* decision = r.refused_on() ? &*r.refused_on() : nullptr;
+    return Page(HttpStatus(r.status()), console::SharePreviewPage(p.viewer, request, false, decision,
+                                                                  decision == nullptr ? r.status().message() : ""));
   }
-  return Page(200, console::LinkCreatedPage(p.viewer, r.body));
+  return Page(200, console::LinkCreatedPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::SharePreview(const PageCall& p) { return ShareForm(p, true); }
@@ -362,18 +358,14 @@ http::WebResponse ConsoleServer::ShareForm(const PageCall& p, bool dry_run) {
   sr.justification = p.Form("justification");
   sr.allow_partial = true;  // the preview showed exactly what is withheld
   sr.dry_run = dry_run;
-  Json request = {{"case_id", sr.case_id},
-                  {"to", sr.to},
-                  {"purpose", sr.purpose},
-                  {"categories", sr.categories},
-                  {"justification", sr.justification}};
+  console::SharePreviewRequest request{sr.case_id, sr.to, sr.purpose, sr.categories, sr.justification};
   auto r = service_.Share(p.caller, sr);
   if (!r.ok()) {
-    Json decision = r.refused_on() ? ToJson(*r.refused_on()) : Json(nullptr);
+    const consent::Decision* decision = r.refused_on() ? &*r.refused_on() : nullptr;
     return Page(HttpStatus(r.status()), console::SharePreviewPage(p.viewer, request, false, decision,
-                                                                  decision.is_null() ? r.status().message() : ""));
+                                                                  decision == nullptr ? r.status().message() : ""));
   }
-  if (sr.dry_run) return Page(200, console::SharePreviewPage(p.viewer, request, true, ToJson(r->decision), ""));
+  if (sr.dry_run) return Page(200, console::SharePreviewPage(p.viewer, request, true, &r->decision, ""));
   return Page(200, console::ShareSentPage(p.viewer, *r));
 }
 
@@ -422,18 +414,14 @@ http::WebResponse ConsoleServer::Feedback(const PageCall& p) {
   sr.categories = {"identificatie", "afspraken"};
   sr.allow_partial = true;
   sr.dry_run = true;
-  Json request = {{"case_id", sr.case_id},
-                  {"to", sr.to},
-                  {"purpose", sr.purpose},
-                  {"categories", sr.categories},
-                  {"justification", ""}};
+  console::SharePreviewRequest request{sr.case_id, sr.to, sr.purpose, sr.categories, ""};
   auto preview = service_.Share(p.caller, sr);
-  Json decision = preview.ok()           ? ToJson(preview->decision)
-                  : preview.refused_on() ? ToJson(*preview.refused_on())
-                                         : Json(nullptr);
+  const consent::Decision* decision = preview.ok()           ? &preview->decision
+                                      : preview.refused_on() ? &*preview.refused_on()
+                                                             : nullptr;
   return Page(preview.ok() ? 200 : HttpStatus(preview.status()),
               console::SharePreviewPage(p.viewer, request, preview.ok(), decision,
-                                        preview.ok() || !decision.is_null() ? "" : preview.status().message()));
+                                        preview.ok() || decision != nullptr ? "" : preview.status().message()));
 }
 
 http::WebResponse ConsoleServer::ConsentsPage(const PageCall& p) {

@@ -44,8 +44,6 @@ struct ConsoleOptions {
   Instant started{};
 };
 
-class LinkService;
-
 class ConsoleServer {
  public:
   // `links` may be null (then the console offers no dossier links); it must
@@ -95,7 +93,6 @@ class ConsoleServer {
 
   Service& service_;
   LinkService* links_;
-  const Clock& clock_;
   ConsoleOptions options_;
   ConsoleSessions sessions_;
   http::RateLimiter user_failures_;  // failed sign-in steps per user name

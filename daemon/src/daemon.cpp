@@ -16,9 +16,7 @@
 
 #include "api_server.h"
 #include "console_server.h"
-#include "link_api.h"
 #include "link_pages.h"
-#include "metrics.h"
 #include "schakel/base/log.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
@@ -258,10 +256,8 @@ Status Daemon::Run() {
     SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
   }
   SCHAKEL_RETURN_IF_ERROR(d.StartPeer());
-  d.api = std::make_unique<ApiServer>(*d.service, d.options.api);
-  d.api->AddRoute(MetricsRoute(core));
   d.links = std::make_unique<LinkService>(core, *d.service);
-  d.api->AddRoute(LinkApiRoute(*d.links));
+  d.api = std::make_unique<ApiServer>(*d.service, d.options.api, &core, d.links.get());
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
   if (core.config.console_listen) SCHAKEL_RETURN_IF_ERROR(d.StartConsole());
   if (core.config.links_listen) SCHAKEL_RETURN_IF_ERROR(d.StartLinkPages());

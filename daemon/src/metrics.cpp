@@ -2,7 +2,6 @@
 
 #include "service_names.h"
 
-#include <mutex>
 #include <sstream>
 
 #include "schakel/base/version.h"
@@ -70,29 +69,10 @@ std::string FormatPrometheus(const std::string& node_version, const store::NodeM
   return o.str();
 }
 
-ExtraRoute MetricsRoute(NodeCore& core) {
-  return [&core](const Caller& caller, const std::string& method, const std::string& target,
-                 const std::string& /*body*/, Reply* reply, std::string* /*content_type*/) {
-    if (target != "/metrics" && target.rfind("/metrics?", 0) != 0) return false;
-    if (method != "GET") {
-      *reply = Reply::Error(Status::InvalidInput("/metrics: only GET"));
-      return true;
-    }
-    if (caller.role != store::Role::kAdmin) {
-      *reply = Reply::Error(Status::Denied("/metrics: only the admin role may read the metrics"));
-      return true;
-    }
-    Result<store::NodeMetrics> m = core.WithDb([](NodeCore::Held& held) { return store::CollectMetrics(held.db()); });
-    if (!m.ok()) {
-      *reply = Reply::Error(m.status());
-      return true;
-    }
-    Reply r;
-    r.raw = FormatPrometheus(std::string(kVersion), *m);
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    *reply = std::move(r);
-    return true;
-  };
+Result<std::string> PrometheusText(NodeCore& core) {
+  SCHAKEL_ASSIGN_OR_RETURN(store::NodeMetrics m,
+                           core.WithDb([](NodeCore::Held& held) { return store::CollectMetrics(held.db()); }));
+  return FormatPrometheus(std::string(kVersion), m);
 }
 
 }  // namespace schakel::daemon

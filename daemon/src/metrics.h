@@ -3,12 +3,12 @@
 // (share state, purpose, gate outcome) and never personal data: see
 // store/include/schakel/store/metrics.h.
 //
-// Thread-safety: the route takes core.mu around its database reads.
+// Thread-safety: PrometheusText takes the node lock around its database reads.
 #pragma once
 
 #include <string>
 
-#include "api_server.h"
+#include "schakel/base/status.h"
 #include "schakel/store/metrics.h"
 #include "service_names.h"
 
@@ -17,7 +17,11 @@ namespace schakel::daemon {
 // The exposition text for the counts, families in a fixed order.
 std::string FormatPrometheus(const std::string& node_version, const store::NodeMetrics& m);
 
-// An ExtraRoute for ApiServer::AddRoute. `core` must outlive the server.
-ExtraRoute MetricsRoute(NodeCore& core);
+inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+// The exposition text for this node now (FormatPrometheus over
+// store::CollectMetrics, read under the node lock). Served by the API's
+// GET /metrics row (api_server.cpp).
+Result<std::string> PrometheusText(NodeCore& core);
 
 }  // namespace schakel::daemon

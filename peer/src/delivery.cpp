@@ -17,7 +17,6 @@
 namespace schakel::peer {
 
 using service::AuditOrFail;
-using service::Json;
 using service::RecheckShare;
 using service::SystemEvent;
 namespace {

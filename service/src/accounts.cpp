@@ -41,7 +41,7 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
       e.actor_user = user->user_id;
       e.actor_role = std::string(store::RoleName(user->role));
     }
-    service::AuditBestEffort(core_, std::move(e));
+    service::AuditBestEffort(held, std::move(e));
     return kWrong;
   }
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "console.signin", "", c.user_id, "", "", "ok", "password"));

@@ -52,7 +52,7 @@ Result<int> Service::PurgeExpired() {
     SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(held.db(), r.sender_id, r.message_id, "retention", now));
     audit::AuditEvent e =
         SystemEvent({"inbox.purged", r.student_id, r.message_id, r.purpose, "", "ok", "retention"}, "retention");
-    SCHAKEL_RETURN_IF_ERROR(service::AuditOrFail(core_, std::move(e)));
+    SCHAKEL_RETURN_IF_ERROR(service::AuditOrFail(held, std::move(e)));
     SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   }
   return static_cast<int>(expired.size());

@@ -10,6 +10,7 @@
 #include "schakel/formats/form.h"
 #include "schakel/formats/json.h"
 #include "schakel/formats/scenario.h"
+#include "schakel/service/operations.h"
 #include "service_internal.h"
 
 namespace schakel::service {
@@ -74,34 +75,36 @@ audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::stri
 
 // The audit policy of node_core.h; `c` is null for the link pages, whose
 // visitor is nobody we know.
-[[nodiscard]] Status AuditOrFail(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
+[[nodiscard]] Status AuditOrFail(NodeCore::Held& held, const Caller* c, std::string action, const std::string& subject,
                                  const std::string& object, const std::string& purpose, const std::string& legal,
                                  std::string outcome, std::string reason) {
   return service::AuditOrFail(
-      core, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)));
+      held, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)));
 }
 
-void AuditBestEffort(NodeCore& core, const Caller* c, std::string action, const std::string& subject,
+void AuditBestEffort(NodeCore::Held& held, const Caller* c, std::string action, const std::string& subject,
                      const std::string& object, const std::string& purpose, const std::string& legal,
                      std::string outcome, std::string reason) {
   service::AuditBestEffort(
-      core, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)));
+      held, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)));
 }
 
-Json RowJson(const LinkRow& r) {
-  return Json{{"link_id", r.link_id},
-              {"case_id", r.case_id},
-              {"for", r.recipient_name},
-              {"type", r.recipient_type},
-              {"purpose", r.purpose},
-              {"legal_basis", r.legal_basis},
-              {"categories", SplitList(r.categories)},
-              {"withheld", SplitList(r.withheld)},
-              {"created_by", r.created_by},
-              {"created", r.created},
-              {"expires", r.expires},
-              {"state", r.state},
-              {"failed_attempts", r.failed_attempts}};
+LinkView ViewOf(const LinkRow& r) {
+  LinkView v;
+  v.link_id = r.link_id;
+  v.case_id = r.case_id;
+  v.recipient_name = r.recipient_name;
+  v.recipient_type = r.recipient_type;
+  v.purpose = r.purpose;
+  v.legal_basis = r.legal_basis;
+  v.categories = SplitList(r.categories);
+  v.withheld = SplitList(r.withheld);
+  v.created_by = r.created_by;
+  v.created = r.created;
+  v.expires = r.expires;
+  v.state = r.state;
+  v.failed_attempts = r.failed_attempts;
+  return v;
 }
 
 // An unparsable stored expiry counts as expired long ago.
@@ -115,36 +118,36 @@ bool MayManage(const Caller& c, const LinkRow& r) {
 }
 
 // Expires a link found past its expiry when visited, with its entry.
-Status ExpireOnView(NodeCore& core, const LinkRow& row, Instant now) {
-  store::Transaction tx(*core.db);
+Status ExpireOnView(NodeCore::Held& held, const LinkRow& row, Instant now) {
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(*core.db, row.link_id, FormatInstantMs(now)));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core, nullptr, "link.expired", row.student_id, row.link_id, row.purpose,
+  SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(held.db(), row.link_id, FormatInstantMs(now)));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, nullptr, "link.expired", row.student_id, row.link_id, row.purpose,
                                       row.legal_basis, "ok", "expired"));
   return tx.Commit();
 }
 
 // Counts one code attempt on an active link. False when the link is no
 // longer active.
-Result<bool> CountAttempt(NodeCore& core, const std::string& link_id) {
+Result<bool> CountAttempt(NodeCore::Held& held, const std::string& link_id) {
   if (FaultFail("links.wrong_code_update")) return Status::IoError("links: injected failure (links.wrong_code_update)");
-  return store::CountLinkAttempt(*core.db, link_id);
+  return store::CountLinkAttempt(held.db(), link_id);
 }
 
 // Locks a link after too many wrong codes.
-Status LockLink(NodeCore& core, const std::string& link_id) {
+Status LockLink(NodeCore::Held& held, const std::string& link_id) {
   if (FaultFail("links.wrong_code_update")) return Status::IoError("links: injected failure (links.wrong_code_update)");
-  return store::LockLink(*core.db, link_id, FormatInstantMs(core.clock->Now()));
+  return store::LockLink(held.db(), link_id, FormatInstantMs(held.core().clock->Now()));
 }
 
 // Records that the content was read: last_read, the attempt given back and
 // the link.read entry together, committed, or none.
-Status RecordRead(NodeCore& core, const LinkRow& row) {
-  store::Transaction tx(*core.db);
+Status RecordRead(NodeCore::Held& held, const LinkRow& row) {
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(store::RecordLinkRead(*core.db, row.link_id, FormatInstantMs(core.clock->Now())));
+  SCHAKEL_RETURN_IF_ERROR(store::RecordLinkRead(held.db(), row.link_id, FormatInstantMs(held.core().clock->Now())));
   SCHAKEL_RETURN_IF_ERROR(
-      AuditOrFail(core, nullptr, "link.read", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok", ""));
+      AuditOrFail(held, nullptr, "link.read", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok", ""));
   return tx.Commit();
 }
 
@@ -152,18 +155,18 @@ Status RecordRead(NodeCore& core, const LinkRow& row) {
 // with *out saying why (not found, or gone with its state; a gone link's
 // view is audited as denied). A link past its expiry is expired here, its
 // content deleted with its entry, or not at all (an error).
-// REQUIRES: core.mu held.
-Result<std::optional<LinkRow>> FindForVisit(NodeCore& core, const std::array<uint8_t, 32>& token_hash, LinkVisit* out) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, store::FindLinkByTokenHash(*core.db, token_hash));
+Result<std::optional<LinkRow>> FindForVisit(NodeCore::Held& held, const std::array<uint8_t, 32>& token_hash,
+                                            LinkVisit* out) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, store::FindLinkByTokenHash(held.db(), token_hash));
   if (!found) return std::optional<LinkRow>();
   LinkRow row = std::move(*found);
-  Instant now = core.clock->Now();
+  Instant now = held.core().clock->Now();
   if ((row.state == "active" || row.state == "locked") && ExpiresAt(row.expires) <= now) {
-    SCHAKEL_RETURN_IF_ERROR(ExpireOnView(core, row, now).WithContext("cannot expire " + row.link_id));
+    SCHAKEL_RETURN_IF_ERROR(ExpireOnView(held, row, now).WithContext("cannot expire " + row.link_id));
     row.state = "expired";
   }
   if (row.state != "active") {
-    AuditBestEffort(core, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+    AuditBestEffort(held, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
                     row.state);
     out->kind = LinkVisit::Kind::kGone;
     out->state = row.state;
@@ -189,54 +192,48 @@ struct LinkService::Sealed {
   std::optional<crypto::SealedLink> sealed;
 };
 
-Reply LinkService::DecideAndSeal(const Caller& c, const GateRequest& gate, const std::string& link_id,
-                                 std::unique_lock<std::mutex>* lock, Sealed* out) {
+Gated<LinkService::Sealed> LinkService::DecideAndSeal(const Caller& c, const GateRequest& gate,
+                                                      const std::string& link_id) {
+  Sealed out;
   std::string projected;
   {
-    NodeCore::Held decide(core_);
-    Gated<GateResult> decided = service_.Gate(decide, c, gate);
-    if (!decided.ok()) {
-      if (!decided.refused_on()) return Reply::Error(decided.status());
-      return Reply::Error(decided.status(), {{"decision", formats::DecisionToJsonValue(*decided.refused_on())}});
-    }
-    out->decided = std::move(*decided);
-    auto summary = formats::ParseCaseSummary(out->decided.kase.summary, true);
-    if (!summary.ok()) return Reply::Error(summary.status());
-    projected = formats::Project(*summary, out->decided.decision.categories);
+    NodeCore::Held held(core_);
+    Gated<GateResult> decided = service_.Gate(held, c, gate);
+    if (!decided.ok()) return decided.Refused<Sealed>();
+    out.decided = std::move(*decided);
+    auto summary = formats::ParseCaseSummary(out.decided.kase.summary, true);
+    if (!summary.ok()) return summary.status();
+    projected = formats::Project(*summary, out.decided.decision.categories);
   }
-  out->token = crypto::NewLinkToken();
-  out->code = crypto::NewAccessCode();
+  out.token = crypto::NewLinkToken();
+  out.code = crypto::NewAccessCode();
   auto sealed =
-      crypto::SealLinkContent(out->token, *crypto::NormaliseAccessCode(out->code), link_id, projected, options_.kdf);
+      crypto::SealLinkContent(out.token, *crypto::NormaliseAccessCode(out.code), link_id, projected, options_.kdf);
   crypto::Wipe(projected.data(), projected.size());
-  if (!sealed.ok()) return Reply::Error(sealed.status());
-  out->sealed = std::move(*sealed);
-
-  lock->lock();
-  // A consent withdrawn while the content was being sealed would not find
-  // this link to revoke: refuse rather than store it.
-  if (Status held = internal::ConsentsStillHold(core_, out->decided.decision.consents_used, "the link was being made");
-      !held.ok()) {
-    return Reply::Error(held);
-  }
-  return Reply::Ok({});
+  if (!sealed.ok()) return sealed.status();
+  out.sealed = std::move(*sealed);
+  return out;
 }
 
-Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
-  if (c.role != Role::kStaff && c.role != Role::kCoordinator) {
-    return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not create links"));
-  }
+Status LinkService::StillHolds(NodeCore::Held& held, const Sealed& made) {
+  // A consent withdrawn while the content was being sealed would not find
+  // this link to revoke: refuse rather than store it.
+  return internal::ConsentsStillHold(held, made.decided.decision.consents_used, "the link was being made");
+}
+
+Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kCreateLink));
   if (core_.config.links_public_url.empty()) {
-    return Reply::Error(Status::InvalidInput("links are not configured: set [links] listen (and public_url)"));
+    return Status::InvalidInput("links are not configured: set [links] listen (and public_url)");
   }
   if (req.for_name.empty() || req.for_name.size() > 200 || !IsPrintableUtf8(req.for_name)) {
-    return Reply::Error(Status::InvalidInput("for: 1 to 200 printable characters"));
+    return Status::InvalidInput("for: 1 to 200 printable characters");
   }
   auto org_type = consent::ParseOrgType(req.org_type);
-  if (!org_type) return Reply::Error(Status::InvalidInput("type: unknown org type \"" + req.org_type + "\""));
-  if (!IsPurposeName(req.purpose)) return Reply::Error(Status::InvalidInput("purpose: not a purpose name"));
+  if (!org_type) return Status::InvalidInput("type: unknown org type \"" + req.org_type + "\"");
+  if (!IsPurposeName(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
   if (req.expires_days < 1 || req.expires_days > kMaxLinkDays) {
-    return Reply::Error(Status::InvalidInput("expires_days: from 1 to " + std::to_string(kMaxLinkDays) + " days"));
+    return Status::InvalidInput("expires_days: from 1 to " + std::to_string(kMaxLinkDays) + " days");
   }
 
   GateRequest gate{req.case_id,
@@ -248,20 +245,21 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
                    "link",
                    req.case_id + "->link:" + req.org_type};
   const std::string link_id = "l-" + ToHex(crypto::SecureBuffer::Random(8).span());
-  std::unique_lock<std::mutex> lock(core_.mu, std::defer_lock);
-  Sealed made;
-  if (Reply refused = DecideAndSeal(c, gate, link_id, &lock, &made); !refused.status.ok()) return refused;
-  const GateResult& decided = made.decided;
-  const std::optional<crypto::SealedLink>& sealed = made.sealed;
-  const std::string& token = made.token;
-  const std::string& code = made.code;
+  Gated<Sealed> made = DecideAndSeal(c, gate, link_id);
+  if (!made.ok()) return made.Refused<LinkCreated>();
+  const GateResult& decided = made->decided;
+  const std::optional<crypto::SealedLink>& sealed = made->sealed;
+  const std::string& token = made->token;
+
+  NodeCore::Held held(core_);
+  SCHAKEL_RETURN_IF_ERROR(StillHolds(held, *made));
   Instant now = core_.clock->Now();
   std::string created = FormatInstantMs(now);
   std::string expires = FormatInstantMs(now + std::chrono::days{req.expires_days});
   auto hash = crypto::LinkTokenHash(token);
 
-  store::Transaction tx(*core_.db);
-  if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   {
     store::LinkRecord r;
     r.link_id = link_id;
@@ -279,127 +277,115 @@ Reply LinkService::Create(const Caller& c, const LinkCreateRequest& req) {
     r.created = created;
     r.expires = expires;
     store::LinkSecret secret{hash, sealed->salt, sealed->nonce, sealed->ciphertext};
-    if (Status st = store::InsertLink(*core_.db, r, secret); !st.ok()) return Reply::Error(st);
+    SCHAKEL_RETURN_IF_ERROR(store::InsertLink(held.db(), r, secret));
   }
-  if (Status st = AuditOrFail(core_, &c, "link.created", decided.kase.student_id, link_id, req.purpose,
-                              decided.legal_basis, "permit", "for:" + req.org_type);
-      !st.ok()) {
-    return Reply::Error(st);
-  }
-  if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
-  return Reply::Ok({{"link_id", link_id},
-                    {"url", core_.config.links_public_url + "/l/" + token},
-                    {"code", code},
-                    {"expires", expires},
-                    {"categories", SplitList(CategoryList(decided.decision.categories))},
-                    {"withheld", SplitList(CategoryList(decided.decision.withheld))},
-                    {"decision", formats::DecisionToJsonValue(decided.decision)}});
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, &c, "link.created", decided.kase.student_id, link_id, req.purpose,
+                                      decided.legal_basis, "permit", "for:" + req.org_type));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  LinkCreated out;
+  out.link_id = link_id;
+  out.url = core_.config.links_public_url + "/l/" + token;
+  out.code = made->code;
+  out.expires = expires;
+  out.categories = SplitList(CategoryList(decided.decision.categories));
+  out.withheld = SplitList(CategoryList(decided.decision.withheld));
+  out.decision = decided.decision;
+  return out;
 }
 
-Reply LinkService::List(const Caller& c) {
-  if (c.role != Role::kStaff && c.role != Role::kCoordinator) {
-    return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not list links"));
+Result<std::vector<LinkView>> LinkService::List(const Caller& c) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListLinks));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<LinkRow> links, store::ListLinks(held.db(), 1000));
+  std::vector<LinkView> out;
+  for (const LinkRow& r : links) {
+    if (MayManage(c, r)) out.push_back(ViewOf(r));
   }
-  std::lock_guard<std::mutex> lock(core_.mu);
-  auto links = store::ListLinks(*core_.db, 1000);
-  if (!links.ok()) return Reply::Error(links.status());
-  Json out = Json::array();
-  for (const LinkRow& r : *links) {
-    if (MayManage(c, r)) out.push_back(RowJson(r));
-  }
-  return Reply::Ok({{"links", out}});
+  return out;
 }
 
-Reply LinkService::Revoke(const Caller& c, const std::string& link_id) {
-  std::lock_guard<std::mutex> lock(core_.mu);
-  auto row = store::FindLink(*core_.db, link_id);
-  if (!row.ok()) return Reply::Error(row.status());
-  if (!*row) return Reply::Error(Status::NotFound("no link " + link_id));
-  const LinkRow& r = **row;
+Result<LinkRevoked> LinkService::Revoke(const Caller& c, const std::string& link_id) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kRevokeLink));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> row, store::FindLink(held.db(), link_id));
+  if (!row) return Status::NotFound("no link " + link_id);
+  const LinkRow& r = *row;
   if (!MayManage(c, r)) {
-    AuditBestEffort(core_, &c, "link.revoke", r.student_id, link_id, r.purpose, r.legal_basis, "deny", "not_yours");
-    return Reply::Error(Status::Denied("link " + link_id + " is not yours"));
+    AuditBestEffort(held, &c, "link.revoke", r.student_id, link_id, r.purpose, r.legal_basis, "deny", "not_yours");
+    return Status::Denied("link " + link_id + " is not yours");
   }
   if (r.state == "revoked" || r.state == "expired" || r.state == "purged") {
-    return Reply::Error(Status::InvalidInput("link " + link_id + " is already " + r.state));
+    return Status::InvalidInput("link " + link_id + " is already " + r.state);
   }
-  store::Transaction tx(*core_.db);
-  if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
-  if (Status st = store::RevokeLink(*core_.db, link_id, "revoked", FormatInstantMs(core_.clock->Now())); !st.ok()) {
-    return Reply::Error(st);
-  }
-  if (Status st = AuditOrFail(core_, &c, "link.revoked", r.student_id, link_id, r.purpose, r.legal_basis, "ok", "");
-      !st.ok()) {
-    return Reply::Error(st);
-  }
-  if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
-  return Reply::Ok({{"link_id", link_id}, {"state", "revoked"}});
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(store::RevokeLink(held.db(), link_id, "revoked", FormatInstantMs(core_.clock->Now())));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, &c, "link.revoked", r.student_id, link_id, r.purpose, r.legal_basis, "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  return LinkRevoked{link_id, "revoked"};
 }
 
-Reply LinkService::NewCode(const Caller& c, const std::string& link_id) {
-  if (c.role != Role::kStaff && c.role != Role::kCoordinator) {
-    return Reply::Error(Status::Denied("the " + std::string(store::RoleName(c.role)) + " role may not manage links"));
+Gated<LinkNewCode> LinkService::NewCode(const Caller& c, const std::string& link_id) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kNewLinkCode));
+  LinkRow r;
+  consent::OrgType org_type{};
+  {
+    NodeCore::Held held(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> row, store::FindLink(held.db(), link_id));
+    if (!row) return Status::NotFound("no link " + link_id);
+    r = std::move(*row);
+    if (!MayManage(c, r)) return Status::Denied("link " + link_id + " is not yours");
+    if (r.state != "active" && r.state != "locked") {
+      return Status::InvalidInput("link " + link_id + " is " + r.state + "; create a new link instead");
+    }
+    if (ExpiresAt(r.expires) <= core_.clock->Now()) {
+      return Status::InvalidInput("link " + link_id + " has expired; create a new link instead");
+    }
+    auto parsed = consent::ParseOrgType(r.recipient_type);
+    if (!parsed) return Status::Corruption("link " + link_id + ": bad stored org type");
+    org_type = *parsed;
   }
-  std::unique_lock<std::mutex> lock(core_.mu);
-  auto row = store::FindLink(*core_.db, link_id);
-  if (!row.ok()) return Reply::Error(row.status());
-  if (!*row) return Reply::Error(Status::NotFound("no link " + link_id));
-  const LinkRow r = **row;
-  if (!MayManage(c, r)) return Reply::Error(Status::Denied("link " + link_id + " is not yours"));
-  if (r.state != "active" && r.state != "locked") {
-    return Reply::Error(Status::InvalidInput("link " + link_id + " is " + r.state + "; create a new link instead"));
-  }
-  if (ExpiresAt(r.expires) <= core_.clock->Now()) {
-    return Reply::Error(Status::InvalidInput("link " + link_id + " has expired; create a new link instead"));
-  }
-  auto org_type = consent::ParseOrgType(r.recipient_type);
-  if (!org_type) return Reply::Error(Status::Corruption("link " + link_id + ": bad stored org type"));
-  lock.unlock();
   // The same request as at creation, decided again on the case as it is now.
   std::vector<std::string> cats = SplitList(r.categories);
   for (const auto& w : SplitList(r.withheld)) cats.push_back(w);
-  GateRequest gate{r.case_id, r.purpose, {"link", *org_type}, cats, !r.withheld.empty(), std::nullopt, "link", link_id};
-  Sealed made;
-  if (Reply refused = DecideAndSeal(c, gate, link_id, &lock, &made); !refused.status.ok()) return refused;
-  const GateResult& decided = made.decided;
-  auto hash = crypto::LinkTokenHash(made.token);
-  store::Transaction tx(*core_.db);
-  if (Status st = tx.Begin(); !st.ok()) return Reply::Error(st);
+  GateRequest gate{r.case_id, r.purpose, {"link", org_type}, cats, !r.withheld.empty(), std::nullopt, "link", link_id};
+  Gated<Sealed> made = DecideAndSeal(c, gate, link_id);
+  if (!made.ok()) return made.Refused<LinkNewCode>();
+  const GateResult& decided = made->decided;
+  auto hash = crypto::LinkTokenHash(made->token);
+  NodeCore::Held held(core_);
+  SCHAKEL_RETURN_IF_ERROR(StillHolds(held, *made));
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   // Only a link still active or locked gets the new code: it may have been
   // revoked or expired while the content was being sealed.
-  store::LinkSecret secret{hash, made.sealed->salt, made.sealed->nonce, made.sealed->ciphertext};
-  auto updated =
-      store::UpdateLinkCode(*core_.db, link_id, secret, decided.kase.version, CategoryList(decided.decision.categories),
+  store::LinkSecret secret{hash, made->sealed->salt, made->sealed->nonce, made->sealed->ciphertext};
+  SCHAKEL_ASSIGN_OR_RETURN(
+      bool updated,
+      store::UpdateLinkCode(held.db(), link_id, secret, decided.kase.version, CategoryList(decided.decision.categories),
                             CategoryList(decided.decision.withheld), Join(decided.decision.consents_used, ","),
-                            FormatInstantMs(core_.clock->Now()));
-  if (!updated.ok()) return Reply::Error(updated.status());
-  if (!*updated) {
-    return Reply::Error(
-        Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead"));
+                            FormatInstantMs(core_.clock->Now())));
+  if (!updated) {
+    return Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead");
   }
-  if (Status st =
-          AuditOrFail(core_, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", "");
-      !st.ok()) {
-    return Reply::Error(st);
-  }
-  if (Status st = tx.Commit(); !st.ok()) return Reply::Error(st);
-  return Reply::Ok({{"link_id", link_id},
-                    {"url", core_.config.links_public_url + "/l/" + made.token},
-                    {"code", made.code},
-                    {"expires", r.expires}});
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", ""));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  return LinkNewCode{link_id, core_.config.links_public_url + "/l/" + made->token, made->code, r.expires};
 }
 
 Result<int> LinkService::ExpireDue() {
-  std::lock_guard<std::mutex> lock(core_.mu);
+  NodeCore::Held held(core_);
   std::string now = FormatInstantMs(core_.clock->Now());
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<LinkRow> due, store::DueLinks(*core_.db, now, 1000));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<LinkRow> due, store::DueLinks(held.db(), now, 1000));
   if (due.empty()) return 0;
-  store::Transaction tx(*core_.db);
+  store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   for (const auto& r : due) {
-    SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(*core_.db, r.link_id, now));
-    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(core_, nullptr, "link.expired", r.student_id, r.link_id, r.purpose,
-                                        r.legal_basis, "ok", "expired"));
+    SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(held.db(), r.link_id, now));
+    SCHAKEL_RETURN_IF_ERROR(
+        AuditOrFail(held, nullptr, "link.expired", r.student_id, r.link_id, r.purpose, r.legal_basis, "ok", "expired"));
   }
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return static_cast<int>(due.size());
@@ -408,12 +394,12 @@ Result<int> LinkService::ExpireDue() {
 Result<LinkVisit> LinkService::Visit(const std::string& token) {
   LinkVisit out;
   if (!crypto::IsLinkTokenShape(token)) return out;  // kNotFound
-  std::lock_guard<std::mutex> lock(core_.mu);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> row, FindForVisit(core_, crypto::LinkTokenHash(token), &out));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> row, FindForVisit(held, crypto::LinkTokenHash(token), &out));
   if (!row) return out;
   GlobalLinkCounters().page_views++;
   // The code page holds nothing of the case: its view may go unrecorded.
-  AuditBestEffort(core_, nullptr, "link.view", row->student_id, row->link_id, row->purpose, row->legal_basis, "ok",
+  AuditBestEffort(held, nullptr, "link.view", row->student_id, row->link_id, row->purpose, row->legal_basis, "ok",
                   "code_page");
   out.kind = LinkVisit::Kind::kAskCode;
   return out;
@@ -431,17 +417,17 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
   };
   LinkRow row;
   {
-    std::lock_guard<std::mutex> lock(core_.mu);
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, FindForVisit(core_, hash, &out));
+    NodeCore::Held held(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, FindForVisit(held, hash, &out));
     if (!found) return out;
     row = std::move(*found);
     // The attempt is counted before the code is tried: an attempt that
     // cannot be counted is never tried, so a failing database does not hand
     // out free guesses (a right code gives its attempt back below).
-    auto counted = CountAttempt(core_, row.link_id);
+    auto counted = CountAttempt(held, row.link_id);
     if (!counted.ok()) return counted.status().WithContext("cannot count an attempt for " + row.link_id);
     if (!*counted) {  // no longer active since the lookup above
-      SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> now_found, store::FindLinkByTokenHash(*core_.db, hash));
+      SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> now_found, store::FindLinkByTokenHash(held.db(), hash));
       if (!now_found) return out;
       return gone(now_found->state);
     }
@@ -451,23 +437,23 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
   if (auto sealed = SealedOf(row); code && sealed) {
     opened = crypto::OpenLinkContent(token, *code, row.link_id, *sealed, options_.kdf);
   }
-  std::lock_guard<std::mutex> lock(core_.mu);
+  NodeCore::Held held(core_);
   // The state may have changed while Argon2id ran.
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> again, store::FindLinkByTokenHash(*core_.db, hash));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> again, store::FindLinkByTokenHash(held.db(), hash));
   if (!again) return out;
   if (again->state != "active") return gone(again->state);
   if (!opened.ok()) {
     GlobalLinkCounters().wrong_codes++;
     int64_t failed = again->failed_attempts;  // this attempt included
     bool lock_now = failed >= kMaxWrongCodes;
-    if (lock_now) SCHAKEL_RETURN_IF_ERROR(LockLink(core_, row.link_id).WithContext("cannot lock " + row.link_id));
+    if (lock_now) SCHAKEL_RETURN_IF_ERROR(LockLink(held, row.link_id).WithContext("cannot lock " + row.link_id));
     // Denials, and the lock already holds: rolling it back because its entry
     // failed would open the door again.
-    AuditBestEffort(core_, nullptr, "link.wrong_code", row.student_id, row.link_id, row.purpose, row.legal_basis,
-                    "deny", "attempt " + std::to_string(failed));
+    AuditBestEffort(held, nullptr, "link.wrong_code", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+                    "attempt " + std::to_string(failed));
     if (lock_now) {
       GlobalLinkCounters().locks++;
-      AuditBestEffort(core_, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+      AuditBestEffort(held, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
                       "too_many_wrong_codes");
       return gone("locked");
     }
@@ -476,7 +462,7 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
     return out;
   }
   // The content is shown only once its reading is on record.
-  SCHAKEL_RETURN_IF_ERROR(RecordRead(core_, row).WithContext("cannot record the reading of " + row.link_id));
+  SCHAKEL_RETURN_IF_ERROR(RecordRead(held, row).WithContext("cannot record the reading of " + row.link_id));
   GlobalLinkCounters().reads++;
   out.kind = LinkVisit::Kind::kContent;
   out.content = std::move(opened).value();

@@ -27,21 +27,25 @@ void KeyRing::ReplaceEncKeys(std::vector<store::EncKey> keys) {
 
 Result<crypto::Opened> KeyRing::Open(std::string_view envelope, const crypto::PublicKey& sender_sign_pk,
                                      const std::string& recipient_id) const {
+  // The key the envelope names, found here under the lock (which stays held
+  // while Open uses it); Open itself checks the envelope and reports an
+  // unknown key as it always does.
+  auto peek = crypto::PeekHeader(envelope);
   MutexLock lock(&mu_);
-  const std::vector<store::EncKey>& keys = enc_keys_;  // read under the lock; the lookup runs inside it
-  crypto::EncKeyLookup lookup = [&keys](const crypto::EncKeyId& id) -> const crypto::EncryptionKeyPair* {
-    for (const auto& k : keys) {
-      if (crypto::EncryptionKeyId(k.pair.public_key) == id) return &k.pair;
-    }
-    return nullptr;
+  const crypto::EncryptionKeyPair* pair = nullptr;
+  for (const auto& k : enc_keys_) {
+    if (peek.ok() && crypto::EncryptionKeyId(k.pair.public_key) == peek->recipient_key_id) pair = &k.pair;
+  }
+  crypto::EncKeyLookup lookup = [pair](const crypto::EncKeyId& id) -> const crypto::EncryptionKeyPair* {
+    return pair != nullptr && crypto::EncryptionKeyId(pair->public_key) == id ? pair : nullptr;
   };
   return crypto::Open(envelope, lookup, sender_sign_pk, recipient_id);
 }
 
 void NodeCore::Open(std::unique_ptr<store::Database> database, std::unique_ptr<audit::AuditLog> log) {
-  std::lock_guard<std::mutex> lock(mu);
-  db = std::move(database);
-  audit = std::move(log);
+  MutexLock lock(&mu_);
+  db_ = std::move(database);
+  audit_ = std::move(log);
 }
 
 namespace {
@@ -63,21 +67,6 @@ void AuditBestEffort(NodeCore::Held& held, audit::AuditEvent event) {
   std::string action = event.action;
   std::string object = event.object;
   Status st = AppendAudit(held, std::move(event));
-  if (!st.ok()) LogError("audit: entry " + action + " on " + object + " not written: " + st.message());
-}
-
-// Being removed with NodeCore::mu (link_service.cpp): the caller holds mu.
-Status AuditOrFail(NodeCore& core, audit::AuditEvent event) {
-  if (event.actor_org.empty()) event.actor_org = core.config.node_id;
-  if (FaultFail("audit.append")) return Status::IoError("audit log: injected failure (audit.append)");
-  auto seq = core.audit->Append(event);
-  return seq.ok() ? Status::Ok() : seq.status().WithContext("audit log");
-}
-
-void AuditBestEffort(NodeCore& core, audit::AuditEvent event) {
-  std::string action = event.action;
-  std::string object = event.object;
-  Status st = AuditOrFail(core, std::move(event));
   if (!st.ok()) LogError("audit: entry " + action + " on " + object + " not written: " + st.message());
 }
 

@@ -120,18 +120,6 @@ Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& c
   return Status::Ok();
 }
 
-// Being removed with NodeCore::mu (link_service.cpp still holds the lock
-// through a std::unique_lock).
-Status ConsentsStillHold(NodeCore& core, const std::vector<std::string>& consent_ids, std::string_view doing) {
-  for (const auto& id : consent_ids) {
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRecord> consent, store::FindConsent(*core.db, id));
-    if (!consent || consent->consent.withdrawn_at) {
-      return Status::Denied("consent " + id + " was withdrawn while " + std::string(doing) + "; nothing was created");
-    }
-  }
-  return Status::Ok();
-}
-
 audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what) {
   audit::AuditEvent e = SystemEvent(std::move(what), c.source);
   e.actor_user = c.user_id;

@@ -54,7 +54,6 @@ Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRec
 // the decision used, read again now. Ok when every one is still on file and
 // not withdrawn; otherwise kDenied "consent ID was withdrawn while <doing>;
 // nothing was created". Shares and links both check this before storing.
-Status ConsentsStillHold(NodeCore& core, const std::vector<std::string>& consent_ids, std::string_view doing);
 Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& consent_ids, std::string_view doing);
 
 // The audit event for a caller's action.

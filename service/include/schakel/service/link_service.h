@@ -15,19 +15,26 @@
 // The links table is read and written only through store/records.h
 // (LinkRecord and its functions); this file holds no SQL.
 //
-// Thread-safety: database work under core.mu; Argon2id runs without it.
+// Roles: Authorize(c, Op::kCreateLink / kListLinks / kRevokeLink /
+// kNewLinkCode) (operations.h); a coordinator manages every link, staff the
+// links they made.
+//
+// Thread-safety: database work under the node lock (NodeCore::Held); Argon2id
+// runs without it.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "schakel/crypto/link_secret.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/api_request.h"
 #include "schakel/service/node_core.h"
+#include "schakel/service/results.h"
 #include "schakel/service/service.h"
 
 namespace schakel::service {
@@ -77,13 +84,15 @@ class LinkService {
  public:
   LinkService(NodeCore& core, Service& service, const LinkOptions& options = {});
 
-  Reply Create(const Caller& c, const LinkCreateRequest& req);
-  Reply List(const Caller& c);
-  Reply Revoke(const Caller& c, const std::string& link_id);
+  // A gate refusal carries the decision it was made on.
+  Gated<LinkCreated> Create(const Caller& c, const LinkCreateRequest& req);
+  // The links the caller may manage, newest first (at most 1000 looked at).
+  Result<std::vector<LinkView>> List(const Caller& c);
+  Result<LinkRevoked> Revoke(const Caller& c, const std::string& link_id);
   // A new token and code for a link (locked or active): the content is
   // decided and sealed again from the current case through the gate; the
   // old URL and code stop working.
-  Reply NewCode(const Caller& c, const std::string& link_id);
+  Gated<LinkNewCode> NewCode(const Caller& c, const std::string& link_id);
 
   // A visit without a code (GET /l/{token}): never reveals or uses up
   // anything. A link past its expiry is expired now. Errors: storage
@@ -99,12 +108,14 @@ class LinkService {
 
  private:
   struct Sealed;
-  // Decides `gate` under core.mu, seals the projected case under a new token
-  // and code WITHOUT the lock (Argon2id takes a good part of a second and
-  // would hold up every delivery and request), then takes the lock again into
-  // *lock and refuses if a consent the decision used was withdrawn meanwhile.
-  Reply DecideAndSeal(const Caller& c, const GateRequest& gate, const std::string& link_id,
-                      std::unique_lock<std::mutex>* lock, Sealed* out);
+  // Decides `gate` under the node lock, then seals the projected case under a
+  // new token and code WITHOUT the lock (Argon2id takes a good part of a
+  // second and would hold up every delivery and request). REQUIRES: the node
+  // lock not held. The caller takes the lock again and calls StillHolds
+  // before it stores anything.
+  Gated<Sealed> DecideAndSeal(const Caller& c, const GateRequest& gate, const std::string& link_id);
+  // Refuses if a consent the decision used was withdrawn while sealing.
+  static Status StillHolds(NodeCore::Held& held, const Sealed& made);
 
   NodeCore& core_;
   Service& service_;

@@ -75,18 +75,19 @@ class NodeCore {
   // The node lock and, while it is held, the database and the audit log.
   class SCHAKEL_SCOPED_CAPABILITY Held {
    public:
-    explicit Held(NodeCore& core) SCHAKEL_ACQUIRE(core.mu) : core_(core), lock_(core.mu) {}
-    ~Held() SCHAKEL_RELEASE() = default;
+    explicit Held(NodeCore& core) SCHAKEL_ACQUIRE(core.mu_) : core_(core) { core_.mu_.Lock(); }
+    ~Held() SCHAKEL_RELEASE() { core_.mu_.Unlock(); }
     Held(const Held&) = delete;
     Held& operator=(const Held&) = delete;
 
-    store::Database& db() { return *core_.db; }
-    audit::AuditLog& audit() { return *core_.audit; }
+    // A Held is alive, so the node lock is held: the analysis cannot follow
+    // that from `held.core_.mu_` to the `core.mu_` the constructor took.
+    store::Database& db() SCHAKEL_NO_THREAD_SAFETY_ANALYSIS { return *core_.db_; }
+    audit::AuditLog& audit() SCHAKEL_NO_THREAD_SAFETY_ANALYSIS { return *core_.audit_; }
     NodeCore& core() { return core_; }
 
    private:
     NodeCore& core_;
-    std::lock_guard<std::mutex> lock_;
   };
 
   // Runs f(Held&) under the node lock and returns what it returns.
@@ -98,14 +99,7 @@ class NodeCore {
 
   // At start-up: the opened database and audit log. The node lock is not
   // needed yet (no other thread runs), and is taken anyway.
-  void Open(std::unique_ptr<store::Database> database, std::unique_ptr<audit::AuditLog> log);
-  bool is_open() const { return db != nullptr; }
-
-  // Being removed: service.cpp still locks `mu` and reaches `db`/`audit`
-  // directly; everything else goes through Held.
-  std::mutex mu;
-  std::unique_ptr<store::Database> db;     // GUARDED_BY(mu)
-  std::unique_ptr<audit::AuditLog> audit;  // GUARDED_BY(mu)
+  void Open(std::unique_ptr<store::Database> database, std::unique_ptr<audit::AuditLog> log) SCHAKEL_EXCLUDES(mu_);
 
   // What was last seen of each partner (status); has its own lock.
   Reachability reachability;
@@ -126,6 +120,11 @@ class NodeCore {
     }
     wake.notify_all();
   }
+
+ private:
+  Mutex mu_;  // the node lock
+  std::unique_ptr<store::Database> db_ SCHAKEL_PT_GUARDED_BY(mu_);
+  std::unique_ptr<audit::AuditLog> audit_ SCHAKEL_PT_GUARDED_BY(mu_);
 };
 
 }  // namespace schakel::service
@@ -166,8 +165,5 @@ audit::AuditEvent SystemEvent(AuditWhat what, std::string source);
 // Both fill actor_org with this node's id.
 [[nodiscard]] Status AuditOrFail(NodeCore::Held& held, audit::AuditEvent event);
 void AuditBestEffort(NodeCore::Held& held, audit::AuditEvent event);
-// Being removed with NodeCore::mu (service.cpp).
-[[nodiscard]] Status AuditOrFail(NodeCore& core, audit::AuditEvent event);
-void AuditBestEffort(NodeCore& core, audit::AuditEvent event);
 
 }  // namespace schakel::service

@@ -37,6 +37,11 @@ enum class Op : uint8_t {
   kAuditVerify,
   kListUsers,
   kListPartners,
+  kCreateLink,
+  kListLinks,
+  kRevokeLink,
+  kNewLinkCode,
+  kReadMetrics,
   kCount
 };
 
@@ -77,6 +82,11 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     {Op::kAuditVerify, kAuditorOnly, "verify the audit log"},
     {Op::kListUsers, kAdminOnly, "list users"},
     {Op::kListPartners, kAdminOnly, "list partners"},
+    {Op::kCreateLink, kStaffOrCoordinator, "create links"},
+    {Op::kListLinks, kStaffOrCoordinator, "list links"},
+    {Op::kRevokeLink, kStaffOrCoordinator, "revoke links"},
+    {Op::kNewLinkCode, kStaffOrCoordinator, "manage links"},
+    {Op::kReadMetrics, kAdminOnly, "read the metrics"},  // GET /metrics: counts, no personal data
 }};
 
 constexpr bool TableInOrder() {

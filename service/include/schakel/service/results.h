@@ -207,4 +207,48 @@ struct PartnerView {
   std::string added;
 };
 
+// ---- dossier links (link_service.h)
+
+// A link just made (LinkService::Create). The URL and code are shown only
+// now: the node keeps neither.
+struct LinkCreated {
+  std::string link_id;
+  std::string url;
+  std::string code;
+  std::string expires;
+  std::vector<std::string> categories;  // category names, as sealed
+  std::vector<std::string> withheld;    // category names
+  consent::Decision decision;
+};
+
+// A link as its maker sees it in the list (no token, code or content).
+struct LinkView {
+  std::string link_id;
+  std::string case_id;
+  std::string recipient_name;
+  std::string recipient_type;  // org type
+  std::string purpose;
+  std::string legal_basis;
+  std::vector<std::string> categories;  // category names
+  std::vector<std::string> withheld;    // category names
+  std::string created_by;
+  std::string created;
+  std::string expires;
+  std::string state;  // active, locked, revoked, expired, purged
+  int64_t failed_attempts = 0;
+};
+
+// A link's new URL and code (LinkService::NewCode); the old ones stop working.
+struct LinkNewCode {
+  std::string link_id;
+  std::string url;
+  std::string code;
+  std::string expires;
+};
+
+struct LinkRevoked {
+  std::string link_id;
+  std::string state = "revoked";
+};
+
 }  // namespace schakel::service

@@ -15,8 +15,8 @@
 // audit entry. The sealing runs without the lock; the share is stored only if
 // the decision still holds when the lock is taken again.
 //
-// Thread-safety: calls may come from several threads; each takes core.mu for
-// its database work.
+// Thread-safety: calls may come from several threads; each takes the node
+// lock (NodeCore::Held) for its database work, never across sealing.
 #pragma once
 
 #include <optional>
@@ -29,7 +29,6 @@
 #include "schakel/service/gate.h"
 #include "schakel/service/node_core.h"
 #include "schakel/service/operations.h"
-#include "schakel/service/reply.h"  // only for link_service.h and peer's `service::Json`; to go with them
 #include "schakel/service/results.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
