@@ -115,6 +115,58 @@ void ConsoleServer::Fail(const std::string& user_key, const std::string& ip_key)
   (void)ip_failures_.Allow(ip_key);
 }
 
+// Sign-in, first step: name and password.
+http::WebResponse ConsoleServer::SignInPassword(const http::WebRequest& req, std::map<std::string, std::string>& form,
+                                                const std::string& ip_key) {
+  // Any cookie the browser brings is ignored here: a session id is only
+  // ever issued by this step and the next (no fixation).
+  std::string name = Field(form, "naam");
+  const std::string user_key = "user:" + name;
+  if (Locked(user_key, ip_key)) {
+    return Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw."));
+  }
+  Caller c;
+  {
+    auto checked = service_.CheckPassword(name, Field(form, "wachtwoord"), "console:" + req.client_ip);
+    std::string& pw = form["wachtwoord"];
+    crypto::Wipe(pw.data(), pw.size());
+    if (!checked.ok()) {
+      Fail(user_key, ip_key);
+      return Page(401, console::SignInPage("Onbekende gebruikersnaam of verkeerd wachtwoord."));
+    }
+    c = *checked;
+  }
+  c.source = "console:" + req.client_ip;
+  std::string pending = sessions_.StartPending(c);
+  return WithCookie(http::WebResponse::Redirect("/aanmelden/code"), SessionCookie(pending));
+}
+
+// Sign-in, second step: the TOTP code of the pending session.
+http::WebResponse ConsoleServer::SignInCode(const http::WebRequest& req, const std::map<std::string, std::string>& form,
+                                            const std::string& ip_key, const std::string& cookie_id) {
+  auto session = sessions_.Find(cookie_id);
+  if (!session || session->signed_in) return http::WebResponse::Redirect("/aanmelden");
+  if (req.method == "GET") return Page(200, console::TotpPage(session->csrf_token, ""));
+  if (!ConsoleSessions::CsrfMatches(*session, Field(form, "csrf"))) {
+    return Page(403, console::ErrorPage(nullptr, 403, "Het formulier is verlopen of ongeldig (CSRF)."));
+  }
+  const std::string user_key = "user:" + session->caller.name;
+  if (Locked(user_key, ip_key)) {
+    sessions_.Destroy(cookie_id);
+    return WithCookie(Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw.")),
+                      ClearCookie());
+  }
+  Status st = service_.CheckTotp(session->caller, Field(form, "code"));
+  if (!st.ok()) {
+    Fail(user_key, ip_key);
+    return Page(401, console::TotpPage(session->csrf_token, "Deze code klopt niet, is verlopen of al gebruikt."));
+  }
+  auto fresh = sessions_.Promote(cookie_id);
+  if (!fresh) return http::WebResponse::Redirect("/aanmelden");
+  user_failures_.Reset(user_key);
+  return WithCookie(http::WebResponse::Redirect("/"), SessionCookie(*fresh));
+}
+
 http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
   if (req.method != "GET" && req.method != "POST")
     return Page(405, console::ErrorPage(nullptr, 405, "Methode niet toegestaan."));
@@ -135,53 +187,8 @@ http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
   const std::string cookie_id = CookieId(req);
 
   if (req.path == "/aanmelden" && req.method == "GET") return Page(200, console::SignInPage(""));
-  if (req.path == "/aanmelden" && req.method == "POST") {
-    // Any cookie the browser brings is ignored here: a session id is only
-    // ever issued by this step and the next (no fixation).
-    std::string name = Field(form, "naam");
-    const std::string user_key = "user:" + name;
-    if (Locked(user_key, ip_key)) {
-      return Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw."));
-    }
-    Caller c;
-    {
-      auto checked = service_.CheckPassword(name, Field(form, "wachtwoord"), "console:" + req.client_ip);
-      std::string& pw = form["wachtwoord"];
-      crypto::Wipe(pw.data(), pw.size());
-      if (!checked.ok()) {
-        Fail(user_key, ip_key);
-        return Page(401, console::SignInPage("Onbekende gebruikersnaam of verkeerd wachtwoord."));
-      }
-      c = *checked;
-    }
-    c.source = "console:" + req.client_ip;
-    std::string pending = sessions_.StartPending(c);
-    return WithCookie(http::WebResponse::Redirect("/aanmelden/code"), SessionCookie(pending));
-  }
-  if (req.path == "/aanmelden/code") {
-    auto session = sessions_.Find(cookie_id);
-    if (!session || session->signed_in) return http::WebResponse::Redirect("/aanmelden");
-    if (req.method == "GET") return Page(200, console::TotpPage(session->csrf_token, ""));
-    if (!ConsoleSessions::CsrfMatches(*session, Field(form, "csrf"))) {
-      return Page(403, console::ErrorPage(nullptr, 403, "Het formulier is verlopen of ongeldig (CSRF)."));
-    }
-    const std::string user_key = "user:" + session->caller.name;
-    if (Locked(user_key, ip_key)) {
-      sessions_.Destroy(cookie_id);
-      return WithCookie(
-          Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw.")),
-          ClearCookie());
-    }
-    Status st = service_.CheckTotp(session->caller, Field(form, "code"));
-    if (!st.ok()) {
-      Fail(user_key, ip_key);
-      return Page(401, console::TotpPage(session->csrf_token, "Deze code klopt niet, is verlopen of al gebruikt."));
-    }
-    auto fresh = sessions_.Promote(cookie_id);
-    if (!fresh) return http::WebResponse::Redirect("/aanmelden");
-    user_failures_.Reset(user_key);
-    return WithCookie(http::WebResponse::Redirect("/"), SessionCookie(*fresh));
-  }
+  if (req.path == "/aanmelden" && req.method == "POST") return SignInPassword(req, form, ip_key);
+  if (req.path == "/aanmelden/code") return SignInCode(req, form, ip_key, cookie_id);
 
   auto session = sessions_.Find(cookie_id);
   if (!session || !session->signed_in) {

@@ -59,6 +59,10 @@ class ConsoleServer {
 
   // A signed-in request whose CSRF token (on POST) was checked: looked up in
   // Routes() and handed to its page handler.
+  http::WebResponse SignInPassword(const http::WebRequest& req, std::map<std::string, std::string>& form,
+                                   const std::string& ip_key);
+  http::WebResponse SignInCode(const http::WebRequest& req, const std::map<std::string, std::string>& form,
+                               const std::string& ip_key, const std::string& cookie_id);
   http::WebResponse SignedIn(const http::WebRequest& req, const ConsoleSession& session,
                              const std::map<std::string, std::string>& form);
 
