@@ -1,7 +1,5 @@
 #include "schakel/audit/audit_log.h"
 
-#include <sqlcipher/sqlite3.h>
-
 #include <algorithm>
 #include <cstring>
 #include <ostream>
@@ -40,7 +38,7 @@ class ReadSnapshot {
   ReadSnapshot(const ReadSnapshot&) = delete;
   ReadSnapshot& operator=(const ReadSnapshot&) = delete;
   Status Begin() {
-    if (sqlite3_get_autocommit(db_.raw()) == 0) return Status::Ok();
+    if (db_.InTransaction()) return Status::Ok();
     SCHAKEL_RETURN_IF_ERROR(db_.Exec("BEGIN DEFERRED;"));
     own_ = true;
     return Status::Ok();
@@ -186,7 +184,7 @@ Result<AuditLog::Statements*> AuditLog::Prepared() {
 
 template <typename Fn>
 Status AuditLog::InTransaction(Fn&& fn) {
-  if (sqlite3_get_autocommit(db_.raw()) == 0) {
+  if (db_.InTransaction()) {
     // The caller's transaction. No savepoint: SQLCipher encrypts every page
     // a savepoint journals, which made an append four times as expensive
     // (bench/audit_bench.cpp). A failed statement undoes itself; after any

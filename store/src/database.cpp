@@ -170,6 +170,8 @@ void Database::Rollback() {
 }
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 int Database::Changes() const { return sqlite3_changes(db_); }
 
 Status Database::Migrate() {

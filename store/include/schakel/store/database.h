@@ -60,7 +60,8 @@ class Database {
   int Changes() const;
   int SchemaVersion() const { return schema_version_; }
   const std::string& path() const { return path_; }
-  sqlite3* raw() { return db_; }
+  // Whether a transaction is open on this connection (BEGIN without its COMMIT).
+  bool InTransaction() const;
 
   // An online, consistent copy (still encrypted with the same key) at `to`
   // through SQLite's backup API.
