@@ -178,4 +178,12 @@ as school "$AUDITOR" audit subject stu-1042 | head -n 12 | sed 's/^/       /'
 
 for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p" || fail "a daemon did not stop cleanly"; done
 PIDS=()
+# SCHAKEL_DEMO_KEEP=DIR keeps the four stopped nodes (databases included) in
+# DIR: how tests/fixtures/nodes-v5 was made, a database from before a schema
+# change for the migration tests.
+if [ -n "${SCHAKEL_DEMO_KEEP:-}" ]; then
+  mkdir -p "$SCHAKEL_DEMO_KEEP"
+  for n in school wijkteam rmc lvs; do cp -r "$WORK/$n" "$SCHAKEL_DEMO_KEEP/"; done
+  ok "nodes kept in $SCHAKEL_DEMO_KEEP"
+fi
 say "Demo complete in $(( $(date +%s) - START )) s: every step did what it said."
