@@ -179,9 +179,11 @@ std::string CategoryNl(std::string_view c) {
 
 std::string StateNl(std::string_view s) {
   static const std::map<std::string_view, const char*> kText = {
-      {"queued", "in de wachtrij"}, {"delivered", "bezorgd"}, {"cancelled", "geannuleerd"},
-      {"revoked", "ingetrokken"},   {"purged", "verwijderd"}, {"pending_approval", "wacht op goedkeuring"},
-      {"received", "ontvangen"},    {"active", "beschikbaar"}};
+      {"queued", "in de wachtrij"}, {"delivered", "bezorgd"},
+      {"cancelled", "geannuleerd"}, {"revoked", "ingetrokken"},
+      {"purged", "verwijderd"},     {"pending_approval", "wacht op goedkeuring"},
+      {"received", "ontvangen"},    {"active", "beschikbaar"},
+      {"sending", "onderweg"},      {"refused", "geweigerd door de ontvanger"}};
   auto it = kText.find(s);
   return it != kText.end() ? it->second : std::string(s);
 }

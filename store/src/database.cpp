@@ -176,9 +176,14 @@ int Database::Changes() const { return sqlite3_changes(db_); }
 
 Status Database::Migrate() {
   SCHAKEL_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"));
-  SCHAKEL_ASSIGN_OR_RETURN(Statement q, Prepare("SELECT max(version) FROM schema_version;"));
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
-  int current = (row && !q.IsNull(0)) ? static_cast<int>(q.Int(0)) : 0;
+  int current = 0;
+  {
+    // Finalized before migrating: SQLite refuses DROP TABLE while a
+    // statement on the connection is still active.
+    SCHAKEL_ASSIGN_OR_RETURN(Statement q, Prepare("SELECT max(version) FROM schema_version;"));
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+    current = (row && !q.IsNull(0)) ? static_cast<int>(q.Int(0)) : 0;
+  }
   auto migrations = Migrations();
   if (current > static_cast<int>(migrations.size())) {
     return Status::InvalidInput(path_ + ": the database has schema version " + std::to_string(current) +

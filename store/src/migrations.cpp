@@ -259,7 +259,50 @@ CREATE TABLE user_credentials (
 );
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
+// Version 6: shares get the in-flight state `sending` (sealed and on its
+// way; a withdrawal then needs a revocation, not a cancellation) and
+// `refused` (the recipient's gate said no, with a code in state_reason).
+// SQLite cannot change a CHECK constraint in place: the table is rebuilt.
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE shares_v6 (
+  message_id     TEXT PRIMARY KEY,
+  case_id        TEXT NOT NULL,
+  case_version   INTEGER NOT NULL,
+  student_id     TEXT NOT NULL,
+  recipient_id   TEXT NOT NULL,
+  recipient_type TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  legal_basis    TEXT NOT NULL,
+  categories     TEXT NOT NULL,
+  withheld       TEXT NOT NULL,
+  consent_ids    TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('pending_approval', 'queued', 'sending', 'delivered',
+                                                'cancelled', 'revoked', 'purged', 'refused')),
+  requested_by   TEXT NOT NULL,
+  approved_by    TEXT,
+  justification  TEXT,
+  created        TEXT NOT NULL,
+  retain_until   TEXT NOT NULL,
+  body_hash      BLOB,
+  receipt        BLOB,
+  delivered_at   TEXT,
+  state_reason   TEXT,
+  state_changed  TEXT NOT NULL
+);
+INSERT INTO shares_v6 (message_id, case_id, case_version, student_id, recipient_id, recipient_type, purpose,
+                       legal_basis, categories, withheld, consent_ids, state, requested_by, approved_by,
+                       justification, created, retain_until, body_hash, receipt, delivered_at, state_reason,
+                       state_changed)
+  SELECT message_id, case_id, case_version, student_id, recipient_id, recipient_type, purpose, legal_basis,
+         categories, withheld, consent_ids, state, requested_by, approved_by, justification, created,
+         retain_until, body_hash, receipt, delivered_at, state_reason, state_changed FROM shares;
+DROP TABLE shares;
+ALTER TABLE shares_v6 RENAME TO shares;
+CREATE INDEX shares_state ON shares (state);
+CREATE INDEX shares_case ON shares (case_id);
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6};
 
 }  // namespace
 

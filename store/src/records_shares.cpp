@@ -77,6 +77,8 @@ std::string_view ShareStateName(ShareState s) {
       return "pending_approval";
     case ShareState::kQueued:
       return "queued";
+    case ShareState::kSending:
+      return "sending";
     case ShareState::kDelivered:
       return "delivered";
     case ShareState::kCancelled:
@@ -85,13 +87,15 @@ std::string_view ShareStateName(ShareState s) {
       return "revoked";
     case ShareState::kPurged:
       return "purged";
+    case ShareState::kRefused:
+      return "refused";
   }
   return "?";
 }
 
 std::optional<ShareState> ParseShareState(std::string_view s) {
-  for (ShareState st : {ShareState::kPendingApproval, ShareState::kQueued, ShareState::kDelivered,
-                        ShareState::kCancelled, ShareState::kRevoked, ShareState::kPurged}) {
+  for (ShareState st : {ShareState::kPendingApproval, ShareState::kQueued, ShareState::kSending, ShareState::kDelivered,
+                        ShareState::kCancelled, ShareState::kRevoked, ShareState::kPurged, ShareState::kRefused}) {
     if (ShareStateName(st) == s) return st;
   }
   return std::nullopt;

@@ -31,8 +31,7 @@ std::string CopyKeptNode(const TempDir& tmp, const std::string& name) {
   fs::path to = fs::path(tmp.path()) / name;
   fs::copy(from, to, fs::copy_options::recursive);
   fs::permissions(to / "secrets", fs::perms::owner_all, fs::perm_options::replace);
-  fs::permissions(to / "secrets" / "db.key", fs::perms::owner_read | fs::perms::owner_write,
-                  fs::perm_options::replace);
+  fs::permissions(to / "secrets" / "db.key", fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
   fs::permissions(to / "data", fs::perms::owner_all, fs::perm_options::replace);
   return to.string();
 }
@@ -61,6 +60,16 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   // The demo delivers, revokes (consent withdrawn) and has the partner purge.
   EXPECT_FALSE(shares->empty());
   EXPECT_TRUE(states.count("purged") || states.count("revoked")) << shares->size();
+
+  // Version 6 lets a share be `sending` and `refused`; the rebuilt table
+  // takes both, and the v5 rows kept their states above.
+  const ShareRecord& first = shares->front();
+  EXPECT_TRUE(SetShareState(*db, first.message_id, ShareState::kSending, "", "2026-11-30T12:00:00.000Z").ok());
+  EXPECT_TRUE(SetShareState(*db, first.message_id, ShareState::kRefused, "quota", "2026-11-30T12:00:01.000Z").ok());
+  auto again = FindShare(*db, first.message_id);
+  ASSERT_TRUE(again.ok() && *again);
+  EXPECT_EQ((*again)->state, ShareState::kRefused);
+  EXPECT_EQ((*again)->state_reason.value_or(""), "quota");
 
   auto consents = ConsentsForSubject(*db, "stu-1042");
   ASSERT_TRUE(consents.ok()) << consents.status().message();

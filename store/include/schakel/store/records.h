@@ -74,7 +74,9 @@ Status WithdrawConsent(Database& db, const std::string& consent_id, Instant at, 
 
 // ---- shares (sender side) ------------------------------------------------
 
-enum class ShareState { kPendingApproval, kQueued, kDelivered, kCancelled, kRevoked, kPurged };
+// queued -> sending -> delivered, then revoked -> purged; cancelled before
+// it left; refused by the recipient's gate (the code in state_reason).
+enum class ShareState { kPendingApproval, kQueued, kSending, kDelivered, kCancelled, kRevoked, kPurged, kRefused };
 std::string_view ShareStateName(ShareState s);
 std::optional<ShareState> ParseShareState(std::string_view s);
 
