@@ -177,6 +177,14 @@ class Federation {
     ADD_FAILURE() << name << " did not start: " << ReadAll(n.dir + "/daemon.log");
   }
 
+  // Sends a signal to a running node: SIGSTOP freezes it (its sockets stay
+  // open, the kernel keeps what arrives), SIGCONT lets it go on.
+  void SignalNode(const std::string& name, int sig) {
+    Node& n = nodes_.at(name);
+    ASSERT_TRUE(n.daemon) << name << " is not running";
+    n.daemon->Signal(sig);
+  }
+
   void StopNode(const std::string& name, bool kill = false) {
     Node& n = nodes_.at(name);
     if (!n.daemon) return;

@@ -188,6 +188,22 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
       ->add_option("MSG_ID", *mid, "message id")
       ->required();
 
+  auto recall = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* recall_cmd = Online(
+      &app, "recall", "take back a share: cancelled if not sent yet, else the partner must purge it", ctx, "recall",
+      FlagHints{{"reason", "--reason"}}, [ctx, recall] {
+        json body{{"reason", recall->second}};
+        SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + recall->first + "/recall", body.dump()));
+        return PrintResult(ctx, r, [&](std::ostream& o) {
+          o << JsonText(r, "message_id") << "\t" << JsonText(r, "state") << "\t" << JsonText(r, "reason") << "\n";
+        });
+      });
+  recall_cmd->add_option("MSG_ID", recall->first, "message id")->required();
+  recall_cmd
+      ->add_option("--reason", recall->second,
+                   "sent_in_error, consent_withdrawn, wrong_recipient, content_incorrect or other")
+      ->required();
+
   Online(&app, "shares", "this node's outbox: what was sent or queued, and its state", ctx, "shares", [ctx] {
     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/shares"));
     return PrintResult(ctx, r, [&](std::ostream& o) {

@@ -61,6 +61,8 @@ Status CheckRevocationFields(const Revocation& v) {
   if (!IsValidObjectId(v.message_id)) return Status::InvalidInput("revocation: bad message_id");
   if (!IsValidNodeId(v.sender_id)) return Status::InvalidInput("revocation: bad sender_id");
   if (!IsValidNodeId(v.recipient_id)) return Status::InvalidInput("revocation: bad recipient_id");
+  // Version 1 allowed free text; what an older partner sends is still
+  // honoured. This build makes codes only (MakeRevocation).
   if (v.reason.empty() || v.reason.size() > kMaxRevocationReasonBytes || !IsPrintableUtf8(v.reason)) {
     return Status::InvalidInput("revocation: reason must be 1.." + std::to_string(kMaxRevocationReasonBytes) +
                                 " bytes of printable UTF-8");
@@ -81,6 +83,46 @@ std::string PurgeMessage(const std::string& message_id, const std::string& sende
 }
 
 }  // namespace
+
+// ----- revocation reasons ------------------------------------------------------
+
+namespace {
+constexpr RevocationReason kAllReasons[] = {RevocationReason::kSentInError, RevocationReason::kConsentWithdrawn,
+                                            RevocationReason::kWrongRecipient, RevocationReason::kContentIncorrect,
+                                            RevocationReason::kOther};
+}  // namespace
+
+std::string_view RevocationReasonName(RevocationReason r) {
+  switch (r) {
+    case RevocationReason::kSentInError:
+      return "sent_in_error";
+    case RevocationReason::kConsentWithdrawn:
+      return "consent_withdrawn";
+    case RevocationReason::kWrongRecipient:
+      return "wrong_recipient";
+    case RevocationReason::kContentIncorrect:
+      return "content_incorrect";
+    case RevocationReason::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+std::optional<RevocationReason> ParseRevocationReason(std::string_view s) {
+  for (RevocationReason r : kAllReasons) {
+    if (RevocationReasonName(r) == s) return r;
+  }
+  return std::nullopt;
+}
+
+std::string RevocationReasonList() {
+  std::string out;
+  for (RevocationReason r : kAllReasons) {
+    if (!out.empty()) out += ", ";
+    out += RevocationReasonName(r);
+  }
+  return out;
+}
 
 // ----- receipts --------------------------------------------------------------
 
@@ -156,6 +198,13 @@ Result<Revocation> MakeRevocation(std::string message_id, std::string sender_id,
   v.reason = std::move(reason);
   v.revoked_at = revoked_at;
   SCHAKEL_RETURN_IF_ERROR(CheckRevocationFields(v));
+  bool code_shaped =
+      v.reason.size() <= kMaxRevocationCodeBytes &&
+      std::all_of(v.reason.begin(), v.reason.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || ch == '_'; });
+  if (!code_shaped) {
+    return Status::InvalidInput("revocation: reason must be a code of 1.." + std::to_string(kMaxRevocationCodeBytes) +
+                                " characters [a-z_], such as " + RevocationReasonList());
+  }
   if (sender.secret.size() != crypto_sign_SECRETKEYBYTES) {
     return Status::InvalidInput("revocation: the sender's identity key is not loaded");
   }

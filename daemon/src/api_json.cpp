@@ -163,6 +163,10 @@ Json ToJson(const service::ShareOutcome& r) {
           {"decision", ToJson(r.decision)}};
 }
 
+Json ToJson(const service::ShareRecall& r) {
+  return {{"message_id", r.message_id}, {"state", std::string(store::ShareStateName(r.state))}, {"reason", r.reason}};
+}
+
 Json ToJson(const service::MeldcodeApproval& r) {
   return {{"message_id", r.message_id},
           {"state", std::string(store::ShareStateName(r.state))},

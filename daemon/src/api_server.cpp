@@ -136,6 +136,12 @@ struct ApiServer::Impl {
         {"GET", "/v1/shares", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListShares(c.caller)); }},
         {"POST", "/v1/shares/*/approve", 0,
          [](Impl& i, const Call& c) { return JsonReply(i.service.ApproveMeldcode(c.caller, c.params[0])); }},
+        {"POST", "/v1/shares/*/recall", 0,
+         [](Impl& i, const Call& c) {
+           auto reason = formats::ParseSingleStringField(c.body, "reason");
+           if (!reason.ok()) return Reply::Error(reason.status());
+           return JsonReply(i.service.RecallShare(c.caller, c.params[0], *reason));
+         }},
         {"GET", "/v1/audit/export", 0,
          [](Impl& i, const Call& c) { return RawReply(i.service.AuditExport(c.caller)); }},
         {"GET", "/v1/audit/subject/*", 0,

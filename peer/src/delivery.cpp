@@ -118,7 +118,7 @@ void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) 
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
 }
 
-Result<std::string> DeliveryWorker::Send(const store::Partner& partner, const std::string& payload) {
+Result<PeerClient*> DeliveryWorker::Connected(const store::Partner& partner) {
   SCHAKEL_ASSIGN_OR_RETURN(PeerEndpoint endpoint, EndpointFor(partner));
   auto it = clients_.find(partner.card.node_id);
   // A changed card (new address or pin) needs a new connection.
@@ -132,8 +132,29 @@ Result<std::string> DeliveryWorker::Send(const store::Partner& partner, const st
                              PeerClient::Create(core_.config.node_id, core_.keys.tls(), endpoint, options_.client));
     it = clients_.emplace(partner.card.node_id, std::move(client)).first;
   }
-  auto response = it->second->Deliver(payload);
-  if (!response.ok()) clients_.erase(it);
+  Status connected = it->second->Connect();
+  if (!connected.ok()) {
+    clients_.erase(it);
+    return connected;
+  }
+  return it->second.get();
+}
+
+Result<bool> DeliveryWorker::MarkSending(const store::OutgoingItem& item) {
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> share, store::FindShare(held.db(), item.message_id));
+  if (!share) return false;
+  if (share->state == store::ShareState::kSending) return true;
+  if (share->state != store::ShareState::kQueued) return false;
+  SCHAKEL_RETURN_IF_ERROR(store::SetShareState(held.db(), item.message_id, store::ShareState::kSending, "",
+                                               FormatInstantMs(core_.clock->Now())));
+  return true;
+}
+
+Result<std::string> DeliveryWorker::Transmit(const store::Partner& partner, PeerClient& client,
+                                             const std::string& payload) {
+  auto response = client.Deliver(payload);
+  if (!response.ok()) clients_.erase(partner.card.node_id);
   return response;
 }
 
@@ -150,36 +171,47 @@ DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
   if (!s.ok()) return plan.Then(Plan::kRetryLocal, s.status().WithContext("reading the share"));
   plan.share = *s;
   if (item.kind != "share") return plan.Then(Plan::kSend, Status::Ok());
-  if (!plan.share || plan.share->state != store::ShareState::kQueued) {
+  bool may_go = plan.share &&
+                (plan.share->state == store::ShareState::kQueued || plan.share->state == store::ShareState::kSending);
+  if (!may_go) {
     Status removed = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
     if (!removed.ok()) return plan.Then(Plan::kRetryLocal, removed.WithContext("dropping a share no longer queued"));
     return plan.Then(Plan::kDone, Status::Ok());
   }
-  // Right before transmission: the consents as they are now.
-  Status recheck = RecheckShare(held, *plan.share);
-  if (recheck.ok()) return plan.Then(Plan::kSend, Status::Ok());
-  // The cancellation, the queue item's removal and the entry together, or
-  // none: then the item stays queued, is not sent (the recheck runs again
-  // first) and is tried again later.
   const store::ShareRecord& share = *plan.share;
+  Instant now = core_.clock->Now();
+  // Right before transmission: the consents as they are now.
+  Status recheck = RecheckShare(held, share);
+  if (recheck.ok()) return plan.Then(Plan::kSend, Status::Ok());
+  // Not allowed any more. A share still `queued` never left and is
+  // cancelled; one `sending` went out before without a receipt and may be
+  // with the partner, so it is revoked. The state change, the queue and the
+  // entry together, or none: then the item stays queued, is not sent (the
+  // recheck runs again first) and is tried again later.
+  bool may_be_there = share.state == store::ShareState::kSending;
   Status st;
   {
     store::Transaction tx(held.db());
     st = tx.Begin();
-    if (st.ok()) {
+    if (st.ok() && may_be_there) {
+      st = service::QueueRevocation(held, share, crypto::RevocationReason::kOther, now);
+    } else if (st.ok()) {
       st = store::SetShareState(held.db(), item.message_id, store::ShareState::kCancelled, Short(recheck.message()),
-                                FormatInstantMs(core_.clock->Now()));
+                                FormatInstantMs(now));
+      if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
     }
-    if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
     if (st.ok()) {
-      st = AuditOrFail(held, SystemEvent({"share.cancelled", share.student_id, share.message_id, share.purpose,
-                                          share.legal_basis, "deny", Short(recheck.message())},
-                                         "delivery"));
+      st = AuditOrFail(
+          held, SystemEvent({may_be_there ? "share.revoked" : "share.cancelled", share.student_id, share.message_id,
+                             share.purpose, share.legal_basis, "deny", Short(recheck.message())},
+                            "delivery"));
     }
     if (st.ok()) st = tx.Commit();
   }  // rolled back here unless committed
   if (!st.ok()) return plan.Then(Plan::kRetryLocal, st.WithContext("cancelling before sending"));
-  LogInfo("share " + item.message_id + " cancelled before sending: " + recheck.message());
+  LogInfo("share " + item.message_id + (may_be_there ? " revoked" : " cancelled") +
+          " before sending: " + recheck.message());
+  if (may_be_there) core_.WakeDelivery();
   return plan.Then(Plan::kDone, Status::Ok());
 }
 
@@ -198,7 +230,22 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
       break;
   }
   FaultPoint("delivery.before_send");
-  auto response = Send(plan.partner, item.payload);
+  auto client = Connected(plan.partner);
+  if (!client.ok()) {
+    Failed(item, client.status());
+    return;
+  }
+  if (item.kind == "share") {
+    // From here on the share may reach the partner: a withdrawal now needs
+    // a revocation, not a cancellation (consents.cpp EndSharesUsing).
+    auto marked = MarkSending(item);
+    if (!marked.ok()) {
+      RetryAfterLocalError(core_, item, marked.status().WithContext("marking the share as sending"), options_);
+      return;
+    }
+    if (!*marked) return;  // ended while connecting; Prepare drops the item next round
+  }
+  auto response = Transmit(plan.partner, **client, item.payload);
   if (!response.ok()) {
     Failed(item, response.status());
     return;
@@ -228,34 +275,72 @@ void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& 
   }
   core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
   FaultPoint("delivery.after_receipt");
-  std::string at = FormatInstantMs(core_.clock->Now());
+  Instant now = core_.clock->Now();
+  std::string at = FormatInstantMs(now);
+  std::vector<uint8_t> bytes(response.begin(), response.end());
+  bool late = false;
   Status st;
   {
     NodeCore::Held held(core_);
     store::Transaction tx(held.db());
     st = tx.Begin();
+    // The share as it is now: a withdrawal or a recall may have ended it
+    // while it was on its way.
+    std::optional<store::ShareRecord> now_share;
     if (st.ok()) {
-      std::vector<uint8_t> bytes(response.begin(), response.end());
-      st = store::MarkShareDelivered(held.db(), item.message_id, bytes, at);
+      auto found = store::FindShare(held.db(), item.message_id);
+      if (!found.ok())
+        st = found.status();
+      else if (!*found)
+        st = Status::Internal("share " + item.message_id + " has a receipt but no record");
+      else
+        now_share = std::move(*found);
+    }
+    if (st.ok()) {
+      late = now_share->state != store::ShareState::kQueued && now_share->state != store::ShareState::kSending;
+      st = late ? store::KeepLateReceipt(held.db(), item.message_id, bytes, at)
+                : store::MarkShareDelivered(held.db(), item.message_id, bytes, at);
     }
     if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
     if (st.ok()) {
-      st = store::ExpediteOutgoing(held.db(), partner.card.node_id, core_.clock->Now().time_since_epoch().count());
+      st = store::ExpediteOutgoing(held.db(), partner.card.node_id, now.time_since_epoch().count());
     }
     if (st.ok()) {
-      st = AuditOrFail(held, SystemEvent({"share.delivered", share->student_id, share->message_id, share->purpose,
-                                          share->legal_basis, "ok", "receipt_verified"},
-                                         "peer:" + partner.card.node_id));
+      st = AuditOrFail(
+          held, SystemEvent(
+                    {"share.delivered", share->student_id, share->message_id, share->purpose, share->legal_basis, "ok",
+                     late ? "receipt_verified_after_" + std::string(store::ShareStateName(now_share->state))
+                          : "receipt_verified"},
+                    "peer:" + partner.card.node_id));
+    }
+    // The partner holds a share it should not: unless a revocation is
+    // already on its way (revoked), one is queued now.
+    if (st.ok() && late && now_share->state != store::ShareState::kRevoked) {
+      crypto::RevocationReason reason = now_share->state_reason.value_or("") == "consent_withdrawn"
+                                            ? crypto::RevocationReason::kConsentWithdrawn
+                                            : crypto::RevocationReason::kOther;
+      st = service::QueueRevocation(held, *now_share, reason, now);
+      if (st.ok()) {
+        st = AuditOrFail(held, SystemEvent({"share.revoked", share->student_id, share->message_id, share->purpose,
+                                            share->legal_basis, "ok",
+                                            "delivered_after_" + std::string(store::ShareStateName(now_share->state))},
+                                           "delivery"));
+      }
     }
     if (st.ok()) FaultPoint("delivery.before_receipt_commit");
     if (st.ok()) st = tx.Commit();
   }
   // Not recorded: the item stays queued and is sent again later; the
   // recipient answers a message it has with the same receipt.
-  if (!st.ok())
+  if (!st.ok()) {
     RetryAfterLocalError(core_, item, st.WithContext("recording the receipt"), options_);
-  else
+  } else if (late) {
+    LogInfo("share " + item.message_id + " reached " + partner.card.node_id +
+            " after it was ended; its revocation follows");
+    core_.WakeDelivery();
+  } else {
     LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
+  }
 }
 
 void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& plan, const std::string& response) {
@@ -404,9 +489,13 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
     store::Transaction tx(held.db());
     SCHAKEL_RETURN_IF_ERROR(tx.Begin());
     if (known && known->state == "received") {
-      SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(held.db(), peer, rev.message_id, rev.reason, FormatInstantMs(now)));
+      // Only a known code is kept: free text from an older partner could
+      // hold personal data the purge is meant to remove.
+      std::string reason(crypto::RevocationReasonName(
+          crypto::ParseRevocationReason(rev.reason).value_or(crypto::RevocationReason::kOther)));
+      SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(held.db(), peer, rev.message_id, reason, FormatInstantMs(now)));
       audit::AuditEvent e = SystemEvent(
-          {"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", rev.reason}, "peer:" + peer);
+          {"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", reason}, "peer:" + peer);
       SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
       purged = true;
     }

@@ -34,7 +34,8 @@ Result<std::string> Service::AddConsent(const Caller& c, NewConsent input) {
 }
 
 // Queued and pending shares that relied on a withdrawn consent are cancelled;
-// delivered ones get a revocation queued. Inside the withdrawal's transaction.
+// shares that may have reached the partner (sending or delivered) get a
+// revocation queued. Inside the withdrawal's transaction.
 Status Service::EndSharesUsing(NodeCore::Held& held, const Caller& c, const std::vector<store::ShareRecord>& shares,
                                Instant now, ConsentWithdrawal* out) {
   const std::string& at = out->withdrawn_at;
@@ -46,15 +47,8 @@ Status Service::EndSharesUsing(NodeCore::Held& held, const Caller& c, const std:
       SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.cancelled", s.student_id, s.message_id, s.purpose,
                                           s.legal_basis, "ok", "consent_withdrawn"));
       out->cancelled.push_back(s.message_id);
-    } else if (s.state == ShareState::kDelivered) {
-      SCHAKEL_ASSIGN_OR_RETURN(crypto::Revocation rev,
-                               crypto::MakeRevocation(s.message_id, core_.config.node_id, s.recipient_id,
-                                                      "consent_withdrawn", now, core_.keys.identity()));
-      SCHAKEL_RETURN_IF_ERROR(store::EnqueueOutgoing(held.db(), "revocation", s.message_id, s.recipient_id,
-                                                     crypto::EncodeRevocation(rev), now.time_since_epoch().count(),
-                                                     at));
-      SCHAKEL_RETURN_IF_ERROR(
-          store::SetShareState(held.db(), s.message_id, ShareState::kRevoked, "consent_withdrawn", at));
+    } else if (s.state == ShareState::kSending || s.state == ShareState::kDelivered) {
+      SCHAKEL_RETURN_IF_ERROR(QueueRevocation(held, s, crypto::RevocationReason::kConsentWithdrawn, now));
       SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.revoked", s.student_id, s.message_id, s.purpose,
                                           s.legal_basis, "ok", "consent_withdrawn"));
       out->revoked.push_back(s.message_id);

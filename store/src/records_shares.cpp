@@ -165,8 +165,15 @@ Status MarkShareDelivered(Database& db, const std::string& message_id, const std
                           const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s, db.Prepare("UPDATE shares SET state = 'delivered', receipt = ?, delivered_at = ?, state_changed = ? "
-                              "WHERE message_id = ? AND state = 'queued';"));
+                              "WHERE message_id = ? AND state IN ('queued', 'sending');"));
   return s.BindBlob(1, receipt).Bind(2, at).Bind(3, at).Bind(4, message_id).Run();
+}
+
+Status KeepLateReceipt(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
+                       const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("UPDATE shares SET receipt = ?, delivered_at = ? WHERE message_id = ?;"));
+  return s.BindBlob(1, receipt).Bind(2, at).Bind(3, message_id).Run();
 }
 
 // ---- outgoing ----

@@ -252,7 +252,7 @@ TEST_F(FaultAudit, ADeliveryWhoseEntryFailsIsKeptAndDeliveredOnce) {
   fed_.StopNode("school");
 
   // The receipt comes back but share.delivered cannot be written: the share
-  // stays queued and is sent again, bounded by the test's wait.
+  // stays in the queue and is sent again, bounded by the test's wait.
   fed_.StartNode("team");
   fed_.StartNode("school", kAuditFailsAfterStart);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
@@ -268,7 +268,8 @@ TEST_F(FaultAudit, ADeliveryWhoseEntryFailsIsKeptAndDeliveredOnce) {
     ASSERT_TRUE(db);
     auto share = store::FindShare(*db, msg);
     ASSERT_TRUE(share.ok() && *share);
-    EXPECT_EQ((*share)->state, store::ShareState::kQueued);
+    // It went out (the partner has it), so it is `sending`, not `queued`.
+    EXPECT_EQ((*share)->state, store::ShareState::kSending);
     auto queued = store::CountOutgoing(*db);
     ASSERT_TRUE(queued.ok());
     EXPECT_EQ(*queued, 1) << "the share left the queue without its entry";

@@ -1,4 +1,6 @@
 // End-to-end: real schakeld processes on loopback, driven through the CLI.
+#include <algorithm>
+#include <csignal>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -221,6 +223,102 @@ TEST_F(FederationTest, WithdrawalWhileQueuedCancelsAndNothingArrives) {
   auto w = fed_.AsJson("school", "zorgco", {"consent", "withdraw", jongere});
   EXPECT_EQ(w["cancelled"], json::array({msg}));
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "cancelled"));
+  EXPECT_EQ(fed_.AsJson("school", "admin", {"status"})["outbox_depth"], 0);
+  fed_.StartNode("team");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(fed_.AsJson("team", "gezinswerker", {"inbox"})["inbox"].empty());
+}
+
+// The race the issue names: the recipient is frozen (SIGSTOP) while a share
+// is on the wire to it; the consent is withdrawn; the recipient resumes and
+// stores the share and answers with its receipt. The sender had already
+// queued a revocation (the share was `sending`, not `queued`), keeps the
+// late receipt as evidence and the revocation follows: the recipient's copy
+// is purged and the sender's share ends `purged`.
+TEST_F(FederationTest, WithdrawalWhileOnTheWireRevokesAndThePartnerPurges) {
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  std::string ouder = AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  // A first share opens the connection the second one will use.
+  std::string first = ShareSanne();
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", first, "delivered"));
+
+  fed_.SignalNode("team", SIGSTOP);
+  std::string msg = ShareSanne();
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "sending"));
+  auto w = fed_.AsJson("school", "zorgco", {"consent", "withdraw", ouder});
+  EXPECT_EQ(w["cancelled"], json::array());
+  EXPECT_EQ(w["revoked"], json::array({first, msg}));
+  fed_.SignalNode("team", SIGCONT);
+
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "purged", std::chrono::seconds(30)));
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", first, "purged", std::chrono::seconds(30)));
+  auto tomb = fed_.AsJson("team", "gezinswerker", {"inbox", "show", msg});
+  EXPECT_EQ(tomb["state"], "purged");
+  EXPECT_TRUE(tomb["summary"].is_null());
+  EXPECT_EQ(tomb["purge_reason"], "consent_withdrawn");
+  // The sender's log says what happened, in order: sent, revoked, the late
+  // receipt, the purge.
+  auto entries = fed_.AsJson("school", "auditor", {"audit", "query", "--student", "stu-1042"});
+  std::vector<std::string> about_msg;
+  for (const auto& e : entries["entries"]) {
+    if (e["object"] == msg) about_msg.push_back(e["action"].get<std::string>() + ":" + e["reason"].get<std::string>());
+  }
+  EXPECT_NE(std::find(about_msg.begin(), about_msg.end(), "share.revoked:consent_withdrawn"), about_msg.end());
+  EXPECT_NE(std::find(about_msg.begin(), about_msg.end(), "share.purged:purge_confirmed_by_recipient"),
+            about_msg.end());
+}
+
+// A share sent in error is recalled by the one who sent it (or a
+// coordinator), with a reason code; the partner purges and confirms.
+TEST_F(FederationTest, RecallOfADeliveredShareSentInError) {
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  std::string msg = ShareSanne();
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered"));
+
+  // A reason is one of the codes, never free text.
+  auto free_text = fed_.As("school", "mentor", {"recall", msg, "--reason", "oops, wrong pupil"});
+  EXPECT_EQ(free_text.code, 2);
+  EXPECT_NE(free_text.err.find("sent_in_error, consent_withdrawn"), std::string::npos) << free_text.err;
+  EXPECT_NE(free_text.err.find("--reason"), std::string::npos) << free_text.err;
+  // Another staff member cannot recall it, nor learn that it exists.
+  auto other = fed_.As("school", "other-mentor", {"recall", msg, "--reason", "sent_in_error"});
+  EXPECT_NE(other.code, 0);
+  EXPECT_NE(other.err.find("no share"), std::string::npos) << other.err;
+
+  auto r = fed_.AsJson("school", "mentor", {"recall", msg, "--reason", "sent_in_error"});
+  EXPECT_EQ(r["state"], "revoked");
+  EXPECT_EQ(r["reason"], "sent_in_error");
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "purged"));
+  auto tomb = fed_.AsJson("team", "gezinswerker", {"inbox", "show", msg});
+  EXPECT_EQ(tomb["state"], "purged");
+  EXPECT_TRUE(tomb["summary"].is_null());
+  EXPECT_EQ(tomb["purge_reason"], "sent_in_error");
+  // Once purged there is nothing left to recall.
+  auto again = fed_.As("school", "zorgco", {"recall", msg, "--reason", "other"});
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.err.find("already purged"), std::string::npos) << again.err;
+  auto entries = fed_.AsJson("school", "auditor", {"audit", "query", "--action", "share.recalled"});
+  ASSERT_EQ(entries["entries"].size(), 1u);
+  EXPECT_EQ(entries["entries"][0]["object"], msg);
+  EXPECT_EQ(entries["entries"][0]["reason"], "sent_in_error");
+}
+
+// A recall before the share left cancels it: nothing reaches the partner.
+TEST_F(FederationTest, RecallOfAQueuedShareCancelsIt) {
+  fed_.StartNode("school");  // the wijkteam is offline
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  std::string msg = ShareSanne();
+  auto r = fed_.AsJson("school", "zorgco", {"recall", msg, "--reason", "wrong_recipient"});
+  EXPECT_EQ(r["state"], "cancelled");
   EXPECT_EQ(fed_.AsJson("school", "admin", {"status"})["outbox_depth"], 0);
   fed_.StartNode("team");
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));

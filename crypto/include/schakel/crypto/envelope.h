@@ -33,6 +33,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -167,13 +168,27 @@ Result<Receipt> DecodeReceipt(std::string_view bytes);
 // ---------------------------------------------------------------------------
 // Revocations: the sender's signed instruction to purge a message it sent.
 
+// What a received revocation's reason may be (version 1 allowed free text);
+// what this build makes: a code of at most kMaxRevocationCodeBytes.
 inline constexpr size_t kMaxRevocationReasonBytes = 512;
+inline constexpr size_t kMaxRevocationCodeBytes = 64;
+
+// Why a share is revoked. On the wire a revocation carries one of these as
+// its reason: a code, never free text (a reason could otherwise carry
+// personal data past the envelope's encryption). A recipient honours any
+// reason (a newer sender's code, an older one's free text: neither is a
+// reason to keep data) and records one it does not know as "other".
+enum class RevocationReason { kSentInError, kConsentWithdrawn, kWrongRecipient, kContentIncorrect, kOther };
+std::string_view RevocationReasonName(RevocationReason r);
+std::optional<RevocationReason> ParseRevocationReason(std::string_view s);
+// "sent_in_error, consent_withdrawn, ...": for messages naming the choices.
+std::string RevocationReasonList();
 
 struct Revocation {
   std::string message_id;
   std::string sender_id;     // who sent the message and signs this revocation
   std::string recipient_id;  // who must purge it
-  std::string reason;        // printable UTF-8, 1..512 bytes, e.g. "consent_withdrawn"
+  std::string reason;        // made: a code [a-z_]{1,64} (RevocationReasonName); received: printable, 1..512 bytes
   Instant revoked_at{};
   Signature sig{};  // by the sender's identity key
 };

@@ -72,7 +72,8 @@ class DeliveryWorker {
 
   void Loop();
   // Reads the partner and the share; drops an item no longer queued; cancels
-  // a share the consents no longer allow (audited). Takes the node lock.
+  // (still queued) or revokes (sending) a share the consents no longer allow
+  // (audited). Takes the node lock.
   Plan Prepare(const store::OutgoingItem& item);
   void Process(const store::OutgoingItem& item);
   // After a send: verify the partner's answer, then record it (node lock).
@@ -80,9 +81,16 @@ class DeliveryWorker {
   void RecordPurge(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
   void Failed(const store::OutgoingItem& item, const Status& why);
 
-  // Sends over a kept-open connection to the partner, opening one when
-  // needed; a failed connection is dropped and opened afresh next time.
-  Result<std::string> Send(const store::Partner& partner, const std::string& payload);
+  // The kept-open connection to the partner, opened when needed (TLS and
+  // HELLO done); nothing of the item has been sent yet.
+  Result<PeerClient*> Connected(const store::Partner& partner);
+  // Right before the share's bytes go out, under the node lock: queued ->
+  // sending. False when it was ended while the connection was opened (then
+  // it is not sent).
+  Result<bool> MarkSending(const store::OutgoingItem& item);
+  // Sends over the connection; a failed connection is dropped and opened
+  // afresh next time.
+  Result<std::string> Transmit(const store::Partner& partner, PeerClient& client, const std::string& payload);
 
   NodeCore& core_;
   DeliveryOptions options_;

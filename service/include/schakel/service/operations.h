@@ -28,6 +28,7 @@ enum class Op : uint8_t {
   kShare,
   kApproveMeldcode,
   kListShares,
+  kRecallShare,
   kListInbox,
   kShowInbox,
   kNodeStatus,
@@ -73,6 +74,7 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     {Op::kShare, kStaffOrCoordinator, "share cases"},
     {Op::kApproveMeldcode, kCoordinatorOnly, "approve Meldcode shares"},
     {Op::kListShares, kStaffOrCoordinator, "list shares"},
+    {Op::kRecallShare, kStaffOrCoordinator, "recall shares"},  // staff: only their own (RecallShare)
     {Op::kListInbox, kStaffOrCoordinator, "read the inbox"},
     {Op::kShowInbox, kStaffOrCoordinator, "read the inbox"},
     {Op::kNodeStatus, kAnyRole, "see the node's status"},  // nothing in it is personal data

@@ -104,8 +104,16 @@ struct ConsentWithdrawal {
   std::string consent_id;
   std::string withdrawn_at;
   std::vector<std::string> cancelled;      // queued shares, cancelled
-  std::vector<std::string> revoked;        // delivered shares, revocation queued
+  std::vector<std::string> revoked;        // sending or delivered shares, revocation queued
   std::vector<std::string> links_revoked;  // dossier links, revoked
+};
+
+// The answer to a recall: the share's state after it (cancelled or revoked)
+// and the reason's code.
+struct ShareRecall {
+  std::string message_id;
+  store::ShareState state = store::ShareState::kCancelled;
+  std::string reason;
 };
 
 // A share that relied on a consent.

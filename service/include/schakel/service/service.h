@@ -66,6 +66,11 @@ class Service {
   Result<StudentConsents> ListConsents(const Caller& c, const std::string& student_id);
 
   Gated<ShareOutcome> Share(const Caller& c, const ShareRequest& request);
+  // Takes back a share, whatever its legal basis: one not yet sent is
+  // cancelled, one that may have reached the partner is revoked (the partner
+  // purges it and confirms). A coordinator may recall any share; staff their
+  // own. `reason` is a code of crypto::RevocationReason.
+  Result<ShareRecall> RecallShare(const Caller& c, const std::string& message_id, const std::string& reason);
   // The egress gate (gate.h), for the dossier links.
   Gated<GateResult> Gate(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
     return gate_.Decide(held, c, g);
@@ -127,5 +132,13 @@ class Service {
 // the delivery worker right before transmission. Returns Ok when it may still
 // go, kDenied with the reasons when it must be cancelled.
 Status RecheckShare(NodeCore::Held& held, const store::ShareRecord& share);
+
+// A share that may be with its recipient (sending or delivered) is ended by
+// a signed revocation: queues it (replacing one still queued), drops the
+// share from the queue so it is not sent again, and marks the share revoked
+// with the reason's code. Not audited here: the caller writes the entry, in
+// the same transaction as this. REQUIRES: inside a transaction.
+Status QueueRevocation(NodeCore::Held& held, const store::ShareRecord& share, crypto::RevocationReason reason,
+                       Instant now);
 
 }  // namespace schakel::service

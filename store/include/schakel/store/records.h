@@ -115,8 +115,14 @@ Status SetShareState(Database& db, const std::string& message_id, ShareState sta
 Status SetShareApproved(Database& db, const std::string& message_id, const std::string& approved_by,
                         const std::string& at);
 Status SetShareBodyHash(Database& db, const std::string& message_id, const std::vector<uint8_t>& body_hash);
+// queued or sending -> delivered, with the recipient's receipt; a share in
+// another state is left as it is.
 Status MarkShareDelivered(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
                           const std::string& at);
+// The receipt of a share that was cancelled or revoked while it was on its
+// way: kept as evidence that the partner got it, the state unchanged.
+Status KeepLateReceipt(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
+                       const std::string& at);
 
 // ---- dossier links (docs/links.md)
 
