@@ -27,6 +27,7 @@ constexpr uint8_t kRevocationVersion = 1;
 constexpr char kReceiptLabel[] = "schakel/receipt/v1";
 constexpr char kRevocationLabel[] = "schakel/revocation/v1";
 constexpr char kPurgeConfirmationLabel[] = "schakel/purge-confirmation/v1";
+constexpr char kPurgeConfirmationLabelV2[] = "schakel/purge-confirmation/v2";
 
 // Receipts and revocations share the field encoding of the header.
 std::string ReceiptFields(const Receipt& r) {
@@ -80,6 +81,20 @@ std::string PurgeMessage(const std::string& message_id, const std::string& sende
   fields.push_back('\0');
   fields += recipient_id;
   return Labelled(kPurgeConfirmationLabel, sizeof kPurgeConfirmationLabel, fields);
+}
+
+std::string PurgeMessageV2(const std::string& message_id, const std::string& sender_id, const std::string& recipient_id,
+                           bool held, const std::string& purged_at) {
+  std::string fields = message_id;
+  fields.push_back('\0');
+  fields += sender_id;
+  fields.push_back('\0');
+  fields += recipient_id;
+  fields.push_back('\0');
+  fields += held ? "1" : "0";
+  fields.push_back('\0');
+  fields += purged_at;
+  return Labelled(kPurgeConfirmationLabelV2, sizeof kPurgeConfirmationLabelV2, fields);
 }
 
 }  // namespace
@@ -259,22 +274,44 @@ Result<Revocation> DecodeRevocation(std::string_view bytes) {
 // ----- purge confirmations -------------------------------------------------
 
 std::string MakePurgeConfirmation(const std::string& message_id, const std::string& sender_id,
-                                  const std::string& recipient_id, Instant purged_at, const SigningKeyPair& recipient) {
-  Signature sig = Sign(recipient, PurgeMessage(message_id, sender_id, recipient_id));
-  Json j{{"message_id", message_id},
-         {"sender_id", sender_id},
-         {"recipient_id", recipient_id},
-         {"purged_at", FormatInstantMs(purged_at)},
-         {"sig", Base64Encode(sig)}};
+                                  const std::string& recipient_id, bool held, Instant purged_at,
+                                  const SigningKeyPair& recipient, int version) {
+  std::string at = FormatInstantMs(purged_at);
+  if (version < 2) {
+    Signature sig = Sign(recipient, PurgeMessage(message_id, sender_id, recipient_id));
+    Json j{{"message_id", message_id},
+           {"sender_id", sender_id},
+           {"recipient_id", recipient_id},
+           {"purged_at", at},
+           {"sig", Base64Encode(sig)}};
+    return j.dump();
+  }
+  Signature sig = Sign(recipient, PurgeMessageV2(message_id, sender_id, recipient_id, held, at));
+  Json j{{"version", 2}, {"message_id", message_id}, {"sender_id", sender_id},  {"recipient_id", recipient_id},
+         {"held", held}, {"purged_at", at},          {"sig", Base64Encode(sig)}};
   return j.dump();
 }
 
-Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
-                               const std::string& sender_id, const std::string& recipient_id,
-                               const PublicKey& recipient_sign_pk) {
+Result<PurgeConfirmation> VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
+                                                  const std::string& sender_id, const std::string& recipient_id,
+                                                  const PublicKey& recipient_sign_pk) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseJsonLimited(confirmation, {4096, 4}));
   JsonFields f(j, "purge confirmation");
-  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"message_id", "sender_id", "recipient_id", "purged_at", "sig"}));
+  PurgeConfirmation out;
+  out.version = j.is_object() && j.contains("version") ? 2 : 1;
+  if (out.version == 1) {
+    SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"message_id", "sender_id", "recipient_id", "purged_at", "sig"}));
+  } else {
+    SCHAKEL_RETURN_IF_ERROR(
+        f.OnlyKeys({"version", "message_id", "sender_id", "recipient_id", "held", "purged_at", "sig"}));
+    if (!j["version"].is_number_integer() || j["version"].get<int64_t>() != 2) {
+      return Status::InvalidInput("purge confirmation.version: this build knows versions 1 and 2");
+    }
+    if (!j.contains("held") || !j["held"].is_boolean()) {
+      return Status::InvalidInput("purge confirmation.held: expected true or false");
+    }
+    out.held = j["held"].get<bool>();
+  }
   SCHAKEL_ASSIGN_OR_RETURN(std::string mid, f.String("message_id", 128));
   SCHAKEL_ASSIGN_OR_RETURN(std::string sid, f.String("sender_id", 64));
   SCHAKEL_ASSIGN_OR_RETURN(std::string rid, f.String("recipient_id", 64));
@@ -282,14 +319,21 @@ Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string&
   if (mid != message_id || sid != sender_id || rid != recipient_id) {
     return Status::InvalidInput("purge confirmation is for another message");
   }
+  if (out.version == 2 || j.contains("purged_at")) {
+    SCHAKEL_ASSIGN_OR_RETURN(out.purged_at, f.String("purged_at", 32));
+    if (!ParseInstant(out.purged_at).ok()) return Status::InvalidInput("purge confirmation.purged_at: not an instant");
+  }
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<uint8_t> sig_bytes, Base64Decode(sig_text, 64));
   if (sig_bytes.size() != 64) return Status::InvalidInput("purge confirmation: bad signature length");
   Signature sig{};
   std::copy(sig_bytes.begin(), sig_bytes.end(), sig.begin());
-  if (!Verify(recipient_sign_pk, PurgeMessage(message_id, sender_id, recipient_id), sig)) {
+  std::string signed_text = out.version == 1
+                                ? PurgeMessage(message_id, sender_id, recipient_id)
+                                : PurgeMessageV2(message_id, sender_id, recipient_id, *out.held, out.purged_at);
+  if (!Verify(recipient_sign_pk, signed_text, sig)) {
     return Status::InvalidInput("purge confirmation: signature does not verify");
   }
-  return Status::Ok();
+  return out;
 }
 
 }  // namespace schakel::crypto

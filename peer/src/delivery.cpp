@@ -347,12 +347,15 @@ void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& pl
   const store::Partner& partner = plan.partner;
   const std::optional<store::ShareRecord>& share = plan.share;
   // A revocation: the answer must be the recipient's signed purge confirmation.
-  Status ok = crypto::VerifyPurgeConfirmation(response, item.message_id, core_.config.node_id, partner.card.node_id,
-                                              partner.card.sign_pk);
-  if (!ok.ok()) {
-    Failed(item, ok);
+  auto confirmed = crypto::VerifyPurgeConfirmation(response, item.message_id, core_.config.node_id,
+                                                   partner.card.node_id, partner.card.sign_pk);
+  if (!confirmed.ok()) {
+    Failed(item, confirmed.status());
     return;
   }
+  // Version 2 says whether the partner held it (a share that never arrived
+  // is purged all the same: nothing of it is left there).
+  const std::string why = confirmed->held == false ? "recipient_held_nothing" : "purge_confirmed_by_recipient";
   core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
   std::string at = FormatInstantMs(core_.clock->Now());
   Status st;
@@ -360,14 +363,11 @@ void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& pl
     NodeCore::Held held(core_);
     store::Transaction tx(held.db());
     st = tx.Begin();
-    if (st.ok())
-      st = store::SetShareState(held.db(), item.message_id, store::ShareState::kPurged, "purge_confirmed_by_recipient",
-                                at);
+    if (st.ok()) st = store::SetShareState(held.db(), item.message_id, store::ShareState::kPurged, why, at);
     if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
     if (st.ok()) {
       st = AuditOrFail(held, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
-                                          share ? share->purpose : "", share ? share->legal_basis : "", "ok",
-                                          "purge_confirmed_by_recipient"},
+                                          share ? share->purpose : "", share ? share->legal_basis : "", "ok", why},
                                          "peer:" + partner.card.node_id));
     }
     if (st.ok()) st = tx.Commit();
@@ -375,7 +375,9 @@ void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& pl
   if (!st.ok())
     RetryAfterLocalError(core_, item, st.WithContext("recording the purge"), options_);
   else
-    LogInfo("share " + item.message_id + " purged at " + partner.card.node_id);
+    LogInfo("share " + item.message_id + " purged at " + partner.card.node_id +
+            (confirmed->purged_at.empty() ? "" : " (" + confirmed->purged_at + ")") +
+            (confirmed->held == false ? ", which held nothing" : ""));
 }
 
 // ---- InboxHandler -----------------------------------------------------------
@@ -503,7 +505,7 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
   }
   core_.reachability.DeliveredFrom(peer, now);
   LogInfo("revocation of " + rev.message_id + " from " + peer + (purged ? ": purged" : ": nothing held"));
-  return crypto::MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, now, core_.keys.identity());
+  return crypto::MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, purged, now, core_.keys.identity());
 }
 
 }  // namespace schakel::peer

@@ -15,10 +15,10 @@ Status QueueRevocation(NodeCore::Held& held, const store::ShareRecord& share, cr
                        Instant now) {
   NodeCore& core = held.core();
   std::string at = FormatInstantMs(now);
-  SCHAKEL_ASSIGN_OR_RETURN(crypto::Revocation rev,
-                           crypto::MakeRevocation(share.message_id, core.config.node_id, share.recipient_id,
-                                                  std::string(crypto::RevocationReasonName(reason)), now,
-                                                  core.keys.identity()));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      crypto::Revocation rev,
+      crypto::MakeRevocation(share.message_id, core.config.node_id, share.recipient_id,
+                             std::string(crypto::RevocationReasonName(reason)), now, core.keys.identity()));
   // Not sent again: a share in flight when this commits is answered by its
   // receipt, and the revocation behind it in the partner's queue follows.
   SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(held.db(), "share", share.message_id));
@@ -69,8 +69,8 @@ Result<ShareRecall> Service::RecallShare(const Caller& c, const std::string& mes
       return Status::InvalidInput("share " + message_id + " is " + std::string(ShareStateName(s.state)) +
                                   ": it never reached the partner, there is nothing to recall");
   }
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.recalled", s.student_id, message_id, s.purpose, s.legal_basis,
-                                      "ok", out.reason));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, c, "share.recalled", s.student_id, message_id, s.purpose, s.legal_basis, "ok", out.reason));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.WakeDelivery();
   return out;

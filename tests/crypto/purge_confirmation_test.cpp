@@ -36,16 +36,51 @@ TEST(PurgeConfirmationTest, KnownAnswer) {
   SigningKeyPair key = SeededKey();
   EXPECT_EQ(ToHex(key.public_key), "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
   std::string made =
-      MakePurgeConfirmation(kMessage, kSender, kRecipient, ParseInstant("2026-11-24T09:30:00.250Z").value(), key);
+      MakePurgeConfirmation(kMessage, kSender, kRecipient, true, ParseInstant("2026-11-24T09:30:00.250Z").value(), key,
+                            /*version=*/1);
   EXPECT_EQ(made, kExpected);
-  EXPECT_TRUE(VerifyPurgeConfirmation(kExpected, kMessage, kSender, kRecipient, key.public_key).ok());
+  auto v1 = VerifyPurgeConfirmation(kExpected, kMessage, kSender, kRecipient, key.public_key);
+  ASSERT_TRUE(v1.ok()) << v1.status().message();
+  EXPECT_EQ(v1->version, 1);
+  EXPECT_EQ(v1->held, std::nullopt);  // version 1 did not say
 }
 
 TEST(PurgeConfirmationTest, RoundTrip) {
   SigningKeyPair key = GenerateSigningKeyPair();
   std::string made =
-      MakePurgeConfirmation("m-1", "node-a", "node-b", ParseInstant("2026-01-01T00:00:00Z").value(), key);
-  EXPECT_TRUE(VerifyPurgeConfirmation(made, "m-1", "node-a", "node-b", key.public_key).ok());
+      MakePurgeConfirmation("m-1", "node-a", "node-b", true, ParseInstant("2026-01-01T00:00:00Z").value(), key);
+  auto v2 = VerifyPurgeConfirmation(made, "m-1", "node-a", "node-b", key.public_key);
+  ASSERT_TRUE(v2.ok()) << v2.status().message();
+  EXPECT_EQ(v2->version, 2);
+  EXPECT_EQ(v2->held, true);
+  EXPECT_EQ(v2->purged_at, "2026-01-01T00:00:00.000Z");
+  std::string nothing =
+      MakePurgeConfirmation("m-1", "node-a", "node-b", false, ParseInstant("2026-01-01T00:00:00Z").value(), key);
+  auto none = VerifyPurgeConfirmation(nothing, "m-1", "node-a", "node-b", key.public_key);
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(none->held, false);
+}
+
+// Version 2 signs whether anything was held and when it was purged: a
+// partner cannot turn "nothing held" into "purged" or move the time.
+TEST(PurgeConfirmationTest, VersionTwoSignsHeldAndPurgedAt) {
+  SigningKeyPair key = GenerateSigningKeyPair();
+  std::string made =
+      MakePurgeConfirmation("m-1", "node-a", "node-b", false, ParseInstant("2026-01-01T00:00:00Z").value(), key);
+  auto changed = [&](const std::string& from, const std::string& to) {
+    std::string text = made;
+    size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    Status st = VerifyPurgeConfirmation(text, "m-1", "node-a", "node-b", key.public_key).status();
+    return st.ok() ? std::string("ok") : st.message();
+  };
+  EXPECT_EQ(changed("\"held\":false", "\"held\":true"), "purge confirmation: signature does not verify");
+  EXPECT_EQ(changed("2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z"),
+            "purge confirmation: signature does not verify");
+  EXPECT_EQ(changed("\"version\":2", "\"version\":3"), "purge confirmation.version: this build knows versions 1 and 2");
+  EXPECT_EQ(changed("\"held\":false", "\"held\":0"), "purge confirmation.held: expected true or false");
+  EXPECT_EQ(changed("2026-01-01T00:00:00.000Z", "yesterday"), "purge confirmation.purged_at: not an instant");
 }
 
 TEST(PurgeConfirmationTest, RefusesAnotherMessageKeyOrShape) {
@@ -53,7 +88,7 @@ TEST(PurgeConfirmationTest, RefusesAnotherMessageKeyOrShape) {
   SigningKeyPair other = GenerateSigningKeyPair();
   const PublicKey& pk = key.public_key;
   auto refused = [&](std::string_view text, const std::string& mid, const PublicKey& with) {
-    Status st = VerifyPurgeConfirmation(text, mid, kSender, kRecipient, with);
+    Status st = VerifyPurgeConfirmation(text, mid, kSender, kRecipient, with).status();
     return st.ok() ? std::string("ok") : st.message();
   };
   EXPECT_EQ(refused(kExpected, "msg-2026-0002", pk), "purge confirmation is for another message");

@@ -206,7 +206,7 @@ TEST_F(FaultDisk, RecipientWithAFullDiskRefusesTheShareUntilSpaceReturns) {
   ASSERT_EQ(shared.code, 0) << shared.err;
   std::string msg = testing::LastLine(shared.out);
 
-  // The recipient refuses (and says why in its log); the sender keeps it queued.
+  // The recipient refuses (and says why in its log); the sender keeps it in its queue.
   auto deadline = std::chrono::steady_clock::now() + 15s;
   while (std::chrono::steady_clock::now() < deadline &&
          testing::ReadAll(fed_["school"].dir + "/daemon.log").find("disk is full") == std::string::npos) {
@@ -219,8 +219,11 @@ TEST_F(FaultDisk, RecipientWithAFullDiskRefusesTheShareUntilSpaceReturns) {
   EXPECT_EQ(school_log.find(fed_["team"].dir), std::string::npos) << school_log;
   std::string team_log = testing::ReadAll(fed_["team"].dir + "/daemon.log");
   EXPECT_NE(team_log.find(fed_["team"].dir + "/data/node.db: disk full"), std::string::npos) << team_log;
+  // Its bytes went out, so the sender counts it as possibly there: it stays
+  // `sending` in the queue (a withdrawal now would send a revocation).
   const json queued = fed_.AsJson("school", "mentor", {"shares"});  // the loop below must not outlive it
-  for (const auto& s : queued["shares"]) EXPECT_EQ(s["state"], "queued");
+  for (const auto& s : queued["shares"]) EXPECT_EQ(s["state"], "sending");
+  EXPECT_EQ(fed_.AsJson("school", "mentor", {"status"})["outbox_depth"], 1);
   EXPECT_EQ(fed_["team"].daemon->Wait(10ms), -1) << "the recipient exited on a full disk";
   EXPECT_TRUE(fed_.AsJson("team", "gezinswerker", {"inbox"})["inbox"].empty());
 

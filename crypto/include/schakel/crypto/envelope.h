@@ -206,17 +206,39 @@ Result<Revocation> DecodeRevocation(std::string_view bytes);
 
 // ---------------------------------------------------------------------------
 // Purge confirmations: the recipient's signed answer to a revocation, that it
-// purged the message. Ed25519 by the recipient's identity key over
-// "schakel/purge-confirmation/v1\0" || message_id || "\0" || sender_id ||
-// "\0" || recipient_id, sent as JSON {"message_id", "sender_id",
-// "recipient_id", "purged_at", "sig"} (purged_at beside the signature, not
-// under it).
+// purged the message, sent as JSON, signed with Ed25519 by the recipient's
+// identity key.
+//
+// Version 2 (this build makes it for partners that speak peer protocol 2)
+// signs whether the recipient held the message and when it purged it:
+// over "schakel/purge-confirmation/v2\0" || message_id || "\0" || sender_id
+// || "\0" || recipient_id || "\0" || ("1" held | "0" nothing held) || "\0"
+// || purged_at (RFC 3339, milliseconds, Z), as {"version": 2, "message_id",
+// "sender_id", "recipient_id", "held", "purged_at", "sig"}.
+//
+// Version 1 (made for, and accepted from, partners one version behind) signs
+// only "schakel/purge-confirmation/v1\0" || message_id || "\0" || sender_id
+// || "\0" || recipient_id, as {"message_id", "sender_id", "recipient_id",
+// "purged_at", "sig"}: purged_at beside the signature, not under it.
+inline constexpr int kPurgeConfirmationVersion = 2;
+
+struct PurgeConfirmation {
+  int version = kPurgeConfirmationVersion;
+  // Whether the recipient held the message when it purged; nullopt in
+  // version 1, which did not say.
+  std::optional<bool> held;
+  // As the recipient stated it; signed from version 2 on.
+  std::string purged_at;
+};
+
 std::string MakePurgeConfirmation(const std::string& message_id, const std::string& sender_id,
-                                  const std::string& recipient_id, Instant purged_at, const SigningKeyPair& recipient);
+                                  const std::string& recipient_id, bool held, Instant purged_at,
+                                  const SigningKeyPair& recipient, int version = kPurgeConfirmationVersion);
 // Checks the JSON's shape (at most 4096 bytes, known keys only, no duplicates),
-// that it names this message, sender and recipient, and the signature.
-Status VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
-                               const std::string& sender_id, const std::string& recipient_id,
-                               const PublicKey& recipient_sign_pk);
+// that it names this message, sender and recipient, and the signature;
+// accepts versions 1 and 2.
+Result<PurgeConfirmation> VerifyPurgeConfirmation(std::string_view confirmation, const std::string& message_id,
+                                                  const std::string& sender_id, const std::string& recipient_id,
+                                                  const PublicKey& recipient_sign_pk);
 
 }  // namespace schakel::crypto
