@@ -7,10 +7,13 @@
 // comes back as a signed refusal with its code (or, to a version-1 client, a
 // FAILURE "refused: <code>"), leaves nothing in the inbox and is audited
 // `inbox.refused`. Then two real nodes: a share the recipient refuses
-// becomes `refused` at the sender, with the code and `share.refused`.
+// becomes `refused` at the sender, with the code and `share.refused`; and a
+// partner whose refusal is not signed by its key gets the share again.
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -18,6 +21,7 @@
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/node_card.h"
 #include "schakel/peer/peer_client.h"
+#include "schakel/peer/peer_server.h"
 #include "schakel/store/records.h"
 
 namespace schakel {
@@ -283,6 +287,81 @@ TEST_F(RecipientGateTest, TheSendersShareBecomesRefusedWithTheCode) {
   auto queued = store::CountOutgoing(*db);
   ASSERT_TRUE(queued.ok());
   EXPECT_EQ(*queued, 0);
+}
+
+// Plays wijkteam-b (its TLS key, its address) but answers every share with
+// a refusal signed by a key that is not the team's.
+class ForgedRefusals : public peer::PeerHandler {
+ public:
+  Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
+                                std::string_view payload) override {
+    calls++;
+    versions.store(protocol_version);
+    auto h = crypto::PeekHeader(payload);
+    if (!h.ok()) return h.status();
+    auto refusal = crypto::MakeRefusal(h->message_id, peer_node_id, h->recipient_id, crypto::RefusalCode::kQuota,
+                                       SystemClock().Now(), forger_);
+    if (!refusal.ok()) return refusal.status();
+    return crypto::EncodeRefusal(*refusal);
+  }
+  std::atomic<int> calls{0};
+  std::atomic<uint16_t> versions{0};
+
+ private:
+  crypto::SigningKeyPair forger_ = crypto::GenerateSigningKeyPair();
+};
+
+TEST_F(RecipientGateTest, ARefusalThatDoesNotVerifyIsAFailedDelivery) {
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "mentor", "staff"));
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "zorgco", "coordinator"));
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "auditor", "auditor"));
+  crypto::TlsIdentity team_tls;
+  {
+    auto db = testing::OpenNodeDb(fed_["team"].dir);
+    ASSERT_NE(db, nullptr);
+    auto tls = store::LoadCurrentTls(*db);
+    ASSERT_TRUE(tls.ok()) << tls.status().message();
+    team_tls = std::move(tls).value();
+  }
+  auto addr = config::ParseAddress(team_card_.address);
+  ASSERT_TRUE(addr.ok());
+  peer::PeerServerOptions options;
+  options.listen = *addr;
+  crypto::SpkiPin school_pin = school_tls_.spki_sha256;
+  ForgedRefusals handler;
+  auto server = peer::PeerServer::Start(
+      "wijkteam-b", team_tls,
+      [school_pin](const crypto::SpkiPin& pin) -> std::optional<std::string> {
+        if (pin == school_pin) return std::string("school-a");
+        return std::nullopt;
+      },
+      handler, options);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+
+  fed_.StartNode("school");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {testing::kSanneOuder, testing::kSanneJongere}));
+  auto r =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string msg = testing::LastLine(r.out);
+  // Sent, refused falsely, and sent again after its backoff.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (handler.calls.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GE(handler.calls.load(), 2);
+  EXPECT_EQ(handler.versions.load(), peer::kPeerProtocolMaxVersion);
+  for (const auto& s : fed_.AsJson("school", "mentor", {"shares"})["shares"]) {
+    if (s["message_id"] == msg) {
+      EXPECT_EQ(s["state"], "queued");
+    }
+  }
+  auto school_log = fed_.AsJson("school", "auditor", {"audit", "query", "--action", "share.refused"});
+  EXPECT_TRUE(school_log["entries"].empty());
+  fed_.StopNode("school");
+  (*server)->Stop();
 }
 
 }  // namespace
