@@ -203,6 +203,41 @@ TEST_F(RecipientGateTest, SharesOutsideTheRecipientsProtocolAreRefusedSignedAndN
   EXPECT_EQ(TeamInbox(), (std::set<std::string>{"msg-ok", "msg-slack"}));
 }
 
+// The team's own protocol file, not the school's built-in one, decides: a
+// flow naming the team by node id counts, one naming another node does not,
+// a purpose only the school knows is unknown here, and the flow's own
+// retention_days is the limit.
+TEST_F(RecipientGateTest, TheRecipientsOwnProtocolFileDecides) {
+  testing::WriteAll(fed_["team"].dir + "/team-policy.toml", R"([[flow]]
+purpose = "pilot"
+from = ["school"]
+to = []
+to_orgs = ["wijkteam-b"]
+legal_basis = "consent"
+categories = ["hulpvraag"]
+retention_days = 14
+
+[[flow]]
+purpose = "elders"
+from = ["school"]
+to = []
+to_orgs = ["wijkteam-z"]
+legal_basis = "consent"
+categories = ["hulpvraag"]
+)");
+  SetTeamConfig("policy", "file", "\"team-policy.toml\"");
+  fed_.StartNode("team");
+  constexpr auto kDays = [](int n) { return std::chrono::hours(24 * n); };
+  EXPECT_TRUE(IsReceiptFor(Deliver(Seal("msg-pilot", kAllowedBody, "pilot", kDays(14))), "msg-pilot"));
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-pilot-30", kAllowedBody, "pilot", kDays(30))), "msg-pilot-30"),
+            "retention_too_long");
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-elders", kAllowedBody, "elders", kDays(14))), "msg-elders"),
+            "unknown_purpose");
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-default", kAllowedBody, "doorverwijzing", kDays(14))), "msg-default"),
+            "unknown_purpose");
+  EXPECT_EQ(TeamInbox(), (std::set<std::string>{"msg-pilot"}));
+}
+
 TEST_F(RecipientGateTest, AFloodBeyondThePartnersQuotaIsRefused) {
   SetTeamConfig("limits", "inbound_shares_per_minute", "3");
   fed_.StartNode("team");
