@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 #include <sstream>
@@ -58,11 +59,12 @@ class Reader {
         {"links", {"listen", "public_url", "cert_file", "key_file"}},
         {"console", {"listen", "cert_file", "key_file"}},
         {"policy", {"file"}},
-        {"retention", {"default_days"}},
+        {"retention", {"default_days", "max_days"}},
         {"store", {"key_file", "passphrase_env"}},
         {"log", {"level"}},
         {"delivery", {"retry_base_ms", "retry_max_ms"}},
         {"keys", {"retired_key_days"}},
+        {"limits", {"inbound_shares_per_minute", "inbound_bytes_per_day"}},
     };
     for (const auto& [k, v] : root_) {
       auto it = kKnown.find(k.str());
@@ -300,6 +302,39 @@ Status ReadLimits(const Reader& r, NodeConfig* c) {
   return Status::Ok();
 }
 
+// An optional integer TABLE.KEY within [min, max] into *out; `unit` names
+// what it counts in the error.
+Status ReadInt(const Reader& r, std::string_view table, std::string_view key, int64_t min, int64_t max,
+               std::string_view unit, int64_t* out) {
+  const toml::node* n = r.Node(table, key);
+  if (n == nullptr) return Status::Ok();
+  std::string name = std::string(table) + "." + std::string(key);
+  const auto* i = n->as_integer();
+  if (i == nullptr) return r.Error(n, name, "expected an integer (" + std::string(unit) + ")");
+  if (i->get() < min || i->get() > max) {
+    return r.Error(n, name,
+                   "must be from " + std::to_string(min) + " to " + std::to_string(max) + " " + std::string(unit));
+  }
+  *out = i->get();
+  return Status::Ok();
+}
+
+// [retention] max_days and [limits]: what the recipient's gate accepts.
+Status ReadGateLimits(const Reader& r, NodeConfig* c) {
+  int64_t max_days = std::max<int64_t>(kDefaultRetentionMaxDays, c->retention_default_days);
+  SCHAKEL_RETURN_IF_ERROR(ReadInt(r, "retention", "max_days", 1, 3650, "days", &max_days));
+  if (max_days < c->retention_default_days) {
+    return r.Error(r.Node("retention", "max_days"), "retention.max_days",
+                   "must not be less than retention.default_days (" + std::to_string(c->retention_default_days) + ")");
+  }
+  c->retention_max_days = static_cast<int>(max_days);
+  SCHAKEL_RETURN_IF_ERROR(
+      ReadInt(r, "limits", "inbound_shares_per_minute", 1, 1000000, "shares", &c->inbound_shares_per_minute));
+  SCHAKEL_RETURN_IF_ERROR(
+      ReadInt(r, "limits", "inbound_bytes_per_day", 1024, int64_t{1} << 40, "bytes", &c->inbound_bytes_per_day));
+  return Status::Ok();
+}
+
 // [store]: the key file or the passphrase's environment variable.
 Status ReadStoreTable(const Reader& r, NodeConfig* c) {
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> key_file, r.OptString("store", "key_file", 4096));
@@ -346,6 +381,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
   if (policy_file) c.policy_file = *policy_file;
 
   SCHAKEL_RETURN_IF_ERROR(ReadLimits(r, &c));
+  SCHAKEL_RETURN_IF_ERROR(ReadGateLimits(r, &c));
   SCHAKEL_RETURN_IF_ERROR(ReadStoreTable(r, &c));
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> level, r.OptString("log", "level", 16));
   if (level) {
@@ -411,6 +447,8 @@ std::string NodeConfigToToml(const NodeConfig& c) {
   o << "file = " << Quote(c.policy_file) << "                        # empty: the built-in default privacy protocol\n";
   o << "\n[retention]\n";
   o << "default_days = " << c.retention_default_days << "\n";
+  o << "max_days = " << c.retention_max_days
+    << "                        # longest retain-until accepted on a received share\n";
   o << "\n[store]\n";
   if (c.passphrase_env.empty()) {
     o << "key_file = " << Quote(c.key_file) << "\n";
@@ -419,6 +457,9 @@ std::string NodeConfigToToml(const NodeConfig& c) {
   }
   o << "\n[delivery]\nretry_base_ms = " << c.retry_base_ms << "\nretry_max_ms = " << c.retry_max_ms << "\n";
   o << "\n[keys]\nretired_key_days = " << c.retired_key_days << "\n";
+  o << "\n[limits]                               # what one partner may send per minute and per day\n";
+  o << "inbound_shares_per_minute = " << c.inbound_shares_per_minute << "\n";
+  o << "inbound_bytes_per_day = " << c.inbound_bytes_per_day << "\n";
   o << "\n[log]\nlevel = " << Quote(c.log_level) << "\n";
   return o.str();
 }

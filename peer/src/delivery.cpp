@@ -250,6 +250,10 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     Failed(item, response.status());
     return;
   }
+  if (item.kind == "share" && crypto::IsRefusal(*response)) {
+    RecordRefusal(item, plan, *response);
+    return;
+  }
   if (item.kind == "share") {
     RecordReceipt(item, plan, *response);
   } else {
@@ -343,6 +347,45 @@ void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& 
   }
 }
 
+void DeliveryWorker::RecordRefusal(const store::OutgoingItem& item, const Plan& plan, const std::string& response) {
+  const store::Partner& partner = plan.partner;
+  const std::optional<store::ShareRecord>& share = plan.share;
+  auto refusal = crypto::DecodeRefusal(response);
+  Status ok = !refusal.ok() ? refusal.status()
+                            : crypto::VerifyRefusal(*refusal, partner.card.sign_pk, item.message_id,
+                                                    core_.config.node_id, partner.card.node_id);
+  if (!ok.ok()) {
+    Failed(item, ok.WithContext("refusal not accepted"));
+    return;
+  }
+  // It answered: reachable, whatever it thought of the share.
+  core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
+  const std::string code(crypto::RefusalCodeName(refusal->code));
+  std::string at = FormatInstantMs(core_.clock->Now());
+  Status st;
+  {
+    NodeCore::Held held(core_);
+    store::Transaction tx(held.db());
+    st = tx.Begin();
+    if (st.ok()) st = store::SetShareState(held.db(), item.message_id, store::ShareState::kRefused, code, at);
+    if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
+    if (st.ok()) {
+      st = store::ExpediteOutgoing(held.db(), partner.card.node_id, core_.clock->Now().time_since_epoch().count());
+    }
+    if (st.ok()) {
+      st = AuditOrFail(held, SystemEvent({"share.refused", share ? share->student_id : "", item.message_id,
+                                          share ? share->purpose : "", share ? share->legal_basis : "", "deny", code},
+                                         "peer:" + partner.card.node_id));
+    }
+    if (st.ok()) st = tx.Commit();
+  }
+  // Not recorded: the item stays queued; sent again, it is refused again.
+  if (!st.ok())
+    RetryAfterLocalError(core_, item, st.WithContext("recording the refusal"), options_);
+  else
+    LogWarn("share " + item.message_id + " refused by " + partner.card.node_id + ": " + code);
+}
+
 void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& plan, const std::string& response) {
   const store::Partner& partner = plan.partner;
   const std::optional<store::ShareRecord>& share = plan.share;
@@ -382,13 +425,13 @@ void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& pl
 
 // ---- InboxHandler -----------------------------------------------------------
 
-Result<std::string> InboxHandler::OnDeliver(const std::string& peer, std::string_view payload) {
-  if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") return Share(peer, payload);
+Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t version, std::string_view payload) {
+  if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") return Share(peer, version, payload);
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, payload);
   return Status::InvalidInput("unknown message type");
 }
 
-Result<std::string> InboxHandler::Share(const std::string& peer, std::string_view envelope) {
+Result<std::string> InboxHandler::Share(const std::string& peer, uint16_t version, std::string_view envelope) {
   SCHAKEL_ASSIGN_OR_RETURN(crypto::EnvelopeHeader peek, crypto::PeekHeader(envelope));
   if (peek.sender_id != peer) {
     return Status::Denied("envelope sender " + peek.sender_id + " is not the connected partner " + peer);
@@ -420,6 +463,11 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
   auto summary = formats::ParseCaseSummary(opened.body(), true);
   if (!summary.ok()) return summary.status().WithContext("received case summary");
   Instant now = core_.clock->Now();
+  // The recipient's gate: nothing of a refused share is kept (the opened
+  // body is wiped when `opened` goes).
+  if (std::optional<crypto::RefusalCode> refused = CheckFlow(partner, h, summary->Present(), now)) {
+    return Refuse(peer, version, h, summary->student_id, *refused, now);
+  }
   crypto::Receipt receipt = crypto::MakeReceipt(opened, now, core_.keys.identity());
   std::string receipt_bytes = crypto::EncodeReceipt(receipt);
 
@@ -438,22 +486,34 @@ Result<std::string> InboxHandler::Share(const std::string& peer, std::string_vie
   r.body_hash.assign(hash.begin(), hash.end());
   r.receipt.assign(receipt_bytes.begin(), receipt_bytes.end());
 
-  Result<std::string> answer = StoreReceived(peer, r, receipt_bytes);
+  bool over_quota = false;
+  Result<std::string> answer = StoreReceived(peer, r, receipt_bytes, now, &over_quota);
   if (r.summary) {
     // Through a reference: clang-analyzer 14 takes the second operator-> of
     // `r.summary->data(), r.summary->size()` for a reallocation (InnerPointer).
     std::string& plaintext = *r.summary;
     crypto::Wipe(plaintext.data(), plaintext.size());
   }
+  if (answer.ok() && over_quota) return Refuse(peer, version, h, summary->student_id, crypto::RefusalCode::kQuota, now);
   if (answer.ok()) core_.reachability.DeliveredFrom(peer, now);
   return answer;
 }
 
 Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const store::InboxRecord& r,
-                                                const std::string& receipt_bytes) {
+                                                const std::string& receipt_bytes, Instant now, bool* over_quota) {
   NodeCore::Held held(core_);
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  // Counted and stored under one lock: two connections of one partner cannot
+  // both slip under the quota. A message stored meanwhile is answered below.
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> stored, store::FindInbox(held.db(), peer, r.message_id));
+  if (!stored) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool over, OverQuota(held, peer, r.summary ? r.summary->size() : 0, now));
+    if (over) {
+      *over_quota = true;
+      return std::string();  // nothing written; the transaction rolls back
+    }
+  }
   SCHAKEL_ASSIGN_OR_RETURN(bool inserted, store::InsertInboxIfNew(held.db(), r));
   if (!inserted) {
     // The same message arrived twice at once (a retry on a second connection

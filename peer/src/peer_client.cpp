@@ -263,6 +263,7 @@ asio::awaitable<Status> ClientCore::DoHelloExchange() {
   ErrorCode ec;
   Hello ours;
   ours.node_id = own_id_;
+  ours.max_version = options_.max_version;
   std::string hello_bytes = EncodeHello(ours);
   co_await WriteFrame(*stream_, FrameType::kHello, hello_bytes, ec);
   if (ec) co_return TransportFailure(ec, "sending HELLO");
@@ -388,6 +389,9 @@ Result<std::unique_ptr<PeerClient>> PeerClient::Create(std::string own_node_id, 
   }
   if (options.max_frame_payload_bytes < 1024 || options.max_frame_payload_bytes > (size_t{1} << 30)) {
     return Status::InvalidInput("peer client: max_frame_payload_bytes must be 1 KiB .. 1 GiB");
+  }
+  if (options.max_version < kPeerProtocolMinVersion || options.max_version > kPeerProtocolMaxVersion) {
+    return Status::InvalidInput("peer client: max_version must be a protocol version this build speaks");
   }
   SCHAKEL_ASSIGN_OR_RETURN(boost::asio::ssl::context tls, MakePeerTlsContext(PeerRole::kClient, identity));
   auto core =

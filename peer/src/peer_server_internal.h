@@ -211,6 +211,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string remote_ip_;
   const std::string remote_;  // "ip:port"
   std::string peer_id_;       // once the pin is accepted
+  uint16_t version_ = 0;      // once HELLO is answered: the negotiated protocol version
 
   Clock::time_point deadline_;
   Phase phase_ = Phase::kHandshake;

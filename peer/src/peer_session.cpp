@@ -129,6 +129,7 @@ asio::awaitable<bool> Session::AnswerHello(Hello hello) {
     co_return false;
   }
 
+  version_ = *version;
   SetDeadline(core_.options_.frame_timeout);
   phase_ = Phase::kWriting;
   std::string hello_bytes = EncodeHello(ours);
@@ -306,7 +307,7 @@ Status ForPartner(const Status& failure, const std::string& who) {
 
 Result<std::string> Session::CallHandler(std::string_view payload) {
   try {
-    Result<std::string> answer = core_.handler_.OnDeliver(peer_id_, payload);
+    Result<std::string> answer = core_.handler_.OnDeliver(peer_id_, version_, payload);
     if (!answer.ok()) return ForPartner(answer.status(), Who());
     return answer;
   } catch (const std::exception&) {

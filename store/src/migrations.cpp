@@ -302,7 +302,16 @@ CREATE INDEX shares_state ON shares (state);
 CREATE INDEX shares_case ON shares (case_id);
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6};
+// Version 7: the recipient's gate counts what each partner sent (docs/consent.md
+// "The recipient's gate"): each inbox row keeps the size of its summary, which
+// stays counted after a purge, and an index finds a partner's rows by time.
+constexpr std::string_view kV7 = R"sql(
+ALTER TABLE inbox ADD COLUMN summary_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE inbox SET summary_bytes = length(CAST(summary AS BLOB)) WHERE summary IS NOT NULL;
+CREATE INDEX inbox_sender_received ON inbox (sender_id, received);
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
 
 }  // namespace
 

@@ -47,13 +47,14 @@ Result<InboxRecord> ReadInbox(Statement& s) {
 
 Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& r) {
   SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare("INSERT OR IGNORE INTO inbox (sender_id, message_id, student_id, purpose, categories, "
-                              "consent_ids, created, received, retain_until, summary, body_hash, receipt, state) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received');"));
+      Statement s,
+      db.Prepare("INSERT OR IGNORE INTO inbox (sender_id, message_id, student_id, purpose, categories, "
+                 "consent_ids, created, received, retain_until, summary, body_hash, receipt, state, summary_bytes) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?);"));
   s.Bind(1, r.sender_id).Bind(2, r.message_id).Bind(3, r.student_id).Bind(4, r.purpose);
   s.Bind(5, CategoriesText(r.categories)).Bind(6, ListText(r.consent_ids)).Bind(7, r.created);
   s.Bind(8, r.received).Bind(9, r.retain_until).BindOpt(10, r.summary).BindBlob(11, r.body_hash);
-  s.BindBlob(12, r.receipt);
+  s.BindBlob(12, r.receipt).Bind(13, static_cast<int64_t>(r.summary ? r.summary->size() : 0));
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   return db.Changes() > 0;
 }
@@ -64,6 +65,15 @@ Result<std::optional<InboxRecord>> FindInbox(Database& db, const std::string& se
                            db.Prepare(std::string(kInboxSelect) + "WHERE sender_id = ? AND message_id = ?;"));
   s.Bind(1, sender_id).Bind(2, message_id);
   return OneRow<InboxRecord>(s, ReadInbox);
+}
+
+Result<InboundVolume> InboundSince(Database& db, const std::string& sender_id, const std::string& since) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*), coalesce(sum(summary_bytes), 0) FROM inbox "
+                                                   "WHERE sender_id = ? AND received >= ?;"));
+  s.Bind(1, sender_id).Bind(2, since);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::Internal("inbox: count returned no row");
+  return InboundVolume{s.Int(0), s.Int(1)};
 }
 
 Result<std::vector<InboxRecord>> ListInbox(Database& db) {

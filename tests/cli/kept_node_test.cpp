@@ -2,7 +2,8 @@
 // left them (tests/fixtures/nodes-v5, made with SCHAKEL_DEMO_KEEP) open with
 // today's code, are migrated to the current schema, and still hold what they
 // held: the school's shares in their states, Sanne's consents, the
-// wijkteam's inbox tombstone, and an audit log whose chain verifies.
+// wijkteam's inbox tombstone (counted per partner since version 7), and an
+// audit log whose chain verifies.
 #include <filesystem>
 #include <set>
 #include <string>
@@ -94,6 +95,38 @@ TEST(KeptDatabase, WijkteamFromVersion5KeepsItsTombstone) {
   bool tombstone = false;
   for (const auto& r : *inbox) tombstone |= r.state == "purged" && !r.summary.has_value();
   EXPECT_TRUE(tombstone);
+
+  // Version 7 counts what a partner sent for the recipient's gate: every row,
+  // with its summary's size (0 for a tombstone purged before version 7).
+  const std::string sender = inbox->front().sender_id;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  for (const auto& r : *inbox) {
+    if (r.sender_id != sender) continue;
+    ++rows;
+    bytes += r.summary ? static_cast<int64_t>(r.summary->size()) : 0;
+  }
+  auto all = InboundSince(*db, sender, "1970-01-01T00:00:00.000Z");
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(all->shares, rows);
+  EXPECT_EQ(all->bytes, bytes);
+  auto none = InboundSince(*db, sender, "9999-01-01T00:00:00.000Z");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->shares, 0);
+  EXPECT_EQ(none->bytes, 0);
+
+  // A row stored today counts with its size, and stays counted once purged.
+  InboxRecord r = inbox->front();
+  r.message_id = "msg-v7-counted";
+  r.received = "2026-11-30T12:00:00.000Z";
+  r.summary = std::string(100, 'x');
+  r.state = "received";
+  ASSERT_TRUE(InsertInboxIfNew(*db, r).ok());
+  ASSERT_TRUE(PurgeInbox(*db, sender, r.message_id, "test", "2026-11-30T12:00:01.000Z").ok());
+  auto today = InboundSince(*db, sender, "2026-11-30T11:59:00.000Z");
+  ASSERT_TRUE(today.ok());
+  EXPECT_EQ(today->shares, 1);
+  EXPECT_EQ(today->bytes, 100);
 }
 
 }  // namespace

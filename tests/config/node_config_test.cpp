@@ -112,6 +112,30 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s;
 }
 
+TEST(NodeConfig, GateLimitsHaveGenerousDefaultsAndAreRead) {
+  auto c = ParseNodeConfig(kValid, "schakel.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->retention_max_days, 730);
+  EXPECT_EQ(c->inbound_shares_per_minute, 120);
+  EXPECT_EQ(c->inbound_bytes_per_day, 268435456);
+  // A default above 730 days raises the default maximum with it.
+  auto long_default = ParseNodeConfig(Replace(kValid, "default_days = 180", "default_days = 1000"), "schakel.toml");
+  ASSERT_TRUE(long_default.ok()) << long_default.status().message();
+  EXPECT_EQ(long_default->retention_max_days, 1000);
+  auto set = ParseNodeConfig(Replace(kValid, "default_days = 180", "default_days = 30\nmax_days = 60") +
+                                 "\n[limits]\ninbound_shares_per_minute = 3\ninbound_bytes_per_day = 4096\n",
+                             "schakel.toml");
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(set->retention_max_days, 60);
+  EXPECT_EQ(set->inbound_shares_per_minute, 3);
+  EXPECT_EQ(set->inbound_bytes_per_day, 4096);
+  auto again = ParseNodeConfig(NodeConfigToToml(*set), "schakel.toml");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->retention_max_days, 60);
+  EXPECT_EQ(again->inbound_shares_per_minute, 3);
+  EXPECT_EQ(again->inbound_bytes_per_day, 4096);
+}
+
 class NodeConfigErrors : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(NodeConfigErrors, NamesFileLineAndKey) {
@@ -133,6 +157,17 @@ INSTANTIATE_TEST_SUITE_P(
                 ":24: retention.default_days: expected an integer"},
         BadCase{"days_range", Replace(kV, "default_days = 180", "default_days = 0"),
                 "retention.default_days: must be from 1 to 3650"},
+        BadCase{"max_days_range", Replace(kV, "default_days = 180", "default_days = 180\nmax_days = 4000"),
+                ":25: retention.max_days: must be from 1 to 3650 days"},
+        BadCase{"max_days_below_default", Replace(kV, "default_days = 180", "default_days = 180\nmax_days = 30"),
+                ":25: retention.max_days: must not be less than retention.default_days (180)"},
+        BadCase{"shares_per_minute_type", kV + "\n[limits]\ninbound_shares_per_minute = \"many\"\n",
+                ":27: limits.inbound_shares_per_minute: expected an integer (shares)"},
+        BadCase{"shares_per_minute_zero", kV + "\n[limits]\ninbound_shares_per_minute = 0\n",
+                "limits.inbound_shares_per_minute: must be from 1 to 1000000 shares"},
+        BadCase{"bytes_per_day_small", kV + "\n[limits]\ninbound_bytes_per_day = 10\n",
+                "limits.inbound_bytes_per_day: must be from 1024 to 1099511627776 bytes"},
+        BadCase{"limits_unknown_key", kV + "\n[limits]\noutbound = 1\n", "limits.outbound: unknown key"},
         BadCase{"missing_id", Replace(kV, "id = \"school-trajectum\"\n", ""), "node.id: missing"},
         BadCase{"missing_peer", Replace(kV, "[peer]\nlisten = \"127.0.0.1:7401\"\n", ""), "peer.listen: missing"},
         BadCase{"bad_id", Replace(kV, "school-trajectum", "School_Trajectum"), ":3: node.id: must be 3 to 64"},

@@ -64,11 +64,13 @@ inline Node MakeNode(const std::string& id) {
 // Answers "receipt:<peer>:<payload>"; "fail" gets a NotFound; "slow" sleeps.
 class TestHandler : public PeerHandler {
  public:
-  Result<std::string> OnDeliver(const std::string& peer_node_id, std::string_view payload) override {
+  Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
+                                std::string_view payload) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++calls_;
       peers_.push_back(peer_node_id);
+      versions_.push_back(protocol_version);
     }
     if (payload == "fail") return Status::NotFound("no such message");
     if (payload == "slow") std::this_thread::sleep_for(slow_);
@@ -82,12 +84,18 @@ class TestHandler : public PeerHandler {
     std::lock_guard<std::mutex> lock(mu_);
     return peers_;
   }
+  // The negotiated protocol version of each call's connection.
+  std::vector<uint16_t> versions() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return versions_;
+  }
   void set_slow(milliseconds d) { slow_ = d; }
 
  private:
   mutable std::mutex mu_;
   int calls_ = 0;
   std::vector<std::string> peers_;
+  std::vector<uint16_t> versions_;
   milliseconds slow_{300};
 };
 

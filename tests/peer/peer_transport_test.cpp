@@ -34,6 +34,24 @@ TEST_F(PeerTransportTest, RequestResponseRoundTrip) {
   EXPECT_EQ(*once, "receipt:rmc-c:x");
 }
 
+TEST_F(PeerTransportTest, HandlerLearnsTheNegotiatedVersion) {
+  StartServer(TestServerOptions());
+  PeerClient* now = NewClient(wijkteam_, SchoolEndpoint());
+  ASSERT_NE(now, nullptr);
+  ASSERT_TRUE(now->Deliver("a").ok());
+  // A client of an older release offers only version 1.
+  PeerClientOptions old_options = TestClientOptions();
+  old_options.max_version = 1;
+  PeerClient* old = NewClient(rmc_, SchoolEndpoint(), old_options);
+  ASSERT_NE(old, nullptr);
+  ASSERT_TRUE(old->Deliver("b").ok());
+  EXPECT_EQ(handler_.versions(), (std::vector<uint16_t>{kPeerProtocolMaxVersion, 1}));
+  // A version this build does not speak is refused before anything is sent.
+  PeerClientOptions future = TestClientOptions();
+  future.max_version = kPeerProtocolMaxVersion + 1;
+  EXPECT_FALSE(PeerClient::Create(rmc_.id, rmc_.tls, SchoolEndpoint(), future).ok());
+}
+
 TEST_F(PeerTransportTest, ManySequentialRequestsOnOneConnection) {
   StartServer(TestServerOptions());
   PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());

@@ -19,6 +19,7 @@
 namespace schakel::config {
 
 inline constexpr size_t kMaxConfigBytes = size_t{256} * 1024;
+inline constexpr int kDefaultRetentionMaxDays = 730;
 
 // "127.0.0.1:7401", "[::1]:7401", "node.example.nl:7401".
 struct Address {
@@ -74,6 +75,20 @@ struct NodeConfig {
   // [retention] default_days: retain-until for shares without a
   // purpose-specific value. Default: 180. REQUIRES: 1..3650.
   int retention_default_days = 180;
+  // [retention] max_days: the latest retain-until this node accepts on a
+  // received share, counted from its arrival (the recipient's gate,
+  // docs/consent.md); a flow's retention_days above it is cut to it.
+  // Default: kDefaultRetentionMaxDays (730), or default_days when that is
+  // larger. REQUIRES: default_days..3650.
+  int retention_max_days = kDefaultRetentionMaxDays;
+
+  // [limits] inbound_shares_per_minute / inbound_bytes_per_day: what one
+  // partner may send this node; beyond it a share is refused with "quota".
+  // Counted from the inbox, so restarts do not reset them. Defaults: 120
+  // shares a minute, 256 MiB a day. REQUIRES: 1..1000000 shares,
+  // 1024..2^40 bytes.
+  int64_t inbound_shares_per_minute = 120;
+  int64_t inbound_bytes_per_day = int64_t{256} * 1024 * 1024;
 
   // [store] key_file: the raw database key, relative to the node directory.
   // Default: "secrets/db.key". passphrase_env: when set, the key is derived

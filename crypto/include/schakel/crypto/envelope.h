@@ -205,6 +205,47 @@ std::string EncodeRevocation(const Revocation& revocation);
 Result<Revocation> DecodeRevocation(std::string_view bytes);
 
 // ---------------------------------------------------------------------------
+// Refusals: the recipient's signed statement that its gate did not accept a
+// share (docs/consent.md "The recipient's gate"); nothing of it was stored.
+
+// Why the recipient refused: a fixed list, never free text. The names go on
+// the wire and into audit entries and are never renamed.
+enum class RefusalCode : uint8_t {
+  kUnknownPurpose = 1,      // "unknown_purpose": no flow for sender type -> this node, purpose
+  kCategoryNotAllowed = 2,  // "category_not_allowed": a category the flow does not carry
+  kRetentionTooLong = 3,    // "retention_too_long": retain-until beyond what this node keeps
+  kQuota = 4,               // "quota": the partner is over its inbound shares or bytes
+  kUnsupported = 5,         // "unsupported": a content type this node does not take
+};
+std::string_view RefusalCodeName(RefusalCode code);
+std::optional<RefusalCode> ParseRefusalCode(std::string_view name);
+
+struct Refusal {
+  std::string message_id;
+  std::string sender_id;     // who sent the refused message
+  std::string recipient_id;  // who refused it and signs this refusal
+  RefusalCode code = RefusalCode::kUnknownPurpose;
+  Instant refused_at{};
+  Signature sig{};  // by the recipient's identity key
+};
+
+// Fills in the signature. Errors: kInvalidInput for a field beyond its limits.
+Result<Refusal> MakeRefusal(std::string message_id, std::string sender_id, std::string recipient_id, RefusalCode code,
+                            Instant refused_at, const SigningKeyPair& recipient);
+// Checks fields and the signature by the recipient's identity key, and that
+// the refusal names this message, sender and recipient.
+Status VerifyRefusal(const Refusal& refusal, const PublicKey& recipient_sign_pk, std::string_view message_id,
+                     std::string_view sender_id, std::string_view recipient_id);
+// Wire form ("SCHN", docs/envelope.md); Decode checks shape (at most
+// kMaxRefusalBytes, known code, no trailing bytes), not the signature.
+inline constexpr size_t kMaxRefusalBytes = 1024;
+std::string EncodeRefusal(const Refusal& refusal);
+Result<Refusal> DecodeRefusal(std::string_view bytes);
+// Whether an answer is meant as a refusal (starts with its magic); decode it
+// to know whether it is one.
+bool IsRefusal(std::string_view bytes);
+
+// ---------------------------------------------------------------------------
 // Purge confirmations: the recipient's signed answer to a revocation, that it
 // purged the message, sent as JSON, signed with Ed25519 by the recipient's
 // identity key.

@@ -10,9 +10,14 @@
 // held across network I/O.
 //
 // InboxHandler: the PeerHandler behind the peer server. It opens envelopes
-// from pinned partners, stores each message once (idempotent by sender and
-// message id), answers with a receipt signed by this node's identity, and
-// carries out revocations (purge, keep a tombstone, confirm with a signature).
+// from pinned partners, passes each through the recipient's gate (this
+// node's own protocol must have a flow for it, its categories and
+// retain-until must fit that flow, the partner must be within its quotas;
+// docs/consent.md "The recipient's gate"), stores each accepted message once
+// (idempotent by sender and message id), answers with a receipt signed by
+// this node's identity, and answers a refused one with a signed refusal
+// (nothing of it stored). It carries out revocations (purge, keep a
+// tombstone, confirm with a signature).
 #pragma once
 
 #include <atomic>
@@ -23,6 +28,7 @@
 #include <string>
 #include <thread>
 
+#include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
@@ -78,6 +84,10 @@ class DeliveryWorker {
   void Process(const store::OutgoingItem& item);
   // After a send: verify the partner's answer, then record it (node lock).
   void RecordReceipt(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
+  // A share the recipient's gate refused: verified, the share `refused` with
+  // the code, the item removed and `share.refused` audited, in one
+  // transaction; a refusal that does not verify is a failed delivery.
+  void RecordRefusal(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
   void RecordPurge(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
   void Failed(const store::OutgoingItem& item, const Status& why);
 
@@ -103,15 +113,34 @@ class DeliveryWorker {
 class InboxHandler final : public PeerHandler {
  public:
   explicit InboxHandler(NodeCore& core) : core_(core) {}
-  Result<std::string> OnDeliver(const std::string& peer_node_id, std::string_view payload) override;
+  Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
+                                std::string_view payload) override;
+
+  // Allowance for the partner's clock on retain-until: 1 day.
+  static constexpr std::chrono::hours kRetentionSlack{24};
 
  private:
-  Result<std::string> Share(const std::string& peer, std::string_view envelope);
+  Result<std::string> Share(const std::string& peer, uint16_t version, std::string_view envelope);
   Result<std::string> Revoke(const std::string& peer, std::string_view revocation);
+  // The gate's checks that need no database (inbox_gate.cpp): a flow in this
+  // node's protocol from the partner's org type to this node for the purpose,
+  // the categories present within it, retain-until within its retention.
+  // nullopt: accepted so far.
+  std::optional<crypto::RefusalCode> CheckFlow(const store::Partner& partner, const crypto::EnvelopeHeader& h,
+                                               consent::CategorySet present, Instant now) const;
+  // Whether storing `bytes` more from `peer` now would exceed its quotas
+  // (node lock held; counted from the inbox).
+  Result<bool> OverQuota(NodeCore::Held& held, const std::string& peer, size_t bytes, Instant now) const;
+  // Audits `inbox.refused` (node lock), then answers: a signed refusal to a
+  // sender that speaks kPeerProtocolRefusalVersion, else kDenied
+  // "refused: <code>" (a FAILURE frame).
+  Result<std::string> Refuse(const std::string& peer, uint16_t version, const crypto::EnvelopeHeader& h,
+                             const std::string& student_id, crypto::RefusalCode code, Instant now);
   // Stores an opened share once, with its audit entry (node lock); answers
-  // its receipt, or the stored one when the message arrived meanwhile.
+  // its receipt, or the stored one when the message arrived meanwhile. Sets
+  // *over_quota (and stores nothing) when the partner is over its quotas.
   Result<std::string> StoreReceived(const std::string& peer, const store::InboxRecord& r,
-                                    const std::string& receipt_bytes);
+                                    const std::string& receipt_bytes, Instant now, bool* over_quota);
   NodeCore& core_;
 };
 

@@ -65,6 +65,10 @@ struct PeerClientOptions {
   size_t max_frame_payload_bytes = kDefaultMaxFramePayloadBytes;
   // Local IP address to connect from. Default: "" (the system chooses).
   std::string local_host;
+  // The highest protocol version offered in HELLO (tests: a client of an
+  // older release). Default: kPeerProtocolMaxVersion. REQUIRES:
+  // kPeerProtocolMinVersion..kPeerProtocolMaxVersion.
+  uint16_t max_version = kPeerProtocolMaxVersion;
 };
 
 class PeerClient {

@@ -30,8 +30,12 @@
 namespace schakel::peer {
 
 // The protocol versions this build speaks; HELLO offers the range.
+// Version 2: the sender understands a signed refusal ("SCHN") in a RESPONSE;
+// to a version-1 sender a refusal goes as FAILURE "refused: <code>".
 inline constexpr uint16_t kPeerProtocolMinVersion = 1;
-inline constexpr uint16_t kPeerProtocolMaxVersion = 1;
+inline constexpr uint16_t kPeerProtocolMaxVersion = 2;
+// The first version whose senders take a signed refusal as an answer.
+inline constexpr uint16_t kPeerProtocolRefusalVersion = 2;
 
 inline constexpr size_t kFrameHeaderBytes = 5;
 // Payload limit for every frame before both HELLOs are exchanged: a peer that

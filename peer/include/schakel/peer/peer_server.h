@@ -57,11 +57,14 @@ class PeerHandler {
  public:
   virtual ~PeerHandler() = default;
   // One DELIVER from the partner `peer_node_id` (authenticated by its pinned
-  // TLS key and its HELLO). The returned bytes go back as RESPONSE; a non-OK
+  // TLS key and its HELLO), on a connection that negotiated
+  // `protocol_version` (what the partner understands in an answer, see
+  // peer_protocol.h). The returned bytes go back as RESPONSE; a non-OK
   // Status goes back as FAILURE with its code and message (keep the message
   // free of secrets and case contents: the peer sees it). Exceptions are
   // caught and answered as kInternal. See the top of the file for threads.
-  virtual Result<std::string> OnDeliver(const std::string& peer_node_id, std::string_view payload) = 0;
+  virtual Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
+                                        std::string_view payload) = 0;
 };
 
 struct PeerServerOptions {

@@ -261,6 +261,14 @@ struct InboxRecord {
 Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& record);
 Result<std::optional<InboxRecord>> FindInbox(Database& db, const std::string& sender_id, const std::string& message_id);
 Result<std::vector<InboxRecord>> ListInbox(Database& db);
+// What one partner sent that was stored (purged rows included): the number
+// of inbox rows received at or after `since` (RFC 3339 ms, UTC) and the sum
+// of their summaries' sizes. For the recipient's per-partner quotas.
+struct InboundVolume {
+  int64_t shares = 0;
+  int64_t bytes = 0;
+};
+Result<InboundVolume> InboundSince(Database& db, const std::string& sender_id, const std::string& since);
 // Drops the content, keeping the tombstone. kNotFound if unknown.
 Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& reason,
                   const std::string& at);

@@ -1,0 +1,403 @@
+// The recipient's gate (docs/consent.md "The recipient's gate"), end to end.
+//
+// A hostile partner: the test plays school-a itself, with school-a's own
+// keys (the node is initialised and paired, its daemon never runs), sealing
+// envelopes that its consent engine would never produce and delivering them
+// to a running wijkteam-b over the peer protocol. Each one the gate refuses
+// comes back as a signed refusal with its code (or, to a version-1 client, a
+// FAILURE "refused: <code>"), leaves nothing in the inbox and is audited
+// `inbox.refused`. Then two real nodes: a share the recipient refuses
+// becomes `refused` at the sender, with the code and `share.refused`; and a
+// partner whose refusal is not signed by its key gets the share again.
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "federation_support.h"
+#include "schakel/crypto/envelope.h"
+#include "schakel/crypto/node_card.h"
+#include "schakel/peer/peer_client.h"
+#include "schakel/peer/peer_server.h"
+#include "schakel/store/records.h"
+
+namespace schakel {
+namespace {
+
+using nlohmann::json;
+using testing::CaseFixture;
+using testing::Federation;
+using testing::TempDir;
+
+constexpr char kContentType[] = "application/vnd.schakel.case+json";
+// A summary within the doorverwijzing flow (school -> wijkteam) of the
+// built-in protocol; the marker lets the test look for its plaintext.
+constexpr char kAllowedBody[] =
+    R"({"case_id":"c-1","student_id":"stu-77","birth_date":"2012-05-01","hulpvraag":{"q":"MARKER-allowed"}})";
+// The same with justitie, which that flow does not carry.
+constexpr char kJustitieBody[] =
+    R"({"case_id":"c-1","student_id":"stu-77","birth_date":"2012-05-01","hulpvraag":{"q":"MARKER-justitie"},)"
+    R"("justitie":{"notes":"MARKER-justitie"}})";
+
+class RecipientGateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fed_.Add("school", "school-a", "school");
+    fed_.Add("team", "wijkteam-b", "wijkteam");
+    ASSERT_NO_FATAL_FAILURE(fed_.Pair("school", "team"));
+    ASSERT_NO_FATAL_FAILURE(fed_.AddUser("team", "auditor", "auditor"));
+    // school-a's keys, as its daemon would hold them.
+    auto db = testing::OpenNodeDb(fed_["school"].dir);
+    ASSERT_NE(db, nullptr);
+    auto identity = store::LoadIdentity(*db);
+    ASSERT_TRUE(identity.ok()) << identity.status().message();
+    school_identity_ = std::move(identity).value();
+    auto tls = store::LoadCurrentTls(*db);
+    ASSERT_TRUE(tls.ok()) << tls.status().message();
+    school_tls_ = std::move(tls).value();
+    auto card = crypto::ParseNodeCard(testing::ReadAll(fed_["team"].dir + "/node-card.json"));
+    ASSERT_TRUE(card.ok()) << card.status().message();
+    team_card_ = *card;
+  }
+
+  // Sets TABLE.KEY in the team's schakel.toml (before it starts), in the
+  // table `schakel init` wrote or a new one.
+  void SetTeamConfig(const std::string& table, const std::string& key, const std::string& value) {
+    std::string path = fed_["team"].dir + "/schakel.toml";
+    std::string cfg = testing::ReadAll(path);
+    std::string line = key + " = " + value;
+    size_t head = cfg.find("[" + table + "]");
+    if (head == std::string::npos) {
+      cfg += "\n[" + table + "]\n" + line + "\n";
+    } else {
+      size_t end = cfg.find("\n[", head + 1);
+      size_t at = cfg.find("\n" + key + " = ", head);
+      if (at != std::string::npos && (end == std::string::npos || at < end)) {
+        cfg.replace(at + 1, cfg.find('\n', at + 1) - at - 1, line);
+      } else {
+        cfg.insert(cfg.find('\n', head) + 1, line + "\n");
+      }
+    }
+    testing::WriteAll(path, cfg);
+  }
+
+  std::string Seal(const std::string& message_id, const std::string& body,
+                   const std::string& purpose = "doorverwijzing",
+                   std::chrono::hours keep = std::chrono::hours(24 * 30)) {
+    crypto::EnvelopeHeader h;
+    h.message_id = message_id;
+    h.sender_id = "school-a";
+    h.recipient_id = "wijkteam-b";
+    h.created = SystemClock().Now();
+    h.retain_until = h.created + keep;
+    h.purpose = purpose;
+    h.content_type = kContentType;
+    auto sealed = crypto::Seal(h, body, school_identity_, team_card_.enc_pk);
+    EXPECT_TRUE(sealed.ok()) << sealed.status().message();
+    return sealed.ok() ? *sealed : std::string();
+  }
+
+  // One DELIVER as school-a, offering protocol versions up to max_version.
+  Result<std::string> Deliver(const std::string& payload, uint16_t max_version = peer::kPeerProtocolMaxVersion) {
+    auto addr = config::ParseAddress(team_card_.address);
+    if (!addr.ok()) return addr.status();
+    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256};
+    peer::PeerClientOptions options;
+    options.connect_timeout = std::chrono::seconds(5);
+    options.request_timeout = std::chrono::seconds(10);
+    options.max_version = max_version;
+    return peer::DeliverOnce("school-a", school_tls_, ep, payload, options);
+  }
+
+  // The refusal's code, after checking it is team's signature over this message.
+  std::string RefusalCode(const Result<std::string>& answer, const std::string& message_id) {
+    if (!answer.ok()) return "error: " + answer.status().message();
+    if (!crypto::IsRefusal(*answer)) return "not a refusal";
+    auto refusal = crypto::DecodeRefusal(*answer);
+    if (!refusal.ok()) return "undecodable: " + refusal.status().message();
+    Status ok = crypto::VerifyRefusal(*refusal, team_card_.sign_pk, message_id, "school-a", "wijkteam-b");
+    if (!ok.ok()) return "unverified: " + ok.message();
+    return std::string(crypto::RefusalCodeName(refusal->code));
+  }
+
+  bool IsReceiptFor(const Result<std::string>& answer, const std::string& message_id) {
+    if (!answer.ok()) return false;
+    auto receipt = crypto::DecodeReceipt(*answer);
+    return receipt.ok() && receipt->message_id == message_id;
+  }
+
+  // The team's `inbox.refused` entries: message id -> reason.
+  std::map<std::string, std::string> RefusedAtTeam() {
+    auto log = fed_.AsJson("team", "auditor", {"audit", "query", "--action", "inbox.refused"});
+    std::map<std::string, std::string> out;
+    for (const auto& e : log["entries"]) {
+      out[e["object"].get<std::string>()] = e["reason"].get<std::string>();
+      EXPECT_EQ(e["outcome"], "deny");
+    }
+    return out;
+  }
+
+  // With the team stopped: the message ids in its inbox, and that no refused
+  // plaintext is anywhere in it.
+  std::set<std::string> TeamInbox() {
+    fed_.StopNode("team");
+    auto db = testing::OpenNodeDb(fed_["team"].dir);
+    std::set<std::string> ids;
+    if (db == nullptr) return ids;
+    auto inbox = store::ListInbox(*db);
+    EXPECT_TRUE(inbox.ok()) << inbox.status().message();
+    if (!inbox.ok()) return ids;
+    for (const auto& r : *inbox) {
+      ids.insert(r.message_id);
+      EXPECT_EQ(r.summary.value_or("").find("MARKER-justitie"), std::string::npos);
+    }
+    return ids;
+  }
+
+  TempDir tmp_;
+  Federation fed_{tmp_};
+  crypto::SigningKeyPair school_identity_;
+  crypto::TlsIdentity school_tls_;
+  crypto::NodeCard team_card_;
+};
+
+TEST_F(RecipientGateTest, SharesOutsideTheRecipientsProtocolAreRefusedSignedAndNotStored) {
+  fed_.StartNode("team");
+  // Within the flow: a receipt.
+  auto ok = Deliver(Seal("msg-ok", kAllowedBody));
+  EXPECT_TRUE(IsReceiptFor(ok, "msg-ok")) << (ok.ok() ? "not a receipt" : ok.status().message());
+  // A purpose the team's protocol has no flow for, and one it has but not
+  // from a school to a wijkteam.
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-purpose", kAllowedBody, "marketing")), "msg-purpose"), "unknown_purpose");
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-rmc", kAllowedBody, "overdracht_rmc")), "msg-rmc"), "unknown_purpose");
+  // A special category the flow does not carry.
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-justitie", kJustitieBody)), "msg-justitie"), "category_not_allowed");
+  // Ten years' retention where the team keeps 180 days (its default; the
+  // flow sets none).
+  EXPECT_EQ(
+      RefusalCode(Deliver(Seal("msg-10y", kAllowedBody, "doorverwijzing", std::chrono::hours(24 * 3650))), "msg-10y"),
+      "retention_too_long");
+  // 180 days and a few hours is within the day's slack for clocks; 182 days is not.
+  auto slack = Deliver(Seal("msg-slack", kAllowedBody, "doorverwijzing", std::chrono::hours(24 * 180 + 12)));
+  EXPECT_TRUE(IsReceiptFor(slack, "msg-slack"));
+  EXPECT_EQ(
+      RefusalCode(Deliver(Seal("msg-182", kAllowedBody, "doorverwijzing", std::chrono::hours(24 * 182))), "msg-182"),
+      "retention_too_long");
+  // Refused again when sent again (nothing was remembered of it).
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-purpose", kAllowedBody, "marketing")), "msg-purpose"), "unknown_purpose");
+
+  auto refused = RefusedAtTeam();
+  EXPECT_EQ(refused["msg-purpose"], "unknown_purpose");
+  EXPECT_EQ(refused["msg-rmc"], "unknown_purpose");
+  EXPECT_EQ(refused["msg-justitie"], "category_not_allowed");
+  EXPECT_EQ(refused["msg-10y"], "retention_too_long");
+  EXPECT_EQ(refused["msg-182"], "retention_too_long");
+  EXPECT_EQ(refused.count("msg-ok"), 0u);
+  auto log = fed_.AsJson("team", "auditor", {"audit", "query", "--action", "inbox.refused"});
+  for (const auto& e : log["entries"]) EXPECT_EQ(e["subject"], "stu-77");
+  EXPECT_EQ(log.dump().find("MARKER"), std::string::npos);
+
+  EXPECT_EQ(TeamInbox(), (std::set<std::string>{"msg-ok", "msg-slack"}));
+}
+
+// The team's own protocol file, not the school's built-in one, decides: a
+// flow naming the team by node id counts, one naming another node does not,
+// a purpose only the school knows is unknown here, and the flow's own
+// retention_days is the limit.
+TEST_F(RecipientGateTest, TheRecipientsOwnProtocolFileDecides) {
+  testing::WriteAll(fed_["team"].dir + "/team-policy.toml", R"([[flow]]
+purpose = "pilot"
+from = ["school"]
+to = []
+to_orgs = ["wijkteam-b"]
+legal_basis = "consent"
+categories = ["hulpvraag"]
+retention_days = 14
+
+[[flow]]
+purpose = "elders"
+from = ["school"]
+to = []
+to_orgs = ["wijkteam-z"]
+legal_basis = "consent"
+categories = ["hulpvraag"]
+)");
+  SetTeamConfig("policy", "file", "\"team-policy.toml\"");
+  fed_.StartNode("team");
+  constexpr auto kDays = [](int n) { return std::chrono::hours(24 * n); };
+  EXPECT_TRUE(IsReceiptFor(Deliver(Seal("msg-pilot", kAllowedBody, "pilot", kDays(14))), "msg-pilot"));
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-pilot-30", kAllowedBody, "pilot", kDays(30))), "msg-pilot-30"),
+            "retention_too_long");
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-elders", kAllowedBody, "elders", kDays(14))), "msg-elders"),
+            "unknown_purpose");
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-default", kAllowedBody, "doorverwijzing", kDays(14))), "msg-default"),
+            "unknown_purpose");
+  EXPECT_EQ(TeamInbox(), (std::set<std::string>{"msg-pilot"}));
+}
+
+TEST_F(RecipientGateTest, AFloodBeyondThePartnersQuotaIsRefused) {
+  SetTeamConfig("limits", "inbound_shares_per_minute", "3");
+  fed_.StartNode("team");
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "msg-flood-" + std::to_string(i);
+    EXPECT_TRUE(IsReceiptFor(Deliver(Seal(id, kAllowedBody)), id)) << id;
+  }
+  for (int i = 3; i < 6; ++i) {
+    std::string id = "msg-flood-" + std::to_string(i);
+    EXPECT_EQ(RefusalCode(Deliver(Seal(id, kAllowedBody)), id), "quota") << id;
+  }
+  // A message stored before is still answered with its receipt.
+  EXPECT_TRUE(IsReceiptFor(Deliver(Seal("msg-flood-0", kAllowedBody)), "msg-flood-0"));
+  auto refused = RefusedAtTeam();
+  EXPECT_EQ(refused["msg-flood-3"], "quota");
+  EXPECT_EQ(refused["msg-flood-5"], "quota");
+  // Counted from the inbox: a restart does not reset the minute.
+  fed_.StopNode("team");
+  fed_.StartNode("team");
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-flood-6", kAllowedBody)), "msg-flood-6"), "quota");
+  EXPECT_EQ(TeamInbox(), (std::set<std::string>{"msg-flood-0", "msg-flood-1", "msg-flood-2"}));
+}
+
+TEST_F(RecipientGateTest, AByteQuotaCountsTheSummariesOfTheDay) {
+  SetTeamConfig("limits", "inbound_bytes_per_day", "1024");
+  fed_.StartNode("team");
+  std::string big = std::string(R"({"case_id":"c-1","student_id":"stu-77","birth_date":"2012-05-01","hulpvraag":")") +
+                    std::string(600, 'x') + "\"}";
+  EXPECT_TRUE(IsReceiptFor(Deliver(Seal("msg-big-1", big)), "msg-big-1"));
+  EXPECT_EQ(RefusalCode(Deliver(Seal("msg-big-2", big)), "msg-big-2"), "quota");
+  EXPECT_TRUE(IsReceiptFor(Deliver(Seal("msg-small", kAllowedBody)), "msg-small"));
+  EXPECT_EQ(TeamInbox(), (std::set<std::string>{"msg-big-1", "msg-small"}));
+}
+
+TEST_F(RecipientGateTest, AVersionOneSenderGetsReceiptsAndAFailureForARefusal) {
+  fed_.StartNode("team");
+  auto ok = Deliver(Seal("msg-v1-ok", kAllowedBody), 1);
+  EXPECT_TRUE(IsReceiptFor(ok, "msg-v1-ok")) << (ok.ok() ? "not a receipt" : ok.status().message());
+  auto refused = Deliver(Seal("msg-v1-no", kJustitieBody), 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kDenied);
+  EXPECT_NE(refused.status().message().find("refused: category_not_allowed"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(RefusedAtTeam()["msg-v1-no"], "category_not_allowed");
+  EXPECT_EQ(TeamInbox(), (std::set<std::string>{"msg-v1-ok"}));
+}
+
+// Two real nodes: the team keeps at most 30 days, the school's share asks
+// for its default 180.
+TEST_F(RecipientGateTest, TheSendersShareBecomesRefusedWithTheCode) {
+  SetTeamConfig("retention", "default_days", "30");
+  SetTeamConfig("retention", "max_days", "30");
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "mentor", "staff"));
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "zorgco", "coordinator"));
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "auditor", "auditor"));
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {testing::kSanneOuder, testing::kSanneJongere}));
+  auto r =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string msg = testing::LastLine(r.out);
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "refused"));
+  for (const auto& s : fed_.AsJson("school", "mentor", {"shares"})["shares"]) {
+    if (s["message_id"] == msg) {
+      EXPECT_EQ(s["state_reason"], "retention_too_long");
+    }
+  }
+  auto school_log = fed_.AsJson("school", "auditor", {"audit", "query", "--action", "share.refused"});
+  ASSERT_EQ(school_log["entries"].size(), 1u);
+  EXPECT_EQ(school_log["entries"][0]["object"], msg);
+  EXPECT_EQ(school_log["entries"][0]["reason"], "retention_too_long");
+  EXPECT_EQ(school_log["entries"][0]["subject"], "stu-1042");
+  EXPECT_EQ(RefusedAtTeam()[msg], "retention_too_long");
+  EXPECT_TRUE(TeamInbox().empty());
+  // Nothing is left to send.
+  fed_.StopNode("school");
+  auto db = testing::OpenNodeDb(fed_["school"].dir);
+  ASSERT_NE(db, nullptr);
+  auto queued = store::CountOutgoing(*db);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(*queued, 0);
+}
+
+// Plays wijkteam-b (its TLS key, its address) but answers every share with
+// a refusal signed by a key that is not the team's.
+class ForgedRefusals : public peer::PeerHandler {
+ public:
+  Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
+                                std::string_view payload) override {
+    calls++;
+    versions.store(protocol_version);
+    auto h = crypto::PeekHeader(payload);
+    if (!h.ok()) return h.status();
+    auto refusal = crypto::MakeRefusal(h->message_id, peer_node_id, h->recipient_id, crypto::RefusalCode::kQuota,
+                                       SystemClock().Now(), forger_);
+    if (!refusal.ok()) return refusal.status();
+    return crypto::EncodeRefusal(*refusal);
+  }
+  std::atomic<int> calls{0};
+  std::atomic<uint16_t> versions{0};
+
+ private:
+  crypto::SigningKeyPair forger_ = crypto::GenerateSigningKeyPair();
+};
+
+TEST_F(RecipientGateTest, ARefusalThatDoesNotVerifyIsAFailedDelivery) {
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "mentor", "staff"));
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "zorgco", "coordinator"));
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "auditor", "auditor"));
+  crypto::TlsIdentity team_tls;
+  {
+    auto db = testing::OpenNodeDb(fed_["team"].dir);
+    ASSERT_NE(db, nullptr);
+    auto tls = store::LoadCurrentTls(*db);
+    ASSERT_TRUE(tls.ok()) << tls.status().message();
+    team_tls = std::move(tls).value();
+  }
+  auto addr = config::ParseAddress(team_card_.address);
+  ASSERT_TRUE(addr.ok());
+  peer::PeerServerOptions options;
+  options.listen = *addr;
+  crypto::SpkiPin school_pin = school_tls_.spki_sha256;
+  ForgedRefusals handler;
+  auto server = peer::PeerServer::Start(
+      "wijkteam-b", team_tls,
+      [school_pin](const crypto::SpkiPin& pin) -> std::optional<std::string> {
+        if (pin == school_pin) return std::string("school-a");
+        return std::nullopt;
+      },
+      handler, options);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+
+  fed_.StartNode("school");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {testing::kSanneOuder, testing::kSanneJongere}));
+  auto r =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string msg = testing::LastLine(r.out);
+  // Sent, refused falsely, and sent again after its backoff.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (handler.calls.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GE(handler.calls.load(), 2);
+  EXPECT_EQ(handler.versions.load(), peer::kPeerProtocolMaxVersion);
+  for (const auto& s : fed_.AsJson("school", "mentor", {"shares"})["shares"]) {
+    if (s["message_id"] == msg) {
+      EXPECT_EQ(s["state"], "queued");
+    }
+  }
+  auto school_log = fed_.AsJson("school", "auditor", {"audit", "query", "--action", "share.refused"});
+  EXPECT_TRUE(school_log["entries"].empty());
+  fed_.StopNode("school");
+  (*server)->Stop();
+}
+
+}  // namespace
+}  // namespace schakel
