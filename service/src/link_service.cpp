@@ -53,13 +53,6 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
-bool IsPurposeName(std::string_view p) {
-  if (p.empty() || p.size() > 64) return false;
-  return std::all_of(p.begin(), p.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-  });
-}
-
 audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::string& subject, const std::string& object,
                             const std::string& purpose, const std::string& legal, std::string outcome,
                             std::string reason) {
@@ -231,7 +224,7 @@ Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest&
   }
   auto org_type = consent::ParseOrgType(req.org_type);
   if (!org_type) return Status::InvalidInput("type: unknown org type \"" + req.org_type + "\"");
-  if (!IsPurposeName(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
+  if (!consent::IsValidPurpose(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
   if (req.expires_days < 1 || req.expires_days > kMaxLinkDays) {
     return Status::InvalidInput("expires_days: from 1 to " + std::to_string(kMaxLinkDays) + " days");
   }

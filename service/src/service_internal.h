@@ -30,9 +30,6 @@ std::vector<consent::Category> CategoriesOf(consent::CategorySet set);
 std::string ReasonCodes(const consent::Decision& d);
 std::string ReasonText(const consent::Decision& d);
 
-// [a-z0-9_-]{1,64}
-bool IsPurposeName(std::string_view p);
-
 // A coordinator sees every case; staff the cases they created or are
 // assigned to; other roles none.
 bool CanSeeCase(const Caller& c, const store::CaseRecord& r);

@@ -9,6 +9,7 @@
 #include "schakel/base/fault_inject.h"
 #include "schakel/base/fault_point.h"
 #include "schakel/base/strings.h"
+#include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/case_summary.h"
@@ -138,7 +139,7 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
 
 Gated<ShareOutcome> Service::Share(const Caller& c, const ShareRequest& req) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShare));
-  if (!internal::IsPurposeName(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
+  if (!consent::IsValidPurpose(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
   if (!IsValidNodeId(req.to)) return Status::InvalidInput("to: not a node id");
   if (req.justification.size() > 2000 || !IsPrintableUtf8(req.justification)) {
     return Status::InvalidInput("justification: at most 2000 printable characters");

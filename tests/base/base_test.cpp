@@ -60,6 +60,17 @@ TEST(Strings, NodeIds) {
   EXPECT_FALSE(IsValidNodeId("a b"));
 }
 
+// The one purpose grammar (flows, consents, shares, links, envelopes).
+TEST(Strings, PurposeNames) {
+  for (const char* ok : {"doorverwijzing", "stap-2", "meldcode_stap-5", "a", "0"})
+    EXPECT_TRUE(IsValidPurpose(ok)) << ok;
+  EXPECT_TRUE(IsValidPurpose(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidPurpose(std::string(65, 'a')));
+  for (const char* bad : {"", "Stap-2", "stap 2", "stap.2", "stap/2", "st\xc3\xa4p"}) {
+    EXPECT_FALSE(IsValidPurpose(bad)) << bad;
+  }
+}
+
 TEST(Strings, HexRoundTrip) {
   std::vector<uint8_t> bytes = {0x00, 0x01, 0xab, 0xff};
   EXPECT_EQ(ToHex(bytes), "0001abff");
