@@ -70,6 +70,9 @@ class Service {
   Gated<GateResult> Gate(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
     return gate_.Decide(held, c, g);
   }
+  // The gate's re-check of what it let out (EgressGate::Recheck), for a
+  // dossier link when it is opened.
+  Status GateRecheck(NodeCore::Held& held, const GateRequest& g) { return gate_.Recheck(held, g); }
   Gated<MeldcodeApproval> ApproveMeldcode(const Caller& c, const std::string& message_id);
   Result<std::vector<store::ShareRecord>> ListShares(const Caller& c);
 
