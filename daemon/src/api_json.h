@@ -49,6 +49,9 @@ Json ToJson(const service::ConsentWithdrawal& r);             // {consent_id, wi
 Json ToJson(const service::StudentConsents& r);               // {student_id, consents: [...]}
 Json ToJson(const service::ShareOutcome& r);                  // {message_id, state, decision} or dry run
 Json ToJson(const service::MeldcodeApproval& r);              // {message_id, state, approved_by}
+Json ToJson(const service::MeldcodeEnded& r);                 // {message_id, state, state_reason, by}
+Json ToJson(const service::ShareView& r);                     // one share, justification when shown
+Json ToJson(const service::MeldcodeJustification& r);         // {message_id, ..., justification, sha256}
 Json ToJson(const std::vector<store::ShareRecord>& list);     // {shares: [...]}
 Json ToJson(const std::vector<store::InboxRecord>& list);     // {inbox: [...]}
 Json ToJson(const service::InboxView& r);                     // one item with its summary
