@@ -308,6 +308,38 @@ TEST(LinkExpiry, ExpiredLinksAnswer410AndMaintenancePurgesThem) {
   EXPECT_NE(audit.out.find("link.expired"), std::string::npos) << audit.out << audit.err;
 }
 
+// The same re-check after the node was restarted with a protocol that no
+// longer has the link's flow: the link is revoked (basis_gone) when opened.
+TEST_F(LinkTest, ALinkWhoseFlowLeftTheProtocolIsRevokedWhenOpened) {
+  Link l = Create();
+  ASSERT_EQ(WebRequestOnce(port_, "GET", "/l/" + l.token).status, 200);
+  fed_.StopNode("school");
+  std::string toml = ReadAll(fed_["school"].dir + "/schakel.toml");
+  auto pos = toml.find("file = ''");
+  ASSERT_NE(pos, std::string::npos) << toml;
+  toml.replace(pos, 9, "file = 'protocol.toml'");
+  WriteAll(fed_["school"].dir + "/schakel.toml", toml);
+  WriteAll(fed_["school"].dir + "/protocol.toml", R"([[flow]]
+purpose = "kernteamoverleg"
+from = ["school"]
+to = ["wijkteam"]
+legal_basis = "consent"
+legal_source = "Toestemming: AVG art. 6 lid 1 onder a"
+categories = ["identificatie", "hulpvraag"]
+)");
+  fed_.StartNode("school");
+  auto opened = Post(l, l.code);
+  EXPECT_EQ(opened.status, 410);
+  EXPECT_NE(opened.body.find("Deze link werkt niet meer"), std::string::npos) << opened.body;
+  EXPECT_EQ(opened.body.find("Sanne"), std::string::npos);
+  auto audit = fed_.As("school", "privacy", {"audit", "query", "--action", "link.revoked", "--json"});
+  EXPECT_NE(audit.out.find("basis_gone,"), std::string::npos) << audit.out << audit.err;
+  auto list = nlohmann::json::parse(fed_.As("school", "mentor", {"link", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_object());
+  ASSERT_EQ(list["links"].size(), 1u);
+  EXPECT_EQ(list["links"][0]["state"], "revoked");
+}
+
 // A link is opened through the egress gate: its basis (the consents, the
 // student's age, the protocol's flow) is asked again when it is visited and
 // when its code is tried. Consents that end the day after tomorrow: four
