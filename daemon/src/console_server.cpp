@@ -398,12 +398,7 @@ http::WebResponse ConsoleServer::SharePage(const PageCall& p) {
 }
 
 http::WebResponse ConsoleServer::RejectMeldcode(const PageCall& p) {
-  // The text area may hold line breaks; the reason is kept on one line.
-  std::string reason = p.Form("reason");
-  for (char& ch : reason) {
-    if (ch == '\r' || ch == '\n') ch = ' ';
-  }
-  auto r = service_.RejectMeldcode(p.caller, p.Param(0), reason);
+  auto r = service_.RejectMeldcode(p.caller, p.Param(0), p.Form("reason"));
   if (!r.ok()) return p.Fail(r.status());
   return http::WebResponse::Redirect("/delingen");
 }

@@ -56,8 +56,8 @@ std::string SharePage(const Viewer& v, const service::ShareView& view) {
           "anders af met een reden (die komt in het toegangslog: noem de leerling er niet in).</p>" +
           PostButton(v, base + "/goedkeuren", "Goedkeuren") + "<form method=\"post\" action=\"" + Esc(base) +
           "/afwijzen\">" + CsrfField(v) +
-          "<p><label for=\"reason\">Reden van afwijzing (verplicht, ten hoogste 500 tekens)</label>"
-          "<textarea id=\"reason\" name=\"reason\" rows=\"3\" maxlength=\"500\" required></textarea></p>"
+          "<p><label for=\"reason\">Reden van afwijzing (verplicht, één regel, ten hoogste 500 tekens)</label>"
+          "<input type=\"text\" id=\"reason\" name=\"reason\" maxlength=\"500\" required></p>"
           "<p><button type=\"submit\">Afwijzen</button></p></form>";
     }
   }

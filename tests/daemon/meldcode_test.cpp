@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <span>
 #include <string>
 #include <utility>
@@ -20,6 +21,8 @@
 #include "federation_support.h"
 #include "schakel/base/strings.h"
 #include "schakel/crypto/identity.h"
+#include "schakel/crypto/totp.h"
+#include "web_client.h"
 
 namespace schakel {
 namespace {
@@ -70,6 +73,13 @@ class MeldcodeTest : public ::testing::Test {
                                                                     {"zorgco2", "coordinator"},
                                                                     {"auditor", "auditor"}};
     for (const auto& [user, role] : users) ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", user, role));
+    // A console password (and TOTP secret) for the second coordinator.
+    auto pw =
+        testing::RunSchakel({"user", "passwd", "--dir", fed_["school"].dir, "zorgco2"}, std::string(kPassword) + "\n");
+    ASSERT_EQ(pw.code, 0) << pw.err;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(pw.out, m, std::regex("secret=([A-Z2-7]+)&")));
+    totp_secret_ = *crypto::Base32Decode(m[1].str());
     fed_.StartNode("school");
     ASSERT_EQ(fed_.As("school", "zorgco", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);
   }
@@ -95,6 +105,41 @@ class MeldcodeTest : public ::testing::Test {
     return out;
   }
 
+  // The console (HTTPS, the node's port + 3) as zorgco2: signed in with
+  // password and TOTP; returns the session cookie's value.
+  std::string ConsoleSignIn() {
+    auto port = static_cast<uint16_t>(fed_["school"].port + 3);
+    const std::string origin = "https://127.0.0.1:" + std::to_string(port);
+    auto cookie_of = [](const testing::WebReply& r) {
+      std::smatch m;
+      std::string set = r.Header("Set-Cookie");
+      return std::regex_search(set, m, std::regex("__Host-schakel_sessie=([^;]+)")) ? m[1].str() : std::string();
+    };
+    auto pending = testing::WebRequestOnce(port, "POST", "/aanmelden", Form(origin, ""),
+                                           "naam=zorgco2&wachtwoord=een+heel+lang+wachtwoord");
+    EXPECT_EQ(pending.status, 303) << pending.body;
+    std::string session = cookie_of(pending);
+    auto page = testing::WebRequestOnce(port, "GET", "/aanmelden/code", {{"Cookie", Cookie(session)}});
+    std::string code = crypto::FormatOtp(crypto::Hotp(totp_secret_, static_cast<uint64_t>(crypto::TotpStep(NowUtc()))));
+    auto done = testing::WebRequestOnce(port, "POST", "/aanmelden/code", Form(origin, session),
+                                        "csrf=" + Csrf(page.body) + "&code=" + code);
+    EXPECT_EQ(done.status, 303) << done.body;
+    return cookie_of(done);
+  }
+  static std::string Cookie(const std::string& session) { return "__Host-schakel_sessie=" + session; }
+  static std::vector<std::pair<std::string, std::string>> Form(const std::string& origin, const std::string& session) {
+    std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/x-www-form-urlencoded"},
+                                                          {"Origin", origin}};
+    if (!session.empty()) h.emplace_back("Cookie", Cookie(session));
+    return h;
+  }
+  static std::string Csrf(const std::string& body) {
+    std::smatch m;
+    return std::regex_search(body, m, std::regex("name=\"csrf\" value=\"([0-9a-f]{64})\"")) ? m[1].str() : "";
+  }
+
+  static constexpr const char* kPassword = "een heel lang wachtwoord";
+  std::vector<uint8_t> totp_secret_;
   TempDir tmp_;
   Federation fed_{tmp_};
 };
@@ -229,6 +274,42 @@ TEST_F(MeldcodeTest, AuditorsReadTheJustificationAndTheReadingIsAudited) {
   EXPECT_EQ(fed_.As("school", "zorgco2", {"meldcode", "justification", id}).code, 0);
   EXPECT_EQ(fed_.As("school", "mentor", {"meldcode", "justification", id}).code, 3);
   EXPECT_EQ(Entries("share.justification_read", id).size(), 2u);
+}
+
+// The console's page of a pending Meldcode share shows the second
+// coordinator the justification, HTML-escaped, with the approve and reject
+// forms; rejecting through the form ends the share meldcode_rejected.
+TEST_F(MeldcodeTest, TheConsoleShowsTheJustificationEscapedAndRejectsWithAReason) {
+  const std::string tricky = "Zie <script>alert(1)</script> & \"stap 4\"";
+  auto r = fed_.AsJson(
+      "school", "zorgco",
+      {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode", "--justification", tricky});
+  std::string id = r["message_id"];
+  std::string session = ConsoleSignIn();
+  ASSERT_FALSE(session.empty());
+  auto port = static_cast<uint16_t>(fed_["school"].port + 3);
+  auto list = testing::WebRequestOnce(port, "GET", "/delingen", {{"Cookie", Cookie(session)}});
+  EXPECT_NE(list.body.find("/delingen/" + id), std::string::npos) << list.body;
+  EXPECT_EQ(list.body.find("alert(1)"), std::string::npos);  // the list shows no justification
+  auto page = testing::WebRequestOnce(port, "GET", "/delingen/" + id, {{"Cookie", Cookie(session)}});
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("Zie &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;stap 4&quot;"), std::string::npos)
+      << page.body;
+  EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(page.body.find(Sha256Hex(tricky)), std::string::npos);
+  EXPECT_NE(page.body.find("action=\"/delingen/" + id + "/goedkeuren\""), std::string::npos);
+  EXPECT_NE(page.body.find("<label for=\"reason\">"), std::string::npos);
+  auto rejected = testing::WebRequestOnce(port, "POST", "/delingen/" + id + "/afwijzen",
+                                          Form("https://127.0.0.1:" + std::to_string(port), session),
+                                          "csrf=" + Csrf(page.body) + "&reason=Eerst+stap+3+afronden");
+  EXPECT_EQ(rejected.status, 303) << rejected.body;
+  auto s = Share(id);
+  EXPECT_EQ(s["state"], "cancelled");
+  EXPECT_EQ(s["state_reason"], "meldcode_rejected");
+  auto entries = Entries("share.rejected", id);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_NE(entries[0]["reason"].get<std::string>().find(",reason=Eerst stap 3 afronden"), std::string::npos)
+      << entries[0].dump();
 }
 
 }  // namespace
