@@ -21,6 +21,15 @@ bool IsValidObjectId(std::string_view id) {
   return true;
 }
 
+bool IsValidPurpose(std::string_view p) {
+  if (p.empty() || p.size() > 64) return false;
+  for (char c : p) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string ToHex(std::span<const uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

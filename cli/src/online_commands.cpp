@@ -129,6 +129,65 @@ void AddConsentCommands(CLI::App& app, Context* ctx) {
       ->required();
 }
 
+// schakel meldcode show|approve|reject|cancel|justification (docs/consent.md "Meldcode").
+void AddMeldcodeCommands(CLI::App& app, Context* ctx) {
+  CLI::App* meldcode = app.add_subcommand("meldcode", "Meldcode shares (four eyes)");
+  meldcode->require_subcommand(1);
+  auto mid = std::make_shared<std::string>();
+  auto reason = std::make_shared<std::string>();
+  auto ended = [](std::ostream& o, const json& r) {
+    o << JsonText(r, "message_id") << " " << JsonText(r, "state") << " (" << JsonText(r, "state_reason") << ")\n";
+  };
+  Online(meldcode, "show", "a share; a pending Meldcode share with its justification (coordinators, requester)", ctx,
+         "meldcode show",
+         [ctx, mid] {
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/shares/" + *mid));
+           return PrintResult(ctx, r, [&](std::ostream& o) {
+             o << JsonText(r, "message_id") << "\t" << JsonText(r, "case_id") << "\t" << JsonText(r, "recipient")
+               << "\t" << JsonText(r, "purpose") << "\t" << JsonText(r, "state") << "\trequested by "
+               << JsonText(r, "requested_by") << "\n";
+             if (r["justification"].is_string()) o << "justification: " << JsonText(r, "justification") << "\n";
+             if (r["justification_sha256"].is_string()) o << "sha256: " << JsonText(r, "justification_sha256") << "\n";
+           });
+         })
+      ->add_option("MSG_ID", *mid, "message id")
+      ->required();
+  Online(meldcode, "approve", "approve a colleague's pending Meldcode share", ctx, "meldcode approve",
+         [ctx, mid] {
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + *mid + "/approve", "{}"));
+           return PrintResult(ctx, r,
+                              [&](std::ostream& o) { o << JsonText(r, "message_id") << " approved and queued\n"; });
+         })
+      ->add_option("MSG_ID", *mid, "message id")
+      ->required();
+  CLI::App* reject =
+      Online(meldcode, "reject", "reject a colleague's pending Meldcode share, with a reason", ctx, "meldcode reject",
+             FlagHints{{"reason", "--reason"}}, [ctx, mid, reason, ended] {
+               json body{{"reason", *reason}};
+               SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + *mid + "/reject", body.dump()));
+               return PrintResult(ctx, r, [&](std::ostream& o) { ended(o, r); });
+             });
+  reject->add_option("MSG_ID", *mid, "message id")->required();
+  reject->add_option("--reason", *reason, "why (1 to 500 bytes, one line; kept in the audit log)")->required();
+  Online(meldcode, "cancel", "cancel your own pending Meldcode share", ctx, "meldcode cancel",
+         [ctx, mid, ended] {
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + *mid + "/cancel", "{}"));
+           return PrintResult(ctx, r, [&](std::ostream& o) { ended(o, r); });
+         })
+      ->add_option("MSG_ID", *mid, "message id")
+      ->required();
+  Online(meldcode, "justification", "a Meldcode share's justification and its SHA-256 (audited)", ctx,
+         "meldcode justification",
+         [ctx, mid] {
+           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/shares/" + *mid + "/justification"));
+           return PrintResult(ctx, r, [&](std::ostream& o) {
+             o << JsonText(r, "justification") << "\nsha256: " << JsonText(r, "sha256") << "\n";
+           });
+         })
+      ->add_option("MSG_ID", *mid, "message id")
+      ->required();
+}
+
 void AddShareCommands(CLI::App& app, Context* ctx) {
   struct Args {
     std::string case_id, to, purpose, justification;
@@ -176,17 +235,7 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
   share->add_flag("--dry-run", a->dry_run, "only ask the gate");
   share->add_option("--justification", a->justification, "required for a meldcode share");
 
-  CLI::App* meldcode = app.add_subcommand("meldcode", "Meldcode shares (four eyes)");
-  meldcode->require_subcommand(1);
-  auto mid = std::make_shared<std::string>();
-  Online(meldcode, "approve", "approve a colleague's pending Meldcode share", ctx, "meldcode approve",
-         [ctx, mid] {
-           SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/shares/" + *mid + "/approve", "{}"));
-           return PrintResult(ctx, r,
-                              [&](std::ostream& o) { o << JsonText(r, "message_id") << " approved and queued\n"; });
-         })
-      ->add_option("MSG_ID", *mid, "message id")
-      ->required();
+  AddMeldcodeCommands(app, ctx);
 
   auto recall = std::make_shared<std::pair<std::string, std::string>>();
   CLI::App* recall_cmd = Online(

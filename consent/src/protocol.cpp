@@ -8,12 +8,6 @@
 namespace schakel::consent {
 namespace {
 
-bool IsValidPurpose(std::string_view p) {
-  if (p.empty() || p.size() > 64) return false;
-  return std::all_of(p.begin(), p.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
-}
-
 template <typename T>
 bool Contains(const std::vector<T>& v, const T& x) {
   return std::find(v.begin(), v.end(), x) != v.end();

@@ -41,11 +41,6 @@ constexpr size_t kMinCiphertextBytes = kSigBytes + kTagBytes;
 
 // ----- field checks --------------------------------------------------------
 
-bool IsValidPurpose(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
-}
-
 bool IsValidContentType(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
@@ -64,7 +59,7 @@ Status CheckHeaderFields(const EnvelopeHeader& h) {
   if (!IsValidInstant(h.retain_until) || h.retain_until < h.created) {
     return bad("retain_until", "an instant in 1970..9999, not before created");
   }
-  if (!IsValidPurpose(h.purpose)) return bad("purpose", "[a-z_]{1,64}");
+  if (!IsValidPurpose(h.purpose)) return bad("purpose", "[a-z0-9_-]{1,64}");
   if (h.consent_ids.size() > kMaxConsentIds) {
     return bad("consent_ids", "at most " + std::to_string(kMaxConsentIds) + " ids");
   }

@@ -173,6 +173,29 @@ Json ToJson(const service::MeldcodeApproval& r) {
           {"approved_by", r.approved_by}};
 }
 
+Json ToJson(const service::MeldcodeEnded& r) {
+  return {{"message_id", r.message_id},
+          {"state", std::string(store::ShareStateName(r.state))},
+          {"state_reason", r.state_reason},
+          {"by", r.by}};
+}
+
+Json ToJson(const service::ShareView& r) {
+  Json j = ShareJson(r.record);
+  j["justification"] = OptString(r.record.justification);
+  j["justification_sha256"] = OptString(r.justification_sha256);
+  return j;
+}
+
+Json ToJson(const service::MeldcodeJustification& r) {
+  return {{"message_id", r.message_id},
+          {"student_id", r.student_id},
+          {"state", std::string(store::ShareStateName(r.state))},
+          {"requested_by", r.requested_by},
+          {"justification", r.justification},
+          {"sha256", r.sha256}};
+}
+
 Json ToJson(const std::vector<store::ShareRecord>& list) {
   Json out = Json::array();
   for (const auto& s : list) out.push_back(ShareJson(s));

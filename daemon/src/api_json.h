@@ -48,21 +48,24 @@ Json ToJson(const service::CaseAssignment& r);                // {case_id, assig
 Json ToJson(const service::ConsentWithdrawal& r);             // {consent_id, withdrawn_at, cancelled, ...}
 Json ToJson(const service::StudentConsents& r);               // {student_id, consents: [...]}
 Json ToJson(const service::ShareOutcome& r);                  // {message_id, state, decision} or dry run
-Json ToJson(const service::ShareRecall& r);
-Json ToJson(const service::MeldcodeApproval& r);             // {message_id, state, approved_by}
-Json ToJson(const std::vector<store::ShareRecord>& list);    // {shares: [...]}
-Json ToJson(const std::vector<store::InboxRecord>& list);    // {inbox: [...]}
-Json ToJson(const service::InboxView& r);                    // one item with its summary
-Json ToJson(const service::NodeStatusView& r);               // GET /v1/status
-Json ToJson(const std::vector<audit::AuditEntry>& list);     // {entries: [...]}
-Json ToJson(const std::vector<service::UserView>& list);     // {users: [...]}
-Json ToJson(const std::vector<service::PartnerView>& list);  // {partners: [...]}
-Json ToJson(const service::AuditVerification& r);            // {ok[, problem]}
-Json ConsentIdJson(const std::string& consent_id);           // {consent_id}
-Json ToJson(const service::LinkCreated& r);                  // {link_id, url, code, expires, categories, ...}
-Json ToJson(const std::vector<service::LinkView>& list);     // {links: [...]}
-Json ToJson(const service::LinkRevoked& r);                  // {link_id, state}
-Json ToJson(const service::LinkNewCode& r);                  // {link_id, url, code, expires}
+Json ToJson(const service::ShareRecall& r);                   // {message_id, state, reason}
+Json ToJson(const service::MeldcodeApproval& r);              // {message_id, state, approved_by}
+Json ToJson(const service::MeldcodeEnded& r);                 // {message_id, state, state_reason, by}
+Json ToJson(const service::ShareView& r);                     // one share, justification when shown
+Json ToJson(const service::MeldcodeJustification& r);         // {message_id, ..., justification, sha256}
+Json ToJson(const std::vector<store::ShareRecord>& list);     // {shares: [...]}
+Json ToJson(const std::vector<store::InboxRecord>& list);     // {inbox: [...]}
+Json ToJson(const service::InboxView& r);                     // one item with its summary
+Json ToJson(const service::NodeStatusView& r);                // GET /v1/status
+Json ToJson(const std::vector<audit::AuditEntry>& list);      // {entries: [...]}
+Json ToJson(const std::vector<service::UserView>& list);      // {users: [...]}
+Json ToJson(const std::vector<service::PartnerView>& list);   // {partners: [...]}
+Json ToJson(const service::AuditVerification& r);             // {ok[, problem]}
+Json ConsentIdJson(const std::string& consent_id);            // {consent_id}
+Json ToJson(const service::LinkCreated& r);                   // {link_id, url, code, expires, categories, ...}
+Json ToJson(const std::vector<service::LinkView>& list);      // {links: [...]}
+Json ToJson(const service::LinkRevoked& r);                   // {link_id, state}
+Json ToJson(const service::LinkNewCode& r);                   // {link_id, url, code, expires}
 
 // An error's body: {"error": {"code", "message"}} beside `details`.
 Json ErrorBody(const Status& st, Json details = Json::object());

@@ -134,6 +134,8 @@ struct ApiServer::Impl {
            return JsonReply(i.service.Share(c.caller, *req));
          }},
         {"GET", "/v1/shares", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListShares(c.caller)); }},
+        {"GET", "/v1/shares/*", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ShowShare(c.caller, c.params[0])); }},
         {"POST", "/v1/shares/*/approve", 0,
          [](Impl& i, const Call& c) { return JsonReply(i.service.ApproveMeldcode(c.caller, c.params[0])); }},
         {"POST", "/v1/shares/*/recall", 0,
@@ -142,6 +144,17 @@ struct ApiServer::Impl {
            if (!reason.ok()) return Reply::Error(reason.status());
            return JsonReply(i.service.RecallShare(c.caller, c.params[0], *reason));
          }},
+        {"POST", "/v1/shares/*/reject", 0,
+         [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kRejectMeldcode); !st.ok()) return Reply::Error(st);
+           auto reason = formats::ParseSingleStringField(c.body, "reason", service::kMaxRejectReasonBytes);
+           if (!reason.ok()) return Reply::Error(reason.status());
+           return JsonReply(i.service.RejectMeldcode(c.caller, c.params[0], *reason));
+         }},
+        {"POST", "/v1/shares/*/cancel", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.CancelMeldcode(c.caller, c.params[0])); }},
+        {"GET", "/v1/shares/*/justification", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ReadJustification(c.caller, c.params[0])); }},
         {"GET", "/v1/audit/export", 0,
          [](Impl& i, const Call& c) { return RawReply(i.service.AuditExport(c.caller)); }},
         {"GET", "/v1/audit/subject/*", 0,

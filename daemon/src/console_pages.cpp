@@ -20,6 +20,8 @@ constexpr std::array<const char*, 7> kPurposes = {"kernteamoverleg", "doorverwij
                                                   "verzuimmelding",  "vsv_melding",    "terugkoppeling",
                                                   "meldcode"};
 
+}  // namespace
+
 std::string CsrfField(const Viewer& v) { return "<input type=\"hidden\" name=\"csrf\" value=\"" + Esc(v.csrf) + "\">"; }
 
 std::string CategoryList(const Json& list) {
@@ -57,6 +59,8 @@ std::string Table(const std::vector<std::string>& headers, const std::vector<std
   }
   return out + "</tbody></table>";
 }
+
+namespace {
 
 std::string Document(std::string_view title, std::string_view body) {
   return "<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">"
@@ -121,16 +125,16 @@ std::string CategoryCheckboxes(const std::string& prefix, const Json& checked) {
   return out + "</fieldset>";
 }
 
+}  // namespace
+
 std::string PostButton(const Viewer& v, std::string_view action, std::string_view label,
-                       const std::vector<std::pair<std::string, std::string>>& hidden = {}) {
+                       const std::vector<std::pair<std::string, std::string>>& hidden) {
   std::string out = "<form method=\"post\" action=\"" + Esc(action) + "\" class=\"inline\">" + CsrfField(v);
   for (const auto& [k, val] : hidden) {
     out += "<input type=\"hidden\" name=\"" + Esc(k) + "\" value=\"" + Esc(val) + "\">";
   }
   return out + "<button type=\"submit\">" + Esc(label) + "</button></form>";
 }
-
-}  // namespace
 
 std::string Esc(std::string_view text) { return http::html::Escape(text); }
 
@@ -410,22 +414,6 @@ std::string LinkCreatedPage(const Viewer& v, const service::LinkCreated& link) {
   body += "<p>Gedeeld: " + CategoryList(link.decision.categories) +
           ".</p><p>Achtergehouden: " + CategoryList(link.decision.withheld) + ".</p>";
   return Layout(v, "Dossierlink gemaakt", body);
-}
-
-std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& shares) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& s : shares) {
-    std::string state(store::ShareStateName(s.state));
-    std::string action;
-    if (s.state == store::ShareState::kPendingApproval && v.role == Role::kCoordinator) {
-      action = PostButton(v, "/delingen/" + s.message_id + "/goedkeuren", "Goedkeuren (Meldcode)");
-    }
-    rows.push_back({"<code>" + Esc(s.message_id) + "</code>", Esc(s.case_id), Esc(s.student_id), Esc(s.recipient_id),
-                    Esc(s.purpose), CategoryList(s.categories), Esc(StateNl(state)), action});
-  }
-  return Layout(v, "Verzonden delingen",
-                Table({"Bericht", "Dossier", "Leerling", "Ontvanger", "Doel", "Categorieën", "Stand", "Actie"}, rows,
-                      "Uitgaande delingen"));
 }
 
 std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox) {

@@ -30,9 +30,22 @@ struct Viewer {
   store::Role role = store::Role::kStaff;
   std::string csrf;
   std::string node_id;
+  std::string user_id;  // for what only a share's requester may do
 };
 
 std::string Esc(std::string_view text);
+// Helpers the page files share: the CSRF field of a form, a list of
+// category names in Dutch (escaped; "geen" when empty), a form of one
+// button that posts to `action`.
+std::string CsrfField(const Viewer& v);
+std::string CategoryList(const Json& list);
+std::string CategoryList(consent::CategorySet set);
+std::string PostButton(const Viewer& v, std::string_view action, std::string_view label,
+                       const std::vector<std::pair<std::string, std::string>>& hidden = {});
+// A table with a caption, column headers and rows of HTML (the first cell of
+// a row is its header).
+std::string Table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
+                  std::string_view caption);
 std::string ReasonNl(std::string_view code);
 std::string CategoryNl(std::string_view category);
 std::string StateNl(std::string_view state);
@@ -68,6 +81,9 @@ std::string ShareSentPage(const Viewer& v, const service::ShareOutcome& sent);
 // A new dossier link: its URL and access code, shown only this once.
 std::string LinkCreatedPage(const Viewer& v, const service::LinkCreated& link);
 std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& shares);
+// One share; a pending Meldcode share with its justification (when the
+// viewer may see it) and the forms to approve, reject or cancel it.
+std::string SharePage(const Viewer& v, const service::ShareView& share);
 std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox);
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item);
 std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,

@@ -246,7 +246,10 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
       {"POST", "/delen/voorbeeld", 0, &ConsoleServer::SharePreview},
       {"POST", "/delen", 0, &ConsoleServer::ShareSend},
       {"GET", "/delingen", 0, &ConsoleServer::SharesPage},
+      {"GET", "/delingen/*", 0, &ConsoleServer::SharePage},
       {"POST", "/delingen/*/goedkeuren", 0, &ConsoleServer::ApproveMeldcode},
+      {"POST", "/delingen/*/afwijzen", 0, &ConsoleServer::RejectMeldcode},
+      {"POST", "/delingen/*/annuleren", 0, &ConsoleServer::CancelMeldcode},
       {"GET", "/inbox", 0, &ConsoleServer::InboxPage},
       {"GET", "/inbox/*", 0, &ConsoleServer::InboxItemPage},
       {"POST", "/inbox/*/terugkoppeling", 0, &ConsoleServer::Feedback},
@@ -268,7 +271,7 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
 http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const ConsoleSession& session,
                                           const std::map<std::string, std::string>& form) {
   const Caller& c = session.caller;
-  const Viewer v{c.name, c.role, session.csrf_token, options_.node_id};
+  const Viewer v{c.name, c.role, session.csrf_token, options_.node_id, c.user_id};
   auto match = Routes().Find(req.method, req.path);
   if (match.route == nullptr) return Page(404, console::ErrorPage(&v, 404, "Deze pagina bestaat niet."));
   if (match.route->roles != 0 && (match.route->roles & RoleBit(c.role)) == 0) {
@@ -384,6 +387,24 @@ http::WebResponse ConsoleServer::SharesPage(const PageCall& p) {
 
 http::WebResponse ConsoleServer::ApproveMeldcode(const PageCall& p) {
   auto r = service_.ApproveMeldcode(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
+  return http::WebResponse::Redirect("/delingen");
+}
+
+http::WebResponse ConsoleServer::SharePage(const PageCall& p) {
+  auto r = service_.ShowShare(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::SharePage(p.viewer, *r));
+}
+
+http::WebResponse ConsoleServer::RejectMeldcode(const PageCall& p) {
+  auto r = service_.RejectMeldcode(p.caller, p.Param(0), p.Form("reason"));
+  if (!r.ok()) return p.Fail(r.status());
+  return http::WebResponse::Redirect("/delingen");
+}
+
+http::WebResponse ConsoleServer::CancelMeldcode(const PageCall& p) {
+  auto r = service_.CancelMeldcode(p.caller, p.Param(0));
   if (!r.ok()) return p.Fail(r.status());
   return http::WebResponse::Redirect("/delingen");
 }

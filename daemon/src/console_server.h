@@ -82,7 +82,10 @@ class ConsoleServer {
   http::WebResponse ShareSend(const PageCall& p);
   http::WebResponse ShareForm(const PageCall& p, bool dry_run);
   http::WebResponse SharesPage(const PageCall& p);
+  http::WebResponse SharePage(const PageCall& p);
   http::WebResponse ApproveMeldcode(const PageCall& p);
+  http::WebResponse RejectMeldcode(const PageCall& p);
+  http::WebResponse CancelMeldcode(const PageCall& p);
   http::WebResponse InboxPage(const PageCall& p);
   http::WebResponse InboxItemPage(const PageCall& p);
   http::WebResponse Feedback(const PageCall& p);

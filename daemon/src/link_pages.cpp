@@ -122,9 +122,15 @@ http::WebResponse CodeForm(int status, const std::string& token, const std::stri
   return Page(status, "Toegangscode", b);
 }
 
-http::WebResponse Gone(const std::string& state) {
+http::WebResponse Gone(const std::string& state, const std::string& reason) {
   std::string why;
-  if (state == "locked") {
+  if (state == "revoked" && (reason == "basis_gone" || reason == "consent_withdrawn")) {
+    why =
+        "Deze link werkt niet meer: de toestemming of de andere grond waarop hij rustte, geldt niet meer (een "
+        "toestemming is bijvoorbeeld ingetrokken of verlopen). De gegevens zijn daarom niet meer in te zien en "
+        "zijn van de server verwijderd. Neem contact op met de school of de afzender als u de gegevens nog nodig "
+        "heeft.";
+  } else if (state == "locked") {
     why =
         "Deze link is geblokkeerd na te veel onjuiste toegangscodes. Neem contact op met de afzender voor een "
         "nieuwe code.";
@@ -205,7 +211,7 @@ http::WebResponse LinkPages::Handle(const http::WebRequest& req) {
     case LinkVisit::Kind::kNotFound:
       return NotFound();
     case LinkVisit::Kind::kGone:
-      return Gone(visit->state);
+      return Gone(visit->state, visit->state_reason);
     case LinkVisit::Kind::kAskCode:
       return CodeForm(200, token, "");
     case LinkVisit::Kind::kWrongCode: {

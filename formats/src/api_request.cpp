@@ -99,11 +99,11 @@ Result<LinkRequest> ParseLinkRequest(std::string_view body) {
   return r;
 }
 
-Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key) {
+Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key, size_t max_bytes) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
   Fields f(j, "");
   SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({key}));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string value, f.String(key, 200));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string value, f.String(key, max_bytes));
   if (value.empty()) return Status::InvalidInput(key + ": must not be empty");
   return value;
 }

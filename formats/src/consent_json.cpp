@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "schakel/base/strings.h"
+#include "schakel/consent/vocabulary.h"
 
 namespace schakel::formats {
 namespace {
@@ -28,12 +29,6 @@ std::string OneOf(const std::array<E, N>& all) {
     out += consent::Name(all[i]);
   }
   return out + ")";
-}
-
-bool IsPurposeName(std::string_view p) {
-  return !p.empty() && p.size() <= kMaxPurposeLength && std::all_of(p.begin(), p.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
 }
 
 Result<std::string> ObjectIdField(const Fields& f, std::string_view key) {
@@ -99,7 +94,7 @@ Result<Consent> ParseConsentJson(const Json& obj, std::string path, bool require
     return Status::InvalidInput(f.PathOf("purposes") + ": names no purpose");
   }
   for (size_t i = 0; i < c.purposes.size(); ++i) {
-    if (!IsPurposeName(c.purposes[i])) {
+    if (!consent::IsValidPurpose(c.purposes[i])) {
       return Status::InvalidInput(Item(f, "purposes", i) +
                                   ": expected a purpose name of 1 to 64 characters a-z, 0-9, "
                                   "'_' or '-'");

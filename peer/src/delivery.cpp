@@ -427,7 +427,7 @@ void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& pl
 
 Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t version, std::string_view payload) {
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") return Share(peer, version, payload);
-  if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, payload);
+  if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, version, payload);
   return Status::InvalidInput("unknown message type");
 }
 
@@ -535,7 +535,7 @@ Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const s
   return receipt_bytes;
 }
 
-Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_view bytes) {
+Result<std::string> InboxHandler::Revoke(const std::string& peer, uint16_t version, std::string_view bytes) {
   SCHAKEL_ASSIGN_OR_RETURN(crypto::Revocation rev, crypto::DecodeRevocation(bytes));
   if (rev.sender_id != peer) return Status::Denied("revocation sender is not the connected partner");
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner,
@@ -565,7 +565,9 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, std::string_vi
   }
   core_.reachability.DeliveredFrom(peer, now);
   LogInfo("revocation of " + rev.message_id + " from " + peer + (purged ? ": purged" : ": nothing held"));
-  return crypto::MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, purged, now, core_.keys.identity());
+  // A partner that speaks peer protocol 1 knows only confirmation version 1.
+  return crypto::MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, purged, now, core_.keys.identity(),
+                                       version >= 2 ? crypto::kPurgeConfirmationVersion : 1);
 }
 
 }  // namespace schakel::peer

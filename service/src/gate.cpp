@@ -57,4 +57,18 @@ Gated<GateResult> EgressGate::Decide(NodeCore::Held& held, const Caller& c, cons
   return GateResult{std::move(kase), std::move(d), legal};
 }
 
+Status EgressGate::Recheck(NodeCore::Held& held, const GateRequest& g) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<consent::Category> requested, RequestedCategories(g.categories));
+  Result<store::CaseRecord> kase = internal::LoadCase(held, g.case_id);
+  if (!kase.ok()) return kase.status().code() == Code::kNotFound ? Status::Denied("case_gone") : kase.status();
+  SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,
+                           internal::BuildRequest(held, *kase, g.recipient, g.purpose, requested, g.override));
+  consent::Decision d = consent::Decide(core_.protocol, request);
+  if (!d.permit) return Status::Denied(internal::ReasonCodes(d));
+  for (consent::Category cat : requested) {
+    if (!d.categories.Has(cat)) return Status::Denied("categories_no_longer_allowed," + internal::ReasonCodes(d));
+  }
+  return Status::Ok();
+}
+
 }  // namespace schakel::service

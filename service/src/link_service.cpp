@@ -53,13 +53,6 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
-bool IsPurposeName(std::string_view p) {
-  if (p.empty() || p.size() > 64) return false;
-  return std::all_of(p.begin(), p.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-  });
-}
-
 audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::string& subject, const std::string& object,
                             const std::string& purpose, const std::string& legal, std::string outcome,
                             std::string reason) {
@@ -151,12 +144,40 @@ Status RecordRead(NodeCore::Held& held, const LinkRow& row) {
   return tx.Commit();
 }
 
-// The link a visitor's token names, when it is active. Otherwise nullopt,
-// with *out saying why (not found, or gone with its state; a gone link's
-// view is audited as denied). A link past its expiry is expired here, its
-// content deleted with its entry, or not at all (an error).
-Result<std::optional<LinkRow>> FindForVisit(NodeCore::Held& held, const std::array<uint8_t, 32>& token_hash,
-                                            LinkVisit* out) {
+// The basis a link was made on, asked of the egress gate again as things
+// are now (EgressGate::Recheck: the consents, the student's age, the
+// protocol's flow). When it has gone the link is revoked here, its content
+// deleted with its link.revoked entry (reason basis_gone and the gate's
+// codes), and the answer is false; an error when that cannot be written.
+Result<bool> BasisHolds(NodeCore::Held& held, Service& service, LinkRow& row) {
+  auto org_type = consent::ParseOrgType(row.recipient_type);
+  if (!org_type) return Status::Corruption("link " + row.link_id + ": bad stored org type");
+  GateRequest gate{row.case_id,  row.purpose, {"link", *org_type}, SplitList(row.categories), true,
+                   std::nullopt, "link",      row.link_id};
+  Status basis = service.GateRecheck(held, gate);
+  if (basis.ok()) return true;
+  if (basis.code() != Code::kDenied) return basis.WithContext("re-checking " + row.link_id);
+  Instant now = held.core().clock->Now();
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(store::RevokeLink(held.db(), row.link_id, "basis_gone", FormatInstantMs(now)));
+  std::string reason = "basis_gone," + basis.message();
+  if (reason.size() > 1000) reason.resize(1000);
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, nullptr, "link.revoked", row.student_id, row.link_id, row.purpose,
+                                      row.legal_basis, "ok", std::move(reason)));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  row.state = "revoked";
+  row.state_reason = "basis_gone";
+  return false;
+}
+
+// The link a visitor's token names, when it is active and its basis still
+// holds. Otherwise nullopt, with *out saying why (not found, or gone with
+// its state; a gone link's view is audited as denied). A link past its
+// expiry is expired here, a link whose basis has gone revoked (BasisHolds),
+// its content deleted with its entry, or not at all (an error).
+Result<std::optional<LinkRow>> FindForVisit(NodeCore::Held& held, Service& service,
+                                            const std::array<uint8_t, 32>& token_hash, LinkVisit* out) {
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, store::FindLinkByTokenHash(held.db(), token_hash));
   if (!found) return std::optional<LinkRow>();
   LinkRow row = std::move(*found);
@@ -165,11 +186,15 @@ Result<std::optional<LinkRow>> FindForVisit(NodeCore::Held& held, const std::arr
     SCHAKEL_RETURN_IF_ERROR(ExpireOnView(held, row, now).WithContext("cannot expire " + row.link_id));
     row.state = "expired";
   }
+  if (row.state == "active" || row.state == "locked") {
+    SCHAKEL_RETURN_IF_ERROR(BasisHolds(held, service, row).status());
+  }
   if (row.state != "active") {
     AuditBestEffort(held, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
-                    row.state);
+                    row.state_reason.empty() ? row.state : row.state + "," + row.state_reason);
     out->kind = LinkVisit::Kind::kGone;
     out->state = row.state;
+    out->state_reason = row.state_reason;
     return std::optional<LinkRow>();
   }
   return std::optional<LinkRow>(std::move(row));
@@ -231,7 +256,7 @@ Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest&
   }
   auto org_type = consent::ParseOrgType(req.org_type);
   if (!org_type) return Status::InvalidInput("type: unknown org type \"" + req.org_type + "\"");
-  if (!IsPurposeName(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
+  if (!consent::IsValidPurpose(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
   if (req.expires_days < 1 || req.expires_days > kMaxLinkDays) {
     return Status::InvalidInput("expires_days: from 1 to " + std::to_string(kMaxLinkDays) + " days");
   }
@@ -395,7 +420,8 @@ Result<LinkVisit> LinkService::Visit(const std::string& token) {
   LinkVisit out;
   if (!crypto::IsLinkTokenShape(token)) return out;  // kNotFound
   NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> row, FindForVisit(held, crypto::LinkTokenHash(token), &out));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> row,
+                           FindForVisit(held, service_, crypto::LinkTokenHash(token), &out));
   if (!row) return out;
   GlobalLinkCounters().page_views++;
   // The code page holds nothing of the case: its view may go unrecorded.
@@ -409,16 +435,17 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
   LinkVisit out;
   if (!crypto::IsLinkTokenShape(token)) return out;  // kNotFound
   const auto hash = crypto::LinkTokenHash(token);
-  auto gone = [](const std::string& state) {
+  auto gone = [](const std::string& state, const std::string& reason = "") {
     LinkVisit g;
     g.kind = LinkVisit::Kind::kGone;
     g.state = state;
+    g.state_reason = reason;
     return g;
   };
   LinkRow row;
   {
     NodeCore::Held held(core_);
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, FindForVisit(held, hash, &out));
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> found, FindForVisit(held, service_, hash, &out));
     if (!found) return out;
     row = std::move(*found);
     // The attempt is counted before the code is tried: an attempt that
@@ -429,7 +456,7 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
     if (!*counted) {  // no longer active since the lookup above
       SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> now_found, store::FindLinkByTokenHash(held.db(), hash));
       if (!now_found) return out;
-      return gone(now_found->state);
+      return gone(now_found->state, now_found->state_reason);
     }
   }
   auto code = crypto::NormaliseAccessCode(typed_code);
@@ -441,7 +468,7 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
   // The state may have changed while Argon2id ran.
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<LinkRow> again, store::FindLinkByTokenHash(held.db(), hash));
   if (!again) return out;
-  if (again->state != "active") return gone(again->state);
+  if (again->state != "active") return gone(again->state, again->state_reason);
   if (!opened.ok()) {
     GlobalLinkCounters().wrong_codes++;
     int64_t failed = again->failed_attempts;  // this attempt included
@@ -461,6 +488,10 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
     out.attempts_left = static_cast<int>(kMaxWrongCodes - failed);
     return out;
   }
+  // Asked again right before the content is shown: time went on while
+  // Argon2id ran (a consent may have expired at midnight meanwhile).
+  SCHAKEL_ASSIGN_OR_RETURN(bool holds, BasisHolds(held, service_, *again));
+  if (!holds) return gone(again->state, again->state_reason);
   // The content is shown only once its reading is on record.
   SCHAKEL_RETURN_IF_ERROR(RecordRead(held, row).WithContext("cannot record the reading of " + row.link_id));
   GlobalLinkCounters().reads++;

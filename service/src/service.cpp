@@ -52,13 +52,6 @@ std::string ReasonText(const consent::Decision& d) {
   return Join(parts, "; ");
 }
 
-bool IsPurposeName(std::string_view p) {
-  if (p.empty() || p.size() > 64) return false;
-  return std::all_of(p.begin(), p.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-  });
-}
-
 bool CanSeeCase(const Caller& c, const store::CaseRecord& r) {
   if (c.role == store::Role::kCoordinator) return true;
   if (c.role != store::Role::kStaff) return false;

@@ -30,9 +30,6 @@ std::vector<consent::Category> CategoriesOf(consent::CategorySet set);
 std::string ReasonCodes(const consent::Decision& d);
 std::string ReasonText(const consent::Decision& d);
 
-// [a-z0-9_-]{1,64}
-bool IsPurposeName(std::string_view p);
-
 // A coordinator sees every case; staff the cases they created or are
 // assigned to; other roles none.
 bool CanSeeCase(const Caller& c, const store::CaseRecord& r);
@@ -55,6 +52,15 @@ Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRec
 // not withdrawn; otherwise kDenied "consent ID was withdrawn while <doing>;
 // nothing was created". Shares and links both check this before storing.
 Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& consent_ids, std::string_view doing);
+
+// The share, if it is waiting for a second approval; kNotFound, or
+// kInvalidInput naming its state.
+Result<store::ShareRecord> PendingShare(NodeCore::Held& held, const std::string& message_id);
+
+// Lower-case hex SHA-256 of a Meldcode justification's bytes.
+std::string JustificationSha256(std::string_view justification);
+// ",justification_sha256=<hex>", to append to an audit entry's reason codes.
+std::string JustificationRef(std::string_view justification);
 
 // The audit event for a caller's action.
 audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what);

@@ -9,6 +9,7 @@
 #include "schakel/base/fault_inject.h"
 #include "schakel/base/fault_point.h"
 #include "schakel/base/strings.h"
+#include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/case_summary.h"
@@ -21,6 +22,7 @@ using internal::BuildRequest;
 using internal::CanSeeCase;
 using internal::LoadCase;
 using internal::LoadPartner;
+using internal::PendingShare;
 using internal::ReasonCodes;
 using internal::ReasonText;
 using store::Role;
@@ -64,17 +66,6 @@ Status QueueSealed(NodeCore::Held& held, store::ShareRecord& share, const Sealed
   Instant now = held.core().clock->Now();
   return store::EnqueueOutgoing(held.db(), "share", share.message_id, share.recipient_id, sealed.envelope,
                                 now.time_since_epoch().count(), FormatInstantMs(now));
-}
-
-// The share, if it is waiting for a second approval.
-Result<store::ShareRecord> PendingShare(NodeCore::Held& held, const std::string& message_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> found, store::FindShare(held.db(), message_id));
-  if (!found) return Status::NotFound("no share " + message_id);
-  if (found->state != ShareState::kPendingApproval) {
-    return Status::InvalidInput("share " + message_id + " is not waiting for approval (it is " +
-                                std::string(store::ShareStateName(found->state)) + ")");
-  }
-  return *found;
 }
 
 }  // namespace
@@ -138,7 +129,7 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
 
 Gated<ShareOutcome> Service::Share(const Caller& c, const ShareRequest& req) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShare));
-  if (!internal::IsPurposeName(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
+  if (!consent::IsValidPurpose(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");
   if (!IsValidNodeId(req.to)) return Status::InvalidInput("to: not a node id");
   if (req.justification.size() > 2000 || !IsPrintableUtf8(req.justification)) {
     return Status::InvalidInput("justification: at most 2000 printable characters");
@@ -178,8 +169,11 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::InsertShare(held.db(), s));
   if (sealed) SCHAKEL_RETURN_IF_ERROR(QueueSealed(held, s, *sealed));
+  // A Meldcode share's entry binds its justification by hash (docs/consent.md).
+  std::string reason = ReasonCodes(p.decision);
+  if (s.justification) reason += internal::JustificationRef(*s.justification);
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, p.meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
-                                      s.message_id, s.purpose, s.legal_basis, "permit", ReasonCodes(p.decision)));
+                                      s.message_id, s.purpose, s.legal_basis, "permit", reason));
   FaultPoint("share.before_commit");
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   FaultPoint("share.after_commit");
@@ -198,7 +192,7 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
     SCHAKEL_ASSIGN_OR_RETURN(s, PendingShare(held, message_id));
     if (s.requested_by == c.user_id) {
       AuditBestEffort(held, c, "share.approve", s.student_id, message_id, s.purpose, s.legal_basis, "deny",
-                      "same_person");
+                      "same_person" + internal::JustificationRef(s.justification.value_or("")));
       return Status::Denied("a Meldcode share needs a second person: the requester may not approve it");
     }
     SCHAKEL_ASSIGN_OR_RETURN(kase, LoadCase(held, s.case_id));
@@ -224,8 +218,9 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
   SCHAKEL_RETURN_IF_ERROR(
       store::SetShareApproved(held.db(), message_id, c.user_id, FormatInstantMs(core_.clock->Now())));
   SCHAKEL_RETURN_IF_ERROR(QueueSealed(held, s, sealed));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis,
-                                      "permit", "meldcode_second_approval"));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis, "permit",
+                  "meldcode_second_approval" + internal::JustificationRef(s.justification.value_or(""))));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.WakeDelivery();
   return MeldcodeApproval{message_id, ShareState::kQueued, c.user_id};
@@ -251,6 +246,9 @@ Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListShares));
   NodeCore::Held held(core_);
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> shares, store::ListShares(held.db()));
+  // The list never carries a justification: each reading is audited
+  // (ShowShare, ReadJustification).
+  for (auto& s : shares) s.justification.reset();
   if (c.role != Role::kStaff) return shares;
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(held.db(), c.user_id));
   std::vector<store::ShareRecord> mine;

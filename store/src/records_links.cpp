@@ -18,7 +18,7 @@ using nlohmann::json;
 constexpr const char* kLinkColumns =
     "SELECT link_id, case_id, case_version, student_id, recipient_name, recipient_type, purpose, legal_basis, "
     "categories, withheld, consent_ids, created_by, created, expires, failed_attempts, state, kdf_salt, nonce, "
-    "ciphertext FROM links ";
+    "ciphertext, state_reason FROM links ";
 
 Result<LinkRecord> ReadLink(Statement& s) {
   LinkRecord r;
@@ -44,6 +44,7 @@ Result<LinkRecord> ReadLink(Statement& s) {
     r.ciphertext = s.Blob(18);
     r.has_content = true;
   }
+  if (!s.IsNull(19)) r.state_reason = s.Text(19);
   return r;
 }
 

@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -58,6 +61,49 @@ TEST(Strings, NodeIds) {
   EXPECT_FALSE(IsValidNodeId("School"));
   EXPECT_FALSE(IsValidNodeId("a_b"));
   EXPECT_FALSE(IsValidNodeId("a b"));
+}
+
+// The one purpose grammar (flows, consents, shares, links, envelopes).
+TEST(Strings, PurposeNames) {
+  for (const char* ok : {"doorverwijzing", "stap-2", "meldcode_stap-5", "a", "0"})
+    EXPECT_TRUE(IsValidPurpose(ok)) << ok;
+  EXPECT_TRUE(IsValidPurpose(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidPurpose(std::string(65, 'a')));
+  for (const char* bad : {"", "Stap-2", "stap 2", "stap.2", "stap/2", "st\xc3\xa4p"}) {
+    EXPECT_FALSE(IsValidPurpose(bad)) << bad;
+  }
+}
+
+// The grammar is written once: no module keeps a copy of its own (the old
+// ones in crypto/envelope.cpp, consent/protocol.cpp, formats/consent_json.cpp
+// and service/ differed). Reads the sources.
+TEST(Strings, PurposeGrammarIsDefinedOnce) {
+  int definitions = 0;
+  std::vector<std::string> copies;
+  for (const char* module : {"base", "consent", "config", "formats", "crypto", "store", "audit", "service", "peer",
+                             "http", "daemon", "cli"}) {
+    std::filesystem::path dir = std::filesystem::path(SCHAKEL_SOURCE_DIR) / module;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+      const std::string ext = entry.path().extension().string();
+      if (!entry.is_regular_file() || (ext != ".cpp" && ext != ".h")) continue;
+      std::ifstream in(entry.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      for (const char* name : {"bool IsValidPurpose(", "IsPurposeName", "IsPurpose("}) {
+        size_t at = 0;
+        while ((at = text.find(name, at)) != std::string::npos) {
+          if (std::string(name) == "bool IsValidPurpose(" &&
+              entry.path().filename().string().rfind("strings.", 0) == 0) {
+            ++definitions;
+          } else {
+            copies.push_back(entry.path().string() + ": " + name);
+          }
+          at += 1;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(definitions, 2);  // declared in base/strings.h, defined in base/src/strings.cpp
+  EXPECT_TRUE(copies.empty()) << copies.front();
 }
 
 TEST(Strings, HexRoundTrip) {

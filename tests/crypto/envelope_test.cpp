@@ -109,6 +109,28 @@ TEST(EnvelopeTest, RoundTrip) {
   EXPECT_TRUE(n.OpenIt(again).ok());
 }
 
+// The purpose grammar is the protocol's ([a-z0-9_-]{1,64}, IsValidPurpose):
+// a flow named "stap-2" seals and opens; the older [a-z_] names are a subset
+// and still do; what the grammar refuses is refused at sealing.
+TEST(EnvelopeTest, PurposeGrammarIsTheProtocols) {
+  for (const char* purpose : {"stap-2", "meldcode_stap-5", "doorverwijzing", "a", "0-9_"}) {
+    Nodes n;
+    n.header.purpose = purpose;
+    auto opened = n.OpenIt(n.SealBody("x"));
+    ASSERT_TRUE(opened.ok()) << purpose << ": " << opened.status().message();
+    EXPECT_EQ(opened->header().purpose, purpose);
+  }
+  Nodes n;
+  for (std::string purpose :
+       {std::string("Stap-2"), std::string("stap 2"), std::string("stap.2"), std::string(65, 'a')}) {
+    EnvelopeHeader h = SampleHeader();
+    h.purpose = purpose;
+    auto r = Seal(h, "x", n.sender, n.recipient_enc.public_key);
+    ASSERT_FALSE(r.ok()) << purpose;
+    EXPECT_NE(r.status().message().find("[a-z0-9_-]{1,64}"), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(EnvelopeTest, EmptyBinaryAndLargeBodies) {
   Nodes n;
   n.header.consent_ids.clear();

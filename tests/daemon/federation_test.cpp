@@ -417,6 +417,44 @@ TEST_F(FederationTest, MeldcodeNeedsJustificationAndASecondCoordinator) {
   EXPECT_TRUE(Categories(got["summary"]).count("gezondheid"));
 }
 
+// One purpose grammar ([a-z0-9_-]{1,64}, IsValidPurpose in base/strings.h):
+// a protocol purpose with a digit and a dash passes the gate, is sealed into
+// the envelope's header and opened at the recipient.
+TEST_F(FederationTest, PurposeWithDigitAndDashIsSealedAndDelivered) {
+  // Both sides: the recipient's own gate needs the flow too.
+  for (const char* node : {"school", "team"}) {
+    std::string toml = testing::ReadAll(fed_[node].dir + "/schakel.toml");
+    auto pos = toml.find("file = ''");
+    ASSERT_NE(pos, std::string::npos) << toml;
+    toml.replace(pos, 9, "file = 'protocol.toml'");
+    testing::WriteAll(fed_[node].dir + "/schakel.toml", toml);
+    testing::WriteAll(fed_[node].dir + "/protocol.toml", R"([[flow]]
+purpose = "stap-2"
+from = ["school"]
+to = ["wijkteam"]
+legal_basis = "consent"
+legal_source = "Toestemming: AVG art. 6 lid 1 onder a"
+categories = ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"]
+)");
+  }
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  for (const char* c : {kSanneOuder, kSanneJongere}) {
+    std::string text = c;
+    text.replace(text.find("doorverwijzing"), 14, "stap-2");
+    AddConsent(text);
+  }
+  auto r = fed_.As("school", "mentor",
+                   {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "stap-2", "--allow-partial"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string msg = testing::LastLine(r.out);
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered"));
+  auto got = fed_.AsJson("team", "gezinswerker", {"inbox", "show", msg});
+  EXPECT_EQ(got["purpose"], "stap-2") << got.dump();
+  EXPECT_TRUE(Categories(got["summary"]).count("hulpvraag")) << got.dump();
+}
+
 TEST_F(FederationTest, EveryActionLeavesItsAuditEntryAndTheMessageIdTracesBothLogs) {
   fed_.AddUser("team", "team-auditor", "auditor");
   fed_.StartNode("school");

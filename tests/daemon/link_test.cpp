@@ -308,5 +308,115 @@ TEST(LinkExpiry, ExpiredLinksAnswer410AndMaintenancePurgesThem) {
   EXPECT_NE(audit.out.find("link.expired"), std::string::npos) << audit.out << audit.err;
 }
 
+// The same re-check after the node was restarted with a protocol that no
+// longer has the link's flow: the link is revoked (basis_gone) when opened.
+TEST_F(LinkTest, ALinkWhoseFlowLeftTheProtocolIsRevokedWhenOpened) {
+  Link l = Create();
+  ASSERT_EQ(WebRequestOnce(port_, "GET", "/l/" + l.token).status, 200);
+  fed_.StopNode("school");
+  std::string toml = ReadAll(fed_["school"].dir + "/schakel.toml");
+  auto pos = toml.find("file = ''");
+  ASSERT_NE(pos, std::string::npos) << toml;
+  toml.replace(pos, 9, "file = 'protocol.toml'");
+  WriteAll(fed_["school"].dir + "/schakel.toml", toml);
+  WriteAll(fed_["school"].dir + "/protocol.toml", R"([[flow]]
+purpose = "kernteamoverleg"
+from = ["school"]
+to = ["wijkteam"]
+legal_basis = "consent"
+legal_source = "Toestemming: AVG art. 6 lid 1 onder a"
+categories = ["identificatie", "hulpvraag"]
+)");
+  fed_.StartNode("school");
+  auto opened = Post(l, l.code);
+  EXPECT_EQ(opened.status, 410);
+  EXPECT_NE(opened.body.find("Deze link werkt niet meer"), std::string::npos) << opened.body;
+  EXPECT_EQ(opened.body.find("Sanne"), std::string::npos);
+  auto audit = fed_.As("school", "privacy", {"audit", "query", "--action", "link.revoked", "--json"});
+  EXPECT_NE(audit.out.find("basis_gone,"), std::string::npos) << audit.out << audit.err;
+  auto list = nlohmann::json::parse(fed_.As("school", "mentor", {"link", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_object());
+  ASSERT_EQ(list["links"].size(), 1u);
+  EXPECT_EQ(list["links"][0]["state"], "revoked");
+}
+
+// A link is opened through the egress gate: its basis (the consents, the
+// student's age, the protocol's flow) is asked again when it is visited and
+// when its code is tried. Consents that end the day after tomorrow: four
+// days on, the link is revoked (basis_gone), its content deleted, and the
+// page answers 410 in plain Dutch, with the right code too.
+TEST(LinkBasis, ALinkWhoseConsentsExpiredIsRevokedWhenOpened) {
+  TempDir tmp;
+  Federation fed(tmp);
+  fed.Add("school", "school-a", "school");
+  fed.AddUser("school", "mentor", "staff");
+  fed.AddUser("school", "zorgco", "coordinator");
+  fed.AddUser("school", "privacy", "auditor");
+  ManualClock clock(NowUtc());
+  InProcessDaemon d(fed["school"].dir, clock);
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  const std::string until = "\"" + FormatDate(AddDays(AmsterdamDate(clock.Now()), 2)) + "\"";
+  std::string ouder = kOuder, jongere = kJongere;
+  for (std::string* c : {&ouder, &jongere}) c->replace(c->find("null"), 4, until);
+  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {ouder.c_str(), jongere.c_str()}));
+  auto port = static_cast<uint16_t>(fed["school"].port + 2);
+  std::vector<std::pair<std::string, std::string>> links;  // token, code
+  for (int i = 0; i < 2; ++i) {
+    auto r = fed.As("school", "mentor",
+                    {"link", "create", "casus-2026-0042", "--for", "J. Jansen", "--type", "wijkteam", "--purpose",
+                     "doorverwijzing", "--allow-partial", "--expires", "14d"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.out, m, std::regex("/l/([A-Za-z0-9_-]{43})")));
+    links.emplace_back(m[1], LastLine(r.out));
+  }
+  auto post = [&](const std::pair<std::string, std::string>& l) {
+    return WebRequestOnce(port, "POST", "/l/" + l.first, kForm, "code=" + l.second);
+  };
+  ASSERT_EQ(post(links[0]).status, 200);  // while the consents hold
+
+  clock.Advance(std::chrono::days(4));
+  auto opened = post(links[0]);  // the right code
+  EXPECT_EQ(opened.status, 410);
+  EXPECT_NE(opened.body.find("Deze link werkt niet meer"), std::string::npos) << opened.body;
+  EXPECT_NE(opened.body.find("ingetrokken of verlopen"), std::string::npos) << opened.body;
+  EXPECT_EQ(opened.body.find("Sanne"), std::string::npos);
+  EXPECT_EQ(post(links[0]).status, 410);
+  // The code page re-checks too.
+  auto visited = WebRequestOnce(port, "GET", "/l/" + links[1].first);
+  EXPECT_EQ(visited.status, 410);
+  EXPECT_NE(visited.body.find("Deze link werkt niet meer"), std::string::npos) << visited.body;
+
+  auto audit = fed.As("school", "privacy", {"audit", "query", "--action", "link.revoked", "--json"});
+  auto entries = nlohmann::json::parse(audit.out, nullptr, false);
+  ASSERT_TRUE(entries.is_object()) << audit.out << audit.err;
+  int basis_gone = 0;
+  for (const auto& e : entries["entries"]) {
+    if (e["reason"].get<std::string>().rfind("basis_gone,", 0) == 0) ++basis_gone;
+  }
+  EXPECT_EQ(basis_gone, 2) << audit.out;
+  auto list = nlohmann::json::parse(fed.As("school", "mentor", {"link", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_object());
+  for (const auto& x : list["links"]) EXPECT_EQ(x["state"], "revoked");
+
+  // Their sealed content is deleted.
+  d.Stop();
+  auto key = crypto::ReadKeyFile(fed["school"].dir + "/secrets/db.key");
+  ASSERT_TRUE(key.ok());
+  auto db = store::Database::Open(fed["school"].dir + "/data/node.db", *key, store::OpenMode::kExisting);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  auto s = (*db)->Prepare("SELECT state, state_reason, ciphertext IS NULL FROM links;");
+  ASSERT_TRUE(s.ok());
+  int rows = 0;
+  while (*s->Step()) {
+    ++rows;
+    EXPECT_EQ(s->Text(0), "revoked");
+    EXPECT_EQ(s->Text(1), "basis_gone");
+    EXPECT_EQ(s->Int(2), 1);
+  }
+  EXPECT_EQ(rows, 2);
+}
+
 }  // namespace
 }  // namespace schakel::testing

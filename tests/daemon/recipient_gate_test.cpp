@@ -283,6 +283,29 @@ TEST_F(RecipientGateTest, AVersionOneSenderGetsReceiptsAndAFailureForARefusal) {
       << refused.status().message();
   EXPECT_EQ(RefusedAtTeam()["msg-v1-no"], "category_not_allowed");
   EXPECT_EQ(TeamInbox(), (std::set<std::string>{"msg-v1-ok"}));
+  // A revocation over a version-1 session is confirmed in version 1 (which
+  // such a sender can read); over version 2 in version 2, saying whether the
+  // message was held.
+  fed_.StartNode("team");  // TeamInbox() stopped it
+  auto revoke = [&](const std::string& message_id) {
+    auto rev = crypto::MakeRevocation(message_id, "school-a", "wijkteam-b", "sent_in_error",
+                                      ParseInstant("2026-11-30T12:00:00Z").value(), school_identity_);
+    EXPECT_TRUE(rev.ok()) << rev.status().message();
+    return crypto::EncodeRevocation(*rev);
+  };
+  auto v1 = Deliver(revoke("msg-v1-ok"), 1);
+  ASSERT_TRUE(v1.ok()) << v1.status().message();
+  auto v1_confirmation =
+      crypto::VerifyPurgeConfirmation(*v1, "msg-v1-ok", "school-a", "wijkteam-b", team_card_.sign_pk);
+  ASSERT_TRUE(v1_confirmation.ok()) << v1_confirmation.status().message();
+  EXPECT_EQ(v1_confirmation->version, 1);
+  auto v2 = Deliver(revoke("msg-never-sent"));
+  ASSERT_TRUE(v2.ok()) << v2.status().message();
+  auto v2_confirmation =
+      crypto::VerifyPurgeConfirmation(*v2, "msg-never-sent", "school-a", "wijkteam-b", team_card_.sign_pk);
+  ASSERT_TRUE(v2_confirmation.ok()) << v2_confirmation.status().message();
+  EXPECT_EQ(v2_confirmation->version, 2);
+  EXPECT_EQ(v2_confirmation->held, false);
 }
 
 // Two real nodes: the team keeps at most 30 days, the school's share asks

@@ -15,6 +15,11 @@ namespace schakel {
 bool IsValidNodeId(std::string_view id);
 // Generic object ids (users, cases, students, consents): [A-Za-z0-9._-]{1,128}.
 bool IsValidObjectId(std::string_view id);
+// Purpose names (protocol flows, consents, shares, links, the envelope
+// header): [a-z0-9_-]{1,64}. The one definition of the grammar; consent/
+// re-exports it (consent/vocabulary.h), crypto/ (which cannot use consent/)
+// checks envelope headers with it.
+bool IsValidPurpose(std::string_view p);
 
 std::string ToHex(std::span<const uint8_t> bytes);
 // Lower- or upper-case hex of even length; nullopt otherwise.

@@ -14,7 +14,15 @@
 #include <optional>
 #include <string_view>
 
+#include "schakel/base/strings.h"
+
 namespace schakel::consent {
+
+// The purpose grammar, [a-z0-9_-]{1,64}: defined once in base/strings.h (the
+// envelope's header check in crypto/, which cannot use consent/, needs it
+// too) and named here with the rest of the vocabulary. Flows, consents,
+// shares, links and envelopes all check purposes with it.
+using ::schakel::IsValidPurpose;
 
 enum class OrgType : uint8_t {
   kSchool = 0,

@@ -65,7 +65,7 @@ struct EnvelopeHeader {
   std::string recipient_id;              // node id, [a-z0-9-]{3,64}
   Instant created{};                     // 1970..9999, milliseconds
   Instant retain_until{};                // not before created; recipients purge then
-  std::string purpose;                   // [a-z_]{1,64}, e.g. "doorverwijzing"
+  std::string purpose;                   // [a-z0-9_-]{1,64} (IsValidPurpose), e.g. "doorverwijzing"
   std::vector<std::string> consent_ids;  // each [A-Za-z0-9._-]{1,128}; at most kMaxConsentIds
   std::string content_type;              // printable ASCII, 1..128 bytes
   EncKeyId recipient_key_id{};           // Seal sets it from the recipient's key

@@ -64,7 +64,8 @@ struct LinkRequest {
 Result<LinkRequest> ParseLinkRequest(std::string_view body);
 
 // A body holding one string field and nothing else, e.g. {"user": "jan"} for
-// POST /v1/cases/{id}/assign. The value: 1..200 bytes of printable text.
-Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key);
+// POST /v1/cases/{id}/assign. The value: 1..max_bytes bytes of printable
+// text.
+Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key, size_t max_bytes = 200);
 
 }  // namespace schakel::formats

@@ -121,7 +121,8 @@ class InboxHandler final : public PeerHandler {
 
  private:
   Result<std::string> Share(const std::string& peer, uint16_t version, std::string_view envelope);
-  Result<std::string> Revoke(const std::string& peer, std::string_view revocation);
+  // Answers with a purge confirmation of the version the session allows.
+  Result<std::string> Revoke(const std::string& peer, uint16_t protocol_version, std::string_view revocation);
   // The gate's checks that need no database (inbox_gate.cpp): a flow in this
   // node's protocol from the partner's org type to this node for the purpose,
   // the categories present within it, retain-until within its retention.

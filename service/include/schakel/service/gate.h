@@ -45,6 +45,18 @@ class EgressGate {
   // Reads the case and the consents under the node lock the caller holds.
   Gated<GateResult> Decide(NodeCore::Held& held, const Caller& c, const GateRequest& g);
 
+  // The same decision again for something the gate already let out (a
+  // dossier link when it is opened): the consent engine on the case, the
+  // consents, the student's age and the protocol as they are now. There is
+  // no caller (the visitor is nobody we know), so the caller's right to the
+  // case is not asked, and g.categories are the ones let out (not expanded
+  // when empty). Ok while the engine still permits every one of them;
+  // kDenied with the reason codes ("categories_no_longer_allowed,..." when it
+  // permits fewer; "case_gone" when the case is no longer on file)
+  // otherwise; other errors as they come. Not audited: the caller records
+  // what it does with the answer.
+  Status Recheck(NodeCore::Held& held, const GateRequest& g);
+
  private:
   NodeCore& core_;
 };

@@ -61,6 +61,7 @@ struct LinkVisit {
   };
   Kind kind = Kind::kNotFound;
   std::string state;
+  std::string state_reason;  // kGone: why, when known (consent_withdrawn, basis_gone, ...)
   int attempts_left = 0;
   // kContent: the projected case (JSON) and what the page says about it.
   crypto::SecureBuffer content;
@@ -95,11 +96,14 @@ class LinkService {
   Gated<LinkNewCode> NewCode(const Caller& c, const std::string& link_id);
 
   // A visit without a code (GET /l/{token}): never reveals or uses up
-  // anything. A link past its expiry is expired now. Errors: storage
+  // anything. A link past its expiry is expired now; a link whose basis has
+  // gone (the egress gate's re-check: consents withdrawn or expired, the
+  // student's age, the protocol's flow) is revoked now, reason basis_gone. Errors: storage
   // failures (the page shows nothing but that it failed).
   Result<LinkVisit> Visit(const std::string& token);
   // A code for the link (POST /l/{token}): counted as an attempt before it
-  // is tried; the content only once its reading is audited.
+  // is tried; the content only once its basis has been re-checked (as for
+  // Visit, again after the code was tried) and its reading audited.
   Result<LinkVisit> Open(const std::string& token, std::string_view typed_code);
 
   // Marks links past their expiry expired and drops their ciphertext.

@@ -27,6 +27,10 @@ enum class Op : uint8_t {
   kListConsents,
   kShare,
   kApproveMeldcode,
+  kRejectMeldcode,
+  kCancelMeldcode,
+  kShowShare,
+  kReadJustification,
   kListShares,
   kRecallShare,
   kListInbox,
@@ -51,6 +55,7 @@ constexpr RoleMask RoleBit(store::Role r) { return static_cast<RoleMask>(1u << s
 inline constexpr RoleMask kStaffOrCoordinator = RoleBit(store::Role::kStaff) | RoleBit(store::Role::kCoordinator);
 inline constexpr RoleMask kCoordinatorOnly = RoleBit(store::Role::kCoordinator);
 inline constexpr RoleMask kAuditorOnly = RoleBit(store::Role::kAuditor);
+inline constexpr RoleMask kCoordinatorOrAuditor = RoleBit(store::Role::kCoordinator) | RoleBit(store::Role::kAuditor);
 inline constexpr RoleMask kAdminOnly = RoleBit(store::Role::kAdmin);
 inline constexpr RoleMask kAnyRole = RoleBit(store::Role::kStaff) | RoleBit(store::Role::kCoordinator) |
                                      RoleBit(store::Role::kAuditor) | RoleBit(store::Role::kAdmin);
@@ -73,6 +78,15 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     {Op::kListConsents, kStaffOrCoordinator, "read consents"},
     {Op::kShare, kStaffOrCoordinator, "share cases"},
     {Op::kApproveMeldcode, kCoordinatorOnly, "approve Meldcode shares"},
+    {Op::kRejectMeldcode, kCoordinatorOnly, "reject Meldcode shares"},
+    // Only the requester, checked in the operation; a coordinator who is not
+    // the requester rejects instead (with a reason).
+    {Op::kCancelMeldcode, kStaffOrCoordinator, "cancel Meldcode shares"},
+    // The justification of a Meldcode share only to a coordinator and the
+    // requester, checked in the operation (each reading audited).
+    {Op::kShowShare, kStaffOrCoordinator, "read shares"},
+    // Audited as share.justification_read.
+    {Op::kReadJustification, kCoordinatorOrAuditor, "read Meldcode justifications"},
     {Op::kListShares, kStaffOrCoordinator, "list shares"},
     {Op::kRecallShare, kStaffOrCoordinator, "recall shares"},  // staff: only their own (RecallShare)
     {Op::kListInbox, kStaffOrCoordinator, "read the inbox"},

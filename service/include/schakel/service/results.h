@@ -147,6 +147,36 @@ struct MeldcodeApproval {
   std::string approved_by;  // user id
 };
 
+// A pending Meldcode share ended before it was sealed: rejected by a second
+// coordinator (state_reason meldcode_rejected) or cancelled by its requester
+// (cancelled_by_requester).
+struct MeldcodeEnded {
+  std::string message_id;
+  store::ShareState state = store::ShareState::kCancelled;
+  std::string state_reason;
+  std::string by;  // user id
+};
+
+// One share (GET /v1/shares/{id}). record.justification is set only for a
+// coordinator and for the share's requester (and its reading audited as
+// share.justification_read); justification_sha256 whenever the share has
+// a justification.
+struct ShareView {
+  store::ShareRecord record;
+  std::optional<std::string> justification_sha256;  // lower-case hex of SHA-256 of the UTF-8 text
+};
+
+// A Meldcode share's written justification, read by a coordinator or an
+// auditor (GET /v1/shares/{id}/justification), audited.
+struct MeldcodeJustification {
+  std::string message_id;
+  std::string student_id;
+  store::ShareState state = store::ShareState::kPendingApproval;
+  std::string requested_by;
+  std::string justification;
+  std::string sha256;  // lower-case hex; the share's audit entries carry justification_sha256=<this>
+};
+
 // ---- inbox
 
 // A received share with its content shown only in its permitted categories;

@@ -45,6 +45,9 @@ struct Caller {
 // POST /v1/shares, parsed by formats::ParseShareRequest.
 using ShareRequest = formats::ShareRequest;
 
+// The longest reason a coordinator may give for rejecting a Meldcode share.
+inline constexpr size_t kMaxRejectReasonBytes = 500;
+
 class Service {
  public:
   explicit Service(NodeCore& core) : core_(core), gate_(core) {}
@@ -75,7 +78,24 @@ class Service {
   Gated<GateResult> Gate(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
     return gate_.Decide(held, c, g);
   }
+  // The gate's re-check of what it let out (EgressGate::Recheck), for a
+  // dossier link when it is opened.
+  Status GateRecheck(NodeCore::Held& held, const GateRequest& g) { return gate_.Recheck(held, g); }
+  // Meldcode four eyes (docs/consent.md "Meldcode"). Approve: a coordinator
+  // other than the requester; the share is decided again and sealed.
   Gated<MeldcodeApproval> ApproveMeldcode(const Caller& c, const std::string& message_id);
+  // A coordinator other than the requester refuses a pending share with a
+  // reason (1 to kMaxRejectReasonBytes printable bytes, no tab or line
+  // break): cancelled, meldcode_rejected; the reason is kept in the
+  // share.rejected audit entry.
+  Result<MeldcodeEnded> RejectMeldcode(const Caller& c, const std::string& message_id, const std::string& reason);
+  // The requester withdraws their own pending share: cancelled,
+  // cancelled_by_requester. Nobody else may.
+  Result<MeldcodeEnded> CancelMeldcode(const Caller& c, const std::string& message_id);
+  // One share; see ShareView for who sees a justification.
+  Result<ShareView> ShowShare(const Caller& c, const std::string& message_id);
+  // The justification and its hash, for coordinators and auditors; audited.
+  Result<MeldcodeJustification> ReadJustification(const Caller& c, const std::string& message_id);
   Result<std::vector<store::ShareRecord>> ListShares(const Caller& c);
 
   // The received shares, without their content (InboxRecord::summary unset).
@@ -112,6 +132,8 @@ class Service {
   Gated<ShareOutcome> StoreShare(const Caller& c, PreparedShare& p);
   Result<std::vector<std::string>> RevokeLinksUsing(NodeCore::Held& held, const Caller& c,
                                                     const std::string& consent_id, const std::string& at);
+  Result<MeldcodeEnded> EndPending(const Caller& c, const std::string& message_id, bool reject,
+                                   const std::string& reason);
   Gated<MeldcodeApproval> CancelOnApproval(NodeCore::Held& held, const Caller& c, const store::ShareRecord& s,
                                            consent::Decision d);
   Status EndSharesUsing(NodeCore::Held& held, const Caller& c, const std::vector<store::ShareRecord>& shares,

@@ -145,7 +145,8 @@ struct LinkRecord {
   std::string created;
   std::string expires;
   int64_t failed_attempts = 0;
-  std::string state;  // active, locked, revoked, expired, purged
+  std::string state;         // active, locked, revoked, expired, purged
+  std::string state_reason;  // e.g. consent_withdrawn, basis_gone; empty when none
   // The sealed content; all three empty once it is deleted (revoked,
   // expired) — has_content says whether a whole set is there.
   bool has_content = false;
