@@ -137,6 +137,16 @@ got=$(json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','stud
 [ "$got" = "afspraken,gezinssituatie,hulpvraag,identificatie" ] || fail "wijkteam received: $got"
 ok "delivered with a signed receipt; the wijkteam sees: $got"
 ok "withheld: bsn, onderwijs, verzuim (not in the flow), contact (Sanne did not consent), gezondheid (nobody named it)"
+as school "$MENTOR" link create casus-2026-0042 --for "J. de Vries (buurtteam, belt de ouders)" --type wijkteam \
+  --purpose doorverwijzing --allow-partial --expires 7d >"$WORK/link"
+LINK_URL=$(grep -o 'https://[^ ]*/l/[A-Za-z0-9_-]*' "$WORK/link" | head -n1)
+LINK_ID=$(as school "$MENTOR" link list --json | json "d['links'][0]['link_id']")
+# The link page's status: the demo's own certificate, so no verification.
+http_status() { python3 -c "import ssl,sys,urllib.request as u
+try: print(u.urlopen(sys.argv[1], context=ssl._create_unverified_context(), timeout=5).status)
+except u.HTTPError as e: print(e.code)" "$1"; }
+[ "$(http_status "$LINK_URL")" = 200 ] || fail "the dossier link does not answer 200"
+ok "and a dossier link $LINK_ID for a colleague without a node, under the same consents (its page answers 200)"
 
 say "8. Noor (11) is absent without leave: a verzuimmelding to leerplicht needs no consent"
 as school "$MENTOR" case add --file "$CASES/noor.json" >/dev/null
@@ -145,6 +155,18 @@ wait_state school "$MENTOR" "$MSG_NOOR" delivered
 got=$(as lvs "$LPA" inbox show "$MSG_NOOR" --json | json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))")
 [ "$got" = "bsn,identificatie,verzuim" ] || fail "leerplicht received: $got"
 ok "legal obligation (Leerplichtwet 1969, art. 21); leerplicht sees only: $got"
+
+say "8b. Noor's absence was excused after all: the mentor recalls the verzuimmelding sent in error"
+as school "$MENTOR" recall "$MSG_NOOR" --reason sent_in_error >/dev/null
+wait_state school "$MENTOR" "$MSG_NOOR" purged
+state=$(as lvs "$LPA" inbox show "$MSG_NOOR" --json | json "d['state']+' '+str(d['summary'])+' '+d['purge_reason']")
+[ "$state" = "purged None sent_in_error" ] || fail "leerplicht still holds the recalled share: $state"
+if as school "$MENTOR" recall "$MSG_NOOR" --reason "verkeerde leerling" 2>"$WORK/err"; then
+  fail "a free-text reason was accepted"
+fi
+grep -q "must be one of sent_in_error" "$WORK/err" || fail "a free-text reason: $(cat "$WORK/err")"
+ok "a legal obligation is no reason to keep what was sent in error: leerplicht purged it and confirmed, signed"
+ok "reasons are codes (sent_in_error, consent_withdrawn, wrong_recipient, content_incorrect, other), never free text"
 
 say "9. Daan (18) leaves school without a diploma: the RMC handover rests on his own consent"
 as school "$MENTOR" case add --file "$CASES/daan.json" >/dev/null
@@ -159,8 +181,11 @@ wait_state school "$MENTOR" "$MSG_DAAN" delivered
 got=$(as rmc "$TRAJECT" inbox show "$MSG_DAAN" --json | json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))")
 ok "delivered to the RMC on Daan's own consent; they see: $got"
 
-say "10. Sanne withdraws her consent: the wijkteam's copy is purged"
-as school "$ZORGCO" consent withdraw "$C_SANNE" >/dev/null
+say "10. Sanne withdraws her consent: the wijkteam's copy is purged and the dossier link ends"
+as school "$ZORGCO" consent withdraw "$C_SANNE" --json >"$WORK/withdraw"
+[ "$(json "','.join(d['links_revoked'])" <"$WORK/withdraw")" = "$LINK_ID" ] || fail "the withdrawal did not end the link"
+[ "$(http_status "$LINK_URL")" = 410 ] || fail "the dossier link still answers after the withdrawal"
+ok "the withdrawal revoked link $LINK_ID; its page now answers 410 (gone) and its sealed content is deleted"
 wait_state school "$MENTOR" "$MSG_SANNE" purged
 state=$(as wijkteam "$GEZINSWERKER" inbox show "$MSG_SANNE" --json | json "d['state']+' '+str(d['summary'])")
 [ "$state" = "purged None" ] || fail "the wijkteam still holds the share: $state"
