@@ -263,19 +263,19 @@ Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
 }
 
 Status RecheckShare(NodeCore::Held& held, const store::ShareRecord& s) {
-  const NodeCore& core = held.core();
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(held, s.case_id));
+  // The same decision as when the share was made, through the one gate.
   SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(held, s.recipient_id));
-  std::optional<consent::Override> override;
+  auto org_type = consent::ParseOrgType(partner.card.org_type);
+  if (!org_type) return Status::Corruption("partner " + partner.card.node_id + " has an unknown org type");
+  GateRequest g;
+  g.case_id = s.case_id;
+  g.purpose = s.purpose;
+  g.recipient = consent::Party{partner.card.node_id, *org_type};
+  g.categories = internal::CategoryNames(s.categories);
   if (s.justification) {
-    override = consent::Override{s.requested_by, s.approved_by.value_or(""), *s.justification};
+    g.override = consent::Override{s.requested_by, s.approved_by.value_or(""), *s.justification};
   }
-  SCHAKEL_ASSIGN_OR_RETURN(consent::Request req, BuildRequest(held, kase, partner, s.purpose,
-                                                              internal::CategoriesOf(s.categories), override));
-  consent::Decision d = consent::Decide(core.protocol, req);
-  if (!d.permit) return Status::Denied(ReasonCodes(d));
-  if (d.categories != s.categories) return Status::Denied("categories_no_longer_allowed," + ReasonCodes(d));
-  return Status::Ok();
+  return EgressGate(held.core()).Recheck(held, g);
 }
 
 }  // namespace schakel::service
