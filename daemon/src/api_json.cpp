@@ -69,6 +69,12 @@ Json ConsentJson(const service::ConsentEntry& e) {
                       {"state", std::string(store::ShareStateName(s.state))}});
   }
   j["shares"] = shares;
+  Json links = Json::array();
+  for (const auto& l : e.links) {
+    links.push_back(
+        {{"link_id", l.link_id}, {"for", l.recipient_name}, {"type", l.recipient_type}, {"state", l.state}});
+  }
+  j["links"] = links;
   return j;
 }
 

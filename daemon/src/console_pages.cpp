@@ -183,11 +183,10 @@ std::string CategoryNl(std::string_view c) {
 
 std::string StateNl(std::string_view s) {
   static const std::map<std::string_view, const char*> kText = {
-      {"queued", "in de wachtrij"}, {"delivered", "bezorgd"},
-      {"cancelled", "geannuleerd"}, {"revoked", "ingetrokken"},
-      {"purged", "verwijderd"},     {"pending_approval", "wacht op goedkeuring"},
-      {"received", "ontvangen"},    {"active", "beschikbaar"},
-      {"sending", "onderweg"},      {"refused", "geweigerd door de ontvanger"}};
+      {"queued", "in de wachtrij"}, {"delivered", "bezorgd"},  {"cancelled", "geannuleerd"},
+      {"revoked", "ingetrokken"},   {"purged", "verwijderd"},  {"pending_approval", "wacht op goedkeuring"},
+      {"received", "ontvangen"},    {"active", "beschikbaar"}, {"sending", "onderweg"},
+      {"locked", "geblokkeerd"},    {"expired", "verlopen"},   {"refused", "geweigerd door de ontvanger"}};
   auto it = kText.find(s);
   return it != kText.end() ? it->second : std::string(s);
 }
@@ -463,6 +462,10 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const servic
       shares += "<li><code>" + Esc(s.message_id) + "</code> naar " + Esc(s.recipient) + ": " +
                 Esc(StateNl(std::string(store::ShareStateName(s.state)))) + "</li>";
     }
+    for (const auto& l : entry.links) {
+      shares += "<li>dossierlink <code>" + Esc(l.link_id) + "</code> voor " + Esc(l.recipient_name) + ": " +
+                Esc(StateNl(l.state)) + "</li>";
+    }
     shares = shares.empty() ? "<em>nog geen</em>" : "<ul>" + shares + "</ul>";
     std::string withdrawn = c.withdrawn_at ? FormatInstantMs(*c.withdrawn_at) : "";
     std::string action =
@@ -478,7 +481,7 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const servic
                     Esc(entry.record.evidence), shares, action});
   }
   body += Table({"Toestemming", "Gegeven door", "Doelen", "Ontvangers", "Categorieën", "Geldig", "Bewijs",
-                 "Delingen die erop steunen", "Actie"},
+                 "Delingen en dossierlinks die erop steunen", "Actie"},
                 rows, "Toestemmingen van leerling " + std::string(student));
   if (v.role == Role::kCoordinator) {
     std::vector<std::pair<std::string, std::string>> grantors = {{"ouder", "ouder of voogd"}, {"jongere", "jongere"}};

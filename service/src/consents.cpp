@@ -112,6 +112,7 @@ Result<StudentConsents> Service::ListConsents(const Caller& c, const std::string
     ConsentEntry entry;
     SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> used, store::SharesUsingConsent(held.db(), r.consent.id));
     for (const auto& s : used) entry.shares.push_back({s.message_id, s.recipient_id, s.state});
+    SCHAKEL_ASSIGN_OR_RETURN(entry.links, store::LinksUsingConsent(held.db(), r.consent.id));
     entry.record = std::move(r);
     out.consents.push_back(std::move(entry));
   }

@@ -170,6 +170,16 @@ Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::
   });
 }
 
+Result<std::vector<LinkUseRef>> LinksUsingConsent(Database& db, const std::string& consent_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT link_id, recipient_name, recipient_type, state FROM links WHERE "
+                              "instr(',' || consent_ids || ',', ',' || ? || ',') > 0 ORDER BY created, link_id;"));
+  s.Bind(1, consent_id);
+  return AllRows<LinkUseRef>(s, [](Statement& st) -> Result<LinkUseRef> {
+    return LinkUseRef{st.Text(0), st.Text(1), st.Text(2), st.Text(3)};
+  });
+}
+
 Status RevokeLink(Database& db, const std::string& link_id, const std::string& reason, const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s,

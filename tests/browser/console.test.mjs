@@ -255,9 +255,12 @@ async function main() {
   // it, and the partner's copy is gone.
   const consentsUrl = `https://127.0.0.1:${school.console}/toestemmingen?leerling=stu-1`;
   await poll(zorg, consentsUrl, async (p) => /bezorgd/.test(await p.textContent('table')), 30000, 'delivered state');
+  assert.match(await zorg.textContent('table'), /dossierlink l-[0-9a-f]+ voor J\. de Boer .*: beschikbaar/);
   await zorg.getByRole('button', { name: 'Intrekken' }).click();
   await zorg.waitForURL(/melding=ingetrokken/);
   assert.match(await zorg.textContent('table'), /ingetrokken/);
+  // The dossier link made under it ended with it.
+  assert.match(await zorg.textContent('table'), /dossierlink l-[0-9a-f]+ voor J\. de Boer .*: ingetrokken/);
   await shot(zorg, 'consent-withdrawn');
   await poll(wt, itemUrl, async (p) => /De inhoud is verwijderd/.test(await p.textContent('main')), 30000,
              'the partner copy purged');

@@ -239,6 +239,14 @@ TEST_F(LinkTest, WithdrawingAConsentRevokesTheLinksThatReliedOnIt) {
   EXPECT_EQ(post.body.find("Sanne"), std::string::npos);
   auto audit = fed_.As("school", "privacy", {"audit", "query", "--action", "link.revoked", "--json"});
   EXPECT_NE(audit.out.find("consent_withdrawn"), std::string::npos) << audit.out;
+  // The consent list shows the link beside the shares that relied on it.
+  const nlohmann::json after = fed_.AsJson("school", "zorgco", {"consent", "list", "--student", "stu-1042"});
+  bool listed = false;
+  for (const auto& c : after["consents"]) {
+    if (c["id"] != ouder) continue;
+    for (const auto& link : c["links"]) listed |= link["link_id"] == l.id && link["state"] == "revoked";
+  }
+  EXPECT_TRUE(listed) << after.dump();
   // Its sealed content is deleted.
   fed_.StopNode("school");
   auto key = crypto::ReadKeyFile(fed_["school"].dir + "/secrets/db.key");

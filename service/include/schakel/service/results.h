@@ -125,6 +125,7 @@ struct ConsentUse {
 struct ConsentEntry {
   store::ConsentRecord record;
   std::vector<ConsentUse> shares;
+  std::vector<store::LinkUseRef> links;  // dossier links made under it
 };
 struct StudentConsents {
   std::string student_id;

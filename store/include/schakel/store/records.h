@@ -197,6 +197,15 @@ struct OpenLinkRef {
   std::string legal_basis;
 };
 Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::string& consent_id);
+// Every link made under a consent, whatever its state: what the consent list
+// shows beside the shares that relied on it.
+struct LinkUseRef {
+  std::string link_id;
+  std::string recipient_name;
+  std::string recipient_type;
+  std::string state;  // active, locked, revoked, expired, purged
+};
+Result<std::vector<LinkUseRef>> LinksUsingConsent(Database& db, const std::string& consent_id);
 // Revokes a link: state 'revoked' with `reason`, its sealed content deleted
 // (salt, nonce, ciphertext). kNotFound for an unknown link.
 Status RevokeLink(Database& db, const std::string& link_id, const std::string& reason, const std::string& at);
