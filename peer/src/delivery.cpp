@@ -367,7 +367,17 @@ void DeliveryWorker::RecordRefusal(const store::OutgoingItem& item, const Plan& 
     NodeCore::Held held(core_);
     store::Transaction tx(held.db());
     st = tx.Begin();
-    if (st.ok()) st = store::SetShareState(held.db(), item.message_id, store::ShareState::kRefused, code, at);
+    // A share ended while it was on its way keeps its state (revoked: the
+    // revocation that follows is confirmed with "nothing held").
+    if (st.ok()) {
+      auto now_share = store::FindShare(held.db(), item.message_id);
+      if (!now_share.ok()) {
+        st = now_share.status();
+      } else if (*now_share && ((*now_share)->state == store::ShareState::kQueued ||
+                                (*now_share)->state == store::ShareState::kSending)) {
+        st = store::SetShareState(held.db(), item.message_id, store::ShareState::kRefused, code, at);
+      }
+    }
     if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
     if (st.ok()) {
       st = store::ExpediteOutgoing(held.db(), partner.card.node_id, core_.clock->Now().time_since_epoch().count());
