@@ -4,7 +4,9 @@
 // held: the school's shares in their states, Sanne's consents, the
 // wijkteam's inbox tombstone (counted per partner since version 7), and an
 // audit log whose chain verifies.
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -26,14 +28,41 @@ namespace {
 namespace fs = std::filesystem;
 using schakel::testing::TempDir;
 
-// A private copy of a kept node, with the permissions a node dir has.
+// A private copy of a kept node, with the permissions a node dir has. The
+// repository holds no database or key file: each kept database is its
+// plain SQL dump (`.dump` of the sqlcipher shell, taken from the version-5
+// file), loaded here into a new SQLCipher file under a fresh random key with
+// that same shell, so the bytes are those version 5 wrote.
 std::string CopyKeptNode(const TempDir& tmp, const std::string& name) {
   fs::path from = fs::path(SCHAKEL_FIXTURES_DIR) / "nodes-v5" / name;
   fs::path to = fs::path(tmp.path()) / name;
-  fs::copy(from, to, fs::copy_options::recursive);
+  fs::create_directories(to / "data");
+  fs::create_directories(to / "secrets");
+  fs::copy_file(from / "schakel.toml", to / "schakel.toml");
+  fs::copy_file(from / "node-card.json", to / "node-card.json");
+  crypto::SecureBuffer key = crypto::SecureBuffer::Random(32);
+  {
+    std::ofstream out(to / "secrets" / "db.key", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(key.data()), static_cast<std::streamsize>(key.size()));
+  }
   fs::permissions(to / "secrets", fs::perms::owner_all, fs::perm_options::replace);
   fs::permissions(to / "secrets" / "db.key", fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
   fs::permissions(to / "data", fs::perms::owner_all, fs::perm_options::replace);
+  std::string hex;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (size_t i = 0; i < key.size(); ++i) {
+    hex += kDigits[key.data()[i] >> 4];
+    hex += kDigits[key.data()[i] & 0xf];
+  }
+  fs::path script = fs::path(tmp.path()) / (name + "-load.sql");
+  {
+    std::ofstream out(script);
+    out << "PRAGMA key = \"x'" << hex << "'\";\nPRAGMA cipher_page_size = 4096;\n.read "
+        << (from / "node-v5.sql").string() << "\n";
+  }
+  std::string command = "sqlcipher '" + (to / "data" / "node.db").string() + "' < '" + script.string() + "'";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  fs::remove(script);
   return to.string();
 }
 
