@@ -320,9 +320,9 @@ void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& 
     // The partner holds a share it should not: unless a revocation is
     // already on its way (revoked), one is queued now.
     if (st.ok() && late && now_share->state != store::ShareState::kRevoked) {
-      crypto::RevocationReason reason = now_share->state_reason.value_or("") == "consent_withdrawn"
-                                            ? crypto::RevocationReason::kConsentWithdrawn
-                                            : crypto::RevocationReason::kOther;
+      // The code it was ended with (withdrawal, a recall's reason), else "other".
+      crypto::RevocationReason reason = crypto::ParseRevocationReason(now_share->state_reason.value_or(""))
+                                            .value_or(crypto::RevocationReason::kOther);
       st = service::QueueRevocation(held, *now_share, reason, now);
       if (st.ok()) {
         st = AuditOrFail(held, SystemEvent({"share.revoked", share->student_id, share->message_id, share->purpose,

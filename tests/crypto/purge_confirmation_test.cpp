@@ -8,20 +8,12 @@
 
 #include "schakel/base/strings.h"
 #include "schakel/crypto/envelope.h"
+#include "seeded_key.h"
 
 namespace schakel::crypto {
 namespace {
 
-// The identity key from the seed 00 01 .. 1f.
-SigningKeyPair SeededKey() {
-  EnsureInitialised();
-  std::array<uint8_t, 32> seed{};
-  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(i);
-  PublicKey pk{};
-  SecureBuffer sk(64);
-  crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data());
-  return std::move(SigningKeyPairFromSecret(sk.span())).value();
-}
+using kat::SeededKey;
 
 constexpr char kMessage[] = "msg-2026-0001";
 constexpr char kSender[] = "school-trajectum";
