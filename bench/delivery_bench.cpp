@@ -205,6 +205,14 @@ int main(int argc, char** argv) {
   auto fp = [](const std::string& dir) { return LastLine(Run({"node", "fingerprint", "--dir", dir}).out); };
   Run({"partner", "add", "--dir", school.dir, "--card", lvs.dir + "/node-card.json", "--fingerprint", fp(lvs.dir)});
   Run({"partner", "add", "--dir", lvs.dir, "--card", school.dir + "/node-card.json", "--fingerprint", fp(school.dir)});
+  {
+    // Cases are made only for registered students (docs/students.md).
+    std::string roster = tmp + "/roster.csv";
+    std::FILE* f = std::fopen(roster.c_str(), "w");
+    std::fputs("student_id,name,birth_date\nstu-bench,Bench Leerling,2012-05-01\n", f);
+    std::fclose(f);
+    if (Run({"student", "load", "--dir", school.dir, "--file", roster}).code != 0) Die("student load");
+  }
   std::string token = LastLine(Run({"user", "add", "--dir", school.dir, "--name", "mentor", "--role", "staff"}).out);
   std::string token_file = tmp + "/token";
   {

@@ -103,6 +103,7 @@ class Federation {
     }
     cfg += "\n[delivery]\n" + extra_config;
     WriteAll(n.dir + "/schakel.toml", cfg);
+    LoadRoster(n.dir);
     return n;
   }
 
@@ -129,6 +130,20 @@ class Federation {
     nodes_.at(node).tokens[user] = LastLine(r.out);
   }
 
+  // A staff member at `node` who reads what `sender` shares about the test
+  // roster's students: a coordinator of `node` ("routing-co", made here)
+  // routes those to them (docs/students.md) when the node next starts.
+  // Wrap in ASSERT_NO_FATAL_FAILURE.
+  void AddReader(const std::string& node, const std::string& user, const std::string& sender) {
+    ASSERT_NO_FATAL_FAILURE(AddUser(node, user, "staff"));
+    if (!nodes_.at(node).tokens.count("routing-co")) {
+      ASSERT_NO_FATAL_FAILURE(AddUser(node, "routing-co", "coordinator"));
+    }
+    for (const char* student : {"stu-1042", "stu-3155", "stu-2207", "stu-1", "stu-77"}) {
+      pending_routes_[node].push_back({nodes_.at(sender).id, student, user});
+    }
+  }
+
   // The pair most daemon tests use: school-a (school) and wijkteam-b
   // (wijkteam) as "school" and "team", partners of each other, with a mentor
   // (staff) and zorgco (coordinator) at the school and a gezinswerker (staff)
@@ -139,7 +154,7 @@ class Federation {
     ASSERT_NO_FATAL_FAILURE(Pair("school", "team"));
     ASSERT_NO_FATAL_FAILURE(AddUser("school", "mentor", "staff"));
     ASSERT_NO_FATAL_FAILURE(AddUser("school", "zorgco", "coordinator"));
-    ASSERT_NO_FATAL_FAILURE(AddUser("team", "gezinswerker", "staff"));
+    ASSERT_NO_FATAL_FAILURE(AddReader("team", "gezinswerker", "school"));
   }
 
   // The pair the retention, key rotation and metrics tests use: school-a
@@ -171,7 +186,10 @@ class Federation {
                                        n.dir + "/daemon.log");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (ReadAll(n.dir + "/daemon.log").find(" ready", offset) != std::string::npos) return;
+      if (ReadAll(n.dir + "/daemon.log").find(" ready", offset) != std::string::npos) {
+        ApplyRoutes(name);
+        return;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ADD_FAILURE() << name << " did not start: " << ReadAll(n.dir + "/daemon.log");
@@ -236,7 +254,23 @@ class Federation {
     return path;
   }
 
+  // Confirms the routes AddReader asked for at a running node (StartNode
+  // does it; call it after starting an in-process daemon).
+  void ApplyRoutes(const std::string& node) {
+    for (const auto& [sender, student, user] : pending_routes_[node]) {
+      auto r = As(node, "routing-co", {"inbox", "route", "--sender", sender, "--student", student, "--user", user});
+      ASSERT_EQ(r.code, 0) << r.err;
+    }
+    pending_routes_[node].clear();
+  }
+
  private:
+  struct Route {
+    std::string sender;
+    std::string student;
+    std::string user;
+  };
+  std::map<std::string, std::vector<Route>> pending_routes_;
   const TempDir& tmp_;
   std::map<std::string, Node> nodes_;
 };

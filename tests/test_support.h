@@ -84,12 +84,21 @@ inline std::string LastLine(const std::string& text) {
   return last;
 }
 
+// Loads the test roster (tests/fixtures/roster.csv: the students of the case
+// fixtures and of the tests' own cases) into the register of the node in
+// `dir`, offline. Wrap in ASSERT_NO_FATAL_FAILURE.
+inline void LoadRoster(const std::string& dir) {
+  auto r = RunSchakel({"student", "load", "--dir", dir, "--file", std::string(SCHAKEL_FIXTURES_DIR) + "/roster.csv"});
+  ASSERT_EQ(r.code, 0) << r.err;
+}
+
 // Runs `schakel init` for a node "Org ID" (org id `id`, type `type`) in `dir`,
 // listening on 127.0.0.1:PORT. Wrap in ASSERT_NO_FATAL_FAILURE.
 inline void InitNode(const std::string& dir, const std::string& id, const std::string& type, int port) {
   auto r = RunSchakel({"init", "--dir", dir, "--name", "Org " + id, "--org-id", id, "--org-type", type, "--listen",
                        "127.0.0.1:" + std::to_string(port)});
   ASSERT_EQ(r.code, 0) << r.err;
+  LoadRoster(dir);
 }
 
 // What `schakel node fingerprint --dir DIR` prints, without the line end.

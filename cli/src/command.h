@@ -51,6 +51,8 @@ void AddPartnerCommands(CLI::App& app, Context* ctx);
 void AddUserCommands(CLI::App& app, Context* ctx);
 void AddPolicyCommands(CLI::App& app, Context* ctx);
 void AddOnlineCommands(CLI::App& app, Context* ctx);
+// student import|list|show|set, and inbox assign|route|routes under `inbox`.
+void AddStudentAndInboxCommands(CLI::App& app, CLI::App* inbox, Context* ctx);
 void AddLinkCommands(CLI::App& app, Context* ctx);
 // Adds query/export/subject to the "audit" group; call after AddAuditCommands.
 void AddAuditOnlineCommands(CLI::App& app, Context* ctx);

@@ -335,6 +335,8 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
                    }};
   });
 
+  AddStudentAndInboxCommands(app, inbox, ctx);
+
   Online(&app, "status", "node id, version, uptime, partners and their reachability, outbox, audit, database size", ctx,
          "status", [ctx] {
            SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/status"));

@@ -52,7 +52,9 @@ Json InboxJson(const store::InboxRecord& r) {
               {"retain_until", r.retain_until},
               {"state", r.state},
               {"purged_at", OptString(r.purged_at)},
-              {"purge_reason", OptString(r.purge_reason)}};
+              {"purge_reason", OptString(r.purge_reason)},
+              {"assigned_to", OptString(r.assigned_to)},
+              {"assigned_by", OptString(r.assigned_by)}};
 }
 
 Json ConsentJson(const service::ConsentEntry& e) {
@@ -218,6 +220,41 @@ Json ToJson(const service::InboxView& r) {
   Json out = InboxJson(r.record);
   out["summary"] = r.summary_json ? Json::parse(*r.summary_json) : Json(nullptr);
   return out;
+}
+
+Json ToJson(const service::InboxAssignment& r) {
+  return {{"message_id", r.message_id}, {"from", r.sender_id}, {"assigned", r.assigned}};
+}
+
+Json ToJson(const store::InboxRoute& r) {
+  return {{"sender", r.sender_id},
+          {"student", r.student_id},
+          {"user", r.user_id},
+          {"confirmed_by", r.confirmed_by},
+          {"confirmed", r.confirmed}};
+}
+
+Json ToJson(const std::vector<store::InboxRoute>& list) {
+  Json out = Json::array();
+  for (const auto& r : list) out.push_back(ToJson(r));
+  return {{"routes", out}};
+}
+
+Json ToJson(const service::StudentImport& r) {
+  return {{"added", r.added}, {"updated", r.updated}, {"unchanged", r.unchanged}};
+}
+
+Json ToJson(const store::StudentRecord& r) {
+  Json guardians = Json::array();
+  for (const auto& g : r.guardians) guardians.push_back({{"name", g.name}, {"authority", g.authority}});
+  return {{"student_id", r.student_id}, {"name", r.name},       {"birth_date", r.birth_date}, {"guardians", guardians},
+          {"added", r.added},           {"updated", r.updated}, {"updated_by", r.updated_by}};
+}
+
+Json ToJson(const std::vector<store::StudentRecord>& list) {
+  Json out = Json::array();
+  for (const auto& r : list) out.push_back(ToJson(r));
+  return {{"students", out}};
 }
 
 Json ToJson(const service::NodeStatusView& r) {

@@ -56,6 +56,12 @@ Json ToJson(const service::MeldcodeJustification& r);         // {message_id, ..
 Json ToJson(const std::vector<store::ShareRecord>& list);     // {shares: [...]}
 Json ToJson(const std::vector<store::InboxRecord>& list);     // {inbox: [...]}
 Json ToJson(const service::InboxView& r);                     // one item with its summary
+Json ToJson(const service::InboxAssignment& r);               // {message_id, from, assigned}
+Json ToJson(const store::InboxRoute& r);                      // {sender, student, user, confirmed_by, confirmed}
+Json ToJson(const std::vector<store::InboxRoute>& list);      // {routes: [...]}
+Json ToJson(const service::StudentImport& r);                 // {added, updated, unchanged}
+Json ToJson(const store::StudentRecord& r);                   // one registered student
+Json ToJson(const std::vector<store::StudentRecord>& list);   // {students: [...]}
 Json ToJson(const service::NodeStatusView& r);                // GET /v1/status
 Json ToJson(const std::vector<audit::AuditEntry>& list);      // {entries: [...]}
 Json ToJson(const std::vector<service::UserView>& list);      // {users: [...]}

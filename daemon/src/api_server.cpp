@@ -177,6 +177,43 @@ struct ApiServer::Impl {
         {"GET", "/v1/inbox", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListInbox(c.caller)); }},
         {"GET", "/v1/inbox/*", 0,
          [](Impl& i, const Call& c) { return JsonReply(i.service.ShowInbox(c.caller, c.params[0])); }},
+        {"POST", "/v1/inbox/*/assign", 0,
+         [](Impl& i, const Call& c) {
+           auto user = formats::ParseSingleStringField(c.body, "user");
+           if (!user.ok()) return Reply::Error(user.status());
+           return JsonReply(i.service.AssignInbox(c.caller, c.params[0], *user));
+         }},
+        {"GET", "/v1/inbox-routes", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ListInboxRoutes(c.caller)); }},
+        {"POST", "/v1/inbox-routes", 0,
+         [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kRouteInbox); !st.ok()) return Reply::Error(st);
+           auto req = formats::ParseInboxRoute(c.body);
+           if (!req.ok()) return Reply::Error(req.status());
+           return JsonReply(i.service.RouteInbox(c.caller, req->sender, req->student, req->user));
+         }},
+        {"POST", "/v1/students/import", 0,
+         [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kImportStudents); !st.ok()) return Reply::Error(st);
+           auto csv = formats::ParseRosterUpload(c.body);
+           if (!csv.ok()) return Reply::Error(csv.status());
+           return JsonReply(i.service.ImportStudents(c.caller, *csv));
+         }},
+        {"GET", "/v1/students", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListStudents(c.caller)); }},
+        {"GET", "/v1/students/*", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ShowStudent(c.caller, c.params[0])); }},
+        {"PUT", "/v1/students/*", 0,
+         [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kUpdateStudent); !st.ok()) return Reply::Error(st);
+           auto req = formats::ParseStudentChange(c.body);
+           if (!req.ok()) return Reply::Error(req.status());
+           service::StudentChange change{req->name, req->birth_date, std::nullopt};
+           if (req->guardians) {
+             change.guardians.emplace();
+             for (const auto& g : *req->guardians) change.guardians->push_back({g.name, g.authority});
+           }
+           return JsonReply(i.service.UpdateStudent(c.caller, c.params[0], std::move(change)));
+         }},
         {"GET", "/v1/links", 0,
          [](Impl& i, const Call& c) {
            if (i.links == nullptr) return NoEndpoint(c);

@@ -73,11 +73,15 @@ std::string Document(std::string_view title, std::string_view body) {
          std::string(body) + "</body></html>\n";
 }
 
+}  // namespace
+
 std::string Message(std::string_view text, bool error) {
   if (text.empty()) return "";
   return std::string(error ? "<p class=\"error\" role=\"alert\">" : "<p class=\"notice\" role=\"status\">") +
          Esc(text) + "</p>";
 }
+
+namespace {
 
 // The summary's categories as a definition list of readable text.
 std::string RenderValue(const Json& v) {
@@ -210,7 +214,9 @@ std::string Layout(const Viewer& v, std::string_view title, std::string_view con
   if (v.role == Role::kStaff || v.role == Role::kCoordinator) {
     links.insert(links.end(), {{"/dossiers", "Dossiers"}, {"/delingen", "Verzonden"}, {"/inbox", "Ontvangen"}});
   }
-  if (v.role == Role::kCoordinator) links.emplace_back("/toestemmingen", "Toestemmingen");
+  if (v.role == Role::kCoordinator) {
+    links.insert(links.end(), {{"/toestemmingen", "Toestemmingen"}, {"/leerlingen", "Leerlingen"}});
+  }
   if (v.role == Role::kAuditor) links.emplace_back("/audit", "Toegangslog");
   if (v.role == Role::kAdmin) links.emplace_back("/beheer", "Beheer");
   std::string nav = "<nav aria-label=\"Hoofdmenu\"><ul>";
@@ -419,10 +425,15 @@ std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& in
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : inbox) {
     rows.push_back({"<a href=\"/inbox/" + Esc(r.message_id) + "\">" + Esc(r.message_id) + "</a>", Esc(r.sender_id),
-                    Esc(r.student_id), Esc(r.purpose), Esc(StateNl(r.state)), Esc(r.received)});
+                    Esc(r.student_id), Esc(r.purpose), Esc(StateNl(r.state)), Esc(r.received),
+                    r.assigned_to ? Esc(*r.assigned_to) : std::string("wachtrij coördinatoren")});
   }
-  return Layout(v, "Ontvangen delingen",
-                Table({"Bericht", "Van", "Leerling", "Doel", "Stand", "Ontvangen"}, rows, "Inbox"));
+  std::string intro = v.role == Role::kCoordinator
+                          ? "<p>Alle ontvangen delingen. Een nieuwe deling wacht hier tot u haar toewijst.</p>"
+                          : "<p>De ontvangen delingen die aan u zijn toegewezen.</p>";
+  return Layout(
+      v, "Ontvangen delingen",
+      intro + Table({"Bericht", "Van", "Leerling", "Doel", "Stand", "Ontvangen", "Toegewezen aan"}, rows, "Inbox"));
 }
 
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
@@ -443,6 +454,7 @@ std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
     body += "<p class=\"notice\" role=\"status\">De inhoud is verwijderd (" + Esc(r.purge_reason.value_or("")) +
             "). Alleen deze registratie blijft bewaard.</p>";
   }
+  body += AssignForm(v, r);
   return Layout(v, "Ontvangen deling", body);
 }
 

@@ -49,6 +49,8 @@ std::string Table(const std::vector<std::string>& headers, const std::vector<std
 std::string ReasonNl(std::string_view code);
 std::string CategoryNl(std::string_view category);
 std::string StateNl(std::string_view state);
+// A notice (role status) or an error (role alert) paragraph; "" for no text.
+std::string Message(std::string_view text, bool error);
 std::string RoleNl(store::Role role);
 
 // The frame around every signed-in page: header, navigation for the role,
@@ -86,6 +88,11 @@ std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& s
 std::string SharePage(const Viewer& v, const service::ShareView& share);
 std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox);
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item);
+// console_student_pages.cpp: the register (coordinators) and the form that
+// assigns a received share (coordinators; empty for others).
+std::string StudentsPage(const Viewer& v, const std::vector<store::StudentRecord>& students, std::string_view message,
+                         bool error);
+std::string AssignForm(const Viewer& v, const store::InboxRecord& r);
 std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,
                          std::string_view message);
 

@@ -179,6 +179,8 @@ http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
     limits.max_body = 64 * 1024;
     limits.max_fields = 40;
     limits.max_value = 60 * 1024;
+    // The textareas: line breaks are part of what is typed there.
+    limits.multiline = {"roster", "hulpvraag", "gezinssituatie", "afspraken", "json"};
     auto parsed = formats::ParseForm(req.body, limits);
     if (!parsed.ok()) return Page(400, console::ErrorPage(nullptr, 400, "Het formulier is ongeldig."));
     form = std::move(parsed).value();
@@ -253,6 +255,10 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
       {"GET", "/inbox", 0, &ConsoleServer::InboxPage},
       {"GET", "/inbox/*", 0, &ConsoleServer::InboxItemPage},
       {"POST", "/inbox/*/terugkoppeling", 0, &ConsoleServer::Feedback},
+      {"POST", "/inbox/*/toewijzen", 0, &ConsoleServer::AssignInbox},
+      // the student register (coordinators)
+      {"GET", "/leerlingen", 0, &ConsoleServer::StudentsPage},
+      {"POST", "/leerlingen", 0, &ConsoleServer::ImportStudents},
       // consents (coordinators; staff may read their own students')
       {"GET", "/toestemmingen", 0, &ConsoleServer::ConsentsPage},
       {"POST", "/toestemmingen", 0, &ConsoleServer::AddConsent},
@@ -419,6 +425,30 @@ http::WebResponse ConsoleServer::InboxItemPage(const PageCall& p) {
   auto r = service_.ShowInbox(p.caller, p.Param(0));
   if (!r.ok()) return p.Fail(r.status());
   return Page(200, console::InboxItemPage(p.viewer, *r));
+}
+
+http::WebResponse ConsoleServer::AssignInbox(const PageCall& p) {
+  auto r = service_.AssignInbox(p.caller, p.Param(0), p.Form("gebruiker"));
+  if (!r.ok()) return p.Fail(r.status());
+  return http::WebResponse::Redirect("/inbox/" + p.Param(0));
+}
+
+http::WebResponse ConsoleServer::StudentsPage(const PageCall& p) {
+  auto r = service_.ListStudents(p.caller);
+  if (!r.ok()) return p.Fail(r.status());
+  std::string message = p.Query("melding") == "ingelezen" ? "Het bestand is ingelezen." : "";
+  return Page(200, console::StudentsPage(p.viewer, *r, message, false));
+}
+
+// A bad file is shown on the register page with its line number (422), so
+// the coordinator can correct it; nothing of it was stored.
+http::WebResponse ConsoleServer::ImportStudents(const PageCall& p) {
+  auto imported = service_.ImportStudents(p.caller, p.Form("roster"));
+  if (imported.ok()) return http::WebResponse::Redirect("/leerlingen?melding=ingelezen");
+  if (imported.status().code() != Code::kInvalidInput) return p.Fail(imported.status());
+  auto list = service_.ListStudents(p.caller);
+  if (!list.ok()) return p.Fail(list.status());
+  return Page(422, console::StudentsPage(p.viewer, *list, "Niets ingelezen: " + imported.status().message(), true));
 }
 
 // Terugkoppeling: a new case at this node holding the agreed actions, and a

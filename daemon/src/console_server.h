@@ -89,6 +89,9 @@ class ConsoleServer {
   http::WebResponse InboxPage(const PageCall& p);
   http::WebResponse InboxItemPage(const PageCall& p);
   http::WebResponse Feedback(const PageCall& p);
+  http::WebResponse AssignInbox(const PageCall& p);
+  http::WebResponse StudentsPage(const PageCall& p);
+  http::WebResponse ImportStudents(const PageCall& p);
   http::WebResponse ConsentsPage(const PageCall& p);
   http::WebResponse AddConsent(const PageCall& p);
   http::WebResponse WithdrawConsent(const PageCall& p);

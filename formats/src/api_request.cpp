@@ -99,6 +99,55 @@ Result<LinkRequest> ParseLinkRequest(std::string_view body) {
   return r;
 }
 
+Result<StudentChangeRequest> ParseStudentChange(std::string_view body) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
+  Fields f(j, "");
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"name", "birth_date", "guardians"}));
+  StudentChangeRequest r;
+  SCHAKEL_ASSIGN_OR_RETURN(r.name, f.OptString("name", 200));
+  SCHAKEL_ASSIGN_OR_RETURN(r.birth_date, f.OptDate("birth_date"));
+  if (j.contains("guardians")) {
+    SCHAKEL_ASSIGN_OR_RETURN(const Json* list, f.Array("guardians", 4));
+    std::vector<GuardianField> guardians;
+    for (size_t k = 0; k < list->size(); ++k) {
+      const Json& g = (*list)[k];
+      if (!g.is_object()) return Status::InvalidInput("guardians[" + std::to_string(k) + "]: expected an object");
+      Fields gf(g, "guardians[" + std::to_string(k) + "]");
+      SCHAKEL_RETURN_IF_ERROR(gf.OnlyKeys({"name", "authority"}));
+      GuardianField out;
+      SCHAKEL_ASSIGN_OR_RETURN(out.name, gf.String("name", 200));
+      if (out.name.empty()) return Status::InvalidInput(gf.PathOf("name") + ": must not be empty");
+      SCHAKEL_ASSIGN_OR_RETURN(out.authority, OptBool(g, "authority"));
+      guardians.push_back(std::move(out));
+    }
+    r.guardians = std::move(guardians);
+  }
+  if (!r.name && !r.birth_date && !r.guardians) {
+    return Status::InvalidInput("request body: give name, birth_date or guardians");
+  }
+  return r;
+}
+
+Result<std::string> ParseRosterUpload(std::string_view body) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, JsonLimits{kMaxRosterBody, 2}));
+  Fields f(j, "");
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"csv"}));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string csv, f.String("csv", kMaxRosterBody));
+  if (csv.empty()) return Status::InvalidInput("csv: must not be empty");
+  return csv;
+}
+
+Result<InboxRouteRequest> ParseInboxRoute(std::string_view body) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
+  Fields f(j, "");
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"sender", "student", "user"}));
+  InboxRouteRequest r;
+  SCHAKEL_ASSIGN_OR_RETURN(r.sender, f.String("sender", 64));
+  SCHAKEL_ASSIGN_OR_RETURN(r.student, f.String("student", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(r.user, f.String("user", 128));
+  return r;
+}
+
 Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key, size_t max_bytes) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
   Fields f(j, "");

@@ -1,5 +1,7 @@
 #include "schakel/formats/form.h"
 
+#include <algorithm>
+
 #include "schakel/base/strings.h"
 
 namespace schakel::formats {
@@ -26,7 +28,10 @@ bool IsCookieValueChar(char c) {
 
 }  // namespace
 
-std::optional<std::string> PercentDecode(std::string_view in) {
+namespace {
+
+// %XX and '+' decoded; nullopt for a bad escape. No check of what it gives.
+std::optional<std::string> DecodeBytes(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
@@ -43,7 +48,35 @@ std::optional<std::string> PercentDecode(std::string_view in) {
       out.push_back(c);
     }
   }
-  if (!IsPrintableUtf8(out)) return std::nullopt;
+  return out;
+}
+
+// A textarea's value: CR LF and a lone CR become LF; otherwise as
+// PercentDecode (printable UTF-8 only).
+std::optional<std::string> PercentDecodeLines(std::string_view in) {
+  auto raw = DecodeBytes(in);
+  if (!raw) return std::nullopt;
+  std::string out;
+  out.reserve(raw->size());
+  for (size_t i = 0; i < raw->size(); ++i) {
+    char c = (*raw)[i];
+    if (c == '\r') {
+      if (i + 1 < raw->size() && (*raw)[i + 1] == '\n') continue;
+      c = '\n';
+    }
+    out.push_back(c);
+  }
+  std::string check = out;
+  std::replace(check.begin(), check.end(), '\n', ' ');
+  if (!IsPrintableUtf8(check)) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view in) {
+  auto out = DecodeBytes(in);
+  if (!out || !IsPrintableUtf8(*out)) return std::nullopt;
   return out;
 }
 
@@ -75,7 +108,8 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body, cons
       return Status::InvalidInput("form: " + Named(*name) + ": longer than " + std::to_string(limits.max_value) +
                                   " bytes");
     }
-    auto value = PercentDecode(raw_value);
+    const bool lines = std::find(limits.multiline.begin(), limits.multiline.end(), *name) != limits.multiline.end();
+    auto value = lines ? PercentDecodeLines(raw_value) : PercentDecode(raw_value);
     if (!value) {
       return Status::InvalidInput("form: " + Named(*name) + ": badly encoded or not printable text");
     }

@@ -524,6 +524,10 @@ Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const s
       return std::string();  // nothing written; the transaction rolls back
     }
   }
+  // A route a coordinator confirmed for this partner's student assigns it on
+  // arrival; otherwise it waits in the coordinators' queue.
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRoute> route,
+                           store::FindInboxRoute(held.db(), peer, r.student_id));
   SCHAKEL_ASSIGN_OR_RETURN(bool inserted, store::InsertInboxIfNew(held.db(), r));
   if (!inserted) {
     // The same message arrived twice at once (a retry on a second connection
@@ -538,6 +542,12 @@ Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const s
   e.actor_role = "peer";
   e.actor_org = peer;
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
+  if (route) {
+    SCHAKEL_RETURN_IF_ERROR(store::AssignInbox(held.db(), peer, r.message_id, route->user_id, "route"));
+    audit::AuditEvent a = SystemEvent(
+        {"inbox.assign", r.student_id, r.message_id, r.purpose, "", "ok", "route:" + route->user_id}, "route");
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, a));
+  }
   FaultPoint("inbox.before_commit");
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   FaultPoint("inbox.after_commit");

@@ -12,6 +12,27 @@ using internal::CanSeeCase;
 using internal::LoadCase;
 using store::Role;
 
+namespace {
+
+// A case names a student of the register, with the register's birth date
+// (which decides whose consent counts): only a coordinator changes either,
+// in the register (docs/students.md).
+Status CheckRegistered(NodeCore::Held& held, const std::string& student_id, const std::string& birth_date) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::StudentRecord> student, store::FindStudent(held.db(), student_id));
+  if (!student) {
+    return Status::InvalidInput("student_id: " + student_id +
+                                " is not in the student register; a coordinator adds students "
+                                "(schakel student import)");
+  }
+  if (student->birth_date != birth_date) {
+    return Status::InvalidInput("birth_date: the register has " + student->birth_date + " for " + student_id +
+                                "; only a coordinator changes it, in the register");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<CaseSaved> Service::AddCase(const Caller& c, formats::CaseSummary s) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAddCase));
   if (s.case_id.empty()) s.case_id = internal::RandomId("casus-", 8);
@@ -25,6 +46,7 @@ Result<CaseSaved> Service::AddCase(const Caller& c, formats::CaseSummary s) {
   r.created = r.updated = now;
   r.summary = s.document.dump();
   NodeCore::Held held(core_);
+  SCHAKEL_RETURN_IF_ERROR(CheckRegistered(held, r.student_id, r.birth_date));
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::InsertCase(held.db(), r));
@@ -42,6 +64,11 @@ Result<CaseSaved> Service::UpdateCase(const Caller& c, const std::string& case_i
   NodeCore::Held held(core_);
   SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(held, case_id));
   if (!CanSeeCase(c, kase)) return Status::Denied("case " + case_id + " is not yours");
+  if (s.student_id != kase.student_id) {
+    return Status::InvalidInput("student_id: a case's student does not change (the case is about " + kase.student_id +
+                                "); make a new case for another student");
+  }
+  SCHAKEL_RETURN_IF_ERROR(CheckRegistered(held, s.student_id, FormatDate(s.birth_date)));
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_ASSIGN_OR_RETURN(
@@ -84,6 +111,7 @@ Result<std::vector<CaseListItem>> Service::ListCases(const Caller& c) {
   std::vector<CaseListItem> list;
   list.reserve(cases.size());
   for (const auto& r : cases) list.push_back({r.case_id, r.student_id, r.version, r.updated, r.created_by});
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "case.list", "", "", "", "", "ok", std::to_string(list.size())));
   return list;
 }
 

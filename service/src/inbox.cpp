@@ -3,32 +3,67 @@
 #include <algorithm>
 #include <mutex>
 
+#include "schakel/base/strings.h"
 #include "schakel/formats/case_summary.h"
 #include "schakel/service/service.h"
+#include "schakel/store/partners.h"
 #include "service_internal.h"
 
 namespace schakel::service {
 
+using store::Role;
+
+namespace {
+
+// A coordinator sees every received share; anyone else only what is
+// assigned to them (docs/students.md "Who sees what").
+bool CanSeeInbox(const Caller& c, const store::InboxRecord& r) {
+  return c.role == Role::kCoordinator || (r.assigned_to && *r.assigned_to == c.user_id);
+}
+
+// The user a coordinator names for an assignment or a route: one who may
+// read received shares (staff or coordinator) and is not disabled.
+Result<store::User> Assignee(NodeCore::Held& held, const std::string& user_name) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserByName(held.db(), user_name));
+  if (!user) return Status::InvalidInput("user: no user named \"" + user_name + "\"");
+  if (user->disabled_at) return Status::InvalidInput("user: " + user_name + " is disabled");
+  if (!Allowed(Op::kShowInbox, user->role)) {
+    return Status::InvalidInput("user: the " + std::string(store::RoleName(user->role)) +
+                                " role may not read received shares");
+  }
+  return *user;
+}
+
+}  // namespace
+
 Result<std::vector<store::InboxRecord>> Service::ListInbox(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListInbox));
   NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::ListInbox(held.db()));
+  std::vector<store::InboxRecord> items;
+  if (c.role == Role::kCoordinator) {
+    SCHAKEL_ASSIGN_OR_RETURN(items, store::ListInbox(held.db()));
+  } else {
+    SCHAKEL_ASSIGN_OR_RETURN(items, store::ListInboxAssignedTo(held.db(), c.user_id));
+  }
   for (auto& r : items) r.summary.reset();  // the list shows no content
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "inbox.list", "", "", "", "", "ok", std::to_string(items.size())));
   return items;
 }
 
 Result<InboxView> Service::ShowInbox(const Caller& c, const std::string& message_id) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShowInbox));
   NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::ListInbox(held.db()));
-  auto it =
-      std::find_if(items.begin(), items.end(), [&](const store::InboxRecord& r) { return r.message_id == message_id; });
-  if (it == items.end()) return Status::NotFound("no received share " + message_id);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::FindInboxByMessage(held.db(), message_id));
+  if (items.empty()) return Status::NotFound("no received share " + message_id);
   InboxView out;
-  out.record = std::move(*it);
+  out.record = std::move(items.front());
   std::optional<std::string> stored = std::move(out.record.summary);
   out.record.summary.reset();
   const store::InboxRecord& r = out.record;
+  if (!CanSeeInbox(c, r)) {
+    AuditBestEffort(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "deny", "not_assigned");
+    return Status::Denied("received share " + message_id + " is not assigned to you; a coordinator assigns it");
+  }
   if (!stored) {
     AuditBestEffort(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "purged",
                     r.purge_reason.value_or(""));
@@ -40,6 +75,48 @@ Result<InboxView> Service::ShowInbox(const Caller& c, const std::string& message
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "ok", ""));
   out.summary_json = formats::Project(*summary, r.categories);
   return out;
+}
+
+Result<InboxAssignment> Service::AssignInbox(const Caller& c, const std::string& message_id,
+                                             const std::string& user_name) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAssignInbox));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::FindInboxByMessage(held.db(), message_id));
+  if (items.empty()) return Status::NotFound("no received share " + message_id);
+  SCHAKEL_ASSIGN_OR_RETURN(store::User user, Assignee(held, user_name));
+  const store::InboxRecord& r = items.front();
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(store::AssignInbox(held.db(), r.sender_id, message_id, user.user_id, c.user_id));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, c, "inbox.assign", r.student_id, message_id, r.purpose, "", "ok", user.user_id));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  return InboxAssignment{message_id, r.sender_id, user.user_id};
+}
+
+Result<store::InboxRoute> Service::RouteInbox(const Caller& c, const std::string& sender_id,
+                                              const std::string& student_id, const std::string& user_name) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kRouteInbox));
+  if (!IsValidNodeId(sender_id)) return Status::InvalidInput("sender: not a node id");
+  if (!IsValidObjectId(student_id)) return Status::InvalidInput("student: not a student id");
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner, store::FindPartner(held.db(), sender_id));
+  if (!partner) return Status::InvalidInput("sender: unknown partner " + sender_id + " (see schakel partner list)");
+  SCHAKEL_ASSIGN_OR_RETURN(store::User user, Assignee(held, user_name));
+  store::InboxRoute route{sender_id, student_id, user.user_id, c.user_id, FormatInstantMs(core_.clock->Now())};
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(store::SetInboxRoute(held.db(), route));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, c, "inbox.route", student_id, sender_id, "", "", "ok", "to " + user.user_id));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  return route;
+}
+
+Result<std::vector<store::InboxRoute>> Service::ListInboxRoutes(const Caller& c) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kRouteInbox));
+  NodeCore::Held held(core_);
+  return store::ListInboxRoutes(held.db());
 }
 
 Result<int> Service::PurgeExpired() {

@@ -75,8 +75,11 @@ Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRec
                                       const consent::Party& recipient, const std::string& purpose,
                                       std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override) {
-  auto birth = ParseDate(kase.birth_date);
-  if (!birth.ok()) return Status::Corruption("stored case has a bad birth date");
+  // The register's birth date decides (docs/students.md); a case from before
+  // the register keeps its own until its student is registered.
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::StudentRecord> student, store::FindStudent(held.db(), kase.student_id));
+  auto birth = ParseDate(student ? student->birth_date : kase.birth_date);
+  if (!birth.ok()) return Status::Corruption("stored birth date of " + kase.student_id + " does not parse");
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records,
                            store::ConsentsForSubject(held.db(), kase.student_id));
   const NodeCore& core = held.core();

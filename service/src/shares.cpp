@@ -249,17 +249,20 @@ Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
   // The list never carries a justification: each reading is audited
   // (ShowShare, ReadJustification).
   for (auto& s : shares) s.justification.reset();
-  if (c.role != Role::kStaff) return shares;
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(held.db(), c.user_id));
-  std::vector<store::ShareRecord> mine;
-  for (auto& s : shares) {
-    if (s.requested_by == c.user_id || std::any_of(visible.begin(), visible.end(), [&](const store::CaseRecord& r) {
-          return r.case_id == s.case_id;
-        })) {
-      mine.push_back(std::move(s));
+  if (c.role == Role::kStaff) {
+    SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(held.db(), c.user_id));
+    std::vector<store::ShareRecord> mine;
+    for (auto& s : shares) {
+      if (s.requested_by == c.user_id || std::any_of(visible.begin(), visible.end(), [&](const store::CaseRecord& r) {
+            return r.case_id == s.case_id;
+          })) {
+        mine.push_back(std::move(s));
+      }
     }
+    shares = std::move(mine);
   }
-  return mine;
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.list", "", "", "", "", "ok", std::to_string(shares.size())));
+  return shares;
 }
 
 Status RecheckShare(NodeCore::Held& held, const store::ShareRecord& s) {

@@ -311,7 +311,38 @@ UPDATE inbox SET summary_bytes = length(CAST(summary AS BLOB)) WHERE summary IS 
 CREATE INDEX inbox_sender_received ON inbox (sender_id, received);
 )sql";
 
-constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
+// Version 8: need to know inside the organisation (docs/students.md). The
+// student register: cases are made only for registered students, and the
+// consent engine takes the birth date from here. Students of the cases made
+// before it are registered from their latest case, with an empty name (shown
+// as "not yet imported") until a coordinator imports the roster. A received
+// share waits in the coordinators' queue until it is assigned to a user, or a
+// route a coordinator confirmed assigns it on arrival.
+constexpr std::string_view kV8 = R"sql(
+CREATE TABLE students (
+  student_id  TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  birth_date  TEXT NOT NULL,
+  guardians   TEXT NOT NULL,
+  added       TEXT NOT NULL,
+  updated     TEXT NOT NULL,
+  updated_by  TEXT NOT NULL
+);
+INSERT INTO students (student_id, name, birth_date, guardians, added, updated, updated_by)
+  SELECT student_id, '', birth_date, '[]', created, max(updated), 'migration' FROM cases GROUP BY student_id;
+ALTER TABLE inbox ADD COLUMN assigned_to TEXT;
+ALTER TABLE inbox ADD COLUMN assigned_by TEXT;
+CREATE TABLE inbox_routes (
+  sender_id     TEXT NOT NULL,
+  student_id    TEXT NOT NULL,
+  user_id       TEXT NOT NULL,
+  confirmed_by  TEXT NOT NULL,
+  confirmed     TEXT NOT NULL,
+  PRIMARY KEY (sender_id, student_id)
+);
+)sql";
+
+constexpr std::array<std::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
 
 }  // namespace
 

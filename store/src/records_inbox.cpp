@@ -19,7 +19,7 @@ using nlohmann::json;
 
 constexpr const char* kInboxSelect =
     "SELECT sender_id, message_id, student_id, purpose, categories, consent_ids, created, received, "
-    "retain_until, summary, body_hash, receipt, state, purged_at, purge_reason FROM inbox ";
+    "retain_until, summary, body_hash, receipt, state, purged_at, purge_reason, assigned_to, assigned_by FROM inbox ";
 
 Result<InboxRecord> ReadInbox(Statement& s) {
   InboxRecord r;
@@ -38,6 +38,8 @@ Result<InboxRecord> ReadInbox(Statement& s) {
   r.state = s.Text(12);
   r.purged_at = s.OptText(13);
   r.purge_reason = s.OptText(14);
+  r.assigned_to = s.OptText(15);
+  r.assigned_by = s.OptText(16);
   return r;
 }
 
@@ -49,12 +51,13 @@ Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& r) {
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s,
       db.Prepare("INSERT OR IGNORE INTO inbox (sender_id, message_id, student_id, purpose, categories, "
-                 "consent_ids, created, received, retain_until, summary, body_hash, receipt, state, summary_bytes) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?);"));
+                 "consent_ids, created, received, retain_until, summary, body_hash, receipt, state, summary_bytes, "
+                 "assigned_to, assigned_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?);"));
   s.Bind(1, r.sender_id).Bind(2, r.message_id).Bind(3, r.student_id).Bind(4, r.purpose);
   s.Bind(5, CategoriesText(r.categories)).Bind(6, ListText(r.consent_ids)).Bind(7, r.created);
   s.Bind(8, r.received).Bind(9, r.retain_until).BindOpt(10, r.summary).BindBlob(11, r.body_hash);
   s.BindBlob(12, r.receipt).Bind(13, static_cast<int64_t>(r.summary ? r.summary->size() : 0));
+  s.BindOpt(14, r.assigned_to).BindOpt(15, r.assigned_by);
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   return db.Changes() > 0;
 }
@@ -79,6 +82,29 @@ Result<InboundVolume> InboundSince(Database& db, const std::string& sender_id, c
 Result<std::vector<InboxRecord>> ListInbox(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kInboxSelect) + "ORDER BY received, message_id;"));
   return AllRows<InboxRecord>(s, ReadInbox);
+}
+
+Result<std::vector<InboxRecord>> ListInboxAssignedTo(Database& db, const std::string& user_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare(std::string(kInboxSelect) + "WHERE assigned_to = ? ORDER BY received, message_id;"));
+  s.Bind(1, user_id);
+  return AllRows<InboxRecord>(s, ReadInbox);
+}
+
+Result<std::vector<InboxRecord>> FindInboxByMessage(Database& db, const std::string& message_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string(kInboxSelect) + "WHERE message_id = ? ORDER BY received;"));
+  s.Bind(1, message_id);
+  return AllRows<InboxRecord>(s, ReadInbox);
+}
+
+Status AssignInbox(Database& db, const std::string& sender_id, const std::string& message_id,
+                   const std::string& user_id, const std::string& assigned_by) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE inbox SET assigned_to = ?, assigned_by = ? "
+                                                   "WHERE sender_id = ? AND message_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, user_id).Bind(2, assigned_by).Bind(3, sender_id).Bind(4, message_id).Run());
+  if (db.Changes() == 0) return Status::NotFound("no received share " + message_id + " from " + sender_id);
+  return Status::Ok();
 }
 
 Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& reason,

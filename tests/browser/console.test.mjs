@@ -166,11 +166,26 @@ async function main() {
   addUser(school, 'zorg', 'coordinator');
   addUser(school, 'privacy', 'auditor');
   addUser(wijkteam, 'hulpverlener', 'staff');
+  addUser(wijkteam, 'teamleider', 'coordinator');
   await startDaemon(school);
   await startDaemon(wijkteam);
   log('nodes up; console ports', school.console, wijkteam.console);
 
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
+
+  // 0. The coordinator reads the student into the register; a bad file is
+  // refused with its line number and nothing of it is stored.
+  const zorg = await signIn(school, 'zorg');
+  await zorg.goto(`https://127.0.0.1:${school.console}/leerlingen`);
+  await zorg.getByLabel('CSV').fill('student_id,name,birth_date\nstu-1,Sanne de Vries,2016-05-01\nstu-2,Noor,2016-02-30\n');
+  await zorg.getByRole('button', { name: 'Inlezen' }).click();
+  assert.match(await zorg.textContent('main'), /Niets ingelezen: line 3: birth_date/);
+  assert.doesNotMatch(await zorg.textContent('table'), /stu-1/);
+  await zorg.getByLabel('CSV').fill('student_id,name,birth_date\nstu-1,Sanne de Vries,2016-05-01\n');
+  await zorg.getByRole('button', { name: 'Inlezen' }).click();
+  await zorg.waitForURL(/melding=ingelezen/);
+  assert.match(await zorg.textContent('table'), /stu-1.*Sanne de Vries.*2016-05-01/);
+  await shot(zorg, 'students');
 
   // 1. Sign in with TOTP, create a case.
   const mentor = await signIn(school, 'mentor');
@@ -202,7 +217,6 @@ async function main() {
   await shot(mentor, 'share-refused');
 
   // 3. The coordinator records the parent's consent (not for gezinssituatie).
-  const zorg = await signIn(school, 'zorg');
   await zorg.goto(`https://127.0.0.1:${school.console}/toestemmingen?leerling=stu-1`);
   await zorg.getByLabel('Gegeven door').selectOption('ouder');
   await zorg.getByLabel('Doel').selectOption('doorverwijzing');
@@ -240,10 +254,21 @@ async function main() {
   assert.match(await mentor.textContent('.link-code'), /^[A-Z0-9]{5}-[A-Z0-9]{5}$/);
   await shot(mentor, 'link');
 
-  // 5. Visible in the partner's console inbox, without the withheld category.
+  // 5. At the partner it waits in the coordinators' queue; the team leader
+  // assigns it; then it is in the worker's inbox, without the withheld category.
   const wt = await signIn(wijkteam, 'hulpverlener');
+  const lead = await signIn(wijkteam, 'teamleider');
   const inboxUrl = `https://127.0.0.1:${wijkteam.console}/inbox`;
-  await poll(wt, inboxUrl, async (p) => /stu-1/.test(await p.textContent('main')), 30000, 'the share in the inbox');
+  await poll(lead, inboxUrl, async (p) => /stu-1/.test(await p.textContent('main')), 30000, 'the share in the queue');
+  await wt.goto(inboxUrl);
+  assert.doesNotMatch(await wt.textContent('main'), /stu-1/);
+  await lead.locator('main table a').first().click();
+  await lead.getByLabel('Gebruikersnaam van de collega').fill('hulpverlener');
+  await lead.getByRole('button', { name: 'Toewijzen' }).click();
+  await lead.waitForURL(/\/inbox\/m-/);
+  await shot(lead, 'inbox-assigned');
+  await wt.goto(inboxUrl);
+  assert.match(await wt.textContent('main'), /stu-1/);
   await shot(wt, 'inbox');
   await wt.locator('main table a').first().click();
   const itemUrl = wt.url();

@@ -34,6 +34,7 @@ PY
 dir=$tmp/school
 "$build/schakel" init --dir "$dir" --name "Trajectum College" --org-id school-a --org-type school \
   --listen "127.0.0.1:$base" >/dev/null
+"$build/schakel" student load --dir "$dir" --file "$fixtures/roster.csv" >/dev/null
 "$build/schakel" user add --dir "$dir" --name mentor --role staff | tail -n 1 > "$tmp/mentor.token"
 "$build/schakel" user add --dir "$dir" --name zorgco --role coordinator | tail -n 1 > "$tmp/zorgco.token"
 "$build/schakeld" --dir "$dir" > "$tmp/daemon.log" 2>&1 &

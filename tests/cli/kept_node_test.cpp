@@ -105,6 +105,19 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   ASSERT_TRUE(consents.ok()) << consents.status().message();
   EXPECT_FALSE(consents->empty());
 
+  // Version 8 registers the students of the cases made before the register,
+  // with their case's birth date and no name until a roster is imported.
+  auto cases = ListCases(*db, std::nullopt);
+  ASSERT_TRUE(cases.ok()) << cases.status().message();
+  ASSERT_FALSE(cases->empty());
+  for (const auto& k : *cases) {
+    auto student = FindStudent(*db, k.student_id);
+    ASSERT_TRUE(student.ok() && student->has_value()) << k.student_id;
+    EXPECT_EQ((*student)->name, "");
+    EXPECT_EQ((*student)->updated_by, "migration");
+    EXPECT_FALSE((*student)->birth_date.empty());
+  }
+
   // The audit chain written under version 5 verifies under today's code.
   auto identity = LoadIdentity(*db);
   ASSERT_TRUE(identity.ok()) << identity.status().message();
@@ -156,6 +169,13 @@ TEST(KeptDatabase, WijkteamFromVersion5KeepsItsTombstone) {
   ASSERT_TRUE(today.ok());
   EXPECT_EQ(today->shares, 1);
   EXPECT_EQ(today->bytes, 100);
+
+  // Version 8: what arrived before waits in the coordinators' queue.
+  for (const auto& row : *inbox) EXPECT_FALSE(row.assigned_to.has_value()) << row.message_id;
+  ASSERT_TRUE(AssignInbox(*db, sender, inbox->front().message_id, "u-1", "u-2").ok());
+  auto mine = ListInboxAssignedTo(*db, "u-1");
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(mine->size(), 1u);
 }
 
 }  // namespace

@@ -123,6 +123,7 @@ class ConsoleTest : public ::testing::Test {
     auto r = RunSchakel({"init", "--dir", dir_, "--name", "School A", "--org-id", "school-a", "--org-type", "school",
                          "--listen", "127.0.0.1:" + std::to_string(port_)});
     ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_NO_FATAL_FAILURE(LoadRoster(dir_));
     for (const char* role : {"staff", "coordinator", "auditor", "admin"}) AddUser(std::string("u") + role, role);
     daemon_ = std::make_unique<InProcessDaemon>(dir_, clock_);
     ASSERT_TRUE(daemon_->ok());

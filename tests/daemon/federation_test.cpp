@@ -38,7 +38,7 @@ class FederationTest : public ::testing::Test {
     fed_.AddUser("school", "zorgco2", "coordinator");
     fed_.AddUser("school", "auditor", "auditor");
     fed_.AddUser("school", "admin", "admin");
-    fed_.AddUser("team", "gezinswerker", "staff");
+    fed_.AddReader("team", "gezinswerker", "school");
     fed_.AddUser("team", "teamcoord", "coordinator");
   }
 
@@ -119,6 +119,9 @@ TEST_F(FederationTest, ShareIsRefusedUntilConsentedThenCarriesOnlyWhatWasConsent
   ASSERT_EQ(fb2.code, 0) << fb2.err;
   std::string fb_msg = testing::LastLine(fb2.out);
   ASSERT_TRUE(fed_.WaitShareState("team", "gezinswerker", fb_msg, "delivered"));
+  // At the school it waits in the coordinators' queue until one assigns it.
+  EXPECT_EQ(fed_.As("school", "mentor", {"inbox", "show", fb_msg}).code, 3);
+  ASSERT_EQ(fed_.As("school", "zorgco", {"inbox", "assign", fb_msg, "--user", "mentor"}).code, 0);
   auto at_school = fed_.AsJson("school", "mentor", {"inbox", "show", fb_msg});
   EXPECT_EQ(Categories(at_school["summary"]), (std::set<std::string>{"afspraken", "identificatie"}));
 }
@@ -394,7 +397,7 @@ TEST_F(FederationTest, RecipientKilledMidStreamEndsWithEveryMessageExactlyOnce) 
 TEST_F(FederationTest, MeldcodeNeedsJustificationAndASecondCoordinator) {
   fed_.Add("vt", "veilig-thuis-u", "veilig_thuis");
   fed_.Pair("school", "vt");
-  fed_.AddUser("vt", "vt-medewerker", "staff");
+  ASSERT_NO_FATAL_FAILURE(fed_.AddReader("vt", "vt-medewerker", "school"));
   fed_.StartNode("school");
   fed_.StartNode("vt");
   ASSERT_EQ(fed_.As("school", "zorgco", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);

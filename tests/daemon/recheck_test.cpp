@@ -42,7 +42,7 @@ class RecheckTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam());
     ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "auditor", "auditor"));
-    ASSERT_NO_FATAL_FAILURE(fed_.AddUser("team", "lezer", "staff"));
+    ASSERT_NO_FATAL_FAILURE(fed_.AddReader("team", "lezer", "school"));
   }
 
   // Shares Sanne's case with the (stopped) team; returns the message id once
@@ -151,6 +151,9 @@ categories = ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspra
   testing::InProcessDaemon school(fed_["school"].dir, clock_);
   ASSERT_TRUE(school.ok());
   std::string case_file = fed_.WriteFile("sanne-15.json", SanneBornOn(birth));
+  // The register decides the birth date; a coordinator sets it there.
+  auto set = fed_.As("school", "zorgco", {"student", "set", "stu-1042", "--birth-date", FormatDate(birth)});
+  ASSERT_EQ(set.code, 0) << set.err;
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", case_file}).code, 0);
   ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {Consent("ouder", "null").c_str()}));
   std::string id = QueueShare();

@@ -17,12 +17,13 @@ TEST(Retention, RecipientPurgesOnRetainUntil) {
   TempDir tmp;
   Federation fed(tmp);
   ASSERT_NO_FATAL_FAILURE(fed.AddSchoolAndLvs());
-  ASSERT_NO_FATAL_FAILURE(fed.AddUser("lvs", "lpa", "staff"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddReader("lvs", "lpa", "school"));
   fed.StartNode("school");
 
   ManualClock clock(NowUtc());
   testing::InProcessDaemon d(fed["lvs"].dir, clock);
   ASSERT_TRUE(d.ok());
+  ASSERT_NO_FATAL_FAILURE(fed.ApplyRoutes("lvs"));
 
   ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);
   auto r = fed.As("school", "mentor",

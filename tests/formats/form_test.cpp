@@ -66,6 +66,19 @@ TEST(ParseForm, EnforcesLimits) {
   ExpectError(std::string(17 * 1024, 'a'), "larger than");
 }
 
+TEST(ParseForm, LineBreaksOnlyInTheTextareasNamed) {
+  FormLimits limits;
+  limits.multiline = {"roster"};
+  auto form = ParseForm("roster=a%2Cb%0D%0Ac%0Dd%0Ae&naam=x", limits);
+  ASSERT_TRUE(form.ok()) << form.status().message();
+  EXPECT_EQ(form->at("roster"), "a,b\nc\nd\ne");
+  EXPECT_FALSE(ParseForm("naam=a%0Ab", limits).ok());    // not a textarea
+  EXPECT_FALSE(ParseForm("roster=a%00b", limits).ok());  // other controls still refused
+  EXPECT_FALSE(ParseForm("roster=a%1Bb", limits).ok());
+  EXPECT_FALSE(ParseForm("roster=a%0", limits).ok());   // a bad escape
+  EXPECT_FALSE(ParseForm("roster%0A=a", limits).ok());  // never in a name
+}
+
 TEST(ParseCookieHeader, ParsesAndLimits) {
   auto c = ParseCookieHeader("sid=abc123; theme=\"dark\";lang=nl ");
   ASSERT_TRUE(c.ok()) << c.status().message();

@@ -1,4 +1,5 @@
-// formats::ParseRequestTarget, ParseShareRequest, ParseLinkRequest and
+// formats::ParseRequestTarget, ParseShareRequest, ParseLinkRequest,
+// ParseStudentChange, ParseRosterUpload, ParseInboxRoute and
 // ParseSingleStringField (the local API's request target and bodies) on
 // arbitrary bytes. Properties: a parsed target re-assembled from its parts
 // parses to the same parts; a parsed share or link request serialised again
@@ -64,5 +65,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto field = ParseSingleStringField(text, "user");
   if (field.ok()) FUZZ_CHECK(!field->empty() && field->size() <= 200);
+
+  auto change = ParseStudentChange(text);
+  if (change.ok()) {
+    FUZZ_CHECK(change->name || change->birth_date || change->guardians);
+    if (change->guardians) FUZZ_CHECK(change->guardians->size() <= 4);
+  }
+  auto roster = ParseRosterUpload(text);
+  if (roster.ok()) FUZZ_CHECK(!roster->empty() && roster->size() <= kMaxRosterBody);
+  auto route = ParseInboxRoute(text);
+  if (route.ok()) FUZZ_CHECK(route->sender.size() <= 64 && route->student.size() <= 128 && route->user.size() <= 128);
   return 0;
 }

@@ -10,11 +10,13 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "schakel/base/status.h"
+#include "schakel/base/time.h"
 
 namespace schakel::formats {
 
@@ -66,6 +68,32 @@ Result<LinkRequest> ParseLinkRequest(std::string_view body);
 // A body holding one string field and nothing else, e.g. {"user": "jan"} for
 // POST /v1/cases/{id}/assign. The value: 1..max_bytes bytes of printable
 // text.
+// PUT /v1/students/{id}: {"name"?, "birth_date"?, "guardians"?: [{"name",
+// "authority"?}]} with at least one field; a coordinator's change.
+struct GuardianField {
+  std::string name;
+  bool authority = false;
+};
+struct StudentChangeRequest {
+  std::optional<std::string> name;
+  std::optional<Date> birth_date;
+  std::optional<std::vector<GuardianField>> guardians;
+};
+Result<StudentChangeRequest> ParseStudentChange(std::string_view body);
+
+// POST /v1/students/import: {"csv": "<the roster file>"} (roster.h), at most
+// kMaxRosterBody bytes of JSON.
+inline constexpr size_t kMaxRosterBody = 1000 * 1000;
+Result<std::string> ParseRosterUpload(std::string_view body);
+
+// POST /v1/inbox-routes: {"sender", "student", "user"}.
+struct InboxRouteRequest {
+  std::string sender;
+  std::string student;
+  std::string user;
+};
+Result<InboxRouteRequest> ParseInboxRoute(std::string_view body);
+
 Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key, size_t max_bytes = 200);
 
 }  // namespace schakel::formats

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "schakel/base/status.h"
 
@@ -28,6 +29,9 @@ struct FormLimits {
   size_t max_fields = 32;
   size_t max_name = 64;     // bytes of a decoded field name
   size_t max_value = 4096;  // bytes of a decoded value
+  // Fields whose values may hold line breaks (a textarea's): CR LF and a
+  // lone CR become LF; other control characters are still refused.
+  std::vector<std::string_view> multiline;
 };
 
 // name -> value of an urlencoded body or query string. An empty body gives an

@@ -47,6 +47,11 @@ enum class Op : uint8_t {
   kRevokeLink,
   kNewLinkCode,
   kReadMetrics,
+  kImportStudents,
+  kListStudents,
+  kUpdateStudent,
+  kAssignInbox,
+  kRouteInbox,
   kCount
 };
 
@@ -103,6 +108,14 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     {Op::kRevokeLink, kStaffOrCoordinator, "revoke links"},
     {Op::kNewLinkCode, kStaffOrCoordinator, "manage links"},
     {Op::kReadMetrics, kAdminOnly, "read the metrics"},  // GET /metrics: counts, no personal data
+    // The register: staff create cases only for registered students and
+    // never change who a student is (docs/students.md).
+    {Op::kImportStudents, kCoordinatorOnly, "import students"},
+    {Op::kListStudents, kCoordinatorOnly, "read the student register"},
+    {Op::kUpdateStudent, kCoordinatorOnly, "change a student's birth date or guardians"},
+    // Received shares wait in the coordinators' queue until assigned.
+    {Op::kAssignInbox, kCoordinatorOnly, "assign received shares"},
+    {Op::kRouteInbox, kCoordinatorOnly, "route received shares"},
 }};
 
 constexpr bool TableInOrder() {

@@ -91,6 +91,27 @@ struct CaseAssignment {
   std::string assigned;  // user id
 };
 
+// ---- the student register (docs/students.md)
+
+struct StudentImport {
+  int added = 0;
+  int updated = 0;
+  int unchanged = 0;
+};
+
+// A coordinator's change of one registered student; fields left unset stay.
+struct StudentChange {
+  std::optional<std::string> name;
+  std::optional<Date> birth_date;
+  std::optional<std::vector<store::GuardianRecord>> guardians;
+};
+
+struct InboxAssignment {
+  std::string message_id;
+  std::string sender_id;
+  std::string assigned;  // user id
+};
+
 // ---- consents
 
 // A consent to record (POST /v1/consents): the consent itself and how it was

@@ -98,9 +98,26 @@ class Service {
   Result<MeldcodeJustification> ReadJustification(const Caller& c, const std::string& message_id);
   Result<std::vector<store::ShareRecord>> ListShares(const Caller& c);
 
-  // The received shares, without their content (InboxRecord::summary unset).
+  // The received shares, without their content (InboxRecord::summary unset):
+  // a coordinator sees all, staff only those assigned to them. Audited.
   Result<std::vector<store::InboxRecord>> ListInbox(const Caller& c);
   Result<InboxView> ShowInbox(const Caller& c, const std::string& message_id);
+  // A coordinator assigns a received share to a staff member or coordinator.
+  Result<InboxAssignment> AssignInbox(const Caller& c, const std::string& message_id, const std::string& user_name);
+  // A coordinator confirms once that what `sender_id` sends about its
+  // student `student_id` goes to `user_name` on arrival.
+  Result<store::InboxRoute> RouteInbox(const Caller& c, const std::string& sender_id, const std::string& student_id,
+                                       const std::string& user_name);
+  Result<std::vector<store::InboxRoute>> ListInboxRoutes(const Caller& c);
+
+  // The student register (docs/students.md), coordinators only. An import
+  // is checked whole before anything is stored (formats::ParseRoster) and
+  // lands in one transaction; each new student and each change is audited,
+  // a change with its old and new value.
+  Result<StudentImport> ImportStudents(const Caller& c, std::string_view csv);
+  Result<std::vector<store::StudentRecord>> ListStudents(const Caller& c);
+  Result<store::StudentRecord> ShowStudent(const Caller& c, const std::string& student_id);
+  Result<store::StudentRecord> UpdateStudent(const Caller& c, const std::string& student_id, StudentChange change);
 
   Result<NodeStatusView> NodeStatus(const Caller& c, Instant started);
 

@@ -56,6 +56,32 @@ Result<std::vector<CaseRecord>> ListCases(Database& db, const std::optional<std:
 Result<std::vector<CaseVersion>> CaseHistory(Database& db, const std::string& case_id);
 Status AssignCase(Database& db, const std::string& case_id, const std::string& user_id);
 
+// ---- students (the register, schema v8) ---------------------------------
+
+struct GuardianRecord {
+  std::string name;
+  bool authority = false;
+  bool operator==(const GuardianRecord&) const = default;
+};
+
+struct StudentRecord {
+  std::string student_id;
+  std::string name;        // empty for a student registered by the v8 migration
+  std::string birth_date;  // YYYY-MM-DD
+  std::vector<GuardianRecord> guardians;
+  std::string added;
+  std::string updated;
+  std::string updated_by;  // user id, or "migration"
+};
+
+// kAlreadyExists when the id is taken.
+Status InsertStudent(Database& db, const StudentRecord& r);
+// Replaces name, birth date and guardians. kNotFound for an unknown student.
+Status UpdateStudent(Database& db, const StudentRecord& r);
+Result<std::optional<StudentRecord>> FindStudent(Database& db, const std::string& student_id);
+Result<std::vector<StudentRecord>> ListStudents(Database& db);
+std::string GuardiansText(const std::vector<GuardianRecord>& guardians);
+
 // ---- consents ------------------------------------------------------------
 
 struct ConsentRecord {
@@ -264,6 +290,10 @@ struct InboxRecord {
   std::string state;  // "received" or "purged"
   std::optional<std::string> purged_at;
   std::optional<std::string> purge_reason;
+  // The user it is assigned to (schema v8); nullopt: in the coordinators'
+  // queue. assigned_by: a coordinator's user id, or "route".
+  std::optional<std::string> assigned_to;
+  std::optional<std::string> assigned_by;
 };
 
 // Stores a received share once: false (and no change) when the
@@ -271,6 +301,28 @@ struct InboxRecord {
 Result<bool> InsertInboxIfNew(Database& db, const InboxRecord& record);
 Result<std::optional<InboxRecord>> FindInbox(Database& db, const std::string& sender_id, const std::string& message_id);
 Result<std::vector<InboxRecord>> ListInbox(Database& db);
+// Only the rows assigned to `user_id`.
+Result<std::vector<InboxRecord>> ListInboxAssignedTo(Database& db, const std::string& user_id);
+// Received shares with this message id (from any sender), oldest first.
+Result<std::vector<InboxRecord>> FindInboxByMessage(Database& db, const std::string& message_id);
+// kNotFound when no such row.
+Status AssignInbox(Database& db, const std::string& sender_id, const std::string& message_id,
+                   const std::string& user_id, const std::string& assigned_by);
+
+// A coordinator's confirmed match: what `sender_id` sends about its student
+// `student_id` is assigned to `user_id` on arrival.
+struct InboxRoute {
+  std::string sender_id;
+  std::string student_id;
+  std::string user_id;
+  std::string confirmed_by;
+  std::string confirmed;
+};
+// Sets or replaces the route of (sender, student).
+Status SetInboxRoute(Database& db, const InboxRoute& r);
+Result<std::optional<InboxRoute>> FindInboxRoute(Database& db, const std::string& sender_id,
+                                                 const std::string& student_id);
+Result<std::vector<InboxRoute>> ListInboxRoutes(Database& db);
 // What one partner sent that was stored (purged rows included): the number
 // of inbox rows received at or after `since` (RFC 3339 ms, UTC) and the sum
 // of their summaries' sizes. For the recipient's per-partner quotas.
