@@ -47,6 +47,7 @@ enum class Op : uint8_t {
   kRevokeLink,
   kNewLinkCode,
   kReadMetrics,
+  kUnlockUser,
   kCount
 };
 
@@ -103,6 +104,9 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     {Op::kRevokeLink, kStaffOrCoordinator, "revoke links"},
     {Op::kNewLinkCode, kStaffOrCoordinator, "manage links"},
     {Op::kReadMetrics, kAdminOnly, "read the metrics"},  // GET /metrics: counts, no personal data
+    // POST /v1/users/{name}/unlock: clears a user's console sign-in waits
+    // (daemon/src/sign_in_throttle.h); audited user.unlock.
+    {Op::kUnlockUser, kAdminOnly, "unlock users"},
 }};
 
 constexpr bool TableInOrder() {
