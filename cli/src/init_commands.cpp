@@ -23,8 +23,34 @@ struct InitArgs {
   std::string org_id;
   std::string org_type;
   std::string listen = "127.0.0.1:7401";
+  std::string public_host;  // --public-host
+  bool public_host_given = false;
   std::string passphrase_env;
 };
+
+// The host partners dial and link recipients open: --public-host, or the
+// --listen host when that is a specific address.
+Result<std::string> PublicHostFromArgs(const InitArgs& a, const config::Address& peer) {
+  if (!a.public_host_given) {
+    if (config::IsUnspecifiedHost(peer.host)) {
+      return Status::InvalidInput("--public-host: missing: --listen " + a.listen +
+                                  " listens on every address, which partners cannot dial; give the host name or "
+                                  "address they reach this node on with --public-host NAME");
+    }
+    return peer.host;
+  }
+  std::string host = a.public_host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return Status::InvalidInput("--public-host: must not be empty");
+  auto parsed = config::ParseAddress(config::Address{host, 1}.ToString());
+  if (!parsed.ok()) return parsed.status().WithContext("--public-host");
+  if (config::IsUnspecifiedHost(host)) {
+    return Status::InvalidInput("--public-host: " + host +
+                                " is a wildcard address partners cannot dial; give the host name or address they "
+                                "reach this node on");
+  }
+  return host;
+}
 
 Result<config::NodeConfig> ConfigFromArgs(const InitArgs& a) {
   config::NodeConfig c;
@@ -46,16 +72,18 @@ Result<config::NodeConfig> ConfigFromArgs(const InitArgs& a) {
   if (!peer.ok()) return peer.status().WithContext("--listen");
   if (peer->port > 65532)
     return Status::InvalidInput("--listen: port must leave room for three more (api, links, console)");
+  SCHAKEL_ASSIGN_OR_RETURN(std::string public_host, PublicHostFromArgs(a, *peer));
   c.peer_listen = *peer;
-  auto next = [&](uint16_t k) {
-    config::Address x = *peer;
-    x.port = static_cast<uint16_t>(peer->port + k);
-    return x;
+  auto next = [&](const std::string& host, uint16_t k) {
+    return config::Address{host, static_cast<uint16_t>(peer->port + k)};
   };
-  c.api_listen = next(1);
-  c.links_listen = next(2);
-  c.links_public_url = "https://" + next(2).ToString();
-  c.console_listen = next(3);
+  if (public_host != peer->host) c.peer_advertise = next(public_host, 0);
+  // The API is plain HTTP with bearer tokens: on loopback only, whatever
+  // --listen says (config.h, api_listen).
+  c.api_listen = next(peer->host.find(':') != std::string::npos ? "::1" : "127.0.0.1", 1);
+  c.links_listen = next(peer->host, 2);
+  c.links_public_url = "https://" + next(public_host, 2).ToString();
+  c.console_listen = next(peer->host, 3);
   if (!a.passphrase_env.empty()) {
     for (char ch : a.passphrase_env) {
       if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) {
@@ -145,7 +173,12 @@ void AddInitCommand(CLI::App& app, Context* ctx) {
   cmd->add_option("--org-id", args->org_id, "this node's id, [a-z0-9-]{3,64}")->required();
   cmd->add_option("--org-type", args->org_type, "school, wijkteam, rmc, lvs, ggd, swv or veilig_thuis")->required();
   cmd->add_option("--listen", args->listen,
-                  "peer address HOST:PORT; the API, links and console take the next three ports");
+                  "peer address HOST:PORT (default 127.0.0.1:7401); links and console take the next ports but "
+                  "one on HOST, the API the next port on loopback");
+  cmd->add_option("--public-host", args->public_host,
+                  "the host name or address partners and link recipients reach this node on (card address, "
+                  "links public_url); required when --listen is 0.0.0.0 or [::]")
+      ->each([args](const std::string&) { args->public_host_given = true; });
   cmd->add_option("--passphrase-env", args->passphrase_env,
                   "derive the database key from the passphrase in this environment variable "
                   "instead of a key file");

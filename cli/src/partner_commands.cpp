@@ -3,8 +3,14 @@
 // typed (read to them by the partner over the phone) matches its identity
 // key. A known node id with a different identity key is refused: that is
 // either an attack or a new identity, and only an admin who has called the
-// partner may remove the old entry first.
+// partner may remove the old entry first. A card whose TLS pin or identity
+// key another partner already has is refused (store::CheckCardKeysUnique),
+// and a newer card of a known partner that changes its org type, name or
+// address is imported only with --accept-change (audited
+// partner.card_changed, old -> new in the reason): the org type decides
+// what the gate lets go to the partner.
 #include <ostream>
+#include <vector>
 
 #include "command.h"
 #include "node_access.h"
@@ -22,7 +28,30 @@ namespace {
 struct AddArgs {
   std::string card_file;
   std::string fingerprint;
+  bool accept_change = false;
 };
+
+// A field of a partner's card whose change needs --accept-change.
+struct CardChange {
+  std::string field;
+  std::string before;
+  std::string after;
+  std::string Text() const { return field + ": \"" + before + "\" -> \"" + after + "\""; }
+};
+
+std::vector<CardChange> ChangedFields(const crypto::NodeCard& before, const crypto::NodeCard& after) {
+  std::vector<CardChange> out;
+  if (before.org_type != after.org_type) out.push_back({"org_type", before.org_type, after.org_type});
+  if (before.name != after.name) out.push_back({"name", before.name, after.name});
+  if (before.address != after.address) out.push_back({"address", before.address, after.address});
+  return out;
+}
+
+std::string ChangesText(const std::vector<CardChange>& changes) {
+  std::string out;
+  for (const auto& c : changes) out += (out.empty() ? "" : "; ") + c.Text();
+  return out;
+}
 
 Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
   SCHAKEL_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(args.card_file, crypto::kMaxNodeCardBytes));
@@ -42,8 +71,12 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
   }
   std::string now = FormatInstant(NowUtc());
   store::Partner partner{card, text, now, now};
+  // The checks, the change and its audit entry in one transaction.
+  store::Transaction tx(*node.db);
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> known, store::FindPartner(*node.db, card.node_id));
   std::string verb = "added";
+  std::vector<CardChange> changes;
   if (known) {
     if (known->card.sign_pk != card.sign_pk) {
       return Status::Denied("partner " + card.node_id +
@@ -62,6 +95,12 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
       return Status::Denied("the card of " + card.node_id +
                             " is not newer than the one already imported; refusing to roll back its keys");
     } else {
+      changes = ChangedFields(known->card, card);
+      if (!changes.empty() && !args.accept_change) {
+        return Status::Denied("the new card of " + card.node_id + " changes " + ChangesText(changes) +
+                              "; nothing was changed: confirm this with the partner by phone, then run again with "
+                              "--accept-change");
+      }
       partner.added = known->added;
       SCHAKEL_RETURN_IF_ERROR(store::UpdatePartnerCard(*node.db, partner));
       verb = "updated";
@@ -73,8 +112,17 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
     SCHAKEL_RETURN_IF_ERROR(
         AuditOffline(node, verb == "added" ? "partner.add" : "partner.update", card.node_id, "fingerprint_verified"));
   }
+  if (!changes.empty()) {
+    SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "partner.card_changed", card.node_id, ChangesText(changes)));
+  }
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  if (!changes.empty() && !ctx->globals.json) {
+    for (const auto& c : changes) ctx->io.out << "  " << c.Text() << "\n";
+  }
   if (ctx->globals.json) {
-    PrintJson(ctx, {{"node_id", card.node_id}, {"result", verb}});
+    nlohmann::json changed = nlohmann::json::array();
+    for (const auto& c : changes) changed.push_back({{"field", c.field}, {"old", c.before}, {"new", c.after}});
+    PrintJson(ctx, {{"node_id", card.node_id}, {"result", verb}, {"changed", changed}});
   } else {
     ctx->io.out << "Partner " << card.node_id << " (" << card.org_type << ", " << card.name << ") " << verb << "\n";
   }
@@ -132,6 +180,9 @@ void AddPartnerCommands(CLI::App& app, Context* ctx) {
   add->add_option("--card", add_args->card_file, "the partner's node-card.json")->required();
   add->add_option("--fingerprint", add_args->fingerprint, "the fingerprint the partner read to you, e.g. by phone")
       ->required();
+  add->add_flag("--accept-change", add_args->accept_change,
+                "import a newer card of a known partner although it changes its org type, name or address "
+                "(confirm the change with the partner first)");
   add->callback([ctx, add_args] {
     ctx->action = {"partner add", [ctx, add_args] { return RunPartnerAdd(ctx, *add_args); }};
   });

@@ -1,6 +1,7 @@
 #include "schakel/config/node_config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <charconv>
@@ -172,6 +173,25 @@ Result<Address> ParseAddress(std::string_view text) {
   return a;
 }
 
+bool IsUnspecifiedHost(std::string_view host) {
+  std::string h(host);
+  in_addr addr4{};
+  if (::inet_pton(AF_INET, h.c_str(), &addr4) == 1) return addr4.s_addr == INADDR_ANY;
+  in6_addr addr6{};
+  if (::inet_pton(AF_INET6, h.c_str(), &addr6) == 1) return IN6_IS_ADDR_UNSPECIFIED(&addr6);
+  return false;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost") return true;
+  std::string h(host);
+  in_addr addr4{};
+  if (::inet_pton(AF_INET, h.c_str(), &addr4) == 1) return (ntohl(addr4.s_addr) >> 24) == 127;
+  in6_addr addr6{};
+  if (::inet_pton(AF_INET6, h.c_str(), &addr6) == 1) return IN6_IS_ADDR_LOOPBACK(&addr6);
+  return false;
+}
+
 Result<std::string> PublicUrlHost(std::string_view url) {
   constexpr std::string_view kScheme = "https://";
   if (url.substr(0, kScheme.size()) != kScheme) return Status::InvalidInput("must start with https://");
@@ -224,7 +244,26 @@ Status ReadNodeTable(const Reader& r, NodeConfig* c) {
 Status ReadListeners(const Reader& r, NodeConfig* c) {
   SCHAKEL_ASSIGN_OR_RETURN(c->peer_listen, r.RequiredAddress("peer", "listen"));
   SCHAKEL_ASSIGN_OR_RETURN(c->peer_advertise, r.OptAddress("peer", "advertise"));
+  if (c->peer_advertise && IsUnspecifiedHost(c->peer_advertise->host)) {
+    return r.Error(r.Node("peer", "advertise"), "peer.advertise",
+                   c->peer_advertise->host +
+                       " is a wildcard address partners cannot dial; give the host name or "
+                       "address they reach this node on");
+  }
+  if (!c->peer_advertise && IsUnspecifiedHost(c->peer_listen.host)) {
+    return r.Error(r.Node("peer", "listen"), "peer.advertise",
+                   "missing: peer.listen is the wildcard address " + c->peer_listen.host +
+                       ", which partners cannot dial; set [peer] advertise = \"HOST:PORT\" to the address they "
+                       "reach this node on");
+  }
   SCHAKEL_ASSIGN_OR_RETURN(c->api_listen, r.RequiredAddress("api", "listen"));
+  if (!IsLoopbackHost(c->api_listen.host)) {
+    return r.Error(r.Node("api", "listen"), "api.listen",
+                   c->api_listen.host +
+                       " is not a loopback address: the API is plain HTTP with bearer tokens and listens on "
+                       "127.0.0.1 or ::1 only (to reach it from elsewhere, put a TLS proxy on this machine in "
+                       "front of it)");
+  }
   SCHAKEL_ASSIGN_OR_RETURN(c->links_listen, r.OptAddress("links", "listen"));
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> public_url, r.OptString("links", "public_url"));
   if (public_url) {
@@ -236,9 +275,20 @@ Status ReadListeners(const Reader& r, NodeConfig* c) {
     if (!host.ok()) {
       return r.Error(r.Node("links", "public_url"), "links.public_url", host.status().message());
     }
+    if (IsUnspecifiedHost(*host)) {
+      return r.Error(r.Node("links", "public_url"), "links.public_url",
+                     *host +
+                         " is a wildcard address no browser can open; give the host name the link's "
+                         "recipients reach this node on");
+    }
     c->links_public_url = *public_url;
   }
   if (c->links_listen && c->links_public_url.empty()) {
+    if (IsUnspecifiedHost(c->links_listen->host)) {
+      return r.Error(r.Node("links", "listen"), "links.public_url",
+                     "missing: links.listen is the wildcard address " + c->links_listen->host +
+                         "; set public_url = \"https://HOST:PORT\" to the address recipients open");
+    }
     c->links_public_url = "https://" + c->links_listen->ToString();
   }
   SCHAKEL_ASSIGN_OR_RETURN(c->console_listen, r.OptAddress("console", "listen"));

@@ -58,14 +58,16 @@ http::WebServerOptions WebOptionsFor(const ApiOptions& o) {
 struct ApiServer::Impl {
   Service& service;
   ApiOptions options;
-  NodeCore* core;      // for /metrics; may be null
-  LinkService* links;  // for /v1/links; may be null
+  NodeCore* core;            // for /metrics; may be null
+  LinkService* links;        // for /v1/links; may be null
+  SignInThrottle* throttle;  // for /v1/users/*/unlock (with core); may be null
   Instant started{};
   // Declared last: destroyed (its thread stopped) first, while the members
   // its handler uses still exist.
   std::unique_ptr<http::WebServer> server;
 
-  Impl(Service& s, ApiOptions o, NodeCore* c, LinkService* l) : service(s), options(std::move(o)), core(c), links(l) {}
+  Impl(Service& s, ApiOptions o, NodeCore* c, LinkService* l, SignInThrottle* t)
+      : service(s), options(std::move(o)), core(c), links(l), throttle(t) {}
 
   // What one API route gets: the caller, the parsed target, its "*"
   // segments and the body.
@@ -239,6 +241,16 @@ struct ApiServer::Impl {
            if (!IsValidObjectId(c.params[0])) return Reply::Error(Status::InvalidInput("not a link id"));
            return JsonReply(i.links->NewCode(c.caller, c.params[0]));
          }},
+        // Clears a user's console sign-in waits (sign_in_throttle.h), admin only.
+        {"POST", "/v1/users/*/unlock", 0,
+         [](Impl& i, const Call& c) {
+           if (i.core == nullptr || i.throttle == nullptr) return NoEndpoint(c);
+           auto cleared = UnlockUser(*i.core, *i.throttle, c.caller, c.params[0]);
+           if (!cleared.ok()) return Reply::Error(cleared.status());
+           Reply r;
+           r.body = {{"user", c.params[0]}, {"unlocked", true}, {"addresses", *cleared}};
+           return r;
+         }},
         // Prometheus text (metrics.h), admin only.
         {"GET", "/metrics", 0,
          [](Impl& i, const Call& c) {
@@ -292,8 +304,8 @@ struct ApiServer::Impl {
   }
 };
 
-ApiServer::ApiServer(Service& service, ApiOptions options, NodeCore* core, LinkService* links)
-    : impl_(std::make_unique<Impl>(service, std::move(options), core, links)) {
+ApiServer::ApiServer(Service& service, ApiOptions options, NodeCore* core, LinkService* links, SignInThrottle* throttle)
+    : impl_(std::make_unique<Impl>(service, std::move(options), core, links, throttle)) {
   Impl* impl = impl_.get();
   impl_->server = std::make_unique<http::WebServer>([impl](const http::WebRequest& r) { return impl->Handle(r); },
                                                     WebOptionsFor(impl_->options));

@@ -28,15 +28,17 @@
 #include "schakel/config/node_config.h"
 #include "schakel/daemon/options.h"
 #include "service_names.h"
+#include "sign_in_throttle.h"
 
 namespace schakel::daemon {
 
 class ApiServer {
  public:
-  // `core` serves GET /metrics and `links` the /v1/links routes; either may
-  // be null (then those paths are "no such endpoint"). Both must outlive the
-  // server.
-  ApiServer(Service& service, ApiOptions options, NodeCore* core = nullptr, LinkService* links = nullptr);
+  // `core` serves GET /metrics, `links` the /v1/links routes and `core` with
+  // `throttle` POST /v1/users/{name}/unlock; any may be null (then those
+  // paths are "no such endpoint"). All must outlive the server.
+  ApiServer(Service& service, ApiOptions options, NodeCore* core = nullptr, LinkService* links = nullptr,
+            SignInThrottle* throttle = nullptr);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

@@ -98,32 +98,36 @@ Result<service::CaseSaved> ConsoleServer::AddCaseFrom(const Caller& c, const std
   return service_.AddCase(c, std::move(summary));
 }
 
-ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, LinkService* links)
+ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, SignInThrottle& throttle,
+                             LinkService* links)
     : service_(service),
       links_(links),
       options_(std::move(options)),
       sessions_(clock, options_.sessions),
-      user_failures_(clock, http::RateLimiterOptions{options_.max_failures_per_user, options_.lockout, 10000}),
-      ip_failures_(clock, http::RateLimiterOptions{options_.max_failures_per_ip, options_.lockout, 10000}) {}
+      throttle_(throttle) {}
 
-bool ConsoleServer::Locked(const std::string& user_key, const std::string& ip_key) {
-  return !user_failures_.WouldAllow(user_key) || !ip_failures_.WouldAllow(ip_key);
-}
-
-void ConsoleServer::Fail(const std::string& user_key, const std::string& ip_key) {
-  (void)user_failures_.Allow(user_key);
-  (void)ip_failures_.Allow(ip_key);
+http::WebResponse ConsoleServer::WaitPage(std::chrono::milliseconds wait) {
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+  std::string when = seconds == 1    ? "1 seconde"
+                     : seconds < 120 ? std::to_string(seconds) + " seconden"
+                                     : std::to_string((seconds + 59) / 60) + " minuten";
+  http::WebResponse r =
+      Page(429, console::SignInPage("Te veel mislukte pogingen vanaf dit adres. Probeer het over " + when +
+                                    " opnieuw, of vraag een beheerder de aanmelding vrij te geven."));
+  r.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return r;
 }
 
 // Sign-in, first step: name and password.
 http::WebResponse ConsoleServer::SignInPassword(const http::WebRequest& req, std::map<std::string, std::string>& form,
-                                                const std::string& ip_key) {
+                                                const std::string& address) {
   // Any cookie the browser brings is ignored here: a session id is only
   // ever issued by this step and the next (no fixation).
   std::string name = Field(form, "naam");
-  const std::string user_key = "user:" + name;
-  if (Locked(user_key, ip_key)) {
-    return Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw."));
+  if (auto wait = throttle_.Wait(name, address); wait.count() > 0) {
+    std::string& pw = form["wachtwoord"];
+    crypto::Wipe(pw.data(), pw.size());
+    return WaitPage(wait);
   }
   Caller c;
   {
@@ -131,7 +135,7 @@ http::WebResponse ConsoleServer::SignInPassword(const http::WebRequest& req, std
     std::string& pw = form["wachtwoord"];
     crypto::Wipe(pw.data(), pw.size());
     if (!checked.ok()) {
-      Fail(user_key, ip_key);
+      (void)throttle_.Fail(name, address);
       return Page(401, console::SignInPage("Onbekende gebruikersnaam of verkeerd wachtwoord."));
     }
     c = *checked;
@@ -143,27 +147,26 @@ http::WebResponse ConsoleServer::SignInPassword(const http::WebRequest& req, std
 
 // Sign-in, second step: the TOTP code of the pending session.
 http::WebResponse ConsoleServer::SignInCode(const http::WebRequest& req, const std::map<std::string, std::string>& form,
-                                            const std::string& ip_key, const std::string& cookie_id) {
+                                            const std::string& address, const std::string& cookie_id) {
   auto session = sessions_.Find(cookie_id);
   if (!session || session->signed_in) return http::WebResponse::Redirect("/aanmelden");
   if (req.method == "GET") return Page(200, console::TotpPage(session->csrf_token, ""));
   if (!ConsoleSessions::CsrfMatches(*session, Field(form, "csrf"))) {
     return Page(403, console::ErrorPage(nullptr, 403, "Het formulier is verlopen of ongeldig (CSRF)."));
   }
-  const std::string user_key = "user:" + session->caller.name;
-  if (Locked(user_key, ip_key)) {
+  const std::string& name = session->caller.name;
+  if (auto wait = throttle_.Wait(name, address); wait.count() > 0) {
     sessions_.Destroy(cookie_id);
-    return WithCookie(Page(429, console::SignInPage("Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw.")),
-                      ClearCookie());
+    return WithCookie(WaitPage(wait), ClearCookie());
   }
   Status st = service_.CheckTotp(session->caller, Field(form, "code"));
   if (!st.ok()) {
-    Fail(user_key, ip_key);
+    (void)throttle_.Fail(name, address);
     return Page(401, console::TotpPage(session->csrf_token, "Deze code klopt niet, is verlopen of al gebruikt."));
   }
   auto fresh = sessions_.Promote(cookie_id);
   if (!fresh) return http::WebResponse::Redirect("/aanmelden");
-  user_failures_.Reset(user_key);
+  throttle_.Succeeded(name, address);
   return WithCookie(http::WebResponse::Redirect("/"), SessionCookie(*fresh));
 }
 
@@ -185,12 +188,11 @@ http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
     if (!parsed.ok()) return Page(400, console::ErrorPage(nullptr, 400, "Het formulier is ongeldig."));
     form = std::move(parsed).value();
   }
-  const std::string ip_key = "ip:" + req.client_ip;
   const std::string cookie_id = CookieId(req);
 
   if (req.path == "/aanmelden" && req.method == "GET") return Page(200, console::SignInPage(""));
-  if (req.path == "/aanmelden" && req.method == "POST") return SignInPassword(req, form, ip_key);
-  if (req.path == "/aanmelden/code") return SignInCode(req, form, ip_key, cookie_id);
+  if (req.path == "/aanmelden" && req.method == "POST") return SignInPassword(req, form, req.client_ip);
+  if (req.path == "/aanmelden/code") return SignInCode(req, form, req.client_ip, cookie_id);
 
   auto session = sessions_.Find(cookie_id);
   if (!session || !session->signed_in) {

@@ -6,8 +6,9 @@
 // the audit log are enforced there. This class adds only what a browser
 // needs: sign-in (password, then TOTP), sessions in a __Host- cookie
 // (HttpOnly, Secure, SameSite=Strict), a CSRF token in every form checked on
-// every POST, a same-origin check of Origin / Sec-Fetch-Site, and a limit on
-// failed sign-ins per user and per client address.
+// every POST, a same-origin check of Origin / Sec-Fetch-Site, and a growing
+// wait after failed sign-ins per (user name, client address) plus a limit
+// per client address (SignInThrottle, shared with the API's unlock route).
 //
 // Thread-safety: Handle() may be called from any thread; the sessions and the
 // rate limiters lock their own state.
@@ -21,10 +22,10 @@
 
 #include "console_sessions.h"
 #include "schakel/base/clock.h"
-#include "schakel/http/rate_limiter.h"
 #include "schakel/http/router.h"
 #include "schakel/http/web_server.h"
 #include "service_names.h"
+#include "sign_in_throttle.h"
 
 namespace schakel::daemon {
 
@@ -32,37 +33,29 @@ inline constexpr const char* kConsoleCookie = "__Host-schakel_sessie";
 
 struct ConsoleOptions {
   ConsoleSessionOptions sessions;
-  // Failed sign-in steps (password or code) before a user name is locked.
-  // Default: 5 within `lockout`.
-  int max_failures_per_user = 5;
-  // Failed sign-in steps from one client address before it is locked.
-  // Default: 20 within `lockout`.
-  int max_failures_per_ip = 20;
-  // Default: 15 minutes.
-  std::chrono::milliseconds lockout = std::chrono::minutes(15);
   std::string node_id;
   Instant started{};
 };
 
 class ConsoleServer {
  public:
-  // `links` may be null (then the console offers no dossier links); it must
-  // outlive this server.
-  ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, LinkService* links = nullptr);
+  // `throttle` counts failed sign-in steps; `links` may be null (then the
+  // console offers no dossier links). Both must outlive this server.
+  ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, SignInThrottle& throttle,
+                LinkService* links = nullptr);
   http::WebResponse Handle(const http::WebRequest& request);
   ConsoleSessions& sessions() { return sessions_; }
 
  private:
-  // Whether a user name or client address has used up its failed attempts.
-  bool Locked(const std::string& user_key, const std::string& ip_key);
-  void Fail(const std::string& user_key, const std::string& ip_key);
+  // The page for a sign-in step that must wait `wait` first.
+  static http::WebResponse WaitPage(std::chrono::milliseconds wait);
 
   // A signed-in request whose CSRF token (on POST) was checked: looked up in
   // Routes() and handed to its page handler.
   http::WebResponse SignInPassword(const http::WebRequest& req, std::map<std::string, std::string>& form,
-                                   const std::string& ip_key);
+                                   const std::string& address);
   http::WebResponse SignInCode(const http::WebRequest& req, const std::map<std::string, std::string>& form,
-                               const std::string& ip_key, const std::string& cookie_id);
+                               const std::string& address, const std::string& cookie_id);
   http::WebResponse SignedIn(const http::WebRequest& req, const ConsoleSession& session,
                              const std::map<std::string, std::string>& form);
 
@@ -105,8 +98,7 @@ class ConsoleServer {
   LinkService* links_;
   ConsoleOptions options_;
   ConsoleSessions sessions_;
-  http::RateLimiter user_failures_;  // failed sign-in steps per user name
-  http::RateLimiter ip_failures_;    // failed sign-in steps per client address
+  SignInThrottle& throttle_;  // failed sign-in steps per (user, address) and per address
 };
 
 }  // namespace schakel::daemon

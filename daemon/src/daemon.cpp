@@ -26,6 +26,7 @@
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
 #include "service_names.h"
+#include "sign_in_throttle.h"
 
 namespace schakel::daemon {
 
@@ -50,6 +51,7 @@ struct Daemon::Impl {
   SystemClock system_clock;
   NodeCore core;
   std::unique_ptr<Service> service;
+  std::unique_ptr<SignInThrottle> throttle;  // console sign-in waits; cleared over the API
   std::unique_ptr<ApiServer> api;
   std::unique_ptr<ConsoleServer> console;  // [console] listen: the staff console
   std::unique_ptr<http::WebServer> console_web;
@@ -154,7 +156,7 @@ struct Daemon::Impl {
     ConsoleOptions console_options;
     console_options.node_id = core.config.node_id;
     console_options.started = started;
-    console = std::make_unique<ConsoleServer>(*service, *core.clock, console_options, links.get());
+    console = std::make_unique<ConsoleServer>(*service, *core.clock, console_options, *throttle, links.get());
     http::WebServerOptions web_options;
     web_options.name = "console";
     console_web = std::make_unique<http::WebServer>(
@@ -257,7 +259,12 @@ Status Daemon::Run() {
   }
   SCHAKEL_RETURN_IF_ERROR(d.StartPeer());
   d.links = std::make_unique<LinkService>(core, *d.service);
-  d.api = std::make_unique<ApiServer>(*d.service, d.options.api, &core, d.links.get());
+  d.throttle = std::make_unique<SignInThrottle>(
+      *core.clock, SignInThrottleOptions{},
+      [&core](const std::string& user, const std::string& address, std::chrono::milliseconds wait) {
+        AuditThrottled(core, user, address, wait);
+      });
+  d.api = std::make_unique<ApiServer>(*d.service, d.options.api, &core, d.links.get(), d.throttle.get());
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
   if (core.config.console_listen) SCHAKEL_RETURN_IF_ERROR(d.StartConsole());
   if (core.config.links_listen) SCHAKEL_RETURN_IF_ERROR(d.StartLinkPages());

@@ -63,7 +63,23 @@ Result<std::vector<Partner>> ListPartners(Database& db) {
   return AllRows<Partner>(s, Read);
 }
 
+Status CheckCardKeysUnique(Database& db, const crypto::NodeCard& card) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("SELECT node_id, tls_spki_sha256 = ?2, sign_pk = ?3 FROM partners "
+                 "WHERE node_id <> ?1 AND (tls_spki_sha256 = ?2 OR sign_pk = ?3) ORDER BY node_id LIMIT 1;"));
+  s.Bind(1, card.node_id).BindBlob(2, card.tls_spki_sha256).BindBlob(3, card.sign_pk);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::Ok();
+  std::string other = s.Text(0);
+  const char* what = s.Int(2) != 0 ? "identity key (sign_pk)" : "TLS certificate pin (tls_spki_sha256)";
+  return Status::Denied("the card of " + card.node_id + " has the " + what + " of partner " + other +
+                        ": one key cannot belong to two partners; compare both cards with their senders by phone, "
+                        "and remove the wrong one (schakel partner remove ID) before importing");
+}
+
 Status InsertPartner(Database& db, const Partner& partner) {
+  SCHAKEL_RETURN_IF_ERROR(CheckCardKeysUnique(db, partner.card));
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO partners (") + kColumns +
                                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
   BindCard(s, partner).Bind(11, partner.added).Bind(12, partner.updated);
@@ -75,6 +91,7 @@ Status InsertPartner(Database& db, const Partner& partner) {
 }
 
 Status UpdatePartnerCard(Database& db, const Partner& partner) {
+  SCHAKEL_RETURN_IF_ERROR(CheckCardKeysUnique(db, partner.card));
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s, db.Prepare("UPDATE partners SET node_id = ?1, name = ?2, org_type = ?3, address = ?4, sign_pk = ?5, "
                               "enc_pk = ?6, enc_pk_sig = ?7, tls_spki_sha256 = ?8, card_created = ?9, card_json = ?10, "

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "schakel/config/node_config.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/node_card.h"
 #include "test_support.h"
@@ -84,6 +85,60 @@ TEST_F(NodeCli, InitRefusesBadInputAndExistingNodes) {
   auto again = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "school-b", "--org-type", "school"});
   EXPECT_EQ(again.code, 2);
   EXPECT_NE(again.err.find("exists already"), std::string::npos);
+}
+
+// Issue 16 (5): `init --listen 0.0.0.0:...` needs --public-host; the API
+// always goes to loopback; the card and the links' public URL carry the
+// public host.
+TEST_F(NodeCli, InitWithAWildcardListenNeedsAPublicHost) {
+  std::string dir = tmp_ / "wild";
+  auto missing = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "school-x", "--org-type", "school",
+                             "--listen", "0.0.0.0:17401"});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("--public-host: missing"), std::string::npos) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  for (const char* bad : {"0.0.0.0", "::", "[::]", "", "bad host!"}) {
+    auto r = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "school-x", "--org-type", "school",
+                         "--listen", "0.0.0.0:17401", "--public-host", bad});
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("--public-host"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir)) << bad;
+  }
+  auto ok = RunSchakel({"init", "--dir", dir, "--name", "X", "--org-id", "school-x", "--org-type", "school", "--listen",
+                        "0.0.0.0:17401", "--public-host", "school-x.example.nl"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  auto cfg = config::LoadNodeConfig(dir);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->peer_listen.ToString(), "0.0.0.0:17401");
+  EXPECT_EQ(cfg->api_listen.ToString(), "127.0.0.1:17402");
+  EXPECT_EQ(cfg->links_public_url, "https://school-x.example.nl:17403");
+  EXPECT_EQ(cfg->AdvertisedPeerAddress().ToString(), "school-x.example.nl:17401");
+  auto card = crypto::ParseNodeCard(ReadAll(dir + "/node-card.json"));
+  ASSERT_TRUE(card.ok()) << card.status().message();
+  EXPECT_EQ(card->address, "school-x.example.nl:17401");
+
+  // IPv6: the API on ::1.
+  std::string dir6 = tmp_ / "wild6";
+  auto v6 = RunSchakel({"init", "--dir", dir6, "--name", "X", "--org-id", "school-y", "--org-type", "school",
+                        "--listen", "[::]:17411", "--public-host", "2001:db8::7"});
+  ASSERT_EQ(v6.code, 0) << v6.err;
+  auto cfg6 = config::LoadNodeConfig(dir6);
+  ASSERT_TRUE(cfg6.ok()) << cfg6.status().message();
+  EXPECT_EQ(cfg6->api_listen.ToString(), "[::1]:17412");
+  EXPECT_EQ(cfg6->links_public_url, "https://[2001:db8::7]:17413");
+  EXPECT_EQ(cfg6->AdvertisedPeerAddress().ToString(), "[2001:db8::7]:17411");
+
+  // A specific --listen address is the public host by default; the API
+  // still goes to loopback.
+  std::string dir_specific = tmp_ / "specific";
+  auto specific = RunSchakel({"init", "--dir", dir_specific, "--name", "X", "--org-id", "school-z", "--org-type",
+                              "school", "--listen", "192.0.2.10:17421"});
+  ASSERT_EQ(specific.code, 0) << specific.err;
+  auto cfgs = config::LoadNodeConfig(dir_specific);
+  ASSERT_TRUE(cfgs.ok()) << cfgs.status().message();
+  EXPECT_EQ(cfgs->api_listen.ToString(), "127.0.0.1:17422");
+  EXPECT_EQ(cfgs->links_public_url, "https://192.0.2.10:17423");
+  EXPECT_FALSE(cfgs->peer_advertise.has_value());
 }
 
 TEST_F(NodeCli, UnknownCommandIsUsageError) {

@@ -280,10 +280,17 @@ TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
     EXPECT_EQ(CountAudit(*a_db, "node.rotate_keys"), 1);
   }
 
-  // B re-imports the new card: same identity, newer card, updated.
-  auto up = RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp, "--json"});
+  // B re-imports the new card: same identity, newer card, updated. Its
+  // address changed too, which B accepts only with --accept-change.
+  auto refused =
+      RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp, "--json"});
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_NE(refused.err.find("address: \"127.0.0.1:17541\" -> \"127.0.0.1:17641\""), std::string::npos) << refused.err;
+  auto up = RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp, "--json",
+                        "--accept-change"});
   ASSERT_EQ(up.code, 0) << up.err;
   EXPECT_EQ(nlohmann::json::parse(up.out).at("result"), "updated");
+  EXPECT_EQ(nlohmann::json::parse(up.out).at("changed").size(), 1u);
   auto list = RunSchakel({"partner", "list", "--dir", b, "--json"});
   ASSERT_EQ(list.code, 0);
   auto partners = nlohmann::json::parse(list.out).at("partners");

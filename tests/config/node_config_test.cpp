@@ -203,6 +203,61 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"syntax", "[node\nid=", "node/schakel.toml:1"}),
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
 
+// Issue 16 (5): the plain-HTTP API on loopback only; no wildcard address
+// where partners or link recipients would have to dial it.
+TEST(NodeConfig, ApiListenOnAWildcardOrOtherAddressIsRefused) {
+  for (const char* bad : {"0.0.0.0:7402", "[::]:7402", "192.168.1.10:7402", "node.example.nl:7402"}) {
+    auto c = ParseNodeConfig(Replace(kValid, "listen = \"127.0.0.1:7402\"", std::string("listen = \"") + bad + "\""),
+                             "schakel.toml");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().code(), Code::kInvalidInput);
+    EXPECT_NE(c.status().message().find("schakel.toml:11: api.listen:"), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("not a loopback address"), std::string::npos) << c.status().message();
+  }
+  for (const char* good : {"127.0.0.1:7402", "127.0.0.2:7402", "[::1]:7402", "localhost:7402"}) {
+    auto c = ParseNodeConfig(Replace(kValid, "listen = \"127.0.0.1:7402\"", std::string("listen = \"") + good + "\""),
+                             "schakel.toml");
+    EXPECT_TRUE(c.ok()) << good << ": " << c.status().message();
+  }
+}
+
+TEST(NodeConfig, WildcardPeerListenNeedsAnAdvertisedAddress) {
+  std::string wild = Replace(kValid, "listen = \"127.0.0.1:7401\"", "listen = \"0.0.0.0:7401\"");
+  auto missing = ParseNodeConfig(wild, "schakel.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("peer.advertise: missing"), std::string::npos)
+      << missing.status().message();
+  auto ok = ParseNodeConfig(
+      Replace(wild, "listen = \"0.0.0.0:7401\"", "listen = \"0.0.0.0:7401\"\nadvertise = \"school.example.nl:7401\""),
+      "schakel.toml");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->AdvertisedPeerAddress().ToString(), "school.example.nl:7401");
+  auto wild_advertise = ParseNodeConfig(
+      Replace(kValid, "listen = \"127.0.0.1:7401\"", "listen = \"127.0.0.1:7401\"\nadvertise = \"[::]:7401\""),
+      "schakel.toml");
+  ASSERT_FALSE(wild_advertise.ok());
+  EXPECT_NE(wild_advertise.status().message().find("peer.advertise: :: is a wildcard"), std::string::npos)
+      << wild_advertise.status().message();
+  auto wild_url = ParseNodeConfig(Replace(kValid, "https://127.0.0.1:7403", "https://0.0.0.0:7403"), "schakel.toml");
+  ASSERT_FALSE(wild_url.ok());
+  EXPECT_NE(wild_url.status().message().find("links.public_url: 0.0.0.0 is a wildcard"), std::string::npos)
+      << wild_url.status().message();
+}
+
+TEST(NodeConfig, WildcardAndLoopbackHosts) {
+  EXPECT_TRUE(IsUnspecifiedHost("0.0.0.0"));
+  EXPECT_TRUE(IsUnspecifiedHost("::"));
+  EXPECT_TRUE(IsUnspecifiedHost("0:0:0:0:0:0:0:0"));
+  EXPECT_FALSE(IsUnspecifiedHost("127.0.0.1"));
+  EXPECT_FALSE(IsUnspecifiedHost("school.example.nl"));
+  EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
+  EXPECT_FALSE(IsLoopbackHost("::"));
+}
+
 TEST(Address, ParsesForms) {
   auto v4 = ParseAddress("127.0.0.1:1");
   ASSERT_TRUE(v4.ok());

@@ -56,6 +56,7 @@ struct Req {
   std::string session;          // cookie value
   std::string origin = "same";  // "same": https://host; "": none; else as given
   std::string sec_fetch_site;
+  std::string from;  // the client's source address; "" lets the kernel choose (127.0.0.1)
 };
 
 Resp Send(int port, const Req& r) {
@@ -65,7 +66,14 @@ Resp Send(int port, const Req& r) {
   beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(20));
   asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port));
-  beast::get_lowest_layer(stream).connect(ep);
+  if (!r.from.empty()) {  // any 127.0.0.0/8 address is this machine: a second client address
+    auto& socket = beast::get_lowest_layer(stream).socket();
+    socket.open(asio::ip::tcp::v4());
+    socket.bind(asio::ip::tcp::endpoint(asio::ip::make_address(r.from), 0));
+    socket.connect(ep);
+  } else {
+    beast::get_lowest_layer(stream).connect(ep);
+  }
   stream.handshake(ssl::stream_base::client);
   http::request<http::string_body> req{r.method == "POST" ? http::verb::post : http::verb::get, r.target, 11};
   std::string host = "127.0.0.1:" + std::to_string(port);
@@ -134,6 +142,7 @@ class ConsoleTest : public ::testing::Test {
   void AddUser(const std::string& name, const std::string& role) {
     auto add = RunSchakel({"user", "add", "--dir", dir_, "--name", name, "--role", role});
     ASSERT_EQ(add.code, 0) << add.err;
+    tokens_[name] = LastLine(add.out);
     auto pw = RunSchakel({"user", "passwd", "--dir", dir_, name}, std::string(kPassword) + "\n");
     ASSERT_EQ(pw.code, 0) << pw.err;
     std::smatch m;
@@ -162,8 +171,13 @@ class ConsoleTest : public ::testing::Test {
   }
 
   // Password step; returns the pending session id.
-  std::string Password(const std::string& name, const std::string& password = kPassword) {
-    Resp r = Post("/aanmelden", "naam=" + UrlEncode(name) + "&wachtwoord=" + UrlEncode(password));
+  std::string Password(const std::string& name, const std::string& password = kPassword, const std::string& from = "") {
+    Req req;
+    req.method = "POST";
+    req.target = "/aanmelden";
+    req.body = "naam=" + UrlEncode(name) + "&wachtwoord=" + UrlEncode(password);
+    req.from = from;
+    Resp r = Send(console_, req);
     if (r.status != 303) return "";
     EXPECT_EQ(r.location, "/aanmelden/code");
     return r.SessionId();
@@ -187,6 +201,7 @@ class ConsoleTest : public ::testing::Test {
   int console_ = 0;
   ManualClock clock_{NowUtc()};
   std::map<std::string, std::vector<uint8_t>> secrets_;
+  std::map<std::string, std::string> tokens_;
   std::unique_ptr<InProcessDaemon> daemon_;
 };
 
@@ -339,15 +354,91 @@ TEST_F(ConsoleTest, EachRoleIsRefusedOtherRolesPages) {
   EXPECT_EQ(Get("/toestemmingen?leerling=stu-1", coordinator).status, 200);
 }
 
-TEST_F(ConsoleTest, LockoutAfterRepeatedWrongPasswords) {
+// POST /v1/users/NAME/unlock on the node's API with `token`: status, body.
+std::pair<int, std::string> ApiUnlock(int port, const std::string& token, const std::string& name) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(20));
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
+  http::request<http::string_body> req{http::verb::post, "/v1/users/" + name + "/unlock", 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::authorization, "Bearer " + token);
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(stream, buf, res);
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+// The audit entries of the node with this action and reason.
+int64_t CountAudit(const std::string& dir, const std::string& action, const std::string& reason) {
+  auto db = OpenNodeDb(dir);
+  if (!db) return -1;
+  auto q = db->Prepare("SELECT count(*) FROM audit_log WHERE action = ? AND reason = ?;");
+  EXPECT_TRUE(q.ok()) << q.status().message();
+  if (!q.ok()) return -1;
+  q->Bind(1, action).Bind(2, reason);
+  auto row = q->Step();
+  return row.ok() && *row ? q->Int(0) : -1;
+}
+
+// Issue 16 (7): failures wait per (user, address), not per user name.
+TEST_F(ConsoleTest, FailuresFromOneAddressMakeThatAddressWaitNotTheUser) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Password("ustaff", "verkeerd wachtwoord 123"), "") << i;
-  Resp locked = Post("/aanmelden", std::string("naam=ustaff&wachtwoord=") + UrlEncode(kPassword));
-  EXPECT_EQ(locked.status, 429);
-  EXPECT_TRUE(locked.SessionId().empty());
-  // Another user is not locked by it; after the lockout period the user may try again.
+  Resp waiting = Post("/aanmelden", std::string("naam=ustaff&wachtwoord=") + UrlEncode(kPassword));
+  EXPECT_EQ(waiting.status, 429);
+  EXPECT_TRUE(waiting.SessionId().empty());
+  EXPECT_NE(waiting.body.find("Probeer het over 2 seconden opnieuw"), std::string::npos) << waiting.body;
+  // The same user from another address is not held up, nor is another user
+  // from the first address.
+  EXPECT_FALSE(Password("ustaff", kPassword, "127.0.0.2").empty());
   EXPECT_FALSE(Password("ucoordinator").empty());
-  clock_.Advance(std::chrono::minutes(16));
+  // The wait is over after 2 s.
+  clock_.Advance(std::chrono::seconds(2));
   EXPECT_FALSE(Password("ustaff").empty());
+  EXPECT_EQ(CountAudit(dir_, "console.signin", "throttled"), 1);
+}
+
+TEST_F(ConsoleTest, TheWaitGrowsWithEachFailureUpToFifteenMinutes) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Password("ustaff", "verkeerd wachtwoord 123"), "") << i;
+  // Each failure after a wait doubles it: 2, 4, 8, ... s.
+  std::chrono::seconds wait(2);
+  for (int i = 0; i < 12; ++i) {
+    clock_.Advance(wait - std::chrono::seconds(1));
+    EXPECT_EQ(Post("/aanmelden", "naam=ustaff&wachtwoord=x").status, 429) << i;
+    clock_.Advance(std::chrono::seconds(1));
+    EXPECT_EQ(Password("ustaff", "verkeerd wachtwoord 123", ""), "") << i;  // a failure: 401
+    wait = std::min<std::chrono::seconds>(wait * 2, std::chrono::minutes(15));
+  }
+  EXPECT_EQ(wait, std::chrono::minutes(15));
+  clock_.Advance(std::chrono::minutes(15) - std::chrono::seconds(1));
+  Resp still = Post("/aanmelden", std::string("naam=ustaff&wachtwoord=") + UrlEncode(kPassword));
+  EXPECT_EQ(still.status, 429);
+  EXPECT_NE(still.body.find("Probeer het over 1 seconde opnieuw"), std::string::npos) << still.body;
+  // Every wait that started is audited.
+  EXPECT_EQ(CountAudit(dir_, "console.signin", "throttled"), 13);
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_FALSE(Password("ustaff").empty());
+}
+
+TEST_F(ConsoleTest, AnAdminUnlocksAWaitingUserOverTheApiAudited) {
+  for (int i = 0; i < 7; ++i) (void)Password("ustaff", "verkeerd wachtwoord 123");
+  EXPECT_EQ(Post("/aanmelden", std::string("naam=ustaff&wachtwoord=") + UrlEncode(kPassword)).status, 429);
+  int api = (*daemon_)->api_port();
+  // Only an admin may unlock.
+  auto staff = ApiUnlock(api, tokens_["ustaff"], "ustaff");
+  EXPECT_EQ(staff.first, 403) << staff.second;
+  auto unknown = ApiUnlock(api, tokens_["uadmin"], "nobody");
+  EXPECT_EQ(unknown.first, 404) << unknown.second;
+  EXPECT_EQ(CountAudit(dir_, "user.unlock", "console_signin_waits_cleared"), 0);
+  auto done = ApiUnlock(api, tokens_["uadmin"], "ustaff");
+  ASSERT_EQ(done.first, 200) << done.second;
+  auto j = nlohmann::json::parse(done.second);
+  EXPECT_EQ(j["unlocked"], true);
+  EXPECT_EQ(j["addresses"], 1);
+  EXPECT_FALSE(SignIn("ustaff").empty());
+  EXPECT_EQ(CountAudit(dir_, "user.unlock", "console_signin_waits_cleared"), 1);
 }
 
 }  // namespace

@@ -31,6 +31,12 @@ struct Address {
 // address or a DNS name.
 Result<Address> ParseAddress(std::string_view text);
 
+// Whether `host` is a literal wildcard address (0.0.0.0, ::, and their
+// other spellings): one to listen on, never one to dial or to publish.
+bool IsUnspecifiedHost(std::string_view host);
+// Whether `host` is a loopback address (127.0.0.0/8, ::1) or "localhost".
+bool IsLoopbackHost(std::string_view host);
+
 // The host of a [links] public_url ("https://HOST[:PORT][/PATH]"), without
 // brackets for IPv6; kInvalidInput saying what is wrong otherwise.
 Result<std::string> PublicUrlHost(std::string_view url);
@@ -52,9 +58,13 @@ struct NodeConfig {
   // [peer] listen: mutual TLS between nodes. Required.
   Address peer_listen;
   // [peer] advertise: the address partners dial, put on the node card.
-  // Default: peer_listen.
+  // Default: peer_listen. REQUIRES: set when peer_listen is a wildcard
+  // address; never a wildcard address itself.
   std::optional<Address> peer_advertise;
-  // [api] listen: the local HTTP/JSON API. Required.
+  // [api] listen: the local HTTP/JSON API. Required. REQUIRES: a loopback
+  // address (IsLoopbackHost): the API is plain HTTP with bearer tokens, so
+  // anything else is refused (put a TLS proxy on the same machine in front
+  // of it to reach it from elsewhere).
   Address api_listen;
   // [links] listen/public_url: the dossier link server. Default: disabled.
   std::optional<Address> links_listen;

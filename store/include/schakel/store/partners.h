@@ -22,9 +22,16 @@ struct Partner {
 
 Result<std::optional<Partner>> FindPartner(Database& db, const std::string& node_id);
 Result<std::vector<Partner>> ListPartners(Database& db);
-// Inserts a new partner; kAlreadyExists if the node id is known.
+// kDenied, naming the other partner, when another partner (a different node
+// id) already uses the card's TLS pin (tls_spki_sha256) or identity key
+// (sign_pk): two partners with one pin or one key would make it ambiguous
+// which partner a connection or a signature comes from.
+Status CheckCardKeysUnique(Database& db, const crypto::NodeCard& card);
+// Inserts a new partner; kAlreadyExists if the node id is known; kDenied as
+// CheckCardKeysUnique.
 Status InsertPartner(Database& db, const Partner& partner);
-// Replaces a known partner's card (a signed rotation); kNotFound if unknown.
+// Replaces a known partner's card (a signed rotation); kNotFound if unknown;
+// kDenied as CheckCardKeysUnique.
 Status UpdatePartnerCard(Database& db, const Partner& partner);
 // kNotFound if unknown.
 Status RemovePartner(Database& db, const std::string& node_id);
