@@ -202,6 +202,10 @@ struct ApiServer::Impl {
            if (!IsValidObjectId(c.params[0])) return Reply::Error(Status::InvalidInput("not a link id"));
            return JsonReply(i.links->NewCode(c.caller, c.params[0]));
          }},
+        {"GET", "/v1/users/pending", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ListPendingGrants(c.caller)); }},
+        {"POST", "/v1/users/*/confirm", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ConfirmGrant(c.caller, c.params[0])); }},
         // Prometheus text (metrics.h), admin only.
         {"GET", "/metrics", 0,
          [](Impl& i, const Call& c) {

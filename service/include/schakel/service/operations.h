@@ -47,6 +47,12 @@ enum class Op : uint8_t {
   kRevokeLink,
   kNewLinkCode,
   kReadMetrics,
+  kDisableUser,
+  kEnableUser,
+  kRemoveUser,
+  kSetUserRole,
+  kConfirmGrant,
+  kListPendingGrants,
   kCount
 };
 
@@ -103,6 +109,14 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     {Op::kRevokeLink, kStaffOrCoordinator, "revoke links"},
     {Op::kNewLinkCode, kStaffOrCoordinator, "manage links"},
     {Op::kReadMetrics, kAdminOnly, "read the metrics"},  // GET /metrics: counts, no personal data
+    {Op::kDisableUser, kAdminOnly, "disable users"},
+    {Op::kEnableUser, kAdminOnly, "enable users"},
+    {Op::kRemoveUser, kAdminOnly, "remove users"},
+    // staff and coordinator only pending, confirmed by kConfirmGrant.
+    {Op::kSetUserRole, kAdminOnly, "change users' roles"},
+    // Not by the requester nor for oneself, checked in store::ConfirmGrant.
+    {Op::kConfirmGrant, kCoordinatorOnly, "confirm staff and coordinator roles"},
+    {Op::kListPendingGrants, kCoordinatorOnly, "see roles waiting for confirmation"},
 }};
 
 constexpr bool TableInOrder() {
