@@ -301,6 +301,12 @@ void PrintStatus(std::ostream& o, const json& r) {
     o << "; " << JsonText(p, "queued_shares") << " share(s) queued, " << JsonText(p, "pending_revocations")
       << " revocation(s) pending\n";
   }
+  if (r.contains("expiring_tokens")) {
+    for (const auto& t : r["expiring_tokens"]) {
+      o << "warning: the token of " << JsonText(t, "name") << " expires " << JsonText(t, "expires")
+        << " (schakel user rotate-token " << JsonText(t, "name") << ")\n";
+    }
+  }
 }
 
 void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
