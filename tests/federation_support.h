@@ -103,6 +103,9 @@ class Federation {
       cfg.erase(pos, end == std::string::npos ? std::string::npos : end + 1 - pos);
     }
     cfg += "\n[delivery]\n" + extra_config;
+    // Tests move their clocks by months (retention): tokens outlive them.
+    // Token expiry itself: AccountsTest (console_test.cpp).
+    if (cfg.find("[users]") == std::string::npos) cfg += "\n[users]\ntoken_days = 3650\n";
     WriteAll(n.dir + "/schakel.toml", cfg);
     return n;
   }
