@@ -27,7 +27,7 @@ struct User {
   Role role = Role::kStaff;
   std::string created;
   std::optional<std::string> disabled_at;
-  // Schema v8 (issue 16, "Accounts end"):
+  // Issue 16, "Accounts end" (the accounts migration in store/src/migrations.cpp):
   std::optional<std::string> token_expires;  // RFC 3339; the token is refused from then on
   std::optional<std::string> removed_at;     // removed accounts keep their row and name
   std::optional<Role> pending_role;          // a content role awaiting a coordinator's confirmation
