@@ -482,6 +482,17 @@ TEST_F(AccountsTest, AdminMadeCoordinatorWaitsForAnotherCoordinatorsConfirmation
   EXPECT_GE(Audited("user.grant_confirmed").size(), 2u);
 }
 
+TEST_F(AccountsTest, ConfirmByANameThatIsNoPathSegmentGoesByTheUserId) {
+  auto add = Offline({"user", "add", "--name", "J. de Vries", "--role", "staff"});
+  ASSERT_EQ(add.code, 0) << add.err;
+  tokens_["J. de Vries"] = LastLine(add.out);
+  EXPECT_EQ(Api("J. de Vries", {"case", "list"}).code, 3);
+  auto ok = Api("ucoordinator", {"user", "confirm", "J. de Vries"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(Api("J. de Vries", {"case", "list"}).code, 0);
+  EXPECT_EQ(Api("ucoordinator", {"user", "confirm", "J. de Vries"}).code, 2);  // nothing waits any more
+}
+
 TEST_F(AccountsTest, SetRoleToAContentRoleWaitsAndTheRequesterCannotConfirmIt) {
   // The admin asks in the console for the auditor to become staff.
   std::string admin = SignIn("uadmin");
