@@ -73,6 +73,7 @@ struct Node {
   std::string dir;
   int port = 0;
   std::map<std::string, std::string> tokens;  // user name -> token
+  std::string coordinator;                    // the bootstrap coordinator, who confirms the others
   std::unique_ptr<Child> daemon;
 };
 
@@ -102,6 +103,9 @@ class Federation {
       cfg.erase(pos, end == std::string::npos ? std::string::npos : end + 1 - pos);
     }
     cfg += "\n[delivery]\n" + extra_config;
+    // Tests move their clocks by months (retention): tokens outlive them.
+    // Token expiry itself: AccountsTest (console_test.cpp).
+    if (cfg.find("[users]") == std::string::npos) cfg += "\n[users]\ntoken_days = 3650\n";
     WriteAll(n.dir + "/schakel.toml", cfg);
     LoadRoster(n.dir);
     return n;
@@ -124,10 +128,27 @@ class Federation {
     ASSERT_EQ(r2.code, 0) << r2.err;
   }
 
+  // Adds a user and keeps its token. Staff and coordinators wait for a
+  // coordinator's confirmation (store/accounts.h): the node's first
+  // coordinator (made at once, the bootstrap) confirms them offline with its
+  // token; a node without one gets "eerste-zorgco" first.
   void AddUser(const std::string& node, const std::string& user, const std::string& role) {
-    auto r = RunSchakel({"user", "add", "--dir", nodes_.at(node).dir, "--name", user, "--role", role});
+    Node& n = nodes_.at(node);
+    if ((role == "staff" || role == "coordinator") && n.coordinator.empty() && role != "coordinator") {
+      ASSERT_NO_FATAL_FAILURE(AddUser(node, "eerste-zorgco", "coordinator"));
+    }
+    auto r = RunSchakel({"user", "add", "--dir", n.dir, "--name", user, "--role", role});
     ASSERT_EQ(r.code, 0) << r.err;
-    nodes_.at(node).tokens[user] = LastLine(r.out);
+    n.tokens[user] = LastLine(r.out);
+    if (r.out.find("cannot sign in until") == std::string::npos) {
+      if (role == "coordinator" && n.coordinator.empty()) n.coordinator = user;
+      return;
+    }
+    ASSERT_FALSE(n.coordinator.empty()) << "no coordinator at " << node << " to confirm " << user;
+    std::string token_file = n.dir + "/token-confirm";
+    WriteAll(token_file, n.tokens.at(n.coordinator));
+    auto c = RunSchakel({"user", "confirm", user, "--offline", "--dir", n.dir, "--token-file", token_file});
+    ASSERT_EQ(c.code, 0) << c.err;
   }
 
   // A staff member at `node` who reads what `sender` shares about the test
@@ -152,8 +173,8 @@ class Federation {
     Add("school", "school-a", "school");
     Add("team", "wijkteam-b", "wijkteam");
     ASSERT_NO_FATAL_FAILURE(Pair("school", "team"));
-    ASSERT_NO_FATAL_FAILURE(AddUser("school", "mentor", "staff"));
     ASSERT_NO_FATAL_FAILURE(AddUser("school", "zorgco", "coordinator"));
+    ASSERT_NO_FATAL_FAILURE(AddUser("school", "mentor", "staff"));
     ASSERT_NO_FATAL_FAILURE(AddReader("team", "gezinswerker", "school"));
   }
 

@@ -85,14 +85,32 @@ ok "a mistyped fingerprint is refused: $(cat "$WORK/err")"
 
 say "3. Users: each person gets a token (shown once, only its hash is stored)"
 user() { "$SCHAKEL" user add --dir "$WORK/$1" --name "$2" --role "$3" | tail -n1; }
-MENTOR=$(user school "R. Portman (mentor)" staff)
+# A staff or coordinator account waits until a coordinator confirms it (the
+# node's first coordinator is made at once); before the daemons run the
+# coordinator confirms offline with their own token.
+confirm() {
+  printf '%s' "$3" > "$WORK/confirm.token"
+  "$SCHAKEL" user confirm "$2" --offline --dir "$WORK/$1" --token-file "$WORK/confirm.token" >/dev/null
+  rm -f "$WORK/confirm.token"
+}
 ZORGCO=$(user school "J. Bakker (zorgcoördinator)" coordinator)
+MENTOR=$(user school "R. Portman (mentor)" staff)
+confirm school "R. Portman (mentor)" "$ZORGCO"
 ZORGCO2=$(user school "A. Yilmaz (teamleider zorg)" coordinator)
+confirm school "A. Yilmaz (teamleider zorg)" "$ZORGCO"
 AUDITOR=$(user school "P. de Wit (privacy officer)" auditor)
-GEZINSWERKER=$(user wijkteam "S. El Amrani (gezinswerker)" staff)
-TRAJECT=$(user rmc "K. Jansen (trajectbegeleider)" staff)
-LPA=$(user lvs "M. Visser (leerplichtambtenaar)" staff)
-ok "mentor, two coordinators and an auditor at the school; one user at each partner"
+for node in wijkteam rmc lvs; do
+  COORD=$(user "$node" "coordinator-$node" coordinator)
+  case $node in
+    wijkteam) GEZINSWERKER=$(user wijkteam "S. El Amrani (gezinswerker)" staff)
+              confirm wijkteam "S. El Amrani (gezinswerker)" "$COORD" ;;
+    rmc) TRAJECT=$(user rmc "K. Jansen (trajectbegeleider)" staff)
+         confirm rmc "K. Jansen (trajectbegeleider)" "$COORD" ;;
+    lvs) LPA=$(user lvs "M. Visser (leerplichtambtenaar)" staff)
+         confirm lvs "M. Visser (leerplichtambtenaar)" "$COORD" ;;
+  esac
+done
+ok "mentor, two coordinators and an auditor at the school, each staff account confirmed by a coordinator; one user and a coordinator at each partner"
 
 say "4. The daemons start"
 for n in school wijkteam rmc lvs; do

@@ -24,6 +24,8 @@ namespace http = beast::http;
 
 constexpr size_t kMaxAnswerBytes = size_t{8} * 1024 * 1024;
 
+}  // namespace
+
 Result<crypto::SecureBuffer> LoadToken(const Context& ctx) {
   std::string token;
   if (!ctx.globals.token_file.empty()) {
@@ -41,8 +43,6 @@ Result<crypto::SecureBuffer> LoadToken(const Context& ctx) {
   if (out.empty()) return Status::Unauthenticated("the token is empty");
   return out;
 }
-
-}  // namespace
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "schakel/crypto/secure_buffer.h"
 
 namespace schakel::cli {
 
@@ -22,6 +23,9 @@ struct ApiAnswer {
 // *details (if given) the rest of the error body (a gate decision).
 Result<nlohmann::json> CallApi(const Context& ctx, const std::string& method, const std::string& target,
                                const std::string& body = "", nlohmann::json* details = nullptr);
+
+// The caller's bearer token from --token-file or $SCHAKEL_TOKEN.
+Result<crypto::SecureBuffer> LoadToken(const Context& ctx);
 
 // Percent-encodes a query-string value.
 std::string QueryValue(const std::string& value);

@@ -49,6 +49,8 @@ void AddInitCommand(CLI::App& app, Context* ctx);
 void AddNodeCommands(CLI::App& app, Context* ctx);
 void AddPartnerCommands(CLI::App& app, Context* ctx);
 void AddUserCommands(CLI::App& app, Context* ctx);
+// Under `user`: list, disable, enable, remove, rotate-token, set-role, confirm, pending.
+void AddUserAdminCommands(CLI::App* user, Context* ctx);
 void AddPolicyCommands(CLI::App& app, Context* ctx);
 void AddOnlineCommands(CLI::App& app, Context* ctx);
 // student import|list|show|set, and inbox assign|route|routes under `inbox`.

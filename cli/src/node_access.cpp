@@ -46,12 +46,7 @@ Result<OfflineNode> OpenOfflineNode(const std::string& dir) {
   return OfflineNode{std::move(cfg), std::move(paths), std::move(db)};
 }
 
-Status AuditOffline(OfflineNode& node, const std::string& action, const std::string& object,
-                    const std::string& reason) {
-  SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*node.db));
-  SystemClock clock;
-  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
-                           audit::AuditLog::Create(*node.db, node.config.node_id, identity, clock));
+std::string OfflineActor() {
   // getpwuid_r, not getpwuid: the latter returns a static buffer that any
   // other thread's lookup overwrites. A name that does not fit, or is not a
   // valid id, is recorded by uid instead.
@@ -61,9 +56,18 @@ Status AuditOffline(OfflineNode& node, const std::string& action, const std::str
   int pw_rc = ::getpwuid_r(::getuid(), &pw_storage, pw_buf.data(), pw_buf.size(), &pw);
   std::string os_user =
       pw_rc == 0 && pw != nullptr && IsValidObjectId(pw->pw_name) ? pw->pw_name : "uid-" + std::to_string(::getuid());
+  return "os:" + os_user;
+}
+
+Status AuditOfflineAs(OfflineNode& node, const std::string& actor_user, const std::string& actor_role,
+                      const std::string& action, const std::string& object, const std::string& reason) {
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*node.db));
+  SystemClock clock;
+  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
+                           audit::AuditLog::Create(*node.db, node.config.node_id, identity, clock));
   audit::AuditEvent e;
-  e.actor_user = "os:" + os_user;
-  e.actor_role = "admin";
+  e.actor_user = actor_user;
+  e.actor_role = actor_role;
   e.actor_org = node.config.node_id;
   e.action = action;
   e.object = object;
@@ -72,6 +76,11 @@ Status AuditOffline(OfflineNode& node, const std::string& action, const std::str
   e.source = "cli";
   SCHAKEL_RETURN_IF_ERROR(log->Append(e).status());
   return log->Close();
+}
+
+Status AuditOffline(OfflineNode& node, const std::string& action, const std::string& object,
+                    const std::string& reason) {
+  return AuditOfflineAs(node, OfflineActor(), "admin", action, object, reason);
 }
 
 void PrintJson(Context* ctx, const nlohmann::json& doc) {

@@ -31,6 +31,12 @@ store::KeySource KeySourceFor(const config::NodeConfig& config, const store::Nod
 // changes) to the node's log, signed like the daemon's. The actor is the
 // local operating-system user, since offline commands carry no token.
 Status AuditOffline(OfflineNode& node, const std::string& action, const std::string& object, const std::string& reason);
+// The same with another actor (a coordinator confirming offline with their
+// own token).
+Status AuditOfflineAs(OfflineNode& node, const std::string& actor_user, const std::string& actor_role,
+                      const std::string& action, const std::string& object, const std::string& reason);
+// "os:<user>", the local operating-system user who runs an offline command.
+std::string OfflineActor();
 
 // The node's card for `config` with these keys, created at `created` and
 // signed by `identity`, as JSON: `init` writes the first one and

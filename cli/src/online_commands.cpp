@@ -280,6 +280,12 @@ void PrintStatus(std::ostream& o, const json& r) {
   const json& d = r.contains("database") ? r["database"] : json::object();
   o << "database: " << JsonText(d, "total_bytes") << " bytes (" << JsonText(d, "db_bytes") << " in "
     << JsonText(d, "file") << ", " << JsonText(d, "wal_bytes") << " in its write-ahead log)\n";
+  if (r.contains("expiring_tokens")) {
+    for (const auto& t : r["expiring_tokens"]) {
+      o << "warning: the token of " << JsonText(t, "name") << " expires " << JsonText(t, "expires")
+        << " (schakel user rotate-token " << JsonText(t, "name") << ")\n";
+    }
+  }
   if (!r.contains("partners") || !r["partners"].is_array() || r["partners"].empty()) {
     o << "partners: none\n";
     return;

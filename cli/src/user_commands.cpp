@@ -2,12 +2,16 @@
 // once. Only the token's SHA-256 is stored; a lost token is replaced, never
 // recovered.
 //
+// The rest of an account's life (list, disable, enable, remove,
+// rotate-token, set-role, confirm, pending) is in user_admin_commands.cpp.
+//
 // `schakel user passwd NAME`: sets the user's console password (read from
 // stdin, without echo on a terminal) and a fresh TOTP secret, printed once as
 // an otpauth:// URI and as base32 text for an authenticator app.
 #include <termios.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 #include <ostream>
 
@@ -19,6 +23,7 @@
 #include "schakel/crypto/password.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/crypto/totp.h"
+#include "schakel/store/accounts.h"
 #include "schakel/store/users.h"
 
 namespace schakel::cli {
@@ -39,37 +44,31 @@ Status RunUserAdd(Context* ctx, const UserAddArgs& args) {
                                 "\" (one of staff, coordinator, auditor, admin)");
   }
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
-  store::User user;
-  crypto::SecureBuffer id_bytes = crypto::SecureBuffer::Random(6);
-  user.user_id = "u-" + ToHex(id_bytes.span());
-  user.name = args.name;
-  user.role = *role;
-  user.created = FormatInstant(NowUtc());
-
-  // The token: "skl_" and 64 hex digits of fresh randomness, in guarded memory
-  // until printed.
-  crypto::SecureBuffer raw = crypto::SecureBuffer::Random(32);
-  crypto::SecureBuffer token(4 + 64);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::copy_n("skl_", 4, token.data());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    token.data()[4 + 2 * i] = static_cast<uint8_t>(kDigits[raw.data()[i] >> 4]);
-    token.data()[5 + 2 * i] = static_cast<uint8_t>(kDigits[raw.data()[i] & 0x0f]);
+  Instant now = NowUtc();
+  SCHAKEL_ASSIGN_OR_RETURN(store::CreatedAccount made,
+                           store::CreateAccount(*node.db, args.name, *role, OfflineActor(), FormatInstant(now),
+                                                FormatInstant(now + std::chrono::days(node.config.token_days))));
+  for (const auto& change : made.changes) {
+    SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, change.action, change.user_id, change.reason));
   }
-  store::TokenHash hash = crypto::Sha256(token.span());
-  SCHAKEL_RETURN_IF_ERROR(store::InsertUser(*node.db, user, hash));
-  SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "user.create", user.user_id, std::string(store::RoleName(user.role))));
-
-  std::string_view token_text(reinterpret_cast<const char*>(token.data()), token.size());
+  const store::User& user = made.user;
+  std::string_view token_text = made.token.text();
   if (ctx->globals.json) {
     std::string t(token_text);
-    PrintJson(ctx,
-              {{"user_id", user.user_id}, {"name", user.name}, {"role", store::RoleName(user.role)}, {"token", t}});
+    PrintJson(ctx, {{"user_id", user.user_id},
+                    {"name", user.name},
+                    {"role", store::RoleName(user.role)},
+                    {"pending", user.pending_role.has_value()},
+                    {"token_expires", *user.token_expires},
+                    {"token", t}});
     crypto::Wipe(t.data(), t.size());
   } else {
-    ctx->io.out << "User " << user.name << " (" << store::RoleName(user.role) << ", id " << user.user_id
-                << ") created. Their token, shown only now:\n"
-                << token_text << "\n";
+    ctx->io.out << "User " << user.name << " (" << store::RoleName(user.role) << ", id " << user.user_id << ") created";
+    if (user.pending_role) {
+      ctx->io.out << "; it cannot sign in until a coordinator confirms the role (schakel user confirm " << user.name
+                  << ")";
+    }
+    ctx->io.out << ". Their token, valid until " << *user.token_expires << ", shown only now:\n" << token_text << "\n";
   }
   return Status::Ok();
 }
@@ -119,7 +118,8 @@ Status RunUserPasswd(Context* ctx, const std::string& name) {
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserByName(*node.db, name));
   if (!user) return Status::InvalidInput("no user named \"" + name + "\" (see schakel user add)");
-  if (user->disabled_at) return Status::InvalidInput("user \"" + name + "\" is disabled");
+  if (user->disabled_at || user->removed_at)
+    return Status::InvalidInput("user \"" + name + "\" is disabled or removed");
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer password, ReadPassword(ctx));
   SCHAKEL_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(std::string_view(
                                                  reinterpret_cast<const char*>(password.data()), password.size())));
@@ -162,6 +162,7 @@ void AddUserCommands(CLI::App& app, Context* ctx) {
   passwd->callback([ctx, passwd_name] {
     ctx->action = {"user passwd", [ctx, passwd_name] { return RunUserPasswd(ctx, *passwd_name); }};
   });
+  AddUserAdminCommands(user, ctx);
 }
 
 }  // namespace schakel::cli

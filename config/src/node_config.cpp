@@ -66,6 +66,7 @@ class Reader {
         {"delivery", {"retry_base_ms", "retry_max_ms"}},
         {"keys", {"retired_key_days"}},
         {"limits", {"inbound_shares_per_minute", "inbound_bytes_per_day"}},
+        {"users", {"token_days"}},
     };
     for (const auto& [k, v] : root_) {
       auto it = kKnown.find(k.str());
@@ -382,6 +383,9 @@ Status ReadGateLimits(const Reader& r, NodeConfig* c) {
       ReadInt(r, "limits", "inbound_shares_per_minute", 1, 1000000, "shares", &c->inbound_shares_per_minute));
   SCHAKEL_RETURN_IF_ERROR(
       ReadInt(r, "limits", "inbound_bytes_per_day", 1024, int64_t{1} << 40, "bytes", &c->inbound_bytes_per_day));
+  int64_t token_days = c->token_days;
+  SCHAKEL_RETURN_IF_ERROR(ReadInt(r, "users", "token_days", 1, 3650, "days", &token_days));
+  c->token_days = static_cast<int>(token_days);
   return Status::Ok();
 }
 

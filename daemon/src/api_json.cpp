@@ -257,6 +257,12 @@ Json ToJson(const std::vector<store::StudentRecord>& list) {
   return {{"students", out}};
 }
 
+static Json ExpiringTokensJson(const service::NodeStatusView& r) {
+  Json out = Json::array();
+  for (const auto& [name, expires] : r.expiring_tokens) out.push_back({{"name", name}, {"expires", expires}});
+  return out;
+}
+
 Json ToJson(const service::NodeStatusView& r) {
   Json partners = Json::array();
   for (const auto& p : r.partners) partners.push_back(PartnerStatusJson(p));
@@ -281,7 +287,24 @@ Json ToJson(const service::NodeStatusView& r) {
            {{"file", r.database_file},
             {"db_bytes", r.db_bytes},
             {"wal_bytes", r.wal_bytes},
-            {"total_bytes", r.db_bytes + r.wal_bytes}}}};
+            {"total_bytes", r.db_bytes + r.wal_bytes}}},
+          {"expiring_tokens", ExpiringTokensJson(r)}};
+}
+
+Json ToJson(const service::AccountChanged& r) {
+  return {{"name", r.name}, {"user_id", r.user_id}, {"action", r.action}};
+}
+
+Json ToJson(const std::vector<service::PendingGrant>& list) {
+  Json out = Json::array();
+  for (const auto& p : list) {
+    out.push_back({{"name", p.name},
+                   {"user_id", p.user_id},
+                   {"pending_role", p.pending_role},
+                   {"current_role", p.current_role.empty() ? Json(nullptr) : Json(p.current_role)},
+                   {"requested_by", p.requested_by}});
+  }
+  return {{"pending", out}};
 }
 
 Json ToJson(const std::vector<audit::AuditEntry>& list) {
@@ -294,12 +317,17 @@ Json ToJson(const std::vector<service::UserView>& list) {
   Json out = Json::array();
   for (const auto& v : list) {
     const store::User& u = v.user;
-    out.push_back({{"user_id", u.user_id},
-                   {"name", u.name},
-                   {"role", std::string(store::RoleName(u.role))},
-                   {"created", u.created},
-                   {"disabled_at", OptString(u.disabled_at)},
-                   {"console", v.console}});
+    out.push_back(
+        {{"user_id", u.user_id},
+         {"name", u.name},
+         {"role", std::string(store::RoleName(u.role))},
+         {"created", u.created},
+         {"disabled_at", OptString(u.disabled_at)},
+         {"removed_at", OptString(u.removed_at)},
+         {"pending_role", u.pending_role ? Json(std::string(store::RoleName(*u.pending_role))) : Json(nullptr)},
+         {"active", u.active},
+         {"token_expires", OptString(u.token_expires)},
+         {"console", v.console}});
   }
   return {{"users", out}};
 }

@@ -66,6 +66,8 @@ Json ToJson(const service::NodeStatusView& r);                // GET /v1/status
 Json ToJson(const std::vector<audit::AuditEntry>& list);      // {entries: [...]}
 Json ToJson(const std::vector<service::UserView>& list);      // {users: [...]}
 Json ToJson(const std::vector<service::PartnerView>& list);   // {partners: [...]}
+Json ToJson(const service::AccountChanged& r);                // {name, user_id, action}
+Json ToJson(const std::vector<service::PendingGrant>& list);  // {pending: [...]}
 Json ToJson(const service::AuditVerification& r);             // {ok[, problem]}
 Json ConsentIdJson(const std::string& consent_id);            // {consent_id}
 Json ToJson(const service::LinkCreated& r);                   // {link_id, url, code, expires, categories, ...}

@@ -251,6 +251,10 @@ struct ApiServer::Impl {
            r.body = {{"user", c.params[0]}, {"unlocked", true}, {"addresses", *cleared}};
            return r;
          }},
+        {"GET", "/v1/users/pending", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ListPendingGrants(c.caller)); }},
+        {"POST", "/v1/users/*/confirm", 0,
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ConfirmGrant(c.caller, c.params[0])); }},
         // Prometheus text (metrics.h), admin only.
         {"GET", "/metrics", 0,
          [](Impl& i, const Call& c) {

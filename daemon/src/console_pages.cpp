@@ -263,7 +263,8 @@ std::string HomePage(const Viewer& v) {
     case Role::kCoordinator:
       body +=
           "<li><a href=\"/dossiers\">Alle dossiers</a></li><li><a href=\"/toestemmingen\">Toestemmingen per "
-          "leerling</a></li><li><a href=\"/delingen\">Verzonden delingen</a>, Meldcode goedkeuren.</li>";
+          "leerling</a></li><li><a href=\"/delingen\">Verzonden delingen</a>, Meldcode goedkeuren.</li>"
+          "<li><a href=\"/gebruikers/wachtend\">Rollen die op bevestiging wachten</a></li>";
       break;
     case Role::kAuditor:
       body += "<li><a href=\"/audit\">Toegangslog doorzoeken, controleren en exporteren</a></li>";
@@ -563,33 +564,6 @@ std::string SubjectReportPage(const Viewer& v, std::string_view student, std::st
   return Layout(v, "Inzageverslag " + std::string(student),
                 "<p>Druk deze pagina af of sla haar op als PDF voor het verzoek om inzage.</p><pre class=\"verslag\">" +
                     Esc(report) + "</pre>");
-}
-
-std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& users,
-                      const std::vector<service::PartnerView>& partners, const service::NodeStatusView& status) {
-  std::vector<std::vector<std::string>> urows;
-  for (const auto& u : users) {
-    urows.push_back({Esc(u.user.name), Esc(u.user.user_id), Esc(std::string(store::RoleName(u.user.role))),
-                     u.console ? "ja" : "nee", Esc(u.user.disabled_at.value_or(""))});
-  }
-  std::vector<std::vector<std::string>> prows;
-  for (const auto& p : partners) {
-    prows.push_back({Esc(p.node_id), Esc(p.name), Esc(p.org_type), Esc(p.address),
-                     "<code class=\"vingerafdruk\">" + Esc(p.fingerprint) + "</code>", Esc(p.added)});
-  }
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(status.now - status.started).count();
-  std::string body = "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(status.node_id) +
-                     "</dd><dt>Soort</dt><dd>" + Esc(status.org_type) + "</dd><dt>Versie</dt><dd>" +
-                     Esc(status.version) + "</dd><dt>In bedrijf (seconden)</dt><dd>" + Esc(std::to_string(uptime)) +
-                     "</dd><dt>Wachtrij</dt><dd>" + Esc(std::to_string(status.outbox_depth)) + "</dd></dl>" +
-                     "<h2>Gebruikers</h2>" +
-                     Table({"Naam", "Id", "Rol", "Console-wachtwoord", "Uitgeschakeld"}, urows, "Gebruikers") +
-                     "<p>Gebruikers maakt u met <code>schakel user add</code>; een wachtwoord en tweede factor met "
-                     "<code>schakel user passwd</code>.</p><h2>Partners</h2>" +
-                     Table({"Knooppunt", "Naam", "Soort", "Adres", "Vingerafdruk", "Toegevoegd"}, prows,
-                           "Partners: vergelijk de vingerafdruk telefonisch met de partner") +
-                     "";
-  return Layout(v, "Beheer", body);
 }
 
 }  // namespace schakel::daemon::console

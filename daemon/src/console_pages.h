@@ -101,8 +101,11 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
                       const std::vector<audit::AuditEntry>* entries, std::string_view verify_result);
 std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report_text);
 
-// Admins.
+// Admins (console_user_pages.cpp): users with buttons to disable, enable,
+// remove and change the role; partners; status with expiring tokens.
 std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& users,
                       const std::vector<service::PartnerView>& partners, const service::NodeStatusView& status);
+// Coordinators: roles waiting for a second person's confirmation.
+std::string PendingGrantsPage(const Viewer& v, const std::vector<service::PendingGrant>& pending);
 
 }  // namespace schakel::daemon::console

@@ -11,6 +11,7 @@
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/formats/form.h"
 #include "schakel/http/router.h"
+#include "schakel/store/accounts.h"
 #include "service_names.h"
 
 namespace schakel::daemon {
@@ -199,6 +200,15 @@ http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
     if (req.method == "GET") return http::WebResponse::Redirect("/aanmelden");
     return Page(403, console::ErrorPage(nullptr, 403, "U bent niet (meer) aangemeld."));
   }
+  // The user as they are now: a disable, removal or new credentials since
+  // sign-in end the session; a changed role applies at once.
+  auto current = service_.Revalidate(session->caller);
+  if (!current.ok()) {
+    sessions_.Destroy(cookie_id);
+    if (req.method == "GET") return WithCookie(http::WebResponse::Redirect("/aanmelden"), ClearCookie());
+    return WithCookie(Page(403, console::ErrorPage(nullptr, 403, "U bent niet (meer) aangemeld.")), ClearCookie());
+  }
+  session->caller = *current;
   if (req.method == "POST" && !ConsoleSessions::CsrfMatches(*session, Field(form, "csrf"))) {
     return Page(403, console::ErrorPage(nullptr, 403, "Het formulier is verlopen of ongeldig (CSRF)."));
   }
@@ -272,6 +282,10 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
       {"GET", "/audit/inzage", 0, &ConsoleServer::AuditSubject},
       // administration (admins)
       {"GET", "/beheer", 0, &ConsoleServer::AdminPage},
+      {"POST", "/beheer/gebruikers/*/*", RoleBit(Role::kAdmin), &ConsoleServer::UserAction},
+      // roles waiting for a second person (coordinators)
+      {"GET", "/gebruikers/wachtend", 0, &ConsoleServer::PendingGrants},
+      {"POST", "/gebruikers/*/bevestigen", 0, &ConsoleServer::ConfirmGrant},
   });
   return table;
 }
@@ -285,7 +299,7 @@ http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const Con
   if (match.route->roles != 0 && (match.route->roles & RoleBit(c.role)) == 0) {
     // The navigation page itself shows no data; the Service refuses every
     // data call for other roles, and so does the console.
-    return Page(403, console::ErrorPage(&v, 403, "Alleen auditors mogen het toegangslog zien."));
+    return Page(403, console::ErrorPage(&v, 403, "Uw rol mag deze pagina niet gebruiken."));
   }
   const PageCall call{req, c, v, form, std::move(match.params)};
   return (this->*(match.route->handler))(call);
@@ -571,6 +585,37 @@ http::WebResponse ConsoleServer::AdminPage(const PageCall& p) {
   auto status = service_.NodeStatus(p.caller, options_.started);
   if (!status.ok()) return p.Fail(status.status());
   return Page(200, console::AdminPage(p.viewer, *users, *partners, *status));
+}
+
+// POST /beheer/gebruikers/ID/{uitschakelen,inschakelen,verwijderen,rol}.
+http::WebResponse ConsoleServer::UserAction(const PageCall& p) {
+  const std::string& id = p.Param(0);
+  const std::string& verb = p.Param(1);
+  if (!store::LooksLikeUserId(id)) return p.Fail(Status::NotFound("Deze gebruiker bestaat niet."));
+  Result<service::AccountChanged> r = Status::NotFound("Deze pagina bestaat niet.");
+  if (verb == "uitschakelen") r = service_.DisableUser(p.caller, id);
+  if (verb == "inschakelen") r = service_.EnableUser(p.caller, id);
+  if (verb == "verwijderen") r = service_.RemoveUser(p.caller, id);
+  if (verb == "rol") {
+    auto role = store::ParseRole(p.Form("rol"));
+    r = role ? service_.SetUserRole(p.caller, id, *role)
+             : Result<service::AccountChanged>(Status::InvalidInput("rol: onbekende rol"));
+  }
+  if (!r.ok()) return p.Fail(r.status());
+  return http::WebResponse::Redirect("/beheer");
+}
+
+http::WebResponse ConsoleServer::PendingGrants(const PageCall& p) {
+  auto r = service_.ListPendingGrants(p.caller);
+  if (!r.ok()) return p.Fail(r.status());
+  return Page(200, console::PendingGrantsPage(p.viewer, *r));
+}
+
+http::WebResponse ConsoleServer::ConfirmGrant(const PageCall& p) {
+  if (!store::LooksLikeUserId(p.Param(0))) return p.Fail(Status::NotFound("Deze gebruiker bestaat niet."));
+  auto r = service_.ConfirmGrant(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
+  return http::WebResponse::Redirect("/gebruikers/wachtend");
 }
 
 }  // namespace schakel::daemon

@@ -66,6 +66,9 @@ class ConsoleServer {
   using PageHandler = http::WebResponse (ConsoleServer::*)(const PageCall&);
   static const http::RouteTable<PageHandler>& Routes();
   http::WebResponse Home(const PageCall& p);
+  http::WebResponse UserAction(const PageCall& p);
+  http::WebResponse PendingGrants(const PageCall& p);
+  http::WebResponse ConfirmGrant(const PageCall& p);
   http::WebResponse CasesPage(const PageCall& p);
   http::WebResponse AddCase(const PageCall& p);
   http::WebResponse CasePage(const PageCall& p);

@@ -9,6 +9,7 @@
 #include "schakel/base/fault_inject.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
+#include "schakel/base/time.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "service_internal.h"
@@ -167,8 +168,22 @@ Result<Caller> Service::Authenticate(std::string_view token) {
   store::TokenHash hash = crypto::Sha256({reinterpret_cast<const uint8_t*>(token.data()), token.size()});
   NodeCore::Held held(core_);
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserByTokenHash(held.db(), hash));
-  if (!user || user->disabled_at) return Status::Unauthenticated("unknown or disabled token");
-  return Caller{user->user_id, user->name, user->role, "api"};
+  if (!user || !user->Usable()) {
+    if (user && !user->active) {
+      return Status::Unauthenticated("this account waits for a coordinator to confirm its role (schakel user confirm " +
+                                     user->name + ")");
+    }
+    return Status::Unauthenticated("unknown, disabled or removed token");
+  }
+  if (user->token_expires) {
+    auto expires = ParseInstant(*user->token_expires);
+    if (!expires.ok()) return Status::Corruption("stored token expiry is not an instant");
+    if (core_.clock->Now() >= *expires) {
+      return Status::Unauthenticated("token expired on " + *user->token_expires +
+                                     "; ask an admin for `schakel user rotate-token " + user->name + "`");
+    }
+  }
+  return Caller{user->user_id, user->name, user->role, "api", user->auth_epoch};
 }
 
 }  // namespace schakel::service

@@ -9,6 +9,7 @@
 #include "schakel/service/service.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
+#include "schakel/store/users.h"
 #include "service_internal.h"
 
 namespace schakel::service {
@@ -67,6 +68,10 @@ Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   v.database_file = paths.database;
   v.db_bytes = FileBytes(paths.database);
   v.wal_bytes = FileBytes(paths.database + "-wal");
+  // Tokens that stop working within a week: a warning for the admin.
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> expiring,
+                           store::TokensExpiringBefore(held.db(), FormatInstant(v.now + std::chrono::days(7))));
+  for (const auto& u : expiring) v.expiring_tokens.emplace_back(u.name, *u.token_expires);
   return v;
 }
 

@@ -342,7 +342,29 @@ CREATE TABLE inbox_routes (
 );
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
+// Version 9: the end of an account (issue 16, "Accounts end"). Per user: when
+// the bearer token expires (users who exist at migration get 90 days from the
+// migration: SQL cannot read [users] token_days, and 90 is its default);
+// when it was removed (the row stays, cases and the audit log name its id);
+// a content role waiting for a coordinator's confirmation (pending_role,
+// requested by pending_by), with `active` 0 for a new account that may not
+// sign in before it; who confirmed the last grant ('bootstrap' for a node's
+// first coordinator); and auth_epoch, raised by every change that must end
+// the user's console sessions (disable, enable, remove, token, password).
+constexpr std::string_view kV9 = R"sql(
+ALTER TABLE users ADD COLUMN token_expires TEXT;
+ALTER TABLE users ADD COLUMN removed_at TEXT;
+ALTER TABLE users ADD COLUMN pending_role TEXT
+  CHECK (pending_role IS NULL OR pending_role IN ('staff', 'coordinator'));
+ALTER TABLE users ADD COLUMN pending_by TEXT;
+ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
+ALTER TABLE users ADD COLUMN confirmed_by TEXT;
+ALTER TABLE users ADD COLUMN auth_epoch INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET token_expires = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+90 days');
+UPDATE users SET confirmed_by = 'migration' WHERE role IN ('staff', 'coordinator');
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9};
 
 }  // namespace
 

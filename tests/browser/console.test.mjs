@@ -97,8 +97,20 @@ async function makeNode(name, id, type) {
   return { name, id, dir, console: base + 3, users: {} };
 }
 
+// Staff and coordinators wait for a coordinator's confirmation: the node's
+// first coordinator (made at once) confirms them offline with its token; a
+// node without one gets 'eerste-zorg' first.
 function addUser(node, user, role) {
-  schakel(['user', 'add', '--dir', node.dir, '--name', user, '--role', role]);
+  if (role === 'staff' && !node.coordinator) addUser(node, 'eerste-zorg', 'coordinator');
+  const added = schakel(['user', 'add', '--dir', node.dir, '--name', user, '--role', role]);
+  const token = added.trim().split('\n').pop();
+  if (added.includes('cannot sign in until')) {
+    const file = path.join(node.dir, 'confirm.token');
+    writeFileSync(file, node.coordinator);
+    schakel(['user', 'confirm', user, '--offline', '--dir', node.dir, '--token-file', file]);
+  } else if (role === 'coordinator' && !node.coordinator) {
+    node.coordinator = token;
+  }
   const out = schakel(['user', 'passwd', '--dir', node.dir, user], PASSWORD + '\n');
   const m = out.match(/secret=([A-Z2-7]+)&issuer=Schakel/);
   assert.ok(m, 'user passwd printed an otpauth URI');
@@ -162,8 +174,8 @@ async function main() {
   const wijkteam = await makeNode('wijkteam', 'wijkteam-b', 'wijkteam');
   pair(school, wijkteam);
   pair(wijkteam, school);
-  addUser(school, 'mentor', 'staff');
   addUser(school, 'zorg', 'coordinator');
+  addUser(school, 'mentor', 'staff');
   addUser(school, 'privacy', 'auditor');
   addUser(wijkteam, 'hulpverlener', 'staff');
   addUser(wijkteam, 'teamleider', 'coordinator');

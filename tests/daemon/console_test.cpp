@@ -132,7 +132,9 @@ class ConsoleTest : public ::testing::Test {
                          "--listen", "127.0.0.1:" + std::to_string(port_)});
     ASSERT_EQ(r.code, 0) << r.err;
     ASSERT_NO_FATAL_FAILURE(LoadRoster(dir_));
-    for (const char* role : {"staff", "coordinator", "auditor", "admin"}) AddUser(std::string("u") + role, role);
+    // The coordinator first: it is the node's bootstrap coordinator, who
+    // confirms the staff member (store/accounts.h).
+    for (const char* role : {"coordinator", "staff", "auditor", "admin"}) AddUser(std::string("u") + role, role);
     daemon_ = std::make_unique<InProcessDaemon>(dir_, clock_);
     ASSERT_TRUE(daemon_->ok());
     console_ = (*daemon_)->console_port();
@@ -143,6 +145,11 @@ class ConsoleTest : public ::testing::Test {
     auto add = RunSchakel({"user", "add", "--dir", dir_, "--name", name, "--role", role});
     ASSERT_EQ(add.code, 0) << add.err;
     tokens_[name] = LastLine(add.out);
+    if (add.out.find("cannot sign in until") != std::string::npos) {
+      WriteAll(dir_ + "/coord.token", tokens_.at("ucoordinator"));
+      auto c = RunSchakel({"user", "confirm", name, "--offline", "--dir", dir_, "--token-file", dir_ + "/coord.token"});
+      ASSERT_EQ(c.code, 0) << c.err;
+    }
     auto pw = RunSchakel({"user", "passwd", "--dir", dir_, name}, std::string(kPassword) + "\n");
     ASSERT_EQ(pw.code, 0) << pw.err;
     std::smatch m;
@@ -201,7 +208,7 @@ class ConsoleTest : public ::testing::Test {
   int console_ = 0;
   ManualClock clock_{NowUtc()};
   std::map<std::string, std::vector<uint8_t>> secrets_;
-  std::map<std::string, std::string> tokens_;
+  std::map<std::string, std::string> tokens_;  // user name -> bearer token
   std::unique_ptr<InProcessDaemon> daemon_;
 };
 
@@ -439,6 +446,187 @@ TEST_F(ConsoleTest, AnAdminUnlocksAWaitingUserOverTheApiAudited) {
   EXPECT_EQ(j["addresses"], 1);
   EXPECT_FALSE(SignIn("ustaff").empty());
   EXPECT_EQ(CountAudit(dir_, "user.unlock", "console_signin_waits_cleared"), 1);
+}
+
+// ---- accounts end (issue 16): disable, enable, rotate, expiry, roles ------
+
+class AccountsTest : public ConsoleTest {
+ protected:
+  // An online command as `user` (their token in a file).
+  CliResult Api(const std::string& user, std::vector<std::string> args) {
+    std::string f = dir_ + "/tok-" + user;
+    WriteAll(f, tokens_.at(user));
+    args.insert(args.end(), {"--dir", dir_, "--token-file", f});
+    return RunSchakel(args);
+  }
+  CliResult Offline(std::vector<std::string> args) {
+    args.insert(args.end(), {"--dir", dir_});
+    return RunSchakel(args);
+  }
+  std::string IdOf(const std::string& name) {
+    auto r = Offline({"user", "list", "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    const nlohmann::json all = nlohmann::json::parse(r.out);  // kept alive for the loop
+    for (const auto& u : all["users"]) {
+      if (u["name"] == name) return u["user_id"];
+    }
+    return "";
+  }
+  // The audit entries with this action, read as the auditor.
+  nlohmann::json Audited(const std::string& action) {
+    auto r = Api("uauditor", {"audit", "query", "--action", action, "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 ? nlohmann::json::parse(r.out)["entries"] : nlohmann::json::array();
+  }
+};
+
+TEST_F(AccountsTest, DisabledUsersTokenAndConsoleSessionEndAtOnceAndEnableRestores) {
+  std::string s = SignIn("ustaff");
+  ASSERT_EQ(Get("/dossiers", s).status, 200);
+  ASSERT_EQ(Api("ustaff", {"status"}).code, 0);
+
+  auto d = Offline({"user", "disable", "ustaff"});
+  ASSERT_EQ(d.code, 0) << d.err;
+  auto refused = Api("ustaff", {"status"});
+  EXPECT_EQ(refused.code, 3);  // 401
+  EXPECT_NE(refused.err.find("disabled"), std::string::npos) << refused.err;
+  Resp ended = Get("/dossiers", s);
+  EXPECT_EQ(ended.status, 303);
+  EXPECT_EQ(ended.location, "/aanmelden");
+  EXPECT_EQ(Password("ustaff"), "");  // no new console session either
+
+  ASSERT_EQ(Offline({"user", "enable", "ustaff"}).code, 0);
+  EXPECT_EQ(Api("ustaff", {"status"}).code, 0);
+  EXPECT_EQ(Get("/dossiers", s).status, 303);  // the old session stays ended
+  EXPECT_EQ(Get("/dossiers", SignIn("ustaff")).status, 200);
+  EXPECT_EQ(Audited("user.disable").size(), 1u);
+  EXPECT_EQ(Audited("user.enable").size(), 1u);
+}
+
+TEST_F(AccountsTest, NewPasswordEndsConsoleSessionsThatBeganBefore) {
+  std::string s = SignIn("ustaff");
+  ASSERT_EQ(Get("/dossiers", s).status, 200);
+  auto pw = Offline({"user", "passwd", "ustaff"});
+  (void)pw;  // stdin empty: refused, nothing changed
+  EXPECT_EQ(Get("/dossiers", s).status, 200);
+  auto again = RunSchakel({"user", "passwd", "--dir", dir_, "ustaff"}, std::string(kPassword) + "\n");
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(Get("/dossiers", s).status, 303);
+}
+
+TEST_F(AccountsTest, RotateTokenRefusesTheOldTokenAndTheNewOneWorks) {
+  std::string old = tokens_.at("ustaff");
+  auto r = Offline({"user", "rotate-token", "ustaff"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string fresh = LastLine(r.out);
+  EXPECT_TRUE(std::regex_match(fresh, std::regex("skl_[0-9a-f]{64}"))) << fresh;
+  EXPECT_NE(fresh, old);
+  EXPECT_EQ(Api("ustaff", {"status"}).code, 3);
+  tokens_["ustaff"] = fresh;
+  EXPECT_EQ(Api("ustaff", {"status"}).code, 0);
+  EXPECT_EQ(Audited("user.rotate_token").size(), 1u);
+}
+
+TEST_F(AccountsTest, ExpiredTokenIsRefusedAndStatusWarnsAWeekBefore) {
+  auto quiet = Api("uadmin", {"status", "--json"});
+  ASSERT_EQ(quiet.code, 0) << quiet.err;
+  EXPECT_TRUE(nlohmann::json::parse(quiet.out)["expiring_tokens"].empty());
+  // token_days is 90: 84 days on, every token expires within the week.
+  clock_.Advance(std::chrono::hours(24 * 84));
+  auto warn = Api("uadmin", {"status"});
+  ASSERT_EQ(warn.code, 0) << warn.err;
+  EXPECT_NE(warn.out.find("warning: the token of ustaff expires"), std::string::npos) << warn.out << warn.err;
+  auto rot = Offline({"user", "rotate-token", "ustaff"});
+  ASSERT_EQ(rot.code, 0);
+  tokens_["ustaff"] = LastLine(rot.out);
+  // The system clock made the new expiry; the test clock is 84 days on: move
+  // past the others' expiry only.
+  clock_.Advance(std::chrono::hours(24 * 7));
+  auto expired = Api("uadmin", {"status"});
+  EXPECT_EQ(expired.code, 3);
+  EXPECT_NE(expired.err.find("token expired on"), std::string::npos) << expired.err;
+  EXPECT_NE(expired.err.find("schakel user rotate-token uadmin"), std::string::npos) << expired.err;
+}
+
+TEST_F(AccountsTest, AdminMadeCoordinatorWaitsForAnotherCoordinatorsConfirmation) {
+  auto add = Offline({"user", "add", "--name", "zorg2", "--role", "coordinator"});
+  ASSERT_EQ(add.code, 0) << add.err;
+  EXPECT_NE(add.out.find("cannot sign in until"), std::string::npos);
+  tokens_["zorg2"] = LastLine(add.out);
+  auto pending = Api("zorg2", {"status"});
+  EXPECT_EQ(pending.code, 3);
+  EXPECT_NE(pending.err.find("waits for a coordinator"), std::string::npos) << pending.err;
+  // The admin may not confirm; neither may the pending account itself.
+  EXPECT_EQ(Api("uadmin", {"user", "confirm", "zorg2"}).code, 3);
+  auto list = Api("ucoordinator", {"user", "pending", "--json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  auto p = nlohmann::json::parse(list.out)["pending"];
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0]["name"], "zorg2");
+  EXPECT_EQ(p[0]["pending_role"], "coordinator");
+  auto ok = Api("ucoordinator", {"user", "confirm", "zorg2"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(Api("zorg2", {"status"}).code, 0);
+  EXPECT_EQ(Api("zorg2", {"case", "list"}).code, 0);
+  EXPECT_GE(Audited("user.grant_requested").size(), 2u);  // ustaff at set-up, zorg2
+  EXPECT_GE(Audited("user.grant_confirmed").size(), 2u);
+}
+
+TEST_F(AccountsTest, ConfirmByANameThatIsNoPathSegmentGoesByTheUserId) {
+  auto add = Offline({"user", "add", "--name", "J. de Vries", "--role", "staff"});
+  ASSERT_EQ(add.code, 0) << add.err;
+  tokens_["J. de Vries"] = LastLine(add.out);
+  EXPECT_EQ(Api("J. de Vries", {"case", "list"}).code, 3);
+  auto ok = Api("ucoordinator", {"user", "confirm", "J. de Vries"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(Api("J. de Vries", {"case", "list"}).code, 0);
+  EXPECT_EQ(Api("ucoordinator", {"user", "confirm", "J. de Vries"}).code, 2);  // nothing waits any more
+}
+
+TEST_F(AccountsTest, SetRoleToAContentRoleWaitsAndTheRequesterCannotConfirmIt) {
+  // The admin asks in the console for the auditor to become staff.
+  std::string admin = SignIn("uadmin");
+  std::string csrf = Get("/beheer", admin).Csrf();
+  std::string id = IdOf("uauditor");
+  EXPECT_EQ(Post("/beheer/gebruikers/" + id + "/rol", "rol=staff", admin).status, 403);  // no CSRF token
+  Resp asked = Post("/beheer/gebruikers/" + id + "/rol", "csrf=" + csrf + "&rol=staff", admin);
+  ASSERT_EQ(asked.status, 303) << id << " " << asked.body;
+  EXPECT_EQ(Api("uauditor", {"case", "list"}).code, 3);  // still an auditor
+  // A coordinator who then asks... cannot: only admins change roles. The
+  // requester (the admin) is no coordinator and may not confirm.
+  EXPECT_EQ(Api("uadmin", {"user", "confirm", "uauditor"}).code, 3);
+  // The coordinator confirms in the console.
+  std::string coord = SignIn("ucoordinator");
+  Resp page = Get("/gebruikers/wachtend", coord);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("uauditor"), std::string::npos);
+  Resp confirmed = Post("/gebruikers/" + id + "/bevestigen", "csrf=" + page.Csrf(), coord);
+  ASSERT_EQ(confirmed.status, 303) << confirmed.body;
+  EXPECT_EQ(Api("uauditor", {"case", "list"}).code, 0);
+  EXPECT_EQ(Get("/gebruikers/wachtend", admin).status, 403);
+}
+
+TEST_F(AccountsTest, AdminConsoleDisablesRemovesAndChangesRolesAtOnce) {
+  std::string staff = SignIn("ustaff");
+  std::string admin = SignIn("uadmin");
+  std::string csrf = Get("/beheer", admin).Csrf();
+  std::string id = IdOf("ustaff");
+  // A direct role: the staff member's session continues with it.
+  ASSERT_EQ(Post("/beheer/gebruikers/" + id + "/rol", "csrf=" + csrf + "&rol=auditor", admin).status, 303);
+  EXPECT_EQ(Get("/dossiers", staff).status, 403);
+  EXPECT_EQ(Get("/audit", staff).status, 200);
+  ASSERT_EQ(Post("/beheer/gebruikers/" + id + "/uitschakelen", "csrf=" + csrf, admin).status, 303);
+  EXPECT_EQ(Get("/audit", staff).status, 303);
+  EXPECT_NE(Get("/beheer", admin).body.find("uitgeschakeld"), std::string::npos);
+  ASSERT_EQ(Post("/beheer/gebruikers/" + id + "/verwijderen", "csrf=" + csrf, admin).status, 303);
+  EXPECT_EQ(Api("ustaff", {"status"}).code, 3);
+  // Removed for good: not enabled again; the name stays taken.
+  EXPECT_EQ(Offline({"user", "enable", "ustaff"}).code, 2);
+  EXPECT_EQ(Offline({"user", "add", "--name", "ustaff", "--role", "auditor"}).code, 2);
+  EXPECT_EQ(Audited("user.set_role").size(), 1u);
+  EXPECT_EQ(Audited("user.remove").size(), 1u);
+  // The last coordinator cannot be removed.
+  EXPECT_EQ(Offline({"user", "remove", "ucoordinator"}).code, 3);
 }
 
 }  // namespace

@@ -22,7 +22,10 @@ class CredentialsTest : public ::testing::Test {
     auto db = Database::Open(dir_ / "node.db", crypto::SecureBuffer::Random(32), OpenMode::kCreate);
     ASSERT_TRUE(db.ok()) << db.status().message();
     db_ = std::move(db).value();
-    User u{"u-1", "mentor", Role::kStaff, "2026-11-23T10:00:00Z", std::nullopt};
+    User u;
+    u.user_id = "u-1";
+    u.name = "mentor";
+    u.created = "2026-11-23T10:00:00Z";
     ASSERT_TRUE(InsertUser(*db_, u, TokenHash{}).ok());
   }
   TempDir dir_;

@@ -100,6 +100,11 @@ struct NodeConfig {
   int64_t inbound_shares_per_minute = 120;
   int64_t inbound_bytes_per_day = int64_t{256} * 1024 * 1024;
 
+  // [users] token_days: a bearer token expires this many days after it was
+  // made (`user add`) or rotated (`user rotate-token`). Default: 90.
+  // REQUIRES: 1..3650.
+  int token_days = 90;
+
   // [store] key_file: the raw database key, relative to the node directory.
   // Default: "secrets/db.key". passphrase_env: when set, the key is derived
   // from the passphrase in that environment variable instead.

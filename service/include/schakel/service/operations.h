@@ -53,6 +53,12 @@ enum class Op : uint8_t {
   kAssignInbox,
   kRouteInbox,
   kUnlockUser,
+  kDisableUser,
+  kEnableUser,
+  kRemoveUser,
+  kSetUserRole,
+  kConfirmGrant,
+  kListPendingGrants,
   kCount
 };
 
@@ -120,6 +126,14 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     // POST /v1/users/{name}/unlock: clears a user's console sign-in waits
     // (daemon/src/sign_in_throttle.h); audited user.unlock.
     {Op::kUnlockUser, kAdminOnly, "unlock users"},
+    {Op::kDisableUser, kAdminOnly, "disable users"},
+    {Op::kEnableUser, kAdminOnly, "enable users"},
+    {Op::kRemoveUser, kAdminOnly, "remove users"},
+    // staff and coordinator only pending, confirmed by kConfirmGrant.
+    {Op::kSetUserRole, kAdminOnly, "change users' roles"},
+    // Not by the requester nor for oneself, checked in store::ConfirmGrant.
+    {Op::kConfirmGrant, kCoordinatorOnly, "confirm staff and coordinator roles"},
+    {Op::kListPendingGrants, kCoordinatorOnly, "see roles waiting for confirmation"},
 }};
 
 constexpr bool TableInOrder() {

@@ -236,6 +236,9 @@ struct NodeStatusView {
   std::string database_file;
   int64_t db_bytes = 0;
   int64_t wal_bytes = 0;
+  // Usable users whose token expires within a week (or has expired), by
+  // expiry: name and RFC 3339 expiry.
+  std::vector<std::pair<std::string, std::string>> expiring_tokens;
 };
 
 // ---- audit
@@ -256,6 +259,22 @@ struct AuditVerification {
 struct UserView {
   store::User user;
   bool console = false;  // has a console password
+};
+
+// One change to an account (disable, enable, remove, set-role, confirm).
+struct AccountChanged {
+  std::string name;
+  std::string user_id;
+  std::string action;  // user.disable, user.grant_requested, ...
+};
+
+// A staff or coordinator role waiting for a coordinator's confirmation.
+struct PendingGrant {
+  std::string name;
+  std::string user_id;
+  std::string pending_role;
+  std::string current_role;  // "" for a new account
+  std::string requested_by;  // a user's name, or "os:<user>"
 };
 
 struct PartnerView {

@@ -40,6 +40,7 @@ struct Caller {
   std::string name;
   store::Role role = store::Role::kStaff;
   std::string source = "api";  // where the request came from, for the audit log
+  int64_t auth_epoch = 0;      // the user's auth_epoch when authenticated (Revalidate)
 };
 
 // POST /v1/shares, parsed by formats::ParseShareRequest.
@@ -137,6 +138,20 @@ class Service {
   // (with the fingerprints to compare out of band).
   Result<std::vector<UserView>> ListUsers(const Caller& c);
   Result<std::vector<PartnerView>> ListPartners(const Caller& c);
+  // Accounts (store/accounts.h has the rules; each change audited): admins
+  // disable, enable, remove and change roles (staff and coordinator wait for
+  // a coordinator); coordinators list and confirm those grants.
+  Result<AccountChanged> DisableUser(const Caller& c, const std::string& name);
+  Result<AccountChanged> EnableUser(const Caller& c, const std::string& name);
+  Result<AccountChanged> RemoveUser(const Caller& c, const std::string& name);
+  Result<AccountChanged> SetUserRole(const Caller& c, const std::string& name, store::Role role);
+  Result<AccountChanged> ConfirmGrant(const Caller& c, const std::string& name);
+  Result<std::vector<PendingGrant>> ListPendingGrants(const Caller& c);
+  // The caller of a console session as its user is now: kUnauthenticated
+  // when the user is gone, disabled, pending or their token expired, or
+  // when a change since the session began (auth_epoch: a new password, a
+  // new token, a disable) ends it; else the caller with the current role.
+  Result<Caller> Revalidate(const Caller& c);
   // Auditors: recomputes the stored chain and checkpoints.
   Result<AuditVerification> AuditVerify(const Caller& c);
 
