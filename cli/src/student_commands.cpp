@@ -180,17 +180,16 @@ void AddStudentAndInboxCommands(CLI::App& app, CLI::App* inbox, Context* ctx) {
       });
   assign->add_option("MSG_ID", a->id, "message id")->required();
   assign->add_option("--user", a->user, "the colleague's user name")->required();
-  CLI::App* route = Online(inbox, "route",
-                           "send what a partner shares about one of its students to a colleague on arrival "
-                           "(coordinators; confirmed once)",
-                           ctx, "inbox route", {{"sender", "--sender"}, {"student", "--student"}, {"user", "--user"}},
-                           [ctx, a] {
-                             json body{{"sender", a->sender}, {"student", a->student}, {"user", a->user}};
-                             SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/inbox-routes", body.dump()));
-                             return PrintResult(ctx, r, [&](std::ostream& o) {
-                               o << a->sender << "/" << a->student << " -> " << a->user << "\n";
-                             });
-                           });
+  CLI::App* route =
+      Online(inbox, "route",
+             "send what a partner shares about one of its students to a colleague on arrival "
+             "(coordinators; confirmed once)",
+             ctx, "inbox route", {{"sender", "--sender"}, {"student", "--student"}, {"user", "--user"}}, [ctx, a] {
+               json body{{"sender", a->sender}, {"student", a->student}, {"user", a->user}};
+               SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/inbox-routes", body.dump()));
+               return PrintResult(
+                   ctx, r, [&](std::ostream& o) { o << a->sender << "/" << a->student << " -> " << a->user << "\n"; });
+             });
   route->add_option("--sender", a->sender, "the partner's node id")->required();
   route->add_option("--student", a->student, "the student id as the partner sends it")->required();
   route->add_option("--user", a->user, "the colleague's user name")->required();

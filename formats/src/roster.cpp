@@ -144,8 +144,8 @@ Result<std::vector<RosterRow>> ParseRoster(std::string_view csv, const RosterLim
       continue;
     }
     if (fields.size() != columns.size()) {
-      return LineError(line_no, std::to_string(fields.size()) + " fields where the header has " +
-                                    std::to_string(columns.size()));
+      return LineError(
+          line_no, std::to_string(fields.size()) + " fields where the header has " + std::to_string(columns.size()));
     }
     if (rows.size() == limits.max_rows) {
       return LineError(line_no, "more than " + std::to_string(limits.max_rows) + " students in one file");

@@ -27,7 +27,8 @@ std::string GuardiansSummary(const std::vector<store::GuardianRecord>& guardians
 std::string Difference(const store::StudentRecord& before, const store::StudentRecord& after) {
   std::vector<std::string> parts;
   if (before.name != after.name) parts.push_back("name changed");
-  if (before.birth_date != after.birth_date) parts.push_back("birth_date " + before.birth_date + " -> " + after.birth_date);
+  if (before.birth_date != after.birth_date)
+    parts.push_back("birth_date " + before.birth_date + " -> " + after.birth_date);
   if (before.guardians != after.guardians) {
     parts.push_back("guardians " + GuardiansSummary(before.guardians) + " -> " + GuardiansSummary(after.guardians));
   }
@@ -95,7 +96,8 @@ Result<store::StudentRecord> Service::UpdateStudent(const Caller& c, const std::
                                                     StudentChange change) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kUpdateStudent));
   if (!IsValidObjectId(student_id)) return Status::InvalidInput("student: not a student id");
-  if (change.name && (change.name->empty() || change.name->size() > kMaxStudentName || !IsPrintableUtf8(*change.name))) {
+  if (change.name &&
+      (change.name->empty() || change.name->size() > kMaxStudentName || !IsPrintableUtf8(*change.name))) {
     return Status::InvalidInput("name: 1 to 200 printable characters");
   }
   if (change.guardians) {

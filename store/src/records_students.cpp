@@ -39,9 +39,7 @@ Result<StudentRecord> ReadStudent(Statement& s) {
 constexpr const char* kRouteSelect =
     "SELECT sender_id, student_id, user_id, confirmed_by, confirmed FROM inbox_routes ";
 
-Result<InboxRoute> ReadRoute(Statement& s) {
-  return InboxRoute{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4)};
-}
+Result<InboxRoute> ReadRoute(Statement& s) { return InboxRoute{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4)}; }
 
 }  // namespace
 

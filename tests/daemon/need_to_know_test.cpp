@@ -28,8 +28,9 @@ class NeedToKnowTest : public ::testing::Test {
   std::string ShareSanne() {
     EXPECT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
     fed_.AddConsents("school", "zorgco", {testing::kSanneOuder, testing::kSanneJongere});
-    auto r = fed_.As("school", "mentor",
-                     {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+    auto r =
+        fed_.As("school", "mentor",
+                {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
     EXPECT_EQ(r.code, 0) << r.err;
     std::string id = testing::LastLine(r.out);
     EXPECT_TRUE(fed_.WaitShareState("school", "mentor", id, "delivered"));
@@ -70,7 +71,8 @@ TEST_F(NeedToKnowTest, StaffCannotChangeACasesStudentOrBirthDate) {
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
   json c = json::parse(testing::ReadAll(CaseFixture("sanne.json")));
   c["birth_date"] = "2006-05-01";  // would make Sanne 20: her parents' consent no longer needed
-  auto r = fed_.As("school", "mentor", {"case", "update", "casus-2026-0042", "--file", fed_.WriteFile("c.json", c.dump())});
+  auto r =
+      fed_.As("school", "mentor", {"case", "update", "casus-2026-0042", "--file", fed_.WriteFile("c.json", c.dump())});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("only a coordinator changes it"), std::string::npos) << r.err;
   c["birth_date"] = "2012-05-01";
@@ -110,8 +112,7 @@ TEST_F(NeedToKnowTest, ACoordinatorsImportIsWholeOrNothingAndChangesAreAuditedWi
   ASSERT_EQ(entries["entries"].size(), 1u) << entries.dump();
   std::string reason = entries["entries"][0]["reason"];
   EXPECT_NE(reason.find("birth_date 2012-05-01 -> 2012-06-01"), std::string::npos) << reason;
-  EXPECT_NE(reason.find("guardians M. de Vries (gezag); P. de Vries (gezag) -> M. de Vries (gezag)"),
-            std::string::npos)
+  EXPECT_NE(reason.find("guardians M. de Vries (gezag); P. de Vries (gezag) -> M. de Vries (gezag)"), std::string::npos)
       << reason;
   EXPECT_EQ(AuditEntries("stu-5001", "student.update")["entries"].size(), 1u);
   EXPECT_EQ(AuditEntries("stu-5001", "student.add")["entries"].size(), 1u);
@@ -164,7 +165,8 @@ TEST_F(NeedToKnowTest, ACoordinatorsRouteAssignsOnArrival) {
   for (const auto& r : routes["routes"]) found |= r["student"] == "stu-1042" && r["sender"] == "school-a";
   EXPECT_TRUE(found) << routes.dump();
   // Unknown partners and users are refused with what to fix.
-  auto bad = fed_.As("team", "teamco", {"inbox", "route", "--sender", "nobody-x", "--student", "s", "--user", "collega"});
+  auto bad =
+      fed_.As("team", "teamco", {"inbox", "route", "--sender", "nobody-x", "--student", "s", "--user", "collega"});
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("unknown partner"), std::string::npos) << bad.err;
   auto show = fed_.AsJson("team", "collega", {"inbox", "show", id});
