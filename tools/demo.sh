@@ -99,8 +99,10 @@ confirm school "R. Portman (mentor)" "$ZORGCO"
 ZORGCO2=$(user school "A. Yilmaz (teamleider zorg)" coordinator)
 confirm school "A. Yilmaz (teamleider zorg)" "$ZORGCO"
 AUDITOR=$(user school "P. de Wit (privacy officer)" auditor)
+declare -A COORDS
 for node in wijkteam rmc lvs; do
   COORD=$(user "$node" "coordinator-$node" coordinator)
+  COORDS[$node]=$COORD
   case $node in
     wijkteam) GEZINSWERKER=$(user wijkteam "S. El Amrani (gezinswerker)" staff)
               confirm wijkteam "S. El Amrani (gezinswerker)" "$COORD" ;;
@@ -111,6 +113,8 @@ for node in wijkteam rmc lvs; do
   esac
 done
 ok "mentor, two coordinators and an auditor at the school, each staff account confirmed by a coordinator; one user and a coordinator at each partner"
+"$SCHAKEL" student load --dir "$WORK/school" --file "$CASES/../roster.csv" >/dev/null || fail "student load"
+ok "the school's student register is filled from its administration (the admin may only add; changes are a coordinator's)"
 
 say "4. The daemons start"
 for n in school wijkteam rmc lvs; do
@@ -122,8 +126,18 @@ for n in school wijkteam rmc lvs; do
   grep -q "ready" "$WORK/$n.log" || fail "$n did not start"
 done
 ok "four nodes serving on loopback"
+as wijkteam "${COORDS[wijkteam]}" inbox route --sender school-trajectum --student stu-1042 \
+  --user "S. El Amrani (gezinswerker)" >/dev/null || fail "inbox route"
+ok "the wijkteam's coordinator confirms once: what the school sends about stu-1042 goes to the gezinswerker"
 
 say "5. Sanne (14) — the mentor wants to refer her to the wijkteam"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['case_id']='casus-eigen'; d['student_id']='stu-9999'; print(json.dumps(d))" \
+  "$CASES/sanne.json" >"$WORK/unregistered.json"
+if as school "$MENTOR" case add --file "$WORK/unregistered.json" 2>"$WORK/err"; then
+  fail "a case for an unregistered student was accepted"
+fi
+grep -q "not in the student register" "$WORK/err" || fail "unregistered student: $(cat "$WORK/err")"
+ok "a case only for a student in the register (stu-9999 is not: refused, exit 2)"
 as school "$MENTOR" case add --file "$CASES/sanne.json" >/dev/null
 expect_refused "share without consent" as school "$MENTOR" share casus-2026-0042 \
   --to wijkteam-overvecht --purpose doorverwijzing
@@ -170,6 +184,9 @@ say "8. Noor (11) is absent without leave: a verzuimmelding to leerplicht needs 
 as school "$MENTOR" case add --file "$CASES/noor.json" >/dev/null
 MSG_NOOR=$(as school "$MENTOR" share casus-2026-0155 --to lvs-utrecht --purpose verzuimmelding --allow-partial | tail -n1)
 wait_state school "$MENTOR" "$MSG_NOOR" delivered
+expect_refused "reading an unassigned share" as lvs "$LPA" inbox show "$MSG_NOOR"
+as lvs "${COORDS[lvs]}" inbox assign "$MSG_NOOR" --user "M. Visser (leerplichtambtenaar)" >/dev/null || fail "assign"
+ok "at leerplicht it waited in the coordinators' queue (the officer could not open it) until assigned to her"
 got=$(as lvs "$LPA" inbox show "$MSG_NOOR" --json | json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))")
 [ "$got" = "bsn,identificatie,verzuim" ] || fail "leerplicht received: $got"
 ok "legal obligation (Leerplichtwet 1969, art. 21); leerplicht sees only: $got"
@@ -196,6 +213,7 @@ J
 as school "$ZORGCO" consent add --file "$WORK/daan.json" --evidence "Daan tekende zelf" >/dev/null
 MSG_DAAN=$(as school "$MENTOR" share casus-2026-0107 --to rmc-utrecht --purpose overdracht_rmc --allow-partial | tail -n1)
 wait_state school "$MENTOR" "$MSG_DAAN" delivered
+as rmc "${COORDS[rmc]}" inbox assign "$MSG_DAAN" --user "K. Jansen (trajectbegeleider)" >/dev/null || fail "assign"
 got=$(as rmc "$TRAJECT" inbox show "$MSG_DAAN" --json | json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))")
 ok "delivered to the RMC on Daan's own consent; they see: $got"
 
