@@ -1,4 +1,5 @@
 #include "api_server.h"
+#include "schakel/daemon/daemon.h"
 
 #include "api_json.h"
 #include "metrics.h"
@@ -111,6 +112,7 @@ struct ApiServer::Impl {
          }},
         {"POST", "/v1/cases/*/assign", 0,
          [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kAssignCase); !st.ok()) return Reply::Error(st);
            auto user = formats::ParseSingleStringField(c.body, "user");
            if (!user.ok()) return Reply::Error(user.status());
            return JsonReply(i.service.AssignCase(c.caller, c.params[0], *user));
@@ -131,6 +133,7 @@ struct ApiServer::Impl {
          [](Impl& i, const Call& c) { return JsonReply(i.service.WithdrawConsent(c.caller, c.params[0])); }},
         {"POST", "/v1/shares", 0,
          [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kShare); !st.ok()) return Reply::Error(st);
            auto req = formats::ParseShareRequest(c.body);
            if (!req.ok()) return Reply::Error(req.status());
            return JsonReply(i.service.Share(c.caller, *req));
@@ -142,6 +145,7 @@ struct ApiServer::Impl {
          [](Impl& i, const Call& c) { return JsonReply(i.service.ApproveMeldcode(c.caller, c.params[0])); }},
         {"POST", "/v1/shares/*/recall", 0,
          [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kRecallShare); !st.ok()) return Reply::Error(st);
            auto reason = formats::ParseSingleStringField(c.body, "reason");
            if (!reason.ok()) return Reply::Error(reason.status());
            return JsonReply(i.service.RecallShare(c.caller, c.params[0], *reason));
@@ -181,6 +185,7 @@ struct ApiServer::Impl {
          [](Impl& i, const Call& c) { return JsonReply(i.service.ShowInbox(c.caller, c.params[0])); }},
         {"POST", "/v1/inbox/*/assign", 0,
          [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kAssignInbox); !st.ok()) return Reply::Error(st);
            auto user = formats::ParseSingleStringField(c.body, "user");
            if (!user.ok()) return Reply::Error(user.status());
            return JsonReply(i.service.AssignInbox(c.caller, c.params[0], *user));
@@ -307,6 +312,13 @@ struct ApiServer::Impl {
     return finish(Route(*caller, req.method, *t, req.body));
   }
 };
+
+std::vector<std::string> ApiRoutes() {
+  std::vector<std::string> out;
+  for (const auto& r : ApiServer::Impl::Routes().routes())
+    out.push_back(std::string(r.method) + " " + std::string(r.pattern));
+  return out;
+}
 
 ApiServer::ApiServer(Service& service, ApiOptions options, NodeCore* core, LinkService* links, SignInThrottle* throttle)
     : impl_(std::make_unique<Impl>(service, std::move(options), core, links, throttle)) {

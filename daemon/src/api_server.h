@@ -49,6 +49,7 @@ class ApiServer {
   uint16_t port() const { return port_; }
 
  private:
+  friend std::vector<std::string> ApiRoutes();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;

@@ -1,4 +1,5 @@
 #include "console_server.h"
+#include "schakel/daemon/daemon.h"
 
 #include <algorithm>
 #include <array>
@@ -246,6 +247,14 @@ uint32_t RoleBit(Role r) { return 1u << static_cast<unsigned>(r); }
 
 }  // namespace
 
+std::vector<std::string> ConsoleRoutes() {
+  std::vector<std::string> out;
+  for (const auto& r : ConsoleServer::Routes().routes()) {
+    out.push_back(std::string(r.method) + " " + std::string(r.pattern));
+  }
+  return out;
+}
+
 const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
   // Roles here are the ones the console itself checks; every page's data
   // call is checked (and a refusal audited) by the Service as well.
@@ -285,7 +294,7 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
       {"POST", "/beheer/gebruikers/*/*", RoleBit(Role::kAdmin), &ConsoleServer::UserAction},
       // roles waiting for a second person (coordinators)
       {"GET", "/gebruikers/wachtend", 0, &ConsoleServer::PendingGrants},
-      {"POST", "/gebruikers/*/bevestigen", 0, &ConsoleServer::ConfirmGrant},
+      {"POST", "/gebruikers/*/bevestigen", RoleBit(Role::kCoordinator), &ConsoleServer::ConfirmGrant},
   });
   return table;
 }

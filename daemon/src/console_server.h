@@ -45,6 +45,7 @@ class ConsoleServer {
                 LinkService* links = nullptr);
   http::WebResponse Handle(const http::WebRequest& request);
   ConsoleSessions& sessions() { return sessions_; }
+  friend std::vector<std::string> ConsoleRoutes();
 
  private:
   // The page for a sign-in step that must wait `wait` first.

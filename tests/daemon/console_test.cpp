@@ -13,6 +13,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <regex>
+#include <set>
 
 #include "federation_support.h"
 #include "schakel/crypto/totp.h"
@@ -627,6 +628,181 @@ TEST_F(AccountsTest, AdminConsoleDisablesRemovesAndChangesRolesAtOnce) {
   EXPECT_EQ(Audited("user.remove").size(), 1u);
   // The last coordinator cannot be removed.
   EXPECT_EQ(Offline({"user", "remove", "ucoordinator"}).code, 3);
+}
+
+// ---- every route, every role ------------------------------------------------
+
+// One HTTP request to the local API; returns the status.
+int ApiStatus(int port, const std::string& method, const std::string& target, const std::string& token,
+              const std::string& body) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(20));
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  if (method != "GET") {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(stream, buf, res);
+  return static_cast<int>(res.result_int());
+}
+
+// Per role (staff, coordinator, auditor, admin): 'A' gets past the role and
+// need-to-know checks (any answer but 401 and 403: an unknown id gives 404,
+// an empty body 400), 'D' is refused with 403. Anonymous callers get 401 (API)
+// or the sign-in page (console). Ids in patterns ("*") become "x"; a query
+// is added where the route needs one.
+struct RouteRow {
+  const char* route;  // "METHOD PATTERN" as ApiRoutes()/ConsoleRoutes() give it
+  const char* roles;  // four letters: staff, coordinator, auditor, admin
+  const char* query = "";
+};
+
+// Staff see consents only for students of their cases (they have none here).
+constexpr RouteRow kApiTable[] = {
+    {"GET /v1/status", "AAAA"},
+    {"POST /v1/cases", "AADD"},
+    {"GET /v1/cases", "AADD"},
+    {"GET /v1/cases/*", "AADD"},
+    {"PUT /v1/cases/*", "AADD"},
+    {"POST /v1/cases/*/assign", "AADD"},
+    {"POST /v1/consents", "DADD"},
+    {"GET /v1/consents", "DADD", "?student=stu-1"},
+    {"POST /v1/consents/*/withdraw", "DADD"},
+    {"POST /v1/shares", "AADD"},
+    {"GET /v1/shares", "AADD"},
+    {"GET /v1/shares/*", "AADD"},
+    {"POST /v1/shares/*/approve", "DADD"},
+    {"POST /v1/shares/*/recall", "AADD"},
+    {"POST /v1/shares/*/reject", "DADD"},
+    {"POST /v1/shares/*/cancel", "AADD"},
+    {"GET /v1/shares/*/justification", "DAAD"},
+    {"GET /v1/audit/export", "DDAD"},
+    {"GET /v1/audit/subject/*", "DDAD"},
+    {"GET /v1/audit/entries", "DDAD"},
+    {"GET /v1/inbox", "AADD"},
+    {"GET /v1/inbox/*", "AADD"},
+    {"POST /v1/inbox/*/assign", "DADD"},
+    {"GET /v1/inbox-routes", "DADD"},
+    {"POST /v1/inbox-routes", "DADD"},
+    {"POST /v1/students/import", "DADD"},
+    {"GET /v1/students", "DADD"},
+    {"GET /v1/students/*", "DADD"},
+    {"PUT /v1/students/*", "DADD"},
+    {"GET /v1/links", "AADD"},
+    {"POST /v1/links", "AADD"},
+    {"POST /v1/links/*/revoke", "AADD"},
+    {"POST /v1/links/*/new-code", "AADD"},
+    {"POST /v1/users/*/unlock", "DDDA"},
+    {"GET /v1/users/pending", "DADD"},
+    {"POST /v1/users/*/confirm", "DADD"},
+    {"GET /metrics", "DDDA"},
+};
+
+constexpr RouteRow kConsoleTable[] = {
+    {"GET /", "AAAA"},
+    {"GET /dossiers", "AADD"},
+    {"POST /dossiers", "AADD"},
+    {"GET /dossiers/*", "AADD"},
+    {"POST /dossiers/*", "AADD"},
+    {"POST /dossiers/*/link", "AADD"},
+    {"POST /delen/voorbeeld", "AADD"},
+    {"POST /delen", "AADD"},
+    {"GET /delingen", "AADD"},
+    {"GET /delingen/*", "AADD"},
+    {"POST /delingen/*/goedkeuren", "DADD"},
+    {"POST /delingen/*/afwijzen", "DADD"},
+    {"POST /delingen/*/annuleren", "AADD"},
+    {"GET /inbox", "AADD"},
+    {"GET /inbox/*", "AADD"},
+    {"POST /inbox/*/terugkoppeling", "AADD"},
+    {"POST /inbox/*/toewijzen", "DADD"},
+    {"GET /leerlingen", "DADD"},
+    {"POST /leerlingen", "DADD"},
+    {"GET /toestemmingen", "DADD", "?leerling=stu-1"},
+    {"POST /toestemmingen", "DADD"},
+    {"POST /toestemmingen/*/intrekken", "DADD"},
+    {"GET /audit", "DDAD"},
+    {"POST /audit/controleren", "DDAD"},
+    {"GET /audit/export", "DDAD"},
+    {"GET /audit/inzage", "DDAD", "?leerling=stu-1"},
+    {"GET /beheer", "DDDA"},
+    {"POST /beheer/gebruikers/*/*", "DDDA"},
+    {"GET /gebruikers/wachtend", "DADD"},
+    {"POST /gebruikers/*/bevestigen", "DADD"},
+};
+
+std::pair<std::string, std::string> SplitRoute(const std::string& route, const char* query) {
+  auto sp = route.find(' ');
+  std::string path = route.substr(sp + 1);
+  for (auto star = path.find('*'); star != std::string::npos; star = path.find('*')) path.replace(star, 1, "x");
+  return {route.substr(0, sp), path + query};
+}
+
+template <size_t N>
+void ExpectTableCovers(const RouteRow (&table)[N], const std::vector<std::string>& served, const char* what) {
+  std::set<std::string> rows;
+  for (const auto& r : table) rows.insert(r.route);
+  for (const auto& route : served) {
+    EXPECT_TRUE(rows.count(route)) << what << " route " << route << " has no row in the role table";
+  }
+  std::set<std::string> live(served.begin(), served.end());
+  for (const auto& r : table) EXPECT_TRUE(live.count(r.route)) << what << " row " << r.route << " is not served";
+}
+
+TEST_F(ConsoleTest, EveryApiRouteAndConsolePageWithEveryRoleAndAnonymous) {
+  const std::array<std::string, 4> users = {"ustaff", "ucoordinator", "uauditor", "uadmin"};
+  ExpectTableCovers(kApiTable, daemon::ApiRoutes(), "API");
+  ExpectTableCovers(kConsoleTable, daemon::ConsoleRoutes(), "console");
+
+  const int api = (*daemon_)->api_port();
+  for (const auto& row : kApiTable) {
+    auto [method, target] = SplitRoute(row.route, row.query);
+    EXPECT_EQ(ApiStatus(api, method, target, "", "{}"), 401) << row.route << " anonymous";
+    for (size_t k = 0; k < users.size(); ++k) {
+      int status = ApiStatus(api, method, target, tokens_.at(users[k]), "{}");
+      if (row.roles[k] == 'D') {
+        EXPECT_EQ(status, 403) << row.route << " as " << users[k];
+      } else {
+        EXPECT_NE(status, 403) << row.route << " as " << users[k];
+        EXPECT_NE(status, 401) << row.route << " as " << users[k];
+      }
+    }
+  }
+
+  std::array<std::string, 4> sessions;
+  std::array<std::string, 4> csrf;
+  for (size_t k = 0; k < users.size(); ++k) {
+    sessions[k] = SignIn(users[k]);
+    csrf[k] = Get("/", sessions[k]).Csrf();
+    ASSERT_FALSE(csrf[k].empty()) << users[k];
+  }
+  for (const auto& row : kConsoleTable) {
+    auto [method, target] = SplitRoute(row.route, row.query);
+    Resp anonymous = method == "GET" ? Get(target) : Post(target, "");
+    if (method == "GET") {
+      EXPECT_EQ(anonymous.status, 303) << row.route << " anonymous";
+      EXPECT_EQ(anonymous.location, "/aanmelden") << row.route << " anonymous";
+    } else {
+      EXPECT_TRUE(anonymous.status == 303 || anonymous.status == 403) << row.route << " anonymous";
+    }
+    for (size_t k = 0; k < users.size(); ++k) {
+      Resp r = method == "GET" ? Get(target, sessions[k]) : Post(target, "csrf=" + csrf[k], sessions[k]);
+      if (row.roles[k] == 'D') {
+        EXPECT_EQ(r.status, 403) << row.route << " as " << users[k];
+      } else {
+        EXPECT_NE(r.status, 403) << row.route << " as " << users[k] << ": " << r.body.substr(0, 300);
+        EXPECT_NE(r.location, "/aanmelden") << row.route << " as " << users[k];
+      }
+    }
+  }
 }
 
 }  // namespace

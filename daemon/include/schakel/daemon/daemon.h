@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
@@ -69,5 +70,11 @@ class Daemon {
 // Sends a state line ("READY=1", "STOPPING=1") to systemd's notify socket if
 // NOTIFY_SOCKET is set; does nothing otherwise.
 void NotifySystemd(const std::string& state);
+
+// The routes the daemon serves, as "METHOD PATTERN" ("GET /v1/cases/*"),
+// for the test that drives every route with every role: a route added
+// without its row in that test's table fails it.
+std::vector<std::string> ApiRoutes();
+std::vector<std::string> ConsoleRoutes();
 
 }  // namespace schakel::daemon
