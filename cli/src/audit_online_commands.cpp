@@ -6,6 +6,7 @@
 #include "api_client.h"
 #include "command.h"
 #include "node_access.h"
+#include "online_support.h"
 
 namespace schakel::cli {
 namespace {
@@ -42,10 +43,15 @@ void AddAuditOnlineCommands(CLI::App& app, Context* ctx) {
       return Status::Ok();
     }
     for (const auto& e : r["entries"]) {
-      ctx->io.out << e["seq"].dump() << "\t" << e["ts"].get<std::string>() << "\t"
-                  << e["actor"]["user"].get<std::string>() << "\t" << e["action"].get<std::string>() << "\t"
-                  << e["subject"].get<std::string>() << "\t" << e["object"].get<std::string>() << "\t"
-                  << e["outcome"].get<std::string>() << "\t" << e["reason"].get<std::string>() << "\n";
+      // Who by name when the node knows it, with the id to search by.
+      std::string who = JsonText(e["actor"], "user");
+      if (e["actor"].contains("name") && e["actor"]["name"].is_string()) {
+        who = e["actor"]["name"].get<std::string>() + " (" + who + ")";
+      }
+      ctx->io.out << e["seq"].dump() << "\t" << e["ts"].get<std::string>() << "\t" << who << "\t"
+                  << e["action"].get<std::string>() << "\t" << e["subject"].get<std::string>() << "\t"
+                  << e["object"].get<std::string>() << "\t" << e["outcome"].get<std::string>() << "\t"
+                  << e["reason"].get<std::string>() << "\n";
     }
     return Status::Ok();
   });

@@ -307,9 +307,18 @@ Json ToJson(const std::vector<service::PendingGrant>& list) {
   return {{"pending", out}};
 }
 
-Json ToJson(const std::vector<audit::AuditEntry>& list) {
+Json ToJson(const service::AuditFound& found) {
+  auto name = [&](const std::string& id) {
+    auto it = found.names.find(id);
+    return it == found.names.end() ? Json(nullptr) : Json(it->second);
+  };
   Json out = Json::array();
-  for (const auto& e : list) out.push_back(EntryJson(e));
+  for (const auto& e : found.entries) {
+    Json j = EntryJson(e);
+    j["actor"]["name"] = name(e.actor_user);
+    j["actor"]["org_name"] = name(e.actor_org);
+    out.push_back(std::move(j));
+  }
   return {{"entries", out}};
 }
 

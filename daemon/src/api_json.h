@@ -63,7 +63,7 @@ Json ToJson(const service::StudentImport& r);                 // {added, updated
 Json ToJson(const store::StudentRecord& r);                   // one registered student
 Json ToJson(const std::vector<store::StudentRecord>& list);   // {students: [...]}
 Json ToJson(const service::NodeStatusView& r);                // GET /v1/status
-Json ToJson(const std::vector<audit::AuditEntry>& list);      // {entries: [...]}
+Json ToJson(const service::AuditFound& found);                // {entries: [...]}, with actor and org names
 Json ToJson(const std::vector<service::UserView>& list);      // {users: [...]}
 Json ToJson(const std::vector<service::PartnerView>& list);   // {partners: [...]}
 Json ToJson(const service::AccountChanged& r);                // {name, user_id, action}

@@ -523,7 +523,7 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const servic
 }
 
 std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter,
-                      const std::vector<audit::AuditEntry>* entries, std::string_view verify_result) {
+                      const service::AuditFound* found, std::string_view verify_result) {
   auto val = [&](const char* k) {
     auto it = filter.find(k);
     return it == filter.end() ? std::string() : it->second;
@@ -547,12 +547,22 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
       "<form method=\"get\" action=\"/audit/inzage\"><p><label for=\"inzage\">Inzageverslag voor leerling</label>"
       "<input id=\"inzage\" name=\"leerling\" maxlength=\"128\" required> <button type=\"submit\">Maak verslag"
       "</button></p></form>";
-  if (entries != nullptr) {
+  if (found != nullptr) {
+    // Who by name (the id beside it, for a search by user); a partner's name
+    // for what came from a partner.
+    auto who = [&](const audit::AuditEntry& e) {
+      auto user = found->names.find(e.actor_user);
+      auto org = found->names.find(e.actor_org);
+      std::string out = user != found->names.end() ? Esc(user->second) + " <code>" + Esc(e.actor_user) + "</code>"
+                                                   : Esc(e.actor_user);
+      out += " (" + Esc(e.actor_role);
+      if (org != found->names.end() && e.actor_role == "peer") out += ", " + Esc(org->second);
+      return out + ")";
+    };
     std::vector<std::vector<std::string>> rows;
-    for (const auto& e : *entries) {
-      rows.push_back({Esc(std::to_string(e.seq)), Esc(FormatInstantMs(e.ts)),
-                      Esc(e.actor_user) + " (" + Esc(e.actor_role) + ")", Esc(e.action), Esc(e.subject), Esc(e.object),
-                      Esc(e.purpose), Esc(e.legal_basis), Esc(e.outcome), Esc(e.reason)});
+    for (const auto& e : found->entries) {
+      rows.push_back({Esc(std::to_string(e.seq)), Esc(FormatInstantMs(e.ts)), who(e), Esc(e.action), Esc(e.subject),
+                      Esc(e.object), Esc(e.purpose), Esc(e.legal_basis), Esc(e.outcome), Esc(e.reason)});
     }
     body += Table({"Nr", "Tijd", "Wie", "Actie", "Leerling", "Object", "Doel", "Grondslag", "Uitkomst", "Reden"}, rows,
                   "Gevonden regels: " + std::to_string(rows.size()));

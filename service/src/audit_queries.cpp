@@ -5,17 +5,25 @@
 
 #include "schakel/base/strings.h"
 #include "schakel/service/service.h"
+#include "schakel/store/partners.h"
 #include "service_internal.h"
 
 namespace schakel::service {
 
-Result<std::vector<audit::AuditEntry>> Service::AuditQuery(const Caller& c, const audit::AuditFilter& filter) {
+Result<AuditFound> Service::AuditQuery(const Caller& c, const audit::AuditFilter& filter) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditQuery));
   NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<audit::AuditEntry> entries, held.audit().Query(filter));
+  AuditFound out;
+  SCHAKEL_ASSIGN_OR_RETURN(out.entries, held.audit().Query(filter));
+  // The names behind the ids, so an auditor can answer "who" and "to whom".
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> users, store::ListUsers(held.db()));
+  for (const auto& u : users) out.names[u.user_id] = u.name;
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(held.db()));
+  for (const auto& p : partners) out.names[p.card.node_id] = p.card.name;
+  out.names[core_.config.node_id] = core_.config.name;
   std::string what = "subject=" + filter.subject + " user=" + filter.user + " action=" + filter.action;
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.query", filter.subject, "", "", "", "ok", what));
-  return entries;
+  return out;
 }
 
 Result<Export> Service::AuditExport(const Caller& c) {

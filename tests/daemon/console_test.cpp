@@ -630,6 +630,16 @@ TEST_F(AccountsTest, AdminConsoleDisablesRemovesAndChangesRolesAtOnce) {
   EXPECT_EQ(Offline({"user", "remove", "ucoordinator"}).code, 3);
 }
 
+TEST_F(ConsoleTest, TheAuditPageNamesWhoDidIt) {
+  std::string staff = SignIn("ustaff");
+  ASSERT_EQ(Get("/dossiers", staff).status, 200);  // audited case.list
+  std::string auditor = SignIn("uauditor");
+  Resp page = Get("/audit?actie=case.list", auditor);
+  ASSERT_EQ(page.status, 200);
+  // The user's name, with the id to search by.
+  EXPECT_NE(page.body.find("ustaff <code>u-"), std::string::npos) << page.body.substr(0, 2000);
+}
+
 // ---- every route, every role ------------------------------------------------
 
 // One HTTP request to the local API; returns the status.

@@ -206,8 +206,13 @@ TEST_F(NeedToKnowTest, ListsAreAudited) {
   ASSERT_EQ(fed_.As("school", "mentor", {"inbox"}).code, 0);
   for (const char* action : {"case.list", "share.list", "inbox.list"}) {
     auto log = fed_.AsJson("school", "auditor", {"audit", "query", "--action", action});
-    EXPECT_EQ(log["entries"].size(), 1u) << action;
+    ASSERT_EQ(log["entries"].size(), 1u) << action;
+    EXPECT_EQ(log["entries"][0]["actor"]["name"], "mentor") << action;
+    EXPECT_EQ(log["entries"][0]["actor"]["org_name"], "Org school") << action;
   }
+  // The auditor reads names, not only ids.
+  auto text = fed_.As("school", "auditor", {"audit", "query", "--action", "case.list"});
+  EXPECT_NE(text.out.find("\tmentor (u-"), std::string::npos) << text.out;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -328,6 +329,16 @@ struct LinkNewCode {
 struct LinkRevoked {
   std::string link_id;
   std::string state = "revoked";
+};
+
+// ---- the access log
+
+// What an auditor's query found, with the names behind the ids in it: user
+// ids -> user names, node ids -> partner (or this node's) names. Names are
+// not case content; the query is audited.
+struct AuditFound {
+  std::vector<audit::AuditEntry> entries;
+  std::map<std::string, std::string> names;
 };
 
 }  // namespace schakel::service

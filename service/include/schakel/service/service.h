@@ -123,7 +123,8 @@ class Service {
   Result<NodeStatusView> NodeStatus(const Caller& c, Instant started);
 
   // The access log, for auditors only; each read is itself logged.
-  Result<std::vector<audit::AuditEntry>> AuditQuery(const Caller& c, const audit::AuditFilter& filter);
+  // The entries found, with the names of the users and partners they name.
+  Result<AuditFound> AuditQuery(const Caller& c, const audit::AuditFilter& filter);
   Result<Export> AuditExport(const Caller& c);
   Result<Export> AuditSubject(const Caller& c, const std::string& subject, bool as_json);
 
