@@ -13,23 +13,24 @@ namespace {
 
 constexpr size_t kMaxStudentName = 200;
 
+// Guardians as counts: the audit log (and its exports, which leave the
+// encrypted store) names no parent.
 std::string GuardiansSummary(const std::vector<store::GuardianRecord>& guardians) {
-  std::string out;
-  for (const auto& g : guardians) {
-    if (!out.empty()) out += "; ";
-    out += g.name + (g.authority ? " (gezag)" : "");
-  }
-  return out.empty() ? "none" : out;
+  size_t authority = 0;
+  for (const auto& g : guardians) authority += g.authority ? 1 : 0;
+  return std::to_string(guardians.size()) + " (" + std::to_string(authority) + " with gezag)";
 }
 
-// "birth_date 2012-05-01 -> 2012-06-01, guardians A -> B": what the audit
-// entry of a change keeps.
+// "birth_date 2012-05-01 -> 2012-06-01, guardians 2 (2 with gezag) -> 1 (1
+// with gezag)": what the audit entry of a change keeps; names only as
+// "changed".
 std::string Difference(const store::StudentRecord& before, const store::StudentRecord& after) {
   std::vector<std::string> parts;
   if (before.name != after.name) parts.push_back("name changed");
   if (before.birth_date != after.birth_date)
     parts.push_back("birth_date " + before.birth_date + " -> " + after.birth_date);
   if (before.guardians != after.guardians) {
+    // A changed name with the same counts still shows as a change.
     parts.push_back("guardians " + GuardiansSummary(before.guardians) + " -> " + GuardiansSummary(after.guardians));
   }
   return Join(parts, ", ");
