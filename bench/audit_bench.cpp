@@ -211,11 +211,11 @@ struct ExportFixture {
       AuditEvent e = Event(seq);
       std::string ts = FormatInstantMs(t + std::chrono::milliseconds(seq * 7));
       EntryText text = TextOf(e, ts);
-      Hash h = ComputeEntryHash(seq, text, prev);
+      Hash h = ComputeEntryHash(kCurrentEntryFormat, seq, text, prev);
       size_t pre = kEntryLabel.size() + 1 + 8 + 32;
       for (auto v : text) pre += 2 + v.size();
       preimage_total += pre;
-      AppendEntryLine(seq, text, prev, h, &buf);
+      AppendEntryLine(kCurrentEntryFormat, seq, text, prev, h, &buf);
       if (seq % 1000 == 0 || seq == n) {
         auto sig = crypto::Sign(key, CheckpointMessage(card.node_id, seq, h, ts));
         AppendCheckpointLine(card.node_id, seq, ts, h, sig, &buf);

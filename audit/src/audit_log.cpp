@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kEntryColumns =
     "seq, ts, actor_user, actor_role, actor_org, action, subject, object, purpose, legal_basis, "
-    "outcome, reason, source, prev_hash, hash";
+    "outcome, reason, source, prev_hash, hash, format, recipient, categories, consents";
 
 // Resets a cached statement when the scope ends, so no read stays open.
 class ResetOnExit {
@@ -80,6 +80,20 @@ Status ReadEntryRow(const store::Statement& q, AuditEntry* e, std::string* ts) {
   e->source = q.Text(12);
   SCHAKEL_RETURN_IF_ERROR(BlobToHash(q, 13, e->seq, "prev_hash", &e->prev_hash));
   SCHAKEL_RETURN_IF_ERROR(BlobToHash(q, 14, e->seq, "hash", &e->hash));
+  int64_t format = q.Int(15);
+  e->recipient = q.Text(16);
+  e->categories = q.Text(17);
+  e->consents = q.Text(18);
+  if (format != kEntryFormat1 && format != kEntryFormat2) {
+    return Status::Corruption("audit log: seq " + std::to_string(e->seq) + ": entry format " + std::to_string(format) +
+                              " is not one this schakel reads (1 and 2)");
+  }
+  e->format = static_cast<int>(format);
+  if (e->format == kEntryFormat1 && !(e->recipient.empty() && e->categories.empty() && e->consents.empty())) {
+    // Format 1's hash does not cover these: they were added afterwards.
+    return Status::Corruption("audit log: seq " + std::to_string(e->seq) +
+                              ": a format-1 entry holds fields of format 2 that its hash does not cover");
+  }
   auto t = ParseInstant(*ts);
   if (!t.ok() || !IsCanonicalTimestamp(*ts)) {
     return Status::Corruption("audit log: seq " + std::to_string(e->seq) + ": bad ts");
@@ -174,7 +188,7 @@ Result<AuditLog::Statements*> AuditLog::Prepared() {
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement ts_at, db_.Prepare("SELECT ts FROM audit_log WHERE seq = ?;"));
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.Prepare("INSERT INTO audit_log (" + std::string(kEntryColumns) +
-                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement insert_checkpoint,
                            db_.Prepare("INSERT INTO audit_checkpoints (seq, hash, ts, sig) VALUES (?, ?, ?, ?);"));
   stmts_ = std::make_unique<Statements>(Statements{std::move(tail), std::move(last_checkpoint), std::move(ts_at),
@@ -226,7 +240,7 @@ Result<int64_t> AuditLog::Append(const AuditEvent& event) {
     seq = tail.seq + 1;
     std::string ts = FormatInstantMs(clock_.Now());
     if (!IsCanonicalTimestamp(ts)) return Status::Internal("audit log: the clock is out of range");
-    Hash hash = ComputeEntryHash(seq, TextOf(event, ts), tail.hash);
+    Hash hash = ComputeEntryHash(kCurrentEntryFormat, seq, TextOf(event, ts), tail.hash);
     store::Statement& ins = s->insert;
     ResetOnExit reset(ins);
     ins.Bind(1, seq)
@@ -243,7 +257,11 @@ Result<int64_t> AuditLog::Append(const AuditEvent& event) {
         .Bind(12, event.reason)
         .Bind(13, event.source)
         .BindBlob(14, tail.hash)
-        .BindBlob(15, hash);
+        .BindBlob(15, hash)
+        .Bind(16, int64_t{kCurrentEntryFormat})
+        .Bind(17, event.recipient)
+        .Bind(18, event.categories)
+        .Bind(19, event.consents);
     SCHAKEL_RETURN_IF_ERROR(ins.Run());
     return CheckpointLocked(/*only_if_due=*/true);
   });
@@ -409,7 +427,7 @@ Status AuditLog::Export(std::ostream& out) {
       write_checkpoint(cps.row());
       SCHAKEL_RETURN_IF_ERROR(cps.Next());
     }
-    AppendEntryLine(e.seq, TextOf(e, ts), e.prev_hash, e.hash, &buf);
+    AppendEntryLine(e.format, e.seq, TextOf(e, ts), e.prev_hash, e.hash, &buf);
     while (cps.has() && cps.row().seq == e.seq) {
       write_checkpoint(cps.row());
       SCHAKEL_RETURN_IF_ERROR(cps.Next());
@@ -450,7 +468,7 @@ Status AuditLog::VerifyStored() {
     if (e.prev_hash != prev) {
       return bad(e.seq, "prev_hash is not the hash of seq " + std::to_string(e.seq - 1));
     }
-    if (ComputeEntryHash(e.seq, TextOf(e, ts), prev) != e.hash) {
+    if (ComputeEntryHash(e.format, e.seq, TextOf(e, ts), prev) != e.hash) {
       return bad(e.seq, "hash does not match the entry's fields (the entry was altered)");
     }
     if (cps.has() && cps.row().seq < e.seq) {
@@ -498,6 +516,10 @@ std::string SubjectReportText(const SubjectAccessReport& r) {
            (e.legal_basis.empty() ? std::string("-") : e.legal_basis) + ", outcome " + e.outcome;
     if (!e.reason.empty()) out += ", reason: " + e.reason;
     out += "\n";
+    if (!e.recipient.empty() || !e.categories.empty()) {
+      out += "  to " + (e.recipient.empty() ? std::string("-") : e.recipient) + ", categories " +
+             (e.categories.empty() ? std::string("-") : e.categories) + "\n";
+    }
     if (!e.actor_org.empty()) orgs.push_back(e.actor_org);
     if (!e.purpose.empty()) purposes.push_back(e.purpose);
   }
@@ -523,7 +545,10 @@ std::string SubjectReportJson(const SubjectAccessReport& r) {
                        {"legal_basis", e.legal_basis},
                        {"outcome", e.outcome},
                        {"reason", e.reason},
-                       {"source", e.source}});
+                       {"source", e.source},
+                       {"recipient", e.recipient},
+                       {"categories", e.categories},
+                       {"consents", e.consents}});
     if (!e.actor_org.empty()) orgs.push_back(e.actor_org);
     if (!e.purpose.empty()) purposes.push_back(e.purpose);
   }

@@ -27,7 +27,11 @@ constexpr KeyName kTopKeys[] = {{"type", kSlotType},
                                 {"prev_hash", kSlotPrevHash},
                                 {"hash", kSlotHash},
                                 {"node_id", kSlotNodeId},
-                                {"sig", kSlotSig}};
+                                {"sig", kSlotSig},
+                                {"format", kSlotFormat},
+                                {"recipient", kSlotRecipient},
+                                {"categories", kSlotCategories},
+                                {"consents", kSlotConsents}};
 constexpr KeyName kActorKeys[] = {{"user", kSlotUser}, {"role", kSlotRole}, {"org", kSlotOrg}};
 
 }  // namespace
@@ -47,6 +51,7 @@ bool LineParser::Parse(std::string_view line) {
   i_ = 0;
   seen_ = 0;
   seq_ = 0;
+  format_ = 0;
   error_.clear();
   SkipWs();
   if (!ParseObject(true)) return false;
@@ -109,7 +114,9 @@ bool LineParser::ParseObject(bool top) {
       if (i_ >= s_.size() || s_[i_] != '{') return Fail("actor: expected an object");
       if (!ParseObject(false)) return false;
     } else if (slot == kSlotSeq) {
-      if (!ParseSeq()) return false;
+      if (!ParseCount("seq", &seq_)) return false;
+    } else if (slot == kSlotFormat) {
+      if (!ParseCount("format", &format_)) return false;
     } else {
       if (i_ >= s_.size() || s_[i_] != '"') {
         return Fail(std::string(SlotName(slot)) + ": expected a string");
@@ -125,17 +132,17 @@ bool LineParser::ParseObject(bool top) {
   }
 }
 
-bool LineParser::ParseSeq() {
+bool LineParser::ParseCount(std::string_view name, int64_t* out) {
   size_t start = i_;
   while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
   size_t digits = i_ - start;
   bool more = i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E');
   if (digits == 0 || digits > 18 || s_[start] == '0' || more) {
-    return Fail("seq: expected a positive integer without sign, fraction or leading zero");
+    return Fail(std::string(name) + ": expected a positive integer without sign, fraction or leading zero");
   }
   int64_t v = 0;
   for (size_t k = start; k < i_; ++k) v = v * 10 + (s_[k] - '0');
-  seq_ = v;
+  *out = v;
   return true;
 }
 

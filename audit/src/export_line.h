@@ -35,6 +35,10 @@ enum Slot : uint8_t {
   kSlotUser,
   kSlotRole,
   kSlotOrg,
+  kSlotFormat,      // entry format 2 and later
+  kSlotRecipient,   // format 2
+  kSlotCategories,  // format 2
+  kSlotConsents,    // format 2
   kSlotCount
 };
 
@@ -44,19 +48,23 @@ constexpr uint32_t kEntrySlots = Bit(kSlotType) | Bit(kSlotSeq) | Bit(kSlotTs) |
                                  Bit(kSlotSubject) | Bit(kSlotObject) | Bit(kSlotPurpose) | Bit(kSlotLegalBasis) |
                                  Bit(kSlotOutcome) | Bit(kSlotReason) | Bit(kSlotSource) | Bit(kSlotPrevHash) |
                                  Bit(kSlotHash) | Bit(kSlotUser) | Bit(kSlotRole) | Bit(kSlotOrg);
+// A format-2 entry: "format":2 and the three fields of what went to whom.
+constexpr uint32_t kEntrySlotsV2 =
+    kEntrySlots | Bit(kSlotFormat) | Bit(kSlotRecipient) | Bit(kSlotCategories) | Bit(kSlotConsents);
 constexpr uint32_t kCheckpointSlots =
     Bit(kSlotType) | Bit(kSlotNodeId) | Bit(kSlotSeq) | Bit(kSlotTs) | Bit(kSlotHash) | Bit(kSlotSig);
 
 // The slot of each text field of an entry, in hash order (TextField).
-constexpr Slot kTextSlots[kTextFieldCount] = {kSlotTs,         kSlotUser,    kSlotRole,   kSlotOrg,
-                                              kSlotAction,     kSlotSubject, kSlotObject, kSlotPurpose,
-                                              kSlotLegalBasis, kSlotOutcome, kSlotReason, kSlotSource};
+constexpr Slot kTextSlots[kTextFieldCount] = {kSlotTs,         kSlotUser,       kSlotRole,    kSlotOrg,
+                                              kSlotAction,     kSlotSubject,    kSlotObject,  kSlotPurpose,
+                                              kSlotLegalBasis, kSlotOutcome,    kSlotReason,  kSlotSource,
+                                              kSlotRecipient,  kSlotCategories, kSlotConsents};
 
 // The key of a slot as the export spells it ("actor.user" for the nested ones).
 std::string_view SlotName(Slot s);
 
 // A strict parser for the one shape of an export line: a JSON object of
-// strings and one integer, with one nested object (actor) of strings.
+// strings and one or two integers (seq, format), with one nested object (actor) of strings.
 // Values are views into the line, or into per-slot scratch strings when
 // they hold escapes; scratch keeps its capacity, so steady-state parsing
 // allocates nothing.
@@ -68,6 +76,7 @@ class LineParser {
   uint32_t seen() const { return seen_; }
   std::string_view value(Slot s) const { return values_[s]; }
   int64_t seq() const { return seq_; }
+  int64_t format() const { return format_; }
   const std::string& error() const { return error_; }
 
  private:
@@ -75,7 +84,9 @@ class LineParser {
   void SkipWs();
   bool Expect(char c);
   bool ParseObject(bool top);
-  bool ParseSeq();
+  // A positive integer without sign, fraction or leading zero, at most 18
+  // digits, into *out; `name` for the error.
+  bool ParseCount(std::string_view name, int64_t* out);
   bool Hex4(uint32_t* out);
   static void PutUtf8(uint32_t cp, std::string* out);
 
@@ -87,6 +98,7 @@ class LineParser {
   size_t i_ = 0;
   uint32_t seen_ = 0;
   int64_t seq_ = 0;
+  int64_t format_ = 0;
   std::array<std::string_view, kSlotCount> values_{};
   std::array<std::string, kSlotCount> scratch_;
   std::string key_scratch_;

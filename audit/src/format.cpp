@@ -11,8 +11,8 @@ namespace schakel::audit {
 namespace {
 
 constexpr std::array<std::string_view, kTextFieldCount> kFieldNames = {
-    "ts",     "actor_user", "actor_role",  "actor_org", "action", "subject",
-    "object", "purpose",    "legal_basis", "outcome",   "reason", "source"};
+    "ts",          "actor_user", "actor_role", "actor_org", "action",    "subject",    "object",  "purpose",
+    "legal_basis", "outcome",    "reason",     "source",    "recipient", "categories", "consents"};
 
 // Feeds SHA-256 through a stack buffer, so the dozens of small pieces of an
 // entry cost one or two compression calls' worth of bookkeeping, not one
@@ -133,15 +133,19 @@ size_t MaxFieldBytes(TextField f) {
     case TextField::kSubject:
       return kMaxSubjectBytes;
     case TextField::kReason:
+    case TextField::kConsents:
       return kMaxReasonBytes;
     default:
       return kMaxFieldBytes;
   }
 }
 
+size_t TextFieldCount(int format) { return format == kEntryFormat1 ? 12 : kTextFieldCount; }
+
 EntryText TextOf(const AuditEvent& e, std::string_view ts) {
-  return {ts,       e.actor_user, e.actor_role,  e.actor_org, e.action, e.subject,
-          e.object, e.purpose,    e.legal_basis, e.outcome,   e.reason, e.source};
+  return {ts,        e.actor_user, e.actor_role, e.actor_org,   e.action,
+          e.subject, e.object,     e.purpose,    e.legal_basis, e.outcome,
+          e.reason,  e.source,     e.recipient,  e.categories,  e.consents};
 }
 
 Status ValidateEvent(const AuditEvent& event) {
@@ -188,14 +192,16 @@ bool IsCanonicalTimestamp(std::string_view ts) {
   return true;
 }
 
-Hash ComputeEntryHash(int64_t seq, const EntryText& text, const Hash& prev_hash) {
+Hash ComputeEntryHash(int format, int64_t seq, const EntryText& text, const Hash& prev_hash) {
   Sha256Writer w;
-  w.Put(kEntryLabel.data(), kEntryLabel.size());
+  std::string_view label = format == kEntryFormat1 ? kEntryLabel : kEntryLabelV2;
+  w.Put(label.data(), label.size());
   w.Put("", 1);  // the label's NUL
   w.PutU64(static_cast<uint64_t>(seq));
-  for (std::string_view v : text) {
-    w.PutU16(v.size());
-    w.Put(v.data(), v.size());
+  size_t count = TextFieldCount(format);
+  for (size_t i = 0; i < count; ++i) {
+    w.PutU16(text[i].size());
+    w.Put(text[i].data(), text[i].size());
   }
   w.Put(prev_hash.data(), prev_hash.size());
   return w.Finish();
@@ -215,9 +221,10 @@ std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash&
   return m;
 }
 
-void AppendEntryLine(int64_t seq, const EntryText& text, const Hash& prev_hash, const Hash& hash, std::string* out) {
+void AppendEntryLine(int format, int64_t seq, const EntryText& text, const Hash& prev_hash, const Hash& hash,
+                     std::string* out) {
   auto field = [&](TextField f) { return text[static_cast<size_t>(f)]; };
-  out->append("{\"type\":\"entry\",\"seq\":");
+  out->append(format == kEntryFormat1 ? "{\"type\":\"entry\",\"seq\":" : "{\"type\":\"entry\",\"format\":2,\"seq\":");
   out->append(std::to_string(seq));
   out->append(",\"ts\":");
   AppendJsonString(field(TextField::kTs), out);
@@ -243,6 +250,14 @@ void AppendEntryLine(int64_t seq, const EntryText& text, const Hash& prev_hash, 
   AppendJsonString(field(TextField::kReason), out);
   out->append(",\"source\":");
   AppendJsonString(field(TextField::kSource), out);
+  if (format != kEntryFormat1) {
+    out->append(",\"recipient\":");
+    AppendJsonString(field(TextField::kRecipient), out);
+    out->append(",\"categories\":");
+    AppendJsonString(field(TextField::kCategories), out);
+    out->append(",\"consents\":");
+    AppendJsonString(field(TextField::kConsents), out);
+  }
   out->append(",\"prev_hash\":");
   AppendHex(prev_hash, out);
   out->append(",\"hash\":");

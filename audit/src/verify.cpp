@@ -89,10 +89,19 @@ class Verifier {
   }
 
   bool Entry() {
-    if (!Shape(kEntrySlots)) return false;
+    // No "format" field: format 1, as releases before it wrote entries.
+    int format = kEntryFormat1;
+    if (parser_.seen() & Bit(kSlotFormat)) {
+      if (parser_.format() != kEntryFormat2) {
+        return Malformed("format: entry format " + std::to_string(parser_.format()) +
+                         " is not one this schakel reads (1 and 2); a newer release wrote it");
+      }
+      format = kEntryFormat2;
+    }
+    if (!Shape(format == kEntryFormat1 ? kEntrySlots : kEntrySlotsV2)) return false;
     int64_t seq = parser_.seq();
-    EntryText text;
-    for (size_t f = 0; f < kTextFieldCount; ++f) {
+    EntryText text{};
+    for (size_t f = 0; f < TextFieldCount(format); ++f) {
       text[f] = parser_.value(kTextSlots[f]);
       if (text[f].size() > MaxFieldBytes(static_cast<TextField>(f))) {
         return Malformed(std::string(SlotName(kTextSlots[f])) + ": longer than " +
@@ -119,7 +128,7 @@ class Verifier {
                   seq == 1 ? std::string("prev_hash of the first entry is not 32 zero bytes")
                            : "prev_hash is not the hash of seq " + std::to_string(seq - 1));
     }
-    if (ComputeEntryHash(seq, text, prev) != hash) {
+    if (ComputeEntryHash(format, seq, text, prev) != hash) {
       return Fail(VerifyProblem::kHashMismatch, seq, line_no_,
                   "hash does not match the entry's fields: the entry was altered");
     }
@@ -130,6 +139,7 @@ class Verifier {
     last_hash_ = hash;
     report_.last_seq = seq;
     ++report_.entries;
+    if (format == kEntryFormat1) ++report_.entries_format1;
     ++expect_seq_;
     return true;
   }

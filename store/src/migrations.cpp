@@ -364,7 +364,20 @@ UPDATE users SET token_expires = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+90 days
 UPDATE users SET confirmed_by = 'migration' WHERE role IN ('staff', 'coordinator');
 )sql";
 
-constexpr std::array<std::string_view, 9> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9};
+// Version 10: audit entry format 2 (docs/audit.md; issue 16, "Auditors can
+// answer the question"). Entries say what went to whom: the recipient, the
+// categories and the consent ids relied on. The entries already written stay
+// format 1 (their hash covers twelve fields and is never recomputed); ADD
+// COLUMN changes no row, so the no-update triggers stay quiet and the chain
+// verifies as it did.
+constexpr std::string_view kV10 = R"sql(
+ALTER TABLE audit_log ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit_log ADD COLUMN recipient TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN consents TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 10> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10};
 
 }  // namespace
 

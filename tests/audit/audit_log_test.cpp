@@ -34,7 +34,8 @@ TEST_F(AuditLogTest, AppendBuildsAHashChain) {
     EXPECT_EQ(e.seq, static_cast<int64_t>(i + 1));
     EXPECT_EQ(e.prev_hash, prev);
     std::string ts = FormatInstantMs(e.ts);
-    EXPECT_EQ(e.hash, ComputeEntryHash(e.seq, TextOf(e, ts), prev));
+    EXPECT_EQ(e.format, kCurrentEntryFormat);
+    EXPECT_EQ(e.hash, ComputeEntryHash(e.format, e.seq, TextOf(e, ts), prev));
     EXPECT_EQ(e.subject, Event(static_cast<int>(i + 1)).subject);
     prev = e.hash;
   }
@@ -259,7 +260,7 @@ TEST_F(AuditLogTest, ReplaceIsRefusedAndWithoutTheTriggersCaughtByVerifyStored) 
   const char* kReplace =
       "INSERT OR REPLACE INTO audit_log SELECT seq, ts, actor_user, actor_role, "
       "actor_org, action, subject, object, purpose, legal_basis, 'ok', reason, "
-      "source, prev_hash, hash FROM audit_log WHERE seq = 1;";
+      "source, prev_hash, hash, format, recipient, categories, consents FROM audit_log WHERE seq = 1;";
   EXPECT_FALSE(db_->Exec(kReplace).ok());
   EXPECT_TRUE(log_->VerifyStored().ok());
   // An attacker with the key can drop the triggers; the chain still tells.
@@ -296,7 +297,7 @@ TEST_F(AuditLogTest, VerifyStoredFindsARewrittenChainAtTheNextCheckpoint) {
     if (e.seq == 7) e.outcome = "deny";
     e.prev_hash = prev;
     std::string ts = FormatInstantMs(e.ts);
-    e.hash = ComputeEntryHash(e.seq, TextOf(e, ts), prev);
+    e.hash = ComputeEntryHash(e.format, e.seq, TextOf(e, ts), prev);
     auto q = db_->Prepare("UPDATE audit_log SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?;");
     ASSERT_TRUE(q.ok());
     ASSERT_TRUE(q->Bind(1, e.outcome).BindBlob(2, e.prev_hash).BindBlob(3, e.hash).Bind(4, e.seq).Run().ok());

@@ -154,6 +154,7 @@ inline size_t LineOf(const std::vector<std::string>& lines, const std::string& t
 
 // An entry line taken apart and put back together.
 struct EntryLine {
+  int format = kEntryFormat1;
   int64_t seq = 0;
   std::array<std::string, kTextFieldCount> text;
   Hash prev{}, hash{};
@@ -162,9 +163,11 @@ struct EntryLine {
     auto j = nlohmann::json::parse(line);
     EntryLine e;
     e.seq = j["seq"].get<int64_t>();
-    const char* names[] = {"ts",     nullptr,   nullptr,       nullptr,   "action", "subject",
-                           "object", "purpose", "legal_basis", "outcome", "reason", "source"};
-    for (size_t i = 0; i < kTextFieldCount; ++i) {
+    e.format = j.contains("format") ? j["format"].get<int>() : kEntryFormat1;
+    const char* names[] = {"ts",      nullptr,  nullptr,     nullptr,       "action",
+                           "subject", "object", "purpose",   "legal_basis", "outcome",
+                           "reason",  "source", "recipient", "categories",  "consents"};
+    for (size_t i = 0; i < TextFieldCount(e.format); ++i) {
       if (names[i]) e.text[i] = j[names[i]].get<std::string>();
     }
     e.text[1] = j["actor"]["user"].get<std::string>();
@@ -184,10 +187,10 @@ struct EntryLine {
     for (size_t i = 0; i < kTextFieldCount; ++i) v[i] = text[i];
     return v;
   }
-  void Rehash() { hash = ComputeEntryHash(seq, View(), prev); }
+  void Rehash() { hash = ComputeEntryHash(format, seq, View(), prev); }
   std::string Line() const {
     std::string out;
-    AppendEntryLine(seq, View(), prev, hash, &out);
+    AppendEntryLine(format, seq, View(), prev, hash, &out);
     out.pop_back();  // the newline
     return out;
   }

@@ -8,13 +8,16 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "schakel/audit/audit_log.h"
+#include "schakel/audit/verify.h"
 #include "schakel/base/clock.h"
 #include "schakel/crypto/identity.h"
+#include "schakel/crypto/node_card.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
@@ -125,6 +128,46 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   auto log = audit::AuditLog::Create(*db, "school-trajectum", *identity, clock, {});
   ASSERT_TRUE(log.ok()) << log.status().message();
   EXPECT_TRUE((*log)->VerifyStored().ok());
+
+  // Version 10: the kept entries stay format 1; a new entry is format 2 and
+  // says to whom; the mixed chain verifies stored and exported.
+  audit::AuditFilter all;
+  all.limit = audit::kMaxQueryLimit;
+  auto before = (*log)->Query(all);
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  ASSERT_FALSE(before->empty());
+  for (const auto& e : *before) EXPECT_EQ(e.format, audit::kEntryFormat1) << e.seq;
+  audit::AuditEvent next;
+  next.actor_user = "u-test";
+  next.actor_role = "staff";
+  next.action = "share.permitted";
+  next.subject = "stu-1042";
+  next.object = "msg-after-upgrade";
+  next.outcome = "permit";
+  next.source = "api";
+  next.recipient = "wijkteam-overvecht";
+  next.categories = "school,gezin";
+  next.consents = "c-1";
+  auto seq = (*log)->Append(next);
+  ASSERT_TRUE(seq.ok()) << seq.status().message();
+  EXPECT_TRUE((*log)->VerifyStored().ok());
+  audit::AuditFilter last;
+  last.after_seq = *seq - 1;
+  last.limit = 1;
+  auto after = (*log)->Query(last);
+  ASSERT_TRUE(after.ok() && after->size() == 1u);
+  EXPECT_EQ(after->front().format, audit::kEntryFormat2);
+  EXPECT_EQ(after->front().recipient, "wijkteam-overvecht");
+  std::ostringstream exported;
+  ASSERT_TRUE((*log)->Export(exported).ok());
+  auto card =
+      crypto::ParseNodeCard(schakel::testing::ReadAll((fs::path(tmp.path()) / "school" / "node-card.json").string()));
+  ASSERT_TRUE(card.ok()) << card.status().message();
+  auto report = audit::VerifyExport(exported.str(), *card);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_TRUE(report->ok) << report->Describe();
+  EXPECT_EQ(report->entries_format1, static_cast<int64_t>(before->size()));
+  EXPECT_EQ(report->entries, static_cast<int64_t>(before->size()) + 1);
 }
 
 TEST(KeptDatabase, WijkteamFromVersion5KeepsItsTombstone) {

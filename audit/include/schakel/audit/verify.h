@@ -74,9 +74,10 @@ std::string_view VerifyProblemName(VerifyProblem p);  // "hash_mismatch", ...
 
 struct VerifyReport {
   bool ok = false;
-  int64_t entries = 0;      // entry lines that passed every check
-  int64_t checkpoints = 0;  // checkpoint lines that passed every check
-  int64_t last_seq = 0;     // seq of the last good entry (0: none)
+  int64_t entries = 0;          // entry lines that passed every check
+  int64_t entries_format1 = 0;  // ... of them in entry format 1 (written before schema 10)
+  int64_t checkpoints = 0;      // checkpoint lines that passed every check
+  int64_t last_seq = 0;         // seq of the last good entry (0: none)
   // The last good checkpoint: what an auditor keeps as the next anchor.
   int64_t last_checkpoint_seq = 0;
   Hash last_checkpoint_hash{};
