@@ -69,6 +69,18 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
+std::vector<std::string> Split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t at = s.find(sep, pos);
+    out.emplace_back(s.substr(pos, at == std::string_view::npos ? std::string_view::npos : at - pos));
+    if (at == std::string_view::npos) break;
+    pos = at + 1;
+  }
+  return out;
+}
+
 bool IsPrintableUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {

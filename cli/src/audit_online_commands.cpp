@@ -51,7 +51,20 @@ void AddAuditOnlineCommands(CLI::App& app, Context* ctx) {
       ctx->io.out << e["seq"].dump() << "\t" << e["ts"].get<std::string>() << "\t" << who << "\t"
                   << e["action"].get<std::string>() << "\t" << e["subject"].get<std::string>() << "\t"
                   << e["object"].get<std::string>() << "\t" << e["outcome"].get<std::string>() << "\t"
-                  << e["reason"].get<std::string>() << "\n";
+                  << e["reason"].get<std::string>();
+      // What went to whom (entries of format 2; empty fields are left out).
+      std::string to = JsonText(e, "recipient");
+      if (!to.empty()) {
+        if (e.contains("recipient_name") && e["recipient_name"].is_string()) {
+          to = e["recipient_name"].get<std::string>() + " (" + to + ")";
+        }
+        ctx->io.out << "\tto " << to;
+      }
+      std::string categories = JsonText(e, "categories");
+      if (!categories.empty()) ctx->io.out << "\tcategories " << categories;
+      std::string consents = JsonText(e, "consents");
+      if (!consents.empty()) ctx->io.out << "\tconsents " << consents;
+      ctx->io.out << "\n";
     }
     return Status::Ok();
   });

@@ -121,4 +121,14 @@ std::array<Category, kCategoryCount> CategoriesByName() {
   return out;
 }
 
+std::string CategoryNames(CategorySet set) {
+  std::string out;
+  for (Category c : CategoriesByName()) {
+    if (!set.Has(c)) continue;
+    if (!out.empty()) out += ',';
+    out += Name(c);
+  }
+  return out;
+}
+
 }  // namespace schakel::consent

@@ -11,7 +11,7 @@
 namespace schakel::daemon {
 namespace {
 
-Json CategoryNames(consent::CategorySet set) {
+Json CategoryArray(consent::CategorySet set) {
   Json out = Json::array();
   for (consent::Category c : consent::CategoriesByName()) {
     if (set.Has(c)) out.push_back(std::string(consent::Name(c)));
@@ -29,8 +29,8 @@ Json ShareJson(const store::ShareRecord& s) {
               {"recipient", s.recipient_id},
               {"purpose", s.purpose},
               {"legal_basis", s.legal_basis},
-              {"categories", CategoryNames(s.categories)},
-              {"withheld", CategoryNames(s.withheld)},
+              {"categories", CategoryArray(s.categories)},
+              {"withheld", CategoryArray(s.withheld)},
               {"consents", s.consent_ids},
               {"state", std::string(store::ShareStateName(s.state))},
               {"state_reason", OptString(s.state_reason)},
@@ -46,7 +46,7 @@ Json InboxJson(const store::InboxRecord& r) {
               {"from", r.sender_id},
               {"student_id", r.student_id},
               {"purpose", r.purpose},
-              {"categories", CategoryNames(r.categories)},
+              {"categories", CategoryArray(r.categories)},
               {"created", r.created},
               {"received", r.received},
               {"retain_until", r.retain_until},
@@ -109,7 +109,11 @@ Json EntryJson(const audit::AuditEntry& e) {
               {"legal_basis", e.legal_basis},
               {"outcome", e.outcome},
               {"reason", e.reason},
-              {"source", e.source}};
+              {"source", e.source},
+              {"format", e.format},
+              {"recipient", e.recipient},
+              {"categories", e.categories},
+              {"consents", e.consents}};
 }
 
 }  // namespace
@@ -317,6 +321,7 @@ Json ToJson(const service::AuditFound& found) {
     Json j = EntryJson(e);
     j["actor"]["name"] = name(e.actor_user);
     j["actor"]["org_name"] = name(e.actor_org);
+    j["recipient_name"] = e.recipient.empty() ? Json(nullptr) : name(e.recipient);
     out.push_back(std::move(j));
   }
   return {{"entries", out}};

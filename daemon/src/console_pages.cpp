@@ -217,7 +217,9 @@ std::string Layout(const Viewer& v, std::string_view title, std::string_view con
   if (v.role == Role::kCoordinator) {
     links.insert(links.end(), {{"/toestemmingen", "Toestemmingen"}, {"/leerlingen", "Leerlingen"}});
   }
-  if (v.role == Role::kAuditor) links.emplace_back("/audit", "Toegangslog");
+  if (v.role == Role::kAuditor) {
+    links.insert(links.end(), {{"/audit", "Toegangslog"}, {"/toestemmingen", "Toestemmingen"}});
+  }
   if (v.role == Role::kAdmin) links.emplace_back("/beheer", "Beheer");
   std::string nav = "<nav aria-label=\"Hoofdmenu\"><ul>";
   for (const auto& [href, label] : links) nav += "<li><a href=\"" + href + "\">" + Esc(label) + "</a></li>";
@@ -481,10 +483,10 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const servic
     }
     shares = shares.empty() ? "<em>nog geen</em>" : "<ul>" + shares + "</ul>";
     std::string withdrawn = c.withdrawn_at ? FormatInstantMs(*c.withdrawn_at) : "";
-    std::string action =
-        withdrawn.empty() && v.role == Role::kCoordinator
-            ? PostButton(v, "/toestemmingen/" + c.id + "/intrekken", "Intrekken", {{"leerling", std::string(student)}})
-            : "ingetrokken " + Esc(withdrawn);
+    std::string action = !withdrawn.empty()             ? "ingetrokken " + Esc(withdrawn)
+                         : v.role == Role::kCoordinator ? PostButton(v, "/toestemmingen/" + c.id + "/intrekken",
+                                                                     "Intrekken", {{"leerling", std::string(student)}})
+                                                        : "geldig";
     std::string purposes, recipients;
     for (const auto& p : c.purposes) purposes += (purposes.empty() ? "" : ", ") + Esc(p);
     for (const auto& p : c.recipients) recipients += (recipients.empty() ? "" : ", ") + Esc(p);
@@ -559,13 +561,28 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
       if (org != found->names.end() && e.actor_role == "peer") out += ", " + Esc(org->second);
       return out + ")";
     };
+    // To whom by name too (a partner, a user; a link's holder is a name already).
+    auto to = [&](const audit::AuditEntry& e) {
+      if (e.recipient.empty()) return std::string();
+      auto known = found->names.find(e.recipient);
+      return known != found->names.end() ? Esc(known->second) + " <code>" + Esc(e.recipient) + "</code>"
+                                         : Esc(e.recipient);
+    };
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : found->entries) {
+      std::string what = e.categories.empty() ? "" : CategoryList(Json(Split(e.categories, ',')));
+      // The consents an entry rests on, one click away (an audited read).
+      std::string consents =
+          e.consents.empty() || e.subject.empty()
+              ? Esc(e.consents)
+              : "<a href=\"/toestemmingen?leerling=" + Esc(e.subject) + "\">" + Esc(e.consents) + "</a>";
       rows.push_back({Esc(std::to_string(e.seq)), Esc(FormatInstantMs(e.ts)), who(e), Esc(e.action), Esc(e.subject),
-                      Esc(e.object), Esc(e.purpose), Esc(e.legal_basis), Esc(e.outcome), Esc(e.reason)});
+                      Esc(e.object), to(e), what, Esc(e.purpose), Esc(e.legal_basis), consents, Esc(e.outcome),
+                      Esc(e.reason)});
     }
-    body += Table({"Nr", "Tijd", "Wie", "Actie", "Leerling", "Object", "Doel", "Grondslag", "Uitkomst", "Reden"}, rows,
-                  "Gevonden regels: " + std::to_string(rows.size()));
+    body += Table({"Nr", "Tijd", "Wie", "Actie", "Leerling", "Object", "Aan", "Categorieën", "Doel", "Grondslag",
+                   "Toestemmingen", "Uitkomst", "Reden"},
+                  rows, "Gevonden regels: " + std::to_string(rows.size()));
   }
   return Layout(v, "Toegangslog", body);
 }

@@ -16,8 +16,12 @@
 
 namespace schakel::peer {
 
+using service::AssignedTo;
 using service::AuditOrFail;
+using service::AuditTo;
+using service::InboxTo;
 using service::RecheckShare;
+using service::ShareTo;
 using service::SystemEvent;
 namespace {
 
@@ -204,7 +208,7 @@ DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
       st = AuditOrFail(
           held, SystemEvent({may_be_there ? "share.revoked" : "share.cancelled", share.student_id, share.message_id,
                              share.purpose, share.legal_basis, "deny", Short(recheck.message())},
-                            "delivery"));
+                            "delivery", ShareTo(share)));
     }
     if (st.ok()) st = tx.Commit();
   }  // rolled back here unless committed
@@ -315,7 +319,7 @@ void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& 
                     {"share.delivered", share->student_id, share->message_id, share->purpose, share->legal_basis, "ok",
                      late ? "receipt_verified_after_" + std::string(store::ShareStateName(now_share->state))
                           : "receipt_verified"},
-                    "peer:" + partner.card.node_id));
+                    "peer:" + partner.card.node_id, ShareTo(*share)));
     }
     // The partner holds a share it should not: unless a revocation is
     // already on its way (revoked), one is queued now.
@@ -328,7 +332,7 @@ void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& 
         st = AuditOrFail(held, SystemEvent({"share.revoked", share->student_id, share->message_id, share->purpose,
                                             share->legal_basis, "ok",
                                             "delivered_after_" + std::string(store::ShareStateName(now_share->state))},
-                                           "delivery"));
+                                           "delivery", ShareTo(*share)));
       }
     }
     if (st.ok()) FaultPoint("delivery.before_receipt_commit");
@@ -385,7 +389,8 @@ void DeliveryWorker::RecordRefusal(const store::OutgoingItem& item, const Plan& 
     if (st.ok()) {
       st = AuditOrFail(held, SystemEvent({"share.refused", share ? share->student_id : "", item.message_id,
                                           share ? share->purpose : "", share ? share->legal_basis : "", "deny", code},
-                                         "peer:" + partner.card.node_id));
+                                         "peer:" + partner.card.node_id,
+                                         share ? ShareTo(*share) : AuditTo{partner.card.node_id, "", ""}));
     }
     if (st.ok()) st = tx.Commit();
   }
@@ -421,7 +426,8 @@ void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& pl
     if (st.ok()) {
       st = AuditOrFail(held, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
                                           share ? share->purpose : "", share ? share->legal_basis : "", "ok", why},
-                                         "peer:" + partner.card.node_id));
+                                         "peer:" + partner.card.node_id,
+                                         share ? ShareTo(*share) : AuditTo{partner.card.node_id, "", ""}));
     }
     if (st.ok()) st = tx.Commit();
   }
@@ -537,15 +543,16 @@ Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const s
     return std::string(known->receipt.begin(), known->receipt.end());
   }
   audit::AuditEvent e =
-      SystemEvent({"inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", ""}, "peer:" + peer);
+      SystemEvent({"inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", ""}, "peer:" + peer, InboxTo(r));
   e.actor_user = peer;
   e.actor_role = "peer";
   e.actor_org = peer;
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
   if (route) {
     SCHAKEL_RETURN_IF_ERROR(store::AssignInbox(held.db(), peer, r.message_id, route->user_id, "route"));
-    audit::AuditEvent a = SystemEvent(
-        {"inbox.assign", r.student_id, r.message_id, r.purpose, "", "ok", "route:" + route->user_id}, "route");
+    audit::AuditEvent a =
+        SystemEvent({"inbox.assign", r.student_id, r.message_id, r.purpose, "", "ok", "route:" + route->user_id},
+                    "route", AssignedTo(r, route->user_id));
     SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, a));
   }
   FaultPoint("inbox.before_commit");
@@ -576,8 +583,9 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, uint16_t versi
       std::string reason(crypto::RevocationReasonName(
           crypto::ParseRevocationReason(rev.reason).value_or(crypto::RevocationReason::kOther)));
       SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(held.db(), peer, rev.message_id, reason, FormatInstantMs(now)));
-      audit::AuditEvent e = SystemEvent(
-          {"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", reason}, "peer:" + peer);
+      audit::AuditEvent e =
+          SystemEvent({"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", reason},
+                      "peer:" + peer, InboxTo(*known));
       SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
       purged = true;
     }

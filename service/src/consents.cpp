@@ -45,12 +45,12 @@ Status Service::EndSharesUsing(NodeCore::Held& held, const Caller& c, const std:
           store::SetShareState(held.db(), s.message_id, ShareState::kCancelled, "consent_withdrawn", at));
       SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(held.db(), "share", s.message_id));
       SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.cancelled", s.student_id, s.message_id, s.purpose,
-                                          s.legal_basis, "ok", "consent_withdrawn"));
+                                          s.legal_basis, "ok", "consent_withdrawn", ShareTo(s)));
       out->cancelled.push_back(s.message_id);
     } else if (s.state == ShareState::kSending || s.state == ShareState::kDelivered) {
       SCHAKEL_RETURN_IF_ERROR(QueueRevocation(held, s, crypto::RevocationReason::kConsentWithdrawn, now));
       SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.revoked", s.student_id, s.message_id, s.purpose,
-                                          s.legal_basis, "ok", "consent_withdrawn"));
+                                          s.legal_basis, "ok", "consent_withdrawn", ShareTo(s)));
       out->revoked.push_back(s.message_id);
     }
   }

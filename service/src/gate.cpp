@@ -24,10 +24,13 @@ Result<std::vector<consent::Category>> RequestedCategories(const std::vector<std
 Gated<GateResult> EgressGate::Decide(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<consent::Category> requested, RequestedCategories(g.categories));
   const std::string denied = g.action + ".denied";
+  // A refusal names whom it would have gone to and what was asked for.
+  AuditTo asked{g.recipient.org_id, Join(g.categories, ","), ""};
+  if (asked.categories.size() > audit::kMaxFieldBytes) asked.categories = "(more than fit)";
   auto refuse = [&](const std::string& subject, const std::string& object, const std::string& legal,
                     std::string reason) {
-    AuditBestEffort(held,
-                    internal::CallerEvent(c, {denied, subject, object, g.purpose, legal, "deny", std::move(reason)}));
+    AuditBestEffort(
+        held, internal::CallerEvent(c, {denied, subject, object, g.purpose, legal, "deny", std::move(reason)}, asked));
   };
   SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, internal::LoadCase(held, g.case_id));
   if (!internal::CanSeeCase(c, kase)) {

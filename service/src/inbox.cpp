@@ -61,18 +61,19 @@ Result<InboxView> Service::ShowInbox(const Caller& c, const std::string& message
   out.record.summary.reset();
   const store::InboxRecord& r = out.record;
   if (!CanSeeInbox(c, r)) {
-    AuditBestEffort(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "deny", "not_assigned");
+    AuditBestEffort(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "deny", "not_assigned", InboxTo(r));
     return Status::Denied("received share " + message_id + " is not assigned to you; a coordinator assigns it");
   }
   if (!stored) {
     AuditBestEffort(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "purged",
-                    r.purge_reason.value_or(""));
+                    r.purge_reason.value_or(""), InboxTo(r));
     return out;
   }
   // Shown only in its permitted categories, whatever the stored text holds.
   auto summary = formats::ParseCaseSummary(*stored, true);
   if (!summary.ok()) return Status::Corruption("stored inbox summary does not parse");
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "ok", "", InboxTo(r)));
   out.summary_json = formats::Project(*summary, r.categories);
   return out;
 }
@@ -88,8 +89,8 @@ Result<InboxAssignment> Service::AssignInbox(const Caller& c, const std::string&
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::AssignInbox(held.db(), r.sender_id, message_id, user.user_id, c.user_id));
-  SCHAKEL_RETURN_IF_ERROR(
-      AuditOrFail(held, c, "inbox.assign", r.student_id, message_id, r.purpose, "", "ok", user.user_id));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "inbox.assign", r.student_id, message_id, r.purpose, "", "ok",
+                                      user.user_id, AssignedTo(r, user.user_id)));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return InboxAssignment{message_id, r.sender_id, user.user_id};
 }
@@ -107,8 +108,8 @@ Result<store::InboxRoute> Service::RouteInbox(const Caller& c, const std::string
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::SetInboxRoute(held.db(), route));
-  SCHAKEL_RETURN_IF_ERROR(
-      AuditOrFail(held, c, "inbox.route", student_id, sender_id, "", "", "ok", "to " + user.user_id));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "inbox.route", student_id, sender_id, "", "", "ok", "to " + user.user_id,
+                                      AuditTo{user.user_id, "", ""}));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return route;
 }
@@ -127,8 +128,8 @@ Result<int> Service::PurgeExpired() {
     store::Transaction tx(held.db());
     SCHAKEL_RETURN_IF_ERROR(tx.Begin());
     SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(held.db(), r.sender_id, r.message_id, "retention", now));
-    audit::AuditEvent e =
-        SystemEvent({"inbox.purged", r.student_id, r.message_id, r.purpose, "", "ok", "retention"}, "retention");
+    audit::AuditEvent e = SystemEvent({"inbox.purged", r.student_id, r.message_id, r.purpose, "", "ok", "retention"},
+                                      "retention", InboxTo(r));
     SCHAKEL_RETURN_IF_ERROR(service::AuditOrFail(held, std::move(e)));
     SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   }

@@ -33,32 +33,16 @@ std::optional<crypto::SealedLink> SealedOf(const LinkRow& r) {
   return sealed;
 }
 
-std::string CategoryList(consent::CategorySet set) {
-  std::vector<std::string> names;
-  for (consent::Category c : consent::CategoriesByName()) {
-    if (set.Has(c)) names.emplace_back(consent::Name(c));
-  }
-  return Join(names, ",");
-}
+std::string CategoryList(consent::CategorySet set) { return consent::CategoryNames(set); }
 
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t comma = s.find(',', pos);
-    out.push_back(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
+std::vector<std::string> SplitList(const std::string& s) { return Split(s, ','); }
 
 audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::string& subject, const std::string& object,
                             const std::string& purpose, const std::string& legal, std::string outcome,
-                            std::string reason) {
+                            std::string reason, AuditTo to) {
   audit::AuditEvent e =
       SystemEvent({std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)},
-                  c != nullptr ? c->source : "links");
+                  c != nullptr ? c->source : "links", std::move(to));
   if (c != nullptr) {
     e.actor_user = c->user_id;
     e.actor_role = std::string(store::RoleName(c->role));
@@ -70,16 +54,16 @@ audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::stri
 // visitor is nobody we know.
 [[nodiscard]] Status AuditOrFail(NodeCore::Held& held, const Caller* c, std::string action, const std::string& subject,
                                  const std::string& object, const std::string& purpose, const std::string& legal,
-                                 std::string outcome, std::string reason) {
-  return service::AuditOrFail(
-      held, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)));
+                                 std::string outcome, std::string reason, AuditTo to) {
+  return service::AuditOrFail(held, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome),
+                                              std::move(reason), std::move(to)));
 }
 
 void AuditBestEffort(NodeCore::Held& held, const Caller* c, std::string action, const std::string& subject,
                      const std::string& object, const std::string& purpose, const std::string& legal,
-                     std::string outcome, std::string reason) {
-  service::AuditBestEffort(
-      held, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome), std::move(reason)));
+                     std::string outcome, std::string reason, AuditTo to) {
+  service::AuditBestEffort(held, LinkEvent(c, std::move(action), subject, object, purpose, legal, std::move(outcome),
+                                           std::move(reason), std::move(to)));
 }
 
 LinkView ViewOf(const LinkRow& r) {
@@ -116,7 +100,7 @@ Status ExpireOnView(NodeCore::Held& held, const LinkRow& row, Instant now) {
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(held.db(), row.link_id, FormatInstantMs(now)));
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, nullptr, "link.expired", row.student_id, row.link_id, row.purpose,
-                                      row.legal_basis, "ok", "expired"));
+                                      row.legal_basis, "ok", "expired", LinkTo(row)));
   return tx.Commit();
 }
 
@@ -139,8 +123,8 @@ Status RecordRead(NodeCore::Held& held, const LinkRow& row) {
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::RecordLinkRead(held.db(), row.link_id, FormatInstantMs(held.core().clock->Now())));
-  SCHAKEL_RETURN_IF_ERROR(
-      AuditOrFail(held, nullptr, "link.read", row.student_id, row.link_id, row.purpose, row.legal_basis, "ok", ""));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, nullptr, "link.read", row.student_id, row.link_id, row.purpose,
+                                      row.legal_basis, "ok", "", LinkTo(row)));
   return tx.Commit();
 }
 
@@ -164,7 +148,7 @@ Result<bool> BasisHolds(NodeCore::Held& held, Service& service, LinkRow& row) {
   std::string reason = "basis_gone," + basis.message();
   if (reason.size() > 1000) reason.resize(1000);
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, nullptr, "link.revoked", row.student_id, row.link_id, row.purpose,
-                                      row.legal_basis, "ok", std::move(reason)));
+                                      row.legal_basis, "ok", std::move(reason), LinkTo(row)));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   row.state = "revoked";
   row.state_reason = "basis_gone";
@@ -191,7 +175,7 @@ Result<std::optional<LinkRow>> FindForVisit(NodeCore::Held& held, Service& servi
   }
   if (row.state != "active") {
     AuditBestEffort(held, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
-                    row.state_reason.empty() ? row.state : row.state + "," + row.state_reason);
+                    row.state_reason.empty() ? row.state : row.state + "," + row.state_reason, LinkTo(row));
     out->kind = LinkVisit::Kind::kGone;
     out->state = row.state;
     out->state_reason = row.state_reason;
@@ -285,6 +269,7 @@ Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest&
 
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  AuditTo created_to;
   {
     store::LinkRecord r;
     r.link_id = link_id;
@@ -303,9 +288,10 @@ Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest&
     r.expires = expires;
     store::LinkSecret secret{hash, sealed->salt, sealed->nonce, sealed->ciphertext};
     SCHAKEL_RETURN_IF_ERROR(store::InsertLink(held.db(), r, secret));
+    created_to = LinkTo(r);
   }
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, &c, "link.created", decided.kase.student_id, link_id, req.purpose,
-                                      decided.legal_basis, "permit", "for:" + req.org_type));
+                                      decided.legal_basis, "permit", "for:" + req.org_type, created_to));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   LinkCreated out;
   out.link_id = link_id;
@@ -336,7 +322,8 @@ Result<LinkRevoked> LinkService::Revoke(const Caller& c, const std::string& link
   if (!row) return Status::NotFound("no link " + link_id);
   const LinkRow& r = *row;
   if (!MayManage(c, r)) {
-    AuditBestEffort(held, &c, "link.revoke", r.student_id, link_id, r.purpose, r.legal_basis, "deny", "not_yours");
+    AuditBestEffort(held, &c, "link.revoke", r.student_id, link_id, r.purpose, r.legal_basis, "deny", "not_yours",
+                    LinkTo(r));
     return Status::Denied("link " + link_id + " is not yours");
   }
   if (r.state == "revoked" || r.state == "expired" || r.state == "purged") {
@@ -346,7 +333,7 @@ Result<LinkRevoked> LinkService::Revoke(const Caller& c, const std::string& link
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::RevokeLink(held.db(), link_id, "revoked", FormatInstantMs(core_.clock->Now())));
   SCHAKEL_RETURN_IF_ERROR(
-      AuditOrFail(held, &c, "link.revoked", r.student_id, link_id, r.purpose, r.legal_basis, "ok", ""));
+      AuditOrFail(held, &c, "link.revoked", r.student_id, link_id, r.purpose, r.legal_basis, "ok", "", LinkTo(r)));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return LinkRevoked{link_id, "revoked"};
 }
@@ -394,8 +381,12 @@ Gated<LinkNewCode> LinkService::NewCode(const Caller& c, const std::string& link
   if (!updated) {
     return Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead");
   }
-  SCHAKEL_RETURN_IF_ERROR(
-      AuditOrFail(held, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis, "permit", ""));
+  // What the new code opens: the categories and consents decided now.
+  r.categories = CategoryList(decided.decision.categories);
+  r.consent_ids = Join(decided.decision.consents_used, ",");
+  AuditTo new_code_to = LinkTo(r);
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis,
+                                      "permit", "", new_code_to));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return LinkNewCode{link_id, core_.config.links_public_url + "/l/" + made->token, made->code, r.expires};
 }
@@ -409,8 +400,8 @@ Result<int> LinkService::ExpireDue() {
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   for (const auto& r : due) {
     SCHAKEL_RETURN_IF_ERROR(store::MarkLinkExpired(held.db(), r.link_id, now));
-    SCHAKEL_RETURN_IF_ERROR(
-        AuditOrFail(held, nullptr, "link.expired", r.student_id, r.link_id, r.purpose, r.legal_basis, "ok", "expired"));
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, nullptr, "link.expired", r.student_id, r.link_id, r.purpose,
+                                        r.legal_basis, "ok", "expired", LinkTo(r)));
   }
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return static_cast<int>(due.size());
@@ -426,7 +417,7 @@ Result<LinkVisit> LinkService::Visit(const std::string& token) {
   GlobalLinkCounters().page_views++;
   // The code page holds nothing of the case: its view may go unrecorded.
   AuditBestEffort(held, nullptr, "link.view", row->student_id, row->link_id, row->purpose, row->legal_basis, "ok",
-                  "code_page");
+                  "code_page", LinkTo(*row));
   out.kind = LinkVisit::Kind::kAskCode;
   return out;
 }
@@ -477,11 +468,11 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
     // Denials, and the lock already holds: rolling it back because its entry
     // failed would open the door again.
     AuditBestEffort(held, nullptr, "link.wrong_code", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
-                    "attempt " + std::to_string(failed));
+                    "attempt " + std::to_string(failed), LinkTo(row));
     if (lock_now) {
       GlobalLinkCounters().locks++;
       AuditBestEffort(held, nullptr, "link.locked", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
-                      "too_many_wrong_codes");
+                      "too_many_wrong_codes", LinkTo(row));
       return gone("locked");
     }
     out.kind = LinkVisit::Kind::kWrongCode;

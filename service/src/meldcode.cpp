@@ -85,13 +85,13 @@ Result<MeldcodeEnded> Service::EndPending(const Caller& c, const std::string& me
   const bool own = s.requested_by == c.user_id;
   if (reject && own) {
     AuditBestEffort(held, c, "share.reject", s.student_id, message_id, s.purpose, s.legal_basis, "deny",
-                    "same_person" + ref);
+                    "same_person" + ref, ShareTo(s));
     return Status::Denied(
         "a Meldcode share needs a second person: the requester may not reject it (cancel it instead)");
   }
   if (!reject && !own) {
     AuditBestEffort(held, c, "share.cancel", s.student_id, message_id, s.purpose, s.legal_basis, "deny",
-                    "not_requester" + ref);
+                    "not_requester" + ref, ShareTo(s));
     return Status::Denied(
         "only the requester may cancel a pending Meldcode share; a coordinator rejects it, with a "
         "reason");
@@ -118,7 +118,8 @@ Result<ShareView> Service::ShowShare(const Caller& c, const std::string& message
   store::ShareRecord& s = out.record;
   SCHAKEL_ASSIGN_OR_RETURN(bool may, MaySeeShare(held, c, s));
   if (!may) {
-    AuditBestEffort(held, c, "share.read", s.student_id, message_id, s.purpose, s.legal_basis, "deny", "not_yours");
+    AuditBestEffort(held, c, "share.read", s.student_id, message_id, s.purpose, s.legal_basis, "deny", "not_yours",
+                    ShareTo(s));
     return Status::Denied("share " + message_id + " is not yours");
   }
   if (!s.justification) return out;
@@ -129,7 +130,8 @@ Result<ShareView> Service::ShowShare(const Caller& c, const std::string& message
   }
   // Shown only once its reading is on record.
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.justification_read", s.student_id, message_id, s.purpose,
-                                      s.legal_basis, "ok", "justification_sha256=" + *out.justification_sha256));
+                                      s.legal_basis, "ok", "justification_sha256=" + *out.justification_sha256,
+                                      ShareTo(s)));
   return out;
 }
 
@@ -147,7 +149,8 @@ Result<MeldcodeJustification> Service::ReadJustification(const Caller& c, const 
   out.justification = std::move(*found->justification);
   out.sha256 = internal::JustificationSha256(out.justification);
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.justification_read", found->student_id, message_id,
-                                      found->purpose, found->legal_basis, "ok", "justification_sha256=" + out.sha256));
+                                      found->purpose, found->legal_basis, "ok", "justification_sha256=" + out.sha256,
+                                      ShareTo(*found)));
   return out;
 }
 

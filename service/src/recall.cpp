@@ -69,8 +69,8 @@ Result<ShareRecall> Service::RecallShare(const Caller& c, const std::string& mes
       return Status::InvalidInput("share " + message_id + " is " + std::string(ShareStateName(s.state)) +
                                   ": it never reached the partner, there is nothing to recall");
   }
-  SCHAKEL_RETURN_IF_ERROR(
-      AuditOrFail(held, c, "share.recalled", s.student_id, message_id, s.purpose, s.legal_basis, "ok", out.reason));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.recalled", s.student_id, message_id, s.purpose, s.legal_basis,
+                                      "ok", out.reason, ShareTo(s)));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.WakeDelivery();
   return out;

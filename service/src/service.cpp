@@ -117,8 +117,8 @@ Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& c
   return Status::Ok();
 }
 
-audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what) {
-  audit::AuditEvent e = SystemEvent(std::move(what), c.source);
+audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what, AuditTo to) {
+  audit::AuditEvent e = SystemEvent(std::move(what), c.source, std::move(to));
   e.actor_user = c.user_id;
   e.actor_role = std::string(store::RoleName(c.role));
   return e;
@@ -132,8 +132,62 @@ Status Authorize(const Caller& c, Op op) {
                         std::string(kOpRules[static_cast<size_t>(op)].what));
 }
 
-audit::AuditEvent SystemEvent(AuditWhat what, std::string source) {
+namespace {
+
+// An audit field is refused, never cut, when it is too long (format.h), and
+// a refused entry would stop the action. A share may rest on more consents
+// than fit: the list keeps the ids that fit and says how many it left out
+// (the share's own record holds them all).
+std::string FitIds(const std::vector<std::string>& ids) {
+  constexpr size_t kRoom = audit::kMaxReasonBytes - 16;  // room for ",+NNNN more"
+  std::string out;
+  size_t kept = 0;
+  for (const auto& id : ids) {
+    if (out.size() + 1 + id.size() > kRoom) break;
+    if (!out.empty()) out += ',';
+    out += id;
+    ++kept;
+  }
+  if (kept < ids.size()) out += ",+" + std::to_string(ids.size() - kept) + " more";
+  return out;
+}
+
+// A link holder's name is at most 200 bytes (link_service.cpp); the type is
+// a short token. Cut at a character boundary all the same, marked.
+std::string FitText(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t end = max - 3;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) --end;
+  s.resize(end);
+  return s + "...";
+}
+
+}  // namespace
+
+AuditTo ShareTo(const store::ShareRecord& s) {
+  return {s.recipient_id, consent::CategoryNames(s.categories), FitIds(s.consent_ids)};
+}
+
+AuditTo LinkTo(const store::LinkRecord& l) {
+  return {FitText(l.recipient_name + " (" + l.recipient_type + ")", audit::kMaxFieldBytes), l.categories,
+          FitIds(Split(l.consent_ids, ','))};
+}
+
+AuditTo InboxTo(const store::InboxRecord& r) {
+  return {r.assigned_to.value_or(""), consent::CategoryNames(r.categories), FitIds(r.consent_ids)};
+}
+
+AuditTo AssignedTo(const store::InboxRecord& r, const std::string& user_id) {
+  AuditTo to = InboxTo(r);
+  to.recipient = user_id;
+  return to;
+}
+
+audit::AuditEvent SystemEvent(AuditWhat what, std::string source, AuditTo to) {
   audit::AuditEvent e;
+  e.recipient = std::move(to.recipient);
+  e.categories = std::move(to.categories);
+  e.consents = std::move(to.consents);
   e.actor_user = "schakeld";
   e.actor_role = "system";
   e.action = std::move(what.action);
@@ -149,18 +203,22 @@ audit::AuditEvent SystemEvent(AuditWhat what, std::string source) {
 
 Status Service::AuditOrFail(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,
                             std::string object, std::string purpose, std::string legal_basis, std::string outcome,
-                            std::string reason) {
+                            std::string reason, AuditTo to) {
   return service::AuditOrFail(
-      held, internal::CallerEvent(c, {std::move(action), std::move(subject), std::move(object), std::move(purpose),
-                                      std::move(legal_basis), std::move(outcome), std::move(reason)}));
+      held, internal::CallerEvent(c,
+                                  {std::move(action), std::move(subject), std::move(object), std::move(purpose),
+                                   std::move(legal_basis), std::move(outcome), std::move(reason)},
+                                  std::move(to)));
 }
 
 void Service::AuditBestEffort(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,
                               std::string object, std::string purpose, std::string legal_basis, std::string outcome,
-                              std::string reason) {
+                              std::string reason, AuditTo to) {
   service::AuditBestEffort(
-      held, internal::CallerEvent(c, {std::move(action), std::move(subject), std::move(object), std::move(purpose),
-                                      std::move(legal_basis), std::move(outcome), std::move(reason)}));
+      held, internal::CallerEvent(c,
+                                  {std::move(action), std::move(subject), std::move(object), std::move(purpose),
+                                   std::move(legal_basis), std::move(outcome), std::move(reason)},
+                                  std::move(to)));
 }
 
 Result<Caller> Service::Authenticate(std::string_view token) {

@@ -63,6 +63,6 @@ std::string JustificationSha256(std::string_view justification);
 std::string JustificationRef(std::string_view justification);
 
 // The audit event for a caller's action.
-audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what);
+audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what, AuditTo to = {});
 
 }  // namespace schakel::service::internal

@@ -100,7 +100,8 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
   const consent::Decision& d = decided->decision;
   if (req.dry_run) {
     AuditBestEffort(held, c, "share.evaluated", decided->kase.student_id, gate.audit_object, req.purpose,
-                    decided->legal_basis, "permit", ReasonCodes(d));
+                    decided->legal_basis, "permit", ReasonCodes(d),
+                    AuditTo{req.to, consent::CategoryNames(d.categories), Join(d.consents_used, ",")});
   }
   Instant now = core_.clock->Now();
   int days = d.retention_days ? *d.retention_days : core_.config.retention_default_days;
@@ -159,7 +160,7 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
     Gated<GateResult> again = gate_.Decide(held, c, p.gate);
     if (!again.ok()) return again.Refused<ShareOutcome>();
     AuditBestEffort(held, c, "share.denied", p.share.student_id, p.gate.audit_object, p.share.purpose,
-                    p.share.legal_basis, "deny", "changed_while_sealing");
+                    p.share.legal_basis, "deny", "changed_while_sealing", ShareTo(p.share));
     return Status::Unavailable(
         "the case or a consent it relies on changed while the share was being sealed; "
         "nothing was sent; try again");
@@ -173,7 +174,7 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
   std::string reason = ReasonCodes(p.decision);
   if (s.justification) reason += internal::JustificationRef(*s.justification);
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, p.meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
-                                      s.message_id, s.purpose, s.legal_basis, "permit", reason));
+                                      s.message_id, s.purpose, s.legal_basis, "permit", reason, ShareTo(s)));
   FaultPoint("share.before_commit");
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   FaultPoint("share.after_commit");
@@ -192,7 +193,7 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
     SCHAKEL_ASSIGN_OR_RETURN(s, PendingShare(held, message_id));
     if (s.requested_by == c.user_id) {
       AuditBestEffort(held, c, "share.approve", s.student_id, message_id, s.purpose, s.legal_basis, "deny",
-                      "same_person" + internal::JustificationRef(s.justification.value_or("")));
+                      "same_person" + internal::JustificationRef(s.justification.value_or("")), ShareTo(s));
       return Status::Denied("a Meldcode share needs a second person: the requester may not approve it");
     }
     SCHAKEL_ASSIGN_OR_RETURN(kase, LoadCase(held, s.case_id));
@@ -220,7 +221,7 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
   SCHAKEL_RETURN_IF_ERROR(QueueSealed(held, s, sealed));
   SCHAKEL_RETURN_IF_ERROR(
       AuditOrFail(held, c, "share.approved", s.student_id, message_id, s.purpose, s.legal_basis, "permit",
-                  "meldcode_second_approval" + internal::JustificationRef(s.justification.value_or(""))));
+                  "meldcode_second_approval" + internal::JustificationRef(s.justification.value_or("")), ShareTo(s)));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   core_.WakeDelivery();
   return MeldcodeApproval{message_id, ShareState::kQueued, c.user_id};
@@ -236,7 +237,7 @@ Gated<MeldcodeApproval> Service::CancelOnApproval(NodeCore::Held& held, const Ca
   SCHAKEL_RETURN_IF_ERROR(store::SetShareState(held.db(), s.message_id, ShareState::kCancelled, ReasonCodes(d),
                                                FormatInstantMs(core_.clock->Now())));
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.cancelled", s.student_id, s.message_id, s.purpose, s.legal_basis,
-                                      "deny", ReasonCodes(d)));
+                                      "deny", ReasonCodes(d), ShareTo(s)));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   Status refused = Status::Denied("share refused on approval: " + ReasonText(d));
   return {std::move(refused), std::move(d)};

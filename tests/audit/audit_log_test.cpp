@@ -380,6 +380,36 @@ TEST_F(AuditLogTest, QueryFilters) {
   EXPECT_EQ(log_->Query(f).status().code(), Code::kInvalidInput);
 }
 
+// AVG art. 15(1)(c): the recipients. An entry of format 2 says to whom and
+// which categories; a format-1 row claiming them is corrupt.
+TEST_F(AuditLogTest, SubjectReportNamesRecipientsAndAFormatOneRowCannotClaimThem) {
+  MakeLog();
+  AuditEvent e = Event(2);
+  e.recipient = "wijkteam-overvecht";
+  e.categories = "hulpvraag,onderwijs";
+  e.consents = "c-1";
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(log_->Append(e).ok());
+  auto r = log_->SubjectReport("stu-2");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string text = SubjectReportText(*r);
+  EXPECT_NE(text.find("  to wijkteam-overvecht, categories hulpvraag,onderwijs\n"), std::string::npos) << text;
+  auto j = nlohmann::json::parse(SubjectReportJson(*r));
+  EXPECT_EQ(j["entries"][0]["recipient"], "wijkteam-overvecht");
+  EXPECT_EQ(j["entries"][0]["consents"], "c-1");
+  EXPECT_TRUE(log_->VerifyStored().ok());
+
+  DropTriggers();
+  ASSERT_TRUE(db_->Exec("UPDATE audit_log SET format = 1 WHERE seq = 1;").ok());
+  Status st = log_->VerifyStored();
+  EXPECT_EQ(st.code(), Code::kCorruption);
+  EXPECT_NE(st.message().find("format-1 entry holds fields of format 2"), std::string::npos) << st.message();
+  ASSERT_TRUE(db_->Exec("UPDATE audit_log SET format = 3 WHERE seq = 1;").ok());
+  st = log_->VerifyStored();
+  EXPECT_EQ(st.code(), Code::kCorruption);
+  EXPECT_NE(st.message().find("entry format 3"), std::string::npos) << st.message();
+}
+
 TEST_F(AuditLogTest, SubjectReportListsWhoWhatWhenWhy) {
   MakeLog();
   AppendRange(1, 12);

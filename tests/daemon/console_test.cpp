@@ -337,9 +337,11 @@ TEST_F(ConsoleTest, EachRoleIsRefusedOtherRolesPages) {
     EXPECT_EQ(Get(page, coordinator).status, 403) << page;
   }
   EXPECT_EQ(Post("/audit/controleren", "csrf=" + Get("/", staff).Csrf(), staff).status, 403);
-  for (const char* page : {"/dossiers", "/inbox", "/delingen", "/toestemmingen?leerling=stu-1", "/beheer"}) {
+  for (const char* page : {"/dossiers", "/inbox", "/delingen", "/beheer"}) {
     EXPECT_EQ(Get(page, auditor).status, 403) << page;
   }
+  // An auditor reads consents and their evidence, but records or withdraws none.
+  EXPECT_EQ(Get("/toestemmingen?leerling=stu-1", auditor).status, 200);
   for (const char* page : {"/dossiers", "/inbox", "/audit", "/audit/export"}) {
     EXPECT_EQ(Get(page, admin).status, 403) << page;
   }
@@ -675,7 +677,8 @@ struct RouteRow {
   const char* query = "";
 };
 
-// Staff see consents only for students of their cases (they have none here).
+// Staff see consents only for students of their cases (they have none here);
+// auditors read consents and their evidence (an audited read).
 constexpr RouteRow kApiTable[] = {
     {"GET /v1/status", "AAAA"},
     {"POST /v1/cases", "AADD"},
@@ -684,7 +687,7 @@ constexpr RouteRow kApiTable[] = {
     {"PUT /v1/cases/*", "AADD"},
     {"POST /v1/cases/*/assign", "AADD"},
     {"POST /v1/consents", "DADD"},
-    {"GET /v1/consents", "DADD", "?student=stu-1"},
+    {"GET /v1/consents", "DAAD", "?student=stu-1"},
     {"POST /v1/consents/*/withdraw", "DADD"},
     {"POST /v1/shares", "AADD"},
     {"GET /v1/shares", "AADD"},
@@ -736,7 +739,7 @@ constexpr RouteRow kConsoleTable[] = {
     {"POST /inbox/*/toewijzen", "DADD"},
     {"GET /leerlingen", "DADD"},
     {"POST /leerlingen", "DADD"},
-    {"GET /toestemmingen", "DADD", "?leerling=stu-1"},
+    {"GET /toestemmingen", "DAAD", "?leerling=stu-1"},
     {"POST /toestemmingen", "DADD"},
     {"POST /toestemmingen/*/intrekken", "DADD"},
     {"GET /audit", "DDAD"},

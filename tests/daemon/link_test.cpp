@@ -152,6 +152,17 @@ TEST_F(LinkTest, CodePageThenWrongThenRightCode) {
     EXPECT_NE(audit.out.find(action), std::string::npos) << action;
   }
   EXPECT_EQ(audit.out.find("127.0.0.1"), std::string::npos);  // no client IP in the audit log
+  // Each link entry says to whom and what: the holder, the categories, the consents.
+  auto entries = nlohmann::json::parse(audit.out)["entries"];
+  int link_entries = 0;
+  for (const auto& e : entries) {
+    if (e["action"].get<std::string>().rfind("link.", 0) != 0) continue;
+    ++link_entries;
+    EXPECT_EQ(e["recipient"].get<std::string>().rfind("dr. A. Jansen (", 0), 0u) << e.dump();
+    EXPECT_NE(e["categories"].get<std::string>().find("hulpvraag"), std::string::npos) << e.dump();
+    EXPECT_EQ(e["consents"].get<std::string>().rfind("c-", 0), 0u) << e.dump();
+  }
+  EXPECT_GE(link_entries, 4);
 
   // The database keeps neither the token nor the code nor the content in clear.
   fed_.StopNode("school");

@@ -215,5 +215,86 @@ TEST_F(NeedToKnowTest, ListsAreAudited) {
   EXPECT_NE(text.out.find("\tmentor (u-"), std::string::npos) << text.out;
 }
 
+// "What went to whom": a share's entries name the partner, the categories
+// and the consents it rested on, on both sides; `schakel audit query` prints
+// them; an auditor reads the consents behind them (an audited read).
+TEST_F(NeedToKnowTest, AuditorsSeeWhatWentToWhomAndTheConsentsBehindIt) {
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  std::string id = ShareSanne();
+  json permitted = AuditEntries("stu-1042", "share.permitted")["entries"];
+  ASSERT_EQ(permitted.size(), 1u) << permitted.dump();
+  const json& e = permitted[0];
+  EXPECT_EQ(e["object"], id);
+  EXPECT_EQ(e["format"], 2);
+  EXPECT_EQ(e["recipient"], "wijkteam-b");
+  EXPECT_EQ(e["recipient_name"], "Org team");
+  EXPECT_EQ(e["legal_basis"], "consent");
+  std::string categories = e["categories"].get<std::string>();
+  EXPECT_FALSE(categories.empty());
+  EXPECT_NE(categories.find("hulpvraag"), std::string::npos) << categories;
+  std::string consents = e["consents"].get<std::string>();
+  EXPECT_EQ(consents.rfind("c-", 0), 0u) << consents;
+  // The share's own record agrees with its entry.
+  auto share = fed_.AsJson("school", "mentor", {"meldcode", "show", id});
+  std::string recorded, relied;
+  for (const auto& c : share["categories"]) recorded += (recorded.empty() ? "" : ",") + c.get<std::string>();
+  for (const auto& c : share["consents"]) relied += (relied.empty() ? "" : ",") + c.get<std::string>();
+  EXPECT_EQ(categories, recorded) << share.dump();
+  EXPECT_EQ(consents, relied) << share.dump();
+  // Delivered: the same three on the delivery entry.
+  json delivered = AuditEntries("stu-1042", "share.delivered")["entries"];
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0]["recipient"], "wijkteam-b");
+  EXPECT_EQ(delivered[0]["categories"], categories);
+  EXPECT_EQ(delivered[0]["consents"], consents);
+
+  // The text the auditor reads.
+  auto text = fed_.As("school", "auditor", {"audit", "query", "--action", "share.permitted"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("\tto Org team (wijkteam-b)\tcategories " + categories + "\tconsents " + consents),
+            std::string::npos)
+      << text.out;
+
+  // The recipient's log: received (no one assigned yet, routed on arrival),
+  // assigned to the gezinswerker, read by her, each with categories and consents.
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("team", "teamaudit", "auditor"));
+  ASSERT_EQ(fed_.As("team", "gezinswerker", {"inbox", "show", id}).code, 0);
+  auto team_log = [&](const char* action) {
+    return fed_.AsJson("team", "teamaudit", {"audit", "query", "--student", "stu-1042", "--action", action})["entries"];
+  };
+  json received = team_log("inbox.received");
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0]["categories"], categories);
+  EXPECT_EQ(received[0]["consents"], consents);
+  json assigned = team_log("inbox.assign");
+  ASSERT_EQ(assigned.size(), 1u);
+  EXPECT_EQ(assigned[0]["recipient_name"], "gezinswerker");
+  json read = team_log("inbox.read");
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0]["actor"]["name"], "gezinswerker");
+  EXPECT_EQ(read[0]["recipient_name"], "gezinswerker");
+  EXPECT_EQ(read[0]["categories"], categories);
+
+  // The auditor opens the consents the share rested on, evidence included;
+  // the read is on record. Recording or withdrawing stays the coordinator's.
+  auto held = fed_.AsJson("school", "auditor", {"consent", "list", "--student", "stu-1042"});
+  ASSERT_FALSE(held["consents"].empty()) << held.dump();
+  bool found = false;
+  for (const auto& c : held["consents"]) {
+    std::string cid = c["id"].get<std::string>();
+    if (consents.find(cid) != std::string::npos) {
+      found = true;
+      EXPECT_FALSE(c["evidence"].get<std::string>().empty()) << c.dump();
+    }
+  }
+  EXPECT_TRUE(found) << held.dump();
+  json reads = AuditEntries("stu-1042", "consent.read")["entries"];
+  ASSERT_FALSE(reads.empty());
+  EXPECT_EQ(reads.back()["actor"]["name"], "auditor");
+  std::string first = consents.substr(0, consents.find(','));
+  EXPECT_EQ(fed_.As("school", "auditor", {"consent", "withdraw", first}).code, 3);
+}
+
 }  // namespace
 }  // namespace schakel

@@ -26,6 +26,8 @@ std::string ToHex(std::span<const uint8_t> bytes);
 std::optional<std::vector<uint8_t>> FromHex(std::string_view hex);
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+// The parts of `s` between `sep`s: "a,b" -> {"a", "b"}; "" -> {}.
+std::vector<std::string> Split(std::string_view s, char sep);
 
 // True when every byte is printable ASCII or valid UTF-8 without control
 // characters other than tab; used to keep names and reasons log-safe.

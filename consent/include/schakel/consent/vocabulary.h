@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "schakel/base/strings.h"
@@ -105,5 +106,8 @@ class CategorySet {
 
 // The categories of a set sorted by wire name (ASCII order), as outputs list them.
 std::array<Category, kCategoryCount> CategoriesByName();
+// The wire names of a set's categories in that order, joined by ',':
+// "gezin,school". Empty for the empty set.
+std::string CategoryNames(CategorySet set);
 
 }  // namespace schakel::consent

@@ -36,6 +36,7 @@
 #include "schakel/service/reachability.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
+#include "schakel/store/records.h"
 
 namespace schakel::service {
 
@@ -141,8 +142,23 @@ struct AuditWhat {
   std::string reason;
 };
 
+// What went to whom: the fields of audit entry format 2 (docs/audit.md).
+// Empty where they do not apply.
+struct AuditTo {
+  std::string recipient;   // partner node id, a link's holder, an inbox item's assignee
+  std::string categories;  // "gezin,school"
+  std::string consents;    // consent ids, comma-separated
+};
+// For a share (to the partner), a dossier link (to its holder, "name (type)")
+// and a received share (to the user it is assigned to, if any).
+AuditTo ShareTo(const store::ShareRecord& s);
+AuditTo LinkTo(const store::LinkRecord& l);
+AuditTo InboxTo(const store::InboxRecord& r);
+// InboxTo for the moment it is assigned to `user_id`.
+AuditTo AssignedTo(const store::InboxRecord& r, const std::string& user_id);
+
 // An event by the node itself ("schakeld", role "system").
-audit::AuditEvent SystemEvent(AuditWhat what, std::string source);
+audit::AuditEvent SystemEvent(AuditWhat what, std::string source, AuditTo to = {});
 
 // The audit policy (docs/audit.md). An action on personal data happens only
 // once its audit entry is written; an entry about something that did not

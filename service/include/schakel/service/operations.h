@@ -69,6 +69,9 @@ inline constexpr RoleMask kCoordinatorOnly = RoleBit(store::Role::kCoordinator);
 inline constexpr RoleMask kAuditorOnly = RoleBit(store::Role::kAuditor);
 inline constexpr RoleMask kCoordinatorOrAuditor = RoleBit(store::Role::kCoordinator) | RoleBit(store::Role::kAuditor);
 inline constexpr RoleMask kAdminOnly = RoleBit(store::Role::kAdmin);
+// Consents and their evidence: staff (their cases' students), coordinators,
+// and auditors checking what a share rested on -- every read audited.
+inline constexpr RoleMask kStaffCoordinatorOrAuditor = kStaffOrCoordinator | RoleBit(store::Role::kAuditor);
 inline constexpr RoleMask kAnyRole = RoleBit(store::Role::kStaff) | RoleBit(store::Role::kCoordinator) |
                                      RoleBit(store::Role::kAuditor) | RoleBit(store::Role::kAdmin);
 
@@ -87,7 +90,7 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     {Op::kAssignCase, kStaffOrCoordinator, "assign cases"},
     {Op::kAddConsent, kCoordinatorOnly, "record consents"},
     {Op::kWithdrawConsent, kCoordinatorOnly, "withdraw consents"},
-    {Op::kListConsents, kStaffOrCoordinator, "read consents"},
+    {Op::kListConsents, kStaffCoordinatorOrAuditor, "read consents"},
     {Op::kShare, kStaffOrCoordinator, "share cases"},
     {Op::kApproveMeldcode, kCoordinatorOnly, "approve Meldcode shares"},
     {Op::kRejectMeldcode, kCoordinatorOnly, "reject Meldcode shares"},

@@ -175,10 +175,10 @@ class Service {
   // The audit policy of node_core.h, with the caller as the actor.
   [[nodiscard]] Status AuditOrFail(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,
                                    std::string object, std::string purpose, std::string legal_basis,
-                                   std::string outcome, std::string reason);
+                                   std::string outcome, std::string reason, AuditTo to = {});
   void AuditBestEffort(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,
                        std::string object, std::string purpose, std::string legal_basis, std::string outcome,
-                       std::string reason);
+                       std::string reason, AuditTo to = {});
   NodeCore& core_;
   EgressGate gate_;
 };

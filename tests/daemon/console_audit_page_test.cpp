@@ -1,0 +1,48 @@
+// The console's audit page (console_pages.h AuditPage): an auditor reads who
+// (names beside ids), to whom, which categories and on which consents, with
+// every value escaped.
+#include <gtest/gtest.h>
+
+#include "console_pages.h"
+
+namespace schakel::daemon::console {
+namespace {
+
+TEST(ConsoleAuditPage, ARowSaysWhoSentWhatToWhomOnWhichConsents) {
+  Viewer v{"Ans Auditor", store::Role::kAuditor, "csrf", "school-a", "u-aud"};
+  service::AuditFound found;
+  audit::AuditEntry e;
+  e.seq = 7;
+  e.actor_user = "u-1";
+  e.actor_role = "staff";
+  e.actor_org = "school-a";
+  e.action = "share.permitted";
+  e.subject = "stu-1042";
+  e.object = "msg-1";
+  e.purpose = "doorverwijzing";
+  e.legal_basis = "consent";
+  e.outcome = "permit";
+  e.source = "api";
+  e.recipient = "wijkteam-b";
+  e.categories = "hulpvraag,onderwijs";
+  e.consents = "c-1,c-2";
+  found.entries.push_back(e);
+  audit::AuditEntry link = e;
+  link.seq = 8;
+  link.action = "link.created";
+  link.recipient = "dr. <b>Jansen</b> (huisarts)";
+  found.entries.push_back(link);
+  found.names = {{"u-1", "Mentor Mirjam"}, {"wijkteam-b", "Wijkteam Overvecht"}, {"school-a", "School A"}};
+  std::string page = AuditPage(v, {}, &found, "");
+  EXPECT_NE(page.find("Mentor Mirjam <code>u-1</code>"), std::string::npos);
+  EXPECT_NE(page.find("Wijkteam Overvecht <code>wijkteam-b</code>"), std::string::npos);
+  EXPECT_NE(page.find("<th scope=\"col\">Aan</th>"), std::string::npos);
+  EXPECT_NE(page.find("Hulpvraag"), std::string::npos) << "categories in Dutch";
+  EXPECT_NE(page.find("<a href=\"/toestemmingen?leerling=stu-1042\">c-1,c-2</a>"), std::string::npos);
+  // A link holder's name is text, never markup.
+  EXPECT_EQ(page.find("<b>Jansen</b>"), std::string::npos);
+  EXPECT_NE(page.find("dr. &lt;b&gt;Jansen&lt;/b&gt; (huisarts)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace schakel::daemon::console
