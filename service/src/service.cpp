@@ -132,13 +132,11 @@ Status Authorize(const Caller& c, Op op) {
                         std::string(kOpRules[static_cast<size_t>(op)].what));
 }
 
-namespace {
-
 // An audit field is refused, never cut, when it is too long (format.h), and
 // a refused entry would stop the action. A share may rest on more consents
 // than fit: the list keeps the ids that fit and says how many it left out
 // (the share's own record holds them all).
-std::string FitIds(const std::vector<std::string>& ids) {
+std::string AuditIds(const std::vector<std::string>& ids) {
   constexpr size_t kRoom = audit::kMaxReasonBytes - 16;  // room for ",+NNNN more"
   std::string out;
   size_t kept = 0;
@@ -151,6 +149,8 @@ std::string FitIds(const std::vector<std::string>& ids) {
   if (kept < ids.size()) out += ",+" + std::to_string(ids.size() - kept) + " more";
   return out;
 }
+
+namespace {
 
 // A link holder's name is at most 200 bytes (link_service.cpp); the type is
 // a short token. Cut at a character boundary all the same, marked.
@@ -165,16 +165,16 @@ std::string FitText(std::string s, size_t max) {
 }  // namespace
 
 AuditTo ShareTo(const store::ShareRecord& s) {
-  return {s.recipient_id, consent::CategoryNames(s.categories), FitIds(s.consent_ids)};
+  return {s.recipient_id, consent::CategoryNames(s.categories), AuditIds(s.consent_ids)};
 }
 
 AuditTo LinkTo(const store::LinkRecord& l) {
   return {FitText(l.recipient_name + " (" + l.recipient_type + ")", audit::kMaxFieldBytes), l.categories,
-          FitIds(Split(l.consent_ids, ','))};
+          AuditIds(Split(l.consent_ids, ','))};
 }
 
 AuditTo InboxTo(const store::InboxRecord& r) {
-  return {r.assigned_to.value_or(""), consent::CategoryNames(r.categories), FitIds(r.consent_ids)};
+  return {r.assigned_to.value_or(""), consent::CategoryNames(r.categories), AuditIds(r.consent_ids)};
 }
 
 AuditTo AssignedTo(const store::InboxRecord& r, const std::string& user_id) {

@@ -101,7 +101,7 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
   if (req.dry_run) {
     AuditBestEffort(held, c, "share.evaluated", decided->kase.student_id, gate.audit_object, req.purpose,
                     decided->legal_basis, "permit", ReasonCodes(d),
-                    AuditTo{req.to, consent::CategoryNames(d.categories), Join(d.consents_used, ",")});
+                    AuditTo{req.to, consent::CategoryNames(d.categories), AuditIds(d.consents_used)});
   }
   Instant now = core_.clock->Now();
   int days = d.retention_days ? *d.retention_days : core_.config.retention_default_days;

@@ -152,6 +152,8 @@ struct AuditTo {
 // For a share (to the partner), a dossier link (to its holder, "name (type)")
 // and a received share (to the user it is assigned to, if any).
 AuditTo ShareTo(const store::ShareRecord& s);
+// Consent ids for AuditTo::consents: as many as fit the field, then ",+N more".
+std::string AuditIds(const std::vector<std::string>& ids);
 AuditTo LinkTo(const store::LinkRecord& l);
 AuditTo InboxTo(const store::InboxRecord& r);
 // InboxTo for the moment it is assigned to `user_id`.
