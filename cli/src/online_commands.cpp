@@ -305,7 +305,11 @@ void PrintStatus(std::ostream& o, const json& r) {
         o << ", last heard from " << JsonText(p, "last_inbound");
     }
     o << "; " << JsonText(p, "queued_shares") << " share(s) queued, " << JsonText(p, "pending_revocations")
-      << " revocation(s) pending\n";
+      << " revocation(s) pending";
+    if (p.contains("oldest_queued") && p["oldest_queued"].is_string()) {
+      o << ", waiting since " << JsonText(p, "oldest_queued");
+    }
+    o << "\n";
   }
 }
 

@@ -95,7 +95,8 @@ Json PartnerStatusJson(const service::PartnerStatus& p) {
               {"last_error_at", OptInstant(seen ? seen->last_error_at : std::nullopt)},
               {"last_error", seen && seen->last_error_at ? Json(seen->last_error) : Json(nullptr)},
               {"queued_shares", p.queued_shares},
-              {"pending_revocations", p.pending_revocations}};
+              {"pending_revocations", p.pending_revocations},
+              {"oldest_queued", OptString(p.oldest_queued)}};
 }
 
 Json EntryJson(const audit::AuditEntry& e) {

@@ -44,6 +44,16 @@ std::string FormatPrometheus(const std::string& node_version, const store::NodeM
   }
   Family(o, "schakel_outbox_depth", "gauge", "Items waiting in the outbox for delivery.");
   o << "schakel_outbox_depth " << m.outbox_depth << "\n";
+  Family(o, "schakel_partner_outbox_depth", "gauge", "Items waiting for delivery, per partner (its own lane).");
+  for (const auto& [partner, q] : m.partner_queues) {
+    o << "schakel_partner_outbox_depth{partner=\"" << Escape(partner) << "\"} " << q.depth << "\n";
+  }
+  Family(o, "schakel_partner_outbox_oldest_timestamp_seconds", "gauge",
+         "When the oldest item waiting for a partner was queued (Unix time).");
+  for (const auto& [partner, q] : m.partner_queues) {
+    o << "schakel_partner_outbox_oldest_timestamp_seconds{partner=\"" << Escape(partner) << "\"} " << q.oldest_unix_s
+      << "\n";
+  }
   Family(o, "schakel_audit_entries", "gauge", "Entries in the audit log.");
   o << "schakel_audit_entries " << m.audit_entries << "\n";
   Family(o, "schakel_gate_decisions_total", "counter", "Egress gate decisions logged, by outcome.");

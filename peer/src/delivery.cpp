@@ -69,43 +69,7 @@ void DeliveryWorker::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
-void DeliveryWorker::Stop() {
-  stop_ = true;
-  core_.WakeDelivery();
-  if (thread_.joinable()) thread_.join();
-  clients_.clear();
-}
-
-void DeliveryWorker::Loop() {
-  while (!stop_) {
-    RunOnce();
-    std::unique_lock<std::mutex> lock(core_.wake_mu);
-    core_.wake.wait_for(lock, options_.poll_interval, [this] { return core_.wake_pending || stop_.load(); });
-    core_.wake_pending = false;
-  }
-}
-
-void DeliveryWorker::RunOnce() {
-  for (int round = 0; round < 100 && !stop_; ++round) {
-    std::vector<store::OutgoingItem> due;
-    {
-      NodeCore::Held held(core_);
-      auto items = store::DueOutgoing(held.db(), core_.clock->Now().time_since_epoch().count(), 16);
-      if (!items.ok()) {
-        LogError("delivery: cannot read the queue: " + items.status().message());
-        return;
-      }
-      due = std::move(items).value();
-    }
-    if (due.empty()) return;
-    for (const auto& item : due) {
-      if (stop_) return;
-      Process(item);
-    }
-  }
-}
-
-void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) {
+void DeliveryWorker::Failed(Lane& lane, const store::OutgoingItem& item, const Status& why) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   int64_t attempts = item.attempts + 1;
   double backoff = static_cast<double>(options_.backoff_base.count());
@@ -114,6 +78,8 @@ void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) 
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
   auto delay = static_cast<int64_t>(backoff * jitter(rng));
   int64_t next = core_.clock->Now().time_since_epoch().count() + delay;
+  // The breaker: this lane tries nothing for the partner until then.
+  lane.open_after = core_.clock->Now() + std::chrono::milliseconds(delay);
   core_.reachability.FailedTo(item.recipient_id, core_.clock->Now(), why.message());
   LogWarn("delivery of " + item.kind + " " + item.message_id + " to " + item.recipient_id + " failed (attempt " +
           std::to_string(attempts) + ", next in " + std::to_string(delay / 1000) + " s): " + why.message());
@@ -122,26 +88,24 @@ void DeliveryWorker::Failed(const store::OutgoingItem& item, const Status& why) 
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
 }
 
-Result<PeerClient*> DeliveryWorker::Connected(const store::Partner& partner) {
+Result<PeerClient*> DeliveryWorker::Connected(Lane& lane, const store::Partner& partner) {
   SCHAKEL_ASSIGN_OR_RETURN(PeerEndpoint endpoint, EndpointFor(partner));
-  auto it = clients_.find(partner.card.node_id);
+  std::unique_ptr<PeerClient>& client = lane.client;
   // A changed card (new address or pin) needs a new connection.
-  if (it != clients_.end() && (it->second->peer().host != endpoint.host || it->second->peer().port != endpoint.port ||
-                               it->second->peer().pin != endpoint.pin)) {
-    clients_.erase(it);
-    it = clients_.end();
+  if (client && (client->peer().host != endpoint.host || client->peer().port != endpoint.port ||
+                 client->peer().pin != endpoint.pin)) {
+    client.reset();
   }
-  if (it == clients_.end()) {
-    SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<PeerClient> client,
+  if (!client) {
+    SCHAKEL_ASSIGN_OR_RETURN(client,
                              PeerClient::Create(core_.config.node_id, core_.keys.tls(), endpoint, options_.client));
-    it = clients_.emplace(partner.card.node_id, std::move(client)).first;
   }
-  Status connected = it->second->Connect();
+  Status connected = client->Connect();
   if (!connected.ok()) {
-    clients_.erase(it);
+    client.reset();
     return connected;
   }
-  return it->second.get();
+  return client.get();
 }
 
 Result<bool> DeliveryWorker::MarkSending(const store::OutgoingItem& item) {
@@ -155,10 +119,9 @@ Result<bool> DeliveryWorker::MarkSending(const store::OutgoingItem& item) {
   return true;
 }
 
-Result<std::string> DeliveryWorker::Transmit(const store::Partner& partner, PeerClient& client,
-                                             const std::string& payload) {
+Result<std::string> DeliveryWorker::Transmit(Lane& lane, PeerClient& client, const std::string& payload) {
   auto response = client.Deliver(payload);
-  if (!response.ok()) clients_.erase(partner.card.node_id);
+  if (!response.ok()) lane.client.reset();
   return response;
 }
 
@@ -219,7 +182,7 @@ DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
   return plan.Then(Plan::kDone, Status::Ok());
 }
 
-void DeliveryWorker::Process(const store::OutgoingItem& item) {
+void DeliveryWorker::Process(Lane& lane, const store::OutgoingItem& item) {
   Plan plan = Prepare(item);
   switch (plan.next) {
     case Plan::kDone:
@@ -228,15 +191,15 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
       RetryAfterLocalError(core_, item, plan.why, options_);
       return;
     case Plan::kFailed:
-      Failed(item, plan.why);
+      Failed(lane, item, plan.why);
       return;
     case Plan::kSend:
       break;
   }
   FaultPoint("delivery.before_send");
-  auto client = Connected(plan.partner);
+  auto client = Connected(lane, plan.partner);
   if (!client.ok()) {
-    Failed(item, client.status());
+    Failed(lane, item, client.status());
     return;
   }
   if (item.kind == "share") {
@@ -249,23 +212,24 @@ void DeliveryWorker::Process(const store::OutgoingItem& item) {
     }
     if (!*marked) return;  // ended while connecting; Prepare drops the item next round
   }
-  auto response = Transmit(plan.partner, **client, item.payload);
+  auto response = Transmit(lane, **client, item.payload);
   if (!response.ok()) {
-    Failed(item, response.status());
+    Failed(lane, item, response.status());
     return;
   }
   if (item.kind == "share" && crypto::IsRefusal(*response)) {
-    RecordRefusal(item, plan, *response);
+    RecordRefusal(lane, item, plan, *response);
     return;
   }
   if (item.kind == "share") {
-    RecordReceipt(item, plan, *response);
+    RecordReceipt(lane, item, plan, *response);
   } else {
-    RecordPurge(item, plan, *response);
+    RecordPurge(lane, item, plan, *response);
   }
 }
 
-void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& plan, const std::string& response) {
+void DeliveryWorker::RecordReceipt(Lane& lane, const store::OutgoingItem& item, const Plan& plan,
+                                   const std::string& response) {
   const store::Partner& partner = plan.partner;
   const std::optional<store::ShareRecord>& share = plan.share;
   auto receipt = crypto::DecodeReceipt(response);
@@ -278,7 +242,7 @@ void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& 
               : !header.ok() ? header.status()
                              : crypto::VerifyReceipt(*receipt, partner.card.sign_pk, *header, hash);
   if (!ok.ok()) {
-    Failed(item, ok.WithContext("receipt refused"));
+    Failed(lane, item, ok.WithContext("receipt refused"));
     return;
   }
   core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
@@ -351,7 +315,8 @@ void DeliveryWorker::RecordReceipt(const store::OutgoingItem& item, const Plan& 
   }
 }
 
-void DeliveryWorker::RecordRefusal(const store::OutgoingItem& item, const Plan& plan, const std::string& response) {
+void DeliveryWorker::RecordRefusal(Lane& lane, const store::OutgoingItem& item, const Plan& plan,
+                                   const std::string& response) {
   const store::Partner& partner = plan.partner;
   const std::optional<store::ShareRecord>& share = plan.share;
   auto refusal = crypto::DecodeRefusal(response);
@@ -359,7 +324,7 @@ void DeliveryWorker::RecordRefusal(const store::OutgoingItem& item, const Plan& 
                             : crypto::VerifyRefusal(*refusal, partner.card.sign_pk, item.message_id,
                                                     core_.config.node_id, partner.card.node_id);
   if (!ok.ok()) {
-    Failed(item, ok.WithContext("refusal not accepted"));
+    Failed(lane, item, ok.WithContext("refusal not accepted"));
     return;
   }
   // It answered: reachable, whatever it thought of the share.
@@ -401,14 +366,15 @@ void DeliveryWorker::RecordRefusal(const store::OutgoingItem& item, const Plan& 
     LogWarn("share " + item.message_id + " refused by " + partner.card.node_id + ": " + code);
 }
 
-void DeliveryWorker::RecordPurge(const store::OutgoingItem& item, const Plan& plan, const std::string& response) {
+void DeliveryWorker::RecordPurge(Lane& lane, const store::OutgoingItem& item, const Plan& plan,
+                                 const std::string& response) {
   const store::Partner& partner = plan.partner;
   const std::optional<store::ShareRecord>& share = plan.share;
   // A revocation: the answer must be the recipient's signed purge confirmation.
   auto confirmed = crypto::VerifyPurgeConfirmation(response, item.message_id, core_.config.node_id,
                                                    partner.card.node_id, partner.card.sign_pk);
   if (!confirmed.ok()) {
-    Failed(item, confirmed.status());
+    Failed(lane, item, confirmed.status());
     return;
   }
   // Version 2 says whether the partner held it (a share that never arrived

@@ -48,13 +48,17 @@ Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   SCHAKEL_ASSIGN_OR_RETURN(audit::CheckpointSchedule schedule, held.audit().Schedule());
   v.now = core_.clock->Now();
   for (const auto& p : partners) {
-    PartnerStatus ps{p.card.node_id, p.card.name, p.card.org_type, p.card.address, std::nullopt, 0, 0};
+    PartnerStatus ps{p.card.node_id, p.card.name, p.card.org_type, p.card.address, std::nullopt, 0, 0, std::nullopt};
     SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary queued, store::SummarizeOutgoing(held.db(), "share", ps.node_id));
     SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary revoking,
                              store::SummarizeOutgoing(held.db(), "revocation", ps.node_id));
     ps.seen = core_.reachability.Get(ps.node_id);
     ps.queued_shares = queued.count;
     ps.pending_revocations = revoking.count;
+    ps.oldest_queued = queued.oldest;
+    if (revoking.oldest && (!ps.oldest_queued || *revoking.oldest < *ps.oldest_queued)) {
+      ps.oldest_queued = revoking.oldest;
+    }
     v.partners.push_back(std::move(ps));
   }
   store::NodePaths paths(core_.dir, core_.config.key_file);

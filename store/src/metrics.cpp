@@ -1,5 +1,8 @@
 #include "schakel/store/metrics.h"
 
+#include <chrono>
+
+#include "schakel/base/time.h"
 #include "schakel/store/records.h"
 
 namespace schakel::store {
@@ -16,6 +19,20 @@ Result<NodeMetrics> CollectMetrics(Database& db) {
     }
   }
   SCHAKEL_ASSIGN_OR_RETURN(m.outbox_depth, CountOutgoing(db));
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement q, db.Prepare("SELECT recipient_id, count(*), min(created) FROM outgoing GROUP BY recipient_id;"));
+    while (true) {
+      SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      NodeMetrics::PartnerQueue& pq = m.partner_queues[q.Text(0)];
+      pq.depth = q.Int(1);
+      auto oldest = ParseInstant(q.Text(2));
+      if (oldest.ok()) {
+        pq.oldest_unix_s = std::chrono::duration_cast<std::chrono::seconds>(oldest->time_since_epoch()).count();
+      }
+    }
+  }
   {
     SCHAKEL_ASSIGN_OR_RETURN(Statement q, db.Prepare("SELECT count(*) FROM audit_log;"));
     SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -197,6 +197,31 @@ Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int 
   return AllRows<OutgoingItem>(s, ReadOutgoing);
 }
 
+Result<std::vector<std::string>> DueRecipients(Database& db, int64_t now_ms, int limit) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("SELECT recipient_id FROM outgoing WHERE next_attempt <= ? GROUP BY recipient_id "
+                                      "ORDER BY min(next_attempt), recipient_id LIMIT ?;"));
+  s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  while (true) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<OutgoingItem>> DueOutgoingTo(Database& db, const std::string& recipient_id, int64_t now_ms,
+                                                int limit) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare(
+          "SELECT id, kind, message_id, recipient_id, payload, attempts, next_attempt, last_error, "
+          "created FROM outgoing WHERE recipient_id = ? AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?;"));
+  s.Bind(1, recipient_id).Bind(2, now_ms).Bind(3, static_cast<int64_t>(limit));
+  return AllRows<OutgoingItem>(s, ReadOutgoing);
+}
+
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
                           const std::string& last_error) {
   SCHAKEL_ASSIGN_OR_RETURN(

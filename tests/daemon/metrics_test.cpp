@@ -70,8 +70,16 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(body, m, std::regex("\nschakel_audit_entries ([0-9]+)\n"))) << body;
   EXPECT_GE(std::stoi(m[1]), 4);  // node.start, case, two decisions (and the offline ones)
-  // Every sample line is name{labels} value, and no label carries an id.
-  for (const char* personal : {"stu-", "casus-", "lvs-b", "school-a", "mentor", "Sanne"}) {
+  // The partner's lane: its queue and since when (an organisation's node id
+  // is the one id a label carries).
+  EXPECT_NE(body.find("\nschakel_partner_outbox_depth{partner=\"lvs-b\"} 1\n"), std::string::npos) << body;
+  ASSERT_TRUE(std::regex_search(
+      body, m, std::regex("\nschakel_partner_outbox_oldest_timestamp_seconds\\{partner=\"lvs-b\"\\} ([0-9]+)\n")))
+      << body;
+  EXPECT_GT(std::stoll(m[1]), 1700000000LL);
+  // Every sample line is name{labels} value, and no label carries a person's
+  // or a case's id, nor this node's.
+  for (const char* personal : {"stu-", "casus-", "school-a", "mentor", "Sanne"}) {
     EXPECT_EQ(body.find(personal), std::string::npos) << personal << " in\n" << body;
   }
   std::istringstream lines(body);
@@ -79,7 +87,7 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   while (std::getline(lines, line)) {
     if (line.empty() || line[0] == '#') continue;
     EXPECT_TRUE(std::regex_match(
-        line, std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.]*\"(,[a-z_]+=\"[a-z0-9_.]*\")*\\})? [0-9]+")))
+        line, std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.-]*\"(,[a-z_]+=\"[a-z0-9_.-]*\")*\\})? [0-9]+")))
         << line;
   }
 

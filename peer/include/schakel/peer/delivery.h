@@ -1,13 +1,22 @@
 // Moving queued shares and revocations to partners, and
 // receiving them (the inbox), on top of the peer transport.
 //
-// DeliveryWorker: one thread that takes due items from the durable queue
-// (store "outgoing"), re-checks a share against the consents as they are now
-// (withdrawn while queued: cancelled, never sent), sends it over mutual TLS,
-// verifies the signed receipt and only then marks it delivered, keeping the
-// receipt. Failures are retried with exponential backoff and jitter, across
+// DeliveryWorker: takes due items from the durable queue (store "outgoing"),
+// re-checks a share against the consents as they are now (withdrawn while
+// queued: cancelled, never sent), sends it over mutual TLS, verifies the
+// signed receipt and only then marks it delivered, keeping the receipt.
+// Failures are retried with exponential backoff and jitter, across
 // restarts, since the queue lives in the database. The database lock is never
 // held across network I/O.
+//
+// A lane per partner (docs/performance.md "Lanes"): a dispatcher thread
+// looks for partners with due items (on a wake-up or every poll_interval)
+// and hands each to that partner's lane, a thread of its own with its own
+// connection and circuit breaker. A partner that does not answer holds up
+// only its own lane: after a failure the lane tries nothing for that partner
+// until the failed item's backoff has passed, while every other lane goes
+// on. A lane with nothing to do for lane_idle ends its thread; at most
+// max_lanes run at once (partners beyond wait for a lane to end).
 //
 // InboxHandler: the PeerHandler behind the peer server. It opens envelopes
 // from pinned partners, passes each through the recipient's gate (this
@@ -22,8 +31,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -46,6 +57,10 @@ struct DeliveryOptions {
   std::chrono::milliseconds backoff_max{300000};
   // Default: look at the queue at least every 2 s even without a wake-up.
   std::chrono::milliseconds poll_interval{2000};
+  // A partner's lane ends its thread after this long without work.
+  std::chrono::milliseconds lane_idle{60000};
+  // Partners delivered to at once, one thread each.
+  size_t max_lanes = 64;
   PeerClientOptions client;
 };
 
@@ -58,10 +73,23 @@ class DeliveryWorker {
 
   void Start();
   void Stop();
-  // Processes every due item once, on the caller's thread (tests).
+  // Processes the due items of every partner once, on the caller's thread,
+  // one partner after another (tests; not while started).
   void RunOnce();
 
  private:
+  // One partner's delivery. Its thread (or RunOnce's caller) alone uses
+  // client and open_after; the dispatcher and Stop() use mu/pending/done.
+  struct Lane {
+    std::string partner_id;
+    std::unique_ptr<PeerClient> client;  // the kept-open connection, if any
+    Instant open_after{};                // the breaker: nothing is tried before this
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool pending = false;  // GUARDED_BY(mu): the dispatcher saw due items
+    bool done = false;     // GUARDED_BY(mu): the thread ended (idle or stopped)
+  };
   // What to do with a due item, decided under the node lock.
   struct Plan {
     enum Next { kSend, kDone, kRetryLocal, kFailed };
@@ -76,38 +104,50 @@ class DeliveryWorker {
     }
   };
 
+  // The dispatcher: hands partners with due items to their lanes.
   void Loop();
+  void Dispatch();
+  // Tells the lane it has work; false when its thread has ended.
+  static bool Signal(Lane& lane);
+  void LaneLoop(Lane& lane);
+  // The lane's partner's due items, up to 100 rounds of 16; returns early
+  // once the breaker is open.
+  void Drain(Lane& lane);
   // Reads the partner and the share; drops an item no longer queued; cancels
   // (still queued) or revokes (sending) a share the consents no longer allow
   // (audited). Takes the node lock.
   Plan Prepare(const store::OutgoingItem& item);
-  void Process(const store::OutgoingItem& item);
+  void Process(Lane& lane, const store::OutgoingItem& item);
   // After a send: verify the partner's answer, then record it (node lock).
-  void RecordReceipt(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
+  void RecordReceipt(Lane& lane, const store::OutgoingItem& item, const Plan& plan, const std::string& response);
   // A share the recipient's gate refused: verified, the share `refused` with
   // the code, the item removed and `share.refused` audited, in one
   // transaction; a refusal that does not verify is a failed delivery.
-  void RecordRefusal(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
-  void RecordPurge(const store::OutgoingItem& item, const Plan& plan, const std::string& response);
-  void Failed(const store::OutgoingItem& item, const Status& why);
+  void RecordRefusal(Lane& lane, const store::OutgoingItem& item, const Plan& plan, const std::string& response);
+  void RecordPurge(Lane& lane, const store::OutgoingItem& item, const Plan& plan, const std::string& response);
+  // Reschedules the item after its backoff and opens the lane's breaker
+  // until then.
+  void Failed(Lane& lane, const store::OutgoingItem& item, const Status& why);
 
   // The kept-open connection to the partner, opened when needed (TLS and
   // HELLO done); nothing of the item has been sent yet.
-  Result<PeerClient*> Connected(const store::Partner& partner);
+  Result<PeerClient*> Connected(Lane& lane, const store::Partner& partner);
   // Right before the share's bytes go out, under the node lock: queued ->
   // sending. False when it was ended while the connection was opened (then
   // it is not sent).
   Result<bool> MarkSending(const store::OutgoingItem& item);
   // Sends over the connection; a failed connection is dropped and opened
   // afresh next time.
-  Result<std::string> Transmit(const store::Partner& partner, PeerClient& client, const std::string& payload);
+  Result<std::string> Transmit(Lane& lane, PeerClient& client, const std::string& payload);
 
   NodeCore& core_;
   DeliveryOptions options_;
   std::atomic<bool> stop_{false};
-  std::thread thread_;
-  // Used only by the worker thread (or RunOnce's caller).
-  std::map<std::string, std::unique_ptr<PeerClient>> clients_;
+  std::thread thread_;  // the dispatcher
+  // The dispatcher's lanes (only the dispatcher thread, and Stop() after
+  // joining it, touch the map), and RunOnce's, which have no thread.
+  std::map<std::string, std::unique_ptr<Lane>> lanes_;
+  std::map<std::string, std::unique_ptr<Lane>> inline_lanes_;
 };
 
 class InboxHandler final : public PeerHandler {

@@ -219,6 +219,7 @@ struct PartnerStatus {
   std::optional<PartnerContact> seen;  // empty: nothing exchanged since start
   int64_t queued_shares = 0;
   int64_t pending_revocations = 0;
+  std::optional<std::string> oldest_queued;  // the oldest item waiting for it (share or revocation)
 };
 
 struct NodeStatusView {

@@ -24,6 +24,14 @@ struct NodeMetrics {
   // outcome ("permit", "deny") -> gate decisions logged (share.permitted,
   // share.pending_approval, share.evaluated, share.denied).
   std::map<std::string, int64_t> decisions;
+  // Per partner with items waiting: how many, and when the oldest was queued
+  // (Unix seconds; 0 when its time does not parse). Partner node ids are
+  // [a-z0-9-], safe as label values.
+  struct PartnerQueue {
+    int64_t depth = 0;
+    int64_t oldest_unix_s = 0;
+  };
+  std::map<std::string, PartnerQueue> partner_queues;
 };
 
 Result<NodeMetrics> CollectMetrics(Database& db);

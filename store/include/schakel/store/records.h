@@ -254,6 +254,12 @@ Status EnqueueOutgoing(Database& db, const std::string& kind, const std::string&
                        const std::string& recipient_id, const std::string& payload, int64_t next_attempt_ms,
                        const std::string& created);
 Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int limit);
+// The recipients with at least one item due at now_ms (at most `limit`,
+// those waiting longest first), and the due items of one recipient: what
+// the delivery's per-partner lanes read (peer/delivery.h).
+Result<std::vector<std::string>> DueRecipients(Database& db, int64_t now_ms, int limit);
+Result<std::vector<OutgoingItem>> DueOutgoingTo(Database& db, const std::string& recipient_id, int64_t now_ms,
+                                                int limit);
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
                           const std::string& last_error);
 // Makes every item for `recipient_id` due at `now_ms` (the partner answered

@@ -1,0 +1,149 @@
+// The delivery's lanes (delivery.h): the dispatcher that hands partners with
+// due items to their lanes, each lane's thread, and RunOnce.
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "schakel/base/log.h"
+#include "schakel/peer/delivery.h"
+#include "schakel/store/records.h"
+
+namespace schakel::peer {
+
+void DeliveryWorker::Stop() {
+  stop_ = true;
+  core_.WakeDelivery();
+  if (thread_.joinable()) thread_.join();
+  // The dispatcher has ended: the lanes are ours now.
+  for (auto& [id, lane] : lanes_) {
+    {
+      std::lock_guard<std::mutex> lock(lane->mu);
+      lane->pending = true;
+    }
+    lane->cv.notify_all();
+  }
+  for (auto& [id, lane] : lanes_) {
+    if (lane->thread.joinable()) lane->thread.join();
+  }
+  lanes_.clear();
+  inline_lanes_.clear();
+}
+
+void DeliveryWorker::Loop() {
+  while (!stop_) {
+    Dispatch();
+    std::unique_lock<std::mutex> lock(core_.wake_mu);
+    core_.wake.wait_for(lock, options_.poll_interval, [this] { return core_.wake_pending || stop_.load(); });
+    core_.wake_pending = false;
+  }
+}
+
+namespace {
+
+// The partners with due items, or none after an error (logged).
+std::vector<std::string> DuePartners(NodeCore& core, size_t limit) {
+  NodeCore::Held held(core);
+  auto due = store::DueRecipients(held.db(), core.clock->Now().time_since_epoch().count(), static_cast<int>(limit));
+  if (!due.ok()) {
+    LogError("delivery: cannot read the queue: " + due.status().message());
+    return {};
+  }
+  return std::move(due).value();
+}
+
+}  // namespace
+
+bool DeliveryWorker::Signal(Lane& lane) {
+  {
+    std::lock_guard<std::mutex> lock(lane.mu);
+    if (lane.done) return false;
+    lane.pending = true;
+  }
+  lane.cv.notify_one();
+  return true;
+}
+
+void DeliveryWorker::Dispatch() {
+  // Lanes that ended idle give their slot back.
+  for (auto it = lanes_.begin(); it != lanes_.end();) {
+    bool done;
+    {
+      std::lock_guard<std::mutex> lock(it->second->mu);
+      done = it->second->done;
+    }
+    if (done) {
+      it->second->thread.join();
+      it = lanes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const std::string& partner : DuePartners(core_, options_.max_lanes * 4)) {
+    if (stop_) return;
+    auto it = lanes_.find(partner);
+    if (it != lanes_.end() && Signal(*it->second)) continue;
+    if (it != lanes_.end()) {  // ended just now: start it afresh
+      it->second->thread.join();
+      lanes_.erase(it);
+    }
+    if (lanes_.size() >= options_.max_lanes) continue;  // waits for a free lane
+    auto lane = std::make_unique<Lane>();
+    lane->partner_id = partner;
+    lane->pending = true;
+    Lane& ref = *lane;
+    lanes_.emplace(partner, std::move(lane));
+    ref.thread = std::thread([this, &ref] { LaneLoop(ref); });
+  }
+}
+
+void DeliveryWorker::LaneLoop(Lane& lane) {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(lane.mu);
+      lane.cv.wait_for(lock, options_.lane_idle, [&] { return lane.pending || stop_.load(); });
+      if (stop_ || !lane.pending) {
+        lane.done = true;  // stopped, or idle: the dispatcher joins the thread
+        break;
+      }
+      lane.pending = false;
+    }
+    Drain(lane);
+  }
+  lane.client.reset();
+}
+
+void DeliveryWorker::Drain(Lane& lane) {
+  for (int round = 0; round < 100 && !stop_; ++round) {
+    if (core_.clock->Now() < lane.open_after) return;  // the breaker is open
+    std::vector<store::OutgoingItem> due;
+    {
+      NodeCore::Held held(core_);
+      auto items =
+          store::DueOutgoingTo(held.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(), 16);
+      if (!items.ok()) {
+        LogError("delivery: cannot read the queue: " + items.status().message());
+        return;
+      }
+      due = std::move(items).value();
+    }
+    if (due.empty()) return;
+    for (const auto& item : due) {
+      if (stop_ || core_.clock->Now() < lane.open_after) return;
+      Process(lane, item);
+    }
+  }
+}
+
+void DeliveryWorker::RunOnce() {
+  for (const std::string& partner : DuePartners(core_, 10000)) {
+    if (stop_) return;
+    std::unique_ptr<Lane>& lane = inline_lanes_[partner];
+    if (!lane) {
+      lane = std::make_unique<Lane>();
+      lane->partner_id = partner;
+    }
+    Drain(*lane);
+  }
+}
+
+}  // namespace schakel::peer

@@ -1,0 +1,103 @@
+// A lane per partner (peer/delivery.h, docs/performance.md "Lanes"): one
+// frozen partner (SIGSTOP: its port still accepts, its TLS never answers,
+// so every attempt waits out the 10 s connect timeout) does not hold up the
+// shares to the others. Not timed: it asserts completion and order -- the
+// other partners have everything while the frozen one's shares still wait --
+// and that the frozen one gets each of its shares exactly once after SIGCONT.
+#include <csignal>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "federation_support.h"
+
+namespace schakel {
+namespace {
+
+using nlohmann::json;
+using testing::CaseFixture;
+using testing::Federation;
+using testing::TempDir;
+
+// Sanne's consents for every wijkteam (by org type).
+constexpr const char* kOuderAllTeams = R"({"subject_id": "stu-1042", "grantor_role": "ouder",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+constexpr const char* kJongereAllTeams = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+
+TEST(Lanes, AFrozenPartnerHoldsUpOnlyItsOwnShares) {
+  TempDir tmp;
+  Federation fed(tmp);
+  fed.Add("school", "school-a", "school");
+  const char* teams[] = {"b", "c", "d"};
+  for (const char* t : teams) {
+    fed.Add(t, std::string("wijkteam-") + t, "wijkteam");
+    ASSERT_NO_FATAL_FAILURE(fed.Pair("school", t));
+    ASSERT_NO_FATAL_FAILURE(fed.AddReader(t, "gezinswerker", "school"));
+  }
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "zorgco", "coordinator"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "mentor", "staff"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "beheer", "admin"));
+  fed.StartNode("school");
+  for (const char* t : teams) fed.StartNode(t);
+  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuderAllTeams, kJongereAllTeams}));
+  auto share = [&](const std::string& to) {
+    auto r = fed.As("school", "mentor",
+                    {"share", "casus-2026-0042", "--to", to, "--purpose", "doorverwijzing", "--allow-partial"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return testing::LastLine(r.out);
+  };
+
+  // wijkteam-d freezes; its shares go into the queue first, so a single
+  // worker would meet them first and wait on each.
+  fed.SignalNode("d", SIGSTOP);
+  std::vector<std::string> to_d, to_others;
+  for (int i = 0; i < 4; ++i) to_d.push_back(share("wijkteam-d"));
+  for (int i = 0; i < 3; ++i) {
+    to_others.push_back(share("wijkteam-b"));
+    to_others.push_back(share("wijkteam-c"));
+  }
+  // Every share to the others arrives while wijkteam-d is still frozen...
+  for (const auto& id : to_others) EXPECT_TRUE(fed.WaitShareState("school", "mentor", id, "delivered")) << id;
+  // ... and none of wijkteam-d's has.
+  auto outbox = fed.AsJson("school", "mentor", {"shares"});
+  std::set<std::string> d_ids(to_d.begin(), to_d.end());
+  for (const auto& s : outbox["shares"]) {
+    if (d_ids.count(s["message_id"].get<std::string>())) {
+      EXPECT_NE(s["state"], "delivered") << s.dump();
+    }
+  }
+  for (const char* t : {"b", "c"}) {
+    EXPECT_EQ(fed.AsJson(t, "gezinswerker", {"inbox"})["inbox"].size(), 3u) << t;
+  }
+  // `status` shows whose queue waits, and since when.
+  auto status = fed.AsJson("school", "beheer", {"status"});
+  for (const auto& p : status["partners"]) {
+    if (p["node_id"] == "wijkteam-d") {
+      EXPECT_EQ(p["queued_shares"], 4) << p.dump();
+      EXPECT_TRUE(p["oldest_queued"].is_string()) << p.dump();
+    } else {
+      EXPECT_EQ(p["queued_shares"], 0) << p.dump();
+      EXPECT_TRUE(p["oldest_queued"].is_null()) << p.dump();
+    }
+  }
+
+  // Thawed, wijkteam-d gets each of its shares, once.
+  fed.SignalNode("d", SIGCONT);
+  for (const auto& id : to_d) {
+    EXPECT_TRUE(fed.WaitShareState("school", "mentor", id, "delivered", std::chrono::seconds(60))) << id;
+  }
+  auto inbox = fed.AsJson("d", "gezinswerker", {"inbox"})["inbox"];
+  std::multiset<std::string> got;
+  for (const auto& item : inbox) got.insert(item["message_id"].get<std::string>());
+  EXPECT_EQ(got.size(), to_d.size()) << inbox.dump();
+  for (const auto& id : to_d) EXPECT_EQ(got.count(id), 1u) << id;
+}
+
+}  // namespace
+}  // namespace schakel
