@@ -118,8 +118,7 @@ void DeliveryWorker::Drain(Lane& lane) {
     std::vector<store::OutgoingItem> due;
     {
       NodeCore::Held held(core_);
-      auto items =
-          store::DueOutgoingTo(held.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(), 16);
+      auto items = store::DueOutgoingTo(held.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(), 16);
       if (!items.ok()) {
         LogError("delivery: cannot read the queue: " + items.status().message());
         return;
