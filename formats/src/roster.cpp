@@ -103,6 +103,86 @@ std::string Field(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// The header row: which column each field is; every required one present.
+Result<std::vector<ColumnRef>> ParseHeader(const std::vector<std::string>& fields, size_t line_no) {
+  std::vector<ColumnRef> columns;
+  std::array<bool, 3> have{};
+  std::array<std::array<bool, 2>, kMaxGuardians> guardian_cols{};
+  for (const auto& h : fields) {
+    auto col = ParseColumn(h);
+    if (!col) {
+      return LineError(line_no, "unknown column \"" + (IsPrintableUtf8(h) ? h : std::string("?")) +
+                                    "\" (student_id, name, birth_date, guardianN_name, guardianN_authority)");
+    }
+    bool* slot = col->column == Column::kGuardianName        ? &guardian_cols[col->guardian][0]
+                 : col->column == Column::kGuardianAuthority ? &guardian_cols[col->guardian][1]
+                                                             : &have[static_cast<size_t>(col->column)];
+    if (*slot) return LineError(line_no, "column \"" + h + "\" appears twice");
+    *slot = true;
+    columns.push_back(*col);
+  }
+  for (size_t k = 0; k < have.size(); ++k) {
+    static constexpr std::array<const char*, 3> kNames = {"student_id", "name", "birth_date"};
+    if (!have[k]) return LineError(line_no, std::string("the header has no column ") + kNames[k]);
+  }
+  return columns;
+}
+
+// One student's row, its fields in the header's columns.
+Result<RosterRow> ParseRow(std::vector<std::string>& fields, const std::vector<ColumnRef>& columns, size_t line_no) {
+  RosterRow row;
+  row.line = line_no;
+  std::array<RosterGuardian, kMaxGuardians> guardians{};
+  std::array<bool, kMaxGuardians> authority_given{};
+  std::string birth;
+  for (size_t k = 0; k < fields.size(); ++k) {
+    std::string& v = fields[k];
+    if (!IsPrintableUtf8(v) || v.find('\t') != std::string::npos) {
+      return LineError(line_no, "a field holds control characters or is not UTF-8");
+    }
+    switch (columns[k].column) {
+      case Column::kStudentId:
+        row.student_id = std::move(v);
+        break;
+      case Column::kName:
+        row.name = std::move(v);
+        break;
+      case Column::kBirthDate:
+        birth = std::move(v);
+        break;
+      case Column::kGuardianName:
+        guardians[columns[k].guardian].name = std::move(v);
+        break;
+      case Column::kGuardianAuthority: {
+        auto a = ParseAuthority(v);
+        if (!a) return LineError(line_no, "guardian authority must be ja or nee (or yes/no, true/false, 1/0)");
+        guardians[columns[k].guardian].authority = *a;
+        authority_given[columns[k].guardian] = !v.empty();
+        break;
+      }
+    }
+  }
+  if (!IsValidObjectId(row.student_id)) return LineError(line_no, "student_id: not a student id ([A-Za-z0-9._-])");
+  if (row.name.empty()) return LineError(line_no, "name: empty");
+  auto date = ParseDate(birth);
+  if (!date.ok()) return LineError(line_no, "birth_date: not a date YYYY-MM-DD");
+  row.birth_date = *date;
+  for (size_t g = 0; g < kMaxGuardians; ++g) {
+    if (guardians[g].name.empty()) {
+      if (authority_given[g]) {
+        return LineError(line_no, "guardian" + std::to_string(g + 1) + "_authority without a guardian name");
+      }
+      continue;
+    }
+    row.guardians.push_back(std::move(guardians[g]));
+  }
+  return row;
+}
+
+}  // namespace
+
 Result<std::vector<RosterRow>> ParseRoster(std::string_view csv, const RosterLimits& limits) {
   if (csv.size() > limits.max_bytes) {
     return Status::InvalidInput("the file is larger than " + std::to_string(limits.max_bytes) + " bytes");
@@ -122,25 +202,7 @@ Result<std::vector<RosterRow>> ParseRoster(std::string_view csv, const RosterLim
     if (line.find('\r') != std::string_view::npos) return LineError(line_no, "a carriage return inside the line");
     SCHAKEL_ASSIGN_OR_RETURN(std::vector<std::string> fields, SplitLine(line, line_no, limits));
     if (columns.empty()) {
-      std::array<bool, 3> have{};
-      std::array<std::array<bool, 2>, kMaxGuardians> guardian_cols{};
-      for (const auto& h : fields) {
-        auto col = ParseColumn(h);
-        if (!col) {
-          return LineError(line_no, "unknown column \"" + (IsPrintableUtf8(h) ? h : std::string("?")) +
-                                        "\" (student_id, name, birth_date, guardianN_name, guardianN_authority)");
-        }
-        bool* slot = col->column == Column::kGuardianName        ? &guardian_cols[col->guardian][0]
-                     : col->column == Column::kGuardianAuthority ? &guardian_cols[col->guardian][1]
-                                                                 : &have[static_cast<size_t>(col->column)];
-        if (*slot) return LineError(line_no, "column \"" + h + "\" appears twice");
-        *slot = true;
-        columns.push_back(*col);
-      }
-      for (size_t k = 0; k < have.size(); ++k) {
-        static constexpr std::array<const char*, 3> kNames = {"student_id", "name", "birth_date"};
-        if (!have[k]) return LineError(line_no, std::string("the header has no column ") + kNames[k]);
-      }
+      SCHAKEL_ASSIGN_OR_RETURN(columns, ParseHeader(fields, line_no));
       continue;
     }
     if (fields.size() != columns.size()) {
@@ -150,52 +212,7 @@ Result<std::vector<RosterRow>> ParseRoster(std::string_view csv, const RosterLim
     if (rows.size() == limits.max_rows) {
       return LineError(line_no, "more than " + std::to_string(limits.max_rows) + " students in one file");
     }
-    RosterRow row;
-    row.line = line_no;
-    std::array<RosterGuardian, kMaxGuardians> guardians{};
-    std::array<bool, kMaxGuardians> authority_given{};
-    std::string birth;
-    for (size_t k = 0; k < fields.size(); ++k) {
-      std::string& v = fields[k];
-      if (!IsPrintableUtf8(v) || v.find('\t') != std::string::npos) {
-        return LineError(line_no, "a field holds control characters or is not UTF-8");
-      }
-      switch (columns[k].column) {
-        case Column::kStudentId:
-          row.student_id = std::move(v);
-          break;
-        case Column::kName:
-          row.name = std::move(v);
-          break;
-        case Column::kBirthDate:
-          birth = std::move(v);
-          break;
-        case Column::kGuardianName:
-          guardians[columns[k].guardian].name = std::move(v);
-          break;
-        case Column::kGuardianAuthority: {
-          auto a = ParseAuthority(v);
-          if (!a) return LineError(line_no, "guardian authority must be ja or nee (or yes/no, true/false, 1/0)");
-          guardians[columns[k].guardian].authority = *a;
-          authority_given[columns[k].guardian] = !v.empty();
-          break;
-        }
-      }
-    }
-    if (!IsValidObjectId(row.student_id)) return LineError(line_no, "student_id: not a student id ([A-Za-z0-9._-])");
-    if (row.name.empty()) return LineError(line_no, "name: empty");
-    auto date = ParseDate(birth);
-    if (!date.ok()) return LineError(line_no, "birth_date: not a date YYYY-MM-DD");
-    row.birth_date = *date;
-    for (size_t g = 0; g < kMaxGuardians; ++g) {
-      if (guardians[g].name.empty()) {
-        if (authority_given[g]) {
-          return LineError(line_no, "guardian" + std::to_string(g + 1) + "_authority without a guardian name");
-        }
-        continue;
-      }
-      row.guardians.push_back(std::move(guardians[g]));
-    }
+    SCHAKEL_ASSIGN_OR_RETURN(RosterRow row, ParseRow(fields, columns, line_no));
     if (!seen_ids.insert(row.student_id).second) {
       return LineError(line_no, "student " + row.student_id + " appears twice");
     }
