@@ -235,8 +235,9 @@ Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest&
   if (core_.config.links_public_url.empty()) {
     return Status::InvalidInput("links are not configured: set [links] listen (and public_url)");
   }
-  if (req.for_name.empty() || req.for_name.size() > 200 || !IsPrintableUtf8(req.for_name)) {
-    return Status::InvalidInput("for: 1 to 200 printable characters");
+  if (req.for_name.empty() || req.for_name.size() > 200 || !IsPrintableUtf8(req.for_name) ||
+      req.for_name.find('\t') != std::string::npos) {
+    return Status::InvalidInput("for: 1 to 200 printable characters on one line (no tab)");
   }
   auto org_type = consent::ParseOrgType(req.org_type);
   if (!org_type) return Status::InvalidInput("type: unknown org type \"" + req.org_type + "\"");

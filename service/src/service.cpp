@@ -169,8 +169,10 @@ AuditTo ShareTo(const store::ShareRecord& s) {
 }
 
 AuditTo LinkTo(const store::LinkRecord& l) {
-  return {FitText(l.recipient_name + " (" + l.recipient_type + ")", audit::kMaxFieldBytes), l.categories,
-          AuditIds(Split(l.consent_ids, ','))};
+  // A holder's name stored before tabs were refused must not stop an entry.
+  std::string holder = l.recipient_name + " (" + l.recipient_type + ")";
+  std::replace(holder.begin(), holder.end(), '\t', ' ');
+  return {FitText(std::move(holder), audit::kMaxFieldBytes), l.categories, AuditIds(Split(l.consent_ids, ','))};
 }
 
 AuditTo InboxTo(const store::InboxRecord& r) {

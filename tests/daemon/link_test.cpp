@@ -93,6 +93,12 @@ TEST_F(LinkTest, GateRefusalsExit3) {
                      {"link", "create", "casus-2026-0042", "--for", "X", "--type", "wijkteam", "--purpose",
                       "doorverwijzing", "--expires", "90d"});
   EXPECT_EQ(bad.code, 2);
+  // A holder's name is one line: it goes into the audit log as the recipient.
+  auto tab = fed_.As("school", "mentor",
+                     {"link", "create", "casus-2026-0042", "--for", "dr.\tX", "--type", "wijkteam", "--purpose",
+                      "doorverwijzing", "--allow-partial"});
+  EXPECT_EQ(tab.code, 2);
+  EXPECT_NE(tab.err.find("no tab"), std::string::npos) << tab.err;
 }
 
 TEST_F(LinkTest, CodePageThenWrongThenRightCode) {

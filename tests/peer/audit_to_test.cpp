@@ -47,6 +47,11 @@ TEST(AuditTo, ALinkNamesItsHolderWithinTheFieldLimit) {
   l.consent_ids = "c-1,c-2";
   AuditTo to = LinkTo(l);
   EXPECT_EQ(to.recipient, "dr. A. Jansen (huisarts)");
+  // A tab (refused at creation since format 2, but stored by earlier
+  // releases) becomes a space: the entry is still written.
+  l.recipient_name = "dr.\tA. Jansen";
+  EXPECT_EQ(LinkTo(l).recipient, "dr. A. Jansen (huisarts)");
+  EXPECT_TRUE(audit::ValidateEvent(EventWith(LinkTo(l))).ok());
   EXPECT_EQ(to.consents, "c-1,c-2");
   // 200 bytes of two-byte characters and a type: cut on a character boundary.
   std::string name;
