@@ -44,11 +44,15 @@ constexpr const char* kSanneJongere = R"({"subject_id": "stu-1042", "grantor_rol
   "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
   "valid_from": "2026-01-01", "valid_until": null})";
 
-// A base port with the three following ports free on 127.0.0.1.
+// A base port with the three following ports free on 127.0.0.1, below
+// Linux's ephemeral range (32768-60999): a node may be started long after
+// its ports were picked, and meanwhile any outgoing connection -- the other
+// node's retries to this very port among them, which can connect to
+// themselves -- may take an ephemeral port.
 inline int FreePortBase() {
   std::mt19937 rng(std::random_device{}());
   for (int attempt = 0; attempt < 200; ++attempt) {
-    int base = 20000 + static_cast<int>(rng() % 10000) * 4;
+    int base = 10000 + static_cast<int>(rng() % 5690) * 4;  // 10000 .. 32759
     bool free = true;
     std::vector<int> fds;
     for (int p = base; p < base + 4 && free; ++p) {
