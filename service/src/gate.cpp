@@ -24,9 +24,11 @@ Result<std::vector<consent::Category>> RequestedCategories(const std::vector<std
 Gated<GateResult> EgressGate::Decide(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<consent::Category> requested, RequestedCategories(g.categories));
   const std::string denied = g.action + ".denied";
-  // A refusal names whom it would have gone to and what was asked for.
-  AuditTo asked{g.recipient.org_id, Join(g.categories, ","), ""};
-  if (asked.categories.size() > audit::kMaxFieldBytes) asked.categories = "(more than fit)";
+  // A refusal names whom it would have gone to and what was asked for (the
+  // parsed set: each category once, so it always fits the field).
+  consent::CategorySet asked_set;
+  for (consent::Category cat : requested) asked_set.Add(cat);
+  AuditTo asked{g.recipient.org_id, consent::CategoryNames(asked_set), ""};
   auto refuse = [&](const std::string& subject, const std::string& object, const std::string& legal,
                     std::string reason) {
     AuditBestEffort(

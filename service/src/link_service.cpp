@@ -33,10 +33,6 @@ std::optional<crypto::SealedLink> SealedOf(const LinkRow& r) {
   return sealed;
 }
 
-std::string CategoryList(consent::CategorySet set) { return consent::CategoryNames(set); }
-
-std::vector<std::string> SplitList(const std::string& s) { return Split(s, ','); }
-
 audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::string& subject, const std::string& object,
                             const std::string& purpose, const std::string& legal, std::string outcome,
                             std::string reason, AuditTo to) {
@@ -74,8 +70,8 @@ LinkView ViewOf(const LinkRow& r) {
   v.recipient_type = r.recipient_type;
   v.purpose = r.purpose;
   v.legal_basis = r.legal_basis;
-  v.categories = SplitList(r.categories);
-  v.withheld = SplitList(r.withheld);
+  v.categories = Split(r.categories, ',');
+  v.withheld = Split(r.withheld, ',');
   v.created_by = r.created_by;
   v.created = r.created;
   v.expires = r.expires;
@@ -136,7 +132,7 @@ Status RecordRead(NodeCore::Held& held, const LinkRow& row) {
 Result<bool> BasisHolds(NodeCore::Held& held, Service& service, LinkRow& row) {
   auto org_type = consent::ParseOrgType(row.recipient_type);
   if (!org_type) return Status::Corruption("link " + row.link_id + ": bad stored org type");
-  GateRequest gate{row.case_id,  row.purpose, {"link", *org_type}, SplitList(row.categories), true,
+  GateRequest gate{row.case_id,  row.purpose, {"link", *org_type}, Split(row.categories, ','), true,
                    std::nullopt, "link",      row.link_id};
   Status basis = service.GateRecheck(held, gate);
   if (basis.ok()) return true;
@@ -281,8 +277,8 @@ Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest&
     r.recipient_type = req.org_type;
     r.purpose = req.purpose;
     r.legal_basis = decided.legal_basis;
-    r.categories = CategoryList(decided.decision.categories);
-    r.withheld = CategoryList(decided.decision.withheld);
+    r.categories = consent::CategoryNames(decided.decision.categories);
+    r.withheld = consent::CategoryNames(decided.decision.withheld);
     r.consent_ids = Join(decided.decision.consents_used, ",");
     r.created_by = c.user_id;
     r.created = created;
@@ -299,8 +295,8 @@ Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest&
   out.url = core_.config.links_public_url + "/l/" + token;
   out.code = made->code;
   out.expires = expires;
-  out.categories = SplitList(CategoryList(decided.decision.categories));
-  out.withheld = SplitList(CategoryList(decided.decision.withheld));
+  out.categories = Split(consent::CategoryNames(decided.decision.categories), ',');
+  out.withheld = Split(consent::CategoryNames(decided.decision.withheld), ',');
   out.decision = decided.decision;
   return out;
 }
@@ -360,8 +356,8 @@ Gated<LinkNewCode> LinkService::NewCode(const Caller& c, const std::string& link
     org_type = *parsed;
   }
   // The same request as at creation, decided again on the case as it is now.
-  std::vector<std::string> cats = SplitList(r.categories);
-  for (const auto& w : SplitList(r.withheld)) cats.push_back(w);
+  std::vector<std::string> cats = Split(r.categories, ',');
+  for (const auto& w : Split(r.withheld, ',')) cats.push_back(w);
   GateRequest gate{r.case_id, r.purpose, {"link", org_type}, cats, !r.withheld.empty(), std::nullopt, "link", link_id};
   Gated<Sealed> made = DecideAndSeal(c, gate, link_id);
   if (!made.ok()) return made.Refused<LinkNewCode>();
@@ -374,16 +370,16 @@ Gated<LinkNewCode> LinkService::NewCode(const Caller& c, const std::string& link
   // Only a link still active or locked gets the new code: it may have been
   // revoked or expired while the content was being sealed.
   store::LinkSecret secret{hash, made->sealed->salt, made->sealed->nonce, made->sealed->ciphertext};
-  SCHAKEL_ASSIGN_OR_RETURN(
-      bool updated,
-      store::UpdateLinkCode(held.db(), link_id, secret, decided.kase.version, CategoryList(decided.decision.categories),
-                            CategoryList(decided.decision.withheld), Join(decided.decision.consents_used, ","),
-                            FormatInstantMs(core_.clock->Now())));
+  SCHAKEL_ASSIGN_OR_RETURN(bool updated, store::UpdateLinkCode(held.db(), link_id, secret, decided.kase.version,
+                                                               consent::CategoryNames(decided.decision.categories),
+                                                               consent::CategoryNames(decided.decision.withheld),
+                                                               Join(decided.decision.consents_used, ","),
+                                                               FormatInstantMs(core_.clock->Now())));
   if (!updated) {
     return Status::InvalidInput("link " + link_id + " was revoked or expired meanwhile; create a new link instead");
   }
   // What the new code opens: the categories and consents decided now.
-  r.categories = CategoryList(decided.decision.categories);
+  r.categories = consent::CategoryNames(decided.decision.categories);
   r.consent_ids = Join(decided.decision.consents_used, ",");
   AuditTo new_code_to = LinkTo(r);
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, &c, "link.new_code", r.student_id, link_id, r.purpose, decided.legal_basis,
@@ -492,7 +488,7 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
   out.recipient_name = row.recipient_name;
   out.purpose = row.purpose;
   out.expires = row.expires;
-  out.withheld = SplitList(row.withheld);
+  out.withheld = Split(row.withheld, ',');
   return out;
 }
 
