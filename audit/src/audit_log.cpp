@@ -150,6 +150,10 @@ std::string Entries(int64_t n) { return std::to_string(n) + (n == 1 ? " entry" :
 
 }  // namespace
 
+constexpr const char* kTailSql = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;";
+constexpr const char* kLastCheckpointSql = "SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1;";
+constexpr const char* kTsAtSql = "SELECT ts FROM audit_log WHERE seq = ?;";
+
 struct AuditLog::Statements {
   store::Statement tail;
   store::Statement last_checkpoint;
@@ -181,11 +185,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Create(store::Database& db, std::str
 
 Result<AuditLog::Statements*> AuditLog::Prepared() {
   if (stmts_) return stmts_.get();
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement tail,
-                           db_.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;"));
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement last_checkpoint,
-                           db_.Prepare("SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1;"));
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement ts_at, db_.Prepare("SELECT ts FROM audit_log WHERE seq = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement tail, db_.Prepare(kTailSql));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement last_checkpoint, db_.Prepare(kLastCheckpointSql));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement ts_at, db_.Prepare(kTsAtSql));
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.Prepare("INSERT INTO audit_log (" + std::string(kEntryColumns) +
                                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
@@ -307,25 +309,41 @@ Status AuditLog::MaybeCheckpoint() {
   return InTransaction([&] { return CheckpointLocked(true); }).WithContext("audit checkpoint");
 }
 
-Result<CheckpointSchedule> AuditLog::Schedule() {
-  SCHAKEL_ASSIGN_OR_RETURN(Statements * s, Prepared());
+namespace {
+
+// Where the chain stands, from the three reads Schedule needs.
+Result<CheckpointSchedule> ScheduleFrom(store::Statement& tail_q, store::Statement& checkpoint_q,
+                                        store::Statement& ts_q, const AuditLogOptions& options, Instant now) {
   CheckpointSchedule out;
-  SCHAKEL_ASSIGN_OR_RETURN(Tail tail, ReadTail(s->tail));
-  SCHAKEL_ASSIGN_OR_RETURN(out.covered_seq, ReadLastCheckpointSeq(s->last_checkpoint));
+  SCHAKEL_ASSIGN_OR_RETURN(Tail tail, ReadTail(tail_q));
+  SCHAKEL_ASSIGN_OR_RETURN(out.covered_seq, ReadLastCheckpointSeq(checkpoint_q));
   out.last_seq = tail.seq;
   if (out.covered_seq >= out.last_seq) return out;
-  if (out.last_seq - out.covered_seq >= options_.checkpoint_every_entries) {
-    out.due = clock_.Now();
+  if (out.last_seq - out.covered_seq >= options.checkpoint_every_entries) {
+    out.due = now;
     return out;
   }
-  store::Statement& q = s->ts_at;
-  ResetOnExit reset(q);
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Bind(1, out.covered_seq + 1).Step());
+  ResetOnExit reset(ts_q);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, ts_q.Bind(1, out.covered_seq + 1).Step());
   if (!row) return Status::Corruption("audit log: entry " + std::to_string(out.covered_seq + 1) + " is missing");
-  auto oldest = ParseInstant(q.Text(0));
+  auto oldest = ParseInstant(ts_q.Text(0));
   if (!oldest.ok()) return Status::Corruption("audit log: seq " + std::to_string(out.covered_seq + 1) + ": bad ts");
-  out.due = *oldest + options_.checkpoint_every;
+  out.due = *oldest + options.checkpoint_every;
   return out;
+}
+
+}  // namespace
+
+Result<CheckpointSchedule> AuditLog::Schedule() {
+  SCHAKEL_ASSIGN_OR_RETURN(Statements * s, Prepared());
+  return ScheduleFrom(s->tail, s->last_checkpoint, s->ts_at, options_, clock_.Now());
+}
+
+Result<CheckpointSchedule> ReadSchedule(store::Database& db, const AuditLogOptions& options, Instant now) {
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement tail, db.Prepare(kTailSql));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement checkpoint, db.Prepare(kLastCheckpointSql));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement ts, db.Prepare(kTsAtSql));
+  return ScheduleFrom(tail, checkpoint, ts, options, now);
 }
 
 Status AuditLog::Close() {

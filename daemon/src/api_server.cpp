@@ -51,6 +51,10 @@ http::WebServerOptions WebOptionsFor(const ApiOptions& o) {
   w.max_connections_per_ip = o.max_connections_per_address;
   w.max_overflow = o.max_overflow;
   w.error_page = ApiErrorPage;
+  // The Service is safe to call from several threads (its locks,
+  // node_core.h): a request waiting for the node lock or doing Argon2id (a
+  // dossier link's code) does not hold up a status poll or a share.
+  w.handler_threads = 4;
   return w;
 }
 

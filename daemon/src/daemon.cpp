@@ -224,13 +224,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   core.dir = options.dir;
   core.clock = options.clock != nullptr ? options.clock : &impl->system_clock;
   core.maintenance_interval = options.maintenance_interval;
+  core.audit_options = options.audit;
   SCHAKEL_ASSIGN_OR_RETURN(core.config, config::LoadNodeConfig(options.dir));
   LogLevel level = LogLevel::kInfo;
   if (ParseLogLevel(core.config.log_level, &level)) SetLogLevel(level);
   SCHAKEL_ASSIGN_OR_RETURN(core.protocol, config::LoadProtocolInForce(core.config, options.dir));
   store::NodePaths paths(options.dir, core.config.key_file);
   store::KeySource source{paths.key_file, core.config.passphrase_env, {}};
-  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::OpenNodeDatabase(paths, source));
+  SCHAKEL_ASSIGN_OR_RETURN(store::NodeDatabases dbs, store::OpenNodeDatabases(paths, source));
+  std::unique_ptr<store::Database> db = std::move(dbs.writer);
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*db));
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::EncKey> enc_keys, store::LoadUsableEncKeys(*db, identity));
   SCHAKEL_ASSIGN_OR_RETURN(crypto::TlsIdentity tls, store::LoadCurrentTls(*db));
@@ -242,8 +244,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   core.keys.Load(std::move(identity), std::move(enc_keys), std::move(tls));
   SCHAKEL_ASSIGN_OR_RETURN(
       std::unique_ptr<audit::AuditLog> log,
-      audit::AuditLog::Create(*db, core.config.node_id, core.keys.identity(), *core.clock, options.audit));
-  core.Open(std::move(db), std::move(log));
+      audit::AuditLog::Create(*db, core.config.node_id, core.keys.identity(), *core.clock, core.audit_options));
+  core.Open(std::move(db), std::move(dbs.reader), std::move(log));
   impl->service = std::make_unique<Service>(core);
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
@@ -305,6 +307,11 @@ void Daemon::Stop() {
 }
 
 void Daemon::RunMaintenanceNow() { impl_->RunMaintenance(); }
+
+void Daemon::WithNodeLockHeld(const std::function<void()>& f) {
+  NodeCore::Held held(impl_->core);
+  f();
+}
 
 void Daemon::DeliverNow() {
   if (impl_->delivery) impl_->delivery->RunOnce();

@@ -81,7 +81,7 @@ std::string FormatPrometheus(const std::string& node_version, const store::NodeM
 
 Result<std::string> PrometheusText(NodeCore& core) {
   SCHAKEL_ASSIGN_OR_RETURN(store::NodeMetrics m,
-                           core.WithDb([](NodeCore::Held& held) { return store::CollectMetrics(held.db()); }));
+                           core.Read([](NodeCore::Reading& r) { return store::CollectMetrics(r.db()); }));
   return FormatPrometheus(std::string(kVersion), m);
 }
 

@@ -12,6 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -235,6 +236,9 @@ struct WebServer::Impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   std::thread thread;
+  // The handlers' threads (options.handler_threads). Declared after `io`,
+  // so destroyed before it: a handler's answer is posted back to `io`.
+  std::optional<asio::thread_pool> handlers;
 
   WebResponse CallHandler(const WebRequest& req) const {
     try {
@@ -364,7 +368,11 @@ struct WebServer::Impl {
         }
         co_return;
       }
-      auto res = Handle(parser.get(), ip);
+      // The handler runs on its own threads; this connection waits for its
+      // answer while the I/O thread serves the others.
+      const auto& request = parser.get();
+      auto res = co_await asio::co_spawn(
+          *handlers, [&]() -> asio::awaitable<BeastResponse> { co_return Handle(request, ip); }, asio::use_awaitable);
       res.keep_alive(parser.get().keep_alive());
       beast::get_lowest_layer(stream).expires_after(options.read_timeout);
       co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
@@ -487,6 +495,8 @@ uint64_t WebServer::refused_connections() const { return impl_->refused.load(); 
 Status WebServer::Start(const config::Address& address) {
   const std::string& name = impl_->options.name;
   if (impl_->thread.joinable()) return Status::Internal(name + ": already started");
+  int threads = impl_->options.handler_threads;
+  if (threads < 1 || threads > 64) return Status::InvalidInput(name + ": handler_threads must be 1..64");
   if (impl_->options.tls) {
     SCHAKEL_ASSIGN_OR_RETURN(ssl::context ctx, MakeWebTlsContext(impl_->identity));
     impl_->tls.emplace(std::move(ctx));
@@ -501,6 +511,7 @@ Status WebServer::Start(const config::Address& address) {
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::Unavailable(name + ": cannot listen on " + address.ToString() + ": " + ec.message());
   port_ = impl_->acceptor.local_endpoint().port();
+  impl_->handlers.emplace(static_cast<size_t>(threads));
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   Impl* impl = impl_.get();
   impl_->thread = std::thread([impl] { impl->io.run(); });
@@ -516,6 +527,9 @@ void WebServer::Stop() {
     impl->io.stop();
   });
   impl_->thread.join();
+  // Handlers still running finish; their answers are posted to the stopped
+  // `io` and dropped with it.
+  impl_->handlers->join();
 }
 
 namespace {

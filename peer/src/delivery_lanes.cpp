@@ -42,8 +42,8 @@ namespace {
 
 // The partners with due items, or none after an error (logged).
 std::vector<std::string> DuePartners(NodeCore& core, size_t limit) {
-  NodeCore::Held held(core);
-  auto due = store::DueRecipients(held.db(), core.clock->Now().time_since_epoch().count(), static_cast<int>(limit));
+  NodeCore::Reading reading(core);
+  auto due = store::DueRecipients(reading.db(), core.clock->Now().time_since_epoch().count(), static_cast<int>(limit));
   if (!due.ok()) {
     LogError("delivery: cannot read the queue: " + due.status().message());
     return {};
@@ -117,8 +117,9 @@ void DeliveryWorker::Drain(Lane& lane) {
     if (core_.clock->Now() < lane.open_after) return;  // the breaker is open
     std::vector<store::OutgoingItem> due;
     {
-      NodeCore::Held held(core_);
-      auto items = store::DueOutgoingTo(held.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(), 16);
+      NodeCore::Reading reading(core_);
+      auto items =
+          store::DueOutgoingTo(reading.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(), 16);
       if (!items.ok()) {
         LogError("delivery: cannot read the queue: " + items.status().message());
         return;

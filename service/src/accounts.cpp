@@ -159,8 +159,8 @@ Result<std::vector<PendingGrant>> Service::ListPendingGrants(const Caller& c) {
 }
 
 Result<Caller> Service::Revalidate(const Caller& c) {
-  NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserById(held.db(), c.user_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user,
+                           core_.Read([&](NodeCore::Reading& r) { return store::FindUserById(r.db(), c.user_id); }));
   if (!user || !user->Usable() || user->auth_epoch != c.auth_epoch) {
     return Status::Unauthenticated("your account was changed or disabled; sign in again");
   }

@@ -38,14 +38,18 @@ Result<store::User> Assignee(NodeCore::Held& held, const std::string& user_name)
 
 Result<std::vector<store::InboxRecord>> Service::ListInbox(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListInbox));
-  NodeCore::Held held(core_);
+  // Read beside the writer (NodeCore::Reading); shown only once audited.
   std::vector<store::InboxRecord> items;
-  if (c.role == Role::kCoordinator) {
-    SCHAKEL_ASSIGN_OR_RETURN(items, store::ListInbox(held.db()));
-  } else {
-    SCHAKEL_ASSIGN_OR_RETURN(items, store::ListInboxAssignedTo(held.db(), c.user_id));
+  {
+    NodeCore::Reading reading(core_);
+    if (c.role == Role::kCoordinator) {
+      SCHAKEL_ASSIGN_OR_RETURN(items, store::ListInbox(reading.db()));
+    } else {
+      SCHAKEL_ASSIGN_OR_RETURN(items, store::ListInboxAssignedTo(reading.db(), c.user_id));
+    }
   }
   for (auto& r : items) r.summary.reset();  // the list shows no content
+  NodeCore::Held held(core_);
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "inbox.list", "", "", "", "", "ok", std::to_string(items.size())));
   return items;
 }

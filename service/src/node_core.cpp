@@ -42,10 +42,23 @@ Result<crypto::Opened> KeyRing::Open(std::string_view envelope, const crypto::Pu
   return crypto::Open(envelope, lookup, sender_sign_pk, recipient_id);
 }
 
-void NodeCore::Open(std::unique_ptr<store::Database> database, std::unique_ptr<audit::AuditLog> log) {
+void NodeCore::Open(std::unique_ptr<store::Database> database, std::unique_ptr<store::Database> reader,
+                    std::unique_ptr<audit::AuditLog> log) {
   MutexLock lock(&mu_);
   db_ = std::move(database);
   audit_ = std::move(log);
+  MutexLock read_lock(&read_mu_);
+  reader_ = std::move(reader);
+}
+
+NodeCore::Reading::~Reading() {
+  // A statement left stepped holds its snapshot: every later read would see
+  // the database as it was then (a disabled token still working). Store
+  // functions finalize their statements; this catches one that does not.
+  if (int n = core_.reader_->ResetSteppedStatements(); n > 0) {
+    LogError("reader: " + std::to_string(n) + " statement(s) left stepped; reset to release the snapshot");
+  }
+  core_.read_mu_.Unlock();
 }
 
 namespace {

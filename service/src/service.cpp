@@ -226,8 +226,8 @@ void Service::AuditBestEffort(NodeCore::Held& held, const Caller& c, std::string
 Result<Caller> Service::Authenticate(std::string_view token) {
   if (token.size() < 8 || token.size() > 256) return Status::Unauthenticated("missing or malformed bearer token");
   store::TokenHash hash = crypto::Sha256({reinterpret_cast<const uint8_t*>(token.data()), token.size()});
-  NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserByTokenHash(held.db(), hash));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user,
+                           core_.Read([&](NodeCore::Reading& r) { return store::FindUserByTokenHash(r.db(), hash); }));
   if (!user || !user->Usable()) {
     if (user && !user->active) {
       return Status::Unauthenticated("this account waits for a coordinator to confirm its role (schakel user confirm " +

@@ -245,13 +245,20 @@ Gated<MeldcodeApproval> Service::CancelOnApproval(NodeCore::Held& held, const Ca
 
 Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListShares));
-  NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> shares, store::ListShares(held.db()));
+  // Read beside the writer (NodeCore::Reading); shown only once audited.
+  std::vector<store::ShareRecord> shares;
+  std::vector<store::CaseRecord> visible;
+  {
+    NodeCore::Reading r(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(shares, store::ListShares(r.db()));
+    if (c.role == Role::kStaff) {
+      SCHAKEL_ASSIGN_OR_RETURN(visible, store::ListCases(r.db(), c.user_id));
+    }
+  }
   // The list never carries a justification: each reading is audited
   // (ShowShare, ReadJustification).
   for (auto& s : shares) s.justification.reset();
   if (c.role == Role::kStaff) {
-    SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::CaseRecord> visible, store::ListCases(held.db(), c.user_id));
     std::vector<store::ShareRecord> mine;
     for (auto& s : shares) {
       if (s.requested_by == c.user_id || std::any_of(visible.begin(), visible.end(), [&](const store::CaseRecord& r) {
@@ -262,6 +269,7 @@ Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
     }
     shares = std::move(mine);
   }
+  NodeCore::Held held(core_);
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "share.list", "", "", "", "", "ok", std::to_string(shares.size())));
   return shares;
 }

@@ -39,19 +39,21 @@ std::optional<Instant> NextCheckpoint(const NodeCore& core, const audit::Checkpo
 
 Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kNodeStatus));
-  NodeCore::Held held(core_);
+  // Read beside the writer (NodeCore::Reading): a status poll never waits on
+  // a delivery or a share being stored.
+  NodeCore::Reading reading(core_);
+  store::Database& db = reading.db();
   NodeStatusView v;
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(held.db()));
-  SCHAKEL_ASSIGN_OR_RETURN(v.outbox_depth, store::CountOutgoing(held.db()));
-  SCHAKEL_ASSIGN_OR_RETURN(v.queued_shares, store::SummarizeOutgoing(held.db(), "share"));
-  SCHAKEL_ASSIGN_OR_RETURN(v.pending_revocations, store::SummarizeOutgoing(held.db(), "revocation"));
-  SCHAKEL_ASSIGN_OR_RETURN(audit::CheckpointSchedule schedule, held.audit().Schedule());
   v.now = core_.clock->Now();
+  SCHAKEL_ASSIGN_OR_RETURN(audit::CheckpointSchedule schedule, audit::ReadSchedule(db, core_.audit_options, v.now));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(db));
+  SCHAKEL_ASSIGN_OR_RETURN(v.outbox_depth, store::CountOutgoing(db));
+  SCHAKEL_ASSIGN_OR_RETURN(v.queued_shares, store::SummarizeOutgoing(db, "share"));
+  SCHAKEL_ASSIGN_OR_RETURN(v.pending_revocations, store::SummarizeOutgoing(db, "revocation"));
   for (const auto& p : partners) {
     PartnerStatus ps{p.card.node_id, p.card.name, p.card.org_type, p.card.address, std::nullopt, 0, 0, std::nullopt};
-    SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary queued, store::SummarizeOutgoing(held.db(), "share", ps.node_id));
-    SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary revoking,
-                             store::SummarizeOutgoing(held.db(), "revocation", ps.node_id));
+    SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary queued, store::SummarizeOutgoing(db, "share", ps.node_id));
+    SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary revoking, store::SummarizeOutgoing(db, "revocation", ps.node_id));
     ps.seen = core_.reachability.Get(ps.node_id);
     ps.queued_shares = queued.count;
     ps.pending_revocations = revoking.count;
@@ -74,7 +76,7 @@ Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   v.wal_bytes = FileBytes(paths.database + "-wal");
   // Tokens that stop working within a week: a warning for the admin.
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> expiring,
-                           store::TokensExpiringBefore(held.db(), FormatInstant(v.now + std::chrono::days(7))));
+                           store::TokensExpiringBefore(db, FormatInstant(v.now + std::chrono::days(7))));
   for (const auto& u : expiring) v.expiring_tokens.emplace_back(u.name, *u.token_expires);
   return v;
 }

@@ -82,13 +82,13 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
   if (mode == OpenMode::kCreate && exists) {
     return Status::AlreadyExists(path + " exists already");
   }
-  if (mode == OpenMode::kExisting && !exists) {
+  if (mode != OpenMode::kCreate && !exists) {
     return Status::NotFound(path + ": no database (create a node with schakel init)");
   }
   // SQLite would take an empty file for a new database and fill it with an
   // empty schema: a truncated node.db must be reported, not replaced.
   struct stat file_stat {};
-  if (mode == OpenMode::kExisting && ::stat(path.c_str(), &file_stat) == 0 && file_stat.st_size == 0) {
+  if (mode != OpenMode::kCreate && ::stat(path.c_str(), &file_stat) == 0 && file_stat.st_size == 0) {
     return Status::Corruption(path + ": the database file is empty (truncated?); restore it from a backup");
   }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (mode == OpenMode::kCreate ? SQLITE_OPEN_CREATE : 0);
@@ -102,6 +102,11 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
   SCHAKEL_RETURN_IF_ERROR(KeyConnection(raw, key));
   SCHAKEL_RETURN_IF_ERROR(ConfigureConnection(raw, path));
   if (mode == OpenMode::kCreate) ::chmod(path.c_str(), 0600);
+  if (mode == OpenMode::kReader) {
+    SCHAKEL_RETURN_IF_ERROR(db->Exec("PRAGMA query_only = 1;"));
+    SCHAKEL_RETURN_IF_ERROR(db->CheckCurrentSchema());
+    return db;
+  }
   SCHAKEL_RETURN_IF_ERROR(db->Migrate());
   return db;
 }
@@ -200,6 +205,33 @@ Status Database::Migrate() {
   }
   schema_version_ = static_cast<int>(migrations.size());
   return Status::Ok();
+}
+
+Status Database::CheckCurrentSchema() {
+  int current = 0;
+  {
+    SCHAKEL_ASSIGN_OR_RETURN(Statement q, Prepare("SELECT max(version) FROM schema_version;"));
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+    current = (row && !q.IsNull(0)) ? static_cast<int>(q.Int(0)) : 0;
+  }
+  int known = static_cast<int>(Migrations().size());
+  if (current != known) {
+    return Status::InvalidInput(path_ + ": a reader needs schema version " + std::to_string(known) + ", the file has " +
+                                std::to_string(current) + " (open it once as a writer to migrate it)");
+  }
+  schema_version_ = current;
+  return Status::Ok();
+}
+
+int Database::ResetSteppedStatements() {
+  int n = 0;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s != nullptr; s = sqlite3_next_stmt(db_, s)) {
+    if (sqlite3_stmt_busy(s) != 0) {
+      sqlite3_reset(s);
+      ++n;
+    }
+  }
+  return n;
 }
 
 Status Database::BackupTo(const std::string& to, const crypto::SecureBuffer& key) {

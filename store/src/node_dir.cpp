@@ -47,4 +47,15 @@ Result<std::unique_ptr<Database>> OpenNodeDatabase(const NodePaths& paths, const
   return Database::Open(paths.database, key, OpenMode::kExisting);
 }
 
+Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource& source) {
+  if (!PathExists(paths.database)) {
+    return Status::InvalidInput(paths.database + ": no node database (create one with schakel init)");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer key, LoadDatabaseKey(paths, source));
+  NodeDatabases out;
+  SCHAKEL_ASSIGN_OR_RETURN(out.writer, Database::Open(paths.database, key, OpenMode::kExisting));
+  SCHAKEL_ASSIGN_OR_RETURN(out.reader, Database::Open(paths.database, key, OpenMode::kReader));
+  return out;
+}
+
 }  // namespace schakel::store

@@ -1,9 +1,5 @@
 // GET /metrics on a running schakeld: Prometheus text for the admin role
 // only, counts that follow what the node did, no personal data in labels.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <regex>
 
@@ -16,31 +12,8 @@ namespace {
 
 using testing::CaseFixture;
 using testing::Federation;
+using testing::HttpGet;
 using testing::TempDir;
-
-// A bare HTTP/1.1 GET; returns the whole response (status line, headers, body).
-std::string HttpGet(int port, const std::string& path, const std::string& token) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "";
-  }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-  req += "\r\n";
-  (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
 
 TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   TempDir tmp;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -142,6 +143,74 @@ TEST(PlainWebServer, DefaultErrorsStayText) {
   EXPECT_EQ(testing::HttpStatus(raw), 431) << raw.substr(0, 200);
   EXPECT_EQ(Header(raw, "Content-Type"), "text/plain; charset=utf-8");
   EXPECT_EQ(Body(raw), "Kopregels te groot.");
+}
+
+// Handlers run on threads of their own (WebServerOptions::handler_threads):
+// with two, a request whose handler blocks (a wait for the node lock,
+// Argon2id) does not hold up another; with one, the blocked handler holds up
+// the next handler but not the I/O: a request over the caps still gets its
+// 503 at once. Not timed: the blocked handler is released only after the
+// other answer arrived.
+TEST(PlainWebServer, ABlockedHandlerHoldsUpNoOtherRequest) {
+  for (int threads : {2, 1}) {
+    std::promise<void> entered, release;
+    std::shared_future<void> released = release.get_future().share();
+    auto handler = [&](const WebRequest& r) {
+      if (r.path == "/slow") {
+        entered.set_value();
+        released.wait();
+      }
+      return WebResponse::Text(200, "klaar " + r.path);
+    };
+    WebServerOptions o = Plain();
+    o.handler_threads = threads;
+    o.max_connections = 2;
+    WebServer server(handler, o);
+    ASSERT_TRUE(server.Start(Loopback()).ok());
+    std::future<std::string> slow;
+    // Destroyed first: the blocked handler is released however this
+    // iteration ends, so neither `slow` nor the server's Stop waits forever.
+    struct Releaser {
+      std::promise<void>& p;
+      bool done = false;
+      void Now() {
+        if (!done) p.set_value();
+        done = true;
+      }
+      ~Releaser() { Now(); }
+    } releaser{release};
+    slow = std::async(std::launch::async, [&] { return Exchange(server.port(), Get("/slow")); });
+    ASSERT_EQ(entered.get_future().wait_for(kWait), std::future_status::ready);
+    if (threads == 2) {
+      std::string fast = Exchange(server.port(), Get("/fast"));
+      EXPECT_EQ(Body(fast), "klaar /fast") << fast;
+      releaser.Now();
+    } else {
+      // One connection waits for the handler, a second fills the cap; a
+      // third is answered 503 by the I/O thread while the handler blocks.
+      int held = testing::ConnectTcp(server.port());
+      ASSERT_GE(held, 0);
+      ASSERT_TRUE(testing::SendAll(held, Get("/queued"), kWait));
+      std::string over = Exchange(server.port(), Get("/over"));
+      EXPECT_EQ(testing::HttpStatus(over), 503) << over;
+      releaser.Now();
+      EXPECT_NE(testing::ReadUntilClose(held, kWait).find("klaar /queued"), std::string::npos);
+      ::close(held);
+    }
+    ASSERT_EQ(slow.wait_for(kWait), std::future_status::ready);
+    EXPECT_EQ(Body(slow.get()), "klaar /slow");
+  }
+}
+
+TEST(PlainWebServer, RefusesAHandlerThreadCountOutOfRange) {
+  for (int threads : {0, 65}) {
+    WebServerOptions o = Plain();
+    o.handler_threads = threads;
+    WebServer server(Hello, o);
+    Status st = server.Start(Loopback());
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("handler_threads must be 1..64"), std::string::npos) << st.message();
+  }
 }
 
 TEST(HttpStatusFor, OneMapForEveryHandler) {

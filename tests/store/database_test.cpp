@@ -1,5 +1,7 @@
 #include "schakel/store/database.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "schakel/crypto/identity.h"
@@ -145,6 +147,70 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
     ASSERT_TRUE(tx.Commit().ok());
   }
   EXPECT_EQ(GetMeta(*db, "a").value().value(), "2");
+}
+
+// The daemon's reader (OpenMode::kReader, NodeCore::Reading): a second
+// connection that reads beside the writer, sees each commit as soon as it is
+// made, and cannot write.
+TEST(DatabaseReader, ReadsBesideAWriterAndSeesItsCommits) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto writer = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(SetMeta(*writer, "k", "before").ok());
+  auto reader = MustOpen(dir / "node.db", key, OpenMode::kReader);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->SchemaVersion(), writer->SchemaVersion());
+
+  // A writer inside its transaction does not hold the reader up: it reads
+  // the last commit, and the writer's commit as soon as it is made.
+  Transaction tx(*writer);
+  ASSERT_TRUE(tx.Begin().ok());
+  ASSERT_TRUE(SetMeta(*writer, "k", "after").ok());
+  EXPECT_EQ(GetMeta(*reader, "k").value().value(), "before");
+  ASSERT_TRUE(tx.Commit().ok());
+  EXPECT_EQ(GetMeta(*reader, "k").value().value(), "after");
+
+  // It only reads.
+  Status write = SetMeta(*reader, "k", "by-reader");
+  ASSERT_FALSE(write.ok());
+  EXPECT_NE(write.message().find("readonly"), std::string::npos) << write.message();
+  EXPECT_EQ(GetMeta(*writer, "k").value().value(), "after");
+}
+
+TEST(DatabaseReader, AStatementLeftSteppedIsResetSoTheReaderSeesLaterCommits) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto writer = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  ASSERT_TRUE(SetMeta(*writer, "k", "old").ok());
+  auto reader = MustOpen(dir / "node.db", key, OpenMode::kReader);
+  ASSERT_NE(reader, nullptr);
+  auto q = reader->Prepare("SELECT value FROM meta WHERE key = 'k';");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  ASSERT_TRUE(q->Step().value());  // stepped, not reset: its snapshot stays
+  EXPECT_EQ(reader->ResetSteppedStatements(), 1);
+  ASSERT_TRUE(SetMeta(*writer, "k", "new").ok());
+  EXPECT_EQ(GetMeta(*reader, "k").value().value(), "new");
+  EXPECT_EQ(reader->ResetSteppedStatements(), 0);
+}
+
+TEST(DatabaseReader, RefusesAMissingFileAndASchemaNotItsOwn) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto missing = Database::Open(dir / "node.db", key, OpenMode::kReader);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "node.db"));
+  {
+    auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+    ASSERT_TRUE(db->Exec("INSERT INTO schema_version (version) VALUES (999);").ok());
+  }
+  auto reader = Database::Open(dir / "node.db", key, OpenMode::kReader);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.status().message().find("a reader needs schema version"), std::string::npos)
+      << reader.status().message();
+  auto wrong = Database::Open(dir / "node.db", crypto::SecureBuffer::Random(32), OpenMode::kReader);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("key does not open"), std::string::npos) << wrong.status().message();
 }
 
 TEST(IdentityStore, KeysRoundTrip) {

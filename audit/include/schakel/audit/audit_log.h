@@ -99,6 +99,10 @@ struct CheckpointSchedule {
   std::optional<Instant> due;
 };
 
+// AuditLog::Schedule on any connection to the log's database (a reader
+// beside the writer: status never waits for an append).
+Result<CheckpointSchedule> ReadSchedule(store::Database& db, const AuditLogOptions& options, Instant now);
+
 class AuditLog {
  public:
   // Checks the arguments: node_id as in the node config ([a-z0-9-]{3,64}),

@@ -60,6 +60,9 @@ class Daemon {
   void RunMaintenanceNow();
   // Processes the due part of the delivery queue now, on the caller's thread.
   void DeliverNow();
+  // Runs f on the caller's thread while holding the node lock, as a long
+  // write would (tests: what still answers beside a writer, docs/performance.md).
+  void WithNodeLockHeld(const std::function<void()>& f);
 
  private:
   struct Impl;

@@ -29,9 +29,11 @@
 // own Content-Security-Policy to tighten it, Cache-Control: no-store,
 // Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff,
 // X-Frame-Options: DENY, Strict-Transport-Security), so a handler cannot
-// forget them; without, only Cache-Control: no-store. Handlers run one at a
-// time on the server's own thread: a handler that does slow work (Argon2id)
-// delays other requests of this server only.
+// forget them; without, only Cache-Control: no-store. Handlers run on
+// WebServerOptions::handler_threads threads of the server's own (one at a
+// time by default), apart from the thread that does the network I/O: a
+// handler that does slow work (Argon2id) delays other requests of this
+// server only, and with more handler threads not even those.
 //
 // Limits (defaults below): header 8 KiB (431), body 64 KiB (413), the
 // deadlines and caps above. TLS 1.2 or 1.3, ECDHE AEAD suites only.
@@ -161,6 +163,12 @@ struct WebServerOptions {
   // Default: empty: WebResponse::Text(status, text). The answer for the
   // errors the core produces itself (see CoreError); the API answers JSON.
   ErrorPage error_page;
+  // Default: 1: handlers run one at a time. They run on threads of their
+  // own, never on the thread that accepts, reads and writes, so a slow
+  // handler (Argon2id, a wait for the node lock) holds up no TLS handshake
+  // or transfer. More than 1 (the API: 4) runs that many requests at once;
+  // only for a handler that is safe to call from several threads. 1..64.
+  int handler_threads = 1;
 };
 
 // The stylesheet served at /static/schakel.css.

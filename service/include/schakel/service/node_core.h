@@ -13,8 +13,18 @@
 //   while running (a key rotated by `schakel node rotate-keys`).
 // - Config, clock and protocol are set at start-up and read-only afterwards.
 //
-// Lock order: the node lock before the key ring's lock, never the other way.
-// The annotations (base/thread_annotations.h) let clang check this.
+// - Reads that change nothing and must not wait on a writer (lists, status,
+//   metrics, token checks, the delivery lanes' queues) go through a
+//   NodeCore::Reading: the read lock and a second, read-only connection to
+//   the same database. SQLite's WAL lets it read beside a writer; each
+//   statement sees what was committed when it started. An audited read reads
+//   under Reading, lets go, then writes its entry under Held before it shows
+//   anything.
+//
+// Lock order (docs/performance.md "Locks"): the node lock, then the read
+// lock, then the key ring's lock; never the other way. The read lock is a
+// leaf in practice: nothing else is taken while it is held. The annotations
+// (base/thread_annotations.h) let clang check this (`./dev lint`).
 #pragma once
 
 #include <atomic>
@@ -70,6 +80,7 @@ class NodeCore {
   config::NodeConfig config;
   const Clock* clock = nullptr;
   consent::Protocol protocol;
+  audit::AuditLogOptions audit_options;  // as the audit log was created with
   KeyRing keys;
 
   // The node lock and, while it is held, the database and the audit log.
@@ -90,6 +101,28 @@ class NodeCore {
     NodeCore& core_;
   };
 
+  // The read lock and, while it is held, the read-only connection.
+  class SCHAKEL_SCOPED_CAPABILITY Reading {
+   public:
+    explicit Reading(NodeCore& core) SCHAKEL_ACQUIRE(core.read_mu_) : core_(core) { core_.read_mu_.Lock(); }
+    ~Reading() SCHAKEL_RELEASE();
+    Reading(const Reading&) = delete;
+    Reading& operator=(const Reading&) = delete;
+
+    // Only reads: the connection is query_only, a write fails.
+    store::Database& db() SCHAKEL_NO_THREAD_SAFETY_ANALYSIS { return *core_.reader_; }
+
+   private:
+    NodeCore& core_;
+  };
+
+  // Runs f(Reading&) under the read lock and returns what it returns.
+  template <typename F>
+  auto Read(F&& f) -> decltype(f(std::declval<Reading&>())) {
+    Reading r(*this);
+    return std::forward<F>(f)(r);
+  }
+
   // Runs f(Held&) under the node lock and returns what it returns.
   template <typename F>
   auto WithDb(F&& f) -> decltype(f(std::declval<Held&>())) {
@@ -97,9 +130,10 @@ class NodeCore {
     return std::forward<F>(f)(held);
   }
 
-  // At start-up: the opened database and audit log. The node lock is not
-  // needed yet (no other thread runs), and is taken anyway.
-  void Open(std::unique_ptr<store::Database> database, std::unique_ptr<audit::AuditLog> log) SCHAKEL_EXCLUDES(mu_);
+  // At start-up: the opened database, its reader and the audit log. The
+  // locks are not needed yet (no other thread runs), and are taken anyway.
+  void Open(std::unique_ptr<store::Database> database, std::unique_ptr<store::Database> reader,
+            std::unique_ptr<audit::AuditLog> log) SCHAKEL_EXCLUDES(mu_, read_mu_);
 
   // What was last seen of each partner (status); has its own lock.
   Reachability reachability;
@@ -125,6 +159,8 @@ class NodeCore {
   Mutex mu_;  // the node lock
   std::unique_ptr<store::Database> db_ SCHAKEL_PT_GUARDED_BY(mu_);
   std::unique_ptr<audit::AuditLog> audit_ SCHAKEL_PT_GUARDED_BY(mu_);
+  Mutex read_mu_;  // the read lock
+  std::unique_ptr<store::Database> reader_ SCHAKEL_PT_GUARDED_BY(read_mu_);
 };
 
 }  // namespace schakel::service

@@ -10,7 +10,8 @@
 // RETURNING.
 //
 // Thread-safety: a Database is one connection; use it from one thread at a
-// time (the daemon gives each worker its own, or guards one with a mutex).
+// time (the daemon guards its writer with the node lock and its reader, a
+// second connection opened with OpenMode::kReader, with the read lock).
 // Errors: Status values; SQLite's message is included, never bound values.
 #pragma once
 
@@ -33,6 +34,9 @@ namespace schakel::store {
 enum class OpenMode {
   kCreate,    // the file must not exist; it is created and migrated
   kExisting,  // the file must exist
+  kReader,    // the file must exist at this program's schema version; the
+              // connection only reads (query_only), migrates nothing, and in
+              // WAL mode reads beside the writer without waiting for it
 };
 
 class Statement;
@@ -62,6 +66,11 @@ class Database {
   const std::string& path() const { return path_; }
   // Whether a transaction is open on this connection (BEGIN without its COMMIT).
   bool InTransaction() const;
+  // Resets every statement on this connection that has stepped and was not
+  // reset or finalized, and says how many there were. Such a statement holds
+  // a read snapshot open, so a reader would keep seeing the database as it
+  // was (NodeCore::Reading calls this as it lets go).
+  int ResetSteppedStatements();
 
   // An online, consistent copy (still encrypted with the same key) at `to`
   // through SQLite's backup API.
@@ -71,6 +80,7 @@ class Database {
   friend class Statement;
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status Migrate();
+  Status CheckCurrentSchema();
   Status Error(std::string_view what) const;
 
   sqlite3* db_;

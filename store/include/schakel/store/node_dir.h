@@ -39,6 +39,15 @@ Result<crypto::SecureBuffer> LoadDatabaseKey(const NodePaths& paths, const KeySo
 // Opens the existing node database.
 Result<std::unique_ptr<Database>> OpenNodeDatabase(const NodePaths& paths, const KeySource& source);
 
+// The daemon's two connections to its database, opened with one key (one
+// Argon2id in passphrase mode): the writer, which migrates, and a reader
+// (OpenMode::kReader) for the reads that must not wait on a writer.
+struct NodeDatabases {
+  std::unique_ptr<Database> writer;
+  std::unique_ptr<Database> reader;
+};
+Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource& source);
+
 // Reads the passphrase from the environment variable; kInvalidInput if unset
 // or empty. The returned buffer holds the passphrase bytes.
 Result<crypto::SecureBuffer> PassphraseFromEnv(const std::string& var);
