@@ -17,147 +17,26 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <future>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "schakel/base/log.h"
+#include "bench_support.h"
 #include "schakel/base/time.h"
-#include "schakel/cli/cli.h"
-#include "schakel/crypto/envelope.h"
-#include "schakel/daemon/daemon.h"
-#include "schakel/store/database.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using nlohmann::json;
+using schakel_bench::Clock;
+using schakel_bench::Die;
+using schakel_bench::Node;
+using schakel_bench::Seconds;
+using schakel_bench::StartNode;
 
-struct Cli {
-  int code;
-  std::string out, err;
-};
-
-Cli Run(std::vector<std::string> args) {
-  args.insert(args.begin(), "schakel");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  std::istringstream in;
-  std::ostringstream out, err;
-  int code = schakel::cli::RunCli(static_cast<int>(argv.size()), argv.data(), in, out, err);
-  return {code, out.str(), err.str()};
-}
-
-std::string LastLine(const std::string& s) {
-  auto end = s.find_last_not_of('\n');
-  auto start = s.find_last_of('\n', end);
-  return s.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
-}
-
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-void Die(const std::string& what) {
-  std::fprintf(stderr, "delivery_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-// Raw SQLCipher durable commits per second.
-double RawCommitsPerSecond(const std::string& dir, int n) {
-  auto key = schakel::crypto::SecureBuffer::Random(32);
-  auto db = schakel::store::Database::Open(dir + "/raw.db", key, schakel::store::OpenMode::kCreate);
-  if (!db.ok()) Die(db.status().message());
-  if (!(*db)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);").ok()) Die("raw table");
-  std::string blob(4096, 'x');
-  auto start = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    auto s = (*db)->Prepare("INSERT INTO t (v) VALUES (?);");
-    if (!(*db)->Begin().ok()) Die("begin");
-    if (!s->BindBlob(1, {reinterpret_cast<const uint8_t*>(blob.data()), blob.size()}).Run().ok()) Die("insert");
-    if (!(*db)->Commit().ok()) Die("commit");
-  }
-  return n / Seconds(Clock::now() - start);
-}
-
-// Raw libsodium pipeline per record: sign, X25519 agreement + hash, AEAD
-// seal; AEAD open, verify. Microseconds per record.
-double RawSodiumMicros(size_t size, int n) {
-  std::vector<uint8_t> body(size, 7), sig(64), out(size + 64 + 16), back(size + 64);
-  uint8_t spk[32], ssk[64], rpk[32], rsk[32], epk[32], esk[32], shared[32], key[32], nonce[24];
-  crypto_sign_keypair(spk, ssk);
-  crypto_box_keypair(rpk, rsk);
-  auto start = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    crypto_sign_detached(sig.data(), nullptr, body.data(), body.size(), ssk);
-    crypto_box_keypair(epk, esk);
-    if (crypto_scalarmult(shared, esk, rpk) != 0) Die("scalarmult");
-    crypto_generichash(key, 32, shared, 32, epk, 32);
-    randombytes_buf(nonce, sizeof nonce);
-    std::copy(sig.begin(), sig.end(), back.begin());
-    std::copy(body.begin(), body.end(), back.begin() + 64);
-    unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &clen, back.data(), back.size(), nullptr, 0, nullptr, nonce,
-                                               key);
-    // open
-    if (crypto_scalarmult(shared, rsk, epk) != 0) Die("scalarmult");
-    crypto_generichash(key, 32, shared, 32, epk, 32);
-    unsigned long long mlen = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(back.data(), &mlen, nullptr, out.data(), clen, nullptr, 0, nonce,
-                                                   key) != 0) {
-      Die("decrypt");
-    }
-    if (crypto_sign_verify_detached(back.data(), back.data() + 64, mlen - 64, spk) != 0) Die("verify");
-  }
-  return Seconds(Clock::now() - start) * 1e6 / n;
-}
-
-double OurSealOpenMicros(size_t size, int n) {
-  using namespace schakel;
-  auto sender = crypto::GenerateSigningKeyPair();
-  auto recipient_id = crypto::GenerateSigningKeyPair();
-  auto recipient = crypto::GenerateEncryptionKeyPair(recipient_id);
-  crypto::EnvelopeHeader h;
-  h.message_id = "m-1";
-  h.sender_id = "school-a";
-  h.recipient_id = "lvs-b";
-  h.created = NowUtc();
-  h.retain_until = h.created + std::chrono::days(180);
-  h.purpose = "verzuimmelding";
-  h.content_type = "application/vnd.schakel.case+json";
-  std::string body(size, 'x');
-  auto start = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    auto env = crypto::Seal(h, body, sender, recipient.public_key);
-    if (!env.ok()) Die(env.status().message());
-    auto opened = crypto::Open(*env, recipient, sender.public_key, "lvs-b");
-    if (!opened.ok()) Die(opened.status().message());
-  }
-  return Seconds(Clock::now() - start) * 1e6 / n;
-}
-
-struct Node {
-  std::string dir;
-  std::unique_ptr<schakel::daemon::Daemon> daemon;
-  std::thread thread;
-};
-
-void StartNode(Node& n) {
-  schakel::daemon::DaemonOptions options;
-  options.dir = n.dir;
-  std::promise<void> ready;
-  options.on_ready = [&](schakel::daemon::Daemon&) { ready.set_value(); };
-  auto d = schakel::daemon::Daemon::Create(options);
-  if (!d.ok()) Die(d.status().message());
-  n.daemon = std::move(d).value();
-  n.thread = std::thread([&n] {
-    schakel::Status st = n.daemon->Run();
-    if (!st.ok()) std::fprintf(stderr, "delivery_bench: node %s: %s\n", n.dir.c_str(), st.message().c_str());
-  });
-  if (ready.get_future().wait_for(std::chrono::seconds(20)) != std::future_status::ready) Die("daemon not ready");
-}
+// Runs `schakel ARGS...` in-process.
+schakel_bench::CliResult Run(std::vector<std::string> args) { return schakel_bench::RunSchakel(std::move(args)); }
 
 int PortBase() {
   // Ports derived from the process id keep parallel runs apart.
@@ -168,58 +47,24 @@ int PortBase() {
 
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
+  schakel_bench::BenchName() = "delivery_bench";
   int per_size = argc > 1 ? std::max(10, std::atoi(argv[1])) : 150;
   std::string tmp = std::filesystem::temp_directory_path() / ("schakel-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(tmp);
 
   int base = PortBase();
   Node school{tmp + "/school", nullptr, {}}, lvs{tmp + "/lvs", nullptr, {}};
-  if (Run({"init", "--dir", school.dir, "--name", "School", "--org-id", "school-a", "--org-type", "school", "--listen",
-           "127.0.0.1:" + std::to_string(base)})
-              .code != 0 ||
-      Run({"init", "--dir", lvs.dir, "--name", "LVS", "--org-id", "lvs-b", "--org-type", "lvs", "--listen",
-           "127.0.0.1:" + std::to_string(base + 4)})
-              .code != 0) {
-    Die("init failed (ports taken?)");
-  }
-  // Short retries, as an operator would set for a LAN, so the drain measures
-  // the pipeline rather than the backoff; no inbound share quota at the LVS.
-  for (const auto& dir : {school.dir, lvs.dir}) {
-    std::FILE* f = std::fopen((dir + "/schakel.toml").c_str(), "r");
-    std::string cfg(1 << 16, '\0');
-    cfg.resize(std::fread(cfg.data(), 1, cfg.size(), f));
-    std::fclose(f);
-    auto pos = cfg.find("retry_base_ms = 1000");
-    if (pos != std::string::npos) cfg.replace(pos, 20, "retry_base_ms = 50");
-    // A bench is a flood by design: above the recipient's per-partner quotas.
-    auto qpos = cfg.find("inbound_shares_per_minute = 120");
-    if (qpos != std::string::npos) cfg.replace(qpos, 31, "inbound_shares_per_minute = 1000000");
-    auto bpos = cfg.find("inbound_bytes_per_day = 268435456");
-    if (bpos != std::string::npos) cfg.replace(bpos, 33, "inbound_bytes_per_day = 1099511627776");
-    auto lpos = cfg.find("level = 'info'");
-    if (lpos != std::string::npos) cfg.replace(lpos, 14, "level = 'warn'");
-    f = std::fopen((dir + "/schakel.toml").c_str(), "w");
-    std::fputs(cfg.c_str(), f);
-    std::fclose(f);
-  }
-  auto fp = [](const std::string& dir) { return LastLine(Run({"node", "fingerprint", "--dir", dir}).out); };
-  Run({"partner", "add", "--dir", school.dir, "--card", lvs.dir + "/node-card.json", "--fingerprint", fp(lvs.dir)});
-  Run({"partner", "add", "--dir", lvs.dir, "--card", school.dir + "/node-card.json", "--fingerprint", fp(school.dir)});
-  {
-    // Cases are made only for registered students (docs/students.md).
-    std::string roster = tmp + "/roster.csv";
-    std::FILE* f = std::fopen(roster.c_str(), "w");
-    std::fputs("student_id,name,birth_date\nstu-bench,Bench Leerling,2012-05-01\n", f);
-    std::fclose(f);
-    if (Run({"student", "load", "--dir", school.dir, "--file", roster}).code != 0) Die("student load");
-  }
-  std::string token = LastLine(Run({"user", "add", "--dir", school.dir, "--name", "mentor", "--role", "staff"}).out);
+  // Short retries and no inbound quota at the LVS (bench_support.h InitNode).
+  schakel_bench::InitNode(school.dir, "School", "school-a", "school", base);
+  schakel_bench::InitNode(lvs.dir, "LVS", "lvs-b", "lvs", base + 4);
+  schakel_bench::Pair(school.dir, lvs.dir);
+  schakel_bench::LoadStudent(school.dir, tmp, "stu-bench", "2012-05-01");
+  // The node's first coordinator is made at once; the staff member who shares
+  // waits for a coordinator's confirmation (docs/api.md, "Accounts").
+  std::string coordinator_file = tmp + "/token-coordinator";
+  schakel_bench::WriteText(coordinator_file, schakel_bench::AddUser(school.dir, "zorgco", "coordinator"));
   std::string token_file = tmp + "/token";
-  {
-    std::FILE* f = std::fopen(token_file.c_str(), "w");
-    std::fputs(token.c_str(), f);
-    std::fclose(f);
-  }
+  schakel_bench::WriteText(token_file, schakel_bench::AddUser(school.dir, "mentor", "staff", coordinator_file));
   StartNode(school);
   StartNode(lvs);
 
@@ -235,13 +80,10 @@ int main(int argc, char** argv) {
               {"birth_date", "2012-05-01"}, {"identificatie", {{"name", "Bench Leerling"}}},
               {"bsn", "111222333"},         {"verzuim", {{"notes", std::string(size - 200, 'v')}}}};
     std::string case_file = tmp + "/case-" + std::to_string(size) + ".json";
-    {
-      std::FILE* f = std::fopen(case_file.c_str(), "w");
-      std::fputs(c.dump().c_str(), f);
-      std::fclose(f);
-    }
-    if (Run({"case", "add", "--dir", school.dir, "--token-file", token_file, "--file", case_file}).code != 0)
-      Die("case add");
+    schakel_bench::WriteText(case_file, c.dump());
+    if (auto r = Run({"case", "add", "--dir", school.dir, "--token-file", token_file, "--file", case_file});
+        r.code != 0)
+      Die("case add: " + r.err);
     for (bool drain : {false, true}) {
       // Drain: queue everything while the recipient is down, then time how fast
       // the queue empties once it is back (the delivery pipeline alone).
@@ -305,7 +147,7 @@ int main(int argc, char** argv) {
   school.thread.join();
   lvs.thread.join();
 
-  double commits = RawCommitsPerSecond(tmp, 300);
+  double commits = schakel_bench::RawCommitsPerSecond(tmp, 300);
   std::printf("\nraw SQLCipher durable commits/s: %.1f  -> disk bound for 3 commits per delivery: %.1f shares/s\n",
               commits, commits / 3);
   for (auto [size, rate] : throughput) {
@@ -314,7 +156,7 @@ int main(int argc, char** argv) {
   }
   std::printf("\nper record, seal + open:\n");
   for (size_t size : {size_t{4096}, size_t{65536}}) {
-    double raw = RawSodiumMicros(size, 300), ours = OurSealOpenMicros(size, 300);
+    double raw = schakel_bench::RawSodiumMicros(size, 300), ours = schakel_bench::OurSealOpenMicros(size, 300);
     std::printf("  %s: schakel %.1f us, raw libsodium %.1f us, ratio %.2f (aim: <= 1.10)\n",
                 size == 4096 ? "4 KB " : "64 KB", ours, raw, ours / raw);
   }
