@@ -377,7 +377,17 @@ ALTER TABLE audit_log ADD COLUMN categories TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_log ADD COLUMN consents TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 10> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10};
+// Version 11: the inbound quota (peer/src/inbox_gate.cpp) sums a sender's
+// summary_bytes of the last day on every arrival. The old index held only
+// (sender_id, received), so each row of the day was read whole, summary
+// and all: an arrival cost more the more that sender had sent today
+// (bench/lanes_bench.cpp, row 1c). The index now covers the sum.
+constexpr std::string_view kV11 = R"sql(
+DROP INDEX inbox_sender_received;
+CREATE INDEX inbox_sender_received_bytes ON inbox (sender_id, received, summary_bytes);
+)sql";
+
+constexpr std::array<std::string_view, 11> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10, kV11};
 
 }  // namespace
 
