@@ -238,7 +238,7 @@ struct WebServer::Impl {
   std::thread thread;
   // The handlers' threads (options.handler_threads). Declared after `io`,
   // so destroyed before it: a handler's answer is posted back to `io`.
-  std::optional<asio::thread_pool> handlers;
+  std::unique_ptr<asio::thread_pool> handlers;
 
   WebResponse CallHandler(const WebRequest& req) const {
     try {
@@ -511,7 +511,7 @@ Status WebServer::Start(const config::Address& address) {
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::Unavailable(name + ": cannot listen on " + address.ToString() + ": " + ec.message());
   port_ = impl_->acceptor.local_endpoint().port();
-  impl_->handlers.emplace(static_cast<size_t>(threads));
+  impl_->handlers = std::make_unique<asio::thread_pool>(static_cast<size_t>(threads));
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   Impl* impl = impl_.get();
   impl_->thread = std::thread([impl] { impl->io.run(); });

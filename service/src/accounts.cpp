@@ -83,9 +83,10 @@ Result<std::vector<UserView>> Service::ListUsers(const Caller& c) {
 
 Result<std::vector<PartnerView>> Service::ListPartners(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListPartners));
-  NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(held.db()));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners,
+                           core_.Read([](NodeCore::Reading& r) { return store::ListPartners(r.db()); }));
   std::vector<PartnerView> list;
+  list.reserve(partners.size());
   for (const auto& p : partners) {
     list.push_back(
         {p.card.node_id, p.card.name, p.card.org_type, p.card.address, crypto::Fingerprint(p.card.sign_pk), p.added});

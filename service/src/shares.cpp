@@ -19,7 +19,6 @@
 namespace schakel::service {
 
 using internal::BuildRequest;
-using internal::CanSeeCase;
 using internal::LoadCase;
 using internal::LoadPartner;
 using internal::PendingShare;
