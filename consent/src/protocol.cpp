@@ -136,7 +136,7 @@ Protocol BuildDefault() {
   using O = OrgType;
   constexpr std::string_view kConsentSource =
       "Toestemming: AVG art. 6 lid 1 onder a, art. 7 en art. 9 lid 2 onder a; UAVG art. 5; "
-      "leeftijden: WGBO art. 7:447 en 7:450 BW, Jeugdwet art. 7.3.4";
+      "leeftijden naar analogie van WGBO art. 7:450 BW en Jeugdwet art. 7.3.4, 7.3.5 en 7.3.15";
   std::vector<Flow> flows;
   flows.push_back(Flow{"kernteamoverleg",
                        {O::kSchool},
@@ -169,7 +169,7 @@ Protocol BuildDefault() {
                        {O::kLvs},
                        {},
                        LegalBasis::kLegalObligation,
-                       "Leerplichtwet 1969, art. 21",
+                       "Leerplichtwet 1969, art. 18 lid 3 en 21a; Wet register onderwijsdeelnemers, art. 12",
                        Cats({C::kIdentificatie, C::kBsn, C::kVerzuim}),
                        std::nullopt});
   flows.push_back(Flow{"vsv_melding",
@@ -177,7 +177,7 @@ Protocol BuildDefault() {
                        {O::kRmc},
                        {},
                        LegalBasis::kLegalObligation,
-                       "Leerplichtwet 1969, art. 28",
+                       "WVO 2020, art. 8.21 lid 1 en 8.17 lid 4; WEB, art. 9.2.1–9.2.3",
                        Cats({C::kIdentificatie, C::kBsn, C::kOnderwijs, C::kVerzuim}),
                        std::nullopt});
   flows.push_back(Flow{"terugkoppeling",
@@ -193,8 +193,7 @@ Protocol BuildDefault() {
                        {O::kVeiligThuis},
                        {},
                        LegalBasis::kMeldcode,
-                       "Wet verplichte meldcode huiselijk geweld en kindermishandeling; "
-                       "meldrecht Wmo 2015, art. 5.2.6",
+                       "Wmo 2015, art. 5.2.6; Besluit verplichte meldcode, art. 2",
                        CategorySet::All(),
                        std::nullopt});
   auto p = Protocol::Create(std::move(flows), AgeRules{});

@@ -459,7 +459,7 @@ TEST(Flows, LegalObligationIgnoresConsents) {
   Decision d = Decide(DefaultProtocol(), r);
   ASSERT_TRUE(d.permit) << Codes(d);
   EXPECT_EQ(d.legal_basis, LegalBasis::kLegalObligation);
-  EXPECT_EQ(d.legal_source, "Leerplichtwet 1969, art. 28");
+  EXPECT_EQ(d.legal_source, "WVO 2020, art. 8.21 lid 1 en 8.17 lid 4; WEB, art. 9.2.1–9.2.3");
   Consent withdrawn = MakeConsent("c1", GrantorRole::kJongere, Cats({C::kIdentificatie}), "vsv_melding", "rmc");
   withdrawn.withdrawn_at = T("2026-11-01T00:00:00Z");
   r.consents = {withdrawn};

@@ -186,7 +186,7 @@ purpose = "verzuimmelding"
 from = ["school"]
 to = ["lvs"]
 legal_basis = "legal_obligation"
-legal_source = "Leerplichtwet 1969, art. 21"
+legal_source = "Leerplichtwet 1969, art. 18 lid 3 en 21a; Wet register onderwijsdeelnemers, art. 12"
 categories = ["identificatie", "bsn", "verzuim"]
 )");
   clock_.Advance(std::chrono::minutes(5));

@@ -13,7 +13,7 @@
 //   to = ["lvs"]                    # org types, or ["any"]; may be [] when
 //   to_orgs = ["lvs-zhz"]           #   to_orgs names specific org ids
 //   legal_basis = "legal_obligation"   # consent | legal_obligation | meldcode
-//   legal_source = "Leerplichtwet 1969, art. 21"   # required unless consent
+//   legal_source = "Leerplichtwet 1969, art. 18 lid 3"   # required unless consent
 //   categories = ["identificatie", "bsn", "verzuim"]  # ["all"]: not for consent
 //   retention_days = 365            # optional
 //

@@ -64,7 +64,7 @@ struct Flow {
   std::vector<OrgType> to;
   std::vector<std::string> to_orgs;
   LegalBasis basis = LegalBasis::kConsent;
-  // The law or agreement the flow rests on, e.g. "Leerplichtwet 1969, art. 21".
+  // The law or agreement the flow rests on, e.g. "Leerplichtwet 1969, art. 18 lid 3 en 21a".
   // REQUIRES: not empty unless basis is kConsent.
   std::string legal_source;
   // The categories this flow can carry at most. REQUIRES: not empty.
