@@ -108,23 +108,6 @@ Result<PeerClient*> DeliveryWorker::Connected(Lane& lane, const store::Partner& 
   return client.get();
 }
 
-Result<bool> DeliveryWorker::MarkSending(const store::OutgoingItem& item) {
-  NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> share, store::FindShare(held.db(), item.message_id));
-  if (!share) return false;
-  if (share->state == store::ShareState::kSending) return true;
-  if (share->state != store::ShareState::kQueued) return false;
-  SCHAKEL_RETURN_IF_ERROR(store::SetShareState(held.db(), item.message_id, store::ShareState::kSending, "",
-                                               FormatInstantMs(core_.clock->Now())));
-  return true;
-}
-
-Result<std::string> DeliveryWorker::Transmit(Lane& lane, PeerClient& client, const std::string& payload) {
-  auto response = client.Deliver(payload);
-  if (!response.ok()) lane.client.reset();
-  return response;
-}
-
 DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
   Plan plan;
   NodeCore::Held held(core_);
@@ -182,227 +165,251 @@ DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
   return plan.Then(Plan::kDone, Status::Ok());
 }
 
-void DeliveryWorker::Process(Lane& lane, const store::OutgoingItem& item) {
-  Plan plan = Prepare(item);
-  switch (plan.next) {
-    case Plan::kDone:
-      return;
-    case Plan::kRetryLocal:
-      RetryAfterLocalError(core_, item, plan.why, options_);
-      return;
-    case Plan::kFailed:
-      Failed(lane, item, plan.why);
-      return;
-    case Plan::kSend:
-      break;
-  }
-  FaultPoint("delivery.before_send");
-  auto client = Connected(lane, plan.partner);
-  if (!client.ok()) {
-    Failed(lane, item, client.status());
-    return;
-  }
-  if (item.kind == "share") {
-    // From here on the share may reach the partner: a withdrawal now needs
-    // a revocation, not a cancellation (consents.cpp EndSharesUsing).
-    auto marked = MarkSending(item);
-    if (!marked.ok()) {
-      RetryAfterLocalError(core_, item, marked.status().WithContext("marking the share as sending"), options_);
-      return;
+void DeliveryWorker::Deliver(Lane& lane, const std::vector<store::OutgoingItem>& due) {
+  std::vector<InFlight> go;
+  for (const store::OutgoingItem& item : due) {
+    if (stop_ || core_.clock->Now() < lane.open_after) break;
+    Plan plan = Prepare(item);
+    switch (plan.next) {
+      case Plan::kDone:
+        break;
+      case Plan::kRetryLocal:
+        RetryAfterLocalError(core_, item, plan.why, options_);
+        break;
+      case Plan::kFailed:
+        Failed(lane, item, plan.why);
+        break;
+      case Plan::kSend:
+        go.push_back(InFlight{&item, std::move(plan)});
+        break;
     }
-    if (!*marked) return;  // ended while connecting; Prepare drops the item next round
   }
-  auto response = Transmit(lane, **client, item.payload);
-  if (!response.ok()) {
-    Failed(lane, item, response.status());
+  if (go.empty() || stop_ || core_.clock->Now() < lane.open_after) return;
+  FaultPoint("delivery.before_send");
+  auto client = Connected(lane, go.front().plan.partner);
+  if (!client.ok()) {
+    Failed(lane, *go.front().item, client.status());
     return;
   }
-  if (item.kind == "share" && crypto::IsRefusal(*response)) {
-    RecordRefusal(lane, item, plan, *response);
+  // From here on the shares may reach the partner: a withdrawal now needs
+  // a revocation, not a cancellation (consents.cpp EndSharesUsing).
+  Status marked = MarkSending(go);
+  if (!marked.ok()) {
+    for (const InFlight& f : go) {
+      RetryAfterLocalError(core_, *f.item, marked.WithContext("marking the share as sending"), options_);
+    }
     return;
   }
-  if (item.kind == "share") {
-    RecordReceipt(lane, item, plan, *response);
-  } else {
-    RecordPurge(lane, item, plan, *response);
+  if (go.empty()) return;  // all ended while connecting; Prepare drops them next round
+  std::vector<std::string_view> payloads;
+  payloads.reserve(go.size());
+  for (const InFlight& f : go) payloads.emplace_back(f.item->payload);
+  std::vector<Result<std::string>> answers = (*client)->DeliverBatch(payloads);
+  if (!(*client)->connected()) lane.client.reset();  // opened afresh next time
+  std::vector<Answered> verified;
+  for (size_t i = 0; i < go.size(); ++i) {
+    if (!answers[i].ok()) {
+      Failed(lane, *go[i].item, answers[i].status());
+      continue;
+    }
+    Result<Answered> a = Verify(go[i], *answers[i]);
+    if (a.ok()) {
+      verified.push_back(std::move(a).value());
+    } else {
+      Failed(lane, *go[i].item, a.status());
+    }
   }
+  Record(verified);
 }
 
-void DeliveryWorker::RecordReceipt(Lane& lane, const store::OutgoingItem& item, const Plan& plan,
-                                   const std::string& response) {
-  const store::Partner& partner = plan.partner;
-  const std::optional<store::ShareRecord>& share = plan.share;
-  auto receipt = crypto::DecodeReceipt(response);
-  auto header = crypto::PeekHeader(item.payload);
-  crypto::BodyHash hash{};
-  if (share && share->body_hash.size() == hash.size()) {
-    std::copy(share->body_hash.begin(), share->body_hash.end(), hash.begin());
-  }
-  Status ok = !receipt.ok()  ? receipt.status()
-              : !header.ok() ? header.status()
-                             : crypto::VerifyReceipt(*receipt, partner.card.sign_pk, *header, hash);
-  if (!ok.ok()) {
-    Failed(lane, item, ok.WithContext("receipt refused"));
-    return;
-  }
-  core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
-  FaultPoint("delivery.after_receipt");
-  Instant now = core_.clock->Now();
-  std::string at = FormatInstantMs(now);
-  std::vector<uint8_t> bytes(response.begin(), response.end());
-  bool late = false;
-  Status st;
-  {
-    NodeCore::Held held(core_);
-    store::Transaction tx(held.db());
-    st = tx.Begin();
-    // The share as it is now: a withdrawal or a recall may have ended it
-    // while it was on its way.
-    std::optional<store::ShareRecord> now_share;
-    if (st.ok()) {
-      auto found = store::FindShare(held.db(), item.message_id);
-      if (!found.ok())
-        st = found.status();
-      else if (!*found)
-        st = Status::Internal("share " + item.message_id + " has a receipt but no record");
-      else
-        now_share = std::move(*found);
-    }
-    if (st.ok()) {
-      late = now_share->state != store::ShareState::kQueued && now_share->state != store::ShareState::kSending;
-      st = late ? store::KeepLateReceipt(held.db(), item.message_id, bytes, at)
-                : store::MarkShareDelivered(held.db(), item.message_id, bytes, at);
-    }
-    if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
-    if (st.ok()) {
-      st = store::ExpediteOutgoing(held.db(), partner.card.node_id, now.time_since_epoch().count());
-    }
-    if (st.ok()) {
-      st = AuditOrFail(
-          held, SystemEvent(
-                    {"share.delivered", share->student_id, share->message_id, share->purpose, share->legal_basis, "ok",
-                     late ? "receipt_verified_after_" + std::string(store::ShareStateName(now_share->state))
-                          : "receipt_verified"},
-                    "peer:" + partner.card.node_id, ShareTo(*share)));
-    }
-    // The partner holds a share it should not: unless a revocation is
-    // already on its way (revoked), one is queued now.
-    if (st.ok() && late && now_share->state != store::ShareState::kRevoked) {
-      // The code it was ended with (withdrawal, a recall's reason), else "other".
-      crypto::RevocationReason reason = crypto::ParseRevocationReason(now_share->state_reason.value_or(""))
-                                            .value_or(crypto::RevocationReason::kOther);
-      st = service::QueueRevocation(held, *now_share, reason, now);
-      if (st.ok()) {
-        st = AuditOrFail(held, SystemEvent({"share.revoked", share->student_id, share->message_id, share->purpose,
-                                            share->legal_basis, "ok",
-                                            "delivered_after_" + std::string(store::ShareStateName(now_share->state))},
-                                           "delivery", ShareTo(*share)));
+Status DeliveryWorker::MarkSending(std::vector<InFlight>& go) {
+  std::string at = FormatInstantMs(core_.clock->Now());
+  std::vector<InFlight> kept;
+  NodeCore::Held held(core_);
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  for (InFlight& f : go) {
+    if (f.item->kind == "share") {
+      SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> share,
+                               store::FindShare(held.db(), f.item->message_id));
+      // Ended while the connection was opened: not sent.
+      if (!share) continue;
+      if (share->state != store::ShareState::kSending && share->state != store::ShareState::kQueued) continue;
+      if (share->state == store::ShareState::kQueued) {
+        SCHAKEL_RETURN_IF_ERROR(
+            store::SetShareState(held.db(), f.item->message_id, store::ShareState::kSending, "", at));
       }
     }
-    if (st.ok()) FaultPoint("delivery.before_receipt_commit");
-    if (st.ok()) st = tx.Commit();
+    kept.push_back(std::move(f));
   }
-  // Not recorded: the item stays queued and is sent again later; the
-  // recipient answers a message it has with the same receipt.
-  if (!st.ok()) {
-    RetryAfterLocalError(core_, item, st.WithContext("recording the receipt"), options_);
-  } else if (late) {
-    LogInfo("share " + item.message_id + " reached " + partner.card.node_id +
-            " after it was ended; its revocation follows");
-    core_.WakeDelivery();
-  } else {
-    LogInfo("share " + item.message_id + " delivered to " + partner.card.node_id);
-  }
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  go = std::move(kept);
+  return Status::Ok();
 }
 
-void DeliveryWorker::RecordRefusal(Lane& lane, const store::OutgoingItem& item, const Plan& plan,
-                                   const std::string& response) {
-  const store::Partner& partner = plan.partner;
-  const std::optional<store::ShareRecord>& share = plan.share;
-  auto refusal = crypto::DecodeRefusal(response);
-  Status ok = !refusal.ok() ? refusal.status()
-                            : crypto::VerifyRefusal(*refusal, partner.card.sign_pk, item.message_id,
-                                                    core_.config.node_id, partner.card.node_id);
-  if (!ok.ok()) {
-    Failed(lane, item, ok.WithContext("refusal not accepted"));
-    return;
+Result<DeliveryWorker::Answered> DeliveryWorker::Verify(const InFlight& f, const std::string& response) {
+  const store::OutgoingItem& item = *f.item;
+  const store::Partner& partner = f.plan.partner;
+  Answered a;
+  a.item = f.item;
+  a.plan = &f.plan;
+  if (item.kind == "share" && crypto::IsRefusal(response)) {
+    // The recipient's gate refused it: a signed refusal.
+    auto refusal = crypto::DecodeRefusal(response);
+    Status ok = !refusal.ok() ? refusal.status()
+                              : crypto::VerifyRefusal(*refusal, partner.card.sign_pk, item.message_id,
+                                                      core_.config.node_id, partner.card.node_id);
+    if (!ok.ok()) return ok.WithContext("refusal not accepted");
+    a.kind = Answered::kRefusal;
+    a.code = crypto::RefusalCodeName(refusal->code);
+  } else if (item.kind == "share") {
+    auto receipt = crypto::DecodeReceipt(response);
+    auto header = crypto::PeekHeader(item.payload);
+    const std::optional<store::ShareRecord>& share = f.plan.share;
+    crypto::BodyHash hash{};
+    if (share && share->body_hash.size() == hash.size()) {
+      std::copy(share->body_hash.begin(), share->body_hash.end(), hash.begin());
+    }
+    Status ok = !receipt.ok()  ? receipt.status()
+                : !header.ok() ? header.status()
+                               : crypto::VerifyReceipt(*receipt, partner.card.sign_pk, *header, hash);
+    if (!ok.ok()) return ok.WithContext("receipt refused");
+    a.kind = Answered::kReceipt;
+    a.receipt.assign(response.begin(), response.end());
+  } else {
+    // A revocation: the answer must be the recipient's signed purge confirmation.
+    SCHAKEL_ASSIGN_OR_RETURN(crypto::PurgeConfirmation confirmed,
+                             crypto::VerifyPurgeConfirmation(response, item.message_id, core_.config.node_id,
+                                                             partner.card.node_id, partner.card.sign_pk));
+    a.kind = Answered::kPurge;
+    // Version 2 says whether the partner held it (a share that never arrived
+    // is purged all the same: nothing of it is left there).
+    a.held_nothing = confirmed.held == false;
+    a.purged_at = confirmed.purged_at;
   }
   // It answered: reachable, whatever it thought of the share.
   core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
-  const std::string code(crypto::RefusalCodeName(refusal->code));
-  std::string at = FormatInstantMs(core_.clock->Now());
-  Status st;
-  {
-    NodeCore::Held held(core_);
-    store::Transaction tx(held.db());
-    st = tx.Begin();
-    // A share ended while it was on its way keeps its state (revoked: the
-    // revocation that follows is confirmed with "nothing held").
-    if (st.ok()) {
-      auto now_share = store::FindShare(held.db(), item.message_id);
-      if (!now_share.ok()) {
-        st = now_share.status();
-      } else if (*now_share && ((*now_share)->state == store::ShareState::kQueued ||
-                                (*now_share)->state == store::ShareState::kSending)) {
-        st = store::SetShareState(held.db(), item.message_id, store::ShareState::kRefused, code, at);
-      }
-    }
-    if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
-    if (st.ok()) {
-      st = store::ExpediteOutgoing(held.db(), partner.card.node_id, core_.clock->Now().time_since_epoch().count());
-    }
-    if (st.ok()) {
-      st = AuditOrFail(held, SystemEvent({"share.refused", share ? share->student_id : "", item.message_id,
-                                          share ? share->purpose : "", share ? share->legal_basis : "", "deny", code},
-                                         "peer:" + partner.card.node_id,
-                                         share ? ShareTo(*share) : AuditTo{partner.card.node_id, "", ""}));
-    }
-    if (st.ok()) st = tx.Commit();
-  }
-  // Not recorded: the item stays queued; sent again, it is refused again.
-  if (!st.ok())
-    RetryAfterLocalError(core_, item, st.WithContext("recording the refusal"), options_);
-  else
-    LogWarn("share " + item.message_id + " refused by " + partner.card.node_id + ": " + code);
+  return a;
 }
 
-void DeliveryWorker::RecordPurge(Lane& lane, const store::OutgoingItem& item, const Plan& plan,
-                                 const std::string& response) {
-  const store::Partner& partner = plan.partner;
-  const std::optional<store::ShareRecord>& share = plan.share;
-  // A revocation: the answer must be the recipient's signed purge confirmation.
-  auto confirmed = crypto::VerifyPurgeConfirmation(response, item.message_id, core_.config.node_id,
-                                                   partner.card.node_id, partner.card.sign_pk);
-  if (!confirmed.ok()) {
-    Failed(lane, item, confirmed.status());
-    return;
-  }
-  // Version 2 says whether the partner held it (a share that never arrived
-  // is purged all the same: nothing of it is left there).
-  const std::string why = confirmed->held == false ? "recipient_held_nothing" : "purge_confirmed_by_recipient";
-  core_.reachability.DeliveredTo(partner.card.node_id, core_.clock->Now());
-  std::string at = FormatInstantMs(core_.clock->Now());
-  Status st;
-  {
+void DeliveryWorker::Record(std::vector<Answered>& answered) {
+  if (answered.empty()) return;
+  FaultPoint("delivery.after_receipt");
+  // All of a batch in one transaction (group commit); when that fails, each
+  // on its own, so that one that cannot be recorded holds up no other.
+  auto record = [this](std::vector<Answered*> some) {
+    Instant now = core_.clock->Now();
     NodeCore::Held held(core_);
     store::Transaction tx(held.db());
-    st = tx.Begin();
-    if (st.ok()) st = store::SetShareState(held.db(), item.message_id, store::ShareState::kPurged, why, at);
-    if (st.ok()) st = store::RemoveOutgoing(held.db(), item.kind, item.message_id);
-    if (st.ok()) {
-      st = AuditOrFail(held, SystemEvent({"share.purged", share ? share->student_id : "", item.message_id,
-                                          share ? share->purpose : "", share ? share->legal_basis : "", "ok", why},
-                                         "peer:" + partner.card.node_id,
-                                         share ? ShareTo(*share) : AuditTo{partner.card.node_id, "", ""}));
+    Status st = tx.Begin();
+    for (Answered* a : some) {
+      if (st.ok()) st = Apply(held, *a, now);
     }
+    // The partner answers: what waits for it in backoff goes now.
+    if (st.ok())
+      st = store::ExpediteOutgoing(held.db(), some.front()->plan->partner.card.node_id, now.time_since_epoch().count());
+    if (st.ok()) FaultPoint("delivery.before_receipt_commit");
     if (st.ok()) st = tx.Commit();
+    return st;
+  };
+  std::vector<Answered*> all;
+  for (Answered& a : answered) all.push_back(&a);
+  Status st = record(all);
+  if (st.ok()) {
+    for (const Answered& a : answered) Done(a);
+    return;
   }
-  if (!st.ok())
-    RetryAfterLocalError(core_, item, st.WithContext("recording the purge"), options_);
-  else
-    LogInfo("share " + item.message_id + " purged at " + partner.card.node_id +
-            (confirmed->purged_at.empty() ? "" : " (" + confirmed->purged_at + ")") +
-            (confirmed->held == false ? ", which held nothing" : ""));
+  for (Answered& a : answered) {
+    a.late = false;
+    Status one = answered.size() == 1 ? st : record({&a});
+    // Not recorded: the item stays queued and is sent again later; the
+    // recipient answers a message it has with what it answered before.
+    if (one.ok()) {
+      Done(a);
+    } else {
+      RetryAfterLocalError(core_, *a.item, one.WithContext("recording the answer"), options_);
+    }
+  }
+}
+
+Status DeliveryWorker::Apply(NodeCore::Held& held, Answered& a, Instant now) {
+  const store::OutgoingItem& item = *a.item;
+  const store::Partner& partner = a.plan->partner;
+  const std::optional<store::ShareRecord>& share = a.plan->share;
+  const std::string at = FormatInstantMs(now);
+  const AuditTo to = share ? ShareTo(*share) : AuditTo{partner.card.node_id, "", ""};
+  auto event = [&](const char* action, const char* outcome, std::string reason, std::string source = std::string()) {
+    return SystemEvent({action, share ? share->student_id : "", item.message_id, share ? share->purpose : "",
+                        share ? share->legal_basis : "", outcome, std::move(reason)},
+                       source.empty() ? "peer:" + partner.card.node_id : std::move(source), to);
+  };
+  // The share as it is now: a withdrawal or a recall may have ended it
+  // while it was on its way.
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> now_share, store::FindShare(held.db(), item.message_id));
+  switch (a.kind) {
+    case Answered::kReceipt: {
+      if (!now_share) return Status::Internal("share " + item.message_id + " has a receipt but no record");
+      a.late = now_share->state != store::ShareState::kQueued && now_share->state != store::ShareState::kSending;
+      SCHAKEL_RETURN_IF_ERROR(a.late ? store::KeepLateReceipt(held.db(), item.message_id, a.receipt, at)
+                                     : store::MarkShareDelivered(held.db(), item.message_id, a.receipt, at));
+      SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(held.db(), item.kind, item.message_id));
+      SCHAKEL_RETURN_IF_ERROR(AuditOrFail(
+          held, event("share.delivered", "ok",
+                      a.late ? "receipt_verified_after_" + std::string(store::ShareStateName(now_share->state))
+                             : "receipt_verified")));
+      // The partner holds a share it should not: unless a revocation is
+      // already on its way (revoked), one is queued now.
+      if (a.late && now_share->state != store::ShareState::kRevoked) {
+        // The code it was ended with (withdrawal, a recall's reason), else "other".
+        crypto::RevocationReason reason = crypto::ParseRevocationReason(now_share->state_reason.value_or(""))
+                                              .value_or(crypto::RevocationReason::kOther);
+        SCHAKEL_RETURN_IF_ERROR(service::QueueRevocation(held, *now_share, reason, now));
+        SCHAKEL_RETURN_IF_ERROR(AuditOrFail(
+            held, event("share.revoked", "ok",
+                        "delivered_after_" + std::string(store::ShareStateName(now_share->state)), "delivery")));
+      }
+      return Status::Ok();
+    }
+    case Answered::kRefusal:
+      // A share ended while it was on its way keeps its state (revoked: the
+      // revocation that follows is confirmed with "nothing held").
+      if (now_share &&
+          (now_share->state == store::ShareState::kQueued || now_share->state == store::ShareState::kSending)) {
+        SCHAKEL_RETURN_IF_ERROR(
+            store::SetShareState(held.db(), item.message_id, store::ShareState::kRefused, a.code, at));
+      }
+      SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(held.db(), item.kind, item.message_id));
+      return AuditOrFail(held, event("share.refused", "deny", a.code));
+    case Answered::kPurge: {
+      const std::string why = a.held_nothing ? "recipient_held_nothing" : "purge_confirmed_by_recipient";
+      SCHAKEL_RETURN_IF_ERROR(store::SetShareState(held.db(), item.message_id, store::ShareState::kPurged, why, at));
+      SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(held.db(), item.kind, item.message_id));
+      return AuditOrFail(held, event("share.purged", "ok", why));
+    }
+  }
+  return Status::Internal("unknown answer kind");
+}
+
+void DeliveryWorker::Done(const Answered& a) {
+  const std::string& partner = a.plan->partner.card.node_id;
+  const std::string& id = a.item->message_id;
+  switch (a.kind) {
+    case Answered::kReceipt:
+      if (a.late) {
+        LogInfo("share " + id + " reached " + partner + " after it was ended; its revocation follows");
+        core_.WakeDelivery();
+      } else {
+        LogInfo("share " + id + " delivered to " + partner);
+      }
+      return;
+    case Answered::kRefusal:
+      LogWarn("share " + id + " refused by " + partner + ": " + a.code);
+      return;
+    case Answered::kPurge:
+      LogInfo("share " + id + " purged at " + partner + (a.purged_at.empty() ? "" : " (" + a.purged_at + ")") +
+              (a.held_nothing ? ", which held nothing" : ""));
+      return;
+  }
 }
 
 // ---- InboxHandler -----------------------------------------------------------
@@ -413,47 +420,119 @@ Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t ve
   return Status::InvalidInput("unknown message type");
 }
 
+std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string& peer, uint16_t version,
+                                                              const std::vector<std::string>& payloads) {
+  std::vector<Result<std::string>> answers(payloads.size(), Status::Internal("not handled"));
+  // Opened, checked and signed one by one without the lock; the ones to
+  // store are stored together, in one transaction (group commit).
+  std::vector<Arrival> arrivals(payloads.size());
+  std::vector<size_t> to_store;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    std::string_view payload = payloads[i];
+    if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") {
+      arrivals[i] = Receive(peer, version, payload);
+      if (arrivals[i].answer) {
+        answers[i] = std::move(*arrivals[i].answer);
+      } else {
+        to_store.push_back(i);
+      }
+    } else {
+      answers[i] = OnDeliver(peer, version, payload);
+    }
+  }
+  if (to_store.empty()) return answers;
+  std::vector<std::optional<Result<std::string>>> stored(payloads.size());
+  Status batch;
+  {
+    NodeCore::Held held(core_);
+    store::Transaction tx(held.db());
+    batch = tx.Begin();
+    for (size_t k = 0; k < to_store.size() && batch.ok(); ++k) {
+      Arrival& a = arrivals[to_store[k]];
+      Result<std::string> one = StoreOne(held, peer, a.record, a.receipt, a.now, &a.over_quota);
+      if (one.ok()) {
+        stored[to_store[k]] = std::move(one);
+      } else {
+        batch = one.status();
+      }
+    }
+    if (batch.ok()) FaultPoint("inbox.before_commit");
+    if (batch.ok()) batch = tx.Commit();
+    if (batch.ok()) FaultPoint("inbox.after_commit");
+  }
+  for (size_t i : to_store) {
+    Arrival& a = arrivals[i];
+    Result<std::string> answer = Status::Internal("not stored");
+    if (batch.ok()) {
+      if (!a.over_quota) LogInfo("received share " + a.record.message_id + " from " + peer);
+      answer = std::move(*stored[i]);
+    } else {
+      // The batch did not commit: each on its own, so that one that fails
+      // takes no other with it.
+      a.over_quota = false;
+      answer = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota);
+    }
+    answers[i] = Finish(peer, version, a, std::move(answer));
+  }
+  return answers;
+}
+
 Result<std::string> InboxHandler::Share(const std::string& peer, uint16_t version, std::string_view envelope) {
-  SCHAKEL_ASSIGN_OR_RETURN(crypto::EnvelopeHeader peek, crypto::PeekHeader(envelope));
-  if (peek.sender_id != peer) {
-    return Status::Denied("envelope sender " + peek.sender_id + " is not the connected partner " + peer);
+  Arrival a = Receive(peer, version, envelope);
+  if (a.answer) return std::move(*a.answer);
+  Result<std::string> answer = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota);
+  return Finish(peer, version, a, std::move(answer));
+}
+
+InboxHandler::Arrival InboxHandler::Receive(const std::string& peer, uint16_t version, std::string_view envelope) {
+  Arrival a;
+  auto decided = [&a](Result<std::string> answer) -> Arrival& {
+    a.answer = std::move(answer);
+    return a;
+  };
+  auto peek = crypto::PeekHeader(envelope);
+  if (!peek.ok()) return decided(peek.status());
+  if (peek->sender_id != peer) {
+    return decided(Status::Denied("envelope sender " + peek->sender_id + " is not the connected partner " + peer));
   }
   store::Partner partner;
   {
     NodeCore::Held held(core_);
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> found, store::FindPartner(held.db(), peer));
-    if (!found) return Status::Denied("unknown partner " + peer);
-    partner = std::move(*found);
+    auto found = store::FindPartner(held.db(), peer);
+    if (!found.ok()) return decided(found.status());
+    if (!*found) return decided(Status::Denied("unknown partner " + peer));
+    partner = std::move(**found);
     // Idempotent: a message seen before gets its receipt again.
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
-                             store::FindInbox(held.db(), peer, peek.message_id));
-    if (known) return std::string(known->receipt.begin(), known->receipt.end());
+    auto known = store::FindInbox(held.db(), peer, peek->message_id);
+    if (!known.ok()) return decided(known.status());
+    if (*known) return decided(std::string((*known)->receipt.begin(), (*known)->receipt.end()));
     // A key rotated by `schakel node rotate-keys` while we run is picked up
     // from the database the first time a partner uses it.
-    if (!core_.keys.HasEncKey(peek.recipient_key_id)) {
+    if (!core_.keys.HasEncKey(peek->recipient_key_id)) {
       auto reloaded = store::LoadUsableEncKeys(held.db(), core_.keys.identity());
       if (reloaded.ok()) core_.keys.ReplaceEncKeys(std::move(reloaded).value());
     }
   }
   // Opening, parsing and signing the receipt happen without the node lock.
-  SCHAKEL_ASSIGN_OR_RETURN(crypto::Opened opened,
-                           core_.keys.Open(envelope, partner.card.sign_pk, core_.config.node_id));
-  const crypto::EnvelopeHeader& h = opened.header();
+  auto opened = core_.keys.Open(envelope, partner.card.sign_pk, core_.config.node_id);
+  if (!opened.ok()) return decided(opened.status());
+  const crypto::EnvelopeHeader& h = opened->header();
   if (h.content_type != "application/vnd.schakel.case+json") {
-    return Status::InvalidInput("unsupported content type " + h.content_type);
+    return decided(Status::InvalidInput("unsupported content type " + h.content_type));
   }
-  auto summary = formats::ParseCaseSummary(opened.body(), true);
-  if (!summary.ok()) return summary.status().WithContext("received case summary");
-  Instant now = core_.clock->Now();
+  auto summary = formats::ParseCaseSummary(opened->body(), true);
+  if (!summary.ok()) return decided(summary.status().WithContext("received case summary"));
+  a.now = core_.clock->Now();
+  a.header = h;
   // The recipient's gate: nothing of a refused share is kept (the opened
   // body is wiped when `opened` goes).
-  if (std::optional<crypto::RefusalCode> refused = CheckFlow(partner, h, summary->Present(), now)) {
-    return Refuse(peer, version, h, summary->student_id, *refused, now);
+  if (std::optional<crypto::RefusalCode> refused = CheckFlow(partner, h, summary->Present(), a.now)) {
+    return decided(Refuse(peer, version, h, summary->student_id, *refused, a.now));
   }
-  crypto::Receipt receipt = crypto::MakeReceipt(opened, now, core_.keys.identity());
-  std::string receipt_bytes = crypto::EncodeReceipt(receipt);
+  crypto::Receipt receipt = crypto::MakeReceipt(*opened, a.now, core_.keys.identity());
+  a.receipt = crypto::EncodeReceipt(receipt);
 
-  store::InboxRecord r;
+  store::InboxRecord& r = a.record;
   r.sender_id = peer;
   r.message_id = h.message_id;
   r.student_id = summary->student_id;
@@ -461,23 +540,27 @@ Result<std::string> InboxHandler::Share(const std::string& peer, uint16_t versio
   r.categories = summary->Present();
   r.consent_ids = h.consent_ids;
   r.created = FormatInstantMs(h.created);
-  r.received = FormatInstantMs(now);
+  r.received = FormatInstantMs(a.now);
   r.retain_until = FormatInstantMs(h.retain_until);
-  r.summary = std::string(opened.body());
-  crypto::BodyHash hash = crypto::HashBody(opened.body());
+  r.summary = std::string(opened->body());
+  crypto::BodyHash hash = crypto::HashBody(opened->body());
   r.body_hash.assign(hash.begin(), hash.end());
-  r.receipt.assign(receipt_bytes.begin(), receipt_bytes.end());
+  r.receipt.assign(a.receipt.begin(), a.receipt.end());
+  return a;
+}
 
-  bool over_quota = false;
-  Result<std::string> answer = StoreReceived(peer, r, receipt_bytes, now, &over_quota);
-  if (r.summary) {
+Result<std::string> InboxHandler::Finish(const std::string& peer, uint16_t version, Arrival& a,
+                                         Result<std::string> answer) {
+  if (a.record.summary) {
     // Through a reference: clang-analyzer 14 takes the second operator-> of
     // `r.summary->data(), r.summary->size()` for a reallocation (InnerPointer).
-    std::string& plaintext = *r.summary;
+    std::string& plaintext = *a.record.summary;
     crypto::Wipe(plaintext.data(), plaintext.size());
   }
-  if (answer.ok() && over_quota) return Refuse(peer, version, h, summary->student_id, crypto::RefusalCode::kQuota, now);
-  if (answer.ok()) core_.reachability.DeliveredFrom(peer, now);
+  if (answer.ok() && a.over_quota) {
+    return Refuse(peer, version, a.header, a.record.student_id, crypto::RefusalCode::kQuota, a.now);
+  }
+  if (answer.ok()) core_.reachability.DeliveredFrom(peer, a.now);
   return answer;
 }
 
@@ -486,14 +569,26 @@ Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const s
   NodeCore::Held held(core_);
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_ASSIGN_OR_RETURN(std::string answer, StoreOne(held, peer, r, receipt_bytes, now, over_quota));
+  if (*over_quota) return answer;  // nothing written; the transaction rolls back
+  FaultPoint("inbox.before_commit");
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  FaultPoint("inbox.after_commit");
+  LogInfo("received share " + r.message_id + " from " + peer);
+  return answer;
+}
+
+Result<std::string> InboxHandler::StoreOne(NodeCore::Held& held, const std::string& peer, const store::InboxRecord& r,
+                                           const std::string& receipt_bytes, Instant now, bool* over_quota) {
   // Counted and stored under one lock: two connections of one partner cannot
   // both slip under the quota. A message stored meanwhile is answered below.
+  // Within a batch the ones stored before count (same transaction).
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> stored, store::FindInbox(held.db(), peer, r.message_id));
   if (!stored) {
     SCHAKEL_ASSIGN_OR_RETURN(bool over, OverQuota(held, peer, r.summary ? r.summary->size() : 0, now));
     if (over) {
       *over_quota = true;
-      return std::string();  // nothing written; the transaction rolls back
+      return std::string();  // nothing written
     }
   }
   // A route a coordinator confirmed for this partner's student assigns it on
@@ -521,10 +616,6 @@ Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const s
                     "route", AssignedTo(r, route->user_id));
     SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, a));
   }
-  FaultPoint("inbox.before_commit");
-  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
-  FaultPoint("inbox.after_commit");
-  LogInfo("received share " + r.message_id + " from " + peer);
   return receipt_bytes;
 }
 

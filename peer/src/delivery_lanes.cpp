@@ -118,8 +118,8 @@ void DeliveryWorker::Drain(Lane& lane) {
     std::vector<store::OutgoingItem> due;
     {
       NodeCore::Reading reading(core_);
-      auto items =
-          store::DueOutgoingTo(reading.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(), 16);
+      auto items = store::DueOutgoingTo(reading.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(),
+                                        kMaxBatchEnvelopes);
       if (!items.ok()) {
         LogError("delivery: cannot read the queue: " + items.status().message());
         return;
@@ -127,10 +127,7 @@ void DeliveryWorker::Drain(Lane& lane) {
       due = std::move(items).value();
     }
     if (due.empty()) return;
-    for (const auto& item : due) {
-      if (stop_ || core_.clock->Now() < lane.open_after) return;
-      Process(lane, item);
-    }
+    Deliver(lane, due);
   }
 }
 

@@ -38,12 +38,14 @@ class ClientCore {
 
   Status Connect();
   Result<std::string> Deliver(std::string_view payload);
+  std::vector<Result<std::string>> DeliverBatch(const std::vector<std::string_view>& payloads);
   void Close();
   void Interrupt() {
     interrupted_ = true;
     asio::post(io_, [this] { CancelIo(); });
   }
   bool connected() const { return connected_; }
+  uint16_t protocol_version() const { return connected_ ? version_ : 0; }
   const PeerEndpoint& peer() const { return peer_; }
 
  private:
@@ -56,6 +58,18 @@ class ClientCore {
   asio::awaitable<Status> DoTlsHandshake();
   asio::awaitable<Status> DoHelloExchange();
   asio::awaitable<Status> DoDeliver(std::string_view payload, std::string& response);
+  // DeliverBatch's one-at-a-time step: answers[next], then next + 1; false
+  // (the rest answered with the failure) when the connection failed.
+  bool DeliverOne(const std::vector<std::string_view>& payloads, size_t& next,
+                  std::vector<Result<std::string>>& answers);
+  // Sends payloads[first, first + count) as one batch and reads the answers
+  // into answers[first...]; a non-OK Status: the connection failed after
+  // the answers that are in.
+  asio::awaitable<Status> DoDeliverBatch(const std::vector<std::string_view>& payloads, size_t first, size_t count,
+                                         std::vector<Result<std::string>>& answers, size_t& answered);
+  // Reads one answer frame: RESPONSE or FAILURE into `answer`; a non-OK
+  // Status when the connection cannot go on.
+  asio::awaitable<Status> ReadAnswer(Result<std::string>& answer);
   asio::awaitable<Status> DoShutdown();
   // Sends ERROR before we close because the partner broke the protocol;
   // failures are ignored (we close either way).
@@ -103,6 +117,7 @@ class ClientCore {
   std::unique_ptr<PeerVerifier> verifier_;  // before stream_: attached to its SSL
   std::optional<TlsStream> stream_;
   bool connected_ = false;
+  uint16_t version_ = 0;        // negotiated, while connected
   bool failure_frame_ = false;  // the last Deliver got FAILURE: connection stays
   std::atomic<bool> interrupted_{false};
 };
@@ -184,6 +199,65 @@ Result<std::string> ClientCore::Deliver(std::string_view payload) {
     return s;
   }
   return response;
+}
+
+bool ClientCore::DeliverOne(const std::vector<std::string_view>& payloads, size_t& next,
+                            std::vector<Result<std::string>>& answers) {
+  answers[next] = Deliver(payloads[next]);
+  ++next;
+  const Result<std::string>& answer = answers[next - 1];
+  // Answered (RESPONSE or FAILURE), or refused here without sending.
+  if (answer.ok() || connected_ || answer.status().code() == Code::kInvalidInput) return true;
+  // The connection failed: the rest is not sent now.
+  for (size_t i = next; i < payloads.size(); ++i) answers[i] = answers[next - 1].status();
+  return false;
+}
+
+std::vector<Result<std::string>> ClientCore::DeliverBatch(const std::vector<std::string_view>& payloads) {
+  std::vector<Result<std::string>> answers(payloads.size(), Status::Internal(Where() + ": not sent"));
+  size_t next = 0;
+  while (next < payloads.size()) {
+    Status connected = Connect();
+    if (!connected.ok()) {
+      for (size_t i = next; i < payloads.size(); ++i) answers[i] = connected;
+      break;
+    }
+    // A partner one version behind takes one request at a time.
+    if (version_ < kPeerProtocolBatchVersion) {
+      if (!DeliverOne(payloads, next, answers)) break;
+      continue;
+    }
+    // The next batch: as many as the limits allow, at least one.
+    size_t count = 0;
+    size_t bytes = 0;
+    while (next + count < payloads.size() && count < kMaxBatchEnvelopes) {
+      size_t size = payloads[next + count].size();
+      if (size > options_.max_frame_payload_bytes) break;
+      if (count > 0 && bytes + size > std::min(kMaxBatchBytes, options_.max_frame_payload_bytes)) break;
+      if (count == 0 && size > kMaxBatchBytes) {
+        count = 1;  // alone
+        break;
+      }
+      bytes += size;
+      ++count;
+    }
+    if (count <= 1) {  // 0: over our own limit, refused without sending
+      if (!DeliverOne(payloads, next, answers)) break;
+      continue;
+    }
+    size_t answered = 0;
+    Status s = Run(options_.request_timeout, "waiting for the answers",
+                   DoDeliverBatch(payloads, next, count, answers, answered));
+    if (!s.ok()) {
+      CloseNow();
+      // What is answered stays answered; for the rest of this batch it is
+      // unknown whether the partner has it, and what follows is not sent.
+      for (size_t i = next + answered; i < payloads.size(); ++i) answers[i] = s;
+      break;
+    }
+    next += count;
+  }
+  return answers;
 }
 
 void ClientCore::Close() {
@@ -288,12 +362,14 @@ asio::awaitable<Status> ClientCore::DoHelloExchange() {
     co_await SendError(PeerErrorCode::kIdentityMismatch, "HELLO node id is not the node this TLS key is pinned to");
     co_return Status::Denied(Where() + ": says it is \"" + theirs->node_id + "\"; refused");
   }
-  if (!NegotiateVersion(ours, *theirs)) {
+  std::optional<uint16_t> version = NegotiateVersion(ours, *theirs);
+  if (!version) {
     co_await SendError(PeerErrorCode::kUnsupportedVersion, "no protocol version in common");
     co_return Status::Unavailable(Where() + ": speaks protocol versions " + std::to_string(theirs->min_version) + ".." +
                                   std::to_string(theirs->max_version) + ", we speak " +
                                   std::to_string(ours.min_version) + ".." + std::to_string(ours.max_version));
   }
+  version_ = *version;
   co_return Status::Ok();
 }
 
@@ -304,6 +380,39 @@ asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, std::str
   }
   co_await WriteFrame(*stream_, FrameType::kDeliver, payload, ec);
   if (ec) co_return TransportFailure(ec, "sending the request");
+  Result<std::string> answer = Status::Internal("no answer");
+  Status read = co_await ReadAnswer(answer);
+  if (!read.ok()) co_return read;
+  if (!answer.ok()) {
+    failure_frame_ = true;
+    co_return answer.status();
+  }
+  response = std::move(answer).value();
+  co_return Status::Ok();
+}
+
+asio::awaitable<Status> ClientCore::DoDeliverBatch(const std::vector<std::string_view>& payloads, size_t first,
+                                                   size_t count, std::vector<Result<std::string>>& answers,
+                                                   size_t& answered) {
+  ErrorCode ec;
+  std::vector<FrameOut> frames(count);
+  for (size_t i = 0; i < count; ++i) {
+    frames[i].type = i + 1 < count ? FrameType::kDeliverMore : FrameType::kDeliver;
+    frames[i].payload = payloads[first + i];
+  }
+  co_await WriteFrames(*stream_, frames, ec);
+  if (ec) co_return TransportFailure(ec, "sending a batch of " + std::to_string(count));
+  std::vector<FrameOut>().swap(frames);
+  for (size_t i = 0; i < count; ++i) {
+    Status read = co_await ReadAnswer(answers[first + i]);
+    if (!read.ok()) co_return read;
+    answered = i + 1;
+  }
+  co_return Status::Ok();
+}
+
+asio::awaitable<Status> ClientCore::ReadAnswer(Result<std::string>& answer) {
+  ErrorCode ec;
   FrameIn in;
   co_await ReadFrame(*stream_, options_.max_frame_payload_bytes, in, ec);
   if (ec) co_return TransportFailure(ec, "waiting for the answer");
@@ -314,15 +423,16 @@ asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, std::str
   }
   switch (static_cast<FrameType>(in.type)) {
     case FrameType::kResponse:
-      response = std::move(in.payload);
+      answer = std::move(in.payload);
       co_return Status::Ok();
     case FrameType::kFailure:
-      failure_frame_ = true;
-      co_return DecodeFailure(in.payload).WithContext("peer " + peer_.node_id);
+      answer = DecodeFailure(in.payload).WithContext("peer " + peer_.node_id);
+      co_return Status::Ok();
     case FrameType::kError:
       co_return FromPeerError(in);
     case FrameType::kHello:
     case FrameType::kDeliver:
+    case FrameType::kDeliverMore:
       break;
   }
   co_await SendError(PeerErrorCode::kProtocolViolation, "unexpected " + FrameTypeName(in.type) + " frame");
@@ -403,6 +513,10 @@ PeerClient::PeerClient(std::unique_ptr<peer_internal::ClientCore> core) : core_(
 PeerClient::~PeerClient() = default;
 Status PeerClient::Connect() { return core_->Connect(); }
 Result<std::string> PeerClient::Deliver(std::string_view payload) { return core_->Deliver(payload); }
+std::vector<Result<std::string>> PeerClient::DeliverBatch(const std::vector<std::string_view>& payloads) {
+  return core_->DeliverBatch(payloads);
+}
+uint16_t PeerClient::protocol_version() const { return core_->protocol_version(); }
 void PeerClient::Close() { core_->Close(); }
 void PeerClient::Interrupt() { core_->Interrupt(); }
 bool PeerClient::connected() const { return core_->connected(); }

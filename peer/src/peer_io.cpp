@@ -72,6 +72,19 @@ asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_
   co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
 }
 
+asio::awaitable<void> WriteFrames(TlsStream& stream, const std::vector<FrameOut>& frames, ErrorCode& ec) {
+  std::vector<std::array<uint8_t, kFrameHeaderBytes>> headers;
+  headers.reserve(frames.size());
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(2 * frames.size());
+  for (const FrameOut& f : frames) {
+    headers.push_back(EncodeFrameHeader(f.type, static_cast<uint32_t>(f.payload.size())));
+    buffers.emplace_back(headers.back().data(), headers.back().size());
+    if (!f.payload.empty()) buffers.emplace_back(f.payload.data(), f.payload.size());
+  }
+  co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
+}
+
 std::string DescribeError(const ErrorCode& ec) {
   if (ec == asio::error::operation_aborted) return "cancelled";
   if (ec == asio::error::eof) return "connection closed";

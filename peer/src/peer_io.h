@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -53,6 +54,15 @@ boost::asio::awaitable<void> FinishFrame(TlsStream& stream, std::array<uint8_t, 
 
 // Writes one frame. REQUIRES: payload.size() fits in u32.
 boost::asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload, ErrorCode& ec);
+
+// One frame to write with WriteFrames.
+struct FrameOut {
+  FrameType type = FrameType::kDeliver;
+  std::string_view payload;  // the caller keeps it alive until the write ends
+};
+// Writes frames back to back in one write (a batch or its answers).
+// REQUIRES: each payload's size fits in u32.
+boost::asio::awaitable<void> WriteFrames(TlsStream& stream, const std::vector<FrameOut>& frames, ErrorCode& ec);
 
 // A short description of an I/O or TLS error for logs and messages.
 std::string DescribeError(const ErrorCode& ec);

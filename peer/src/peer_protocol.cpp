@@ -44,6 +44,8 @@ std::string FrameTypeName(uint8_t type) {
       return "FAILURE";
     case FrameType::kError:
       return "ERROR";
+    case FrameType::kDeliverMore:
+      return "DELIVER_MORE";
   }
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string name = "type 0x";

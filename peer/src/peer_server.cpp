@@ -206,12 +206,21 @@ PeerServerStats ServerCore::Stats() const {
   s.timeouts = timeouts_.load();
   s.requests = requests_.load();
   s.handler_failures = handler_failures_.load();
+  s.batches = batches_.load();
   std::lock_guard<std::mutex> lock(mu_);
   s.active = sessions_.size();
   return s;
 }
 
 }  // namespace peer_internal
+
+std::vector<Result<std::string>> PeerHandler::OnDeliverBatch(const std::string& peer_node_id, uint16_t protocol_version,
+                                                             const std::vector<std::string>& payloads) {
+  std::vector<Result<std::string>> answers;
+  answers.reserve(payloads.size());
+  for (const std::string& payload : payloads) answers.push_back(OnDeliver(peer_node_id, protocol_version, payload));
+  return answers;
+}
 
 namespace {
 

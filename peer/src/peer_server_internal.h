@@ -75,6 +75,7 @@ class ServerCore {
   std::atomic<uint64_t> timeouts_{0};
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> handler_failures_{0};
+  std::atomic<uint64_t> batches_{0};
 
   // Before io_: sessions destroyed with io_ use it.
   asio::ssl::context tls_;
@@ -164,7 +165,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> OnReadFailed(const ErrorCode& ec, bool between_frames);
   asio::awaitable<void> Fail(PeerErrorCode code, std::string why);
   void OnHandshakeFailed(const ErrorCode& ec);
-  Result<std::string> CallHandler(std::string_view payload);
+  // The handler's answers, one per request of the batch, in order.
+  std::vector<Result<std::string>> CallHandler(const std::vector<std::string>& batch);
   void LogPeerError(const FrameIn& in);
 
   milliseconds ErrorGrace() const { return std::min(core_.options_.frame_timeout, milliseconds(1000)); }

@@ -38,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/envelope.h"
@@ -110,21 +111,53 @@ class DeliveryWorker {
   // Tells the lane it has work; false when its thread has ended.
   static bool Signal(Lane& lane);
   void LaneLoop(Lane& lane);
-  // The lane's partner's due items, up to 100 rounds of 16; returns early
+  // The lane's partner's due items, up to 100 rounds of kMaxBatchEnvelopes
+  // (one batch each); returns early
   // once the breaker is open.
   void Drain(Lane& lane);
   // Reads the partner and the share; drops an item no longer queued; cancels
   // (still queued) or revokes (sending) a share the consents no longer allow
   // (audited). Takes the node lock.
   Plan Prepare(const store::OutgoingItem& item);
-  void Process(Lane& lane, const store::OutgoingItem& item);
-  // After a send: verify the partner's answer, then record it (node lock).
-  void RecordReceipt(Lane& lane, const store::OutgoingItem& item, const Plan& plan, const std::string& response);
-  // A share the recipient's gate refused: verified, the share `refused` with
-  // the code, the item removed and `share.refused` audited, in one
-  // transaction; a refusal that does not verify is a failed delivery.
-  void RecordRefusal(Lane& lane, const store::OutgoingItem& item, const Plan& plan, const std::string& response);
-  void RecordPurge(Lane& lane, const store::OutgoingItem& item, const Plan& plan, const std::string& response);
+  // An item of a round that goes out, with its plan.
+  struct InFlight {
+    const store::OutgoingItem* item = nullptr;
+    Plan plan;
+  };
+  // An answer that verified, to be recorded.
+  struct Answered {
+    enum Kind { kReceipt, kRefusal, kPurge };
+    const store::OutgoingItem* item = nullptr;
+    const Plan* plan = nullptr;
+    Kind kind = kReceipt;
+    std::vector<uint8_t> receipt;  // kReceipt: the signed receipt
+    std::string code;              // kRefusal: the refusal's code
+    bool held_nothing = false;     // kPurge: the partner held nothing
+    std::string purged_at;         // kPurge
+    bool late = false;             // kReceipt: the share was ended meanwhile (set by Apply)
+  };
+  // One round of the lane's partner's due items (all to that partner):
+  // planned one by one, then sent together over the kept-open connection
+  // (a batch, protocol version 3), the answers verified without the lock
+  // and recorded in one transaction.
+  void Deliver(Lane& lane, const std::vector<store::OutgoingItem>& due);
+  // Right before the shares' bytes go out, in one transaction: queued ->
+  // sending. Drops from `go` a share ended while the connection was opened
+  // (it is not sent).
+  Status MarkSending(std::vector<InFlight>& go);
+  // The partner's answer checked against its signing key: a receipt for
+  // this very envelope, a signed refusal of it, or a purge confirmation of
+  // a revocation. An answer that does not verify is a failed delivery.
+  Result<Answered> Verify(const InFlight& f, const std::string& response);
+  // Records verified answers in one transaction (group commit); when that
+  // fails, each on its own; one that cannot be recorded stays queued.
+  void Record(std::vector<Answered>& answered);
+  // One answer's writes and audit entries, in the caller's transaction:
+  // delivered (and, when the share was ended meanwhile, a revocation
+  // queued), refused, or purged; the item leaves the queue.
+  Status Apply(NodeCore::Held& held, Answered& a, Instant now);
+  // After the commit: the log line, and a wake-up for a revocation queued.
+  void Done(const Answered& a);
   // Reschedules the item after its backoff and opens the lane's breaker
   // until then.
   void Failed(Lane& lane, const store::OutgoingItem& item, const Status& why);
@@ -132,13 +165,6 @@ class DeliveryWorker {
   // The kept-open connection to the partner, opened when needed (TLS and
   // HELLO done); nothing of the item has been sent yet.
   Result<PeerClient*> Connected(Lane& lane, const store::Partner& partner);
-  // Right before the share's bytes go out, under the node lock: queued ->
-  // sending. False when it was ended while the connection was opened (then
-  // it is not sent).
-  Result<bool> MarkSending(const store::OutgoingItem& item);
-  // Sends over the connection; a failed connection is dropped and opened
-  // afresh next time.
-  Result<std::string> Transmit(Lane& lane, PeerClient& client, const std::string& payload);
 
   NodeCore& core_;
   DeliveryOptions options_;
@@ -155,12 +181,31 @@ class InboxHandler final : public PeerHandler {
   explicit InboxHandler(NodeCore& core) : core_(core) {}
   Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
                                 std::string_view payload) override;
+  // Shares of a batch that pass the gate are stored in one transaction and
+  // answered once it has committed; when it fails, each is stored on its own.
+  std::vector<Result<std::string>> OnDeliverBatch(const std::string& peer_node_id, uint16_t protocol_version,
+                                                  const std::vector<std::string>& payloads) override;
 
   // Allowance for the partner's clock on retain-until: 1 day.
   static constexpr std::chrono::hours kRetentionSlack{24};
 
  private:
+  // A share opened and checked: either answered already (seen before,
+  // refused, invalid) or a record and its receipt to store.
+  struct Arrival {
+    std::optional<Result<std::string>> answer;
+    store::InboxRecord record;  // its summary is wiped by Finish
+    std::string receipt;
+    crypto::EnvelopeHeader header;
+    Instant now{};
+    bool over_quota = false;
+  };
   Result<std::string> Share(const std::string& peer, uint16_t version, std::string_view envelope);
+  // Everything before storing, without the node lock but for two short reads.
+  Arrival Receive(const std::string& peer, uint16_t version, std::string_view envelope);
+  // After storing: wipes the summary, answers a share over the quota with
+  // a refusal, notes that the partner was heard from.
+  Result<std::string> Finish(const std::string& peer, uint16_t version, Arrival& a, Result<std::string> answer);
   // Answers with a purge confirmation of the version the session allows.
   Result<std::string> Revoke(const std::string& peer, uint16_t protocol_version, std::string_view revocation);
   // The gate's checks that need no database (inbox_gate.cpp): a flow in this
@@ -182,6 +227,9 @@ class InboxHandler final : public PeerHandler {
   // *over_quota (and stores nothing) when the partner is over its quotas.
   Result<std::string> StoreReceived(const std::string& peer, const store::InboxRecord& r,
                                     const std::string& receipt_bytes, Instant now, bool* over_quota);
+  // StoreReceived's writes inside a transaction the caller opened and commits.
+  Result<std::string> StoreOne(NodeCore::Held& held, const std::string& peer, const store::InboxRecord& r,
+                               const std::string& receipt_bytes, Instant now, bool* over_quota);
   NodeCore& core_;
 };
 

@@ -5,7 +5,8 @@
 // only the partner's pinned key, exchanges HELLO frames (the partner must say
 // it is the node we dial), and then sends requests one at a time: Deliver()
 // writes a DELIVER frame and blocks until the RESPONSE (the partner's answer,
-// e.g. a signed receipt) or FAILURE (the partner's handler refused). The
+// e.g. a signed receipt) or FAILURE (the partner's handler refused);
+// DeliverBatch() sends several at once (protocol version 3). The
 // connection stays open between requests and is reused; it is opened on
 // first use or by Connect(), and reopened by the next call after any error
 // that closed it.
@@ -35,6 +36,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "schakel/base/status.h"
 #include "schakel/crypto/tls_identity.h"
@@ -86,6 +88,17 @@ class PeerClient {
   Status Connect();
   // Sends one request and returns the partner's answer.
   Result<std::string> Deliver(std::string_view payload);
+  // Sends requests and returns one answer per request, in order. To a
+  // partner that speaks kPeerProtocolBatchVersion they go in batches
+  // (kMaxBatchEnvelopes, kMaxBatchBytes; a large one alone), all of a batch
+  // written before its answers are read; to an older partner one at a time.
+  // An answer is as Deliver's: a FAILURE is that request's Status and the
+  // connection goes on; when the connection fails, every request not yet
+  // answered gets that Status (whether the partner processed the ones in
+  // flight is unknown) and the next call reconnects.
+  std::vector<Result<std::string>> DeliverBatch(const std::vector<std::string_view>& payloads);
+  // The protocol version negotiated on the open connection; 0 when closed.
+  uint16_t protocol_version() const;
   // Ends the connection politely (TLS close_notify, waited for at most
   // about a second). The next call reconnects.
   void Close();

@@ -3,10 +3,13 @@
 //
 // A frame is a 5-byte header, u32 payload length (big-endian) then u8 frame
 // type, followed by the payload. The first frame each way is HELLO (versions
-// and node id); then the client sends DELIVER frames, one at a time, and the
-// server answers each with RESPONSE (the handler's answer) or FAILURE (the
-// handler's error). ERROR is fatal: its sender closes the connection after
-// it.
+// and node id); then the client sends DELIVER frames and the server answers
+// each with RESPONSE (the handler's answer) or FAILURE (the handler's error),
+// in order. From version 3 a client may send a batch: up to
+// kMaxBatchEnvelopes frames, each but the last a DELIVER_MORE and the last a
+// DELIVER, all sent before any answer; the server answers each in order
+// after it has stored the batch (one transaction). ERROR is fatal: its
+// sender closes the connection after it.
 //
 // This header is pure encoding and decoding: no sockets, no keys. Decoders
 // take untrusted bytes and return bounded, checked values (STYLE item 8), so
@@ -32,10 +35,19 @@ namespace schakel::peer {
 // The protocol versions this build speaks; HELLO offers the range.
 // Version 2: the sender understands a signed refusal ("SCHN") in a RESPONSE;
 // to a version-1 sender a refusal goes as FAILURE "refused: <code>".
+// Version 3: batches (DELIVER_MORE ... DELIVER), answered in order.
 inline constexpr uint16_t kPeerProtocolMinVersion = 1;
-inline constexpr uint16_t kPeerProtocolMaxVersion = 2;
+inline constexpr uint16_t kPeerProtocolMaxVersion = 3;
 // The first version whose senders take a signed refusal as an answer.
 inline constexpr uint16_t kPeerProtocolRefusalVersion = 2;
+// The first version that may send DELIVER_MORE.
+inline constexpr uint16_t kPeerProtocolBatchVersion = 3;
+// A batch: at most this many requests, and at most kMaxBatchBytes of
+// payloads together unless it holds one request alone (a large envelope
+// goes by itself). A server refuses a longer batch (ERROR
+// protocol_violation); a client never sends one.
+inline constexpr size_t kMaxBatchEnvelopes = 32;
+inline constexpr size_t kMaxBatchBytes = 1024 * 1024;
 
 inline constexpr size_t kFrameHeaderBytes = 5;
 // Payload limit for every frame before both HELLOs are exchanged: a peer that
@@ -53,6 +65,9 @@ enum class FrameType : uint8_t {
   kResponse = 3,  // server -> client: the handler's answer to the last DELIVER
   kFailure = 4,   // server -> client: the handler refused the last DELIVER; not fatal
   kError = 5,     // either way: fatal protocol error; the sender closes
+  // client -> server, version 3: a request with more of its batch to follow;
+  // the batch ends with a DELIVER.
+  kDeliverMore = 6,
 };
 // "HELLO", "DELIVER", ...; "type 0x07" for an unknown byte.
 std::string FrameTypeName(uint8_t type);

@@ -40,6 +40,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "schakel/base/status.h"
 #include "schakel/config/node_config.h"
@@ -65,6 +66,13 @@ class PeerHandler {
   // caught and answered as kInternal. See the top of the file for threads.
   virtual Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
                                         std::string_view payload) = 0;
+  // A batch of requests (protocol version 3: DELIVER_MORE ... DELIVER), one
+  // answer per request in the same order; each answer as for OnDeliver. A
+  // handler that stores may store the batch in one transaction (group
+  // commit), but must not answer any request before what it answers is
+  // durable. Default: OnDeliver for each in turn.
+  virtual std::vector<Result<std::string>> OnDeliverBatch(const std::string& peer_node_id, uint16_t protocol_version,
+                                                          const std::vector<std::string>& payloads);
 };
 
 struct PeerServerOptions {
@@ -114,7 +122,8 @@ struct PeerServerStats {
   uint64_t handshake_failures = 0;  // other TLS handshake failures (version, garbage)
   uint64_t protocol_errors = 0;     // bad or oversize frames, bad HELLO, identity mismatch
   uint64_t timeouts = 0;            // handshake, frame or idle deadline passed
-  uint64_t requests = 0;            // DELIVER frames handed to the handler
+  uint64_t requests = 0;            // DELIVER and DELIVER_MORE frames handed to the handler
+  uint64_t batches = 0;             // of which batches of more than one (version 3)
   uint64_t handler_failures = 0;    // of which the handler returned an error
   uint64_t active = 0;              // sessions open now
 };
