@@ -294,6 +294,10 @@ Result<DeliveryWorker::Answered> DeliveryWorker::Verify(const InFlight& f, const
 
 void DeliveryWorker::Record(std::vector<Answered>& answered) {
   if (answered.empty()) return;
+  if (answered.size() > 1) {
+    LogDebug("delivery: recording " + std::to_string(answered.size()) + " answers from " +
+             answered.front().plan->partner.card.node_id + " in one transaction");
+  }
   FaultPoint("delivery.after_receipt");
   // All of a batch in one transaction (group commit); when that fails, each
   // on its own, so that one that cannot be recorded holds up no other.
@@ -442,6 +446,7 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
   }
   if (to_store.empty()) return answers;
   std::vector<std::optional<Result<std::string>>> stored(payloads.size());
+  LogDebug("inbox: storing " + std::to_string(to_store.size()) + " shares from " + peer + " in one transaction");
   Status batch;
   {
     NodeCore::Held held(core_);

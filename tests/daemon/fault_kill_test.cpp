@@ -165,6 +165,93 @@ TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
   EXPECT_EQ(count(*team_db, "inbox.received", msg), 1);
 }
 
+// The same crash points with a batch in flight (peer protocol version 3):
+// shares queued while the team is down go to it together once it is up,
+// are stored there in one transaction and recorded here in one. After the
+// crash and a restart each is delivered exactly once.
+using FaultKillBatch = FaultKill;
+
+TEST_P(FaultKillBatch, EveryShareOfABatchIsDeliveredExactlyOnce) {
+  const KillCase& k = GetParam();
+  const std::vector<std::string> fault_env{std::string("SCHAKEL_FAULT_POINT=") + k.point};
+  const bool team_dies = std::string(k.victim) == "team";
+  // Debug logging shows the batches.
+  for (const char* name : {"school", "team"}) {
+    std::string cfg_path = fed_[name].dir + "/schakel.toml";
+    std::string cfg = testing::ReadAll(cfg_path);
+    size_t at = cfg.find("[log]\nlevel = 'info'");
+    ASSERT_NE(at, std::string::npos) << cfg;
+    cfg.replace(at, 20, "[log]\nlevel = 'debug'");
+    testing::WriteAll(cfg_path, cfg);
+  }
+  fed_.StartNode("school", team_dies ? std::vector<std::string>{} : fault_env);
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere}));
+  constexpr size_t kShares = 5;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < kShares; ++i) {
+    auto shared =
+        fed_.As("school", "mentor",
+                {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+    ASSERT_EQ(shared.code, 0) << shared.err;
+    ids.push_back(testing::LastLine(shared.out));
+  }
+  // Only now does the team come up: the five wait for it together.
+  fed_.StartNode("team", team_dies ? fault_env : std::vector<std::string>{});
+  ExpectCrashAndRestart(k.victim);
+  for (const std::string& id : ids) ASSERT_TRUE(fed_.WaitShareState("school", "mentor", id, "delivered", 30s));
+
+  // The victim met its crash point in the batch path.
+  const std::string victim_log = testing::ReadAll(fed_[k.victim].dir + "/daemon.log");
+  EXPECT_NE(victim_log.find(team_dies ? "shares from school-a in one transaction"
+                                      : "answers from wijkteam-b in one transaction"),
+            std::string::npos)
+      << victim_log;
+
+  fed_.StopNode("school");
+  fed_.StopNode("team");
+  auto school_db = OpenNodeDb(fed_["school"].dir);
+  auto team_db = OpenNodeDb(fed_["team"].dir);
+  ASSERT_TRUE(school_db && team_db);
+  auto received = store::ListInbox(*team_db);
+  ASSERT_TRUE(received.ok());
+  EXPECT_EQ(received->size(), kShares);
+  auto queued = store::CountOutgoing(*school_db);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(*queued, 0);
+  auto count = [](store::Database& db, const std::string& action, const std::string& object) {
+    auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
+    EXPECT_TRUE(q.ok()) << q.status().message();
+    if (!q.ok()) return int64_t{-1};
+    q->Bind(1, action).Bind(2, object);
+    auto row = q->Step();
+    return row.ok() && *row ? q->Int(0) : int64_t{-1};
+  };
+  for (const std::string& id : ids) {
+    auto share = store::FindShare(*school_db, id);
+    ASSERT_TRUE(share.ok() && *share);
+    EXPECT_EQ((*share)->state, store::ShareState::kDelivered) << id;
+    EXPECT_TRUE(crypto::DecodeReceipt(std::string((*share)->receipt.begin(), (*share)->receipt.end())).ok()) << id;
+    EXPECT_EQ(count(*school_db, "share.delivered", id), 1) << id;
+    EXPECT_EQ(count(*team_db, "inbox.received", id), 1) << id;
+  }
+  ExpectIntact(*school_db, "school-a");
+  ExpectIntact(*team_db, "wijkteam-b");
+}
+
+INSTANTIATE_TEST_SUITE_P(Points, FaultKillBatch,
+                         ::testing::Values(KillCase{"delivery.after_receipt", "school", false},
+                                           KillCase{"delivery.before_receipt_commit", "school", false},
+                                           KillCase{"inbox.before_commit", "team", false},
+                                           KillCase{"inbox.after_commit", "team", false}),
+                         [](const ::testing::TestParamInfo<KillCase>& p) {
+                           std::string name = std::string(p.param.victim) + "_" + p.param.point;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
 INSTANTIATE_TEST_SUITE_P(Points, FaultKill,
                          ::testing::Values(KillCase{"share.before_commit", "school", false},
                                            KillCase{"share.after_commit", "school", false},
