@@ -186,11 +186,16 @@ void DeliveryWorker::Deliver(Lane& lane, const std::vector<store::OutgoingItem>&
   }
   if (go.empty() || stop_ || core_.clock->Now() < lane.open_after) return;
   FaultPoint("delivery.before_send");
+  auto started = std::chrono::steady_clock::now();
   auto client = Connected(lane, go.front().plan.partner);
   if (!client.ok()) {
     Failed(lane, *go.front().item, client.status());
+    // Refused at once: the partner's node is down; probing it is cheap.
+    lane.probe = client.status().code() == Code::kUnavailable &&
+                 std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
     return;
   }
+  lane.probe = false;
   // From here on the shares may reach the partner: a withdrawal now needs
   // a revocation, not a cancellation (consents.cpp EndSharesUsing).
   Status marked = MarkSending(go);

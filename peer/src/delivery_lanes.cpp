@@ -1,6 +1,9 @@
 // The delivery's lanes (delivery.h): the dispatcher that hands partners with
 // due items to their lanes, each lane's thread, and RunOnce.
+#include <chrono>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,18 +101,58 @@ void DeliveryWorker::Dispatch() {
 
 void DeliveryWorker::LaneLoop(Lane& lane) {
   while (true) {
+    bool probe = false;
     {
       std::unique_lock<std::mutex> lock(lane.mu);
-      lane.cv.wait_for(lock, options_.lane_idle, [&] { return lane.pending || stop_.load(); });
-      if (stop_ || !lane.pending) {
+      std::chrono::milliseconds wait = lane.probe ? options_.probe_interval : options_.lane_idle;
+      lane.cv.wait_for(lock, wait, [&] { return lane.pending || stop_.load(); });
+      if (stop_ || (!lane.pending && !lane.probe)) {
         lane.done = true;  // stopped, or idle: the dispatcher joins the thread
         break;
       }
+      probe = !lane.pending;
       lane.pending = false;
     }
+    if (probe && !Probe(lane)) continue;
     Drain(lane);
   }
   lane.client.reset();
+}
+
+bool DeliveryWorker::Probe(Lane& lane) {
+  if (core_.clock->Now() >= lane.open_after) return true;  // the backoff is over anyway
+  std::optional<store::Partner> partner;
+  {
+    NodeCore::Reading reading(core_);
+    auto found = store::FindPartner(reading.db(), lane.partner_id);
+    auto waiting = store::DueOutgoingTo(reading.db(), lane.partner_id, std::numeric_limits<int64_t>::max(), 1);
+    if (!found.ok() || !waiting.ok()) return false;  // looked at again next time
+    if (!*found || waiting->empty()) {
+      lane.probe = false;
+      return false;
+    }
+    partner = std::move(*found);
+  }
+  auto started = std::chrono::steady_clock::now();
+  if (!Connected(lane, *partner).ok()) {
+    // It makes us wait now: back to its backoff.
+    if (std::chrono::steady_clock::now() - started >= std::chrono::seconds(1)) lane.probe = false;
+    return false;
+  }
+  // Back: what waits for it goes now.
+  Instant now = core_.clock->Now();
+  {
+    NodeCore::Held held(core_);
+    Status st = store::ExpediteOutgoing(held.db(), lane.partner_id, now.time_since_epoch().count());
+    if (!st.ok()) {
+      LogError("delivery: cannot expedite the queue of " + lane.partner_id + ": " + st.message());
+      return false;
+    }
+  }
+  LogInfo("delivery: " + lane.partner_id + " answers again; its queue goes now");
+  lane.probe = false;
+  lane.open_after = now;
+  return true;
 }
 
 void DeliveryWorker::Drain(Lane& lane) {

@@ -6,6 +6,7 @@
 // and that the frozen one gets each of its shares exactly once after SIGCONT.
 #include <csignal>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -97,6 +98,40 @@ TEST(Lanes, AFrozenPartnerHoldsUpOnlyItsOwnShares) {
   for (const auto& item : inbox) got.insert(item["message_id"].get<std::string>());
   EXPECT_EQ(got.size(), to_d.size()) << inbox.dump();
   for (const auto& id : to_d) EXPECT_EQ(got.count(id), 1u) << id;
+}
+
+// A partner whose node was down (its port refused) is probed while its
+// share waits out a long backoff: once it is up the share goes, long before
+// the backoff would have let it.
+TEST(Lanes, APartnerBackFromDownGetsItsQueueBeforeTheBackoffEnds) {
+  TempDir tmp;
+  Federation fed(tmp);
+  // The first retry after 16..24 s.
+  fed.Add("school", "school-a", "school", "retry_base_ms = 20000\nretry_max_ms = 60000\n");
+  fed.Add("b", "wijkteam-b", "wijkteam");
+  ASSERT_NO_FATAL_FAILURE(fed.Pair("school", "b"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddReader("b", "gezinswerker", "school"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "zorgco", "coordinator"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "mentor", "staff"));
+  fed.StartNode("school");
+  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuderAllTeams, kJongereAllTeams}));
+  auto r = fed.As("school", "mentor",
+                  {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string id = testing::LastLine(r.out);
+  // The first attempt met a closed port.
+  const std::string log = fed["school"].dir + "/daemon.log";
+  bool failed = false;
+  for (int i = 0; i < 200 && !failed; ++i) {
+    failed = testing::ReadAll(log).find("to wijkteam-b failed (attempt 1") != std::string::npos;
+    if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(failed) << testing::ReadAll(log);
+  fed.StartNode("b");
+  EXPECT_TRUE(fed.WaitShareState("school", "mentor", id, "delivered", std::chrono::seconds(10)));
+  EXPECT_NE(testing::ReadAll(log).find("wijkteam-b answers again"), std::string::npos);
+  EXPECT_EQ(fed.AsJson("b", "gezinswerker", {"inbox"})["inbox"].size(), 1u);
 }
 
 }  // namespace

@@ -62,6 +62,11 @@ struct DeliveryOptions {
   std::chrono::milliseconds lane_idle{60000};
   // Partners delivered to at once, one thread each.
   size_t max_lanes = 64;
+  // A partner that refused the connection at once (its node is down, its
+  // port closed) is probed this often while its items wait out their
+  // backoff: when it answers, they go at once. One that makes us wait (no
+  // answer within 1 s) keeps to the backoff.
+  std::chrono::milliseconds probe_interval{250};
   PeerClientOptions client;
 };
 
@@ -85,6 +90,7 @@ class DeliveryWorker {
     std::string partner_id;
     std::unique_ptr<PeerClient> client;  // the kept-open connection, if any
     Instant open_after{};                // the breaker: nothing is tried before this
+    bool probe = false;                  // the partner refused at once: look again every probe_interval
     std::thread thread;
     std::mutex mu;
     std::condition_variable cv;
@@ -111,6 +117,10 @@ class DeliveryWorker {
   // Tells the lane it has work; false when its thread has ended.
   static bool Signal(Lane& lane);
   void LaneLoop(Lane& lane);
+  // Whether the lane's partner, which refused the connection, is back:
+  // true (its waiting items made due, the breaker closed) when it answers;
+  // false, and no more probing, when nothing waits for it any more.
+  bool Probe(Lane& lane);
   // The lane's partner's due items, up to 100 rounds of kMaxBatchEnvelopes
   // (one batch each); returns early
   // once the breaker is open.
