@@ -162,6 +162,9 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<std::optional<Hello>> ReadHello();
   asio::awaitable<bool> AnswerHello(Hello hello);
   asio::awaitable<void> ServeRequests();
+  asio::awaitable<bool> ReadBatch(std::array<uint8_t, kFrameHeaderBytes> header, size_t got,
+                                  std::vector<std::string>& batch);
+  asio::awaitable<bool> Answer(std::vector<std::string>& batch);
   asio::awaitable<void> OnReadFailed(const ErrorCode& ec, bool between_frames);
   asio::awaitable<void> Fail(PeerErrorCode code, std::string why);
   void OnHandshakeFailed(const ErrorCode& ec);

@@ -161,93 +161,109 @@ asio::awaitable<void> Session::ServeRequests() {
       co_await OnReadFailed(ec, true);
       co_return;
     }
-    // One request, or (version 3) a batch: DELIVER_MORE frames up to a DELIVER.
     std::vector<std::string> batch;
-    size_t batch_bytes = 0;
-    for (bool last = false; !last;) {
-      SetDeadline(options.frame_timeout);
-      phase_ = Phase::kReading;
-      // A request of a batch of several counts against kMaxBatchBytes.
-      size_t limit = batch.empty() ? options.max_frame_payload_bytes
-                                   : std::min(options.max_frame_payload_bytes, kMaxBatchBytes - batch_bytes);
-      FrameIn in;
-      if (batch.empty()) {
-        co_await FinishFrame(stream_, header, got, limit, in, ec);
-      } else {
-        co_await ReadFrame(stream_, limit, in, ec);
-      }
-      if (ec || stop_requested_) {
-        co_await OnReadFailed(ec, false);
-        co_return;
-      }
-      if (in.too_large) {
-        core_.protocol_errors_++;
-        // Built apart: GCC 12 destroys a temporary of a ?: inside a
-        // co_await's arguments twice.
-        std::string limit_text = "the limit of " + std::to_string(options.max_frame_payload_bytes);
-        if (!batch.empty()) limit_text = "what is left of the batch limit of " + std::to_string(kMaxBatchBytes);
-        std::string why =
-            FrameTypeName(in.type) + " of " + std::to_string(in.announced_size) + " bytes exceeds " + limit_text;
-        co_await Fail(PeerErrorCode::kFrameTooLarge, std::move(why));
-        co_return;
-      }
-      if (in.type == static_cast<uint8_t>(FrameType::kError)) {
-        LogPeerError(in);
-        co_return;
-      }
-      const bool more =
-          in.type == static_cast<uint8_t>(FrameType::kDeliverMore) && version_ >= kPeerProtocolBatchVersion;
-      if (in.type != static_cast<uint8_t>(FrameType::kDeliver) && !more) {
-        core_.protocol_errors_++;
-        co_await Fail(PeerErrorCode::kProtocolViolation, "unexpected " + FrameTypeName(in.type) + " frame");
-        co_return;
-      }
-      if (more && (batch.size() + 1 >= kMaxBatchEnvelopes || in.payload.size() > kMaxBatchBytes)) {
-        core_.protocol_errors_++;
-        co_await Fail(PeerErrorCode::kProtocolViolation, "a batch holds at most " + std::to_string(kMaxBatchEnvelopes) +
-                                                             " requests and " + std::to_string(kMaxBatchBytes) +
-                                                             " bytes");
-        co_return;
-      }
-      batch_bytes += in.payload.size();
-      batch.push_back(std::move(in.payload));
-      last = !more;
-    }
-
-    phase_ = Phase::kHandling;
-    core_.requests_ += batch.size();
-    if (batch.size() > 1) core_.batches_++;
-    FaultPoint("peer_server.after_read");
-    std::vector<Result<std::string>> answers = CallHandler(batch);
-    std::vector<std::string>().swap(batch);  // a large request need not wait for the answer's write
-    std::vector<std::string> bodies(answers.size());
-    std::vector<FrameOut> frames(answers.size());
-    for (size_t i = 0; i < answers.size(); ++i) {
-      Result<std::string>& answer = answers[i];
-      if (answer.ok() && answer->size() > options.max_frame_payload_bytes) {
-        LogError("peer: handler answer for " + Who() + " exceeds the frame limit");
-        answer = Status::Internal("response exceeds the frame limit");
-      }
-      if (answer.ok()) {
-        frames[i].type = FrameType::kResponse;
-        bodies[i] = std::move(answer).value();
-      } else {
-        core_.handler_failures_++;
-        frames[i].type = FrameType::kFailure;
-        bodies[i] = EncodeFailure(answer.status());
-      }
-      frames[i].payload = bodies[i];
-    }
-    SetDeadline(options.frame_timeout);
-    phase_ = Phase::kWriting;
-    co_await WriteFrames(stream_, frames, ec);
-    if (ec) {
-      if (timed_out_) core_.timeouts_++;
-      LogInfo("peer: sending the answer to " + Who() +
-              " failed: " + (timed_out_ ? std::string("timed out") : DescribeError(ec)));
-      co_return;
-    }
+    if (!co_await ReadBatch(header, got, batch)) co_return;
+    if (!co_await Answer(batch)) co_return;
   }
+}
+
+// One request, or (version 3) a batch: DELIVER_MORE frames up to a DELIVER.
+// false when the connection ends (answered with ERROR where it should be).
+asio::awaitable<bool> Session::ReadBatch(std::array<uint8_t, kFrameHeaderBytes> header, size_t got,
+                                         std::vector<std::string>& batch) {
+  const PeerServerOptions& options = core_.options_;
+  ErrorCode ec;
+  size_t batch_bytes = 0;
+  for (bool last = false; !last;) {
+    SetDeadline(options.frame_timeout);
+    phase_ = Phase::kReading;
+    // A request of a batch of several counts against kMaxBatchBytes.
+    size_t limit = batch.empty() ? options.max_frame_payload_bytes
+                                 : std::min(options.max_frame_payload_bytes, kMaxBatchBytes - batch_bytes);
+    FrameIn in;
+    if (batch.empty()) {
+      co_await FinishFrame(stream_, header, got, limit, in, ec);
+    } else {
+      co_await ReadFrame(stream_, limit, in, ec);
+    }
+    if (ec || stop_requested_) {
+      co_await OnReadFailed(ec, false);
+      co_return false;
+    }
+    if (in.too_large) {
+      core_.protocol_errors_++;
+      // Built apart: GCC 12 destroys a temporary of a ?: inside a
+      // co_await's arguments twice.
+      std::string limit_text = "the limit of " + std::to_string(options.max_frame_payload_bytes);
+      if (!batch.empty()) limit_text = "what is left of the batch limit of " + std::to_string(kMaxBatchBytes);
+      std::string why =
+          FrameTypeName(in.type) + " of " + std::to_string(in.announced_size) + " bytes exceeds " + limit_text;
+      co_await Fail(PeerErrorCode::kFrameTooLarge, std::move(why));
+      co_return false;
+    }
+    if (in.type == static_cast<uint8_t>(FrameType::kError)) {
+      LogPeerError(in);
+      co_return false;
+    }
+    const bool more = in.type == static_cast<uint8_t>(FrameType::kDeliverMore) && version_ >= kPeerProtocolBatchVersion;
+    if (in.type != static_cast<uint8_t>(FrameType::kDeliver) && !more) {
+      core_.protocol_errors_++;
+      co_await Fail(PeerErrorCode::kProtocolViolation, "unexpected " + FrameTypeName(in.type) + " frame");
+      co_return false;
+    }
+    if (more && (batch.size() + 1 >= kMaxBatchEnvelopes || in.payload.size() > kMaxBatchBytes)) {
+      core_.protocol_errors_++;
+      co_await Fail(PeerErrorCode::kProtocolViolation, "a batch holds at most " + std::to_string(kMaxBatchEnvelopes) +
+                                                           " requests and " + std::to_string(kMaxBatchBytes) +
+                                                           " bytes");
+      co_return false;
+    }
+    batch_bytes += in.payload.size();
+    batch.push_back(std::move(in.payload));
+    last = !more;
+  }
+  co_return true;
+}
+
+// Hands the batch to the handler and writes its answers, in order; false
+// when they could not be written.
+asio::awaitable<bool> Session::Answer(std::vector<std::string>& batch) {
+  const PeerServerOptions& options = core_.options_;
+  ErrorCode ec;
+  phase_ = Phase::kHandling;
+  core_.requests_ += batch.size();
+  if (batch.size() > 1) core_.batches_++;
+  FaultPoint("peer_server.after_read");
+  std::vector<Result<std::string>> answers = CallHandler(batch);
+  std::vector<std::string>().swap(batch);  // a large request need not wait for the answer's write
+  std::vector<std::string> bodies(answers.size());
+  std::vector<FrameOut> frames(answers.size());
+  for (size_t i = 0; i < answers.size(); ++i) {
+    Result<std::string>& answer = answers[i];
+    if (answer.ok() && answer->size() > options.max_frame_payload_bytes) {
+      LogError("peer: handler answer for " + Who() + " exceeds the frame limit");
+      answer = Status::Internal("response exceeds the frame limit");
+    }
+    if (answer.ok()) {
+      frames[i].type = FrameType::kResponse;
+      bodies[i] = std::move(answer).value();
+    } else {
+      core_.handler_failures_++;
+      frames[i].type = FrameType::kFailure;
+      bodies[i] = EncodeFailure(answer.status());
+    }
+    frames[i].payload = bodies[i];
+  }
+  SetDeadline(options.frame_timeout);
+  phase_ = Phase::kWriting;
+  co_await WriteFrames(stream_, frames, ec);
+  if (ec) {
+    if (timed_out_) core_.timeouts_++;
+    LogInfo("peer: sending the answer to " + Who() +
+            " failed: " + (timed_out_ ? std::string("timed out") : DescribeError(ec)));
+    co_return false;
+  }
+  co_return true;
 }
 
 asio::awaitable<void> Session::OnReadFailed(const ErrorCode& ec, bool between_frames) {

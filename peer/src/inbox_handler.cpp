@@ -1,0 +1,265 @@
+// The inbox (delivery.h InboxHandler): shares and revocations from partners,
+// one at a time or a batch stored in one transaction. The recipient's gate
+// itself is inbox_gate.cpp.
+#include <string>
+#include <vector>
+
+#include "schakel/base/fault_point.h"
+#include "schakel/base/log.h"
+#include "schakel/crypto/envelope.h"
+#include "schakel/formats/case_summary.h"
+#include "schakel/peer/delivery.h"
+#include "schakel/service/service.h"
+#include "schakel/store/partners.h"
+#include "schakel/store/records.h"
+
+namespace schakel::peer {
+
+using service::AssignedTo;
+using service::AuditOrFail;
+using service::InboxTo;
+using service::SystemEvent;
+
+Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t version, std::string_view payload) {
+  if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") return Share(peer, version, payload);
+  if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, version, payload);
+  return Status::InvalidInput("unknown message type");
+}
+
+std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string& peer, uint16_t version,
+                                                              const std::vector<std::string>& payloads) {
+  std::vector<Result<std::string>> answers(payloads.size(), Status::Internal("not handled"));
+  // Opened, checked and signed one by one without the lock; the ones to
+  // store are stored together, in one transaction (group commit).
+  std::vector<Arrival> arrivals(payloads.size());
+  std::vector<size_t> to_store;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    std::string_view payload = payloads[i];
+    if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") {
+      arrivals[i] = Receive(peer, version, payload);
+      if (arrivals[i].answer) {
+        answers[i] = std::move(*arrivals[i].answer);
+      } else {
+        to_store.push_back(i);
+      }
+    } else {
+      answers[i] = OnDeliver(peer, version, payload);
+    }
+  }
+  if (to_store.empty()) return answers;
+  std::vector<std::optional<Result<std::string>>> stored(payloads.size());
+  LogDebug("inbox: storing " + std::to_string(to_store.size()) + " shares from " + peer + " in one transaction");
+  Status batch;
+  {
+    NodeCore::Held held(core_);
+    store::Transaction tx(held.db());
+    batch = tx.Begin();
+    for (size_t k = 0; k < to_store.size() && batch.ok(); ++k) {
+      Arrival& a = arrivals[to_store[k]];
+      Result<std::string> one = StoreOne(held, peer, a.record, a.receipt, a.now, &a.over_quota);
+      if (one.ok()) {
+        stored[to_store[k]] = std::move(one);
+      } else {
+        batch = one.status();
+      }
+    }
+    if (batch.ok()) FaultPoint("inbox.before_commit");
+    if (batch.ok()) batch = tx.Commit();
+    if (batch.ok()) FaultPoint("inbox.after_commit");
+  }
+  for (size_t i : to_store) {
+    Arrival& a = arrivals[i];
+    Result<std::string> answer = Status::Internal("not stored");
+    if (batch.ok()) {
+      if (!a.over_quota) LogInfo("received share " + a.record.message_id + " from " + peer);
+      answer = std::move(*stored[i]);
+    } else {
+      // The batch did not commit: each on its own, so that one that fails
+      // takes no other with it.
+      a.over_quota = false;
+      answer = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota);
+    }
+    answers[i] = Finish(peer, version, a, std::move(answer));
+  }
+  return answers;
+}
+
+Result<std::string> InboxHandler::Share(const std::string& peer, uint16_t version, std::string_view envelope) {
+  Arrival a = Receive(peer, version, envelope);
+  if (a.answer) return std::move(*a.answer);
+  Result<std::string> answer = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota);
+  return Finish(peer, version, a, std::move(answer));
+}
+
+InboxHandler::Arrival InboxHandler::Receive(const std::string& peer, uint16_t version, std::string_view envelope) {
+  Arrival a;
+  auto decided = [&a](Result<std::string> answer) -> Arrival& {
+    a.answer = std::move(answer);
+    return a;
+  };
+  auto peek = crypto::PeekHeader(envelope);
+  if (!peek.ok()) return decided(peek.status());
+  if (peek->sender_id != peer) {
+    return decided(Status::Denied("envelope sender " + peek->sender_id + " is not the connected partner " + peer));
+  }
+  store::Partner partner;
+  {
+    NodeCore::Held held(core_);
+    auto found = store::FindPartner(held.db(), peer);
+    if (!found.ok()) return decided(found.status());
+    if (!*found) return decided(Status::Denied("unknown partner " + peer));
+    partner = std::move(**found);
+    // Idempotent: a message seen before gets its receipt again.
+    auto known = store::FindInbox(held.db(), peer, peek->message_id);
+    if (!known.ok()) return decided(known.status());
+    if (*known) return decided(std::string((*known)->receipt.begin(), (*known)->receipt.end()));
+    // A key rotated by `schakel node rotate-keys` while we run is picked up
+    // from the database the first time a partner uses it.
+    if (!core_.keys.HasEncKey(peek->recipient_key_id)) {
+      auto reloaded = store::LoadUsableEncKeys(held.db(), core_.keys.identity());
+      if (reloaded.ok()) core_.keys.ReplaceEncKeys(std::move(reloaded).value());
+    }
+  }
+  // Opening, parsing and signing the receipt happen without the node lock.
+  auto opened = core_.keys.Open(envelope, partner.card.sign_pk, core_.config.node_id);
+  if (!opened.ok()) return decided(opened.status());
+  const crypto::EnvelopeHeader& h = opened->header();
+  if (h.content_type != "application/vnd.schakel.case+json") {
+    return decided(Status::InvalidInput("unsupported content type " + h.content_type));
+  }
+  auto summary = formats::ParseCaseSummary(opened->body(), true);
+  if (!summary.ok()) return decided(summary.status().WithContext("received case summary"));
+  a.now = core_.clock->Now();
+  a.header = h;
+  // The recipient's gate: nothing of a refused share is kept (the opened
+  // body is wiped when `opened` goes).
+  if (std::optional<crypto::RefusalCode> refused = CheckFlow(partner, h, summary->Present(), a.now)) {
+    return decided(Refuse(peer, version, h, summary->student_id, *refused, a.now));
+  }
+  crypto::Receipt receipt = crypto::MakeReceipt(*opened, a.now, core_.keys.identity());
+  a.receipt = crypto::EncodeReceipt(receipt);
+
+  store::InboxRecord& r = a.record;
+  r.sender_id = peer;
+  r.message_id = h.message_id;
+  r.student_id = summary->student_id;
+  r.purpose = h.purpose;
+  r.categories = summary->Present();
+  r.consent_ids = h.consent_ids;
+  r.created = FormatInstantMs(h.created);
+  r.received = FormatInstantMs(a.now);
+  r.retain_until = FormatInstantMs(h.retain_until);
+  r.summary = std::string(opened->body());
+  crypto::BodyHash hash = crypto::HashBody(opened->body());
+  r.body_hash.assign(hash.begin(), hash.end());
+  r.receipt.assign(a.receipt.begin(), a.receipt.end());
+  return a;
+}
+
+Result<std::string> InboxHandler::Finish(const std::string& peer, uint16_t version, Arrival& a,
+                                         Result<std::string> answer) {
+  if (a.record.summary) {
+    // Through a reference: clang-analyzer 14 takes the second operator-> of
+    // `r.summary->data(), r.summary->size()` for a reallocation (InnerPointer).
+    std::string& plaintext = *a.record.summary;
+    crypto::Wipe(plaintext.data(), plaintext.size());
+  }
+  if (answer.ok() && a.over_quota) {
+    return Refuse(peer, version, a.header, a.record.student_id, crypto::RefusalCode::kQuota, a.now);
+  }
+  if (answer.ok()) core_.reachability.DeliveredFrom(peer, a.now);
+  return answer;
+}
+
+Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const store::InboxRecord& r,
+                                                const std::string& receipt_bytes, Instant now, bool* over_quota) {
+  NodeCore::Held held(core_);
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_ASSIGN_OR_RETURN(std::string answer, StoreOne(held, peer, r, receipt_bytes, now, over_quota));
+  if (*over_quota) return answer;  // nothing written; the transaction rolls back
+  FaultPoint("inbox.before_commit");
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  FaultPoint("inbox.after_commit");
+  LogInfo("received share " + r.message_id + " from " + peer);
+  return answer;
+}
+
+Result<std::string> InboxHandler::StoreOne(NodeCore::Held& held, const std::string& peer, const store::InboxRecord& r,
+                                           const std::string& receipt_bytes, Instant now, bool* over_quota) {
+  // Counted and stored under one lock: two connections of one partner cannot
+  // both slip under the quota. A message stored meanwhile is answered below.
+  // Within a batch the ones stored before count (same transaction).
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> stored, store::FindInbox(held.db(), peer, r.message_id));
+  if (!stored) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool over, OverQuota(held, peer, r.summary ? r.summary->size() : 0, now));
+    if (over) {
+      *over_quota = true;
+      return std::string();  // nothing written
+    }
+  }
+  // A route a coordinator confirmed for this partner's student assigns it on
+  // arrival; otherwise it waits in the coordinators' queue.
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRoute> route,
+                           store::FindInboxRoute(held.db(), peer, r.student_id));
+  SCHAKEL_ASSIGN_OR_RETURN(bool inserted, store::InsertInboxIfNew(held.db(), r));
+  if (!inserted) {
+    // The same message arrived twice at once (a retry on a second connection
+    // while the first was being opened): the first one stored is answered.
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known, store::FindInbox(held.db(), peer, r.message_id));
+    if (!known) return Status::Internal("inbox: message " + r.message_id + " neither new nor stored");
+    return std::string(known->receipt.begin(), known->receipt.end());
+  }
+  audit::AuditEvent e =
+      SystemEvent({"inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", ""}, "peer:" + peer, InboxTo(r));
+  e.actor_user = peer;
+  e.actor_role = "peer";
+  e.actor_org = peer;
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
+  if (route) {
+    SCHAKEL_RETURN_IF_ERROR(store::AssignInbox(held.db(), peer, r.message_id, route->user_id, "route"));
+    audit::AuditEvent a =
+        SystemEvent({"inbox.assign", r.student_id, r.message_id, r.purpose, "", "ok", "route:" + route->user_id},
+                    "route", AssignedTo(r, route->user_id));
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, a));
+  }
+  return receipt_bytes;
+}
+
+Result<std::string> InboxHandler::Revoke(const std::string& peer, uint16_t version, std::string_view bytes) {
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::Revocation rev, crypto::DecodeRevocation(bytes));
+  if (rev.sender_id != peer) return Status::Denied("revocation sender is not the connected partner");
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner,
+                           core_.WithDb([&](NodeCore::Held& held) { return store::FindPartner(held.db(), peer); }));
+  if (!partner) return Status::Denied("unknown partner " + peer);
+  SCHAKEL_RETURN_IF_ERROR(crypto::VerifyRevocation(rev, partner->card.sign_pk, core_.config.node_id));
+  Instant now = core_.clock->Now();
+  bool purged = false;
+  {
+    NodeCore::Held held(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
+                             store::FindInbox(held.db(), peer, rev.message_id));
+    store::Transaction tx(held.db());
+    SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+    if (known && known->state == "received") {
+      // Only a known code is kept: free text from an older partner could
+      // hold personal data the purge is meant to remove.
+      std::string reason(crypto::RevocationReasonName(
+          crypto::ParseRevocationReason(rev.reason).value_or(crypto::RevocationReason::kOther)));
+      SCHAKEL_RETURN_IF_ERROR(store::PurgeInbox(held.db(), peer, rev.message_id, reason, FormatInstantMs(now)));
+      audit::AuditEvent e =
+          SystemEvent({"inbox.purged", known->student_id, rev.message_id, known->purpose, "", "ok", reason},
+                      "peer:" + peer, InboxTo(*known));
+      SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
+      purged = true;
+    }
+    SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  core_.reachability.DeliveredFrom(peer, now);
+  LogInfo("revocation of " + rev.message_id + " from " + peer + (purged ? ": purged" : ": nothing held"));
+  // A partner that speaks peer protocol 1 knows only confirmation version 1.
+  return crypto::MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, purged, now, core_.keys.identity(),
+                                       version >= 2 ? crypto::kPurgeConfirmationVersion : 1);
+}
+
+}  // namespace schakel::peer
