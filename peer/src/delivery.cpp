@@ -86,7 +86,7 @@ void DeliveryWorker::Failed(Lane& lane, const store::OutgoingItem& item, const S
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
 }
 
-Result<PeerClient*> DeliveryWorker::Connected(Lane& lane, const store::Partner& partner) {
+Result<PeerClient*> DeliveryWorker::Connected(Lane& lane, const store::Partner& partner) const {
   SCHAKEL_ASSIGN_OR_RETURN(PeerEndpoint endpoint, EndpointFor(partner));
   std::unique_ptr<PeerClient>& client = lane.client;
   // A changed card (new address or pin) needs a new connection.
@@ -320,6 +320,7 @@ void DeliveryWorker::Record(std::vector<Answered>& answered) {
     return st;
   };
   std::vector<Answered*> all;
+  all.reserve(answered.size());
   for (Answered& a : answered) all.push_back(&a);
   Status st = record(all);
   if (st.ok()) {

@@ -30,7 +30,7 @@ class BatchHandler : public TestHandler {
 
 class PeerBatchTest : public PeerTransportTest {
  protected:
-  void StartBatchServer(PeerServerOptions options = TestServerOptions()) {
+  void StartBatchServer(const PeerServerOptions& options = TestServerOptions()) {
     Result<std::unique_ptr<PeerServer>> s = PeerServer::Start(school_.id, school_.tls, Partners(), batch_, options);
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(s).value();
@@ -89,11 +89,12 @@ TEST_F(PeerBatchTest, BatchesKeepToTheirLimitsAndALargeRequestGoesAlone) {
   PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());
   ASSERT_NE(c, nullptr);
   std::vector<std::string> payloads;
+  payloads.reserve(44);
   for (int i = 0; i < 40; ++i) payloads.push_back("m" + std::to_string(i));
-  payloads.push_back(std::string(kMaxBatchBytes + 1, 'L'));  // alone
-  payloads.push_back("after");
-  payloads.push_back(std::string(kMaxBatchBytes / 2, 'h'));
-  payloads.push_back(std::string(kMaxBatchBytes / 2, 'i'));  // does not fit beside the one before
+  payloads.emplace_back(kMaxBatchBytes + 1, 'L');  // alone
+  payloads.emplace_back("after");
+  payloads.emplace_back(kMaxBatchBytes / 2, 'h');
+  payloads.emplace_back(kMaxBatchBytes / 2, 'i');  // does not fit beside the one before
   std::vector<Result<std::string>> answers = c->DeliverBatch(Views(payloads));
   ASSERT_EQ(answers.size(), payloads.size());
   for (size_t i = 0; i < answers.size(); ++i) {

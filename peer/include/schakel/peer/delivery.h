@@ -174,7 +174,7 @@ class DeliveryWorker {
 
   // The kept-open connection to the partner, opened when needed (TLS and
   // HELLO done); nothing of the item has been sent yet.
-  Result<PeerClient*> Connected(Lane& lane, const store::Partner& partner);
+  Result<PeerClient*> Connected(Lane& lane, const store::Partner& partner) const;
 
   NodeCore& core_;
   DeliveryOptions options_;
