@@ -148,8 +148,9 @@ Status OrgTypes(const Reader& rd, const toml::table& t, const std::string& path,
 }
 
 Result<Flow> ReadFlow(const Reader& rd, const toml::table& t, const std::string& path) {
-  SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(
-      t, path, {"purpose", "from", "to", "to_orgs", "legal_basis", "legal_source", "categories", "retention_days"}));
+  SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(t, path,
+                                      {"purpose", "from", "to", "to_orgs", "legal_basis", "legal_source", "categories",
+                                       "retention_days", "youth_alone_from"}));
   Flow f;
   SCHAKEL_ASSIGN_OR_RETURN(f.purpose, rd.String(t, path, "purpose", true, 64));
 
@@ -204,6 +205,7 @@ Result<Flow> ReadFlow(const Reader& rd, const toml::table& t, const std::string&
   if (all) f.categories = CategorySet::All();
 
   SCHAKEL_ASSIGN_OR_RETURN(f.retention_days, rd.Int(t, path, "retention_days", 1, 3650));
+  SCHAKEL_ASSIGN_OR_RETURN(f.youth_alone_from, rd.Int(t, path, "youth_alone_from", 12, 16));
   return f;
 }
 
@@ -381,6 +383,10 @@ std::string ProtocolToToml(const consent::Protocol& protocol) {
     }
     out += "categories = " + StringArray(cats) + "\n";
     if (f.retention_days) out += "retention_days = " + std::to_string(*f.retention_days) + "\n";
+    if (f.youth_alone_from) {
+      out += "# UAVG art. 5 lid 6: help offered directly and free of charge to the young person.\n";
+      out += "youth_alone_from = " + std::to_string(*f.youth_alone_from) + "\n";
+    }
   }
   return out;
 }

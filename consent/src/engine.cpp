@@ -327,6 +327,15 @@ NeededGrantors NeededFor(int age, const AgeRules& ages) {
   return n;
 }
 
+AgeRules AgesFor(const Protocol& protocol, const Flow& flow) {
+  AgeRules ages = protocol.ages();
+  if (flow.youth_alone_from && *flow.youth_alone_from < ages.jongere_alone_from) {
+    ages.jongere_alone_from = *flow.youth_alone_from;
+    ages.jongere_also_from = std::min(ages.jongere_also_from, ages.jongere_alone_from);
+  }
+  return ages;
+}
+
 bool Covers(const Consent& c, std::string_view subject_id, std::string_view purpose, const Party& recipient,
             Instant now) {
   return Matches(c, subject_id, purpose, recipient.org_id, Name(recipient.org_type)) &&
@@ -378,7 +387,7 @@ Decision Decide(const Protocol& protocol, const Request& r) {
       if (CheckOverride(r, &d)) allowed = in_flow;
       break;
     case LegalBasis::kConsent:
-      allowed = DecideByConsent(protocol.ages(), r, in_flow, &d);
+      allowed = DecideByConsent(AgesFor(protocol, *flow), r, in_flow, &d);
       break;
   }
 

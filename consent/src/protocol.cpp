@@ -56,6 +56,15 @@ std::optional<FlowProblem> CheckFlow(const Flow& f, size_t i) {
   if (f.retention_days && (*f.retention_days < 1 || *f.retention_days > 3650)) {
     return problem("retention_days", "out of range 1..3650");
   }
+  if (f.youth_alone_from) {
+    if (*f.youth_alone_from < 12 || *f.youth_alone_from > 16) {
+      return problem("youth_alone_from", "out of range 12..16");
+    }
+    if (f.basis != LegalBasis::kConsent) {
+      return problem("youth_alone_from",
+                     "only a consent flow asks for consent; this flow rests on " + std::string(Name(f.basis)));
+    }
+  }
   return std::nullopt;
 }
 
@@ -146,6 +155,7 @@ Protocol BuildDefault() {
                        std::string(kConsentSource),
                        Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim, C::kHulpvraag,
                              C::kGezinssituatie, C::kGezondheid, C::kAfspraken}),
+                       std::nullopt,
                        std::nullopt});
   flows.push_back(
       Flow{"doorverwijzing",
@@ -155,6 +165,7 @@ Protocol BuildDefault() {
            LegalBasis::kConsent,
            std::string(kConsentSource),
            Cats({C::kIdentificatie, C::kContact, C::kHulpvraag, C::kGezinssituatie, C::kGezondheid, C::kAfspraken}),
+           std::nullopt,
            std::nullopt});
   flows.push_back(Flow{"overdracht_rmc",
                        {O::kSchool},
@@ -163,6 +174,7 @@ Protocol BuildDefault() {
                        LegalBasis::kConsent,
                        std::string(kConsentSource),
                        Cats({C::kIdentificatie, C::kContact, C::kOnderwijs, C::kVerzuim, C::kHulpvraag, C::kAfspraken}),
+                       std::nullopt,
                        std::nullopt});
   flows.push_back(Flow{"verzuimmelding",
                        {O::kSchool},
@@ -171,6 +183,7 @@ Protocol BuildDefault() {
                        LegalBasis::kLegalObligation,
                        "Leerplichtwet 1969, art. 18 lid 3 en 21a; Wet register onderwijsdeelnemers, art. 12",
                        Cats({C::kIdentificatie, C::kBsn, C::kVerzuim}),
+                       std::nullopt,
                        std::nullopt});
   flows.push_back(Flow{"vsv_melding",
                        {O::kSchool},
@@ -179,6 +192,7 @@ Protocol BuildDefault() {
                        LegalBasis::kLegalObligation,
                        "WVO 2020, art. 8.21 lid 1 en 8.17 lid 4; WEB, art. 9.2.1–9.2.3",
                        Cats({C::kIdentificatie, C::kBsn, C::kOnderwijs, C::kVerzuim}),
+                       std::nullopt,
                        std::nullopt});
   flows.push_back(Flow{"terugkoppeling",
                        {O::kWijkteam, O::kGgd, O::kLvs, O::kRmc, O::kSwv},
@@ -187,6 +201,7 @@ Protocol BuildDefault() {
                        LegalBasis::kConsent,
                        std::string(kConsentSource),
                        Cats({C::kIdentificatie, C::kAfspraken}),
+                       std::nullopt,
                        std::nullopt});
   flows.push_back(Flow{"meldcode",
                        {kAllOrgTypes.begin(), kAllOrgTypes.end()},
@@ -194,7 +209,10 @@ Protocol BuildDefault() {
                        {},
                        LegalBasis::kMeldcode,
                        "Wmo 2015, art. 5.2.6; Besluit verplichte meldcode, art. 2",
-                       CategorySet::All(),
+                       // Only what is necessary, and never the BSN: Veilig
+                       // Thuis finds it itself (Wmo 2015 art. 5.2.9).
+                       CategorySet::All().Minus(Cats({C::kBsn})),
+                       std::nullopt,
                        std::nullopt});
   auto p = Protocol::Create(std::move(flows), AgeRules{});
   // The table above is checked by the tests; a failure here is a bug in it.

@@ -92,6 +92,31 @@ std::string_view DutchCategoryLabel(std::string_view wire_name) {
   return c ? DutchLabel(*c) : std::string_view("Overig");
 }
 
+std::string_view DutchLabel(OrgType t) {
+  switch (t) {
+    case OrgType::kSchool:
+      return "school";
+    case OrgType::kWijkteam:
+      return "wijkteam";
+    case OrgType::kRmc:
+      return "RMC (voortijdig schoolverlaten)";
+    case OrgType::kLvs:
+      return "leerplicht (LVS)";
+    case OrgType::kGgd:
+      return "GGD";
+    case OrgType::kSwv:
+      return "samenwerkingsverband (SWV)";
+    case OrgType::kVeiligThuis:
+      return "Veilig Thuis";
+  }
+  return "organisatie";
+}
+
+std::string DutchOrgTypeLabel(std::string_view wire_name) {
+  std::optional<OrgType> t = ParseOrgType(wire_name);
+  return t ? std::string(DutchLabel(*t)) : std::string(wire_name);
+}
+
 std::string_view Name(GrantorRole r) { return r == GrantorRole::kOuder ? "ouder" : "jongere"; }
 
 std::string_view Name(LegalBasis b) {

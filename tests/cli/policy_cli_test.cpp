@@ -136,6 +136,84 @@ categories = ["identificatie", "hulpvraag", "gezinssituatie"]
   EXPECT_EQ(Json::parse(custom.out)["decision"], "permit");
 }
 
+TEST(PolicyEval, YouthAloneFromLetsTheYoungPersonConsentAloneForThatFlowOnly) {
+  // UAVG art. 5 lid 6: the wijkteam's own help, offered directly to the
+  // young person, rests on their consent alone from 12; a referral by the
+  // school still needs the parent as well.
+  TempFile policy(R"([[flow]]
+purpose = "eigen_hulpvraag"
+from = ["school"]
+to = ["wijkteam"]
+legal_basis = "consent"
+categories = ["identificatie", "hulpvraag"]
+youth_alone_from = 12
+
+[[flow]]
+purpose = "doorverwijzing"
+from = ["school"]
+to = ["wijkteam"]
+legal_basis = "consent"
+categories = ["identificatie", "hulpvraag", "gezinssituatie"]
+)");
+  Json s = Scenario();     // the student is 14
+  s["consents"].erase(0);  // only the young person's consent
+  s["consents"][0]["purposes"] = Json::array({"eigen_hulpvraag", "doorverwijzing"});
+  s["categories"] = Json::array({"identificatie", "hulpvraag"});
+  s["purpose"] = "eigen_hulpvraag";
+  CliRun own = Policy({"eval", "--policy", policy.path()}, s.dump());
+  ASSERT_EQ(own.code, 0) << own.err;
+  Json d = Json::parse(own.out);
+  EXPECT_EQ(d["decision"], "permit") << own.out;
+  EXPECT_EQ(d["consents_used"], Json::array({"c2"}));
+  s["purpose"] = "doorverwijzing";
+  CliRun referral = Policy({"eval", "--policy", policy.path()}, s.dump());
+  ASSERT_EQ(referral.code, 0) << referral.err;
+  d = Json::parse(referral.out);
+  EXPECT_EQ(d["decision"], "deny") << referral.out;
+  EXPECT_NE(referral.out.find("missing_consent_ouder"), std::string::npos) << referral.out;
+  // Under 12 the parent decides, for this flow too.
+  s["purpose"] = "eigen_hulpvraag";
+  s["subject"]["birth_date"] = "2016-02-01";
+  CliRun young = Policy({"eval", "--policy", policy.path()}, s.dump());
+  EXPECT_EQ(Json::parse(young.out)["decision"], "deny") << young.out;
+  // The key is printed back by `show`.
+  CliRun shown = Policy({"show", "--policy", policy.path()});
+  EXPECT_NE(shown.out.find("youth_alone_from = 12"), std::string::npos) << shown.out;
+}
+
+TEST(PolicyEval, YouthAloneFromIsCheckedInTheFile) {
+  TempFile low(
+      "[[flow]]\npurpose = \"a\"\nfrom = [\"school\"]\nto = [\"wijkteam\"]\nlegal_basis = \"consent\"\n"
+      "categories = [\"identificatie\"]\nyouth_alone_from = 11\n");
+  CliRun r = Policy({"eval", "--policy", low.path()}, Scenario().dump());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("flow[0].youth_alone_from"), std::string::npos) << r.err;
+  TempFile obligation(
+      "[[flow]]\npurpose = \"a\"\nfrom = [\"school\"]\nto = [\"lvs\"]\n"
+      "legal_basis = \"legal_obligation\"\nlegal_source = \"Lpw\"\n"
+      "categories = [\"identificatie\"]\nyouth_alone_from = 12\n");
+  r = Policy({"eval", "--policy", obligation.path()}, Scenario().dump());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("youth_alone_from"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("only a consent flow"), std::string::npos) << r.err;
+}
+
+TEST(PolicyEval, AMeldcodeReportAskingTheBsnHasItWithheld) {
+  Json s = Scenario();
+  s["purpose"] = "meldcode";
+  s["recipient"] = Json{{"org_id", "veilig-thuis-utrecht"}, {"org_type", "veilig_thuis"}};
+  s["categories"] = Json::array({"identificatie", "bsn", "gezinssituatie"});
+  s["consents"] = Json::array();
+  s["override"] = Json{{"requested_by", "u-mentor"}, {"approved_by", "u-zorgco"}, {"justification", "Stap 5."}};
+  CliRun r = Policy({"eval"}, s.dump());
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json d = Json::parse(r.out);
+  EXPECT_EQ(d["decision"], "permit") << r.out;
+  EXPECT_EQ(d["withheld"], Json::array({"bsn"})) << r.out;
+  EXPECT_NE(r.out.find("category_not_in_flow"), std::string::npos) << r.out;
+  EXPECT_EQ(d["categories"], Json::array({"gezinssituatie", "identificatie"})) << r.out;
+}
+
 TEST(PolicyEval, BadPolicyFileIsExitTwoWithFileAndLine) {
   TempFile policy("[[flow]]\npurpose = \"a\"\ncolour = \"red\"\n");
   CliRun r = Policy({"eval", "--policy", policy.path()}, Scenario().dump());

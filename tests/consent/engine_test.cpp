@@ -501,6 +501,52 @@ TEST(Flows, OrgSpecificFlowWinsOverTheTypeFlow) {
   EXPECT_TRUE(Decide(*p, r).permit);
 }
 
+TEST(Flows, YouthAloneFromAppliesToItsOwnFlowOnly) {
+  Flow own;
+  own.purpose = "eigen_hulpvraag";
+  own.from = {OrgType::kSchool};
+  own.to = {OrgType::kWijkteam};
+  own.basis = LegalBasis::kConsent;
+  own.categories = Cats({C::kIdentificatie, C::kHulpvraag});
+  own.youth_alone_from = 12;
+  Flow referral = own;
+  referral.purpose = "doorverwijzing";
+  referral.youth_alone_from = std::nullopt;
+  auto p = Protocol::Create({own, referral});
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  const Party team{"wijkteam-overvecht", OrgType::kWijkteam};
+  EXPECT_EQ(AgesFor(*p, *p->FindFlow("eigen_hulpvraag", OrgType::kSchool, team)).jongere_alone_from, 12);
+  EXPECT_EQ(AgesFor(*p, *p->FindFlow("doorverwijzing", OrgType::kSchool, team)).jongere_alone_from, 16);
+
+  // 14 years old, the young person's consent only.
+  Request r = MakeRequest("2012-02-01", {C::kIdentificatie, C::kHulpvraag});
+  r.consents = {MakeConsent("j", GrantorRole::kJongere, Cats({C::kIdentificatie, C::kHulpvraag}), "eigen_hulpvraag")};
+  r.purpose = "eigen_hulpvraag";
+  Decision d = Decide(*p, r);
+  ASSERT_TRUE(d.permit) << Codes(d);
+  EXPECT_EQ(d.consents_used, std::vector<std::string>{"j"});
+  // A parent's consent alone is not enough there.
+  r.consents = {MakeConsent("o", GrantorRole::kOuder, Cats({C::kIdentificatie, C::kHulpvraag}), "eigen_hulpvraag")};
+  d = Decide(*p, r);
+  EXPECT_FALSE(d.permit);
+  EXPECT_TRUE(HasCode(d, kReasonMissingConsentJongere)) << Codes(d);
+  // The other flow keeps the protocol's ages: the parent as well.
+  r.purpose = "doorverwijzing";
+  r.consents = {MakeConsent("j", GrantorRole::kJongere, Cats({C::kIdentificatie, C::kHulpvraag}))};
+  d = Decide(*p, r);
+  EXPECT_FALSE(d.permit);
+  EXPECT_TRUE(HasCode(d, kReasonMissingConsentOuder)) << Codes(d);
+
+  // Only on a consent flow, and 12..16.
+  Flow bad = own;
+  bad.youth_alone_from = 11;
+  EXPECT_FALSE(Protocol::Create({bad}).ok());
+  bad.youth_alone_from = 12;
+  bad.basis = LegalBasis::kLegalObligation;
+  bad.legal_source = "x";
+  EXPECT_FALSE(Protocol::Create({bad}).ok());
+}
+
 // ---- Meldcode ---------------------------------------------------------------
 
 Request MeldcodeRequest() {
@@ -518,6 +564,17 @@ TEST(Meldcode, FourEyesOverridePermitsAllCategoriesWithoutConsent) {
   EXPECT_EQ(d.legal_basis, LegalBasis::kMeldcode);
   EXPECT_EQ(d.categories, Cats({C::kIdentificatie, C::kGezinssituatie, C::kJustitie}));
   EXPECT_TRUE(d.consents_used.empty());
+}
+
+TEST(Meldcode, TheBsnIsNeverPartOfAReport) {
+  Request r = MeldcodeRequest();
+  r.categories.push_back(C::kBsn);
+  r.override = Override{"u-mentor", "u-zorgco", "Signalen; stap 5."};
+  Decision d = Decide(DefaultProtocol(), r);
+  ASSERT_TRUE(d.permit) << Codes(d);
+  EXPECT_FALSE(d.categories.Has(C::kBsn));
+  EXPECT_EQ(d.withheld, Cats({C::kBsn}));
+  EXPECT_TRUE(HasCode(d, kReasonCategoryNotInFlow)) << Codes(d);
 }
 
 TEST(Meldcode, AnySenderType) {

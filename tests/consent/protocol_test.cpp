@@ -79,7 +79,8 @@ std::vector<Row> ContractTable() {
        {O::kVeiligThuis},
        LegalBasis::kMeldcode,
        "Wmo 2015, art. 5.2.6; Besluit verplichte meldcode, art. 2",
-       CategorySet::All()},
+       // All but the BSN: Veilig Thuis finds it itself (Wmo 2015 art. 5.2.9).
+       CategorySet::All().Minus(Cats({C::kBsn}))},
   };
 }
 

@@ -32,5 +32,18 @@ TEST(Vocabulary, EveryCategoryHasItsOwnDutchLabel) {
   EXPECT_EQ(DutchCategoryLabel(""), "Overig");
 }
 
+TEST(Vocabulary, EveryOrgTypeHasItsOwnDutchLabel) {
+  std::set<std::string> labels;
+  for (OrgType t : kAllOrgTypes) {
+    std::string label(DutchLabel(t));
+    EXPECT_NE(label, "organisatie") << Name(t);
+    EXPECT_TRUE(labels.insert(label).second) << "label used twice: " << label;
+    EXPECT_EQ(DutchOrgTypeLabel(Name(t)), label);
+  }
+  // A privacy officer reads "LVS" as leerlingvolgsysteem: the leerplicht office says so.
+  EXPECT_EQ(DutchLabel(OrgType::kLvs), "leerplicht (LVS)");
+  EXPECT_EQ(DutchOrgTypeLabel("no-such-type"), "no-such-type");
+}
+
 }  // namespace
 }  // namespace schakel::consent

@@ -123,6 +123,9 @@ struct NeededGrantors {
   bool jongere = false;
 };
 NeededGrantors NeededFor(int age, const AgeRules& ages);
+// The age rules a consent flow applies: the protocol's, with the young
+// person alone from the flow's youth_alone_from when it is set and lower.
+AgeRules AgesFor(const Protocol& protocol, const Flow& flow);
 
 // Whether consent `c` covers a share of `purpose` to `recipient` about
 // `subject_id` at `now`, ignoring categories and grantor (CONTRACT.md

@@ -72,6 +72,11 @@ struct Flow {
   // How long a recipient keeps what it received under this flow; nullopt:
   // the node's [retention] default_days. REQUIRES: 1..3650 when set.
   std::optional<int> retention_days;
+  // Help offered directly and free of charge to the young person (UAVG
+  // art. 5 lid 6): from this age the young person's own consent is needed
+  // and enough for this flow; a parent's is not asked. nullopt: the
+  // protocol's age rules. Only on a consent flow. REQUIRES: 12..16 when set.
+  std::optional<int> youth_alone_from;
 
   bool operator==(const Flow&) const = default;
 };

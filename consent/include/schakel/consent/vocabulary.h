@@ -74,6 +74,13 @@ std::string_view DutchLabel(Category c);
 // The label of a category given by wire name; "Overig" for a name that is
 // not a category (a stored value from a later version, say).
 std::string_view DutchCategoryLabel(std::string_view wire_name);
+// The Dutch label of an org type, as a privacy officer reads it: "school",
+// "wijkteam", "leerplicht (LVS)" (not a leerlingvolgsysteem), "GGD",
+// "Veilig Thuis", ... The one list of them.
+std::string_view DutchLabel(OrgType t);
+// The label of an org type given by wire name; the name itself (escaped by
+// the caller) when it is not an org type.
+std::string DutchOrgTypeLabel(std::string_view wire_name);
 
 std::optional<OrgType> ParseOrgType(std::string_view s);
 std::optional<Category> ParseCategory(std::string_view s);
