@@ -192,12 +192,15 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
   struct Args {
     std::string case_id, to, purpose, justification;
     std::vector<std::string> categories;
+    std::vector<std::string> reasons;  // CATEGORY=TEXT, a Meldcode report's
     bool allow_partial = false, dry_run = false;
   };
   auto a = std::make_shared<Args>();
   const FlagHints hints{{"to", "--to"},
                         {"purpose", "--purpose"},
                         {"category", "--category"},
+                        {"categories", "--category"},
+                        {"category_reasons", "--reason"},
                         {"justification", "--justification"},
                         {"allow_partial", "--allow-partial"}};
   CLI::App* share =
@@ -209,6 +212,17 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
                   {"dry_run", a->dry_run}};
         if (!a->categories.empty()) body["categories"] = a->categories;
         if (!a->justification.empty()) body["justification"] = a->justification;
+        if (!a->reasons.empty()) {
+          json reasons = json::object();
+          for (const std::string& r : a->reasons) {
+            size_t eq = r.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
+              return Status::InvalidInput("--reason: expected CATEGORY=TEXT, e.g. --reason \"gezinssituatie=...\"");
+            }
+            reasons[r.substr(0, eq)] = r.substr(eq + 1);
+          }
+          body["category_reasons"] = reasons;
+        }
         json details;
         auto r = CallApi(*ctx, "POST", "/v1/shares", body.dump(), &details);
         if (!r.ok()) {
@@ -230,7 +244,10 @@ void AddShareCommands(CLI::App& app, Context* ctx) {
   share->add_option("CASE", a->case_id, "case id")->required();
   share->add_option("--to", a->to, "the partner's node id")->required();
   share->add_option("--purpose", a->purpose, "kernteamoverleg, doorverwijzing, overdracht_rmc, ...")->required();
-  share->add_option("--category", a->categories, "a category to send (repeat); default: all the case holds");
+  share->add_option("--category", a->categories,
+                    "a category to send (repeat); default: all the case holds, but a meldcode report names each");
+  share->add_option("--reason", a->reasons,
+                    "CATEGORY=TEXT: why the category is necessary (repeat; a meldcode report, one per --category)");
   share->add_flag("--allow-partial", a->allow_partial, "send what is allowed even if some categories are withheld");
   share->add_flag("--dry-run", a->dry_run, "only ask the gate");
   share->add_option("--justification", a->justification, "required for a meldcode share");

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <utility>
 
+#include "schakel/consent/vocabulary.h"
 #include "schakel/http/html.h"
 
 namespace schakel::daemon::console {
@@ -127,6 +128,23 @@ std::string CategoryCheckboxes(const std::string& prefix, const Json& checked) {
            (on ? " checked" : "") + "><label for=\"" + id + "\">" + Esc(CategoryNl(c)) + "</label></div>";
   }
   return out + "</fieldset>";
+}
+
+// A Meldcode report carries only what is necessary (Wmo 2015 art. 5.2.6):
+// a reason for each category it carries. Never the BSN.
+std::string CategoryReasonFields() {
+  std::string out =
+      "<details><summary>Meldcode-melding: waarom is elke gekozen categorie nodig?</summary>"
+      "<p>Een melding bij Veilig Thuis bevat alleen wat nodig is. Vink alleen de categorie&euml;n aan die nodig "
+      "zijn en geef bij elke aangevinkte categorie de reden. Het burgerservicenummer gaat nooit mee: Veilig Thuis "
+      "zoekt het zelf op.</p>";
+  for (const char* c : kCategories) {
+    if (std::string_view(c) == "bsn") continue;
+    std::string id = std::string("reden-") + c;
+    out += "<p><label for=\"" + id + "\">Reden voor " + Esc(CategoryNl(c)) + "</label><input id=\"" + id +
+           "\" name=\"reden_" + c + "\" maxlength=\"300\"></p>";
+  }
+  return out + "</details>";
 }
 
 }  // namespace
@@ -320,12 +338,16 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
     versions.push_back({Esc(std::to_string(ver.version)), Esc(ver.updated_by), Esc(ver.updated)});
   }
   std::vector<std::pair<std::string, std::string>> partners;
-  for (const auto& p : partner_list) partners.emplace_back(p.node_id, p.node_id + " (" + p.org_type + ")");
+  for (const auto& p : partner_list) {
+    partners.emplace_back(p.node_id, p.node_id + " (" + consent::DutchOrgTypeLabel(p.org_type) + ")");
+  }
   std::vector<std::pair<std::string, std::string>> purposes;
   purposes.reserve(kPurposes.size());
   for (const char* p : kPurposes) purposes.emplace_back(p, p);
   std::vector<std::pair<std::string, std::string>> orgs;
-  for (const char* o : {"ggd", "wijkteam", "rmc", "lvs", "swv", "veilig_thuis", "school"}) orgs.emplace_back(o, o);
+  for (consent::OrgType o : consent::kAllOrgTypes) {
+    orgs.emplace_back(consent::Name(o), consent::DutchLabel(o));
+  }
   Json summary = Json::parse(c.summary_json, nullptr, false);
   Json present = Json::array();
   for (const char* cat : kCategories) {
@@ -340,7 +362,7 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
       "<p><label for=\"to\">Partner</label><select id=\"to\" name=\"to\" required>" +
       Options(partners, "") +
       "</select></p><p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\" required>" +
-      Options(purposes, "") + "</select></p>" + CategoryCheckboxes("deel", present) +
+      Options(purposes, "") + "</select></p>" + CategoryCheckboxes("deel", present) + CategoryReasonFields() +
       "<p><label for=\"justification\">Onderbouwing (alleen Meldcode)</label><textarea id=\"justification\" "
       "name=\"justification\" rows=\"2\" maxlength=\"2000\"></textarea></p>"
       "<p><button type=\"submit\">Bekijk wat er gedeeld wordt</button></p></form>"
@@ -381,6 +403,13 @@ std::string SharePreviewPage(const Viewer& v, const SharePreviewRequest& request
     if (!rows.empty()) body += Table({"Betreft", "Reden", "Code"}, rows, "Redenen van de poort");
     if (decision->legal_basis) body += "<p>Grondslag: " + Esc(consent::Name(*decision->legal_basis)) + "</p>";
   }
+  if (!request.category_reasons.empty()) {
+    body += "<h2>Waarom elke categorie nodig is</h2><ul>";
+    for (const auto& [cat, reason] : request.category_reasons) {
+      body += "<li>" + Esc(CategoryNl(cat)) + ": " + Esc(reason) + "</li>";
+    }
+    body += "</ul>";
+  }
   if (permitted) {
     std::string hidden;
     const std::pair<const char*, const std::string*> fields[] = {{"case_id", &request.case_id},
@@ -392,6 +421,9 @@ std::string SharePreviewPage(const Viewer& v, const SharePreviewRequest& request
     }
     for (const auto& cat : request.categories) {
       hidden += "<input type=\"hidden\" name=\"cat_" + Esc(cat) + "\" value=\"1\">";
+    }
+    for (const auto& [cat, reason] : request.category_reasons) {
+      hidden += "<input type=\"hidden\" name=\"reden_" + Esc(cat) + "\" value=\"" + Esc(reason) + "\">";
     }
     body += "<form method=\"post\" action=\"/delen\">" + CsrfField(v) + hidden +
             "<p><button type=\"submit\">Verzenden</button></p></form>";

@@ -74,6 +74,7 @@ struct SharePreviewRequest {
   std::string purpose;
   std::vector<std::string> categories;
   std::string justification;
+  std::map<std::string, std::string> category_reasons;  // a Meldcode report's, by category
 };
 // The preview of a share: what will go, what is withheld and why (from
 // `decision`, when the gate decided; may be null); a form to send it.

@@ -73,6 +73,17 @@ std::vector<std::string> CheckedCategories(const std::map<std::string, std::stri
   return out;
 }
 
+// The reasons given per category for a Meldcode report ("reden_<category>",
+// the empty ones left out).
+std::map<std::string, std::string> CategoryReasons(const std::map<std::string, std::string>& form) {
+  std::map<std::string, std::string> out;
+  for (const char* c : kCategories) {
+    auto it = form.find(std::string("reden_") + c);
+    if (it != form.end() && !it->second.empty()) out.emplace(c, it->second);
+  }
+  return out;
+}
+
 http::WebResponse Page(int status, std::string html) { return http::WebResponse::Html(status, std::move(html)); }
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -378,8 +389,8 @@ http::WebResponse ConsoleServer::CreateLink(const PageCall& p) {
   lr.expires_days = days == 0 ? kDefaultLinkDays : days;
   auto r = links_->Create(p.caller, lr);
   if (!r.ok()) {
-    console::SharePreviewRequest request{lr.case_id, lr.for_name + " (" + lr.org_type + ")", lr.purpose, lr.categories,
-                                         ""};
+    console::SharePreviewRequest request{
+        lr.case_id, lr.for_name + " (" + lr.org_type + ")", lr.purpose, lr.categories, "", {}};
     const consent::Decision* decision = r.refused_on() ? &*r.refused_on() : nullptr;
     return Page(HttpStatus(r.status()), console::SharePreviewPage(p.viewer, request, false, decision,
                                                                   decision == nullptr ? r.status().message() : ""));
@@ -399,7 +410,9 @@ http::WebResponse ConsoleServer::ShareForm(const PageCall& p, bool dry_run) {
   sr.justification = p.Form("justification");
   sr.allow_partial = true;  // the preview showed exactly what is withheld
   sr.dry_run = dry_run;
-  console::SharePreviewRequest request{sr.case_id, sr.to, sr.purpose, sr.categories, sr.justification};
+  sr.category_reasons = CategoryReasons(p.form);
+  console::SharePreviewRequest request{sr.case_id,         sr.to, sr.purpose, sr.categories, sr.justification,
+                                       sr.category_reasons};
   auto r = service_.Share(p.caller, sr);
   if (!r.ok()) {
     const consent::Decision* decision = r.refused_on() ? &*r.refused_on() : nullptr;
@@ -497,7 +510,7 @@ http::WebResponse ConsoleServer::Feedback(const PageCall& p) {
   sr.categories = {"identificatie", "afspraken"};
   sr.allow_partial = true;
   sr.dry_run = true;
-  console::SharePreviewRequest request{sr.case_id, sr.to, sr.purpose, sr.categories, ""};
+  console::SharePreviewRequest request{sr.case_id, sr.to, sr.purpose, sr.categories, "", {}};
   auto preview = service_.Share(p.caller, sr);
   const consent::Decision* decision = preview.ok()           ? &preview->decision
                                       : preview.refused_on() ? &*preview.refused_on()

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "console_pages.h"
+#include "schakel/consent/vocabulary.h"
 
 namespace schakel::daemon::console {
 namespace {
@@ -46,7 +47,7 @@ std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& use
   }
   std::vector<std::vector<std::string>> prows;
   for (const auto& p : partners) {
-    prows.push_back({Esc(p.node_id), Esc(p.name), Esc(p.org_type), Esc(p.address),
+    prows.push_back({Esc(p.node_id), Esc(p.name), Esc(consent::DutchOrgTypeLabel(p.org_type)), Esc(p.address),
                      "<code class=\"vingerafdruk\">" + Esc(p.fingerprint) + "</code>", Esc(p.added)});
   }
   std::string warnings;
@@ -58,7 +59,7 @@ std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& use
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(status.now - status.started).count();
   std::string body =
       "<h2>Status van dit knooppunt</h2><dl><dt>Knooppunt</dt><dd>" + Esc(status.node_id) + "</dd><dt>Soort</dt><dd>" +
-      Esc(status.org_type) + "</dd><dt>Versie</dt><dd>" + Esc(status.version) +
+      Esc(consent::DutchOrgTypeLabel(status.org_type)) + "</dd><dt>Versie</dt><dd>" + Esc(status.version) +
       "</dd><dt>In bedrijf (seconden)</dt><dd>" + Esc(std::to_string(uptime)) + "</dd><dt>Wachtrij</dt><dd>" +
       Esc(std::to_string(status.outbox_depth)) + "</dd></dl>" + warnings + "<h2>Gebruikers</h2>" +
       Table({"Naam", "Id", "Rol", "Console-wachtwoord", "Staat", "Token geldig tot", "Acties"}, urows, "Gebruikers") +

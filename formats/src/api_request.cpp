@@ -62,8 +62,8 @@ Result<RequestTarget> ParseRequestTarget(std::string_view target) {
 Result<ShareRequest> ParseShareRequest(std::string_view body) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kShareBodyLimits));
   Fields f(j, "");
-  SCHAKEL_RETURN_IF_ERROR(
-      f.OnlyKeys({"case_id", "to", "purpose", "categories", "allow_partial", "dry_run", "justification"}));
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys(
+      {"case_id", "to", "purpose", "categories", "allow_partial", "dry_run", "justification", "category_reasons"}));
   ShareRequest r;
   SCHAKEL_ASSIGN_OR_RETURN(r.case_id, f.String("case_id", 128));
   SCHAKEL_ASSIGN_OR_RETURN(r.to, f.String("to", 64));
@@ -75,6 +75,25 @@ Result<ShareRequest> ParseShareRequest(std::string_view body) {
   SCHAKEL_ASSIGN_OR_RETURN(r.dry_run, OptBool(j, "dry_run"));
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> just, f.OptString("justification", 2000));
   if (just) r.justification = *just;
+  if (j.contains("category_reasons")) {
+    const Json& reasons = j["category_reasons"];
+    if (!reasons.is_object() || reasons.size() > 16) {
+      return Status::InvalidInput("category_reasons: expected an object of at most 16 category: reason pairs");
+    }
+    for (const auto& [category, reason] : reasons.items()) {
+      if (category.size() > 32 || !IsPrintableUtf8(category)) {
+        return Status::InvalidInput("category_reasons: a key is not a category name");
+      }
+      if (!reason.is_string()) return Status::InvalidInput("category_reasons." + category + ": expected a string");
+      const std::string& text = reason.get_ref<const std::string&>();
+      if (text.empty() || text.size() > kMaxCategoryReasonBytes || !IsPrintableUtf8(text) ||
+          text.find_first_of("\t\n\r") != std::string::npos) {
+        return Status::InvalidInput("category_reasons." + category + ": 1 to " +
+                                    std::to_string(kMaxCategoryReasonBytes) + " bytes of printable text on one line");
+      }
+      r.category_reasons.emplace(category, text);
+    }
+  }
   return r;
 }
 

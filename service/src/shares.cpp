@@ -79,6 +79,54 @@ struct Service::PreparedShare {
   store::ShareRecord share;
 };
 
+namespace {
+
+// A Meldcode report carries only what is necessary (Wmo 2015 art. 5.2.6):
+// it names each category itself, none chosen for the requester, and says
+// for each why it is necessary. Reasons belong to a Meldcode report only.
+Status CheckCategoryReasons(const ShareRequest& req, bool meldcode) {
+  if (!meldcode) {
+    if (!req.category_reasons.empty()) {
+      return Status::InvalidInput("category_reasons: only a Meldcode report gives a reason per category");
+    }
+    return Status::Ok();
+  }
+  if (req.categories.empty()) {
+    return Status::InvalidInput(
+        "categories: a Meldcode report carries only what is necessary (Wmo 2015 art. 5.2.6); name each category "
+        "it carries, none is chosen for you");
+  }
+  for (const std::string& cat : req.categories) {
+    if (!req.category_reasons.count(cat)) {
+      return Status::InvalidInput("category_reasons: say why " + cat + " is necessary for this report");
+    }
+  }
+  for (const auto& [cat, reason] : req.category_reasons) {
+    if (std::find(req.categories.begin(), req.categories.end(), cat) == req.categories.end()) {
+      return Status::InvalidInput("category_reasons: " + cat + " is not among the report's categories");
+    }
+  }
+  return Status::Ok();
+}
+
+// The justification as stored and approved: the requester's text, then the
+// reason for each category (bound with it by its hash in the audit log).
+std::string WithCategoryReasons(const ShareRequest& req) {
+  std::string text = req.justification;
+  if (req.category_reasons.empty()) return text;
+  text += "\n\nNoodzakelijk per categorie:";
+  std::vector<std::string> listed;
+  for (const std::string& cat : req.categories) {
+    auto it = req.category_reasons.find(cat);
+    if (it == req.category_reasons.end() || std::count(listed.begin(), listed.end(), cat)) continue;
+    listed.push_back(cat);
+    text += "\n- " + cat + ": " + it->second;
+  }
+  return text;
+}
+
+}  // namespace
+
 Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareRequest& req) {
   NodeCore::Held held(core_);
   SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(held, req.to));
@@ -89,6 +137,7 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
   std::optional<consent::Override> override;
   const consent::Flow* flow = core_.protocol.FindFlow(req.purpose, core_.config.org_type, {req.to, *org_type});
   bool meldcode = flow != nullptr && flow->basis == consent::LegalBasis::kMeldcode;
+  SCHAKEL_RETURN_IF_ERROR(CheckCategoryReasons(req, meldcode));
   if (meldcode && !req.justification.empty()) {
     override = consent::Override{c.user_id, internal::kPendingApprover, req.justification};
   }
@@ -118,7 +167,7 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
   s.consent_ids = d.consents_used;
   s.state = meldcode ? ShareState::kPendingApproval : ShareState::kQueued;
   s.requested_by = c.user_id;
-  if (meldcode) s.justification = req.justification;
+  if (meldcode) s.justification = WithCategoryReasons(req);
   s.created = FormatInstantMs(now);
   s.retain_until = FormatInstantMs(now + std::chrono::days{days});
   s.state_changed = s.created;

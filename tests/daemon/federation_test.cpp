@@ -403,13 +403,15 @@ TEST_F(FederationTest, MeldcodeNeedsJustificationAndASecondCoordinator) {
   fed_.StartNode("school");
   fed_.StartNode("vt");
   ASSERT_EQ(fed_.As("school", "zorgco", {"case", "add", "--file", CaseFixture("noor.json")}).code, 0);
-  auto missing =
-      fed_.As("school", "zorgco", {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode"});
+  const std::vector<std::string> necessary = {"--category", "identificatie", "--reason", "identificatie=Wie het is.",
+                                              "--category", "gezondheid",    "--reason", "gezondheid=Het letsel."};
+  std::vector<std::string> ask = {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode"};
+  ask.insert(ask.end(), necessary.begin(), necessary.end());
+  auto missing = fed_.As("school", "zorgco", ask);
   EXPECT_EQ(missing.code, 3);
   EXPECT_NE(missing.err.find("override_missing"), std::string::npos) << missing.err;
-  auto pending = fed_.AsJson("school", "zorgco",
-                             {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode",
-                              "--justification", "Signalen van mishandeling; stap 5."});
+  ask.insert(ask.end(), {"--justification", "Signalen van mishandeling; stap 5."});
+  auto pending = fed_.AsJson("school", "zorgco", ask);
   EXPECT_EQ(pending["state"], "pending_approval");
   std::string msg = pending["message_id"];
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

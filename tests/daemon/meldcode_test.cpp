@@ -34,6 +34,12 @@ using testing::TempDir;
 
 constexpr const char* kJustification =
     "Signalen van mishandeling; stap 5: melden, besproken met de aandachtsfunctionaris.";
+// The justification as stored and approved: the text, then the reason given
+// for each category of the report (Wmo 2015 art. 5.2.6: only what is necessary).
+const std::string kStored = std::string(kJustification) +
+                            "\n\nNoodzakelijk per categorie:"
+                            "\n- identificatie: Zodat Veilig Thuis weet om wie het gaat."
+                            "\n- gezinssituatie: De signalen thuis, stap 1 van de meldcode.";
 
 std::string Sha256Hex(const std::string& text) {
   return ToHex(crypto::Sha256(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
@@ -88,7 +94,9 @@ class MeldcodeTest : public ::testing::Test {
   std::string Request() {
     auto r = fed_.AsJson("school", "zorgco",
                          {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode",
-                          "--justification", kJustification});
+                          "--justification", kJustification, "--category", "identificatie", "--reason",
+                          "identificatie=Zodat Veilig Thuis weet om wie het gaat.", "--category", "gezinssituatie",
+                          "--reason", "gezinssituatie=De signalen thuis, stap 1 van de meldcode."});
     EXPECT_EQ(r["state"], "pending_approval") << r.dump();
     return r["message_id"].get<std::string>();
   }
@@ -148,16 +156,16 @@ TEST_F(MeldcodeTest, ApproverSeesTheJustificationStaffWhoDidNotAskDoNot) {
   std::string id = Request();
   // The second coordinator, who decides, reads it (and the reading is on record).
   auto seen = fed_.AsJson("school", "zorgco2", {"meldcode", "show", id});
-  EXPECT_EQ(seen["justification"], kJustification) << seen.dump();
-  EXPECT_EQ(seen["justification_sha256"], Sha256Hex(kJustification));
+  EXPECT_EQ(seen["justification"], kStored) << seen.dump();
+  EXPECT_EQ(seen["justification_sha256"], Sha256Hex(kStored));
   auto reads = Entries("share.justification_read", id);
   ASSERT_EQ(reads.size(), 1u);
-  EXPECT_EQ(reads[0]["reason"], "justification_sha256=" + Sha256Hex(kJustification));
+  EXPECT_EQ(reads[0]["reason"], "justification_sha256=" + Sha256Hex(kStored));
   // Staff assigned to the case see the share, not its justification.
   ASSERT_EQ(fed_.As("school", "zorgco", {"case", "assign", "casus-2026-0155", "--user", "other-mentor"}).code, 0);
   auto staff = fed_.AsJson("school", "other-mentor", {"meldcode", "show", id});
   EXPECT_TRUE(staff["justification"].is_null()) << staff.dump();
-  EXPECT_EQ(staff["justification_sha256"], Sha256Hex(kJustification));
+  EXPECT_EQ(staff["justification_sha256"], Sha256Hex(kStored));
   EXPECT_EQ(Entries("share.justification_read", id).size(), 1u);
   // Staff without the case see nothing of it; the list never carries it.
   EXPECT_EQ(fed_.As("school", "mentor", {"meldcode", "show", id}).code, 3);
@@ -184,7 +192,7 @@ TEST_F(MeldcodeTest, TheRequesterCannotApproveOrRejectTheirOwn) {
 
 TEST_F(MeldcodeTest, RejectionWithAReasonCancelsAndIsAuditedWithTheJustificationsHash) {
   std::string id = Request();
-  const std::string hash = Sha256Hex(kJustification);
+  const std::string hash = Sha256Hex(kStored);
   auto r = fed_.AsJson("school", "zorgco2",
                        {"meldcode", "reject", id, "--reason", "Eerst stap 3 (overleg met Veilig Thuis), dan melden."});
   EXPECT_EQ(r["state"], "cancelled");
@@ -212,7 +220,7 @@ TEST_F(MeldcodeTest, AnApprovalsEntryCarriesTheHashToo) {
   ASSERT_EQ(fed_.As("school", "zorgco2", {"meldcode", "approve", id}).code, 0);
   auto approved = Entries("share.approved", id);
   ASSERT_EQ(approved.size(), 1u);
-  EXPECT_EQ(approved[0]["reason"], "meldcode_second_approval,justification_sha256=" + Sha256Hex(kJustification));
+  EXPECT_EQ(approved[0]["reason"], "meldcode_second_approval,justification_sha256=" + Sha256Hex(kStored));
 }
 
 TEST_F(MeldcodeTest, AnEmptyOrOversizeReasonIsRefusedWith400) {
@@ -252,15 +260,15 @@ TEST_F(MeldcodeTest, TheRequesterCancelsOthersCannot) {
   EXPECT_EQ(r["state_reason"], "cancelled_by_requester");
   auto cancelled = Entries("share.cancelled", id);
   ASSERT_EQ(cancelled.size(), 1u);
-  EXPECT_EQ(cancelled[0]["reason"], "cancelled_by_requester,justification_sha256=" + Sha256Hex(kJustification));
+  EXPECT_EQ(cancelled[0]["reason"], "cancelled_by_requester,justification_sha256=" + Sha256Hex(kStored));
   EXPECT_EQ(fed_.As("school", "zorgco", {"meldcode", "cancel", id}).code, 2);  // no longer pending
 }
 
 TEST_F(MeldcodeTest, AuditorsReadTheJustificationAndTheReadingIsAudited) {
   std::string id = Request();
   auto r = fed_.AsJson("school", "auditor", {"meldcode", "justification", id});
-  EXPECT_EQ(r["justification"], kJustification);
-  EXPECT_EQ(r["sha256"], Sha256Hex(kJustification));
+  EXPECT_EQ(r["justification"], kStored);
+  EXPECT_EQ(r["sha256"], Sha256Hex(kStored));
   // The hash read matches the one the request's entry put in the chain.
   auto requested = Entries("share.pending_approval", id);
   ASSERT_EQ(requested.size(), 1u);
@@ -276,14 +284,65 @@ TEST_F(MeldcodeTest, AuditorsReadTheJustificationAndTheReadingIsAudited) {
   EXPECT_EQ(Entries("share.justification_read", id).size(), 2u);
 }
 
+// A Meldcode report carries only what is necessary (Wmo 2015 art. 5.2.6):
+// no category is chosen for the requester, each has its reason, and the BSN
+// never goes (Veilig Thuis finds it itself).
+TEST_F(MeldcodeTest, AReportNamesEachCategoryWithItsReasonAndNeverTheBsn) {
+  const std::vector<std::string> base = {"share",    "casus-2026-0155", "--to",        "veilig-thuis-u", "--purpose",
+                                         "meldcode", "--justification", kJustification};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return fed_.As("school", "zorgco", args);
+  };
+  auto none = with({});
+  EXPECT_EQ(none.code, 2) << none.err;
+  EXPECT_NE(none.err.find("only what is necessary"), std::string::npos) << none.err;
+  auto no_reason =
+      with({"--category", "identificatie", "--category", "gezinssituatie", "--reason", "identificatie=Wie het is."});
+  EXPECT_EQ(no_reason.code, 2) << no_reason.err;
+  EXPECT_NE(no_reason.err.find("why gezinssituatie is necessary"), std::string::npos) << no_reason.err;
+  auto stray = with({"--category", "identificatie", "--reason", "identificatie=Wie.", "--reason", "gezondheid=Ziek."});
+  EXPECT_EQ(stray.code, 2) << stray.err;
+  EXPECT_NE(stray.err.find("gezondheid is not among"), std::string::npos) << stray.err;
+  auto malformed = with({"--category", "identificatie", "--reason", "identificatie"});
+  EXPECT_EQ(malformed.code, 2) << malformed.err;
+  EXPECT_NE(malformed.err.find("CATEGORY=TEXT"), std::string::npos) << malformed.err;
+  EXPECT_TRUE(
+      fed_.AsJson("school", "auditor", {"audit", "query", "--action", "share.pending_approval"})["entries"].empty());
+
+  // The BSN asked for is withheld; without --allow-partial nothing goes.
+  auto bsn = with({"--category", "identificatie", "--reason", "identificatie=Wie.", "--category", "bsn", "--reason",
+                   "bsn=Voor de zekerheid."});
+  EXPECT_EQ(bsn.code, 3) << bsn.err;
+  EXPECT_NE(bsn.err.find("bsn"), std::string::npos) << bsn.err;
+  auto partial =
+      fed_.AsJson("school", "zorgco",
+                  {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode", "--justification",
+                   kJustification, "--category", "identificatie", "--reason", "identificatie=Wie.", "--category", "bsn",
+                   "--reason", "bsn=Voor de zekerheid.", "--allow-partial"});
+  EXPECT_EQ(partial["state"], "pending_approval") << partial.dump();
+  EXPECT_EQ(partial["decision"]["withheld"], json::array({"bsn"})) << partial.dump();
+  EXPECT_EQ(partial["decision"]["categories"], json::array({"identificatie"})) << partial.dump();
+
+  // Reasons belong to a Meldcode report only.
+  auto other = fed_.As("school", "zorgco",
+                       {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "doorverwijzing",
+                        "--category", "identificatie", "--reason", "identificatie=Wie."});
+  EXPECT_EQ(other.code, 2) << other.err;
+  EXPECT_NE(other.err.find("only a Meldcode report"), std::string::npos) << other.err;
+}
+
 // The console's page of a pending Meldcode share shows the second
 // coordinator the justification, HTML-escaped, with the approve and reject
 // forms; rejecting through the form ends the share meldcode_rejected.
 TEST_F(MeldcodeTest, TheConsoleShowsTheJustificationEscapedAndRejectsWithAReason) {
   const std::string tricky = "Zie <script>alert(1)</script> & \"stap 4\"";
-  auto r = fed_.AsJson(
-      "school", "zorgco",
-      {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode", "--justification", tricky});
+  auto r =
+      fed_.AsJson("school", "zorgco",
+                  {"share", "casus-2026-0155", "--to", "veilig-thuis-u", "--purpose", "meldcode", "--justification",
+                   tricky, "--category", "identificatie", "--reason", "identificatie=<b>wie</b>"});
+  const std::string stored = tricky + "\n\nNoodzakelijk per categorie:\n- identificatie: <b>wie</b>";
   std::string id = r["message_id"];
   std::string session = ConsoleSignIn();
   ASSERT_FALSE(session.empty());
@@ -296,7 +355,8 @@ TEST_F(MeldcodeTest, TheConsoleShowsTheJustificationEscapedAndRejectsWithAReason
   EXPECT_NE(page.body.find("Zie &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;stap 4&quot;"), std::string::npos)
       << page.body;
   EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
-  EXPECT_NE(page.body.find(Sha256Hex(tricky)), std::string::npos);
+  EXPECT_NE(page.body.find(Sha256Hex(stored)), std::string::npos);
+  EXPECT_NE(page.body.find("identificatie: &lt;b&gt;wie&lt;/b&gt;"), std::string::npos) << page.body;
   EXPECT_NE(page.body.find("action=\"/delingen/" + id + "/goedkeuren\""), std::string::npos);
   EXPECT_NE(page.body.find("<label for=\"reason\">"), std::string::npos);
   auto rejected = testing::WebRequestOnce(port, "POST", "/delingen/" + id + "/afwijzen",

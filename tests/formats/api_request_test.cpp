@@ -81,6 +81,25 @@ TEST(ParseShareRequest, ErrorsNameTheField) {
   EXPECT_FALSE(ParseShareRequest(many + "]}").ok());
 }
 
+TEST(ParseShareRequest, ReadsTheReasonPerCategoryOfAMeldcodeReport) {
+  auto r = ParseShareRequest(R"({"case_id":"c","to":"vt","purpose":"meldcode","justification":"j",)"
+                             R"("categories":["identificatie","gezinssituatie"],)"
+                             R"("category_reasons":{"identificatie":"Wie het kind is.","gezinssituatie":"Stap 1."}})");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->category_reasons.size(), 2u);
+  EXPECT_EQ(r->category_reasons.at("gezinssituatie"), "Stap 1.");
+  for (const char* bad :
+       {R"("category_reasons":[])", R"("category_reasons":{"identificatie":7})",
+        R"("category_reasons":{"identificatie":""})", R"("category_reasons":{"identificatie":"two\nlines"})"}) {
+    auto b = ParseShareRequest(std::string(R"({"case_id":"c","to":"vt","purpose":"meldcode",)") + bad + "}");
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("category_reasons"), std::string::npos) << b.status().message();
+  }
+  std::string too_long = R"({"case_id":"c","to":"vt","purpose":"meldcode","category_reasons":{"bsn":")" +
+                         std::string(kMaxCategoryReasonBytes + 1, 'x') + "\"}}";
+  EXPECT_FALSE(ParseShareRequest(too_long).ok());
+}
+
 TEST(ParseLinkRequest, ReadsEveryFieldAndDefaultsTheExpiry) {
   auto r = ParseLinkRequest(
       R"j({"case_id":"casus-1","for":"dr. A. Jansen (jeugdarts)","type":"ggd","purpose":"doorverwijzing",)j"

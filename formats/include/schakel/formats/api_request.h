@@ -43,7 +43,12 @@ struct ShareRequest {
   bool allow_partial = false;
   bool dry_run = false;
   std::string justification;  // meldcode only
+  // Meldcode only, and then required: why each requested category is
+  // necessary for the report (Wmo 2015 art. 5.2.6), by category wire name;
+  // each 1..kMaxCategoryReasonBytes printable bytes on one line.
+  std::map<std::string, std::string> category_reasons;
 };
+inline constexpr size_t kMaxCategoryReasonBytes = 300;
 
 Result<ShareRequest> ParseShareRequest(std::string_view body);
 
