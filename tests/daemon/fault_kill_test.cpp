@@ -49,6 +49,25 @@ struct KillCase {
 
 void PrintTo(const KillCase& k, std::ostream* os) { *os << k.victim << "@" << k.point; }
 
+// "team_inbox_before_commit": the test's name for a case.
+std::string KillCaseName(const ::testing::TestParamInfo<KillCase>& p) {
+  std::string name = std::string(p.param.victim) + "_" + p.param.point;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+// How many entries with this action about this object the log holds.
+int64_t CountEntries(store::Database& db, const std::string& action, const std::string& object) {
+  auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
+  EXPECT_TRUE(q.ok()) << q.status().message();
+  if (!q.ok()) return -1;
+  q->Bind(1, action).Bind(2, object);
+  auto row = q->Step();
+  return row.ok() && *row ? q->Int(0) : -1;
+}
+
 class FaultKill : public ::testing::TestWithParam<KillCase> {
  protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam()); }
@@ -152,17 +171,9 @@ TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
   ExpectIntact(*team_db, "wijkteam-b");
 
   // Each side logged the event once, however many attempts it took.
-  auto count = [](store::Database& db, const std::string& action, const std::string& object) {
-    auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
-    EXPECT_TRUE(q.ok()) << q.status().message();
-    if (!q.ok()) return int64_t{-1};
-    q->Bind(1, action).Bind(2, object);
-    auto row = q->Step();
-    return row.ok() && *row ? q->Int(0) : int64_t{-1};
-  };
-  EXPECT_EQ(count(*school_db, "share.permitted", msg), 1);
-  EXPECT_EQ(count(*school_db, "share.delivered", msg), 1);
-  EXPECT_EQ(count(*team_db, "inbox.received", msg), 1);
+  EXPECT_EQ(CountEntries(*school_db, "share.permitted", msg), 1);
+  EXPECT_EQ(CountEntries(*school_db, "share.delivered", msg), 1);
+  EXPECT_EQ(CountEntries(*team_db, "inbox.received", msg), 1);
 }
 
 // The same crash points with a batch in flight (peer protocol version 3):
@@ -219,21 +230,13 @@ TEST_P(FaultKillBatch, EveryShareOfABatchIsDeliveredExactlyOnce) {
   auto queued = store::CountOutgoing(*school_db);
   ASSERT_TRUE(queued.ok());
   EXPECT_EQ(*queued, 0);
-  auto count = [](store::Database& db, const std::string& action, const std::string& object) {
-    auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
-    EXPECT_TRUE(q.ok()) << q.status().message();
-    if (!q.ok()) return int64_t{-1};
-    q->Bind(1, action).Bind(2, object);
-    auto row = q->Step();
-    return row.ok() && *row ? q->Int(0) : int64_t{-1};
-  };
   for (const std::string& id : ids) {
     auto share = store::FindShare(*school_db, id);
     ASSERT_TRUE(share.ok() && *share);
     EXPECT_EQ((*share)->state, store::ShareState::kDelivered) << id;
     EXPECT_TRUE(crypto::DecodeReceipt(std::string((*share)->receipt.begin(), (*share)->receipt.end())).ok()) << id;
-    EXPECT_EQ(count(*school_db, "share.delivered", id), 1) << id;
-    EXPECT_EQ(count(*team_db, "inbox.received", id), 1) << id;
+    EXPECT_EQ(CountEntries(*school_db, "share.delivered", id), 1) << id;
+    EXPECT_EQ(CountEntries(*team_db, "inbox.received", id), 1) << id;
   }
   ExpectIntact(*school_db, "school-a");
   ExpectIntact(*team_db, "wijkteam-b");
@@ -244,13 +247,7 @@ INSTANTIATE_TEST_SUITE_P(Points, FaultKillBatch,
                                            KillCase{"delivery.before_receipt_commit", "school", false},
                                            KillCase{"inbox.before_commit", "team", false},
                                            KillCase{"inbox.after_commit", "team", false}),
-                         [](const ::testing::TestParamInfo<KillCase>& p) {
-                           std::string name = std::string(p.param.victim) + "_" + p.param.point;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+                         KillCaseName);
 
 INSTANTIATE_TEST_SUITE_P(Points, FaultKill,
                          ::testing::Values(KillCase{"share.before_commit", "school", false},
@@ -262,13 +259,7 @@ INSTANTIATE_TEST_SUITE_P(Points, FaultKill,
                                            KillCase{"peer_server.after_read", "team", false},
                                            KillCase{"inbox.before_commit", "team", false},
                                            KillCase{"inbox.after_commit", "team", false}),
-                         [](const ::testing::TestParamInfo<KillCase>& p) {
-                           std::string name = std::string(p.param.victim) + "_" + p.param.point;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+                         KillCaseName);
 
 }  // namespace
 }  // namespace schakel
