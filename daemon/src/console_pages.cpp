@@ -338,6 +338,7 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
     versions.push_back({Esc(std::to_string(ver.version)), Esc(ver.updated_by), Esc(ver.updated)});
   }
   std::vector<std::pair<std::string, std::string>> partners;
+  partners.reserve(partner_list.size());
   for (const auto& p : partner_list) {
     partners.emplace_back(p.node_id, p.node_id + " (" + consent::DutchOrgTypeLabel(p.org_type) + ")");
   }
@@ -345,6 +346,7 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
   purposes.reserve(kPurposes.size());
   for (const char* p : kPurposes) purposes.emplace_back(p, p);
   std::vector<std::pair<std::string, std::string>> orgs;
+  orgs.reserve(consent::kAllOrgTypes.size());
   for (consent::OrgType o : consent::kAllOrgTypes) {
     orgs.emplace_back(consent::Name(o), consent::DutchLabel(o));
   }
