@@ -47,7 +47,6 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
     }
   }
   if (to_store.empty()) return answers;
-  std::vector<std::optional<Result<std::string>>> stored(payloads.size());
   LogDebug("inbox: storing " + std::to_string(to_store.size()) + " shares from " + peer + " in one transaction");
   Status batch;
   {
@@ -56,12 +55,8 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
     batch = tx.Begin();
     for (size_t k = 0; k < to_store.size() && batch.ok(); ++k) {
       Arrival& a = arrivals[to_store[k]];
-      Result<std::string> one = StoreOne(held, peer, a.record, a.receipt, a.now, &a.over_quota);
-      if (one.ok()) {
-        stored[to_store[k]] = std::move(one);
-      } else {
-        batch = one.status();
-      }
+      answers[to_store[k]] = StoreOne(held, peer, a.record, a.receipt, a.now, &a.over_quota);
+      batch = answers[to_store[k]].status();
     }
     if (batch.ok()) FaultPoint("inbox.before_commit");
     if (batch.ok()) batch = tx.Commit();
@@ -69,17 +64,15 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
   }
   for (size_t i : to_store) {
     Arrival& a = arrivals[i];
-    Result<std::string> answer = Status::Internal("not stored");
     if (batch.ok()) {
       if (!a.over_quota) LogInfo("received share " + a.record.message_id + " from " + peer);
-      answer = std::move(*stored[i]);
     } else {
       // The batch did not commit: each on its own, so that one that fails
       // takes no other with it.
       a.over_quota = false;
-      answer = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota);
+      answers[i] = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota);
     }
-    answers[i] = Finish(peer, version, a, std::move(answer));
+    answers[i] = Finish(peer, version, a, std::move(answers[i]));
   }
   return answers;
 }

@@ -227,21 +227,17 @@ std::vector<Result<std::string>> ClientCore::DeliverBatch(const std::vector<std:
       if (!DeliverOne(payloads, next, answers)) break;
       continue;
     }
-    // The next batch: as many as the limits allow, at least one.
+    // The next batch: as many as fit the limits. One that fits no batch
+    // goes alone (or, over our own frame limit, is refused unsent).
+    const size_t budget = std::min(kMaxBatchBytes, options_.max_frame_payload_bytes);
     size_t count = 0;
     size_t bytes = 0;
-    while (next + count < payloads.size() && count < kMaxBatchEnvelopes) {
-      size_t size = payloads[next + count].size();
-      if (size > options_.max_frame_payload_bytes) break;
-      if (count > 0 && bytes + size > std::min(kMaxBatchBytes, options_.max_frame_payload_bytes)) break;
-      if (count == 0 && size > kMaxBatchBytes) {
-        count = 1;  // alone
-        break;
-      }
-      bytes += size;
+    while (next + count < payloads.size() && count < kMaxBatchEnvelopes &&
+           bytes + payloads[next + count].size() <= budget) {
+      bytes += payloads[next + count].size();
       ++count;
     }
-    if (count <= 1) {  // 0: over our own limit, refused without sending
+    if (count <= 1) {
       if (!DeliverOne(payloads, next, answers)) break;
       continue;
     }
