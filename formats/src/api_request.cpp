@@ -59,6 +59,15 @@ Result<RequestTarget> ParseRequestTarget(std::string_view target) {
   return t;
 }
 
+Status CheckCategoryReason(std::string_view category, std::string_view reason) {
+  if (reason.empty() || reason.size() > kMaxCategoryReasonBytes || !IsPrintableUtf8(reason) ||
+      reason.find_first_of("\t\n\r") != std::string_view::npos) {
+    return Status::InvalidInput("category_reasons." + std::string(category) + ": 1 to " +
+                                std::to_string(kMaxCategoryReasonBytes) + " bytes of printable text on one line");
+  }
+  return Status::Ok();
+}
+
 Result<ShareRequest> ParseShareRequest(std::string_view body) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kShareBodyLimits));
   Fields f(j, "");
@@ -86,11 +95,7 @@ Result<ShareRequest> ParseShareRequest(std::string_view body) {
       }
       if (!reason.is_string()) return Status::InvalidInput("category_reasons." + category + ": expected a string");
       const std::string& text = reason.get_ref<const std::string&>();
-      if (text.empty() || text.size() > kMaxCategoryReasonBytes || !IsPrintableUtf8(text) ||
-          text.find_first_of("\t\n\r") != std::string::npos) {
-        return Status::InvalidInput("category_reasons." + category + ": 1 to " +
-                                    std::to_string(kMaxCategoryReasonBytes) + " bytes of printable text on one line");
-      }
+      SCHAKEL_RETURN_IF_ERROR(CheckCategoryReason(category, text));
       r.category_reasons.emplace(category, text);
     }
   }

@@ -105,6 +105,7 @@ Status CheckCategoryReasons(const ShareRequest& req, bool meldcode) {
     if (std::find(req.categories.begin(), req.categories.end(), cat) == req.categories.end()) {
       return Status::InvalidInput("category_reasons: " + cat + " is not among the report's categories");
     }
+    SCHAKEL_RETURN_IF_ERROR(formats::CheckCategoryReason(cat, reason));
   }
   return Status::Ok();
 }

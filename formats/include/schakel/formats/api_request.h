@@ -49,6 +49,10 @@ struct ShareRequest {
   std::map<std::string, std::string> category_reasons;
 };
 inline constexpr size_t kMaxCategoryReasonBytes = 300;
+// A reason of category_reasons: 1..kMaxCategoryReasonBytes printable bytes
+// on one line. Checked by the parser and again by the service, which also
+// takes reasons from the console's form.
+Status CheckCategoryReason(std::string_view category, std::string_view reason);
 
 Result<ShareRequest> ParseShareRequest(std::string_view body);
 
