@@ -382,6 +382,17 @@ inline std::unique_ptr<store::Database> OpenNodeDb(const std::string& dir) {
   return db.ok() ? std::move(db).value() : nullptr;
 }
 
+// How many entries with this action about this object a node's log holds;
+// -1 (and a test failure) when it cannot be read.
+inline int64_t CountEntries(store::Database& db, const std::string& action, const std::string& object) {
+  auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
+  EXPECT_TRUE(q.ok()) << q.status().message();
+  if (!q.ok()) return -1;
+  q->Bind(1, action).Bind(2, object);
+  auto row = q->Step();
+  return row.ok() && *row ? q->Int(0) : -1;
+}
+
 // The audit chain stored in `db` (node `node_id`) verifies.
 inline void ExpectChainIntact(store::Database& db, const std::string& node_id) {
   auto identity = store::LoadIdentity(db);

@@ -27,6 +27,7 @@ namespace schakel {
 namespace {
 
 using testing::CaseFixture;
+using testing::CountEntries;
 using testing::ExpectChainIntact;
 using testing::Federation;
 using testing::LastLine;
@@ -54,15 +55,6 @@ const std::vector<std::pair<std::string, std::string>> kForm = {{"Content-Type",
 struct Link {
   std::string token, code, id;
 };
-
-int64_t CountEntries(store::Database& db, const std::string& action, const std::string& object) {
-  auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
-  EXPECT_TRUE(q.ok()) << q.status().message();
-  if (!q.ok()) return -1;
-  q->Bind(1, action).Bind(2, object);
-  auto row = q->Step();
-  return row.ok() && *row ? q->Int(0) : -1;
-}
 
 class FaultAudit : public ::testing::Test {
  protected:

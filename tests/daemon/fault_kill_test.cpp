@@ -26,6 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::CaseFixture;
+using testing::CountEntries;
 using testing::ExpectIntact;
 using testing::Federation;
 using testing::OpenNodeDb;
@@ -56,16 +57,6 @@ std::string KillCaseName(const ::testing::TestParamInfo<KillCase>& p) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
   return name;
-}
-
-// How many entries with this action about this object the log holds.
-int64_t CountEntries(store::Database& db, const std::string& action, const std::string& object) {
-  auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE action = ?1 AND object = ?2;");
-  EXPECT_TRUE(q.ok()) << q.status().message();
-  if (!q.ok()) return -1;
-  q->Bind(1, action).Bind(2, object);
-  auto row = q->Step();
-  return row.ok() && *row ? q->Int(0) : -1;
 }
 
 class FaultKill : public ::testing::TestWithParam<KillCase> {
