@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "schakel/crypto/identity.h"
+#include "schakel/crypto/low_priority.h"
 
 namespace schakel::crypto {
 namespace {
@@ -16,8 +17,12 @@ Result<SecureBuffer> DeriveLinkKey(std::string_view token, std::string_view code
   std::copy(token.begin(), token.end(), reinterpret_cast<char*>(input.data()));
   std::copy(code.begin(), code.end(), reinterpret_cast<char*>(input.data()) + token.size());
   SecureBuffer key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
-  if (crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(input.data()), input.size(), salt.data(),
-                    params.ops_limit, params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  int rc = -1;
+  RunAtLowPriority([&] {
+    rc = crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(input.data()), input.size(), salt.data(),
+                       params.ops_limit, params.mem_limit, crypto_pwhash_ALG_ARGON2ID13);
+  });
+  if (rc != 0) {
     return Status::ResourceExhausted("link: Argon2id could not allocate its memory");
   }
   return key;
