@@ -516,9 +516,18 @@ Status AuditLog::VerifyStored() {
 
 // --- Subject access reports ----------------------------------------------
 
+void RedactForFamily(SubjectAccessReport& report, const std::set<std::string>& staff_user_ids) {
+  for (auto& e : report.entries) {
+    e.actor_user.clear();
+    if (staff_user_ids.count(e.recipient) != 0) e.recipient = "a staff member of " + report.node_id;
+  }
+  report.for_family = true;
+}
+
 std::string SubjectReportText(const SubjectAccessReport& r) {
   std::string out;
-  out += "Access report for student " + r.subject + " (AVG art. 15)\n";
+  out += "Access report for student " + r.subject + " (AVG art. 15)" +
+         (r.for_family ? "" : ", internal: with staff user ids") + "\n";
   out += "Node " + r.node_id + ", generated " + FormatInstantMs(r.generated) + "\n";
   out += Entries(static_cast<int64_t>(r.entries.size())) +
          (r.truncated ? " (truncated: the log holds more; ask for a full export)" : "") + "\n";
@@ -526,8 +535,12 @@ std::string SubjectReportText(const SubjectAccessReport& r) {
   for (const auto& e : r.entries) {
     out += "\n" + FormatInstantMs(e.ts) + "  #" + std::to_string(e.seq) + "  " + e.action;
     if (!e.object.empty()) out += " " + e.object;
-    out += "\n  by " + (e.actor_user.empty() ? std::string("-") : e.actor_user);
-    if (!e.actor_role.empty()) out += " (" + e.actor_role + ")";
+    if (r.for_family) {
+      out += "\n  by " + (e.actor_role.empty() ? std::string("-") : "a " + e.actor_role);
+    } else {
+      out += "\n  by " + (e.actor_user.empty() ? std::string("-") : e.actor_user);
+      if (!e.actor_role.empty()) out += " (" + e.actor_role + ")";
+    }
     if (!e.actor_org.empty()) out += " of " + e.actor_org;
     out += " via " + e.source + "\n";
     out += "  purpose " + (e.purpose.empty() ? std::string("-") : e.purpose) + ", legal basis " +
@@ -554,9 +567,11 @@ std::string SubjectReportJson(const SubjectAccessReport& r) {
   nlohmann::json entries = nlohmann::json::array();
   std::vector<std::string> orgs, purposes;
   for (const auto& e : r.entries) {
+    nlohmann::json actor = {{"role", e.actor_role}, {"org", e.actor_org}};
+    if (!r.for_family) actor["user"] = e.actor_user;
     entries.push_back({{"seq", e.seq},
                        {"ts", FormatInstantMs(e.ts)},
-                       {"actor", {{"user", e.actor_user}, {"role", e.actor_role}, {"org", e.actor_org}}},
+                       {"actor", std::move(actor)},
                        {"action", e.action},
                        {"object", e.object},
                        {"purpose", e.purpose},
@@ -576,9 +591,9 @@ std::string SubjectReportJson(const SubjectAccessReport& r) {
     return v;
   };
   nlohmann::json doc = {
-      {"node_id", r.node_id},         {"subject", r.subject},         {"generated", FormatInstantMs(r.generated)},
-      {"count", r.entries.size()},    {"truncated", r.truncated},     {"organisations", unique(orgs)},
-      {"purposes", unique(purposes)}, {"entries", std::move(entries)}};
+      {"node_id", r.node_id},          {"subject", r.subject},         {"generated", FormatInstantMs(r.generated)},
+      {"for_family", r.for_family},    {"count", r.entries.size()},    {"truncated", r.truncated},
+      {"organisations", unique(orgs)}, {"purposes", unique(purposes)}, {"entries", std::move(entries)}};
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

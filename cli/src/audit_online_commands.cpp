@@ -81,16 +81,23 @@ void AddAuditOnlineCommands(CLI::App& app, Context* ctx) {
               });
 
   auto subject = std::make_shared<std::string>();
-  OnlineAudit(group, "subject", "who accessed a student's data, when and why (AVG art. 15)", ctx, "audit subject",
-              [ctx, subject]() -> Status {
-                std::string target = "/v1/audit/subject/" + *subject + (ctx->globals.json ? "?format=json" : "");
-                SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", target));
-                ctx->io.out << text;
-                if (!text.empty() && text.back() != '\n') ctx->io.out << "\n";
-                return Status::Ok();
-              })
-      ->add_option("STUDENT", *subject, "student id")
-      ->required();
+  auto internal = std::make_shared<bool>(false);
+  CLI::App* report = OnlineAudit(group, "subject", "who accessed a student's data, when and why (AVG art. 15)", ctx,
+                                 "audit subject", [ctx, subject, internal]() -> Status {
+                                   std::string params;
+                                   if (ctx->globals.json) params += "format=json";
+                                   if (*internal) params += std::string(params.empty() ? "" : "&") + "internal=1";
+                                   std::string target =
+                                       "/v1/audit/subject/" + *subject + (params.empty() ? "" : "?" + params);
+                                   SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", target));
+                                   ctx->io.out << text;
+                                   if (!text.empty() && text.back() != '\n') ctx->io.out << "\n";
+                                   return Status::Ok();
+                                 });
+  report->add_option("STUDENT", *subject, "student id")->required();
+  report->add_flag(
+      "--internal", *internal,
+      "the auditor's own report, with staff user ids (the default, for the family, names no staff member)");
 }
 
 }  // namespace schakel::cli

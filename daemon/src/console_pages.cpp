@@ -581,8 +581,10 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
       PostButton(v, "/audit/controleren", "Keten en handtekeningen controleren") +
       " <a href=\"/audit/export\" download>Exporteren (JSON Lines)</a></p>" + Message(verify_result, false) +
       "<form method=\"get\" action=\"/audit/inzage\"><p><label for=\"inzage\">Inzageverslag voor leerling</label>"
-      "<input id=\"inzage\" name=\"leerling\" maxlength=\"128\" required> <button type=\"submit\">Maak verslag"
-      "</button></p></form>";
+      "<input id=\"inzage\" name=\"leerling\" maxlength=\"128\" required></p>"
+      "<p><input type=\"checkbox\" id=\"intern\" name=\"intern\" value=\"1\"> <label for=\"intern\">Intern "
+      "verslag, met de gebruikers (niet voor de ouders: zij krijgen organisaties, data, doelen en categorieën, geen "
+      "namen van medewerkers)</label></p><p><button type=\"submit\">Maak verslag</button></p></form>";
   if (found != nullptr) {
     // Who by name (the id beside it, for a search by user); a partner's name
     // for what came from a partner.
@@ -621,10 +623,13 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
   return Layout(v, "Toegangslog", body);
 }
 
-std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report) {
-  return Layout(v, "Inzageverslag " + std::string(student),
-                "<p>Druk deze pagina af of sla haar op als PDF voor het verzoek om inzage.</p><pre class=\"verslag\">" +
-                    Esc(report) + "</pre>");
+std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report, bool internal) {
+  std::string intro = internal ? "<p><strong>Intern verslag</strong>: het noemt de gebruikers. Geef het niet aan de "
+                                 "ouders of de jongere; maak voor hen het verslag zonder namen van medewerkers.</p>"
+                               : "<p>Druk deze pagina af of sla haar op als PDF voor het verzoek om inzage. Het "
+                                 "verslag noemt organisaties, data, doelen, categorieën en grondslagen, geen namen "
+                                 "van medewerkers.</p>";
+  return Layout(v, "Inzageverslag " + std::string(student), intro + "<pre class=\"verslag\">" + Esc(report) + "</pre>");
 }
 
 }  // namespace schakel::daemon::console

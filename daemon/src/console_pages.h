@@ -100,7 +100,7 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const servic
 // Auditors.
 std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter,
                       const service::AuditFound* found, std::string_view verify_result);
-std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report_text);
+std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report_text, bool internal);
 
 // Admins (console_user_pages.cpp): users with buttons to disable, enable,
 // remove and change the role; partners; status with expiring tokens.

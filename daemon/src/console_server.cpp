@@ -594,9 +594,10 @@ http::WebResponse ConsoleServer::AuditExport(const PageCall& p) {
 
 http::WebResponse ConsoleServer::AuditSubject(const PageCall& p) {
   std::string student = p.Query("leerling");
-  auto r = service_.AuditSubject(p.caller, student, false);
+  bool internal = p.Query("intern") == "1";
+  auto r = service_.AuditSubject(p.caller, student, false, internal);
   if (!r.ok()) return p.Fail(r.status());
-  return Page(200, console::SubjectReportPage(p.viewer, student, r->bytes));
+  return Page(200, console::SubjectReportPage(p.viewer, student, r->bytes, internal));
 }
 
 http::WebResponse ConsoleServer::AdminPage(const PageCall& p) {

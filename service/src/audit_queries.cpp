@@ -1,6 +1,7 @@
 // The access log for auditors: query, export, subject report, verification.
 // Each read is itself logged.
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "schakel/base/strings.h"
@@ -36,12 +37,19 @@ Result<Export> Service::AuditExport(const Caller& c) {
   return Export{out.str(), "application/x-ndjson"};
 }
 
-Result<Export> Service::AuditSubject(const Caller& c, const std::string& subject, bool as_json) {
+Result<Export> Service::AuditSubject(const Caller& c, const std::string& subject, bool as_json, bool internal) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditSubject));
   if (!IsValidObjectId(subject)) return Status::InvalidInput("subject: not a student id");
   NodeCore::Held held(core_);
   SCHAKEL_ASSIGN_OR_RETURN(audit::SubjectAccessReport report, held.audit().SubjectReport(subject));
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.subject_report", subject, "", "", "", "ok", ""));
+  if (!internal) {
+    SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> users, store::ListUsers(held.db()));
+    std::set<std::string> staff;
+    for (const auto& u : users) staff.insert(u.user_id);
+    audit::RedactForFamily(report, staff);
+  }
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.subject_report", subject, "", "", "", "ok",
+                                      internal ? "internal (staff named)" : "for the family"));
   if (as_json) return Export{audit::SubjectReportJson(report), "application/json"};
   return Export{audit::SubjectReportText(report), "text/plain; charset=utf-8"};
 }

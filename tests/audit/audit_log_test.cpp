@@ -410,6 +410,35 @@ TEST_F(AuditLogTest, SubjectReportNamesRecipientsAndAFormatOneRowCannotClaimThem
   EXPECT_NE(st.message().find("entry format 3"), std::string::npos) << st.message();
 }
 
+// CJEU C-579/21: the family's report names organisations and roles, not the
+// staff members; a case assigned to a colleague names no colleague either.
+TEST_F(AuditLogTest, TheFamilysReportNamesNoStaffMember) {
+  MakeLog();
+  AuditEvent e = Event(2);
+  e.recipient = "u-7";  // assigned inside the organisation
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(log_->Append(e).ok());
+  AuditEvent out = Event(2);
+  out.recipient = "wijkteam-overvecht";
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(log_->Append(out).ok());
+  auto r = log_->SubjectReport("stu-2");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_NE(SubjectReportText(*r).find("u-7"), std::string::npos);  // the internal report
+  RedactForFamily(*r, {"u-0", "u-7"});
+  std::string text = SubjectReportText(*r);
+  EXPECT_EQ(text.find("by u-"), std::string::npos) << text;
+  EXPECT_EQ(text.find("u-7"), std::string::npos) << text;
+  EXPECT_EQ(text.find("internal"), std::string::npos) << text;
+  EXPECT_NE(text.find("by a coordinator of school-trajectum"), std::string::npos) << text;
+  EXPECT_NE(text.find("to a staff member of "), std::string::npos) << text;
+  EXPECT_NE(text.find("to wijkteam-overvecht"), std::string::npos) << text;
+  auto j = nlohmann::json::parse(SubjectReportJson(*r));
+  EXPECT_TRUE(j["for_family"].get<bool>());
+  EXPECT_FALSE(j["entries"][0]["actor"].contains("user"));
+  EXPECT_EQ(j["entries"][0]["actor"]["org"], "school-trajectum");
+}
+
 TEST_F(AuditLogTest, SubjectReportListsWhoWhatWhenWhy) {
   MakeLog();
   AppendRange(1, 12);

@@ -483,6 +483,39 @@ class AccountsTest : public ConsoleTest {
   }
 };
 
+// AVG art. 15 and CJEU C-579/21: the report for the family says which
+// organisation did what, when and why, not which staff member; the
+// auditor's internal report keeps the user ids.
+TEST_F(AccountsTest, TheFamilysAccessReportNamesNoStaffMemberTheInternalOneDoes) {
+  std::string coordinator = SignIn("ucoordinator");
+  ASSERT_EQ(Get("/toestemmingen?leerling=stu-1", coordinator).status, 200);  // audited, subject stu-1
+  std::string auditor = SignIn("uauditor");
+  Resp family = Get("/audit/inzage?leerling=stu-1", auditor);
+  ASSERT_EQ(family.status, 200);
+  EXPECT_NE(family.body.find("by a coordinator of"), std::string::npos) << family.body.substr(0, 3000);
+  EXPECT_EQ(family.body.find("by u-"), std::string::npos) << family.body.substr(0, 3000);
+  EXPECT_NE(family.body.find("geen namen"), std::string::npos);
+  Resp internal = Get("/audit/inzage?leerling=stu-1&intern=1", auditor);
+  ASSERT_EQ(internal.status, 200);
+  EXPECT_NE(internal.body.find("by u-"), std::string::npos) << internal.body.substr(0, 3000);
+  EXPECT_NE(internal.body.find("(coordinator) of"), std::string::npos);
+  EXPECT_NE(internal.body.find("Intern verslag"), std::string::npos);
+  // The same from the command line (through the API).
+  auto cli_family = Api("uauditor", {"audit", "subject", "stu-1"});
+  ASSERT_EQ(cli_family.code, 0) << cli_family.err;
+  EXPECT_EQ(cli_family.out.find("by u-"), std::string::npos) << cli_family.out;
+  auto cli_internal = Api("uauditor", {"audit", "subject", "stu-1", "--internal", "--json"});
+  ASSERT_EQ(cli_internal.code, 0) << cli_internal.err;
+  auto doc = nlohmann::json::parse(cli_internal.out);
+  EXPECT_FALSE(doc["for_family"].get<bool>());
+  EXPECT_TRUE(doc["entries"][0]["actor"].contains("user"));
+  // Each report is itself in the log, saying which it was.
+  auto made = Audited("audit.subject_report");
+  ASSERT_EQ(made.size(), 4u);
+  EXPECT_EQ(made[0]["reason"], "for the family");
+  EXPECT_EQ(made[1]["reason"], "internal (staff named)");
+}
+
 TEST_F(AccountsTest, DisabledUsersTokenAndConsoleSessionEndAtOnceAndEnableRestores) {
   std::string s = SignIn("ustaff");
   ASSERT_EQ(Get("/dossiers", s).status, 200);
@@ -703,6 +736,7 @@ constexpr RouteRow kApiTable[] = {
     {"GET /v1/inbox", "AADD"},
     {"GET /v1/inbox/*", "AADD"},
     {"POST /v1/inbox/*/assign", "DADD"},
+    {"POST /v1/inbox/*/adopt", "DADD"},
     {"GET /v1/inbox-routes", "DADD"},
     {"POST /v1/inbox-routes", "DADD"},
     {"POST /v1/students/import", "DADD"},

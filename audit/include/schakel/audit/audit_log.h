@@ -41,6 +41,7 @@
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,7 +83,17 @@ struct SubjectAccessReport {
   Instant generated{};
   std::vector<AuditEntry> entries;  // oldest first
   bool truncated = false;           // more entries than the report's limit
+  // Set by RedactForFamily: the entries name no staff member.
+  bool for_family = false;
 };
+
+// The access right (AVG art. 15) covers dates, purposes, recipients and
+// categories, not which staff member did it (CJEU C-579/21). For a report
+// given to the family: every actor is named by role and organisation only
+// (the user id is cleared), and a recipient who is one of `staff_user_ids`
+// (a case assigned inside the organisation) becomes "a staff member of
+// <node>". The auditor's internal report is the unredacted one.
+void RedactForFamily(SubjectAccessReport& report, const std::set<std::string>& staff_user_ids);
 
 // Plain text (one line per entry, English, for a letter to the family) and
 // JSON (one document) renderings of a report.
