@@ -340,7 +340,8 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
       for (const auto& s : r["inbox"]) {
         o << JsonText(s, "message_id") << "\t" << JsonText(s, "from") << "\t" << JsonText(s, "purpose") << "\t"
           << JsonNames(s["categories"]) << "\t" << JsonText(s, "received") << "\t" << JsonText(s, "retain_until")
-          << "\t" << JsonText(s, "state") << "\n";
+          << "\t" << JsonText(s, "state")
+          << (s.contains("adopted_at") && s["adopted_at"].is_string() ? " (adopted into the dossier)" : "") << "\n";
       }
     });
   });

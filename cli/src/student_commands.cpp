@@ -1,6 +1,6 @@
 // The student register (docs/students.md) and the inbox's assignment, as
 // thin clients of the daemon's API: `schakel student import|list|show|set`,
-// `schakel inbox assign|route|routes`. Coordinators only; the daemon decides.
+// `schakel inbox assign|adopt|route|routes`. Coordinators only; the daemon decides.
 #include <ostream>
 
 #include "api_client.h"
@@ -165,6 +165,7 @@ struct InboxArgs {
   std::string user;
   std::string sender;
   std::string student;
+  std::string basis;
 };
 
 }  // namespace
@@ -180,6 +181,20 @@ void AddStudentAndInboxCommands(CLI::App& app, CLI::App* inbox, Context* ctx) {
       });
   assign->add_option("MSG_ID", a->id, "message id")->required();
   assign->add_option("--user", a->user, "the colleague's user name")->required();
+  CLI::App* adopt =
+      Online(inbox, "adopt",
+             "take a received share into your own dossier on your legal basis (coordinators): retention and a "
+             "revocation no longer purge it; the sender is told",
+             ctx, "inbox adopt", [ctx, a] {
+               SCHAKEL_ASSIGN_OR_RETURN(
+                   json r, CallApi(*ctx, "POST", "/v1/inbox/" + a->id + "/adopt", json{{"basis", a->basis}}.dump()));
+               return PrintResult(ctx, r, [&](std::ostream& o) {
+                 o << a->id << " adopted into the dossier " << JsonText(r, "adopted_at") << " (" << JsonText(r, "basis")
+                   << ")\n";
+               });
+             });
+  adopt->add_option("MSG_ID", a->id, "message id")->required();
+  adopt->add_option("--basis", a->basis, "the legal basis for keeping it, e.g. \"Jeugdwet art. 7.3.8\"")->required();
   CLI::App* route =
       Online(inbox, "route",
              "send what a partner shares about one of its students to a colleague on arrival "

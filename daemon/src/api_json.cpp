@@ -54,7 +54,9 @@ Json InboxJson(const store::InboxRecord& r) {
               {"purged_at", OptString(r.purged_at)},
               {"purge_reason", OptString(r.purge_reason)},
               {"assigned_to", OptString(r.assigned_to)},
-              {"assigned_by", OptString(r.assigned_by)}};
+              {"assigned_by", OptString(r.assigned_by)},
+              {"adopted_at", OptString(r.adopted_at)},
+              {"adopted_basis", OptString(r.adopted_basis)}};
 }
 
 Json ConsentJson(const service::ConsentEntry& e) {
@@ -225,6 +227,14 @@ Json ToJson(const service::InboxView& r) {
   Json out = InboxJson(r.record);
   out["summary"] = r.summary_json ? Json::parse(*r.summary_json) : Json(nullptr);
   return out;
+}
+
+Json ToJson(const service::InboxAdoption& r) {
+  return {{"message_id", r.message_id},
+          {"from", r.sender_id},
+          {"adopted_at", r.adopted_at},
+          {"adopted_by", r.adopted_by},
+          {"basis", r.basis}};
 }
 
 Json ToJson(const service::InboxAssignment& r) {

@@ -57,6 +57,7 @@ Json ToJson(const std::vector<store::ShareRecord>& list);     // {shares: [...]}
 Json ToJson(const std::vector<store::InboxRecord>& list);     // {inbox: [...]}
 Json ToJson(const service::InboxView& r);                     // one item with its summary
 Json ToJson(const service::InboxAssignment& r);               // {message_id, from, assigned}
+Json ToJson(const service::InboxAdoption& r);                 // {message_id, from, adopted_at, adopted_by, basis}
 Json ToJson(const store::InboxRoute& r);                      // {sender, student, user, confirmed_by, confirmed}
 Json ToJson(const std::vector<store::InboxRoute>& list);      // {routes: [...]}
 Json ToJson(const service::StudentImport& r);                 // {added, updated, unchanged}

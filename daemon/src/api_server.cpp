@@ -169,7 +169,8 @@ struct ApiServer::Impl {
          [](Impl& i, const Call& c) { return RawReply(i.service.AuditExport(c.caller)); }},
         {"GET", "/v1/audit/subject/*", 0,
          [](Impl& i, const Call& c) {
-           return RawReply(i.service.AuditSubject(c.caller, c.params[0], c.Query("format") == "json"));
+           return RawReply(
+               i.service.AuditSubject(c.caller, c.params[0], c.Query("format") == "json", c.Query("internal") == "1"));
          }},
         {"GET", "/v1/audit/entries", 0,
          [](Impl& i, const Call& c) {
@@ -193,6 +194,13 @@ struct ApiServer::Impl {
            auto user = formats::ParseSingleStringField(c.body, "user");
            if (!user.ok()) return Reply::Error(user.status());
            return JsonReply(i.service.AssignInbox(c.caller, c.params[0], *user));
+         }},
+        {"POST", "/v1/inbox/*/adopt", 0,
+         [](Impl& i, const Call& c) {
+           if (Status st = service::Authorize(c.caller, Op::kAdoptInbox); !st.ok()) return Reply::Error(st);
+           auto basis = formats::ParseSingleStringField(c.body, "basis");
+           if (!basis.ok()) return Reply::Error(basis.status());
+           return JsonReply(i.service.AdoptInbox(c.caller, c.params[0], *basis));
          }},
         {"GET", "/v1/inbox-routes", 0,
          [](Impl& i, const Call& c) { return JsonReply(i.service.ListInboxRoutes(c.caller)); }},

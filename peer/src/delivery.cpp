@@ -279,6 +279,14 @@ Result<DeliveryWorker::Answered> DeliveryWorker::Verify(const InFlight& f, const
     if (!ok.ok()) return ok.WithContext("receipt refused");
     a.kind = Answered::kReceipt;
     a.receipt.assign(response.begin(), response.end());
+  } else if (crypto::IsAdoptionNotice(response)) {
+    // A revocation the recipient answers with "kept: adopted into our
+    // dossier" under its own law, signed.
+    SCHAKEL_ASSIGN_OR_RETURN(crypto::AdoptionNotice notice,
+                             crypto::VerifyAdoptionNotice(response, item.message_id, core_.config.node_id,
+                                                          partner.card.node_id, partner.card.sign_pk));
+    a.kind = Answered::kAdopted;
+    a.adopted_basis = notice.basis;
   } else {
     // A revocation: the answer must be the recipient's signed purge confirmation.
     SCHAKEL_ASSIGN_OR_RETURN(crypto::PurgeConfirmation confirmed,
@@ -394,6 +402,13 @@ Status DeliveryWorker::Apply(NodeCore::Held& held, Answered& a, Instant now) {
       SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(held.db(), item.kind, item.message_id));
       return AuditOrFail(held, event("share.purged", "ok", why));
     }
+    case Answered::kAdopted:
+      // The share stays revoked here; the reason says the recipient keeps
+      // it, and on which basis.
+      SCHAKEL_RETURN_IF_ERROR(store::SetShareState(held.db(), item.message_id, store::ShareState::kRevoked,
+                                                   "adopted_into_dossier: " + a.adopted_basis, at));
+      SCHAKEL_RETURN_IF_ERROR(store::RemoveOutgoing(held.db(), item.kind, item.message_id));
+      return AuditOrFail(held, event("share.kept_by_recipient", "ok", "adopted into dossier: " + a.adopted_basis));
   }
   return Status::Internal("unknown answer kind");
 }
@@ -416,6 +431,9 @@ void DeliveryWorker::Done(const Answered& a) {
     case Answered::kPurge:
       LogInfo("share " + id + " purged at " + partner + (a.purged_at.empty() ? "" : " (" + a.purged_at + ")") +
               (a.held_nothing ? ", which held nothing" : ""));
+      return;
+    case Answered::kAdopted:
+      LogInfo("share " + id + " kept by " + partner + ", adopted into its dossier (" + a.adopted_basis + ")");
       return;
   }
 }

@@ -6,6 +6,7 @@
 
 #include "schakel/base/fault_point.h"
 #include "schakel/base/log.h"
+#include "schakel/base/time.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/formats/case_summary.h"
 #include "schakel/peer/delivery.h"
@@ -232,6 +233,9 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, uint16_t versi
     NodeCore::Held held(core_);
     SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> known,
                              store::FindInbox(held.db(), peer, rev.message_id));
+    if (known && known->state == "received" && known->adopted_at) {
+      return KeepAdopted(held, peer, version, rev, *known, now);
+    }
     store::Transaction tx(held.db());
     SCHAKEL_RETURN_IF_ERROR(tx.Begin());
     if (known && known->state == "received") {
@@ -253,6 +257,30 @@ Result<std::string> InboxHandler::Revoke(const std::string& peer, uint16_t versi
   // A partner that speaks peer protocol 1 knows only confirmation version 1.
   return crypto::MakePurgeConfirmation(rev.message_id, peer, core_.config.node_id, purged, now, core_.keys.identity(),
                                        version >= 2 ? crypto::kPurgeConfirmationVersion : 1);
+}
+
+Result<std::string> InboxHandler::KeepAdopted(NodeCore::Held& held, const std::string& peer, uint16_t version,
+                                              const crypto::Revocation& rev, const store::InboxRecord& known,
+                                              Instant now) {
+  const std::string basis = known.adopted_basis.value_or("");
+  const std::string adopted_at = known.adopted_at.value_or("");
+  // The sender learns that the copy is kept and why; the entry says so on
+  // this side (both sides audit the answer).
+  audit::AuditEvent e = SystemEvent({"inbox.revocation_kept", known.student_id, rev.message_id, known.purpose, basis,
+                                     "ok", "adopted into dossier on " + adopted_at},
+                                    "peer:" + peer, InboxTo(known));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
+  core_.reachability.DeliveredFrom(peer, now);
+  LogInfo("revocation of " + rev.message_id + " from " + peer + ": kept, adopted into the dossier (" + basis + ")");
+  if (version < kPeerProtocolAdoptVersion) {
+    // An older sender cannot record this answer; it keeps its revocation
+    // queued and shows this reason until it upgrades.
+    return Status::Denied("adopted into dossier (" + basis + "): kept by the recipient; peer protocol " +
+                          std::to_string(kPeerProtocolAdoptVersion) + " is needed to record this answer");
+  }
+  auto at = ParseInstant(adopted_at);
+  return crypto::MakeAdoptionNotice(rev.message_id, peer, core_.config.node_id, at.ok() ? *at : now, basis,
+                                    core_.keys.identity());
 }
 
 }  // namespace schakel::peer

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "schakel/base/strings.h"
+#include "schakel/crypto/envelope.h"
 #include "schakel/formats/case_summary.h"
 #include "schakel/service/service.h"
 #include "schakel/store/partners.h"
@@ -97,6 +98,23 @@ Result<InboxAssignment> Service::AssignInbox(const Caller& c, const std::string&
                                       user.user_id, AssignedTo(r, user.user_id)));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return InboxAssignment{message_id, r.sender_id, user.user_id};
+}
+
+Result<InboxAdoption> Service::AdoptInbox(const Caller& c, const std::string& message_id, const std::string& basis) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAdoptInbox));
+  SCHAKEL_RETURN_IF_ERROR(crypto::CheckAdoptionBasis(basis));
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::FindInboxByMessage(held.db(), message_id));
+  if (items.empty()) return Status::NotFound("no received share " + message_id);
+  const store::InboxRecord& r = items.front();
+  InboxAdoption out{message_id, r.sender_id, FormatInstantMs(core_.clock->Now()), c.user_id, basis};
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(store::AdoptInbox(held.db(), r.sender_id, message_id, c.user_id, basis, out.adopted_at));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "inbox.adopted", r.student_id, message_id, r.purpose, basis, "ok",
+                                      "retention and revocation no longer purge it", InboxTo(r)));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 Result<store::InboxRoute> Service::RouteInbox(const Caller& c, const std::string& sender_id,

@@ -387,7 +387,18 @@ DROP INDEX inbox_sender_received;
 CREATE INDEX inbox_sender_received_bytes ON inbox (sender_id, received, summary_bytes);
 )sql";
 
-constexpr std::array<std::string_view, 11> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9, kV10, kV11};
+// Version 12: a recipient takes a received share into its own dossier
+// (issue 24; docs/legal-basis.md "Adopted into the dossier"): by whom, when,
+// on which legal basis. The row stays `received`; once adopted, neither the
+// retention sweep nor a revocation purges it.
+constexpr std::string_view kV12 = R"sql(
+ALTER TABLE inbox ADD COLUMN adopted_at TEXT;
+ALTER TABLE inbox ADD COLUMN adopted_by TEXT;
+ALTER TABLE inbox ADD COLUMN adopted_basis TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 12> kMigrations = {kV1, kV2, kV3, kV4,  kV5,  kV6,
+                                                          kV7, kV8, kV9, kV10, kV11, kV12};
 
 }  // namespace
 

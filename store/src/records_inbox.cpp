@@ -19,7 +19,8 @@ using nlohmann::json;
 
 constexpr const char* kInboxSelect =
     "SELECT sender_id, message_id, student_id, purpose, categories, consent_ids, created, received, "
-    "retain_until, summary, body_hash, receipt, state, purged_at, purge_reason, assigned_to, assigned_by FROM inbox ";
+    "retain_until, summary, body_hash, receipt, state, purged_at, purge_reason, assigned_to, assigned_by, adopted_at, "
+    "adopted_by, adopted_basis FROM inbox ";
 
 Result<InboxRecord> ReadInbox(Statement& s) {
   InboxRecord r;
@@ -40,6 +41,9 @@ Result<InboxRecord> ReadInbox(Statement& s) {
   r.purge_reason = s.OptText(14);
   r.assigned_to = s.OptText(15);
   r.assigned_by = s.OptText(16);
+  r.adopted_at = s.OptText(17);
+  r.adopted_by = s.OptText(18);
+  r.adopted_basis = s.OptText(19);
   return r;
 }
 
@@ -107,11 +111,27 @@ Status AssignInbox(Database& db, const std::string& sender_id, const std::string
   return Status::Ok();
 }
 
+Status AdoptInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& user_id,
+                  const std::string& basis, const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE inbox SET adopted_at = ?, adopted_by = ?, adopted_basis = ? "
+                                                   "WHERE sender_id = ? AND message_id = ? AND state = 'received' "
+                                                   "AND adopted_at IS NULL;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, at).Bind(2, user_id).Bind(3, basis).Bind(4, sender_id).Bind(5, message_id).Run());
+  if (db.Changes() > 0) return Status::Ok();
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<InboxRecord> known, FindInbox(db, sender_id, message_id));
+  if (!known) return Status::NotFound("no received share " + message_id + " from " + sender_id);
+  if (known->adopted_at) {
+    return Status::AlreadyExists(message_id + " was adopted into the dossier already, on " + *known->adopted_at);
+  }
+  return Status::NotFound(message_id + " was purged (" + known->purge_reason.value_or("") +
+                          "): nothing is left to adopt");
+}
+
 Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& reason,
                   const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s, db.Prepare("UPDATE inbox SET summary = NULL, state = 'purged', purged_at = ?, purge_reason = ? "
-                              "WHERE sender_id = ? AND message_id = ? AND state = 'received';"));
+                              "WHERE sender_id = ? AND message_id = ? AND state = 'received' AND adopted_at IS NULL;"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, at).Bind(2, reason).Bind(3, sender_id).Bind(4, message_id).Run());
   if (db.Changes() == 0) {
     SCHAKEL_ASSIGN_OR_RETURN(std::optional<InboxRecord> known, FindInbox(db, sender_id, message_id));
@@ -121,8 +141,9 @@ Status PurgeInbox(Database& db, const std::string& sender_id, const std::string&
 }
 
 Result<std::vector<InboxRecord>> ExpiredInbox(Database& db, const std::string& now) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare(std::string(kInboxSelect) + "WHERE state = 'received' AND retain_until < ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare(std::string(kInboxSelect) + "WHERE state = 'received' AND adopted_at IS NULL AND retain_until < ?;"));
   s.Bind(1, now);
   return AllRows<InboxRecord>(s, ReadInbox);
 }

@@ -233,6 +233,31 @@ TEST(KeptDatabase, WijkteamFromVersion5KeepsItsTombstone) {
   auto mine = ListInboxAssignedTo(*db, "u-1");
   ASSERT_TRUE(mine.ok());
   EXPECT_EQ(mine->size(), 1u);
+
+  // Version 12: nothing kept from before was adopted; a received row can be
+  // adopted now, a purged one cannot, and an adopted one is purged neither
+  // by retention nor by a revocation.
+  for (const auto& row : *inbox) EXPECT_FALSE(row.adopted_at.has_value()) << row.message_id;
+  InboxRecord kept = inbox->front();
+  kept.message_id = "msg-v12-adopted";
+  kept.summary = "{}";
+  kept.state = "received";
+  kept.retain_until = "2026-12-01T00:00:00.000Z";
+  ASSERT_TRUE(InsertInboxIfNew(*db, kept).ok());
+  ASSERT_TRUE(AdoptInbox(*db, sender, kept.message_id, "u-2", "Jeugdwet art. 7.3.8", "2026-11-30T12:00:02.000Z").ok());
+  EXPECT_EQ(AdoptInbox(*db, sender, kept.message_id, "u-2", "again", "2026-11-30T12:00:03.000Z").code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(AdoptInbox(*db, sender, "msg-v7-counted", "u-2", "too late", "2026-11-30T12:00:03.000Z").code(),
+            Code::kNotFound);  // purged above
+  ASSERT_TRUE(PurgeInbox(*db, sender, kept.message_id, "consent_withdrawn", "2026-11-30T12:00:04.000Z").ok());
+  auto after = FindInbox(*db, sender, kept.message_id);
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->state, "received");
+  EXPECT_EQ((*after)->summary, "{}");
+  EXPECT_EQ((*after)->adopted_by, "u-2");
+  auto expired = ExpiredInbox(*db, "2099-01-01T00:00:00.000Z");
+  ASSERT_TRUE(expired.ok());
+  for (const auto& row : *expired) EXPECT_NE(row.message_id, kept.message_id);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "schakel/base/strings.h"
 #include "schakel/crypto/envelope.h"
 #include "seeded_key.h"
@@ -96,6 +98,56 @@ TEST(PurgeConfirmationTest, RefusesAnotherMessageKeyOrShape) {
   std::string short_sig = kExpected;
   short_sig.replace(short_sig.find("qdTN"), 4, "");
   EXPECT_NE(refused(short_sig, kMessage, pk), "ok");
+}
+
+// Adoption notices: the answer to a revocation of a share the recipient took
+// into its own dossier; signed over the basis and the instant.
+TEST(AdoptionNoticeTest, RoundTripAndWhatTheVerifierRefuses) {
+  SigningKeyPair key = GenerateSigningKeyPair();
+  const Instant at = ParseInstant("2026-11-30T10:00:00.250Z").value();
+  std::string made = MakeAdoptionNotice(kMessage, kSender, kRecipient, at, "Jeugdwet art. 7.3.8", key);
+  EXPECT_TRUE(IsAdoptionNotice(made));
+  EXPECT_FALSE(IsAdoptionNotice(
+      MakePurgeConfirmation(kMessage, kSender, kRecipient, true, at, key)));  // a purge is not an adoption
+  auto ok = VerifyAdoptionNotice(made, kMessage, kSender, kRecipient, key.public_key);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->basis, "Jeugdwet art. 7.3.8");
+  EXPECT_EQ(ok->adopted_at, "2026-11-30T10:00:00.250Z");
+
+  // Another message, another sender, another key.
+  EXPECT_FALSE(VerifyAdoptionNotice(made, "msg-other", kSender, kRecipient, key.public_key).ok());
+  EXPECT_FALSE(VerifyAdoptionNotice(made, kMessage, "school-b", kRecipient, key.public_key).ok());
+  EXPECT_FALSE(VerifyAdoptionNotice(made, kMessage, kSender, kRecipient, GenerateSigningKeyPair().public_key).ok());
+  // The basis is signed: changing it breaks the signature.
+  std::string tampered = made;
+  tampered.replace(tampered.find("7.3.8"), 5, "7.3.9");
+  auto refused = VerifyAdoptionNotice(tampered, kMessage, kSender, kRecipient, key.public_key);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("signature"), std::string::npos) << refused.status().message();
+  // An unknown key, another version, a basis of two lines.
+  auto j = nlohmann::json::parse(made);
+  j["extra"] = 1;
+  EXPECT_FALSE(VerifyAdoptionNotice(j.dump(), kMessage, kSender, kRecipient, key.public_key).ok());
+  j = nlohmann::json::parse(made);
+  j["adoption"] = 2;
+  EXPECT_NE(VerifyAdoptionNotice(j.dump(), kMessage, kSender, kRecipient, key.public_key)
+                .status()
+                .message()
+                .find("version 2"),
+            std::string::npos);
+  j = nlohmann::json::parse(made);
+  j["basis"] = "Jeugdwet\nart. 7.3.8";
+  EXPECT_FALSE(VerifyAdoptionNotice(j.dump(), kMessage, kSender, kRecipient, key.public_key).ok());
+}
+
+TEST(AdoptionNoticeTest, TheBasisIsOneShortLine) {
+  EXPECT_TRUE(CheckAdoptionBasis("Jeugdwet art. 7.3.8").ok());
+  EXPECT_TRUE(CheckAdoptionBasis("Wmo 2015 art. 5.3.4 (Veilig Thuis)").ok());
+  EXPECT_FALSE(CheckAdoptionBasis("").ok());
+  EXPECT_FALSE(CheckAdoptionBasis(std::string(201, 'a')).ok());
+  EXPECT_FALSE(CheckAdoptionBasis("a\tb").ok());
+  EXPECT_FALSE(CheckAdoptionBasis("a\nb").ok());
+  EXPECT_FALSE(CheckAdoptionBasis("\xff\xfe").ok());
 }
 
 }  // namespace

@@ -308,6 +308,49 @@ TEST_F(RecipientGateTest, AVersionOneSenderGetsReceiptsAndAFailureForARefusal) {
   EXPECT_EQ(v2_confirmation->held, false);
 }
 
+// A share adopted into the team's dossier is not purged by a revocation:
+// a sender on protocol 4 gets the signed adoption notice; one on protocol 3,
+// which could not record it, a failure that says why (its revocation stays
+// queued). The copy is kept either way.
+TEST_F(RecipientGateTest, AnAdoptedShareIsKeptAndAnOlderSenderIsToldWhy) {
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("team", "teamcoord", "coordinator"));
+  fed_.StartNode("team");
+  ASSERT_TRUE(IsReceiptFor(Deliver(Seal("msg-adopt", kAllowedBody)), "msg-adopt"));
+  auto adopted = fed_.As("team", "teamcoord", {"inbox", "adopt", "msg-adopt", "--basis", "Jeugdwet art. 7.3.8"});
+  ASSERT_EQ(adopted.code, 0) << adopted.err;
+  auto rev = crypto::MakeRevocation("msg-adopt", "school-a", "wijkteam-b", "consent_withdrawn",
+                                    ParseInstant("2026-11-30T12:00:00Z").value(), school_identity_);
+  ASSERT_TRUE(rev.ok()) << rev.status().message();
+  const std::string revocation = crypto::EncodeRevocation(*rev);
+
+  auto older = Deliver(revocation, peer::kPeerProtocolAdoptVersion - 1);
+  ASSERT_FALSE(older.ok());
+  EXPECT_NE(older.status().message().find("adopted into dossier (Jeugdwet art. 7.3.8)"), std::string::npos)
+      << older.status().message();
+  auto current = Deliver(revocation);
+  ASSERT_TRUE(current.ok()) << current.status().message();
+  EXPECT_FALSE(
+      crypto::VerifyPurgeConfirmation(*current, "msg-adopt", "school-a", "wijkteam-b", team_card_.sign_pk).ok());
+  auto notice = crypto::VerifyAdoptionNotice(*current, "msg-adopt", "school-a", "wijkteam-b", team_card_.sign_pk);
+  ASSERT_TRUE(notice.ok()) << notice.status().message();
+  EXPECT_EQ(notice->basis, "Jeugdwet art. 7.3.8");
+
+  auto kept = fed_.AsJson("team", "auditor", {"audit", "query", "--action", "inbox.revocation_kept"});
+  EXPECT_EQ(kept["entries"].size(), 2u);  // each answer audited
+  fed_.StopNode("team");
+  auto db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(db, nullptr);
+  auto row = store::FindInbox(*db, "school-a", "msg-adopt");
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->state, "received");
+  EXPECT_NE((*row)->summary.value_or("").find("MARKER-allowed"), std::string::npos);
+  EXPECT_EQ((*row)->adopted_basis, "Jeugdwet art. 7.3.8");
+  // Retention does not purge it either.
+  auto expired = store::ExpiredInbox(*db, "2099-01-01T00:00:00.000Z");
+  ASSERT_TRUE(expired.ok());
+  EXPECT_TRUE(expired->empty());
+}
+
 // Two real nodes: the team keeps at most 30 days, the school's share asks
 // for its default 180.
 TEST_F(RecipientGateTest, TheSendersShareBecomesRefusedWithTheCode) {

@@ -1,8 +1,9 @@
 // crypto::DecodeRevocation (the "SCHV" wire form) on arbitrary bytes. Round
 // trip: a revocation that decodes encodes back to the same bytes, and the
 // re-encoding decodes again. The answer to a revocation, the purge
-// confirmation (JSON, versions 1 and 2), is read from the same bytes: it
-// must never be accepted without a signature by the key it is checked with.
+// confirmation (JSON, versions 1 and 2) or the adoption notice, is read from
+// the same bytes: neither may ever be accepted without a signature by the
+// key it is checked with.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,6 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto confirmation = schakel::crypto::VerifyPurgeConfirmation(bytes, "msg-2026-0001", "school-trajectum",
                                                                "wijkteam-overvecht", no_key);
   FUZZ_CHECK(!confirmation.ok());
+  (void)schakel::crypto::IsAdoptionNotice(bytes);
+  auto adoption =
+      schakel::crypto::VerifyAdoptionNotice(bytes, "msg-2026-0001", "school-trajectum", "wijkteam-overvecht", no_key);
+  FUZZ_CHECK(!adoption.ok());
   auto revocation = schakel::crypto::DecodeRevocation(bytes);
   if (!revocation.ok()) return 0;
   const std::string encoded = schakel::crypto::EncodeRevocation(*revocation);

@@ -57,7 +57,7 @@ TEST_F(PeerBatchTest, ABatchIsHandledTogetherAndAnsweredInOrder) {
   ASSERT_TRUE(answers[3].ok());
   EXPECT_EQ(*answers[3], "receipt:wijkteam-b:" + payloads[3]);
   EXPECT_TRUE(c->connected());
-  EXPECT_EQ(c->protocol_version(), kPeerProtocolBatchVersion);
+  EXPECT_EQ(c->protocol_version(), kPeerProtocolMaxVersion);  // batches from version 3 on
   EXPECT_EQ(batch_.sizes(), std::vector<size_t>{4});
   EXPECT_EQ(server_->stats().requests, 4u);
   EXPECT_EQ(server_->stats().batches, 1u);

@@ -282,4 +282,39 @@ Result<PurgeConfirmation> VerifyPurgeConfirmation(std::string_view confirmation,
                                                   const std::string& sender_id, const std::string& recipient_id,
                                                   const PublicKey& recipient_sign_pk);
 
+// ---------------------------------------------------------------------------
+// Adoption notices: the recipient's signed answer to a revocation of a share
+// it took into its own dossier under its own law (`schakel inbox adopt`;
+// docs/legal-basis.md, "Retention"): it keeps the copy and says on which legal basis. Sent
+// only to a partner that speaks peer protocol 4 (kPeerProtocolAdoptVersion).
+//
+// Signed with Ed25519 by the recipient's identity key over
+// "schakel/adoption-notice/v1\0" || message_id || "\0" || sender_id || "\0"
+// || recipient_id || "\0" || adopted_at (RFC 3339, ms, Z) || "\0" || basis,
+// as {"adoption": 1, "message_id", "sender_id", "recipient_id", "adopted_at",
+// "basis", "sig"}.
+inline constexpr int kAdoptionNoticeVersion = 1;
+// A legal basis as the recipient names it ("Jeugdwet art. 7.3.8"): 1 to
+// 200 bytes of printable UTF-8 on one line.
+inline constexpr size_t kMaxAdoptionBasisBytes = 200;
+Status CheckAdoptionBasis(std::string_view basis);
+
+struct AdoptionNotice {
+  std::string adopted_at;  // as the recipient stated it (signed)
+  std::string basis;       // signed
+};
+
+std::string MakeAdoptionNotice(const std::string& message_id, const std::string& sender_id,
+                               const std::string& recipient_id, Instant adopted_at, const std::string& basis,
+                               const SigningKeyPair& recipient);
+// Whether a revocation's answer is meant as an adoption notice (a JSON object
+// with the key "adoption"); verify it to know whether it is one.
+bool IsAdoptionNotice(std::string_view answer);
+// Checks the JSON's shape (at most 4096 bytes, known keys only), that it
+// names this message, sender and recipient, the basis (CheckAdoptionBasis),
+// and the signature.
+Result<AdoptionNotice> VerifyAdoptionNotice(std::string_view notice, const std::string& message_id,
+                                            const std::string& sender_id, const std::string& recipient_id,
+                                            const PublicKey& recipient_sign_pk);
+
 }  // namespace schakel::crypto

@@ -136,7 +136,7 @@ class DeliveryWorker {
   };
   // An answer that verified, to be recorded.
   struct Answered {
-    enum Kind { kReceipt, kRefusal, kPurge };
+    enum Kind { kReceipt, kRefusal, kPurge, kAdopted };
     const store::OutgoingItem* item = nullptr;
     const Plan* plan = nullptr;
     Kind kind = kReceipt;
@@ -144,6 +144,7 @@ class DeliveryWorker {
     std::string code;              // kRefusal: the refusal's code
     bool held_nothing = false;     // kPurge: the partner held nothing
     std::string purged_at;         // kPurge
+    std::string adopted_basis;     // kAdopted: the recipient's legal basis
     bool late = false;             // kReceipt: the share was ended meanwhile (set by Apply)
   };
   // One round of the lane's partner's due items (all to that partner):
@@ -216,8 +217,14 @@ class InboxHandler final : public PeerHandler {
   // After storing: wipes the summary, answers a share over the quota with
   // a refusal, notes that the partner was heard from.
   Result<std::string> Finish(const std::string& peer, uint16_t version, Arrival& a, Result<std::string> answer);
-  // Answers with a purge confirmation of the version the session allows.
+  // Answers with a purge confirmation of the version the session allows,
+  // or, for a share adopted into the dossier, with KeepAdopted's answer.
   Result<std::string> Revoke(const std::string& peer, uint16_t protocol_version, std::string_view revocation);
+  // A revocation of a share adopted into the dossier: nothing is purged;
+  // audited as inbox.revocation_kept; answered with a signed adoption
+  // notice (protocol 4), or to an older sender with a failure saying so.
+  Result<std::string> KeepAdopted(NodeCore::Held& held, const std::string& peer, uint16_t version,
+                                  const crypto::Revocation& rev, const store::InboxRecord& known, Instant now);
   // The gate's checks that need no database (inbox_gate.cpp): a flow in this
   // node's protocol from the partner's org type to this node for the purpose,
   // the categories present within it, retain-until within its retention.

@@ -36,12 +36,17 @@ namespace schakel::peer {
 // Version 2: the sender understands a signed refusal ("SCHN") in a RESPONSE;
 // to a version-1 sender a refusal goes as FAILURE "refused: <code>".
 // Version 3: batches (DELIVER_MORE ... DELIVER), answered in order.
+// Version 4: a revocation may be answered with a signed adoption notice
+// (the recipient adopted the share into its dossier and keeps it); to an
+// older sender that answer goes as FAILURE "adopted into dossier: ...".
 inline constexpr uint16_t kPeerProtocolMinVersion = 1;
-inline constexpr uint16_t kPeerProtocolMaxVersion = 3;
+inline constexpr uint16_t kPeerProtocolMaxVersion = 4;
 // The first version whose senders take a signed refusal as an answer.
 inline constexpr uint16_t kPeerProtocolRefusalVersion = 2;
 // The first version that may send DELIVER_MORE.
 inline constexpr uint16_t kPeerProtocolBatchVersion = 3;
+// The first version whose senders take an adoption notice as an answer.
+inline constexpr uint16_t kPeerProtocolAdoptVersion = 4;
 // A batch: at most this many requests, and at most kMaxBatchBytes of
 // payloads together unless it holds one request alone (a large envelope
 // goes by itself). A server refuses a longer batch (ERROR

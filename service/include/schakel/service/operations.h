@@ -52,6 +52,7 @@ enum class Op : uint8_t {
   kUpdateStudent,
   kAssignInbox,
   kRouteInbox,
+  kAdoptInbox,
   kUnlockUser,
   kDisableUser,
   kEnableUser,
@@ -126,6 +127,7 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     // Received shares wait in the coordinators' queue until assigned.
     {Op::kAssignInbox, kCoordinatorOnly, "assign received shares"},
     {Op::kRouteInbox, kCoordinatorOnly, "route received shares"},
+    {Op::kAdoptInbox, kCoordinatorOnly, "adopt received shares into the dossier"},
     // POST /v1/users/{name}/unlock: clears a user's console sign-in waits
     // (daemon/src/sign_in_throttle.h); audited user.unlock.
     {Op::kUnlockUser, kAdminOnly, "unlock users"},

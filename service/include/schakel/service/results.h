@@ -113,6 +113,15 @@ struct InboxAssignment {
   std::string assigned;  // user id
 };
 
+// A received share taken into the dossier (Service::AdoptInbox).
+struct InboxAdoption {
+  std::string message_id;
+  std::string sender_id;
+  std::string adopted_at;
+  std::string adopted_by;  // user id
+  std::string basis;
+};
+
 // ---- consents
 
 // A consent to record (POST /v1/consents): the consent itself and how it was

@@ -105,6 +105,11 @@ class Service {
   Result<InboxView> ShowInbox(const Caller& c, const std::string& message_id);
   // A coordinator assigns a received share to a staff member or coordinator.
   Result<InboxAssignment> AssignInbox(const Caller& c, const std::string& message_id, const std::string& user_name);
+  // A coordinator takes a received share into the organisation's own
+  // dossier on a legal basis of its own (docs/legal-basis.md "Adopted into the
+  // dossier"): from then on neither retention nor a revocation purges it;
+  // a revocation is answered "adopted into dossier". Audited inbox.adopted.
+  Result<InboxAdoption> AdoptInbox(const Caller& c, const std::string& message_id, const std::string& basis);
   // A coordinator confirms once that what `sender_id` sends about its
   // student `student_id` goes to `user_name` on arrival.
   Result<store::InboxRoute> RouteInbox(const Caller& c, const std::string& sender_id, const std::string& student_id,
@@ -126,7 +131,10 @@ class Service {
   // The entries found, with the names of the users and partners they name.
   Result<AuditFound> AuditQuery(const Caller& c, const audit::AuditFilter& filter);
   Result<Export> AuditExport(const Caller& c);
-  Result<Export> AuditSubject(const Caller& c, const std::string& subject, bool as_json);
+  // A subject access report (AVG art. 15): for the family by default, with
+  // no staff member named (audit::RedactForFamily); `internal` keeps the
+  // user ids, for the auditor's own use.
+  Result<Export> AuditSubject(const Caller& c, const std::string& subject, bool as_json, bool internal = false);
 
   // Console sign-in (docs/console.md). The password is checked against the
   // user's Argon2id hash without holding the core lock; kUnauthenticated for

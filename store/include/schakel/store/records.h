@@ -300,6 +300,11 @@ struct InboxRecord {
   // queue. assigned_by: a coordinator's user id, or "route".
   std::optional<std::string> assigned_to;
   std::optional<std::string> assigned_by;
+  // Taken into the recipient's own dossier (schema v12): when, by which
+  // user, on which legal basis. Set: no purge by retention or revocation.
+  std::optional<std::string> adopted_at;
+  std::optional<std::string> adopted_by;
+  std::optional<std::string> adopted_basis;
 };
 
 // Stores a received share once: false (and no change) when the
@@ -337,6 +342,10 @@ struct InboundVolume {
   int64_t bytes = 0;
 };
 Result<InboundVolume> InboundSince(Database& db, const std::string& sender_id, const std::string& since);
+// Marks a received share adopted into the dossier. kNotFound if unknown or
+// purged; kAlreadyExists when it is adopted already.
+Status AdoptInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& user_id,
+                  const std::string& basis, const std::string& at);
 // Drops the content, keeping the tombstone. kNotFound if unknown.
 Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& reason,
                   const std::string& at);
