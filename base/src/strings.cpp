@@ -21,6 +21,15 @@ bool IsValidObjectId(std::string_view id) {
   return true;
 }
 
+bool IsValidFunctionName(std::string_view name) {
+  if (name.size() < 3 || name.size() > 40 || name.front() < 'a' || name.front() > 'z') return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return false;
+  }
+  return name != "staff" && name != "coordinator" && name != "auditor" && name != "admin" && name != "none";
+}
+
 bool IsValidPurpose(std::string_view p) {
   if (p.empty() || p.size() > 64) return false;
   for (char c : p) {

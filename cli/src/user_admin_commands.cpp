@@ -51,12 +51,15 @@ Status RunUserList(Context* ctx) {
                     {"state", StateOf(u)},
                     {"pending_role", u.pending_role ? json(store::RoleName(*u.pending_role)) : json(nullptr)},
                     {"token_expires", u.token_expires ? json(*u.token_expires) : json(nullptr)},
+                    {"function", u.function ? json(*u.function) : json(nullptr)},
                     {"created", u.created}});
   }
   return PrintResult(ctx, json{{"users", list}}, [&](std::ostream& o) {
     for (const auto& u : list) {
       o << JsonText(u, "name") << "\t" << JsonText(u, "role") << "\t" << JsonText(u, "state") << "\t"
-        << "pending=" << JsonText(u, "pending_role") << "\ttoken_expires=" << JsonText(u, "token_expires") << "\n";
+        << "pending=" << JsonText(u, "pending_role") << "\ttoken_expires=" << JsonText(u, "token_expires");
+      if (u["function"].is_string()) o << "\tfunction=" << JsonText(u, "function");
+      o << "\n";
     }
   });
 }
@@ -181,6 +184,25 @@ void AddUserAdminCommands(CLI::App* user, Context* ctx) {
                      return RunChange(ctx, *sr_name, "now has role " + *sr_role + " (or waits for a coordinator)",
                                       [&](OfflineNode& node, const std::string&) {
                                         return store::SetRole(*node.db, *sr_name, *role, OfflineActor());
+                                      });
+                   }};
+  });
+
+  auto fn_name = std::make_shared<std::string>();
+  auto fn_value = std::make_shared<std::string>();
+  CLI::App* fn = user->add_subcommand(
+      "set-function",
+      "the function a coordinator holds, e.g. the one [meldcode] approver_role names (\"none\": remove)");
+  AddCommonOptions(fn, ctx);
+  fn->add_option("name", *fn_name, "the user's name")->required();
+  fn->add_option("function", *fn_value, "e.g. aandachtsfunctionaris, or none")->required();
+  fn->callback([ctx, fn_name, fn_value] {
+    ctx->action = {"user set-function", [ctx, fn_name, fn_value] {
+                     std::optional<std::string> function;
+                     if (*fn_value != "none") function = *fn_value;
+                     return RunChange(ctx, *fn_name, "now holds the function " + *fn_value,
+                                      [&](OfflineNode& node, const std::string&) {
+                                        return store::SetFunction(*node.db, *fn_name, function);
                                       });
                    }};
   });

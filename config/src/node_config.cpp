@@ -67,6 +67,7 @@ class Reader {
         {"keys", {"retired_key_days"}},
         {"limits", {"inbound_shares_per_minute", "inbound_bytes_per_day"}},
         {"users", {"token_days"}},
+        {"meldcode", {"approver_role"}},
     };
     for (const auto& [k, v] : root_) {
       auto it = kKnown.find(k.str());
@@ -444,6 +445,15 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
     }
     c.log_level = *level;
   }
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> approver, r.OptString("meldcode", "approver_role", 64));
+  if (approver) {
+    if (*approver != "coordinator" && !IsValidFunctionName(*approver)) {
+      return r.Error(r.Node("meldcode", "approver_role"), "meldcode.approver_role",
+                     "must be \"coordinator\" or the name of a function coordinators hold (3 to 40 of a-z, 0-9 "
+                     "and '-', starting with a letter, not another role), e.g. \"aandachtsfunctionaris\"");
+    }
+    c.meldcode_approver_role = *approver;
+  }
   return c;
 }
 
@@ -515,6 +525,9 @@ std::string NodeConfigToToml(const NodeConfig& c) {
   o << "inbound_shares_per_minute = " << c.inbound_shares_per_minute << "\n";
   o << "inbound_bytes_per_day = " << c.inbound_bytes_per_day << "\n";
   o << "\n[log]\nlevel = " << Quote(c.log_level) << "\n";
+  o << "\n[meldcode]                             # who decides on a report: any coordinator but the requester, or\n"
+    << "approver_role = " << Quote(c.meldcode_approver_role)
+    << "         # only coordinators holding this function (schakel user set-function)\n";
   return o.str();
 }
 

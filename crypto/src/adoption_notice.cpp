@@ -31,8 +31,9 @@ std::string AdoptionMessage(const std::string& message_id, const std::string& se
 Status CheckAdoptionBasis(std::string_view basis) {
   if (basis.empty() || basis.size() > kMaxAdoptionBasisBytes || !IsPrintableUtf8(basis) ||
       basis.find_first_of("\t\r\n") != std::string_view::npos) {
-    return Status::InvalidInput("basis: the legal basis for keeping it, 1 to 200 printable characters on one line "
-                                "(e.g. \"Jeugdwet art. 7.3.8\")");
+    return Status::InvalidInput(
+        "basis: the legal basis for keeping it, 1 to 200 printable characters on one line "
+        "(e.g. \"Jeugdwet art. 7.3.8\")");
   }
   return Status::Ok();
 }

@@ -26,6 +26,21 @@ Result<store::ShareRecord> PendingShare(NodeCore::Held& held, const std::string&
   return *found;
 }
 
+Status CheckMeldcodeApprover(NodeCore::Held& held, const Caller& c, const store::ShareRecord& s, const char* action) {
+  const std::string& function = held.core().config.meldcode_approver_role;
+  if (function == "coordinator") return Status::Ok();
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::User> user, store::FindUserById(held.db(), c.user_id));
+  if (user && user->function == function) return Status::Ok();
+  AuditBestEffort(held, CallerEvent(c,
+                                    {action, s.student_id, s.message_id, s.purpose, s.legal_basis, "deny",
+                                     "not_approver_role" + JustificationRef(s.justification.value_or(""))},
+                                    ShareTo(s)));
+  return Status::Denied("only a coordinator holding the function " + function +
+                        " decides on a Meldcode report ([meldcode] approver_role); an administrator gives it with "
+                        "`schakel user set-function NAME " +
+                        function + "`");
+}
+
 std::string JustificationSha256(std::string_view justification) {
   auto digest = crypto::Sha256(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(justification.data()), justification.size()));
@@ -89,6 +104,7 @@ Result<MeldcodeEnded> Service::EndPending(const Caller& c, const std::string& me
     return Status::Denied(
         "a Meldcode share needs a second person: the requester may not reject it (cancel it instead)");
   }
+  if (reject) SCHAKEL_RETURN_IF_ERROR(internal::CheckMeldcodeApprover(held, c, s, "share.reject"));
   if (!reject && !own) {
     AuditBestEffort(held, c, "share.cancel", s.student_id, message_id, s.purpose, s.legal_basis, "deny",
                     "not_requester" + ref, ShareTo(s));

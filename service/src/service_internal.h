@@ -57,6 +57,12 @@ Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& c
 // kInvalidInput naming its state.
 Result<store::ShareRecord> PendingShare(NodeCore::Held& held, const std::string& message_id);
 
+// Whether the caller may decide (approve or reject) a Meldcode report under
+// `[meldcode] approver_role`: any coordinator when it is "coordinator";
+// otherwise only a coordinator holding that function. A refusal is audited
+// (`action`, deny, "not_approver_role") and is kDenied naming the function.
+Status CheckMeldcodeApprover(NodeCore::Held& held, const Caller& c, const store::ShareRecord& s, const char* action);
+
 // Lower-case hex SHA-256 of a Meldcode justification's bytes.
 std::string JustificationSha256(std::string_view justification);
 // ",justification_sha256=<hex>", to append to an audit entry's reason codes.

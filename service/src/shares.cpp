@@ -245,6 +245,7 @@ Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::str
                       "same_person" + internal::JustificationRef(s.justification.value_or("")), ShareTo(s));
       return Status::Denied("a Meldcode share needs a second person: the requester may not approve it");
     }
+    SCHAKEL_RETURN_IF_ERROR(internal::CheckMeldcodeApprover(held, c, s, "share.approve"));
     SCHAKEL_ASSIGN_OR_RETURN(kase, LoadCase(held, s.case_id));
     SCHAKEL_ASSIGN_OR_RETURN(partner, LoadPartner(held, s.recipient_id));
     SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,

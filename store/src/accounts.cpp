@@ -161,6 +161,24 @@ Result<AccountChange> SetRole(Database& db, const std::string& name, Role role, 
   return AccountChange{"user.set_role", u.user_id, std::string(RoleName(role)) + ",from=" + from};
 }
 
+Result<AccountChange> SetFunction(Database& db, const std::string& name, const std::optional<std::string>& function) {
+  if (function && !IsValidFunctionName(*function)) {
+    return Status::InvalidInput(
+        "function: 3 to 40 of a-z, 0-9 and '-', starting with a letter, not a role name (e.g. "
+        "aandachtsfunctionaris); \"none\" removes it");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(User u, RequireUser(db, name));
+  SCHAKEL_RETURN_IF_ERROR(NotRemoved(u));
+  if (function && u.role != Role::kCoordinator && u.pending_role != Role::kCoordinator) {
+    return Status::InvalidInput("user \"" + name + "\" is " + std::string(RoleName(u.role)) +
+                                ": a function is held by a coordinator");
+  }
+  UserUpdate up;
+  up.function = function;
+  SCHAKEL_RETURN_IF_ERROR(UpdateUser(db, u.user_id, up));
+  return AccountChange{"user.set_function", u.user_id, function.value_or("none")};
+}
+
 Result<AccountChange> ConfirmGrant(Database& db, const std::string& name, const User& confirmer) {
   if (confirmer.role != Role::kCoordinator || !confirmer.Usable()) {
     return Status::Denied("only a coordinator may confirm a staff or coordinator role");

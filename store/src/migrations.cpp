@@ -397,8 +397,15 @@ ALTER TABLE inbox ADD COLUMN adopted_by TEXT;
 ALTER TABLE inbox ADD COLUMN adopted_basis TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 12> kMigrations = {kV1, kV2, kV3, kV4,  kV5,  kV6,
-                                                          kV7, kV8, kV9, kV10, kV11, kV12};
+// Version 13: the function a user holds inside the organisation (issue 24;
+// `[meldcode] approver_role`): the Besluit verplichte meldcode lets the
+// organisation name the function that decides on a report. NULL: none.
+constexpr std::string_view kV13 = R"sql(
+ALTER TABLE users ADD COLUMN function TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 13> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6, kV7,
+                                                          kV8, kV9, kV10, kV11, kV12, kV13};
 
 }  // namespace
 

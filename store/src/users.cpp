@@ -28,12 +28,13 @@ Result<User> Read(Statement& s) {
   u.active = s.Int(9) != 0;
   u.confirmed_by = s.IsNull(10) ? "" : s.Text(10);
   u.auth_epoch = s.Int(11);
+  u.function = s.OptText(12);
   return u;
 }
 
 constexpr std::string_view kColumns =
     "SELECT user_id, name, role, created, disabled_at, token_expires, removed_at, pending_role, pending_by, active, "
-    "confirmed_by, auth_epoch FROM users ";
+    "confirmed_by, auth_epoch, function FROM users ";
 
 std::string Select(std::string_view rest) { return std::string(kColumns) + std::string(rest); }
 
@@ -136,6 +137,7 @@ Status UpdateUser(Database& db, const std::string& user_id, const UserUpdate& u)
   if (u.confirmed_by) sql += ", confirmed_by = ?";
   if (u.token_hash) sql += ", token_hash = ?";
   if (u.token_expires) sql += ", token_expires = ?";
+  if (u.function) sql += ", function = ?";
   sql += " WHERE user_id = ?;";
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
   int i = 1;
@@ -158,6 +160,7 @@ Status UpdateUser(Database& db, const std::string& user_id, const UserUpdate& u)
   if (u.confirmed_by) s.Bind(i++, *u.confirmed_by);
   if (u.token_hash) s.BindBlob(i++, *u.token_hash);
   if (u.token_expires) s.Bind(i++, *u.token_expires);
+  if (u.function) opt(*u.function);
   s.Bind(i, user_id);
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   if (db.Changes() != 1) return Status::NotFound("no user " + user_id);

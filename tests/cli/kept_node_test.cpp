@@ -19,10 +19,12 @@
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/node_card.h"
 #include "schakel/crypto/secure_buffer.h"
+#include "schakel/store/accounts.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/records.h"
+#include "schakel/store/users.h"
 #include "test_support.h"
 
 namespace schakel::store {
@@ -168,6 +170,27 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   EXPECT_TRUE(report->ok) << report->Describe();
   EXPECT_EQ(report->entries_format1, static_cast<int64_t>(before->size()));
   EXPECT_EQ(report->entries, static_cast<int64_t>(before->size()) + 1);
+
+  // Version 13: the users kept from before hold no function; a coordinator
+  // can be given one, anyone else cannot.
+  auto users = ListUsers(*db);
+  ASSERT_TRUE(users.ok()) << users.status().message();
+  ASSERT_FALSE(users->empty());
+  const User* coordinator = nullptr;
+  const User* other = nullptr;
+  for (const auto& u : *users) {
+    EXPECT_FALSE(u.function.has_value()) << u.name;
+    if (u.role == Role::kCoordinator && !coordinator) coordinator = &u;
+    if (u.role != Role::kCoordinator && !other) other = &u;
+  }
+  ASSERT_NE(coordinator, nullptr);
+  ASSERT_TRUE(SetFunction(*db, coordinator->name, "aandachtsfunctionaris").ok());
+  auto found = FindUserByName(*db, coordinator->name);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->function, "aandachtsfunctionaris");
+  if (other != nullptr) {
+    EXPECT_EQ(SetFunction(*db, other->name, "aandachtsfunctionaris").status().code(), Code::kInvalidInput);
+  }
 }
 
 TEST(KeptDatabase, WijkteamFromVersion5KeepsItsTombstone) {

@@ -136,6 +136,29 @@ TEST(NodeConfig, GateLimitsHaveGenerousDefaultsAndAreRead) {
   EXPECT_EQ(again->inbound_bytes_per_day, 4096);
 }
 
+// Besluit verplichte meldcode art. 2: the organisation names the function
+// that decides on a report; by default any coordinator (but the requester).
+TEST(NodeConfig, TheMeldcodeApproverIsACoordinatorOrAFunction) {
+  auto c = ParseNodeConfig(kValid, "schakel.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->meldcode_approver_role, "coordinator");
+  auto set = ParseNodeConfig(std::string(kValid) + "\n[meldcode]\napprover_role = \"aandachtsfunctionaris\"\n",
+                             "schakel.toml");
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(set->meldcode_approver_role, "aandachtsfunctionaris");
+  auto again = ParseNodeConfig(NodeConfigToToml(*set), "schakel.toml");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->meldcode_approver_role, "aandachtsfunctionaris");
+  for (const char* bad : {"staff", "admin", "auditor", "none", "Aandacht", "x", "a b", ""}) {
+    auto refused =
+        ParseNodeConfig(std::string(kValid) + "\n[meldcode]\napprover_role = \"" + bad + "\"\n", "schakel.toml");
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find("meldcode.approver_role"), std::string::npos)
+        << refused.status().message();
+  }
+  EXPECT_FALSE(ParseNodeConfig(std::string(kValid) + "\n[meldcode]\napprover = \"x\"\n", "schakel.toml").ok());
+}
+
 class NodeConfigErrors : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(NodeConfigErrors, NamesFileLineAndKey) {

@@ -69,9 +69,9 @@ TEST_F(AdoptTest, AnAdoptedShareIsKeptAfterARevocationAndTheSenderIsTold) {
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
   std::string ouder = AddConsent(testing::kSanneOuder);
   AddConsent(testing::kSanneJongere);
-  auto shared = fed_.As("school", "mentor",
-                        {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
-                         "--allow-partial"});
+  auto shared =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
   ASSERT_EQ(shared.code, 0) << shared.err;
   std::string msg = testing::LastLine(shared.out);
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered"));

@@ -190,6 +190,49 @@ TEST_F(MeldcodeTest, TheRequesterCannotApproveOrRejectTheirOwn) {
   EXPECT_EQ(denied[0]["outcome"], "deny");
 }
 
+// Besluit verplichte meldcode art. 2: the organisation names the function
+// that decides. With [meldcode] approver_role set, a coordinator without
+// that function may neither approve nor reject (audited); one holding it
+// approves. A function is only for coordinators.
+TEST_F(MeldcodeTest, OnlyTheFunctionTheOrganisationNamedDecides) {
+  std::string id = Request();
+  const std::string dir = fed_["school"].dir;
+  fed_.StopNode("school");
+  const std::string path = dir + "/schakel.toml";
+  std::string cfg = testing::ReadAll(path);
+  const std::string line = "approver_role = 'coordinator'";
+  size_t at = cfg.find(line);
+  ASSERT_NE(at, std::string::npos) << "schakel init writes the [meldcode] table:\n" << cfg;
+  cfg.replace(at, line.size(), "approver_role = 'aandachtsfunctionaris'");
+  testing::WriteAll(path, cfg);
+  auto staff = testing::RunSchakel({"user", "set-function", "--dir", dir, "mentor", "aandachtsfunctionaris"});
+  EXPECT_EQ(staff.code, 2);
+  EXPECT_NE(staff.err.find("held by a coordinator"), std::string::npos) << staff.err;
+  EXPECT_EQ(testing::RunSchakel({"user", "set-function", "--dir", dir, "zorgco2", "Aandacht!"}).code, 2);
+  fed_.StartNode("school");
+
+  auto approve = fed_.As("school", "zorgco2", {"meldcode", "approve", id});
+  EXPECT_EQ(approve.code, 3);
+  EXPECT_NE(approve.err.find("holding the function aandachtsfunctionaris"), std::string::npos) << approve.err;
+  EXPECT_EQ(fed_.As("school", "zorgco2", {"meldcode", "reject", id, "--reason", "niet nodig"}).code, 3);
+  EXPECT_EQ(Share(id)["state"], "pending_approval");
+  auto denied = Entries("share.approve", id);
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0]["outcome"], "deny");
+  EXPECT_EQ(denied[0]["reason"].get<std::string>().rfind("not_approver_role,", 0), 0u) << denied[0].dump();
+
+  fed_.StopNode("school");
+  auto given = testing::RunSchakel({"user", "set-function", "--dir", dir, "zorgco2", "aandachtsfunctionaris"});
+  ASSERT_EQ(given.code, 0) << given.err;
+  auto users = testing::RunSchakel({"user", "list", "--dir", dir});
+  EXPECT_NE(users.out.find("function=aandachtsfunctionaris"), std::string::npos) << users.out;
+  fed_.StartNode("school");
+  auto ok = fed_.As("school", "zorgco2", {"meldcode", "approve", id});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(Share(id)["state"], "pending_approval");
+  EXPECT_EQ(Entries("share.approved", id).size(), 1u);
+}
+
 TEST_F(MeldcodeTest, RejectionWithAReasonCancelsAndIsAuditedWithTheJustificationsHash) {
   std::string id = Request();
   const std::string hash = Sha256Hex(kStored);

@@ -15,6 +15,10 @@ namespace schakel {
 bool IsValidNodeId(std::string_view id);
 // Generic object ids (users, cases, students, consents): [A-Za-z0-9._-]{1,128}.
 bool IsValidObjectId(std::string_view id);
+// A function a user holds inside the organisation ("aandachtsfunctionaris";
+// `[meldcode] approver_role`): [a-z][a-z0-9-]{2,39}, and not one of the
+// role names (staff, coordinator, auditor, admin) or "none".
+bool IsValidFunctionName(std::string_view name);
 // Purpose names (protocol flows, consents, shares, links, the envelope
 // header): [a-z0-9_-]{1,64}. The one definition of the grammar; consent/
 // re-exports it (consent/vocabulary.h), crypto/ (which cannot use consent/)

@@ -82,6 +82,14 @@ struct NodeConfig {
   // directory or absolute. Default: "" (the built-in protocol).
   std::string policy_file;
 
+  // [meldcode] approver_role: who decides on a Meldcode report (Besluit
+  // verplichte meldcode art. 2: the organisation names the function that
+  // decides). "coordinator" (default): any coordinator other than the
+  // requester. Otherwise a function name (IsValidFunctionName): only a
+  // coordinator holding that function (`schakel user set-function`)
+  // approves or rejects, still never the requester.
+  std::string meldcode_approver_role = "coordinator";
+
   // [retention] default_days: retain-until for shares without a
   // purpose-specific value. Default: 180. REQUIRES: 1..3650.
   int retention_default_days = 180;

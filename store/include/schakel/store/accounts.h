@@ -76,6 +76,10 @@ Result<AccountChange> RotateToken(Database& db, const std::string& name, const N
 // admin, auditor: user.set_role at once. staff, coordinator:
 // user.grant_requested, pending until confirmed.
 Result<AccountChange> SetRole(Database& db, const std::string& name, Role role, const std::string& requester);
+// user.set_function: the function a coordinator holds (IsValidFunctionName),
+// or none (nullopt). kInvalidInput for a bad name or a user who is not a
+// coordinator (nor waiting to become one).
+Result<AccountChange> SetFunction(Database& db, const std::string& name, const std::optional<std::string>& function);
 // `confirmer` must be a usable coordinator other than the requester and the
 // account itself: kDenied otherwise.
 Result<AccountChange> ConfirmGrant(Database& db, const std::string& name, const User& confirmer);

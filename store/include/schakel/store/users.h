@@ -35,6 +35,9 @@ struct User {
   bool active = true;                        // false: a new account whose role is not yet confirmed
   std::string confirmed_by;                  // who confirmed the last content-role grant
   int64_t auth_epoch = 0;                    // raised by every change that ends console sessions
+  // Schema v13: the function held inside the organisation
+  // (IsValidFunctionName), e.g. the one `[meldcode] approver_role` names.
+  std::optional<std::string> function;
 
   // May sign in with a token or at the console (token expiry aside).
   bool Usable() const { return active && !disabled_at && !removed_at; }
@@ -65,6 +68,7 @@ struct UserUpdate {
   std::optional<std::string> confirmed_by;
   std::optional<TokenHash> token_hash;
   std::optional<std::string> token_expires;
+  std::optional<std::optional<std::string>> function;  // nullopt inside: clear
   bool end_sessions = false;
 };
 // kNotFound when no such user exists.
