@@ -3,8 +3,10 @@
 //
 // The memory comes from sodium_malloc: locked (not swapped), surrounded by
 // guard pages, excluded from core dumps where the kernel allows
-// (MADV_DONTDUMP), and wiped by sodium_free when the buffer is destroyed or
-// moved from. Copies are explicit (Clone()), so a secret is never duplicated
+// (MADV_DONTDUMP), and wiped when the buffer is destroyed or moved from.
+// Blocks up to 256 KiB are then kept for reuse (a few per size class, all
+// zero; secure_buffer.cpp) instead of being unmapped: allocating guarded
+// memory is a handful of system calls. Copies are explicit (Clone()), so a secret is never duplicated
 // by accident. Compare with Equals(), which runs in constant time.
 //
 // Thread-safety: none; a buffer is owned by one thread at a time.
@@ -53,6 +55,15 @@ class SecureBuffer {
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };
+
+// How often guarded memory came fresh from sodium_malloc or was reused, and
+// how much waits in the pool now (for tests and benchmarks).
+struct GuardedMemoryStats {
+  uint64_t fresh = 0;
+  uint64_t reused = 0;
+  size_t pooled_bytes = 0;
+};
+GuardedMemoryStats GetGuardedMemoryStats();
 
 // Constant-time comparison of two byte strings of equal length; false when
 // the lengths differ (the length itself is not secret).
