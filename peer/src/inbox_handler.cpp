@@ -264,14 +264,20 @@ Result<std::string> InboxHandler::KeepAdopted(NodeCore::Held& held, const std::s
                                               Instant now) {
   const std::string basis = known.adopted_basis.value_or("");
   const std::string adopted_at = known.adopted_at.value_or("");
+  // Only a known code: free text could hold personal data.
+  const std::string why(crypto::RevocationReasonName(
+      crypto::ParseRevocationReason(rev.reason).value_or(crypto::RevocationReason::kOther)));
   // The sender learns that the copy is kept and why; the entry says so on
-  // this side (both sides audit the answer).
+  // this side (both sides audit the answer), with the sender's reason, so a
+  // coordinator here sees e.g. that it was sent in error and can correct
+  // the dossier.
   audit::AuditEvent e = SystemEvent({"inbox.revocation_kept", known.student_id, rev.message_id, known.purpose, basis,
-                                     "ok", "adopted into dossier on " + adopted_at},
+                                     "ok", "revoked: " + why + "; kept, adopted into dossier on " + adopted_at},
                                     "peer:" + peer, InboxTo(known));
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
   core_.reachability.DeliveredFrom(peer, now);
-  LogInfo("revocation of " + rev.message_id + " from " + peer + ": kept, adopted into the dossier (" + basis + ")");
+  LogWarn("revocation of " + rev.message_id + " from " + peer + " (" + why + "): kept, adopted into the dossier (" +
+          basis + "); check the dossier");
   if (version < kPeerProtocolAdoptVersion) {
     // An older sender cannot record this answer; it keeps its revocation
     // queued and shows this reason until it upgrades.

@@ -416,6 +416,7 @@ TEST_F(AuditLogTest, TheFamilysReportNamesNoStaffMember) {
   MakeLog();
   AuditEvent e = Event(2);
   e.recipient = "u-7";  // assigned inside the organisation
+  e.reason = "u-7";     // inbox.assign names the assignee in its reason too
   clock_.Advance(std::chrono::seconds(1));
   ASSERT_TRUE(log_->Append(e).ok());
   AuditEvent out = Event(2);

@@ -111,6 +111,8 @@ TEST_F(AdoptTest, AnAdoptedShareIsKeptAfterARevocationAndTheSenderIsTold) {
   json answered = Entries("team", "teamaudit", "inbox.revocation_kept");
   ASSERT_EQ(answered.size(), 1u);
   EXPECT_EQ(answered[0]["object"], msg);
+  EXPECT_EQ(answered[0]["reason"].get<std::string>().rfind("revoked: consent_withdrawn; kept", 0), 0u)
+      << answered[0].dump();
   EXPECT_TRUE(Entries("team", "teamaudit", "inbox.purged").empty());
 }
 
