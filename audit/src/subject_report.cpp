@@ -16,7 +16,6 @@ namespace {
 
 std::string Entries(int64_t n) { return std::to_string(n) + (n == 1 ? " entry" : " entries"); }
 
-
 // Every occurrence of a staff user id in `text` (a reason such as
 // inbox.assign's "u-…") becomes `instead`.
 void ReplaceIds(std::string& text, const std::set<std::string>& ids, const std::string& instead) {

@@ -491,7 +491,7 @@ std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
     body += "<p class=\"notice\" role=\"status\">De inhoud is verwijderd (" + Esc(r.purge_reason.value_or("")) +
             "). Alleen deze registratie blijft bewaard.</p>";
   }
-  body += AssignForm(v, r);
+  body += AssignForm(v, r) + AdoptForm(v, r);
   return Layout(v, "Ontvangen deling", body);
 }
 

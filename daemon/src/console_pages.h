@@ -94,6 +94,9 @@ std::string InboxItemPage(const Viewer& v, const service::InboxView& item);
 std::string StudentsPage(const Viewer& v, const std::vector<store::StudentRecord>& students, std::string_view message,
                          bool error);
 std::string AssignForm(const Viewer& v, const store::InboxRecord& r);
+// Coordinators: take a received share into the dossier on a legal basis
+// (POST /inbox/ID/opnemen), or see that it was.
+std::string AdoptForm(const Viewer& v, const store::InboxRecord& r);
 std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,
                          std::string_view message);
 

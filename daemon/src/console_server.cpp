@@ -288,6 +288,7 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
       {"GET", "/inbox/*", 0, &ConsoleServer::InboxItemPage},
       {"POST", "/inbox/*/terugkoppeling", 0, &ConsoleServer::Feedback},
       {"POST", "/inbox/*/toewijzen", 0, &ConsoleServer::AssignInbox},
+      {"POST", "/inbox/*/opnemen", 0, &ConsoleServer::AdoptInbox},
       // the student register (coordinators)
       {"GET", "/leerlingen", 0, &ConsoleServer::StudentsPage},
       {"POST", "/leerlingen", 0, &ConsoleServer::ImportStudents},
@@ -467,6 +468,12 @@ http::WebResponse ConsoleServer::InboxItemPage(const PageCall& p) {
 
 http::WebResponse ConsoleServer::AssignInbox(const PageCall& p) {
   auto r = service_.AssignInbox(p.caller, p.Param(0), p.Form("gebruiker"));
+  if (!r.ok()) return p.Fail(r.status());
+  return http::WebResponse::Redirect("/inbox/" + p.Param(0));
+}
+
+http::WebResponse ConsoleServer::AdoptInbox(const PageCall& p) {
+  auto r = service_.AdoptInbox(p.caller, p.Param(0), p.Form("grondslag"));
   if (!r.ok()) return p.Fail(r.status());
   return http::WebResponse::Redirect("/inbox/" + p.Param(0));
 }

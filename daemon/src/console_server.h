@@ -87,6 +87,7 @@ class ConsoleServer {
   http::WebResponse InboxItemPage(const PageCall& p);
   http::WebResponse Feedback(const PageCall& p);
   http::WebResponse AssignInbox(const PageCall& p);
+  http::WebResponse AdoptInbox(const PageCall& p);
   http::WebResponse StudentsPage(const PageCall& p);
   http::WebResponse ImportStudents(const PageCall& p);
   http::WebResponse ConsentsPage(const PageCall& p);

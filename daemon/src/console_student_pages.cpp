@@ -46,4 +46,22 @@ std::string AssignForm(const Viewer& v, const store::InboxRecord& r) {
          "maxlength=\"128\" required></p><p><button type=\"submit\">Toewijzen</button></p></form>";
 }
 
+std::string AdoptForm(const Viewer& v, const store::InboxRecord& r) {
+  if (v.role != Role::kCoordinator || r.state != "received") return "";
+  if (r.adopted_at) {
+    return "<h2>Opgenomen in het dossier</h2><p>Op " + Esc(*r.adopted_at) + ", grondslag " +
+           Esc(r.adopted_basis.value_or("")) +
+           ". Schakel verwijdert deze inhoud niet meer; een intrekking door de afzender wordt beantwoord met "
+           "\"opgenomen in dossier\".</p>";
+  }
+  return "<h2>Opnemen in het dossier</h2><p>Moet uw organisatie dit bewaren onder eigen wetgeving (bijvoorbeeld "
+         "Jeugdwet art. 7.3.8, twintig jaar)? Na opnemen verwijdert Schakel de inhoud niet meer na de bewaartermijn of "
+         "bij intrekking; de afzender hoort dat u haar bewaart en op welke grond. Dit is niet terug te draaien.</p>"
+         "<form method=\"post\" action=\"/inbox/" +
+         Esc(r.message_id) + "/opnemen\">" + CsrfField(v) +
+         "<p><label for=\"grondslag\">Wettelijke grondslag</label><input id=\"grondslag\" name=\"grondslag\" "
+         "maxlength=\"200\" required placeholder=\"Jeugdwet art. 7.3.8\"></p><p><button type=\"submit\">Opnemen "
+         "in dossier</button></p></form>";
+}
+
 }  // namespace schakel::daemon::console

@@ -46,3 +46,31 @@ TEST(ConsoleAuditPage, ARowSaysWhoSentWhatToWhomOnWhichConsents) {
 
 }  // namespace
 }  // namespace schakel::daemon::console
+
+namespace schakel::daemon::console {
+namespace {
+
+// The inbox item's "Opnemen in het dossier": a form for a coordinator, the
+// basis shown escaped once adopted, nothing for staff or a purged share.
+TEST(ConsoleAdoptForm, ACoordinatorAdoptsOnABasisStaffSeeNothing) {
+  Viewer coordinator{"Cor Coördinator", store::Role::kCoordinator, "csrf-token", "wijkteam-b", "u-co"};
+  Viewer staff{"Sam Staff", store::Role::kStaff, "csrf-token", "wijkteam-b", "u-st"};
+  store::InboxRecord r;
+  r.message_id = "m-1";
+  r.state = "received";
+  std::string form = AdoptForm(coordinator, r);
+  EXPECT_NE(form.find("action=\"/inbox/m-1/opnemen\""), std::string::npos) << form;
+  EXPECT_NE(form.find("csrf-token"), std::string::npos);
+  EXPECT_NE(form.find("<label for=\"grondslag\">"), std::string::npos);
+  EXPECT_EQ(AdoptForm(staff, r), "");
+  r.adopted_at = "2026-12-01T10:00:00.000Z";
+  r.adopted_basis = "Jeugdwet <art. 7.3.8>";
+  std::string adopted = AdoptForm(coordinator, r);
+  EXPECT_EQ(adopted.find("<form"), std::string::npos);
+  EXPECT_NE(adopted.find("Jeugdwet &lt;art. 7.3.8&gt;"), std::string::npos) << adopted;
+  r.state = "purged";
+  EXPECT_EQ(AdoptForm(coordinator, r), "");
+}
+
+}  // namespace
+}  // namespace schakel::daemon::console

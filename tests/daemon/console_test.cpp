@@ -771,6 +771,7 @@ constexpr RouteRow kConsoleTable[] = {
     {"GET /inbox/*", "AADD"},
     {"POST /inbox/*/terugkoppeling", "AADD"},
     {"POST /inbox/*/toewijzen", "DADD"},
+    {"POST /inbox/*/opnemen", "DADD"},
     {"GET /leerlingen", "DADD"},
     {"POST /leerlingen", "DADD"},
     {"GET /toestemmingen", "DAAD", "?leerling=stu-1"},
