@@ -275,6 +275,13 @@ class Federation {
     return false;
   }
 
+  // Records a consent (JSON text) at `node` as `coordinator`; returns its id.
+  std::string AddConsent(const std::string& node, const std::string& coordinator, const std::string& json_text) {
+    auto r = As(node, coordinator, {"consent", "add", "--file", WriteFile("consent.json", json_text)});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+
   std::string WriteFile(const std::string& name, const std::string& text) {
     std::string path = tmp_ / name;
     WriteAll(path, text);

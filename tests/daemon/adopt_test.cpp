@@ -32,11 +32,7 @@ class AdoptTest : public ::testing::Test {
     fed_.AddUser("team", "teamaudit", "auditor");
   }
 
-  std::string AddConsent(const std::string& json_text) {
-    auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", json_text)});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
-  }
+  std::string AddConsent(const std::string& json_text) { return fed_.AddConsent("school", "zorgco", json_text); }
 
   json Entries(const std::string& node, const std::string& auditor, const std::string& action) {
     return fed_.AsJson(node, auditor, {"audit", "query", "--action", action})["entries"];

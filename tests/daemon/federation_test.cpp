@@ -42,11 +42,7 @@ class FederationTest : public ::testing::Test {
     fed_.AddUser("team", "teamcoord", "coordinator");
   }
 
-  std::string AddConsent(const std::string& json_text) {
-    auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", json_text)});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
-  }
+  std::string AddConsent(const std::string& json_text) { return fed_.AddConsent("school", "zorgco", json_text); }
 
   std::string ShareSanne(std::vector<std::string> extra = {"--allow-partial"}) {
     std::vector<std::string> args = {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"};

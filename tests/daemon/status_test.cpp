@@ -53,11 +53,7 @@ class StatusTest : public ::testing::Test {
     fed_.AddUser("school", "admin", "admin");
   }
 
-  std::string AddConsent(const std::string& json_text) {
-    auto r = fed_.As("school", "zorgco", {"consent", "add", "--file", fed_.WriteFile("consent.json", json_text)});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
-  }
+  std::string AddConsent(const std::string& json_text) { return fed_.AddConsent("school", "zorgco", json_text); }
 
   std::string Share(const std::string& to, const std::string& purpose) {
     auto r =
