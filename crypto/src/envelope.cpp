@@ -223,37 +223,6 @@ void WriteSignedPrefix(uint8_t* at, std::string_view header_bytes) {
   std::memcpy(at + 4, header_bytes.data(), header_bytes.size());
 }
 
-// Guarded scratch memory for Seal, kept per thread, so that sealing does not
-// pay for a fresh sodium_malloc per record (mmap, mprotect, mlock and their
-// undoing: tens of microseconds in a sandboxed VM, as much as an X25519
-// operation). Whatever a call writes is wiped when its Scratch goes, on every
-// path. Large requests get a buffer of their own, so a thread does not keep
-// megabytes locked after one big share.
-class Scratch {
- public:
-  explicit Scratch(size_t size) : used_(size) {
-    constexpr size_t kMaxCached = size_t{256} * 1024;
-    constexpr size_t kMinCached = size_t{16} * 1024;
-    thread_local SecureBuffer cached;
-    if (size <= kMaxCached) {
-      if (cached.size() < size) cached = SecureBuffer(std::max(size, kMinCached));
-      buf_ = &cached;
-    } else {
-      own_ = SecureBuffer(size);
-      buf_ = &own_;
-    }
-  }
-  ~Scratch() { Wipe(buf_->data(), used_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  uint8_t* data() { return buf_->data(); }
-
- private:
-  SecureBuffer own_;
-  SecureBuffer* buf_ = nullptr;
-  size_t used_;
-};
-
 // Seal with optional fixed randomness (tests only).
 Result<std::string> SealImpl(const EnvelopeHeader& header, std::string_view body, const SigningKeyPair& sender,
                              const PublicKey& recipient_enc_pk, const uint8_t* fixed_ephemeral,
@@ -284,7 +253,7 @@ Result<std::string> SealImpl(const EnvelopeHeader& header, std::string_view body
   const size_t prefix = SignedPrefixSize(header_bytes.size());
   const size_t room = std::max(prefix, kSigBytes);
   const size_t body_at = 96 + room;
-  Scratch work(body_at + body.size());
+  SecureBuffer work(body_at + body.size());  // wiped as it goes, on every path
   uint8_t* eph_sk = work.data();
   uint8_t* shared = work.data() + 32;
   uint8_t* key = work.data() + 64;

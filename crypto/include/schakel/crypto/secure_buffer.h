@@ -6,8 +6,9 @@
 // (MADV_DONTDUMP), and wiped when the buffer is destroyed or moved from.
 // Blocks up to 256 KiB are then kept for reuse (a few per size class, all
 // zero; secure_buffer.cpp) instead of being unmapped: allocating guarded
-// memory is a handful of system calls. Copies are explicit (Clone()), so a secret is never duplicated
-// by accident. Compare with Equals(), which runs in constant time.
+// memory is a handful of system calls, so a buffer per record is cheap.
+// Copies are explicit (Clone()), so a secret is never duplicated by
+// accident. Compare with Equals(), which runs in constant time.
 //
 // Thread-safety: none; a buffer is owned by one thread at a time.
 // Errors: allocation failure aborts (libsodium cannot lock memory is fatal

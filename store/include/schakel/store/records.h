@@ -346,7 +346,9 @@ Result<InboundVolume> InboundSince(Database& db, const std::string& sender_id, c
 // purged; kAlreadyExists when it is adopted already.
 Status AdoptInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& user_id,
                   const std::string& basis, const std::string& at);
-// Drops the content, keeping the tombstone. kNotFound if unknown.
+// Drops the content, keeping the tombstone. kNotFound if unknown. A row
+// adopted into the dossier is left as it is (and Ok): callers that must
+// answer for it check `adopted_at` first (InboxHandler::Revoke).
 Status PurgeInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& reason,
                   const std::string& at);
 // Received shares whose retain-until lies before `now` (RFC 3339 ms).
