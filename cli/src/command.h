@@ -56,6 +56,9 @@ void AddOnlineCommands(CLI::App& app, Context* ctx);
 // student import|list|show|set, and inbox assign|route|routes under `inbox`.
 void AddStudentAndInboxCommands(CLI::App& app, CLI::App* inbox, Context* ctx);
 void AddLinkCommands(CLI::App& app, Context* ctx);
+// `schakel consent request|requests` (consent_request_commands.cpp), under
+// the `consent` command.
+void AddConsentRequestCommands(CLI::App* consent, Context* ctx);
 // Adds query/export/subject to the "audit" group; call after AddAuditCommands.
 void AddAuditOnlineCommands(CLI::App& app, Context* ctx);
 void AddAuditCommands(CLI::App& app, Context* ctx);

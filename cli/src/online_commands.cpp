@@ -127,6 +127,7 @@ void AddConsentCommands(CLI::App& app, Context* ctx) {
          })
       ->add_option("--student", *student, "student id")
       ->required();
+  AddConsentRequestCommands(c, ctx);
 }
 
 // schakel meldcode show|approve|reject|cancel|justification (docs/consent.md "Meldcode").

@@ -385,6 +385,40 @@ Json ToJson(const service::LinkCreated& r) {
           {"decision", ToJson(r.decision)}};
 }
 
+Json ToJson(const service::ConsentRequestCreated& r) {
+  Json links = Json::array();
+  for (const auto& l : r.links) {
+    links.push_back({{"grant_id", l.grant_id}, {"grantor_role", l.grantor_role}, {"url", l.url}, {"code", l.code}});
+  }
+  return {{"request_id", r.request_id}, {"expires", r.expires}, {"links", links}};
+}
+
+Json ToJson(const std::vector<service::ConsentRequestView>& list) {
+  Json out = Json::array();
+  for (const auto& r : list) {
+    Json grantors = Json::array();
+    for (const auto& g : r.grantors) {
+      grantors.push_back({{"grant_id", g.grant_id},
+                          {"grantor_role", g.grantor_role},
+                          {"state", g.state},
+                          {"state_changed", g.state_changed},
+                          {"agreed", g.agreed},
+                          {"consent_id", g.consent_id}});
+    }
+    out.push_back({{"request_id", r.request_id},
+                   {"student_id", r.student_id},
+                   {"recipients", r.recipients},
+                   {"purposes", r.purposes},
+                   {"categories", r.categories},
+                   {"valid_until", r.valid_until},
+                   {"created_by", r.created_by},
+                   {"created", r.created},
+                   {"expires", r.expires},
+                   {"grantors", grantors}});
+  }
+  return {{"requests", out}};
+}
+
 Json ToJson(const std::vector<service::LinkView>& list) {
   Json out = Json::array();
   for (const auto& r : list) {

@@ -75,6 +75,10 @@ Json ToJson(const service::LinkCreated& r);                   // {link_id, url, 
 Json ToJson(const std::vector<service::LinkView>& list);      // {links: [...]}
 Json ToJson(const service::LinkRevoked& r);                   // {link_id, state}
 Json ToJson(const service::LinkNewCode& r);                   // {link_id, url, code, expires}
+// POST /v1/consent-requests: {request_id, expires, links: [{grant_id, grantor_role, url, code}]}
+Json ToJson(const service::ConsentRequestCreated& r);
+// GET /v1/consent-requests?student=: {requests: [{..., grantors: [...]}]}
+Json ToJson(const std::vector<service::ConsentRequestView>& list);
 
 // An error's body: {"error": {"code", "message"}} beside `details`.
 Json ErrorBody(const Status& st, Json details = Json::object());

@@ -63,16 +63,17 @@ http::WebServerOptions WebOptionsFor(const ApiOptions& o) {
 struct ApiServer::Impl {
   Service& service;
   ApiOptions options;
-  NodeCore* core;            // for /metrics; may be null
-  LinkService* links;        // for /v1/links; may be null
-  SignInThrottle* throttle;  // for /v1/users/*/unlock (with core); may be null
+  NodeCore* core;                      // for /metrics; may be null
+  LinkService* links;                  // for /v1/links; may be null
+  SignInThrottle* throttle;            // for /v1/users/*/unlock (with core); may be null
+  service::ConsentRequests* requests;  // for /v1/consent-requests; may be null
   Instant started{};
   // Declared last: destroyed (its thread stopped) first, while the members
   // its handler uses still exist.
   std::unique_ptr<http::WebServer> server;
 
-  Impl(Service& s, ApiOptions o, NodeCore* c, LinkService* l, SignInThrottle* t)
-      : service(s), options(std::move(o)), core(c), links(l), throttle(t) {}
+  Impl(Service& s, ApiOptions o, NodeCore* c, LinkService* l, SignInThrottle* t, service::ConsentRequests* q)
+      : service(s), options(std::move(o)), core(c), links(l), throttle(t), requests(q) {}
 
   // What one API route gets: the caller, the parsed target, its "*"
   // segments and the body.
@@ -258,6 +259,22 @@ struct ApiServer::Impl {
            if (!IsValidObjectId(c.params[0])) return Reply::Error(Status::InvalidInput("not a link id"));
            return JsonReply(i.links->NewCode(c.caller, c.params[0]));
          }},
+        {"POST", "/v1/consent-requests", 0,
+         [](Impl& i, const Call& c) {
+           if (i.requests == nullptr) return NoEndpoint(c);
+           if (Status st = service::Authorize(c.caller, Op::kRequestConsent); !st.ok()) return Reply::Error(st);
+           auto req = formats::ParseConsentRequestBody(c.body);
+           if (!req.ok()) return Reply::Error(req.status());
+           service::ConsentRequestInput in{req->student,    req->recipients,  req->purposes,
+                                           req->categories, req->valid_until, req->answer_days};
+           return JsonReply(i.requests->Create(c.caller, in));
+         }},
+        {"GET", "/v1/consent-requests", 0,
+         [](Impl& i, const Call& c) {
+           if (i.requests == nullptr) return NoEndpoint(c);
+           if (!c.target.query.count("student")) return Reply::Error(Status::InvalidInput("student: missing"));
+           return JsonReply(i.requests->ListForStudent(c.caller, c.Query("student")));
+         }},
         // Clears a user's console sign-in waits (sign_in_throttle.h), admin only.
         {"POST", "/v1/users/*/unlock", 0,
          [](Impl& i, const Call& c) {
@@ -332,8 +349,9 @@ std::vector<std::string> ApiRoutes() {
   return out;
 }
 
-ApiServer::ApiServer(Service& service, ApiOptions options, NodeCore* core, LinkService* links, SignInThrottle* throttle)
-    : impl_(std::make_unique<Impl>(service, std::move(options), core, links, throttle)) {
+ApiServer::ApiServer(Service& service, ApiOptions options, NodeCore* core, LinkService* links, SignInThrottle* throttle,
+                     service::ConsentRequests* requests)
+    : impl_(std::make_unique<Impl>(service, std::move(options), core, links, throttle, requests)) {
   Impl* impl = impl_.get();
   impl_->server = std::make_unique<http::WebServer>([impl](const http::WebRequest& r) { return impl->Handle(r); },
                                                     WebOptionsFor(impl_->options));

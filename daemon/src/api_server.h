@@ -38,7 +38,7 @@ class ApiServer {
   // `throttle` POST /v1/users/{name}/unlock; any may be null (then those
   // paths are "no such endpoint"). All must outlive the server.
   ApiServer(Service& service, ApiOptions options, NodeCore* core = nullptr, LinkService* links = nullptr,
-            SignInThrottle* throttle = nullptr);
+            SignInThrottle* throttle = nullptr, service::ConsentRequests* requests = nullptr);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "api_server.h"
+#include "consent_pages.h"
 #include "console_server.h"
 #include "link_pages.h"
 #include "schakel/base/log.h"
@@ -55,9 +56,11 @@ struct Daemon::Impl {
   std::unique_ptr<ApiServer> api;
   std::unique_ptr<ConsoleServer> console;  // [console] listen: the staff console
   std::unique_ptr<http::WebServer> console_web;
-  std::unique_ptr<LinkService> links;          // dossier links (API routes and pages)
-  std::unique_ptr<LinkPages> link_pages;       // what the link pages show
-  std::unique_ptr<http::WebServer> links_web;  // [links] listen
+  std::unique_ptr<LinkService> links;                  // dossier links (API routes and pages)
+  std::unique_ptr<LinkPages> link_pages;               // what the link pages show
+  std::unique_ptr<service::ConsentRequests> requests;  // permission requests (API routes and pages)
+  std::unique_ptr<ConsentPages> consent_pages;         // what the permission pages show
+  std::unique_ptr<http::WebServer> links_web;          // [links] listen
   std::unique_ptr<peer::InboxHandler> inbox;
   std::unique_ptr<peer::PeerServer> peer;
   std::unique_ptr<peer::DeliveryWorker> delivery;
@@ -80,6 +83,10 @@ struct Daemon::Impl {
     if (links) {
       auto expired = links->ExpireDue();
       if (!expired.ok()) LogError("links: " + expired.status().message());
+    }
+    if (requests) {
+      auto expired = requests->ExpireDue();
+      if (!expired.ok()) LogError("permission requests: " + expired.status().message());
     }
     auto purged = service->PurgeExpired();
     if (!purged.ok()) {
@@ -181,8 +188,14 @@ struct Daemon::Impl {
     http::WebServerOptions web_options;
     web_options.name = "links";
     link_pages = std::make_unique<LinkPages>(*links, *core.clock);
+    consent_pages = std::make_unique<ConsentPages>(*requests, *core.clock);
+    // /t/...: permission pages; everything else: the dossier link pages.
     links_web = std::make_unique<http::WebServer>(
-        web_identity, [pages = link_pages.get()](const http::WebRequest& r) { return pages->Handle(r); }, web_options);
+        web_identity,
+        [pages = link_pages.get(), permission = consent_pages.get()](const http::WebRequest& r) {
+          return r.path.rfind("/t/", 0) == 0 ? permission->Handle(r) : pages->Handle(r);
+        },
+        web_options);
     SCHAKEL_RETURN_IF_ERROR(links_web->Start(*core.config.links_listen));
     LogInfo("link pages on https://" + core.config.links_listen->host + ":" + std::to_string(links_web->port()));
     return Status::Ok();
@@ -261,12 +274,14 @@ Status Daemon::Run() {
   }
   SCHAKEL_RETURN_IF_ERROR(d.StartPeer());
   d.links = std::make_unique<LinkService>(core, *d.service);
+  d.requests = std::make_unique<service::ConsentRequests>(core, *d.service);
   d.throttle = std::make_unique<SignInThrottle>(
       *core.clock, SignInThrottleOptions{},
       [&core](const std::string& user, const std::string& address, std::chrono::milliseconds wait) {
         AuditThrottled(core, user, address, wait);
       });
-  d.api = std::make_unique<ApiServer>(*d.service, d.options.api, &core, d.links.get(), d.throttle.get());
+  d.api =
+      std::make_unique<ApiServer>(*d.service, d.options.api, &core, d.links.get(), d.throttle.get(), d.requests.get());
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
   if (core.config.console_listen) SCHAKEL_RETURN_IF_ERROR(d.StartConsole());
   if (core.config.links_listen) SCHAKEL_RETURN_IF_ERROR(d.StartLinkPages());

@@ -96,10 +96,7 @@ std::string RenderCase(const std::string& json, const LinkVisit& r) {
 }
 
 http::WebResponse Page(int status, const std::string& title, const std::string& body) {
-  html::Page p;
-  p.title = title + " — Schakel";
-  p.body_html = body;
-  return http::WebResponse::Html(status, html::Layout(p));
+  return PublicPage(status, title, body);
 }
 
 http::WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
@@ -157,6 +154,38 @@ http::WebResponse NotFound() {
 
 }  // namespace
 
+http::WebResponse PublicPage(int status, const std::string& title, const std::string& body_html) {
+  html::Page p;
+  p.title = title + " — Schakel";
+  p.body_html = body_html;
+  return http::WebResponse::Html(status, html::Layout(p));
+}
+
+std::optional<http::WebResponse> CheckFormPost(const http::WebRequest& req, http::RateLimiter& per_ip) {
+  if (req.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return Page(415, "Ongeldig verzoek", "<h1>Ongeldig verzoek</h1><p>Gebruik het formulier op de pagina.</p>");
+  }
+  // Same-origin only when the browser says where it came from. With
+  // Referrer-Policy: no-referrer browsers send "Origin: null" on form posts;
+  // Sec-Fetch-Site still tells same-origin apart.
+  bool cross_origin = !req.sec_fetch_site.empty()
+                          ? req.sec_fetch_site != "same-origin" && req.sec_fetch_site != "none"
+                          : !req.origin.empty() && req.origin != "null" && req.origin != "https://" + req.host;
+  if (cross_origin) {
+    return Page(403, "Geweigerd",
+                "<h1>Geweigerd</h1><p>Dit formulier kan alleen vanaf deze pagina worden verstuurd.</p>");
+  }
+  if (!per_ip.Allow(req.client_ip)) {
+    GlobalLinkCounters().rate_limited++;
+    http::WebResponse r = Page(429, "Even wachten",
+                               "<h1>Te veel pogingen</h1><p class=\"error\">Er zijn vanaf uw verbinding te veel "
+                               "codes geprobeerd. Probeer het over een kwartier opnieuw.</p>");
+    r.headers.emplace_back("Retry-After", "900");
+    return r;
+  }
+  return std::nullopt;
+}
+
 LinkPages::LinkPages(LinkService& links, const Clock& clock, const LinkPageOptions& options)
     : links_(links), per_ip_(clock, options.per_ip) {}
 
@@ -174,27 +203,7 @@ http::WebResponse LinkPages::Handle(const http::WebRequest& req) {
   if (req.method == "GET") {
     visit = links_.Visit(token);
   } else {
-    // POST: the code. Same-origin only when the browser says where it came from.
-    if (req.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
-      return Page(415, "Ongeldig verzoek", "<h1>Ongeldig verzoek</h1><p>Gebruik het formulier op de pagina.</p>");
-    }
-    // With Referrer-Policy: no-referrer browsers send "Origin: null" on form
-    // posts; Sec-Fetch-Site still tells same-origin apart.
-    bool cross_origin = !req.sec_fetch_site.empty()
-                            ? req.sec_fetch_site != "same-origin" && req.sec_fetch_site != "none"
-                            : !req.origin.empty() && req.origin != "null" && req.origin != "https://" + req.host;
-    if (cross_origin) {
-      return Page(403, "Geweigerd",
-                  "<h1>Geweigerd</h1><p>Dit formulier kan alleen vanaf deze pagina worden verstuurd.</p>");
-    }
-    if (!per_ip_.Allow(req.client_ip)) {
-      GlobalLinkCounters().rate_limited++;
-      http::WebResponse r = Page(429, "Even wachten",
-                                 "<h1>Te veel pogingen</h1><p class=\"error\">Er zijn vanaf uw verbinding te veel "
-                                 "codes geprobeerd. Probeer het over een kwartier opnieuw.</p>");
-      r.headers.emplace_back("Retry-After", "900");
-      return r;
-    }
+    if (auto refused = CheckFormPost(req, per_ip_)) return *refused;
     formats::FormLimits limits;
     limits.max_body = 1024;
     limits.max_fields = 4;

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <string>
 
 #include "schakel/base/clock.h"
 #include "schakel/http/rate_limiter.h"
@@ -22,6 +24,14 @@ struct LinkPageOptions {
   // Code attempts per client address, over all links. Default: 20 in 15 minutes.
   http::RateLimiterOptions per_ip{.max_attempts = 20, .window = std::chrono::minutes(15), .max_keys = 10000};
 };
+
+// A page of the [links] listener (dossier and permission pages): the
+// shared layout, title "<title> — Schakel".
+http::WebResponse PublicPage(int status, const std::string& title, const std::string& body_html);
+// The checks every form post on the [links] listener passes before its
+// fields are read: a form's content type, same origin, and the attempts per
+// client address (`per_ip`). The refusal page, or nullopt to go on.
+std::optional<http::WebResponse> CheckFormPost(const http::WebRequest& req, http::RateLimiter& per_ip);
 
 class LinkPages {
  public:

@@ -3,6 +3,7 @@
 // service, so its names are not spelled service:: at every use).
 #pragma once
 
+#include "schakel/service/consent_requests.h"
 #include "schakel/service/link_service.h"
 #include "schakel/service/node_core.h"
 #include "schakel/service/reachability.h"

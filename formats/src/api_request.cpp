@@ -123,6 +123,24 @@ Result<LinkRequest> ParseLinkRequest(std::string_view body) {
   return r;
 }
 
+Result<ConsentRequestBody> ParseConsentRequestBody(std::string_view body) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kShareBodyLimits));
+  Fields f(j, "");
+  SCHAKEL_RETURN_IF_ERROR(
+      f.OnlyKeys({"student", "recipients", "purposes", "categories", "valid_until", "answer_days"}));
+  ConsentRequestBody r;
+  SCHAKEL_ASSIGN_OR_RETURN(r.student, f.String("student", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(r.recipients, f.StringList("recipients", 10, 64));
+  SCHAKEL_ASSIGN_OR_RETURN(r.purposes, f.StringList("purposes", 5, 64));
+  SCHAKEL_ASSIGN_OR_RETURN(r.categories, f.StringList("categories", 16, 32));
+  SCHAKEL_ASSIGN_OR_RETURN(r.valid_until, f.String("valid_until", 10));
+  if (j.contains("answer_days")) {
+    SCHAKEL_ASSIGN_OR_RETURN(long long days, f.Integer("answer_days", 1, kMaxAnswerDays));
+    r.answer_days = static_cast<int>(days);
+  }
+  return r;
+}
+
 Result<StudentChangeRequest> ParseStudentChange(std::string_view body) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
   Fields f(j, "");

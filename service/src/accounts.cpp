@@ -33,8 +33,9 @@ Result<Caller> Service::CheckPassword(const std::string& name, std::string_view 
   static const std::string kDummyHash = crypto::HashPassword("schakel-no-such-user-dummy").value();
   bool matches = crypto::VerifyPassword(hash.empty() ? kDummyHash : hash, password);
   bool ok = user && user->Usable() && !hash.empty() && matches;
-  Caller c{user ? user->user_id : "", user ? user->name : "", user ? user->role : Role::kStaff, source,
-           user ? user->auth_epoch : 0};
+  Caller c{user ? user->user_id : "",        user ? user->name : "",
+           user ? user->role : Role::kStaff, source,
+           user ? user->auth_epoch : 0,      ""};
   NodeCore::Held held(core_);
   if (!ok) {
     audit::AuditEvent e =

@@ -75,6 +75,10 @@ Result<std::vector<std::string>> Service::RevokeLinksUsing(NodeCore::Held& held,
 
 Result<ConsentWithdrawal> Service::WithdrawConsent(const Caller& c, const std::string& consent_id) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kWithdrawConsent));
+  return WithdrawConsentByGrantor(c, consent_id);
+}
+
+Result<ConsentWithdrawal> Service::WithdrawConsentByGrantor(const Caller& c, const std::string& consent_id) {
   NodeCore::Held held(core_);
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRecord> record, store::FindConsent(held.db(), consent_id));
   if (!record) return Status::NotFound("no consent " + consent_id);

@@ -120,7 +120,7 @@ Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& c
 audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what, AuditTo to) {
   audit::AuditEvent e = SystemEvent(std::move(what), c.source, std::move(to));
   e.actor_user = c.user_id;
-  e.actor_role = std::string(store::RoleName(c.role));
+  e.actor_role = c.actor_role.empty() ? std::string(store::RoleName(c.role)) : c.actor_role;
   return e;
 }
 
@@ -243,7 +243,7 @@ Result<Caller> Service::Authenticate(std::string_view token) {
                                      "; ask an admin for `schakel user rotate-token " + user->name + "`");
     }
   }
-  return Caller{user->user_id, user->name, user->role, "api", user->auth_epoch};
+  return Caller{user->user_id, user->name, user->role, "api", user->auth_epoch, ""};
 }
 
 }  // namespace schakel::service

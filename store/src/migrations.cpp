@@ -404,8 +404,46 @@ constexpr std::string_view kV13 = R"sql(
 ALTER TABLE users ADD COLUMN function TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 13> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6, kV7,
-                                                          kV8, kV9, kV10, kV11, kV12, kV13};
+// Version 14: permission requests (issue 17; docs/consent-requests.md). A
+// request names what a coordinator asks permission for; each grantor the
+// student's age needs has a row of its own with its own link (the SHA-256
+// of its token and the sealed page, as for dossier links) and, once
+// answered, the answer kept as evidence.
+constexpr std::string_view kV14 = R"sql(
+CREATE TABLE consent_requests (
+  request_id TEXT PRIMARY KEY,
+  student_id TEXT NOT NULL,
+  purposes TEXT NOT NULL,
+  recipients TEXT NOT NULL,
+  categories TEXT NOT NULL,
+  valid_from TEXT NOT NULL,
+  valid_until TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  text_version TEXT NOT NULL
+);
+CREATE INDEX consent_requests_student ON consent_requests (student_id, created);
+CREATE TABLE consent_request_grantors (
+  grant_id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES consent_requests (request_id),
+  grantor_role TEXT NOT NULL CHECK (grantor_role IN ('ouder', 'jongere')),
+  token_hash BLOB NOT NULL UNIQUE,
+  kdf_salt BLOB,
+  nonce BLOB,
+  ciphertext BLOB,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL
+    CHECK (state IN ('open', 'agreed', 'refused', 'locked', 'expired', 'withdrawn', 'ended')),
+  state_changed TEXT NOT NULL,
+  answer TEXT NOT NULL DEFAULT '',
+  consent_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX consent_request_grantors_request ON consent_request_grantors (request_id);
+)sql";
+
+constexpr std::array<std::string_view, 14> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6,  kV7,
+                                                          kV8, kV9, kV10, kV11, kV12, kV13, kV14};
 
 }  // namespace
 

@@ -20,6 +20,7 @@
 #include "schakel/crypto/node_card.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/store/accounts.h"
+#include "schakel/store/consent_requests.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
@@ -190,6 +191,47 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   EXPECT_EQ((*found)->function, "aandachtsfunctionaris");
   if (other != nullptr) {
     EXPECT_EQ(SetFunction(*db, other->name, "aandachtsfunctionaris").status().code(), Code::kInvalidInput);
+  }
+
+  // Version 14: permission requests for a kept student; a grantor's link
+  // answered once, a replay changes nothing; an unanswered one expires.
+  ConsentRequestRecord request;
+  request.request_id = "cr-kept";
+  request.student_id = "stu-1042";
+  request.purposes = {"doorverwijzing"};
+  request.recipients = {"wijkteam"};
+  request.categories.Add(consent::Category::kHulpvraag);
+  request.valid_from = "2026-12-01";
+  request.valid_until = "2027-06-01";
+  request.created_by = coordinator->user_id;
+  request.created = "2026-12-01T10:00:00.000Z";
+  request.expires = "2026-12-15T10:00:00.000Z";
+  request.text_version = "toestemming-1";
+  ASSERT_TRUE(InsertConsentRequest(*db, request).ok());
+  const std::vector<uint8_t> hash_a(32, 1), hash_b(32, 2), bytes(24, 3);
+  for (const auto& [id, hash] : {std::pair{"g-a", &hash_a}, std::pair{"g-b", &hash_b}}) {
+    ConsentGrantRecord g;
+    g.grant_id = id;
+    g.request_id = "cr-kept";
+    g.grantor_role = "ouder";
+    ASSERT_TRUE(InsertConsentGrant(*db, g, {*hash, bytes, bytes, bytes}, request.created).ok());
+  }
+  auto answered = SetGrantState(*db, "g-a", "open", "agreed", "2026-12-02T10:00:00.000Z", "{}", "c-kept");
+  ASSERT_TRUE(answered.ok() && *answered);
+  auto replayed = SetGrantState(*db, "g-a", "open", "agreed", "2026-12-02T10:00:01.000Z", "{}", "c-other");
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_FALSE(*replayed);
+  auto expired = ExpireConsentGrants(*db, "2026-12-16T00:00:00.000Z", "2026-12-16");
+  ASSERT_TRUE(expired.ok()) << expired.status().message();
+  EXPECT_EQ(*expired, std::vector<std::string>{"g-b"});
+  auto grants = ConsentGrantsOf(*db, "cr-kept");
+  ASSERT_TRUE(grants.ok() && grants->size() == 2u);
+  for (const auto& g : *grants) {
+    EXPECT_EQ(g.state, g.grant_id == "g-a" ? "agreed" : "expired");
+    EXPECT_EQ(g.has_content, g.grant_id == "g-a") << "an expired link keeps no content";
+    if (g.grant_id == "g-a") {
+      EXPECT_EQ(g.consent_id, "c-kept");
+    }
   }
 }
 

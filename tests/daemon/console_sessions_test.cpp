@@ -12,7 +12,7 @@ namespace {
 using std::chrono::hours;
 using std::chrono::minutes;
 
-Caller Staff() { return Caller{"u-1", "mentor", store::Role::kStaff, "console", 0}; }
+Caller Staff() { return Caller{"u-1", "mentor", store::Role::kStaff, "console", 0, ""}; }
 
 class ConsoleSessionsTest : public ::testing::Test {
  protected:

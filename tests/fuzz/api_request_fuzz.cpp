@@ -1,6 +1,6 @@
 // formats::ParseRequestTarget, ParseShareRequest, ParseLinkRequest,
 // ParseStudentChange, ParseRosterUpload, ParseInboxRoute and
-// ParseSingleStringField (the local API's request target and bodies) on
+// ParseSingleStringField, ParseConsentRequestBody (the local API's request target and bodies) on
 // arbitrary bytes. Properties: a parsed target re-assembled from its parts
 // parses to the same parts; a parsed share or link request serialised again
 // parses to the same request.
@@ -73,6 +73,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto roster = ParseRosterUpload(text);
   if (roster.ok()) FUZZ_CHECK(!roster->empty() && roster->size() <= kMaxRosterBody);
+  auto asked = ParseConsentRequestBody(text);
+  if (asked.ok()) {
+    FUZZ_CHECK(asked->answer_days >= 1 && asked->answer_days <= kMaxAnswerDays);
+    FUZZ_CHECK(asked->recipients.size() <= 10 && asked->purposes.size() <= 5 && asked->categories.size() <= 16);
+    FUZZ_CHECK(asked->valid_until.size() <= 10);
+  }
   auto route = ParseInboxRoute(text);
   if (route.ok()) FUZZ_CHECK(route->sender.size() <= 64 && route->student.size() <= 128 && route->user.size() <= 128);
   return 0;

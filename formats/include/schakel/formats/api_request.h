@@ -105,4 +105,21 @@ Result<InboxRouteRequest> ParseInboxRoute(std::string_view body);
 
 Result<std::string> ParseSingleStringField(std::string_view body, const std::string& key, size_t max_bytes = 200);
 
+// POST /v1/consent-requests (docs/consent-requests.md): {"student",
+// "recipients": [partner ids or org types], "purposes": [...],
+// "categories": [...], "valid_until": "YYYY-MM-DD", "answer_days"?
+// (1..kMaxAnswerDays, default kDefaultAnswerDays)}. Shapes only; the
+// service checks the names.
+inline constexpr int kDefaultAnswerDays = 14;
+inline constexpr int kMaxAnswerDays = 60;
+struct ConsentRequestBody {
+  std::string student;
+  std::vector<std::string> recipients;
+  std::vector<std::string> purposes;
+  std::vector<std::string> categories;
+  std::string valid_until;
+  int answer_days = kDefaultAnswerDays;
+};
+Result<ConsentRequestBody> ParseConsentRequestBody(std::string_view body);
+
 }  // namespace schakel::formats

@@ -60,6 +60,8 @@ enum class Op : uint8_t {
   kSetUserRole,
   kConfirmGrant,
   kListPendingGrants,
+  kRequestConsent,
+  kListConsentRequests,
   kCount
 };
 
@@ -139,6 +141,9 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     // Not by the requester nor for oneself, checked in store::ConfirmGrant.
     {Op::kConfirmGrant, kCoordinatorOnly, "confirm staff and coordinator roles"},
     {Op::kListPendingGrants, kCoordinatorOnly, "see roles waiting for confirmation"},
+    // Permission requests to parents and young people (docs/consent-requests.md).
+    {Op::kRequestConsent, kCoordinatorOnly, "ask parents or young people for permission"},
+    {Op::kListConsentRequests, kCoordinatorOrAuditor, "read permission requests"},
 }};
 
 constexpr bool TableInOrder() {

@@ -41,6 +41,9 @@ struct Caller {
   store::Role role = store::Role::kStaff;
   std::string source = "api";  // where the request came from, for the audit log
   int64_t auth_epoch = 0;      // the user's auth_epoch when authenticated (Revalidate)
+  // Who acts, in audit entries, when it is not a user's role: "ouder" or
+  // "jongere" on the permission pages (consent_requests.h). Empty: the role.
+  std::string actor_role;
 };
 
 // POST /v1/shares, parsed by formats::ParseShareRequest.
@@ -67,6 +70,10 @@ class Service {
   // Returns the consent's id (made when the consent has none).
   Result<std::string> AddConsent(const Caller& c, NewConsent consent);
   Result<ConsentWithdrawal> WithdrawConsent(const Caller& c, const std::string& consent_id);
+  // The same withdrawal by the person who gave the consent, on their
+  // permission page (consent_requests.h): no role is asked; `c` names them
+  // for the audit log (actor_role "ouder" or "jongere").
+  Result<ConsentWithdrawal> WithdrawConsentByGrantor(const Caller& c, const std::string& consent_id);
   Result<StudentConsents> ListConsents(const Caller& c, const std::string& student_id);
 
   Gated<ShareOutcome> Share(const Caller& c, const ShareRequest& request);

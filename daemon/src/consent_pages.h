@@ -1,0 +1,30 @@
+// Private to daemon/: the permission pages on the [links] listener
+// (docs/consent-requests.md): GET /t/{token} asks for the access code; POST
+// /t/{token} with the code shows the question (or, after a yes, what was
+// agreed and a way to withdraw it); with the code and an answer it records
+// the answer. What may be shown and done is decided by
+// service::ConsentRequests; this class adds the forms, the same checks as the
+// dossier link pages (CheckFormPost) and the Dutch pages.
+//
+// Thread-safety: Handle() may be called from any thread.
+#pragma once
+
+#include "link_pages.h"
+#include "schakel/http/rate_limiter.h"
+#include "schakel/http/web_server.h"
+#include "schakel/service/consent_requests.h"
+
+namespace schakel::daemon {
+
+class ConsentPages {
+ public:
+  // `requests` must outlive this object.
+  ConsentPages(service::ConsentRequests& requests, const Clock& clock, const LinkPageOptions& options = {});
+  http::WebResponse Handle(const http::WebRequest& req);
+
+ private:
+  service::ConsentRequests& requests_;
+  http::RateLimiter per_ip_;
+};
+
+}  // namespace schakel::daemon

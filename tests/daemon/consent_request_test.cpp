@@ -1,0 +1,286 @@
+// Permission requests end to end (issue 17, docs/consent-requests.md): a
+// coordinator asks through `schakel consent request`; the parent and the
+// young person answer on their own pages over HTTPS (/t/{token}) with their
+// own codes; the answers become consents the engine uses, with evidence; a
+// share carries exactly what both agreed to; the young person withdraws on
+// the management page and the partner's copy is revoked. Also: who is asked
+// at 11, 13 and 16, a refusal, the lock, and wrong or replayed form posts.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "federation_support.h"
+#include "schakel/base/time.h"
+#include "schakel/store/database.h"
+#include "web_client.h"
+
+namespace schakel::testing {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::pair<std::string, std::string>> kForm = {{"Content-Type", "application/x-www-form-urlencoded"}};
+
+struct GrantLinkSeen {
+  std::string role, token, code;
+};
+
+// A birth date that makes a student `years` old today (Amsterdam), well away
+// from a birthday.
+std::string BirthDateForAge(int years) {
+  Date today = AmsterdamDate(NowUtc());
+  Date d = AddDays(today, -40);
+  return FormatDate(Date{d.year() - std::chrono::years(years), d.month(), std::chrono::day(1)});
+}
+
+std::string DaysAhead(int days) { return FormatDate(AddDays(AmsterdamDate(NowUtc()), days)); }
+
+class ConsentRequestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(fed_.AddSchoolAndTeam());
+    ASSERT_NO_FATAL_FAILURE(fed_.AddUser("school", "privacy", "auditor"));
+    fed_.StartNode("team");
+    fed_.StartNode("school");
+    port_ = static_cast<uint16_t>(fed_["school"].port + 2);
+    ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  }
+
+  void SetAge(const std::string& student, int years) {
+    auto r = fed_.As("school", "zorgco", {"student", "set", student, "--birth-date", BirthDateForAge(years)});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+
+  std::vector<GrantLinkSeen> Request(const std::string& student, const std::vector<std::string>& categories) {
+    std::vector<std::string> args = {"consent", "request", student,  "--to",    "wijkteam-b", "--purpose",
+                                     "doorverwijzing", "--until", DaysAhead(180)};
+    for (const auto& c : categories) {
+      args.push_back("--category");
+      args.push_back(c);
+    }
+    auto r = fed_.As("school", "zorgco", args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::vector<GrantLinkSeen> out;
+    std::regex re("(ouder|jongere): https://127\\.0\\.0\\.1:[0-9]+/t/([A-Za-z0-9_-]{43})\n  access code \\(hand it "
+                  "over separately\\): ([2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5})");
+    for (std::sregex_iterator it(r.out.begin(), r.out.end(), re), end; it != end; ++it) {
+      out.push_back({(*it)[1], (*it)[2], (*it)[3]});
+    }
+    return out;
+  }
+
+  WebReply Post(const GrantLinkSeen& g, const std::string& body) {
+    return WebRequestOnce(port_, "POST", "/t/" + g.token, kForm, body);
+  }
+  WebReply Agree(const GrantLinkSeen& g, const std::vector<std::string>& categories, const std::string& name) {
+    std::string body = "code=" + g.code + "&action=answer&choice=agree&name=" + name;
+    for (const auto& c : categories) body += "&cat_" + c + "=1";
+    return Post(g, body);
+  }
+
+  json Consents(const std::string& student) {
+    return fed_.AsJson("school", "zorgco", {"consent", "list", "--student", student});
+  }
+
+  TempDir tmp_;
+  Federation fed_{tmp_};
+  uint16_t port_ = 0;
+};
+
+TEST_F(ConsentRequestTest, ThirteenYearOldTheShareCarriesWhatBothAgreedToUntilTheYoungPersonWithdraws) {
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-1042", 13));
+  auto links = Request("stu-1042", {"identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"});
+  ASSERT_EQ(links.size(), 2u);
+  const GrantLinkSeen& ouder = links[0].role == "ouder" ? links[0] : links[1];
+  const GrantLinkSeen& jongere = links[0].role == "jongere" ? links[0] : links[1];
+  ASSERT_EQ(ouder.role, "ouder");
+  ASSERT_EQ(jongere.role, "jongere");
+
+  // A preview or mail scanner: nothing revealed, nothing used up.
+  for (int i = 0; i < 2; ++i) {
+    auto get = WebRequestOnce(port_, "GET", "/t/" + ouder.token);
+    ASSERT_EQ(get.status, 200) << get.error;
+    EXPECT_NE(get.body.find("Toegangscode"), std::string::npos);
+    EXPECT_EQ(get.body.find("Sanne"), std::string::npos);
+  }
+  auto wrong = Post(ouder, "code=AAAAA-AAAAA");
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_NE(wrong.body.find("nog 4 pogingen"), std::string::npos) << wrong.body;
+  EXPECT_EQ(wrong.body.find("Sanne"), std::string::npos);
+  // A page for the young person uses the code of the parent: refused too.
+  EXPECT_EQ(Post(jongere, "code=" + ouder.code).status, 403);
+
+  // The right code: the question, in Dutch, nothing ticked.
+  auto question = Post(ouder, "code=" + ouder.code);
+  ASSERT_EQ(question.status, 200) << question.body;
+  EXPECT_NE(question.body.find("Sanne de Vries"), std::string::npos);
+  EXPECT_NE(question.body.find("Org team"), std::string::npos) << "the recipient is named";
+  EXPECT_NE(question.body.find("uw kind"), std::string::npos);
+  EXPECT_NE(question.body.find("name=\"cat_contact\""), std::string::npos);
+  EXPECT_EQ(question.body.find("checked"), std::string::npos) << "nothing is pre-ticked";
+  auto young_question = Post(jongere, "code=" + jongere.code);
+  ASSERT_EQ(young_question.status, 200);
+  EXPECT_NE(young_question.body.find("jou"), std::string::npos) << "the young person is spoken to directly";
+
+  // The parent agrees to three of five; the young person to two of those.
+  auto answered = Agree(ouder, {"identificatie", "hulpvraag", "afspraken"}, "M.+de+Vries");
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  EXPECT_NE(answered.body.find("Dank"), std::string::npos);
+  auto replayed = Agree(ouder, {"identificatie", "hulpvraag", "afspraken", "contact"}, "M.+de+Vries");
+  EXPECT_EQ(replayed.status, 410) << "a replayed form changes nothing";
+  EXPECT_NE(replayed.body.find("al geantwoord"), std::string::npos);
+  ASSERT_EQ(Agree(jongere, {"hulpvraag", "afspraken"}, "Sanne").status, 200);
+
+  // The consents, with evidence.
+  json consents = Consents("stu-1042");
+  ASSERT_EQ(consents["consents"].size(), 2u) << consents.dump();
+  for (const auto& c : consents["consents"]) {
+    json evidence = json::parse(c["evidence"].get<std::string>());
+    EXPECT_EQ(evidence["kind"], "consent_request");
+    EXPECT_EQ(evidence["text_version"], "toestemming-1");
+    EXPECT_EQ(evidence["text_sha256"].get<std::string>().size(), 64u);
+    EXPECT_EQ(evidence["grantor_role"], c["grantor_role"]);
+  }
+  auto requests = fed_.As("school", "zorgco", {"consent", "requests", "stu-1042"});
+  ASSERT_EQ(requests.code, 0) << requests.err;
+  EXPECT_NE(requests.out.find("ouder: agreed (afspraken,hulpvraag,identificatie)"), std::string::npos)
+      << requests.out;
+
+  // A share carries exactly what both agreed to.
+  auto shared = fed_.As("school", "mentor",
+                        {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
+                         "--allow-partial"});
+  ASSERT_EQ(shared.code, 0) << shared.err;
+  const std::string msg = LastLine(shared.out);
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered", std::chrono::seconds(30)));
+  json shown = fed_.AsJson("team", "gezinswerker", {"inbox", "show", msg});
+  EXPECT_TRUE(shown["summary"].contains("hulpvraag")) << shown.dump();
+  EXPECT_TRUE(shown["summary"].contains("afspraken"));
+  EXPECT_FALSE(shown["summary"].contains("identificatie")) << "the young person did not agree to it";
+  EXPECT_FALSE(shown["summary"].contains("contact"));
+  EXPECT_FALSE(shown["summary"].contains("gezinssituatie"));
+
+  // The young person withdraws on the management page; the partner's copy goes.
+  auto manage = Post(jongere, "code=" + jongere.code);
+  ASSERT_EQ(manage.status, 200);
+  EXPECT_NE(manage.body.find("Toestemming intrekken"), std::string::npos);
+  auto withdrawn = Post(jongere, "code=" + jongere.code + "&action=withdraw");
+  ASSERT_EQ(withdrawn.status, 200) << withdrawn.body;
+  EXPECT_NE(withdrawn.body.find("ingetrokken"), std::string::npos);
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "revoked", std::chrono::seconds(30)));
+  EXPECT_EQ(Post(jongere, "code=" + jongere.code).status, 410) << "withdrawn: the page is gone";
+  json after = Consents("stu-1042");
+  int withdrawn_count = 0;
+  for (const auto& c : after["consents"]) withdrawn_count += c["withdrawn_at"].is_null() ? 0 : 1;
+  EXPECT_EQ(withdrawn_count, 1);
+
+  // Audited.
+  json audit = fed_.AsJson("school", "privacy", {"audit", "query", "--student", "stu-1042"});
+  std::string actions;
+  for (const auto& e : audit["entries"]) actions += e["action"].get<std::string>() + " ";
+  for (const char* a : {"consent_request.created", "consent_request.page_view", "consent_request.wrong_code",
+                        "consent_request.opened", "consent.record", "consent.withdraw", "share.revoked"}) {
+    EXPECT_NE(actions.find(a), std::string::npos) << a << " in " << actions;
+  }
+}
+
+TEST_F(ConsentRequestTest, WhoIsAskedFollowsTheAge) {
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-3155", 11));
+  auto eleven = Request("stu-3155", {"hulpvraag"});
+  ASSERT_EQ(eleven.size(), 1u);
+  EXPECT_EQ(eleven[0].role, "ouder");
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-2207", 16));
+  auto sixteen = Request("stu-2207", {"hulpvraag"});
+  ASSERT_EQ(sixteen.size(), 1u);
+  EXPECT_EQ(sixteen[0].role, "jongere");
+
+  // A refusal is recorded, not guessed at: no consent, the request says no.
+  auto refused = Post(sixteen[0], "code=" + sixteen[0].code + "&action=answer&choice=refuse&name=Daan");
+  ASSERT_EQ(refused.status, 200) << refused.body;
+  EXPECT_NE(refused.body.find("geen toestemming"), std::string::npos);
+  EXPECT_TRUE(Consents("stu-2207")["consents"].empty());
+  auto listed = fed_.As("school", "zorgco", {"consent", "requests", "stu-2207"});
+  EXPECT_NE(listed.out.find("jongere: refused"), std::string::npos) << listed.out;
+}
+
+TEST_F(ConsentRequestTest, BadFormsAreRefusedInDutchAndFiveWrongCodesLock) {
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-3155", 11));
+  auto links = Request("stu-3155", {"hulpvraag", "afspraken"});
+  ASSERT_EQ(links.size(), 1u);
+  const GrantLinkSeen& g = links[0];
+  auto no_categories = Post(g, "code=" + g.code + "&action=answer&choice=agree&name=F.+El+Amrani");
+  EXPECT_EQ(no_categories.status, 400);
+  EXPECT_NE(no_categories.body.find("Vink aan"), std::string::npos) << no_categories.body;
+  auto no_name = Post(g, "code=" + g.code + "&action=answer&choice=agree&cat_hulpvraag=1");
+  EXPECT_EQ(no_name.status, 400);
+  auto not_asked = Post(g, "code=" + g.code + "&action=answer&choice=agree&name=F&cat_gezondheid=1");
+  EXPECT_EQ(not_asked.status, 400);
+  auto duplicate = Post(g, "code=" + g.code + "&code=" + g.code);
+  EXPECT_EQ(duplicate.status, 400);
+  EXPECT_TRUE(Consents("stu-3155")["consents"].empty());
+  // An answer with the wrong code is a wrong code.
+  auto forged = Post(g, "code=AAAAA-AAAAA&action=answer&choice=agree&name=X&cat_hulpvraag=1");
+  EXPECT_EQ(forged.status, 403);
+  for (int i = 0; i < 4; ++i) Post(g, "code=BBBBB-BBBBB");
+  auto locked = Post(g, "code=" + g.code);
+  EXPECT_EQ(locked.status, 410);
+  EXPECT_NE(locked.body.find("geblokkeerd"), std::string::npos) << locked.body;
+  EXPECT_TRUE(Consents("stu-3155")["consents"].empty());
+  // Cross-site and non-form posts never reach the code.
+  auto cross = WebRequestOnce(port_, "POST", "/t/" + g.token,
+                              {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", "https://evil.example"}},
+                              "code=" + g.code);
+  EXPECT_EQ(cross.status, 403);
+  EXPECT_EQ(WebRequestOnce(port_, "GET", "/t/not-a-token").status, 404);
+}
+
+TEST_F(ConsentRequestTest, AnUnansweredLinkExpiresWithItsRequest) {
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-3155", 11));
+  auto links = Request("stu-3155", {"hulpvraag"});
+  ASSERT_EQ(links.size(), 1u);
+  // The request's answer period ends (the database is moved, not the clock).
+  fed_.StopNode("school");
+  {
+    auto db = OpenNodeDb(fed_["school"].dir);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->Exec("UPDATE consent_requests SET expires = '2020-01-01T00:00:00.000Z';").ok());
+  }
+  fed_.StartNode("school");
+  auto visit = WebRequestOnce(port_, "GET", "/t/" + links[0].token);
+  EXPECT_EQ(visit.status, 410);
+  EXPECT_NE(visit.body.find("verlopen"), std::string::npos) << visit.body;
+  auto late = Post(links[0], "code=" + links[0].code + "&action=answer&choice=agree&name=F&cat_hulpvraag=1");
+  EXPECT_EQ(late.status, 410);
+  EXPECT_TRUE(Consents("stu-3155")["consents"].empty());
+  auto listed = fed_.As("school", "zorgco", {"consent", "requests", "stu-3155"});
+  EXPECT_NE(listed.out.find("ouder: expired"), std::string::npos) << listed.out;
+}
+
+TEST_F(ConsentRequestTest, OnlyCoordinatorsAskAndBadRequestsAreNamed) {
+  auto staff = fed_.As("school", "mentor",
+                       {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
+                        "--category", "hulpvraag", "--until", DaysAhead(30)});
+  EXPECT_EQ(staff.code, 3) << staff.err;
+  auto unknown = fed_.As("school", "zorgco",
+                         {"consent", "request", "stu-9999", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
+                          "--category", "hulpvraag", "--until", DaysAhead(30)});
+  EXPECT_NE(unknown.code, 0);
+  EXPECT_NE(unknown.err.find("stu-9999"), std::string::npos) << unknown.err;
+  auto bad_category = fed_.As("school", "zorgco",
+                              {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
+                               "--category", "schoenmaat", "--until", DaysAhead(30)});
+  EXPECT_EQ(bad_category.code, 2);
+  EXPECT_NE(bad_category.err.find("schoenmaat"), std::string::npos) << bad_category.err;
+  auto past = fed_.As("school", "zorgco",
+                      {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
+                       "--category", "hulpvraag", "--until", "2020-01-01"});
+  EXPECT_EQ(past.code, 2);
+  auto stranger = fed_.As("school", "zorgco",
+                          {"consent", "request", "stu-1042", "--to", "rmc-z", "--purpose", "doorverwijzing",
+                           "--category", "hulpvraag", "--until", DaysAhead(30)});
+  EXPECT_EQ(stranger.code, 2);
+  EXPECT_NE(stranger.err.find("no partner"), std::string::npos) << stranger.err;
+}
+
+}  // namespace
+}  // namespace schakel::testing
