@@ -20,26 +20,28 @@ void AddConsentRequestCommands(CLI::App* c, Context* ctx) {
     int answer_days = 14;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* request = Online(
-      c, "request", "ask the parent(s) and/or the young person for permission; prints a link and code for each", ctx,
-      "consent request",
-      FlagHints{{"recipients", "--to"},
-                {"purposes", "--purpose"},
-                {"categories", "--category"},
-                {"valid_until", "--until"},
-                {"answer_days", "--answer-days"}},
-      [ctx, a] {
-        json body{{"student", a->student},       {"recipients", a->to},    {"purposes", a->purposes},
-                  {"categories", a->categories}, {"valid_until", a->until}, {"answer_days", a->answer_days}};
-        SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consent-requests", body.dump()));
-        return PrintResult(ctx, r, [&](std::ostream& o) {
-          o << "request: " << JsonText(r, "request_id") << " (answer before " << JsonText(r, "expires") << ")\n";
-          for (const auto& l : r["links"]) {
-            o << JsonText(l, "grantor_role") << ": " << JsonText(l, "url") << "\n";
-            o << "  access code (hand it over separately): " << JsonText(l, "code") << "\n";
-          }
-        });
-      });
+  CLI::App* request =
+      Online(c, "request", "ask the parent(s) and/or the young person for permission; prints a link and code for each",
+             ctx, "consent request",
+             FlagHints{{"recipients", "--to"},
+                       {"purposes", "--purpose"},
+                       {"categories", "--category"},
+                       {"valid_until", "--until"},
+                       {"answer_days", "--answer-days"}},
+             [ctx, a] {
+               json body{{"student", a->student},       {"recipients", a->to},     {"purposes", a->purposes},
+                         {"categories", a->categories}, {"valid_until", a->until}, {"answer_days", a->answer_days}};
+               SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/consent-requests", body.dump()));
+               return PrintResult(ctx, r, [&](std::ostream& o) {
+                 o << "request: " << JsonText(r, "request_id") << " (answer before " << JsonText(r, "expires") << ")\n";
+                 for (const auto& l : r["links"]) {
+                   o << JsonText(l, "grantor_role");
+                   if (!JsonText(l, "guardian").empty()) o << " (" << JsonText(l, "guardian") << ")";
+                   o << ": " << JsonText(l, "url") << "\n";
+                   o << "  access code (hand it over separately): " << JsonText(l, "code") << "\n";
+                 }
+               });
+             });
   request->add_option("STUDENT", a->student, "student id (from the register)")->required();
   request->add_option("--to", a->to, "a partner node id or an org type (repeat)")->required();
   request->add_option("--purpose", a->purposes, "kernteamoverleg, doorverwijzing, ... (repeat)")->required();
@@ -57,7 +59,9 @@ void AddConsentRequestCommands(CLI::App* c, Context* ctx) {
                o << JsonText(q, "request_id") << "\t" << JsonNames(q["purposes"]) << "\t" << JsonNames(q["recipients"])
                  << "\t" << JsonNames(q["categories"]) << "\tuntil " << JsonText(q, "valid_until") << "\n";
                for (const auto& g : q["grantors"]) {
-                 o << "  " << JsonText(g, "grantor_role") << ": " << JsonText(g, "state");
+                 o << "  " << JsonText(g, "grantor_role");
+                 if (!JsonText(g, "guardian").empty()) o << " (" << JsonText(g, "guardian") << ")";
+                 o << ": " << JsonText(g, "state");
                  if (!g["agreed"].empty()) o << " (" << JsonNames(g["agreed"]) << ")";
                  if (!JsonText(g, "consent_id").empty()) o << " consent " << JsonText(g, "consent_id");
                  o << "\n";

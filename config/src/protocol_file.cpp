@@ -235,7 +235,7 @@ Result<consent::Protocol> ParseProtocolToml(std::string_view text, std::string_v
   }
 
   try {
-    SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(doc, "", {"ages", "flow"}));
+    SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(doc, "", {"ages", "consent", "flow"}));
 
     consent::AgeRules ages;
     const toml::table* ages_table = nullptr;
@@ -247,6 +247,18 @@ Result<consent::Protocol> ParseProtocolToml(std::string_view text, std::string_v
       SCHAKEL_ASSIGN_OR_RETURN(auto alone, rd.Int(*ages_table, "ages", "jongere_alone_from", 0, 18));
       if (also) ages.jongere_also_from = *also;
       if (alone) ages.jongere_alone_from = *alone;
+    }
+    if (const toml::node* n = doc.get("consent")) {
+      const toml::table* t = n->as_table();
+      if (t == nullptr) return rd.Error(n->source(), "consent", "expected a table [consent]");
+      SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(*t, "consent", {"parents"}));
+      SCHAKEL_ASSIGN_OR_RETURN(std::string parents, rd.String(*t, "consent", "parents", false, 32));
+      if (parents == "all_with_authority") {
+        ages.parents = consent::AgeRules::Parents::kAllWithAuthority;
+      } else if (!parents.empty() && parents != "one") {
+        return rd.Error(WhereIs(*t, "parents"), "consent.parents",
+                        "expected \"one\" or \"all_with_authority\", not \"" + parents + "\"");
+      }
     }
 
     const toml::node* flows_node = doc.get("flow");
@@ -368,7 +380,14 @@ std::string ProtocolToToml(const consent::Protocol& protocol) {
       "\n"
       "# From this age the young person consents alone; a parent's consent is not enough.\n"
       "jongere_alone_from = " +
-      std::to_string(protocol.ages().jongere_alone_from) + "\n";
+      std::to_string(protocol.ages().jongere_alone_from) +
+      "\n\n[consent]\n"
+      "# How many parents must agree: \"one\", or \"all_with_authority\" (every parent\n"
+      "# with parental authority on the student's record).\n"
+      "parents = " +
+      (protocol.ages().parents == consent::AgeRules::Parents::kAllWithAuthority ? "\"all_with_authority\""
+                                                                                : "\"one\"") +
+      "\n";
   for (const Flow& f : protocol.flows()) {
     out += "\n[[flow]]\n";
     out += "purpose = " + Quote(f.purpose) + "\n";

@@ -40,7 +40,9 @@ bool Named(const std::vector<std::string>& list, std::string_view x) {
   return false;
 }
 
-enum class Standing : uint8_t { kValid, kNotYetValid, kExpired, kWithdrawn };
+// kFallen: valid by its dates, but another parent's consent given on the
+// same permission request was withdrawn (Consent::request_id).
+enum class Standing : uint8_t { kValid, kNotYetValid, kExpired, kWithdrawn, kFallen };
 
 // What pass 1 of DecideByConsent found about each consent.
 constexpr uint8_t kMarkIgnored = 0;  // does not cover the share, or grantor not needed
@@ -146,6 +148,20 @@ void AddStaleReason(Decision* d, const Consent& c, Standing s, const Request& r)
                 head + "expired after " + FormatDate(*c.valid_until) +
                     ". Ask whether consent is still given and record a new consent.");
       break;
+    case Standing::kFallen:
+      for (const Consent& other : r.consents) {
+        if (other.grantor_role != GrantorRole::kOuder || other.request_id != c.request_id || !other.withdrawn_at ||
+            *other.withdrawn_at > r.now) {
+          continue;
+        }
+        AddReason(d, kReasonConsentWithdrawn,
+                  head + "no longer counts: consent " + Safe(other.id) +
+                      " of another parent with parental authority, given on the same request, was withdrawn on " +
+                      FormatInstant(*other.withdrawn_at) +
+                      ". When one parent withdraws, the permission falls. Share only with new consents.");
+        break;
+      }
+      break;
     case Standing::kNotYetValid:
       AddReason(d, kReasonConsentNotYetValid,
                 head + "is valid only from " + FormatDate(c.valid_from) +
@@ -158,25 +174,49 @@ void AddStaleReason(Decision* d, const Consent& c, Standing s, const Request& r)
 
 // What pass 1 of DecideByConsent found, per grantor role (kOuder, kJongere).
 struct ConsentScan {
-  bool have[2] = {false, false};  // a valid consent covers the share
-  CategorySet named[2];           // the union of the categories those consents name
+  bool have[2] = {false, false};  // valid consents cover the share (enough parents for kOuder)
+  CategorySet named[2];           // the categories those consents name (every needed parent's, for kOuder)
   bool any_stale = false;         // some consent of a needed grantor is not valid now
   bool ouder_not_needed = false;  // a valid parent's consent where none is needed
+  int parents_found = 0;          // distinct parents (Consent::guardian) with a valid covering consent
+  int parents_needed = 1;
 };
 
-// Pass 1: per needed grantor role, whether a valid covering consent exists
-// and the union of the categories such consents name. Each consent's
-// standing is kept in marks (one per consent) so that the later passes do
-// not compare its strings again.
-ConsentScan ScanConsents(const Request& r, const bool (&needed)[2], Date today, uint8_t* marks) {
+// The permission requests on which a parent's covering consent was
+// withdrawn: the other parents' consents given on them fall too.
+std::vector<std::string> FallenRequests(const Request& r, std::string_view type_name) {
+  std::vector<std::string> fallen;
+  for (const Consent& c : r.consents) {
+    if (c.grantor_role != GrantorRole::kOuder || c.request_id.empty() || !c.withdrawn_at || *c.withdrawn_at > r.now) {
+      continue;
+    }
+    if (Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) fallen.push_back(c.request_id);
+  }
+  return fallen;
+}
+
+// Pass 1: per needed grantor role, whether valid covering consents exist
+// and the categories they name: for the young person, and for a parent when
+// one parent is enough, the union of what their consents name; when every
+// parent with authority must agree, what each of them named (the
+// intersection of each parent's union). Each consent's standing is kept in
+// marks (one per consent) so that the later passes do not compare its
+// strings again.
+ConsentScan ScanConsents(const Request& r, const bool (&needed)[2], int parents_needed, Date today, uint8_t* marks) {
   const std::string_view type_name = Name(r.recipient.org_type);
+  const std::vector<std::string> fallen = FallenRequests(r, type_name);
   ConsentScan scan;
+  scan.parents_needed = parents_needed;
+  std::vector<std::pair<std::string, CategorySet>> by_parent;  // guardian -> the union of what they named
   for (size_t i = 0; i < r.consents.size(); ++i) {
     const Consent& c = r.consents[i];
     marks[i] = kMarkIgnored;
     if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
     const size_t role = RoleIndex(c.grantor_role);
-    const Standing s = TimeStanding(c, today, r.now);
+    Standing s = TimeStanding(c, today, r.now);
+    if (s == Standing::kValid && role == kOuder && !c.request_id.empty() && Named(fallen, c.request_id)) {
+      s = Standing::kFallen;
+    }
     if (!needed[role]) {
       if (role == kOuder && s == Standing::kValid) scan.ouder_not_needed = true;
       continue;
@@ -187,8 +227,25 @@ ConsentScan ScanConsents(const Request& r, const bool (&needed)[2], Date today, 
       continue;
     }
     marks[i] = kMarkValid;
+    if (role == kOuder) {
+      auto it = std::find_if(by_parent.begin(), by_parent.end(), [&](const auto& p) { return p.first == c.guardian; });
+      if (it == by_parent.end()) {
+        by_parent.emplace_back(c.guardian, c.categories);
+      } else {
+        it->second = it->second.Union(c.categories);
+      }
+      continue;
+    }
     scan.have[role] = true;
     scan.named[role] = scan.named[role].Union(c.categories);
+  }
+  scan.parents_found = static_cast<int>(by_parent.size());
+  scan.have[kOuder] = scan.parents_found > 0 && scan.parents_found >= parents_needed;
+  if (scan.have[kOuder]) {
+    CategorySet named = parents_needed > 1 ? CategorySet::All() : CategorySet();
+    for (const auto& [guardian, cats] : by_parent)
+      named = parents_needed > 1 ? named.Intersect(cats) : named.Union(cats);
+    scan.named[kOuder] = named;
   }
   return scan;
 }
@@ -202,6 +259,12 @@ void AddMissingConsentReasons(Decision* d, const Request& r, const NeededGrantor
     const GrantorRole g = role == kOuder ? GrantorRole::kOuder : GrantorRole::kJongere;
     std::string msg =
         "No valid consent of " + RoleWords(g) + " covers " + ShareWords(r) + "; " + AgeBand(age, ages) + ".";
+    if (g == GrantorRole::kOuder && scan.parents_found > 0) {
+      msg = "Only " + std::to_string(scan.parents_found) + " of the " + std::to_string(scan.parents_needed) +
+            " parents with parental authority consented to " + ShareWords(r) +
+            "; the protocol asks every parent with authority ([consent] parents = \"all_with_authority\"); " +
+            AgeBand(age, ages) + ".";
+    }
     if (g == GrantorRole::kJongere && !need.ouder && scan.ouder_not_needed) {
       msg += " A parent's consent alone is not enough at this age.";
     }
@@ -224,7 +287,8 @@ void AddStaleReasons(Decision* d, const Request& r, const uint8_t* marks, const 
     if (scan.have[RoleIndex(c.grantor_role)] && c.categories.Intersect(not_consented).Empty()) {
       continue;
     }
-    stale.emplace_back(&c, TimeStanding(c, today, r.now));
+    const Standing s = TimeStanding(c, today, r.now);
+    stale.emplace_back(&c, s == Standing::kValid ? Standing::kFallen : s);
   }
   std::sort(stale.begin(), stale.end(), [](const auto& a, const auto& b) {
     const Consent& x = *a.first;
@@ -296,7 +360,9 @@ CategorySet DecideByConsent(const AgeRules& ages, const Request& r, CategorySet 
     big_marks.assign(r.consents.size(), kMarkIgnored);
     marks = big_marks.data();
   }
-  const ConsentScan scan = ScanConsents(r, needed, today, marks);
+  const int parents_needed =
+      ages.parents == AgeRules::Parents::kAllWithAuthority ? std::max(1, r.parents_with_authority) : 1;
+  const ConsentScan scan = ScanConsents(r, needed, parents_needed, today, marks);
 
   // The categories every needed grantor named; a needed grantor without a
   // valid consent names nothing.

@@ -388,7 +388,11 @@ Json ToJson(const service::LinkCreated& r) {
 Json ToJson(const service::ConsentRequestCreated& r) {
   Json links = Json::array();
   for (const auto& l : r.links) {
-    links.push_back({{"grant_id", l.grant_id}, {"grantor_role", l.grantor_role}, {"url", l.url}, {"code", l.code}});
+    links.push_back({{"grant_id", l.grant_id},
+                     {"grantor_role", l.grantor_role},
+                     {"guardian", l.guardian},
+                     {"url", l.url},
+                     {"code", l.code}});
   }
   return {{"request_id", r.request_id}, {"expires", r.expires}, {"links", links}};
 }
@@ -400,6 +404,7 @@ Json ToJson(const std::vector<service::ConsentRequestView>& list) {
     for (const auto& g : r.grantors) {
       grantors.push_back({{"grant_id", g.grant_id},
                           {"grantor_role", g.grantor_role},
+                          {"guardian", g.guardian},
                           {"state", g.state},
                           {"state_changed", g.state_changed},
                           {"agreed", g.agreed},

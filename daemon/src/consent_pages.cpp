@@ -59,8 +59,8 @@ http::WebResponse Question(int status, const std::string& token, const std::stri
        "</legend>\n";
   for (const auto& [name, text] : t.categories) {
     const std::string id = "cat_" + name;
-    b += "<div class=\"keuze\"><input type=\"checkbox\" id=\"" + id + "\" name=\"" + id + "\" value=\"1\"> <label for=\"" +
-         id + "\">" + html::Escape(text) + "</label></div>\n";
+    b += "<div class=\"keuze\"><input type=\"checkbox\" id=\"" + id + "\" name=\"" + id +
+         "\" value=\"1\"> <label for=\"" + id + "\">" + html::Escape(text) + "</label></div>\n";
   }
   b += "</fieldset>\n";
   html::Field name;
@@ -212,8 +212,9 @@ http::WebResponse ConsentPages::Handle(const http::WebRequest& req) {
   }
   if (!page.ok()) {
     LogError("consent pages: " + page.status().message());
-    return PublicPage(500, "Interne fout", "<h1>Interne fout</h1>\n<p class=\"error\">Interne fout. Probeer het later "
-                                           "opnieuw.</p>\n");
+    return PublicPage(500, "Interne fout",
+                      "<h1>Interne fout</h1>\n<p class=\"error\">Interne fout. Probeer het later "
+                      "opnieuw.</p>\n");
   }
   return Render(*page, token, code);
 }

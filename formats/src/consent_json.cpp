@@ -74,7 +74,7 @@ Result<consent::OrgType> OrgTypeField(const Fields& fields, std::string_view key
 Result<Consent> ParseConsentJson(const Json& obj, std::string path, bool require_id) {
   Fields f(obj, std::move(path));
   SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"id", "subject_id", "grantor_role", "purposes", "recipients", "categories",
-                                      "valid_from", "valid_until", "withdrawn_at"}));
+                                      "valid_from", "valid_until", "withdrawn_at", "guardian", "request_id"}));
   Consent c;
   if (require_id || (obj.contains("id") && !obj["id"].is_null())) {
     SCHAKEL_ASSIGN_OR_RETURN(c.id, ObjectIdField(f, "id"));
@@ -122,6 +122,15 @@ Result<Consent> ParseConsentJson(const Json& obj, std::string path, bool require
   SCHAKEL_ASSIGN_OR_RETURN(c.valid_from, f.DateField("valid_from"));
   SCHAKEL_ASSIGN_OR_RETURN(c.valid_until, f.OptDate("valid_until"));
   SCHAKEL_ASSIGN_OR_RETURN(c.withdrawn_at, f.OptInstant("withdrawn_at"));
+  if (obj.contains("guardian") && !obj["guardian"].is_null()) {
+    SCHAKEL_ASSIGN_OR_RETURN(c.guardian, f.String("guardian", 200));
+    if (!IsPrintableUtf8(c.guardian) || c.guardian.find('\t') != std::string::npos) {
+      return Status::InvalidInput(f.PathOf("guardian") + ": one line of printable text");
+    }
+  }
+  if (obj.contains("request_id") && !obj["request_id"].is_null()) {
+    SCHAKEL_ASSIGN_OR_RETURN(c.request_id, ObjectIdField(f, "request_id"));
+  }
   return c;
 }
 
@@ -148,6 +157,8 @@ Json ConsentToJsonValue(const Consent& c) {
   j["valid_from"] = FormatDate(c.valid_from);
   j["valid_until"] = c.valid_until ? Json(FormatDate(*c.valid_until)) : Json(nullptr);
   j["withdrawn_at"] = c.withdrawn_at ? Json(FormatInstantMs(*c.withdrawn_at)) : Json(nullptr);
+  if (!c.guardian.empty()) j["guardian"] = c.guardian;
+  if (!c.request_id.empty()) j["request_id"] = c.request_id;
   return j;
 }
 

@@ -96,7 +96,7 @@ Result<consent::Request> ParseScenarioJson(const Json& root) {
 
   SCHAKEL_ASSIGN_OR_RETURN(const Json* subject, f.Object("subject"));
   Fields sf(*subject, "subject");
-  SCHAKEL_RETURN_IF_ERROR(sf.OnlyKeys({"id", "birth_date"}));
+  SCHAKEL_RETURN_IF_ERROR(sf.OnlyKeys({"id", "birth_date", "parents_with_authority"}));
   SCHAKEL_ASSIGN_OR_RETURN(r.subject_id, sf.String("id", 128));
   if (!IsValidObjectId(r.subject_id)) {
     return Status::InvalidInput(
@@ -104,6 +104,10 @@ Result<consent::Request> ParseScenarioJson(const Json& root) {
         "0-9, '.', '_' or '-'");
   }
   SCHAKEL_ASSIGN_OR_RETURN(r.birth_date, sf.DateField("birth_date"));
+  if (subject->contains("parents_with_authority")) {
+    SCHAKEL_ASSIGN_OR_RETURN(long long parents, sf.Integer("parents_with_authority", 0, 4));
+    r.parents_with_authority = static_cast<int>(parents);
+  }
 
   SCHAKEL_ASSIGN_OR_RETURN(r.sender, ParseParty(f, "sender"));
   SCHAKEL_ASSIGN_OR_RETURN(r.recipient, ParseParty(f, "recipient"));

@@ -27,9 +27,9 @@ const std::map<std::string, Explained>& Explanations() {
        {"Het burgerservicenummer van uw kind, zodat de organisaties zeker weten over wie het gaat.",
         "Je burgerservicenummer, zodat de organisaties zeker weten over wie het gaat."}},
       {"contact",
-       {"Adres, telefoonnummer en e-mail van u en uw kind.", "Je adres, telefoonnummer en e-mail, en die van je ouders."}},
-      {"onderwijs",
-       {"Klas, niveau en hoe het op school gaat.", "Je klas, je niveau en hoe het op school gaat."}},
+       {"Adres, telefoonnummer en e-mail van u en uw kind.",
+        "Je adres, telefoonnummer en e-mail, en die van je ouders."}},
+      {"onderwijs", {"Klas, niveau en hoe het op school gaat.", "Je klas, je niveau en hoe het op school gaat."}},
       {"verzuim",
        {"Hoeveel uur uw kind de laatste tijd niet op school was, met en zonder geldige reden.",
         "Hoeveel uur je de laatste tijd niet op school was, met en zonder geldige reden."}},
@@ -82,29 +82,34 @@ GrantTexts TextsFor(const GrantContent& g) {
     t.intro.emplace_back(g.organisation + " vraagt jou om toestemming.");
     t.intro.emplace_back("We willen gegevens over " + who + " delen met " + DutchList(to) + ".");
   } else {
-    t.intro.emplace_back(g.organisation + " vraagt u om toestemming.");
+    t.intro.emplace_back(g.organisation + " vraagt u" + (g.guardian.empty() ? "" : " (" + g.guardian + ")") +
+                         " om toestemming.");
     t.intro.emplace_back("We willen gegevens over " + who + " delen met " + DutchList(to) + ".");
   }
   t.intro.emplace_back("Waarom: " + DutchList(purposes) + ".");
   t.intro.emplace_back((young ? "Je toestemming geldt tot en met " : "Uw toestemming geldt tot en met ") +
-                    DutchDate(g.valid_until) + ".");
+                       DutchDate(g.valid_until) + ".");
   t.intro.emplace_back(young ? "Hieronder staat welke gegevens het zijn. Je kiest zelf: alles, een deel of niets."
-                          : "Hieronder staat welke gegevens het zijn. U kiest zelf: alles, een deel of niets.");
+                             : "Hieronder staat welke gegevens het zijn. U kiest zelf: alles, een deel of niets.");
   for (const auto& name : g.categories) {
     auto it = Explanations().find(name);
     std::string plain = it == Explanations().end() ? "" : (young ? it->second.jongere : it->second.ouder);
     t.categories.emplace_back(name, std::string(consent::DutchCategoryLabel(name)) + ": " + plain);
   }
   if (young) {
-    t.after.emplace_back("Zeg je nee, dan delen we deze gegevens niet op grond van toestemming. Je hulp stopt daardoor "
-                      "niet; we zoeken dan samen met jou naar een andere weg.");
-    t.after.emplace_back("Je kunt je toestemming later altijd intrekken, met dezelfde link en code. Wat al gedeeld is, "
-                      "wordt dan bij de ontvanger verwijderd.");
+    t.after.emplace_back(
+        "Zeg je nee, dan delen we deze gegevens niet op grond van toestemming. Je hulp stopt daardoor "
+        "niet; we zoeken dan samen met jou naar een andere weg.");
+    t.after.emplace_back(
+        "Je kunt je toestemming later altijd intrekken, met dezelfde link en code. Wat al gedeeld is, "
+        "wordt dan bij de ontvanger verwijderd.");
   } else {
-    t.after.emplace_back("Zegt u nee, dan delen we deze gegevens niet op grond van toestemming. De hulp aan uw kind "
-                      "stopt daardoor niet; we zoeken dan samen met u naar een andere weg.");
-    t.after.emplace_back("U kunt uw toestemming later altijd intrekken, met dezelfde link en code. Wat al gedeeld is, "
-                      "wordt dan bij de ontvanger verwijderd.");
+    t.after.emplace_back(
+        "Zegt u nee, dan delen we deze gegevens niet op grond van toestemming. De hulp aan uw kind "
+        "stopt daardoor niet; we zoeken dan samen met u naar een andere weg.");
+    t.after.emplace_back(
+        "U kunt uw toestemming later altijd intrekken, met dezelfde link en code. Wat al gedeeld is, "
+        "wordt dan bij de ontvanger verwijderd.");
   }
   return t;
 }

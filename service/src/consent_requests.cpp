@@ -31,9 +31,9 @@ audit::AuditEvent PageEvent(AuditWhat what, const std::string& grantor_role = ""
 Json ContentJson(const GrantContent& g) {
   Json recipients = Json::array();
   for (const auto& r : g.recipients) recipients.push_back({{"name", r.name}, {"org_type", r.org_type}});
-  return {{"grantor_role", g.grantor_role}, {"student_name", g.student_name}, {"organisation", g.organisation},
-          {"recipients", recipients},       {"purposes", g.purposes},         {"categories", g.categories},
-          {"valid_until", g.valid_until},   {"text_version", g.text_version}};
+  return {{"grantor_role", g.grantor_role}, {"guardian", g.guardian},       {"student_name", g.student_name},
+          {"organisation", g.organisation}, {"recipients", recipients},     {"purposes", g.purposes},
+          {"categories", g.categories},     {"valid_until", g.valid_until}, {"text_version", g.text_version}};
 }
 
 Result<GrantContent> ContentFrom(std::string_view text) {
@@ -42,6 +42,7 @@ Result<GrantContent> ContentFrom(std::string_view text) {
   try {
     GrantContent g;
     g.grantor_role = j->at("grantor_role").get<std::string>();
+    g.guardian = j->at("guardian").get<std::string>();
     g.student_name = j->at("student_name").get<std::string>();
     g.organisation = j->at("organisation").get<std::string>();
     for (const auto& r : j->at("recipients")) {
@@ -125,7 +126,7 @@ Result<std::vector<GrantRecipient>> CheckInput(NodeCore::Held& held, const Conse
 }
 
 GrantView ViewOf(const Grant& g) {
-  return {g.grant_id, g.grantor_role, g.state, g.state_changed, AgreedIn(g.answer), g.consent_id};
+  return {g.grant_id, g.grantor_role, g.guardian, g.state, g.state_changed, AgreedIn(g.answer), g.consent_id};
 }
 
 }  // namespace
@@ -172,12 +173,34 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
     r.created = FormatInstantMs(now);
     r.expires = FormatInstantMs(now + std::chrono::days{in.answer_days});
     r.text_version = std::string(kConsentTextVersion);
-    for (const char* role : {"ouder", "jongere"}) {
-      if ((std::string(role) == "ouder" && !needed.ouder) || (std::string(role) == "jongere" && !needed.jongere)) {
-        continue;
+    const GrantContent base{"",
+                            "",
+                            student->name,
+                            core_.config.name,
+                            named,
+                            in.purposes,
+                            internal::CategoryNames(r.categories),
+                            in.valid_until,
+                            r.text_version};
+    if (needed.ouder) {
+      // Every parent with authority, each by name, when the protocol asks
+      // them all; otherwise one link for a parent.
+      std::vector<std::string> parents;
+      if (core_.protocol.ages().parents == consent::AgeRules::Parents::kAllWithAuthority) {
+        for (const auto& g : student->guardians) {
+          if (g.authority) parents.push_back(g.name);
+        }
       }
-      contents.push_back({role, student->name, core_.config.name, named, in.purposes,
-                          internal::CategoryNames(r.categories), in.valid_until, r.text_version});
+      if (parents.empty()) parents.emplace_back();
+      for (const auto& name : parents) {
+        contents.push_back(base);
+        contents.back().grantor_role = "ouder";
+        contents.back().guardian = name;
+      }
+    }
+    if (needed.jongere) {
+      contents.push_back(base);
+      contents.back().grantor_role = "jongere";
     }
   }
   // Argon2id for each link, without the lock.
@@ -191,6 +214,7 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
     Made m;
     m.link.grant_id = internal::RandomId("g-", 8);
     m.link.grantor_role = g.grantor_role;
+    m.link.guardian = g.guardian;
     std::string token = crypto::NewLinkToken();
     m.link.code = crypto::NewAccessCode();
     m.link.url = core_.config.links_public_url + "/t/" + token;
@@ -210,15 +234,17 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
     g.grant_id = m.link.grant_id;
     g.request_id = r.request_id;
     g.grantor_role = m.link.grantor_role;
+    g.guardian = m.link.guardian;
     store::GrantSecret secret{m.hash, m.sealed.salt, m.sealed.nonce, m.sealed.ciphertext};
     SCHAKEL_RETURN_IF_ERROR(store::InsertConsentGrant(held.db(), g, secret, r.created));
     roles.push_back(g.grantor_role);
     out.links.push_back(m.link);
   }
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(
-      held, internal::CallerEvent(c, {"consent_request.created", r.student_id, r.request_id, Join(r.purposes, ","),
-                                      "consent", "ok", "grantors:" + Join(roles, ",")},
-                                  {Join(r.recipients, ","), consent::CategoryNames(r.categories), ""})));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, internal::CallerEvent(c,
+                                              {"consent_request.created", r.student_id, r.request_id,
+                                               Join(r.purposes, ","), "consent", "ok", "grantors:" + Join(roles, ",")},
+                                              {Join(r.recipients, ","), consent::CategoryNames(r.categories), ""})));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   return out;
 }
@@ -232,21 +258,22 @@ Result<std::vector<ConsentRequestView>> ConsentRequests::ListForStudent(const Ca
                            store::ConsentRequestsForStudent(held.db(), student_id));
   std::vector<ConsentRequestView> out;
   for (const auto& r : requests) {
-    ConsentRequestView v{r.request_id, r.student_id, r.recipients, r.purposes, internal::CategoryNames(r.categories),
-                         r.valid_until, r.created_by, r.created, r.expires, {}};
+    ConsentRequestView v{r.request_id,  r.student_id, r.recipients, r.purposes, internal::CategoryNames(r.categories),
+                         r.valid_until, r.created_by, r.created,    r.expires,  {}};
     SCHAKEL_ASSIGN_OR_RETURN(std::vector<Grant> grants, store::ConsentGrantsOf(held.db(), r.request_id));
     for (const auto& g : grants) v.grantors.push_back(ViewOf(g));
     out.push_back(std::move(v));
   }
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(
-      held, internal::CallerEvent(c, {"consent_request.read", student_id, "", "", "", "ok", ""})));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, internal::CallerEvent(c, {"consent_request.read", student_id, "", "", "", "ok", ""})));
   return out;
 }
 
 namespace {
 
 // Expires an unanswered link found past its request's expiry, with its entry.
-Status ExpireOnVisit(NodeCore::Held& held, const Grant& g, const store::ConsentRequestRecord& r, const std::string& at) {
+Status ExpireOnVisit(NodeCore::Held& held, const Grant& g, const store::ConsentRequestRecord& r,
+                     const std::string& at) {
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_ASSIGN_OR_RETURN(bool changed, store::SetGrantState(held.db(), g.grant_id, g.state, "expired", at));
@@ -268,7 +295,8 @@ Result<GrantPage> ConsentRequests::Visit(const std::string& token) {
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<Grant> g,
                            store::FindConsentGrantByTokenHash(held.db(), crypto::LinkTokenHash(token)));
   if (!g) return page;
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRequestRecord> r, store::FindConsentRequest(held.db(), g->request_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRequestRecord> r,
+                           store::FindConsentRequest(held.db(), g->request_id));
   if (!r) return Status::Corruption("grant " + g->grant_id + " has no request");
   const std::string now = FormatInstantMs(core_.clock->Now());
   if (g->state == "open" && r->expires <= now) {
@@ -276,8 +304,7 @@ Result<GrantPage> ConsentRequests::Visit(const std::string& token) {
     return Gone("expired");
   }
   if (!Usable(g->state)) return Gone(g->state);
-  AuditBestEffort(held,
-                  PageEvent({"consent_request.page_view", r->student_id, g->grant_id, "", "consent", "ok", ""}));
+  AuditBestEffort(held, PageEvent({"consent_request.page_view", r->student_id, g->grant_id, "", "consent", "ok", ""}));
   page.kind = GrantPage::Kind::kAskCode;
   page.state = g->state;
   return page;
@@ -404,6 +431,7 @@ Result<GrantPage> ConsentRequests::Answer(const std::string& token, std::string_
                    {"request_id", o.request.request_id},
                    {"grant_id", o.grant.grant_id},
                    {"grantor_role", o.grant.grantor_role},
+                   {"guardian", o.grant.guardian},
                    {"answer", answer.agree ? "agree" : "refuse"},
                    {"typed_name", answer.typed_name},
                    {"answered_at", at},
@@ -424,6 +452,8 @@ Result<GrantPage> ConsentRequests::Answer(const std::string& token, std::string_
     for (const auto& c : chosen) rec.consent.categories.Add(*consent::ParseCategory(c));
     rec.consent.valid_from = AmsterdamDate(now);
     rec.consent.valid_until = *ParseDate(o.request.valid_until);
+    rec.consent.guardian = o.grant.guardian;
+    rec.consent.request_id = o.request.request_id;
     rec.recorded_by = "consent-page:" + o.grant.grant_id;
     rec.recorded_at = at;
     rec.evidence = evidence.dump();
@@ -431,14 +461,14 @@ Result<GrantPage> ConsentRequests::Answer(const std::string& token, std::string_
     consent_id = rec.consent.id;
   }
   const std::string to = answer.agree ? "agreed" : "refused";
-  SCHAKEL_ASSIGN_OR_RETURN(bool changed, store::SetGrantState(held.db(), o.grant.grant_id, "open", to, at,
-                                                              evidence.dump(), consent_id));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      bool changed, store::SetGrantState(held.db(), o.grant.grant_id, "open", to, at, evidence.dump(), consent_id));
   if (!changed) return Gone(o.grant.state);  // answered meanwhile; the transaction rolls back
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(
-      held, PageEvent({answer.agree ? "consent.record" : "consent_request.refused", o.request.student_id,
-                       answer.agree ? consent_id : o.grant.grant_id, Join(o.request.purposes, ","), "consent", "ok",
-                       o.grant.grantor_role + ",request=" + o.request.request_id},
-                      o.grant.grantor_role)));
+  SCHAKEL_RETURN_IF_ERROR(
+      AuditOrFail(held, PageEvent({answer.agree ? "consent.record" : "consent_request.refused", o.request.student_id,
+                                   answer.agree ? consent_id : o.grant.grant_id, Join(o.request.purposes, ","),
+                                   "consent", "ok", o.grant.grantor_role + ",request=" + o.request.request_id},
+                                  o.grant.grantor_role)));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   page.kind = GrantPage::Kind::kAnswered;
   page.state = to;
@@ -460,9 +490,9 @@ Result<GrantPage> ConsentRequests::Withdraw(const std::string& token, std::strin
   // Withdrawn already (by a coordinator): the page still ends here.
   if (!withdrawn.ok() && withdrawn.status().code() != Code::kAlreadyExists) return withdrawn.status();
   NodeCore::Held held(core_);
-  SCHAKEL_RETURN_IF_ERROR(store::SetGrantState(held.db(), o.grant.grant_id, "agreed", "withdrawn",
-                                               FormatInstantMs(core_.clock->Now()))
-                              .status());
+  SCHAKEL_RETURN_IF_ERROR(
+      store::SetGrantState(held.db(), o.grant.grant_id, "agreed", "withdrawn", FormatInstantMs(core_.clock->Now()))
+          .status());
   page.kind = GrantPage::Kind::kWithdrawn;
   page.state = "withdrawn";
   return page;

@@ -94,6 +94,11 @@ Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRec
   req.categories = std::move(categories);
   for (auto& r : records) req.consents.push_back(std::move(r.consent));
   req.override = std::move(override);
+  if (student) {
+    req.parents_with_authority =
+        static_cast<int>(std::count_if(student->guardians.begin(), student->guardians.end(),
+                                       [](const store::GuardianRecord& g) { return g.authority; }));
+  }
   return req;
 }
 

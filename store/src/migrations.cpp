@@ -408,8 +408,12 @@ ALTER TABLE users ADD COLUMN function TEXT;
 // request names what a coordinator asks permission for; each grantor the
 // student's age needs has a row of its own with its own link (the SHA-256
 // of its token and the sealed page, as for dossier links) and, once
-// answered, the answer kept as evidence.
+// answered, the answer kept as evidence. A consent says which parent gave
+// it (two households) and which request it answered; the consents kept
+// from before name neither ('').
 constexpr std::string_view kV14 = R"sql(
+ALTER TABLE consents ADD COLUMN guardian TEXT NOT NULL DEFAULT '';
+ALTER TABLE consents ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 CREATE TABLE consent_requests (
   request_id TEXT PRIMARY KEY,
   student_id TEXT NOT NULL,
@@ -428,6 +432,7 @@ CREATE TABLE consent_request_grantors (
   grant_id TEXT PRIMARY KEY,
   request_id TEXT NOT NULL REFERENCES consent_requests (request_id),
   grantor_role TEXT NOT NULL CHECK (grantor_role IN ('ouder', 'jongere')),
+  guardian TEXT NOT NULL DEFAULT '',
   token_hash BLOB NOT NULL UNIQUE,
   kdf_salt BLOB,
   nonce BLOB,

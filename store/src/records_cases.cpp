@@ -45,7 +45,7 @@ Result<CaseRecord> ReadCase(Statement& s) {
 
 constexpr const char* kConsentSelect =
     "SELECT consent_id, subject_id, grantor_role, purposes, recipients, categories, valid_from, "
-    "valid_until, withdrawn_at, withdrawn_by, recorded_by, recorded_at, evidence FROM consents ";
+    "valid_until, withdrawn_at, withdrawn_by, recorded_by, recorded_at, evidence, guardian, request_id FROM consents ";
 
 Result<ConsentRecord> ReadConsent(Statement& s) {
   ConsentRecord r;
@@ -75,6 +75,8 @@ Result<ConsentRecord> ReadConsent(Statement& s) {
   r.recorded_by = s.Text(10);
   r.recorded_at = s.Text(11);
   r.evidence = s.Text(12);
+  c.guardian = s.Text(13);
+  c.request_id = s.Text(14);
   return r;
 }
 
@@ -175,14 +177,15 @@ Status InsertConsent(Database& db, const ConsentRecord& r) {
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s,
       db.Prepare("INSERT INTO consents (consent_id, subject_id, grantor_role, purposes, recipients, categories, "
-                 "valid_from, valid_until, withdrawn_at, withdrawn_by, recorded_by, recorded_at, evidence) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+                 "valid_from, valid_until, withdrawn_at, withdrawn_by, recorded_by, recorded_at, evidence, guardian, "
+                 "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
   s.Bind(1, c.id).Bind(2, c.subject_id).Bind(3, consent::Name(c.grantor_role));
   s.Bind(4, ListText(c.purposes)).Bind(5, ListText(c.recipients)).Bind(6, CategoriesText(c.categories));
   s.Bind(7, FormatDate(c.valid_from));
   s.BindOpt(8, c.valid_until ? std::optional<std::string>(FormatDate(*c.valid_until)) : std::nullopt);
   s.BindOpt(9, c.withdrawn_at ? std::optional<std::string>(FormatInstantMs(*c.withdrawn_at)) : std::nullopt);
   s.BindOpt(10, r.withdrawn_by).Bind(11, r.recorded_by).Bind(12, r.recorded_at).Bind(13, r.evidence);
+  s.Bind(14, c.guardian).Bind(15, c.request_id);
   Status st = s.Run();
   if (st.code() == Code::kAlreadyExists) return Status::AlreadyExists("consent " + c.id + " exists already");
   return st;

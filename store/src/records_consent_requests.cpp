@@ -34,7 +34,7 @@ Result<ConsentRequestRecord> ReadRequest(Statement& s) {
 
 constexpr const char* kGrantColumns =
     "SELECT grant_id, request_id, grantor_role, state, state_changed, failed_attempts, answer, consent_id, kdf_salt, "
-    "nonce, ciphertext FROM consent_request_grantors ";
+    "nonce, ciphertext, guardian FROM consent_request_grantors ";
 
 Result<ConsentGrantRecord> ReadGrant(Statement& s) {
   ConsentGrantRecord r;
@@ -52,6 +52,7 @@ Result<ConsentGrantRecord> ReadGrant(Statement& s) {
     r.ciphertext = s.Blob(10);
     r.has_content = true;
   }
+  r.guardian = s.Text(11);
   return r;
 }
 
@@ -107,8 +108,8 @@ Result<std::optional<ConsentRequestRecord>> FindConsentRequest(Database& db, con
 }
 
 Result<std::vector<ConsentRequestRecord>> ConsentRequestsForStudent(Database& db, const std::string& student_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kRequestColumns) +
-                                                   "WHERE student_id = ? ORDER BY created DESC LIMIT 200;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare(std::string(kRequestColumns) + "WHERE student_id = ? ORDER BY created DESC LIMIT 200;"));
   s.Bind(1, student_id);
   return AllRows<ConsentRequestRecord>(s, ReadRequest);
 }
@@ -117,7 +118,8 @@ Status InsertConsentGrant(Database& db, const ConsentGrantRecord& r, const Grant
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s,
       db.Prepare("INSERT INTO consent_request_grantors (grant_id, request_id, grantor_role, token_hash, kdf_salt, "
-                 "nonce, ciphertext, failed_attempts, state, state_changed) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'open', ?);"));
+                 "nonce, ciphertext, failed_attempts, state, state_changed, guardian) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'open', ?, ?);"));
   return s.Bind(1, r.grant_id)
       .Bind(2, r.request_id)
       .Bind(3, r.grantor_role)
@@ -126,11 +128,12 @@ Status InsertConsentGrant(Database& db, const ConsentGrantRecord& r, const Grant
       .BindBlob(6, secret.nonce)
       .BindBlob(7, secret.ciphertext)
       .Bind(8, at)
+      .Bind(9, r.guardian)
       .Run();
 }
 
 Result<std::optional<ConsentGrantRecord>> FindConsentGrantByTokenHash(Database& db,
-                                                                     std::span<const uint8_t> token_hash) {
+                                                                      std::span<const uint8_t> token_hash) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kGrantColumns) + "WHERE token_hash = ?;"));
   s.BindBlob(1, token_hash);
   return OneRow<ConsentGrantRecord>(s, ReadGrant);
@@ -160,10 +163,9 @@ Status ResetGrantAttempts(Database& db, const std::string& grant_id) {
 Result<bool> SetGrantState(Database& db, const std::string& grant_id, const std::string& from, const std::string& to,
                            const std::string& at, const std::optional<std::string>& answer,
                            const std::optional<std::string>& consent_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare("UPDATE consent_request_grantors SET state = ?, state_changed = ?, "
-                              "answer = COALESCE(?, answer), consent_id = COALESCE(?, consent_id) "
-                              "WHERE grant_id = ? AND state = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE consent_request_grantors SET state = ?, state_changed = ?, "
+                                                   "answer = COALESCE(?, answer), consent_id = COALESCE(?, consent_id) "
+                                                   "WHERE grant_id = ? AND state = ?;"));
   SCHAKEL_RETURN_IF_ERROR(
       s.Bind(1, to).Bind(2, at).BindOpt(3, answer).BindOpt(4, consent_id).Bind(5, grant_id).Bind(6, from).Run());
   const bool changed = db.Changes() > 0;

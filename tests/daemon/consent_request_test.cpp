@@ -52,8 +52,8 @@ class ConsentRequestTest : public ::testing::Test {
   }
 
   std::vector<GrantLinkSeen> Request(const std::string& student, const std::vector<std::string>& categories) {
-    std::vector<std::string> args = {"consent", "request", student,  "--to",    "wijkteam-b", "--purpose",
-                                     "doorverwijzing", "--until", DaysAhead(180)};
+    std::vector<std::string> args = {"consent",   "request",        student,   "--to",        "wijkteam-b",
+                                     "--purpose", "doorverwijzing", "--until", DaysAhead(180)};
     for (const auto& c : categories) {
       args.push_back("--category");
       args.push_back(c);
@@ -61,8 +61,10 @@ class ConsentRequestTest : public ::testing::Test {
     auto r = fed_.As("school", "zorgco", args);
     EXPECT_EQ(r.code, 0) << r.err;
     std::vector<GrantLinkSeen> out;
-    std::regex re("(ouder|jongere): https://127\\.0\\.0\\.1:[0-9]+/t/([A-Za-z0-9_-]{43})\n  access code \\(hand it "
-                  "over separately\\): ([2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5})");
+    std::regex re(
+        "(ouder|jongere)(?: \\([^)]*\\))?: https://127\\.0\\.0\\.1:[0-9]+/t/([A-Za-z0-9_-]{43})\n  access code \\(hand "
+        "it "
+        "over separately\\): ([2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5})");
     for (std::sregex_iterator it(r.out.begin(), r.out.end(), re), end; it != end; ++it) {
       out.push_back({(*it)[1], (*it)[2], (*it)[3]});
     }
@@ -143,13 +145,12 @@ TEST_F(ConsentRequestTest, ThirteenYearOldTheShareCarriesWhatBothAgreedToUntilTh
   }
   auto requests = fed_.As("school", "zorgco", {"consent", "requests", "stu-1042"});
   ASSERT_EQ(requests.code, 0) << requests.err;
-  EXPECT_NE(requests.out.find("ouder: agreed (afspraken,hulpvraag,identificatie)"), std::string::npos)
-      << requests.out;
+  EXPECT_NE(requests.out.find("ouder: agreed (afspraken,hulpvraag,identificatie)"), std::string::npos) << requests.out;
 
   // A share carries exactly what both agreed to.
-  auto shared = fed_.As("school", "mentor",
-                        {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
-                         "--allow-partial"});
+  auto shared =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
   ASSERT_EQ(shared.code, 0) << shared.err;
   const std::string msg = LastLine(shared.out);
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered", std::chrono::seconds(30)));
@@ -227,11 +228,71 @@ TEST_F(ConsentRequestTest, BadFormsAreRefusedInDutchAndFiveWrongCodesLock) {
   EXPECT_NE(locked.body.find("geblokkeerd"), std::string::npos) << locked.body;
   EXPECT_TRUE(Consents("stu-3155")["consents"].empty());
   // Cross-site and non-form posts never reach the code.
-  auto cross = WebRequestOnce(port_, "POST", "/t/" + g.token,
-                              {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", "https://evil.example"}},
-                              "code=" + g.code);
+  auto cross = WebRequestOnce(
+      port_, "POST", "/t/" + g.token,
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", "https://evil.example"}}, "code=" + g.code);
   EXPECT_EQ(cross.status, 403);
   EXPECT_EQ(WebRequestOnce(port_, "GET", "/t/not-a-token").status, 404);
+}
+
+// `[consent] parents = "all_with_authority"`: each parent with authority on
+// the register gets a link of their own; one parent's yes is not enough;
+// when one withdraws, the other's consent on that request falls too.
+TEST_F(ConsentRequestTest, TwoParentsWithAuthorityBothDecide) {
+  fed_.StopNode("school");
+  auto shown = RunSchakel({"policy", "show", "--dir", fed_["school"].dir});
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  std::string protocol = shown.out;
+  auto at = protocol.find("parents = \"one\"");
+  ASSERT_NE(at, std::string::npos) << protocol;
+  protocol.replace(at, 15, "parents = \"all_with_authority\"");
+  WriteAll(fed_["school"].dir + "/protocol.toml", protocol);
+  std::string toml = ReadAll(fed_["school"].dir + "/schakel.toml");
+  auto pos = toml.find("file = ''");
+  ASSERT_NE(pos, std::string::npos) << toml;
+  toml.replace(pos, 9, "file = 'protocol.toml'");
+  WriteAll(fed_["school"].dir + "/schakel.toml", toml);
+  fed_.StartNode("school");
+
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-1042", 9));
+  auto r = fed_.As("school", "zorgco",
+                   {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--category",
+                    "hulpvraag", "--category", "afspraken", "--until", DaysAhead(90)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("ouder (M. de Vries): "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ouder (P. de Vries): "), std::string::npos) << r.out;
+  std::vector<GrantLinkSeen> links;
+  std::regex re(
+      "ouder \\(([^)]*)\\): https://127\\.0\\.0\\.1:[0-9]+/t/([A-Za-z0-9_-]{43})\n  access code "
+      "\\(hand it over separately\\): ([2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5})");
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), re), end; it != end; ++it) {
+    links.push_back({(*it)[1], (*it)[2], (*it)[3]});
+  }
+  ASSERT_EQ(links.size(), 2u) << r.out;
+  auto question = Post(links[0], "code=" + links[0].code);
+  EXPECT_NE(question.body.find("(" + links[0].role + ")"), std::string::npos) << "the parent is addressed by name";
+
+  const std::vector<std::string> share = {"share",     "casus-2026-0042", "--to",           "wijkteam-b",
+                                          "--purpose", "doorverwijzing",  "--allow-partial"};
+  ASSERT_EQ(Agree(links[0], {"hulpvraag", "afspraken"}, "M.+de+Vries").status, 200);
+  auto one = fed_.As("school", "mentor", share);
+  EXPECT_EQ(one.code, 3) << "one parent of two is not enough: " << one.out << one.err;
+  EXPECT_NE(one.err.find("missing_consent_ouder"), std::string::npos) << one.err;
+
+  ASSERT_EQ(Agree(links[1], {"hulpvraag"}, "P.+de+Vries").status, 200);
+  auto both = fed_.As("school", "mentor", share);
+  ASSERT_EQ(both.code, 0) << both.err;
+  const std::string msg = LastLine(both.out);
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered", std::chrono::seconds(30)));
+  json received = fed_.AsJson("team", "gezinswerker", {"inbox", "show", msg});
+  EXPECT_TRUE(received["summary"].contains("hulpvraag"));
+  EXPECT_FALSE(received["summary"].contains("afspraken")) << "only what both parents agreed to";
+
+  // The father withdraws: the mother's consent on the request falls with it.
+  ASSERT_EQ(Post(links[1], "code=" + links[1].code + "&action=withdraw").status, 200);
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "revoked", std::chrono::seconds(30)));
+  auto again = fed_.As("school", "mentor", share);
+  EXPECT_EQ(again.code, 3) << again.out;
 }
 
 TEST_F(ConsentRequestTest, AnUnansweredLinkExpiresWithItsRequest) {

@@ -53,6 +53,15 @@ struct Consent {
   Date valid_from;
   std::optional<Date> valid_until;      // inclusive; nullopt: no end date
   std::optional<Instant> withdrawn_at;  // withdrawn at or before `now`: not valid
+  // Which parent gave it (a name from the student's guardians); empty when
+  // not recorded. Parents are told apart by it under
+  // AgeRules::Parents::kAllWithAuthority; consents with an empty guardian
+  // count as one parent.
+  std::string guardian;
+  // The permission request it answered (docs/consent-requests.md), or
+  // empty. Parents' consents of one request stand or fall together: when one
+  // parent's is withdrawn, the others' no longer count either.
+  std::string request_id;
 
   bool operator==(const Consent&) const = default;
 };
@@ -77,6 +86,10 @@ struct Request {
   std::vector<Category> categories;
   std::vector<Consent> consents;
   std::optional<Override> override;
+  // Parents with parental authority on the student's record; under
+  // AgeRules::Parents::kAllWithAuthority that many distinct parents (by
+  // Consent::guardian) must consent. Values below 1 count as 1.
+  int parents_with_authority = 1;
 };
 
 struct Reason {

@@ -50,6 +50,12 @@ struct AgeRules {
   // consent alone no longer counts. Default: 16 (WGBO art. 7:447 BW).
   // REQUIRES: jongere_alone_from <= 18.
   int jongere_alone_from = 16;
+  // How many parents must agree where a parent's consent is needed
+  // (protocol file `[consent] parents`): one (the default; CONTRACT.md), or
+  // every parent with parental authority on the student's record
+  // (Request::parents_with_authority; two households).
+  enum class Parents : uint8_t { kOne, kAllWithAuthority };
+  Parents parents = Parents::kOne;
 
   bool operator==(const AgeRules&) const = default;
 };

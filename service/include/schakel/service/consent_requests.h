@@ -7,7 +7,10 @@
 //
 // Who is asked follows the student's age on the Amsterdam calendar and the
 // protocol's age rules (consent::NeededFor): under 12 a parent; 12 to 15 a
-// parent and the young person; from 16 the young person alone.
+// parent and the young person; from 16 the young person alone. Under
+// `[consent] parents = "all_with_authority"` each parent with parental
+// authority on the student's record gets a link of their own, and their
+// consents name them (Consent::guardian) so the engine can count them.
 //
 // The links work like dossier links (crypto/link_secret.h): the row keeps
 // SHA-256(token) and the page's content sealed under Argon2id(token ||
@@ -55,6 +58,7 @@ struct ConsentRequestInput {
 struct GrantLink {
   std::string grant_id;
   std::string grantor_role;  // "ouder" or "jongere"
+  std::string guardian;      // the parent asked, by name (`[consent] parents = "all_with_authority"`); or empty
   std::string url;
   std::string code;
 };
@@ -70,6 +74,7 @@ struct ConsentRequestCreated {
 struct GrantView {
   std::string grant_id;
   std::string grantor_role;
+  std::string guardian;
   std::string state;  // open, agreed, refused, locked, expired, withdrawn, ended
   std::string state_changed;
   std::vector<std::string> agreed;  // category names
@@ -96,6 +101,7 @@ struct GrantRecipient {
 };
 struct GrantContent {
   std::string grantor_role;  // "ouder" or "jongere"
+  std::string guardian;      // the parent addressed, or empty
   std::string student_name;
   std::string organisation;  // this node's name
   std::vector<GrantRecipient> recipients;
@@ -137,9 +143,9 @@ struct GrantAnswer {
 // their SHA-256 is the evidence of what was read.
 struct GrantTexts {
   std::string title;
-  std::vector<std::string> intro;  // who asks, who receives, why, how long
+  std::vector<std::string> intro;                               // who asks, who receives, why, how long
   std::vector<std::pair<std::string, std::string>> categories;  // (name, plain explanation)
-  std::vector<std::string> after;  // what no means, how to withdraw
+  std::vector<std::string> after;                               // what no means, how to withdraw
 };
 GrantTexts TextsFor(const GrantContent& content);
 // Lower-case hex SHA-256 over the texts, each paragraph on its own line.

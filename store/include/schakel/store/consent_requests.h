@@ -47,6 +47,7 @@ struct ConsentGrantRecord {
   std::string grant_id;
   std::string request_id;
   std::string grantor_role;  // "ouder" or "jongere"
+  std::string guardian;      // the parent asked, by name; empty: any parent
   std::string state;
   std::string state_changed;
   int64_t failed_attempts = 0;
@@ -75,7 +76,7 @@ Result<std::vector<ConsentRequestRecord>> ConsentRequestsForStudent(Database& db
 // Stores an open grantor row (state_changed = `at`).
 Status InsertConsentGrant(Database& db, const ConsentGrantRecord& r, const GrantSecret& secret, const std::string& at);
 Result<std::optional<ConsentGrantRecord>> FindConsentGrantByTokenHash(Database& db,
-                                                                     std::span<const uint8_t> token_hash);
+                                                                      std::span<const uint8_t> token_hash);
 Result<std::vector<ConsentGrantRecord>> ConsentGrantsOf(Database& db, const std::string& request_id);
 // Counts one code attempt on a grant whose link still works (open or
 // agreed), before the code is tried. False when it no longer does.
