@@ -49,6 +49,26 @@ void AddConsentRequestCommands(CLI::App* c, Context* ctx) {
   request->add_option("--until", a->until, "the last day the permission holds, YYYY-MM-DD")->required();
   request->add_option("--answer-days", a->answer_days, "days the links can be answered (1..60, default 14)");
 
+  struct InzageArgs {
+    std::string student, for_role;
+    int days = 14;
+  };
+  auto z = std::make_shared<InzageArgs>();
+  CLI::App* inzage =
+      Online(c, "inzage", "an inzage link (AVG art. 15) for a parent or the young person; prints the URL and the code",
+             ctx, "consent inzage", FlagHints{{"for", "--for"}, {"days", "--days"}}, [ctx, z] {
+               json body{{"student", z->student}, {"for", z->for_role}, {"days", z->days}};
+               SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", "/v1/inzage-links", body.dump()));
+               return PrintResult(ctx, r, [&](std::ostream& o) {
+                 o << "inzage link: " << JsonText(r, "link_id") << " (expires " << JsonText(r, "expires") << ")\n";
+                 o << JsonText(r, "url") << "\n";
+                 o << "access code (hand it over separately):\n" << JsonText(r, "code") << "\n";
+               });
+             });
+  inzage->add_option("STUDENT", z->student, "student id")->required();
+  inzage->add_option("--for", z->for_role, "ouder or jongere")->required();
+  inzage->add_option("--days", z->days, "days the link works (1..30, default 14)");
+
   auto student = std::make_shared<std::string>();
   Online(c, "requests", "list a student's permission requests and each grantor's answer", ctx, "consent requests",
          [ctx, student] {

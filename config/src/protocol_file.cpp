@@ -217,6 +217,23 @@ toml::source_region WhereIs(const toml::table& t, const std::string& field) {
   return t.source();
 }
 
+// The optional [consent] table: `parents = "one" | "all_with_authority"`.
+Status ReadConsentTable(const Reader& rd, const toml::table& doc, consent::AgeRules* ages) {
+  const toml::node* n = doc.get("consent");
+  if (n == nullptr) return Status::Ok();
+  const toml::table* t = n->as_table();
+  if (t == nullptr) return rd.Error(n->source(), "consent", "expected a table [consent]");
+  SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(*t, "consent", {"parents"}));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string parents, rd.String(*t, "consent", "parents", false, 32));
+  if (parents == "all_with_authority") {
+    ages->parents = consent::AgeRules::Parents::kAllWithAuthority;
+  } else if (!parents.empty() && parents != "one") {
+    return rd.Error(WhereIs(*t, "parents"), "consent.parents",
+                    "expected \"one\" or \"all_with_authority\", not \"" + parents + "\"");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<consent::Protocol> ParseProtocolToml(std::string_view text, std::string_view file_name) {
@@ -248,18 +265,7 @@ Result<consent::Protocol> ParseProtocolToml(std::string_view text, std::string_v
       if (also) ages.jongere_also_from = *also;
       if (alone) ages.jongere_alone_from = *alone;
     }
-    if (const toml::node* n = doc.get("consent")) {
-      const toml::table* t = n->as_table();
-      if (t == nullptr) return rd.Error(n->source(), "consent", "expected a table [consent]");
-      SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(*t, "consent", {"parents"}));
-      SCHAKEL_ASSIGN_OR_RETURN(std::string parents, rd.String(*t, "consent", "parents", false, 32));
-      if (parents == "all_with_authority") {
-        ages.parents = consent::AgeRules::Parents::kAllWithAuthority;
-      } else if (!parents.empty() && parents != "one") {
-        return rd.Error(WhereIs(*t, "parents"), "consent.parents",
-                        "expected \"one\" or \"all_with_authority\", not \"" + parents + "\"");
-      }
-    }
+    SCHAKEL_RETURN_IF_ERROR(ReadConsentTable(rd, doc, &ages));
 
     const toml::node* flows_node = doc.get("flow");
     if (flows_node == nullptr) {

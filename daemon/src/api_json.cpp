@@ -424,6 +424,10 @@ Json ToJson(const std::vector<service::ConsentRequestView>& list) {
   return {{"requests", out}};
 }
 
+Json ToJson(const service::InzageLinkCreated& r) {
+  return {{"link_id", r.link_id}, {"url", r.url}, {"code", r.code}, {"expires", r.expires}};
+}
+
 Json ToJson(const std::vector<service::LinkView>& list) {
   Json out = Json::array();
   for (const auto& r : list) {

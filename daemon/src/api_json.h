@@ -79,6 +79,8 @@ Json ToJson(const service::LinkNewCode& r);                   // {link_id, url, 
 Json ToJson(const service::ConsentRequestCreated& r);
 // GET /v1/consent-requests?student=: {requests: [{..., grantors: [...]}]}
 Json ToJson(const std::vector<service::ConsentRequestView>& list);
+// POST /v1/inzage-links: {link_id, url, code, expires}
+Json ToJson(const service::InzageLinkCreated& r);
 
 // An error's body: {"error": {"code", "message"}} beside `details`.
 Json ErrorBody(const Status& st, Json details = Json::object());

@@ -275,6 +275,14 @@ struct ApiServer::Impl {
            if (!c.target.query.count("student")) return Reply::Error(Status::InvalidInput("student: missing"));
            return JsonReply(i.requests->ListForStudent(c.caller, c.Query("student")));
          }},
+        {"POST", "/v1/inzage-links", 0,
+         [](Impl& i, const Call& c) {
+           if (i.requests == nullptr) return NoEndpoint(c);
+           if (Status st = service::Authorize(c.caller, Op::kIssueInzage); !st.ok()) return Reply::Error(st);
+           auto req = formats::ParseInzageLinkBody(c.body);
+           if (!req.ok()) return Reply::Error(req.status());
+           return JsonReply(i.requests->CreateInzage(c.caller, req->student, req->for_role, req->days));
+         }},
         // Clears a user's console sign-in waits (sign_in_throttle.h), admin only.
         {"POST", "/v1/users/*/unlock", 0,
          [](Impl& i, const Call& c) {

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "inzage_page.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
 #include "schakel/consent/vocabulary.h"
@@ -168,12 +169,76 @@ http::WebResponse Render(const GrantPage& page, const std::string& token, const 
   return PublicPage(500, "Interne fout", "<h1>Interne fout</h1>\n<p class=\"error\">Probeer het later opnieuw.</p>\n");
 }
 
+// The inzage link's pages: the code form, or the report.
+http::WebResponse RenderInzagePage(const service::InzagePage& page, const std::string& token) {
+  using Kind = service::InzagePage::Kind;
+  auto code_form = [&](int status, const std::string& error) {
+    std::string b =
+        "<h1>Inzage</h1>\n<p>Met deze link ziet u wat er over uw kind (of over u) is gedeeld. Vul de "
+        "toegangscode in die u apart heeft gekregen.</p>\n";
+    if (!error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(error) + "</p>\n";
+    b += "<form method=\"post\" action=\"/i/" + html::Escape(token) + "\">\n";
+    html::Field f;
+    f.id = "code";
+    f.label = "Toegangscode";
+    f.hint = "10 tekens, bijvoorbeeld ABCDE-23456.";
+    f.extra_class = "code";
+    f.maxlength = 16;
+    f.required = true;
+    b += html::Input(f) + html::Submit("Verder") + "</form>\n";
+    return PublicPage(status, "Inzage", b);
+  };
+  switch (page.kind) {
+    case Kind::kNotFound:
+      return NotFound();
+    case Kind::kGone:
+      return Gone(page.state);
+    case Kind::kAskCode:
+      return code_form(200, "");
+    case Kind::kWrongCode:
+      return code_form(403, "Deze toegangscode is onjuist. U heeft nog " + std::to_string(page.attempts_left) +
+                                (page.attempts_left == 1 ? " poging." : " pogingen."));
+    case Kind::kReport:
+      return PublicPage(200, "Inzage", RenderInzage(page.report));
+  }
+  return NotFound();
+}
+
 }  // namespace
 
 ConsentPages::ConsentPages(service::ConsentRequests& requests, const Clock& clock, const LinkPageOptions& options)
     : requests_(requests), per_ip_(clock, options.per_ip) {}
 
+http::WebResponse ConsentPages::HandleInzage(const http::WebRequest& req) {
+  const std::string token = req.path.substr(3);
+  if (!crypto::IsLinkTokenShape(token)) return NotFound();
+  if (req.method != "GET" && req.method != "POST") {
+    http::WebResponse r = http::WebResponse::Text(405, "Alleen GET en POST.");
+    r.headers.emplace_back("Allow", "GET, POST");
+    return r;
+  }
+  Result<service::InzagePage> page = Status::Internal("not decided");
+  if (req.method == "GET") {
+    page = requests_.VisitInzage(token);
+  } else {
+    if (auto refused = CheckFormPost(req, per_ip_)) return *refused;
+    formats::FormLimits limits;
+    limits.max_body = 1024;
+    limits.max_fields = 4;
+    limits.max_value = 64;
+    auto form = formats::ParseForm(req.body, limits);
+    page = requests_.OpenInzage(token, form.ok() && form->count("code") ? form->at("code") : "");
+  }
+  if (!page.ok()) {
+    LogError("inzage pages: " + page.status().message());
+    return PublicPage(500, "Interne fout",
+                      "<h1>Interne fout</h1>\n<p class=\"error\">Probeer het later opnieuw.</p>\n");
+  }
+  return RenderInzagePage(*page, token);
+}
+
 http::WebResponse ConsentPages::Handle(const http::WebRequest& req) {
+  if (req.path.rfind("/i/", 0) == 0) return HandleInzage(req);
   constexpr std::string_view kPrefix = "/t/";
   if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
   const std::string token = req.path.substr(kPrefix.size());

@@ -1,4 +1,4 @@
-// Private to daemon/: the permission pages on the [links] listener
+// Private to daemon/: the permission and inzage pages on the [links] listener
 // (docs/consent-requests.md): GET /t/{token} asks for the access code; POST
 // /t/{token} with the code shows the question (or, after a yes, what was
 // agreed and a way to withdraw it); with the code and an answer it records
@@ -20,9 +20,12 @@ class ConsentPages {
  public:
   // `requests` must outlive this object.
   ConsentPages(service::ConsentRequests& requests, const Clock& clock, const LinkPageOptions& options = {});
+  // /t/{token}: permission pages; /i/{token}: inzage pages.
   http::WebResponse Handle(const http::WebRequest& req);
 
  private:
+  http::WebResponse HandleInzage(const http::WebRequest& req);
+
   service::ConsentRequests& requests_;
   http::RateLimiter per_ip_;
 };

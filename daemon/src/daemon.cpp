@@ -189,11 +189,12 @@ struct Daemon::Impl {
     web_options.name = "links";
     link_pages = std::make_unique<LinkPages>(*links, *core.clock);
     consent_pages = std::make_unique<ConsentPages>(*requests, *core.clock);
-    // /t/...: permission pages; everything else: the dossier link pages.
+    // /t/... and /i/...: permission and inzage pages; the rest: dossier links.
     links_web = std::make_unique<http::WebServer>(
         web_identity,
         [pages = link_pages.get(), permission = consent_pages.get()](const http::WebRequest& r) {
-          return r.path.rfind("/t/", 0) == 0 ? permission->Handle(r) : pages->Handle(r);
+          const bool ours = r.path.rfind("/t/", 0) == 0 || r.path.rfind("/i/", 0) == 0;
+          return ours ? permission->Handle(r) : pages->Handle(r);
         },
         web_options);
     SCHAKEL_RETURN_IF_ERROR(links_web->Start(*core.config.links_listen));

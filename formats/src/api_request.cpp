@@ -141,6 +141,20 @@ Result<ConsentRequestBody> ParseConsentRequestBody(std::string_view body) {
   return r;
 }
 
+Result<InzageLinkBody> ParseInzageLinkBody(std::string_view body) {
+  SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
+  Fields f(j, "");
+  SCHAKEL_RETURN_IF_ERROR(f.OnlyKeys({"student", "for", "days"}));
+  InzageLinkBody r;
+  SCHAKEL_ASSIGN_OR_RETURN(r.student, f.String("student", 128));
+  SCHAKEL_ASSIGN_OR_RETURN(r.for_role, f.String("for", 16));
+  if (j.contains("days")) {
+    SCHAKEL_ASSIGN_OR_RETURN(long long days, f.Integer("days", 1, 30));
+    r.days = static_cast<int>(days);
+  }
+  return r;
+}
+
 Result<StudentChangeRequest> ParseStudentChange(std::string_view body) {
   SCHAKEL_ASSIGN_OR_RETURN(Json j, ParseObject(body, kSmallBodyLimits));
   Fields f(j, "");

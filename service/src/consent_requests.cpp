@@ -140,6 +140,38 @@ struct ConsentRequests::Opened {
 ConsentRequests::ConsentRequests(NodeCore& core, Service& service, const ConsentRequestOptions& options)
     : core_(core), service_(service), options_(options) {}
 
+namespace {
+
+// One page's content per grantor asked: a parent (each parent with
+// authority by name under kAllWithAuthority, else one link for a parent)
+// and/or the young person, as the age rules need.
+std::vector<GrantContent> WhoIsAsked(const GrantContent& base, consent::NeededGrantors needed,
+                                     consent::AgeRules::Parents rule,
+                                     const std::vector<store::GuardianRecord>& guardians) {
+  std::vector<GrantContent> out;
+  if (needed.ouder) {
+    std::vector<std::string> parents;
+    if (rule == consent::AgeRules::Parents::kAllWithAuthority) {
+      for (const auto& g : guardians) {
+        if (g.authority) parents.push_back(g.name);
+      }
+    }
+    if (parents.empty()) parents.emplace_back();
+    for (const auto& name : parents) {
+      out.push_back(base);
+      out.back().grantor_role = "ouder";
+      out.back().guardian = name;
+    }
+  }
+  if (needed.jongere) {
+    out.push_back(base);
+    out.back().grantor_role = "jongere";
+  }
+  return out;
+}
+
+}  // namespace
+
 // long-function: checks, the age rule, one sealed link per grantor, then one
 // transaction; read in one place.
 Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const ConsentRequestInput& in) {
@@ -161,7 +193,6 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
     if (!birth.ok()) return Status::Corruption("student " + in.student_id + ": bad stored birth date");
     const int age = AgeInYears(*birth, today);
     if (age < 0) return Status::InvalidInput("student " + in.student_id + ": birth date lies in the future");
-    consent::NeededGrantors needed = consent::NeededFor(age, core_.protocol.ages());
     r.request_id = internal::RandomId("cr-", 8);
     r.student_id = in.student_id;
     r.purposes = in.purposes;
@@ -182,26 +213,8 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
                             internal::CategoryNames(r.categories),
                             in.valid_until,
                             r.text_version};
-    if (needed.ouder) {
-      // Every parent with authority, each by name, when the protocol asks
-      // them all; otherwise one link for a parent.
-      std::vector<std::string> parents;
-      if (core_.protocol.ages().parents == consent::AgeRules::Parents::kAllWithAuthority) {
-        for (const auto& g : student->guardians) {
-          if (g.authority) parents.push_back(g.name);
-        }
-      }
-      if (parents.empty()) parents.emplace_back();
-      for (const auto& name : parents) {
-        contents.push_back(base);
-        contents.back().grantor_role = "ouder";
-        contents.back().guardian = name;
-      }
-    }
-    if (needed.jongere) {
-      contents.push_back(base);
-      contents.back().grantor_role = "jongere";
-    }
+    contents = WhoIsAsked(base, consent::NeededFor(age, core_.protocol.ages()), core_.protocol.ages().parents,
+                          student->guardians);
   }
   // Argon2id for each link, without the lock.
   struct Made {
@@ -249,11 +262,9 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
   return out;
 }
 
-Result<std::vector<ConsentRequestView>> ConsentRequests::ListForStudent(const Caller& c,
-                                                                        const std::string& student_id) {
-  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListConsentRequests));
-  if (!IsValidObjectId(student_id)) return Status::InvalidInput("student: not a student id");
-  NodeCore::Held held(core_);
+namespace internal {
+
+Result<std::vector<ConsentRequestView>> RequestViewsFor(NodeCore::Held& held, const std::string& student_id) {
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRequestRecord> requests,
                            store::ConsentRequestsForStudent(held.db(), student_id));
   std::vector<ConsentRequestView> out;
@@ -264,6 +275,17 @@ Result<std::vector<ConsentRequestView>> ConsentRequests::ListForStudent(const Ca
     for (const auto& g : grants) v.grantors.push_back(ViewOf(g));
     out.push_back(std::move(v));
   }
+  return out;
+}
+
+}  // namespace internal
+
+Result<std::vector<ConsentRequestView>> ConsentRequests::ListForStudent(const Caller& c,
+                                                                        const std::string& student_id) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListConsentRequests));
+  if (!IsValidObjectId(student_id)) return Status::InvalidInput("student: not a student id");
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<ConsentRequestView> out, internal::RequestViewsFor(held, student_id));
   SCHAKEL_RETURN_IF_ERROR(
       AuditOrFail(held, internal::CallerEvent(c, {"consent_request.read", student_id, "", "", "", "ok", ""})));
   return out;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "schakel/consent/engine.h"
+#include "schakel/service/consent_requests.h"
 #include "schakel/service/node_core.h"
 #include "schakel/service/service.h"
 #include "schakel/store/partners.h"
@@ -67,6 +68,10 @@ Status CheckMeldcodeApprover(NodeCore::Held& held, const Caller& c, const store:
 std::string JustificationSha256(std::string_view justification);
 // ",justification_sha256=<hex>", to append to an audit entry's reason codes.
 std::string JustificationRef(std::string_view justification);
+
+// A student's permission requests with each grantor's answer, newest first
+// (consent_requests.cpp; the list and the inzage report).
+Result<std::vector<ConsentRequestView>> RequestViewsFor(NodeCore::Held& held, const std::string& student_id);
 
 // The audit event for a caller's action.
 audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what, AuditTo to = {});

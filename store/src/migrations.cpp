@@ -408,7 +408,9 @@ ALTER TABLE users ADD COLUMN function TEXT;
 // request names what a coordinator asks permission for; each grantor the
 // student's age needs has a row of its own with its own link (the SHA-256
 // of its token and the sealed page, as for dossier links) and, once
-// answered, the answer kept as evidence. A consent says which parent gave
+// answered, the answer kept as evidence. An inzage link lets a parent or
+// the young person read what was shared about the student (AVG art. 15). A
+// consent says which parent gave
 // it (two households) and which request it answered; the consents kept
 // from before name neither ('').
 constexpr std::string_view kV14 = R"sql(
@@ -445,6 +447,20 @@ CREATE TABLE consent_request_grantors (
   consent_id TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX consent_request_grantors_request ON consent_request_grantors (request_id);
+CREATE TABLE inzage_links (
+  link_id TEXT PRIMARY KEY,
+  student_id TEXT NOT NULL,
+  grantor_role TEXT NOT NULL CHECK (grantor_role IN ('ouder', 'jongere')),
+  token_hash BLOB NOT NULL UNIQUE,
+  kdf_salt BLOB,
+  nonce BLOB,
+  ciphertext BLOB,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('active', 'locked', 'expired')),
+  created_by TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires TEXT NOT NULL
+);
 )sql";
 
 constexpr std::array<std::string_view, 14> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6,  kV7,

@@ -195,4 +195,74 @@ Result<std::vector<std::string>> ExpireConsentGrants(Database& db, const std::st
   return expired;
 }
 
+// ---- inzage links
+
+namespace {
+
+Result<InzageLinkRecord> ReadInzage(Statement& s) {
+  InzageLinkRecord r;
+  r.link_id = s.Text(0);
+  r.student_id = s.Text(1);
+  r.grantor_role = s.Text(2);
+  r.failed_attempts = s.Int(3);
+  r.state = s.Text(4);
+  r.created_by = s.Text(5);
+  r.created = s.Text(6);
+  r.expires = s.Text(7);
+  if (!s.IsNull(8) && !s.IsNull(9) && !s.IsNull(10)) {
+    r.kdf_salt = s.Blob(8);
+    r.nonce = s.Blob(9);
+    r.ciphertext = s.Blob(10);
+    r.has_content = true;
+  }
+  return r;
+}
+
+}  // namespace
+
+Status InsertInzageLink(Database& db, const InzageLinkRecord& r, const GrantSecret& secret) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("INSERT INTO inzage_links (link_id, student_id, grantor_role, token_hash, kdf_salt, nonce, "
+                 "ciphertext, failed_attempts, state, created_by, created, expires) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?, ?);"));
+  return s.Bind(1, r.link_id)
+      .Bind(2, r.student_id)
+      .Bind(3, r.grantor_role)
+      .BindBlob(4, secret.token_hash)
+      .BindBlob(5, secret.kdf_salt)
+      .BindBlob(6, secret.nonce)
+      .BindBlob(7, secret.ciphertext)
+      .Bind(8, r.created_by)
+      .Bind(9, r.created)
+      .Bind(10, r.expires)
+      .Run();
+}
+
+Result<std::optional<InzageLinkRecord>> FindInzageLinkByTokenHash(Database& db, std::span<const uint8_t> token_hash) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT link_id, student_id, grantor_role, failed_attempts, state, created_by, created, "
+                              "expires, kdf_salt, nonce, ciphertext FROM inzage_links WHERE token_hash = ?;"));
+  s.BindBlob(1, token_hash);
+  return OneRow<InzageLinkRecord>(s, ReadInzage);
+}
+
+Result<bool> CountInzageAttempt(Database& db, const std::string& link_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE inzage_links SET failed_attempts = failed_attempts + 1 "
+                                                   "WHERE link_id = ? AND state = 'active';"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, link_id).Run());
+  return db.Changes() > 0;
+}
+
+Status ResetInzageAttempts(Database& db, const std::string& link_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE inzage_links SET failed_attempts = 0 WHERE link_id = ?;"));
+  return s.Bind(1, link_id).Run();
+}
+
+Status EndInzageLink(Database& db, const std::string& link_id, const std::string& state) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE inzage_links SET state = ?, kdf_salt = NULL, nonce = NULL, "
+                                                   "ciphertext = NULL WHERE link_id = ?;"));
+  return s.Bind(1, state).Bind(2, link_id).Run();
+}
+
 }  // namespace schakel::store

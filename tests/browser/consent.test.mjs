@@ -7,7 +7,8 @@
 // The road: a request for a 13-year-old -> the parent agrees to three of
 // five categories, the young person to two of those -> a share carries
 // exactly those two -> the young person withdraws on the management page ->
-// the partner's copy is purged. axe-core (WCAG 2.1 AA) runs on every page
+// the partner's copy is purged -> the parent's inzage link shows all of it
+// in Dutch. axe-core (WCAG 2.1 AA) runs on every page
 // and no page is wider than a 390 px screen. Screenshots:
 // SCHAKEL_SCREENSHOTS/consent-*.png.
 //
@@ -242,6 +243,20 @@ async function main() {
   assert.match(requests, /ouder: agreed \(afspraken,hulpvraag,identificatie\)/);
   assert.match(requests, /jongere: withdrawn/);
   log('withdrawn; the partner purged its copy');
+
+  // The parent's inzage link shows all of it, in Dutch.
+  const inzage = asJson(school, 'zorgco', ['consent', 'inzage', 'stu-1042', '--for', 'ouder']);
+  const report = await openLink(inzage.url, inzage.code, 'inzage');
+  const text = await report.textContent('main');
+  for (const expected of ['Sanne de Vries', 'Gedeeld met Wijkteam Overvecht: Afspraken, Hulpvraag',
+    'Grondslag: toestemming', 'ondertekend als', 'ja gezegd, later ingetrokken', 'Ingetrokken bij Wijkteam Overvecht']) {
+    assert.ok(text.includes(expected), `the inzage report says "${expected}"`);
+  }
+  assert.doesNotMatch(text, /share\.|consent_|mentor|zorgco/, 'no codes or staff names');
+  await axe(report, 'inzage report');
+  await shot(report, 'inzage-report');
+  await report.emulateMedia({ media: 'print' });
+  await shot(report, 'inzage-report-print');
 }
 
 let failed = false;

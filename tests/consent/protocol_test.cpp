@@ -224,9 +224,12 @@ TEST(ProtocolToml, CustomProtocolRoundTrips) {
   Flow g = Simple("alleen_org", O::kWijkteam, O::kSchool);
   g.to.clear();
   g.to_orgs = {"school-x"};
-  auto p = Protocol::Create({f, g}, AgeRules{13, 17});
+  AgeRules ages{13, 17};
+  ages.parents = AgeRules::Parents::kAllWithAuthority;
+  auto p = Protocol::Create({f, g}, ages);
   ASSERT_TRUE(p.ok()) << p.status().message();
   const std::string toml = config::ProtocolToToml(*p);
+  EXPECT_NE(toml.find("parents = \"all_with_authority\""), std::string::npos) << toml;
   auto back = config::ParseProtocolToml(toml, "custom.toml");
   ASSERT_TRUE(back.ok()) << back.status().message() << "\n" << toml;
   EXPECT_EQ(back.value(), p.value());
@@ -280,6 +283,10 @@ INSTANTIATE_TEST_SUITE_P(
         TomlCase{"syntax", "[[flow]]\npurpose = \"x\nfrom = []\n", "p.toml:2: not valid TOML"},
         TomlCase{"duplicate_key", "[[flow]]\npurpose = \"a\"\npurpose = \"b\"\n", "p.toml:3: not valid TOML"},
         TomlCase{"unknown_top", std::string("version = 1\n") + kGoodFlow, "p.toml:1: version: unknown key"},
+        TomlCase{"consent_parents", std::string("[consent]\nparents = \"two\"\n") + kGoodFlow,
+                 "p.toml:2: consent.parents: expected \"one\" or \"all_with_authority\""},
+        TomlCase{"consent_key", std::string("[consent]\nouders = \"one\"\n") + kGoodFlow,
+                 "p.toml:2: consent.ouders: unknown key"},
         TomlCase{"unknown_flow_key", std::string(kGoodFlow) + "retention = 3\n",
                  "p.toml:7: flow[0].retention: unknown key"},
         TomlCase{"missing_purpose",

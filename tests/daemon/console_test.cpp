@@ -749,6 +749,7 @@ constexpr RouteRow kApiTable[] = {
     {"POST /v1/links/*/new-code", "AADD"},
     {"POST /v1/consent-requests", "DADD"},
     {"GET /v1/consent-requests", "DAAD", "?student=stu-1"},
+    {"POST /v1/inzage-links", "DADD"},
     {"POST /v1/users/*/unlock", "DDDA"},
     {"GET /v1/users/pending", "DADD"},
     {"POST /v1/users/*/confirm", "DADD"},

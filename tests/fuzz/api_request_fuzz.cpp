@@ -1,6 +1,7 @@
 // formats::ParseRequestTarget, ParseShareRequest, ParseLinkRequest,
 // ParseStudentChange, ParseRosterUpload, ParseInboxRoute and
-// ParseSingleStringField, ParseConsentRequestBody (the local API's request target and bodies) on
+// ParseSingleStringField, ParseConsentRequestBody, ParseInzageLinkBody (the local
+// API's request target and bodies) on
 // arbitrary bytes. Properties: a parsed target re-assembled from its parts
 // parses to the same parts; a parsed share or link request serialised again
 // parses to the same request.
@@ -79,6 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(asked->recipients.size() <= 10 && asked->purposes.size() <= 5 && asked->categories.size() <= 16);
     FUZZ_CHECK(asked->valid_until.size() <= 10);
   }
+  auto inzage = ParseInzageLinkBody(text);
+  if (inzage.ok()) FUZZ_CHECK(inzage->days >= 1 && inzage->days <= 30 && inzage->for_role.size() <= 16);
   auto route = ParseInboxRoute(text);
   if (route.ok()) FUZZ_CHECK(route->sender.size() <= 64 && route->student.size() <= 128 && route->user.size() <= 128);
   return 0;

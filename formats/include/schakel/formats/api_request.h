@@ -122,4 +122,13 @@ struct ConsentRequestBody {
 };
 Result<ConsentRequestBody> ParseConsentRequestBody(std::string_view body);
 
+// POST /v1/inzage-links: {"student", "for": "ouder" | "jongere", "days"?
+// (1..30, default 14)}.
+struct InzageLinkBody {
+  std::string student;
+  std::string for_role;
+  int days = 14;
+};
+Result<InzageLinkBody> ParseInzageLinkBody(std::string_view body);
+
 }  // namespace schakel::formats

@@ -24,16 +24,19 @@
 // Thread-safety: database work under the node lock; Argon2id without it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "schakel/audit/format.h"
 #include "schakel/crypto/link_secret.h"
 #include "schakel/formats/api_request.h"
 #include "schakel/service/node_core.h"
 #include "schakel/service/results.h"
 #include "schakel/service/service.h"
+#include "schakel/store/records.h"
 
 namespace schakel::service {
 
@@ -151,6 +154,38 @@ GrantTexts TextsFor(const GrantContent& content);
 // Lower-case hex SHA-256 over the texts, each paragraph on its own line.
 std::string TextsSha256(const GrantTexts& texts);
 
+// An inzage link (AVG art. 15) for a parent or the young person: what was
+// shared about the student, with whom, when and on which basis, the
+// consents and their evidence, and what was refused. Read live when the
+// code opens it (docs/consent-requests.md, "Inzage").
+inline constexpr int kDefaultInzageDays = 14;
+inline constexpr int kMaxInzageDays = 30;
+struct InzageLinkCreated {
+  std::string link_id;
+  std::string url;
+  std::string code;
+  std::string expires;
+};
+struct InzageReport {
+  std::string student_id;
+  std::string student_name;
+  std::string organisation;
+  std::string grantor_role;                    // who it is for
+  std::vector<store::ConsentRecord> consents;  // with their evidence
+  std::vector<ConsentRequestView> requests;    // and each grantor's answer
+  // Shares, dossier links, refusals and consent events about the student,
+  // oldest first, naming no staff member (audit::RedactForFamily).
+  std::vector<audit::AuditEntry> events;
+  std::map<std::string, std::string> names;  // node id -> organisation name
+};
+struct InzagePage {
+  enum class Kind { kNotFound, kGone, kAskCode, kWrongCode, kReport };
+  Kind kind = Kind::kNotFound;
+  std::string state;
+  int attempts_left = 0;
+  InzageReport report;
+};
+
 struct ConsentRequestOptions {
   crypto::LinkKdfParams kdf;
 };
@@ -173,6 +208,15 @@ class ConsentRequests {
   // POST /t/{token} with the code and "withdraw": ends the consent the
   // answer made (Service::WithdrawConsent's effect).
   Result<GrantPage> Withdraw(const std::string& token, std::string_view typed_code);
+
+  // An inzage link for `grantor_role` ("ouder" or "jongere") about a
+  // registered student, valid `days` (1..kMaxInzageDays). Coordinators.
+  Result<InzageLinkCreated> CreateInzage(const Caller& c, const std::string& student_id,
+                                         const std::string& grantor_role, int days);
+  // GET /i/{token}: reveals nothing. POST with the code: the report, read
+  // now, its reading audited (inzage.read). Five wrong codes lock it.
+  Result<InzagePage> VisitInzage(const std::string& token);
+  Result<InzagePage> OpenInzage(const std::string& token, std::string_view typed_code);
 
   // Expires unanswered links past their request's expiry and ends
   // management links whose consent period is over. Returns how many.

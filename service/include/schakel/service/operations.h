@@ -62,6 +62,7 @@ enum class Op : uint8_t {
   kListPendingGrants,
   kRequestConsent,
   kListConsentRequests,
+  kIssueInzage,
   kCount
 };
 
@@ -144,6 +145,7 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     // Permission requests to parents and young people (docs/consent-requests.md).
     {Op::kRequestConsent, kCoordinatorOnly, "ask parents or young people for permission"},
     {Op::kListConsentRequests, kCoordinatorOrAuditor, "read permission requests"},
+    {Op::kIssueInzage, kCoordinatorOnly, "issue inzage links to parents or young people"},
 }};
 
 constexpr bool TableInOrder() {

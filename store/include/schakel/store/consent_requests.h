@@ -95,4 +95,30 @@ Result<bool> SetGrantState(Database& db, const std::string& grant_id, const std:
 // sealed content. Returns the grant ids changed.
 Result<std::vector<std::string>> ExpireConsentGrants(Database& db, const std::string& now, const std::string& today);
 
+// ---- inzage links (AVG art. 15 for a parent or the young person)
+
+struct InzageLinkRecord {
+  std::string link_id;
+  std::string student_id;
+  std::string grantor_role;  // who it is for: "ouder" or "jongere"
+  int64_t failed_attempts = 0;
+  std::string state;  // active, locked, expired
+  std::string created_by;
+  std::string created;
+  std::string expires;
+  bool has_content = false;
+  std::vector<uint8_t> kdf_salt;
+  std::vector<uint8_t> nonce;
+  std::vector<uint8_t> ciphertext;
+};
+
+Status InsertInzageLink(Database& db, const InzageLinkRecord& r, const GrantSecret& secret);
+Result<std::optional<InzageLinkRecord>> FindInzageLinkByTokenHash(Database& db, std::span<const uint8_t> token_hash);
+// Counts one code attempt on an active link before the code is tried; false
+// when it is no longer active.
+Result<bool> CountInzageAttempt(Database& db, const std::string& link_id);
+Status ResetInzageAttempts(Database& db, const std::string& link_id);
+// 'locked' or 'expired', the sealed content deleted.
+Status EndInzageLink(Database& db, const std::string& link_id, const std::string& state);
+
 }  // namespace schakel::store

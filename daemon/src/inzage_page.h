@@ -1,0 +1,23 @@
+// Private to daemon/: the inzage report (AVG art. 15) a parent or the young
+// person reads on /i/{token} (docs/consent-requests.md "Inzage"), as Dutch
+// HTML: what was shared about the student, with whom, when and on which
+// basis; the consents and how they were given; the answers to permission
+// requests; what was not shared. Lists rather than tables, so it reads on a
+// phone; printable.
+#pragma once
+
+#include <string>
+
+#include "schakel/base/time.h"
+#include "schakel/service/consent_requests.h"
+
+namespace schakel::daemon {
+
+// "1 december 2026, 15:04" in Europe/Amsterdam.
+std::string DutchMoment(Instant t);
+// "1 december 2026" for "2026-12-01"; the text itself when it is not a date.
+std::string DutchDay(const std::string& ymd);
+// The report's <main> content (trusted HTML, everything from data escaped).
+std::string RenderInzage(const service::InzageReport& report);
+
+}  // namespace schakel::daemon
