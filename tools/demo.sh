@@ -217,6 +217,51 @@ as rmc "${COORDS[rmc]}" inbox assign "$MSG_DAAN" --user "K. Jansen (trajectbegel
 got=$(as rmc "$TRAJECT" inbox show "$MSG_DAAN" --json | json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))")
 ok "delivered to the RMC on Daan's own consent; they see: $got"
 
+say "9b. Noor's parents are asked for permission through Schakel; the demo answers as her mother would, on the page"
+as school "$ZORGCO" consent request stu-3155 --to wijkteam-overvecht --purpose doorverwijzing \
+  --category identificatie --category contact --category hulpvraag --category afspraken \
+  --until "$(date -d '+1 year' +%F)" --json >"$WORK/request.json" || fail "consent request"
+roles=$(json "','.join(l['grantor_role'] for l in d['links'])" <"$WORK/request.json")
+ok "one link and code per person her age needs ($roles); the school hands them over separately"
+# answer_page URL CODE NAME CATEGORY...: what a parent does in the browser —
+# open the link (nothing shown), type the code (the question), tick, sign, agree.
+answer_page() {
+  python3 - "$@" <<'PY' || fail "answering the permission page"
+import re, ssl, sys, urllib.parse as p, urllib.request as u
+url, code, name, cats = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+ctx = ssl._create_unverified_context()  # the demo's own certificate
+def post(fields):
+    req = u.Request(url, data=p.urlencode(fields).encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return u.urlopen(req, context=ctx, timeout=20).read().decode()
+first = u.urlopen(url, context=ctx, timeout=20).read().decode()
+assert "Toegangscode" in first and "Noor" not in first, "the page shows something before the code"
+question = post({"code": code})
+assert "Noor El Amrani" in question and "checked" not in question, "the question is not as expected"
+fields = {"code": code, "action": "answer", "choice": "agree", "name": name}
+fields.update({"cat_" + c: "1" for c in cats})
+done = post(fields)
+assert "toestemming voor deze gegevens" in done, "the answer was not recorded"
+PY
+}
+for role in ${roles//,/ }; do
+  url=$(json "[l['url'] for l in d['links'] if l['grantor_role']=='$role'][0]" <"$WORK/request.json")
+  code=$(json "[l['code'] for l in d['links'] if l['grantor_role']=='$role'][0]" <"$WORK/request.json")
+  if [ "$role" = ouder ]; then who="F. El Amrani"; else who="Noor"; fi
+  answer_page "$url" "$code" "$who" identificatie hulpvraag afspraken
+  ok "$role ($who) opened the page, typed the code, ticked identificatie, hulpvraag and afspraken (not contact), signed"
+done
+as school "$ZORGCO" consent requests stu-3155 >"$WORK/requests"
+grep -q "ouder: agreed (afspraken,hulpvraag,identificatie)" "$WORK/requests" || fail "request state: $(cat "$WORK/requests")"
+ok "the answer is a consent with evidence (the typed name, the time, the SHA-256 of the text shown)"
+MSG_NOOR2=$(as school "$MENTOR" share casus-2026-0155 --to wijkteam-overvecht --purpose doorverwijzing \
+  --allow-partial | tail -n1)
+wait_state school "$MENTOR" "$MSG_NOOR2" delivered
+as wijkteam "${COORDS[wijkteam]}" inbox show "$MSG_NOOR2" --json >"$WORK/noor2.json"
+got=$(json "','.join(sorted(k for k in d['summary'] if k not in ('case_id','student_id','birth_date','created','updated')))" <"$WORK/noor2.json")
+[ "$got" = "afspraken,hulpvraag,identificatie" ] || fail "wijkteam received: $got"
+ok "the referral carries what her parent agreed to: $got"
+
 say "10. Sanne withdraws her consent: the wijkteam's copy is purged and the dossier link ends"
 as school "$ZORGCO" consent withdraw "$C_SANNE" --json >"$WORK/withdraw"
 [ "$(json "','.join(d['links_revoked'])" <"$WORK/withdraw")" = "$LINK_ID" ] || fail "the withdrawal did not end the link"
