@@ -164,8 +164,7 @@ std::string RenderInzage(const service::InzageReport& r) {
   }
   o += items.empty() ? "<p>Er is niets gedeeld.</p>\n" : "<ul>\n" + items + "</ul>\n";
   o += "</section>\n<p class=\"notice\">Vragen, of klopt er iets niet? Neem contact op met " +
-       html::Escape(r.organisation) + ". " + (young ? "Je" : "U") +
-       " kunt deze pagina afdrukken.</p>\n";
+       html::Escape(r.organisation) + ". " + (young ? "Je" : "U") + " kunt deze pagina afdrukken.</p>\n";
   return o;
 }
 

@@ -383,6 +383,18 @@ Result<GrantPage> ConsentRequests::Unseal(const std::string& token, std::string_
     return page;
   }
   SCHAKEL_RETURN_IF_ERROR(store::ResetGrantAttempts(held.db(), g.grant_id));
+  if (g.state == "agreed") {
+    // A coordinator may have withdrawn the consent meanwhile (on the
+    // person's word by phone, say): the page then says so, and no longer
+    // offers to manage it.
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRecord> given, store::FindConsent(held.db(), g.consent_id));
+    if (!given || given->consent.withdrawn_at) {
+      SCHAKEL_RETURN_IF_ERROR(
+          store::SetGrantState(held.db(), g.grant_id, "agreed", "withdrawn", FormatInstantMs(core_.clock->Now()))
+              .status());
+      return Gone("withdrawn");
+    }
+  }
   std::string text(reinterpret_cast<const char*>(opened->data()), opened->size());
   auto content = ContentFrom(text);
   crypto::Wipe(text.data(), text.size());

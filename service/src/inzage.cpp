@@ -20,10 +20,10 @@ constexpr int kMaxInzageWrongCodes = 5;
 // What a family reads about: sharing, links, refusals and consents; not the
 // staff's own reading and listing.
 const std::set<std::string>& ReportedActions() {
-  static const std::set<std::string> k = {
-      "share.permitted", "share.denied",    "share.delivered", "share.revoked", "share.cancelled",
-      "share.purged",    "link.created",    "link.read",       "link.revoked",  "consent.record",
-      "consent.withdraw", "consent_request.refused"};
+  static const std::set<std::string> k = {"share.permitted", "share.denied",     "share.delivered",
+                                          "share.revoked",   "share.cancelled",  "share.purged",
+                                          "link.created",    "link.read",        "link.revoked",
+                                          "consent.record",  "consent.withdraw", "consent_request.refused"};
   return k;
 }
 
@@ -39,7 +39,7 @@ InzagePage GoneInzage(const std::string& state) {
 }  // namespace
 
 Result<InzageLinkCreated> ConsentRequests::CreateInzage(const Caller& c, const std::string& student_id,
-                                                       const std::string& grantor_role, int days) {
+                                                        const std::string& grantor_role, int days) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kIssueInzage));
   if (core_.config.links_public_url.empty()) {
     return Status::InvalidInput("inzage links need the link pages: set [links] listen (and public_url)");
@@ -67,15 +67,14 @@ Result<InzageLinkCreated> ConsentRequests::CreateInzage(const Caller& c, const s
   const std::string token = crypto::NewLinkToken();
   InzageLinkCreated out{r.link_id, core_.config.links_public_url + "/i/" + token, crypto::NewAccessCode(), r.expires};
   // The sealed content only proves the code: the report is read when opened.
-  SCHAKEL_ASSIGN_OR_RETURN(crypto::SealedLink sealed,
-                           crypto::SealLinkContent(token, *crypto::NormaliseAccessCode(out.code), r.link_id,
-                                                   student_id, options_.kdf));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      crypto::SealedLink sealed,
+      crypto::SealLinkContent(token, *crypto::NormaliseAccessCode(out.code), r.link_id, student_id, options_.kdf));
   const auto hash = crypto::LinkTokenHash(token);
   NodeCore::Held held(core_);
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(
-      store::InsertInzageLink(held.db(), r, {hash, sealed.salt, sealed.nonce, sealed.ciphertext}));
+  SCHAKEL_RETURN_IF_ERROR(store::InsertInzageLink(held.db(), r, {hash, sealed.salt, sealed.nonce, sealed.ciphertext}));
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(
       held, internal::CallerEvent(c, {"inzage.created", student_id, r.link_id, "", "", "ok", "for:" + grantor_role})));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
@@ -108,7 +107,8 @@ Result<InzagePage> ConsentRequests::OpenInzage(const std::string& token, std::st
   store::InzageLinkRecord row;
   {
     NodeCore::Held held(core_);
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InzageLinkRecord> r, store::FindInzageLinkByTokenHash(held.db(), hash));
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InzageLinkRecord> r,
+                             store::FindInzageLinkByTokenHash(held.db(), hash));
     if (!r) return InzagePage{};
     SCHAKEL_ASSIGN_OR_RETURN(bool counted, store::CountInzageAttempt(held.db(), r->link_id));
     if (!counted) return GoneInzage(r->state);
@@ -124,15 +124,16 @@ Result<InzagePage> ConsentRequests::OpenInzage(const std::string& token, std::st
     opened = crypto::OpenLinkContent(token, *code, row.link_id, sealed, options_.kdf);
   }
   NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InzageLinkRecord> again, store::FindInzageLinkByTokenHash(held.db(), hash));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InzageLinkRecord> again,
+                           store::FindInzageLinkByTokenHash(held.db(), hash));
   if (!again) return InzagePage{};
   if (again->state != "active") return GoneInzage(again->state);
   if (!opened.ok()) {
     const int64_t failed = again->failed_attempts;
     if (failed >= kMaxInzageWrongCodes) {
       SCHAKEL_RETURN_IF_ERROR(store::EndInzageLink(held.db(), row.link_id, "locked"));
-      AuditBestEffort(held, InzageEvent({"inzage.locked", row.student_id, row.link_id, "", "", "deny",
-                                         "too_many_wrong_codes"}));
+      AuditBestEffort(
+          held, InzageEvent({"inzage.locked", row.student_id, row.link_id, "", "", "deny", "too_many_wrong_codes"}));
       return GoneInzage("locked");
     }
     AuditBestEffort(held, InzageEvent({"inzage.wrong_code", row.student_id, row.link_id, "", "", "deny",

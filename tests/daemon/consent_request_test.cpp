@@ -215,6 +215,19 @@ TEST_F(ConsentRequestTest, WhoIsAskedFollowsTheAge) {
   auto eleven = Request("stu-3155", {"hulpvraag"});
   ASSERT_EQ(eleven.size(), 1u);
   EXPECT_EQ(eleven[0].role, "ouder");
+  // The parent agrees; later a coordinator withdraws the consent (on the
+  // parent's word by phone): the management page says so and offers nothing.
+  ASSERT_EQ(Agree(eleven[0], {"hulpvraag"}, "F.+El+Amrani").status, 200);
+  json given = Consents("stu-3155");
+  ASSERT_EQ(given["consents"].size(), 1u);
+  EXPECT_EQ(given["consents"][0]["request_id"].get<std::string>().rfind("cr-", 0), 0u) << given.dump();
+  auto withdrawn = fed_.As("school", "zorgco", {"consent", "withdraw", given["consents"][0]["id"].get<std::string>()});
+  ASSERT_EQ(withdrawn.code, 0) << withdrawn.err;
+  auto manage = Post(eleven[0], "code=" + eleven[0].code);
+  EXPECT_EQ(manage.status, 410);
+  EXPECT_NE(manage.body.find("ingetrokken"), std::string::npos) << manage.body;
+  EXPECT_EQ(manage.body.find("Toestemming intrekken"), std::string::npos);
+
   ASSERT_NO_FATAL_FAILURE(SetAge("stu-2207", 16));
   auto sixteen = Request("stu-2207", {"hulpvraag"});
   ASSERT_EQ(sixteen.size(), 1u);
