@@ -17,11 +17,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { freePortBase, waitForPort } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -39,37 +39,6 @@ function schakel(args, input = '') {
   const r = spawnSync(path.join(BIN, 'schakel'), args, { input, encoding: 'utf8', timeout: 60000 });
   if (r.status !== 0) throw new Error(`schakel ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
-}
-
-async function freePortBase() {
-  const tryBind = (port) => new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-  for (let i = 0; i < 200; i++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    let ok = true;
-    for (let p = base; p < base + 4 && ok; p++) ok = await tryBind(p);
-    if (ok) return base;
-  }
-  throw new Error('no four free consecutive ports');
-}
-
-function waitForPort(port, ms) {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(); });
-      s.once('error', () => {
-        s.destroy();
-        if (Date.now() > deadline) reject(new Error(`port ${port} did not open`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
 }
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'schakel-consent-'));

@@ -9,11 +9,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { freePortBase, waitForPort } from './support.mjs';
 
 const BIN = process.env.SCHAKEL_BIN || path.resolve('build');
 const SHOTS = process.env.SCHAKEL_SCREENSHOTS || path.join(BIN, 'screenshots');
@@ -27,22 +27,6 @@ function schakel(args, input = '') {
   const r = spawnSync(path.join(BIN, 'schakel'), args, { input, encoding: 'utf8', timeout: 60000 });
   if (r.status !== 0) throw new Error(`schakel ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
-}
-
-// Four consecutive free ports (peer, api, links, console).
-async function freePortBase() {
-  const tryBind = (port) => new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-  for (let i = 0; i < 200; i++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    let ok = true;
-    for (let p = base; p < base + 4 && ok; p++) ok = await tryBind(p);
-    if (ok) return base;
-  }
-  throw new Error('no four free consecutive ports');
 }
 
 function base32Decode(s) {
@@ -64,22 +48,6 @@ function totp(secret, at = Date.now()) {
   const o = mac[19] & 0x0f;
   const bin = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
   return String(bin % 1000000).padStart(6, '0');
-}
-
-function waitForPort(port, ms) {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(); });
-      s.once('error', () => {
-        s.destroy();
-        if (Date.now() > deadline) reject(new Error(`port ${port} did not open`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
 }
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'schakel-console-'));
