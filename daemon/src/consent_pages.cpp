@@ -29,22 +29,11 @@ std::string LabelList(const std::vector<std::string>& categories) {
 }
 
 http::WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
-  std::string b = "<h1>Verzoek om toestemming</h1>\n";
-  b += "<p>U heeft een verzoek om toestemming ontvangen. Vul de toegangscode in die u apart heeft gekregen (op "
-       "papier of per telefoon). Zonder de code is niets te zien.</p>\n";
-  if (!error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(error) + "</p>\n";
-  b += "<form method=\"post\" action=\"/t/" + html::Escape(token) + "\">\n";
-  html::Field f;
-  f.id = "code";
-  f.label = "Toegangscode";
-  f.hint = "10 tekens, bijvoorbeeld ABCDE-23456. Hoofdletters en het streepje zijn niet nodig.";
-  f.extra_class = "code";
-  f.maxlength = 16;
-  f.required = true;
-  b += html::Input(f);
-  b += html::Submit("Verder");
-  b += "</form>\n";
-  return PublicPage(status, "Toegangscode", b);
+  static const CodeFormText kText{"Verzoek om toestemming",
+                                  "U heeft een verzoek om toestemming ontvangen. Vul de toegangscode in die u apart "
+                                  "heeft gekregen (op papier of per telefoon). Zonder de code is niets te zien.",
+                                  "Verder"};
+  return CodeFormPage(status, "/t/" + token, kText, error);
 }
 
 // The question: the texts, a checkbox per category (none ticked), the typed
@@ -172,21 +161,12 @@ http::WebResponse Render(const GrantPage& page, const std::string& token, const 
 // The inzage link's pages: the code form, or the report.
 http::WebResponse RenderInzagePage(const service::InzagePage& page, const std::string& token) {
   using Kind = service::InzagePage::Kind;
+  static const CodeFormText kText{"Inzage",
+                                  "Met deze link ziet u wat er over uw kind (of over u) is gedeeld. Vul de "
+                                  "toegangscode in die u apart heeft gekregen.",
+                                  "Verder"};
   auto code_form = [&](int status, const std::string& error) {
-    std::string b =
-        "<h1>Inzage</h1>\n<p>Met deze link ziet u wat er over uw kind (of over u) is gedeeld. Vul de "
-        "toegangscode in die u apart heeft gekregen.</p>\n";
-    if (!error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(error) + "</p>\n";
-    b += "<form method=\"post\" action=\"/i/" + html::Escape(token) + "\">\n";
-    html::Field f;
-    f.id = "code";
-    f.label = "Toegangscode";
-    f.hint = "10 tekens, bijvoorbeeld ABCDE-23456.";
-    f.extra_class = "code";
-    f.maxlength = 16;
-    f.required = true;
-    b += html::Input(f) + html::Submit("Verder") + "</form>\n";
-    return PublicPage(status, "Inzage", b);
+    return CodeFormPage(status, "/i/" + token, kText, error);
   };
   switch (page.kind) {
     case Kind::kNotFound:

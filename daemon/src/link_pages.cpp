@@ -100,23 +100,11 @@ http::WebResponse Page(int status, const std::string& title, const std::string& 
 }
 
 http::WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
-  std::string b = "<h1>Beveiligd dossier</h1>\n";
-  b += "<p>U heeft een link ontvangen naar vertrouwelijke gegevens. Vul de toegangscode in die u via een ander "
-       "kanaal (telefoon of sms) van de afzender heeft gekregen.</p>\n";
-  if (!error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(error) + "</p>\n";
-  b += "<form method=\"post\" action=\"/l/" + html::Escape(token) + "\">\n";
-  html::Field f;
-  f.id = "code";
-  f.label = "Toegangscode";
-  f.hint = "10 tekens, bijvoorbeeld ABCDE-23456. Hoofdletters en het streepje zijn niet nodig.";
-  f.inputmode = "text";
-  f.extra_class = "code";
-  f.maxlength = 16;
-  f.required = true;
-  b += html::Input(f);
-  b += html::Submit("Dossier openen");
-  b += "</form>\n";
-  return Page(status, "Toegangscode", b);
+  static const CodeFormText kText{"Beveiligd dossier",
+                                  "U heeft een link ontvangen naar vertrouwelijke gegevens. Vul de toegangscode in die "
+                                  "u via een ander kanaal (telefoon of sms) van de afzender heeft gekregen.",
+                                  "Dossier openen"};
+  return CodeFormPage(status, "/l/" + token, kText, error);
 }
 
 http::WebResponse Gone(const std::string& state, const std::string& reason) {
@@ -159,6 +147,25 @@ http::WebResponse PublicPage(int status, const std::string& title, const std::st
   p.title = title + " — Schakel";
   p.body_html = body_html;
   return http::WebResponse::Html(status, html::Layout(p));
+}
+
+http::WebResponse CodeFormPage(int status, const std::string& action, const CodeFormText& text,
+                               const std::string& error) {
+  std::string b = "<h1>" + html::Escape(text.heading) + "</h1>\n<p>" + html::Escape(text.intro) + "</p>\n";
+  if (!error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(error) + "</p>\n";
+  b += "<form method=\"post\" action=\"" + html::Escape(action) + "\">\n";
+  html::Field f;
+  f.id = "code";
+  f.label = "Toegangscode";
+  f.hint = "10 tekens, bijvoorbeeld ABCDE-23456. Hoofdletters en het streepje zijn niet nodig.";
+  f.inputmode = "text";
+  f.extra_class = "code";
+  f.maxlength = 16;
+  f.required = true;
+  b += html::Input(f);
+  b += html::Submit(text.button);
+  b += "</form>\n";
+  return PublicPage(status, "Toegangscode", b);
 }
 
 std::optional<http::WebResponse> CheckFormPost(const http::WebRequest& req, http::RateLimiter& per_ip) {

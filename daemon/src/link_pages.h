@@ -28,6 +28,17 @@ struct LinkPageOptions {
 // A page of the [links] listener (dossier and permission pages): the
 // shared layout, title "<title> — Schakel".
 http::WebResponse PublicPage(int status, const std::string& title, const std::string& body_html);
+// The access-code form of a [links] page: `heading`, the `intro` paragraph,
+// `error` (role="alert") when not empty, the code field and `button`; it
+// posts to `action`. Title "Toegangscode".
+struct CodeFormText {
+  std::string heading;
+  std::string intro;
+  std::string button;
+};
+http::WebResponse CodeFormPage(int status, const std::string& action, const CodeFormText& text,
+                               const std::string& error);
+
 // The checks every form post on the [links] listener passes before its
 // fields are read: a form's content type, same origin, and the attempts per
 // client address (`per_ip`). The refusal page, or nullopt to go on.

@@ -59,14 +59,7 @@ Result<GrantContent> ContentFrom(std::string_view text) {
 }
 
 std::optional<crypto::SealedLink> SealedOf(const Grant& r) {
-  crypto::SealedLink sealed;
-  if (!r.has_content || r.kdf_salt.size() != sealed.salt.size() || r.nonce.size() != sealed.nonce.size()) {
-    return std::nullopt;
-  }
-  std::copy(r.kdf_salt.begin(), r.kdf_salt.end(), sealed.salt.begin());
-  std::copy(r.nonce.begin(), r.nonce.end(), sealed.nonce.begin());
-  sealed.ciphertext = r.ciphertext;
-  return sealed;
+  return internal::StoredSeal(r.has_content, r.kdf_salt, r.nonce, r.ciphertext);
 }
 
 // The categories an answer agreed to, from its stored JSON.
@@ -310,25 +303,42 @@ bool Usable(const std::string& state) { return state == "open" || state == "agre
 
 }  // namespace
 
-Result<GrantPage> ConsentRequests::Visit(const std::string& token) {
-  GrantPage page;
-  if (!crypto::IsLinkTokenShape(token)) return page;  // kNotFound
-  NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<Grant> g,
-                           store::FindConsentGrantByTokenHash(held.db(), crypto::LinkTokenHash(token)));
-  if (!g) return page;
+namespace {
+
+// The grant behind a token hash and its request, into `grant` and
+// `request`; or the page to show instead: none, expired now (unanswered past
+// the request's expiry), or a link that no longer works.
+Result<std::optional<GrantPage>> LookUp(NodeCore::Held& held, std::span<const uint8_t> hash, Grant* grant,
+                                        store::ConsentRequestRecord* request) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<Grant> g, store::FindConsentGrantByTokenHash(held.db(), hash));
+  if (!g) return std::optional<GrantPage>(GrantPage{});
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRequestRecord> r,
                            store::FindConsentRequest(held.db(), g->request_id));
   if (!r) return Status::Corruption("grant " + g->grant_id + " has no request");
-  const std::string now = FormatInstantMs(core_.clock->Now());
+  const std::string now = FormatInstantMs(held.core().clock->Now());
   if (g->state == "open" && r->expires <= now) {
     SCHAKEL_RETURN_IF_ERROR(ExpireOnVisit(held, *g, *r, now));
-    return Gone("expired");
+    return std::optional<GrantPage>(Gone("expired"));
   }
-  if (!Usable(g->state)) return Gone(g->state);
-  AuditBestEffort(held, PageEvent({"consent_request.page_view", r->student_id, g->grant_id, "", "consent", "ok", ""}));
+  if (!Usable(g->state)) return std::optional<GrantPage>(Gone(g->state));
+  *grant = std::move(*g);
+  *request = std::move(*r);
+  return std::optional<GrantPage>();
+}
+
+}  // namespace
+
+Result<GrantPage> ConsentRequests::Visit(const std::string& token) {
+  if (!crypto::IsLinkTokenShape(token)) return GrantPage{};  // kNotFound
+  NodeCore::Held held(core_);
+  Grant g;
+  store::ConsentRequestRecord r;
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<GrantPage> instead, LookUp(held, crypto::LinkTokenHash(token), &g, &r));
+  if (instead) return *instead;
+  AuditBestEffort(held, PageEvent({"consent_request.page_view", r.student_id, g.grant_id, "", "consent", "ok", ""}));
+  GrantPage page;
   page.kind = GrantPage::Kind::kAskCode;
-  page.state = g->state;
+  page.state = g.state;
   return page;
 }
 
@@ -340,21 +350,11 @@ Result<GrantPage> ConsentRequests::Unseal(const std::string& token, std::string_
   const auto hash = crypto::LinkTokenHash(token);
   {
     NodeCore::Held held(core_);
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<Grant> g, store::FindConsentGrantByTokenHash(held.db(), hash));
-    if (!g) return page;
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRequestRecord> r,
-                             store::FindConsentRequest(held.db(), g->request_id));
-    if (!r) return Status::Corruption("grant " + g->grant_id + " has no request");
-    const std::string now = FormatInstantMs(core_.clock->Now());
-    if (g->state == "open" && r->expires <= now) {
-      SCHAKEL_RETURN_IF_ERROR(ExpireOnVisit(held, *g, *r, now));
-      return Gone("expired");
-    }
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<GrantPage> instead, LookUp(held, hash, &out->grant, &out->request));
+    if (instead) return *instead;
     // Counted before it is tried: an attempt that cannot be counted is never tried.
-    SCHAKEL_ASSIGN_OR_RETURN(bool counted, store::CountGrantAttempt(held.db(), g->grant_id));
-    if (!counted) return Gone(g->state);
-    out->grant = std::move(*g);
-    out->request = std::move(*r);
+    SCHAKEL_ASSIGN_OR_RETURN(bool counted, store::CountGrantAttempt(held.db(), out->grant.grant_id));
+    if (!counted) return Gone(out->grant.state);
   }
   auto code = crypto::NormaliseAccessCode(typed_code);
   Result<crypto::SecureBuffer> opened = Status::Unauthenticated("malformed code");

@@ -116,12 +116,8 @@ Result<InzagePage> ConsentRequests::OpenInzage(const std::string& token, std::st
   }
   auto code = crypto::NormaliseAccessCode(typed_code);
   Result<crypto::SecureBuffer> opened = Status::Unauthenticated("malformed code");
-  if (code && row.has_content && row.kdf_salt.size() == 16 && row.nonce.size() == 24) {
-    crypto::SealedLink sealed;
-    std::copy(row.kdf_salt.begin(), row.kdf_salt.end(), sealed.salt.begin());
-    std::copy(row.nonce.begin(), row.nonce.end(), sealed.nonce.begin());
-    sealed.ciphertext = row.ciphertext;
-    opened = crypto::OpenLinkContent(token, *code, row.link_id, sealed, options_.kdf);
+  if (auto sealed = internal::StoredSeal(row.has_content, row.kdf_salt, row.nonce, row.ciphertext); code && sealed) {
+    opened = crypto::OpenLinkContent(token, *code, row.link_id, *sealed, options_.kdf);
   }
   NodeCore::Held held(core_);
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InzageLinkRecord> again,

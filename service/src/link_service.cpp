@@ -20,17 +20,9 @@ using store::Role;
 
 using LinkRow = store::LinkRecord;
 
-// The stored content as crypto wants it; nullopt once deleted, or when the
-// stored salt or nonce has the wrong size (then no code opens it).
+// The stored content as crypto wants it; nullopt once deleted.
 std::optional<crypto::SealedLink> SealedOf(const LinkRow& r) {
-  crypto::SealedLink sealed;
-  if (!r.has_content || r.kdf_salt.size() != sealed.salt.size() || r.nonce.size() != sealed.nonce.size()) {
-    return std::nullopt;
-  }
-  std::copy(r.kdf_salt.begin(), r.kdf_salt.end(), sealed.salt.begin());
-  std::copy(r.nonce.begin(), r.nonce.end(), sealed.nonce.begin());
-  sealed.ciphertext = r.ciphertext;
-  return sealed;
+  return internal::StoredSeal(r.has_content, r.kdf_salt, r.nonce, r.ciphertext);
 }
 
 audit::AuditEvent LinkEvent(const Caller* c, std::string action, const std::string& subject, const std::string& object,

@@ -122,6 +122,17 @@ Status ConsentsStillHold(NodeCore::Held& held, const std::vector<std::string>& c
   return Status::Ok();
 }
 
+std::optional<crypto::SealedLink> StoredSeal(bool has_content, const std::vector<uint8_t>& salt,
+                                             const std::vector<uint8_t>& nonce,
+                                             const std::vector<uint8_t>& ciphertext) {
+  crypto::SealedLink sealed;
+  if (!has_content || salt.size() != sealed.salt.size() || nonce.size() != sealed.nonce.size()) return std::nullopt;
+  std::copy(salt.begin(), salt.end(), sealed.salt.begin());
+  std::copy(nonce.begin(), nonce.end(), sealed.nonce.begin());
+  sealed.ciphertext = ciphertext;
+  return sealed;
+}
+
 audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what, AuditTo to) {
   audit::AuditEvent e = SystemEvent(std::move(what), c.source, std::move(to));
   e.actor_user = c.user_id;

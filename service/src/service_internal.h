@@ -69,6 +69,12 @@ std::string JustificationSha256(std::string_view justification);
 // ",justification_sha256=<hex>", to append to an audit entry's reason codes.
 std::string JustificationRef(std::string_view justification);
 
+// Sealed content as stored (dossier links, permission and inzage links):
+// nullopt when there is none, or the salt or nonce has the wrong size (then
+// no code opens it).
+std::optional<crypto::SealedLink> StoredSeal(bool has_content, const std::vector<uint8_t>& salt,
+                                             const std::vector<uint8_t>& nonce, const std::vector<uint8_t>& ciphertext);
+
 // A student's permission requests with each grantor's answer, newest first
 // (consent_requests.cpp; the list and the inzage report).
 Result<std::vector<ConsentRequestView>> RequestViewsFor(NodeCore::Held& held, const std::string& student_id);
