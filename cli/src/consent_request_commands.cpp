@@ -8,6 +8,7 @@
 #include "command.h"
 #include "node_access.h"
 #include "online_support.h"
+#include "schakel/formats/api_request.h"
 
 namespace schakel::cli {
 
@@ -17,7 +18,7 @@ void AddConsentRequestCommands(CLI::App* c, Context* ctx) {
   struct Args {
     std::string student, until;
     std::vector<std::string> to, purposes, categories;
-    int answer_days = 14;
+    int answer_days = formats::kDefaultAnswerDays;
   };
   auto a = std::make_shared<Args>();
   CLI::App* request =
@@ -51,7 +52,7 @@ void AddConsentRequestCommands(CLI::App* c, Context* ctx) {
 
   struct InzageArgs {
     std::string student, for_role;
-    int days = 14;
+    int days = formats::kDefaultInzageDays;
   };
   auto z = std::make_shared<InzageArgs>();
   CLI::App* inzage =

@@ -172,7 +172,11 @@ http::WebResponse RenderInzagePage(const service::InzagePage& page, const std::s
     case Kind::kNotFound:
       return NotFound();
     case Kind::kGone:
-      return Gone(page.state);
+      return PublicPage(410, "Link niet meer geldig",
+                        std::string("<h1>Link niet meer geldig</h1>\n<p class=\"notice\">") +
+                            (page.state == "locked" ? "Deze link is geblokkeerd na te veel onjuiste toegangscodes."
+                                                    : "Deze link is verlopen.") +
+                            " Vraag de school om een nieuwe als u wilt zien wat er is gedeeld.</p>\n");
     case Kind::kAskCode:
       return code_form(200, "");
     case Kind::kWrongCode:
@@ -186,17 +190,13 @@ http::WebResponse RenderInzagePage(const service::InzagePage& page, const std::s
 
 }  // namespace
 
-ConsentPages::ConsentPages(service::ConsentRequests& requests, const Clock& clock, const LinkPageOptions& options)
-    : requests_(requests), per_ip_(clock, options.per_ip) {}
+ConsentPages::ConsentPages(service::ConsentRequests& requests, http::RateLimiter& per_ip)
+    : requests_(requests), per_ip_(per_ip) {}
 
 http::WebResponse ConsentPages::HandleInzage(const http::WebRequest& req) {
   const std::string token = req.path.substr(3);
   if (!crypto::IsLinkTokenShape(token)) return NotFound();
-  if (req.method != "GET" && req.method != "POST") {
-    http::WebResponse r = http::WebResponse::Text(405, "Alleen GET en POST.");
-    r.headers.emplace_back("Allow", "GET, POST");
-    return r;
-  }
+  if (auto refused = OnlyGetOrPost(req)) return *refused;
   Result<service::InzagePage> page = Status::Internal("not decided");
   if (req.method == "GET") {
     page = requests_.VisitInzage(token);
@@ -223,11 +223,7 @@ http::WebResponse ConsentPages::Handle(const http::WebRequest& req) {
   if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
   const std::string token = req.path.substr(kPrefix.size());
   if (!crypto::IsLinkTokenShape(token)) return NotFound();
-  if (req.method != "GET" && req.method != "POST") {
-    http::WebResponse r = http::WebResponse::Text(405, "Alleen GET en POST.");
-    r.headers.emplace_back("Allow", "GET, POST");
-    return r;
-  }
+  if (auto refused = OnlyGetOrPost(req)) return *refused;
   Result<GrantPage> page = Status::Internal("not decided");
   std::string code;
   if (req.method == "GET") {

@@ -18,8 +18,9 @@ namespace schakel::daemon {
 
 class ConsentPages {
  public:
-  // `requests` must outlive this object.
-  ConsentPages(service::ConsentRequests& requests, const Clock& clock, const LinkPageOptions& options = {});
+  // `requests` and `per_ip` (the listener's one limit on code attempts per
+  // client address, LinkPages::per_ip) must outlive this object.
+  ConsentPages(service::ConsentRequests& requests, http::RateLimiter& per_ip);
   // /t/{token}: permission pages; /i/{token}: inzage pages.
   http::WebResponse Handle(const http::WebRequest& req);
 
@@ -27,7 +28,7 @@ class ConsentPages {
   http::WebResponse HandleInzage(const http::WebRequest& req);
 
   service::ConsentRequests& requests_;
-  http::RateLimiter per_ip_;
+  http::RateLimiter& per_ip_;
 };
 
 }  // namespace schakel::daemon

@@ -188,7 +188,7 @@ struct Daemon::Impl {
     http::WebServerOptions web_options;
     web_options.name = "links";
     link_pages = std::make_unique<LinkPages>(*links, *core.clock);
-    consent_pages = std::make_unique<ConsentPages>(*requests, *core.clock);
+    consent_pages = std::make_unique<ConsentPages>(*requests, link_pages->per_ip());
     // /t/... and /i/...: permission and inzage pages; the rest: dossier links.
     links_web = std::make_unique<http::WebServer>(
         web_identity,

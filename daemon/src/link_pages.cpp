@@ -168,6 +168,13 @@ http::WebResponse CodeFormPage(int status, const std::string& action, const Code
   return PublicPage(status, "Toegangscode", b);
 }
 
+std::optional<http::WebResponse> OnlyGetOrPost(const http::WebRequest& req) {
+  if (req.method == "GET" || req.method == "POST") return std::nullopt;
+  http::WebResponse r = http::WebResponse::Text(405, "Alleen GET en POST.");
+  r.headers.emplace_back("Allow", "GET, POST");
+  return r;
+}
+
 std::optional<http::WebResponse> CheckFormPost(const http::WebRequest& req, http::RateLimiter& per_ip) {
   if (req.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
     return Page(415, "Ongeldig verzoek", "<h1>Ongeldig verzoek</h1><p>Gebruik het formulier op de pagina.</p>");
@@ -201,11 +208,7 @@ http::WebResponse LinkPages::Handle(const http::WebRequest& req) {
   if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
   const std::string token = req.path.substr(kPrefix.size());
   if (!crypto::IsLinkTokenShape(token)) return NotFound();
-  if (req.method != "GET" && req.method != "POST") {
-    http::WebResponse r = http::WebResponse::Text(405, "Alleen GET en POST.");
-    r.headers.emplace_back("Allow", "GET, POST");
-    return r;
-  }
+  if (auto refused = OnlyGetOrPost(req)) return *refused;
   Result<LinkVisit> visit = Status::Internal("not decided");
   if (req.method == "GET") {
     visit = links_.Visit(token);

@@ -39,6 +39,10 @@ struct CodeFormText {
 http::WebResponse CodeFormPage(int status, const std::string& action, const CodeFormText& text,
                                const std::string& error);
 
+// 405 with `Allow: GET, POST` for any other method on a [links] page, or
+// nullopt to go on.
+std::optional<http::WebResponse> OnlyGetOrPost(const http::WebRequest& req);
+
 // The checks every form post on the [links] listener passes before its
 // fields are read: a form's content type, same origin, and the attempts per
 // client address (`per_ip`). The refusal page, or nullopt to go on.
@@ -49,6 +53,9 @@ class LinkPages {
   // `links` must outlive this object.
   LinkPages(LinkService& links, const Clock& clock, const LinkPageOptions& options = {});
   http::WebResponse Handle(const http::WebRequest& req);
+  // The code attempts per client address on this listener: the permission
+  // and inzage pages (consent_pages.h) count against the same limit.
+  http::RateLimiter& per_ip() { return per_ip_; }
 
  private:
   LinkService& links_;

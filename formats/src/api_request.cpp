@@ -149,7 +149,7 @@ Result<InzageLinkBody> ParseInzageLinkBody(std::string_view body) {
   SCHAKEL_ASSIGN_OR_RETURN(r.student, f.String("student", 128));
   SCHAKEL_ASSIGN_OR_RETURN(r.for_role, f.String("for", 16));
   if (j.contains("days")) {
-    SCHAKEL_ASSIGN_OR_RETURN(long long days, f.Integer("days", 1, 30));
+    SCHAKEL_ASSIGN_OR_RETURN(long long days, f.Integer("days", 1, kMaxInzageDays));
     r.days = static_cast<int>(days);
   }
   return r;

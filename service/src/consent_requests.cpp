@@ -7,6 +7,7 @@
 #include "schakel/consent/engine.h"
 #include "schakel/consent/vocabulary.h"
 #include "schakel/formats/json.h"
+#include "schakel/service/link_service.h"
 #include "schakel/service/operations.h"
 #include "schakel/store/consent_requests.h"
 #include "service_internal.h"
@@ -16,7 +17,6 @@ namespace {
 
 using formats::Json;
 using Grant = store::ConsentGrantRecord;
-constexpr int kMaxGrantWrongCodes = 5;
 constexpr size_t kMaxRecipients = 10;
 constexpr size_t kMaxPurposes = 5;
 
@@ -301,10 +301,6 @@ Status ExpireOnVisit(NodeCore::Held& held, const Grant& g, const store::ConsentR
 
 bool Usable(const std::string& state) { return state == "open" || state == "agreed"; }
 
-}  // namespace
-
-namespace {
-
 // The grant behind a token hash and its request, into `grant` and
 // `request`; or the page to show instead: none, expired now (unanswered past
 // the request's expiry), or a link that no longer works.
@@ -369,7 +365,7 @@ Result<GrantPage> ConsentRequests::Unseal(const std::string& token, std::string_
   const std::string& student = out->request.student_id;
   if (!opened.ok()) {
     const int64_t failed = g.failed_attempts;  // this attempt included
-    if (failed >= kMaxGrantWrongCodes) {
+    if (failed >= kMaxWrongCodes) {
       SCHAKEL_RETURN_IF_ERROR(
           store::SetGrantState(held.db(), g.grant_id, g.state, "locked", FormatInstantMs(core_.clock->Now())).status());
       AuditBestEffort(held, PageEvent({"consent_request.locked", student, g.grant_id, "", "consent", "deny",
@@ -379,7 +375,7 @@ Result<GrantPage> ConsentRequests::Unseal(const std::string& token, std::string_
     AuditBestEffort(held, PageEvent({"consent_request.wrong_code", student, g.grant_id, "", "consent", "deny",
                                      "attempt " + std::to_string(failed)}));
     page.kind = GrantPage::Kind::kWrongCode;
-    page.attempts_left = static_cast<int>(kMaxGrantWrongCodes - failed);
+    page.attempts_left = static_cast<int>(kMaxWrongCodes - failed);
     return page;
   }
   SCHAKEL_RETURN_IF_ERROR(store::ResetGrantAttempts(held.db(), g.grant_id));

@@ -6,6 +6,7 @@
 #include "schakel/audit/audit_log.h"
 #include "schakel/base/strings.h"
 #include "schakel/service/consent_requests.h"
+#include "schakel/service/link_service.h"
 #include "schakel/service/operations.h"
 #include "schakel/store/consent_requests.h"
 #include "schakel/store/partners.h"
@@ -14,8 +15,6 @@
 
 namespace schakel::service {
 namespace {
-
-constexpr int kMaxInzageWrongCodes = 5;
 
 // What a family reads about: sharing, links, refusals and consents; not the
 // staff's own reading and listing.
@@ -81,19 +80,33 @@ Result<InzageLinkCreated> ConsentRequests::CreateInzage(const Caller& c, const s
   return out;
 }
 
-Result<InzagePage> ConsentRequests::VisitInzage(const std::string& token) {
-  InzagePage page;
-  if (!crypto::IsLinkTokenShape(token)) return page;
-  NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InzageLinkRecord> r,
-                           store::FindInzageLinkByTokenHash(held.db(), crypto::LinkTokenHash(token)));
-  if (!r) return page;
-  if (r->state == "active" && r->expires <= FormatInstantMs(core_.clock->Now())) {
+namespace {
+
+// The active link behind a token hash, into `row`; or the page to show
+// instead: none, expired now (past its expiry), locked or expired before.
+Result<std::optional<InzagePage>> LookUpInzage(NodeCore::Held& held, std::span<const uint8_t> hash,
+                                               store::InzageLinkRecord* row) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InzageLinkRecord> r, store::FindInzageLinkByTokenHash(held.db(), hash));
+  if (!r) return std::optional<InzagePage>(InzagePage{});
+  if (r->state == "active" && r->expires <= FormatInstantMs(held.core().clock->Now())) {
     SCHAKEL_RETURN_IF_ERROR(store::EndInzageLink(held.db(), r->link_id, "expired"));
     AuditBestEffort(held, InzageEvent({"inzage.expired", r->student_id, r->link_id, "", "", "ok", ""}));
-    return GoneInzage("expired");
+    return std::optional<InzagePage>(GoneInzage("expired"));
   }
-  if (r->state != "active") return GoneInzage(r->state);
+  if (r->state != "active") return std::optional<InzagePage>(GoneInzage(r->state));
+  *row = std::move(*r);
+  return std::optional<InzagePage>();
+}
+
+}  // namespace
+
+Result<InzagePage> ConsentRequests::VisitInzage(const std::string& token) {
+  if (!crypto::IsLinkTokenShape(token)) return InzagePage{};
+  NodeCore::Held held(core_);
+  store::InzageLinkRecord row;
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<InzagePage> instead, LookUpInzage(held, crypto::LinkTokenHash(token), &row));
+  if (instead) return *instead;
+  InzagePage page;
   page.kind = InzagePage::Kind::kAskCode;
   return page;
 }
@@ -101,18 +114,17 @@ Result<InzagePage> ConsentRequests::VisitInzage(const std::string& token) {
 // long-function: count, try the code without the lock, look again, lock or
 // read the report; the same steps as ConsentRequests::Unseal.
 Result<InzagePage> ConsentRequests::OpenInzage(const std::string& token, std::string_view typed_code) {
-  SCHAKEL_ASSIGN_OR_RETURN(InzagePage page, VisitInzage(token));
-  if (page.kind != InzagePage::Kind::kAskCode) return page;
+  InzagePage page;
+  if (!crypto::IsLinkTokenShape(token)) return page;
   const auto hash = crypto::LinkTokenHash(token);
   store::InzageLinkRecord row;
   {
     NodeCore::Held held(core_);
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InzageLinkRecord> r,
-                             store::FindInzageLinkByTokenHash(held.db(), hash));
-    if (!r) return InzagePage{};
-    SCHAKEL_ASSIGN_OR_RETURN(bool counted, store::CountInzageAttempt(held.db(), r->link_id));
-    if (!counted) return GoneInzage(r->state);
-    row = std::move(*r);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<InzagePage> instead, LookUpInzage(held, hash, &row));
+    if (instead) return *instead;
+    // Counted before it is tried: an attempt that cannot be counted is never tried.
+    SCHAKEL_ASSIGN_OR_RETURN(bool counted, store::CountInzageAttempt(held.db(), row.link_id));
+    if (!counted) return GoneInzage(row.state);
   }
   auto code = crypto::NormaliseAccessCode(typed_code);
   Result<crypto::SecureBuffer> opened = Status::Unauthenticated("malformed code");
@@ -126,7 +138,7 @@ Result<InzagePage> ConsentRequests::OpenInzage(const std::string& token, std::st
   if (again->state != "active") return GoneInzage(again->state);
   if (!opened.ok()) {
     const int64_t failed = again->failed_attempts;
-    if (failed >= kMaxInzageWrongCodes) {
+    if (failed >= kMaxWrongCodes) {
       SCHAKEL_RETURN_IF_ERROR(store::EndInzageLink(held.db(), row.link_id, "locked"));
       AuditBestEffort(
           held, InzageEvent({"inzage.locked", row.student_id, row.link_id, "", "", "deny", "too_many_wrong_codes"}));
@@ -135,7 +147,7 @@ Result<InzagePage> ConsentRequests::OpenInzage(const std::string& token, std::st
     AuditBestEffort(held, InzageEvent({"inzage.wrong_code", row.student_id, row.link_id, "", "", "deny",
                                        "attempt " + std::to_string(failed)}));
     page.kind = InzagePage::Kind::kWrongCode;
-    page.attempts_left = static_cast<int>(kMaxInzageWrongCodes - failed);
+    page.attempts_left = static_cast<int>(kMaxWrongCodes - failed);
     return page;
   }
   SCHAKEL_RETURN_IF_ERROR(store::ResetInzageAttempts(held.db(), row.link_id));

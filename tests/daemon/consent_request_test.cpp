@@ -355,6 +355,39 @@ TEST_F(ConsentRequestTest, AnUnansweredLinkExpiresWithItsRequest) {
   EXPECT_NE(listed.out.find("ouder: expired"), std::string::npos) << listed.out;
 }
 
+// The [links] listener has one limit on code attempts per client address:
+// attempts on dossier links count against the permission pages too.
+TEST_F(ConsentRequestTest, CodeAttemptsCountTogetherWithTheDossierLinks) {
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-3155", 11));
+  auto links = Request("stu-3155", {"hulpvraag"});
+  ASSERT_EQ(links.size(), 1u);
+  const std::string unknown(43, 'A');  // a dossier-link token of the right shape that opens nothing
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_NE(WebRequestOnce(port_, "POST", "/l/" + unknown, kForm, "code=AAAAA-AAAAA").status, 429) << i;
+  }
+  auto limited = Post(links[0], "code=" + links[0].code);
+  EXPECT_EQ(limited.status, 429) << "limited even with the right code";
+  EXPECT_EQ(limited.body.find("Noor"), std::string::npos);
+}
+
+TEST_F(ConsentRequestTest, AnInzageLinkLocksAfterFiveWrongCodes) {
+  auto made = fed_.As("school", "zorgco", {"consent", "inzage", "stu-1042", "--for", "jongere", "--days", "3"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(made.out, m, std::regex("/i/([A-Za-z0-9_-]{43})"))) << made.out;
+  const std::string target = "/i/" + m[1].str();
+  const std::string code = LastLine(made.out);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(WebRequestOnce(port_, "POST", target, kForm, "code=BBBBB-BBBBB").status, 403);
+  auto locked = WebRequestOnce(port_, "POST", target, kForm, "code=BBBBB-BBBBB");
+  EXPECT_EQ(locked.status, 410);
+  EXPECT_NE(locked.body.find("geblokkeerd"), std::string::npos) << locked.body;
+  auto right = WebRequestOnce(port_, "POST", target, kForm, "code=" + code);
+  EXPECT_EQ(right.status, 410) << "locked: the right code opens nothing";
+  EXPECT_EQ(right.body.find("Sanne"), std::string::npos);
+  EXPECT_EQ(fed_.As("school", "zorgco", {"consent", "inzage", "stu-1042", "--for", "buurman"}).code, 2);
+  EXPECT_EQ(fed_.As("school", "zorgco", {"consent", "inzage", "stu-1042", "--for", "ouder", "--days", "31"}).code, 2);
+}
+
 TEST_F(ConsentRequestTest, OnlyCoordinatorsAskAndBadRequestsAreNamed) {
   auto staff = fed_.As("school", "mentor",
                        {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",

@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(asked->valid_until.size() <= 10);
   }
   auto inzage = ParseInzageLinkBody(text);
-  if (inzage.ok()) FUZZ_CHECK(inzage->days >= 1 && inzage->days <= 30 && inzage->for_role.size() <= 16);
+  if (inzage.ok()) FUZZ_CHECK(inzage->days >= 1 && inzage->days <= kMaxInzageDays && inzage->for_role.size() <= 16);
   auto route = ParseInboxRoute(text);
   if (route.ok()) FUZZ_CHECK(route->sender.size() <= 64 && route->student.size() <= 128 && route->user.size() <= 128);
   return 0;

@@ -123,11 +123,13 @@ struct ConsentRequestBody {
 Result<ConsentRequestBody> ParseConsentRequestBody(std::string_view body);
 
 // POST /v1/inzage-links: {"student", "for": "ouder" | "jongere", "days"?
-// (1..30, default 14)}.
+// (1..kMaxInzageDays, default kDefaultInzageDays)}.
+inline constexpr int kDefaultInzageDays = 14;
+inline constexpr int kMaxInzageDays = 30;
 struct InzageLinkBody {
   std::string student;
   std::string for_role;
-  int days = 14;
+  int days = kDefaultInzageDays;
 };
 Result<InzageLinkBody> ParseInzageLinkBody(std::string_view body);
 

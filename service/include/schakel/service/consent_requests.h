@@ -158,8 +158,8 @@ std::string TextsSha256(const GrantTexts& texts);
 // shared about the student, with whom, when and on which basis, the
 // consents and their evidence, and what was refused. Read live when the
 // code opens it (docs/consent-requests.md, "Inzage").
-inline constexpr int kDefaultInzageDays = 14;
-inline constexpr int kMaxInzageDays = 30;
+using formats::kDefaultInzageDays;
+using formats::kMaxInzageDays;
 struct InzageLinkCreated {
   std::string link_id;
   std::string url;

@@ -39,6 +39,7 @@
 
 namespace schakel::service {
 
+// Wrong codes before a link locks: dossier, permission and inzage links alike.
 inline constexpr int kMaxWrongCodes = 5;
 using formats::kDefaultLinkDays;
 using formats::kMaxLinkDays;
