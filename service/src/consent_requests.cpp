@@ -135,6 +135,36 @@ ConsentRequests::ConsentRequests(NodeCore& core, Service& service, const Consent
 
 namespace {
 
+// Whom a request must ask: for each purpose and recipient the protocol's
+// flow must rest on consent, and its age rules (with the flow's own
+// youth_alone_from, UAVG art. 5 lid 6) say who consents; the request asks
+// everyone any of them needs.
+Result<consent::NeededGrantors> NeededForRequest(const NodeCore& core, const ConsentRequestInput& in,
+                                                 const std::vector<GrantRecipient>& named, int age) {
+  consent::NeededGrantors needed;
+  for (const auto& purpose : in.purposes) {
+    for (size_t i = 0; i < in.recipients.size(); ++i) {
+      const std::string& to = in.recipients[i];
+      auto type = consent::ParseOrgType(named[i].org_type);
+      if (!type) return Status::InvalidInput("recipients: \"" + to + "\" has an unknown org type");
+      const consent::Party party{consent::ParseOrgType(to) ? std::string() : to, *type};
+      const consent::Flow* flow = core.protocol.FindFlow(purpose, core.config.org_type, party);
+      if (flow == nullptr) {
+        return Status::InvalidInput("no flow of the privacy protocol allows " + purpose + " to " + to +
+                                    " (see `schakel policy show`): a permission could not be used");
+      }
+      if (flow->basis != consent::LegalBasis::kConsent) {
+        return Status::InvalidInput(purpose + " to " + to + " rests on " + std::string(consent::Name(flow->basis)) +
+                                    ", not on consent: no permission is asked for it");
+      }
+      const consent::NeededGrantors n = consent::NeededFor(age, consent::AgesFor(core.protocol, *flow));
+      needed.ouder = needed.ouder || n.ouder;
+      needed.jongere = needed.jongere || n.jongere;
+    }
+  }
+  return needed;
+}
+
 // One page's content per grantor asked: a parent (each parent with
 // authority by name under kAllWithAuthority, else one link for a parent)
 // and/or the young person, as the age rules need.
@@ -206,8 +236,8 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
                             internal::CategoryNames(r.categories),
                             in.valid_until,
                             r.text_version};
-    contents = WhoIsAsked(base, consent::NeededFor(age, core_.protocol.ages()), core_.protocol.ages().parents,
-                          student->guardians);
+    SCHAKEL_ASSIGN_OR_RETURN(consent::NeededGrantors needed, NeededForRequest(core_, in, named, age));
+    contents = WhoIsAsked(base, needed, core_.protocol.ages().parents, student->guardians);
   }
   // Argon2id for each link, without the lock.
   struct Made {

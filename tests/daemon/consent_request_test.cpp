@@ -333,6 +333,36 @@ TEST_F(ConsentRequestTest, TwoParentsWithAuthorityBothDecide) {
   EXPECT_EQ(again.code, 3) << again.out;
 }
 
+// A flow for help offered directly to the young person (UAVG art. 5 lid 6,
+// youth_alone_from = 12): a 13-year-old is asked alone, no parent.
+TEST_F(ConsentRequestTest, HelpOfferedDirectlyToTheYoungPersonAsksThemAlone) {
+  fed_.StopNode("school");
+  auto shown = RunSchakel({"policy", "show", "--dir", fed_["school"].dir});
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  std::string protocol = shown.out;
+  auto at = protocol.find("purpose = \"doorverwijzing\"");
+  ASSERT_NE(at, std::string::npos) << protocol;
+  protocol.insert(protocol.find('\n', at) + 1, "youth_alone_from = 12\n");
+  WriteAll(fed_["school"].dir + "/protocol.toml", protocol);
+  std::string toml = ReadAll(fed_["school"].dir + "/schakel.toml");
+  auto pos = toml.find("file = ''");
+  ASSERT_NE(pos, std::string::npos) << toml;
+  toml.replace(pos, 9, "file = 'protocol.toml'");
+  WriteAll(fed_["school"].dir + "/schakel.toml", toml);
+  fed_.StartNode("school");
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-1042", 13));
+  auto alone = Request("stu-1042", {"hulpvraag"});
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_EQ(alone[0].role, "jongere");
+  // For another purpose the parent is asked as well.
+  auto r = fed_.As("school", "zorgco",
+                   {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "kernteamoverleg", "--category",
+                    "hulpvraag", "--until", DaysAhead(30)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("ouder: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("jongere: "), std::string::npos) << r.out;
+}
+
 TEST_F(ConsentRequestTest, AnUnansweredLinkExpiresWithItsRequest) {
   ASSERT_NO_FATAL_FAILURE(SetAge("stu-3155", 11));
   auto links = Request("stu-3155", {"hulpvraag"});
@@ -407,6 +437,17 @@ TEST_F(ConsentRequestTest, OnlyCoordinatorsAskAndBadRequestsAreNamed) {
                       {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "doorverwijzing",
                        "--category", "hulpvraag", "--until", "2020-01-01"});
   EXPECT_EQ(past.code, 2);
+  auto no_flow = fed_.As("school", "zorgco",
+                         {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "overdracht_rmc",
+                          "--category", "hulpvraag", "--until", DaysAhead(30)});
+  EXPECT_EQ(no_flow.code, 2);
+  EXPECT_NE(no_flow.err.find("no flow of the privacy protocol allows overdracht_rmc"), std::string::npos)
+      << no_flow.err;
+  auto not_consent = fed_.As("school", "zorgco",
+                             {"consent", "request", "stu-1042", "--to", "lvs", "--purpose", "verzuimmelding",
+                              "--category", "verzuim", "--until", DaysAhead(30)});
+  EXPECT_EQ(not_consent.code, 2);
+  EXPECT_NE(not_consent.err.find("rests on legal_obligation, not on consent"), std::string::npos) << not_consent.err;
   auto stranger = fed_.As("school", "zorgco",
                           {"consent", "request", "stu-1042", "--to", "rmc-z", "--purpose", "doorverwijzing",
                            "--category", "hulpvraag", "--until", DaysAhead(30)});

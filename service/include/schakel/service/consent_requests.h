@@ -7,7 +7,10 @@
 //
 // Who is asked follows the student's age on the Amsterdam calendar and the
 // protocol's age rules (consent::NeededFor): under 12 a parent; 12 to 15 a
-// parent and the young person; from 16 the young person alone. Under
+// parent and the young person; from 16 the young person alone; for a flow
+// with youth_alone_from (help offered directly to the young person, UAVG
+// art. 5 lid 6) the young person alone from that age. Each purpose and
+// recipient must have a consent flow in the protocol. Under
 // `[consent] parents = "all_with_authority"` each parent with parental
 // authority on the student's record gets a link of their own, and their
 // consents name them (Consent::guardian) so the engine can count them.
