@@ -182,15 +182,37 @@ struct ConsentScan {
   int parents_needed = 1;
 };
 
-// The permission requests on which a parent's covering consent was
-// withdrawn: the other parents' consents given on them fall too.
-std::vector<std::string> FallenRequests(const Request& r, std::string_view type_name) {
-  std::vector<std::string> fallen;
+// What fell on each permission request (Consent::request_id) through a
+// parent's withdrawal: the categories that parent withdrew, for every
+// parent's consent on it. A parent who withdrew everything they gave on the
+// request (no consent of theirs on it stands) takes the whole request down;
+// a parent who withdrew some categories (their narrowed consent stands on
+// the same request, docs/consent-requests.md) takes those categories down.
+using FallenRequests = std::vector<std::pair<std::string, CategorySet>>;
+bool Withdrawn(const Consent& c, Instant now) { return c.withdrawn_at && *c.withdrawn_at <= now; }
+
+FallenRequests FindFallen(const Request& r, std::string_view type_name) {
+  FallenRequests fallen;
+  auto parents_on = [&](const Consent& c) {
+    return c.grantor_role == GrantorRole::kOuder && !c.request_id.empty() &&
+           Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name);
+  };
   for (const Consent& c : r.consents) {
-    if (c.grantor_role != GrantorRole::kOuder || c.request_id.empty() || !c.withdrawn_at || *c.withdrawn_at > r.now) {
-      continue;
+    if (!parents_on(c) || !Withdrawn(c, r.now)) continue;
+    bool still_stands = false;  // a consent of the same parent on the same request
+    CategorySet kept;
+    for (const Consent& o : r.consents) {
+      if (!parents_on(o) || Withdrawn(o, r.now) || o.request_id != c.request_id || o.guardian != c.guardian) continue;
+      still_stands = true;
+      kept = kept.Union(o.categories);
     }
-    if (Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) fallen.push_back(c.request_id);
+    const CategorySet lost = still_stands ? c.categories.Minus(kept) : CategorySet::All();
+    auto it = std::find_if(fallen.begin(), fallen.end(), [&](const auto& f) { return f.first == c.request_id; });
+    if (it == fallen.end()) {
+      fallen.emplace_back(c.request_id, lost);
+    } else {
+      it->second = it->second.Union(lost);
+    }
   }
   return fallen;
 }
@@ -204,7 +226,7 @@ std::vector<std::string> FallenRequests(const Request& r, std::string_view type_
 // strings again.
 ConsentScan ScanConsents(const Request& r, const bool (&needed)[2], int parents_needed, Date today, uint8_t* marks) {
   const std::string_view type_name = Name(r.recipient.org_type);
-  const std::vector<std::string> fallen = FallenRequests(r, type_name);
+  const FallenRequests fallen = FindFallen(r, type_name);
   ConsentScan scan;
   scan.parents_needed = parents_needed;
   std::vector<std::pair<std::string, CategorySet>> by_parent;  // guardian -> the union of what they named
@@ -214,8 +236,11 @@ ConsentScan ScanConsents(const Request& r, const bool (&needed)[2], int parents_
     if (!Matches(c, r.subject_id, r.purpose, r.recipient.org_id, type_name)) continue;
     const size_t role = RoleIndex(c.grantor_role);
     Standing s = TimeStanding(c, today, r.now);
-    if (s == Standing::kValid && role == kOuder && !c.request_id.empty() && Named(fallen, c.request_id)) {
-      s = Standing::kFallen;
+    CategorySet categories = c.categories;
+    if (s == Standing::kValid && role == kOuder && !c.request_id.empty()) {
+      auto f = std::find_if(fallen.begin(), fallen.end(), [&](const auto& x) { return x.first == c.request_id; });
+      if (f != fallen.end()) categories = categories.Minus(f->second);
+      if (categories.Empty()) s = Standing::kFallen;
     }
     if (!needed[role]) {
       if (role == kOuder && s == Standing::kValid) scan.ouder_not_needed = true;
@@ -230,14 +255,14 @@ ConsentScan ScanConsents(const Request& r, const bool (&needed)[2], int parents_
     if (role == kOuder) {
       auto it = std::find_if(by_parent.begin(), by_parent.end(), [&](const auto& p) { return p.first == c.guardian; });
       if (it == by_parent.end()) {
-        by_parent.emplace_back(c.guardian, c.categories);
+        by_parent.emplace_back(c.guardian, categories);
       } else {
-        it->second = it->second.Union(c.categories);
+        it->second = it->second.Union(categories);
       }
       continue;
     }
     scan.have[role] = true;
-    scan.named[role] = scan.named[role].Union(c.categories);
+    scan.named[role] = scan.named[role].Union(categories);
   }
   scan.parents_found = static_cast<int>(by_parent.size());
   scan.have[kOuder] = scan.parents_found > 0 && scan.parents_found >= parents_needed;

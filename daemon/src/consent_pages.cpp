@@ -67,21 +67,41 @@ http::WebResponse Question(int status, const std::string& token, const std::stri
   return PublicPage(status, "Toestemming", b);
 }
 
-// After a yes: what was agreed, and the way to withdraw it.
+// After a yes: what stands, and the way to withdraw all or some of it.
 http::WebResponse Agreed(const std::string& token, const std::string& code, const GrantPage& page, bool just_now) {
   const bool young = page.content.grantor_role == "jongere";
   std::string b = just_now ? "<h1>Dank voor uw antwoord</h1>\n" : "<h1>Uw toestemming</h1>\n";
-  b += std::string("<p>") + (young ? "Je gaf" : "U gaf") + " toestemming voor deze gegevens:</p>\n" +
+  if (page.kind == GrantPage::Kind::kNarrowed) {
+    b = std::string("<h1>Toestemming aangepast</h1>\n<p class=\"notice\">") +
+        (young ? "Je hebt een deel van je toestemming ingetrokken."
+               : "U heeft een deel van uw toestemming ingetrokken.") +
+        " Wat daarvan al gedeeld was, wordt bij de ontvangers verwijderd.</p>\n";
+  }
+  if (!page.error.empty()) b += "<p class=\"error\" role=\"alert\" id=\"fout\">" + html::Escape(page.error) + "</p>\n";
+  b += std::string("<p>") + (young ? "Je geeft" : "U geeft") + " nu toestemming voor deze gegevens:</p>\n" +
        LabelList(page.agreed);
   b += young ? "<p>Bewaar deze link en de code. Daarmee kun je je toestemming later weer bekijken of intrekken.</p>\n"
              : "<p>Bewaar deze link en de code. Daarmee kunt u uw toestemming later weer bekijken of intrekken.</p>\n";
-  if (!just_now) {
-    b += "<form method=\"post\" action=\"/t/" + html::Escape(token) + "\">\n" + html::Hidden("code", code) +
-         html::Hidden("action", "withdraw") +
-         "<p>Intrekken betekent: er wordt niets meer gedeeld op grond van deze toestemming, en wat al gedeeld is "
-         "wordt bij de ontvanger verwijderd.</p>\n" +
-         html::Submit("Toestemming intrekken") + "</form>\n";
+  if (just_now) return PublicPage(200, "Toestemming", b);
+  const std::string open = "<form method=\"post\" action=\"/t/" + html::Escape(token) + "\">\n" +
+                           html::Hidden("code", code) + html::Hidden("action", "withdraw");
+  if (page.agreed.size() > 1) {
+    b += "<h2>Een deel intrekken</h2>\n" + open + "<fieldset><legend>" +
+         (young ? "Voor welke gegevens trek je je toestemming in?" : "Voor welke gegevens trekt u uw toestemming in?") +
+         "</legend>\n";
+    for (const auto& name : page.agreed) {
+      const std::string id = "wcat_" + name;
+      b += "<div class=\"keuze\"><input type=\"checkbox\" id=\"" + id + "\" name=\"" + id +
+           "\" value=\"1\"> <label for=\"" + id + "\">" + html::Escape(consent::DutchCategoryLabel(name)) +
+           "</label></div>\n";
+    }
+    b += "</fieldset>\n" + html::Hidden("scope", "some") + html::Submit("Intrekken voor wat ik heb aangevinkt") +
+         "</form>\n<h2>Alles intrekken</h2>\n";
   }
+  b += open + html::Hidden("scope", "all") +
+       "<p>Intrekken betekent: er wordt niets meer gedeeld op grond van deze toestemming, en wat al gedeeld is "
+       "wordt bij de ontvanger verwijderd.</p>\n" +
+       html::Submit("Toestemming intrekken") + "</form>\n";
   return PublicPage(200, "Toestemming", b);
 }
 
@@ -127,6 +147,20 @@ service::GrantAnswer AnswerFrom(const std::map<std::string, std::string>& form) 
   return a;
 }
 
+// The categories ticked on the management page; empty for "all". "some"
+// with nothing ticked names an impossible category, so that the page asks
+// again.
+std::vector<std::string> WithdrawnFrom(const std::map<std::string, std::string>& form) {
+  auto scope = form.find("scope");
+  if (scope == form.end() || scope->second != "some") return {};
+  std::vector<std::string> out;
+  for (const auto& [key, value] : form) {
+    if (key.rfind("wcat_", 0) == 0 && value == "1") out.push_back(key.substr(5));
+  }
+  if (out.empty()) out.emplace_back("-");
+  return out;
+}
+
 http::WebResponse Render(const GrantPage& page, const std::string& token, const std::string& code) {
   switch (page.kind) {
     case GrantPage::Kind::kNotFound:
@@ -142,8 +176,14 @@ http::WebResponse Render(const GrantPage& page, const std::string& token, const 
     case GrantPage::Kind::kQuestion:
       return Question(200, token, code, page);
     case GrantPage::Kind::kInvalid:
+      if (page.state == "agreed") {
+        http::WebResponse again = Agreed(token, code, page, false);
+        again.status = 400;
+        return again;
+      }
       return Question(400, token, code, page);
     case GrantPage::Kind::kAgreed:
+    case GrantPage::Kind::kNarrowed:
       return Agreed(token, code, page, false);
     case GrantPage::Kind::kAnswered:
       if (page.state == "agreed") return Agreed(token, code, page, true);
@@ -246,7 +286,7 @@ http::WebResponse ConsentPages::Handle(const http::WebRequest& req) {
     if (action == "answer") {
       page = requests_.Answer(token, typed, AnswerFrom(*form));
     } else if (action == "withdraw") {
-      page = requests_.Withdraw(token, typed);
+      page = requests_.Withdraw(token, typed, WithdrawnFrom(*form));
     } else {
       page = requests_.Open(token, typed);
     }

@@ -118,8 +118,26 @@ Result<std::vector<GrantRecipient>> CheckInput(NodeCore::Held& held, const Conse
   return named;
 }
 
-GrantView ViewOf(const Grant& g) {
-  return {g.grant_id, g.grantor_role, g.guardian, g.state, g.state_changed, AgreedIn(g.answer), g.consent_id};
+// What an answer agreed to and still stands in its consent (`standing`:
+// the consent's categories now; some may have been withdrawn since).
+std::vector<std::string> StillAgreed(const std::string& answer, consent::CategorySet standing) {
+  std::vector<std::string> out;
+  for (auto& name : AgreedIn(answer)) {
+    auto cat = consent::ParseCategory(name);
+    if (cat && standing.Has(*cat)) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+// A grantor's row for the coordinator: what was agreed, less what was
+// withdrawn since (read from the consent it made).
+Result<GrantView> ViewOf(NodeCore::Held& held, const Grant& g) {
+  GrantView v{g.grant_id, g.grantor_role, g.guardian, g.state, g.state_changed, AgreedIn(g.answer), g.consent_id};
+  if (g.state == "agreed" && !g.consent_id.empty()) {
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ConsentRecord> given, store::FindConsent(held.db(), g.consent_id));
+    if (given) v.agreed = StillAgreed(g.answer, given->consent.categories);
+  }
+  return v;
 }
 
 }  // namespace
@@ -132,68 +150,6 @@ struct ConsentRequests::Opened {
 
 ConsentRequests::ConsentRequests(NodeCore& core, Service& service, const ConsentRequestOptions& options)
     : core_(core), service_(service), options_(options) {}
-
-namespace {
-
-// Whom a request must ask: for each purpose and recipient the protocol's
-// flow must rest on consent, and its age rules (with the flow's own
-// youth_alone_from, UAVG art. 5 lid 6) say who consents; the request asks
-// everyone any of them needs.
-Result<consent::NeededGrantors> NeededForRequest(const NodeCore& core, const ConsentRequestInput& in,
-                                                 const std::vector<GrantRecipient>& named, int age) {
-  consent::NeededGrantors needed;
-  for (const auto& purpose : in.purposes) {
-    for (size_t i = 0; i < in.recipients.size(); ++i) {
-      const std::string& to = in.recipients[i];
-      auto type = consent::ParseOrgType(named[i].org_type);
-      if (!type) return Status::InvalidInput("recipients: \"" + to + "\" has an unknown org type");
-      const consent::Party party{consent::ParseOrgType(to) ? std::string() : to, *type};
-      const consent::Flow* flow = core.protocol.FindFlow(purpose, core.config.org_type, party);
-      if (flow == nullptr) {
-        return Status::InvalidInput("no flow of the privacy protocol allows " + purpose + " to " + to +
-                                    " (see `schakel policy show`): a permission could not be used");
-      }
-      if (flow->basis != consent::LegalBasis::kConsent) {
-        return Status::InvalidInput(purpose + " to " + to + " rests on " + std::string(consent::Name(flow->basis)) +
-                                    ", not on consent: no permission is asked for it");
-      }
-      const consent::NeededGrantors n = consent::NeededFor(age, consent::AgesFor(core.protocol, *flow));
-      needed.ouder = needed.ouder || n.ouder;
-      needed.jongere = needed.jongere || n.jongere;
-    }
-  }
-  return needed;
-}
-
-// One page's content per grantor asked: a parent (each parent with
-// authority by name under kAllWithAuthority, else one link for a parent)
-// and/or the young person, as the age rules need.
-std::vector<GrantContent> WhoIsAsked(const GrantContent& base, consent::NeededGrantors needed,
-                                     consent::AgeRules::Parents rule,
-                                     const std::vector<store::GuardianRecord>& guardians) {
-  std::vector<GrantContent> out;
-  if (needed.ouder) {
-    std::vector<std::string> parents;
-    if (rule == consent::AgeRules::Parents::kAllWithAuthority) {
-      for (const auto& g : guardians) {
-        if (g.authority) parents.push_back(g.name);
-      }
-    }
-    if (parents.empty()) parents.emplace_back();
-    for (const auto& name : parents) {
-      out.push_back(base);
-      out.back().grantor_role = "ouder";
-      out.back().guardian = name;
-    }
-  }
-  if (needed.jongere) {
-    out.push_back(base);
-    out.back().grantor_role = "jongere";
-  }
-  return out;
-}
-
-}  // namespace
 
 // long-function: checks, the age rule, one sealed link per grantor, then one
 // transaction; read in one place.
@@ -236,8 +192,8 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
                             internal::CategoryNames(r.categories),
                             in.valid_until,
                             r.text_version};
-    SCHAKEL_ASSIGN_OR_RETURN(consent::NeededGrantors needed, NeededForRequest(core_, in, named, age));
-    contents = WhoIsAsked(base, needed, core_.protocol.ages().parents, student->guardians);
+    SCHAKEL_ASSIGN_OR_RETURN(consent::NeededGrantors needed, internal::NeededForRequest(core_, in, named, age));
+    contents = internal::WhoIsAsked(base, needed, core_.protocol.ages().parents, student->guardians);
   }
   // Argon2id for each link, without the lock.
   struct Made {
@@ -263,7 +219,12 @@ Result<ConsentRequestCreated> ConsentRequests::Create(const Caller& c, const Con
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::InsertConsentRequest(held.db(), r));
-  ConsentRequestCreated out{r.request_id, r.expires, {}};
+  ConsentRequestCreated out{r.request_id, r.expires, {}, "", "", {}};
+  if (!contents.empty()) {
+    out.student_name = contents.front().student_name;
+    out.organisation = contents.front().organisation;
+    for (const auto& rcp : contents.front().recipients) out.recipient_names.push_back(rcp.name);
+  }
   std::vector<std::string> roles;
   for (const auto& m : made) {
     Grant g;
@@ -295,7 +256,10 @@ Result<std::vector<ConsentRequestView>> RequestViewsFor(NodeCore::Held& held, co
     ConsentRequestView v{r.request_id,  r.student_id, r.recipients, r.purposes, internal::CategoryNames(r.categories),
                          r.valid_until, r.created_by, r.created,    r.expires,  {}};
     SCHAKEL_ASSIGN_OR_RETURN(std::vector<Grant> grants, store::ConsentGrantsOf(held.db(), r.request_id));
-    for (const auto& g : grants) v.grantors.push_back(ViewOf(g));
+    for (const auto& g : grants) {
+      SCHAKEL_ASSIGN_OR_RETURN(GrantView gv, ViewOf(held, g));
+      v.grantors.push_back(std::move(gv));
+    }
     out.push_back(std::move(v));
   }
   return out;
@@ -409,6 +373,7 @@ Result<GrantPage> ConsentRequests::Unseal(const std::string& token, std::string_
     return page;
   }
   SCHAKEL_RETURN_IF_ERROR(store::ResetGrantAttempts(held.db(), g.grant_id));
+  consent::CategorySet agreed_now;
   if (g.state == "agreed") {
     // A coordinator may have withdrawn the consent meanwhile (on the
     // person's word by phone, say): the page then says so, and no longer
@@ -420,6 +385,7 @@ Result<GrantPage> ConsentRequests::Unseal(const std::string& token, std::string_
               .status());
       return Gone("withdrawn");
     }
+    agreed_now = given->consent.categories;
   }
   std::string text(reinterpret_cast<const char*>(opened->data()), opened->size());
   auto content = ContentFrom(text);
@@ -430,7 +396,7 @@ Result<GrantPage> ConsentRequests::Unseal(const std::string& token, std::string_
   page.kind = g.state == "open" ? GrantPage::Kind::kQuestion : GrantPage::Kind::kAgreed;
   page.state = g.state;
   page.content = out->content;
-  page.agreed = AgreedIn(g.answer);
+  page.agreed = StillAgreed(g.answer, agreed_now);
   return page;
 }
 
@@ -536,23 +502,49 @@ Result<GrantPage> ConsentRequests::Answer(const std::string& token, std::string_
   return page;
 }
 
-Result<GrantPage> ConsentRequests::Withdraw(const std::string& token, std::string_view typed_code) {
+Result<GrantPage> ConsentRequests::Withdraw(const std::string& token, std::string_view typed_code,
+                                            const std::vector<std::string>& categories) {
   Opened o;
   SCHAKEL_ASSIGN_OR_RETURN(GrantPage page, Unseal(token, typed_code, &o));
   if (page.kind == GrantPage::Kind::kQuestion) return Gone("open");
   if (page.kind != GrantPage::Kind::kAgreed) return page;
+  consent::CategorySet withdraw = consent::CategorySet::All();
+  if (!categories.empty()) {
+    withdraw = consent::CategorySet();
+    for (const auto& name : categories) {
+      auto cat = consent::ParseCategory(name);
+      if (!cat || std::find(page.agreed.begin(), page.agreed.end(), name) == page.agreed.end()) {
+        page.kind = GrantPage::Kind::kInvalid;
+        page.error = "Kies alleen gegevens waarvoor nu toestemming is gegeven.";
+        return page;
+      }
+      withdraw.Add(*cat);
+    }
+  }
   Caller grantor;
   grantor.user_id = "consent-page:" + o.grant.grant_id;
   grantor.name = o.grant.grantor_role;
   grantor.source = "consent-page";
   grantor.actor_role = o.grant.grantor_role;
-  auto withdrawn = service_.WithdrawConsentByGrantor(grantor, o.grant.consent_id);
+  auto withdrawn = service_.NarrowConsentByGrantor(grantor, o.grant.consent_id, withdraw);
   // Withdrawn already (by a coordinator): the page still ends here.
   if (!withdrawn.ok() && withdrawn.status().code() != Code::kAlreadyExists) return withdrawn.status();
+  const std::string at = FormatInstantMs(core_.clock->Now());
   NodeCore::Held held(core_);
-  SCHAKEL_RETURN_IF_ERROR(
-      store::SetGrantState(held.db(), o.grant.grant_id, "agreed", "withdrawn", FormatInstantMs(core_.clock->Now()))
-          .status());
+  if (withdrawn.ok() && !withdrawn->replaced_by.empty()) {
+    // Some categories: the link now manages the narrowed consent.
+    SCHAKEL_RETURN_IF_ERROR(
+        store::SetGrantState(held.db(), o.grant.grant_id, "agreed", "agreed", at, std::nullopt, withdrawn->replaced_by)
+            .status());
+    std::vector<std::string> left;
+    for (const auto& name : page.agreed) {
+      if (!withdraw.Has(*consent::ParseCategory(name))) left.push_back(name);
+    }
+    page.kind = GrantPage::Kind::kNarrowed;
+    page.agreed = std::move(left);
+    return page;
+  }
+  SCHAKEL_RETURN_IF_ERROR(store::SetGrantState(held.db(), o.grant.grant_id, "agreed", "withdrawn", at).status());
   page.kind = GrantPage::Kind::kWithdrawn;
   page.state = "withdrawn";
   return page;

@@ -79,6 +79,15 @@ std::optional<crypto::SealedLink> StoredSeal(bool has_content, const std::vector
 // (consent_requests.cpp; the list and the inzage report).
 Result<std::vector<ConsentRequestView>> RequestViewsFor(NodeCore::Held& held, const std::string& student_id);
 
+// consent_request_who.cpp: whom a permission request for a student of `age`
+// must ask (each purpose and recipient needs a flow on consent; refused
+// otherwise), and one page's content per grantor asked.
+Result<consent::NeededGrantors> NeededForRequest(const NodeCore& core, const ConsentRequestInput& in,
+                                                 const std::vector<GrantRecipient>& named, int age);
+std::vector<GrantContent> WhoIsAsked(const GrantContent& base, consent::NeededGrantors needed,
+                                     consent::AgeRules::Parents rule,
+                                     const std::vector<store::GuardianRecord>& guardians);
+
 // The audit event for a caller's action.
 audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what, AuditTo to = {});
 

@@ -9,10 +9,6 @@
 namespace schakel::store {
 namespace {
 
-using internal::CategoriesFrom;
-using internal::CategoriesText;
-using internal::ListFrom;
-using internal::ListText;
 using nlohmann::json;
 
 constexpr const char* kLinkColumns =
@@ -162,12 +158,20 @@ Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::
   // consent_ids is a comma-separated list; consent ids hold no commas.
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s,
-      db.Prepare("SELECT link_id, student_id, purpose, legal_basis FROM links WHERE state IN ('active', 'locked') "
-                 "AND instr(',' || consent_ids || ',', ',' || ? || ',') > 0 ORDER BY created;"));
+      db.Prepare(
+          "SELECT link_id, student_id, purpose, legal_basis, categories, consent_ids FROM links WHERE state "
+          "IN ('active', 'locked') AND instr(',' || consent_ids || ',', ',' || ? || ',') > 0 ORDER BY created;"));
   s.Bind(1, consent_id);
   return AllRows<OpenLinkRef>(s, [](Statement& st) -> Result<OpenLinkRef> {
-    return OpenLinkRef{st.Text(0), st.Text(1), st.Text(2), st.Text(3)};
+    return OpenLinkRef{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5)};
   });
+}
+
+Status SetLinkConsentIds(Database& db, const std::string& link_id, const std::string& consent_ids) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE links SET consent_ids = ? WHERE link_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, consent_ids).Bind(2, link_id).Run());
+  if (db.Changes() == 0) return Status::NotFound("no link " + link_id);
+  return Status::Ok();
 }
 
 Result<std::vector<LinkUseRef>> LinksUsingConsent(Database& db, const std::string& consent_id) {

@@ -136,6 +136,13 @@ Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::str
   s.Bind(1, json(consent_id).dump());
   return AllRows<ShareRecord>(s, ReadShare);
 }
+Status SetShareConsentIds(Database& db, const std::string& message_id, const std::vector<std::string>& consent_ids) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE shares SET consent_ids = ? WHERE message_id = ?;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, ListText(consent_ids)).Bind(2, message_id).Run());
+  if (db.Changes() == 0) return Status::NotFound("no share " + message_id);
+  return Status::Ok();
+}
+
 Status SetShareState(Database& db, const std::string& message_id, ShareState state, const std::string& reason,
                      const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(

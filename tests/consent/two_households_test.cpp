@@ -114,5 +114,36 @@ TEST(TwoHouseholds, TheYoungPersonsConsentsAreNotGroupedByParents) {
   EXPECT_FALSE(HasCode(d, kReasonMissingConsentOuder)) << Codes(d);
 }
 
+TEST(TwoHouseholds, WhenOneParentWithdrawsSomeCategoriesThoseFallForEveryParent) {
+  Request r = MakeRequest("2018-03-01");
+  r.parents_with_authority = 2;
+  Consent moeder = Parent("c-moeder", "M. de Vries", kThree, "cr-1");
+  Consent vader = Parent("c-vader", "P. de Vries", kThree, "cr-1");
+  // The father withdraws gezinssituatie on the management page: his
+  // consent is withdrawn and a narrowed one takes its place on the request.
+  vader.withdrawn_at = T("2026-11-20T09:00:00Z");
+  Consent narrowed = Parent("c-vader-2", "P. de Vries", Cats({C::kIdentificatie, C::kHulpvraag}), "cr-1");
+  r.consents = {moeder, vader, narrowed};
+  for (const Protocol& p : {DefaultProtocol(), AllParents()}) {
+    Decision d = Decide(p, r);
+    ASSERT_TRUE(d.permit) << Codes(d);
+    // The mother's yes to gezinssituatie no longer counts either.
+    EXPECT_EQ(d.categories, Cats({C::kIdentificatie, C::kHulpvraag}));
+    EXPECT_TRUE(HasCode(d, kReasonCategoryNotConsented)) << Codes(d);
+  }
+  // A consent of the mother's outside that request keeps what it names.
+  r.consents.push_back(Parent("c-later", "M. de Vries", kThree, "cr-2"));
+  EXPECT_EQ(Decide(DefaultProtocol(), r).categories, kThree);
+  // The father then withdraws the rest: the request falls as a whole.
+  r.consents = {moeder, vader, narrowed};
+  r.consents[2].withdrawn_at = T("2026-11-21T09:00:00Z");
+  r.now = T("2026-11-22T09:00:00Z");
+  for (const Protocol& p : {DefaultProtocol(), AllParents()}) EXPECT_FALSE(Decide(p, r).permit);
+  // Before the narrowing, all three counted.
+  r.now = T("2026-11-19T09:00:00Z");
+  r.consents = {moeder, vader};
+  EXPECT_EQ(Decide(DefaultProtocol(), r).categories, kThree);
+}
+
 }  // namespace
 }  // namespace schakel::consent

@@ -210,6 +210,82 @@ TEST_F(ConsentRequestTest, ThirteenYearOldTheShareCarriesWhatBothAgreedToUntilTh
   }
 }
 
+TEST_F(ConsentRequestTest, WithdrawingSomeCategoriesEndsOnlyWhatCarriedThem) {
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-1042", 16));
+  auto links = Request("stu-1042", {"identificatie", "hulpvraag", "afspraken"});
+  ASSERT_EQ(links.size(), 1u);
+  const GrantLinkSeen& jongere = links[0];
+  ASSERT_EQ(Agree(jongere, {"identificatie", "hulpvraag", "afspraken"}, "Sanne").status, 200);
+  auto share = [&](const std::vector<std::string>& categories) {
+    std::vector<std::string> args = {"share",     "casus-2026-0042", "--to",           "wijkteam-b",
+                                     "--purpose", "doorverwijzing",  "--allow-partial"};
+    for (const auto& c : categories) {
+      args.push_back("--category");
+      args.push_back(c);
+    }
+    auto r = fed_.As("school", "mentor", args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    const std::string msg = LastLine(r.out);
+    EXPECT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered", std::chrono::seconds(30))) << msg;
+    return msg;
+  };
+  const std::string with_id = share({"identificatie", "hulpvraag"});
+  const std::string without_id = share({"hulpvraag", "afspraken"});
+
+  // The management page offers each category that stands.
+  auto manage = Post(jongere, "code=" + jongere.code);
+  ASSERT_EQ(manage.status, 200);
+  EXPECT_NE(manage.body.find("name=\"wcat_identificatie\""), std::string::npos) << manage.body;
+  // "Some" with nothing ticked, or a category that does not stand: asked again.
+  EXPECT_EQ(Post(jongere, "code=" + jongere.code + "&action=withdraw&scope=some").status, 400);
+  auto bad = Post(jongere, "code=" + jongere.code + "&action=withdraw&scope=some&wcat_contact=1");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("Kies alleen"), std::string::npos) << bad.body;
+
+  auto narrowed = Post(jongere, "code=" + jongere.code + "&action=withdraw&scope=some&wcat_identificatie=1");
+  ASSERT_EQ(narrowed.status, 200) << narrowed.body;
+  EXPECT_NE(narrowed.body.find("een deel van je toestemming ingetrokken"), std::string::npos) << narrowed.body;
+  EXPECT_EQ(narrowed.body.find("wcat_identificatie"), std::string::npos) << "no longer offered";
+  // The share that carried identificatie goes; the other stays, now on the
+  // narrowed copy.
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", with_id, "purged", std::chrono::seconds(30)));
+  json consents = Consents("stu-1042");
+  ASSERT_EQ(consents["consents"].size(), 2u) << consents.dump();
+  std::string narrowed_id;
+  for (const auto& c : consents["consents"]) {
+    if (!c["withdrawn_at"].is_null()) continue;
+    narrowed_id = c["id"];
+    EXPECT_EQ(c["categories"], json({"afspraken", "hulpvraag"})) << c.dump();
+    json evidence = json::parse(c["evidence"].get<std::string>());
+    EXPECT_EQ(evidence["withdrawn_categories"], json({"identificatie"}));
+    EXPECT_EQ(evidence["typed_name"], "Sanne") << "the original answer is kept";
+    ASSERT_EQ(c["shares"].size(), 1u) << c.dump();
+    EXPECT_EQ(c["shares"][0]["message_id"], without_id);
+  }
+  ASSERT_FALSE(narrowed_id.empty()) << consents.dump();
+  auto requests = fed_.As("school", "zorgco", {"consent", "requests", "stu-1042"});
+  EXPECT_NE(requests.out.find("jongere: agreed (afspraken,hulpvraag)"), std::string::npos) << requests.out;
+  json outbox = fed_.AsJson("school", "mentor", {"shares"});
+  for (const auto& s : outbox["shares"]) {
+    if (s["message_id"] == without_id) {
+      EXPECT_EQ(s["state"], "delivered") << s.dump();
+    }
+  }
+
+  // A new share carries only what stands; the rest is withheld.
+  auto again = fed_.As(
+      "school", "mentor",
+      {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial", "--json"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(json::parse(again.out)["decision"]["categories"], json({"afspraken", "hulpvraag"})) << again.out;
+
+  // Withdrawing the rest ends it all; the link is then gone.
+  auto all = Post(jongere, "code=" + jongere.code + "&action=withdraw&scope=all");
+  ASSERT_EQ(all.status, 200) << all.body;
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", without_id, "purged", std::chrono::seconds(30)));
+  EXPECT_EQ(Post(jongere, "code=" + jongere.code).status, 410);
+}
+
 TEST_F(ConsentRequestTest, WhoIsAskedFollowsTheAge) {
   ASSERT_NO_FATAL_FAILURE(SetAge("stu-3155", 11));
   auto eleven = Request("stu-3155", {"hulpvraag"});
@@ -356,8 +432,8 @@ TEST_F(ConsentRequestTest, HelpOfferedDirectlyToTheYoungPersonAsksThemAlone) {
   EXPECT_EQ(alone[0].role, "jongere");
   // For another purpose the parent is asked as well.
   auto r = fed_.As("school", "zorgco",
-                   {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "kernteamoverleg", "--category",
-                    "hulpvraag", "--until", DaysAhead(30)});
+                   {"consent", "request", "stu-1042", "--to", "wijkteam-b", "--purpose", "kernteamoverleg",
+                    "--category", "hulpvraag", "--until", DaysAhead(30)});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("ouder: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("jongere: "), std::string::npos) << r.out;

@@ -73,6 +73,11 @@ struct ConsentRequestCreated {
   std::string request_id;
   std::string expires;
   std::vector<GrantLink> links;
+  // For the printable letter (console): whom it is about, who asks, who
+  // would receive.
+  std::string student_name;
+  std::string organisation;
+  std::vector<std::string> recipient_names;
 };
 
 // A request as the coordinator sees it: per grantor the state and, once
@@ -128,6 +133,7 @@ struct GrantPage {
     kAgreed,     // the code opened an agreed one: what was agreed, withdraw
     kAnswered,   // an answer was just recorded (`state` agreed or refused)
     kWithdrawn,  // a withdrawal was just recorded
+    kNarrowed,   // some categories were just withdrawn; `agreed` is what stands
     kInvalid,    // the form was not filled in right (`error`, Dutch)
   };
   Kind kind = Kind::kNotFound;
@@ -135,7 +141,7 @@ struct GrantPage {
   int attempts_left = 0;
   std::string error;
   GrantContent content;
-  std::vector<std::string> agreed;  // kAgreed, kAnswered: category names
+  std::vector<std::string> agreed;  // kAgreed, kAnswered, kNarrowed: category names that stand
 };
 
 // A grantor's answer, from the page's form.
@@ -209,8 +215,12 @@ class ConsentRequests {
   // (a replayed form) changes nothing: kGone with the state it is in.
   Result<GrantPage> Answer(const std::string& token, std::string_view typed_code, const GrantAnswer& answer);
   // POST /t/{token} with the code and "withdraw": ends the consent the
-  // answer made (Service::WithdrawConsent's effect).
-  Result<GrantPage> Withdraw(const std::string& token, std::string_view typed_code);
+  // answer made (Service::WithdrawConsent's effect), or, when `categories`
+  // names some of what stands, withdraws those
+  // (Service::NarrowConsentByGrantor: kNarrowed, the link then manages the
+  // rest). Naming a category that does not stand is kInvalid.
+  Result<GrantPage> Withdraw(const std::string& token, std::string_view typed_code,
+                             const std::vector<std::string>& categories = {});
 
   // An inzage link for `grantor_role` ("ouder" or "jongere") about a
   // registered student, valid `days` (1..kMaxInzageDays). Coordinators.

@@ -137,6 +137,7 @@ struct ConsentWithdrawal {
   std::vector<std::string> cancelled;      // queued shares, cancelled
   std::vector<std::string> revoked;        // sending or delivered shares, revocation queued
   std::vector<std::string> links_revoked;  // dossier links, revoked
+  std::string replaced_by;                 // the narrowed copy, when some categories were withdrawn
 };
 
 // The answer to a recall: the share's state after it (cancelled or revoked)

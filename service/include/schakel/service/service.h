@@ -74,6 +74,15 @@ class Service {
   // permission page (consent_requests.h): no role is asked; `c` names them
   // for the audit log (actor_role "ouder" or "jongere").
   Result<ConsentWithdrawal> WithdrawConsentByGrantor(const Caller& c, const std::string& consent_id);
+  // Some categories withdrawn by that person (the management page): the
+  // consent is withdrawn and a narrowed copy naming the rest takes its
+  // place (same grantor, request, parent and period; its evidence is the
+  // original's plus what was withdrawn when: ConsentWithdrawal::replaced_by).
+  // Shares and dossier links carrying a withdrawn category end as under a
+  // withdrawal; the rest rely on the copy. Withdrawing every category the
+  // consent names is a withdrawal.
+  Result<ConsentWithdrawal> NarrowConsentByGrantor(const Caller& c, const std::string& consent_id,
+                                                   consent::CategorySet withdrawn);
   Result<StudentConsents> ListConsents(const Caller& c, const std::string& student_id);
 
   Gated<ShareOutcome> Share(const Caller& c, const ShareRequest& request);
@@ -178,14 +187,12 @@ class Service {
   struct PreparedShare;
   Gated<PreparedShare> DecideShare(const Caller& c, const ShareRequest& req);
   Gated<ShareOutcome> StoreShare(const Caller& c, PreparedShare& p);
-  Result<std::vector<std::string>> RevokeLinksUsing(NodeCore::Held& held, const Caller& c,
-                                                    const std::string& consent_id, const std::string& at);
   Result<MeldcodeEnded> EndPending(const Caller& c, const std::string& message_id, bool reject,
                                    const std::string& reason);
   Gated<MeldcodeApproval> CancelOnApproval(NodeCore::Held& held, const Caller& c, const store::ShareRecord& s,
                                            consent::Decision d);
-  Status EndSharesUsing(NodeCore::Held& held, const Caller& c, const std::vector<store::ShareRecord>& shares,
-                        Instant now, ConsentWithdrawal* out);
+  Status EndWhatRelied(NodeCore::Held& held, const Caller& c, const std::string& consent_id, consent::CategorySet lost,
+                       const std::string& replacement, Instant now, ConsentWithdrawal* out);
 
   // The audit policy of node_core.h, with the caller as the actor.
   [[nodiscard]] Status AuditOrFail(NodeCore::Held& held, const Caller& c, std::string action, std::string subject,

@@ -136,6 +136,9 @@ Result<std::optional<ShareRecord>> FindShare(Database& db, const std::string& me
 Result<std::vector<ShareRecord>> ListShares(Database& db);
 // Shares that relied on a consent, in any state.
 Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::string& consent_id);
+// The consents a share relies on, replaced (a consent narrowed to fewer
+// categories hands the share on to its narrowed copy).
+Status SetShareConsentIds(Database& db, const std::string& message_id, const std::vector<std::string>& consent_ids);
 Status SetShareState(Database& db, const std::string& message_id, ShareState state, const std::string& reason,
                      const std::string& at);
 Status SetShareApproved(Database& db, const std::string& message_id, const std::string& approved_by,
@@ -221,8 +224,13 @@ struct OpenLinkRef {
   std::string student_id;
   std::string purpose;
   std::string legal_basis;
+  std::string categories;   // comma-separated wire names
+  std::string consent_ids;  // comma-separated
 };
 Result<std::vector<OpenLinkRef>> OpenLinksUsingConsent(Database& db, const std::string& consent_id);
+// The consents a link relies on, replaced (comma-separated; see
+// SetShareConsentIds).
+Status SetLinkConsentIds(Database& db, const std::string& link_id, const std::string& consent_ids);
 // Every link made under a consent, whatever its state: what the consent list
 // shows beside the shares that relied on it.
 struct LinkUseRef {
