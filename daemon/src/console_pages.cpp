@@ -1,11 +1,11 @@
 #include "console_pages.h"
 
 #include <algorithm>
-
 #include <array>
 #include <chrono>
 #include <utility>
 
+#include "inzage_page.h"
 #include "schakel/consent/vocabulary.h"
 #include "schakel/http/html.h"
 
@@ -110,6 +110,25 @@ std::string RenderSummary(const Json& summary) {
   return out + "</dl>";
 }
 
+// A Meldcode report carries only what is necessary (Wmo 2015 art. 5.2.6):
+// a reason for each category it carries. Never the BSN.
+std::string CategoryReasonFields() {
+  std::string out =
+      "<details><summary>Meldcode-melding: waarom is elke gekozen categorie nodig?</summary>"
+      "<p>Een melding bij Veilig Thuis bevat alleen wat nodig is. Vink alleen de categorie&euml;n aan die nodig "
+      "zijn en geef bij elke aangevinkte categorie de reden. Het burgerservicenummer gaat nooit mee: Veilig Thuis "
+      "zoekt het zelf op.</p>";
+  for (const char* c : kCategories) {
+    if (std::string_view(c) == "bsn") continue;
+    std::string id = std::string("reden-") + c;
+    out += "<p><label for=\"" + id + "\">Reden voor " + Esc(CategoryNl(c)) + "</label><input id=\"" + id +
+           "\" name=\"reden_" + c + "\" maxlength=\"300\"></p>";
+  }
+  return out + "</details>";
+}
+
+}  // namespace
+
 std::string Options(const std::vector<std::pair<std::string, std::string>>& values, std::string_view selected) {
   std::string out;
   for (const auto& [value, label] : values) {
@@ -130,24 +149,12 @@ std::string CategoryCheckboxes(const std::string& prefix, const Json& checked) {
   return out + "</fieldset>";
 }
 
-// A Meldcode report carries only what is necessary (Wmo 2015 art. 5.2.6):
-// a reason for each category it carries. Never the BSN.
-std::string CategoryReasonFields() {
-  std::string out =
-      "<details><summary>Meldcode-melding: waarom is elke gekozen categorie nodig?</summary>"
-      "<p>Een melding bij Veilig Thuis bevat alleen wat nodig is. Vink alleen de categorie&euml;n aan die nodig "
-      "zijn en geef bij elke aangevinkte categorie de reden. Het burgerservicenummer gaat nooit mee: Veilig Thuis "
-      "zoekt het zelf op.</p>";
-  for (const char* c : kCategories) {
-    if (std::string_view(c) == "bsn") continue;
-    std::string id = std::string("reden-") + c;
-    out += "<p><label for=\"" + id + "\">Reden voor " + Esc(CategoryNl(c)) + "</label><input id=\"" + id +
-           "\" name=\"reden_" + c + "\" maxlength=\"300\"></p>";
-  }
-  return out + "</details>";
+std::string PurposeOptions(std::string_view selected) {
+  std::vector<std::pair<std::string, std::string>> purposes;
+  purposes.reserve(kPurposes.size());
+  for (const char* p : kPurposes) purposes.emplace_back(p, p);
+  return Options(purposes, selected);
 }
-
-}  // namespace
 
 std::string PostButton(const Viewer& v, std::string_view action, std::string_view label,
                        const std::vector<std::pair<std::string, std::string>>& hidden) {
@@ -342,9 +349,6 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
   for (const auto& p : partner_list) {
     partners.emplace_back(p.node_id, p.node_id + " (" + consent::DutchOrgTypeLabel(p.org_type) + ")");
   }
-  std::vector<std::pair<std::string, std::string>> purposes;
-  purposes.reserve(kPurposes.size());
-  for (const char* p : kPurposes) purposes.emplace_back(p, p);
   std::vector<std::pair<std::string, std::string>> orgs;
   orgs.reserve(consent::kAllOrgTypes.size());
   for (consent::OrgType o : consent::kAllOrgTypes) {
@@ -364,7 +368,7 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
       "<p><label for=\"to\">Partner</label><select id=\"to\" name=\"to\" required>" +
       Options(partners, "") +
       "</select></p><p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\" required>" +
-      Options(purposes, "") + "</select></p>" + CategoryCheckboxes("deel", present) + CategoryReasonFields() +
+      PurposeOptions("") + "</select></p>" + CategoryCheckboxes("deel", present) + CategoryReasonFields() +
       "<p><label for=\"justification\">Onderbouwing (alleen Meldcode)</label><textarea id=\"justification\" "
       "name=\"justification\" rows=\"2\" maxlength=\"2000\"></textarea></p>"
       "<p><button type=\"submit\">Bekijk wat er gedeeld wordt</button></p></form>"
@@ -376,7 +380,7 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
       Options(orgs, "ggd") +
       "</select></p><p><label for=\"link_purpose\">Doel van de link</label>"
       "<select id=\"link_purpose\" name=\"purpose\">" +
-      Options(purposes, "") + "</select></p>" + CategoryCheckboxes("link", present) +
+      PurposeOptions("") + "</select></p>" + CategoryCheckboxes("link", present) +
       "<p><label for=\"days\">Geldig (dagen, 1 tot 30)</label><input id=\"days\" name=\"days\" "
       "inputmode=\"numeric\" value=\"7\" maxlength=\"2\"></p>"
       "<p><button type=\"submit\">Link maken</button></p></form>"
@@ -496,7 +500,7 @@ std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
 }
 
 std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,
-                         std::string_view message) {
+                         std::string_view message, const std::vector<service::ConsentRequestView>* requests) {
   std::string body =
       "<form method=\"get\" action=\"/toestemmingen\"><p><label for=\"leerling\">Leerlingnummer</label>"
       "<input id=\"leerling\" name=\"leerling\" value=\"" +
@@ -527,33 +531,33 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const servic
     rows.push_back({"<code>" + Esc(c.id) + "</code>", Esc(std::string(consent::Name(c.grantor_role))), purposes,
                     recipients, CategoryList(c.categories),
                     Esc(FormatDate(c.valid_from)) + " t/m " + Esc(c.valid_until ? FormatDate(*c.valid_until) : ""),
-                    Esc(entry.record.evidence), shares, action});
+                    Esc(ConsentEvidenceNl(entry.record.evidence)), shares, action});
   }
   body += Table({"Toestemming", "Gegeven door", "Doelen", "Ontvangers", "Categorieën", "Geldig", "Bewijs",
                  "Delingen en dossierlinks die erop steunen", "Actie"},
                 rows, "Toestemmingen van leerling " + std::string(student));
+  if (requests != nullptr) body += ConsentRequestsSection(v, student, *requests);
   if (v.role == Role::kCoordinator) {
     std::vector<std::pair<std::string, std::string>> grantors = {{"ouder", "ouder of voogd"}, {"jongere", "jongere"}};
-    std::vector<std::pair<std::string, std::string>> purposes;
-    purposes.reserve(kPurposes.size());
-    for (const char* p : kPurposes) purposes.emplace_back(p, p);
-    body += "<h2>Toestemming vastleggen</h2><form method=\"post\" action=\"/toestemmingen\">" + CsrfField(v) +
-            "<input type=\"hidden\" name=\"leerling\" value=\"" + Esc(student) +
-            "\">"
-            "<p><label for=\"grantor_role\">Gegeven door</label><select id=\"grantor_role\" name=\"grantor_role\">" +
-            Options(grantors, "ouder") +
-            "</select></p>"
-            "<p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\">" +
-            Options(purposes, "") +
-            "</select></p><p><label for=\"recipients\">Ontvangers (organisatie-id's of soorten, komma's ertussen)"
-            "</label><input id=\"recipients\" name=\"recipients\" required maxlength=\"500\"></p>" +
-            CategoryCheckboxes("tst", Json::array()) +
-            "<p><label for=\"valid_from\">Geldig vanaf</label><input id=\"valid_from\" name=\"valid_from\" "
-            "type=\"date\" required></p><p><label for=\"valid_until\">Geldig tot en met (leeg: geen einde)</label>"
-            "<input id=\"valid_until\" name=\"valid_until\" type=\"date\"></p>"
-            "<p><label for=\"evidence\">Bewijs (bijv. getekend formulier, datum)</label><input id=\"evidence\" "
-            "name=\"evidence\" required maxlength=\"500\"></p>"
-            "<p><button type=\"submit\">Toestemming vastleggen</button></p></form>";
+    body +=
+        "<h2>Toestemming vastleggen</h2><p>Alleen voor een toestemming die buiten Schakel is gegeven, met bewijs "
+        "(bijvoorbeeld een getekend formulier).</p><form method=\"post\" action=\"/toestemmingen\">" +
+        CsrfField(v) + "<input type=\"hidden\" name=\"leerling\" value=\"" + Esc(student) +
+        "\">"
+        "<p><label for=\"grantor_role\">Gegeven door</label><select id=\"grantor_role\" name=\"grantor_role\">" +
+        Options(grantors, "ouder") +
+        "</select></p>"
+        "<p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\">" +
+        PurposeOptions("") +
+        "</select></p><p><label for=\"recipients\">Ontvangers (organisatie-id's of soorten, komma's ertussen)"
+        "</label><input id=\"recipients\" name=\"recipients\" required maxlength=\"500\"></p>" +
+        CategoryCheckboxes("tst", Json::array()) +
+        "<p><label for=\"valid_from\">Geldig vanaf</label><input id=\"valid_from\" name=\"valid_from\" "
+        "type=\"date\" required></p><p><label for=\"valid_until\">Geldig tot en met (leeg: geen einde)</label>"
+        "<input id=\"valid_until\" name=\"valid_until\" type=\"date\"></p>"
+        "<p><label for=\"evidence\">Bewijs (bijv. getekend formulier, datum)</label><input id=\"evidence\" "
+        "name=\"evidence\" required maxlength=\"500\"></p>"
+        "<p><button type=\"submit\">Toestemming vastleggen</button></p></form>";
   }
   return Layout(v, "Toestemmingen", body);
 }

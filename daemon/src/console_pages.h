@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "schakel/service/consent_requests.h"
 #include "schakel/service/results.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
@@ -46,6 +47,12 @@ std::string PostButton(const Viewer& v, std::string_view action, std::string_vie
 // a row is its header).
 std::string Table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
                   std::string_view caption);
+// <option>s for a <select>: (value, label) pairs; the purposes of the
+// privacy protocol; a checkbox (name "cat_<category>") per category, ids
+// prefixed with `prefix`, those in `checked` ticked.
+std::string Options(const std::vector<std::pair<std::string, std::string>>& values, std::string_view selected);
+std::string PurposeOptions(std::string_view selected);
+std::string CategoryCheckboxes(const std::string& prefix, const Json& checked);
 std::string ReasonNl(std::string_view code);
 std::string CategoryNl(std::string_view category);
 std::string StateNl(std::string_view state);
@@ -97,8 +104,16 @@ std::string AssignForm(const Viewer& v, const store::InboxRecord& r);
 // Coordinators: take a received share into the dossier on a legal basis
 // (POST /inbox/ID/opnemen), or see that it was.
 std::string AdoptForm(const Viewer& v, const store::InboxRecord& r);
+// `requests`: the student's permission requests, shown to coordinators and
+// auditors (null: none looked up).
 std::string ConsentsPage(const Viewer& v, std::string_view student, const service::StudentConsents& consents,
-                         std::string_view message);
+                         std::string_view message, const std::vector<service::ConsentRequestView>* requests = nullptr);
+// console_request_pages.cpp: the requests and (coordinators) the form that
+// asks; the page that shows each link and code once, with the letters.
+std::string ConsentRequestsSection(const Viewer& v, std::string_view student,
+                                   const std::vector<service::ConsentRequestView>& requests);
+std::string ConsentRequestMadePage(const Viewer& v, std::string_view student,
+                                   const service::ConsentRequestCreated& made);
 
 // Auditors.
 std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter,

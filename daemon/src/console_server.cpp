@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <optional>
 #include <utility>
 
 #include "api_json.h"
@@ -10,6 +12,7 @@
 #include "schakel/base/strings.h"
 #include "schakel/base/time.h"
 #include "schakel/crypto/secure_buffer.h"
+#include "schakel/formats/api_request.h"
 #include "schakel/formats/form.h"
 #include "schakel/http/router.h"
 #include "schakel/store/accounts.h"
@@ -112,9 +115,10 @@ Result<service::CaseSaved> ConsoleServer::AddCaseFrom(const Caller& c, const std
 }
 
 ConsoleServer::ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, SignInThrottle& throttle,
-                             LinkService* links)
+                             LinkService* links, service::ConsentRequests* requests)
     : service_(service),
       links_(links),
+      requests_(requests),
       options_(std::move(options)),
       sessions_(clock, options_.sessions),
       throttle_(throttle) {}
@@ -296,6 +300,7 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
       {"GET", "/toestemmingen", 0, &ConsoleServer::ConsentsPage},
       {"POST", "/toestemmingen", 0, &ConsoleServer::AddConsent},
       {"POST", "/toestemmingen/*/intrekken", 0, &ConsoleServer::WithdrawConsent},
+      {"POST", "/toestemmingen/verzoek", 0, &ConsoleServer::RequestConsent},
       // the access log (auditors)
       {"GET", "/audit", RoleBit(Role::kAuditor), &ConsoleServer::AuditPage},
       {"POST", "/audit/controleren", 0, &ConsoleServer::AuditVerify},
@@ -532,7 +537,42 @@ http::WebResponse ConsoleServer::ConsentsPage(const PageCall& p) {
   if (student.empty()) return Page(200, console::ConsentsPage(p.viewer, "", {}, ""));
   auto r = service_.ListConsents(p.caller, student);
   if (!r.ok()) return p.Fail(r.status());
-  return Page(200, console::ConsentsPage(p.viewer, student, *r, p.Query("melding")));
+  // Coordinators and auditors also see the permission requests.
+  std::optional<std::vector<service::ConsentRequestView>> requests;
+  if (requests_ != nullptr && (p.caller.role == Role::kCoordinator || p.caller.role == Role::kAuditor)) {
+    auto listed = requests_->ListForStudent(p.caller, student);
+    if (!listed.ok()) return p.Fail(listed.status());
+    requests = std::move(*listed);
+  }
+  return Page(200, console::ConsentsPage(p.viewer, student, *r, p.Query("melding"), requests ? &*requests : nullptr));
+}
+
+// Parsed as the API parses POST /v1/consent-requests, so the same limits
+// and messages apply.
+http::WebResponse ConsoleServer::RequestConsent(const PageCall& p) {
+  if (requests_ == nullptr) return p.Fail(Status::NotFound("permission requests are not available on this node"));
+  if (Status st = service::Authorize(p.caller, service::Op::kRequestConsent); !st.ok()) return p.Fail(st);
+  const std::string student = p.Form("leerling");
+  Json body = {{"student", student},
+               {"recipients", SplitList(p.Form("recipients"))},
+               {"purposes", Json::array({p.Form("purpose")})},
+               {"categories", CheckedCategories(p.form)},
+               {"valid_until", p.Form("valid_until")}};
+  if (const std::string days = p.Form("answer_days"); !days.empty()) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(days.data(), days.data() + days.size(), n);
+    if (ec != std::errc() || end != days.data() + days.size()) {
+      return p.Fail(Status::InvalidInput("answer_days: not a whole number of days"));
+    }
+    body["answer_days"] = n;
+  }
+  auto parsed = formats::ParseConsentRequestBody(body.dump());
+  if (!parsed.ok()) return p.Fail(parsed.status());
+  service::ConsentRequestInput in{parsed->student,    parsed->recipients,  parsed->purposes,
+                                  parsed->categories, parsed->valid_until, parsed->answer_days};
+  auto made = requests_->Create(p.caller, in);
+  if (!made.ok()) return p.Fail(made.status());
+  return Page(200, console::ConsentRequestMadePage(p.viewer, student, *made));
 }
 
 http::WebResponse ConsoleServer::AddConsent(const PageCall& p) {

@@ -24,6 +24,7 @@
 #include "schakel/base/clock.h"
 #include "schakel/http/router.h"
 #include "schakel/http/web_server.h"
+#include "schakel/service/consent_requests.h"
 #include "service_names.h"
 #include "sign_in_throttle.h"
 
@@ -40,9 +41,10 @@ struct ConsoleOptions {
 class ConsoleServer {
  public:
   // `throttle` counts failed sign-in steps; `links` may be null (then the
-  // console offers no dossier links). Both must outlive this server.
+  // console offers no dossier links), `requests` too (then no permission
+  // requests). All must outlive this server.
   ConsoleServer(Service& service, const Clock& clock, ConsoleOptions options, SignInThrottle& throttle,
-                LinkService* links = nullptr);
+                LinkService* links = nullptr, service::ConsentRequests* requests = nullptr);
   http::WebResponse Handle(const http::WebRequest& request);
   ConsoleSessions& sessions() { return sessions_; }
   friend std::vector<std::string> ConsoleRoutes();
@@ -93,6 +95,7 @@ class ConsoleServer {
   http::WebResponse ConsentsPage(const PageCall& p);
   http::WebResponse AddConsent(const PageCall& p);
   http::WebResponse WithdrawConsent(const PageCall& p);
+  http::WebResponse RequestConsent(const PageCall& p);
   http::WebResponse AuditPage(const PageCall& p);
   http::WebResponse AuditVerify(const PageCall& p);
   http::WebResponse AuditExport(const PageCall& p);
@@ -101,6 +104,7 @@ class ConsoleServer {
 
   Service& service_;
   LinkService* links_;
+  service::ConsentRequests* requests_;
   ConsoleOptions options_;
   ConsoleSessions sessions_;
   SignInThrottle& throttle_;  // failed sign-in steps per (user, address) and per address

@@ -163,7 +163,8 @@ struct Daemon::Impl {
     ConsoleOptions console_options;
     console_options.node_id = core.config.node_id;
     console_options.started = started;
-    console = std::make_unique<ConsoleServer>(*service, *core.clock, console_options, *throttle, links.get());
+    console =
+        std::make_unique<ConsoleServer>(*service, *core.clock, console_options, *throttle, links.get(), requests.get());
     http::WebServerOptions web_options;
     web_options.name = "console";
     console_web = std::make_unique<http::WebServer>(

@@ -71,17 +71,6 @@ std::string EventLine(const service::InzageReport& r, const audit::AuditEntry& e
   return "";
 }
 
-std::string HowGiven(const std::string& evidence) {
-  auto j = formats::ParseJsonLimited(evidence, {16 * 1024, 4});
-  if (j.ok() && j->is_object() && j->value("kind", "") == "consent_request") {
-    std::string at = j->value("answered_at", "");
-    auto t = ParseInstant(at);
-    return "via de toestemmingspagina, ondertekend als \u2018" + j->value("typed_name", "") + "\u2019" +
-           (t.ok() ? " op " + DutchMoment(*t) : "");
-  }
-  return evidence.empty() ? "niet vermeld" : evidence;
-}
-
 std::string ConsentItem(const service::InzageReport& report, const store::ConsentRecord& r) {
   const consent::Consent& c = r.consent;
   std::vector<std::string> to;
@@ -97,7 +86,7 @@ std::string ConsentItem(const service::InzageReport& report, const store::Consen
                   ". Voor: " + html::Escape(Join(to, ", ")) + ". Geldig van " +
                   html::Escape(DutchDay(FormatDate(c.valid_from))) +
                   (c.valid_until ? " tot en met " + html::Escape(DutchDay(FormatDate(*c.valid_until))) : "") +
-                  ". Gegeven: " + html::Escape(HowGiven(r.evidence)) + ".";
+                  ". Gegeven: " + html::Escape(ConsentEvidenceNl(r.evidence)) + ".";
   if (c.withdrawn_at) o += " <strong>Ingetrokken</strong> op " + html::Escape(DutchMoment(*c.withdrawn_at)) + ".";
   return o + "</li>\n";
 }
@@ -113,6 +102,26 @@ std::string GrantState(const service::GrantView& g) {
 }
 
 }  // namespace
+
+std::string ConsentEvidenceNl(const std::string& evidence) {
+  auto j = formats::ParseJsonLimited(evidence, {16 * 1024, 4});
+  if (j.ok() && j->is_object() && j->value("kind", "") == "consent_request") {
+    std::string at = j->value("answered_at", "");
+    auto t = ParseInstant(at);
+    std::string how = "via de toestemmingspagina, ondertekend als \u2018" + j->value("typed_name", "") + "\u2019" +
+                      (t.ok() ? " op " + DutchMoment(*t) : "");
+    auto narrowed = ParseInstant(j->value("narrowed_at", ""));
+    if (narrowed.ok() && j->contains("withdrawn_categories") && (*j)["withdrawn_categories"].is_array()) {
+      std::vector<std::string> labels;
+      for (const auto& c : (*j)["withdrawn_categories"]) {
+        if (c.is_string()) labels.emplace_back(consent::DutchCategoryLabel(c.get<std::string>()));
+      }
+      how += "; op " + DutchMoment(*narrowed) + " ingetrokken voor: " + Join(labels, ", ");
+    }
+    return how;
+  }
+  return evidence.empty() ? "niet vermeld" : evidence;
+}
 
 std::string DutchMoment(Instant t) {
   const auto local = t + AmsterdamOffset(t);

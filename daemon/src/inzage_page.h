@@ -17,6 +17,11 @@ namespace schakel::daemon {
 std::string DutchMoment(Instant t);
 // "1 december 2026" for "2026-12-01"; the text itself when it is not a date.
 std::string DutchDay(const std::string& ymd);
+// How a consent was given, in Dutch, from its evidence: "via de
+// toestemmingspagina, ondertekend als 'M. de Vries' op ..." (with what was
+// withdrawn since) for an answer on a permission page; else the evidence as
+// recorded ("niet vermeld" when empty). Plain text, not escaped.
+std::string ConsentEvidenceNl(const std::string& evidence);
 // The report's <main> content (trusted HTML, everything from data escaped).
 std::string RenderInzage(const service::InzageReport& report);
 

@@ -189,7 +189,8 @@ dl { margin: .25rem 0 1rem; }
 dt { font-weight: 600; margin-top: .5rem; }
 dd { margin: 0 0 0 1rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
-th, td { text-align: left; border: 1px solid #999; padding: .35rem .5rem; vertical-align: top; }
+th, td { text-align: left; border: 1px solid #999; padding: .35rem .5rem; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { background: #eef3f8; }
 footer.site { max-width: 46rem; margin: 2rem auto; padding: 0 1.25rem; color: #333; font-size: .9rem; }
 /* Staff console */
@@ -206,7 +207,12 @@ input[type=date] { font: inherit; padding: .5rem; border: 2px solid #444; border
 textarea { max-width: 40rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 pre.verslag { white-space: pre-wrap; font-size: .9rem; }
+.brief, .codebriefje { border: 1px solid #999; padding: 1rem 1.25rem; margin: 1rem 0; }
+.brief .url, .codebriefje .code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; word-break: break-all; }
+.codebriefje .code { font-size: 1.5rem; letter-spacing: .15em; }
 @media print {
+  body:has(.brief) header.site, body:has(.brief) main > h1, .alleen-scherm { display: none !important; }
+  .brief, .codebriefje { border: none; break-after: page; }
   header.site nav { display: none; }
   html { font-size: 11pt; }
   header.site { background: none; color: #000; border-bottom: 2px solid #000; padding: 0 0 .25rem; }

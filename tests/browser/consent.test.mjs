@@ -4,7 +4,9 @@
 // driven with the schakel CLI; the parent and the young person answer in
 // Debian's chromium (playwright-core), as they would on a phone.
 //
-// The road: a request for a 13-year-old -> the parent agrees to three of
+// The road: a coordinator asks in the console (the request form, then the
+// page with each link and code once and the printable letters) for a
+// 13-year-old -> the parent agrees to three of
 // five categories, the young person to two of those -> a share carries
 // exactly those two -> the young person withdraws on the management page ->
 // the partner's copy is purged -> the parent's inzage link shows all of it
@@ -21,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { freePortBase, waitForPort } from './support.mjs';
+import { base32Decode, freePortBase, totp, waitForPort } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -53,7 +55,7 @@ async function makeNode(name, id, type) {
   let cfg = readFileSync(path.join(dir, 'schakel.toml'), 'utf8');
   cfg = cfg.replace(/\[delivery\][^[]*/, '[delivery]\nretry_base_ms = 100\nretry_max_ms = 500\n\n');
   writeFileSync(path.join(dir, 'schakel.toml'), cfg);
-  return { name, id, dir, api: base + 1, links: base + 2, tokens: {} };
+  return { name, id, dir, api: base + 1, links: base + 2, console: base + 3, tokens: {}, secrets: {} };
 }
 
 // A user and a file with their token; staff wait for the first coordinator's confirmation.
@@ -64,6 +66,30 @@ function addUser(node, user, role) {
   node.tokens[user] = file;
   if (role === 'coordinator' && !node.first) node.first = file;
   else schakel(['user', 'confirm', user, '--offline', '--dir', node.dir, '--token-file', node.first]);
+}
+
+const PASSWORD = 'een heel lang wachtwoord voor de test';
+
+// A password and TOTP secret, for the console.
+function setPassword(node, user) {
+  const out = schakel(['user', 'passwd', '--dir', node.dir, user], PASSWORD + '\n');
+  const m = out.match(/secret=([A-Z2-7]+)&issuer=Schakel/);
+  assert.ok(m, 'user passwd printed an otpauth URI');
+  node.secrets[user] = base32Decode(m[1]);
+}
+
+async function signIn(node, user) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'nl-NL', bypassCSP: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  await page.goto(`https://127.0.0.1:${node.console}/`);
+  await page.getByLabel('Gebruikersnaam').fill(user);
+  await page.getByLabel('Wachtwoord').fill(PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Volgende' }).click()]);
+  await page.getByLabel('Zescijferige code').fill(totp(node.secrets[user]));
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Aanmelden' }).click()]);
+  assert.match(await page.textContent('header'), new RegExp(`Aangemeld als ${user}`));
+  return page;
 }
 
 function as(node, user, args) { return schakel([...args, '--dir', node.dir, '--token-file', node.tokens[user]]); }
@@ -94,14 +120,14 @@ async function until(what, ms, predicate) {
 const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `consent-${name}.png`), fullPage: true });
 
 // axe-core on the page as it is (WCAG 2.1 A and AA rules): no violations.
-async function axe(page, what) {
+async function axe(page, what, maxWidth = 390) {
   await page.evaluate(AXE);
   const result = await page.evaluate(() =>
     globalThis.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
   const found = result.violations.map((v) => `${v.id}: ${v.nodes.length} (${v.help})`);
   assert.deepEqual(found, [], `axe on ${what}`);
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 390, `${what} fits 390 px (is ${width} px wide)`);
+  assert.ok(width <= maxWidth, `${what} fits ${maxWidth} px (is ${width} px wide)`);
   log(`axe ok, ${width} px: ${what}`);
 }
 
@@ -152,6 +178,7 @@ async function main() {
   pair(team, school);
   schakel(['student', 'load', '--dir', school.dir, '--file', path.join(FIXTURES, 'roster.csv')]);
   addUser(school, 'zorgco', 'coordinator');
+  setPassword(school, 'zorgco');
   addUser(school, 'mentor', 'staff');
   addUser(team, 'teamleider', 'coordinator');
   await startDaemon(school);
@@ -167,12 +194,44 @@ async function main() {
   writeFileSync(path.join(tmp, 'sanne.json'), JSON.stringify(kase));
   as(school, 'mentor', ['case', 'add', '--file', path.join(tmp, 'sanne.json')]);
 
-  const asked = asJson(school, 'zorgco', ['consent', 'request', 'stu-1042', '--to', 'wijkteam-b', '--purpose',
-    'doorverwijzing', '--category', 'identificatie', '--category', 'contact', '--category', 'hulpvraag',
-    '--category', 'gezinssituatie', '--category', 'afspraken', '--until', daysAhead(180)]);
-  const ouder = asked.links.find((l) => l.grantor_role === 'ouder');
-  const jongere = asked.links.find((l) => l.grantor_role === 'jongere');
+  // The coordinator asks in the console (a desktop screen: the console is
+  // for staff at work).
+  const desk = await signIn(school, 'zorgco');
+  await desk.goto(`https://127.0.0.1:${school.console}/toestemmingen?leerling=stu-1042`);
+  assert.match(await desk.textContent('main'), /Er is nog niemand via Schakel om toestemming gevraagd/);
+  await axe(desk, 'console: the request form', 1280);
+  await shot(desk, 'console-1-form');
+  await desk.locator('#vrz-recipients').fill('wijkteam-b');
+  await desk.locator('#vrz-purpose').selectOption('doorverwijzing');
+  for (const c of ['identificatie', 'contact', 'hulpvraag', 'gezinssituatie', 'afspraken']) {
+    await desk.locator(`#vrz-${c}`).check();
+  }
+  await desk.locator('#vrz-until').fill(daysAhead(180));
+  await Promise.all([desk.waitForNavigation(), desk.getByRole('button', { name: 'Toestemming vragen' }).click()]);
+  const made = await desk.textContent('main');
+  assert.match(made, /alleen nu/, 'the links and codes are shown once, and it says so');
+  await axe(desk, 'console: links, codes and letters', 1280);
+  await shot(desk, 'console-2-made');
+  const rows = await desk.locator('table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('th, td')].map((td) => td.textContent.trim())));
+  const link = (who) => { const r = rows.find((cells) => cells[0].startsWith(who)); return r && { url: r[1], code: r[2] }; };
+  const ouder = link('ouder');
+  const jongere = link('jongere');
   assert.ok(ouder && jongere, 'a link for the parent and one for the young person');
+  // The letters carry the link and a QR code, never the code; each code is
+  // on its own slip. Printed, the console's header and the table stay off.
+  const letters = await desk.locator('section.brief').evaluateAll((ss) => ss.map((s) => s.innerHTML));
+  assert.equal(letters.length, 2);
+  for (const l of letters) {
+    assert.ok(l.includes('<svg'), 'a QR code in the letter');
+    assert.ok(!l.includes(ouder.code) && !l.includes(jongere.code), 'no access code in a letter');
+  }
+  assert.ok(letters.some((l) => l.includes(ouder.url)) && letters.some((l) => l.includes(jongere.url)));
+  await desk.emulateMedia({ media: 'print' });
+  assert.equal(await desk.locator('header.site').isVisible(), false, 'the letter prints without the console');
+  assert.equal(await desk.locator('.alleen-scherm').isVisible(), false, 'the codes table is not printed');
+  await shot(desk, 'console-3-letters-print');
+  await desk.emulateMedia({ media: 'screen' });
 
   const parentPage = await openLink(ouder.url, ouder.code, 'ouder');
   await answer(parentPage, 'ouder', ['identificatie', 'hulpvraag', 'afspraken'], 'M. de Vries');
@@ -211,6 +270,13 @@ async function main() {
   const requests = as(school, 'zorgco', ['consent', 'requests', 'stu-1042']);
   assert.match(requests, /ouder: agreed \(afspraken,hulpvraag,identificatie\)/);
   assert.match(requests, /jongere: withdrawn/);
+  // The console's list says the same, in Dutch.
+  await desk.goto(`https://127.0.0.1:${school.console}/toestemmingen?leerling=stu-1042`);
+  const list = await desk.textContent('main');
+  assert.match(list, /ouder: ja voor Identificatie, Hulpvraag, Afspraken|ouder: ja voor Afspraken, Hulpvraag, Identificatie/);
+  assert.match(list, /jongere: ingetrokken/);
+  await axe(desk, 'console: the requests list', 1280);
+  await shot(desk, 'console-4-list');
   log('withdrawn; the partner purged its copy');
 
   // The parent's inzage link shows all of it, in Dutch.

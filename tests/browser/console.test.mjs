@@ -7,13 +7,12 @@
 // Usage: node console.test.mjs   (env SCHAKEL_BIN: folder with schakel and
 // schakeld; SCHAKEL_SCREENSHOTS: where to put console-*.png)
 import { spawn, spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { freePortBase, waitForPort } from './support.mjs';
+import { base32Decode, freePortBase, totp, waitForPort } from './support.mjs';
 
 const BIN = process.env.SCHAKEL_BIN || path.resolve('build');
 const SHOTS = process.env.SCHAKEL_SCREENSHOTS || path.join(BIN, 'screenshots');
@@ -27,27 +26,6 @@ function schakel(args, input = '') {
   const r = spawnSync(path.join(BIN, 'schakel'), args, { input, encoding: 'utf8', timeout: 60000 });
   if (r.status !== 0) throw new Error(`schakel ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
-}
-
-function base32Decode(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0, value = 0;
-  const out = [];
-  for (const c of s.replace(/=+$/, '')) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) { out.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
-  }
-  return Buffer.from(out);
-}
-
-function totp(secret, at = Date.now()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
-  const mac = createHmac('sha1', secret).update(counter).digest();
-  const o = mac[19] & 0x0f;
-  const bin = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
-  return String(bin % 1000000).padStart(6, '0');
 }
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'schakel-console-'));
@@ -197,15 +175,17 @@ async function main() {
   await shot(mentor, 'share-refused');
 
   // 3. The coordinator records the parent's consent (not for gezinssituatie).
+  // (The same page also holds the form that asks the family through Schakel.)
   await zorg.goto(`https://127.0.0.1:${school.console}/toestemmingen?leerling=stu-1`);
-  await zorg.getByLabel('Gegeven door').selectOption('ouder');
-  await zorg.getByLabel('Doel').selectOption('doorverwijzing');
-  await zorg.getByLabel(/^Ontvangers/).fill('wijkteam');
-  await zorg.getByLabel('Identificatie').check();
-  await zorg.getByLabel('Hulpvraag').check();
-  await zorg.getByLabel('Geldig vanaf').fill(isoDate(new Date(Date.now() - 30 * 86400e3)));
-  await zorg.getByLabel('Bewijs (bijv. getekend formulier, datum)').fill('Getekend formulier moeder');
-  await zorg.getByRole('button', { name: 'Toestemming vastleggen' }).click();
+  const record = zorg.locator('form[action="/toestemmingen"]');
+  await record.getByLabel('Gegeven door').selectOption('ouder');
+  await record.getByLabel('Doel').selectOption('doorverwijzing');
+  await record.getByLabel(/^Ontvangers/).fill('wijkteam');
+  await record.getByLabel('Identificatie').check();
+  await record.getByLabel('Hulpvraag').check();
+  await record.getByLabel('Geldig vanaf').fill(isoDate(new Date(Date.now() - 30 * 86400e3)));
+  await record.getByLabel('Bewijs (bijv. getekend formulier, datum)').fill('Getekend formulier moeder');
+  await record.getByRole('button', { name: 'Toestemming vastleggen' }).click();
   await zorg.waitForURL(/melding=vastgelegd/);
   assert.match(await zorg.textContent('table'), /Getekend formulier moeder/);
   await shot(zorg, 'consent');

@@ -780,6 +780,7 @@ constexpr RouteRow kConsoleTable[] = {
     {"GET /toestemmingen", "DAAD", "?leerling=stu-1"},
     {"POST /toestemmingen", "DADD"},
     {"POST /toestemmingen/*/intrekken", "DADD"},
+    {"POST /toestemmingen/verzoek", "DADD"},
     {"GET /audit", "DDAD"},
     {"POST /audit/controleren", "DDAD"},
     {"GET /audit/export", "DDAD"},
