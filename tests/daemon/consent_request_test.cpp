@@ -286,6 +286,30 @@ TEST_F(ConsentRequestTest, WithdrawingSomeCategoriesEndsOnlyWhatCarriedThem) {
   EXPECT_EQ(Post(jongere, "code=" + jongere.code).status, 410);
 }
 
+// At 11 the parent's yes on the page is enough for a share; at 16 it is not
+// (the young person decides alone): a parent's consent, even recorded, does
+// not carry the share until the young person agrees on their own page.
+TEST_F(ConsentRequestTest, AtElevenTheParentDecidesAtSixteenTheYoungPerson) {
+  const std::vector<std::string> share = {"share",     "casus-2026-0042", "--to",           "wijkteam-b",
+                                          "--purpose", "doorverwijzing",  "--allow-partial"};
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-1042", 11));
+  auto eleven = Request("stu-1042", {"hulpvraag"});
+  ASSERT_EQ(eleven.size(), 1u);
+  ASSERT_EQ(Agree(eleven[0], {"hulpvraag"}, "M.+de+Vries").status, 200);
+  auto shared = fed_.As("school", "mentor", share);
+  ASSERT_EQ(shared.code, 0) << shared.err;
+
+  ASSERT_NO_FATAL_FAILURE(SetAge("stu-1042", 16));
+  auto refused = fed_.As("school", "mentor", share);
+  EXPECT_EQ(refused.code, 3) << "the parent's consent is no longer enough: " << refused.out;
+  EXPECT_NE(refused.err.find("missing_consent_jongere"), std::string::npos) << refused.err;
+  auto sixteen = Request("stu-1042", {"hulpvraag"});
+  ASSERT_EQ(sixteen.size(), 1u);
+  EXPECT_EQ(sixteen[0].role, "jongere") << "no parent is asked at 16";
+  ASSERT_EQ(Agree(sixteen[0], {"hulpvraag"}, "Sanne").status, 200);
+  EXPECT_EQ(fed_.As("school", "mentor", share).code, 0);
+}
+
 TEST_F(ConsentRequestTest, WhoIsAskedFollowsTheAge) {
   ASSERT_NO_FATAL_FAILURE(SetAge("stu-3155", 11));
   auto eleven = Request("stu-3155", {"hulpvraag"});
