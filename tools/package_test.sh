@@ -7,7 +7,9 @@
 # 2. `dpkg -x` unpacks it into a fresh folder root; the expected files must be
 #    there (binaries, unit, man pages, example config, copyright docs) and the
 #    maintainer scripts must pass `sh -n` and do what they promise (postinst
-#    creates the system user and the root-only /etc/schakel).
+#    creates the system user and the root-only /etc/schakel, restarts a
+#    running daemon on upgrade; none calls systemctl to stop or start), and
+#    lintian must report no error and no warning.
 # 3. `systemd-analyze verify` checks the unit (its binaries the unpacked ones),
 #    when systemd-analyze exists.
 # 4. The node is created with the unpacked `schakel init` under
@@ -89,6 +91,22 @@ for s in postinst prerm postrm; do
 done
 grep -q 'adduser --system --group' "$WORK/control/postinst" || fail "postinst does not create the system user"
 grep -q 'install -d -m 0750 -o root -g schakel /etc/schakel' "$WORK/control/postinst" || fail "postinst does not make /etc/schakel (0750 root:schakel)"
+for f in usr/share/doc/schakel/copyright usr/share/doc/schakel/changelog.gz; do
+  [ -f "$ROOT/$f" ] || fail "missing /$f"
+done
+if grep -q 'systemctl \(stop\|disable\|start\|restart\)' "$WORK/control/prerm" "$WORK/control/postinst" "$WORK/control/postrm"; then
+  fail "a maintainer script calls systemctl to stop or start (use deb-systemd-invoke)"
+fi
+grep -q 'deb-systemd-invoke try-restart schakeld.service' "$WORK/control/postinst" ||
+  fail "postinst does not restart a running daemon on upgrade"
+# lintian, Debian's own package checker: no error and no warning.
+if command -v lintian >/dev/null; then
+  lintian --fail-on error,warning --tag-display-limit 0 "$DEB" >"$WORK/lintian.log" 2>&1 ||
+    { cat "$WORK/lintian.log" >&2; fail "lintian"; }
+  say "lintian: no errors or warnings"
+else
+  fail "lintian is not installed (./dev setup installs it)"
+fi
 # The binaries run from the folder and find their libraries.
 "$ROOT/usr/bin/schakel" --version | grep -q . || fail "the unpacked schakel does not run"
 say "files, control and maintainer scripts are in order"
