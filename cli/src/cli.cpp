@@ -1,7 +1,10 @@
 #include "schakel/cli/cli.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "command.h"
 #include "schakel/base/strings.h"
@@ -19,6 +22,39 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+// When a command group is given a word that is none of its commands
+// ("schakel consent bar") or none at all, CLI11 says only "A subcommand is
+// required": name the word and the commands there are instead. Empty when
+// that is not it.
+std::string UnknownCommand(const CLI::App& app, int argc, const char* const* argv) {
+  const CLI::App* at = &app;
+  std::string path = "schakel";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind('-', 0) == 0) {
+      const CLI::Option* opt = at->get_option_no_throw(arg.substr(0, arg.find('=')));
+      if (opt != nullptr && opt->get_items_expected_max() > 0 && arg.find('=') == std::string::npos) ++i;
+      continue;
+    }
+    const std::vector<const CLI::App*> subs = at->get_subcommands([](const CLI::App*) { return true; });
+    auto sub = std::find_if(subs.begin(), subs.end(), [&](const CLI::App* s) { return s->check_name(arg); });
+    if (sub != subs.end()) {
+      at = *sub;
+      path += " " + arg;
+      continue;
+    }
+    if (at->get_require_subcommand_min() == 0) return "";
+    std::vector<std::string> names;
+    names.reserve(subs.size());
+    for (const CLI::App* s : subs) names.push_back(s->get_name());
+    return "unknown command '" + OneLine(arg) + "' for '" + path + "' (commands: " + Join(names, ", ") + ")";
+  }
+  if (at->get_require_subcommand_min() == 0) return "";
+  std::vector<std::string> names;
+  for (const CLI::App* s : at->get_subcommands([](const CLI::App*) { return true; })) names.push_back(s->get_name());
+  return "'" + path + "' needs a command: " + Join(names, ", ");
+}
+
 }  // namespace
 
 void AddCommonOptions(CLI::App* cmd, Context* ctx) {
@@ -33,7 +69,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
       "end-to-end encrypted and only as the privacy protocol and consent allow",
       "schakel"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(kVersion));
+  app.set_version_flag("--version", "schakel " + std::string(kVersion));
   AddCommonOptions(&app, &ctx);
   AddInitCommand(app, &ctx);
   AddNodeCommands(app, &ctx);
@@ -56,7 +92,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
     out << app.help("", CLI::AppFormatMode::All);
     return 0;
   } catch (const CLI::CallForVersion&) {
-    out << kVersion << "\n";
+    out << "schakel " << kVersion << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
     // CLI11 reports help through exceptions with exit code 0.
@@ -64,7 +100,9 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
       out << app.help();
       return 0;
     }
-    err << "schakel: usage: " << OneLine(e.what()) << " (see schakel --help)\n";
+    std::string why = UnknownCommand(app, argc, argv);
+    if (why.empty()) why = OneLine(e.what());
+    err << "schakel: usage: " << why << " (see schakel --help)\n";
     return 2;
   }
   if (ctx.globals.dir.empty()) {

@@ -329,15 +329,23 @@ struct ApiServer::Impl {
   }
 
   http::WebResponse Handle(const http::WebRequest& req) {
-    auto finish = [](const Reply& reply, const std::string& content_type = "application/json") {
+    const std::string& auth = req.authorization;
+    auto finish = [&auth](const Reply& reply, const std::string& content_type = "application/json") {
       if (!reply.status.ok()) {
-        return JsonAnswer(http::HttpStatusFor(reply.status), ErrorBody(reply.status, reply.body).dump(), content_type);
+        http::WebResponse res =
+            JsonAnswer(http::HttpStatusFor(reply.status), ErrorBody(reply.status, reply.body).dump(), content_type);
+        if (reply.status.code() == Code::kUnauthenticated) {
+          // RFC 6750 section 3: the scheme, and why a token that was sent failed.
+          res.headers.emplace_back("WWW-Authenticate", auth.empty()
+                                                           ? "Bearer realm=\"schakel\""
+                                                           : "Bearer realm=\"schakel\", error=\"invalid_token\"");
+        }
+        return res;
       }
       if (reply.raw) return JsonAnswer(200, *reply.raw, reply.content_type);
       return JsonAnswer(200, content_type == "application/json" ? reply.body.dump() : reply.body.get<std::string>(),
                         content_type);
     };
-    const std::string& auth = req.authorization;
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.compare(0, kBearer.size(), kBearer) != 0) {
       return finish(Reply::Error(Status::Unauthenticated("missing bearer token (Authorization: Bearer ...)")));
@@ -346,6 +354,21 @@ struct ApiServer::Impl {
     if (!caller.ok()) return finish(Reply::Error(caller.status()));
     auto t = formats::ParseRequestTarget(req.target);
     if (!t.ok()) return finish(Reply::Error(t.status()));
+    const std::string path = "/" + Join(t->parts, "/");
+    if (Routes().Find(req.method, path).route == nullptr) {
+      // The path is served, the method is not: 405 with the methods that are.
+      std::vector<std::string_view> allowed = Routes().MethodsFor(path);
+      if (!allowed.empty()) {
+        std::string list;
+        for (auto m : allowed) list += (list.empty() ? "" : ", ") + std::string(m);
+        Json body = {{"error",
+                      {{"code", "method_not_allowed"},
+                       {"message", req.method + " is not served at " + path + "; use " + list}}}};
+        http::WebResponse res = JsonAnswer(405, body.dump());
+        res.headers.emplace_back("Allow", list);
+        return res;
+      }
+    }
     return finish(Route(*caller, req.method, *t, req.body));
   }
 };

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "schakel/base/log.h"
+#include "schakel/base/version.h"
 #include "schakel/config/node_config.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/daemon/daemon.h"
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     } else if (a == "--version") {
-      std::cout << "0.1.0\n";
+      std::cout << "schakeld " << schakel::kVersion << "\n";
       return 0;
     } else {
       std::cerr << "schakeld: usage: unknown or incomplete argument \"" << a << "\"\n" << kUsage;
@@ -49,6 +50,12 @@ int main(int argc, char** argv) {
   if (dir.empty()) {
     const char* env = std::getenv("SCHAKEL_DIR");
     dir = (env != nullptr && *env != '\0') ? env : ".";
+  }
+  // Every option is checked before anything starts, --check-config included.
+  schakel::LogLevel level = schakel::LogLevel::kInfo;
+  if (!log_level.empty() && !schakel::ParseLogLevel(log_level, &level)) {
+    return Fail("usage",
+                schakel::Status::InvalidInput("--log-level \"" + log_level + "\": must be debug, info, warn or error"));
   }
   if (check_only) {
     auto cfg = schakel::config::LoadNodeConfig(dir);
@@ -63,13 +70,7 @@ int main(int argc, char** argv) {
   options.dir = dir;
   auto daemon = schakel::daemon::Daemon::Create(options);
   if (!daemon.ok()) return Fail("start", daemon.status());
-  if (!log_level.empty()) {
-    schakel::LogLevel level;
-    if (!schakel::ParseLogLevel(log_level, &level)) {
-      return Fail("usage", schakel::Status::InvalidInput("--log-level: debug, info, warn or error"));
-    }
-    schakel::SetLogLevel(level);
-  }
+  if (!log_level.empty()) schakel::SetLogLevel(level);
   schakel::Status st = daemon.value()->Run();
   if (!st.ok()) return Fail("run", st);
   return 0;

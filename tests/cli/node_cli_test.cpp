@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "schakel/base/version.h"
 #include "schakel/config/node_config.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/node_card.h"
@@ -145,6 +146,24 @@ TEST_F(NodeCli, UnknownCommandIsUsageError) {
   auto r = RunSchakel({"frobnicate"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err.rfind("schakel: usage: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("unknown command 'frobnicate' for 'schakel' (commands: init, node,"), std::string::npos)
+      << r.err;
+  // The word is named where it was given, with the commands there are.
+  auto sub = RunSchakel({"--dir", "/nowhere", "consent", "bar", "--json"});
+  EXPECT_EQ(sub.code, 2);
+  EXPECT_NE(sub.err.find("unknown command 'bar' for 'schakel consent' (commands: add, withdraw, list"),
+            std::string::npos)
+      << sub.err;
+  auto none = RunSchakel({"consent"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("'schakel consent' needs a command: add,"), std::string::npos) << none.err;
+  // A missing option of a command is CLI11's own message.
+  auto missing = RunSchakel({"consent", "list"});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("--student is required"), std::string::npos) << missing.err;
+  auto version = RunSchakel({"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out, "schakel " + std::string(kVersion) + "\n");
 }
 
 TEST_F(NodeCli, PartnersArePairedByCardAndFingerprint) {

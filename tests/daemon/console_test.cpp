@@ -678,8 +678,8 @@ TEST_F(ConsoleTest, TheAuditPageNamesWhoDidIt) {
 // ---- every route, every role ------------------------------------------------
 
 // One HTTP request to the local API; returns the status.
-int ApiStatus(int port, const std::string& method, const std::string& target, const std::string& token,
-              const std::string& body) {
+http::response<http::string_body> ApiAnswer(int port, const std::string& method, const std::string& target,
+                                            const std::string& token, const std::string& body) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   stream.expires_after(std::chrono::seconds(20));
@@ -696,7 +696,12 @@ int ApiStatus(int port, const std::string& method, const std::string& target, co
   beast::flat_buffer buf;
   http::response<http::string_body> res;
   http::read(stream, buf, res);
-  return static_cast<int>(res.result_int());
+  return res;
+}
+
+int ApiStatus(int port, const std::string& method, const std::string& target, const std::string& token,
+              const std::string& body) {
+  return static_cast<int>(ApiAnswer(port, method, target, token, body).result_int());
 }
 
 // Per role (staff, coordinator, auditor, admin): 'A' gets past the role and
@@ -855,6 +860,30 @@ TEST_F(ConsoleTest, EveryApiRouteAndConsolePageWithEveryRoleAndAnonymous) {
       }
     }
   }
+}
+
+// RFC 6750 and RFC 9110: a 401 names the scheme (and an invalid token), a
+// path served for other methods answers 405 with Allow, and a path only
+// resembling a route is no route.
+TEST_F(ConsoleTest, TheApiSaysHowToAuthenticateAndWhichMethodsAPathServes) {
+  const int api = (*daemon_)->api_port();
+  auto anonymous = ApiAnswer(api, "GET", "/v1/status", "", "");
+  EXPECT_EQ(anonymous.result_int(), 401u);
+  EXPECT_EQ(anonymous[http::field::www_authenticate], "Bearer realm=\"schakel\"");
+  auto wrong = ApiAnswer(api, "GET", "/v1/status", "not-a-token", "");
+  EXPECT_EQ(wrong.result_int(), 401u);
+  EXPECT_EQ(wrong[http::field::www_authenticate], "Bearer realm=\"schakel\", error=\"invalid_token\"");
+
+  const std::string& token = tokens_.at("ucoordinator");
+  auto put = ApiAnswer(api, "PUT", "/v1/status", token, "{}");
+  EXPECT_EQ(put.result_int(), 405u);
+  EXPECT_EQ(put[http::field::allow], "GET");
+  EXPECT_EQ(nlohmann::json::parse(put.body())["error"]["code"], "method_not_allowed") << put.body();
+  auto del = ApiAnswer(api, "DELETE", "/v1/cases", token, "");
+  EXPECT_EQ(del.result_int(), 405u);
+  EXPECT_EQ(del[http::field::allow], "POST, GET");
+  EXPECT_EQ(ApiStatus(api, "GET", "/v1/linksfoo", token, ""), 404);
+  EXPECT_EQ(ApiStatus(api, "GET", "/v1/links/x/y/z", token, ""), 404);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "schakel/base/version.h"
+
 #include "process_support.h"
 #include "test_support.h"
 
@@ -51,6 +53,16 @@ TEST_F(Schakeld, CheckConfigNamesFileLineAndKey) {
 TEST_F(Schakeld, BadArgumentIsUsageError) {
   Child c({BinaryPath("schakeld"), "--frobnicate"}, {}, tmp_ / "log");
   EXPECT_EQ(c.Wait(10s), 2);
+  // --check-config checks every option, not only the file.
+  Child loud({BinaryPath("schakeld"), "--dir", dir_, "--check-config", "--log-level", "loud"}, {}, tmp_ / "log2");
+  EXPECT_EQ(loud.Wait(10s), 2);
+  EXPECT_NE(ReadAll(tmp_ / "log2").find("--log-level \"loud\": must be debug, info, warn or error"), std::string::npos)
+      << ReadAll(tmp_ / "log2");
+  Child valid({BinaryPath("schakeld"), "--dir", dir_, "--check-config", "--log-level", "warn"}, {}, tmp_ / "log3");
+  EXPECT_EQ(valid.Wait(10s), 0) << ReadAll(tmp_ / "log3");
+  Child version({BinaryPath("schakeld"), "--version"}, {}, tmp_ / "log4");
+  EXPECT_EQ(version.Wait(10s), 0);
+  EXPECT_EQ(ReadAll(tmp_ / "log4"), "schakeld " + std::string(kVersion) + "\n");
 }
 
 TEST_F(Schakeld, WrongKeyRefusesToStart) {

@@ -73,17 +73,9 @@ class RouteTable {
     std::vector<std::string> segs;
     if (!SplitPath(path, &segs)) return m;
     for (size_t i = 0; i < routes_.size(); ++i) {
-      if (routes_[i].method != method || patterns_[i].size() != segs.size()) continue;
-      bool ok = true;
+      if (routes_[i].method != method) continue;
       std::vector<std::string> params;
-      for (size_t k = 0; k < segs.size() && ok; ++k) {
-        if (patterns_[i][k] == "*") {
-          params.push_back(segs[k]);
-        } else {
-          ok = patterns_[i][k] == segs[k];
-        }
-      }
-      if (!ok) continue;
+      if (!Matches(i, segs, &params)) continue;
       m.route = &routes_[i];
       m.params = std::move(params);
       return m;
@@ -91,9 +83,38 @@ class RouteTable {
     return m;
   }
 
+  // The methods some row answers for `path` (for 405 and its Allow header),
+  // in table order, each once; empty when no row matches the path.
+  std::vector<std::string_view> MethodsFor(std::string_view path) const {
+    std::vector<std::string_view> out;
+    std::vector<std::string> segs;
+    if (!SplitPath(path, &segs)) return out;
+    std::vector<std::string> params;
+    for (size_t i = 0; i < routes_.size(); ++i) {
+      if (!Matches(i, segs, &params)) continue;
+      bool seen = false;
+      for (auto m : out) seen = seen || m == routes_[i].method;
+      if (!seen) out.push_back(routes_[i].method);
+    }
+    return out;
+  }
+
   const std::vector<Route<Handler>>& routes() const { return routes_; }
 
  private:
+  bool Matches(size_t i, const std::vector<std::string>& segs, std::vector<std::string>* params) const {
+    params->clear();
+    if (patterns_[i].size() != segs.size()) return false;
+    for (size_t k = 0; k < segs.size(); ++k) {
+      if (patterns_[i][k] == "*") {
+        params->push_back(segs[k]);
+      } else if (patterns_[i][k] != segs[k]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   std::vector<Route<Handler>> routes_;
   std::vector<std::vector<std::string>> patterns_;
 };
