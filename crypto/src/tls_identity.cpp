@@ -26,9 +26,10 @@ namespace {
 constexpr size_t kMaxPemBytes = 64 * 1024;
 constexpr long kValiditySeconds = 10L * 366 * 24 * 60 * 60;  // ten years, generously
 constexpr long kBackdateSeconds = 60L * 60;                  // tolerate an hour of clock skew at the peer
-// Browsers refuse leaf certificates valid for more than 825 days (Apple's
-// rule, which Chromium follows for locally trusted roots too).
-constexpr long kWebValiditySeconds = 825L * 24 * 60 * 60;
+// At most 397 days, as the CA/Browser Forum allows a public leaf certificate
+// (browsers refuse longer ones from public CAs; Apple refuses more than 825
+// days even for locally trusted roots).
+constexpr long kWebValiditySeconds = kMaxWebCertificateDays * 24L * 60 * 60;
 constexpr size_t kMaxWebSans = 32;
 
 Result<std::array<uint8_t, 32>> SpkiSha256Of(X509* cert) {
@@ -284,6 +285,23 @@ Result<std::array<uint8_t, 32>> SpkiSha256FromCertificatePem(std::string_view pe
   X509Ptr cert = ReadCertificate(pem);
   if (!cert) return Status::InvalidInput(OpenSslError("not a PEM certificate"));
   return SpkiSha256Of(cert.get());
+}
+
+Result<CertificateValidity> ValidityOf(std::string_view pem) {
+  EnsureInitialised();
+  if (pem.size() > kMaxPemBytes) {
+    return Status::InvalidInput("certificate PEM larger than " + std::to_string(kMaxPemBytes) + " bytes");
+  }
+  ERR_clear_error();
+  X509Ptr cert = ReadCertificate(pem);
+  if (!cert) return Status::InvalidInput(OpenSslError("not a PEM certificate"));
+  struct tm from {};
+  struct tm until {};
+  if (ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &from) != 1 ||
+      ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &until) != 1) {
+    return Status::InvalidInput("the certificate's validity cannot be read");
+  }
+  return CertificateValidity{static_cast<int64_t>(timegm(&from)), static_cast<int64_t>(timegm(&until))};
 }
 
 Status CheckTlsIdentity(const TlsIdentity& identity) {

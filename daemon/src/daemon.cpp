@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "api_server.h"
+#include "cert_reload.h"
 #include "consent_pages.h"
 #include "console_server.h"
 #include "link_pages.h"
@@ -66,6 +67,8 @@ struct Daemon::Impl {
   std::unique_ptr<peer::DeliveryWorker> delivery;
   boost::asio::io_context io;
   boost::asio::signal_set signals{io};
+  boost::asio::signal_set hangup{io};  // SIGHUP: reload the configured certificates
+  CertReloader certs;                  // [links] and [console] cert files, when configured
   boost::asio::steady_timer maintenance{io};
   Instant started{};
 
@@ -79,7 +82,18 @@ struct Daemon::Impl {
     });
   }
 
+  // Each SIGHUP reloads the configured certificates (a renewal's deploy hook).
+  void WaitForHangup() {
+    hangup.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      LogInfo("received SIGHUP: reloading the configured certificates");
+      certs.Check(true);
+      WaitForHangup();
+    });
+  }
+
   void RunMaintenance() {
+    certs.Check(false);
     if (links) {
       auto expired = links->ExpireDue();
       if (!expired.ok()) LogError("links: " + expired.status().message());
@@ -170,6 +184,9 @@ struct Daemon::Impl {
     console_web = std::make_unique<http::WebServer>(
         web_identity, [c = console.get()](const http::WebRequest& r) { return c->Handle(r); }, web_options);
     SCHAKEL_RETURN_IF_ERROR(console_web->Start(*core.config.console_listen));
+    if (core.config.console_cert.configured()) {
+      certs.Watch("console", core.dir, core.config.console_cert, console_web.get());
+    }
     LogInfo("staff console on https://" + core.config.console_listen->host + ":" + std::to_string(console_web->port()));
     return Status::Ok();
   }
@@ -199,6 +216,7 @@ struct Daemon::Impl {
         },
         web_options);
     SCHAKEL_RETURN_IF_ERROR(links_web->Start(*core.config.links_listen));
+    if (core.config.links_cert.configured()) certs.Watch("links", core.dir, core.config.links_cert, links_web.get());
     LogInfo("link pages on https://" + core.config.links_listen->host + ":" + std::to_string(links_web->port()));
     return Status::Ok();
   }
@@ -300,6 +318,8 @@ Status Daemon::Run() {
     LogInfo(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     Stop();
   });
+  d.hangup.add(SIGHUP);
+  d.WaitForHangup();
   d.ScheduleMaintenance();
   LogInfo("node " + core.config.node_id + " ready: peers on " + core.config.peer_listen.ToString() + ", API on " +
           core.config.api_listen.ToString() + " (fingerprint " + crypto::Fingerprint(core.keys.identity().public_key) +
@@ -318,6 +338,7 @@ Status Daemon::Run() {
 void Daemon::Stop() {
   boost::asio::post(impl_->io, [this] {
     impl_->signals.cancel();
+    impl_->hangup.cancel();
     impl_->maintenance.cancel();
     impl_->io.stop();
   });

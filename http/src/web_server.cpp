@@ -21,12 +21,15 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <thread>
 
 #include "schakel/base/file.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
+#include "schakel/base/time.h"
 #include "schakel/crypto/openssl_ptr.h"
 #include "schakel/crypto/tls_context.h"
 #include "schakel/formats/form.h"
@@ -231,7 +234,9 @@ struct WebServer::Impl {
   WebHandler handler;
   WebServerOptions options;
   crypto::TlsIdentity identity;
-  std::optional<ssl::context> tls;
+  // Replaced on the io thread by ReloadIdentity; each connection keeps the
+  // one it started with.
+  std::shared_ptr<ssl::context> tls;
   // Confined to the io thread.
   int connections = 0;
   int overflow = 0;
@@ -403,7 +408,8 @@ struct WebServer::Impl {
       co_await Serve(stream, ip);
       co_return;
     }
-    TlsStream stream(std::move(socket), *tls);
+    const std::shared_ptr<ssl::context> ctx = tls;  // outlives the stream
+    TlsStream stream(std::move(socket), *ctx);
     beast::error_code ec;
     beast::get_lowest_layer(stream).expires_after(options.handshake_timeout);
     co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
@@ -441,7 +447,8 @@ struct WebServer::Impl {
       co_await WriteBusy(stream);
       co_return;
     }
-    TlsStream stream(std::move(socket), *tls);
+    const std::shared_ptr<ssl::context> ctx = tls;  // outlives the stream
+    TlsStream stream(std::move(socket), *ctx);
     beast::error_code ec;
     beast::get_lowest_layer(stream).expires_after(deadline);
     co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
@@ -505,7 +512,7 @@ Status WebServer::Start(const config::Address& address) {
   if (threads < 1 || threads > 64) return Status::InvalidInput(name + ": handler_threads must be 1..64");
   if (impl_->options.tls) {
     SCHAKEL_ASSIGN_OR_RETURN(ssl::context ctx, MakeWebTlsContext(impl_->identity));
-    impl_->tls.emplace(std::move(ctx));
+    impl_->tls = std::make_shared<ssl::context>(std::move(ctx));
   }
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(address.host, ec);
@@ -521,6 +528,17 @@ Status WebServer::Start(const config::Address& address) {
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   Impl* impl = impl_.get();
   impl_->thread = std::thread([impl] { impl->io.run(); });
+  return Status::Ok();
+}
+
+Status WebServer::ReloadIdentity(const crypto::TlsIdentity& identity) {
+  const std::string& name = impl_->options.name;
+  if (!impl_->options.tls) return Status::InvalidInput(name + ": plain HTTP has no certificate to reload");
+  SCHAKEL_ASSIGN_OR_RETURN(ssl::context ctx, MakeWebTlsContext(identity));
+  auto fresh = std::make_shared<ssl::context>(std::move(ctx));
+  if (!impl_->thread.joinable()) return Status::InvalidInput(name + ": not started");
+  Impl* impl = impl_.get();
+  asio::post(impl_->io, [impl, fresh = std::move(fresh)]() mutable { impl->tls = std::move(fresh); });
   return Status::Ok();
 }
 
@@ -557,32 +575,44 @@ std::string Resolve(const std::string& node_dir, const std::string& path) {
 
 }  // namespace
 
+Result<crypto::TlsIdentity> LoadWebIdentityFiles(const std::string& node_dir, const config::WebCertFiles& files) {
+  std::string cert_path = Resolve(node_dir, files.cert_file);
+  std::string key_path = Resolve(node_dir, files.key_file);
+  SCHAKEL_ASSIGN_OR_RETURN(std::string cert, ReadFileLimited(cert_path, kMaxPemBytes));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string key, ReadFileLimited(key_path, kMaxPemBytes));
+  crypto::TlsIdentity id;
+  id.certificate_pem = std::move(cert);
+  id.private_key_pem = crypto::SecureBuffer::FromBytes(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+  OPENSSL_cleanse(key.data(), key.size());
+  Status st = crypto::CheckWebTlsIdentity(id);
+  if (!st.ok()) return Status::InvalidInput(cert_path + " / " + key_path + ": " + st.message());
+  auto pin = crypto::SpkiSha256FromCertificatePem(id.certificate_pem);
+  if (!pin.ok()) return pin.status().WithContext(cert_path);
+  id.spki_sha256 = *pin;
+  return id;
+}
+
 Result<crypto::TlsIdentity> LoadOrCreateWebIdentity(store::Database& db, const std::string& node_dir,
                                                     const config::WebCertFiles& files, const std::string& node_id,
                                                     const std::vector<std::string>& hosts, const std::string& now) {
-  if (files.configured()) {
-    std::string cert_path = Resolve(node_dir, files.cert_file);
-    std::string key_path = Resolve(node_dir, files.key_file);
-    SCHAKEL_ASSIGN_OR_RETURN(std::string cert, ReadFileLimited(cert_path, kMaxPemBytes));
-    SCHAKEL_ASSIGN_OR_RETURN(std::string key, ReadFileLimited(key_path, kMaxPemBytes));
-    crypto::TlsIdentity id;
-    id.certificate_pem = std::move(cert);
-    id.private_key_pem = crypto::SecureBuffer::FromBytes(
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
-    OPENSSL_cleanse(key.data(), key.size());
-    Status st = crypto::CheckWebTlsIdentity(id);
-    if (!st.ok()) return Status::InvalidInput(cert_path + " / " + key_path + ": " + st.message());
-    auto pin = crypto::SpkiSha256FromCertificatePem(id.certificate_pem);
-    if (!pin.ok()) return pin.status().WithContext(cert_path);
-    id.spki_sha256 = *pin;
-    return id;
-  }
+  if (files.configured()) return LoadWebIdentityFiles(node_dir, files);
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<crypto::TlsIdentity> stored, store::LoadWebTls(db));
   if (stored) {
     bool all = crypto::CheckWebTlsIdentity(*stored).ok();
     for (const auto& h : hosts) all = all && Covers(stored->certificate_pem, h);
-    if (all) return std::move(*stored);
-    LogInfo("web TLS: the stored certificate does not cover every host; generating a new one");
+    // Renewed 30 days before it ends; one made under the old 825-day rule is
+    // replaced by one of at most kMaxWebCertificateDays.
+    auto valid = crypto::ValidityOf(stored->certificate_pem);
+    auto at = ParseInstant(now);
+    const int64_t now_s =
+        at.ok() ? std::chrono::duration_cast<std::chrono::seconds>(at->time_since_epoch()).count() : 0;
+    constexpr int64_t kDay = 24 * 60 * 60;
+    const bool fresh_enough = valid.ok() && at.ok() && valid->not_after > now_s + 30 * kDay &&
+                              valid->not_after - valid->not_before <= (crypto::kMaxWebCertificateDays + 1) * kDay;
+    if (all && fresh_enough) return std::move(*stored);
+    LogInfo(all ? "web TLS: the stored certificate ends within 30 days or lives longer than 397; generating a new one"
+                : "web TLS: the stored certificate does not cover every host; generating a new one");
   }
   SCHAKEL_ASSIGN_OR_RETURN(crypto::TlsIdentity fresh, crypto::GenerateWebTlsIdentity(node_id, hosts));
   SCHAKEL_RETURN_IF_ERROR(store::SaveWebTls(db, fresh, now));

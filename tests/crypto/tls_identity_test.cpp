@@ -313,8 +313,12 @@ TEST(WebTlsIdentityTest, ServerAuthAndValidityWithinBrowserLimit) {
   EXPECT_TRUE(X509_get_extension_flags(cert.get()) & EXFLAG_KUSAGE);
   int days = 0, secs = 0;
   ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert.get()), X509_get0_notAfter(cert.get())), 1);
-  EXPECT_LE(days, 826);  // 825 days plus the hour of back-dating
-  EXPECT_GE(days, 800);
+  EXPECT_LE(days, kMaxWebCertificateDays);  // 397 days plus the hour of back-dating
+  EXPECT_GE(days, kMaxWebCertificateDays - 1);
+  auto validity = ValidityOf(id->certificate_pem);
+  ASSERT_TRUE(validity.ok());
+  EXPECT_GT(validity->not_after - validity->not_before, int64_t{396} * 24 * 3600);
+  EXPECT_FALSE(ValidityOf("not a certificate").ok());
   EXPECT_EQ(X509_check_ca(cert.get()), 0);
 }
 

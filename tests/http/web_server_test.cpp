@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "daemon/web_client.h"
+#include "schakel/base/time.h"
 #include "schakel/crypto/tls_identity.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
@@ -303,9 +304,21 @@ TEST(WebIdentity, GeneratedOnceStoredAndRenewedForANewHost) {
   auto c = LoadOrCreateWebIdentity(**db, dir.path(), {}, "node-a", {"links.example.nl"}, "2026-11-24T10:00:00Z");
   ASSERT_TRUE(c.ok());
   EXPECT_NE(c->certificate_pem, a->certificate_pem);
+  // Renewed 30 days before it ends (the certificate was made now, for 397 days).
+  auto valid = crypto::ValidityOf(c->certificate_pem);
+  ASSERT_TRUE(valid.ok());
+  auto late = [&](int64_t days_before_end) {
+    return FormatInstant(Instant(std::chrono::seconds(valid->not_after - days_before_end * 24 * 3600)));
+  };
+  auto d = LoadOrCreateWebIdentity(**db, dir.path(), {}, "node-a", {"links.example.nl"}, late(31));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->certificate_pem, c->certificate_pem) << "31 days before its end it is kept";
+  auto e = LoadOrCreateWebIdentity(**db, dir.path(), {}, "node-a", {"links.example.nl"}, late(29));
+  ASSERT_TRUE(e.ok());
+  EXPECT_NE(e->certificate_pem, c->certificate_pem) << "29 days before its end it is renewed";
   auto stored = store::LoadWebTls(**db);
   ASSERT_TRUE(stored.ok() && stored->has_value());
-  EXPECT_EQ((*stored)->certificate_pem, c->certificate_pem);
+  EXPECT_EQ((*stored)->certificate_pem, e->certificate_pem) << "and the renewed one is kept";
 }
 
 TEST(WebIdentity, ConfiguredFilesAreUsedAndChecked) {

@@ -47,6 +47,14 @@ Result<TlsIdentity> GenerateTlsIdentity(std::string_view node_id);
 
 // SHA-256 of the certificate's SubjectPublicKeyInfo in DER.
 Result<std::array<uint8_t, 32>> SpkiSha256FromCertificatePem(std::string_view pem);
+// When a PEM certificate is valid, in seconds since the epoch (UTC).
+struct CertificateValidity {
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+};
+Result<CertificateValidity> ValidityOf(std::string_view pem);
+// The longest a web certificate this node makes itself is valid.
+inline constexpr int kMaxWebCertificateDays = 397;
 
 // Checks a stored identity: the certificate and the Ed25519 private key parse,
 // the key belongs to the certificate, and spki_sha256 is the certificate's pin.

@@ -189,6 +189,11 @@ class WebServer {
   void Stop();
   uint16_t port() const { return port_; }
 
+  // Serves `identity` to connections accepted from now on (a renewed
+  // certificate); connections already open keep theirs. Fails, changing
+  // nothing, for an identity that does not make a TLS context. Any thread.
+  Status ReloadIdentity(const crypto::TlsIdentity& identity);
+
   // Connections turned away (503 or closed) because of the caps.
   uint64_t refused_connections() const;
 
@@ -197,6 +202,10 @@ class WebServer {
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;
 };
+
+// The configured PEM files (relative to node_dir), read and checked as below;
+// also what a reload reads (a renewed certificate).
+Result<crypto::TlsIdentity> LoadWebIdentityFiles(const std::string& node_dir, const config::WebCertFiles& files);
 
 // The HTTPS identity for a listener: the configured PEM files when `files` is
 // set (relative to node_dir; checked: they parse, the key matches, the key
