@@ -138,13 +138,15 @@ std::string Options(const std::vector<std::pair<std::string, std::string>>& valu
   return out;
 }
 
-std::string CategoryCheckboxes(const std::string& prefix, const Json& checked) {
+std::string CategoryCheckboxes(const std::string& prefix, const Json& checked, const Json& in_case) {
   std::string out = "<fieldset><legend>Categorieën</legend>";
   for (const char* c : kCategories) {
     bool on = checked.is_array() && std::find(checked.begin(), checked.end(), Json(c)) != checked.end();
+    bool absent = in_case.is_array() && std::find(in_case.begin(), in_case.end(), Json(c)) == in_case.end();
     std::string id = prefix + "-" + c;
     out += "<div class=\"keuze\"><input type=\"checkbox\" id=\"" + id + "\" name=\"cat_" + c + "\" value=\"1\"" +
-           (on ? " checked" : "") + "><label for=\"" + id + "\">" + Esc(CategoryNl(c)) + "</label></div>";
+           (on ? " checked" : "") + "><label for=\"" + id + "\">" + Esc(CategoryNl(c)) +
+           (absent ? " (niet in dit dossier)" : "") + "</label></div>";
   }
   return out + "</fieldset>";
 }
@@ -368,7 +370,8 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
       "<p><label for=\"to\">Partner</label><select id=\"to\" name=\"to\" required>" +
       Options(partners, "") +
       "</select></p><p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\" required>" +
-      PurposeOptions("") + "</select></p>" + CategoryCheckboxes("deel", present) + CategoryReasonFields() +
+      PurposeOptions("") + "</select></p>" + CategoryCheckboxes("deel", Json::array(), present) +
+      CategoryReasonFields() +
       "<p><label for=\"justification\">Onderbouwing (alleen Meldcode)</label><textarea id=\"justification\" "
       "name=\"justification\" rows=\"2\" maxlength=\"2000\"></textarea></p>"
       "<p><button type=\"submit\">Bekijk wat er gedeeld wordt</button></p></form>"
@@ -380,7 +383,7 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
       Options(orgs, "ggd") +
       "</select></p><p><label for=\"link_purpose\">Doel van de link</label>"
       "<select id=\"link_purpose\" name=\"purpose\">" +
-      PurposeOptions("") + "</select></p>" + CategoryCheckboxes("link", present) +
+      PurposeOptions("") + "</select></p>" + CategoryCheckboxes("link", Json::array(), present) +
       "<p><label for=\"days\">Geldig (dagen, 1 tot 30)</label><input id=\"days\" name=\"days\" "
       "inputmode=\"numeric\" value=\"7\" maxlength=\"2\"></p>"
       "<p><button type=\"submit\">Link maken</button></p></form>"

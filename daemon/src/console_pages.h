@@ -49,10 +49,12 @@ std::string Table(const std::vector<std::string>& headers, const std::vector<std
                   std::string_view caption);
 // <option>s for a <select>: (value, label) pairs; the purposes of the
 // privacy protocol; a checkbox (name "cat_<category>") per category, ids
-// prefixed with `prefix`, those in `checked` ticked.
+// prefixed with `prefix`, those in `checked` ticked (forms that share tick
+// none: privacy by default), and, when `in_case` is an array, the ones not
+// in it marked "(niet in dit dossier)".
 std::string Options(const std::vector<std::pair<std::string, std::string>>& values, std::string_view selected);
 std::string PurposeOptions(std::string_view selected);
-std::string CategoryCheckboxes(const std::string& prefix, const Json& checked);
+std::string CategoryCheckboxes(const std::string& prefix, const Json& checked, const Json& in_case = nullptr);
 std::string ReasonNl(std::string_view code);
 std::string CategoryNl(std::string_view category);
 std::string StateNl(std::string_view state);

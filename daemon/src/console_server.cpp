@@ -376,6 +376,15 @@ http::WebResponse ConsoleServer::UpdateCase(const PageCall& p) {
   return http::WebResponse::Redirect("/dossiers/" + p.Param(0));
 }
 
+// Nothing is pre-ticked in the forms that share, and an empty choice is not
+// "everything" (as it is in the API): the form asks again.
+http::WebResponse ConsoleServer::NothingTicked(const PageCall& p, service::Op op) {
+  if (Status st = service::Authorize(p.caller, op); !st.ok()) return p.Fail(st);  // a role's refusal first
+  return Page(400, console::ErrorPage(&p.viewer, 400,
+                                      "Vink aan welke gegevens u wilt delen: er is niets aangevinkt. Ga terug "
+                                      "en kies de categorieën die nodig zijn."));
+}
+
 http::WebResponse ConsoleServer::CreateLink(const PageCall& p) {
   if (links_ == nullptr) return Page(404, console::ErrorPage(&p.viewer, 404, "Deze pagina bestaat niet."));
   LinkCreateRequest lr;
@@ -384,6 +393,7 @@ http::WebResponse ConsoleServer::CreateLink(const PageCall& p) {
   lr.org_type = p.Form("org_type");
   lr.purpose = p.Form("purpose");
   lr.categories = CheckedCategories(p.form);
+  if (lr.categories.empty()) return NothingTicked(p, service::Op::kCreateLink);
   lr.allow_partial = true;  // the page names what is withheld
   int days = 0;
   for (char ch : p.Form("days")) {
@@ -413,6 +423,7 @@ http::WebResponse ConsoleServer::ShareForm(const PageCall& p, bool dry_run) {
   sr.to = p.Form("to");
   sr.purpose = p.Form("purpose");
   sr.categories = CheckedCategories(p.form);
+  if (sr.categories.empty()) return NothingTicked(p, service::Op::kShare);
   sr.justification = p.Form("justification");
   sr.allow_partial = true;  // the preview showed exactly what is withheld
   sr.dry_run = dry_run;

@@ -77,6 +77,7 @@ class ConsoleServer {
   http::WebResponse CasePage(const PageCall& p);
   http::WebResponse UpdateCase(const PageCall& p);
   http::WebResponse CreateLink(const PageCall& p);
+  http::WebResponse NothingTicked(const PageCall& p, service::Op op);
   http::WebResponse SharePreview(const PageCall& p);
   http::WebResponse ShareSend(const PageCall& p);
   http::WebResponse ShareForm(const PageCall& p, bool dry_run);

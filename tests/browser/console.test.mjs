@@ -165,6 +165,10 @@ async function main() {
     await mentor.goto(caseUrl);
     await mentor.getByLabel('Partner').selectOption('wijkteam-b');
     await mentor.getByLabel('Doel', { exact: true }).selectOption('doorverwijzing');
+    // Nothing is ticked beforehand (privacy by default): choose.
+    const share = mentor.locator('form[action="/delen/voorbeeld"]');
+    assert.equal(await share.locator('input[type=checkbox]:checked').count(), 0, 'no category pre-ticked');
+    for (const c of ['identificatie', 'hulpvraag', 'gezinssituatie']) await share.locator(`#deel-${c}`).check();
     await mentor.getByRole('button', { name: 'Bekijk wat er gedeeld wordt' }).click();
     await mentor.waitForURL(/\/delen\/voorbeeld$/);
   };
@@ -207,6 +211,7 @@ async function main() {
   await mentor.getByLabel('Voor (naam en functie)').fill('J. de Boer (wijkteam, zonder knooppunt)');
   await mentor.getByLabel('Soort organisatie').selectOption('wijkteam');
   await mentor.getByLabel('Doel van de link').selectOption('doorverwijzing');
+  for (const c of ['identificatie', 'hulpvraag']) await mentor.locator(`#link-${c}`).check();
   await mentor.getByRole('button', { name: 'Link maken' }).click();
   await mentor.waitForURL(/\/link$/);
   assert.match(await mentor.textContent('h1'), /Dossierlink gemaakt/);
