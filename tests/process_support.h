@@ -2,6 +2,8 @@
 // processes in tests, with bounded waits.
 #pragma once
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -76,5 +78,18 @@ class Child {
   pid_t pid_ = -1;
   bool exited_ = false;
 };
+
+// Runs a shell command (`cmd`, quoted by the caller) and returns its
+// standard output without trailing newlines; "" when it cannot be started.
+inline std::string RunCommand(const std::string& cmd) {
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return "";
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
 
 }  // namespace schakel::testing

@@ -276,7 +276,10 @@ Status CheckWebTlsIdentity(const TlsIdentity& identity) {
   return Status::Ok();
 }
 
-Result<std::array<uint8_t, 32>> SpkiSha256FromCertificatePem(std::string_view pem) {
+namespace {
+
+// One PEM certificate from outside, size-limited.
+Result<X509Ptr> CertificateFromPem(std::string_view pem) {
   EnsureInitialised();
   if (pem.size() > kMaxPemBytes) {
     return Status::InvalidInput("certificate PEM larger than " + std::to_string(kMaxPemBytes) + " bytes");
@@ -284,17 +287,18 @@ Result<std::array<uint8_t, 32>> SpkiSha256FromCertificatePem(std::string_view pe
   ERR_clear_error();
   X509Ptr cert = ReadCertificate(pem);
   if (!cert) return Status::InvalidInput(OpenSslError("not a PEM certificate"));
+  return cert;
+}
+
+}  // namespace
+
+Result<std::array<uint8_t, 32>> SpkiSha256FromCertificatePem(std::string_view pem) {
+  SCHAKEL_ASSIGN_OR_RETURN(X509Ptr cert, CertificateFromPem(pem));
   return SpkiSha256Of(cert.get());
 }
 
 Result<CertificateValidity> ValidityOf(std::string_view pem) {
-  EnsureInitialised();
-  if (pem.size() > kMaxPemBytes) {
-    return Status::InvalidInput("certificate PEM larger than " + std::to_string(kMaxPemBytes) + " bytes");
-  }
-  ERR_clear_error();
-  X509Ptr cert = ReadCertificate(pem);
-  if (!cert) return Status::InvalidInput(OpenSslError("not a PEM certificate"));
+  SCHAKEL_ASSIGN_OR_RETURN(X509Ptr cert, CertificateFromPem(pem));
   struct tm from {};
   struct tm until {};
   if (ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &from) != 1 ||

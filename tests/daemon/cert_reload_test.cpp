@@ -24,32 +24,21 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string Run(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  char buf[512];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  ::pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
 // A self-signed ECDSA certificate for 127.0.0.1 as `name`.pem / `name`.key.
 void MakeCert(const std::string& dir, const std::string& name) {
-  Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj /CN=" + name +
-      " -addext subjectAltName=IP:127.0.0.1 -keyout '" + dir + "/" + name + ".key' -out '" + dir + "/" + name +
-      ".pem' 2>/dev/null");
+  RunCommand("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj /CN=" + name +
+             " -addext subjectAltName=IP:127.0.0.1 -keyout '" + dir + "/" + name + ".key' -out '" + dir + "/" + name +
+             ".pem' 2>/dev/null");
   ASSERT_TRUE(std::filesystem::exists(dir + "/" + name + ".pem")) << "openssl req made no certificate";
 }
 
 std::string FileFingerprint(const std::string& pem) {
-  return Run("openssl x509 -in '" + pem + "' -noout -fingerprint -sha256 2>/dev/null");
+  return RunCommand("openssl x509 -in '" + pem + "' -noout -fingerprint -sha256 2>/dev/null");
 }
 
 std::string ServedFingerprint(int port) {
-  return Run("echo | timeout 10 openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
-             " 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null");
+  return RunCommand("echo | timeout 10 openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                    " 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null");
 }
 
 // Puts `name`'s certificate and key where the config points.

@@ -80,6 +80,17 @@ class ConsentRequestTest : public ::testing::Test {
     return Post(g, body);
   }
 
+  // The school (stopped) starts again under `protocol` as its protocol file.
+  void UseProtocol(const std::string& protocol) {
+    WriteAll(fed_["school"].dir + "/protocol.toml", protocol);
+    std::string toml = ReadAll(fed_["school"].dir + "/schakel.toml");
+    auto pos = toml.find("file = ''");
+    ASSERT_NE(pos, std::string::npos) << toml;
+    toml.replace(pos, 9, "file = 'protocol.toml'");
+    WriteAll(fed_["school"].dir + "/schakel.toml", toml);
+    fed_.StartNode("school");
+  }
+
   json Consents(const std::string& student) {
     return fed_.AsJson("school", "zorgco", {"consent", "list", "--student", student});
   }
@@ -384,13 +395,7 @@ TEST_F(ConsentRequestTest, TwoParentsWithAuthorityBothDecide) {
   auto at = protocol.find("parents = \"one\"");
   ASSERT_NE(at, std::string::npos) << protocol;
   protocol.replace(at, 15, "parents = \"all_with_authority\"");
-  WriteAll(fed_["school"].dir + "/protocol.toml", protocol);
-  std::string toml = ReadAll(fed_["school"].dir + "/schakel.toml");
-  auto pos = toml.find("file = ''");
-  ASSERT_NE(pos, std::string::npos) << toml;
-  toml.replace(pos, 9, "file = 'protocol.toml'");
-  WriteAll(fed_["school"].dir + "/schakel.toml", toml);
-  fed_.StartNode("school");
+  ASSERT_NO_FATAL_FAILURE(UseProtocol(protocol));
 
   ASSERT_NO_FATAL_FAILURE(SetAge("stu-1042", 9));
   auto r = fed_.As("school", "zorgco",
@@ -443,13 +448,7 @@ TEST_F(ConsentRequestTest, HelpOfferedDirectlyToTheYoungPersonAsksThemAlone) {
   auto at = protocol.find("purpose = \"doorverwijzing\"");
   ASSERT_NE(at, std::string::npos) << protocol;
   protocol.insert(protocol.find('\n', at) + 1, "youth_alone_from = 12\n");
-  WriteAll(fed_["school"].dir + "/protocol.toml", protocol);
-  std::string toml = ReadAll(fed_["school"].dir + "/schakel.toml");
-  auto pos = toml.find("file = ''");
-  ASSERT_NE(pos, std::string::npos) << toml;
-  toml.replace(pos, 9, "file = 'protocol.toml'");
-  WriteAll(fed_["school"].dir + "/schakel.toml", toml);
-  fed_.StartNode("school");
+  ASSERT_NO_FATAL_FAILURE(UseProtocol(protocol));
   ASSERT_NO_FATAL_FAILURE(SetAge("stu-1042", 13));
   auto alone = Request("stu-1042", {"hulpvraag"});
   ASSERT_EQ(alone.size(), 1u);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "console_pages.h"
+#include "process_support.h"
 #include "qr_svg.h"
 #include "test_support.h"
 
@@ -38,15 +39,7 @@ std::string PgmOf(const std::string& svg) {
 }
 
 std::string Decode(const std::string& pgm_path) {
-  std::string cmd = "zbarimg --raw -q '" + pgm_path + "' 2>/dev/null";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  char buf[512];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  ::pclose(p);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
+  return testing::RunCommand("zbarimg --raw -q '" + pgm_path + "' 2>/dev/null");
 }
 
 TEST(QrSvg, ReadsBackAsTheLink) {
