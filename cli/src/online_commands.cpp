@@ -304,6 +304,13 @@ void PrintStatus(std::ostream& o, const json& r) {
         << " (schakel user rotate-token " << JsonText(t, "name") << ")\n";
     }
   }
+  if (r.contains("self_signed_public_listeners") && r["self_signed_public_listeners"].is_array()) {
+    for (const auto& l : r["self_signed_public_listeners"]) {
+      o << "warning: the [" << JsonText(l, "listener") << "] listener at " << JsonText(l, "url")
+        << " serves the node's own self-signed certificate; browsers elsewhere will warn. Set ["
+        << JsonText(l, "listener") << "] cert_file and key_file (docs/links.md, \"Certificates a browser trusts\")\n";
+    }
+  }
   if (!r.contains("partners") || !r["partners"].is_array() || r["partners"].empty()) {
     o << "partners: none\n";
     return;

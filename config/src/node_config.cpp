@@ -194,6 +194,23 @@ bool IsLoopbackHost(std::string_view host) {
   return false;
 }
 
+std::vector<SelfSignedPublicListener> SelfSignedPublicListeners(const NodeConfig& c) {
+  std::vector<SelfSignedPublicListener> out;
+  if (c.links_listen && !c.links_cert.configured()) {
+    auto public_host = PublicUrlHost(c.links_public_url);
+    const bool public_url = !c.links_public_url.empty() && public_host.ok() && !IsLoopbackHost(*public_host);
+    if (public_url) {
+      out.push_back({"links", c.links_public_url});
+    } else if (!IsLoopbackHost(c.links_listen->host)) {
+      out.push_back({"links", "https://" + c.links_listen->ToString()});
+    }
+  }
+  if (c.console_listen && !c.console_cert.configured() && !IsLoopbackHost(c.console_listen->host)) {
+    out.push_back({"console", "https://" + c.console_listen->ToString()});
+  }
+  return out;
+}
+
 Result<std::string> PublicUrlHost(std::string_view url) {
   constexpr std::string_view kScheme = "https://";
   if (url.substr(0, kScheme.size()) != kScheme) return Status::InvalidInput("must start with https://");

@@ -278,6 +278,12 @@ static Json ExpiringTokensJson(const service::NodeStatusView& r) {
   return out;
 }
 
+static Json SelfSignedJson(const service::NodeStatusView& r) {
+  Json out = Json::array();
+  for (const auto& l : r.self_signed_public) out.push_back({{"listener", l.section}, {"url", l.url}});
+  return out;
+}
+
 Json ToJson(const service::NodeStatusView& r) {
   Json partners = Json::array();
   for (const auto& p : r.partners) partners.push_back(PartnerStatusJson(p));
@@ -303,7 +309,8 @@ Json ToJson(const service::NodeStatusView& r) {
             {"db_bytes", r.db_bytes},
             {"wal_bytes", r.wal_bytes},
             {"total_bytes", r.db_bytes + r.wal_bytes}}},
-          {"expiring_tokens", ExpiringTokensJson(r)}};
+          {"expiring_tokens", ExpiringTokensJson(r)},
+          {"self_signed_public_listeners", SelfSignedJson(r)}};
 }
 
 Json ToJson(const service::AccountChanged& r) {

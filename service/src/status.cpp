@@ -78,6 +78,7 @@ Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> expiring,
                            store::TokensExpiringBefore(db, FormatInstant(v.now + std::chrono::days(7))));
   for (const auto& u : expiring) v.expiring_tokens.emplace_back(u.name, *u.token_expires);
+  v.self_signed_public = config::SelfSignedPublicListeners(core_.config);
   return v;
 }
 

@@ -99,6 +99,38 @@ TEST(NodeConfig, PublicUrlHost) {
   EXPECT_FALSE(PublicUrlHost("https://bad_host!.nl").ok());
 }
 
+// Which web listeners people elsewhere reach with the self-signed
+// certificate (the `status` warning): loopback only is the demo and tests;
+// a public URL or a non-loopback listen address without cert_file is not.
+TEST(NodeConfig, SelfSignedPublicListenersAreThoseOthersReachWithoutACertificate) {
+  auto local = ParseNodeConfig(kValid, "a.toml");
+  ASSERT_TRUE(local.ok());
+  EXPECT_TRUE(SelfSignedPublicListeners(*local).empty());
+
+  auto pub = *local;
+  pub.links_public_url = "https://links.example.nl/schakel";
+  pub.console_listen->host = "0.0.0.0";
+  auto warned = SelfSignedPublicListeners(pub);
+  ASSERT_EQ(warned.size(), 2U);
+  EXPECT_EQ(warned[0].section, "links");
+  EXPECT_EQ(warned[0].url, "https://links.example.nl/schakel");
+  EXPECT_EQ(warned[1].section, "console");
+  EXPECT_EQ(warned[1].url, "https://0.0.0.0:7404");
+
+  auto wide = *local;
+  wide.links_public_url.clear();
+  wide.links_listen->host = "192.0.2.7";
+  ASSERT_EQ(SelfSignedPublicListeners(wide).size(), 1U);
+  EXPECT_EQ(SelfSignedPublicListeners(wide)[0].url, "https://192.0.2.7:7403");
+
+  pub.links_cert = {"tls/links.crt", "tls/links.key"};
+  pub.console_cert = {"c.crt", "c.key"};
+  EXPECT_TRUE(SelfSignedPublicListeners(pub).empty());
+  pub.console_listen.reset();
+  pub.links_listen.reset();
+  EXPECT_TRUE(SelfSignedPublicListeners(pub).empty());
+}
+
 struct BadCase {
   const char* name;
   std::string text;

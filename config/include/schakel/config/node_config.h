@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "schakel/base/status.h"
 #include "schakel/consent/vocabulary.h"
@@ -137,6 +138,16 @@ struct NodeConfig {
   // The address partners dial.
   const Address& AdvertisedPeerAddress() const { return peer_advertise ? *peer_advertise : peer_listen; }
 };
+
+// A web listener ([links] or [console]) that people on other machines reach
+// while it serves the node's own self-signed certificate: no cert_file, and
+// its listen address (or, for [links], its public_url) is not loopback.
+// Their browsers warn; `schakel status` says so (docs/links.md).
+struct SelfSignedPublicListener {
+  std::string section;  // "links" or "console"
+  std::string url;      // where people reach it: the public URL, or https://LISTEN
+};
+std::vector<SelfSignedPublicListener> SelfSignedPublicListeners(const NodeConfig& c);
 
 // Parses the text of a config file; file_name appears in error messages.
 Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_name);

@@ -13,6 +13,7 @@
 #include "schakel/audit/format.h"
 #include "schakel/base/status.h"
 #include "schakel/base/time.h"
+#include "schakel/config/node_config.h"
 #include "schakel/consent/engine.h"
 #include "schakel/service/reachability.h"
 #include "schakel/store/records.h"
@@ -251,6 +252,8 @@ struct NodeStatusView {
   // Usable users whose token expires within a week (or has expired), by
   // expiry: name and RFC 3339 expiry.
   std::vector<std::pair<std::string, std::string>> expiring_tokens;
+  // Web listeners others reach that serve the self-signed certificate.
+  std::vector<config::SelfSignedPublicListener> self_signed_public;
 };
 
 // ---- audit
