@@ -1,4 +1,5 @@
 #include "console_pages.h"
+#include "dutch.h"
 
 #include <algorithm>
 #include <array>
@@ -45,7 +46,10 @@ std::string CategoryList(consent::CategorySet set) {
 
 std::string Table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
                   std::string_view caption) {
-  std::string out = "<table><caption>" + Esc(caption) + "</caption><thead><tr>";
+  // A wide table scrolls inside its own box, never the page (at 390 px too);
+  // the box can take focus so keyboard users can scroll it.
+  std::string out = "<div class=\"tabel\" role=\"region\" tabindex=\"0\" aria-label=\"" + Esc(caption) +
+                    "\"><table><caption>" + Esc(caption) + "</caption><thead><tr>";
   for (const auto& h : headers) out += "<th scope=\"col\">" + Esc(h) + "</th>";
   out += "</tr></thead><tbody>";
   if (rows.empty()) {
@@ -58,7 +62,7 @@ std::string Table(const std::vector<std::string>& headers, const std::vector<std
     }
     out += "</tr>";
   }
-  return out + "</tbody></table>";
+  return out + "</tbody></table></div>";
 }
 
 namespace {
@@ -83,32 +87,6 @@ std::string Message(std::string_view text, bool error) {
 }
 
 namespace {
-
-// The summary's categories as a definition list of readable text.
-std::string RenderValue(const Json& v) {
-  if (v.is_string()) return Esc(v.get<std::string>());
-  if (v.is_null()) return "<em>leeg</em>";
-  if (v.is_array()) {
-    std::string out = "<ul>";
-    for (const auto& e : v) out += "<li>" + RenderValue(e) + "</li>";
-    return out + "</ul>";
-  }
-  if (v.is_object()) {
-    std::string out = "<dl>";
-    for (const auto& [k, e] : v.items()) out += "<dt>" + Esc(k) + "</dt><dd>" + RenderValue(e) + "</dd>";
-    return out + "</dl>";
-  }
-  return Esc(v.dump());
-}
-
-std::string RenderSummary(const Json& summary) {
-  std::string out = "<dl class=\"dossier\">";
-  for (const char* c : kCategories) {
-    if (!summary.is_object() || !summary.contains(c) || summary[c].is_null()) continue;
-    out += "<dt>" + Esc(CategoryNl(c)) + "</dt><dd>" + RenderValue(summary[c]) + "</dd>";
-  }
-  return out + "</dl>";
-}
 
 // A Meldcode report carries only what is necessary (Wmo 2015 art. 5.2.6):
 // a reason for each category it carries. Never the BSN.
@@ -154,7 +132,7 @@ std::string CategoryCheckboxes(const std::string& prefix, const Json& checked, c
 std::string PurposeOptions(std::string_view selected) {
   std::vector<std::pair<std::string, std::string>> purposes;
   purposes.reserve(kPurposes.size());
-  for (const char* p : kPurposes) purposes.emplace_back(p, p);
+  for (const char* p : kPurposes) purposes.emplace_back(p, PurposeNl(p));
   return Options(purposes, selected);
 }
 
@@ -313,43 +291,35 @@ std::string ErrorPage(const Viewer* v, int status, std::string_view message) {
   return Document(title, "<main id=\"inhoud\"><h1>" + Esc(title) + "</h1>" + body + "</main>");
 }
 
-std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error) {
+std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error,
+                      const Json& draft, const groeidocument::FieldErrors& errors) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : cases) {
     rows.push_back({"<a href=\"/dossiers/" + Esc(c.case_id) + "\">" + Esc(c.case_id) + "</a>", Esc(c.student_id),
-                    Esc(std::to_string(c.version)), Esc(c.updated)});
+                    Esc(std::to_string(c.version)), Esc(TimeNl(c.updated))});
   }
   std::string body =
       Message(error, true) + Table({"Dossier", "Leerling", "Versie", "Bijgewerkt"}, rows, "Dossiers die u mag zien") +
-      "<h2>Nieuw dossier</h2><form method=\"post\" action=\"/dossiers\">" + CsrfField(v) +
-      "<p><label for=\"student_id\">Leerlingnummer</label><input id=\"student_id\" name=\"student_id\" "
-      "maxlength=\"128\"></p>"
-      "<p><label for=\"birth_date\">Geboortedatum (JJJJ-MM-DD)</label><input id=\"birth_date\" "
-      "name=\"birth_date\" type=\"date\"></p>"
-      "<p><label for=\"naam\">Naam leerling</label><input id=\"naam\" name=\"naam\" maxlength=\"200\"></p>"
-      "<p><label for=\"hulpvraag\">Hulpvraag</label><textarea id=\"hulpvraag\" name=\"hulpvraag\" "
-      "rows=\"3\"></textarea></p>"
-      "<p><label for=\"gezinssituatie\">Gezinssituatie</label><textarea id=\"gezinssituatie\" "
-      "name=\"gezinssituatie\" rows=\"2\"></textarea></p>"
-      "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" "
-      "rows=\"2\"></textarea></p>"
-      "<p><label for=\"json\">Of plak een volledig groeidocument (JSON); dit gaat voor de velden "
-      "hierboven</label><textarea id=\"json\" name=\"json\" rows=\"6\"></textarea></p>"
+      "<h2 id=\"nieuw\">Nieuw dossier</h2><form method=\"post\" action=\"/dossiers\" class=\"groeidocument\">" +
+      CsrfField(v) + "<p><button type=\"submit\">Dossier opslaan</button></p>" +
+      groeidocument::GroeidocumentForm(draft, /*is_new=*/true, errors) +
       "<p><button type=\"submit\">Dossier opslaan</button></p></form>";
   return Layout(v, "Dossiers", body);
 }
 
 std::string CasePage(const Viewer& v, const service::CaseView& c,
-                     const std::vector<service::PartnerStatus>& partner_list) {
+                     const std::vector<service::PartnerStatus>& partner_list, const Json* draft,
+                     const groeidocument::FieldErrors& errors) {
   const std::string& id = c.case_id;
   std::vector<std::vector<std::string>> versions;
   for (const auto& ver : c.versions) {
-    versions.push_back({Esc(std::to_string(ver.version)), Esc(ver.updated_by), Esc(ver.updated)});
+    versions.push_back({Esc(std::to_string(ver.version)), Esc(ver.updated_by), Esc(TimeNl(ver.updated))});
   }
   std::vector<std::pair<std::string, std::string>> partners;
   partners.reserve(partner_list.size());
   for (const auto& p : partner_list) {
-    partners.emplace_back(p.node_id, p.node_id + " (" + consent::DutchOrgTypeLabel(p.org_type) + ")");
+    partners.emplace_back(p.node_id,
+                          (p.name.empty() ? p.node_id : p.name) + " (" + consent::DutchOrgTypeLabel(p.org_type) + ")");
   }
   std::vector<std::pair<std::string, std::string>> orgs;
   orgs.reserve(consent::kAllOrgTypes.size());
@@ -362,8 +332,10 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
     if (summary.is_object() && summary.contains(cat) && !summary[cat].is_null()) present.push_back(cat);
   }
   std::string body =
+      Message(errors.empty() ? "" : "Niet opgeslagen: zie de meldingen bij de velden onder \u2018Bewerken\u2019.",
+              true) +
       "<p>Leerling <strong>" + Esc(c.student_id) + "</strong>, versie " + Esc(std::to_string(c.version)) +
-      ", bijgewerkt " + Esc(c.updated) + ".</p>" + RenderSummary(summary) +
+      ", bijgewerkt " + Esc(TimeNl(c.updated)) + ".</p>" + groeidocument::RenderSummaryNl(summary) +
       "<h2>Delen</h2><form method=\"post\" action=\"/delen/voorbeeld\">" + CsrfField(v) +
       "<input type=\"hidden\" name=\"case_id\" value=\"" + Esc(id) +
       "\">"
@@ -389,9 +361,13 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
       "<p><button type=\"submit\">Link maken</button></p></form>"
       "<h2>Versies</h2>" +
       Table({"Versie", "Door", "Datum"}, versions, "Versiegeschiedenis") +
-      "<h2>Bewerken (nieuwe versie)</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) + "\">" + CsrfField(v) +
-      "<p><label for=\"json\">Groeidocument (JSON)</label><textarea id=\"json\" name=\"json\" rows=\"16\">" +
-      Esc(summary.dump(2)) + "</textarea></p><p><button type=\"submit\">Nieuwe versie opslaan</button></p></form>" +
+      "<h2 id=\"bewerken\">Bewerken (nieuwe versie)</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) +
+      "#bewerken\" class=\"groeidocument\">" + CsrfField(v) +
+      "<p><button type=\"submit\">Nieuwe versie opslaan</button></p>" +
+      groeidocument::GroeidocumentForm(draft != nullptr ? *draft : summary, /*is_new=*/false, errors) +
+      "<p><button type=\"submit\">Nieuwe versie opslaan</button></p></form>"
+      "<p><a href=\"/dossiers/" +
+      Esc(id) + "/export\" download>Groeidocument exporteren (JSON)</a></p>" +
       "<p><a href=\"/toestemmingen?leerling=" + Esc(c.student_id) + "\">Toestemmingen van deze leerling</a></p>";
   return Layout(v, "Dossier " + id, body);
 }
@@ -399,7 +375,8 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
 std::string SharePreviewPage(const Viewer& v, const SharePreviewRequest& request, bool permitted,
                              const consent::Decision* decision, std::string_view error) {
   std::string body = "<p>Dossier <strong>" + Esc(request.case_id) + "</strong> naar <strong>" + Esc(request.to) +
-                     "</strong>, doel <strong>" + Esc(request.purpose) + "</strong>.</p>" + Message(error, true);
+                     "</strong>, doel <strong>" + Esc(PurposeNl(request.purpose)) + "</strong>.</p>" +
+                     Message(error, true);
   if (decision != nullptr) {
     body += "<h2>Wat gaat er mee</h2><p class=\"notice gaat\">" + CategoryList(decision->categories) +
             "</p><h2>Wat wordt achtergehouden</h2><p class=\"withheld blijft\">" + CategoryList(decision->withheld) +
@@ -410,7 +387,9 @@ std::string SharePreviewPage(const Viewer& v, const SharePreviewRequest& request
                       Esc(ReasonNl(r.code)), "<code>" + Esc(r.code) + "</code>"});
     }
     if (!rows.empty()) body += Table({"Betreft", "Reden", "Code"}, rows, "Redenen van de poort");
-    if (decision->legal_basis) body += "<p>Grondslag: " + Esc(consent::Name(*decision->legal_basis)) + "</p>";
+    if (decision->legal_basis)
+      body += "<p>Grondslag: " + Esc(LegalBasisNl(consent::Name(*decision->legal_basis))) +
+              (decision->legal_source.empty() ? "" : "; " + Esc(decision->legal_source)) + "</p>";
   }
   if (!request.category_reasons.empty()) {
     body += "<h2>Waarom elke categorie nodig is</h2><ul>";
@@ -459,7 +438,7 @@ std::string LinkCreatedPage(const Viewer& v, const service::LinkCreated& link) {
       "getoond: stuur de link per mail en geef de code via een ander kanaal (telefoon, sms).</p>"
       "<dl><dt>Link</dt><dd><code class=\"link-url\">" +
       Esc(link.url) + "</code></dd><dt>Toegangscode</dt><dd><code class=\"link-code\">" + Esc(link.code) +
-      "</code></dd><dt>Verloopt</dt><dd>" + Esc(link.expires) + "</dd></dl>";
+      "</code></dd><dt>Verloopt</dt><dd>" + Esc(TimeNl(link.expires)) + "</dd></dl>";
   body += "<p>Gedeeld: " + CategoryList(link.decision.categories) +
           ".</p><p>Achtergehouden: " + CategoryList(link.decision.withheld) + ".</p>";
   return Layout(v, "Dossierlink gemaakt", body);
@@ -469,7 +448,7 @@ std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& in
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : inbox) {
     rows.push_back({"<a href=\"/inbox/" + Esc(r.message_id) + "\">" + Esc(r.message_id) + "</a>", Esc(r.sender_id),
-                    Esc(r.student_id), Esc(r.purpose), Esc(StateNl(r.state)), Esc(r.received),
+                    Esc(r.student_id), Esc(PurposeNl(r.purpose)), Esc(StateNl(r.state)), Esc(TimeNl(r.received)),
                     r.assigned_to ? Esc(*r.assigned_to) : std::string("wachtrij coördinatoren")});
   }
   std::string intro = v.role == Role::kCoordinator
@@ -483,11 +462,11 @@ std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& in
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
   const store::InboxRecord& r = item.record;
   std::string body = "<p>Van <strong>" + Esc(r.sender_id) + "</strong> over leerling <strong>" + Esc(r.student_id) +
-                     "</strong>, doel " + Esc(r.purpose) + ", ontvangen " + Esc(r.received) + ", te bewaren tot " +
-                     Esc(r.retain_until) + ".</p>";
+                     "</strong>, doel " + Esc(PurposeNl(r.purpose)) + ", ontvangen " + Esc(TimeNl(r.received)) +
+                     ", te bewaren tot " + Esc(TimeNl(r.retain_until)) + ".</p>";
   const Json summary = item.summary_json ? Json::parse(*item.summary_json, nullptr, false) : Json(nullptr);
   if (summary.is_object()) {
-    body += RenderSummary(summary);
+    body += groeidocument::RenderSummaryNl(summary);
     body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(r.sender_id) +
             ". Dit maakt een dossier aan met de identificatie en uw afspraken, en toont eerst wat er gedeeld wordt.</p>"
             "<form method=\"post\" action=\"/inbox/" +
@@ -529,11 +508,11 @@ std::string ConsentsPage(const Viewer& v, std::string_view student, const servic
                                                                      "Intrekken", {{"leerling", std::string(student)}})
                                                         : "geldig";
     std::string purposes, recipients;
-    for (const auto& p : c.purposes) purposes += (purposes.empty() ? "" : ", ") + Esc(p);
+    for (const auto& p : c.purposes) purposes += (purposes.empty() ? "" : ", ") + Esc(PurposeNl(p));
     for (const auto& p : c.recipients) recipients += (recipients.empty() ? "" : ", ") + Esc(p);
     rows.push_back({"<code>" + Esc(c.id) + "</code>", Esc(std::string(consent::Name(c.grantor_role))), purposes,
                     recipients, CategoryList(c.categories),
-                    Esc(FormatDate(c.valid_from)) + " t/m " + Esc(c.valid_until ? FormatDate(*c.valid_until) : ""),
+                    Esc(DateNl(c.valid_from)) + " t/m " + Esc(c.valid_until ? DateNl(*c.valid_until) : ""),
                     Esc(ConsentEvidenceNl(entry.record.evidence)), shares, action});
   }
   body += Table({"Toestemming", "Gegeven door", "Doelen", "Ontvangers", "Categorieën", "Geldig", "Bewijs",
@@ -619,9 +598,9 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
           e.consents.empty() || e.subject.empty()
               ? Esc(e.consents)
               : "<a href=\"/toestemmingen?leerling=" + Esc(e.subject) + "\">" + Esc(e.consents) + "</a>";
-      rows.push_back({Esc(std::to_string(e.seq)), Esc(FormatInstantMs(e.ts)), who(e), Esc(e.action), Esc(e.subject),
-                      Esc(e.object), to(e), what, Esc(e.purpose), Esc(e.legal_basis), consents, Esc(e.outcome),
-                      Esc(e.reason)});
+      rows.push_back({Esc(std::to_string(e.seq)), Esc(TimeNl(e.ts, /*seconds=*/true)), who(e), Esc(e.action),
+                      Esc(e.subject), Esc(e.object), to(e), what, Esc(e.purpose), Esc(e.legal_basis), consents,
+                      Esc(e.outcome), Esc(e.reason)});
     }
     body += Table({"Nr", "Tijd", "Wie", "Actie", "Leerling", "Object", "Aan", "Categorieën", "Doel", "Grondslag",
                    "Toestemmingen", "Uitkomst", "Reden"},

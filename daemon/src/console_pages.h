@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "groeidocument.h"
 #include "schakel/service/consent_requests.h"
 #include "schakel/service/results.h"
 #include "schakel/store/records.h"
@@ -30,7 +31,7 @@ struct Viewer {
   std::string name;
   store::Role role = store::Role::kStaff;
   std::string csrf;
-  std::string node_id;
+  std::string node_id;  // the organisation's name ([node] name), or its node id
   std::string user_id;  // for what only a share's requester may do
 };
 
@@ -73,8 +74,15 @@ std::string HomePage(const Viewer& v);
 std::string ErrorPage(const Viewer* v, int status, std::string_view message);
 
 // Staff and coordinators.
-std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error);
-std::string CasePage(const Viewer& v, const service::CaseView& c, const std::vector<service::PartnerStatus>& partners);
+// The cases list with the form for a new one (groeidocument.h); `draft` and
+// `errors`: the form as posted, shown again.
+std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error,
+                      const Json& draft = Json::object(), const groeidocument::FieldErrors& errors = {});
+// A case: its summary in Dutch, the share and link forms, its versions and
+// the form to edit it (`draft`, when not null: the form as posted, shown
+// again with `errors`).
+std::string CasePage(const Viewer& v, const service::CaseView& c, const std::vector<service::PartnerStatus>& partners,
+                     const Json* draft = nullptr, const groeidocument::FieldErrors& errors = {});
 // What a share preview is about: the fields of the share form (or of the
 // link form, `to` then naming the link's recipient).
 struct SharePreviewRequest {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "console_pages.h"
+#include "dutch.h"
 #include "inzage_page.h"
 #include "qr_svg.h"
 #include "schakel/base/strings.h"
@@ -48,12 +49,12 @@ std::vector<std::string> RequestRow(const service::ConsentRequestView& r) {
     answers += "</li>";
   }
   return {"<code>" + Esc(r.request_id) + "</code>",
-          Esc(r.created.substr(0, 10)),
+          Esc(TimeNl(r.created)),
           Esc(Join(r.purposes, ", ")),
           Esc(Join(r.recipients, ", ")),
           Esc(CategoryLabels(r.categories)),
-          Esc(r.valid_until),
-          Esc(r.expires.substr(0, 10)),
+          Esc(DateNl(r.valid_until)),
+          Esc(TimeNl(r.expires)),
           "<ul>" + answers + "</ul>"};
 }
 
@@ -64,7 +65,7 @@ std::string Letter(const service::ConsentRequestCreated& made, const service::Gr
                          : link.guardian.empty() ? "de ouder of verzorger van " + made.student_name
                                                  : link.guardian;
   const std::string dear = young ? made.student_name : link.guardian.empty() ? "ouder of verzorger" : link.guardian;
-  const std::string until = DutchDay(made.expires.substr(0, 10));
+  const std::string until = DateNl(made.expires.substr(0, 10));
   const std::string receivers = Join(made.recipient_names, ", ");
   auto qr = QrSvg(link.url, 40, young ? "QR-code met het adres van je pagina" : "QR-code met het adres van uw pagina");
   std::string b = "<section class=\"brief\" aria-label=\"Brief voor " + Esc(to) + "\"><p>" + Esc(made.organisation) +

@@ -196,11 +196,14 @@ http::WebResponse ConsoleServer::Handle(const http::WebRequest& req) {
       return Page(403, console::ErrorPage(nullptr, 403, "Dit formulier kwam niet van deze console (andere herkomst)."));
     }
     formats::FormLimits limits;
-    limits.max_body = 64 * 1024;
-    limits.max_fields = 40;
+    // The groeidocument form is the largest: its fields (groeidocument.h),
+    // lists of at most kMaxRows rows, textareas of 10,000 characters.
+    limits.max_body = 256 * 1024;
+    limits.max_fields = 400;
     limits.max_value = 60 * 1024;
     // The textareas: line breaks are part of what is typed there.
-    limits.multiline = {"roster", "hulpvraag", "gezinssituatie", "afspraken", "json"};
+    limits.multiline = {"roster", "afspraken"};
+    for (std::string_view f : groeidocument::MultilineFields()) limits.multiline.push_back(f);
     auto parsed = formats::ParseForm(req.body, limits);
     if (!parsed.ok()) return Page(400, console::ErrorPage(nullptr, 400, "Het formulier is ongeldig."));
     form = std::move(parsed).value();
@@ -281,6 +284,7 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
       {"GET", "/dossiers/*", 0, &ConsoleServer::CasePage},
       {"POST", "/dossiers/*", 0, &ConsoleServer::UpdateCase},
       {"POST", "/dossiers/*/link", 0, &ConsoleServer::CreateLink},
+      {"GET", "/dossiers/*/export", 0, &ConsoleServer::ExportCase},
       {"POST", "/delen/voorbeeld", 0, &ConsoleServer::SharePreview},
       {"POST", "/delen", 0, &ConsoleServer::ShareSend},
       {"GET", "/delingen", 0, &ConsoleServer::SharesPage},
@@ -319,7 +323,8 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
 http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const ConsoleSession& session,
                                           const std::map<std::string, std::string>& form) {
   const Caller& c = session.caller;
-  const Viewer v{c.name, c.role, session.csrf_token, options_.node_id, c.user_id};
+  const Viewer v{c.name, c.role, session.csrf_token, options_.node_name.empty() ? options_.node_id : options_.node_name,
+                 c.user_id};
   auto match = Routes().Find(req.method, req.path);
   if (match.route == nullptr) return Page(404, console::ErrorPage(&v, 404, "Deze pagina bestaat niet."));
   if (match.route->roles != 0 && (match.route->roles & RoleBit(c.role)) == 0) {
@@ -339,23 +344,21 @@ http::WebResponse ConsoleServer::CasesPage(const PageCall& p) {
   return Page(200, console::CasesPage(p.viewer, *r, ""));
 }
 
+// The groeidocument form (groeidocument.h): a "Regel toevoegen" or
+// "Verwijderen" press, or a field that is not right, shows the form again
+// with what was typed; nothing is saved until every field is.
 http::WebResponse ConsoleServer::AddCase(const PageCall& p) {
-  std::string doc = p.Form("json");
-  if (doc.find_first_not_of(" \r\n\t") == std::string::npos) {
-    Json j = {{"student_id", p.Form("student_id")}, {"birth_date", p.Form("birth_date")}};
-    if (!p.Form("naam").empty()) j["identificatie"] = {{"name", p.Form("naam")}};
-    if (!p.Form("hulpvraag").empty()) j["hulpvraag"] = {{"question", p.Form("hulpvraag")}};
-    if (!p.Form("gezinssituatie").empty()) j["gezinssituatie"] = {{"notes", p.Form("gezinssituatie")}};
-    if (!p.Form("afspraken").empty()) j["afspraken"] = {{"notes", p.Form("afspraken")}};
-    doc = j.dump();
-  }
-  auto r = AddCaseFrom(p.caller, doc);
-  if (!r.ok()) {
+  if (Status st = service::Authorize(p.caller, service::Op::kAddCase); !st.ok()) return p.Fail(st);
+  groeidocument::FormReading read = groeidocument::GroeidocumentFromForm(p.form, Json::object(), /*is_new=*/true);
+  auto again = [&](int status, std::string_view error) {
     auto list = service_.ListCases(p.caller);
-    return Page(HttpStatus(r.status()),
-                console::CasesPage(p.viewer, list.ok() ? *list : std::vector<service::CaseListItem>{},
-                                   "Niet opgeslagen: " + r.status().message()));
-  }
+    return Page(status, console::CasesPage(p.viewer, list.ok() ? *list : std::vector<service::CaseListItem>{}, error,
+                                           read.summary, read.errors));
+  };
+  if (read.redisplay) return again(200, "");
+  if (!read.errors.empty()) return again(400, "");
+  auto r = AddCaseFrom(p.caller, read.summary.dump());
+  if (!r.ok()) return again(HttpStatus(r.status()), "Niet opgeslagen: " + r.status().message());
   return http::WebResponse::Redirect("/dossiers/" + r->case_id);
 }
 
@@ -369,11 +372,34 @@ http::WebResponse ConsoleServer::CasePage(const PageCall& p) {
 
 http::WebResponse ConsoleServer::UpdateCase(const PageCall& p) {
   if (Status st = service::Authorize(p.caller, service::Op::kUpdateCase); !st.ok()) return p.Fail(st);
-  auto summary = ParseCaseBody(p.Form("json"));
+  auto current = service_.ShowCase(p.caller, p.Param(0));
+  if (!current.ok()) return p.Fail(current.status());
+  const Json base = Json::parse(current->summary_json, nullptr, false);
+  groeidocument::FormReading read = groeidocument::GroeidocumentFromForm(p.form, base, /*is_new=*/false);
+  if (read.redisplay || !read.errors.empty()) {
+    auto status = service_.NodeStatus(p.caller, options_.started);
+    return Page(
+        read.errors.empty() ? 200 : 400,
+        console::CasePage(p.viewer, *current, status.ok() ? status->partners : std::vector<service::PartnerStatus>{},
+                          &read.summary, read.errors));
+  }
+  auto summary = ParseCaseBody(read.summary.dump());
   if (!summary.ok()) return p.Fail(summary.status());
   auto r = service_.UpdateCase(p.caller, p.Param(0), std::move(*summary));
   if (!r.ok()) return p.Fail(r.status());
   return http::WebResponse::Redirect("/dossiers/" + p.Param(0));
+}
+
+// The raw JSON only as an export: the summary as the API would give it.
+http::WebResponse ConsoleServer::ExportCase(const PageCall& p) {
+  auto r = service_.ShowCase(p.caller, p.Param(0));
+  if (!r.ok()) return p.Fail(r.status());
+  http::WebResponse out;
+  out.status = 200;
+  out.content_type = "application/json";
+  out.body = Json::parse(r->summary_json, nullptr, false).dump(2) + "\n";
+  out.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + p.Param(0) + ".json\"");
+  return out;
 }
 
 // Nothing is pre-ticked in the forms that share, and an empty choice is not

@@ -35,6 +35,7 @@ inline constexpr const char* kConsoleCookie = "__Host-schakel_sessie";
 struct ConsoleOptions {
   ConsoleSessionOptions sessions;
   std::string node_id;
+  std::string node_name;  // [node] name, shown in the header; node_id when empty
   Instant started{};
 };
 
@@ -76,6 +77,7 @@ class ConsoleServer {
   http::WebResponse AddCase(const PageCall& p);
   http::WebResponse CasePage(const PageCall& p);
   http::WebResponse UpdateCase(const PageCall& p);
+  http::WebResponse ExportCase(const PageCall& p);
   http::WebResponse CreateLink(const PageCall& p);
   http::WebResponse NothingTicked(const PageCall& p, service::Op op);
   http::WebResponse SharePreview(const PageCall& p);

@@ -2,6 +2,7 @@
 // and the coordinators' queue of received shares (assigning one to a
 // colleague).
 #include "console_pages.h"
+#include "dutch.h"
 
 namespace schakel::daemon::console {
 
@@ -18,7 +19,7 @@ std::string StudentsPage(const Viewer& v, const std::vector<store::StudentRecord
     }
     rows.push_back({"<code>" + Esc(s.student_id) + "</code>",
                     s.name.empty() ? std::string("<em>nog niet ingelezen</em>") : Esc(s.name), Esc(s.birth_date),
-                    guardians.empty() ? std::string("-") : guardians, Esc(s.updated)});
+                    guardians.empty() ? std::string("-") : guardians, Esc(TimeNl(s.updated))});
   }
   std::string body = Message(message, error);
   body +=
@@ -49,7 +50,7 @@ std::string AssignForm(const Viewer& v, const store::InboxRecord& r) {
 std::string AdoptForm(const Viewer& v, const store::InboxRecord& r) {
   if (v.role != Role::kCoordinator || r.state != "received") return "";
   if (r.adopted_at) {
-    return "<h2>Opgenomen in het dossier</h2><p>Op " + Esc(*r.adopted_at) + ", grondslag " +
+    return "<h2>Opgenomen in het dossier</h2><p>Op " + Esc(TimeNl(*r.adopted_at)) + ", grondslag " +
            Esc(r.adopted_basis.value_or("")) +
            ". Schakel verwijdert deze inhoud niet meer; een intrekking door de afzender wordt beantwoord met "
            "\"opgenomen in dossier\".</p>";

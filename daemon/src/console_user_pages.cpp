@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "console_pages.h"
+#include "dutch.h"
 #include "schakel/consent/vocabulary.h"
 
 namespace schakel::daemon::console {
@@ -12,8 +13,8 @@ namespace {
 using store::Role;
 
 std::string StateNlOf(const store::User& u) {
-  if (u.removed_at) return "verwijderd " + *u.removed_at;
-  if (u.disabled_at) return "uitgeschakeld " + *u.disabled_at;
+  if (u.removed_at) return "verwijderd " + TimeNl(*u.removed_at);
+  if (u.disabled_at) return "uitgeschakeld " + TimeNl(*u.disabled_at);
   if (!u.active) return "wacht op bevestiging";
   return "actief";
 }
@@ -43,7 +44,7 @@ std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& use
     std::string role = Esc(RoleNl(u.user.role));
     if (u.user.pending_role) role += " (wacht: " + Esc(RoleNl(*u.user.pending_role)) + ")";
     urows.push_back({Esc(u.user.name), Esc(u.user.user_id), role, u.console ? "ja" : "nee", Esc(StateNlOf(u.user)),
-                     Esc(u.user.token_expires.value_or("")), UserActions(v, u.user)});
+                     Esc(TimeNl(u.user.token_expires.value_or(""))), UserActions(v, u.user)});
   }
   std::vector<std::vector<std::string>> prows;
   for (const auto& p : partners) {
@@ -52,7 +53,7 @@ std::string AdminPage(const Viewer& v, const std::vector<service::UserView>& use
   }
   std::string warnings;
   for (const auto& [name, expires] : status.expiring_tokens) {
-    warnings += "<li>Het token van " + Esc(name) + " verloopt op " + Esc(expires) +
+    warnings += "<li>Het token van " + Esc(name) + " verloopt op " + Esc(TimeNl(expires)) +
                 ": maak een nieuw met <code>schakel user rotate-token</code>.</li>";
   }
   if (!warnings.empty()) warnings = "<h2>Tokens die binnen een week verlopen</h2><ul>" + warnings + "</ul>";

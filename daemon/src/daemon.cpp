@@ -176,6 +176,7 @@ struct Daemon::Impl {
     }
     ConsoleOptions console_options;
     console_options.node_id = core.config.node_id;
+    console_options.node_name = core.config.name;
     console_options.started = started;
     console =
         std::make_unique<ConsoleServer>(*service, *core.clock, console_options, *throttle, links.get(), requests.get());

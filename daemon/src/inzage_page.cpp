@@ -13,14 +13,6 @@ namespace {
 
 namespace html = http::html;
 
-constexpr const char* kMonths[] = {"januari", "februari", "maart",     "april",   "mei",      "juni",
-                                   "juli",    "augustus", "september", "oktober", "november", "december"};
-
-std::string DayText(std::chrono::year_month_day d) {
-  return std::to_string(static_cast<unsigned>(d.day())) + " " + kMonths[static_cast<unsigned>(d.month()) - 1] + " " +
-         std::to_string(static_cast<int>(d.year()));
-}
-
 std::string Labels(const std::string& comma_names) {
   std::vector<std::string> out;
   for (const auto& n : Split(comma_names, ',')) {
@@ -83,11 +75,10 @@ std::string ConsentItem(const service::InzageReport& report, const store::Consen
   }
   std::string o = "<li><strong>" + html::Escape(Who(std::string(consent::Name(c.grantor_role)), c.guardian)) +
                   "</strong>: " + html::Escape(Join(cats, ", ")) + ". Doel: " + html::Escape(Join(c.purposes, ", ")) +
-                  ". Voor: " + html::Escape(Join(to, ", ")) + ". Geldig van " +
-                  html::Escape(DutchDay(FormatDate(c.valid_from))) +
-                  (c.valid_until ? " tot en met " + html::Escape(DutchDay(FormatDate(*c.valid_until))) : "") +
+                  ". Voor: " + html::Escape(Join(to, ", ")) + ". Geldig van " + html::Escape(DateNl(c.valid_from)) +
+                  (c.valid_until ? " tot en met " + html::Escape(DateNl(*c.valid_until)) : "") +
                   ". Gegeven: " + html::Escape(ConsentEvidenceNl(r.evidence)) + ".";
-  if (c.withdrawn_at) o += " <strong>Ingetrokken</strong> op " + html::Escape(DutchMoment(*c.withdrawn_at)) + ".";
+  if (c.withdrawn_at) o += " <strong>Ingetrokken</strong> op " + html::Escape(TimeNl(*c.withdrawn_at)) + ".";
   return o + "</li>\n";
 }
 
@@ -109,33 +100,18 @@ std::string ConsentEvidenceNl(const std::string& evidence) {
     std::string at = j->value("answered_at", "");
     auto t = ParseInstant(at);
     std::string how = "via de toestemmingspagina, ondertekend als \u2018" + j->value("typed_name", "") + "\u2019" +
-                      (t.ok() ? " op " + DutchMoment(*t) : "");
+                      (t.ok() ? " op " + TimeNl(*t) : "");
     auto narrowed = ParseInstant(j->value("narrowed_at", ""));
     if (narrowed.ok() && j->contains("withdrawn_categories") && (*j)["withdrawn_categories"].is_array()) {
       std::vector<std::string> labels;
       for (const auto& c : (*j)["withdrawn_categories"]) {
         if (c.is_string()) labels.emplace_back(consent::DutchCategoryLabel(c.get<std::string>()));
       }
-      how += "; op " + DutchMoment(*narrowed) + " ingetrokken voor: " + Join(labels, ", ");
+      how += "; op " + TimeNl(*narrowed) + " ingetrokken voor: " + Join(labels, ", ");
     }
     return how;
   }
   return evidence.empty() ? "niet vermeld" : evidence;
-}
-
-std::string DutchMoment(Instant t) {
-  const auto local = t + AmsterdamOffset(t);
-  const auto day = std::chrono::floor<std::chrono::days>(local);
-  const std::chrono::hh_mm_ss hms{std::chrono::floor<std::chrono::minutes>(local - day)};
-  char hm[8];
-  std::snprintf(hm, sizeof hm, "%02d:%02d", static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()));
-  return DayText(std::chrono::year_month_day{day}) + ", " + hm;
-}
-
-std::string DutchDay(const std::string& ymd) {
-  auto d = ParseDate(ymd);
-  return d.ok() ? DayText(*d) : ymd;
 }
 
 std::string RenderInzage(const service::InzageReport& r) {
@@ -158,7 +134,7 @@ std::string RenderInzage(const service::InzageReport& r) {
   if (r.requests.empty()) o += "<p>Er is niet om toestemming gevraagd via Schakel.</p>\n";
   for (const auto& q : r.requests) {
     auto asked = ParseInstant(q.created);
-    o += "<p>Gevraagd op " + html::Escape(asked.ok() ? DutchMoment(*asked) : q.created) + " voor " +
+    o += "<p>Gevraagd op " + html::Escape(asked.ok() ? TimeNl(*asked) : q.created) + " voor " +
          html::Escape(Labels(Join(q.categories, ","))) + ":</p>\n<ul>\n";
     for (const auto& g : q.grantors) {
       o += "<li>" + html::Escape(Who(g.grantor_role, g.guardian)) + ": " + html::Escape(GrantState(g)) + "</li>\n";
@@ -169,7 +145,7 @@ std::string RenderInzage(const service::InzageReport& r) {
   std::string items;
   for (const auto& e : r.events) {
     const std::string line = EventLine(r, e);
-    if (!line.empty()) items += "<li>" + html::Escape(DutchMoment(e.ts)) + ": " + html::Escape(line) + "</li>\n";
+    if (!line.empty()) items += "<li>" + html::Escape(TimeNl(e.ts)) + ": " + html::Escape(line) + "</li>\n";
   }
   o += items.empty() ? "<p>Er is niets gedeeld.</p>\n" : "<ul>\n" + items + "</ul>\n";
   o += "</section>\n<p class=\"notice\">Vragen, of klopt er iets niet? Neem contact op met " +

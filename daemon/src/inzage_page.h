@@ -8,15 +8,12 @@
 
 #include <string>
 
+#include "dutch.h"
 #include "schakel/base/time.h"
 #include "schakel/service/consent_requests.h"
 
 namespace schakel::daemon {
 
-// "1 december 2026, 15:04" in Europe/Amsterdam.
-std::string DutchMoment(Instant t);
-// "1 december 2026" for "2026-12-01"; the text itself when it is not a date.
-std::string DutchDay(const std::string& ymd);
 // How a consent was given, in Dutch, from its evidence: "via de
 // toestemmingspagina, ondertekend als 'M. de Vries' op ..." (with what was
 // withdrawn since) for an answer on a permission page; else the evidence as

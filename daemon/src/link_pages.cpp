@@ -1,5 +1,8 @@
 #include "link_pages.h"
 
+#include "dutch.h"
+#include "groeidocument.h"
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -18,57 +21,14 @@ namespace {
 
 namespace html = http::html;
 
-std::string DutchKey(const std::string& key) {
-  static const std::map<std::string, std::string> kKeys = {
-      {"name", "Naam"},
-      {"school", "School"},
-      {"class", "Klas"},
-      {"guardians", "Ouders/verzorgers"},
-      {"relation", "Relatie"},
-      {"phone", "Telefoon"},
-      {"email", "E-mail"},
-      {"level", "Niveau"},
-      {"year", "Leerjaar"},
-      {"notes", "Toelichting"},
-      {"unauthorised_hours_4w", "Ongeoorloofd verzuim (uren, 4 weken)"},
-      {"question", "Vraag"},
-      {"signals", "Signalen"},
-      {"hindering", "Belemmerende factoren"},
-      {"supporting", "Beschermende factoren"},
-      {"tried", "Al geprobeerd"},
-      {"coordinator", "Casuscoördinator"},
-      {"actions", "Acties"},
-      {"what", "Wat"},
-      {"who", "Wie"},
-      {"when", "Wanneer"},
-      {"next_evaluation", "Volgende evaluatie"}};
-  auto it = kKeys.find(key);
-  return it == kKeys.end() ? key : it->second;
-}
-
-std::string RenderValue(const formats::Json& v, int depth) {
-  if (depth > 8) return "…";
-  if (v.is_null()) return "<p>—</p>";
-  if (v.is_string()) return "<p>" + html::Escape(v.get<std::string>()) + "</p>";
-  if (v.is_boolean()) return std::string("<p>") + (v.get<bool>() ? "ja" : "nee") + "</p>";
-  if (v.is_number()) return "<p>" + html::Escape(v.dump()) + "</p>";
-  if (v.is_array()) {
-    std::string o = "<ul>";
-    for (const auto& e : v) o += "<li>" + RenderValue(e, depth + 1) + "</li>";
-    return o + "</ul>";
-  }
-  std::string o = "<dl>";
-  for (const auto& [k, e] : v.items()) {
-    o += "<dt>" + html::Escape(DutchKey(k)) + "</dt><dd>" + RenderValue(e, depth + 1) + "</dd>";
-  }
-  return o + "</dl>";
-}
-
 std::string RenderCase(const std::string& json, const LinkVisit& r) {
   auto parsed = formats::ParseJsonLimited(json, {1024 * 1024, 16});
   std::string o = "<h1>Dossier</h1>\n";
-  o += "<p class=\"notice\">Gedeeld met " + html::Escape(r.recipient_name) + " voor het doel <strong>" +
-       html::Escape(r.purpose) + "</strong>. Deze link verloopt op " + html::Escape(r.expires.substr(0, 10)) +
+  std::string from = r.sender_name;
+  if (consent::ParseOrgType(r.sender_org_type)) from += " (" + consent::DutchOrgTypeLabel(r.sender_org_type) + ")";
+  o += "<p class=\"notice\">Verstuurd door <strong>" + html::Escape(from) + "</strong>. Gedeeld met " +
+       html::Escape(r.recipient_name) + " voor het doel <strong>" + html::Escape(PurposeNl(r.purpose)) +
+       "</strong>. Deze link verloopt op " + html::Escape(TimeNl(r.expires)) +
        ". Bewaar of verspreid deze gegevens niet verder dan nodig.</p>\n";
   if (!parsed.ok()) return o + "<p class=\"error\">De inhoud kon niet worden weergegeven.</p>";
   const formats::Json& j = *parsed;
@@ -76,16 +36,11 @@ std::string RenderCase(const std::string& json, const LinkVisit& r) {
   if (j.contains("student_id"))
     o += "<dt>Leerlingnummer</dt><dd>" + html::Escape(j["student_id"].get<std::string>()) + "</dd>";
   if (j.contains("birth_date"))
-    o += "<dt>Geboortedatum</dt><dd>" + html::Escape(j["birth_date"].get<std::string>()) + "</dd>";
+    o += "<dt>Geboortedatum</dt><dd>" + html::Escape(DateNl(j["birth_date"].get<std::string>())) + "</dd>";
   if (j.contains("case_id"))
     o += "<dt>Dossiernummer</dt><dd>" + html::Escape(j["case_id"].get<std::string>()) + "</dd>";
   o += "</dl></section>\n";
-  for (consent::Category c : consent::kAllCategories) {
-    std::string name(consent::Name(c));
-    if (!j.contains(name)) continue;
-    o += "<section id=\"cat-" + name + "\"><h2>" + std::string(consent::DutchCategoryLabel(name)) + "</h2>" +
-         RenderValue(j[name], 0) + "</section>\n";
-  }
+  o += groeidocument::RenderSummaryNl(j);
   if (!r.withheld.empty()) {
     std::vector<std::string> held;
     for (const auto& n : r.withheld) held.emplace_back(consent::DutchCategoryLabel(n));

@@ -178,7 +178,7 @@ a:hover { color: #062e5c; }
 :focus-visible { outline: 3px solid #ffbf00; outline-offset: 2px; box-shadow: 0 0 0 5px #111; }
 label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
 .hint { color: #333; font-size: .95rem; margin: .15rem 0 .5rem; }
-input[type=text], input[type=password], input[type=email], select, textarea {
+input[type=text], input[type=password], input[type=email], input[type=tel], input:not([type]), select, textarea {
   font: inherit; width: 100%; max-width: 22rem; padding: .55rem .65rem; color: #111; background: #fff;
   border: 2px solid #444; border-radius: 4px; }
 input.code { letter-spacing: .15em; font-family: ui-monospace, "DejaVu Sans Mono", monospace; text-transform: uppercase; }
@@ -192,6 +192,9 @@ dl { margin: .25rem 0 1rem; }
 dt { font-weight: 600; margin-top: .5rem; }
 dd { margin: 0 0 0 1rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+.tabel { max-width: 100%; overflow-x: auto; }
+.tabel table { min-width: 36rem; }
+main { overflow-wrap: anywhere; }
 th, td { text-align: left; border: 1px solid #999; padding: .35rem .5rem; vertical-align: top;
          overflow-wrap: anywhere; }
 th { background: #eef3f8; }
@@ -205,7 +208,13 @@ form.inline { display: inline; }
 form.inline button { margin-top: .25rem; padding: .3rem .8rem; }
 header.site form.inline button { background: #fff; color: #0b3a66; border-color: #fff; }
 .keuze label { display: inline; font-weight: 400; margin: 0 0 0 .4rem; }
-fieldset { border: 1px solid #999; margin: 1rem 0; max-width: 40rem; }
+fieldset { border: 1px solid #999; margin: 1rem 0; max-width: 40rem; min-width: 0; }
+fieldset fieldset { margin: .5rem 0; }
+fieldset.rijen ol { padding-left: 1.25rem; margin: .25rem 0; }
+.veldfout { display: block; color: #8a0015; font-weight: 600; margin: .1rem 0 .25rem; }
+[aria-invalid=true] { border-color: #b00020 !important; }
+button.klein { margin-top: .25rem; padding: .2rem .7rem; font-weight: 500; color: #0b3a66; background: #fff; }
+button.klein:hover { background: #eef3f8; }
 input[type=date] { font: inherit; padding: .5rem; border: 2px solid #444; border-radius: 4px; }
 textarea { max-width: 40rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }

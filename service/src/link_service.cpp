@@ -481,6 +481,8 @@ Result<LinkVisit> LinkService::Open(const std::string& token, std::string_view t
   out.purpose = row.purpose;
   out.expires = row.expires;
   out.withheld = Split(row.withheld, ',');
+  out.sender_name = core_.config.name;
+  out.sender_org_type = std::string(consent::Name(core_.config.org_type));
   return out;
 }
 

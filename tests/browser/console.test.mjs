@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { base32Decode, freePortBase, totp, waitForPort } from './support.mjs';
+import { axe, base32Decode, fitsWidths, freePortBase, totp, waitForPort } from './support.mjs';
 
 const BIN = process.env.SCHAKEL_BIN || path.resolve('build');
 const SHOTS = process.env.SCHAKEL_SCREENSHOTS || path.join(BIN, 'screenshots');
@@ -90,7 +90,7 @@ async function signIn(node, user) {
   await page.getByLabel('Zescijferige code').fill(totp(node.users[user]));
   await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Aanmelden' }).click()]);
   if (!/\/$/.test(page.url())) {
-    await shot(page, `signin-failed-${user}`);
+    await page.screenshot({ path: path.join(SHOTS, `console-signin-failed-${user}.png`), fullPage: true });
     throw new Error(`sign-in of ${user} did not reach the start page: ${page.url()}: ${await page.textContent('body')}`);
   }
   assert.match(await page.textContent('header'), new RegExp(`Aangemeld als ${user}`));
@@ -111,7 +111,13 @@ async function poll(page, url, predicate, ms, what) {
   }
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `console-${name}.png`), fullPage: true });
+// Every page the test shows: axe-core (WCAG 2.1 AA, no violations), no wider
+// than the window at 1280 px and at 390 px, and a screenshot.
+const shot = async (page, name) => {
+  await axe(page, `console: ${name}`);
+  await fitsWidths(page, `console: ${name}`);
+  await page.screenshot({ path: path.join(SHOTS, `console-${name}.png`), fullPage: true });
+};
 
 function isoDate(d) { return d.toISOString().slice(0, 10); }
 
@@ -149,15 +155,45 @@ async function main() {
   const mentor = await signIn(school, 'mentor');
   await shot(mentor, 'home');
   await mentor.goto(`https://127.0.0.1:${school.console}/dossiers`);
+  // The groeidocument is a form with a field per item (no JSON): a list
+  // gets a row with "Regel toevoegen", a wrong field is named beside it.
   await mentor.getByLabel('Leerlingnummer').fill('stu-1');
-  await mentor.getByLabel('Geboortedatum (JJJJ-MM-DD)').fill('2016-05-01');
-  await mentor.getByLabel('Naam leerling').fill('Sanne de Vries');
-  await mentor.getByLabel('Hulpvraag').fill('Hoe krijgen we Sanne weer op school?');
-  await mentor.getByLabel('Gezinssituatie').fill('Ouders gescheiden.');
-  await mentor.getByRole('button', { name: 'Dossier opslaan' }).click();
+  await mentor.getByLabel('Geboortedatum').fill('2016-05-01');
+  await mentor.locator('#id_name').fill('Sanne de Vries');
+  await mentor.locator('#hv_question').fill('Hoe krijgen we Sanne weer op school?');
+  await mentor.locator('#hv_signals_0').fill('trekt zich terug in de klas');
+  await mentor.getByRole('button', { name: 'Regel toevoegen: Signalen' }).click();
+  await mentor.locator('#hv_signals_1').fill('moe in de ochtend');
+  assert.equal(await mentor.locator('#hv_signals_0').inputValue(), 'trekt zich terug in de klas', 'kept on add');
+  await mentor.locator('#gz_notes').fill('Ouders gescheiden.\nMoeder werkt in ploegendienst.');
+  await mentor.locator('#vz_unauthorised').fill('veel');
+  await mentor.getByRole('button', { name: 'Dossier opslaan' }).first().click();
+  assert.match(await mentor.textContent('#vz_unauthorised-fout'), /Vul een heel getal in/);
+  assert.equal(await mentor.locator('#gz_notes').inputValue(), 'Ouders gescheiden.\nMoeder werkt in ploegendienst.');
+  await shot(mentor, 'case-form-error');
+  await mentor.locator('#vz_unauthorised').fill('16');
+  await mentor.getByRole('button', { name: 'Dossier opslaan' }).first().click();
   await mentor.waitForURL(/\/dossiers\/casus-/);
   const caseUrl = mentor.url();
   assert.match(await mentor.textContent('main'), /Hoe krijgen we Sanne weer op school\?/);
+  // Edit: multi-line text, a row removed, an action added; a new version.
+  await mentor.locator('#ond_notes').fill('Cijfers dalen sinds oktober.\nPraktijkvakken gaan goed.');
+  await mentor.getByRole('button', { name: 'Verwijderen: Signaal 2' }).click();
+  await mentor.locator('#act_0_what').fill('Intake wijkteam');
+  await mentor.locator('#act_0_who').fill('wijkteam');
+  await mentor.locator('#act_0_when').fill('2026-12-10');
+  await mentor.getByRole('button', { name: 'Nieuwe versie opslaan' }).first().click();
+  await mentor.getByText(/, versie 2, bijgewerkt/).waitFor({ timeout: 10000 });
+  const summary = mentor.locator('main section.categorie');
+  const text = (await summary.allTextContents()).join(' ');
+  assert.match(text, /Cijfers dalen sinds oktober\.\s*Praktijkvakken gaan goed\./);
+  assert.match(text, /Ongeoorloofd verzuim \(uren in 4 weken\)\s*16/);
+  assert.match(text, /10 december 2026/);
+  assert.doesNotMatch(text, /moe in de ochtend/);
+  // No JSON key anywhere a person reads: every label is Dutch text.
+  const labels = await mentor.locator('main section.categorie :is(h2, dt)').allTextContents();
+  assert.ok(labels.length >= 8, `labels on the dossier page: ${labels}`);
+  for (const l of labels) assert.doesNotMatch(l, /^[a-z0-9_]+$/, `label '${l}' is a key`);
   await shot(mentor, 'case');
 
   // 2. A share refused with its reason shown (no consent yet).

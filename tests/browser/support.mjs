@@ -1,7 +1,35 @@
 // Helpers the browser tests share: loopback ports, waiting for a daemon,
-// TOTP codes as an authenticator app computes them.
+// TOTP codes as an authenticator app computes them, axe-core and the page
+// width check.
+import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+// axe-core on the page as it is (WCAG 2.1 A and AA rules): no violations.
+export async function axe(page, what) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() =>
+    globalThis.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const found = result.violations.map((v) => `${v.id}: ${v.nodes.length} (${v.help}) at ${v.nodes[0].target}`);
+  assert.deepEqual(found, [], `axe on ${what}`);
+}
+
+// The page is no wider than the window at each of `widths` (tables scroll
+// inside their own box); the viewport is put back afterwards.
+export async function fitsWidths(page, what, widths = [1280, 390]) {
+  const before = page.viewportSize();
+  for (const w of widths) {
+    await page.setViewportSize({ width: w, height: 900 });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= w, `${what} fits ${w} px (is ${width} px wide)`);
+  }
+  if (before) await page.setViewportSize(before);
+}
 
 // The secret of an otpauth URI (RFC 4648 base32).
 export function base32Decode(s) {

@@ -279,7 +279,7 @@ TEST_F(ConsoleTest, CsrfAndCrossSiteRequestsAreRefused) {
   std::string s = SignIn("ustaff");
   std::string csrf = CsrfOf(s);
   ASSERT_EQ(csrf.size(), 64u);
-  const std::string fields = "student_id=stu-1&birth_date=2014-03-02&naam=Sanne";
+  const std::string fields = "student_id=stu-1&birth_date=2014-03-02&id_name=Sanne";
   EXPECT_EQ(Post("/dossiers", fields, s).status, 403);  // missing
   std::string wrong = csrf;
   wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
@@ -567,6 +567,8 @@ TEST_F(AccountsTest, ExpiredTokenIsRefusedAndStatusWarnsAWeekBefore) {
   auto quiet = Api("uadmin", {"status", "--json"});
   ASSERT_EQ(quiet.code, 0) << quiet.err;
   EXPECT_TRUE(nlohmann::json::parse(quiet.out)["expiring_tokens"].empty());
+  // Its web listeners are on loopback: no self-signed warning.
+  EXPECT_TRUE(nlohmann::json::parse(quiet.out)["self_signed_public_listeners"].empty());
   // token_days is 90: 84 days on, every token expires within the week.
   clock_.Advance(std::chrono::hours(24 * 84));
   auto warn = Api("uadmin", {"status"});
@@ -768,6 +770,7 @@ constexpr RouteRow kConsoleTable[] = {
     {"GET /dossiers/*", "AADD"},
     {"POST /dossiers/*", "AADD"},
     {"POST /dossiers/*/link", "AADD"},
+    {"GET /dossiers/*/export", "AADD"},
     {"POST /delen/voorbeeld", "AADD"},
     {"POST /delen", "AADD"},
     {"GET /delingen", "AADD"},

@@ -70,6 +70,9 @@ struct LinkVisit {
   std::string purpose;
   std::string expires;
   std::vector<std::string> withheld;  // category names
+  // Who sent it: this node's organisation ([node] name) and its org type.
+  std::string sender_name;
+  std::string sender_org_type;
 };
 
 // Counters for /metrics (no personal data).
