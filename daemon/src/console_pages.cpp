@@ -609,6 +609,15 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
   return Layout(v, "Toegangslog", body);
 }
 
+std::string FamilyReportPage(const Viewer& v, const service::InzageReport& report) {
+  return Layout(v, InzageTitle(report),
+                "<p class=\"alleen-scherm\">Druk deze pagina af of sla haar op als PDF voor het verzoek om inzage "
+                "van leerling " +
+                    Esc(report.student_id) + ". <a href=\"/audit/inzage?leerling=" + Esc(report.student_id) +
+                    "&amp;intern=1\">Intern verslag met namen</a> (niet voor de familie).</p>" +
+                    RenderInzage(report, /*with_title=*/false));
+}
+
 std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report, bool internal) {
   std::string intro = internal ? "<p><strong>Intern verslag</strong>: het noemt de gebruikers. Geef het niet aan de "
                                  "ouders of de jongere; maak voor hen het verslag zonder namen van medewerkers.</p>"

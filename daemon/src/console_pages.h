@@ -128,6 +128,9 @@ std::string ConsentRequestMadePage(const Viewer& v, std::string_view student,
 // Auditors.
 std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>& filter,
                       const service::AuditFound* found, std::string_view verify_result);
+// The family's report (AVG art. 15) in Dutch, as on an inzage link
+// (inzage_page.h), printable from the console.
+std::string FamilyReportPage(const Viewer& v, const service::InzageReport& report);
 std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report_text, bool internal);
 
 // Admins (console_user_pages.cpp): users with buttons to disable, enable,

@@ -679,6 +679,12 @@ http::WebResponse ConsoleServer::AuditExport(const PageCall& p) {
 http::WebResponse ConsoleServer::AuditSubject(const PageCall& p) {
   std::string student = p.Query("leerling");
   bool internal = p.Query("intern") == "1";
+  if (!internal && requests_ != nullptr) {
+    // For the family: the same Dutch report a parent reads on an inzage link.
+    auto rep = requests_->FamilyReportFor(p.caller, student);
+    if (!rep.ok()) return p.Fail(rep.status());
+    return Page(200, console::FamilyReportPage(p.viewer, *rep));
+  }
   auto r = service_.AuditSubject(p.caller, student, false, internal);
   if (!r.ok()) return p.Fail(r.status());
   return Page(200, console::SubjectReportPage(p.viewer, student, r->bytes, internal));

@@ -114,11 +114,15 @@ std::string ConsentEvidenceNl(const std::string& evidence) {
   return evidence.empty() ? "niet vermeld" : evidence;
 }
 
-std::string RenderInzage(const service::InzageReport& r) {
+std::string InzageTitle(const service::InzageReport& r) {
   const bool young = r.grantor_role == "jongere";
-  std::string o = "<h1>Inzage: wat er over " +
-                  html::Escape(r.student_name.empty() ? (young ? "jou" : "uw kind") : r.student_name) +
-                  " is gedeeld</h1>\n";
+  return "Inzage: wat er over " + (r.student_name.empty() ? (young ? "jou" : "uw kind") : r.student_name) +
+         " is gedeeld";
+}
+
+std::string RenderInzage(const service::InzageReport& r, bool with_title) {
+  const bool young = r.grantor_role == "jongere";
+  std::string o = with_title ? "<h1>" + html::Escape(InzageTitle(r)) + "</h1>\n" : "";
   o += "<p>" + html::Escape(r.organisation) + " laat " + (young ? "je" : "u") +
        " hier zien welke gegevens het met andere organisaties heeft gedeeld, wanneer en waarom, welke "
        "toestemmingen er zijn en wat niet is gedeeld (AVG artikel 15). De namen van medewerkers staan er niet "

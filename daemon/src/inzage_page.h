@@ -20,6 +20,8 @@ namespace schakel::daemon {
 // recorded ("niet vermeld" when empty). Plain text, not escaped.
 std::string ConsentEvidenceNl(const std::string& evidence);
 // The report's <main> content (trusted HTML, everything from data escaped).
-std::string RenderInzage(const service::InzageReport& report);
+// `with_title`: starting with the <h1> (the console's frame has its own).
+std::string InzageTitle(const service::InzageReport& report);
+std::string RenderInzage(const service::InzageReport& report, bool with_title = true);
 
 }  // namespace schakel::daemon

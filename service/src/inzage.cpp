@@ -28,6 +28,33 @@ const std::set<std::string>& ReportedActions() {
 
 audit::AuditEvent InzageEvent(AuditWhat what) { return SystemEvent(std::move(what), "inzage-page"); }
 
+// The report about `student_id` as a family reads it: names no staff member
+// (audit::RedactForFamily), shows only what ReportedActions lists.
+Result<InzageReport> FamilyReport(NodeCore::Held& held, const std::string& student_id,
+                                  const std::string& grantor_role) {
+  const NodeCore& core = held.core();
+  InzageReport rep;
+  rep.student_id = student_id;
+  rep.grantor_role = grantor_role;
+  rep.organisation = core.config.name;
+  rep.names[core.config.node_id] = core.config.name;
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::StudentRecord> student, store::FindStudent(held.db(), student_id));
+  if (student) rep.student_name = student->name;
+  SCHAKEL_ASSIGN_OR_RETURN(rep.consents, store::ConsentsForSubject(held.db(), student_id));
+  SCHAKEL_ASSIGN_OR_RETURN(rep.requests, internal::RequestViewsFor(held, student_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(held.db()));
+  for (const auto& p : partners) rep.names[p.card.node_id] = p.card.name;
+  SCHAKEL_ASSIGN_OR_RETURN(audit::SubjectAccessReport audit_report, held.audit().SubjectReport(student_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> users, store::ListUsers(held.db()));
+  std::set<std::string> staff;
+  for (const auto& u : users) staff.insert(u.user_id);
+  audit::RedactForFamily(audit_report, staff);
+  for (auto& e : audit_report.entries) {
+    if (ReportedActions().count(e.action)) rep.events.push_back(std::move(e));
+  }
+  return rep;
+}
+
 InzagePage GoneInzage(const std::string& state) {
   InzagePage p;
   p.kind = InzagePage::Kind::kGone;
@@ -151,29 +178,21 @@ Result<InzagePage> ConsentRequests::OpenInzage(const std::string& token, std::st
     return page;
   }
   SCHAKEL_RETURN_IF_ERROR(store::ResetInzageAttempts(held.db(), row.link_id));
-  InzageReport& rep = page.report;
-  rep.student_id = row.student_id;
-  rep.grantor_role = row.grantor_role;
-  rep.organisation = core_.config.name;
-  rep.names[core_.config.node_id] = core_.config.name;
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::StudentRecord> student, store::FindStudent(held.db(), row.student_id));
-  if (student) rep.student_name = student->name;
-  SCHAKEL_ASSIGN_OR_RETURN(rep.consents, store::ConsentsForSubject(held.db(), row.student_id));
-  SCHAKEL_ASSIGN_OR_RETURN(rep.requests, internal::RequestViewsFor(held, row.student_id));
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(held.db()));
-  for (const auto& p : partners) rep.names[p.card.node_id] = p.card.name;
-  SCHAKEL_ASSIGN_OR_RETURN(audit::SubjectAccessReport audit_report, held.audit().SubjectReport(row.student_id));
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> users, store::ListUsers(held.db()));
-  std::set<std::string> staff;
-  for (const auto& u : users) staff.insert(u.user_id);
-  audit::RedactForFamily(audit_report, staff);
-  for (auto& e : audit_report.entries) {
-    if (ReportedActions().count(e.action)) rep.events.push_back(std::move(e));
-  }
+  SCHAKEL_ASSIGN_OR_RETURN(page.report, FamilyReport(held, row.student_id, row.grantor_role));
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(
       held, InzageEvent({"inzage.read", row.student_id, row.link_id, "", "", "ok", "for:" + row.grantor_role})));
   page.kind = InzagePage::Kind::kReport;
   return page;
+}
+
+Result<InzageReport> ConsentRequests::FamilyReportFor(const Caller& c, const std::string& student_id) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditSubject));
+  if (!IsValidObjectId(student_id)) return Status::InvalidInput("leerling: not a student id");
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(InzageReport rep, FamilyReport(held, student_id, "ouder"));
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, internal::CallerEvent(c, {"audit.subject_report", student_id, "", "", "",
+                                                                      "ok", "for the family (Dutch page)"})));
+  return rep;
 }
 
 }  // namespace schakel::service

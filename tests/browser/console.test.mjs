@@ -308,6 +308,13 @@ async function main() {
   await shot(privacy, 'audit');
   await privacy.getByRole('button', { name: 'Keten en handtekeningen controleren' }).click();
   assert.match(await privacy.textContent('main'), /ongeschonden/);
+  // The family's report (AVG art. 15), as a parent reads it: Dutch, no staff names.
+  await privacy.goto(`https://127.0.0.1:${school.console}/audit/inzage?leerling=stu-1`);
+  const report = await privacy.textContent('main');
+  assert.match(report, /Wat er is gebeurd/);
+  assert.match(report, /Gedeeld met /);
+  assert.doesNotMatch(report, /mentor|zorg\b|share\.permitted/);
+  await shot(privacy, 'family-report');
 
   // 8. A staff member is refused the audit pages.
   const refused = await mentor.goto(`https://127.0.0.1:${school.console}/audit`);

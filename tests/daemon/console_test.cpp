@@ -489,12 +489,23 @@ class AccountsTest : public ConsoleTest {
 TEST_F(AccountsTest, TheFamilysAccessReportNamesNoStaffMemberTheInternalOneDoes) {
   std::string coordinator = SignIn("ucoordinator");
   ASSERT_EQ(Get("/toestemmingen?leerling=stu-1", coordinator).status, 200);  // audited, subject stu-1
+  // A consent the coordinator records: in the family's report, by no name.
+  std::string consent_file = dir_ + "/consent.json";
+  WriteAll(consent_file, R"({"subject_id": "stu-1", "grantor_role": "ouder", "purposes": ["doorverwijzing"],
+    "recipients": ["wijkteam"], "categories": ["identificatie"], "valid_from": "2026-01-01", "valid_until": null})");
+  auto added = Api("ucoordinator", {"consent", "add", "--file", consent_file});
+  ASSERT_EQ(added.code, 0) << added.err;
   std::string auditor = SignIn("uauditor");
   Resp family = Get("/audit/inzage?leerling=stu-1", auditor);
   ASSERT_EQ(family.status, 200);
-  EXPECT_NE(family.body.find("by a coordinator of"), std::string::npos) << family.body.substr(0, 3000);
-  EXPECT_EQ(family.body.find("by u-"), std::string::npos) << family.body.substr(0, 3000);
-  EXPECT_NE(family.body.find("geen namen"), std::string::npos);
+  // The same Dutch report a parent reads on an inzage link.
+  EXPECT_NE(family.body.find("Wat er is gebeurd"), std::string::npos) << family.body.substr(0, 3000);
+  EXPECT_NE(family.body.find("Toestemming vastgelegd."), std::string::npos) << family.body.substr(0, 3000);
+  const std::string coordinator_id = IdOf("ucoordinator");
+  ASSERT_FALSE(coordinator_id.empty());
+  EXPECT_EQ(family.body.find(coordinator_id), std::string::npos) << family.body.substr(0, 3000);
+  EXPECT_EQ(family.body.find("ucoordinator"), std::string::npos);
+  EXPECT_NE(family.body.find("De namen van medewerkers staan er niet in"), std::string::npos);
   Resp internal = Get("/audit/inzage?leerling=stu-1&intern=1", auditor);
   ASSERT_EQ(internal.status, 200);
   EXPECT_NE(internal.body.find("by u-"), std::string::npos) << internal.body.substr(0, 3000);
@@ -512,7 +523,7 @@ TEST_F(AccountsTest, TheFamilysAccessReportNamesNoStaffMemberTheInternalOneDoes)
   // Each report is itself in the log, saying which it was.
   auto made = Audited("audit.subject_report");
   ASSERT_EQ(made.size(), 4u);
-  EXPECT_EQ(made[0]["reason"], "for the family");
+  EXPECT_EQ(made[0]["reason"], "for the family (Dutch page)");
   EXPECT_EQ(made[1]["reason"], "internal (staff named)");
 }
 

@@ -230,6 +230,10 @@ class ConsentRequests {
   // now, its reading audited (inzage.read). Five wrong codes lock it.
   Result<InzagePage> VisitInzage(const std::string& token);
   Result<InzagePage> OpenInzage(const std::string& token, std::string_view typed_code);
+  // The same report for an auditor to print or send to the family (an AVG
+  // art. 15 request that did not come through a link): audited as
+  // audit.subject_report. Auditors only (Op::kAuditSubject).
+  Result<InzageReport> FamilyReportFor(const Caller& c, const std::string& student_id);
 
   // Expires unanswered links past their request's expiry and ends
   // management links whose consent period is over. Returns how many.
