@@ -75,7 +75,7 @@ done
 [ -n "$UNIT" ] || fail "missing the unit schakeld.service under /usr/lib/systemd/system"
 for f in usr/share/man/man1/schakel.1.gz usr/share/man/man8/schakeld.8.gz \
          usr/share/doc/schakel/schakel.toml.example usr/share/doc/schakel/README.md \
-         usr/share/doc/schakel/SECURITY.md; do
+         usr/share/doc/schakel/SECURITY.md usr/share/bash-completion/completions/schakel; do
   [ -f "$ROOT/$f" ] || fail "missing /$f"
 done
 gzip -t "$ROOT/usr/share/man/man1/schakel.1.gz" "$ROOT/usr/share/man/man8/schakeld.8.gz" || fail "a man page is not valid gzip"
@@ -84,6 +84,10 @@ if command -v man >/dev/null; then
 fi
 grep -q '^Package: schakel$' "$WORK/control/control" || fail "control: Package is not schakel"
 grep -q '^Depends:.*adduser' "$WORK/control/control" || fail "control: does not depend on adduser (postinst needs it)"
+# Depends computed by dpkg-shlibdeps from the binaries: the libraries with versions.
+for lib in libsodium23 libsqlcipher0 libssl3 libqrencode4 libstdc++6 libc6; do
+  grep -q "^Depends:.*$lib (>=" "$WORK/control/control" || fail "control: Depends lacks $lib with a version (shlibdeps)"
+done
 for s in postinst prerm postrm; do
   [ -x "$WORK/control/$s" ] || fail "maintainer script $s missing or not executable"
   sh -n "$WORK/control/$s" || fail "maintainer script $s: sh -n"
@@ -101,9 +105,15 @@ grep -q 'deb-systemd-invoke try-restart schakeld.service' "$WORK/control/postins
   fail "postinst does not restart a running daemon on upgrade"
 # lintian, Debian's own package checker: no error and no warning.
 if command -v lintian >/dev/null; then
-  lintian --fail-on error,warning --tag-display-limit 0 "$DEB" >"$WORK/lintian.log" 2>&1 ||
+  lintian --fail-on error,warning --display-info --tag-display-limit 0 "$DEB" >"$WORK/lintian.log" 2>&1 ||
     { cat "$WORK/lintian.log" >&2; fail "lintian"; }
-  say "lintian: no errors or warnings"
+  # The hardening tags are only informational for lintian; here they fail:
+  # the binaries must carry Debian's hardening flags (CMakeLists.txt).
+  if grep -q 'hardening-' "$WORK/lintian.log"; then
+    cat "$WORK/lintian.log" >&2
+    fail "lintian: the binaries lack hardening flags"
+  fi
+  say "lintian: no errors, no warnings, no hardening tags"
 else
   fail "lintian is not installed (./dev setup installs it)"
 fi
