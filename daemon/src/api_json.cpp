@@ -217,9 +217,13 @@ Json ToJson(const std::vector<store::ShareRecord>& list) {
   return {{"shares", out}};
 }
 
-Json ToJson(const std::vector<store::InboxRecord>& list) {
+Json ToJson(const std::vector<service::InboxListItem>& list) {
   Json out = Json::array();
-  for (const auto& r : list) out.push_back(InboxJson(r));
+  for (const auto& item : list) {
+    Json j = InboxJson(item.record);
+    j["unread"] = item.unread;
+    out.push_back(std::move(j));
+  }
   return {{"inbox", out}};
 }
 

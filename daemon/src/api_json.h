@@ -41,40 +41,40 @@ struct Reply {
 };
 
 Json ToJson(const consent::Decision& d);
-Json ToJson(const service::CaseSaved& r);                     // {case_id, version}
-Json ToJson(const service::CaseView& r);                      // GET /v1/cases/{id}
-Json ToJson(const std::vector<service::CaseListItem>& list);  // {cases: [...]}
-Json ToJson(const service::CaseAssignment& r);                // {case_id, assigned}
-Json ToJson(const service::ConsentWithdrawal& r);             // {consent_id, withdrawn_at, cancelled, ...}
-Json ToJson(const service::StudentConsents& r);               // {student_id, consents: [...]}
-Json ToJson(const service::ShareOutcome& r);                  // {message_id, state, decision} or dry run
-Json ToJson(const service::ShareRecall& r);                   // {message_id, state, reason}
-Json ToJson(const service::MeldcodeApproval& r);              // {message_id, state, approved_by}
-Json ToJson(const service::MeldcodeEnded& r);                 // {message_id, state, state_reason, by}
-Json ToJson(const service::ShareView& r);                     // one share, justification when shown
-Json ToJson(const service::MeldcodeJustification& r);         // {message_id, ..., justification, sha256}
-Json ToJson(const std::vector<store::ShareRecord>& list);     // {shares: [...]}
-Json ToJson(const std::vector<store::InboxRecord>& list);     // {inbox: [...]}
-Json ToJson(const service::InboxView& r);                     // one item with its summary
-Json ToJson(const service::InboxAssignment& r);               // {message_id, from, assigned}
-Json ToJson(const service::InboxAdoption& r);                 // {message_id, from, adopted_at, adopted_by, basis}
-Json ToJson(const store::InboxRoute& r);                      // {sender, student, user, confirmed_by, confirmed}
-Json ToJson(const std::vector<store::InboxRoute>& list);      // {routes: [...]}
-Json ToJson(const service::StudentImport& r);                 // {added, updated, unchanged}
-Json ToJson(const store::StudentRecord& r);                   // one registered student
-Json ToJson(const std::vector<store::StudentRecord>& list);   // {students: [...]}
-Json ToJson(const service::NodeStatusView& r);                // GET /v1/status
-Json ToJson(const service::AuditFound& found);                // {entries: [...]}, with actor and org names
-Json ToJson(const std::vector<service::UserView>& list);      // {users: [...]}
-Json ToJson(const std::vector<service::PartnerView>& list);   // {partners: [...]}
-Json ToJson(const service::AccountChanged& r);                // {name, user_id, action}
-Json ToJson(const std::vector<service::PendingGrant>& list);  // {pending: [...]}
-Json ToJson(const service::AuditVerification& r);             // {ok[, problem]}
-Json ConsentIdJson(const std::string& consent_id);            // {consent_id}
-Json ToJson(const service::LinkCreated& r);                   // {link_id, url, code, expires, categories, ...}
-Json ToJson(const std::vector<service::LinkView>& list);      // {links: [...]}
-Json ToJson(const service::LinkRevoked& r);                   // {link_id, state}
-Json ToJson(const service::LinkNewCode& r);                   // {link_id, url, code, expires}
+Json ToJson(const service::CaseSaved& r);                      // {case_id, version}
+Json ToJson(const service::CaseView& r);                       // GET /v1/cases/{id}
+Json ToJson(const std::vector<service::CaseListItem>& list);   // {cases: [...]}
+Json ToJson(const service::CaseAssignment& r);                 // {case_id, assigned}
+Json ToJson(const service::ConsentWithdrawal& r);              // {consent_id, withdrawn_at, cancelled, ...}
+Json ToJson(const service::StudentConsents& r);                // {student_id, consents: [...]}
+Json ToJson(const service::ShareOutcome& r);                   // {message_id, state, decision} or dry run
+Json ToJson(const service::ShareRecall& r);                    // {message_id, state, reason}
+Json ToJson(const service::MeldcodeApproval& r);               // {message_id, state, approved_by}
+Json ToJson(const service::MeldcodeEnded& r);                  // {message_id, state, state_reason, by}
+Json ToJson(const service::ShareView& r);                      // one share, justification when shown
+Json ToJson(const service::MeldcodeJustification& r);          // {message_id, ..., justification, sha256}
+Json ToJson(const std::vector<store::ShareRecord>& list);      // {shares: [...]}
+Json ToJson(const std::vector<service::InboxListItem>& list);  // {inbox: [...]}, each with unread
+Json ToJson(const service::InboxView& r);                      // one item with its summary
+Json ToJson(const service::InboxAssignment& r);                // {message_id, from, assigned}
+Json ToJson(const service::InboxAdoption& r);                  // {message_id, from, adopted_at, adopted_by, basis}
+Json ToJson(const store::InboxRoute& r);                       // {sender, student, user, confirmed_by, confirmed}
+Json ToJson(const std::vector<store::InboxRoute>& list);       // {routes: [...]}
+Json ToJson(const service::StudentImport& r);                  // {added, updated, unchanged}
+Json ToJson(const store::StudentRecord& r);                    // one registered student
+Json ToJson(const std::vector<store::StudentRecord>& list);    // {students: [...]}
+Json ToJson(const service::NodeStatusView& r);                 // GET /v1/status
+Json ToJson(const service::AuditFound& found);                 // {entries: [...]}, with actor and org names
+Json ToJson(const std::vector<service::UserView>& list);       // {users: [...]}
+Json ToJson(const std::vector<service::PartnerView>& list);    // {partners: [...]}
+Json ToJson(const service::AccountChanged& r);                 // {name, user_id, action}
+Json ToJson(const std::vector<service::PendingGrant>& list);   // {pending: [...]}
+Json ToJson(const service::AuditVerification& r);              // {ok[, problem]}
+Json ConsentIdJson(const std::string& consent_id);             // {consent_id}
+Json ToJson(const service::LinkCreated& r);                    // {link_id, url, code, expires, categories, ...}
+Json ToJson(const std::vector<service::LinkView>& list);       // {links: [...]}
+Json ToJson(const service::LinkRevoked& r);                    // {link_id, state}
+Json ToJson(const service::LinkNewCode& r);                    // {link_id, url, code, expires}
 // POST /v1/consent-requests: {request_id, expires, links: [{grant_id, grantor_role, url, code}]}
 Json ToJson(const service::ConsentRequestCreated& r);
 // GET /v1/consent-requests?student=: {requests: [{..., grantors: [...]}]}

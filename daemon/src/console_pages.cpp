@@ -259,8 +259,33 @@ std::string TotpPage(std::string_view csrf, std::string_view error) {
                       "required></p><p><button type=\"submit\">Aanmelden</button></p></form></main>");
 }
 
-std::string HomePage(const Viewer& v) {
-  std::string body = "<p>Welkom, " + Esc(v.name) + ".</p><ul>";
+namespace {
+
+// "3 nieuwe ontvangen delingen" as a link, or nothing for zero.
+std::string CountLine(int64_t n, const char* one, const char* many, const char* href) {
+  if (n <= 0) return "";
+  return "<li><a href=\"" + std::string(href) + "\"><strong>" + std::to_string(n) + "</strong> " +
+         (n == 1 ? one : many) + "</a></li>";
+}
+
+}  // namespace
+
+std::string HomePage(const Viewer& v, const store::StartCounts& counts) {
+  std::string waiting = CountLine(counts.new_shares, "nieuwe ontvangen deling", "nieuwe ontvangen delingen", "/inbox") +
+                        CountLine(counts.meldcode_waiting, "Meldcode-melding wacht op uw goedkeuring",
+                                  "Meldcode-meldingen wachten op goedkeuring", "/delingen") +
+                        CountLine(counts.consents_ending, "toestemming loopt binnen 30 dagen af",
+                                  "toestemmingen lopen binnen 30 dagen af", "/toestemmingen") +
+                        CountLine(counts.links_expiring, "dossierlink verloopt binnen 3 dagen",
+                                  "dossierlinks verlopen binnen 3 dagen", "/dossiers");
+  std::string body = "<p>Welkom, " + Esc(v.name) + ".</p>";
+  if (v.role == Role::kStaff || v.role == Role::kCoordinator) {
+    body +=
+        "<h2>Wat er wacht</h2>" +
+        (waiting.empty() ? std::string("<p>Er wacht niets op u.</p>") : "<ul class=\"wacht\">" + waiting + "</ul>") +
+        "<h2>Wat u kunt doen</h2>";
+  }
+  body += "<ul>";
   switch (v.role) {
     case Role::kStaff:
       body +=
@@ -444,11 +469,14 @@ std::string LinkCreatedPage(const Viewer& v, const service::LinkCreated& link) {
   return Layout(v, "Dossierlink gemaakt", body);
 }
 
-std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox) {
+std::string InboxPage(const Viewer& v, const std::vector<service::InboxListItem>& inbox) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& r : inbox) {
-    rows.push_back({"<a href=\"/inbox/" + Esc(r.message_id) + "\">" + Esc(r.message_id) + "</a>", Esc(r.sender_id),
-                    Esc(r.student_id), Esc(PurposeNl(r.purpose)), Esc(StateNl(r.state)), Esc(TimeNl(r.received)),
+  for (const auto& item : inbox) {
+    const store::InboxRecord& r = item.record;
+    rows.push_back({"<a href=\"/inbox/" + Esc(r.message_id) + "\">" + Esc(r.message_id) + "</a>" +
+                        (item.unread ? " <strong class=\"nieuw\">nieuw</strong>" : ""),
+                    Esc(r.sender_id), Esc(r.student_id), Esc(PurposeNl(r.purpose)), Esc(StateNl(r.state)),
+                    Esc(TimeNl(r.received)),
                     r.assigned_to ? Esc(*r.assigned_to) : std::string("wachtrij coördinatoren")});
   }
   std::string intro = v.role == Role::kCoordinator

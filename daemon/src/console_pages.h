@@ -69,7 +69,8 @@ std::string Layout(const Viewer& v, std::string_view title, std::string_view con
 
 std::string SignInPage(std::string_view error);
 std::string TotpPage(std::string_view csrf, std::string_view error);
-std::string HomePage(const Viewer& v);
+// The start page: what the role can do, and what waits (`counts`).
+std::string HomePage(const Viewer& v, const store::StartCounts& counts);
 // An error page: `message` is shown escaped.
 std::string ErrorPage(const Viewer* v, int status, std::string_view message);
 
@@ -104,7 +105,8 @@ std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& s
 // One share; a pending Meldcode share with its justification (when the
 // viewer may see it) and the forms to approve, reject or cancel it.
 std::string SharePage(const Viewer& v, const service::ShareView& share);
-std::string InboxPage(const Viewer& v, const std::vector<store::InboxRecord>& inbox);
+// Received shares; one the viewer has not opened yet is marked "nieuw".
+std::string InboxPage(const Viewer& v, const std::vector<service::InboxListItem>& inbox);
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item);
 // console_student_pages.cpp: the register (coordinators) and the form that
 // assigns a received share (coordinators; empty for others).

@@ -336,7 +336,11 @@ http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const Con
   return (this->*(match.route->handler))(call);
 }
 
-http::WebResponse ConsoleServer::Home(const PageCall& p) { return Page(200, console::HomePage(p.viewer)); }
+// The counts are a convenience: a failure to count shows the page without them.
+http::WebResponse ConsoleServer::Home(const PageCall& p) {
+  auto counts = service_.StartCounts(p.caller);
+  return Page(200, console::HomePage(p.viewer, counts.ok() ? *counts : store::StartCounts{}));
+}
 
 http::WebResponse ConsoleServer::CasesPage(const PageCall& p) {
   auto r = service_.ListCases(p.caller);

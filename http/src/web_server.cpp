@@ -211,6 +211,7 @@ header.site form.inline button { background: #fff; color: #0b3a66; border-color:
 fieldset { border: 1px solid #999; margin: 1rem 0; max-width: 40rem; min-width: 0; }
 fieldset fieldset { margin: .5rem 0; }
 fieldset.rijen ol { padding-left: 1.25rem; margin: .25rem 0; }
+strong.nieuw { background: #0b3a66; color: #fff; padding: 0 .4rem; border-radius: 3px; font-size: .85rem; }
 .veldfout { display: block; color: #8a0015; font-weight: 600; margin: .1rem 0 .25rem; }
 [aria-invalid=true] { border-color: #b00020 !important; }
 button.klein { margin-top: .25rem; padding: .2rem .7rem; font-weight: 500; color: #0b3a66; background: #fff; }

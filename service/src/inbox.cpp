@@ -2,6 +2,8 @@
 // their retention.
 #include <algorithm>
 #include <mutex>
+#include <set>
+#include <utility>
 
 #include "schakel/base/strings.h"
 #include "schakel/crypto/envelope.h"
@@ -37,19 +39,27 @@ Result<store::User> Assignee(NodeCore::Held& held, const std::string& user_name)
 
 }  // namespace
 
-Result<std::vector<store::InboxRecord>> Service::ListInbox(const Caller& c) {
+Result<std::vector<InboxListItem>> Service::ListInbox(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListInbox));
   // Read beside the writer (NodeCore::Reading); shown only once audited.
-  std::vector<store::InboxRecord> items;
+  std::vector<store::InboxRecord> records;
+  std::set<std::pair<std::string, std::string>> seen;
   {
     NodeCore::Reading reading(core_);
     if (c.role == Role::kCoordinator) {
-      SCHAKEL_ASSIGN_OR_RETURN(items, store::ListInbox(reading.db()));
+      SCHAKEL_ASSIGN_OR_RETURN(records, store::ListInbox(reading.db()));
     } else {
-      SCHAKEL_ASSIGN_OR_RETURN(items, store::ListInboxAssignedTo(reading.db(), c.user_id));
+      SCHAKEL_ASSIGN_OR_RETURN(records, store::ListInboxAssignedTo(reading.db(), c.user_id));
     }
+    SCHAKEL_ASSIGN_OR_RETURN(seen, store::InboxSeenBy(reading.db(), c.user_id));
   }
-  for (auto& r : items) r.summary.reset();  // the list shows no content
+  std::vector<InboxListItem> items;
+  items.reserve(records.size());
+  for (auto& r : records) {
+    r.summary.reset();  // the list shows no content
+    const bool unread = r.state == "received" && seen.count({r.sender_id, r.message_id}) == 0;
+    items.push_back({std::move(r), unread});
+  }
   NodeCore::Held held(core_);
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "inbox.list", "", "", "", "", "ok", std::to_string(items.size())));
   return items;
@@ -79,8 +89,23 @@ Result<InboxView> Service::ShowInbox(const Caller& c, const std::string& message
   if (!summary.ok()) return Status::Corruption("stored inbox summary does not parse");
   SCHAKEL_RETURN_IF_ERROR(
       AuditOrFail(held, c, "inbox.read", r.student_id, message_id, r.purpose, "", "ok", "", InboxTo(r)));
+  SCHAKEL_RETURN_IF_ERROR(
+      store::MarkInboxSeen(held.db(), r.sender_id, message_id, c.user_id, FormatInstantMs(core_.clock->Now())));
   out.summary_json = formats::Project(*summary, r.categories);
   return out;
+}
+
+Result<store::StartCounts> Service::StartCounts(const Caller& c) {
+  if (c.role != Role::kStaff && c.role != Role::kCoordinator) return store::StartCounts{};
+  const Instant now = core_.clock->Now();
+  store::StartCountWindow w;
+  const Date today = AmsterdamDate(now);
+  w.today = FormatDate(today);
+  w.consents_until = FormatDate(AddDays(today, 30));
+  w.now = FormatInstantMs(now);
+  w.links_before = FormatInstantMs(now + std::chrono::days(3));
+  NodeCore::Reading reading(core_);
+  return store::CountStart(reading.db(), c.user_id, c.role == Role::kCoordinator, w);
 }
 
 Result<InboxAssignment> Service::AssignInbox(const Caller& c, const std::string& message_id,

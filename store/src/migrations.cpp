@@ -463,8 +463,21 @@ CREATE TABLE inzage_links (
 );
 )sql";
 
-constexpr std::array<std::string_view, 14> kMigrations = {kV1, kV2, kV3,  kV4,  kV5,  kV6,  kV7,
-                                                          kV8, kV9, kV10, kV11, kV12, kV13, kV14};
+// Who has opened which received share (the console's "nieuw" marker and the
+// start page's count): a row per user and share; shares kept from before
+// count as unread for everyone.
+constexpr std::string_view kV15 = R"sql(
+CREATE TABLE inbox_seen (
+  sender_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  seen_at TEXT NOT NULL,
+  PRIMARY KEY (sender_id, message_id, user_id)
+);
+)sql";
+
+constexpr std::array<std::string_view, 15> kMigrations = {kV1, kV2,  kV3,  kV4,  kV5,  kV6,  kV7, kV8,
+                                                          kV9, kV10, kV11, kV12, kV13, kV14, kV15};
 
 }  // namespace
 

@@ -268,14 +268,24 @@ async function main() {
   await lead.getByRole('button', { name: 'Toewijzen' }).click();
   await lead.waitForURL(/\/inbox\/m-/);
   await shot(lead, 'inbox-assigned');
+  // What is new: the start page counts it, the inbox marks it, until opened.
+  await wt.goto(`https://127.0.0.1:${wijkteam.console}/`);
+  assert.match(await wt.textContent('main'), /1 nieuwe ontvangen deling/);
+  await shot(wt, 'home-waiting');
   await wt.goto(inboxUrl);
   assert.match(await wt.textContent('main'), /stu-1/);
+  assert.match(await wt.textContent('main table'), /nieuw/);
   await shot(wt, 'inbox');
   await wt.locator('main table a').first().click();
   const itemUrl = wt.url();
   assert.match(await wt.textContent('main'), /Hoe krijgen we Sanne weer op school\?/);
   assert.doesNotMatch(await wt.textContent('main'), /Ouders gescheiden/);
   await shot(wt, 'inbox-item');
+  await wt.goto(inboxUrl);
+  assert.doesNotMatch(await wt.textContent('main table'), /nieuw/);
+  await wt.goto(`https://127.0.0.1:${wijkteam.console}/`);
+  assert.match(await wt.textContent('main'), /Er wacht niets op u/);
+  await wt.goto(itemUrl);
 
   // 6. The coordinator sees the share that relied on the consent, withdraws
   // it, and the partner's copy is gone.

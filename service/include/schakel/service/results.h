@@ -219,6 +219,12 @@ struct InboxView {
   store::InboxRecord record;
   std::optional<std::string> summary_json;  // projected; empty once purged
 };
+// A received share in the list, for the user asking: not yet opened by them
+// ("nieuw" in the console).
+struct InboxListItem {
+  store::InboxRecord record;  // summary unset
+  bool unread = false;
+};
 
 // ---- status
 

@@ -116,9 +116,17 @@ class Service {
   Result<std::vector<store::ShareRecord>> ListShares(const Caller& c);
 
   // The received shares, without their content (InboxRecord::summary unset):
-  // a coordinator sees all, staff only those assigned to them. Audited.
-  Result<std::vector<store::InboxRecord>> ListInbox(const Caller& c);
+  // a coordinator sees all, staff only those assigned to them, each marked
+  // unread until this user opened it. Audited.
+  Result<std::vector<InboxListItem>> ListInbox(const Caller& c);
+  // One received share; opening it (content shown) marks it read for `c`.
   Result<InboxView> ShowInbox(const Caller& c, const std::string& message_id);
+  // What waits for `c` (the console's start page): received shares not yet
+  // opened, and for coordinators Meldcode reports waiting for a second
+  // coordinator and consents ending within 30 days; links (their own, or for
+  // a coordinator all) expiring within 3 days. Zero for auditors and admins.
+  // Counts only: not audited, no personal data.
+  Result<store::StartCounts> StartCounts(const Caller& c);
   // A coordinator assigns a received share to a staff member or coordinator.
   Result<InboxAssignment> AssignInbox(const Caller& c, const std::string& message_id, const std::string& user_name);
   // A coordinator takes a received share into the organisation's own

@@ -13,8 +13,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "schakel/base/status.h"
@@ -361,5 +363,30 @@ Status PurgeInbox(Database& db, const std::string& sender_id, const std::string&
                   const std::string& at);
 // Received shares whose retain-until lies before `now` (RFC 3339 ms).
 Result<std::vector<InboxRecord>> ExpiredInbox(Database& db, const std::string& now);
+
+// ---- what is new (schema v15) ----------------------------------------------
+
+// `user_id` opened the received share (sender, message id) at `at`; a second
+// opening changes nothing.
+Status MarkInboxSeen(Database& db, const std::string& sender_id, const std::string& message_id,
+                     const std::string& user_id, const std::string& at);
+// The (sender id, message id) pairs `user_id` has opened.
+Result<std::set<std::pair<std::string, std::string>>> InboxSeenBy(Database& db, const std::string& user_id);
+
+// The start page's counts for one user. `all`: a coordinator, who sees
+// every received share, every Meldcode report waiting and every link.
+struct StartCounts {
+  int64_t new_shares = 0;        // received, not purged, not opened by the user
+  int64_t meldcode_waiting = 0;  // pending approval, asked by someone else (coordinators)
+  int64_t consents_ending = 0;   // standing, valid_until within the window (coordinators)
+  int64_t links_expiring = 0;    // active, expiring within the window
+};
+struct StartCountWindow {
+  std::string today;           // YYYY-MM-DD (Amsterdam)
+  std::string consents_until;  // YYYY-MM-DD: consents ending on or before it
+  std::string now;             // RFC 3339 ms
+  std::string links_before;    // RFC 3339 ms: links expiring before it
+};
+Result<StartCounts> CountStart(Database& db, const std::string& user_id, bool all, const StartCountWindow& w);
 
 }  // namespace schakel::store
