@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
 #include "dutch.h"
 #include "groeidocument_fields.h"
@@ -140,22 +141,33 @@ std::string AddButton(const std::string& list, const std::string& what) {
          "\" formnovalidate aria-label=\"Regel toevoegen: " + Escape(what) + "\">Regel toevoegen</button></p>";
 }
 
-std::string TextListFields(const TextList& l, const Json& summary, const FieldErrors& errors) {
-  const Json& items = ArrayAt(summary, l.category, l.key);
+// A list in the form: a fieldset, its rows (the stored items and one empty
+// row after them, at most kMaxRows), "Regel toevoegen". `row` renders row i
+// (its id prefix and label; `item` null for the empty row).
+using RowRenderer = std::function<std::string(const std::string& id, const std::string& label, const Json* item)>;
+std::string ListFields(const char* name, const char* key, const char* row_label, const Json& items,
+                       const RowRenderer& row) {
   const int rows = std::min<int>(static_cast<int>(items.size()) + 1, kMaxRows);
-  std::string o = "<fieldset class=\"rijen\"><legend>" + Escape(FieldLabelNl(l.key)) + "</legend>" +
-                  "<input type=\"hidden\" name=\"" + l.name + "_rows\" value=\"" + std::to_string(rows) + "\"><ol>";
+  std::string o = "<fieldset class=\"rijen\"><legend>" + Escape(FieldLabelNl(key)) + "</legend>" +
+                  "<input type=\"hidden\" name=\"" + name + "_rows\" value=\"" + std::to_string(rows) + "\"><ol>";
   for (int i = 0; i < rows; ++i) {
-    const std::string id = std::string(l.name) + "_" + std::to_string(i);
-    const std::string label = std::string(l.row_label) + " " + std::to_string(i + 1);
+    const std::string id = std::string(name) + "_" + std::to_string(i);
+    const std::string label = std::string(row_label) + " " + std::to_string(i + 1);
     const Json* item = i < static_cast<int>(items.size()) ? &items[static_cast<size_t>(i)] : nullptr;
-    o += "<li>" + Input(id, label, Kind::kLine, ValueText(item), errors);
-    if (item != nullptr) o += RowButtons(l.name, i, label);
+    o += "<li>" + row(id, label, item);
+    if (item != nullptr) o += RowButtons(name, i, label);
     o += "</li>";
   }
   o += "</ol>";
-  if (rows < kMaxRows) o += AddButton(l.name, FieldLabelNl(l.key));
+  if (rows < kMaxRows) o += AddButton(name, FieldLabelNl(key));
   return o + "</fieldset>";
+}
+
+std::string TextListFields(const TextList& l, const Json& summary, const FieldErrors& errors) {
+  return ListFields(l.name, l.key, l.row_label, ArrayAt(summary, l.category, l.key),
+                    [&](const std::string& id, const std::string& label, const Json* item) {
+                      return Input(id, label, Kind::kLine, ValueText(item), errors);
+                    });
 }
 
 std::string AuthoritySelect(const std::string& id, const Json* value) {
@@ -169,35 +181,23 @@ std::string AuthoritySelect(const std::string& id, const Json* value) {
 }
 
 std::string RowListFields(const RowList& l, const Json& summary, const FieldErrors& errors) {
-  const Json& items = ArrayAt(summary, l.category, l.key);
-  const int rows = std::min<int>(static_cast<int>(items.size()) + 1, kMaxRows);
-  std::string o = "<fieldset class=\"rijen\"><legend>" + Escape(FieldLabelNl(l.key)) + "</legend>" +
-                  "<input type=\"hidden\" name=\"" + l.name + "_rows\" value=\"" + std::to_string(rows) + "\"><ol>";
-  for (int i = 0; i < rows; ++i) {
-    const std::string row = std::string(l.name) + "_" + std::to_string(i);
-    const std::string row_name = std::string(l.row_label) + " " + std::to_string(i + 1);
-    const Json* item = i < static_cast<int>(items.size()) ? &items[static_cast<size_t>(i)] : nullptr;
-    o += "<li><fieldset><legend>" + Escape(row_name) + "</legend>";
-    if (item != nullptr && item->is_object() &&
-        !ValueText(item->contains("_bron") ? &(*item)["_bron"] : nullptr).empty()) {
-      o += "<input type=\"hidden\" name=\"" + row + "_bron\" value=\"" + Escape(ValueText(&(*item)["_bron"])) + "\">";
+  auto row = [&](const std::string& id, const std::string& label, const Json* item) {
+    std::string o = "<fieldset><legend>" + Escape(label) + "</legend>";
+    const Json* source = item != nullptr && item->is_object() && item->contains("_bron") ? &(*item)["_bron"] : nullptr;
+    if (!ValueText(source).empty()) {
+      o += "<input type=\"hidden\" name=\"" + id + "_bron\" value=\"" + Escape(ValueText(source)) + "\">";
     }
     for (const Column& col : l.columns) {
       if (col.key == nullptr) continue;
       const Json* v = item != nullptr && item->is_object() && item->contains(col.key) ? &(*item)[col.key] : nullptr;
-      const std::string id = row + "_" + col.key;
-      if (std::string_view(col.key) == "authority") {
-        o += AuthoritySelect(id, v);
-      } else {
-        o += Input(id, FieldLabelNl(col.key), col.kind, ValueText(v), errors);
-      }
+      const std::string field = id + "_" + col.key;
+      o += std::string_view(col.key) == "authority"
+               ? AuthoritySelect(field, v)
+               : Input(field, FieldLabelNl(col.key), col.kind, ValueText(v), errors);
     }
-    if (item != nullptr) o += RowButtons(l.name, i, row_name);
-    o += "</fieldset></li>";
-  }
-  o += "</ol>";
-  if (rows < kMaxRows) o += AddButton(l.name, FieldLabelNl(l.key));
-  return o + "</fieldset>";
+    return o + "</fieldset>";
+  };
+  return ListFields(l.name, l.key, l.row_label, ArrayAt(summary, l.category, l.key), row);
 }
 
 std::string FieldLabel(const Field& f) {

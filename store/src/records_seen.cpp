@@ -25,8 +25,7 @@ Status MarkInboxSeen(Database& db, const std::string& sender_id, const std::stri
 }
 
 Result<std::set<std::pair<std::string, std::string>>> InboxSeenBy(Database& db, const std::string& user_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare("SELECT sender_id, message_id FROM inbox_seen WHERE user_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT sender_id, message_id FROM inbox_seen WHERE user_id = ?;"));
   s.Bind(1, user_id);
   std::set<std::pair<std::string, std::string>> out;
   for (;;) {

@@ -131,7 +131,7 @@ TEST(StartCounts, UnreadSharesMeldcodeConsentsAndLinksEachCountWhatTheyMust) {
   EXPECT_EQ(co->new_shares, 2);
   EXPECT_EQ(co->meldcode_waiting, 1);  // s-1; s-2 is their own
   EXPECT_EQ(co->consents_ending, 1);   // c-soon; not later, past or withdrawn
-  EXPECT_EQ(co->links_expiring, 2);   // every coordinator sees all links
+  EXPECT_EQ(co->links_expiring, 2);    // every coordinator sees all links
 
   // Opening marks it read for that user only, once.
   ASSERT_TRUE(MarkInboxSeen(db, "school-a", "m-1", "u-staff", "2026-12-01T12:01:00.000Z").ok());
