@@ -338,7 +338,7 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
   const std::string& id = c.case_id;
   std::vector<std::vector<std::string>> versions;
   for (const auto& ver : c.versions) {
-    versions.push_back({Esc(std::to_string(ver.version)), Esc(ver.updated_by), Esc(TimeNl(ver.updated))});
+    versions.push_back({Esc(std::to_string(ver.version)), Esc(v.Name(ver.updated_by)), Esc(TimeNl(ver.updated))});
   }
   std::vector<std::pair<std::string, std::string>> partners;
   partners.reserve(partner_list.size());
@@ -399,9 +399,9 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
 
 std::string SharePreviewPage(const Viewer& v, const SharePreviewRequest& request, bool permitted,
                              const consent::Decision* decision, std::string_view error) {
-  std::string body = "<p>Dossier <strong>" + Esc(request.case_id) + "</strong> naar <strong>" + Esc(request.to) +
-                     "</strong>, doel <strong>" + Esc(PurposeNl(request.purpose)) + "</strong>.</p>" +
-                     Message(error, true);
+  std::string body = "<p>Dossier <strong>" + Esc(request.case_id) + "</strong> naar <strong>" +
+                     Esc(v.Name(request.to)) + "</strong>, doel <strong>" + Esc(PurposeNl(request.purpose)) +
+                     "</strong>.</p>" + Message(error, true);
   if (decision != nullptr) {
     body += "<h2>Wat gaat er mee</h2><p class=\"notice gaat\">" + CategoryList(decision->categories) +
             "</p><h2>Wat wordt achtergehouden</h2><p class=\"withheld blijft\">" + CategoryList(decision->withheld) +
@@ -475,9 +475,9 @@ std::string InboxPage(const Viewer& v, const std::vector<service::InboxListItem>
     const store::InboxRecord& r = item.record;
     rows.push_back({"<a href=\"/inbox/" + Esc(r.message_id) + "\">" + Esc(r.message_id) + "</a>" +
                         (item.unread ? " <strong class=\"nieuw\">nieuw</strong>" : ""),
-                    Esc(r.sender_id), Esc(r.student_id), Esc(PurposeNl(r.purpose)), Esc(StateNl(r.state)),
+                    Esc(v.Name(r.sender_id)), Esc(r.student_id), Esc(PurposeNl(r.purpose)), Esc(StateNl(r.state)),
                     Esc(TimeNl(r.received)),
-                    r.assigned_to ? Esc(*r.assigned_to) : std::string("wachtrij coördinatoren")});
+                    r.assigned_to ? Esc(v.Name(*r.assigned_to)) : std::string("wachtrij coördinatoren")});
   }
   std::string intro = v.role == Role::kCoordinator
                           ? "<p>Alle ontvangen delingen. Een nieuwe deling wacht hier tot u haar toewijst.</p>"
@@ -489,13 +489,13 @@ std::string InboxPage(const Viewer& v, const std::vector<service::InboxListItem>
 
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
   const store::InboxRecord& r = item.record;
-  std::string body = "<p>Van <strong>" + Esc(r.sender_id) + "</strong> over leerling <strong>" + Esc(r.student_id) +
-                     "</strong>, doel " + Esc(PurposeNl(r.purpose)) + ", ontvangen " + Esc(TimeNl(r.received)) +
-                     ", te bewaren tot " + Esc(TimeNl(r.retain_until)) + ".</p>";
+  std::string body = "<p>Van <strong>" + Esc(v.Name(r.sender_id)) + "</strong> over leerling <strong>" +
+                     Esc(r.student_id) + "</strong>, doel " + Esc(PurposeNl(r.purpose)) + ", ontvangen " +
+                     Esc(TimeNl(r.received)) + ", te bewaren tot " + Esc(TimeNl(r.retain_until)) + ".</p>";
   const Json summary = item.summary_json ? Json::parse(*item.summary_json, nullptr, false) : Json(nullptr);
   if (summary.is_object()) {
     body += groeidocument::RenderSummaryNl(summary);
-    body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(r.sender_id) +
+    body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(v.Name(r.sender_id)) +
             ". Dit maakt een dossier aan met de identificatie en uw afspraken, en toont eerst wat er gedeeld wordt.</p>"
             "<form method=\"post\" action=\"/inbox/" +
             Esc(r.message_id) + "/terugkoppeling\">" + CsrfField(v) +

@@ -33,6 +33,13 @@ struct Viewer {
   std::string csrf;
   std::string node_id;  // the organisation's name ([node] name), or its node id
   std::string user_id;  // for what only a share's requester may do
+  // Names instead of ids (Service::DisplayNames): partners, users.
+  std::map<std::string, std::string> names;
+  // The name for an id; the id itself when none is known.
+  std::string Name(const std::string& id) const {
+    auto it = names.find(id);
+    return it == names.end() || it->second.empty() ? id : it->second;
+  }
 };
 
 std::string Esc(std::string_view text);

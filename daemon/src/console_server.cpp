@@ -323,8 +323,13 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
 http::WebResponse ConsoleServer::SignedIn(const http::WebRequest& req, const ConsoleSession& session,
                                           const std::map<std::string, std::string>& form) {
   const Caller& c = session.caller;
-  const Viewer v{c.name, c.role, session.csrf_token, options_.node_name.empty() ? options_.node_id : options_.node_name,
-                 c.user_id};
+  auto names = service_.DisplayNames(c);
+  const Viewer v{c.name,
+                 c.role,
+                 session.csrf_token,
+                 options_.node_name.empty() ? options_.node_id : options_.node_name,
+                 c.user_id,
+                 names.ok() ? std::move(*names) : std::map<std::string, std::string>{}};
   auto match = Routes().Find(req.method, req.path);
   if (match.route == nullptr) return Page(404, console::ErrorPage(&v, 404, "Deze pagina bestaat niet."));
   if (match.route->roles != 0 && (match.route->roles & RoleBit(c.role)) == 0) {

@@ -18,7 +18,7 @@ std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& s
       action = "<a href=\"/delingen/" + Esc(s.message_id) + "\">Beoordelen (Meldcode)</a>";
     }
     rows.push_back({"<a href=\"/delingen/" + Esc(s.message_id) + "\"><code>" + Esc(s.message_id) + "</code></a>",
-                    Esc(s.case_id), Esc(s.student_id), Esc(s.recipient_id), Esc(PurposeNl(s.purpose)),
+                    Esc(s.case_id), Esc(s.student_id), Esc(v.Name(s.recipient_id)), Esc(PurposeNl(s.purpose)),
                     CategoryList(s.categories), Esc(StateNl(state)), action});
   }
   return Layout(v, "Verzonden delingen",
@@ -31,11 +31,11 @@ std::string SharePage(const Viewer& v, const service::ShareView& view) {
   std::string state(store::ShareStateName(s.state));
   std::string body =
       "<dl><dt>Bericht</dt><dd><code>" + Esc(s.message_id) + "</code></dd><dt>Dossier</dt><dd>" + Esc(s.case_id) +
-      "</dd><dt>Leerling</dt><dd>" + Esc(s.student_id) + "</dd><dt>Ontvanger</dt><dd>" + Esc(s.recipient_id) +
+      "</dd><dt>Leerling</dt><dd>" + Esc(s.student_id) + "</dd><dt>Ontvanger</dt><dd>" + Esc(v.Name(s.recipient_id)) +
       "</dd><dt>Doel</dt><dd>" + Esc(PurposeNl(s.purpose)) + "</dd><dt>Grondslag</dt><dd>" +
       Esc(LegalBasisNl(s.legal_basis)) + "</dd><dt>Categorieën</dt><dd>" + CategoryList(s.categories) +
-      "</dd><dt>Aangevraagd door</dt><dd>" + Esc(s.requested_by) + "</dd><dt>Stand</dt><dd>" + Esc(StateNl(state)) +
-      (s.state_reason ? " (" + Esc(*s.state_reason) + ")" : std::string()) + "</dd></dl>";
+      "</dd><dt>Aangevraagd door</dt><dd>" + Esc(v.Name(s.requested_by)) + "</dd><dt>Stand</dt><dd>" +
+      Esc(StateNl(state)) + (s.state_reason ? " (" + Esc(*s.state_reason) + ")" : std::string()) + "</dd></dl>";
   if (s.justification) {
     body +=
         "<h2>Onderbouwing</h2><blockquote class=\"justification\"><p>" + Esc(*s.justification) + "</p></blockquote>";

@@ -39,7 +39,7 @@ std::string StudentsPage(const Viewer& v, const std::vector<store::StudentRecord
 
 std::string AssignForm(const Viewer& v, const store::InboxRecord& r) {
   if (v.role != Role::kCoordinator) return "";
-  std::string current = r.assigned_to ? "Nu toegewezen aan <code>" + Esc(*r.assigned_to) + "</code>."
+  std::string current = r.assigned_to ? "Nu toegewezen aan <strong>" + Esc(v.Name(*r.assigned_to)) + "</strong>."
                                       : "Nog niet toegewezen: alleen coördinatoren zien deze deling.";
   return "<h2>Toewijzen</h2><p>" + current + "</p><form method=\"post\" action=\"/inbox/" + Esc(r.message_id) +
          "/toewijzen\">" + CsrfField(v) +

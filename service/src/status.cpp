@@ -82,4 +82,16 @@ Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   return v;
 }
 
+Result<std::map<std::string, std::string>> Service::DisplayNames(const Caller& c) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kDisplayNames));
+  NodeCore::Reading reading(core_);
+  std::map<std::string, std::string> names;
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(reading.db()));
+  for (const auto& p : partners) names[p.card.node_id] = p.card.name;
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::User> users, store::ListUsers(reading.db()));
+  for (const auto& u : users) names[u.user_id] = u.name;
+  names[core_.config.node_id] = core_.config.name;
+  return names;
+}
+
 }  // namespace schakel::service

@@ -9,7 +9,7 @@ namespace schakel::daemon::console {
 namespace {
 
 TEST(ConsoleAuditPage, ARowSaysWhoSentWhatToWhomOnWhichConsents) {
-  Viewer v{"Ans Auditor", store::Role::kAuditor, "csrf", "school-a", "u-aud"};
+  Viewer v{"Ans Auditor", store::Role::kAuditor, "csrf", "school-a", "u-aud", {}};
   service::AuditFound found;
   audit::AuditEntry e;
   e.seq = 7;
@@ -53,8 +53,8 @@ namespace {
 // The inbox item's "Opnemen in het dossier": a form for a coordinator, the
 // basis shown escaped once adopted, nothing for staff or a purged share.
 TEST(ConsoleAdoptForm, ACoordinatorAdoptsOnABasisStaffSeeNothing) {
-  Viewer coordinator{"Cor Coördinator", store::Role::kCoordinator, "csrf-token", "wijkteam-b", "u-co"};
-  Viewer staff{"Sam Staff", store::Role::kStaff, "csrf-token", "wijkteam-b", "u-st"};
+  Viewer coordinator{"Cor Coördinator", store::Role::kCoordinator, "csrf-token", "wijkteam-b", "u-co", {}};
+  Viewer staff{"Sam Staff", store::Role::kStaff, "csrf-token", "wijkteam-b", "u-st", {}};
   store::InboxRecord r;
   r.message_id = "m-1";
   r.state = "received";

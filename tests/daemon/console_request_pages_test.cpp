@@ -71,7 +71,7 @@ service::ConsentRequestCreated Made() {
 }
 
 TEST(ConsoleRequestPages, EachLetterCarriesItsLinkAndQrCodeAndTheCodeIsOnItsOwnSlip) {
-  Viewer v{"Cor Coördinator", store::Role::kCoordinator, "csrf", "school-a", "u-co"};
+  Viewer v{"Cor Coördinator", store::Role::kCoordinator, "csrf", "school-a", "u-co", {}};
   const std::string page = ConsentRequestMadePage(v, "stu-1042", Made());
   // Two letters, two slips; the letters hold no code. (Found with find(),
   // not std::regex: libstdc++'s regex recurses per character and overflows
@@ -115,8 +115,8 @@ TEST(ConsoleRequestPages, TheListSaysEachAnswerInDutchAndOnlyCoordinatorsGetTheF
   r.expires = "2026-12-15T10:00:00.000Z";
   r.grantors = {{"g-1", "ouder", "M. de Vries", "agreed", "", {"hulpvraag"}, "c-1"},
                 {"g-2", "jongere", "", "refused", "", {}, ""}};
-  Viewer coordinator{"Cor", store::Role::kCoordinator, "csrf", "school-a", "u-co"};
-  Viewer auditor{"Ans", store::Role::kAuditor, "csrf", "school-a", "u-au"};
+  Viewer coordinator{"Cor", store::Role::kCoordinator, "csrf", "school-a", "u-co", {}};
+  Viewer auditor{"Ans", store::Role::kAuditor, "csrf", "school-a", "u-au", {}};
   const std::string c = ConsentRequestsSection(coordinator, "stu-1042", {r});
   EXPECT_NE(c.find("ouder (M. de Vries): ja voor Hulpvraag"), std::string::npos) << c;
   EXPECT_NE(c.find("jongere: nee"), std::string::npos);

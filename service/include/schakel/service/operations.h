@@ -36,6 +36,7 @@ enum class Op : uint8_t {
   kListInbox,
   kShowInbox,
   kNodeStatus,
+  kDisplayNames,
   kAuditQuery,
   kAuditExport,
   kAuditSubject,
@@ -111,6 +112,9 @@ inline constexpr std::array<OpRule, static_cast<size_t>(Op::kCount)> kOpRules = 
     {Op::kListInbox, kStaffOrCoordinator, "read the inbox"},
     {Op::kShowInbox, kStaffOrCoordinator, "read the inbox"},
     {Op::kNodeStatus, kAnyRole, "see the node's status"},  // nothing in it is personal data
+    // Colleagues' and partners' names for the pages people read: directory
+    // information, no student's data.
+    {Op::kDisplayNames, kAnyRole, "see colleagues' and partners' names"},
     {Op::kAuditQuery, kAuditorOnly, "read the audit log"},
     {Op::kAuditExport, kAuditorOnly, "export the audit log"},
     {Op::kAuditSubject, kAuditorOnly, "read the audit log"},

@@ -150,6 +150,10 @@ class Service {
   Result<store::StudentRecord> UpdateStudent(const Caller& c, const std::string& student_id, StudentChange change);
 
   Result<NodeStatusView> NodeStatus(const Caller& c, Instant started);
+  // The names people read instead of ids: each partner's node id -> its
+  // organisation's name, each user id -> the user's name. Any role, not
+  // audited (no student's data).
+  Result<std::map<std::string, std::string>> DisplayNames(const Caller& c);
 
   // The access log, for auditors only; each read is itself logged.
   // The entries found, with the names of the users and partners they name.
