@@ -129,6 +129,7 @@ async function main() {
   addUser(school, 'zorg', 'coordinator');
   addUser(school, 'mentor', 'staff');
   addUser(school, 'privacy', 'auditor');
+  addUser(school, 'beheer', 'admin');
   addUser(wijkteam, 'hulpverlener', 'staff');
   addUser(wijkteam, 'teamleider', 'coordinator');
   await startDaemon(school);
@@ -325,6 +326,20 @@ async function main() {
   assert.match(report, /Gedeeld met /);
   assert.doesNotMatch(report, /mentor|zorg\b|share\.permitted/);
   await shot(privacy, 'family-report');
+
+  // 7b. The pages not shown yet, checked like every other (axe, 1280 and
+  // 390 px): the outbox and one share, the roles waiting, the admin page.
+  await mentor.goto(`https://127.0.0.1:${school.console}/delingen`);
+  await shot(mentor, 'shares');
+  await mentor.locator('main table a').first().click();
+  await mentor.waitForURL(/\/delingen\/m-/);
+  await shot(mentor, 'share');
+  await zorg.goto(`https://127.0.0.1:${school.console}/gebruikers/wachtend`);
+  await shot(zorg, 'pending-roles');
+  const admin = await signIn(school, 'beheer');
+  await admin.goto(`https://127.0.0.1:${school.console}/beheer`);
+  assert.match(await admin.textContent('main'), /mentor/);
+  await shot(admin, 'admin');
 
   // 8. A staff member is refused the audit pages.
   const refused = await mentor.goto(`https://127.0.0.1:${school.console}/audit`);
