@@ -1,5 +1,7 @@
 #include "schakel/base/strings.h"
 
+#include <algorithm>
+
 namespace schakel {
 
 bool IsValidNodeId(std::string_view id) {
@@ -127,6 +129,16 @@ bool IsPrintableUtf8(std::string_view s) {
     i += len;
   }
   return true;
+}
+
+bool IsPlainEmail(std::string_view a) {
+  const size_t at = a.find('@');
+  if (a.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == a.size()) return false;
+  if (a.find('@', at + 1) != std::string_view::npos) return false;
+  return std::none_of(a.begin(), a.end(), [](char ch) {
+    return ch == ' ' || ch == '<' || ch == '>' || ch == '"' || ch == ',' || ch == ';' ||
+           static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) == 0x7f;
+  });
 }
 
 }  // namespace schakel

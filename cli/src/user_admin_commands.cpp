@@ -207,6 +207,24 @@ void AddUserAdminCommands(CLI::App* user, Context* ctx) {
                    }};
   });
 
+  auto em_name = std::make_shared<std::string>();
+  auto em_value = std::make_shared<std::string>();
+  CLI::App* em = user->add_subcommand("set-email",
+                                      "where e-mail notices that something waits go ([notify]; \"none\": no notices)");
+  AddCommonOptions(em, ctx);
+  em->add_option("name", *em_name, "the user's name")->required();
+  em->add_option("address", *em_value, "e.g. j.bakker@school.example, or none")->required();
+  em->callback([ctx, em_name, em_value] {
+    ctx->action = {"user set-email", [ctx, em_name, em_value] {
+                     std::optional<std::string> email;
+                     if (*em_value != "none") email = *em_value;
+                     return RunChange(ctx, *em_name, email ? "now gets e-mail notices" : "gets no e-mail notices",
+                                      [&](OfflineNode& node, const std::string&) {
+                                        return store::SetEmail(*node.db, *em_name, email);
+                                      });
+                   }};
+  });
+
   auto cf_name = std::make_shared<std::string>();
   auto offline = std::make_shared<bool>(false);
   CLI::App* cf =

@@ -68,6 +68,8 @@ class Reader {
         {"limits", {"inbound_shares_per_minute", "inbound_bytes_per_day"}},
         {"users", {"token_days"}},
         {"meldcode", {"approver_role"}},
+        {"notify",
+         {"smtp_host", "smtp_port", "from", "user", "password_file", "ca_file", "console_url", "check_seconds"}},
     };
     for (const auto& [k, v] : root_) {
       auto it = kKnown.find(k.str());
@@ -389,6 +391,57 @@ Status ReadInt(const Reader& r, std::string_view table, std::string_view key, in
 }
 
 // [retention] max_days and [limits]: what the recipient's gate accepts.
+Status ReadNotify(const Reader& r, NodeConfig* c) {
+  NotifyConfig& n = c->notify;
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> host, r.OptString("notify", "smtp_host", 253));
+  if (!host) {
+    if (r.TableNode("notify") != nullptr) {
+      return r.Error(r.TableNode("notify"), "notify.smtp_host", "missing (required for e-mail notices)");
+    }
+    return Status::Ok();
+  }
+  const bool v6 = host->find(':') != std::string::npos;
+  if (!ParseAddress((v6 ? "[" + *host + "]" : *host) + ":25").ok()) {
+    return r.Error(r.Node("notify", "smtp_host"), "notify.smtp_host", "must be a host name or address");
+  }
+  n.smtp_host = *host;
+  if (const toml::node* p = r.Node("notify", "smtp_port")) {
+    const auto* i = p->as_integer();
+    if (i == nullptr || i->get() < 1 || i->get() > 65535) {
+      return r.Error(p, "notify.smtp_port", "must be a port number from 1 to 65535 (587 for submission)");
+    }
+    n.smtp_port = static_cast<uint16_t>(i->get());
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(n.from, r.String("notify", "from", 254));
+  if (!IsPlainEmail(n.from)) {
+    return r.Error(r.Node("notify", "from"), "notify.from", "must be an e-mail address like schakel@school.example");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(n.console_url, r.String("notify", "console_url", 512));
+  if (n.console_url.rfind("https://", 0) != 0 || !PublicUrlHost(n.console_url).ok()) {
+    return r.Error(r.Node("notify", "console_url"), "notify.console_url",
+                   "must be the console's https:// address, the link in the mail");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> user, r.OptString("notify", "user", 254));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> pw, r.OptString("notify", "password_file", 4096));
+  if (user.has_value() != pw.has_value() || (user && (user->empty() || pw->empty()))) {
+    const char* present = user ? "user" : "password_file";
+    return r.Error(r.Node("notify", present), "notify.user",
+                   "user and password_file go together (SMTP AUTH), or neither is set");
+  }
+  n.user = user.value_or("");
+  n.password_file = pw.value_or("");
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> ca, r.OptString("notify", "ca_file", 4096));
+  n.ca_file = ca.value_or("");
+  if (const toml::node* s = r.Node("notify", "check_seconds")) {
+    const auto* i = s->as_integer();
+    if (i == nullptr || i->get() < 1 || i->get() > 3600) {
+      return r.Error(s, "notify.check_seconds", "must be from 1 to 3600 seconds");
+    }
+    n.check_seconds = static_cast<int>(i->get());
+  }
+  return Status::Ok();
+}
+
 Status ReadGateLimits(const Reader& r, NodeConfig* c) {
   int64_t max_days = std::max<int64_t>(kDefaultRetentionMaxDays, c->retention_default_days);
   SCHAKEL_RETURN_IF_ERROR(ReadInt(r, "retention", "max_days", 1, 3650, "days", &max_days));
@@ -471,6 +524,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
     }
     c.meldcode_approver_role = *approver;
   }
+  SCHAKEL_RETURN_IF_ERROR(ReadNotify(r, &c));
   return c;
 }
 
@@ -545,6 +599,14 @@ std::string NodeConfigToToml(const NodeConfig& c) {
   o << "\n[meldcode]                             # who decides on a report: any coordinator but the requester, or\n"
     << "approver_role = " << Quote(c.meldcode_approver_role)
     << "         # only coordinators holding this function (schakel user set-function)\n";
+  if (c.notify.enabled()) {
+    const NotifyConfig& n = c.notify;
+    o << "\n[notify]                               # e-mail notices: something waits (no names, no data)\n";
+    o << "smtp_host = " << Quote(n.smtp_host) << "\nsmtp_port = " << n.smtp_port << "\nfrom = " << Quote(n.from)
+      << "\nconsole_url = " << Quote(n.console_url) << "\ncheck_seconds = " << n.check_seconds << "\n";
+    if (!n.user.empty()) o << "user = " << Quote(n.user) << "\npassword_file = " << Quote(n.password_file) << "\n";
+    if (!n.ca_file.empty()) o << "ca_file = " << Quote(n.ca_file) << "\n";
+  }
   return o.str();
 }
 

@@ -19,6 +19,7 @@
 #include "consent_pages.h"
 #include "console_server.h"
 #include "link_pages.h"
+#include "notifier.h"
 #include "schakel/base/log.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
@@ -56,6 +57,7 @@ struct Daemon::Impl {
   std::unique_ptr<SignInThrottle> throttle;  // console sign-in waits; cleared over the API
   std::unique_ptr<ApiServer> api;
   std::unique_ptr<ConsoleServer> console;  // [console] listen: the staff console
+  std::unique_ptr<Notifier> notifier;      // [notify]: e-mail notices
   std::unique_ptr<http::WebServer> console_web;
   std::unique_ptr<LinkService> links;                  // dossier links (API routes and pages)
   std::unique_ptr<LinkPages> link_pages;               // what the link pages show
@@ -224,6 +226,7 @@ struct Daemon::Impl {
 
   // Stop taking work, then finish what must be durable.
   void Shutdown() {
+    if (notifier) notifier->Stop();
     api->Stop();
     if (console_web) console_web->Stop();
     if (links_web) links_web->Stop();
@@ -239,6 +242,7 @@ struct Daemon::Impl {
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Daemon::~Daemon() {
+  if (impl_->notifier) impl_->notifier->Stop();
   if (impl_->delivery) impl_->delivery->Stop();
   if (impl_->peer) impl_->peer->Stop();
   if (impl_->api) impl_->api->Stop();
@@ -311,6 +315,13 @@ Status Daemon::Run() {
   delivery.backoff_max = std::chrono::milliseconds(core.config.retry_max_ms);
   d.delivery = std::make_unique<peer::DeliveryWorker>(core, delivery);
   d.delivery->Start();
+  if (core.config.notify.enabled()) {
+    SCHAKEL_ASSIGN_OR_RETURN(d.notifier, Notifier::Create(*d.service, core.config.notify, core.dir));
+    d.notifier->Start();
+    LogInfo("e-mail notices through " + core.config.notify.smtp_host + ":" +
+            std::to_string(core.config.notify.smtp_port) + " (STARTTLS), checked every " +
+            std::to_string(core.config.notify.check_seconds) + " s");
+  }
 
   d.signals.add(SIGTERM);
   d.signals.add(SIGINT);

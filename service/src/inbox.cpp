@@ -95,17 +95,25 @@ Result<InboxView> Service::ShowInbox(const Caller& c, const std::string& message
   return out;
 }
 
-Result<store::StartCounts> Service::StartCounts(const Caller& c) {
-  if (c.role != Role::kStaff && c.role != Role::kCoordinator) return store::StartCounts{};
-  const Instant now = core_.clock->Now();
+namespace internal {
+
+Result<store::StartCounts> CountWaiting(store::Database& db, Instant now, const std::string& user_id,
+                                        store::Role role) {
+  if (role != Role::kStaff && role != Role::kCoordinator) return store::StartCounts{};
   store::StartCountWindow w;
   const Date today = AmsterdamDate(now);
   w.today = FormatDate(today);
   w.consents_until = FormatDate(AddDays(today, 30));
   w.now = FormatInstantMs(now);
   w.links_before = FormatInstantMs(now + std::chrono::days(3));
+  return store::CountStart(db, user_id, role == Role::kCoordinator, w);
+}
+
+}  // namespace internal
+
+Result<store::StartCounts> Service::StartCounts(const Caller& c) {
   NodeCore::Reading reading(core_);
-  return store::CountStart(reading.db(), c.user_id, c.role == Role::kCoordinator, w);
+  return internal::CountWaiting(reading.db(), core_.clock->Now(), c.user_id, c.role);
 }
 
 Result<InboxAssignment> Service::AssignInbox(const Caller& c, const std::string& message_id,

@@ -91,4 +91,8 @@ std::vector<GrantContent> WhoIsAsked(const GrantContent& base, consent::NeededGr
 // The audit event for a caller's action.
 audit::AuditEvent CallerEvent(const Caller& c, AuditWhat what, AuditTo to = {});
 
+// What waits for a user (Service::StartCounts, the e-mail notices): zero for
+// roles other than staff and coordinator.
+Result<store::StartCounts> CountWaiting(store::Database& db, Instant now, const std::string& user_id, store::Role role);
+
 }  // namespace schakel::service::internal

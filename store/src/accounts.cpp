@@ -179,6 +179,19 @@ Result<AccountChange> SetFunction(Database& db, const std::string& name, const s
   return AccountChange{"user.set_function", u.user_id, function.value_or("none")};
 }
 
+Result<AccountChange> SetEmail(Database& db, const std::string& name, const std::optional<std::string>& email) {
+  if (email && !IsPlainEmail(*email)) {
+    return Status::InvalidInput("email: one address like j.bakker@school.example; \"none\" removes it");
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(User u, RequireUser(db, name));
+  SCHAKEL_RETURN_IF_ERROR(NotRemoved(u));
+  UserUpdate up;
+  up.email = email;
+  SCHAKEL_RETURN_IF_ERROR(UpdateUser(db, u.user_id, up));
+  // The address itself stays out of the audit log (it is personal data).
+  return AccountChange{"user.set_email", u.user_id, email ? "set" : "none"};
+}
+
 Result<AccountChange> ConfirmGrant(Database& db, const std::string& name, const User& confirmer) {
   if (confirmer.role != Role::kCoordinator || !confirmer.Usable()) {
     return Status::Denied("only a coordinator may confirm a staff or coordinator role");

@@ -476,8 +476,20 @@ CREATE TABLE inbox_seen (
 );
 )sql";
 
-constexpr std::array<std::string_view, 15> kMigrations = {kV1, kV2,  kV3,  kV4,  kV5,  kV6,  kV7, kV8,
-                                                          kV9, kV10, kV11, kV12, kV13, kV14, kV15};
+// E-mail notices ([notify]): a user's address, and per user what the last
+// notice counted, so a notice goes out only when something new waits.
+constexpr std::string_view kV16 = R"sql(
+ALTER TABLE users ADD COLUMN email TEXT;
+CREATE TABLE notice_state (
+  user_id TEXT PRIMARY KEY,
+  new_shares INTEGER NOT NULL,
+  meldcode_waiting INTEGER NOT NULL,
+  notified_at TEXT
+);
+)sql";
+
+constexpr std::array<std::string_view, 16> kMigrations = {kV1, kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,
+                                                          kV9, kV10, kV11, kV12, kV13, kV14, kV15, kV16};
 
 }  // namespace
 

@@ -64,4 +64,25 @@ Result<StartCounts> CountStart(Database& db, const std::string& user_id, bool al
   return c;
 }
 
+Result<std::optional<NoticeState>> FindNoticeState(Database& db, const std::string& user_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("SELECT new_shares, meldcode_waiting FROM notice_state WHERE user_id = ?;"));
+  s.Bind(1, user_id);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<NoticeState>();
+  return std::optional<NoticeState>(NoticeState{s.Int(0), s.Int(1)});
+}
+
+Status SetNoticeState(Database& db, const std::string& user_id, const NoticeState& state,
+                      const std::optional<std::string>& notified_at) {
+  // Without UPSERT (SQLite 3.15): the row is replaced whole, keeping the
+  // last notice's time unless a new one went out.
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("INSERT OR REPLACE INTO notice_state (user_id, new_shares, meldcode_waiting, notified_at) VALUES "
+                 "(?, ?, ?, COALESCE(?, (SELECT notified_at FROM notice_state WHERE user_id = ?)));"));
+  s.Bind(1, user_id).Bind(2, state.new_shares).Bind(3, state.meldcode_waiting).BindOpt(4, notified_at).Bind(5, user_id);
+  return s.Run();
+}
+
 }  // namespace schakel::store

@@ -29,12 +29,13 @@ Result<User> Read(Statement& s) {
   u.confirmed_by = s.IsNull(10) ? "" : s.Text(10);
   u.auth_epoch = s.Int(11);
   u.function = s.OptText(12);
+  u.email = s.OptText(13);
   return u;
 }
 
 constexpr std::string_view kColumns =
     "SELECT user_id, name, role, created, disabled_at, token_expires, removed_at, pending_role, pending_by, active, "
-    "confirmed_by, auth_epoch, function FROM users ";
+    "confirmed_by, auth_epoch, function, email FROM users ";
 
 std::string Select(std::string_view rest) { return std::string(kColumns) + std::string(rest); }
 
@@ -138,6 +139,7 @@ Status UpdateUser(Database& db, const std::string& user_id, const UserUpdate& u)
   if (u.token_hash) sql += ", token_hash = ?";
   if (u.token_expires) sql += ", token_expires = ?";
   if (u.function) sql += ", function = ?";
+  if (u.email) sql += ", email = ?";
   sql += " WHERE user_id = ?;";
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
   int i = 1;
@@ -161,6 +163,7 @@ Status UpdateUser(Database& db, const std::string& user_id, const UserUpdate& u)
   if (u.token_hash) s.BindBlob(i++, *u.token_hash);
   if (u.token_expires) s.Bind(i++, *u.token_expires);
   if (u.function) opt(*u.function);
+  if (u.email) opt(*u.email);
   s.Bind(i, user_id);
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   if (db.Changes() != 1) return Status::NotFound("no user " + user_id);

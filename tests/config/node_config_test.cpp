@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace schakel::config {
 namespace {
 
@@ -129,6 +133,49 @@ TEST(NodeConfig, SelfSignedPublicListenersAreThoseOthersReachWithoutACertificate
   pub.console_listen.reset();
   pub.links_listen.reset();
   EXPECT_TRUE(SelfSignedPublicListeners(pub).empty());
+}
+
+// [notify]: e-mail notices through the organisation's SMTP server; read,
+// checked and written back; off when the table is absent.
+TEST(NodeConfig, NotifyIsReadCheckedAndRoundTrips) {
+  auto plain = ParseNodeConfig(kValid, "a.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->notify.enabled());
+  const std::string with = std::string(kValid) +
+                           "\n[notify]\nsmtp_host = \"smtp.school.example\"\nfrom = \"schakel@school.example\"\n"
+                           "console_url = \"https://schakel.school.example:7404\"\nuser = \"schakel\"\n"
+                           "password_file = \"/etc/schakel/smtp.pass\"\ncheck_seconds = 30\n";
+  auto c = ParseNodeConfig(with, "a.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->notify.enabled());
+  EXPECT_EQ(c->notify.smtp_port, 587);
+  EXPECT_EQ(c->notify.user, "schakel");
+  EXPECT_EQ(c->notify.check_seconds, 30);
+  auto again = ParseNodeConfig(NodeConfigToToml(*c), "b.toml");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->notify.smtp_host, "smtp.school.example");
+  EXPECT_EQ(again->notify.password_file, "/etc/schakel/smtp.pass");
+  EXPECT_EQ(again->notify.console_url, c->notify.console_url);
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"[notify]\nfrom = \"a@b.nl\"\n", "notify.smtp_host: missing"},
+      {"[notify]\nsmtp_host = \"smtp.x.nl\"\nconsole_url = \"https://x.nl\"\n", "notify.from: missing"},
+      {"[notify]\nsmtp_host = \"smtp.x.nl\"\nfrom = \"Schakel <a@b.nl>\"\nconsole_url = \"https://x.nl\"\n",
+       "notify.from: must be an e-mail address"},
+      {"[notify]\nsmtp_host = \"smtp.x.nl\"\nfrom = \"a@b.nl\"\nconsole_url = \"http://x.nl\"\n",
+       "notify.console_url: must be the console's https:// address"},
+      {"[notify]\nsmtp_host = \"smtp.x.nl\"\nfrom = \"a@b.nl\"\nconsole_url = \"https://x.nl\"\nuser = \"u\"\n",
+       "user and password_file go together"},
+      {"[notify]\nsmtp_host = \"smtp.x.nl\"\nsmtp_port = 0\nfrom = \"a@b.nl\"\nconsole_url = \"https://x.nl\"\n",
+       "notify.smtp_port: must be a port number"},
+      {"[notify]\nsmtp_host = \"bad host\"\nfrom = \"a@b.nl\"\nconsole_url = \"https://x.nl\"\n",
+       "notify.smtp_host: must be a host name"},
+  };
+  for (const auto& [table, want] : bad) {
+    auto r = ParseNodeConfig(std::string(kValid) + "\n" + table, "a.toml");
+    ASSERT_FALSE(r.ok()) << table;
+    EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+  }
 }
 
 struct BadCase {

@@ -37,4 +37,9 @@ std::vector<std::string> Split(std::string_view s, char sep);
 // characters other than tab; used to keep names and reasons log-safe.
 bool IsPrintableUtf8(std::string_view s);
 
+// One plain e-mail address as a mail header may carry it: one @ with text
+// on both sides, no spaces, brackets, quotes, commas, semicolons or control
+// characters, at most 254 bytes.
+bool IsPlainEmail(std::string_view address);
+
 }  // namespace schakel

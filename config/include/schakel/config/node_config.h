@@ -50,6 +50,23 @@ struct WebCertFiles {
   bool configured() const { return !cert_file.empty(); }
 };
 
+// [notify]: e-mail notices through the organisation's own SMTP server
+// (docs/console.md "What is new"). A notice says only that something waits
+// in Schakel and links to the console; never a name or a category. STARTTLS
+// is always required; the server's certificate is verified (system CAs, or
+// ca_file) against smtp_host.
+struct NotifyConfig {
+  std::string smtp_host;  // empty: no notices
+  uint16_t smtp_port = 587;
+  std::string from;           // the sender address, e.g. schakel@school.example
+  std::string user;           // SMTP AUTH user; empty: no AUTH
+  std::string password_file;  // the AUTH password's file (node dir relative or absolute)
+  std::string ca_file;        // PEM CA certificates to trust instead of the system's
+  std::string console_url;    // https://...: the link in the mail
+  int check_seconds = 60;     // how often to look for something new, 1..3600
+  bool enabled() const { return !smtp_host.empty(); }
+};
+
 struct NodeConfig {
   // [node]
   std::string node_id;  // REQUIRES: [a-z0-9-]{3,64}
@@ -90,6 +107,9 @@ struct NodeConfig {
   // coordinator holding that function (`schakel user set-function`)
   // approves or rejects, still never the requester.
   std::string meldcode_approver_role = "coordinator";
+
+  // [notify]: e-mail notices (NotifyConfig). Default: none.
+  NotifyConfig notify;
 
   // [retention] default_days: retain-until for shares without a
   // purpose-specific value. Default: 180. REQUIRES: 1..3650.

@@ -219,6 +219,14 @@ struct InboxView {
   store::InboxRecord record;
   std::optional<std::string> summary_json;  // projected; empty once purged
 };
+// An e-mail notice due ([notify]): a user with an address for whom more
+// waits than the last notice counted.
+struct NoticeDue {
+  std::string user_id;
+  std::string email;
+  store::StartCounts counts;
+};
+
 // A received share in the list, for the user asking: not yet opened by them
 // ("nieuw" in the console).
 struct InboxListItem {

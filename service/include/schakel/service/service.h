@@ -127,6 +127,14 @@ class Service {
   // a coordinator all) expiring within 3 days. Zero for auditors and admins.
   // Counts only: not audited, no personal data.
   Result<store::StartCounts> StartCounts(const Caller& c);
+  // The e-mail notices due now (docs/console.md "What is new"): usable staff
+  // and coordinators with an address for whom more received shares or
+  // Meldcode reports wait than their last notice counted. Counts that went
+  // down are recorded at once, so the next rise is noticed. Counts only.
+  Result<std::vector<NoticeDue>> NoticesDue();
+  // A notice went out: its counts are recorded, and audited notice.sent
+  // (object: the user id; no address, no content).
+  Status NoticeSent(const NoticeDue& notice);
   // A coordinator assigns a received share to a staff member or coordinator.
   Result<InboxAssignment> AssignInbox(const Caller& c, const std::string& message_id, const std::string& user_name);
   // A coordinator takes a received share into the organisation's own

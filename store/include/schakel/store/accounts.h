@@ -80,6 +80,9 @@ Result<AccountChange> SetRole(Database& db, const std::string& name, Role role, 
 // or none (nullopt). kInvalidInput for a bad name or a user who is not a
 // coordinator (nor waiting to become one).
 Result<AccountChange> SetFunction(Database& db, const std::string& name, const std::optional<std::string>& function);
+// Where e-mail notices for `name` go; nullopt removes it. kInvalidInput for
+// an address that is not one plain address (base IsPlainEmail).
+Result<AccountChange> SetEmail(Database& db, const std::string& name, const std::optional<std::string>& email);
 // `confirmer` must be a usable coordinator other than the requester and the
 // account itself: kDenied otherwise.
 Result<AccountChange> ConfirmGrant(Database& db, const std::string& name, const User& confirmer);

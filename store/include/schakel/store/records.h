@@ -389,4 +389,15 @@ struct StartCountWindow {
 };
 Result<StartCounts> CountStart(Database& db, const std::string& user_id, bool all, const StartCountWindow& w);
 
+// What the last e-mail notice to a user counted (schema v16): a notice goes
+// out only when more waits than then. nullopt: never counted.
+struct NoticeState {
+  int64_t new_shares = 0;
+  int64_t meldcode_waiting = 0;
+};
+Result<std::optional<NoticeState>> FindNoticeState(Database& db, const std::string& user_id);
+// Sets the counts; `notified_at` (RFC 3339 ms) when a notice went out now.
+Status SetNoticeState(Database& db, const std::string& user_id, const NoticeState& state,
+                      const std::optional<std::string>& notified_at);
+
 }  // namespace schakel::store

@@ -38,6 +38,8 @@ struct User {
   // Schema v13: the function held inside the organisation
   // (IsValidFunctionName), e.g. the one `[meldcode] approver_role` names.
   std::optional<std::string> function;
+  // Schema v16: where e-mail notices go ([notify]); none: no notices.
+  std::optional<std::string> email;
 
   // May sign in with a token or at the console (token expiry aside).
   bool Usable() const { return active && !disabled_at && !removed_at; }
@@ -69,6 +71,7 @@ struct UserUpdate {
   std::optional<TokenHash> token_hash;
   std::optional<std::string> token_expires;
   std::optional<std::optional<std::string>> function;  // nullopt inside: clear
+  std::optional<std::optional<std::string>> email;     // nullopt inside: clear
   bool end_sessions = false;
 };
 // kNotFound when no such user exists.
