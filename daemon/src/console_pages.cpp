@@ -15,9 +15,6 @@ namespace {
 
 using store::Role;
 
-constexpr std::array<const char*, 10> kCategories = {"identificatie", "bsn",       "contact",        "onderwijs",
-                                                     "verzuim",       "hulpvraag", "gezinssituatie", "gezondheid",
-                                                     "justitie",      "afspraken"};
 constexpr std::array<const char*, 7> kPurposes = {"kernteamoverleg", "doorverwijzing", "overdracht_rmc",
                                                   "verzuimmelding",  "vsv_melding",    "terugkoppeling",
                                                   "meldcode"};
@@ -90,21 +87,6 @@ namespace {
 
 // A Meldcode report carries only what is necessary (Wmo 2015 art. 5.2.6):
 // a reason for each category it carries. Never the BSN.
-std::string CategoryReasonFields() {
-  std::string out =
-      "<details><summary>Meldcode-melding: waarom is elke gekozen categorie nodig?</summary>"
-      "<p>Een melding bij Veilig Thuis bevat alleen wat nodig is. Vink alleen de categorie&euml;n aan die nodig "
-      "zijn en geef bij elke aangevinkte categorie de reden. Het burgerservicenummer gaat nooit mee: Veilig Thuis "
-      "zoekt het zelf op.</p>";
-  for (const char* c : kCategories) {
-    if (std::string_view(c) == "bsn") continue;
-    std::string id = std::string("reden-") + c;
-    out += "<p><label for=\"" + id + "\">Reden voor " + Esc(CategoryNl(c)) + "</label><input id=\"" + id +
-           "\" name=\"reden_" + c + "\" maxlength=\"300\"></p>";
-  }
-  return out + "</details>";
-}
-
 }  // namespace
 
 std::string Options(const std::vector<std::pair<std::string, std::string>>& values, std::string_view selected) {
@@ -114,19 +96,6 @@ std::string Options(const std::vector<std::pair<std::string, std::string>>& valu
            "</option>";
   }
   return out;
-}
-
-std::string CategoryCheckboxes(const std::string& prefix, const Json& checked, const Json& in_case) {
-  std::string out = "<fieldset><legend>Categorieën</legend>";
-  for (const char* c : kCategories) {
-    bool on = checked.is_array() && std::find(checked.begin(), checked.end(), Json(c)) != checked.end();
-    bool absent = in_case.is_array() && std::find(in_case.begin(), in_case.end(), Json(c)) == in_case.end();
-    std::string id = prefix + "-" + c;
-    out += "<div class=\"keuze\"><input type=\"checkbox\" id=\"" + id + "\" name=\"cat_" + c + "\" value=\"1\"" +
-           (on ? " checked" : "") + "><label for=\"" + id + "\">" + Esc(CategoryNl(c)) +
-           (absent ? " (niet in dit dossier)" : "") + "</label></div>";
-  }
-  return out + "</fieldset>";
 }
 
 std::string PurposeOptions(std::string_view selected) {
@@ -340,51 +309,15 @@ std::string CasePage(const Viewer& v, const service::CaseView& c,
   for (const auto& ver : c.versions) {
     versions.push_back({Esc(std::to_string(ver.version)), Esc(v.Name(ver.updated_by)), Esc(TimeNl(ver.updated))});
   }
-  std::vector<std::pair<std::string, std::string>> partners;
-  partners.reserve(partner_list.size());
-  for (const auto& p : partner_list) {
-    partners.emplace_back(p.node_id,
-                          (p.name.empty() ? p.node_id : p.name) + " (" + consent::DutchOrgTypeLabel(p.org_type) + ")");
-  }
-  std::vector<std::pair<std::string, std::string>> orgs;
-  orgs.reserve(consent::kAllOrgTypes.size());
-  for (consent::OrgType o : consent::kAllOrgTypes) {
-    orgs.emplace_back(consent::Name(o), consent::DutchLabel(o));
-  }
   Json summary = Json::parse(c.summary_json, nullptr, false);
-  Json present = Json::array();
-  for (const char* cat : kCategories) {
-    if (summary.is_object() && summary.contains(cat) && !summary[cat].is_null()) present.push_back(cat);
-  }
+  const Json present = PresentCategories(summary);
   std::string body =
       Message(errors.empty() ? "" : "Niet opgeslagen: zie de meldingen bij de velden onder \u2018Bewerken\u2019.",
               true) +
       "<p>Leerling <strong>" + Esc(c.student_id) + "</strong>, versie " + Esc(std::to_string(c.version)) +
-      ", bijgewerkt " + Esc(TimeNl(c.updated)) + ".</p>" + groeidocument::RenderSummaryNl(summary) +
-      "<h2>Delen</h2><form method=\"post\" action=\"/delen/voorbeeld\">" + CsrfField(v) +
-      "<input type=\"hidden\" name=\"case_id\" value=\"" + Esc(id) +
-      "\">"
-      "<p><label for=\"to\">Partner</label><select id=\"to\" name=\"to\" required>" +
-      Options(partners, "") +
-      "</select></p><p><label for=\"purpose\">Doel</label><select id=\"purpose\" name=\"purpose\" required>" +
-      PurposeOptions("") + "</select></p>" + CategoryCheckboxes("deel", Json::array(), present) +
-      CategoryReasonFields() +
-      "<p><label for=\"justification\">Onderbouwing (alleen Meldcode)</label><textarea id=\"justification\" "
-      "name=\"justification\" rows=\"2\" maxlength=\"2000\"></textarea></p>"
-      "<p><button type=\"submit\">Bekijk wat er gedeeld wordt</button></p></form>"
-      "<h2>Dossierlink voor iemand zonder knooppunt</h2><form method=\"post\" action=\"/dossiers/" +
-      Esc(id) + "/link\">" + CsrfField(v) +
-      "<p><label for=\"for_name\">Voor (naam en functie)</label><input id=\"for_name\" name=\"for_name\" "
-      "required maxlength=\"200\"></p><p><label for=\"org_type\">Soort organisatie</label><select id=\"org_type\" "
-      "name=\"org_type\">" +
-      Options(orgs, "ggd") +
-      "</select></p><p><label for=\"link_purpose\">Doel van de link</label>"
-      "<select id=\"link_purpose\" name=\"purpose\">" +
-      PurposeOptions("") + "</select></p>" + CategoryCheckboxes("link", Json::array(), present) +
-      "<p><label for=\"days\">Geldig (dagen, 1 tot 30)</label><input id=\"days\" name=\"days\" "
-      "inputmode=\"numeric\" value=\"7\" maxlength=\"2\"></p>"
-      "<p><button type=\"submit\">Link maken</button></p></form>"
-      "<h2>Versies</h2>" +
+      ", bijgewerkt " + Esc(TimeNl(c.updated)) + ".</p>" + groeidocument::RenderSummaryNl(summary) + "<h2>Delen</h2>" +
+      ShareForm(v, id, partner_list, present, {}) + "<h2>Dossierlink voor iemand zonder knooppunt</h2>" +
+      LinkForm(v, id, present, {}) + "<h2>Versies</h2>" +
       Table({"Versie", "Door", "Datum"}, versions, "Versiegeschiedenis") +
       "<h2 id=\"bewerken\">Bewerken (nieuwe versie)</h2><form method=\"post\" action=\"/dossiers/" + Esc(id) +
       "#bewerken\" class=\"groeidocument\">" + CsrfField(v) +

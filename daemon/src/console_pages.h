@@ -91,6 +91,36 @@ std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>&
 // again with `errors`).
 std::string CasePage(const Viewer& v, const service::CaseView& c, const std::vector<service::PartnerStatus>& partners,
                      const Json* draft = nullptr, const groeidocument::FieldErrors& errors = {});
+// console_share_form.cpp: the share and dossier-link forms of a case page,
+// as first shown (nothing chosen, nothing ticked) or as posted to "Toets per
+// categorie": then filled in as posted and, with `check`, each category the
+// case holds marked with whether it may go. `present`: the categories the case holds (names), for
+// "(niet in dit dossier)"; null when unknown.
+struct ShareFormState {
+  std::string to;
+  std::string purpose;
+  Json checked = Json::array();
+  std::map<std::string, std::string> reasons;  // a Meldcode report's, by category
+  std::string justification;
+  const service::CategoryCheck* check = nullptr;
+};
+struct LinkFormState {
+  std::string for_name;
+  std::string org_type = "ggd";
+  std::string purpose;
+  Json checked = Json::array();
+  std::string days = "7";
+  const service::CategoryCheck* check = nullptr;
+};
+// The names of the categories a case summary holds.
+Json PresentCategories(const Json& summary);
+std::string ShareForm(const Viewer& v, const std::string& case_id, const std::vector<service::PartnerStatus>& partners,
+                      const Json& present, const ShareFormState& state);
+std::string LinkForm(const Viewer& v, const std::string& case_id, const Json& present, const LinkFormState& state);
+// What "Toets per categorie" answers with: the form again, checked.
+std::string ShareCheckPage(const Viewer& v, const std::string& case_id,
+                           const std::vector<service::PartnerStatus>& partners, const ShareFormState& state);
+std::string LinkCheckPage(const Viewer& v, const std::string& case_id, const LinkFormState& state);
 // What a share preview is about: the fields of the share form (or of the
 // link form, `to` then naming the link's recipient).
 struct SharePreviewRequest {

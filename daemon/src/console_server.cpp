@@ -284,8 +284,10 @@ const http::RouteTable<ConsoleServer::PageHandler>& ConsoleServer::Routes() {
       {"GET", "/dossiers/*", 0, &ConsoleServer::CasePage},
       {"POST", "/dossiers/*", 0, &ConsoleServer::UpdateCase},
       {"POST", "/dossiers/*/link", 0, &ConsoleServer::CreateLink},
+      {"POST", "/dossiers/*/link/toets", 0, &ConsoleServer::LinkCheck},
       {"GET", "/dossiers/*/export", 0, &ConsoleServer::ExportCase},
       {"POST", "/delen/voorbeeld", 0, &ConsoleServer::SharePreview},
+      {"POST", "/delen/toets", 0, &ConsoleServer::ShareCheck},
       {"POST", "/delen", 0, &ConsoleServer::ShareSend},
       {"GET", "/delingen", 0, &ConsoleServer::SharesPage},
       {"GET", "/delingen/*", 0, &ConsoleServer::SharePage},
@@ -447,6 +449,54 @@ http::WebResponse ConsoleServer::CreateLink(const PageCall& p) {
                                                                   decision == nullptr ? r.status().message() : ""));
   }
   return Page(200, console::LinkCreatedPage(p.viewer, *r));
+}
+
+// "Toets per categorie": the form again as posted, each category the case
+// holds marked with whether the protocol and the consents let it go. A
+// refusal of the whole share is shown the same way; other errors (a case
+// that is not the caller's, an unknown partner) as an error page.
+namespace {
+
+const service::CategoryCheck* CheckOf(const service::Gated<service::CategoryCheck>& r,
+                                      std::optional<service::CategoryCheck>& refused) {
+  if (r.ok()) return &*r;
+  if (!r.refused_on()) return nullptr;
+  refused = service::CategoryCheck{*r.refused_on(), false};
+  return &*refused;
+}
+
+}  // namespace
+
+http::WebResponse ConsoleServer::ShareCheck(const PageCall& p) {
+  console::ShareFormState s;
+  const std::string case_id = p.Form("case_id");
+  s.to = p.Form("to");
+  s.purpose = p.Form("purpose");
+  s.checked = Json(CheckedCategories(p.form));
+  s.reasons = CategoryReasons(p.form);
+  s.justification = p.Form("justification");
+  auto r = service_.CheckShare(p.caller, case_id, s.to, s.purpose);
+  std::optional<service::CategoryCheck> refused;
+  s.check = CheckOf(r, refused);
+  if (s.check == nullptr) return p.Fail(r.status());
+  auto status = service_.NodeStatus(p.caller, options_.started);
+  return Page(200, console::ShareCheckPage(p.viewer, case_id,
+                                           status.ok() ? status->partners : std::vector<service::PartnerStatus>{}, s));
+}
+
+http::WebResponse ConsoleServer::LinkCheck(const PageCall& p) {
+  if (links_ == nullptr) return Page(404, console::ErrorPage(&p.viewer, 404, "Deze pagina bestaat niet."));
+  console::LinkFormState s;
+  s.for_name = p.Form("for_name");
+  s.org_type = p.Form("org_type");
+  s.purpose = p.Form("purpose");
+  s.checked = Json(CheckedCategories(p.form));
+  s.days = p.Form("days");
+  auto r = links_->Check(p.caller, p.Param(0), s.org_type, s.purpose);
+  std::optional<service::CategoryCheck> refused;
+  s.check = CheckOf(r, refused);
+  if (s.check == nullptr) return p.Fail(r.status());
+  return Page(200, console::LinkCheckPage(p.viewer, p.Param(0), s));
 }
 
 http::WebResponse ConsoleServer::SharePreview(const PageCall& p) { return ShareForm(p, true); }

@@ -81,6 +81,8 @@ class ConsoleServer {
   http::WebResponse CreateLink(const PageCall& p);
   http::WebResponse NothingTicked(const PageCall& p, service::Op op);
   http::WebResponse SharePreview(const PageCall& p);
+  http::WebResponse ShareCheck(const PageCall& p);
+  http::WebResponse LinkCheck(const PageCall& p);
   http::WebResponse ShareSend(const PageCall& p);
   http::WebResponse ShareForm(const PageCall& p, bool dry_run);
   http::WebResponse SharesPage(const PageCall& p);

@@ -216,6 +216,9 @@ strong.nieuw { background: #0b3a66; color: #fff; padding: 0 .4rem; border-radius
 [aria-invalid=true] { border-color: #b00020 !important; }
 button.klein { margin-top: .25rem; padding: .2rem .7rem; font-weight: 500; color: #0b3a66; background: #fff; }
 button.klein:hover { background: #eef3f8; }
+.toets { font-weight: 600; }
+.toets.mag { color: #0b5a1f; }
+.toets.magniet { color: #8a0015; }
 input[type=date] { font: inherit; padding: .5rem; border: 2px solid #444; border-radius: 4px; }
 textarea { max-width: 40rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }

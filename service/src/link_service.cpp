@@ -293,6 +293,31 @@ Gated<LinkCreated> LinkService::Create(const Caller& c, const LinkCreateRequest&
   return out;
 }
 
+Gated<CategoryCheck> LinkService::Check(const Caller& c, const std::string& case_id, const std::string& org_type,
+                                        const std::string& purpose) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kCreateLink));
+  auto type = consent::ParseOrgType(org_type);
+  if (!type) return Status::InvalidInput("type: unknown org type \"" + org_type + "\"");
+  if (!consent::IsValidPurpose(purpose)) return Status::InvalidInput("purpose: not a purpose name");
+  // No categories named: all the case holds, each decided on its own.
+  GateRequest gate{case_id,
+                   purpose,
+                   {"link", *type},
+                   {},
+                   /*allow_partial=*/true,
+                   std::nullopt,
+                   "link",
+                   case_id + "->link:" + org_type};
+  NodeCore::Held held(core_);
+  Gated<GateResult> decided = service_.Gate(held, c, gate);
+  if (!decided.ok()) return decided.Refused<CategoryCheck>();
+  const consent::Decision& d = decided->decision;
+  AuditBestEffort(held, &c, "link.evaluated", decided->kase.student_id, gate.audit_object, purpose,
+                  decided->legal_basis, "permit", "for:" + org_type,
+                  AuditTo{"link", consent::CategoryNames(d.categories), AuditIds(d.consents_used)});
+  return CategoryCheck{std::move(decided->decision), false};
+}
+
 Result<std::vector<LinkView>> LinkService::List(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kListLinks));
   NodeCore::Held held(core_);

@@ -177,6 +177,31 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
                        meldcode,           std::move(s)};
 }
 
+Gated<CategoryCheck> Service::CheckShare(const Caller& c, const std::string& case_id, const std::string& to,
+                                         const std::string& purpose) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShare));
+  if (!consent::IsValidPurpose(purpose)) return Status::InvalidInput("purpose: not a purpose name");
+  if (!IsValidNodeId(to)) return Status::InvalidInput("to: not a node id");
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(held, to));
+  auto org_type = consent::ParseOrgType(partner.card.org_type);
+  if (!org_type) return Status::Corruption("partner " + to + " has an unknown org type");
+  const consent::Flow* flow = core_.protocol.FindFlow(purpose, core_.config.org_type, {to, *org_type});
+  bool meldcode = flow != nullptr && flow->basis == consent::LegalBasis::kMeldcode;
+  std::optional<consent::Override> override;
+  if (meldcode) override = consent::Override{c.user_id, internal::kPendingApprover, "per-category check"};
+  // No categories named: all the case holds, each decided on its own.
+  GateRequest gate{case_id,  purpose, {to, *org_type},    {}, /*allow_partial=*/true,
+                   override, "share", case_id + "->" + to};
+  Gated<GateResult> decided = gate_.Decide(held, c, gate);
+  if (!decided.ok()) return decided.Refused<CategoryCheck>();
+  const consent::Decision& d = decided->decision;
+  AuditBestEffort(held, c, "share.evaluated", decided->kase.student_id, gate.audit_object, purpose,
+                  decided->legal_basis, "permit", ReasonCodes(d),
+                  AuditTo{to, consent::CategoryNames(d.categories), AuditIds(d.consents_used)});
+  return CategoryCheck{std::move(decided->decision), meldcode};
+}
+
 Gated<ShareOutcome> Service::Share(const Caller& c, const ShareRequest& req) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShare));
   if (!consent::IsValidPurpose(req.purpose)) return Status::InvalidInput("purpose: not a purpose name");

@@ -231,7 +231,21 @@ async function main() {
   assert.match(await zorg.textContent('table'), /Getekend formulier moeder/);
   await shot(zorg, 'consent');
 
-  // 4. The preview shows what goes and what is withheld and why; then send.
+  // 4. Before choosing, the form says per category what may go.
+  await mentor.goto(caseUrl);
+  await mentor.getByLabel('Partner').selectOption('wijkteam-b');
+  await mentor.getByLabel('Doel', { exact: true }).selectOption('doorverwijzing');
+  await mentor.locator('form[action="/delen/voorbeeld"]').getByRole('button', { name: 'Toets per categorie' }).click();
+  await mentor.waitForURL(/\/delen\/toets$/);
+  assert.match(await mentor.textContent('h1'), /Delen: wat mag er mee/);
+  assert.match(await mentor.textContent('label[for="deel-identificatie"]'), /mag mee/);
+  assert.match(await mentor.textContent('label[for="deel-hulpvraag"]'), /mag mee/);
+  assert.match(await mentor.textContent('label[for="deel-gezinssituatie"]'), /mag niet mee: De toestemming noemt deze categorie niet/);
+  assert.equal(await mentor.locator('input[type=checkbox]:checked').count(), 0, 'the check ticks nothing');
+  assert.equal(await mentor.locator('#to').inputValue(), 'wijkteam-b');
+  await shot(mentor, 'share-check');
+
+  // 4a. The preview shows what goes and what is withheld and why; then send.
   await askShare();
   assert.match(await mentor.textContent('h1'), /Voorbeeld van de deling/);
   assert.match(await mentor.textContent('.gaat'), /Hulpvraag/);
@@ -244,10 +258,18 @@ async function main() {
   assert.match(await mentor.textContent('main'), /Berichtnummer/);
 
   // 4b. A dossier link for someone without a node: URL and code shown once.
+  // The link form's check keeps what was filled in.
   await mentor.goto(caseUrl);
   await mentor.getByLabel('Voor (naam en functie)').fill('J. de Boer (wijkteam, zonder knooppunt)');
   await mentor.getByLabel('Soort organisatie').selectOption('wijkteam');
   await mentor.getByLabel('Doel van de link').selectOption('doorverwijzing');
+  await mentor.locator('form[action$="/link"]').getByRole('button', { name: 'Toets per categorie' }).click();
+  await mentor.waitForURL(/\/link\/toets$/);
+  assert.match(await mentor.textContent('h1'), /Dossierlink: wat mag er mee/);
+  assert.match(await mentor.textContent('label[for="link-hulpvraag"]'), /mag mee/);
+  assert.match(await mentor.textContent('label[for="link-gezinssituatie"]'), /mag niet mee/);
+  assert.equal(await mentor.getByLabel('Voor (naam en functie)').inputValue(), 'J. de Boer (wijkteam, zonder knooppunt)');
+  await shot(mentor, 'link-check');
   for (const c of ['identificatie', 'hulpvraag']) await mentor.locator(`#link-${c}`).check();
   await mentor.getByRole('button', { name: 'Link maken' }).click();
   await mentor.waitForURL(/\/link$/);

@@ -415,5 +415,63 @@ TEST_F(MeldcodeTest, TheConsoleShowsTheJustificationEscapedAndRejectsWithAReason
       << entries[0].dump();
 }
 
+// The share form's "Toets per categorie" before anything is chosen: each
+// category the case holds says whether it may go (a Meldcode report as if a
+// second person approved; the BSN never), nothing is ticked for the
+// requester, nothing is shared, and the check is audited as a dry run. A
+// purpose without a flow to Veilig Thuis: nothing may go, and why.
+TEST_F(MeldcodeTest, TheShareFormSaysPerCategoryWhatMayGoBeforeAnythingIsSent) {
+  std::string session = ConsoleSignIn();
+  ASSERT_FALSE(session.empty());
+  auto port = static_cast<uint16_t>(fed_["school"].port + 3);
+  const auto form = Form("https://127.0.0.1:" + std::to_string(port), session);
+  auto kase = testing::WebRequestOnce(port, "GET", "/dossiers/casus-2026-0155", {{"Cookie", Cookie(session)}});
+  ASSERT_EQ(kase.status, 200) << kase.body;
+  EXPECT_NE(kase.body.find("formaction=\"/delen/toets\""), std::string::npos);
+  EXPECT_EQ(kase.body.find(" checked>"), std::string::npos);  // nothing ticked beforehand
+  const std::string csrf = Csrf(kase.body);
+  auto check = testing::WebRequestOnce(
+      port, "POST", "/delen/toets", form,
+      "csrf=" + csrf + "&case_id=casus-2026-0155&to=veilig-thuis-u&purpose=meldcode&cat_gezinssituatie=1");
+  ASSERT_EQ(check.status, 200) << check.body;
+  const std::string& page = check.body;
+  EXPECT_NE(page.find("<h1>Delen: wat mag er mee</h1>"), std::string::npos) << page;
+  // Each box's label carries its verdict.
+  auto label_of = [&](const std::string& cat) {
+    size_t at = page.find("<label for=\"deel-" + cat + "\">");
+    return at == std::string::npos ? std::string() : page.substr(at, page.find("</label>", at) - at);
+  };
+  EXPECT_NE(label_of("bsn").find("mag niet mee: Deze categorie hoort volgens het privacyprotocol niet bij dit doel"),
+            std::string::npos)
+      << label_of("bsn");
+  for (const char* cat : {"identificatie", "gezinssituatie", "hulpvraag"}) {
+    EXPECT_NE(label_of(cat).find("mag mee (na akkoord van een tweede persoon)"), std::string::npos) << label_of(cat);
+  }
+  // The form comes back as posted: partner, purpose, the one ticked box.
+  EXPECT_NE(page.find("<option value=\"veilig-thuis-u\" selected>"), std::string::npos);
+  EXPECT_NE(page.find("<option value=\"meldcode\" selected>"), std::string::npos);
+  EXPECT_NE(page.find("id=\"deel-gezinssituatie\" name=\"cat_gezinssituatie\" value=\"1\" checked>"),
+            std::string::npos);
+  size_t ticked = 0;
+  for (size_t at = page.find(" checked>"); at != std::string::npos; at = page.find(" checked>", at + 1)) ++ticked;
+  EXPECT_EQ(ticked, 1u);
+  // Nothing was shared; the check is in the log as a dry run.
+  EXPECT_TRUE(fed_.AsJson("school", "zorgco", {"shares"})["shares"].empty());
+  EXPECT_EQ(Entries("share.evaluated", "casus-2026-0155->veilig-thuis-u").size(), 1u);
+
+  auto none =
+      testing::WebRequestOnce(port, "POST", "/delen/toets", form,
+                              "csrf=" + csrf + "&case_id=casus-2026-0155&to=veilig-thuis-u&purpose=doorverwijzing");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_NE(none.body.find("Niets mag mee: Het privacyprotocol kent geen gegevensstroom"), std::string::npos)
+      << none.body;
+  EXPECT_EQ(none.body.find("\u2014 mag mee"), std::string::npos);
+  // Someone else's choice of case is not this form's to reveal.
+  auto unknown =
+      testing::WebRequestOnce(port, "POST", "/delen/toets", form,
+                              "csrf=" + csrf + "&case_id=casus-bestaat-niet&to=veilig-thuis-u&purpose=meldcode");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+}
+
 }  // namespace
 }  // namespace schakel

@@ -91,6 +91,11 @@ class LinkService {
 
   // A gate refusal carries the decision it was made on.
   Gated<LinkCreated> Create(const Caller& c, const LinkCreateRequest& req);
+  // Every category the case holds, decided for a link to someone of
+  // `org_type` for `purpose`, without making one (audited as link.evaluated
+  // or link.denied). Meldcode links are not offered: no override here.
+  Gated<CategoryCheck> Check(const Caller& c, const std::string& case_id, const std::string& org_type,
+                             const std::string& purpose);
   // The links the caller may manage, newest first (at most 1000 looked at).
   Result<std::vector<LinkView>> List(const Caller& c);
   Result<LinkRevoked> Revoke(const Caller& c, const std::string& link_id);

@@ -175,6 +175,15 @@ struct ShareOutcome {
   consent::Decision decision;
 };
 
+// What a share (or a dossier link) of everything a case holds would carry,
+// category by category, before anyone chooses: the console's share and link
+// forms show it beside each box. `meldcode`: decided as if a second person
+// had approved (a Meldcode report waits for that approval).
+struct CategoryCheck {
+  consent::Decision decision;
+  bool meldcode = false;
+};
+
 struct MeldcodeApproval {
   std::string message_id;
   store::ShareState state = store::ShareState::kQueued;

@@ -86,6 +86,10 @@ class Service {
   Result<StudentConsents> ListConsents(const Caller& c, const std::string& student_id);
 
   Gated<ShareOutcome> Share(const Caller& c, const ShareRequest& request);
+  // Every category the case holds, decided for `to` and `purpose` without
+  // sharing anything (audited as a dry run: share.evaluated or share.denied).
+  Gated<CategoryCheck> CheckShare(const Caller& c, const std::string& case_id, const std::string& to,
+                                  const std::string& purpose);
   // Takes back a share, whatever its legal basis: one not yet sent is
   // cancelled, one that may have reached the partner is revoked (the partner
   // purges it and confirms). A coordinator may recall any share; staff their
