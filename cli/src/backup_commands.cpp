@@ -18,9 +18,19 @@
 //
 // The backup is copied to data/node.db.restore-tmp, opened there with the
 // node's key (a wrong key is refused), checked (same node id and identity
-// key, quick_check, audit chain), then the live database is kept as
-// data/node.db.before-restore-<time> (a hard link, so node.db exists at every
-// moment) and the copy is renamed over data/node.db.
+// key, quick_check, audit chain). The replaced log's entries written after
+// the backup are then carried into the copy as they were (same seq and
+// hashes, audit::CarryTail), so a restore never erases history and never
+// gives a sequence number out twice; a replaced log that does not continue
+// the backup is not carried and the node.restore entry says so. Then the
+// live database is kept as data/node.db.before-restore-<time> (a hard link,
+// so node.db exists at every moment) and the copy is renamed over
+// data/node.db.
+//
+// On a new machine (the old one lost): a directory holding only the config
+// and the key file (or the passphrase's salt), and if kept the node card,
+// takes the backup as its database; the node.restore entry records that
+// what came after the backup is not known here.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +45,8 @@
 #include "schakel/base/clock.h"
 #include "schakel/base/file.h"
 #include "schakel/base/time.h"
+#include "schakel/config/node_config.h"
+#include "schakel/crypto/node_card.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
 
@@ -158,7 +170,7 @@ Status RunBackup(Context* ctx, const std::string& to) {
 // Opens the copy at `staged` and checks that it is a sound database of the
 // node whose identity key is `identity_pk`.
 Status CheckStagedCopy(const std::string& staged, const crypto::SecureBuffer& key, const std::string& node_id,
-                       const crypto::PublicKey& identity_pk, const std::string& from) {
+                       const std::optional<crypto::PublicKey>& identity_pk, const std::string& from) {
   auto opened = store::Database::Open(staged, key, store::OpenMode::kExisting);
   if (!opened.ok()) {
     if (opened.status().code() == Code::kInvalidInput) {
@@ -181,7 +193,7 @@ Status CheckStagedCopy(const std::string& staged, const crypto::SecureBuffer& ke
   }
   auto identity = store::LoadIdentity(*db);
   if (!identity.ok()) return identity.status().WithContext("--from: " + from);
-  if (identity->public_key != identity_pk) {
+  if (identity_pk && identity->public_key != *identity_pk) {
     return Status::Denied("--from: " + from + " holds a different identity key than node " + node_id);
   }
   SystemClock clock;
@@ -193,37 +205,79 @@ Status CheckStagedCopy(const std::string& staged, const crypto::SecureBuffer& ke
 }
 
 // What a restore needs of the node it replaces, read before its database
-// closes.
+// closes. On a new machine (no database yet: the old one was lost with its
+// machine) the config and the key file (or passphrase and salt) are all
+// there is; the identity key is then taken from the node card when it is
+// there too, and the backup must still be opened by the key and name the
+// config's node id.
 struct RestoreTarget {
   std::string node_id;
-  crypto::PublicKey identity_pk{};
+  std::optional<crypto::PublicKey> identity_pk;
   crypto::SecureBuffer key;
   std::string live;  // the database file
   std::string data_dir;
+  bool fresh = false;  // no database to replace
 };
 
 Result<RestoreTarget> ReadRestoreTarget(Context* ctx) {
   RestoreTarget t;
+  SCHAKEL_ASSIGN_OR_RETURN(config::NodeConfig cfg, config::LoadNodeConfig(ctx->globals.dir));
+  store::NodePaths paths(ctx->globals.dir, cfg.key_file);
+  t.node_id = cfg.node_id;
+  t.live = paths.database;
+  t.data_dir = paths.data;
+  SCHAKEL_ASSIGN_OR_RETURN(t.key, store::LoadDatabaseKey(paths, KeySourceFor(cfg, paths)));
+  if (!PathExists(paths.database)) {
+    t.fresh = true;
+    const std::string card_file = ctx->globals.dir + "/node-card.json";
+    if (PathExists(card_file)) {
+      SCHAKEL_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(card_file, 64 * 1024));
+      auto card = crypto::ParseNodeCard(text);
+      if (!card.ok()) return card.status().WithContext(card_file);
+      t.identity_pk = card->sign_pk;
+    }
+    return t;
+  }
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
-  SCHAKEL_ASSIGN_OR_RETURN(t.key, store::LoadDatabaseKey(node.paths, KeySourceFor(node.config, node.paths)));
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*node.db));
   t.identity_pk = identity.public_key;
-  t.node_id = node.config.node_id;
-  t.live = node.paths.database;
-  t.data_dir = node.paths.data;
   return t;
 }  // our own connection closes here (checkpointing and removing the WAL)
 
+// Carries the replaced log's entries written after the backup into the
+// staged copy (audit::CarryTail: same seq and hashes) and checks the whole
+// chain again.
+Result<audit::CarriedTail> CarryLogTail(const std::string& staged, const RestoreTarget& t) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> live,
+                           store::Database::Open(t.live, t.key, store::OpenMode::kExisting));
+  SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> copy,
+                           store::Database::Open(staged, t.key, store::OpenMode::kExisting));
+  SCHAKEL_ASSIGN_OR_RETURN(audit::CarriedTail carried, audit::CarryTail(*live, *copy));
+  if (carried.carried > 0) {
+    SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*copy));
+    SystemClock clock;
+    SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
+                             audit::AuditLog::Create(*copy, t.node_id, identity, clock));
+    Status verified = log->VerifyStored();
+    if (!verified.ok()) return verified.WithContext("the audit log with the entries carried over");
+  }
+  return carried;
+}
+
 // Copies the backup to `staged` beside the live database, with its owner,
 // and checks it; removes it again on any failure after the copy.
-Status StageBackup(const std::string& from, const std::string& staged, const RestoreTarget& t) {
-  const std::string& live = t.live;
+Result<audit::CarriedTail> StageBackup(const std::string& from, const std::string& staged, const RestoreTarget& t) {
+  // On a new machine the data folder may not be there yet.
+  if (t.fresh && !PathExists(t.data_dir) && ::mkdir(t.data_dir.c_str(), 0700) != 0) {
+    return Status::IoError(t.data_dir + ": " + std::strerror(errno));
+  }
   RemoveDatabaseFiles(staged);  // a leftover of an interrupted restore
   SCHAKEL_RETURN_IF_ERROR(CopyFileDurable(from, staged));
   // Run as root on a packaged node, the copy must still belong to the
-  // service's user, as the database it replaces does.
+  // service's user, as the database it replaces (or its folder) does.
+  const std::string& owner_of = t.fresh ? t.data_dir : t.live;
   struct stat live_st {};
-  if (::geteuid() == 0 && ::stat(live.c_str(), &live_st) == 0 &&
+  if (::geteuid() == 0 && ::stat(owner_of.c_str(), &live_st) == 0 &&
       ::chown(staged.c_str(), live_st.st_uid, live_st.st_gid) != 0) {
     int saved = errno;
     RemoveDatabaseFiles(staged);
@@ -234,17 +288,37 @@ Status StageBackup(const std::string& from, const std::string& staged, const Res
     RemoveDatabaseFiles(staged);
     return checked;
   }
+  audit::CarriedTail carried;
+  if (!t.fresh) {
+    auto made = CarryLogTail(staged, t);
+    if (!made.ok()) {
+      RemoveDatabaseFiles(staged);
+      return made.status().WithContext("carrying the audit entries after the backup");
+    }
+    carried = *made;
+  }
   if (PathExists(staged + "-wal")) {
     RemoveDatabaseFiles(staged);
     return Status::Internal(staged + ": its write-ahead log was not folded in on close");
   }
   ::unlink((staged + "-shm").c_str());
-  return Status::Ok();
+  return carried;
 }
 
 // Swaps the staged copy in for the live database; returns where the replaced
 // one is kept. Removes the staged copy on any failure after the check.
-Result<std::string> SwapInStaged(const std::string& staged, const std::string& live) {
+Result<std::string> SwapInStaged(const std::string& staged, const std::string& live, bool fresh) {
+  if (fresh) {
+    // Nothing to keep; link, not rename, so a database that appeared
+    // meanwhile is never overwritten.
+    if (::link(staged.c_str(), live.c_str()) != 0) {
+      int saved = errno;
+      RemoveDatabaseFiles(staged);
+      return Status::IoError(live + ": cannot put the backup there: " + std::strerror(saved));
+    }
+    ::unlink(staged.c_str());
+    return std::string();
+  }
   // Check again right before the swap: the window left is the rename itself.
   SCHAKEL_ASSIGN_OR_RETURN(bool in_use, DatabaseInUse(live));
   if (in_use) {
@@ -267,6 +341,22 @@ Result<std::string> SwapInStaged(const std::string& staged, const std::string& l
   return kept;
 }
 
+// The node.restore entry: what became of the entries the replaced log held
+// after the backup.
+std::string RestoreReason(const RestoreTarget& t, const audit::CarriedTail& c, const std::string& kept) {
+  if (t.fresh) {
+    return "restore onto a new node directory: entries after seq " + std::to_string(c.after_seq) +
+           " of the lost database are not known here";
+  }
+  if (c.diverged) {
+    return "restore: the replaced log does not continue the backup after seq " + std::to_string(c.after_seq) +
+           "; it is kept whole in " + kept.substr(kept.rfind('/') + 1);
+  }
+  if (c.carried == 0) return "restore: nothing was logged after the backup";
+  return "restore: carried entries " + std::to_string(c.after_seq + 1) + "-" + std::to_string(c.last_seq) +
+         " written after the backup, as they were";
+}
+
 Status RunRestore(Context* ctx, const std::string& from) {
   if (from.empty()) return Status::InvalidInput("--from: a file name is needed");
   if (!PathExists(from)) return Status::NotFound("--from: " + from + " does not exist");
@@ -286,17 +376,33 @@ Status RunRestore(Context* ctx, const std::string& from) {
   }
 
   std::string staged = live + ".restore-tmp";
-  SCHAKEL_RETURN_IF_ERROR(StageBackup(from, staged, t));
-  SCHAKEL_ASSIGN_OR_RETURN(std::string kept, SwapInStaged(staged, live));
+  SCHAKEL_ASSIGN_OR_RETURN(audit::CarriedTail carried, StageBackup(from, staged, t));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string kept, SwapInStaged(staged, live, t.fresh));
   SCHAKEL_RETURN_IF_ERROR(SyncDirectory(t.data_dir));
 
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode restored, OpenOfflineNode(ctx->globals.dir));
-  SCHAKEL_RETURN_IF_ERROR(AuditOffline(restored, "node.restore", node_id, "restore"));
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(restored, "node.restore", node_id, RestoreReason(t, carried, kept)));
   if (ctx->globals.json) {
-    PrintJson(ctx, {{"node_id", node_id}, {"restored_from", from}, {"previous", kept}});
+    nlohmann::json doc = {{"node_id", node_id},
+                          {"restored_from", from},
+                          {"previous", t.fresh ? nlohmann::json(nullptr) : nlohmann::json(kept)},
+                          {"audit_carried", carried.carried},
+                          {"audit_diverged", carried.diverged}};
+    PrintJson(ctx, doc);
+  } else if (t.fresh) {
+    ctx->io.out << "Restored node " << node_id << " from " << from
+                << " into a directory without a database (a new machine)\n";
   } else {
     ctx->io.out << "Restored node " << node_id << " from " << from << "; the replaced database is kept as " << kept
                 << "\n";
+    if (carried.diverged) {
+      ctx->io.out << "Warning: the replaced audit log does not continue this backup; it was not carried over and "
+                     "stays in "
+                  << kept << "\n";
+    } else if (carried.carried > 0) {
+      ctx->io.out << "Carried " << carried.carried << " audit entries written after the backup (seq "
+                  << carried.after_seq + 1 << "-" << carried.last_seq << ") into the restored log\n";
+    }
   }
   return Status::Ok();
 }

@@ -133,6 +133,147 @@ TEST_F(RotateBackup, RestoreBringsBackTheBackupAndKeepsTheReplacedDatabase) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/data/node.db.restore-tmp"));
 }
 
+// The entries written after the backup stay, with their seq and hashes:
+// the restored chain goes on where the replaced one was and the restore's
+// own entry comes after them; no sequence number is given out twice.
+TEST_F(RotateBackup, RestoreCarriesTheAuditEntriesWrittenAfterTheBackup) {
+  std::string dir = tmp_ / "school";
+  InitNode(dir, "school-a", "school", 17521);
+  std::string backup = tmp_ / "school.backup";
+  ASSERT_EQ(RunSchakel({"backup", "--dir", dir, "--to", backup}).code, 0);
+  std::vector<std::pair<int64_t, std::string>> after;  // seq, hash (hex)
+  {
+    auto db = OpenNode(dir);
+    ASSERT_NE(db, nullptr);
+    auto identity = store::LoadIdentity(*db);
+    ASSERT_TRUE(identity.ok());
+    SystemClock clock;
+    // A checkpoint after every entry: the carried ones come with theirs.
+    auto log = audit::AuditLog::Create(*db, "school-a", *identity, clock, {1, std::chrono::milliseconds(0)});
+    ASSERT_TRUE(log.ok());
+    for (const char* action : {"case.read", "inbox.read"}) {
+      audit::AuditEvent e;
+      e.actor_user = "u-mentor";
+      e.actor_role = "staff";
+      e.actor_org = "school-a";
+      e.action = action;
+      e.subject = "stu-1";
+      e.object = "casus-1";
+      e.outcome = "ok";
+      e.source = "api";
+      auto seq = (*log)->Append(e);
+      ASSERT_TRUE(seq.ok()) << seq.status().message();
+    }
+    auto q =
+        db->Prepare("SELECT seq, hex(hash) FROM audit_log WHERE action IN ('case.read', 'inbox.read') ORDER BY seq;");
+    ASSERT_TRUE(q.ok());
+    while (*q->Step()) after.emplace_back(q->Int(0), q->Text(1));
+  }
+  ASSERT_EQ(after.size(), 2u);
+
+  auto r = RunSchakel({"restore", "--dir", dir, "--from", backup, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["audit_carried"], 2) << r.out;
+  EXPECT_EQ(doc["audit_diverged"], false);
+
+  auto db = OpenNode(dir);
+  ASSERT_NE(db, nullptr);
+  auto q =
+      db->Prepare("SELECT seq, hex(hash) FROM audit_log WHERE action IN ('case.read', 'inbox.read') ORDER BY seq;");
+  ASSERT_TRUE(q.ok());
+  std::vector<std::pair<int64_t, std::string>> kept;
+  while (*q->Step()) kept.emplace_back(q->Int(0), q->Text(1));
+  EXPECT_EQ(kept, after);
+  auto restore = db->Prepare("SELECT seq, reason FROM audit_log WHERE action = 'node.restore';");
+  ASSERT_TRUE(restore.ok());
+  ASSERT_TRUE(*restore->Step());
+  EXPECT_EQ(restore->Int(0), after.back().first + 1);
+  EXPECT_EQ(restore->Text(1), "restore: carried entries " + std::to_string(after.front().first) + "-" +
+                                  std::to_string(after.back().first) + " written after the backup, as they were");
+  auto cps = db->Prepare("SELECT count(*) FROM audit_checkpoints WHERE seq >= ?;");
+  ASSERT_TRUE(cps.ok());
+  cps->Bind(1, after.front().first);
+  ASSERT_TRUE(*cps->Step());
+  EXPECT_GE(cps->Int(0), 2);  // the carried entries' own checkpoints
+  auto identity = store::LoadIdentity(*db);
+  ASSERT_TRUE(identity.ok());
+  SystemClock clock;
+  auto log = audit::AuditLog::Create(*db, "school-a", *identity, clock);
+  ASSERT_TRUE(log.ok());
+  Status verified = (*log)->VerifyStored();
+  EXPECT_TRUE(verified.ok()) << verified.message();
+}
+
+// A backup whose log went another way than the one it replaces (taken
+// from a copy of the node that lived on separately): nothing is carried,
+// the replaced database is kept whole, and the restore's entry says so.
+TEST_F(RotateBackup, RestoreOfABackupFromAnotherBranchCarriesNothingAndSaysSo) {
+  std::string dir = tmp_ / "school";
+  InitNode(dir, "school-a", "school", 17531);
+  std::string twin = tmp_ / "twin";
+  std::filesystem::copy(dir, twin, std::filesystem::copy_options::recursive);
+  // Each copy logs something of its own.
+  std::string scratch = tmp_ / "scratch.backup";
+  ASSERT_EQ(RunSchakel({"backup", "--dir", dir, "--to", scratch}).code, 0);
+  std::string backup = tmp_ / "twin.backup";
+  ASSERT_EQ(RunSchakel({"backup", "--dir", twin, "--to", backup}).code, 0);
+  auto r = RunSchakel({"restore", "--dir", dir, "--from", backup, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["audit_carried"], 0);
+  EXPECT_EQ(doc["audit_diverged"], true);
+  auto db = OpenNode(dir);
+  ASSERT_NE(db, nullptr);
+  auto restore = db->Prepare("SELECT reason FROM audit_log WHERE action = 'node.restore';");
+  ASSERT_TRUE(restore.ok());
+  ASSERT_TRUE(*restore->Step());
+  EXPECT_NE(restore->Text(0).find("does not continue the backup"), std::string::npos) << restore->Text(0);
+  EXPECT_NE(restore->Text(0).find("node.db.before-restore-"), std::string::npos) << restore->Text(0);
+}
+
+// A machine lost with its database: a new directory with only the config,
+// the key file and the node card takes the backup.
+TEST_F(RotateBackup, RestoreOntoANewMachineNeedsOnlyTheConfigTheKeyAndTheCard) {
+  std::string dir = tmp_ / "school";
+  InitNode(dir, "school-a", "school", 17541);
+  AddCase(dir, "case-before");
+  std::string backup = tmp_ / "school.backup";
+  ASSERT_EQ(RunSchakel({"backup", "--dir", dir, "--to", backup}).code, 0);
+  std::string fresh = tmp_ / "new-machine";
+  std::filesystem::create_directories(fresh + "/secrets");
+  std::filesystem::copy_file(dir + "/schakel.toml", fresh + "/schakel.toml");
+  std::filesystem::copy_file(dir + "/secrets/db.key", fresh + "/secrets/db.key");
+  std::filesystem::copy_file(dir + "/node-card.json", fresh + "/node-card.json");
+  std::filesystem::permissions(fresh + "/secrets", std::filesystem::perms::owner_all);
+  std::filesystem::remove_all(dir);  // the old machine is gone
+
+  // Another node's backup is refused, and leaves no database behind.
+  std::string other = tmp_ / "other";
+  InitNode(other, "school-b", "school", 17551);
+  std::string foreign = tmp_ / "other.backup";
+  ASSERT_EQ(RunSchakel({"backup", "--dir", other, "--to", foreign}).code, 0);
+  EXPECT_NE(RunSchakel({"restore", "--dir", fresh, "--from", foreign}).code, 0);
+  EXPECT_FALSE(std::filesystem::exists(fresh + "/data/node.db"));
+
+  auto r = RunSchakel({"restore", "--dir", fresh, "--from", backup, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(doc["previous"].is_null()) << r.out;
+  EXPECT_TRUE(HasCase(fresh, "case-before"));
+  {
+    auto db = OpenNode(fresh);
+    ASSERT_NE(db, nullptr);
+    auto restore = db->Prepare("SELECT reason FROM audit_log WHERE action = 'node.restore';");
+    ASSERT_TRUE(restore.ok());
+    ASSERT_TRUE(*restore->Step());
+    EXPECT_NE(restore->Text(0).find("of the lost database are not known here"), std::string::npos) << restore->Text(0);
+  }
+  // A second restore there replaces the database as usual.
+  auto again = RunSchakel({"restore", "--dir", fresh, "--from", backup});
+  EXPECT_EQ(again.code, 0) << again.err;
+}
+
 TEST_F(RotateBackup, RestoreRefusesWhileTheDatabaseIsOpen) {
   std::string dir = tmp_ / "school";
   InitNode(dir, "school-a", "school", 17511);

@@ -2,6 +2,8 @@
 // backup is taken while the daemon serves, restore is refused while it holds
 // the database, and after a restore with the daemon stopped the daemon starts
 // on the restored database, without what was added after the backup.
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +16,16 @@ using testing::CaseFixture;
 using testing::Federation;
 using testing::RunSchakel;
 using testing::TempDir;
+
+// Sanne's consents for every wijkteam (by org type).
+constexpr const char* kOuderAllTeams = R"({"subject_id": "stu-1042", "grantor_role": "ouder",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
+constexpr const char* kJongereAllTeams = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
+  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
+  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
+  "valid_from": "2026-01-01", "valid_until": null})";
 
 std::vector<std::string> CaseIds(Federation& fed) {
   std::vector<std::string> ids;
@@ -56,13 +68,62 @@ TEST(BackupDaemon, BackupWhileRunningRestoreOnlyWhenStopped) {
   EXPECT_FALSE(Has(ids, "casus-2026-0155"));
 
   // The audit log the daemon continues is whole: export and verify offline.
+  // What was logged after the backup (Noor's case added, the refused
+  // restore) is still there, although the case itself went back.
   auto exported = fed.As("school", "privacy", {"audit", "export"});
   ASSERT_EQ(exported.code, 0) << exported.err;
   EXPECT_NE(exported.out.find("node.restore"), std::string::npos);
+  EXPECT_NE(exported.out.find("casus-2026-0155"), std::string::npos);
+  EXPECT_NE(exported.out.find("restore: carried entries"), std::string::npos);
   std::string export_file = fed.WriteFile("audit.jsonl", exported.out);
   auto verified =
       RunSchakel({"audit", "verify", "--export", export_file, "--card", fed["school"].dir + "/node-card.json"});
   EXPECT_EQ(verified.code, 0) << verified.err << verified.out;
+}
+
+// Disaster recovery (README "A lost machine"): the school's machine dies
+// with a share still queued for a partner that was down. On a new machine
+// the config, the key file and the node card are put in an empty folder,
+// the backup restored there, the daemon started: it serves, and the queued
+// share reaches the partner once it is up.
+TEST(BackupDaemon, ARestoreOntoAnEmptyDirectoryServesAndDeliversTheQueuedShare) {
+  TempDir tmp;
+  Federation fed(tmp);
+  fed.Add("school", "school-a", "school");
+  fed.Add("b", "wijkteam-b", "wijkteam");
+  ASSERT_NO_FATAL_FAILURE(fed.Pair("school", "b"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "zorgco", "coordinator"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "mentor", "staff"));
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("b", "teamco", "coordinator"));
+  fed.StartNode("school");
+  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuderAllTeams, kJongereAllTeams}));
+  auto shared =
+      fed.As("school", "mentor",
+             {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+  ASSERT_EQ(shared.code, 0) << shared.err;
+  const std::string id = testing::LastLine(shared.out);
+  std::string backup = tmp / "school.backup";
+  ASSERT_EQ(RunSchakel({"backup", "--dir", fed["school"].dir, "--to", backup}).code, 0);
+  fed.StopNode("school", /*kill=*/true);  // the machine dies
+
+  const std::string old_dir = fed["school"].dir;
+  const std::string fresh = tmp / "school-new";
+  std::filesystem::create_directories(fresh + "/secrets");
+  std::filesystem::permissions(fresh + "/secrets", std::filesystem::perms::owner_all);
+  for (const char* f : {"schakel.toml", "secrets/db.key", "node-card.json"}) {
+    std::filesystem::copy_file(old_dir + "/" + f, fresh + "/" + f);
+  }
+  std::filesystem::remove_all(old_dir);
+  auto restored = RunSchakel({"restore", "--dir", fresh, "--from", backup});
+  ASSERT_EQ(restored.code, 0) << restored.err;
+  EXPECT_NE(restored.out.find("into a directory without a database"), std::string::npos) << restored.out;
+  fed["school"].dir = fresh;
+  fed.StartNode("school");
+  EXPECT_EQ(fed.AsJson("school", "mentor", {"case", "list"})["cases"].size(), 1u);
+  fed.StartNode("b");
+  EXPECT_TRUE(fed.WaitShareState("school", "mentor", id, "delivered", std::chrono::seconds(30)));
+  EXPECT_EQ(fed.AsJson("b", "teamco", {"inbox"})["inbox"].size(), 1u);
 }
 
 }  // namespace

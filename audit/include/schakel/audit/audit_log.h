@@ -114,6 +114,26 @@ struct CheckpointSchedule {
 // beside the writer: status never waits for an append).
 Result<CheckpointSchedule> ReadSchedule(store::Database& db, const AuditLogOptions& options, Instant now);
 
+// What CarryTail did. `diverged`: the replaced log does not continue the
+// restored one (its entry at the restored last seq differs, or it is
+// shorter and different), so nothing was carried.
+struct CarriedTail {
+  int64_t after_seq = 0;  // the restored copy's last entry before the carry
+  int64_t carried = 0;    // entries copied
+  int64_t checkpoints = 0;
+  int64_t last_seq = 0;  // the last carried entry (0: none)
+  bool diverged = false;
+};
+
+// For `schakel restore`: copies the entries and checkpoints that `source`
+// (the log being replaced) holds after the last entry of `target` (a
+// restored backup of the same log) into `target`, as stored -- same seq,
+// fields and hashes -- so the chain goes on unbroken and no sequence number
+// is given out twice. Only when `source` holds `target`'s last entry with
+// the same hash; otherwise copies nothing and says `diverged`. One
+// transaction on `target`; `source` is only read.
+Result<CarriedTail> CarryTail(store::Database& source, store::Database& target);
+
 class AuditLog {
  public:
   // Checks the arguments: node_id as in the node config ([a-z0-9-]{3,64}),
