@@ -288,6 +288,7 @@ std::string ErrorPage(const Viewer* v, int status, std::string_view message) {
 std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error,
                       const Json& draft, const groeidocument::FieldErrors& errors) {
   std::vector<std::vector<std::string>> rows;
+  rows.reserve(cases.size());
   for (const auto& c : cases) {
     rows.push_back({"<a href=\"/dossiers/" + Esc(c.case_id) + "\">" + Esc(c.case_id) + "</a>", Esc(c.student_id),
                     Esc(std::to_string(c.version)), Esc(TimeNl(c.updated))});
@@ -579,13 +580,40 @@ std::string FamilyReportPage(const Viewer& v, const service::InzageReport& repor
                     RenderInzage(report, /*with_title=*/false));
 }
 
-std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report, bool internal) {
+std::string SubjectReportPage(const Viewer& v, const audit::SubjectAccessReport& report) {
+  const bool internal = !report.for_family;
   std::string intro = internal ? "<p><strong>Intern verslag</strong>: het noemt de gebruikers. Geef het niet aan de "
                                  "ouders of de jongere; maak voor hen het verslag zonder namen van medewerkers.</p>"
                                : "<p>Druk deze pagina af of sla haar op als PDF voor het verzoek om inzage. Het "
                                  "verslag noemt organisaties, data, doelen, categorieën en grondslagen, geen namen "
                                  "van medewerkers.</p>";
-  return Layout(v, "Inzageverslag " + std::string(student), intro + "<pre class=\"verslag\">" + Esc(report) + "</pre>");
+  intro += "<p>Opgemaakt " + Esc(TimeNl(report.generated)) + " door " + Esc(v.node_id) + "; " +
+           Esc(std::to_string(report.entries.size())) + " vermeldingen in het toegangslog" +
+           (report.truncated ? " (niet alle: het verslag is ingekort)" : "") + ".</p>";
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(report.entries.size());
+  for (const auto& e : report.entries) {
+    std::string who = e.actor_user.empty() ? std::string() : v.Name(e.actor_user);
+    auto role = store::ParseRole(e.actor_role);
+    std::string as = role                       ? RoleNl(*role)
+                     : e.actor_role == "system" ? "systeem"
+                     : e.actor_role == "peer"   ? "partnerknooppunt"
+                                                : e.actor_role;
+    if (!as.empty()) who += (who.empty() ? "" : ", ") + as;
+    if (!e.actor_org.empty() && e.actor_org != e.actor_user) who += " van " + v.Name(e.actor_org);
+    std::vector<std::string> cats;
+    for (const auto& c : Split(e.categories, ',')) {
+      if (!c.empty()) cats.push_back(CategoryNl(c));
+    }
+    rows.push_back({Esc(TimeNl(e.ts)), Esc(who), Esc(ActionNl(e.action)), Esc(v.Name(e.recipient)),
+                    Esc(Join(cats, ", ")), Esc(e.purpose.empty() ? "" : PurposeNl(e.purpose)),
+                    Esc(e.legal_basis.empty() ? "" : LegalBasisNl(e.legal_basis)), Esc(OutcomeNl(e.outcome)),
+                    e.reason.empty() ? "" : "<code>" + Esc(e.reason) + "</code>"});
+  }
+  return Layout(v, "Inzageverslag " + report.subject,
+                intro + Table({"Wanneer", "Wie", "Wat", "Ontvanger", "Categorieën", "Doel", "Grondslag", "Uitkomst",
+                               "Toelichting (code)"},
+                              rows, "Vermeldingen over deze leerling, oudste eerst"));
 }
 
 }  // namespace schakel::daemon::console

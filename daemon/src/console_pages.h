@@ -170,7 +170,10 @@ std::string AuditPage(const Viewer& v, const std::map<std::string, std::string>&
 // The family's report (AVG art. 15) in Dutch, as on an inzage link
 // (inzage_page.h), printable from the console.
 std::string FamilyReportPage(const Viewer& v, const service::InzageReport& report);
-std::string SubjectReportPage(const Viewer& v, std::string_view student, std::string_view report_text, bool internal);
+// The subject access report as a Dutch table (an auditor's internal one
+// names the users): times on the Amsterdam clock, names for ids, actions,
+// categories, purposes and legal bases in words; a reason stays its code.
+std::string SubjectReportPage(const Viewer& v, const audit::SubjectAccessReport& report);
 
 // Admins (console_user_pages.cpp): users with buttons to disable, enable,
 // remove and change the role; partners; status with expiring tokens.

@@ -744,9 +744,9 @@ http::WebResponse ConsoleServer::AuditSubject(const PageCall& p) {
     if (!rep.ok()) return p.Fail(rep.status());
     return Page(200, console::FamilyReportPage(p.viewer, *rep));
   }
-  auto r = service_.AuditSubject(p.caller, student, false, internal);
+  auto r = service_.SubjectReport(p.caller, student, internal);
   if (!r.ok()) return p.Fail(r.status());
-  return Page(200, console::SubjectReportPage(p.viewer, student, r->bytes, internal));
+  return Page(200, console::SubjectReportPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::AdminPage(const PageCall& p) {

@@ -30,4 +30,10 @@ std::string PurposeNl(std::string_view purpose);
 // 6 lid 1 onder a)"); an unknown one as it is written.
 std::string LegalBasisNl(std::string_view basis);
 
+// An audit action in words ("share.permitted" -> "deling toegestaan en in de
+// wachtrij gezet"); an action the table does not know as it is written.
+std::string ActionNl(std::string_view action);
+// An audit outcome in words ("permit" -> "toegestaan").
+std::string OutcomeNl(std::string_view outcome);
+
 }  // namespace schakel::daemon

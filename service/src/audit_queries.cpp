@@ -37,7 +37,7 @@ Result<Export> Service::AuditExport(const Caller& c) {
   return Export{out.str(), "application/x-ndjson"};
 }
 
-Result<Export> Service::AuditSubject(const Caller& c, const std::string& subject, bool as_json, bool internal) {
+Result<audit::SubjectAccessReport> Service::SubjectReport(const Caller& c, const std::string& subject, bool internal) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditSubject));
   if (!IsValidObjectId(subject)) return Status::InvalidInput("subject: not a student id");
   NodeCore::Held held(core_);
@@ -50,6 +50,11 @@ Result<Export> Service::AuditSubject(const Caller& c, const std::string& subject
   }
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.subject_report", subject, "", "", "", "ok",
                                       internal ? "internal (staff named)" : "for the family"));
+  return report;
+}
+
+Result<Export> Service::AuditSubject(const Caller& c, const std::string& subject, bool as_json, bool internal) {
+  SCHAKEL_ASSIGN_OR_RETURN(audit::SubjectAccessReport report, SubjectReport(c, subject, internal));
   if (as_json) return Export{audit::SubjectReportJson(report), "application/json"};
   return Export{audit::SubjectReportText(report), "text/plain; charset=utf-8"};
 }

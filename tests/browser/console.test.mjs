@@ -348,6 +348,14 @@ async function main() {
   assert.match(report, /Gedeeld met /);
   assert.doesNotMatch(report, /mentor|zorg\b|share\.permitted/);
   await shot(privacy, 'family-report');
+  // The auditor's internal report: Dutch too, with the users' names.
+  await privacy.goto(`https://127.0.0.1:${school.console}/audit/inzage?leerling=stu-1&intern=1`);
+  const internal = await privacy.textContent('main');
+  assert.match(internal, /Intern verslag/);
+  assert.match(internal, /deling toegestaan en klaargezet/);
+  assert.match(internal, /mentor, medewerker/);
+  assert.doesNotMatch(internal, /share\.permitted|consent\.record/);
+  await shot(privacy, 'internal-report');
 
   // 7b. The pages not shown yet, checked like every other (axe, 1280 and
   // 390 px): the outbox and one share, the roles waiting, the admin page.

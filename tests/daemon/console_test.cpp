@@ -508,8 +508,12 @@ TEST_F(AccountsTest, TheFamilysAccessReportNamesNoStaffMemberTheInternalOneDoes)
   EXPECT_NE(family.body.find("De namen van medewerkers staan er niet in"), std::string::npos);
   Resp internal = Get("/audit/inzage?leerling=stu-1&intern=1", auditor);
   ASSERT_EQ(internal.status, 200);
-  EXPECT_NE(internal.body.find("by u-"), std::string::npos) << internal.body.substr(0, 3000);
-  EXPECT_NE(internal.body.find("(coordinator) of"), std::string::npos);
+  // In Dutch, with the users' names: who recorded the consent, as what.
+  EXPECT_NE(internal.body.find("<td>ucoordinator, zorgcoördinator"), std::string::npos)
+      << internal.body.substr(0, 6000);
+  EXPECT_NE(internal.body.find("<td>toestemming vastgelegd</td>"), std::string::npos);
+  EXPECT_EQ(internal.body.find(">consent.record<"), std::string::npos);
+  EXPECT_EQ(internal.body.find(coordinator_id), std::string::npos);  // a name, not the id
   EXPECT_NE(internal.body.find("Intern verslag"), std::string::npos);
   // The same from the command line (through the API).
   auto cli_family = Api("uauditor", {"audit", "subject", "stu-1"});

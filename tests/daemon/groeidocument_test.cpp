@@ -216,5 +216,23 @@ TEST(Dutch, DatesAndTimesOnTheAmsterdamClock) {
   EXPECT_EQ(TimeNl("gisteren"), "gisteren");
 }
 
+// The access log's words: every action a subject report about a student
+// shows is in Dutch; one the table does not know stays its code.
+TEST(Dutch, AuditActionsAndOutcomesInWords) {
+  for (const char* action : {"case.read", "consent.record", "consent.withdraw", "share.permitted", "share.denied",
+                             "share.delivered", "share.revoked", "share.purged", "link.created", "link.read",
+                             "inbox.received", "inbox.read", "inbox.purged", "audit.subject_report"}) {
+    const std::string nl = ActionNl(action);
+    EXPECT_NE(nl, action);
+    EXPECT_EQ(nl.find('.'), std::string::npos) << nl;
+    EXPECT_EQ(nl.find('_'), std::string::npos) << nl;
+  }
+  EXPECT_EQ(ActionNl("share.permitted"), "deling toegestaan en klaargezet");
+  EXPECT_EQ(ActionNl("node.mystery"), "node.mystery");
+  EXPECT_EQ(OutcomeNl("permit"), "toegestaan");
+  EXPECT_EQ(OutcomeNl("deny"), "geweigerd");
+  EXPECT_EQ(OutcomeNl("ok"), "gedaan");
+}
+
 }  // namespace
 }  // namespace schakel::daemon::groeidocument

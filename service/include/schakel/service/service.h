@@ -175,6 +175,9 @@ class Service {
   // no staff member named (audit::RedactForFamily); `internal` keeps the
   // user ids, for the auditor's own use.
   Result<Export> AuditSubject(const Caller& c, const std::string& subject, bool as_json, bool internal = false);
+  // The same report as entries, for a page that renders it (the console's
+  // internal report in Dutch); audited as audit.subject_report too.
+  Result<audit::SubjectAccessReport> SubjectReport(const Caller& c, const std::string& subject, bool internal);
 
   // Console sign-in (docs/console.md). The password is checked against the
   // user's Argon2id hash without holding the core lock; kUnauthenticated for
