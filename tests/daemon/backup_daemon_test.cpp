@@ -17,16 +17,6 @@ using testing::Federation;
 using testing::RunSchakel;
 using testing::TempDir;
 
-// Sanne's consents for every wijkteam (by org type).
-constexpr const char* kOuderAllTeams = R"({"subject_id": "stu-1042", "grantor_role": "ouder",
-  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
-  "categories": ["identificatie", "contact", "hulpvraag", "gezinssituatie", "afspraken"],
-  "valid_from": "2026-01-01", "valid_until": null})";
-constexpr const char* kJongereAllTeams = R"({"subject_id": "stu-1042", "grantor_role": "jongere",
-  "purposes": ["doorverwijzing"], "recipients": ["wijkteam"],
-  "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
-  "valid_from": "2026-01-01", "valid_until": null})";
-
 std::vector<std::string> CaseIds(Federation& fed) {
   std::vector<std::string> ids;
   auto list = fed.AsJson("school", "mentor", {"case", "list"});
@@ -97,7 +87,7 @@ TEST(BackupDaemon, ARestoreOntoAnEmptyDirectoryServesAndDeliversTheQueuedShare) 
   ASSERT_NO_FATAL_FAILURE(fed.AddUser("b", "teamco", "coordinator"));
   fed.StartNode("school");
   ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
-  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuderAllTeams, kJongereAllTeams}));
+  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {testing::kSanneOuder, testing::kSanneJongere}));
   auto shared =
       fed.As("school", "mentor",
              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
