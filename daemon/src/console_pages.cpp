@@ -285,6 +285,39 @@ std::string ErrorPage(const Viewer* v, int status, std::string_view message) {
   return Document(title, "<main id=\"inhoud\"><h1>" + Esc(title) + "</h1>" + body + "</main>");
 }
 
+std::string ServiceErrorPage(const Viewer& v, int status, std::string_view detail) {
+  std::string_view nl;
+  switch (status) {
+    case 400:
+    case 422:
+      nl = "Wat is ingevuld of gevraagd klopt niet. Ga terug en pas het aan.";
+      break;
+    case 401:
+    case 403:
+      nl = "U mag dit niet met uw rol, of het gaat over een leerling of dossier dat niet aan u is toegewezen.";
+      break;
+    case 404:
+    case 410:
+      nl = "Dit bestaat niet (meer), of u mag het niet zien.";
+      break;
+    case 409:
+      nl = "Dit kan nu niet: iemand anders heeft het intussen veranderd, of het is al gedaan.";
+      break;
+    case 429:
+    case 503:
+      nl = "Schakel is even te druk of een onderdeel is niet bereikbaar. Probeer het over een paar minuten opnieuw.";
+      break;
+    default:
+      nl = "Er ging iets mis in Schakel. Probeer het opnieuw; blijft het misgaan, meld het dan bij uw beheerder.";
+  }
+  std::string body = Message(nl, true);
+  if (!detail.empty()) {
+    body += "<p class=\"hint\">Technische melding (voor de beheerder): <code>" + Esc(detail) + "</code></p>";
+  }
+  std::string title = status == 403 ? "Geen toegang" : status == 404 ? "Niet gevonden" : "Er ging iets mis";
+  return Layout(v, title, body + "<p><a href=\"/\">Terug naar de start</a></p>");
+}
+
 std::string CasesPage(const Viewer& v, const std::vector<service::CaseListItem>& cases, std::string_view error,
                       const Json& draft, const groeidocument::FieldErrors& errors) {
   std::vector<std::vector<std::string>> rows;

@@ -80,6 +80,10 @@ std::string TotpPage(std::string_view csrf, std::string_view error);
 std::string HomePage(const Viewer& v, const store::StartCounts& counts);
 // An error page: `message` is shown escaped.
 std::string ErrorPage(const Viewer* v, int status, std::string_view message);
+// An error the service reported (its messages are English, for logs and
+// the API): a Dutch explanation by status first, the service's message
+// after it as the technical detail to pass on to IT.
+std::string ServiceErrorPage(const Viewer& v, int status, std::string_view detail);
 
 // Staff and coordinators.
 // The cases list with the form for a new one (groeidocument.h); `draft` and

@@ -255,7 +255,7 @@ struct ConsoleServer::PageCall {
   const std::string& Param(size_t i) const { return params.at(i); }
   // A refusal or failure from the Service as an error page.
   http::WebResponse Fail(const Status& st) const {
-    return Page(HttpStatus(st), console::ErrorPage(&viewer, HttpStatus(st), st.message()));
+    return Page(HttpStatus(st), console::ServiceErrorPage(viewer, HttpStatus(st), st.message()));
   }
 };
 

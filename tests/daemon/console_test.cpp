@@ -337,6 +337,14 @@ TEST_F(ConsoleTest, EachRoleIsRefusedOtherRolesPages) {
     EXPECT_EQ(Get(page, coordinator).status, 403) << page;
   }
   EXPECT_EQ(Post("/audit/controleren", "csrf=" + Get("/", staff).Csrf(), staff).status, 403);
+  // A refusal of the role is Dutch; one the service gives (its words are
+  // English) is explained in Dutch first, its own words after as the detail
+  // for IT.
+  EXPECT_NE(Get("/audit", staff).body.find("Uw rol mag deze pagina niet gebruiken."), std::string::npos);
+  Resp missing = Get("/dossiers/casus-bestaat-niet", staff);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("Dit bestaat niet (meer), of u mag het niet zien."), std::string::npos) << missing.body;
+  EXPECT_NE(missing.body.find("Technische melding (voor de beheerder)"), std::string::npos) << missing.body;
   for (const char* page : {"/dossiers", "/inbox", "/delingen", "/beheer"}) {
     EXPECT_EQ(Get(page, auditor).status, 403) << page;
   }
