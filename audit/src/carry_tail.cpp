@@ -27,6 +27,14 @@ Result<std::pair<int64_t, std::vector<uint8_t>>> LastEntry(store::Database& db) 
   return std::pair<int64_t, std::vector<uint8_t>>{q.Int(0), q.Blob(1)};
 }
 
+// Whether `db` holds the entry `seq` with this hash.
+Result<bool> HasEntry(store::Database& db, int64_t seq, const std::vector<uint8_t>& hash) {
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement q, db.Prepare("SELECT hash FROM audit_log WHERE seq = ?;"));
+  q.Bind(1, seq);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row && q.Blob(0) == hash;
+}
+
 // Copies every row of `table` with seq > after from `source` to `target`
 // (whose transaction is open), column by column. Returns the rows copied.
 Result<int64_t> CopyRows(store::Database& source, store::Database& target, const std::string& table,
@@ -69,15 +77,17 @@ Result<CarriedTail> CarryTail(store::Database& source, store::Database& target) 
   SCHAKEL_ASSIGN_OR_RETURN(auto source_last, LastEntry(source));
   out.after_seq = restored_last.first;
   if (source_last.first <= restored_last.first) {
-    // Nothing after the backup: the same log, or another one.
-    out.diverged = source_last != restored_last;
+    // Nothing after the backup. The replaced log is the backup's own past
+    // (it holds its last entry) unless it went another way.
+    if (source_last.first > 0) {
+      SCHAKEL_ASSIGN_OR_RETURN(bool same, HasEntry(target, source_last.first, source_last.second));
+      out.diverged = !same;
+    }
     return out;
   }
   if (restored_last.first > 0) {
-    SCHAKEL_ASSIGN_OR_RETURN(store::Statement q, source.Prepare("SELECT hash FROM audit_log WHERE seq = ?;"));
-    q.Bind(1, restored_last.first);
-    SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row || q.Blob(0) != restored_last.second) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool same, HasEntry(source, restored_last.first, restored_last.second));
+    if (!same) {
       out.diverged = true;  // not a backup of this log's history
       return out;
     }

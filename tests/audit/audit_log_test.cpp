@@ -528,5 +528,59 @@ TEST_F(AuditLogTest, CreateRefusesBadArguments) {
             Code::kInvalidInput);
 }
 
+// CarryTail, as `schakel restore` uses it: a backup (a prefix of the log)
+// gets the entries and checkpoints written after it, as stored, and then
+// verifies; carrying again finds nothing; a replaced log that is older than
+// the backup is not "another way"; one with other entries is.
+TEST_F(AuditLogTest, CarryTailGivesABackupTheEntriesWrittenAfterIt) {
+  MakeLog({2, std::chrono::milliseconds(0)});
+  AppendRange(1, 3);
+  const std::string backup = tmp_ / "backup.db";
+  ASSERT_TRUE(db_->BackupTo(backup, db_key_).ok());
+  const std::string second = tmp_ / "second.db";
+  ASSERT_TRUE(db_->BackupTo(second, db_key_).ok());
+  AppendRange(4, 6);
+  auto restored = OpenDb(backup, store::OpenMode::kExisting);
+  ASSERT_NE(restored, nullptr);
+  auto carried = CarryTail(*db_, *restored);
+  ASSERT_TRUE(carried.ok()) << carried.status().message();
+  EXPECT_EQ(carried->after_seq, 3);
+  EXPECT_EQ(carried->carried, 3);
+  EXPECT_EQ(carried->last_seq, 6);
+  EXPECT_GE(carried->checkpoints, 1);
+  EXPECT_FALSE(carried->diverged);
+  auto log = AuditLog::Create(*restored, kNodeId, key_, clock_);
+  ASSERT_TRUE(log.ok());
+  Status verified = (*log)->VerifyStored();
+  EXPECT_TRUE(verified.ok()) << verified.message();
+  auto again = CarryTail(*db_, *restored);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->carried, 0);
+  EXPECT_FALSE(again->diverged);
+
+  // The replaced log older than the backup (entries 1..3 replaced by 1..6):
+  // nothing to carry, the same history.
+  auto older = OpenDb(second, store::OpenMode::kExisting);
+  ASSERT_NE(older, nullptr);
+  auto newer_backup = CarryTail(*older, *restored);
+  ASSERT_TRUE(newer_backup.ok());
+  EXPECT_FALSE(newer_backup->diverged);
+  EXPECT_EQ(newer_backup->carried, 0);
+
+  // Another log with as many entries but other ones: diverged, nothing copied.
+  auto other = OpenDb(tmp_ / "other.db", store::OpenMode::kCreate);
+  ASSERT_NE(other, nullptr);
+  {
+    auto other_log = AuditLog::Create(*other, kNodeId, key_, clock_);
+    ASSERT_TRUE(other_log.ok());
+    for (int i = 101; i <= 108; ++i) ASSERT_TRUE((*other_log)->Append(Event(i)).ok());
+  }
+  auto diverged = CarryTail(*other, *restored);
+  ASSERT_TRUE(diverged.ok());
+  EXPECT_TRUE(diverged->diverged);
+  EXPECT_EQ(diverged->carried, 0);
+  EXPECT_TRUE((*log)->VerifyStored().ok());
+}
+
 }  // namespace
 }  // namespace schakel::audit
