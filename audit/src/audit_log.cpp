@@ -469,8 +469,22 @@ Status AuditLog::VerifyStored() {
   auto bad = [](int64_t seq, const std::string& what) {
     return Status::Corruption("audit log: seq " + std::to_string(seq) + ": " + what);
   };
-  Hash prev{};
-  int64_t expect = 1;
+  // After a retention pass the log starts after its latest boundary, whose
+  // checkpoint is the first one left (and must still verify).
+  SCHAKEL_ASSIGN_OR_RETURN(LogStart start, ReadLogStart(db_));
+  Hash prev = start.hash;
+  int64_t expect = start.after_seq + 1;
+  if (start.after_seq > 0) {
+    if (!cps.has() || cps.row().seq != start.after_seq) {
+      return bad(start.after_seq, "the retention boundary's checkpoint is missing");
+    }
+    const CheckpointRow& c = cps.row();
+    if (c.hash != start.hash ||
+        !crypto::Verify(identity_.public_key, CheckpointMessage(node_id_, c.seq, c.hash, c.ts), c.sig)) {
+      return bad(c.seq, "the retention boundary's checkpoint does not verify under this node's key");
+    }
+    SCHAKEL_RETURN_IF_ERROR(cps.Next());
+  }
   AuditEntry e;
   std::string ts;
   while (true) {
@@ -510,6 +524,140 @@ Status AuditLog::VerifyStored() {
                "checkpoint beyond the last entry " + std::to_string(expect - 1) + " (entries were deleted)");
   }
   return Status::Ok();
+}
+
+Result<LogStart> ReadLogStart(store::Database& db) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      store::Statement q,
+      db.Prepare("SELECT through_seq, hash FROM audit_segments ORDER BY through_seq DESC LIMIT 1;"));
+  LogStart start;
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return start;
+  start.after_seq = q.Int(0);
+  SCHAKEL_RETURN_IF_ERROR(BlobToHash(q, 1, start.after_seq, "retention boundary hash", &start.hash));
+  return start;
+}
+
+namespace {
+
+// The single integer (or NULL: nullopt) a one-row query returns.
+Result<std::optional<int64_t>> QueryInt(store::Statement& q) {
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || q.IsNull(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(q.Int(0));
+}
+
+// The last checkpoint a retention pass may delete through: entries after
+// `after` and before `keep_from`, at most kRetentionBatchEntries of them --
+// or, when no checkpoint falls in that window, the first whole segment.
+Result<std::optional<int64_t>> RetentionBoundary(store::Database& db, int64_t after, int64_t keep_from) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      store::Statement most,
+      db.Prepare("SELECT MAX(seq) FROM audit_checkpoints WHERE seq > ? AND seq < ? AND seq <= ?;"));
+  most.Bind(1, after).Bind(2, keep_from).Bind(3, after + kRetentionBatchEntries);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<int64_t> s, QueryInt(most));
+  if (s) return s;
+  SCHAKEL_ASSIGN_OR_RETURN(store::Statement first,
+                           db.Prepare("SELECT MIN(seq) FROM audit_checkpoints WHERE seq > ? AND seq < ?;"));
+  first.Bind(1, after).Bind(2, keep_from);
+  return QueryInt(first);
+}
+
+}  // namespace
+
+Result<RetentionResult> AuditLog::ApplyRetention(std::chrono::hours keep) {
+  if (keep.count() <= 0) return Status::InvalidInput("audit retention: the period must be positive");
+  RetentionResult out;
+  Status st = InTransaction([&]() -> Status {
+    std::string cutoff = FormatInstantMs(clock_.Now() - keep);
+    SCHAKEL_ASSIGN_OR_RETURN(LogStart start, ReadLogStart(db_));
+    SCHAKEL_ASSIGN_OR_RETURN(Statements * s, Prepared());
+    SCHAKEL_ASSIGN_OR_RETURN(Tail tail, ReadTail(s->tail));
+    // The fixed-width ts text sorts as the instants do.
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement young, db_.Prepare("SELECT MIN(seq) FROM audit_log WHERE ts >= ?;"));
+    young.Bind(1, cutoff);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<int64_t> first_young, QueryInt(young));
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<int64_t> boundary,
+                             RetentionBoundary(db_, start.after_seq, first_young.value_or(tail.seq + 1)));
+    if (!boundary) return Status::Ok();
+    int64_t through = *boundary;
+
+    // The segment must verify before it goes: deleting a rewritten stretch
+    // would hide the rewrite.
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement q,
+                             db_.Prepare("SELECT " + std::string(kEntryColumns) +
+                                         " FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq;"));
+    q.Bind(1, start.after_seq).Bind(2, through);
+    Hash prev = start.hash;
+    int64_t expect = start.after_seq + 1;
+    AuditEntry e;
+    std::string ts;
+    while (true) {
+      SCHAKEL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      SCHAKEL_RETURN_IF_ERROR(ReadEntryRow(q, &e, &ts));
+      if (e.seq != expect || e.prev_hash != prev || ComputeEntryHash(e.format, e.seq, TextOf(e, ts), prev) != e.hash) {
+        return Status::Corruption("audit log: seq " + std::to_string(std::min(e.seq, expect)) +
+                                  " does not verify; retention deletes nothing until the log is checked "
+                                  "(schakel audit verify)");
+      }
+      prev = e.hash;
+      ++expect;
+    }
+    if (expect != through + 1) {
+      return Status::Corruption("audit log: entry " + std::to_string(expect) + " is missing");
+    }
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement cq,
+                             db_.Prepare("SELECT seq, hash, ts, sig FROM audit_checkpoints WHERE seq = ?;"));
+    cq.Bind(1, through);
+    SCHAKEL_ASSIGN_OR_RETURN(bool found, cq.Step());
+    CheckpointRow c;
+    if (found) SCHAKEL_RETURN_IF_ERROR(ReadCheckpointRow(cq, &c));
+    if (!found || c.hash != prev ||
+        !crypto::Verify(identity_.public_key, CheckpointMessage(node_id_, c.seq, c.hash, c.ts), c.sig)) {
+      return Status::Corruption("audit log: the checkpoint at seq " + std::to_string(through) +
+                                " does not verify; retention deletes nothing");
+    }
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement count,
+                             db_.Prepare("SELECT COUNT(*) FROM audit_checkpoints WHERE seq < ?;"));
+    count.Bind(1, through);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<int64_t> checkpoints, QueryInt(count));
+
+    out.from_seq = start.after_seq + 1;
+    out.through_seq = through;
+    out.entries = through - start.after_seq;
+    out.checkpoints = checkpoints.value_or(0);
+    AuditEvent ev;
+    ev.actor_user = "system";
+    ev.actor_role = "system";
+    ev.actor_org = node_id_;
+    ev.action = "audit.retention";
+    ev.object = "seq:" + std::to_string(out.from_seq) + "-" + std::to_string(through);
+    ev.outcome = "ok";
+    ev.reason = "entries older than " + cutoff + " deleted through the checkpoint at seq " + std::to_string(through) +
+                " signed " + c.ts + "; the log now starts after it";
+    ev.source = "maintenance";
+    SCHAKEL_RETURN_IF_ERROR(Append(ev).status());
+
+    SCHAKEL_ASSIGN_OR_RETURN(
+        store::Statement seg,
+        db_.Prepare("INSERT INTO audit_segments (through_seq, hash, ts, sig, cutoff, deleted_at, entries) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?);"));
+    seg.Bind(1, through)
+        .BindBlob(2, c.hash)
+        .Bind(3, c.ts)
+        .BindBlob(4, c.sig)
+        .Bind(5, cutoff)
+        .Bind(6, FormatInstantMs(clock_.Now()))
+        .Bind(7, out.entries);
+    SCHAKEL_RETURN_IF_ERROR(seg.Run());
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement del_cp, db_.Prepare("DELETE FROM audit_checkpoints WHERE seq < ?;"));
+    SCHAKEL_RETURN_IF_ERROR(del_cp.Bind(1, through).Run());
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement del, db_.Prepare("DELETE FROM audit_log WHERE seq <= ?;"));
+    return del.Bind(1, through).Run();
+  });
+  if (!st.ok()) return st.WithContext("audit retention");
+  return out;
 }
 
 }  // namespace schakel::audit

@@ -163,6 +163,9 @@ class Verifier {
       return Fail(VerifyProblem::kCheckpointWrongNode, seq, line_no_,
                   "checkpoint names another node than the card's " + card_.node_id);
     }
+    crypto::Signature sig;
+    std::copy(sig_bytes->begin(), sig_bytes->end(), sig.begin());
+    if (line_no_ == 1 && seq >= 1) return Start(seq, hash, ts, sig);
     if (seq <= report_.last_checkpoint_seq) {
       return Fail(VerifyProblem::kCheckpointMisplaced, seq, line_no_,
                   "checkpoint for seq " + std::to_string(seq) + " after the checkpoint for seq " +
@@ -174,8 +177,6 @@ class Verifier {
                       std::to_string(report_.last_seq) +
                       " (a checkpoint follows its own entry; an entry is missing or moved)");
     }
-    crypto::Signature sig;
-    std::copy(sig_bytes->begin(), sig_bytes->end(), sig.begin());
     if (!crypto::Verify(card_.sign_pk, CheckpointMessage(node_id, seq, hash, ts), sig)) {
       return Fail(VerifyProblem::kBadCheckpointSignature, seq, line_no_,
                   "checkpoint signature does not verify under the card's identity key");
@@ -190,6 +191,32 @@ class Verifier {
     report_.last_checkpoint_hash = hash;
     report_.last_checkpoint_ts = std::string(ts);
     ++report_.checkpoints;
+    return true;
+  }
+
+  // A checkpoint as the first line: the log starts after a retention
+  // boundary (docs/audit.md "Retention"), and the chain goes on from the
+  // signed hash. Entries up to it were deleted; an anchor before it can no
+  // longer be checked, and the report says so.
+  bool Start(int64_t seq, const Hash& hash, std::string_view ts, const crypto::Signature& sig) {
+    if (!crypto::Verify(card_.sign_pk, CheckpointMessage(card_.node_id, seq, hash, ts), sig)) {
+      return Fail(VerifyProblem::kBadCheckpointSignature, seq, line_no_,
+                  "the export's first line, the retention boundary's checkpoint, does not verify under the "
+                  "card's identity key");
+    }
+    if (options_.anchor && options_.anchor->seq == seq && options_.anchor->hash != hash) {
+      return Fail(VerifyProblem::kAnchorMismatch, seq, line_no_,
+                  "the retention boundary's hash differs from the anchor's: the log was rewritten up to here");
+    }
+    if (options_.anchor && options_.anchor->seq < seq) report_.anchor_before_start = true;
+    report_.starts_after_seq = seq;
+    report_.last_seq = seq;
+    report_.last_checkpoint_seq = seq;
+    report_.last_checkpoint_hash = hash;
+    report_.last_checkpoint_ts = std::string(ts);
+    ++report_.checkpoints;
+    last_hash_ = hash;
+    expect_seq_ = seq + 1;
     return true;
   }
 
@@ -245,8 +272,14 @@ std::string_view VerifyProblemName(VerifyProblem p) {
 
 std::string VerifyReport::Describe() const {
   if (ok) {
-    return "verified " + std::to_string(entries) + " entries, " + std::to_string(checkpoints) +
-           " checkpoints, last seq " + std::to_string(last_seq);
+    std::string text = "verified " + std::to_string(entries) + " entries, " + std::to_string(checkpoints) +
+                       " checkpoints, last seq " + std::to_string(last_seq);
+    if (starts_after_seq > 0) {
+      text += "; the log starts after seq " + std::to_string(starts_after_seq) +
+              " (entries up to it were deleted by retention, after a signed boundary)";
+    }
+    if (anchor_before_start) text += "; the anchor lies before that start and could not be checked";
+    return text;
   }
   std::string where = "seq " + std::to_string(bad_seq);
   if (bad_line > 0) where += " (line " + std::to_string(bad_line) + ")";

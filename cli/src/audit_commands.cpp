@@ -83,7 +83,9 @@ Status RunAuditVerify(Context* ctx, const VerifyArgs& args) {
                           {"node_id", card->node_id},
                           {"entries", r.entries},
                           {"checkpoints", r.checkpoints},
-                          {"last_seq", r.last_seq}};
+                          {"last_seq", r.last_seq},
+                          {"starts_after_seq", r.starts_after_seq},
+                          {"anchor_before_start", r.anchor_before_start}};
     if (r.last_checkpoint_seq > 0) {
       doc["last_checkpoint"] = {{"seq", r.last_checkpoint_seq},
                                 {"hash", ToHex(r.last_checkpoint_hash)},

@@ -65,6 +65,7 @@ class Reader {
         {"log", {"level"}},
         {"delivery", {"retry_base_ms", "retry_max_ms"}},
         {"keys", {"retired_key_days"}},
+        {"audit", {"retention_years"}},
         {"limits", {"inbound_shares_per_minute", "inbound_bytes_per_day"}},
         {"users", {"token_days"}},
         {"meldcode", {"approver_role"}},
@@ -457,6 +458,9 @@ Status ReadGateLimits(const Reader& r, NodeConfig* c) {
   int64_t token_days = c->token_days;
   SCHAKEL_RETURN_IF_ERROR(ReadInt(r, "users", "token_days", 1, 3650, "days", &token_days));
   c->token_days = static_cast<int>(token_days);
+  int64_t years = c->audit_retention_years;
+  SCHAKEL_RETURN_IF_ERROR(ReadInt(r, "audit", "retention_years", 2, 100, "years", &years));
+  c->audit_retention_years = static_cast<int>(years);
   return Status::Ok();
 }
 
@@ -592,6 +596,8 @@ std::string NodeConfigToToml(const NodeConfig& c) {
   }
   o << "\n[delivery]\nretry_base_ms = " << c.retry_base_ms << "\nretry_max_ms = " << c.retry_max_ms << "\n";
   o << "\n[keys]\nretired_key_days = " << c.retired_key_days << "\n";
+  o << "\n[audit]\nretention_years = " << c.audit_retention_years
+    << "                    # access-log entries older than this are deleted in whole segments (NEN 7513: 5)\n";
   o << "\n[limits]                               # what one partner may send per minute and per day\n";
   o << "inbound_shares_per_minute = " << c.inbound_shares_per_minute << "\n";
   o << "inbound_bytes_per_day = " << c.inbound_bytes_per_day << "\n";

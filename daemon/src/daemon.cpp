@@ -113,6 +113,15 @@ struct Daemon::Impl {
     NodeCore::Held held(core);
     Status st = held.audit().MaybeCheckpoint();
     if (!st.ok()) LogError("audit checkpoint: " + st.message());
+    auto retained = held.audit().ApplyRetention(
+        std::chrono::duration_cast<std::chrono::hours>(std::chrono::years(core.config.audit_retention_years)));
+    if (!retained.ok()) {
+      LogError(retained.status().message());
+    } else if (retained->through_seq > 0) {
+      LogInfo("audit retention: deleted entries " + std::to_string(retained->from_seq) + " to " +
+              std::to_string(retained->through_seq) + ", older than " +
+              std::to_string(core.config.audit_retention_years) + " years");
+    }
     WipeRetiredKeys(held);
   }
 

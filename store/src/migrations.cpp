@@ -488,8 +488,43 @@ CREATE TABLE notice_state (
 );
 )sql";
 
-constexpr std::array<std::string_view, 16> kMigrations = {kV1, kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,
-                                                          kV9, kV10, kV11, kV12, kV13, kV14, kV15, kV16};
+// Version 17: audit retention (issue 20; docs/audit.md "Retention"). The
+// oldest whole segments of the log -- entries up to a signed checkpoint --
+// are deleted once every entry in them is older than [audit]
+// retention_years. audit_segments keeps each boundary (the checkpoint's seq,
+// hash, time and signature), so what remains verifies from it; only entries
+// at or before the latest boundary may be deleted, and checkpoints only
+// before it (the boundary's own checkpoint stays as the export's first line).
+// The boundaries themselves are append-only and move forward only.
+constexpr std::string_view kV17 = R"sql(
+CREATE TABLE audit_segments (
+  through_seq INTEGER PRIMARY KEY,
+  hash        BLOB NOT NULL CHECK (length(hash) = 32),
+  ts          TEXT NOT NULL,
+  sig         BLOB NOT NULL CHECK (length(sig) = 64),
+  cutoff      TEXT NOT NULL,
+  deleted_at  TEXT NOT NULL,
+  entries     INTEGER NOT NULL
+);
+CREATE TRIGGER audit_segments_no_update BEFORE UPDATE ON audit_segments
+  BEGIN SELECT RAISE(ABORT, 'audit segment boundaries are append-only'); END;
+CREATE TRIGGER audit_segments_no_delete BEFORE DELETE ON audit_segments
+  BEGIN SELECT RAISE(ABORT, 'audit segment boundaries are append-only'); END;
+CREATE TRIGGER audit_segments_forward BEFORE INSERT ON audit_segments
+  WHEN EXISTS (SELECT 1 FROM audit_segments WHERE through_seq >= NEW.through_seq)
+  BEGIN SELECT RAISE(ABORT, 'audit segment boundaries only move forward'); END;
+DROP TRIGGER audit_log_no_delete;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  WHEN OLD.seq > (SELECT COALESCE(MAX(through_seq), 0) FROM audit_segments)
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+DROP TRIGGER audit_checkpoints_no_delete;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  WHEN OLD.seq >= (SELECT COALESCE(MAX(through_seq), 0) FROM audit_segments)
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+)sql";
+
+constexpr std::array<std::string_view, 17> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8, kV9,
+                                                          kV10, kV11, kV12, kV13, kV14, kV15, kV16, kV17};
 
 }  // namespace
 

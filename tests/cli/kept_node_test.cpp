@@ -172,6 +172,30 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   EXPECT_EQ(report->entries_format1, static_cast<int64_t>(before->size()));
   EXPECT_EQ(report->entries, static_cast<int64_t>(before->size()) + 1);
 
+  // Version 17: retention. The kept entries are young, so a pass deletes
+  // nothing and the triggers still refuse a delete; six years on, a pass
+  // deletes every kept entry (format 1 and 2) through the export's
+  // checkpoint, and what remains verifies from that boundary.
+  auto none = (*log)->ApplyRetention(std::chrono::hours(24 * 365 * 5));
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(none->through_seq, 0);
+  EXPECT_FALSE(db->Exec("DELETE FROM audit_log WHERE seq = 1;").ok());
+  ManualClock later(clock.Now() + std::chrono::hours(24 * 365 * 6));
+  auto later_log = audit::AuditLog::Create(*db, "school-trajectum", *identity, later, {});
+  ASSERT_TRUE(later_log.ok());
+  auto retained = (*later_log)->ApplyRetention(std::chrono::hours(24 * 365 * 5));
+  ASSERT_TRUE(retained.ok()) << retained.status().message();
+  EXPECT_EQ(retained->from_seq, 1);
+  EXPECT_EQ(retained->through_seq, *seq);
+  EXPECT_TRUE((*later_log)->VerifyStored().ok());
+  std::ostringstream rest;
+  ASSERT_TRUE((*later_log)->Export(rest).ok());
+  auto rest_report = audit::VerifyExport(rest.str(), *card);
+  ASSERT_TRUE(rest_report.ok());
+  EXPECT_TRUE(rest_report->ok) << rest_report->Describe();
+  EXPECT_EQ(rest_report->starts_after_seq, *seq);
+  EXPECT_EQ(rest_report->entries, 1);  // the retention entry
+
   // Version 13: the users kept from before hold no function; a coordinator
   // can be given one, anyone else cannot.
   auto users = ListUsers(*db);

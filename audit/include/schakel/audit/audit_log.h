@@ -134,6 +134,26 @@ struct CarriedTail {
 // transaction on `target`; `source` is only read.
 Result<CarriedTail> CarryTail(store::Database& source, store::Database& target);
 
+// What AuditLog::ApplyRetention deleted. through_seq == 0: nothing was due.
+struct RetentionResult {
+  int64_t from_seq = 0;     // the first entry deleted
+  int64_t through_seq = 0;  // the last entry deleted: the new boundary
+  int64_t entries = 0;
+  int64_t checkpoints = 0;  // checkpoints before the boundary, deleted with their entries
+};
+
+// Where the stored log starts: after the latest retention boundary (0 and
+// the zero hash when nothing was ever deleted).
+struct LogStart {
+  int64_t after_seq = 0;
+  Hash hash{};
+};
+Result<LogStart> ReadLogStart(store::Database& db);
+
+// Retention passes delete at most about this many entries each (whole
+// segments; a single segment larger than this goes whole).
+inline constexpr int64_t kRetentionBatchEntries = 20000;
+
 class AuditLog {
  public:
   // Checks the arguments: node_id as in the node config ([a-z0-9-]{3,64}),
@@ -176,6 +196,19 @@ class AuditLog {
   // kCorruption naming the first bad seq. Entries after the last
   // checkpoint are checked for the chain only (their checkpoint is due).
   Status VerifyStored();
+
+  // Retention (docs/audit.md "Retention"; [audit] retention_years): deletes
+  // the oldest whole segments -- the entries after the last boundary up to
+  // and including a checkpointed entry -- whose every entry is older than
+  // `keep` by the Clock, at most about kRetentionBatchEntries per call (the
+  // daemon calls it on its maintenance timer, so a backlog goes in steps).
+  // Before deleting it re-verifies the segment (chain and the boundary
+  // checkpoint's signature; kCorruption and nothing deleted when either
+  // fails), appends an "audit.retention" entry naming the range and records
+  // the boundary in audit_segments, all in one transaction. What remains
+  // verifies from the boundary; Export starts with the boundary checkpoint.
+  // REQUIRES: keep > 0.
+  Result<RetentionResult> ApplyRetention(std::chrono::hours keep);
 
   const std::string& node_id() const { return node_id_; }
 

@@ -8,6 +8,9 @@
 // the card's node, carries that entry's hash and an Ed25519 signature that
 // verifies under the card's identity key, and that every entry is covered by
 // a checkpoint. It stops at the first problem and names its seq and line.
+// An export of a log that retention shortened starts with the boundary's
+// checkpoint (seq S) instead of seq 1; the chain then goes on from its
+// signed hash at S + 1, and the report names S (starts_after_seq).
 //
 // What this proves and what it cannot: see docs/audit.md "What verification
 // proves". In short, an export that verifies was written by the holder of
@@ -82,6 +85,12 @@ struct VerifyReport {
   int64_t last_checkpoint_seq = 0;
   Hash last_checkpoint_hash{};
   std::string last_checkpoint_ts;
+  // The export starts with a checkpoint at this seq instead of seq 1: the
+  // node deleted the entries up to it by retention (docs/audit.md
+  // "Retention"); 0: it starts at seq 1.
+  int64_t starts_after_seq = 0;
+  // The anchor's seq lies before that start: it could not be checked.
+  bool anchor_before_start = false;
 
   // When !ok: the first problem.
   VerifyProblem problem = VerifyProblem::kNone;

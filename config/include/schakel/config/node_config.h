@@ -152,6 +152,11 @@ struct NodeConfig {
   // Default: 90. REQUIRES: 1..3650.
   int retired_key_days = 90;
 
+  // [audit] retention_years: access-log entries older than this are deleted
+  // in whole segments after a signed boundary (docs/audit.md "Retention").
+  // Default: 5 (docs/legal-basis.md "Retention"). REQUIRES: 2..100.
+  int audit_retention_years = 5;
+
   // [log] level: "debug", "info", "warn", "error". Default: "info".
   std::string log_level = "info";
 
