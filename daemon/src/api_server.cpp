@@ -9,6 +9,7 @@
 #include "schakel/formats/json.h"
 #include "schakel/http/router.h"
 #include "schakel/http/web_server.h"
+#include "subject_report_nl.h"
 
 namespace schakel::daemon {
 namespace {
@@ -56,6 +57,18 @@ http::WebServerOptions WebOptionsFor(const ApiOptions& o) {
   // dossier link's code) does not hold up a status poll or a share.
   w.handler_threads = 4;
   return w;
+}
+
+// GET /v1/audit/subject/{id}: JSON as the audit library writes it, or the
+// Dutch text `schakel audit subject` prints (subject_report_nl.h).
+Result<service::Export> SubjectReportExport(service::Service& svc, const service::Caller& c, const std::string& subject,
+                                            bool as_json, bool internal) {
+  SCHAKEL_ASSIGN_OR_RETURN(audit::SubjectAccessReport report, svc.SubjectReport(c, subject, internal));
+  if (as_json) return service::Export{audit::SubjectReportJson(report), "application/json"};
+  auto names = svc.DisplayNames(c);
+  std::map<std::string, std::string> known = names.ok() ? std::move(*names) : std::map<std::string, std::string>{};
+  std::string node = known.count(report.node_id) ? known[report.node_id] : report.node_id;
+  return service::Export{SubjectReportTextNl(report, known, node), "text/plain; charset=utf-8"};
 }
 
 }  // namespace
@@ -170,8 +183,8 @@ struct ApiServer::Impl {
          [](Impl& i, const Call& c) { return RawReply(i.service.AuditExport(c.caller)); }},
         {"GET", "/v1/audit/subject/*", 0,
          [](Impl& i, const Call& c) {
-           return RawReply(
-               i.service.AuditSubject(c.caller, c.params[0], c.Query("format") == "json", c.Query("internal") == "1"));
+           return RawReply(SubjectReportExport(i.service, c.caller, c.params[0], c.Query("format") == "json",
+                                               c.Query("internal") == "1"));
          }},
         {"GET", "/v1/audit/entries", 0,
          [](Impl& i, const Call& c) {

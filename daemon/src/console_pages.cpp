@@ -1,5 +1,6 @@
 #include "console_pages.h"
 #include "dutch.h"
+#include "subject_report_nl.h"
 
 #include <algorithm>
 #include <array>
@@ -624,24 +625,9 @@ std::string SubjectReportPage(const Viewer& v, const audit::SubjectAccessReport&
            Esc(std::to_string(report.entries.size())) + " vermeldingen in het toegangslog" +
            (report.truncated ? " (niet alle: het verslag is ingekort)" : "") + ".</p>";
   std::vector<std::vector<std::string>> rows;
-  rows.reserve(report.entries.size());
-  for (const auto& e : report.entries) {
-    std::string who = e.actor_user.empty() ? std::string() : v.Name(e.actor_user);
-    auto role = store::ParseRole(e.actor_role);
-    std::string as = role                       ? RoleNl(*role)
-                     : e.actor_role == "system" ? "systeem"
-                     : e.actor_role == "peer"   ? "partnerknooppunt"
-                                                : e.actor_role;
-    if (!as.empty()) who += (who.empty() ? "" : ", ") + as;
-    if (!e.actor_org.empty() && e.actor_org != e.actor_user) who += " van " + v.Name(e.actor_org);
-    std::vector<std::string> cats;
-    for (const auto& c : Split(e.categories, ',')) {
-      if (!c.empty()) cats.push_back(CategoryNl(c));
-    }
-    rows.push_back({Esc(TimeNl(e.ts)), Esc(who), Esc(ActionNl(e.action)), Esc(v.Name(e.recipient)),
-                    Esc(Join(cats, ", ")), Esc(e.purpose.empty() ? "" : PurposeNl(e.purpose)),
-                    Esc(e.legal_basis.empty() ? "" : LegalBasisNl(e.legal_basis)), Esc(OutcomeNl(e.outcome)),
-                    e.reason.empty() ? "" : "<code>" + Esc(e.reason) + "</code>"});
+  for (const auto& r : SubjectRowsNl(report, v.names)) {
+    rows.push_back({Esc(r.when), Esc(r.who), Esc(r.what), Esc(r.recipient), Esc(r.categories), Esc(r.purpose),
+                    Esc(r.basis), Esc(r.outcome), r.reason.empty() ? "" : "<code>" + Esc(r.reason) + "</code>"});
   }
   return Layout(v, "Inzageverslag " + report.subject,
                 intro + Table({"Wanneer", "Wie", "Wat", "Ontvanger", "Categorieën", "Doel", "Grondslag", "Uitkomst",

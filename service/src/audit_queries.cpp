@@ -53,12 +53,6 @@ Result<audit::SubjectAccessReport> Service::SubjectReport(const Caller& c, const
   return report;
 }
 
-Result<Export> Service::AuditSubject(const Caller& c, const std::string& subject, bool as_json, bool internal) {
-  SCHAKEL_ASSIGN_OR_RETURN(audit::SubjectAccessReport report, SubjectReport(c, subject, internal));
-  if (as_json) return Export{audit::SubjectReportJson(report), "application/json"};
-  return Export{audit::SubjectReportText(report), "text/plain; charset=utf-8"};
-}
-
 Result<AuditVerification> Service::AuditVerify(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditVerify));
   NodeCore::Held held(core_);

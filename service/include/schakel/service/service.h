@@ -171,12 +171,11 @@ class Service {
   // The entries found, with the names of the users and partners they name.
   Result<AuditFound> AuditQuery(const Caller& c, const audit::AuditFilter& filter);
   Result<Export> AuditExport(const Caller& c);
-  // A subject access report (AVG art. 15): for the family by default, with
-  // no staff member named (audit::RedactForFamily); `internal` keeps the
-  // user ids, for the auditor's own use.
-  Result<Export> AuditSubject(const Caller& c, const std::string& subject, bool as_json, bool internal = false);
-  // The same report as entries, for a page that renders it (the console's
-  // internal report in Dutch); audited as audit.subject_report too.
+  // A subject access report (AVG art. 15) as entries, for whoever renders
+  // it (the console's table, the API's JSON and Dutch text): for the family
+  // unless `internal`, with no staff member named (audit::RedactForFamily);
+  // `internal` keeps the user ids, for the auditor's own use. Audited as
+  // audit.subject_report, saying which of the two it was.
   Result<audit::SubjectAccessReport> SubjectReport(const Caller& c, const std::string& subject, bool internal);
 
   // Console sign-in (docs/console.md). The password is checked against the
