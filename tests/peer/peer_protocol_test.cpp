@@ -29,7 +29,7 @@ TEST(PeerProtocolTest, HelloRoundTripAndStrictChecks) {
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->node_id, "school-a");
   EXPECT_EQ(back->min_version, 1);
-  EXPECT_EQ(back->max_version, 4);
+  EXPECT_EQ(back->max_version, 5);
   // Later versions may append fields.
   EXPECT_TRUE(DecodeHello(bytes + "more").ok());
 
