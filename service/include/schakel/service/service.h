@@ -171,6 +171,10 @@ class Service {
   // The entries found, with the names of the users and partners they name.
   Result<AuditFound> AuditQuery(const Caller& c, const audit::AuditFilter& filter);
   Result<Export> AuditExport(const Caller& c);
+  // The same log as Logboek Dataverwerkingen records (audit/ldv.h; one JSON
+  // line per entry, subjects pseudonymised under a node-local key). Logged
+  // as audit.export with reason "format=ldv".
+  Result<Export> AuditExportLdv(const Caller& c);
   // A subject access report (AVG art. 15): for the family by default, with
   // no staff member named (audit::RedactForFamily); `internal` keeps the
   // user ids, for the auditor's own use.
