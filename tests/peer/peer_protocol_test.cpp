@@ -24,7 +24,7 @@ TEST(PeerProtocolTest, HelloRoundTripAndStrictChecks) {
   Hello h;
   h.node_id = "school-a";
   std::string bytes = EncodeHello(h);
-  EXPECT_EQ(bytes, std::string("\x00\x01\x00\x04\x08school-a", 13));
+  EXPECT_EQ(bytes, std::string("\x00\x01\x00\x05\x08school-a", 13));
   Result<Hello> back = DecodeHello(bytes);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->node_id, "school-a");
