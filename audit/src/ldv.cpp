@@ -189,8 +189,8 @@ std::string ProcessingActivityId(std::string_view purpose) {
   std::string out = "urn:schakel:purpose:";
   for (char ch : purpose) {
     auto c = static_cast<unsigned char>(ch);
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                 c == '_' || c == '-';
+    bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (plain) {
       out.push_back(ch);
     } else {
@@ -232,9 +232,8 @@ Status ExportLdv(std::istream& plain_export, const LdvOptions& options, std::ost
     std::string_view ts = parser.value(internal::kSlotTs);
     if (!IsCanonicalTimestamp(ts)) return bad("ts is not YYYY-MM-DDTHH:MM:SS.mmmZ");
 
-    TraceId trace = Prefix<16>(Derive(kEntryTraceLabel, options.node_id, std::string_view(
-                                                                             reinterpret_cast<const char*>(hash.data()),
-                                                                             hash.size())));
+    TraceId trace = Prefix<16>(Derive(kEntryTraceLabel, options.node_id,
+                                      std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size())));
     OperationId op = Prefix<8>(hash);
     std::optional<OperationId> parent;
     std::optional<TraceContext> foreign;

@@ -87,7 +87,7 @@ std::string ProcessingActivityId(std::string_view purpose);
 std::string NodeEntityId(std::string_view node_id);
 
 struct LdvOptions {
-  std::string node_id;                  // this node: the entity of every record
+  std::string node_id;                   // this node: the entity of every record
   std::span<const uint8_t> subject_key;  // 32 bytes, LdvSubjectKey
 };
 
