@@ -271,7 +271,9 @@ void AddAuditCommands(CLI::App& app, Context* ctx) {
   CLI::App* tr = group->add_subcommand(
       "trace", "follow one share through the LDV exports of several nodes (audit export --format ldv), in time order");
   AddCommonOptions(tr, ctx);
-  tr->add_option("--export", trace->exports, "an LDV export (JSON Lines); give one per node")->required();
+  tr->add_option("--export", trace->exports, "an LDV export (JSON Lines); repeat, one per node")
+      ->required()
+      ->allow_extra_args(false);
   tr->add_option("MESSAGE", trace->message_id, "the share's message id")->required();
   tr->callback([ctx, trace] { ctx->action = {"audit trace", [ctx, trace] { return RunAuditTrace(ctx, *trace); }}; });
 }
