@@ -10,13 +10,19 @@
 // API and join this group there.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <ostream>
+#include <set>
+#include <tuple>
 
 #include "command.h"
 #include "node_access.h"
 #include "schakel/audit/verify.h"
 #include "schakel/base/file.h"
+#include "schakel/base/json.h"
 #include "schakel/base/strings.h"
 #include "schakel/crypto/node_card.h"
 
@@ -113,6 +119,139 @@ Status RunAuditVerify(Context* ctx, const VerifyArgs& args) {
   return Status::Ok();
 }
 
+// `audit trace --export A --export B MESSAGE`: the road of one share through
+// the Logboek Dataverwerkingen exports of several nodes (docs/audit.md,
+// "Following one share across nodes").
+struct TraceArgs {
+  std::vector<std::string> exports;
+  std::string message_id;
+};
+
+constexpr size_t kMaxLdvLineBytes = 64 * 1024;
+
+struct TraceStep {
+  std::string time, node, name, status, operation, parent, trace, file;
+  int64_t seq = 0;
+  nlohmann::json foreign;  // null when none
+};
+
+bool IsHexId(const nlohmann::json& v, size_t digits) {
+  if (!v.is_string()) return false;
+  const auto& s = v.get_ref<const std::string&>();
+  return s.size() == digits &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string Text(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// Reads one LDV export record by record; `visit` gets each, with its line.
+// kInvalidInput naming FILE:LINE for anything that is not an LDV record.
+Status ForEachLdvRecord(const std::string& path, const std::function<void(const nlohmann::json&)>& visit) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::InvalidInput(path + ": no such file");
+  if (!S_ISREG(st.st_mode)) return Status::InvalidInput(path + ": not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidInput(path + ": cannot open the export");
+  std::string line;
+  int64_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto bad = [&](const std::string& what) {
+      return Status::InvalidInput(path + ":" + std::to_string(n) + ": not an LDV record (" + what +
+                                  "); write one with `schakel audit export --format ldv`");
+    };
+    if (line.size() > kMaxLdvLineBytes) return bad("longer than 64 KiB");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto parsed = ParseJsonLimited(line, JsonLimits{kMaxLdvLineBytes, 8});
+    if (!parsed.ok() || !parsed->is_object()) return bad("not a JSON object");
+    nlohmann::json& rec = *parsed;
+    if (!IsHexId(rec["trace_id"], 32)) return bad("trace_id");
+    if (!IsHexId(rec["operation_id"], 16)) return bad("operation_id");
+    if (Text(rec, "name").empty() || Text(rec, "start_time").empty()) return bad("name, start_time");
+    if (!rec["attributes"].is_object() || Text(rec["attributes"], "schakel.node_id").empty()) {
+      return bad("attributes.schakel.node_id");
+    }
+    visit(rec);
+  }
+  if (in.bad()) return Status::InvalidInput(path + ": read error");
+  return Status::Ok();
+}
+
+Status RunAuditTrace(Context* ctx, const TraceArgs& args) {
+  if (!IsValidObjectId(args.message_id)) return Status::InvalidInput("MESSAGE: not a message id");
+  // Pass 1: the traces that name the message; pass 2: every record of them.
+  std::set<std::string> traces;
+  for (const std::string& path : args.exports) {
+    SCHAKEL_RETURN_IF_ERROR(ForEachLdvRecord(path, [&](const nlohmann::json& rec) {
+      if (Text(rec["attributes"], "schakel.message_id") == args.message_id) traces.insert(Text(rec, "trace_id"));
+    }));
+  }
+  if (traces.empty()) return Status::NotFound("no record of message " + args.message_id + " in the exports");
+  std::vector<TraceStep> steps;
+  for (const std::string& path : args.exports) {
+    SCHAKEL_RETURN_IF_ERROR(ForEachLdvRecord(path, [&](const nlohmann::json& rec) {
+      if (!traces.count(Text(rec, "trace_id"))) return;
+      TraceStep s;
+      s.time = Text(rec, "start_time");
+      s.node = Text(rec["attributes"], "schakel.node_id");
+      s.name = Text(rec, "name");
+      s.status = Text(rec, "status_code");
+      s.operation = Text(rec, "operation_id");
+      s.parent = Text(rec, "parent_operation_id");
+      s.trace = Text(rec, "trace_id");
+      s.file = path;
+      const nlohmann::json& attrs = rec["attributes"];
+      if (auto seq = attrs.find("schakel.seq"); seq != attrs.end() && seq->is_number_integer()) {
+        s.seq = seq->get<int64_t>();
+      }
+      if (rec.contains("foreign_operation") && rec["foreign_operation"].is_object())
+        s.foreign = rec["foreign_operation"];
+      steps.push_back(std::move(s));
+    }));
+  }
+  std::stable_sort(steps.begin(), steps.end(), [](const TraceStep& a, const TraceStep& b) {
+    return std::tie(a.time, a.node, a.seq) < std::tie(b.time, b.node, b.seq);
+  });
+  // Which node wrote an operation, to name the foreign operation's node.
+  std::map<std::string, std::string> op_node;
+  for (const TraceStep& s : steps) op_node[s.operation] = s.node;
+  if (ctx->globals.json) {
+    nlohmann::json doc = {{"message_id", args.message_id}, {"trace_ids", traces}, {"steps", nlohmann::json::array()}};
+    for (const TraceStep& s : steps) {
+      nlohmann::json j = {{"time", s.time},      {"node", s.node},
+                          {"name", s.name},      {"status_code", s.status},
+                          {"trace_id", s.trace}, {"operation_id", s.operation},
+                          {"seq", s.seq},        {"export", s.file}};
+      if (!s.parent.empty()) j["parent_operation_id"] = s.parent;
+      if (!s.foreign.is_null()) j["foreign_operation"] = s.foreign;
+      doc["steps"].push_back(std::move(j));
+    }
+    PrintJson(ctx, doc);
+    return Status::Ok();
+  }
+  std::set<std::string> nodes;
+  for (const TraceStep& s : steps) nodes.insert(s.node);
+  ctx->io.out << "message " << args.message_id << ": " << steps.size() << " steps on " << nodes.size()
+              << (nodes.size() == 1 ? " node" : " nodes") << " (trace " << *traces.begin()
+              << (traces.size() > 1 ? ", +" + std::to_string(traces.size() - 1) + " more" : "") << ")\n";
+  for (const TraceStep& s : steps) {
+    ctx->io.out << s.time << "  " << s.node << "  " << s.name << "  " << s.status << "  op " << s.operation;
+    if (!s.parent.empty()) ctx->io.out << " (after " << s.parent << ")";
+    if (!s.foreign.is_null()) {
+      std::string fop = Text(s.foreign, "operation_id");
+      auto it = op_node.find(fop);
+      ctx->io.out << " caused by " << (it != op_node.end() ? it->second : Text(s.foreign, "entity_id")) << " operation "
+                  << fop;
+    }
+    ctx->io.out << "\n";
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddAuditCommands(CLI::App& app, Context* ctx) {
@@ -129,6 +268,16 @@ void AddAuditCommands(CLI::App& app, Context* ctx) {
                      "SEQ:HASH of a checkpoint kept from an earlier verification; the export "
                      "must extend it (detects truncation and rewriting)");
   verify->callback([ctx, args] { ctx->action = {"audit verify", [ctx, args] { return RunAuditVerify(ctx, *args); }}; });
+
+  auto trace = std::make_shared<TraceArgs>();
+  CLI::App* tr = group->add_subcommand(
+      "trace", "follow one share through the LDV exports of several nodes (audit export --format ldv), in time order");
+  AddCommonOptions(tr, ctx);
+  tr->add_option("--export", trace->exports, "an LDV export (JSON Lines); repeat, one per node")
+      ->required()
+      ->allow_extra_args(false);
+  tr->add_option("MESSAGE", trace->message_id, "the share's message id")->required();
+  tr->callback([ctx, trace] { ctx->action = {"audit trace", [ctx, trace] { return RunAuditTrace(ctx, *trace); }}; });
 }
 
 }  // namespace schakel::cli

@@ -73,12 +73,19 @@ void AddAuditOnlineCommands(CLI::App& app, Context* ctx) {
   query->add_option("--action", f->action, "action, e.g. share.denied");
   query->add_option("--since", f->since, "RFC 3339 instant");
 
-  OnlineAudit(group, "export", "write the whole log as JSON Lines (verify it with audit verify)", ctx, "audit export",
-              [ctx]() -> Status {
-                SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", "/v1/audit/export"));
-                ctx->io.out << text;
-                return Status::Ok();
-              });
+  auto export_format = std::make_shared<std::string>("schakel");
+  CLI::App* exp = OnlineAudit(group, "export", "write the whole log as JSON Lines (verify it with audit verify)", ctx,
+                              "audit export", [ctx, export_format]() -> Status {
+                                std::string target = "/v1/audit/export";
+                                if (*export_format == "ldv") target += "?format=ldv";
+                                SCHAKEL_ASSIGN_OR_RETURN(std::string text, CallApiRaw(*ctx, "GET", target));
+                                ctx->io.out << text;
+                                return Status::Ok();
+                              });
+  exp->add_option("--format", *export_format,
+                  "schakel: the hash-chained export audit verify checks (default); ldv: one Logboek "
+                  "Dataverwerkingen record per entry (docs/audit.md)")
+      ->check(CLI::IsMember({"schakel", "ldv"}));
 
   auto subject = std::make_shared<std::string>();
   auto internal = std::make_shared<bool>(false);

@@ -180,7 +180,14 @@ struct ApiServer::Impl {
         {"GET", "/v1/shares/*/justification", 0,
          [](Impl& i, const Call& c) { return JsonReply(i.service.ReadJustification(c.caller, c.params[0])); }},
         {"GET", "/v1/audit/export", 0,
-         [](Impl& i, const Call& c) { return RawReply(i.service.AuditExport(c.caller)); }},
+         [](Impl& i, const Call& c) {
+           std::string format = c.Query("format");
+           if (format == "ldv") return RawReply(i.service.AuditExportLdv(c.caller));
+           if (!format.empty() && format != "schakel") {
+             return Reply::Error(Status::InvalidInput("format: expected schakel (the default) or ldv"));
+           }
+           return RawReply(i.service.AuditExport(c.caller));
+         }},
         {"GET", "/v1/audit/subject/*", 0,
          [](Impl& i, const Call& c) {
            return RawReply(SubjectReportExport(i.service, c.caller, c.params[0], c.Query("format") == "json",

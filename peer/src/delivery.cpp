@@ -10,6 +10,8 @@
 #include "schakel/crypto/envelope.h"
 #include "schakel/formats/case_summary.h"
 #include "schakel/formats/json.h"
+#include "schakel/peer/peer_protocol.h"
+#include "schakel/peer/trace_context.h"
 #include "schakel/service/service.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
@@ -204,9 +206,22 @@ void DeliveryWorker::Deliver(Lane& lane, const std::vector<store::OutgoingItem>&
     return;
   }
   if (go.empty()) return;  // all ended while connecting; Prepare drops them next round
+  // On peer protocol 5 a share carries the trace context of its root
+  // operation (trace_context.h); an older partner gets the bare envelope.
+  bool traced = (*client)->protocol_version() >= kPeerProtocolTraceVersion;
+  std::vector<std::string> wrapped;
+  wrapped.reserve(go.size());
   std::vector<std::string_view> payloads;
   payloads.reserve(go.size());
-  for (const InFlight& f : go) payloads.emplace_back(f.item->payload);
+  for (const InFlight& f : go) {
+    if (traced && f.item->kind == "share") {
+      wrapped.push_back(
+          WrapTraced(audit::ShareTraceContext(core_.config.node_id, f.item->message_id), f.item->payload));
+      payloads.emplace_back(wrapped.back());
+    } else {
+      payloads.emplace_back(f.item->payload);
+    }
+  }
   std::vector<Result<std::string>> answers = (*client)->DeliverBatch(payloads);
   if (!(*client)->connected()) lane.client.reset();  // opened afresh next time
   std::vector<Answered> verified;

@@ -10,6 +10,8 @@
 #include "schakel/crypto/envelope.h"
 #include "schakel/formats/case_summary.h"
 #include "schakel/peer/delivery.h"
+#include "schakel/peer/peer_protocol.h"
+#include "schakel/peer/trace_context.h"
 #include "schakel/service/service.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
@@ -23,8 +25,18 @@ using service::SystemEvent;
 
 Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t version, std::string_view payload) {
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") return Share(peer, version, payload);
+  if (IsTraced(payload)) return TracedShare(peer, version, payload);
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, version, payload);
   return Status::InvalidInput("unknown message type");
+}
+
+Result<std::string> InboxHandler::TracedShare(const std::string& peer, uint16_t version, std::string_view payload) {
+  if (version < kPeerProtocolTraceVersion) {
+    return Status::InvalidInput("a trace context needs peer protocol " + std::to_string(kPeerProtocolTraceVersion) +
+                                "; this connection speaks " + std::to_string(version));
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(Traced traced, UnwrapTraced(payload));
+  return Share(peer, version, traced.envelope, &traced.trace);
 }
 
 std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string& peer, uint16_t version,
@@ -36,8 +48,18 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
   std::vector<size_t> to_store;
   for (size_t i = 0; i < payloads.size(); ++i) {
     std::string_view payload = payloads[i];
+    std::optional<Traced> traced;
+    if (IsTraced(payload) && version >= kPeerProtocolTraceVersion) {
+      Result<Traced> unwrapped = UnwrapTraced(payload);
+      if (!unwrapped.ok()) {
+        answers[i] = unwrapped.status();
+        continue;
+      }
+      traced = *unwrapped;
+      payload = traced->envelope;
+    }
     if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") {
-      arrivals[i] = Receive(peer, version, payload);
+      arrivals[i] = Receive(peer, version, payload, traced ? &traced->trace : nullptr);
       if (arrivals[i].answer) {
         answers[i] = std::move(*arrivals[i].answer);
       } else {
@@ -56,7 +78,7 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
     batch = tx.Begin();
     for (size_t k = 0; k < to_store.size() && batch.ok(); ++k) {
       Arrival& a = arrivals[to_store[k]];
-      answers[to_store[k]] = StoreOne(held, peer, a.record, a.receipt, a.now, &a.over_quota);
+      answers[to_store[k]] = StoreOne(held, peer, a.record, a.receipt, a.now, &a.over_quota, a.trace_reason);
       batch = answers[to_store[k]].status();
     }
     if (batch.ok()) FaultPoint("inbox.before_commit");
@@ -71,22 +93,25 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
       // The batch did not commit: each on its own, so that one that fails
       // takes no other with it.
       a.over_quota = false;
-      answers[i] = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota);
+      answers[i] = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota, a.trace_reason);
     }
     answers[i] = Finish(peer, version, a, std::move(answers[i]));
   }
   return answers;
 }
 
-Result<std::string> InboxHandler::Share(const std::string& peer, uint16_t version, std::string_view envelope) {
-  Arrival a = Receive(peer, version, envelope);
+Result<std::string> InboxHandler::Share(const std::string& peer, uint16_t version, std::string_view envelope,
+                                        const audit::TraceContext* trace) {
+  Arrival a = Receive(peer, version, envelope, trace);
   if (a.answer) return std::move(*a.answer);
-  Result<std::string> answer = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota);
+  Result<std::string> answer = StoreReceived(peer, a.record, a.receipt, a.now, &a.over_quota, a.trace_reason);
   return Finish(peer, version, a, std::move(answer));
 }
 
-InboxHandler::Arrival InboxHandler::Receive(const std::string& peer, uint16_t version, std::string_view envelope) {
+InboxHandler::Arrival InboxHandler::Receive(const std::string& peer, uint16_t version, std::string_view envelope,
+                                            const audit::TraceContext* trace) {
   Arrival a;
+  if (trace) a.trace_reason = std::string(audit::kTraceReasonPrefix) + audit::FormatTraceparent(*trace);
   auto decided = [&a](Result<std::string> answer) -> Arrival& {
     a.answer = std::move(answer);
     return a;
@@ -166,11 +191,12 @@ Result<std::string> InboxHandler::Finish(const std::string& peer, uint16_t versi
 }
 
 Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const store::InboxRecord& r,
-                                                const std::string& receipt_bytes, Instant now, bool* over_quota) {
+                                                const std::string& receipt_bytes, Instant now, bool* over_quota,
+                                                std::string_view trace_reason) {
   NodeCore::Held held(core_);
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(std::string answer, StoreOne(held, peer, r, receipt_bytes, now, over_quota));
+  SCHAKEL_ASSIGN_OR_RETURN(std::string answer, StoreOne(held, peer, r, receipt_bytes, now, over_quota, trace_reason));
   if (*over_quota) return answer;  // nothing written; the transaction rolls back
   FaultPoint("inbox.before_commit");
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
@@ -180,7 +206,8 @@ Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const s
 }
 
 Result<std::string> InboxHandler::StoreOne(NodeCore::Held& held, const std::string& peer, const store::InboxRecord& r,
-                                           const std::string& receipt_bytes, Instant now, bool* over_quota) {
+                                           const std::string& receipt_bytes, Instant now, bool* over_quota,
+                                           std::string_view trace_reason) {
   // Counted and stored under one lock: two connections of one partner cannot
   // both slip under the quota. A message stored meanwhile is answered below.
   // Within a batch the ones stored before count (same transaction).
@@ -205,7 +232,8 @@ Result<std::string> InboxHandler::StoreOne(NodeCore::Held& held, const std::stri
     return std::string(known->receipt.begin(), known->receipt.end());
   }
   audit::AuditEvent e =
-      SystemEvent({"inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", ""}, "peer:" + peer, InboxTo(r));
+      SystemEvent({"inbox.received", r.student_id, r.message_id, r.purpose, "", "ok", std::string(trace_reason)},
+                  "peer:" + peer, InboxTo(r));
   e.actor_user = peer;
   e.actor_role = "peer";
   e.actor_org = peer;

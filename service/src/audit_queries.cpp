@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "schakel/audit/ldv.h"
 #include "schakel/base/strings.h"
 #include "schakel/service/service.h"
 #include "schakel/store/partners.h"
@@ -34,6 +35,18 @@ Result<Export> Service::AuditExport(const Caller& c) {
   SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.export", "", "", "", "", "ok", ""));
   std::ostringstream out;
   SCHAKEL_RETURN_IF_ERROR(held.audit().Export(out));
+  return Export{out.str(), "application/x-ndjson"};
+}
+
+Result<Export> Service::AuditExportLdv(const Caller& c) {
+  SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAuditExport));
+  NodeCore::Held held(core_);
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, "audit.export", "", "", "", "", "ok", "format=ldv"));
+  std::stringstream plain;
+  SCHAKEL_RETURN_IF_ERROR(held.audit().Export(plain));
+  crypto::SecureBuffer key = audit::LdvSubjectKey(core_.keys.identity());
+  std::ostringstream out;
+  SCHAKEL_RETURN_IF_ERROR(audit::ExportLdv(plain, audit::LdvOptions{core_.config.node_id, key.span()}, out));
   return Export{out.str(), "application/x-ndjson"};
 }
 

@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "schakel/audit/ldv.h"
 #include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/peer/peer_client.h"
@@ -210,10 +211,19 @@ class InboxHandler final : public PeerHandler {
     crypto::EnvelopeHeader header;
     Instant now{};
     bool over_quota = false;
+    // "traceparent=00-..." when the sender carried its trace context
+    // (peer protocol 5, trace_context.h): the inbox.received entry's reason.
+    std::string trace_reason;
   };
-  Result<std::string> Share(const std::string& peer, uint16_t version, std::string_view envelope);
+  // `trace`: the sender's trace context when the payload carried one.
+  Result<std::string> Share(const std::string& peer, uint16_t version, std::string_view envelope,
+                            const audit::TraceContext* trace = nullptr);
+  // A share payload: a bare envelope, or one wrapped with the sender's trace
+  // context (refused on a connection older than kPeerProtocolTraceVersion).
+  Result<std::string> TracedShare(const std::string& peer, uint16_t version, std::string_view payload);
   // Everything before storing, without the node lock but for two short reads.
-  Arrival Receive(const std::string& peer, uint16_t version, std::string_view envelope);
+  Arrival Receive(const std::string& peer, uint16_t version, std::string_view envelope,
+                  const audit::TraceContext* trace = nullptr);
   // After storing: wipes the summary, answers a share over the quota with
   // a refusal, notes that the partner was heard from.
   Result<std::string> Finish(const std::string& peer, uint16_t version, Arrival& a, Result<std::string> answer);
@@ -243,10 +253,12 @@ class InboxHandler final : public PeerHandler {
   // its receipt, or the stored one when the message arrived meanwhile. Sets
   // *over_quota (and stores nothing) when the partner is over its quotas.
   Result<std::string> StoreReceived(const std::string& peer, const store::InboxRecord& r,
-                                    const std::string& receipt_bytes, Instant now, bool* over_quota);
+                                    const std::string& receipt_bytes, Instant now, bool* over_quota,
+                                    std::string_view trace_reason = {});
   // StoreReceived's writes inside a transaction the caller opened and commits.
   Result<std::string> StoreOne(NodeCore::Held& held, const std::string& peer, const store::InboxRecord& r,
-                               const std::string& receipt_bytes, Instant now, bool* over_quota);
+                               const std::string& receipt_bytes, Instant now, bool* over_quota,
+                               std::string_view trace_reason = {});
   NodeCore& core_;
 };
 

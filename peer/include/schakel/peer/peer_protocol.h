@@ -39,14 +39,19 @@ namespace schakel::peer {
 // Version 4: a revocation may be answered with a signed adoption notice
 // (the recipient adopted the share into its dossier and keeps it); to an
 // older sender that answer goes as FAILURE "adopted into dossier: ...".
+// Version 5: a share's DELIVER payload may carry the sender's W3C trace
+// context before the envelope ("SCHT", trace_context.h); a sender wraps
+// its envelopes only on connections of version 5 or later.
 inline constexpr uint16_t kPeerProtocolMinVersion = 1;
-inline constexpr uint16_t kPeerProtocolMaxVersion = 4;
+inline constexpr uint16_t kPeerProtocolMaxVersion = 5;
 // The first version whose senders take a signed refusal as an answer.
 inline constexpr uint16_t kPeerProtocolRefusalVersion = 2;
 // The first version that may send DELIVER_MORE.
 inline constexpr uint16_t kPeerProtocolBatchVersion = 3;
 // The first version whose senders take an adoption notice as an answer.
 inline constexpr uint16_t kPeerProtocolAdoptVersion = 4;
+// The first version whose DELIVER of a share may carry a trace context.
+inline constexpr uint16_t kPeerProtocolTraceVersion = 5;
 // A batch: at most this many requests, and at most kMaxBatchBytes of
 // payloads together unless it holds one request alone (a large envelope
 // goes by itself). A server refuses a longer batch (ERROR

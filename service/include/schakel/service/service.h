@@ -171,6 +171,10 @@ class Service {
   // The entries found, with the names of the users and partners they name.
   Result<AuditFound> AuditQuery(const Caller& c, const audit::AuditFilter& filter);
   Result<Export> AuditExport(const Caller& c);
+  // The same log as Logboek Dataverwerkingen records (audit/ldv.h; one JSON
+  // line per entry, subjects pseudonymised under a node-local key). Logged
+  // as audit.export with reason "format=ldv".
+  Result<Export> AuditExportLdv(const Caller& c);
   // A subject access report (AVG art. 15) as entries, for whoever renders
   // it (the console's table, the API's JSON and Dutch text): for the family
   // unless `internal`, with no staff member named (audit::RedactForFamily);
