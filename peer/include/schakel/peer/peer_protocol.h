@@ -40,13 +40,17 @@ namespace schakel::peer {
 // (the recipient adopted the share into its dossier and keeps it); to an
 // older sender that answer goes as FAILURE "adopted into dossier: ...".
 inline constexpr uint16_t kPeerProtocolMinVersion = 1;
-inline constexpr uint16_t kPeerProtocolMaxVersion = 4;
+// Version 5: a DELIVER may ask the partner to witness an audit checkpoint
+// ("SCHW", audit/witness.h), answered with a countersignature ("SCHC").
+inline constexpr uint16_t kPeerProtocolMaxVersion = 5;
 // The first version whose senders take a signed refusal as an answer.
 inline constexpr uint16_t kPeerProtocolRefusalVersion = 2;
 // The first version that may send DELIVER_MORE.
 inline constexpr uint16_t kPeerProtocolBatchVersion = 3;
 // The first version whose senders take an adoption notice as an answer.
 inline constexpr uint16_t kPeerProtocolAdoptVersion = 4;
+// The first version whose servers witness audit checkpoints.
+inline constexpr uint16_t kPeerProtocolWitnessVersion = 5;
 // A batch: at most this many requests, and at most kMaxBatchBytes of
 // payloads together unless it holds one request alone (a large envelope
 // goes by itself). A server refuses a longer batch (ERROR
