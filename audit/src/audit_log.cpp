@@ -146,6 +146,47 @@ class CheckpointCursor {
   bool has_ = false;
 };
 
+// Walks audit_witnesses (schema 18) in seq order beside the entries.
+class WitnessCursor {
+ public:
+  Status Open(store::Database& db) {
+    auto q = db.Prepare("SELECT seq, witness_id, hash, ts, sig FROM audit_witnesses ORDER BY seq, witness_id;");
+    if (!q.ok()) return q.status();
+    q_.emplace(std::move(q).value());
+    return Next();
+  }
+  bool has() const { return has_; }
+  int64_t seq() const { return seq_; }
+  void Append(std::string_view node_id, std::string* out) const {
+    AppendWitnessLine(node_id, seq_, ts_, hash_, witness_, sig_, out);
+  }
+  Status Next() {
+    auto step = q_->Step();
+    if (!step.ok()) return step.status();
+    has_ = *step;
+    if (!has_) return Status::Ok();
+    seq_ = q_->Int(0);
+    witness_ = q_->Text(1);
+    SCHAKEL_RETURN_IF_ERROR(BlobToHash(*q_, 2, seq_, "witnessed hash", &hash_));
+    ts_ = q_->Text(3);
+    std::vector<uint8_t> sig = q_->Blob(4);
+    if (sig.size() != sig_.size() || !IsCanonicalTimestamp(ts_) || !IsValidNodeId(witness_)) {
+      return Status::Corruption("audit witness for seq " + std::to_string(seq_) + ": bad row");
+    }
+    std::copy(sig.begin(), sig.end(), sig_.begin());
+    return Status::Ok();
+  }
+
+ private:
+  std::optional<store::Statement> q_;
+  bool has_ = false;
+  int64_t seq_ = 0;
+  std::string witness_;
+  Hash hash_{};
+  std::string ts_;
+  crypto::Signature sig_{};
+};
+
 }  // namespace
 
 constexpr const char* kTailSql = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1;";
@@ -421,6 +462,13 @@ Status AuditLog::Export(std::ostream& out) {
                            db_.Prepare("SELECT " + std::string(kEntryColumns) + " FROM audit_log ORDER BY seq;"));
   CheckpointCursor cps;
   SCHAKEL_RETURN_IF_ERROR(cps.Open(db_));
+  WitnessCursor wit;
+  SCHAKEL_RETURN_IF_ERROR(wit.Open(db_));
+  // After retention the export starts at the boundary's checkpoint; the
+  // countersignatures of checkpoints deleted with their entries stay in
+  // the table but have nothing left to be checked against.
+  SCHAKEL_ASSIGN_OR_RETURN(LogStart start, ReadLogStart(db_));
+  while (wit.has() && wit.seq() < start.after_seq) SCHAKEL_RETURN_IF_ERROR(wit.Next());
   std::string buf;
   buf.reserve(1 << 17);
   auto flush = [&]() -> Status {
@@ -441,6 +489,10 @@ Status AuditLog::Export(std::ostream& out) {
     // verifier reports them.
     while (cps.has() && cps.row().seq < e.seq) {
       write_checkpoint(cps.row());
+      while (wit.has() && wit.seq() == cps.row().seq) {  // the retention boundary's
+        wit.Append(node_id_, &buf);
+        SCHAKEL_RETURN_IF_ERROR(wit.Next());
+      }
       SCHAKEL_RETURN_IF_ERROR(cps.Next());
     }
     AppendEntryLine(e.format, e.seq, TextOf(e, ts), e.prev_hash, e.hash, &buf);
@@ -448,11 +500,22 @@ Status AuditLog::Export(std::ostream& out) {
       write_checkpoint(cps.row());
       SCHAKEL_RETURN_IF_ERROR(cps.Next());
     }
+    // Partners' countersignatures right after the checkpoint they
+    // countersigned: each names the seq, hash and time it saw, so a log
+    // rewritten since contradicts them (docs/audit.md "Witnessing").
+    while (wit.has() && wit.seq() <= e.seq) {
+      wit.Append(node_id_, &buf);
+      SCHAKEL_RETURN_IF_ERROR(wit.Next());
+    }
     if (buf.size() >= (1 << 16)) SCHAKEL_RETURN_IF_ERROR(flush());
   }
   while (cps.has()) {
     write_checkpoint(cps.row());
     SCHAKEL_RETURN_IF_ERROR(cps.Next());
+  }
+  while (wit.has()) {
+    wit.Append(node_id_, &buf);
+    SCHAKEL_RETURN_IF_ERROR(wit.Next());
   }
   SCHAKEL_RETURN_IF_ERROR(flush());
   out.flush();

@@ -31,7 +31,8 @@ constexpr KeyName kTopKeys[] = {{"type", kSlotType},
                                 {"format", kSlotFormat},
                                 {"recipient", kSlotRecipient},
                                 {"categories", kSlotCategories},
-                                {"consents", kSlotConsents}};
+                                {"consents", kSlotConsents},
+                                {"witness", kSlotWitness}};
 constexpr KeyName kActorKeys[] = {{"user", kSlotUser}, {"role", kSlotRole}, {"org", kSlotOrg}};
 
 }  // namespace

@@ -39,6 +39,7 @@ enum Slot : uint8_t {
   kSlotRecipient,   // format 2
   kSlotCategories,  // format 2
   kSlotConsents,    // format 2
+  kSlotWitness,     // witness lines (schema 18)
   kSlotCount
 };
 
@@ -53,6 +54,9 @@ constexpr uint32_t kEntrySlotsV2 =
     kEntrySlots | Bit(kSlotFormat) | Bit(kSlotRecipient) | Bit(kSlotCategories) | Bit(kSlotConsents);
 constexpr uint32_t kCheckpointSlots =
     Bit(kSlotType) | Bit(kSlotNodeId) | Bit(kSlotSeq) | Bit(kSlotTs) | Bit(kSlotHash) | Bit(kSlotSig);
+
+constexpr uint32_t kWitnessSlots = Bit(kSlotType) | Bit(kSlotNodeId) | Bit(kSlotSeq) | Bit(kSlotTs) | Bit(kSlotHash) |
+                                   Bit(kSlotWitness) | Bit(kSlotSig);
 
 // The slot of each text field of an entry, in hash order (TextField).
 constexpr Slot kTextSlots[kTextFieldCount] = {kSlotTs,         kSlotUser,       kSlotRole,    kSlotOrg,

@@ -221,6 +221,23 @@ std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash&
   return m;
 }
 
+std::string WitnessMessage(std::string_view witness_id, std::string_view node_id, int64_t seq, const Hash& hash,
+                           std::string_view ts) {
+  std::string m;
+  m.reserve(kWitnessLabel.size() + 1 + 2 + witness_id.size() + 2 + node_id.size() + 8 + 32 + 2 + ts.size());
+  m.append(kWitnessLabel);
+  m.push_back('\0');
+  AppendU16(&m, witness_id.size());
+  m.append(witness_id);
+  AppendU16(&m, node_id.size());
+  m.append(node_id);
+  AppendU64(&m, static_cast<uint64_t>(seq));
+  m.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  AppendU16(&m, ts.size());
+  m.append(ts);
+  return m;
+}
+
 void AppendEntryLine(int format, int64_t seq, const EntryText& text, const Hash& prev_hash, const Hash& hash,
                      std::string* out) {
   auto field = [&](TextField f) { return text[static_cast<size_t>(f)]; };
@@ -275,6 +292,23 @@ void AppendCheckpointLine(std::string_view node_id, int64_t seq, std::string_vie
   AppendJsonString(ts, out);
   out->append(",\"hash\":");
   AppendHex(hash, out);
+  out->append(",\"sig\":\"");
+  out->append(crypto::Base64Encode(sig));
+  out->append("\"}\n");
+}
+
+void AppendWitnessLine(std::string_view node_id, int64_t seq, std::string_view ts, const Hash& hash,
+                       std::string_view witness_id, const crypto::Signature& sig, std::string* out) {
+  out->append("{\"type\":\"witness\",\"node_id\":");
+  AppendJsonString(node_id, out);
+  out->append(",\"seq\":");
+  out->append(std::to_string(seq));
+  out->append(",\"ts\":");
+  AppendJsonString(ts, out);
+  out->append(",\"hash\":");
+  AppendHex(hash, out);
+  out->append(",\"witness\":");
+  AppendJsonString(witness_id, out);
   out->append(",\"sig\":\"");
   out->append(crypto::Base64Encode(sig));
   out->append("\"}\n");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "export_line.h"
+#include "schakel/base/strings.h"
 #include "schakel/crypto/identity.h"
 
 namespace schakel::audit {
@@ -15,7 +16,9 @@ using namespace internal;  // NOLINT(google-build-using-namespace): this module'
 
 class Verifier {
  public:
-  Verifier(const crypto::NodeCard& card, const VerifyOptions& options) : card_(card), options_(options) {}
+  Verifier(const crypto::NodeCard& card, const VerifyOptions& options) : card_(card), options_(options) {
+    report_.witnesses_checked = options.witnesses != nullptr;
+  }
 
   // Checks one line (without its newline). Returns false once a problem
   // was found; the report is then final.
@@ -31,7 +34,8 @@ class Verifier {
     if (!(parser_.seen() & Bit(kSlotType))) return Malformed("no type field");
     if (type == "entry") return Entry();
     if (type == "checkpoint") return Checkpoint();
-    return Malformed("type: expected \"entry\" or \"checkpoint\"");
+    if (type == "witness") return Witness();
+    return Malformed("type: expected \"entry\", \"checkpoint\" or \"witness\"");
   }
 
   // A line longer than the limit that the reader could not even buffer.
@@ -220,6 +224,65 @@ class Verifier {
     return true;
   }
 
+  // A partner's countersignature of a checkpoint (schema 18). Without
+  // witness cards only its shape is checked.
+  bool Witness() {
+    if (!Shape(kWitnessSlots)) return false;
+    int64_t seq = parser_.seq();
+    std::string_view node_id = parser_.value(kSlotNodeId);
+    std::string_view ts = parser_.value(kSlotTs);
+    std::string_view witness = parser_.value(kSlotWitness);
+    if (!IsCanonicalTimestamp(ts)) return Malformed("ts: expected YYYY-MM-DDTHH:MM:SS.mmmZ");
+    if (!IsValidNodeId(witness)) return Malformed("witness: expected a node id [a-z0-9-]{3,64}");
+    Hash hash;
+    if (!DecodeHash(parser_.value(kSlotHash), &hash)) {
+      return Malformed("hash: expected 64 lower-case hex digits");
+    }
+    std::string_view sig_text = parser_.value(kSlotSig);
+    auto sig_bytes = crypto::Base64Decode(sig_text, 64);
+    if (!IsBase64Alphabet(sig_text) || !sig_bytes.ok() || sig_bytes->size() != 64) {
+      return Malformed("sig: expected the base64 of a 64-byte signature");
+    }
+    ++report_.witness_lines;
+    if (options_.witnesses == nullptr) return true;
+    if (node_id != card_.node_id) {
+      return Fail(VerifyProblem::kCheckpointWrongNode, seq, line_no_,
+                  "countersignature of a checkpoint of another node than the card's " + card_.node_id);
+    }
+    auto it = options_.witnesses->find(witness);
+    if (it == options_.witnesses->end()) {
+      return Fail(VerifyProblem::kUnknownWitness, seq, line_no_,
+                  "countersigned by " + std::string(witness) + ", whose card is not among the witnesses' cards");
+    }
+    crypto::Signature sig;
+    std::copy(sig_bytes->begin(), sig_bytes->end(), sig.begin());
+    if (!crypto::Verify(it->second.sign_pk, WitnessMessage(witness, node_id, seq, hash, ts), sig)) {
+      return Fail(VerifyProblem::kBadWitnessSignature, seq, line_no_,
+                  "the countersignature by " + std::string(witness) + " does not verify under its card's key");
+    }
+    if (seq > report_.last_seq) {
+      return Fail(VerifyProblem::kWitnessContradicted, seq, line_no_,
+                  std::string(witness) + " witnessed checkpoint seq " + std::to_string(seq) + " signed " +
+                      std::string(ts) + ", but the export has no entry " + std::to_string(seq) +
+                      " here (the export ends at seq " + std::to_string(report_.last_seq) +
+                      "): the log was cut or rewritten after it was witnessed");
+    }
+    if (seq < report_.last_seq) {
+      return Fail(VerifyProblem::kWitnessMisplaced, seq, line_no_,
+                  "countersignature for seq " + std::to_string(seq) + " follows the entry with seq " +
+                      std::to_string(report_.last_seq) + " (it follows the checkpoint it countersigns)");
+    }
+    if (hash != last_hash_) {
+      return Fail(VerifyProblem::kWitnessContradicted, seq, line_no_,
+                  std::string(witness) + " witnessed another hash for seq " + std::to_string(seq) +
+                      " (checkpoint signed " + std::string(ts) + ") than the export's: the log was rewritten " +
+                      "after it was witnessed");
+    }
+    ++report_.witnessed;
+    report_.last_witnessed_seq = seq;
+    return true;
+  }
+
   const crypto::NodeCard& card_;
   const VerifyOptions& options_;
   LineParser parser_;
@@ -266,6 +329,14 @@ std::string_view VerifyProblemName(VerifyProblem p) {
       return "anchor_mismatch";
     case VerifyProblem::kTruncatedBeforeAnchor:
       return "truncated_before_anchor";
+    case VerifyProblem::kWitnessContradicted:
+      return "witness_contradicted";
+    case VerifyProblem::kBadWitnessSignature:
+      return "bad_witness_signature";
+    case VerifyProblem::kUnknownWitness:
+      return "unknown_witness";
+    case VerifyProblem::kWitnessMisplaced:
+      return "witness_misplaced";
   }
   return "unknown";
 }
@@ -274,6 +345,10 @@ std::string VerifyReport::Describe() const {
   if (ok) {
     std::string text = "verified " + std::to_string(entries) + " entries, " + std::to_string(checkpoints) +
                        " checkpoints, last seq " + std::to_string(last_seq);
+    if (witnesses_checked) {
+      text += ", " + std::to_string(witnessed) + " countersignatures by partners";
+      if (witnessed > 0) text += " (last witnessed seq " + std::to_string(last_witnessed_seq) + ")";
+    }
     if (starts_after_seq > 0) {
       text += "; the log starts after seq " + std::to_string(starts_after_seq) +
               " (entries up to it were deleted by retention, after a signed boundary)";

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "schakel/audit/witness.h"
 #include "schakel/base/log.h"
 #include "schakel/peer/delivery.h"
 #include "schakel/store/records.h"
@@ -169,9 +170,59 @@ void DeliveryWorker::Drain(Lane& lane) {
       }
       due = std::move(items).value();
     }
-    if (due.empty()) return;
+    if (due.empty()) {
+      Witness(lane);
+      return;
+    }
     Deliver(lane, due);
   }
+}
+
+void DeliveryWorker::Witness(Lane& lane) {
+  if (stop_ || !lane.client || lane.client->protocol_version() == 0) return;
+  const std::string& own = core_.config.node_id;
+  if (lane.client->protocol_version() < kPeerProtocolWitnessVersion) {
+    if (lane.witness_unsupported_noted) return;
+    lane.witness_unsupported_noted = true;
+    NodeCore::Held held(core_);
+    Status st =
+        audit::RecordWitnessUnavailable(held.db(), lane.partner_id,
+                                        "peer protocol " + std::to_string(lane.client->protocol_version()) +
+                                            " (witnessing needs " + std::to_string(kPeerProtocolWitnessVersion) + ")",
+                                        core_.clock->Now());
+    if (!st.ok()) LogWarn("audit: cannot record that " + lane.partner_id + " does not witness: " + st.message());
+    return;
+  }
+  std::optional<audit::WitnessRequest> next;
+  std::optional<store::Partner> partner;
+  {
+    NodeCore::Reading reading(core_);
+    auto found = audit::NextForWitness(reading.db(), own, lane.partner_id);
+    auto p = store::FindPartner(reading.db(), lane.partner_id);
+    if (!found.ok() || !p.ok()) return;
+    next = std::move(*found);
+    partner = std::move(*p);
+  }
+  if (!next || !partner) return;
+  auto answer = lane.client->Deliver(audit::EncodeWitnessRequest(*next));
+  if (!answer.ok()) {
+    LogWarn("audit: " + lane.partner_id + " did not witness checkpoint " + std::to_string(next->seq) + ": " +
+            answer.status().message());
+    return;
+  }
+  auto cs = audit::ParseCountersignature(*answer);
+  if (!cs.ok()) {
+    LogWarn("audit: the countersignature of " + lane.partner_id + ": " + cs.status().message());
+    return;
+  }
+  NodeCore::Held held(core_);
+  Status st = audit::RecordCountersignature(held.db(), partner->card, own, *cs, core_.clock->Now());
+  if (!st.ok()) {
+    LogWarn("audit: the countersignature of " + lane.partner_id + " for checkpoint " + std::to_string(next->seq) +
+            " is not kept: " + st.message());
+    return;
+  }
+  LogInfo("audit: checkpoint " + std::to_string(cs->seq) + " witnessed by " + lane.partner_id);
 }
 
 void DeliveryWorker::RunOnce() {

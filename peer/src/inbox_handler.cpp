@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "schakel/audit/witness.h"
 #include "schakel/base/fault_point.h"
 #include "schakel/base/log.h"
 #include "schakel/base/time.h"
@@ -27,6 +28,7 @@ Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t ve
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") return Share(peer, version, payload);
   if (IsTraced(payload)) return TracedShare(peer, version, payload);
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, version, payload);
+  if (audit::IsWitnessRequest(payload)) return WitnessFor(peer, version, payload);
   return Status::InvalidInput("unknown message type");
 }
 
@@ -37,6 +39,24 @@ Result<std::string> InboxHandler::TracedShare(const std::string& peer, uint16_t 
   }
   SCHAKEL_ASSIGN_OR_RETURN(Traced traced, UnwrapTraced(payload));
   return Share(peer, version, traced.envelope, &traced.trace);
+}
+
+Result<std::string> InboxHandler::WitnessFor(const std::string& peer, uint16_t version, std::string_view request) {
+  if (version < kPeerProtocolWitnessVersion) {
+    return Status::InvalidInput("a witness request needs peer protocol " + std::to_string(kPeerProtocolWitnessVersion));
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(audit::WitnessRequest req, audit::ParseWitnessRequest(request));
+  if (req.node_id != peer) {
+    return Status::Denied("witness: a checkpoint of " + req.node_id + " from the connected partner " + peer);
+  }
+  NodeCore::Held held(core_);
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> partner, store::FindPartner(held.db(), peer));
+  if (!partner) return Status::Denied("unknown partner " + peer);
+  SCHAKEL_ASSIGN_OR_RETURN(
+      audit::Countersignature cs,
+      audit::WitnessCheckpoint(held.db(), held.audit(), partner->card, core_.keys.identity(), req, core_.clock->Now()));
+  LogInfo("audit: witnessed checkpoint " + std::to_string(cs.seq) + " of " + peer);
+  return audit::EncodeCountersignature(cs);
 }
 
 std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string& peer, uint16_t version,

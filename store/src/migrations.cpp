@@ -523,8 +523,52 @@ CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 )sql";
 
-constexpr std::array<std::string_view, 17> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8, kV9,
-                                                          kV10, kV11, kV12, kV13, kV14, kV15, kV16, kV17};
+// Version 18: partners witness each other's audit checkpoints
+// (docs/audit.md "Witnessing"). audit_witnesses: at the node whose log it
+// is, the countersignatures its partners returned, with the seq, hash and
+// time they countersigned (kept even when the log is rewritten later: that
+// is what exposes the rewrite). audit_witnessed: at the partner, the other
+// nodes' checkpoints it verified and countersigned. audit_witness_peers: per
+// partner, why it does not witness (an older release). The first two are
+// append-only like the log.
+constexpr std::string_view kV18 = R"sql(
+CREATE TABLE audit_witnesses (
+  seq          INTEGER NOT NULL,
+  witness_id   TEXT NOT NULL,
+  hash         BLOB NOT NULL CHECK (length(hash) = 32),
+  ts           TEXT NOT NULL,
+  sig          BLOB NOT NULL CHECK (length(sig) = 64),
+  received_at  TEXT NOT NULL,
+  PRIMARY KEY (seq, witness_id)
+);
+CREATE TABLE audit_witnessed (
+  node_id      TEXT NOT NULL,
+  seq          INTEGER NOT NULL,
+  hash         BLOB NOT NULL CHECK (length(hash) = 32),
+  ts           TEXT NOT NULL,
+  sig          BLOB NOT NULL CHECK (length(sig) = 64),
+  countersig   BLOB NOT NULL CHECK (length(countersig) = 64),
+  witnessed_at TEXT NOT NULL,
+  PRIMARY KEY (node_id, seq)
+);
+CREATE TABLE audit_witness_peers (
+  witness_id   TEXT PRIMARY KEY,
+  state        TEXT NOT NULL,
+  detail       TEXT NOT NULL,
+  updated_at   TEXT NOT NULL
+);
+CREATE TRIGGER audit_witnesses_no_update BEFORE UPDATE ON audit_witnesses
+  BEGIN SELECT RAISE(ABORT, 'audit witnesses are append-only'); END;
+CREATE TRIGGER audit_witnesses_no_delete BEFORE DELETE ON audit_witnesses
+  BEGIN SELECT RAISE(ABORT, 'audit witnesses are append-only'); END;
+CREATE TRIGGER audit_witnessed_no_update BEFORE UPDATE ON audit_witnessed
+  BEGIN SELECT RAISE(ABORT, 'witnessed checkpoints are append-only'); END;
+CREATE TRIGGER audit_witnessed_no_delete BEFORE DELETE ON audit_witnessed
+  BEGIN SELECT RAISE(ABORT, 'witnessed checkpoints are append-only'); END;
+)sql";
+
+constexpr std::array<std::string_view, 18> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,  kV9,
+                                                          kV10, kV11, kV12, kV13, kV14, kV15, kV16, kV17, kV18};
 
 }  // namespace
 

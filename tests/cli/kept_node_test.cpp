@@ -15,6 +15,7 @@
 
 #include "schakel/audit/audit_log.h"
 #include "schakel/audit/verify.h"
+#include "schakel/audit/witness.h"
 #include "schakel/base/clock.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/node_card.h"
@@ -172,6 +173,33 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   EXPECT_EQ(report->entries_format1, static_cast<int64_t>(before->size()));
   EXPECT_EQ(report->entries, static_cast<int64_t>(before->size()) + 1);
 
+  // Version 18: a partner's countersignature of the latest checkpoint is kept
+  // and exported; the kept chain verifies with it.
+  auto latest = audit::LatestCheckpoint(*db, "school-trajectum");
+  ASSERT_TRUE(latest.ok() && latest->has_value()) << latest.status().message();
+  crypto::SigningKeyPair partner_key = crypto::GenerateSigningKeyPair();
+  crypto::NodeCard partner_card;
+  partner_card.node_id = "wijkteam-overvecht";
+  partner_card.sign_pk = partner_key.public_key;
+  audit::Countersignature cs;
+  cs.witness_id = "wijkteam-overvecht";
+  cs.node_id = "school-trajectum";
+  cs.seq = (*latest)->seq;
+  cs.hash = (*latest)->hash;
+  cs.ts = (*latest)->ts;
+  cs.sig = crypto::Sign(partner_key, audit::WitnessMessage(cs.witness_id, cs.node_id, cs.seq, cs.hash, cs.ts));
+  Status kept = audit::RecordCountersignature(*db, partner_card, "school-trajectum", cs, clock.Now());
+  ASSERT_TRUE(kept.ok()) << kept.message();
+  std::ostringstream witnessed_export;
+  ASSERT_TRUE((*log)->Export(witnessed_export).ok());
+  audit::WitnessCards cards{{partner_card.node_id, partner_card}};
+  audit::VerifyOptions with_witnesses;
+  with_witnesses.witnesses = &cards;
+  auto witnessed = audit::VerifyExport(witnessed_export.str(), *card, with_witnesses);
+  ASSERT_TRUE(witnessed.ok()) << witnessed.status().message();
+  EXPECT_TRUE(witnessed->ok) << witnessed->Describe();
+  EXPECT_EQ(witnessed->witnessed, 1);
+
   // Version 17: retention. The kept entries are young, so a pass deletes
   // nothing and the triggers still refuse a delete; six years on, a pass
   // deletes every kept entry (format 1 and 2) through the export's
@@ -195,6 +223,11 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   EXPECT_TRUE(rest_report->ok) << rest_report->Describe();
   EXPECT_EQ(rest_report->starts_after_seq, *seq);
   EXPECT_EQ(rest_report->entries, 1);  // the retention entry
+  // The partner's countersignature of the boundary follows it and still checks.
+  auto rest_witnessed = audit::VerifyExport(rest.str(), *card, with_witnesses);
+  ASSERT_TRUE(rest_witnessed.ok());
+  EXPECT_TRUE(rest_witnessed->ok) << rest_witnessed->Describe();
+  EXPECT_EQ(rest_witnessed->witnessed, 1);
 
   // Version 13: the users kept from before hold no function; a coordinator
   // can be given one, anyone else cannot.

@@ -1,11 +1,18 @@
 // End-to-end: real schakeld processes on loopback, driven through the CLI.
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "federation_support.h"
+#include "schakel/audit/verify.h"
+#include "schakel/audit/witness.h"
+#include "schakel/crypto/node_card.h"
+#include "schakel/store/identity_store.h"
 
 namespace schakel {
 namespace {
@@ -517,6 +524,67 @@ TEST_F(FederationTest, EveryActionLeavesItsAuditEntryAndTheMessageIdTracesBothLo
   auto verify =
       testing::RunSchakel({"audit", "verify", "--export", file, "--card", fed_["school"].dir + "/node-card.json"});
   EXPECT_EQ(verify.code, 0) << verify.err;
+}
+
+// Witnessing over the wire (docs/audit.md "Witnessing"): once the school's
+// queue to the team is drained, its latest audit checkpoint goes to the team
+// on the same connection (protocol 5); the team records it in its own log and
+// countersigns it; the school keeps the countersignature, and its export
+// verifies with the team's card as witness.
+TEST_F(FederationTest, ThePartnerWitnessesTheLatestCheckpointAfterADelivery) {
+  fed_.StartNode("school");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  fed_.StopNode("school");  // signs a checkpoint on the way down
+  fed_.StartNode("school");
+  fed_.StartNode("team");
+  std::string msg = ShareSanne();
+  ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered"));
+  int64_t kept = 0;
+  for (int i = 0; i < 60 && kept == 0; ++i) {
+    auto db = testing::OpenNodeDb(fed_["school"].dir);
+    ASSERT_NE(db, nullptr);
+    auto q = db->Prepare("SELECT count(*) FROM audit_witnesses WHERE witness_id = 'wijkteam-b';");
+    ASSERT_TRUE(q.ok()) << q.status().message();
+    ASSERT_TRUE(q->Step().value());
+    kept = q->Int(0);
+    if (kept == 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(kept, 1);
+  fed_.StopNode("school");
+  fed_.StopNode("team");
+
+  auto team_db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(team_db, nullptr);
+  auto witnessed = audit::LatestWitnessed(*team_db, "wijkteam-b", "school-a");
+  ASSERT_TRUE(witnessed.ok() && witnessed->has_value());
+  EXPECT_EQ(testing::CountEntries(*team_db, "audit.witnessed", "checkpoint:" + std::to_string((*witnessed)->seq)), 1);
+  team_db.reset();
+  auto answer = testing::RunSchakel({"audit", "witness", "--json", "--dir", fed_["team"].dir, "--node", "school-a"});
+  ASSERT_EQ(answer.code, 0) << answer.err;
+  EXPECT_EQ(json::parse(answer.out)["seq"], (*witnessed)->seq);
+
+  auto school_db = testing::OpenNodeDb(fed_["school"].dir);
+  ASSERT_NE(school_db, nullptr);
+  auto identity = store::LoadIdentity(*school_db);
+  ASSERT_TRUE(identity.ok());
+  SystemClock clock;
+  auto log = audit::AuditLog::Create(*school_db, "school-a", *identity, clock);
+  ASSERT_TRUE(log.ok());
+  std::ostringstream exported;
+  ASSERT_TRUE((*log)->Export(exported).ok());
+  auto school_card = crypto::ParseNodeCard(testing::ReadAll(fed_["school"].dir + "/node-card.json"));
+  auto team_card = crypto::ParseNodeCard(testing::ReadAll(fed_["team"].dir + "/node-card.json"));
+  ASSERT_TRUE(school_card.ok() && team_card.ok());
+  audit::WitnessCards cards{{"wijkteam-b", *team_card}};
+  audit::VerifyOptions options;
+  options.witnesses = &cards;
+  auto report = audit::VerifyExport(exported.str(), *school_card, options);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_TRUE(report->ok) << report->Describe();
+  EXPECT_EQ(report->witnessed, 1);
+  EXPECT_EQ(report->last_witnessed_seq, (*witnessed)->seq);
 }
 
 }  // namespace

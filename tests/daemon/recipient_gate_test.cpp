@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "federation_support.h"
+#include "schakel/audit/witness.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/node_card.h"
 #include "schakel/peer/peer_client.h"
@@ -466,6 +467,57 @@ TEST_F(RecipientGateTest, ARefusalThatDoesNotVerifyIsAFailedDelivery) {
   EXPECT_TRUE(school_log["entries"].empty());
   fed_.StopNode("school");
   (*server)->Stop();
+}
+
+// Peer protocol 5 (docs/audit.md "Witnessing"): the team witnesses
+// school-a's audit checkpoint -- verified under school-a's pinned card,
+// recorded in the team's log, answered with the team's countersignature. On
+// protocol 4 the request is refused; a checkpoint at the same seq with
+// another hash is refused as a rewrite; a forged one as unauthenticated.
+TEST_F(RecipientGateTest, APartnerWitnessesACheckpointOnProtocolFive) {
+  fed_.StartNode("team");
+  audit::WitnessRequest req;
+  req.node_id = "school-a";
+  req.seq = 7;
+  req.hash.fill(0x5a);
+  req.ts = "2026-11-30T12:00:00.000Z";
+  req.sig = crypto::Sign(school_identity_, audit::CheckpointMessage(req.node_id, req.seq, req.hash, req.ts));
+
+  auto old = Deliver(audit::EncodeWitnessRequest(req), peer::kPeerProtocolAdoptVersion);
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.status().code(), Code::kInvalidInput) << old.status().message();
+
+  auto answer = Deliver(audit::EncodeWitnessRequest(req));
+  ASSERT_TRUE(answer.ok()) << answer.status().message();
+  auto cs = audit::ParseCountersignature(*answer);
+  ASSERT_TRUE(cs.ok()) << cs.status().message();
+  EXPECT_EQ(cs->witness_id, "wijkteam-b");
+  EXPECT_EQ(cs->seq, 7);
+  EXPECT_TRUE(crypto::Verify(team_card_.sign_pk, audit::WitnessMessage("wijkteam-b", "school-a", 7, req.hash, req.ts),
+                             cs->sig));
+
+  audit::WitnessRequest rewritten = req;
+  rewritten.hash[0] ^= 1;
+  rewritten.sig =
+      crypto::Sign(school_identity_, audit::CheckpointMessage(req.node_id, req.seq, rewritten.hash, req.ts));
+  auto refused = Deliver(audit::EncodeWitnessRequest(rewritten));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kCorruption) << refused.status().message();
+
+  audit::WitnessRequest forged = req;
+  forged.seq = 8;
+  auto unsigned_ = Deliver(audit::EncodeWitnessRequest(forged));
+  ASSERT_FALSE(unsigned_.ok());
+  EXPECT_EQ(unsigned_.status().code(), Code::kUnauthenticated) << unsigned_.status().message();
+
+  fed_.StopNode("team");
+  auto db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(testing::CountEntries(*db, "audit.witnessed", "checkpoint:7"), 1);
+  EXPECT_EQ(testing::CountEntries(*db, "audit.witness_contradicted", "checkpoint:7"), 1);
+  auto latest = audit::LatestWitnessed(*db, "wijkteam-b", "school-a");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->hash, req.hash);
 }
 
 }  // namespace

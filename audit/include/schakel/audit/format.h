@@ -86,6 +86,7 @@ inline bool IsKnownEntryFormat(int format) { return format == kEntryFormat1 || f
 inline constexpr std::string_view kEntryLabel = "schakel/audit-entry/v1";
 inline constexpr std::string_view kEntryLabelV2 = "schakel/audit-entry/v2";
 inline constexpr std::string_view kCheckpointLabel = "schakel/audit-checkpoint/v1";
+inline constexpr std::string_view kWitnessLabel = "schakel/audit-witness/v1";
 
 // The text fields of an entry in the order the hash covers them: twelve in
 // format 1, fifteen in format 2.
@@ -148,6 +149,18 @@ Hash ComputeEntryHash(int format, int64_t seq, const EntryText& text, const Hash
 //   || u64be(seq) || hash (32 bytes) || u16be(len) || ts.
 std::string CheckpointMessage(std::string_view node_id, int64_t seq, const Hash& hash, std::string_view ts);
 
+// The bytes a partner's countersignature of a checkpoint covers
+// (docs/audit.md "Witnessing"):
+//   "schakel/audit-witness/v1" 0x00 || u16be(len) || witness_id
+//   || u16be(len) || node_id || u64be(seq) || hash (32 bytes)
+//   || u16be(len) || ts,
+// witness_id the partner that countersigns, node_id the node whose log it
+// is, seq/hash/ts those of the node's checkpoint (ts: when the node signed
+// it). A different label from the checkpoint's, so neither signature can be
+// passed off as the other.
+std::string WitnessMessage(std::string_view witness_id, std::string_view node_id, int64_t seq, const Hash& hash,
+                           std::string_view ts);
+
 // Export lines (each ends with '\n'), appended to *out. A format-1 entry:
 //   {"type":"entry","seq":1,"ts":"...","actor":{"user":"...","role":"...","org":"..."},
 //    "action":"...","subject":"...","object":"...","purpose":"...","legal_basis":"...",
@@ -161,5 +174,11 @@ void AppendEntryLine(int format, int64_t seq, const EntryText& text, const Hash&
                      std::string* out);
 void AppendCheckpointLine(std::string_view node_id, int64_t seq, std::string_view ts, const Hash& hash,
                           const crypto::Signature& sig, std::string* out);
+// A partner's countersignature (since schema 18), right after the checkpoint
+// line it countersigns:
+//   {"type":"witness","node_id":"...","seq":1000,"ts":"...","hash":"<hex>",
+//    "witness":"<partner node id>","sig":"<base64 countersignature>"}
+void AppendWitnessLine(std::string_view node_id, int64_t seq, std::string_view ts, const Hash& hash,
+                       std::string_view witness_id, const crypto::Signature& sig, std::string* out);
 
 }  // namespace schakel::audit

@@ -29,7 +29,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +49,10 @@ struct VerifyAnchor {
   Hash hash{};
 };
 
+// Partners' cards by node id, for checking the countersignatures of an
+// export (docs/audit.md "Witnessing").
+using WitnessCards = std::map<std::string, crypto::NodeCard, std::less<>>;
+
 struct VerifyOptions {
   // Longest line accepted (bytes, without the newline). Default: 64 KiB,
   // room for the largest entry even with every non-ASCII character escaped.
@@ -56,6 +62,13 @@ struct VerifyOptions {
   uint64_t max_total_bytes = uint64_t{16} << 30;
   // When set, the export must extend this checkpoint (see VerifyAnchor).
   std::optional<VerifyAnchor> anchor;
+  // When set (`audit verify --witnesses DIR`): every witness line must be
+  // countersigned by a partner in this set, and the export must agree with
+  // what the partner witnessed (the entry at its seq has its hash). When
+  // not set, witness lines are checked for their shape only and otherwise
+  // ignored, so plain verification is as before. Not owned; must outlive
+  // the call.
+  const WitnessCards* witnesses = nullptr;
 };
 
 // What went wrong first. Values are stable (they reach --json output).
@@ -72,6 +85,11 @@ enum class VerifyProblem : uint8_t {
   kNotCovered = 9,              // entries after the last checkpoint
   kAnchorMismatch = 10,         // the entry at the anchor's seq has another hash
   kTruncatedBeforeAnchor = 11,  // the export ends before the anchor's seq
+  // With witness cards (VerifyOptions::witnesses) only:
+  kWitnessContradicted = 12,  // a partner witnessed another hash at this seq, or an entry the export lacks
+  kBadWitnessSignature = 13,  // a countersignature does not verify under the partner's card
+  kUnknownWitness = 14,       // a countersignature by a partner whose card is not given
+  kWitnessMisplaced = 15,     // a witness line after a later entry than the one it covers
 };
 std::string_view VerifyProblemName(VerifyProblem p);  // "hash_mismatch", ...
 
@@ -91,6 +109,13 @@ struct VerifyReport {
   int64_t starts_after_seq = 0;
   // The anchor's seq lies before that start: it could not be checked.
   bool anchor_before_start = false;
+  // Witness lines (countersignatures by partners) seen, and -- when witness
+  // cards were given -- how many of them were checked and agree, and the
+  // latest seq so witnessed.
+  int64_t witness_lines = 0;
+  bool witnesses_checked = false;
+  int64_t witnessed = 0;
+  int64_t last_witnessed_seq = 0;
 
   // When !ok: the first problem.
   VerifyProblem problem = VerifyProblem::kNone;

@@ -95,8 +95,9 @@ class DeliveryWorker {
     std::thread thread;
     std::mutex mu;
     std::condition_variable cv;
-    bool pending = false;  // GUARDED_BY(mu): the dispatcher saw due items
-    bool done = false;     // GUARDED_BY(mu): the thread ended (idle or stopped)
+    bool pending = false;                    // GUARDED_BY(mu): the dispatcher saw due items
+    bool done = false;                       // GUARDED_BY(mu): the thread ended (idle or stopped)
+    bool witness_unsupported_noted = false;  // the partner's protocol is older than 5 (recorded once)
   };
   // What to do with a due item, decided under the node lock.
   struct Plan {
@@ -126,6 +127,13 @@ class DeliveryWorker {
   // (one batch each); returns early
   // once the breaker is open.
   void Drain(Lane& lane);
+  // After a drained round, on the connection still open: when the partner
+  // speaks protocol 5 and has not countersigned this node's latest audit
+  // checkpoint, sends it (one request) and keeps the verified
+  // countersignature (audit/witness.h). A partner on an older protocol is
+  // recorded as not witnessing. Failures are logged, never retried here,
+  // and never touch the delivery queue.
+  void Witness(Lane& lane);
   // Reads the partner and the share; drops an item no longer queued; cancels
   // (still queued) or revokes (sending) a share the consents no longer allow
   // (audited). Takes the node lock.
@@ -221,6 +229,9 @@ class InboxHandler final : public PeerHandler {
   // A share payload: a bare envelope, or one wrapped with the sender's trace
   // context (refused on a connection older than kPeerProtocolTraceVersion).
   Result<std::string> TracedShare(const std::string& peer, uint16_t version, std::string_view payload);
+  // A partner's audit checkpoint to witness (protocol 5): verified with its
+  // card, recorded in our log, answered with our countersignature.
+  Result<std::string> WitnessFor(const std::string& peer, uint16_t version, std::string_view request);
   // Everything before storing, without the node lock but for two short reads.
   Arrival Receive(const std::string& peer, uint16_t version, std::string_view envelope,
                   const audit::TraceContext* trace = nullptr);

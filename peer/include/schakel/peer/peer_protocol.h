@@ -43,6 +43,8 @@ namespace schakel::peer {
 // context before the envelope ("SCHT", trace_context.h); a sender wraps
 // its envelopes only on connections of version 5 or later.
 inline constexpr uint16_t kPeerProtocolMinVersion = 1;
+// Version 5: a DELIVER may ask the partner to witness an audit checkpoint
+// ("SCHW", audit/witness.h), answered with a countersignature ("SCHC").
 inline constexpr uint16_t kPeerProtocolMaxVersion = 5;
 // The first version whose senders take a signed refusal as an answer.
 inline constexpr uint16_t kPeerProtocolRefusalVersion = 2;
@@ -52,6 +54,8 @@ inline constexpr uint16_t kPeerProtocolBatchVersion = 3;
 inline constexpr uint16_t kPeerProtocolAdoptVersion = 4;
 // The first version whose DELIVER of a share may carry a trace context.
 inline constexpr uint16_t kPeerProtocolTraceVersion = 5;
+// The first version whose servers witness audit checkpoints.
+inline constexpr uint16_t kPeerProtocolWitnessVersion = 5;
 // A batch: at most this many requests, and at most kMaxBatchBytes of
 // payloads together unless it holds one request alone (a large envelope
 // goes by itself). A server refuses a longer batch (ERROR
