@@ -220,7 +220,9 @@ Status ExportLdv(std::istream& plain_export, const LdvOptions& options, std::ost
     if (line.size() > kMaxLineBytes) return bad("longer than 64 KiB");
     if (!parser.Parse(line)) return bad(parser.error());
     using internal::kSlotType;
-    if (parser.value(kSlotType) == "checkpoint") continue;
+    // Checkpoints and partners' countersignatures are about the chain, not
+    // processing actions: LDV has no record for them.
+    if (parser.value(kSlotType) == "checkpoint" || parser.value(kSlotType) == "witness") continue;
     if (parser.value(kSlotType) != "entry") return bad("unknown line type");
     Hash hash{};
     if (!internal::DecodeHash(parser.value(internal::kSlotHash), &hash)) return bad("hash is not 64 hex digits");
