@@ -280,7 +280,10 @@ expect_refused "a mentor reading the audit log" as school "$MENTOR" audit export
 as school "$AUDITOR" audit export >"$WORK/audit.jsonl"
 "$SCHAKEL" audit verify --export "$WORK/audit.jsonl" --card "$WORK/school/node-card.json" >"$WORK/verify"
 ok "$(cat "$WORK/verify")"
-as school "$AUDITOR" audit subject stu-1042 | head -n 12 | sed 's/^/       /'
+# Whole into a file first: a pipe into head would end the command with
+# SIGPIPE (exit 141 under pipefail) once the report outgrows 12 lines.
+as school "$AUDITOR" audit subject stu-1042 >"$WORK/subject"
+sed -n '1,12s/^/       /p' "$WORK/subject"
 
 for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p" || fail "a daemon did not stop cleanly"; done
 PIDS=()
