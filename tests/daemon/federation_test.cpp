@@ -587,5 +587,32 @@ TEST_F(FederationTest, ThePartnerWitnessesTheLatestCheckpointAfterADelivery) {
   EXPECT_EQ(report->last_witnessed_seq, (*witnessed)->seq);
 }
 
+// A partner nothing is sent to is asked too: the delivery worker's witness
+// pass (DeliveryOptions::witness_interval; the first right after start)
+// connects to it only to have the latest checkpoint countersigned.
+TEST_F(FederationTest, APartnerThatIsSentNothingStillWitnesses) {
+  fed_.StartNode("school");
+  fed_.StopNode("school");  // signs a checkpoint on the way down
+  fed_.StartNode("team");
+  fed_.StartNode("school");
+  int64_t kept = 0;
+  for (int i = 0; i < 60 && kept == 0; ++i) {
+    auto db = testing::OpenNodeDb(fed_["school"].dir);
+    ASSERT_NE(db, nullptr);
+    auto q = db->Prepare("SELECT count(*) FROM audit_witnesses WHERE witness_id = 'wijkteam-b';");
+    ASSERT_TRUE(q.ok()) << q.status().message();
+    ASSERT_TRUE(q->Step().value());
+    kept = q->Int(0);
+    if (kept == 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_EQ(kept, 1);
+  fed_.StopNode("school");
+  fed_.StopNode("team");
+  auto team_db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(team_db, nullptr);
+  auto witnessed = audit::LatestWitnessed(*team_db, "wijkteam-b", "school-a");
+  ASSERT_TRUE(witnessed.ok() && witnessed->has_value());
+}
+
 }  // namespace
 }  // namespace schakel
