@@ -12,11 +12,8 @@ namespace {
 constexpr const char* kColumns =
     "seq, ts, actor_user, actor_role, actor_org, action, subject, object, purpose, legal_basis, "
     "outcome, reason, source, prev_hash, hash, format, recipient, categories, consents";
-// Column kinds of kColumns, by index: integers, blobs, the rest text.
-constexpr std::array<bool, 19> kIsInt = {true,  false, false, false, false, false, false, false, false, false,
-                                         false, false, false, false, false, true,  false, false, false};
-constexpr std::array<bool, 19> kIsBlob = {false, false, false, false, false, false, false, false, false, false,
-                                          false, false, false, true,  true,  false, false, false, false};
+// The kind of each column, in order: i integer, b blob, t text.
+constexpr const char* kKinds = "ittttttttttttbbittt";
 
 // The last entry's seq and hash of a log (0 and empty: no entries).
 Result<std::pair<int64_t, std::vector<uint8_t>>> LastEntry(store::Database& db) {
@@ -35,28 +32,31 @@ Result<bool> HasEntry(store::Database& db, int64_t seq, const std::vector<uint8_
   return row && q.Blob(0) == hash;
 }
 
-// Copies every row of `table` with seq > after from `source` to `target`
-// (whose transaction is open), column by column. Returns the rows copied.
+// Copies the rows of `table` that `where` selects (with `after` bound to
+// its one parameter) from `source` to `target` (whose transaction is open),
+// column by column as `kinds` says (i integer, b blob, t text); with
+// `or_ignore`, rows `target` has already (by key) are left as they are.
+// Returns the rows read.
 Result<int64_t> CopyRows(store::Database& source, store::Database& target, const std::string& table,
-                         const std::string& columns, size_t count, int64_t after) {
+                         const std::string& columns, std::string_view kinds, const std::string& where, int64_t after,
+                         bool or_ignore = false) {
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement read,
-                           source.Prepare("SELECT " + columns + " FROM " + table + " WHERE seq > ? ORDER BY seq;"));
+                           source.Prepare("SELECT " + columns + " FROM " + table + " WHERE " + where + ";"));
   std::string marks;
-  for (size_t i = 0; i < count; ++i) marks += i == 0 ? "?" : ", ?";
+  for (size_t i = 0; i < kinds.size(); ++i) marks += i == 0 ? "?" : ", ?";
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement write,
-                           target.Prepare("INSERT INTO " + table + " (" + columns + ") VALUES (" + marks + ");"));
+                           target.Prepare(std::string(or_ignore ? "INSERT OR IGNORE" : "INSERT") + " INTO " + table +
+                                          " (" + columns + ") VALUES (" + marks + ");"));
   read.Bind(1, after);
   int64_t copied = 0;
   for (;;) {
     SCHAKEL_ASSIGN_OR_RETURN(bool row, read.Step());
     if (!row) break;
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < kinds.size(); ++i) {
       const int col = static_cast<int>(i);
-      const bool is_int = table == "audit_log" ? kIsInt[i] : i == 0;
-      const bool is_blob = table == "audit_log" ? kIsBlob[i] : (i == 1 || i == 3);
-      if (is_int) {
+      if (kinds[i] == 'i') {
         write.Bind(col + 1, read.Int(col));
-      } else if (is_blob) {
+      } else if (kinds[i] == 'b') {
         write.BindBlob(col + 1, read.Blob(col));
       } else {
         write.Bind(col + 1, read.Text(col));
@@ -76,38 +76,45 @@ Result<CarriedTail> CarryTail(store::Database& source, store::Database& target) 
   SCHAKEL_ASSIGN_OR_RETURN(auto restored_last, LastEntry(target));
   SCHAKEL_ASSIGN_OR_RETURN(auto source_last, LastEntry(source));
   out.after_seq = restored_last.first;
-  if (source_last.first <= restored_last.first) {
+  const bool longer = source_last.first > restored_last.first;
+  if (!longer && source_last.first > 0) {
     // Nothing after the backup. The replaced log is the backup's own past
     // (it holds its last entry) unless it went another way.
-    if (source_last.first > 0) {
-      SCHAKEL_ASSIGN_OR_RETURN(bool same, HasEntry(target, source_last.first, source_last.second));
-      out.diverged = !same;
-    }
-    return out;
+    SCHAKEL_ASSIGN_OR_RETURN(bool same, HasEntry(target, source_last.first, source_last.second));
+    out.diverged = !same;
   }
-  if (restored_last.first > 0) {
+  if (longer && restored_last.first > 0) {
     SCHAKEL_ASSIGN_OR_RETURN(bool same, HasEntry(source, restored_last.first, restored_last.second));
-    if (!same) {
-      out.diverged = true;  // not a backup of this log's history
-      return out;
-    }
+    out.diverged = !same;  // not a backup of this log's history
   }
+  if (out.diverged) return out;
   store::Transaction tx(target);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(int64_t entries,
-                           CopyRows(source, target, "audit_log", kColumns, kIsInt.size(), restored_last.first));
-  // The checkpoints after the backup's last one: those over carried entries.
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement last_cp,
-                           target.Prepare("SELECT coalesce(max(seq), 0) FROM audit_checkpoints;"));
-  SCHAKEL_ASSIGN_OR_RETURN(bool has, last_cp.Step());
-  const int64_t covered = has ? last_cp.Int(0) : 0;
-  (void)last_cp.Reset();
-  SCHAKEL_ASSIGN_OR_RETURN(int64_t checkpoints,
-                           CopyRows(source, target, "audit_checkpoints", "seq, hash, ts, sig", 4, covered));
+  if (longer) {
+    SCHAKEL_ASSIGN_OR_RETURN(out.carried, CopyRows(source, target, "audit_log", kColumns, kKinds,
+                                                   "seq > ? ORDER BY seq", restored_last.first));
+    // The checkpoints after the backup's last one: those over carried entries.
+    SCHAKEL_ASSIGN_OR_RETURN(store::Statement last_cp,
+                             target.Prepare("SELECT coalesce(max(seq), 0) FROM audit_checkpoints;"));
+    SCHAKEL_ASSIGN_OR_RETURN(bool has, last_cp.Step());
+    const int64_t covered = has ? last_cp.Int(0) : 0;
+    (void)last_cp.Reset();
+    SCHAKEL_ASSIGN_OR_RETURN(out.checkpoints, CopyRows(source, target, "audit_checkpoints", "seq, hash, ts, sig",
+                                                       "ibtb", "seq > ? ORDER BY seq", covered));
+    out.last_seq = restored_last.first + out.carried;
+  }
+  // Countersignatures that arrived after the backup (schema 18), of this
+  // log's checkpoints and of the partners' this node witnessed: kept as
+  // they are, whether or not entries were carried.
+  SCHAKEL_ASSIGN_OR_RETURN(int64_t witnesses,
+                           CopyRows(source, target, "audit_witnesses", "seq, witness_id, hash, ts, sig, received_at",
+                                    "itbtbt", "seq > ? ORDER BY seq", 0, /*or_ignore=*/true));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      int64_t witnessed,
+      CopyRows(source, target, "audit_witnessed", "node_id, seq, hash, ts, sig, countersig, witnessed_at", "titbbbt",
+               "seq > ? ORDER BY node_id, seq", 0, /*or_ignore=*/true));
+  out.witness_rows = witnesses + witnessed;
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
-  out.carried = entries;
-  out.checkpoints = checkpoints;
-  out.last_seq = restored_last.first + entries;
   return out;
 }
 

@@ -148,14 +148,12 @@ class Verifier {
     return true;
   }
 
-  bool Checkpoint() {
-    if (!Shape(kCheckpointSlots)) return false;
-    int64_t seq = parser_.seq();
-    std::string_view node_id = parser_.value(kSlotNodeId);
-    std::string_view ts = parser_.value(kSlotTs);
-    if (!IsCanonicalTimestamp(ts)) return Malformed("ts: expected YYYY-MM-DDTHH:MM:SS.mmmZ");
-    Hash hash;
-    if (!DecodeHash(parser_.value(kSlotHash), &hash)) {
+  // The ts, hash and sig that checkpoint and witness lines share, checked
+  // for their form; false (and the report final) when one is malformed.
+  bool SignedFields(std::string_view* ts, Hash* hash, crypto::Signature* sig) {
+    *ts = parser_.value(kSlotTs);
+    if (!IsCanonicalTimestamp(*ts)) return Malformed("ts: expected YYYY-MM-DDTHH:MM:SS.mmmZ");
+    if (!DecodeHash(parser_.value(kSlotHash), hash)) {
       return Malformed("hash: expected 64 lower-case hex digits");
     }
     std::string_view sig_text = parser_.value(kSlotSig);
@@ -163,12 +161,22 @@ class Verifier {
     if (!IsBase64Alphabet(sig_text) || !sig_bytes.ok() || sig_bytes->size() != 64) {
       return Malformed("sig: expected the base64 of a 64-byte signature");
     }
+    std::copy(sig_bytes->begin(), sig_bytes->end(), sig->begin());
+    return true;
+  }
+
+  bool Checkpoint() {
+    if (!Shape(kCheckpointSlots)) return false;
+    int64_t seq = parser_.seq();
+    std::string_view node_id = parser_.value(kSlotNodeId);
+    std::string_view ts;
+    Hash hash;
+    crypto::Signature sig;
+    if (!SignedFields(&ts, &hash, &sig)) return false;
     if (node_id != card_.node_id) {
       return Fail(VerifyProblem::kCheckpointWrongNode, seq, line_no_,
                   "checkpoint names another node than the card's " + card_.node_id);
     }
-    crypto::Signature sig;
-    std::copy(sig_bytes->begin(), sig_bytes->end(), sig.begin());
     if (line_no_ == 1 && seq >= 1) return Start(seq, hash, ts, sig);
     if (seq <= report_.last_checkpoint_seq) {
       return Fail(VerifyProblem::kCheckpointMisplaced, seq, line_no_,
@@ -230,19 +238,12 @@ class Verifier {
     if (!Shape(kWitnessSlots)) return false;
     int64_t seq = parser_.seq();
     std::string_view node_id = parser_.value(kSlotNodeId);
-    std::string_view ts = parser_.value(kSlotTs);
     std::string_view witness = parser_.value(kSlotWitness);
-    if (!IsCanonicalTimestamp(ts)) return Malformed("ts: expected YYYY-MM-DDTHH:MM:SS.mmmZ");
-    if (!IsValidNodeId(witness)) return Malformed("witness: expected a node id [a-z0-9-]{3,64}");
+    std::string_view ts;
     Hash hash;
-    if (!DecodeHash(parser_.value(kSlotHash), &hash)) {
-      return Malformed("hash: expected 64 lower-case hex digits");
-    }
-    std::string_view sig_text = parser_.value(kSlotSig);
-    auto sig_bytes = crypto::Base64Decode(sig_text, 64);
-    if (!IsBase64Alphabet(sig_text) || !sig_bytes.ok() || sig_bytes->size() != 64) {
-      return Malformed("sig: expected the base64 of a 64-byte signature");
-    }
+    crypto::Signature sig;
+    if (!SignedFields(&ts, &hash, &sig)) return false;
+    if (!IsValidNodeId(witness)) return Malformed("witness: expected a node id [a-z0-9-]{3,64}");
     ++report_.witness_lines;
     if (options_.witnesses == nullptr) return true;
     if (node_id != card_.node_id) {
@@ -254,8 +255,6 @@ class Verifier {
       return Fail(VerifyProblem::kUnknownWitness, seq, line_no_,
                   "countersigned by " + std::string(witness) + ", whose card is not among the witnesses' cards");
     }
-    crypto::Signature sig;
-    std::copy(sig_bytes->begin(), sig_bytes->end(), sig.begin());
     if (!crypto::Verify(it->second.sign_pk, WitnessMessage(witness, node_id, seq, hash, ts), sig)) {
       return Fail(VerifyProblem::kBadWitnessSignature, seq, line_no_,
                   "the countersignature by " + std::string(witness) + " does not verify under its card's key");

@@ -84,19 +84,48 @@ void DeliveryWorker::Dispatch() {
   }
   for (const std::string& partner : DuePartners(core_, options_.max_lanes * 4)) {
     if (stop_) return;
-    auto it = lanes_.find(partner);
-    if (it != lanes_.end() && Signal(*it->second)) continue;
-    if (it != lanes_.end()) {  // ended just now: start it afresh
-      it->second->thread.join();
-      lanes_.erase(it);
+    Wake(partner);
+  }
+  WitnessPass();
+}
+
+bool DeliveryWorker::Wake(const std::string& partner) {
+  auto it = lanes_.find(partner);
+  if (it != lanes_.end() && Signal(*it->second)) return true;
+  if (it != lanes_.end()) {  // ended just now: start it afresh
+    it->second->thread.join();
+    lanes_.erase(it);
+  }
+  if (lanes_.size() >= options_.max_lanes) return false;  // waits for a free lane
+  auto lane = std::make_unique<Lane>();
+  lane->partner_id = partner;
+  lane->pending = true;
+  Lane& ref = *lane;
+  lanes_.emplace(partner, std::move(lane));
+  ref.thread = std::thread([this, &ref] { LaneLoop(ref); });
+  return true;
+}
+
+void DeliveryWorker::WitnessPass() {
+  if (options_.witness_interval.count() <= 0 || stop_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_witness_pass_) return;
+  next_witness_pass_ = now + options_.witness_interval;
+  std::vector<std::string> ask;
+  {
+    NodeCore::Reading reading(core_);
+    auto partners = store::ListPartners(reading.db());
+    if (!partners.ok()) {
+      LogError("audit: cannot list the partners to witness: " + partners.status().message());
+      return;
     }
-    if (lanes_.size() >= options_.max_lanes) continue;  // waits for a free lane
-    auto lane = std::make_unique<Lane>();
-    lane->partner_id = partner;
-    lane->pending = true;
-    Lane& ref = *lane;
-    lanes_.emplace(partner, std::move(lane));
-    ref.thread = std::thread([this, &ref] { LaneLoop(ref); });
+    for (const auto& p : *partners) {
+      auto next = audit::NextForWitness(reading.db(), core_.config.node_id, p.card.node_id);
+      if (next.ok() && next->has_value()) ask.push_back(p.card.node_id);
+    }
+  }
+  for (const std::string& partner : ask) {
+    if (stop_ || !Wake(partner)) return;
   }
 }
 
@@ -179,8 +208,27 @@ void DeliveryWorker::Drain(Lane& lane) {
 }
 
 void DeliveryWorker::Witness(Lane& lane) {
-  if (stop_ || !lane.client || lane.client->protocol_version() == 0) return;
+  if (stop_ || core_.clock->Now() < lane.open_after) return;
   const std::string& own = core_.config.node_id;
+  std::optional<audit::WitnessRequest> next;
+  std::optional<store::Partner> partner;
+  {
+    NodeCore::Reading reading(core_);
+    auto found = audit::NextForWitness(reading.db(), own, lane.partner_id);
+    auto p = store::FindPartner(reading.db(), lane.partner_id);
+    if (!found.ok() || !p.ok()) return;
+    next = std::move(*found);
+    partner = std::move(*p);
+  }
+  if (!next || !partner) return;
+  // A partner with nothing delivered to it (WitnessPass) is connected now.
+  if (!lane.client || lane.client->protocol_version() == 0) {
+    auto connected = Connected(lane, *partner);
+    if (!connected.ok()) {
+      LogDebug("audit: cannot ask " + lane.partner_id + " to witness: " + connected.status().message());
+      return;
+    }
+  }
   if (lane.client->protocol_version() < kPeerProtocolWitnessVersion) {
     if (lane.witness_unsupported_noted) return;
     lane.witness_unsupported_noted = true;
@@ -193,17 +241,6 @@ void DeliveryWorker::Witness(Lane& lane) {
     if (!st.ok()) LogWarn("audit: cannot record that " + lane.partner_id + " does not witness: " + st.message());
     return;
   }
-  std::optional<audit::WitnessRequest> next;
-  std::optional<store::Partner> partner;
-  {
-    NodeCore::Reading reading(core_);
-    auto found = audit::NextForWitness(reading.db(), own, lane.partner_id);
-    auto p = store::FindPartner(reading.db(), lane.partner_id);
-    if (!found.ok() || !p.ok()) return;
-    next = std::move(*found);
-    partner = std::move(*p);
-  }
-  if (!next || !partner) return;
   auto answer = lane.client->Deliver(audit::EncodeWitnessRequest(*next));
   if (!answer.ok()) {
     LogWarn("audit: " + lane.partner_id + " did not witness checkpoint " + std::to_string(next->seq) + ": " +

@@ -11,17 +11,10 @@
 namespace schakel::audit {
 namespace {
 
+using testing::All;
 using testing::AuditLogTest;
 using testing::Event;
 using testing::kNodeId;
-
-std::vector<AuditEntry> All(AuditLog& log) {
-  AuditFilter f;
-  f.limit = kMaxQueryLimit;
-  auto r = log.Query(f);
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  return r.ok() ? *r : std::vector<AuditEntry>{};
-}
 
 TEST_F(AuditLogTest, AppendBuildsAHashChain) {
   MakeLog();

@@ -58,6 +58,15 @@ inline crypto::NodeCard MakeCard(const crypto::SigningKeyPair& identity, const s
   return card;
 }
 
+// Every entry of the log (up to kMaxQueryLimit), by seq.
+inline std::vector<AuditEntry> All(AuditLog& log) {
+  AuditFilter f;
+  f.limit = kMaxQueryLimit;
+  auto r = log.Query(f);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : std::vector<AuditEntry>{};
+}
+
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -51,6 +51,22 @@ class LdvTest : public AuditLogTest {
   std::string last_text_;
 };
 
+// A plain export holds checkpoints and partners' countersignatures beside
+// the entries (docs/audit.md "Witnessing"): neither is a processing action.
+TEST_F(LdvTest, CheckpointAndWitnessLinesAreNoRecords) {
+  Append(ShareEvent("share.permitted", "permit"));
+  std::string plain = ExportText();
+  auto lines = SplitLines(plain);
+  ASSERT_EQ(lines.size(), 2u);  // the entry and its checkpoint
+  AppendWitnessLine(kNodeId, 1, "2026-11-23T10:00:01.000Z", Hash{}, "wijkteam-overvecht", crypto::Signature{}, &plain);
+  std::istringstream in(plain);
+  std::ostringstream out;
+  crypto::SecureBuffer key = LdvSubjectKey(key_);
+  Status st = ExportLdv(in, LdvOptions{kNodeId, key.span()}, out);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(SplitLines(out.str()).size(), 1u);
+}
+
 TEST_F(LdvTest, OneRecordPerEntryWithTheStandardsFields) {
   Append(ShareEvent("share.permitted", "permit"));
   Append(ShareEvent("share.delivered", "ok"));

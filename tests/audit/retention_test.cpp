@@ -12,15 +12,8 @@
 namespace schakel::audit {
 namespace {
 
+using testing::All;
 using testing::AuditLogTest;
-
-std::vector<AuditEntry> All(AuditLog& log) {
-  AuditFilter f;
-  f.limit = kMaxQueryLimit;
-  auto r = log.Query(f);
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  return r.ok() ? *r : std::vector<AuditEntry>{};
-}
 
 constexpr auto kFiveYears = std::chrono::duration_cast<std::chrono::hours>(std::chrono::years(5));
 

@@ -4,6 +4,7 @@
 // catches a rewrite of the log after witnessing, even one made with the
 // node's own key. The exchange runs in-process here (no peer connection).
 #include <filesystem>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -411,6 +412,38 @@ TEST_F(Witness, ThePartnerAnswersTheLatestCheckpointItWitnessed) {
   EXPECT_EQ(doc["anchor"], "5:" + ToHex(cs.hash));
   auto bad = RunSchakel({"audit", "witness", "--dir", dir, "--node", "Not A Node"});
   EXPECT_EQ(bad.code, 2);
+}
+
+// A restore keeps the countersignatures that arrived after the backup:
+// CarryTail copies them even when no entry was written after it, and the
+// restored log's export then verifies with the witnesses.
+TEST_F(Witness, ARestoreKeepsTheCountersignaturesThatCameAfterTheBackup) {
+  AppendRange(1, 5);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  const std::string backup = tmp_ / "backup.db";
+  ASSERT_TRUE(db_->BackupTo(backup, db_key_).ok());
+  ASSERT_EQ(Exchange(), 5);  // countersigned after the backup
+  auto restored = OpenDb(backup, store::OpenMode::kExisting);
+  ASSERT_NE(restored, nullptr);
+  auto carried = CarryTail(*db_, *restored);
+  ASSERT_TRUE(carried.ok()) << carried.status().message();
+  EXPECT_EQ(carried->carried, 0);
+  EXPECT_EQ(carried->witness_rows, 1);
+  EXPECT_FALSE(carried->diverged);
+  auto log = AuditLog::Create(*restored, testing::kNodeId, key_, clock_);
+  ASSERT_TRUE(log.ok());
+  std::ostringstream out;
+  ASSERT_TRUE((*log)->Export(out).ok());
+  VerifyReport report = Verify(out.str(), /*with_witnesses=*/true);
+  EXPECT_TRUE(report.ok) << report.Describe();
+  EXPECT_EQ(report.witnessed, 1);
+  // Carrying again adds nothing twice.
+  auto again = CarryTail(*db_, *restored);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  auto q = restored->Prepare("SELECT count(*) FROM audit_witnesses;");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(q->Step().value());
+  EXPECT_EQ(q->Int(0), 1);
 }
 
 }  // namespace

@@ -51,6 +51,24 @@ class FederationTest : public ::testing::Test {
 
   std::string AddConsent(const std::string& json_text) { return fed_.AddConsent("school", "zorgco", json_text); }
 
+  // How many countersignatures by `witness` the school keeps, once there is
+  // one (at most 15 s); -1 when the database cannot be read.
+  int64_t SchoolCountersignaturesBy(const std::string& witness) {
+    int64_t kept = 0;
+    for (int i = 0; i < 60 && kept == 0; ++i) {
+      auto db = testing::OpenNodeDb(fed_["school"].dir);
+      if (db == nullptr) return -1;
+      auto q = db->Prepare("SELECT count(*) FROM audit_witnesses WHERE witness_id = ?;");
+      if (!q.ok()) return -1;
+      q->Bind(1, witness);
+      auto row = q->Step();
+      if (!row.ok() || !*row) return -1;
+      kept = q->Int(0);
+      if (kept == 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return kept;
+  }
+
   std::string ShareSanne(std::vector<std::string> extra = {"--allow-partial"}) {
     std::vector<std::string> args = {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -541,17 +559,7 @@ TEST_F(FederationTest, ThePartnerWitnessesTheLatestCheckpointAfterADelivery) {
   fed_.StartNode("team");
   std::string msg = ShareSanne();
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "delivered"));
-  int64_t kept = 0;
-  for (int i = 0; i < 60 && kept == 0; ++i) {
-    auto db = testing::OpenNodeDb(fed_["school"].dir);
-    ASSERT_NE(db, nullptr);
-    auto q = db->Prepare("SELECT count(*) FROM audit_witnesses WHERE witness_id = 'wijkteam-b';");
-    ASSERT_TRUE(q.ok()) << q.status().message();
-    ASSERT_TRUE(q->Step().value());
-    kept = q->Int(0);
-    if (kept == 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  EXPECT_EQ(kept, 1);
+  EXPECT_EQ(SchoolCountersignaturesBy("wijkteam-b"), 1);
   fed_.StopNode("school");
   fed_.StopNode("team");
 
@@ -585,6 +593,23 @@ TEST_F(FederationTest, ThePartnerWitnessesTheLatestCheckpointAfterADelivery) {
   EXPECT_TRUE(report->ok) << report->Describe();
   EXPECT_EQ(report->witnessed, 1);
   EXPECT_EQ(report->last_witnessed_seq, (*witnessed)->seq);
+}
+
+// A partner nothing is sent to is asked too: the delivery worker's witness
+// pass (DeliveryOptions::witness_interval; the first right after start)
+// connects to it only to have the latest checkpoint countersigned.
+TEST_F(FederationTest, APartnerThatIsSentNothingStillWitnesses) {
+  fed_.StartNode("school");
+  fed_.StopNode("school");  // signs a checkpoint on the way down
+  fed_.StartNode("team");
+  fed_.StartNode("school");
+  EXPECT_EQ(SchoolCountersignaturesBy("wijkteam-b"), 1);
+  fed_.StopNode("school");
+  fed_.StopNode("team");
+  auto team_db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(team_db, nullptr);
+  auto witnessed = audit::LatestWitnessed(*team_db, "wijkteam-b", "school-a");
+  ASSERT_TRUE(witnessed.ok() && witnessed->has_value());
 }
 
 }  // namespace

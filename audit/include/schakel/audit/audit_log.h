@@ -122,6 +122,9 @@ struct CarriedTail {
   int64_t carried = 0;    // entries copied
   int64_t checkpoints = 0;
   int64_t last_seq = 0;  // the last carried entry (0: none)
+  // Countersignature rows looked at (audit_witnesses and audit_witnessed;
+  // those the restored copy had already are left as they were).
+  int64_t witness_rows = 0;
   bool diverged = false;
 };
 
@@ -129,8 +132,10 @@ struct CarriedTail {
 // (the log being replaced) holds after the last entry of `target` (a
 // restored backup of the same log) into `target`, as stored -- same seq,
 // fields and hashes -- so the chain goes on unbroken and no sequence number
-// is given out twice. Only when `source` holds `target`'s last entry with
-// the same hash; otherwise copies nothing and says `diverged`. One
+// is given out twice; and the partners' countersignatures (audit_witnesses,
+// audit_witnessed) the restored copy lacks, even when no entry came after
+// the backup. Only when `source` holds `target`'s last entry with the same
+// hash; otherwise copies nothing and says `diverged`. One
 // transaction on `target`; `source` is only read.
 Result<CarriedTail> CarryTail(store::Database& source, store::Database& target);
 

@@ -68,6 +68,12 @@ struct DeliveryOptions {
   // backoff: when it answers, they go at once. One that makes us wait (no
   // answer within 1 s) keeps to the backoff.
   std::chrono::milliseconds probe_interval{250};
+  // Partners are asked to witness the latest audit checkpoint after their
+  // queue drains; one with nothing to deliver is asked on a pass this often
+  // (the first right after start), so every partner witnesses even when
+  // nothing is sent to it (docs/audit.md "Witnessing"). 0: after
+  // deliveries only. Default: 10 minutes.
+  std::chrono::milliseconds witness_interval{600000};
   PeerClientOptions client;
 };
 
@@ -116,6 +122,12 @@ class DeliveryWorker {
   // The dispatcher: hands partners with due items to their lanes.
   void Loop();
   void Dispatch();
+  // Signals the partner's lane, or starts one (false: no lane free).
+  bool Wake(const std::string& partner);
+  // Every witness_interval: wakes the lane of each partner that has not
+  // countersigned the latest checkpoint (its Drain finds nothing due and
+  // asks it to witness).
+  void WitnessPass();
   // Tells the lane it has work; false when its thread has ended.
   static bool Signal(Lane& lane);
   void LaneLoop(Lane& lane);
@@ -194,6 +206,8 @@ class DeliveryWorker {
   // joining it, touch the map), and RunOnce's, which have no thread.
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
   std::map<std::string, std::unique_ptr<Lane>> inline_lanes_;
+  // When the dispatcher next looks for partners to ask to witness.
+  std::chrono::steady_clock::time_point next_witness_pass_{};
 };
 
 class InboxHandler final : public PeerHandler {
