@@ -148,35 +148,36 @@ EntryText TextOf(const AuditEvent& e, std::string_view ts) {
           e.reason,  e.source,     e.recipient,  e.categories,  e.consents};
 }
 
-Status ValidateEvent(const AuditEvent& event) {
-  EntryText text = TextOf(event, {});
+std::string CheckEntryFields(const EntryText& text) {
   for (size_t i = 1; i < kTextFieldCount; ++i) {
     auto field = static_cast<TextField>(i);
     std::string_view v = text[i];
     std::string name(TextFieldName(field));
     if (v.size() > MaxFieldBytes(field)) {
-      return Status::InvalidInput("audit entry: " + name + ": longer than " + std::to_string(MaxFieldBytes(field)) +
-                                  " bytes");
+      return name + ": longer than " + std::to_string(MaxFieldBytes(field)) + " bytes";
     }
     // IsPrintableUtf8 lets a tab through; an audit field keeps to one
     // printable line without it, so that text reports cannot be forged.
     if (!IsPrintableUtf8(v) || v.find('\t') != std::string_view::npos) {
-      return Status::InvalidInput("audit entry: " + name +
-                                  ": must be printable UTF-8 on one line (no control characters)");
+      return name + ": must be printable UTF-8 on one line (no control characters)";
     }
   }
-  if (!IsToken(event.action)) {
-    return Status::InvalidInput("audit entry: action: expected a token [a-z0-9._:-]{1,64}");
+  if (!IsToken(text[static_cast<size_t>(TextField::kAction)])) return "action: expected a token [a-z0-9._:-]{1,64}";
+  if (!IsToken(text[static_cast<size_t>(TextField::kOutcome)])) {
+    return "outcome: expected a token [a-z0-9._:-]{1,64}";
   }
-  if (!IsToken(event.outcome)) {
-    return Status::InvalidInput("audit entry: outcome: expected a token [a-z0-9._:-]{1,64}");
+  std::string_view subject = text[static_cast<size_t>(TextField::kSubject)];
+  if (!subject.empty() && !IsValidObjectId(subject)) {
+    return "subject: expected a student reference [A-Za-z0-9._-]{1,128}, never a name";
   }
-  if (!event.subject.empty() && !IsValidObjectId(event.subject)) {
-    return Status::InvalidInput(
-        "audit entry: subject: expected a student reference [A-Za-z0-9._-]{1,128}, never a name");
-  }
-  if (event.source.empty()) return Status::InvalidInput("audit entry: source: must not be empty");
-  return Status::Ok();
+  if (text[static_cast<size_t>(TextField::kSource)].empty()) return "source: must not be empty";
+  return {};
+}
+
+Status ValidateEvent(const AuditEvent& event) {
+  std::string problem = CheckEntryFields(TextOf(event, {}));
+  if (problem.empty()) return Status::Ok();
+  return Status::InvalidInput("audit entry: " + problem);
 }
 
 bool IsCanonicalTimestamp(std::string_view ts) {
@@ -189,7 +190,18 @@ bool IsCanonicalTimestamp(std::string_view ts) {
       return false;
     }
   }
-  return true;
+  auto num = [&](size_t at, size_t len) {
+    int v = 0;
+    for (size_t i = at; i < at + len; ++i) v = v * 10 + (ts[i] - '0');
+    return v;
+  };
+  int year = num(0, 4), month = num(5, 2), day = num(8, 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+  int days = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+  // No leap second: the node's clock (FormatInstantMs) never writes :60.
+  return day <= days && num(11, 2) < 24 && num(14, 2) < 60 && num(17, 2) < 60;
 }
 
 Hash ComputeEntryHash(int format, int64_t seq, const EntryText& text, const Hash& prev_hash) {

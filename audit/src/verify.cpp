@@ -14,6 +14,8 @@ namespace {
 
 using namespace internal;  // NOLINT(google-build-using-namespace): this module's own line parser
 
+constexpr const char* kBadTs = "ts: expected a real UTC time YYYY-MM-DDTHH:MM:SS.mmmZ";
+
 class Verifier {
  public:
   Verifier(const crypto::NodeCard& card, const VerifyOptions& options) : card_(card), options_(options) {
@@ -29,6 +31,10 @@ class Verifier {
       return Malformed("line longer than " + std::to_string(options_.max_line_bytes) + " bytes");
     }
     if (line.empty()) return Malformed("empty line");
+    // Checked on the raw line, before any escape is read: valid UTF-8
+    // without a control character (a tab between fields is JSON's
+    // whitespace).
+    if (!IsPrintableUtf8(line)) return Malformed("not UTF-8 text, or a control character outside an escape");
     if (!parser_.Parse(line)) return Malformed(parser_.error());
     std::string_view type = parser_.value(kSlotType);
     if (!(parser_.seen() & Bit(kSlotType))) return Malformed("no type field");
@@ -44,10 +50,23 @@ class Verifier {
     return Malformed("line longer than " + std::to_string(options_.max_line_bytes) + " bytes");
   }
 
+  // The export's last line had no newline after it.
+  void Unterminated() { unterminated_ = true; }
+
   VerifyReport Finish() {
     if (failed_) return std::move(report_);
+    if (line_no_ == 0) {
+      Fail(VerifyProblem::kEmptyExport, 0, 0,
+           "the export holds no line at all: an empty file proves nothing (ask for the export again)");
+      return std::move(report_);
+    }
+    if (unterminated_) {
+      Fail(VerifyProblem::kMissingFinalNewline, report_.last_seq, line_no_,
+           "the last line does not end with a newline: the file was cut short in transfer or edited");
+      return std::move(report_);
+    }
     if (options_.anchor && options_.anchor->seq > report_.last_seq) {
-      Fail(VerifyProblem::kTruncatedBeforeAnchor, report_.last_seq + 1, 0,
+      Fail(VerifyProblem::kTruncatedBeforeAnchor, options_.anchor->seq, 0,
            "the export ends at seq " + std::to_string(report_.last_seq) + ", before the anchor's seq " +
                std::to_string(options_.anchor->seq) + ": entries were cut off");
       return std::move(report_);
@@ -73,8 +92,17 @@ class Verifier {
     report_.detail = std::move(detail);
     return false;
   }
+  // A line that is not of its shape (not JSON, an unknown, repeated or
+  // missing field, a value of the wrong JSON type): its own seq cannot be
+  // trusted, so the problem names the seq the verifier expected next.
   bool Malformed(const std::string& what) {
     return Fail(VerifyProblem::kMalformedLine, expect_seq_, line_no_, "malformed line: " + what);
+  }
+  // A line of its shape whose field value breaks a rule: the problem names
+  // the line's own seq (an entry's, or the seq a checkpoint or
+  // countersignature covers).
+  bool BadValue(const std::string& what) {
+    return Fail(VerifyProblem::kMalformedLine, parser_.seq(), line_no_, "malformed line: " + what);
   }
 
   // Checks the fields present against the type's set.
@@ -97,31 +125,25 @@ class Verifier {
     int format = kEntryFormat1;
     if (parser_.seen() & Bit(kSlotFormat)) {
       if (parser_.format() != kEntryFormat2) {
-        return Malformed("format: entry format " + std::to_string(parser_.format()) +
-                         " is not one this schakel reads (1 and 2); a newer release wrote it");
+        return BadValue("format: entry format " + std::to_string(parser_.format()) +
+                        " is not one this schakel reads (1 and 2); a newer release wrote it");
       }
       format = kEntryFormat2;
     }
     if (!Shape(format == kEntryFormat1 ? kEntrySlots : kEntrySlotsV2)) return false;
     int64_t seq = parser_.seq();
     EntryText text{};
-    for (size_t f = 0; f < TextFieldCount(format); ++f) {
-      text[f] = parser_.value(kTextSlots[f]);
-      if (text[f].size() > MaxFieldBytes(static_cast<TextField>(f))) {
-        return Malformed(std::string(SlotName(kTextSlots[f])) + ": longer than " +
-                         std::to_string(MaxFieldBytes(static_cast<TextField>(f))) + " bytes");
-      }
-    }
-    if (!IsCanonicalTimestamp(text[0])) {
-      return Malformed("ts: expected YYYY-MM-DDTHH:MM:SS.mmmZ");
-    }
+    for (size_t f = 0; f < TextFieldCount(format); ++f) text[f] = parser_.value(kTextSlots[f]);
+    // The rules AuditLog::Append enforces, so a rewritten entry that breaks
+    // one is refused here and not only, later, as a checkpoint mismatch.
+    if (!IsCanonicalTimestamp(text[0])) return BadValue(kBadTs);
+    std::string problem = CheckEntryFields(text);
+    if (!problem.empty()) return BadValue(problem);
     Hash prev, hash;
     if (!DecodeHash(parser_.value(kSlotPrevHash), &prev)) {
-      return Malformed("prev_hash: expected 64 lower-case hex digits");
+      return BadValue("prev_hash: expected 64 lower-case hex digits");
     }
-    if (!DecodeHash(parser_.value(kSlotHash), &hash)) {
-      return Malformed("hash: expected 64 lower-case hex digits");
-    }
+    if (!DecodeHash(parser_.value(kSlotHash), &hash)) return BadValue("hash: expected 64 lower-case hex digits");
     if (seq != expect_seq_) {
       return Fail(VerifyProblem::kSeqOutOfOrder, std::min(seq, expect_seq_), line_no_,
                   "expected seq " + std::to_string(expect_seq_) + ", found seq " + std::to_string(seq) +
@@ -152,14 +174,12 @@ class Verifier {
   // for their form; false (and the report final) when one is malformed.
   bool SignedFields(std::string_view* ts, Hash* hash, crypto::Signature* sig) {
     *ts = parser_.value(kSlotTs);
-    if (!IsCanonicalTimestamp(*ts)) return Malformed("ts: expected YYYY-MM-DDTHH:MM:SS.mmmZ");
-    if (!DecodeHash(parser_.value(kSlotHash), hash)) {
-      return Malformed("hash: expected 64 lower-case hex digits");
-    }
+    if (!IsCanonicalTimestamp(*ts)) return BadValue(kBadTs);
+    if (!DecodeHash(parser_.value(kSlotHash), hash)) return BadValue("hash: expected 64 lower-case hex digits");
     std::string_view sig_text = parser_.value(kSlotSig);
     auto sig_bytes = crypto::Base64Decode(sig_text, 64);
     if (!IsBase64Alphabet(sig_text) || !sig_bytes.ok() || sig_bytes->size() != 64) {
-      return Malformed("sig: expected the base64 of a 64-byte signature");
+      return BadValue("sig: expected the base64 of a 64-byte signature");
     }
     std::copy(sig_bytes->begin(), sig_bytes->end(), sig->begin());
     return true;
@@ -243,7 +263,7 @@ class Verifier {
     Hash hash;
     crypto::Signature sig;
     if (!SignedFields(&ts, &hash, &sig)) return false;
-    if (!IsValidNodeId(witness)) return Malformed("witness: expected a node id [a-z0-9-]{3,64}");
+    if (!IsValidNodeId(witness)) return BadValue("witness: expected a node id [a-z0-9-]{3,64}");
     ++report_.witness_lines;
     if (options_.witnesses == nullptr) return true;
     if (node_id != card_.node_id) {
@@ -290,6 +310,7 @@ class Verifier {
   int64_t expect_seq_ = 1;
   uint64_t line_no_ = 0;
   bool failed_ = false;
+  bool unterminated_ = false;
 };
 
 Status CheckOptions(const VerifyOptions& options) {
@@ -336,6 +357,10 @@ std::string_view VerifyProblemName(VerifyProblem p) {
       return "unknown_witness";
     case VerifyProblem::kWitnessMisplaced:
       return "witness_misplaced";
+    case VerifyProblem::kEmptyExport:
+      return "empty_export";
+    case VerifyProblem::kMissingFinalNewline:
+      return "missing_final_newline";
   }
   return "unknown";
 }
@@ -371,6 +396,7 @@ Result<VerifyReport> VerifyExport(std::string_view jsonl, const crypto::NodeCard
     size_t nl = jsonl.find('\n', pos);
     size_t end = nl == std::string_view::npos ? jsonl.size() : nl;
     if (!v.Line(jsonl.substr(pos, end - pos))) break;
+    if (nl == std::string_view::npos) v.Unterminated();
     pos = end + 1;
   }
   return v.Finish();
@@ -398,7 +424,7 @@ Result<VerifyReport> VerifyExport(std::istream& in, const crypto::NodeCard& card
       return v.Finish();
     }
     if (eof) {
-      if (end > begin) v.Line(std::string_view(buf.data() + begin, end - begin));
+      if (end > begin && v.Line(std::string_view(buf.data() + begin, end - begin))) v.Unterminated();
       return v.Finish();
     }
     std::memmove(buf.data(), buf.data() + begin, end - begin);

@@ -85,7 +85,7 @@ TEST_F(AuditCli, AnAnchorCatchesACut) {
   EXPECT_EQ(alone.code, 0) << alone.err;
   auto anchored = RunSchakel({"audit", "verify", "--export", export_, "--card", card_, "--anchor", anchor});
   EXPECT_EQ(anchored.code, 1);
-  EXPECT_EQ(anchored.err.rfind("schakel: audit verify: seq 11: truncated_before_anchor: ", 0), 0u) << anchored.err;
+  EXPECT_EQ(anchored.err.rfind("schakel: audit verify: seq 12: truncated_before_anchor: ", 0), 0u) << anchored.err;
 }
 
 TEST_F(AuditCli, ADroppedCheckpointIsReported) {

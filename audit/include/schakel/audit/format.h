@@ -128,9 +128,15 @@ EntryText TextOf(const AuditEvent& event, std::string_view ts);
 // tokens [a-z0-9._:-]; subject empty or [A-Za-z0-9._-]{1,128}; source
 // non-empty.
 Status ValidateEvent(const AuditEvent& event);
+// The same rules on an entry's text fields but ts (text[0] is not looked
+// at), as the offline verifier reads them: "" when all hold, else what is
+// wrong ("subject: expected ..."), naming the field but never its value.
+std::string CheckEntryFields(const EntryText& text);
 
 // True for exactly "YYYY-MM-DDTHH:MM:SS.mmmZ" with digits in their places
-// (as FormatInstantMs writes). Checks the shape only; cheap.
+// (as FormatInstantMs writes) that name a real moment: month 01-12, a day
+// the month has (29 February in leap years of the Gregorian calendar only),
+// hour 00-23, minute and second 00-59. Cheap; allocation-free.
 bool IsCanonicalTimestamp(std::string_view ts);
 
 // SHA-256 over

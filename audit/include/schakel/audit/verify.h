@@ -90,6 +90,8 @@ enum class VerifyProblem : uint8_t {
   kBadWitnessSignature = 13,  // a countersignature does not verify under the partner's card
   kUnknownWitness = 14,       // a countersignature by a partner whose card is not given
   kWitnessMisplaced = 15,     // a witness line after a later entry than the one it covers
+  kEmptyExport = 16,          // the export holds no line at all
+  kMissingFinalNewline = 17,  // the last line does not end with a newline (a cut file)
 };
 std::string_view VerifyProblemName(VerifyProblem p);  // "hash_mismatch", ...
 
