@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -217,6 +218,38 @@ struct Case {
   std::string json;
 };
 
+// The card with sign_pk the neutral point (order 1) and, for both signatures,
+// R = [5]B and S = 5: then [S]B = R + [h]sign_pk for every message h, so
+// RFC 8032 (and OpenSSL) would accept it. docs/node-card.md refuses it.
+std::string SmallOrderKeyCard(const NodeCard& card) {
+  NodeCard c = card;
+  c.sign_pk.fill(0);
+  c.sign_pk[0] = 1;
+  std::array<uint8_t, 32> s{};
+  s[0] = 5;
+  Signature forged{};
+  if (crypto_scalarmult_ed25519_base_noclamp(forged.data(), s.data()) != 0) return "";
+  std::copy(s.begin(), s.end(), forged.begin() + 32);
+  c.sig = forged;
+  c.enc_pk_sig = forged;
+  return NodeCardToJson(c);
+}
+
+// The vector card's sig with S + L in place of S: the same point, S not reduced.
+std::string UnreducedSCard(const NodeCard& card) {
+  static constexpr uint8_t kL[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                                     0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
+                                     0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+  NodeCard c = card;
+  unsigned carry = 0;
+  for (size_t i = 0; i < 32; ++i) {
+    unsigned sum = c.sig[32 + i] + kL[i] + carry;
+    c.sig[32 + i] = static_cast<uint8_t>(sum & 0xff);
+    carry = sum >> 8;
+  }
+  return NodeCardToJson(c);
+}
+
 // Cards both readers must refuse, each from the vector card by one change.
 std::vector<Case> RefusedCorpus(const VectorCard& v) {
   const std::string good = NodeCardToJson(v.card);
@@ -244,6 +277,8 @@ std::vector<Case> RefusedCorpus(const VectorCard& v) {
       {"truncated enc_pk (31 bytes)", Replaced(good, Base64Encode(v.card.enc_pk), enc31)},
       {"enc_pk_sig over other bytes, card re-signed", v.Resigned([&](NodeCard& c) { c.enc_pk_sig = foreign; })},
       {"sig of other bytes", Replaced(good, sig, other_sig)},
+      {"sign_pk of small order, signatures RFC 8032 accepts", SmallOrderKeyCard(v.card)},
+      {"sig with S not below L", UnreducedSCard(v.card)},
       {"upper-case tls_spki_sha256", Replaced(good, pin, upper)},
       {"non-UTF-8 byte (Latin-1 e-acute)", Replaced(good, "Caf\xc3\xa9", "Caf\xe9")},
       {"overlong UTF-8", Replaced(good, "Caf\xc3\xa9", "Caf\xc0\xaf")},

@@ -273,7 +273,26 @@ def read_card(data):
     return card
 
 
+# Ed25519 as libsodium verifies it, stricter than RFC 8032 (and OpenSSL):
+# sign_pk must encode its y below p, and neither sign_pk nor the signature's R
+# may be a point of small order -- y (bit 255, the sign of x, ignored) one of
+# 0, 1, the two y of the points of order 8, p-1, p, p+1. Such a key would let
+# anyone "sign" any card.
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+_Y8 = 2707385501144840649318225287225658788936804267575313519463743609750303402022
+SMALL_ORDER_Y = frozenset((0, 1, _Y8, P - _Y8, P - 1, P, P + 1))
+
+
+def _y(encoded):
+    return int.from_bytes(encoded, "little") & ((1 << 255) - 1)
+
+
 def verify(pk, sig, message, what):
+    if _y(pk) >= P or _y(pk) in SMALL_ORDER_Y or _y(sig[:32]) in SMALL_ORDER_Y:
+        raise Refused("%s: sign_pk or R is not canonical or of small order" % what)
+    if int.from_bytes(sig[32:], "little") >= L:
+        raise Refused("%s: S is not below the group order" % what)
     try:
         Ed25519PublicKey.from_public_bytes(pk).verify(sig, message)
     except (InvalidSignature, ValueError):
