@@ -282,6 +282,8 @@ std::vector<Case> RefusedCorpus(const VectorCard& v) {
       {"upper-case tls_spki_sha256", Replaced(good, pin, upper)},
       {"non-UTF-8 byte (Latin-1 e-acute)", Replaced(good, "Caf\xc3\xa9", "Caf\xe9")},
       {"overlong UTF-8", Replaced(good, "Caf\xc3\xa9", "Caf\xc0\xaf")},
+      {"UTF-8 of a surrogate", Replaced(good, "Caf\xc3\xa9", "Caf\xed\xa0\x80")},
+      {"UTF-8 above U+10FFFF", Replaced(good, "Caf\xc3\xa9", "Caf\xf4\x90\x80\x80")},
       {"escaped lone surrogate", Replaced(good, "Caf\xc3\xa9", "Caf\\ud800")},
       {"version 1.0", Replaced(good, "\"version\": 1,", "\"version\": 1.0,")},
       {"version 1e0", Replaced(good, "\"version\": 1,", "\"version\": 1e0,")},
