@@ -2,8 +2,9 @@
 // its Ed25519 identity key, given to partners who compare its fingerprint out
 // of band before importing it.
 //
-// Canonical form (what `sig` covers), defined so that another implementation
-// can produce it byte for byte:
+// docs/node-card.md is the format's definition for other implementations,
+// with known answers (tests/interop/node_card/). In short, the canonical form
+// (what `sig` covers):
 //   - one JSON object holding every field except "sig": address, created,
 //     enc_pk, enc_pk_sig, name, node_id, org_type, sign_pk, tls_spki_sha256,
 //     version -- in this order, which is the order of their UTF-8 bytes;
