@@ -31,6 +31,7 @@
 #include "schakel/base/time.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/peer/peer_protocol.h"
+#include "schakel/peer/trace_context.h"
 
 namespace schakel {
 namespace {
@@ -210,6 +211,13 @@ Status CheckEnvelope(const Block& b) {
 Status CheckCarried(const Block& b, std::string_view payload) {
   const std::string& carries = b.at("carries");
   if (carries == "envelope") return PeekHeader(payload).status();
+  if (carries == "traced_envelope") {
+    // As the inbox reads it (inbox_handler.cpp): only from version 5.
+    if (std::stoi(b.at("version")) < kPeerProtocolTraceVersion) return Status::InvalidInput("trace context below 5");
+    SCHAKEL_ASSIGN_OR_RETURN(Traced traced, UnwrapTraced(payload));
+    if (audit::FormatTraceparent(traced.trace) != b.at("traceparent")) return Differs("traceparent");
+    return PeekHeader(traced.envelope).status();
+  }
   if (carries == "receipt") return DecodeReceipt(payload).status();
   if (carries == "refusal") return DecodeRefusal(payload).status();
   if (carries == "revocation") return DecodeRevocation(payload).status();
@@ -420,10 +428,20 @@ TEST(PeerInteropTest, TheCppCodeBuildsEveryObjectVectorByteForByte) {
   EXPECT_EQ(PurgeVector(purge), purge["confirmation"]);
 }
 
+Block TracedBlock() {
+  for (const Block& b : ReadBlocks(kDir + "/frames.kat")) {
+    if (b.count("carries") && b.at("carries") == "traced_envelope") return b;
+  }
+  ADD_FAILURE() << "frames.kat has no traced envelope";
+  return {{"traceparent", ""}};
+}
+
 TEST(PeerInteropTest, TheRealEncodersBuildEveryFrameVectorByteForByte) {
   Block env = Vector("envelope.kat");
   std::map<std::string, std::string> carried = {
       {"envelope", SealVector(env)},
+      {"traced_envelope",
+       WrapTraced(audit::ParseTraceparent(TracedBlock().at("traceparent")).value(), SealVector(env))},
       {"receipt", ReceiptVector(Vector("receipt.kat"), env)},
       {"refusal", RefusalVector(Vector("refusal.kat"))},
       {"revocation", RevocationVector(Vector("revocation.kat"))},
@@ -553,6 +571,11 @@ Fresh MakeFresh() {
         {{"min_version", "1"}, {"max_version", std::to_string(kPeerProtocolMaxVersion)}, {"node_id", h.sender_id}});
   frame("deliver", "session", FrameType::kDeliver, envelope, {{"carries", "envelope"}});
   frame("deliver-more", "session", FrameType::kDeliverMore, envelope, {{"carries", "envelope"}});
+  audit::TraceContext trace;
+  randombytes_buf(trace.trace_id.data(), trace.trace_id.size());
+  randombytes_buf(trace.operation_id.data(), trace.operation_id.size());
+  frame("traced", "session", FrameType::kDeliver, WrapTraced(trace, envelope),
+        {{"carries", "traced_envelope"}, {"traceparent", audit::FormatTraceparent(trace)}});
   frame("receipt", "session", FrameType::kResponse, receipt, {{"carries", "receipt"}});
   frame("refusal", "session", FrameType::kResponse, refusal, {{"carries", "refusal"}});
   frame("revocation", "session", FrameType::kDeliver, revocation, {{"carries", "revocation"}});
@@ -742,6 +765,15 @@ std::vector<Case> TamperedFrames(const Fresh& fresh) {
   const Block receipt = named("receipt");
   const std::string r = Bytes(receipt.at("frame")).substr(kFrameHeaderBytes);
   add("RESPONSE with a truncated receipt", receipt, raw_frame(3, r.substr(0, r.size() - 1)));
+  const Block traced = named("traced");
+  const std::string t = Bytes(traced.at("frame")).substr(kFrameHeaderBytes);
+  add("trace context on version 4", traced, Bytes(traced.at("frame")), {{"version", "4"}});
+  add("trace context of length 54", traced, raw_frame(2, Set(t, 5, '\x36')));
+  add("trace context in upper case", traced, raw_frame(2, Set(t, 6 + 3, 'A')));
+  std::string zero_trace = t;
+  zero_trace.replace(6 + 3, 32, std::string(32, '0'));
+  add("trace context with an all-zero trace id", traced, raw_frame(2, zero_trace));
+  add("trace context version 2", traced, raw_frame(2, Set(t, 4, '\2')));
   const Block error = named("error-internal");
   add("ERROR of one byte", error, raw_frame(5, std::string(1, '\0')));
   const Block failure = named("failure-4");

@@ -379,10 +379,30 @@ def check_status_frame(kind, p, b, code_bytes):
     need((code, text) == (int(b["code"]), b["message"]), kind + ": fields differ")
 
 
+TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def check_traced(p, b):
+    """docs/envelope.md "Trace context": "SCHT", u8 1, u8 55, traceparent,
+    then an envelope; only on a connection of version 5 or later."""
+    need(int(b["version"]) >= 5, "trace context on a connection of version < 5")
+    r = Reader(p, "trace context")
+    need(r.take(4) == b"SCHT", "trace context: bad magic")
+    need(r.u8() == 1, "trace context: unknown version")
+    need(r.u8() == 55, "trace context: traceparent length is not 55")
+    tp = r.take(55).decode("latin-1")
+    need(TRACEPARENT.fullmatch(tp), "trace context: not a lower-case traceparent of version 00")
+    need(tp[3:35] != "0" * 32 and tp[36:52] != "0" * 16, "trace context: an all-zero id")
+    need(tp == b["traceparent"], "trace context: traceparent differs")
+    parse_envelope(p[r.pos:])
+
+
 def check_carried(p, b):
     carries = b["carries"]
     if carries == "envelope":
         parse_envelope(p)
+    elif carries == "traced_envelope":
+        check_traced(p, b)
     elif carries == "purge_confirmation":
         check_purge_confirmation(dict(b, confirmation=p.decode("utf-8", "replace")))
     else:
@@ -439,6 +459,7 @@ ENVELOPE = dict(IDS, created="2026-11-23T10:00:00.000Z", retain_until="2027-05-2
                 purpose="doorverwijzing", consent_ids=["c1"],
                 content_type="application/vnd.schakel.case+json", body=b"{}")
 ESK, NONCE = counting(0x60, 32), counting(0x80, 24)
+TRACE = "00-%s-%s-01" % (counting(0xA0, 16).hex(), counting(0xB0, 8).hex())
 
 
 def block(comment, pairs):
@@ -522,6 +543,9 @@ def frame_blocks():
          [("min_version", 1), ("max_version", 5), ("node_id", IDS["recipient_id"])],
          hello_payload(1, 5, IDS["recipient_id"])),
         ("deliver-envelope", "session", "DELIVER", [("carries", "envelope")], sealed_envelope()),
+        ("deliver-traced-envelope", "session", "DELIVER",
+         [("carries", "traced_envelope"), ("traceparent", TRACE)],
+         b"SCHT" + bytes([1, 55]) + TRACE.encode() + sealed_envelope()),
         ("response-receipt", "session", "RESPONSE", [("carries", "receipt")], receipt),
         ("response-refusal", "session", "RESPONSE", [("carries", "refusal")], refusal),
         ("deliver-more-revocation", "session", "DELIVER_MORE", [("carries", "revocation")],
@@ -544,7 +568,8 @@ def frames_vector():
                               ("version", 5), ("type", type_name)]
                          + fields + [("frame", frame(type_name, payload))]))
     head = ["Frames of docs/peer-protocol.md on a connection of version 5 (the HELLOs",
-            "before it), carrying the objects of the other vector files.",
+            "before it), carrying the objects of the other vector files; the envelope",
+            "once bare and once with a trace context (docs/envelope.md).",
             "tests/interop/peer/reference.py."]
     return "\n".join(["# " + h for h in head]) + "\n\n" + "\n".join(out)
 
