@@ -190,6 +190,14 @@ Status CheckPurgeConfirmation(const Block& b, std::string_view json) {
   return (*c.held ? "true" : "false") == b.at("held") ? Status::Ok() : Differs("held");
 }
 
+Status CheckAdoptionNotice(const Block& b) {
+  SCHAKEL_ASSIGN_OR_RETURN(AdoptionNotice n,
+                           VerifyAdoptionNotice(b.at("notice"), b.at("message_id"), b.at("sender_id"),
+                                                b.at("recipient_id"), KeyOf(b.at("recipient_sign_pk"))));
+  if (n.basis != b.at("basis")) return Differs("basis");
+  return n.adopted_at == b.at("adopted_at") ? Status::Ok() : Differs("adopted_at");
+}
+
 Status CheckEnvelope(const Block& b) {
   // The identity only signs the encryption key (identity.h), which opening
   // does not use: a vector need not give it.
@@ -284,6 +292,7 @@ Status CheckBlock(const Block& b) {
   if (kind == "refusal") return CheckRefusal(b);
   if (kind == "revocation") return CheckRevocation(b);
   if (kind == "purge_confirmation") return CheckPurgeConfirmation(b, b.at("confirmation"));
+  if (kind == "adoption_notice") return CheckAdoptionNotice(b);
   if (kind == "envelope") return CheckEnvelope(b);
   if (kind == "frame") return CheckFrame(b);
   return Status::InvalidInput("unknown kind " + kind);
@@ -359,6 +368,11 @@ std::string PurgeVector(const Block& b) {
                                At(b.at("purged_at")), FromSeed(b.at("recipient_seed")), 2);
 }
 
+std::string AdoptionVector(const Block& b) {
+  return MakeAdoptionNotice(b.at("message_id"), b.at("sender_id"), b.at("recipient_id"), At(b.at("adopted_at")),
+                            b.at("basis"), FromSeed(b.at("recipient_seed")));
+}
+
 std::string Frame(FrameType type, std::string_view payload) {
   auto header = EncodeFrameHeader(type, static_cast<uint32_t>(payload.size()));
   return std::string(header.begin(), header.end()) + std::string(payload);
@@ -403,8 +417,8 @@ std::string EncodeFrameOf(const Block& b, const std::map<std::string, std::strin
 
 // ----- (a) the vectors, built and read by the C++ code -------------------------------
 
-const char* const kVectorFiles[] = {"envelope.kat",           "receipt.kat", "refusal.kat", "revocation.kat",
-                                    "purge_confirmation.kat", "frames.kat"};
+const char* const kVectorFiles[] = {"envelope.kat",           "receipt.kat",         "refusal.kat", "revocation.kat",
+                                    "purge_confirmation.kat", "adoption_notice.kat", "frames.kat"};
 
 TEST(PeerInteropTest, PythonAndItsCryptographyPackageArePresent) {
   PythonRun run = Python("--version-check-is-usage");
@@ -426,6 +440,8 @@ TEST(PeerInteropTest, TheCppCodeBuildsEveryObjectVectorByteForByte) {
   EXPECT_EQ(Hex(RevocationVector(revocation)), revocation["revocation"]);
   Block purge = Vector("purge_confirmation.kat");
   EXPECT_EQ(PurgeVector(purge), purge["confirmation"]);
+  Block adoption = Vector("adoption_notice.kat");
+  EXPECT_EQ(AdoptionVector(adoption), adoption["notice"]);
 }
 
 Block TracedBlock() {
@@ -524,6 +540,8 @@ Fresh MakeFresh() {
   std::string revocation =
       EncodeRevocation(MakeRevocation(h.message_id, h.sender_id, h.recipient_id, "sent_in_error", now, sender).value());
   std::string purge = MakePurgeConfirmation(h.message_id, h.sender_id, h.recipient_id, false, now, recipient);
+  std::string notice =
+      MakeAdoptionNotice(h.message_id, h.sender_id, h.recipient_id, now, "Wet publieke gezondheid art. 5", recipient);
 
   Fresh f;
   f.blocks.push_back(With(ids, {{"kind", "receipt"},
@@ -543,6 +561,11 @@ Fresh MakeFresh() {
                                 {"revocation", Hex(revocation)}}));
   Block purge_block = With(ids, {{"recipient_sign_pk", rpk}, {"held", "false"}});
   f.blocks.push_back(With(purge_block, {{"kind", "purge_confirmation"}, {"confirmation", purge}}));
+  f.blocks.push_back(With(ids, {{"kind", "adoption_notice"},
+                                {"recipient_sign_pk", rpk},
+                                {"adopted_at", when},
+                                {"basis", "Wet publieke gezondheid art. 5"},
+                                {"notice", notice}}));
   // Python opens it with the encryption secret: a test key, made here.
   f.blocks.push_back(With(ids, {{"kind", "envelope"},
                                 {"sender_sign_pk", spk},
@@ -702,7 +725,8 @@ std::vector<Case> TamperedObjects(const Fresh& fresh) {
 std::vector<Case> TamperedEnvelopeAndPurge(const Fresh& fresh) {
   std::vector<Case> out;
   const Block& purge = fresh.blocks[3];
-  const Block& env = fresh.blocks[4];
+  const Block& notice = fresh.blocks[4];
+  const Block& env = fresh.blocks[5];
   const std::string e = Bytes(env.at("envelope"));
   auto add_env = [&](const std::string& name, const std::string& tampered) {
     out.push_back({"envelope: " + name, With(env, {{"envelope", Hex(tampered)}})});
@@ -722,6 +746,20 @@ std::vector<Case> TamperedEnvelopeAndPurge(const Fresh& fresh) {
        With(purge, {{"confirmation", std::string(json).replace(json.find("false"), 5, "true")}, {"held", "true"}})});
   add_purge("an unknown key", "{\"x\":1," + json.substr(1));
   add_purge("a duplicate key", "{\"held\":false," + json.substr(1));
+  const std::string& n = notice.at("notice");
+  auto add_notice = [&](const std::string& name, const std::string& tampered) {
+    out.push_back({"adoption notice: " + name, With(notice, {{"notice", tampered}})});
+  };
+  add_notice("version 2", std::string(n).replace(n.find("\"adoption\":1"), 12, "\"adoption\":2"));
+  add_notice("a basis byte changed", std::string(n).replace(n.find("Wet"), 3, "Waw"));
+  add_notice("without its sig", std::string(n).substr(0, n.find(",\"sig\"")) + "}");
+  // Well signed, but its basis breaks the rule (a tab: not one plain line).
+  SigningKeyPair key = GenerateSigningKeyPair();
+  const std::string tabbed = "Jeugdwet\tart. 7.3.8";
+  std::string bad = MakeAdoptionNotice(notice.at("message_id"), notice.at("sender_id"), notice.at("recipient_id"),
+                                       At(notice.at("adopted_at")), tabbed, key);
+  out.push_back({"adoption notice: a tab in its basis",
+                 With(notice, {{"notice", bad}, {"basis", tabbed}, {"recipient_sign_pk", ToHex(key.public_key)}})});
   add_purge("version 3", std::string(json).replace(json.find("\"version\":2"), 11, "\"version\":3"));
   return out;
 }

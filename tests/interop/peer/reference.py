@@ -228,7 +228,7 @@ def check_signed(kind, b):
 
 def no_duplicates(pairs):
     keys = [k for k, _ in pairs]
-    need(len(keys) == len(set(keys)), "purge confirmation: duplicate key")
+    need(len(keys) == len(set(keys)), "duplicate key")
     return dict(pairs)
 
 
@@ -249,27 +249,76 @@ def make_purge_confirmation(f, held, purged_at, seed):
 
 
 def check_purge_confirmation(b):
-    text = b["confirmation"]
-    need(len(text.encode()) <= 4096, "purge confirmation: larger than 4096 bytes")
-    try:
-        j = json.loads(text, object_pairs_hook=no_duplicates)
-    except ValueError:
-        raise Refused("purge confirmation: not JSON") from None
-    need(isinstance(j, dict), "purge confirmation: not an object")
-    need(set(j) == {"version", "message_id", "sender_id", "recipient_id", "held", "purged_at",
-                    "sig"}, "purge confirmation: unknown or missing keys")
+    j, sig = signed_json(b["confirmation"], ("version", "message_id", "sender_id", "recipient_id",
+                                             "held", "purged_at", "sig"), "purge confirmation")
     need(j["version"] == 2 and type(j["version"]) is int, "purge confirmation: unknown version")
     need(type(j["held"]) is bool, "purge confirmation: held is not true or false")
     for key in ("message_id", "sender_id", "recipient_id"):
         need(j[key] == b[key], "purge confirmation: " + key + " differs")
     need(str(j["held"]).lower() == b["held"], "purge confirmation: held differs")
-    try:
-        sig = base64.b64decode(j["sig"], validate=True)
-    except ValueError:
-        raise Refused("purge confirmation: sig is not base64") from None
-    need(len(sig) == 64, "purge confirmation: bad signature length")
+    rfc3339(j["purged_at"], "purge confirmation purged_at")
     verify(b["recipient_sign_pk"], sig, purge_message(j, j["held"], j["purged_at"]),
            "purge confirmation")
+
+
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+def rfc3339(text, what):
+    need(isinstance(text, str) and len(text) <= 32 and RFC3339.fullmatch(text),
+         what + ": not an instant")
+    try:
+        env1.instant_ms(text)
+    except ValueError:
+        raise Refused(what + ": not an instant") from None
+
+
+def signed_json(text, keys, what):
+    """A JSON object of at most 4096 bytes with exactly `keys`, no duplicates."""
+    need(len(text.encode()) <= 4096, what + ": larger than 4096 bytes")
+    try:
+        j = json.loads(text, object_pairs_hook=no_duplicates)
+    except ValueError:
+        raise Refused(what + ": not JSON") from None
+    need(isinstance(j, dict), what + ": not an object")
+    need(set(j) == set(keys), what + ": unknown or missing keys")
+    try:
+        sig = base64.b64decode(j["sig"], validate=True)
+    except (ValueError, TypeError):
+        raise Refused(what + ": sig is not base64") from None
+    need(len(sig) == 64, what + ": bad signature length")
+    return j, sig
+
+
+# ----- adoption notices (docs/peer-protocol.md "Versions", version 4) ----------
+
+ADOPTION_KEYS = ("adoption", "message_id", "sender_id", "recipient_id", "adopted_at", "basis", "sig")
+
+
+def adoption_message(f, adopted_at, basis):
+    parts = [f["message_id"], f["sender_id"], f["recipient_id"], adopted_at, basis]
+    return b"schakel/adoption-notice/v1\0" + "\0".join(parts).encode()
+
+
+def make_adoption_notice(f, adopted_at, basis, seed):
+    sig = Ed25519PrivateKey.from_private_bytes(seed).sign(adoption_message(f, adopted_at, basis))
+    j = {"adoption": 1, "message_id": f["message_id"], "sender_id": f["sender_id"],
+         "recipient_id": f["recipient_id"], "adopted_at": adopted_at, "basis": basis,
+         "sig": base64.b64encode(sig).decode()}
+    return json.dumps(j, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def check_adoption_notice(b):
+    j, sig = signed_json(b["notice"], ADOPTION_KEYS, "adoption notice")
+    need(j["adoption"] == 1 and type(j["adoption"]) is int, "adoption notice: unknown version")
+    for key in ("message_id", "sender_id", "recipient_id", "basis", "adopted_at"):
+        need(j[key] == b[key], "adoption notice: " + key + " differs")
+    rfc3339(j["adopted_at"], "adoption notice adopted_at")
+    basis = j["basis"].encode()
+    need(1 <= len(basis) <= 200 and printable_utf8(basis) and not set(b"\t\r\n") & set(basis),
+         "adoption notice: basis is not 1 to 200 printable characters on one line")
+    verify(b["recipient_sign_pk"], sig, adoption_message(j, j["adopted_at"], j["basis"]),
+           "adoption notice")
 
 
 # ----- envelopes (docs/envelope.md "Opening", steps 1 to 14) ------------------
@@ -439,6 +488,7 @@ def check_frame(b):
 
 
 CHECKS = {"envelope": check_envelope, "purge_confirmation": check_purge_confirmation,
+          "adoption_notice": check_adoption_notice,
           "frame": check_frame}
 for _kind in DECODERS:
     CHECKS[_kind] = (lambda k: lambda b: check_signed(k, b))(_kind)
@@ -493,6 +543,7 @@ RECEIPT = dict(IDS, received="2026-11-23T10:00:05.000Z",
 REFUSAL = dict(IDS, code="retention_too_long", refused_at="2026-11-23T10:00:05.000Z")
 REVOCATION = dict(IDS, reason="consent_withdrawn", revoked_at="2026-12-01T08:30:00.000Z")
 PURGE = dict(IDS, held="true", purged_at="2026-12-01T08:30:01.000Z")
+ADOPTION = dict(IDS, adopted_at="2026-11-30T14:00:00.000Z", basis="Jeugdwet art. 7.3.8")
 
 
 def signed_vector(kind, f, seed, signer, extra):
@@ -523,6 +574,14 @@ def vectors():
             + [("held", PURGE["held"]), ("purged_at", PURGE["purged_at"]),
                ("confirmation", make_purge_confirmation(IDS, True, PURGE["purged_at"],
                                                         RECIPIENT_SEED))]),
+        "adoption_notice.kat": block(
+            ["An adoption notice (docs/peer-protocol.md \"Versions\", version 4).",
+             "tests/interop/peer/reference.py."],
+            [("kind", "adoption_notice"), ("recipient_seed", RECIPIENT_SEED),
+             ("recipient_sign_pk", public_key(RECIPIENT_SEED))] + ids
+            + [("adopted_at", ADOPTION["adopted_at"]), ("basis", ADOPTION["basis"]),
+               ("notice", make_adoption_notice(IDS, ADOPTION["adopted_at"], ADOPTION["basis"],
+                                               RECIPIENT_SEED))]),
         "frames.kat": frames_vector(),
     }
 
