@@ -10,7 +10,8 @@ tests/crypto/data/envelope_v1_reference.py, the first such implementation.
 
 A vector file is blocks of "key = value" lines separated by blank lines; '#'
 starts a comment; binary values are hex. Each block names its `kind`
-(envelope, receipt, refusal, revocation, purge_confirmation, frame) and
+(envelope, receipt, refusal, revocation, purge_confirmation,
+adoption_notice, frame) and
 carries what a reader needs to check it: the signer's public key, the fields
 it must name, the bytes.
 
@@ -29,6 +30,8 @@ import re
 import struct
 import sys
 
+# The tests run this from the source tree: leave no __pycache__ there.
+sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "crypto", "data"))
 
