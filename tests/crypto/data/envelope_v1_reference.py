@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey, X25519PublicKey)
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 MASK = 0xFFFFFFFF
 MAX_ENVELOPE = 16 * 1024 * 1024
@@ -100,7 +101,9 @@ def encode_header(h, enc_pk):
 
 
 def raw(priv):
-    return priv.public_key().public_bytes_raw()
+    # public_bytes(Raw, Raw), not public_bytes_raw(): Debian 12's
+    # cryptography (38) predates the latter.
+    return priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 # ----- envelope ------------------------------------------------------------
