@@ -35,7 +35,7 @@
 namespace schakel::crypto {
 namespace {
 
-const std::string kKit = SCHAKEL_NODE_CARD_KIT;
+const std::string kKit = std::string(SCHAKEL_SOURCE_DIR) + "/tests/interop/node_card";
 constexpr char kCardLabel[] = "schakel/node-card/v1";
 
 std::string ReadFile(const std::string& path) {

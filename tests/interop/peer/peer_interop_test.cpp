@@ -42,7 +42,7 @@ using namespace peer;    // NOLINT(google-build-using-namespace)
 // A vector: "key = value" lines; binary values in hex.
 using Block = std::map<std::string, std::string>;
 
-const std::string kDir = SCHAKEL_INTEROP_DIR;
+const std::string kDir = std::string(SCHAKEL_SOURCE_DIR) + "/tests/interop/peer";
 
 // ----- reading and writing vector files -----------------------------------------
 
