@@ -23,7 +23,7 @@ using schakel::testing::WriteAll;
 
 const std::string kDataDir = std::string(SCHAKEL_SOURCE_DIR) + "/tests/interop/audit";
 
-// The events of audit_export_reference.py, in the same order: the fields of
+// The events of tests/interop/audit/audit_reader.py, in the same order: the fields of
 // format 1, then recipient, categories and consents.
 std::vector<AuditEvent> KatEvents() {
   auto ev = [](std::vector<std::string> f) {

@@ -1,6 +1,6 @@
 // audit::VerifyExport on arbitrary bytes, against a fixed card: the node
 // "school-trajectum" whose identity key comes from the seed 00 01 .. 1f, the
-// key that signed tests/audit/data/audit_export_v1.jsonl and _v2.jsonl (entry
+// key that signed tests/interop/audit/export_v1.jsonl and _v2.jsonl (entry
 // formats 1 and 2; corpus seeds of both). The export is
 // verified once from memory and once as a stream; both must give the same
 // report, and a report must be consistent with itself.
