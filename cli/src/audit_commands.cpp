@@ -176,7 +176,31 @@ struct TraceArgs {
   std::string message_id;
 };
 
+// What `audit trace` reads, bounded: it holds one share's road in memory,
+// never a whole log.
 constexpr size_t kMaxLdvLineBytes = 64 * 1024;
+constexpr size_t kMaxTraceExports = 64;              // --export files
+constexpr uint64_t kMaxLdvExportBytes = 4ull << 30;  // one export file
+constexpr size_t kMaxTraceSteps = 100000;            // records of the message's traces, all exports
+constexpr size_t kMaxTraces = 64;                    // traces that name the message
+
+// One line (without its '\n') of at most `max` bytes, read without holding
+// more: false at the end of the stream with nothing read; *too_long when
+// the line has more (the rest is not read).
+bool ReadLineLimited(std::istream& in, std::string* line, size_t max, bool* too_long) {
+  line->clear();
+  *too_long = false;
+  std::streambuf* buf = in.rdbuf();
+  for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+    if (c == '\n') return true;
+    if (line->size() == max) {
+      *too_long = true;
+      return true;
+    }
+    line->push_back(static_cast<char>(c));
+  }
+  return !line->empty();
+}
 
 struct TraceStep {
   std::string time, node, name, status, operation, parent, trace, file;
@@ -203,17 +227,21 @@ Status ForEachLdvRecord(const std::string& path, const std::function<void(const 
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Status::InvalidInput(path + ": no such file");
   if (!S_ISREG(st.st_mode)) return Status::InvalidInput(path + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > kMaxLdvExportBytes) {
+    return Status::InvalidInput(path + ": larger than 4 GiB; export a shorter period");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::InvalidInput(path + ": cannot open the export");
   std::string line;
   int64_t n = 0;
-  while (std::getline(in, line)) {
+  bool too_long = false;
+  while (ReadLineLimited(in, &line, kMaxLdvLineBytes + 1, &too_long)) {
     ++n;
     auto bad = [&](const std::string& what) {
       return Status::InvalidInput(path + ":" + std::to_string(n) + ": not an LDV record (" + what +
                                   "); write one with `schakel audit export --format ldv`");
     };
-    if (line.size() > kMaxLdvLineBytes) return bad("longer than 64 KiB");
+    if (too_long) return bad("longer than 64 KiB");
     if (!line.empty() && line.back() == '\r') line.pop_back();
     auto parsed = ParseJsonLimited(line, JsonLimits{kMaxLdvLineBytes, 8});
     if (!parsed.ok() || !parsed->is_object()) return bad("not a JSON object");
@@ -232,18 +260,25 @@ Status ForEachLdvRecord(const std::string& path, const std::function<void(const 
 
 Status RunAuditTrace(Context* ctx, const TraceArgs& args) {
   if (!IsValidObjectId(args.message_id)) return Status::InvalidInput("MESSAGE: not a message id");
+  if (args.exports.size() > kMaxTraceExports) {
+    return Status::InvalidInput("--export: at most " + std::to_string(kMaxTraceExports) + " exports");
+  }
   // Pass 1: the traces that name the message; pass 2: every record of them.
   std::set<std::string> traces;
   for (const std::string& path : args.exports) {
     SCHAKEL_RETURN_IF_ERROR(ForEachLdvRecord(path, [&](const nlohmann::json& rec) {
       if (Text(rec["attributes"], "schakel.message_id") == args.message_id) traces.insert(Text(rec, "trace_id"));
     }));
+    if (traces.size() > kMaxTraces) {
+      return Status::InvalidInput("message " + args.message_id + " is named in more than " +
+                                  std::to_string(kMaxTraces) + " traces: these are not exports of Schakel nodes");
+    }
   }
   if (traces.empty()) return Status::NotFound("no record of message " + args.message_id + " in the exports");
   std::vector<TraceStep> steps;
   for (const std::string& path : args.exports) {
     SCHAKEL_RETURN_IF_ERROR(ForEachLdvRecord(path, [&](const nlohmann::json& rec) {
-      if (!traces.count(Text(rec, "trace_id"))) return;
+      if (!traces.count(Text(rec, "trace_id")) || steps.size() > kMaxTraceSteps) return;
       TraceStep s;
       s.time = Text(rec, "start_time");
       s.node = Text(rec["attributes"], "schakel.node_id");
@@ -261,6 +296,10 @@ Status RunAuditTrace(Context* ctx, const TraceArgs& args) {
         s.foreign = rec["foreign_operation"];
       steps.push_back(std::move(s));
     }));
+  }
+  if (steps.size() > kMaxTraceSteps) {
+    return Status::InvalidInput("the traces of message " + args.message_id + " hold more than " +
+                                std::to_string(kMaxTraceSteps) + " records: these are not one share's road");
   }
   std::stable_sort(steps.begin(), steps.end(), [](const TraceStep& a, const TraceStep& b) {
     return std::tie(a.time, a.node, a.seq) < std::tie(b.time, b.node, b.seq);

@@ -74,6 +74,20 @@ TEST_F(AuditCli, TamperingExitsOneNamingTheFirstBadSeq) {
   EXPECT_EQ(doc["last_checkpoint"]["seq"], 5);
 }
 
+TEST_F(AuditCli, AnEmptyOrCutExportIsNotVerified) {
+  // An empty file handed to an auditor must not read as verified.
+  WriteAll(export_, "");
+  auto empty = RunSchakel({"audit", "verify", "--export", export_, "--card", card_});
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_EQ(empty.err.rfind("schakel: audit verify: seq 0: empty_export: ", 0), 0u) << empty.err;
+  WriteAll(export_, text_.substr(0, text_.size() - 1));
+  auto cut = RunSchakel({"audit", "verify", "--json", "--export", export_, "--card", card_});
+  EXPECT_EQ(cut.code, 1);
+  auto doc = nlohmann::json::parse(cut.out);
+  EXPECT_EQ(doc["problem"], "missing_final_newline");
+  EXPECT_EQ(doc["bad_line"], testing::SplitLines(text_).size());
+}
+
 TEST_F(AuditCli, AnAnchorCatchesACut) {
   auto first = RunSchakel({"audit", "verify", "--json", "--export", export_, "--card", card_});
   ASSERT_EQ(first.code, 0);
