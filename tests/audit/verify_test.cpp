@@ -57,6 +57,28 @@ class VerifyTest : public testing::AuditLogTest {
 
   Hash EntryHash(int64_t seq) { return EntryLine::Parse(lines_[LineOf(lines_, "entry", seq)]).hash; }
 
+  // Line 4 (entry 4) with `from` replaced by `to`.
+  std::string Entry4With(const std::string& from, const std::string& to) {
+    std::string s = lines_[3];
+    auto at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return at == std::string::npos ? s : s.replace(at, from.size(), to);
+  }
+  struct BadLine {
+    std::string line;
+    std::string says;
+  };
+  // Each line in place of entry 4 is malformed at seq 4, line 4, saying `says`.
+  void ExpectEachMalformedAtEntry4(const std::vector<BadLine>& cases) {
+    for (const auto& c : cases) {
+      auto copy = lines_;
+      copy[3] = c.line;
+      VerifyReport r = Verify(JoinLines(copy));
+      ExpectBad(r, VerifyProblem::kMalformedLine, 4, 4);
+      EXPECT_NE(r.detail.find(c.says), std::string::npos) << c.line << "\n" << r.detail;
+    }
+  }
+
   std::string text_;
   std::vector<std::string> lines_;
   crypto::NodeCard card_;
@@ -270,18 +292,9 @@ TEST_F(VerifyTest, AMovedCheckpointIsMisplaced) {
 }
 
 TEST_F(VerifyTest, MalformedLinesAreNamedByLineNumber) {
-  struct Case {
-    std::string line;
-    std::string says;
-  };
   std::string e4 = lines_[3];
-  auto replace = [&](const std::string& from, const std::string& to) {
-    std::string s = e4;
-    auto at = s.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    return s.replace(at, from.size(), to);
-  };
-  std::vector<Case> cases = {
+  auto replace = [&](const std::string& from, const std::string& to) { return Entry4With(from, to); };
+  ExpectEachMalformedAtEntry4({
       {"not json", "expected '{'"},
       {"[1,2]", "expected '{'"},
       {"", "empty line"},
@@ -307,14 +320,7 @@ TEST_F(VerifyTest, MalformedLinesAreNamedByLineNumber) {
       {replace("\"source\":\"api\"", "\"source\":\"" + std::string(257, 'a') + "\""), "source: longer than 256"},
       {replace("\"actor\":{", "\"actor\":\"x\",\"y\":{"), "actor: expected an object"},
       {replace("\"type\":\"entry\"", "\"type\":\"checkpoint\""), "does not belong"},
-  };
-  for (const auto& c : cases) {
-    auto copy = lines_;
-    copy[3] = c.line;
-    VerifyReport r = Verify(JoinLines(copy));
-    ExpectBad(r, VerifyProblem::kMalformedLine, 4, 4);
-    EXPECT_NE(r.detail.find(c.says), std::string::npos) << c.line << "\n" << r.detail;
-  }
+  });
   // A checkpoint line with a bad signature encoding.
   auto copy = lines_;
   auto cp = nlohmann::json::parse(copy[5]);
@@ -330,19 +336,9 @@ TEST_F(VerifyTest, EveryFieldRuleOfTheDocumentIsEnforced) {
   // refuses it as malformed at the entry's own seq, before its hash is
   // looked at (so a re-hashed rewrite is caught here, not only at the next
   // checkpoint).
-  std::string e4 = lines_[3];
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = e4;
-    auto at = s.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return Entry4With(from, to); };
   const std::string ts = "\"ts\":\"2026-11-23T10:00:04.000Z\"";
-  struct Case {
-    std::string line;
-    std::string says;
-  };
-  std::vector<Case> cases = {
+  ExpectEachMalformedAtEntry4({
       {with(ts, "\"ts\":\"2026-02-30T10:00:04.000Z\""), "ts: expected a real UTC time"},
       {with(ts, "\"ts\":\"2025-02-29T10:00:04.000Z\""), "ts: expected a real UTC time"},
       {with(ts, "\"ts\":\"2026-13-01T10:00:04.000Z\""), "ts: expected a real UTC time"},
@@ -361,14 +357,7 @@ TEST_F(VerifyTest, EveryFieldRuleOfTheDocumentIsEnforced) {
       {with("\"source\":\"api\"", "\"source\":\"a\x7fpi\""), "not UTF-8 text, or a control character"},
       {with("\"source\":\"api\"", "\"source\":\"a\xc3pi\""), "not UTF-8 text"},
       {with("\"source\":\"api\"", "\"source\":\"a\xc0\xafpi\""), "not UTF-8 text"},
-  };
-  for (const auto& c : cases) {
-    auto copy = lines_;
-    copy[3] = c.line;
-    VerifyReport r = Verify(JoinLines(copy));
-    ExpectBad(r, VerifyProblem::kMalformedLine, 4, 4);
-    EXPECT_NE(r.detail.find(c.says), std::string::npos) << c.line << "\n" << r.detail;
-  }
+  });
   // A checkpoint with an impossible time names the seq it covers.
   auto copy = lines_;
   auto cp = nlohmann::json::parse(copy[11]);
