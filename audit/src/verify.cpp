@@ -122,15 +122,18 @@ class Verifier {
 
   bool Entry() {
     // No "format" field: format 1, as releases before it wrote entries.
+    // The shape first (so the line's seq is there to be named), then the
+    // value of format.
+    bool has_format = (parser_.seen() & Bit(kSlotFormat)) != 0;
+    if (!Shape(has_format ? kEntrySlotsV2 : kEntrySlots)) return false;
     int format = kEntryFormat1;
-    if (parser_.seen() & Bit(kSlotFormat)) {
+    if (has_format) {
       if (parser_.format() != kEntryFormat2) {
         return BadValue("format: entry format " + std::to_string(parser_.format()) +
                         " is not one this schakel reads (1 and 2); a newer release wrote it");
       }
       format = kEntryFormat2;
     }
-    if (!Shape(format == kEntryFormat1 ? kEntrySlots : kEntrySlotsV2)) return false;
     int64_t seq = parser_.seq();
     EntryText text{};
     for (size_t f = 0; f < TextFieldCount(format); ++f) text[f] = parser_.value(kTextSlots[f]);

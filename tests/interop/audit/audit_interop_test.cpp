@@ -290,6 +290,13 @@ TEST_F(AuditInterop, BothRefuseEveryCaseOfTheTamperingCorpus) {
   std::string sig3_padding = sig3;
   sig3_padding[85] = sig3_padding[85] == 'A' ? 'B' : static_cast<char>(sig3_padding[85] + 1);
   std::string h6 = nlohmann::json::parse(lines[7])["hash"];
+  // A line of its shape names its own seq, even a wrong one.
+  auto feb30 = lines;
+  feb30[2] = nlohmann::json::parse(lines[2]).dump();
+  for (auto [from, to] : {std::pair{R"("seq":3)", R"("seq":9)"}, std::pair{"2026-11-23T", "2026-02-30T"}}) {
+    feb30[2].replace(feb30[2].find(from), std::string(from).size(), to);
+  }
+  std::string seq9_feb30 = Join(feb30);
   std::vector<Case> cases = {
       {"empty", "", "seq 0: empty_export", ""},
       {"no final newline", v2_.substr(0, v2_.size() - 1), "seq 7 (line 10): missing_final_newline", ""},
@@ -318,6 +325,10 @@ TEST_F(AuditInterop, BothRefuseEveryCaseOfTheTamperingCorpus) {
       {"seq zero", With(2, R"("seq":2)", R"("seq":0)"), "seq 2 (line 2): malformed_line", ""},
       {"seq a fraction", With(2, R"("seq":2)", R"("seq":2.0)"), "seq 2 (line 2): malformed_line", ""},
       {"format 3", With(2, R"("format":2)", R"("format":3)"), "seq 2 (line 2): malformed_line", ""},
+      {"format 3 without seq", With(3, R"("format":2,"seq":3)", R"("format":3)"), "seq 3 (line 3): malformed_line", ""},
+      {"seq 9 with a repeated field", With(3, R"("seq":3,)", R"("seq":9,"outcome":"X",)"),
+       "seq 3 (line 3): malformed_line", ""},
+      {"seq 9 on 30 February", seq9_feb30, "seq 9 (line 3): malformed_line", ""},
       {"upper-case hash", With(2, R"("hash":")", R"("hash":"A)"), "seq 2 (line 2): malformed_line", ""},
       {"not JSON", replace_line(2, "not json"), "seq 2 (line 2): malformed_line", ""},
       {"an array", replace_line(2, "[1,2]"), "seq 2 (line 2): malformed_line", ""},
