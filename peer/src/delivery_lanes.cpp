@@ -241,7 +241,7 @@ void DeliveryWorker::Witness(Lane& lane) {
     if (!st.ok()) LogWarn("audit: cannot record that " + lane.partner_id + " does not witness: " + st.message());
     return;
   }
-  auto answer = lane.client->Deliver(audit::EncodeWitnessRequest(*next));
+  auto answer = lane.client->Request(audit::EncodeWitnessRequest(*next));
   if (!answer.ok()) {
     LogWarn("audit: " + lane.partner_id + " did not witness checkpoint " + std::to_string(next->seq) + ": " +
             answer.status().message());

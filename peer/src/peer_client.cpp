@@ -37,7 +37,7 @@ class ClientCore {
   ~ClientCore() { Close(); }
 
   Status Connect();
-  Result<std::string> Deliver(std::string_view payload);
+  Result<std::string> Deliver(std::string_view payload, bool share);
   std::vector<Result<std::string>> DeliverBatch(const std::vector<std::string_view>& payloads);
   void Close();
   void Interrupt() {
@@ -57,7 +57,9 @@ class ClientCore {
   asio::awaitable<Status> DoConnect();
   asio::awaitable<Status> DoTlsHandshake();
   asio::awaitable<Status> DoHelloExchange();
-  asio::awaitable<Status> DoDeliver(std::string_view payload, std::string& response);
+  // `share`: a share's DELIVER, where the fault point peer_client.mid_frame
+  // applies (docs/fault-tests.md); a witness request is not one.
+  asio::awaitable<Status> DoDeliver(std::string_view payload, bool share, std::string& response);
   // DeliverBatch's one-at-a-time step: answers[next], then next + 1; false
   // (the rest answered with the failure) when the connection failed.
   bool DeliverOne(const std::vector<std::string_view>& payloads, size_t& next,
@@ -183,7 +185,7 @@ Status ClientCore::Connect() {
   return s;
 }
 
-Result<std::string> ClientCore::Deliver(std::string_view payload) {
+Result<std::string> ClientCore::Deliver(std::string_view payload, bool share) {
   if (payload.size() > options_.max_frame_payload_bytes) {
     return Status::InvalidInput(Where() + ": payload of " + std::to_string(payload.size()) +
                                 " bytes exceeds the frame limit of " +
@@ -193,7 +195,7 @@ Result<std::string> ClientCore::Deliver(std::string_view payload) {
   SCHAKEL_RETURN_IF_ERROR(Connect());
   std::string response;
   failure_frame_ = false;
-  Status s = Run(options_.request_timeout, "waiting for the answer", DoDeliver(payload, response));
+  Status s = Run(options_.request_timeout, "waiting for the answer", DoDeliver(payload, share, response));
   if (!s.ok()) {
     if (!failure_frame_ || interrupted_) CloseNow();
     return s;
@@ -203,7 +205,7 @@ Result<std::string> ClientCore::Deliver(std::string_view payload) {
 
 bool ClientCore::DeliverOne(const std::vector<std::string_view>& payloads, size_t& next,
                             std::vector<Result<std::string>>& answers) {
-  answers[next] = Deliver(payloads[next]);
+  answers[next] = Deliver(payloads[next], /*share=*/true);
   ++next;
   const Result<std::string>& answer = answers[next - 1];
   // Answered (RESPONSE or FAILURE), or refused here without sending.
@@ -369,9 +371,9 @@ asio::awaitable<Status> ClientCore::DoHelloExchange() {
   co_return Status::Ok();
 }
 
-asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, std::string& response) {
+asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, bool share, std::string& response) {
   ErrorCode ec;
-  if (FaultPointHit("peer_client.mid_frame")) {
+  if (share && FaultPointHit("peer_client.mid_frame")) {
     co_await WriteHalfFrameThenCrash(*stream_, FrameType::kDeliver, payload, "peer_client.mid_frame");
   }
   co_await WriteFrame(*stream_, FrameType::kDeliver, payload, ec);
@@ -508,7 +510,8 @@ Result<std::unique_ptr<PeerClient>> PeerClient::Create(std::string own_node_id, 
 PeerClient::PeerClient(std::unique_ptr<peer_internal::ClientCore> core) : core_(std::move(core)) {}
 PeerClient::~PeerClient() = default;
 Status PeerClient::Connect() { return core_->Connect(); }
-Result<std::string> PeerClient::Deliver(std::string_view payload) { return core_->Deliver(payload); }
+Result<std::string> PeerClient::Deliver(std::string_view payload) { return core_->Deliver(payload, /*share=*/true); }
+Result<std::string> PeerClient::Request(std::string_view payload) { return core_->Deliver(payload, /*share=*/false); }
 std::vector<Result<std::string>> PeerClient::DeliverBatch(const std::vector<std::string_view>& payloads) {
   return core_->DeliverBatch(payloads);
 }

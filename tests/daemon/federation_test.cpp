@@ -612,5 +612,31 @@ TEST_F(FederationTest, APartnerThatIsSentNothingStillWitnesses) {
   ASSERT_TRUE(witnessed.ok() && witnessed->has_value());
 }
 
+// The share fault points are about shares: a witness request on the same
+// connection passes them by (docs/fault-tests.md). Armed on both sides, the
+// witnessing goes through and both nodes live; the share then trips them.
+// (A CI run once saw the sender die on the witness request, before the
+// share existed.)
+TEST_F(FederationTest, AWitnessRequestDoesNotTripTheShareFaultPoints) {
+  fed_.StartNode("school");
+  ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  AddConsent(kSanneOuder);
+  AddConsent(kSanneJongere);
+  fed_.StopNode("school");  // signs a checkpoint on the way down
+  fed_.StartNode("team", {"SCHAKEL_FAULT_POINT=peer_server.after_read"});
+  fed_.StartNode("school", {"SCHAKEL_FAULT_POINT=peer_client.mid_frame"});
+  EXPECT_EQ(SchoolCountersignaturesBy("wijkteam-b"), 1);
+  EXPECT_EQ(fed_["school"].daemon->Wait(std::chrono::milliseconds(0)), -1) << "the school died on a witness request";
+  EXPECT_EQ(fed_["team"].daemon->Wait(std::chrono::milliseconds(0)), -1) << "the team died on a witness request";
+  auto shared =
+      fed_.As("school", "mentor",
+              {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
+  EXPECT_TRUE(shared.code == 0 || shared.code == 1) << shared.out << shared.err;
+  EXPECT_EQ(fed_["school"].daemon->Wait(std::chrono::seconds(20)), 128 + SIGKILL) << "the share did not trip the point";
+  fed_["school"].daemon.reset();
+  EXPECT_NE(testing::ReadAll(fed_["school"].dir + "/daemon.log").find("fault point peer_client.mid_frame"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace schakel

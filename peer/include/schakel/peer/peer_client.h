@@ -86,8 +86,12 @@ class PeerClient {
 
   // Opens the connection if it is not open. Deliver() calls it as needed.
   Status Connect();
-  // Sends one request and returns the partner's answer.
+  // Sends one share (a DELIVER frame) and returns the partner's answer.
   Result<std::string> Deliver(std::string_view payload);
+  // The same exchange for a request that is not a share (a witness
+  // request): the fault point peer_client.mid_frame, which stands for a
+  // share cut off mid-frame, does not apply to it.
+  Result<std::string> Request(std::string_view payload);
   // Sends requests and returns one answer per request, in order. To a
   // partner that speaks kPeerProtocolBatchVersion they go in batches
   // (kMaxBatchEnvelopes, kMaxBatchBytes; a large one alone), all of a batch
