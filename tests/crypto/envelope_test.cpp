@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "envelope_testing.h"
+#include "kat_support.h"
 #include "schakel/base/strings.h"
 
 namespace schakel::crypto {
@@ -521,29 +522,8 @@ TEST(RevocationTest, MakeVerifyEncodeDecode) {
 // tests/crypto/data/envelope_v1_reference.py, an independent implementation
 // of docs/envelope.md in Python (hashlib, `cryptography`), so these checks
 // compare two implementations, not this code with itself.
-std::vector<std::map<std::string, std::string>> ReadVectors(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  std::vector<std::map<std::string, std::string>> out(1);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line[0] == '#') continue;
-    if (line.empty()) {
-      if (!out.back().empty()) out.emplace_back();
-      continue;
-    }
-    auto eq = line.find('=');
-    EXPECT_NE(eq, std::string::npos) << line;
-    if (eq == std::string::npos) continue;
-    auto trim = [](std::string t) {
-      while (!t.empty() && t.back() == ' ') t.pop_back();
-      while (!t.empty() && t.front() == ' ') t.erase(0, 1);
-      return t;
-    };
-    out.back()[trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
-  }
-  if (out.back().empty()) out.pop_back();
-  return out;
+std::vector<schakel::testing::KatBlock> ReadVectors(const std::string& path) {
+  return schakel::testing::ReadKatBlocks(path);
 }
 
 std::vector<uint8_t> Hex(const std::string& s) {

@@ -107,6 +107,8 @@ class AuditInterop : public ::testing::Test {
     // The reader prints the problem's detail in its own words after the
     // problem's name; the C++ success line may say more than the reader's.
     if (ours->ok) {
+      // The reader's own success line, not an empty prefix of any text.
+      EXPECT_EQ(theirs.out.rfind("verified ", 0), 0u) << name << ": " << theirs.out;
       EXPECT_EQ(want.rfind(theirs.out, 0), 0u) << name << "\n  C++:    " << want << "\n  Python: " << theirs.out;
     } else {
       EXPECT_EQ(theirs.out.rfind(want + ":", 0), 0u)

@@ -31,6 +31,7 @@
 #include "schakel/base/strings.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/node_card.h"
+#include "test_support.h"
 
 namespace schakel::crypto {
 namespace {
@@ -62,26 +63,6 @@ std::map<std::string, std::string> ReadKat() {
   }
   return kat;
 }
-
-// A fresh directory for the cards handed to the reader, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "schakel-card-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 struct ReaderResult {
   int code = -1;    // the reader's exit code; -1 if it did not exit
@@ -190,7 +171,7 @@ TEST(NodeCardInterop, ReaderAcceptsTheVectorWithItsFingerprint) {
 
 // The test of (b): a card the C++ code makes now, with keys never seen before.
 TEST(NodeCardInterop, ReaderAcceptsAFreshCppCard) {
-  ScratchDir dir;
+  schakel::testing::TempDir dir;
   for (int round = 0; round < 3; ++round) {
     SigningKeyPair identity = GenerateSigningKeyPair();
     EncryptionKeyPair enc = GenerateEncryptionKeyPair(identity);
@@ -359,7 +340,7 @@ std::vector<Case> AcceptedCorpus(const VectorCard& v) {
 // The test of (c): the tampering corpus.
 TEST(NodeCardInterop, BothRefuseEveryTamperedCard) {
   VectorCard v;
-  ScratchDir dir;
+  schakel::testing::TempDir dir;
   int n = 0;
   for (const auto& c : RefusedCorpus(v)) {
     SCOPED_TRACE(c.what);
@@ -376,7 +357,7 @@ TEST(NodeCardInterop, BothRefuseEveryTamperedCard) {
 
 TEST(NodeCardInterop, BothAcceptEveryLayoutWithTheSameFingerprint) {
   VectorCard v;
-  ScratchDir dir;
+  schakel::testing::TempDir dir;
   int n = 0;
   for (const auto& c : AcceptedCorpus(v)) {
     SCOPED_TRACE(c.what);

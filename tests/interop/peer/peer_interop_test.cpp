@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "envelope_testing.h"
+#include "kat_support.h"
 #include "schakel/base/strings.h"
 #include "schakel/base/time.h"
 #include "schakel/crypto/envelope.h"
@@ -40,36 +41,13 @@ using namespace crypto;  // NOLINT(google-build-using-namespace): a test of both
 using namespace peer;    // NOLINT(google-build-using-namespace)
 
 // A vector: "key = value" lines; binary values in hex.
-using Block = std::map<std::string, std::string>;
+using Block = schakel::testing::KatBlock;
 
 const std::string kDir = std::string(SCHAKEL_SOURCE_DIR) + "/tests/interop/peer";
 
 // ----- reading and writing vector files -----------------------------------------
 
-std::string Trim(std::string t) {
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  while (!t.empty() && t.front() == ' ') t.erase(0, 1);
-  return t;
-}
-
-std::vector<Block> ReadBlocks(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  std::vector<Block> out(1);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line[0] == '#') continue;
-    if (line.empty()) {
-      if (!out.back().empty()) out.emplace_back();
-      continue;
-    }
-    auto eq = line.find('=');
-    EXPECT_NE(eq, std::string::npos) << line;
-    if (eq != std::string::npos) out.back()[Trim(line.substr(0, eq))] = Trim(line.substr(eq + 1));
-  }
-  if (out.back().empty()) out.pop_back();
-  return out;
-}
+std::vector<Block> ReadBlocks(const std::string& path) { return schakel::testing::ReadKatBlocks(path); }
 
 Block Vector(const std::string& file) {
   std::vector<Block> blocks = ReadBlocks(kDir + "/" + file);
