@@ -267,6 +267,7 @@ uint16_t Daemon::peer_port() const { return impl_->peer ? impl_->peer->local_add
 Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->options.passphrase = nullptr;  // used below only; the caller wipes it
   NodeCore& core = impl->core;
   core.dir = options.dir;
   core.clock = options.clock != nullptr ? options.clock : &impl->system_clock;
@@ -277,7 +278,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   if (ParseLogLevel(core.config.log_level, &level)) SetLogLevel(level);
   SCHAKEL_ASSIGN_OR_RETURN(core.protocol, config::LoadProtocolInForce(core.config, options.dir));
   store::NodePaths paths(options.dir, core.config.key_file);
-  store::KeySource source{paths.key_file, core.config.passphrase_env, {}};
+  store::KeySource source{paths.key_file, core.config.passphrase_env, {}, options.passphrase};
   SCHAKEL_ASSIGN_OR_RETURN(store::NodeDatabases dbs, store::OpenNodeDatabases(paths, source));
   std::unique_ptr<store::Database> db = std::move(dbs.writer);
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*db));

@@ -1,6 +1,10 @@
 // schakeld: the Schakel node daemon.
+#include <sys/prctl.h>
+
+#include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "schakel/base/log.h"
@@ -8,6 +12,7 @@
 #include "schakel/config/node_config.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/daemon/daemon.h"
+#include "schakel/store/node_dir.h"
 
 namespace {
 
@@ -25,6 +30,13 @@ int Fail(const std::string& what, const schakel::Status& st) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // No core dump of a process that holds the database key and the node's
+  // private keys, and no ptrace or /proc/PID/mem for the same user (the
+  // unit sets LimitCORE=0 as well).
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    std::cerr << "schakeld: start: cannot turn core dumps off (prctl): " << std::strerror(errno) << "\n";
+    return 1;
+  }
   std::string dir;
   bool check_only = false;
   std::string log_level;
@@ -68,7 +80,22 @@ int main(int argc, char** argv) {
   }
   schakel::daemon::DaemonOptions options;
   options.dir = dir;
+  // Passphrase mode: take the passphrase out of the environment (wiped in
+  // place, then unset) while this is the only thread.
+  std::optional<schakel::crypto::SecureBuffer> passphrase;
+  {
+    auto cfg = schakel::config::LoadNodeConfig(dir);
+    if (!cfg.ok()) return Fail("start", cfg.status());
+    if (!cfg->passphrase_env.empty()) {
+      auto taken = schakel::store::TakePassphraseFromEnv(cfg->passphrase_env);
+      if (!taken.ok()) return Fail("start", taken.status());
+      passphrase = std::move(taken).value();
+      options.passphrase = &*passphrase;
+    }
+  }
   auto daemon = schakel::daemon::Daemon::Create(options);
+  passphrase.reset();  // the key is derived: the passphrase is wiped
+  options.passphrase = nullptr;
   if (!daemon.ok()) return Fail("start", daemon.status());
   if (!log_level.empty()) schakel::SetLogLevel(level);
   schakel::Status st = daemon.value()->Run();

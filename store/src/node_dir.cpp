@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "schakel/base/file.h"
 
@@ -25,9 +26,25 @@ Result<crypto::SecureBuffer> PassphraseFromEnv(const std::string& var) {
   return crypto::SecureBuffer::FromBytes({reinterpret_cast<const uint8_t*>(value), std::strlen(value)});
 }
 
+Result<crypto::SecureBuffer> TakePassphraseFromEnv(const std::string& var) {
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer pass, PassphraseFromEnv(var));
+  // getenv points into the environment block itself: wipe it there, then
+  // drop the variable so no later getenv or child process sees it.
+  char* value = std::getenv(var.c_str());
+  if (value != nullptr) crypto::Wipe(value, std::strlen(value));
+  if (::unsetenv(var.c_str()) != 0) {
+    return Status::Internal("cannot unset the passphrase environment variable " + var);
+  }
+  return pass;
+}
+
 Result<crypto::SecureBuffer> LoadDatabaseKey(const NodePaths& paths, const KeySource& source) {
   if (source.passphrase_env.empty()) return crypto::ReadKeyFile(paths.key_file);
-  SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer pass, PassphraseFromEnv(source.passphrase_env));
+  std::optional<crypto::SecureBuffer> read;
+  if (source.passphrase == nullptr) {
+    SCHAKEL_ASSIGN_OR_RETURN(read, PassphraseFromEnv(source.passphrase_env));
+  }
+  const crypto::SecureBuffer& pass = source.passphrase != nullptr ? *source.passphrase : *read;
   SCHAKEL_ASSIGN_OR_RETURN(std::string salt_bytes, ReadFileLimited(paths.salt, crypto::kPassphraseSaltBytes));
   if (salt_bytes.size() != crypto::kPassphraseSaltBytes) {
     return Status::Corruption(paths.salt + ": the passphrase salt must be " +

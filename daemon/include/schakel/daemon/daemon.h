@@ -18,6 +18,7 @@
 #include "schakel/base/clock.h"
 #include "schakel/base/status.h"
 #include "schakel/config/node_config.h"
+#include "schakel/crypto/secure_buffer.h"
 #include "schakel/daemon/options.h"
 #include "schakel/peer/peer_server.h"
 
@@ -36,6 +37,11 @@ struct DaemonOptions {
   DeliveryOptions delivery;
   // Called on the daemon's thread once every listener is up (tests).
   std::function<void(Daemon&)> on_ready;
+  // In passphrase mode: the passphrase schakeld took out of the environment
+  // before any thread started (store::TakePassphraseFromEnv); null: Create
+  // reads [store] passphrase_env itself and leaves the variable be. Used
+  // only inside Create; the caller may wipe it once Create returns.
+  const crypto::SecureBuffer* passphrase = nullptr;
 };
 
 class Daemon {

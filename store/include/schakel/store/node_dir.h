@@ -31,6 +31,9 @@ struct KeySource {
   std::string key_file;        // used when passphrase_env is empty
   std::string passphrase_env;  // environment variable holding the passphrase
   crypto::PassphraseParams params;
+  // The passphrase already taken from the environment (TakePassphraseFromEnv,
+  // by schakeld before any thread starts); null: read passphrase_env.
+  const crypto::SecureBuffer* passphrase = nullptr;
 };
 
 // Reads or derives the node's database key.
@@ -51,5 +54,12 @@ Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource&
 // Reads the passphrase from the environment variable; kInvalidInput if unset
 // or empty. The returned buffer holds the passphrase bytes.
 Result<crypto::SecureBuffer> PassphraseFromEnv(const std::string& var);
+
+// The same, for a long-lived process: the value is copied into guarded
+// memory, its bytes in the environment block are overwritten with zeros
+// (what /proc/PID/environ and a core dump would show) and the variable is
+// unset. Not thread-safe (setenv/getenv are not): call it before any thread
+// starts. A second call finds the variable gone (kInvalidInput).
+Result<crypto::SecureBuffer> TakePassphraseFromEnv(const std::string& var);
 
 }  // namespace schakel::store
