@@ -354,13 +354,18 @@ void AddInboxAndStatusCommands(CLI::App& app, Context* ctx) {
     });
   });
   auto mid = std::make_shared<std::string>();
+  auto from = std::make_shared<std::string>();
   CLI::App* show = inbox->add_subcommand("show", "print a received summary (its allowed categories only)");
   AddCommonOptions(show, ctx);
   show->add_option("--token-file", ctx->globals.token_file, "file holding your token (default $SCHAKEL_TOKEN)");
   show->add_option("MSG_ID", *mid, "message id")->required();
-  show->callback([ctx, mid] {
-    ctx->action = {"inbox show", [ctx, mid]() -> Status {
-                     SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "GET", "/v1/inbox/" + *mid));
+  show->add_option("--from", *from, "the sender's node id, when two partners used the same message id");
+  show->callback([ctx, mid, from] {
+    ctx->action = {"inbox show", [ctx, mid, from]() -> Status {
+                     SCHAKEL_ASSIGN_OR_RETURN(std::string path, InboxPath(*mid, *from));
+                     Result<json> got = CallApi(*ctx, "GET", path);
+                     if (!got.ok()) return WithFlagHints(got.status(), {{"from", "--from"}});
+                     const json& r = *got;
                      return PrintResult(ctx, r, [&](std::ostream& o) {
                        if (r["summary"].is_null()) {
                          o << "purged " << JsonText(r, "purged_at") << " (" << JsonText(r, "purge_reason") << ")\n";

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "node_access.h"
+#include "schakel/base/strings.h"
 
 namespace schakel::cli {
 
@@ -40,6 +41,14 @@ CLI::App* Online(CLI::App* parent, const std::string& name, const std::string& h
                  FlagHints hints, std::function<Status()> run) {
   return Online(parent, name, help, ctx, std::move(what),
                 [hints = std::move(hints), run = std::move(run)] { return WithFlagHints(run(), hints); });
+}
+
+Result<std::string> InboxPath(const std::string& message_id, const std::string& from, const std::string& suffix) {
+  if (!IsValidObjectId(message_id)) return Status::InvalidInput("MSG_ID: \"" + message_id + "\" is not a message id");
+  if (!from.empty() && !IsValidNodeId(from)) return Status::InvalidInput("--from: \"" + from + "\" is not a node id");
+  std::string path = "/v1/inbox/" + message_id + suffix;
+  if (!from.empty()) path += "?from=" + from;
+  return path;
 }
 
 std::string JsonText(const json& j, const char* key) {

@@ -37,6 +37,11 @@ std::string JsonText(const nlohmann::json& j, const char* key);
 // A JSON array as "a,b,c"; "-" when empty, "" when not an array.
 std::string JsonNames(const nlohmann::json& list);
 
+// The API path of a received share: "/v1/inbox/ID" and `suffix`, with
+// "?from=SENDER" when the sender is named (a message id is unique per
+// sender only). kInvalidInput when either is not an id.
+Result<std::string> InboxPath(const std::string& message_id, const std::string& from, const std::string& suffix = "");
+
 // Prints `body` as JSON with --json, else calls `human`.
 Status PrintResult(Context* ctx, const nlohmann::json& body, const std::function<void(std::ostream&)>& human);
 

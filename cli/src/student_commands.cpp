@@ -162,6 +162,7 @@ void AddStudentCommands(CLI::App& app, Context* ctx) {
 
 struct InboxArgs {
   std::string id;
+  std::string from;
   std::string user;
   std::string sender;
   std::string student;
@@ -174,20 +175,22 @@ void AddStudentAndInboxCommands(CLI::App& app, CLI::App* inbox, Context* ctx) {
   AddStudentCommands(app, ctx);
   auto a = std::make_shared<InboxArgs>();
   CLI::App* assign =
-      Online(inbox, "assign", "assign a received share to a colleague (coordinators)", ctx, "inbox assign", [ctx, a] {
-        SCHAKEL_ASSIGN_OR_RETURN(
-            json r, CallApi(*ctx, "POST", "/v1/inbox/" + a->id + "/assign", json{{"user", a->user}}.dump()));
-        return PrintResult(ctx, r, [&](std::ostream& o) { o << a->id << " assigned to " << a->user << "\n"; });
-      });
+      Online(inbox, "assign", "assign a received share to a colleague (coordinators)", ctx, "inbox assign",
+             {{"from", "--from"}}, [ctx, a] {
+               SCHAKEL_ASSIGN_OR_RETURN(std::string path, InboxPath(a->id, a->from, "/assign"));
+               SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", path, json{{"user", a->user}}.dump()));
+               return PrintResult(ctx, r, [&](std::ostream& o) { o << a->id << " assigned to " << a->user << "\n"; });
+             });
   assign->add_option("MSG_ID", a->id, "message id")->required();
   assign->add_option("--user", a->user, "the colleague's user name")->required();
+  assign->add_option("--from", a->from, "the sender's node id, when two partners used the same message id");
   CLI::App* adopt =
       Online(inbox, "adopt",
              "take a received share into your own dossier on your legal basis (coordinators): retention and a "
              "revocation no longer purge it; the sender is told",
-             ctx, "inbox adopt", [ctx, a] {
-               SCHAKEL_ASSIGN_OR_RETURN(
-                   json r, CallApi(*ctx, "POST", "/v1/inbox/" + a->id + "/adopt", json{{"basis", a->basis}}.dump()));
+             ctx, "inbox adopt", {{"from", "--from"}}, [ctx, a] {
+               SCHAKEL_ASSIGN_OR_RETURN(std::string path, InboxPath(a->id, a->from, "/adopt"));
+               SCHAKEL_ASSIGN_OR_RETURN(json r, CallApi(*ctx, "POST", path, json{{"basis", a->basis}}.dump()));
                return PrintResult(ctx, r, [&](std::ostream& o) {
                  o << a->id << " adopted into the dossier " << JsonText(r, "adopted_at") << " (" << JsonText(r, "basis")
                    << ")\n";
@@ -195,6 +198,7 @@ void AddStudentAndInboxCommands(CLI::App& app, CLI::App* inbox, Context* ctx) {
              });
   adopt->add_option("MSG_ID", a->id, "message id")->required();
   adopt->add_option("--basis", a->basis, "the legal basis for keeping it, e.g. \"Jeugdwet art. 7.3.8\"")->required();
+  adopt->add_option("--from", a->from, "the sender's node id, when two partners used the same message id");
   CLI::App* route =
       Online(inbox, "route",
              "send what a partner shares about one of its students to a colleague on arrival "

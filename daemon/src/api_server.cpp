@@ -208,20 +208,20 @@ struct ApiServer::Impl {
          }},
         {"GET", "/v1/inbox", 0, [](Impl& i, const Call& c) { return JsonReply(i.service.ListInbox(c.caller)); }},
         {"GET", "/v1/inbox/*", 0,
-         [](Impl& i, const Call& c) { return JsonReply(i.service.ShowInbox(c.caller, c.params[0])); }},
+         [](Impl& i, const Call& c) { return JsonReply(i.service.ShowInbox(c.caller, c.params[0], c.Query("from"))); }},
         {"POST", "/v1/inbox/*/assign", 0,
          [](Impl& i, const Call& c) {
            if (Status st = service::Authorize(c.caller, Op::kAssignInbox); !st.ok()) return Reply::Error(st);
            auto user = formats::ParseSingleStringField(c.body, "user");
            if (!user.ok()) return Reply::Error(user.status());
-           return JsonReply(i.service.AssignInbox(c.caller, c.params[0], *user));
+           return JsonReply(i.service.AssignInbox(c.caller, c.params[0], *user, c.Query("from")));
          }},
         {"POST", "/v1/inbox/*/adopt", 0,
          [](Impl& i, const Call& c) {
            if (Status st = service::Authorize(c.caller, Op::kAdoptInbox); !st.ok()) return Reply::Error(st);
            auto basis = formats::ParseSingleStringField(c.body, "basis");
            if (!basis.ok()) return Reply::Error(basis.status());
-           return JsonReply(i.service.AdoptInbox(c.caller, c.params[0], *basis));
+           return JsonReply(i.service.AdoptInbox(c.caller, c.params[0], *basis, c.Query("from")));
          }},
         {"GET", "/v1/inbox-routes", 0,
          [](Impl& i, const Call& c) { return JsonReply(i.service.ListInboxRoutes(c.caller)); }},

@@ -437,11 +437,15 @@ std::string LinkCreatedPage(const Viewer& v, const service::LinkCreated& link) {
   return Layout(v, "Dossierlink gemaakt", body);
 }
 
+std::string InboxUrl(const store::InboxRecord& r, std::string_view suffix) {
+  return "/inbox/" + Esc(r.message_id) + Esc(suffix) + "?van=" + Esc(r.sender_id);
+}
+
 std::string InboxPage(const Viewer& v, const std::vector<service::InboxListItem>& inbox) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& item : inbox) {
     const store::InboxRecord& r = item.record;
-    rows.push_back({"<a href=\"/inbox/" + Esc(r.message_id) + "\">" + Esc(r.message_id) + "</a>" +
+    rows.push_back({"<a href=\"" + InboxUrl(r) + "\">" + Esc(r.message_id) + "</a>" +
                         (item.unread ? " <strong class=\"nieuw\">nieuw</strong>" : ""),
                     Esc(v.Name(r.sender_id)), Esc(r.student_id), Esc(PurposeNl(r.purpose)), Esc(StateNl(r.state)),
                     Esc(TimeNl(r.received)),
@@ -465,8 +469,8 @@ std::string InboxItemPage(const Viewer& v, const service::InboxView& item) {
     body += groeidocument::RenderSummaryNl(summary);
     body += "<h2>Terugkoppeling</h2><p>Stuur de afspraken terug naar " + Esc(v.Name(r.sender_id)) +
             ". Dit maakt een dossier aan met de identificatie en uw afspraken, en toont eerst wat er gedeeld wordt.</p>"
-            "<form method=\"post\" action=\"/inbox/" +
-            Esc(r.message_id) + "/terugkoppeling\">" + CsrfField(v) +
+            "<form method=\"post\" action=\"" +
+            InboxUrl(r, "/terugkoppeling") + "\">" + CsrfField(v) +
             "<p><label for=\"afspraken\">Afspraken</label><textarea id=\"afspraken\" name=\"afspraken\" rows=\"3\" "
             "required></textarea></p><p><button type=\"submit\">Terugkoppeling voorbereiden</button></p></form>";
   } else {

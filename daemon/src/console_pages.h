@@ -147,6 +147,9 @@ std::string SharesPage(const Viewer& v, const std::vector<store::ShareRecord>& s
 // viewer may see it) and the forms to approve, reject or cancel it.
 std::string SharePage(const Viewer& v, const service::ShareView& share);
 // Received shares; one the viewer has not opened yet is marked "nieuw".
+// The page of a received share, escaped for an attribute: /inbox/ID`suffix`
+// ?van=SENDER (a message id is unique per sender only).
+std::string InboxUrl(const store::InboxRecord& r, std::string_view suffix = "");
 std::string InboxPage(const Viewer& v, const std::vector<service::InboxListItem>& inbox);
 std::string InboxItemPage(const Viewer& v, const service::InboxView& item);
 // console_student_pages.cpp: the register (coordinators) and the form that

@@ -562,21 +562,21 @@ http::WebResponse ConsoleServer::InboxPage(const PageCall& p) {
 }
 
 http::WebResponse ConsoleServer::InboxItemPage(const PageCall& p) {
-  auto r = service_.ShowInbox(p.caller, p.Param(0));
+  auto r = service_.ShowInbox(p.caller, p.Param(0), p.Query("van"));
   if (!r.ok()) return p.Fail(r.status());
   return Page(200, console::InboxItemPage(p.viewer, *r));
 }
 
 http::WebResponse ConsoleServer::AssignInbox(const PageCall& p) {
-  auto r = service_.AssignInbox(p.caller, p.Param(0), p.Form("gebruiker"));
+  auto r = service_.AssignInbox(p.caller, p.Param(0), p.Form("gebruiker"), p.Query("van"));
   if (!r.ok()) return p.Fail(r.status());
-  return http::WebResponse::Redirect("/inbox/" + p.Param(0));
+  return http::WebResponse::Redirect("/inbox/" + r->message_id + "?van=" + r->sender_id);
 }
 
 http::WebResponse ConsoleServer::AdoptInbox(const PageCall& p) {
-  auto r = service_.AdoptInbox(p.caller, p.Param(0), p.Form("grondslag"));
+  auto r = service_.AdoptInbox(p.caller, p.Param(0), p.Form("grondslag"), p.Query("van"));
   if (!r.ok()) return p.Fail(r.status());
-  return http::WebResponse::Redirect("/inbox/" + p.Param(0));
+  return http::WebResponse::Redirect("/inbox/" + r->message_id + "?van=" + r->sender_id);
 }
 
 http::WebResponse ConsoleServer::StudentsPage(const PageCall& p) {
@@ -600,7 +600,7 @@ http::WebResponse ConsoleServer::ImportStudents(const PageCall& p) {
 // Terugkoppeling: a new case at this node holding the agreed actions, and a
 // share preview back to the sender for the purpose "terugkoppeling".
 http::WebResponse ConsoleServer::Feedback(const PageCall& p) {
-  auto r = service_.ShowInbox(p.caller, p.Param(0));
+  auto r = service_.ShowInbox(p.caller, p.Param(0), p.Query("van"));
   if (!r.ok()) return p.Fail(r.status());
   const Json summary = r->summary_json ? Json::parse(*r->summary_json, nullptr, false) : Json(nullptr);
   if (!summary.is_object()) {

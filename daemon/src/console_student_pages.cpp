@@ -41,8 +41,8 @@ std::string AssignForm(const Viewer& v, const store::InboxRecord& r) {
   if (v.role != Role::kCoordinator) return "";
   std::string current = r.assigned_to ? "Nu toegewezen aan <strong>" + Esc(v.Name(*r.assigned_to)) + "</strong>."
                                       : "Nog niet toegewezen: alleen coördinatoren zien deze deling.";
-  return "<h2>Toewijzen</h2><p>" + current + "</p><form method=\"post\" action=\"/inbox/" + Esc(r.message_id) +
-         "/toewijzen\">" + CsrfField(v) +
+  return "<h2>Toewijzen</h2><p>" + current + "</p><form method=\"post\" action=\"" + InboxUrl(r, "/toewijzen") + "\">" +
+         CsrfField(v) +
          "<p><label for=\"gebruiker\">Gebruikersnaam van de collega</label><input id=\"gebruiker\" name=\"gebruiker\" "
          "maxlength=\"128\" required></p><p><button type=\"submit\">Toewijzen</button></p></form>";
 }
@@ -58,8 +58,8 @@ std::string AdoptForm(const Viewer& v, const store::InboxRecord& r) {
   return "<h2>Opnemen in het dossier</h2><p>Moet uw organisatie dit bewaren onder eigen wetgeving (bijvoorbeeld "
          "Jeugdwet art. 7.3.8, twintig jaar)? Na opnemen verwijdert Schakel de inhoud niet meer na de bewaartermijn of "
          "bij intrekking; de afzender hoort dat u haar bewaart en op welke grond. Dit is niet terug te draaien.</p>"
-         "<form method=\"post\" action=\"/inbox/" +
-         Esc(r.message_id) + "/opnemen\">" + CsrfField(v) +
+         "<form method=\"post\" action=\"" +
+         InboxUrl(r, "/opnemen") + "\">" + CsrfField(v) +
          "<p><label for=\"grondslag\">Wettelijke grondslag</label><input id=\"grondslag\" name=\"grondslag\" "
          "maxlength=\"200\" required placeholder=\"Jeugdwet art. 7.3.8\"></p><p><button type=\"submit\">Opnemen "
          "in dossier</button></p></form>";

@@ -65,13 +65,35 @@ Result<std::vector<InboxListItem>> Service::ListInbox(const Caller& c) {
   return items;
 }
 
-Result<InboxView> Service::ShowInbox(const Caller& c, const std::string& message_id) {
+namespace {
+
+// The received share (from, message_id); `from` empty: the one share with
+// that id, refused when partners share it (docs/console.md "Inbox").
+Result<store::InboxRecord> FindReceived(store::Database& db, const std::string& message_id, const std::string& from) {
+  if (!from.empty()) {
+    if (!IsValidNodeId(from)) return Status::InvalidInput("from: \"" + from + "\" is not a node id");
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRecord> found, store::FindInbox(db, from, message_id));
+    if (!found) return Status::NotFound("no received share " + message_id + " from " + from);
+    return std::move(*found);
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::FindInboxByMessage(db, message_id));
+  if (items.empty()) return Status::NotFound("no received share " + message_id);
+  if (items.size() > 1) {
+    std::string senders;
+    for (const store::InboxRecord& r : items) senders += (senders.empty() ? "" : ", ") + r.sender_id;
+    return Status::InvalidInput("from: received share " + message_id + " came from " + std::to_string(items.size()) +
+                                " partners (" + senders + "); name its sender");
+  }
+  return std::move(items.front());
+}
+
+}  // namespace
+
+Result<InboxView> Service::ShowInbox(const Caller& c, const std::string& message_id, const std::string& from) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kShowInbox));
   NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::FindInboxByMessage(held.db(), message_id));
-  if (items.empty()) return Status::NotFound("no received share " + message_id);
   InboxView out;
-  out.record = std::move(items.front());
+  SCHAKEL_ASSIGN_OR_RETURN(out.record, FindReceived(held.db(), message_id, from));
   std::optional<std::string> stored = std::move(out.record.summary);
   out.record.summary.reset();
   const store::InboxRecord& r = out.record;
@@ -117,13 +139,11 @@ Result<store::StartCounts> Service::StartCounts(const Caller& c) {
 }
 
 Result<InboxAssignment> Service::AssignInbox(const Caller& c, const std::string& message_id,
-                                             const std::string& user_name) {
+                                             const std::string& user_name, const std::string& from) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAssignInbox));
   NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::FindInboxByMessage(held.db(), message_id));
-  if (items.empty()) return Status::NotFound("no received share " + message_id);
+  SCHAKEL_ASSIGN_OR_RETURN(const store::InboxRecord r, FindReceived(held.db(), message_id, from));
   SCHAKEL_ASSIGN_OR_RETURN(store::User user, Assignee(held, user_name));
-  const store::InboxRecord& r = items.front();
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::AssignInbox(held.db(), r.sender_id, message_id, user.user_id, c.user_id));
@@ -133,13 +153,12 @@ Result<InboxAssignment> Service::AssignInbox(const Caller& c, const std::string&
   return InboxAssignment{message_id, r.sender_id, user.user_id};
 }
 
-Result<InboxAdoption> Service::AdoptInbox(const Caller& c, const std::string& message_id, const std::string& basis) {
+Result<InboxAdoption> Service::AdoptInbox(const Caller& c, const std::string& message_id, const std::string& basis,
+                                          const std::string& from) {
   SCHAKEL_RETURN_IF_ERROR(Authorize(c, Op::kAdoptInbox));
   SCHAKEL_RETURN_IF_ERROR(crypto::CheckAdoptionBasis(basis));
   NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::InboxRecord> items, store::FindInboxByMessage(held.db(), message_id));
-  if (items.empty()) return Status::NotFound("no received share " + message_id);
-  const store::InboxRecord& r = items.front();
+  SCHAKEL_ASSIGN_OR_RETURN(const store::InboxRecord r, FindReceived(held.db(), message_id, from));
   InboxAdoption out{message_id, r.sender_id, FormatInstantMs(core_.clock->Now()), c.user_id, basis};
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());

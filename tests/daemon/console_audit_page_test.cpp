@@ -57,9 +57,10 @@ TEST(ConsoleAdoptForm, ACoordinatorAdoptsOnABasisStaffSeeNothing) {
   Viewer staff{"Sam Staff", store::Role::kStaff, "csrf-token", "wijkteam-b", "u-st", {}};
   store::InboxRecord r;
   r.message_id = "m-1";
+  r.sender_id = "school-a";
   r.state = "received";
   std::string form = AdoptForm(coordinator, r);
-  EXPECT_NE(form.find("action=\"/inbox/m-1/opnemen\""), std::string::npos) << form;
+  EXPECT_NE(form.find("action=\"/inbox/m-1/opnemen?van=school-a\""), std::string::npos) << form;
   EXPECT_NE(form.find("csrf-token"), std::string::npos);
   EXPECT_NE(form.find("<label for=\"grondslag\">"), std::string::npos);
   EXPECT_EQ(AdoptForm(staff, r), "");

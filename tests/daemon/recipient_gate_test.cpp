@@ -520,5 +520,106 @@ TEST_F(RecipientGateTest, APartnerWitnessesACheckpointOnProtocolFive) {
   EXPECT_EQ((*latest)->hash, req.hash);
 }
 
+// Issue #25 (5): a received share is (sender, message id). Two partners
+// that pick the same message id both land in the inbox, each whole; a
+// lookup by the id alone is refused naming both senders (never one picked);
+// --from (the API's ?from=, the console's ?van=) reads, assigns and adopts
+// the one named, and only that one.
+TEST_F(RecipientGateTest, TwoPartnersWithTheSameMessageIdAreTwoShares) {
+  fed_.Add("other", "school-c", "school");
+  ASSERT_NO_FATAL_FAILURE(fed_.Pair("other", "team"));
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("team", "teamleider", "coordinator"));
+  crypto::SigningKeyPair other_identity;
+  crypto::TlsIdentity other_tls;
+  {
+    auto db = testing::OpenNodeDb(fed_["other"].dir);
+    ASSERT_NE(db, nullptr);
+    auto identity = store::LoadIdentity(*db);
+    auto tls = store::LoadCurrentTls(*db);
+    ASSERT_TRUE(identity.ok() && tls.ok());
+    other_identity = std::move(identity).value();
+    other_tls = std::move(tls).value();
+  }
+  fed_.StartNode("team");
+
+  const std::string id = "msg-same-id";
+  auto from_a = Deliver(Seal(id, R"({"case_id":"c-1","student_id":"stu-77","birth_date":"2012-05-01",)"
+                                 R"("hulpvraag":{"q":"MARKER-from-a"}})"));
+  ASSERT_TRUE(IsReceiptFor(from_a, id)) << (from_a.ok() ? "not a receipt" : from_a.status().message());
+  {
+    crypto::EnvelopeHeader h;
+    h.message_id = id;
+    h.sender_id = "school-c";
+    h.recipient_id = "wijkteam-b";
+    h.created = SystemClock().Now();
+    h.retain_until = h.created + std::chrono::hours(24 * 30);
+    h.purpose = "doorverwijzing";
+    h.content_type = kContentType;
+    auto sealed = crypto::Seal(h,
+                               R"({"case_id":"c-9","student_id":"stu-88","birth_date":"2011-03-02",)"
+                               R"("hulpvraag":{"q":"MARKER-from-c"}})",
+                               other_identity, team_card_.enc_pk);
+    ASSERT_TRUE(sealed.ok()) << sealed.status().message();
+    auto addr = config::ParseAddress(team_card_.address);
+    ASSERT_TRUE(addr.ok());
+    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256};
+    peer::PeerClientOptions options;
+    options.connect_timeout = std::chrono::seconds(5);
+    options.request_timeout = std::chrono::seconds(10);
+    auto from_c = peer::DeliverOnce("school-c", other_tls, ep, *sealed, options);
+    ASSERT_TRUE(IsReceiptFor(from_c, id)) << (from_c.ok() ? "not a receipt" : from_c.status().message());
+  }
+
+  // Both are in the inbox, each from its sender.
+  auto listed = fed_.AsJson("team", "teamleider", {"inbox"});
+  std::set<std::string> senders;
+  for (const auto& item : listed["inbox"]) {
+    if (item["message_id"] == id) senders.insert(item["from"].get<std::string>());
+  }
+  EXPECT_EQ(senders, (std::set<std::string>{"school-a", "school-c"})) << listed.dump();
+
+  // The id alone names two shares: refused, both senders named, nothing shown.
+  auto ambiguous = fed_.As("team", "teamleider", {"inbox", "show", id});
+  EXPECT_EQ(ambiguous.code, 2) << ambiguous.out << ambiguous.err;
+  EXPECT_NE(ambiguous.err.find("--from"), std::string::npos) << ambiguous.err;
+  EXPECT_NE(ambiguous.err.find("school-a"), std::string::npos) << ambiguous.err;
+  EXPECT_NE(ambiguous.err.find("school-c"), std::string::npos) << ambiguous.err;
+  EXPECT_EQ(ambiguous.out.find("MARKER"), std::string::npos);
+
+  // Named, each is its own.
+  auto shown_c = fed_.AsJson("team", "teamleider", {"inbox", "show", id, "--from", "school-c"});
+  EXPECT_EQ(shown_c["summary"]["student_id"], "stu-88") << shown_c.dump();
+  auto shown_a = fed_.AsJson("team", "teamleider", {"inbox", "show", id, "--from", "school-a"});
+  EXPECT_EQ(shown_a["summary"]["student_id"], "stu-77") << shown_a.dump();
+  auto none = fed_.As("team", "teamleider", {"inbox", "show", id, "--from", "rmc-x"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("from rmc-x"), std::string::npos) << none.err;
+  auto bad = fed_.As("team", "teamleider", {"inbox", "show", id, "--from", "School A"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--from"), std::string::npos) << bad.err;
+
+  // Assigning and adopting touch the named one only; without --from, refused.
+  EXPECT_EQ(fed_.As("team", "teamleider", {"inbox", "assign", id, "--user", "teamleider"}).code, 2);
+  auto assigned = fed_.As("team", "teamleider", {"inbox", "assign", id, "--user", "teamleider", "--from", "school-c"});
+  EXPECT_EQ(assigned.code, 0) << assigned.err;
+  EXPECT_EQ(fed_.As("team", "teamleider", {"inbox", "adopt", id, "--basis", "Jeugdwet art. 7.3.8"}).code, 2);
+  auto adopted =
+      fed_.As("team", "teamleider", {"inbox", "adopt", id, "--basis", "Jeugdwet art. 7.3.8", "--from", "school-a"});
+  EXPECT_EQ(adopted.code, 0) << adopted.err;
+
+  fed_.StopNode("team");
+  auto db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(db, nullptr);
+  auto a = store::FindInbox(*db, "school-a", id);
+  auto c = store::FindInbox(*db, "school-c", id);
+  ASSERT_TRUE(a.ok() && *a && c.ok() && *c);
+  EXPECT_NE((*a)->summary.value_or("").find("MARKER-from-a"), std::string::npos);
+  EXPECT_NE((*c)->summary.value_or("").find("MARKER-from-c"), std::string::npos);
+  EXPECT_FALSE((*a)->assigned_to.has_value());
+  EXPECT_TRUE((*c)->assigned_to.has_value());
+  EXPECT_TRUE((*a)->adopted_at.has_value());
+  EXPECT_FALSE((*c)->adopted_at.has_value());
+}
+
 }  // namespace
 }  // namespace schakel

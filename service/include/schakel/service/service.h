@@ -124,7 +124,12 @@ class Service {
   // unread until this user opened it. Audited.
   Result<std::vector<InboxListItem>> ListInbox(const Caller& c);
   // One received share; opening it (content shown) marks it read for `c`.
-  Result<InboxView> ShowInbox(const Caller& c, const std::string& message_id);
+  //
+  // A received share is (sender, message id): two partners may pick the
+  // same id. Here and in AssignInbox/AdoptInbox `from` names the sender;
+  // empty, the id must be one partner's only (two partners' shares with it
+  // are refused with kInvalidInput naming them, never one picked).
+  Result<InboxView> ShowInbox(const Caller& c, const std::string& message_id, const std::string& from = "");
   // What waits for `c` (the console's start page): received shares not yet
   // opened, and for coordinators Meldcode reports waiting for a second
   // coordinator and consents ending within 30 days; links (their own, or for
@@ -140,12 +145,14 @@ class Service {
   // (object: the user id; no address, no content).
   Status NoticeSent(const NoticeDue& notice);
   // A coordinator assigns a received share to a staff member or coordinator.
-  Result<InboxAssignment> AssignInbox(const Caller& c, const std::string& message_id, const std::string& user_name);
+  Result<InboxAssignment> AssignInbox(const Caller& c, const std::string& message_id, const std::string& user_name,
+                                      const std::string& from = "");
   // A coordinator takes a received share into the organisation's own
   // dossier on a legal basis of its own (docs/legal-basis.md "Adopted into the
   // dossier"): from then on neither retention nor a revocation purges it;
   // a revocation is answered "adopted into dossier". Audited inbox.adopted.
-  Result<InboxAdoption> AdoptInbox(const Caller& c, const std::string& message_id, const std::string& basis);
+  Result<InboxAdoption> AdoptInbox(const Caller& c, const std::string& message_id, const std::string& basis,
+                                   const std::string& from = "");
   // A coordinator confirms once that what `sender_id` sends about its
   // student `student_id` goes to `user_name` on arrival.
   Result<store::InboxRoute> RouteInbox(const Caller& c, const std::string& sender_id, const std::string& student_id,
