@@ -126,11 +126,11 @@ class Federation {
   }
 
   void Pair(const std::string& a, const std::string& b) {
-    auto r1 = RunSchakel({"partner", "add", "--dir", nodes_.at(a).dir, "--card", nodes_.at(b).dir + "/node-card.json",
-                          "--fingerprint", Fingerprint(b)});
+    auto r1 = RunSchakel({"partner", "add", "--allow-local-address", "--dir", nodes_.at(a).dir, "--card",
+                          nodes_.at(b).dir + "/node-card.json", "--fingerprint", Fingerprint(b)});
     ASSERT_EQ(r1.code, 0) << r1.err;
-    auto r2 = RunSchakel({"partner", "add", "--dir", nodes_.at(b).dir, "--card", nodes_.at(a).dir + "/node-card.json",
-                          "--fingerprint", Fingerprint(a)});
+    auto r2 = RunSchakel({"partner", "add", "--allow-local-address", "--dir", nodes_.at(b).dir, "--card",
+                          nodes_.at(a).dir + "/node-card.json", "--fingerprint", Fingerprint(a)});
     ASSERT_EQ(r2.code, 0) << r2.err;
   }
 

@@ -14,6 +14,7 @@
 
 #include "command.h"
 #include "node_access.h"
+#include "partner_address.h"
 #include "schakel/base/file.h"
 #include "schakel/base/time.h"
 #include "schakel/consent/vocabulary.h"
@@ -29,6 +30,7 @@ struct AddArgs {
   std::string card_file;
   std::string fingerprint;
   bool accept_change = false;
+  bool allow_local_address = false;
 };
 
 // A field of a partner's card whose change needs --accept-change.
@@ -69,6 +71,11 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
   if (card.node_id == node.config.node_id) {
     return Status::InvalidInput("that is this node's own card");
   }
+  std::string address_note;
+  SCHAKEL_RETURN_IF_ERROR(
+      CheckPartnerAddress(card.address, node.config, LocalAddresses(), args.allow_local_address, &address_note)
+          .WithContext(args.card_file));
+  if (!address_note.empty()) ctx->io.err << "note: " << address_note << "\n";
   std::string now = FormatInstant(NowUtc());
   store::Partner partner{card, text, now, now};
   // The checks, the change and its audit entry in one transaction.
@@ -183,6 +190,9 @@ void AddPartnerCommands(CLI::App& app, Context* ctx) {
   add->add_flag("--accept-change", add_args->accept_change,
                 "import a newer card of a known partner although it changes its org type, name or address "
                 "(confirm the change with the partner first)");
+  add->add_flag("--allow-local-address", add_args->allow_local_address,
+                "import a card whose address is loopback or link-local (a test or demo with every node on one "
+                "machine); never this node's own listeners");
   add->callback([ctx, add_args] {
     ctx->action = {"partner add", [ctx, add_args] { return RunPartnerAdd(ctx, *add_args); }};
   });

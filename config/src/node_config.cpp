@@ -55,7 +55,7 @@ class Reader {
   Status CheckKnown() const {
     static const std::map<std::string, std::set<std::string>, std::less<>> kKnown = {
         {"node", {"id", "name", "org_type"}},
-        {"peer", {"listen", "advertise"}},
+        {"peer", {"listen", "advertise", "allowed_networks"}},
         {"api", {"listen"}},
         {"links", {"listen", "public_url", "cert_file", "key_file"}},
         {"console", {"listen", "cert_file", "key_file"}},
@@ -341,6 +341,27 @@ Status ReadWebCerts(const Reader& r, NodeConfig* c) {
   return Status::Ok();
 }
 
+// [peer] allowed_networks: a list of CIDR networks.
+Status ReadAllowedNetworks(const Reader& r, NodeConfig* c) {
+  const toml::node* n = r.Node("peer", "allowed_networks");
+  if (n == nullptr) return Status::Ok();
+  const toml::array* list = n->as_array();
+  if (list == nullptr) {
+    return r.Error(n, "peer.allowed_networks", "expected a list of networks, like [\"10.0.0.0/8\", \"2001:db8::/32\"]");
+  }
+  if (list->size() > kMaxAllowedNetworks) {
+    return r.Error(n, "peer.allowed_networks", "more than " + std::to_string(kMaxAllowedNetworks) + " networks");
+  }
+  for (const toml::node& item : *list) {
+    const auto* text = item.as_string();
+    if (text == nullptr) return r.Error(&item, "peer.allowed_networks", "expected a string like \"10.0.0.0/8\"");
+    auto network = ParseIpNetwork(text->get());
+    if (!network.ok()) return r.Error(&item, "peer.allowed_networks", network.status().message());
+    c->peer_allowed_networks.push_back(*network);
+  }
+  return Status::Ok();
+}
+
 // [retention], [delivery] and [keys]: the day and millisecond limits.
 Status ReadLimits(const Reader& r, NodeConfig* c) {
   if (const toml::node* n = r.Node("retention", "default_days")) {
@@ -505,6 +526,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
   NodeConfig c;
   SCHAKEL_RETURN_IF_ERROR(ReadNodeTable(r, &c));
   SCHAKEL_RETURN_IF_ERROR(ReadListeners(r, &c));
+  SCHAKEL_RETURN_IF_ERROR(ReadAllowedNetworks(r, &c));
   SCHAKEL_RETURN_IF_ERROR(ReadWebCerts(r, &c));
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> policy_file, r.OptString("policy", "file", 4096));
   if (policy_file) c.policy_file = *policy_file;
@@ -563,6 +585,13 @@ std::string NodeConfigToToml(const NodeConfig& c) {
   o << "[peer]\n";
   o << "listen = " << Quote(c.peer_listen.ToString()) << "        # mutual TLS 1.3 between nodes\n";
   if (c.peer_advertise) o << "advertise = " << Quote(c.peer_advertise->ToString()) << "\n";
+  if (!c.peer_allowed_networks.empty()) {
+    o << "allowed_networks = [";
+    for (size_t i = 0; i < c.peer_allowed_networks.size(); ++i) {
+      o << (i == 0 ? "" : ", ") << Quote(c.peer_allowed_networks[i].ToString());
+    }
+    o << "]\n";
+  }
   o << "\n[api]\n";
   o << "listen = " << Quote(c.api_listen.ToString()) << "        # local HTTP/JSON API, bearer tokens\n";
   if (c.links_listen) {

@@ -321,6 +321,7 @@ Status Daemon::Run() {
   if (core.config.console_listen) SCHAKEL_RETURN_IF_ERROR(d.StartConsole());
   if (core.config.links_listen) SCHAKEL_RETURN_IF_ERROR(d.StartLinkPages());
   DeliveryOptions delivery = d.options.delivery;
+  delivery.client.allowed_networks = core.config.peer_allowed_networks;
   delivery.backoff_base = std::chrono::milliseconds(core.config.retry_base_ms);
   delivery.backoff_max = std::chrono::milliseconds(core.config.retry_max_ms);
   d.delivery = std::make_unique<peer::DeliveryWorker>(core, delivery);

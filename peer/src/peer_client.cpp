@@ -29,6 +29,23 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using std::chrono::milliseconds;
 
+namespace {
+
+// Why an address the partner's host resolved to is not dialed; empty when
+// it may be. `literal`: the host is an IP address itself (let in at import).
+std::string RefusedTarget(const asio::ip::address& at, bool literal, const std::vector<config::IpNetwork>& allowed) {
+  auto ip = config::ParseIpAddress(at.to_string());
+  if (!ip.ok()) return "resolves to an address that cannot be checked (" + at.to_string() + ")";
+  if (!literal) {
+    std::string_view kind = config::LocalAddressKind(*ip);
+    if (!kind.empty()) return "the name resolves to " + ip->ToString() + ", a " + std::string(kind) + " address";
+  }
+  if (!config::InAllowedNetworks(allowed, *ip)) return ip->ToString() + " is outside [peer] allowed_networks";
+  return "";
+}
+
+}  // namespace
+
 // Everything of a PeerClient; the io_context runs only inside Run().
 class ClientCore {
  public:
@@ -272,6 +289,21 @@ asio::awaitable<Status> ClientCore::DoConnect() {
       co_await resolver_.async_resolve(peer_.host, std::to_string(peer_.port), tcp::resolver::numeric_service,
                                        asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return Status::Unavailable(Where() + ": cannot resolve: " + ec.message());
+  std::vector<tcp::endpoint> targets;
+  std::string refused;
+  const bool literal = config::ParseIpAddress(peer_.host).ok();
+  for (const auto& entry : results) {
+    std::string why = RefusedTarget(entry.endpoint().address(), literal, options_.allowed_networks);
+    if (why.empty()) {
+      targets.push_back(entry.endpoint());
+    } else if (refused.empty()) {
+      refused = why;
+    }
+  }
+  if (targets.empty()) {
+    co_return Status::Denied(Where() + ": " + (refused.empty() ? "resolves to no address" : refused) +
+                             "; not dialed (docs/node-card.md, \"A partner's address\")");
+  }
 
   std::optional<asio::ip::address> local;
   if (!options_.local_host.empty()) {
@@ -287,10 +319,9 @@ asio::awaitable<Status> ClientCore::DoConnect() {
   auto& socket = stream_->lowest_layer();
   ErrorCode last = asio::error::host_not_found;
   bool tcp_up = false;
-  for (const auto& entry : results) {
+  for (const tcp::endpoint& target : targets) {
     ErrorCode ignored;
     socket.close(ignored);
-    tcp::endpoint target = entry.endpoint();
     socket.open(target.protocol(), ec);
     if (!ec && local) socket.bind(tcp::endpoint(*local, 0), ec);
     if (!ec) co_await socket.async_connect(target, asio::redirect_error(asio::use_awaitable, ec));

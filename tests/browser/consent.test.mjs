@@ -94,7 +94,7 @@ function asJson(node, user, args) { return JSON.parse(as(node, user, [...args, '
 
 function pair(a, b) {
   const fp = schakel(['node', 'fingerprint', '--dir', b.dir]).trim();
-  schakel(['partner', 'add', '--dir', a.dir, '--card', path.join(b.dir, 'node-card.json'), '--fingerprint', fp]);
+  schakel(['partner', 'add', '--allow-local-address', '--dir', a.dir, '--card', path.join(b.dir, 'node-card.json'), '--fingerprint', fp]);
 }
 
 async function startDaemon(node) {

@@ -65,7 +65,7 @@ function addUser(node, user, role) {
 
 function pair(a, b) {
   const fp = schakel(['node', 'fingerprint', '--dir', b.dir]).trim();
-  schakel(['partner', 'add', '--dir', a.dir, '--card', path.join(b.dir, 'node-card.json'), '--fingerprint', fp]);
+  schakel(['partner', 'add', '--allow-local-address', '--dir', a.dir, '--card', path.join(b.dir, 'node-card.json'), '--fingerprint', fp]);
 }
 
 async function startDaemon(node) {

@@ -172,14 +172,14 @@ TEST_F(NodeCli, PartnersArePairedByCardAndFingerprint) {
   InitNode(team, "wijkteam-b", "wijkteam", 17411);
   std::string team_fp = NodeFingerprint(team);
 
-  auto add =
-      RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint", team_fp});
+  auto add = RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card", team + "/node-card.json",
+                         "--fingerprint", team_fp});
   ASSERT_EQ(add.code, 0) << add.err;
   // Typed without spaces, as people do on the phone, it still matches.
   std::string compact = team_fp;
   compact.erase(std::remove(compact.begin(), compact.end(), ' '), compact.end());
-  auto again = RunSchakel(
-      {"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint", compact, "--json"});
+  auto again = RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card",
+                           team + "/node-card.json", "--fingerprint", compact, "--json"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(nlohmann::json::parse(again.out)["result"], "unchanged");
 
@@ -203,12 +203,13 @@ TEST_F(NodeCli, WrongFingerprintIsRefused) {
   std::string fp = NodeFingerprint(team);
   std::string wrong = fp;
   wrong[0] = wrong[0] == '1' ? '2' : '1';
-  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint", wrong});
+  auto r = RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card", team + "/node-card.json",
+                       "--fingerprint", wrong});
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("fingerprint does not match"), std::string::npos) << r.err;
   // The school's own fingerprint is not the team's either.
-  auto own = RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint",
-                         NodeFingerprint(school)});
+  auto own = RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card", team + "/node-card.json",
+                         "--fingerprint", NodeFingerprint(school)});
   EXPECT_EQ(own.code, 3);
   EXPECT_EQ(RunSchakel({"partner", "list", "--dir", school, "--json"}).out.find("wijkteam-b"), std::string::npos);
 }
@@ -226,15 +227,18 @@ TEST_F(NodeCli, TamperedCardIsRefused) {
     auto tampered = card;
     tampered[field] = value;
     WriteAll(tmp_ / "tampered.json", tampered.dump());
-    auto r = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "tampered.json", "--fingerprint", fp});
+    auto r = RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card", tmp_ / "tampered.json",
+                         "--fingerprint", fp});
     EXPECT_EQ(r.code, 2) << field;
     EXPECT_NE(r.err.find("signature"), std::string::npos) << field << ": " << r.err;
   }
   WriteAll(tmp_ / "garbage.json", "{\"version\": 1, ");
-  auto g = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "garbage.json", "--fingerprint", fp});
+  auto g = RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card", tmp_ / "garbage.json",
+                       "--fingerprint", fp});
   EXPECT_EQ(g.code, 2);
   WriteAll(tmp_ / "huge.json", std::string(1 << 20, ' '));
-  auto h = RunSchakel({"partner", "add", "--dir", school, "--card", tmp_ / "huge.json", "--fingerprint", fp});
+  auto h = RunSchakel(
+      {"partner", "add", "--allow-local-address", "--dir", school, "--card", tmp_ / "huge.json", "--fingerprint", fp});
   EXPECT_EQ(h.code, 2);
 }
 
@@ -244,12 +248,12 @@ TEST_F(NodeCli, ChangedKeyForAKnownNodeIsRefused) {
   InitNode(team, "wijkteam-b", "wijkteam", 17411);
   // Another node claiming the same id, with its own (valid) keys and card.
   InitNode(impostor, "wijkteam-b", "wijkteam", 17421);
-  ASSERT_EQ(RunSchakel({"partner", "add", "--dir", school, "--card", team + "/node-card.json", "--fingerprint",
-                        NodeFingerprint(team)})
+  ASSERT_EQ(RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card", team + "/node-card.json",
+                        "--fingerprint", NodeFingerprint(team)})
                 .code,
             0);
-  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", impostor + "/node-card.json", "--fingerprint",
-                       NodeFingerprint(impostor)});
+  auto r = RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card",
+                       impostor + "/node-card.json", "--fingerprint", NodeFingerprint(impostor)});
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("different identity key"), std::string::npos) << r.err;
   auto list = nlohmann::json::parse(RunSchakel({"partner", "list", "--dir", school, "--json"}).out);
@@ -259,8 +263,8 @@ TEST_F(NodeCli, ChangedKeyForAKnownNodeIsRefused) {
 TEST_F(NodeCli, OwnCardIsRefused) {
   std::string school = tmp_ / "school";
   InitNode(school, "school-a", "school", 17401);
-  auto r = RunSchakel({"partner", "add", "--dir", school, "--card", school + "/node-card.json", "--fingerprint",
-                       NodeFingerprint(school)});
+  auto r = RunSchakel({"partner", "add", "--allow-local-address", "--dir", school, "--card", school + "/node-card.json",
+                       "--fingerprint", NodeFingerprint(school)});
   EXPECT_EQ(r.code, 2);
 }
 

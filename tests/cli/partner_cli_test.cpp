@@ -29,7 +29,7 @@ crypto::NodeCard MakeCard(const crypto::SigningKeyPair& identity, const std::str
   card.node_id = node_id;
   card.name = "Org " + node_id;
   card.org_type = org_type;
-  card.address = "127.0.0.1:17501";
+  card.address = "192.0.2.10:7401";  // TEST-NET-1: no address of this machine
   card.enc_pk = enc.public_key;
   card.enc_pk_sig = enc.signature;
   card.tls_spki_sha256 = pin;
@@ -147,7 +147,7 @@ TEST_F(PartnerCli, AnOrgTypeChangeNeedsAcceptChangeAndIsAudited) {
   auto no_flag = Add(renamed);
   EXPECT_EQ(no_flag.code, 3);
   EXPECT_NE(no_flag.err.find("name: \"Org wijkteam-b\" -> \"Leerplicht Zuid\""), std::string::npos) << no_flag.err;
-  EXPECT_NE(no_flag.err.find("address: \"127.0.0.1:17501\" -> \"lvs.example.nl:7401\""), std::string::npos)
+  EXPECT_NE(no_flag.err.find("address: \"192.0.2.10:7401\" -> \"lvs.example.nl:7401\""), std::string::npos)
       << no_flag.err;
   auto json = Add(renamed, {"--accept-change", "--json"});
   ASSERT_EQ(json.code, 0) << json.err;
@@ -166,6 +166,72 @@ TEST_F(PartnerCli, AnOrgTypeChangeNeedsAcceptChangeAndIsAudited) {
   auto plain = Add(rotated);
   EXPECT_EQ(plain.code, 0) << plain.err;
   EXPECT_EQ(AuditReasons("partner.card_changed").size(), 2u);
+}
+
+// Issue #25 (6): a card's address must point at a partner's node elsewhere
+// (docs/node-card.md "A partner's address").
+TEST_F(PartnerCli, ALocalAddressIsRefusedUnlessAllowedAndOwnListenersAlways) {
+  auto team = crypto::GenerateSigningKeyPair();
+  int n = 0;
+  auto card_at = [&](const std::string& address) {
+    ++n;
+    const std::string day = (n < 10 ? "0" : "") + std::to_string(n);
+    crypto::NodeCard card = MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-" + day + "T10:00:00Z", Pin(7));
+    card.address = address;
+    crypto::SignNodeCard(card, team);
+    return card;
+  };
+  for (const char* local : {"127.0.0.1:17600", "127.9.9.9:17600", "[::1]:17600", "169.254.169.254:80",
+                            "[fe80::1]:17600", "224.0.0.1:17600", "[::ffff:127.0.0.1]:17600"}) {
+    auto r = Add(card_at(local));
+    EXPECT_EQ(r.code, 2) << local << ": " << r.err;
+    EXPECT_NE(r.err.find("--allow-local-address"), std::string::npos) << local << ": " << r.err;
+  }
+  EXPECT_TRUE(Partners().empty());
+  // A wildcard address reaches no partner, flag or not.
+  EXPECT_EQ(Add(card_at("0.0.0.0:17600"), {"--allow-local-address"}).code, 2);
+  // This node's own listeners: never, not even with the flag.
+  for (const char* own : {"127.0.0.1:17501", "127.0.0.1:17502", "127.0.0.1:17504"}) {
+    auto r = Add(card_at(own), {"--allow-local-address"});
+    EXPECT_EQ(r.code, 2) << own << ": " << r.err;
+    EXPECT_NE(r.err.find("this node's own ["), std::string::npos) << own << ": " << r.err;
+  }
+  EXPECT_TRUE(Partners().empty());
+  // With the flag, a loopback address of another port is a test partner.
+  auto allowed = Add(card_at("127.0.0.1:17600"), {"--allow-local-address"});
+  EXPECT_EQ(allowed.code, 0) << allowed.err;
+  ASSERT_EQ(Partners().size(), 1u);
+  EXPECT_EQ(Partners()[0]["address"], "127.0.0.1:17600");
+  // A name that does not resolve is imported with a note; the delivery
+  // worker checks it when it dials.
+  auto unresolved = Add(card_at("partner.invalid:7401"), {"--accept-change"});
+  EXPECT_EQ(unresolved.code, 0) << unresolved.err;
+  EXPECT_NE(unresolved.err.find("note: "), std::string::npos) << unresolved.err;
+}
+
+TEST_F(PartnerCli, AllowedNetworksBoundWhereAPartnerMayBe) {
+  std::string path = school_ + "/schakel.toml";
+  std::string cfg = ReadAll(path);
+  size_t at = cfg.find("[peer]\n");
+  ASSERT_NE(at, std::string::npos) << cfg;
+  cfg.insert(at + 7, "allowed_networks = [\"10.0.0.0/8\", \"2001:db8::/32\"]\n");
+  WriteAll(path, cfg);
+  auto team = crypto::GenerateSigningKeyPair();
+  crypto::NodeCard outside = MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
+  auto refused = Add(outside);
+  EXPECT_EQ(refused.code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("outside [peer] allowed_networks"), std::string::npos) << refused.err;
+  // The flag lets loopback past the local check, not past the networks.
+  crypto::NodeCard loopback = MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
+  loopback.address = "127.0.0.1:17600";
+  crypto::SignNodeCard(loopback, team);
+  EXPECT_EQ(Add(loopback, {"--allow-local-address"}).code, 2);
+  crypto::NodeCard inside = MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
+  inside.address = "[2001:db8::7]:7401";
+  crypto::SignNodeCard(inside, team);
+  auto ok = Add(inside);
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(Partners().size() == 1u);
 }
 
 }  // namespace

@@ -342,7 +342,10 @@ TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
   InitNode(b, "wijkteam-b", "wijkteam", 17551);
   std::string fp = NodeFingerprint(a);
   crypto::NodeCard before = Card(a);
-  ASSERT_EQ(RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp}).code, 0);
+  ASSERT_EQ(RunSchakel({"partner", "add", "--allow-local-address", "--dir", b, "--card", a + "/node-card.json",
+                        "--fingerprint", fp})
+                .code,
+            0);
 
   // B seals a share to A's current key, as its outbox would while A rotates.
   std::string envelope;
@@ -423,12 +426,12 @@ TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
 
   // B re-imports the new card: same identity, newer card, updated. Its
   // address changed too, which B accepts only with --accept-change.
-  auto refused =
-      RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp, "--json"});
+  auto refused = RunSchakel({"partner", "add", "--allow-local-address", "--dir", b, "--card", a + "/node-card.json",
+                             "--fingerprint", fp, "--json"});
   EXPECT_EQ(refused.code, 3);
   EXPECT_NE(refused.err.find("address: \"127.0.0.1:17541\" -> \"127.0.0.1:17641\""), std::string::npos) << refused.err;
-  auto up = RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", fp, "--json",
-                        "--accept-change"});
+  auto up = RunSchakel({"partner", "add", "--allow-local-address", "--dir", b, "--card", a + "/node-card.json",
+                        "--fingerprint", fp, "--json", "--accept-change"});
   ASSERT_EQ(up.code, 0) << up.err;
   EXPECT_EQ(nlohmann::json::parse(up.out).at("result"), "updated");
   EXPECT_EQ(nlohmann::json::parse(up.out).at("changed").size(), 1u);
@@ -448,7 +451,10 @@ TEST_F(RotateBackup, RotationChangesKeysNotTheFingerprintAndPartnersAcceptIt) {
   }
   // The old card is now a rollback.
   WriteAll(tmp_ / "old-card.json", crypto::NodeCardToJson(before));
-  EXPECT_EQ(RunSchakel({"partner", "add", "--dir", b, "--card", tmp_ / "old-card.json", "--fingerprint", fp}).code, 3);
+  EXPECT_EQ(RunSchakel({"partner", "add", "--allow-local-address", "--dir", b, "--card", tmp_ / "old-card.json",
+                        "--fingerprint", fp})
+                .code,
+            3);
 }
 
 TEST_F(RotateBackup, ACardWithAChangedIdentityKeyIsStillRefused) {
@@ -456,10 +462,10 @@ TEST_F(RotateBackup, ACardWithAChangedIdentityKeyIsStillRefused) {
   std::string b = tmp_ / "wijkteam";
   InitNode(a, "school-a", "school", 17561);
   InitNode(b, "wijkteam-b", "wijkteam", 17571);
-  ASSERT_EQ(
-      RunSchakel({"partner", "add", "--dir", b, "--card", a + "/node-card.json", "--fingerprint", NodeFingerprint(a)})
-          .code,
-      0);
+  ASSERT_EQ(RunSchakel({"partner", "add", "--allow-local-address", "--dir", b, "--card", a + "/node-card.json",
+                        "--fingerprint", NodeFingerprint(a)})
+                .code,
+            0);
   ASSERT_EQ(RunSchakel({"node", "rotate-keys", "--dir", a}).code, 0);
   // Someone presents a newer card for school-a under another identity key.
   crypto::NodeCard forged = Card(a);
@@ -470,8 +476,8 @@ TEST_F(RotateBackup, ACardWithAChangedIdentityKeyIsStillRefused) {
   forged.created = FormatInstant(NowUtc() + std::chrono::hours(1));
   crypto::SignNodeCard(forged, other);
   WriteAll(tmp_ / "forged.json", crypto::NodeCardToJson(forged));
-  auto r = RunSchakel({"partner", "add", "--dir", b, "--card", tmp_ / "forged.json", "--fingerprint",
-                       crypto::Fingerprint(other.public_key)});
+  auto r = RunSchakel({"partner", "add", "--allow-local-address", "--dir", b, "--card", tmp_ / "forged.json",
+                       "--fingerprint", crypto::Fingerprint(other.public_key)});
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_NE(r.err.find("different identity key"), std::string::npos) << r.err;
   auto list = RunSchakel({"partner", "list", "--dir", b, "--json"});

@@ -7,6 +7,44 @@
 namespace schakel::peer {
 namespace {
 
+// --- where a client dials (issue #25 (6); docs/node-card.md) ------------------
+
+// [peer] allowed_networks holds at dial time too: an address outside them
+// is not dialed, and nothing reaches the server.
+TEST_F(PeerTransportTest, AnAddressOutsideTheAllowedNetworksIsNotDialed) {
+  StartServer(TestServerOptions());
+  PeerClientOptions options = TestClientOptions();
+  auto ten = config::ParseIpNetwork("10.0.0.0/8");
+  ASSERT_TRUE(ten.ok());
+  options.allowed_networks = {*ten};
+  Result<std::string> r = DeliverOnce(wijkteam_.id, wijkteam_.tls, SchoolEndpoint(), "x", options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDenied) << r.status().message();
+  EXPECT_NE(r.status().message().find("127.0.0.1 is outside [peer] allowed_networks"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(handler_.peers().empty());
+  // Inside them, it is.
+  auto loopback = config::ParseIpNetwork("127.0.0.0/8");
+  ASSERT_TRUE(loopback.ok());
+  options.allowed_networks = {*ten, *loopback};
+  EXPECT_TRUE(DeliverOnce(wijkteam_.id, wijkteam_.tls, SchoolEndpoint(), "x", options).ok());
+}
+
+// A partner named by a host name that resolves to a loopback address (DNS
+// pointed at this machine after the card was imported) is not dialed; the
+// literal 127.0.0.1 of a test card is.
+TEST_F(PeerTransportTest, ANameThatResolvesToLoopbackIsNotDialed) {
+  StartServer(TestServerOptions());
+  PeerEndpoint by_name = SchoolEndpoint();
+  by_name.host = "localhost";
+  Result<std::string> r = DeliverOnce(wijkteam_.id, wijkteam_.tls, by_name, "x", TestClientOptions());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDenied) << r.status().message();
+  EXPECT_NE(r.status().message().find("a loopback address"), std::string::npos) << r.status().message();
+  EXPECT_TRUE(handler_.peers().empty());
+  EXPECT_TRUE(DeliverOnce(wijkteam_.id, wijkteam_.tls, SchoolEndpoint(), "x", TestClientOptions()).ok());
+}
+
 // --- round trips -------------------------------------------------------------
 
 TEST_F(PeerTransportTest, RequestResponseRoundTrip) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "schakel/base/status.h"
+#include "schakel/config/networks.h"
 #include "schakel/consent/vocabulary.h"
 
 namespace schakel::config {
@@ -79,6 +80,11 @@ struct NodeConfig {
   // Default: peer_listen. REQUIRES: set when peer_listen is a wildcard
   // address; never a wildcard address itself.
   std::optional<Address> peer_advertise;
+  // [peer] allowed_networks: when set, the only networks a partner's
+  // address may lie in, at import (`schakel partner add`) and when the
+  // delivery worker dials (docs/node-card.md "A partner's address").
+  // Default: empty, no restriction. At most kMaxAllowedNetworks.
+  std::vector<IpNetwork> peer_allowed_networks;
   // [api] listen: the local HTTP/JSON API. Required. REQUIRES: a loopback
   // address (IsLoopbackHost): the API is plain HTTP with bearer tokens, so
   // anything else is refused (put a TLS proxy on the same machine in front

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "schakel/base/status.h"
+#include "schakel/config/networks.h"
 #include "schakel/crypto/tls_identity.h"
 #include "schakel/peer/peer_protocol.h"
 #include "schakel/peer/peer_tls.h"
@@ -71,6 +72,13 @@ struct PeerClientOptions {
   // older release). Default: kPeerProtocolMaxVersion. REQUIRES:
   // kPeerProtocolMinVersion..kPeerProtocolMaxVersion.
   uint16_t max_version = kPeerProtocolMaxVersion;
+  // [peer] allowed_networks: when not empty, an address the partner's host
+  // resolves to outside these is not dialed. Whatever this says, a host
+  // given as a name that resolves to a loopback, link-local, unspecified,
+  // multicast or broadcast address is not dialed either (a literal one was
+  // let in at import with --allow-local-address): docs/node-card.md "A
+  // partner's address". kDenied when nothing is left to dial.
+  std::vector<config::IpNetwork> allowed_networks;
 };
 
 class PeerClient {
