@@ -25,9 +25,8 @@ using testing::TempDir;
 constexpr const char* kVar = "SCHAKEL_SECRET_ENV_TEST";
 constexpr const char* kPassphrase = "paard batterij nietje correct 7193";
 
-TEST(SecretEnv, APassphraseModeDaemonKeepsNoPassphraseInItsEnvironment) {
-  TempDir tmp;
-  std::string dir = tmp / "lvs";
+// `schakel init` of a passphrase-mode node in DIR, on free loopback ports.
+void InitPassphraseNode(const std::string& dir) {
   int port = testing::FreePortBase();
   ASSERT_NE(port, 0);
   ::setenv(kVar, kPassphrase, 1);
@@ -35,6 +34,12 @@ TEST(SecretEnv, APassphraseModeDaemonKeepsNoPassphraseInItsEnvironment) {
                           "127.0.0.1:" + std::to_string(port), "--passphrase-env", kVar});
   ::unsetenv(kVar);
   ASSERT_EQ(init.code, 0) << init.err;
+}
+
+TEST(SecretEnv, APassphraseModeDaemonKeepsNoPassphraseInItsEnvironment) {
+  TempDir tmp;
+  std::string dir = tmp / "lvs";
+  ASSERT_NO_FATAL_FAILURE(InitPassphraseNode(dir));
 
   std::string log = dir + "/daemon.log";
   Child daemon({BinaryPath("schakeld"), "--dir", dir}, {std::string(kVar) + "=" + kPassphrase}, log);
@@ -60,13 +65,7 @@ TEST(SecretEnv, APassphraseModeDaemonKeepsNoPassphraseInItsEnvironment) {
 TEST(SecretEnv, APassphraseModeDaemonWithoutTheVariableSaysWhichItNeeds) {
   TempDir tmp;
   std::string dir = tmp / "lvs";
-  int port = testing::FreePortBase();
-  ASSERT_NE(port, 0);
-  ::setenv(kVar, kPassphrase, 1);
-  auto init = RunSchakel({"init", "--dir", dir, "--name", "LVS", "--org-id", "lvs-zhz", "--org-type", "lvs", "--listen",
-                          "127.0.0.1:" + std::to_string(port), "--passphrase-env", kVar});
-  ::unsetenv(kVar);
-  ASSERT_EQ(init.code, 0) << init.err;
+  ASSERT_NO_FATAL_FAILURE(InitPassphraseNode(dir));
   std::string log = dir + "/daemon.log";
   Child daemon({BinaryPath("schakeld"), "--dir", dir}, {}, log);
   EXPECT_EQ(daemon.Wait(std::chrono::seconds(15)), 2);
