@@ -20,6 +20,7 @@
 #include "console_server.h"
 #include "link_pages.h"
 #include "notifier.h"
+#include "schakel/audit/repeats.h"
 #include "schakel/base/log.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
@@ -111,6 +112,8 @@ struct Daemon::Impl {
       LogInfo("retention: purged " + std::to_string(*purged) + " received share(s) past their retain-until");
     }
     NodeCore::Held held(core);
+    auto repeats = audit::FlushRepeats(held.db(), held.audit(), core.clock->Now());
+    if (!repeats.ok()) LogError("audit: counted repeats: " + repeats.status().message());
     Status st = held.audit().MaybeCheckpoint();
     if (!st.ok()) LogError("audit checkpoint: " + st.message());
     auto retained = held.audit().ApplyRetention(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "schakel/audit/repeats.h"
 #include "schakel/base/fault_inject.h"
 #include "schakel/base/log.h"
 #include "schakel/base/strings.h"
@@ -162,8 +163,14 @@ Result<std::optional<LinkRow>> FindForVisit(NodeCore::Held& held, Service& servi
     SCHAKEL_RETURN_IF_ERROR(BasisHolds(held, service, row).status());
   }
   if (row.state != "active") {
-    AuditBestEffort(held, nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
-                    row.state_reason.empty() ? row.state : row.state + "," + row.state_reason, LinkTo(row));
+    // Anyone may ask for a dead or locked link again and again: the first
+    // view of an hour is an entry, the rest are counted (audit/repeats.h).
+    audit::AuditEvent e =
+        LinkEvent(nullptr, "link.view", row.student_id, row.link_id, row.purpose, row.legal_basis, "deny",
+                  row.state_reason.empty() ? row.state : row.state + "," + row.state_reason, LinkTo(row));
+    if (e.actor_org.empty()) e.actor_org = held.core().config.node_id;
+    auto counted = audit::AppendOrCount(held.db(), held.audit(), e, now);
+    if (!counted.ok()) LogError("audit: link.view on " + row.link_id + " not recorded: " + counted.status().message());
     out->kind = LinkVisit::Kind::kGone;
     out->state = row.state;
     out->state_reason = row.state_reason;

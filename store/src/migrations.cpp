@@ -567,8 +567,36 @@ CREATE TRIGGER audit_witnessed_no_delete BEFORE DELETE ON audit_witnessed
   BEGIN SELECT RAISE(ABORT, 'witnessed checkpoints are append-only'); END;
 )sql";
 
-constexpr std::array<std::string_view, 18> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,  kV9,
-                                                          kV10, kV11, kV12, kV13, kV14, kV15, kV16, kV17, kV18};
+// Version 19: repeated denials counted, not logged one by one (issue 25;
+// audit/repeats.h, docs/audit.md "Repeated denials"). A row per kind of
+// event (action, object, outcome, reason) and UTC hour: the event's other
+// fields as its first entry had them, and how many more came, when the
+// first and the last of those came. Flushed into one entry once the hour
+// has ended, then deleted.
+constexpr std::string_view kV19 = R"sql(
+CREATE TABLE audit_repeats (
+  action       TEXT NOT NULL,
+  object       TEXT NOT NULL,
+  outcome      TEXT NOT NULL,
+  reason       TEXT NOT NULL,
+  hour         TEXT NOT NULL,
+  actor_user   TEXT NOT NULL,
+  actor_role   TEXT NOT NULL,
+  actor_org    TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  purpose      TEXT NOT NULL,
+  legal_basis  TEXT NOT NULL,
+  source       TEXT NOT NULL,
+  recipient    TEXT NOT NULL,
+  counted      INTEGER NOT NULL CHECK (counted >= 0),
+  first_at     TEXT NOT NULL,
+  last_at      TEXT NOT NULL,
+  PRIMARY KEY (action, object, outcome, reason, hour)
+);
+)sql";
+
+constexpr std::array<std::string_view, 19> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,  kV9, kV10,
+                                                          kV11, kV12, kV13, kV14, kV15, kV16, kV17, kV18, kV19};
 
 }  // namespace
 

@@ -333,6 +333,80 @@ TEST(LinkExpiry, ExpiredLinksAnswer410AndMaintenancePurgesThem) {
   EXPECT_NE(audit.out.find("link.expired"), std::string::npos) << audit.out << audit.err;
 }
 
+// Issue #25 (2): anyone may ask for a dead or locked link again and again.
+// 300 views of a locked link add one entry, and once the hour has ended one
+// more with the count (audit/repeats.h); views of a live link stay audited
+// one by one; the count survives a restart.
+TEST(LinkRepeats, ThreeHundredViewsOfALockedLinkAddTwoEntries) {
+  TempDir tmp;
+  Federation fed(tmp);
+  fed.Add("school", "school-a", "school");
+  fed.AddUser("school", "mentor", "staff");
+  fed.AddUser("school", "zorgco", "coordinator");
+  fed.AddUser("school", "privacy", "auditor");
+  // The start of an hour, so the views below all fall in it.
+  ManualClock clock(std::chrono::floor<std::chrono::hours>(NowUtc()) + std::chrono::minutes(1));
+  auto d = std::make_unique<InProcessDaemon>(fed["school"].dir, clock);
+  ASSERT_TRUE(d->ok());
+  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuder, kJongere}));
+  auto port = static_cast<uint16_t>(fed["school"].port + 2);
+  auto create = [&] {
+    auto r = fed.As("school", "mentor",
+                    {"link", "create", "casus-2026-0042", "--for", "J. Jansen", "--type", "wijkteam", "--purpose",
+                     "doorverwijzing", "--allow-partial"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(r.out, m, std::regex("/l/([A-Za-z0-9_-]{43})")));
+    return std::string(m[1]);
+  };
+  const std::string locked = create();
+  const std::string live = create();
+  for (int i = 0; i < 5; ++i) {
+    WebRequestOnce(port, "POST", "/l/" + locked, kForm, "code=AAAAA-AAAAA");
+  }
+  auto views = [&](const std::string& outcome) {
+    auto j = fed.AsJson("school", "privacy", {"audit", "query", "--action", "link.view"});
+    std::vector<nlohmann::json> out;
+    for (const auto& e : j["entries"]) {
+      if (e["outcome"] == outcome) out.push_back(e);
+    }
+    return out;
+  };
+  ASSERT_TRUE(views("deny").empty());
+
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(WebRequestOnce(port, "GET", "/l/" + locked).status, 410) << i;
+    if (i % 60 == 59) clock.Advance(std::chrono::seconds(1));
+  }
+  auto denied = views("deny");
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0]["reason"], "locked,too_many_wrong_codes");
+  // A live link's code page: each view an entry.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(WebRequestOnce(port, "GET", "/l/" + live).status, 200);
+  EXPECT_EQ(views("ok").size(), 3u);
+
+  // Restarted within the hour: the count is in the database.
+  d.reset();
+  d = std::make_unique<InProcessDaemon>(fed["school"].dir, clock);
+  ASSERT_TRUE(d->ok());
+  EXPECT_EQ(WebRequestOnce(port, "GET", "/l/" + locked).status, 410);
+  (*d)->RunMaintenanceNow();
+  EXPECT_EQ(views("deny").size(), 1u) << "flushed before the hour ended";
+
+  clock.Advance(std::chrono::hours(1));
+  (*d)->RunMaintenanceNow();
+  denied = views("deny");
+  ASSERT_EQ(denied.size(), 2u);
+  const std::string reason = denied[1]["reason"];
+  EXPECT_EQ(reason.rfind("locked,too_many_wrong_codes; repeated 300 more times from ", 0), 0u) << reason;
+  (*d)->RunMaintenanceNow();
+  EXPECT_EQ(views("deny").size(), 2u) << "flushed twice";
+  // A new hour: the first view is an entry again.
+  EXPECT_EQ(WebRequestOnce(port, "GET", "/l/" + locked).status, 410);
+  EXPECT_EQ(views("deny").size(), 3u);
+}
+
 // The same re-check after the node was restarted with a protocol that no
 // longer has the link's flow: the link is revoked (basis_gone) when opened.
 TEST_F(LinkTest, ALinkWhoseFlowLeftTheProtocolIsRevokedWhenOpened) {
