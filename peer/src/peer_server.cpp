@@ -4,6 +4,9 @@
 
 #include "schakel/base/fault_point.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -97,34 +100,130 @@ asio::awaitable<void> ServerCore::AcceptLoop() {
   }
 }
 
+namespace {
+
+// The network a remote address counts in: its /24 (IPv4) or /64 (IPv6).
+std::string PrefixText(const asio::ip::address& address) {
+  if (address.is_v4() || (address.is_v6() && address.to_v6().is_v4_mapped())) {
+    asio::ip::address_v4 v4 =
+        address.is_v4() ? address.to_v4() : asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    asio::ip::address_v4::bytes_type b = v4.to_bytes();
+    b[3] = 0;
+    return asio::ip::address_v4(b).to_string() + "/24";
+  }
+  asio::ip::address_v6::bytes_type b = address.to_v6().to_bytes();
+  for (size_t i = 8; i < b.size(); ++i) b[i] = 0;
+  return asio::ip::address_v6(b).to_string() + "/64";
+}
+
+constexpr auto kRefusalWindow = std::chrono::minutes(1);
+constexpr size_t kMaxRefusalWindows = 4096;
+
+}  // namespace
+
+std::shared_ptr<Session> ServerCore::TakeStaleStranger(Clock::time_point now, const std::string& ip,
+                                                       const std::string& prefix) {
+  Session* oldest = nullptr;
+  for (const auto& [ptr, weak] : sessions_) {
+    if (ptr->slot_ != Session::Slot::kAddress || ptr->evicted_) continue;
+    if (!ip.empty() && ptr->remote_ip() != ip) continue;
+    if (!prefix.empty() && ptr->remote_prefix() != prefix) continue;
+    if (now - ptr->admitted() < options_.stranger_grace) continue;
+    if (oldest == nullptr || ptr->admitted() < oldest->admitted()) oldest = ptr;
+  }
+  if (oldest == nullptr) return nullptr;
+  std::shared_ptr<Session> victim = sessions_[oldest].lock();
+  if (!victim) return nullptr;  // ending already; its slot comes back by itself
+  oldest->evicted_ = true;
+  ++evicting_;
+  return victim;
+}
+
+void ServerCore::LogRefusal(const std::string& prefix, const std::string& who, const std::string& why) {
+  const Clock::time_point now = Clock::now();
+  std::string line;
+  {
+    std::lock_guard<std::mutex> lock(refusal_mu_);
+    auto it = refusals_.find(prefix);
+    if (it != refusals_.end() && now - it->second.start < kRefusalWindow) {
+      it->second.more++;
+      return;
+    }
+    if (it != refusals_.end() && it->second.more > 0) {
+      line = "peer: refused " + std::to_string(it->second.more) + " more connections from " + prefix +
+             " in the minute after the one logged (" + it->second.why + "); now " + who + ": " + why;
+    } else {
+      line = "peer: refused connection from " + who + ": " + why + " (more refusals from " + prefix +
+             " this minute are counted, not logged)";
+    }
+    if (refusals_.size() >= kMaxRefusalWindows && it == refusals_.end()) {
+      // Bounded: windows that ended are dropped first, else all.
+      for (auto w = refusals_.begin(); w != refusals_.end();) {
+        w = now - w->second.start >= kRefusalWindow ? refusals_.erase(w) : std::next(w);
+      }
+      if (refusals_.size() >= kMaxRefusalWindows) refusals_.clear();
+    }
+    RefusalWindow& w = refusals_[prefix];
+    w.start = now;
+    w.more = 0;
+    w.why = why;
+  }
+  refusal_log_lines_++;
+  LogWarn(line);
+}
+
 void ServerCore::Admit(tcp::socket socket) {
   ErrorCode ec;
   tcp::endpoint remote = socket.remote_endpoint(ec);
   if (ec) return;  // gone already; the socket closes with this scope
   socket.set_option(tcp::no_delay(true), ec);
   std::string ip = AddressText(remote.address());
+  std::string prefix = PrefixText(remote.address());
   std::string text = EndpointText(remote);
   std::string refusal;
   std::shared_ptr<Session> session;
+  std::shared_ptr<Session> evicted;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = per_address_.find(ip);
     size_t from_address = it == per_address_.end() ? 0 : it->second;
+    auto pit = per_prefix_.find(prefix);
+    size_t from_prefix = pit == per_prefix_.end() ? 0 : pit->second;
+    const size_t live = sessions_.size() - evicting_;
+    const size_t max_strangers = std::min(options_.max_stranger_connections, options_.max_connections);
     if (stopping_) {
       refusal = "stopping";
-    } else if (sessions_.size() >= options_.max_connections) {
-      refusal = "at the cap of " + std::to_string(options_.max_connections) + " connections";
     } else if (from_address >= options_.max_connections_per_address) {
-      refusal = std::to_string(from_address) + " connections from this address still handshaking";
-    } else {
-      session = std::make_shared<Session>(*this, std::move(socket), ip, text);
+      evicted = TakeStaleStranger(Clock::now(), ip);
+      if (!evicted) refusal = std::to_string(from_address) + " connections from this address still handshaking";
+    } else if (from_prefix >= options_.max_connections_per_prefix) {
+      evicted = TakeStaleStranger(Clock::now(), "", prefix);
+      if (!evicted) refusal = std::to_string(from_prefix) + " connections from " + prefix + " still handshaking";
+    } else if (live >= options_.max_connections || strangers_ >= max_strangers) {
+      evicted = TakeStaleStranger(Clock::now());
+      if (!evicted) {
+        refusal = live >= options_.max_connections
+                      ? "at the cap of " + std::to_string(options_.max_connections) + " connections"
+                      : "at the cap of " + std::to_string(max_strangers) + " connections still handshaking";
+      }
+    }
+    if (refusal.empty()) {
+      session = std::make_shared<Session>(*this, std::move(socket), ip, prefix, text);
       sessions_.emplace(session.get(), session);
       ++per_address_[ip];
+      ++per_prefix_[prefix];
+      ++strangers_;
     }
+  }
+  if (evicted) {
+    // Outside mu_: if this is the last owner, ~Session takes mu_.
+    evicted_strangers_++;
+    asio::post(evicted->executor(), [evicted] { evicted->RequestStop(); });
+    evicted.reset();
   }
   if (!session) {
     refused_capacity_++;
-    LogWarn("peer: refused connection from " + text + ": " + refusal);
+    LogRefusal(prefix, text, refusal);
     return;  // closes the socket
   }
   accepted_++;
@@ -133,11 +232,8 @@ void ServerCore::Admit(tcp::socket socket) {
 
 bool ServerCore::Identify(Session& session, const std::string& peer_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (session.slot_ == Session::Slot::kAddress) {
-    auto it = per_address_.find(session.remote_ip());
-    if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
-    session.slot_ = Session::Slot::kNone;
-  }
+  if (session.slot_ == Session::Slot::kAddress) ReleaseStranger(session);
+  session.slot_ = Session::Slot::kNone;
   size_t& n = per_peer_[peer_id];
   if (n >= options_.max_connections_per_peer) return false;
   ++n;
@@ -146,11 +242,19 @@ bool ServerCore::Identify(Session& session, const std::string& peer_id) {
   return true;
 }
 
+void ServerCore::ReleaseStranger(Session& session) {
+  auto it = per_address_.find(session.remote_ip());
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  auto pit = per_prefix_.find(session.remote_prefix());
+  if (pit != per_prefix_.end() && --pit->second == 0) per_prefix_.erase(pit);
+  --strangers_;
+}
+
 void ServerCore::Release(Session& session) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (session.evicted_) --evicting_;
   if (session.slot_ == Session::Slot::kAddress) {
-    auto it = per_address_.find(session.remote_ip());
-    if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+    ReleaseStranger(session);
   } else if (session.slot_ == Session::Slot::kPeer) {
     auto it = per_peer_.find(session.slot_peer_);
     if (it != per_peer_.end() && --it->second == 0) per_peer_.erase(it);
@@ -199,6 +303,8 @@ PeerServerStats ServerCore::Stats() const {
   PeerServerStats s;
   s.accepted = accepted_.load();
   s.refused_capacity = refused_capacity_.load();
+  s.evicted_strangers = evicted_strangers_.load();
+  s.refusal_log_lines = refusal_log_lines_.load();
   s.refused_peer_limit = refused_peer_limit_.load();
   s.refused_pin = refused_pin_.load();
   s.handshake_failures = handshake_failures_.load();
@@ -232,9 +338,11 @@ Status CheckOptions(const std::string& node_id, const PinLookup& partners, const
       o.shutdown_grace.count() < 0) {
     return Status::InvalidInput("peer server: timeouts must be positive");
   }
-  if (o.max_connections == 0 || o.max_connections_per_address == 0 || o.max_connections_per_peer == 0) {
+  if (o.max_connections == 0 || o.max_connections_per_address == 0 || o.max_connections_per_peer == 0 ||
+      o.max_connections_per_prefix == 0 || o.max_stranger_connections == 0) {
     return Status::InvalidInput("peer server: connection caps must be at least 1");
   }
+  if (o.stranger_grace.count() < 0) return Status::InvalidInput("peer server: stranger_grace must not be negative");
   if (o.max_frame_payload_bytes < 1024 || o.max_frame_payload_bytes > (size_t{1} << 30)) {
     return Status::InvalidInput("peer server: max_frame_payload_bytes must be 1 KiB .. 1 GiB");
   }

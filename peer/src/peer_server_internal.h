@@ -60,6 +60,8 @@ class ServerCore {
   bool Identify(Session& session, const std::string& peer_id);
   // Gives a finished session's slots back.
   void Release(Session& session);
+  // A stranger's per-address and per-network counts back. REQUIRES: mu_.
+  void ReleaseStranger(Session& session);
 
   const std::string node_id_;
   const PinLookup partners_;
@@ -68,6 +70,8 @@ class ServerCore {
 
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_capacity_{0};
+  std::atomic<uint64_t> evicted_strangers_{0};
+  std::atomic<uint64_t> refusal_log_lines_{0};
   std::atomic<uint64_t> refused_peer_limit_{0};
   std::atomic<uint64_t> refused_pin_{0};
   std::atomic<uint64_t> handshake_failures_{0};
@@ -83,13 +87,32 @@ class ServerCore {
  private:
   asio::awaitable<void> AcceptLoop();
   void Admit(tcp::socket socket);
+  // The oldest stranger that has had stranger_grace, marked as evicted; null
+  // when there is none. Non-empty `ip` or `prefix`: only from there.
+  // REQUIRES: mu_ held.
+  std::shared_ptr<Session> TakeStaleStranger(Clock::time_point now, const std::string& ip = "",
+                                             const std::string& prefix = "");
+  // A refusal, logged at most once a minute per network with a count.
+  void LogRefusal(const std::string& prefix, const std::string& who, const std::string& why);
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // GUARDED_BY(mu_): the open sessions and their slots.
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
   std::unordered_map<std::string, size_t> per_address_;
+  std::unordered_map<std::string, size_t> per_prefix_;
   std::unordered_map<std::string, size_t> per_peer_;
+  size_t strangers_ = 0;  // sessions in Slot::kAddress
+  size_t evicting_ = 0;   // sessions closed to make room, not yet released
+
+  // The refusal log's windows, per network; own lock.
+  struct RefusalWindow {
+    Clock::time_point start;
+    uint64_t more = 0;  // refusals after the one logged
+    std::string why;
+  };
+  std::mutex refusal_mu_;
+  std::unordered_map<std::string, RefusalWindow> refusals_;
   bool stopping_ = false;
   bool accept_loop_done_ = true;  // false while the accept loop runs
 
@@ -113,13 +136,15 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   enum class Slot { kAddress, kPeer, kNone };
 
-  Session(ServerCore& core, tcp::socket socket, std::string remote_ip, std::string remote)
+  Session(ServerCore& core, tcp::socket socket, std::string remote_ip, std::string remote_prefix, std::string remote)
       : core_(core),
         verifier_(core.partners_),
         stream_(std::move(socket), core.tls_),
         timer_(stream_.get_executor()),
         remote_ip_(std::move(remote_ip)),
-        remote_(std::move(remote)) {
+        remote_prefix_(std::move(remote_prefix)),
+        remote_(std::move(remote)),
+        admitted_(Clock::now()) {
     deadline_ = Clock::now() + core_.options_.handshake_timeout;
   }
   ~Session() { core_.Release(*this); }
@@ -146,10 +171,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   asio::any_io_executor executor() { return stream_.get_executor(); }
   const std::string& remote_ip() const { return remote_ip_; }
+  const std::string& remote_prefix() const { return remote_prefix_; }
+  Clock::time_point admitted() const { return admitted_; }
 
   // GUARDED_BY(core_.mu_)
   Slot slot_ = Slot::kAddress;
   std::string slot_peer_;
+  bool evicted_ = false;  // closed to make room for a newer connection
 
  private:
   enum class Phase { kHandshake, kIdle, kReading, kHandling, kWriting };
@@ -214,9 +242,11 @@ class Session : public std::enable_shared_from_this<Session> {
   TlsStream stream_;
   asio::steady_timer timer_;
   const std::string remote_ip_;
-  const std::string remote_;  // "ip:port"
-  std::string peer_id_;       // once the pin is accepted
-  uint16_t version_ = 0;      // once HELLO is answered: the negotiated protocol version
+  const std::string remote_prefix_;  // "a.b.c.0/24" or "x:x:x:x::/64"
+  const std::string remote_;         // "ip:port"
+  const Clock::time_point admitted_;
+  std::string peer_id_;   // once the pin is accepted
+  uint16_t version_ = 0;  // once HELLO is answered: the negotiated protocol version
 
   Clock::time_point deadline_;
   Phase phase_ = Phase::kHandshake;

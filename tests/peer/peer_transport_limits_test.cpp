@@ -230,6 +230,103 @@ TEST_F(PeerTransportTest, PerAddressCapAppliesUntilPeersIdentifyThemselves) {
   EXPECT_EQ(server_->stats().refused_capacity, 1u);
 }
 
+// Issue #25 (1): 300 strangers from 20 networks hold half-open handshakes
+// (TCP, never a TLS byte). They get at most max_stranger_connections slots;
+// once they have had stranger_grace, a partner's connection takes the place
+// of the oldest, and five deliveries in a row go through. The refusals are
+// logged at most once a minute per network.
+TEST_F(PeerTransportTest, PartnersDeliverWhileThreeHundredStrangersHoldHalfOpenHandshakes) {
+  PeerServerOptions o = TestServerOptions();
+  o.handshake_timeout = milliseconds(30000);  // the strangers stay put
+  o.stranger_grace = milliseconds(1500);
+  o.max_connections = 256;  // the defaults
+  o.max_stranger_connections = 192;
+  o.max_connections_per_address = 16;
+  StartServer(o);
+  uint16_t port = server_->local_address().port;
+  std::vector<std::unique_ptr<RawClient>> strangers;
+  for (int net = 0; net < 20; ++net) {
+    for (int host = 1; host <= 15; ++host) {
+      auto c = std::make_unique<RawClient>(nullptr);
+      const std::string from = "127." + std::to_string(10 + net) + ".0." + std::to_string(host);
+      ASSERT_FALSE(c->ConnectTcp(port, from)) << from;
+      strangers.push_back(std::move(c));
+    }
+  }
+  ASSERT_TRUE(Eventually([&] {
+    PeerServerStats s = server_->stats();
+    return s.accepted + s.refused_capacity >= 300;
+  }));
+  PeerServerStats flooded = server_->stats();
+  EXPECT_LE(flooded.active, o.max_stranger_connections);
+  EXPECT_GE(flooded.refused_capacity, 300u - o.max_stranger_connections - flooded.evicted_strangers);
+
+  std::this_thread::sleep_for(o.stranger_grace + milliseconds(100));
+  for (int i = 0; i < 5; ++i) {
+    Result<std::string> r = DeliverOnce(wijkteam_.id, wijkteam_.tls, SchoolEndpoint(), "delivery " + std::to_string(i),
+                                        TestClientOptions());
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().message();
+    EXPECT_EQ(*r, "receipt:wijkteam-b:delivery " + std::to_string(i));
+  }
+  // The first took a stranger's place; once identified it held a
+  // partner's slot, so the next ones found room.
+  PeerServerStats after = server_->stats();
+  EXPECT_GE(after.evicted_strangers, 1u);
+  EXPECT_LE(after.refusal_log_lines, 20u) << after.refused_capacity << " refusals";
+}
+
+// A stranger that is still within its grace is not pushed out: at the cap
+// the new connection is refused instead, and the refusals from one network
+// make one log line.
+TEST_F(PeerTransportTest, AtTheStrangersCapAFreshStrangerStaysAndTheNewOneIsRefused) {
+  PeerServerOptions o = TestServerOptions();
+  o.handshake_timeout = milliseconds(30000);
+  o.max_stranger_connections = 4;
+  o.stranger_grace = milliseconds(30000);
+  StartServer(o);
+  uint16_t port = server_->local_address().port;
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 1; i <= 4; ++i) {
+    held.push_back(std::make_unique<RawClient>(nullptr));
+    ASSERT_FALSE(held.back()->ConnectTcp(port, "127.0.0." + std::to_string(i)));
+  }
+  ASSERT_TRUE(Eventually([&] { return server_->stats().active == 4; }));
+  for (int i = 0; i < 10; ++i) {
+    RawClient extra(nullptr);
+    ASSERT_FALSE(extra.ConnectTcp(port, "127.0.0.9"));
+    EXPECT_TRUE(extra.TcpClosedWithin(milliseconds(1000))) << i;
+  }
+  PeerServerStats s = server_->stats();
+  EXPECT_EQ(s.refused_capacity, 10u);
+  EXPECT_EQ(s.evicted_strangers, 0u);
+  EXPECT_EQ(s.refusal_log_lines, 1u);
+  EXPECT_EQ(s.active, 4u);
+}
+
+// Many addresses of one /24 count as one source.
+TEST_F(PeerTransportTest, PerNetworkCapCountsTheAddressesOfOneNetworkTogether) {
+  PeerServerOptions o = TestServerOptions();
+  o.handshake_timeout = milliseconds(30000);
+  o.max_connections_per_prefix = 3;
+  StartServer(o);
+  uint16_t port = server_->local_address().port;
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 1; i <= 3; ++i) {
+    held.push_back(std::make_unique<RawClient>(nullptr));
+    ASSERT_FALSE(held.back()->ConnectTcp(port, "127.0.0." + std::to_string(i)));
+  }
+  ASSERT_TRUE(Eventually([&] { return server_->stats().active == 3; }));
+  RawClient fourth(nullptr);
+  ASSERT_FALSE(fourth.ConnectTcp(port, "127.0.0.4"));
+  EXPECT_TRUE(fourth.TcpClosedWithin(milliseconds(1000)));
+  EXPECT_EQ(server_->stats().refused_capacity, 1u);
+  // Another network is let in.
+  RawClient elsewhere(nullptr);
+  ASSERT_FALSE(elsewhere.ConnectTcp(port, "127.0.1.1"));
+  ASSERT_TRUE(Eventually([&] { return server_->stats().active == 4; }));
+  EXPECT_EQ(server_->stats().refused_capacity, 1u);
+}
+
 TEST_F(PeerTransportTest, PerPartnerCapRefusesOnlyThatPartner) {
   PeerServerOptions o = TestServerOptions();
   o.max_connections_per_peer = 2;

@@ -100,6 +100,22 @@ struct PeerServerOptions {
   // themselves (TLS + HELLO pending); more are closed at accept. Keeps one
   // address from holding all slots with half-open handshakes. Default: 16.
   size_t max_connections_per_address = 16;
+  // Connections from one /24 (IPv4) or /64 (IPv6) network that have not yet
+  // identified themselves; more are closed at accept. Many addresses of one
+  // network count as one source. At this cap and at the per-address one, a
+  // new connection takes the place of the oldest stranger from there that
+  // has had stranger_grace (below), if there is one. Default: 32.
+  size_t max_connections_per_prefix = 32;
+  // Of max_connections, at most this many may be strangers (not yet
+  // identified); the rest are kept for partners. When the listener or the
+  // strangers' share is full, a new connection takes the place of the
+  // oldest stranger that has had stranger_grace to identify itself and has
+  // not (that one is closed); only when there is none is the new one
+  // refused. A partner identifies itself within milliseconds, so half-open
+  // handshakes cannot keep it out. Default: 192 (at most max_connections).
+  size_t max_stranger_connections = 192;
+  // How long a stranger may take before it may be pushed out. Default: 3 s.
+  std::chrono::milliseconds stranger_grace{3'000};
   // Identified connections per partner node id; more get ERROR
   // too_many_connections after HELLO. Default: 8.
   size_t max_connections_per_peer = 8;
@@ -116,7 +132,9 @@ struct PeerServerOptions {
 // Counters since Start(); for /metrics and tests.
 struct PeerServerStats {
   uint64_t accepted = 0;            // TCP connections admitted to a session
-  uint64_t refused_capacity = 0;    // closed at accept: total or per-address cap
+  uint64_t refused_capacity = 0;    // closed at accept: total, per-address or per-network cap
+  uint64_t evicted_strangers = 0;   // strangers closed to make room for a new connection
+  uint64_t refusal_log_lines = 0;   // log lines written about refusals (at most one per network a minute, and a count)
   uint64_t refused_peer_limit = 0;  // identified partner over its connection cap
   uint64_t refused_pin = 0;         // TLS key with no partner's pin, or no certificate
   uint64_t handshake_failures = 0;  // other TLS handshake failures (version, garbage)
