@@ -55,7 +55,7 @@ class Reader {
   Status CheckKnown() const {
     static const std::map<std::string, std::set<std::string>, std::less<>> kKnown = {
         {"node", {"id", "name", "org_type"}},
-        {"peer", {"listen", "advertise", "allowed_networks"}},
+        {"peer", {"listen", "advertise", "allowed_networks", "max_buffered_mib"}},
         {"api", {"listen"}},
         {"links", {"listen", "public_url", "cert_file", "key_file"}},
         {"console", {"listen", "cert_file", "key_file"}},
@@ -472,6 +472,7 @@ Status ReadGateLimits(const Reader& r, NodeConfig* c) {
                    "must not be less than retention.default_days (" + std::to_string(c->retention_default_days) + ")");
   }
   c->retention_max_days = static_cast<int>(max_days);
+  SCHAKEL_RETURN_IF_ERROR(ReadInt(r, "peer", "max_buffered_mib", 49, 65536, "MiB", &c->peer_max_buffered_mib));
   SCHAKEL_RETURN_IF_ERROR(
       ReadInt(r, "limits", "inbound_shares_per_minute", 1, 1000000, "shares", &c->inbound_shares_per_minute));
   SCHAKEL_RETURN_IF_ERROR(
@@ -592,6 +593,7 @@ std::string NodeConfigToToml(const NodeConfig& c) {
     }
     o << "]\n";
   }
+  if (c.peer_max_buffered_mib != 64) o << "max_buffered_mib = " << c.peer_max_buffered_mib << "\n";
   o << "\n[api]\n";
   o << "listen = " << Quote(c.api_listen.ToString()) << "        # local HTTP/JSON API, bearer tokens\n";
   if (c.links_listen) {

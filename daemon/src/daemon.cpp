@@ -165,6 +165,7 @@ struct Daemon::Impl {
     inbox = std::make_unique<peer::InboxHandler>(core);
     peer::PeerServerOptions peer_options = options.peer;
     peer_options.listen = core.config.peer_listen;
+    peer_options.max_buffered_bytes = static_cast<size_t>(core.config.peer_max_buffered_mib) << 20;
     peer::PinLookup partners = [this](const peer::SpkiPin& pin) -> std::optional<std::string> {
       NodeCore::Held held(core);
       auto list = store::ListPartners(held.db());

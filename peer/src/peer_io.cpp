@@ -1,5 +1,8 @@
 #include "peer_io.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -8,6 +11,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -20,7 +24,7 @@ namespace {
 constexpr size_t kCoalesceBytes = 16 * 1024;
 
 asio::awaitable<void> ReadPayload(TlsStream& stream, const std::array<uint8_t, kFrameHeaderBytes>& header,
-                                  size_t max_payload, FrameIn& out, ErrorCode& ec) {
+                                  size_t max_payload, FrameIn& out, ErrorCode& ec, BudgetedRead budget) {
   FrameHeader h = DecodeFrameHeader(header);
   out.type = h.type;
   out.announced_size = h.payload_size;
@@ -29,18 +33,53 @@ asio::awaitable<void> ReadPayload(TlsStream& stream, const std::array<uint8_t, k
   // frame that is too large.
   out.too_large = h.payload_size > max_payload;
   if (out.too_large || h.payload_size == 0) co_return;
-  out.payload.resize(h.payload_size);
-  co_await asio::async_read(stream, asio::buffer(out.payload.data(), out.payload.size()),
-                            asio::redirect_error(asio::use_awaitable, ec));
+  const size_t total = h.payload_size;
+  // The frame's whole need is taken from the budget before any payload is
+  // read (counted, not allocated): all or nothing, so frames waiting for
+  // budget never hold part of it, and one that has it can finish. While
+  // the buffer grows the old one and the new one exist together: at most
+  // 1.5 times the frame.
+  const size_t need = total <= kFirstPayloadChunk ? total : total + total / 2;
+  if (budget.hold != nullptr) {
+    while (!budget.hold->Take(need)) {
+      if (budget.timed_out != nullptr && *budget.timed_out) {
+        ec = asio::error::timed_out;
+        co_return;
+      }
+      asio::steady_timer wait(stream.get_executor(), std::chrono::milliseconds(10));
+      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      ec.clear();
+    }
+  }
+  size_t got = 0;
+  while (got < total) {
+    // The buffer grows as the bytes come: 64 KiB, then doubling. A fresh
+    // string reserves exactly `want` (growing one in place may double its
+    // capacity).
+    const size_t want = std::min(total, std::max(kFirstPayloadChunk, 2 * got));
+    std::string bigger;
+    bigger.reserve(want);
+    bigger.append(out.payload);
+    bigger.resize(want);
+    out.payload.swap(bigger);
+    std::string().swap(bigger);
+    co_await asio::async_read(stream, asio::buffer(out.payload.data() + got, want - got),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    got = want;
+  }
+  // Whole: the buffer is the frame's size; what growth needed goes back.
+  if (budget.hold != nullptr) budget.hold->Give(need - total);
 }
 
 }  // namespace
 
-asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out, ErrorCode& ec) {
+asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out, ErrorCode& ec,
+                                BudgetedRead budget) {
   std::array<uint8_t, kFrameHeaderBytes> header{};
   co_await asio::async_read(stream, asio::buffer(header), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
-  co_await ReadPayload(stream, header, max_payload, out, ec);
+  co_await ReadPayload(stream, header, max_payload, out, ec, budget);
 }
 
 asio::awaitable<void> ReadHeaderStart(TlsStream& stream, std::array<uint8_t, kFrameHeaderBytes>& header, size_t& got,
@@ -49,13 +88,13 @@ asio::awaitable<void> ReadHeaderStart(TlsStream& stream, std::array<uint8_t, kFr
 }
 
 asio::awaitable<void> FinishFrame(TlsStream& stream, std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
-                                  size_t max_payload, FrameIn& out, ErrorCode& ec) {
+                                  size_t max_payload, FrameIn& out, ErrorCode& ec, BudgetedRead budget) {
   if (got < kFrameHeaderBytes) {
     co_await asio::async_read(stream, asio::buffer(header.data() + got, kFrameHeaderBytes - got),
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
   }
-  co_await ReadPayload(stream, header, max_payload, out, ec);
+  co_await ReadPayload(stream, header, max_payload, out, ec, budget);
 }
 
 asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload, ErrorCode& ec) {

@@ -24,6 +24,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 
+#include "frame_budget.h"
 #include "schakel/peer/peer_protocol.h"
 
 namespace schakel::peer::peer_internal {
@@ -39,8 +40,20 @@ struct FrameIn {
   std::string payload;
 };
 
-// Reads one whole frame with a payload limit of `max_payload`.
-boost::asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out, ErrorCode& ec);
+// Where a frame's payload buffer may grow from (frame_budget.h): `hold` of
+// the node's budget, and the flag the owner's watchdog sets when the frame
+// deadline passes (a reader waiting for budget then gives up with
+// timed_out). Without one the buffer still grows with the bytes.
+struct BudgetedRead {
+  BudgetHold* hold = nullptr;
+  const bool* timed_out = nullptr;
+};
+
+// Reads one whole frame with a payload limit of `max_payload`. The payload
+// buffer grows as bytes arrive (64 KiB, then doubling up to the announced
+// size), never all at once from the header.
+boost::asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out, ErrorCode& ec,
+                                       BudgetedRead budget = {});
 
 // Waits for the first bytes of the next frame header: on success 1..5 bytes
 // are in `header` and `got` says how many. For idle detection: the caller
@@ -50,7 +63,10 @@ boost::asio::awaitable<void> ReadHeaderStart(TlsStream& stream, std::array<uint8
 
 // Completes a frame whose first `got` header bytes are in `header`.
 boost::asio::awaitable<void> FinishFrame(TlsStream& stream, std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
-                                         size_t max_payload, FrameIn& out, ErrorCode& ec);
+                                         size_t max_payload, FrameIn& out, ErrorCode& ec, BudgetedRead budget = {});
+
+// The first step of a payload buffer's growth.
+inline constexpr size_t kFirstPayloadChunk = 64 * 1024;
 
 // Writes one frame. REQUIRES: payload.size() fits in u32.
 boost::asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload, ErrorCode& ec);

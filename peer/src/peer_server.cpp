@@ -315,6 +315,8 @@ PeerServerStats ServerCore::Stats() const {
   s.batches = batches_.load();
   std::lock_guard<std::mutex> lock(mu_);
   s.active = sessions_.size();
+  s.buffered_bytes = budget_.used();
+  s.buffered_peak = budget_.peak();
   return s;
 }
 
@@ -345,6 +347,9 @@ Status CheckOptions(const std::string& node_id, const PinLookup& partners, const
   if (o.stranger_grace.count() < 0) return Status::InvalidInput("peer server: stranger_grace must not be negative");
   if (o.max_frame_payload_bytes < 1024 || o.max_frame_payload_bytes > (size_t{1} << 30)) {
     return Status::InvalidInput("peer server: max_frame_payload_bytes must be 1 KiB .. 1 GiB");
+  }
+  if (o.max_buffered_bytes / 3 < o.max_frame_payload_bytes) {
+    return Status::InvalidInput("peer server: max_buffered_bytes must be at least 3 times max_frame_payload_bytes");
   }
   if (o.io_threads < 1 || o.io_threads > 64) {
     return Status::InvalidInput("peer server: io_threads must be 1..64");

@@ -44,6 +44,7 @@ class ServerCore {
         partners_(std::move(partners)),
         handler_(handler),
         options_(options),
+        budget_(options.max_buffered_bytes, options.max_buffered_bytes / 2),
         tls_(std::move(tls)),
         accept_strand_(asio::make_strand(io_)),
         acceptor_(accept_strand_) {}
@@ -67,6 +68,9 @@ class ServerCore {
   const PinLookup partners_;
   PeerHandler& handler_;
   const PeerServerOptions options_;
+  // Inbound payload bytes being read or handled (frame_budget.h): in all
+  // max_buffered_bytes, one partner half of it.
+  FrameBudget budget_;
 
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_capacity_{0};
@@ -178,6 +182,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Slot slot_ = Slot::kAddress;
   std::string slot_peer_;
   bool evicted_ = false;  // closed to make room for a newer connection
+  // What this connection's current request or batch holds of the node's
+  // budget; taken once the partner is known, given back once answered.
+  BudgetHold batch_hold_;
 
  private:
   enum class Phase { kHandshake, kIdle, kReading, kHandling, kWriting };

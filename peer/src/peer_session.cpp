@@ -118,6 +118,7 @@ asio::awaitable<bool> Session::AnswerHello(Hello hello) {
                                                           std::to_string(ours.max_version) + " spoken here");
     co_return false;
   }
+  batch_hold_.Attach(&core_.budget_, peer_id_);
   if (!core_.Identify(*this, peer_id_)) {
     core_.refused_peer_limit_++;
     co_await Fail(
@@ -182,10 +183,11 @@ asio::awaitable<bool> Session::ReadBatch(std::array<uint8_t, kFrameHeaderBytes> 
     size_t limit = batch.empty() ? options.max_frame_payload_bytes
                                  : std::min(options.max_frame_payload_bytes, kMaxBatchBytes - batch_bytes);
     FrameIn in;
+    const BudgetedRead budget{&batch_hold_, &timed_out_};
     if (batch.empty()) {
-      co_await FinishFrame(stream_, header, got, limit, in, ec);
+      co_await FinishFrame(stream_, header, got, limit, in, ec, budget);
     } else {
-      co_await ReadFrame(stream_, limit, in, ec);
+      co_await ReadFrame(stream_, limit, in, ec, budget);
     }
     if (ec || stop_requested_) {
       co_await OnReadFailed(ec, false);
@@ -239,6 +241,7 @@ asio::awaitable<bool> Session::Answer(std::vector<std::string>& batch) {
   if (batch.size() != 1 || !audit::IsWitnessRequest(batch.front())) FaultPoint("peer_server.after_read");
   std::vector<Result<std::string>> answers = CallHandler(batch);
   std::vector<std::string>().swap(batch);  // a large request need not wait for the answer's write
+  batch_hold_.Release();
   std::vector<std::string> bodies(answers.size());
   std::vector<FrameOut> frames(answers.size());
   for (size_t i = 0; i < answers.size(); ++i) {

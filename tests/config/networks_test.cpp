@@ -134,5 +134,25 @@ TEST(Networks, AllowedNetworksAreReadCheckedAndWrittenBack) {
   EXPECT_NE(too_many.status().message().find("more than 64"), std::string::npos) << too_many.status().message();
 }
 
+// [peer] max_buffered_mib (issue #25 (3)): the peer server's budget for
+// inbound frames; at least three of the largest frame.
+TEST(Networks, MaxBufferedMibIsReadCheckedAndWrittenBack) {
+  auto none = WithNetworks("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->peer_max_buffered_mib, 64);
+  EXPECT_EQ(NodeConfigToToml(*none).find("max_buffered_mib"), std::string::npos);
+  auto more = WithNetworks("max_buffered_mib = 256");
+  ASSERT_TRUE(more.ok()) << more.status().message();
+  EXPECT_EQ(more->peer_max_buffered_mib, 256);
+  auto again = ParseNodeConfig(NodeConfigToToml(*more), "written.toml");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->peer_max_buffered_mib, 256);
+  auto small = WithNetworks("max_buffered_mib = 48");
+  ASSERT_FALSE(small.ok());
+  EXPECT_NE(small.status().message().find("peer.max_buffered_mib: must be from 49"), std::string::npos)
+      << small.status().message();
+  EXPECT_FALSE(WithNetworks("max_buffered_mib = \"64\"").ok());
+}
+
 }  // namespace
 }  // namespace schakel::config

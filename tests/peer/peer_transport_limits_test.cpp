@@ -327,6 +327,61 @@ TEST_F(PeerTransportTest, PerNetworkCapCountsTheAddressesOfOneNetworkTogether) {
   EXPECT_EQ(server_->stats().refused_capacity, 1u);
 }
 
+// Issue #25 (3): a partner announces eight large frames on eight
+// connections and sends only part of each. Nothing is allocated ahead of
+// the bytes, the node holds at most the partner's half of the budget, the
+// frames that do not fit wait (their sender is slowed), another partner is
+// served meanwhile, and once the bytes come every frame is answered.
+TEST_F(PeerTransportTest, MemoryFollowsTheBytesWithinTheBudgetWhileAPartnerDripsEightLargeFrames) {
+  PeerServerOptions o = TestServerOptions();
+  o.max_frame_payload_bytes = size_t{1} << 20;
+  o.max_buffered_bytes = size_t{4} << 20;  // a partner: 2 MiB
+  o.max_connections_per_peer = 8;
+  o.handshake_timeout = milliseconds(5000);
+  o.frame_timeout = milliseconds(30000);
+  o.idle_timeout = milliseconds(30000);
+  StartServer(o);
+  asio::ssl::context ctx = ClientContext(wijkteam_);
+  const size_t frame = (size_t{1} << 20) - 32;  // its receipt still fits a frame
+  const size_t first = 600 * 1024;
+  std::vector<std::unique_ptr<PeerVerifier>> verifiers;
+  std::vector<std::unique_ptr<RawClient>> drips;
+  for (int i = 0; i < 8; ++i) {
+    verifiers.push_back(std::make_unique<PeerVerifier>(ExpectOnePin(school_.tls.spki_sha256, school_.id)));
+    drips.push_back(RawPartner(ctx, *verifiers.back()));
+    ASSERT_TRUE(drips.back());
+  }
+  auto header = EncodeFrameHeader(FrameType::kDeliver, static_cast<uint32_t>(frame));
+  for (auto& d : drips) {
+    // Loopback buffers take it whether or not the server reads.
+    EXPECT_FALSE(d->WriteTls(std::string(header.begin(), header.end()) + std::string(first, 'd')));
+  }
+  std::this_thread::sleep_for(milliseconds(500));
+  PeerServerStats held = server_->stats();
+  EXPECT_GT(held.buffered_bytes, 0u);
+  EXPECT_LE(held.buffered_peak, o.max_buffered_bytes / 2) << "over the partner's share";
+
+  // Another partner is not held up.
+  Result<std::string> other = DeliverOnce(rmc_.id, rmc_.tls, SchoolEndpoint(), "meanwhile", TestClientOptions());
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  EXPECT_EQ(*other, "receipt:rmc-c:meanwhile");
+
+  std::vector<std::thread> rest;
+  std::atomic<int> answered{0};
+  for (auto& d : drips) {
+    rest.emplace_back([&, raw = d.get()] {
+      if (raw->WriteTls(std::string(frame - first, 'd'), milliseconds(20000))) return;
+      RawClient::Frame f = raw->ReadFrame(milliseconds(20000));
+      if (!f.ec && f.type == static_cast<uint8_t>(FrameType::kResponse) && f.payload.size() == frame + 19) ++answered;
+    });
+  }
+  for (auto& t : rest) t.join();
+  EXPECT_EQ(answered.load(), 8);
+  PeerServerStats after = server_->stats();
+  EXPECT_LE(after.buffered_peak, o.max_buffered_bytes / 2);
+  EXPECT_TRUE(Eventually([&] { return server_->stats().buffered_bytes == 0; }));
+}
+
 TEST_F(PeerTransportTest, PerPartnerCapRefusesOnlyThatPartner) {
   PeerServerOptions o = TestServerOptions();
   o.max_connections_per_peer = 2;

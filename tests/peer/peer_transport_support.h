@@ -143,8 +143,8 @@ class RawClient {
     return RunFor(milliseconds(2000),
                   [&](auto done) { asio::async_write(stream_->next_layer(), asio::buffer(bytes), done); });
   }
-  ErrorCode WriteTls(const std::string& bytes) {
-    return RunFor(milliseconds(2000), [&](auto done) { asio::async_write(*stream_, asio::buffer(bytes), done); });
+  ErrorCode WriteTls(const std::string& bytes, milliseconds limit = milliseconds(2000)) {
+    return RunFor(limit, [&](auto done) { asio::async_write(*stream_, asio::buffer(bytes), done); });
   }
   ErrorCode WriteFrame(FrameType type, const std::string& payload) {
     auto h = EncodeFrameHeader(type, static_cast<uint32_t>(payload.size()));

@@ -85,6 +85,10 @@ struct NodeConfig {
   // delivery worker dials (docs/node-card.md "A partner's address").
   // Default: empty, no restriction. At most kMaxAllowedNetworks.
   std::vector<IpNetwork> peer_allowed_networks;
+  // [peer] max_buffered_mib: inbound frame bytes the node holds at once
+  // (PeerServerOptions::max_buffered_bytes). Default: 64. REQUIRES: 49..65536
+  // (three times the largest frame, 16 MiB + 64 KiB, at least).
+  int64_t peer_max_buffered_mib = 64;
   // [api] listen: the local HTTP/JSON API. Required. REQUIRES: a loopback
   // address (IsLoopbackHost): the API is plain HTTP with bearer tokens, so
   // anything else is refused (put a TLS proxy on the same machine in front

@@ -124,6 +124,15 @@ struct PeerServerOptions {
   // REQUIRES: 1 KiB .. 1 GiB.
   size_t max_frame_payload_bytes = kDefaultMaxFramePayloadBytes;
 
+  // Inbound payload bytes the node holds at once, being read or handled
+  // ([peer] max_buffered_mib): a frame's buffer grows as its bytes arrive and
+  // each growth is taken from this budget; one partner may hold half of it.
+  // A reader that cannot take what it needs waits (TCP slows its sender)
+  // until bytes come back or its frame deadline passes. Default: 64 MiB.
+  // REQUIRES: at least 3 * max_frame_payload_bytes (a partner's half must
+  // hold a largest frame while its buffer grows: 1.5 times its size).
+  size_t max_buffered_bytes = size_t{64} << 20;
+
   // Threads that run the connections (and the handler). Default: 2.
   // REQUIRES: 1..64.
   int io_threads = 2;
@@ -144,6 +153,8 @@ struct PeerServerStats {
   uint64_t batches = 0;             // of which batches of more than one (version 3)
   uint64_t handler_failures = 0;    // of which the handler returned an error
   uint64_t active = 0;              // sessions open now
+  uint64_t buffered_bytes = 0;      // of max_buffered_bytes, held now
+  uint64_t buffered_peak = 0;       // the most held at once since Start()
 };
 
 class PeerServer {
