@@ -64,8 +64,8 @@ class FrameBudget {
   const size_t total_;
   const size_t per_peer_;
   mutable std::mutex mu_;
-  size_t used_ = 0;  // GUARDED_BY(mu_)
-  size_t peak_ = 0;  // GUARDED_BY(mu_)
+  size_t used_ = 0;                                  // GUARDED_BY(mu_)
+  size_t peak_ = 0;                                  // GUARDED_BY(mu_)
   std::unordered_map<std::string, size_t> by_peer_;  // GUARDED_BY(mu_)
 };
 
