@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <span>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -25,51 +26,28 @@ constexpr size_t kCoalesceBytes = 16 * 1024;
 
 asio::awaitable<void> ReadPayload(TlsStream& stream, const std::array<uint8_t, kFrameHeaderBytes>& header,
                                   size_t max_payload, FrameIn& out, ErrorCode& ec, BudgetedRead budget) {
-  FrameHeader h = DecodeFrameHeader(header);
-  out.type = h.type;
-  out.announced_size = h.payload_size;
-  out.payload.clear();
-  // The limit is checked on the header alone: nothing is allocated for a
-  // frame that is too large.
-  out.too_large = h.payload_size > max_payload;
-  if (out.too_large || h.payload_size == 0) co_return;
-  const size_t total = h.payload_size;
+  PayloadReader reader;
+  if (reader.Start(header, max_payload, out) != PayloadReader::Begin::kReading) co_return;
   // The frame's whole need is taken from the budget before any payload is
   // read (counted, not allocated): all or nothing, so frames waiting for
-  // budget never hold part of it, and one that has it can finish. While
-  // the buffer grows the old one and the new one exist together: at most
-  // 1.5 times the frame.
-  const size_t need = total <= kFirstPayloadChunk ? total : total + total / 2;
-  if (budget.hold != nullptr) {
-    while (!budget.hold->Take(need)) {
-      if (budget.timed_out != nullptr && *budget.timed_out) {
-        ec = asio::error::timed_out;
-        co_return;
-      }
-      asio::steady_timer wait(stream.get_executor(), std::chrono::milliseconds(10));
-      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      ec.clear();
+  // budget never hold part of it, and one that has it can finish.
+  while (!reader.TakeBudget(budget.hold)) {
+    if (budget.timed_out != nullptr && *budget.timed_out) {
+      ec = asio::error::timed_out;
+      co_return;
     }
+    asio::steady_timer wait(stream.get_executor(), std::chrono::milliseconds(10));
+    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    ec.clear();
   }
-  size_t got = 0;
-  while (got < total) {
-    // The buffer grows as the bytes come: 64 KiB, then doubling. A fresh
-    // string reserves exactly `want` (growing one in place may double its
-    // capacity).
-    const size_t want = std::min(total, std::max(kFirstPayloadChunk, 2 * got));
-    std::string bigger;
-    bigger.reserve(want);
-    bigger.append(out.payload);
-    bigger.resize(want);
-    out.payload.swap(bigger);
-    std::string().swap(bigger);
-    co_await asio::async_read(stream, asio::buffer(out.payload.data() + got, want - got),
+  while (!reader.complete()) {
+    const std::span<char> room = reader.Room(out);
+    co_await asio::async_read(stream, asio::buffer(room.data(), room.size()),
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    got = want;
+    reader.Filled(room.size());
   }
-  // Whole: the buffer is the frame's size; what growth needed goes back.
-  if (budget.hold != nullptr) budget.hold->Give(need - total);
+  reader.Finish(budget.hold);
 }
 
 }  // namespace

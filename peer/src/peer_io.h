@@ -25,6 +25,7 @@
 #include <boost/asio/ssl/stream.hpp>
 
 #include "frame_budget.h"
+#include "frame_reader.h"
 #include "schakel/peer/peer_protocol.h"
 
 namespace schakel::peer::peer_internal {
@@ -32,13 +33,6 @@ namespace schakel::peer::peer_internal {
 using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
 using ErrorCode = boost::system::error_code;
 using SteadyTime = std::chrono::steady_clock::time_point;
-
-struct FrameIn {
-  uint8_t type = 0;
-  uint32_t announced_size = 0;  // from the header
-  bool too_large = false;       // announced_size > limit; payload not read
-  std::string payload;
-};
 
 // Where a frame's payload buffer may grow from (frame_budget.h): `hold` of
 // the node's budget, and the flag the owner's watchdog sets when the frame
@@ -50,8 +44,8 @@ struct BudgetedRead {
 };
 
 // Reads one whole frame with a payload limit of `max_payload`. The payload
-// buffer grows as bytes arrive (64 KiB, then doubling up to the announced
-// size), never all at once from the header.
+// buffer grows as bytes arrive (PayloadReader, frame_reader.h), never all at
+// once from the header.
 boost::asio::awaitable<void> ReadFrame(TlsStream& stream, size_t max_payload, FrameIn& out, ErrorCode& ec,
                                        BudgetedRead budget = {});
 
@@ -64,9 +58,6 @@ boost::asio::awaitable<void> ReadHeaderStart(TlsStream& stream, std::array<uint8
 // Completes a frame whose first `got` header bytes are in `header`.
 boost::asio::awaitable<void> FinishFrame(TlsStream& stream, std::array<uint8_t, kFrameHeaderBytes>& header, size_t got,
                                          size_t max_payload, FrameIn& out, ErrorCode& ec, BudgetedRead budget = {});
-
-// The first step of a payload buffer's growth.
-inline constexpr size_t kFirstPayloadChunk = 64 * 1024;
 
 // Writes one frame. REQUIRES: payload.size() fits in u32.
 boost::asio::awaitable<void> WriteFrame(TlsStream& stream, FrameType type, std::string_view payload, ErrorCode& ec);
