@@ -27,8 +27,12 @@ fi
 case "$SECS" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a number of seconds, not '$SECS'" >&2; exit 2 ;; esac
 
 BUILD=$ROOT/build/fuzz
-ALL_TARGETS=(json scenario consent case_summary node_config protocol_toml node_card envelope
-  receipt revocation peer_protocol audit_verify form api_request)
+# Every tests/fuzz/NAME_fuzz.cpp is a target.
+ALL_TARGETS=()
+for f in "$ROOT"/tests/fuzz/*_fuzz.cpp; do
+  f=${f##*/}
+  ALL_TARGETS+=("${f%_fuzz.cpp}")
+done
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -66,7 +70,7 @@ configure_and_build
 
 failed=0
 total_runs=0
-printf '%-15s %8s %12s  %s\n' target seconds runs result
+printf '%-15s %8s %12s %7s %7s %14s  %s\n' target seconds runs cov ft corpus result
 for t in "${TARGETS[@]}"; do
   bin=$BUILD/tests/fuzz/${t}_fuzz
   corpus=$BUILD/corpus/$t
@@ -85,6 +89,11 @@ for t in "${TARGETS[@]}"; do
     runs=$(grep -oE '^#[0-9]+' "$out" | tail -1 | tr -d '#' || true)
   fi
   runs=${runs:-0}
+  # libFuzzer's last status line: "#N ... cov: E ft: F corp: U/S ..."
+  last=$(grep -E ' cov: [0-9]+ ft: [0-9]+ corp: ' "$out" | tail -1 || true)
+  cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
+  ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
+  corp=$(sed -nE 's/.* corp: ([0-9]+\/[0-9]+[a-zA-Z]*).*/\1/p' <<<"$last")
   total_runs=$((total_runs + runs))
   crash=$(grep -oE "Test unit written to [^ ]+" "$out" | tail -1 | sed 's/Test unit written to //' || true)
   if [ "$status" -eq 0 ]; then
@@ -93,7 +102,7 @@ for t in "${TARGETS[@]}"; do
     failed=1
     result="FOUND (exit $status) ${crash:-no artifact}; log $out"
   fi
-  printf '%-15s %8s %12s  %s\n' "$t" "$SECS" "$runs" "$result"
+  printf '%-15s %8s %12s %7s %7s %14s  %s\n' "$t" "$SECS" "$runs" "${cov:--}" "${ft:--}" "${corp:--}" "$result"
   if [ "$status" -ne 0 ]; then
     grep -E "ERROR: |fuzz property failed|runtime error|SUMMARY" "$out" | head -5 | sed 's/^/    /'
   fi
