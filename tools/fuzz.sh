@@ -8,12 +8,40 @@
 # copy of its seeds in build/fuzz/corpus/NAME, so tests/fuzz/corpus stays
 # clean. New inputs libFuzzer finds stay in that copy.
 #
-# Environment: FUZZ_TARGETS="json consent" to run only some; JOBS (build).
-# Prints per target the runs executed and whether it found anything; exits 1
-# if any target crashed, leaked or timed out, naming the crash file.
+# Environment: FUZZ_TARGETS="json consent" to run only some; JOBS (build);
+# FUZZ_RECORD=FILE appends one tab-separated line per target run to FILE
+# (docs/fuzz-hours.tsv is the project's record; docs/fuzzing.md).
+# Prints per target the runs executed, coverage and corpus and whether it
+# found anything; exits 1 if any target crashed, leaked or timed out, naming
+# the crash file.
+#
+# tools/fuzz.sh --summary [FILE] prints the totals per target of a record
+# (default docs/fuzz-hours.tsv) and builds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+
+if [ "${1:-}" = "--summary" ]; then
+  record=${2:-$ROOT/docs/fuzz-hours.tsv}
+  [ -f "$record" ] || { echo "fuzz.sh: no record at $record" >&2; exit 2; }
+  # Columns: date commit target wall_s cpu_s runs cov ft corpus_units corpus_bytes result
+  printf "%-15s %5s %9s %9s %13s %7s %7s %8s %10s %6s\n" target runs wall_min cpu_min executions cov ft corpus bytes found
+  awk -F'\t' '
+    /^#/ || NF < 11 { next }
+    { t = $3; wall[t] += $4; runs[t] += $6; n[t]++
+      if ($5 == "-") unmeasured[t]++; else cpu[t] += $5
+      cov[t] = $7; ft[t] = $8; units[t] = $9; bytes[t] = $10
+      if ($11 != "ok") found[t]++ }
+    END {
+      for (t in n) {
+        # CPU minutes; "+" when some runs were not measured, "?" when none was.
+        c = sprintf("%.1f", cpu[t] / 60)
+        if (unmeasured[t] == n[t]) c = "?"; else if (unmeasured[t] > 0) c = c "+"
+        printf "%-15s %5d %9.1f %9s %13d %7s %7s %8s %10s %6d\n", t, n[t], wall[t] / 60, c, runs[t], cov[t], ft[t], units[t], bytes[t], found[t]
+      }
+    }' "$record" | sort
+  exit 0
+fi
 JOBS=${JOBS:-2}
 # bash sets $SECONDS to the shell's uptime; only a value exported by the
 # caller counts.
@@ -68,6 +96,8 @@ configure_and_build() {
 install_missing
 configure_and_build
 
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+
 failed=0
 total_runs=0
 printf '%-15s %8s %12s %7s %7s %14s  %s\n' target seconds runs cov ft corpus result
@@ -80,10 +110,17 @@ for t in "${TARGETS[@]}"; do
   out=$BUILD/logs/$t.log
   mkdir -p "$(dirname "$out")"
   status=0
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  wall_before=$(date +%s)
+  # bash's `time` gives the fuzzer's own CPU seconds (user, system): on a
+  # busy machine they, not the wall clock, say how much fuzzing was done.
+  TIMEFORMAT='%U %S'
+  { time ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-      -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$out" 2>&1 || status=$?
+      -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$out" 2>&1; } 2>"$out.cpu" || status=$?
+  wall=$(($(date +%s) - wall_before))
+  cpu=$(awk 'NF == 2 { printf "%.0f", $1 + $2 }' "$out.cpu")
+  cpu=${cpu:-0}
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
   if [ -z "$runs" ]; then
     runs=$(grep -oE '^#[0-9]+' "$out" | tail -1 | tr -d '#' || true)
@@ -103,6 +140,14 @@ for t in "${TARGETS[@]}"; do
     result="FOUND (exit $status) ${crash:-no artifact}; log $out"
   fi
   printf '%-15s %8s %12s %7s %7s %14s  %s\n' "$t" "$SECS" "$runs" "${cov:--}" "${ft:--}" "${corp:--}" "$result"
+  if [ -n "${FUZZ_RECORD:-}" ]; then
+    units=$(find "$corpus" -type f | wc -l)
+    bytes=$(du -sb "$corpus" | cut -f1)
+    ok=ok
+    if [ "$status" -ne 0 ]; then ok="found:exit-$status"; fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$commit" "$t" "$wall" \
+      "$cpu" "$runs" "${cov:--}" "${ft:--}" "$units" "$bytes" "$ok" >>"$FUZZ_RECORD"
+  fi
   if [ "$status" -ne 0 ]; then
     grep -E "ERROR: |fuzz property failed|runtime error|SUMMARY" "$out" | head -5 | sed 's/^/    /'
   fi
