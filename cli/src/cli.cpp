@@ -82,6 +82,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in, std::ostream& ou
   AddAuditOnlineCommands(app, &ctx);
   AddBackupCommands(app, &ctx);
   AddKeyCommands(app, &ctx);
+  AddDirectoryCommands(app, &ctx);
 
   try {
     app.parse(argc, argv);

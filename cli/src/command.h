@@ -63,6 +63,10 @@ void AddConsentRequestCommands(CLI::App* consent, Context* ctx);
 void AddAuditOnlineCommands(CLI::App& app, Context* ctx);
 void AddAuditCommands(CLI::App& app, Context* ctx);
 void AddBackupCommands(CLI::App& app, Context* ctx);
+// `directory`: the keeper's init|add|remove|sign|show (directory_commands.cpp),
+// and a node's trust|update|list (directory_node_commands.cpp).
+void AddDirectoryCommands(CLI::App& app, Context* ctx);
+void AddDirectoryNodeCommands(CLI::App* directory, Context* ctx);
 // Adds rotate-keys to the "node" group; call after AddNodeCommands.
 void AddKeyCommands(CLI::App& app, Context* ctx);
 

@@ -77,7 +77,7 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
           .WithContext(args.card_file));
   if (!address_note.empty()) ctx->io.err << "note: " << address_note << "\n";
   std::string now = FormatInstant(NowUtc());
-  store::Partner partner{card, text, now, now};
+  store::Partner partner{card, text, now, now, ""};
   // The checks, the change and its audit entry in one transaction.
   store::Transaction tx(*node.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
@@ -148,7 +148,8 @@ Status RunPartnerList(Context* ctx) {
                       {"address", p.card.address},
                       {"fingerprint", crypto::Fingerprint(p.card.sign_pk)},
                       {"added", p.added},
-                      {"updated", p.updated}});
+                      {"updated", p.updated},
+                      {"source", p.source.empty() ? "hand" : p.source}});
     }
     PrintJson(ctx, {{"partners", list}});
     return Status::Ok();
@@ -159,6 +160,7 @@ Status RunPartnerList(Context* ctx) {
   for (const auto& p : partners) {
     ctx->io.out << p.card.node_id << "\t" << p.card.org_type << "\t" << p.card.address << "\t" << p.card.name << "\n"
                 << "\tfingerprint " << crypto::Fingerprint(p.card.sign_pk) << "\n";
+    if (!p.source.empty()) ctx->io.out << "\tfrom " << p.source << "\n";
   }
   return Status::Ok();
 }

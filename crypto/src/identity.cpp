@@ -64,6 +64,18 @@ Result<SigningKeyPair> SigningKeyPairFromSecret(std::span<const uint8_t> secret6
   return kp;
 }
 
+Result<SigningKeyPair> SigningKeyPairFromSeed(std::span<const uint8_t> seed32) {
+  EnsureInitialised();
+  if (seed32.size() != crypto_sign_SEEDBYTES) {
+    return Status::InvalidInput("signing key seed: expected " + std::to_string(crypto_sign_SEEDBYTES) + " bytes, got " +
+                                std::to_string(seed32.size()));
+  }
+  SigningKeyPair kp;
+  kp.secret = SecureBuffer(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_seed_keypair(kp.public_key.data(), kp.secret.data(), seed32.data());
+  return kp;
+}
+
 EncryptionKeyPair GenerateEncryptionKeyPair(const SigningKeyPair& identity) {
   EnsureInitialised();
   EncryptionKeyPair kp;

@@ -64,13 +64,13 @@ Result<SecureBuffer> ReadKeyFile(const std::string& path) {
   }
   if ((st.st_mode & 07777 & ~static_cast<mode_t>(0600)) != 0) {
     return Status::InvalidInput("key file " + path + " has mode " + Octal(st.st_mode) +
-                                ", wider than 0600; others could read the database key. Fix "
+                                ", wider than 0600; others could read the key. Fix "
                                 "with: chmod 600 " +
                                 path);
   }
   if (st.st_size != static_cast<off_t>(kDbKeyBytes)) {
     return Status::InvalidInput("key file " + path + " holds " + std::to_string(st.st_size) +
-                                " bytes; a database key file holds exactly " + std::to_string(kDbKeyBytes));
+                                " bytes; a key file holds exactly " + std::to_string(kDbKeyBytes));
   }
   // Read straight into guarded memory, one byte more than expected to notice
   // a file that grew since fstat.
@@ -88,7 +88,7 @@ Result<SecureBuffer> ReadKeyFile(const std::string& path) {
   if (got != kDbKeyBytes) {
     return Status::InvalidInput("key file " + path +
                                 " changed size while being read; a "
-                                "database key file holds exactly " +
+                                "key file holds exactly " +
                                 std::to_string(kDbKeyBytes) + " bytes");
   }
   return SecureBuffer::FromBytes(key.span().first(kDbKeyBytes));

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <map>
@@ -278,10 +279,12 @@ Status DecodeFixed(const std::map<std::string, Member>& m, const char* field, st
 
 }  // namespace
 
-std::string CanonicalCardText(const NodeCard& card) {
+namespace {
+
+std::string CanonicalObject(const std::vector<std::pair<std::string_view, std::string>>& members) {
   std::string out = "{";
   bool first = true;
-  for (const auto& [key, value] : SignedMembers(card)) {
+  for (const auto& [key, value] : members) {
     if (!first) out.push_back(',');
     first = false;
     AppendJsonString(out, key);
@@ -290,6 +293,26 @@ std::string CanonicalCardText(const NodeCard& card) {
   }
   out.push_back('}');
   return out;
+}
+
+}  // namespace
+
+std::string CanonicalJsonString(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
+
+std::string CanonicalCardText(const NodeCard& card) { return CanonicalObject(SignedMembers(card)); }
+
+std::string CanonicalSignedCardText(const NodeCard& card) {
+  auto members = SignedMembers(card);
+  std::string sig;
+  AppendJsonString(sig, Base64Encode(card.sig));
+  // "sig" sorts after "org_type" and before "sign_pk".
+  auto at = std::find_if(members.begin(), members.end(), [](const auto& m) { return m.first == "sign_pk"; });
+  members.insert(at, {"sig", std::move(sig)});
+  return CanonicalObject(members);
 }
 
 void SignNodeCard(NodeCard& card, const SigningKeyPair& identity) {

@@ -595,8 +595,27 @@ CREATE TABLE audit_repeats (
 );
 )sql";
 
-constexpr std::array<std::string_view, 19> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,  kV9, kV10,
-                                                          kV11, kV12, kV13, kV14, kV15, kV16, kV17, kV18, kV19};
+// Version 20: regional directories (issue 22, docs/region.md). A row per
+// region whose directory key this node trusts, with the org types its
+// administrator accepts from it and the newest signed directory taken; each
+// partner says where its card came from ('' when an administrator imported
+// it by hand, 'directory:REGION' when a directory brought it).
+constexpr std::string_view kV20 = R"sql(
+CREATE TABLE region_directories (
+  region          TEXT PRIMARY KEY,
+  directory_pk    BLOB NOT NULL UNIQUE CHECK (length(directory_pk) = 32),
+  accept_types    TEXT NOT NULL,
+  serial          INTEGER NOT NULL CHECK (serial >= 1),
+  directory_json  TEXT NOT NULL,
+  trusted_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  source          TEXT NOT NULL
+);
+ALTER TABLE partners ADD COLUMN source TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 20> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,  kV9,  kV10,
+                                                          kV11, kV12, kV13, kV14, kV15, kV16, kV17, kV18, kV19, kV20};
 
 }  // namespace
 

@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kColumns =
     "node_id, name, org_type, address, sign_pk, enc_pk, enc_pk_sig, tls_spki_sha256, "
-    "card_created, card_json, added, updated";
+    "card_created, card_json, added, updated, source";
 
 template <size_t N>
 Status CopyBlob(const std::vector<uint8_t>& in, std::array<uint8_t, N>& out, const std::string& what) {
@@ -32,6 +32,7 @@ Result<Partner> Read(Statement& s) {
   p.card_json = s.Text(9);
   p.added = s.Text(10);
   p.updated = s.Text(11);
+  p.source = s.Text(12);
   return p;
 }
 
@@ -49,6 +50,8 @@ Statement& BindCard(Statement& s, const Partner& p) {
 }
 
 }  // namespace
+
+std::string DirectorySource(const std::string& region) { return "directory:" + region; }
 
 Result<std::optional<Partner>> FindPartner(Database& db, const std::string& node_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s,
@@ -81,8 +84,8 @@ Status CheckCardKeysUnique(Database& db, const crypto::NodeCard& card) {
 Status InsertPartner(Database& db, const Partner& partner) {
   SCHAKEL_RETURN_IF_ERROR(CheckCardKeysUnique(db, partner.card));
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO partners (") + kColumns +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
-  BindCard(s, partner).Bind(11, partner.added).Bind(12, partner.updated);
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+  BindCard(s, partner).Bind(11, partner.added).Bind(12, partner.updated).Bind(13, partner.source);
   Status st = s.Run();
   if (st.code() == Code::kAlreadyExists) {
     return Status::AlreadyExists("partner " + partner.card.node_id + " is already known");

@@ -23,8 +23,10 @@
 #include "schakel/store/accounts.h"
 #include "schakel/store/consent_requests.h"
 #include "schakel/store/database.h"
+#include "schakel/store/directories.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
+#include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 #include "schakel/store/users.h"
 #include "test_support.h"
@@ -124,6 +126,16 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
     EXPECT_EQ((*student)->updated_by, "migration");
     EXPECT_FALSE((*student)->birth_date.empty());
   }
+
+  // Version 20: the partners paired by hand in version 5 say so (source
+  // ""), and no regional directory is trusted yet.
+  auto partners = ListPartners(*db);
+  ASSERT_TRUE(partners.ok()) << partners.status().message();
+  ASSERT_FALSE(partners->empty());
+  for (const auto& p : *partners) EXPECT_EQ(p.source, "") << p.card.node_id;
+  auto regions = ListRegionDirectories(*db);
+  ASSERT_TRUE(regions.ok()) << regions.status().message();
+  EXPECT_TRUE(regions->empty());
 
   // The audit chain written under version 5 verifies under today's code.
   auto identity = LoadIdentity(*db);

@@ -43,6 +43,9 @@ SigningKeyPair GenerateSigningKeyPair();
 // Rebuilds a pair from a stored 64-byte secret key; checks that its public
 // half matches.
 Result<SigningKeyPair> SigningKeyPairFromSecret(std::span<const uint8_t> secret64);
+// The pair libsodium derives from a 32-byte seed (a regional directory key is
+// kept as its seed in a 0600 key file; docs/region.md).
+Result<SigningKeyPair> SigningKeyPairFromSeed(std::span<const uint8_t> seed32);
 
 EncryptionKeyPair GenerateEncryptionKeyPair(const SigningKeyPair& identity);
 // Rebuilds from a stored 32-byte secret, recomputing the public key and

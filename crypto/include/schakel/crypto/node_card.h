@@ -57,8 +57,13 @@ struct NodeCard {
   Signature sig{};
 };
 
+// A string as the canonical text writes it, quotes included (see above).
+std::string CanonicalJsonString(std::string_view s);
 // The canonical text of the card without sig (see above).
 std::string CanonicalCardText(const NodeCard& card);
+// The canonical text of the whole card, sig included (between org_type and
+// sign_pk, by the same byte order): how a regional directory holds a member.
+std::string CanonicalSignedCardText(const NodeCard& card);
 // Sets card.sign_pk to the identity's public key and fills card.sig with the
 // identity's signature over the canonical text.
 void SignNodeCard(NodeCard& card, const SigningKeyPair& identity);

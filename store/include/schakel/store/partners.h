@@ -18,7 +18,14 @@ struct Partner {
   std::string card_json;  // as received, for re-verification and export
   std::string added;      // RFC 3339
   std::string updated;    // RFC 3339
+  // Where the card came from: "" when an administrator imported it by hand
+  // (partner add), "directory:REGION" when a trusted regional directory
+  // brought it (docs/region.md). A directory never touches the first kind.
+  std::string source;
 };
+
+// The source of a partner a regional directory brought.
+std::string DirectorySource(const std::string& region);
 
 Result<std::optional<Partner>> FindPartner(Database& db, const std::string& node_id);
 Result<std::vector<Partner>> ListPartners(Database& db);
@@ -30,7 +37,7 @@ Status CheckCardKeysUnique(Database& db, const crypto::NodeCard& card);
 // Inserts a new partner; kAlreadyExists if the node id is known; kDenied as
 // CheckCardKeysUnique.
 Status InsertPartner(Database& db, const Partner& partner);
-// Replaces a known partner's card (a signed rotation); kNotFound if unknown;
+// Replaces a known partner's card (a signed rotation), keeping its source; kNotFound if unknown;
 // kDenied as CheckCardKeysUnique.
 Status UpdatePartnerCard(Database& db, const Partner& partner);
 // kNotFound if unknown.

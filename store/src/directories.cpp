@@ -1,0 +1,92 @@
+#include "schakel/store/directories.h"
+
+#include <algorithm>
+
+#include "rows.h"
+
+namespace schakel::store {
+namespace {
+
+constexpr const char* kColumns =
+    "region, directory_pk, accept_types, serial, directory_json, trusted_at, updated_at, source";
+
+std::string JoinTypes(const std::vector<std::string>& types) {
+  std::string out;
+  for (const auto& t : types) out += (out.empty() ? "" : ",") + t;
+  return out;
+}
+
+std::vector<std::string> SplitTypes(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<RegionDirectory> Read(Statement& s) {
+  RegionDirectory d;
+  d.region = s.Text(0);
+  std::vector<uint8_t> pk = s.Blob(1);
+  if (pk.size() != d.directory_pk.size()) {
+    return Status::Corruption("stored directory key of region " + d.region + " has a bad length");
+  }
+  std::copy(pk.begin(), pk.end(), d.directory_pk.begin());
+  d.accept_types = SplitTypes(s.Text(2));
+  d.serial = s.Int(3);
+  d.directory_json = s.Text(4);
+  d.trusted_at = s.Text(5);
+  d.updated_at = s.Text(6);
+  d.source = s.Text(7);
+  return d;
+}
+
+}  // namespace
+
+Result<std::optional<RegionDirectory>> FindRegionDirectory(Database& db, const std::string& region) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare(std::string("SELECT ") + kColumns + " FROM region_directories WHERE region = ?;"));
+  s.Bind(1, region);
+  return OneRow<RegionDirectory>(s, Read);
+}
+
+Result<std::vector<RegionDirectory>> ListRegionDirectories(Database& db) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare(std::string("SELECT ") + kColumns + " FROM region_directories ORDER BY region;"));
+  return AllRows<RegionDirectory>(s, Read);
+}
+
+Status InsertRegionDirectory(Database& db, const RegionDirectory& dir) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO region_directories (") + kColumns +
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?);"));
+  s.Bind(1, dir.region)
+      .BindBlob(2, dir.directory_pk)
+      .Bind(3, JoinTypes(dir.accept_types))
+      .Bind(4, dir.serial)
+      .Bind(5, dir.directory_json)
+      .Bind(6, dir.trusted_at)
+      .Bind(7, dir.updated_at)
+      .Bind(8, dir.source);
+  Status st = s.Run();
+  if (st.code() == Code::kAlreadyExists) {
+    return Status::AlreadyExists("region " + dir.region +
+                                 ", or another region with the same directory key, is trusted already");
+  }
+  return st;
+}
+
+Status UpdateRegionDirectory(Database& db, const RegionDirectory& dir) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("UPDATE region_directories SET serial = ?2, directory_json = ?3, "
+                                      "updated_at = ?4, source = ?5 WHERE region = ?1;"));
+  s.Bind(1, dir.region).Bind(2, dir.serial).Bind(3, dir.directory_json).Bind(4, dir.updated_at).Bind(5, dir.source);
+  SCHAKEL_RETURN_IF_ERROR(s.Run());
+  if (db.Changes() == 0) return Status::NotFound("region " + dir.region + " is not trusted on this node");
+  return Status::Ok();
+}
+
+}  // namespace schakel::store
