@@ -172,8 +172,9 @@ Status RunSign(Context* ctx, const DirectoryArgs& a) {
   crypto::SignDirectory(dir, key);
   SCHAKEL_RETURN_IF_ERROR(WriteDraft(a.file, dir));
   if (ctx->globals.json) {
-    PrintJson(ctx, {{"region", dir.region}, {"serial", dir.serial}, {"expires", dir.expires},
-                    {"members", dir.members.size()}});
+    PrintJson(
+        ctx,
+        {{"region", dir.region}, {"serial", dir.serial}, {"expires", dir.expires}, {"members", dir.members.size()}});
   } else {
     ctx->io.out << "Directory of region " << dir.region << " signed: serial " << dir.serial << ", "
                 << dir.members.size() << " members, valid until " << dir.expires << "\n";
@@ -224,9 +225,7 @@ CLI::Option* FileOption(CLI::App* cmd, DirectoryArgs* a) {
 
 template <typename Run>
 void OnRun(CLI::App* cmd, Context* ctx, std::shared_ptr<DirectoryArgs> a, std::string what, Run run) {
-  cmd->callback([ctx, a, what, run] {
-    ctx->action = {what, [ctx, a, run] { return run(ctx, *a); }};
-  });
+  cmd->callback([ctx, a, what, run] { ctx->action = {what, [ctx, a, run] { return run(ctx, *a); }}; });
 }
 
 }  // namespace
@@ -248,8 +247,7 @@ void AddDirectoryCommands(CLI::App& app, Context* ctx) {
   add->add_flag("--json", ctx->globals.json, "print results as one JSON document");
   FileOption(add, a.get());
   add->add_option("--card", a->card_file, "the member's node-card.json")->required();
-  add->add_option("--fingerprint", a->fingerprint, "the fingerprint the member read to you, e.g. by phone")
-      ->required();
+  add->add_option("--fingerprint", a->fingerprint, "the fingerprint the member read to you, e.g. by phone")->required();
   OnRun(add, ctx, a, "directory add", RunAdd);
 
   CLI::App* remove = directory->add_subcommand("remove", "take a member out of the directory");

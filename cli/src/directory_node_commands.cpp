@@ -124,13 +124,14 @@ Result<Applied> ApplyDirectory(OfflineNode& node, const store::RegionDirectory& 
     }
     if (crypto::CanonicalCardText(known->card) == crypto::CanonicalCardText(card)) continue;
     if (known->card.sign_pk != card.sign_pk) {
-      SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id, "the directory gives it another identity key; an administrator "
-                                                     "must confirm that by phone (partner remove, then add)"));
+      SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id,
+                                       "the directory gives it another identity key; an administrator "
+                                       "must confirm that by phone (partner remove, then add)"));
       continue;
     }
     if (known->card.org_type != card.org_type) {
-      SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id, "the directory changes its org type from " +
-                                                         known->card.org_type + " to " + card.org_type +
+      SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id, "the directory changes its org type from " + known->card.org_type +
+                                                         " to " + card.org_type +
                                                          "; an administrator must confirm that"));
       continue;
     }
@@ -203,9 +204,9 @@ Status RunTrust(Context* ctx, const NodeDirectoryArgs& args) {
   SCHAKEL_RETURN_IF_ERROR(store::InsertRegionDirectory(*node.db, trusted));
   std::string accepted;
   for (const auto& t : types) accepted += (accepted.empty() ? "" : ",") + t;
-  SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "directory.trust", dir.region,
-                                       "fingerprint_verified serial " + std::to_string(dir.serial) + " accept " +
-                                           accepted + " from " + trusted.source));
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(
+      node, "directory.trust", dir.region,
+      "fingerprint_verified serial " + std::to_string(dir.serial) + " accept " + accepted + " from " + trusted.source));
   SCHAKEL_ASSIGN_OR_RETURN(Applied applied, ApplyDirectory(node, trusted, dir, args.allow_local_address, notes));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   ctx->io.err << notes.str();
@@ -245,9 +246,9 @@ Status RunUpdate(Context* ctx, const NodeDirectoryArgs& args) {
   trusted->updated_at = FormatInstant(NowUtc());
   trusted->source = "file " + args.file;
   SCHAKEL_RETURN_IF_ERROR(store::UpdateRegionDirectory(*node.db, *trusted));
-  SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "directory.update", dir.region,
-                                       "serial " + std::to_string(held->serial) + " -> " + std::to_string(dir.serial) +
-                                           " from " + trusted->source));
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(
+      node, "directory.update", dir.region,
+      "serial " + std::to_string(held->serial) + " -> " + std::to_string(dir.serial) + " from " + trusted->source));
   std::ostringstream notes;
   SCHAKEL_ASSIGN_OR_RETURN(Applied applied, ApplyDirectory(node, *trusted, dir, args.allow_local_address, notes));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
@@ -271,8 +272,7 @@ Status RunList(Context* ctx) {
     std::string issued = held.ok() ? held->issued : "";
     std::string expires = held.ok() ? held->expires : "";
     auto issued_at = ParseInstant(issued);
-    long long age_days =
-        issued_at.ok() ? std::chrono::duration_cast<std::chrono::days>(now - *issued_at).count() : -1;
+    long long age_days = issued_at.ok() ? std::chrono::duration_cast<std::chrono::days>(now - *issued_at).count() : -1;
     bool expired = !held.ok() || *ParseInstant(expires) <= now;
     if (ctx->globals.json) {
       list.push_back({{"region", r.region},
@@ -315,8 +315,9 @@ void AddDirectoryNodeCommands(CLI::App* directory, Context* ctx) {
   trust->add_option("--file", a->file, "the signed directory (JSON) the keeper gave you")->required();
   trust->add_option("--fingerprint", a->fingerprint, "the directory key's fingerprint the keeper read to you")
       ->required();
-  trust->add_option("--accept-types", a->accept_types,
-                    "the org types to take from the directory, comma-separated (e.g. wijkteam,ggd,lvs)")
+  trust
+      ->add_option("--accept-types", a->accept_types,
+                   "the org types to take from the directory, comma-separated (e.g. wijkteam,ggd,lvs)")
       ->required();
   trust->add_flag("--allow-local-address", a->allow_local_address,
                   "import members whose address is loopback or link-local (a test or demo on one machine)");

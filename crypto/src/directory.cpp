@@ -18,8 +18,7 @@ constexpr auto kFutureSkew = std::chrono::minutes(10);
 Status DirError(const std::string& msg) { return Status::InvalidInput("directory: " + msg); }
 
 std::vector<NodeCard> SortedMembers(std::vector<NodeCard> members) {
-  std::sort(members.begin(), members.end(),
-            [](const NodeCard& a, const NodeCard& b) { return a.node_id < b.node_id; });
+  std::sort(members.begin(), members.end(), [](const NodeCard& a, const NodeCard& b) { return a.node_id < b.node_id; });
   return members;
 }
 
@@ -60,8 +59,8 @@ Result<Directory> Parse(std::string_view json, bool draft) {
   if (!root.is_object()) return DirError("expected a JSON object");
   JsonFields f(root, "");
   auto field = [](Status s) { return s.ok() ? s : DirError(s.message()); };
-  SCHAKEL_RETURN_IF_ERROR(
-      field(f.OnlyKeys({"version", "region", "name", "serial", "issued", "expires", "directory_pk", "members", "sig"})));
+  SCHAKEL_RETURN_IF_ERROR(field(
+      f.OnlyKeys({"version", "region", "name", "serial", "issued", "expires", "directory_pk", "members", "sig"})));
 
   Directory dir;
   auto version = f.Integer("version", 1, 1000000);

@@ -55,8 +55,8 @@ Result<std::optional<RegionDirectory>> FindRegionDirectory(Database& db, const s
 }
 
 Result<std::vector<RegionDirectory>> ListRegionDirectories(Database& db) {
-  SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare(std::string("SELECT ") + kColumns + " FROM region_directories ORDER BY region;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(std::string("SELECT ") + kColumns + " FROM region_directories ORDER BY region;"));
   return AllRows<RegionDirectory>(s, Read);
 }
 
@@ -80,9 +80,8 @@ Status InsertRegionDirectory(Database& db, const RegionDirectory& dir) {
 }
 
 Status UpdateRegionDirectory(Database& db, const RegionDirectory& dir) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare("UPDATE region_directories SET serial = ?2, directory_json = ?3, "
-                                      "updated_at = ?4, source = ?5 WHERE region = ?1;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE region_directories SET serial = ?2, directory_json = ?3, "
+                                                   "updated_at = ?4, source = ?5 WHERE region = ?1;"));
   s.Bind(1, dir.region).Bind(2, dir.serial).Bind(3, dir.directory_json).Bind(4, dir.updated_at).Bind(5, dir.source);
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   if (db.Changes() == 0) return Status::NotFound("region " + dir.region + " is not trusted on this node");

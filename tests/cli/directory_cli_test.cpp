@@ -47,8 +47,8 @@ class DirectoryCli : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(InitNode(school_, "school-a", "school", 17601));
-    auto r = RunSchakel({"directory", "init", "--file", dir_file_, "--key", key_file_, "--region", "swv-oost",
-                         "--name", "Samenwerkingsverband Oost", "--json"});
+    auto r = RunSchakel({"directory", "init", "--file", dir_file_, "--key", key_file_, "--region", "swv-oost", "--name",
+                         "Samenwerkingsverband Oost", "--json"});
     ASSERT_EQ(r.code, 0) << r.err;
     fingerprint_ = Json::parse(r.out)["fingerprint"];
   }
@@ -297,8 +297,8 @@ TEST_F(DirectoryCli, APartnerPairedByHandIsNeverTouchedAndConflictsAreReported) 
   ASSERT_EQ(KeeperAdd(MakeCard(impostor, "ggd-c", "ggd", "2026-11-03T10:00:00Z", 40)).code, 0);
   ASSERT_EQ(KeeperAdd(MakeCard(team_, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", 11)).code, 0);
   ASSERT_EQ(Sign().code, 0);
-  auto trust = RunSchakel({"directory", "trust", "--dir", school_, "--file", Snapshot(), "--fingerprint",
-                           fingerprint_, "--accept-types", "wijkteam,ggd", "--json"});
+  auto trust = RunSchakel({"directory", "trust", "--dir", school_, "--file", Snapshot(), "--fingerprint", fingerprint_,
+                           "--accept-types", "wijkteam,ggd", "--json"});
   ASSERT_EQ(trust.code, 0) << trust.err;
   Json applied = Json::parse(trust.out);
   EXPECT_EQ(applied["added"], Json::array({"wijkteam-b"}));
