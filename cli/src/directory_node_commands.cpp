@@ -197,7 +197,8 @@ Status RunTrust(Context* ctx, const NodeDirectoryArgs& args) {
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
   SCHAKEL_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(args.file, crypto::kMaxDirectoryBytes));
   std::string now = FormatInstant(NowUtc());
-  store::RegionDirectory trusted{dir.region, dir.directory_pk, types, dir.serial, text, now, now, "file " + args.file};
+  store::RegionDirectory trusted{dir.region, dir.directory_pk,   types, dir.serial, dir.issued, dir.expires, text, now,
+                                 now,        "file " + args.file};
   std::ostringstream notes;
   store::Transaction tx(*node.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
@@ -242,6 +243,8 @@ Status RunUpdate(Context* ctx, const NodeDirectoryArgs& args) {
     return check;
   }
   trusted->serial = dir.serial;
+  trusted->issued = dir.issued;
+  trusted->expires = dir.expires;
   trusted->directory_json = text;
   trusted->updated_at = FormatInstant(NowUtc());
   trusted->source = "file " + args.file;
@@ -264,16 +267,16 @@ Status RunList(Context* ctx) {
   Instant now = NowUtc();
   nlohmann::json list = nlohmann::json::array();
   for (const auto& r : regions) {
-    auto held = crypto::ParseDirectory(r.directory_json);
     std::vector<std::string> members;
     for (const auto& p : partners) {
       if (p.source == store::DirectorySource(r.region)) members.push_back(p.card.node_id);
     }
-    std::string issued = held.ok() ? held->issued : "";
-    std::string expires = held.ok() ? held->expires : "";
+    const std::string& issued = r.issued;
+    const std::string& expires = r.expires;
     auto issued_at = ParseInstant(issued);
+    auto expires_at = ParseInstant(expires);
     long long age_days = issued_at.ok() ? std::chrono::duration_cast<std::chrono::days>(now - *issued_at).count() : -1;
-    bool expired = !held.ok() || *ParseInstant(expires) <= now;
+    bool expired = !expires_at.ok() || *expires_at <= now;
     if (ctx->globals.json) {
       list.push_back({{"region", r.region},
                       {"serial", r.serial},

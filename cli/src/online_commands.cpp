@@ -311,6 +311,19 @@ void PrintStatus(std::ostream& o, const json& r) {
         << JsonText(l, "listener") << "] cert_file and key_file (docs/links.md, \"Certificates a browser trusts\")\n";
     }
   }
+  if (r.contains("regions") && r["regions"].is_array()) {
+    for (const auto& g : r["regions"]) {
+      o << "region " << JsonText(g, "region") << ": directory serial " << JsonText(g, "serial") << ", issued "
+        << JsonText(g, "issued") << " (" << JsonText(g, "age_days") << " days ago), "
+        << (JsonText(g, "expired") == "true" ? "EXPIRED at " : "valid until ") << JsonText(g, "expires") << "; "
+        << (g.contains("members") ? g["members"].size() : 0) << " partner(s) from it";
+      if (g.contains("unreachable") && g["unreachable"].is_array() && !g["unreachable"].empty()) {
+        o << ", unreachable:";
+        for (const auto& id : g["unreachable"]) o << " " << (id.is_string() ? id.get<std::string>() : "?");
+      }
+      o << "\n";
+    }
+  }
   if (!r.contains("partners") || !r["partners"].is_array() || r["partners"].empty()) {
     o << "partners: none\n";
     return;

@@ -90,6 +90,7 @@ Json PartnerStatusJson(const service::PartnerStatus& p) {
               {"name", p.name},
               {"org_type", p.org_type},
               {"address", p.address},
+              {"source", p.source.empty() ? "hand" : p.source},
               {"reachable", reachable},
               {"last_attempt", OptInstant(seen ? seen->last_attempt : std::nullopt)},
               {"last_success", OptInstant(seen ? seen->last_success : std::nullopt)},
@@ -288,6 +289,21 @@ static Json SelfSignedJson(const service::NodeStatusView& r) {
   return out;
 }
 
+static Json RegionsJson(const service::NodeStatusView& r) {
+  Json out = Json::array();
+  for (const auto& g : r.regions) {
+    out.push_back({{"region", g.region},
+                   {"serial", g.serial},
+                   {"issued", g.issued},
+                   {"expires", g.expires},
+                   {"age_days", g.age_days},
+                   {"expired", g.expired},
+                   {"members", g.members},
+                   {"unreachable", g.unreachable}});
+  }
+  return out;
+}
+
 Json ToJson(const service::NodeStatusView& r) {
   Json partners = Json::array();
   for (const auto& p : r.partners) partners.push_back(PartnerStatusJson(p));
@@ -299,6 +315,7 @@ Json ToJson(const service::NodeStatusView& r) {
           {"started", FormatInstantMs(r.started)},
           {"uptime_seconds", uptime},
           {"partners", partners},
+          {"regions", RegionsJson(r)},
           {"outbox_depth", r.outbox_depth},
           {"queued_shares", r.queued_shares.count},
           {"oldest_queued", OptString(r.queued_shares.oldest)},

@@ -7,6 +7,7 @@
 
 #include "schakel/base/version.h"
 #include "schakel/service/service.h"
+#include "schakel/store/directories.h"
 #include "schakel/store/node_dir.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/users.h"
@@ -51,7 +52,8 @@ Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   SCHAKEL_ASSIGN_OR_RETURN(v.queued_shares, store::SummarizeOutgoing(db, "share"));
   SCHAKEL_ASSIGN_OR_RETURN(v.pending_revocations, store::SummarizeOutgoing(db, "revocation"));
   for (const auto& p : partners) {
-    PartnerStatus ps{p.card.node_id, p.card.name, p.card.org_type, p.card.address, std::nullopt, 0, 0, std::nullopt};
+    PartnerStatus ps{p.card.node_id, p.card.name, p.card.org_type, p.card.address, p.source, std::nullopt, 0, 0,
+                     std::nullopt};
     SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary queued, store::SummarizeOutgoing(db, "share", ps.node_id));
     SCHAKEL_ASSIGN_OR_RETURN(store::OutgoingSummary revoking, store::SummarizeOutgoing(db, "revocation", ps.node_id));
     ps.seen = core_.reachability.Get(ps.node_id);
@@ -62,6 +64,21 @@ Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
       ps.oldest_queued = revoking.oldest;
     }
     v.partners.push_back(std::move(ps));
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::RegionDirectory> regions, store::ListRegionDirectories(db));
+  for (const auto& r : regions) {
+    RegionStatus rs{r.region, r.serial, r.issued, r.expires, 0, false, {}, {}};
+    if (auto issued = ParseInstant(r.issued); issued.ok()) {
+      rs.age_days = std::chrono::duration_cast<std::chrono::days>(v.now - *issued).count();
+    }
+    auto expires = ParseInstant(r.expires);
+    rs.expired = !expires.ok() || *expires <= v.now;
+    for (const auto& ps : v.partners) {
+      if (ps.source != store::DirectorySource(r.region)) continue;
+      rs.members.push_back(ps.node_id);
+      if (ps.seen && ps.seen->last_attempt && !ps.seen->last_attempt_ok) rs.unreachable.push_back(ps.node_id);
+    }
+    v.regions.push_back(std::move(rs));
   }
   store::NodePaths paths(core_.dir, core_.config.key_file);
   v.node_id = core_.config.node_id;

@@ -8,7 +8,7 @@ namespace schakel::store {
 namespace {
 
 constexpr const char* kColumns =
-    "region, directory_pk, accept_types, serial, directory_json, trusted_at, updated_at, source";
+    "region, directory_pk, accept_types, serial, issued, expires, directory_json, trusted_at, updated_at, source";
 
 std::string JoinTypes(const std::vector<std::string>& types) {
   std::string out;
@@ -38,10 +38,12 @@ Result<RegionDirectory> Read(Statement& s) {
   std::copy(pk.begin(), pk.end(), d.directory_pk.begin());
   d.accept_types = SplitTypes(s.Text(2));
   d.serial = s.Int(3);
-  d.directory_json = s.Text(4);
-  d.trusted_at = s.Text(5);
-  d.updated_at = s.Text(6);
-  d.source = s.Text(7);
+  d.issued = s.Text(4);
+  d.expires = s.Text(5);
+  d.directory_json = s.Text(6);
+  d.trusted_at = s.Text(7);
+  d.updated_at = s.Text(8);
+  d.source = s.Text(9);
   return d;
 }
 
@@ -62,15 +64,17 @@ Result<std::vector<RegionDirectory>> ListRegionDirectories(Database& db) {
 
 Status InsertRegionDirectory(Database& db, const RegionDirectory& dir) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO region_directories (") + kColumns +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?);"));
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
   s.Bind(1, dir.region)
       .BindBlob(2, dir.directory_pk)
       .Bind(3, JoinTypes(dir.accept_types))
       .Bind(4, dir.serial)
-      .Bind(5, dir.directory_json)
-      .Bind(6, dir.trusted_at)
-      .Bind(7, dir.updated_at)
-      .Bind(8, dir.source);
+      .Bind(5, dir.issued)
+      .Bind(6, dir.expires)
+      .Bind(7, dir.directory_json)
+      .Bind(8, dir.trusted_at)
+      .Bind(9, dir.updated_at)
+      .Bind(10, dir.source);
   Status st = s.Run();
   if (st.code() == Code::kAlreadyExists) {
     return Status::AlreadyExists("region " + dir.region +

@@ -606,6 +606,8 @@ CREATE TABLE region_directories (
   directory_pk    BLOB NOT NULL UNIQUE CHECK (length(directory_pk) = 32),
   accept_types    TEXT NOT NULL,
   serial          INTEGER NOT NULL CHECK (serial >= 1),
+  issued          TEXT NOT NULL,
+  expires         TEXT NOT NULL,
   directory_json  TEXT NOT NULL,
   trusted_at      TEXT NOT NULL,
   updated_at      TEXT NOT NULL,

@@ -4,9 +4,10 @@
 // each. Two members that never exchanged cards by hand then share a case
 // through real daemons; a newer directory that drops a member stops traffic
 // to it at once (the running daemon reads its partners from the database),
-// and an older or forged directory is refused.
+// and an older or forged directory is refused. `status` shows the region.
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -31,17 +32,18 @@ struct Member {
 };
 
 constexpr Member kRegion[] = {
-    {"school", "school-a", "school"}, {"team", "wijkteam-b", "wijkteam"}, {"school2", "school-c", "school"},
-    {"school3", "school-d", "school"}, {"lvs", "lvs-e", "lvs"},           {"ggd", "ggd-f", "ggd"},
-    {"rmc", "rmc-g", "rmc"},          {"swv", "swv-h", "swv"},
+    {"school", "school-a", "school"},  {"team", "wijkteam-b", "wijkteam"},
+    {"school2", "school-c", "school"}, {"school3", "school-d", "school"},
+    {"lvs", "lvs-e", "lvs"},           {"ggd", "ggd-f", "ggd"},
+    {"rmc", "rmc-g", "rmc"},           {"swv", "swv-h", "swv"},
 };
 constexpr const char* kAllTypes = "school,wijkteam,lvs,ggd,rmc,swv";
 
 class Region : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto r = RunSchakel({"directory", "init", "--file", dir_file_, "--key", key_file_, "--region", "swv-oost",
-                         "--name", "Samenwerkingsverband Oost", "--json"});
+    auto r = RunSchakel({"directory", "init", "--file", dir_file_, "--key", key_file_, "--region", "swv-oost", "--name",
+                         "Samenwerkingsverband Oost", "--json"});
     ASSERT_EQ(r.code, 0) << r.err;
     keeper_fingerprint_ = nlohmann::json::parse(r.out)["fingerprint"];
   }
@@ -117,6 +119,27 @@ TEST_F(Region, EightNodesFromOneDirectoryShareWithoutPairingAndARemovedMemberIsR
   const std::string id = testing::LastLine(shared.out);
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", id, "delivered", std::chrono::seconds(30)));
   EXPECT_EQ(fed_.AsJson("team", "gezinswerker", {"inbox"})["inbox"].size(), 1u);
+
+  // `status` shows the region: its serial and age, and a member whose last
+  // delivery attempt failed.
+  fed_.StopNode("team");
+  auto queued = fed_.As("school", "mentor", share);
+  ASSERT_EQ(queued.code, 0) << queued.err;
+  nlohmann::json region;
+  for (int i = 0; i < 200; ++i) {  // bounded: 20 s
+    region = fed_.AsJson("school", "mentor", {"status"})["regions"][0];
+    if (!region["unreachable"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(region["region"], "swv-oost");
+  EXPECT_EQ(region["serial"], 1);
+  EXPECT_EQ(region["age_days"], 0);
+  EXPECT_FALSE(region["expired"].get<bool>());
+  EXPECT_EQ(region["members"].size(), 7u);
+  EXPECT_EQ(region["unreachable"], nlohmann::json::array({"wijkteam-b"}));
+  auto text = fed_.As("school", "mentor", {"status"});
+  EXPECT_NE(text.out.find("region swv-oost: directory serial 1"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("unreachable: wijkteam-b"), std::string::npos) << text.out;
 
   // The keeper drops wijkteam-b; the school takes the new directory while
   // its daemon runs, and the next share to wijkteam-b is refused.

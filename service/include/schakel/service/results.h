@@ -250,10 +250,23 @@ struct PartnerStatus {
   std::string name;
   std::string org_type;
   std::string address;
+  std::string source;                  // "" by hand, "directory:REGION" (store::Partner::source)
   std::optional<PartnerContact> seen;  // empty: nothing exchanged since start
   int64_t queued_shares = 0;
   int64_t pending_revocations = 0;
   std::optional<std::string> oldest_queued;  // the oldest item waiting for it (share or revocation)
+};
+
+// A regional directory this node trusts (docs/region.md).
+struct RegionStatus {
+  std::string region;
+  int64_t serial = 0;
+  std::string issued;    // RFC 3339
+  std::string expires;   // RFC 3339
+  int64_t age_days = 0;  // since issued
+  bool expired = false;
+  std::vector<std::string> members;      // partners it brought
+  std::vector<std::string> unreachable;  // of those, the ones whose last delivery attempt failed
 };
 
 struct NodeStatusView {
@@ -263,6 +276,7 @@ struct NodeStatusView {
   Instant now{};
   Instant started{};
   std::vector<PartnerStatus> partners;
+  std::vector<RegionStatus> regions;
   int64_t outbox_depth = 0;
   store::OutgoingSummary queued_shares;
   store::OutgoingSummary pending_revocations;

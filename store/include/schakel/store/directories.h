@@ -19,6 +19,8 @@ struct RegionDirectory {
   crypto::PublicKey directory_pk{};
   std::vector<std::string> accept_types;  // org types, stored comma-separated
   int64_t serial = 0;
+  std::string issued;          // RFC 3339, of the held directory
+  std::string expires;         // RFC 3339, of the held directory
   std::string directory_json;  // the signed directory held, as received
   std::string trusted_at;      // RFC 3339
   std::string updated_at;      // RFC 3339: when the held directory was taken
@@ -30,7 +32,8 @@ Result<std::vector<RegionDirectory>> ListRegionDirectories(Database& db);
 // kAlreadyExists when the region, or another region with the same key, is
 // trusted already.
 Status InsertRegionDirectory(Database& db, const RegionDirectory& dir);
-// Replaces the held directory (serial, directory_json, updated_at, source);
+// Replaces the held directory (serial, issued, expires, directory_json,
+// updated_at, source);
 // kNotFound when the region is not trusted.
 Status UpdateRegionDirectory(Database& db, const RegionDirectory& dir);
 
