@@ -130,8 +130,8 @@ int main(int argc, char** argv) {
     Member m;
     m.id = std::string(kTypes[i % 8]) + "-" + std::to_string(i);
     m.dir = tmp + "/" + m.id;
-    Must({"init", "--dir", m.dir, "--name", "Org " + m.id, "--org-id", m.id, "--org-type", kTypes[i % 8],
-          "--listen", "127.0.0.1:" + std::to_string(base + 4 * i)});
+    Must({"init", "--dir", m.dir, "--name", "Org " + m.id, "--org-id", m.id, "--org-type", kTypes[i % 8], "--listen",
+          "127.0.0.1:" + std::to_string(base + 4 * i)});
     members.push_back(std::move(m));
   }
   Member joiner = members.back();
@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
   // Forming the region.
   const std::string file = tmp + "/region.json", key = tmp + "/region.key";
   auto t0 = Clock::now();
-  json init = json::parse(Must({"directory", "init", "--file", file, "--key", key, "--region", "bench-region",
-                                "--name", "Bench region", "--json"}));
+  json init = json::parse(Must({"directory", "init", "--file", file, "--key", key, "--region", "bench-region", "--name",
+                                "Bench region", "--json"}));
   std::string keeper_fp = init["fingerprint"];
   for (const auto& m : members) {
     std::string fp = schakel_bench::Fingerprint(m.dir);
@@ -151,8 +151,8 @@ int main(int argc, char** argv) {
   double keeper_s = Seconds(Clock::now() - t0);
   auto t1 = Clock::now();
   for (const auto& m : members) {
-    Must({"directory", "trust", "--dir", m.dir, "--file", file, "--fingerprint", keeper_fp, "--accept-types",
-          kAllTypes, "--allow-local-address"});
+    Must({"directory", "trust", "--dir", m.dir, "--file", file, "--fingerprint", keeper_fp, "--accept-types", kAllTypes,
+          "--allow-local-address"});
   }
   double trust_s = Seconds(Clock::now() - t1);
 
@@ -221,8 +221,8 @@ int main(int argc, char** argv) {
 
   std::printf("region of %d nodes, one machine, each a schakeld process on loopback\n\n", n);
   std::printf("forming the region\n");
-  std::printf("  fingerprint checks: %d (keeper %d, members %d); full pairing needs %d pairings (%d imports)\n",
-              2 * n, n, n, n * (n - 1) / 2, n * (n - 1));
+  std::printf("  fingerprint checks: %d (keeper %d, members %d); full pairing needs %d pairings (%d imports)\n", 2 * n,
+              n, n, n * (n - 1) / 2, n * (n - 1));
   std::printf("  keeper: init, %d adds, sign: %.2f s; trust at %d nodes: %.2f s (%.1f ms a node)\n", n, keeper_s, n,
               trust_s, 1000 * trust_s / n);
   std::printf("reading the directory (%zu bytes, %d members)\n", text.size(), n);
@@ -233,8 +233,8 @@ int main(int argc, char** argv) {
               static_cast<double>(rss_sum) / 1024.0 / n, static_cast<double>(rss_max) / 1024.0, n,
               static_cast<double>(rss_sum) / 1024.0, 1000 * start_sum / n, 1000 * start_max);
   std::printf("converging after a change (one member leaves, one joins)\n");
-  std::printf("  keeper remove + add + sign, then directory update at %d nodes: %.2f s (slowest node %.0f ms)\n",
-              n - 1, converge_s, 1000 * max_update);
+  std::printf("  keeper remove + add + sign, then directory update at %d nodes: %.2f s (slowest node %.0f ms)\n", n - 1,
+              converge_s, 1000 * max_update);
   std::printf("  nodes that have the new member and not the one that left: %d of %d\n", converged, n - 1);
   return converged == n - 1 ? 0 : 1;
 }
