@@ -110,7 +110,7 @@ Result<Applied> ApplyDirectory(OfflineNode& node, const store::RegionDirectory& 
       continue;
     }
     if (!note.empty()) notes << "note: " << note << "\n";
-    store::Partner partner{card, crypto::NodeCardToJson(card), now, now, source};
+    store::Partner partner{card, crypto::NodeCardToJson(card), now, now, source, std::nullopt, "", ""};
     if (!known) {
       Status st = store::InsertPartner(*node.db, partner);
       if (st.code() == Code::kDenied) {

@@ -1,14 +1,17 @@
 // `schakel node rotate-keys`: a new X25519 encryption key signed by the
 // identity, a new TLS identity, and a new signed card (DIR/node-card.json and
-// meta "node_card"). The identity key, and so the fingerprint, stays: a
-// partner imports the new card with `schakel partner add`, which sees the
-// same identity key and a newer card and updates its entry.
+// meta "node_card"). The identity key, and so the fingerprint, stays. The
+// running daemon sends the new card to every partner over the peer channel
+// (protocol 6, docs/region.md "Card updates"); a partner on an older release
+// imports it with `schakel partner add`, which sees the same identity key
+// and a newer card and updates its entry.
 //
 // The old encryption key is retired, not deleted: envelopes already sealed
 // to it (queued at a partner, in flight) still open, since the inbox looks
 // keys up by key id among every key whose secret is kept. The old TLS
-// identity is retired; the daemon serves the new one after a restart. The
-// daemon wipes a retired key's secret after [keys] retired_key_days.
+// identity is retired; the daemon serves the new one once every partner
+// holds the new card, or after a restart. The daemon wipes a retired key's
+// secret after [keys] retired_key_days.
 #include <ostream>
 #include <span>
 
@@ -73,8 +76,9 @@ Status RunRotateKeys(Context* ctx) {
   } else {
     ctx->io.out << "Rotated the keys of node " << node.config.node_id << ": encryption key " << old_enc.key_id
                 << " retired (kept for messages in flight), new key " << key_id << ", new TLS certificate\n"
-                << "Restart schakeld so that it serves them, and give " << node.paths.card
-                << " to every partner (schakel partner add --card ... --fingerprint ...).\n"
+                << "A running schakeld sends the new card to every partner and serves the new TLS certificate once "
+                   "all hold it. A partner on a release before peer protocol 6 needs "
+                << node.paths.card << " by hand (schakel partner add --card ... --fingerprint ...).\n"
                 << "The fingerprint is unchanged:\n"
                 << fingerprint << "\n";
   }

@@ -77,7 +77,7 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
           .WithContext(args.card_file));
   if (!address_note.empty()) ctx->io.err << "note: " << address_note << "\n";
   std::string now = FormatInstant(NowUtc());
-  store::Partner partner{card, text, now, now, ""};
+  store::Partner partner{card, text, now, now, "", std::nullopt, "", ""};
   // The checks, the change and its audit entry in one transaction.
   store::Transaction tx(*node.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());

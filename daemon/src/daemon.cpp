@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -21,7 +22,9 @@
 #include "link_pages.h"
 #include "notifier.h"
 #include "schakel/audit/repeats.h"
+#include "schakel/base/json.h"
 #include "schakel/base/log.h"
+#include "schakel/base/time.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/peer/delivery.h"
@@ -74,6 +77,8 @@ struct Daemon::Impl {
   CertReloader certs;                  // [links] and [console] cert files, when configured
   boost::asio::steady_timer maintenance{io};
   Instant started{};
+  std::mutex tls_switch_mu;        // MaybeServeNewTls runs once at a time
+  std::string tls_waiting_logged;  // GUARDED_BY(tls_switch_mu): what it last said it waits for
 
   void ScheduleMaintenance() {
     maintenance.expires_after(options.maintenance_interval);
@@ -97,6 +102,7 @@ struct Daemon::Impl {
 
   void RunMaintenance() {
     certs.Check(false);
+    MaybeServeNewTls();
     if (links) {
       auto expired = links->ExpireDue();
       if (!expired.ok()) LogError("links: " + expired.status().message());
@@ -126,6 +132,55 @@ struct Daemon::Impl {
               std::to_string(core.config.audit_retention_years) + " years");
     }
     WipeRetiredKeys(held);
+  }
+
+  // After `schakel node rotate-keys`: serves the rotated TLS key, without a
+  // restart, once every partner has confirmed holding the card that names
+  // it (store::Partner::card_acked; the delivery lanes send the card, peer
+  // protocol 6). Until then the old key is served, which partners that
+  // took the new card still accept (their previous pin). New connections
+  // use the new key; open ones finish with the old. Called by the
+  // maintenance timer and by a lane after a partner took the card.
+  void MaybeServeNewTls() {
+    std::lock_guard<std::mutex> lock(tls_switch_mu);
+    if (!peer) return;
+    std::optional<crypto::TlsIdentity> next;
+    std::string waiting_for;
+    {
+      NodeCore::Reading reading(core);
+      auto current = store::LoadCurrentTls(reading.db());
+      if (!current.ok() || current->spki_sha256 == core.keys.tls()->spki_sha256) return;
+      auto card = store::GetMeta(reading.db(), "node_card");
+      if (!card.ok() || !*card) return;
+      auto parsed = crypto::ParseNodeCard(**card);
+      if (!parsed.ok() || parsed->tls_spki_sha256 != current->spki_sha256) return;
+      auto partners = store::ListPartners(reading.db());
+      if (!partners.ok()) return;
+      for (const auto& p : *partners) {
+        if (p.card_acked != parsed->created) waiting_for += (waiting_for.empty() ? "" : ", ") + p.card.node_id;
+      }
+      if (waiting_for.empty()) next = std::move(current).value();
+    }
+    if (!next) {
+      if (waiting_for != tls_waiting_logged) {
+        LogInfo("peer: the rotated TLS key is served once these partners hold our new card: " + waiting_for);
+        tls_waiting_logged = waiting_for;
+      }
+      return;
+    }
+    std::string pin = crypto::PinHex(next->spki_sha256);
+    Status st = peer->ReplaceIdentity(*next);
+    if (!st.ok()) {
+      LogError("peer: cannot serve the rotated TLS key: " + st.message());
+      return;
+    }
+    core.keys.ReplaceTls(std::move(*next));
+    NodeCore::Held held(core);
+    st = AuditOrFail(held, SystemEvent({"node.tls_served", "", "tls:" + pin.substr(0, 16), "", "", "ok",
+                                        "every partner holds the rotated card"},
+                                       "maintenance"));
+    if (!st.ok()) LogError("peer: audit of the TLS switch: " + st.message());
+    LogInfo("peer: serving the rotated TLS key " + pin.substr(0, 16) + "...: every partner holds our new card");
   }
 
   void WipeRetiredKeys(NodeCore::Held& held) {
@@ -170,13 +225,20 @@ struct Daemon::Impl {
       NodeCore::Held held(core);
       auto list = store::ListPartners(held.db());
       if (!list.ok()) return std::nullopt;
+      // A partner's previous pin still gets in for a while after its newer
+      // card came over the peer channel (it serves the old certificate until
+      // it restarts); the current pin of another partner wins over it.
+      std::string now = FormatInstant(core.clock->Now());
       for (const auto& p : *list) {
         if (p.card.tls_spki_sha256 == pin) return p.card.node_id;
+      }
+      for (const auto& p : *list) {
+        if (p.AcceptsPin(pin, now)) return p.card.node_id;
       }
       return std::nullopt;
     };
     SCHAKEL_ASSIGN_OR_RETURN(
-        peer, peer::PeerServer::Start(core.config.node_id, core.keys.tls(), partners, *inbox, peer_options));
+        peer, peer::PeerServer::Start(core.config.node_id, *core.keys.tls(), partners, *inbox, peer_options));
     return Status::Ok();
   }
 
@@ -325,6 +387,7 @@ Status Daemon::Run() {
   if (core.config.console_listen) SCHAKEL_RETURN_IF_ERROR(d.StartConsole());
   if (core.config.links_listen) SCHAKEL_RETURN_IF_ERROR(d.StartLinkPages());
   DeliveryOptions delivery = d.options.delivery;
+  delivery.on_card_acked = [impl = &d] { impl->MaybeServeNewTls(); };
   delivery.client.allowed_networks = core.config.peer_allowed_networks;
   delivery.backoff_base = std::chrono::milliseconds(core.config.retry_base_ms);
   delivery.backoff_max = std::chrono::milliseconds(core.config.retry_max_ms);

@@ -1,4 +1,5 @@
 #include "schakel/peer/delivery.h"
+#include "schakel/base/time.h"
 
 #include <algorithm>
 #include <chrono>
@@ -25,7 +26,7 @@ using service::ShareTo;
 using service::SystemEvent;
 namespace {
 
-Result<PeerEndpoint> EndpointFor(const store::Partner& p) {
+Result<PeerEndpoint> EndpointFor(const store::Partner& p, Instant now) {
   auto addr = config::ParseAddress(p.card.address);
   if (!addr.ok()) return addr.status().WithContext("partner " + p.card.node_id + " address");
   PeerEndpoint ep;
@@ -33,6 +34,10 @@ Result<PeerEndpoint> EndpointFor(const store::Partner& p) {
   ep.host = addr->host;
   ep.port = addr->port;
   ep.pin = p.card.tls_spki_sha256;
+  if (p.previous_tls_spki) {
+    auto until = ParseInstant(p.previous_tls_until);
+    if (until.ok() && now < *until) ep.previous_pin = *p.previous_tls_spki;
+  }
   return ep;
 }
 
@@ -89,7 +94,7 @@ void DeliveryWorker::Failed(Lane& lane, const store::OutgoingItem& item, const S
 }
 
 Result<PeerClient*> DeliveryWorker::Connected(Lane& lane, const store::Partner& partner) const {
-  SCHAKEL_ASSIGN_OR_RETURN(PeerEndpoint endpoint, EndpointFor(partner));
+  SCHAKEL_ASSIGN_OR_RETURN(PeerEndpoint endpoint, EndpointFor(partner, core_.clock->Now()));
   std::unique_ptr<PeerClient>& client = lane.client;
   // A changed card (new address or pin) needs a new connection.
   if (client && (client->peer().host != endpoint.host || client->peer().port != endpoint.port ||
@@ -98,7 +103,7 @@ Result<PeerClient*> DeliveryWorker::Connected(Lane& lane, const store::Partner& 
   }
   if (!client) {
     SCHAKEL_ASSIGN_OR_RETURN(client,
-                             PeerClient::Create(core_.config.node_id, core_.keys.tls(), endpoint, options_.client));
+                             PeerClient::Create(core_.config.node_id, *core_.keys.tls(), endpoint, options_.client));
   }
   Status connected = client->Connect();
   if (!connected.ok()) {

@@ -8,8 +8,14 @@
 #include <vector>
 
 #include "schakel/audit/witness.h"
+#include "schakel/base/json.h"
 #include "schakel/base/log.h"
+#include "schakel/crypto/node_card.h"
+#include "schakel/peer/card_announce.h"
 #include "schakel/peer/delivery.h"
+#include "schakel/service/node_core.h"
+#include "schakel/store/identity_store.h"
+#include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 
 namespace schakel::peer {
@@ -43,6 +49,22 @@ void DeliveryWorker::Loop() {
 }
 
 namespace {
+
+// This node's current card (meta node_card) and its `created`; nullopt when
+// it cannot be read (logged by the caller's next attempt).
+struct OwnCard {
+  std::string json;
+  std::string created;
+};
+std::optional<OwnCard> ReadOwnCard(store::Database& db) {
+  auto meta = store::GetMeta(db, "node_card");
+  if (!meta.ok() || !*meta) return std::nullopt;
+  auto parsed = ParseJsonLimited(**meta, JsonLimits{crypto::kMaxNodeCardBytes, 2});
+  if (!parsed.ok() || !parsed->is_object() || !parsed->contains("created") || !(*parsed)["created"].is_string()) {
+    return std::nullopt;
+  }
+  return OwnCard{**meta, (*parsed)["created"].get<std::string>()};
+}
 
 // The partners with due items, or none after an error (logged).
 std::vector<std::string> DuePartners(NodeCore& core, size_t limit) {
@@ -119,9 +141,11 @@ void DeliveryWorker::WitnessPass() {
       LogError("audit: cannot list the partners to witness: " + partners.status().message());
       return;
     }
+    std::optional<OwnCard> own = ReadOwnCard(reading.db());
     for (const auto& p : *partners) {
       auto next = audit::NextForWitness(reading.db(), core_.config.node_id, p.card.node_id);
-      if (next.ok() && next->has_value()) ask.push_back(p.card.node_id);
+      bool card_behind = own && p.card_acked != own->created;
+      if ((next.ok() && next->has_value()) || card_behind) ask.push_back(p.card.node_id);
     }
   }
   for (const std::string& partner : ask) {
@@ -200,6 +224,7 @@ void DeliveryWorker::Drain(Lane& lane) {
       due = std::move(items).value();
     }
     if (due.empty()) {
+      AnnounceCard(lane);
       Witness(lane);
       return;
     }
@@ -260,6 +285,63 @@ void DeliveryWorker::Witness(Lane& lane) {
     return;
   }
   LogInfo("audit: checkpoint " + std::to_string(cs->seq) + " witnessed by " + lane.partner_id);
+}
+
+void DeliveryWorker::AnnounceCard(Lane& lane) {
+  if (stop_ || core_.clock->Now() < lane.open_after) return;
+  std::optional<OwnCard> own;
+  std::optional<store::Partner> partner;
+  {
+    NodeCore::Reading reading(core_);
+    own = ReadOwnCard(reading.db());
+    auto p = store::FindPartner(reading.db(), lane.partner_id);
+    if (!own || !p.ok() || !*p) return;
+    partner = std::move(**p);
+  }
+  if (partner->card_acked == own->created || lane.card_not_sent == own->created) return;
+  if (!lane.client || lane.client->protocol_version() == 0) {
+    auto connected = Connected(lane, *partner);
+    if (!connected.ok()) {
+      LogDebug("peer: cannot send our card to " + lane.partner_id + ": " + connected.status().message());
+      return;
+    }
+  }
+  if (lane.client->protocol_version() < kPeerProtocolCardVersion) {
+    lane.card_not_sent = own->created;
+    LogInfo("peer: " + lane.partner_id + " speaks peer protocol " + std::to_string(lane.client->protocol_version()) +
+            ", which cannot take cards over the peer channel (6 can); if our card changed, give it node-card.json by "
+            "hand (partner add)");
+    return;
+  }
+  auto answer = lane.client->Request(EncodeCardAnnouncement(own->json));
+  auto word = answer.ok() ? ParseCardAnswer(*answer) : Result<std::string_view>(answer.status());
+  if (!word.ok()) {
+    if (word.status().code() == Code::kUnavailable) return;  // tried again next time
+    lane.card_not_sent = own->created;
+    LogWarn("peer: " + lane.partner_id + " did not take our card of " + own->created + ": " + word.status().message() +
+            "; give it node-card.json by hand (partner add)");
+    return;
+  }
+  Status st;
+  {
+    NodeCore::Held held(core_);
+    store::Transaction tx(held.db());
+    st = tx.Begin();
+    if (st.ok()) st = store::SetCardAcked(held.db(), lane.partner_id, own->created);
+    if (st.ok() && *word == kCardTaken) {
+      st = service::AuditOrFail(held, service::SystemEvent({"node.card_announced", "", lane.partner_id, "", "", "ok",
+                                                            std::string(*word) + " card of " + own->created},
+                                                           "delivery", {lane.partner_id, "", ""}));
+    }
+    if (st.ok()) st = tx.Commit();
+  }
+  if (!st.ok()) {
+    LogWarn("peer: cannot record that " + lane.partner_id + " holds our card: " + st.message());
+    return;
+  }
+  LogInfo("peer: " + lane.partner_id + " " + std::string(*word) + " our card of " + own->created);
+  // Without the node lock: the daemon may now serve the rotated TLS key.
+  if (options_.on_card_acked) options_.on_card_acked();
 }
 
 void DeliveryWorker::RunOnce() {

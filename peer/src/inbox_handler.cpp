@@ -9,7 +9,9 @@
 #include "schakel/base/log.h"
 #include "schakel/base/time.h"
 #include "schakel/crypto/envelope.h"
+#include "schakel/crypto/node_card.h"
 #include "schakel/formats/case_summary.h"
+#include "schakel/peer/card_announce.h"
 #include "schakel/peer/delivery.h"
 #include "schakel/peer/peer_protocol.h"
 #include "schakel/peer/trace_context.h"
@@ -29,7 +31,63 @@ Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t ve
   if (IsTraced(payload)) return TracedShare(peer, version, payload);
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, version, payload);
   if (audit::IsWitnessRequest(payload)) return WitnessFor(peer, version, payload);
+  if (IsCardAnnouncement(payload)) return CardUpdate(peer, version, payload);
   return Status::InvalidInput("unknown message type");
+}
+
+Result<std::string> InboxHandler::CardUpdate(const std::string& peer, uint16_t version, std::string_view payload) {
+  if (version < kPeerProtocolCardVersion) {
+    return Status::InvalidInput("a card announcement needs peer protocol " + std::to_string(kPeerProtocolCardVersion));
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::string_view json, CardAnnouncementJson(payload));
+  // Parsing and both signatures without the node lock.
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::NodeCard card, crypto::ParseNodeCard(json));
+  if (card.node_id != peer) {
+    return Status::Denied("card of " + card.node_id + " announced by the connected partner " + peer);
+  }
+  NodeCore::Held held(core_);
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> known, store::FindPartner(held.db(), peer));
+  if (!known) return Status::Denied("unknown partner " + peer);
+  if (known->card.sign_pk != card.sign_pk) {
+    return Status::Denied("the announced card of " + peer +
+                          " has another identity key than the pinned one; an administrator must check it");
+  }
+  if (crypto::CanonicalCardText(known->card) == crypto::CanonicalCardText(card)) {
+    return EncodeCardAnswer(kCardHeld);
+  }
+  auto old_created = ParseInstant(known->card.created);
+  auto new_created = ParseInstant(card.created);
+  if (!old_created.ok() || !new_created.ok() || *new_created <= *old_created) {
+    return Status::Denied("the announced card of " + peer + " is not newer than the one held");
+  }
+  // What the gate decides by, and where we dial, change only by hand.
+  if (card.org_type != known->card.org_type || card.address != known->card.address) {
+    std::string what = card.org_type != known->card.org_type
+                           ? "org type " + known->card.org_type + " -> " + card.org_type
+                           : "address " + known->card.address + " -> " + card.address;
+    LogWarn("peer: " + peer + " announced a card that changes its " + what + "; not taken");
+    return Status::Denied("the announced card changes the " + what +
+                          "; that needs the partner's administrator to phone ours (partner add --accept-change)");
+  }
+  Instant now = core_.clock->Now();
+  store::Partner updated = *known;
+  updated.card = card;
+  updated.card_json = std::string(json);
+  updated.updated = FormatInstant(now);
+  SCHAKEL_RETURN_IF_ERROR(store::UpdatePartnerCard(held.db(), updated));
+  SCHAKEL_RETURN_IF_ERROR(store::SetPreviousPin(held.db(), peer, known->card.tls_spki_sha256,
+                                                FormatInstant(now + std::chrono::days(kPreviousPinDays))));
+  audit::AuditEvent e = SystemEvent(
+      {"partner.update", "", peer, "", "", "ok", "card from the partner over the peer channel, identity key unchanged"},
+      "peer:" + peer);
+  e.actor_user = peer;
+  e.actor_role = "peer";
+  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, e));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  LogInfo("peer: took the newer card of " + peer + " (created " + card.created + ")");
+  return EncodeCardAnswer(kCardTaken);
 }
 
 Result<std::string> InboxHandler::TracedShare(const std::string& peer, uint16_t version, std::string_view payload) {

@@ -314,7 +314,15 @@ asio::awaitable<Status> ClientCore::DoConnect() {
 
   // A fresh verifier per connection; the stream goes first (it points to it).
   stream_.reset();
-  verifier_ = std::make_unique<PeerVerifier>(ExpectOnePin(peer_.pin, peer_.node_id));
+  PinLookup accepted = ExpectOnePin(peer_.pin, peer_.node_id);
+  if (peer_.previous_pin) {
+    PinLookup previous = ExpectOnePin(*peer_.previous_pin, peer_.node_id);
+    accepted = [accepted, previous](const SpkiPin& presented) -> std::optional<std::string> {
+      if (auto id = accepted(presented)) return id;
+      return previous(presented);
+    };
+  }
+  verifier_ = std::make_unique<PeerVerifier>(std::move(accepted));
   stream_.emplace(io_, tls_);
   auto& socket = stream_->lowest_layer();
   ErrorCode last = asio::error::host_not_found;

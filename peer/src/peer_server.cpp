@@ -365,7 +365,7 @@ Result<std::unique_ptr<PeerServer>> PeerServer::Start(std::string node_id, const
   SCHAKEL_RETURN_IF_ERROR(CheckOptions(node_id, partners, options));
   SCHAKEL_ASSIGN_OR_RETURN(boost::asio::ssl::context tls, MakePeerTlsContext(PeerRole::kServer, identity));
   auto core = std::make_unique<peer_internal::ServerCore>(std::move(node_id), std::move(partners), handler, options,
-                                                          std::move(tls));
+                                                          std::make_shared<boost::asio::ssl::context>(std::move(tls)));
   SCHAKEL_RETURN_IF_ERROR(core->Listen());
   core->StartThreads();
   return std::unique_ptr<PeerServer>(new PeerServer(std::move(core)));
@@ -376,5 +376,11 @@ PeerServer::~PeerServer() { Stop(); }
 void PeerServer::Stop() { core_->Stop(); }
 config::Address PeerServer::local_address() const { return core_->local_address(); }
 PeerServerStats PeerServer::stats() const { return core_->Stats(); }
+
+Status PeerServer::ReplaceIdentity(const crypto::TlsIdentity& identity) {
+  SCHAKEL_ASSIGN_OR_RETURN(boost::asio::ssl::context tls, MakePeerTlsContext(PeerRole::kServer, identity));
+  core_->ReplaceTls(std::make_shared<boost::asio::ssl::context>(std::move(tls)));
+  return Status::Ok();
+}
 
 }  // namespace schakel::peer

@@ -39,7 +39,7 @@ class Session;
 class ServerCore {
  public:
   ServerCore(std::string node_id, PinLookup partners, PeerHandler& handler, const PeerServerOptions& options,
-             asio::ssl::context tls)
+             std::shared_ptr<asio::ssl::context> tls)
       : node_id_(std::move(node_id)),
         partners_(std::move(partners)),
         handler_(handler),
@@ -85,8 +85,16 @@ class ServerCore {
   std::atomic<uint64_t> handler_failures_{0};
   std::atomic<uint64_t> batches_{0};
 
-  // Before io_: sessions destroyed with io_ use it.
-  asio::ssl::context tls_;
+  // The TLS context new sessions take; ReplaceTls swaps it (a rotated key
+  // served without a restart), sessions keep the one they started with.
+  std::shared_ptr<asio::ssl::context> CurrentTls() const {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    return tls_;
+  }
+  void ReplaceTls(std::shared_ptr<asio::ssl::context> tls) {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    tls_ = std::move(tls);
+  }
 
  private:
   asio::awaitable<void> AcceptLoop();
@@ -125,6 +133,9 @@ class ServerCore {
 
   // Declared after everything sessions touch, so it is destroyed first: a
   // session abandoned at Stop() dies with it and still finds the maps.
+  // Before io_: sessions destroyed with io_ may hold the last reference.
+  mutable std::mutex tls_mu_;
+  std::shared_ptr<asio::ssl::context> tls_;
   asio::io_context io_;
   asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
@@ -142,8 +153,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Session(ServerCore& core, tcp::socket socket, std::string remote_ip, std::string remote_prefix, std::string remote)
       : core_(core),
+        tls_(core.CurrentTls()),
         verifier_(core.partners_),
-        stream_(std::move(socket), core.tls_),
+        stream_(std::move(socket), *tls_),
         timer_(stream_.get_executor()),
         remote_ip_(std::move(remote_ip)),
         remote_prefix_(std::move(remote_prefix)),
@@ -245,7 +257,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ServerCore& core_;
-  PeerVerifier verifier_;  // before stream_: attached to its SSL object
+  std::shared_ptr<asio::ssl::context> tls_;  // before stream_: the context it was made with
+  PeerVerifier verifier_;                    // before stream_: attached to its SSL object
   TlsStream stream_;
   asio::steady_timer timer_;
   const std::string remote_ip_;

@@ -4,6 +4,7 @@
 
 #include "schakel/audit/witness.h"
 #include "schakel/base/fault_point.h"
+#include "schakel/peer/card_announce.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -236,9 +237,12 @@ asio::awaitable<bool> Session::Answer(std::vector<std::string>& batch) {
   phase_ = Phase::kHandling;
   core_.requests_ += batch.size();
   if (batch.size() > 1) core_.batches_++;
-  // The fault point stands for a share read whole; a witness request, which
-  // a partner may send at any checkpoint, is not one.
-  if (batch.size() != 1 || !audit::IsWitnessRequest(batch.front())) FaultPoint("peer_server.after_read");
+  // The fault point stands for a share read whole; a witness request or a
+  // card announcement, which a partner may send between its shares, is not
+  // one.
+  if (batch.size() != 1 || (!audit::IsWitnessRequest(batch.front()) && !IsCardAnnouncement(batch.front()))) {
+    FaultPoint("peer_server.after_read");
+  }
   std::vector<Result<std::string>> answers = CallHandler(batch);
   std::vector<std::string>().swap(batch);  // a large request need not wait for the answer's write
   batch_hold_.Release();

@@ -9,9 +9,20 @@ namespace schakel::service {
 
 void KeyRing::Load(crypto::SigningKeyPair identity, std::vector<store::EncKey> enc_keys, crypto::TlsIdentity tls) {
   identity_ = std::move(identity);
-  tls_ = std::move(tls);
   MutexLock lock(&mu_);
+  tls_ = std::make_shared<const crypto::TlsIdentity>(std::move(tls));
   enc_keys_ = std::move(enc_keys);
+}
+
+std::shared_ptr<const crypto::TlsIdentity> KeyRing::tls() const {
+  MutexLock lock(&mu_);
+  return tls_;
+}
+
+void KeyRing::ReplaceTls(crypto::TlsIdentity tls) {
+  auto next = std::make_shared<const crypto::TlsIdentity>(std::move(tls));
+  MutexLock lock(&mu_);
+  tls_ = std::move(next);
 }
 
 bool KeyRing::HasEncKey(const crypto::EncKeyId& id) const {

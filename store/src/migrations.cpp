@@ -616,8 +616,20 @@ CREATE TABLE region_directories (
 ALTER TABLE partners ADD COLUMN source TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 20> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,  kV9,  kV10,
-                                                          kV11, kV12, kV13, kV14, kV15, kV16, kV17, kV18, kV19, kV20};
+// Version 21: cards that travel by themselves (issue 22, docs/region.md
+// "Card updates"). A partner whose newer card arrived over the peer channel
+// keeps its previous TLS pin, accepted until previous_tls_until ('': none);
+// card_acked is the `created` of this node's own card that the partner has
+// confirmed holding ('' until it has).
+constexpr std::string_view kV21 = R"sql(
+ALTER TABLE partners ADD COLUMN previous_tls_spki BLOB CHECK (previous_tls_spki IS NULL OR length(previous_tls_spki) = 32);
+ALTER TABLE partners ADD COLUMN previous_tls_until TEXT NOT NULL DEFAULT '';
+ALTER TABLE partners ADD COLUMN card_acked TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 21> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,
+                                                          kV8,  kV9,  kV10, kV11, kV12, kV13, kV14,
+                                                          kV15, kV16, kV17, kV18, kV19, kV20, kV21};
 
 }  // namespace
 

@@ -3,13 +3,14 @@
 #include <algorithm>
 
 #include "rows.h"
+#include "schakel/base/time.h"
 
 namespace schakel::store {
 namespace {
 
 constexpr const char* kColumns =
     "node_id, name, org_type, address, sign_pk, enc_pk, enc_pk_sig, tls_spki_sha256, "
-    "card_created, card_json, added, updated, source";
+    "card_created, card_json, added, updated, source, previous_tls_spki, previous_tls_until, card_acked";
 
 template <size_t N>
 Status CopyBlob(const std::vector<uint8_t>& in, std::array<uint8_t, N>& out, const std::string& what) {
@@ -33,6 +34,13 @@ Result<Partner> Read(Statement& s) {
   p.added = s.Text(10);
   p.updated = s.Text(11);
   p.source = s.Text(12);
+  if (std::vector<uint8_t> prev = s.Blob(13); !prev.empty()) {
+    std::array<uint8_t, 32> pin{};
+    SCHAKEL_RETURN_IF_ERROR(CopyBlob(prev, pin, "previous tls pin"));
+    p.previous_tls_spki = pin;
+  }
+  p.previous_tls_until = s.Text(14);
+  p.card_acked = s.Text(15);
   return p;
 }
 
@@ -84,7 +92,7 @@ Status CheckCardKeysUnique(Database& db, const crypto::NodeCard& card) {
 Status InsertPartner(Database& db, const Partner& partner) {
   SCHAKEL_RETURN_IF_ERROR(CheckCardKeysUnique(db, partner.card));
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO partners (") + kColumns +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', '');"));
   BindCard(s, partner).Bind(11, partner.added).Bind(12, partner.updated).Bind(13, partner.source);
   Status st = s.Run();
   if (st.code() == Code::kAlreadyExists) {
@@ -102,6 +110,31 @@ Status UpdatePartnerCard(Database& db, const Partner& partner) {
   BindCard(s, partner).Bind(11, partner.updated);
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   if (db.Changes() == 0) return Status::NotFound("no partner " + partner.card.node_id);
+  return Status::Ok();
+}
+
+bool Partner::AcceptsPin(const std::array<uint8_t, 32>& pin, const std::string& now_rfc3339) const {
+  if (card.tls_spki_sha256 == pin) return true;
+  if (!previous_tls_spki || *previous_tls_spki != pin) return false;
+  auto until = ParseInstant(previous_tls_until);
+  auto now = ParseInstant(now_rfc3339);
+  return until.ok() && now.ok() && *now < *until;
+}
+
+Status SetPreviousPin(Database& db, const std::string& node_id, const std::array<uint8_t, 32>& pin,
+                      const std::string& until) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE partners SET previous_tls_spki = ?2, previous_tls_until = ?3 WHERE node_id = ?1;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, node_id).BindBlob(2, pin).Bind(3, until).Run());
+  if (db.Changes() == 0) return Status::NotFound("no partner " + node_id);
+  return Status::Ok();
+}
+
+Status SetCardAcked(Database& db, const std::string& node_id, const std::string& created) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE partners SET card_acked = ?2 WHERE node_id = ?1;"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, node_id).Bind(2, created).Run());
+  if (db.Changes() == 0) return Status::NotFound("no partner " + node_id);
   return Status::Ok();
 }
 

@@ -132,7 +132,13 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   auto partners = ListPartners(*db);
   ASSERT_TRUE(partners.ok()) << partners.status().message();
   ASSERT_FALSE(partners->empty());
-  for (const auto& p : *partners) EXPECT_EQ(p.source, "") << p.card.node_id;
+  for (const auto& p : *partners) {
+    EXPECT_EQ(p.source, "") << p.card.node_id;
+    // Version 21: no previous pin, and this node's card not yet confirmed
+    // (the first delivery lane to reach the partner sends it).
+    EXPECT_FALSE(p.previous_tls_spki.has_value()) << p.card.node_id;
+    EXPECT_EQ(p.card_acked, "") << p.card.node_id;
+  }
   auto regions = ListRegionDirectories(*db);
   ASSERT_TRUE(regions.ok()) << regions.status().message();
   EXPECT_TRUE(regions->empty());

@@ -11,6 +11,7 @@
 // partner whose refusal is not signed by its key gets the share again.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,8 +22,10 @@
 #include "schakel/audit/witness.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/node_card.h"
+#include "schakel/peer/card_announce.h"
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
+#include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 
 namespace schakel {
@@ -105,7 +108,7 @@ class RecipientGateTest : public ::testing::Test {
   Result<std::string> Deliver(const std::string& payload, uint16_t max_version = peer::kPeerProtocolMaxVersion) {
     auto addr = config::ParseAddress(team_card_.address);
     if (!addr.ok()) return addr.status();
-    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256};
+    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256, std::nullopt};
     peer::PeerClientOptions options;
     options.connect_timeout = std::chrono::seconds(5);
     options.request_timeout = std::chrono::seconds(10);
@@ -398,6 +401,8 @@ class ForgedRefusals : public peer::PeerHandler {
  public:
   Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
                                 std::string_view payload) override {
+    // The school's card (peer protocol 6) is not a share: held, not counted.
+    if (peer::IsCardAnnouncement(payload)) return peer::EncodeCardAnswer(peer::kCardHeld);
     calls++;
     versions.store(protocol_version);
     auto h = crypto::PeekHeader(payload);
@@ -520,6 +525,71 @@ TEST_F(RecipientGateTest, APartnerWitnessesACheckpointOnProtocolFive) {
   EXPECT_EQ((*latest)->hash, req.hash);
 }
 
+// Issue 22 (1): a partner's own newer card over the peer channel (protocol
+// 6). The team takes school-a's rotated card when its identity key is the
+// pinned one and it is newer, keeps the old TLS pin accepted for a while,
+// and refuses a card that changes the org type or the address, one with
+// another identity key, an older one, and one on an older protocol.
+TEST_F(RecipientGateTest, APartnersNewerCardIsTakenOverThePeerChannelWithinItsLimits) {
+  fed_.StartNode("team");
+  auto held = crypto::ParseNodeCard(testing::ReadAll(fed_["school"].dir + "/node-card.json"));
+  ASSERT_TRUE(held.ok()) << held.status().message();
+  auto card_like = [&](const std::function<void(crypto::NodeCard&)>& change,
+                       const crypto::SigningKeyPair& by) -> std::string {
+    crypto::NodeCard c = *held;
+    crypto::EncryptionKeyPair enc = crypto::GenerateEncryptionKeyPair(by);
+    c.enc_pk = enc.public_key;
+    c.enc_pk_sig = enc.signature;
+    c.tls_spki_sha256.fill(0x77);
+    c.created = "2099-01-01T00:00:00Z";
+    change(c);
+    crypto::SignNodeCard(c, by);
+    return peer::EncodeCardAnnouncement(crypto::NodeCardToJson(c));
+  };
+  auto keep = [](crypto::NodeCard&) {};
+  auto refused = [&](const std::string& payload, uint16_t version = peer::kPeerProtocolMaxVersion) {
+    auto r = Deliver(payload, version);
+    return r.ok() ? std::string("taken: ") + *r : r.status().message();
+  };
+
+  EXPECT_NE(refused(card_like(keep, school_identity_), peer::kPeerProtocolTraceVersion).find("needs peer protocol 6"),
+            std::string::npos);
+  EXPECT_NE(refused(card_like([](crypto::NodeCard& c) { c.org_type = "ggd"; }, school_identity_))
+                .find("org type school -> ggd"),
+            std::string::npos);
+  EXPECT_NE(
+      refused(card_like([](crypto::NodeCard& c) { c.address = "192.0.2.9:7401"; }, school_identity_)).find("address"),
+      std::string::npos);
+  EXPECT_NE(refused(card_like(keep, crypto::GenerateSigningKeyPair())).find("another identity key"), std::string::npos);
+  EXPECT_NE(refused(card_like([](crypto::NodeCard& c) { c.created = "2020-01-01T00:00:00Z"; }, school_identity_))
+                .find("not newer"),
+            std::string::npos);
+  EXPECT_NE(refused(card_like([](crypto::NodeCard& c) { c.node_id = "ggd-x"; }, school_identity_))
+                .find("announced by the connected partner school-a"),
+            std::string::npos);
+  EXPECT_FALSE(Deliver(peer::EncodeCardAnnouncement("{not a card")).ok());
+
+  std::string newer = card_like(keep, school_identity_);
+  auto taken = Deliver(newer);
+  ASSERT_TRUE(taken.ok()) << taken.status().message();
+  EXPECT_EQ(*peer::ParseCardAnswer(*taken), peer::kCardTaken);
+  auto again = Deliver(newer);  // the old TLS key still gets in
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(*peer::ParseCardAnswer(*again), peer::kCardHeld);
+
+  fed_.StopNode("team");
+  auto db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(db, nullptr);
+  auto school = store::FindPartner(*db, "school-a");
+  ASSERT_TRUE(school.ok() && school->has_value());
+  EXPECT_EQ((*school)->card.created, "2099-01-01T00:00:00Z");
+  EXPECT_EQ((*school)->card.tls_spki_sha256[0], 0x77);
+  ASSERT_TRUE((*school)->previous_tls_spki.has_value());
+  EXPECT_EQ(*(*school)->previous_tls_spki, held->tls_spki_sha256);
+  EXPECT_EQ((*school)->source, "");
+  EXPECT_EQ(testing::CountEntries(*db, "partner.update", "school-a"), 1);
+}
+
 // Issue #25 (5): a received share is (sender, message id). Two partners
 // that pick the same message id both land in the inbox, each whole; a
 // lookup by the id alone is refused naming both senders (never one picked);
@@ -562,7 +632,7 @@ TEST_F(RecipientGateTest, TwoPartnersWithTheSameMessageIdAreTwoShares) {
     ASSERT_TRUE(sealed.ok()) << sealed.status().message();
     auto addr = config::ParseAddress(team_card_.address);
     ASSERT_TRUE(addr.ok());
-    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256};
+    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256, std::nullopt};
     peer::PeerClientOptions options;
     options.connect_timeout = std::chrono::seconds(5);
     options.request_timeout = std::chrono::seconds(10);

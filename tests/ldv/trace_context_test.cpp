@@ -81,7 +81,7 @@ class TraceContextTest : public ::testing::Test {
   Result<std::string> Deliver(const std::string& payload, uint16_t max_version = peer::kPeerProtocolMaxVersion) {
     auto addr = config::ParseAddress(team_card_.address);
     if (!addr.ok()) return addr.status();
-    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256};
+    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256, std::nullopt};
     peer::PeerClientOptions options;
     options.connect_timeout = std::chrono::seconds(5);
     options.request_timeout = std::chrono::seconds(10);

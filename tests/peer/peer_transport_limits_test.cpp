@@ -115,7 +115,7 @@ TEST_F(PeerTransportTest, ClientTimesOutOnSilentServerAndUnreachablePort) {
   asio::io_context io;
   tcp::acceptor silent(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   // The kernel completes TCP handshakes into the backlog; nobody ever answers.
-  PeerEndpoint to{school_.id, "127.0.0.1", silent.local_endpoint().port(), school_.tls.spki_sha256};
+  PeerEndpoint to{school_.id, "127.0.0.1", silent.local_endpoint().port(), school_.tls.spki_sha256, std::nullopt};
   PeerClientOptions o = TestClientOptions();
   o.connect_timeout = milliseconds(400);
   PeerClient* c = NewClient(wijkteam_, to, o);

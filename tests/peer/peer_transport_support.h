@@ -273,7 +273,7 @@ class PeerTransportTest : public ::testing::Test {
   }
 
   PeerEndpoint SchoolEndpoint() const {
-    return PeerEndpoint{school_.id, "127.0.0.1", server_->local_address().port, school_.tls.spki_sha256};
+    return PeerEndpoint{school_.id, "127.0.0.1", server_->local_address().port, school_.tls.spki_sha256, std::nullopt};
   }
 
   static PeerClientOptions TestClientOptions() {

@@ -32,6 +32,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,10 @@ struct DeliveryOptions {
   // deliveries only. Default: 10 minutes.
   std::chrono::milliseconds witness_interval{600000};
   PeerClientOptions client;
+  // Called on a lane's thread after a partner confirmed holding this node's
+  // current card (the daemon then checks whether to serve the rotated TLS
+  // key). Must be thread-safe. Default: nothing.
+  std::function<void()> on_card_acked;
 };
 
 class DeliveryWorker {
@@ -104,6 +109,7 @@ class DeliveryWorker {
     bool pending = false;                    // GUARDED_BY(mu): the dispatcher saw due items
     bool done = false;                       // GUARDED_BY(mu): the thread ended (idle or stopped)
     bool witness_unsupported_noted = false;  // the partner's protocol is older than 5 (recorded once)
+    std::string card_not_sent;               // `created` of our card the partner refused or cannot take (logged once)
   };
   // What to do with a due item, decided under the node lock.
   struct Plan {
@@ -146,6 +152,13 @@ class DeliveryWorker {
   // recorded as not witnessing. Failures are logged, never retried here,
   // and never touch the delivery queue.
   void Witness(Lane& lane);
+  // After a drained round: when the partner has not confirmed holding this
+  // node's current card (after `schakel node rotate-keys`) and speaks
+  // protocol 6, sends it (card_announce.h) and records the confirmation
+  // (store::SetCardAcked), audited node.card_announced. A refusal or an older
+  // protocol is logged once per card; the partner then needs the card by
+  // hand (partner add).
+  void AnnounceCard(Lane& lane);
   // Reads the partner and the share; drops an item no longer queued; cancels
   // (still queued) or revokes (sending) a share the consents no longer allow
   // (audited). Takes the node lock.
@@ -210,6 +223,11 @@ class DeliveryWorker {
   std::chrono::steady_clock::time_point next_witness_pass_{};
 };
 
+// How long a partner's previous TLS pin stays accepted after its newer card
+// came over the peer channel: its connections made with the old certificate
+// (it serves that until it restarts) still get in.
+inline constexpr int kPreviousPinDays = 30;
+
 class InboxHandler final : public PeerHandler {
  public:
   explicit InboxHandler(NodeCore& core) : core_(core) {}
@@ -246,6 +264,10 @@ class InboxHandler final : public PeerHandler {
   // A partner's audit checkpoint to witness (protocol 5): verified with its
   // card, recorded in our log, answered with our countersignature.
   Result<std::string> WitnessFor(const std::string& peer, uint16_t version, std::string_view request);
+  // A partner's own newer card (protocol 6, card_announce.h): taken when the
+  // identity key is the pinned one, it is newer and keeps org type and
+  // address; its previous TLS pin stays accepted for kPreviousPinDays.
+  Result<std::string> CardUpdate(const std::string& peer, uint16_t version, std::string_view payload);
   // Everything before storing, without the node lock but for two short reads.
   Arrival Receive(const std::string& peer, uint16_t version, std::string_view envelope,
                   const audit::TraceContext* trace = nullptr);

@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,10 @@ struct PeerEndpoint {
   std::string host;     // IP address or DNS name, IPv6 without brackets
   uint16_t port = 0;
   SpkiPin pin{};  // the partner's TLS key pin
+  // Also accepted: the pin of the partner's previous card, for a while after
+  // its newer card came over the peer channel (it serves the old
+  // certificate until it restarts).
+  std::optional<SpkiPin> previous_pin;
 };
 
 struct PeerClientOptions {

@@ -45,7 +45,10 @@ namespace schakel::peer {
 inline constexpr uint16_t kPeerProtocolMinVersion = 1;
 // Version 5: a DELIVER may ask the partner to witness an audit checkpoint
 // ("SCHW", audit/witness.h), answered with a countersignature ("SCHC").
-inline constexpr uint16_t kPeerProtocolMaxVersion = 5;
+// Version 6: a DELIVER may carry the sender's own newer node card ("SCHA",
+// card_announce.h), after a key rotation; a sender announces only on
+// connections of version 6 or later.
+inline constexpr uint16_t kPeerProtocolMaxVersion = 6;
 // The first version whose senders take a signed refusal as an answer.
 inline constexpr uint16_t kPeerProtocolRefusalVersion = 2;
 // The first version that may send DELIVER_MORE.
@@ -56,6 +59,8 @@ inline constexpr uint16_t kPeerProtocolAdoptVersion = 4;
 inline constexpr uint16_t kPeerProtocolTraceVersion = 5;
 // The first version whose servers witness audit checkpoints.
 inline constexpr uint16_t kPeerProtocolWitnessVersion = 5;
+// The first version whose servers take a partner's newer card from it.
+inline constexpr uint16_t kPeerProtocolCardVersion = 6;
 // A batch: at most this many requests, and at most kMaxBatchBytes of
 // payloads together unless it holds one request alone (a large envelope
 // goes by itself). A server refuses a longer batch (ERROR

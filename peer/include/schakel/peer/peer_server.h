@@ -177,6 +177,11 @@ class PeerServer {
   // The bound address; its port is the real one when options asked for 0.
   config::Address local_address() const;
   PeerServerStats stats() const;
+  // Serves `identity` from now on: connections accepted after this call
+  // present it, open ones finish with the one they started with (a key
+  // rotated by `schakel node rotate-keys`, docs/region.md "Card updates").
+  // Thread-safe. Errors: the TLS context's.
+  Status ReplaceIdentity(const crypto::TlsIdentity& identity);
 
  private:
   explicit PeerServer(std::unique_ptr<peer_internal::ServerCore> core);

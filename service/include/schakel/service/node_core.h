@@ -57,7 +57,9 @@ class KeyRing {
   void Load(crypto::SigningKeyPair identity, std::vector<store::EncKey> enc_keys, crypto::TlsIdentity tls);
 
   const crypto::SigningKeyPair& identity() const { return identity_; }
-  const crypto::TlsIdentity& tls() const { return tls_; }
+  // The TLS identity this node presents now; ReplaceTls swaps it.
+  std::shared_ptr<const crypto::TlsIdentity> tls() const SCHAKEL_EXCLUDES(mu_);
+  void ReplaceTls(crypto::TlsIdentity tls) SCHAKEL_EXCLUDES(mu_);
 
   // Whether an encryption key (current or retired) with this id is held.
   bool HasEncKey(const crypto::EncKeyId& id) const SCHAKEL_EXCLUDES(mu_);
@@ -69,8 +71,8 @@ class KeyRing {
 
  private:
   crypto::SigningKeyPair identity_;
-  crypto::TlsIdentity tls_;
   mutable Mutex mu_;
+  std::shared_ptr<const crypto::TlsIdentity> tls_ SCHAKEL_GUARDED_BY(mu_);
   std::vector<store::EncKey> enc_keys_ SCHAKEL_GUARDED_BY(mu_);  // current and retired, for opening
 };
 

@@ -22,6 +22,18 @@ struct Partner {
   // (partner add), "directory:REGION" when a trusted regional directory
   // brought it (docs/region.md). A directory never touches the first kind.
   std::string source;
+  // The TLS pin of the partner's previous card, still accepted until
+  // previous_tls_until (RFC 3339), when the newer card came over the peer
+  // channel (docs/region.md "Card updates"); empty: none.
+  std::optional<std::array<uint8_t, 32>> previous_tls_spki;
+  std::string previous_tls_until;
+  // The `created` of this node's own card that the partner confirmed
+  // holding; "" until it has.
+  std::string card_acked;
+
+  // Whether `pin` is the partner's: its card's, or its previous one until
+  // previous_tls_until has passed.
+  bool AcceptsPin(const std::array<uint8_t, 32>& pin, const std::string& now_rfc3339) const;
 };
 
 // The source of a partner a regional directory brought.
@@ -40,6 +52,12 @@ Status InsertPartner(Database& db, const Partner& partner);
 // Replaces a known partner's card (a signed rotation), keeping its source; kNotFound if unknown;
 // kDenied as CheckCardKeysUnique.
 Status UpdatePartnerCard(Database& db, const Partner& partner);
+// After a newer card came from the partner itself: keeps `pin` (its old
+// card's) accepted until `until`. kNotFound if unknown.
+Status SetPreviousPin(Database& db, const std::string& node_id, const std::array<uint8_t, 32>& pin,
+                      const std::string& until);
+// The partner confirmed holding this node's card of `created`.
+Status SetCardAcked(Database& db, const std::string& node_id, const std::string& created);
 // kNotFound if unknown.
 Status RemovePartner(Database& db, const std::string& node_id);
 
