@@ -5,9 +5,13 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <ctime>
 
 #include <chrono>
 #include <future>
@@ -46,15 +50,44 @@ constexpr const char* kSanneJongere = R"({"subject_id": "stu-1042", "grantor_rol
   "categories": ["identificatie", "hulpvraag", "gezinssituatie", "afspraken"],
   "valid_from": "2026-01-01", "valid_until": null})";
 
+// Claims a base port for this test process: ctest runs tests side by side,
+// and a node's ports are picked (free then) long before its daemon binds
+// them, so another test could pick them meanwhile (a CI run once saw
+// "Address already in use"). A claim is a file made with O_EXCL in a folder
+// every test process shares; one older than an hour is from a process that
+// is gone and is taken over.
+inline bool ClaimPortBase(int base) {
+  static const std::string dir = [] {
+    std::string d = "/tmp/schakel-test-ports";
+    ::mkdir(d.c_str(), 0700);
+    return d;
+  }();
+  std::string path = dir + "/" + std::to_string(base);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+      return true;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) continue;  // released meanwhile: try again
+    if (std::time(nullptr) - st.st_mtime < 3600) return false;
+    ::unlink(path.c_str());  // stale
+  }
+  return false;
+}
+
 // A base port with the three following ports free on 127.0.0.1, below
 // Linux's ephemeral range (32768-60999): a node may be started long after
 // its ports were picked, and meanwhile any outgoing connection -- the other
 // node's retries to this very port among them, which can connect to
-// themselves -- may take an ephemeral port.
+// themselves -- may take an ephemeral port. Claimed for this process
+// (ClaimPortBase), so that no other test picks it.
 inline int FreePortBase() {
   std::mt19937 rng(std::random_device{}());
-  for (int attempt = 0; attempt < 200; ++attempt) {
+  for (int attempt = 0; attempt < 400; ++attempt) {
     int base = 10000 + static_cast<int>(rng() % 5690) * 4;  // 10000 .. 32759
+    if (!ClaimPortBase(base)) continue;
     bool free = true;
     std::vector<int> fds;
     for (int p = base; p < base + 4 && free; ++p) {
