@@ -16,7 +16,9 @@
 # the crash file.
 #
 # tools/fuzz.sh --summary [FILE] prints the totals per target of a record
-# (default docs/fuzz-hours.tsv) and builds nothing.
+# (default docs/fuzz-hours.tsv) and builds nothing. A run stopped from
+# outside (SIGINT) is recorded "interrupted": its hours count, and it found
+# nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -31,7 +33,7 @@ if [ "${1:-}" = "--summary" ]; then
     { t = $3; wall[t] += $4; runs[t] += $6; n[t]++
       if ($5 == "-") unmeasured[t]++; else cpu[t] += $5
       cov[t] = $7; ft[t] = $8; units[t] = $9; bytes[t] = $10
-      if ($11 != "ok") found[t]++ }
+      if ($11 != "ok" && $11 != "interrupted") found[t]++ }
     END {
       for (t in n) {
         # CPU minutes; "+" when some runs were not measured, "?" when none was.
@@ -135,6 +137,8 @@ for t in "${TARGETS[@]}"; do
   crash=$(grep -oE "Test unit written to [^ ]+" "$out" | tail -1 | sed 's/Test unit written to //' || true)
   if [ "$status" -eq 0 ]; then
     result="nothing found"
+  elif [ -z "$crash" ] && grep -q "libFuzzer: run interrupted" "$out"; then
+    result="interrupted; nothing found"
   else
     failed=1
     result="FOUND (exit $status) ${crash:-no artifact}; log $out"
@@ -145,6 +149,8 @@ for t in "${TARGETS[@]}"; do
     bytes=$(du -sb "$corpus" | cut -f1)
     ok=ok
     if [ "$status" -ne 0 ]; then ok="found:exit-$status"; fi
+    # Stopped from outside (SIGINT, SIGTERM): the hours count, nothing was found.
+    if [ "$status" -ne 0 ] && [ -z "$crash" ] && grep -q "libFuzzer: run interrupted" "$out"; then ok=interrupted; fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$commit" "$t" "$wall" \
       "$cpu" "$runs" "${cov:--}" "${ft:--}" "$units" "$bytes" "$ok" >>"$FUZZ_RECORD"
   fi
