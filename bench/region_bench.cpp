@@ -16,7 +16,10 @@
 //     signs; every other node takes the new directory (`directory update`,
 //     offline while its daemon runs, which reads its partners from the
 //     database): the time until all have it, and the check that each node
-//     then has the new member and not the dropped one.
+//     then has the new member and not the dropped one;
+//   - converging by itself: a second joiner, the directory given to one
+//     node only; the time until each of the others took it from a partner
+//     (peer protocol 7; each daemon logs it).
 // Usage: region_bench [nodes]   (default 30, 4..60)
 #include <signal.h>
 #include <sodium.h>
@@ -126,7 +129,7 @@ int main(int argc, char** argv) {
   int base = 20000 + static_cast<int>(::getpid() % 40) * 250;
 
   std::vector<Member> members;
-  for (int i = 0; i <= n; ++i) {  // the last one joins with the change
+  for (int i = 0; i <= n + 1; ++i) {  // the last two join with the changes
     Member m;
     m.id = std::string(kTypes[i % 8]) + "-" + std::to_string(i);
     m.dir = tmp + "/" + m.id;
@@ -134,6 +137,8 @@ int main(int argc, char** argv) {
           "127.0.0.1:" + std::to_string(base + 4 * i)});
     members.push_back(std::move(m));
   }
+  Member second_joiner = members.back();
+  members.pop_back();
   Member joiner = members.back();
   members.pop_back();
 
@@ -215,6 +220,36 @@ int main(int argc, char** argv) {
     }
     converged += has_joiner && !has_leaver && partners.size() == static_cast<size_t>(n - 1);
   }
+
+  // Passed along: a second joiner, and the new directory given to one node
+  // only; the others take it from their partners (peer protocol 7). Each
+  // daemon logs "took directory bench-region serial 3" when it does.
+  Must({"directory", "add", "--file", file, "--card", second_joiner.dir + "/node-card.json", "--fingerprint",
+        schakel_bench::Fingerprint(second_joiner.dir)});
+  Must({"directory", "sign", "--file", file, "--key", key});
+  const std::string took = "took directory bench-region serial 3";
+  auto t4 = Clock::now();
+  Must({"directory", "update", "--dir", members.front().dir, "--file", file, "--allow-local-address"});
+  std::vector<double> reached;
+  std::vector<bool> seen(members.size(), false);
+  auto pass_deadline = t4 + std::chrono::seconds(120);
+  while (Clock::now() < pass_deadline && reached.size() < members.size() - 2) {
+    for (size_t i = 1; i < members.size(); ++i) {
+      if (seen[i] || members[i].id == leaver.id) continue;
+      if (ReadText(members[i].dir + "/daemon.log").find(took) != std::string::npos) {
+        seen[i] = true;
+        reached.push_back(Seconds(Clock::now() - t4));
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::sort(reached.begin(), reached.end());
+  auto at = [&](double q) {
+    if (reached.empty()) return -1.0;
+    auto i = static_cast<size_t>(q * static_cast<double>(reached.size()));
+    return reached[std::min(reached.size() - 1, i)];
+  };
+
   for (auto& m : members) ::kill(m.pid, SIGTERM);
   for (auto& m : members) ::waitpid(m.pid, nullptr, 0);
   std::filesystem::remove_all(tmp);
@@ -236,5 +271,9 @@ int main(int argc, char** argv) {
   std::printf("  keeper remove + add + sign, then directory update at %d nodes: %.2f s (slowest node %.0f ms)\n", n - 1,
               converge_s, 1000 * max_update);
   std::printf("  nodes that have the new member and not the one that left: %d of %d\n", converged, n - 1);
-  return converged == n - 1 ? 0 : 1;
+  std::printf("converging by itself (peer protocol 7): directory update at one node, passed along to the other %d\n",
+              n - 2);
+  std::printf("  reached %zu of %d; after %.2f s (median), %.2f s (90 %%), %.2f s (last)\n", reached.size(), n - 2,
+              at(0.5), at(0.9), at(1.0));
+  return converged == n - 1 && reached.size() == static_cast<size_t>(n - 2) ? 0 : 1;
 }

@@ -1,5 +1,7 @@
 // `schakel directory trust|update|list`: a node that takes its partners from
-// a regional directory (docs/region.md).
+// a regional directory (docs/region.md). What taking a directory does to the
+// partners is service/directories.h, shared with the daemon (a directory a
+// partner passes along).
 //
 //   trust   pins a region's directory key after one fingerprint check (the
 //           keeper reads it by phone) and imports the directory's members of
@@ -8,29 +10,25 @@
 //           adds are imported, newer cards replace older ones, and members it
 //           no longer lists (or no longer of an accepted type) are removed,
 //           so traffic to them stops.
+//   fetch   fetches the directory of each region trusted with --url over
+//           HTTPS now (the daemon does it every [directory] fetch_seconds).
 //   list    the trusted regions, their serial, age and members.
-//
-// A directory never touches a partner an administrator imported by hand
-// (source ""), nor one another region brought; such a member is a conflict,
-// reported and audited (directory.conflict), and the rest of the directory is
-// still taken. A member whose card changes its identity key or org type is a
-// conflict too: that needs an administrator (partner remove, then trust or
-// add again). Every change is audited with the reason "directory REGION
-// serial N", in one transaction with the change.
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <ostream>
-#include <set>
 #include <sstream>
 
 #include "command.h"
 #include "node_access.h"
-#include "partner_address.h"
 #include "schakel/base/file.h"
 #include "schakel/base/time.h"
+#include "schakel/config/https_url.h"
 #include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/directory.h"
+#include "schakel/http/fetch.h"
+#include "schakel/service/directories.h"
 #include "schakel/store/directories.h"
 #include "schakel/store/partners.h"
 
@@ -39,15 +37,11 @@ namespace {
 
 struct NodeDirectoryArgs {
   std::string file;
+  std::string url;
+  std::string region;
   std::string fingerprint;
   std::string accept_types;
   bool allow_local_address = false;
-};
-
-// What taking one directory did.
-struct Applied {
-  std::vector<std::string> added, updated, removed;
-  std::vector<std::string> conflicts;  // "node: why"
 };
 
 Result<std::vector<std::string>> ParseAcceptTypes(const std::string& text) {
@@ -73,96 +67,18 @@ Result<crypto::Directory> ReadSigned(const std::string& file) {
   return dir;
 }
 
-// Brings the partners of `region` in line with `dir`, inside the caller's
-// transaction, auditing each change.
-Result<Applied> ApplyDirectory(OfflineNode& node, const store::RegionDirectory& trusted, const crypto::Directory& dir,
-                               bool allow_local_address, std::ostream& notes) {
-  Applied out;
-  const std::string source = store::DirectorySource(dir.region);
-  const std::string reason = "directory " + dir.region + " serial " + std::to_string(dir.serial);
-  std::string now = FormatInstant(NowUtc());
-  auto accepted = [&](const crypto::NodeCard& c) {
-    return std::find(trusted.accept_types.begin(), trusted.accept_types.end(), c.org_type) !=
-           trusted.accept_types.end();
-  };
-  auto conflict = [&](const std::string& node_id, const std::string& why) -> Status {
-    out.conflicts.push_back(node_id + ": " + why);
-    return AuditOffline(node, "directory.conflict", node_id, reason + ": " + why);
-  };
-
-  std::set<std::string> listed;
-  for (const crypto::NodeCard& card : dir.members) {
-    if (card.node_id == node.config.node_id || !accepted(card)) continue;
-    listed.insert(card.node_id);
-    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> known, store::FindPartner(*node.db, card.node_id));
-    if (known && known->source != source) {
-      if (crypto::CanonicalCardText(known->card) != crypto::CanonicalCardText(card)) {
-        SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id, known->source.empty()
-                                                           ? "paired by hand with another card; left as it is"
-                                                           : "brought by " + known->source + "; left as it is"));
-      }
-      continue;
-    }
-    std::string note;
-    if (Status st = CheckPartnerAddress(card.address, node.config, LocalAddresses(), allow_local_address, &note);
-        !st.ok()) {
-      SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id, st.message()));
-      continue;
-    }
-    if (!note.empty()) notes << "note: " << note << "\n";
-    store::Partner partner{card, crypto::NodeCardToJson(card), now, now, source, std::nullopt, "", ""};
-    if (!known) {
-      Status st = store::InsertPartner(*node.db, partner);
-      if (st.code() == Code::kDenied) {
-        SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id, st.message()));
-        continue;
-      }
-      SCHAKEL_RETURN_IF_ERROR(st);
-      SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "partner.add", card.node_id, reason));
-      out.added.push_back(card.node_id);
-      continue;
-    }
-    if (crypto::CanonicalCardText(known->card) == crypto::CanonicalCardText(card)) continue;
-    if (known->card.sign_pk != card.sign_pk) {
-      SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id,
-                                       "the directory gives it another identity key; an administrator "
-                                       "must confirm that by phone (partner remove, then add)"));
-      continue;
-    }
-    if (known->card.org_type != card.org_type) {
-      SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id, "the directory changes its org type from " + known->card.org_type +
-                                                         " to " + card.org_type +
-                                                         "; an administrator must confirm that"));
-      continue;
-    }
-    auto old_created = ParseInstant(known->card.created);
-    auto new_created = ParseInstant(card.created);
-    if (!old_created.ok() || !new_created.ok() || *new_created <= *old_created) {
-      // The partner's own newer card may have reached this node first.
-      continue;
-    }
-    partner.added = known->added;
-    Status st = store::UpdatePartnerCard(*node.db, partner);
-    if (st.code() == Code::kDenied) {
-      SCHAKEL_RETURN_IF_ERROR(conflict(card.node_id, st.message()));
-      continue;
-    }
-    SCHAKEL_RETURN_IF_ERROR(st);
-    SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "partner.update", card.node_id, reason));
-    out.updated.push_back(card.node_id);
-  }
-
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::Partner> partners, store::ListPartners(*node.db));
-  for (const auto& p : partners) {
-    if (p.source != source || listed.count(p.card.node_id)) continue;
-    SCHAKEL_RETURN_IF_ERROR(store::RemovePartner(*node.db, p.card.node_id));
-    SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "partner.remove", p.card.node_id, reason));
-    out.removed.push_back(p.card.node_id);
-  }
-  return out;
+// The CLI's way to take a directory: as the administrator running it.
+service::DirectoryContext ContextFor(OfflineNode& node, bool allow_local_address) {
+  return service::DirectoryContext{
+      *node.db, node.config,
+      [&node](const std::string& action, const std::string& object, const std::string& reason) {
+        return AuditOffline(node, action, object, reason);
+      },
+      NowUtc(), allow_local_address};
 }
 
-void Report(Context* ctx, const std::string& verb, const crypto::Directory& dir, const Applied& a) {
+void Report(Context* ctx, const std::string& verb, const crypto::Directory& dir, const service::DirectoryChanges& a) {
+  for (const auto& note : a.notes) ctx->io.err << "note: " << note << "\n";
   if (ctx->globals.json) {
     PrintJson(ctx, {{"region", dir.region},
                     {"serial", dir.serial},
@@ -188,6 +104,10 @@ void Report(Context* ctx, const std::string& verb, const crypto::Directory& dir,
 
 Status RunTrust(Context* ctx, const NodeDirectoryArgs& args) {
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<std::string> types, ParseAcceptTypes(args.accept_types));
+  if (!args.url.empty()) {
+    auto url = config::ParseHttpsUrl(args.url);
+    if (!url.ok()) return url.status().WithContext("--url");
+  }
   SCHAKEL_ASSIGN_OR_RETURN(crypto::Directory dir, ReadSigned(args.file));
   if (!crypto::FingerprintMatches(dir.directory_pk, args.fingerprint)) {
     return Status::Denied("the fingerprint does not match the key of this directory: call the keeper of region " +
@@ -197,20 +117,21 @@ Status RunTrust(Context* ctx, const NodeDirectoryArgs& args) {
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
   SCHAKEL_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(args.file, crypto::kMaxDirectoryBytes));
   std::string now = FormatInstant(NowUtc());
-  store::RegionDirectory trusted{dir.region, dir.directory_pk,   types, dir.serial, dir.issued, dir.expires, text, now,
-                                 now,        "file " + args.file};
-  std::ostringstream notes;
+  store::RegionDirectory trusted{
+      dir.region,          dir.directory_pk,         types,   dir.serial, dir.issued, dir.expires, text, now, now,
+      "file " + args.file, args.allow_local_address, args.url};
   store::Transaction tx(*node.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
   SCHAKEL_RETURN_IF_ERROR(store::InsertRegionDirectory(*node.db, trusted));
   std::string accepted;
   for (const auto& t : types) accepted += (accepted.empty() ? "" : ",") + t;
-  SCHAKEL_RETURN_IF_ERROR(AuditOffline(
-      node, "directory.trust", dir.region,
-      "fingerprint_verified serial " + std::to_string(dir.serial) + " accept " + accepted + " from " + trusted.source));
-  SCHAKEL_ASSIGN_OR_RETURN(Applied applied, ApplyDirectory(node, trusted, dir, args.allow_local_address, notes));
+  SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "directory.trust", dir.region,
+                                       "fingerprint_verified serial " + std::to_string(dir.serial) + " accept " +
+                                           accepted + " from " + trusted.source +
+                                           (args.url.empty() ? "" : ", fetched from " + args.url)));
+  SCHAKEL_ASSIGN_OR_RETURN(service::DirectoryChanges applied,
+                           service::ApplyDirectory(ContextFor(node, args.allow_local_address), trusted, dir));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
-  ctx->io.err << notes.str();
   Report(ctx, "trusted", dir, applied);
   return Status::Ok();
 }
@@ -221,43 +142,68 @@ Status RunUpdate(Context* ctx, const NodeDirectoryArgs& args) {
   SCHAKEL_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(args.file, crypto::kMaxDirectoryBytes));
   store::Transaction tx(*node.db);
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::RegionDirectory> trusted,
-                           store::FindRegionDirectory(*node.db, dir.region));
-  if (!trusted) {
-    return Status::NotFound("region " + dir.region +
-                            " is not trusted on this node; trust it first (schakel directory trust --file F "
-                            "--fingerprint FP --accept-types T)");
-  }
-  auto held = crypto::ParseDirectory(trusted->directory_json);
-  if (!held.ok()) return held.status().WithContext("the directory held for region " + dir.region);
-  Status check = crypto::CheckDirectoryUpdate(trusted->directory_pk, trusted->region, &*held, dir, NowUtc());
-  if (check.code() == Code::kAlreadyExists) {
-    Report(ctx, "held already", dir, Applied{});
-    return Status::Ok();
-  }
-  if (!check.ok()) {
-    // Refused directories are audited too: a rollback or a second version
-    // under one serial is something the keeper must hear of.
-    SCHAKEL_RETURN_IF_ERROR(AuditOffline(node, "directory.refused", dir.region, check.message()));
-    SCHAKEL_RETURN_IF_ERROR(tx.Commit());
-    return check;
-  }
-  trusted->serial = dir.serial;
-  trusted->issued = dir.issued;
-  trusted->expires = dir.expires;
-  trusted->directory_json = text;
-  trusted->updated_at = FormatInstant(NowUtc());
-  trusted->source = "file " + args.file;
-  SCHAKEL_RETURN_IF_ERROR(store::UpdateRegionDirectory(*node.db, *trusted));
-  SCHAKEL_RETURN_IF_ERROR(AuditOffline(
-      node, "directory.update", dir.region,
-      "serial " + std::to_string(held->serial) + " -> " + std::to_string(dir.serial) + " from " + trusted->source));
-  std::ostringstream notes;
-  SCHAKEL_ASSIGN_OR_RETURN(Applied applied, ApplyDirectory(node, *trusted, dir, args.allow_local_address, notes));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      service::TakenDirectory taken,
+      service::TakeDirectory(ContextFor(node, args.allow_local_address), dir, text, "file " + args.file));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
-  ctx->io.err << notes.str();
-  Report(ctx, "taken", dir, applied);
+  switch (taken.outcome) {
+    case service::TakenDirectory::kHeld:
+      Report(ctx, "held already", dir, {});
+      return Status::Ok();
+    case service::TakenDirectory::kRefused:
+      return taken.refusal;
+    case service::TakenDirectory::kTaken:
+      break;
+  }
+  Report(ctx, "taken", dir, taken.changes);
   return Status::Ok();
+}
+
+// `directory fetch`: the directory of each region trusted with a URL (or of
+// --region), fetched over HTTPS now and taken as `update` takes a file.
+Status RunFetch(Context* ctx, const NodeDirectoryArgs& args) {
+  SCHAKEL_ASSIGN_OR_RETURN(OfflineNode node, OpenOfflineNode(ctx->globals.dir));
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::RegionDirectory> regions, store::ListRegionDirectories(*node.db));
+  http::FetchOptions options;
+  options.ca_file = node.config.directory_ca_file;
+  if (!options.ca_file.empty() && options.ca_file.front() != '/')
+    options.ca_file = ctx->globals.dir + "/" + options.ca_file;
+  Status first_failure;
+  int fetched = 0;
+  for (const store::RegionDirectory& r : regions) {
+    if (!args.region.empty() && r.region != args.region) continue;
+    if (r.url.empty()) {
+      if (!args.region.empty()) {
+        return Status::InvalidInput("region " + r.region + " was trusted without a URL (directory trust --url)");
+      }
+      continue;
+    }
+    ++fetched;
+    auto taken = [&]() -> Status {
+      SCHAKEL_ASSIGN_OR_RETURN(config::HttpsUrl url, config::ParseHttpsUrl(r.url));
+      SCHAKEL_ASSIGN_OR_RETURN(std::string text, http::FetchHttps(url, options));
+      auto dir = crypto::ParseDirectory(text);
+      if (!dir.ok()) return dir.status().WithContext(r.url);
+      if (dir->region != r.region) {
+        return Status::Denied(r.url + " serves the directory of region " + dir->region + ", not " + r.region);
+      }
+      store::Transaction tx(*node.db);
+      SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+      SCHAKEL_ASSIGN_OR_RETURN(service::TakenDirectory t,
+                               service::TakeDirectory(ContextFor(node, false), *dir, text, "url " + r.url));
+      SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+      if (t.outcome == service::TakenDirectory::kRefused) return t.refusal;
+      Report(ctx, t.outcome == service::TakenDirectory::kTaken ? "taken" : "held already", *dir, t.changes);
+      return Status::Ok();
+    }();
+    if (!taken.ok()) {
+      ctx->io.err << "region " << r.region << ": " << taken.message() << "\n";
+      if (first_failure.ok()) first_failure = taken;
+    }
+  }
+  if (!args.region.empty() && fetched == 0) return Status::NotFound("region " + args.region + " is not trusted here");
+  if (fetched == 0 && !ctx->globals.json) ctx->io.out << "No region trusted with a URL (directory trust --url)\n";
+  return first_failure;
 }
 
 Status RunList(Context* ctx) {
@@ -288,6 +234,7 @@ Status RunList(Context* ctx) {
                       {"fingerprint", crypto::Fingerprint(r.directory_pk)},
                       {"members", members},
                       {"updated_at", r.updated_at},
+                      {"url", r.url},
                       {"source", r.source}});
       continue;
     }
@@ -297,6 +244,7 @@ Status RunList(Context* ctx) {
     for (const auto& t : r.accept_types) ctx->io.out << " " << t;
     ctx->io.out << "; " << members.size() << " partners from it\n"
                 << "\tkey fingerprint " << crypto::Fingerprint(r.directory_pk) << "\n";
+    if (!r.url.empty()) ctx->io.out << "\tfetched from " << r.url << "\n";
   }
   if (ctx->globals.json) {
     PrintJson(ctx, {{"regions", list}});
@@ -322,6 +270,8 @@ void AddDirectoryNodeCommands(CLI::App* directory, Context* ctx) {
       ->add_option("--accept-types", a->accept_types,
                    "the org types to take from the directory, comma-separated (e.g. wijkteam,ggd,lvs)")
       ->required();
+  trust->add_option("--url", a->url,
+                    "fetch newer directories of the region from this https:// URL ([directory] fetch_seconds)");
   trust->add_flag("--allow-local-address", a->allow_local_address,
                   "import members whose address is loopback or link-local (a test or demo on one machine)");
   trust->callback([ctx, a] { ctx->action = {"directory trust", [ctx, a] { return RunTrust(ctx, *a); }}; });
@@ -332,6 +282,12 @@ void AddDirectoryNodeCommands(CLI::App* directory, Context* ctx) {
   update->add_flag("--allow-local-address", a->allow_local_address,
                    "import members whose address is loopback or link-local (a test or demo on one machine)");
   update->callback([ctx, a] { ctx->action = {"directory update", [ctx, a] { return RunUpdate(ctx, *a); }}; });
+
+  CLI::App* fetch = directory->add_subcommand(
+      "fetch", "fetch the directory of each region trusted with a URL now, and take it when it is newer");
+  AddCommonOptions(fetch, ctx);
+  fetch->add_option("--region", a->region, "only this region");
+  fetch->callback([ctx, a] { ctx->action = {"directory fetch", [ctx, a] { return RunFetch(ctx, *a); }}; });
 
   CLI::App* list = directory->add_subcommand("list", "the regions this node trusts, their serial, age and members");
   AddCommonOptions(list, ctx);

@@ -14,12 +14,12 @@
 
 #include "command.h"
 #include "node_access.h"
-#include "partner_address.h"
 #include "schakel/base/file.h"
 #include "schakel/base/time.h"
 #include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/node_card.h"
+#include "schakel/service/partner_address.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/partners.h"
 
@@ -72,9 +72,9 @@ Status RunPartnerAdd(Context* ctx, const AddArgs& args) {
     return Status::InvalidInput("that is this node's own card");
   }
   std::string address_note;
-  SCHAKEL_RETURN_IF_ERROR(
-      CheckPartnerAddress(card.address, node.config, LocalAddresses(), args.allow_local_address, &address_note)
-          .WithContext(args.card_file));
+  SCHAKEL_RETURN_IF_ERROR(service::CheckPartnerAddress(card.address, node.config, service::LocalAddresses(),
+                                                       args.allow_local_address, &address_note)
+                              .WithContext(args.card_file));
   if (!address_note.empty()) ctx->io.err << "note: " << address_note << "\n";
   std::string now = FormatInstant(NowUtc());
   store::Partner partner{card, text, now, now, "", std::nullopt, "", ""};

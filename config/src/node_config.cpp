@@ -69,6 +69,7 @@ class Reader {
         {"limits", {"inbound_shares_per_minute", "inbound_bytes_per_day"}},
         {"users", {"token_days"}},
         {"meldcode", {"approver_role"}},
+        {"directory", {"fetch_seconds", "ca_file"}},
         {"notify",
          {"smtp_host", "smtp_port", "from", "user", "password_file", "ca_file", "console_url", "check_seconds"}},
     };
@@ -552,6 +553,10 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file_
     c.meldcode_approver_role = *approver;
   }
   SCHAKEL_RETURN_IF_ERROR(ReadNotify(r, &c));
+  SCHAKEL_RETURN_IF_ERROR(
+      ReadInt(r, "directory", "fetch_seconds", 0, 86400, "seconds (0: never)", &c.directory_fetch_seconds));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<std::string> directory_ca, r.OptString("directory", "ca_file", 4096));
+  c.directory_ca_file = directory_ca.value_or("");
   return c;
 }
 
@@ -643,6 +648,11 @@ std::string NodeConfigToToml(const NodeConfig& c) {
       << "\nconsole_url = " << Quote(n.console_url) << "\ncheck_seconds = " << n.check_seconds << "\n";
     if (!n.user.empty()) o << "user = " << Quote(n.user) << "\npassword_file = " << Quote(n.password_file) << "\n";
     if (!n.ca_file.empty()) o << "ca_file = " << Quote(n.ca_file) << "\n";
+  }
+  if (c.directory_fetch_seconds != 3600 || !c.directory_ca_file.empty()) {
+    o << "\n[directory]                            # regional directories trusted with a URL (docs/region.md)\n";
+    o << "fetch_seconds = " << c.directory_fetch_seconds << "\n";
+    if (!c.directory_ca_file.empty()) o << "ca_file = " << Quote(c.directory_ca_file) << "\n";
   }
   return o.str();
 }

@@ -49,6 +49,25 @@ Result<std::string> ReadInstantText(const JsonFields& f, std::string_view key) {
   return text;
 }
 
+Result<DirectoryClaim> Peek(std::string_view json) {
+  if (json.size() > kMaxDirectoryBytes) {
+    return DirError("larger than " + std::to_string(kMaxDirectoryBytes) + " bytes");
+  }
+  auto parsed = ParseJsonLimited(json, JsonLimits{kMaxDirectoryBytes, kMaxDepth});
+  if (!parsed.ok()) return DirError(parsed.status().message());
+  if (!parsed->is_object()) return DirError("expected a JSON object");
+  JsonFields f(*parsed, "");
+  DirectoryClaim claim;
+  auto region = f.String("region", 64);
+  if (!region.ok()) return DirError(region.status().message());
+  if (!IsValidNodeId(*region)) return DirError("field \"region\": expected 3..64 characters of a-z, 0-9 and -");
+  claim.region = *region;
+  auto serial = f.Integer("serial", 1, kMaxDirectorySerial);
+  if (!serial.ok()) return DirError(serial.status().message());
+  claim.serial = *serial;
+  return claim;
+}
+
 Result<Directory> Parse(std::string_view json, bool draft) {
   if (json.size() > kMaxDirectoryBytes) {
     return DirError("larger than " + std::to_string(kMaxDirectoryBytes) + " bytes");
@@ -175,6 +194,8 @@ std::string DirectoryToJson(const Directory& dir) {
   if (dir.sig) j["sig"] = Base64Encode(*dir.sig);
   return j.dump(2) + "\n";
 }
+
+Result<DirectoryClaim> PeekDirectory(std::string_view json) { return Peek(json); }
 
 Result<Directory> ParseDirectory(std::string_view json) { return Parse(json, /*draft=*/false); }
 

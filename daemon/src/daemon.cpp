@@ -19,6 +19,7 @@
 #include "cert_reload.h"
 #include "consent_pages.h"
 #include "console_server.h"
+#include "directory_fetcher.h"
 #include "link_pages.h"
 #include "notifier.h"
 #include "schakel/audit/repeats.h"
@@ -60,8 +61,9 @@ struct Daemon::Impl {
   std::unique_ptr<Service> service;
   std::unique_ptr<SignInThrottle> throttle;  // console sign-in waits; cleared over the API
   std::unique_ptr<ApiServer> api;
-  std::unique_ptr<ConsoleServer> console;  // [console] listen: the staff console
-  std::unique_ptr<Notifier> notifier;      // [notify]: e-mail notices
+  std::unique_ptr<ConsoleServer> console;         // [console] listen: the staff console
+  std::unique_ptr<Notifier> notifier;             // [notify]: e-mail notices
+  std::unique_ptr<DirectoryFetcher> directories;  // [directory]: regions fetched over HTTPS
   std::unique_ptr<http::WebServer> console_web;
   std::unique_ptr<LinkService> links;                  // dossier links (API routes and pages)
   std::unique_ptr<LinkPages> link_pages;               // what the link pages show
@@ -218,6 +220,8 @@ struct Daemon::Impl {
   // database each time.
   Status StartPeer() {
     inbox = std::make_unique<peer::InboxHandler>(core);
+    // A directory a partner passed along goes on to the partners it brought.
+    inbox->on_directory_taken = [this] { core.WakeDelivery(); };
     peer::PeerServerOptions peer_options = options.peer;
     peer_options.listen = core.config.peer_listen;
     peer_options.max_buffered_bytes = static_cast<size_t>(core.config.peer_max_buffered_mib) << 20;
@@ -302,6 +306,7 @@ struct Daemon::Impl {
   // Stop taking work, then finish what must be durable.
   void Shutdown() {
     if (notifier) notifier->Stop();
+    if (directories) directories->Stop();
     api->Stop();
     if (console_web) console_web->Stop();
     if (links_web) links_web->Stop();
@@ -318,6 +323,7 @@ Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Daemon::~Daemon() {
   if (impl_->notifier) impl_->notifier->Stop();
+  if (impl_->directories) impl_->directories->Stop();
   if (impl_->delivery) impl_->delivery->Stop();
   if (impl_->peer) impl_->peer->Stop();
   if (impl_->api) impl_->api->Stop();
@@ -393,6 +399,8 @@ Status Daemon::Run() {
   delivery.backoff_max = std::chrono::milliseconds(core.config.retry_max_ms);
   d.delivery = std::make_unique<peer::DeliveryWorker>(core, delivery);
   d.delivery->Start();
+  d.directories = std::make_unique<DirectoryFetcher>(core);
+  d.directories->Start();
   if (core.config.notify.enabled()) {
     SCHAKEL_ASSIGN_OR_RETURN(d.notifier, Notifier::Create(*d.service, core.config.notify, core.dir));
     d.notifier->Start();

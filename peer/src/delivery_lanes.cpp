@@ -4,6 +4,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@
 #include "schakel/crypto/node_card.h"
 #include "schakel/peer/card_announce.h"
 #include "schakel/peer/delivery.h"
+#include "schakel/peer/directory_announce.h"
 #include "schakel/service/node_core.h"
+#include "schakel/store/directories.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
@@ -66,6 +69,13 @@ std::optional<OwnCard> ReadOwnCard(store::Database& db) {
   return OwnCard{**meta, (*parsed)["created"].get<std::string>()};
 }
 
+// The region that brought a partner ("" when it was paired by hand).
+std::string RegionOf(const store::Partner& p) {
+  constexpr std::string_view kPrefix = "directory:";
+  if (p.source.compare(0, kPrefix.size(), kPrefix) != 0) return "";
+  return p.source.substr(kPrefix.size());
+}
+
 // The partners with due items, or none after an error (logged).
 std::vector<std::string> DuePartners(NodeCore& core, size_t limit) {
   NodeCore::Reading reading(core);
@@ -108,6 +118,7 @@ void DeliveryWorker::Dispatch() {
     if (stop_) return;
     Wake(partner);
   }
+  DirectoryPass();
   WitnessPass();
 }
 
@@ -145,10 +156,66 @@ void DeliveryWorker::WitnessPass() {
     for (const auto& p : *partners) {
       auto next = audit::NextForWitness(reading.db(), core_.config.node_id, p.card.node_id);
       bool card_behind = own && p.card_acked != own->created;
-      if ((next.ok() && next->has_value()) || card_behind) ask.push_back(p.card.node_id);
+      if ((next.ok() && next->has_value()) || card_behind || DirectoryBehind(reading.db(), p)) {
+        ask.push_back(p.card.node_id);
+      }
     }
   }
   for (const std::string& partner : ask) {
+    if (stop_ || !Wake(partner)) return;
+  }
+}
+
+int64_t DeliveryWorker::DirectoryAnswered(const std::string& partner, const std::string& region) {
+  std::lock_guard<std::mutex> lock(directory_mu_);
+  auto p = directory_answered_.find(partner);
+  if (p == directory_answered_.end()) return 0;
+  auto r = p->second.find(region);
+  return r == p->second.end() ? 0 : r->second;
+}
+
+bool DeliveryWorker::DirectoryBehind(store::Database& db, const store::Partner& p) {
+  std::string region = RegionOf(p);
+  if (region.empty()) return false;
+  auto serials = store::ListRegionSerials(db);
+  if (!serials.ok()) return false;
+  for (const auto& r : *serials) {
+    if (r.region == region) return DirectoryAnswered(p.card.node_id, region) < r.serial;
+  }
+  return false;
+}
+
+void DeliveryWorker::DirectoryPass() {
+  if (stop_) return;
+  std::vector<std::string> wake;
+  {
+    NodeCore::Reading reading(core_);
+    auto serials = store::ListRegionSerials(reading.db());
+    if (!serials.ok()) {
+      LogError("delivery: cannot read the regional directories: " + serials.status().message());
+      return;
+    }
+    std::set<std::string> newer;
+    for (const auto& r : *serials) {
+      int64_t& passed = directory_passed_[r.region];
+      if (r.serial > passed) {
+        newer.insert(r.region);
+        passed = r.serial;
+      }
+    }
+    if (newer.empty()) return;
+    auto partners = store::ListPartners(reading.db());
+    if (!partners.ok()) {
+      LogError("delivery: cannot list the partners to pass a directory to: " + partners.status().message());
+      return;
+    }
+    for (const auto& p : *partners) {
+      if (newer.count(RegionOf(p))) wake.push_back(p.card.node_id);
+    }
+  }
+  // A partner not woken now (no lane free, or it is down) is asked on a
+  // witness pass (DirectoryBehind).
+  for (const std::string& partner : wake) {
     if (stop_ || !Wake(partner)) return;
   }
 }
@@ -225,6 +292,7 @@ void DeliveryWorker::Drain(Lane& lane) {
     }
     if (due.empty()) {
       AnnounceCard(lane);
+      PassDirectory(lane);
       Witness(lane);
       return;
     }
@@ -342,6 +410,55 @@ void DeliveryWorker::AnnounceCard(Lane& lane) {
   LogInfo("peer: " + lane.partner_id + " " + std::string(*word) + " our card of " + own->created);
   // Without the node lock: the daemon may now serve the rotated TLS key.
   if (options_.on_card_acked) options_.on_card_acked();
+}
+
+void DeliveryWorker::PassDirectory(Lane& lane) {
+  if (stop_ || core_.clock->Now() < lane.open_after) return;
+  std::optional<store::Partner> partner;
+  std::optional<store::RegionDirectory> region;
+  {
+    NodeCore::Reading reading(core_);
+    auto p = store::FindPartner(reading.db(), lane.partner_id);
+    if (!p.ok() || !*p || RegionOf(**p).empty()) return;
+    auto r = store::FindRegionDirectory(reading.db(), RegionOf(**p));
+    if (!r.ok() || !*r) return;
+    partner = std::move(**p);
+    region = std::move(**r);
+  }
+  if (DirectoryAnswered(lane.partner_id, region->region) >= region->serial) return;
+  auto answered = [&] {
+    std::lock_guard<std::mutex> lock(directory_mu_);
+    directory_answered_[lane.partner_id][region->region] = region->serial;
+  };
+  const std::string what = "directory " + region->region + " serial " + std::to_string(region->serial);
+  if (!lane.client || lane.client->protocol_version() == 0) {
+    auto connected = Connected(lane, *partner);
+    if (!connected.ok()) {
+      LogDebug("peer: cannot pass " + what + " to " + lane.partner_id + ": " + connected.status().message());
+      return;
+    }
+  }
+  if (lane.client->protocol_version() < kPeerProtocolDirectoryVersion) {
+    answered();
+    LogInfo("peer: " + lane.partner_id + " speaks peer protocol " + std::to_string(lane.client->protocol_version()) +
+            ", which cannot take a directory from a partner (7 can); its administrator takes " + what +
+            " from a file (directory update)");
+    return;
+  }
+  auto answer = lane.client->Request(EncodeDirectoryAnnouncement(region->directory_json));
+  auto word = answer.ok() ? ParseDirectoryAnswer(*answer) : Result<std::string_view>(answer.status());
+  if (!word.ok()) {
+    if (word.status().code() == Code::kUnavailable) return;  // tried again on a witness pass
+    answered();
+    LogWarn("peer: " + lane.partner_id + " did not take " + what + ": " + word.status().message());
+    return;
+  }
+  answered();
+  if (*word == kDirectoryTaken) {
+    LogInfo("peer: " + lane.partner_id + " took " + what + " from us");
+  } else {
+    LogDebug("peer: " + lane.partner_id + " answered " + std::string(*word) + " to " + what);
+  }
 }
 
 void DeliveryWorker::RunOnce() {

@@ -13,9 +13,12 @@
 #include "schakel/formats/case_summary.h"
 #include "schakel/peer/card_announce.h"
 #include "schakel/peer/delivery.h"
+#include "schakel/peer/directory_announce.h"
 #include "schakel/peer/peer_protocol.h"
 #include "schakel/peer/trace_context.h"
+#include "schakel/service/directories.h"
 #include "schakel/service/service.h"
+#include "schakel/store/directories.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 
@@ -32,6 +35,7 @@ Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t ve
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHV") return Revoke(peer, version, payload);
   if (audit::IsWitnessRequest(payload)) return WitnessFor(peer, version, payload);
   if (IsCardAnnouncement(payload)) return CardUpdate(peer, version, payload);
+  if (IsDirectoryAnnouncement(payload)) return DirectoryUpdate(peer, version, payload);
   return Status::InvalidInput("unknown message type");
 }
 
@@ -88,6 +92,74 @@ Result<std::string> InboxHandler::CardUpdate(const std::string& peer, uint16_t v
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   LogInfo("peer: took the newer card of " + peer + " (created " + card.created + ")");
   return EncodeCardAnswer(kCardTaken);
+}
+
+Result<std::string> InboxHandler::DirectoryUpdate(const std::string& peer, uint16_t version, std::string_view payload) {
+  if (version < kPeerProtocolDirectoryVersion) {
+    return Status::InvalidInput("a directory announcement needs peer protocol " +
+                                std::to_string(kPeerProtocolDirectoryVersion));
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(std::string_view json, DirectoryAnnouncementJson(payload));
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::DirectoryClaim claim, crypto::PeekDirectory(json));
+  const std::string memo = peer + " " + claim.region + " " + std::to_string(claim.serial);
+  {
+    NodeCore::Reading reading(core_);
+    SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::RegionDirectory> trusted,
+                             store::FindRegionDirectory(reading.db(), claim.region));
+    if (!trusted) return EncodeDirectoryAnswer(kDirectoryUnknown);
+    // An older one is not taken back; telling the partner so is enough.
+    if (claim.serial < trusted->serial || json == trusted->directory_json) return EncodeDirectoryAnswer(kDirectoryHeld);
+  }
+  {
+    std::lock_guard<std::mutex> lock(refused_mu_);
+    if (refused_.count(memo)) {
+      return Status::Denied("directory " + claim.region + " serial " + std::to_string(claim.serial) +
+                            " was refused already");
+    }
+  }
+  // Every member card and the directory signature, without the node lock.
+  auto dir = crypto::ParseDirectory(json);
+  if (!dir.ok()) {
+    LogWarn("peer: " + peer + " passed along a directory of region " + claim.region +
+            " that is not taken: " + dir.status().message());
+    return dir.status();
+  }
+  service::TakenDirectory taken;
+  {
+    NodeCore::Held held(core_);
+    store::Transaction tx(held.db());
+    SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+    service::DirectoryContext ctx{
+        held.db(), core_.config,
+        [&](const std::string& action, const std::string& object, const std::string& reason) {
+          audit::AuditEvent e = SystemEvent({action, "", object, "", "", "ok", reason}, "peer:" + peer);
+          e.actor_user = peer;
+          e.actor_role = "peer";
+          return AuditOrFail(held, e);
+        },
+        core_.clock->Now(), false};
+    SCHAKEL_ASSIGN_OR_RETURN(taken, service::TakeDirectory(ctx, *dir, json, "partner " + peer));
+    SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  }
+  switch (taken.outcome) {
+    case service::TakenDirectory::kHeld:
+      return EncodeDirectoryAnswer(kDirectoryHeld);
+    case service::TakenDirectory::kRefused: {
+      std::lock_guard<std::mutex> lock(refused_mu_);
+      if (refused_.size() >= 1024) refused_.clear();
+      refused_.insert(memo);
+      LogWarn("peer: " + peer + " passed along a directory that is refused: " + taken.refusal.message());
+      return taken.refusal;
+    }
+    case service::TakenDirectory::kTaken:
+      break;
+  }
+  LogInfo("peer: took directory " + dir->region + " serial " + std::to_string(dir->serial) + " from " + peer + " (" +
+          std::to_string(taken.changes.added.size()) + " added, " + std::to_string(taken.changes.updated.size()) +
+          " updated, " + std::to_string(taken.changes.removed.size()) + " removed, " +
+          std::to_string(taken.changes.conflicts.size()) + " conflicts)");
+  if (on_directory_taken) on_directory_taken();
+  return EncodeDirectoryAnswer(kDirectoryTaken);
 }
 
 Result<std::string> InboxHandler::TracedShare(const std::string& peer, uint16_t version, std::string_view payload) {

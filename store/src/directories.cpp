@@ -8,7 +8,8 @@ namespace schakel::store {
 namespace {
 
 constexpr const char* kColumns =
-    "region, directory_pk, accept_types, serial, issued, expires, directory_json, trusted_at, updated_at, source";
+    "region, directory_pk, accept_types, serial, issued, expires, directory_json, trusted_at, updated_at, source, "
+    "allow_local_address, url";
 
 std::string JoinTypes(const std::vector<std::string>& types) {
   std::string out;
@@ -44,6 +45,8 @@ Result<RegionDirectory> Read(Statement& s) {
   d.trusted_at = s.Text(7);
   d.updated_at = s.Text(8);
   d.source = s.Text(9);
+  d.allow_local_address = s.Int(10) != 0;
+  d.url = s.Text(11);
   return d;
 }
 
@@ -64,7 +67,7 @@ Result<std::vector<RegionDirectory>> ListRegionDirectories(Database& db) {
 
 Status InsertRegionDirectory(Database& db, const RegionDirectory& dir) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO region_directories (") + kColumns +
-                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
+                                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
   s.Bind(1, dir.region)
       .BindBlob(2, dir.directory_pk)
       .Bind(3, JoinTypes(dir.accept_types))
@@ -74,7 +77,9 @@ Status InsertRegionDirectory(Database& db, const RegionDirectory& dir) {
       .Bind(7, dir.directory_json)
       .Bind(8, dir.trusted_at)
       .Bind(9, dir.updated_at)
-      .Bind(10, dir.source);
+      .Bind(10, dir.source)
+      .Bind(11, static_cast<int64_t>(dir.allow_local_address ? 1 : 0))
+      .Bind(12, dir.url);
   Status st = s.Run();
   if (st.code() == Code::kAlreadyExists) {
     return Status::AlreadyExists("region " + dir.region +
@@ -84,12 +89,26 @@ Status InsertRegionDirectory(Database& db, const RegionDirectory& dir) {
 }
 
 Status UpdateRegionDirectory(Database& db, const RegionDirectory& dir) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE region_directories SET serial = ?2, directory_json = ?3, "
-                                                   "updated_at = ?4, source = ?5 WHERE region = ?1;"));
-  s.Bind(1, dir.region).Bind(2, dir.serial).Bind(3, dir.directory_json).Bind(4, dir.updated_at).Bind(5, dir.source);
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("UPDATE region_directories SET serial = ?2, issued = ?3, expires = ?4, "
+                                      "directory_json = ?5, updated_at = ?6, source = ?7 WHERE region = ?1;"));
+  s.Bind(1, dir.region)
+      .Bind(2, dir.serial)
+      .Bind(3, dir.issued)
+      .Bind(4, dir.expires)
+      .Bind(5, dir.directory_json)
+      .Bind(6, dir.updated_at)
+      .Bind(7, dir.source);
   SCHAKEL_RETURN_IF_ERROR(s.Run());
   if (db.Changes() == 0) return Status::NotFound("region " + dir.region + " is not trusted on this node");
   return Status::Ok();
+}
+
+Result<std::vector<RegionSerial>> ListRegionSerials(Database& db) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT region, serial FROM region_directories ORDER BY region;"));
+  return AllRows<RegionSerial>(s, [](Statement& row) -> Result<RegionSerial> {
+    return RegionSerial{row.Text(0), row.Int(1)};
+  });
 }
 
 }  // namespace schakel::store

@@ -627,9 +627,21 @@ ALTER TABLE partners ADD COLUMN previous_tls_until TEXT NOT NULL DEFAULT '';
 ALTER TABLE partners ADD COLUMN card_acked TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 21> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,
-                                                          kV8,  kV9,  kV10, kV11, kV12, kV13, kV14,
-                                                          kV15, kV16, kV17, kV18, kV19, kV20, kV21};
+// Version 22: directories that arrive by themselves (issue 22, docs/region.md
+// "Passed along", "Fetched over HTTPS"). Whether the administrator let a
+// region's members with a loopback or link-local address in, so a directory
+// a partner brings or the daemon fetches is checked as the one from a file
+// was; and the https:// URL the daemon fetches the region's directory from
+// ('': none).
+constexpr std::string_view kV22 = R"sql(
+ALTER TABLE region_directories ADD COLUMN allow_local_address INTEGER NOT NULL DEFAULT 0
+  CHECK (allow_local_address IN (0, 1));
+ALTER TABLE region_directories ADD COLUMN url TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 22> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,
+                                                          kV9,  kV10, kV11, kV12, kV13, kV14, kV15, kV16,
+                                                          kV17, kV18, kV19, kV20, kV21, kV22};
 
 }  // namespace
 

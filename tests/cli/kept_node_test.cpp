@@ -142,6 +142,15 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   auto regions = ListRegionDirectories(*db);
   ASSERT_TRUE(regions.ok()) << regions.status().message();
   EXPECT_TRUE(regions->empty());
+  // Version 22: a region's members may have local addresses only when its
+  // administrator said so at trust time; the column is there, 0 by default.
+  EXPECT_TRUE(db->Exec("INSERT INTO region_directories (region, directory_pk, accept_types, serial, issued, expires, "
+                       "directory_json, trusted_at, updated_at, source) VALUES ('swv-kept', zeroblob(32), 'ggd', 1, "
+                       "'', '', '{}', '', '', 'test');")
+                  .ok());
+  auto kept_region = FindRegionDirectory(*db, "swv-kept");
+  ASSERT_TRUE(kept_region.ok() && kept_region->has_value()) << kept_region.status().message();
+  EXPECT_FALSE((*kept_region)->allow_local_address);
 
   // The audit chain written under version 5 verifies under today's code.
   auto identity = LoadIdentity(*db);

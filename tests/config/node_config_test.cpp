@@ -178,6 +178,34 @@ TEST(NodeConfig, NotifyIsReadCheckedAndRoundTrips) {
   }
 }
 
+// [directory]: how often regions trusted with a URL are fetched, and the
+// CAs to trust for it; written back only when not the defaults.
+TEST(NodeConfig, DirectoryFetchIsReadCheckedAndRoundTrips) {
+  auto plain = ParseNodeConfig(kValid, "a.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->directory_fetch_seconds, 3600);
+  EXPECT_EQ(plain->directory_ca_file, "");
+  EXPECT_EQ(NodeConfigToToml(*plain).find("[directory]"), std::string::npos);
+  auto c =
+      ParseNodeConfig(std::string(kValid) + "\n[directory]\nfetch_seconds = 600\nca_file = \"swv-ca.pem\"\n", "a.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->directory_fetch_seconds, 600);
+  EXPECT_EQ(c->directory_ca_file, "swv-ca.pem");
+  auto again = ParseNodeConfig(NodeConfigToToml(*c), "b.toml");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->directory_fetch_seconds, 600);
+  EXPECT_EQ(again->directory_ca_file, "swv-ca.pem");
+  auto off = ParseNodeConfig(std::string(kValid) + "\n[directory]\nfetch_seconds = 0\n", "a.toml");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_EQ(off->directory_fetch_seconds, 0);
+  for (const char* bad : {"fetch_seconds = 86401", "fetch_seconds = -1", "fetch_seconds = \"1h\"",
+                          "url = \"https://x.example/d.json\""}) {
+    auto r = ParseNodeConfig(std::string(kValid) + "\n[directory]\n" + bad + "\n", "a.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("directory."), std::string::npos) << r.status().message();
+  }
+}
+
 struct BadCase {
   const char* name;
   std::string text;

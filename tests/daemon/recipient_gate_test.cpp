@@ -20,11 +20,14 @@
 
 #include "federation_support.h"
 #include "schakel/audit/witness.h"
+#include "schakel/crypto/directory.h"
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/node_card.h"
 #include "schakel/peer/card_announce.h"
+#include "schakel/peer/directory_announce.h"
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
+#include "schakel/store/directories.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 
@@ -588,6 +591,79 @@ TEST_F(RecipientGateTest, APartnersNewerCardIsTakenOverThePeerChannelWithinItsLi
   EXPECT_EQ(*(*school)->previous_tls_spki, held->tls_spki_sha256);
   EXPECT_EQ((*school)->source, "");
   EXPECT_EQ(testing::CountEntries(*db, "partner.update", "school-a"), 1);
+}
+
+// Issue 22 (peer protocol 7): a regional directory passed along by a
+// partner is looked at by region and serial first (unknown region, one held,
+// an older one: answered without a signature check), then verified and taken
+// as from a file with the partner as actor; a refused one is audited once.
+TEST_F(RecipientGateTest, ADirectoryPassedAlongIsTakenOnlyWhenItIsANewerSignedOneOfATrustedRegion) {
+  fed_.Add("ggd", "ggd-f", "ggd");
+  fed_.Add("rmc", "rmc-g", "rmc");
+  crypto::SigningKeyPair keeper = crypto::GenerateSigningKeyPair();
+  auto card_of = [&](const std::string& name) {
+    auto c = crypto::ParseNodeCard(testing::ReadAll(fed_[name].dir + "/node-card.json"));
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return *c;
+  };
+  auto signed_directory = [&](const std::string& region, int64_t serial, std::vector<crypto::NodeCard> members,
+                              const crypto::SigningKeyPair& by) {
+    crypto::Directory d;
+    d.region = region;
+    d.name = "Samenwerkingsverband Oost";
+    d.serial = serial;
+    Instant now = SystemClock().Now();
+    d.issued = FormatInstant(now - std::chrono::minutes(serial));
+    d.expires = FormatInstant(now + std::chrono::hours(24 * 30));
+    d.members = std::move(members);
+    crypto::SignDirectory(d, by);
+    return crypto::DirectoryToJson(d);
+  };
+  const std::string first = signed_directory("swv-oost", 1, {card_of("ggd")}, keeper);
+  std::string first_file = fed_["team"].dir + "/../swv-oost-1.json";
+  testing::WriteAll(first_file, first);
+  auto trust = testing::RunSchakel({"directory", "trust", "--dir", fed_["team"].dir, "--file", first_file,
+                                    "--fingerprint", crypto::Fingerprint(keeper.public_key), "--accept-types",
+                                    "ggd,rmc", "--allow-local-address"});
+  ASSERT_EQ(trust.code, 0) << trust.err;
+  fed_.StartNode("team");
+
+  auto answer = [&](const std::string& json_text, uint16_t version = peer::kPeerProtocolMaxVersion) {
+    auto r = Deliver(peer::EncodeDirectoryAnnouncement(json_text), version);
+    if (!r.ok()) return "refused: " + r.status().message();
+    auto word = peer::ParseDirectoryAnswer(*r);
+    return word.ok() ? std::string(*word) : "bad answer: " + word.status().message();
+  };
+  const std::string second = signed_directory("swv-oost", 2, {card_of("ggd"), card_of("rmc")}, keeper);
+  EXPECT_NE(answer(second, peer::kPeerProtocolCardVersion).find("needs peer protocol 7"), std::string::npos);
+  EXPECT_EQ(answer(signed_directory("swv-west", 5, {card_of("rmc")}, crypto::GenerateSigningKeyPair())), "unknown");
+  EXPECT_EQ(answer(first), "held");
+  EXPECT_NE(answer("{not a directory").find("directory: malformed JSON"), std::string::npos);
+  const std::string forged = signed_directory("swv-oost", 3, {card_of("rmc")}, crypto::GenerateSigningKeyPair());
+  EXPECT_NE(answer(forged).find("signed by another key"), std::string::npos);
+  EXPECT_NE(answer(forged).find("refused already"), std::string::npos);
+  std::string tampered = second;
+  tampered.replace(tampered.find("Oost"), 4, "West");  // the signature no longer covers it
+  EXPECT_NE(answer(tampered).find("signature does not verify"), std::string::npos);
+
+  EXPECT_EQ(answer(second), "taken");
+  EXPECT_EQ(answer(second), "held");
+  EXPECT_EQ(answer(first), "held");  // older: never taken back, nothing audited
+
+  fed_.StopNode("team");
+  auto db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(db, nullptr);
+  auto rmc = store::FindPartner(*db, "rmc-g");
+  ASSERT_TRUE(rmc.ok() && rmc->has_value());
+  EXPECT_EQ((*rmc)->source, "directory:swv-oost");
+  auto held = store::FindRegionDirectory(*db, "swv-oost");
+  ASSERT_TRUE(held.ok() && held->has_value());
+  EXPECT_EQ((*held)->serial, 2);
+  EXPECT_EQ((*held)->source, "partner school-a");
+  EXPECT_TRUE((*held)->allow_local_address);
+  EXPECT_EQ(testing::CountEntries(*db, "directory.refused", "swv-oost"), 1);
+  EXPECT_EQ(testing::CountEntries(*db, "directory.update", "swv-oost"), 1);
+  EXPECT_EQ(testing::CountEntries(*db, "partner.add", "rmc-g"), 1);
 }
 
 // Issue #25 (5): a received share is (sender, message id). Two partners

@@ -5,7 +5,9 @@
 // through real daemons; a newer directory that drops a member stops traffic
 // to it at once (the running daemon reads its partners from the database),
 // and an older or forged directory is refused. `status` shows the region.
+#include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -172,6 +174,77 @@ TEST_F(Region, EightNodesFromOneDirectoryShareWithoutPairingAndARemovedMemberIsR
   auto list = RunSchakel({"directory", "list", "--dir", fed_["school"].dir, "--json"});
   ASSERT_EQ(list.code, 0) << list.err;
   EXPECT_EQ(nlohmann::json::parse(list.out)["regions"][0]["serial"], 2);
+}
+
+// Passed along (peer protocol 7): the keeper's newer directory reaches one
+// member as a file; that member's daemon passes it to the partners the
+// region brought, and theirs pass it on, so every running member takes the
+// new member without its administrator doing anything.
+TEST_F(Region, ANewerDirectoryTakenAtOneMemberReachesTheOthersThroughThePeerChannel) {
+  const Member running[] = {kRegion[0], kRegion[1], kRegion[4], kRegion[5]};
+  const Member& newcomer = kRegion[6];
+  for (const Member& m : running) fed_.Add(m.name, m.id, m.type);
+  fed_.Add(newcomer.name, newcomer.id, newcomer.type);
+  for (const Member& m : running) {
+    ASSERT_EQ(RunSchakel({"directory", "add", "--file", dir_file_, "--card", fed_[m.name].dir + "/node-card.json",
+                          "--fingerprint", fed_.Fingerprint(m.name)})
+                  .code,
+              0);
+  }
+  ASSERT_EQ(RunSchakel({"directory", "sign", "--file", dir_file_, "--key", key_file_}).code, 0);
+  const std::string first = Handout();
+  for (const Member& m : running) {
+    auto r = RunSchakel({"directory", "trust", "--dir", fed_[m.name].dir, "--file", first, "--fingerprint",
+                         keeper_fingerprint_, "--accept-types", kAllTypes, "--allow-local-address"});
+    ASSERT_EQ(r.code, 0) << m.id << ": " << r.err;
+  }
+  for (const Member& m : running) fed_.StartNode(m.name);
+
+  ASSERT_EQ(RunSchakel({"directory", "add", "--file", dir_file_, "--card", fed_[newcomer.name].dir + "/node-card.json",
+                        "--fingerprint", fed_.Fingerprint(newcomer.name)})
+                .code,
+            0);
+  ASSERT_EQ(RunSchakel({"directory", "sign", "--file", dir_file_, "--key", key_file_}).code, 0);
+  auto update = RunSchakel({"directory", "update", "--dir", fed_["school"].dir, "--file", Handout(), "--json"});
+  ASSERT_EQ(update.code, 0) << update.err;
+  EXPECT_EQ(nlohmann::json::parse(update.out)["added"], nlohmann::json::array({newcomer.id}));
+
+  auto serial_at = [&](const std::string& name) -> nlohmann::json {
+    auto list = RunSchakel({"directory", "list", "--dir", fed_[name].dir, "--json"});
+    EXPECT_EQ(list.code, 0) << list.err;
+    return nlohmann::json::parse(list.out)["regions"][0];
+  };
+  auto started = std::chrono::steady_clock::now();
+  for (const Member& m : running) {
+    if (std::string(m.name) == "school") continue;
+    nlohmann::json held;
+    for (int i = 0; i < 300; ++i) {  // bounded: 30 s
+      held = serial_at(m.name);
+      if (held["serial"] == 2) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(held["serial"], 2) << m.id << " did not take the directory passed along";
+    EXPECT_EQ(held["source"].get<std::string>().rfind("partner ", 0), 0u) << m.id << ": " << held["source"];
+    EXPECT_EQ(PartnersOf(m.name).count(newcomer.id), 1u) << m.id;
+  }
+  std::cout << "[ region ] passed along to 3 running members in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()
+            << " ms\n";
+
+  // The partner that passed it is the actor of the audit entries.
+  ASSERT_NO_FATAL_FAILURE(fed_.AddUser("team", "teamaudit", "auditor"));
+  auto actors = [&](const std::string& action, const std::string& object) {
+    std::set<std::string> out;
+    nlohmann::json entries = fed_.AsJson("team", "teamaudit", {"audit", "query", "--action", action})["entries"];
+    for (const auto& e : entries) {
+      if (object.empty() || e["object"] == object) out.insert(e["actor"]["role"].get<std::string>());
+    }
+    return out;
+  };
+  bool update_by_peer = actors("directory.update", "").count("peer") == 1;
+  bool add_by_peer = actors("partner.add", newcomer.id).count("peer") == 1;
+  EXPECT_TRUE(update_by_peer);
+  EXPECT_TRUE(add_by_peer);
 }
 
 }  // namespace

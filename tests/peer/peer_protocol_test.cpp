@@ -24,12 +24,12 @@ TEST(PeerProtocolTest, HelloRoundTripAndStrictChecks) {
   Hello h;
   h.node_id = "school-a";
   std::string bytes = EncodeHello(h);
-  EXPECT_EQ(bytes, std::string("\x00\x01\x00\x06\x08school-a", 13));
+  EXPECT_EQ(bytes, std::string("\x00\x01\x00\x07\x08school-a", 13));
   Result<Hello> back = DecodeHello(bytes);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->node_id, "school-a");
   EXPECT_EQ(back->min_version, 1);
-  EXPECT_EQ(back->max_version, 6);
+  EXPECT_EQ(back->max_version, 7);
   // Later versions may append fields.
   EXPECT_TRUE(DecodeHello(bytes + "more").ok());
 

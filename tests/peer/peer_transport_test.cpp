@@ -288,7 +288,7 @@ TEST_F(PeerTransportTest, MalformedFramesGetProtocolErrors) {
     uint16_t expected;
   };
   Hello wrong_versions;
-  wrong_versions.min_version = 7;
+  wrong_versions.min_version = 8;
   wrong_versions.max_version = 9;
   wrong_versions.node_id = wijkteam_.id;
   const std::vector<Case> cases = {

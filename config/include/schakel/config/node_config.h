@@ -121,6 +121,16 @@ struct NodeConfig {
   // [notify]: e-mail notices (NotifyConfig). Default: none.
   NotifyConfig notify;
 
+  // [directory] fetch_seconds: how often the daemon fetches the directory of
+  // each trusted region that has a URL (`directory trust --url`,
+  // docs/region.md "Fetched over HTTPS"), the first time right after it
+  // starts. Default: 3600. REQUIRES: 0 (never) or 1..86400.
+  int64_t directory_fetch_seconds = 3600;
+  // [directory] ca_file: PEM CA certificates to trust for those fetches
+  // instead of the system's (relative to the node directory or absolute).
+  // Default: "" (the system's).
+  std::string directory_ca_file;
+
   // [retention] default_days: retain-until for shares without a
   // purpose-specific value. Default: 180. REQUIRES: 1..3650.
   int retention_default_days = 180;

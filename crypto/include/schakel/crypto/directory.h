@@ -70,6 +70,17 @@ Result<Directory> ParseDirectory(std::string_view json);
 // not verified.
 Result<Directory> ParseDirectoryDraft(std::string_view json);
 
+// The region and serial a directory claims, read without verifying anything
+// else (no member card, no signature): what a node looks at first when a
+// partner passes a directory along, so that one it holds already or an
+// older one costs a JSON parse and no signature checks. Nothing read here
+// may be trusted before ParseDirectory.
+struct DirectoryClaim {
+  std::string region;
+  int64_t serial = 0;
+};
+Result<DirectoryClaim> PeekDirectory(std::string_view json);
+
 // Whether `next` may replace what a node holds for a pinned directory key:
 //   kDenied when next is signed by another key, names another region, has
 //     expired at `now`, is issued more than 10 minutes after `now`, has a

@@ -37,6 +37,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -159,6 +160,20 @@ class DeliveryWorker {
   // protocol is logged once per card; the partner then needs the card by
   // hand (partner add).
   void AnnounceCard(Lane& lane);
+  // After a drained round: when the partner was brought by a regional
+  // directory and has not answered for the serial this node holds, and
+  // speaks protocol 7, passes the directory along (directory_announce.h).
+  // Every answer (taken, held, unknown) and every refusal is remembered per
+  // partner, region and serial until the daemon restarts; a partner on an
+  // older protocol is noted once per serial. docs/region.md "Passed along".
+  void PassDirectory(Lane& lane);
+  // Every poll: wakes the partners a region brought once this node holds a
+  // newer directory of it than the last pass saw.
+  void DirectoryPass();
+  // The serial of `region` the partner last answered for (0: none).
+  int64_t DirectoryAnswered(const std::string& partner, const std::string& region);
+  // Whether a region brought `p` and it has not answered for the serial held.
+  bool DirectoryBehind(store::Database& db, const store::Partner& p);
   // Reads the partner and the share; drops an item no longer queued; cancels
   // (still queued) or revokes (sending) a share the consents no longer allow
   // (audited). Takes the node lock.
@@ -221,6 +236,11 @@ class DeliveryWorker {
   std::map<std::string, std::unique_ptr<Lane>> inline_lanes_;
   // When the dispatcher next looks for partners to ask to witness.
   std::chrono::steady_clock::time_point next_witness_pass_{};
+  // Per region the serial whose partners DirectoryPass woke (dispatcher only).
+  std::map<std::string, int64_t> directory_passed_;
+  std::mutex directory_mu_;
+  // partner -> region -> serial it answered for (GUARDED_BY(directory_mu_)).
+  std::map<std::string, std::map<std::string, int64_t>> directory_answered_;
 };
 
 // How long a partner's previous TLS pin stays accepted after its newer card
@@ -231,6 +251,9 @@ inline constexpr int kPreviousPinDays = 30;
 class InboxHandler final : public PeerHandler {
  public:
   explicit InboxHandler(NodeCore& core) : core_(core) {}
+  // Called after a partner's directory was taken (the daemon wakes the
+  // delivery worker, which passes it along). Must be thread-safe.
+  std::function<void()> on_directory_taken;
   Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
                                 std::string_view payload) override;
   // Shares of a batch that pass the gate are stored in one transaction and
@@ -268,6 +291,13 @@ class InboxHandler final : public PeerHandler {
   // identity key is the pinned one, it is newer and keeps org type and
   // address; its previous TLS pin stays accepted for kPreviousPinDays.
   Result<std::string> CardUpdate(const std::string& peer, uint16_t version, std::string_view payload);
+  // A regional directory a partner passes along (protocol 7,
+  // directory_announce.h): its region and serial are read first, so one held
+  // already, an older one or one of a region not trusted here costs no
+  // signature check; a newer one is verified and taken as from a file
+  // (service::TakeDirectory), with the partner as actor. A signed refusal is
+  // audited once per partner, region and serial.
+  Result<std::string> DirectoryUpdate(const std::string& peer, uint16_t version, std::string_view payload);
   // Everything before storing, without the node lock but for two short reads.
   Arrival Receive(const std::string& peer, uint16_t version, std::string_view envelope,
                   const audit::TraceContext* trace = nullptr);
@@ -307,6 +337,8 @@ class InboxHandler final : public PeerHandler {
                                const std::string& receipt_bytes, Instant now, bool* over_quota,
                                std::string_view trace_reason = {});
   NodeCore& core_;
+  std::mutex refused_mu_;
+  std::set<std::string> refused_;  // GUARDED_BY(refused_mu_): "peer region serial" audited as refused
 };
 
 }  // namespace schakel::peer

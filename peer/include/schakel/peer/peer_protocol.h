@@ -48,7 +48,10 @@ inline constexpr uint16_t kPeerProtocolMinVersion = 1;
 // Version 6: a DELIVER may carry the sender's own newer node card ("SCHA",
 // card_announce.h), after a key rotation; a sender announces only on
 // connections of version 6 or later.
-inline constexpr uint16_t kPeerProtocolMaxVersion = 6;
+// Version 7: a DELIVER may carry a regional directory the sender holds
+// ("SCHD", directory_announce.h), passed along to the partners that
+// directory brought it; answered taken, held or unknown.
+inline constexpr uint16_t kPeerProtocolMaxVersion = 7;
 // The first version whose senders take a signed refusal as an answer.
 inline constexpr uint16_t kPeerProtocolRefusalVersion = 2;
 // The first version that may send DELIVER_MORE.
@@ -61,6 +64,8 @@ inline constexpr uint16_t kPeerProtocolTraceVersion = 5;
 inline constexpr uint16_t kPeerProtocolWitnessVersion = 5;
 // The first version whose servers take a partner's newer card from it.
 inline constexpr uint16_t kPeerProtocolCardVersion = 6;
+// The first version whose servers take a regional directory from a partner.
+inline constexpr uint16_t kPeerProtocolDirectoryVersion = 7;
 // A batch: at most this many requests, and at most kMaxBatchBytes of
 // payloads together unless it holds one request alone (a large envelope
 // goes by itself). A server refuses a longer batch (ERROR

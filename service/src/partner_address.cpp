@@ -1,4 +1,4 @@
-#include "partner_address.h"
+#include "schakel/service/partner_address.h"
 
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -10,7 +10,7 @@
 #include <memory>
 #include <optional>
 
-namespace schakel::cli {
+namespace schakel::service {
 namespace {
 
 constexpr size_t kMaxResolved = 32;
@@ -135,4 +135,4 @@ Status CheckPartnerAddress(const std::string& address, const config::NodeConfig&
   return Status::Ok();
 }
 
-}  // namespace schakel::cli
+}  // namespace schakel::service

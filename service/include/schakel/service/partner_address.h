@@ -1,5 +1,8 @@
-// Private to cli/: whether a partner card's address may be imported
-// (docs/node-card.md "A partner's address").
+// Whether a partner card's address may be imported (docs/node-card.md "A
+// partner's address"): by `partner add`, `directory trust|update` and a
+// directory a partner passes along. The rules over literal addresses are
+// config/networks.h; this part resolves names and reads this machine's
+// interface addresses, which config/ does not.
 #pragma once
 
 #include <string>
@@ -9,7 +12,7 @@
 #include "schakel/config/networks.h"
 #include "schakel/config/node_config.h"
 
-namespace schakel::cli {
+namespace schakel::service {
 
 // The addresses `host` stands for: itself when it is a literal address,
 // else what the system's resolver answers (at most 32). kUnavailable when a
@@ -33,4 +36,4 @@ Status CheckPartnerAddress(const std::string& address, const config::NodeConfig&
 // This machine's interface addresses (getifaddrs), loopback included.
 std::vector<config::IpAddress> LocalAddresses();
 
-}  // namespace schakel::cli
+}  // namespace schakel::service
