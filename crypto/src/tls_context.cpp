@@ -1,11 +1,13 @@
 #include "schakel/crypto/tls_context.h"
 
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <climits>
 #include <memory>
@@ -161,6 +163,43 @@ Result<SslCtxPtr> MakeWebSslCtx(const TlsIdentity& identity) {
   }
   ERR_clear_error();
   return ctx;
+}
+
+Result<SslCtxPtr> MakeVerifyingClientSslCtx(const std::string& ca_file) {
+  ERR_clear_error();
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return Status::Internal(OpenSslError("TLS client: cannot create a context"));
+  SSL_CTX* c = ctx.get();
+  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1) {
+    return Status::Internal(OpenSslError("TLS client: cannot set the protocol versions"));
+  }
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(c)
+                               : SSL_CTX_load_verify_locations(c, ca_file.c_str(), nullptr);
+  if (loaded != 1) {
+    return Status::InvalidInput(OpenSslError(ca_file.empty() ? "TLS client: cannot read the system's CAs"
+                                                             : "TLS client: cannot read the CAs in " + ca_file));
+  }
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+  ERR_clear_error();
+  return ctx;
+}
+
+Status ExpectServerName(SSL* ssl, const std::string& host) {
+  in6_addr any{};
+  const bool numeric = ::inet_pton(AF_INET, host.c_str(), &any) == 1 || ::inet_pton(AF_INET6, host.c_str(), &any) == 1;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  int ok = 1;
+  if (numeric) {
+    ok = X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+  } else {
+    // SSL_set_tlsext_host_name without its C cast (a macro over SSL_ctrl).
+    ok = static_cast<int>(SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                   const_cast<char*>(host.c_str()))) == 1 &&
+         SSL_set1_host(ssl, host.c_str()) == 1;
+  }
+  if (ok != 1) return Status::Internal(OpenSslError("TLS client: cannot expect the server name " + host));
+  return Status::Ok();
 }
 
 PeerVerifier::PeerVerifier(PinLookup lookup) : lookup_(std::move(lookup)) {}

@@ -2,10 +2,6 @@
 
 #include <utility>  // before Asio (Boost 1.74 with GCC 12)
 
-#include <arpa/inet.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +10,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
+
+#include "schakel/crypto/tls_context.h"
 
 namespace schakel::http {
 namespace {
@@ -33,16 +31,8 @@ class Exchange {
       : url_(url), options_(options), deadline_(Clock::now() + options.timeout) {}
 
   Result<std::string> Run() {
-    ssl::context tls(ssl::context::tls_client);
-    SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
-    boost::system::error_code ec;
-    if (options_.ca_file.empty()) {
-      tls.set_default_verify_paths(ec);
-    } else {
-      tls.load_verify_file(options_.ca_file, ec);
-    }
-    if (ec) return Status::InvalidInput("cannot read the trusted CAs " + options_.ca_file + ": " + ec.message());
-    tls.set_verify_mode(ssl::verify_peer);
+    SCHAKEL_ASSIGN_OR_RETURN(crypto::SslCtxPtr ctx, crypto::MakeVerifyingClientSslCtx(options_.ca_file));
+    ssl::context tls(ctx.release());  // Asio takes the SSL_CTX over
 
     tcp::resolver resolver(io_);
     tcp::resolver::results_type endpoints;
@@ -59,18 +49,7 @@ class Exchange {
           endpoints, [done](const boost::system::error_code& e, const tcp::endpoint&) { done(e); });
     }));
     // The certificate must name the host of the URL (a name or an address).
-    SSL* ssl_handle = stream.native_handle();
-    in6_addr any{};
-    const bool numeric =
-        ::inet_pton(AF_INET, url_.host.c_str(), &any) == 1 || ::inet_pton(AF_INET6, url_.host.c_str(), &any) == 1;
-    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
-    if (numeric) {
-      X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str());
-    } else {
-      SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               const_cast<char*>(url_.host.c_str()));
-      SSL_set1_host(ssl_handle, url_.host.c_str());
-    }
+    SCHAKEL_RETURN_IF_ERROR(crypto::ExpectServerName(stream.native_handle(), url_.host));
     SCHAKEL_RETURN_IF_ERROR(Step("the TLS handshake", [&](auto done) {
       stream.async_handshake(ssl::stream_base::client, [done](const boost::system::error_code& e) { done(e); });
     }));

@@ -2,9 +2,6 @@
 
 #include <utility>  // before Asio (Boost 1.74 with GCC 12)
 
-#include <arpa/inet.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -21,6 +18,7 @@
 #include <vector>
 
 #include "schakel/base/strings.h"
+#include "schakel/crypto/tls_context.h"
 
 namespace schakel::mail {
 namespace {
@@ -97,31 +95,13 @@ class Exchange {
   }
 
   Status StartTls() {
-    tls_context_ = std::make_unique<ssl::context>(ssl::context::tls_client);
-    SSL_CTX* ctx = tls_context_->native_handle();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    boost::system::error_code ec;
-    if (s_.ca_file.empty()) {
-      tls_context_->set_default_verify_paths(ec);
-    } else {
-      tls_context_->load_verify_file(s_.ca_file, ec);
-    }
-    if (ec) return Status::InvalidInput("notify: cannot read the trusted CAs: " + ec.message());
-    tls_context_->set_verify_mode(ssl::verify_peer);
+    auto ctx = crypto::MakeVerifyingClientSslCtx(s_.ca_file);
+    if (!ctx.ok()) return Status::InvalidInput("notify: " + ctx.status().message());
+    // Asio takes the SSL_CTX over (its native-handle constructor).
+    tls_context_ = std::make_unique<ssl::context>(ctx->release());
     tls_ = std::make_unique<ssl::stream<tcp::socket&>>(socket_, *tls_context_);
-    SSL* ssl = tls_->native_handle();
     // The certificate must name the host we dialled (a name or an address).
-    in6_addr any{};
-    const bool numeric =
-        ::inet_pton(AF_INET, s_.host.c_str(), &any) == 1 || ::inet_pton(AF_INET6, s_.host.c_str(), &any) == 1;
-    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-    if (numeric) {
-      X509_VERIFY_PARAM_set1_ip_asc(param, s_.host.c_str());
-    } else {
-      // SSL_set_tlsext_host_name without its C cast (a macro over SSL_ctrl).
-      SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(s_.host.c_str()));
-      SSL_set1_host(ssl, s_.host.c_str());
-    }
+    SCHAKEL_RETURN_IF_ERROR(crypto::ExpectServerName(tls_->native_handle(), s_.host));
     return Run("the TLS handshake (STARTTLS)", [&](auto done) {
       tls_->async_handshake(ssl::stream_base::client, [done](const boost::system::error_code& e) { done(e); });
     });

@@ -75,6 +75,18 @@ Result<SslCtxPtr> MakePeerSslCtx(PeerRole role, const TlsIdentity& identity);
 // browsers refuse it).
 Result<SslCtxPtr> MakeWebSslCtx(const TlsIdentity& identity);
 
+// The context of a client of a public server (the organisation's SMTP
+// server, the web server a regional directory is fetched from): TLS 1.2 or
+// 1.3, the server's certificate chain verified against the system's CAs or
+// the PEM CAs in `ca_file`. kInvalidInput naming the file when it cannot be
+// read. Each connection then names the server it expects
+// (ExpectServerName) before its handshake.
+Result<SslCtxPtr> MakeVerifyingClientSslCtx(const std::string& ca_file);
+// Sends `host` as SNI (when it is a name) and makes the handshake fail unless
+// the certificate names `host`: its DNS name, or its IP address when `host`
+// is a literal address. kInternal when OpenSSL refuses the setting.
+Status ExpectServerName(SSL* ssl, const std::string& host);
+
 // Per-connection pin check; see the top of this file.
 class PeerVerifier {
  public:
