@@ -101,7 +101,9 @@ Result<std::string> InboxHandler::DirectoryUpdate(const std::string& peer, uint1
   }
   SCHAKEL_ASSIGN_OR_RETURN(std::string_view json, DirectoryAnnouncementJson(payload));
   SCHAKEL_ASSIGN_OR_RETURN(crypto::DirectoryClaim claim, crypto::PeekDirectory(json));
-  const std::string memo = peer + " " + claim.region + " " + std::to_string(claim.serial);
+  // What was refused from this partner, by its bytes (a partner can only
+  // block what it passes itself).
+  const std::string memo = peer + " " + claim.region + " " + std::to_string(std::hash<std::string_view>{}(json));
   {
     NodeCore::Reading reading(core_);
     SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::RegionDirectory> trusted,
@@ -118,8 +120,14 @@ Result<std::string> InboxHandler::DirectoryUpdate(const std::string& peer, uint1
     }
   }
   // Every member card and the directory signature, without the node lock.
+  auto remember_refused = [&] {
+    std::lock_guard<std::mutex> lock(refused_mu_);
+    if (refused_.size() >= 1024) refused_.clear();
+    refused_.insert(memo);
+  };
   auto dir = crypto::ParseDirectory(json);
   if (!dir.ok()) {
+    remember_refused();
     LogWarn("peer: " + peer + " passed along a directory of region " + claim.region +
             " that is not taken: " + dir.status().message());
     return dir.status();
@@ -145,9 +153,7 @@ Result<std::string> InboxHandler::DirectoryUpdate(const std::string& peer, uint1
     case service::TakenDirectory::kHeld:
       return EncodeDirectoryAnswer(kDirectoryHeld);
     case service::TakenDirectory::kRefused: {
-      std::lock_guard<std::mutex> lock(refused_mu_);
-      if (refused_.size() >= 1024) refused_.clear();
-      refused_.insert(memo);
+      remember_refused();
       LogWarn("peer: " + peer + " passed along a directory that is refused: " + taken.refusal.message());
       return taken.refusal;
     }

@@ -645,6 +645,7 @@ TEST_F(RecipientGateTest, ADirectoryPassedAlongIsTakenOnlyWhenItIsANewerSignedOn
   std::string tampered = second;
   tampered.replace(tampered.find("Oost"), 4, "West");  // the signature no longer covers it
   EXPECT_NE(answer(tampered).find("signature does not verify"), std::string::npos);
+  EXPECT_NE(answer(tampered).find("refused already"), std::string::npos);  // no second check
 
   EXPECT_EQ(answer(second), "taken");
   EXPECT_EQ(answer(second), "held");

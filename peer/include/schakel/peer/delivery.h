@@ -295,8 +295,10 @@ class InboxHandler final : public PeerHandler {
   // directory_announce.h): its region and serial are read first, so one held
   // already, an older one or one of a region not trusted here costs no
   // signature check; a newer one is verified and taken as from a file
-  // (service::TakeDirectory), with the partner as actor. A signed refusal is
-  // audited once per partner, region and serial.
+  // (service::TakeDirectory), with the partner as actor. A refusal (a bad
+  // signature, or a signed one that is audited) is answered again without
+  // any check when the same partner passes the same bytes again (the last
+  // 1024 kept).
   Result<std::string> DirectoryUpdate(const std::string& peer, uint16_t version, std::string_view payload);
   // Everything before storing, without the node lock but for two short reads.
   Arrival Receive(const std::string& peer, uint16_t version, std::string_view envelope,
@@ -338,7 +340,7 @@ class InboxHandler final : public PeerHandler {
                                std::string_view trace_reason = {});
   NodeCore& core_;
   std::mutex refused_mu_;
-  std::set<std::string> refused_;  // GUARDED_BY(refused_mu_): "peer region serial" audited as refused
+  std::set<std::string> refused_;  // GUARDED_BY(refused_mu_): "peer region hash" of directories refused
 };
 
 }  // namespace schakel::peer
