@@ -92,6 +92,14 @@ std::vector<std::string> Split(std::string_view s, char sep) {
   return out;
 }
 
+std::string ShownAscii(std::string_view text, size_t max_bytes) {
+  std::string out;
+  text = text.substr(0, max_bytes);
+  out.reserve(text.size());
+  for (char c : text) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
 bool IsPrintableUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {

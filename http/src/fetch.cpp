@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <optional>
 
+#include "schakel/base/strings.h"
 #include "schakel/crypto/tls_context.h"
 
 namespace schakel::http {
@@ -22,6 +23,8 @@ namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+
+std::string_view View(beast::string_view v) { return {v.data(), v.size()}; }
 
 constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
 
@@ -88,12 +91,12 @@ class Exchange {
     if (status >= 300 && status < 400) {
       auto location = res.find(bhttp::field::location);
       return Status::Unavailable(Where() + "the server redirects (" + std::to_string(status) + ")" +
-                                 (location == res.end() ? "" : " to " + std::string(location->value().substr(0, 200))) +
+                                 (location == res.end() ? "" : " to " + ShownAscii(View(location->value()))) +
                                  "; redirects are not followed: trust the region with the URL it moved to");
     }
     if (status != 200) {
       return Status::Unavailable(Where() + "the server answered " + std::to_string(status) + " " +
-                                 std::string(res.reason().substr(0, 100)));
+                                 ShownAscii(View(res.reason()), 100));
     }
     return res.body();
   }

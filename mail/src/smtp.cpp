@@ -38,13 +38,6 @@ bool IsAsciiText(std::string_view s, bool multiline) {
   });
 }
 
-// What the server said, made safe to show: printable ASCII, at most 200 bytes.
-std::string Shown(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 200)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
-}
-
 // One SMTP exchange over a socket that becomes TLS after STARTTLS. Each step
 // runs the io_context until it completes or the one deadline passes.
 class Exchange {
@@ -77,14 +70,14 @@ class Exchange {
       std::string line;
       SCHAKEL_RETURN_IF_ERROR(ReadLine(step, &line));
       auto parsed = ParseReplyLine(line);
-      if (!parsed.ok()) return Status::Unavailable(Where() + step + ": not an SMTP reply: " + Shown(line));
+      if (!parsed.ok()) return Status::Unavailable(Where() + step + ": not an SMTP reply: " + ShownAscii(line));
       lines.push_back(*parsed);
       if (parsed->last) break;
     }
     const int code = lines.back().code;
     if (std::find(want.begin(), want.end(), code) == want.end()) {
       return Status::Unavailable(Where() + step + ": the server answered " + std::to_string(code) + " " +
-                                 Shown(lines.back().text));
+                                 ShownAscii(lines.back().text));
     }
     return lines;
   }

@@ -153,10 +153,13 @@ void DeliveryWorker::WitnessPass() {
       return;
     }
     std::optional<OwnCard> own = ReadOwnCard(reading.db());
+    auto serials = store::ListRegionSerials(reading.db());
+    if (!serials.ok()) LogError("delivery: cannot read the regional directories: " + serials.status().message());
     for (const auto& p : *partners) {
       auto next = audit::NextForWitness(reading.db(), core_.config.node_id, p.card.node_id);
       bool card_behind = own && p.card_acked != own->created;
-      if ((next.ok() && next->has_value()) || card_behind || DirectoryBehind(reading.db(), p)) {
+      bool directory_behind = serials.ok() && DirectoryBehind(*serials, p);
+      if ((next.ok() && next->has_value()) || card_behind || directory_behind) {
         ask.push_back(p.card.node_id);
       }
     }
@@ -174,12 +177,10 @@ int64_t DeliveryWorker::DirectoryAnswered(const std::string& partner, const std:
   return r == p->second.end() ? 0 : r->second;
 }
 
-bool DeliveryWorker::DirectoryBehind(store::Database& db, const store::Partner& p) {
+bool DeliveryWorker::DirectoryBehind(const std::vector<store::RegionSerial>& serials, const store::Partner& p) {
   std::string region = RegionOf(p);
   if (region.empty()) return false;
-  auto serials = store::ListRegionSerials(db);
-  if (!serials.ok()) return false;
-  for (const auto& r : *serials) {
+  for (const auto& r : serials) {
     if (r.region == region) return DirectoryAnswered(p.card.node_id, region) < r.serial;
   }
   return false;

@@ -124,6 +124,15 @@ TEST(Strings, PrintableUtf8) {
   EXPECT_FALSE(IsPrintableUtf8("\xc2\x85"));      // C1 control (NEL)
 }
 
+TEST(Strings, ShownAsciiKeepsWhatAServerSaidToOneSafeLine) {
+  EXPECT_EQ(ShownAscii("250 OK"), "250 OK");
+  EXPECT_EQ(ShownAscii("Moved\x1b[2J\ttoo\r\nX"), "Moved?[2J?too??X");
+  EXPECT_EQ(ShownAscii("caf\xc3\xa9"), "caf??");
+  EXPECT_EQ(ShownAscii(std::string(500, 'a')).size(), 200U);
+  EXPECT_EQ(ShownAscii("abcdef", 3), "abc");
+  EXPECT_EQ(ShownAscii(""), "");
+}
+
 class FileTest : public ::testing::Test {
  protected:
   void SetUp() override {

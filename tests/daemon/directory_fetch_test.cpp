@@ -61,6 +61,17 @@ TEST(FetchHttps, OnlyAVerifiedServerOfTheRightNameAnswering200WithinTheLimitsCou
   EXPECT_NE(FetchError(https.Url("moved"), trusted).find("redirects are not followed"), std::string::npos);
   EXPECT_NE(FetchError(https.Url("moved"), trusted).find("/elsewhere.json"), std::string::npos);
   EXPECT_NE(FetchError(https.Url("big.json"), trusted).find("larger than 1048576 bytes"), std::string::npos);
+  // What the server says goes into a WARN line: its bytes outside printable
+  // ASCII are shown as '?'; control bytes Beast refuses before anyone sees them.
+  std::string strange_move = FetchError(https.Url("moved-strangely"), trusted);
+  EXPECT_NE(strange_move.find("to /x??.json"), std::string::npos) << strange_move;
+  std::string strange_reason = FetchError(https.Url("strange"), trusted);
+  EXPECT_NE(strange_reason.find("answered 503 Busy ? now"), std::string::npos) << strange_reason;
+  std::string escape = FetchError(https.Url("escape"), trusted);
+  EXPECT_NE(escape.find("bad value"), std::string::npos) << escape;
+  for (char ch : strange_move + strange_reason + escape) {
+    EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << "byte " << static_cast<int>(static_cast<unsigned char>(ch));
+  }
 
   http::FetchOptions system_cas = trusted;
   system_cas.ca_file.clear();

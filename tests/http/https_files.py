@@ -3,7 +3,9 @@
 
 Serves the files of --root over TLS (--cert/--key, TLS 1.2 or later) on
 127.0.0.1:--port. /moved answers 301 to /elsewhere.json (redirects must not
-be followed). Logs each request to stderr; prints "ready PORT" once it
+be followed); /moved-strangely and /strange put bytes outside ASCII in the
+Location header and the reason phrase (which must not reach a log as is),
+/escape an escape byte in the Location header. Logs each request to stderr; prints "ready PORT" once it
 listens; stops on SIGTERM (or after ten minutes).
 """
 import argparse
@@ -20,6 +22,23 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if self.path == "/moved":
             self.send_response(301)
             self.send_header("Location", "/elsewhere.json")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path == "/moved-strangely":
+            self.send_response(302)
+            self.send_header("Location", "/x\xe9\xff.json")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path == "/escape":
+            self.send_response(302)
+            self.send_header("Location", "/x\x1b[2J.json")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path == "/strange":
+            self.send_response(503, "Busy \xe9 now")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return

@@ -37,6 +37,11 @@ std::vector<std::string> Split(std::string_view s, char sep);
 // characters other than tab; used to keep names and reasons log-safe.
 bool IsPrintableUtf8(std::string_view s);
 
+// What an outside server said (an SMTP reply, an HTTP reason phrase or
+// Location header), made safe for a log line or an error: the first
+// `max_bytes` bytes, each byte outside printable ASCII shown as '?'.
+std::string ShownAscii(std::string_view text, size_t max_bytes = 200);
+
 // One plain e-mail address as a mail header may carry it: one @ with text
 // on both sides, no spaces, brackets, quotes, commas, semicolons or control
 // characters, at most 254 bytes.

@@ -48,6 +48,7 @@
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
 #include "schakel/service/node_core.h"
+#include "schakel/store/directories.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
 
@@ -172,8 +173,9 @@ class DeliveryWorker {
   void DirectoryPass();
   // The serial of `region` the partner last answered for (0: none).
   int64_t DirectoryAnswered(const std::string& partner, const std::string& region);
-  // Whether a region brought `p` and it has not answered for the serial held.
-  bool DirectoryBehind(store::Database& db, const store::Partner& p);
+  // Whether a region brought `p` and it has not answered for the serial held
+  // (`serials`: what this node holds, read once per witness pass).
+  bool DirectoryBehind(const std::vector<store::RegionSerial>& serials, const store::Partner& p);
   // Reads the partner and the share; drops an item no longer queued; cancels
   // (still queued) or revokes (sending) a share the consents no longer allow
   // (audited). Takes the node lock.
