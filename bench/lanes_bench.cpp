@@ -472,6 +472,18 @@ std::string ShareBody(const std::string& case_id, const std::string& to) {
 
 }  // namespace
 
+// The school's group-commit counters from GET /metrics: (transactions,
+// writes); (0, 0) when they cannot be read.
+std::pair<double, double> GroupCounts(ApiClient& admin) {
+  auto r = admin.Call("GET", "/metrics", "");
+  if (r.status != 200) return {0, 0};
+  auto value = [&](const std::string& name) {
+    size_t at = r.body.find("\n" + name + " ");
+    return at == std::string::npos ? 0.0 : std::atof(r.body.c_str() + at + name.size() + 2);
+  };
+  return {value("schakel_write_groups_total"), value("schakel_grouped_writes_total")};
+}
+
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
   schakel_bench::BenchName() = "lanes_bench";
@@ -537,6 +549,7 @@ int main(int argc, char** argv) {
   schakel_bench::WriteText(coordinator_file, coordinator);
   const std::string staff = schakel_bench::AddUser(school.dir, "mentor", "staff", coordinator_file);
   const std::string auditor_token = schakel_bench::AddUser(school.dir, "controleur", "auditor");
+  const std::string admin_token = schakel_bench::AddUser(school.dir, "beheer", "admin");
   const int api_port = base + 1;
 
   auto frozen = std::make_unique<SilentListener>(frozen_port);
@@ -714,11 +727,18 @@ int main(int argc, char** argv) {
   // recipient, which has received those shares today.
   std::vector<Row> sweep;
   size_t last_sweep = 0;
+  ApiClient admin(api_port, admin_token);
   for (double rate : {100.0, 200.0, 500.0}) {
     if (!sweep.empty()) schakel_bench::StopNode(*healthy[last_sweep]);
     last_sweep = fresh_recipient();
     int count = std::max(per_row, static_cast<int>(rate * 2));
+    auto before = GroupCounts(admin);
     sweep.push_back(run_row("sweep: live, quiet", last_sweep, rate, count));
+    auto after = GroupCounts(admin);
+    double groups = after.first - before.first, works = after.second - before.second;
+    notes.push_back("sweep " + Fixed(rate, 0) + "/s: the API's shares were stored " + Fixed(works, 0) + " in " +
+                    Fixed(groups, 0) + " transactions (group commit; mean " +
+                    Fixed(groups > 0 ? works / groups : 0.0, 2) + " per commit)");
   }
   size_t received = sweep.back().delivery.ms.size();
   Row loaded = run_row("1c quiet, recipient got " + std::to_string(received) + " today", last_sweep, 50, per_row);

@@ -82,7 +82,21 @@ std::string FormatPrometheus(const std::string& node_version, const store::NodeM
 Result<std::string> PrometheusText(NodeCore& core) {
   SCHAKEL_ASSIGN_OR_RETURN(store::NodeMetrics m,
                            core.Read([](NodeCore::Reading& r) { return store::CollectMetrics(r.db()); }));
-  return FormatPrometheus(std::string(kVersion), m);
+  std::string text = FormatPrometheus(std::string(kVersion), m);
+  // The API's group commit (NodeCore::WriteGrouped): the works per
+  // transaction are the one ratio over the other.
+  const NodeCore::GroupStats g = core.group_stats();
+  std::ostringstream o;
+  Family(o, "schakel_write_groups_total", "counter",
+         "Transactions in which the API's grouped writes (shares) were committed.");
+  o << "schakel_write_groups_total " << g.groups << "\n";
+  Family(o, "schakel_grouped_writes_total", "counter",
+         "Writes those transactions committed; over schakel_write_groups_total, the mean group size.");
+  o << "schakel_grouped_writes_total " << g.works << "\n";
+  Family(o, "schakel_grouped_writes_pending", "gauge",
+         "Grouped writes waiting for their transaction to commit now (a writer holding the node lock shows here).");
+  o << "schakel_grouped_writes_pending " << g.pending << "\n";
+  return text + o.str();
 }
 
 }  // namespace schakel::daemon

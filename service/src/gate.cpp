@@ -21,45 +21,71 @@ Result<std::vector<consent::Category>> RequestedCategories(const std::vector<std
 
 }  // namespace
 
-Gated<GateResult> EgressGate::Decide(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<consent::Category> requested, RequestedCategories(g.categories));
+EgressGate::Evaluated EgressGate::Evaluate(store::Database& db, const Caller& c, const GateRequest& g) {
+  auto requested = RequestedCategories(g.categories);
+  if (!requested.ok()) return {requested.status(), std::nullopt};
   const std::string denied = g.action + ".denied";
   // A refusal names whom it would have gone to and what was asked for (the
   // parsed set: each category once, so it always fits the field).
   consent::CategorySet asked_set;
-  for (consent::Category cat : requested) asked_set.Add(cat);
+  for (consent::Category cat : *requested) asked_set.Add(cat);
   AuditTo asked{g.recipient.org_id, consent::CategoryNames(asked_set), ""};
-  auto refuse = [&](const std::string& subject, const std::string& object, const std::string& legal,
-                    std::string reason) {
-    AuditBestEffort(
-        held, internal::CallerEvent(c, {denied, subject, object, g.purpose, legal, "deny", std::move(reason)}, asked));
+  auto refusal = [&](const std::string& subject, const std::string& object, const std::string& legal,
+                     std::string reason) {
+    return internal::CallerEvent(c, {denied, subject, object, g.purpose, legal, "deny", std::move(reason)}, asked);
   };
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, internal::LoadCase(held, g.case_id));
-  if (!internal::CanSeeCase(c, kase)) {
-    refuse(kase.student_id, g.case_id, "", "not_assigned");
-    return Status::Denied("case " + g.case_id + " is not yours");
+  Result<store::CaseRecord> kase = internal::LoadCase(db, g.case_id);
+  if (!kase.ok()) return {kase.status(), std::nullopt};
+  if (!internal::CanSeeCase(c, *kase)) {
+    return {Status::Denied("case " + g.case_id + " is not yours"),
+            refusal(kase->student_id, g.case_id, "", "not_assigned")};
   }
-  if (requested.empty()) {
-    SCHAKEL_ASSIGN_OR_RETURN(formats::CaseSummary summary, formats::ParseCaseSummary(kase.summary, true));
-    requested = internal::CategoriesOf(summary.Present());
+  if (requested->empty()) {
+    auto summary = formats::ParseCaseSummary(kase->summary, true);
+    if (!summary.ok()) return {summary.status(), std::nullopt};
+    *requested = internal::CategoriesOf(summary->Present());
   }
-  SCHAKEL_ASSIGN_OR_RETURN(consent::Request request,
-                           internal::BuildRequest(held, kase, g.recipient, g.purpose, requested, g.override));
-  consent::Decision d = consent::Decide(core_.protocol, request);
+  auto request = internal::BuildRequest(db, core_, *kase, g.recipient, g.purpose, *requested, g.override);
+  if (!request.ok()) return {request.status(), std::nullopt};
+  consent::Decision d = consent::Decide(core_.protocol, *request);
   const std::string legal = d.legal_basis ? std::string(consent::Name(*d.legal_basis)) : "";
   if (!d.permit) {
-    refuse(kase.student_id, g.audit_object, legal, internal::ReasonCodes(d));
+    audit::AuditEvent entry = refusal(kase->student_id, g.audit_object, legal, internal::ReasonCodes(d));
     Status refused = Status::Denied(g.action + " refused: " + internal::ReasonText(d));
-    return {std::move(refused), std::move(d)};
+    return {Gated<GateResult>(std::move(refused), std::move(d)), std::move(entry)};
   }
   if (!d.withheld.Empty() && !g.allow_partial) {
-    refuse(kase.student_id, g.audit_object, legal, "partial_not_allowed," + internal::ReasonCodes(d));
+    audit::AuditEvent entry =
+        refusal(kase->student_id, g.audit_object, legal, "partial_not_allowed," + internal::ReasonCodes(d));
     Status refused =
         Status::Denied(g.action + " refused: it would withhold " + Join(internal::CategoryNames(d.withheld), ", ") +
                        " (" + internal::ReasonText(d) + "); allow a partial share to send only what is allowed");
-    return {std::move(refused), std::move(d)};
+    return {Gated<GateResult>(std::move(refused), std::move(d)), std::move(entry)};
   }
-  return GateResult{std::move(kase), std::move(d), legal};
+  return {GateResult{std::move(*kase), std::move(d), legal}, std::nullopt};
+}
+
+Gated<GateResult> EgressGate::Decide(NodeCore::Held& held, const Caller& c, const GateRequest& g) {
+  Evaluated e = Evaluate(held.db(), c, g);
+  if (e.refusal) AuditBestEffort(held, std::move(*e.refusal));
+  return std::move(e.result);
+}
+
+Gated<GateResult> EgressGate::DecideReading(const Caller& c, const GateRequest& g) {
+  Evaluated e = core_.Read([&](NodeCore::Reading& r) -> Evaluated {
+    // One snapshot for the case, the student and the consents; the reader
+    // connection cannot write, so the transaction only reads.
+    store::Database& db = r.db();
+    if (Status begin = db.Exec("BEGIN DEFERRED;"); !begin.ok()) return {begin, std::nullopt};
+    Evaluated read = Evaluate(db, c, g);
+    db.Rollback();
+    return read;
+  });
+  if (e.refusal) {
+    NodeCore::Held held(core_);
+    AuditBestEffort(held, std::move(*e.refusal));
+  }
+  return std::move(e.result);
 }
 
 Status EgressGate::Recheck(NodeCore::Held& held, const GateRequest& g) {

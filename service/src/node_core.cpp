@@ -62,6 +62,71 @@ void NodeCore::Open(std::unique_ptr<store::Database> database, std::unique_ptr<s
   reader_ = std::move(reader);
 }
 
+Status NodeCore::WriteGrouped(const std::function<Status(Held&)>& work) {
+  GroupedWrite mine;
+  mine.work = &work;
+  works_pending_.fetch_add(1, std::memory_order_relaxed);
+  std::unique_lock<std::mutex> lock(group_mu_);
+  group_queue_.push_back(&mine);
+  while (!mine.done) {
+    if (group_leading_) {
+      group_cv_.wait(lock);
+      continue;
+    }
+    // Lead: take what waits, oldest first (this thread's own work among
+    // them, or it is taken by a later turn).
+    group_leading_ = true;
+    size_t n = std::min(group_queue_.size(), kMaxGroup);
+    std::vector<GroupedWrite*> group(group_queue_.begin(), group_queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    group_queue_.erase(group_queue_.begin(), group_queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    lock.unlock();
+    try {
+      RunGroup(group);
+    } catch (const std::exception& e) {
+      for (GroupedWrite* g : group) {
+        if (g->status.ok()) g->status = Status::Internal(std::string("group commit: ") + e.what());
+      }
+    }
+    lock.lock();
+    for (GroupedWrite* g : group) g->done = true;
+    group_leading_ = false;
+    group_cv_.notify_all();
+  }
+  works_pending_.fetch_sub(1, std::memory_order_relaxed);
+  return mine.status;
+}
+
+void NodeCore::RunGroup(const std::vector<GroupedWrite*>& group) {
+  Held held(*this);
+  if (group.size() > 1) {
+    store::Transaction tx(held.db());
+    Status st = tx.Begin();
+    for (GroupedWrite* g : group) {
+      if (!st.ok()) break;
+      g->status = (*g->work)(held);
+      st = g->status;
+    }
+    if (st.ok()) st = tx.Commit();
+    if (st.ok()) {
+      groups_committed_.fetch_add(1, std::memory_order_relaxed);
+      works_committed_.fetch_add(static_cast<int64_t>(group.size()), std::memory_order_relaxed);
+      return;
+    }
+  }
+  // One work alone, or a group that failed (rolled back as `tx` went): each
+  // on its own, so that one failure takes no other with it.
+  for (GroupedWrite* g : group) {
+    store::Transaction tx(held.db());
+    g->status = tx.Begin();
+    if (g->status.ok()) g->status = (*g->work)(held);
+    if (g->status.ok()) g->status = tx.Commit();
+    if (g->status.ok()) {
+      groups_committed_.fetch_add(1, std::memory_order_relaxed);
+      works_committed_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
 NodeCore::Reading::~Reading() {
   // A statement left stepped holds its snapshot: every later read would see
   // the database as it was then (a disabled token still working). Store

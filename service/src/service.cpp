@@ -60,30 +60,43 @@ bool CanSeeCase(const Caller& c, const store::CaseRecord& r) {
   return std::find(r.assigned.begin(), r.assigned.end(), c.user_id) != r.assigned.end();
 }
 
-Result<store::CaseRecord> LoadCase(NodeCore::Held& held, const std::string& case_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::CaseRecord> r, store::FindCase(held.db(), case_id));
+Result<store::CaseRecord> LoadCase(store::Database& db, const std::string& case_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::CaseRecord> r, store::FindCase(db, case_id));
   if (!r) return Status::NotFound("no case " + case_id);
   return *r;
 }
 
-Result<store::Partner> LoadPartner(NodeCore::Held& held, const std::string& node_id) {
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> p, store::FindPartner(held.db(), node_id));
+Result<store::CaseRecord> LoadCase(NodeCore::Held& held, const std::string& case_id) {
+  return LoadCase(held.db(), case_id);
+}
+
+Result<store::Partner> LoadPartner(store::Database& db, const std::string& node_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::Partner> p, store::FindPartner(db, node_id));
   if (!p) return Status::InvalidInput("unknown partner " + node_id + " (see schakel partner list)");
   return *p;
+}
+
+Result<store::Partner> LoadPartner(NodeCore::Held& held, const std::string& node_id) {
+  return LoadPartner(held.db(), node_id);
 }
 
 Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRecord& kase,
                                       const consent::Party& recipient, const std::string& purpose,
                                       std::vector<consent::Category> categories,
                                       std::optional<consent::Override> override) {
+  return BuildRequest(held.db(), held.core(), kase, recipient, purpose, std::move(categories), std::move(override));
+}
+
+Result<consent::Request> BuildRequest(store::Database& db, const NodeCore& core, const store::CaseRecord& kase,
+                                      const consent::Party& recipient, const std::string& purpose,
+                                      std::vector<consent::Category> categories,
+                                      std::optional<consent::Override> override) {
   // The register's birth date decides (docs/students.md); a case from before
   // the register keeps its own until its student is registered.
-  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::StudentRecord> student, store::FindStudent(held.db(), kase.student_id));
+  SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::StudentRecord> student, store::FindStudent(db, kase.student_id));
   auto birth = ParseDate(student ? student->birth_date : kase.birth_date);
   if (!birth.ok()) return Status::Corruption("stored birth date of " + kase.student_id + " does not parse");
-  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records,
-                           store::ConsentsForSubject(held.db(), kase.student_id));
-  const NodeCore& core = held.core();
+  SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ConsentRecord> records, store::ConsentsForSubject(db, kase.student_id));
   consent::Request req;
   req.now = core.clock->Now();
   req.subject_id = kase.student_id;

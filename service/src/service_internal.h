@@ -35,10 +35,18 @@ std::string ReasonText(const consent::Decision& d);
 // assigned to; other roles none.
 bool CanSeeCase(const Caller& c, const store::CaseRecord& r);
 
-// The rest read the database: the caller holds the node lock (NodeCore::Held).
+// The rest read the database: the caller holds the node lock (NodeCore::Held)
+// or, for a read that needs no lock (the gate's decision before sealing,
+// EgressGate::DecideReading), reads on the reader connection (`db`).
+Result<store::CaseRecord> LoadCase(store::Database& db, const std::string& case_id);
 Result<store::CaseRecord> LoadCase(NodeCore::Held& held, const std::string& case_id);
+Result<store::Partner> LoadPartner(store::Database& db, const std::string& node_id);
 Result<store::Partner> LoadPartner(NodeCore::Held& held, const std::string& node_id);
 // The consent-engine request for sharing a case's student with a partner.
+Result<consent::Request> BuildRequest(store::Database& db, const NodeCore& core, const store::CaseRecord& kase,
+                                      const consent::Party& recipient, const std::string& purpose,
+                                      std::vector<consent::Category> categories,
+                                      std::optional<consent::Override> override);
 Result<consent::Request> BuildRequest(NodeCore::Held& held, const store::CaseRecord& kase,
                                       const consent::Party& recipient, const std::string& purpose,
                                       std::vector<consent::Category> categories,

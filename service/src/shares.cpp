@@ -128,9 +128,13 @@ std::string WithCategoryReasons(const ShareRequest& req) {
 
 }  // namespace
 
+// Decided on the reader connection, so that deciding never waits for a
+// writer (a commit, a delivery's receipt): StoreShare stores the share only
+// if the consents the decision used still hold and the case is unchanged,
+// under the node lock.
 Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareRequest& req) {
-  NodeCore::Held held(core_);
-  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner, LoadPartner(held, req.to));
+  SCHAKEL_ASSIGN_OR_RETURN(store::Partner partner,
+                           core_.Read([&](NodeCore::Reading& r) { return internal::LoadPartner(r.db(), req.to); }));
   auto org_type = consent::ParseOrgType(partner.card.org_type);
   if (!org_type) return Status::Corruption("partner " + req.to + " has an unknown org type");
   // A Meldcode share is decided as if a second person had approved; it waits
@@ -144,10 +148,11 @@ Gated<Service::PreparedShare> Service::DecideShare(const Caller& c, const ShareR
   }
   GateRequest gate{req.case_id, req.purpose, {req.to, *org_type},        req.categories, req.allow_partial,
                    override,    "share",     req.case_id + "->" + req.to};
-  Gated<GateResult> decided = gate_.Decide(held, c, gate);
+  Gated<GateResult> decided = gate_.DecideReading(c, gate);
   if (!decided.ok()) return decided.Refused<PreparedShare>();
   const consent::Decision& d = decided->decision;
   if (req.dry_run) {
+    NodeCore::Held held(core_);
     AuditBestEffort(held, c, "share.evaluated", decided->kase.student_id, gate.audit_object, req.purpose,
                     decided->legal_basis, "permit", ReasonCodes(d),
                     AuditTo{req.to, consent::CategoryNames(d.categories), AuditIds(d.consents_used)});
@@ -217,7 +222,9 @@ Gated<ShareOutcome> Service::Share(const Caller& c, const ShareRequest& req) {
 
 // Seals the prepared share (a Meldcode share is sealed only once approved)
 // without the lock, then, under it again, stores it, queues it and writes its
-// audit entry in one transaction if the gate would still decide the same.
+// audit entry if the gate would still decide the same: in one transaction
+// with the shares other staff store meanwhile (NodeCore::WriteGrouped), and
+// answers once that transaction is durable.
 Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
   std::optional<SealedShare> sealed;
   if (!p.meldcode) {
@@ -225,35 +232,54 @@ Gated<ShareOutcome> Service::StoreShare(const Caller& c, PreparedShare& p) {
   }
   // Fault tests: a slow seal, so that a consent can be withdrawn meanwhile.
   if (FaultFail("share.slow_seal")) std::this_thread::sleep_for(std::chrono::seconds(2));
-  NodeCore::Held held(core_);
-  Status still = internal::ConsentsStillHold(held, p.decision.consents_used, "the share was being sealed");
-  if (!still.ok() && still.code() != Code::kDenied) return still;
-  SCHAKEL_ASSIGN_OR_RETURN(store::CaseRecord kase, LoadCase(held, p.kase.case_id));
-  if (!still.ok() || kase.version != p.kase.version) {
-    // Answer as the gate would now; a permit still needs a new decision.
-    Gated<GateResult> again = gate_.Decide(held, c, p.gate);
-    if (!again.ok()) return again.Refused<ShareOutcome>();
-    AuditBestEffort(held, c, "share.denied", p.share.student_id, p.gate.audit_object, p.share.purpose,
-                    p.share.legal_basis, "deny", "changed_while_sealing", ShareTo(p.share));
-    return Status::Unavailable(
-        "the case or a consent it relies on changed while the share was being sealed; "
-        "nothing was sent; try again");
-  }
-  store::ShareRecord& s = p.share;
-  store::Transaction tx(held.db());
-  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_RETURN_IF_ERROR(store::InsertShare(held.db(), s));
-  if (sealed) SCHAKEL_RETURN_IF_ERROR(QueueSealed(held, s, *sealed));
-  // A Meldcode share's entry binds its justification by hash (docs/consent.md).
-  std::string reason = ReasonCodes(p.decision);
-  if (s.justification) reason += internal::JustificationRef(*s.justification);
-  SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, p.meldcode ? "share.pending_approval" : "share.permitted", s.student_id,
-                                      s.message_id, s.purpose, s.legal_basis, "permit", reason, ShareTo(s)));
-  FaultPoint("share.before_commit");
-  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  // The work may run twice (a group that failed is run again one by one):
+  // it starts from the prepared share each time and answers through `answer`.
+  std::optional<Gated<ShareOutcome>> answer;
+  Status written = core_.WriteGrouped([&](NodeCore::Held& held) -> Status {
+    answer.reset();
+    Status still = internal::ConsentsStillHold(held, p.decision.consents_used, "the share was being sealed");
+    if (!still.ok() && still.code() != Code::kDenied) {
+      answer.emplace(still);
+      return Status::Ok();  // nothing written
+    }
+    auto kase = LoadCase(held, p.kase.case_id);
+    if (!kase.ok()) {
+      answer.emplace(kase.status());
+      return Status::Ok();
+    }
+    if (!still.ok() || kase->version != p.kase.version) {
+      // Answer as the gate would now; a permit still needs a new decision.
+      // The refusal's audit entry is kept.
+      Gated<GateResult> again = gate_.Decide(held, c, p.gate);
+      if (!again.ok()) {
+        answer.emplace(again.Refused<ShareOutcome>());
+        return Status::Ok();
+      }
+      AuditBestEffort(held, c, "share.denied", p.share.student_id, p.gate.audit_object, p.share.purpose,
+                      p.share.legal_basis, "deny", "changed_while_sealing", ShareTo(p.share));
+      answer.emplace(
+          Status::Unavailable("the case or a consent it relies on changed while the share was being sealed; "
+                              "nothing was sent; try again"));
+      return Status::Ok();
+    }
+    store::ShareRecord s = p.share;
+    SCHAKEL_RETURN_IF_ERROR(store::InsertShare(held.db(), s));
+    if (sealed) SCHAKEL_RETURN_IF_ERROR(QueueSealed(held, s, *sealed));
+    // A Meldcode share's entry binds its justification by hash (docs/consent.md).
+    std::string reason = ReasonCodes(p.decision);
+    if (s.justification) reason += internal::JustificationRef(*s.justification);
+    SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, c, p.meldcode ? "share.pending_approval" : "share.permitted",
+                                        s.student_id, s.message_id, s.purpose, s.legal_basis, "permit", reason,
+                                        ShareTo(s)));
+    FaultPoint("share.before_commit");
+    answer.emplace(ShareOutcome{false, s.message_id, s.state, p.decision});
+    return Status::Ok();
+  });
+  if (!written.ok()) return written;
+  if (!answer) return Status::Internal("share: the grouped write gave no answer");
   FaultPoint("share.after_commit");
-  if (!p.meldcode) core_.WakeDelivery();
-  return ShareOutcome{false, s.message_id, s.state, std::move(p.decision)};
+  if (answer->ok() && !p.meldcode) core_.WakeDelivery();
+  return std::move(*answer);
 }
 
 Gated<MeldcodeApproval> Service::ApproveMeldcode(const Caller& c, const std::string& message_id) {

@@ -38,6 +38,9 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   EXPECT_NE(body.find("# TYPE schakel_shares gauge\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_shares{state=\"queued\",purpose=\"verzuimmelding\"} 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_outbox_depth 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("# TYPE schakel_write_groups_total counter\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("# TYPE schakel_grouped_writes_total counter\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nschakel_grouped_writes_pending 0\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_gate_decisions_total{outcome=\"permit\"} 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_gate_decisions_total{outcome=\"deny\"} 1\n"), std::string::npos) << body;
   std::smatch m;

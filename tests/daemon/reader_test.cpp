@@ -5,11 +5,21 @@
 // waits: its audit entry is written under the node lock before it shows
 // anything. Not timed: it asserts which answers arrive while the lock is
 // held, with generous bounds so a slow machine cannot fail it.
+//
+// Shares are decided on the reader too (EgressGate::DecideReading) and
+// stored by group commit (NodeCore::WriteGrouped): while the node lock is
+// held, three shares are decided and sealed and wait together for it; once
+// it is let go they are stored in two transactions, not three.
+#include <cstdlib>
 #include <future>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "federation_support.h"
+#include "load_support.h"
 
 namespace schakel {
 namespace {
@@ -96,6 +106,80 @@ TEST(Reader, ATokenDisabledWhileRunningStopsAtOnce) {
   ASSERT_EQ(off.code, 0) << off.err;
   std::string after = HttpGet(api, "/v1/status", mentor);
   EXPECT_NE(after.find("HTTP/1.1 401"), std::string::npos) << after;
+}
+
+// The value of a metric line "NAME VALUE" in an exposition text; -1 if absent.
+int64_t Metric(const std::string& text, const std::string& name) {
+  size_t at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atoll(text.c_str() + at + name.size() + 2);
+}
+
+TEST(Reader, SharesAreDecidedBesideAWriterAndStoredTogetherOnceItLetsGo) {
+  TempDir tmp;
+  Federation fed(tmp);
+  ASSERT_NO_FATAL_FAILURE(fed.AddSchoolAndLvs());
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "beheer", "admin"));
+  SystemClock clock;
+  InProcessDaemon school(fed["school"].dir, clock);  // lvs stays down: the shares stay queued
+  ASSERT_TRUE(school.ok());
+  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  const int api = school->api_port();
+  const std::string admin = fed["school"].tokens.at("beheer");
+  const std::string mentor = fed["school"].tokens.at("mentor");
+  const std::string body = json{
+      {"case_id", "casus-2026-0042"},
+      {"to", "lvs-b"},
+      {"purpose", "verzuimmelding"},
+      {"allow_partial", true}}.dump();
+  std::string before = HttpGet(api, "/metrics", admin);
+  ASSERT_GE(Metric(before, "schakel_write_groups_total"), 0) << before;
+
+  // Three: the API runs four handlers at a time, and one must stay free for
+  // /metrics while the shares wait.
+  constexpr int kShares = 3;
+  std::vector<std::future<std::string>> shares;
+  school->WithNodeLockHeld([&] {
+    for (int i = 0; i < kShares; ++i) {
+      shares.push_back(std::async(std::launch::async, [&] {
+        return testing::HttpExchange(api, testing::HttpRequest("POST", "/v1/shares", mentor, body),
+                                     std::chrono::milliseconds(60000));
+      }));
+    }
+    // All three decided and sealed while the lock is held: they wait for
+    // their commit (/metrics is read beside the writer too).
+    int64_t pending = 0;
+    auto deadline = std::chrono::steady_clock::now() + kBound;
+    while (pending < kShares && std::chrono::steady_clock::now() < deadline) {
+      pending = Metric(HttpGet(api, "/metrics", admin), "schakel_grouped_writes_pending");
+      if (pending < kShares) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(pending, kShares) << "the shares did not all reach their commit while the node lock was held";
+    for (auto& f : shares) EXPECT_EQ(f.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  });
+  std::set<std::string> ids;
+  for (auto& f : shares) {
+    ASSERT_EQ(f.wait_for(kBound), std::future_status::ready);
+    std::string answer = f.get();
+    ASSERT_EQ(testing::HttpStatus(answer), 200) << answer;
+    json j = json::parse(answer.substr(answer.find("\r\n\r\n") + 4), nullptr, false);
+    ASSERT_TRUE(j.is_object()) << answer;
+    ids.insert(j.value("message_id", ""));
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kShares));
+  std::string after = HttpGet(api, "/metrics", admin);
+  EXPECT_EQ(Metric(after, "schakel_grouped_writes_total") - Metric(before, "schakel_grouped_writes_total"), kShares);
+  // The first to arrive led alone; the two that waited behind it shared
+  // one transaction.
+  EXPECT_EQ(Metric(after, "schakel_write_groups_total") - Metric(before, "schakel_write_groups_total"), 2);
+  EXPECT_EQ(Metric(after, "schakel_grouped_writes_pending"), 0);
+  auto outbox = fed.As("school", "beheer", {"status", "--json"});
+  ASSERT_EQ(outbox.code, 0) << outbox.err;
+  json st = json::parse(outbox.out, nullptr, false);
+  for (const auto& p : st["partners"]) {
+    if (p["node_id"] == "lvs-b") {
+      EXPECT_EQ(p["queued_shares"], kShares) << p.dump();
+    }
+  }
 }
 
 }  // namespace

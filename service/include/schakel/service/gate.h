@@ -44,6 +44,14 @@ class EgressGate {
 
   // Reads the case and the consents under the node lock the caller holds.
   Gated<GateResult> Decide(NodeCore::Held& held, const Caller& c, const GateRequest& g);
+  // The same decision read on the reader connection, in one read
+  // transaction (a snapshot of the last commit), without the node lock; a
+  // refusal's entry is then written under it before this returns. For a
+  // decision whose content is stored later under the node lock after
+  // checking that what it relied on still holds (a share: the consents it
+  // used, the case's version; Service::StoreShare), so that deciding never
+  // waits for a writer.
+  Gated<GateResult> DecideReading(const Caller& c, const GateRequest& g);
 
   // The same decision again for something the gate already let out (a
   // dossier link when it is opened): the consent engine on the case, the
@@ -58,6 +66,14 @@ class EgressGate {
   Status Recheck(NodeCore::Held& held, const GateRequest& g);
 
  private:
+  // The decision on `db` (the writer's or the reader's), and the entry a
+  // refusal is to be audited with.
+  struct Evaluated {
+    Gated<GateResult> result;
+    std::optional<audit::AuditEvent> refusal;
+  };
+  Evaluated Evaluate(store::Database& db, const Caller& c, const GateRequest& g);
+
   NodeCore& core_;
 };
 
