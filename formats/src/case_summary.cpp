@@ -93,7 +93,9 @@ std::string Project(const CaseSummary& summary, consent::CategorySet allowed) {
     auto it = summary.document.find(std::string(m));
     if (it != summary.document.end()) out[std::string(m)] = *it;
   }
-  out["case_id"] = summary.case_id;
+  // A summary read without a case id (one the API is given, before its id
+  // is set) projects without one: an empty "case_id" would not parse.
+  if (!summary.case_id.empty()) out["case_id"] = summary.case_id;
   for (consent::Category c : consent::kAllCategories) {
     if (!allowed.Has(c)) continue;
     auto it = summary.document.find(std::string(consent::Name(c)));

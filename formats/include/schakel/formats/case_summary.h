@@ -43,7 +43,8 @@ struct CaseSummary {
 Result<CaseSummary> ParseCaseSummary(std::string_view json, bool require_case_id);
 
 // The summary restricted to `allowed` categories plus metadata, as compact
-// JSON text.
+// JSON text; it parses as a case summary again (without a case_id when the
+// summary had none).
 std::string Project(const CaseSummary& summary, consent::CategorySet allowed);
 
 // The elfproef for a BSN: nine digits, sum of digit * (9..2) minus the last
