@@ -133,7 +133,7 @@ class NodeCore {
     return std::forward<F>(f)(held);
   }
 
-  // Group commit (docs/performance.md "Group commit of the API's writes"):
+  // Group commit (docs/performance.md "Group commit of the API's shares"):
   // runs work(held) under the node lock inside one transaction with the work
   // of the other threads that arrived meanwhile (at most kMaxGroup), and
   // returns once that transaction has committed: one durable commit for the
