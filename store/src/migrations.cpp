@@ -639,9 +639,47 @@ ALTER TABLE region_directories ADD COLUMN allow_local_address INTEGER NOT NULL D
 ALTER TABLE region_directories ADD COLUMN url TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 22> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,
+// Version 23: the delivery queue keeps its sealed payloads in a table of
+// their own (issue 19, docs/performance.md "Payloads apart"). With the
+// payload inside the queue row, SQLite (3.15, under SQLCipher 3.4.1) read
+// every overflow page of a 64 KB envelope -- each decrypted and its HMAC
+// checked -- to reach the columns after it (attempts, created: every status
+// count, /metrics and lane query), and rewrote all of them on each retry's
+// UPDATE. The queue row is now a few hundred bytes; the payload is read when
+// it is sent and goes with its row (trigger). outgoing_recipient serves the
+// lanes' per-partner query.
+constexpr std::string_view kV23 = R"sql(
+CREATE TABLE outgoing_v23 (
+  id            INTEGER PRIMARY KEY,
+  kind          TEXT NOT NULL CHECK (kind IN ('share', 'revocation')),
+  message_id    TEXT NOT NULL,
+  recipient_id  TEXT NOT NULL,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  next_attempt  INTEGER NOT NULL,
+  last_error    TEXT,
+  created       TEXT NOT NULL,
+  UNIQUE (kind, message_id)
+);
+CREATE TABLE outgoing_payloads (
+  id       INTEGER PRIMARY KEY,
+  payload  BLOB NOT NULL
+);
+INSERT INTO outgoing_v23 (id, kind, message_id, recipient_id, attempts, next_attempt, last_error, created)
+  SELECT id, kind, message_id, recipient_id, attempts, next_attempt, last_error, created FROM outgoing;
+INSERT INTO outgoing_payloads (id, payload) SELECT id, payload FROM outgoing;
+DROP TABLE outgoing;
+ALTER TABLE outgoing_v23 RENAME TO outgoing;
+CREATE INDEX outgoing_due ON outgoing (next_attempt);
+CREATE INDEX outgoing_recipient ON outgoing (recipient_id, next_attempt);
+CREATE TRIGGER outgoing_payload_goes AFTER DELETE ON outgoing
+BEGIN
+  DELETE FROM outgoing_payloads WHERE id = old.id;
+END;
+)sql";
+
+constexpr std::array<std::string_view, 23> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,
                                                           kV9,  kV10, kV11, kV12, kV13, kV14, kV15, kV16,
-                                                          kV17, kV18, kV19, kV20, kV21, kV22};
+                                                          kV17, kV18, kV19, kV20, kV21, kV22, kV23};
 
 }  // namespace
 

@@ -1,5 +1,9 @@
 // Typed records, shares and the outbox ("outgoing"): every SQL statement on
 // those tables.
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "records_internal.h"
@@ -52,6 +56,12 @@ Result<ShareRecord> ReadShare(Statement& s) {
   r.state_changed = s.Text(21);
   return r;
 }
+
+// What ReadOutgoing reads, in its order: the queue row `o` joined with its
+// payload `p` (schema 23), then the caller's WHERE ... ORDER BY ... LIMIT.
+constexpr std::string_view kSelectOutgoing =
+    "SELECT o.id, o.kind, o.message_id, o.recipient_id, p.payload, o.attempts, o.next_attempt, o.last_error, "
+    "o.created FROM outgoing o JOIN outgoing_payloads p ON p.id = o.id ";
 
 Result<OutgoingItem> ReadOutgoing(Statement& s) {
   OutgoingItem o;
@@ -188,18 +198,29 @@ Status KeepLateReceipt(Database& db, const std::string& message_id, const std::v
 Status EnqueueOutgoing(Database& db, const std::string& kind, const std::string& message_id,
                        const std::string& recipient_id, const std::string& payload, int64_t next_attempt_ms,
                        const std::string& created) {
-  SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare("INSERT INTO outgoing (kind, message_id, recipient_id, payload, next_attempt, created) "
-                              "VALUES (?, ?, ?, ?, ?, ?);"));
-  s.Bind(1, kind).Bind(2, message_id).Bind(3, recipient_id);
-  s.BindBlob(4, {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
-  return s.Bind(5, next_attempt_ms).Bind(6, created).Run();
+  // Two rows, the queue row and its payload under the same id (schema 23:
+  // the payload apart), in the caller's transaction or one of their own: a
+  // queue row without its payload would never be sent.
+  std::optional<Transaction> own;
+  if (!db.InTransaction()) {
+    own.emplace(db);
+    SCHAKEL_RETURN_IF_ERROR(own->Begin());
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("INSERT INTO outgoing (kind, message_id, recipient_id, next_attempt, created) "
+                                      "VALUES (?, ?, ?, ?, ?);"));
+  SCHAKEL_RETURN_IF_ERROR(
+      s.Bind(1, kind).Bind(2, message_id).Bind(3, recipient_id).Bind(4, next_attempt_ms).Bind(5, created).Run());
+  SCHAKEL_ASSIGN_OR_RETURN(Statement p,
+                           db.Prepare("INSERT INTO outgoing_payloads (id, payload) VALUES (last_insert_rowid(), ?);"));
+  p.BindBlob(1, {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
+  SCHAKEL_RETURN_IF_ERROR(p.Run());
+  return own ? own->Commit() : Status::Ok();
 }
 
 Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int limit) {
-  SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare("SELECT id, kind, message_id, recipient_id, payload, attempts, next_attempt, last_error, "
-                              "created FROM outgoing WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kSelectOutgoing) +
+                                                   "WHERE o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?;"));
   s.Bind(1, now_ms).Bind(2, static_cast<int64_t>(limit));
   return AllRows<OutgoingItem>(s, ReadOutgoing);
 }
@@ -222,9 +243,8 @@ Result<std::vector<OutgoingItem>> DueOutgoingTo(Database& db, const std::string&
                                                 int limit) {
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s,
-      db.Prepare(
-          "SELECT id, kind, message_id, recipient_id, payload, attempts, next_attempt, last_error, "
-          "created FROM outgoing WHERE recipient_id = ? AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?;"));
+      db.Prepare(std::string(kSelectOutgoing) +
+                 "WHERE o.recipient_id = ? AND o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?;"));
   s.Bind(1, recipient_id).Bind(2, now_ms).Bind(3, static_cast<int64_t>(limit));
   return AllRows<OutgoingItem>(s, ReadOutgoing);
 }

@@ -42,7 +42,9 @@ using schakel::testing::TempDir;
 // plain SQL dump (`.dump` of the sqlcipher shell, taken from the version-5
 // file), loaded here into a new SQLCipher file under a fresh random key with
 // that same shell, so the bytes are those version 5 wrote.
-std::string CopyKeptNode(const TempDir& tmp, const std::string& name) {
+// `then_sql` runs in the same shell after the dump, still under the kept
+// schema: rows written the way that version wrote them.
+std::string CopyKeptNode(const TempDir& tmp, const std::string& name, const std::string& then_sql = "") {
   fs::path from = fs::path(SCHAKEL_FIXTURES_DIR) / "nodes-v5" / name;
   fs::path to = fs::path(tmp.path()) / name;
   fs::create_directories(to / "data");
@@ -67,7 +69,8 @@ std::string CopyKeptNode(const TempDir& tmp, const std::string& name) {
   {
     std::ofstream out(script);
     out << "PRAGMA key = \"x'" << hex << "'\";\nPRAGMA cipher_page_size = 4096;\n.read "
-        << (from / "node-v5.sql").string() << "\n";
+        << (from / "node-v5.sql").string() << "\n"
+        << then_sql << "\n";
   }
   std::string command = "sqlcipher '" + (to / "data" / "node.db").string() + "' < '" + script.string() + "'";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
@@ -317,6 +320,44 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
       EXPECT_EQ(g.consent_id, "c-kept");
     }
   }
+}
+
+// Version 23 moves the queue's payloads into a table of their own. Two items
+// queued under version 5's layout (a 70,000-byte payload with a retry behind
+// it, and a revocation) come out of the migration whole.
+TEST(KeptDatabase, SchoolFromVersion5KeepsItsQueueWithThePayloadsApart) {
+  TempDir tmp;
+  auto db = OpenKept(CopyKeptNode(tmp, "school",
+                                  "INSERT INTO outgoing (kind, message_id, recipient_id, payload, attempts, "
+                                  "next_attempt, last_error, created) VALUES ('share', 'm-kept-1', 'wijkteam-x', "
+                                  "CAST(replace(hex(zeroblob(35000)), '0', 'q') AS BLOB), 4, 1000, 'TLS handshake: "
+                                  "timed out', '2026-11-30T09:00:00.000Z');\n"
+                                  "INSERT INTO outgoing (kind, message_id, recipient_id, payload, next_attempt, "
+                                  "created) VALUES ('revocation', 'm-kept-0', 'wijkteam-x', X'00ff7f', 2000, "
+                                  "'2026-11-30T08:00:00.000Z');"));
+  ASSERT_NE(db, nullptr);
+  auto due = DueOutgoingTo(*db, "wijkteam-x", 5000, 10);
+  ASSERT_TRUE(due.ok()) << due.status().message();
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].message_id, "m-kept-1");
+  EXPECT_EQ((*due)[0].kind, "share");
+  EXPECT_EQ((*due)[0].payload, std::string(70000, 'q'));
+  EXPECT_EQ((*due)[0].attempts, 4);
+  EXPECT_EQ((*due)[0].next_attempt_ms, 1000);
+  EXPECT_EQ((*due)[0].last_error.value_or(""), "TLS handshake: timed out");
+  EXPECT_EQ((*due)[0].created, "2026-11-30T09:00:00.000Z");
+  EXPECT_EQ((*due)[1].kind, "revocation");
+  EXPECT_EQ((*due)[1].payload, std::string("\x00\xff\x7f", 3));
+  auto oldest = SummarizeOutgoing(*db, "revocation");
+  ASSERT_TRUE(oldest.ok());
+  EXPECT_EQ(oldest->count, 1);
+  EXPECT_EQ(oldest->oldest.value_or(""), "2026-11-30T08:00:00.000Z");
+  // A kept item delivered takes its payload along.
+  ASSERT_TRUE(RemoveOutgoing(*db, "share", "m-kept-1").ok());
+  auto s = db->Prepare("SELECT count(*) FROM outgoing_payloads;");
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(*s->Step());
+  EXPECT_EQ(s->Int(0), 1);
 }
 
 TEST(KeptDatabase, WijkteamFromVersion5KeepsItsTombstone) {

@@ -1,0 +1,122 @@
+// The delivery queue ("outgoing") keeps each sealed payload in a row of its
+// own (schema 23, docs/performance.md "Payloads apart"): a retry, a count or
+// a lane's query never reads or rewrites a payload, and a payload never
+// outlives its queue row.
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "schakel/crypto/secure_buffer.h"
+#include "schakel/store/database.h"
+#include "schakel/store/records.h"
+#include "test_support.h"
+
+namespace schakel::store {
+namespace {
+
+using schakel::testing::TempDir;
+
+constexpr int64_t kLater = std::numeric_limits<int64_t>::max();
+
+std::unique_ptr<Database> Fresh(const TempDir& tmp) {
+  auto db = Database::Open(tmp / "node.db", crypto::SecureBuffer::Random(32), OpenMode::kCreate);
+  EXPECT_TRUE(db.ok()) << db.status().message();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+int64_t Count(Database& db, const std::string& sql) {
+  auto s = db.Prepare(sql);
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  if (!s.ok()) return -1;
+  auto row = s->Step();
+  EXPECT_TRUE(row.ok() && *row) << sql;
+  return row.ok() && *row ? s->Int(0) : -1;
+}
+
+// EXPLAIN QUERY PLAN of `sql`, its detail column joined.
+std::string Plan(Database& db, const std::string& sql) {
+  auto s = db.Prepare("EXPLAIN QUERY PLAN " + sql);
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  std::string out;
+  while (s.ok()) {
+    auto row = s->Step();
+    if (!row.ok() || !*row) break;
+    out += s->Text(3) + "\n";
+  }
+  return out;
+}
+
+TEST(Outgoing, APayloadTravelsWithItsRowAndGoesWithIt) {
+  TempDir tmp;
+  auto db = Fresh(tmp);
+  ASSERT_NE(db, nullptr);
+  const std::string big(70000, 'p'), small = "envelope-2";
+  // Outside a transaction each enqueue is one of its own.
+  ASSERT_TRUE(EnqueueOutgoing(*db, "share", "m-1", "wijkteam-a", big, 0, "2026-12-03T10:00:00.000Z").ok());
+  ASSERT_TRUE(EnqueueOutgoing(*db, "share", "m-2", "wijkteam-b", small, 0, "2026-12-03T10:00:01.000Z").ok());
+  EXPECT_FALSE(db->InTransaction());
+  // The same message twice is refused, and leaves no payload behind.
+  EXPECT_FALSE(EnqueueOutgoing(*db, "share", "m-1", "wijkteam-a", small, 0, "2026-12-03T10:00:02.000Z").ok());
+  EXPECT_FALSE(db->InTransaction());
+  EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing_payloads;"), 2);
+
+  auto due = DueOutgoing(*db, kLater, 10);
+  ASSERT_TRUE(due.ok()) << due.status().message();
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].message_id, "m-1");
+  EXPECT_EQ((*due)[0].payload, big);
+  EXPECT_EQ((*due)[1].payload, small);
+
+  // A retry changes the queue row only; the payload is as it was.
+  ASSERT_TRUE(RescheduleOutgoing(*db, (*due)[0].id, 3, 500, "Connection refused").ok());
+  auto to_a = DueOutgoingTo(*db, "wijkteam-a", 1000, 10);
+  ASSERT_TRUE(to_a.ok()) << to_a.status().message();
+  ASSERT_EQ(to_a->size(), 1u);
+  EXPECT_EQ((*to_a)[0].attempts, 3);
+  EXPECT_EQ((*to_a)[0].last_error.value_or(""), "Connection refused");
+  EXPECT_EQ((*to_a)[0].payload, big);
+  EXPECT_TRUE(DueOutgoingTo(*db, "wijkteam-a", 499, 10)->empty());
+
+  // Delivered: the row goes, and its payload with it (the trigger); the
+  // other's stays.
+  ASSERT_TRUE(RemoveOutgoing(*db, "share", "m-1").ok());
+  EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing_payloads;"), 1);
+  auto left = DueOutgoing(*db, kLater, 10);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].payload, small);
+  auto summary = SummarizeOutgoing(*db, "share", "");
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->count, 1);
+  EXPECT_EQ(summary->oldest.value_or(""), "2026-12-03T10:00:01.000Z");
+}
+
+TEST(Outgoing, InACallersTransactionTheEnqueueIsUndoneWithIt) {
+  TempDir tmp;
+  auto db = Fresh(tmp);
+  ASSERT_NE(db, nullptr);
+  {
+    Transaction tx(*db);
+    ASSERT_TRUE(tx.Begin().ok());
+    ASSERT_TRUE(EnqueueOutgoing(*db, "revocation", "m-9", "rmc-a", "sealed", 0, "2026-12-03T10:00:00.000Z").ok());
+    // Still the caller's transaction, not committed by the enqueue.
+    EXPECT_TRUE(db->InTransaction());
+  }  // rolled back
+  EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing;"), 0);
+  EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing_payloads;"), 0);
+}
+
+TEST(Outgoing, ALanesQueryUsesItsPartnersIndex) {
+  TempDir tmp;
+  auto db = Fresh(tmp);
+  ASSERT_NE(db, nullptr);
+  std::string plan = Plan(*db,
+                          "SELECT o.id FROM outgoing o JOIN outgoing_payloads p ON p.id = o.id "
+                          "WHERE o.recipient_id = 'x' AND o.next_attempt <= 5 ORDER BY o.next_attempt, o.id LIMIT 8;");
+  EXPECT_NE(plan.find("outgoing_recipient"), std::string::npos) << plan;
+}
+
+}  // namespace
+}  // namespace schakel::store
