@@ -325,8 +325,7 @@ InboxHandler::Arrival InboxHandler::Receive(const std::string& peer, uint16_t ve
   r.received = FormatInstantMs(a.now);
   r.retain_until = FormatInstantMs(h.retain_until);
   r.summary = std::string(opened->body());
-  crypto::BodyHash hash = crypto::HashBody(opened->body());
-  r.body_hash.assign(hash.begin(), hash.end());
+  r.body_hash.assign(receipt.body_hash.begin(), receipt.body_hash.end());  // MakeReceipt hashed the body
   r.receipt.assign(a.receipt.begin(), a.receipt.end());
   return a;
 }

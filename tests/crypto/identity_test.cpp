@@ -186,6 +186,18 @@ TEST(IdentityTest, Sha256KnownAnswer) {
   // FIPS 180-2, appendix B.1.
   EXPECT_EQ(ToHex(Sha256(AsBytes("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(ToHex(Sha256({})), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // FIPS 180-2, appendix B.3: a million 'a'.
+  std::string million(1000000, 'a');
+  EXPECT_EQ(ToHex(Sha256(AsBytes(million))), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  // The same digest as libsodium's (the receipts of partners one release
+  // behind were made with it), over lengths around the block size.
+  for (size_t n : {size_t{55}, size_t{56}, size_t{64}, size_t{65}, size_t{4097}, size_t{65536}}) {
+    std::vector<uint8_t> bytes(n);
+    randombytes_buf(bytes.data(), bytes.size());
+    std::array<uint8_t, 32> theirs{};
+    crypto_hash_sha256(theirs.data(), bytes.data(), bytes.size());
+    EXPECT_EQ(Sha256(bytes), theirs) << n;
+  }
 }
 
 }  // namespace
