@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "migrations.h"
 #include "schakel/base/file.h"
@@ -76,6 +78,57 @@ Status ConfigureConnection(sqlite3* db, const std::string& path) {
 
 }  // namespace
 
+// The statements of one connection that are done with, by their SQL text.
+// Bound: at most 256 in all and 4 of one text (a text prepared again while
+// one is in use gets a second). Closed with its Database: what comes back
+// after that is finalized.
+struct StatementPool {
+  static constexpr size_t kMaxIdle = 256, kMaxIdleOfOneText = 4;
+
+  // A kept statement of exactly this text, or nullptr.
+  sqlite3_stmt* Take(std::string_view sql) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = idle.find(std::string(sql));
+    if (it == idle.end() || it->second.empty()) return nullptr;
+    sqlite3_stmt* stmt = it->second.back();
+    it->second.pop_back();
+    --count;
+    return stmt;
+  }
+
+  // Resets `stmt`, clears its bindings and keeps it; false when the pool is
+  // closed or full (the caller finalizes it).
+  bool Keep(sqlite3_stmt* stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    std::lock_guard<std::mutex> lock(mu);
+    if (closed || count >= kMaxIdle) return false;
+    std::vector<sqlite3_stmt*>& same = idle[sqlite3_sql(stmt)];
+    if (same.size() >= kMaxIdleOfOneText) return false;
+    same.push_back(stmt);
+    ++count;
+    return true;
+  }
+
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu);
+    closed = true;
+    for (auto& [sql, stmts] : idle) {
+      for (sqlite3_stmt* stmt : stmts) sqlite3_finalize(stmt);
+    }
+    idle.clear();
+    count = 0;
+  }
+
+  std::mutex mu;
+  bool closed = false;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle;
+  size_t count = 0;
+};
+
+Database::Database(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)), pool_(std::make_shared<StatementPool>()) {}
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const crypto::SecureBuffer& key,
                                                  OpenMode mode) {
   bool exists = PathExists(path);
@@ -112,6 +165,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
 }
 
 Database::~Database() {
+  pool_->Close();
+  // close_v2: a Statement still alive keeps the connection until it goes.
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
@@ -147,11 +202,16 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  if (sqlite3_stmt* kept = pool_->Take(sql)) return Statement(kept, this, pool_);
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK) {
     return Error("prepare");
   }
-  return Statement(stmt, this);
+  // Kept for reuse only when the statement is the whole text: its key is
+  // the text Prepare is called with.
+  bool whole = stmt != nullptr && tail == sql.data() + sql.size();
+  return Statement(stmt, this, whole ? pool_ : nullptr);
 }
 
 Status Database::Begin() {
@@ -175,6 +235,11 @@ void Database::Rollback() {
 }
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+size_t Database::KeptStatements() const {
+  std::lock_guard<std::mutex> lock(pool_->mu);
+  return pool_->count;
+}
+
 bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 int Database::Changes() const { return sqlite3_changes(db_); }
@@ -263,23 +328,29 @@ Status Database::BackupTo(const std::string& to, const crypto::SecureBuffer& key
 // --- Statement -----------------------------------------------------------
 
 Statement::Statement(Statement&& other) noexcept
-    : stmt_(other.stmt_), db_(other.db_), bind_error_(std::move(other.bind_error_)) {
+    : stmt_(other.stmt_), db_(other.db_), pool_(std::move(other.pool_)), bind_error_(std::move(other.bind_error_)) {
   other.stmt_ = nullptr;
 }
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    Let();
     stmt_ = other.stmt_;
     db_ = other.db_;
+    pool_ = std::move(other.pool_);
     bind_error_ = std::move(other.bind_error_);
     other.stmt_ = nullptr;
   }
   return *this;
 }
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+Statement::~Statement() { Let(); }
+
+void Statement::Let() {
+  if (stmt_ == nullptr) return;
+  if (pool_ == nullptr || !pool_->Keep(stmt_)) sqlite3_finalize(stmt_);
+  stmt_ = nullptr;
+  pool_.reset();
 }
 
 Statement& Statement::Bind(int index, int64_t value) {

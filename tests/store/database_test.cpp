@@ -149,6 +149,113 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(GetMeta(*db, "a").value().value(), "2");
 }
 
+// Statements are kept for reuse (Database::Prepare): one taken again is as
+// new -- reset, no bindings -- whatever its last user left.
+TEST(DatabaseStatements, AStatementIsReusedResetAndWithoutItsBindings) {
+  TempDir dir;
+  auto db = MustOpen(dir / "node.db", crypto::SecureBuffer::Random(32), OpenMode::kCreate);
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(SetMeta(*db, "a", "1").ok());
+  ASSERT_TRUE(SetMeta(*db, "b", "2").ok());
+  const size_t before = db->KeptStatements();
+  const std::string by_key = "SELECT value FROM meta WHERE key = ?;";
+  {
+    auto q = db->Prepare(by_key);
+    ASSERT_TRUE(q.ok()) << q.status().message();
+    q->Bind(1, "a");
+    ASSERT_TRUE(q->Step().value());
+    EXPECT_EQ(q->Text(0), "1");
+  }
+  EXPECT_EQ(db->KeptStatements(), before + 1);
+  {
+    auto q = db->Prepare(by_key);
+    ASSERT_TRUE(q.ok());
+    EXPECT_EQ(db->KeptStatements(), before);  // taken
+    // Unbound: key = NULL matches nothing ("a" was cleared).
+    EXPECT_FALSE(q->Step().value());
+  }
+  // Left after its first row; taken again, it starts from the first row.
+  const std::string all = "SELECT key FROM meta WHERE key IN ('a', 'b') ORDER BY key;";
+  {
+    auto q = db->Prepare(all);
+    ASSERT_TRUE(q->Step().value());
+    EXPECT_EQ(q->Text(0), "a");
+  }
+  EXPECT_EQ(db->ResetSteppedStatements(), 0);  // a kept statement holds no snapshot
+  {
+    auto q = db->Prepare(all);
+    ASSERT_TRUE(q->Step().value());
+    EXPECT_EQ(q->Text(0), "a");
+    ASSERT_TRUE(q->Step().value());
+    EXPECT_EQ(q->Text(0), "b");
+  }
+  // Two of one text at once: each its own, both kept after.
+  {
+    auto q1 = db->Prepare(by_key);
+    auto q2 = db->Prepare(by_key);
+    ASSERT_TRUE(q1.ok() && q2.ok());
+    q1->Bind(1, "a");
+    q2->Bind(1, "b");
+    ASSERT_TRUE(q1->Step().value() && q2->Step().value());
+    EXPECT_EQ(q1->Text(0), "1");
+    EXPECT_EQ(q2->Text(0), "2");
+  }
+  EXPECT_EQ(db->KeptStatements(), before + 3);  // by_key twice, all once
+  // A text of two statements runs its first, and is not kept.
+  {
+    auto q = db->Prepare("SELECT 1; SELECT 2;");
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(q->Step().value());
+    EXPECT_EQ(q->Int(0), 1);
+  }
+  EXPECT_EQ(db->KeptStatements(), before + 3);
+}
+
+TEST(DatabaseStatements, AKeptStatementFollowsTheSchemaAndIsBounded) {
+  TempDir dir;
+  auto db = MustOpen(dir / "node.db", crypto::SecureBuffer::Random(32), OpenMode::kCreate);
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (7);").ok());
+  const std::string star = "SELECT * FROM t;";
+  { ASSERT_TRUE(db->Prepare(star)->Step().value()); }
+  ASSERT_TRUE(db->Exec("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x';").ok());
+  {
+    auto q = db->Prepare(star);
+    ASSERT_TRUE(q->Step().value());
+    EXPECT_EQ(q->Text(1), "x");  // prepared again for the new column
+  }
+  ASSERT_TRUE(db->Exec("DROP TABLE t;").ok());
+  {
+    auto q = db->Prepare(star);
+    if (q.ok()) {  // kept: the error comes when it runs
+      auto step = q->Step();
+      ASSERT_FALSE(step.ok());
+      EXPECT_NE(step.status().message().find("no such table"), std::string::npos) << step.status().message();
+    }
+  }
+  // At most 256 kept, however many texts.
+  for (int i = 0; i < 300; ++i) {
+    auto q = db->Prepare("SELECT " + std::to_string(i) + ";");
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(q->Step().value());
+  }
+  EXPECT_EQ(db->KeptStatements(), 256U);
+}
+
+TEST(DatabaseStatements, AStatementMayOutliveItsDatabase) {
+  TempDir dir;
+  auto db = MustOpen(dir / "node.db", crypto::SecureBuffer::Random(32), OpenMode::kCreate);
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(SetMeta(*db, "a", "1").ok());
+  { ASSERT_TRUE(db->Prepare("SELECT value FROM meta;")->Step().value()); }  // one kept
+  auto q = db->Prepare("SELECT key FROM meta;");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(q->Step().value());
+  db.reset();  // the kept one is finalized; q keeps the connection open
+  EXPECT_EQ(q->Text(0), "a");
+  // q goes at the end of the test: finalized, not kept (ASan checks).
+}
+
 // The daemon's reader (OpenMode::kReader, NodeCore::Reading): a second
 // connection that reads beside the writer, sees each commit as soon as it is
 // made, and cannot write.

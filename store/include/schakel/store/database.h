@@ -40,6 +40,7 @@ enum class OpenMode {
 };
 
 class Statement;
+struct StatementPool;
 
 class Database {
  public:
@@ -52,6 +53,10 @@ class Database {
 
   // Runs one or more statements without results.
   Status Exec(std::string_view sql);
+  // One statement. A statement of the same text that was prepared before on
+  // this connection and is done with is reused (reset, its bindings
+  // cleared): parsing and planning the SQL cost as much as running most of
+  // these statements (issue 19; docs/performance.md "Statements kept").
   Result<Statement> Prepare(std::string_view sql);
 
   // Transactions: BEGIN IMMEDIATE, so writers queue on the lock at the start
@@ -71,6 +76,8 @@ class Database {
   // a read snapshot open, so a reader would keep seeing the database as it
   // was (NodeCore::Reading calls this as it lets go).
   int ResetSteppedStatements();
+  // How many statements the connection keeps for reuse (Prepare).
+  size_t KeptStatements() const;
 
   // An online, consistent copy (still encrypted with the same key) at `to`
   // through SQLite's backup API.
@@ -78,14 +85,17 @@ class Database {
 
  private:
   friend class Statement;
-  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Database(sqlite3* db, std::string path);
   Status Migrate();
   Status CheckCurrentSchema();
   Status Error(std::string_view what) const;
-
   sqlite3* db_;
   std::string path_;
   int schema_version_ = 0;
+  // Statements done with, by their SQL text (database.cpp). Shared with
+  // every Statement of this connection: one may be let go after its
+  // Database (it is then finalized) or on another thread.
+  std::shared_ptr<StatementPool> pool_;
 };
 
 // A prepared statement. Bind indexes start at 1, columns at 0. Blob and text
@@ -121,9 +131,14 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3_stmt* stmt, Database* db) : stmt_(stmt), db_(db) {}
+  Statement(sqlite3_stmt* stmt, Database* db, std::shared_ptr<StatementPool> pool)
+      : stmt_(stmt), db_(db), pool_(std::move(pool)) {}
+  // Gives the statement back to its connection's pool to be reused, or
+  // finalizes it (no pool: its text was more than one statement).
+  void Let();
   sqlite3_stmt* stmt_;
   Database* db_;
+  std::shared_ptr<StatementPool> pool_;
   Status bind_error_;
 };
 
