@@ -18,7 +18,9 @@
 # tools/fuzz.sh --summary [FILE] prints the totals per target of a record
 # (default docs/fuzz-hours.tsv) and builds nothing. A run stopped from
 # outside (SIGINT) is recorded "interrupted": its hours count, and it found
-# nothing.
+# nothing. A run that stopped at a timeout whose input, run again alone,
+# finishes within the limit (the fuzzer was kept off a busy CPU) is recorded
+# "timeout-unreproduced" and found nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -33,7 +35,7 @@ if [ "${1:-}" = "--summary" ]; then
     { t = $3; wall[t] += $4; runs[t] += $6; n[t]++
       if ($5 == "-") unmeasured[t]++; else cpu[t] += $5
       cov[t] = $7; ft[t] = $8; units[t] = $9; bytes[t] = $10
-      if ($11 != "ok" && $11 != "interrupted") found[t]++ }
+      if ($11 != "ok" && $11 != "interrupted" && $11 != "timeout-unreproduced") found[t]++ }
     END {
       for (t in n) {
         # CPU minutes; "+" when some runs were not measured, "?" when none was.
@@ -135,10 +137,20 @@ for t in "${TARGETS[@]}"; do
   corp=$(sed -nE 's/.* corp: ([0-9]+\/[0-9]+[a-zA-Z]*).*/\1/p' <<<"$last")
   total_runs=$((total_runs + runs))
   crash=$(grep -oE "Test unit written to [^ ]+" "$out" | tail -1 | sed 's/Test unit written to //' || true)
+  # A timeout is judged on the wall clock: a fuzzer at low priority on a
+  # busy machine can be kept off the CPU past it. Such an input is run
+  # again alone; one that then finishes within the limit was no hang.
+  unreproduced=""
+  if [ "$status" -ne 0 ] && [[ "$crash" == */timeout-* ]] && [ -f "$crash" ] &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$bin" -timeout=10 -rss_limit_mb=2048 "$crash" >"$out.recheck" 2>&1; then
+    unreproduced=yes
+  fi
   if [ "$status" -eq 0 ]; then
     result="nothing found"
   elif [ -z "$crash" ] && grep -q "libFuzzer: run interrupted" "$out"; then
     result="interrupted; nothing found"
+  elif [ -n "$unreproduced" ]; then
+    result="timed out on a busy machine, ran alone within the limit ($crash); nothing found"
   else
     failed=1
     result="FOUND (exit $status) ${crash:-no artifact}; log $out"
@@ -151,10 +163,11 @@ for t in "${TARGETS[@]}"; do
     if [ "$status" -ne 0 ]; then ok="found:exit-$status"; fi
     # Stopped from outside (SIGINT, SIGTERM): the hours count, nothing was found.
     if [ "$status" -ne 0 ] && [ -z "$crash" ] && grep -q "libFuzzer: run interrupted" "$out"; then ok=interrupted; fi
+    if [ -n "$unreproduced" ]; then ok=timeout-unreproduced; fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$commit" "$t" "$wall" \
       "$cpu" "$runs" "${cov:--}" "${ft:--}" "$units" "$bytes" "$ok" >>"$FUZZ_RECORD"
   fi
-  if [ "$status" -ne 0 ]; then
+  if [ "$status" -ne 0 ] && [ -z "$unreproduced" ]; then
     grep -E "ERROR: |fuzz property failed|runtime error|SUMMARY" "$out" | head -5 | sed 's/^/    /'
   fi
 done
