@@ -235,12 +235,12 @@ void Database::Rollback() {
 }
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 size_t Database::KeptStatements() const {
   std::lock_guard<std::mutex> lock(pool_->mu);
   return pool_->count;
 }
-
-bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 int Database::Changes() const { return sqlite3_changes(db_); }
 

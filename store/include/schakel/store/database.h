@@ -89,6 +89,7 @@ class Database {
   Status Migrate();
   Status CheckCurrentSchema();
   Status Error(std::string_view what) const;
+
   sqlite3* db_;
   std::string path_;
   int schema_version_ = 0;
