@@ -194,7 +194,7 @@ Result<std::vector<uint8_t>> Base64Decode(std::string_view text, size_t max_deco
 
 std::array<uint8_t, 32> Sha256(std::span<const uint8_t> bytes) {
   // OpenSSL's SHA-256 uses the CPU's SHA extensions where it has them:
-  // 1,560 MB/s against libsodium's portable 276 MB/s on the CI VM (a 64 KB
+  // 1,560 MB/s against libsodium's portable 276 MB/s on the benchmark VM (a 64 KB
   // summary's body hash: 0.04 against 0.24 ms). The digest is the same.
   std::array<uint8_t, 32> out{};
   unsigned int size = 0;

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <functional>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 
 #include "migrations.h"
@@ -88,10 +90,11 @@ struct StatementPool {
   // A kept statement of exactly this text, or nullptr.
   sqlite3_stmt* Take(std::string_view sql) {
     std::lock_guard<std::mutex> lock(mu);
-    auto it = idle.find(std::string(sql));
-    if (it == idle.end() || it->second.empty()) return nullptr;
+    auto it = idle.find(sql);
+    if (it == idle.end()) return nullptr;
     sqlite3_stmt* stmt = it->second.back();
     it->second.pop_back();
+    if (it->second.empty()) idle.erase(it);  // no text stays without a statement
     --count;
     return stmt;
   }
@@ -122,7 +125,12 @@ struct StatementPool {
 
   std::mutex mu;
   bool closed = false;
-  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle;
+  // Looked up by string_view, without a copy of the text.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, TextHash, std::equal_to<>> idle;
   size_t count = 0;
 };
 

@@ -249,6 +249,13 @@ Result<std::vector<OutgoingItem>> DueOutgoingTo(Database& db, const std::string&
   return AllRows<OutgoingItem>(s, ReadOutgoing);
 }
 
+Result<bool> HasOutgoingTo(Database& db, const std::string& recipient_id) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT EXISTS (SELECT 1 FROM outgoing WHERE recipient_id = ?);"));
+  s.Bind(1, recipient_id);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row && s.Int(0) != 0;
+}
+
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
                           const std::string& last_error) {
   SCHAKEL_ASSIGN_OR_RETURN(

@@ -118,5 +118,22 @@ TEST(Outgoing, ALanesQueryUsesItsPartnersIndex) {
   EXPECT_NE(plan.find("outgoing_recipient"), std::string::npos) << plan;
 }
 
+TEST(Outgoing, WhetherAPartnerHasAnythingWaitingIsReadFromTheIndexAlone) {
+  TempDir tmp;
+  auto db = Fresh(tmp);
+  ASSERT_NE(db, nullptr);
+  EXPECT_FALSE(HasOutgoingTo(*db, "wijkteam-a").value());
+  // Not due for a long while: it still waits.
+  ASSERT_TRUE(EnqueueOutgoing(*db, "share", "m-1", "wijkteam-a", std::string(70000, 'p'),
+                              std::numeric_limits<int64_t>::max() / 2, "2026-12-03T10:00:00.000Z")
+                  .ok());
+  EXPECT_TRUE(HasOutgoingTo(*db, "wijkteam-a").value());
+  EXPECT_FALSE(HasOutgoingTo(*db, "wijkteam-b").value());
+  ASSERT_TRUE(RemoveOutgoing(*db, "share", "m-1").ok());
+  EXPECT_FALSE(HasOutgoingTo(*db, "wijkteam-a").value());
+  std::string plan = Plan(*db, "SELECT EXISTS (SELECT 1 FROM outgoing WHERE recipient_id = 'x');");
+  EXPECT_NE(plan.find("COVERING INDEX outgoing_recipient"), std::string::npos) << plan;
+}
+
 }  // namespace
 }  // namespace schakel::store

@@ -270,6 +270,9 @@ Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int 
 Result<std::vector<std::string>> DueRecipients(Database& db, int64_t now_ms, int limit);
 Result<std::vector<OutgoingItem>> DueOutgoingTo(Database& db, const std::string& recipient_id, int64_t now_ms,
                                                 int limit);
+// Whether anything at all waits for `recipient_id`, due or not (reads the
+// index only, never a payload).
+Result<bool> HasOutgoingTo(Database& db, const std::string& recipient_id);
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
                           const std::string& last_error);
 // Makes every item for `recipient_id` due at `now_ms` (the partner answered
