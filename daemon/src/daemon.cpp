@@ -222,6 +222,8 @@ struct Daemon::Impl {
     inbox = std::make_unique<peer::InboxHandler>(core);
     // A directory a partner passed along goes on to the partners it brought.
     inbox->on_directory_taken = [this] { core.WakeDelivery(); };
+    // A partner that connects is up: its queue need not wait out its backoff.
+    inbox->on_partner_connected = [this](const std::string& partner) { core.PartnerConnected(partner); };
     peer::PeerServerOptions peer_options = options.peer;
     peer_options.listen = core.config.peer_listen;
     peer_options.max_buffered_bytes = static_cast<size_t>(core.config.peer_max_buffered_mib) << 20;

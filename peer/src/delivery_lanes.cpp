@@ -1,11 +1,11 @@
 // The delivery's lanes (delivery.h): the dispatcher that hands partners with
 // due items to their lanes, each lane's thread, and RunOnce.
 #include <chrono>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "schakel/audit/witness.h"
@@ -43,12 +43,77 @@ void DeliveryWorker::Stop() {
 }
 
 void DeliveryWorker::Loop() {
+  std::set<std::string> connected;
   while (!stop_) {
+    ExpediteConnected(connected);
+    connected.clear();
     Dispatch();
     std::unique_lock<std::mutex> lock(core_.wake_mu);
     core_.wake.wait_for(lock, options_.poll_interval, [this] { return core_.wake_pending || stop_.load(); });
     core_.wake_pending = false;
+    connected.swap(core_.connected_partners);
   }
+}
+
+void DeliveryWorker::ExpediteConnected(const std::set<std::string>& partners) {
+  auto now = std::chrono::steady_clock::now();
+  for (const std::string& partner : partners) {
+    if (stop_) return;
+    auto [at, first] = connected_at_.try_emplace(partner, now);
+    if (!first && now - at->second < std::chrono::seconds(1)) continue;
+    at->second = now;
+    {
+      NodeCore::Reading reading(core_);
+      auto waiting = store::HasOutgoingTo(reading.db(), partner);
+      if (!waiting.ok() || !*waiting) continue;
+    }
+    int changed = 0;
+    {
+      NodeCore::Held held(core_);
+      Status st = store::ExpediteOutgoing(held.db(), partner, core_.clock->Now().time_since_epoch().count());
+      if (!st.ok()) {
+        LogError("delivery: cannot expedite the queue of " + partner + ": " + st.message());
+        continue;
+      }
+      changed = held.db().Changes();
+    }
+    auto lane = lanes_.find(partner);
+    if (lane != lanes_.end()) {
+      std::lock_guard<std::mutex> lock(lane->second->mu);
+      lane->second->heard = true;
+    }
+    if (changed > 0) LogInfo("delivery: " + partner + " connected to this node; its queue goes now");
+    Wake(partner);
+  }
+}
+
+void DeliveryWorker::GreetPass() {
+  std::vector<std::string> ids;
+  {
+    NodeCore::Reading reading(core_);
+    auto partners = store::ListPartners(reading.db());
+    if (!partners.ok()) {
+      LogError("delivery: cannot list the partners to greet: " + partners.status().message());
+      return;
+    }
+    for (const auto& p : *partners) ids.push_back(p.card.node_id);
+  }
+  for (const std::string& partner : ids) {
+    if (stop_ || !Wake(partner, /*greet=*/true)) return;  // no lane free: the rest are not greeted
+  }
+}
+
+void DeliveryWorker::Greet(Lane& lane) {
+  if (lane.client) return;
+  std::optional<store::Partner> partner;
+  {
+    NodeCore::Reading reading(core_);
+    auto found = store::FindPartner(reading.db(), lane.partner_id);
+    if (!found.ok() || !*found) return;
+    partner = std::move(*found);
+  }
+  auto connected = Connected(lane, *partner);
+  if (!connected.ok()) LogDebug("delivery: greeting " + lane.partner_id + ": " + connected.status().message());
 }
 
 namespace {
@@ -89,11 +154,12 @@ std::vector<std::string> DuePartners(NodeCore& core, size_t limit) {
 
 }  // namespace
 
-bool DeliveryWorker::Signal(Lane& lane) {
+bool DeliveryWorker::Signal(Lane& lane, bool greet) {
   {
     std::lock_guard<std::mutex> lock(lane.mu);
     if (lane.done) return false;
     lane.pending = true;
+    lane.greet = lane.greet || greet;
   }
   lane.cv.notify_one();
   return true;
@@ -118,13 +184,17 @@ void DeliveryWorker::Dispatch() {
     if (stop_) return;
     Wake(partner);
   }
+  if (!greeted_) {
+    greeted_ = true;
+    GreetPass();
+  }
   DirectoryPass();
   WitnessPass();
 }
 
-bool DeliveryWorker::Wake(const std::string& partner) {
+bool DeliveryWorker::Wake(const std::string& partner, bool greet) {
   auto it = lanes_.find(partner);
-  if (it != lanes_.end() && Signal(*it->second)) return true;
+  if (it != lanes_.end() && Signal(*it->second, greet)) return true;
   if (it != lanes_.end()) {  // ended just now: start it afresh
     it->second->thread.join();
     lanes_.erase(it);
@@ -133,6 +203,7 @@ bool DeliveryWorker::Wake(const std::string& partner) {
   auto lane = std::make_unique<Lane>();
   lane->partner_id = partner;
   lane->pending = true;
+  lane->greet = greet;
   Lane& ref = *lane;
   lanes_.emplace(partner, std::move(lane));
   ref.thread = std::thread([this, &ref] { LaneLoop(ref); });
@@ -223,7 +294,7 @@ void DeliveryWorker::DirectoryPass() {
 
 void DeliveryWorker::LaneLoop(Lane& lane) {
   while (true) {
-    bool probe = false;
+    bool probe = false, heard = false, greet = false;
     {
       std::unique_lock<std::mutex> lock(lane.mu);
       std::chrono::milliseconds wait = lane.probe ? options_.probe_interval : options_.lane_idle;
@@ -234,7 +305,15 @@ void DeliveryWorker::LaneLoop(Lane& lane) {
       }
       probe = !lane.pending;
       lane.pending = false;
+      heard = std::exchange(lane.heard, false);
+      greet = std::exchange(lane.greet, false);
     }
+    if (heard) {  // it connected to us: it is up, whatever made it fail before
+      lane.open_after = Instant{};
+      lane.probe = false;
+      probe = false;
+    }
+    if (greet) Greet(lane);
     if (probe && !Probe(lane)) continue;
     Drain(lane);
   }
@@ -247,9 +326,9 @@ bool DeliveryWorker::Probe(Lane& lane) {
   {
     NodeCore::Reading reading(core_);
     auto found = store::FindPartner(reading.db(), lane.partner_id);
-    auto waiting = store::DueOutgoingTo(reading.db(), lane.partner_id, std::numeric_limits<int64_t>::max(), 1);
+    auto waiting = store::HasOutgoingTo(reading.db(), lane.partner_id);
     if (!found.ok() || !waiting.ok()) return false;  // looked at again next time
-    if (!*found || waiting->empty()) {
+    if (!*found || !*waiting) {
       lane.probe = false;
       return false;
     }

@@ -29,6 +29,14 @@ using service::AuditOrFail;
 using service::InboxTo;
 using service::SystemEvent;
 
+void InboxHandler::OnIdentified(const std::string& peer_node_id) noexcept {
+  if (!on_partner_connected) return;
+  try {
+    on_partner_connected(peer_node_id);
+  } catch (...) {  // out of memory: the partner's queue waits out its backoff
+  }
+}
+
 Result<std::string> InboxHandler::OnDeliver(const std::string& peer, uint16_t version, std::string_view payload) {
   if (payload.size() >= 4 && payload.substr(0, 4) == "SCHK") return Share(peer, version, payload);
   if (IsTraced(payload)) return TracedShare(peer, version, payload);

@@ -143,6 +143,7 @@ asio::awaitable<bool> Session::AnswerHello(Hello hello) {
     co_return false;
   }
   LogDebug("peer: " + Who() + " connected, protocol version " + std::to_string(*version));
+  core_.handler_.OnIdentified(peer_id_);
   co_return true;
 }
 

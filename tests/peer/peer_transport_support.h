@@ -76,9 +76,18 @@ class TestHandler : public PeerHandler {
     if (payload == "slow") std::this_thread::sleep_for(slow_);
     return "receipt:" + peer_node_id + ":" + std::string(payload);
   }
+  void OnIdentified(const std::string& peer_node_id) noexcept override {
+    std::lock_guard<std::mutex> lock(mu_);
+    identified_.push_back(peer_node_id);
+  }
   int calls() const {
     std::lock_guard<std::mutex> lock(mu_);
     return calls_;
+  }
+  // The partners that identified themselves, one entry per connection.
+  std::vector<std::string> identified() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return identified_;
   }
   std::vector<std::string> peers() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -96,6 +105,7 @@ class TestHandler : public PeerHandler {
   int calls_ = 0;
   std::vector<std::string> peers_;
   std::vector<uint16_t> versions_;
+  std::vector<std::string> identified_;
   milliseconds slow_{300};
 };
 

@@ -171,6 +171,26 @@ TEST_F(PeerTransportTest, ClientWithUnpinnedKeyIsRefused) {
   EXPECT_EQ(server_->stats().requests, 0u);
 }
 
+// The handler hears of each partner that connects once it is identified
+// (the delivery then sends what waits for it); a stranger is never heard of.
+TEST_F(PeerTransportTest, TheHandlerHearsOfEachIdentifiedPartnerOnce) {
+  StartServer(TestServerOptions());
+  PeerClient* stranger = NewClient(stranger_, SchoolEndpoint());
+  ASSERT_NE(stranger, nullptr);
+  EXPECT_FALSE(stranger->Connect().ok());
+  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Connect().ok());
+  EXPECT_TRUE(Eventually([&] { return handler_.identified().size() == 1; }));
+  // Requests on the open connection do not count again.
+  ASSERT_TRUE(c->Deliver("a").ok());
+  ASSERT_TRUE(c->Deliver("b").ok());
+  ASSERT_TRUE(DeliverOnce(rmc_.id, rmc_.tls, SchoolEndpoint(), "x", TestClientOptions()).ok());
+  EXPECT_TRUE(Eventually([&] { return handler_.identified().size() == 2; }));
+  EXPECT_EQ(handler_.identified(), (std::vector<std::string>{"wijkteam-b", "rmc-c"}));
+  EXPECT_TRUE(Eventually([&] { return server_->stats().refused_pin == 1; }));
+}
+
 TEST_F(PeerTransportTest, ServerWithWrongPinIsRefusedByClient) {
   StartServer(TestServerOptions());
   PeerEndpoint to = SchoolEndpoint();

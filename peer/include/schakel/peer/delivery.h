@@ -109,6 +109,8 @@ class DeliveryWorker {
     std::mutex mu;
     std::condition_variable cv;
     bool pending = false;                    // GUARDED_BY(mu): the dispatcher saw due items
+    bool heard = false;                      // GUARDED_BY(mu): the partner connected to us: it is up
+    bool greet = false;                      // GUARDED_BY(mu): connect once even with nothing to send
     bool done = false;                       // GUARDED_BY(mu): the thread ended (idle or stopped)
     bool witness_unsupported_noted = false;  // the partner's protocol is older than 5 (recorded once)
     std::string card_not_sent;               // `created` of our card the partner refused or cannot take (logged once)
@@ -131,13 +133,25 @@ class DeliveryWorker {
   void Loop();
   void Dispatch();
   // Signals the partner's lane, or starts one (false: no lane free).
-  bool Wake(const std::string& partner);
+  // `greet`: the lane connects even when it has nothing to send.
+  bool Wake(const std::string& partner, bool greet = false);
+  // Right after start, once: connects to each partner (up to max_lanes),
+  // so that one holding a queue for this node, which was down, sends it
+  // now instead of after its backoff (its server sees us: OnIdentified).
+  void GreetPass();
+  // Partners that connected to us (NodeCore::connected_partners): each is
+  // up, so what waits for it is made due and its lane's breaker closed. At
+  // most once a second per partner.
+  void ExpediteConnected(const std::set<std::string>& partners);
   // Every witness_interval: wakes the lane of each partner that has not
   // countersigned the latest checkpoint (its Drain finds nothing due and
   // asks it to witness).
   void WitnessPass();
   // Tells the lane it has work; false when its thread has ended.
-  static bool Signal(Lane& lane);
+  static bool Signal(Lane& lane, bool greet = false);
+  // The greeting: the lane's connection opened, if it is not open yet.
+  // Failures are only logged at debug level (a partner may well be down).
+  void Greet(Lane& lane);
   void LaneLoop(Lane& lane);
   // Whether the lane's partner, which refused the connection, is back:
   // true (its waiting items made due, the breaker closed) when it answers;
@@ -236,6 +250,9 @@ class DeliveryWorker {
   // joining it, touch the map), and RunOnce's, which have no thread.
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
   std::map<std::string, std::unique_ptr<Lane>> inline_lanes_;
+  bool greeted_ = false;  // GreetPass has run (dispatcher only)
+  // When each partner that connected to us was last expedited (dispatcher only).
+  std::map<std::string, std::chrono::steady_clock::time_point> connected_at_;
   // When the dispatcher next looks for partners to ask to witness.
   std::chrono::steady_clock::time_point next_witness_pass_{};
   // Per region the serial whose partners DirectoryPass woke (dispatcher only).
@@ -256,6 +273,11 @@ class InboxHandler final : public PeerHandler {
   // Called after a partner's directory was taken (the daemon wakes the
   // delivery worker, which passes it along). Must be thread-safe.
   std::function<void()> on_directory_taken;
+  // Called when a partner connected and identified itself (the daemon tells
+  // the delivery, which then sends what waits for it without waiting out
+  // its backoff: NodeCore::PartnerConnected). Must be thread-safe and quick.
+  std::function<void(const std::string&)> on_partner_connected;
+  void OnIdentified(const std::string& peer_node_id) noexcept override;
   Result<std::string> OnDeliver(const std::string& peer_node_id, uint16_t protocol_version,
                                 std::string_view payload) override;
   // Shares of a batch that pass the gate are stored in one transaction and

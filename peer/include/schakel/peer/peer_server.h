@@ -73,6 +73,10 @@ class PeerHandler {
   // durable. Default: OnDeliver for each in turn.
   virtual std::vector<Result<std::string>> OnDeliverBatch(const std::string& peer_node_id, uint16_t protocol_version,
                                                           const std::vector<std::string>& payloads);
+  // The partner `peer_node_id` has just identified itself (pinned TLS key,
+  // HELLO answered): its node is up. Called on the server's thread, so it
+  // must return at once and not throw. Default: nothing.
+  virtual void OnIdentified(const std::string& peer_node_id) noexcept { (void)peer_node_id; }
 };
 
 struct PeerServerOptions {

@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -185,10 +186,25 @@ class NodeCore {
   std::mutex wake_mu;
   std::condition_variable wake;
   bool wake_pending = false;  // GUARDED_BY(wake_mu)
+  // Partners that connected to this node since the delivery last looked
+  // (GUARDED_BY(wake_mu)); their node is up, so what waits for them goes
+  // without waiting out its backoff (peer::DeliveryWorker). Only partners
+  // identified by their pinned key get here; bounded all the same.
+  std::set<std::string> connected_partners;
+  static constexpr size_t kMaxConnectedPartners = 4096;
 
   void WakeDelivery() {
     {
       std::lock_guard<std::mutex> lock(wake_mu);
+      wake_pending = true;
+    }
+    wake.notify_all();
+  }
+  // A partner connected and identified itself (the peer server's thread).
+  void PartnerConnected(const std::string& node_id) {
+    {
+      std::lock_guard<std::mutex> lock(wake_mu);
+      if (connected_partners.size() < kMaxConnectedPartners) connected_partners.insert(node_id);
       wake_pending = true;
     }
     wake.notify_all();
