@@ -98,8 +98,11 @@ void DeliveryWorker::GreetPass() {
     }
     for (const auto& p : *partners) ids.push_back(p.card.node_id);
   }
+  // A greeting holds its lane until the lane is idle: half the lanes stay
+  // free for partners that get shares meanwhile. The rest are not greeted.
   for (const std::string& partner : ids) {
-    if (stop_ || !Wake(partner, /*greet=*/true)) return;  // no lane free: the rest are not greeted
+    if (stop_ || lanes_.size() >= options_.max_lanes / 2) return;
+    Wake(partner, /*greet=*/true);
   }
 }
 

@@ -135,7 +135,8 @@ class DeliveryWorker {
   // Signals the partner's lane, or starts one (false: no lane free).
   // `greet`: the lane connects even when it has nothing to send.
   bool Wake(const std::string& partner, bool greet = false);
-  // Right after start, once: connects to each partner (up to max_lanes),
+  // Right after start, once: connects to each partner (while at most half
+  // of max_lanes are taken),
   // so that one holding a queue for this node, which was down, sends it
   // now instead of after its backoff (its server sees us: OnIdentified).
   void GreetPass();
