@@ -27,6 +27,7 @@
 #include "schakel/peer/directory_announce.h"
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
+#include "schakel/peer/trace_context.h"
 #include "schakel/store/directories.h"
 #include "schakel/store/partners.h"
 #include "schakel/store/records.h"
@@ -406,9 +407,19 @@ class ForgedRefusals : public peer::PeerHandler {
                                 std::string_view payload) override {
     // The school's card (peer protocol 6) is not a share: held, not counted.
     if (peer::IsCardAnnouncement(payload)) return peer::EncodeCardAnswer(peer::kCardHeld);
+    // Nor is a witness request (the school greets its partners as it
+    // starts, and then asks them to witness): failed, not counted.
+    if (audit::IsWitnessRequest(payload)) return Status::Unavailable("not witnessing here");
     calls++;
     versions.store(protocol_version);
-    auto h = crypto::PeekHeader(payload);
+    // A share comes with the school's trace context (protocol 5).
+    std::string_view envelope = payload;
+    if (peer::IsTraced(payload)) {
+      auto traced = peer::UnwrapTraced(payload);
+      if (!traced.ok()) return traced.status();
+      envelope = traced->envelope;
+    }
+    auto h = crypto::PeekHeader(envelope);
     if (!h.ok()) return h.status();
     auto refusal = crypto::MakeRefusal(h->message_id, peer_node_id, h->recipient_id, crypto::RefusalCode::kQuota,
                                        SystemClock().Now(), forger_);
