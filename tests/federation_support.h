@@ -311,6 +311,20 @@ class Federation {
     return false;
   }
 
+  // Waits (bounded) until `text` is in the node's daemon log.
+  bool WaitLog(const std::string& name, const std::string& text, std::chrono::milliseconds limit) {
+    const std::string log = nodes_.at(name).dir + "/daemon.log";
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (ReadAll(log).find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ADD_FAILURE() << name << "'s log has no \"" << text << "\": " << ReadAll(log);
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  }
+
   // Records a consent (JSON text) at `node` as `coordinator`; returns its id.
   std::string AddConsent(const std::string& node, const std::string& coordinator, const std::string& json_text) {
     auto r = As(node, coordinator, {"consent", "add", "--file", WriteFile("consent.json", json_text)});

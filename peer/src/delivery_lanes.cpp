@@ -59,14 +59,17 @@ void DeliveryWorker::ExpediteConnected(const std::set<std::string>& partners) {
   auto now = std::chrono::steady_clock::now();
   for (const std::string& partner : partners) {
     if (stop_) return;
-    auto [at, first] = connected_at_.try_emplace(partner, now);
-    if (!first && now - at->second < std::chrono::seconds(1)) continue;
-    at->second = now;
+    // The second counts from the last time its queue was made due: a
+    // connection that found nothing waiting (one index read) does not keep
+    // the next one, a moment later, from finding what waits by then.
+    auto at = connected_at_.find(partner);
+    if (at != connected_at_.end() && now - at->second < std::chrono::seconds(1)) continue;
     {
       NodeCore::Reading reading(core_);
       auto waiting = store::HasOutgoingTo(reading.db(), partner);
       if (!waiting.ok() || !*waiting) continue;
     }
+    connected_at_.insert_or_assign(partner, now);
     int changed = 0;
     {
       NodeCore::Held held(core_);

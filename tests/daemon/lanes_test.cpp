@@ -6,7 +6,6 @@
 // and that the frozen one gets each of its shares exactly once after SIGCONT.
 #include <csignal>
 #include <set>
-#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -100,39 +99,50 @@ TEST(Lanes, AFrozenPartnerHoldsUpOnlyItsOwnShares) {
   for (const auto& id : to_d) EXPECT_EQ(got.count(id), 1u) << id;
 }
 
-// A partner whose node was down (its port refused) is probed while its
-// share waits out a long backoff: once it is up the share goes, long before
-// the backoff would have let it (found by the probe, or told by its greeting).
-TEST(Lanes, APartnerBackFromDownGetsItsQueueBeforeTheBackoffEnds) {
-  TempDir tmp;
-  Federation fed(tmp);
-  // The first retry after 16..24 s.
+// The school and wijkteam-b, paired; the school's first retry comes after
+// 16..24 s. Nothing is started yet.
+void AddSchoolWithSlowRetries(Federation& fed) {
   fed.Add("school", "school-a", "school", "retry_base_ms = 20000\nretry_max_ms = 60000\n");
   fed.Add("b", "wijkteam-b", "wijkteam");
   ASSERT_NO_FATAL_FAILURE(fed.Pair("school", "b"));
   ASSERT_NO_FATAL_FAILURE(fed.AddReader("b", "gezinswerker", "school"));
   ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "zorgco", "coordinator"));
   ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "mentor", "staff"));
-  fed.StartNode("school");
-  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+}
+
+// Once the school runs: Sanne's case and her consents for every wijkteam.
+void AddSanneAtSchool(Federation& fed) {
+  auto added = fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")});
+  ASSERT_EQ(added.code, 0) << added.err;
   ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuderAllTeams, kJongereAllTeams}));
+}
+
+// Sanne's case shared with wijkteam-b; its message id ("" after a failure).
+std::string ShareSanneWithB(Federation& fed) {
   auto r = fed.As("school", "mentor",
                   {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
-  ASSERT_EQ(r.code, 0) << r.err;
-  const std::string id = testing::LastLine(r.out);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return r.code == 0 ? testing::LastLine(r.out) : "";
+}
+
+// A partner whose node was down (its port refused) is probed while its
+// share waits out a long backoff: once it is up the share goes, long before
+// the backoff would have let it (found by the probe, or told by its greeting).
+TEST(Lanes, APartnerBackFromDownGetsItsQueueBeforeTheBackoffEnds) {
+  TempDir tmp;
+  Federation fed(tmp);
+  ASSERT_NO_FATAL_FAILURE(AddSchoolWithSlowRetries(fed));
+  fed.StartNode("school");
+  ASSERT_NO_FATAL_FAILURE(AddSanneAtSchool(fed));
+  const std::string id = ShareSanneWithB(fed);
+  ASSERT_FALSE(id.empty());
   // The first attempt met a closed port.
-  const std::string log = fed["school"].dir + "/daemon.log";
-  bool failed = false;
-  for (int i = 0; i < 200 && !failed; ++i) {
-    failed = testing::ReadAll(log).find("to wijkteam-b failed (attempt 1") != std::string::npos;
-    if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(failed) << testing::ReadAll(log);
+  ASSERT_TRUE(fed.WaitLog("school", "to wijkteam-b failed (attempt 1", std::chrono::seconds(10)));
   fed.StartNode("b");
   EXPECT_TRUE(fed.WaitShareState("school", "mentor", id, "delivered", std::chrono::seconds(10)));
   // Found by the school's probe, or greeted by wijkteam-b as it starts
   // (usually first; a partner on an older release does not greet).
-  std::string text = testing::ReadAll(log);
+  std::string text = testing::ReadAll(fed["school"].dir + "/daemon.log");
   EXPECT_TRUE(text.find("wijkteam-b answers again") != std::string::npos ||
               text.find("wijkteam-b connected to this node; its queue goes now") != std::string::npos)
       << text;
@@ -149,44 +159,31 @@ TEST(Lanes, APartnerBackFromDownGetsItsQueueBeforeTheBackoffEnds) {
 TEST(Lanes, APartnerThatConnectsGetsItsQueueBeforeTheBackoffEnds) {
   TempDir tmp;
   Federation fed(tmp);
-  // The first retry after 16..24 s.
-  fed.Add("school", "school-a", "school", "retry_base_ms = 20000\nretry_max_ms = 60000\n");
-  fed.Add("b", "wijkteam-b", "wijkteam");
-  ASSERT_NO_FATAL_FAILURE(fed.Pair("school", "b"));
-  ASSERT_NO_FATAL_FAILURE(fed.AddReader("b", "gezinswerker", "school"));
-  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "zorgco", "coordinator"));
-  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "mentor", "staff"));
+  ASSERT_NO_FATAL_FAILURE(AddSchoolWithSlowRetries(fed));
   fed.StartNode("school");
   fed.StartNode("b");
-  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
-  ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuderAllTeams, kJongereAllTeams}));
+  ASSERT_NO_FATAL_FAILURE(AddSanneAtSchool(fed));
   // The school may hold a connection to wijkteam-b from the start (a
-  // witness request): a share on it to a frozen node would wait out the
-  // 120 s request timeout. Restarted, wijkteam-b ends it, and nothing has
-  // the school connect again before the share: its attempt then waits out
-  // the 10 s connect timeout.
+  // witness request, its greeting): a share on it to a frozen node would
+  // wait out the 120 s request timeout. Restarted, wijkteam-b ends it, and
+  // nothing has the school connect again before the share: its attempt then
+  // waits out the 10 s connect timeout.
   fed.StopNode("b");
   fed.StartNode("b");
   fed.SignalNode("b", SIGSTOP);
-  auto r = fed.As("school", "mentor",
-                  {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
-  ASSERT_EQ(r.code, 0) << r.err;
-  const std::string id = testing::LastLine(r.out);
+  const std::string id = ShareSanneWithB(fed);
+  ASSERT_FALSE(id.empty());
   // The first attempt waits out its timeout on the frozen node (bounded
   // past the request timeout, should a connection have been opened anyway).
-  const std::string log = fed["school"].dir + "/daemon.log";
-  bool failed = false;
-  for (int i = 0; i < 2600 && !failed; ++i) {
-    failed = testing::ReadAll(log).find("to wijkteam-b failed (attempt 1") != std::string::npos;
-    if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(failed) << testing::ReadAll(log);
+  ASSERT_TRUE(fed.WaitLog("school", "to wijkteam-b failed (attempt 1", std::chrono::seconds(130)));
   // Its node is restarted, and greets the school on its way up.
   fed.StopNode("b", /*kill=*/true);
   fed.StartNode("b");
   EXPECT_TRUE(fed.WaitShareState("school", "mentor", id, "delivered", std::chrono::seconds(10)));
-  EXPECT_NE(testing::ReadAll(log).find("wijkteam-b connected to this node; its queue goes now"), std::string::npos)
-      << testing::ReadAll(log);
+  EXPECT_NE(
+      testing::ReadAll(fed["school"].dir + "/daemon.log").find("wijkteam-b connected to this node; its queue goes now"),
+      std::string::npos)
+      << testing::ReadAll(fed["school"].dir + "/daemon.log");
   EXPECT_EQ(fed.AsJson("b", "routing-co", {"inbox"})["inbox"].size(), 1u);
 }
 
