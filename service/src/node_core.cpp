@@ -1,6 +1,7 @@
 #include "schakel/service/node_core.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "schakel/base/fault_inject.h"
 #include "schakel/base/log.h"
@@ -53,13 +54,39 @@ Result<crypto::Opened> KeyRing::Open(std::string_view envelope, const crypto::Pu
   return crypto::Open(envelope, lookup, sender_sign_pk, recipient_id);
 }
 
-void NodeCore::Open(std::unique_ptr<store::Database> database, std::unique_ptr<store::Database> reader,
+void ReaderPool::Fill(std::vector<std::unique_ptr<store::Database>> readers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  all_ = std::move(readers);
+  free_.clear();
+  for (auto& r : all_) free_.push_back(r.get());
+}
+
+store::Database* ReaderPool::Take() SCHAKEL_NO_THREAD_SAFETY_ANALYSIS {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (all_.empty()) {
+    LogError("reader pool: a read before the database was opened");
+    std::abort();
+  }
+  given_.wait(lock, [this] { return !free_.empty(); });
+  store::Database* reader = free_.back();
+  free_.pop_back();
+  return reader;
+}
+
+void ReaderPool::Give(store::Database* reader) SCHAKEL_NO_THREAD_SAFETY_ANALYSIS {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(reader);
+  }
+  given_.notify_one();
+}
+
+void NodeCore::Open(std::unique_ptr<store::Database> database, std::vector<std::unique_ptr<store::Database>> readers,
                     std::unique_ptr<audit::AuditLog> log) {
+  readers_.Fill(std::move(readers));
   MutexLock lock(&mu_);
   db_ = std::move(database);
   audit_ = std::move(log);
-  MutexLock read_lock(&read_mu_);
-  reader_ = std::move(reader);
 }
 
 Status NodeCore::WriteGrouped(const std::function<Status(Held&)>& work) {
@@ -131,10 +158,10 @@ NodeCore::Reading::~Reading() {
   // A statement left stepped holds its snapshot: every later read would see
   // the database as it was then (a disabled token still working). Store
   // functions finalize their statements; this catches one that does not.
-  if (int n = core_.reader_->ResetSteppedStatements(); n > 0) {
+  if (int n = db_->ResetSteppedStatements(); n > 0) {
     LogError("reader: " + std::to_string(n) + " statement(s) left stepped; reset to release the snapshot");
   }
-  core_.read_mu_.Unlock();
+  core_.readers_.Give(db_);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "schakel/store/node_dir.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -64,14 +65,17 @@ Result<std::unique_ptr<Database>> OpenNodeDatabase(const NodePaths& paths, const
   return Database::Open(paths.database, key, OpenMode::kExisting);
 }
 
-Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource& source) {
+Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource& source, size_t readers) {
   if (!PathExists(paths.database)) {
     return Status::InvalidInput(paths.database + ": no node database (create one with schakel init)");
   }
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer key, LoadDatabaseKey(paths, source));
   NodeDatabases out;
   SCHAKEL_ASSIGN_OR_RETURN(out.writer, Database::Open(paths.database, key, OpenMode::kExisting));
-  SCHAKEL_ASSIGN_OR_RETURN(out.reader, Database::Open(paths.database, key, OpenMode::kReader));
+  for (size_t i = 0; i < std::max<size_t>(readers, 1); ++i) {
+    SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<Database> reader, Database::Open(paths.database, key, OpenMode::kReader));
+    out.readers.push_back(std::move(reader));
+  }
   return out;
 }
 

@@ -31,7 +31,9 @@ class GroupCommitTest : public ::testing::Test {
     ASSERT_TRUE((*writer)->Exec("CREATE TABLE grouped (id INTEGER PRIMARY KEY, v TEXT NOT NULL);").ok());
     auto reader = store::Database::Open(path, key, store::OpenMode::kReader);
     ASSERT_TRUE(reader.ok()) << reader.status().message();
-    core_.Open(std::move(writer).value(), std::move(reader).value(), nullptr);
+    std::vector<std::unique_ptr<store::Database>> readers;
+    readers.push_back(std::move(reader).value());
+    core_.Open(std::move(writer).value(), std::move(readers), nullptr);
   }
 
   // A work that inserts row `id` and then fails if `fail`.

@@ -15,16 +15,18 @@
 //
 // - Reads that change nothing and must not wait on a writer (lists, status,
 //   metrics, token checks, the delivery lanes' queues) go through a
-//   NodeCore::Reading: the read lock and a second, read-only connection to
-//   the same database. SQLite's WAL lets it read beside a writer; each
-//   statement sees what was committed when it started. An audited read reads
-//   under Reading, lets go, then writes its entry under Held before it shows
-//   anything.
+//   NodeCore::Reading: one of a few read-only connections to the same
+//   database, taken from the reader pool for the Reading's lifetime (a
+//   Reading waits only when every one is taken). SQLite's WAL lets them
+//   read beside a writer and beside each other; each statement sees what was
+//   committed when it started. An audited read reads under Reading, lets go,
+//   then writes its entry under Held before it shows anything.
 //
-// Lock order (docs/performance.md "Locks"): the node lock, then the read
-// lock, then the key ring's lock; never the other way. The read lock is a
-// leaf in practice: nothing else is taken while it is held. The annotations
-// (base/thread_annotations.h) let clang check this (`./dev lint`).
+// Lock order (docs/performance.md "Locks"): the node lock, then a reader,
+// then the key ring's lock; never the other way. A reader is a leaf in
+// practice: nothing else is taken while it is held, and never a second
+// reader (with every reader taken that would wait for ever). The
+// annotations (base/thread_annotations.h) let clang check this (`./dev lint`).
 #pragma once
 
 #include <atomic>
@@ -78,6 +80,28 @@ class KeyRing {
   std::vector<store::EncKey> enc_keys_ SCHAKEL_GUARDED_BY(mu_);  // current and retired, for opening
 };
 
+// The read-only connections. A capability for the analysis: a thread holds
+// it while it has a connection taken, so taking a second is flagged.
+class SCHAKEL_CAPABILITY("reader pool") ReaderPool {
+ public:
+  // How many the daemon opens: the API's handler threads, the lanes and the
+  // console read at once on two cores; each costs a connection's page cache.
+  static constexpr size_t kReaders = 3;
+
+  // At start-up, before any Take.
+  void Fill(std::vector<std::unique_ptr<store::Database>> readers);
+  // A free connection, the last given back first (its cache is warm); waits
+  // while every one is taken.
+  store::Database* Take() SCHAKEL_ACQUIRE();
+  void Give(store::Database* reader) SCHAKEL_RELEASE();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable given_;
+  std::vector<std::unique_ptr<store::Database>> all_;
+  std::vector<store::Database*> free_;  // GUARDED_BY(mu_)
+};
+
 class NodeCore {
  public:
   std::string dir;
@@ -105,22 +129,23 @@ class NodeCore {
     NodeCore& core_;
   };
 
-  // The read lock and, while it is held, the read-only connection.
+  // A read-only connection from the pool, this Reading's alone while it lives.
   class SCHAKEL_SCOPED_CAPABILITY Reading {
    public:
-    explicit Reading(NodeCore& core) SCHAKEL_ACQUIRE(core.read_mu_) : core_(core) { core_.read_mu_.Lock(); }
+    explicit Reading(NodeCore& core) SCHAKEL_ACQUIRE(core.readers_) : core_(core), db_(core_.readers_.Take()) {}
     ~Reading() SCHAKEL_RELEASE();
     Reading(const Reading&) = delete;
     Reading& operator=(const Reading&) = delete;
 
     // Only reads: the connection is query_only, a write fails.
-    store::Database& db() SCHAKEL_NO_THREAD_SAFETY_ANALYSIS { return *core_.reader_; }
+    store::Database& db() { return *db_; }
 
    private:
     NodeCore& core_;
+    store::Database* db_;
   };
 
-  // Runs f(Reading&) under the read lock and returns what it returns.
+  // Runs f(Reading&) with a reader and returns what it returns.
   template <typename F>
   auto Read(F&& f) -> decltype(f(std::declval<Reading&>())) {
     Reading r(*this);
@@ -170,10 +195,11 @@ class NodeCore {
             works_pending_.load(std::memory_order_relaxed)};
   }
 
-  // At start-up: the opened database, its reader and the audit log. The
-  // locks are not needed yet (no other thread runs), and are taken anyway.
-  void Open(std::unique_ptr<store::Database> database, std::unique_ptr<store::Database> reader,
-            std::unique_ptr<audit::AuditLog> log) SCHAKEL_EXCLUDES(mu_, read_mu_);
+  // At start-up: the opened database, its readers (at least one) and the
+  // audit log. The node lock is not needed yet (no other thread runs), and
+  // is taken anyway.
+  void Open(std::unique_ptr<store::Database> database, std::vector<std::unique_ptr<store::Database>> readers,
+            std::unique_ptr<audit::AuditLog> log) SCHAKEL_EXCLUDES(mu_);
 
   // What was last seen of each partner (status); has its own lock.
   Reachability reachability;
@@ -214,8 +240,7 @@ class NodeCore {
   Mutex mu_;  // the node lock
   std::unique_ptr<store::Database> db_ SCHAKEL_PT_GUARDED_BY(mu_);
   std::unique_ptr<audit::AuditLog> audit_ SCHAKEL_PT_GUARDED_BY(mu_);
-  Mutex read_mu_;  // the read lock
-  std::unique_ptr<store::Database> reader_ SCHAKEL_PT_GUARDED_BY(read_mu_);
+  ReaderPool readers_;
 
   // WriteGrouped's queue: a leaf lock, never held while the node lock is
   // taken. One thread at a time leads: it takes the waiting works and runs

@@ -10,8 +10,9 @@
 // RETURNING.
 //
 // Thread-safety: a Database is one connection; use it from one thread at a
-// time (the daemon guards its writer with the node lock and its reader, a
-// second connection opened with OpenMode::kReader, with the read lock).
+// time (the daemon guards its writer with the node lock and lends each of
+// its readers, connections opened with OpenMode::kReader, to one
+// NodeCore::Reading at a time).
 // Errors: Status values; SQLite's message is included, never bound values.
 #pragma once
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "schakel/base/status.h"
 #include "schakel/crypto/key_derivation.h"
@@ -42,14 +43,15 @@ Result<crypto::SecureBuffer> LoadDatabaseKey(const NodePaths& paths, const KeySo
 // Opens the existing node database.
 Result<std::unique_ptr<Database>> OpenNodeDatabase(const NodePaths& paths, const KeySource& source);
 
-// The daemon's two connections to its database, opened with one key (one
-// Argon2id in passphrase mode): the writer, which migrates, and a reader
-// (OpenMode::kReader) for the reads that must not wait on a writer.
+// The daemon's connections to its database, opened with one key (one
+// Argon2id in passphrase mode): the writer, which migrates, and `readers`
+// read-only ones (OpenMode::kReader, at least one) for the reads that must
+// not wait on a writer.
 struct NodeDatabases {
   std::unique_ptr<Database> writer;
-  std::unique_ptr<Database> reader;
+  std::vector<std::unique_ptr<Database>> readers;
 };
-Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource& source);
+Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource& source, size_t readers);
 
 // Reads the passphrase from the environment variable; kInvalidInput if unset
 // or empty. The returned buffer holds the passphrase bytes.
