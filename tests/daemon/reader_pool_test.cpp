@@ -108,8 +108,8 @@ TEST_F(ReaderPoolTest, AReadWaitsOnlyWhileEveryConnectionIsTakenAndThenGetsTheOn
 }
 
 TEST_F(ReaderPoolTest, EveryConnectionSeesWhatWasCommittedAndWritesNothing) {
-  ASSERT_TRUE(core_.WithDb([](NodeCore::Held& held) { return held.db().Exec("INSERT INTO seen (id) VALUES (1);"); })
-                  .ok());
+  ASSERT_TRUE(
+      core_.WithDb([](NodeCore::Held& held) { return held.db().Exec("INSERT INTO seen (id) VALUES (1);"); }).ok());
   // Both connections, held at once, so that each is asked.
   NodeCore::Reading one(core_);
   auto other = std::async(std::launch::async, [this] {
