@@ -22,6 +22,11 @@
 // the targets. A benchmark: it prints figures and never asserts
 // them; every wait is bounded.
 //
+// The daemons run in this process: a link's Argon2id runs in the build's
+// schakel-kdf (build/schakel-kdf, as an installed schakeld finds it beside
+// itself), or on a thread at nice 19 with SCHAKEL_BENCH_KDF=thread (how it
+// ran before; for comparing the two).
+//
 // Usage: lanes_bench [shares-per-live-row]   (default 300)
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -55,6 +60,7 @@
 
 #include "bench_support.h"
 #include "schakel/base/time.h"
+#include "schakel/crypto/kdf_helper.h"
 
 namespace {
 
@@ -492,6 +498,14 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]).find_first_not_of("0123456789") == std::string::npos) {
     per_row = std::clamp(std::atoi(argv[1]), 50, 100000);
   }
+  {
+    const char* mode = std::getenv("SCHAKEL_BENCH_KDF");
+    const std::filesystem::path helper =
+        std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "schakel-kdf";
+    if ((mode == nullptr || std::string(mode) != "thread") && std::filesystem::exists(helper)) {
+      schakel::crypto::SetKdfHelper(helper.string());
+    }
+  }
   const std::string tmp =
       std::filesystem::temp_directory_path() / ("schakel-lanes-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(tmp);
@@ -662,9 +676,14 @@ int main(int argc, char** argv) {
     stop = true;
     maker.join();
     std::sort(link_ms.begin(), link_ms.end());
-    notes.push_back("3: " + std::to_string(link_ms.size()) + " links made (" + std::to_string(link_failed) +
-                    " failed); POST /v1/links p50 " + Fixed(Percentile(link_ms, 0.5)) + " ms, max " +
-                    Fixed(link_ms.empty() ? 0.0 : link_ms.back()) + " ms (Argon2id, 64 MiB, each)");
+    notes.push_back(
+        "3: " + std::to_string(link_ms.size()) + " links made (" + std::to_string(link_failed) +
+        " failed); POST /v1/links p50 " + Fixed(Percentile(link_ms, 0.5)) + " ms, max " +
+        Fixed(link_ms.empty() ? 0.0 : link_ms.back()) + " ms (Argon2id, 64 MiB, each, " +
+        (schakel::crypto::KdfHelper().empty()
+             ? std::string("on a thread at nice 19")
+             : "in schakel-kdf; " + std::to_string(schakel::crypto::KdfHelperFailures()) + " fell back to a thread") +
+        ")");
     schakel_bench::StopNode(*healthy[r]);
   }
 

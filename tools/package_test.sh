@@ -64,7 +64,7 @@ ROOT="$WORK/root"
 mkdir -p "$ROOT"
 dpkg -x "$DEB" "$ROOT"
 dpkg-deb -e "$DEB" "$WORK/control"
-for f in usr/bin/schakel usr/bin/schakeld; do
+for f in usr/bin/schakel usr/bin/schakeld usr/libexec/schakel/schakel-kdf; do
   [ -x "$ROOT/$f" ] || fail "missing executable /$f"
 done
 # systemd reads units from /usr/lib/systemd/system and /lib/systemd/system.
@@ -262,6 +262,10 @@ for _ in $(seq 1 300); do
 done
 [ "$ready" -eq 1 ] || { cat "$WORK/daemon.log" >&2; fail "no READY=1 on NOTIFY_SOCKET within 15 s"; }
 say "READY=1 received on NOTIFY_SOCKET ($(head -n 1 "$WORK/notify.log"))"
+# Argon2id in its helper process (crypto/kdf_helper.h), found where the
+# package puts it.
+grep -q "key derivations (link codes, passwords) run in $ROOT/usr/libexec/schakel/schakel-kdf" "$WORK/daemon.log" ||
+  { cat "$WORK/daemon.log" >&2; fail "the daemon did not find /usr/libexec/schakel/schakel-kdf"; }
 
 # The daemon runs as the service user, not as root.
 DAEMON_UID=$(stat -c %u "/proc/$DAEMON_PID" 2>/dev/null || true)

@@ -3,7 +3,7 @@
 #include <sodium.h>
 
 #include "schakel/crypto/identity.h"
-#include "schakel/crypto/low_priority.h"
+#include "schakel/crypto/kdf_helper.h"
 
 namespace schakel::crypto {
 namespace {
@@ -13,19 +13,22 @@ Result<SecureBuffer> DeriveLinkKey(std::string_view token, std::string_view code
   if (!IsLinkTokenShape(token) || code.size() != kAccessCodeChars) {
     return Status::InvalidInput("link: bad token or code shape");
   }
-  SecureBuffer input(token.size() + code.size());
-  std::copy(token.begin(), token.end(), reinterpret_cast<char*>(input.data()));
-  std::copy(code.begin(), code.end(), reinterpret_cast<char*>(input.data()) + token.size());
-  SecureBuffer key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
-  int rc = -1;
-  RunAtLowPriority([&] {
-    rc = crypto_pwhash(key.data(), key.size(), reinterpret_cast<const char*>(input.data()), input.size(), salt.data(),
-                       params.ops_limit, params.mem_limit, crypto_pwhash_ALG_ARGON2ID13);
-  });
-  if (rc != 0) {
+  KdfRequest request;
+  request.op = KdfOp::kDerive;
+  request.ops_limit = params.ops_limit;
+  request.mem_limit = params.mem_limit;
+  request.out_len = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+  request.salt.assign(salt.begin(), salt.end());
+  request.password = SecureBuffer(token.size() + code.size());
+  std::copy(token.begin(), token.end(), reinterpret_cast<char*>(request.password.data()));
+  std::copy(code.begin(), code.end(), reinterpret_cast<char*>(request.password.data()) + token.size());
+  // In the helper process when there is one (kdf_helper.h), else on a
+  // thread at nice 19.
+  KdfOutcome derived = RunKdfApart(request);
+  if (derived.status != KdfStatus::kDone) {
     return Status::ResourceExhausted("link: Argon2id could not allocate its memory");
   }
-  return key;
+  return std::move(derived.bytes);
 }
 
 }  // namespace

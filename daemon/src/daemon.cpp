@@ -28,6 +28,7 @@
 #include "schakel/base/time.h"
 #include "schakel/config/protocol_file.h"
 #include "schakel/crypto/identity.h"
+#include "schakel/crypto/kdf_helper.h"
 #include "schakel/peer/delivery.h"
 #include "schakel/peer/peer_server.h"
 #include "schakel/store/identity_store.h"
@@ -351,6 +352,14 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   LogLevel level = LogLevel::kInfo;
   if (ParseLogLevel(core.config.log_level, &level)) SetLogLevel(level);
   SCHAKEL_ASSIGN_OR_RETURN(core.protocol, config::LoadProtocolInForce(core.config, options.dir));
+  // Argon2id in a process of its own when schakel-kdf is installed beside
+  // this executable (crypto/kdf_helper.h); one a test or a bench set stays.
+  if (crypto::KdfHelper().empty()) crypto::SetKdfHelper(crypto::FindKdfHelper());
+  if (crypto::KdfHelper().empty()) {
+    LogInfo("key derivations (link codes, passwords) run on a thread at nice 19: no schakel-kdf beside this program");
+  } else {
+    LogInfo("key derivations (link codes, passwords) run in " + crypto::KdfHelper());
+  }
   store::NodePaths paths(options.dir, core.config.key_file);
   store::KeySource source{paths.key_file, core.config.passphrase_env, {}, options.passphrase};
   SCHAKEL_ASSIGN_OR_RETURN(store::NodeDatabases dbs,

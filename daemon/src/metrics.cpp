@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "schakel/base/version.h"
+#include "schakel/crypto/kdf_helper.h"
 
 namespace schakel::daemon {
 namespace {
@@ -96,6 +97,12 @@ Result<std::string> PrometheusText(NodeCore& core) {
   Family(o, "schakel_grouped_writes_pending", "gauge",
          "Grouped writes waiting for their transaction to commit now (a writer holding the node lock shows here).");
   o << "schakel_grouped_writes_pending " << g.pending << "\n";
+  // Argon2id in its own process (crypto/kdf_helper.h): each miss ran on a
+  // thread of this process instead.
+  Family(
+      o, "schakel_kdf_helper_failures_total", "counter",
+      "Key derivations (link codes, passwords) the schakel-kdf helper did not answer; each ran on a thread instead.");
+  o << "schakel_kdf_helper_failures_total " << crypto::KdfHelperFailures() << "\n";
   return text + o.str();
 }
 
