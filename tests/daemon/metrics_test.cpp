@@ -41,6 +41,13 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   EXPECT_NE(body.find("# TYPE schakel_write_groups_total counter\n"), std::string::npos) << body;
   EXPECT_NE(body.find("# TYPE schakel_grouped_writes_total counter\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_grouped_writes_pending 0\n"), std::string::npos) << body;
+  // Spawned from build/, the daemon found the schakel-kdf beside it; nothing
+  // derived yet, nothing fell back to a thread.
+  EXPECT_NE(body.find("# TYPE schakel_kdf_helper_failures_total counter\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nschakel_kdf_helper_failures_total 0\n"), std::string::npos) << body;
+  EXPECT_NE(
+      testing::ReadAll(fed["school"].dir + "/daemon.log").find("key derivations (link codes, passwords) run in /"),
+      std::string::npos);
   EXPECT_NE(body.find("\nschakel_gate_decisions_total{outcome=\"permit\"} 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_gate_decisions_total{outcome=\"deny\"} 1\n"), std::string::npos) << body;
   std::smatch m;
