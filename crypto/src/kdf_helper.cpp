@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "schakel/crypto/low_priority.h"
 
@@ -89,6 +90,22 @@ bool AnswerFits(const KdfRequest& request, KdfStatus status, size_t len) {
   return false;
 }
 
+// Waits for the helper to end: it does as soon as it has answered; one that
+// lingers is given a second and then killed.
+void Reap(pid_t pid) {
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  int st = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid, &st, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) return;
+    if (std::chrono::steady_clock::now() >= limit) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+}
+
 // The request run by the helper at `path`; nullopt when no answer was had.
 std::optional<KdfOutcome> RunInHelper(const std::string& path, const KdfRequest& request) {
   int sv[2];
@@ -140,9 +157,7 @@ std::optional<KdfOutcome> RunInHelper(const std::string& path, const KdfRequest&
   }
   ::close(sv[0]);
   if (!outcome) ::kill(pid, SIGKILL);  // stuck, or said nonsense: it is done
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
+  Reap(pid);
   return outcome;
 }
 

@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -149,6 +150,26 @@ TEST_F(KdfHelperTest, AHelperThatGivesNoAnswerIsCountedAndTheWorkIsDoneHere) {
     EXPECT_TRUE(got.bytes.Equals(expected.bytes.span())) << helper;
     EXPECT_EQ(KdfHelperFailures(), failures + 1) << helper;
   }
+}
+
+TEST_F(KdfHelperTest, AHelperThatLingersAfterItsAnswerIsEndedWithinASecond) {
+  // Answers a derivation of 32 zero bytes, then stays.
+  const std::string script = ::testing::TempDir() + "kdf-lingers-" + std::to_string(::getpid());
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nprintf '\\000\\040\\000'\nhead -c 32 /dev/zero\nexec sleep 60\n";
+  }
+  ASSERT_EQ(Shell("chmod 0700 " + script + "; echo $?"), "0");
+  SetKdfHelper(script);
+  const uint64_t failures = KdfHelperFailures();
+  const auto start = std::chrono::steady_clock::now();
+  KdfOutcome got = RunKdfApart(FastDerive("token-and-code"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  std::remove(script.c_str());
+  ASSERT_EQ(got.status, KdfStatus::kDone);
+  EXPECT_TRUE(got.bytes.Equals(std::vector<uint8_t>(32, 0)));  // its answer, taken as given
+  EXPECT_EQ(KdfHelperFailures(), failures);
+  EXPECT_LT(took, std::chrono::seconds(20)) << "waited for the lingering helper";
 }
 
 TEST_F(KdfHelperTest, TheHelperRefusesABadRequestAndIsNotForPeople) {
