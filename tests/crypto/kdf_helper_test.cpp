@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "process_support.h"
+
 namespace schakel::crypto {
 namespace {
 
@@ -47,18 +49,6 @@ KdfRequest Fast(KdfOp op, std::string_view password, std::string stored = "") {
   r.password = Bytes(password);
   r.stored = std::move(stored);
   return r;
-}
-
-// What a shell command prints (its last newline dropped).
-std::string Shell(const std::string& cmd) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  char buf[256];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  ::pclose(p);
-  if (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
 }
 
 std::vector<uint8_t> Encoded(const KdfRequest& r) {
@@ -159,7 +149,7 @@ TEST_F(KdfHelperTest, AHelperThatLingersAfterItsAnswerIsEndedWithinASecond) {
     std::ofstream out(script);
     out << "#!/bin/sh\nprintf '\\000\\040\\000'\nhead -c 32 /dev/zero\nexec sleep 60\n";
   }
-  ASSERT_EQ(Shell("chmod 0700 " + script + "; echo $?"), "0");
+  ASSERT_EQ(schakel::testing::RunCommand("chmod 0700 " + script + "; echo $?"), "0");
   SetKdfHelper(script);
   const uint64_t failures = KdfHelperFailures();
   const auto start = std::chrono::steady_clock::now();
@@ -175,7 +165,7 @@ TEST_F(KdfHelperTest, AHelperThatLingersAfterItsAnswerIsEndedWithinASecond) {
 TEST_F(KdfHelperTest, TheHelperRefusesABadRequestAndIsNotForPeople) {
   const std::string answer = ::testing::TempDir() + "kdf-answer-" + std::to_string(::getpid());
   const std::string cmd = "printf 'SKDF\\002' | " + std::string(kHelper) + " > " + answer + "; echo $?";
-  EXPECT_EQ(Shell(cmd), "2");
+  EXPECT_EQ(schakel::testing::RunCommand(cmd), "2");
   std::ifstream in(answer, std::ios::binary);
   std::stringstream read;
   read << in.rdbuf();
@@ -185,7 +175,7 @@ TEST_F(KdfHelperTest, TheHelperRefusesABadRequestAndIsNotForPeople) {
   EXPECT_EQ(bytes[0], '\x02');  // refused, and nothing more
   EXPECT_EQ(bytes[1], '\0');
   EXPECT_EQ(bytes[2], '\0');
-  EXPECT_EQ(Shell(std::string(kHelper) + " --help < /dev/null 2>&1; echo $?"),
+  EXPECT_EQ(schakel::testing::RunCommand(std::string(kHelper) + " --help < /dev/null 2>&1; echo $?"),
             "schakel-kdf: started by schakeld for one key derivation; it takes no arguments\n2");
 }
 
