@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <exception>
 #include <optional>
 
@@ -56,6 +57,10 @@ class ClientCore {
   Status Connect();
   Result<std::string> Deliver(std::string_view payload, bool share);
   std::vector<Result<std::string>> DeliverBatch(const std::vector<std::string_view>& payloads);
+  PeerClient::Sent Send(const std::vector<std::string_view>& payloads);
+  void Collect(PeerClient::Sent& sent);
+  bool CanPipeline() const { return connected_ && version_ >= kPeerProtocolBatchVersion; }
+  size_t awaiting() const { return awaiting_.size(); }
   void Close();
   void Interrupt() {
     interrupted_ = true;
@@ -81,6 +86,14 @@ class ClientCore {
   // (the rest answered with the failure) when the connection failed.
   bool DeliverOne(const std::vector<std::string_view>& payloads, size_t& next,
                   std::vector<Result<std::string>>& answers);
+  // How many of payloads[first...] the next batch takes: as many as fit
+  // kMaxBatchEnvelopes and the byte budget; at least one.
+  size_t NextBatch(const std::vector<std::string_view>& payloads, size_t first) const;
+  // Refuses a call that would read answers while a Sent awaits its own.
+  Status NothingAwaited() const;
+  // Send's writing and Collect's reading.
+  asio::awaitable<Status> DoWrite(const std::vector<FrameOut>& frames);
+  asio::awaitable<Status> DoCollect(PeerClient::Sent& sent, size_t& answered);
   // Sends payloads[first, first + count) as one batch and reads the answers
   // into answers[first...]; a non-OK Status: the connection failed after
   // the answers that are in.
@@ -138,6 +151,15 @@ class ClientCore {
   bool connected_ = false;
   uint16_t version_ = 0;        // negotiated, while connected
   bool failure_frame_ = false;  // the last Deliver got FAILURE: connection stays
+  uint64_t generation_ = 0;     // counts the connections opened
+  // Sents not collected yet, oldest first: which Send, on which connection.
+  struct Awaited {
+    uint64_t serial = 0;
+    uint64_t generation = 0;
+  };
+  std::deque<Awaited> awaiting_;
+  uint64_t next_serial_ = 1;
+  Status lost_ = Status::Ok();  // why the last connection with answers awaited ended
   std::atomic<bool> interrupted_{false};
 };
 
@@ -185,7 +207,8 @@ asio::awaitable<void> ClientCore::Watch(asio::steady_timer& timer, const bool& d
 
 Status ClientCore::Connect() {
   if (connected_) {
-    if (!Stale()) return Status::Ok();
+    // Answers on their way make the socket readable: not stale.
+    if (!awaiting_.empty() || !Stale()) return Status::Ok();
     // Nothing was sent on it yet, so opening a new one is safe.
     LogDebug("peer: connection to " + Where() + " was ended by the partner; reconnecting");
     CloseNow();
@@ -198,6 +221,7 @@ Status ClientCore::Connect() {
     return s;
   }
   connected_ = true;
+  ++generation_;
   LogDebug("peer: connected to " + Where());
   return s;
 }
@@ -209,6 +233,7 @@ Result<std::string> ClientCore::Deliver(std::string_view payload, bool share) {
                                 std::to_string(options_.max_frame_payload_bytes));
   }
   if (interrupted_) return Status::Unavailable(Where() + ": interrupted");
+  SCHAKEL_RETURN_IF_ERROR(NothingAwaited());
   SCHAKEL_RETURN_IF_ERROR(Connect());
   std::string response;
   failure_frame_ = false;
@@ -234,6 +259,10 @@ bool ClientCore::DeliverOne(const std::vector<std::string_view>& payloads, size_
 
 std::vector<Result<std::string>> ClientCore::DeliverBatch(const std::vector<std::string_view>& payloads) {
   std::vector<Result<std::string>> answers(payloads.size(), Status::Internal(Where() + ": not sent"));
+  if (Status idle = NothingAwaited(); !idle.ok()) {
+    for (auto& a : answers) a = idle;
+    return answers;
+  }
   size_t next = 0;
   while (next < payloads.size()) {
     Status connected = Connect();
@@ -248,14 +277,7 @@ std::vector<Result<std::string>> ClientCore::DeliverBatch(const std::vector<std:
     }
     // The next batch: as many as fit the limits. One that fits no batch
     // goes alone (or, over our own frame limit, is refused unsent).
-    const size_t budget = std::min(kMaxBatchBytes, options_.max_frame_payload_bytes);
-    size_t count = 0;
-    size_t bytes = 0;
-    while (next + count < payloads.size() && count < kMaxBatchEnvelopes &&
-           bytes + payloads[next + count].size() <= budget) {
-      bytes += payloads[next + count].size();
-      ++count;
-    }
+    size_t count = NextBatch(payloads, next);
     if (count <= 1) {
       if (!DeliverOne(payloads, next, answers)) break;
       continue;
@@ -275,8 +297,113 @@ std::vector<Result<std::string>> ClientCore::DeliverBatch(const std::vector<std:
   return answers;
 }
 
+size_t ClientCore::NextBatch(const std::vector<std::string_view>& payloads, size_t first) const {
+  const size_t budget = std::min(kMaxBatchBytes, options_.max_frame_payload_bytes);
+  size_t count = 0;
+  size_t bytes = 0;
+  while (first + count < payloads.size() && count < kMaxBatchEnvelopes &&
+         bytes + payloads[first + count].size() <= budget) {
+    bytes += payloads[first + count].size();
+    ++count;
+  }
+  return std::max<size_t>(count, 1);
+}
+
+Status ClientCore::NothingAwaited() const {
+  if (awaiting_.empty()) return Status::Ok();
+  return Status::Internal(Where() + ": the answers of " + std::to_string(awaiting_.size()) +
+                          " sent batch(es) are not collected yet");
+}
+
+PeerClient::Sent ClientCore::Send(const std::vector<std::string_view>& payloads) {
+  PeerClient::Sent sent;
+  sent.answers.assign(payloads.size(), Status::Internal(Where() + ": not sent"));
+  if (interrupted_ || !CanPipeline()) {
+    Status why = interrupted_ ? Status::Unavailable(Where() + ": interrupted")
+                              : Status::Unavailable(Where() + ": not connected to a partner that takes batches");
+    for (auto& a : sent.answers) a = why;
+    return sent;
+  }
+  // Over our own frame limit: refused unsent. The rest in batches, as
+  // DeliverBatch makes them, each batch's last frame a DELIVER.
+  std::vector<std::string_view> going;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    if (payloads[i].size() > options_.max_frame_payload_bytes) {
+      sent.answers[i] =
+          Status::InvalidInput(Where() + ": payload of " + std::to_string(payloads[i].size()) +
+                               " bytes exceeds the frame limit of " + std::to_string(options_.max_frame_payload_bytes));
+      continue;
+    }
+    sent.sent.push_back(i);
+    going.push_back(payloads[i]);
+  }
+  if (going.empty()) return sent;
+  std::vector<FrameOut> frames(going.size());
+  for (size_t first = 0; first < going.size();) {
+    size_t count = NextBatch(going, first);
+    for (size_t k = 0; k < count; ++k) {
+      frames[first + k].type = k + 1 < count ? FrameType::kDeliverMore : FrameType::kDeliver;
+      frames[first + k].payload = going[first + k];
+    }
+    first += count;
+  }
+  Status s = Run(options_.request_timeout, "sending", DoWrite(frames));
+  if (!s.ok()) {
+    // The connection is gone, and with it the answers awaited on it.
+    CloseNow();
+    lost_ = s;
+    for (size_t i : sent.sent) sent.answers[i] = s;
+    sent.sent.clear();
+    return sent;
+  }
+  sent.serial = next_serial_++;
+  awaiting_.push_back(Awaited{sent.serial, generation_});
+  return sent;
+}
+
+void ClientCore::Collect(PeerClient::Sent& sent) {
+  if (sent.sent.empty()) return;
+  auto fail = [&sent](size_t from, const Status& why) {
+    for (size_t k = from; k < sent.sent.size(); ++k) sent.answers[sent.sent[k]] = why;
+  };
+  if (awaiting_.empty() || awaiting_.front().serial != sent.serial) {
+    fail(0, Status::Internal(Where() + ": answers collected out of the order they were sent in"));
+    return;
+  }
+  Awaited awaited = awaiting_.front();
+  awaiting_.pop_front();
+  if (!connected_ || awaited.generation != generation_) {
+    fail(0, Status::Unavailable(Where() + ": the connection ended before the answers came" +
+                                (lost_.ok() ? std::string() : " (" + lost_.message() + ")")));
+    return;
+  }
+  size_t answered = 0;
+  Status s = Run(options_.request_timeout, "waiting for the answers", DoCollect(sent, answered));
+  if (!s.ok()) {
+    CloseNow();
+    lost_ = s;
+    fail(answered, s);
+  }
+}
+
+asio::awaitable<Status> ClientCore::DoWrite(const std::vector<FrameOut>& frames) {
+  ErrorCode ec;
+  co_await WriteFrames(*stream_, frames, ec);
+  if (ec) co_return TransportFailure(ec, "sending " + std::to_string(frames.size()) + " requests");
+  co_return Status::Ok();
+}
+
+asio::awaitable<Status> ClientCore::DoCollect(PeerClient::Sent& sent, size_t& answered) {
+  for (size_t k = 0; k < sent.sent.size(); ++k) {
+    Status read = co_await ReadAnswer(sent.answers[sent.sent[k]]);
+    if (!read.ok()) co_return read;
+    answered = k + 1;
+  }
+  co_return Status::Ok();
+}
+
 void ClientCore::Close() {
-  if (stream_ && connected_ && !interrupted_) {
+  if (stream_ && connected_ && !interrupted_ && awaiting_.empty()) {
     Status ignored = Run(std::min(options_.connect_timeout, milliseconds(1000)), "closing", DoShutdown());
     (void)ignored;
   }
@@ -554,6 +681,10 @@ Result<std::string> PeerClient::Request(std::string_view payload) { return core_
 std::vector<Result<std::string>> PeerClient::DeliverBatch(const std::vector<std::string_view>& payloads) {
   return core_->DeliverBatch(payloads);
 }
+bool PeerClient::CanPipeline() const { return core_->CanPipeline(); }
+PeerClient::Sent PeerClient::Send(const std::vector<std::string_view>& payloads) { return core_->Send(payloads); }
+void PeerClient::Collect(Sent& sent) { core_->Collect(sent); }
+size_t PeerClient::awaiting() const { return core_->awaiting(); }
 uint16_t PeerClient::protocol_version() const { return core_->protocol_version(); }
 void PeerClient::Close() { core_->Close(); }
 void PeerClient::Interrupt() { core_->Interrupt(); }

@@ -1,7 +1,8 @@
 // Batches (peer protocol version 3): several requests in flight on one
 // connection, handed to the handler together and answered in order; one at
-// a time to a partner one version behind; the limits a server holds a
-// batch to. The set-up is peer_transport_support.h.
+// a time to a partner one version behind; batches sent before the answers
+// of earlier ones are read (pipelining); the limits a server holds a batch
+// to. The set-up is peer_transport_support.h.
 #include "peer_transport_support.h"  // includes <utility> before Asio
 
 namespace schakel::peer {
@@ -125,6 +126,131 @@ TEST_F(PeerBatchTest, ALostConnectionFailsEveryRequestNotAnswered) {
   answers = c->DeliverBatch(Views(again));
   ASSERT_EQ(answers.size(), 2u);
   EXPECT_TRUE(answers[0].ok() && answers[1].ok());
+}
+
+// --- pipelining: Send and Collect ---------------------------------------------
+
+TEST_F(PeerBatchTest, SentBatchesAreAnsweredInOrderWhileMoreGoOut) {
+  StartBatchServer();
+  PeerClientOptions small = TestClientOptions();
+  small.max_frame_payload_bytes = 4096;
+  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint(), small);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Connect().ok());
+  ASSERT_TRUE(c->CanPipeline());
+  const std::vector<std::string> first = {"a", "fail", "b"};
+  const std::vector<std::string> second = {"c", std::string(5000, 'x')};  // the second over our frame limit
+  PeerClient::Sent one = c->Send(Views(first));
+  PeerClient::Sent two = c->Send(Views(second));
+  EXPECT_EQ(one.sent, (std::vector<size_t>{0, 1, 2}));
+  EXPECT_EQ(two.sent, std::vector<size_t>{0});
+  EXPECT_EQ(two.answers[1].status().code(), Code::kInvalidInput);  // refused unsent, at once
+  EXPECT_EQ(c->awaiting(), 2u);
+
+  // Meanwhile nothing that would read an answer of its own runs, and the
+  // connection is kept (the answers make it readable; it is not stale).
+  EXPECT_EQ(c->Deliver("d").status().code(), Code::kInternal);
+  std::vector<Result<std::string>> refused = c->DeliverBatch(Views(first));
+  ASSERT_EQ(refused.size(), 3u);
+  for (const auto& r : refused) EXPECT_EQ(r.status().code(), Code::kInternal);
+  ASSERT_TRUE(c->Connect().ok());
+  EXPECT_TRUE(c->connected());
+  // Out of order: refused, and nothing is read.
+  c->Collect(two);
+  EXPECT_EQ(two.answers[0].status().code(), Code::kInternal);
+  EXPECT_EQ(c->awaiting(), 2u);
+
+  c->Collect(one);
+  ASSERT_TRUE(one.answers[0].ok()) << one.answers[0].status().message();
+  EXPECT_EQ(*one.answers[0], "receipt:wijkteam-b:a");
+  EXPECT_EQ(one.answers[1].status().code(), Code::kNotFound);
+  ASSERT_TRUE(one.answers[2].ok());
+  EXPECT_EQ(*one.answers[2], "receipt:wijkteam-b:b");
+  c->Collect(two);
+  ASSERT_TRUE(two.answers[0].ok()) << two.answers[0].status().message();
+  EXPECT_EQ(*two.answers[0], "receipt:wijkteam-b:c");
+  EXPECT_EQ(two.answers[1].status().code(), Code::kInvalidInput);
+  EXPECT_EQ(c->awaiting(), 0u);
+  // One batch of three; "c" alone (OnDeliver); the large one never went.
+  EXPECT_EQ(batch_.sizes(), std::vector<size_t>{3});
+  EXPECT_EQ(server_->stats().requests, 4u);
+  // The connection goes on as before.
+  auto after = c->Deliver("d");
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_EQ(*after, "receipt:wijkteam-b:d");
+}
+
+TEST_F(PeerBatchTest, ManySentBeforeAnyIsCollectedKeepTheirBatchesAndOrder) {
+  StartBatchServer();
+  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Connect().ok());
+  // Three rounds of 40 (32 + 8 each) written before any answer is read: the
+  // answers (small, as receipts are) wait in the socket meanwhile.
+  std::vector<std::vector<std::string>> rounds(3);
+  std::vector<PeerClient::Sent> sent;
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    for (int i = 0; i < 40; ++i)
+      rounds[r].push_back(std::to_string(r) + "-" + std::to_string(i) + std::string(100, 'p'));
+    sent.push_back(c->Send(Views(rounds[r])));
+    ASSERT_EQ(sent.back().sent.size(), 40u);
+  }
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    c->Collect(sent[r]);
+    for (size_t i = 0; i < rounds[r].size(); ++i) {
+      ASSERT_TRUE(sent[r].answers[i].ok()) << r << "/" << i << ": " << sent[r].answers[i].status().message();
+      EXPECT_EQ(*sent[r].answers[i], "receipt:wijkteam-b:" + rounds[r][i]);
+    }
+  }
+  EXPECT_EQ(batch_.sizes(), (std::vector<size_t>{32, 8, 32, 8, 32, 8}));
+}
+
+TEST_F(PeerBatchTest, ALostConnectionFailsEveryAnswerStillAwaited) {
+  StartBatchServer();
+  batch_.set_slow(milliseconds(600));
+  PeerClientOptions impatient = TestClientOptions();
+  impatient.request_timeout = milliseconds(150);
+  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint(), impatient);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Connect().ok());
+  const std::vector<std::string> first = {"slow", "a"}, second = {"b", "c"};
+  PeerClient::Sent one = c->Send(Views(first));
+  PeerClient::Sent two = c->Send(Views(second));
+  ASSERT_EQ(c->awaiting(), 2u);
+  c->Collect(one);  // the deadline passes while the first is handled
+  for (const auto& a : one.answers) EXPECT_EQ(a.status().code(), Code::kUnavailable) << a.status().message();
+  EXPECT_FALSE(c->connected());
+  c->Collect(two);
+  for (const auto& a : two.answers) {
+    EXPECT_EQ(a.status().code(), Code::kUnavailable);
+    EXPECT_NE(a.status().message().find("the connection ended before the answers came"), std::string::npos)
+        << a.status().message();
+  }
+  EXPECT_EQ(c->awaiting(), 0u);
+  // Nothing is sent on a closed connection; the next plain call reconnects.
+  PeerClient::Sent none = c->Send(Views(second));
+  EXPECT_TRUE(none.sent.empty());
+  EXPECT_EQ(none.answers[0].status().code(), Code::kUnavailable);
+  batch_.set_slow(milliseconds(1));
+  std::vector<Result<std::string>> answers = c->DeliverBatch(Views(second));
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_TRUE(answers[0].ok() && answers[1].ok());
+}
+
+TEST_F(PeerBatchTest, APartnerOneVersionBehindIsNotPipelined) {
+  StartBatchServer();
+  PeerClientOptions older = TestClientOptions();
+  older.max_version = kPeerProtocolBatchVersion - 1;
+  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint(), older);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Connect().ok());
+  EXPECT_FALSE(c->CanPipeline());
+  const std::vector<std::string> payloads = {"a", "b"};
+  PeerClient::Sent s = c->Send(Views(payloads));
+  EXPECT_TRUE(s.sent.empty());
+  EXPECT_EQ(s.answers[0].status().code(), Code::kUnavailable);
+  EXPECT_EQ(c->awaiting(), 0u);
+  EXPECT_EQ(batch_.calls(), 0);
 }
 
 // --- what a server refuses ----------------------------------------------------

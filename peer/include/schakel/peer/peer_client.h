@@ -3,10 +3,11 @@
 //
 // A client dials the partner's address, runs the TLS 1.3 handshake accepting
 // only the partner's pinned key, exchanges HELLO frames (the partner must say
-// it is the node we dial), and then sends requests one at a time: Deliver()
+// it is the node we dial), and then sends requests: Deliver()
 // writes a DELIVER frame and blocks until the RESPONSE (the partner's answer,
 // e.g. a signed receipt) or FAILURE (the partner's handler refused);
-// DeliverBatch() sends several at once (protocol version 3). The
+// DeliverBatch() sends several at once (protocol version 3); Send() and
+// Collect() keep several batches in flight. The
 // connection stays open between requests and is reused; it is opened on
 // first use or by Connect(), and reopened by the next call after any error
 // that closed it.
@@ -114,6 +115,29 @@ class PeerClient {
   // answered gets that Status (whether the partner processed the ones in
   // flight is unknown) and the next call reconnects.
   std::vector<Result<std::string>> DeliverBatch(const std::vector<std::string_view>& payloads);
+
+  // Pipelining (docs/peer-protocol.md "Pipelining"), for a partner that
+  // speaks kPeerProtocolBatchVersion (CanPipeline()): Send() writes the
+  // requests in batches as DeliverBatch() does and returns once they are
+  // written, without their answers; Collect() reads the answers of the
+  // oldest Sent not collected yet. Between the two more Send()s may go out,
+  // so that the partner works on one while this side records the answers of
+  // another. Every Sent is collected, in the order sent; until then
+  // Deliver(), Request() and DeliverBatch() refuse (kInternal) rather than
+  // read another request's answer, and Connect() keeps the connection. A
+  // request over our frame limit is answered kInvalidInput and not sent.
+  // When the connection fails, every answer not read yet gets that Status
+  // (whether the partner processed those requests is unknown).
+  struct Sent {
+    std::vector<Result<std::string>> answers;  // one per payload; final after Collect()
+    std::vector<size_t> sent;                  // the payloads written, in order
+    uint64_t serial = 0;                       // which Send() it was
+  };
+  bool CanPipeline() const;
+  Sent Send(const std::vector<std::string_view>& payloads);
+  void Collect(Sent& sent);
+  // How many Sents wait to be collected.
+  size_t awaiting() const;
   // The protocol version negotiated on the open connection; 0 when closed.
   uint16_t protocol_version() const;
   // Ends the connection politely (TLS close_notify, waited for at most
