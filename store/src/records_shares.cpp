@@ -1,5 +1,6 @@
 // Typed records, shares and the outbox ("outgoing"): every SQL statement on
 // those tables.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -240,13 +241,39 @@ Result<std::vector<std::string>> DueRecipients(Database& db, int64_t now_ms, int
 }
 
 Result<std::vector<OutgoingItem>> DueOutgoingTo(Database& db, const std::string& recipient_id, int64_t now_ms,
-                                                int limit) {
-  SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s,
-      db.Prepare(std::string(kSelectOutgoing) +
-                 "WHERE o.recipient_id = ? AND o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?;"));
-  s.Bind(1, recipient_id).Bind(2, now_ms).Bind(3, static_cast<int64_t>(limit));
-  return AllRows<OutgoingItem>(s, ReadOutgoing);
+                                                int limit, const std::vector<int64_t>& skip) {
+  if (skip.empty()) {
+    SCHAKEL_ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare(std::string(kSelectOutgoing) +
+                   "WHERE o.recipient_id = ? AND o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?;"));
+    s.Bind(1, recipient_id).Bind(2, now_ms).Bind(3, static_cast<int64_t>(limit));
+    return AllRows<OutgoingItem>(s, ReadOutgoing);
+  }
+  // The ids first (no payload read), then the items kept, each by its id.
+  SCHAKEL_ASSIGN_OR_RETURN(Statement ids,
+                           db.Prepare("SELECT id FROM outgoing WHERE recipient_id = ? AND next_attempt <= ? "
+                                      "ORDER BY next_attempt, id LIMIT ?;"));
+  ids.Bind(1, recipient_id).Bind(2, now_ms).Bind(3, static_cast<int64_t>(limit) + static_cast<int64_t>(skip.size()));
+  std::vector<int64_t> wanted;
+  while (static_cast<int>(wanted.size()) < limit) {
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, ids.Step());
+    if (!row) break;
+    int64_t id = ids.Int(0);
+    if (std::find(skip.begin(), skip.end(), id) == skip.end()) wanted.push_back(id);
+  }
+  SCHAKEL_ASSIGN_OR_RETURN(Statement one, db.Prepare(std::string(kSelectOutgoing) + "WHERE o.id = ?;"));
+  std::vector<OutgoingItem> out;
+  out.reserve(wanted.size());
+  for (int64_t id : wanted) {
+    SCHAKEL_RETURN_IF_ERROR(one.Reset());
+    one.Bind(1, id);
+    SCHAKEL_ASSIGN_OR_RETURN(bool row, one.Step());
+    if (!row) continue;  // delivered or ended in between: not due any more
+    SCHAKEL_ASSIGN_OR_RETURN(OutgoingItem item, ReadOutgoing(one));
+    out.push_back(std::move(item));
+  }
+  return out;
 }
 
 Result<bool> HasOutgoingTo(Database& db, const std::string& recipient_id) {

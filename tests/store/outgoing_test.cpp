@@ -93,6 +93,48 @@ TEST(Outgoing, APayloadTravelsWithItsRowAndGoesWithIt) {
   EXPECT_EQ(summary->oldest.value_or(""), "2026-12-03T10:00:01.000Z");
 }
 
+TEST(Outgoing, ARoundInFlightIsLeftOutOfTheNextOne) {
+  TempDir tmp;
+  auto db = Fresh(tmp);
+  ASSERT_NE(db, nullptr);
+  for (int i = 0; i < 6; ++i) {
+    std::string id = "m-" + std::to_string(i);
+    ASSERT_TRUE(
+        EnqueueOutgoing(*db, "share", id, "wijkteam-a", "payload-" + id, 100 - i, "2026-12-04T10:00:00.000Z").ok());
+  }
+  ASSERT_TRUE(EnqueueOutgoing(*db, "share", "n-1", "wijkteam-b", "other", 0, "2026-12-04T10:00:00.000Z").ok());
+  ASSERT_TRUE(EnqueueOutgoing(*db, "share", "m-9", "wijkteam-a", "later", kLater, "2026-12-04T10:00:00.000Z").ok());
+  auto ids = [](const Result<std::vector<OutgoingItem>>& items) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(items.ok()) << items.status().message();
+    if (!items.ok()) return out;
+    for (const OutgoingItem& o : *items) {
+      EXPECT_EQ(o.payload, "payload-" + o.message_id);
+      out.push_back(o.message_id);
+    }
+    return out;
+  };
+  // Due first (next_attempt), then in the order queued.
+  auto first = DueOutgoingTo(*db, "wijkteam-a", 1000, 3);
+  EXPECT_EQ(ids(first), (std::vector<std::string>{"m-5", "m-4", "m-3"}));
+  std::vector<int64_t> flying;
+  for (const OutgoingItem& o : *first) flying.push_back(o.id);
+  // The round in flight is left out; the limit counts what is returned.
+  EXPECT_EQ(ids(DueOutgoingTo(*db, "wijkteam-a", 1000, 3, flying)), (std::vector<std::string>{"m-2", "m-1", "m-0"}));
+  EXPECT_EQ(ids(DueOutgoingTo(*db, "wijkteam-a", 1000, 2, flying)), (std::vector<std::string>{"m-2", "m-1"}));
+  EXPECT_EQ(ids(DueOutgoingTo(*db, "wijkteam-a", 1000, 10, {flying[0], flying[2]})),
+            (std::vector<std::string>{"m-4", "m-2", "m-1", "m-0"}));
+  // Not due yet, another partner's, or gone: not there.
+  ASSERT_TRUE(RemoveOutgoing(*db, "share", "m-1").ok());
+  EXPECT_EQ(ids(DueOutgoingTo(*db, "wijkteam-a", 1000, 10, flying)), (std::vector<std::string>{"m-2", "m-0"}));
+  EXPECT_TRUE(DueOutgoingTo(*db, "wijkteam-a", 0, 10, flying)->empty());
+  // The ids are read from the partner's index, without the payloads.
+  std::string plan = Plan(*db,
+                          "SELECT id FROM outgoing WHERE recipient_id = 'x' AND next_attempt <= 5 "
+                          "ORDER BY next_attempt, id LIMIT 8;");
+  EXPECT_NE(plan.find("outgoing_recipient"), std::string::npos) << plan;
+}
+
 TEST(Outgoing, InACallersTransactionTheEnqueueIsUndoneWithIt) {
   TempDir tmp;
   auto db = Fresh(tmp);

@@ -268,8 +268,10 @@ Result<std::vector<OutgoingItem>> DueOutgoing(Database& db, int64_t now_ms, int 
 // those waiting longest first), and the due items of one recipient: what
 // the delivery's per-partner lanes read (peer/delivery.h).
 Result<std::vector<std::string>> DueRecipients(Database& db, int64_t now_ms, int limit);
+// `skip`: queue rows left out (a round still in flight; their payloads are
+// not read).
 Result<std::vector<OutgoingItem>> DueOutgoingTo(Database& db, const std::string& recipient_id, int64_t now_ms,
-                                                int limit);
+                                                int limit, const std::vector<int64_t>& skip = {});
 // Whether anything at all waits for `recipient_id`, due or not (reads the
 // index only, never a payload).
 Result<bool> HasOutgoingTo(Database& db, const std::string& recipient_id);
