@@ -170,9 +170,16 @@ DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
   return plan.Then(Plan::kDone, Status::Ok());
 }
 
-void DeliveryWorker::Deliver(Lane& lane, const std::vector<store::OutgoingItem>& due) {
-  std::vector<InFlight> go;
-  for (const store::OutgoingItem& item : due) {
+std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, std::vector<store::OutgoingItem> due,
+                                                            std::optional<Round>& flying) {
+  auto land_flying = [&] {
+    if (!flying) return;
+    Land(lane, *flying);
+    flying.reset();
+  };
+  Round round;
+  round.due = std::move(due);  // the InFlights point into it from here on
+  for (const store::OutgoingItem& item : round.due) {
     if (stop_ || core_.clock->Now() < lane.open_after) break;
     Plan plan = Prepare(item);
     switch (plan.next) {
@@ -185,40 +192,54 @@ void DeliveryWorker::Deliver(Lane& lane, const std::vector<store::OutgoingItem>&
         Failed(lane, item, plan.why);
         break;
       case Plan::kSend:
-        go.push_back(InFlight{&item, std::move(plan)});
+        round.go.push_back(InFlight{&item, std::move(plan)});
         break;
     }
   }
-  if (go.empty() || stop_ || core_.clock->Now() < lane.open_after) return;
+  if (round.go.empty() || stop_ || core_.clock->Now() < lane.open_after) return std::nullopt;
   FaultPoint("delivery.before_send");
-  auto started = std::chrono::steady_clock::now();
-  auto client = Connected(lane, go.front().plan.partner);
-  if (!client.ok()) {
-    Failed(lane, *go.front().item, client.status());
-    // Refused at once: the partner's node is down; probing it is cheap.
-    lane.probe = client.status().code() == Code::kUnavailable &&
-                 std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
-    return;
+  // Behind a round in flight only on its connection, unchanged, and in
+  // batches; anything else waits for that round's answers first.
+  bool follows = false;
+  if (flying && lane.client && lane.client->CanPipeline() && round.go.size() >= 2 && flying->bytes <= kMaxFlyingBytes) {
+    auto endpoint = EndpointFor(round.go.front().plan.partner, core_.clock->Now());
+    const PeerEndpoint& open = lane.client->peer();
+    follows = endpoint.ok() && endpoint->host == open.host && endpoint->port == open.port && endpoint->pin == open.pin;
+  }
+  if (!follows) land_flying();
+  if (stop_ || core_.clock->Now() < lane.open_after) return std::nullopt;  // the flying round failed
+  PeerClient* client = lane.client.get();
+  if (!follows) {
+    auto started = std::chrono::steady_clock::now();
+    auto connected = Connected(lane, round.go.front().plan.partner);
+    if (!connected.ok()) {
+      Failed(lane, *round.go.front().item, connected.status());
+      // Refused at once: the partner's node is down; probing it is cheap.
+      lane.probe = connected.status().code() == Code::kUnavailable &&
+                   std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
+      return std::nullopt;
+    }
+    client = *connected;
   }
   lane.probe = false;
   // From here on the shares may reach the partner: a withdrawal now needs
   // a revocation, not a cancellation (consents.cpp EndSharesUsing).
-  Status marked = MarkSending(go);
+  Status marked = MarkSending(round.go);
   if (!marked.ok()) {
-    for (const InFlight& f : go) {
+    for (const InFlight& f : round.go) {
       RetryAfterLocalError(core_, *f.item, marked.WithContext("marking the share as sending"), options_);
     }
-    return;
+    return std::nullopt;
   }
-  if (go.empty()) return;  // all ended while connecting; Prepare drops them next round
+  if (round.go.empty()) return std::nullopt;  // all ended while connecting; Prepare drops them next round
   // On peer protocol 5 a share carries the trace context of its root
   // operation (trace_context.h); an older partner gets the bare envelope.
-  bool traced = (*client)->protocol_version() >= kPeerProtocolTraceVersion;
+  bool traced = client->protocol_version() >= kPeerProtocolTraceVersion;
   std::vector<std::string> wrapped;
-  wrapped.reserve(go.size());
+  wrapped.reserve(round.go.size());
   std::vector<std::string_view> payloads;
-  payloads.reserve(go.size());
-  for (const InFlight& f : go) {
+  payloads.reserve(round.go.size());
+  for (const InFlight& f : round.go) {
     if (traced && f.item->kind == "share") {
       wrapped.push_back(
           WrapTraced(audit::ShareTraceContext(core_.config.node_id, f.item->message_id), f.item->payload));
@@ -226,9 +247,36 @@ void DeliveryWorker::Deliver(Lane& lane, const std::vector<store::OutgoingItem>&
     } else {
       payloads.emplace_back(f.item->payload);
     }
+    round.bytes += payloads.back().size();
   }
-  std::vector<Result<std::string>> answers = (*client)->DeliverBatch(payloads);
-  if (!(*client)->connected()) lane.client.reset();  // opened afresh next time
+  if (round.go.size() >= 2 && client->CanPipeline()) {
+    round.sent = client->Send(payloads);
+    if (!round.sent.sent.empty()) {
+      if (follows) {
+        LogDebug("delivery: " + std::to_string(round.sent.sent.size()) + " sent to " + lane.partner_id + " while " +
+                 std::to_string(flying->go.size()) + " sent before await their answers (pipelined)");
+      }
+      return round;  // its answers are collected by Land
+    }
+    // Nothing went out (the connection failed, or every one is too large):
+    // its answers are final.
+    land_flying();
+    Conclude(lane, round.go, round.sent.answers);
+    return std::nullopt;
+  }
+  std::vector<Result<std::string>> answers = client->DeliverBatch(payloads);
+  Conclude(lane, round.go, answers);
+  return std::nullopt;
+}
+
+void DeliveryWorker::Land(Lane& lane, Round& round) {
+  if (lane.client) lane.client->Collect(round.sent);
+  Conclude(lane, round.go, round.sent.answers);
+}
+
+void DeliveryWorker::Conclude(Lane& lane, const std::vector<InFlight>& go, std::vector<Result<std::string>>& answers) {
+  // Opened afresh next time, unless a round still awaits its answers on it.
+  if (lane.client && !lane.client->connected() && lane.client->awaiting() == 0) lane.client.reset();
   std::vector<Answered> verified;
   for (size_t i = 0; i < go.size(); ++i) {
     if (!answers[i].ok()) {

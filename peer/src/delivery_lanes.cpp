@@ -363,27 +363,39 @@ bool DeliveryWorker::Probe(Lane& lane) {
 }
 
 void DeliveryWorker::Drain(Lane& lane) {
+  std::optional<Round> flying;  // sent, its answers not collected yet
+  bool drained = false;
   for (int round = 0; round < 100 && !stop_; ++round) {
-    if (core_.clock->Now() < lane.open_after) return;  // the breaker is open
+    if (core_.clock->Now() < lane.open_after) break;  // the breaker is open
+    std::vector<int64_t> in_flight;
+    if (flying) {
+      for (const InFlight& f : flying->go) in_flight.push_back(f.item->id);
+    }
     std::vector<store::OutgoingItem> due;
     {
       NodeCore::Reading reading(core_);
       auto items = store::DueOutgoingTo(reading.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(),
-                                        kMaxBatchEnvelopes);
+                                        kMaxBatchEnvelopes, in_flight);
       if (!items.ok()) {
         LogError("delivery: cannot read the queue: " + items.status().message());
-        return;
+        break;
       }
       due = std::move(items).value();
     }
     if (due.empty()) {
-      AnnounceCard(lane);
-      PassDirectory(lane);
-      Witness(lane);
-      return;
+      drained = true;
+      break;
     }
-    Deliver(lane, due);
+    std::optional<Round> next = Launch(lane, std::move(due), flying);
+    // The partner works on `next` while the round before is recorded.
+    if (flying) Land(lane, *flying);
+    flying = std::move(next);
   }
+  if (flying) Land(lane, *flying);
+  if (!drained || stop_) return;
+  AnnounceCard(lane);
+  PassDirectory(lane);
+  Witness(lane);
 }
 
 void DeliveryWorker::Witness(Lane& lane) {

@@ -171,9 +171,15 @@ TEST_P(FaultKill, ShareIsDeliveredExactlyOnceOrNotAtAll) {
 // shares queued while the team is down go to it together once it is up,
 // are stored there in one transaction and recorded here in one. After the
 // crash and a restart each is delivered exactly once.
-using FaultKillBatch = FaultKill;
+class FaultKillBatch : public FaultKill {
+ protected:
+  // `shares` queued for the team while it is down, then the crash and the
+  // restart; `school_log_says`: what the school's (debug) log must hold
+  // ("": nothing in particular).
+  void QueueCrashAndCheck(size_t shares, const std::string& school_log_says);
+};
 
-TEST_P(FaultKillBatch, EveryShareOfABatchIsDeliveredExactlyOnce) {
+void FaultKillBatch::QueueCrashAndCheck(size_t shares, const std::string& school_log_says) {
   const KillCase& k = GetParam();
   const std::vector<std::string> fault_env{std::string("SCHAKEL_FAULT_POINT=") + k.point};
   const bool team_dies = std::string(k.victim) == "team";
@@ -189,16 +195,15 @@ TEST_P(FaultKillBatch, EveryShareOfABatchIsDeliveredExactlyOnce) {
   fed_.StartNode("school", team_dies ? std::vector<std::string>{} : fault_env);
   ASSERT_EQ(fed_.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
   ASSERT_NO_FATAL_FAILURE(fed_.AddConsents("school", "zorgco", {kSanneOuder, kSanneJongere}));
-  constexpr size_t kShares = 5;
   std::vector<std::string> ids;
-  for (size_t i = 0; i < kShares; ++i) {
+  for (size_t i = 0; i < shares; ++i) {
     auto shared =
         fed_.As("school", "mentor",
                 {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
     ASSERT_EQ(shared.code, 0) << shared.err;
     ids.push_back(testing::LastLine(shared.out));
   }
-  // Only now does the team come up: the five wait for it together. A team
+  // Only now does the team come up: the shares wait for it together. A team
   // that is to die takes the batch at once, perhaps before its routes could
   // be set: those wait for its restart (the inbox is checked in the database).
   if (team_dies) {
@@ -215,6 +220,10 @@ TEST_P(FaultKillBatch, EveryShareOfABatchIsDeliveredExactlyOnce) {
                                       : "answers from wijkteam-b in one transaction"),
             std::string::npos)
       << victim_log;
+  if (!school_log_says.empty()) {
+    const std::string school_log = testing::ReadAll(fed_["school"].dir + "/daemon.log");
+    EXPECT_NE(school_log.find(school_log_says), std::string::npos) << school_log;
+  }
 
   fed_.StopNode("school");
   fed_.StopNode("team");
@@ -223,7 +232,7 @@ TEST_P(FaultKillBatch, EveryShareOfABatchIsDeliveredExactlyOnce) {
   ASSERT_TRUE(school_db && team_db);
   auto received = store::ListInbox(*team_db);
   ASSERT_TRUE(received.ok());
-  EXPECT_EQ(received->size(), kShares);
+  EXPECT_EQ(received->size(), shares);
   auto queued = store::CountOutgoing(*school_db);
   ASSERT_TRUE(queued.ok());
   EXPECT_EQ(*queued, 0);
@@ -239,10 +248,33 @@ TEST_P(FaultKillBatch, EveryShareOfABatchIsDeliveredExactlyOnce) {
   ExpectIntact(*team_db, "wijkteam-b");
 }
 
+TEST_P(FaultKillBatch, EveryShareOfABatchIsDeliveredExactlyOnce) {
+  QueueCrashAndCheck(5, "answers from wijkteam-b in one transaction");
+}
+
+// Two rounds pipelined (docs/performance.md "Pipelining"): 40 shares make a
+// round of 32 and one of 8, and the second is sent while the first awaits
+// its answers. The school dies recording the first round's answers, with
+// the second on its way (always so: the second goes before the first's
+// answers are read); the team dies once it has stored the first round,
+// with the second sent or not (the school's timing decides).
+using FaultKillPipelined = FaultKillBatch;
+
+TEST_P(FaultKillPipelined, EveryShareOfPipelinedRoundsIsDeliveredExactlyOnce) {
+  const bool school_dies = std::string(GetParam().victim) == "school";
+  QueueCrashAndCheck(40,
+                     school_dies ? "8 sent to wijkteam-b while 32 sent before await their answers (pipelined)" : "");
+}
+
 INSTANTIATE_TEST_SUITE_P(Points, FaultKillBatch,
                          ::testing::Values(KillCase{"delivery.after_receipt", "school", false},
                                            KillCase{"delivery.before_receipt_commit", "school", false},
                                            KillCase{"inbox.before_commit", "team", false},
+                                           KillCase{"inbox.after_commit", "team", false}),
+                         KillCaseName);
+
+INSTANTIATE_TEST_SUITE_P(Points, FaultKillPipelined,
+                         ::testing::Values(KillCase{"delivery.after_receipt", "school", false},
                                            KillCase{"inbox.after_commit", "team", false}),
                          KillCaseName);
 

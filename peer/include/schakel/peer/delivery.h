@@ -158,9 +158,10 @@ class DeliveryWorker {
   // true (its waiting items made due, the breaker closed) when it answers;
   // false, and no more probing, when nothing waits for it any more.
   bool Probe(Lane& lane);
-  // The lane's partner's due items, up to 100 rounds of kMaxBatchEnvelopes
-  // (one batch each); returns early
-  // once the breaker is open.
+  // The lane's partner's due items, up to 100 rounds of kMaxBatchEnvelopes;
+  // returns early once the breaker is open. Rounds are pipelined: the next
+  // one is planned and sent while the partner works on the one before,
+  // whose answers are recorded after (docs/performance.md "Pipelining").
   void Drain(Lane& lane);
   // After a drained round, on the connection still open: when the partner
   // speaks protocol 5 and has not countersigned this node's latest audit
@@ -213,11 +214,30 @@ class DeliveryWorker {
     std::string adopted_basis;     // kAdopted: the recipient's legal basis
     bool late = false;             // kReceipt: the share was ended meanwhile (set by Apply)
   };
-  // One round of the lane's partner's due items (all to that partner):
-  // planned one by one, then sent together over the kept-open connection
-  // (a batch, protocol version 3), the answers verified without the lock
-  // and recorded in one transaction.
-  void Deliver(Lane& lane, const std::vector<store::OutgoingItem>& due);
+  // One round of the lane's partner's due items (all to that partner),
+  // from its planning until its answers are recorded.
+  struct Round {
+    std::vector<store::OutgoingItem> due;  // what the InFlights point into
+    std::vector<InFlight> go;              // planned to go, in order
+    PeerClient::Sent sent;                 // pipelined: the answers to collect
+    size_t bytes = 0;                      // of the payloads sent
+  };
+  // A round: planned one by one, then sent together over the kept-open
+  // connection (batches, protocol version 3). Two or more to a partner that
+  // takes batches are sent with PeerClient::Send and returned, to be Landed
+  // once the next round is on its way; `flying`, a round sent before, is
+  // Landed here first unless this one can follow it on the same connection
+  // (within kMaxFlyingBytes). Otherwise the round is answered and recorded
+  // here and nothing is returned.
+  std::optional<Round> Launch(Lane& lane, std::vector<store::OutgoingItem> due, std::optional<Round>& flying);
+  // A pipelined round's answers collected, verified without the lock and
+  // recorded in one transaction.
+  void Land(Lane& lane, Round& round);
+  // The answers of a round verified and recorded (Launch and Land).
+  void Conclude(Lane& lane, const std::vector<InFlight>& go, std::vector<Result<std::string>>& answers);
+  // A round in flight is followed by the next only while its payloads are
+  // at most this many bytes: what waits for answers stays bounded.
+  static constexpr size_t kMaxFlyingBytes = 8 * 1024 * 1024;
   // Right before the shares' bytes go out, in one transaction: queued ->
   // sending. Drops from `go` a share ended while the connection was opened
   // (it is not sent).
