@@ -3,6 +3,7 @@
 // a lane's query never reads or rewrites a payload, and a payload never
 // outlives its queue row.
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <string>
 
@@ -133,6 +134,46 @@ TEST(Outgoing, ARoundInFlightIsLeftOutOfTheNextOne) {
                           "SELECT id FROM outgoing WHERE recipient_id = 'x' AND next_attempt <= 5 "
                           "ORDER BY next_attempt, id LIMIT 8;");
   EXPECT_NE(plan.find("outgoing_recipient"), std::string::npos) << plan;
+}
+
+// A delivered payload's pages are freed without being zeroed and written
+// again (the pages of a sealed envelope only its recipient can open); the
+// connection's secure_delete is on again afterwards, for everything else.
+TEST(Outgoing, APayloadIsFreedWithoutRewritingItsPagesAndSecureDeleteStaysOn) {
+  TempDir tmp;
+  auto db = Fresh(tmp);
+  ASSERT_NE(db, nullptr);
+  auto wal_bytes = [&] {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(tmp / "node.db-wal", ec);
+    return ec ? uintmax_t{0} : n;
+  };
+  auto checkpoint = [&] { ASSERT_TRUE(db->Exec("PRAGMA wal_checkpoint(TRUNCATE);").ok()); };
+  auto removed_wal_growth = [&](const std::string& id) {
+    checkpoint();
+    EXPECT_EQ(wal_bytes(), 0u);
+    EXPECT_TRUE(RemoveOutgoing(*db, "share", id).ok());
+    return wal_bytes();
+  };
+  // 70 KB: 18 overflow pages of 4 KiB. Removed, it writes about 7 pages to
+  // the WAL (the tree, the freelist); with its pages zeroed, about 24.
+  ASSERT_TRUE(
+      EnqueueOutgoing(*db, "share", "m-1", "wijkteam-a", std::string(70000, 'p'), 0, "2026-12-04T10:00:00Z").ok());
+  ASSERT_TRUE(
+      EnqueueOutgoing(*db, "share", "m-2", "wijkteam-a", std::string(70000, 'q'), 0, "2026-12-04T10:00:00Z").ok());
+  constexpr uintmax_t kFrame = 4096 + 24;
+  uintmax_t growth = removed_wal_growth("m-1");
+  EXPECT_GT(growth, 0u);
+  EXPECT_LT(growth, 14 * kFrame) << "the freed payload pages were written again";
+  EXPECT_EQ(Count(*db, "PRAGMA secure_delete;"), 1);
+  EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing_payloads;"), 1);
+  EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing;"), 1);
+  // What the removal wrote before, the payload going with its row (the
+  // trigger) under secure_delete: each freed page zeroed and written.
+  checkpoint();
+  ASSERT_TRUE(db->Exec("DELETE FROM outgoing WHERE message_id = 'm-2';").ok());
+  EXPECT_GE(wal_bytes(), 20 * kFrame);
+  EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing_payloads;"), 0);
 }
 
 TEST(Outgoing, InACallersTransactionTheEnqueueIsUndoneWithIt) {
