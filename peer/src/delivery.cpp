@@ -170,15 +170,7 @@ DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
   return plan.Then(Plan::kDone, Status::Ok());
 }
 
-std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, std::vector<store::OutgoingItem> due,
-                                                            std::optional<Round>& flying) {
-  auto land_flying = [&] {
-    if (!flying) return;
-    Land(lane, *flying);
-    flying.reset();
-  };
-  Round round;
-  round.due = std::move(due);  // the InFlights point into it from here on
+void DeliveryWorker::PlanRound(Lane& lane, Round& round) {
   for (const store::OutgoingItem& item : round.due) {
     if (stop_ || core_.clock->Now() < lane.open_after) break;
     Plan plan = Prepare(item);
@@ -196,47 +188,34 @@ std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, std::vec
         break;
     }
   }
-  if (round.go.empty() || stop_ || core_.clock->Now() < lane.open_after) return std::nullopt;
-  FaultPoint("delivery.before_send");
-  // Behind a round in flight only on its connection, unchanged, and in
-  // batches; anything else waits for that round's answers first.
-  bool follows = false;
-  if (flying && lane.client && lane.client->CanPipeline() && round.go.size() >= 2 && flying->bytes <= kMaxFlyingBytes) {
-    auto endpoint = EndpointFor(round.go.front().plan.partner, core_.clock->Now());
-    const PeerEndpoint& open = lane.client->peer();
-    follows = endpoint.ok() && endpoint->host == open.host && endpoint->port == open.port && endpoint->pin == open.pin;
+}
+
+bool DeliveryWorker::CanFollow(const Lane& lane, const Round& round, const std::optional<Round>& flying) const {
+  if (!flying || !lane.client || !lane.client->CanPipeline() || round.go.size() < 2 ||
+      flying->bytes > kMaxFlyingBytes) {
+    return false;
   }
-  if (!follows) land_flying();
-  if (stop_ || core_.clock->Now() < lane.open_after) return std::nullopt;  // the flying round failed
-  PeerClient* client = lane.client.get();
-  if (!follows) {
-    auto started = std::chrono::steady_clock::now();
-    auto connected = Connected(lane, round.go.front().plan.partner);
-    if (!connected.ok()) {
-      Failed(lane, *round.go.front().item, connected.status());
-      // Refused at once: the partner's node is down; probing it is cheap.
-      lane.probe = connected.status().code() == Code::kUnavailable &&
-                   std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
-      return std::nullopt;
-    }
-    client = *connected;
-  }
-  lane.probe = false;
-  // From here on the shares may reach the partner: a withdrawal now needs
-  // a revocation, not a cancellation (consents.cpp EndSharesUsing).
-  Status marked = MarkSending(round.go);
-  if (!marked.ok()) {
-    for (const InFlight& f : round.go) {
-      RetryAfterLocalError(core_, *f.item, marked.WithContext("marking the share as sending"), options_);
-    }
-    return std::nullopt;
-  }
-  if (round.go.empty()) return std::nullopt;  // all ended while connecting; Prepare drops them next round
+  auto endpoint = EndpointFor(round.go.front().plan.partner, core_.clock->Now());
+  const PeerEndpoint& open = lane.client->peer();
+  return endpoint.ok() && endpoint->host == open.host && endpoint->port == open.port && endpoint->pin == open.pin;
+}
+
+PeerClient* DeliveryWorker::ConnectFor(Lane& lane, const Round& round) {
+  auto started = std::chrono::steady_clock::now();
+  auto connected = Connected(lane, round.go.front().plan.partner);
+  if (connected.ok()) return *connected;
+  Failed(lane, *round.go.front().item, connected.status());
+  // Refused at once: the partner's node is down; probing it is cheap.
+  lane.probe = connected.status().code() == Code::kUnavailable &&
+               std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
+  return nullptr;
+}
+
+std::vector<std::string_view> DeliveryWorker::Payloads(Round& round, bool traced,
+                                                       std::vector<std::string>& wrapped) const {
   // On peer protocol 5 a share carries the trace context of its root
   // operation (trace_context.h); an older partner gets the bare envelope.
-  bool traced = client->protocol_version() >= kPeerProtocolTraceVersion;
-  std::vector<std::string> wrapped;
-  wrapped.reserve(round.go.size());
+  wrapped.reserve(round.go.size());  // the views below point into it
   std::vector<std::string_view> payloads;
   payloads.reserve(round.go.size());
   for (const InFlight& f : round.go) {
@@ -249,24 +228,60 @@ std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, std::vec
     }
     round.bytes += payloads.back().size();
   }
-  if (round.go.size() >= 2 && client->CanPipeline()) {
-    round.sent = client->Send(payloads);
-    if (!round.sent.sent.empty()) {
-      if (follows) {
-        LogDebug("delivery: " + std::to_string(round.sent.sent.size()) + " sent to " + lane.partner_id + " while " +
-                 std::to_string(flying->go.size()) + " sent before await their answers (pipelined)");
-      }
-      return round;  // its answers are collected by Land
+  return payloads;
+}
+
+std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, std::vector<store::OutgoingItem> due,
+                                                            std::optional<Round>& flying) {
+  auto land_flying = [&] {
+    if (!flying) return;
+    Land(lane, *flying);
+    flying.reset();
+  };
+  Round round;
+  round.due = std::move(due);  // the InFlights point into it from here on
+  PlanRound(lane, round);
+  if (round.go.empty() || stop_ || core_.clock->Now() < lane.open_after) return std::nullopt;
+  FaultPoint("delivery.before_send");
+  // Behind a round in flight only on its connection, unchanged, and in
+  // batches; anything else waits for that round's answers first.
+  const bool follows = CanFollow(lane, round, flying);
+  if (!follows) land_flying();
+  if (stop_ || core_.clock->Now() < lane.open_after) return std::nullopt;  // the flying round failed
+  PeerClient* client = follows ? lane.client.get() : ConnectFor(lane, round);
+  if (client == nullptr) return std::nullopt;
+  lane.probe = false;
+  // From here on the shares may reach the partner: a withdrawal now needs
+  // a revocation, not a cancellation (consents.cpp EndSharesUsing).
+  Status marked = MarkSending(round.go);
+  if (!marked.ok()) {
+    for (const InFlight& f : round.go) {
+      RetryAfterLocalError(core_, *f.item, marked.WithContext("marking the share as sending"), options_);
     }
+    return std::nullopt;
+  }
+  if (round.go.empty()) return std::nullopt;  // all ended while connecting; Prepare drops them next round
+  std::vector<std::string> wrapped;
+  std::vector<std::string_view> payloads =
+      Payloads(round, client->protocol_version() >= kPeerProtocolTraceVersion, wrapped);
+  if (round.go.size() < 2 || !client->CanPipeline()) {
+    std::vector<Result<std::string>> answers = client->DeliverBatch(payloads);
+    Conclude(lane, round.go, answers);
+    return std::nullopt;
+  }
+  round.sent = client->Send(payloads);
+  if (round.sent.sent.empty()) {
     // Nothing went out (the connection failed, or every one is too large):
     // its answers are final.
     land_flying();
     Conclude(lane, round.go, round.sent.answers);
     return std::nullopt;
   }
-  std::vector<Result<std::string>> answers = client->DeliverBatch(payloads);
-  Conclude(lane, round.go, answers);
-  return std::nullopt;
+  if (follows) {
+    LogDebug("delivery: " + std::to_string(round.sent.sent.size()) + " sent to " + lane.partner_id + " while " +
+             std::to_string(flying->go.size()) + " sent before await their answers (pipelined)");
+  }
+  return round;  // its answers are collected by Land
 }
 
 void DeliveryWorker::Land(Lane& lane, Round& round) {

@@ -1,6 +1,6 @@
 #include "schakel/peer/peer_client.h"
 
-#include "peer_io.h"  // includes <utility> before Asio
+#include "peer_client_core.h"  // includes <utility> before Asio
 
 #include "fault_point_io.h"
 
@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <exception>
 #include <optional>
 
@@ -26,9 +25,6 @@
 
 namespace schakel::peer {
 namespace peer_internal {
-namespace asio = boost::asio;
-using asio::ip::tcp;
-using std::chrono::milliseconds;
 
 namespace {
 
@@ -46,122 +42,6 @@ std::string RefusedTarget(const asio::ip::address& at, bool literal, const std::
 }
 
 }  // namespace
-
-// Everything of a PeerClient; the io_context runs only inside Run().
-class ClientCore {
- public:
-  ClientCore(std::string own_id, PeerEndpoint peer, const PeerClientOptions& options, asio::ssl::context tls)
-      : own_id_(std::move(own_id)), peer_(std::move(peer)), options_(options), tls_(std::move(tls)), resolver_(io_) {}
-  ~ClientCore() { Close(); }
-
-  Status Connect();
-  Result<std::string> Deliver(std::string_view payload, bool share);
-  std::vector<Result<std::string>> DeliverBatch(const std::vector<std::string_view>& payloads);
-  PeerClient::Sent Send(const std::vector<std::string_view>& payloads);
-  void Collect(PeerClient::Sent& sent);
-  bool CanPipeline() const { return connected_ && version_ >= kPeerProtocolBatchVersion; }
-  size_t awaiting() const { return awaiting_.size(); }
-  void Close();
-  void Interrupt() {
-    interrupted_ = true;
-    asio::post(io_, [this] { CancelIo(); });
-  }
-  bool connected() const { return connected_; }
-  uint16_t protocol_version() const { return connected_ ? version_ : 0; }
-  const PeerEndpoint& peer() const { return peer_; }
-
- private:
-  // Runs `op` on the calling thread with a deadline: when it passes, the
-  // pending operation is cancelled (and a second later the socket closed).
-  Status Run(milliseconds timeout, std::string_view doing, asio::awaitable<Status> op);
-  asio::awaitable<void> Watch(asio::steady_timer& timer, const bool& done, bool& timed_out);
-
-  asio::awaitable<Status> DoConnect();
-  asio::awaitable<Status> DoTlsHandshake();
-  asio::awaitable<Status> DoHelloExchange();
-  // `share`: a share's DELIVER, where the fault point peer_client.mid_frame
-  // applies (docs/fault-tests.md); a witness request is not one.
-  asio::awaitable<Status> DoDeliver(std::string_view payload, bool share, std::string& response);
-  // DeliverBatch's one-at-a-time step: answers[next], then next + 1; false
-  // (the rest answered with the failure) when the connection failed.
-  bool DeliverOne(const std::vector<std::string_view>& payloads, size_t& next,
-                  std::vector<Result<std::string>>& answers);
-  // How many of payloads[first...] the next batch takes: as many as fit
-  // kMaxBatchEnvelopes and the byte budget; at least one.
-  size_t NextBatch(const std::vector<std::string_view>& payloads, size_t first) const;
-  // Refuses a call that would read answers while a Sent awaits its own.
-  Status NothingAwaited() const;
-  // Send's writing and Collect's reading.
-  asio::awaitable<Status> DoWrite(const std::vector<FrameOut>& frames);
-  asio::awaitable<Status> DoCollect(PeerClient::Sent& sent, size_t& answered);
-  // Sends payloads[first, first + count) as one batch and reads the answers
-  // into answers[first...]; a non-OK Status: the connection failed after
-  // the answers that are in.
-  asio::awaitable<Status> DoDeliverBatch(const std::vector<std::string_view>& payloads, size_t first, size_t count,
-                                         std::vector<Result<std::string>>& answers, size_t& answered);
-  // Reads one answer frame: RESPONSE or FAILURE into `answer`; a non-OK
-  // Status when the connection cannot go on.
-  asio::awaitable<Status> ReadAnswer(Result<std::string>& answer);
-  asio::awaitable<Status> DoShutdown();
-  // Sends ERROR before we close because the partner broke the protocol;
-  // failures are ignored (we close either way).
-  asio::awaitable<void> SendError(PeerErrorCode code, std::string why);
-
-  Status TransportFailure(const ErrorCode& ec, std::string_view doing) const;
-  Status FromPeerError(const FrameIn& in) const;
-  std::string Where() const {
-    std::string host = peer_.host.find(':') != std::string::npos ? "[" + peer_.host + "]" : peer_.host;
-    return "peer " + peer_.node_id + " at " + host + ":" + std::to_string(peer_.port);
-  }
-
-  // Between requests the partner sends nothing unless it is ending the
-  // connection (ERROR idle_timeout or shutting_down, close_notify, FIN): no
-  // session tickets, no key updates. Readable now means: do not reuse.
-  bool Stale() {
-    if (!stream_) return true;
-    pollfd p{};
-    p.fd = stream_->lowest_layer().native_handle();
-    p.events = POLLIN;
-    return ::poll(&p, 1, 0) != 0;
-  }
-  void CancelIo() {
-    resolver_.cancel();
-    if (stream_) {
-      ErrorCode ignored;
-      stream_->lowest_layer().cancel(ignored);
-    }
-  }
-  void CloseNow() {
-    if (stream_) {
-      ErrorCode ignored;
-      stream_->lowest_layer().close(ignored);
-    }
-    stream_.reset();
-    connected_ = false;
-  }
-
-  const std::string own_id_;
-  const PeerEndpoint peer_;
-  const PeerClientOptions options_;
-  asio::ssl::context tls_;
-  asio::io_context io_;
-  tcp::resolver resolver_;
-  std::unique_ptr<PeerVerifier> verifier_;  // before stream_: attached to its SSL
-  std::optional<TlsStream> stream_;
-  bool connected_ = false;
-  uint16_t version_ = 0;        // negotiated, while connected
-  bool failure_frame_ = false;  // the last Deliver got FAILURE: connection stays
-  uint64_t generation_ = 0;     // counts the connections opened
-  // Sents not collected yet, oldest first: which Send, on which connection.
-  struct Awaited {
-    uint64_t serial = 0;
-    uint64_t generation = 0;
-  };
-  std::deque<Awaited> awaiting_;
-  uint64_t next_serial_ = 1;
-  Status lost_ = Status::Ok();  // why the last connection with answers awaited ended
-  std::atomic<bool> interrupted_{false};
-};
 
 Status ClientCore::Run(milliseconds timeout, std::string_view doing, asio::awaitable<Status> op) {
   io_.restart();
@@ -243,163 +123,6 @@ Result<std::string> ClientCore::Deliver(std::string_view payload, bool share) {
     return s;
   }
   return response;
-}
-
-bool ClientCore::DeliverOne(const std::vector<std::string_view>& payloads, size_t& next,
-                            std::vector<Result<std::string>>& answers) {
-  answers[next] = Deliver(payloads[next], /*share=*/true);
-  ++next;
-  const Result<std::string>& answer = answers[next - 1];
-  // Answered (RESPONSE or FAILURE), or refused here without sending.
-  if (answer.ok() || connected_ || answer.status().code() == Code::kInvalidInput) return true;
-  // The connection failed: the rest is not sent now.
-  for (size_t i = next; i < payloads.size(); ++i) answers[i] = answers[next - 1].status();
-  return false;
-}
-
-std::vector<Result<std::string>> ClientCore::DeliverBatch(const std::vector<std::string_view>& payloads) {
-  std::vector<Result<std::string>> answers(payloads.size(), Status::Internal(Where() + ": not sent"));
-  if (Status idle = NothingAwaited(); !idle.ok()) {
-    for (auto& a : answers) a = idle;
-    return answers;
-  }
-  size_t next = 0;
-  while (next < payloads.size()) {
-    Status connected = Connect();
-    if (!connected.ok()) {
-      for (size_t i = next; i < payloads.size(); ++i) answers[i] = connected;
-      break;
-    }
-    // A partner one version behind takes one request at a time.
-    if (version_ < kPeerProtocolBatchVersion) {
-      if (!DeliverOne(payloads, next, answers)) break;
-      continue;
-    }
-    // The next batch: as many as fit the limits. One that fits no batch
-    // goes alone (or, over our own frame limit, is refused unsent).
-    size_t count = NextBatch(payloads, next);
-    if (count <= 1) {
-      if (!DeliverOne(payloads, next, answers)) break;
-      continue;
-    }
-    size_t answered = 0;
-    Status s = Run(options_.request_timeout, "waiting for the answers",
-                   DoDeliverBatch(payloads, next, count, answers, answered));
-    if (!s.ok()) {
-      CloseNow();
-      // What is answered stays answered; for the rest of this batch it is
-      // unknown whether the partner has it, and what follows is not sent.
-      for (size_t i = next + answered; i < payloads.size(); ++i) answers[i] = s;
-      break;
-    }
-    next += count;
-  }
-  return answers;
-}
-
-size_t ClientCore::NextBatch(const std::vector<std::string_view>& payloads, size_t first) const {
-  const size_t budget = std::min(kMaxBatchBytes, options_.max_frame_payload_bytes);
-  size_t count = 0;
-  size_t bytes = 0;
-  while (first + count < payloads.size() && count < kMaxBatchEnvelopes &&
-         bytes + payloads[first + count].size() <= budget) {
-    bytes += payloads[first + count].size();
-    ++count;
-  }
-  return std::max<size_t>(count, 1);
-}
-
-Status ClientCore::NothingAwaited() const {
-  if (awaiting_.empty()) return Status::Ok();
-  return Status::Internal(Where() + ": the answers of " + std::to_string(awaiting_.size()) +
-                          " sent batch(es) are not collected yet");
-}
-
-PeerClient::Sent ClientCore::Send(const std::vector<std::string_view>& payloads) {
-  PeerClient::Sent sent;
-  sent.answers.assign(payloads.size(), Status::Internal(Where() + ": not sent"));
-  if (interrupted_ || !CanPipeline()) {
-    Status why = interrupted_ ? Status::Unavailable(Where() + ": interrupted")
-                              : Status::Unavailable(Where() + ": not connected to a partner that takes batches");
-    for (auto& a : sent.answers) a = why;
-    return sent;
-  }
-  // Over our own frame limit: refused unsent. The rest in batches, as
-  // DeliverBatch makes them, each batch's last frame a DELIVER.
-  std::vector<std::string_view> going;
-  for (size_t i = 0; i < payloads.size(); ++i) {
-    if (payloads[i].size() > options_.max_frame_payload_bytes) {
-      sent.answers[i] =
-          Status::InvalidInput(Where() + ": payload of " + std::to_string(payloads[i].size()) +
-                               " bytes exceeds the frame limit of " + std::to_string(options_.max_frame_payload_bytes));
-      continue;
-    }
-    sent.sent.push_back(i);
-    going.push_back(payloads[i]);
-  }
-  if (going.empty()) return sent;
-  std::vector<FrameOut> frames(going.size());
-  for (size_t first = 0; first < going.size();) {
-    size_t count = NextBatch(going, first);
-    for (size_t k = 0; k < count; ++k) {
-      frames[first + k].type = k + 1 < count ? FrameType::kDeliverMore : FrameType::kDeliver;
-      frames[first + k].payload = going[first + k];
-    }
-    first += count;
-  }
-  Status s = Run(options_.request_timeout, "sending", DoWrite(frames));
-  if (!s.ok()) {
-    // The connection is gone, and with it the answers awaited on it.
-    CloseNow();
-    lost_ = s;
-    for (size_t i : sent.sent) sent.answers[i] = s;
-    sent.sent.clear();
-    return sent;
-  }
-  sent.serial = next_serial_++;
-  awaiting_.push_back(Awaited{sent.serial, generation_});
-  return sent;
-}
-
-void ClientCore::Collect(PeerClient::Sent& sent) {
-  if (sent.sent.empty()) return;
-  auto fail = [&sent](size_t from, const Status& why) {
-    for (size_t k = from; k < sent.sent.size(); ++k) sent.answers[sent.sent[k]] = why;
-  };
-  if (awaiting_.empty() || awaiting_.front().serial != sent.serial) {
-    fail(0, Status::Internal(Where() + ": answers collected out of the order they were sent in"));
-    return;
-  }
-  Awaited awaited = awaiting_.front();
-  awaiting_.pop_front();
-  if (!connected_ || awaited.generation != generation_) {
-    fail(0, Status::Unavailable(Where() + ": the connection ended before the answers came" +
-                                (lost_.ok() ? std::string() : " (" + lost_.message() + ")")));
-    return;
-  }
-  size_t answered = 0;
-  Status s = Run(options_.request_timeout, "waiting for the answers", DoCollect(sent, answered));
-  if (!s.ok()) {
-    CloseNow();
-    lost_ = s;
-    fail(answered, s);
-  }
-}
-
-asio::awaitable<Status> ClientCore::DoWrite(const std::vector<FrameOut>& frames) {
-  ErrorCode ec;
-  co_await WriteFrames(*stream_, frames, ec);
-  if (ec) co_return TransportFailure(ec, "sending " + std::to_string(frames.size()) + " requests");
-  co_return Status::Ok();
-}
-
-asio::awaitable<Status> ClientCore::DoCollect(PeerClient::Sent& sent, size_t& answered) {
-  for (size_t k = 0; k < sent.sent.size(); ++k) {
-    Status read = co_await ReadAnswer(sent.answers[sent.sent[k]]);
-    if (!read.ok()) co_return read;
-    answered = k + 1;
-  }
-  co_return Status::Ok();
 }
 
 void ClientCore::Close() {
@@ -552,26 +275,6 @@ asio::awaitable<Status> ClientCore::DoDeliver(std::string_view payload, bool sha
     co_return answer.status();
   }
   response = std::move(answer).value();
-  co_return Status::Ok();
-}
-
-asio::awaitable<Status> ClientCore::DoDeliverBatch(const std::vector<std::string_view>& payloads, size_t first,
-                                                   size_t count, std::vector<Result<std::string>>& answers,
-                                                   size_t& answered) {
-  ErrorCode ec;
-  std::vector<FrameOut> frames(count);
-  for (size_t i = 0; i < count; ++i) {
-    frames[i].type = i + 1 < count ? FrameType::kDeliverMore : FrameType::kDeliver;
-    frames[i].payload = payloads[first + i];
-  }
-  co_await WriteFrames(*stream_, frames, ec);
-  if (ec) co_return TransportFailure(ec, "sending a batch of " + std::to_string(count));
-  std::vector<FrameOut>().swap(frames);
-  for (size_t i = 0; i < count; ++i) {
-    Status read = co_await ReadAnswer(answers[first + i]);
-    if (!read.ok()) co_return read;
-    answered = i + 1;
-  }
   co_return Status::Ok();
 }
 

@@ -230,6 +230,14 @@ class DeliveryWorker {
   // (within kMaxFlyingBytes). Otherwise the round is answered and recorded
   // here and nothing is returned.
   std::optional<Round> Launch(Lane& lane, std::vector<store::OutgoingItem> due, std::optional<Round>& flying);
+  // Launch's steps: each due item planned (Prepare) into round.go; whether
+  // the round may follow `flying` on its connection; the connection opened
+  // for it (nullptr: it failed, the first item's failure recorded); the
+  // payloads as sent (`wrapped` holds those given a trace context).
+  void PlanRound(Lane& lane, Round& round);
+  bool CanFollow(const Lane& lane, const Round& round, const std::optional<Round>& flying) const;
+  PeerClient* ConnectFor(Lane& lane, const Round& round);
+  std::vector<std::string_view> Payloads(Round& round, bool traced, std::vector<std::string>& wrapped) const;
   // A pipelined round's answers collected, verified without the lock and
   // recorded in one transaction.
   void Land(Lane& lane, Round& round);
