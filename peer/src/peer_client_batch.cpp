@@ -22,7 +22,8 @@ bool ClientCore::DeliverOne(const std::vector<std::string_view>& payloads, size_
 
 std::vector<Result<std::string>> ClientCore::DeliverBatch(const std::vector<std::string_view>& payloads) {
   std::vector<Result<std::string>> answers(payloads.size(), Status::Internal(Where() + ": not sent"));
-  if (Status idle = NothingAwaited(); !idle.ok()) {
+  Status idle = interrupted_ ? Status::Unavailable(Where() + ": interrupted") : NothingAwaited();
+  if (!idle.ok()) {
     for (auto& a : answers) a = idle;
     return answers;
   }
@@ -135,6 +136,11 @@ void ClientCore::Collect(PeerClient::Sent& sent) {
   }
   Awaited awaited = awaiting_.front();
   awaiting_.pop_front();
+  if (interrupted_ && connected_) {
+    // Stopping: the answers are not read, so the connection cannot go on.
+    CloseNow();
+    lost_ = Status::Unavailable(Where() + ": interrupted");
+  }
   if (!connected_ || awaited.generation != generation_) {
     fail(0, Status::Unavailable(Where() + ": the connection ended before the answers came" +
                                 (lost_.ok() ? std::string() : " (" + lost_.message() + ")")));

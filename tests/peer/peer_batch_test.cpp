@@ -237,6 +237,29 @@ TEST_F(PeerBatchTest, ALostConnectionFailsEveryAnswerStillAwaited) {
   EXPECT_TRUE(answers[0].ok() && answers[1].ok());
 }
 
+TEST_F(PeerBatchTest, AnInterruptedClientReadsNoMoreAnswers) {
+  StartBatchServer();
+  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Connect().ok());
+  const std::vector<std::string> first = {"a", "b"}, second = {"c", "d"};
+  PeerClient::Sent one = c->Send(Views(first));
+  PeerClient::Sent two = c->Send(Views(second));
+  ASSERT_EQ(c->awaiting(), 2u);
+  c->Interrupt();  // the node stops
+  c->Collect(one);
+  c->Collect(two);
+  for (const PeerClient::Sent* s : {&one, &two}) {
+    for (const auto& a : s->answers) {
+      EXPECT_EQ(a.status().code(), Code::kUnavailable);
+      EXPECT_NE(a.status().message().find("interrupted"), std::string::npos) << a.status().message();
+    }
+  }
+  EXPECT_FALSE(c->connected());
+  EXPECT_EQ(c->awaiting(), 0u);
+  EXPECT_EQ(c->DeliverBatch(Views(first))[0].status().code(), Code::kUnavailable);
+}
+
 TEST_F(PeerBatchTest, APartnerOneVersionBehindIsNotPipelined) {
   StartBatchServer();
   PeerClientOptions older = TestClientOptions();
