@@ -36,6 +36,15 @@ class PeerBatchTest : public PeerTransportTest {
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(s).value();
   }
+  // A server that takes 600 ms over a "slow" request, and a client that
+  // waits 150 ms for an answer.
+  PeerClient* ImpatientClientOfASlowServer() {
+    StartBatchServer();
+    batch_.set_slow(milliseconds(600));
+    PeerClientOptions impatient = TestClientOptions();
+    impatient.request_timeout = milliseconds(150);
+    return NewClient(wijkteam_, SchoolEndpoint(), impatient);
+  }
   static std::vector<std::string_view> Views(const std::vector<std::string>& payloads) {
     return std::vector<std::string_view>(payloads.begin(), payloads.end());
   }
@@ -108,11 +117,7 @@ TEST_F(PeerBatchTest, BatchesKeepToTheirLimitsAndALargeRequestGoesAlone) {
 }
 
 TEST_F(PeerBatchTest, ALostConnectionFailsEveryRequestNotAnswered) {
-  StartBatchServer();
-  batch_.set_slow(milliseconds(600));
-  PeerClientOptions impatient = TestClientOptions();
-  impatient.request_timeout = milliseconds(150);
-  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint(), impatient);
+  PeerClient* c = ImpatientClientOfASlowServer();
   ASSERT_NE(c, nullptr);
   const std::vector<std::string> payloads = {"a", "slow", "b"};
   std::vector<Result<std::string>> answers = c->DeliverBatch(Views(payloads));
@@ -206,11 +211,7 @@ TEST_F(PeerBatchTest, ManySentBeforeAnyIsCollectedKeepTheirBatchesAndOrder) {
 }
 
 TEST_F(PeerBatchTest, ALostConnectionFailsEveryAnswerStillAwaited) {
-  StartBatchServer();
-  batch_.set_slow(milliseconds(600));
-  PeerClientOptions impatient = TestClientOptions();
-  impatient.request_timeout = milliseconds(150);
-  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint(), impatient);
+  PeerClient* c = ImpatientClientOfASlowServer();
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(c->Connect().ok());
   const std::vector<std::string> first = {"slow", "a"}, second = {"b", "c"};
