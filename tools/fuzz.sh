@@ -15,6 +15,13 @@
 # found anything; exits 1 if any target crashed, leaked or timed out, naming
 # the crash file.
 #
+# The corpus a run leaves in build/fuzz/corpus/NAME lives on one machine.
+# tools/fuzz.sh --keep [NAME...] carries it to the next: it minimizes each
+# target's corpus (libFuzzer -merge=1: the fewest inputs with the same
+# coverage) into tests/fuzz/kept/NAME.tar.gz, to be committed. A run whose
+# build/fuzz/corpus/NAME does not exist yet starts from that archive and the
+# seeds, not from the seeds alone.
+#
 # tools/fuzz.sh --summary [FILE] prints the totals per target of a record
 # (default docs/fuzz-hours.tsv) and builds nothing. A run stopped from
 # outside (SIGINT) is recorded "interrupted": its hours count, and it found
@@ -47,6 +54,13 @@ if [ "${1:-}" = "--summary" ]; then
   exit 0
 fi
 JOBS=${JOBS:-2}
+KEEP=""
+if [ "${1:-}" = "--keep" ]; then
+  KEEP=yes
+  shift
+  if [ $# -gt 0 ]; then FUZZ_TARGETS="$*"; fi
+  set --
+fi
 # bash sets $SECONDS to the shell's uptime; only a value exported by the
 # caller counts.
 if [ $# -ge 1 ]; then
@@ -97,8 +111,42 @@ configure_and_build() {
   cmake --build "$BUILD" -j"$JOBS" --target "${names[@]}"
 }
 
+# Minimizes build/fuzz/corpus/NAME into tests/fuzz/kept/NAME.tar.gz. The
+# archive is the same bytes for the same inputs (names are libFuzzer's
+# SHA-1 of the content; order, owner and times fixed).
+keep() {  # target
+  local t=$1 corpus=$BUILD/corpus/$1 bin=$BUILD/tests/fuzz/${1}_fuzz
+  local kept=$ROOT/tests/fuzz/kept
+  if [ ! -d "$corpus" ]; then
+    log "$t: no corpus in $corpus to keep (run the target first)"
+    return 0
+  fi
+  local tmp
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/min" "$kept"
+  if ! ASAN_OPTIONS=detect_leaks=0 "$bin" -merge=1 -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "$tmp/min" "$corpus" >"$tmp/merge.log" 2>&1; then
+    tail -5 "$tmp/merge.log" >&2
+    rm -rf "$tmp"
+    echo "fuzz.sh: minimizing the corpus of $t failed" >&2
+    return 1
+  fi
+  (cd "$tmp/min" && find . -type f -printf '%P\n' | LC_ALL=C sort |
+    tar --create --owner=0 --group=0 --numeric-owner --mtime=@0 --mode=0644 --files-from=- |
+    gzip -n -9 >"$kept/$t.tar.gz")
+  printf '%-15s %6s files in %s -> %6s files, %s bytes in tests/fuzz/kept/%s.tar.gz\n' "$t" \
+    "$(find "$corpus" -type f | wc -l)" "build/fuzz/corpus/$t" "$(find "$tmp/min" -type f | wc -l)" \
+    "$(stat -c %s "$kept/$t.tar.gz")" "$t"
+  rm -rf "$tmp"
+}
+
 install_missing
 configure_and_build
+
+if [ -n "$KEEP" ]; then
+  for t in "${TARGETS[@]}"; do keep "$t"; done
+  exit 0
+fi
 
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -109,6 +157,10 @@ for t in "${TARGETS[@]}"; do
   bin=$BUILD/tests/fuzz/${t}_fuzz
   corpus=$BUILD/corpus/$t
   artifacts=$BUILD/artifacts/$t
+  if [ ! -d "$corpus" ] && [ -f "$ROOT/tests/fuzz/kept/$t.tar.gz" ]; then
+    mkdir -p "$corpus"
+    tar --extract --gzip --no-same-owner --file "$ROOT/tests/fuzz/kept/$t.tar.gz" --directory "$corpus"
+  fi
   mkdir -p "$corpus" "$artifacts"
   cp -n "$ROOT/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
   out=$BUILD/logs/$t.log
