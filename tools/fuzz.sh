@@ -32,6 +32,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
+# tools/fuzz.sh --table [FILE] prints the same totals as the Markdown table
+# of docs/fuzzing.md, the most CPU first.
+if [ "${1:-}" = "--table" ]; then
+  record=${2:-$ROOT/docs/fuzz-hours.tsv}
+  [ -f "$record" ] || { echo "fuzz.sh: no record at $record" >&2; exit 2; }
+  echo "| target | runs | wall | CPU | executions | cov | ft | corpus |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  awk -F'\t' '
+    function commas(n,   s) { s = sprintf("%d", n); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", s); return s }
+    /^#/ || NF < 11 { next }
+    { t = $3; wall[t] += $4; runs[t] += $6; n[t]++
+      if ($5 == "-") unmeasured[t]++; else cpu[t] += $5
+      cov[t] = $7; ft[t] = $8; units[t] = $9; bytes[t] = $10 }
+    END {
+      for (t in n) {
+        c = sprintf("%.1f min", cpu[t] / 60)
+        if (unmeasured[t] == n[t]) c = "?"; else if (unmeasured[t] > 0) c = c " (+ unmeasured)"
+        printf "%015.3f\t| `%s` | %d | %d min | %s | %s | %s | %s | %d files, %.0f KiB |\n", cpu[t], t, n[t], int(wall[t] / 60 + 0.5), c, commas(runs[t]), cov[t], ft[t], units[t], bytes[t] / 1024
+      }
+    }' "$record" | sort -r | cut -f2-
+  exit 0
+fi
 if [ "${1:-}" = "--summary" ]; then
   record=${2:-$ROOT/docs/fuzz-hours.tsv}
   [ -f "$record" ] || { echo "fuzz.sh: no record at $record" >&2; exit 2; }
