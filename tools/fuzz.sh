@@ -166,8 +166,9 @@ install_missing
 configure_and_build
 
 if [ -n "$KEEP" ]; then
-  for t in "${TARGETS[@]}"; do keep "$t"; done
-  exit 0
+  kept_all=0
+  for t in "${TARGETS[@]}"; do keep "$t" || kept_all=1; done
+  exit "$kept_all"
 fi
 
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
