@@ -362,8 +362,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   }
   store::NodePaths paths(options.dir, core.config.key_file);
   store::KeySource source{paths.key_file, core.config.passphrase_env, {}, options.passphrase};
-  SCHAKEL_ASSIGN_OR_RETURN(store::NodeDatabases dbs,
-                           store::OpenNodeDatabases(paths, source, service::ReaderPool::kReaders));
+  SCHAKEL_ASSIGN_OR_RETURN(store::NodeDatabases dbs, store::OpenNodeDatabases(paths, source, 1));
   std::unique_ptr<store::Database> db = std::move(dbs.writer);
   SCHAKEL_ASSIGN_OR_RETURN(crypto::SigningKeyPair identity, store::LoadIdentity(*db));
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::EncKey> enc_keys, store::LoadUsableEncKeys(*db, identity));
@@ -377,7 +376,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
   SCHAKEL_ASSIGN_OR_RETURN(
       std::unique_ptr<audit::AuditLog> log,
       audit::AuditLog::Create(*db, core.config.node_id, core.keys.identity(), *core.clock, core.audit_options));
-  core.Open(std::move(db), std::move(dbs.readers), std::move(log));
+  core.Open(std::move(db), std::move(dbs.readers), std::move(log), service::ReaderPool::kReaders,
+            std::move(dbs.open_reader));
   impl->service = std::make_unique<Service>(core);
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }

@@ -12,7 +12,7 @@ void KeyRing::Load(crypto::SigningKeyPair identity, std::vector<store::EncKey> e
   identity_ = std::move(identity);
   MutexLock lock(&mu_);
   tls_ = std::make_shared<const crypto::TlsIdentity>(std::move(tls));
-  enc_keys_ = std::move(enc_keys);
+  enc_keys_ = std::make_shared<const std::vector<store::EncKey>>(std::move(enc_keys));
 }
 
 std::shared_ptr<const crypto::TlsIdentity> KeyRing::tls() const {
@@ -26,27 +26,35 @@ void KeyRing::ReplaceTls(crypto::TlsIdentity tls) {
   tls_ = std::move(next);
 }
 
-bool KeyRing::HasEncKey(const crypto::EncKeyId& id) const {
+KeyRing::EncKeys KeyRing::enc_keys() const {
   MutexLock lock(&mu_);
-  return std::any_of(enc_keys_.begin(), enc_keys_.end(),
-                     [&](const store::EncKey& k) { return crypto::EncryptionKeyId(k.pair.public_key) == id; });
+  return enc_keys_;
+}
+
+bool KeyRing::HasEncKey(const crypto::EncKeyId& id) const {
+  EncKeys keys = enc_keys();
+  return keys && std::any_of(keys->begin(), keys->end(),
+                             [&](const store::EncKey& k) { return crypto::EncryptionKeyId(k.pair.public_key) == id; });
 }
 
 void KeyRing::ReplaceEncKeys(std::vector<store::EncKey> keys) {
+  auto next = std::make_shared<const std::vector<store::EncKey>>(std::move(keys));
   MutexLock lock(&mu_);
-  enc_keys_ = std::move(keys);
+  enc_keys_ = std::move(next);
 }
 
 Result<crypto::Opened> KeyRing::Open(std::string_view envelope, const crypto::PublicKey& sender_sign_pk,
                                      const std::string& recipient_id) const {
-  // The key the envelope names, found here under the lock (which stays held
-  // while Open uses it); Open itself checks the envelope and reports an
-  // unknown key as it always does.
+  // The key the envelope names, found in the set taken now (which `keys`
+  // keeps alive while Open uses it); Open itself checks the envelope and
+  // reports an unknown key as it always does.
   auto peek = crypto::PeekHeader(envelope);
-  MutexLock lock(&mu_);
+  EncKeys keys = enc_keys();
   const crypto::EncryptionKeyPair* pair = nullptr;
-  for (const auto& k : enc_keys_) {
-    if (peek.ok() && crypto::EncryptionKeyId(k.pair.public_key) == peek->recipient_key_id) pair = &k.pair;
+  if (keys) {
+    for (const auto& k : *keys) {
+      if (peek.ok() && crypto::EncryptionKeyId(k.pair.public_key) == peek->recipient_key_id) pair = &k.pair;
+    }
   }
   crypto::EncKeyLookup lookup = [pair](const crypto::EncKeyId& id) -> const crypto::EncryptionKeyPair* {
     return pair != nullptr && crypto::EncryptionKeyId(pair->public_key) == id ? pair : nullptr;
@@ -54,11 +62,15 @@ Result<crypto::Opened> KeyRing::Open(std::string_view envelope, const crypto::Pu
   return crypto::Open(envelope, lookup, sender_sign_pk, recipient_id);
 }
 
-void ReaderPool::Fill(std::vector<std::unique_ptr<store::Database>> readers) {
+void ReaderPool::Fill(std::vector<std::unique_ptr<store::Database>> readers, size_t capacity,
+                      store::ReaderOpener open_more) {
   std::lock_guard<std::mutex> lock(mu_);
   all_ = std::move(readers);
   free_.clear();
   for (auto& r : all_) free_.push_back(r.get());
+  open_more_ = std::move(open_more);
+  capacity_ = open_more_ ? std::max(capacity, all_.size()) : all_.size();
+  opening_ = 0;
 }
 
 store::Database* ReaderPool::Take() SCHAKEL_NO_THREAD_SAFETY_ANALYSIS {
@@ -67,7 +79,26 @@ store::Database* ReaderPool::Take() SCHAKEL_NO_THREAD_SAFETY_ANALYSIS {
     LogError("reader pool: a read before the database was opened");
     std::abort();
   }
-  given_.wait(lock, [this] { return !free_.empty(); });
+  while (free_.empty()) {
+    if (all_.size() + opening_ >= capacity_) {
+      given_.wait(lock);
+      continue;
+    }
+    // Every open one is taken and there is room: open another, without the
+    // lock (a few ms of key setup and schema check), and take it.
+    ++opening_;
+    lock.unlock();
+    Result<std::unique_ptr<store::Database>> opened = open_more_();
+    lock.lock();
+    --opening_;
+    if (opened.ok()) {
+      all_.push_back(std::move(opened).value());
+      return all_.back().get();
+    }
+    capacity_ = all_.size() + opening_;
+    LogError("reader pool: could not open another read-only connection (" + opened.status().message() +
+             "); reads go on with the " + std::to_string(all_.size()) + " open");
+  }
   store::Database* reader = free_.back();
   free_.pop_back();
   return reader;
@@ -81,9 +112,14 @@ void ReaderPool::Give(store::Database* reader) SCHAKEL_NO_THREAD_SAFETY_ANALYSIS
   given_.notify_one();
 }
 
+size_t ReaderPool::open_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return all_.size();
+}
+
 void NodeCore::Open(std::unique_ptr<store::Database> database, std::vector<std::unique_ptr<store::Database>> readers,
-                    std::unique_ptr<audit::AuditLog> log) {
-  readers_.Fill(std::move(readers));
+                    std::unique_ptr<audit::AuditLog> log, size_t reader_capacity, store::ReaderOpener open_reader) {
+  readers_.Fill(std::move(readers), reader_capacity, std::move(open_reader));
   MutexLock lock(&mu_);
   db_ = std::move(database);
   audit_ = std::move(log);

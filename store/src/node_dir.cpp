@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include "schakel/base/file.h"
@@ -69,11 +70,13 @@ Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource&
   if (!PathExists(paths.database)) {
     return Status::InvalidInput(paths.database + ": no node database (create one with schakel init)");
   }
-  SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer key, LoadDatabaseKey(paths, source));
+  SCHAKEL_ASSIGN_OR_RETURN(crypto::SecureBuffer loaded, LoadDatabaseKey(paths, source));
+  auto key = std::make_shared<const crypto::SecureBuffer>(std::move(loaded));
   NodeDatabases out;
-  SCHAKEL_ASSIGN_OR_RETURN(out.writer, Database::Open(paths.database, key, OpenMode::kExisting));
+  SCHAKEL_ASSIGN_OR_RETURN(out.writer, Database::Open(paths.database, *key, OpenMode::kExisting));
+  out.open_reader = [path = paths.database, key]() { return Database::Open(path, *key, OpenMode::kReader); };
   for (size_t i = 0; i < std::max<size_t>(readers, 1); ++i) {
-    SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<Database> reader, Database::Open(paths.database, key, OpenMode::kReader));
+    SCHAKEL_ASSIGN_OR_RETURN(std::unique_ptr<Database> reader, out.open_reader());
     out.readers.push_back(std::move(reader));
   }
   return out;

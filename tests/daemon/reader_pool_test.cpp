@@ -4,6 +4,7 @@
 // given back; every connection sees what the writer committed.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -123,6 +124,105 @@ TEST_F(ReaderPoolTest, EveryConnectionSeesWhatWasCommittedAndWritesNothing) {
   EXPECT_EQ(other_count, 1);
   EXPECT_FALSE(other_wrote) << "a reader wrote";
   EXPECT_FALSE(one.db().Exec("DELETE FROM seen;").ok()) << "a reader wrote";
+}
+
+// The daemon opens one connection at start-up and the others (up to
+// ReaderPool::kReaders) when reads first overlap: an idle node keeps one.
+class LazyReaderPoolTest : public ReaderPoolTest {
+ protected:
+  void SetUp() override {
+    auto key = std::make_shared<const crypto::SecureBuffer>(crypto::SecureBuffer::Random(32));
+    const std::string path = dir_ / "node.db";
+    auto writer = store::Database::Open(path, *key, store::OpenMode::kCreate);
+    ASSERT_TRUE(writer.ok()) << writer.status().message();
+    ASSERT_TRUE((*writer)->Exec("CREATE TABLE seen (id INTEGER PRIMARY KEY);").ok());
+    auto first = store::Database::Open(path, *key, store::OpenMode::kReader);
+    ASSERT_TRUE(first.ok()) << first.status().message();
+    std::vector<std::unique_ptr<store::Database>> readers;
+    readers.push_back(std::move(first).value());
+    core_.Open(std::move(writer).value(), std::move(readers), nullptr, 3,
+               [this, path, key]() -> Result<std::unique_ptr<store::Database>> {
+                 ++opened_;
+                 if (fail_) return Status::IoError("injected: the disk said no");
+                 return store::Database::Open(path, *key, store::OpenMode::kReader);
+               });
+  }
+
+  std::atomic<int> opened_{0};
+  std::atomic<bool> fail_{false};
+};
+
+TEST_F(LazyReaderPoolTest, OneConnectionAtStartTheOthersOpenedOnlyWhenReadsOverlap) {
+  EXPECT_EQ(core_.readers_open(), 1u);
+  // Reads one after another keep to the one connection.
+  for (int i = 0; i < 3; ++i) {
+    NodeCore::Reading reading(core_);
+    EXPECT_EQ(CountSeen(reading.db()), 0);
+  }
+  EXPECT_EQ(opened_.load(), 0);
+  EXPECT_EQ(core_.readers_open(), 1u);
+
+  // Three at once: two more are opened, each a connection of its own.
+  std::vector<std::unique_ptr<Holder>> holders;
+  std::vector<store::Database*> taken;
+  for (int i = 0; i < 3; ++i) {
+    holders.push_back(Hold());
+    auto db = holders.back()->taken.get_future();
+    ASSERT_EQ(db.wait_for(10s), std::future_status::ready) << "read " << i << " waited with room to open another";
+    taken.push_back(db.get());
+  }
+  EXPECT_EQ(opened_.load(), 2);
+  EXPECT_EQ(core_.readers_open(), 3u);
+  EXPECT_NE(taken[0], taken[1]);
+  EXPECT_NE(taken[1], taken[2]);
+  EXPECT_NE(taken[0], taken[2]);
+  for (store::Database* db : taken) EXPECT_EQ(CountSeen(*db), 0);
+
+  // A fourth waits for one given back: no connection past the capacity.
+  auto waiting = Hold();
+  auto waiting_db = waiting->taken.get_future();
+  EXPECT_EQ(waiting_db.wait_for(200ms), std::future_status::timeout);
+  EXPECT_EQ(opened_.load(), 2);
+  holders[1]->release.set_value();
+  holders[1]->done.get();
+  ASSERT_EQ(waiting_db.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(waiting_db.get(), taken[1]);
+  waiting->release.set_value();
+  waiting->done.get();
+  holders[0]->release.set_value();
+  holders[0]->done.get();
+  holders[2]->release.set_value();
+  holders[2]->done.get();
+  EXPECT_EQ(core_.readers_open(), 3u);
+}
+
+TEST_F(LazyReaderPoolTest, AConnectionThatCannotBeOpenedIsTriedOnceAndReadsWaitForTheOpenOne) {
+  fail_ = true;
+  auto first = Hold();
+  auto first_db = first->taken.get_future();
+  ASSERT_EQ(first_db.wait_for(10s), std::future_status::ready);
+  // The second read tries to open another, fails, and waits for the first.
+  auto second = Hold();
+  auto second_db = second->taken.get_future();
+  EXPECT_EQ(second_db.wait_for(200ms), std::future_status::timeout);
+  EXPECT_EQ(opened_.load(), 1);
+  first->release.set_value();
+  first->done.get();
+  ASSERT_EQ(second_db.wait_for(10s), std::future_status::ready) << "the read still waits with a connection free";
+  store::Database* only = first_db.get();
+  EXPECT_EQ(second_db.get(), only);
+  // Overlapping again: not tried a second time.
+  auto third = Hold();
+  auto third_db = third->taken.get_future();
+  EXPECT_EQ(third_db.wait_for(200ms), std::future_status::timeout);
+  EXPECT_EQ(opened_.load(), 1);
+  second->release.set_value();
+  second->done.get();
+  ASSERT_EQ(third_db.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(third_db.get(), only);
+  third->release.set_value();
+  third->done.get();
+  EXPECT_EQ(core_.readers_open(), 1u);
 }
 
 }  // namespace

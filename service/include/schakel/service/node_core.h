@@ -50,6 +50,7 @@
 #include "schakel/service/reachability.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
+#include "schakel/store/node_dir.h"
 #include "schakel/store/records.h"
 
 namespace schakel::service {
@@ -69,37 +70,56 @@ class KeyRing {
   bool HasEncKey(const crypto::EncKeyId& id) const SCHAKEL_EXCLUDES(mu_);
   // Replaces the encryption keys, e.g. after a rotation or a wipe of retired ones.
   void ReplaceEncKeys(std::vector<store::EncKey> keys) SCHAKEL_EXCLUDES(mu_);
-  // Opens an envelope with the keys held; the ring's lock is held meanwhile.
+  // Opens an envelope with the keys held. The ring's lock is held only to
+  // take the set of keys (shared: a replacement meanwhile leaves it whole,
+  // and its secrets are wiped when the last open using it ends), not while
+  // opening, so envelopes open side by side.
   Result<crypto::Opened> Open(std::string_view envelope, const crypto::PublicKey& sender_sign_pk,
                               const std::string& recipient_id) const SCHAKEL_EXCLUDES(mu_);
 
  private:
+  using EncKeys = std::shared_ptr<const std::vector<store::EncKey>>;
+  EncKeys enc_keys() const SCHAKEL_EXCLUDES(mu_);
+
   crypto::SigningKeyPair identity_;
   mutable Mutex mu_;
   std::shared_ptr<const crypto::TlsIdentity> tls_ SCHAKEL_GUARDED_BY(mu_);
-  std::vector<store::EncKey> enc_keys_ SCHAKEL_GUARDED_BY(mu_);  // current and retired, for opening
+  EncKeys enc_keys_ SCHAKEL_GUARDED_BY(mu_);  // current and retired, for opening
 };
 
 // The read-only connections. A capability for the analysis: a thread holds
 // it while it has a connection taken, so taking a second is flagged.
 class SCHAKEL_CAPABILITY("reader pool") ReaderPool {
  public:
-  // How many the daemon opens: the API's handler threads, the lanes and the
-  // console read at once on two cores; each costs a connection's page cache.
+  // How many the daemon may have open: the API's handler threads, the lanes
+  // and the console read at once on two cores; each costs a connection's
+  // page cache (about 0.35 MiB) and a few ms to open. It opens one at
+  // start-up and the others when reads first overlap.
   static constexpr size_t kReaders = 3;
 
-  // At start-up, before any Take.
-  void Fill(std::vector<std::unique_ptr<store::Database>> readers);
-  // A free connection, the last given back first (its cache is warm); waits
-  // while every one is taken.
+  // At start-up, before any Take: the connections opened (at least one) and,
+  // with `open_more`, up to `capacity` in all, the others opened by Take
+  // when every open one is taken.
+  void Fill(std::vector<std::unique_ptr<store::Database>> readers, size_t capacity = 0,
+            store::ReaderOpener open_more = {});
+  // A free connection, the last given back first (its cache is warm). With
+  // every open one taken: opens another (outside the pool's lock) while
+  // fewer than `capacity` are open, else waits. A connection that cannot
+  // be opened is logged once and not tried again; reads go on with those
+  // open.
   store::Database* Take() SCHAKEL_ACQUIRE();
   void Give(store::Database* reader) SCHAKEL_RELEASE();
+  // How many are open now (status, tests).
+  size_t open_count() const;
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable given_;
-  std::vector<std::unique_ptr<store::Database>> all_;
-  std::vector<store::Database*> free_;  // GUARDED_BY(mu_)
+  std::vector<std::unique_ptr<store::Database>> all_;  // GUARDED_BY(mu_)
+  std::vector<store::Database*> free_;                 // GUARDED_BY(mu_)
+  size_t capacity_ = 0;                                // GUARDED_BY(mu_)
+  size_t opening_ = 0;                                 // GUARDED_BY(mu_)
+  store::ReaderOpener open_more_;                      // set by Fill only
 };
 
 class NodeCore {
@@ -190,6 +210,8 @@ class NodeCore {
     std::lock_guard<std::mutex> lock(group_mu_);
     return group_queue_.size();
   }
+  // How many read-only connections are open now (tests).
+  size_t readers_open() const { return readers_.open_count(); }
   GroupStats group_stats() const {
     return {groups_committed_.load(std::memory_order_relaxed), works_committed_.load(std::memory_order_relaxed),
             works_pending_.load(std::memory_order_relaxed)};
@@ -199,7 +221,8 @@ class NodeCore {
   // audit log. The node lock is not needed yet (no other thread runs), and
   // is taken anyway.
   void Open(std::unique_ptr<store::Database> database, std::vector<std::unique_ptr<store::Database>> readers,
-            std::unique_ptr<audit::AuditLog> log) SCHAKEL_EXCLUDES(mu_);
+            std::unique_ptr<audit::AuditLog> log, size_t reader_capacity = 0, store::ReaderOpener open_reader = {})
+      SCHAKEL_EXCLUDES(mu_);
 
   // What was last seen of each partner (status); has its own lock.
   Reachability reachability;

@@ -4,6 +4,7 @@
 // variable and the salt stored beside the database (data/node.salt).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,13 +44,20 @@ Result<crypto::SecureBuffer> LoadDatabaseKey(const NodePaths& paths, const KeySo
 // Opens the existing node database.
 Result<std::unique_ptr<Database>> OpenNodeDatabase(const NodePaths& paths, const KeySource& source);
 
+// Opens one more read-only connection (OpenMode::kReader) to the database
+// with the key it was first opened with.
+using ReaderOpener = std::function<Result<std::unique_ptr<Database>>()>;
+
 // The daemon's connections to its database, opened with one key (one
 // Argon2id in passphrase mode): the writer, which migrates, and `readers`
 // read-only ones (OpenMode::kReader, at least one) for the reads that must
-// not wait on a writer.
+// not wait on a writer. `open_reader` opens more later, when they are
+// needed: it keeps the key in guarded memory while it lives (each SQLCipher
+// connection holds the key as long anyway).
 struct NodeDatabases {
   std::unique_ptr<Database> writer;
   std::vector<std::unique_ptr<Database>> readers;
+  ReaderOpener open_reader;
 };
 Result<NodeDatabases> OpenNodeDatabases(const NodePaths& paths, const KeySource& source, size_t readers);
 
