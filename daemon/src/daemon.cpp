@@ -4,9 +4,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -66,6 +68,7 @@ struct Daemon::Impl {
   std::unique_ptr<Notifier> notifier;             // [notify]: e-mail notices
   std::unique_ptr<DirectoryFetcher> directories;  // [directory]: regions fetched over HTTPS
   std::unique_ptr<http::WebServer> console_web;
+  std::optional<crypto::TlsIdentity> generated_web;    // while the web listeners start (WebIdentity)
   std::unique_ptr<LinkService> links;                  // dossier links (API routes and pages)
   std::unique_ptr<LinkPages> link_pages;               // what the link pages show
   std::unique_ptr<service::ConsentRequests> requests;  // permission requests (API routes and pages)
@@ -249,15 +252,45 @@ struct Daemon::Impl {
     return Status::Ok();
   }
 
+  // The hosts the generated web certificate names: the console's and the
+  // link pages' (listen host and public host) of those without cert files.
+  // One certificate covers them all; each asking for only its own made the
+  // two replace each other's certificate at every start when their hosts
+  // differ.
+  std::vector<std::string> GeneratedWebHosts() const {
+    std::vector<std::string> hosts;
+    auto add = [&hosts](const std::string& host) {
+      if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) hosts.push_back(host);
+    };
+    if (core.config.console_listen && !core.config.console_cert.configured()) add(core.config.console_listen->host);
+    if (core.config.links_listen && !core.config.links_cert.configured()) {
+      add(core.config.links_listen->host);
+      auto public_host = config::PublicUrlHost(core.config.links_public_url);
+      if (public_host.ok()) add(*public_host);
+    }
+    return hosts;
+  }
+
+  // The identity a web listener serves: its cert files loaded into `own`, or
+  // the generated one, loaded (or made) once and shared by both listeners.
+  Result<const crypto::TlsIdentity*> WebIdentity(const config::WebCertFiles& files, crypto::TlsIdentity& own) {
+    if (files.configured()) {
+      SCHAKEL_ASSIGN_OR_RETURN(own, http::LoadWebIdentityFiles(core.dir, files));
+      return &own;
+    }
+    if (!generated_web) {
+      NodeCore::Held held(core);
+      SCHAKEL_ASSIGN_OR_RETURN(generated_web,
+                               http::LoadOrCreateWebIdentity(held.db(), core.dir, {}, core.config.node_id,
+                                                             GeneratedWebHosts(), FormatInstant(core.clock->Now())));
+    }
+    return &*generated_web;
+  }
+
   // The staff console: HTTPS pages over the same Service as the API.
   Status StartConsole() {
-    crypto::TlsIdentity web_identity;
-    {
-      NodeCore::Held held(core);
-      SCHAKEL_ASSIGN_OR_RETURN(web_identity, http::LoadOrCreateWebIdentity(
-                                                 held.db(), core.dir, core.config.console_cert, core.config.node_id,
-                                                 {core.config.console_listen->host}, FormatInstant(core.clock->Now())));
-    }
+    crypto::TlsIdentity own;
+    SCHAKEL_ASSIGN_OR_RETURN(const crypto::TlsIdentity* web_identity, WebIdentity(core.config.console_cert, own));
     ConsoleOptions console_options;
     console_options.node_id = core.config.node_id;
     console_options.node_name = core.config.name;
@@ -267,7 +300,7 @@ struct Daemon::Impl {
     http::WebServerOptions web_options;
     web_options.name = "console";
     console_web = std::make_unique<http::WebServer>(
-        web_identity, [c = console.get()](const http::WebRequest& r) { return c->Handle(r); }, web_options);
+        *web_identity, [c = console.get()](const http::WebRequest& r) { return c->Handle(r); }, web_options);
     SCHAKEL_RETURN_IF_ERROR(console_web->Start(*core.config.console_listen));
     if (core.config.console_cert.configured()) {
       certs.Watch("console", core.dir, core.config.console_cert, console_web.get());
@@ -278,23 +311,15 @@ struct Daemon::Impl {
 
   // The dossier link pages: HTTPS with the web identity.
   Status StartLinkPages() {
-    crypto::TlsIdentity web_identity;
-    {
-      std::vector<std::string> hosts = {core.config.links_listen->host};
-      auto public_host = config::PublicUrlHost(core.config.links_public_url);
-      if (public_host.ok() && *public_host != hosts.front()) hosts.push_back(*public_host);
-      NodeCore::Held held(core);
-      SCHAKEL_ASSIGN_OR_RETURN(
-          web_identity, http::LoadOrCreateWebIdentity(held.db(), core.dir, core.config.links_cert, core.config.node_id,
-                                                      hosts, FormatInstant(core.clock->Now())));
-    }
+    crypto::TlsIdentity own;
+    SCHAKEL_ASSIGN_OR_RETURN(const crypto::TlsIdentity* web_identity, WebIdentity(core.config.links_cert, own));
     http::WebServerOptions web_options;
     web_options.name = "links";
     link_pages = std::make_unique<LinkPages>(*links, *core.clock);
     consent_pages = std::make_unique<ConsentPages>(*requests, link_pages->per_ip());
     // /t/... and /i/...: permission and inzage pages; the rest: dossier links.
     links_web = std::make_unique<http::WebServer>(
-        web_identity,
+        *web_identity,
         [pages = link_pages.get(), permission = consent_pages.get()](const http::WebRequest& r) {
           const bool ours = r.path.rfind("/t/", 0) == 0 || r.path.rfind("/i/", 0) == 0;
           return ours ? permission->Handle(r) : pages->Handle(r);
@@ -404,6 +429,7 @@ Status Daemon::Run() {
   SCHAKEL_RETURN_IF_ERROR(d.api->Start(core.config.api_listen, d.started));
   if (core.config.console_listen) SCHAKEL_RETURN_IF_ERROR(d.StartConsole());
   if (core.config.links_listen) SCHAKEL_RETURN_IF_ERROR(d.StartLinkPages());
+  d.generated_web.reset();  // each listener holds its own TLS context now
   DeliveryOptions delivery = d.options.delivery;
   delivery.on_card_acked = [impl = &d] { impl->MaybeServeNewTls(); };
   delivery.client.allowed_networks = core.config.peer_allowed_networks;
