@@ -11,7 +11,8 @@
 //     beside raw libsodium Ed25519 verification of the 2N+1 signatures it
 //     checks, measured in the same run (ratio);
 //   - memory per node: VmRSS of each idle daemon once all N run (mean, max,
-//     sum), and the time from spawn to ready;
+//     sum), their PSS (shared pages split between them: mean, sum), and the
+//     time from spawn to ready;
 //   - converging after a change: the keeper drops one member and adds one,
 //     signs; every other node takes the new directory (`directory update`,
 //     offline while its daemon runs, which reads its partners from the
@@ -91,14 +92,23 @@ pid_t Spawn(const std::string& daemon, const std::string& dir) {
   return pid;
 }
 
-long RssKib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+// A "Name:   123 kB" line of a /proc file, in KiB; -1 when absent.
+long ProcKib(const std::string& path, const std::string& name) {
+  std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    if (line.rfind(name, 0) == 0) return std::atol(line.c_str() + name.size());
   }
   return -1;
 }
+
+// Resident memory, with the program's and libraries' file pages counted in
+// full in every daemon.
+long RssKib(pid_t pid) { return ProcKib("/proc/" + std::to_string(pid) + "/status", "VmRSS:"); }
+
+// Proportional set size: each page shared by k processes counts 1/k in each,
+// so the sum over the daemons is what they take together.
+long PssKib(pid_t pid) { return ProcKib("/proc/" + std::to_string(pid) + "/smaps_rollup", "Pss:"); }
 
 // Raw libsodium: Ed25519 verifications per second of a card-sized message.
 double RawVerifySeconds(int n) {
@@ -183,10 +193,11 @@ int main(int argc, char** argv) {
     m.start_s = Seconds(Clock::now() - s);
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  long rss_sum = 0, rss_max = 0;
+  long rss_sum = 0, rss_max = 0, pss_sum = 0;
   double start_max = 0, start_sum = 0;
   for (auto& m : members) {
     m.rss_kib = RssKib(m.pid);
+    pss_sum += PssKib(m.pid);
     rss_sum += m.rss_kib;
     rss_max = std::max(rss_max, m.rss_kib);
     start_sum += m.start_s;
@@ -267,6 +278,8 @@ int main(int argc, char** argv) {
   std::printf("  mean %.1f MiB, max %.1f MiB, all %d: %.1f MiB; spawn to ready: mean %.0f ms, max %.0f ms\n",
               static_cast<double>(rss_sum) / 1024.0 / n, static_cast<double>(rss_max) / 1024.0, n,
               static_cast<double>(rss_sum) / 1024.0, 1000 * start_sum / n, 1000 * start_max);
+  std::printf("  PSS (shared pages split between the daemons): mean %.1f MiB, all %d: %.1f MiB\n",
+              static_cast<double>(pss_sum) / 1024.0 / n, n, static_cast<double>(pss_sum) / 1024.0);
   std::printf("converging after a change (one member leaves, one joins)\n");
   std::printf("  keeper remove + add + sign, then directory update at %d nodes: %.2f s (slowest node %.0f ms)\n", n - 1,
               converge_s, 1000 * max_update);
