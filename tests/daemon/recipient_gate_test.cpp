@@ -12,9 +12,11 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -108,16 +110,25 @@ class RecipientGateTest : public ::testing::Test {
     return sealed.ok() ? *sealed : std::string();
   }
 
-  // One DELIVER as school-a, offering protocol versions up to max_version.
-  Result<std::string> Deliver(const std::string& payload, uint16_t max_version = peer::kPeerProtocolMaxVersion) {
+  // Where the team listens, pinned to its card; and a client's limits.
+  Result<peer::PeerEndpoint> TeamEndpoint() {
     auto addr = config::ParseAddress(team_card_.address);
     if (!addr.ok()) return addr.status();
-    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256, std::nullopt};
+    return peer::PeerEndpoint{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256, std::nullopt};
+  }
+  static peer::PeerClientOptions ClientOptions(uint16_t max_version = peer::kPeerProtocolMaxVersion) {
     peer::PeerClientOptions options;
     options.connect_timeout = std::chrono::seconds(5);
     options.request_timeout = std::chrono::seconds(10);
     options.max_version = max_version;
-    return peer::DeliverOnce("school-a", school_tls_, ep, payload, options);
+    return options;
+  }
+
+  // One DELIVER as school-a, offering protocol versions up to max_version.
+  Result<std::string> Deliver(const std::string& payload, uint16_t max_version = peer::kPeerProtocolMaxVersion) {
+    auto ep = TeamEndpoint();
+    if (!ep.ok()) return ep.status();
+    return peer::DeliverOnce("school-a", school_tls_, *ep, payload, ClientOptions(max_version));
   }
 
   // The refusal's code, after checking it is team's signature over this message.
@@ -683,6 +694,81 @@ TEST_F(RecipientGateTest, ADirectoryPassedAlongIsTakenOnlyWhenItIsANewerSignedOn
 // lookup by the id alone is refused naming both senders (never one picked);
 // --from (the API's ?from=, the console's ?van=) reads, assigns and adopts
 // the one named, and only that one.
+// One batch of many (InboxHandler::OnDeliverBatch): each share of it is
+// answered as it would be alone and in its place -- a receipt, a signed
+// refusal, an error for an envelope that does not open --, a share sent
+// twice in one batch is stored once and both get its receipt, and only the
+// accepted ones are stored, each audited once.
+TEST_F(RecipientGateTest, EachShareOfABatchIsAnsweredAsAloneAndInItsPlace) {
+  fed_.StartNode("team");
+  std::vector<std::string> payloads;
+  std::vector<std::string> expect;  // "receipt", a refusal code, or "error"
+  std::vector<std::string> ids;
+  std::set<std::string> accepted;
+  for (int i = 0; i < 30; ++i) {
+    const std::string id = "msg-batch-" + std::to_string(i);
+    ids.push_back(id);
+    switch (i % 5) {
+      case 0:
+      case 1:
+        payloads.push_back(Seal(id, kAllowedBody));
+        expect.push_back("receipt");
+        accepted.insert(id);
+        break;
+      case 2:
+        payloads.push_back(Seal(id, kAllowedBody, "marketing"));
+        expect.push_back("unknown_purpose");
+        break;
+      case 3:
+        payloads.push_back(Seal(id, kJustitieBody));
+        expect.push_back("category_not_allowed");
+        break;
+      default: {
+        std::string broken = Seal(id, kAllowedBody);
+        broken[broken.size() / 2] = static_cast<char>(broken[broken.size() / 2] ^ 0x55);
+        payloads.push_back(std::move(broken));
+        expect.push_back("error");
+        break;
+      }
+    }
+  }
+  // The first share again, at the end of the same batch.
+  payloads.push_back(payloads[0]);
+  expect.push_back("receipt");
+  ids.push_back(ids[0]);
+
+  auto ep = TeamEndpoint();
+  ASSERT_TRUE(ep.ok()) << ep.status().message();
+  auto client = peer::PeerClient::Create("school-a", school_tls_, *ep, ClientOptions());
+  ASSERT_TRUE(client.ok()) << client.status().message();
+  std::vector<std::string_view> views(payloads.begin(), payloads.end());
+  auto answers = (*client)->DeliverBatch(views);
+  ASSERT_EQ(answers.size(), payloads.size());
+  for (size_t i = 0; i < answers.size(); ++i) {
+    SCOPED_TRACE("payload " + std::to_string(i) + " (" + ids[i] + ")");
+    if (expect[i] == "receipt") {
+      EXPECT_TRUE(IsReceiptFor(answers[i], ids[i]))
+          << (answers[i].ok() ? "not its receipt" : answers[i].status().message());
+    } else if (expect[i] == "error") {
+      EXPECT_FALSE(answers[i].ok()) << "a tampered envelope was answered";
+    } else {
+      EXPECT_EQ(RefusalCode(answers[i], ids[i]), expect[i]);
+    }
+  }
+  ASSERT_TRUE(answers.front().ok() && answers.back().ok());
+  EXPECT_EQ(*answers.front(), *answers.back()) << "the share sent twice got two receipts";
+  (*client)->Close();
+
+  auto received = fed_.AsJson("team", "auditor", {"audit", "query", "--action", "inbox.received"});
+  std::map<std::string, int> audited;
+  for (const auto& e : received["entries"]) ++audited[e["object"].get<std::string>()];
+  for (const auto& id : accepted) EXPECT_EQ(audited[id], 1) << id;
+  EXPECT_EQ(audited.size(), accepted.size());
+  auto refused = RefusedAtTeam();
+  EXPECT_EQ(refused.size(), 12u);
+  EXPECT_EQ(TeamInbox(), accepted);
+}
+
 TEST_F(RecipientGateTest, TwoPartnersWithTheSameMessageIdAreTwoShares) {
   fed_.Add("other", "school-c", "school");
   ASSERT_NO_FATAL_FAILURE(fed_.Pair("other", "team"));
@@ -718,13 +804,9 @@ TEST_F(RecipientGateTest, TwoPartnersWithTheSameMessageIdAreTwoShares) {
                                R"("hulpvraag":{"q":"MARKER-from-c"}})",
                                other_identity, team_card_.enc_pk);
     ASSERT_TRUE(sealed.ok()) << sealed.status().message();
-    auto addr = config::ParseAddress(team_card_.address);
-    ASSERT_TRUE(addr.ok());
-    peer::PeerEndpoint ep{team_card_.node_id, addr->host, addr->port, team_card_.tls_spki_sha256, std::nullopt};
-    peer::PeerClientOptions options;
-    options.connect_timeout = std::chrono::seconds(5);
-    options.request_timeout = std::chrono::seconds(10);
-    auto from_c = peer::DeliverOnce("school-c", other_tls, ep, *sealed, options);
+    auto ep = TeamEndpoint();
+    ASSERT_TRUE(ep.ok()) << ep.status().message();
+    auto from_c = peer::DeliverOnce("school-c", other_tls, *ep, *sealed, ClientOptions());
     ASSERT_TRUE(IsReceiptFor(from_c, id)) << (from_c.ok() ? "not a receipt" : from_c.status().message());
   }
 
