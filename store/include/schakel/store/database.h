@@ -79,6 +79,9 @@ class Database {
   int ResetSteppedStatements();
   // How many statements the connection keeps for reuse (Prepare).
   size_t KeptStatements() const;
+  // Bytes SQLite holds in this process, all connections together (page
+  // caches, schemas, statements).
+  static int64_t ProcessMemoryUsed();
 
   // An online, consistent copy (still encrypted with the same key) at `to`
   // through SQLite's backup API.
