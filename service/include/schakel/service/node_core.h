@@ -109,7 +109,7 @@ class SCHAKEL_CAPABILITY("reader pool") ReaderPool {
   // open.
   store::Database* Take() SCHAKEL_ACQUIRE();
   void Give(store::Database* reader) SCHAKEL_RELEASE();
-  // How many are open now (status, tests).
+  // How many are open now (NodeCore::readers_open, for tests).
   size_t open_count() const;
 
  private:
