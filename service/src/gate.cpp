@@ -75,11 +75,9 @@ Gated<GateResult> EgressGate::DecideReading(const Caller& c, const GateRequest& 
   Evaluated e = core_.Read([&](NodeCore::Reading& r) -> Evaluated {
     // One snapshot for the case, the student and the consents; the reader
     // connection cannot write, so the transaction only reads.
-    store::Database& db = r.db();
-    if (Status begin = db.Exec("BEGIN DEFERRED;"); !begin.ok()) return {begin, std::nullopt};
-    Evaluated read = Evaluate(db, c, g);
-    db.Rollback();
-    return read;
+    store::ReadSnapshot snapshot(r.db());
+    if (Status begin = snapshot.Begin(); !begin.ok()) return {begin, std::nullopt};
+    return Evaluate(r.db(), c, g);
   });
   if (e.refusal) {
     NodeCore::Held held(core_);

@@ -46,6 +46,8 @@ Result<std::vector<InboxListItem>> Service::ListInbox(const Caller& c) {
   std::set<std::pair<std::string, std::string>> seen;
   {
     NodeCore::Reading reading(core_);
+    store::ReadSnapshot snapshot(reading.db());  // the list and what was seen, as of one moment
+    SCHAKEL_RETURN_IF_ERROR(snapshot.Begin());
     if (c.role == Role::kCoordinator) {
       SCHAKEL_ASSIGN_OR_RETURN(records, store::ListInbox(reading.db()));
     } else {

@@ -194,6 +194,10 @@ NodeCore::Reading::~Reading() {
   // A statement left stepped holds its snapshot: every later read would see
   // the database as it was then (a disabled token still working). Store
   // functions finalize their statements; this catches one that does not.
+  if (db_->InTransaction()) {  // a ReadSnapshot outlived by its Reading: end it
+    LogError("reader: a read transaction was left open; ended to release the snapshot");
+    db_->Rollback();
+  }
   if (int n = db_->ResetSteppedStatements(); n > 0) {
     LogError("reader: " + std::to_string(n) + " statement(s) left stepped; reset to release the snapshot");
   }

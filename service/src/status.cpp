@@ -44,6 +44,9 @@ Result<NodeStatusView> Service::NodeStatus(const Caller& c, Instant started) {
   // a delivery or a share being stored.
   NodeCore::Reading reading(core_);
   store::Database& db = reading.db();
+  // Its counts agree with each other: all read from one snapshot.
+  store::ReadSnapshot snapshot(db);
+  SCHAKEL_RETURN_IF_ERROR(snapshot.Begin());
   NodeStatusView v;
   v.now = core_.clock->Now();
   SCHAKEL_ASSIGN_OR_RETURN(audit::CheckpointSchedule schedule, audit::ReadSchedule(db, core_.audit_options, v.now));

@@ -9,6 +9,9 @@ namespace schakel::store {
 
 Result<NodeMetrics> CollectMetrics(Database& db) {
   NodeMetrics m;
+  // One snapshot: the counts of one scrape agree with each other.
+  ReadSnapshot snapshot(db);
+  SCHAKEL_RETURN_IF_ERROR(snapshot.Begin());
   {
     SCHAKEL_ASSIGN_OR_RETURN(Statement q,
                              db.Prepare("SELECT state, purpose, count(*) FROM shares GROUP BY state, purpose;"));

@@ -316,6 +316,45 @@ TEST(DatabaseReader, AStatementLeftSteppedIsResetSoTheReaderSeesLaterCommits) {
   EXPECT_EQ(reader->ResetSteppedStatements(), 0);
 }
 
+// Several reads from one snapshot (status, metrics, the gate): a commit
+// made between them is not half seen; the next snapshot sees it.
+TEST(DatabaseReader, AReadSnapshotSeesOneMomentAcrossACommit) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto writer = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  ASSERT_TRUE(SetMeta(*writer, "a", "1").ok());
+  ASSERT_TRUE(SetMeta(*writer, "b", "1").ok());
+  auto reader = MustOpen(dir / "node.db", key, OpenMode::kReader);
+  ASSERT_NE(reader, nullptr);
+  {
+    ReadSnapshot snapshot(*reader);
+    ASSERT_TRUE(snapshot.Begin().ok());
+    EXPECT_EQ(GetMeta(*reader, "a").value().value(), "1");
+    Transaction tx(*writer);  // the writer is not held up by the snapshot
+    ASSERT_TRUE(tx.Begin().ok());
+    ASSERT_TRUE(SetMeta(*writer, "a", "2").ok());
+    ASSERT_TRUE(SetMeta(*writer, "b", "2").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+    EXPECT_EQ(GetMeta(*reader, "b").value().value(), "1");  // not half of the commit
+    EXPECT_TRUE(reader->InTransaction());
+  }
+  EXPECT_FALSE(reader->InTransaction());
+  EXPECT_EQ(GetMeta(*reader, "a").value().value(), "2");
+  EXPECT_EQ(GetMeta(*reader, "b").value().value(), "2");
+
+  // Inside a transaction already open it leaves that transaction alone.
+  Transaction tx(*writer);
+  ASSERT_TRUE(tx.Begin().ok());
+  {
+    ReadSnapshot inner(*writer);
+    ASSERT_TRUE(inner.Begin().ok());
+    ASSERT_TRUE(SetMeta(*writer, "a", "3").ok());
+  }
+  EXPECT_TRUE(writer->InTransaction());
+  ASSERT_TRUE(tx.Commit().ok());
+  EXPECT_EQ(GetMeta(*reader, "a").value().value(), "3");
+}
+
 TEST(DatabaseReader, RefusesAMissingFileAndASchemaNotItsOwn) {
   TempDir dir;
   auto key = crypto::SecureBuffer::Random(32);

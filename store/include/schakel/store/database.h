@@ -172,4 +172,32 @@ class Transaction {
   bool active_ = false;
 };
 
+// One snapshot for several reads. Outside a transaction each statement sees
+// what was committed when it started, so two counts read one after the other
+// can straddle a commit (status once showed the outbox still holding a
+// revocation that its pending count had already seen go). Between Begin and
+// the end of its scope every statement sees the same committed state: a
+// deferred transaction, whose snapshot the first read takes. It takes no
+// write lock, so it works on a reader (OpenMode::kReader) and never waits on
+// a writer. Inside a transaction already open it does nothing.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Database& db) : db_(db) {}
+  ~ReadSnapshot() {
+    if (active_) db_.Rollback();  // only read: nothing to keep
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  Status Begin() {
+    if (db_.InTransaction()) return Status::Ok();
+    Status st = db_.Exec("BEGIN DEFERRED;");
+    active_ = st.ok();
+    return st;
+  }
+
+ private:
+  Database& db_;
+  bool active_ = false;
+};
+
 }  // namespace schakel::store
