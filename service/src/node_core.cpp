@@ -191,13 +191,16 @@ void NodeCore::RunGroup(const std::vector<GroupedWrite*>& group) {
 }
 
 NodeCore::Reading::~Reading() {
-  // A statement left stepped holds its snapshot: every later read would see
-  // the database as it was then (a disabled token still working). Store
-  // functions finalize their statements; this catches one that does not.
-  if (db_->InTransaction()) {  // a ReadSnapshot outlived by its Reading: end it
+  // A transaction left open on the connection holds its snapshot: every
+  // later read would see the database as it was then (a disabled token
+  // still working). store::ReadSnapshot ends its own; this catches one begun
+  // by hand and never ended.
+  if (db_->InTransaction()) {
     LogError("reader: a read transaction was left open; ended to release the snapshot");
     db_->Rollback();
   }
+  // A statement left stepped holds its snapshot the same way. Store
+  // functions finalize their statements; this catches one that does not.
   if (int n = db_->ResetSteppedStatements(); n > 0) {
     LogError("reader: " + std::to_string(n) + " statement(s) left stepped; reset to release the snapshot");
   }

@@ -196,6 +196,24 @@ TEST_F(LazyReaderPoolTest, OneConnectionAtStartTheOthersOpenedOnlyWhenReadsOverl
   EXPECT_EQ(core_.readers_open(), 3u);
 }
 
+TEST_F(LazyReaderPoolTest, AReadTransactionLeftOpenIsEndedWhenItsConnectionIsGivenBack) {
+  // Reads one after another share the one connection (above), so a snapshot
+  // left open would be what the next read sees.
+  store::Database* first = nullptr;
+  {
+    NodeCore::Reading reading(core_);
+    first = &reading.db();
+    ASSERT_TRUE(reading.db().Exec("BEGIN DEFERRED;").ok());
+    EXPECT_EQ(CountSeen(reading.db()), 0);  // the snapshot is taken here
+  }
+  EXPECT_FALSE(first->InTransaction()) << "the connection went back to the pool inside a transaction";
+  ASSERT_TRUE(
+      core_.WithDb([](NodeCore::Held& held) { return held.db().Exec("INSERT INTO seen (id) VALUES (1);"); }).ok());
+  NodeCore::Reading next(core_);
+  ASSERT_EQ(&next.db(), first);
+  EXPECT_EQ(CountSeen(next.db()), 1) << "the next read saw the database as it was before the commit";
+}
+
 TEST_F(LazyReaderPoolTest, AConnectionThatCannotBeOpenedIsTriedOnceAndReadsWaitForTheOpenOne) {
   fail_ = true;
   auto first = Hold();

@@ -19,7 +19,8 @@
 //   database, taken from the reader pool for the Reading's lifetime (a
 //   Reading waits only when every one is taken). SQLite's WAL lets them
 //   read beside a writer and beside each other; each statement sees what was
-//   committed when it started. An audited read reads under Reading, lets go,
+//   committed when it started, and reads whose figures must agree take one
+//   store::ReadSnapshot. An audited read reads under Reading, lets go,
 //   then writes its entry under Held before it shows anything.
 //
 // Lock order (docs/performance.md "Locks"): the node lock, then a reader,
