@@ -28,9 +28,10 @@
 // ran before; for comparing the two).
 //
 // Usage: lanes_bench [shares-per-live-row]   (default 300)
-// Environment: SCHAKEL_BENCH_ROWS=drain runs row 5 alone; with
-// SCHAKEL_BENCH_PERF_CTL=FIFO the 64 KB drain is what `perf record
-// --control=fifo:FIFO -D -1` records (docs/performance.md).
+// Environment: SCHAKEL_BENCH_ROWS=drain runs row 5 alone, =sweep the sweep
+// alone; with SCHAKEL_BENCH_PERF_CTL=FIFO the 64 KB drain (or, with =sweep,
+// the 500/s row) is what `perf record --control=fifo:FIFO -D -1` records
+// (docs/performance.md).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -372,7 +373,7 @@ double CpuSeconds() {
 }
 
 // With SCHAKEL_BENCH_PERF_CTL=FIFO (perf record --control=fifo:FIFO -D -1),
-// perf records the 64 KB drain alone.
+// perf records the 64 KB drain alone (the 500/s row with =sweep).
 void PerfControl(const std::string& command) {
   const char* fifo = std::getenv("SCHAKEL_BENCH_PERF_CTL");
   if (fifo == nullptr) return;
@@ -502,16 +503,22 @@ std::string ShareBody(const std::string& case_id, const std::string& to) {
 
 }  // namespace
 
-// The school's group-commit counters from GET /metrics: (transactions,
-// writes); (0, 0) when they cannot be read.
-std::pair<double, double> GroupCounts(ApiClient& admin) {
+// The school's counters from GET /metrics: the group commit's transactions
+// and writes, the node lock's acquisitions and its seconds waited and held;
+// zeros when they cannot be read.
+struct Counters {
+  double groups = 0, works = 0, lock_taken = 0, lock_waited = 0, lock_held = 0;
+};
+Counters ReadCounters(ApiClient& admin) {
   auto r = admin.Call("GET", "/metrics", "");
-  if (r.status != 200) return {0, 0};
+  if (r.status != 200) return {};
   auto value = [&](const std::string& name) {
     size_t at = r.body.find("\n" + name + " ");
     return at == std::string::npos ? 0.0 : std::atof(r.body.c_str() + at + name.size() + 2);
   };
-  return {value("schakel_write_groups_total"), value("schakel_grouped_writes_total")};
+  return {value("schakel_write_groups_total"), value("schakel_grouped_writes_total"),
+          value("schakel_node_lock_acquisitions_total"), value("schakel_node_lock_wait_seconds_total"),
+          value("schakel_node_lock_held_seconds_total")};
 }
 
 int main(int argc, char** argv) {
@@ -644,13 +651,18 @@ int main(int argc, char** argv) {
   };
   std::vector<std::string> notes;
 
-  // SCHAKEL_BENCH_ROWS=drain runs row 5 alone (for profiling the drain).
+  // SCHAKEL_BENCH_ROWS=drain runs row 5 alone, =sweep the sweep alone (for
+  // profiling either).
   const char* rows_wanted = std::getenv("SCHAKEL_BENCH_ROWS");
-  const bool drain_only = rows_wanted != nullptr && std::string(rows_wanted) == "drain";
+  const std::string rows_only = rows_wanted == nullptr ? "" : rows_wanted;
+  if (!rows_only.empty() && rows_only != "drain" && rows_only != "sweep") {
+    Die("SCHAKEL_BENCH_ROWS is drain or sweep, not " + rows_only);
+  }
+  const bool drain_only = rows_only == "drain", sweep_only = rows_only == "sweep";
   Row quiet, frozen_row, links_row, quiet_again, list_row, loaded;
   std::vector<Row> sweep;
   size_t received = 0;
-  if (!drain_only) {
+  if (!drain_only && !sweep_only) {
     // 1. Quiet.
     size_t r1 = fresh_recipient();
     QueueBackToBack(api_port, staff, ShareBody(case4k, healthy_ids[r1]), 10);
@@ -771,7 +783,8 @@ int main(int argc, char** argv) {
                       " ms");
       schakel_bench::StopNode(*healthy[r]);
     }
-
+  }
+  if (!drain_only) {
     // The sweep: live, quiet, at rising offered rates (about 2 s each, at least
     // a row's worth of shares); then 1c: a quiet row to the 500/s row's
     // recipient, which has received those shares today.
@@ -782,13 +795,26 @@ int main(int argc, char** argv) {
       if (!sweep.empty()) schakel_bench::StopNode(*healthy[last_sweep]);
       last_sweep = fresh_recipient();
       int count = std::max(per_row, static_cast<int>(rate * 2));
-      auto before = GroupCounts(admin);
+      Counters before = ReadCounters(admin);
+      if (sweep_only && rate == 500.0) PerfControl("enable");
+      double cpu_before = CpuSeconds();
+      auto wall_before = Clock::now();
       sweep.push_back(run_row("sweep: live, quiet", last_sweep, rate, count));
-      auto after = GroupCounts(admin);
-      double groups = after.first - before.first, works = after.second - before.second;
+      double wall = Seconds(Clock::now() - wall_before);
+      double cores = (CpuSeconds() - cpu_before) / wall;
+      if (sweep_only && rate == 500.0) PerfControl("disable");
+      Counters after = ReadCounters(admin);
+      double groups = after.groups - before.groups, works = after.works - before.works;
+      double taken = after.lock_taken - before.lock_taken;
+      // The row's wall time also holds the wait until the queue is empty and
+      // the audit reads: the shares of time are of the whole row.
       notes.push_back("sweep " + Fixed(rate, 0) + "/s: the API's shares were stored " + Fixed(works, 0) + " in " +
                       Fixed(groups, 0) + " transactions (group commit; mean " +
-                      Fixed(groups > 0 ? works / groups : 0.0, 2) + " per commit)");
+                      Fixed(groups > 0 ? works / groups : 0.0, 2) + " per commit); " + Fixed(cores, 2) +
+                      " CPU cores (this process); the school's node lock held " +
+                      Fixed(100 * (after.lock_held - before.lock_held) / wall, 0) + " % of the row's " +
+                      Fixed(wall, 1) + " s, taken " + Fixed(taken, 0) + " times, mean wait " +
+                      Fixed(taken > 0 ? 1000 * (after.lock_waited - before.lock_waited) / taken : 0.0, 2) + " ms");
     }
     received = sweep.back().delivery.ms.size();
     loaded = run_row("1c quiet, recipient got " + std::to_string(received) + " today", last_sweep, 50, per_row);
@@ -797,48 +823,50 @@ int main(int argc, char** argv) {
     for (const auto& n : notes) std::printf("%s\n", n.c_str());
   }
 
-  // 5. Drain, to a recipient that is down while the shares are queued.
-  std::printf(
-      "\n5 drain: shares queued back to back while the recipient (a fresh lvs-bN) is down; it starts; timed until\n"
-      "  its queue is empty\n");
-  std::printf("%-8s %6s %12s %14s %14s %16s %10s\n", "summary", "shares", "queue ms/op", "first dlv ms", "shares/s",
-              "steady shares/s", "CPU cores");
   std::vector<std::pair<size_t, double>> drains;
-  for (size_t size : {size_t{4096}, size_t{65536}}) {
-    int n = size == 4096 ? 300 : 200;
-    size_t r = next_healthy++;
-    schakel::Instant since = schakel::NowUtc() - std::chrono::seconds(1);
-    double queue_ms = 0;
-    std::vector<std::string> ids =
-        QueueBackToBack(api_port, staff, ShareBody(size == 4096 ? case4k : case64k, healthy_ids[r]), n, &queue_ms);
-    if (size == 65536) PerfControl("enable");
-    double cpu_before = CpuSeconds();
-    auto wall_before = Clock::now();
-    schakel_bench::StartNode(*healthy[r]);
-    schakel::Instant drain_start = schakel::NowUtc();
-    if (!WaitQueueEmpty(auditor, healthy_ids[r], std::chrono::seconds(120))) {
-      std::printf("    (%s's queue did not empty within 120 s)\n", healthy_ids[r].c_str());
+  if (!sweep_only) {
+    // 5. Drain, to a recipient that is down while the shares are queued.
+    std::printf(
+        "\n5 drain: shares queued back to back while the recipient (a fresh lvs-bN) is down; it starts; timed until\n"
+        "  its queue is empty\n");
+    std::printf("%-8s %6s %12s %14s %14s %16s %10s\n", "summary", "shares", "queue ms/op", "first dlv ms", "shares/s",
+                "steady shares/s", "CPU cores");
+    for (size_t size : {size_t{4096}, size_t{65536}}) {
+      int n = size == 4096 ? 300 : 200;
+      size_t r = next_healthy++;
+      schakel::Instant since = schakel::NowUtc() - std::chrono::seconds(1);
+      double queue_ms = 0;
+      std::vector<std::string> ids =
+          QueueBackToBack(api_port, staff, ShareBody(size == 4096 ? case4k : case64k, healthy_ids[r]), n, &queue_ms);
+      if (size == 65536) PerfControl("enable");
+      double cpu_before = CpuSeconds();
+      auto wall_before = Clock::now();
+      schakel_bench::StartNode(*healthy[r]);
+      schakel::Instant drain_start = schakel::NowUtc();
+      if (!WaitQueueEmpty(auditor, healthy_ids[r], std::chrono::seconds(120))) {
+        std::printf("    (%s's queue did not empty within 120 s)\n", healthy_ids[r].c_str());
+      }
+      double cores = (CpuSeconds() - cpu_before) / Seconds(Clock::now() - wall_before);
+      if (size == 65536) PerfControl("disable");
+      Latencies d = DeliveryLatencies(auditor, ids, since);
+      schakel_bench::StopNode(*healthy[r]);
+      double span = std::chrono::duration<double>(d.last_delivered - drain_start).count();
+      double steady_span = std::chrono::duration<double>(d.last_delivered - d.first_delivered).count();
+      double rate = d.ms.empty() || span <= 0 ? 0 : static_cast<double>(d.ms.size()) / span;
+      double steady = d.ms.size() < 2 || steady_span <= 0 ? 0 : static_cast<double>(d.ms.size() - 1) / steady_span;
+      double first = d.ms.empty() ? 0 : static_cast<double>((d.first_delivered - drain_start).count());
+      drains.emplace_back(size, rate);
+      std::printf("%-8s %6zu %12.2f %14.0f %14.1f %16.1f %10.2f%s\n", size == 4096 ? "4 KB" : "64 KB", d.ms.size(),
+                  queue_ms, first, rate, steady, cores,
+                  static_cast<int>(d.ms.size()) == n ? "" : "  (not all delivered)");
+      std::fflush(stdout);
     }
-    double cores = (CpuSeconds() - cpu_before) / Seconds(Clock::now() - wall_before);
-    if (size == 65536) PerfControl("disable");
-    Latencies d = DeliveryLatencies(auditor, ids, since);
-    schakel_bench::StopNode(*healthy[r]);
-    double span = std::chrono::duration<double>(d.last_delivered - drain_start).count();
-    double steady_span = std::chrono::duration<double>(d.last_delivered - d.first_delivered).count();
-    double rate = d.ms.empty() || span <= 0 ? 0 : static_cast<double>(d.ms.size()) / span;
-    double steady = d.ms.size() < 2 || steady_span <= 0 ? 0 : static_cast<double>(d.ms.size() - 1) / steady_span;
-    double first = d.ms.empty() ? 0 : static_cast<double>((d.first_delivered - drain_start).count());
-    drains.emplace_back(size, rate);
-    std::printf("%-8s %6zu %12.2f %14.0f %14.1f %16.1f %10.2f%s\n", size == 4096 ? "4 KB" : "64 KB", d.ms.size(),
-                queue_ms, first, rate, steady, cores,
-                static_cast<int>(d.ms.size()) == n ? "" : "  (not all delivered)");
-    std::fflush(stdout);
+    std::printf(
+        "  shares/s: delivered / (last delivery - recipient ready); steady: from the first delivery to the last;\n"
+        "  first dlv: the first delivery after the recipient was ready (the retry backoff of the failed attempts);\n"
+        "  CPU cores: this process's CPU time (both nodes and the bench) over the wall time, from the recipient's\n"
+        "  start until its queue was seen empty (polled every 50 ms)\n");
   }
-  std::printf(
-      "  shares/s: delivered / (last delivery - recipient ready); steady: from the first delivery to the last;\n"
-      "  first dlv: the first delivery after the recipient was ready (the retry backoff of the failed attempts);\n"
-      "  CPU cores: this process's CPU time (both nodes and the bench) over the wall time, from the recipient's\n"
-      "  start until its queue was seen empty (polled every 50 ms)\n");
 
   schakel_bench::StopNode(school);
   frozen.reset();
@@ -872,7 +900,7 @@ int main(int argc, char** argv) {
     return Percentile(v, 0.99);
   };
   std::printf("\ntargets (issue \"Delivery that never waits on a stranger\"; dlv p99, API p99 beside):\n");
-  if (!drain_only) {
+  if (!drain_only && !sweep_only) {
     PrintTarget("2 frozen partner, 50/s: p99 to the healthy one",
                 Fixed(p99(frozen_row)) + " (API " + Fixed(api_p99(frozen_row)) + ")", p99(frozen_row) <= 20,
                 "<= 20 ms");
@@ -882,11 +910,13 @@ int main(int argc, char** argv) {
     double ls = p99(list_row) - p99(quiet);
     PrintTarget("4 outbox listing: p99 over row 1 (over 1b)",
                 Fixed(ls) + " (" + Fixed(p99(list_row) - p99(quiet_again)) + ")", ls <= 10, "<= +10 ms");
-    const Row* worst = &quiet;
+  }
+  if (!drain_only) {
+    const Row* worst = sweep_only ? &sweep.front() : &quiet;
     for (const auto& r : sweep) {
       if (p99(r) > p99(*worst)) worst = &r;
     }
-    double worst_api = api_p99(quiet);
+    double worst_api = api_p99(*worst);
     for (const auto& r : sweep) worst_api = std::max(worst_api, api_p99(r));
     PrintTarget("live up to 500/s: worst p99 (at " + Fixed(worst->offered, 0) + "/s)",
                 Fixed(p99(*worst)) + " (API " + Fixed(worst_api) + ")", p99(*worst) <= 20, "<= 20 ms");

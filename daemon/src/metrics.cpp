@@ -2,6 +2,7 @@
 
 #include "service_names.h"
 
+#include <cstdio>
 #include <sstream>
 
 #include "schakel/base/version.h"
@@ -30,6 +31,13 @@ std::string Escape(const std::string& v) {
 
 void Family(std::ostringstream& o, const char* name, const char* type, const char* help) {
   o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+// Seconds to the microsecond (the stream's default would keep six digits).
+std::string Seconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6f", seconds);
+  return text;
 }
 
 }  // namespace
@@ -97,6 +105,19 @@ Result<std::string> PrometheusText(NodeCore& core) {
   Family(o, "schakel_grouped_writes_pending", "gauge",
          "Grouped writes waiting for their transaction to commit now (a writer holding the node lock shows here).");
   o << "schakel_grouped_writes_pending " << g.pending << "\n";
+  // The node lock (docs/performance.md "Locks"): its held time's rate is the
+  // share of time the writer was busy; the wait's rate over the acquisitions'
+  // is the mean wait.
+  const NodeCore::LockStats l = core.lock_stats();
+  Family(o, "schakel_node_lock_acquisitions_total", "counter",
+         "Times the node lock (the database writer and the audit log) was taken and let go.");
+  o << "schakel_node_lock_acquisitions_total " << l.taken << "\n";
+  Family(o, "schakel_node_lock_wait_seconds_total", "counter",
+         "Seconds threads waited for the node lock, all of them together.");
+  o << "schakel_node_lock_wait_seconds_total " << Seconds(l.waited_seconds) << "\n";
+  Family(o, "schakel_node_lock_held_seconds_total", "counter",
+         "Seconds the node lock was held (writes and their durable commits); its rate is the share of time held.");
+  o << "schakel_node_lock_held_seconds_total " << Seconds(l.held_seconds) << "\n";
   // Argon2id in its own process (crypto/kdf_helper.h): each miss ran on a
   // thread of this process instead.
   Family(

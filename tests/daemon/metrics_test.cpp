@@ -41,6 +41,17 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   EXPECT_NE(body.find("# TYPE schakel_write_groups_total counter\n"), std::string::npos) << body;
   EXPECT_NE(body.find("# TYPE schakel_grouped_writes_total counter\n"), std::string::npos) << body;
   EXPECT_NE(body.find("\nschakel_grouped_writes_pending 0\n"), std::string::npos) << body;
+  // The node lock: the share and the refusal above were written under it,
+  // so it was taken and held for some time (waits may be zero).
+  std::smatch lock;
+  ASSERT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_node_lock_acquisitions_total ([0-9]+)\n"))) << body;
+  EXPECT_GE(std::stoll(lock[1]), 2);
+  ASSERT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_node_lock_held_seconds_total ([0-9]+\\.[0-9]{6})\n")))
+      << body;
+  EXPECT_GT(std::stod(lock[1]), 0.0);
+  EXPECT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_node_lock_wait_seconds_total [0-9]+\\.[0-9]{6}\n")))
+      << body;
+  EXPECT_NE(body.find("# TYPE schakel_node_lock_held_seconds_total counter\n"), std::string::npos) << body;
   // Spawned from build/, the daemon found the schakel-kdf beside it; nothing
   // derived yet, nothing fell back to a thread.
   EXPECT_NE(body.find("# TYPE schakel_kdf_helper_failures_total counter\n"), std::string::npos) << body;
@@ -60,8 +71,9 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
       body, m, std::regex("\nschakel_partner_outbox_oldest_timestamp_seconds\\{partner=\"lvs-b\"\\} ([0-9]+)\n")))
       << body;
   EXPECT_GT(std::stoll(m[1]), 1700000000LL);
-  // Every sample line is name{labels} value, and no label carries a person's
-  // or a case's id, nor this node's.
+  // Every sample line is name{labels} value (a number; seconds have a
+  // fraction), and no label carries a person's or a case's id, nor this
+  // node's.
   for (const char* personal : {"stu-", "casus-", "school-a", "mentor", "Sanne"}) {
     EXPECT_EQ(body.find(personal), std::string::npos) << personal << " in\n" << body;
   }
@@ -70,9 +82,19 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   while (std::getline(lines, line)) {
     if (line.empty() || line[0] == '#') continue;
     EXPECT_TRUE(std::regex_match(
-        line, std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.-]*\"(,[a-z_]+=\"[a-z0-9_.-]*\")*\\})? [0-9]+")))
+        line,
+        std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.-]*\"(,[a-z_]+=\"[a-z0-9_.-]*\")*\\})? [0-9]+(\\.[0-9]+)?")))
         << line;
   }
+
+  // Prometheus's own linter (Debian's prometheus package; ./dev setup
+  // installs it) reads the text as Prometheus would and finds nothing to
+  // say: names, types, HELP, units and the _total of counters.
+  const std::string text_file = tmp.path() + "/metrics.txt";
+  testing::WriteAll(text_file, body);
+  ASSERT_NE(testing::RunCommand("command -v promtool"), "")
+      << "promtool not found: install Debian's prometheus package (./dev setup does)";
+  EXPECT_EQ(testing::RunCommand("promtool check metrics < '" + text_file + "' 2>&1; echo \"exit $?\""), "exit 0");
 
   // Another role, or no token: refused.
   EXPECT_NE(HttpGet(api, "/metrics", fed["school"].tokens.at("mentor")).find("HTTP/1.1 403"), std::string::npos);
