@@ -912,11 +912,13 @@ int main(int argc, char** argv) {
                 Fixed(ls) + " (" + Fixed(p99(list_row) - p99(quiet_again)) + ")", ls <= 10, "<= +10 ms");
   }
   if (!drain_only) {
-    const Row* worst = sweep_only ? &sweep.front() : &quiet;
+    // Row 1 and the sweep (the sweep alone with =sweep).
+    const Row& first = sweep_only ? sweep.front() : quiet;
+    const Row* worst = &first;
     for (const auto& r : sweep) {
       if (p99(r) > p99(*worst)) worst = &r;
     }
-    double worst_api = api_p99(*worst);
+    double worst_api = api_p99(first);
     for (const auto& r : sweep) worst_api = std::max(worst_api, api_p99(r));
     PrintTarget("live up to 500/s: worst p99 (at " + Fixed(worst->offered, 0) + "/s)",
                 Fixed(p99(*worst)) + " (API " + Fixed(worst_api) + ")", p99(*worst) <= 20, "<= 20 ms");
