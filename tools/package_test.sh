@@ -150,23 +150,9 @@ RUN_GROUP=$(id -gn "$RUN_USER")
 # What postinst does, with the stand-in's group for schakel.
 install -d -m 0750 -o root -g "$RUN_GROUP" "$ROOT/etc/schakel"
 # `init --listen HOST:P` puts the API, link and console listeners on P+1..P+3:
-# find four free loopback ports in a row.
-PEER_PORT=$(python3 - <<'EOF'
-import random, socket
-for _ in range(200):
-    base = random.randrange(20000, 60000)
-    socks = []
-    try:
-        for p in range(base, base + 4):
-            s = socket.socket(); socks.append(s); s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        for s in socks: s.close()
-    print(base); break
-EOF
-)
-[ -n "$PEER_PORT" ] || fail "no four free loopback ports in a row"
+# find four free loopback ports in a row (below the ephemeral range, claimed
+# against other tests: tools/free_port_base.py).
+PEER_PORT=$(python3 "$ROOT_SRC/tools/free_port_base.py") || fail "no four free loopback ports in a row"
 "$ROOT/usr/bin/schakel" init --dir "$STATE" --name "Pakkettest College" --org-id school-pakkettest \
   --org-type school --listen "127.0.0.1:$PEER_PORT" >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; fail "schakel init"; }
 mv "$STATE/secrets/db.key" "$KEY"

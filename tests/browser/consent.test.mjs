@@ -101,8 +101,8 @@ async function startDaemon(node) {
   const child = spawn(path.join(BIN, 'schakeld'), ['--dir', node.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d) => { node.log = (node.log || '') + d; });
   daemons.push(child);
-  await waitForPort(node.api, 20000);
-  await waitForPort(node.links, 20000);
+  await waitForPort(node.api, 20000, child, () => node.log);
+  await waitForPort(node.links, 20000, child, () => node.log);
 }
 
 async function until(what, ms, predicate) {

@@ -72,7 +72,7 @@ async function startDaemon(node) {
   const child = spawn(path.join(BIN, 'schakeld'), ['--dir', node.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d) => { node.log = (node.log || '') + d; });
   daemons.push(child);
-  await waitForPort(node.console, 20000);
+  await waitForPort(node.console, 20000, child, () => node.log);
 }
 
 async function signIn(node, user) {

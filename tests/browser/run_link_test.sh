@@ -15,22 +15,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Four consecutive free ports (peer, api, links, console).
-base=$(python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    socks = []
-    try:
-        for i in range(4):
-            s = socket.socket(); s.bind(("127.0.0.1", p + i)); socks.append(s)
-        print(p); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
-)
+# Four consecutive free ports (peer, api, links, console), below the
+# ephemeral range and claimed against the other tests (tools/free_port_base.py).
+base=$(python3 "$here/../../tools/free_port_base.py")
 dir=$tmp/school
 "$build/schakel" init --dir "$dir" --name "Trajectum College" --org-id school-a --org-type school \
   --listen "127.0.0.1:$base" >/dev/null

@@ -3,9 +3,10 @@
 // width check.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -54,32 +55,72 @@ export function totp(secret, at = Date.now()) {
   return String(bin % 1000000).padStart(6, '0');
 }
 
-// Four consecutive free ports (peer, api, links, console), chosen at random.
+// Four consecutive free ports (peer, api, links, console), chosen at random
+// below Linux's ephemeral range (32768-60999) and claimed like the C++ tests
+// claim theirs (tests/federation_support.h, ClaimPortBase): a daemon binds
+// its ports seconds after they were picked, and meanwhile any outgoing
+// connection of a test running beside this one may be given an ephemeral
+// port (a CI run once saw a console port in that range never open).
+const PORT_CLAIMS = '/tmp/schakel-test-ports';
+
+function claimPortBase(base) {
+  mkdirSync(PORT_CLAIMS, { recursive: true, mode: 0o700 });
+  const file = path.join(PORT_CLAIMS, String(base));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+      return true;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    let st;
+    try { st = statSync(file); } catch { continue; }  // released meanwhile: try again
+    if (Date.now() - st.mtimeMs < 3600 * 1000) return false;
+    rmSync(file, { force: true });  // stale: its process is long gone
+  }
+  return false;
+}
+
 export async function freePortBase() {
   const tryBind = (port) => new Promise((resolve) => {
     const s = net.createServer();
     s.once('error', () => resolve(false));
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
-  for (let i = 0; i < 200; i++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
+  for (let i = 0; i < 400; i++) {
+    const base = 10000 + Math.floor(Math.random() * 5690) * 4;  // 10000 .. 32759, as the C++ tests
+    if (!claimPortBase(base)) continue;
     let ok = true;
     for (let p = base; p < base + 4 && ok; p++) ok = await tryBind(p);
     if (ok) return base;
   }
-  throw new Error('no four free consecutive ports');
+  throw new Error('no four free consecutive ports below the ephemeral range');
 }
 
-// Resolves once something listens on 127.0.0.1:port; rejects after `ms`.
-export function waitForPort(port, ms) {
+// Resolves once something listens on 127.0.0.1:port; rejects after `ms`,
+// or at once when `child` (the daemon meant to listen) has exited, with what
+// it wrote to stderr (`logOf()`), so that a failure says why.
+export function waitForPort(port, ms, child = null, logOf = () => '') {
   const deadline = Date.now() + ms;
+  const why = () => {
+    const log = String(logOf() || '').trim().split('\n').slice(-15).join('\n');
+    return log ? `; the daemon's stderr ended with:\n${log}` : '; the daemon wrote nothing to stderr';
+  };
   return new Promise((resolve, reject) => {
     const attempt = () => {
+      if (child && child.exitCode !== null) {
+        reject(new Error(`the daemon meant to listen on port ${port} exited with ${child.exitCode}${why()}`));
+        return;
+      }
+      if (child && child.signalCode !== null) {
+        reject(new Error(`the daemon meant to listen on port ${port} was ended by ${child.signalCode}${why()}`));
+        return;
+      }
       const s = net.connect(port, '127.0.0.1');
       s.once('connect', () => { s.destroy(); resolve(); });
       s.once('error', () => {
         s.destroy();
-        if (Date.now() > deadline) reject(new Error(`port ${port} did not open`));
+        if (Date.now() > deadline) reject(new Error(`port ${port} did not open within ${ms} ms${child ? why() : ''}`));
         else setTimeout(attempt, 100);
       });
     };
