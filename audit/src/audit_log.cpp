@@ -228,10 +228,11 @@ Result<AuditLog::Statements*> AuditLog::Prepared() {
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement last_checkpoint, db_.Prepare(kLastCheckpointSql));
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement ts_at, db_.Prepare(kTsAtSql));
   SCHAKEL_ASSIGN_OR_RETURN(store::Statement insert,
-                           db_.Prepare("INSERT INTO audit_log (" + std::string(kEntryColumns) +
+                           db_.Prepare("INSERT OR ROLLBACK INTO audit_log (" + std::string(kEntryColumns) +
                                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
-  SCHAKEL_ASSIGN_OR_RETURN(store::Statement insert_checkpoint,
-                           db_.Prepare("INSERT INTO audit_checkpoints (seq, hash, ts, sig) VALUES (?, ?, ?, ?);"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      store::Statement insert_checkpoint,
+      db_.Prepare("INSERT OR ROLLBACK INTO audit_checkpoints (seq, hash, ts, sig) VALUES (?, ?, ?, ?);"));
   stmts_ = std::make_unique<Statements>(Statements{std::move(tail), std::move(last_checkpoint), std::move(ts_at),
                                                    std::move(insert), std::move(insert_checkpoint)});
   return stmts_.get();
@@ -242,8 +243,11 @@ Status AuditLog::InTransaction(Fn&& fn) {
   if (db_.InTransaction()) {
     // The caller's transaction. No savepoint: SQLCipher encrypts every page
     // a savepoint journals, which made an append four times as expensive
-    // (bench/audit_bench.cpp). A failed statement undoes itself; after any
-    // other failure the caller rolls back, as it does on every error.
+    // (bench/audit_bench.cpp). For the same reason the inserts say OR
+    // ROLLBACK and the append-only triggers RAISE(ROLLBACK) (schema 24): with
+    // ABORT, SQLite journals the statement's pages on its own. A failed
+    // insert ends the caller's transaction, which the caller rolls back on
+    // every error anyway; Database refuses any further statement in it.
     return fn();
   }
   store::Transaction tx(db_);

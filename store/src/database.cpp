@@ -215,7 +215,17 @@ Status Database::Error(std::string_view what) const {
   }
 }
 
+Status Database::CheckTransactionAlive() const {
+  if (write_tx_ && sqlite3_get_autocommit(db_) != 0) {
+    return Status::Internal(path_ +
+                            ": the transaction was ended by a statement that failed before; nothing more is written "
+                            "in it (roll it back and start again)");
+  }
+  return Status::Ok();
+}
+
 Status Database::Exec(std::string_view sql) {
+  SCHAKEL_RETURN_IF_ERROR(CheckTransactionAlive());
   std::string text(sql);
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Error("exec");
@@ -240,24 +250,31 @@ Status Database::Begin() {
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE;", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Error("begin");
   }
+  write_tx_ = true;
   return Status::Ok();
 }
 
 Status Database::Commit() {
+  if (Status alive = CheckTransactionAlive(); !alive.ok()) {
+    write_tx_ = false;
+    return alive;
+  }
   if (sqlite3_exec(db_, "COMMIT;", nullptr, nullptr, nullptr) != SQLITE_OK) {
     Status st = Error("commit");
     Rollback();
     return st;
   }
+  write_tx_ = false;
   return Status::Ok();
 }
 
 void Database::Rollback() {
+  write_tx_ = false;
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
 }
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
-bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+bool Database::InTransaction() const { return write_tx_ || sqlite3_get_autocommit(db_) == 0; }
 
 size_t Database::KeptStatements() const {
   std::lock_guard<std::mutex> lock(pool_->mu);
@@ -411,6 +428,7 @@ Statement& Statement::BindNull(int index) {
 
 Result<bool> Statement::Step() {
   if (!bind_error_.ok()) return bind_error_;
+  SCHAKEL_RETURN_IF_ERROR(db_->CheckTransactionAlive());
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;

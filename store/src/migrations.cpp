@@ -677,9 +677,27 @@ BEGIN
 END;
 )sql";
 
-constexpr std::array<std::string_view, 23> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,
+// Version 24: the audit tables' guards against an insert over an existing
+// seq end the transaction (RAISE(ROLLBACK)) instead of the statement
+// (ABORT), and the audit log inserts with OR ROLLBACK (issue 19,
+// docs/performance.md "No statement journals"). A statement that can abort
+// alone inside a transaction makes SQLite journal each page it changes, and
+// SQLCipher encrypts and authenticates every journalled page: with ABORT an
+// audit entry cost about twice the writes. The insert is refused as before.
+constexpr std::string_view kV24 = R"sql(
+DROP TRIGGER audit_log_no_replace;
+CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+  WHEN EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq)
+  BEGIN SELECT RAISE(ROLLBACK, 'the audit log is append-only'); END;
+DROP TRIGGER audit_checkpoints_no_replace;
+CREATE TRIGGER audit_checkpoints_no_replace BEFORE INSERT ON audit_checkpoints
+  WHEN EXISTS (SELECT 1 FROM audit_checkpoints WHERE seq = NEW.seq)
+  BEGIN SELECT RAISE(ROLLBACK, 'audit checkpoints are append-only'); END;
+)sql";
+
+constexpr std::array<std::string_view, 24> kMigrations = {kV1,  kV2,  kV3,  kV4,  kV5,  kV6,  kV7,  kV8,
                                                           kV9,  kV10, kV11, kV12, kV13, kV14, kV15, kV16,
-                                                          kV17, kV18, kV19, kV20, kV21, kV22, kV23};
+                                                          kV17, kV18, kV19, kV20, kV21, kV22, kV23, kV24};
 
 }  // namespace
 

@@ -1,5 +1,13 @@
 // Typed records, shares and the outbox ("outgoing"): every SQL statement on
 // those tables.
+//
+// Their UPDATEs say OR ROLLBACK: an UPDATE that may fail on a constraint
+// with ABORT, inside a transaction, makes SQLite journal every page it
+// changes for the statement alone, and SQLCipher encrypts and authenticates
+// each of those pages once more (about 40 % of such an UPDATE; issue 19,
+// docs/performance.md "No statement journals"). With ROLLBACK a failure ends
+// the whole transaction instead, which every caller rolls back on an error
+// anyway; Database refuses any further statement in it.
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -150,7 +158,8 @@ Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::str
   return AllRows<ShareRecord>(s, ReadShare);
 }
 Status SetShareConsentIds(Database& db, const std::string& message_id, const std::vector<std::string>& consent_ids) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE shares SET consent_ids = ? WHERE message_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("UPDATE OR ROLLBACK shares SET consent_ids = ? WHERE message_id = ?;"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, ListText(consent_ids)).Bind(2, message_id).Run());
   if (db.Changes() == 0) return Status::NotFound("no share " + message_id);
   return Status::Ok();
@@ -160,7 +169,7 @@ Status SetShareState(Database& db, const std::string& message_id, ShareState sta
                      const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s,
-      db.Prepare("UPDATE shares SET state = ?, state_reason = ?, state_changed = ? WHERE message_id = ?;"));
+      db.Prepare("UPDATE OR ROLLBACK shares SET state = ?, state_reason = ?, state_changed = ? WHERE message_id = ?;"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, ShareStateName(state)).Bind(2, reason).Bind(3, at).Bind(4, message_id).Run());
   if (db.Changes() == 0) return Status::NotFound("no share " + message_id);
   return Status::Ok();
@@ -170,29 +179,32 @@ Status SetShareApproved(Database& db, const std::string& message_id, const std::
                         const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(
       Statement s,
-      db.Prepare("UPDATE shares SET approved_by = ?, state = 'queued', state_changed = ? WHERE message_id = ?;"));
+      db.Prepare(
+          "UPDATE OR ROLLBACK shares SET approved_by = ?, state = 'queued', state_changed = ? WHERE message_id = ?;"));
   SCHAKEL_RETURN_IF_ERROR(s.Bind(1, approved_by).Bind(2, at).Bind(3, message_id).Run());
   if (db.Changes() == 0) return Status::NotFound("no share " + message_id);
   return Status::Ok();
 }
 
 Status SetShareBodyHash(Database& db, const std::string& message_id, const std::vector<uint8_t>& body_hash) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE shares SET body_hash = ? WHERE message_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("UPDATE OR ROLLBACK shares SET body_hash = ? WHERE message_id = ?;"));
   return s.BindBlob(1, body_hash).Bind(2, message_id).Run();
 }
 
 Status MarkShareDelivered(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
                           const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare("UPDATE shares SET state = 'delivered', receipt = ?, delivered_at = ?, state_changed = ? "
-                              "WHERE message_id = ? AND state IN ('queued', 'sending');"));
+      Statement s,
+      db.Prepare("UPDATE OR ROLLBACK shares SET state = 'delivered', receipt = ?, delivered_at = ?, state_changed = ? "
+                 "WHERE message_id = ? AND state IN ('queued', 'sending');"));
   return s.BindBlob(1, receipt).Bind(2, at).Bind(3, at).Bind(4, message_id).Run();
 }
 
 Status KeepLateReceipt(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
                        const std::string& at) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare("UPDATE shares SET receipt = ?, delivered_at = ? WHERE message_id = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("UPDATE OR ROLLBACK shares SET receipt = ?, delivered_at = ? WHERE message_id = ?;"));
   return s.BindBlob(1, receipt).Bind(2, at).Bind(3, message_id).Run();
 }
 
@@ -288,13 +300,15 @@ Result<bool> HasOutgoingTo(Database& db, const std::string& recipient_id) {
 Status RescheduleOutgoing(Database& db, int64_t id, int64_t attempts, int64_t next_attempt_ms,
                           const std::string& last_error) {
   SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare("UPDATE outgoing SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?;"));
+      Statement s,
+      db.Prepare("UPDATE OR ROLLBACK outgoing SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?;"));
   return s.Bind(1, attempts).Bind(2, next_attempt_ms).Bind(3, last_error).Bind(4, id).Run();
 }
 
 Status ExpediteOutgoing(Database& db, const std::string& recipient_id, int64_t now_ms) {
   SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare("UPDATE outgoing SET next_attempt = ?1 WHERE recipient_id = ?2 AND next_attempt > ?1;"));
+      Statement s,
+      db.Prepare("UPDATE OR ROLLBACK outgoing SET next_attempt = ?1 WHERE recipient_id = ?2 AND next_attempt > ?1;"));
   return s.Bind(1, now_ms).Bind(2, recipient_id).Run();
 }
 

@@ -155,6 +155,24 @@ TEST(KeptDatabase, SchoolFromVersion5OpensMigratedWithItsShares) {
   ASSERT_TRUE(kept_region.ok() && kept_region->has_value()) << kept_region.status().message();
   EXPECT_FALSE((*kept_region)->allow_local_address);
 
+  // Version 24: the guards against an insert over an existing audit seq end
+  // the transaction instead of the statement, and still refuse it: the kept
+  // entry 1 stays as version 5 wrote it (the chain check below).
+  for (const char* trigger : {"audit_log_no_replace", "audit_checkpoints_no_replace"}) {
+    auto sql = db->Prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?;");
+    ASSERT_TRUE(sql.ok()) << sql.status().message();
+    sql->Bind(1, std::string(trigger));
+    auto row = sql->Step();
+    ASSERT_TRUE(row.ok() && *row) << trigger;
+    EXPECT_NE(sql->Text(0).find("RAISE(ROLLBACK"), std::string::npos) << sql->Text(0);
+  }
+  Status replaced = db->Exec(
+      "INSERT OR REPLACE INTO audit_log SELECT seq, ts, actor_user, actor_role, actor_org, action, subject, object, "
+      "purpose, legal_basis, 'tampered', reason, source, prev_hash, hash, format, recipient, categories, consents "
+      "FROM audit_log WHERE seq = 1;");
+  EXPECT_FALSE(replaced.ok());
+  EXPECT_NE(replaced.message().find("append-only"), std::string::npos) << replaced.message();
+
   // The audit chain written under version 5 verifies under today's code.
   auto identity = LoadIdentity(*db);
   ASSERT_TRUE(identity.ok()) << identity.status().message();

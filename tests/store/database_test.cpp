@@ -149,6 +149,39 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(GetMeta(*db, "a").value().value(), "2");
 }
 
+// A statement with OR ROLLBACK that fails ends the whole transaction (the
+// hot UPDATEs and the audit inserts say so: docs/performance.md "No
+// statement journals"). What the caller runs after it must not slip out as
+// statements of their own, each kept at once: the connection refuses them
+// until the caller rolls back.
+TEST(Database, AFailedStatementThatEndsTheTransactionLetsNothingRunOutsideIt) {
+  TempDir dir;
+  auto key = crypto::SecureBuffer::Random(32);
+  auto db = MustOpen(dir / "node.db", key, OpenMode::kCreate);
+  {
+    Transaction tx(*db);
+    ASSERT_TRUE(tx.Begin().ok());
+    ASSERT_TRUE(SetMeta(*db, "a", "1").ok());
+    EXPECT_FALSE(db->Exec("INSERT OR ROLLBACK INTO meta (key, value) VALUES ('b', NULL);").ok());
+    EXPECT_TRUE(db->InTransaction());
+    Status more = SetMeta(*db, "c", "3");
+    EXPECT_EQ(more.code(), Code::kInternal);
+    EXPECT_NE(more.message().find("ended by a statement that failed"), std::string::npos) << more.message();
+    EXPECT_FALSE(db->Exec("INSERT INTO meta (key, value) VALUES ('d', '4');").ok());
+    Status commit = tx.Commit();
+    EXPECT_FALSE(commit.ok());
+    EXPECT_NE(commit.message().find("roll it back"), std::string::npos) << commit.message();
+  }
+  EXPECT_FALSE(db->InTransaction());
+  for (const char* k : {"a", "b", "c", "d"}) EXPECT_FALSE(GetMeta(*db, k).value().has_value()) << k;
+  // The next transaction works as ever.
+  Transaction tx(*db);
+  ASSERT_TRUE(tx.Begin().ok());
+  ASSERT_TRUE(SetMeta(*db, "e", "5").ok());
+  ASSERT_TRUE(tx.Commit().ok());
+  EXPECT_EQ(GetMeta(*db, "e").value().value(), "5");
+}
+
 // Statements are kept for reuse (Database::Prepare): one taken again is as
 // new -- reset, no bindings -- whatever its last user left.
 TEST(DatabaseStatements, AStatementIsReusedResetAndWithoutItsBindings) {

@@ -61,7 +61,10 @@ class Database {
   Result<Statement> Prepare(std::string_view sql);
 
   // Transactions: BEGIN IMMEDIATE, so writers queue on the lock at the start
-  // rather than fail half-way.
+  // rather than fail half-way. A statement with OR ROLLBACK (or a trigger's
+  // RAISE(ROLLBACK)) that fails ends the transaction at once; from then until
+  // Commit or Rollback every statement on the connection is refused (it would
+  // otherwise run on its own, outside the transaction, and be kept).
   Status Begin();
   Status Commit();
   void Rollback();
@@ -93,10 +96,14 @@ class Database {
   Status Migrate();
   Status CheckCurrentSchema();
   Status Error(std::string_view what) const;
+  // Not OK when Begin's transaction was ended by a failed statement.
+  Status CheckTransactionAlive() const;
 
   sqlite3* db_;
   std::string path_;
   int schema_version_ = 0;
+  // Between a successful Begin and its Commit or Rollback.
+  bool write_tx_ = false;
   // Statements done with, by their SQL text (database.cpp). Shared with
   // every Statement of this connection: one may be let go after its
   // Database (it is then finalized) or on another thread.
