@@ -35,13 +35,10 @@ std::optional<crypto::RefusalCode> InboxHandler::CheckFlow(const store::Partner&
   return std::nullopt;
 }
 
-Result<bool> InboxHandler::OverQuota(NodeCore::Held& held, const std::string& peer, size_t bytes, Instant now) const {
-  SCHAKEL_ASSIGN_OR_RETURN(store::InboundVolume minute,
-                           store::InboundSince(held.db(), peer, FormatInstantMs(now - std::chrono::minutes(1))));
-  if (minute.shares >= core_.config.inbound_shares_per_minute) return true;
-  SCHAKEL_ASSIGN_OR_RETURN(store::InboundVolume day,
-                           store::InboundSince(held.db(), peer, FormatInstantMs(now - std::chrono::hours(24))));
-  return day.bytes + static_cast<int64_t>(bytes) > core_.config.inbound_bytes_per_day;
+Result<bool> InboxHandler::OverQuota(NodeCore::Held& held, const std::string& peer, size_t bytes, Instant now) {
+  SCHAKEL_ASSIGN_OR_RETURN(InboundWindows::Volume v, inbound_.At(held.db(), peer, now));
+  if (v.minute_shares >= core_.config.inbound_shares_per_minute) return true;
+  return v.day_bytes + static_cast<int64_t>(bytes) > core_.config.inbound_bytes_per_day;
 }
 
 Result<std::string> InboxHandler::Refuse(const std::string& peer, uint16_t version, const crypto::EnvelopeHeader& h,

@@ -248,6 +248,7 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
     if (batch.ok()) FaultPoint("inbox.before_commit");
     if (batch.ok()) batch = tx.Commit();
     if (batch.ok()) FaultPoint("inbox.after_commit");
+    if (!batch.ok()) inbound_.Forget(peer);  // it counted shares that were not kept
   }
   for (size_t i : to_store) {
     Arrival& a = arrivals[i];
@@ -359,10 +360,17 @@ Result<std::string> InboxHandler::StoreReceived(const std::string& peer, const s
   NodeCore::Held held(core_);
   store::Transaction tx(held.db());
   SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  SCHAKEL_ASSIGN_OR_RETURN(std::string answer, StoreOne(held, peer, r, receipt_bytes, now, over_quota, trace_reason));
-  if (*over_quota) return answer;  // nothing written; the transaction rolls back
-  FaultPoint("inbox.before_commit");
-  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  Result<std::string> answer = StoreOne(held, peer, r, receipt_bytes, now, over_quota, trace_reason);
+  if (answer.ok() && *over_quota) return answer;  // nothing written; the transaction rolls back
+  Status st = answer.status();
+  if (st.ok()) {
+    FaultPoint("inbox.before_commit");
+    st = tx.Commit();
+  }
+  if (!st.ok()) {
+    inbound_.Forget(peer);  // it may have counted a share that was not kept
+    return st;
+  }
   FaultPoint("inbox.after_commit");
   LogInfo("received share " + r.message_id + " from " + peer);
   return answer;
@@ -387,6 +395,7 @@ Result<std::string> InboxHandler::StoreOne(NodeCore::Held& held, const std::stri
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::InboxRoute> route,
                            store::FindInboxRoute(held.db(), peer, r.student_id));
   SCHAKEL_ASSIGN_OR_RETURN(bool inserted, store::InsertInboxIfNew(held.db(), r));
+  if (inserted) inbound_.Add(peer, r.received, static_cast<int64_t>(r.summary ? r.summary->size() : 0));
   if (!inserted) {
     // The same message arrived twice at once (a retry on a second connection
     // while the first was being opened): the first one stored is answered.

@@ -83,6 +83,16 @@ Result<InboundVolume> InboundSince(Database& db, const std::string& sender_id, c
   return InboundVolume{s.Int(0), s.Int(1)};
 }
 
+Result<InboundVolume> InboundBetween(Database& db, const std::string& sender_id, const std::string& from,
+                                     const std::string& to) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*), coalesce(sum(summary_bytes), 0) FROM inbox "
+                                                   "WHERE sender_id = ? AND received >= ? AND received < ?;"));
+  s.Bind(1, sender_id).Bind(2, from).Bind(3, to);
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::Internal("inbox: count returned no row");
+  return InboundVolume{s.Int(0), s.Int(1)};
+}
+
 Result<std::vector<InboxRecord>> ListInbox(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kInboxSelect) + "ORDER BY received, message_id;"));
   return AllRows<InboxRecord>(s, ReadInbox);

@@ -45,6 +45,7 @@
 #include "schakel/audit/ldv.h"
 #include "schakel/consent/vocabulary.h"
 #include "schakel/crypto/envelope.h"
+#include "schakel/peer/inbound_windows.h"
 #include "schakel/peer/peer_client.h"
 #include "schakel/peer/peer_server.h"
 #include "schakel/service/node_core.h"
@@ -374,8 +375,9 @@ class InboxHandler final : public PeerHandler {
   std::optional<crypto::RefusalCode> CheckFlow(const store::Partner& partner, const crypto::EnvelopeHeader& h,
                                                consent::CategorySet present, Instant now) const;
   // Whether storing `bytes` more from `peer` now would exceed its quotas
-  // (node lock held; counted from the inbox).
-  Result<bool> OverQuota(NodeCore::Held& held, const std::string& peer, size_t bytes, Instant now) const;
+  // (node lock held; counted from the inbox, kept between receipts in
+  // inbound_).
+  Result<bool> OverQuota(NodeCore::Held& held, const std::string& peer, size_t bytes, Instant now);
   // Audits `inbox.refused` (node lock), then answers: a signed refusal to a
   // sender that speaks kPeerProtocolRefusalVersion, else kDenied
   // "refused: <code>" (a FAILURE frame).
@@ -392,6 +394,9 @@ class InboxHandler final : public PeerHandler {
                                const std::string& receipt_bytes, Instant now, bool* over_quota,
                                std::string_view trace_reason = {});
   NodeCore& core_;
+  // GUARDED_BY(the node lock): used only under NodeCore::Held, in the
+  // transaction that stores; a partner is forgotten when it did not commit.
+  InboundWindows inbound_;
   std::mutex refused_mu_;
   std::set<std::string> refused_;  // GUARDED_BY(refused_mu_): "peer region hash" of directories refused
 };

@@ -357,6 +357,10 @@ struct InboundVolume {
   int64_t bytes = 0;
 };
 Result<InboundVolume> InboundSince(Database& db, const std::string& sender_id, const std::string& since);
+// The same for the rows received at or after `from` and before `to` (the
+// rows a sliding window let go of as it moved from `from` to `to`).
+Result<InboundVolume> InboundBetween(Database& db, const std::string& sender_id, const std::string& from,
+                                     const std::string& to);
 // Marks a received share adopted into the dossier. kNotFound if unknown or
 // purged; kAlreadyExists when it is adopted already.
 Status AdoptInbox(Database& db, const std::string& sender_id, const std::string& message_id, const std::string& user_id,
