@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Prints a base port P with P..P+3 free on 127.0.0.1 (peer, api, links,
 console: what `schakel init --listen 127.0.0.1:P` uses), for the shell test
-drivers.
+drivers and the browser tests (tests/browser/support.mjs, freePortBase).
 
 Picked as the C++ tests pick theirs (tests/federation_support.h,
-FreePortBase/ClaimPortBase) and the browser tests (tests/browser/support.mjs):
-below Linux's ephemeral range (32768-60999), because a daemon binds its ports
-seconds after they were picked and meanwhile an outgoing connection of a test
-running beside this one may be given any ephemeral port; and claimed with a
+FreePortBase/ClaimPortBase): below Linux's ephemeral range (32768-60999),
+because a daemon binds its ports seconds after they were picked and meanwhile
+an outgoing connection of a test running beside this one may be given any
+ephemeral port; and claimed with a
 file made with O_EXCL in /tmp/schakel-test-ports, so that no other test picks
 the same base (a claim older than an hour is stale and taken over).
 Exits 1 with a message when no base is free.

@@ -3,10 +3,11 @@
 // width check.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -55,46 +56,19 @@ export function totp(secret, at = Date.now()) {
   return String(bin % 1000000).padStart(6, '0');
 }
 
-// Four consecutive free ports (peer, api, links, console), chosen at random
-// below Linux's ephemeral range (32768-60999) and claimed like the C++ tests
-// claim theirs (tests/federation_support.h, ClaimPortBase): a daemon binds
-// its ports seconds after they were picked, and meanwhile any outgoing
-// connection of a test running beside this one may be given an ephemeral
-// port (a CI run once saw a console port in that range never open).
-const PORT_CLAIMS = '/tmp/schakel-test-ports';
-
-function claimPortBase(base) {
-  mkdirSync(PORT_CLAIMS, { recursive: true, mode: 0o700 });
-  const file = path.join(PORT_CLAIMS, String(base));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      closeSync(openSync(file, 'wx', 0o600));
-      return true;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-    }
-    let st;
-    try { st = statSync(file); } catch { continue; }  // released meanwhile: try again
-    if (Date.now() - st.mtimeMs < 3600 * 1000) return false;
-    rmSync(file, { force: true });  // stale: its process is long gone
-  }
-  return false;
-}
+// Four consecutive free ports (peer, api, links, console), picked by
+// tools/free_port_base.py as the C++ tests and the shell drivers pick theirs:
+// below Linux's ephemeral range and claimed in /tmp/schakel-test-ports (a
+// daemon binds its ports seconds after they were picked, and meanwhile any
+// outgoing connection of a test running beside this one may be given an
+// ephemeral port; a CI run once saw a console port there never open).
+const FREE_PORT_BASE = fileURLToPath(new URL('../../tools/free_port_base.py', import.meta.url));
 
 export async function freePortBase() {
-  const tryBind = (port) => new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-  for (let i = 0; i < 400; i++) {
-    const base = 10000 + Math.floor(Math.random() * 5690) * 4;  // 10000 .. 32759, as the C++ tests
-    if (!claimPortBase(base)) continue;
-    let ok = true;
-    for (let p = base; p < base + 4 && ok; p++) ok = await tryBind(p);
-    if (ok) return base;
-  }
-  throw new Error('no four free consecutive ports below the ephemeral range');
+  const out = execFileSync('python3', [FREE_PORT_BASE], { encoding: 'utf8', timeout: 30000 }).trim();
+  const base = Number(out);
+  assert.ok(Number.isInteger(base) && base >= 1024 && base + 3 < 32768, `free_port_base.py printed "${out}"`);
+  return base;
 }
 
 // Resolves once something listens on 127.0.0.1:port; rejects after `ms`,
