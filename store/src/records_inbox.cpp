@@ -47,6 +47,13 @@ Result<InboxRecord> ReadInbox(Statement& s) {
   return r;
 }
 
+// The one row of an inbound count (count, bytes), its statement bound.
+Result<InboundVolume> CountInbound(Statement& s) {
+  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::Internal("inbox: count returned no row");
+  return InboundVolume{s.Int(0), s.Int(1)};
+}
+
 }  // namespace
 
 // ---- inbox ----
@@ -78,9 +85,7 @@ Result<InboundVolume> InboundSince(Database& db, const std::string& sender_id, c
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*), coalesce(sum(summary_bytes), 0) FROM inbox "
                                                    "WHERE sender_id = ? AND received >= ?;"));
   s.Bind(1, sender_id).Bind(2, since);
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return Status::Internal("inbox: count returned no row");
-  return InboundVolume{s.Int(0), s.Int(1)};
+  return CountInbound(s);
 }
 
 Result<InboundVolume> InboundBetween(Database& db, const std::string& sender_id, const std::string& from,
@@ -88,9 +93,7 @@ Result<InboundVolume> InboundBetween(Database& db, const std::string& sender_id,
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*), coalesce(sum(summary_bytes), 0) FROM inbox "
                                                    "WHERE sender_id = ? AND received >= ? AND received < ?;"));
   s.Bind(1, sender_id).Bind(2, from).Bind(3, to);
-  SCHAKEL_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return Status::Internal("inbox: count returned no row");
-  return InboundVolume{s.Int(0), s.Int(1)};
+  return CountInbound(s);
 }
 
 Result<std::vector<InboxRecord>> ListInbox(Database& db) {
