@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes daemon/startup-order.txt: the functions schakeld runs from its start
-until it idles, in the order the linker should lay them out (first).
+until it idles, which the link lays out together.
 
 An idle node's resident memory is mostly pages of code mapped from files, and
 the kernel maps those in blocks of 64 KiB around each page a process touches.
@@ -10,8 +10,8 @@ schakeld's code resident; laid out together they take a few blocks
 
 How: two nodes that are each other's partner (so the start greets a partner
 and opens its lane); the school's schakeld runs under valgrind's callgrind
-until it has been ready for a few seconds, its counts are dumped, then it is
-stopped. Every function of schakeld with a count is listed by the input
+until it has been ready for 35 seconds (one maintenance pass), its counts
+are dumped, then it is stopped. Every function of schakeld with a count is listed by the input
 section that holds it (`-ffunction-sections` gives each its own: .text.<name>,
 .text.startup.<name> for a static constructor, .text.unlikely.<name> for a
 cold part; a constructor's C1 symbol is in its C2 section), read from the
@@ -33,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 # Ready, then idle through one maintenance pass (every 30 s, daemon.h):
@@ -62,13 +63,19 @@ def init_node(schakel, d, org_id, org_type, port):
     return card, fp
 
 
-def wait_ready(proc, deadline):
-    for line in proc.stderr:
-        if " ready: " in line:
-            return True
-        if time.monotonic() > deadline:
-            break
-    return False
+def wait_ready(proc, timeout):
+    """True once the daemon logs that it is ready, within `timeout` seconds.
+    Its stderr is read to the end meanwhile, so that it never blocks on a
+    full pipe."""
+    ready = threading.Event()
+
+    def read():
+        for line in proc.stderr:
+            if " ready: " in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    return ready.wait(timeout)
 
 
 def text_sections(link_map):
@@ -191,14 +198,14 @@ def main():
         team_proc = subprocess.Popen([schakeld, "--dir", team], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         procs.append(team_proc)
-        if not wait_ready(team_proc, time.monotonic() + 30):
+        if not wait_ready(team_proc, 30):
             sys.exit("startup_order: the partner node did not become ready")
         dump = os.path.join(work, "callgrind.out")
         school_proc = subprocess.Popen(
             ["valgrind", "--tool=callgrind", "--demangle=no", f"--callgrind-out-file={dump}", schakeld, "--dir",
              school], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         procs.append(school_proc)
-        if not wait_ready(school_proc, time.monotonic() + READY_TIMEOUT):
+        if not wait_ready(school_proc, READY_TIMEOUT):
             sys.exit("startup_order: schakeld under callgrind did not become ready")
         time.sleep(IDLE_SECONDS)
         # The counts up to now: the start and the idle node, not its stop.
