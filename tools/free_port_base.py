@@ -7,9 +7,9 @@ Picked as the C++ tests pick theirs (tests/federation_support.h,
 FreePortBase/ClaimPortBase): below Linux's ephemeral range (32768-60999),
 because a daemon binds its ports seconds after they were picked and meanwhile
 an outgoing connection of a test running beside this one may be given any
-ephemeral port; and claimed with a
-file made with O_EXCL in /tmp/schakel-test-ports, so that no other test picks
-the same base (a claim older than an hour is stale and taken over).
+ephemeral port; and claimed with a file made with O_EXCL in
+/tmp/schakel-test-ports, so that no other test picks the same base (a claim
+older than an hour is stale and taken over).
 Exits 1 with a message when no base is free.
 """
 import os

@@ -29,7 +29,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,10 +41,12 @@ IDLE_SECONDS = 35
 READY_TIMEOUT = 120  # valgrind starts a program some 50 times slower
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port_base():
+    """Four free ports from P (peer, api, links, console), picked and claimed
+    as every test picks them (tools/free_port_base.py)."""
+    picker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "free_port_base.py")
+    out = subprocess.run([sys.executable, picker], check=True, capture_output=True, text=True, timeout=30)
+    return int(out.stdout.strip())
 
 
 def run(*args):
@@ -189,8 +190,8 @@ def main():
     procs = []
     try:
         school, team = os.path.join(work, "school"), os.path.join(work, "team")
-        school_card, school_fp = init_node(schakel, school, "order-school", "school", free_port())
-        team_card, team_fp = init_node(schakel, team, "order-team", "wijkteam", free_port())
+        school_card, school_fp = init_node(schakel, school, "order-school", "school", free_port_base())
+        team_card, team_fp = init_node(schakel, team, "order-team", "wijkteam", free_port_base())
         run(schakel, "--dir", school, "partner", "add", "--card", team_card, "--fingerprint", team_fp,
             "--allow-local-address")
         run(schakel, "--dir", team, "partner", "add", "--card", school_card, "--fingerprint", school_fp,
