@@ -265,6 +265,11 @@ Status Database::Commit() {
     return st;
   }
   write_tx_ = false;
+  // The pages written since the last count (and the count reset).
+  int written = 0, highest = 0;
+  if (sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_WRITE, &written, &highest, 1) == SQLITE_OK && written > 0) {
+    pages_written_.fetch_add(written, std::memory_order_relaxed);
+  }
   return Status::Ok();
 }
 

@@ -52,6 +52,12 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   EXPECT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_node_lock_wait_seconds_total [0-9]+\\.[0-9]{6}\n")))
       << body;
   EXPECT_NE(body.find("# TYPE schakel_node_lock_held_seconds_total counter\n"), std::string::npos) << body;
+  // The writer's pages: the share and the refusal's entry were committed,
+  // a page each at the least (the share, its queue row, its payload, their
+  // indexes and its entry are more).
+  ASSERT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_db_pages_written_total ([0-9]+)\n"))) << body;
+  EXPECT_GE(std::stoll(lock[1]), 2);
+  EXPECT_NE(body.find("# TYPE schakel_db_pages_written_total counter\n"), std::string::npos) << body;
   // Spawned from build/, the daemon found the schakel-kdf beside it; nothing
   // derived yet, nothing fell back to a thread.
   EXPECT_NE(body.find("# TYPE schakel_kdf_helper_failures_total counter\n"), std::string::npos) << body;

@@ -241,6 +241,10 @@ class NodeCore {
             static_cast<double>(lock_waited_ns_.load(std::memory_order_relaxed)) / 1e9,
             static_cast<double>(lock_held_ns_.load(std::memory_order_relaxed)) / 1e9};
   }
+  // Pages the writer connection has written in its commits since start
+  // (store::Database::pages_written). The connection is set once by Open,
+  // before any reader of this, and its count is atomic: no lock needed.
+  int64_t pages_written() const SCHAKEL_NO_THREAD_SAFETY_ANALYSIS { return db_ ? db_->pages_written() : 0; }
   GroupStats group_stats() const {
     return {groups_committed_.load(std::memory_order_relaxed), works_committed_.load(std::memory_order_relaxed),
             works_pending_.load(std::memory_order_relaxed)};

@@ -16,6 +16,7 @@
 // Errors: Status values; SQLite's message is included, never bound values.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -82,6 +83,13 @@ class Database {
   int ResetSteppedStatements();
   // How many statements the connection keeps for reuse (Prepare).
   size_t KeptStatements() const;
+  // Pages this connection has written to the database (its write-ahead
+  // log) in the transactions it committed since it was opened, counted at
+  // each Commit (what statements ran on their own wrote is counted at the
+  // next). What a durable commit costs grows with them (SQLCipher encrypts
+  // and authenticates each page; issue 19, docs/performance.md). Readable
+  // from any thread.
+  int64_t pages_written() const { return pages_written_.load(std::memory_order_relaxed); }
   // Bytes SQLite holds in this process, all connections together (page
   // caches, schemas, statements).
   static int64_t ProcessMemoryUsed();
@@ -104,6 +112,7 @@ class Database {
   int schema_version_ = 0;
   // Between a successful Begin and its Commit or Rollback.
   bool write_tx_ = false;
+  std::atomic<int64_t> pages_written_{0};
   // Statements done with, by their SQL text (database.cpp). Shared with
   // every Statement of this connection: one may be let go after its
   // Database (it is then finalized) or on another thread.
