@@ -504,11 +504,11 @@ std::string ShareBody(const std::string& case_id, const std::string& to) {
 }  // namespace
 
 // The school's counters from GET /metrics: the group commit's transactions
-// and writes, the node lock's acquisitions and its seconds waited and held,
-// the pages its writer wrote;
+// and writes, the node lock's acquisitions and its seconds waited, held and
+// held on a CPU, the pages its writer wrote;
 // zeros when they cannot be read.
 struct Counters {
-  double groups = 0, works = 0, lock_taken = 0, lock_waited = 0, lock_held = 0, pages = 0;
+  double groups = 0, works = 0, lock_taken = 0, lock_waited = 0, lock_held = 0, lock_cpu = 0, pages = 0;
 };
 Counters ReadCounters(ApiClient& admin) {
   auto r = admin.Call("GET", "/metrics", "");
@@ -519,7 +519,8 @@ Counters ReadCounters(ApiClient& admin) {
   };
   return {value("schakel_write_groups_total"),           value("schakel_grouped_writes_total"),
           value("schakel_node_lock_acquisitions_total"), value("schakel_node_lock_wait_seconds_total"),
-          value("schakel_node_lock_held_seconds_total"), value("schakel_db_pages_written_total")};
+          value("schakel_node_lock_held_seconds_total"), value("schakel_node_lock_held_cpu_seconds_total"),
+          value("schakel_db_pages_written_total")};
 }
 
 int main(int argc, char** argv) {
@@ -809,15 +810,16 @@ int main(int argc, char** argv) {
       double taken = after.lock_taken - before.lock_taken;
       // The row's wall time also holds the wait until the queue is empty and
       // the audit reads: the shares of time are of the whole row.
-      notes.push_back("sweep " + Fixed(rate, 0) + "/s: the API's shares were stored " + Fixed(works, 0) + " in " +
-                      Fixed(groups, 0) + " transactions (group commit; mean " +
-                      Fixed(groups > 0 ? works / groups : 0.0, 2) + " per commit); " + Fixed(cores, 2) +
-                      " CPU cores (this process); the school's node lock held " +
-                      Fixed(100 * (after.lock_held - before.lock_held) / wall, 0) + " % of the row's " +
-                      Fixed(wall, 1) + " s, taken " + Fixed(taken, 0) + " times, mean wait " +
-                      Fixed(taken > 0 ? 1000 * (after.lock_waited - before.lock_waited) / taken : 0.0, 2) +
-                      " ms; its writer wrote " + Fixed(works > 0 ? (after.pages - before.pages) / works : 0.0, 1) +
-                      " database pages per share");
+      notes.push_back(
+          "sweep " + Fixed(rate, 0) + "/s: the API's shares were stored " + Fixed(works, 0) + " in " +
+          Fixed(groups, 0) + " transactions (group commit; mean " + Fixed(groups > 0 ? works / groups : 0.0, 2) +
+          " per commit); " + Fixed(cores, 2) + " CPU cores (this process); the school's node lock held " +
+          Fixed(100 * (after.lock_held - before.lock_held) / wall, 0) + " % of the row's " + Fixed(wall, 1) +
+          " s (its holder on a CPU " + Fixed(100 * (after.lock_cpu - before.lock_cpu) / wall, 0) + " %), taken " +
+          Fixed(taken, 0) + " times, mean wait " +
+          Fixed(taken > 0 ? 1000 * (after.lock_waited - before.lock_waited) / taken : 0.0, 2) +
+          " ms; its writer wrote " + Fixed(works > 0 ? (after.pages - before.pages) / works : 0.0, 1) +
+          " database pages per share");
     }
     received = sweep.back().delivery.ms.size();
     loaded = run_row("1c quiet, recipient got " + std::to_string(received) + " today", last_sweep, 50, per_row);

@@ -118,6 +118,10 @@ Result<std::string> PrometheusText(NodeCore& core) {
   Family(o, "schakel_node_lock_held_seconds_total", "counter",
          "Seconds the node lock was held (writes and their durable commits); its rate is the share of time held.");
   o << "schakel_node_lock_held_seconds_total " << Seconds(l.held_seconds) << "\n";
+  Family(o, "schakel_node_lock_held_cpu_seconds_total", "counter",
+         "Of the seconds the node lock was held, those its holders ran on a CPU; the rest they waited "
+         "for the disk or for a CPU.");
+  o << "schakel_node_lock_held_cpu_seconds_total " << Seconds(l.held_cpu_seconds) << "\n";
   Family(o, "schakel_db_pages_written_total", "counter",
          "Database pages the writer wrote in its commits; each is encrypted, authenticated and written "
          "to the write-ahead log, so over the shares delivered it is what a share costs the disk.");

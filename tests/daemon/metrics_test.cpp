@@ -48,10 +48,18 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   EXPECT_GE(std::stoll(lock[1]), 2);
   ASSERT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_node_lock_held_seconds_total ([0-9]+\\.[0-9]{6})\n")))
       << body;
-  EXPECT_GT(std::stod(lock[1]), 0.0);
+  const double held = std::stod(lock[1]);
+  EXPECT_GT(held, 0.0);
   EXPECT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_node_lock_wait_seconds_total [0-9]+\\.[0-9]{6}\n")))
       << body;
   EXPECT_NE(body.find("# TYPE schakel_node_lock_held_seconds_total counter\n"), std::string::npos) << body;
+  // Of the time held, some on a CPU (the statements ran), never more.
+  ASSERT_TRUE(
+      std::regex_search(body, lock, std::regex("\nschakel_node_lock_held_cpu_seconds_total ([0-9]+\\.[0-9]{6})\n")))
+      << body;
+  EXPECT_GT(std::stod(lock[1]), 0.0);
+  EXPECT_LE(std::stod(lock[1]), held + 0.000002);
+  EXPECT_NE(body.find("# TYPE schakel_node_lock_held_cpu_seconds_total counter\n"), std::string::npos) << body;
   // The writer's pages: the share and the refusal's entry were committed,
   // a page each at the least (the share, its queue row, its payload, their
   // indexes and its entry are more).

@@ -33,6 +33,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -135,15 +136,21 @@ class NodeCore {
   // The node lock and, while it is held, the database and the audit log.
   class SCHAKEL_SCOPED_CAPABILITY Held {
    public:
-    // Counts how long the lock was waited for and held (lock_stats()).
+    // Counts how long the lock was waited for and held, and how much of
+    // the holding this thread ran on a CPU (lock_stats()).
     explicit Held(NodeCore& core) SCHAKEL_ACQUIRE(core.mu_) : core_(core) {
       const auto asked = std::chrono::steady_clock::now();
       core_.mu_.Lock();
       taken_ = std::chrono::steady_clock::now();
+      cpu_taken_ = ThreadCpuNanos();
       core_.lock_waited_ns_.fetch_add(Nanos(taken_ - asked), std::memory_order_relaxed);
     }
     ~Held() SCHAKEL_RELEASE() {
+      // The CPU time is read inside the wall time and added after it: a
+      // reader never sees more of the one than of the other.
+      const int64_t cpu = ThreadCpuNanos() - cpu_taken_;
       core_.lock_held_ns_.fetch_add(Nanos(std::chrono::steady_clock::now() - taken_), std::memory_order_relaxed);
+      core_.lock_held_cpu_ns_.fetch_add(cpu, std::memory_order_release);
       core_.lock_taken_.fetch_add(1, std::memory_order_relaxed);
       core_.mu_.Unlock();
     }
@@ -160,8 +167,15 @@ class NodeCore {
     static int64_t Nanos(std::chrono::steady_clock::duration d) {
       return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
     }
+    // This thread's CPU time (CLOCK_THREAD_CPUTIME_ID); 0 if unreadable.
+    static int64_t ThreadCpuNanos() {
+      timespec t{};
+      if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
+      return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+    }
     NodeCore& core_;
     std::chrono::steady_clock::time_point taken_;
+    int64_t cpu_taken_ = 0;
   };
 
   // A read-only connection from the pool, this Reading's alone while it lives.
@@ -230,16 +244,20 @@ class NodeCore {
   // The node lock since start: how often it was taken, and the seconds it
   // was waited for and held in all (metrics: held over wall time is the
   // share of time it was held; at a few hundred shares a second nearly all
-  // of it is durable commits).
+  // of it is durable commits), and of the held seconds those its holders
+  // ran on a CPU (the rest they waited: for the disk, or for a CPU).
   struct LockStats {
     int64_t taken = 0;
     double waited_seconds = 0;
     double held_seconds = 0;
+    double held_cpu_seconds = 0;
   };
   LockStats lock_stats() const {
+    // The CPU time first: what it holds, the held time read after holds too.
+    const int64_t cpu = lock_held_cpu_ns_.load(std::memory_order_acquire);
     return {lock_taken_.load(std::memory_order_relaxed),
             static_cast<double>(lock_waited_ns_.load(std::memory_order_relaxed)) / 1e9,
-            static_cast<double>(lock_held_ns_.load(std::memory_order_relaxed)) / 1e9};
+            static_cast<double>(lock_held_ns_.load(std::memory_order_relaxed)) / 1e9, static_cast<double>(cpu) / 1e9};
   }
   // Pages the writer connection has written in its commits since start
   // (store::Database::pages_written). The connection is set once by Open,
@@ -314,9 +332,10 @@ class NodeCore {
   std::atomic<int64_t> groups_committed_{0};
   std::atomic<int64_t> works_committed_{0};
   std::atomic<int64_t> works_pending_{0};
-  std::atomic<int64_t> lock_taken_{0};      // Held: times the node lock was let go
-  std::atomic<int64_t> lock_waited_ns_{0};  // Held: waiting for it
-  std::atomic<int64_t> lock_held_ns_{0};    // Held: holding it
+  std::atomic<int64_t> lock_taken_{0};        // Held: times the node lock was let go
+  std::atomic<int64_t> lock_waited_ns_{0};    // Held: waiting for it
+  std::atomic<int64_t> lock_held_ns_{0};      // Held: holding it
+  std::atomic<int64_t> lock_held_cpu_ns_{0};  // Held: holding it, on a CPU
 };
 
 }  // namespace schakel::service
