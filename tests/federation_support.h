@@ -238,10 +238,12 @@ class Federation {
 
   // Starts schakeld and waits until its API answers; `env` ("K=V") is added
   // to the daemon's environment (the fault tests' SCHAKEL_FAULT_POINT).
-  // With `apply_routes` false the routes AddReader asked for wait for the
-  // next start: a node started to die at a fault point may be gone before
-  // the CLI that routes could reach it.
-  void StartNode(const std::string& name, const std::vector<std::string>& env = {}, bool apply_routes = true) {
+  // With `to_die` the node is started to die at a fault point: it may reach
+  // it before it logs " ready" (a partner with shares queued connects as soon
+  // as the peer port listens), so the wait also ends when its log says it is
+  // dying there, and the routes AddReader asked for wait for the next start
+  // (the node may be gone before the CLI that routes could reach it).
+  void StartNode(const std::string& name, const std::vector<std::string>& env = {}, bool to_die = false) {
     Node& n = nodes_.at(name);
     // The log is appended to across restarts: look only at what this run writes.
     size_t offset = ReadAll(n.dir + "/daemon.log").size();
@@ -249,10 +251,12 @@ class Federation {
                                        n.dir + "/daemon.log");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (ReadAll(n.dir + "/daemon.log").find(" ready", offset) != std::string::npos) {
-        if (apply_routes) ApplyRoutes(name);
+      const std::string log = ReadAll(n.dir + "/daemon.log");
+      if (log.find(" ready", offset) != std::string::npos) {
+        if (!to_die) ApplyRoutes(name);
         return;
       }
+      if (to_die && log.find("fault point ", offset) != std::string::npos) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ADD_FAILURE() << name << " did not start: " << ReadAll(n.dir + "/daemon.log");

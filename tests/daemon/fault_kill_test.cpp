@@ -204,10 +204,11 @@ void FaultKillBatch::QueueCrashAndCheck(size_t shares, const std::string& school
     ids.push_back(testing::LastLine(shared.out));
   }
   // Only now does the team come up: the shares wait for it together. A team
-  // that is to die takes the batch at once, perhaps before its routes could
-  // be set: those wait for its restart (the inbox is checked in the database).
+  // that is to die takes the batch at once, perhaps before it logs " ready"
+  // (seen under ASan) or its routes could be set: those wait for its restart
+  // (the inbox is checked in the database).
   if (team_dies) {
-    fed_.StartNode("team", fault_env, /*apply_routes=*/false);
+    fed_.StartNode("team", fault_env, /*to_die=*/true);
   } else {
     fed_.StartNode("team");
   }
