@@ -22,8 +22,9 @@ using testing::WriteAll;
 
 // A card signed by `identity`, with a fresh encryption key and the given
 // TLS pin.
-crypto::NodeCard MakeCard(const crypto::SigningKeyPair& identity, const std::string& node_id,
-                          const std::string& org_type, const std::string& created, const std::array<uint8_t, 32>& pin) {
+crypto::NodeCard MakePartnerCard(const crypto::SigningKeyPair& identity, const std::string& node_id,
+                                 const std::string& org_type, const std::string& created,
+                                 const std::array<uint8_t, 32>& pin) {
   crypto::EncryptionKeyPair enc = crypto::GenerateEncryptionKeyPair(identity);
   crypto::NodeCard card;
   card.node_id = node_id;
@@ -90,16 +91,16 @@ class PartnerCli : public ::testing::Test {
 TEST_F(PartnerCli, ACardWithAnotherPartnersTlsPinIsRefused) {
   crypto::SigningKeyPair team = crypto::GenerateSigningKeyPair();
   crypto::SigningKeyPair other = crypto::GenerateSigningKeyPair();
-  auto first = Add(MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7)));
+  auto first = Add(MakePartnerCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7)));
   ASSERT_EQ(first.code, 0) << first.err;
-  auto dup = Add(MakeCard(other, "ggd-c", "ggd", "2026-11-01T10:00:00Z", Pin(7)));
+  auto dup = Add(MakePartnerCard(other, "ggd-c", "ggd", "2026-11-01T10:00:00Z", Pin(7)));
   EXPECT_EQ(dup.code, 3);
   EXPECT_NE(dup.err.find("TLS certificate pin (tls_spki_sha256) of partner wijkteam-b"), std::string::npos) << dup.err;
   ASSERT_EQ(Partners().size(), 1u);
   // A different pin is fine.
-  EXPECT_EQ(Add(MakeCard(other, "ggd-c", "ggd", "2026-11-01T10:00:00Z", Pin(8))).code, 0);
+  EXPECT_EQ(Add(MakePartnerCard(other, "ggd-c", "ggd", "2026-11-01T10:00:00Z", Pin(8))).code, 0);
   // A rotation of ggd-c onto wijkteam-b's pin is refused as well.
-  auto rotated = Add(MakeCard(other, "ggd-c", "ggd", "2026-11-02T10:00:00Z", Pin(7)));
+  auto rotated = Add(MakePartnerCard(other, "ggd-c", "ggd", "2026-11-02T10:00:00Z", Pin(7)));
   EXPECT_EQ(rotated.code, 3);
   EXPECT_NE(rotated.err.find("of partner wijkteam-b"), std::string::npos) << rotated.err;
   EXPECT_EQ(Partners().size(), 2u);
@@ -107,9 +108,9 @@ TEST_F(PartnerCli, ACardWithAnotherPartnersTlsPinIsRefused) {
 
 TEST_F(PartnerCli, ACardWithAnotherPartnersIdentityKeyIsRefused) {
   crypto::SigningKeyPair team = crypto::GenerateSigningKeyPair();
-  ASSERT_EQ(Add(MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7))).code, 0);
+  ASSERT_EQ(Add(MakePartnerCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7))).code, 0);
   // The same identity key under another node id, with its own pin.
-  auto dup = Add(MakeCard(team, "lvs-d", "lvs", "2026-11-01T10:00:00Z", Pin(9)));
+  auto dup = Add(MakePartnerCard(team, "lvs-d", "lvs", "2026-11-01T10:00:00Z", Pin(9)));
   EXPECT_EQ(dup.code, 3);
   EXPECT_NE(dup.err.find("identity key (sign_pk) of partner wijkteam-b"), std::string::npos) << dup.err;
   auto list = Partners();
@@ -119,8 +120,8 @@ TEST_F(PartnerCli, ACardWithAnotherPartnersIdentityKeyIsRefused) {
 
 TEST_F(PartnerCli, AnOrgTypeChangeNeedsAcceptChangeAndIsAudited) {
   crypto::SigningKeyPair team = crypto::GenerateSigningKeyPair();
-  ASSERT_EQ(Add(MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7))).code, 0);
-  crypto::NodeCard changed = MakeCard(team, "wijkteam-b", "lvs", "2026-11-02T10:00:00Z", Pin(7));
+  ASSERT_EQ(Add(MakePartnerCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7))).code, 0);
+  crypto::NodeCard changed = MakePartnerCard(team, "wijkteam-b", "lvs", "2026-11-02T10:00:00Z", Pin(7));
 
   auto refused = Add(changed);
   EXPECT_EQ(refused.code, 3);
@@ -140,7 +141,7 @@ TEST_F(PartnerCli, AnOrgTypeChangeNeedsAcceptChangeAndIsAudited) {
   EXPECT_EQ(reasons[0], "org_type: \"wijkteam\" -> \"lvs\"");
 
   // Name and address changes are named too; --json lists them.
-  crypto::NodeCard renamed = MakeCard(team, "wijkteam-b", "lvs", "2026-11-03T10:00:00Z", Pin(7));
+  crypto::NodeCard renamed = MakePartnerCard(team, "wijkteam-b", "lvs", "2026-11-03T10:00:00Z", Pin(7));
   renamed.name = "Leerplicht Zuid";
   renamed.address = "lvs.example.nl:7401";
   crypto::SignNodeCard(renamed, team);
@@ -159,7 +160,7 @@ TEST_F(PartnerCli, AnOrgTypeChangeNeedsAcceptChangeAndIsAudited) {
   EXPECT_EQ(AuditReasons("partner.card_changed").size(), 2u);
 
   // A key rotation that keeps org type, name and address needs no flag.
-  crypto::NodeCard rotated = MakeCard(team, "wijkteam-b", "lvs", "2026-11-04T10:00:00Z", Pin(11));
+  crypto::NodeCard rotated = MakePartnerCard(team, "wijkteam-b", "lvs", "2026-11-04T10:00:00Z", Pin(11));
   rotated.name = "Leerplicht Zuid";
   rotated.address = "lvs.example.nl:7401";
   crypto::SignNodeCard(rotated, team);
@@ -176,7 +177,7 @@ TEST_F(PartnerCli, ALocalAddressIsRefusedUnlessAllowedAndOwnListenersAlways) {
   auto card_at = [&](const std::string& address) {
     ++n;
     const std::string day = (n < 10 ? "0" : "") + std::to_string(n);
-    crypto::NodeCard card = MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-" + day + "T10:00:00Z", Pin(7));
+    crypto::NodeCard card = MakePartnerCard(team, "wijkteam-b", "wijkteam", "2026-11-" + day + "T10:00:00Z", Pin(7));
     card.address = address;
     crypto::SignNodeCard(card, team);
     return card;
@@ -217,16 +218,16 @@ TEST_F(PartnerCli, AllowedNetworksBoundWhereAPartnerMayBe) {
   cfg.insert(at + 7, "allowed_networks = [\"10.0.0.0/8\", \"2001:db8::/32\"]\n");
   WriteAll(path, cfg);
   auto team = crypto::GenerateSigningKeyPair();
-  crypto::NodeCard outside = MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
+  crypto::NodeCard outside = MakePartnerCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
   auto refused = Add(outside);
   EXPECT_EQ(refused.code, 2) << refused.err;
   EXPECT_NE(refused.err.find("outside [peer] allowed_networks"), std::string::npos) << refused.err;
   // The flag lets loopback past the local check, not past the networks.
-  crypto::NodeCard loopback = MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
+  crypto::NodeCard loopback = MakePartnerCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
   loopback.address = "127.0.0.1:17600";
   crypto::SignNodeCard(loopback, team);
   EXPECT_EQ(Add(loopback, {"--allow-local-address"}).code, 2);
-  crypto::NodeCard inside = MakeCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
+  crypto::NodeCard inside = MakePartnerCard(team, "wijkteam-b", "wijkteam", "2026-11-01T10:00:00Z", Pin(7));
   inside.address = "[2001:db8::7]:7401";
   crypto::SignNodeCard(inside, team);
   auto ok = Add(inside);

@@ -15,7 +15,7 @@ namespace {
 
 using namespace testing;  // NOLINT
 
-const CategorySet kThree = Cats({C::kIdentificatie, C::kHulpvraag, C::kGezinssituatie});
+const CategorySet kThreeCategories = Cats({C::kIdentificatie, C::kHulpvraag, C::kGezinssituatie});
 
 Protocol AllParents() {
   AgeRules ages;
@@ -25,7 +25,7 @@ Protocol AllParents() {
   return p.ok() ? *p : Protocol();
 }
 
-Consent Parent(std::string id, std::string guardian, CategorySet cats = kThree, std::string request_id = "") {
+Consent Parent(std::string id, std::string guardian, CategorySet cats = kThreeCategories, std::string request_id = "") {
   Consent c = MakeConsent(std::move(id), GrantorRole::kOuder, cats);
   c.guardian = std::move(guardian);
   c.request_id = std::move(request_id);
@@ -72,8 +72,8 @@ TEST(TwoHouseholds, EveryParentWithAuthorityMustAgreeWhenTheProtocolSaysSo) {
 TEST(TwoHouseholds, WhenOneParentWithdrawsTheRequestsPermissionFalls) {
   Request r = MakeRequest("2018-03-01");
   r.parents_with_authority = 2;
-  Consent moeder = Parent("c-moeder", "M. de Vries", kThree, "cr-1");
-  Consent vader = Parent("c-vader", "P. de Vries", kThree, "cr-1");
+  Consent moeder = Parent("c-moeder", "M. de Vries", kThreeCategories, "cr-1");
+  Consent vader = Parent("c-vader", "P. de Vries", kThreeCategories, "cr-1");
   vader.withdrawn_at = T("2026-11-20T09:00:00Z");
   r.consents = {moeder, vader};
   // Under either rule: the mother's consent on the same request falls.
@@ -91,7 +91,7 @@ TEST(TwoHouseholds, WhenOneParentWithdrawsTheRequestsPermissionFalls) {
   }
   // A consent given outside that request (typed in by a coordinator, or a
   // new request) is not touched.
-  r.consents.push_back(Parent("c-later", "M. de Vries", kThree, "cr-2"));
+  r.consents.push_back(Parent("c-later", "M. de Vries", kThreeCategories, "cr-2"));
   EXPECT_TRUE(Decide(DefaultProtocol(), r).permit);
   // The withdrawal counts only from its moment.
   r.consents = {moeder, vader};
@@ -102,9 +102,9 @@ TEST(TwoHouseholds, WhenOneParentWithdrawsTheRequestsPermissionFalls) {
 TEST(TwoHouseholds, TheYoungPersonsConsentsAreNotGroupedByParents) {
   Request r = MakeRequest("2013-03-01");  // 13
   r.parents_with_authority = 2;
-  Consent jongere = MakeConsent("c-j", GrantorRole::kJongere, kThree);
+  Consent jongere = MakeConsent("c-j", GrantorRole::kJongere, kThreeCategories);
   jongere.request_id = "cr-1";
-  r.consents = {Parent("c-m", "M", kThree, "cr-1"), Parent("c-v", "V", kThree, "cr-1"), jongere};
+  r.consents = {Parent("c-m", "M", kThreeCategories, "cr-1"), Parent("c-v", "V", kThreeCategories, "cr-1"), jongere};
   EXPECT_TRUE(Decide(AllParents(), r).permit);
   // The young person withdrawing ends only their own consent.
   r.consents[2].withdrawn_at = T("2026-11-20T09:00:00Z");
@@ -117,8 +117,8 @@ TEST(TwoHouseholds, TheYoungPersonsConsentsAreNotGroupedByParents) {
 TEST(TwoHouseholds, WhenOneParentWithdrawsSomeCategoriesThoseFallForEveryParent) {
   Request r = MakeRequest("2018-03-01");
   r.parents_with_authority = 2;
-  Consent moeder = Parent("c-moeder", "M. de Vries", kThree, "cr-1");
-  Consent vader = Parent("c-vader", "P. de Vries", kThree, "cr-1");
+  Consent moeder = Parent("c-moeder", "M. de Vries", kThreeCategories, "cr-1");
+  Consent vader = Parent("c-vader", "P. de Vries", kThreeCategories, "cr-1");
   // The father withdraws gezinssituatie on the management page: his
   // consent is withdrawn and a narrowed one takes its place on the request.
   vader.withdrawn_at = T("2026-11-20T09:00:00Z");
@@ -132,8 +132,8 @@ TEST(TwoHouseholds, WhenOneParentWithdrawsSomeCategoriesThoseFallForEveryParent)
     EXPECT_TRUE(HasCode(d, kReasonCategoryNotConsented)) << Codes(d);
   }
   // A consent of the mother's outside that request keeps what it names.
-  r.consents.push_back(Parent("c-later", "M. de Vries", kThree, "cr-2"));
-  EXPECT_EQ(Decide(DefaultProtocol(), r).categories, kThree);
+  r.consents.push_back(Parent("c-later", "M. de Vries", kThreeCategories, "cr-2"));
+  EXPECT_EQ(Decide(DefaultProtocol(), r).categories, kThreeCategories);
   // The father then withdraws the rest: the request falls as a whole.
   r.consents = {moeder, vader, narrowed};
   r.consents[2].withdrawn_at = T("2026-11-21T09:00:00Z");
@@ -142,7 +142,7 @@ TEST(TwoHouseholds, WhenOneParentWithdrawsSomeCategoriesThoseFallForEveryParent)
   // Before the narrowing, all three counted.
   r.now = T("2026-11-19T09:00:00Z");
   r.consents = {moeder, vader};
-  EXPECT_EQ(Decide(DefaultProtocol(), r).categories, kThree);
+  EXPECT_EQ(Decide(DefaultProtocol(), r).categories, kThreeCategories);
 }
 
 }  // namespace

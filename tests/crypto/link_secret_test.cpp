@@ -11,7 +11,7 @@ namespace schakel::crypto {
 namespace {
 
 // Small Argon2id limits so the tests are quick; the default is measured below.
-const LinkKdfParams kFast{1, 8 * 1024};
+const LinkKdfParams kFastLinkKdf{1, 8 * 1024};
 
 TEST(LinkSecret, TokenAndCodeShapes) {
   std::set<std::string> seen;
@@ -45,26 +45,26 @@ TEST(LinkSecret, NormalisesTypedCodes) {
 TEST(LinkSecret, SealsAndOpensOnlyWithTokenCodeAndLinkId) {
   std::string token = NewLinkToken();
   std::string code = *NormaliseAccessCode(NewAccessCode());
-  auto sealed = SealLinkContent(token, code, "l-1", "{\"x\":\"Sanne\"}", kFast);
+  auto sealed = SealLinkContent(token, code, "l-1", "{\"x\":\"Sanne\"}", kFastLinkKdf);
   ASSERT_TRUE(sealed.ok()) << sealed.status().message();
   std::string ct(sealed->ciphertext.begin(), sealed->ciphertext.end());
   EXPECT_EQ(ct.find("Sanne"), std::string::npos);
-  auto opened = OpenLinkContent(token, code, "l-1", *sealed, kFast);
+  auto opened = OpenLinkContent(token, code, "l-1", *sealed, kFastLinkKdf);
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(opened->data()), opened->size()), "{\"x\":\"Sanne\"}");
 
   std::string other_code = code;
   other_code[0] = other_code[0] == 'A' ? 'B' : 'A';
-  auto wrong = OpenLinkContent(token, other_code, "l-1", *sealed, kFast);
+  auto wrong = OpenLinkContent(token, other_code, "l-1", *sealed, kFastLinkKdf);
   EXPECT_EQ(wrong.status().code(), Code::kUnauthenticated);
-  EXPECT_FALSE(OpenLinkContent(NewLinkToken(), code, "l-1", *sealed, kFast).ok());
-  EXPECT_FALSE(OpenLinkContent(token, code, "l-2", *sealed, kFast).ok());
+  EXPECT_FALSE(OpenLinkContent(NewLinkToken(), code, "l-1", *sealed, kFastLinkKdf).ok());
+  EXPECT_FALSE(OpenLinkContent(token, code, "l-2", *sealed, kFastLinkKdf).ok());
   SealedLink tampered = *sealed;
   tampered.ciphertext[0] ^= 1;
-  EXPECT_FALSE(OpenLinkContent(token, code, "l-1", tampered, kFast).ok());
+  EXPECT_FALSE(OpenLinkContent(token, code, "l-1", tampered, kFastLinkKdf).ok());
   SealedLink salted = *sealed;
   salted.salt[0] ^= 1;
-  EXPECT_FALSE(OpenLinkContent(token, code, "l-1", salted, kFast).ok());
+  EXPECT_FALSE(OpenLinkContent(token, code, "l-1", salted, kFastLinkKdf).ok());
   EXPECT_NE(LinkTokenHash(token), LinkTokenHash(NewLinkToken()));
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-SigningKeyPair SeededIdentity(uint8_t first) {
+SigningKeyPair SeededCardIdentity(uint8_t first) {
   std::array<uint8_t, 32> seed{};
   for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(first + i);
   std::array<uint8_t, 32> pk{};
@@ -44,11 +44,11 @@ NodeCard UnsignedCard(const SigningKeyPair& identity, const EncryptionKeyPair& e
   return card;
 }
 
-struct Fixture {
-  SigningKeyPair identity = SeededIdentity(0);
+struct CardFixture {
+  SigningKeyPair identity = SeededCardIdentity(0);
   EncryptionKeyPair enc = SeededEncryptionKey(identity);
   NodeCard card;
-  Fixture() {
+  CardFixture() {
     card = UnsignedCard(identity, enc);
     SignNodeCard(card, identity);
   }
@@ -63,7 +63,7 @@ struct Fixture {
 };
 
 // Parses and expects an error whose message contains `want`.
-void ExpectRefused(std::string_view json, std::string_view want) {
+void ExpectCardRefused(std::string_view json, std::string_view want) {
   auto r = ParseNodeCard(json);
   ASSERT_FALSE(r.ok()) << "accepted: " << json;
   EXPECT_EQ(r.status().code(), Code::kInvalidInput);
@@ -87,7 +87,7 @@ void ExpectSameCard(const NodeCard& a, const NodeCard& b) {
 }
 
 TEST(NodeCardTest, CanonicalTextIsExactlyAsDocumented) {
-  Fixture f;
+  CardFixture f;
   std::string expect = "{\"address\":\"127.0.0.1:7401\",\"created\":\"2026-11-23T10:00:00Z\",\"enc_pk\":\"" +
                        Base64Encode(f.card.enc_pk) + "\",\"enc_pk_sig\":\"" + Base64Encode(f.card.enc_pk_sig) +
                        "\",\"name\":\"Trajectum College\",\"node_id\":\"school-trajectum\",\"org_type\":"
@@ -101,7 +101,7 @@ TEST(NodeCardTest, CanonicalTextIsExactlyAsDocumented) {
 }
 
 TEST(NodeCardTest, CanonicalEscaping) {
-  Fixture f;
+  CardFixture f;
   NodeCard c = f.card;
   constexpr char kName[] = "a\"b\\c/d\te\x01\x1f\x7f\xc3\xa9\n\r\b\f";
   c.name = std::string(kName, sizeof kName - 1);
@@ -111,7 +111,7 @@ TEST(NodeCardTest, CanonicalEscaping) {
 }
 
 TEST(NodeCardTest, RoundTrip) {
-  Fixture f;
+  CardFixture f;
   std::string json = NodeCardToJson(f.card);
   auto parsed = ParseNodeCard(json);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
@@ -136,7 +136,7 @@ TEST(NodeCardTest, RoundTripWithRandomKeysAndUnicodeName) {
 }
 
 TEST(NodeCardTest, LayoutDoesNotMatterToTheSignature) {
-  Fixture f;
+  CardFixture f;
   f.card.name = "Trajectum \xc3\xa9\xc3\xa9n";
   SignNodeCard(f.card, f.identity);
   Json j = Json::parse(NodeCardToJson(f.card));
@@ -154,7 +154,7 @@ TEST(NodeCardTest, LayoutDoesNotMatterToTheSignature) {
 }
 
 TEST(NodeCardTest, SignNodeCardSetsTheIdentityKey) {
-  Fixture f;
+  CardFixture f;
   NodeCard c = f.card;
   c.sign_pk = GenerateSigningKeyPair().public_key;
   SignNodeCard(c, f.identity);
@@ -164,7 +164,7 @@ TEST(NodeCardTest, SignNodeCardSetsTheIdentityKey) {
 
 // Changing any field after signing breaks the signature.
 TEST(NodeCardTest, TamperingAnyFieldIsRefused) {
-  Fixture f;
+  CardFixture f;
   const Json original = Json::parse(NodeCardToJson(f.card));
   SigningKeyPair other = GenerateSigningKeyPair();
   EncryptionKeyPair other_enc = GenerateEncryptionKeyPair(other);
@@ -191,36 +191,36 @@ TEST(NodeCardTest, TamperingAnyFieldIsRefused) {
     ASSERT_TRUE(j.contains(field));
     j[field] = value;
     SCOPED_TRACE(field + " = " + value.dump());
-    ExpectRefused(j.dump(2), "signature does not verify");
+    ExpectCardRefused(j.dump(2), "signature does not verify");
   }
   // And each bit of the signature.
   for (size_t i = 0; i < f.card.sig.size(); ++i) {
     NodeCard c = f.card;
     c.sig[i] ^= 0x80;
     SCOPED_TRACE("sig byte " + std::to_string(i));
-    ExpectRefused(NodeCardToJson(c), "signature does not verify");
+    ExpectCardRefused(NodeCardToJson(c), "signature does not verify");
   }
 }
 
 TEST(NodeCardTest, EncryptionKeySignedByAnotherIdentityIsRefused) {
-  Fixture f;
+  CardFixture f;
   SigningKeyPair other = GenerateSigningKeyPair();
   EncryptionKeyPair foreign = GenerateEncryptionKeyPair(other);
   NodeCard c = f.card;
   c.enc_pk = foreign.public_key;
   c.enc_pk_sig = foreign.signature;
   SignNodeCard(c, f.identity);  // the card itself is properly signed
-  ExpectRefused(NodeCardToJson(c), "enc_pk_sig does not verify");
+  ExpectCardRefused(NodeCardToJson(c), "enc_pk_sig does not verify");
 
   // A signature by the right identity over another key does not do either.
   NodeCard d = f.card;
   d.enc_pk = foreign.public_key;
   SignNodeCard(d, f.identity);
-  ExpectRefused(NodeCardToJson(d), "enc_pk_sig does not verify");
+  ExpectCardRefused(NodeCardToJson(d), "enc_pk_sig does not verify");
 }
 
 TEST(NodeCardTest, Fingerprint) {
-  Fixture f;
+  CardFixture f;
   std::string json = NodeCardToJson(f.card);
   std::string fp = Fingerprint(f.identity.public_key);
   auto ok = ParseNodeCardWithFingerprint(json, fp);
@@ -244,14 +244,14 @@ TEST(NodeCardTest, Fingerprint) {
   EXPECT_TRUE(ParseNodeCard(NodeCardToJson(c)).ok());
   EXPECT_FALSE(ParseNodeCardWithFingerprint(NodeCardToJson(c), fp).ok());
   // A bad card is refused for itself, before the fingerprint.
-  ExpectRefused("{}", "missing field");
+  ExpectCardRefused("{}", "missing field");
 }
 
 TEST(NodeCardTest, OversizeIsRefused) {
-  Fixture f;
+  CardFixture f;
   std::string json = NodeCardToJson(f.card);
   std::string big = json.substr(0, json.size() - 2) + std::string(kMaxNodeCardBytes, ' ') + "}\n";
-  ExpectRefused(big, "larger than 16384 bytes");
+  ExpectCardRefused(big, "larger than 16384 bytes");
   // Just under the limit with padding white space is fine.
   std::string fits = json;
   fits.insert(1, kMaxNodeCardBytes - json.size(), ' ');
@@ -260,40 +260,40 @@ TEST(NodeCardTest, OversizeIsRefused) {
 }
 
 TEST(NodeCardTest, MalformedJsonIsRefused) {
-  Fixture f;
+  CardFixture f;
   std::string json = NodeCardToJson(f.card);
-  ExpectRefused("", "not valid JSON");
-  ExpectRefused("{", "not valid JSON");
-  ExpectRefused(json.substr(0, json.size() / 2), "not valid JSON");
-  ExpectRefused(json + "{}", "not valid JSON");
-  ExpectRefused(json + "x", "not valid JSON");
-  ExpectRefused("[" + json + "]", "expected a JSON object");
-  ExpectRefused("\"card\"", "expected a JSON object");
-  ExpectRefused("1", "expected a JSON object");
-  ExpectRefused("{\"name\": \"a\xff\"}", "invalid UTF-8");
-  ExpectRefused("{\"name\": \"a\xc0\xaf\"}", "invalid UTF-8");  // overlong '/'
-  ExpectRefused("{\"version\": 1, /* comment */ \"name\": \"x\"}", "not valid JSON");
+  ExpectCardRefused("", "not valid JSON");
+  ExpectCardRefused("{", "not valid JSON");
+  ExpectCardRefused(json.substr(0, json.size() / 2), "not valid JSON");
+  ExpectCardRefused(json + "{}", "not valid JSON");
+  ExpectCardRefused(json + "x", "not valid JSON");
+  ExpectCardRefused("[" + json + "]", "expected a JSON object");
+  ExpectCardRefused("\"card\"", "expected a JSON object");
+  ExpectCardRefused("1", "expected a JSON object");
+  ExpectCardRefused("{\"name\": \"a\xff\"}", "invalid UTF-8");
+  ExpectCardRefused("{\"name\": \"a\xc0\xaf\"}", "invalid UTF-8");  // overlong '/'
+  ExpectCardRefused("{\"version\": 1, /* comment */ \"name\": \"x\"}", "not valid JSON");
 }
 
 TEST(NodeCardTest, WrongShapeIsRefused) {
-  Fixture f;
+  CardFixture f;
   const Json original = Json::parse(NodeCardToJson(f.card));
   {
     Json j = original;
     j["extra"] = "x";
-    ExpectRefused(j.dump(), "unknown field \"extra\"");
+    ExpectCardRefused(j.dump(), "unknown field \"extra\"");
   }
   for (const char* field : {"version", "node_id", "name", "org_type", "address", "sign_pk", "enc_pk", "enc_pk_sig",
                             "tls_spki_sha256", "created", "sig"}) {
     Json j = original;
     j.erase(field);
-    ExpectRefused(j.dump(), std::string("missing field \"") + field + "\"");
+    ExpectCardRefused(j.dump(), std::string("missing field \"") + field + "\"");
   }
   {
     // Duplicate keys: nlohmann would keep one silently; we refuse.
     std::string json = NodeCardToJson(f.card);
     std::string dup = "{\n  \"node_id\": \"evil-node\"," + json.substr(1);
-    ExpectRefused(dup, "field \"node_id\" appears twice");
+    ExpectCardRefused(dup, "field \"node_id\" appears twice");
   }
   const std::vector<std::tuple<std::string, Json, std::string>> kWrongTypes = {
       {"version", "1", "expected an integer"},
@@ -313,15 +313,15 @@ TEST(NodeCardTest, WrongShapeIsRefused) {
     Json j = original;
     j[field] = value;
     SCOPED_TRACE(field + " = " + value.dump());
-    ExpectRefused(j.dump(), want);
+    ExpectCardRefused(j.dump(), want);
   }
 }
 
 // Bad values, in cards that are otherwise properly signed, so the refusal
 // comes from the field check and not from the signature.
 TEST(NodeCardTest, BadFieldValuesAreRefusedByName) {
-  Fixture f;
-  auto refuse = [&](auto change, std::string_view want) { ExpectRefused(f.Resigned(change), want); };
+  CardFixture f;
+  auto refuse = [&](auto change, std::string_view want) { ExpectCardRefused(f.Resigned(change), want); };
   for (std::string id : std::vector<std::string>{"ab", std::string(65, 'a'), "School-1", "school_1", "school 1", ""}) {
     SCOPED_TRACE(id);
     refuse([&](NodeCard& c) { c.node_id = id; }, "field \"node_id\"");
@@ -377,7 +377,7 @@ TEST(NodeCardTest, BadFieldValuesAreRefusedByName) {
 }
 
 TEST(NodeCardTest, BadEncodingsAreRefusedByName) {
-  Fixture f;
+  CardFixture f;
   const Json original = Json::parse(NodeCardToJson(f.card));
   std::string pk = original["sign_pk"];
   std::string sig = original["sig"];
@@ -403,7 +403,7 @@ TEST(NodeCardTest, BadEncodingsAreRefusedByName) {
     Json j = original;
     j[field] = value;
     SCOPED_TRACE(field + " = " + value);
-    ExpectRefused(j.dump(), "field \"" + field + "\"");
+    ExpectCardRefused(j.dump(), "field \"" + field + "\"");
   }
 }
 

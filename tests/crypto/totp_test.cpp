@@ -12,9 +12,11 @@
 namespace schakel::crypto {
 namespace {
 
-std::span<const uint8_t> Bytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::span<const uint8_t> AsciiBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
-Instant At(int64_t unix_seconds) { return Instant{std::chrono::milliseconds{unix_seconds * 1000}}; }
+Instant AtUnixSeconds(int64_t unix_seconds) { return Instant{std::chrono::milliseconds{unix_seconds * 1000}}; }
 
 TEST(TotpTest, Rfc6238AppendixBSha1Vectors) {
   const std::string_view key = "12345678901234567890";
@@ -25,8 +27,8 @@ TEST(TotpTest, Rfc6238AppendixBSha1Vectors) {
   const Row rows[] = {{59, "94287082"},         {1111111109, "07081804"}, {1111111111, "14050471"},
                       {1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000, "65353130"}};
   for (const Row& r : rows) {
-    int64_t step = TotpStep(At(r.t));
-    EXPECT_EQ(FormatOtp(Hotp(Bytes(key), static_cast<uint64_t>(step), 8), 8), r.code) << "T=" << r.t;
+    int64_t step = TotpStep(AtUnixSeconds(r.t));
+    EXPECT_EQ(FormatOtp(Hotp(AsciiBytes(key), static_cast<uint64_t>(step), 8), 8), r.code) << "T=" << r.t;
   }
 }
 
@@ -34,18 +36,18 @@ TEST(TotpTest, Rfc4226HotpSixDigits) {
   // RFC 4226 Appendix D, counters 0..3.
   const char* want[] = {"755224", "287082", "359152", "969429"};
   for (uint64_t i = 0; i < 4; ++i) {
-    EXPECT_EQ(FormatOtp(Hotp(Bytes("12345678901234567890"), i)), want[i]);
+    EXPECT_EQ(FormatOtp(Hotp(AsciiBytes("12345678901234567890"), i)), want[i]);
   }
 }
 
 TEST(TotpTest, Base32Rfc4648Vectors) {
-  EXPECT_EQ(Base32Encode(Bytes("")), "");
-  EXPECT_EQ(Base32Encode(Bytes("f")), "MY");
-  EXPECT_EQ(Base32Encode(Bytes("fo")), "MZXQ");
-  EXPECT_EQ(Base32Encode(Bytes("foo")), "MZXW6");
-  EXPECT_EQ(Base32Encode(Bytes("foob")), "MZXW6YQ");
-  EXPECT_EQ(Base32Encode(Bytes("fooba")), "MZXW6YTB");
-  EXPECT_EQ(Base32Encode(Bytes("foobar")), "MZXW6YTBOI");
+  EXPECT_EQ(Base32Encode(AsciiBytes("")), "");
+  EXPECT_EQ(Base32Encode(AsciiBytes("f")), "MY");
+  EXPECT_EQ(Base32Encode(AsciiBytes("fo")), "MZXQ");
+  EXPECT_EQ(Base32Encode(AsciiBytes("foo")), "MZXW6");
+  EXPECT_EQ(Base32Encode(AsciiBytes("foob")), "MZXW6YQ");
+  EXPECT_EQ(Base32Encode(AsciiBytes("fooba")), "MZXW6YTB");
+  EXPECT_EQ(Base32Encode(AsciiBytes("foobar")), "MZXW6YTBOI");
   auto d = Base32Decode("MZXW6YTBOI======");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(std::string(d->begin(), d->end()), "foobar");
@@ -63,29 +65,29 @@ TEST(TotpTest, Base32RefusesBadTextAndLimits) {
 
 TEST(TotpTest, VerifyAcceptsOneStepDriftAndRefusesReplay) {
   const std::string_view key = "12345678901234567890";
-  Instant now = At(1111111111);
+  Instant now = AtUnixSeconds(1111111111);
   int64_t step = TotpStep(now);
-  std::string current = FormatOtp(Hotp(Bytes(key), static_cast<uint64_t>(step)));
-  std::string previous = FormatOtp(Hotp(Bytes(key), static_cast<uint64_t>(step - 1)));
-  std::string next = FormatOtp(Hotp(Bytes(key), static_cast<uint64_t>(step + 1)));
-  std::string too_old = FormatOtp(Hotp(Bytes(key), static_cast<uint64_t>(step - 2)));
-  EXPECT_EQ(VerifyTotp(Bytes(key), current, now, 0), step);
-  EXPECT_EQ(VerifyTotp(Bytes(key), previous, now, 0), step - 1);
-  EXPECT_EQ(VerifyTotp(Bytes(key), next, now, 0), step + 1);
-  EXPECT_EQ(VerifyTotp(Bytes(key), too_old, now, 0), std::nullopt);
+  std::string current = FormatOtp(Hotp(AsciiBytes(key), static_cast<uint64_t>(step)));
+  std::string previous = FormatOtp(Hotp(AsciiBytes(key), static_cast<uint64_t>(step - 1)));
+  std::string next = FormatOtp(Hotp(AsciiBytes(key), static_cast<uint64_t>(step + 1)));
+  std::string too_old = FormatOtp(Hotp(AsciiBytes(key), static_cast<uint64_t>(step - 2)));
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), current, now, 0), step);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), previous, now, 0), step - 1);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), next, now, 0), step + 1);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), too_old, now, 0), std::nullopt);
   // Replay: the step was used already, and so was a later one.
-  EXPECT_EQ(VerifyTotp(Bytes(key), current, now, step), std::nullopt);
-  EXPECT_EQ(VerifyTotp(Bytes(key), previous, now, step - 1), std::nullopt);
-  EXPECT_EQ(VerifyTotp(Bytes(key), next, now, step), step + 1);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), current, now, step), std::nullopt);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), previous, now, step - 1), std::nullopt);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), next, now, step), step + 1);
   // Malformed codes.
-  EXPECT_EQ(VerifyTotp(Bytes(key), "12345", now, 0), std::nullopt);
-  EXPECT_EQ(VerifyTotp(Bytes(key), "12345a", now, 0), std::nullopt);
-  EXPECT_EQ(VerifyTotp(Bytes(key), current + "0", now, 0), std::nullopt);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), "12345", now, 0), std::nullopt);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), "12345a", now, 0), std::nullopt);
+  EXPECT_EQ(VerifyTotp(AsciiBytes(key), current + "0", now, 0), std::nullopt);
   EXPECT_EQ(VerifyTotp({}, current, now, 0), std::nullopt);
 }
 
 TEST(TotpTest, UriCarriesIssuerAccountAndSecret) {
-  std::string uri = TotpUri("Schakel", "mentor jan@school-a", Bytes("12345678901234567890"));
+  std::string uri = TotpUri("Schakel", "mentor jan@school-a", AsciiBytes("12345678901234567890"));
   EXPECT_EQ(uri,
             "otpauth://totp/Schakel:mentor%20jan@school-a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Schakel"
             "&algorithm=SHA1&digits=6&period=30");

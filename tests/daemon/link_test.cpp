@@ -27,7 +27,8 @@ struct Link {
   std::string url, token, code, id;
 };
 
-const std::vector<std::pair<std::string, std::string>> kForm = {{"Content-Type", "application/x-www-form-urlencoded"}};
+const std::vector<std::pair<std::string, std::string>> kFormHeaders = {
+    {"Content-Type", "application/x-www-form-urlencoded"}};
 
 class LinkTest : public ::testing::Test {
  protected:
@@ -63,7 +64,7 @@ class LinkTest : public ::testing::Test {
   }
 
   WebReply Post(const Link& l, const std::string& code) {
-    return WebRequestOnce(port_, "POST", "/l/" + l.token, kForm, "code=" + code);
+    return WebRequestOnce(port_, "POST", "/l/" + l.token, kFormHeaders, "code=" + code);
   }
 
   TempDir tmp_;
@@ -363,7 +364,7 @@ TEST(LinkRepeats, ThreeHundredViewsOfALockedLinkAddTwoEntries) {
   const std::string locked = create();
   const std::string live = create();
   for (int i = 0; i < 5; ++i) {
-    WebRequestOnce(port, "POST", "/l/" + locked, kForm, "code=AAAAA-AAAAA");
+    WebRequestOnce(port, "POST", "/l/" + locked, kFormHeaders, "code=AAAAA-AAAAA");
   }
   auto views = [&](const std::string& outcome) {
     auto j = fed.AsJson("school", "privacy", {"audit", "query", "--action", "link.view"});
@@ -471,7 +472,7 @@ TEST(LinkBasis, ALinkWhoseConsentsExpiredIsRevokedWhenOpened) {
     links.emplace_back(m[1], LastLine(r.out));
   }
   auto post = [&](const std::pair<std::string, std::string>& l) {
-    return WebRequestOnce(port, "POST", "/l/" + l.first, kForm, "code=" + l.second);
+    return WebRequestOnce(port, "POST", "/l/" + l.first, kFormHeaders, "code=" + l.second);
   };
   ASSERT_EQ(post(links[0]).status, 200);  // while the consents hold
 

@@ -22,7 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string ServedFingerprint(const std::string& host, int port) {
+std::string ServedCertFingerprint(const std::string& host, int port) {
   return RunCommand("echo | timeout 10 openssl s_client -connect " + host + ":" + std::to_string(port) +
                     " 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null");
 }
@@ -30,7 +30,7 @@ std::string ServedFingerprint(const std::string& host, int port) {
 std::string WaitServed(const std::string& host, int port) {
   std::string served;
   for (int i = 0; i < 100 && served.empty(); ++i) {
-    served = ServedFingerprint(host, port);
+    served = ServedCertFingerprint(host, port);
     if (served.empty()) std::this_thread::sleep_for(100ms);
   }
   return served;

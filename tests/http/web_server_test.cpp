@@ -29,7 +29,7 @@ using schakel::testing::TempDir;
 using schakel::testing::WebReply;
 using schakel::testing::WebRequestOnce;
 
-config::Address Loopback() { return config::Address{"127.0.0.1", 0}; }
+config::Address LoopbackAnyPort() { return config::Address{"127.0.0.1", 0}; }
 
 crypto::TlsIdentity Identity() {
   auto id = crypto::GenerateWebTlsIdentity("test-node", {});
@@ -76,7 +76,7 @@ void ExpectSecurityHeaders(const WebReply& r) {
 TEST(WebServer, ServesHandlerWithSecurityHeadersOnEveryResponse) {
   Recorder rec;
   WebServer server(Identity(), rec.Handler());
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   auto r = WebRequestOnce(server.port(), "GET", "/hello?x=a%20b&y=2",
                           {{"Cookie", "sid=abc"}, {"Origin", "https://o.example"}, {"Sec-Fetch-Site", "same-origin"}});
   ASSERT_EQ(r.status, 200) << r.error;
@@ -117,7 +117,7 @@ TEST(WebServer, ServesHandlerWithSecurityHeadersOnEveryResponse) {
 TEST(WebServer, HandlerMayTightenCspAndSetCookies) {
   Recorder rec;
   WebServer server(Identity(), rec.Handler());
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   auto tight = WebRequestOnce(server.port(), "GET", "/tight");
   EXPECT_EQ(tight.Header("Content-Security-Policy"), "default-src 'none'");
   EXPECT_EQ(tight.headers.count("Content-Security-Policy"), 1u);
@@ -130,7 +130,7 @@ TEST(WebServer, HandlerMayTightenCspAndSetCookies) {
 TEST(WebServer, ServesTheStylesheet) {
   Recorder rec;
   WebServer server(Identity(), rec.Handler());
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   auto css = WebRequestOnce(server.port(), "GET", "/static/schakel.css");
   ASSERT_EQ(css.status, 200) << css.error;
   EXPECT_EQ(css.Header("Content-Type"), "text/css; charset=utf-8");
@@ -146,7 +146,7 @@ TEST(WebServer, ServesTheStylesheet) {
 TEST(WebServer, RefusesLargeBodiesAndHeaders) {
   Recorder rec;
   WebServer server(Identity(), rec.Handler());
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   auto big = WebRequestOnce(server.port(), "POST", "/hello", {}, std::string(65 * 1024, 'a'));
   EXPECT_EQ(big.status, 413) << big.error;
   ExpectSecurityHeaders(big);
@@ -174,7 +174,7 @@ TEST(WebServer, HalfOpenHandshakeIsClosedAtTheDeadline) {
   WebServerOptions o;
   o.handshake_timeout = std::chrono::milliseconds(300);
   WebServer server(Identity(), rec.Handler(), o);
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   int fd = ConnectRaw(server.port());
   auto start = std::chrono::steady_clock::now();
   char c;
@@ -193,7 +193,7 @@ TEST(WebServer, SlowDripRequestIsCutOffByTheRequestDeadline) {
   WebServerOptions o;
   o.read_timeout = std::chrono::milliseconds(500);
   WebServer server(Identity(), rec.Handler(), o);
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   asio::io_context io;
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   asio::ssl::stream<asio::ip::tcp::socket> s(io, ctx);
@@ -221,7 +221,7 @@ TEST(WebServer, PerClientCapAnswers503) {
   WebServerOptions o;
   o.max_connections_per_ip = 2;
   WebServer server(Identity(), rec.Handler(), o);
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   asio::io_context io;
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   std::vector<std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>>> held;
@@ -250,7 +250,7 @@ TEST(WebServer, GlobalCapAnswers503) {
   WebServerOptions o;
   o.max_connections = 1;
   WebServer server(Identity(), rec.Handler(), o);
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   asio::io_context io;
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   asio::ssl::stream<asio::ip::tcp::socket> s(io, ctx);
@@ -262,7 +262,7 @@ TEST(WebServer, GlobalCapAnswers503) {
 TEST(WebServer, RefusesTls11AndAcceptsTls12And13) {
   Recorder rec;
   WebServer server(Identity(), rec.Handler());
-  ASSERT_TRUE(server.Start(Loopback()).ok());
+  ASSERT_TRUE(server.Start(LoopbackAnyPort()).ok());
   auto try_version = [&](int version) {
     namespace asio = boost::asio;
     asio::io_context io;
@@ -286,7 +286,7 @@ TEST(WebServer, RefusesAnEd25519IdentityAtStart) {
   ASSERT_TRUE(peer.ok());
   Recorder rec;
   WebServer server(*peer, rec.Handler());
-  auto st = server.Start(Loopback());
+  auto st = server.Start(LoopbackAnyPort());
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("Ed25519"), std::string::npos) << st.message();
 }

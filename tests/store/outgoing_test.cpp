@@ -19,7 +19,7 @@ namespace {
 
 using schakel::testing::TempDir;
 
-constexpr int64_t kLater = std::numeric_limits<int64_t>::max();
+constexpr int64_t kEndOfTime = std::numeric_limits<int64_t>::max();
 
 std::unique_ptr<Database> Fresh(const TempDir& tmp) {
   auto db = Database::Open(tmp / "node.db", crypto::SecureBuffer::Random(32), OpenMode::kCreate);
@@ -63,7 +63,7 @@ TEST(Outgoing, APayloadTravelsWithItsRowAndGoesWithIt) {
   EXPECT_FALSE(db->InTransaction());
   EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing_payloads;"), 2);
 
-  auto due = DueOutgoing(*db, kLater, 10);
+  auto due = DueOutgoing(*db, kEndOfTime, 10);
   ASSERT_TRUE(due.ok()) << due.status().message();
   ASSERT_EQ(due->size(), 2u);
   EXPECT_EQ((*due)[0].message_id, "m-1");
@@ -84,7 +84,7 @@ TEST(Outgoing, APayloadTravelsWithItsRowAndGoesWithIt) {
   // other's stays.
   ASSERT_TRUE(RemoveOutgoing(*db, "share", "m-1").ok());
   EXPECT_EQ(Count(*db, "SELECT count(*) FROM outgoing_payloads;"), 1);
-  auto left = DueOutgoing(*db, kLater, 10);
+  auto left = DueOutgoing(*db, kEndOfTime, 10);
   ASSERT_TRUE(left.ok());
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].payload, small);
@@ -104,7 +104,7 @@ TEST(Outgoing, ARoundInFlightIsLeftOutOfTheNextOne) {
         EnqueueOutgoing(*db, "share", id, "wijkteam-a", "payload-" + id, 100 - i, "2026-12-04T10:00:00.000Z").ok());
   }
   ASSERT_TRUE(EnqueueOutgoing(*db, "share", "n-1", "wijkteam-b", "other", 0, "2026-12-04T10:00:00.000Z").ok());
-  ASSERT_TRUE(EnqueueOutgoing(*db, "share", "m-9", "wijkteam-a", "later", kLater, "2026-12-04T10:00:00.000Z").ok());
+  ASSERT_TRUE(EnqueueOutgoing(*db, "share", "m-9", "wijkteam-a", "later", kEndOfTime, "2026-12-04T10:00:00.000Z").ok());
   auto ids = [](const Result<std::vector<OutgoingItem>>& items) {
     std::vector<std::string> out;
     EXPECT_TRUE(items.ok()) << items.status().message();
