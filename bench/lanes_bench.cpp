@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -507,8 +508,12 @@ std::string ShareBody(const std::string& case_id, const std::string& to) {
 // and writes, the node lock's acquisitions and its seconds waited, held and
 // held on a CPU, the pages its writer wrote;
 // zeros when they cannot be read.
+// The delivery's stages as /metrics names them (schakel_delivery_stage_seconds).
+constexpr std::array<const char*, 7> kStages{"queued", "plan", "connect_mark", "send", "answer", "record", "total"};
+
 struct Counters {
   double groups = 0, works = 0, lock_taken = 0, lock_waited = 0, lock_held = 0, lock_cpu = 0, pages = 0;
+  std::array<double, kStages.size()> stage_sum{}, stage_count{};
 };
 Counters ReadCounters(ApiClient& admin) {
   auto r = admin.Call("GET", "/metrics", "");
@@ -517,10 +522,27 @@ Counters ReadCounters(ApiClient& admin) {
     size_t at = r.body.find("\n" + name + " ");
     return at == std::string::npos ? 0.0 : std::atof(r.body.c_str() + at + name.size() + 2);
   };
-  return {value("schakel_write_groups_total"),           value("schakel_grouped_writes_total"),
-          value("schakel_node_lock_acquisitions_total"), value("schakel_node_lock_wait_seconds_total"),
-          value("schakel_node_lock_held_seconds_total"), value("schakel_node_lock_held_cpu_seconds_total"),
-          value("schakel_db_pages_written_total")};
+  Counters c{value("schakel_write_groups_total"),           value("schakel_grouped_writes_total"),
+             value("schakel_node_lock_acquisitions_total"), value("schakel_node_lock_wait_seconds_total"),
+             value("schakel_node_lock_held_seconds_total"), value("schakel_node_lock_held_cpu_seconds_total"),
+             value("schakel_db_pages_written_total")};
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    const std::string label = std::string("{stage=\"") + kStages[i] + "\"}";
+    c.stage_sum[i] = value("schakel_delivery_stage_seconds_sum" + label);
+    c.stage_count[i] = value("schakel_delivery_stage_seconds_count" + label);
+  }
+  return c;
+}
+
+// The mean of each delivery stage between two readings, in ms.
+std::string StageMeans(const Counters& before, const Counters& after) {
+  std::string out;
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    double n = after.stage_count[i] - before.stage_count[i];
+    double ms = n > 0 ? 1000 * (after.stage_sum[i] - before.stage_sum[i]) / n : 0.0;
+    out += std::string(i == 0 ? "" : ", ") + kStages[i] + " " + Fixed(ms, 2);
+  }
+  return out;
 }
 
 int main(int argc, char** argv) {
@@ -819,7 +841,8 @@ int main(int argc, char** argv) {
           Fixed(taken, 0) + " times, mean wait " +
           Fixed(taken > 0 ? 1000 * (after.lock_waited - before.lock_waited) / taken : 0.0, 2) +
           " ms; its writer wrote " + Fixed(works > 0 ? (after.pages - before.pages) / works : 0.0, 1) +
-          " database pages per share");
+          " database pages per share; a delivery's stages, mean ms (/metrics schakel_delivery_stage_seconds): " +
+          StageMeans(before, after));
     }
     received = sweep.back().delivery.ms.size();
     loaded = run_row("1c quiet, recipient got " + std::to_string(received) + " today", last_sweep, 50, per_row);

@@ -126,6 +126,22 @@ Result<std::string> PrometheusText(NodeCore& core) {
          "Database pages the writer wrote in its commits; each is encrypted, authenticated and written "
          "to the write-ahead log, so over the shares delivered it is what a share costs the disk.");
   o << "schakel_db_pages_written_total " << core.pages_written() << "\n";
+  // Where deliveries' time went, stage by stage (NodeCore::delivery_stages).
+  Family(o, "schakel_delivery_stage_seconds", "histogram",
+         "Seconds each stage of a delivery took, for every share or revocation whose answer was recorded: "
+         "queued (until a lane read it), plan, connect_mark, send, answer, record, and total.");
+  for (size_t stage = 0; stage < NodeCore::kDeliveryStages; ++stage) {
+    const DurationHistogram::Snapshot h = core.delivery_stages[stage].Read();
+    const std::string label = std::string("stage=\"") + NodeCore::kDeliveryStageNames[stage] + "\"";
+    for (size_t i = 0; i < DurationHistogram::kBounds.size(); ++i) {
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", DurationHistogram::kBounds[i]);
+      o << "schakel_delivery_stage_seconds_bucket{" << label << ",le=\"" << le << "\"} " << h.cumulative[i] << "\n";
+    }
+    o << "schakel_delivery_stage_seconds_bucket{" << label << ",le=\"+Inf\"} " << h.count << "\n";
+    o << "schakel_delivery_stage_seconds_sum{" << label << "} " << Seconds(h.sum_seconds) << "\n";
+    o << "schakel_delivery_stage_seconds_count{" << label << "} " << h.count << "\n";
+  }
   // Argon2id in its own process (crypto/kdf_helper.h): each miss ran on a
   // thread of this process instead.
   Family(

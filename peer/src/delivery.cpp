@@ -231,16 +231,14 @@ std::vector<std::string_view> DeliveryWorker::Payloads(Round& round, bool traced
   return payloads;
 }
 
-std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, std::vector<store::OutgoingItem> due,
-                                                            std::optional<Round>& flying) {
+std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, Round round, std::optional<Round>& flying) {
   auto land_flying = [&] {
     if (!flying) return;
     Land(lane, *flying);
     flying.reset();
   };
-  Round round;
-  round.due = std::move(due);  // the InFlights point into it from here on
-  PlanRound(lane, round);
+  PlanRound(lane, round);  // the InFlights point into round.due from here on
+  round.planned = std::chrono::steady_clock::now();
   if (round.go.empty() || stop_ || core_.clock->Now() < lane.open_after) return std::nullopt;
   FaultPoint("delivery.before_send");
   // Behind a round in flight only on its connection, unchanged, and in
@@ -261,20 +259,25 @@ std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, std::vec
     return std::nullopt;
   }
   if (round.go.empty()) return std::nullopt;  // all ended while connecting; Prepare drops them next round
+  round.marked = std::chrono::steady_clock::now();
   std::vector<std::string> wrapped;
   std::vector<std::string_view> payloads =
       Payloads(round, client->protocol_version() >= kPeerProtocolTraceVersion, wrapped);
   if (round.go.size() < 2 || !client->CanPipeline()) {
+    // Written and answered in one call: its time counts as the answer's.
+    round.sent_at = round.marked;
     std::vector<Result<std::string>> answers = client->DeliverBatch(payloads);
-    Conclude(lane, round.go, answers);
+    round.answered = std::chrono::steady_clock::now();
+    Conclude(lane, round, answers);
     return std::nullopt;
   }
   round.sent = client->Send(payloads);
+  round.sent_at = std::chrono::steady_clock::now();
   if (round.sent.sent.empty()) {
     // Nothing went out (the connection failed, or every one is too large):
     // its answers are final.
     land_flying();
-    Conclude(lane, round.go, round.sent.answers);
+    Conclude(lane, round, round.sent.answers);
     return std::nullopt;
   }
   if (follows) {
@@ -286,10 +289,12 @@ std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, std::vec
 
 void DeliveryWorker::Land(Lane& lane, Round& round) {
   if (lane.client) lane.client->Collect(round.sent);
-  Conclude(lane, round.go, round.sent.answers);
+  round.answered = std::chrono::steady_clock::now();
+  Conclude(lane, round, round.sent.answers);
 }
 
-void DeliveryWorker::Conclude(Lane& lane, const std::vector<InFlight>& go, std::vector<Result<std::string>>& answers) {
+void DeliveryWorker::Conclude(Lane& lane, const Round& round, std::vector<Result<std::string>>& answers) {
+  const std::vector<InFlight>& go = round.go;
   // Opened afresh next time, unless a round still awaits its answers on it.
   if (lane.client && !lane.client->connected() && lane.client->awaiting() == 0) lane.client.reset();
   std::vector<Answered> verified;
@@ -306,6 +311,26 @@ void DeliveryWorker::Conclude(Lane& lane, const std::vector<InFlight>& go, std::
     }
   }
   Record(verified);
+  ObserveStages(round, verified);
+}
+
+void DeliveryWorker::ObserveStages(const Round& round, const std::vector<Answered>& answered) const {
+  const auto recorded = std::chrono::steady_clock::now();
+  auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
+  auto& h = core_.delivery_stages;
+  for (const Answered& a : answered) {
+    if (!a.recorded) continue;
+    // Queued at a.item->created (to the millisecond, this node's clock).
+    auto queued = ParseInstant(a.item->created);
+    double waited = queued.ok() ? seconds(round.read_wall - *queued) : 0.0;
+    h[NodeCore::kQueued].Observe(waited);
+    h[NodeCore::kPlan].Observe(seconds(round.planned - round.read));
+    h[NodeCore::kConnectMark].Observe(seconds(round.marked - round.planned));
+    h[NodeCore::kSend].Observe(seconds(round.sent_at - round.marked));
+    h[NodeCore::kAnswer].Observe(seconds(round.answered - round.sent_at));
+    h[NodeCore::kRecord].Observe(seconds(recorded - round.answered));
+    h[NodeCore::kTotal].Observe(std::max(waited, 0.0) + seconds(recorded - round.read));
+  }
 }
 
 Status DeliveryWorker::MarkSending(std::vector<InFlight>& go) {
@@ -415,7 +440,10 @@ void DeliveryWorker::Record(std::vector<Answered>& answered) {
   for (Answered& a : answered) all.push_back(&a);
   Status st = record(all);
   if (st.ok()) {
-    for (const Answered& a : answered) Done(a);
+    for (Answered& a : answered) {
+      a.recorded = true;
+      Done(a);
+    }
     return;
   }
   for (Answered& a : answered) {
@@ -424,6 +452,7 @@ void DeliveryWorker::Record(std::vector<Answered>& answered) {
     // Not recorded: the item stays queued and is sent again later; the
     // recipient answers a message it has with what it answered before.
     if (one.ok()) {
+      a.recorded = true;
       Done(a);
     } else {
       RetryAfterLocalError(core_, *a.item, one.WithContext("recording the answer"), options_);

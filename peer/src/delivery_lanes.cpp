@@ -365,13 +365,13 @@ bool DeliveryWorker::Probe(Lane& lane) {
 void DeliveryWorker::Drain(Lane& lane) {
   std::optional<Round> flying;  // sent, its answers not collected yet
   bool drained = false;
-  for (int round = 0; round < 100 && !stop_; ++round) {
+  for (int rounds = 0; rounds < 100 && !stop_; ++rounds) {
     if (core_.clock->Now() < lane.open_after) break;  // the breaker is open
     std::vector<int64_t> in_flight;
     if (flying) {
       for (const InFlight& f : flying->go) in_flight.push_back(f.item->id);
     }
-    std::vector<store::OutgoingItem> due;
+    Round round;  // its due items, and when they were read
     {
       NodeCore::Reading reading(core_);
       auto items = store::DueOutgoingTo(reading.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(),
@@ -380,13 +380,15 @@ void DeliveryWorker::Drain(Lane& lane) {
         LogError("delivery: cannot read the queue: " + items.status().message());
         break;
       }
-      due = std::move(items).value();
+      round.due = std::move(items).value();
     }
-    if (due.empty()) {
+    round.read_wall = std::chrono::system_clock::now();
+    round.read = std::chrono::steady_clock::now();
+    if (round.due.empty()) {
       drained = true;
       break;
     }
-    std::optional<Round> next = Launch(lane, std::move(due), flying);
+    std::optional<Round> next = Launch(lane, std::move(round), flying);
     // The partner works on `next` while the round before is recorded.
     if (flying) Land(lane, *flying);
     flying = std::move(next);

@@ -96,8 +96,8 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   while (std::getline(lines, line)) {
     if (line.empty() || line[0] == '#') continue;
     EXPECT_TRUE(std::regex_match(
-        line,
-        std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.-]*\"(,[a-z_]+=\"[a-z0-9_.-]*\")*\\})? [0-9]+(\\.[0-9]+)?")))
+        line, std::regex("schakel_[a-z_]+(\\{[a-z_]+=\"[a-z0-9_.-]*\"(,[a-z_]+=\"([a-z0-9_.-]*|\\+Inf)\")*\\})? "
+                         "[0-9]+(\\.[0-9]+)?")))
         << line;
   }
 
@@ -110,9 +110,70 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
       << "promtool not found: install Debian's prometheus package (./dev setup does)";
   EXPECT_EQ(testing::RunCommand("promtool check metrics < '" + text_file + "' 2>&1; echo \"exit $?\""), "exit 0");
 
+  // Nothing delivered yet: every stage of the delivery histogram is empty.
+  EXPECT_NE(body.find("# TYPE schakel_delivery_stage_seconds histogram\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nschakel_delivery_stage_seconds_count{stage=\"total\"} 0\n"), std::string::npos) << body;
+
   // Another role, or no token: refused.
   EXPECT_NE(HttpGet(api, "/metrics", fed["school"].tokens.at("mentor")).find("HTTP/1.1 403"), std::string::npos);
   EXPECT_NE(HttpGet(api, "/metrics", "").find("HTTP/1.1 401"), std::string::npos);
+}
+
+// Once the queued share is delivered, each stage of the delivery histogram
+// holds it once: buckets cumulative up to +Inf, the stages adding up to the
+// total, and the text still what promtool accepts.
+TEST(Metrics, DeliveryStagesCountWhatWasDelivered) {
+  TempDir tmp;
+  Federation fed(tmp);
+  ASSERT_NO_FATAL_FAILURE(fed.AddSchoolAndLvs());
+  ASSERT_NO_FATAL_FAILURE(fed.AddUser("school", "beheer", "admin"));
+  fed.StartNode("school");
+  ASSERT_EQ(fed.As("school", "mentor", {"case", "add", "--file", CaseFixture("sanne.json")}).code, 0);
+  auto shared =
+      fed.AsJson("school", "mentor",
+                 {"share", "casus-2026-0042", "--to", "lvs-b", "--purpose", "verzuimmelding", "--allow-partial"});
+  ASSERT_TRUE(shared.is_object() && shared.contains("message_id")) << shared.dump();
+  fed.StartNode("lvs");
+  ASSERT_TRUE(fed.WaitShareState("school", "mentor", shared["message_id"].get<std::string>(), "delivered",
+                                 std::chrono::seconds(30)));
+
+  std::string res = HttpGet(fed["school"].port + 1, "/metrics", fed["school"].tokens.at("beheer"));
+  ASSERT_NE(res.find("HTTP/1.1 200"), std::string::npos) << res;
+  std::string body = res.substr(res.find("\r\n\r\n") + 4);
+  double total = 0, parts = 0;
+  for (const char* stage : {"queued", "plan", "connect_mark", "send", "answer", "record", "total"}) {
+    const std::string label = std::string("{stage=\"") + stage + "\"";
+    EXPECT_NE(body.find("\nschakel_delivery_stage_seconds_count" + label + "} 1\n"), std::string::npos) << stage << "\n"
+                                                                                                        << body;
+    EXPECT_NE(body.find("\nschakel_delivery_stage_seconds_bucket" + label + ",le=\"+Inf\"} 1\n"), std::string::npos)
+        << stage;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(
+        body, m, std::regex("\nschakel_delivery_stage_seconds_sum\\" + label + "\\} ([0-9]+\\.[0-9]{6})\n")))
+        << stage;
+    const double seconds = std::stod(m[1]);
+    if (std::string(stage) == "total") {
+      total = seconds;
+    } else {
+      EXPECT_LE(seconds, 30.0) << stage;
+      parts += seconds;
+    }
+    // Cumulative: no bucket holds more than the one after it.
+    std::regex bucket("\nschakel_delivery_stage_seconds_bucket\\" + label + ",le=\"[0-9.e+-]+\"\\} ([0-9]+)");
+    int64_t last = 0;
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), bucket); it != std::sregex_iterator(); ++it) {
+      const int64_t count = std::stoll((*it)[1]);
+      EXPECT_GE(count, last) << stage;
+      last = count;
+    }
+  }
+  // Queued until a lane read it, then the lane's steps: one after the
+  // other, so together the total (each sum is kept to the microsecond).
+  EXPECT_GT(total, 0.0);
+  EXPECT_NEAR(parts, total, 0.00001);
+  const std::string text_file = tmp.path() + "/metrics.txt";
+  testing::WriteAll(text_file, body);
+  EXPECT_EQ(testing::RunCommand("promtool check metrics < '" + text_file + "' 2>&1; echo \"exit $?\""), "exit 0");
 }
 
 }  // namespace

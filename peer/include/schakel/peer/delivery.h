@@ -214,6 +214,7 @@ class DeliveryWorker {
     std::string purged_at;         // kPurge
     std::string adopted_basis;     // kAdopted: the recipient's legal basis
     bool late = false;             // kReceipt: the share was ended meanwhile (set by Apply)
+    bool recorded = false;         // committed (set by Record)
   };
   // One round of the lane's partner's due items (all to that partner),
   // from its planning until its answers are recorded.
@@ -222,15 +223,21 @@ class DeliveryWorker {
     std::vector<InFlight> go;              // planned to go, in order
     PeerClient::Sent sent;                 // pipelined: the answers to collect
     size_t bytes = 0;                      // of the payloads sent
+    // When its stages ended (NodeCore::delivery_stages): the due items
+    // read (also on the system clock, against their queueing), planned,
+    // marked sending, written, answered.
+    std::chrono::system_clock::time_point read_wall{};
+    std::chrono::steady_clock::time_point read{}, planned{}, marked{}, sent_at{}, answered{};
   };
-  // A round: planned one by one, then sent together over the kept-open
-  // connection (batches, protocol version 3). Two or more to a partner that
+  // A round (`round.due` as Drain read it): planned one by one, then sent
+  // together over the kept-open connection (batches, protocol version 3).
+  // Two or more to a partner that
   // takes batches are sent with PeerClient::Send and returned, to be Landed
   // once the next round is on its way; `flying`, a round sent before, is
   // Landed here first unless this one can follow it on the same connection
   // (within kMaxFlyingBytes). Otherwise the round is answered and recorded
   // here and nothing is returned.
-  std::optional<Round> Launch(Lane& lane, std::vector<store::OutgoingItem> due, std::optional<Round>& flying);
+  std::optional<Round> Launch(Lane& lane, Round round, std::optional<Round>& flying);
   // Launch's steps: each due item planned (Prepare) into round.go; whether
   // the round may follow `flying` on its connection; the connection opened
   // for it (nullptr: it failed, the first item's failure recorded); the
@@ -242,8 +249,11 @@ class DeliveryWorker {
   // A pipelined round's answers collected, verified without the lock and
   // recorded in one transaction.
   void Land(Lane& lane, Round& round);
-  // The answers of a round verified and recorded (Launch and Land).
-  void Conclude(Lane& lane, const std::vector<InFlight>& go, std::vector<Result<std::string>>& answers);
+  // The answers of a round verified and recorded (Launch and Land); the
+  // stages of each one recorded go to NodeCore::delivery_stages.
+  void Conclude(Lane& lane, const Round& round, std::vector<Result<std::string>>& answers);
+  // Adds the stages of the answered items of `round` to the histograms.
+  void ObserveStages(const Round& round, const std::vector<Answered>& answered) const;
   // A round in flight is followed by the next only while its payloads are
   // at most this many bytes: what waits for answers stays bounded.
   static constexpr size_t kMaxFlyingBytes = 8 * 1024 * 1024;

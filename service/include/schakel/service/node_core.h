@@ -30,6 +30,7 @@
 // annotations (base/thread_annotations.h) let clang check this (`./dev lint`).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -43,6 +44,7 @@
 
 #include "schakel/audit/audit_log.h"
 #include "schakel/base/clock.h"
+#include "schakel/base/histogram.h"
 #include "schakel/base/thread_annotations.h"
 #include "schakel/config/node_config.h"
 #include "schakel/consent/protocol.h"
@@ -277,6 +279,19 @@ class NodeCore {
 
   // What was last seen of each partner (status); has its own lock.
   Reachability reachability;
+  // Where a delivery's time goes (peer::DeliveryWorker; /metrics
+  // schakel_delivery_stage_seconds; docs/performance.md "2026-12-06,
+  // midday"): for each share or revocation whose answer was recorded,
+  // the seconds from its queueing until a lane read it (queued), planning
+  // its round (plan), opening the connection if need be and marking the
+  // round sending (connect_mark), writing it (send), until its answers were
+  // read (answer; on a pipelined round this holds the lane's work on the
+  // next round), recording them (record), and from its queueing until then
+  // (total). Lock-free.
+  enum DeliveryStage : size_t { kQueued, kPlan, kConnectMark, kSend, kAnswer, kRecord, kTotal, kDeliveryStages };
+  static constexpr std::array<const char*, kDeliveryStages> kDeliveryStageNames{
+      "queued", "plan", "connect_mark", "send", "answer", "record", "total"};
+  std::array<DurationHistogram, kDeliveryStages> delivery_stages;
   // When the daemon's maintenance timer (retention, audit checkpoints) fires
   // next, in ms since the epoch on `clock`; 0 before it is scheduled.
   std::atomic<int64_t> next_maintenance_ms{0};
