@@ -504,13 +504,13 @@ std::string ShareBody(const std::string& case_id, const std::string& to) {
 
 }  // namespace
 
-// The school's counters from GET /metrics: the group commit's transactions
-// and writes, the node lock's acquisitions and its seconds waited, held and
-// held on a CPU, the pages its writer wrote;
-// zeros when they cannot be read.
 // The delivery's stages as /metrics names them (schakel_delivery_stage_seconds).
 constexpr std::array<const char*, 7> kStages{"queued", "plan", "connect_mark", "send", "answer", "record", "total"};
 
+// The school's counters from GET /metrics: the group commit's transactions
+// and writes, the node lock's acquisitions and its seconds waited, held and
+// held on a CPU, the pages its writer wrote, each delivery stage's sum and
+// count; zeros when they cannot be read.
 struct Counters {
   double groups = 0, works = 0, lock_taken = 0, lock_waited = 0, lock_held = 0, lock_cpu = 0, pages = 0;
   std::array<double, kStages.size()> stage_sum{}, stage_count{};
