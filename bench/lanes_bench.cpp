@@ -67,6 +67,7 @@
 #include "bench_support.h"
 #include "schakel/base/time.h"
 #include "schakel/crypto/kdf_helper.h"
+#include "schakel/service/node_core.h"
 
 namespace {
 
@@ -505,7 +506,7 @@ std::string ShareBody(const std::string& case_id, const std::string& to) {
 }  // namespace
 
 // The delivery's stages as /metrics names them (schakel_delivery_stage_seconds).
-constexpr std::array<const char*, 7> kStages{"queued", "plan", "connect_mark", "send", "answer", "record", "total"};
+constexpr auto& kStages = schakel::service::NodeCore::kDeliveryStageNames;
 
 // The school's counters from GET /metrics: the group commit's transactions
 // and writes, the node lock's acquisitions and its seconds waited, held and

@@ -8,24 +8,15 @@
 #include <set>
 
 #include "schakel/base/strings.h"
+#include "seeded_key.h"
 
 namespace schakel::crypto {
 namespace {
 
 std::span<const uint8_t> AsBytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
-// The identity used by the known-answer tests: libsodium's
-// crypto_sign_seed_keypair with the seed 00 01 02 ... 1f.
-SigningKeyPair SeededIdentity() {
-  std::array<uint8_t, 32> seed{};
-  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(i);
-  std::array<uint8_t, 32> pk{};
-  SecureBuffer sk(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data());
-  auto kp = SigningKeyPairFromSecret(sk.span());
-  EXPECT_TRUE(kp.ok()) << kp.status().message();
-  return std::move(kp).value();
-}
+// The identity used by the known-answer tests (seed 00 01 02 ... 1f).
+using kat::SeededKey;
 
 TEST(IdentityTest, SignAndVerify) {
   SigningKeyPair key = GenerateSigningKeyPair();
@@ -127,13 +118,13 @@ TEST(IdentityTest, FingerprintFormat) {
 //   print(" ".join("%05d" % (int.from_bytes(h[5*i:5*i+5], "big") % 100000)
 //                  for i in range(12)))
 TEST(IdentityTest, FingerprintKnownAnswer) {
-  SigningKeyPair key = SeededIdentity();
+  SigningKeyPair key = SeededKey();
   EXPECT_EQ(ToHex(key.public_key), "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
   EXPECT_EQ(Fingerprint(key.public_key), "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83593");
 }
 
 TEST(IdentityTest, FingerprintMatches) {
-  SigningKeyPair key = SeededIdentity();
+  SigningKeyPair key = SeededKey();
   const PublicKey& pk = key.public_key;
   EXPECT_TRUE(FingerprintMatches(pk, "15218 27053 03187 27761 38666 72329 75038 75422 61854 67475 50397 83593"));
   EXPECT_TRUE(FingerprintMatches(pk, "152182705303187277613866672329750387542261854674755039783593"));

@@ -7,20 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "schakel/base/strings.h"
+#include "seeded_key.h"
 
 namespace schakel::crypto {
 namespace {
 
 using Json = nlohmann::json;
-
-SigningKeyPair SeededCardIdentity(uint8_t first) {
-  std::array<uint8_t, 32> seed{};
-  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(first + i);
-  std::array<uint8_t, 32> pk{};
-  SecureBuffer sk(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data());
-  return std::move(SigningKeyPairFromSecret(sk.span())).value();
-}
 
 EncryptionKeyPair SeededEncryptionKey(const SigningKeyPair& identity) {
   std::array<uint8_t, 32> secret{};
@@ -45,7 +37,7 @@ NodeCard UnsignedCard(const SigningKeyPair& identity, const EncryptionKeyPair& e
 }
 
 struct CardFixture {
-  SigningKeyPair identity = SeededCardIdentity(0);
+  SigningKeyPair identity = kat::SeededKey();
   EncryptionKeyPair enc = SeededEncryptionKey(identity);
   NodeCard card;
   CardFixture() {

@@ -15,11 +15,10 @@
 namespace schakel::crypto {
 namespace {
 
+using kat::kMessageId;
+using kat::kRecipient;
+using kat::kSender;
 using kat::SeededKey;
-
-constexpr char kMessage[] = "msg-2026-0001";
-constexpr char kSender[] = "school-trajectum";
-constexpr char kRecipient[] = "wijkteam-overvecht";
 
 constexpr char kExpected[] =
     R"({"message_id":"msg-2026-0001","purged_at":"2026-11-24T09:30:00.250Z","recipient_id":"wijkteam-overvecht",)"
@@ -29,11 +28,11 @@ constexpr char kExpected[] =
 TEST(PurgeConfirmationTest, KnownAnswer) {
   SigningKeyPair key = SeededKey();
   EXPECT_EQ(ToHex(key.public_key), "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8");
-  std::string made =
-      MakePurgeConfirmation(kMessage, kSender, kRecipient, true, ParseInstant("2026-11-24T09:30:00.250Z").value(), key,
-                            /*version=*/1);
+  std::string made = MakePurgeConfirmation(kMessageId, kSender, kRecipient, true,
+                                           ParseInstant("2026-11-24T09:30:00.250Z").value(), key,
+                                           /*version=*/1);
   EXPECT_EQ(made, kExpected);
-  auto v1 = VerifyPurgeConfirmation(kExpected, kMessage, kSender, kRecipient, key.public_key);
+  auto v1 = VerifyPurgeConfirmation(kExpected, kMessageId, kSender, kRecipient, key.public_key);
   ASSERT_TRUE(v1.ok()) << v1.status().message();
   EXPECT_EQ(v1->version, 1);
   EXPECT_EQ(v1->held, std::nullopt);  // version 1 did not say
@@ -86,18 +85,18 @@ TEST(PurgeConfirmationTest, RefusesAnotherMessageKeyOrShape) {
     return st.ok() ? std::string("ok") : st.message();
   };
   EXPECT_EQ(refused(kExpected, "msg-2026-0002", pk), "purge confirmation is for another message");
-  EXPECT_EQ(refused(kExpected, kMessage, other.public_key), "purge confirmation: signature does not verify");
-  EXPECT_EQ(refused("[1]", kMessage, pk), "purge confirmation: expected an object");
-  EXPECT_EQ(refused("{\"extra\":1}", kMessage, pk), "purge confirmation.extra: unknown field");
-  EXPECT_EQ(refused("{}", kMessage, pk), "purge confirmation.message_id: missing");
-  EXPECT_EQ(refused("{\"message_id\":1}", kMessage, pk), "purge confirmation.message_id: expected a string");
-  EXPECT_EQ(refused("{\"sig\":\"a\",\"sig\":\"b\"}", kMessage, pk), "duplicate key \"sig\"");
-  EXPECT_EQ(refused("{", kMessage, pk).rfind("malformed JSON", 0), 0u);
-  EXPECT_EQ(refused("[[[[[1]]]]]", kMessage, pk), "JSON nested deeper than 4 levels");
-  EXPECT_EQ(refused(std::string(4097, ' '), kMessage, pk), "JSON input is larger than 4096 bytes");
+  EXPECT_EQ(refused(kExpected, kMessageId, other.public_key), "purge confirmation: signature does not verify");
+  EXPECT_EQ(refused("[1]", kMessageId, pk), "purge confirmation: expected an object");
+  EXPECT_EQ(refused("{\"extra\":1}", kMessageId, pk), "purge confirmation.extra: unknown field");
+  EXPECT_EQ(refused("{}", kMessageId, pk), "purge confirmation.message_id: missing");
+  EXPECT_EQ(refused("{\"message_id\":1}", kMessageId, pk), "purge confirmation.message_id: expected a string");
+  EXPECT_EQ(refused("{\"sig\":\"a\",\"sig\":\"b\"}", kMessageId, pk), "duplicate key \"sig\"");
+  EXPECT_EQ(refused("{", kMessageId, pk).rfind("malformed JSON", 0), 0u);
+  EXPECT_EQ(refused("[[[[[1]]]]]", kMessageId, pk), "JSON nested deeper than 4 levels");
+  EXPECT_EQ(refused(std::string(4097, ' '), kMessageId, pk), "JSON input is larger than 4096 bytes");
   std::string short_sig = kExpected;
   short_sig.replace(short_sig.find("qdTN"), 4, "");
-  EXPECT_NE(refused(short_sig, kMessage, pk), "ok");
+  EXPECT_NE(refused(short_sig, kMessageId, pk), "ok");
 }
 
 // Adoption notices: the answer to a revocation of a share the recipient took
@@ -105,39 +104,39 @@ TEST(PurgeConfirmationTest, RefusesAnotherMessageKeyOrShape) {
 TEST(AdoptionNoticeTest, RoundTripAndWhatTheVerifierRefuses) {
   SigningKeyPair key = GenerateSigningKeyPair();
   const Instant at = ParseInstant("2026-11-30T10:00:00.250Z").value();
-  std::string made = MakeAdoptionNotice(kMessage, kSender, kRecipient, at, "Jeugdwet art. 7.3.8", key);
+  std::string made = MakeAdoptionNotice(kMessageId, kSender, kRecipient, at, "Jeugdwet art. 7.3.8", key);
   EXPECT_TRUE(IsAdoptionNotice(made));
   EXPECT_FALSE(IsAdoptionNotice(
-      MakePurgeConfirmation(kMessage, kSender, kRecipient, true, at, key)));  // a purge is not an adoption
-  auto ok = VerifyAdoptionNotice(made, kMessage, kSender, kRecipient, key.public_key);
+      MakePurgeConfirmation(kMessageId, kSender, kRecipient, true, at, key)));  // a purge is not an adoption
+  auto ok = VerifyAdoptionNotice(made, kMessageId, kSender, kRecipient, key.public_key);
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_EQ(ok->basis, "Jeugdwet art. 7.3.8");
   EXPECT_EQ(ok->adopted_at, "2026-11-30T10:00:00.250Z");
 
   // Another message, another sender, another key.
   EXPECT_FALSE(VerifyAdoptionNotice(made, "msg-other", kSender, kRecipient, key.public_key).ok());
-  EXPECT_FALSE(VerifyAdoptionNotice(made, kMessage, "school-b", kRecipient, key.public_key).ok());
-  EXPECT_FALSE(VerifyAdoptionNotice(made, kMessage, kSender, kRecipient, GenerateSigningKeyPair().public_key).ok());
+  EXPECT_FALSE(VerifyAdoptionNotice(made, kMessageId, "school-b", kRecipient, key.public_key).ok());
+  EXPECT_FALSE(VerifyAdoptionNotice(made, kMessageId, kSender, kRecipient, GenerateSigningKeyPair().public_key).ok());
   // The basis is signed: changing it breaks the signature.
   std::string tampered = made;
   tampered.replace(tampered.find("7.3.8"), 5, "7.3.9");
-  auto refused = VerifyAdoptionNotice(tampered, kMessage, kSender, kRecipient, key.public_key);
+  auto refused = VerifyAdoptionNotice(tampered, kMessageId, kSender, kRecipient, key.public_key);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("signature"), std::string::npos) << refused.status().message();
   // An unknown key, another version, a basis of two lines.
   auto j = nlohmann::json::parse(made);
   j["extra"] = 1;
-  EXPECT_FALSE(VerifyAdoptionNotice(j.dump(), kMessage, kSender, kRecipient, key.public_key).ok());
+  EXPECT_FALSE(VerifyAdoptionNotice(j.dump(), kMessageId, kSender, kRecipient, key.public_key).ok());
   j = nlohmann::json::parse(made);
   j["adoption"] = 2;
-  EXPECT_NE(VerifyAdoptionNotice(j.dump(), kMessage, kSender, kRecipient, key.public_key)
+  EXPECT_NE(VerifyAdoptionNotice(j.dump(), kMessageId, kSender, kRecipient, key.public_key)
                 .status()
                 .message()
                 .find("version 2"),
             std::string::npos);
   j = nlohmann::json::parse(made);
   j["basis"] = "Jeugdwet\nart. 7.3.8";
-  EXPECT_FALSE(VerifyAdoptionNotice(j.dump(), kMessage, kSender, kRecipient, key.public_key).ok());
+  EXPECT_FALSE(VerifyAdoptionNotice(j.dump(), kMessageId, kSender, kRecipient, key.public_key).ok());
 }
 
 TEST(AdoptionNoticeTest, TheBasisIsOneShortLine) {

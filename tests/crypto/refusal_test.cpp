@@ -15,10 +15,6 @@ namespace {
 
 using kat::SeededKey;
 
-constexpr char kRefusedMessage[] = "msg-2026-0001";
-constexpr char kRefusedSender[] = "school-trajectum";
-constexpr char kRefusingRecipient[] = "wijkteam-overvecht";
-
 // Also the seed tests/fuzz/corpus/receipt/kat-refusal.bin.
 constexpr char kExpectedHex[] =
     "5343484e01000d6d73672d323032362d3030303100107363686f6f6c2d7472616a656374756d001277696a6b7465616d2d6f766572766563"
@@ -26,7 +22,7 @@ constexpr char kExpectedHex[] =
     "6039c2cc9832e0a826ad94d2d2f6c741b02336602c9ca06718624288e9a3e6452bd023463cd4663e09";
 
 Refusal Made(const SigningKeyPair& key, RefusalCode code = RefusalCode::kCategoryNotAllowed) {
-  auto r = MakeRefusal(kRefusedMessage, kRefusedSender, kRefusingRecipient, code,
+  auto r = MakeRefusal(kat::kMessageId, kat::kSender, kat::kRecipient, code,
                        ParseInstant("2026-11-24T09:30:00.250Z").value(), key);
   EXPECT_TRUE(r.ok()) << r.status().message();
   return std::move(r).value();
@@ -40,7 +36,7 @@ TEST(RefusalTest, KnownAnswer) {
   auto decoded = DecodeRefusal(wire);
   ASSERT_TRUE(decoded.ok()) << decoded.status().message();
   EXPECT_EQ(decoded->code, RefusalCode::kCategoryNotAllowed);
-  EXPECT_TRUE(VerifyRefusal(*decoded, key.public_key, kRefusedMessage, kRefusedSender, kRefusingRecipient).ok());
+  EXPECT_TRUE(VerifyRefusal(*decoded, key.public_key, kat::kMessageId, kat::kSender, kat::kRecipient).ok());
 }
 
 TEST(RefusalTest, EveryCodeRoundTripsByItsName) {
@@ -52,7 +48,7 @@ TEST(RefusalTest, EveryCodeRoundTripsByItsName) {
     auto decoded = DecodeRefusal(EncodeRefusal(Made(key, *code)));
     ASSERT_TRUE(decoded.ok()) << decoded.status().message();
     EXPECT_EQ(decoded->code, *code);
-    EXPECT_TRUE(VerifyRefusal(*decoded, key.public_key, kRefusedMessage, kRefusedSender, kRefusingRecipient).ok());
+    EXPECT_TRUE(VerifyRefusal(*decoded, key.public_key, kat::kMessageId, kat::kSender, kat::kRecipient).ok());
   }
   EXPECT_FALSE(ParseRefusalCode("because I said so"));
 }
@@ -61,23 +57,23 @@ TEST(RefusalTest, VerifierRefusesAnotherKeyMessageSenderOrRecipient) {
   SigningKeyPair key = GenerateSigningKeyPair();
   SigningKeyPair other = GenerateSigningKeyPair();
   Refusal r = Made(key);
-  EXPECT_FALSE(VerifyRefusal(r, other.public_key, kRefusedMessage, kRefusedSender, kRefusingRecipient).ok());
-  EXPECT_FALSE(VerifyRefusal(r, key.public_key, "msg-other", kRefusedSender, kRefusingRecipient).ok());
-  EXPECT_FALSE(VerifyRefusal(r, key.public_key, kRefusedMessage, "school-other", kRefusingRecipient).ok());
-  EXPECT_FALSE(VerifyRefusal(r, key.public_key, kRefusedMessage, kRefusedSender, "wijkteam-other").ok());
+  EXPECT_FALSE(VerifyRefusal(r, other.public_key, kat::kMessageId, kat::kSender, kat::kRecipient).ok());
+  EXPECT_FALSE(VerifyRefusal(r, key.public_key, "msg-other", kat::kSender, kat::kRecipient).ok());
+  EXPECT_FALSE(VerifyRefusal(r, key.public_key, kat::kMessageId, "school-other", kat::kRecipient).ok());
+  EXPECT_FALSE(VerifyRefusal(r, key.public_key, kat::kMessageId, kat::kSender, "wijkteam-other").ok());
   // A changed code or time breaks the signature.
   Refusal changed = r;
   changed.code = RefusalCode::kQuota;
-  EXPECT_FALSE(VerifyRefusal(changed, key.public_key, kRefusedMessage, kRefusedSender, kRefusingRecipient).ok());
+  EXPECT_FALSE(VerifyRefusal(changed, key.public_key, kat::kMessageId, kat::kSender, kat::kRecipient).ok());
   changed = r;
   changed.refused_at += std::chrono::milliseconds(1);
-  EXPECT_FALSE(VerifyRefusal(changed, key.public_key, kRefusedMessage, kRefusedSender, kRefusingRecipient).ok());
+  EXPECT_FALSE(VerifyRefusal(changed, key.public_key, kat::kMessageId, kat::kSender, kat::kRecipient).ok());
   // A flipped signature byte on the wire decodes but does not verify.
   std::string wire = EncodeRefusal(r);
   wire.back() = static_cast<char>(wire.back() ^ 1);
   auto decoded = DecodeRefusal(wire);
   ASSERT_TRUE(decoded.ok());
-  EXPECT_FALSE(VerifyRefusal(*decoded, key.public_key, kRefusedMessage, kRefusedSender, kRefusingRecipient).ok());
+  EXPECT_FALSE(VerifyRefusal(*decoded, key.public_key, kat::kMessageId, kat::kSender, kat::kRecipient).ok());
 }
 
 TEST(RefusalTest, DecoderRefusesMalformedAndOversizeInput) {
@@ -97,10 +93,10 @@ TEST(RefusalTest, DecoderRefusesMalformedAndOversizeInput) {
   free_text.replace(at, 20, "category_not_allowex");
   EXPECT_FALSE(DecodeRefusal(free_text).ok());
   // Field limits: an invalid message id or node id is refused by Make and Decode.
-  EXPECT_FALSE(MakeRefusal("bad id!", kRefusedSender, kRefusingRecipient, RefusalCode::kQuota, Instant{}, key).ok());
-  EXPECT_FALSE(MakeRefusal(kRefusedMessage, "X", kRefusingRecipient, RefusalCode::kQuota, Instant{}, key).ok());
+  EXPECT_FALSE(MakeRefusal("bad id!", kat::kSender, kat::kRecipient, RefusalCode::kQuota, Instant{}, key).ok());
+  EXPECT_FALSE(MakeRefusal(kat::kMessageId, "X", kat::kRecipient, RefusalCode::kQuota, Instant{}, key).ok());
   std::string bad_sender = wire;
-  at = bad_sender.find(kRefusedSender);
+  at = bad_sender.find(kat::kSender);
   bad_sender[at] = 'S';
   EXPECT_FALSE(DecodeRefusal(bad_sender).ok());
   EXPECT_FALSE(IsRefusal("SCHR"));

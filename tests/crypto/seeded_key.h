@@ -1,6 +1,7 @@
 // The identity key the crypto known-answer vectors were computed with
-// (tests/crypto/data, refusal_test, purge_confirmation_test): Ed25519 from
-// the seed 00 01 .. 1f.
+// (tests/crypto/data, refusal_test, purge_confirmation_test, identity_test,
+// node_card_test): Ed25519 from the seed 00 01 .. 1f; and the message and
+// parties the refusal and purge confirmation vectors name.
 #pragma once
 
 #include <sodium.h>
@@ -12,6 +13,10 @@
 #include "schakel/crypto/envelope.h"
 
 namespace schakel::crypto::kat {
+
+inline constexpr char kMessageId[] = "msg-2026-0001";
+inline constexpr char kSender[] = "school-trajectum";
+inline constexpr char kRecipient[] = "wijkteam-overvecht";
 
 inline SigningKeyPair SeededKey() {
   EnsureInitialised();
