@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "federation_support.h"
+#include "schakel/base/histogram.h"
 
 namespace schakel {
 namespace {
@@ -158,14 +159,19 @@ TEST(Metrics, DeliveryStagesCountWhatWasDelivered) {
       EXPECT_LE(seconds, 30.0) << stage;
       parts += seconds;
     }
-    // Cumulative: no bucket holds more than the one after it.
+    // Cumulative: no bucket holds more than the one after it, the last
+    // bound no more than +Inf (one); every bound is there.
     std::regex bucket("\nschakel_delivery_stage_seconds_bucket\\" + label + ",le=\"[0-9.e+-]+\"\\} ([0-9]+)");
     int64_t last = 0;
+    size_t bounds = 0;
     for (auto it = std::sregex_iterator(body.begin(), body.end(), bucket); it != std::sregex_iterator(); ++it) {
       const int64_t count = std::stoll((*it)[1]);
       EXPECT_GE(count, last) << stage;
       last = count;
+      ++bounds;
     }
+    EXPECT_EQ(bounds, DurationHistogram::kBounds.size()) << stage;
+    EXPECT_LE(last, 1) << stage;
   }
   // Queued until a lane read it, then the lane's steps: one after the
   // other, so together the total (each sum is kept to the microsecond).
