@@ -413,6 +413,9 @@ Status Daemon::Run() {
   d.started = core.clock->Now();
   {
     NodeCore::Held held(core);
+    // Before anyone can withdraw or recall: what the last run may have left
+    // on the wire is `sending` (service/on_the_wire.h).
+    SCHAKEL_RETURN_IF_ERROR(service::SettleAfterUncleanStop(held, core.clock->Now()).status());
     std::string protocol = core.config.policy_file.empty() ? "default_protocol" : "protocol_file";
     SCHAKEL_RETURN_IF_ERROR(AuditOrFail(held, SystemEvent({"node.start", "", "", "", "", "ok", protocol}, "daemon")));
   }

@@ -44,6 +44,21 @@ Result<PeerEndpoint> EndpointFor(const store::Partner& p, Instant now) {
 // Keeps an audit reason to a short code list without spaces.
 std::string Short(const std::string& s) { return s.size() > 200 ? s.substr(0, 200) : s; }
 
+// An item tried again later: its next attempt, and, for a share that was
+// on the wire, `sending` (it may have reached the partner), in one
+// transaction. When that fails the share stays on the wire in memory.
+Status Reschedule(NodeCore::Held& held, const store::OutgoingItem& item, int64_t attempts, int64_t next,
+                  const std::string& why) {
+  const bool on_the_wire = item.kind == "share" && held.core().on_the_wire.Contains(item.message_id);
+  store::Transaction tx(held.db());
+  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
+  SCHAKEL_RETURN_IF_ERROR(store::RescheduleOutgoing(held.db(), item.id, attempts, next, why));
+  if (on_the_wire) SCHAKEL_RETURN_IF_ERROR(service::KeepAsMaybeSent(held, item.message_id));
+  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
+  if (on_the_wire) service::TakeOffTheWire(held, item.message_id);
+  return Status::Ok();
+}
+
 // A database error here is this node's, not the partner's: the item stays
 // queued and is looked at again after a backoff, without marking the partner
 // unreachable. The caller does not hold the node lock.
@@ -57,7 +72,7 @@ void RetryAfterLocalError(NodeCore& core, const store::OutgoingItem& item, const
            std::to_string(delay.count() / 1000) + " s): " + why.message());
   NodeCore::Held held(core);
   int64_t next = core.clock->Now().time_since_epoch().count() + delay.count();
-  Status st = store::RescheduleOutgoing(held.db(), item.id, attempts, next, Short("local: " + why.message()));
+  Status st = Reschedule(held, item, attempts, next, Short("local: " + why.message()));
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
 }
 
@@ -89,7 +104,7 @@ void DeliveryWorker::Failed(Lane& lane, const store::OutgoingItem& item, const S
   LogWarn("delivery of " + item.kind + " " + item.message_id + " to " + item.recipient_id + " failed (attempt " +
           std::to_string(attempts) + ", next in " + std::to_string(delay / 1000) + " s): " + why.message());
   NodeCore::Held held(core_);
-  Status st = store::RescheduleOutgoing(held.db(), item.id, attempts, next, Short(why.message()));
+  Status st = Reschedule(held, item, attempts, next, Short(why.message()));
   if (!st.ok()) LogError("delivery: cannot reschedule " + item.message_id + ": " + st.message());
 }
 
@@ -125,6 +140,7 @@ DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
   auto s = store::FindShare(held.db(), item.message_id);
   if (!s.ok()) return plan.Then(Plan::kRetryLocal, s.status().WithContext("reading the share"));
   plan.share = *s;
+  if (plan.share) service::SeeOnTheWire(core_, *plan.share);
   if (item.kind != "share") return plan.Then(Plan::kSend, Status::Ok());
   bool may_go = plan.share &&
                 (plan.share->state == store::ShareState::kQueued || plan.share->state == store::ShareState::kSending);
@@ -250,11 +266,11 @@ std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, Round ro
   if (client == nullptr) return std::nullopt;
   lane.probe = false;
   // From here on the shares may reach the partner: a withdrawal now needs
-  // a revocation, not a cancellation (consents.cpp EndSharesUsing).
-  Status marked = MarkSending(round.go);
+  // a revocation, not a cancellation (consents.cpp EndWhatRelied).
+  Status marked = PutOnTheWire(round.go);
   if (!marked.ok()) {
     for (const InFlight& f : round.go) {
-      RetryAfterLocalError(core_, *f.item, marked.WithContext("marking the share as sending"), options_);
+      RetryAfterLocalError(core_, *f.item, marked.WithContext("putting the share on the wire"), options_);
     }
     return std::nullopt;
   }
@@ -333,27 +349,33 @@ void DeliveryWorker::ObserveStages(const Round& round, const std::vector<Answere
   }
 }
 
-Status DeliveryWorker::MarkSending(std::vector<InFlight>& go) {
-  std::string at = FormatInstantMs(core_.clock->Now());
+Status DeliveryWorker::PutOnTheWire(std::vector<InFlight>& go) {
   std::vector<InFlight> kept;
+  std::vector<std::string> put;  // taken back if a later one fails: none of them left
   NodeCore::Held held(core_);
-  store::Transaction tx(held.db());
-  SCHAKEL_RETURN_IF_ERROR(tx.Begin());
-  for (InFlight& f : go) {
-    if (f.item->kind == "share") {
-      SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> share,
-                               store::FindShare(held.db(), f.item->message_id));
-      // Ended while the connection was opened: not sent.
-      if (!share) continue;
-      if (share->state != store::ShareState::kSending && share->state != store::ShareState::kQueued) continue;
-      if (share->state == store::ShareState::kQueued) {
-        SCHAKEL_RETURN_IF_ERROR(
-            store::SetShareState(held.db(), f.item->message_id, store::ShareState::kSending, "", at));
+  auto put_all = [&]() -> Status {
+    for (InFlight& f : go) {
+      if (f.item->kind == "share") {
+        SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> share,
+                                 store::FindShare(held.db(), f.item->message_id));
+        // Ended while the connection was opened: not sent.
+        if (!share) continue;
+        if (share->state != store::ShareState::kSending && share->state != store::ShareState::kQueued) continue;
+        // `sending` already: an earlier attempt left, that is durable.
+        if (share->state == store::ShareState::kQueued) {
+          SCHAKEL_RETURN_IF_ERROR(service::PutOnTheWire(held, f.item->message_id));
+          put.push_back(f.item->message_id);
+        }
       }
+      kept.push_back(std::move(f));
     }
-    kept.push_back(std::move(f));
+    return Status::Ok();
+  };
+  Status st = put_all();
+  if (!st.ok()) {
+    for (const std::string& id : put) core_.on_the_wire.Remove(id);
+    return st;
   }
-  SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   go = std::move(kept);
   return Status::Ok();
 }
@@ -433,6 +455,10 @@ void DeliveryWorker::Record(std::vector<Answered>& answered) {
       st = store::ExpediteOutgoing(held.db(), some.front()->plan->partner.card.node_id, now.time_since_epoch().count());
     if (st.ok()) FaultPoint("delivery.before_receipt_commit");
     if (st.ok()) st = tx.Commit();
+    // Recorded: off the wire (the rows say what became of them).
+    for (Answered* a : some) {
+      if (st.ok() && a->item->kind == "share") service::TakeOffTheWire(held, a->item->message_id);
+    }
     return st;
   };
   std::vector<Answered*> all;

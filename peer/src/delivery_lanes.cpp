@@ -16,6 +16,7 @@
 #include "schakel/peer/delivery.h"
 #include "schakel/peer/directory_announce.h"
 #include "schakel/service/node_core.h"
+#include "schakel/service/service.h"
 #include "schakel/store/directories.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/partners.h"
@@ -40,6 +41,14 @@ void DeliveryWorker::Stop() {
   }
   lanes_.clear();
   inline_lanes_.clear();
+  // Every lane has ended and landed its rounds: nothing is on the wire now,
+  // unless a share's `sending` could not be written; then the marker stays
+  // for the next start (service::SettleAfterUncleanStop).
+  if (core_.on_the_wire.marked()) {
+    NodeCore::Held held(core_);
+    Status cleared = service::ClearOnTheWireMarker(held);
+    if (!cleared.ok()) LogError("delivery: cannot clear the marker of shares on the wire: " + cleared.message());
+  }
 }
 
 void DeliveryWorker::Loop() {

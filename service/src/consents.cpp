@@ -79,7 +79,8 @@ Status Service::EndWhatRelied(NodeCore::Held& held, const Caller& c, const std::
     return ids;
   };
   SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> shares, store::SharesUsingConsent(held.db(), consent_id));
-  for (const auto& s : shares) {
+  for (auto& s : shares) {
+    SeeOnTheWire(core_, s);  // on the wire: it may be there (a revocation, not a cancellation)
     if (!Live(s.state)) continue;
     if (s.categories.Intersect(lost).Empty()) {
       if (!replacement.empty()) {
@@ -192,7 +193,10 @@ Result<StudentConsents> Service::ListConsents(const Caller& c, const std::string
   for (auto& r : records) {
     ConsentEntry entry;
     SCHAKEL_ASSIGN_OR_RETURN(std::vector<store::ShareRecord> used, store::SharesUsingConsent(held.db(), r.consent.id));
-    for (const auto& s : used) entry.shares.push_back({s.message_id, s.recipient_id, s.state});
+    for (auto& s : used) {
+      SeeOnTheWire(core_, s);
+      entry.shares.push_back({s.message_id, s.recipient_id, s.state});
+    }
     SCHAKEL_ASSIGN_OR_RETURN(entry.links, store::LinksUsingConsent(held.db(), r.consent.id));
     entry.record = std::move(r);
     out.consents.push_back(std::move(entry));

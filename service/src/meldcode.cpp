@@ -130,6 +130,7 @@ Result<ShareView> Service::ShowShare(const Caller& c, const std::string& message
   NodeCore::Held held(core_);
   SCHAKEL_ASSIGN_OR_RETURN(std::optional<store::ShareRecord> found, store::FindShare(held.db(), message_id));
   if (!found) return Status::NotFound("no share " + message_id);
+  SeeOnTheWire(core_, *found);
   ShareView out{std::move(*found), std::nullopt};
   store::ShareRecord& s = out.record;
   SCHAKEL_ASSIGN_OR_RETURN(bool may, MaySeeShare(held, c, s));

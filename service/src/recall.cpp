@@ -40,6 +40,7 @@ Result<ShareRecall> Service::RecallShare(const Caller& c, const std::string& mes
   if (!found || (c.role == Role::kStaff && found->requested_by != c.user_id)) {
     return Status::NotFound("no share " + message_id + " of yours");
   }
+  SeeOnTheWire(core_, *found);  // on the wire: it may be there (a revocation, not a cancellation)
   const store::ShareRecord& s = *found;
   Instant now = core_.clock->Now();
   std::string at = FormatInstantMs(now);

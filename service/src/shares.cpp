@@ -358,7 +358,10 @@ Result<std::vector<store::ShareRecord>> Service::ListShares(const Caller& c) {
   }
   // The list never carries a justification: each reading is audited
   // (ShowShare, ReadJustification).
-  for (auto& s : shares) s.justification.reset();
+  for (auto& s : shares) {
+    s.justification.reset();
+    SeeOnTheWire(core_, s);
+  }
   if (c.role == Role::kStaff) {
     std::vector<store::ShareRecord> mine;
     for (auto& s : shares) {

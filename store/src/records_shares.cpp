@@ -201,6 +201,20 @@ Status MarkShareDelivered(Database& db, const std::string& message_id, const std
   return s.BindBlob(1, receipt).Bind(2, at).Bind(3, at).Bind(4, message_id).Run();
 }
 
+Status MarkShareMaybeSent(Database& db, const std::string& message_id, const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE OR ROLLBACK shares SET state = 'sending', state_changed = ? "
+                                                   "WHERE message_id = ? AND state = 'queued';"));
+  return s.Bind(1, at).Bind(2, message_id).Run();
+}
+
+Result<int> MarkQueuedSharesMaybeSent(Database& db, const std::string& at) {
+  SCHAKEL_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("UPDATE OR ROLLBACK shares SET state = 'sending', state_changed = ? WHERE state = 'queued';"));
+  SCHAKEL_RETURN_IF_ERROR(s.Bind(1, at).Run());
+  return db.Changes();
+}
+
 Status KeepLateReceipt(Database& db, const std::string& message_id, const std::vector<uint8_t>& receipt,
                        const std::string& at) {
   SCHAKEL_ASSIGN_OR_RETURN(

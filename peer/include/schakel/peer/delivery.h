@@ -257,10 +257,12 @@ class DeliveryWorker {
   // A round in flight is followed by the next only while its payloads are
   // at most this many bytes: what waits for answers stays bounded.
   static constexpr size_t kMaxFlyingBytes = 8 * 1024 * 1024;
-  // Right before the shares' bytes go out, in one transaction: queued ->
-  // sending. Drops from `go` a share ended while the connection was opened
-  // (it is not sent).
-  Status MarkSending(std::vector<InFlight>& go);
+  // Right before the shares' bytes go out, under the node lock: each share
+  // still queued goes on the wire (service::PutOnTheWire: from now on a
+  // withdrawal revokes it). Drops from `go` a share ended while the
+  // connection was opened (it is not sent). No commit, except the marker
+  // once per process.
+  Status PutOnTheWire(std::vector<InFlight>& go);
   // The partner's answer checked against its signing key: a receipt for
   // this very envelope, a signed refusal of it, or a purge confirmation of
   // a revocation. An answer that does not verify is a failed delivery.

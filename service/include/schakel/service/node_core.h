@@ -51,6 +51,7 @@
 #include "schakel/crypto/envelope.h"
 #include "schakel/crypto/identity.h"
 #include "schakel/crypto/tls_identity.h"
+#include "schakel/service/on_the_wire.h"
 #include "schakel/service/reachability.h"
 #include "schakel/store/database.h"
 #include "schakel/store/identity_store.h"
@@ -279,6 +280,9 @@ class NodeCore {
 
   // What was last seen of each partner (status); has its own lock.
   Reachability reachability;
+  // The shares a lane has sent whose answer is not recorded (on_the_wire.h);
+  // changed only under the node lock, read under it or beside it.
+  SharesOnTheWire on_the_wire;
   // Where a delivery's time goes (peer::DeliveryWorker; /metrics
   // schakel_delivery_stage_seconds; docs/performance.md "2026-12-06,
   // midday"): for each share or revocation whose answer was recorded,

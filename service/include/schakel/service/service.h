@@ -255,4 +255,42 @@ Status RecheckShare(NodeCore::Held& held, const store::ShareRecord& share);
 Status QueueRevocation(NodeCore::Held& held, const store::ShareRecord& share, crypto::RevocationReason reason,
                        Instant now);
 
+// ---- Shares on the wire (on_the_wire.h; docs/consent.md "On the wire") ----
+
+// The share as this node must treat it: a share whose row says `queued`
+// but that a lane has put on the wire is shown `sending` (it may be with
+// the partner: ending it needs a revocation). Exact under the node lock;
+// without it, as it was a moment ago.
+void SeeOnTheWire(const NodeCore& core, store::ShareRecord& share);
+
+// A lane is about to send this share (its row read under this same hold
+// says `queued`): it is on the wire from now until TakeOffTheWire. The
+// first time in this process the durable marker is written first (one
+// commit), so that a crash from here on makes the next start take every
+// queued share as possibly sent. Not inside a transaction.
+Status PutOnTheWire(NodeCore::Held& held, const std::string& message_id);
+
+// The lane is done with a share on the wire whose answer was not recorded
+// (the attempt failed, or its answer could not be written): its row goes
+// `queued -> sending`, it may have reached the partner. Inside the caller's
+// transaction; TakeOffTheWire once that has committed.
+Status KeepAsMaybeSent(NodeCore::Held& held, const std::string& message_id);
+
+// Off the wire, once what became of the share is durable (its answer
+// recorded, or KeepAsMaybeSent committed). Until then it stays in the set:
+// a share whose fate could not be written is still treated as possibly
+// sent by this process, and the marker stays set for the next start.
+void TakeOffTheWire(NodeCore::Held& held, const std::string& message_id);
+
+// At start-up, before the API, the peer server or the lanes run: when the
+// marker says the last run may have had shares on the wire and did not stop
+// cleanly, every queued share is taken as possibly sent (`sending`), in one
+// transaction with clearing the marker. Returns how many.
+Result<int> SettleAfterUncleanStop(NodeCore::Held& held, Instant now);
+
+// At a clean stop, after the lanes have ended: clears the marker when
+// nothing is left on the wire (a share whose `sending` could not be
+// written keeps it set).
+Status ClearOnTheWireMarker(NodeCore::Held& held);
+
 }  // namespace schakel::service

@@ -143,6 +143,12 @@ Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::str
 Status SetShareConsentIds(Database& db, const std::string& message_id, const std::vector<std::string>& consent_ids);
 Status SetShareState(Database& db, const std::string& message_id, ShareState state, const std::string& reason,
                      const std::string& at);
+// queued -> sending (it may have reached the partner, service/on_the_wire.h);
+// a share in another state is left as it is.
+Status MarkShareMaybeSent(Database& db, const std::string& message_id, const std::string& at);
+// Every queued share -> sending, after a stop that may have left some on the
+// wire unrecorded; returns how many.
+Result<int> MarkQueuedSharesMaybeSent(Database& db, const std::string& at);
 Status SetShareApproved(Database& db, const std::string& message_id, const std::string& approved_by,
                         const std::string& at);
 Status SetShareBodyHash(Database& db, const std::string& message_id, const std::vector<uint8_t>& body_hash);
