@@ -106,7 +106,8 @@ TEST_F(OnTheWire, AShareOnTheWireWhenTheSenderDiesIsRevokedNotCancelledAfterTheR
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", msg, "purged", 30s));
   ASSERT_TRUE(fed_.WaitShareState("school", "mentor", first, "purged", 30s));
   // Whatever reached the team of it is gone there.
-  for (const auto& m : fed_.AsJson("team", "gezinswerker", {"inbox"})["inbox"]) {
+  const json team_inbox = fed_.AsJson("team", "gezinswerker", {"inbox"});  // kept: the loop reads into it
+  for (const auto& m : team_inbox["inbox"]) {
     if (m["message_id"] == msg) {
       EXPECT_EQ(m["state"], "purged") << m.dump();
     }
@@ -157,7 +158,8 @@ TEST_F(OnTheWire, ACleanRestartKeepsAShareThatNeverLeftQueued) {
   EXPECT_EQ(r["state"], "cancelled");
   fed_.StartNode("team");
   std::this_thread::sleep_for(1500ms);  // as RecallOfAQueuedShareCancelsIt: time to deliver, were it queued
-  for (const auto& m : fed_.AsJson("team", "gezinswerker", {"inbox"})["inbox"]) {
+  const json team_inbox = fed_.AsJson("team", "gezinswerker", {"inbox"});  // kept: the loop reads into it
+  for (const auto& m : team_inbox["inbox"]) {
     EXPECT_NE(m["message_id"], msg) << "a cancelled share reached the partner";
   }
 }
