@@ -27,6 +27,9 @@
 // so node.db exists at every moment) and the copy is renamed over
 // data/node.db.
 //
+// The restored database's queued shares are taken as possibly sent at the
+// next start (meta shares_on_the_wire, store/records.h).
+//
 // On a new machine (the old one lost): a directory holding only the config
 // and the key file (or the passphrase's salt), and if kept the node card,
 // takes the backup as its database; the node.restore entry records that
@@ -49,6 +52,7 @@
 #include "schakel/crypto/node_card.h"
 #include "schakel/store/identity_store.h"
 #include "schakel/store/node_dir.h"
+#include "schakel/store/records.h"
 
 namespace schakel::cli {
 namespace {
@@ -382,6 +386,10 @@ Status RunRestore(Context* ctx, const std::string& from) {
 
   SCHAKEL_ASSIGN_OR_RETURN(OfflineNode restored, OpenOfflineNode(ctx->globals.dir));
   SCHAKEL_RETURN_IF_ERROR(AuditOffline(restored, "node.restore", node_id, RestoreReason(t, carried, kept)));
+  // The node it replaces may have sent the backup's queued shares after the
+  // backup was taken: the next start takes them as sending, so that a
+  // withdrawal or recall revokes them (docs/consent.md "On the wire").
+  SCHAKEL_RETURN_IF_ERROR(store::SetMeta(*restored.db, store::kMetaSharesOnTheWire, "1"));
   if (ctx->globals.json) {
     nlohmann::json doc = {{"node_id", node_id},
                           {"restored_from", from},

@@ -10,7 +10,7 @@
 namespace schakel::service {
 
 namespace {
-constexpr const char* kMarker = "shares_on_the_wire";
+constexpr const char* kMarker = store::kMetaSharesOnTheWire;
 }  // namespace
 
 void SeeOnTheWire(const NodeCore& core, store::ShareRecord& share) {
@@ -44,8 +44,9 @@ Result<int> SettleAfterUncleanStop(NodeCore::Held& held, Instant now) {
   SCHAKEL_RETURN_IF_ERROR(store::SetMeta(held.db(), kMarker, "0"));
   SCHAKEL_RETURN_IF_ERROR(tx.Commit());
   if (settled > 0) {
-    LogWarn("the last run did not stop cleanly while shares were on their way: " + std::to_string(settled) +
-            " queued share(s) may have reached their partner and are taken as sending (a withdrawal revokes them)");
+    LogWarn(std::to_string(settled) +
+            " queued share(s) may have reached their partner (the last run did not stop cleanly, or the database "
+            "was restored from a backup): they are taken as sending, so a withdrawal or recall revokes them");
   }
   return settled;
 }

@@ -284,8 +284,9 @@ void TakeOffTheWire(NodeCore::Held& held, const std::string& message_id);
 
 // At start-up, before the API, the peer server or the lanes run: when the
 // marker says the last run may have had shares on the wire and did not stop
-// cleanly, every queued share is taken as possibly sent (`sending`), in one
-// transaction with clearing the marker. Returns how many.
+// cleanly (or the database was restored from a backup), every queued share
+// is taken as possibly sent (`sending`), in one transaction with clearing
+// the marker. Returns how many.
 Result<int> SettleAfterUncleanStop(NodeCore::Held& held, Instant now);
 
 // At a clean stop, after the lanes have ended: clears the marker when

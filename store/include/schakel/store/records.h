@@ -143,6 +143,12 @@ Result<std::vector<ShareRecord>> SharesUsingConsent(Database& db, const std::str
 Status SetShareConsentIds(Database& db, const std::string& message_id, const std::vector<std::string>& consent_ids);
 Status SetShareState(Database& db, const std::string& message_id, ShareState state, const std::string& reason,
                      const std::string& at);
+// The meta key whose value "1" says that queued shares may have left
+// without a durable `sending` (service/on_the_wire.h): the next start takes
+// every queued share as sending. Set by a run before its first share goes
+// on the wire, and by a restore (the lost node may have sent them after the
+// backup); cleared by a clean stop and by the start that settles it.
+inline constexpr const char kMetaSharesOnTheWire[] = "shares_on_the_wire";
 // queued -> sending (it may have reached the partner, service/on_the_wire.h);
 // a share in another state is left as it is.
 Status MarkShareMaybeSent(Database& db, const std::string& message_id, const std::string& at);
