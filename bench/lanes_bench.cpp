@@ -19,8 +19,10 @@
 // share.delivered from the school's audit log (millisecond timestamps).
 // Printed beside, measured in the same run: raw SQLCipher durable commits per
 // second, raw libsodium seal + open against crypto::Seal + crypto::Open, and
-// the targets. A benchmark: it prints figures and never asserts
-// them; every wait is bounded.
+// the targets; beside each sweep row, what the machine itself did
+// meanwhile (MachineProbe: stalls, the CPU's speed, the disk's fdatasync).
+// A benchmark: it prints figures and never asserts them; every wait is
+// bounded.
 //
 // The daemons run in this process: a link's Argon2id runs in the build's
 // schakel-kdf (build/schakel-kdf, as an installed schakeld finds it beside
@@ -476,6 +478,87 @@ std::string Fixed(double v, int decimals = 1) {
   return buf;
 }
 
+// What the machine did while a row ran, measured by a thread of this bench
+// beside the nodes: on a VM another guest or the hypervisor can slow the
+// CPU or the disk for a while, and every share on its way meanwhile shows
+// it. Every millisecond the thread sleeps 1 ms (how late it woke: a stall of
+// the whole machine) and hashes 16 KiB with SHA-256 (how long a fixed piece
+// of work takes: the CPU's speed; about 40 us on the VM of 2026-12-06);
+// every 50 ms it writes 4 KiB to a file of its own in `dir` and fdatasyncs
+// it (how long the disk takes to make a write durable, beside the nodes'
+// own commits). Its own CPU time is counted, to be left out of the row's.
+class MachineProbe {
+ public:
+  explicit MachineProbe(const std::string& dir)
+      : path_(dir + "/machine-probe"),
+        fd_(::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)),
+        thread_([this] { Run(); }) {}
+  ~MachineProbe() {
+    Stop();
+    if (fd_ >= 0) ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  MachineProbe(const MachineProbe&) = delete;
+  MachineProbe& operator=(const MachineProbe&) = delete;
+
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // After Stop(): the CPU seconds the probe itself used.
+  double CpuSeconds() const { return cpu_seconds_; }
+  // After Stop(): one line of figures.
+  std::string Summary() const {
+    auto sorted = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    const std::vector<double> late = sorted(late_ms_), work = sorted(work_us_), sync = sorted(sync_ms_);
+    const auto stalls = std::count_if(late.begin(), late.end(), [](double v) { return v > 5.0; });
+    return std::to_string(stalls) + " of " + std::to_string(late.size()) +
+           " 1-ms sleeps woke more than 5 ms late (the worst " + Fixed(late.empty() ? 0.0 : late.back(), 1) +
+           " ms); SHA-256 of 16 KiB p50 " + Fixed(Percentile(work, 0.5), 1) + " us, p90 " +
+           Fixed(Percentile(work, 0.9), 1) + "; a 4 KiB write + fdatasync p50 " + Fixed(Percentile(sync, 0.5), 2) +
+           " ms, p90 " + Fixed(Percentile(sync, 0.9), 2) + ", max " + Fixed(sync.empty() ? 0.0 : sync.back(), 2) +
+           " (" + std::to_string(sync.size()) + ")";
+  }
+
+ private:
+  static double ThreadCpuSeconds() {
+    timespec t{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+  }
+  void Run() {
+    const double cpu_start = ThreadCpuSeconds();
+    std::vector<unsigned char> block(16384, 7);
+    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+    for (int tick = 1; !stop_ && tick <= 600000; ++tick) {  // bounded: ten minutes of ticks
+      auto asleep = Clock::now();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      auto woke = Clock::now();
+      late_ms_.push_back(std::chrono::duration<double, std::milli>(woke - asleep).count() - 1.0);
+      crypto_hash_sha256(digest.data(), block.data(), block.size());
+      block[0] = digest[0];  // the next hash depends on this one
+      work_us_.push_back(std::chrono::duration<double, std::micro>(Clock::now() - woke).count());
+      if (tick % 50 == 0 && fd_ >= 0) {
+        auto t = Clock::now();
+        if (::pwrite(fd_, block.data(), 4096, 0) == 4096 && ::fdatasync(fd_) == 0) {
+          sync_ms_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+        }
+      }
+    }
+    cpu_seconds_ = ThreadCpuSeconds() - cpu_start;
+  }
+
+  const std::string path_;
+  const int fd_;
+  std::atomic<bool> stop_{false};
+  std::vector<double> late_ms_, work_us_, sync_ms_;  // the thread's alone until Stop() joined it
+  double cpu_seconds_ = 0;
+  std::thread thread_;  // last: started once the rest is set up
+};
+
 void PrintTarget(const std::string& what, const std::string& figure, bool met, const std::string& target) {
   std::printf("  %-50s %-26s %-22s %s\n", what.c_str(), figure.c_str(), target.c_str(), met ? "met" : "NOT met");
 }
@@ -824,9 +907,11 @@ int main(int argc, char** argv) {
       if (sweep_only && rate == 500.0) PerfControl("enable");
       double cpu_before = CpuSeconds();
       auto wall_before = Clock::now();
+      MachineProbe machine(tmp);
       sweep.push_back(run_row("sweep: live, quiet", last_sweep, rate, count));
+      machine.Stop();
       double wall = Seconds(Clock::now() - wall_before);
-      double cores = (CpuSeconds() - cpu_before) / wall;
+      double cores = (CpuSeconds() - cpu_before - machine.CpuSeconds()) / wall;
       if (sweep_only && rate == 500.0) PerfControl("disable");
       Counters after = ReadCounters(admin);
       double groups = after.groups - before.groups, works = after.works - before.works;
@@ -836,14 +921,15 @@ int main(int argc, char** argv) {
       notes.push_back(
           "sweep " + Fixed(rate, 0) + "/s: the API's shares were stored " + Fixed(works, 0) + " in " +
           Fixed(groups, 0) + " transactions (group commit; mean " + Fixed(groups > 0 ? works / groups : 0.0, 2) +
-          " per commit); " + Fixed(cores, 2) + " CPU cores (this process); the school's node lock held " +
+          " per commit); " + Fixed(cores, 2) +
+          " CPU cores (this process, the probe left out); the school's node lock held " +
           Fixed(100 * (after.lock_held - before.lock_held) / wall, 0) + " % of the row's " + Fixed(wall, 1) +
           " s (its holder on a CPU " + Fixed(100 * (after.lock_cpu - before.lock_cpu) / wall, 0) + " %), taken " +
           Fixed(taken, 0) + " times, mean wait " +
           Fixed(taken > 0 ? 1000 * (after.lock_waited - before.lock_waited) / taken : 0.0, 2) +
           " ms; its writer wrote " + Fixed(works > 0 ? (after.pages - before.pages) / works : 0.0, 1) +
           " database pages per share; a delivery's stages, mean ms (/metrics schakel_delivery_stage_seconds): " +
-          StageMeans(before, after));
+          StageMeans(before, after) + "; the machine meanwhile (MachineProbe): " + machine.Summary());
     }
     received = sweep.back().delivery.ms.size();
     loaded = run_row("1c quiet, recipient got " + std::to_string(received) + " today", last_sweep, 50, per_row);
