@@ -14,6 +14,7 @@
 #include <ctime>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <initializer_list>
 #include <map>
@@ -296,6 +297,24 @@ class Federation {
     auto r = As(node, user, args);
     EXPECT_EQ(r.code, 0) << r.err;
     return nlohmann::json::parse(r.out, nullptr, false);
+  }
+
+  // Before a test freezes the recipient with a share on the wire: two shares
+  // made by `share` (as `user` of `node`) delivered one after the other. The
+  // first opens the connection the next share uses; after its round the
+  // sender's lane does, on that connection, what it does once per start (its
+  // card, the directory, a witness request), and a recipient frozen then
+  // holds the lane until the request times out, so the next share would not
+  // go out at all. After the second round nothing of that is left to send.
+  // Returns the two message ids.
+  std::vector<std::string> DeliverTwoInTurn(const std::string& node, const std::string& user,
+                                            const std::function<std::string()>& share) {
+    std::vector<std::string> sent;
+    for (int i = 0; i < 2; ++i) {
+      sent.push_back(share());
+      if (!WaitShareState(node, user, sent.back(), "delivered")) break;
+    }
+    return sent;
   }
 
   // Waits (bounded) until the share reaches `state` at the sender.
