@@ -596,8 +596,8 @@ constexpr auto& kStages = schakel::service::NodeCore::kDeliveryStageNames;
 // held on a CPU, the pages its writer wrote, each delivery stage's sum and
 // count; zeros when they cannot be read.
 struct Counters {
-  double groups = 0, works = 0, lock_taken = 0, lock_waited = 0, lock_held = 0, lock_cpu = 0, pages = 0;
-  std::array<double, kStages.size()> stage_sum{}, stage_count{};
+  double groups = 0, works = 0, lock_taken = 0, lock_waited = 0, lock_held = 0, lock_cpu = 0, pages = 0, flushes = 0;
+  std::array<double, kStages.size()> stage_sum{}, stage_count{}, stage_le5{};
 };
 Counters ReadCounters(ApiClient& admin) {
   auto r = admin.Call("GET", "/metrics", "");
@@ -609,11 +609,13 @@ Counters ReadCounters(ApiClient& admin) {
   Counters c{value("schakel_write_groups_total"),           value("schakel_grouped_writes_total"),
              value("schakel_node_lock_acquisitions_total"), value("schakel_node_lock_wait_seconds_total"),
              value("schakel_node_lock_held_seconds_total"), value("schakel_node_lock_held_cpu_seconds_total"),
-             value("schakel_db_pages_written_total")};
+             value("schakel_db_pages_written_total"),       value("schakel_db_log_flushes_total")};
   for (size_t i = 0; i < kStages.size(); ++i) {
     const std::string label = std::string("{stage=\"") + kStages[i] + "\"}";
     c.stage_sum[i] = value("schakel_delivery_stage_seconds_sum" + label);
     c.stage_count[i] = value("schakel_delivery_stage_seconds_count" + label);
+    c.stage_le5[i] =
+        value("schakel_delivery_stage_seconds_bucket{stage=\"" + std::string(kStages[i]) + "\",le=\"0.005\"}");
   }
   return c;
 }
@@ -624,7 +626,8 @@ std::string StageMeans(const Counters& before, const Counters& after) {
   for (size_t i = 0; i < kStages.size(); ++i) {
     double n = after.stage_count[i] - before.stage_count[i];
     double ms = n > 0 ? 1000 * (after.stage_sum[i] - before.stage_sum[i]) / n : 0.0;
-    out += std::string(i == 0 ? "" : ", ") + kStages[i] + " " + Fixed(ms, 2);
+    double over = n - (after.stage_le5[i] - before.stage_le5[i]);
+    out += std::string(i == 0 ? "" : ", ") + kStages[i] + " " + Fixed(ms, 2) + " (>5ms: " + Fixed(over, 0) + ")";
   }
   return out;
 }
@@ -918,18 +921,20 @@ int main(int argc, char** argv) {
       double taken = after.lock_taken - before.lock_taken;
       // The row's wall time also holds the wait until the queue is empty and
       // the audit reads: the shares of time are of the whole row.
-      notes.push_back(
-          "sweep " + Fixed(rate, 0) + "/s: the API's shares were stored " + Fixed(works, 0) + " in " +
-          Fixed(groups, 0) + " transactions (group commit; mean " + Fixed(groups > 0 ? works / groups : 0.0, 2) +
-          " per commit); " + Fixed(cores, 2) +
-          " CPU cores (this process, the probe left out); the school's node lock held " +
-          Fixed(100 * (after.lock_held - before.lock_held) / wall, 0) + " % of the row's " + Fixed(wall, 1) +
-          " s (its holder on a CPU " + Fixed(100 * (after.lock_cpu - before.lock_cpu) / wall, 0) + " %), taken " +
-          Fixed(taken, 0) + " times, mean wait " +
-          Fixed(taken > 0 ? 1000 * (after.lock_waited - before.lock_waited) / taken : 0.0, 2) +
-          " ms; its writer wrote " + Fixed(works > 0 ? (after.pages - before.pages) / works : 0.0, 1) +
-          " database pages per share; a delivery's stages, mean ms (/metrics schakel_delivery_stage_seconds): " +
-          StageMeans(before, after) + "; the machine meanwhile (MachineProbe): " + machine.Summary());
+      notes.push_back("sweep " + Fixed(rate, 0) + "/s: the API's shares were stored " + Fixed(works, 0) + " in " +
+                      Fixed(groups, 0) + " transactions (group commit; mean " +
+                      Fixed(groups > 0 ? works / groups : 0.0, 2) + " per commit); " + Fixed(cores, 2) +
+                      " CPU cores (this process, the probe left out); the school's node lock held " +
+                      Fixed(100 * (after.lock_held - before.lock_held) / wall, 0) + " % of the row's " +
+                      Fixed(wall, 1) + " s (its holder on a CPU " +
+                      Fixed(100 * (after.lock_cpu - before.lock_cpu) / wall, 0) + " %), taken " + Fixed(taken, 0) +
+                      " times, mean wait " +
+                      Fixed(taken > 0 ? 1000 * (after.lock_waited - before.lock_waited) / taken : 0.0, 2) +
+                      " ms; its writer wrote " + Fixed(works > 0 ? (after.pages - before.pages) / works : 0.0, 1) +
+                      " database pages per share and flushed its log " +
+                      Fixed(works > 0 ? (after.flushes - before.flushes) / works : 0.0, 2) +
+                      " times a share; a delivery's stages, mean ms (/metrics schakel_delivery_stage_seconds): " +
+                      StageMeans(before, after) + "; the machine meanwhile (MachineProbe): " + machine.Summary());
     }
     received = sweep.back().delivery.ms.size();
     loaded = run_row("1c quiet, recipient got " + std::to_string(received) + " today", last_sweep, 50, per_row);

@@ -126,6 +126,10 @@ Result<std::string> PrometheusText(NodeCore& core) {
          "Database pages the writer wrote in its commits; each is encrypted, authenticated and written "
          "to the write-ahead log, so over the shares delivered it is what a share costs the disk.");
   o << "schakel_db_pages_written_total " << core.pages_written() << "\n";
+  Family(o, "schakel_db_log_flushes_total", "counter",
+         "Times the write-ahead log was flushed to the disk (fdatasync) after the node lock was let go; one "
+         "flush makes the commits of every holder before it durable.");
+  o << "schakel_db_log_flushes_total " << core.durable_flushes() << "\n";
   // Where deliveries' time went, stage by stage (NodeCore::delivery_stages).
   Family(o, "schakel_delivery_stage_seconds", "histogram",
          "Seconds each stage of a delivery took, for every share or revocation whose answer was recorded: "

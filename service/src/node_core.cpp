@@ -123,6 +123,32 @@ void NodeCore::Open(std::unique_ptr<store::Database> database, std::vector<std::
   MutexLock lock(&mu_);
   db_ = std::move(database);
   audit_ = std::move(log);
+  if (db_) {
+    if (Status st = db_->DeferDurability(); !st.ok()) {
+      LogError("database: commits stay flushed under the node lock (" + st.message() + ")");
+    }
+  }
+}
+
+uint64_t NodeCore::CommitsFinished() {
+  if (!db_) return 0;
+  const uint64_t begun = db_->commits_begun();
+  db_->CommitsComplete(begun);
+  return begun;
+}
+
+void NodeCore::MakeDurable(uint64_t observed) {
+  if (!db_) return;
+  Status st = db_->MakeDurable(observed);
+  if (st.ok()) return;
+  // What was committed may not be on the disk, and the caller is about to
+  // answer or send as if it were: stop instead (systemd starts the node
+  // again; the database is consistent, and what was not answered is asked
+  // again or sent again).
+  LogError("database: " + st.message() +
+           "; stopping before anything that depends on it is answered or sent (check the disk, then start the node "
+           "again)");
+  std::abort();
 }
 
 Status NodeCore::WriteGrouped(const std::function<Status(Held&)>& work) {
@@ -205,6 +231,11 @@ NodeCore::Reading::~Reading() {
     LogError("reader: " + std::to_string(n) + " statement(s) left stepped; reset to release the snapshot");
   }
   core_.readers_.Give(db_);
+  // What it read may be a commit not yet flushed: made durable before the
+  // reader's caller answers or sends it. After the connection is given back,
+  // so that a holder of the node lock that wants a reader never waits for
+  // this (nor this for it: MakeDurable needs no lock but its own).
+  core_.MakeDurable(core_.CommitsBegun());
 }
 
 namespace {

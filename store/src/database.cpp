@@ -1,9 +1,12 @@
 #include "schakel/store/database.h"
 
+#include <fcntl.h>
 #include <sqlcipher/sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -11,6 +14,7 @@
 #include <unordered_map>
 
 #include "migrations.h"
+#include "schakel/base/fault_inject.h"
 #include "schakel/base/file.h"
 
 namespace schakel::store {
@@ -270,6 +274,56 @@ Status Database::Commit() {
   if (sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_WRITE, &written, &highest, 1) == SQLITE_OK && written > 0) {
     pages_written_.fetch_add(written, std::memory_order_relaxed);
   }
+  return Status::Ok();
+}
+
+Status Database::DeferDurability() {
+  SCHAKEL_RETURN_IF_ERROR(Exec("PRAGMA synchronous = NORMAL;"));
+  // Counts each commit before its pages are written; never vetoes one.
+  sqlite3_commit_hook(
+      db_,
+      [](void* self) {
+        static_cast<Database*>(self)->begun_.fetch_add(1, std::memory_order_acq_rel);
+        return 0;
+      },
+      this);
+  deferred_ = true;
+  return Status::Ok();
+}
+
+void Database::CommitsComplete(uint64_t through) {
+  uint64_t seen = completed_.load(std::memory_order_relaxed);
+  while (seen < through && !completed_.compare_exchange_weak(seen, through, std::memory_order_acq_rel)) {
+  }
+}
+
+Status Database::MakeDurable(uint64_t observed) {
+  if (!deferred_ || synced_.load(std::memory_order_acquire) >= observed) return Status::Ok();
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  // A flush that ended while this one waited may have covered it.
+  if (synced_.load(std::memory_order_acquire) >= observed) return Status::Ok();
+  // What is known finished now is durable once the flush below ends; a
+  // commit the caller saw but not yet counted as finished (its pages are
+  // written: a commit is seen only after that) is flushed by it too.
+  const uint64_t complete = completed_.load(std::memory_order_acquire);
+  if (FaultFail("store.flush")) return Status::IoError(path_ + "-wal: injected failure (store.flush)");
+  const std::string log = path_ + "-wal";
+  UniqueFd fd(::open(log.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    // No log: nothing was committed to one (a checkpoint that removed it
+    // flushed the database first).
+    if (errno == ENOENT) return Status::Ok();
+    return Status::IoError(ErrnoMessage("cannot open the write-ahead log to flush it", log));
+  }
+  if (::fdatasync(fd.get()) != 0) return Status::IoError(ErrnoMessage("cannot flush the write-ahead log", log));
+  // The log's own name in its directory, once: it was made with the
+  // connection's first write, which no longer flushes it.
+  if (!log_dir_synced_) {
+    SyncDirectory(DirName(log));
+    log_dir_synced_ = true;
+  }
+  flushes_.fetch_add(1, std::memory_order_relaxed);
+  if (complete > synced_.load(std::memory_order_relaxed)) synced_.store(complete, std::memory_order_release);
   return Status::Ok();
 }
 

@@ -67,6 +67,11 @@ TEST(Metrics, AdminReadsCountsWithoutPersonalData) {
   ASSERT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_db_pages_written_total ([0-9]+)\n"))) << body;
   EXPECT_GE(std::stoll(lock[1]), 2);
   EXPECT_NE(body.find("# TYPE schakel_db_pages_written_total counter\n"), std::string::npos) << body;
+  // Those commits were flushed after the node lock was let go: one flush at
+  // the least.
+  ASSERT_TRUE(std::regex_search(body, lock, std::regex("\nschakel_db_log_flushes_total ([0-9]+)\n"))) << body;
+  EXPECT_GE(std::stoll(lock[1]), 1);
+  EXPECT_NE(body.find("# TYPE schakel_db_log_flushes_total counter\n"), std::string::npos) << body;
   // Spawned from build/, the daemon found the schakel-kdf beside it; nothing
   // derived yet, nothing fell back to a thread.
   EXPECT_NE(body.find("# TYPE schakel_kdf_helper_failures_total counter\n"), std::string::npos) << body;

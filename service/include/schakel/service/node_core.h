@@ -155,7 +155,12 @@ class NodeCore {
       core_.lock_held_ns_.fetch_add(Nanos(std::chrono::steady_clock::now() - taken_), std::memory_order_relaxed);
       core_.lock_held_cpu_ns_.fetch_add(cpu, std::memory_order_release);
       core_.lock_taken_.fetch_add(1, std::memory_order_relaxed);
+      // Every commit made under the lock has finished; once it is let go,
+      // what this holder saw or wrote is made durable before its caller
+      // goes on (NodeCore::MakeDurable).
+      const uint64_t begun = core_.CommitsFinished();
       core_.mu_.Unlock();
+      core_.MakeDurable(begun);
     }
     Held(const Held&) = delete;
     Held& operator=(const Held&) = delete;
@@ -273,10 +278,21 @@ class NodeCore {
 
   // At start-up: the opened database, its readers (at least one) and the
   // audit log. The node lock is not needed yet (no other thread runs), and
-  // is taken anyway.
+  // is taken anyway. The database's commits are made durable after the
+  // node lock is let go (durability below).
   void Open(std::unique_ptr<store::Database> database, std::vector<std::unique_ptr<store::Database>> readers,
             std::unique_ptr<audit::AuditLog> log, size_t reader_capacity = 0, store::ReaderOpener open_reader = {})
       SCHAKEL_EXCLUDES(mu_);
+
+  // Durability (docs/performance.md "Durable after the lock"): the writer
+  // commits without waiting for the disk; the log is flushed after the
+  // node lock is let go, one flush for the commits of every holder that
+  // comes meanwhile, and before the holder goes on. So nothing a Held
+  // wrote or saw is answered or sent before it is durable, and no holder
+  // waits for the disk on another's behalf. A Reading makes durable what it
+  // may have seen as it lets go (a read of something not yet flushed waits
+  // for that flush, or makes it). How many flushes were made (tests).
+  int64_t durable_flushes() const SCHAKEL_NO_THREAD_SAFETY_ANALYSIS { return db_ ? db_->durable_flushes() : 0; }
 
   // What was last seen of each partner (status); has its own lock.
   Reachability reachability;
@@ -344,6 +360,13 @@ class NodeCore {
     bool done = false;
   };
   void RunGroup(const std::vector<GroupedWrite*>& group) SCHAKEL_EXCLUDES(mu_);
+  // Held, as it lets go: how many commits have begun, every one of them
+  // finished (they are made under the lock); then, without the lock, makes
+  // them durable. A flush that fails stops the process (node_core.cpp).
+  uint64_t CommitsFinished() SCHAKEL_NO_THREAD_SAFETY_ANALYSIS;
+  void MakeDurable(uint64_t observed) SCHAKEL_NO_THREAD_SAFETY_ANALYSIS;
+  // How many commits have begun (a Reading, as it lets go: any it saw among them).
+  uint64_t CommitsBegun() const SCHAKEL_NO_THREAD_SAFETY_ANALYSIS { return db_ ? db_->commits_begun() : 0; }
   std::mutex group_mu_;
   std::condition_variable group_cv_;
   std::vector<GroupedWrite*> group_queue_;  // GUARDED_BY(group_mu_)

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -94,6 +95,33 @@ class Database {
   // caches, schemas, statements).
   static int64_t ProcessMemoryUsed();
 
+  // Commits made durable outside the writer's lock (the daemon's writer
+  // only; issue 19, docs/performance.md "Durable after the lock"). After
+  // DeferDurability, a commit writes its pages to the write-ahead log and
+  // returns without waiting for the disk (synchronous = NORMAL: a crash of
+  // the process loses nothing, a power cut may lose the last commits); the
+  // caller then makes them durable with MakeDurable before anything that
+  // depends on them leaves the process. The bookkeeping:
+  //  - commits_begun(): how many commits have begun on this connection (a
+  //    commit hook counts each before its pages are written, so a reader
+  //    that sees a commit reads a count that includes it).
+  //  - CommitsComplete(n): the owner of the connection says every commit up
+  //    to n has finished (it holds the lock every commit is made under).
+  //  - MakeDurable(n): returns once an fdatasync of the log that began after
+  //    what the caller saw (every commit up to n that it saw) has ended.
+  //    Callers that come while one runs wait for it and need none of their
+  //    own if it covers them: one flush for many commits. Thread-safe; an
+  //    error means the disk did not confirm the flush (the caller must not
+  //    go on as if it had).
+  // Without DeferDurability every commit is durable as it returns
+  // (synchronous = FULL) and MakeDurable returns at once.
+  Status DeferDurability();
+  uint64_t commits_begun() const { return begun_.load(std::memory_order_acquire); }
+  void CommitsComplete(uint64_t through);
+  Status MakeDurable(uint64_t observed);
+  // How many flushes MakeDurable made (tests, benchmarks).
+  int64_t durable_flushes() const { return flushes_.load(std::memory_order_relaxed); }
+
   // An online, consistent copy (still encrypted with the same key) at `to`
   // through SQLite's backup API.
   Status BackupTo(const std::string& to, const crypto::SecureBuffer& key);
@@ -113,6 +141,17 @@ class Database {
   // Between a successful Begin and its Commit or Rollback.
   bool write_tx_ = false;
   std::atomic<int64_t> pages_written_{0};
+  // DeferDurability's bookkeeping. deferred_ is set before other threads
+  // use the connection; the counters are atomic; synced_ is written and
+  // log_dir_synced_ touched only under sync_mu_ (synced_ is read without
+  // it first: most callers need no flush).
+  bool deferred_ = false;
+  std::atomic<uint64_t> begun_{0};
+  std::atomic<uint64_t> completed_{0};
+  std::atomic<uint64_t> synced_{0};  // every commit up to it is durable
+  std::atomic<int64_t> flushes_{0};
+  std::mutex sync_mu_;
+  bool log_dir_synced_ = false;  // the log's directory entry flushed once
   // Statements done with, by their SQL text (database.cpp). Shared with
   // every Statement of this connection: one may be let go after its
   // Database (it is then finalized) or on another thread.
