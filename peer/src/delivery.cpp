@@ -130,7 +130,10 @@ Result<PeerClient*> DeliveryWorker::Connected(Lane& lane, const store::Partner& 
 
 DeliveryWorker::Plan DeliveryWorker::Prepare(const store::OutgoingItem& item) {
   Plan plan;
-  NodeCore::Held held(core_);
+  // Durable by the Held that marks the round sending (PutOnTheWire), before
+  // anything goes out; a cancellation here is seen by others only through
+  // their own Held or Reading, which make it durable first.
+  NodeCore::Held held(core_, NodeCore::Durable::kByALaterHolder);
   auto p = store::FindPartner(held.db(), item.recipient_id);
   if (!p.ok()) return plan.Then(Plan::kRetryLocal, p.status().WithContext("reading the partner"));
   // Removed from the directory: keep trying, the admin may re-add it.
@@ -352,6 +355,8 @@ void DeliveryWorker::ObserveStages(const Round& round, const std::vector<Answere
 Status DeliveryWorker::PutOnTheWire(std::vector<InFlight>& go) {
   std::vector<InFlight> kept;
   std::vector<std::string> put;  // taken back if a later one fails: none of them left
+  // Lets go only once what the lane recorded, read and marked is durable
+  // (NodeCore::Durable): the round is sent after it.
   NodeCore::Held held(core_);
   auto put_all = [&]() -> Status {
     for (InFlight& f : go) {
@@ -444,7 +449,11 @@ void DeliveryWorker::Record(std::vector<Answered>& answered) {
   // on its own, so that one that cannot be recorded holds up no other.
   auto record = [this](std::vector<Answered*> some) {
     Instant now = core_.clock->Now();
-    NodeCore::Held held(core_);
+    // The record need not be on the disk before the lane goes on: lost in a
+    // power cut, the share is `sending` again after the restart and sent
+    // again (the partner keeps it once). It is made durable with the next
+    // round's mark, or by whoever reads or writes after it.
+    NodeCore::Held held(core_, NodeCore::Durable::kByALaterHolder);
     store::Transaction tx(held.db());
     Status st = tx.Begin();
     for (Answered* a : some) {

@@ -382,7 +382,8 @@ void DeliveryWorker::Drain(Lane& lane) {
     }
     Round round;  // its due items, and when they were read
     {
-      NodeCore::Reading reading(core_);
+      // Made durable by PutOnTheWire's Held before the round is sent.
+      NodeCore::Reading reading(core_, NodeCore::Durable::kByALaterHolder);
       auto items = store::DueOutgoingTo(reading.db(), lane.partner_id, core_.clock->Now().time_since_epoch().count(),
                                         kMaxBatchEnvelopes, in_flight);
       if (!items.ok()) {

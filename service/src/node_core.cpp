@@ -235,7 +235,7 @@ NodeCore::Reading::~Reading() {
   // reader's caller answers or sends it. After the connection is given back,
   // so that a holder of the node lock that wants a reader never waits for
   // this (nor this for it: MakeDurable needs no lock but its own).
-  core_.MakeDurable(core_.CommitsBegun());
+  if (durable_ == Durable::kBeforeGoingOn) core_.MakeDurable(core_.CommitsBegun());
 }
 
 namespace {

@@ -78,6 +78,39 @@ TEST_F(DurableAfterLock, AHolderThatCommittedFlushesOnceAfterLettingGo) {
   EXPECT_EQ(core_.durable_flushes(), 1);
 }
 
+TEST_F(DurableAfterLock, AHolderThatLeavesItToALaterOneDoesNotFlushAndTheLaterOneDoes) {
+  // A lane's record and its read of the next round (delivery.cpp) ...
+  {
+    NodeCore::Held held(core_, NodeCore::Durable::kByALaterHolder);
+    ASSERT_TRUE(Insert(held, 1).ok());
+  }
+  {
+    NodeCore::Reading reading(core_, NodeCore::Durable::kByALaterHolder);
+    EXPECT_TRUE(Sees(reading, 1));
+  }
+  EXPECT_EQ(core_.durable_flushes(), 0);
+  // ... then its mark of the round, which lets go once all of it is durable.
+  {
+    NodeCore::Held held(core_);
+    ASSERT_TRUE(Insert(held, 2).ok());
+  }
+  EXPECT_EQ(core_.durable_flushes(), 1);
+  // One flush covered both commits: nothing is left for anyone else.
+  EXPECT_TRUE(core_.Read([](NodeCore::Reading& r) { return Sees(r, 1) && Sees(r, 2); }));
+  EXPECT_EQ(core_.durable_flushes(), 1);
+}
+
+TEST_F(DurableAfterLock, AnyoneElseWhoSeesWhatWasLeftFlushesIt) {
+  {
+    NodeCore::Held held(core_, NodeCore::Durable::kByALaterHolder);
+    ASSERT_TRUE(Insert(held, 1).ok());
+  }
+  EXPECT_EQ(core_.durable_flushes(), 0);
+  // A reader of the usual kind (a list, a status) lets go once it is durable.
+  EXPECT_TRUE(core_.Read([](NodeCore::Reading& r) { return Sees(r, 1); }));
+  EXPECT_EQ(core_.durable_flushes(), 1);
+}
+
 TEST_F(DurableAfterLock, AReaderThatSawACommitNotYetFlushedFlushesItBeforeGoingOn) {
   std::mutex mu;
   std::condition_variable cv;

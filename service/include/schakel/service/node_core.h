@@ -23,6 +23,10 @@
 //   store::ReadSnapshot. An audited read reads under Reading, lets go,
 //   then writes its entry under Held before it shows anything.
 //
+// - Commits are made durable after the node lock is let go (Durability
+//   below): a Held or a Reading lets go only once what it wrote or saw is
+//   on the disk, unless its caller leaves that to a later Held.
+//
 // Lock order (docs/performance.md "Locks"): the node lock, then a reader,
 // then the key ring's lock; never the other way. A reader is a leaf in
 // practice: nothing else is taken while it is held, and never a second
@@ -136,12 +140,23 @@ class NodeCore {
   audit::AuditLogOptions audit_options;  // as the audit log was created with
   KeyRing keys;
 
+  // What a Held or a Reading does as it lets go (Durability below):
+  // kBeforeGoingOn makes what it wrote or saw durable before its caller
+  // goes on. kByALaterHolder leaves that to a later Held of the same
+  // thread: only for a caller that sends and answers nothing that depends
+  // on it before such a Held (kBeforeGoingOn) has let go -- a delivery
+  // lane, whose rounds go out only after the Held that marks them sending
+  // (one flush for the lane's record of a round, its read of the next and
+  // its mark of it).
+  enum class Durable { kBeforeGoingOn, kByALaterHolder };
+
   // The node lock and, while it is held, the database and the audit log.
   class SCHAKEL_SCOPED_CAPABILITY Held {
    public:
     // Counts how long the lock was waited for and held, and how much of
     // the holding this thread ran on a CPU (lock_stats()).
-    explicit Held(NodeCore& core) SCHAKEL_ACQUIRE(core.mu_) : core_(core) {
+    explicit Held(NodeCore& core, Durable durable = Durable::kBeforeGoingOn) SCHAKEL_ACQUIRE(core.mu_)
+        : core_(core), durable_(durable) {
       const auto asked = std::chrono::steady_clock::now();
       core_.mu_.Lock();
       taken_ = std::chrono::steady_clock::now();
@@ -160,7 +175,7 @@ class NodeCore {
       // goes on (NodeCore::MakeDurable).
       const uint64_t begun = core_.CommitsFinished();
       core_.mu_.Unlock();
-      core_.MakeDurable(begun);
+      if (durable_ == Durable::kBeforeGoingOn) core_.MakeDurable(begun);
     }
     Held(const Held&) = delete;
     Held& operator=(const Held&) = delete;
@@ -182,6 +197,7 @@ class NodeCore {
       return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
     }
     NodeCore& core_;
+    const Durable durable_;
     std::chrono::steady_clock::time_point taken_;
     int64_t cpu_taken_ = 0;
   };
@@ -189,7 +205,8 @@ class NodeCore {
   // A read-only connection from the pool, this Reading's alone while it lives.
   class SCHAKEL_SCOPED_CAPABILITY Reading {
    public:
-    explicit Reading(NodeCore& core) SCHAKEL_ACQUIRE(core.readers_) : core_(core), db_(core_.readers_.Take()) {}
+    explicit Reading(NodeCore& core, Durable durable = Durable::kBeforeGoingOn) SCHAKEL_ACQUIRE(core.readers_)
+        : core_(core), durable_(durable), db_(core_.readers_.Take()) {}
     ~Reading() SCHAKEL_RELEASE();
     Reading(const Reading&) = delete;
     Reading& operator=(const Reading&) = delete;
@@ -199,6 +216,7 @@ class NodeCore {
 
    private:
     NodeCore& core_;
+    const Durable durable_;
     store::Database* db_;
   };
 
@@ -279,7 +297,7 @@ class NodeCore {
   // At start-up: the opened database, its readers (at least one) and the
   // audit log. The node lock is not needed yet (no other thread runs), and
   // is taken anyway. The database's commits are made durable after the
-  // node lock is let go (durability below).
+  // node lock is let go (Durability below).
   void Open(std::unique_ptr<store::Database> database, std::vector<std::unique_ptr<store::Database>> readers,
             std::unique_ptr<audit::AuditLog> log, size_t reader_capacity = 0, store::ReaderOpener open_reader = {})
       SCHAKEL_EXCLUDES(mu_);
@@ -291,7 +309,9 @@ class NodeCore {
   // wrote or saw is answered or sent before it is durable, and no holder
   // waits for the disk on another's behalf. A Reading makes durable what it
   // may have seen as it lets go (a read of something not yet flushed waits
-  // for that flush, or makes it). How many flushes were made (tests).
+  // for that flush, or makes it). A Held or Reading made with
+  // Durable::kByALaterHolder leaves this to the next Held of its thread
+  // (a delivery lane's). How many flushes were made (tests, /metrics).
   int64_t durable_flushes() const SCHAKEL_NO_THREAD_SAFETY_ANALYSIS { return db_ ? db_->durable_flushes() : 0; }
 
   // What was last seen of each partner (status); has its own lock.

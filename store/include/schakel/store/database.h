@@ -4,7 +4,8 @@
 // random or Argon2id-derived), sets cipher_page_size = 4096, checks that the
 // key opens the file (a wrong key is an error, never a silently empty
 // database), turns on WAL, foreign keys and synchronous=FULL, and applies
-// the versioned migrations in store/src/migrations.cpp.
+// the versioned migrations in store/src/migrations.cpp. The running
+// daemon's writer then defers the flush of its commits (DeferDurability).
 //
 // Debian's SQLCipher is 3.4.1 on SQLite 3.15: the SQL here avoids UPSERT and
 // RETURNING.
