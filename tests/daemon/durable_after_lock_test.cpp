@@ -6,6 +6,7 @@
 // fault_flush_test.cpp.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "node_core_support.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/service/node_core.h"
 #include "schakel/store/database.h"
@@ -22,20 +24,6 @@ namespace schakel::service {
 namespace {
 
 using schakel::testing::TempDir;
-
-// Opens `core` on a fresh database in `dir` with one reader.
-void OpenCore(NodeCore& core, const TempDir& dir) {
-  auto key = crypto::SecureBuffer::Random(32);
-  const std::string path = dir / "node.db";
-  auto writer = store::Database::Open(path, key, store::OpenMode::kCreate);
-  ASSERT_TRUE(writer.ok()) << writer.status().message();
-  ASSERT_TRUE((*writer)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);").ok());
-  auto reader = store::Database::Open(path, key, store::OpenMode::kReader);
-  ASSERT_TRUE(reader.ok()) << reader.status().message();
-  std::vector<std::unique_ptr<store::Database>> readers;
-  readers.push_back(std::move(reader).value());
-  core.Open(std::move(writer).value(), std::move(readers), nullptr);
-}
 
 Status Insert(NodeCore::Held& held, int id) {
   auto ins = held.db().Prepare("INSERT INTO t (id, v) VALUES (?, 'x');");
@@ -53,7 +41,10 @@ bool Sees(NodeCore::Reading& r, int id) {
 
 class DurableAfterLock : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(OpenCore(core_, dir_)); }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(schakel::testing::OpenCoreOnFreshDatabase(
+        core_, dir_ / "node.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);"));
+  }
 
   TempDir dir_;
   NodeCore core_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "node_core_support.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/service/node_core.h"
 #include "schakel/store/database.h"
@@ -25,16 +26,9 @@ TEST(FaultFlush, AFailedFlushStopsTheProcessBeforeTheHolderGoesOn) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   ::setenv("SCHAKEL_FAULT_FAIL", "store.flush", 1);
   TempDir dir;
-  auto key = crypto::SecureBuffer::Random(32);
-  auto writer = store::Database::Open(dir / "node.db", key, store::OpenMode::kCreate);
-  ASSERT_TRUE(writer.ok()) << writer.status().message();
-  ASSERT_TRUE((*writer)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY);").ok());
-  auto reader = store::Database::Open(dir / "node.db", key, store::OpenMode::kReader);
-  ASSERT_TRUE(reader.ok()) << reader.status().message();
-  std::vector<std::unique_ptr<store::Database>> readers;
-  readers.push_back(std::move(reader).value());
   NodeCore core;
-  core.Open(std::move(writer).value(), std::move(readers), nullptr);
+  ASSERT_NO_FATAL_FAILURE(
+      schakel::testing::OpenCoreOnFreshDatabase(core, dir / "node.db", "CREATE TABLE t (id INTEGER PRIMARY KEY);"));
   EXPECT_DEATH(
       {
         {

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "node_core_support.h"
 #include "schakel/crypto/secure_buffer.h"
 #include "schakel/service/node_core.h"
 #include "schakel/store/database.h"
@@ -24,16 +25,8 @@ using schakel::testing::TempDir;
 class GroupCommitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto key = crypto::SecureBuffer::Random(32);
-    const std::string path = dir_ / "node.db";
-    auto writer = store::Database::Open(path, key, store::OpenMode::kCreate);
-    ASSERT_TRUE(writer.ok()) << writer.status().message();
-    ASSERT_TRUE((*writer)->Exec("CREATE TABLE grouped (id INTEGER PRIMARY KEY, v TEXT NOT NULL);").ok());
-    auto reader = store::Database::Open(path, key, store::OpenMode::kReader);
-    ASSERT_TRUE(reader.ok()) << reader.status().message();
-    std::vector<std::unique_ptr<store::Database>> readers;
-    readers.push_back(std::move(reader).value());
-    core_.Open(std::move(writer).value(), std::move(readers), nullptr);
+    ASSERT_NO_FATAL_FAILURE(schakel::testing::OpenCoreOnFreshDatabase(
+        core_, dir_ / "node.db", "CREATE TABLE grouped (id INTEGER PRIMARY KEY, v TEXT NOT NULL);"));
   }
 
   // A work that inserts row `id` and then fails if `fail`.
