@@ -12,6 +12,11 @@
 
 namespace schakel::audit::internal {
 
+// Appends s to *out as a JSON string: quoted, with '"' and '\\' escaped and
+// control characters as \u00XX, everything else byte for byte (the entry
+// hashes and the LDV export depend on exactly this spelling).
+void AppendJsonString(std::string_view s, std::string* out);
+
 // Every field an export line may hold. The parser records which it saw and
 // a view of each value; the verifier then checks the set against the line's
 // type.

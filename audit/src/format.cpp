@@ -4,10 +4,14 @@
 
 #include <cstring>
 
+#include "export_line.h"
 #include "schakel/base/strings.h"
 #include "schakel/crypto/secure_buffer.h"
 
 namespace schakel::audit {
+
+using internal::AppendJsonString;
+
 namespace {
 
 constexpr std::array<std::string_view, kTextFieldCount> kFieldNames = {
@@ -85,28 +89,6 @@ bool IsToken(std::string_view s) {
     if (!ok) return false;
   }
   return true;
-}
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + start, i - start);
-    start = i + 1;
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(static_cast<char>(c));
-    } else {
-      out->append("\\u00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 0x0f]);
-    }
-  }
-  out->append(s.data() + start, s.size() - start);
-  out->push_back('"');
 }
 
 void AppendHex(const Hash& h, std::string* out) {
@@ -325,5 +307,31 @@ void AppendWitnessLine(std::string_view node_id, int64_t seq, std::string_view t
   out->append(crypto::Base64Encode(sig));
   out->append("\"}\n");
 }
+
+namespace internal {
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + start, i - start);
+    start = i + 1;
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
+    } else {
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0x0f]);
+    }
+  }
+  out->append(s.data() + start, s.size() - start);
+  out->push_back('"');
+}
+
+}  // namespace internal
 
 }  // namespace schakel::audit

@@ -11,6 +11,9 @@
 #include "schakel/base/strings.h"
 
 namespace schakel::audit {
+
+using internal::AppendJsonString;
+
 namespace {
 
 constexpr std::string_view kTraceLabel = "schakel/ldv/trace/v1";
@@ -59,25 +62,6 @@ bool AllZero(const std::array<uint8_t, N>& a) {
     if (b != 0) return false;
   }
   return true;
-}
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(ch);
-    } else if (c < 0x20) {
-      out->append("\\u00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 0x0f]);
-    } else {
-      out->push_back(ch);
-    }
-  }
-  out->push_back('"');
 }
 
 void Field(std::string_view key, std::string_view value, std::string* out) {

@@ -2,21 +2,14 @@
 
 #ifdef SCHAKEL_FAULT_POINTS
 
-#include <atomic>
-
 #include "fault_spec.h"
 
 namespace schakel {
 namespace {
 
-struct Armed {
-  internal::FaultSpec spec;  // name empty: nothing armed; fail from pass nth on
-  std::atomic<long> passes{0};
-};
-
-Armed& ArmedFailure() {
-  static Armed* armed = [] {
-    auto* a = new Armed;  // never freed: points may be passed by threads still running at exit
+internal::ArmedFault& ArmedFailure() {
+  static internal::ArmedFault* armed = [] {
+    auto* a = new internal::ArmedFault;  // never freed: points may be passed by threads still running at exit
     a->spec = internal::ReadFaultSpec("SCHAKEL_FAULT_FAIL");
     return a;
   }();
@@ -26,7 +19,7 @@ Armed& ArmedFailure() {
 }  // namespace
 
 bool FaultFail(std::string_view name) {
-  Armed& a = ArmedFailure();
+  internal::ArmedFault& a = ArmedFailure();
   if (a.spec.name.empty() || a.spec.name != name) return false;
   return a.passes.fetch_add(1) + 1 >= a.spec.nth;
 }

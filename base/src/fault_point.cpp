@@ -13,14 +13,9 @@ namespace schakel {
 namespace {
 
 #ifdef SCHAKEL_FAULT_POINTS
-struct Armed {
-  internal::FaultSpec spec;  // name empty: nothing armed; crash on pass nth
-  std::atomic<long> passes{0};
-};
-
-Armed& ArmedPoint() {
-  static Armed* armed = [] {
-    auto* a = new Armed;  // never freed: a crash may come from any thread at any time
+internal::ArmedFault& ArmedPoint() {
+  static internal::ArmedFault* armed = [] {
+    auto* a = new internal::ArmedFault;  // never freed: a crash may come from any thread at any time
     a->spec = internal::ReadFaultSpec("SCHAKEL_FAULT_POINT");
     return a;
   }();
@@ -32,7 +27,7 @@ Armed& ArmedPoint() {
 
 #ifdef SCHAKEL_FAULT_POINTS
 bool FaultPointHit(std::string_view name) {
-  Armed& a = ArmedPoint();
+  internal::ArmedFault& a = ArmedPoint();
   if (a.spec.name.empty() || a.spec.name != name) return false;
   return a.passes.fetch_add(1) + 1 == a.spec.nth;
 }

@@ -6,6 +6,7 @@
 
 #ifdef SCHAKEL_FAULT_POINTS
 
+#include <atomic>
 #include <string>
 
 namespace schakel::internal {
@@ -18,6 +19,12 @@ struct FaultSpec {
 // Reads the environment variable `variable`. Unset, empty, longer than 128
 // characters, or N not a whole number in [1, 1000000]: nothing armed.
 FaultSpec ReadFaultSpec(const char* variable);
+
+// A point's arming and how often it was passed, read once per process.
+struct ArmedFault {
+  FaultSpec spec;
+  std::atomic<long> passes{0};
+};
 
 }  // namespace schakel::internal
 

@@ -20,7 +20,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace beast_http = beast::http;
 
 constexpr size_t kMaxAnswerBytes = size_t{8} * 1024 * 1024;
 
@@ -71,25 +71,25 @@ Result<RawAnswer> Send(const Context& ctx, const std::string& method, const std:
       return Status::Unavailable("the daemon does not answer on " + addr.ToString() + " (is schakeld running for " +
                                  ctx.globals.dir + "?)");
     }
-    http::request<http::string_body> req;
-    req.method(http::string_to_verb(method));
+    beast_http::request<beast_http::string_body> req;
+    req.method(beast_http::string_to_verb(method));
     req.target(target);
     req.version(11);
-    req.set(http::field::host, host);
-    req.set(http::field::content_type, "application/json");
+    req.set(beast_http::field::host, host);
+    req.set(beast_http::field::content_type, "application/json");
     std::string auth = "Bearer ";
     auth.append(reinterpret_cast<const char*>(token.data()), token.size());
-    req.set(http::field::authorization, auth);
+    req.set(beast_http::field::authorization, auth);
     crypto::Wipe(auth.data(), auth.size());
     req.body() = body;
     req.prepare_payload();
     stream.expires_after(std::chrono::seconds(120));
-    http::write(stream, req, ec);
+    beast_http::write(stream, req, ec);
     if (ec) return Status::Unavailable("cannot send the request: " + ec.message());
     beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
+    beast_http::response_parser<beast_http::string_body> parser;
     parser.body_limit(kMaxAnswerBytes);
-    http::read(stream, buffer, parser, ec);
+    beast_http::read(stream, buffer, parser, ec);
     if (ec) return Status::Unavailable("no answer from the daemon: " + ec.message());
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     auto& res = parser.get();

@@ -208,8 +208,8 @@ void AddNodeCommands(CLI::App& app, Context* ctx) {
   card->callback([ctx] {
     ctx->action = {"node card", [ctx]() -> Status {
                      SCHAKEL_ASSIGN_OR_RETURN(OfflineNode n, OpenOfflineNode(ctx->globals.dir));
-                     SCHAKEL_ASSIGN_OR_RETURN(std::string json, StoredCard(n));
-                     ctx->io.out << json << "\n";
+                     SCHAKEL_ASSIGN_OR_RETURN(std::string card_json, StoredCard(n));
+                     ctx->io.out << card_json << "\n";
                      return Status::Ok();
                    }};
   });

@@ -33,9 +33,9 @@ std::string Echo(std::string_view s) {
 
 // Reads one protocol document, turning every problem into
 // "file:line: key: why".
-class Reader {
+class ProtocolReader {
  public:
-  explicit Reader(std::string_view file) : file_(file) {}
+  explicit ProtocolReader(std::string_view file) : file_(file) {}
 
   Status Error(const toml::source_region& where, std::string_view key, std::string_view why) const {
     std::string msg(file_);
@@ -119,8 +119,8 @@ class Reader {
 };
 
 // An org type list: names, or ["any"] for every type.
-Status OrgTypes(const Reader& rd, const toml::table& t, const std::string& path, std::string_view key, bool required,
-                std::vector<OrgType>* out) {
+Status OrgTypes(const ProtocolReader& rd, const toml::table& t, const std::string& path, std::string_view key,
+                bool required, std::vector<OrgType>* out) {
   bool any = false;
   Status st = rd.StringList(
       t, path, key, required, [&](size_t i, const std::string& s, const toml::node& n, const std::string& where) {
@@ -147,7 +147,7 @@ Status OrgTypes(const Reader& rd, const toml::table& t, const std::string& path,
   return st;
 }
 
-Result<Flow> ReadFlow(const Reader& rd, const toml::table& t, const std::string& path) {
+Result<Flow> ReadFlow(const ProtocolReader& rd, const toml::table& t, const std::string& path) {
   SCHAKEL_RETURN_IF_ERROR(rd.OnlyKeys(t, path,
                                       {"purpose", "from", "to", "to_orgs", "legal_basis", "legal_source", "categories",
                                        "retention_days", "youth_alone_from"}));
@@ -157,7 +157,7 @@ Result<Flow> ReadFlow(const Reader& rd, const toml::table& t, const std::string&
   SCHAKEL_ASSIGN_OR_RETURN(std::string basis, rd.String(t, path, "legal_basis", true, 64));
   auto b = consent::ParseLegalBasis(basis);
   if (!b) {
-    return rd.Error(t.get("legal_basis")->source(), Reader::Path(path, "legal_basis"),
+    return rd.Error(t.get("legal_basis")->source(), ProtocolReader::Path(path, "legal_basis"),
                     "unknown legal basis" + Echo(basis) + " (expected one of: consent, legal_obligation, meldcode)");
   }
   f.basis = *b;
@@ -218,7 +218,7 @@ toml::source_region WhereIs(const toml::table& t, const std::string& field) {
 }
 
 // The optional [consent] table: `parents = "one" | "all_with_authority"`.
-Status ReadConsentTable(const Reader& rd, const toml::table& doc, consent::AgeRules* ages) {
+Status ReadConsentTable(const ProtocolReader& rd, const toml::table& doc, consent::AgeRules* ages) {
   const toml::node* n = doc.get("consent");
   if (n == nullptr) return Status::Ok();
   const toml::table* t = n->as_table();
@@ -237,7 +237,7 @@ Status ReadConsentTable(const Reader& rd, const toml::table& doc, consent::AgeRu
 }  // namespace
 
 Result<consent::Protocol> ParseProtocolToml(std::string_view text, std::string_view file_name) {
-  const Reader rd(file_name);
+  const ProtocolReader rd(file_name);
   if (text.size() > kMaxProtocolFileBytes) {
     return Status::InvalidInput(std::string(file_name) + ": larger than " + std::to_string(kMaxProtocolFileBytes) +
                                 " bytes");
@@ -319,7 +319,7 @@ Result<consent::Protocol> LoadProtocolFile(const std::string& path) {
 namespace {
 
 // A TOML basic string.
-std::string Quote(std::string_view s) {
+std::string TomlString(std::string_view s) {
   std::string out = "\"";
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
@@ -356,7 +356,7 @@ std::string StringArray(const std::vector<std::string>& items) {
   std::string out = "[";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += ", ";
-    out += Quote(items[i]);
+    out += TomlString(items[i]);
   }
   return out + "]";
 }
@@ -396,12 +396,12 @@ std::string ProtocolToToml(const consent::Protocol& protocol) {
       "\n";
   for (const Flow& f : protocol.flows()) {
     out += "\n[[flow]]\n";
-    out += "purpose = " + Quote(f.purpose) + "\n";
+    out += "purpose = " + TomlString(f.purpose) + "\n";
     out += "from = " + StringArray(OrgTypeNames(f.from)) + "\n";
     out += "to = " + StringArray(f.to.empty() ? std::vector<std::string>{} : OrgTypeNames(f.to)) + "\n";
     if (!f.to_orgs.empty()) out += "to_orgs = " + StringArray(f.to_orgs) + "\n";
-    out += "legal_basis = " + Quote(consent::Name(f.basis)) + "\n";
-    if (!f.legal_source.empty()) out += "legal_source = " + Quote(f.legal_source) + "\n";
+    out += "legal_basis = " + TomlString(consent::Name(f.basis)) + "\n";
+    if (!f.legal_source.empty()) out += "legal_source = " + TomlString(f.legal_source) + "\n";
     std::vector<std::string> cats;
     for (Category c : consent::kAllCategories) {
       if (f.categories.Has(c)) cats.emplace_back(consent::Name(c));

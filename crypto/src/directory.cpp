@@ -11,7 +11,7 @@ namespace schakel::crypto {
 namespace {
 
 constexpr char kDirectoryLabel[] = "schakel/directory/v1";  // followed by NUL
-constexpr size_t kMaxNameBytes = 200;
+constexpr size_t kMaxOrgNameBytes = 200;
 constexpr size_t kMaxDepth = 3;  // the object, members, a card
 constexpr auto kFutureSkew = std::chrono::minutes(10);
 
@@ -91,10 +91,10 @@ Result<Directory> Parse(std::string_view json, bool draft) {
   if (!region.ok()) return DirError(region.status().message());
   if (!IsValidNodeId(*region)) return DirError("field \"region\": expected 3..64 characters of a-z, 0-9 and -");
   dir.region = *region;
-  auto name = f.String("name", kMaxNameBytes);
+  auto name = f.String("name", kMaxOrgNameBytes);
   if (!name.ok()) return DirError(name.status().message());
   if (name->empty() || !IsPrintableUtf8(*name)) {
-    return DirError("field \"name\": expected 1.." + std::to_string(kMaxNameBytes) + " bytes of printable UTF-8");
+    return DirError("field \"name\": expected 1.." + std::to_string(kMaxOrgNameBytes) + " bytes of printable UTF-8");
   }
   dir.name = *name;
   auto serial = f.Integer("serial", draft ? 0 : 1, kMaxDirectorySerial);

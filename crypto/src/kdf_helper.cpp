@@ -26,7 +26,7 @@
 namespace schakel::crypto {
 namespace {
 
-constexpr char kMagic[4] = {'S', 'K', 'D', 'F'};
+constexpr char kRequestMagic[4] = {'S', 'K', 'D', 'F'};
 // Argon2id over 64 MiB takes a tenth of a second; a helper that has not
 // answered in this long is stuck (or starved) and is killed.
 constexpr auto kHelperTimeout = std::chrono::seconds(30);
@@ -172,7 +172,7 @@ SecureBuffer EncodeKdfRequest(const KdfRequest& request) {
   const size_t stored = request.op == KdfOp::kVerify ? request.stored.size() : 0;
   SecureBuffer out(kKdfHeaderBytes + request.salt.size() + request.password.size() + stored);
   uint8_t* p = out.data();
-  std::memcpy(p, kMagic, 4);
+  std::memcpy(p, kRequestMagic, 4);
   p[4] = kKdfRequestVersion;
   p[5] = static_cast<uint8_t>(request.op);
   PutLe(p + 6, request.ops_limit, 8);
@@ -194,7 +194,7 @@ Result<KdfRequest> ParseKdfRequest(std::span<const uint8_t> bytes) {
   if (bytes.size() < kKdfHeaderBytes) return Status::InvalidInput("kdf request: shorter than its header");
   if (bytes.size() > kKdfMaxRequest) return Status::InvalidInput("kdf request: longer than any request");
   const uint8_t* p = bytes.data();
-  if (std::memcmp(p, kMagic, 4) != 0) return Status::InvalidInput("kdf request: not a request (bad magic)");
+  if (std::memcmp(p, kRequestMagic, 4) != 0) return Status::InvalidInput("kdf request: not a request (bad magic)");
   if (p[4] != kKdfRequestVersion) {
     return Status::InvalidInput("kdf request: version " + std::to_string(p[4]) + " is not supported (1 is)");
   }

@@ -28,7 +28,7 @@ std::string LabelList(const std::vector<std::string>& categories) {
   return o + "</ul>\n";
 }
 
-http::WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
+http::WebResponse ConsentCodeForm(int status, const std::string& token, const std::string& error) {
   static const CodeFormText kText{"Verzoek om toestemming",
                                   "U heeft een verzoek om toestemming ontvangen. Vul de toegangscode in die u apart "
                                   "heeft gekregen (op papier of per telefoon). Zonder de code is niets te zien.",
@@ -124,12 +124,6 @@ http::WebResponse Gone(const std::string& state) {
                     "<h1>Link niet meer geldig</h1>\n<p class=\"notice\">" + html::Escape(why) + "</p>\n");
 }
 
-http::WebResponse NotFound() {
-  return PublicPage(404, "Niet gevonden",
-                    "<h1>Niet gevonden</h1>\n<p>Deze link bestaat niet. Controleer of u het hele adres heeft "
-                    "overgenomen.</p>\n");
-}
-
 // The answer as the form gave it.
 service::GrantAnswer AnswerFrom(const std::map<std::string, std::string>& form) {
   service::GrantAnswer a;
@@ -164,15 +158,15 @@ std::vector<std::string> WithdrawnFrom(const std::map<std::string, std::string>&
 http::WebResponse Render(const GrantPage& page, const std::string& token, const std::string& code) {
   switch (page.kind) {
     case GrantPage::Kind::kNotFound:
-      return NotFound();
+      return PublicNotFound();
     case GrantPage::Kind::kGone:
       return Gone(page.state);
     case GrantPage::Kind::kAskCode:
-      return CodeForm(200, token, "");
+      return ConsentCodeForm(200, token, "");
     case GrantPage::Kind::kWrongCode:
-      return CodeForm(403, token,
-                      "Deze toegangscode is onjuist. U heeft nog " + std::to_string(page.attempts_left) +
-                          (page.attempts_left == 1 ? " poging." : " pogingen."));
+      return ConsentCodeForm(403, token,
+                             "Deze toegangscode is onjuist. U heeft nog " + std::to_string(page.attempts_left) +
+                                 (page.attempts_left == 1 ? " poging." : " pogingen."));
     case GrantPage::Kind::kQuestion:
       return Question(200, token, code, page);
     case GrantPage::Kind::kInvalid:
@@ -210,7 +204,7 @@ http::WebResponse RenderInzagePage(const service::InzagePage& page, const std::s
   };
   switch (page.kind) {
     case Kind::kNotFound:
-      return NotFound();
+      return PublicNotFound();
     case Kind::kGone:
       return PublicPage(410, "Link niet meer geldig",
                         std::string("<h1>Link niet meer geldig</h1>\n<p class=\"notice\">") +
@@ -225,7 +219,7 @@ http::WebResponse RenderInzagePage(const service::InzagePage& page, const std::s
     case Kind::kReport:
       return PublicPage(200, "Inzage", RenderInzage(page.report));
   }
-  return NotFound();
+  return PublicNotFound();
 }
 
 }  // namespace
@@ -235,7 +229,7 @@ ConsentPages::ConsentPages(service::ConsentRequests& requests, http::RateLimiter
 
 http::WebResponse ConsentPages::HandleInzage(const http::WebRequest& req) {
   const std::string token = req.path.substr(3);
-  if (!crypto::IsLinkTokenShape(token)) return NotFound();
+  if (!crypto::IsLinkTokenShape(token)) return PublicNotFound();
   if (auto refused = OnlyGetOrPost(req)) return *refused;
   Result<service::InzagePage> page = Status::Internal("not decided");
   if (req.method == "GET") {
@@ -260,9 +254,9 @@ http::WebResponse ConsentPages::HandleInzage(const http::WebRequest& req) {
 http::WebResponse ConsentPages::Handle(const http::WebRequest& req) {
   if (req.path.rfind("/i/", 0) == 0) return HandleInzage(req);
   constexpr std::string_view kPrefix = "/t/";
-  if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
+  if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return PublicNotFound();
   const std::string token = req.path.substr(kPrefix.size());
-  if (!crypto::IsLinkTokenShape(token)) return NotFound();
+  if (!crypto::IsLinkTokenShape(token)) return PublicNotFound();
   if (auto refused = OnlyGetOrPost(req)) return *refused;
   Result<GrantPage> page = Status::Internal("not decided");
   std::string code;

@@ -54,7 +54,7 @@ http::WebResponse Page(int status, const std::string& title, const std::string& 
   return PublicPage(status, title, body);
 }
 
-http::WebResponse CodeForm(int status, const std::string& token, const std::string& error) {
+http::WebResponse LinkCodeForm(int status, const std::string& token, const std::string& error) {
   static const CodeFormText kText{"Beveiligd dossier",
                                   "U heeft een link ontvangen naar vertrouwelijke gegevens. Vul de toegangscode in die "
                                   "u via een ander kanaal (telefoon of sms) van de afzender heeft gekregen.",
@@ -89,12 +89,6 @@ http::WebResponse InternalError() {
               "<h1>Interne fout</h1>\n<p class=\"error\">Interne fout. Probeer het later opnieuw.</p>\n");
 }
 
-http::WebResponse NotFound() {
-  return Page(404, "Niet gevonden",
-              "<h1>Niet gevonden</h1>\n<p>Deze link bestaat niet. Controleer of u het hele adres heeft "
-              "overgenomen.</p>\n");
-}
-
 }  // namespace
 
 http::WebResponse PublicPage(int status, const std::string& title, const std::string& body_html) {
@@ -102,6 +96,12 @@ http::WebResponse PublicPage(int status, const std::string& title, const std::st
   p.title = title + " — Schakel";
   p.body_html = body_html;
   return http::WebResponse::Html(status, html::Layout(p));
+}
+
+http::WebResponse PublicNotFound() {
+  return PublicPage(404, "Niet gevonden",
+                    "<h1>Niet gevonden</h1>\n<p>Deze link bestaat niet. Controleer of u het hele adres heeft "
+                    "overgenomen.</p>\n");
 }
 
 http::WebResponse CodeFormPage(int status, const std::string& action, const CodeFormText& text,
@@ -160,9 +160,9 @@ LinkPages::LinkPages(LinkService& links, const Clock& clock, const LinkPageOptio
 
 http::WebResponse LinkPages::Handle(const http::WebRequest& req) {
   constexpr std::string_view kPrefix = "/l/";
-  if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return NotFound();
+  if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return PublicNotFound();
   const std::string token = req.path.substr(kPrefix.size());
-  if (!crypto::IsLinkTokenShape(token)) return NotFound();
+  if (!crypto::IsLinkTokenShape(token)) return PublicNotFound();
   if (auto refused = OnlyGetOrPost(req)) return *refused;
   Result<LinkVisit> visit = Status::Internal("not decided");
   if (req.method == "GET") {
@@ -183,16 +183,16 @@ http::WebResponse LinkPages::Handle(const http::WebRequest& req) {
   }
   switch (visit->kind) {
     case LinkVisit::Kind::kNotFound:
-      return NotFound();
+      return PublicNotFound();
     case LinkVisit::Kind::kGone:
       return Gone(visit->state, visit->state_reason);
     case LinkVisit::Kind::kAskCode:
-      return CodeForm(200, token, "");
+      return LinkCodeForm(200, token, "");
     case LinkVisit::Kind::kWrongCode: {
       const int left = visit->attempts_left;
-      return CodeForm(403, token,
-                      "Deze toegangscode is onjuist. U heeft nog " + std::to_string(left) +
-                          (left == 1 ? " poging." : " pogingen."));
+      return LinkCodeForm(403, token,
+                          "Deze toegangscode is onjuist. U heeft nog " + std::to_string(left) +
+                              (left == 1 ? " poging." : " pogingen."));
     }
     case LinkVisit::Kind::kContent: {
       std::string json(reinterpret_cast<const char*>(visit->content.data()), visit->content.size());

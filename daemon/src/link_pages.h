@@ -28,6 +28,8 @@ struct LinkPageOptions {
 // A page of the [links] listener (dossier and permission pages): the
 // shared layout, title "<title> — Schakel".
 http::WebResponse PublicPage(int status, const std::string& title, const std::string& body_html);
+// The [links] listener's 404: a link that does not exist (either kind).
+http::WebResponse PublicNotFound();
 // The access-code form of a [links] page: `heading`, the `intro` paragraph,
 // `error` (role="alert") when not empty, the code field and `button`; it
 // posts to `action`. Title "Toegangscode".

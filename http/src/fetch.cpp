@@ -22,7 +22,7 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 std::string_view View(beast::string_view v) { return {v.data(), v.size()}; }
 
@@ -31,7 +31,7 @@ constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
 class Exchange {
  public:
   Exchange(const config::HttpsUrl& url, const FetchOptions& options)
-      : url_(url), options_(options), deadline_(Clock::now() + options.timeout) {}
+      : url_(url), options_(options), deadline_(SteadyClock::now() + options.timeout) {}
 
   Result<std::string> Run() {
     SCHAKEL_ASSIGN_OR_RETURN(crypto::SslCtxPtr ctx, crypto::MakeVerifyingClientSslCtx(options_.ca_file));
@@ -109,7 +109,7 @@ class Exchange {
     std::optional<boost::system::error_code> result;
     start([&result](const boost::system::error_code& ec) { result = ec; });
     io_.restart();
-    while (!result && Clock::now() < deadline_) io_.run_one_until(deadline_);
+    while (!result && SteadyClock::now() < deadline_) io_.run_one_until(deadline_);
     if (!result) {
       io_.stop();
       return Status::Unavailable(Where() + step + ": no answer within " +
@@ -121,7 +121,7 @@ class Exchange {
 
   const config::HttpsUrl& url_;
   const FetchOptions& options_;
-  Clock::time_point deadline_;
+  SteadyClock::time_point deadline_;
   asio::io_context io_;
 };
 

@@ -11,23 +11,23 @@ using peer_internal::IsTagged;
 using peer_internal::TaggedBody;
 using peer_internal::TaggedWord;
 
-constexpr std::string_view kMagic = "SCHA";
-constexpr const char* kWhat = "card announcement";
+constexpr std::string_view kCardMagic = "SCHA";
+constexpr const char* kCardWhat = "card announcement";
 
 }  // namespace
 
-bool IsCardAnnouncement(std::string_view payload) { return IsTagged(payload, kMagic); }
+bool IsCardAnnouncement(std::string_view payload) { return IsTagged(payload, kCardMagic); }
 
-std::string EncodeCardAnnouncement(std::string_view card_json) { return EncodeTagged(kMagic, card_json); }
+std::string EncodeCardAnnouncement(std::string_view card_json) { return EncodeTagged(kCardMagic, card_json); }
 
 Result<std::string_view> CardAnnouncementJson(std::string_view payload) {
-  return TaggedBody(payload, kMagic, crypto::kMaxNodeCardBytes, kWhat, "card");
+  return TaggedBody(payload, kCardMagic, crypto::kMaxNodeCardBytes, kCardWhat, "card");
 }
 
-std::string EncodeCardAnswer(std::string_view word) { return EncodeTagged(kMagic, word); }
+std::string EncodeCardAnswer(std::string_view word) { return EncodeTagged(kCardMagic, word); }
 
 Result<std::string_view> ParseCardAnswer(std::string_view payload) {
-  return TaggedWord(payload, kMagic, {kCardTaken, kCardHeld}, kWhat);
+  return TaggedWord(payload, kCardMagic, {kCardTaken, kCardHeld}, kCardWhat);
 }
 
 }  // namespace schakel::peer

@@ -7,7 +7,7 @@
 namespace schakel::store {
 namespace {
 
-constexpr const char* kColumns =
+constexpr const char* kDirectoryColumns =
     "region, directory_pk, accept_types, serial, issued, expires, directory_json, trusted_at, updated_at, source, "
     "allow_local_address, url";
 
@@ -29,7 +29,7 @@ std::vector<std::string> SplitTypes(const std::string& text) {
   return out;
 }
 
-Result<RegionDirectory> Read(Statement& s) {
+Result<RegionDirectory> ReadDirectory(Statement& s) {
   RegionDirectory d;
   d.region = s.Text(0);
   std::vector<uint8_t> pk = s.Blob(1);
@@ -53,20 +53,20 @@ Result<RegionDirectory> Read(Statement& s) {
 }  // namespace
 
 Result<std::optional<RegionDirectory>> FindRegionDirectory(Database& db, const std::string& region) {
-  SCHAKEL_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare(std::string("SELECT ") + kColumns + " FROM region_directories WHERE region = ?;"));
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT ") + kDirectoryColumns +
+                                                   " FROM region_directories WHERE region = ?;"));
   s.Bind(1, region);
-  return OneRow<RegionDirectory>(s, Read);
+  return OneRow<RegionDirectory>(s, ReadDirectory);
 }
 
 Result<std::vector<RegionDirectory>> ListRegionDirectories(Database& db) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare(std::string("SELECT ") + kColumns + " FROM region_directories ORDER BY region;"));
-  return AllRows<RegionDirectory>(s, Read);
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("SELECT ") + kDirectoryColumns +
+                                                   " FROM region_directories ORDER BY region;"));
+  return AllRows<RegionDirectory>(s, ReadDirectory);
 }
 
 Status InsertRegionDirectory(Database& db, const RegionDirectory& dir) {
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO region_directories (") + kColumns +
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO region_directories (") + kDirectoryColumns +
                                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"));
   s.Bind(1, dir.region)
       .BindBlob(2, dir.directory_pk)

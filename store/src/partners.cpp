@@ -8,7 +8,7 @@
 namespace schakel::store {
 namespace {
 
-constexpr const char* kColumns =
+constexpr const char* kPartnerColumns =
     "node_id, name, org_type, address, sign_pk, enc_pk, enc_pk_sig, tls_spki_sha256, "
     "card_created, card_json, added, updated, source, previous_tls_spki, previous_tls_until, card_acked";
 
@@ -19,7 +19,7 @@ Status CopyBlob(const std::vector<uint8_t>& in, std::array<uint8_t, N>& out, con
   return Status::Ok();
 }
 
-Result<Partner> Read(Statement& s) {
+Result<Partner> ReadPartner(Statement& s) {
   Partner p;
   p.card.node_id = s.Text(0);
   p.card.name = s.Text(1);
@@ -63,15 +63,15 @@ std::string DirectorySource(const std::string& region) { return "directory:" + r
 
 Result<std::optional<Partner>> FindPartner(Database& db, const std::string& node_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare(std::string("SELECT ") + kColumns + " FROM partners WHERE node_id = ?;"));
+                           db.Prepare(std::string("SELECT ") + kPartnerColumns + " FROM partners WHERE node_id = ?;"));
   s.Bind(1, node_id);
-  return OneRow<Partner>(s, Read);
+  return OneRow<Partner>(s, ReadPartner);
 }
 
 Result<std::vector<Partner>> ListPartners(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare(std::string("SELECT ") + kColumns + " FROM partners ORDER BY node_id;"));
-  return AllRows<Partner>(s, Read);
+                           db.Prepare(std::string("SELECT ") + kPartnerColumns + " FROM partners ORDER BY node_id;"));
+  return AllRows<Partner>(s, ReadPartner);
 }
 
 Status CheckCardKeysUnique(Database& db, const crypto::NodeCard& card) {
@@ -91,7 +91,7 @@ Status CheckCardKeysUnique(Database& db, const crypto::NodeCard& card) {
 
 Status InsertPartner(Database& db, const Partner& partner) {
   SCHAKEL_RETURN_IF_ERROR(CheckCardKeysUnique(db, partner.card));
-  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO partners (") + kColumns +
+  SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string("INSERT INTO partners (") + kPartnerColumns +
                                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', '');"));
   BindCard(s, partner).Bind(11, partner.added).Bind(12, partner.updated).Bind(13, partner.source);
   Status st = s.Run();

@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::array<Role, 4> kRoles = {Role::kStaff, Role::kCoordinator, Role::kAuditor, Role::kAdmin};
 
-Result<User> Read(Statement& s) {
+Result<User> ReadUser(Statement& s) {
   User u;
   u.user_id = s.Text(0);
   u.name = s.Text(1);
@@ -33,11 +33,11 @@ Result<User> Read(Statement& s) {
   return u;
 }
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kUserColumns =
     "SELECT user_id, name, role, created, disabled_at, token_expires, removed_at, pending_role, pending_by, active, "
     "confirmed_by, auth_epoch, function, email FROM users ";
 
-std::string Select(std::string_view rest) { return std::string(kColumns) + std::string(rest); }
+std::string Select(std::string_view rest) { return std::string(kUserColumns) + std::string(rest); }
 
 }  // namespace
 
@@ -94,37 +94,37 @@ Status InsertUser(Database& db, const User& user, const TokenHash& token_hash) {
 Result<std::optional<User>> FindUserByTokenHash(Database& db, const TokenHash& token_hash) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(Select("WHERE token_hash = ?;")));
   s.BindBlob(1, token_hash);
-  return OneRow<User>(s, Read);
+  return OneRow<User>(s, ReadUser);
 }
 
 Result<std::optional<User>> FindUserByName(Database& db, const std::string& name) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(Select("WHERE name = ?;")));
   s.Bind(1, name);
-  return OneRow<User>(s, Read);
+  return OneRow<User>(s, ReadUser);
 }
 
 Result<std::optional<User>> FindUserById(Database& db, const std::string& user_id) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(Select("WHERE user_id = ?;")));
   s.Bind(1, user_id);
-  return OneRow<User>(s, Read);
+  return OneRow<User>(s, ReadUser);
 }
 
 Result<std::vector<User>> ListUsers(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(Select("ORDER BY name;")));
-  return AllRows<User>(s, Read);
+  return AllRows<User>(s, ReadUser);
 }
 
 Result<std::vector<User>> ListPendingGrants(Database& db) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s,
                            db.Prepare(Select("WHERE pending_role IS NOT NULL AND removed_at IS NULL ORDER BY name;")));
-  return AllRows<User>(s, Read);
+  return AllRows<User>(s, ReadUser);
 }
 
 Result<std::vector<User>> TokensExpiringBefore(Database& db, const std::string& before) {
   SCHAKEL_ASSIGN_OR_RETURN(Statement s, db.Prepare(Select("WHERE active = 1 AND disabled_at IS NULL AND removed_at IS "
                                                           "NULL AND token_expires < ? ORDER BY token_expires, name;")));
   s.Bind(1, before);
-  return AllRows<User>(s, Read);
+  return AllRows<User>(s, ReadUser);
 }
 
 Status UpdateUser(Database& db, const std::string& user_id, const UserUpdate& u) {
