@@ -10,14 +10,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <string>
 #include <thread>
 #include <vector>
 
 #include "node_core_support.h"
-#include "schakel/crypto/secure_buffer.h"
 #include "schakel/service/node_core.h"
-#include "schakel/store/database.h"
 #include "test_support.h"
 
 namespace schakel::service {

@@ -6,13 +6,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <string>
-#include <vector>
 
 #include "node_core_support.h"
-#include "schakel/crypto/secure_buffer.h"
 #include "schakel/service/node_core.h"
-#include "schakel/store/database.h"
 #include "test_support.h"
 
 namespace schakel::service {
