@@ -1,8 +1,13 @@
 #include "schakel/peer/delivery.h"
 #include "schakel/base/time.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <random>
 
@@ -83,6 +88,21 @@ void RetryAfterLocalError(NodeCore& core, const store::OutgoingItem& item, const
 DeliveryWorker::DeliveryWorker(NodeCore& core, DeliveryOptions options) : core_(core), options_(std::move(options)) {}
 
 DeliveryWorker::~DeliveryWorker() { Stop(); }
+
+DeliveryWorker::Lane::Lane() : wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (wake_fd < 0) LogWarn("delivery: no eventfd for a lane (" + std::string(std::strerror(errno)) + ")");
+}
+
+DeliveryWorker::Lane::~Lane() {
+  if (wake_fd >= 0) ::close(wake_fd);
+}
+
+void DeliveryWorker::Lane::Poke() const {
+  if (wake_fd < 0) return;
+  uint64_t one = 1;
+  ssize_t n = ::write(wake_fd, &one, sizeof one);
+  (void)n;  // only fails when the count is full: the lane is poked already
+}
 
 void DeliveryWorker::Start() {
   stop_ = false;
@@ -209,11 +229,13 @@ void DeliveryWorker::PlanRound(Lane& lane, Round& round) {
   }
 }
 
-bool DeliveryWorker::CanFollow(const Lane& lane, const Round& round, const std::optional<Round>& flying) const {
-  if (!flying || !lane.client || !lane.client->CanPipeline() || round.go.size() < 2 ||
-      flying->bytes > kMaxFlyingBytes) {
+bool DeliveryWorker::CanFollow(const Lane& lane, const Round& round, const Flying& flying) const {
+  if (flying.empty() || !lane.client || !lane.client->CanPipeline() || flying.size() >= kMaxRoundsInFlight) {
     return false;
   }
+  size_t bytes = 0;
+  for (const Round& r : flying) bytes += r.bytes;
+  if (bytes > kMaxFlyingBytes) return false;
   auto endpoint = EndpointFor(round.go.front().plan.partner, core_.clock->Now());
   const PeerEndpoint& open = lane.client->peer();
   return endpoint.ok() && endpoint->host == open.host && endpoint->port == open.port && endpoint->pin == open.pin;
@@ -250,12 +272,8 @@ std::vector<std::string_view> DeliveryWorker::Payloads(Round& round, bool traced
   return payloads;
 }
 
-std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, Round round, std::optional<Round>& flying) {
-  auto land_flying = [&] {
-    if (!flying) return;
-    Land(lane, *flying);
-    flying.reset();
-  };
+std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, Round round, Flying& flying) {
+  auto land_flying = [&] { LandAll(lane, flying); };
   PlanRound(lane, round);  // the InFlights point into round.due from here on
   round.planned = std::chrono::steady_clock::now();
   if (round.go.empty() || stop_ || core_.clock->Now() < lane.open_after) return std::nullopt;
@@ -282,7 +300,7 @@ std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, Round ro
   std::vector<std::string> wrapped;
   std::vector<std::string_view> payloads =
       Payloads(round, client->protocol_version() >= kPeerProtocolTraceVersion, wrapped);
-  if (round.go.size() < 2 || !client->CanPipeline()) {
+  if (!client->CanPipeline()) {
     // Written and answered in one call: its time counts as the answer's.
     round.sent_at = round.marked;
     std::vector<Result<std::string>> answers = client->DeliverBatch(payloads);
@@ -300,8 +318,10 @@ std::optional<DeliveryWorker::Round> DeliveryWorker::Launch(Lane& lane, Round ro
     return std::nullopt;
   }
   if (follows) {
+    size_t awaiting = 0;
+    for (const Round& r : flying) awaiting += r.go.size();
     LogDebug("delivery: " + std::to_string(round.sent.sent.size()) + " sent to " + lane.partner_id + " while " +
-             std::to_string(flying->go.size()) + " sent before await their answers (pipelined)");
+             std::to_string(awaiting) + " sent before await their answers (pipelined)");
   }
   return round;  // its answers are collected by Land
 }
@@ -310,6 +330,15 @@ void DeliveryWorker::Land(Lane& lane, Round& round) {
   if (lane.client) lane.client->Collect(round.sent);
   round.answered = std::chrono::steady_clock::now();
   Conclude(lane, round, round.sent.answers);
+}
+
+void DeliveryWorker::LandOldest(Lane& lane, Flying& flying) {
+  Land(lane, flying.front());
+  flying.pop_front();
+}
+
+void DeliveryWorker::LandAll(Lane& lane, Flying& flying) {
+  while (!flying.empty()) LandOldest(lane, flying);
 }
 
 void DeliveryWorker::Conclude(Lane& lane, const Round& round, std::vector<Result<std::string>>& answers) {

@@ -35,6 +35,7 @@ void DeliveryWorker::Stop() {
       lane->pending = true;
     }
     lane->cv.notify_all();
+    lane->Poke();
   }
   for (auto& [id, lane] : lanes_) {
     if (lane->thread.joinable()) lane->thread.join();
@@ -177,6 +178,7 @@ bool DeliveryWorker::Signal(Lane& lane, bool greet) {
     lane.greet = lane.greet || greet;
   }
   lane.cv.notify_one();
+  lane.Poke();  // a lane waiting for answers looks at its queue now
   return true;
 }
 
@@ -372,13 +374,18 @@ bool DeliveryWorker::Probe(Lane& lane) {
 }
 
 void DeliveryWorker::Drain(Lane& lane) {
-  std::optional<Round> flying;  // sent, its answers not collected yet
+  Flying flying;  // sent, their answers not recorded yet
   bool drained = false;
-  for (int rounds = 0; rounds < 100 && !stop_; ++rounds) {
+  // Bounded twice: 100 rounds sent, and the waits in between (each ends
+  // with answers, a poke or kAnswerWait).
+  for (int rounds = 0, passes = 0; rounds < 100 && passes < 10'000 && !stop_; ++passes) {
     if (core_.clock->Now() < lane.open_after) break;  // the breaker is open
+    // A full window waits for the oldest round's answers.
+    while (flying.size() >= kMaxRoundsInFlight) LandOldest(lane, flying);
+    if (core_.clock->Now() < lane.open_after) break;  // a round landed failed
     std::vector<int64_t> in_flight;
-    if (flying) {
-      for (const InFlight& f : flying->go) in_flight.push_back(f.item->id);
+    for (const Round& r : flying) {
+      for (const InFlight& f : r.go) in_flight.push_back(f.item->id);
     }
     Round round;  // its due items, and when they were read
     {
@@ -394,16 +401,31 @@ void DeliveryWorker::Drain(Lane& lane) {
     }
     round.read_wall = std::chrono::system_clock::now();
     round.read = std::chrono::steady_clock::now();
-    if (round.due.empty()) {
+    if (!round.due.empty()) {
+      ++rounds;
+      std::optional<Round> next = Launch(lane, std::move(round), flying);
+      if (next) flying.push_back(std::move(*next));
+      // The partner works on it while the answers that are here are recorded.
+      while (flying.size() > 1 && lane.client &&
+             lane.client->AwaitAnswers(-1, std::chrono::milliseconds(0)) == PeerClient::Ready::kAnswers) {
+        LandOldest(lane, flying);
+      }
+      continue;
+    }
+    if (flying.empty()) {
       drained = true;
       break;
     }
-    std::optional<Round> next = Launch(lane, std::move(round), flying);
-    // The partner works on `next` while the round before is recorded.
-    if (flying) Land(lane, *flying);
-    flying = std::move(next);
+    // Nothing due: the answers, or a poke for what becomes due meanwhile
+    // (it then goes out while the partner still works on the rounds before).
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                        flying.front().sent_at);
+    if (!lane.client || in_flight.size() > kMaxItemsAwaited || waited >= kAnswerWait ||
+        lane.client->AwaitAnswers(lane.wake_fd, kAnswerWait - waited) != PeerClient::Ready::kWoken) {
+      LandOldest(lane, flying);  // here (or late: then read come what may)
+    }
   }
-  if (flying) Land(lane, *flying);
+  LandAll(lane, flying);
   if (!drained || stop_) return;
   AnnounceCard(lane);
   PassDirectory(lane);

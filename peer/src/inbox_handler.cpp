@@ -207,7 +207,10 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
                                                               const std::vector<std::string>& payloads) {
   std::vector<Result<std::string>> answers(payloads.size(), Status::Internal("not handled"));
   // Opened, checked and signed one by one without the lock; the ones to
-  // store are stored together, in one transaction (group commit).
+  // store are stored together, in one transaction (group commit). A request
+  // that is not a share (a revocation) is carried out in its turn: the
+  // shares before it are stored first, so a revocation finds a share sent
+  // before it, whichever batch of the connection each came in.
   std::vector<Arrival> arrivals(payloads.size());
   std::vector<size_t> to_store;
   for (size_t i = 0; i < payloads.size(); ++i) {
@@ -230,10 +233,17 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
         to_store.push_back(i);
       }
     } else {
+      StoreTogether(peer, version, arrivals, to_store, answers);
       answers[i] = OnDeliver(peer, version, payload);
     }
   }
-  if (to_store.empty()) return answers;
+  StoreTogether(peer, version, arrivals, to_store, answers);
+  return answers;
+}
+
+void InboxHandler::StoreTogether(const std::string& peer, uint16_t version, std::vector<Arrival>& arrivals,
+                                 std::vector<size_t>& to_store, std::vector<Result<std::string>>& answers) {
+  if (to_store.empty()) return;
   LogDebug("inbox: storing " + std::to_string(to_store.size()) + " shares from " + peer + " in one transaction");
   Status batch;
   {
@@ -262,7 +272,7 @@ std::vector<Result<std::string>> InboxHandler::OnDeliverBatch(const std::string&
     }
     answers[i] = Finish(peer, version, a, std::move(answers[i]));
   }
-  return answers;
+  to_store.clear();
 }
 
 Result<std::string> InboxHandler::Share(const std::string& peer, uint16_t version, std::string_view envelope,

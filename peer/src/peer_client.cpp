@@ -388,6 +388,9 @@ bool PeerClient::CanPipeline() const { return core_->CanPipeline(); }
 PeerClient::Sent PeerClient::Send(const std::vector<std::string_view>& payloads) { return core_->Send(payloads); }
 void PeerClient::Collect(Sent& sent) { core_->Collect(sent); }
 size_t PeerClient::awaiting() const { return core_->awaiting(); }
+PeerClient::Ready PeerClient::AwaitAnswers(int wake_fd, std::chrono::milliseconds timeout) {
+  return core_->AwaitAnswers(wake_fd, timeout);
+}
 uint16_t PeerClient::protocol_version() const { return core_->protocol_version(); }
 void PeerClient::Close() { core_->Close(); }
 void PeerClient::Interrupt() { core_->Interrupt(); }

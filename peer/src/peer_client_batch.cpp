@@ -2,9 +2,16 @@
 // requests written before their answers are read (peer_client_core.h).
 #include "peer_client_core.h"  // includes <utility> before Asio
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 
 #include <boost/asio/use_awaitable.hpp>
+
+#include "fault_point_io.h"
 
 namespace schakel::peer::peer_internal {
 
@@ -155,8 +162,32 @@ void ClientCore::Collect(PeerClient::Sent& sent) {
   }
 }
 
+PeerClient::Ready ClientCore::AwaitAnswers(int wake_fd, milliseconds timeout) {
+  using Ready = PeerClient::Ready;
+  if (awaiting_.empty() || !stream_ || !connected_ || interrupted_) return Ready::kAnswers;
+  // What OpenSSL holds already makes the socket look idle.
+  if (TlsHoldsBytes(*stream_)) return Ready::kAnswers;
+  pollfd fds[2]{};
+  fds[0].fd = stream_->lowest_layer().native_handle();
+  fds[0].events = POLLIN;
+  fds[1].fd = wake_fd;  // poll skips a negative fd
+  fds[1].events = POLLIN;
+  int n = ::poll(fds, 2, static_cast<int>(std::clamp<int64_t>(timeout.count(), 0, 3'600'000)));
+  if (n < 0) return errno == EINTR ? Ready::kWoken : Ready::kAnswers;  // Collect finds out what is wrong
+  if (n == 0) return Ready::kTimedOut;
+  if (fds[0].revents != 0) return Ready::kAnswers;  // readable, or hung up: Collect tells which
+  uint64_t count = 0;
+  ssize_t got = ::read(wake_fd, &count, sizeof count);
+  (void)got;  // an eventfd holds the count of writes, a pipe one byte each; either way it was written
+  return Ready::kWoken;
+}
+
 asio::awaitable<Status> ClientCore::DoWrite(const std::vector<FrameOut>& frames) {
   ErrorCode ec;
+  // A share cut off mid-frame (docs/fault-tests.md): a round of one goes here.
+  if (!frames.empty() && FaultPointHit("peer_client.mid_frame")) {
+    co_await WriteHalfFrameThenCrash(*stream_, frames.front().type, frames.front().payload, "peer_client.mid_frame");
+  }
   co_await WriteFrames(*stream_, frames, ec);
   if (ec) co_return TransportFailure(ec, "sending " + std::to_string(frames.size()) + " requests");
   co_return Status::Ok();

@@ -43,6 +43,7 @@ class ClientCore {
   void Collect(PeerClient::Sent& sent);
   bool CanPipeline() const { return connected_ && version_ >= kPeerProtocolBatchVersion; }
   size_t awaiting() const { return awaiting_.size(); }
+  PeerClient::Ready AwaitAnswers(int wake_fd, milliseconds timeout);
   void Close();
   void Interrupt() {
     interrupted_ = true;

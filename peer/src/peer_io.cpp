@@ -1,9 +1,12 @@
 #include "peer_io.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <chrono>
 #include <span>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -100,6 +103,19 @@ asio::awaitable<void> WriteFrames(TlsStream& stream, const std::vector<FrameOut>
     if (!f.payload.empty()) buffers.emplace_back(f.payload.data(), f.payload.size());
   }
   co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+bool TlsHoldsBytes(TlsStream& stream) {
+  SSL* ssl = stream.native_handle();
+  return SSL_has_pending(ssl) == 1 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0;
+}
+
+bool BytesWaiting(TlsStream& stream) {
+  if (TlsHoldsBytes(stream)) return true;
+  pollfd p{};
+  p.fd = stream.lowest_layer().native_handle();
+  p.events = POLLIN;
+  return ::poll(&p, 1, 0) > 0;
 }
 
 std::string DescribeError(const ErrorCode& ec) {

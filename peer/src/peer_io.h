@@ -71,6 +71,16 @@ struct FrameOut {
 // REQUIRES: each payload's size fits in u32.
 boost::asio::awaitable<void> WriteFrames(TlsStream& stream, const std::vector<FrameOut>& frames, ErrorCode& ec);
 
+// Whether OpenSSL holds bytes of the stream that no read has taken yet (a
+// record read with the one before, or undecrypted bytes in the stream's BIO
+// pair): the socket then looks idle although the next frame is here. Asio's
+// own buffer in front of OpenSSL is not seen (it holds bytes only when more
+// than its 17 KiB came at once).
+bool TlsHoldsBytes(TlsStream& stream);
+// TlsHoldsBytes, or the socket is readable now (without waiting; a closed
+// connection counts: the read that follows says so).
+bool BytesWaiting(TlsStream& stream);
+
 // A short description of an I/O or TLS error for logs and messages.
 std::string DescribeError(const ErrorCode& ec);
 // The peer closed the connection (EOF, TLS close_notify or a TCP close

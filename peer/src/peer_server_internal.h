@@ -209,6 +209,12 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<std::optional<Hello>> ReadHello();
   asio::awaitable<bool> AnswerHello(Hello hello);
   asio::awaitable<void> ServeRequests();
+  // Whether another batch already here may join `batch` (ServeRequests):
+  // protocol 3 or later, fewer than kMaxBatchEnvelopes requests and at most
+  // half of kMaxBatchBytes so far. So a merged batch holds at most 63
+  // requests and 1.5 x kMaxBatchBytes (or half of it and one request up to
+  // the frame limit): the budget takes each frame as it comes all the same.
+  bool MergeMore(const std::vector<std::string>& batch) const;
   asio::awaitable<bool> ReadBatch(std::array<uint8_t, kFrameHeaderBytes> header, size_t got,
                                   std::vector<std::string>& batch);
   asio::awaitable<bool> Answer(std::vector<std::string>& batch);

@@ -167,26 +167,51 @@ asio::awaitable<void> Session::ServeRequests() {
     }
     std::vector<std::string> batch;
     if (!co_await ReadBatch(header, got, batch)) co_return;
+    // Group commit across batches: a partner that pipelines sends its next
+    // batch while this one is stored; what of it is here already joins
+    // this one (handled together, answered in order, as if it had been one
+    // batch), while the two are small (MergeMore).
+    while (MergeMore(batch) && BytesWaiting(stream_)) {
+      SetDeadline(options.frame_timeout);
+      got = 0;
+      co_await ReadHeaderStart(stream_, header, got, ec);
+      if (ec || stop_requested_) {
+        if (!co_await Answer(batch)) co_return;
+        co_await OnReadFailed(ec, true);
+        co_return;
+      }
+      if (!co_await ReadBatch(header, got, batch)) co_return;
+    }
     if (!co_await Answer(batch)) co_return;
   }
 }
 
-// One request, or (version 3) a batch: DELIVER_MORE frames up to a DELIVER.
+bool Session::MergeMore(const std::vector<std::string>& batch) const {
+  if (version_ < kPeerProtocolBatchVersion || batch.size() >= kMaxBatchEnvelopes) return false;
+  size_t bytes = 0;
+  for (const std::string& request : batch) bytes += request.size();
+  return bytes <= kMaxBatchBytes / 2;
+}
+
+// One request, or (version 3) a batch: DELIVER_MORE frames up to a DELIVER,
+// appended to `batch` (which may hold a batch before it: ServeRequests).
 // false when the connection ends (answered with ERROR where it should be).
 asio::awaitable<bool> Session::ReadBatch(std::array<uint8_t, kFrameHeaderBytes> header, size_t got,
                                          std::vector<std::string>& batch) {
   const PeerServerOptions& options = core_.options_;
   ErrorCode ec;
+  const size_t start = batch.size();
   size_t batch_bytes = 0;
   for (bool last = false; !last;) {
     SetDeadline(options.frame_timeout);
     phase_ = Phase::kReading;
+    const bool first = batch.size() == start;
     // A request of a batch of several counts against kMaxBatchBytes.
-    size_t limit = batch.empty() ? options.max_frame_payload_bytes
-                                 : std::min(options.max_frame_payload_bytes, kMaxBatchBytes - batch_bytes);
+    size_t limit = first ? options.max_frame_payload_bytes
+                         : std::min(options.max_frame_payload_bytes, kMaxBatchBytes - batch_bytes);
     FrameIn in;
     const BudgetedRead budget{&batch_hold_, &timed_out_};
-    if (batch.empty()) {
+    if (first) {
       co_await FinishFrame(stream_, header, got, limit, in, ec, budget);
     } else {
       co_await ReadFrame(stream_, limit, in, ec, budget);
@@ -200,7 +225,7 @@ asio::awaitable<bool> Session::ReadBatch(std::array<uint8_t, kFrameHeaderBytes> 
       // Built apart: GCC 12 destroys a temporary of a ?: inside a
       // co_await's arguments twice.
       std::string limit_text = "the limit of " + std::to_string(options.max_frame_payload_bytes);
-      if (!batch.empty()) limit_text = "what is left of the batch limit of " + std::to_string(kMaxBatchBytes);
+      if (!first) limit_text = "what is left of the batch limit of " + std::to_string(kMaxBatchBytes);
       std::string why =
           FrameTypeName(in.type) + " of " + std::to_string(in.announced_size) + " bytes exceeds " + limit_text;
       co_await Fail(PeerErrorCode::kFrameTooLarge, std::move(why));
@@ -216,7 +241,7 @@ asio::awaitable<bool> Session::ReadBatch(std::array<uint8_t, kFrameHeaderBytes> 
       co_await Fail(PeerErrorCode::kProtocolViolation, "unexpected " + FrameTypeName(in.type) + " frame");
       co_return false;
     }
-    if (more && (batch.size() + 1 >= kMaxBatchEnvelopes || in.payload.size() > kMaxBatchBytes)) {
+    if (more && (batch.size() - start + 1 >= kMaxBatchEnvelopes || in.payload.size() > kMaxBatchBytes)) {
       core_.protocol_errors_++;
       co_await Fail(PeerErrorCode::kProtocolViolation, "a batch holds at most " + std::to_string(kMaxBatchEnvelopes) +
                                                            " requests and " + std::to_string(kMaxBatchBytes) +

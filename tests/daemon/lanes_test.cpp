@@ -117,12 +117,50 @@ void AddSanneAtSchool(Federation& fed) {
   ASSERT_NO_FATAL_FAILURE(fed.AddConsents("school", "zorgco", {kOuderAllTeams, kJongereAllTeams}));
 }
 
+// The school and wijkteam-b running, Sanne's case and consents at the school.
+void StartSchoolAndBWithSanne(Federation& fed) {
+  ASSERT_NO_FATAL_FAILURE(AddSchoolWithSlowRetries(fed));
+  fed.StartNode("school");
+  fed.StartNode("b");
+  ASSERT_NO_FATAL_FAILURE(AddSanneAtSchool(fed));
+}
+
 // Sanne's case shared with wijkteam-b; its message id ("" after a failure).
 std::string ShareSanneWithB(Federation& fed) {
   auto r = fed.As("school", "mentor",
                   {"share", "casus-2026-0042", "--to", "wijkteam-b", "--purpose", "doorverwijzing", "--allow-partial"});
   EXPECT_EQ(r.code, 0) << r.err;
   return r.code == 0 ? testing::LastLine(r.out) : "";
+}
+
+// A lane does not wait for its partner's answer before it sends what became
+// due meanwhile (peer/delivery.h Drain): with wijkteam-b frozen after a first
+// delivery, on the connection that delivery left open, the next share goes
+// out and waits for its answer, and the one after it goes out too (both
+// `sending`, none delivered). Thawed, wijkteam-b answers both, and holds each
+// once. Not timed: a share is created only after the one before is on the wire.
+TEST(Lanes, AShareGoesOutWhileTheOneBeforeAwaitsItsAnswer) {
+  TempDir tmp;
+  Federation fed(tmp);
+  ASSERT_NO_FATAL_FAILURE(StartSchoolAndBWithSanne(fed));
+  const std::string first = ShareSanneWithB(fed);
+  ASSERT_TRUE(fed.WaitShareState("school", "mentor", first, "delivered"));
+  fed.SignalNode("b", SIGSTOP);
+  const std::string second = ShareSanneWithB(fed);
+  ASSERT_FALSE(second.empty());
+  ASSERT_TRUE(fed.WaitShareState("school", "mentor", second, "sending"));
+  const std::string third = ShareSanneWithB(fed);
+  ASSERT_FALSE(third.empty());
+  EXPECT_TRUE(fed.WaitShareState("school", "mentor", third, "sending"))
+      << "the lane waited for wijkteam-b's answer before it sent the next share";
+  fed.SignalNode("b", SIGCONT);
+  for (const std::string& id : {second, third}) {
+    EXPECT_TRUE(fed.WaitShareState("school", "mentor", id, "delivered", std::chrono::seconds(30))) << id;
+  }
+  auto inbox = fed.AsJson("b", "routing-co", {"inbox"})["inbox"];
+  std::multiset<std::string> got;
+  for (const auto& item : inbox) got.insert(item["message_id"].get<std::string>());
+  EXPECT_EQ(got, (std::multiset<std::string>{first, second, third})) << inbox.dump();
 }
 
 // A partner whose node was down (its port refused) is probed while its
@@ -159,10 +197,7 @@ TEST(Lanes, APartnerBackFromDownGetsItsQueueBeforeTheBackoffEnds) {
 TEST(Lanes, APartnerThatConnectsGetsItsQueueBeforeTheBackoffEnds) {
   TempDir tmp;
   Federation fed(tmp);
-  ASSERT_NO_FATAL_FAILURE(AddSchoolWithSlowRetries(fed));
-  fed.StartNode("school");
-  fed.StartNode("b");
-  ASSERT_NO_FATAL_FAILURE(AddSanneAtSchool(fed));
+  ASSERT_NO_FATAL_FAILURE(StartSchoolAndBWithSanne(fed));
   // The school may hold a connection to wijkteam-b from the start (a
   // witness request, its greeting): a share on it to a frozen node would
   // wait out the 120 s request timeout. Restarted, wijkteam-b ends it, and

@@ -131,6 +131,19 @@ class RecipientGateTest : public ::testing::Test {
     return peer::DeliverOnce("school-a", school_tls_, *ep, payload, ClientOptions(max_version));
   }
 
+  // One batch (DeliverBatch) to team over a connection of its own; every
+  // answer fails when the client cannot be made.
+  std::vector<Result<std::string>> DeliverBatch(const std::vector<std::string>& payloads) {
+    auto ep = TeamEndpoint();
+    auto client = ep.ok() ? peer::PeerClient::Create("school-a", school_tls_, *ep, ClientOptions())
+                          : Result<std::unique_ptr<peer::PeerClient>>(ep.status());
+    if (!client.ok()) return std::vector<Result<std::string>>(payloads.size(), client.status());
+    std::vector<std::string_view> views(payloads.begin(), payloads.end());
+    auto answers = (*client)->DeliverBatch(views);
+    (*client)->Close();
+    return answers;
+  }
+
   // The refusal's code, after checking it is team's signature over this message.
   std::string RefusalCode(const Result<std::string>& answer, const std::string& message_id) {
     if (!answer.ok()) return "error: " + answer.status().message();
@@ -737,12 +750,7 @@ TEST_F(RecipientGateTest, EachShareOfABatchIsAnsweredAsAloneAndInItsPlace) {
   expect.push_back("receipt");
   ids.push_back(ids[0]);
 
-  auto ep = TeamEndpoint();
-  ASSERT_TRUE(ep.ok()) << ep.status().message();
-  auto client = peer::PeerClient::Create("school-a", school_tls_, *ep, ClientOptions());
-  ASSERT_TRUE(client.ok()) << client.status().message();
-  std::vector<std::string_view> views(payloads.begin(), payloads.end());
-  auto answers = (*client)->DeliverBatch(views);
+  auto answers = DeliverBatch(payloads);
   ASSERT_EQ(answers.size(), payloads.size());
   for (size_t i = 0; i < answers.size(); ++i) {
     SCOPED_TRACE("payload " + std::to_string(i) + " (" + ids[i] + ")");
@@ -757,7 +765,6 @@ TEST_F(RecipientGateTest, EachShareOfABatchIsAnsweredAsAloneAndInItsPlace) {
   }
   ASSERT_TRUE(answers.front().ok() && answers.back().ok());
   EXPECT_EQ(*answers.front(), *answers.back()) << "the share sent twice got two receipts";
-  (*client)->Close();
 
   auto received = fed_.AsJson("team", "auditor", {"audit", "query", "--action", "inbox.received"});
   std::map<std::string, int> audited;
@@ -767,6 +774,37 @@ TEST_F(RecipientGateTest, EachShareOfABatchIsAnsweredAsAloneAndInItsPlace) {
   auto refused = RefusedAtTeam();
   EXPECT_EQ(refused.size(), 12u);
   EXPECT_EQ(TeamInbox(), accepted);
+}
+
+// A revocation in a batch after the share it revokes (the recipient joins
+// batches that arrive while it stores one: peer_session.cpp) is carried out
+// in its turn: the share is stored first, then purged, and the purge
+// confirmation says it was held.
+TEST_F(RecipientGateTest, ARevocationAfterItsShareInOneBatchFindsTheShare) {
+  fed_.StartNode("team");
+  auto rev = crypto::MakeRevocation("msg-order-a", "school-a", "wijkteam-b", "sent_in_error",
+                                    ParseInstant("2026-11-30T12:00:00Z").value(), school_identity_);
+  ASSERT_TRUE(rev.ok()) << rev.status().message();
+  const std::vector<std::string> payloads = {Seal("msg-order-a", kAllowedBody), crypto::EncodeRevocation(*rev),
+                                             Seal("msg-order-b", kAllowedBody)};
+  auto answers = DeliverBatch(payloads);
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_TRUE(IsReceiptFor(answers[0], "msg-order-a")) << (answers[0].ok() ? "" : answers[0].status().message());
+  ASSERT_TRUE(answers[1].ok()) << answers[1].status().message();
+  auto confirmation =
+      crypto::VerifyPurgeConfirmation(*answers[1], "msg-order-a", "school-a", "wijkteam-b", team_card_.sign_pk);
+  ASSERT_TRUE(confirmation.ok()) << confirmation.status().message();
+  EXPECT_EQ(confirmation->held, true) << "the revocation was carried out before the share it follows was stored";
+  EXPECT_TRUE(IsReceiptFor(answers[2], "msg-order-b")) << (answers[2].ok() ? "" : answers[2].status().message());
+  // Stored, then purged (a tombstone kept); the share after it stays.
+  fed_.StopNode("team");
+  auto db = testing::OpenNodeDb(fed_["team"].dir);
+  ASSERT_NE(db, nullptr);
+  auto inbox = store::ListInbox(*db);
+  ASSERT_TRUE(inbox.ok()) << inbox.status().message();
+  std::map<std::string, std::string> states;
+  for (const auto& r : *inbox) states[r.message_id] = r.state;
+  EXPECT_EQ(states, (std::map<std::string, std::string>{{"msg-order-a", "purged"}, {"msg-order-b", "received"}}));
 }
 
 TEST_F(RecipientGateTest, TwoPartnersWithTheSameMessageIdAreTwoShares) {

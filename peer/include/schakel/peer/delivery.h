@@ -32,6 +32,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -102,6 +103,14 @@ class DeliveryWorker {
   // One partner's delivery. Its thread (or RunOnce's caller) alone uses
   // client and open_after; the dispatcher and Stop() use mu/pending/done.
   struct Lane {
+    Lane();
+    ~Lane();
+    Lane(const Lane&) = delete;
+    Lane& operator=(const Lane&) = delete;
+    // Tells a lane that waits for its partner's answers (Drain) to look at
+    // its queue: an eventfd it polls beside the connection (-1: none could
+    // be made; it then waits for the answers as before).
+    void Poke() const;
     std::string partner_id;
     std::unique_ptr<PeerClient> client;  // the kept-open connection, if any
     Instant open_after{};                // the breaker: nothing is tried before this
@@ -115,6 +124,7 @@ class DeliveryWorker {
     bool done = false;                       // GUARDED_BY(mu): the thread ended (idle or stopped)
     bool witness_unsupported_noted = false;  // the partner's protocol is older than 5 (recorded once)
     std::string card_not_sent;               // `created` of our card the partner refused or cannot take (logged once)
+    int wake_fd = -1;                        // the eventfd Poke() writes to
   };
   // What to do with a due item, decided under the node lock.
   struct Plan {
@@ -161,8 +171,11 @@ class DeliveryWorker {
   bool Probe(Lane& lane);
   // The lane's partner's due items, up to 100 rounds of kMaxBatchEnvelopes;
   // returns early once the breaker is open. Rounds are pipelined: the next
-  // one is planned and sent while the partner works on the one before,
-  // whose answers are recorded after (docs/performance.md "Pipelining").
+  // one is planned and sent while the partner works on those before, whose
+  // answers are recorded once they are here (docs/performance.md
+  // "Pipelining"). With nothing due and rounds in flight the lane waits for
+  // either their answers or a Poke(): what becomes due meanwhile goes out
+  // without waiting for the partner.
   void Drain(Lane& lane);
   // After a drained round, on the connection still open: when the partner
   // speaks protocol 5 and has not countersigned this node's latest audit
@@ -229,34 +242,55 @@ class DeliveryWorker {
     std::chrono::system_clock::time_point read_wall{};
     std::chrono::steady_clock::time_point read{}, planned{}, marked{}, sent_at{}, answered{};
   };
+  // Rounds on their way to the lane's partner, oldest first.
+  using Flying = std::deque<Round>;
   // A round (`round.due` as Drain read it): planned one by one, then sent
   // together over the kept-open connection (batches, protocol version 3).
-  // Two or more to a partner that
-  // takes batches are sent with PeerClient::Send and returned, to be Landed
-  // once the next round is on its way; `flying`, a round sent before, is
-  // Landed here first unless this one can follow it on the same connection
-  // (within kMaxFlyingBytes). Otherwise the round is answered and recorded
-  // here and nothing is returned.
-  std::optional<Round> Launch(Lane& lane, Round round, std::optional<Round>& flying);
+  // To a partner that takes batches it is sent with PeerClient::Send and
+  // returned, to be Landed once its answers are here; the rounds in
+  // `flying`, sent before, are Landed here first unless this one can follow
+  // them on the same connection (at most kMaxRoundsInFlight rounds and
+  // kMaxFlyingBytes). To an older partner the round is answered and
+  // recorded here and nothing is returned.
+  std::optional<Round> Launch(Lane& lane, Round round, Flying& flying);
   // Launch's steps: each due item planned (Prepare) into round.go; whether
   // the round may follow `flying` on its connection; the connection opened
   // for it (nullptr: it failed, the first item's failure recorded); the
   // payloads as sent (`wrapped` holds those given a trace context).
   void PlanRound(Lane& lane, Round& round);
-  bool CanFollow(const Lane& lane, const Round& round, const std::optional<Round>& flying) const;
+  bool CanFollow(const Lane& lane, const Round& round, const Flying& flying) const;
   PeerClient* ConnectFor(Lane& lane, const Round& round);
   std::vector<std::string_view> Payloads(Round& round, bool traced, std::vector<std::string>& wrapped) const;
   // A pipelined round's answers collected, verified without the lock and
   // recorded in one transaction.
   void Land(Lane& lane, Round& round);
+  // The oldest of `flying` landed, and taken off it.
+  void LandOldest(Lane& lane, Flying& flying);
+  // Every round of `flying` landed, oldest first.
+  void LandAll(Lane& lane, Flying& flying);
   // The answers of a round verified and recorded (Launch and Land); the
   // stages of each one recorded go to NodeCore::delivery_stages.
   void Conclude(Lane& lane, const Round& round, std::vector<Result<std::string>>& answers);
   // Adds the stages of the answered items of `round` to the histograms.
   void ObserveStages(const Round& round, const std::vector<Answered>& answered) const;
-  // A round in flight is followed by the next only while its payloads are
-  // at most this many bytes: what waits for answers stays bounded.
+  // Rounds in flight are followed by the next only while there are fewer
+  // than kMaxRoundsInFlight and their payloads are at most kMaxFlyingBytes:
+  // what waits for answers stays bounded, and so do the answers the partner
+  // writes before this side reads them (at most 2 x 32 short frames, well
+  // within a socket's buffer: docs/performance.md "Pipelining").
+  static constexpr size_t kMaxRoundsInFlight = 2;
   static constexpr size_t kMaxFlyingBytes = 8 * 1024 * 1024;
+  // With nothing due, a lane waits for answers (or a poke) only while at
+  // most kMaxItemsAwaited items are in flight and its oldest round went out
+  // less than kAnswerWait ago; otherwise it reads that round's answers
+  // come what may (Collect, bounded by the request timeout). Answers that
+  // Asio's TLS stream took off the socket and has not given OpenSSL yet
+  // are invisible to AwaitAnswers; they can be there only when more than
+  // its 17 KiB buffer of answers came at once, which 32 receipts (about
+  // 200 bytes each) do not fill. The time bounds what a longer answer (a
+  // FAILURE's message) could cost.
+  static constexpr size_t kMaxItemsAwaited = kMaxBatchEnvelopes;
+  static constexpr std::chrono::milliseconds kAnswerWait{5000};
   // Right before the shares' bytes go out, under the node lock: each share
   // still queued goes on the wire (service::PutOnTheWire: from now on a
   // withdrawal revokes it). Drops from `go` a share ended while the
@@ -366,6 +400,10 @@ class InboxHandler final : public PeerHandler {
   // any check when the same partner passes the same bytes again (the last
   // 1024 kept).
   Result<std::string> DirectoryUpdate(const std::string& peer, uint16_t version, std::string_view payload);
+  // The arrivals of `to_store` stored in one transaction (when that fails,
+  // each on its own) and answered in `answers`; empties `to_store`.
+  void StoreTogether(const std::string& peer, uint16_t version, std::vector<Arrival>& arrivals,
+                     std::vector<size_t>& to_store, std::vector<Result<std::string>>& answers);
   // Everything before storing, without the node lock but for two short reads.
   Arrival Receive(const std::string& peer, uint16_t version, std::string_view envelope,
                   const audit::TraceContext* trace = nullptr);

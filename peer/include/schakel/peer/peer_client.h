@@ -104,7 +104,7 @@ class PeerClient {
   Result<std::string> Deliver(std::string_view payload);
   // The same exchange for a request that is not a share (a witness
   // request): the fault point peer_client.mid_frame, which stands for a
-  // share cut off mid-frame, does not apply to it.
+  // share cut off mid-frame (in Deliver and Send), does not apply to it.
   Result<std::string> Request(std::string_view payload);
   // Sends requests and returns one answer per request, in order. To a
   // partner that speaks kPeerProtocolBatchVersion they go in batches
@@ -138,6 +138,16 @@ class PeerClient {
   void Collect(Sent& sent);
   // How many Sents wait to be collected.
   size_t awaiting() const;
+  // Waits, without reading anything, until the answers of the oldest Sent
+  // can be read (their first bytes are here: Collect() then reads them
+  // without waiting on the partner), `wake_fd` is readable (an eventfd or a
+  // pipe the caller's other threads write to; -1: none; it is drained
+  // here), or `timeout` passes (0: only looks). kAnswers also when nothing
+  // is awaited or the connection has ended (Collect() then answers at
+  // once). Bytes the TLS layer holds already count: OpenSSL's buffers are
+  // looked at before the socket.
+  enum class Ready { kAnswers, kWoken, kTimedOut };
+  Ready AwaitAnswers(int wake_fd, std::chrono::milliseconds timeout);
   // The protocol version negotiated on the open connection; 0 when closed.
   uint16_t protocol_version() const;
   // Ends the connection politely (TLS close_notify, waited for at most
