@@ -50,6 +50,14 @@ class PeerBatchTest : public PeerTransportTest {
     impatient.request_timeout = milliseconds(150);
     return NewClient(wijkteam_, SchoolEndpoint(), impatient);
   }
+  // A server that takes `slow` over a "slow" request, and a client
+  // connected to it (nullptr when it could not connect).
+  PeerClient* ConnectedToASlowServer(milliseconds slow) {
+    StartBatchServer();
+    batch_.set_slow(slow);
+    PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());
+    return c != nullptr && c->Connect().ok() ? c : nullptr;
+  }
   static std::vector<std::string_view> Views(const std::vector<std::string>& payloads) {
     return std::vector<std::string_view>(payloads.begin(), payloads.end());
   }
@@ -231,11 +239,8 @@ TEST_F(PeerBatchTest, ManySentBeforeAnyIsCollectedKeepTheirBatchesAndOrder) {
 // (group commit at the recipient): the handler gets them together, and the
 // answers still come one per request, in the order sent.
 TEST_F(PeerBatchTest, BatchesThatArriveMeanwhileAreHandledTogether) {
-  StartBatchServer();
-  batch_.set_slow(milliseconds(300));
-  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());
+  PeerClient* c = ConnectedToASlowServer(milliseconds(300));
   ASSERT_NE(c, nullptr);
-  ASSERT_TRUE(c->Connect().ok());
   const std::vector<std::string> first = {"slow", "a"}, second = {"b", "fail"}, third = {"c"};
   PeerClient::Sent one = c->Send(Views(first));
   // The first is read and handled (it counts once its handling begins)
@@ -263,11 +268,8 @@ TEST_F(PeerBatchTest, BatchesThatArriveMeanwhileAreHandledTogether) {
 
 // A full batch is not joined: what the handler gets stays bounded.
 TEST_F(PeerBatchTest, AFullBatchIsHandledAlone) {
-  StartBatchServer();
-  batch_.set_slow(milliseconds(200));
-  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());
+  PeerClient* c = ConnectedToASlowServer(milliseconds(200));
   ASSERT_NE(c, nullptr);
-  ASSERT_TRUE(c->Connect().ok());
   std::vector<std::string> full = {"slow"};
   while (full.size() < kMaxBatchEnvelopes) full.push_back("f" + std::to_string(full.size()));
   const std::vector<std::string> small = {"x", "y"};
@@ -284,11 +286,8 @@ TEST_F(PeerBatchTest, AFullBatchIsHandledAlone) {
 // and answers that are here, told apart; answers OpenSSL took in with the
 // ones before count as here although the socket is quiet.
 TEST_F(PeerBatchTest, AwaitAnswersTellsAnswersFromAWakeUpAndATimeout) {
-  StartBatchServer();
-  batch_.set_slow(milliseconds(400));
-  PeerClient* c = NewClient(wijkteam_, SchoolEndpoint());
+  PeerClient* c = ConnectedToASlowServer(milliseconds(400));
   ASSERT_NE(c, nullptr);
-  ASSERT_TRUE(c->Connect().ok());
   int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   ASSERT_GE(wake, 0);
   EXPECT_EQ(c->AwaitAnswers(wake, milliseconds(0)), PeerClient::Ready::kAnswers);  // nothing awaited
